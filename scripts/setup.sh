@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Prepare a machine for verifyfull's demo and tests: PostgreSQL 15 server
+# binaries (for the lab) and a virtualenv with the pinned dependency set.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pg_bindir() {
+  for dir in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ] && { echo "$dir"; return 0; }
+  done
+  return 1
+}
+
+if ! pg_bindir >/dev/null; then
+  echo "setup: installing PostgreSQL 15 server (Debian packages)" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql-15 >/dev/null
+  # Debian starts a default cluster on 5432; the lab uses private clusters only.
+  $SUDO service postgresql stop >/dev/null 2>&1 || true
+fi
+if ! id postgres >/dev/null 2>&1; then
+  echo "setup: no 'postgres' user; install the postgresql-15 package" >&2
+  exit 2
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.verifyfull-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements/constraints.txt -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[all,dev]"
+  touch "$stamp"
+fi

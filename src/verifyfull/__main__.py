@@ -1,0 +1,3 @@
+from verifyfull.cli import main
+
+main()
