@@ -1,0 +1,91 @@
+"""How file checks plug into the scanner (Bandit's shape: plain functions, registered).
+
+A check is a function `(SourceFile, ScanContext) -> Iterable[Finding]` registered
+with `@file_check(...)` for the file names, suffixes or globs it understands.
+The engine (walk, prefilter, dispatch, suppressions, baseline) calls every check
+whose patterns match a file; checks never walk the tree or print.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verifyfull.findings import Finding
+from verifyfull.policy import DEFAULT_POLICY, Policy
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute
+    relpath: str  # as reported (posix, relative to the scan root when possible)
+    text: str  # decoded content ("" for binary files handed to binary-aware checks)
+    data: bytes = b""  # raw bytes, for certificate and key files
+
+    def line_text(self, line: int) -> str:
+        lines = self.text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    root: Path
+    policy: Policy = DEFAULT_POLICY
+
+
+Check = Callable[[SourceFile, ScanContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class RegisteredCheck:
+    name: str
+    func: Check
+    names: tuple[str, ...] = ()  # exact base names, e.g. "pg_hba.conf", "Dockerfile"
+    suffixes: tuple[str, ...] = ()  # e.g. ".py", ".yaml"
+    globs: tuple[str, ...] = ()  # fnmatch on the base name, e.g. ".env*", "*.crt"
+    binary: bool = False  # wants SourceFile.data
+
+    def matches(self, path: Path) -> bool:
+        base = path.name
+        if base in self.names or path.suffix.lower() in self.suffixes:
+            return True
+        return any(fnmatch.fnmatch(base, g) for g in self.globs)
+
+
+@dataclass
+class _Registry:
+    checks: list[RegisteredCheck] = field(default_factory=list)
+
+
+_REGISTRY = _Registry()
+
+
+def file_check(
+    *,
+    names: Iterable[str] = (),
+    suffixes: Iterable[str] = (),
+    globs: Iterable[str] = (),
+    binary: bool = False,
+) -> Callable[[Check], Check]:
+    """Register a check for files matching any of the given names, suffixes or globs."""
+
+    def register(func: Check) -> Check:
+        _REGISTRY.checks.append(
+            RegisteredCheck(
+                name=f"{func.__module__}.{func.__qualname__}",
+                func=func,
+                names=tuple(names),
+                suffixes=tuple(s.lower() for s in suffixes),
+                globs=tuple(globs),
+                binary=binary,
+            )
+        )
+        return func
+
+    return register
+
+
+def registered_checks() -> tuple[RegisteredCheck, ...]:
+    return tuple(_REGISTRY.checks)
