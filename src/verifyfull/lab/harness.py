@@ -1,0 +1,656 @@
+"""Start and stop throwaway TLS PostgreSQL 15 servers on loopback.
+
+One `initdb` per process builds a template cluster (roles, `defaultdb`, the
+`users` table); each server is a `cp -a` copy of it with its own port,
+certificates, TLS settings and pg_hba. Servers run as the `postgres` user
+when we are root (initdb refuses root). Every server started here is
+stopped at interpreter exit unless `keep_running()` is called (the CLI's
+detached servers).
+
+Layout of one server (base = mkdtemp, traversable by postgres):
+    base/certs/   client side, cockroach layout: ca.crt, client.<user>.crt/.key
+    base/ca.key   the lab CA's key (outside certs/)
+    base/server/  node.crt, node.key (0600, owned by postgres), ca.crt
+    base/data/    PGDATA
+    base/run/     unix socket (0700, postgres) and postgres.log
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from verifyfull.certs.create import (
+    Validity,
+    create_ca,
+    create_client,
+    create_node,
+)
+from verifyfull.errors import VerifyfullError
+from verifyfull.lab.dsn import Dialable
+from verifyfull.lab.variants import CLIENT_CERT_USERS, PASSWORD_USER, Variant, get
+
+DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
+DATABASE = "defaultdb"
+LISTEN_HOST = "127.0.0.1"
+HOSTNAME = "localhost"
+_ADMIN_PORT = 5432  # template server: unix socket only, in a private directory
+_BIND_RETRIES = 5
+_LOG_TAIL_LINES = 15
+
+SEED_SQL = """\
+CREATE ROLE root LOGIN SUPERUSER;
+CREATE ROLE app LOGIN;
+CREATE ROLE app_pw LOGIN;
+-- initdb's `postgres` database becomes CockroachDB's `defaultdb`: one database
+-- fewer to copy per server (file creation is the slow part of a start).
+ALTER DATABASE postgres RENAME TO defaultdb;
+ALTER DATABASE defaultdb OWNER TO root;
+\\connect defaultdb
+CREATE TABLE users (
+    id serial PRIMARY KEY,
+    username text NOT NULL,
+    email text NOT NULL,
+    active bool NOT NULL DEFAULT true
+);
+INSERT INTO users (username, email, active) VALUES
+    ('alice', 'alice@example.com', true),
+    ('bob', 'bob@example.com', true),
+    ('carol', 'carol@example.com', false);
+ALTER TABLE users OWNER TO root;
+GRANT SELECT, INSERT, UPDATE, DELETE ON users TO app, app_pw;
+GRANT USAGE ON SEQUENCE users_id_seq TO app, app_pw;
+"""
+
+# Speed over durability: these clusters are thrown away.
+_BASE_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_connections": "60",
+    "shared_buffers": "16MB",
+    "log_connections": "on",
+    "password_encryption": "scram-sha-256",
+}
+
+
+class LabError(VerifyfullError):
+    """The lab server could not be prepared, started or stopped."""
+
+
+@dataclass(frozen=True)
+class LabCA:
+    """A lab certificate authority: ca.crt plus client certificates for the lab users."""
+
+    certs_dir: Path  # ca.crt, client.<user>.crt/.key
+    ca_key: Path
+
+    @classmethod
+    def create(cls, base: Path) -> LabCA:
+        certs_dir, ca_key = base / "certs", base / "ca.key"
+        create_ca(certs_dir, ca_key, common_name="verifyfull lab CA")
+        for user in CLIENT_CERT_USERS:
+            create_client(user, certs_dir, ca_key)
+        return cls(certs_dir, ca_key)
+
+
+@dataclass(frozen=True)
+class LabServer(Dialable):
+    variant: str
+    host: str  # what we listen on
+    hostname: str  # a name in the node certificate's SAN
+    port: int
+    certs_dir: Path  # client-side cockroach layout (ca.crt, client.<user>.crt/.key)
+    ca_key: Path
+    data_dir: Path
+    password_user: str
+    password: str  # test secret: never printed unless asked for
+    database: str
+    base_dir: Path  # everything of this server; removed by stop()
+    log_file: Path
+    socket_dir: Path
+    node_name: str | None = None  # extra SAN (node<i>.lab.test), dialable via libpq hostaddr
+
+    def __repr__(self) -> str:  # keep the password out of test output and logs
+        return (
+            f"LabServer(variant={self.variant!r}, host={self.host!r}, port={self.port}, "
+            f"certs_dir={str(self.certs_dir)!r})"
+        )
+
+    __str__ = __repr__
+
+    @property
+    def pid(self) -> int | None:
+        return _postmaster_pid(self.data_dir)
+
+    def stop(self) -> None:
+        """Immediate shutdown, then remove every file of this server."""
+        _forget(self)
+        _stop_cluster(self.data_dir, self.log_file)
+        shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    def to_json(self) -> dict[str, object]:
+        """State for the CLI (without the password)."""
+        data = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+        data.pop("password")
+        return data
+
+
+# ---------------------------------------------------------------- binaries, users
+
+
+def bindir() -> Path:
+    """Where the PostgreSQL server binaries are ($VERIFYFULL_PG_BINDIR, 15's, pg_config)."""
+    candidates: list[Path] = []
+    if env := os.environ.get("VERIFYFULL_PG_BINDIR"):
+        candidates.append(Path(env))
+    candidates.append(DEFAULT_BINDIR)
+    if pg_config := shutil.which("pg_config"):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(  # noqa: S603 - fixed argv
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
+            )
+            candidates.append(Path(out.stdout.strip()))
+    for cand in candidates:
+        if (cand / "initdb").is_file() and (cand / "pg_ctl").is_file():
+            return cand
+    raise LabError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found",
+        "install postgresql-15 or set VERIFYFULL_PG_BINDIR to their directory",
+    )
+
+
+def _server_user() -> pwd.struct_passwd | None:
+    """The account postgres runs as: `postgres` when we are root, else ourselves (None)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam("postgres")
+    except KeyError:
+        raise LabError(
+            "running as root but there is no 'postgres' user (initdb refuses root)",
+            "create a postgres system user or run the lab as a normal user",
+        ) from None
+
+
+def _as_server(argv: Sequence[str]) -> list[str]:
+    user = _server_user()
+    if user is None:
+        return list(argv)
+    return ["runuser", "-u", user.pw_name, "--", *argv]
+
+
+def _give_to_server(path: Path, mode: int) -> None:
+    user = _server_user()
+    if user is not None:
+        os.chown(path, user.pw_uid, user.pw_gid)
+    os.chmod(path, mode)
+
+
+def _run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    timeout: float,
+    what: str,
+    log: Path | None = None,
+    stdin: str | None = None,
+) -> None:
+    try:
+        proc = subprocess.run(  # noqa: S603 - argv built from fixed binaries and our paths
+            list(argv),
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{what} timed out after {timeout:g}s{_tail(log)}", None) from None
+    if proc.returncode != 0:
+        output = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+        raise LabError(f"{what} failed ({output}){_tail(log)}", None)
+
+
+def _tail(log: Path | None) -> str:
+    if log is None or not log.is_file():
+        return ""
+    lines = log.read_text(errors="replace").strip().splitlines()[-_LOG_TAIL_LINES:]
+    return "; server log: " + " | ".join(lines) if lines else ""
+
+
+# ---------------------------------------------------------------- template cluster
+
+_template_lock = threading.Lock()
+_template: Path | None = None
+
+
+def _conf_value(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _write_conf(path: Path, settings: dict[str, str]) -> None:
+    path.write_text("".join(f"{k} = {_conf_value(v)}\n" for k, v in settings.items()))
+
+
+def template(timeout: float = 60.0) -> Path:
+    """The per-process template data dir (initdb + seed), built on first use."""
+    global _template
+    with _template_lock:
+        if _template is not None and (_template / "data" / "PG_VERSION").is_file():
+            return _template
+        bins = bindir()
+        root = Path(tempfile.mkdtemp(prefix="verifyfull-lab-template-"))
+        atexit.register(shutil.rmtree, root, True)
+        _give_to_server(root, 0o700)
+        data, run = root / "data", root / "run"
+        run.mkdir()
+        _give_to_server(run, 0o700)
+        log = run / "postgres.log"
+        _run(
+            _as_server(
+                [
+                    str(bins / "initdb"),
+                    "-D", str(data),
+                    "-U", "postgres",
+                    "--auth-local=trust",
+                    "--auth-host=reject",
+                    "-E", "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                    "--no-instructions",
+                ]
+            ),
+            cwd=root,
+            timeout=timeout,
+            what="initdb",
+        )  # fmt: skip
+        with (data / "postgresql.conf").open("a") as conf:
+            conf.write("\ninclude 'verifyfull_lab.conf'\n")
+        lab_conf = data / "verifyfull_lab.conf"
+        _write_conf(
+            lab_conf,
+            {
+                **_BASE_SETTINGS,
+                "listen_addresses": "",
+                "port": str(_ADMIN_PORT),
+                "unix_socket_directories": str(run),
+            },
+        )
+        _give_to_server(lab_conf, 0o600)
+        _pg_ctl_start(bins, data, log, timeout=timeout)
+        try:
+            _psql(bins, run, _ADMIN_PORT, "template1", SEED_SQL, log=log, timeout=timeout)
+        finally:
+            # A clean checkpoint: the copies must start without crash recovery.
+            _stop_cluster(data, log, mode="fast")
+        _template = root
+        return root
+
+
+def _pg_ctl_start(bins: Path, data: Path, log: Path, *, timeout: float) -> None:
+    _run(
+        _as_server(
+            [str(bins / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
+             "-t", str(max(1, int(timeout))), "start"]
+        ),
+        cwd=data.parent,
+        timeout=timeout + 5,
+        what="starting PostgreSQL",
+        log=log,
+    )  # fmt: skip
+
+
+def _psql(
+    bins: Path, socket_dir: Path, port: int, dbname: str, sql: str, *, log: Path, timeout: float
+) -> None:
+    # As the postgres superuser over the private unix socket; SQL on stdin, not argv.
+    _run(
+        [str(bins / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(socket_dir),
+         "-p", str(port), "-U", "postgres", "-d", dbname, "-f", "-"],
+        cwd=socket_dir.parent,
+        timeout=timeout,
+        what="configuring the lab server",
+        log=log,
+        stdin=sql,
+    )  # fmt: skip
+
+
+def _postmaster_pid(data: Path) -> int | None:
+    try:
+        first = (data / "postmaster.pid").read_text().split("\n", 1)[0]
+        return int(first)
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs; a zombie waiting for init to reap it counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    return True
+
+
+def _stop_cluster(data: Path, log: Path, timeout: float = 10.0, mode: str = "immediate") -> None:
+    pid = _postmaster_pid(data)
+    if pid is None or not _alive(pid):
+        return
+    # Immediate mode by default: no checkpoint, these clusters are thrown away.
+    try:
+        _run(
+            _as_server(
+                [str(bindir() / "pg_ctl"), "-D", str(data), "-m", mode, "-w",
+                 "-t", str(int(timeout)), "stop"]
+            ),
+            cwd=data.parent,
+            timeout=timeout + 5,
+            what="stopping PostgreSQL",
+            log=log,
+        )  # fmt: skip
+        grace = timeout  # pg_ctl saw it go: it is exiting, give it time
+    except LabError:
+        grace = 0.0
+    if not _wait_gone(pid, grace):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        if not _wait_gone(pid, timeout):
+            raise LabError(f"PostgreSQL (pid {pid}) did not stop{_tail(log)}", "kill it by hand")
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+# ---------------------------------------------------------------- certificates
+
+
+def _node_hosts(node_name: str | None) -> list[str]:
+    hosts = [HOSTNAME, LISTEN_HOST, "::1"]
+    if node_name:
+        hosts.append(node_name)
+    return hosts
+
+
+def _make_server_certs(
+    variant: Variant, ca: LabCA, server_dir: Path, node_name: str | None
+) -> None:
+    spec = variant.node_cert
+    issuer_dir, issuer_key = ca.certs_dir, ca.ca_key
+    if spec.other_ca:  # a CA nobody trusts, made next to the node cert and then deleted
+        issuer_dir, issuer_key = server_dir / "other-ca", server_dir / "other-ca.key"
+        create_ca(issuer_dir, issuer_key, common_name="verifyfull lab OTHER CA")
+    work = server_dir / "issue"
+    work.mkdir()
+    shutil.copy2(issuer_dir / "ca.crt", work / "ca.crt")
+    create_node(
+        spec.hosts if spec.hosts is not None else _node_hosts(node_name),
+        work,
+        None if spec.self_signed else issuer_key,
+        key=spec.key,
+        validity=Validity.expired() if spec.expired else Validity(),
+        hash_name=spec.hash_name,
+        self_signed=spec.self_signed,
+    )
+    for name in ("node.crt", "node.key"):
+        os.replace(work / name, server_dir / name)
+    shutil.rmtree(work)
+    if spec.other_ca:
+        shutil.rmtree(issuer_dir)
+        issuer_key.unlink()
+    # The server verifies client certificates against the real lab CA.
+    shutil.copy2(ca.certs_dir / "ca.crt", server_dir / "ca.crt")
+    for name, mode in (("node.crt", 0o644), ("ca.crt", 0o644), ("node.key", 0o600)):
+        _give_to_server(server_dir / name, mode)
+    _give_to_server(server_dir, 0o700)
+
+
+def _scram_verifier(password: str, iterations: int = 4096) -> str:
+    """PostgreSQL's SCRAM-SHA-256 verifier, so the password itself never reaches the server."""
+    salt = secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+# ---------------------------------------------------------------- ports
+
+
+def _ipv6_loopback() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 (and ::1 when present) right now; callers retry on a race."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((LISTEN_HOST, 0))
+            port = int(s.getsockname()[1])
+        if not _ipv6_loopback():
+            return port
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
+                s6.bind(("::1", port))
+        except OSError:
+            continue
+        return port
+    raise LabError("no free loopback port found", "free some ports or pass port=")
+
+
+# ---------------------------------------------------------------- start / stop
+
+_running: dict[Path, LabServer] = {}
+_running_lock = threading.Lock()
+
+
+def _forget(server: LabServer) -> None:
+    with _running_lock:
+        _running.pop(server.base_dir, None)
+
+
+def keep_running(server: LabServer) -> None:
+    """Leave `server` running after this process exits (the CLI's detached servers)."""
+    _forget(server)
+
+
+def _stop_all_at_exit() -> None:
+    with _running_lock:
+        servers = list(_running.values())
+    for server in servers:
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+atexit.register(_stop_all_at_exit)
+
+
+def start(
+    variant: str = "secure",
+    *,
+    base_dir: Path | None = None,
+    ca: LabCA | None = None,
+    port: int | None = None,
+    timeout: float = 10.0,
+    node_name: str | None = None,
+) -> LabServer:
+    """Start one lab server of `variant` and wait until it accepts connections."""
+    spec = get(variant)
+    bins = bindir()
+    tpl = template(timeout=max(timeout, 60.0))
+    if base_dir is not None:
+        Path(base_dir).mkdir(parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix=f"verifyfull-lab-{variant}-", dir=base_dir)).absolute()
+    try:
+        return _start_in(base, spec, bins, tpl, ca, port, timeout, node_name)
+    except BaseException:
+        pid = _postmaster_pid(base / "data")
+        if pid is not None:
+            _stop_cluster(base / "data", base / "run" / "postgres.log")
+        shutil.rmtree(base, ignore_errors=True)
+        raise
+
+
+def _start_in(
+    base: Path,
+    spec: Variant,
+    bins: Path,
+    tpl: Path,
+    ca: LabCA | None,
+    port: int | None,
+    timeout: float,
+    node_name: str | None,
+) -> LabServer:
+    os.chmod(base, 0o711)  # noqa: S103 - postgres must reach server/, data/, run/; not list
+    if ca is None:
+        ca = LabCA.create(base)
+    certs_dir = base / "certs"
+    if ca.certs_dir != certs_dir:  # shared CA (cluster): each server gets its own copy
+        shutil.copytree(ca.certs_dir, certs_dir)
+        shutil.copy2(ca.ca_key, base / "ca.key")
+        ca = LabCA(certs_dir, base / "ca.key")
+    server_dir, data, run = base / "server", base / "data", base / "run"
+    server_dir.mkdir()
+    _make_server_certs(spec, ca, server_dir, node_name)
+    _run(["cp", "-a", str(tpl / "data"), str(data)], cwd=base, timeout=timeout, what="copying")
+    run.mkdir()
+    _give_to_server(run, 0o700)
+    log = run / "postgres.log"
+    (data / "pg_hba.conf").write_text("\n".join(spec.hba_lines()) + "\n")
+    password = secrets.token_urlsafe(18)
+    listen = LISTEN_HOST + (",::1" if _ipv6_loopback() else "")
+    tls = spec.settings()
+    if spec.ssl:
+        tls |= {
+            "ssl_cert_file": str(server_dir / "node.crt"),
+            "ssl_key_file": str(server_dir / "node.key"),
+            "ssl_ca_file": str(server_dir / "ca.crt"),
+        }
+    attempts = 1 if port is not None else _BIND_RETRIES
+    for attempt in range(attempts):
+        chosen = port if port is not None else free_port()
+        _write_conf(
+            data / "verifyfull_lab.conf",
+            {
+                **_BASE_SETTINGS,
+                **tls,
+                "listen_addresses": listen,
+                "port": str(chosen),
+                "unix_socket_directories": str(run),
+            },
+        )
+        try:
+            _pg_ctl_start(bins, data, log, timeout=timeout)
+            break
+        except LabError:
+            raced = log.is_file() and "could not bind" in log.read_text(errors="replace")
+            if not raced or attempt == attempts - 1:
+                raise
+            log.unlink()
+    _psql(
+        bins,
+        run,
+        chosen,
+        DATABASE,
+        f"ALTER ROLE {PASSWORD_USER} PASSWORD '{_scram_verifier(password)}';\n",
+        log=log,
+        timeout=timeout,
+    )
+    server = LabServer(
+        variant=spec.name,
+        host=LISTEN_HOST,
+        hostname=HOSTNAME,
+        port=chosen,
+        certs_dir=certs_dir,
+        ca_key=ca.ca_key,
+        data_dir=data,
+        password_user=PASSWORD_USER,
+        password=password,
+        database=DATABASE,
+        base_dir=base,
+        log_file=log,
+        socket_dir=run,
+        node_name=node_name,
+    )
+    with _running_lock:
+        _running[base] = server
+    return server
+
+
+@contextlib.contextmanager
+def running(variant: str = "secure", **kwargs: object) -> Iterator[LabServer]:
+    """`with running("secure") as server:` starts a server and always stops it."""
+    server = start(variant, **kwargs)  # type: ignore[arg-type]
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def start_cluster(
+    nodes: int = 3, variant: str = "secure", *, timeout: float = 10.0
+) -> list[LabServer]:
+    """`nodes` servers sharing one CA; node i's certificate also names node<i>.lab.test."""
+    if nodes < 1:
+        raise LabError(f"a cluster needs at least one node, not {nodes}", "pass nodes >= 1")
+    ca_home = Path(tempfile.mkdtemp(prefix="verifyfull-lab-ca-"))
+    started: list[LabServer] = []
+    try:
+        ca = LabCA.create(ca_home)
+        for i in range(1, nodes + 1):
+            # Each node keeps its own copy of the CA (certs/ and ca.key).
+            started.append(start(variant, ca=ca, timeout=timeout, node_name=f"node{i}.lab.test"))
+    except BaseException:
+        for server in started:
+            server.stop()
+        raise
+    finally:
+        shutil.rmtree(ca_home, ignore_errors=True)  # every node holds its own copy
+    return started
+
+
+def state_json(server: LabServer) -> str:
+    return json.dumps(server.to_json(), indent=2)
