@@ -1,0 +1,134 @@
+"""The hand-written wire bytes and their readers (no server needed)."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import pytest
+
+from verifyfull.probe import identify, pgwire
+from verifyfull.probe.net import ConnectionClosed, Deadline, ProbeTimeout, ProtocolViolation
+
+
+def test_ssl_request_is_the_documented_eight_bytes() -> None:
+    assert pgwire.ssl_request() == bytes.fromhex("0000000804d2162f")
+
+
+def test_gssenc_request_is_the_documented_eight_bytes() -> None:
+    assert pgwire.gssenc_request() == bytes.fromhex("0000000804d21630")
+
+
+def test_startup_message_carries_names_only() -> None:
+    data = pgwire.startup_message("app", "defaultdb")
+    (length, version) = struct.unpack("!ii", data[:8])
+    assert length == len(data)
+    assert version == 196608
+    assert data[8:].split(b"\x00")[:6] == [
+        b"user",
+        b"app",
+        b"database",
+        b"defaultdb",
+        b"application_name",
+        b"verifyfull-probe",
+    ]
+    assert data.endswith(b"\x00\x00")
+    assert b"password" not in data
+
+
+def test_startup_message_refuses_nul_in_names() -> None:
+    with pytest.raises(ValueError):
+        pgwire.startup_message("a\x00b", "db")
+
+
+def _error(fields: dict[str, str]) -> bytes:
+    return b"".join(k.encode() + v.encode() + b"\x00" for k, v in fields.items()) + b"\x00"
+
+
+def test_error_fields_are_parsed() -> None:
+    payload = _error({"S": "FATAL", "V": "FATAL", "C": "28000", "M": "no", "F": "auth.c"})
+    error = pgwire.parse_error_fields(payload)
+    assert (error.severity, error.sqlstate, error.message, error.source_file) == (
+        "FATAL",
+        "28000",
+        "no",
+        "auth.c",
+    )
+    assert error.one_line() == "FATAL 28000: no"
+
+
+@pytest.mark.parametrize("payload", [b"Mno terminator", b"Mfine\x00"])
+def test_malformed_error_fields_are_a_protocol_violation(payload: bytes) -> None:
+    with pytest.raises(ProtocolViolation):
+        pgwire.parse_error_fields(payload)
+
+
+def _pair(data: bytes) -> socket.socket:
+    left, right = socket.socketpair()
+    right.sendall(data)
+    right.close()
+    return left
+
+
+def test_read_message_reads_one_message() -> None:
+    sock = _pair(b"R" + struct.pack("!ii", 8, 10) + b"extra")
+    message = pgwire.read_message(sock, Deadline(1), "reply")
+    assert message.kind == b"R" and message.auth_code == 10
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "text"),
+    [
+        (b"X\x00\x00\x00\x04", ProtocolViolation, "unexpected bytes 0x58"),
+        (b"E" + struct.pack("!i", 1 << 30), ProtocolViolation, "impossible length"),
+        (b"E" + struct.pack("!i", 2), ProtocolViolation, "impossible length"),
+        (b"R\x00\x00", ConnectionClosed, "closed before"),
+    ],
+)
+def test_read_message_rejects_what_no_server_sends(
+    data: bytes, error: type[Exception], text: str
+) -> None:
+    with pytest.raises(error, match=text):
+        pgwire.read_message(_pair(data), Deadline(1), "reply")
+
+
+def test_read_message_times_out_on_silence() -> None:
+    left, right = socket.socketpair()
+    with left, right, pytest.raises(ProbeTimeout, match="no reply within 0.05 s"):
+        pgwire.read_message(left, Deadline(0.05), "reply")
+
+
+def test_describe_bytes_shows_hex_and_printable_text() -> None:
+    assert pgwire.describe_bytes(b"HTTP/1.1\x00") == "bytes 0x485454502f312e3100 ('HTTP/1.1.')"
+
+
+def _server_error(code: str, message: str, source: str = "") -> pgwire.ServerError:
+    fields = (("C", code), ("M", message)) + ((("F", source),) if source else ())
+    return pgwire.ServerError(fields)
+
+
+def test_cockroachdb_secure_mode_refusal_is_recognised() -> None:
+    error = _server_error("08P01", "node is running secure mode, SSL connection required")
+    assert identify.is_crdb_secure_refusal(error)
+    assert identify.kind_from_error(error) == identify.COCKROACHDB
+
+
+def test_postgresql_is_recognised_by_its_c_source_files() -> None:
+    error = _server_error("28000", 'no pg_hba.conf entry for host "x"', "auth.c")
+    assert identify.is_host_rule_refusal(error)
+    assert identify.kind_from_error(error) == identify.POSTGRESQL
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [(b"G", "postgresql"), (b"N", "postgresql"), (b"E\x00\x00", "cockroachdb"), (b"", None)],
+)
+def test_gssenc_reply_votes(reply: bytes, kind: str | None) -> None:
+    assert identify.kind_from_gssenc_reply(reply) == kind
+
+
+def test_parameters_vote_and_decide() -> None:
+    assert identify.kind_from_parameters([("crdb_version", "v24.1")]) == identify.COCKROACHDB
+    assert identify.kind_from_parameters([("server_version", "15.8")]) == identify.POSTGRESQL
+    assert identify.decide([None, "cockroachdb", "postgresql"]) == "cockroachdb"
+    assert identify.decide([None]) == identify.UNKNOWN
