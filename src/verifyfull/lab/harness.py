@@ -214,11 +214,13 @@ def _run(
     what: str,
     log: Path | None = None,
     stdin: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> None:
     try:
         proc = subprocess.run(  # noqa: S603 - argv built from fixed binaries and our paths
             list(argv),
             cwd=cwd,
+            env=None if env is None else {**os.environ, **env},
             input=stdin,
             capture_output=True,
             text=True,
@@ -308,7 +310,9 @@ def template(timeout: float = 60.0) -> Path:
         return root
 
 
-def _pg_ctl_start(bins: Path, data: Path, log: Path, *, timeout: float) -> None:
+def _pg_ctl_start(
+    bins: Path, data: Path, log: Path, *, timeout: float, env: dict[str, str] | None = None
+) -> None:
     _run(
         _as_server(
             [str(bins / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
@@ -318,6 +322,7 @@ def _pg_ctl_start(bins: Path, data: Path, log: Path, *, timeout: float) -> None:
         timeout=timeout + 5,
         what="starting PostgreSQL",
         log=log,
+        env=env,
     )  # fmt: skip
 
 
@@ -434,6 +439,19 @@ def _make_server_certs(
     for name, mode in (("node.crt", 0o644), ("ca.crt", 0o644), ("node.key", 0o600)):
         _give_to_server(server_dir / name, mode)
     _give_to_server(server_dir, 0o700)
+
+
+def _openssl_conf(server_dir: Path, seclevel: int) -> dict[str, str]:
+    """An OPENSSL_CONF for the server process that sets the default security level."""
+    conf = server_dir / "openssl.cnf"
+    conf.write_text(
+        "openssl_conf = openssl_init\n"
+        "[openssl_init]\nssl_conf = ssl_sect\n"
+        "[ssl_sect]\nsystem_default = system_default_sect\n"
+        f"[system_default_sect]\nCipherString = DEFAULT:@SECLEVEL={seclevel}\n"
+    )
+    _give_to_server(conf, 0o644)
+    return {"OPENSSL_CONF": str(conf)}
 
 
 def _scram_verifier(password: str, iterations: int = 4096) -> str:
@@ -569,6 +587,9 @@ def _start_in(
             "ssl_key_file": str(server_dir / "node.key"),
             "ssl_ca_file": str(server_dir / "ca.crt"),
         }
+    env = None
+    if spec.openssl_seclevel is not None:
+        env = _openssl_conf(server_dir, spec.openssl_seclevel)
     attempts = 1 if port is not None else _BIND_RETRIES
     for attempt in range(attempts):
         chosen = port if port is not None else free_port()
@@ -583,7 +604,7 @@ def _start_in(
             },
         )
         try:
-            _pg_ctl_start(bins, data, log, timeout=timeout)
+            _pg_ctl_start(bins, data, log, timeout=timeout, env=env)
             break
         except LabError:
             raced = log.is_file() and "could not bind" in log.read_text(errors="replace")
