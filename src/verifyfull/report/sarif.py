@@ -1,0 +1,183 @@
+"""SARIF 2.1.0 view of a Report, for GitHub code scanning and other SARIF readers.
+
+Every catalogue rule is described in tool.driver.rules (help in markdown: why,
+fix, example; CWE tags; a numeric security-severity for GitHub). Results point
+at the file and line (scan) or name the probe target as a logical location.
+partialFingerprints hash the rule, the path and the (masked, whitespace-
+collapsed) line content, not the line number, so a finding keeps its identity
+when code above it moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from verifyfull import rules
+from verifyfull.findings import Finding
+from verifyfull.report.model import Report, ReportError
+from verifyfull.report.snippet import SourceCache, normalized_line
+from verifyfull.rules import Rule, Severity
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "verifyfull/v1"
+INFORMATION_URI = "https://pypi.org/project/verifyfull/"
+
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub reads properties.security-severity as a CVSS-like score:
+# >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
+_SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+
+
+def _help_markdown(rule: Rule) -> str:
+    cwes = ", ".join(f"[CWE-{int(c)}]({c.url})" for c in rule.cwe)
+    return (
+        f"**{rule.id} {rule.slug}**: {rule.title}\n\n"
+        f"Severity: {rule.severity.value}. {cwes}\n\n"
+        f"### Why this is bad\n{rule.why}\n\n"
+        f"### Example\n```\n{rule.example}\n```\n\n"
+        f"### How to fix\n{rule.fix}\n\n"
+        f"```\n{rule.example_fixed}\n```\n"
+    )
+
+
+def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+    tags = ["security", *(f"external/cwe/cwe-{int(c)}" for c in rule.cwe)]
+    return {
+        "id": rule.id,
+        "name": rule.slug,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.why},
+        "help": {"text": rule.doc, "markdown": _help_markdown(rule)},
+        "helpUri": rule.cwe[0].url if rule.cwe else INFORMATION_URI,
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {
+            "tags": tags,
+            "precision": "high",
+            "problem.severity": _LEVEL[rule.severity],
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+        },
+    }
+
+
+def fingerprint(item: Finding, line_content: str) -> str:
+    """Stable identity of a finding: rule, place and line content (not the line number)."""
+    place = item.path if item.path is not None else f"target:{item.target or ''}"
+    anchor = line_content or item.evidence or item.message
+    digest = hashlib.sha256("\0".join((item.rule_id, place, anchor)).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def _message(item: Finding) -> str:
+    parts = [item.message.rstrip(".") + "."]
+    if item.evidence:
+        parts.append(f"Evidence: {item.evidence}.")
+    parts.append(f"Fix: {item.fix or item.rule.fix}")
+    return " ".join(parts)
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference for a report path (posix separators, percent-encoded)."""
+    return quote(Path(path).as_posix(), safe="/")
+
+
+def _location(item: Finding) -> dict[str, list[dict[str, Any]]]:
+    if item.path is None:
+        target = item.target or "(unknown target)"
+        logical = {"name": target, "fullyQualifiedName": target, "kind": "resource"}
+        return {"locations": [{"logicalLocations": [logical]}]}
+    region: dict[str, int] = {"startLine": max(item.line or 1, 1)}
+    if item.column:
+        region["startColumn"] = max(item.column, 1)
+    physical = {
+        "artifactLocation": {"uri": _uri(item.path), "uriBaseId": "%SRCROOT%"},
+        "region": region,
+    }
+    return {"locations": [{"physicalLocation": physical}]}
+
+
+def _notification(error: ReportError) -> dict[str, Any]:
+    note: dict[str, Any] = {"level": "error", "message": {"text": error.message}}
+    if error.path:
+        artifact = {"artifactLocation": {"uri": _uri(error.path), "uriBaseId": "%SRCROOT%"}}
+        note["locations"] = [{"physicalLocation": artifact}]
+    elif error.target:
+        note["locations"] = [{"logicalLocations": [{"name": error.target, "kind": "resource"}]}]
+    return note
+
+
+def to_sarif(report: Report, *, root: Path | None = None) -> dict[str, Any]:
+    catalogue = list(rules.all_rules())
+    index = {rule.id: position for position, rule in enumerate(catalogue)}
+    cache = SourceCache(root)
+    results = []
+    for item in report.sorted_findings():
+        result: dict[str, Any] = {
+            "ruleId": item.rule_id,
+            "ruleIndex": index[item.rule_id],
+            "level": _LEVEL[item.severity],
+            "message": {"text": _message(item)},
+            **_location(item),
+            "partialFingerprints": {
+                FINGERPRINT_KEY: fingerprint(item, normalized_line(cache, item))
+            },
+            "properties": {"severity": item.severity.value, "evidence": item.evidence},
+        }
+        if item.target is not None and item.path is not None:
+            result["properties"]["target"] = item.target
+        results.append(result)
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": error.message},
+            **(
+                {
+                    "locations": [
+                        {"physicalLocation": {"artifactLocation": {"uri": _uri(error.path)}}}
+                    ]
+                }
+                if error.path
+                else {}
+            ),
+        }
+        for error in report.errors
+    ]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "verifyfull",
+                "version": report.tool_version,
+                "semanticVersion": report.tool_version,
+                "informationUri": INFORMATION_URI,
+                "rules": [_rule_descriptor(rule) for rule in catalogue],
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": True,  # errors are reported as notifications
+                "toolExecutionNotifications": notifications,
+            }
+        ],
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: Report, *, root: Path | None = None) -> str:
+    return json.dumps(to_sarif(report, root=root), indent=2) + "\n"

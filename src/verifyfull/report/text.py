@@ -1,0 +1,114 @@
+"""Text view of a Report: findings grouped by file (or probe target), with the code line.
+
+Colours only when writing to a terminal (and NO_COLOR unset); the same text
+without escape codes otherwise, so CI logs and files stay readable.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+from itertools import groupby
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from verifyfull.findings import Finding
+from verifyfull.report.model import Report
+from verifyfull.report.snippet import SourceCache, context, secret_lines
+from verifyfull.rules import Severity
+
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+_WIDTH = 110
+
+
+def _wants_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _place(item: Finding) -> str:
+    return item.path or item.target or "(no location)"
+
+
+def _groups(report: Report) -> Iterator[tuple[str, list[Finding]]]:
+    for place, items in groupby(report.sorted_findings(), key=_place):
+        yield place, list(items)
+
+
+def _summary(report: Report) -> Text:
+    counts = report.by_severity()
+    total = len(report.findings)
+    text = Text(f"{total} finding{'s' if total != 1 else ''}")
+    if counts:
+        text.append(" (")
+        for index, severity in enumerate(s for s in Severity if s.value in counts):
+            if index:
+                text.append(", ")
+            text.append(f"{counts[severity.value]} {severity.value}", SEVERITY_STYLE[severity])
+        text.append(")")
+    where = f"{report.files} file{'s' if report.files != 1 else ''}"
+    if report.targets:
+        where += f", {report.targets} target{'s' if report.targets != 1 else ''}"
+    text.append(f" in {where}")
+    if report.errors:
+        text.append(f"; {len(report.errors)} could not be checked", "bold magenta")
+    return text
+
+
+def render(report: Report, *, color: bool | None = None, root: Path | None = None) -> str:
+    """The report as text; `root` resolves relative finding paths for code lines."""
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=_WIDTH,
+        force_terminal=_wants_color() if color is None else color,
+        no_color=not (_wants_color() if color is None else color),
+        highlight=False,
+        soft_wrap=True,
+    )
+    cache = SourceCache(root)
+    secret = secret_lines(report.findings)
+    for place, items in _groups(report):
+        console.print(Text(place, "bold underline"))
+        for item in items:
+            _finding(console, cache, secret, item)
+        console.print()
+    if report.errors:
+        console.print(Text("Could not be checked", "bold magenta"))
+        for error in report.errors:
+            where = error.path or error.target or "-"
+            console.print(f"  {escape(where)}: {escape(error.message)}")
+        console.print()
+    console.print(_summary(report))
+    return out.getvalue()
+
+
+def _finding(
+    console: Console, cache: SourceCache, secret: set[tuple[str, int]], item: Finding
+) -> None:
+    rule = item.rule
+    line = Text("  ")
+    if item.line is not None:
+        line.append(f"{item.line}:{item.column or 1}", "bold")
+        line.append("  ")
+    line.append(f"{rule.id}", "bold")
+    line.append(" ")
+    line.append(f"{item.severity.value:<8}", SEVERITY_STYLE[item.severity])
+    line.append(f" {rule.slug}", "dim")
+    console.print(line)
+    console.print(Text(f"      {item.message}"))
+    for number, code in context(cache, item, secret):
+        console.print(Text(f"      {number:>5} | ", "dim") + Text(code, "cyan"))
+    if item.evidence:
+        console.print(Text("      evidence: ", "dim") + Text(item.evidence))
+    console.print(Text("      fix: ", "green") + Text(item.fix or rule.fix))

@@ -1,0 +1,109 @@
+"""The HTML view: self-contained, escaped, and readable in a real browser (headless Chromium)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from verifyfull.findings import Finding
+from verifyfull.report import Report, ReportError
+from verifyfull.report.html import render
+
+CANARY = "canary-Pw-0d4e"
+SCRIPT = "<script>document.title='pwned'</script>"
+
+
+def _report(tmp_path: Path) -> Report:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n"
+        "  crdb:\n"
+        "    image: cockroachdb/cockroach\n"
+        "    command: start-single-node --insecure\n"
+        f"    environment: {{POSTGRES_PASSWORD: {CANARY}}}\n"
+    )
+    return Report(
+        findings=(
+            Finding(
+                "VF201",
+                "node runs with --insecure",
+                path="docker-compose.yml",
+                line=4,
+                column=32,
+                evidence="start-single-node --insecure",
+            ),
+            Finding(
+                "VF401",
+                "literal password",
+                path="docker-compose.yml",
+                line=5,
+                evidence="POSTGRES_PASSWORD=***",
+            ),
+            Finding("VF204", f"weak suites {SCRIPT}", evidence=SCRIPT, target="db:26257"),
+        ),
+        errors=(ReportError(f"bad file {SCRIPT}", path="x.yaml"),),
+        files=1,
+        targets=1,
+    )
+
+
+def test_self_contained_and_escaped(tmp_path: Path) -> None:
+    page = render(_report(tmp_path), root=tmp_path)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;" in page
+    assert not re.search(r"<link\b|\bsrc=|@import|url\(", page)  # nothing fetched
+    assert CANARY not in page
+    assert "start-single-node --insecure" in page
+
+
+def test_summary_by_severity_and_rule(tmp_path: Path) -> None:
+    page = render(_report(tmp_path), root=tmp_path)
+    assert "Summary by severity" in page and "Summary by rule" in page
+    for rule_id in ("VF201", "VF401", "VF204"):
+        assert f"#rule-{rule_id}" in page and f'id="rule-{rule_id}"' in page
+
+
+def test_empty_report_renders() -> None:
+    assert "No findings." in render(Report())
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+def test_headless_chromium_shows_the_findings(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render(_report(tmp_path), root=tmp_path))
+    profile = tmp_path / "profile"
+    dom = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    ).stdout
+    text = re.sub(r"<[^>]+>", " ", dom)
+    assert "verifyfull report" in text
+    assert "3 findings in 1 file, 1 target" in text
+    assert "node runs with --insecure" in text and "db:26257" in text
+    assert "<title>verifyfull report: 3 findings</title>" in dom  # no script ran: title intact
+    assert "&lt;script&gt;" in dom  # the browser kept it as text
+    assert "Fix" in text and "--certs-dir" in text
+    assert CANARY not in dom
