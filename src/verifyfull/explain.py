@@ -1,10 +1,100 @@
-"""`verifyfull explain` (being built: see conninfo)."""
+"""`verifyfull explain DSN`: what a driver will really do with a connection string.
+
+The logic is conninfo's; this module only reads the command line and renders
+a Verdict as text (rich, for a human) or JSON (DESIGN.md's contract). Exit
+status: 0 no finding at or above high, 1 otherwise, 2 bad input.
+"""
 
 from __future__ import annotations
 
+import json
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from verifyfull.conninfo import Driver, Environment, Verdict, evaluate, parse_for_driver
 from verifyfull.errors import UsageError
+from verifyfull.rules import Severity
+
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+_DRIVERS = ", ".join(d.value for d in Driver)
 
 
-def explain_command() -> None:
+def explain_command(
+    dsn: str = typer.Argument(
+        ..., help="A connection string: postgresql://…, postgresql+asyncpg://…, host=… sslmode=…"
+    ),
+    driver: str | None = typer.Option(
+        None,
+        "--driver",
+        help=f"The API that receives it: {_DRIVERS}. Default: from the URL "
+        "(+asyncpg etc. => sqlalchemy; plain URL => psycopg/libpq).",
+    ),
+    output_format: str = typer.Option("text", "--format", help="text or json"),
+    use_env: bool = typer.Option(
+        False,
+        "--env",
+        help="Take the current PG* variables and ~/.postgresql/root.crt into account.",
+    ),
+) -> None:
     """Explain what a driver will really do with a connection string."""
-    raise UsageError("'explain' is not available in this version", "see README's status section")
+    if output_format not in ("text", "json"):
+        raise UsageError(f"unknown format {output_format!r}", "use --format text or --format json")
+    if driver is not None and driver not in {d.value for d in Driver}:
+        raise UsageError(f"unknown driver {driver!r}", f"use one of {_DRIVERS}")
+    env = Environment.current() if use_env else Environment.empty()
+    info = parse_for_driver(dsn, driver)
+    verdict = evaluate(info, driver, env)
+    if output_format == "json":
+        typer.echo(json.dumps(verdict.to_json(), indent=2))
+    else:
+        render_text(verdict, str(info), Console(highlight=False, soft_wrap=True), use_env=use_env)
+    if verdict.fails(Severity.HIGH):
+        raise typer.Exit(code=1)
+
+
+def render_text(verdict: Verdict, connection: str, console: Console, *, use_env: bool) -> None:
+    """The human view: the verdict, what the driver does, the rules, the corrected form."""
+
+    def line(label: str, value: str, style: str = "") -> None:
+        text = Text(f"{label:<18}", style="bold")
+        text.append(value, style=style)
+        console.print(text)
+
+    def yes_no(flag: bool) -> tuple[str, str]:
+        return ("yes", "green") if flag else ("no", "red")
+
+    line("connection", connection)
+    line("driver", verdict.driver)
+    env_note = "" if use_env else " (pass --env to use the current PG* variables)"
+    line("environment", verdict.environment + env_note)
+    tls_style = {"always": "green", "maybe": "yellow", "never": "red"}[verdict.tls.value]
+    line("TLS", verdict.tls.value, tls_style)
+    line("chain verified", *yes_no(verdict.verifies_chain))
+    line("host verified", *yes_no(verdict.verifies_hostname))
+    if verdict.breaks:
+        line("breaks at connect", verdict.breaks, "bold red")
+    if not verdict.determined:
+        line("note", "not everything could be determined; see below", "yellow")
+    console.print(Text("\nWhat the driver will do", style="bold underline"))
+    for note in verdict.notes:
+        console.print(Text(f"  - {note}"))
+    console.print(Text("\nFindings", style="bold underline"))
+    if not verdict.findings:
+        console.print(Text("  none: verify-full as the policy asks", style="green"))
+    for found in verdict.findings:
+        head = Text("  ")
+        head.append(found.rule_id, style=_SEVERITY_STYLE[found.severity])
+        head.append(f" {found.severity.value:<8} {found.rule.slug}: {found.rule.title}")
+        console.print(head)
+        console.print(Text(f"      {found.message}"))
+    console.print(Text("\nCorrected", style="bold underline"))
+    for corrected_line in verdict.corrected.splitlines():
+        console.print(Text(f"  {corrected_line}"))

@@ -1,0 +1,110 @@
+"""The corrected form of a connection for the driver that receives it.
+
+libpq drivers get a URL (sslmode=verify-full, sslrootcert, the client
+certificate when one was named). asyncpg, SQLAlchemy's asyncpg dialect and
+Tortoise get code that passes an SSLContext. The password is never copied:
+the corrected form takes it from PGPASSWORD (or uses the client certificate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS
+from verifyfull.conninfo.model import ConnInfo, HostPort
+
+if TYPE_CHECKING:
+    from verifyfull.conninfo.drivers import Target
+
+DEFAULT_ROOT = "certs/ca.crt"
+_TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "ssl")
+
+
+def corrected_form(info: ConnInfo, target: Target) -> str:
+    root, cert, key = _files(info)
+    if target.engine == "libpq":
+        return _libpq_url(info, target, root, cert, key)
+    return _ssl_context_code(info, target, root, cert, key)
+
+
+def _files(info: ConnInfo) -> tuple[str, str | None, str | None]:
+    def pick(name: str) -> str | None:
+        return info.param(name) or info.kwarg(name)
+
+    root = pick("sslrootcert") or DEFAULT_ROOT
+    return root, pick("sslcert"), pick("sslkey")
+
+
+def _libpq_url(info: ConnInfo, target: Target, root: str, cert: str | None, key: str | None) -> str:
+    base = replace(
+        info,
+        password=None,
+        secret_params=(),
+        kwargs=(),
+        params=tuple((k, v) for k, v in info.params if k not in _TLS_KEYS and k in LIBPQ_KEYWORDS),
+        hosts=info.hosts or (HostPort("localhost"),),
+    )
+    files = {"sslmode": "verify-full", "sslrootcert": root}
+    if cert:
+        files["sslcert"] = cert
+    if key:
+        files["sslkey"] = key
+    base = base.with_params(**files)
+    if target.driver.value == "sqlalchemy":
+        scheme = (info.scheme or "postgresql") + f"+{target.backend}"
+    else:
+        scheme = "postgresql"
+    return base.to_url(scheme=scheme)
+
+
+def _py(value: object) -> str:
+    """A Python literal in double quotes, matching the code around it."""
+    return f'"{value}"' if isinstance(value, str) and '"' not in value else repr(value)
+
+
+def _ssl_context_code(
+    info: ConnInfo, target: Target, root: str, cert: str | None, key: str | None
+) -> str:
+    lines = [
+        "import ssl",
+        "",
+        f"ctx = ssl.create_default_context(cafile={_py(root)})  # verify-full: chain and host name",
+    ]
+    if cert and key:
+        lines.append(f"ctx.load_cert_chain({_py(cert)}, {_py(key)})")
+    elif cert:
+        lines.append(f"ctx.load_cert_chain({_py(cert)})")
+    plain = replace(
+        info,
+        password=None,
+        secret_params=(),
+        kwargs=(),
+        params=(),
+        ssl=info.ssl.absent(),
+        hosts=info.hosts or (HostPort("localhost"),),
+    )
+    driver = target.driver.value
+    if driver == "asyncpg":
+        url = plain.to_url(scheme="postgresql")
+        lines.append(f"conn = await asyncpg.connect({_py(url)}, ssl=ctx)")
+    elif driver == "sqlalchemy":
+        url = plain.to_url(scheme=f"{info.scheme or 'postgresql'}+asyncpg")
+        lines.append(f'engine = create_async_engine({_py(url)}, connect_args={{"ssl": ctx}})')
+    else:
+        host = plain.hosts[0]
+        credentials = {
+            "host": host.host,
+            "port": host.port or 5432,
+            "user": info.user,
+            "database": info.database,
+        }
+        rendered = ", ".join(f'"{k}": {_py(v)}' for k, v in credentials.items() if v is not None)
+        lines.append(
+            'TORTOISE_ORM = {"connections": {"default": {'
+            '"engine": "tortoise.backends.asyncpg", '
+            f'"credentials": {{{rendered}, "ssl": ctx}}}}}}, ...}}'
+        )
+    if info.password is not None:
+        lines.append("# the password comes from PGPASSWORD or a secret store, not from code")
+    return "\n".join(lines)

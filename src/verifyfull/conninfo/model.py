@@ -1,0 +1,308 @@
+"""The connection model: one frozen ConnInfo for every way a connection is described.
+
+Passwords live in `Secret`s, so every rendering (str, repr, to_url, to_keywords,
+evidence) shows `***`. The only raw form is `connect_string_with_secret()`, for
+the guard when it really connects.
+
+The environment (PG* variables, ~/.postgresql/root.crt) is an explicit
+`Environment` value: the model never reads os.environ by itself, so a
+verdict depends only on its inputs.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import quote
+
+from verifyfull.conninfo.redact import MASK, Secret, is_secret_key
+from verifyfull.conninfo.sslarg import SSLArg
+
+_NO_SSL_ARG = SSLArg.absent()
+
+
+class Source(str, enum.Enum):
+    """How the connection was written; the driver semantics depend on it."""
+
+    URL = "url"  # a URL (libpq, SQLAlchemy or Tortoise form)
+    KEYWORDS = "keywords"  # a libpq keyword string: host=… sslmode=…
+    KWARGS = "kwargs"  # keyword arguments to a driver call (asyncpg.connect, connect_args)
+    TORTOISE_CONFIG = "tortoise-config"  # a Tortoise connections entry with credentials
+    ENV = "env"  # nothing written: PG* variables and defaults only
+
+
+@dataclass(frozen=True)
+class HostPort:
+    host: str  # a name, an IP literal (no brackets) or a Unix socket directory
+    port: int | None = None
+
+    @property
+    def is_unix_socket(self) -> bool:
+        return self.host.startswith("/") or self.host.startswith("@")
+
+    def render(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.is_unix_socket:
+            host = quote(self.host, safe="")
+        return f"{host}:{self.port}" if self.port is not None else host
+
+
+# The PG* variables that take part in connection settings (libpq's list).
+PG_VARIABLES = (
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGDATABASE",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGSERVICE",
+    "PGSSLMODE",
+    "PGREQUIRESSL",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGSSLCRL",
+    "PGSSLCRLDIR",
+    "PGSSLPASSWORD",
+    "PGSSLMINPROTOCOLVERSION",
+    "PGSSLMAXPROTOCOLVERSION",
+    "PGSSLNEGOTIATION",
+    "PGSSLSNI",
+    "PGSSLCERTMODE",
+    "PGGSSENCMODE",
+    "PGAPPNAME",
+    "PGCONNECT_TIMEOUT",
+    "PGTARGETSESSIONATTRS",
+)
+_SECRET_VARIABLES = frozenset({"PGPASSWORD", "PGSSLPASSWORD"})
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The outside inputs a driver consults: PG* variables and the home root cert."""
+
+    variables: tuple[tuple[str, str], ...] = ()  # PG* names and values, secrets excluded
+    secrets: tuple[tuple[str, Secret], ...] = ()  # PGPASSWORD, PGSSLPASSWORD
+    home_root_cert: bool = False  # ~/.postgresql/root.crt exists
+    home_client_cert: bool = False  # ~/.postgresql/postgresql.crt exists
+    described_as: str = "an empty environment"
+
+    @classmethod
+    def empty(cls) -> Environment:
+        return cls()
+
+    @classmethod
+    def of(
+        cls,
+        variables: Mapping[str, str],
+        *,
+        home_root_cert: bool = False,
+        home_client_cert: bool = False,
+        described_as: str = "the given environment",
+    ) -> Environment:
+        plain: list[tuple[str, str]] = []
+        secret: list[tuple[str, Secret]] = []
+        for name in PG_VARIABLES:
+            if name in variables:
+                if name in _SECRET_VARIABLES:
+                    secret.append((name, Secret(variables[name])))
+                else:
+                    plain.append((name, variables[name]))
+        return cls(tuple(plain), tuple(secret), home_root_cert, home_client_cert, described_as)
+
+    @classmethod
+    def current(cls) -> Environment:
+        """The process environment; call it explicitly (the model never does)."""
+        pg_home = Path(os.environ.get("APPDATA", "")) / "postgresql" if os.name == "nt" else None
+        if pg_home is None:
+            try:
+                pg_home = Path.home() / ".postgresql"
+            except RuntimeError:  # no home directory
+                pg_home = Path("/nonexistent")
+        return cls.of(
+            os.environ,
+            home_root_cert=(pg_home / "root.crt").is_file(),
+            home_client_cert=(pg_home / "postgresql.crt").is_file(),
+            described_as="the current PG* environment",
+        )
+
+    def get(self, name: str) -> str | None:
+        for key, value in self.variables:
+            if key == name:
+                return value
+        return None
+
+    def secret(self, name: str) -> Secret | None:
+        for key, value in self.secrets:
+            if key == name:
+                return value
+        return None
+
+    def describe(self) -> str:
+        shown = [f"{k}={v}" for k, v in self.variables] + [f"{k}={MASK}" for k, _ in self.secrets]
+        if self.home_root_cert:
+            shown.append("~/.postgresql/root.crt present")
+        return f"{self.described_as} ({', '.join(shown) or 'no PG* variables'})"
+
+
+@dataclass(frozen=True)
+class ConnInfo:
+    """A connection as written. Neutral: conninfo.drivers says what a driver makes of it."""
+
+    source: Source
+    scheme: str | None = None  # postgresql, postgres, cockroachdb, asyncpg, psycopg …
+    dialect: str | None = None  # the '+asyncpg' part of a SQLAlchemy URL, without '+'
+    hosts: tuple[HostPort, ...] = ()
+    user: str | None = None
+    password: Secret | None = field(default=None, repr=True)
+    database: str | None = None
+    # Other options from the query string or keyword string, decoded, in the
+    # order written (the last of a repeated key wins). Secret ones are held in
+    # secret_params instead.
+    params: tuple[tuple[str, str], ...] = ()
+    secret_params: tuple[tuple[str, Secret], ...] = ()
+    # Keyword arguments to the driver call other than ssl and the connection
+    # fields above: name and a rendering of the value (secrets masked).
+    kwargs: tuple[tuple[str, str], ...] = ()
+    ssl: SSLArg = _NO_SSL_ARG
+    engine: str | None = None  # Tortoise engine module, when named
+    # Whether the values were written literally (code, config, command line):
+    # a literal password is VF401. The guard builds from settings: False.
+    literal: bool = True
+
+    # --- reading -----------------------------------------------------------
+    def param(self, key: str) -> str | None:
+        """The option's value as the last occurrence gives it, or None."""
+        found = None
+        for name, value in self.params:
+            if name == key:
+                found = value
+        return found
+
+    def has_param(self, key: str) -> bool:
+        return any(name == key for name, _ in self.params) or any(
+            name == key for name, _ in self.secret_params
+        )
+
+    def kwarg(self, key: str) -> str | None:
+        found = None
+        for name, value in self.kwargs:
+            if name == key:
+                found = value
+        return found
+
+    def has_kwarg(self, key: str) -> bool:
+        return any(name == key for name, _ in self.kwargs)
+
+    @property
+    def param_keys(self) -> tuple[str, ...]:
+        keys = [k for k, _ in self.params] + [k for k, _ in self.secret_params]
+        return tuple(dict.fromkeys(keys))
+
+    @property
+    def tcp_hosts(self) -> tuple[HostPort, ...]:
+        return tuple(h for h in self.hosts if not h.is_unix_socket)
+
+    @property
+    def only_unix_sockets(self) -> bool:
+        return bool(self.hosts) and not self.tcp_hosts
+
+    # --- deriving ----------------------------------------------------------
+    def with_params(self, **changes: str | None) -> ConnInfo:
+        """A copy with options set (None removes them), order kept, new ones appended."""
+        params = [(k, v) for k, v in self.params if k not in changes]
+        params += [(k, v) for k, v in changes.items() if v is not None]
+        return replace(self, params=tuple(params))
+
+    def without_params(self, *keys: str) -> ConnInfo:
+        return replace(self, params=tuple((k, v) for k, v in self.params if k not in keys))
+
+    # --- rendering (always redacted) ----------------------------------------
+    def to_url(self, *, scheme: str | None = None) -> str:
+        """A URL with the password shown as ***."""
+        return self._url(reveal=False, scheme=scheme)
+
+    def to_keywords(self) -> str:
+        """A libpq keyword string with secrets shown as ***."""
+        return self._keywords(reveal=False)
+
+    def connect_string_with_secret(self, *, form: str = "url", scheme: str | None = None) -> str:
+        """The one raw rendering, password included: only for handing to a driver."""
+        if form == "keywords":
+            return self._keywords(reveal=True)
+        return self._url(reveal=True, scheme=scheme)
+
+    def __str__(self) -> str:
+        if self.source is Source.KEYWORDS:
+            return self.to_keywords()
+        return self.to_url()
+
+    def _url(self, *, reveal: bool, scheme: str | None) -> str:
+        if scheme is None:
+            scheme = self.scheme or "postgresql"
+            if self.dialect:
+                scheme = f"{scheme}+{self.dialect}"
+        userinfo = ""
+        if self.user is not None or self.password is not None:
+            userinfo = quote(self.user or "", safe="")
+            if self.password is not None:
+                secret = quote(self.password.reveal(), safe="") if reveal else MASK
+                userinfo += f":{secret}"
+            userinfo += "@"
+        tcp = [h for h in self.hosts if not h.is_unix_socket]
+        unix = [h for h in self.hosts if h.is_unix_socket]
+        netloc = ",".join(h.render() for h in tcp)
+        query: list[tuple[str, str]] = []
+        if unix and not tcp:
+            query.append(("host", ",".join(h.host for h in unix)))
+            ports = {h.port for h in unix if h.port is not None}
+            if ports:
+                query.append(("port", ",".join(str(h.port or "") for h in unix)))
+        path = "/" + quote(self.database, safe="") if self.database is not None else ""
+        query += list(self.params)
+        query += [(k, v.reveal() if reveal else MASK) for k, v in self.secret_params]
+        text = f"{scheme}://{userinfo}{netloc}{path or ('/' if query else '')}"
+        if query:
+            text += "?" + "&".join(f"{quote(k, safe='')}={_quote_value(v)}" for k, v in query)
+        return text
+
+    def _keywords(self, *, reveal: bool) -> str:
+        items: list[tuple[str, str]] = []
+        if self.hosts:
+            items.append(("host", ",".join(h.host for h in self.hosts)))
+            if any(h.port is not None for h in self.hosts):
+                items.append(("port", ",".join(str(h.port or "") for h in self.hosts)))
+        if self.user is not None:
+            items.append(("user", self.user))
+        if self.password is not None:
+            items.append(("password", self.password.reveal() if reveal else MASK))
+        if self.database is not None:
+            items.append(("dbname", self.database))
+        items += list(self.params)
+        items += [(k, v.reveal() if reveal else MASK) for k, v in self.secret_params]
+        return " ".join(f"{k}={_keyword_value(v)}" for k, v in items)
+
+
+def _quote_value(value: str) -> str:
+    # Keep paths readable (certs/ca.crt); encode what would break the URL.
+    return quote(value, safe="/:,~@")
+
+
+def _keyword_value(value: str) -> str:
+    if value and not any(c.isspace() or c in "'\\" for c in value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def split_secret_pairs(
+    pairs: tuple[tuple[str, str], ...] | list[tuple[str, str]],
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, Secret], ...]]:
+    """Separate secret options (sslpassword …) from plain ones."""
+    plain = tuple((k, v) for k, v in pairs if not is_secret_key(k))
+    secret = tuple((k, Secret(v)) for k, v in pairs if is_secret_key(k))
+    return plain, secret

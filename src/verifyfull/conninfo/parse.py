@@ -1,0 +1,466 @@
+"""Every written form of a connection -> one ConnInfo.
+
+Forms: libpq URLs and keyword strings (parse_dsn), asyncpg keyword arguments
+(from_asyncpg_kwargs), SQLAlchemy URLs, URL.create parts and connect_args
+(from_sqlalchemy_url, from_url_parts), Tortoise db_url and config dicts
+(from_tortoise_db_url, from_tortoise_config), and nothing at all
+(from_environment). Parsing never reads the environment and never puts a
+password into an error message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from urllib.parse import parse_qsl, unquote
+
+from verifyfull.conninfo import libpq
+from verifyfull.conninfo.libpq import ConnStringError
+from verifyfull.conninfo.model import ConnInfo, HostPort, Source, split_secret_pairs
+from verifyfull.conninfo.redact import MASK, Secret, is_secret_key
+from verifyfull.conninfo.sslarg import SSLArg, describe_ssl_value
+
+# Schemes the model reads: libpq's two, sqlalchemy-cockroachdb's, and the
+# names Tortoise gives its backends in db_url.
+KNOWN_SCHEMES = ("postgresql", "postgres", "cockroachdb", "asyncpg", "psycopg")
+TORTOISE_SCHEMES = ("postgres", "postgresql", "asyncpg", "psycopg")
+
+_CONNECTION_FIELDS = ("host", "hostaddr", "port", "user", "dbname", "password")
+
+
+def parse_dsn(text: str, *, literal: bool = True) -> ConnInfo:
+    """A libpq URL (any known scheme, any +driver suffix) or keyword string."""
+    if not isinstance(text, str) or not text.strip():
+        raise ConnStringError("empty connection string")
+    scheme = libpq.url_scheme(text)
+    if scheme is not None and scheme[0] not in KNOWN_SCHEMES:
+        raise ConnStringError(
+            f"unsupported scheme {scheme[0]!r} (expected one of {', '.join(KNOWN_SCHEMES)})"
+        )
+    if scheme is None and "=" not in text:
+        raise ConnStringError("neither a URL (postgresql://…) nor a key=value string")
+    parts = libpq.split(text)
+    return _from_pairs(
+        parts.pairs,
+        source=Source.URL if parts.is_url else Source.KEYWORDS,
+        scheme=parts.scheme,
+        dialect=parts.dialect or None,
+        literal=literal,
+    )
+
+
+def _from_pairs(
+    pairs: Iterable[tuple[str, str]],
+    *,
+    source: Source,
+    scheme: str | None,
+    dialect: str | None,
+    literal: bool,
+    kwargs: tuple[tuple[str, str], ...] = (),
+    ssl: SSLArg | None = None,
+    engine: str | None = None,
+) -> ConnInfo:
+    fields: dict[str, str] = {}
+    others: list[tuple[str, str]] = []
+    for key, value in pairs:
+        if key in _CONNECTION_FIELDS:
+            fields[key] = value  # the last one wins, as in libpq
+        else:
+            others.append((key, value))
+    params, secret_params = split_secret_pairs(others)
+    password = fields.get("password")
+    return ConnInfo(
+        source=source,
+        scheme=scheme,
+        dialect=dialect,
+        hosts=hosts_from(fields.get("host"), fields.get("port")),
+        user=fields.get("user"),
+        password=Secret(password) if password else None,
+        database=fields.get("dbname"),
+        params=params,
+        secret_params=secret_params,
+        kwargs=kwargs,
+        ssl=ssl or SSLArg.absent(),
+        engine=engine,
+        literal=literal,
+    )
+
+
+def hosts_from(host: str | None, port: str | int | None) -> tuple[HostPort, ...]:
+    """libpq's pairing of comma-separated hosts and ports (one port serves all)."""
+    if host is None and port is None:
+        return ()
+    host_list = (host or "").split(",") if host is not None else [""]
+    port_text = "" if port is None else str(port)
+    port_list = port_text.split(",") if port_text else []
+    if len(port_list) == 1:
+        port_list = port_list * len(host_list)
+    elif port_list and len(port_list) != len(host_list):
+        raise ConnStringError(
+            f"could not match {len(port_list)} port numbers to {len(host_list)} hosts"
+        )
+    result = []
+    for index, name in enumerate(host_list):
+        raw_port = port_list[index] if port_list else ""
+        result.append(HostPort(name, _port(raw_port)))
+    return tuple(result)
+
+
+def _port(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConnStringError(f'invalid port number: "{text}"')
+    return int(text)
+
+
+# --- asyncpg -------------------------------------------------------------------
+
+
+def from_asyncpg_kwargs(kwargs: Mapping[str, object], *, literal: bool = True) -> ConnInfo:
+    """asyncpg.connect / create_pool keyword arguments (dsn included).
+
+    Values the caller could not see may be left out; `ssl` may be given as an
+    SSLArg already (the scanner) or as the live value (the guard).
+    """
+    dsn = kwargs.get("dsn")
+    if isinstance(dsn, str) and dsn.strip():
+        base = _asyncpg_dsn(dsn, literal=literal)
+    else:
+        base = ConnInfo(source=Source.KWARGS, literal=literal)
+    return _overlay_kwargs(base, kwargs, skip=("dsn",))
+
+
+def _asyncpg_dsn(dsn: str, *, literal: bool) -> ConnInfo:
+    # asyncpg reads only URLs; a keyword string is refused at connect (drivers
+    # reports it), so keep what the text says.
+    return parse_dsn(dsn, literal=literal)
+
+
+def _overlay_kwargs(
+    base: ConnInfo, kwargs: Mapping[str, object], *, skip: Sequence[str] = ()
+) -> ConnInfo:
+    """Driver keyword arguments on top of a parsed DSN: they win, as in asyncpg."""
+    hosts = base.hosts
+    host = kwargs.get("host")
+    port = kwargs.get("port")
+    if host is not None or port is not None:
+        hosts = _hosts_from_values(host, port, base.hosts)
+    user = kwargs.get("user", kwargs.get("username"))
+    password = kwargs.get("password")
+    database = kwargs.get("database", kwargs.get("dbname"))
+    ssl_value = kwargs.get("ssl")
+    ssl = base.ssl
+    if "ssl" in kwargs:
+        ssl = ssl_value if isinstance(ssl_value, SSLArg) else describe_ssl_value(ssl_value)
+    rest: list[tuple[str, str]] = list(base.kwargs)
+    consumed = {"host", "port", "user", "username", "password", "database", "dbname", "ssl"}
+    for key, value in kwargs.items():
+        if key in consumed or key in skip:
+            continue
+        rest.append((key, _render_value(key, value)))
+    return replace(
+        base,
+        source=base.source if base.source is not Source.ENV else Source.KWARGS,
+        hosts=hosts,
+        user=str(user) if isinstance(user, str) else base.user,
+        password=_secret(password) if password is not None else base.password,
+        database=str(database) if isinstance(database, str) else base.database,
+        kwargs=tuple(rest),
+        ssl=ssl,
+    )
+
+
+def _hosts_from_values(
+    host: object, port: object, fallback: tuple[HostPort, ...]
+) -> tuple[HostPort, ...]:
+    if isinstance(host, list | tuple):
+        names = [str(h) for h in host]
+    elif isinstance(host, str):
+        names = host.split(",")
+    else:
+        names = [h.host for h in fallback] or [""]
+    if isinstance(port, list | tuple):
+        ports: list[object] = list(port)
+    elif port is None:
+        ports = []
+    else:
+        ports = [*port.split(",")] if isinstance(port, str) else [port]
+    if len(ports) == 1:
+        ports = ports * len(names)
+    if ports and len(ports) != len(names):
+        raise ConnStringError(f"could not match {len(ports)} port numbers to {len(names)} hosts")
+    return tuple(
+        HostPort(name, _port(str(ports[i])) if ports else None) for i, name in enumerate(names)
+    )
+
+
+def _secret(value: object) -> Secret | None:
+    if isinstance(value, Secret):
+        return value
+    if isinstance(value, str):
+        return Secret(value) if value else None
+    return None  # a callable or an unknown expression: nothing literal to hold
+
+
+def _render_value(key: str, value: object) -> str:
+    if is_secret_key(key):
+        return MASK
+    if isinstance(value, Mapping):
+        inner = ", ".join(
+            f"{k!r}: {MASK if is_secret_key(str(k)) else repr(v)}" for k, v in value.items()
+        )
+        return "{" + inner + "}"
+    if isinstance(value, str):
+        return value
+    return repr(value)
+
+
+# --- SQLAlchemy ----------------------------------------------------------------
+
+# SQLAlchemy 2.0's own URL pattern (sqlalchemy/engine/url.py, _parse_url), for
+# when SQLAlchemy is not installed; agreement with make_url is tested.
+_SA_URL = re.compile(
+    r"""
+        (?P<name>[\w\+]+)://
+        (?:
+            (?P<username>[^:/]*)
+            (?::(?P<password>[^@]*))?
+        @)?
+        (?:
+            (?:
+                \[(?P<ipv6host>[^/\?]+)\] |
+                (?P<ipv4host>[^/:\?]+)
+            )?
+            (?::(?P<port>[^/\?]*))?
+        )?
+        (?:/(?P<database>[^\?]*))?
+        (?:\?(?P<query>.*))?
+    """,
+    re.X,
+)
+
+
+def from_sqlalchemy_url(
+    url: object,
+    connect_args: Mapping[str, object] | None = None,
+    *,
+    literal: bool = True,
+) -> ConnInfo:
+    """create_engine / create_async_engine's URL (str or URL object) and connect_args."""
+    if isinstance(url, str):
+        parts = _split_sqlalchemy_url(url)
+    elif hasattr(url, "drivername"):
+        parts = (
+            str(url.drivername),
+            getattr(url, "username", None),
+            getattr(url, "password", None),
+            getattr(url, "host", None),
+            getattr(url, "port", None),
+            getattr(url, "database", None),
+            _query_pairs(getattr(url, "query", {}) or {}),
+        )
+    else:
+        raise ConnStringError(f"not a SQLAlchemy URL: a {type(url).__name__}")
+    drivername, username, password, host, port, database, query = parts
+    return from_url_parts(
+        drivername,
+        username=username,
+        password=password,
+        host=host,
+        port=port,
+        database=database,
+        query=query,
+        connect_args=connect_args,
+        literal=literal,
+    )
+
+
+def _split_sqlalchemy_url(
+    url: str,
+) -> tuple[str, str | None, str | None, str | None, int | None, str | None, list[tuple[str, str]]]:
+    match = _SA_URL.match(url.strip())
+    if match is None:
+        raise ConnStringError("Could not parse SQLAlchemy URL from given URL string")
+    parts = match.groupdict()
+    port_text = parts["port"]
+    port = None
+    if port_text:
+        if not port_text.isdigit():
+            raise ConnStringError(f'invalid port number: "{port_text}"')
+        port = int(port_text)
+    return (
+        parts["name"],
+        unquote(parts["username"]) if parts["username"] is not None else None,
+        unquote(parts["password"]) if parts["password"] is not None else None,
+        parts["ipv4host"] or parts["ipv6host"],
+        port,
+        parts["database"],
+        parse_qsl(parts["query"]) if parts["query"] is not None else [],
+    )
+
+
+def _query_pairs(query: Mapping[str, object]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for key, value in query.items():
+        if isinstance(value, list | tuple):
+            pairs.extend((key, str(v)) for v in value)
+        else:
+            pairs.append((key, str(value)))
+    return pairs
+
+
+def from_url_parts(
+    drivername: str,
+    *,
+    username: object = None,
+    password: object = None,
+    host: object = None,
+    port: object = None,
+    database: object = None,
+    query: Mapping[str, object] | Iterable[tuple[str, str]] | None = None,
+    connect_args: Mapping[str, object] | None = None,
+    literal: bool = True,
+) -> ConnInfo:
+    """SQLAlchemy's URL.create(drivername, username=…, …, query={…}) plus connect_args."""
+    scheme, _, dialect = drivername.partition("+")
+    scheme = scheme.lower()
+    if scheme not in KNOWN_SCHEMES:
+        raise ConnStringError(
+            f"unsupported scheme {scheme!r} (expected one of {', '.join(KNOWN_SCHEMES)})"
+        )
+    if query is None:
+        pairs: list[tuple[str, str]] = []
+    elif isinstance(query, Mapping):
+        pairs = _query_pairs(query)
+    else:
+        pairs = [(str(k), str(v)) for k, v in query]
+    # SQLAlchemy's multi-host form: ?host=h1:5432&host=h2:5432
+    query_hosts = [v for k, v in pairs if k == "host"]
+    pairs = [(k, v) for k, v in pairs if k != "host"]
+    hosts: tuple[HostPort, ...] = ()
+    if isinstance(host, str) and host:
+        hosts = (HostPort(host, int(port) if isinstance(port, int | str) and port else None),)
+    elif query_hosts:
+        hosts = tuple(_host_port_token(token) for token in query_hosts)
+    info = _from_pairs(
+        pairs,
+        source=Source.URL,
+        scheme=scheme,
+        dialect=dialect or None,
+        literal=literal,
+    )
+    info = replace(
+        info,
+        hosts=hosts,
+        user=username if isinstance(username, str) and username else None,
+        password=_secret(password),
+        database=database if isinstance(database, str) and database else None,
+    )
+    if connect_args:
+        info = _overlay_kwargs(info, connect_args)
+    return info
+
+
+def _host_port_token(token: str) -> HostPort:
+    if token.startswith("["):
+        host, _, rest = token[1:].partition("]")
+        return HostPort(host, _port(rest.lstrip(":")))
+    host, colon, port = token.rpartition(":")
+    if not colon:
+        return HostPort(token)
+    return HostPort(host, _port(port))
+
+
+# --- Tortoise ------------------------------------------------------------------
+
+TORTOISE_ENGINES = {
+    "asyncpg": "tortoise.backends.asyncpg",
+    "postgres": "tortoise.backends.asyncpg",
+    "postgresql": "tortoise.backends.asyncpg",
+    "psycopg": "tortoise.backends.psycopg",
+}
+
+
+def from_tortoise_db_url(db_url: str, *, literal: bool = True) -> ConnInfo:
+    """Tortoise's db_url (tortoise.backends.base.config_generator.expand_db_url).
+
+    Tortoise reads the query with parse_qs (blank values dropped, '+' as a
+    space) and turns every key into a backend credential; that is kept as
+    kwargs here, since none of them reaches a DSN parser.
+    """
+    scheme_parts = libpq.url_scheme(db_url)
+    if scheme_parts is None or scheme_parts[0] not in TORTOISE_SCHEMES:
+        got = scheme_parts[0] if scheme_parts else "none"
+        raise ConnStringError(
+            f"Tortoise reads only {', '.join(TORTOISE_SCHEMES)} db_url schemes (got {got!r})"
+        )
+    scheme = scheme_parts[0]
+    # The URL part: the same userinfo/host/port/path reading as libpq, with
+    # the query taken the Tortoise way below.
+    head, _, query = db_url.partition("?")
+    info = parse_dsn(head, literal=literal)
+    query_pairs = [(k, v) for k, v in parse_qsl(query) if v != ""] if query else []
+    kwargs = tuple((k, MASK if is_secret_key(k) else v) for k, v in query_pairs)
+    return replace(
+        info,
+        scheme=scheme,
+        kwargs=kwargs,
+        engine=TORTOISE_ENGINES[scheme],
+    )
+
+
+def from_tortoise_config(
+    config: Mapping[str, object], *, literal: bool = True
+) -> dict[str, ConnInfo]:
+    """Every connection of a Tortoise config dict (`{"connections": {...}}` or the inner dict)."""
+    connections = config.get("connections", config)
+    if not isinstance(connections, Mapping):
+        raise ConnStringError("Tortoise config: 'connections' must be a mapping")
+    result: dict[str, ConnInfo] = {}
+    for name, entry in connections.items():
+        if isinstance(entry, str):
+            result[str(name)] = from_tortoise_db_url(entry, literal=literal)
+        elif isinstance(entry, Mapping):
+            result[str(name)] = from_tortoise_credentials(
+                str(entry.get("engine", "")),
+                entry.get("credentials", {}),
+                literal=literal,
+            )
+        else:
+            raise ConnStringError(
+                f"Tortoise config: connection {name!r} must be a db_url or a mapping"
+            )
+    return result
+
+
+def from_tortoise_credentials(
+    engine: str, credentials: Mapping[str, object], *, literal: bool = True
+) -> ConnInfo:
+    if not isinstance(credentials, Mapping):
+        raise ConnStringError("Tortoise config: 'credentials' must be a mapping")
+    base = ConnInfo(
+        source=Source.TORTOISE_CONFIG,
+        engine=engine or None,
+        literal=literal,
+    )
+    return _overlay_kwargs(base, credentials)
+
+
+# --- nothing written -----------------------------------------------------------
+
+
+def from_environment(*, literal: bool = False) -> ConnInfo:
+    """A connection described by nothing but PG* variables and driver defaults."""
+    return ConnInfo(source=Source.ENV, literal=literal)
+
+
+def parse_for_driver(text: str, driver: str | None, *, literal: bool = True) -> ConnInfo:
+    """The reading `verifyfull explain` uses: how that driver would receive the text."""
+    if driver == "tortoise":
+        return from_tortoise_db_url(text, literal=literal)
+    if driver == "sqlalchemy":
+        return from_sqlalchemy_url(text, literal=literal)
+    return parse_dsn(text, literal=literal)

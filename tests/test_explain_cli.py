@@ -1,0 +1,136 @@
+"""`verifyfull explain`: the issue's examples, the JSON contract, exit codes, redaction."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from verifyfull.cli import app
+
+CANARY = "Canary-explain-5c1d"
+SEED = (
+    "postgresql+asyncpg://root@localhost:26257/defaultdb?sslmode=verify-ca"
+    "&sslcert=/secrets/client.crt&sslkey=/secrets/client.key&sslrootcert=/secrets/ca.crt"
+)
+FULL = (
+    "postgresql://root@db:26257/defaultdb?sslmode=verify-full&sslrootcert=certs/ca.crt"
+    "&sslcert=certs/client.root.crt&sslkey=certs/client.root.key"
+)
+
+# (args, expected rule ids, expected breaks fragment or None, exit code): the issue's list.
+ISSUE_EXAMPLES = [
+    ([SEED], {"VF104", "VF105"}, "TypeError: connect() got an unexpected keyword argument", 1),
+    (["postgresql://u@h/db", "--driver", "asyncpg"], {"VF102"}, None, 1),
+    (["postgresql://u@h/db?sslmode=require"], {"VF103"}, None, 1),
+    (["postgresql+asyncpg://u@h/db?ssl=require", "--driver", "sqlalchemy"], {"VF103"}, None, 1),
+    (["postgres://u@h:5432/db?ssl=false", "--driver", "tortoise"], {"VF105"}, None, 1),
+    ([FULL], set(), None, 0),
+]
+
+runner = CliRunner()
+
+
+def _json(args: list[str]) -> tuple[dict[str, object], int]:
+    result = runner.invoke(app, ["explain", *args, "--format", "json"])
+    return json.loads(result.stdout), result.exit_code
+
+
+@pytest.mark.parametrize(("args", "rules", "breaks", "code"), ISSUE_EXAMPLES)
+def test_issue_examples(args: list[str], rules: set[str], breaks: str | None, code: int) -> None:
+    data, exit_code = _json(args)
+    assert {f["rule"] for f in data["findings"]} == rules  # type: ignore[union-attr,index]
+    if breaks is None:
+        assert data["breaks"] is None
+    else:
+        assert breaks in str(data["breaks"])
+    assert exit_code == code
+
+
+def test_json_has_exactly_the_design_keys() -> None:
+    data, _ = _json([SEED])
+    assert set(data) == {
+        "driver",
+        "tls",
+        "verifies_chain",
+        "verifies_hostname",
+        "breaks",
+        "findings",
+        "corrected",
+    }
+    assert data["driver"] == "sqlalchemy+asyncpg" and data["tls"] == "always"
+    finding = data["findings"][0]  # type: ignore[index]
+    assert set(finding) == {
+        "rule", "slug", "severity", "cwe", "message", "path", "line", "column", "target",
+        "evidence", "fix",
+    }  # fmt: skip
+
+
+def test_seed_corrected_form_passes_a_context() -> None:
+    data, _ = _json([SEED])
+    corrected = str(data["corrected"])
+    assert 'connect_args={"ssl": ctx}' in corrected and "sslmode" not in corrected
+    assert 'cafile="/secrets/ca.crt"' in corrected
+
+
+def test_text_names_driver_rules_and_environment() -> None:
+    result = runner.invoke(app, ["explain", SEED])
+    out = result.stdout
+    assert result.exit_code == 1
+    assert "sqlalchemy+asyncpg" in out and "VF105" in out and "VF104" in out
+    assert "an empty environment" in out and "--env" in out
+    assert "create_async_engine" in out
+
+
+def test_env_flag_reads_pg_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGSSLMODE", "verify-full")
+    monkeypatch.setenv("PGSSLROOTCERT", "/certs/ca.crt")
+    monkeypatch.setenv("PGPASSWORD", CANARY)
+    without, _ = _json(["postgresql://u@h/db"])
+    with_env = runner.invoke(app, ["explain", "postgresql://u@h/db", "--env"])
+    assert {f["rule"] for f in without["findings"]} == {"VF102"}  # type: ignore[union-attr,index]
+    assert with_env.exit_code == 0
+    assert "PGSSLMODE=verify-full" in with_env.stdout and CANARY not in with_env.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_password_never_printed(fmt: str) -> None:
+    result = runner.invoke(
+        app, ["explain", f"postgresql://app:{CANARY}@db/app?sslmode=require", "--format", fmt]
+    )
+    assert CANARY not in result.stdout
+    assert "VF401" in result.stdout
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "verifyfull", "explain", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ([f"postgresql://app:{CANARY}%zz@db/app"], "invalid percent-encoded token"),
+        (["mysql://db/app"], "unsupported scheme"),
+        (["postgresql://db/app", "--driver", "jdbc"], "unknown driver"),
+        (["postgresql://db/app", "--format", "xml"], "unknown format"),
+        (["postgresql+pg8000://db/app"], "not modelled"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], words: str) -> None:
+    done = _cli(*args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in done.stderr
+    assert CANARY not in done.stderr
