@@ -38,6 +38,14 @@ class ScanContext:
 Check = Callable[[SourceFile, ScanContext], Iterable[Finding]]
 
 
+class CheckSkipped(Exception):
+    """Raised by a check that cannot examine a file (syntax error, unsupported content).
+
+    The engine reports `str(exc)` as an error entry for the file: say what and how to
+    fix it in one line, and never put file content (it may hold a password) in it.
+    """
+
+
 @dataclass(frozen=True)
 class RegisteredCheck:
     name: str
@@ -46,6 +54,9 @@ class RegisteredCheck:
     suffixes: tuple[str, ...] = ()  # e.g. ".py", ".yaml"
     globs: tuple[str, ...] = ()  # fnmatch on the base name, e.g. ".env*", "*.crt"
     binary: bool = False  # wants SourceFile.data
+    # Prefilter: when set, the check runs only on files whose text contains one of
+    # these strings (cheap substring test before any parsing).
+    keywords: tuple[str, ...] = ()
 
     def matches(self, path: Path) -> bool:
         base = path.name
@@ -68,8 +79,12 @@ def file_check(
     suffixes: Iterable[str] = (),
     globs: Iterable[str] = (),
     binary: bool = False,
+    keywords: Iterable[str] = (),
 ) -> Callable[[Check], Check]:
-    """Register a check for files matching any of the given names, suffixes or globs."""
+    """Register a check for files matching any of the given names, suffixes or globs.
+
+    keywords: optional prefilter; the check is skipped for files containing none of them.
+    """
 
     def register(func: Check) -> Check:
         _REGISTRY.checks.append(
@@ -80,6 +95,7 @@ def file_check(
                 suffixes=tuple(s.lower() for s in suffixes),
                 globs=tuple(globs),
                 binary=binary,
+                keywords=tuple(keywords),
             )
         )
         return func

@@ -1,10 +1,138 @@
-"""`verifyfull scan` (issue 4: not built yet)."""
+"""`verifyfull scan`: find insecure database transport settings in code and config."""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
+
+import typer
+
+from verifyfull import rules
 from verifyfull.errors import UsageError
+from verifyfull.report import Report, exit_code
+from verifyfull.report import json as json_view
+from verifyfull.rules import Severity
+from verifyfull.scan import engine
+from verifyfull.scan.settings import ScanSettings, load
+
+FORMATS = ("text", "json", "sarif", "html")
 
 
-def scan_command() -> None:
-    """Scan code and config for insecure database TLS settings (not available yet)."""
-    raise UsageError("'scan' is not available in this version", "see README's status section")
+def _selection(option: str, text: str | None) -> frozenset[str] | None:
+    if text is None:
+        return None
+    try:
+        return rules.parse_selection(text)
+    except KeyError as exc:
+        raise UsageError(f"{option}: {exc.args[0]}") from None
+
+
+def _plain_text(report: Report) -> str:
+    """Minimal text view, used only while the rich one (report.text) is absent."""
+    lines = []
+    for item in report.sorted_findings():
+        lines.append(
+            f"{item.path}:{item.line}:{item.column}: {item.rule_id} [{item.severity.value}] "
+            f"{item.message}"
+        )
+        if item.evidence:
+            lines.append(f"    evidence: {item.evidence}")
+        lines.append(f"    fix: {item.fix or item.rule.fix}")
+    for error in report.errors:
+        lines.append(f"{error.path or error.target}: error: {error.message}")
+    lines.append(
+        f"{len(report.findings)} finding(s), {len(report.errors)} error(s), {report.files} file(s)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render(report: Report, output_format: str) -> str:
+    if output_format == "json":
+        return json_view.render(report)
+    try:
+        view = importlib.import_module(f"verifyfull.report.{output_format}")
+    except ImportError:
+        if output_format == "text":
+            return _plain_text(report)
+        raise UsageError(
+            f"--format {output_format} is not available in this build", "use --format json"
+        ) from None
+    rendered: str = view.render(report)
+    return rendered
+
+
+def _paths(given: list[Path] | None, settings: ScanSettings) -> list[Path]:
+    if given:
+        return given
+    if settings.paths:
+        return [settings.project_root / p for p in settings.paths]
+    return [Path.cwd()]
+
+
+def scan_command(
+    paths: list[Path] | None = typer.Argument(  # noqa: B008 - typer's declaration style
+        None, help="Files or directories (default: [tool.verifyfull] paths, else '.')."
+    ),
+    output_format: str = typer.Option("text", "--format", "-f", help="text, json, sarif or html."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),  # noqa: B008
+    fail_on: str | None = typer.Option(
+        None, "--fail-on", help="Exit 1 on findings at or above this severity (default high)."
+    ),
+    select: str | None = typer.Option(None, "--select", help="Only these rules: VF102,VF1,…"),
+    ignore: str | None = typer.Option(None, "--ignore", help="Leave out these rules."),
+    baseline: Path | None = typer.Option(  # noqa: B008
+        None, "--baseline", help="Report only findings this baseline file does not hold."
+    ),
+    write_baseline: bool = typer.Option(
+        False, "--write-baseline", help="Record the current findings in --baseline and exit 0."
+    ),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes."),
+) -> None:
+    """Scan code and config for insecure, weak or broken database TLS settings."""
+    if output_format not in FORMATS:
+        raise UsageError(f"unknown --format {output_format!r}", f"use one of {', '.join(FORMATS)}")
+    for path in paths or ():
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"{path} does not exist", "name a file or directory to scan")
+    settings = load(paths[0] if paths else Path.cwd())
+    try:
+        threshold = Severity.parse(fail_on) if fail_on else settings.fail_on
+    except ValueError as exc:
+        raise UsageError(f"--fail-on: {exc}") from None
+    chosen = _selection("--select", select)
+    dropped = _selection("--ignore", ignore)
+    baseline_path = baseline or settings.baseline
+    if write_baseline and baseline_path is None:
+        raise UsageError("--write-baseline needs a file", "add --baseline FILE")
+    result = engine.scan(
+        _paths(paths, settings),
+        settings,
+        select=chosen if chosen is not None else settings.select,
+        ignore=dropped if dropped is not None else settings.ignore,
+        baseline=baseline_path,
+        write_baseline=write_baseline,
+        jobs=jobs,
+    )
+    text = render(result.report, output_format)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write {output}: {exc.strerror}", "choose a writable path"
+            ) from None
+    else:
+        sys.stdout.write(text)
+    notes = []
+    if result.suppressed:
+        notes.append(f"{result.suppressed} suppressed inline")
+    if result.baselined:
+        notes.append(f"{result.baselined} already in the baseline")
+    if result.baseline_written is not None:
+        notes.append(f"wrote {result.baseline_written} finding(s) to {baseline_path}")
+    if notes:
+        print(f"verifyfull: {'; '.join(notes)}", file=sys.stderr)
+    if result.baseline_written is not None:
+        raise typer.Exit(0)
+    raise typer.Exit(exit_code(result.report, threshold))

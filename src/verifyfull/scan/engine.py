@@ -1,0 +1,257 @@
+"""The scan engine: walk, read, prefilter, dispatch to checks, then suppress, select,
+re-grade and baseline. Checks never walk or print; the engine never judges.
+
+Large trees are split over worker processes (one per core by default); each
+file is read once, capped in size, decoded once, and handed to every check
+that wants it. Nothing a file contains can crash the scan: every failure
+becomes an error entry naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import os
+import tokenize
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+from verifyfull.findings import Finding
+from verifyfull.report import Report, ReportError
+from verifyfull.scan import baseline as baseline_file
+from verifyfull.scan import suppress
+from verifyfull.scan.api import (
+    CheckSkipped,
+    RegisteredCheck,
+    ScanContext,
+    SourceFile,
+    registered_checks,
+)
+from verifyfull.scan.settings import ScanSettings
+from verifyfull.scan.walk import WalkedFile, Walker
+
+# Below this many candidate files a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 200
+_CHUNK = 64
+_BINARY_SNIFF = 8192
+
+
+@lru_cache(maxsize=1)
+def load_checks() -> tuple[RegisteredCheck, ...]:
+    """Import every check module once (registration happens at import)."""
+    importlib.import_module("verifyfull.scan.python")
+    for optional in ("verifyfull.scan.config", "verifyfull.scan.certfiles"):
+        with contextlib.suppress(ImportError):  # part B's checks, until they land
+            importlib.import_module(optional)
+    return registered_checks()
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    findings: tuple[Finding, ...] = ()
+    line_texts: tuple[str, ...] = ()  # the source line of each finding (for baselines)
+    errors: tuple[ReportError, ...] = ()
+    examined: bool = False
+    suppressed: int = 0
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    report: Report
+    baselined: int = 0  # findings hidden because the baseline holds them
+    suppressed: int = 0  # findings silenced by inline suppressions
+    baseline_written: int | None = None
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if path.suffix == ".py":
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        return data.decode(encoding)
+    return data.decode("utf-8-sig")
+
+
+def _read(
+    walked: WalkedFile, wanted: Sequence[RegisteredCheck], max_size: int
+) -> tuple[SourceFile | None, ReportError | None]:
+    where = walked.relpath
+    try:
+        size = walked.path.stat().st_size
+        if size > max_size:
+            return None, ReportError(
+                f"not checked: {size} bytes is over the {max_size}-byte limit; "
+                "raise max-file-size in [tool.verifyfull] or exclude the file",
+                path=where,
+            )
+        with walked.path.open("rb") as handle:
+            data = handle.read(max_size + 1)
+    except OSError as exc:
+        return None, ReportError(
+            f"not checked: cannot read ({exc.strerror or type(exc).__name__}); "
+            "fix its permissions or exclude it",
+            path=where,
+        )
+    text = ""
+    needs_text = any(not check.binary for check in wanted)
+    if b"\0" in data[:_BINARY_SNIFF]:
+        if needs_text:
+            return None, ReportError(
+                "not checked: binary content in a file named like text; exclude it if expected",
+                path=where,
+            )
+    else:
+        try:
+            text = _decode(data, walked.path)
+        except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
+            if needs_text:
+                detail = (
+                    f"byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else "its coding"
+                )
+                return None, ReportError(
+                    f"not checked: not valid UTF-8 or declared encoding ({detail}); "
+                    "save it as UTF-8",
+                    path=where,
+                )
+    return SourceFile(walked.path, walked.relpath, text, data), None
+
+
+def _wants(check: RegisteredCheck, text: str) -> bool:
+    return not check.keywords or any(word in text for word in check.keywords)
+
+
+def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcome:
+    """Run every matching check on one file; never raises for anything the file holds."""
+    wanted = [check for check in load_checks() if check.matches(walked.path)]
+    if not wanted:
+        return FileOutcome()
+    source, error = _read(walked, wanted, max_size)
+    if source is None:
+        return FileOutcome(errors=(error,) if error else ())
+    findings: list[Finding] = []
+    errors: list[ReportError] = []
+    for check in wanted:
+        if not check.binary and not _wants(check, source.text):
+            continue
+        try:
+            findings.extend(check.func(source, ctx))
+        except CheckSkipped as exc:
+            errors.append(ReportError(f"not checked: {exc}", path=walked.relpath))
+        except RecursionError:
+            errors.append(
+                ReportError(
+                    "not checked: expressions nested too deeply to analyse; simplify them",
+                    path=walked.relpath,
+                )
+            )
+        except Exception as exc:  # a bug in a check must not end the scan
+            errors.append(
+                ReportError(
+                    f"not checked by {check.name}: internal error {type(exc).__name__}; "
+                    "please report it",
+                    path=walked.relpath,
+                )
+            )
+    marks = suppress.parse(source.text)
+    errors.extend(ReportError(p.message, path=walked.relpath) for p in marks.problems)
+    kept = [f for f in findings if not marks.silences(f.rule_id, f.line)]
+    return FileOutcome(
+        findings=tuple(kept),
+        line_texts=tuple(source.line_text(f.line) if f.line else "" for f in kept),
+        errors=tuple(errors),
+        examined=True,
+        suppressed=len(findings) - len(kept),
+    )
+
+
+def _scan_chunk(chunk: Sequence[WalkedFile], ctx: ScanContext, max_size: int) -> list[FileOutcome]:
+    return [scan_file(walked, ctx, max_size) for walked in chunk]
+
+
+def _dispatch(
+    files: Sequence[WalkedFile], ctx: ScanContext, max_size: int, jobs: int
+) -> Iterable[FileOutcome]:
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+        return _scan_chunk(files, ctx, max_size)
+    chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = pool.map(_scan_chunk, chunks, [ctx] * len(chunks), [max_size] * len(chunks))
+        return [outcome for chunk in results for outcome in chunk]
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _regrade(finding: Finding, settings: ScanSettings) -> Finding:
+    level = settings.severity.get(finding.rule_id)
+    return finding if level is None else dataclasses.replace(finding, severity_override=level)
+
+
+def scan(
+    paths: Sequence[Path],
+    settings: ScanSettings,
+    *,
+    select: frozenset[str] = frozenset(),
+    ignore: frozenset[str] = frozenset(),
+    baseline: Path | None = None,
+    write_baseline: bool = False,
+    jobs: int | None = None,
+) -> ScanResult:
+    """Scan `paths` (files or directories) and return the report.
+
+    select/ignore: rule ids (already parsed); empty select means every rule.
+    baseline: with write_baseline, record the current findings there; without,
+    hide the findings it holds.
+    """
+    checks = load_checks()
+    walker = Walker(
+        settings.project_root,
+        exclude=settings.exclude,
+        respect_gitignore=settings.respect_gitignore,
+    )
+    candidates = [w for w in walker.walk(paths) if any(c.matches(w.path) for c in checks)]
+    errors = [
+        ReportError(f"not checked: {skip.reason}", path=skip.relpath)
+        for skip in walker.skipped
+        if any(c.matches(Path(skip.relpath)) for c in checks)
+    ]
+    ctx = ScanContext(root=settings.project_root, policy=settings.policy)
+    workers = jobs or settings.jobs or default_jobs()
+    outcomes = list(_dispatch(candidates, ctx, settings.max_file_size, workers))
+
+    findings: list[Finding] = []
+    line_text: dict[int, str] = {}
+    suppressed = 0
+    files = 0
+    for outcome in outcomes:
+        errors.extend(outcome.errors)
+        suppressed += outcome.suppressed
+        files += outcome.examined
+        for item, text in zip(outcome.findings, outcome.line_texts, strict=True):
+            if (select and item.rule_id not in select) or item.rule_id in ignore:
+                continue
+            item = _regrade(item, settings)
+            line_text[id(item)] = text
+            findings.append(item)
+
+    def text_of(item: Finding) -> str:
+        return line_text.get(id(item), "")
+
+    baselined = 0
+    written: int | None = None
+    if baseline is not None and write_baseline:
+        written = baseline_file.write(baseline, findings, text_of)
+    elif baseline is not None:
+        known = baseline_file.load(baseline)
+        fresh = baseline_file.new_findings(findings, known, text_of)
+        baselined = len(findings) - len(fresh)
+        findings = fresh
+    report = Report(findings=tuple(findings), errors=tuple(errors), files=files)
+    return ScanResult(report, baselined=baselined, suppressed=suppressed, baseline_written=written)

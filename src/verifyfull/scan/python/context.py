@@ -1,0 +1,66 @@
+"""What every Python rule sees: the parsed module, the resolver, and how to report."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from verifyfull.conninfo.redact import redact_text
+from verifyfull.findings import Finding, finding
+from verifyfull.scan.api import ScanContext, SourceFile
+from verifyfull.scan.python.module import ParsedModule, Scope
+from verifyfull.scan.python.resolve import Place, Resolver
+
+EVIDENCE_LIMIT = 200
+
+
+@dataclass
+class Analysis:
+    module: ParsedModule
+    source: SourceFile
+    ctx: ScanContext
+    resolver: Resolver = field(default_factory=Resolver)
+    findings: list[Finding] = field(default_factory=list)
+    sites: list[Any] = field(default_factory=list)  # sites.Site records, for tests
+    # (rule, line, column) already reported: one finding per rule and place
+    _seen: set[tuple[str, int, int]] = field(default_factory=set)
+
+    def place(self, node: ast.AST, scope: Scope) -> Place:
+        return Place(self.module, scope, getattr(node, "lineno", 0))
+
+    def segment(self, node: ast.AST) -> str:
+        """The node's source text, passwords masked, cut to a readable length."""
+        text = ast.get_source_segment(self.source.text, node) or ""
+        text = " ".join(text.split())
+        text = redact_text(text)
+        if len(text) > EVIDENCE_LIMIT:
+            text = text[: EVIDENCE_LIMIT - 1] + "…"
+        return text
+
+    def report(
+        self,
+        rule_id: str,
+        node: ast.AST,
+        message: str,
+        *,
+        evidence: str | None = None,
+        fix: str = "",
+    ) -> None:
+        line = getattr(node, "lineno", 1)
+        column = getattr(node, "col_offset", 0) + 1
+        key = (rule_id, line, column)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.findings.append(
+            finding(
+                rule_id,
+                message,
+                evidence=self.segment(node) if evidence is None else evidence,
+                fix=fix,
+                path=self.source.relpath,
+                line=line,
+                column=column,
+            )
+        )

@@ -1,0 +1,173 @@
+"""Database credentials written into code (VF401) or only encoded there (VF402).
+
+VF401 is raised where the literal is written: a DSN literal with a password,
+`password="…"` passed to a connection call or URL.create, a credentials dict,
+`DB_PASSWORD = "…"` (also as a settings field default), and
+`os.getenv("DB_PASSWORD", "…")` defaults. Values that only refer to a secret
+(`${DB_PASSWORD}`, `<password>`, `***`, empty) are not credentials.
+VF402: a password produced by base64/hex/rot13 decoding a literal.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.names import has_db_context, is_password_name, target_name
+from verifyfull.scan.python.resolve import ENV_GETTERS
+from verifyfull.scan.python.values import Text
+
+_DSN_WITH_PASSWORD = re.compile(
+    r"(?:postgres(?:ql)?|cockroachdb|asyncpg|psycopg)(?:\+\w+)?://[^:/@\s]*:(?P<pw>[^@\s]+)@",
+    re.IGNORECASE,
+)
+_KEYWORD_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*(?P<pw>'[^']*'|[^\s']+)")
+_KEYWORD_DSN_HINT = re.compile(r"(?:^|\s)(?:host|dbname|user|port)\s*=")
+_REFERENCE = re.compile(
+    r"^(\$\{[^}]*\}|\$[A-Za-z_]\w*|\{\{.*\}\}|\{[^}]*\}|%\([^)]*\)s|\*+|<[^>]*>|\.\.\.|x+|"
+    r"%s|\?)$",
+    re.IGNORECASE,
+)
+_DECODERS = {
+    "base64.b64decode": "base64",
+    "base64.urlsafe_b64decode": "base64",
+    "base64.b32decode": "base32",
+    "base64.b16decode": "hex",
+    "base64.a85decode": "ascii85",
+    "base64.decodebytes": "base64",
+    "binascii.unhexlify": "hex",
+    "binascii.a2b_hex": "hex",
+    "binascii.a2b_base64": "base64",
+    "bytes.fromhex": "hex",
+    "codecs.decode": "codecs",
+}
+_CODEC_NAMES = {"rot13": "rot13", "rot_13": "rot13", "base64": "base64", "hex": "hex"}
+_CONNECTION_CALL_WORDS = ("connect", "pool", "engine", "database", "tortoise", "url.create")
+
+FIX_401 = (
+    "Read the password from the environment or a secret store (no default in code), or "
+    "better, authenticate with a client certificate (cockroach cert create-client)."
+)
+
+
+def is_reference(value: str) -> bool:
+    """Whether a literal only points at a secret kept elsewhere."""
+    stripped = value.strip().strip("'\"")
+    return not stripped or bool(_REFERENCE.match(stripped))
+
+
+def _literal(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def on_constant(a: Analysis, node: ast.Constant) -> None:
+    """A string literal holding a DSN or keyword string with a password."""
+    if not isinstance(node.value, str) or len(node.value) > 4096:
+        return
+    text = node.value
+    match = _DSN_WITH_PASSWORD.search(text)
+    if match is None and _KEYWORD_DSN_HINT.search(text):
+        match = _KEYWORD_PASSWORD.search(text)
+    if match is not None and not is_reference(match.group("pw")):
+        a.report(
+            "VF401",
+            node,
+            "a database password is written in the connection string",
+            fix=FIX_401,
+        )
+
+
+def _decoder(a: Analysis, node: ast.expr, scope: Scope) -> tuple[ast.Call, str] | None:
+    """A decoding call with a literal argument inside `node`, and the encoding."""
+    for inner in ast.walk(node):
+        if not isinstance(inner, ast.Call) or not inner.args:
+            continue
+        qual = a.module.qualname(inner.func) or ""
+        encoding = _DECODERS.get(qual)
+        if encoding is None and getattr(inner.func, "attr", "") == "fromhex":
+            encoding = "hex"
+        if encoding is None:
+            continue
+        if encoding == "codecs":
+            codec = _literal(inner.args[1]) if len(inner.args) > 1 else None
+            encoding = _CODEC_NAMES.get((codec or "").lower().replace("-", "_"), "")
+            if not encoding:
+                continue
+        argument = a.resolver.value(inner.args[0], a.place(inner, scope))
+        if isinstance(argument, Text) and argument.known:
+            return inner, encoding
+    return None
+
+
+def _password_value(a: Analysis, name: str, value: ast.expr, scope: Scope, db: bool) -> None:
+    """`name = value` where name says password: VF402 if decoded, VF401 if literal."""
+    decoded = _decoder(a, value, scope)
+    if decoded is not None:
+        call, encoding = decoded
+        a.report(
+            "VF402",
+            call,
+            f"the password {name!r} is only {encoding}-encoded in the code; anyone reading "
+            "the source decodes it",
+            fix="Encoding is not protection: read the password from a secret store or the "
+            "environment, or use certificate authentication.",
+        )
+        return
+    literal = _literal(value)
+    if db and literal is not None and not is_reference(literal):
+        a.report(
+            "VF401",
+            value,
+            f"database password {name!r} is written in the code",
+            evidence=f"{name} = ***",
+            fix=FIX_401,
+        )
+
+
+def _enclosing_class(scope: Scope) -> str:
+    node = scope.node
+    return node.name if isinstance(node, ast.ClassDef) else ""
+
+
+def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> None:
+    name = target_name(target)
+    if name is None or not is_password_name(name):
+        return
+    db = has_db_context(name, _enclosing_class(scope), a.source.path.stem)
+    _password_value(a, name, value, scope, db)
+
+
+def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
+    qual = a.module.qualname(node.func) or ""
+    if qual in ENV_GETTERS or qual.endswith("environ.get"):
+        variable = _literal(node.args[0]) if node.args else None
+        default = node.args[1] if len(node.args) > 1 else None
+        for keyword in node.keywords:
+            if keyword.arg == "default":
+                default = keyword.value
+        if variable and default is not None and is_password_name(variable):
+            _password_value(a, variable, default, scope, has_db_context(variable))
+        return
+    lowered = qual.lower()
+    if not any(word in lowered for word in _CONNECTION_CALL_WORDS):
+        return
+    for keyword in node.keywords:
+        if keyword.arg and is_password_name(keyword.arg):
+            _password_value(a, keyword.arg, keyword.value, scope, db=True)
+
+
+def on_dict(a: Analysis, node: ast.Dict, scope: Scope) -> None:
+    """A credentials dict: password next to host/user/database keys."""
+    keys = {
+        k.value: v
+        for k, v in zip(node.keys, node.values, strict=True)
+        if k is not None and isinstance(k, ast.Constant) and isinstance(k.value, str)
+    }
+    shaped = {"host", "user", "username", "database", "dbname", "port", "dsn"} & set(keys)
+    for key, value in keys.items():
+        if is_password_name(key) and (shaped or has_db_context(key)):
+            _password_value(a, key, value, scope, db=True)

@@ -1,0 +1,128 @@
+"""What identifiers say about the values they hold (password, secret, database)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "pw"})
+_DB_WORDS = frozenset(
+    {
+        "db",
+        "pg",
+        "postgres",
+        "postgresql",
+        "database",
+        "cockroach",
+        "cockroachdb",
+        "crdb",
+        "sql",
+        "dsn",
+        "psql",
+        "asyncpg",
+        "psycopg",
+        "tortoise",
+        "sqlalchemy",
+    }
+)
+_SECRET_WORDS = (
+    frozenset(
+        {
+            "token",
+            "secret",
+            "nonce",
+            "salt",
+            "otp",
+            "csrf",
+            "pin",
+            "apikey",
+            "credential",
+            "credentials",
+            "sessionid",
+            "sid",
+            "xsrf",
+            "totp",
+            "hotp",
+        }
+    )
+    | _PASSWORD_WORDS
+)
+_KEY_QUALIFIERS = frozenset(
+    {
+        "api",
+        "secret",
+        "private",
+        "signing",
+        "encryption",
+        "crypto",
+        "session",
+        "auth",
+        "access",
+        "hmac",
+        "jwt",
+        "aes",
+        "fernet",
+        "master",
+    }
+)
+_SECURITY_WORDS = _SECRET_WORDS | frozenset(
+    {
+        "signature",
+        "sig",
+        "sign",
+        "auth",
+        "authenticate",
+        "verify",
+        "hmac",
+        "session",
+        "login",
+        "credential",
+        "digest_auth",
+    }
+)
+
+
+def words(name: str) -> tuple[str, ...]:
+    """snake_case, CamelCase and dotted names split into lower-case words."""
+    spaced = _CAMEL.sub("_", name.replace(".", "_").replace("-", "_"))
+    return tuple(w for w in spaced.lower().split("_") if w)
+
+
+def is_password_name(name: str) -> bool:
+    parts = words(name)
+    return any(w in _PASSWORD_WORDS or w.endswith("password") for w in parts)
+
+
+def has_db_context(*names: str) -> bool:
+    return any(w in _DB_WORDS for name in names for w in words(name))
+
+
+def is_secret_name(name: str) -> bool:
+    """Names of values that must be unpredictable: tokens, passwords, keys, nonces…"""
+    parts = words(name)
+    if any(w in _SECRET_WORDS or w.endswith("password") for w in parts):
+        return True
+    if parts and parts[-1] in ("key", "keys") and any(w in _KEY_QUALIFIERS for w in parts[:-1]):
+        return True
+    return len(parts) == 2 and parts == ("session", "id")
+
+
+def is_security_name(name: str) -> bool:
+    """Names that say a hash serves security (password hashes, tokens, signatures)."""
+    parts = words(name)
+    return is_secret_name(name) or any(w in _SECURITY_WORDS for w in parts)
+
+
+def target_name(target: ast.expr) -> str | None:
+    """The name a value is stored under: `x =`, `obj.x =`, `d["x"] =`."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        key = target.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return key.value
+    return None

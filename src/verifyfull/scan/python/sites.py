@@ -1,0 +1,523 @@
+"""Connection sites: calls that open database connections, judged by conninfo.
+
+This module only recognises the call, resolves its arguments statically and
+hands them to verifyfull.conninfo in the form that API takes (a DSN, asyncpg
+keyword arguments, a SQLAlchemy URL with connect_args, a Tortoise config).
+conninfo.evaluate says what the driver will really do and which rules apply;
+the scanner never re-decides driver semantics, so what it flags is what the
+guard refuses and what `verifyfull explain` says.
+
+A site is skipped, not guessed, when what decides TLS cannot be seen (a DSN from
+an environment variable without default, a query string built elsewhere).
+VF401 is left to credentials.py, which reports it where the literal is written.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from verifyfull.conninfo import (
+    ConnInfo,
+    ConnStringError,
+    ContextFacts,
+    Driver,
+    Environment,
+    SSLArg,
+    Verdict,
+    VerifyMode,
+    evaluate,
+    from_asyncpg_kwargs,
+    from_sqlalchemy_url,
+    from_tortoise_config,
+    from_tortoise_db_url,
+    parse_dsn,
+)
+from verifyfull.conninfo.drivers import ASYNCPG_POOL_KWARGS
+from verifyfull.errors import VerifyfullError
+from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.values import (
+    Const,
+    ContextValue,
+    DictValue,
+    ListValue,
+    Symbol,
+    Text,
+    Unknown,
+    Value,
+    notes_of,
+)
+
+ASYNCPG = frozenset(
+    {
+        "asyncpg.connect",
+        "asyncpg.create_pool",
+        "asyncpg.pool.create_pool",
+        "asyncpg.connection.connect",
+    }
+)
+SQLALCHEMY = frozenset(
+    {
+        "sqlalchemy.create_engine",
+        "sqlalchemy.engine.create_engine",
+        "sqlalchemy.ext.asyncio.create_async_engine",
+        "sqlalchemy.ext.asyncio.engine.create_async_engine",
+        "sqlmodel.create_engine",
+    }
+)
+SQLALCHEMY_CONFIG = frozenset(
+    {
+        "sqlalchemy.engine_from_config",
+        "sqlalchemy.engine.engine_from_config",
+        "sqlalchemy.ext.asyncio.async_engine_from_config",
+    }
+)
+PSYCOPG = frozenset(
+    {
+        "psycopg.connect",
+        "psycopg.Connection.connect",
+        "psycopg.AsyncConnection.connect",
+        "psycopg_pool.ConnectionPool",
+        "psycopg_pool.AsyncConnectionPool",
+        "psycopg_pool.NullConnectionPool",
+        "psycopg_pool.AsyncNullConnectionPool",
+    }
+)
+PSYCOPG2 = frozenset(
+    {
+        "psycopg2.connect",
+        "psycopg2.pool.SimpleConnectionPool",
+        "psycopg2.pool.ThreadedConnectionPool",
+    }
+)
+TORTOISE = frozenset(
+    {
+        "tortoise.Tortoise.init",
+        "tortoise.contrib.fastapi.register_tortoise",
+        "tortoise.contrib.fastapi.RegisterTortoise",
+        "tortoise.contrib.starlette.register_tortoise",
+    }
+)
+DATABASES = frozenset({"databases.Database"})
+ALL_SITES = ASYNCPG | SQLALCHEMY | SQLALCHEMY_CONFIG | PSYCOPG | PSYCOPG2 | TORTOISE | DATABASES
+
+_PLACEHOLDER = "unknown"
+_PORT_PLACEHOLDER = "26257"
+
+
+class Undetermined(Exception):
+    """What decides the transport cannot be seen statically (the reason is the message)."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One judged connection site (kept for the agreement tests and evidence)."""
+
+    line: int
+    column: int
+    api: str  # the call's qualified name
+    driver: Driver
+    info: ConnInfo
+    verdict: Verdict
+    dsn: str | None  # the resolved connection string, when the site is one string
+    notes: tuple[str, ...]
+
+
+# --- values to the shapes conninfo takes --------------------------------------------
+
+
+def ssl_arg(value: Value) -> SSLArg:
+    if isinstance(value, Const):
+        if value.value is None:
+            return SSLArg.absent()
+        if isinstance(value.value, bool):
+            return SSLArg.of_bool(value.value)
+        return SSLArg.unknown(f"the number {value.value}")
+    if isinstance(value, Text):
+        known = value.known
+        if known is None:
+            return SSLArg.unknown("a string with unknown parts")
+        return SSLArg.of_mode(known)
+    if isinstance(value, ContextValue):
+        return SSLArg.of_context(
+            ContextFacts(
+                verify_mode=VerifyMode(value.verify_mode) if value.verify_mode else None,
+                check_hostname=value.check_hostname,
+                minimum_version=value.minimum_version,
+                ciphers=value.ciphers,
+                own_ca=value.own_ca,
+                system_roots=value.system_roots,
+                has_client_cert=value.has_client_cert,
+                origin=value.origin,
+            )
+        )
+    if isinstance(value, DictValue):
+        return SSLArg.of_mapping(empty=not value.items and value.complete)
+    if isinstance(value, Unknown):
+        return SSLArg.unknown(value.why)
+    return SSLArg.unknown(f"{value}")
+
+
+def plain(value: Value, key: str = "") -> object:
+    """A resolved value as the Python object conninfo reads (Unknown stays Unknown)."""
+    if key == "ssl":
+        return ssl_arg(value)
+    if isinstance(value, Text):
+        return value.known if value.known is not None else value
+    if isinstance(value, Const):
+        return value.value
+    if isinstance(value, DictValue):
+        return {k: plain(v, k) for k, v in value.items}
+    if isinstance(value, ListValue):
+        return [plain(v) for v in value.items]
+    if isinstance(value, ContextValue):
+        return ssl_arg(value)
+    return value
+
+
+def known_kwargs(mapping: Mapping[str, object], notes: list[str]) -> dict[str, object]:
+    """Drop what is unknown (noting it); partial strings get placeholders."""
+    kept: dict[str, object] = {}
+    for key, item in mapping.items():
+        if isinstance(item, Unknown | Symbol):
+            notes.append(f"{key}: {item.why if isinstance(item, Unknown) else item.dotted}")
+            continue
+        if isinstance(item, Text):
+            notes.append(f"{key}: partly unknown ({_unknown_words(item)})")
+            kept[key] = item.with_placeholders(_PLACEHOLDER)
+            continue
+        kept[key] = item
+    return kept
+
+
+def _unknown_words(text: Text) -> str:
+    return ", ".join(dict.fromkeys(u.why for u in text.unknowns))
+
+
+def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
+    """A connection string with placeholders where parts are unknown, or Undetermined."""
+    if isinstance(value, Unknown):
+        raise Undetermined(f"{what} is {value.why}")
+    if not isinstance(value, Text):
+        raise Undetermined(f"{what} is not a string")
+    notes = list(value.notes)
+    if value.known is not None:
+        return value.known, tuple(notes)
+    pieces: list[str] = []
+    for index, part in enumerate(value.parts):
+        if isinstance(part, str):
+            pieces.append(part)
+            continue
+        before = "".join(pieces)
+        if index == 0 and not before:
+            raise Undetermined(f"{what} starts with {part.why}")
+        if "?" in before:
+            raise Undetermined(f"{what} has query options from {part.why}")
+        if "://" not in before:
+            raise Undetermined(f"{what} has its scheme from {part.why}")
+        netloc = before.split("://", 1)[1]
+        in_netloc = "/" not in netloc
+        is_port = in_netloc and netloc.endswith(":") and netloc.rfind(":") > netloc.rfind("@")
+        pieces.append(_PORT_PLACEHOLDER if is_port else _PLACEHOLDER)
+    notes.append(f"unknown parts: {_unknown_words(value)}")
+    text = "".join(pieces)
+    return text, tuple(notes)
+
+
+# --- call shapes ---------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    a: Analysis
+    node: ast.Call
+    scope: Scope
+
+    def value(self, expr: ast.expr | None) -> Value:
+        return self.a.resolver.value(expr, self.a.place(self.node, self.scope))
+
+    def keywords(self) -> dict[str, Value]:
+        """Keyword arguments, `**mapping` spread in when it resolves."""
+        result: dict[str, Value] = {}
+        for keyword in self.node.keywords:
+            value = self.value(keyword.value)
+            if keyword.arg is not None:
+                result[keyword.arg] = value
+            elif isinstance(value, DictValue):
+                result.update(dict(value.items))
+                if not value.complete:
+                    result.setdefault("ssl", Unknown("**options built elsewhere"))
+            else:
+                result.setdefault("ssl", Unknown("keyword arguments passed through **"))
+        return result
+
+    def arg(self, index: int, name: str) -> ast.expr | None:
+        for keyword in self.node.keywords:
+            if keyword.arg == name:
+                return keyword.value
+        return self.node.args[index] if len(self.node.args) > index else None
+
+
+def _asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    notes: list[str] = []
+    kwargs = call.keywords()
+    if "pool" in (call.a.module.qualname(call.node.func) or ""):
+        # create_pool's own arguments never reach asyncpg.connect
+        kwargs = {k: v for k, v in kwargs.items() if k not in ASYNCPG_POOL_KWARGS}
+    dsn_expr = call.arg(0, "dsn")
+    dsn: str | None = None
+    mapping: dict[str, object] = {k: plain(v, k) for k, v in kwargs.items() if k != "dsn"}
+    if dsn_expr is not None:
+        try:
+            dsn, dsn_notes = dsn_text(call.value(dsn_expr), "the DSN")
+            notes += dsn_notes
+        except Undetermined as why:
+            # An SSLContext or mode given as ssl= decides alone (asyncpg ignores the
+            # DSN's ssl keys then); otherwise the unseen DSN may hold sslmode.
+            if "ssl" not in kwargs:
+                raise
+            notes.append(str(why))
+    for key, item in kwargs.items():
+        if key != "dsn" and key != "ssl":
+            notes += notes_of(item)
+    mapping = known_kwargs(mapping, notes)
+    if dsn is not None:
+        mapping["dsn"] = dsn
+    info = from_asyncpg_kwargs(mapping)
+    return [(Driver.ASYNCPG, info, dsn if len(kwargs) == 0 else None, tuple(notes))]
+
+
+def _sqlalchemy(
+    call: _Call, url_value: Value, kwargs: dict[str, Value]
+) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    if "creator" in kwargs or "async_creator" in kwargs:
+        raise Undetermined("the connection is made by the creator function")
+    url, notes_tuple = dsn_text(url_value, "the URL")
+    notes = list(notes_tuple)
+    connect_args = kwargs.get("connect_args")
+    args: dict[str, object] | None = None
+    if isinstance(connect_args, DictValue):
+        args = known_kwargs({k: plain(v, k) for k, v in connect_args.items}, notes)
+        for _, item in connect_args.items:
+            notes += notes_of(item)
+        if not connect_args.complete:
+            args.setdefault("ssl", SSLArg.unknown("connect_args built elsewhere"))
+    elif connect_args is not None:
+        args = {"ssl": SSLArg.unknown("connect_args built elsewhere")}
+    info = from_sqlalchemy_url(url, args)
+    return [(Driver.SQLALCHEMY, info, url if args is None else None, tuple(notes))]
+
+
+def _sqlalchemy_call(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    return _sqlalchemy(call, call.value(call.arg(0, "url")), call.keywords())
+
+
+def _sqlalchemy_config(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    config = call.value(call.arg(0, "configuration"))
+    prefix_value = call.value(call.arg(1, "prefix")) if call.arg(1, "prefix") else None
+    prefix = "sqlalchemy."
+    if isinstance(prefix_value, Text) and prefix_value.known is not None:
+        prefix = prefix_value.known
+    if not isinstance(config, DictValue):
+        raise Undetermined("the configuration mapping is built elsewhere")
+    url = config.get(prefix + "url")
+    if url is None:
+        raise Undetermined(f"no {prefix}url key in the configuration")
+    return _sqlalchemy(call, url, call.keywords())
+
+
+def _libpq(
+    call: _Call, driver: Driver
+) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    api = call.a.module.qualname(call.node.func) or ""
+    index = 2 if api.startswith("psycopg2.pool.") else 0
+    dsn_expr = call.arg(index, "conninfo" if driver is Driver.PSYCOPG else "dsn")
+    kwargs = call.keywords()
+    if api.startswith("psycopg_pool."):
+        inner = kwargs.get("kwargs")
+        kwargs = dict(inner.items) if isinstance(inner, DictValue) else {}
+        if inner is not None and not isinstance(inner, DictValue):
+            raise Undetermined("the pool's kwargs are built elsewhere")
+    notes: list[str] = []
+    text = ""
+    if dsn_expr is not None:
+        text, dsn_notes = dsn_text(call.value(dsn_expr), "the conninfo")
+        notes += dsn_notes
+    options = {k: v for k, v in kwargs.items() if k not in _LIBPQ_NON_OPTIONS}
+    ssl_option = options.get("ssl")
+    if isinstance(ssl_option, Unknown) and "sslmode" not in options:
+        raise Undetermined(ssl_option.why)
+    options.pop("ssl", None)
+    for item in options.values():
+        notes += notes_of(item)
+    plain_options = known_kwargs({k: plain(v) for k, v in options.items()}, notes)
+    if not plain_options:
+        info = parse_dsn(text) if text else parse_dsn("host=" + _PLACEHOLDER)
+        if not text:
+            info = replace(info, hosts=())
+        return [(driver, info, text or None, tuple(notes))]
+    base = parse_dsn(text) if text else None
+    pairs = base.connect_string_with_secret(form="keywords") if base else ""
+    extra = " ".join(f"{k}={_keyword_quote(str(v))}" for k, v in plain_options.items())
+    info = parse_dsn(f"{pairs} {extra}".strip())
+    return [(driver, info, None, tuple(notes))]
+
+
+_LIBPQ_NON_OPTIONS = frozenset(
+    {
+        "autocommit",
+        "prepare_threshold",
+        "row_factory",
+        "cursor_factory",
+        "context",
+        "connection_factory",
+        "async_",
+        "min_size",
+        "max_size",
+        "open",
+        "name",
+        "timeout",
+        "configure",
+        "reset",
+        "check",
+        "max_waiting",
+        "max_lifetime",
+        "max_idle",
+        "reconnect_timeout",
+        "num_workers",
+        "connection_class",
+        "kwargs",
+    }
+)
+
+
+def _keyword_quote(value: str) -> str:
+    if value and not any(c.isspace() or c in "'\\" for c in value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    kwargs = call.keywords()
+    results: list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]] = []
+    if "db_url" in kwargs:
+        url, notes = dsn_text(kwargs["db_url"], "db_url")
+        results.append((Driver.TORTOISE, from_tortoise_db_url(url), url, notes))
+    config = kwargs.get("config")
+    if config is not None:
+        if not isinstance(config, DictValue):
+            raise Undetermined("the Tortoise config is built elsewhere")
+        notes_list = list(notes_of(config))
+        mapping = plain(config)
+        if not isinstance(mapping, dict):
+            raise Undetermined("the Tortoise config is not a mapping")
+        connections = mapping.get("connections", mapping)
+        if isinstance(connections, dict):
+            for name, entry in list(connections.items()):
+                if isinstance(entry, Text):
+                    url, url_notes = dsn_text(entry, f"connection {name!r}")
+                    connections[name] = url
+                    notes_list += url_notes
+                elif isinstance(entry, dict) and isinstance(entry.get("credentials"), dict):
+                    entry["credentials"] = known_kwargs(entry["credentials"], notes_list)
+        for info in from_tortoise_config(mapping).values():
+            results.append((Driver.TORTOISE, info, None, tuple(notes_list)))
+    if not results:
+        raise Undetermined("neither db_url nor config is given")
+    return results
+
+
+_DATABASES_TLS_KEYS = re.compile(r"[?&](sslmode|sslrootcert|sslcert|sslkey)=")
+
+
+def _databases(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """encode/databases: its asyncpg backend passes host, port, user, password, database
+    and `ssl` (from ?ssl=true|false or the ssl= option) to asyncpg.create_pool, never
+    the DSN, so libpq ssl* query keys are dropped (conninfo has no databases driver;
+    this is the minimal translation to asyncpg keyword arguments)."""
+    url, notes_tuple = dsn_text(call.value(call.arg(0, "url")), "the URL")
+    notes = list(notes_tuple)
+    if not re.match(r"^(postgres(ql)?)(\+asyncpg)?://", url):
+        raise Undetermined("not the asyncpg backend")
+    parsed = parse_dsn(url.replace("+asyncpg", "", 1))
+    kwargs = call.keywords()
+    mapping: dict[str, object] = {}
+    if parsed.hosts:
+        mapping["host"] = parsed.hosts[0].host
+        if parsed.hosts[0].port:
+            mapping["port"] = parsed.hosts[0].port
+    if parsed.user:
+        mapping["user"] = parsed.user
+    if parsed.database:
+        mapping["database"] = parsed.database
+    flag = parsed.param("ssl")
+    if flag is not None and flag.lower() in ("true", "false"):
+        mapping["ssl"] = SSLArg.of_bool(flag.lower() == "true")
+    if "ssl" in kwargs:
+        mapping["ssl"] = ssl_arg(kwargs["ssl"])
+    if _DATABASES_TLS_KEYS.search(url):
+        notes.append("databases drops the URL's sslmode/sslrootcert/sslcert/sslkey")
+    info = from_asyncpg_kwargs(mapping)
+    if parsed.password is not None:
+        info = replace(info, password=parsed.password)
+    return [(Driver.ASYNCPG, info, None, tuple(notes))]
+
+
+_HANDLERS = (
+    (ASYNCPG, _asyncpg),
+    (SQLALCHEMY, _sqlalchemy_call),
+    (SQLALCHEMY_CONFIG, _sqlalchemy_config),
+    (PSYCOPG, lambda call: _libpq(call, Driver.PSYCOPG)),
+    (PSYCOPG2, lambda call: _libpq(call, Driver.PSYCOPG2)),
+    (TORTOISE, _tortoise),
+    (DATABASES, _databases),
+)
+
+
+def site_api(a: Analysis, node: ast.Call) -> str | None:
+    qual = a.module.qualname(node.func)
+    return qual if qual in ALL_SITES else None
+
+
+def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
+    api = site_api(a, node)
+    if api is None:
+        return
+    call = _Call(a, node, scope)
+    try:
+        handler = next(h for names, h in _HANDLERS if api in names)
+        judged = handler(call)
+    except (Undetermined, ConnStringError, VerifyfullError, RecursionError):
+        return
+    for driver, info, dsn, notes in judged:
+        try:
+            verdict = evaluate(info, driver, Environment.empty(), a.ctx.policy)
+        except (ConnStringError, VerifyfullError):
+            continue
+        a.sites.append(
+            Site(node.lineno, node.col_offset + 1, api, driver, info, verdict, dsn, notes)
+        )
+        _report(a, node, api, verdict, notes)
+
+
+def _report(
+    a: Analysis, node: ast.Call, api: str, verdict: Verdict, notes: tuple[str, ...]
+) -> None:
+    how = f" Resolved: {'; '.join(notes)}." if notes else ""
+    does = f" The driver: {verdict.notes[0]}" if verdict.notes else ""
+    for item in verdict.findings:
+        if item.rule_id == "VF401":
+            continue  # reported by credentials.py where the literal is written
+        fix = item.fix or item.rule.fix
+        if verdict.corrected:
+            fix = f"{fix} Corrected for {verdict.driver}: {verdict.corrected}"
+        a.report(
+            item.rule_id,
+            node,
+            f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}",
+            evidence=f"{item.evidence}{how}",
+            fix=fix,
+        )

@@ -1,0 +1,204 @@
+"""Find the files to scan: .gitignore-aware, skipping tool and dependency directories.
+
+Directory symlinks are never followed (no loops, no scanning outside the tree);
+file symlinks are followed only to regular files. Paths named explicitly on
+the command line are always walked, even when a default skip would hide them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+# Directory names skipped by default: VCS data, caches, dependency trees, build output.
+DEFAULT_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "build",
+        "dist",
+        ".eggs",
+        "site-packages",
+    }
+)
+
+
+@dataclass(frozen=True)
+class WalkedFile:
+    path: Path  # absolute
+    relpath: str  # posix, relative to the project root when under it
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A path that looked like a candidate but cannot be read as a file."""
+
+    relpath: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Ignore:
+    base: Path
+    spec: pathspec.GitIgnoreSpec
+
+    def verdict(self, path: Path, is_dir: bool) -> bool | None:
+        try:
+            rel = path.relative_to(self.base).as_posix()
+        except ValueError:
+            return None
+        result = self.spec.check_file(rel + "/" if is_dir else rel)
+        return result.include
+
+
+def relpath_of(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def is_virtualenv(directory: Path) -> bool:
+    """A virtualenv under any name carries pyvenv.cfg (PEP 405)."""
+    return (directory / "pyvenv.cfg").is_file()
+
+
+class Walker:
+    """Yields candidate files under the given paths, in a stable order."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        exclude: Sequence[str] = (),
+        respect_gitignore: bool = True,
+    ) -> None:
+        self.root = root
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
+        self.respect_gitignore = respect_gitignore
+        self.skipped: list[Skipped] = []
+
+    def _excluded(self, path: Path, is_dir: bool) -> bool:
+        if self.exclude is None:
+            return False
+        rel = relpath_of(path, self.root)
+        return self.exclude.match_file(rel + "/" if is_dir else rel)
+
+    def _gitignore(self, directory: Path) -> _Ignore | None:
+        if not self.respect_gitignore:
+            return None
+        candidate = directory / ".gitignore"
+        try:
+            lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return None
+        return _Ignore(directory, pathspec.GitIgnoreSpec.from_lines(lines))
+
+    def _inherited_ignores(self, start: Path) -> list[_Ignore]:
+        """The .gitignore files between the project root and a walked directory."""
+        chain: list[_Ignore] = []
+        if not self.respect_gitignore:
+            return chain
+        try:
+            parts = start.relative_to(self.root).parts
+        except ValueError:
+            parts = ()
+            directories = [start]
+        else:
+            directories = [self.root]
+            for part in parts:
+                directories.append(directories[-1] / part)
+            directories.pop()  # `start` itself is read by the walk
+        for directory in directories:
+            ignore = self._gitignore(directory)
+            if ignore is not None:
+                chain.append(ignore)
+        return chain
+
+    @staticmethod
+    def _ignored(ignores: Sequence[_Ignore], path: Path, is_dir: bool) -> bool:
+        # The deepest .gitignore with an opinion wins, as in git.
+        for ignore in reversed(ignores):
+            verdict = ignore.verdict(path, is_dir)
+            if verdict is not None:
+                return verdict
+        return False
+
+    def walk(self, paths: Sequence[Path]) -> Iterator[WalkedFile]:
+        seen: set[Path] = set()
+        for given in paths:
+            path = given if given.is_absolute() else Path.cwd() / given
+            path = Path(os.path.normpath(path))
+            if path.is_dir() and not path.is_symlink():
+                yield from self._walk_dir(path, seen)
+            elif path in seen:
+                continue
+            else:
+                seen.add(path)
+                if not self._excluded(path, is_dir=False):
+                    checked = self._checked_file(path)
+                    if checked is not None:
+                        yield checked
+
+    def _checked_file(self, path: Path) -> WalkedFile | None:
+        relpath = relpath_of(path, self.root)
+        try:
+            mode = path.stat().st_mode  # follows a symlink; loops raise ELOOP
+        except OSError as exc:
+            reason = "broken symbolic link" if path.is_symlink() else exc.strerror or str(exc)
+            self.skipped.append(Skipped(relpath, reason))
+            return None
+        if not stat.S_ISREG(mode):
+            # FIFOs, sockets, devices: reading them could block forever.
+            self.skipped.append(Skipped(relpath, "not a regular file"))
+            return None
+        return WalkedFile(path, relpath)
+
+    def _walk_dir(self, top: Path, seen: set[Path]) -> Iterator[WalkedFile]:
+        ignores_at: dict[Path, list[_Ignore]] = {top: self._inherited_ignores(top)}
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+            here = Path(dirpath)
+            ignores = list(ignores_at.pop(here, []))
+            own = self._gitignore(here)
+            if own is not None:
+                ignores.append(own)
+            kept: list[str] = []
+            for name in sorted(dirnames):
+                child = here / name
+                if (
+                    name in DEFAULT_SKIP_DIRS
+                    or name.endswith(".egg-info")
+                    or child.is_symlink()
+                    or is_virtualenv(child)
+                    or self._excluded(child, is_dir=True)
+                    or self._ignored(ignores, child, is_dir=True)
+                ):
+                    continue
+                kept.append(name)
+                ignores_at[child] = ignores
+            dirnames[:] = kept
+            for name in sorted(filenames):
+                path = here / name
+                if path in seen:
+                    continue
+                seen.add(path)
+                if self._excluded(path, is_dir=False) or self._ignored(ignores, path, False):
+                    continue
+                checked = self._checked_file(path)
+                if checked is not None:
+                    yield checked

@@ -1,0 +1,123 @@
+"""Whatever a file holds, the scan finishes: an error entry naming the file, never a
+traceback or a hang."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from verifyfull.scan import engine
+from verifyfull.scan.settings import ScanSettings
+from verifyfull.scan.walk import WalkedFile
+
+FIXTURES = Path(__file__).parent / "fixtures" / "scan" / "python"
+
+
+def scan(root: Path, **settings: object) -> engine.ScanResult:
+    return engine.scan([root], ScanSettings(project_root=root, **settings), jobs=1)  # type: ignore[arg-type]
+
+
+def errors_by_path(result: engine.ScanResult) -> dict[str, str]:
+    return {e.path or "": e.message for e in result.report.errors}
+
+
+def test_unparseable_binary_and_non_utf8_files_become_error_entries(tmp_path: Path) -> None:
+    (tmp_path / "syntax.py").write_text("import ssl\ndef broken(:\n", encoding="utf-8")
+    (tmp_path / "binary.py").write_bytes(b"ssl\x00\x01\x02" * 10)
+    (tmp_path / "latin1.py").write_bytes("# café\nimport ssl\n".encode("latin-1"))
+    (tmp_path / "declared.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\n# caf\xe9\nimport ssl\n"
+        b"ctx = ssl._create_unverified_context()\n"
+    )
+    (tmp_path / "nul.py").write_bytes(b"import ssl\n" + b"x = 1\n" * 2000 + b"\x00")
+    result = scan(tmp_path)
+    errors = errors_by_path(result)
+    assert "syntax error at line 2" in errors["syntax.py"]
+    assert "binary content" in errors["binary.py"]
+    assert "not valid UTF-8" in errors["latin1.py"]
+    assert "not parseable as Python" in errors["nul.py"]
+    # A PEP 263 declaration is honoured: the file is checked, not refused.
+    assert "declared.py" not in errors
+    assert [f.rule_id for f in result.report.findings] == ["VF103"]
+
+
+def test_huge_files_are_reported_not_read(tmp_path: Path) -> None:
+    (tmp_path / "big.py").write_text("import ssl\n" + "x = 1\n" * 1000, encoding="utf-8")
+    errors = errors_by_path(scan(tmp_path, max_file_size=1000))
+    assert "over the 1000-byte limit" in errors["big.py"]
+
+
+def test_deeply_nested_expressions_do_not_crash(tmp_path: Path) -> None:
+    deep_call = "import ssl\nx = " + "f(" * 5000 + "1" + ")" * 5000 + "\n"
+    long_chain = "import ssl\nx = " + " + ".join(["'a'"] * 50000) + "\npassword = x\n"
+    (tmp_path / "deep.py").write_text(deep_call, encoding="utf-8")
+    (tmp_path / "chain.py").write_text(long_chain, encoding="utf-8")
+    result = scan(tmp_path)
+    errors = errors_by_path(result)
+    assert set(errors) <= {"deep.py", "chain.py"}
+    assert all(message.startswith("not checked") for message in errors.values())
+    assert "deep.py" in errors  # the parser refuses 5000 nested calls
+
+
+def test_symlink_loops_and_fifos_are_error_entries_when_they_look_like_code(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    (tmp_path / "a.py").symlink_to(tmp_path / "b.py")
+    (tmp_path / "b.py").symlink_to(tmp_path / "a.py")
+    os.mkfifo(tmp_path / "pipe.py")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(tmp_path / "pipe.unknown-extension")
+    errors = errors_by_path(scan(tmp_path))
+    assert set(errors) == {"a.py", "b.py", "pipe.py"}
+
+
+def test_unreadable_file_is_an_error_entry(tmp_path: Path) -> None:
+    target = tmp_path / "db.py"
+    target.write_text("import ssl\n", encoding="utf-8")
+    walked = WalkedFile(target, "db.py")
+    target.unlink()  # vanishes between the walk and the read
+    outcome = engine.scan_file(walked, engine.ScanContext(root=tmp_path), 10_000)
+    assert not outcome.findings
+    assert "cannot read" in outcome.errors[0].message
+
+
+def _mutate(text: str, rng: random.Random) -> str:
+    chars = list(text)
+    for _ in range(rng.randint(1, 8)):
+        action = rng.random()
+        position = rng.randrange(len(chars) + 1)
+        if action < 0.4 and chars:
+            del chars[min(position, len(chars) - 1)]
+        elif action < 0.8:
+            chars.insert(position, rng.choice("()[]{}'\":=,.\n\\#f+*x0 \t\x00é"))
+        else:
+            start = rng.randrange(len(chars) + 1)
+            chars[start:start] = chars[position : position + rng.randint(1, 40)]
+    return "".join(chars)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mutated_inputs_never_crash_the_scan(tmp_path: Path, seed: int) -> None:
+    """Bounded fuzz: 60 mutations per seed of every Python fixture (and any config
+    fixture part B ships), each scanned through the full engine path."""
+    rng = random.Random(seed)
+    sources = sorted(FIXTURES.rglob("*.py"))
+    config_fixtures = Path(__file__).parent / "fixtures" / "scan" / "config"
+    if config_fixtures.is_dir():
+        sources += sorted(p for p in config_fixtures.rglob("*") if p.is_file())[:20]
+    ctx = engine.ScanContext(root=tmp_path)
+    for index in range(60):
+        source = rng.choice(sources)
+        target = tmp_path / f"m{index}{source.suffix or ''}"
+        if source.name.startswith(".env") or source.name in ("Dockerfile", "pg_hba.conf"):
+            target = tmp_path / f"m{index}" / source.name
+            target.parent.mkdir()
+        mutated = _mutate(source.read_text(encoding="utf-8", errors="replace"), rng)
+        target.write_bytes(mutated.encode("utf-8", "surrogatepass"))
+        outcome = engine.scan_file(WalkedFile(target, target.name), ctx, 1_000_000)
+        for error in outcome.errors:
+            assert "internal error" not in error.message, (source.name, error.message)
