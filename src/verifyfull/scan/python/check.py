@@ -115,6 +115,11 @@ class _Walker(ast.NodeVisitor):
 
 
 def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
+    return run_analysis(source, ctx).findings
+
+
+def run_analysis(source: SourceFile, ctx: ScanContext) -> Analysis:
+    """The full analysis of one file: findings and the judged connection sites."""
     try:
         module = parse_module(source.path, ctx.root, source.text)
     except SyntaxError as exc:
@@ -129,7 +134,7 @@ def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
     analysis = Analysis(module, source, ctx)
     _Walker(analysis).visit(module.tree)
-    return analysis.findings
+    return analysis
 
 
 @file_check(suffixes=(".py",), keywords=KEYWORDS)

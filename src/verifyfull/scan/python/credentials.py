@@ -108,11 +108,13 @@ def _password_value(a: Analysis, name: str, value: ast.expr, scope: Scope, db: b
     decoded = _decoder(a, value, scope)
     if decoded is not None:
         call, encoding = decoded
+        func = ast.get_source_segment(a.source.text, call.func) or "decode"
         a.report(
             "VF402",
             call,
             f"the password {name!r} is only {encoding}-encoded in the code; anyone reading "
             "the source decodes it",
+            evidence=f"{name} = {func}(***)",
             fix="Encoding is not protection: read the password from a secret store or the "
             "environment, or use certificate authentication.",
         )
