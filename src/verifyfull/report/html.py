@@ -114,7 +114,7 @@ def _summary(report: Report) -> str:
 
 
 def _finding(
-    item: Finding, cache: SourceCache, secret: set[tuple[str, int]], anchors: set[str]
+    item: Finding, cache: SourceCache, secret: dict[tuple[str, int], int], anchors: set[str]
 ) -> str:
     rule = item.rule
     where = f"line {item.line}, column {item.column or 1}" if item.line else escape(_place(item))

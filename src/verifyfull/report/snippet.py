@@ -24,7 +24,7 @@ _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)[^@\s/]*@")
 # name = value, name: value, name=value where the name says it is secret.
 _SECRET_ASSIGNMENT = re.compile(
     r"(?P<head>[\w.\-\"']*(?:pass(?:word|wd)?|pwd|secret|token|api_?key|private_?key)"
-    r"[\w.\-\"']*\s*(?:=|:)\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&)#]+)",
+    r"[\w.\-\"']*(?:\s*[=:]\s*|\s+))(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&)#]+)",
     re.IGNORECASE,
 )
 _NOT_SECRET_NAME = re.compile(r"encryption|_file\b|file[\"']?\s*[=:]|method", re.IGNORECASE)
@@ -41,11 +41,14 @@ def _mask_assignment(match: re.Match[str]) -> str:
     return f"{head}{MASK}"
 
 
-def mask_line(text: str, *, aggressive: bool = False) -> str:
+def mask_line(text: str, *, aggressive: bool = False, cut: int | None = None) -> str:
     """The line with URL passwords and secret-named values masked; `aggressive`
-    also masks every string literal and every unquoted assigned value."""
+    also masks every string literal and every unquoted assigned value, and
+    `cut` (a 1-based column where a secret starts) masks the rest of the line."""
     if _BASE64_BLOB.match(text) or ("PRIVATE KEY" in text and "-----" not in text):
         return MASK
+    if cut is not None and 0 < cut <= len(text):
+        text = text[: cut - 1] + MASK
     text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}@", text)
     text = _SECRET_ASSIGNMENT.sub(_mask_assignment, text)
     if aggressive:
@@ -83,19 +86,21 @@ class SourceCache:
         return data.decode("utf-8", errors="replace").splitlines()
 
 
-def secret_lines(findings: Iterable[Finding]) -> set[tuple[str, int]]:
-    """(path, line) of every line a password finding points at."""
-    return {
-        (f.path, f.line)
-        for f in findings
-        if f.rule_id in _SECRET_RULES and f.path is not None and f.line is not None
-    }
+def secret_lines(findings: Iterable[Finding]) -> dict[tuple[str, int], int]:
+    """(path, line) of every line a password finding points at -> the first column
+    such a finding names (the secret starts there or later)."""
+    lines: dict[tuple[str, int], int] = {}
+    for f in findings:
+        if f.rule_id in _SECRET_RULES and f.path is not None and f.line is not None:
+            key = (f.path, f.line)
+            lines[key] = min(lines.get(key, f.column or 1), f.column or 1)
+    return lines
 
 
 def context(
     cache: SourceCache,
     item: Finding,
-    secret: set[tuple[str, int]],
+    secret: dict[tuple[str, int], int],
     *,
     around: int = 0,
 ) -> list[tuple[int, str]]:
@@ -108,7 +113,14 @@ def context(
     first = max(1, item.line - around)
     last = min(len(lines), item.line + around)
     return [
-        (n, mask_line(lines[n - 1], aggressive=(item.path, n) in secret))
+        (
+            n,
+            mask_line(
+                lines[n - 1],
+                aggressive=(item.path, n) in secret,
+                cut=secret.get((item.path, n)),
+            ),
+        )
         for n in range(first, last + 1)
     ]
 
@@ -120,5 +132,6 @@ def normalized_line(cache: SourceCache, item: Finding) -> str:
     lines = cache.lines(item.path)
     if not lines or item.line > len(lines):
         return ""
-    aggressive = item.rule_id in _SECRET_RULES
-    return " ".join(mask_line(lines[item.line - 1], aggressive=aggressive).split())
+    secret = item.rule_id in _SECRET_RULES
+    text = mask_line(lines[item.line - 1], aggressive=secret, cut=item.column if secret else None)
+    return " ".join(text.split())

@@ -94,7 +94,7 @@ def render(report: Report, *, color: bool | None = None, root: Path | None = Non
 
 
 def _finding(
-    console: Console, cache: SourceCache, secret: set[tuple[str, int]], item: Finding
+    console: Console, cache: SourceCache, secret: dict[tuple[str, int], int], item: Finding
 ) -> None:
     rule = item.rule
     line = Text("  ")

@@ -1,0 +1,73 @@
+"""Connection strings and sslmode values found in config, judged by verifyfull.conninfo.
+
+The scanner never decides what a driver does with a DSN: conninfo does (the
+drivers' real semantics, docs/conninfo.md). This adapter builds the ConnInfo
+and the Environment from what the config file says, asks for the verdict and
+places its findings in the file.
+
+Which driver reads a config value is not written in the file: a URL is read
+as its form implies (`+asyncpg` -> SQLAlchemy's asyncpg dialect,
+`cockroachdb://` -> SQLAlchemy, plain -> libpq), as `verifyfull explain`
+does. PG* variables set in the same file are the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from verifyfull.conninfo import Driver, Environment, evaluate, from_environment, parse_dsn
+from verifyfull.conninfo.redact import redact_text
+from verifyfull.errors import VerifyfullError
+from verifyfull.findings import Finding
+from verifyfull.policy import SSLMODES, Policy
+
+_DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
+# A config file describes a service that dials a database over the network;
+# without a host libpq would use a Unix socket, where TLS does not apply.
+_NETWORK_HOST = "db.invalid"
+
+
+def looks_like_dsn(value: str) -> bool:
+    return _DSN.match(value) is not None
+
+
+def redact(value: str) -> str:
+    return redact_text(value)
+
+
+def _placed(found: tuple[Finding, ...], where: Mapping[str, Any]) -> list[Finding]:
+    return [dataclasses.replace(f, **where) for f in found]
+
+
+def dsn_findings(
+    value: str, env: Mapping[str, str], policy: Policy, where: Mapping[str, Any]
+) -> list[Finding]:
+    """The verdict's findings for a connection string written in a config file.
+
+    `where` is the place in the file (path, line, column) the findings take.
+    """
+    try:
+        verdict = evaluate(parse_dsn(value.strip()), None, Environment.of(env), policy)
+    except VerifyfullError:
+        return []  # not a connection string conninfo can read: nothing to claim
+    return _placed(verdict.findings, where)
+
+
+def sslmode_findings(
+    key: str, value: str, env: Mapping[str, str], policy: Policy, where: Mapping[str, Any]
+) -> list[Finding]:
+    """An sslmode set on its own (PGSSLMODE, a `sslmode` key), read with libpq's rules."""
+    mode = value.strip().strip("'\"").lower()
+    if mode not in SSLMODES:
+        return []
+    variables = {"PGHOST": _NETWORK_HOST, **env, "PGSSLMODE": mode}
+    try:
+        verdict = evaluate(
+            from_environment(literal=True), Driver.PSYCOPG, Environment.of(variables), policy
+        )
+    except VerifyfullError:
+        return []
+    return _placed(verdict.findings, {**where, "evidence": f"{key}={value.strip()}"})

@@ -1,0 +1,78 @@
+"""INI files: alembic.ini (sqlalchemy.url), setup.cfg, tox.ini / pytest.ini env lists.
+
+configparser says whether the file is valid INI (and gives the error); a
+line walker then reads the same structure with positions, which configparser
+does not keep.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+from collections.abc import Iterable, Iterator
+
+from verifyfull.findings import Finding
+from verifyfull.scan.api import ScanContext, SourceFile, file_check
+from verifyfull.scan.config.judge import judge_all
+from verifyfull.scan.config.model import ConfigParseError, Setting, worth_parsing
+
+_SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
+_OPTION = re.compile(r"^(?P<key>[^\s=:][^=:]*?)\s*[=:]\s*(?P<value>.*)$")
+_ENV_ITEM = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
+
+
+def validate(text: str) -> None:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        first = str(exc).splitlines()[0]
+        errors = getattr(exc, "errors", None)
+        line = getattr(exc, "lineno", None) or (errors[0][0] if errors else None)
+        where = f" at line {line}" if line else ""
+        problem = first.split(":")[0] if ":" in first else first
+        raise ConfigParseError(
+            f"INI does not parse{where}: {problem}",
+            "fix the syntax, or exclude the file in [tool.verifyfull]",
+        ) from None
+
+
+def _env_items(value: str, line: int, column: int, context: tuple[str, ...]) -> Iterator[Setting]:
+    match = _ENV_ITEM.match(value.strip())
+    if match is not None:
+        offset = len(value) - len(value.lstrip()) + match.start("value")
+        yield Setting(match.group("key"), match.group("value"), line, column + offset, context)
+
+
+def parse_ini(text: str) -> list[Setting]:
+    settings: list[Setting] = []
+    section = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        header = _SECTION.match(raw)
+        if header is not None:
+            section = header.group("name").strip()
+            continue
+        context = (section,) if section else ()
+        if raw[:1].isspace():  # continuation of the previous option's value
+            column = len(raw) - len(raw.lstrip()) + 1
+            settings.extend(_env_items(stripped, number, column, context))
+            continue
+        option = _OPTION.match(raw)
+        if option is None:
+            continue
+        value = option.group("value").strip()
+        column = option.start("value") + 1
+        settings.append(Setting(option.group("key").strip(), value, number, column, context))
+        settings.extend(_env_items(value, number, column, context))
+    return settings
+
+
+@file_check(suffixes=(".ini", ".cfg"))
+def check_ini(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    if not worth_parsing(src.text):
+        return []
+    validate(src.text)
+    return judge_all(src, parse_ini(src.text), (), ctx.policy)

@@ -1,0 +1,329 @@
+"""What a config setting or a server command means for database transport security.
+
+The one place where config values are judged, whatever format they came from.
+Connection strings and sslmode values are handed to verifyfull.conninfo (the
+drivers' real semantics, see dsn.py); this module knows the server side
+(CockroachDB flags and environment, PostgreSQL settings) and credentials.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import posixpath
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from verifyfull.errors import UsageError
+from verifyfull.findings import Finding, finding
+from verifyfull.policy import (
+    DEFAULT_POLICY,
+    Policy,
+    parse_tls_version,
+    server_suite_weakness,
+    tls_version_name,
+    weak_cipher_reasons,
+)
+from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config import dsn
+from verifyfull.scan.config.model import Command, Setting
+
+_TRUE = {"true", "1", "yes", "on", "y", "t"}
+_FALSE = {"false", "0", "no", "off", "n", "f"}
+
+# Names that hold a password (PGPASSWORD, POSTGRES_PASSWORD, db.password, DB_PASS).
+_PASSWORD_NAME = re.compile(r"(PASSWORD|PASSWD)$|(^|[_.\-])(PASS|PWD)$")
+# Names or enclosing names that say the password is a database's.
+_DB_CONTEXT = re.compile(
+    r"(^|[_.\-])(PG|DB|CRDB)|POSTGRES|COCKROACH|DATABASE|SQL|DSN|(^|[_.\-])(DB|PG)([_.\-]|$)"
+)
+# Values that refer to a secret held elsewhere, not the secret itself.
+_REFERENCE = re.compile(
+    r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|\{\{.*\}\}|^%\([^)]*\)s$|^\*+$|^<[^>]*>$|^\$\(.*\)$"
+)
+_ENV_DEFAULT = re.compile(r"^\$\{\w+:?-(?P<default>[^}]*)\}$")
+_COCKROACH_START = {"start", "start-single-node"}
+
+
+def _where(src: SourceFile, line: int, column: int) -> dict[str, Any]:
+    return {"path": src.relpath, "line": line, "column": column}
+
+
+def truthy(value: str) -> bool:
+    return value.strip().strip("'\"").lower() in _TRUE
+
+
+def falsy(value: str) -> bool:
+    return value.strip().strip("'\"").lower() in _FALSE
+
+
+# --- settings -------------------------------------------------------------------------
+
+
+def judge_settings(
+    src: SourceFile, settings: Sequence[Setting], policy: Policy = DEFAULT_POLICY
+) -> list[Finding]:
+    """Every finding the given settings of one file raise.
+
+    PG* variables set in the same file form the environment the connection
+    strings of that file are judged in (a .env with DATABASE_URL and
+    PGSSLMODE=verify-full is read as the driver will read it).
+    """
+    env = {s.name: s.value for s in settings if s.name.startswith("PG")}
+    found: list[Finding] = []
+    for setting in settings:
+        found.extend(judge_setting(src, setting, env, policy))
+    return found
+
+
+def judge_setting(
+    src: SourceFile, setting: Setting, env: Mapping[str, str], policy: Policy = DEFAULT_POLICY
+) -> list[Finding]:
+    name, value = setting.name, setting.value
+    where = _where(src, setting.line, setting.column)
+    found: list[Finding] = []
+    if dsn.looks_like_dsn(value):
+        found.extend(dsn.dsn_findings(value, env, policy, where))
+    elif name == "PGSSLMODE" or name.endswith(("SSLMODE", "SSL_MODE")):
+        found.extend(dsn.sslmode_findings(setting.key, value, env, policy, where))
+    elif name in ("PGSSLMINPROTOCOLVERSION", "SSL_MIN_PROTOCOL_VERSION"):
+        found.extend(_client_min_version(setting, policy, where))
+    if name == "COCKROACH_TLS_ENABLE_OLD_CIPHER_SUITES" and truthy(value):
+        found.append(
+            finding(
+                "VF204",
+                "COCKROACH_TLS_ENABLE_OLD_CIPHER_SUITES switches on CBC and RSA key-exchange "
+                "suites on the CockroachDB node",
+                evidence=f"{setting.key}={value}",
+                **where,
+            )
+        )
+    if name == "COCKROACH_INSECURE" and truthy(value):
+        found.append(
+            finding(
+                "VF201",
+                "COCKROACH_INSECURE=true is the environment form of --insecure: cockroach "
+                "commands run without TLS, and a node started so without authentication",
+                evidence=f"{setting.key}={value}",
+                **where,
+            )
+        )
+    if name == "POSTGRES_HOST_AUTH_METHOD" and value.strip().lower() == "md5":
+        found.append(_md5_auth(setting.key, value, where))
+    if name == "POSTGRES_INITDB_ARGS" and re.search(r"--auth(-host)?[= ]md5\b", value):
+        found.append(_md5_auth(setting.key, value, where))
+    if name == "PASSWORD_ENCRYPTION" and value.strip().strip("'\"").lower() == "md5":
+        found.append(_md5_auth(setting.key, value, where))
+    found.extend(_hardcoded_password(setting, where))
+    return found
+
+
+def _client_min_version(
+    setting: Setting, policy: Policy, where: Mapping[str, Any]
+) -> Iterable[Finding]:
+    try:
+        version = parse_tls_version(setting.value)
+    except UsageError:
+        return
+    if policy.tls_version_too_low(version):
+        yield finding(
+            "VF106",
+            f"{setting.key} lets the client negotiate {tls_version_name(version)}, "
+            f"below the policy floor {tls_version_name(policy.min_tls_version)}",
+            evidence=f"{setting.key}={setting.value}",
+            **where,
+        )
+
+
+def _md5_auth(key: str, value: str, where: Mapping[str, Any]) -> Finding:
+    return finding(
+        "VF403",
+        "PostgreSQL stores or checks passwords with MD5 (deprecated, replayable hash)",
+        evidence=f"{key}={value}",
+        fix="Use scram-sha-256 (password_encryption = scram-sha-256, auth method "
+        "scram-sha-256), or client certificates.",
+        **where,
+    )
+
+
+def _hardcoded_password(setting: Setting, where: Mapping[str, Any]) -> Iterable[Finding]:
+    name = setting.name
+    if not _PASSWORD_NAME.search(name):
+        return
+    context = ".".join((*setting.context, setting.key)).upper()
+    if not _DB_CONTEXT.search(context):
+        return
+    value = setting.value.strip()
+    default = _ENV_DEFAULT.match(value)
+    if default is not None:
+        if not default.group("default").strip():
+            return
+        message = f"{setting.key} falls back to a literal default password"
+    elif not value or _REFERENCE.search(value):
+        return
+    else:
+        message = f"{setting.key} holds a literal database password"
+    yield finding(
+        "VF401",
+        message,
+        evidence=f"{setting.where}=***",
+        fix="Take the password from a secret (POSTGRES_PASSWORD_FILE, a Kubernetes Secret "
+        "via secretKeyRef, the CI secret store), or use client-certificate authentication.",
+        **where,
+    )
+
+
+def judge_all(
+    src: SourceFile,
+    settings: Sequence[Setting],
+    commands: Sequence[Command],
+    policy: Policy = DEFAULT_POLICY,
+) -> list[Finding]:
+    """Settings and commands of one file together."""
+    found = judge_settings(src, settings, policy)
+    for command in commands:
+        found.extend(judge_command(src, command, policy))
+    return found
+
+
+# --- PostgreSQL server settings (postgresql.conf, postgres -c name=value) --------------
+
+
+def judge_server_setting(
+    src: SourceFile, key: str, value: str, line: int, column: int, policy: Policy = DEFAULT_POLICY
+) -> list[Finding]:
+    """A PostgreSQL server parameter, from postgresql.conf or `postgres -c key=value`."""
+    name = key.strip().lower()
+    bare = value.strip().strip("'\"")
+    where = _where(src, line, column)
+    evidence = f"{key} = {value.strip()}"
+    found: list[Finding] = []
+    if name == "ssl" and falsy(bare):
+        found.append(
+            finding(
+                "VF201",
+                "PostgreSQL runs with ssl=off: no client can use TLS",
+                evidence=evidence,
+                **where,
+            )
+        )
+    elif name == "ssl_min_protocol_version":
+        try:
+            version = parse_tls_version(bare)
+        except UsageError:
+            return found
+        if policy.tls_version_too_low(version):
+            found.append(
+                finding(
+                    "VF203",
+                    f"the server accepts {tls_version_name(version)}, below the policy floor "
+                    f"{tls_version_name(policy.min_tls_version)}",
+                    evidence=evidence,
+                    **where,
+                )
+            )
+    elif name == "ssl_ciphers":
+        reasons = server_cipher_reasons(bare)
+        if reasons:
+            found.append(
+                finding(
+                    "VF204",
+                    f"ssl_ciphers admits weak suites: {', '.join(reasons)}",
+                    evidence=evidence,
+                    **where,
+                )
+            )
+    elif name == "password_encryption" and bare.lower() == "md5":
+        found.append(_md5_auth(key, value.strip(), where))
+    return found
+
+
+def server_cipher_reasons(cipher_string: str) -> tuple[str, ...]:
+    """Why a server cipher string is weak: the client view plus the server view
+    (no forward secrecy, CBC without AEAD) of every suite it expands to here."""
+    import ssl
+
+    if "\0" in cipher_string:  # OpenSSL cannot read it (and neither can PostgreSQL)
+        return ()
+    reasons = list(weak_cipher_reasons(cipher_string))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        ctx.set_ciphers(cipher_string)
+    except ssl.SSLError:
+        return tuple(reasons)
+    for suite in ctx.get_ciphers():
+        why = server_suite_weakness(suite["name"])
+        if why and why not in reasons:
+            reasons.append(why)
+    return tuple(reasons)
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+def _program(word: str) -> str:
+    return ntpath.basename(posixpath.basename(word)).lower()
+
+
+def judge_command(
+    src: SourceFile, command: Command, policy: Policy = DEFAULT_POLICY
+) -> list[Finding]:
+    """A server command line: cockroach start flags, postgres -c settings."""
+    argv = command.argv
+    programs = {_program(w) for w in argv} | ({command.hint.lower()} if command.hint else set())
+    is_cockroach = any("cockroach" in p for p in programs)
+    is_postgres = any("postgres" in p for p in programs)
+    starts_node = any(w in _COCKROACH_START for w in argv)
+    evidence = " ".join(_redacted(argv))
+    found: list[Finding] = []
+    for index, word in enumerate(command.words):
+        flag, _, flag_value = word.text.partition("=")
+        where = _where(src, word.line, word.column)
+        if flag == "--accept-sql-without-tls" and not falsy(flag_value or "true"):
+            found.append(
+                finding(
+                    "VF202",
+                    "the CockroachDB node accepts SQL clients without TLS "
+                    "(--accept-sql-without-tls)",
+                    evidence=evidence,
+                    **where,
+                )
+            )
+        elif flag == "--insecure" and is_cockroach and starts_node:
+            if not falsy(flag_value or "true"):
+                found.append(
+                    finding(
+                        "VF201",
+                        "the CockroachDB node runs with --insecure: no TLS and no authentication",
+                        evidence=evidence,
+                        **where,
+                    )
+                )
+        elif is_postgres and word.text in ("-c", "--set") and index + 1 < len(argv):
+            following = command.words[index + 1]
+            key, sep, value = following.text.partition("=")
+            if sep:
+                found.extend(
+                    judge_server_setting(src, key, value, following.line, following.column, policy)
+                )
+        elif is_postgres and word.text.startswith("--") and "=" in word.text:
+            key, _, value = word.text[2:].partition("=")
+            found.extend(
+                judge_server_setting(
+                    src, key.replace("-", "_"), value, word.line, word.column, policy
+                )
+            )
+    return found
+
+
+def _redacted(argv: Sequence[str]) -> list[str]:
+    """Command words with anything password-like masked (a command may carry one)."""
+    out: list[str] = []
+    for word in argv:
+        if dsn.looks_like_dsn(word):
+            out.append(dsn.redact(word))
+        elif re.search(r"pass(word|wd)?=", word, re.IGNORECASE):
+            out.append(word.split("=", 1)[0] + "=***")
+        else:
+            out.append(word)
+    return out

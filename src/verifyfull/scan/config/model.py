@@ -1,0 +1,88 @@
+"""What every config format is reduced to before judging: settings and commands.
+
+Each format module only parses (keeping line and column); judge.py alone decides
+what a setting or a command means, so `PGSSLMODE=disable` reads the same in a
+.env file, a compose file, a Kubernetes manifest or a Dockerfile.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from verifyfull.scan.api import CheckSkipped
+
+
+class ConfigParseError(CheckSkipped):
+    """A file that does not parse: the engine reports it as an error entry for the file.
+
+    One line, "problem; fix", never with file content (it may hold a password).
+    """
+
+    def __init__(self, problem: str, fix: str | None = None) -> None:
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem}; {fix}" if fix else problem)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key = value pair, where the value is a literal string in the file.
+
+    `key` is the last name (POSTGRES_PASSWORD, sqlalchemy.url, sslmode); `context`
+    holds the enclosing names (services.db.environment) so a judge can tell a
+    database password from an SMTP one.
+    """
+
+    key: str
+    value: str
+    line: int
+    column: int  # 1-based column of the value (or of the key when the value has no place)
+    context: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.key.strip().upper()
+
+    @property
+    def where(self) -> str:
+        return ".".join((*self.context, self.key))
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a command line and where it is written."""
+
+    text: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command line a container or server will run, split into words.
+
+    `hint` names the program when the command itself does not (a Kubernetes
+    `args:` list of a container whose image is cockroachdb/cockroach).
+    """
+
+    words: tuple[Word, ...]
+    hint: str = ""
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return tuple(w.text for w in self.words)
+
+
+# A file that mentions none of these cannot hold anything the config checks
+# report: such files are not parsed at all (speed, and no parse-error noise
+# from unrelated JSON-with-comments or templated YAML).
+_MARKERS = re.compile(
+    r"postgres|cockroach|sslmode|ssl_mode|pgssl|passw|database|_dsn|db_url|sqlalchemy|"
+    r"hostssl|hostnossl|password_encryption|ssl_ciphers|ssl_min_protocol",
+    re.IGNORECASE,
+)
+
+
+def worth_parsing(text: str) -> bool:
+    return _MARKERS.search(text) is not None

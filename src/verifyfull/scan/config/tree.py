@@ -1,0 +1,108 @@
+"""Settings and commands from parsed nested data (TOML and JSON documents).
+
+The parsers of those formats give values without positions, so each value is
+placed back on the first line that holds its key and its text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config.model import Command, ConfigParseError, Setting
+from verifyfull.scan.config.words import place_words, split_command
+
+_ARGV_KEYS = frozenset({"entrypoint", "command", "cmd", "args"})
+_MAX_DEPTH = 200
+
+# How a string value is written in the file (JSON escapes it, TOML mostly not).
+Spelling = Callable[[str], str]
+
+
+@dataclass
+class Tree:
+    settings: list[Setting] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Locator:
+    lines: list[str]
+    spell: Spelling
+
+    def place(self, key: str, value: str) -> tuple[int, int]:
+        written = self.spell(value.split("\n", 1)[0]) if value else ""
+        fallback: tuple[int, int] | None = None
+        for number, line in enumerate(self.lines, start=1):
+            has_key = key in line
+            index = line.find(written) if written else -1
+            if has_key and index >= 0:
+                return number, index + 1
+            if fallback is None and has_key:
+                fallback = (number, line.find(key) + 1)
+        if fallback is not None:
+            return fallback
+        for number, line in enumerate(self.lines, start=1):
+            index = line.find(written) if written else -1
+            if index >= 0:
+                return number, index + 1
+        return 1, 1
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def collect_tree(src: SourceFile, data: Any, spell: Spelling) -> Tree:
+    locator = _Locator(src.text.splitlines(), spell)
+    tree = Tree()
+    _walk(src, locator, data, (), tree, 0)
+    return tree
+
+
+def _walk(
+    src: SourceFile, loc: _Locator, data: Any, context: tuple[str, ...], tree: Tree, depth: int
+) -> None:
+    if depth > _MAX_DEPTH:
+        raise ConfigParseError("document nested too deeply to read", "flatten it")
+    if isinstance(data, Mapping):
+        _env_pair(loc, data, context, tree)
+        for raw_key, value in data.items():
+            key = str(raw_key)
+            text = _text(value)
+            if key.lower() in _ARGV_KEYS and (isinstance(value, str) or _all_text(value)):
+                words = split_command(value) if isinstance(value, str) else list(value)
+                line, column = loc.place(key, words[0] if words else "")
+                tree.commands.append(Command(tuple(place_words(src, words, line, column))))
+            elif text is not None:
+                line, column = loc.place(key, text)
+                tree.settings.append(Setting(key, text, line, column, context))
+            else:
+                _walk(src, loc, value, (*context, key), tree, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            if isinstance(item, str) and "=" in item and context:
+                key, _, value = item.partition("=")
+                line, column = loc.place(key, item)
+                tree.settings.append(Setting(key, value, line, column + len(key) + 1, context))
+            elif not isinstance(item, str):
+                _walk(src, loc, item, context, tree, depth + 1)
+
+
+def _all_text(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _env_pair(loc: _Locator, data: Mapping[Any, Any], context: tuple[str, ...], tree: Tree) -> None:
+    """Kubernetes-style {"name": X, "value": Y} entries (JSON manifests)."""
+    if set(data) == {"name", "value"} and isinstance(data["name"], str):
+        text = _text(data["value"])
+        if text is not None:
+            line, column = loc.place("value", text)
+            tree.settings.append(Setting(data["name"], text, line, column, context))

@@ -1,0 +1,45 @@
+"""Split a shell command string into words that remember where they are written."""
+
+from __future__ import annotations
+
+import shlex
+
+from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config.model import Word
+
+
+def split_command(text: str) -> list[str]:
+    """shlex words; an unbalanced quote falls back to plain whitespace splitting."""
+    try:
+        return shlex.split(text, comments=True, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def place_words(src: SourceFile, words: list[str], line: int, column: int) -> list[Word]:
+    """Place each word on the first source line at or after (line, column) holding it.
+
+    Words of one command appear in order, so the search resumes after the last
+    word found; a word that cannot be found (quotes rewritten by shlex) takes the
+    place of the previous one.
+    """
+    lines = src.text.splitlines()
+    placed: list[Word] = []
+    cur_line, cur_col = line, max(column - 1, 0)
+    for text in words:
+        found = False
+        for number in range(cur_line, min(cur_line + 50, len(lines)) + 1):
+            start = cur_col if number == cur_line else 0
+            index = lines[number - 1].find(text, start) if text else -1
+            if index >= 0:
+                placed.append(Word(text, number, index + 1))
+                cur_line, cur_col = number, index + len(text)
+                found = True
+                break
+        if not found:
+            placed.append(Word(text, cur_line, cur_col + 1))
+    return placed
+
+
+def command_words(src: SourceFile, text: str, line: int, column: int) -> list[Word]:
+    return place_words(src, split_command(text), line, column)

@@ -1,0 +1,75 @@
+"""YAML files: docker compose, Kubernetes manifests, Helm values and charts.
+
+Documents are composed, not constructed (ruamel.yaml, safe): the node tree
+keeps the line and column of every scalar, and unknown tags (!Ref, !vault)
+need no constructor. The format-specific shapes (compose environment lists,
+Kubernetes env name/value pairs, command/args) live in compose.py and k8s.py;
+this module loads and walks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from verifyfull.findings import Finding
+from verifyfull.scan.api import ScanContext, SourceFile, file_check
+from verifyfull.scan.config import compose, k8s
+from verifyfull.scan.config.judge import judge_all
+from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
+from verifyfull.scan.config.yamlnodes import compose_documents, mapping_items, scalar_setting
+
+_MAX_DEPTH = 200
+
+
+@dataclass
+class Collected:
+    settings: list[Setting] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+
+
+def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, depth: int) -> None:
+    """Collect settings and commands from one node and everything below it."""
+    if depth > _MAX_DEPTH:
+        raise ConfigParseError("YAML nested too deeply to read", "flatten it")
+    if isinstance(node, MappingNode):
+        out.commands.extend(compose.commands_of(src, node))
+        pair = k8s.env_pair(node, context)
+        if pair is not None:
+            out.settings.append(pair)
+        for key, value in mapping_items(node):
+            if key in compose.COMMAND_KEYS:
+                continue
+            if isinstance(value, ScalarNode):
+                out.settings.append(scalar_setting(key, value, context))
+            else:
+                walk(src, value, (*context, key), out, depth + 1)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            if isinstance(item, ScalarNode) and context and context[-1] == "environment":
+                setting = compose.environment_item(item, context)
+                if setting is not None:
+                    out.settings.append(setting)
+            elif not isinstance(item, ScalarNode):
+                walk(src, item, context, out, depth + 1)
+
+
+def collect(src: SourceFile) -> Collected:
+    out = Collected()
+    seen: set[int] = set()
+    for document in compose_documents(src.text):
+        if id(document) in seen:
+            continue
+        seen.add(id(document))
+        walk(src, document, (), out, 0)
+    return out
+
+
+@file_check(suffixes=(".yaml", ".yml"))
+def check_yaml(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    if not worth_parsing(src.text):
+        return []
+    collected = collect(src)
+    return judge_all(src, collected.settings, collected.commands, ctx.policy)

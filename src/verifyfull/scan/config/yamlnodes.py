@@ -1,0 +1,68 @@
+"""Loading YAML into node trees that keep positions, and small node helpers."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+from ruamel.yaml import YAML
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
+
+from verifyfull.scan.config.model import ConfigParseError, Setting
+
+_TEMPLATE = re.compile(r"\{\{.*?\}\}")
+
+
+def untemplate(text: str) -> str:
+    """Blank out Helm/Jinja `{{ … }}` so a chart template composes as YAML.
+
+    A line holding only template actions becomes empty; an inline action becomes
+    a same-length placeholder, so every other column stays where it was.
+    """
+    if "{{" not in text:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if line.strip() and not _TEMPLATE.sub("", line).strip():
+            out.append("")
+        else:
+            out.append(_TEMPLATE.sub(lambda m: "_" * len(m.group()), line))
+    return "\n".join(out)
+
+
+def compose_documents(text: str) -> list[Node]:
+    """Every document's root node; ConfigParseError (one line) when the YAML is broken."""
+    loader = YAML(typ="safe", pure=True)
+    try:
+        return [doc for doc in loader.compose_all(io.StringIO(untemplate(text))) if doc]
+    except RecursionError:
+        raise ConfigParseError("YAML nested too deeply to read", "flatten it") from None
+    except Exception as exc:  # ruamel raises several unrelated types for broken input
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = str(getattr(exc, "problem", None) or type(exc).__name__)
+        raise ConfigParseError(
+            f"YAML does not parse{where}: {problem}",
+            "fix the syntax, or exclude the file in [tool.verifyfull]",
+        ) from None
+
+
+def scalar_column(node: ScalarNode) -> int:
+    """1-based column of a scalar's first character (after an opening quote)."""
+    quoted = node.style in ("'", '"')
+    return int(node.start_mark.column) + 1 + (1 if quoted else 0)
+
+
+def scalar_setting(key: str, node: ScalarNode, context: tuple[str, ...]) -> Setting:
+    return Setting(key, str(node.value), node.start_mark.line + 1, scalar_column(node), context)
+
+
+def mapping_items(node: MappingNode) -> Iterator[tuple[str, Node]]:
+    for key_node, value_node in node.value:
+        if isinstance(key_node, ScalarNode):
+            yield str(key_node.value), value_node
+
+
+def scalar(node: Node | None) -> str | None:
+    return str(node.value) if isinstance(node, ScalarNode) else None
