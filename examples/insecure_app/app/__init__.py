@@ -1,0 +1,1 @@
+"""Orders service (deliberately insecure example for verifyfull)."""
