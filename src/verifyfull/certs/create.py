@@ -43,8 +43,9 @@ _CURVES: dict[int, ec.EllipticCurve] = {
     521: ec.SECP521R1(),
 }
 
-DEFAULT_CA_LIFETIME = dt.timedelta(days=3650)
-DEFAULT_CERT_LIFETIME = dt.timedelta(days=1825)
+# cockroach cert's defaults: 366-day years, so "ten years" never falls short in leap years.
+DEFAULT_CA_LIFETIME = dt.timedelta(days=10 * 366)
+DEFAULT_CERT_LIFETIME = dt.timedelta(days=5 * 366)
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,11 @@ def load_ca(certs_dir: Path, ca_key: Path) -> tuple[x509.Certificate, PrivateKey
         raise UsageError(f"{ca_crt} not found", "run 'verifyfull certs create-ca' first")
     if not ca_key.is_file():
         raise UsageError(f"CA key {ca_key} not found", "pass --ca-key with the CA's key file")
-    cert = x509.load_pem_x509_certificates(ca_crt.read_bytes())[0]
-    key = serialization.load_pem_private_key(ca_key.read_bytes(), password=None)
-    if not isinstance(key, PrivateKey):
-        raise UsageError(f"CA key {ca_key} has an unsupported type", "use RSA, EC or Ed25519")
+    try:
+        cert = x509.load_pem_x509_certificates(ca_crt.read_bytes())[0]
+    except ValueError:
+        raise UsageError(f"{ca_crt} holds no readable certificate", "recreate the CA") from None
+    key = _load_private_key(ca_key)
     if key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     ) != cert.public_key().public_bytes(
@@ -164,6 +166,19 @@ def load_ca(certs_dir: Path, ca_key: Path) -> tuple[x509.Certificate, PrivateKey
     ):
         raise UsageError(f"CA key {ca_key} does not match {ca_crt}", "pass the key of this CA")
     return cert, key
+
+
+def _load_private_key(path: Path) -> PrivateKey:
+    """Load an unencrypted PEM key; errors name the file, never its content."""
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except TypeError:
+        raise UsageError(f"key {path} is encrypted", "use an unencrypted key") from None
+    except ValueError:
+        raise UsageError(f"{path} holds no readable PEM private key", "check the file") from None
+    if not isinstance(key, PrivateKey):
+        raise UsageError(f"key {path} has an unsupported type", "use RSA, EC or Ed25519")
+    return key
 
 
 def create_ca(
@@ -175,15 +190,40 @@ def create_ca(
     hash_name: str = "sha256",
     common_name: str = "Cockroach CA",
     overwrite: bool = False,
+    allow_ca_key_reuse: bool = False,
 ) -> Issued:
-    """Write certs_dir/ca.crt and the CA key at ca_key (kept outside certs_dir)."""
+    """Write certs_dir/ca.crt and the CA key at ca_key (kept outside certs_dir).
+
+    As `cockroach cert create-ca` does: an existing CA key is never replaced,
+    only reused with allow_ca_key_reuse; an existing ca.crt is replaced only
+    with overwrite, and then the new certificate goes first and the old ones
+    stay after it, so certificates signed by the old CA remain trusted while
+    they are rotated.
+    """
     certs_dir, ca_key = Path(certs_dir), Path(ca_key)
     if ca_key.resolve().parent == certs_dir.resolve():
         raise UsageError(
             f"CA key {ca_key} is inside the certs directory",
             "keep it elsewhere (e.g. --ca-key=my-safe-directory/ca.key), as cockroach cert does",
         )
-    private = key.generate()
+    ca_crt = certs_dir / "ca.crt"
+    if ca_crt.exists() and not overwrite:
+        raise UsageError(
+            f"{ca_crt} already exists", "pass --overwrite to put a new CA certificate before it"
+        )
+    reused = ca_key.exists()
+    if reused and not allow_ca_key_reuse:
+        raise UsageError(
+            f"CA key {ca_key} exists, but key reuse is disabled",
+            "pass --allow-ca-key-reuse to sign the new CA certificate with it",
+        )
+    private = _load_private_key(ca_key) if reused else key.generate()
+    previous: list[x509.Certificate] = []
+    if ca_crt.exists():
+        try:
+            previous = x509.load_pem_x509_certificates(ca_crt.read_bytes())
+        except ValueError:
+            raise UsageError(f"{ca_crt} holds no readable certificate", "move it away") from None
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Cockroach"),
@@ -217,11 +257,11 @@ def create_ca(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(private.public_key()), False)
     )
     cert = _sign(builder, private, hash_name)
-    _write_private(ca_key, _key_pem(private), overwrite=overwrite)
-    _write_public(
-        certs_dir / "ca.crt", cert.public_bytes(serialization.Encoding.PEM), overwrite=overwrite
-    )
-    return Issued(certs_dir / "ca.crt", ca_key)
+    if not reused:
+        _write_private(ca_key, _key_pem(private), overwrite=False)
+    bundle = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in [cert, *previous])
+    _write_public(ca_crt, bundle, overwrite=overwrite)
+    return Issued(ca_crt, ca_key)
 
 
 def _issue(
@@ -246,6 +286,14 @@ def _issue(
     else:
         issuer_name, signing_key = issuer[0].subject, issuer[1]
     start, end = validity.window()
+    # As cockroach cert: a certificate must not outlive the CA that vouches for it
+    # (a minute of slack so two Validity.expired() windows made in turn still fit).
+    if issuer is not None and end > issuer[0].not_valid_after_utc + dt.timedelta(minutes=1):
+        raise UsageError(
+            f"the CA certificate expires on {issuer[0].not_valid_after_utc:%Y-%m-%d}, "
+            f"before the requested certificate would ({end:%Y-%m-%d})",
+            "pass a shorter --lifetime or rotate the CA first",
+        )
     usages = [ExtendedKeyUsageOID.CLIENT_AUTH]
     if server:
         usages.insert(0, ExtendedKeyUsageOID.SERVER_AUTH)

@@ -1,0 +1,158 @@
+"""Host-name matching (RFC 6125) and Go durations.
+
+The table is checked twice: against hostmatch's verdict, and against a real
+TLS handshake (OpenSSL through Python's ssl, in memory, no network) with a
+verify-full client dialling that host, so the model and the real verifier
+must agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ssl
+from pathlib import Path
+
+import pytest
+
+from verifyfull.certs.create import KeySpec, create_ca, create_node
+from verifyfull.certs.duration import format_go_duration, parse_go_duration
+from verifyfull.certs.hostmatch import HowMatched, dns_name_matches, match_host
+from verifyfull.certs.inspect import CertInfo, load_cert_infos
+from verifyfull.errors import UsageError
+
+EC = KeySpec("ec", 256)
+
+# (SAN entries of node.crt, host dialled, how it matches)
+CASES = [
+    (["localhost"], "localhost", HowMatched.SAN),
+    (["LocalHost"], "localhost", HowMatched.SAN),
+    (["db.example.com"], "DB.Example.COM", HowMatched.SAN),
+    (["db.example.com"], "db.example.com.", HowMatched.NONE),  # OpenSSL: literal compare
+    (["db.example.com"], "db2.example.com", HowMatched.NONE),
+    (["*.example.com"], "db.example.com", HowMatched.SAN),
+    (["*.example.com"], "a.b.example.com", HowMatched.NONE),
+    (["*.example.com"], "example.com", HowMatched.NONE),
+    (["db*.example.com"], "db1.example.com", HowMatched.NONE),
+    (["127.0.0.1"], "127.0.0.1", HowMatched.SAN),
+    (["127.0.0.1"], "127.0.0.2", HowMatched.NONE),
+    (["::1"], "::1", HowMatched.SAN),
+    (["::1"], "[0:0::1]", HowMatched.SAN),
+    (["localhost"], "127.0.0.1", HowMatched.NONE),
+    (["127.0.0.1"], "localhost", HowMatched.NONE),
+]
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("hostmatch")
+    create_ca(root / "certs", root / "safe" / "ca.key", key=EC)
+    return root / "certs", root / "safe" / "ca.key"
+
+
+def _node(ca: tuple[Path, Path], sans: list[str], tmp: Path) -> Path:
+    certs_dir, ca_key = ca
+    create_node(sans, certs_dir, ca_key, key=EC, overwrite=True, name=tmp.name)
+    return certs_dir / f"{tmp.name}.crt"
+
+
+def _handshake(ca_crt: Path, crt: Path, key: Path, host: str) -> bool:
+    """A real verify-full TLS handshake in memory: does OpenSSL accept `host`?"""
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(crt, key)
+    client_ctx = ssl.create_default_context(cafile=str(ca_crt))
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    from_client, from_server = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_ctx.wrap_bio(to_client, from_client, server_hostname=host.strip("[]"))
+    server = server_ctx.wrap_bio(to_server, from_server, server_side=True)
+    for _ in range(10):
+        try:
+            client.do_handshake()
+            return True
+        except ssl.SSLWantReadError:
+            pass
+        except ssl.SSLCertVerificationError:
+            return False
+        to_server.write(from_client.read())
+        with contextlib.suppress(ssl.SSLWantReadError):
+            server.do_handshake()
+        to_client.write(from_server.read())
+    raise AssertionError("handshake did not finish")
+
+
+@pytest.mark.parametrize(("sans", "host", "how"), CASES)
+def test_match_host_agrees_with_openssl(
+    ca: tuple[Path, Path], tmp_path: Path, sans: list[str], host: str, how: HowMatched
+) -> None:
+    crt = _node(ca, sans, tmp_path)
+    info = load_cert_infos(crt)[0]
+    assert match_host(info, host).how is how
+    accepted = _handshake(ca[0] / "ca.crt", crt, crt.with_suffix(".key"), host)
+    assert accepted is (how is HowMatched.SAN)
+
+
+def _info(*, cn: str | None, dns: tuple[str, ...] = (), ips: tuple[str, ...] = ()) -> CertInfo:
+    now = dt.datetime.now(dt.timezone.utc)
+    return CertInfo(
+        subject_cn=cn,
+        subject=f"CN={cn}",
+        issuer="CN=ca",
+        serial="1",
+        not_before=now,
+        not_after=now,
+        key_type="rsa",
+        key_bits=2048,
+        signature_hash="sha256",
+        signature_algorithm="sha256WithRSAEncryption",
+        fingerprint_sha256="",
+        spki_sha256="",
+        is_ca=False,
+        dns_names=dns,
+        ip_addresses=ips,
+    )
+
+
+def test_cn_counts_only_without_dns_sans() -> None:
+    assert match_host(_info(cn="db.internal"), "db.internal").how is HowMatched.CN_ONLY
+    with_san = _info(cn="db.internal", dns=("other.internal",))
+    assert match_host(with_san, "db.internal").how is HowMatched.NONE
+
+
+def test_ip_spelled_as_dns_name_is_reported_apart() -> None:
+    info = _info(cn="node", dns=("10.0.0.5",))
+    assert match_host(info, "10.0.0.5").how is HowMatched.DNS_SAN_FOR_IP
+    assert not match_host(info, "10.0.0.5").ok
+
+
+@pytest.mark.parametrize(
+    ("pattern", "host", "ok"),
+    [
+        ("*.com", "example.com", False),
+        ("*.*.example.com", "a.b.example.com", False),
+        ("a.*.example.com", "a.b.example.com", False),
+        ("*.example.com", ".example.com", False),
+        ("", "example.com", False),
+        ("bücher.example", "xn--bcher-kva.example", True),
+    ],
+)
+def test_dns_name_matches_edge_cases(pattern: str, host: str, ok: bool) -> None:
+    assert dns_name_matches(pattern, host) is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [("43800h", 43800), ("1h30m", 1.5), ("720h0m0s", 720), ("90m", 1.5), ("1.5h", 1.5)],
+)
+def test_parse_go_duration(text: str, hours: float) -> None:
+    assert parse_go_duration(text) == dt.timedelta(hours=hours)
+
+
+@pytest.mark.parametrize("text", ["", "10", "10d", "h", "0h", "-5h", "5h junk"])
+def test_parse_go_duration_refuses(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_go_duration(text)
+
+
+def test_format_go_duration() -> None:
+    assert format_go_duration(dt.timedelta(days=5 * 366)) == "43920h"
+    assert format_go_duration(dt.timedelta(minutes=90)) == "1h30m"
