@@ -30,8 +30,16 @@ _DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IG
 _NETWORK_HOST = "db.invalid"
 
 
+# A libpq keyword string: key=value pairs naming where to connect.
+_KEYWORDS = re.compile(r"^\s*(?:[a-z_]+\s*=\s*(?:'[^']*'|\S+)\s*){2,}$")
+_WHERE_KEYS = re.compile(r"(?:^|\s)(?:host|hostaddr|dbname)\s*=")
+
+
 def looks_like_dsn(value: str) -> bool:
-    return _DSN.match(value) is not None
+    """A libpq/SQLAlchemy URL, or a libpq keyword string with a host or dbname."""
+    if _DSN.match(value) is not None:
+        return True
+    return _KEYWORDS.match(value) is not None and _WHERE_KEYS.search(value) is not None
 
 
 def redact(value: str) -> str:

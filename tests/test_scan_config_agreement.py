@@ -1,0 +1,64 @@
+"""Agreement: for every connection string written in the config fixtures, the rules the
+scanner reports on its line are exactly those `verifyfull explain --format json` gives.
+
+Only transport, driver and credential rules (VF1xx, VF401) are compared: server rules
+on the same line come from other settings. The fixtures set no PG* variables next to
+their connection strings, so explain's empty environment is the scanner's too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from verifyfull.cli import app
+from verifyfull.policy import DEFAULT_POLICY
+from verifyfull.scan.api import ScanContext
+from verifyfull.scan.engine import scan_file
+from verifyfull.scan.walk import WalkedFile
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "scan" / "config"
+_URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+\w+)?://[^\s\"'#]+")
+_KEYWORDS = re.compile(r"'(host=[^']*)'")
+_COMPARED = re.compile(r"VF1\d\d|VF401")
+
+
+def _sites() -> list[tuple[Path, int, str]]:
+    sites = []
+    for path in sorted(FIXTURES.rglob("*")):
+        if not path.is_file() or path.name.endswith(".expect"):
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            found = _URL.search(line) or _KEYWORDS.search(line)
+            if found:
+                dsn = found.group(1) if found.re is _KEYWORDS else found.group()
+                sites.append((path, number, dsn))
+    return sites
+
+
+SITES = _sites()
+
+
+def test_there_are_sites_to_compare() -> None:
+    assert len(SITES) >= 8
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "dsn"),
+    SITES,
+    ids=[f"{p.relative_to(FIXTURES)}:{n}" for p, n, _ in SITES],
+)
+def test_scanner_agrees_with_explain(path: Path, line: int, dsn: str) -> None:
+    walked = WalkedFile(path, path.relative_to(FIXTURES).as_posix())
+    outcome = scan_file(walked, ScanContext(root=FIXTURES, policy=DEFAULT_POLICY), 10_000_000)
+    scanned = sorted(
+        f.rule_id for f in outcome.findings if f.line == line and _COMPARED.fullmatch(f.rule_id)
+    )
+    explained = CliRunner().invoke(app, ["explain", dsn, "--format", "json"])
+    assert explained.exit_code in (0, 1), explained.output
+    verdict = json.loads(explained.stdout)
+    assert scanned == sorted(f["rule"] for f in verdict["findings"]), verdict["driver"]
