@@ -9,14 +9,30 @@ the client certificate and key of user root, {pw} a canary password.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import socket
 import ssl
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+import asyncpg
+import psycopg
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+from tortoise.backends.asyncpg import AsyncpgDBClient
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.psycopg import PsycopgClient
 
 from verifyfull.conninfo import (
     ContextFacts,
+    Driver,
     Environment,
     SSLArg,
     VerifyMode,
@@ -25,6 +41,7 @@ from verifyfull.conninfo import (
     from_sqlalchemy_url,
     from_tortoise_config,
     parse_for_driver,
+    resolve_target,
 )
 
 UNIT_VALUES = {
@@ -55,6 +72,8 @@ class Case:
     ssl: str | None = None  # a named ssl argument, see ssl_value()
     kwargs: dict[str, object] = field(default_factory=dict)
     engine: str = "tortoise.backends.asyncpg"
+    live: bool = True  # replayed against the lab by the agreement test
+    trust: str = "ca"  # "system": the driver trusts only the OS store (not the lab CA)
 
 
 CASES: tuple[Case, ...] = (
@@ -180,6 +199,7 @@ CASES: tuple[Case, ...] = (
         "always",
         True,
         True,
+        trust="system",
     ),
     Case(
         "pg-system-root-require",
@@ -198,7 +218,7 @@ CASES: tuple[Case, ...] = (
         True,
         True,
         ("VF105",),
-        breaks='missing "=" after',
+        breaks='invalid connection option "cockroachdb://',
     ),
     Case(
         "pg-tls1-floor",
@@ -225,8 +245,16 @@ CASES: tuple[Case, ...] = (
         True,
         True,
     ),
-    Case("pg-unix-socket", "postgresql://root@%2Ftmp/defaultdb", "psycopg", "never", False, False),
-    Case("pg-no-host", "postgresql:///defaultdb", "psycopg", "never", False, False),
+    Case(
+        "pg-unix-socket",
+        "postgresql://root@%2Ftmp/defaultdb",
+        "psycopg",
+        "never",
+        False,
+        False,
+        live=False,
+    ),
+    Case("pg-no-host", "postgresql:///defaultdb", "psycopg", "never", False, False, live=False),
     Case(
         "pg-bad-mode",
         B + "?sslmode=bogus",
@@ -255,7 +283,7 @@ CASES: tuple[Case, ...] = (
         True,
     ),
     # --- psycopg2 (libpq semantics; not installed: model only) -------------------
-    Case("pg2-default", B, "psycopg2", "maybe", False, False, ("VF102",)),
+    Case("pg2-default", B, "psycopg2", "maybe", False, False, ("VF102",), live=False),
     Case(
         "pg2-ssl-require",
         B + "?ssl=require",
@@ -265,8 +293,9 @@ CASES: tuple[Case, ...] = (
         False,
         ("VF102", "VF105"),
         breaks='invalid dsn: invalid URI query parameter: "ssl"',
+        live=False,
     ),
-    Case("pg2-verify-full", B + "?" + VF, "psycopg2", "always", True, True),
+    Case("pg2-verify-full", B + "?" + VF, "psycopg2", "always", True, True, live=False),
     # --- asyncpg -----------------------------------------------------------------
     Case("apg-default", B, "asyncpg", "maybe", False, False, ("VF102",)),
     Case("apg-disable", B + "?sslmode=disable", "asyncpg", "never", False, False, ("VF101",)),
@@ -302,7 +331,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "apg-dsn-ssl-require",
-        B + "?ssl=require",
+        B + "?ssl=require&sslcert={cert}&sslkey={key}",
         "asyncpg",
         "maybe",
         False,
@@ -319,6 +348,7 @@ CASES: tuple[Case, ...] = (
         True,
         form="asyncpg-kwargs",
         kwargs={"ssl": True},
+        trust="system",
     ),
     Case(
         "apg-ssl-false",
@@ -428,6 +458,7 @@ CASES: tuple[Case, ...] = (
         ("VF107",),
         form="asyncpg-kwargs",
         ssl="arg-weak-ciphers",
+        live=False,
     ),
     Case(
         "apg-sslmode-kwarg",
@@ -514,7 +545,15 @@ CASES: tuple[Case, ...] = (
         ("VF105",),
         breaks="`sslmode` parameter must be one of",
     ),
-    Case("apg-unix-socket", "postgresql://root@%2Ftmp/defaultdb", "asyncpg", "never", False, False),
+    Case(
+        "apg-unix-socket",
+        "postgresql://root@%2Ftmp/defaultdb",
+        "asyncpg",
+        "never",
+        False,
+        False,
+        live=False,
+    ),
     Case(
         "apg-direct-tls-prefer",
         B,
@@ -642,7 +681,7 @@ CASES: tuple[Case, ...] = (
         ("VF102", "VF105"),
         breaks='invalid connection option "ssl"',
     ),
-    Case("sa-default-dialect-full", B + "?" + VF, "sqlalchemy", "always", True, True),
+    Case("sa-default-dialect-full", B + "?" + VF, "sqlalchemy", "always", True, True, live=False),
     Case(
         "sa-crdb-asyncpg-sslmode",
         "cockroachdb+asyncpg://root@{h}:{p}/defaultdb?" + VF,
@@ -660,6 +699,7 @@ CASES: tuple[Case, ...] = (
         "always",
         True,
         True,
+        live=False,
     ),
     # --- Tortoise ----------------------------------------------------------------
     Case(
@@ -670,6 +710,7 @@ CASES: tuple[Case, ...] = (
         True,
         True,
         ("VF105",),
+        trust="system",
     ),
     Case(
         "tt-ssl-true",
@@ -678,6 +719,7 @@ CASES: tuple[Case, ...] = (
         "always",
         True,
         True,
+        trust="system",
     ),
     Case(
         "tt-default",
@@ -757,6 +799,7 @@ CASES: tuple[Case, ...] = (
         "always",
         True,
         True,
+        trust="system",
     ),
 )
 
@@ -849,3 +892,280 @@ def test_verdict(case: Case) -> None:
         assert verdict.breaks is not None and case.breaks in verdict.breaks
     rendered = repr(verdict) + str(verdict.to_json())
     assert UNIT_VALUES["pw"] not in rendered
+
+
+# --- agreement: the real drivers against the lab server ------------------------------
+#
+# Each live row is replayed with the real driver against lab servers chosen by
+# the model's own claim, and the driver's behaviour must match it:
+#   breaks            -> connecting to `secure` raises exactly that error
+#   tls=never         -> `secure` (hostssl only) refuses the plaintext session;
+#                        `no-tls` connects without TLS
+#   tls=maybe         -> `no-tls` (answering 'N' like an on-path attacker) gets a
+#                        plaintext session
+#   tls=always        -> `no-tls` is refused by the client
+#   verifies_chain    -> `other-ca` is refused (else the handshake succeeds)
+#   verifies_hostname -> `wrong-host` is refused (else the handshake succeeds)
+# Outcomes are classified from the driver's own exception text.
+
+LIVE = tuple(c for c in CASES if c.live)
+CONNECT_TIMEOUT = 5
+SSL_QUERY = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+
+
+def lab_values(server: Any) -> dict[str, str]:
+    certs = server.certs_dir
+    return {
+        "h": server.hostname,
+        "p": str(server.port),
+        "ca": str(certs / "ca.crt"),
+        "cert": str(certs / "client.root.crt"),
+        "key": str(certs / "client.root.key"),
+        "pw": server.password,
+    }
+
+
+def live_kwargs(case: Case, values: dict[str, str]) -> dict[str, object]:
+    kwargs = {k: _fill_any(v, values) for k, v in case.kwargs.items()}
+    if case.ssl is not None:
+        kwargs["ssl"] = ssl_value(case.ssl, values, live=True)
+    return kwargs
+
+
+async def connect_once(case: Case, values: dict[str, str]) -> bool:
+    """Connect the way the row says, run one query; the session's ssl flag."""
+    text = fill(case.text, values)
+    kwargs = live_kwargs(case, values)
+    info = build_info(case, values, live=True)
+    target = resolve_target(info, case.driver)
+    if target.driver is Driver.PSYCOPG:
+        return await asyncio.to_thread(_psycopg_ssl, text, kwargs)
+    if target.driver is Driver.ASYNCPG:
+        conn = await asyncpg.connect(text or None, timeout=CONNECT_TIMEOUT, **kwargs)
+        try:
+            return bool(await conn.fetchval(SSL_QUERY))
+        finally:
+            await conn.close()
+    if target.driver is Driver.SQLALCHEMY:
+        if target.backend == "asyncpg":
+            return await _sqlalchemy_async_ssl(text, {**kwargs, "timeout": CONNECT_TIMEOUT})
+        args = {**kwargs, "connect_timeout": CONNECT_TIMEOUT}
+        return await asyncio.to_thread(_sqlalchemy_sync_ssl, text, args)
+    return await _tortoise_ssl(case, text, kwargs, values, target.backend or "asyncpg")
+
+
+def _psycopg_ssl(conninfo: str, kwargs: dict[str, object]) -> bool:
+    with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT, **kwargs) as conn:
+        row = conn.execute(SSL_QUERY).fetchone()
+        return bool(row and row[0])
+
+
+async def _sqlalchemy_async_ssl(url: str, connect_args: dict[str, object]) -> bool:
+    engine = create_async_engine(url, connect_args=connect_args)
+    try:
+        async with engine.connect() as conn:
+            return bool((await conn.exec_driver_sql(SSL_QUERY)).scalar())
+    finally:
+        await engine.dispose()
+
+
+def _sqlalchemy_sync_ssl(url: str, connect_args: dict[str, object]) -> bool:
+    engine = create_engine(url, connect_args=connect_args)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.exec_driver_sql(SSL_QUERY).scalar())
+    finally:
+        engine.dispose()
+
+
+class _CapturedConninfo(Exception):
+    pass
+
+
+async def _tortoise_ssl(
+    case: Case, text: str, kwargs: dict[str, object], values: dict[str, str], backend: str
+) -> bool:
+    if case.form == "tortoise-config":
+        credentials: dict[str, Any] = {
+            "host": values["h"],
+            "port": int(values["p"]),
+            "user": "root",
+            "database": "defaultdb",
+            **kwargs,
+        }
+    else:
+        credentials = dict(expand_db_url(text)["credentials"])
+    if backend == "asyncpg":
+        client = AsyncpgDBClient(connection_name="agreement", **credentials)
+        try:
+            await client.create_connection(with_db=True)
+            rows = await client.execute_query_dict(SSL_QUERY)
+            return bool(rows[0]["ssl"])
+        finally:
+            await client.close()
+    # Tortoise's psycopg backend hides libpq's error behind a pool timeout, so
+    # take the conninfo it builds and give it to libpq directly.
+    captured: list[str] = []
+
+    class Capturing(PsycopgClient):  # type: ignore[misc]
+        async def create_pool(self, **pool_kwargs: Any) -> Any:
+            captured.append(pool_kwargs["conninfo"])
+            raise _CapturedConninfo
+
+    client = Capturing(connection_name="agreement", **credentials)
+    with contextlib.suppress(_CapturedConninfo):
+        await client.create_connection(with_db=True)
+    assert captured, "Tortoise's psycopg backend built no conninfo"
+    return await asyncio.to_thread(_psycopg_ssl, captured[0], {})
+
+
+def classify(exc: BaseException | None) -> str:
+    if exc is None:
+        return "ok"
+    text = error_text(exc).lower()
+    if any(
+        marker in text
+        for marker in (
+            "certificate verify failed",
+            "does not match host name",
+            "sslcertverificationerror",
+            "hostname mismatch",
+        )
+    ):
+        return "tls-refused"
+    if "no encryption" in text:
+        return "plaintext-refused"
+    if "does not support ssl" in text or "rejected ssl upgrade" in text:
+        return "no-tls-refused"
+    if (
+        "requires a valid client certificate" in text
+        or "certificate authentication failed" in text
+        or "password authentication failed" in text
+    ):
+        return "auth"
+    return "other"
+
+
+def error_text(exc: BaseException) -> str:
+    """Class names and messages of the whole exception chain."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append(f"{type(current).__module__}.{type(current).__name__}: {current}")
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)
+
+
+_ERROR_CLASS = re.compile(r"^(?P<cls>[\w.]*(?:Error|Exception))\s*:\s*")
+
+
+def raises_as_claimed(claim: str, exc: BaseException, home: str) -> bool:
+    """The driver's exception is the claimed one: same class, same message text."""
+    match = _ERROR_CLASS.match(claim)
+    message = claim[match.end() :] if match else claim
+    message = message.replace("~", home)
+    text = error_text(exc)
+    if message not in text:
+        return False
+    if match:
+        name = match.group("cls").split(".")[-1]
+        return f".{name}:" in text
+    return True
+
+
+def expected_outcomes(case: Case, verdict: Any, variant: str) -> set[str] | None:
+    """What the model's claim predicts against one lab variant (None: not checked there)."""
+    tls = verdict.tls.value
+    if case.trust == "system":
+        return {"secure": {"tls-refused"}, "no-tls": {"no-tls-refused"}}.get(variant)
+    if variant == "no-tls":
+        return {"no-tls-refused"} if tls == "always" else {"ok"}
+    if variant == "secure":
+        return {
+            "never": {"plaintext-refused"},
+            "maybe": {"ok", "auth", "plaintext-refused"},
+            "always": {"ok", "auth"},
+        }[tls]
+    if tls != "always":
+        return None
+    if variant == "other-ca":
+        return {"tls-refused"} if verdict.verifies_chain else {"ok", "auth"}
+    if variant == "wrong-host" and verdict.verifies_chain:
+        return {"tls-refused"} if verdict.verifies_hostname else {"ok", "auth"}
+    return None
+
+
+def _prepare_environment(
+    case: Case, values: dict[str, str], monkeypatch: pytest.MonkeyPatch, home: Path
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("PG"):
+            monkeypatch.delenv(name)
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, fill(value, values))
+    monkeypatch.setenv("HOME", str(home))
+    if case.home_root:
+        (home / ".postgresql").mkdir(exist_ok=True)
+        shutil.copy(values["ca"], home / ".postgresql" / "root.crt")
+
+
+VARIANTS_CHECKED = ("secure", "no-tls", "other-ca", "wrong-host")
+
+
+@pytest.mark.pg
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion:DeprecationWarning")  # rows that ask for TLS 1.1
+@pytest.mark.parametrize("case", LIVE, ids=lambda c: c.id)
+async def test_driver_agrees_with_model(
+    case: Case,
+    lab: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    if case.id == "pg-ipv6" and not _ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this machine")
+    checked = 0
+    for variant in VARIANTS_CHECKED:
+        server = lab(variant)
+        values = lab_values(server)
+        home = tmp_path / variant
+        home.mkdir()
+        _prepare_environment(case, values, monkeypatch, home)
+        verdict = evaluate(
+            build_info(case, values, live=True), case.driver, environment(case, values)
+        )
+        if verdict.breaks is not None and variant != "secure":
+            continue
+        expected = None if verdict.breaks else expected_outcomes(case, verdict, variant)
+        if verdict.breaks is None and expected is None:
+            continue
+        error: BaseException | None = None
+        session_ssl = None
+        try:
+            session_ssl = await asyncio.wait_for(connect_once(case, values), 3 * CONNECT_TIMEOUT)
+        except Exception as exc:
+            error = exc
+        checked += 1
+        if verdict.breaks is not None:
+            assert error is not None, f"{variant}: model says it breaks, driver connected"
+            assert raises_as_claimed(verdict.breaks, error, str(home)), (
+                f"{variant}: claimed {verdict.breaks!r}, got {error_text(error)!r}"
+            )
+            continue
+        outcome = classify(error)
+        detail = error_text(error) if error else f"connected, ssl={session_ssl}"
+        assert outcome in expected, f"{variant}: expected {expected}, got {outcome}: {detail}"
+        if outcome == "ok":
+            # The session really is (or is not) encrypted as the claim says.
+            assert session_ssl is (verdict.tls.value == "always" or variant != "no-tls")
+    assert checked, "no lab variant exercised this row"
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False

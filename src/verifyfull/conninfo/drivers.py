@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verifyfull.conninfo.corrected import corrected_form
-from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS
+from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, keyword_string_error
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.sslarg import ContextFacts, SSLArg, SSLArgKind
 from verifyfull.errors import UsageError
@@ -172,6 +172,7 @@ class _Judge:
     # A crash whose intended mode is unknown (a dict, an unparseable mode):
     # no transport rule, only the VF105 crash.
     intent_unknown: bool = False
+    libpq_module: str = "psycopg"  # whose exception classes libpq errors surface as
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -715,6 +716,7 @@ def _libpq_front(info: ConnInfo, target: Target, env: Environment, judge: _Judge
         if target.backend == "psycopg2" or (target.driver is Driver.PSYCOPG2)
         else "psycopg.ProgrammingError"
     )
+    judge.libpq_module = error_class.split(".")[0]
     options: list[tuple[str, str]] = []
     if target.driver in (Driver.PSYCOPG, Driver.PSYCOPG2):
         options = _raw_libpq_options(info, target, judge, error_class)
@@ -739,8 +741,9 @@ def _raw_libpq_options(
         info.dialect or info.scheme not in ("postgresql", "postgres")
     ):
         scheme = (info.scheme or "") + (f"+{info.dialect}" if info.dialect else "")
+        complaint = keyword_string_error(info.to_url()) or "invalid connection string"
         judge.crash(
-            f'{error_class}: missing "=" after "{info.to_url()}" in connection info string',
+            f"{error_class}: {complaint}",
             f"libpq reads only postgresql:// and postgres:// URLs; {scheme}:// is read as a "
             "keyword string and refused",
         )
@@ -865,14 +868,17 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
     if mode not in SSLMODES:
         judge.transport(TLSUse.NEVER, False, False)
         judge.intent_unknown = True
-        judge.crash(f'invalid sslmode value: "{mode}"', f"sslmode={mode} is not a libpq mode")
+        judge.crash(
+            f'{judge.libpq_module}.OperationalError: invalid sslmode value: "{mode}"',
+            f"sslmode={mode} is not a libpq mode",
+        )
         return
     if root == "system":
         judge.note("sslrootcert=system (libpq 16+): the OS trust store, verify-full forced")
         if mode != "verify-full":  # libpq refuses every weaker mode, disable included
             judge.crash(
-                f'weak sslmode "{mode}" may not be used with sslrootcert=system '
-                '(use "verify-full")',
+                f'{judge.libpq_module}.OperationalError: weak sslmode "{mode}" may not be used '
+                'with sslrootcert=system (use "verify-full")',
                 f"libpq refuses sslmode={mode} together with sslrootcert=system",
                 rule=None,
             )
@@ -886,8 +892,8 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
         origin,
         root=root,
         root_known=bool(root) or env.home_root_cert,
-        root_missing='connection failed: root certificate file "~/.postgresql/root.crt" '
-        "does not exist",
+        root_missing=f"{judge.libpq_module}.OperationalError: root certificate file "
+        '"~/.postgresql/root.crt" does not exist',
     ):
         return
     judge.tls_floor(

@@ -260,7 +260,24 @@ def _first_of(text: str, chars: str, start: int) -> int:
     return len(text)
 
 
-def _split_keywords(text: str) -> list[tuple[str, str]]:
+def keyword_string_error(text: str) -> str | None:
+    """libpq's complaint when `text` is read as a keyword string (None: it reads).
+
+    For a URL with a scheme libpq does not know (cockroachdb://,
+    postgresql+asyncpg://): libpq then parses it as key=value pairs. Pass
+    redacted text: the message quotes it.
+    """
+    try:
+        pairs = _split_keywords(text, show_names=True)
+    except ConnStringError as exc:
+        return exc.problem
+    for key, _ in pairs:
+        if key not in LIBPQ_KEYWORDS:
+            return f'invalid connection option "{key}"'
+    return None
+
+
+def _split_keywords(text: str, *, show_names: bool = False) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     pos = 0
     length = len(text)
@@ -276,7 +293,7 @@ def _split_keywords(text: str) -> list[tuple[str, str]]:
         while pos < length and text[pos].isspace():
             pos += 1
         if pos >= length or text[pos] != "=":
-            shown = name if name.lower() in LIBPQ_KEYWORDS else "…"
+            shown = name if show_names or name.lower() in LIBPQ_KEYWORDS else "…"
             raise ConnStringError(f'missing "=" after "{shown}" in connection info string')
         pos += 1
         while pos < length and text[pos].isspace():
