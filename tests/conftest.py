@@ -24,9 +24,13 @@ from verifyfull.lab.harness import LabError, LabServer
 LabFactory = Callable[..., LabServer]
 
 
+# Generous: the suite shares two cores with parallel runs; a start takes ~2 s idle.
+START_TIMEOUT = 30.0
+
+
 def _start(variant: str) -> LabServer:
     try:
-        return harness.start(variant)
+        return harness.start(variant, timeout=START_TIMEOUT)
     except LabError as exc:
         pytest.fail(f"lab server {variant!r} did not start: {exc}", pytrace=False)
 
@@ -50,7 +54,7 @@ def lab() -> Iterator[LabFactory]:
 @pytest.fixture(scope="session")
 def lab_cluster() -> Iterator[list[LabServer]]:
     try:
-        nodes = harness.start_cluster(3)
+        nodes = harness.start_cluster(3, timeout=START_TIMEOUT)
     except LabError as exc:
         pytest.fail(f"lab cluster did not start: {exc}", pytrace=False)
     yield nodes

@@ -29,6 +29,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
@@ -197,6 +198,26 @@ def _as_server(argv: Sequence[str]) -> list[str]:
     if user is None:
         return list(argv)
     return ["runuser", "-u", user.pw_name, "--", *argv]
+
+
+def _check_reachable(directory: Path) -> None:
+    """The server account must be able to pass through every parent of its files."""
+    user = _server_user()
+    if user is None:
+        return
+    for part in (directory, *directory.parents):
+        st = part.stat()
+        if st.st_uid == user.pw_uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid == user.pw_gid:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            raise LabError(
+                f"the {user.pw_name} user cannot enter {part} (mode {stat.filemode(st.st_mode)})",
+                "put the lab in a directory others can traverse, e.g. under /tmp",
+            )
 
 
 def _give_to_server(path: Path, mode: int) -> None:
@@ -541,6 +562,7 @@ def start(
     tpl = template(timeout=max(timeout, 60.0))
     if base_dir is not None:
         Path(base_dir).mkdir(parents=True, exist_ok=True)
+        _check_reachable(Path(base_dir).absolute())
     base = Path(tempfile.mkdtemp(prefix=f"verifyfull-lab-{variant}-", dir=base_dir)).absolute()
     try:
         return _start_in(base, spec, bins, tpl, ca, port, timeout, node_name)
@@ -605,6 +627,8 @@ def _start_in(
         )
         try:
             _pg_ctl_start(bins, data, log, timeout=timeout, env=env)
+            # PostgreSQL starts when any one address binds; we need all of them.
+            _require_all_bound(data, log)
             break
         except LabError:
             raced = log.is_file() and "could not bind" in log.read_text(errors="replace")
@@ -639,6 +663,13 @@ def _start_in(
     with _running_lock:
         _running[base] = server
     return server
+
+
+def _require_all_bound(data: Path, log: Path) -> None:
+    if "could not bind" in log.read_text(errors="replace"):
+        tail = _tail(log)
+        _stop_cluster(data, log)
+        raise LabError(f"PostgreSQL could not listen on every loopback address{tail}", None)
 
 
 @contextlib.contextmanager

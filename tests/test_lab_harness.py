@@ -1,0 +1,240 @@
+"""The harness's life cycle: ports, parallel starts, errors with the server log, clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from verifyfull.errors import UsageError
+from verifyfull.lab import crdb, harness
+from verifyfull.lab.harness import LabError, LabServer
+
+pytestmark = pytest.mark.pg
+
+
+def _gone(server: LabServer, pid: int) -> bool:
+    return not harness._alive(pid) and not server.base_dir.exists()
+
+
+def test_stop_leaves_no_process_and_no_files(fresh_lab) -> None:
+    server = fresh_lab("secure")
+    pid = server.pid
+    assert pid is not None and harness._alive(pid)
+    server.stop()
+    assert _gone(server, pid)
+    server.stop()  # a second stop is harmless
+
+
+def test_running_context_manager_stops_on_error() -> None:
+    with pytest.raises(RuntimeError), harness.running("no-tls") as server:
+        pid = server.pid
+        raise RuntimeError("test body failed")
+    assert pid is not None and _gone(server, pid)
+
+
+def test_two_parallel_starts_get_their_own_port_and_dir() -> None:
+    results: list[LabServer] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            results.append(harness.start("secure"))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert not errors
+        a, b = results
+        assert a.port != b.port and a.base_dir != b.base_dir
+        for server in results:  # each one is really up, with its own CA
+            with psycopg.connect(server.dsn("app"), connect_timeout=5) as conn:
+                assert conn.execute("SELECT current_user").fetchone() == ("app",)
+        assert (a.certs_dir / "ca.crt").read_bytes() != (b.certs_dir / "ca.crt").read_bytes()
+    finally:
+        for server in results:
+            server.stop()
+
+
+def test_a_taken_port_fails_with_the_server_log_tail() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(LabError) as info:
+            harness.start("secure", port=port)
+    message = str(info.value)
+    assert "server log:" in message and "could not bind" in message
+    assert "\n" not in message  # one line
+
+
+def test_a_port_race_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    ports = iter([taken.getsockname()[1]])
+    real = harness.free_port
+    monkeypatch.setattr(harness, "free_port", lambda: next(ports, None) or real())
+    try:
+        with harness.running("no-tls") as server:
+            assert server.port != taken.getsockname()[1]
+    finally:
+        taken.close()
+
+
+def test_unknown_variant_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown lab variant 'secur'; use one of: secure"):
+        harness.start("secur")
+
+
+def test_missing_binaries_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VERIFYFULL_PG_BINDIR", str(tmp_path))
+    monkeypatch.setattr(harness, "DEFAULT_BINDIR", tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(LabError, match="binaries .* not found; .*VERIFYFULL_PG_BINDIR"):
+        harness.bindir()
+
+
+def test_unreachable_base_dir_is_named(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root runs the server as another user")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    with pytest.raises(LabError, match="postgres user cannot enter .*private.*; put the lab"):
+        harness.start("no-tls", base_dir=private / "lab")
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A temp dir the postgres user can traverse (pytest's tmp_path is 0700 root)."""
+    path = Path(tempfile.mkdtemp(prefix="verifyfull-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_exit_without_stop_cleans_up(shared_tmp: Path) -> None:
+    """A process that forgets stop(): atexit removes its server and template."""
+    tmp_path = shared_tmp
+    script = (
+        "from verifyfull.lab import harness\n"
+        f"s = harness.start('no-tls', base_dir=__import__('pathlib').Path(r'{tmp_path}'))\n"
+        "print(s.pid, s.base_dir, harness.template(), flush=True)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split()
+    pid, base, template = int(out[0]), Path(out[1]), Path(out[2])
+    assert base.parent == tmp_path
+    assert not harness._alive(pid)
+    assert not base.exists()
+    assert not template.exists()
+
+
+def test_keep_running_survives_the_process(tmp_path: Path) -> None:
+    script = (
+        "from verifyfull.lab import harness\n"
+        "s = harness.start('no-tls')\n"
+        "harness.keep_running(s)\n"
+        "print(s.pid, s.base_dir, s.data_dir, flush=True)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split()
+    pid, base, data = int(out[0]), Path(out[1]), Path(out[2])
+    try:
+        assert harness._alive(pid)
+    finally:
+        harness._stop_cluster(data, base / "run" / "postgres.log")
+        subprocess.run(["rm", "-rf", str(base)], check=True)
+    assert not harness._alive(pid)
+
+
+def test_client_files_follow_the_cockroach_layout(lab) -> None:
+    server = lab("secure")
+    names = sorted(p.name for p in server.certs_dir.iterdir())
+    assert names == [
+        "ca.crt",
+        "client.app.crt",
+        "client.app.key",
+        "client.app_pw.crt",
+        "client.app_pw.key",
+        "client.root.crt",
+        "client.root.key",
+    ]
+    assert server.ca_key.parent != server.certs_dir
+    node_key = server.base_dir / "server" / "node.key"
+    if os.geteuid() == 0:
+        assert node_key.stat().st_uid != 0  # postgres owns its key
+    assert node_key.stat().st_mode & 0o077 == 0
+
+
+def test_dsn_forms(lab) -> None:
+    server = lab("secure")
+    root = server.certs_dir.absolute()
+    assert server.dsn("app") == (
+        f"postgresql://app@localhost:{server.port}/defaultdb?sslmode=verify-full"
+        f"&sslrootcert={root}/ca.crt&sslcert={root}/client.app.crt&sslkey={root}/client.app.key"
+    )
+    assert server.dsn("app", sslmode=None) == f"postgresql://app@localhost:{server.port}/defaultdb"
+    assert "sslcert" not in server.dsn("app", client_cert=False)
+    assert server.dsn("x", host="::1", scheme="cockroachdb", database="d b").startswith(
+        f"cockroachdb://x@[::1]:{server.port}/d%20b?sslmode=verify-full"
+    )
+
+
+def test_cluster_nodes_share_one_ca_and_are_dialable_by_node_name(lab_cluster) -> None:
+    cas = {(n.certs_dir / "ca.crt").read_bytes() for n in lab_cluster}
+    assert len(cas) == 1
+    assert len({n.port for n in lab_cluster}) == 3
+    first = lab_cluster[0]
+    for i, node in enumerate(lab_cluster, start=1):
+        # node<i>.lab.test is in the SAN; libpq dials 127.0.0.1 and verifies the name
+        dsn = first.dsn("app", host=f"node{i}.lab.test").replace(
+            f":{first.port}/", f":{node.port}/"
+        )
+        with psycopg.connect(dsn, hostaddr="127.0.0.1", connect_timeout=5) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("app",)
+    wrong = first.dsn("app", host="node2.lab.test")  # node1's port: its cert lacks node2
+    with pytest.raises(psycopg.OperationalError, match="does not match host name"):
+        psycopg.connect(wrong, hostaddr="127.0.0.1", connect_timeout=5)
+
+
+def test_crdb_seam_reads_the_environment(tmp_path: Path) -> None:
+    assert crdb.from_env({}) is None
+    (tmp_path / "ca.crt").write_text("x")
+    node = crdb.from_env(
+        {
+            crdb.URL_ENV: "postgresql://root@node1.example:26257/bank?sslmode=verify-full",
+            crdb.CERTS_ENV: str(tmp_path),
+        }
+    )
+    assert node is not None
+    assert (node.hostname, node.port, node.database) == ("node1.example", 26257, "bank")
+    assert node.dsn("root").startswith(
+        "postgresql://root@node1.example:26257/bank?sslmode=verify-full"
+    )
+    with pytest.raises(UsageError, match="VERIFYFULL_CRDB_CERTS_DIR"):
+        crdb.from_env({crdb.URL_ENV: "postgresql://root@h/db"})
+
+
+def test_crdb_or_lab_defaults_to_the_secure_stand_in(crdb_or_lab) -> None:
+    if os.environ.get(crdb.URL_ENV):
+        pytest.skip("a real CockroachDB node is configured")
+    assert crdb_or_lab.variant == "secure"
+    with psycopg.connect(crdb_or_lab.dsn("app"), connect_timeout=5) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
