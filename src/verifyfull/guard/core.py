@@ -1,0 +1,111 @@
+"""`Guard`: the resolved target, its current TLS material and the proofs, in one object.
+
+Every driver adapter takes a Guard. Building one does all start-up checks
+(settings, refusal, files, SSLContext), so an application that builds its
+Guard at start-up refuses to start on an insecure configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import ssl
+from typing import Any
+
+from verifyfull.errors import VerifyfullError
+from verifyfull.guard.proof import ProofLog, TLSProof, prove
+from verifyfull.guard.rotation import CertMaterial
+from verifyfull.guard.settings import DatabaseTLSSettings, Target
+
+log = logging.getLogger("verifyfull.guard")
+
+
+class StaleMaterialError(VerifyfullError):
+    """Certificates kept rotating while connecting: no connection from a current set."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "certificates changed during every connection attempt",
+            "check what rewrites the certificate files so often",
+        )
+
+
+class Guard:
+    """One database target guarded by the policy; share it across an application."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.material = CertMaterial(target)
+        self.proofs = ProofLog()
+        for warning in self.material.warnings:
+            log.warning("%s: %s", warning.rule_id, warning.message)
+        if not target.verify_hostname:
+            log.warning("VF104: verify-ca is in use by opt-in; host names are not checked")
+
+    @classmethod
+    def from_env(cls, settings: DatabaseTLSSettings | None = None) -> Guard:
+        """Read DatabaseTLSSettings from the environment (unless given) and check everything."""
+        return cls((settings or DatabaseTLSSettings()).resolve())
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The current client context (rotations picked up)."""
+        return self.material.context()
+
+    def prove(
+        self, host: str, protocol: str | None, cipher: str | None, server_cert_der: bytes | None
+    ) -> TLSProof:
+        """Judge one new connection's handshake; records it, or counts the refusal and raises."""
+        try:
+            proof = prove(
+                host,
+                protocol,
+                cipher,
+                server_cert_der,
+                self.target.policy,
+                pins=self.target.pins,
+                ca_file=self.target.ca_file,
+            )
+        except Exception:
+            self.proofs.record_refusal()
+            raise
+        self.proofs.record(proof)
+        return proof
+
+    def health(self) -> dict[str, Any]:
+        """What /healthz/db reports: mode and TLS facts, never a secret or a key."""
+        last = self.proofs.last
+        material = self.material
+        return {
+            "mode": self.target.sslmode,
+            "mtls": self.target.mtls,
+            "tls_version": last.protocol if last else None,
+            "cipher": last.cipher if last else None,
+            "server_cert_sha256": last.server_cert_sha256 if last else None,
+            "server_cert_days_left": last.days_left if last else None,
+            "client_cert_days_left": _client_days_left(material),
+            "connections_proven": self.proofs.proven,
+            "connections_refused": self.proofs.refused,
+            "last_rotation": _iso(material.last_rotation),
+            "rotations": material.rotations,
+            "rotation_error": material.last_error,
+        }
+
+    def close(self) -> None:
+        self.material.close()
+
+
+def _client_days_left(material: CertMaterial) -> int | None:
+    from verifyfull.certs.inspect import load_cert_infos
+
+    files = material.libpq_files()
+    if files.cert is None:
+        return None
+    try:
+        info = load_cert_infos(files.cert)[0]
+    except Exception:
+        return None
+    return (info.not_after - dt.datetime.now(dt.timezone.utc)).days
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None

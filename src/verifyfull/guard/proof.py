@@ -1,0 +1,158 @@
+"""Proof that a new connection really is TLS, checked before the driver hands it out.
+
+Each adapter extracts what its driver exposes (protocol, cipher, the server
+certificate in DER) and calls `prove`. No TLS at all, a protocol below the
+policy floor, a weak cipher or a pin that does not match raise
+InsecureConfigurationError; the adapter then closes the connection, so it is
+never used. A good proof is recorded (`ProofLog`) for the health route.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ssl
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from verifyfull.certs.inspect import load_cert_infos, signed_by
+from verifyfull.errors import InsecureConfigurationError, VerifyfullError
+from verifyfull.policy import Policy, parse_tls_version, suite_weakness
+
+
+@dataclass(frozen=True)
+class TLSProof:
+    """What one connection's handshake produced, as seen by the client."""
+
+    host: str
+    protocol: str  # e.g. TLSv1.3
+    cipher: str  # OpenSSL suite name
+    server_cert_sha256: str | None  # hex of the DER certificate; None if the driver hides it
+    server_cert_not_after: dt.datetime | None
+    at: dt.datetime
+
+    @property
+    def days_left(self) -> int | None:
+        if self.server_cert_not_after is None:
+            return None
+        return (self.server_cert_not_after - dt.datetime.now(dt.timezone.utc)).days
+
+
+def not_tls(host: str) -> InsecureConfigurationError:
+    return InsecureConfigurationError(
+        "VF102",
+        f"the connection to {host} is not TLS; it was closed before use",
+        "check for a proxy answering 'N' to SSLRequest; the server must require TLS",
+    )
+
+
+def prove(
+    host: str,
+    protocol: str | None,
+    cipher: str | None,
+    server_cert_der: bytes | None,
+    policy: Policy,
+    *,
+    pins: frozenset[str] = frozenset(),
+    ca_file: Path | None = None,
+) -> TLSProof:
+    """Judge one handshake's result against the policy and the pins; raise on failure."""
+    if not protocol:
+        raise not_tls(host)
+    # "TLS": the driver hides the version (and enforces the floor itself).
+    version = policy.min_tls_version if protocol == "TLS" else _version(host, protocol)
+    if policy.tls_version_too_low(version):
+        raise InsecureConfigurationError(
+            "VF106",
+            f"the connection to {host} negotiated {protocol}",
+            "the server must offer TLSv1.2 or later",
+        )
+    weakness = suite_weakness(cipher or "")
+    if weakness:
+        raise InsecureConfigurationError(
+            "VF107",
+            f"the connection to {host} negotiated {cipher} ({weakness})",
+            "restrict the server to ECDHE with AES-GCM or CHACHA20-POLY1305",
+        )
+    fingerprint = hashlib.sha256(server_cert_der).hexdigest() if server_cert_der else None
+    not_after = None
+    cert = None
+    if server_cert_der:
+        cert = x509.load_der_x509_certificate(server_cert_der)
+        not_after = cert.not_valid_after_utc
+    if pins:
+        _check_pins(host, cert, pins, ca_file)
+    return TLSProof(
+        host=host,
+        protocol=protocol,
+        cipher=cipher or "",
+        server_cert_sha256=fingerprint,
+        server_cert_not_after=not_after,
+        at=dt.datetime.now(dt.timezone.utc),
+    )
+
+
+def _version(host: str, protocol: str) -> ssl.TLSVersion:
+    try:
+        return parse_tls_version(protocol)
+    except VerifyfullError:
+        raise InsecureConfigurationError(
+            "VF106", f"the connection to {host} uses {protocol}", "require TLSv1.2 or later"
+        ) from None
+
+
+def _check_pins(
+    host: str, cert: x509.Certificate | None, pins: frozenset[str], ca_file: Path | None
+) -> None:
+    if cert is None:
+        raise InsecureConfigurationError(
+            "VF301",
+            f"the driver does not expose the certificate of {host}, so the pin cannot be checked",
+            "pin with a driver that exposes it (asyncpg, psycopg) or remove DB_PIN_SHA256",
+        )
+    if pins.isdisjoint(_fingerprints(cert, ca_file)):
+        raise InsecureConfigurationError(
+            "VF301",
+            f"the certificate of {host} matches none of the pinned fingerprints",
+            "update DB_PIN_SHA256 after a planned rotation; otherwise treat it as an attack",
+        )
+
+
+def _fingerprints(cert: x509.Certificate, ca_file: Path | None) -> Iterable[str]:
+    """The server certificate's own fingerprints and those of the CA that signed it."""
+    from cryptography.hazmat.primitives import serialization
+
+    yield hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    yield hashlib.sha256(spki).hexdigest()
+    if ca_file is None:
+        return
+    for info in load_cert_infos(ca_file):
+        if info.certificate is not None and signed_by(cert, info.certificate):
+            yield info.fingerprint_sha256.replace(":", "").lower()
+            yield info.spki_sha256.replace(":", "").lower()
+
+
+class ProofLog:
+    """The last good proof and counts, shared by every connection of one guard."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.last: TLSProof | None = None
+        self.proven = 0
+        self.refused = 0
+
+    def record(self, proof: TLSProof) -> None:
+        with self._lock:
+            self.last = proof
+            self.proven += 1
+
+    def record_refusal(self) -> None:
+        with self._lock:
+            self.refused += 1

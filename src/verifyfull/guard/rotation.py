@@ -1,0 +1,178 @@
+"""Certificate rotation: files replaced on disk reach new connections without a restart.
+
+Secret managers replace files by atomic rename (or a symlink swap); `os.stat`
+follows the path, so a change of inode, size or mtime of the CA, certificate
+or key is a rotation. On a change the whole set is checked again (files.py)
+and a fresh SSLContext built; only if all of that succeeds does it replace
+the current one. A rotated set that is invalid (half written, key not
+matching, expired) keeps the last good context and is reported in
+`last_error`, and retried when the files change again.
+
+Drivers differ (FACTS.md): asyncpg keeps an SSLContext object as it is, so
+new connections must be handed the current context; libpq (psycopg) reads
+files on every connection, so it is pointed at a private snapshot of the last
+good files, which a bad rotation never touches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import shutil
+import ssl
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from verifyfull.errors import VerifyfullError
+from verifyfull.findings import Finding
+from verifyfull.guard.context import client_context
+from verifyfull.guard.files import check_files, check_key_private, unreadable
+from verifyfull.guard.settings import Target
+
+log = logging.getLogger("verifyfull.guard")
+
+FileSignature = tuple[tuple[int, int, int, int] | None, ...]
+
+
+@dataclass(frozen=True)
+class LibpqFiles:
+    """Paths for libpq's sslrootcert / sslcert / sslkey: a snapshot of the last good set."""
+
+    ca: Path
+    cert: Path | None
+    key: Path | None
+
+
+class CertMaterial:
+    """The current, validated TLS material of one target; thread-safe."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+        self._snapshot_dir = Path(tempfile.mkdtemp(prefix="verifyfull-tls-"))
+        os.chmod(self._snapshot_dir, 0o700)
+        self._generation = 0
+        self._signature = self._stat()
+        self._failed_signature: FileSignature | None = None
+        self.warnings: tuple[Finding, ...] = ()
+        self.last_rotation: dt.datetime | None = None
+        self.last_error: str | None = None
+        self.rotations = 0
+        self._context, self._libpq = self._build()  # refuses at start-up: nothing to keep
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def context(self) -> ssl.SSLContext:
+        """The context for a new connection (after picking up any rotation)."""
+        self.check()
+        return self._context
+
+    def libpq_files(self) -> LibpqFiles:
+        """Snapshot paths for libpq (after picking up any rotation)."""
+        self.check()
+        return self._libpq
+
+    def on_rotate(self, listener: Callable[[], None]) -> None:
+        """Call listener (e.g. expire pool connections) after each successful rotation."""
+        self._listeners.append(listener)
+
+    def check(self) -> bool:
+        """Reload when the files changed; True when a new set was taken into use."""
+        signature = self._stat()
+        if signature == self._signature or signature == self._failed_signature:
+            return False
+        with self._lock:
+            if signature == self._signature:
+                return False
+            try:
+                context, libpq = self._build()
+            except VerifyfullError as exc:
+                self._failed_signature = signature
+                self.last_error = str(exc)
+                log.error("certificate rotation rejected, keeping the last good set: %s", exc)
+                return False
+            self._context, self._libpq = context, libpq
+            self._signature = signature
+            self._failed_signature = None
+            self.last_error = None
+            self.last_rotation = dt.datetime.now(dt.timezone.utc)
+            self.rotations += 1
+        log.info("certificate rotation %d taken into use for new connections", self.rotations)
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a listener must not undo a good rotation
+                log.exception("rotation listener failed")
+        return True
+
+    async def watch(self, interval: float) -> None:
+        """Poll for rotations until cancelled (run as a background task)."""
+        while True:
+            await asyncio.sleep(interval)
+            await asyncio.to_thread(self.check)
+
+    def close(self) -> None:
+        shutil.rmtree(self._snapshot_dir, ignore_errors=True)
+
+    def _stat(self) -> FileSignature:
+        signature: list[tuple[int, int, int, int] | None] = []
+        for path in (self.target.ca_file, self.target.cert_file, self.target.key_file):
+            if path is None:
+                signature.append(None)
+                continue
+            try:
+                st = path.stat()
+            except OSError:
+                signature.append((-1, -1, -1, -1))
+                continue
+            signature.append((st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns))
+        return tuple(signature)
+
+    def _build(self) -> tuple[ssl.SSLContext, LibpqFiles]:
+        """Copy the files into a new snapshot, check them and build a context from the copy.
+
+        Working from the copy means the context and libpq see the same bytes,
+        even if the originals change again while this runs.
+        """
+        self._generation += 1
+        folder = self._snapshot_dir / str(self._generation)
+        folder.mkdir(mode=0o700)
+        try:
+            ca = _copy(self.target.ca_file, folder / "ca.crt", 0o644)
+            assert ca is not None
+            cert = _copy(self.target.cert_file, folder / "client.crt", 0o644)
+            key = _copy(self.target.key_file, folder / "client.key", 0o600)
+            snapshot = replace(self.target, ca_file=ca, cert_file=cert, key_file=key)
+            if self.target.key_file is not None:  # the copy is 0600: check the original
+                check_key_private(self.target.key_file)
+            self.warnings = check_files(snapshot)
+            context = client_context(snapshot)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        old = self._snapshot_dir / str(self._generation - 2)
+        shutil.rmtree(old, ignore_errors=True)  # keep the previous set for in-flight connects
+        return context, LibpqFiles(ca, cert, key)
+
+
+def _copy(source: Path | None, dest: Path, mode: int) -> Path | None:
+    if source is None:
+        return None
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise unreadable(source, exc) from None
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    return dest
