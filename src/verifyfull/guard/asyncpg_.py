@@ -1,0 +1,118 @@
+"""asyncpg with verify-full: `connect` and `create_pool`, each returning asyncpg's own object.
+
+asyncpg uses an SSLContext as given, TLS mandatory, no fallback (FACTS.md),
+but it does not re-read one: every new connection here is handed the guard's
+current context, so rotated certificates reach new pool connections, and a
+rotation expires the pooled ones (they are replaced as they are released).
+Each new connection is proven TLS before asyncpg hands it out; a connection
+that is not is closed and the error raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from verifyfull.guard.adapt import current_loop, reject_reserved, run_soon
+from verifyfull.guard.core import Guard, StaleMaterialError
+from verifyfull.guard.diagnose import diagnose, hosts_text
+from verifyfull.guard.proof import TLSProof
+
+_STALE_RETRIES = 3
+
+# Arguments that would change the transport the guard decides.
+_RESERVED = frozenset({"dsn", "ssl", "direct_tls", "host", "port", "user", "password", "database"})
+
+
+def connect_kwargs(guard: Guard) -> dict[str, Any]:
+    """asyncpg.connect keyword arguments for the guard's target (current SSLContext)."""
+    target = guard.target
+    hosts = [h for h, _ in target.hosts]
+    ports = [p for _, p in target.hosts]
+    kwargs: dict[str, Any] = {
+        "host": hosts if len(hosts) > 1 else hosts[0],
+        "port": ports if len(ports) > 1 else ports[0],
+        "user": target.user,
+        "database": target.database,
+        "ssl": guard.ssl_context(),
+        "timeout": target.connect_timeout,
+    }
+    if target.password is not None:
+        kwargs["password"] = target.password.get_secret_value()
+    return kwargs
+
+
+def _check_extra(extra: dict[str, Any]) -> None:
+    reject_reserved(extra, _RESERVED, "connect")
+
+
+def prove_connection(guard: Guard, conn: asyncpg.Connection) -> TLSProof:
+    """Check the connection's transport is TLS under the policy (raises otherwise)."""
+    transport = getattr(conn, "_transport", None)
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    host = f"{peer[0]}:{peer[1]}" if peer else hosts_text(guard.target.hosts)
+    if ssl_object is None:
+        return guard.prove(host, None, None, None)
+    cipher = ssl_object.cipher()
+    return guard.prove(
+        host,
+        ssl_object.version(),
+        cipher[0] if cipher else None,
+        ssl_object.getpeercert(binary_form=True),
+    )
+
+
+async def _connect(guard: Guard, **extra: Any) -> asyncpg.Connection:
+    # A handshake that began before a rotation completes with the old
+    # certificate: such a connection is dropped and made again, so every
+    # connection handed out was built from the current set.
+    for _ in range(_STALE_RETRIES):
+        kwargs = connect_kwargs(guard)
+        try:
+            conn = await asyncpg.connect(**kwargs, **extra)
+        except Exception as exc:
+            refused = diagnose(exc, hosts_text(guard.target.hosts))
+            if refused is None:
+                raise
+            raise refused from None
+        try:
+            prove_connection(guard, conn)
+        except BaseException:
+            conn.terminate()  # never used: no query, no graceful close over a bad channel
+            raise
+        if guard.ssl_context() is kwargs["ssl"]:
+            return conn
+        await conn.close()
+    raise StaleMaterialError()
+
+
+async def connect(guard: Guard, **extra: Any) -> asyncpg.Connection:
+    """asyncpg.connect with the guard's target and TLS; extra: other asyncpg options."""
+    _check_extra(extra)
+    return await _connect(guard, **extra)
+
+
+async def create_pool(
+    guard: Guard, *, max_connection_age: float | None = None, **pool_kwargs: Any
+) -> asyncpg.Pool:
+    """asyncpg.create_pool whose every new connection is guarded and proven.
+
+    After a certificate rotation, pooled connections are expired (replaced
+    on release). max_connection_age bounds how long an idle connection lives
+    (max_inactive_connection_lifetime) when not given explicitly.
+    """
+    _check_extra(pool_kwargs)
+    reject_reserved(pool_kwargs, ("connect",), "pool")
+    if max_connection_age is not None:
+        pool_kwargs.setdefault("max_inactive_connection_lifetime", max_connection_age)
+
+    async def guarded_connect(*_args: Any, **kwargs: Any) -> asyncpg.Connection:
+        kwargs.pop("loop", None)
+        return await _connect(guard, **kwargs)
+
+    pool = await asyncpg.create_pool(connect=guarded_connect, **pool_kwargs)
+    loop = current_loop()
+    guard.material.on_rotate(lambda: run_soon(loop, pool.expire_connections))
+    return pool
