@@ -1,10 +1,114 @@
-"""`verifyfull probe` (issue 5: not built yet)."""
+"""`verifyfull probe TARGET...`: ask live servers what they really accept."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from verifyfull.errors import UsageError
+from verifyfull.policy import DEFAULT_POLICY
+from verifyfull.probe import view
+from verifyfull.probe.net import DEFAULT_TIMEOUT
+from verifyfull.probe.runner import ProbeSettings, run
+from verifyfull.probe.targets import parse_target
+from verifyfull.report import exit_code
+from verifyfull.rules import Severity
+
+TargetsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="postgresql://… or cockroachdb://… (every host of a multi-host DSN), host:port, "
+        "https://… or http://…",
+        show_default=False,
+    ),
+]
+CaOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ca",
+        help="CA certificate the server's chain must verify against "
+        "(default: sslrootcert of the DSN, else the system roots).",
+    ),
+]
+CertOpt = Annotated[
+    Path | None, typer.Option("--cert", help="Client certificate: confirm the server accepts it.")
+]
+KeyOpt = Annotated[Path | None, typer.Option("--key", help="Key of --cert (never sent anywhere).")]
+UserOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--user", help="User named in StartupMessages (repeatable; no password is ever sent)."
+    ),
+]
+DatabaseOpt = Annotated[str | None, typer.Option("--database", help="Database named in them.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="text, json, sarif or html.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", help="Write the report to this file.")]
+FailOnOpt = Annotated[str, typer.Option("--fail-on", help="Exit 1 at or above this severity.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds each network step may take.")]
+MtlsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--require-client-cert",
+        help="Policy: every user must present a client certificate (VF205 otherwise).",
+    ),
+]
+DeepOpt = Annotated[
+    bool, typer.Option("--deep", help="Also enumerate every suite with sslyze (optional extra).")
+]
 
 
-def probe_command() -> None:
-    """Probe a live PostgreSQL-wire server or HTTPS API (not available yet)."""
-    raise UsageError("'probe' is not available in this version", "see README's status section")
+def probe_command(
+    targets: TargetsArg,
+    ca: CaOpt = None,
+    cert: CertOpt = None,
+    key: KeyOpt = None,
+    users: UserOpt = None,
+    database: DatabaseOpt = None,
+    fmt: FormatOpt = "text",
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = "high",
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+    require_client_cert: MtlsOpt = False,
+    deep: DeepOpt = False,
+) -> None:
+    """Probe live PostgreSQL/CockroachDB servers and HTTPS APIs: plaintext, TLS versions,
+    ciphers, certificate, real client-certificate requirement, CVE-2021-23214."""
+    try:
+        threshold = Severity.parse(fail_on)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if fmt not in view.FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", f"use one of {', '.join(view.FORMATS)}")
+    if not 0 < timeout <= 300:
+        raise UsageError(f"--timeout {timeout:g} is out of range", "use 0.1 to 300 seconds")
+    if deep:
+        raise UsageError("--deep is not available in this version", "run sslyze separately")
+    for path in (ca, cert, key):
+        if path is not None and not path.is_file():
+            raise UsageError(f"{path} not found", "pass an existing PEM file")
+    policy = DEFAULT_POLICY
+    if require_client_cert:
+        policy = policy.with_overrides({"require_client_cert": True})
+    settings = ProbeSettings(
+        ca=ca,
+        cert=cert,
+        key=key,
+        users=tuple(users or ()),
+        database=database,
+        timeout=timeout,
+        policy=policy,
+    )
+    result = run([parse_target(t) for t in targets], settings)
+    text = view.render(result, fmt)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write {output}: {exc.strerror}", "choose a writable path"
+            ) from None
+    raise typer.Exit(exit_code(result.report, threshold))

@@ -1,0 +1,98 @@
+"""Probe many targets at once: every host of every target concurrently, one Report.
+
+Each endpoint runs its own checks (each with the timeout), so the whole run
+takes about as long as the slowest endpoint. An endpoint that cannot be
+checked becomes an error line for its target, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from verifyfull.errors import UsageError
+from verifyfull.policy import DEFAULT_POLICY, Policy
+from verifyfull.probe.http import HttpOptions, probe_http, probe_https
+from verifyfull.probe.net import DEFAULT_TIMEOUT
+from verifyfull.probe.postgres import DEFAULT_LOGINS, Login, PgOptions, probe_postgres
+from verifyfull.probe.results import EndpointResult
+from verifyfull.probe.targets import Endpoint, Target
+from verifyfull.report import Report, ReportError
+
+MAX_PARALLEL_ENDPOINTS = 16
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    users: tuple[str, ...] = ()
+    database: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    policy: Policy = DEFAULT_POLICY
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    report: Report
+    endpoints: tuple[EndpointResult, ...] = field(default=())
+
+
+def logins_for(target: Target, settings: ProbeSettings) -> tuple[Login, ...]:
+    """--user (repeatable) and --database, else the DSN's, else root/defaultdb and postgres."""
+    users = settings.users or ((target.user,) if target.user else ())
+    if not users:
+        if settings.database:
+            return tuple(Login(login.user, settings.database) for login in DEFAULT_LOGINS)
+        return DEFAULT_LOGINS
+    database = settings.database or target.database
+    return tuple(
+        Login(user, database or ("defaultdb" if user == "root" else user)) for user in users
+    )
+
+
+def _client_cert(target: Target, settings: ProbeSettings) -> tuple[Path, Path] | None:
+    cert, key = settings.cert or target.cert, settings.key or target.key
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise UsageError("--cert and --key go together", "pass both, or neither")
+    return cert, key
+
+
+def probe_endpoint(target: Target, endpoint: Endpoint, settings: ProbeSettings) -> EndpointResult:
+    label = endpoint.label if target.protocol == "pg" else target.text
+    if target.protocol == "pg":
+        options = PgOptions(
+            logins=logins_for(target, settings),
+            ca=settings.ca or target.ca,
+            client_cert=_client_cert(target, settings),
+            policy=settings.policy,
+            timeout=settings.timeout,
+        )
+        return probe_postgres(endpoint.host, endpoint.port, options, label=label)
+    http_options = HttpOptions(ca=settings.ca, policy=settings.policy, timeout=settings.timeout)
+    probe = probe_https if target.protocol == "https" else probe_http
+    return probe(
+        endpoint.host,
+        endpoint.port,
+        target.path,
+        http_options,
+        server_name=endpoint.host,
+        label=label,
+    )
+
+
+def run(targets: Sequence[Target], settings: ProbeSettings) -> ProbeRun:
+    jobs = [(t, e) for t in targets for e in t.endpoints]
+    for target in targets:  # user errors first, before any connection
+        if target.protocol == "pg":
+            _client_cert(target, settings)
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_ENDPOINTS, max(1, len(jobs)))) as pool:
+        results = list(pool.map(lambda job: probe_endpoint(job[0], job[1], settings), jobs))
+    findings = tuple(f for r in results for f in r.findings)
+    errors = tuple(ReportError(message, target=r.target) for r in results for message in r.errors)
+    return ProbeRun(Report(findings=findings, errors=errors, targets=len(results)), tuple(results))
