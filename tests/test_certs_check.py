@@ -194,7 +194,7 @@ def test_group_read_is_medium_only_on_root_owned_keys(good: tuple[Path, Path]) -
     os.chmod(certs / "node.key", 0o640)
     (finding,) = check_certs_dir(certs).findings
     assert finding.severity is Severity.MEDIUM
-    assert "tolerated by libpq and cockroach because root owns it" in finding.message
+    assert "accept this on a root-owned key" in finding.message
     os.chown(certs / "node.key", 65534, -1)
     (finding,) = check_certs_dir(certs).findings
     assert finding.severity is Severity.HIGH

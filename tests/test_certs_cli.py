@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,10 @@ from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
 from verifyfull.certs.inspect import load_cert_infos, spki_fingerprint
-from verifyfull.cli import app
+from verifyfull.cli import app, main
 
 runner = CliRunner()
+Fails = Callable[..., str]
 
 
 def _ok(*args: str) -> str:
@@ -30,8 +33,8 @@ def _ok(*args: str) -> str:
     return result.output
 
 
-def _fails(*args: str) -> str:
-    """Run the real CLI; it must exit 2 with exactly one line on stderr."""
+def _fails_in_subprocess(*args: str) -> str:
+    """Run the installed entry point; it must exit 2 with exactly one line on stderr."""
     proc = subprocess.run(
         [sys.executable, "-m", "verifyfull", "certs", *args],
         capture_output=True,
@@ -46,17 +49,46 @@ def _fails(*args: str) -> str:
     return lines[0]
 
 
+@pytest.fixture
+def fails(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Fails:
+    """Run the real `main()` in-process (faster than a subprocess, same code path)."""
+
+    def run(*args: str) -> str:
+        monkeypatch.setattr(sys, "argv", ["verifyfull", "certs", *args])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as stopped:
+            main()
+        out, err = capsys.readouterr()
+        assert stopped.value.code == 2, (out, err)
+        assert "Traceback" not in err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        return lines[0]
+
+    return run
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-@pytest.fixture
-def made(tmp_path: Path) -> tuple[Path, Path]:
-    certs, ca_key = tmp_path / "certs", tmp_path / "safe" / "ca.key"
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("made")
+    certs, ca_key = root / "certs", root / "safe" / "ca.key"
     _ok("create-ca", "--certs-dir", str(certs), "--ca-key", str(ca_key))
     _ok("create-node", "localhost", "127.0.0.1", "--certs-dir", str(certs), "--ca-key", str(ca_key))
     _ok("create-client", "app", "--certs-dir", str(certs), "--ca-key", str(ca_key))
     return certs, ca_key
+
+
+@pytest.fixture
+def made(template: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """A fresh copy of a directory the CLI created (copytree keeps the modes)."""
+    certs, safe = tmp_path / "certs", tmp_path / "safe"
+    shutil.copytree(template[0], certs)
+    shutil.copytree(template[1].parent, safe)
+    return certs, safe / "ca.key"
 
 
 def test_layout_modes_and_ca_key_outside(made: tuple[Path, Path]) -> None:
@@ -151,9 +183,9 @@ def test_pkcs8_der_key_is_the_same_key(made: tuple[Path, Path]) -> None:
     assert spki_fingerprint(key.public_key()) == info.spki_sha256
 
 
-def test_ca_key_reuse_and_rotation_follow_cockroach(made: tuple[Path, Path]) -> None:
+def test_ca_key_reuse_and_rotation_follow_cockroach(made: tuple[Path, Path], fails: Fails) -> None:
     certs, ca_key = made
-    line = _fails("create-ca", "--certs-dir", str(certs), "--ca-key", str(ca_key), "--overwrite")
+    line = fails("create-ca", "--certs-dir", str(certs), "--ca-key", str(ca_key), "--overwrite")
     assert "exists, but key reuse is disabled" in line
     old = load_cert_infos(certs / "ca.crt")[0]
     _ok("create-ca", "--certs-dir", str(certs), "--ca-key", str(ca_key),
@@ -186,11 +218,11 @@ def test_ca_key_reuse_and_rotation_follow_cockroach(made: tuple[Path, Path]) -> 
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2(
-    made: tuple[Path, Path], args: list[str], expected: str
+    made: tuple[Path, Path], fails: Fails, args: list[str], expected: str
 ) -> None:
     certs, ca_key = made
     filled = [a.format(certs=certs, ca_key=ca_key) for a in args]
-    line = _fails(*filled, "--certs-dir", str(certs))
+    line = fails(*filled, "--certs-dir", str(certs))
     assert line.startswith("verifyfull: error: ")
     assert expected in line
 
@@ -243,17 +275,27 @@ def test_check_fail_on_medium_catches_expiring_soon(made: tuple[Path, Path]) -> 
     assert "VF303 medium   cert-expired" in medium.output
 
 
-def test_check_errors_exit_2(made: tuple[Path, Path], tmp_path: Path) -> None:
+def test_check_errors_exit_2(made: tuple[Path, Path], tmp_path: Path, fails: Fails) -> None:
     certs, _ = made
     (certs / "node.crt").write_text("garbage\n")
     result = runner.invoke(app, ["certs", "check", str(certs)])
     assert result.exit_code == 2
     assert f"{certs / 'node.crt'}: {certs / 'node.crt'} holds no readable" in result.output
-    line = _fails("check", str(tmp_path / "missing"))
+    line = fails("check", str(tmp_path / "missing"))
     assert "certs directory" in line and "not found" in line
-    assert "unknown severity" in _fails("check", str(certs), "--fail-on", "severe")
-    assert "unknown format" in _fails("check", str(certs), "--format", "xml")
-    assert "cannot write" in _fails("check", str(certs), "--output", str(tmp_path / "no/such"))
+    assert "unknown severity" in fails("check", str(certs), "--fail-on", "severe")
+    assert "unknown format" in fails("check", str(certs), "--format", "xml")
+    assert "cannot write" in fails("check", str(certs), "--output", str(tmp_path / "no/such"))
+
+
+def test_the_installed_entry_point_prints_one_line(made: tuple[Path, Path]) -> None:
+    certs, ca_key = made
+    line = _fails_in_subprocess("create-ca", "--certs-dir", str(certs), "--ca-key", str(ca_key))
+    expected = (
+        f"verifyfull: error: {certs / 'ca.crt'} already exists; "
+        "pass --overwrite to put a new CA certificate before it"
+    )
+    assert line == expected
 
 
 @pytest.mark.parametrize("fmt", ["sarif", "html"])

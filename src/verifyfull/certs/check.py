@@ -30,12 +30,11 @@ from verifyfull.certs.inspect import (
     looks_like_private_key,
     signed_by,
 )
-from verifyfull.certs.judge import judge_certificate
+from verifyfull.certs.judge import judge_certificate, judge_key_mode
 from verifyfull.errors import UsageError, VerifyfullError
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.report.model import Report, ReportError
-from verifyfull.rules import Severity
 
 CA_CERT = "ca.crt"
 CLIENT_CA_CERT = "ca-client.crt"
@@ -228,8 +227,9 @@ class _Checker:
     def _check_key_file(self, path: Path, ca_spkis: set[str]) -> None:
         info = os.stat(path)
         mode = stat.S_IMODE(info.st_mode)
-        if mode & 0o077:
-            self.findings.append(_loose_key_finding(path, mode, info.st_uid))
+        loose = judge_key_mode(path, mode, info.st_uid)
+        if loose is not None:
+            self.findings.append(loose)
         spki = self._key_spki(path) if ca_spkis or path.name in _CA_KEY_NAMES else None
         if (spki is not None and spki in ca_spkis) or path.name in _CA_KEY_NAMES:
             self.findings.append(
@@ -242,32 +242,6 @@ class _Checker:
                     path=str(path),
                 )
             )
-
-
-def _loose_key_finding(path: Path, mode: int, owner_uid: int) -> Finding:
-    """VF306 for a key open to group or others.
-
-    libpq, PostgreSQL and cockroach accept group read on a root-owned key (for
-    a shared ssl-cert group) and refuse anything looser: that case stays a
-    finding, since the whole group can impersonate the key's owner, but medium.
-    """
-    who = " and ".join(w for w, bits in (("group", 0o070), ("others", 0o007)) if mode & bits)
-    tolerated = not mode & 0o037 and owner_uid == 0
-    consequence = (
-        "tolerated by libpq and cockroach because root owns it, but every group member "
-        "can impersonate its owner"
-        if tolerated
-        else "anyone who reads it impersonates its owner, and libpq, PostgreSQL and "
-        "cockroach refuse keys this open"
-    )
-    return finding(
-        "VF306",
-        f"{path.name} is open to {who} (mode {mode:04o}): {consequence}",
-        evidence=f"mode {stat.filemode(stat.S_IFREG | mode)}, owner uid {owner_uid}",
-        fix=f"chmod 600 {path}",
-        path=str(path),
-        severity_override=Severity.MEDIUM if tolerated else None,
-    )
 
 
 def _chain_problem(

@@ -1,5 +1,7 @@
 """The judgement of ONE certificate against the policy: expiry, key, hash, host names.
 
+Also the judgement of one private key file's mode (VF306), for the same reason.
+
 `judge_certificate` is the single place these verdicts are made: `certs
 check` calls it for files, the probe for the certificate a live server
 presents, the guard for client certificates at start-up. It reads a CertInfo
@@ -9,7 +11,9 @@ only, so it works the same whatever the certificate came from.
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from collections.abc import Iterable
+from pathlib import Path
 
 from verifyfull.certs.hostmatch import HowMatched, match_host
 from verifyfull.certs.inspect import CertInfo
@@ -147,3 +151,31 @@ def _judge_host(info: CertInfo, host: str, where: dict[str, str | None]) -> list
             **where,
         )
     ]
+
+
+def judge_key_mode(path: Path, mode: int, owner_uid: int) -> Finding | None:
+    """VF306 for a private key file open to group or others (None when 0600 or stricter).
+
+    libpq, PostgreSQL and cockroach accept group read on a root-owned key (for
+    a shared ssl-cert group) and refuse anything looser: that case stays a
+    finding, since the whole group can impersonate the key's owner, but medium.
+    """
+    if not mode & 0o077:
+        return None
+    who = " and ".join(w for w, bits in (("group", 0o070), ("others", 0o007)) if mode & bits)
+    tolerated = not mode & 0o037 and owner_uid == 0
+    consequence = (
+        "libpq (14+) and cockroach accept this on a root-owned key, but every group "
+        "member can impersonate its owner"
+        if tolerated
+        else "anyone who reads it impersonates its owner, and libpq, PostgreSQL and "
+        "cockroach refuse keys this open"
+    )
+    return finding(
+        "VF306",
+        f"{path.name} is open to {who} (mode {mode:04o}): {consequence}",
+        evidence=f"mode {stat.filemode(stat.S_IFREG | mode)}, owner uid {owner_uid}",
+        fix=f"chmod 600 {path}",
+        path=str(path),
+        severity_override=Severity.MEDIUM if tolerated else None,
+    )
