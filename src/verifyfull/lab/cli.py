@@ -1,16 +1,169 @@
-"""`verifyfull lab` (being built)."""
+"""`verifyfull lab start | status | stop | variants`: lab servers for humans.
+
+`start` leaves the server running after the command exits and writes its
+state (0600 JSON, one file per variant) to the state dir, default `.lab/`.
+The password of `app_pw` is a test secret: it is kept in the state file and
+printed only with --show-password.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from verifyfull.errors import UsageError
+from verifyfull.lab import harness
+from verifyfull.lab.harness import LabServer
+from verifyfull.lab.variants import VARIANTS
+from verifyfull.lab.variants import get as get_variant
 
 app = typer.Typer(
     help="A throwaway TLS PostgreSQL standing in for a CockroachDB secure node.",
     no_args_is_help=True,
 )
 
+StateDir = Annotated[
+    Path, typer.Option("--dir", help="State directory (one JSON file per running server).")
+]
+ShowPassword = Annotated[
+    bool, typer.Option("--show-password", help="Also print app_pw's password (a test secret).")
+]
+_DEFAULT_DIR = Path(".lab")
+
+
+def _state_file(state_dir: Path, variant: str) -> Path:
+    return state_dir / f"{variant}.json"
+
+
+def _save(state_dir: Path, server: LabServer) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = _state_file(state_dir, server.variant)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump({**server.to_json(), "password": server.password}, out, indent=2)
+
+
+def _load_all(state_dir: Path) -> list[tuple[Path, LabServer]]:
+    found = []
+    for path in sorted(state_dir.glob("*.json")) if state_dir.is_dir() else []:
+        try:
+            found.append((path, harness.LabServer.from_state(json.loads(path.read_text()))))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(
+                f"{path} is not a lab state file ({exc})", "remove it or pick another --dir"
+            ) from None
+    return found
+
+
+def _alive(server: LabServer) -> bool:
+    pid = server.pid
+    return pid is not None and harness._alive(pid)
+
+
+def _print_server(server: LabServer, *, show_password: bool) -> None:
+    variant = VARIANTS[server.variant]
+    ca = server.certs_dir / "ca.crt"
+    lines = [
+        f"variant:   {server.variant}: {variant.summary}",
+        f"listening: {server.host}:{server.port} (pid {server.pid}); certs dir {server.certs_dir}",
+        "",
+        "libpq / psql / psycopg / asyncpg.connect(dsn), verify-full with client certificate:",
+        f"  {server.dsn('app')}",
+        f"  {server.dsn('root')}",
+        f"password user {server.password_user} (no client certificate):",
+        f"  {server.dsn(server.password_user, client_cert=False)}",
+        "SQLAlchemy (psycopg passes the ssl* keys to libpq):",
+        f"  {server.dsn('app', scheme='postgresql+psycopg')}",
+        f"  {server.dsn('app', scheme='cockroachdb+psycopg')}",
+        "SQLAlchemy asyncpg dialect (query keys would reach asyncpg.connect and fail):",
+        f"  create_async_engine({server.dsn('app', sslmode=None, scheme='postgresql+asyncpg')!r},",
+        '      connect_args={"ssl": ctx})  # ctx = ssl.create_default_context(cafile='
+        f"{str(ca)!r}); ctx.load_cert_chain(certfile, keyfile)",
+    ]
+    if show_password:
+        lines.append(f"{server.password_user} password: {server.password}")
+    else:
+        lines.append(f"{server.password_user} password: *** (--show-password prints it)")
+    typer.echo("\n".join(lines))
+
+
+@app.command("start")
+def start_command(
+    variant: Annotated[
+        str, typer.Option("--variant", help=f"One of: {', '.join(VARIANTS)}.")
+    ] = "secure",
+    state_dir: StateDir = _DEFAULT_DIR,
+    show_password: ShowPassword = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.")] = 30.0,
+) -> None:
+    """Start a lab server in the background and print its verify-full connection strings."""
+    get_variant(variant)  # unknown names fail before anything starts
+    for path, server in _load_all(state_dir):
+        if server.variant != variant:
+            continue
+        if _alive(server):
+            typer.echo(f"lab server {variant!r} is already running")
+            _print_server(server, show_password=show_password)
+            _print_stop(state_dir, variant)
+            return
+        path.unlink()  # stale: its postgres is gone
+    server = harness.start(variant, timeout=timeout)
+    try:
+        _save(state_dir, server)
+    except OSError as exc:
+        server.stop()
+        raise UsageError(f"cannot write state to {state_dir} ({exc})", "pass --dir") from None
+    harness.keep_running(server)
+    _print_server(server, show_password=show_password)
+    _print_stop(state_dir, variant)
+
+
+def _print_stop(state_dir: Path, variant: str) -> None:
+    flag = "" if state_dir == _DEFAULT_DIR else f" --dir {state_dir}"
+    typer.echo(f"stop it with: verifyfull lab stop --variant {variant}{flag}")
+
 
 @app.command("status")
-def status() -> None:
-    """Show running lab servers."""
-    typer.echo("no lab servers running")
+def status_command(state_dir: StateDir = _DEFAULT_DIR) -> None:
+    """List the lab servers recorded in the state dir and whether they still run."""
+    servers = _load_all(state_dir)
+    if not servers:
+        typer.echo("no lab servers running")
+        return
+    for _, server in servers:
+        state = "running" if _alive(server) else "not running (stale state)"
+        typer.echo(f"{server.variant}: {state}, port {server.port}, pid {server.pid}")
+        typer.echo(f"  {server.dsn('app')}")
+
+
+@app.command("stop")
+def stop_command(
+    variant: Annotated[
+        str | None, typer.Option("--variant", help="Stop only this variant.")
+    ] = None,
+    state_dir: StateDir = _DEFAULT_DIR,
+) -> None:
+    """Stop lab servers (all, or one variant) and remove their files and state."""
+    stopped = 0
+    for path, server in _load_all(state_dir):
+        if variant is not None and server.variant != variant:
+            continue
+        server.stop()
+        path.unlink(missing_ok=True)
+        typer.echo(f"stopped {server.variant} (port {server.port})")
+        stopped += 1
+    if not stopped:
+        typer.echo("no lab servers running" + (f" for variant {variant!r}" if variant else ""))
+    if state_dir.is_dir() and not any(state_dir.iterdir()):
+        state_dir.rmdir()
+
+
+@app.command("variants")
+def variants_command() -> None:
+    """List the variants and what a client sees on each."""
+    for name, variant in VARIANTS.items():
+        typer.echo(f"{name:13} {variant.summary}")

@@ -35,8 +35,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from verifyfull.certs.create import (
     Validity,
@@ -114,6 +115,9 @@ class LabCA:
         return cls(certs_dir, ca_key)
 
 
+_PATH_FIELDS = frozenset({"certs_dir", "ca_key", "data_dir", "base_dir", "log_file", "socket_dir"})
+
+
 @dataclass(frozen=True)
 class LabServer(Dialable):
     variant: str
@@ -154,6 +158,19 @@ class LabServer(Dialable):
         data = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
         data.pop("password")
         return data
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> LabServer:
+        """The inverse of to_json() (plus an optional "password"): a detached server."""
+        values: dict[str, Any] = {"password": str(state.get("password", ""))}
+        for f in fields(cls):
+            if f.name == "password":
+                continue
+            value = state[f.name]
+            values[f.name] = Path(value) if f.name in _PATH_FIELDS else value
+        if not isinstance(values["port"], int):
+            raise ValueError("port is not a number")
+        return cls(**values)
 
 
 # ---------------------------------------------------------------- binaries, users
