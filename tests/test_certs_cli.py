@@ -72,6 +72,12 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+@pytest.fixture(autouse=True)
+def _outside_any_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from a directory without pyproject.toml: the default policy applies."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("made")
@@ -273,6 +279,24 @@ def test_check_fail_on_medium_catches_expiring_soon(made: tuple[Path, Path]) -> 
     medium = runner.invoke(app, ["certs", "check", str(certs), "--fail-on", "medium"])
     assert medium.exit_code == 1
     assert "VF303 medium   cert-expired" in medium.output
+
+
+def test_check_reads_the_project_policy(
+    made: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    certs, ca_key = made
+    _ok("create-client", "app", "--certs-dir", str(certs), "--ca-key", str(ca_key),
+        "--overwrite", "--lifetime", "240h")  # fmt: skip
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)  # tmp_path itself has no pyproject.toml either
+    args = ["certs", "check", str(certs), "--fail-on", "medium"]
+    assert runner.invoke(app, args).exit_code == 1  # 10 days left < 30-day window
+    (project / "pyproject.toml").write_text("[tool.verifyfull.policy]\nexpiry_warning_days = 7\n")
+    assert runner.invoke(app, args).exit_code == 0
+    (project / "pyproject.toml").write_text("[tool.verifyfull.policy]\nexpiry_days = 7\n")
+    result = runner.invoke(app, args)
+    assert "unknown policy setting 'expiry_days'" in str(result.exception)
 
 
 def test_check_errors_exit_2(made: tuple[Path, Path], tmp_path: Path, fails: Fails) -> None:

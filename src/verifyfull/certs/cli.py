@@ -37,6 +37,7 @@ from verifyfull.report import sarif as sarif_view
 from verifyfull.report import text as text_view
 from verifyfull.report.model import Report
 from verifyfull.rules import Severity
+from verifyfull.scan import settings as project_settings
 
 app = typer.Typer(
     help="Create and check certificates in the cockroach cert layout.", no_args_is_help=True
@@ -240,7 +241,11 @@ def check_command(
         str, typer.Option("--fail-on", help="Exit 1 at or above: critical ... info.")
     ] = "high",
 ) -> None:
-    """Check expiry, chain, key pairs, permissions, host names and CN=user in DIR."""
+    """Check expiry, chain, key pairs, permissions, host names and CN=user in DIR.
+
+    The policy (key floors, expiry warning window) is [tool.verifyfull.policy]
+    of the pyproject.toml at or above the current directory, if any.
+    """
     try:
         threshold = Severity.parse(fail_on)
     except ValueError as exc:
@@ -248,7 +253,9 @@ def check_command(
     view = _VIEWS.get(output_format)
     if view is None:
         raise UsageError(f"unknown format {output_format!r}", f"use one of {', '.join(_VIEWS)}")
-    report = check_certs_dir(certs_dir, hosts=hosts or [])
+    # The one policy of the project we run in ([tool.verifyfull.policy]), as scan uses it.
+    policy = project_settings.load(Path.cwd()).policy
+    report = check_certs_dir(certs_dir, hosts=hosts or [], policy=policy)
     rendered = view(report)
     if output is None:
         typer.echo(rendered, nl=False)
