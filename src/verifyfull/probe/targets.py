@@ -96,14 +96,15 @@ def _host_port_target(raw: str) -> Target:
         raise UsageError(
             f"probe target {raw!r} has no port", "write host:port, e.g. db.internal:26257"
         )
+    bracketed = host.startswith("[") and host.endswith("]")
     host = host.strip("[]")
     if ":" in host:
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise UsageError(
-                f"probe target {raw!r} is not host:port", "write IPv6 as [::1]:26257"
-            ) from None
+            bracketed = False
+        if not bracketed:
+            raise UsageError(f"probe target {raw!r} is not host:port", "write IPv6 as [::1]:26257")
     port = _port(port_text, raw)
     endpoint = Endpoint(host, port)
     return Target(text=endpoint.label, protocol="pg", endpoints=(endpoint,))
