@@ -30,6 +30,7 @@ from tortoise.backends.asyncpg import AsyncpgDBClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.psycopg import PsycopgClient
 
+from verifyfull.certs.create import create_ca, create_node
 from verifyfull.conninfo import (
     ContextFacts,
     Driver,
@@ -43,6 +44,7 @@ from verifyfull.conninfo import (
     parse_for_driver,
     resolve_target,
 )
+from verifyfull.lab.mitm import DowngradeProxy, RogueTLSProxy
 
 UNIT_VALUES = {
     "h": "localhost",
@@ -1160,6 +1162,70 @@ async def test_driver_agrees_with_model(
             # The session really is (or is not) encrypted as the claim says.
             assert session_ssl is (verdict.tls.value == "always" or variant != "no-tls")
     assert checked, "no lab variant exercised this row"
+
+
+@pytest.fixture(scope="module")
+def rogue_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A node certificate for localhost/127.0.0.1 from a CA no client trusts."""
+    base = tmp_path_factory.mktemp("rogue")
+    create_ca(base / "certs", base / "ca.key", common_name="rogue CA")
+    create_node(["localhost", "127.0.0.1"], base / "certs", base / "ca.key")
+    return base / "certs" / "node.crt", base / "certs" / "node.key"
+
+
+def _breaks(case: Case) -> bool:
+    info = build_info(case, UNIT_VALUES)
+    return evaluate(info, case.driver, environment(case, UNIT_VALUES)).breaks is not None
+
+
+# Rows that break fail before any byte is sent: the agreement test covers them.
+MITM_ROWS = tuple(c for c in LIVE if not _breaks(c))
+
+
+@pytest.mark.pg
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion:DeprecationWarning")
+@pytest.mark.parametrize("case", MITM_ROWS, ids=lambda c: c.id)
+async def test_driver_agrees_under_attack(
+    case: Case,
+    lab: Any,
+    rogue_cert: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """On-path attackers: one answering 'N', one presenting a rogue certificate.
+
+    tls=maybe/never: the client sends its StartupMessage in cleartext through
+    DowngradeProxy; tls=always: it never does. verifies_chain: the client
+    refuses RogueTLSProxy's certificate; tls=always without it: it accepts.
+    """
+    secure = lab("secure")
+    base = lab_values(secure)
+    home = tmp_path / "home"
+    home.mkdir()
+    verdict = evaluate(build_info(case, base, live=True), case.driver, environment(case, base))
+    assert verdict.breaks is None
+    with DowngradeProxy(secure.host, secure.port, timeout=CONNECT_TIMEOUT) as downgrade:
+        values = {**base, "h": "127.0.0.1", "p": str(downgrade.port)}
+        _prepare_environment(case, values, monkeypatch, home)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(connect_once(case, values), 3 * CONNECT_TIMEOUT)
+        cleartext = bool(downgrade.startup_messages)
+    assert cleartext is (verdict.tls.value != "always"), (
+        f"tls={verdict.tls.value}, StartupMessage in cleartext: {cleartext}"
+    )
+    if verdict.tls.value != "always":
+        return
+    cert, key = rogue_cert
+    with RogueTLSProxy(
+        secure.host, secure.port, cert=cert, key=key, timeout=CONNECT_TIMEOUT
+    ) as rogue:
+        values = {**base, "h": "127.0.0.1", "p": str(rogue.port)}
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(connect_once(case, values), 3 * CONNECT_TIMEOUT)
+        accepted = rogue.client_completed_handshake
+    assert accepted is (not verdict.verifies_chain), (
+        f"verifies_chain={verdict.verifies_chain}, rogue certificate accepted: {accepted}"
+    )
 
 
 def _ipv6_loopback() -> bool:
