@@ -15,6 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 from verifyfull.certs.check import check_certs_dir
 from verifyfull.certs.create import KeySpec, Validity, create_ca, create_client, create_node
@@ -27,6 +31,7 @@ from verifyfull.report.model import Report, exit_code
 from verifyfull.rules import Severity
 
 HOSTS = ("localhost", "127.0.0.1")
+TWO_DAYS = Validity(dt.timedelta(days=2))
 
 
 def _good(root: Path) -> tuple[Path, Path]:
@@ -316,12 +321,92 @@ def test_trust_anchor_signature_hash_is_not_judged(tmp_path: Path) -> None:
     assert _openssl_verifies(certs / "ca.crt", certs / "node.crt")
 
 
-def _openssl_verifies(ca_crt: Path, crt: Path) -> bool:
+def _openssl_verifies(ca_crt: Path, crt: Path, *, untrusted: Path | None = None) -> bool:
+    extra = ["-untrusted", str(untrusted)] if untrusted else []
     result = subprocess.run(
-        ["openssl", "verify", "-CAfile", str(ca_crt), str(crt)],
+        ["openssl", "verify", "-CAfile", str(ca_crt), *extra, str(crt)],
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
     return result.returncode == 0
+
+
+def _with_intermediate(
+    certs: Path,
+    ca_key: Path,
+    work: Path,
+    validity: Validity,
+    leaf: Validity = TWO_DAYS,
+) -> None:
+    """node.crt = leaf + an intermediate CA (signed by the root at ca_key) that issued it.
+
+    Built with cryptography by hand: `create` makes roots only, as cockroach cert does.
+    """
+    root_cert = x509.load_pem_x509_certificates((certs / "ca.crt").read_bytes())[0]
+    root_key = serialization.load_pem_private_key(ca_key.read_bytes(), password=None)
+    assert isinstance(root_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    start, end = validity.window()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Intermediate CA")])
+    inter = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(root_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    inter_dir, inter_key = work / "inter", work / "inter.key"
+    inter_dir.mkdir()
+    pem = inter.public_bytes(serialization.Encoding.PEM)
+    (inter_dir / "ca.crt").write_bytes(pem)
+    inter_key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    create_node(list(HOSTS), inter_dir, inter_key, validity=leaf)
+    (certs / "node.crt").write_bytes((inter_dir / "node.crt").read_bytes() + pem)
+    shutil.copy2(inter_dir / "node.key", certs / "node.key")
+
+
+def test_node_cert_through_an_intermediate(good: tuple[Path, Path], tmp_path: Path) -> None:
+    certs, ca_key = good
+    _with_intermediate(certs, ca_key, tmp_path, Validity(dt.timedelta(days=365)))
+    assert len(load_cert_infos(certs / "node.crt")) == 2
+    report = check_certs_dir(certs, hosts=HOSTS)
+    assert [f.rule_id for f in report.findings] == ["VF303"]  # the 2-day leaf: expiring
+    assert report.findings[0].severity is Severity.MEDIUM
+    assert _openssl_verifies(certs / "ca.crt", certs / "node.crt", untrusted=certs / "node.crt")
+
+
+def test_expired_intermediate_breaks_the_chain(good: tuple[Path, Path], tmp_path: Path) -> None:
+    certs, ca_key = good
+    _with_intermediate(certs, ca_key, tmp_path, Validity.expired(), leaf=Validity.expired())
+    report = check_certs_dir(certs, hosts=HOSTS)
+    expired = sorted(f.message for f in report.findings if f.rule_id == "VF303")
+    assert expired[0].startswith("certificate 'Intermediate CA' expired on")
+    assert expired[1].startswith("certificate 'node' expired on")
+    messages = {f.rule_id: f.message for f in report.findings}
+    assert "intermediate CA 'CN=Intermediate CA' is not valid now" in messages["VF301"]
+    assert not _openssl_verifies(certs / "ca.crt", certs / "node.crt", untrusted=certs / "node.crt")
+
+
+def test_leaf_without_its_intermediate_does_not_chain(
+    good: tuple[Path, Path], tmp_path: Path
+) -> None:
+    certs, ca_key = good
+    _with_intermediate(certs, ca_key, tmp_path, Validity(dt.timedelta(days=365)))
+    leaf_only = load_cert_infos(certs / "node.crt")[0].certificate
+    assert leaf_only is not None
+    (certs / "node.crt").write_bytes(leaf_only.public_bytes(serialization.Encoding.PEM))
+    report = check_certs_dir(certs, hosts=HOSTS)
+    assert "VF301" in {f.rule_id for f in report.findings}
+    assert not _openssl_verifies(certs / "ca.crt", certs / "node.crt")

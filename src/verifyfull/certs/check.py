@@ -153,6 +153,8 @@ class _Checker:
         leaf, intermediates = infos[0], infos[1:]
         hosts = self.hosts if pair.user is None else ()
         self.findings.extend(judge_certificate(leaf, self.policy, hosts=hosts, now=self.now))
+        for intermediate in intermediates:  # sent along in the handshake: judged alike
+            self.findings.extend(judge_certificate(intermediate, self.policy, now=self.now))
         if roots:
             self._check_chain(leaf, intermediates, roots, pair.cert.name)
         if not leaf.allows_usage(pair.usage):
@@ -273,6 +275,8 @@ def _chain_problem(
         )
         if parent is None:
             break
+        if not parent.not_before <= now < parent.not_after:
+            return f"its intermediate CA {parent.subject!r} is not valid now"
         current, seen = parent, seen + 1
     if leaf.self_issued and leaf.certificate and signed_by(leaf.certificate, leaf.certificate):
         return "it is self-signed, not issued by the CA in ca.crt"
