@@ -101,7 +101,6 @@ def test_logins_follow_the_dsn_then_the_options() -> None:
         (["db:1", "--fail-on", "urgent"], "unknown severity 'urgent'"),
         (["db:1", "--ca", "/nonexistent/ca.crt"], "/nonexistent/ca.crt not found"),
         (["db:1", "--cert", __file__], "--cert and --key go together"),
-        (["db:1", "--deep"], "--deep"),
     ],
 )
 def test_cli_usage_errors_are_one_line_exit_2(

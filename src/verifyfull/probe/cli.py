@@ -10,6 +10,7 @@ import typer
 from verifyfull.errors import UsageError
 from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.probe import view
+from verifyfull.probe.deep import find_sslyze
 from verifyfull.probe.net import DEFAULT_TIMEOUT
 from verifyfull.probe.runner import ProbeSettings, run
 from verifyfull.probe.targets import parse_target
@@ -83,8 +84,6 @@ def probe_command(
         raise UsageError(f"unknown format {fmt!r}", f"use one of {', '.join(view.FORMATS)}")
     if not 0 < timeout <= 300:
         raise UsageError(f"--timeout {timeout:g} is out of range", "use 0.1 to 300 seconds")
-    if deep:
-        raise UsageError("--deep is not available in this version", "run sslyze separately")
     for path in (ca, cert, key):
         if path is not None and not path.is_file():
             raise UsageError(f"{path} not found", "pass an existing PEM file")
@@ -99,6 +98,7 @@ def probe_command(
         database=database,
         timeout=timeout,
         policy=policy,
+        sslyze=find_sslyze() if deep else None,
     )
     result = run([parse_target(t) for t in targets], settings)
     text = view.render(result, fmt)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from verifyfull.errors import UsageError
 from verifyfull.policy import DEFAULT_POLICY, Policy
+from verifyfull.probe import deep
 from verifyfull.probe.http import HttpOptions, probe_http, probe_https
 from verifyfull.probe.net import DEFAULT_TIMEOUT
 from verifyfull.probe.postgres import DEFAULT_LOGINS, Login, PgOptions, probe_postgres
-from verifyfull.probe.results import EndpointResult
+from verifyfull.probe.results import Collector, EndpointResult
 from verifyfull.probe.targets import Endpoint, Target
 from verifyfull.report import Report, ReportError
 
@@ -33,6 +34,8 @@ class ProbeSettings:
     database: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     policy: Policy = DEFAULT_POLICY
+    sslyze: str | None = None  # --deep: the sslyze program (deep.find_sslyze)
+    sslyze_timeout: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,46 @@ def _client_cert(target: Target, settings: ProbeSettings) -> tuple[Path, Path] |
 
 
 def probe_endpoint(target: Target, endpoint: Endpoint, settings: ProbeSettings) -> EndpointResult:
+    result = _default_checks(target, endpoint, settings)
+    tls_offered = target.protocol == "https" or result.fact("SSLRequest") == "S (TLS offered)"
+    if settings.sslyze and tls_offered:
+        return add_deep(result, target, endpoint, settings)
+    return result
+
+
+def add_deep(
+    result: EndpointResult, target: Target, endpoint: Endpoint, settings: ProbeSettings
+) -> EndpointResult:
+    """Merge sslyze's full enumeration: facts always, findings only where ours had none."""
+    assert settings.sslyze is not None
+    deep_result = deep.enumerate_suites(
+        settings.sslyze,
+        endpoint.host,
+        endpoint.port,
+        starttls_postgres=target.protocol == "pg",
+        timeout=settings.sslyze_timeout,
+    )
+    if deep_result.error:
+        return replace(result, errors=(*result.errors, f"--deep: {deep_result.error}"))
+    out = Collector(result.target)
+    for version, names in deep_result.suites.items():
+        out.fact(f"sslyze {version}", f"{len(names)} suites: {', '.join(names)}")
+    have = {f.rule_id for f in result.findings}
+    legacy = [v for v in deep_result.suites if v.startswith("SSL") or v in ("TLSv1", "TLSv1.1")]
+    if legacy and "VF203" not in have:
+        out.find("VF203", f"sslyze: the server accepts {', '.join(legacy)}", evidence="--deep")
+    weak = deep_result.weak()
+    if weak and "VF204" not in have:
+        listed = "; ".join(f"{name} ({why}, {version})" for version, name, why in weak)
+        out.find("VF204", f"sslyze: the server accepts weak suites: {listed}", evidence="--deep")
+    return replace(
+        result,
+        facts=(*result.facts, *out.facts),
+        findings=(*result.findings, *out.findings),
+    )
+
+
+def _default_checks(target: Target, endpoint: Endpoint, settings: ProbeSettings) -> EndpointResult:
     label = endpoint.label if target.protocol == "pg" else target.text
     if target.protocol == "pg":
         options = PgOptions(
