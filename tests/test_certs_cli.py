@@ -334,3 +334,24 @@ def test_check_other_views_to_a_file(made: tuple[Path, Path], tmp_path: Path, fm
     assert "VF302" in text
     if fmt == "sarif":
         assert json.loads(text)["runs"][0]["results"][0]["ruleId"] == "VF302"
+
+
+def test_list_like_cockroach_cert_list(made: tuple[Path, Path], fails: Fails) -> None:
+    certs, _ = made
+    out = _ok("list", str(certs))
+    lines = out.splitlines()
+    assert lines[0] == f"Certificate directory: {certs}"
+    assert lines[1].split()[:4] == ["usage", "certificate", "file", "key"]
+    rows = {line.split()[0]: line for line in lines[2:]}
+    assert "num certs: 1" in rows["CA"]
+    assert "addresses: localhost,127.0.0.1" in rows["Node"] and "node.key" in rows["Node"]
+    assert "user: app" in rows["Client"] and "client.app.key" in rows["Client"]
+
+    (certs / "client.app.crt").write_text("garbage\n")
+    doc = json.loads(_ok("list", str(certs), "--format", "json"))
+    by_usage = {row["usage"]: row for row in doc["certificates"]}
+    assert by_usage["Node"]["dns_names"] == ["localhost"]
+    assert by_usage["Node"]["ip_addresses"] == ["127.0.0.1"]
+    assert by_usage["CA"]["is_ca"] is True
+    assert "no readable certificate" in by_usage["Client"]["error"]
+    assert "not found" in fails("list", str(certs / "nowhere"))

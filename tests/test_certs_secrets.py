@@ -63,6 +63,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[P
     broken.write_text("\n".join(body[:5] + body[7:]) + "\n")  # truncated: unreadable
     os.chmod(broken, 0o600)
     shutil.copy2(certs / "client.app.crt", certs / "client.broken.crt")
+    runs.append(_run("list", str(certs)))
+    runs.append(_run("list", str(certs), "--format", "json"))
     for fmt in ("text", "json", "sarif", "html"):
         runs.append(_run("check", str(certs), "--host", "localhost", "--format", fmt))
     keys = [ca_key, *sorted(certs.glob("*.key")), *sorted(certs.glob("*.pk8"))]

@@ -20,7 +20,6 @@ import datetime as dt
 import os
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from verifyfull.certs.inspect import (
@@ -31,26 +30,20 @@ from verifyfull.certs.inspect import (
     signed_by,
 )
 from verifyfull.certs.judge import judge_certificate, judge_key_mode
+from verifyfull.certs.layout import (
+    CA_CERT,
+    CA_KEY_NAMES,
+    CLIENT_CA_CERT,
+    NODE_CERT,
+    Pair,
+    leaf_pairs,
+)
 from verifyfull.errors import UsageError, VerifyfullError
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.report.model import Report, ReportError
 
-CA_CERT = "ca.crt"
-CLIENT_CA_CERT = "ca-client.crt"
-NODE_CERT, NODE_KEY = "node.crt", "node.key"
-_CA_KEY_NAMES = frozenset({"ca.key", "ca-client.key", "ca-ui.key"})
 _MAX_CHAIN_DEPTH = 4
-
-
-@dataclass(frozen=True)
-class _Pair:
-    """A leaf certificate file and the key file that must go with it."""
-
-    cert: Path
-    key: Path
-    user: str | None  # the SQL user for client.<user>.crt, None for node.crt
-    usage: str  # the EKU it needs: serverAuth or clientAuth
 
 
 class _Checker:
@@ -101,7 +94,7 @@ class _Checker:
                 )
             )
         client_roots = self._check_cas(CLIENT_CA_CERT) if CLIENT_CA_CERT in names else roots
-        pairs = self._pairs(names)
+        pairs = leaf_pairs(self.dir, names)
         if self.hosts and not any(p.user is None for p in pairs):
             self.errors.append(
                 ReportError(
@@ -116,18 +109,6 @@ class _Checker:
             if looks_like_private_key(path):
                 self._check_key_file(path, ca_spkis)
         return Report(findings=tuple(self.findings), errors=tuple(self.errors), files=len(files))
-
-    def _pairs(self, names: set[str]) -> list[_Pair]:
-        pairs: list[_Pair] = []
-        if NODE_CERT in names:
-            pairs.append(_Pair(self.dir / NODE_CERT, self.dir / NODE_KEY, None, "serverAuth"))
-        for name in sorted(names):
-            if name.startswith("client.") and name.endswith(".crt"):
-                user = name[len("client.") : -len(".crt")]
-                if user:
-                    key = self.dir / f"client.{user}.key"
-                    pairs.append(_Pair(self.dir / name, key, user, "clientAuth"))
-        return pairs
 
     def _check_cas(self, name: str) -> tuple[CertInfo, ...]:
         infos = self._certs(self.dir / name)
@@ -146,7 +127,7 @@ class _Checker:
                 )
         return infos
 
-    def _check_pair(self, pair: _Pair, roots: tuple[CertInfo, ...]) -> None:
+    def _check_pair(self, pair: Pair, roots: tuple[CertInfo, ...]) -> None:
         infos = self._certs(pair.cert)
         if not infos:
             return
@@ -200,7 +181,7 @@ class _Checker:
             )
         )
 
-    def _check_key_matches(self, pair: _Pair, leaf: CertInfo) -> None:
+    def _check_key_matches(self, pair: Pair, leaf: CertInfo) -> None:
         if not pair.key.is_file():
             self.findings.append(
                 finding(
@@ -232,8 +213,8 @@ class _Checker:
         loose = judge_key_mode(path, mode, info.st_uid)
         if loose is not None:
             self.findings.append(loose)
-        spki = self._key_spki(path) if ca_spkis or path.name in _CA_KEY_NAMES else None
-        if (spki is not None and spki in ca_spkis) or path.name in _CA_KEY_NAMES:
+        spki = self._key_spki(path) if ca_spkis or path.name in CA_KEY_NAMES else None
+        if (spki is not None and spki in ca_spkis) or path.name in CA_KEY_NAMES:
             self.findings.append(
                 finding(
                     "VF306",

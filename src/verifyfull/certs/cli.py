@@ -8,11 +8,12 @@ summaries are built from CertInfo (public facts) and file paths.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,6 +30,7 @@ from verifyfull.certs.create import (
 )
 from verifyfull.certs.duration import format_go_duration, parse_go_duration
 from verifyfull.certs.inspect import CertInfo, load_cert_infos
+from verifyfull.certs.layout import CA_CERT, CLIENT_CA_CERT, leaf_pairs
 from verifyfull.errors import UsageError
 from verifyfull.report import exit_code
 from verifyfull.report import html as html_view
@@ -267,3 +269,74 @@ def check_command(
     if not hosts and output_format == "text":
         typer.echo("note: no --host given, so node.crt's host names were not checked", err=True)
     raise typer.Exit(exit_code(report, threshold))
+
+
+@app.command("list")
+def list_command(
+    certs_dir: Annotated[Path, typer.Argument(help="A cockroach certs directory.")],
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """List the certificates and keys in DIR, as `cockroach cert list` does."""
+    if output_format not in ("text", "json"):
+        raise UsageError(f"unknown format {output_format!r}", "use --format text or json")
+    if not certs_dir.is_dir():
+        raise UsageError(f"certs directory {certs_dir} not found", "pass an existing directory")
+    rows = _listing(certs_dir)
+    if output_format == "json":
+        payload = {"certs_dir": str(certs_dir), "certificates": rows}
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    typer.echo(f"Certificate directory: {certs_dir}")
+    table = [("usage", "certificate file", "key file", "expires", "notes", "error")]
+    for row in rows:
+        table.append(
+            (
+                str(row["usage"]),
+                Path(str(row["file"])).name,
+                Path(str(row["key_file"])).name if row["key_file"] else "",
+                str(row["not_after"])[:10] if row.get("not_after") else "",
+                str(row["notes"]),
+                str(row["error"] or ""),
+            )
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for line in table:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def _listing(certs_dir: Path) -> list[dict[str, Any]]:
+    names = {p.name for p in certs_dir.iterdir() if p.is_file()}
+    entries: list[tuple[str, Path, Path | None]] = [
+        (usage, certs_dir / name, None)
+        for usage, name in (("CA", CA_CERT), ("Client CA", CLIENT_CA_CERT))
+        if name in names
+    ]
+    entries += [
+        ("Node" if pair.user is None else "Client", pair.cert, pair.key)
+        for pair in leaf_pairs(certs_dir, names)
+    ]
+    rows: list[dict[str, Any]] = []
+    for usage, cert, key in entries:
+        row: dict[str, Any] = {
+            "usage": usage,
+            "file": str(cert),
+            "key_file": str(key) if key is not None and key.is_file() else None,
+            "notes": "",
+            "error": None,
+        }
+        try:
+            infos = load_cert_infos(cert)
+        except UsageError as exc:
+            row["error"] = str(exc)
+            rows.append(row)
+            continue
+        first = infos[0]
+        row.update(first.to_json())
+        if usage in ("CA", "Client CA"):
+            row["notes"] = f"num certs: {len(infos)}"
+        elif usage == "Node":
+            row["notes"] = f"addresses: {','.join(first.sans) or '<none>'}"
+        else:
+            row["notes"] = f"user: {first.subject_cn}"
+        rows.append(row)
+    return rows

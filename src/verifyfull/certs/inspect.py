@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -53,6 +54,30 @@ class CertInfo:
     @property
     def sans(self) -> tuple[str, ...]:
         return self.dns_names + self.ip_addresses
+
+    def to_json(self) -> dict[str, Any]:
+        """The public facts as JSON values (dates ISO 8601, UTC)."""
+        return {
+            "subject_cn": self.subject_cn,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "serial": self.serial,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+            "key_type": self.key_type,
+            "key_bits": self.key_bits,
+            "signature_hash": self.signature_hash,
+            "signature_algorithm": self.signature_algorithm,
+            "fingerprint_sha256": self.fingerprint_sha256,
+            "spki_sha256": self.spki_sha256,
+            "is_ca": self.is_ca,
+            "dns_names": list(self.dns_names),
+            "ip_addresses": list(self.ip_addresses),
+            "extended_key_usage": (
+                None if self.extended_key_usage is None else list(self.extended_key_usage)
+            ),
+            "path": self.path,
+        }
 
     def allows_usage(self, usage: str) -> bool:
         """Whether the EKU (if any) permits 'serverAuth' or 'clientAuth'."""
