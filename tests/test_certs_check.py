@@ -304,6 +304,27 @@ def test_bad_directory_is_a_usage_error(tmp_path: Path, prepare: Callable[[Path]
         check_certs_dir(prepare(tmp_path))
 
 
+@pytest.mark.parametrize("host", ["", "db:26257", "postgresql://db", "a b"])
+def test_bad_hosts_are_usage_errors(good: tuple[Path, Path], host: str) -> None:
+    with pytest.raises(UsageError):
+        check_certs_dir(good[0], hosts=[host])
+
+
+def test_ipv6_hosts_are_not_mistaken_for_ports(good: tuple[Path, Path]) -> None:
+    report = check_certs_dir(good[0], hosts=["::1", "[::1]"])
+    assert [f.rule_id for f in report.findings] == ["VF302", "VF302"]
+
+
+def test_oversized_and_special_files_are_errors(good: tuple[Path, Path]) -> None:
+    certs, _ = good
+    (certs / "client.app.crt").write_bytes(b"-----BEGIN CERTIFICATE-----\n" + b"A" * (2 << 20))
+    os.mkfifo(certs / "client.fifo.crt")  # would block a naive read
+    report = check_certs_dir(certs)
+    messages = {Path(e.path or "").name: e.message for e in report.errors}
+    assert "too large for a certificate" in messages["client.app.crt"]
+    assert "client.fifo.crt" not in messages  # not a regular file: not part of the layout
+
+
 def test_judge_certificate_sets_target_for_live_certs(good: tuple[Path, Path]) -> None:
     """The probe passes a live server's certificate with a target instead of a path."""
     info = load_cert_infos(good[0] / "node.crt")[0]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from verifyfull.certs.inspect import (
     CertInfo,
+    is_ip_address,
     load_cert_infos,
     load_private_key_fingerprint,
     looks_like_private_key,
@@ -278,4 +279,19 @@ def check_certs_dir(
             f"certs directory {certs_dir} not found", "pass the directory holding ca.crt"
         )
     moment = now or dt.datetime.now(dt.timezone.utc)
-    return _Checker(certs_dir, tuple(hosts), policy, moment).run()
+    return _Checker(certs_dir, _valid_hosts(hosts), policy, moment).run()
+
+
+def _valid_hosts(hosts: Iterable[str]) -> tuple[str, ...]:
+    """Host names or addresses as clients dial them; a port or URL is a usage error."""
+    valid: list[str] = []
+    for raw in hosts:
+        host = raw.strip()
+        if not host or "/" in host or any(c.isspace() for c in host):
+            raise UsageError(f"invalid --host {raw!r}", "pass a host name or IP address")
+        if not is_ip_address(host) and ":" in host:
+            raise UsageError(
+                f"--host {raw!r} looks like host:port", "pass the host alone, e.g. --host db"
+            )
+        valid.append(host)
+    return tuple(valid)

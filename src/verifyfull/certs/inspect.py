@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,12 +174,29 @@ def describe(cert: x509.Certificate, path: str | None = None) -> CertInfo:
     )
 
 
-def load_cert_infos(path: Path) -> tuple[CertInfo, ...]:
-    """Every certificate in a PEM (or DER) file, first one first."""
+MAX_FILE_BYTES = 1 << 20  # a certificate bundle or key is kilobytes; refuse to slurp more
+
+
+def _read_small(path: Path) -> bytes:
+    """The file's bytes; a regular file of at most MAX_FILE_BYTES (no FIFO that blocks)."""
     try:
-        data = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"{path} is not a regular file", "pass a certificate or key file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise UsageError(
+                f"{path} is {info.st_size} bytes, too large for a certificate or key",
+                "pass the right file",
+            )
+        with path.open("rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}", "check the path") from None
+
+
+def load_cert_infos(path: Path) -> tuple[CertInfo, ...]:
+    """Every certificate in a PEM (or DER) file, first one first."""
+    data = _read_small(path)
     try:
         if b"-----BEGIN" in data:
             certs = x509.load_pem_x509_certificates(data)
@@ -196,10 +214,7 @@ def load_private_key_fingerprint(path: Path) -> tuple[str, str, int]:
 
     The key object is dropped before returning. Errors never quote the file.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}", "check the path") from None
+    data = _read_small(path)
     # The key is only used to derive its public half, never to sign, so
     # OpenSSL's slow RSA consistency check (~0.1 s a key) buys nothing here.
     try:
