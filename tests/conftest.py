@@ -27,6 +27,9 @@ LabFactory = Callable[..., LabServer]
 # Generous: the suite shares two cores with parallel runs; a start takes ~2 s idle.
 START_TIMEOUT = 30.0
 
+# The session starts many servers: prepare the next one's files in the background.
+harness.prefetch()
+
 
 def _start(variant: str) -> LabServer:
     try:

@@ -128,26 +128,29 @@ def shared_tmp() -> Iterator[Path]:
 
 
 def test_exit_without_stop_cleans_up(shared_tmp: Path) -> None:
-    """A process that forgets stop(): atexit removes its server and template."""
-    tmp_path = shared_tmp
+    """A process that forgets stop(): atexit removes its server, spare and template."""
     script = (
+        "import os, pathlib\n"
         "from verifyfull.lab import harness\n"
-        f"s = harness.start('no-tls', base_dir=__import__('pathlib').Path(r'{tmp_path}'))\n"
-        "print(s.pid, s.base_dir, harness.template(), flush=True)\n"
+        "harness.prefetch()\n"
+        f"s = harness.start('no-tls', base_dir=pathlib.Path(r'{shared_tmp}'))\n"
+        "print(s.pid, s.base_dir, harness.template(), os.getpid(), flush=True)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     ).stdout.split()
-    pid, base, template = int(out[0]), Path(out[1]), Path(out[2])
-    assert base.parent == tmp_path
+    pid, base, template, owner = int(out[0]), Path(out[1]), Path(out[2]), out[3]
+    assert base.parent == shared_tmp
     assert not harness._alive(pid)
     assert not base.exists()
     assert not template.exists()
+    assert not list(Path(tempfile.gettempdir()).glob(f"verifyfull-lab-spare-{owner}-*"))
 
 
 def test_keep_running_survives_the_process(tmp_path: Path) -> None:
     script = (
         "from verifyfull.lab import harness\n"
+        "harness.prefetch()\n"
         "s = harness.start('no-tls')\n"
         "harness.keep_running(s)\n"
         "print(s.pid, s.base_dir, s.data_dir, flush=True)\n"

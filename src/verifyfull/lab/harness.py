@@ -301,7 +301,6 @@ def template(timeout: float = 60.0) -> Path:
             return _template
         bins = bindir()
         root = Path(tempfile.mkdtemp(prefix="verifyfull-lab-template-"))
-        atexit.register(shutil.rmtree, root, True)
         _give_to_server(root, 0o700)
         data, run = root / "data", root / "run"
         run.mkdir()
@@ -341,9 +340,13 @@ def template(timeout: float = 60.0) -> Path:
         _pg_ctl_start(bins, data, log, timeout=timeout)
         try:
             _psql(bins, run, _ADMIN_PORT, "template1", SEED_SQL, log=log, timeout=timeout)
-        finally:
-            # A clean checkpoint: the copies must start without crash recovery.
-            _stop_cluster(data, log, mode="fast")
+        except BaseException:
+            _stop_cluster(data, log)
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        # A clean checkpoint: the copies must start without crash recovery (an
+        # immediate stop here loses the seeded table under wal_level=minimal).
+        _stop_cluster(data, log, mode="fast")
         _template = root
         return root
 
@@ -553,15 +556,85 @@ def keep_running(server: LabServer) -> None:
     _forget(server)
 
 
-def _stop_all_at_exit() -> None:
+# ---------------------------------------------------------------- spares
+# A test session starts many servers one after another; with prefetch on, the
+# next server's files (template copy, CA, client certificates: most of a start)
+# are prepared in the background while the tests run.
+
+_spare_lock = threading.Lock()
+_spare_thread: threading.Thread | None = None
+_spare_dir: Path | None = None
+_prefetch = False
+
+
+def prefetch(enabled: bool = True) -> None:
+    """Prepare the next server's files in the background (test sessions; not the CLI)."""
+    global _prefetch
+    _prefetch = enabled
+    if enabled:
+        _refill()
+
+
+def _prepare(base: Path, tpl: Path, timeout: float, *, with_ca: bool = True) -> None:
+    """A server's files before its variant is known: data dir copy, lab CA, client certs."""
+    os.chmod(base, 0o711)  # noqa: S103 - postgres must reach server/, data/, run/; not list
+    if with_ca:
+        LabCA.create(base)
+    _run(["cp", "-a", str(tpl / "data"), str(base / "data")], cwd=base, timeout=timeout,
+         what="copying the template")  # fmt: skip
+
+
+def _refill() -> None:
+    global _spare_thread
+    with _spare_lock:
+        if not _prefetch or _spare_thread is not None or _spare_dir is not None:
+            return
+        thread = threading.Thread(target=_make_spare, daemon=True, name="verifyfull-lab-spare")
+        _spare_thread = thread
+    thread.start()
+
+
+def _make_spare() -> None:
+    global _spare_dir, _spare_thread
+    base: Path | None = Path(tempfile.mkdtemp(prefix=f"verifyfull-lab-spare-{os.getpid()}-"))
+    assert base is not None
+    try:
+        _prepare(base, template(), timeout=120.0)
+    except Exception:  # a failed spare only means the next start does the work
+        shutil.rmtree(base, ignore_errors=True)
+        base = None
+    with _spare_lock:
+        _spare_dir, _spare_thread = base, None
+
+
+def _take_spare(timeout: float) -> Path | None:
+    global _spare_dir
+    with _spare_lock:
+        thread = _spare_thread
+    if thread is not None:
+        thread.join(timeout)
+    with _spare_lock:
+        spare, _spare_dir = _spare_dir, None
+    return spare
+
+
+def _cleanup_at_exit() -> None:
+    """Stop every server still registered, then remove the spare and the template."""
+    global _prefetch
+    _prefetch = False
     with _running_lock:
         servers = list(_running.values())
     for server in servers:
         with contextlib.suppress(Exception):
             server.stop()
+    spare = _take_spare(timeout=60.0)
+    if spare is not None:
+        shutil.rmtree(spare, ignore_errors=True)
+    if _template is not None:
+        shutil.rmtree(_template, ignore_errors=True)
 
 
-atexit.register(_stop_all_at_exit)
+atexit.register(_cleanup_at_exit)
 
 
 def start(
@@ -581,6 +654,9 @@ def start(
         Path(base_dir).mkdir(parents=True, exist_ok=True)
         _check_reachable(Path(base_dir).absolute())
     base = Path(tempfile.mkdtemp(prefix=f"verifyfull-lab-{variant}-", dir=base_dir)).absolute()
+    if base_dir is None and ca is None and (spare := _take_spare(timeout)) is not None:
+        os.rename(spare, base)  # replaces the empty dir just made; same filesystem
+        _refill()
     try:
         return _start_in(base, spec, bins, tpl, ca, port, timeout, node_name)
     except BaseException:
@@ -601,10 +677,11 @@ def _start_in(
     timeout: float,
     node_name: str | None,
 ) -> LabServer:
-    os.chmod(base, 0o711)  # noqa: S103 - postgres must reach server/, data/, run/; not list
-    if ca is None:
-        ca = LabCA.create(base)
     certs_dir = base / "certs"
+    if not (base / "data").exists():  # not a prepared spare
+        _prepare(base, tpl, timeout, with_ca=ca is None)
+    if ca is None:
+        ca = LabCA(certs_dir, base / "ca.key")
     if ca.certs_dir != certs_dir:  # shared CA (cluster): each server gets its own copy
         shutil.copytree(ca.certs_dir, certs_dir)
         shutil.copy2(ca.ca_key, base / "ca.key")
@@ -612,7 +689,6 @@ def _start_in(
     server_dir, data, run = base / "server", base / "data", base / "run"
     server_dir.mkdir()
     _make_server_certs(spec, ca, server_dir, node_name)
-    _run(["cp", "-a", str(tpl / "data"), str(data)], cwd=base, timeout=timeout, what="copying")
     run.mkdir()
     _give_to_server(run, 0o700)
     log = run / "postgres.log"
