@@ -112,3 +112,30 @@ def test_cli_exit_codes_and_fail_on(lab) -> None:  # type: ignore[no-untyped-def
     text = CliRunner().invoke(app, args).output
     assert "VF202" in text and "verifyfull probe" in text
     assert server.password not in text
+
+
+def test_secure_node_or_real_cockroachdb(crdb_or_lab) -> None:  # type: ignore[no-untyped-def]
+    """The CockroachDB seam: with VERIFYFULL_CRDB_URL set this probes a real secure node.
+
+    What must hold for both: TLS offered, no plaintext session, TLS 1.2 floor,
+    no weak suite, the chain verifies against the cluster CA, the client
+    certificate of root is accepted. Identification: a real node must be
+    recognised as CockroachDB, the stand-in as PostgreSQL.
+    """
+    server = crdb_or_lab
+    result = run(
+        [parse_target(f"{server.hostname}:{server.port}")],
+        ProbeSettings(
+            ca=server.certs_dir / "ca.crt",
+            cert=server.certs_dir / "client.root.crt",
+            key=server.certs_dir / "client.root.key",
+            users=("root",),
+            database=server.database,
+        ),
+    )
+    (endpoint,) = result.endpoints
+    assert result.report.findings == ()
+    assert endpoint.fact("SSLRequest") == "S (TLS offered)"
+    assert endpoint.fact("TLS with client cert (root)") == "certificate accepted: logged in"
+    expected_kind = "cockroachdb" if server.variant == "cockroachdb" else "postgresql"
+    assert endpoint.kind == expected_kind
