@@ -1,0 +1,1 @@
+"""The seed's FastAPI + CockroachDB service, rewritten with verifyfull.guard."""
