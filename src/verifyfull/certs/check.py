@@ -78,7 +78,12 @@ class _Checker:
 
     # -- the checks -------------------------------------------------------------------
     def run(self) -> Report:
-        files = sorted(p for p in self.dir.iterdir() if p.is_file())
+        try:
+            files = sorted(p for p in self.dir.iterdir() if p.is_file())
+        except OSError as exc:
+            raise UsageError(
+                f"cannot list {self.dir}: {exc.strerror}", "check its permissions"
+            ) from None
         if not files:
             raise UsageError(
                 f"{self.dir} is empty",
