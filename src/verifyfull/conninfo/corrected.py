@@ -100,11 +100,13 @@ def _ssl_context_code(
             "database": info.database,
         }
         rendered = ", ".join(f'"{k}": {_py(v)}' for k, v in credentials.items() if v is not None)
-        lines.append(
-            'TORTOISE_ORM = {"connections": {"default": {'
-            '"engine": "tortoise.backends.asyncpg", '
-            f'"credentials": {{{rendered}, "ssl": ctx}}}}}}, ...}}'
-        )
+        lines += [
+            "TORTOISE_ORM = {",
+            '    "connections": {"default": {"engine": "tortoise.backends.asyncpg",',
+            f'                                "credentials": {{{rendered}, "ssl": ctx}}}}}},',
+            '    "apps": {"models": {"models": ["app.models"], "default_connection": "default"}},',
+            "}",
+        ]
     if info.password is not None:
         lines.append("# the password comes from PGPASSWORD or a secret store, not from code")
     return "\n".join(lines)

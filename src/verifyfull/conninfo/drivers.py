@@ -929,7 +929,8 @@ def judge_sslmode(
         behaviour = (
             "starts in plaintext and uses TLS only if the server insists"
             if mode == "allow"
-            else "asks for TLS and continues in plaintext when the server answers 'N'"
+            else "asks for TLS, continues in plaintext when the server answers 'N', and "
+            "retries in plaintext when the server refuses the session over TLS"
         )
         judge.note(f"{origin}: {mode}. {who} {behaviour}")
         return False
