@@ -241,3 +241,24 @@ def test_crdb_or_lab_defaults_to_the_secure_stand_in(crdb_or_lab) -> None:
     assert crdb_or_lab.variant == "secure"
     with psycopg.connect(crdb_or_lab.dsn("app"), connect_timeout=5) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_failure_messages_never_repeat_a_password(tmp_path: Path) -> None:
+    canary = "canary-Secret-4711"
+    log = tmp_path / "postgres.log"
+    log.write_text(f"ERROR:  boom\nSTATEMENT:  ALTER ROLE app_pw PASSWORD '{canary}';\n")
+    with pytest.raises(LabError) as info:
+        harness._run(
+            [
+                sys.executable,
+                "-c",
+                f"import sys; sys.exit(\"LINE 1: ALTER ROLE x PASSWORD '{canary}'\")",
+            ],
+            cwd=tmp_path,
+            timeout=30,
+            what="configuring",
+            log=log,
+        )
+    message = str(info.value)
+    assert canary not in message
+    assert "PASSWORD '***'" in message and "server log:" in message

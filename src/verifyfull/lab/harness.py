@@ -25,6 +25,7 @@ import hmac
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -269,14 +270,23 @@ def _run(
         raise LabError(f"{what} timed out after {timeout:g}s{_tail(log)}", None) from None
     if proc.returncode != 0:
         output = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+        output = _redact(output)  # psql may echo the failed statement
         raise LabError(f"{what} failed ({output}){_tail(log)}", None)
+
+
+_SECRET_SQL = re.compile(r"(PASSWORD)\s+'[^']*'", re.IGNORECASE)
+
+
+def _redact(text: str) -> str:
+    return _SECRET_SQL.sub(r"\1 '***'", text)
 
 
 def _tail(log: Path | None) -> str:
     if log is None or not log.is_file():
         return ""
     lines = log.read_text(errors="replace").strip().splitlines()[-_LOG_TAIL_LINES:]
-    return "; server log: " + " | ".join(lines) if lines else ""
+    # A failed statement is logged in full: never repeat a password from it.
+    return "; server log: " + _redact(" | ".join(lines)) if lines else ""
 
 
 # ---------------------------------------------------------------- template cluster
@@ -568,11 +578,13 @@ _prefetch = False
 
 
 def prefetch(enabled: bool = True) -> None:
-    """Prepare the next server's files in the background (test sessions; not the CLI)."""
+    """After each start, prepare the next server's files in the background.
+
+    For test sessions that start many servers; not for the CLI. Nothing happens
+    until the first start(), so a session that never starts a server pays nothing.
+    """
     global _prefetch
     _prefetch = enabled
-    if enabled:
-        _refill()
 
 
 def _prepare(base: Path, tpl: Path, timeout: float, *, with_ca: bool = True) -> None:
@@ -656,9 +668,10 @@ def start(
     base = Path(tempfile.mkdtemp(prefix=f"verifyfull-lab-{variant}-", dir=base_dir)).absolute()
     if base_dir is None and ca is None and (spare := _take_spare(timeout)) is not None:
         os.rename(spare, base)  # replaces the empty dir just made; same filesystem
-        _refill()
     try:
-        return _start_in(base, spec, bins, tpl, ca, port, timeout, node_name)
+        server = _start_in(base, spec, bins, tpl, ca, port, timeout, node_name)
+        _refill()
+        return server
     except BaseException:
         pid = _postmaster_pid(base / "data")
         if pid is not None:
