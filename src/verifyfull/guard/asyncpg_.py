@@ -10,6 +10,7 @@ that is not is closed and the error raised.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -94,6 +95,22 @@ async def connect(guard: Guard, **extra: Any) -> asyncpg.Connection:
     return await _connect(guard, **extra)
 
 
+def pool_connect(guard: Guard) -> Callable[..., Awaitable[asyncpg.Connection]]:
+    """A `connect=` hook for asyncpg pools (ours, Tortoise's): every connection guarded.
+
+    Where the connection goes and how it is secured comes from the guard;
+    what a pool passes for those (host, port, user, password, ssl, dsn) is
+    dropped, the rest (server_settings, connection_class ...) kept.
+    """
+
+    async def guarded_connect(*_dsn: Any, **kwargs: Any) -> asyncpg.Connection:
+        for key in (*_RESERVED, "loop"):
+            kwargs.pop(key, None)
+        return await _connect(guard, **kwargs)
+
+    return guarded_connect
+
+
 async def create_pool(
     guard: Guard, *, max_connection_age: float | None = None, **pool_kwargs: Any
 ) -> asyncpg.Pool:
@@ -108,11 +125,7 @@ async def create_pool(
     if max_connection_age is not None:
         pool_kwargs.setdefault("max_inactive_connection_lifetime", max_connection_age)
 
-    async def guarded_connect(*_args: Any, **kwargs: Any) -> asyncpg.Connection:
-        kwargs.pop("loop", None)
-        return await _connect(guard, **kwargs)
-
-    pool = await asyncpg.create_pool(connect=guarded_connect, **pool_kwargs)
+    pool = await asyncpg.create_pool(connect=pool_connect(guard), **pool_kwargs)
     loop = current_loop()
     guard.material.on_rotate(lambda: run_soon(loop, pool.expire_connections))
     return pool

@@ -11,6 +11,7 @@ rotation never does. Every new connection is proven TLS before use.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
@@ -119,7 +120,7 @@ def is_current(guard: Guard, conn: AnyConnection) -> bool:
     return bool(used.get("sslrootcert") == str(files.ca))
 
 
-def _accept(guard: Guard, conn: AnyConnection) -> bool:
+def accept_new_connection(guard: Guard, conn: AnyConnection) -> bool:
     """Prove a new connection (raises when not TLS); False when it is stale."""
     prove_connection(guard, conn)
     return is_current(guard, conn)
@@ -134,7 +135,7 @@ def connect(guard: Guard, **extra: Any) -> psycopg.Connection[Any]:
         except psycopg.OperationalError as exc:
             raise _refused(guard, exc) from None
         try:
-            if _accept(guard, conn):
+            if accept_new_connection(guard, conn):
                 return conn
         except BaseException:
             conn.close()
@@ -154,7 +155,7 @@ async def connect_async(guard: Guard, **extra: Any) -> psycopg.AsyncConnection[A
         except psycopg.OperationalError as exc:
             raise await asyncio.to_thread(_refused, guard, exc) from None
         try:
-            if _accept(guard, conn):
+            if accept_new_connection(guard, conn):
                 return conn
         except BaseException:
             await conn.close()
@@ -177,7 +178,7 @@ def create_pool(guard: Guard, *, max_lifetime: float = 3600.0, **pool_kwargs: An
 
     def configure(conn: psycopg.Connection[Any]) -> None:
         try:
-            if not _accept(guard, conn):
+            if not accept_new_connection(guard, conn):
                 raise StaleMaterialError()  # the pool makes another one
         except BaseException:
             conn.close()
@@ -194,6 +195,22 @@ def create_pool(guard: Guard, *, max_lifetime: float = 3600.0, **pool_kwargs: An
     return pool
 
 
+def async_pool_configure(
+    guard: Guard,
+) -> Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]]:
+    """A `configure=` hook for async psycopg pools (ours, Tortoise's): prove or discard."""
+
+    async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+        try:
+            if not accept_new_connection(guard, conn):
+                raise StaleMaterialError()  # the pool makes another one
+        except BaseException:
+            await conn.close()
+            raise
+
+    return configure
+
+
 async def create_async_pool(
     guard: Guard, *, max_lifetime: float = 3600.0, **pool_kwargs: Any
 ) -> Any:
@@ -203,18 +220,10 @@ async def create_async_pool(
     _reject_pool_overrides(pool_kwargs)
     await (await connect_async(guard)).close()
 
-    async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
-        try:
-            if not _accept(guard, conn):
-                raise StaleMaterialError()  # the pool makes another one
-        except BaseException:
-            await conn.close()
-            raise
-
     pool = AsyncConnectionPool(
         conninfo=lambda: conninfo(guard),
         kwargs=lambda: password_kwargs(guard),
-        configure=configure,
+        configure=async_pool_configure(guard),
         max_lifetime=max_lifetime,
         open=False,
         **pool_kwargs,

@@ -1,0 +1,103 @@
+"""Tortoise ORM config with verify-full, for its asyncpg and psycopg backends.
+
+Tortoise passes unknown credential keys through to the pool it creates, and
+that is the seam used here: for asyncpg a `connect=` hook (every connection
+made by the guard, with the current SSLContext, and proven), for psycopg a
+`conninfo` callable (libpq gets the guard's files, which Tortoise's own
+ssl handling does not pass: FACTS.md) and a `configure` hook that proves
+each connection. Pooled connections are replaced within `max_connection_age`
+seconds, so rotated certificates reach them too.
+
+    await Tortoise.init(config=tortoise_config(guard, apps={...}))
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from verifyfull.errors import UsageError
+from verifyfull.guard import asyncpg_, psycopg_
+from verifyfull.guard.core import Guard
+
+Backend = Literal["asyncpg", "psycopg"]
+
+
+def tortoise_credentials(
+    guard: Guard, backend: Backend = "asyncpg", *, max_connection_age: float = 300.0
+) -> dict[str, Any]:
+    """The `credentials` of one Tortoise connection, guarded."""
+    target = guard.target
+    host, port = target.hosts[0]  # Tortoise wants one; the guard's hooks dial them all
+    base: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "user": target.user,
+        "database": target.database,
+    }
+    if backend == "asyncpg":
+        # No password here: Tortoise would hand it to the hook, which takes the guard's.
+        return base | {
+            "connect": asyncpg_.pool_connect(guard),
+            "max_inactive_connection_lifetime": max_connection_age,
+        }
+    if backend == "psycopg":
+        password = target.password
+        return base | {
+            # A callable password makes Tortoise add it per connection, outside conninfo.
+            "password": (lambda: password.get_secret_value()) if password is not None else None,
+            "conninfo": lambda: psycopg_.conninfo(guard),
+            "configure": psycopg_.async_pool_configure(guard),
+            "max_lifetime": max_connection_age,
+        }
+    raise UsageError(f"unknown Tortoise backend {backend!r}", "use 'asyncpg' or 'psycopg'")
+
+
+def tortoise_config(
+    guard: Guard,
+    *,
+    apps: dict[str, Any],
+    backend: Backend = "asyncpg",
+    connection: str = "default",
+    max_connection_age: float = 300.0,
+) -> dict[str, Any]:
+    """A whole Tortoise config dict with one guarded connection named `connection`."""
+    return {
+        "connections": {
+            connection: {
+                "engine": f"tortoise.backends.{backend}",
+                "credentials": tortoise_credentials(
+                    guard, backend, max_connection_age=max_connection_age
+                ),
+            }
+        },
+        "apps": apps,
+    }
+
+
+async def init_tortoise(
+    guard: Guard,
+    *,
+    apps: dict[str, Any],
+    backend: Backend = "asyncpg",
+    connection: str = "default",
+    max_connection_age: float = 300.0,
+) -> None:
+    """Tortoise.init with the guarded config, after one guarded connection.
+
+    The first connection is made here so that a refusal raises its rule
+    (Tortoise's psycopg backend would turn it into a generic pool timeout).
+    """
+    from tortoise import Tortoise
+
+    if backend == "psycopg":
+        await (await psycopg_.connect_async(guard)).close()
+    else:
+        await (await asyncpg_.connect(guard)).close()
+    config = tortoise_config(
+        guard,
+        apps=apps,
+        backend=backend,
+        connection=connection,
+        max_connection_age=max_connection_age,
+    )
+    await Tortoise.init(config=config)
