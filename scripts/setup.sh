@@ -12,13 +12,23 @@ pg_bindir() {
   return 1
 }
 
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
 if ! pg_bindir >/dev/null; then
   echo "setup: installing PostgreSQL 15 server (Debian packages)" >&2
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql-15 >/dev/null
+  apt_install postgresql-15
   # Debian starts a default cluster on 5432; the lab uses private clusters only.
   $SUDO service postgresql stop >/dev/null 2>&1 || true
+fi
+# Headless Chromium renders the HTML report in its test (tests only).
+if [ "${VERIFYFULL_SETUP_BROWSER:-1}" = "1" ] && ! command -v chromium >/dev/null; then
+  echo "setup: installing Chromium (Debian package) for the HTML report test" >&2
+  apt_install chromium
 fi
 if ! id postgres >/dev/null 2>&1; then
   echo "setup: no 'postgres' user; install the postgresql-15 package" >&2
