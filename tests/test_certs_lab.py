@@ -10,7 +10,11 @@ must really break libpq's connection or PostgreSQL's certificate login.
 
 from __future__ import annotations
 
+import grp
+import os
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,13 +22,16 @@ import psycopg
 import pytest
 
 from verifyfull.certs.check import check_certs_dir
+from verifyfull.findings import Finding
 from verifyfull.lab.dsn import build_dsn
 from verifyfull.lab.harness import LabServer
+from verifyfull.rules import Severity
 
 pytestmark = pytest.mark.pg
 
 Lab = Callable[..., LabServer]
 _CHAIN_RULES = {"VF301", "VF302", "VF303"}
+PSQL = Path("/usr/lib/postgresql/15/bin/psql")
 
 
 def _connect_error(server: LabServer, certs_dir: Path, user: str = "app") -> str | None:
@@ -42,6 +49,10 @@ def _connect_error(server: LabServer, certs_dir: Path, user: str = "app") -> str
     except psycopg.OperationalError as exc:
         return str(exc)
     return None
+
+
+def _findings_for(certs: Path, name: str) -> list[Finding]:
+    return [f for f in check_certs_dir(certs).findings if Path(f.path or "").name == name]
 
 
 def _client_view(server: LabServer, tmp_path: Path) -> Path:
@@ -117,3 +128,50 @@ def test_cn_of_another_user_is_reported_and_refused_by_postgres(lab: Lab, tmp_pa
     assert finding.rule_id == "VF105" and "CN='root', not the user 'app'" in finding.message
     error = _connect_error(server, certs)
     assert error is not None and 'certificate authentication failed for user "app"' in error
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="needs root to own keys as root and run psql as postgres"
+)
+def test_group_read_severity_follows_libpq(lab: Lab, request: pytest.FixtureRequest) -> None:
+    """judge_key_mode's medium/high split is libpq's own rule (psql, libpq 15, non-root user):
+    a root-owned 0640 key is accepted, 0644 is refused."""
+    server = lab("secure")
+    # pytest's tmp_path lies under a 0700 root-only directory: postgres needs a way in.
+    base = Path(tempfile.mkdtemp(prefix="vf-certs-"))
+    request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
+    base.chmod(0o755)
+    certs = base / "certs"
+    shutil.copytree(server.certs_dir, certs)
+    certs.chmod(0o755)
+    postgres_gid = grp.getgrnam("postgres").gr_gid
+    for path in certs.iterdir():
+        os.chown(path, 0, postgres_gid)
+        path.chmod(0o644 if path.suffix == ".crt" else 0o640)
+    dsn = build_dsn(
+        user="app",
+        host=server.hostname,
+        port=server.port,
+        database=server.database,
+        certs_dir=certs,
+    )
+
+    def psql_as_postgres() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(PSQL), dsn, "-Atc", "select current_user"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    (finding,) = _findings_for(certs, "client.app.key")
+    assert finding.rule_id == "VF306" and finding.severity is Severity.MEDIUM
+    accepted = psql_as_postgres()
+    assert accepted.stdout.strip() == "app", accepted.stderr
+
+    (certs / "client.app.key").chmod(0o644)
+    (finding,) = _findings_for(certs, "client.app.key")
+    assert finding.severity is Severity.HIGH
+    refused = psql_as_postgres()
+    assert refused.returncode != 0 and "has group or world access" in refused.stderr
