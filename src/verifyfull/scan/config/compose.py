@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.model import Command, Setting, Word

@@ -76,10 +76,51 @@ def judge_settings(
     return found
 
 
+_NAMED_SETTINGS = frozenset(
+    {
+        "PGSSLMINPROTOCOLVERSION",
+        "SSL_MIN_PROTOCOL_VERSION",
+        "COCKROACH_TLS_ENABLE_OLD_CIPHER_SUITES",
+        "COCKROACH_INSECURE",
+        "POSTGRES_HOST_AUTH_METHOD",
+        "POSTGRES_INITDB_ARGS",
+        "PASSWORD_ENCRYPTION",
+    }
+)
+
+
+def worth_judging(key: str, value: str) -> bool:
+    """Whether judge_setting could report anything for this key and value (cheap).
+
+    Parsers of formats without positions (JSON, TOML) place only these settings
+    in the file: placing every value of a large document would cost more than
+    the rest of the scan.
+    """
+    if not value.strip():
+        return False
+    name = key.strip().upper()
+    return (
+        name in _NAMED_SETTINGS
+        or name.endswith(("SSLMODE", "SSL_MODE"))
+        or _PASSWORD_NAME.search(name) is not None
+        or dsn.looks_like_dsn(value)
+    )
+
+
+_COMMAND_WORDS = re.compile(r"insecure|accept-sql-without-tls|ssl|password_encryption")
+
+
+def command_worth_judging(words: Sequence[str]) -> bool:
+    """Whether judge_command could report anything for a command with these words."""
+    return any(_COMMAND_WORDS.search(word) for word in words)
+
+
 def judge_setting(
     src: SourceFile, setting: Setting, env: Mapping[str, str], policy: Policy = DEFAULT_POLICY
 ) -> list[Finding]:
     name, value = setting.name, setting.value
+    if not worth_judging(setting.key, value):
+        return []
     where = _where(src, setting.line, setting.column)
     found: list[Finding] = []
     if dsn.looks_like_dsn(value):

@@ -7,7 +7,7 @@ never a literal value.
 
 from __future__ import annotations
 
-from ruamel.yaml.nodes import MappingNode, ScalarNode
+from yaml.nodes import MappingNode, ScalarNode
 
 from verifyfull.scan.config.model import Setting
 from verifyfull.scan.config.yamlnodes import mapping_items, scalar, scalar_setting

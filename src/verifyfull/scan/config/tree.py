@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config.judge import command_worth_judging, worth_judging
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting
 from verifyfull.scan.config.words import place_words, split_command
 
@@ -27,28 +28,32 @@ class Tree:
     commands: list[Command] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Locator:
+    """Finds where a value is written. Values are visited in file order (json and
+    tomllib keep it), so the search resumes at the last place found and wraps
+    around once: linear in the file for a whole document."""
+
     lines: list[str]
     spell: Spelling
+    cursor: int = 0  # 0-based index of the line of the last value placed
 
     def place(self, key: str, value: str) -> tuple[int, int]:
         written = self.spell(value.split("\n", 1)[0]) if value else ""
-        fallback: tuple[int, int] | None = None
-        for number, line in enumerate(self.lines, start=1):
-            has_key = key in line
-            index = line.find(written) if written else -1
-            if has_key and index >= 0:
-                return number, index + 1
-            if fallback is None and has_key:
-                fallback = (number, line.find(key) + 1)
-        if fallback is not None:
-            return fallback
-        for number, line in enumerate(self.lines, start=1):
-            index = line.find(written) if written else -1
-            if index >= 0:
-                return number, index + 1
-        return 1, 1
+        count = len(self.lines)
+        key_only: tuple[int, int] | None = None
+        for step in range(count):
+            index = (self.cursor + step) % count
+            line = self.lines[index]
+            if key not in line:
+                continue
+            column = line.find(written) if written else line.find(key)
+            if column >= 0:
+                self.cursor = index
+                return index + 1, column + 1
+            if key_only is None:
+                key_only = (index + 1, line.find(key) + 1)
+        return key_only or (1, 1)
 
 
 def _text(value: Any) -> str | None:
@@ -78,19 +83,22 @@ def _walk(
             text = _text(value)
             if key.lower() in _ARGV_KEYS and (isinstance(value, str) or _all_text(value)):
                 words = split_command(value) if isinstance(value, str) else list(value)
-                line, column = loc.place(key, words[0] if words else "")
-                tree.commands.append(Command(tuple(place_words(src, words, line, column))))
+                if command_worth_judging(words):
+                    line, column = loc.place(key, words[0])
+                    tree.commands.append(Command(tuple(place_words(src, words, line, column))))
             elif text is not None:
-                line, column = loc.place(key, text)
-                tree.settings.append(Setting(key, text, line, column, context))
+                if worth_judging(key, text):
+                    line, column = loc.place(key, text)
+                    tree.settings.append(Setting(key, text, line, column, context))
             else:
                 _walk(src, loc, value, (*context, key), tree, depth + 1)
     elif isinstance(data, list):
         for item in data:
             if isinstance(item, str) and "=" in item and context:
                 key, _, value = item.partition("=")
-                line, column = loc.place(key, item)
-                tree.settings.append(Setting(key, value, line, column + len(key) + 1, context))
+                if worth_judging(key, value):
+                    line, column = loc.place(key, item)
+                    tree.settings.append(Setting(key, value, line, column + len(key) + 1, context))
             elif not isinstance(item, str):
                 _walk(src, loc, item, context, tree, depth + 1)
 
@@ -103,6 +111,6 @@ def _env_pair(loc: _Locator, data: Mapping[Any, Any], context: tuple[str, ...], 
     """Kubernetes-style {"name": X, "value": Y} entries (JSON manifests)."""
     if set(data) == {"name", "value"} and isinstance(data["name"], str):
         text = _text(data["value"])
-        if text is not None:
+        if text is not None and worth_judging(data["name"], text):
             line, column = loc.place("value", text)
             tree.settings.append(Setting(data["name"], text, line, column, context))

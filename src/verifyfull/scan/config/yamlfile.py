@@ -1,6 +1,6 @@
 """YAML files: docker compose, Kubernetes manifests, Helm values and charts.
 
-Documents are composed, not constructed (ruamel.yaml, safe): the node tree
+Documents are composed, not constructed (PyYAML on libyaml, safe): the node tree
 keeps the line and column of every scalar, and unknown tags (!Ref, !vault)
 need no constructor. The format-specific shapes (compose environment lists,
 Kubernetes env name/value pairs, command/args) live in compose.py and k8s.py;
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from verifyfull.findings import Finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
