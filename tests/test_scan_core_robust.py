@@ -24,17 +24,19 @@ def errors_by_path(result: engine.ScanResult) -> dict[str, str]:
 
 
 def test_unparseable_binary_and_non_utf8_files_become_error_entries(tmp_path: Path) -> None:
-    (tmp_path / "syntax.py").write_text("import ssl\ndef broken(:\n", encoding="utf-8")
+    """Files that hold something to check; a file no rule could fire on is not parsed."""
+    relevant = "import ssl\nctx.check_hostname = False\n"
+    (tmp_path / "syntax.py").write_text(relevant + "def broken(:\n", encoding="utf-8")
     (tmp_path / "binary.py").write_bytes(b"ssl\x00\x01\x02" * 10)
     (tmp_path / "latin1.py").write_bytes("# café\nimport ssl\n".encode("latin-1"))
     (tmp_path / "declared.py").write_bytes(
         b"# -*- coding: latin-1 -*-\n# caf\xe9\nimport ssl\n"
         b"ctx = ssl._create_unverified_context()\n"
     )
-    (tmp_path / "nul.py").write_bytes(b"import ssl\n" + b"x = 1\n" * 2000 + b"\x00")
+    (tmp_path / "nul.py").write_bytes(relevant.encode() + b"x = 1\n" * 2000 + b"\x00")
     result = scan(tmp_path)
     errors = errors_by_path(result)
-    assert "syntax error at line 2" in errors["syntax.py"]
+    assert "syntax error at line 3" in errors["syntax.py"]
     assert "binary content" in errors["binary.py"]
     assert "not valid UTF-8" in errors["latin1.py"]
     assert "not parseable as Python" in errors["nul.py"]
@@ -50,8 +52,9 @@ def test_huge_files_are_reported_not_read(tmp_path: Path) -> None:
 
 
 def test_deeply_nested_expressions_do_not_crash(tmp_path: Path) -> None:
-    deep_call = "import ssl\nx = " + "f(" * 5000 + "1" + ")" * 5000 + "\n"
-    long_chain = "import ssl\nx = " + " + ".join(["'a'"] * 50000) + "\npassword = x\n"
+    head = "import ssl\nctx.check_hostname = False\nDB_PASSWORD = x\n"
+    deep_call = head + "x = " + "f(" * 5000 + "1" + ")" * 5000 + "\n"
+    long_chain = head + "x = " + " + ".join(["'a'"] * 50000) + "\n"
     (tmp_path / "deep.py").write_text(deep_call, encoding="utf-8")
     (tmp_path / "chain.py").write_text(long_chain, encoding="utf-8")
     result = scan(tmp_path)

@@ -86,3 +86,12 @@ def test_file_symlink_inside_the_tree_is_read_once(tmp_path: Path) -> None:
     (tmp_path / "alias.py").symlink_to(tmp_path / "real.py")
     assert walked(tmp_path) == {"real.py", "alias.py"}
     assert walked(tmp_path, tmp_path / "real.py", tmp_path / "real.py") == {"real.py"}
+
+
+def test_an_ignored_directory_named_explicitly_is_walked(tmp_path: Path) -> None:
+    write(tmp_path / ".gitignore", "vendor/\n")
+    write(tmp_path / "vendor" / ".gitignore", "*.gen.py\n")
+    write(tmp_path / "vendor" / "db.py")
+    write(tmp_path / "vendor" / "x.gen.py")
+    # The directory itself is wanted; its own .gitignore still applies inside it.
+    assert walked(tmp_path, tmp_path / "vendor") == {"vendor/db.py", "vendor/.gitignore"}

@@ -170,7 +170,10 @@ class Walker:
         return WalkedFile(path, relpath)
 
     def _walk_dir(self, top: Path, seen: set[Path]) -> Iterator[WalkedFile]:
-        ignores_at: dict[Path, list[_Ignore]] = {top: self._inherited_ignores(top)}
+        inherited = self._inherited_ignores(top)
+        if self._ignored(inherited, top, is_dir=True):
+            inherited = []  # named explicitly: the user wants it, ignored or not
+        ignores_at: dict[Path, list[_Ignore]] = {top: inherited}
         for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
             here = Path(dirpath)
             ignores = list(ignores_at.pop(here, []))

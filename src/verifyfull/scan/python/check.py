@@ -7,6 +7,7 @@ used. A file that does not parse is reported as not checked (never a crash).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 
 from verifyfull.findings import Finding
@@ -15,37 +16,95 @@ from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope, parse_module
 
-# Prefilter: a file containing none of these cannot raise any Python rule.
-KEYWORDS = (
-    "ssl",
-    "SSL",
-    "connect",
-    "create_engine",
-    "create_async_engine",
-    "engine_from_config",
-    "create_pool",
-    "ConnectionPool",
-    "Tortoise",
-    "register_tortoise",
-    "Database",
-    "assword",
-    "PASSWORD",
-    "passwd",
-    "PASSWD",
-    "pwd",
-    "PWD",
-    "postgres",
-    "cockroach",
-    "random",
-    "md5",
-    "sha1",
-    "hashlib",
+# Prefilter, in two stages, both plain substring tests (parsing is the cost; most
+# files of a large tree need none). Stage one, in the registration: a file with none
+# of these words cannot raise any Python rule. Stage two, `families`: which rule
+# families can fire at all; a file with none is not parsed.
+KEYWORDS: tuple[str, ...] = (
+    *("ssl", "connect", "Tortoise", "Database", "ssword", "SSWORD", "sswd", "pwd", "PWD"),
+    *("postgres", "cockroach", "random", "hashlib", "create_engine", "ConnectionPool"),
 )
+
+_DRIVERS = ("asyncpg", "psycopg", "sqlalchemy", "sqlmodel", "tortoise", "databases")
+_SITE_CALLS = (
+    "connect(",
+    "create_engine(",
+    "create_async_engine(",
+    "engine_from_config(",
+    "create_pool(",
+    "Tortoise.init(",
+    "register_tortoise(",
+    "RegisterTortoise(",
+    "Database(",
+    "ConnectionPool(",
+)
+_SSL_WORDS = (
+    "CERT_NONE",
+    "check_hostname",
+    "minimum_version",
+    "set_ciphers",
+    "_create_unverified_context",
+    "PROTOCOL_TLSv1",
+    "PROTOCOL_SSL",
+    "wrap_socket",
+)
+_PASSWORD_WORDS = ("assword", "ASSWORD", "passwd", "PASSWD", "pwd", "PWD", "_PASS", "_pass")
+_DB_WORDS = (
+    *("db_", "DB_", "_db", "_DB", "db.", "PG", "pg_", "ostgres", "OSTGRES", "atabase"),
+    *("ATABASE", "ockroach", "OCKROACH", "dsn", "DSN", "sql_", "SQL_", "_sql", "_SQL", "crdb"),
+)
+# A password-like name bound to a literal, or to a decoding call, in the text.
+_PW_NAME_RE = r"(?:\b\w*pass(?:word|wd)\w*|\b(?:\w+_)?pwd(?:_\w+)?\b|\b\w+_pass\b|\bpass_\w+)"
+_PASSWORD_LITERAL = re.compile(
+    _PW_NAME_RE + r"['\"]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:,])\s*[rbuf]{0,2}['\"][^'\"]",
+    re.IGNORECASE,
+)
+_PASSWORD_DECODED = re.compile(
+    _PW_NAME_RE + r"[^\n]*(?:b64decode|unhexlify|fromhex|a2b_|codecs\.decode|b\d\ddecode)",
+    re.IGNORECASE,
+)
+_DECODERS = ("b64decode", "unhexlify", "fromhex", "a2b_", "codecs", "b32decode", "b16decode")
+
+
+ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
+
+
+def families(text: str, stem: str) -> frozenset[str]:
+    """The rule families that can fire in this text (empty: nothing to parse for)."""
+    found = set()
+    if any(d in text for d in _DRIVERS) and any(c in text for c in _SITE_CALLS):
+        found.add("sites")
+    if "ssl" in text and any(w in text for w in _SSL_WORDS):
+        found.add("ssl")
+    if _credentials_possible(text, stem):
+        found.add("credentials")
+    if "hashlib" in text and ("md5" in text or "sha1" in text):
+        found.add("crypto")
+    if "random" in text and ("import random" in text or "from random" in text):
+        found.add("crypto")
+    return frozenset(found)
+
+
+def _credentials_possible(text: str, stem: str) -> bool:
+    if ("ostgres" in text or "ockroach" in text) and "://" in text and "@" in text:
+        return True  # a DSN literal may carry a password
+    if not any(w in text for w in _PASSWORD_WORDS):
+        return False
+    if any(w in text for w in _DECODERS) and _PASSWORD_DECODED.search(text):
+        return True
+    db_context = any(w in text for w in _DB_WORDS) or any(
+        w in stem.lower() for w in ("db", "database", "settings", "config")
+    )
+    return db_context and _PASSWORD_LITERAL.search(text) is not None
 
 
 class _Walker(ast.NodeVisitor):
-    def __init__(self, analysis: Analysis) -> None:
+    def __init__(self, analysis: Analysis, wanted: frozenset[str] = ALL_FAMILIES) -> None:
         self.a = analysis
+        self.sites = "sites" in wanted
+        self.ssl = "ssl" in wanted
+        self.credentials = "credentials" in wanted or self.sites
+        self.crypto = "crypto" in wanted
         self.scope: Scope = analysis.module.scope
         self.function: str | None = None
 
@@ -72,9 +131,12 @@ class _Walker(ast.NodeVisitor):
         self._enter(node, None)
 
     def _assign(self, target: ast.expr, value: ast.expr) -> None:
-        ssl_checks.on_assign(self.a, target, value, self.scope)
-        credentials.on_assign(self.a, target, value, self.scope)
-        weak_crypto.on_assign(self.a, target, value, self.scope)
+        if self.ssl:
+            ssl_checks.on_assign(self.a, target, value, self.scope)
+        if self.credentials:
+            credentials.on_assign(self.a, target, value, self.scope)
+        if self.crypto:
+            weak_crypto.on_assign(self.a, target, value, self.scope)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -87,39 +149,53 @@ class _Walker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Return(self, node: ast.Return) -> None:
-        weak_crypto.on_return(self.a, node, self.function)
+        if self.crypto:
+            weak_crypto.on_return(self.a, node, self.function)
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
-        ssl_checks.on_call(self.a, node, self.scope)
-        credentials.on_call(self.a, node, self.scope)
-        weak_crypto.on_call(self.a, node, self.scope, self.function)
-        sites.on_call(self.a, node, self.scope)
+        if self.ssl:
+            ssl_checks.on_call(self.a, node, self.scope)
+        if self.credentials:
+            credentials.on_call(self.a, node, self.scope)
+        if self.crypto:
+            weak_crypto.on_call(self.a, node, self.scope, self.function)
+        if self.sites:
+            sites.on_call(self.a, node, self.scope)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        ssl_checks.on_reference(self.a, node, self.scope)
+        if self.ssl:
+            ssl_checks.on_reference(self.a, node, self.scope)
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id in self.a.module.aliases:
+        if self.ssl and node.id in self.a.module.aliases:
             ssl_checks.on_reference(self.a, node, self.scope)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        credentials.on_constant(self.a, node)
+        if self.credentials:
+            credentials.on_constant(self.a, node)
 
     def visit_Dict(self, node: ast.Dict) -> None:
-        credentials.on_dict(self.a, node, self.scope)
-        weak_crypto.on_dict(self.a, node)
+        if self.credentials:
+            credentials.on_dict(self.a, node, self.scope)
+        if self.crypto:
+            weak_crypto.on_dict(self.a, node)
         self.generic_visit(node)
 
 
 def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
-    return run_analysis(source, ctx).findings
+    wanted = families(source.text, source.path.stem)
+    if not wanted:
+        return []
+    return run_analysis(source, ctx, wanted).findings
 
 
-def run_analysis(source: SourceFile, ctx: ScanContext) -> Analysis:
-    """The full analysis of one file: findings and the judged connection sites."""
+def run_analysis(
+    source: SourceFile, ctx: ScanContext, wanted: frozenset[str] = ALL_FAMILIES
+) -> Analysis:
+    """The analysis of one file: findings and the judged connection sites."""
     try:
         module = parse_module(source.path, ctx.root, source.text)
     except SyntaxError as exc:
@@ -133,7 +209,7 @@ def run_analysis(source: SourceFile, ctx: ScanContext) -> Analysis:
     except MemoryError:
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
     analysis = Analysis(module, source, ctx)
-    _Walker(analysis).visit(module.tree)
+    _Walker(analysis, wanted).visit(module.tree)
     return analysis
 
 

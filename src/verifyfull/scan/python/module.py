@@ -61,6 +61,9 @@ class ImportRef:
 
 class _ScopeBuilder(ast.NodeVisitor):
     def __init__(self, module: ast.Module) -> None:
+        self.aliases: dict[str, ImportRef] = {}
+        self.classes: dict[str, ast.ClassDef] = {}
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.root = Scope(module, None, "<module>")
         self.scopes: dict[int, Scope] = {id(module): self.root}
         self.current = self.root
@@ -90,12 +93,29 @@ class _ScopeBuilder(ast.NodeVisitor):
             if extra is not None:
                 scope.params[extra.arg] = None
 
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.aliases[alias.asname] = ImportRef(alias.name, None)
+            else:
+                top = alias.name.split(".")[0]
+                self.aliases[top] = ImportRef(top, None)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name != "*":
+                self.aliases[alias.asname or alias.name] = ImportRef(
+                    node.module or "", alias.name, node.level
+                )
+
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.functions.setdefault(node.name, node)
         for expr in (*node.decorator_list, *node.args.defaults):
             self.visit(expr)
         self._enter(node, node.name)
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self.functions.setdefault(node.name, node)
         for expr in (*node.decorator_list, *node.args.defaults):
             self.visit(expr)
         self._enter(node, node.name)
@@ -104,6 +124,7 @@ class _ScopeBuilder(ast.NodeVisitor):
         self._enter(node, "<lambda>")
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.classes.setdefault(node.name, node)
         for expr in (*node.decorator_list, *node.bases):
             self.visit(expr)
         self._enter(node, node.name)
@@ -157,25 +178,6 @@ class _ScopeBuilder(ast.NodeVisitor):
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             self.current.method_calls.setdefault(func.value.id, []).append((func.attr, node))
         self.generic_visit(node)
-
-
-def _aliases(tree: ast.Module) -> dict[str, ImportRef]:
-    aliases: dict[str, ImportRef] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    aliases[alias.asname] = ImportRef(alias.name, None)
-                else:
-                    top = alias.name.split(".")[0]
-                    aliases[top] = ImportRef(top, None)
-        elif isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                if alias.name != "*":
-                    aliases[alias.asname or alias.name] = ImportRef(
-                        node.module or "", alias.name, node.level
-                    )
-    return aliases
 
 
 @dataclass
@@ -249,14 +251,9 @@ def parse_module(path: Path, root: Path, text: str) -> ParsedModule:
     builder = _ScopeBuilder(tree)
     for statement in tree.body:
         builder.visit(statement)
-    classes: dict[str, ast.ClassDef] = {}
-    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            classes.setdefault(node.name, node)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            functions.setdefault(node.name, node)
-    return ParsedModule(path, root, tree, _aliases(tree), builder.scopes, classes, functions)
+    return ParsedModule(
+        path, root, tree, builder.aliases, builder.scopes, builder.classes, builder.functions
+    )
 
 
 @lru_cache(maxsize=128)
