@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from verifyfull.conninfo import libpq
@@ -64,7 +66,7 @@ DISAGREE_NEVER_ON_ERRORS = [
 
 
 def _ours(text: str) -> dict[str, str]:
-    return libpq.to_libpq_dict(libpq.split(text))
+    return libpq.libpq_reading(text)
 
 
 @pytest.mark.parametrize("text", AGREE)
@@ -106,3 +108,33 @@ def test_keyword_list_matches_installed_libpq() -> None:
     # versions accept fewer; this one is 18).
     assert installed <= libpq.LIBPQ_KEYWORDS | installed
     assert libpq.LIBPQ_KEYWORDS - installed == set()
+
+
+# Fragments that exercise every branch of libpq's grammar: prefixes, user info,
+# IPv6 brackets, host lists, paths, queries, %XX, quoting, escapes, spaces.
+_FRAGMENTS = (
+    "postgresql://", "postgres://", "u", ":", "@", "h", "[", "]", "::1", ",", "/", "?", "&",
+    "=", "%2F", "%41", "%", "%0", "host", "port", "5432", "sslmode", "require", "dbname", "db",
+    " ", "'", "\\", "x", "ssl", "true", "password", "p w", "+", "user",
+)  # fmt: skip
+
+
+def test_random_strings_read_exactly_as_libpq() -> None:
+    """4000 seeded random strings: the same dict, or an error on both sides."""
+    rng = random.Random(20261128)
+    compared = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(1, 12)))
+        try:
+            real: dict[str, str] | None = psycopg_conninfo.conninfo_to_dict(text)
+        except psycopg.Error:
+            real = None
+        except UnicodeDecodeError:
+            continue  # psycopg cannot decode libpq's (non-UTF-8) answer: nothing to compare
+        try:
+            ours: dict[str, str] | None = libpq.libpq_reading(text)
+        except ConnStringError:
+            ours = None
+        assert ours == real, text
+        compared += 1
+    assert compared > 3900

@@ -120,6 +120,20 @@ def split(text: str) -> Split:
     return Split(False, None, None, tuple(_split_keywords(stripped)))
 
 
+def libpq_reading(text: str) -> dict[str, str]:
+    """Exactly what libpq makes of `text` (conninfo_to_dict), errors included.
+
+    Unlike `split`, no leniency: only a text starting with "postgresql://" or
+    "postgres://" (case and all) is a URL; anything else is a keyword string.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if text.startswith(prefix):
+            scheme = prefix[:-3]
+            return to_libpq_dict(Split(True, scheme, None, tuple(_split_url(text[len(prefix) :]))))
+    pairs = _split_keywords(text, show_names=False)
+    return to_libpq_dict(Split(False, None, None, tuple(pairs)))
+
+
 def to_libpq_dict(parts: Split) -> dict[str, str]:
     """What libpq's conninfo_to_dict returns for these parts (raises as libpq would)."""
     result: dict[str, str] = {}
@@ -136,7 +150,15 @@ def to_libpq_dict(parts: Split) -> dict[str, str]:
 
 
 def _decode(token: str, part: str) -> str:
-    """libpq's %XX decoding; errors name the part, never echo the token (it may be a password)."""
+    """libpq's %XX decoding; errors name the part, never echo the token (it may be a password).
+
+    libpq 17+ also trims spaces around each token and refuses spaces inside one.
+    """
+    token = token.strip(" ")
+    if " " in token:
+        raise ConnStringError(
+            f"unexpected spaces found in the {part}, use percent-encoded spaces (%20) instead"
+        )
     out = bytearray()
     raw = token.encode("utf-8")
     i = 0
