@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 from verifyfull.scan.config.model import ConfigParseError, Setting
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TEMPLATE = re.compile(r"\{\{.*?\}\}")
 
