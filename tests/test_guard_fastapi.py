@@ -322,3 +322,29 @@ def _restart(server: LabServer) -> None:
     if os.geteuid() == 0:
         argv = ["runuser", "-u", "postgres", "--", *argv]
     subprocess.run([*argv, "restart", "-m", "fast"], check=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.pg
+def test_the_seed_snippets_rewritten_with_the_guard_work(lab: Any) -> None:
+    server = lab("secure")
+    env = example_env(server)
+    code = (
+        "import asyncio\n"
+        "from sqlalchemy import text\n"
+        "from examples.fastapi_crdb.seed_fixed import fetch_users, make_engine\n"
+        "print(asyncio.run(fetch_users()))\n"
+        "async def one():\n"
+        "    engine, sessions = make_engine()\n"
+        "    async with sessions() as session:\n"
+        "        print((await session.execute(text('SELECT count(*) FROM users'))).scalar())\n"
+        "    await engine.dispose()\n"
+        "asyncio.run(one())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == [
+        "[('alice', 'alice@example.com'), ('bob', 'bob@example.com')]",
+        "3",
+    ]
