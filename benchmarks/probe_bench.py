@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from verifyfull.lab import harness
+from verifyfull.policy import server_suite_weakness
 from verifyfull.probe.runner import ProbeSettings, run
 from verifyfull.probe.targets import parse_target
 
@@ -49,8 +50,13 @@ def probe_in_process(server: harness.LabServer, runs: int) -> tuple[list[float],
 
 
 def sslyze_verdicts(json_file: Path) -> dict[str, str]:
+    """Protocols, trust against the supplied CA, weak TLS 1.2 suites, client-cert requirement."""
     data = json.loads(json_file.read_text())
-    result = data["server_scan_results"][0]["scan_result"]
+    server = data["server_scan_results"][0]
+    if server["scan_result"] is None:
+        trace = str(server.get("connectivity_error_trace") or "no scan result").strip()
+        return {"error": trace.splitlines()[-1][-160:]}
+    result = server["scan_result"]
     accepted = []
     for key, name in (
         ("tls_1_0_cipher_suites", "TLSv1"),
@@ -58,26 +64,73 @@ def sslyze_verdicts(json_file: Path) -> dict[str, str]:
         ("tls_1_2_cipher_suites", "TLSv1.2"),
         ("tls_1_3_cipher_suites", "TLSv1.3"),
     ):
-        suites = result[key]["result"]["accepted_cipher_suites"]
-        if suites:
+        if result[key]["result"]["accepted_cipher_suites"]:
             accepted.append(name)
-    deployments = result["certificate_info"]["result"]["certificate_deployments"]
-    trust = [
-        f"{r['trust_store']['name']}: "
-        + ("ok" if r.get("was_validation_successful") else str(r.get("validation_error")))
-        for r in deployments[0]["path_validation_results"]
-        if r["trust_store"]["name"] in ("Mozilla", "Custom --certinfo_ca_file")
-        or "custom" in r["trust_store"]["name"].lower()
-    ]
-    tls12 = [
-        s["cipher_suite"]["openssl_name"]
-        for s in result["tls_1_2_cipher_suites"]["result"]["accepted_cipher_suites"]
-    ]
+    deployment = result["certificate_info"]["result"]["certificate_deployments"][0]
+    trust = next(
+        (
+            "trusted" if r.get("was_validation_successful") else str(r.get("validation_error"))
+            for r in deployment["path_validation_results"]
+            if "Supplied" in r["trust_store"]["name"]
+        ),
+        "no supplied-CA result",
+    )
+    weak = sorted(
+        {
+            why
+            for s in result["tls_1_2_cipher_suites"]["result"]["accepted_cipher_suites"]
+            if (why := server_suite_weakness(s["cipher_suite"]["openssl_name"]))
+        }
+    )
     return {
         "TLS versions": ", ".join(accepted),
-        "trust": "; ".join(trust),
-        "TLS 1.2 suites": ", ".join(tls12),
+        "chain": trust,
+        "weak TLS 1.2 suites": "; ".join(weak) or "none",
+        "client cert": server["connectivity_result"]["client_auth_requirement"],
     }
+
+
+def our_verdicts(run_result: Any) -> dict[str, str]:
+    endpoint = run_result.endpoints[0]
+    rules = {f.rule_id for f in endpoint.findings}
+    weak = str(endpoint.fact("weak TLS 1.2 suites"))
+    classes = sorted(part.rsplit(" (", 1)[0] for part in weak.split("; ")) if "(" in weak else []
+    no_cert = [f.value for f in endpoint.facts if f.name.startswith("TLS without client cert")]
+    return {
+        "TLS versions": str(endpoint.fact("TLS versions")),
+        "chain": "VF301" if "VF301" in rules else "trusted",
+        "weak TLS 1.2 suites": "; ".join(classes) or "none",
+        "client cert": "; ".join(v.split(":")[0] for v in no_cert),
+    }
+
+
+def run_sslyze(sslyze: str, server: harness.LabServer) -> tuple[float, dict[str, str]]:
+    json_file = Path(tempfile.mkdtemp()) / "sslyze.json"
+    argv = [
+        sslyze,
+        "--starttls",
+        "postgres",
+        "--certinfo_ca_file",
+        str(server.certs_dir / "ca.crt"),
+    ]
+    seconds = timed([*argv, "--json_out", str(json_file), f"{server.hostname}:{server.port}"])
+    return seconds, sslyze_verdicts(json_file)
+
+
+def compare(variants: list[str], sslyze: str) -> None:
+    """Verdicts per lab variant, side by side: the disagreement list of docs/probe.md."""
+    print("\n| variant | question | verifyfull probe | sslyze |\n|---|---|---|---|")
+    for variant in variants:
+        with harness.running(variant) as server:
+            settings = ProbeSettings(
+                ca=server.certs_dir / "ca.crt", users=("root", server.password_user)
+            )
+            ours = our_verdicts(run([parse_target(f"{server.hostname}:{server.port}")], settings))
+            _, theirs = run_sslyze(sslyze, server)
+        for question, mine in ours.items():
+            other = theirs.get(question, theirs.get("error", "-"))
+            mark = "" if mine == other else " **differs**"
+            print(f"| {variant} | {question} | {mine} | {other}{mark} |")
 
 
 def main() -> int:
@@ -88,6 +141,9 @@ def main() -> int:
     parser.add_argument("--sslscan", default=shutil.which("sslscan"))
     parser.add_argument("--testssl", default=shutil.which("testssl") or shutil.which("testssl.sh"))
     parser.add_argument("--skip-testssl", action="store_true")
+    parser.add_argument(
+        "--compare", default="", help="comma-separated lab variants: verdicts vs sslyze"
+    )
     args = parser.parse_args()
 
     rows: list[tuple[str, str, str]] = []
@@ -111,23 +167,10 @@ def main() -> int:
                 "includes interpreter start and imports",
             )
         )
-        ours = result.endpoints[0]
-        verdicts: dict[str, tuple[str, str]] = {}
-        if args.sslyze and Path(args.sslyze).exists():
-            json_file = Path(tempfile.mkdtemp()) / "sslyze.json"
-            ca = str(server.certs_dir / "ca.crt")
-            sslyze = [args.sslyze, "--starttls", "postgres", "--certinfo_ca_file", ca]
-            seconds = timed([*sslyze, "--json_out", str(json_file), address])
+        has_sslyze = bool(args.sslyze) and Path(args.sslyze).exists()
+        if has_sslyze:
+            seconds, _ = run_sslyze(args.sslyze, server)
             rows.append(("sslyze (default scan, --starttls postgres)", f"{seconds:.2f} s", ""))
-            theirs = sslyze_verdicts(json_file)
-            verdicts = {
-                "TLS versions": (str(ours.fact("TLS versions")), theirs["TLS versions"]),
-                "certificate chain": (str(ours.fact("chain")), theirs["trust"]),
-                "weak TLS 1.2 suites": (
-                    str(ours.fact("weak TLS 1.2 suites")),
-                    theirs["TLS 1.2 suites"],
-                ),
-            }
         if args.sslscan:
             seconds = timed([args.sslscan, "--no-colour", "--starttls-psql", address])
             rows.append(("sslscan (--starttls-psql)", f"{seconds:.2f} s", ""))
@@ -141,10 +184,8 @@ def main() -> int:
     print("| tool | time | note |\n|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    if verdicts:
-        print("\n| question | verifyfull probe | sslyze |\n|---|---|---|")
-        for question, (mine, theirs) in verdicts.items():
-            print(f"| {question} | {mine} | {theirs} |")
+    if args.compare and has_sslyze:
+        compare([v.strip() for v in args.compare.split(",") if v.strip()], args.sslyze)
     return 0
 
 
