@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from verifyfull.findings import Finding
 from verifyfull.report import Report, ReportError
 from verifyfull.report.text import render
@@ -91,3 +93,14 @@ def test_unreadable_missing_and_binary_files_do_not_break_it(tmp_path: Path) -> 
 
 def test_empty_report() -> None:
     assert "0 findings in 0 files" in render(Report(), color=False)
+
+
+def test_code_lines_found_from_a_subdirectory_of_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Report paths are relative to the project root; a scan started below it still
+    shows code (the nearest parent holding the path is used)."""
+    root = _tree(tmp_path)
+    monkeypatch.chdir(root / "app")
+    out = render(_report(), color=False)
+    assert "conn = await asyncpg.connect(DSN)" in out

@@ -18,6 +18,7 @@ from verifyfull.findings import Finding
 MASK = "***"
 _MAX_BYTES = 2_000_000  # files larger than this are not read for context
 _MAX_WIDTH = 240
+_MAX_PARENTS = 8
 
 # user:password@ in any URL.
 _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)[^@\s/]*@")
@@ -71,12 +72,27 @@ class SourceCache:
             self._files[path] = self._read(path)
         return self._files[path]
 
+    def _locate(self, path: str) -> Path | None:
+        """The file a report path names: under `root` when given; else under the
+        current directory or the nearest parent holding it (report paths are
+        relative to the project root, which may be above the current directory)."""
+        given = Path(path)
+        if given.is_absolute():
+            return given
+        if self.root is not None:
+            return self.root / given
+        here = Path.cwd()
+        for base in (here, *here.parents[:_MAX_PARENTS]):
+            if (base / given).is_file():
+                return base / given
+        return None
+
     def _read(self, path: str) -> list[str] | None:
-        candidate = Path(path)
-        if not candidate.is_absolute() and self.root is not None:
-            candidate = self.root / candidate
+        candidate = self._locate(path)
         try:
-            if not candidate.is_file() or candidate.stat().st_size > _MAX_BYTES:
+            if candidate is None or not candidate.is_file():
+                return None
+            if candidate.stat().st_size > _MAX_BYTES:
                 return None
             data = candidate.read_bytes()
         except OSError:

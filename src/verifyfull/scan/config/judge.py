@@ -28,6 +28,14 @@ from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import dsn
 from verifyfull.scan.config.model import Command, Setting
 
+POSTGRES_TLS_FIX = (
+    "Set ssl = on with ssl_cert_file and ssl_key_file (postgresql.conf, or -c ssl=on), "
+    "and accept clients only on 'hostssl' lines in pg_hba.conf."
+)
+_COCKROACH_TLS_FIX = (
+    "Start the node with --certs-dir=<dir> holding ca.crt, node.crt and node.key "
+    "(verifyfull certs create-ca / create-node, or cockroach cert), instead of --insecure."
+)
 _TRUE = {"true", "1", "yes", "on", "y", "t"}
 _FALSE = {"false", "0", "no", "off", "n", "f"}
 
@@ -245,6 +253,7 @@ def judge_server_setting(
                 "VF201",
                 "PostgreSQL runs with ssl=off: no client can use TLS",
                 evidence=evidence,
+                fix=POSTGRES_TLS_FIX,
                 **where,
             )
         )
@@ -337,6 +346,7 @@ def judge_command(
                         "VF201",
                         "the CockroachDB node runs with --insecure: no TLS and no authentication",
                         evidence=evidence,
+                        fix=_COCKROACH_TLS_FIX,
                         **where,
                     )
                 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
+from verifyfull.scan.config import judge
 from verifyfull.scan.config.judge import falsy, judge_server_setting
 
 _PARAM = re.compile(
@@ -65,6 +66,7 @@ def check_postgresql_conf(src: SourceFile, ctx: ScanContext) -> Iterable[Finding
                 "postgresql.conf never sets ssl = on, and PostgreSQL's default is off: "
                 "the server accepts no TLS",
                 evidence="ssl (not set)",
+                fix=judge.POSTGRES_TLS_FIX,
                 path=src.relpath,
                 line=1,
                 column=1,
