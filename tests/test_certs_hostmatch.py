@@ -17,7 +17,7 @@ import pytest
 
 from verifyfull.certs.create import KeySpec, create_ca, create_node
 from verifyfull.certs.duration import format_go_duration, parse_go_duration
-from verifyfull.certs.hostmatch import HowMatched, dns_name_matches, match_host
+from verifyfull.certs.hostmatch import HowMatched, dns_name_matches, match_host, parse_host
 from verifyfull.certs.inspect import CertInfo, load_cert_infos
 from verifyfull.errors import UsageError
 
@@ -156,3 +156,36 @@ def test_parse_go_duration_refuses(text: str) -> None:
 def test_format_go_duration() -> None:
     assert format_go_duration(dt.timedelta(days=5 * 366)) == "43920h"
     assert format_go_duration(dt.timedelta(minutes=90)) == "1h30m"
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        ("localhost", "localhost"),
+        (" db.internal ", "db.internal"),
+        ("*.example.com", "*.example.com"),
+        ("[::1]", "::1"),
+        ("0:0::1", "::1"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("bücher.example", "xn--bcher-kva.example"),
+    ],
+)
+def test_parse_host(raw: str, parsed: str) -> None:
+    assert parse_host(raw) == parsed
+
+
+@pytest.mark.parametrize(
+    "raw", ["", " ", "db:26257", "[db]", "http://db", "a b", "user@db", "db/x", "db;rm"]
+)
+def test_parse_host_refuses(raw: str) -> None:
+    with pytest.raises(UsageError):
+        parse_host(raw)
+
+
+def test_create_node_writes_parsed_hosts(ca: tuple[Path, Path], tmp_path: Path) -> None:
+    crt = _node(ca, ["bücher.example", "[::1]"], tmp_path)
+    info = load_cert_infos(crt)[0]
+    assert (info.dns_names, info.ip_addresses) == (("xn--bcher-kva.example",), ("::1",))
+    assert match_host(info, "bücher.example").ok
+    with pytest.raises(UsageError):
+        _node(ca, ["db:26257"], tmp_path)

@@ -22,9 +22,9 @@ import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from verifyfull.certs.hostmatch import parse_host
 from verifyfull.certs.inspect import (
     CertInfo,
-    is_ip_address,
     load_cert_infos,
     load_private_key_fingerprint,
     looks_like_private_key,
@@ -288,15 +288,8 @@ def check_certs_dir(
 
 
 def _valid_hosts(hosts: Iterable[str]) -> tuple[str, ...]:
-    """Host names or addresses as clients dial them; a port or URL is a usage error."""
-    valid: list[str] = []
-    for raw in hosts:
-        host = raw.strip()
-        if not host or "/" in host or any(c.isspace() for c in host):
-            raise UsageError(f"invalid --host {raw!r}", "pass a host name or IP address")
-        if not is_ip_address(host) and ":" in host:
-            raise UsageError(
-                f"--host {raw!r} looks like host:port", "pass the host alone, e.g. --host db"
-            )
-        valid.append(host)
-    return tuple(valid)
+    """Every --host parsed up front, so a port or URL is a usage error, not a finding."""
+    given = tuple(h.strip() for h in hosts)
+    for host in given:
+        parse_host(host)
+    return given

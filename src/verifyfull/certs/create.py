@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from verifyfull.certs.hostmatch import parse_host
+from verifyfull.certs.inspect import is_ip_address
 from verifyfull.errors import UsageError
 
 KeyKind = Literal["rsa", "ec", "ed25519"]
@@ -139,12 +141,12 @@ def _hash_for(key: PrivateKey, hash_name: str) -> Any:
 
 def _san_entries(hosts: Sequence[str]) -> list[x509.GeneralName]:
     names: list[x509.GeneralName] = []
-    for host in hosts:
-        bare = host.strip().strip("[]")
-        try:
-            names.append(x509.IPAddress(ipaddress.ip_address(bare)))
-        except ValueError:
-            names.append(x509.DNSName(bare))
+    for raw in hosts:
+        host = parse_host(raw)
+        if is_ip_address(host):
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        else:
+            names.append(x509.DNSName(host))
     return names
 
 

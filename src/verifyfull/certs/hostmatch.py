@@ -21,6 +21,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from verifyfull.certs.inspect import CertInfo
+from verifyfull.errors import UsageError
 
 
 class HowMatched(str, enum.Enum):
@@ -56,6 +57,30 @@ def _parse_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
         return ipaddress.ip_address(bare)
     except ValueError:
         return None
+
+
+_FORBIDDEN_IN_HOST = frozenset("/:@?#\\,;\"'<>()[]{}|")
+
+
+def parse_host(raw: str) -> str:
+    """A host as clients dial it: an IP address (canonical, no brackets or zone) or a
+    DNS name (IDNA A-label for non-ASCII; a left-most '*' allowed). Ports, URLs,
+    blanks and stray characters are usage errors, named with the fix."""
+    host = raw.strip()
+    ip = _parse_ip(host)
+    if ip is not None:
+        return str(ip)
+    if host.startswith("[") or ":" in host:
+        hint = "pass the host alone, without a port" if ":" in host else "check the brackets"
+        raise UsageError(f"host {raw!r} is neither a host name nor an IP address", hint)
+    if not host or any(c.isspace() or c in _FORBIDDEN_IN_HOST for c in host):
+        raise UsageError(f"invalid host {raw!r}", "pass a host name or an IP address")
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UsageError(f"invalid host name {raw!r}", "check its spelling") from None
 
 
 def dns_name_matches(pattern: str, host: str) -> bool:
