@@ -7,7 +7,11 @@ HTTP redirecting elsewhere.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +25,8 @@ from fastapi.middleware.httpsredirect import HTTPSRedirectMiddleware
 from fastapi.responses import RedirectResponse
 
 from verifyfull.certs.create import create_ca, create_node
+from verifyfull.guard.fastapi import enforce_https
+from verifyfull.lab.harness import LabServer
 from verifyfull.policy import Policy
 from verifyfull.probe.http import judge_hsts
 from verifyfull.probe.results import EndpointResult
@@ -203,3 +209,69 @@ def test_refused_plain_http_is_not_a_finding(tls_files: tuple[Path, Path, Path])
 )
 def test_hsts_judgement(header: str | None, ok: bool) -> None:
     assert judge_hsts(header, Policy()).ok is ok
+
+
+def test_guard_enforce_https_satisfies_the_probe(tls_files: tuple[Path, Path, Path]) -> None:
+    """verifyfull.guard.fastapi.enforce_https is the fix for VF207/VF208: the probe agrees."""
+    cert, key, ca = tls_files
+    api = make_app()
+    enforce_https(api)
+    with serve(api, (cert, key)) as port:
+        secure = probe(f"https://localhost:{port}/users", ca)
+    with serve(api) as port:
+        plain = probe(f"http://localhost:{port}/users", ca)
+    assert rules(secure) == set() and rules(plain) == set()
+    assert str(secure.fact("HSTS")).startswith("max-age=15552000; includeSubDomains")
+    assert str(plain.fact("plain HTTP")).startswith("redirects to https://localhost")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.pg
+def test_fastapi_example_served_by_uvicorn_with_tls(
+    lab: Callable[..., LabServer], tls_files: tuple[Path, Path, Path]
+) -> None:
+    """examples/fastapi_crdb as users run it (uvicorn from the root, TLS, database via the lab)."""
+    cert, key, ca = tls_files
+    server = lab("secure")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "PG"))}
+    certs = server.certs_dir
+    env.update(
+        DB_HOST=server.hostname,
+        DB_PORT=str(server.port),
+        DB_NAME=server.database,
+        DB_USER="app",
+        DB_CA_PATH=str(certs / "ca.crt"),
+        DB_CERT_PATH=str(certs / "client.app.crt"),
+        DB_KEY_PATH=str(certs / "client.app.key"),
+    )
+    port = _free_port()
+    argv = [sys.executable, "-m", "uvicorn", "examples.fastapi_crdb.main:app", "--port", str(port)]
+    argv += ["--ssl-certfile", str(cert), "--ssl-keyfile", str(key), "--log-level", "warning"]
+    argv += ["--ssl-ciphers", STRONG_CIPHERS]
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise AssertionError(f"example exited: {proc.stderr.read()[-2000:]!r}")  # type: ignore[union-attr]
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        endpoint = probe(f"https://localhost:{port}/users", ca)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    # The example serves /users over verified TLS but sends no HSTS of its own.
+    assert rules(endpoint) == {"VF208"}, [f.message for f in endpoint.findings]
+    assert endpoint.fact("HTTPS status") == "200"
+    assert endpoint.errors == ()
