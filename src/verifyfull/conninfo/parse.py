@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from verifyfull.conninfo import libpq
 from verifyfull.conninfo.libpq import ConnStringError
@@ -398,18 +398,46 @@ def from_tortoise_db_url(db_url: str, *, literal: bool = True) -> ConnInfo:
             f"Tortoise reads only {', '.join(TORTOISE_SCHEMES)} db_url schemes (got {got!r})"
         )
     scheme = scheme_parts[0]
-    # The URL part: the same userinfo/host/port/path reading as libpq, with
-    # the query taken the Tortoise way below.
-    head, _, query = db_url.partition("?")
-    info = parse_dsn(head, literal=literal)
-    query_pairs = [(k, v) for k, v in parse_qsl(query) if v != ""] if query else []
-    kwargs = tuple((k, MASK if is_secret_key(k) else v) for k, v in query_pairs)
-    return replace(
-        info,
+    # Read as expand_db_url does (urllib, not libpq): the last '@' ends the
+    # user info, the host is lower-cased, the user name is not unquoted but
+    # the password is, and '[' ']' in the user info are quoted first.
+    parsed = urlsplit(_quote_tortoise_userinfo(db_url))
+    try:
+        port = parsed.port
+    except ValueError:
+        raise ConnStringError("Port is not an integer (Tortoise's db_url)") from None
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(parsed.query):
+        if value != "":  # parse_qs drops blank values
+            query[key] = value
+    host = parsed.hostname or query.get("host")
+    password = unquote(parsed.password) if parsed.password else query.get("password")
+    kwargs = tuple(
+        (k, MASK if is_secret_key(k) else v)
+        for k, v in query.items()
+        if k not in ("host", "port", "user", "password", "database")
+    )
+    return ConnInfo(
+        source=Source.URL,
         scheme=scheme,
+        hosts=(HostPort(host, port or 5432),) if host else (),
+        user=parsed.username or query.get("user"),
+        password=Secret(password) if password else None,
+        database=parsed.path[1:] or None,
         kwargs=kwargs,
         engine=TORTOISE_ENGINES[scheme],
+        literal=literal,
     )
+
+
+def _quote_tortoise_userinfo(db_url: str) -> str:
+    """Tortoise's _quote_url_userinfo: '[' and ']' in the user info would read as IPv6."""
+    head, sep, rest = db_url.partition("://")
+    userinfo, at, after = rest.rpartition("@") if "@" in rest.split("/", 1)[0] else ("", "", rest)
+    if not at:
+        return db_url
+    userinfo = userinfo.replace("[", "%5B").replace("]", "%5D")
+    return f"{head}{sep}{userinfo}{at}{after}"
 
 
 def from_tortoise_config(
