@@ -297,3 +297,36 @@ def test_no_credential_is_ever_sent() -> None:
     assert canary.encode() not in received
     assert canary not in repr(outcome)
     assert canary not in target.text
+
+
+def _message(kind: bytes, payload: bytes) -> bytes:
+    return kind + struct.pack("!i", len(payload) + 4) + payload
+
+
+def cockroach_insecure(sock: RecordingSocket) -> None:
+    """A double of `cockroach start --insecure` as its source describes it: 'N' to the
+    SSLRequest, an ErrorResponse to the GSSENCRequest, and any user let in at once
+    (AuthenticationOk, ParameterStatus with crdb_version, ReadyForQuery)."""
+    packet = read_packet(sock)
+    code = packet[4:8]
+    if code == struct.pack("!i", 80877103):
+        sock.sendall(b"N")
+    elif code == struct.pack("!i", 80877104):
+        sock.sendall(_error("08P01", "unsupported GSSENC request"))
+    else:
+        sock.sendall(
+            _message(b"R", struct.pack("!i", 0))
+            + _message(b"S", b"crdb_version\x00CockroachDB CCL v24.1.0\x00")
+            + _message(b"S", b"server_version\x0013.0.0\x00")
+            + _message(b"Z", b"I")
+        )
+
+
+def test_cockroachdb_insecure_is_identified_and_named_in_the_fix() -> None:
+    with serving(cockroach_insecure) as server:
+        result = run_probe(server.port)
+    assert result.kind == "cockroachdb"
+    assert [f.rule_id for f in result.findings] == ["VF201"]
+    assert "--insecure" in result.findings[0].fix
+    assert str(result.fact("plaintext app@defaultdb")).startswith("lets-in")
+    assert result.errors == ()
