@@ -139,3 +139,21 @@ def test_secure_node_or_real_cockroachdb(crdb_or_lab) -> None:  # type: ignore[n
     assert endpoint.fact("TLS with client cert (root)") == "certificate accepted: logged in"
     expected_kind = "cockroachdb" if server.variant == "cockroachdb" else "postgresql"
     assert endpoint.kind == expected_kind
+
+
+def test_policy_and_fail_on_come_from_pyproject(  # type: ignore[no-untyped-def]
+    lab, tmp_path, monkeypatch
+) -> None:
+    """[tool.verifyfull.policy] require_client_cert turns the secure variant's app_pw into VF205."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.verifyfull]\nfail-on = "critical"\n\n'
+        "[tool.verifyfull.policy]\nrequire_client_cert = true\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    server = lab("secure")
+    args = ["probe", f"{server.hostname}:{server.port}", "--ca", str(server.certs_dir / "ca.crt")]
+    args += ["--user", server.password_user, "--format", "json"]
+    outcome = CliRunner().invoke(app, args)
+    assert outcome.exit_code == 0, outcome.output  # VF205 is high, fail-on is critical
+    assert [f["rule"] for f in json.loads(outcome.output)["findings"]] == ["VF205"]
+    assert CliRunner().invoke(app, [*args, "--fail-on", "high"]).exit_code == 1

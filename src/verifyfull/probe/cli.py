@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from verifyfull.errors import UsageError
-from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.probe import view
 from verifyfull.probe.deep import find_sslyze
 from verifyfull.probe.net import DEFAULT_TIMEOUT
@@ -16,6 +15,7 @@ from verifyfull.probe.runner import ProbeSettings, run
 from verifyfull.probe.targets import parse_target
 from verifyfull.report import exit_code
 from verifyfull.rules import Severity
+from verifyfull.scan.settings import load as load_settings
 
 TargetsArg = Annotated[
     list[str],
@@ -46,7 +46,13 @@ UserOpt = Annotated[
 DatabaseOpt = Annotated[str | None, typer.Option("--database", help="Database named in them.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="text, json, sarif or html.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", help="Write the report to this file.")]
-FailOnOpt = Annotated[str, typer.Option("--fail-on", help="Exit 1 at or above this severity.")]
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 at or above this severity (default: [tool.verifyfull] fail-on, else high).",
+    ),
+]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds each network step may take.")]
 MtlsOpt = Annotated[
     bool,
@@ -69,17 +75,21 @@ def probe_command(
     database: DatabaseOpt = None,
     fmt: FormatOpt = "text",
     output: OutputOpt = None,
-    fail_on: FailOnOpt = "high",
+    fail_on: FailOnOpt = None,
     timeout: TimeoutOpt = DEFAULT_TIMEOUT,
     require_client_cert: MtlsOpt = False,
     deep: DeepOpt = False,
 ) -> None:
     """Probe live PostgreSQL/CockroachDB servers and HTTPS APIs: plaintext, TLS versions,
-    ciphers, certificate, real client-certificate requirement, CVE-2021-23214."""
+    ciphers, certificate, real client-certificate requirement, CVE-2021-23214.
+
+    The policy and the default --fail-on come from [tool.verifyfull] in the
+    nearest pyproject.toml, as for `verifyfull scan`."""
+    project = load_settings(Path.cwd())
     try:
-        threshold = Severity.parse(fail_on)
+        threshold = Severity.parse(fail_on) if fail_on else project.fail_on
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--fail-on: {exc}") from None
     if fmt not in view.FORMATS:
         raise UsageError(f"unknown format {fmt!r}", f"use one of {', '.join(view.FORMATS)}")
     if not 0 < timeout <= 300:
@@ -87,7 +97,7 @@ def probe_command(
     for path in (ca, cert, key):
         if path is not None and not path.is_file():
             raise UsageError(f"{path} not found", "pass an existing PEM file")
-    policy = DEFAULT_POLICY
+    policy = project.policy
     if require_client_cert:
         policy = policy.with_overrides({"require_client_cert": True})
     settings = ProbeSettings(
