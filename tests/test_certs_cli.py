@@ -355,3 +355,27 @@ def test_list_like_cockroach_cert_list(made: tuple[Path, Path], fails: Fails) ->
     assert by_usage["CA"]["is_ca"] is True
     assert "no readable certificate" in by_usage["Client"]["error"]
     assert "not found" in fails("list", str(certs / "nowhere"))
+
+
+def test_client_ca_issues_and_verifies_client_certs(made: tuple[Path, Path]) -> None:
+    """As cockroach cert: with ca-client.crt, client certificates come from the client CA."""
+    certs, ca_key = made
+    client_ca_key = ca_key.parent / "ca-client.key"
+    out = _ok("create-client-ca", "--certs-dir", str(certs), "--ca-key", str(client_ca_key))
+    assert f"wrote {certs / 'ca-client.crt'}" in out
+    _ok("create-client", "svc", "--certs-dir", str(certs), "--ca-key", str(client_ca_key))
+    client = load_cert_infos(certs / "client.svc.crt")[0]
+    assert client.issuer == load_cert_infos(certs / "ca-client.crt")[0].subject
+    for ca_file, good in (("ca-client.crt", True), ("ca.crt", False)):
+        proc = subprocess.run(
+            ["openssl", "verify", "-CAfile", str(certs / ca_file), str(certs / "client.svc.crt")],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert (proc.returncode == 0) is good
+    # client.app.crt still comes from ca.crt: check verifies clients against ca-client.crt
+    doc = json.loads(runner.invoke(app, ["certs", "check", str(certs), "--format", "json"]).output)
+    assert [(f["rule"], Path(f["path"]).name) for f in doc["findings"]] == [
+        ("VF301", "client.app.crt")
+    ]
+    rows = json.loads(_ok("list", str(certs), "--format", "json"))["certificates"]
+    assert [row["usage"] for row in rows] == ["CA", "Client CA", "Node", "Client", "Client"]

@@ -150,6 +150,43 @@ def create_ca_command(
     _describe_written(issued, key_label="CA key")
 
 
+@app.command("create-client-ca")
+def create_client_ca_command(
+    certs_dir: CertsDir,
+    ca_key: Annotated[
+        Path, typer.Option("--ca-key", help="Client CA key file, kept outside --certs-dir.")
+    ],
+    key_type: KeyType = "rsa",
+    key_size: KeySize = 2048,
+    lifetime: Annotated[
+        str | None, typer.Option("--lifetime", help="Go duration; default 87840h (10 years).")
+    ] = None,
+    hash_name: HashName = "sha256",
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Put a new certificate before those in ca-client.crt."),
+    ] = False,
+    allow_ca_key_reuse: Annotated[
+        bool,
+        typer.Option("--allow-ca-key-reuse", help="Sign with the existing key at --ca-key."),
+    ] = False,
+    expired: Expired = False,
+) -> None:
+    """Create ca-client.crt: an optional CA that issues and verifies client certificates."""
+    issued = create_ca(
+        certs_dir,
+        ca_key,
+        key=_key_spec(key_type, key_size),
+        validity=_validity(lifetime, DEFAULT_CA_LIFETIME, expired),
+        hash_name=hash_name,
+        common_name="Cockroach Client CA",
+        overwrite=overwrite,
+        allow_ca_key_reuse=allow_ca_key_reuse,
+        cert_name=CLIENT_CA_CERT,
+    )
+    _describe_written(issued, key_label="CA key")
+
+
 @app.command("create-node")
 def create_node_command(
     hosts: Annotated[list[str], typer.Argument(help="Every name and address clients dial.")],
@@ -202,7 +239,11 @@ def create_client_command(
         typer.Option("--also-generate-pkcs8-key", help="Also write client.USER.key.pk8 (DER)."),
     ] = False,
 ) -> None:
-    """Create client.USER.crt and client.USER.key with CN=USER."""
+    """Create client.USER.crt and client.USER.key with CN=USER.
+
+    Issued by ca-client.crt when the directory has one (then --ca-key is its key),
+    else by ca.crt, as cockroach cert does.
+    """
     issued = create_client(
         user,
         certs_dir,

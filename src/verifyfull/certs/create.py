@@ -26,6 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from verifyfull.certs.hostmatch import parse_host
 from verifyfull.certs.inspect import is_ip_address
+from verifyfull.certs.layout import CA_CERT, CLIENT_CA_CERT
 from verifyfull.errors import UsageError
 
 KeyKind = Literal["rsa", "ec", "ed25519"]
@@ -150,10 +151,14 @@ def _san_entries(hosts: Sequence[str]) -> list[x509.GeneralName]:
     return names
 
 
-def load_ca(certs_dir: Path, ca_key: Path) -> tuple[x509.Certificate, PrivateKey]:
-    ca_crt = certs_dir / "ca.crt"
+def load_ca(
+    certs_dir: Path, ca_key: Path, cert_name: str = CA_CERT
+) -> tuple[x509.Certificate, PrivateKey]:
+    """The first certificate of certs_dir/cert_name and its key (which must match)."""
+    ca_crt = certs_dir / cert_name
     if not ca_crt.is_file():
-        raise UsageError(f"{ca_crt} not found", "run 'verifyfull certs create-ca' first")
+        command = "create-client-ca" if cert_name == CLIENT_CA_CERT else "create-ca"
+        raise UsageError(f"{ca_crt} not found", f"run 'verifyfull certs {command}' first")
     if not ca_key.is_file():
         raise UsageError(f"CA key {ca_key} not found", "pass --ca-key with the CA's key file")
     try:
@@ -193,8 +198,13 @@ def create_ca(
     common_name: str = "Cockroach CA",
     overwrite: bool = False,
     allow_ca_key_reuse: bool = False,
+    cert_name: str = CA_CERT,
 ) -> Issued:
     """Write certs_dir/ca.crt and the CA key at ca_key (kept outside certs_dir).
+
+    cert_name=CLIENT_CA_CERT makes the optional client CA (ca-client.crt), as
+    `cockroach cert create-client-ca`: client certificates are then issued by
+    it and verified against it.
 
     As `cockroach cert create-ca` does: an existing CA key is never replaced,
     only reused with allow_ca_key_reuse; an existing ca.crt is replaced only
@@ -208,7 +218,9 @@ def create_ca(
             f"CA key {ca_key} is inside the certs directory",
             "keep it elsewhere (e.g. --ca-key=my-safe-directory/ca.key), as cockroach cert does",
         )
-    ca_crt = certs_dir / "ca.crt"
+    if cert_name not in (CA_CERT, CLIENT_CA_CERT):
+        raise UsageError(f"unknown CA file {cert_name!r}", f"use {CA_CERT} or {CLIENT_CA_CERT}")
+    ca_crt = certs_dir / cert_name
     if ca_crt.exists() and not overwrite:
         raise UsageError(
             f"{ca_crt} already exists", "pass --overwrite to put a new CA certificate before it"
@@ -384,7 +396,9 @@ def create_client(
     if not user or any(c in user for c in "/\\\0") or user.startswith("."):
         raise UsageError(f"invalid SQL user name {user!r}", "use a plain user name like 'app'")
     certs_dir = Path(certs_dir)
-    issuer = load_ca(certs_dir, ca_key)
+    # As cockroach cert: a client CA, when there is one, issues client certificates.
+    client_ca = CLIENT_CA_CERT if (certs_dir / CLIENT_CA_CERT).is_file() else CA_CERT
+    issuer = load_ca(certs_dir, ca_key, client_ca)
     cert, private = _issue(
         subject_cn=user,
         hosts=(),
