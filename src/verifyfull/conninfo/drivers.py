@@ -23,6 +23,7 @@ from typing import Any
 from verifyfull.conninfo.corrected import corrected_form
 from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, keyword_string_error
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
+from verifyfull.conninfo.parse import TORTOISE_ENGINES
 from verifyfull.conninfo.sslarg import ContextFacts, SSLArg, SSLArgKind
 from verifyfull.errors import UsageError
 from verifyfull.findings import Finding, finding
@@ -89,7 +90,7 @@ def resolve_target(info: ConnInfo, driver: Driver | str | None = None) -> Target
             )
         return Target(chosen, _SQLALCHEMY_DIALECTS[dialect])
     if chosen is Driver.TORTOISE:
-        engine = info.engine or "tortoise.backends.asyncpg"
+        engine = info.engine or TORTOISE_ENGINES.get(info.scheme or "", TORTOISE_ENGINES["asyncpg"])
         if engine not in _TORTOISE_BACKENDS:
             raise UsageError(
                 f"Tortoise engine {engine!r} is not a PostgreSQL backend",
@@ -415,6 +416,15 @@ def _raw_asyncpg_call(info: ConnInfo, judge: _Judge) -> _AsyncpgCall:
             )
     dsn = dict(info.params)
     dsn.update({k: "***" for k, _ in info.secret_params})
+    for key, value in info.params:
+        if key in _TLS_DSN_KEYS and "+" in value:
+            # asyncpg reads the query with parse_qs: '+' is a space there.
+            judge.flag(
+                "VF105",
+                f"asyncpg reads '+' in the DSN query as a space: {key}={value} names "
+                f"{value.replace('+', ' ')!r}; write '+' as %2B",
+            )
+            dsn[key] = value.replace("+", " ")
     for key in dsn:
         if key in ASYNCPG_DSN_KEYS:
             continue

@@ -1,0 +1,88 @@
+"""Driver resolution and the Verdict's own behaviour (the semantics are in the table)."""
+
+from __future__ import annotations
+
+import pytest
+
+from verifyfull.conninfo import (
+    Environment,
+    evaluate,
+    from_tortoise_config,
+    parse_dsn,
+    resolve_target,
+)
+from verifyfull.errors import UsageError
+from verifyfull.policy import Policy
+from verifyfull.rules import Severity
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgresql://h/db", "psycopg"),
+        ("host=h", "psycopg"),
+        ("postgresql+asyncpg://h/db", "sqlalchemy+asyncpg"),
+        ("postgresql+psycopg_async://h/db", "sqlalchemy+psycopg"),
+        ("cockroachdb://h/db", "sqlalchemy+psycopg2"),
+        ("cockroachdb+asyncpg://h/db", "sqlalchemy+asyncpg"),
+        ("psycopg://h/db", "tortoise+psycopg"),
+        ("asyncpg://h/db", "tortoise+asyncpg"),
+    ],
+)
+def test_driver_inferred_from_the_form(text: str, expected: str) -> None:
+    assert resolve_target(parse_dsn(text)).name == expected
+
+
+def test_tortoise_engine_decides_the_backend() -> None:
+    infos = from_tortoise_config(
+        {"default": {"engine": "tortoise.backends.psycopg", "credentials": {"host": "h"}}}
+    )
+    assert resolve_target(infos["default"]).name == "tortoise+psycopg"
+
+
+@pytest.mark.parametrize(
+    ("text", "driver"),
+    [("postgresql+pg8000://h/db", "sqlalchemy"), ("postgresql://h/db", "jdbc")],
+)
+def test_unmodelled_drivers_are_refused(text: str, driver: str) -> None:
+    with pytest.raises((UsageError, ValueError)):
+        evaluate(parse_dsn(text), driver)
+
+
+def test_asyncpg_reads_plus_as_space_in_dsn_files() -> None:
+    """asyncpg parses the DSN query with parse_qs; libpq keeps '+' as is."""
+    info = parse_dsn("postgresql://u@h/db?sslmode=verify-full&sslrootcert=/certs/c+a.crt")
+    assert "VF105" in evaluate(info, "asyncpg").rule_ids
+    assert "VF105" not in evaluate(info, "psycopg").rule_ids
+
+
+def test_fail_threshold_and_worst() -> None:
+    clean = evaluate(parse_dsn("postgresql://h/db?sslmode=verify-full&sslrootcert=ca.crt"))
+    verify_ca = evaluate(parse_dsn("postgresql://h/db?sslmode=verify-ca&sslrootcert=ca.crt"))
+    assert clean.worst() is None and not clean.fails()
+    assert verify_ca.rule_ids == ("VF104",)
+    assert verify_ca.worst() is Severity.MEDIUM
+    assert not verify_ca.fails(Severity.HIGH) and verify_ca.fails(Severity.MEDIUM)
+
+
+def test_policy_allowing_verify_ca_still_reports_it() -> None:
+    """verify-ca by opt-in is still reported VF104 (the guard decides via policy.refuses)."""
+    lenient = Policy(allow_verify_ca=True)
+    verdict = evaluate(
+        parse_dsn("postgresql://h/db?sslmode=verify-ca&sslrootcert=ca.crt"), policy=lenient
+    )
+    assert verdict.rule_ids == ("VF104",) and not lenient.refuses("VF104")
+
+
+def test_environment_changes_the_verdict_only_when_given() -> None:
+    info = parse_dsn("postgresql://h/db")
+    assert evaluate(info).rule_ids == ("VF102",)
+    env = Environment.of({"PGSSLMODE": "verify-full", "PGSSLROOTCERT": "/certs/ca.crt"})
+    with_env = evaluate(info, env=env)
+    assert with_env.rule_ids == () and "PGSSLMODE=verify-full" in with_env.environment
+
+
+def test_literal_flag_controls_vf401() -> None:
+    text = "postgresql://u:pw@h/db?sslmode=verify-full&sslrootcert=ca.crt"
+    assert evaluate(parse_dsn(text)).rule_ids == ("VF401",)
+    assert evaluate(parse_dsn(text, literal=False)).rule_ids == ()
