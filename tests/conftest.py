@@ -13,6 +13,7 @@ FAIL the test with the reason (CI must not skip silently).
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable, Iterator
 
@@ -29,6 +30,15 @@ START_TIMEOUT = 30.0
 
 # The session starts many servers: prepare the next one's files in the background.
 harness.prefetch()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so fixtures and exit handlers stop the servers
+
+
+# `timeout` and CI runners stop a run with SIGTERM, which skips exit handlers.
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _start(variant: str) -> LabServer:

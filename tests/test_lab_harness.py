@@ -262,3 +262,45 @@ def test_failure_messages_never_repeat_a_password(tmp_path: Path) -> None:
     message = str(info.value)
     assert canary not in message
     assert "PASSWORD '***'" in message and "server log:" in message
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
+    return int(proc.stdout)
+
+
+def test_sweep_removes_only_dirs_of_dead_owners(tmp_path: Path) -> None:
+    dead = _dead_pid()
+    names = {
+        "stale": f"verifyfull-lab-secure-{dead}-abcd_123",
+        "stale-template": f"verifyfull-lab-template-{dead}-zzzz9999",
+        "mine": f"verifyfull-lab-secure-{os.getpid()}-abcd_123",
+        "detached": f"verifyfull-lab-no-tls-{dead}-qwertyui",
+        "foreign": "verifyfull-lab-something-else",
+    }
+    for name in names.values():
+        (tmp_path / name).mkdir()
+    (tmp_path / names["detached"] / "detached").touch()
+    removed = harness.sweep_stale(tmp_path)
+    assert sorted(p.name for p in removed) == sorted([names["stale"], names["stale-template"]])
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([names["mine"], names["detached"], names["foreign"]])
+
+
+def test_a_killed_owner_s_server_is_stopped_by_the_next_sweep() -> None:
+    script = (
+        "import os\n"
+        "from verifyfull.lab import harness\n"
+        "s = harness.start('no-tls')\n"
+        "print(s.pid, s.base_dir, flush=True)\n"
+        "os._exit(0)  # no exit handlers: as if killed\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split()
+    pid, base = int(out[0]), Path(out[1])
+    assert harness._alive(pid)  # orphaned
+    assert base in harness.sweep_stale()
+    assert not harness._alive(pid)
+    assert not base.exists()

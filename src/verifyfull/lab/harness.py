@@ -310,7 +310,8 @@ def template(timeout: float = 60.0) -> Path:
         if _template is not None and (_template / "data" / "PG_VERSION").is_file():
             return _template
         bins = bindir()
-        root = Path(tempfile.mkdtemp(prefix="verifyfull-lab-template-"))
+        sweep_stale()
+        root = Path(tempfile.mkdtemp(prefix=_prefix("template")))
         _give_to_server(root, 0o700)
         data, run = root / "data", root / "run"
         run.mkdir()
@@ -564,6 +565,41 @@ def _forget(server: LabServer) -> None:
 def keep_running(server: LabServer) -> None:
     """Leave `server` running after this process exits (the CLI's detached servers)."""
     _forget(server)
+    (server.base_dir / _DETACHED).touch()
+
+
+# ---------------------------------------------------------------- stale files
+# Every temp dir the lab makes is named verifyfull-lab-<kind>-<owner pid>-<random>.
+# A process killed without running its exit handler (SIGKILL, a timeout's
+# SIGTERM) leaves its servers running; the next process sweeps them.
+
+_DETACHED = "detached"  # marker: a CLI server, owned by no process
+_STALE_NAME = re.compile(r"^verifyfull-lab-(?P<kind>[a-z0-9-]+?)-(?P<pid>\d+)-[A-Za-z0-9_]{8}$")
+
+
+def _prefix(kind: str) -> str:
+    return f"verifyfull-lab-{kind}-{os.getpid()}-"
+
+
+def sweep_stale(directory: Path | None = None) -> list[Path]:
+    """Stop and remove lab dirs whose owner process is gone (not detached ones)."""
+    removed: list[Path] = []
+    root = Path(directory or tempfile.gettempdir())
+    for path in root.glob("verifyfull-lab-*"):
+        match = _STALE_NAME.match(path.name)
+        if not match or not path.is_dir() or _alive(int(match["pid"])):
+            continue
+        if (path / _DETACHED).exists():
+            continue
+        data = path / "data"
+        with contextlib.suppress(LabError, OSError):
+            _stop_cluster(data, path / "run" / "postgres.log")
+        pid = _postmaster_pid(data)
+        if pid is not None and _alive(pid):
+            continue  # could not stop it: leave its files alone
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 # ---------------------------------------------------------------- spares
@@ -608,7 +644,7 @@ def _refill() -> None:
 
 def _make_spare() -> None:
     global _spare_dir, _spare_thread
-    base: Path | None = Path(tempfile.mkdtemp(prefix=f"verifyfull-lab-spare-{os.getpid()}-"))
+    base: Path | None = Path(tempfile.mkdtemp(prefix=_prefix("spare")))
     assert base is not None
     try:
         _prepare(base, template(), timeout=120.0)
@@ -665,7 +701,7 @@ def start(
     if base_dir is not None:
         Path(base_dir).mkdir(parents=True, exist_ok=True)
         _check_reachable(Path(base_dir).absolute())
-    base = Path(tempfile.mkdtemp(prefix=f"verifyfull-lab-{variant}-", dir=base_dir)).absolute()
+    base = Path(tempfile.mkdtemp(prefix=_prefix(variant), dir=base_dir)).absolute()
     if base_dir is None and ca is None and (spare := _take_spare(timeout)) is not None:
         os.rename(spare, base)  # replaces the empty dir just made; same filesystem
     try:
@@ -794,7 +830,7 @@ def start_cluster(
     """`nodes` servers sharing one CA; node i's certificate also names node<i>.lab.test."""
     if nodes < 1:
         raise LabError(f"a cluster needs at least one node, not {nodes}", "pass nodes >= 1")
-    ca_home = Path(tempfile.mkdtemp(prefix="verifyfull-lab-ca-"))
+    ca_home = Path(tempfile.mkdtemp(prefix=_prefix("ca")))
     started: list[LabServer] = []
     try:
         ca = LabCA.create(ca_home)
