@@ -408,3 +408,15 @@ async def test_require_and_verify_ca_accept_the_rogue_where_the_guard_refuses(
                     pconn.execute("SELECT 'read-by-the-rogue'")
         assert proxy.client_completed_handshake, client
         assert b"read-by-the-rogue" in proxy.captured_from_client, client
+
+
+@drivers
+async def test_wrong_password_error_never_shows_the_password(driver: str, lab: Any) -> None:
+    server = lab("secure")
+    canary = "canary-pw-51c0de"
+    guard = make_guard(server, server.password_user, client_cert=False, password=canary)
+    with pytest.raises(Exception) as err:
+        await asyncio.wait_for(DRIVERS[driver](guard), 30)
+    assert not isinstance(err.value, InsecureConfigurationError)  # not a TLS problem
+    shown = f"{err.value!s} {err.value!r} {err.value.__cause__!r} {err.value.__context__!r}"
+    assert canary not in shown
