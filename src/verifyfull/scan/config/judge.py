@@ -36,7 +36,6 @@ _COCKROACH_TLS_FIX = (
     "Start the node with --certs-dir=<dir> holding ca.crt, node.crt and node.key "
     "(verifyfull certs create-ca / create-node, or cockroach cert), instead of --insecure."
 )
-_TRUE = {"true", "1", "yes", "on", "y", "t"}
 _FALSE = {"false", "0", "no", "off", "n", "f"}
 
 # Names that hold a password (PGPASSWORD, POSTGRES_PASSWORD, db.password, DB_PASS).
@@ -57,8 +56,13 @@ def _where(src: SourceFile, line: int, column: int) -> dict[str, Any]:
     return {"path": src.relpath, "line": line, "column": column}
 
 
-def truthy(value: str) -> bool:
-    return value.strip().strip("'\"").lower() in _TRUE
+# Go's strconv.ParseBool, which cockroach's envutil uses for COCKROACH_* booleans
+# (any other spelling makes the node refuse to start rather than switch anything on).
+_GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+
+
+def go_truthy(value: str) -> bool:
+    return value.strip().strip("'\"") in _GO_TRUE
 
 
 def falsy(value: str) -> bool:
@@ -137,7 +141,7 @@ def judge_setting(
         found.extend(dsn.sslmode_findings(setting.key, value, env, policy, where))
     elif name in ("PGSSLMINPROTOCOLVERSION", "SSL_MIN_PROTOCOL_VERSION"):
         found.extend(_client_min_version(setting, policy, where))
-    if name == "COCKROACH_TLS_ENABLE_OLD_CIPHER_SUITES" and truthy(value):
+    if name == "COCKROACH_TLS_ENABLE_OLD_CIPHER_SUITES" and go_truthy(value):
         found.append(
             finding(
                 "VF204",
@@ -147,7 +151,7 @@ def judge_setting(
                 **where,
             )
         )
-    if name == "COCKROACH_INSECURE" and truthy(value):
+    if name == "COCKROACH_INSECURE" and go_truthy(value):
         found.append(
             finding(
                 "VF201",
