@@ -22,6 +22,14 @@ from verifyfull.lab.harness import LabError, LabServer
 pytestmark = pytest.mark.pg
 
 
+def _python(script: str) -> list[str]:
+    """Run `script` in a fresh interpreter; its stdout, split into words."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    return proc.stdout.split()
+
+
 def _gone(server: LabServer, pid: int) -> bool:
     return not harness._alive(pid) and not server.base_dir.exists()
 
@@ -136,9 +144,7 @@ def test_exit_without_stop_cleans_up(shared_tmp: Path) -> None:
         f"s = harness.start('no-tls', base_dir=pathlib.Path(r'{shared_tmp}'))\n"
         "print(s.pid, s.base_dir, harness.template(), os.getpid(), flush=True)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    ).stdout.split()
+    out = _python(script)
     pid, base, template, owner = int(out[0]), Path(out[1]), Path(out[2]), out[3]
     assert base.parent == shared_tmp
     assert not harness._alive(pid)
@@ -155,9 +161,7 @@ def test_keep_running_survives_the_process(tmp_path: Path) -> None:
         "harness.keep_running(s)\n"
         "print(s.pid, s.base_dir, s.data_dir, flush=True)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    ).stdout.split()
+    out = _python(script)
     pid, base, data = int(out[0]), Path(out[1]), Path(out[2])
     try:
         assert harness._alive(pid)
@@ -265,9 +269,7 @@ def test_failure_messages_never_repeat_a_password(tmp_path: Path) -> None:
 
 
 def _dead_pid() -> int:
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
-    return int(proc.stdout)
+    return int(_python("import os; print(os.getpid())")[0])
 
 
 def test_sweep_removes_only_dirs_of_dead_owners(tmp_path: Path) -> None:
@@ -296,9 +298,7 @@ def test_a_killed_owner_s_server_is_stopped_by_the_next_sweep() -> None:
         "print(s.pid, s.base_dir, flush=True)\n"
         "os._exit(0)  # no exit handlers: as if killed\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    ).stdout.split()
+    out = _python(script)
     pid, base = int(out[0]), Path(out[1])
     assert harness._alive(pid)  # orphaned
     assert base in harness.sweep_stale()
