@@ -344,3 +344,13 @@ def test_database_url_ssl_option_is_refused_not_ignored(
     with pytest.raises(UsageError) as err:
         DatabaseTLSSettings().resolve()
     assert "ssl" in str(err.value) and CANARY not in str(err.value)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs a root-owned key file")
+def test_root_owned_group_readable_key_is_a_warning_like_libpq(
+    monkeypatch: pytest.MonkeyPatch, certs: Path
+) -> None:
+    os.chmod(certs / "client.app.key", 0o640)
+    _seed_env(monkeypatch, certs)
+    warnings = check_files(DatabaseTLSSettings().resolve())
+    assert [w.rule_id for w in warnings] == ["VF306"]

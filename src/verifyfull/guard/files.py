@@ -13,20 +13,23 @@ import stat
 from pathlib import Path
 
 from verifyfull.certs.inspect import CertInfo, load_cert_infos, load_private_key_fingerprint
-from verifyfull.certs.judge import judge_certificate
+from verifyfull.certs.judge import judge_certificate, judge_key_mode
 from verifyfull.errors import InsecureConfigurationError, VerifyfullError
 from verifyfull.findings import Finding
 from verifyfull.guard.settings import Target
 
 
-def check_files(target: Target) -> tuple[Finding, ...]:
-    """Refuse unusable or weak files; return the warnings (certificates expiring soon)."""
+def check_files(target: Target, *, key_on_disk: Path | None = None) -> tuple[Finding, ...]:
+    """Refuse unusable or weak files; return the warnings (expiring soon, tolerated key mode).
+
+    key_on_disk: where the key's mode is judged when target.key_file is a copy.
+    """
     warnings: list[Finding] = []
     for info in _certs(target.ca_file, "CA file", "DB_CA_PATH"):
         warnings.extend(_judge(info, target))
     if target.cert_file is None or target.key_file is None:
         return tuple(warnings)
-    check_key_private(target.key_file)
+    warnings.extend(check_key_private(key_on_disk or target.key_file))
     cert = _certs(target.cert_file, "client certificate", "DB_CERT_PATH")[0]
     try:
         key_spki, _, _ = load_private_key_fingerprint(target.key_file)
@@ -87,15 +90,19 @@ def unreadable(path: Path, exc: OSError) -> InsecureConfigurationError:
     )
 
 
-def check_key_private(key: Path) -> None:
-    """Refuse a key file that group or others can read or write (VF306)."""
+def check_key_private(key: Path) -> list[Finding]:
+    """Refuse a key file open to group or others (VF306, judged by certs.judge).
+
+    A root-owned key with group read only is what libpq and cockroach accept
+    for a shared ssl-cert group: a warning, not a refusal.
+    """
     try:
-        mode = key.stat().st_mode
+        st = key.stat()
     except OSError as exc:
         raise unreadable(key, exc) from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise InsecureConfigurationError(
-            "VF306",
-            f"client key {key} is accessible by group or others (mode {stat.S_IMODE(mode):04o})",
-            f"chmod 600 {key}",
-        )
+    found = judge_key_mode(key, stat.S_IMODE(st.st_mode), st.st_uid)
+    if found is None:
+        return []
+    if found.severity_override is not None:
+        return [found]
+    raise InsecureConfigurationError("VF306", found.message, found.fix)

@@ -31,7 +31,7 @@ from pathlib import Path
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
 from verifyfull.guard.context import client_context
-from verifyfull.guard.files import check_files, check_key_private, unreadable
+from verifyfull.guard.files import check_files, unreadable
 from verifyfull.guard.settings import Target
 
 log = logging.getLogger("verifyfull.guard")
@@ -151,9 +151,8 @@ class CertMaterial:
             cert = _copy(self.target.cert_file, folder / "client.crt", 0o644)
             key = _copy(self.target.key_file, folder / "client.key", 0o600)
             snapshot = replace(self.target, ca_file=ca, cert_file=cert, key_file=key)
-            if self.target.key_file is not None:  # the copy is 0600: check the original
-                check_key_private(self.target.key_file)
-            self.warnings = check_files(snapshot)
+            # The copy is always 0600: the original's mode is what matters.
+            self.warnings = check_files(snapshot, key_on_disk=self.target.key_file)
             context = client_context(snapshot)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

@@ -100,4 +100,5 @@ async def init_tortoise(
         connection=connection,
         max_connection_age=max_connection_age,
     )
+    # verifyfull: ignore[VF102,VF105] connect=/conninfo hooks make every connection verify-full
     await Tortoise.init(config=config)
