@@ -1,4 +1,5 @@
-"""INI files: alembic.ini (sqlalchemy.url), setup.cfg, tox.ini / pytest.ini env lists.
+"""INI files: alembic.ini (sqlalchemy.url), setup.cfg, tox.ini / pytest.ini env lists,
+systemd units (ExecStart=, Environment=) and supervisord programs (command=).
 
 configparser says whether the file is valid INI (and gives the error); a
 line walker then reads the same structure with positions, which configparser
@@ -14,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from verifyfull.findings import Finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
-from verifyfull.scan.config.model import ConfigParseError, Setting, worth_parsing
+from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
+from verifyfull.scan.config.words import command_words, split_command
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
 _OPTION = re.compile(r"^(?P<key>[^\s=:][^=:]*?)\s*[=:]\s*(?P<value>.*)$")
@@ -44,9 +46,29 @@ def _env_items(value: str, line: int, column: int, context: tuple[str, ...]) -> 
         yield Setting(match.group("key"), match.group("value"), line, column + offset, context)
 
 
-def parse_ini(text: str) -> list[Setting]:
+_COMMAND_KEYS = frozenset({"command", "execstart", "execstartpre", "execstartpost", "execreload"})
+_ENVIRONMENT_KEYS = frozenset({"environment"})
+
+
+def _command(src: SourceFile, value: str, line: int, column: int) -> Command | None:
+    # systemd prefixes (-, @, +, !) say how to run the program, not which.
+    words = command_words(src, value.lstrip("-@+!:"), line, column)
+    return Command(tuple(words)) if words else None
+
+
+def _environment(value: str, line: int, column: int, context: tuple[str, ...]) -> list[Setting]:
+    """systemd `Environment="A=1" B=2` and supervisord `environment=A="1",B="2"`."""
     settings: list[Setting] = []
+    for word in split_command(value.replace(",", " ")):
+        settings.extend(_env_items(word, line, column + max(value.find(word), 0), context))
+    return settings
+
+
+def parse_ini(src: SourceFile) -> tuple[list[Setting], list[Command]]:
+    settings: list[Setting] = []
+    commands: list[Command] = []
     section = ""
+    text = src.text
     for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if not stripped or stripped[0] in "#;":
@@ -63,16 +85,26 @@ def parse_ini(text: str) -> list[Setting]:
         option = _OPTION.match(raw)
         if option is None:
             continue
+        key = option.group("key").strip()
         value = option.group("value").strip()
         column = option.start("value") + 1
-        settings.append(Setting(option.group("key").strip(), value, number, column, context))
+        if key.lower() in _COMMAND_KEYS:
+            command = _command(src, value, number, column)
+            if command is not None:
+                commands.append(command)
+            continue
+        if key.lower() in _ENVIRONMENT_KEYS:
+            settings.extend(_environment(value, number, column, context))
+            continue
+        settings.append(Setting(key, value, number, column, context))
         settings.extend(_env_items(value, number, column, context))
-    return settings
+    return settings, commands
 
 
-@file_check(suffixes=(".ini", ".cfg"))
+@file_check(suffixes=(".ini", ".cfg", ".service"), globs=("supervisord*.conf",))
 def check_ini(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     if not worth_parsing(src.text):
         return []
     validate(src.text)
-    return judge_all(src, parse_ini(src.text), (), ctx.policy)
+    settings, commands = parse_ini(src)
+    return judge_all(src, settings, commands, ctx.policy)

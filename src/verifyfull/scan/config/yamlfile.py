@@ -19,7 +19,12 @@ from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config import compose, k8s
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
-from verifyfull.scan.config.yamlnodes import compose_documents, mapping_items, scalar_setting
+from verifyfull.scan.config.yamlnodes import (
+    compose_documents,
+    mapping_items,
+    scalar,
+    scalar_setting,
+)
 
 _MAX_DEPTH = 200
 
@@ -56,14 +61,24 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
                 walk(src, item, context, out, depth + 1)
 
 
+def document_context(document: Node) -> tuple[str, ...]:
+    """A Kubernetes object's kind and name, so a Secret named `postgres-credentials`
+    gives its `password` key a database context."""
+    if not isinstance(document, MappingNode):
+        return ()
+    items = dict(mapping_items(document))
+    kind = scalar(items.get("kind"))
+    metadata = items.get("metadata")
+    name = None
+    if isinstance(metadata, MappingNode):
+        name = scalar(dict(mapping_items(metadata)).get("name"))
+    return tuple(part for part in (kind, name) if part) if kind else ()
+
+
 def collect(src: SourceFile) -> Collected:
     out = Collected()
-    seen: set[int] = set()
     for document in compose_documents(src.text):
-        if id(document) in seen:
-            continue
-        seen.add(id(document))
-        walk(src, document, (), out, 0)
+        walk(src, document, document_context(document), out, 0)
     return out
 
 
