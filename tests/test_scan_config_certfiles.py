@@ -150,3 +150,16 @@ def test_future_certificate_is_vf303(tmp_path: Path) -> None:
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=10)
     create_node(["db"], tmp_path / "c", tmp_path / "ca.key", validity=Validity(starts=later))
     assert {f.rule_id for f in _scan(tmp_path / "c" / "node.crt", tmp_path)} == {"VF303"}
+
+
+def test_a_real_ca_bundle_is_read_quietly() -> None:
+    """certifi's bundle (old roots with non-positive serials): judged, no warning escapes."""
+    import warnings
+
+    certifi = pytest.importorskip("certifi")
+    bundle = Path(certifi.where())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = _scan(bundle, bundle.parent)
+    assert all(f.line is not None and f.line >= 1 for f in found)
+    assert {f.rule_id for f in found} <= {"VF303", "VF304", "VF305"}

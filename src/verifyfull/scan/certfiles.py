@@ -13,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import stat
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.utils import CryptographyDeprecationWarning
 
 from verifyfull.certs.inspect import describe, key_type_and_bits
 from verifyfull.certs.judge import judge_certificate
@@ -54,7 +56,11 @@ def _place(found: Iterable[Finding], src: SourceFile, line: int) -> list[Finding
 
 def _certificate(block: Block, src: SourceFile, policy: Policy) -> list[Finding]:
     load = x509.load_pem_x509_certificate if block.is_pem else x509.load_der_x509_certificate
-    info = describe(load(block.der_or_pem), path=src.relpath)
+    with warnings.catch_warnings():
+        # Old roots (certifi's bundle) have non-positive serials: cryptography warns on
+        # stderr, which would clutter every scan's output; the certificate is still judged.
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        info = describe(load(block.der_or_pem), path=src.relpath)
     return _place(judge_certificate(info, policy), src, block.line)
 
 
