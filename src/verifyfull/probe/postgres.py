@@ -29,7 +29,7 @@ from verifyfull.probe.net import (
     recv_exact,
     send_all,
 )
-from verifyfull.probe.results import Collector, EndpointResult
+from verifyfull.probe.results import Collector, EndpointResult, Fact
 
 CLIENT_CERT_REQUIRED_TEXT = "requires a valid client certificate"
 BUFFERED_DATA_REFUSAL_TEXT = "unencrypted data after ssl request"
@@ -165,50 +165,61 @@ def probe_postgres(
 
 
 def _run(probe: _Probe) -> None:
-    reply, extra = _ssl_request(probe)
-    if reply == b"N":
-        probe.fact("SSLRequest", "N (no TLS)")
-        probe.find(
-            "VF201",
-            "the server answered 'N' to the SSLRequest: it does not offer TLS at all",
-            evidence="SSLRequest -> 'N'",
-        )
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            plain = [pool.submit(_plaintext, probe, login) for login in probe.options.logins]
-            gss = pool.submit(_gssenc, probe)
-            _report_plaintext(probe, plain, tls_offered=False)
-            _report_gssenc(probe, gss)
-        return
+    deadline = Deadline(probe.options.timeout)
+    with connect(probe.host, probe.port, probe.options.timeout) as sock:
+        reply = _ssl_request(probe, sock, deadline)
+        if reply == b"N":
+            _no_tls(probe)
+            return
+        # Watch the first connection for bytes after 'S' while the TLS checks run:
+        # a real server sends nothing until the ClientHello.
+        with ThreadPoolExecutor(max_workers=1) as watcher:
+            extra_bytes = watcher.submit(recv_available, sock, probe.options.settle)
+            before = (len(probe.facts), len(probe.findings), len(probe.errors))
+            _tls_checks(probe)
+            extra = extra_bytes.result()
     if extra:
+        # What the TLS checks saw of such a server is not worth reporting.
+        del probe.facts[before[0] :], probe.findings[before[1] :], probe.errors[before[2] :]
         probe.fact("SSLRequest", f"S + {len(extra)} extra bytes")
         raise ProbeError(
             f"the server sent {len(extra)} bytes after 'S' before the TLS handshake "
             f"({pgwire.describe_bytes(extra)}): not a PostgreSQL server, or a tampering proxy "
             "(CVE-2021-23222 class); TLS checks skipped"
         )
-    probe.fact("SSLRequest", "S (TLS offered)")
-    _tls_checks(probe)
+    probe.facts.insert(0, Fact("SSLRequest", "S (TLS offered)"))
 
 
-def _ssl_request(probe: _Probe) -> tuple[bytes, bytes]:
-    deadline = Deadline(probe.options.timeout)
-    with connect(probe.host, probe.port, probe.options.timeout) as sock:
-        send_all(sock, pgwire.ssl_request(), deadline, "SSLRequest")
-        reply = recv_exact(sock, 1, deadline, "reply to the SSLRequest")
-        if reply == b"E":  # servers before protocol 3 or proxies: an error, not a TLS answer
-            rest = recv_available(sock, min(probe.options.settle, deadline.remaining()))
-            raise ProbeError(
-                "the server answered the SSLRequest with an error "
-                f"({pgwire.describe_bytes(reply + rest, 48)})"
-            )
-        if reply not in (b"S", b"N"):
-            rest = recv_available(sock, min(probe.options.settle, deadline.remaining()))
-            raise ProbeError(
-                f"not a PostgreSQL-wire server: it answered the SSLRequest with "
-                f"{pgwire.describe_bytes(reply + rest)} instead of 'S' or 'N'"
-            )
-        extra = recv_available(sock, probe.options.settle) if reply == b"S" else b""
-        return reply, extra
+def _no_tls(probe: _Probe) -> None:
+    probe.fact("SSLRequest", "N (no TLS)")
+    probe.find(
+        "VF201",
+        "the server answered 'N' to the SSLRequest: it does not offer TLS at all",
+        evidence="SSLRequest -> 'N'",
+    )
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        plain = [pool.submit(_plaintext, probe, login) for login in probe.options.logins]
+        gss = pool.submit(_gssenc, probe)
+        _report_plaintext(probe, plain, tls_offered=False)
+        _report_gssenc(probe, gss)
+
+
+def _ssl_request(probe: _Probe, sock: socket.socket, deadline: Deadline) -> bytes:
+    """'S' or 'N'; anything else is a ProbeError naming the bytes."""
+    send_all(sock, pgwire.ssl_request(), deadline, "SSLRequest")
+    reply = recv_exact(sock, 1, deadline, "reply to the SSLRequest")
+    if reply in (b"S", b"N"):
+        return reply
+    rest = recv_available(sock, min(probe.options.settle, deadline.remaining()))
+    if reply == b"E":  # servers before protocol 3 or proxies: an error, not a TLS answer
+        raise ProbeError(
+            "the server answered the SSLRequest with an error "
+            f"({pgwire.describe_bytes(reply + rest, 48)})"
+        )
+    raise ProbeError(
+        f"not a PostgreSQL-wire server: it answered the SSLRequest with "
+        f"{pgwire.describe_bytes(reply + rest)} instead of 'S' or 'N'"
+    )
 
 
 def _tls_checks(probe: _Probe) -> None:
