@@ -38,6 +38,7 @@ from verifyfull.certs.layout import (
     NODE_CERT,
     Pair,
     leaf_pairs,
+    regular_files,
 )
 from verifyfull.errors import UsageError, VerifyfullError
 from verifyfull.findings import Finding, finding
@@ -78,12 +79,7 @@ class _Checker:
 
     # -- the checks -------------------------------------------------------------------
     def run(self) -> Report:
-        try:
-            files = sorted(p for p in self.dir.iterdir() if p.is_file())
-        except OSError as exc:
-            raise UsageError(
-                f"cannot list {self.dir}: {exc.strerror}", "check its permissions"
-            ) from None
+        files = regular_files(self.dir)
         if not files:
             raise UsageError(
                 f"{self.dir} is empty",
@@ -279,10 +275,6 @@ def check_certs_dir(
 ) -> Report:
     """Check a cockroach certs directory; findings carry the file as `path`."""
     certs_dir = Path(certs_dir)
-    if not certs_dir.is_dir():
-        raise UsageError(
-            f"certs directory {certs_dir} not found", "pass the directory holding ca.crt"
-        )
     moment = now or dt.datetime.now(dt.timezone.utc)
     return _Checker(certs_dir, _valid_hosts(hosts), policy, moment).run()
 

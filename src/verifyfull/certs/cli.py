@@ -13,7 +13,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -30,7 +30,7 @@ from verifyfull.certs.create import (
 )
 from verifyfull.certs.duration import format_go_duration, parse_go_duration
 from verifyfull.certs.inspect import CertInfo, load_cert_infos
-from verifyfull.certs.layout import CA_CERT, CLIENT_CA_CERT, leaf_pairs
+from verifyfull.certs.layout import CLIENT_CA_CERT, list_certs
 from verifyfull.errors import UsageError
 from verifyfull.report import exit_code
 from verifyfull.report import html as html_view
@@ -320,64 +320,25 @@ def list_command(
     """List the certificates and keys in DIR, as `cockroach cert list` does."""
     if output_format not in ("text", "json"):
         raise UsageError(f"unknown format {output_format!r}", "use --format text or json")
-    if not certs_dir.is_dir():
-        raise UsageError(f"certs directory {certs_dir} not found", "pass an existing directory")
-    rows = _listing(certs_dir)
+    listed = list_certs(certs_dir)
     if output_format == "json":
-        payload = {"certs_dir": str(certs_dir), "certificates": rows}
+        payload = {"certs_dir": str(certs_dir), "certificates": [e.to_json() for e in listed]}
         typer.echo(json.dumps(payload, indent=2))
         return
     typer.echo(f"Certificate directory: {certs_dir}")
     table = [("usage", "certificate file", "key file", "expires", "notes", "error")]
-    for row in rows:
+    for entry in listed:
+        first = entry.infos[0] if entry.infos else None
         table.append(
             (
-                str(row["usage"]),
-                Path(str(row["file"])).name,
-                Path(str(row["key_file"])).name if row["key_file"] else "",
-                str(row["not_after"])[:10] if row.get("not_after") else "",
-                str(row["notes"]),
-                str(row["error"] or ""),
+                entry.usage,
+                entry.cert.name,
+                entry.key.name if entry.key else "",
+                f"{first.not_after:%Y-%m-%d}" if first else "",
+                entry.notes,
+                entry.error or "",
             )
         )
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
-
-
-def _listing(certs_dir: Path) -> list[dict[str, Any]]:
-    names = {p.name for p in certs_dir.iterdir() if p.is_file()}
-    entries: list[tuple[str, Path, Path | None]] = [
-        (usage, certs_dir / name, None)
-        for usage, name in (("CA", CA_CERT), ("Client CA", CLIENT_CA_CERT))
-        if name in names
-    ]
-    entries += [
-        ("Node" if pair.user is None else "Client", pair.cert, pair.key)
-        for pair in leaf_pairs(certs_dir, names)
-    ]
-    rows: list[dict[str, Any]] = []
-    for usage, cert, key in entries:
-        row: dict[str, Any] = {
-            "usage": usage,
-            "file": str(cert),
-            "key_file": str(key) if key is not None and key.is_file() else None,
-            "notes": "",
-            "error": None,
-        }
-        try:
-            infos = load_cert_infos(cert)
-        except UsageError as exc:
-            row["error"] = str(exc)
-            rows.append(row)
-            continue
-        first = infos[0]
-        row.update(first.to_json())
-        if usage in ("CA", "Client CA"):
-            row["notes"] = f"num certs: {len(infos)}"
-        elif usage == "Node":
-            row["notes"] = f"addresses: {','.join(first.sans) or '<none>'}"
-        else:
-            row["notes"] = f"user: {first.subject_cn}"
-        rows.append(row)
-    return rows
