@@ -9,7 +9,6 @@ becomes an error entry naming the file.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
 import os
@@ -44,11 +43,16 @@ _BINARY_SNIFF = 8192
 @lru_cache(maxsize=1)
 def load_checks() -> tuple[RegisteredCheck, ...]:
     """Import every check module once (registration happens at import)."""
-    importlib.import_module("verifyfull.scan.python")
-    for optional in ("verifyfull.scan.config", "verifyfull.scan.certfiles"):
-        with contextlib.suppress(ImportError):  # part B's checks, until they land
-            importlib.import_module(optional)
+    for module in ("verifyfull.scan.python", "verifyfull.scan.config", "verifyfull.scan.certfiles"):
+        importlib.import_module(module)
     return registered_checks()
+
+
+@lru_cache(maxsize=4096)
+def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
+    """The checks that want a file of this base name (they match on the name only)."""
+    path = Path(name)
+    return tuple(check for check in load_checks() if check.matches(path))
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def _wants(check: RegisteredCheck, text: str) -> bool:
 
 def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcome:
     """Run every matching check on one file; never raises for anything the file holds."""
-    wanted = [check for check in load_checks() if check.matches(walked.path)]
+    wanted = checks_for(walked.path.name)
     if not wanted:
         return FileOutcome()
     source, error = _read(walked, wanted, max_size)
@@ -210,17 +214,16 @@ def scan(
     baseline: with write_baseline, record the current findings there; without,
     hide the findings it holds.
     """
-    checks = load_checks()
     walker = Walker(
         settings.project_root,
         exclude=settings.exclude,
         respect_gitignore=settings.respect_gitignore,
     )
-    candidates = [w for w in walker.walk(paths) if any(c.matches(w.path) for c in checks)]
+    candidates = [w for w in walker.walk(paths) if checks_for(w.path.name)]
     errors = [
         ReportError(f"not checked: {skip.reason}", path=skip.relpath)
         for skip in walker.skipped
-        if any(c.matches(Path(skip.relpath)) for c in checks)
+        if checks_for(Path(skip.relpath).name)
     ]
     ctx = ScanContext(root=settings.project_root, policy=settings.policy)
     workers = jobs or settings.jobs or default_jobs()

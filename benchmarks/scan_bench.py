@@ -1,0 +1,269 @@
+"""Benchmark `verifyfull scan` (and, when installed, Bandit, Semgrep and `ruff check
+--select S`) on the same trees, same machine, same run: wall time and peak memory.
+
+    .venv/bin/python benchmarks/scan_bench.py                      # generated + examples
+    .venv/bin/python benchmarks/scan_bench.py --tree DIR --x4      # a large real tree, 1x and 4x
+    .venv/bin/python benchmarks/scan_bench.py --bandit B --semgrep S --ruff R ...
+
+Trees:
+- generated: ~2,000 Python modules (seeded), 1 in 10 with database, ssl or secret code;
+- examples/insecure_app;
+- --tree DIR: e.g. a copy of a virtualenv's site-packages (copy it out of the
+  virtualenv: every tool skips paths under .venv or site-packages by default);
+  --x4 also scans four copies of it side by side (linearity).
+Peak memory is the largest resident set of the tool and its worker processes
+(os.wait4 on the tool's process). Results print as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VERIFYFULL = [sys.executable, "-m", "verifyfull", "scan"]
+
+# A local Semgrep rule set of the same concern (no registry access needed).
+SEMGREP_RULES = """
+rules:
+  - id: postgres-sslmode-disabled
+    pattern-regex: postgres(ql)?(\\+\\w+)?://[^"']*sslmode=(disable|allow|prefer)
+    message: database connection without TLS
+    languages: [python]
+    severity: ERROR
+  - id: ssl-cert-none
+    pattern: $CTX.verify_mode = ssl.CERT_NONE
+    message: certificate not verified
+    languages: [python]
+    severity: ERROR
+  - id: ssl-no-hostname
+    pattern: $CTX.check_hostname = False
+    message: host name not verified
+    languages: [python]
+    severity: ERROR
+  - id: asyncpg-connect-without-ssl
+    patterns:
+      - pattern: asyncpg.connect(...)
+      - pattern-not: asyncpg.connect(..., ssl=$S, ...)
+    message: asyncpg without ssl
+    languages: [python]
+    severity: WARNING
+"""
+
+_PLAIN_MODULE = '''"""Module {n}: ordinary application code."""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Item{n}:
+    name: str
+    price: float
+    tags: tuple[str, ...] = ()
+
+    def total(self, quantity: int) -> float:
+        return round(self.price * quantity * (1 + {tax} / 100), 2)
+
+
+def parse_{n}(rows: list[dict[str, str]]) -> list[Item{n}]:
+    items = []
+    for row in rows:
+        if not row.get("name"):
+            continue
+        tags = tuple(row.get("tags", "").split(","))
+        items.append(Item{n}(row["name"], float(row.get("price", 0)), tags))
+    return sorted(items, key=lambda item: item.name)
+
+
+def summary_{n}(items: list[Item{n}]) -> dict[str, float]:
+    prices = [i.price for i in items]
+    return {{"count": len(items), "sum": sum(prices), "max": max(prices, default=0.0)}}
+'''
+
+_DB_MODULES = (
+    """import os
+import asyncpg
+
+DSN = os.getenv("DATABASE_URL", "postgresql://app@db:26257/app{n}")
+
+
+async def fetch_{n}(limit: int):
+    conn = await asyncpg.connect(DSN)
+    try:
+        return await conn.fetch("SELECT * FROM t{n} LIMIT $1", limit)
+    finally:
+        await conn.close()
+""",
+    """from sqlalchemy import create_engine
+
+engine_{n} = create_engine("postgresql+psycopg://app@db:26257/app?sslmode=verify-full&sslrootcert=certs/ca.crt")
+""",
+    """import ssl
+
+ctx_{n} = ssl.create_default_context(cafile="ca.crt")
+ctx_{n}.check_hostname = False
+""",
+    """import hashlib
+import random
+
+
+def token_{n}() -> str:
+    return "".join(random.choice("abcdef0123456789") for _ in range(32))
+
+
+def cache_key_{n}(url: str) -> str:
+    return hashlib.md5(url.encode()).hexdigest()
+""",
+)
+
+
+def generate_tree(dest: Path, files: int = 2000, seed: int = 4) -> Path:
+    rng = random.Random(seed)
+    for n in range(files):
+        package = dest / f"pkg{n // 50}"
+        package.mkdir(parents=True, exist_ok=True)
+        if rng.random() < 0.1:
+            text = rng.choice(_DB_MODULES).format(n=n)
+        else:
+            text = _PLAIN_MODULE.format(n=n, tax=rng.randint(0, 25))
+        (package / f"mod{n}.py").write_text(text, encoding="utf-8")
+    return dest
+
+
+@dataclass(frozen=True)
+class Measure:
+    tool: str
+    tree: str
+    files: int
+    seconds: float
+    peak_mb: float
+    exit_code: int
+
+
+def python_files(tree: Path) -> int:
+    return sum(1 for _ in tree.rglob("*.py"))
+
+
+def measure(tool: str, command: list[str], tree: Path, files: int, cwd: Path) -> Measure:
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Measure(tool, tree.name, files, seconds, usage.ru_maxrss / 1024, process.returncode)
+
+
+def commands(args: argparse.Namespace, tree: Path, scratch: Path) -> list[tuple[str, list[str]]]:
+    chosen = [
+        (
+            "verifyfull (2 jobs)",
+            [*VERIFYFULL, str(tree), "--jobs", "2", "-f", "json", "-o", os.devnull],
+        ),
+        (
+            "verifyfull (1 job)",
+            [*VERIFYFULL, str(tree), "--jobs", "1", "-f", "json", "-o", os.devnull],
+        ),
+    ]
+    if args.ruff:
+        chosen.append(
+            (
+                "ruff check --select S",
+                [args.ruff, "check", "--select", "S", "--no-cache", "-q", "--exit-zero", str(tree)],
+            )
+        )
+    if args.bandit and not (args.skip_slow and tree.name.endswith("x4")):
+        chosen.append(
+            ("bandit -r", [args.bandit, "-r", "-q", "-f", "json", "-o", os.devnull, str(tree)])
+        )
+    if args.semgrep:
+        rules = scratch / "semgrep-rules.yml"
+        rules.write_text(SEMGREP_RULES, encoding="utf-8")
+        chosen.append(
+            (
+                "semgrep (4 rules, -j 2)",
+                [
+                    args.semgrep,
+                    "scan",
+                    "--config",
+                    str(rules),
+                    "--metrics=off",
+                    "--disable-version-check",
+                    "-j",
+                    "2",
+                    "-q",
+                    "--json",
+                    "-o",
+                    os.devnull,
+                    "--no-git-ignore",
+                    str(tree),
+                ],
+            )
+        )
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tree", type=Path, help="a large real tree to scan as well")
+    parser.add_argument("--x4", action="store_true", help="also scan 4 copies of --tree")
+    parser.add_argument("--files", type=int, default=2000, help="size of the generated tree")
+    parser.add_argument("--ruff", help="ruff executable to compare with")
+    parser.add_argument("--bandit", help="bandit executable to compare with")
+    parser.add_argument("--semgrep", help="semgrep executable to compare with")
+    parser.add_argument("--skip-slow", action="store_true", help="no Bandit on the 4x tree")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the best is kept")
+    args = parser.parse_args()
+    for name in ("ruff", "bandit", "semgrep"):
+        given = getattr(args, name)
+        if given:  # the tools run from a scratch directory: make paths absolute
+            found = shutil.which(given)
+            setattr(args, name, str(Path(found).resolve()) if found else given)
+
+    with tempfile.TemporaryDirectory(prefix="vf-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        trees = [
+            generate_tree(scratch / "generated", args.files),
+            ROOT / "examples" / "insecure_app",
+        ]
+        if args.tree:
+            big = scratch / f"{args.tree.name}-1x"
+            shutil.copytree(args.tree, big, symlinks=True)
+            trees.append(big)
+            if args.x4:
+                four = scratch / f"{args.tree.name}-x4"
+                for part in "abcd":
+                    shutil.copytree(args.tree, four / part, symlinks=True)
+                trees.append(four)
+        rows: list[Measure] = []
+        for tree in trees:
+            files = python_files(tree)
+            for tool, command in commands(args, tree, scratch):
+                runs = [measure(tool, command, tree, files, scratch) for _ in range(args.repeat)]
+                best = min(runs, key=lambda m: m.seconds)
+                rows.append(best)
+                print(
+                    f"{tool:28} {tree.name:22} {best.seconds:8.2f} s {best.peak_mb:7.0f} MB",
+                    file=sys.stderr,
+                )
+    print("| tree | .py files | tool | wall s | files/s | peak MB |")
+    print("|---|---:|---|---:|---:|---:|")
+    for row in rows:
+        rate = row.files / row.seconds if row.seconds else 0
+        cells = (row.tree, row.files, row.tool, f"{row.seconds:.2f}", f"{rate:.0f}")
+        print("| " + " | ".join(str(c) for c in cells) + f" | {row.peak_mb:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
