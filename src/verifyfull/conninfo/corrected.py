@@ -15,7 +15,7 @@ from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS
 from verifyfull.conninfo.model import ConnInfo, HostPort
 
 if TYPE_CHECKING:
-    from verifyfull.conninfo.drivers import Target
+    from verifyfull.conninfo.target import Target
 
 DEFAULT_ROOT = "certs/ca.crt"
 _TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "ssl")

@@ -1,0 +1,394 @@
+"""asyncpg's rules, as asyncpg, SQLAlchemy's asyncpg dialect and Tortoise reach them.
+
+Read in asyncpg 0.32 connect_utils.py, SQLAlchemy 2.0's asyncpg dialect and
+Tortoise 1.1's asyncpg client; checked live in tests/test_conninfo_table.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from verifyfull.conninfo.model import ConnInfo, Environment, Source
+from verifyfull.conninfo.semantics import (
+    TLS_DSN_KEYS,
+    TORTOISE_OWN,
+    effective_hosts,
+    is_tls_key,
+    judge_sslmode,
+    tortoise_url_ssl,
+)
+from verifyfull.conninfo.sslarg import ContextFacts, SSLArg, SSLArgKind
+from verifyfull.conninfo.target import Driver, Target
+from verifyfull.conninfo.verdict import Judge
+from verifyfull.policy import (
+    SSLMODES,
+    TLSUse,
+    weak_cipher_reasons,
+)
+
+# --- asyncpg ---------------------------------------------------------------------
+
+ASYNCPG_CONNECT_KWARGS = frozenset(
+    {
+        "dsn",
+        "host",
+        "port",
+        "user",
+        "password",
+        "passfile",
+        "service",
+        "servicefile",
+        "database",
+        "loop",
+        "timeout",
+        "statement_cache_size",
+        "max_cached_statement_lifetime",
+        "max_cacheable_statement_size",
+        "command_timeout",
+        "ssl",
+        "direct_tls",
+        "connection_class",
+        "record_class",
+        "server_settings",
+        "target_session_attrs",
+        "krbsrvname",
+        "gsslib",
+    }
+)
+ASYNCPG_POOL_KWARGS = frozenset(
+    {
+        "init_size",
+        "min_size",
+        "max_size",
+        "max_queries",
+        "max_inactive_connection_lifetime",
+        "connect",
+        "setup",
+        "init",
+        "reset",
+        "connect_kwargs",
+    }
+)
+# DSN query keys asyncpg reads itself; any other key becomes a server setting.
+ASYNCPG_DSN_KEYS = frozenset(
+    {
+        "port",
+        "host",
+        "dbname",
+        "database",
+        "user",
+        "password",
+        "passfile",
+        "service",
+        "sslmode",
+        "sslcert",
+        "sslkey",
+        "sslrootcert",
+        "sslnegotiation",
+        "sslcrl",
+        "sslpassword",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "target_session_attrs",
+        "krbsrvname",
+        "gsslib",
+    }
+)
+# Keys SQLAlchemy's asyncpg dialect takes out of the URL query for itself.
+_SQLALCHEMY_ASYNCPG_OWN = frozenset(
+    {"prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"}
+)
+# Credential keys Tortoise's PostgreSQL clients consume before calling the driver.
+_ASYNCPG_MODE_ERROR = (
+    "asyncpg.exceptions.ClientConfigurationError: `sslmode` parameter must be one of: "
+    "disable, allow, prefer, require, verify-ca, verify-full"
+)
+
+
+@dataclass(frozen=True)
+class _AsyncpgCall:
+    """What reaches asyncpg.connect: DSN query keys, call keywords, the ssl argument."""
+
+    dsn: dict[str, str]
+    call_keys: tuple[str, ...]
+    ssl: SSLArg
+    ssl_origin: str  # how the ssl argument came about, in words
+
+
+def asyncpg_front(info: ConnInfo, target: Target, env: Environment, judge: Judge) -> None:
+    if target.driver is Driver.ASYNCPG:
+        call = _raw_asyncpg_call(info, judge)
+    elif target.driver is Driver.SQLALCHEMY:
+        call = _sqlalchemy_asyncpg_call(info, judge)
+    else:
+        call = _tortoise_asyncpg_call(info, judge)
+    _asyncpg_engine(info, call, env, judge)
+
+
+def _raw_asyncpg_call(info: ConnInfo, judge: Judge) -> _AsyncpgCall:
+    if info.source is Source.KEYWORDS:
+        judge.crash(
+            "asyncpg.exceptions.ClientConfigurationError: invalid DSN: scheme is expected "
+            'to be either "postgresql" or "postgres", got \'\'',
+            "asyncpg reads only URLs, not libpq keyword strings",
+        )
+    elif info.source is Source.URL:
+        scheme = info.scheme or ""
+        if info.dialect:
+            scheme = f"{scheme}+{info.dialect}"
+        if scheme not in ("postgresql", "postgres"):
+            judge.crash(
+                "asyncpg.exceptions.ClientConfigurationError: invalid DSN: scheme is expected "
+                f'to be either "postgresql" or "postgres", got {scheme!r}',
+                f"asyncpg refuses the {scheme}:// scheme (only postgresql:// and postgres://)",
+            )
+    dsn = dict(info.params)
+    dsn.update({k: "***" for k, _ in info.secret_params})
+    for key, value in info.params:
+        if key in TLS_DSN_KEYS and "+" in value:
+            # asyncpg reads the query with parse_qs: '+' is a space there.
+            judge.flag(
+                "VF105",
+                f"asyncpg reads '+' in the DSN query as a space: {key}={value} names "
+                f"{value.replace('+', ' ')!r}; write '+' as %2B",
+            )
+            dsn[key] = value.replace("+", " ")
+    for key in dsn:
+        if key in ASYNCPG_DSN_KEYS:
+            continue
+        if is_tls_key(key):
+            judge.flag(
+                "VF105",
+                f"asyncpg does not know the DSN key {key!r}: it sends it to the server as a "
+                "run-time setting instead of using it for TLS",
+            )
+            judge.crash(_server_rejects(key), "", rule=None)
+        else:
+            judge.note(f"asyncpg sends the DSN key {key!r} to the server as a setting")
+    return _AsyncpgCall(dsn, tuple(k for k, _ in info.kwargs), info.ssl, "the ssl argument")
+
+
+def _server_rejects(key: str) -> str:
+    if key == "ssl":
+        # 'ssl' is a real server parameter that only the server's own
+        # configuration may change.
+        return (
+            'asyncpg.exceptions.CantChangeRuntimeParamError: parameter "ssl" cannot be changed now'
+        )
+    return f'asyncpg.exceptions.UndefinedObjectError: unrecognized configuration parameter "{key}"'
+
+
+def _sqlalchemy_asyncpg_call(info: ConnInfo, judge: Judge) -> _AsyncpgCall:
+    judge.note(
+        "SQLAlchemy's asyncpg dialect passes every URL query key to asyncpg.connect() as a "
+        "keyword argument"
+    )
+    keys: list[str] = []
+    ssl = info.ssl
+    origin = "connect_args['ssl']"
+    for key, value in info.params:
+        if key in _SQLALCHEMY_ASYNCPG_OWN:
+            continue
+        if key == "ssl":
+            if ssl.is_absent:
+                ssl = SSLArg.of_mode(value)
+                origin = "the URL's ?ssl= (a string)"
+            continue
+        keys.append(key)
+    keys += [k for k, _ in info.secret_params]
+    keys += [k for k, _ in info.kwargs]
+    return _AsyncpgCall({}, tuple(keys), ssl, origin)
+
+
+def _tortoise_asyncpg_call(info: ConnInfo, judge: Judge) -> _AsyncpgCall:
+    judge.note(
+        "Tortoise's asyncpg backend passes its credentials to asyncpg.create_pool() as "
+        "keyword arguments (no DSN)"
+    )
+    ssl = info.ssl
+    origin = "credentials['ssl']"
+    keys: list[str] = []
+    for key, value in info.kwargs:
+        if key == "ssl" and info.source is Source.URL:
+            ssl, origin = tortoise_url_ssl(value, judge)
+            continue
+        if key in TORTOISE_OWN or key in ASYNCPG_POOL_KWARGS:
+            continue
+        keys.append(key)
+    return _AsyncpgCall({}, tuple(keys), ssl, origin)
+
+
+def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge: Judge) -> None:
+    dsn = dict(call.dsn)
+    meant: set[str] = set()  # keys judged as meant, though asyncpg never receives them
+    misplaced = [k for k in call.call_keys if k not in ASYNCPG_CONNECT_KWARGS]
+    if misplaced:
+        first = misplaced[0]
+        tls_keys = [k for k in misplaced if is_tls_key(k)]
+        judge.crash(
+            f"TypeError: connect() got an unexpected keyword argument '{first}'",
+            f"asyncpg.connect() has no {', '.join(repr(k) for k in misplaced)} argument: "
+            "the first connect raises TypeError"
+            + (" (these are DSN keys, not keyword arguments)" if tls_keys else ""),
+        )
+        # Judge what was meant, so the transport rule still names the mode.
+        for key in tls_keys:
+            value = info.param(key) or info.kwarg(key)
+            if value is not None:
+                dsn[key] = value
+                meant.add(key)
+    hosts = effective_hosts(info, env)
+    direct = info.kwarg("direct_tls")
+
+    ssl = call.ssl
+    if ssl.is_absent and "sslmode" in dsn:
+        ssl = SSLArg.of_mode(dsn["sslmode"])
+        origin = (
+            "as meant (if it reached asyncpg), sslmode"
+            if "sslmode" in meant
+            else ("the DSN's sslmode")
+        )
+    elif ssl.is_absent and env.get("PGSSLMODE"):
+        ssl = SSLArg.of_mode(env.get("PGSSLMODE") or "")
+        origin = "PGSSLMODE"
+    elif ssl.is_absent:
+        if hosts and all(h.is_unix_socket for h in hosts):
+            judge.transport(TLSUse.NEVER, False, False)
+            judge.local_only = True
+            judge.note("Unix socket: asyncpg does not use TLS there (no network path)")
+            return
+        ssl = SSLArg.of_mode("prefer")
+        origin = "asyncpg's default (no ssl argument, no sslmode, no PGSSLMODE)"
+    else:
+        origin = call.ssl_origin
+
+    if ssl.kind is SSLArgKind.UNKNOWN:
+        judge.determined = False
+        judge.note(f"the ssl argument is not known statically ({ssl.reason})")
+        return
+    if ssl.kind is SSLArgKind.MAPPING:
+        if ssl.empty:
+            judge.transport(TLSUse.NEVER, False, False)
+            judge.flag("VF105", "ssl={} is falsy: asyncpg connects in plaintext without a word")
+        else:
+            judge.transport(TLSUse.ALWAYS, False, False)
+            judge.intent_unknown = True
+            judge.crash(
+                "TypeError: sslcontext is expected to be an instance of ssl.SSLContext",
+                "asyncpg does not take a dict for ssl: connecting raises TypeError",
+            )
+        return
+    if ssl.kind is SSLArgKind.BOOL:
+        if not ssl.flag:
+            judge.transport(TLSUse.NEVER, False, False, off=True)
+            judge.note("ssl=False: asyncpg never uses TLS")
+            return
+        judge.transport(TLSUse.ALWAYS, True, True)
+        judge.note(
+            f"{origin}: ssl=True means ssl.create_default_context(): TLS required, chain and "
+            "host name checked against the system trust store. A private CA (CockroachDB's "
+            "ca.crt) is not in it, so the handshake fails with SSLCertVerificationError"
+        )
+        _ignored_dsn_files(dsn, env, judge, "ssl=True")
+        return
+    if ssl.kind is SSLArgKind.CONTEXT:
+        assert ssl.context is not None
+        _asyncpg_context(ssl.context, dsn, env, judge)
+        return
+    _asyncpg_mode(ssl.mode or "", origin, dsn, env, judge, direct)
+
+
+def _ignored_dsn_files(dsn: dict[str, str], env: Environment, judge: Judge, why: str) -> None:
+    ignored = [k for k in TLS_DSN_KEYS if k in dsn]
+    ignored += [v for v in ("PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY") if env.get(v)]
+    if ignored:
+        judge.flag(
+            "VF105",
+            f"with {why} asyncpg ignores {', '.join(ignored)}: the certificate files named "
+            "there are never loaded",
+        )
+
+
+def _asyncpg_context(
+    ctx: ContextFacts, dsn: dict[str, str], env: Environment, judge: Judge
+) -> None:
+    chain = ctx.verifies_chain
+    if chain is None or (chain and ctx.check_hostname is None):
+        judge.determined = False
+        judge.tls = TLSUse.ALWAYS
+        judge.note(f"an SSLContext whose checks are not known statically ({ctx.origin})")
+        return
+    judge.transport(TLSUse.ALWAYS, chain, bool(ctx.check_hostname))
+    judge.note(
+        "an SSLContext is used as is: TLS is mandatory (no plaintext fallback), with the "
+        "context's own checks"
+    )
+    _ignored_dsn_files(dsn, env, judge, "an SSLContext")
+    if chain and ctx.own_ca is False and ctx.system_roots is False:
+        judge.crash(
+            "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+            "failed: unable to get local issuer certificate",
+            "the SSLContext verifies certificates but has no root loaded: every handshake fails",
+        )
+    if chain and ctx.own_ca is False and ctx.system_roots:
+        judge.note(
+            "the context trusts the system store only: a private CA (CockroachDB's ca.crt) "
+            "must be loaded with cafile="
+        )
+    if ctx.minimum_version and ctx.minimum_version != "MINIMUM_SUPPORTED":
+        judge.tls_floor(ctx.minimum_version, "SSLContext.minimum_version")
+    if ctx.ciphers:
+        _cipher_check(ctx.ciphers, judge)
+
+
+def _cipher_check(ciphers: str, judge: Judge) -> None:
+    reasons = weak_cipher_reasons(ciphers)
+    if reasons:
+        judge.flag(
+            "VF107",
+            f"the cipher string {ciphers!r} admits weak suites: {', '.join(reasons)}",
+            "leave the ciphers at the library default, or list only ECDHE AEAD suites",
+        )
+
+
+def _asyncpg_mode(
+    mode: str,
+    origin: str,
+    dsn: dict[str, str],
+    env: Environment,
+    judge: Judge,
+    direct: str | None,
+) -> None:
+    normalized = mode.strip()
+    if normalized not in SSLMODES:
+        judge.transport(TLSUse.NEVER, False, False)
+        judge.crash(_ASYNCPG_MODE_ERROR, f"{origin} gives ssl={mode!r}, which asyncpg refuses")
+        judge.intent_unknown = True
+        return
+    if direct not in (None, "False", "None") and normalized in ("disable", "allow", "prefer"):
+        judge.crash(
+            "asyncpg.exceptions.ClientConfigurationError: direct TLS requires sslmode=require, "
+            "verify-ca, or verify-full",
+            f"direct_tls with sslmode={normalized} is refused by asyncpg",
+        )
+    root = dsn.get("sslrootcert") or env.get("PGSSLROOTCERT")
+    if not judge_sslmode(
+        judge,
+        "asyncpg",
+        normalized,
+        origin,
+        root=root,
+        root_known=bool(root) or env.home_root_cert,
+        root_missing="asyncpg.exceptions.ClientConfigurationError: root certificate file "
+        '"~/.postgresql/root.crt" does not exist or cannot be accessed',
+    ):
+        return
+    judge.tls_floor(
+        dsn.get("ssl_min_protocol_version") or env.get("PGSSLMINPROTOCOLVERSION"),
+        "ssl_min_protocol_version",
+    )
+    if direct not in (None, "False", "None"):
+        judge.note(
+            "direct_tls: PostgreSQL before 17 and CockroachDB do not accept direct TLS; the "
+            "connection fails there"
+        )

@@ -1,0 +1,246 @@
+"""libpq's rules, as psycopg(2), SQLAlchemy's psycopg dialects and Tortoise reach them.
+
+Read in libpq 18 (through psycopg 3.3), SQLAlchemy 2.0 and Tortoise 1.1's
+psycopg client; checked live in tests/test_conninfo_table.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, keyword_string_error
+from verifyfull.conninfo.model import ConnInfo, Environment, Source
+from verifyfull.conninfo.semantics import (
+    TORTOISE_OWN,
+    effective_hosts,
+    is_tls_key,
+    judge_sslmode,
+    tortoise_url_ssl,
+)
+from verifyfull.conninfo.sslarg import SSLArgKind
+from verifyfull.conninfo.target import Driver, Target
+from verifyfull.conninfo.verdict import Judge
+from verifyfull.policy import (
+    SSLMODES,
+    TLSUse,
+)
+
+# --- libpq -----------------------------------------------------------------------
+
+_POOL_ARGS = frozenset(
+    {
+        "conninfo",
+        "kwargs",
+        "min_size",
+        "max_size",
+        "open",
+        "configure",
+        "check",
+        "reset",
+        "name",
+        "timeout",
+        "max_waiting",
+        "max_lifetime",
+        "max_idle",
+        "reconnect_timeout",
+        "reconnect_failed",
+        "num_workers",
+        "connection_class",
+    }
+)
+
+
+def libpq_front(info: ConnInfo, target: Target, env: Environment, judge: Judge) -> None:
+    error_class = (
+        "psycopg2.ProgrammingError"
+        if target.backend == "psycopg2" or (target.driver is Driver.PSYCOPG2)
+        else "psycopg.ProgrammingError"
+    )
+    judge.libpq_module = error_class.split(".")[0]
+    options: list[tuple[str, str]] = []
+    if target.driver in (Driver.PSYCOPG, Driver.PSYCOPG2):
+        options = _raw_libpq_options(info, target, judge, error_class)
+    elif target.driver is Driver.SQLALCHEMY:
+        judge.note(
+            f"SQLAlchemy's {target.backend} dialect hands the URL query keys to libpq as "
+            "connection options"
+        )
+        options = list(info.params) + list(info.kwargs)
+        _invalid_keys([k for k, _ in options], judge, error_class, keyword=True, target=target)
+        if not info.ssl.is_absent:
+            _invalid_keys(["ssl"], judge, error_class, keyword=True, target=target)
+    else:
+        options = _tortoise_psycopg_options(info, judge)
+    _libpq_engine(info, dict(options), env, judge)
+
+
+def _raw_libpq_options(
+    info: ConnInfo, target: Target, judge: Judge, error_class: str
+) -> list[tuple[str, str]]:
+    if info.source is Source.URL and (
+        info.dialect or info.scheme not in ("postgresql", "postgres")
+    ):
+        scheme = (info.scheme or "") + (f"+{info.dialect}" if info.dialect else "")
+        complaint = keyword_string_error(info.to_url()) or "invalid connection string"
+        judge.crash(
+            f"{error_class}: {complaint}",
+            f"libpq reads only postgresql:// and postgres:// URLs; {scheme}:// is read as a "
+            "keyword string and refused",
+        )
+    options = list(info.params)
+    if info.source is Source.URL:
+        converted = []
+        for key, value in options:
+            if key == "ssl" and value == "true":
+                judge.flag(
+                    "VF105",
+                    "libpq reads ?ssl=true as sslmode=require (JDBC compatibility): TLS without "
+                    "any certificate check",
+                )
+                converted.append(("sslmode", "require"))
+            else:
+                converted.append((key, value))
+        options = converted
+    _invalid_keys(
+        [k for k, _ in options],
+        judge,
+        error_class,
+        keyword=info.source is not Source.URL,
+        target=target,
+    )
+    kwargs = list(info.kwargs)
+    _invalid_keys([k for k, _ in kwargs], judge, error_class, keyword=True, target=target)
+    if not info.ssl.is_absent:
+        _invalid_keys(["ssl"], judge, error_class, keyword=True, target=target)
+    return options + kwargs
+
+
+def _invalid_keys(
+    keys: Iterable[str], judge: Judge, error_class: str, *, keyword: bool, target: Target
+) -> None:
+    bad = [k for k in keys if k not in LIBPQ_KEYWORDS]
+    if not bad:
+        return
+    first = bad[0]
+    if keyword:
+        text = f'invalid connection option "{first}"'
+    else:
+        text = f'invalid URI query parameter: "{first}"'
+    if error_class.startswith("psycopg2"):
+        text = f"invalid dsn: {text}"
+    judge.crash(
+        f"{error_class}: {text}",
+        f"libpq has no {', '.join(repr(k) for k in bad)} option: {target.name} refuses the "
+        "connection string before connecting",
+        rule="VF105" if any(is_tls_key(k) for k in bad) else None,
+    )
+
+
+def _tortoise_psycopg_options(info: ConnInfo, judge: Judge) -> list[tuple[str, str]]:
+    judge.note(
+        "Tortoise's psycopg backend builds a libpq connection string from host, port, user, "
+        "database and server_settings; its ssl credential only picks sslmode"
+    )
+    options: list[tuple[str, str]] = []
+    extra: list[str] = []
+    ssl = info.ssl
+    for key, value in info.kwargs:
+        if key == "ssl" and info.source is Source.URL:
+            ssl, _ = tortoise_url_ssl(value, judge)
+            continue
+        if key in TORTOISE_OWN:
+            continue
+        if key not in _POOL_ARGS:
+            extra.append(key)
+    if extra:
+        judge.crash(
+            f"TypeError: AsyncConnectionPool.__init__() got an unexpected keyword argument "
+            f"'{extra[0]}'",
+            f"Tortoise passes {', '.join(repr(k) for k in extra)} to psycopg's "
+            "AsyncConnectionPool, which has no such argument",
+            rule="VF105" if any(is_tls_key(k) for k in extra) else None,
+        )
+    if ssl.kind is SSLArgKind.UNKNOWN:
+        judge.determined = False
+        judge.note(f"the ssl credential is not known statically ({ssl.reason})")
+    elif ssl.kind is SSLArgKind.CONTEXT:
+        assert ssl.context is not None
+        ctx = ssl.context
+        mode = "verify-full" if ctx.check_hostname else "require"
+        options.append(("sslmode", mode))
+        if ctx.own_ca is not False or ctx.has_client_cert:
+            judge.flag(
+                "VF105",
+                "Tortoise's psycopg backend takes only sslmode from the SSLContext: its CA and "
+                "client certificate are not passed to libpq",
+            )
+        judge.note(f"the SSLContext becomes sslmode={mode}, nothing else")
+    elif ssl.kind in (SSLArgKind.BOOL, SSLArgKind.MODE, SSLArgKind.MAPPING):
+        truthy = (
+            bool(ssl.flag)
+            if ssl.kind is SSLArgKind.BOOL
+            else (bool(ssl.mode) if ssl.kind is SSLArgKind.MODE else not ssl.empty)
+        )
+        if truthy:
+            options.append(("sslmode", "require"))
+            judge.note(f"{ssl.describe()} becomes sslmode=require")
+    return options
+
+
+def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, judge: Judge) -> None:
+    hosts = effective_hosts(info, env)
+    if not hosts or all(h.is_unix_socket for h in hosts):
+        judge.transport(TLSUse.NEVER, False, False)
+        judge.local_only = True
+        judge.note(
+            "no TCP host: libpq connects over its Unix socket, where it never uses TLS "
+            "(no network path)"
+        )
+        return
+    root = options.get("sslrootcert") or env.get("PGSSLROOTCERT")
+    mode = options.get("sslmode") or env.get("PGSSLMODE")
+    origin = "sslmode" if "sslmode" in options else "PGSSLMODE"
+    if mode is None and env.get("PGREQUIRESSL") == "1":
+        mode, origin = "require", "PGREQUIRESSL=1"
+    if mode is None:
+        mode = "verify-full" if root == "system" else "prefer"
+        origin = "libpq's default" + (" with sslrootcert=system" if root == "system" else "")
+    if mode not in SSLMODES:
+        judge.transport(TLSUse.NEVER, False, False)
+        judge.intent_unknown = True
+        judge.crash(
+            f'{judge.libpq_module}.OperationalError: invalid sslmode value: "{mode}"',
+            f"sslmode={mode} is not a libpq mode",
+        )
+        return
+    if root == "system":
+        judge.note("sslrootcert=system (libpq 16+): the OS trust store, verify-full forced")
+        if mode != "verify-full":  # libpq refuses every weaker mode, disable included
+            judge.crash(
+                f'{judge.libpq_module}.OperationalError: weak sslmode "{mode}" may not be used '
+                'with sslrootcert=system (use "verify-full")',
+                f"libpq refuses sslmode={mode} together with sslrootcert=system",
+                rule=None,
+            )
+            judge.transport(TLSUse.ALWAYS, False, False)
+            judge.intent_unknown = True
+            return
+    if not judge_sslmode(
+        judge,
+        "libpq",
+        mode,
+        origin,
+        root=root,
+        root_known=bool(root) or env.home_root_cert,
+        root_missing=f"{judge.libpq_module}.OperationalError: root certificate file "
+        '"~/.postgresql/root.crt" does not exist',
+    ):
+        return
+    judge.tls_floor(
+        options.get("ssl_min_protocol_version") or env.get("PGSSLMINPROTOCOLVERSION"),
+        "ssl_min_protocol_version",
+    )
+    if options.get("sslnegotiation") == "direct":
+        judge.note(
+            "sslnegotiation=direct (libpq 17+): PostgreSQL before 17 and CockroachDB refuse it"
+        )

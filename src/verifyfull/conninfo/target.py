@@ -1,0 +1,82 @@
+"""Which API receives a connection, and the driver underneath it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from verifyfull.conninfo.model import ConnInfo, Source
+from verifyfull.conninfo.parse import TORTOISE_ENGINES
+from verifyfull.errors import UsageError
+
+
+class Driver(str, enum.Enum):
+    ASYNCPG = "asyncpg"
+    PSYCOPG = "psycopg"
+    PSYCOPG2 = "psycopg2"
+    SQLALCHEMY = "sqlalchemy"
+    TORTOISE = "tortoise"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The API that receives the connection, and the driver underneath it."""
+
+    driver: Driver
+    backend: str | None = None  # SQLAlchemy dialect / Tortoise backend: asyncpg, psycopg, psycopg2
+
+    @property
+    def name(self) -> str:
+        return f"{self.driver.value}+{self.backend}" if self.backend else self.driver.value
+
+    @property
+    def engine(self) -> str:
+        """'libpq' or 'asyncpg': whose connection rules apply."""
+        underlying = self.backend or self.driver.value
+        return "asyncpg" if underlying == "asyncpg" else "libpq"
+
+
+_SQLALCHEMY_DIALECTS = {
+    None: "psycopg2",  # postgresql:// and cockroachdb:// default to psycopg2
+    "psycopg2": "psycopg2",
+    "psycopg2cffi": "psycopg2",
+    "psycopg": "psycopg",
+    "psycopg_async": "psycopg",
+    "asyncpg": "asyncpg",
+}
+_TORTOISE_BACKENDS = {
+    "tortoise.backends.asyncpg": "asyncpg",
+    "tortoise.backends.psycopg": "psycopg",
+}
+
+
+def resolve_target(info: ConnInfo, driver: Driver | str | None = None) -> Target:
+    """Which API receives `info`: the given driver, or the one its form implies."""
+    chosen = Driver(driver) if driver is not None else _infer_driver(info)
+    if chosen is Driver.SQLALCHEMY:
+        dialect = info.dialect.lower() if info.dialect else None
+        if dialect not in _SQLALCHEMY_DIALECTS:
+            raise UsageError(
+                f"SQLAlchemy dialect +{dialect} is not modelled",
+                "use +asyncpg, +psycopg or +psycopg2",
+            )
+        return Target(chosen, _SQLALCHEMY_DIALECTS[dialect])
+    if chosen is Driver.TORTOISE:
+        engine = info.engine or TORTOISE_ENGINES.get(info.scheme or "", TORTOISE_ENGINES["asyncpg"])
+        if engine not in _TORTOISE_BACKENDS:
+            raise UsageError(
+                f"Tortoise engine {engine!r} is not a PostgreSQL backend",
+                "use tortoise.backends.asyncpg or tortoise.backends.psycopg",
+            )
+        return Target(chosen, _TORTOISE_BACKENDS[engine])
+    return Target(chosen)
+
+
+def _infer_driver(info: ConnInfo) -> Driver:
+    if info.source is Source.TORTOISE_CONFIG or info.engine:
+        return Driver.TORTOISE
+    if info.dialect or info.scheme == "cockroachdb":
+        return Driver.SQLALCHEMY
+    if info.scheme in ("asyncpg", "psycopg"):
+        return Driver.TORTOISE
+    return Driver.PSYCOPG
