@@ -34,6 +34,7 @@ from verifyfull.conninfo import (
     from_tortoise_config,
     from_tortoise_db_url,
     parse_dsn,
+    redact_text,
 )
 from verifyfull.conninfo.drivers import ASYNCPG_POOL_KWARGS
 from verifyfull.errors import VerifyfullError
@@ -431,6 +432,9 @@ def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str
 
 
 _DATABASES_TLS_KEYS = re.compile(r"[?&](sslmode|sslrootcert|sslcert|sslkey)=")
+# encode/databases 0.9, backends/asyncpg.py: AsyncpgBackend.connect() calls
+# asyncpg.create_pool(host=, port=, user=, password=, database=, **kwargs) where
+# kwargs are min_size/max_size/ssl from the URL query and the Database(**options).
 
 
 def _databases(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
@@ -454,12 +458,26 @@ def _databases(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[st
     if parsed.database:
         mapping["database"] = parsed.database
     flag = parsed.param("ssl")
-    if flag is not None and flag.lower() in ("true", "false"):
-        mapping["ssl"] = SSLArg.of_bool(flag.lower() == "true")
+    if flag is not None:  # databases: "true"/"false" become bools, other text stays a mode
+        lowered = flag.lower()
+        mapping["ssl"] = (
+            SSLArg.of_bool(lowered == "true")
+            if lowered in ("true", "false")
+            else SSLArg.of_mode(lowered)
+        )
     if "ssl" in kwargs:
         mapping["ssl"] = ssl_arg(kwargs["ssl"])
-    if _DATABASES_TLS_KEYS.search(url):
-        notes.append("databases drops the URL's sslmode/sslrootcert/sslcert/sslkey")
+    dropped = sorted(set(_DATABASES_TLS_KEYS.findall(url)))
+    if dropped:
+        call.a.report(
+            "VF105",
+            call.node,
+            f"Database(): databases' asyncpg backend never passes the URL to asyncpg, so "
+            f"{', '.join(dropped)} in it are silently dropped",
+            evidence=redact_text(url),
+            fix="Pass ssl=<SSLContext> to Database(...) (ssl.create_default_context("
+            "cafile='certs/ca.crt')); URL TLS keys have no effect with databases.",
+        )
     info = from_asyncpg_kwargs(mapping)
     if parsed.password is not None:
         info = replace(info, password=parsed.password)
