@@ -16,11 +16,19 @@ from verifyfull.conninfo import (
     from_sqlalchemy_url,
     from_tortoise_config,
     from_tortoise_db_url,
+    from_url_parts,
     parse_dsn,
     redact_text,
 )
 
 CANARY = "Canary-9xQ7-pw"
+
+
+def _sa_url(text: str) -> object:
+    make_url = pytest.importorskip("sqlalchemy.engine.url").make_url
+    return make_url(text)
+
+
 SSL_CANARY = "Canary-ssl-key-pass"
 
 FORMS = [
@@ -34,6 +42,11 @@ FORMS = [
     ),
     lambda: from_sqlalchemy_url(f"postgresql+asyncpg://app:{CANARY}@db/app?ssl=require"),
     lambda: from_tortoise_db_url(f"postgres://app:{CANARY}@db:5432/app?ssl=true"),
+    lambda: from_tortoise_db_url(f"psycopg://app@db:5432/app?password={CANARY}"),
+    lambda: from_url_parts(
+        "postgresql+psycopg", username="app", password=CANARY, host="db", database="app"
+    ),
+    lambda: from_sqlalchemy_url(_sa_url(f"cockroachdb+asyncpg://root:{CANARY}@db/defaultdb")),
     lambda: from_tortoise_config(
         {
             "connections": {

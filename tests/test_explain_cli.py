@@ -98,10 +98,19 @@ def test_env_flag_reads_pg_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_password_never_printed(fmt: str) -> None:
-    result = runner.invoke(
-        app, ["explain", f"postgresql://app:{CANARY}@db/app?sslmode=require", "--format", fmt]
-    )
+@pytest.mark.parametrize(
+    ("dsn", "driver"),
+    [
+        (f"postgresql://app:{CANARY}@db/app?sslmode=require", "psycopg"),
+        (f"postgresql://app:{CANARY}@db/app?ssl=require", "asyncpg"),
+        (f"postgresql+asyncpg://app:{CANARY}@db/app?sslmode=require", "sqlalchemy"),
+        (f"postgres://app:{CANARY}@db:5432/app?ssl=false", "tortoise"),
+        (f"host=db user=app password={CANARY} sslmode=disable", "psycopg2"),
+        (f"cockroachdb://app:{CANARY}@db/app?sslmode=verify-full", "psycopg"),
+    ],
+)
+def test_password_never_printed(fmt: str, dsn: str, driver: str) -> None:
+    result = runner.invoke(app, ["explain", dsn, "--driver", driver, "--format", fmt])
     assert CANARY not in result.stdout
     assert "VF401" in result.stdout
 
