@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from typer.testing import CliRunner
@@ -157,3 +158,19 @@ def test_policy_and_fail_on_come_from_pyproject(  # type: ignore[no-untyped-def]
     assert outcome.exit_code == 0, outcome.output  # VF205 is high, fail-on is critical
     assert [f["rule"] for f in json.loads(outcome.output)["findings"]] == ["VF205"]
     assert CliRunner().invoke(app, [*args, "--fail-on", "high"]).exit_code == 1
+
+
+def test_every_address_of_a_node_is_judged_against_its_certificate(lab) -> None:  # type: ignore[no-untyped-def]
+    """localhost, 127.0.0.1 and [::1] (when the lab listens there) are all in the node SAN."""
+    server = lab("secure")
+    hosts = [server.hostname, "127.0.0.1"]
+    if socket.has_ipv6:
+        try:
+            socket.create_connection(("::1", server.port), timeout=1).close()
+            hosts.append("[::1]")
+        except OSError:
+            pass
+    dsn = "postgresql://root@" + ",".join(f"{h}:{server.port}" for h in hosts) + "/defaultdb"
+    result = run([parse_target(dsn)], ProbeSettings(ca=server.certs_dir / "ca.crt"))
+    assert len(result.endpoints) == len(hosts)
+    assert result.report.findings == () and result.report.errors == ()
