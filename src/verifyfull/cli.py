@@ -28,6 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts name things like [tool.verifyfull]: print them literally, not as markup.
+    rich_markup_mode=None,
 )
 app.add_typer(certs_app, name="certs")
 app.add_typer(lab_app, name="lab")
