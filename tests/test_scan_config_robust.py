@@ -121,6 +121,10 @@ SEEDS = {
     "alembic.ini": Path(__file__).parent / "fixtures/scan/config/ini/alembic.ini",
     "app.json": Path(__file__).parent / "fixtures/scan/config/json/appsettings.json",
     "postgresql.conf": Path(__file__).parent / "fixtures/scan/config/postgres/postgresql.conf",
+    "pg_service.conf": Path(__file__).parent / "fixtures/scan/config/libpq/pg_service.conf",
+    ".pgpass": Path(__file__).parent / "fixtures/scan/config/libpq/.pgpass",
+    "app.service": Path(__file__).parent
+    / "fixtures/scan/config/systemd/insecurecockroachdb.service",
 }
 
 

@@ -1,9 +1,10 @@
 """Config and server files checked by the scanner (issue 4, part B).
 
 Importing this package registers one check per format with verifyfull.scan.api:
-.env files, YAML (compose, Kubernetes, Helm, CI), TOML, INI (alembic.ini),
-JSON, Dockerfiles, postgresql.conf and pg_hba.conf. Every format is reduced
-to settings and commands (model.py) that judge.py alone interprets.
+.env files, YAML (compose, Kubernetes, Helm, CI), TOML, INI (alembic.ini, systemd,
+supervisord), JSON, Dockerfiles, postgresql.conf, pg_hba.conf, .pgpass and
+pg_service.conf. Every format is reduced to settings and commands (model.py)
+that judge.py alone interprets.
 """
 
 from verifyfull.scan.config import (
@@ -12,6 +13,7 @@ from verifyfull.scan.config import (
     ini,
     jsonfile,
     pg_hba,
+    pgpass,
     postgresql_conf,
     toml,
     yamlfile,
@@ -23,6 +25,7 @@ __all__ = [
     "ini",
     "jsonfile",
     "pg_hba",
+    "pgpass",
     "postgresql_conf",
     "toml",
     "yamlfile",

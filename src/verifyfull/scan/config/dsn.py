@@ -27,7 +27,7 @@ from verifyfull.policy import SSLMODES, Policy
 _DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
 # A config file describes a service that dials a database over the network;
 # without a host libpq would use a Unix socket, where TLS does not apply.
-_NETWORK_HOST = "db.invalid"
+NETWORK_HOST = "db.invalid"
 
 
 # A libpq keyword string: key=value pairs naming where to connect.
@@ -71,7 +71,7 @@ def sslmode_findings(
     mode = value.strip().strip("'\"").lower()
     if mode not in SSLMODES:
         return []
-    variables = {"PGHOST": _NETWORK_HOST, **env, "PGSSLMODE": mode}
+    variables = {"PGHOST": NETWORK_HOST, **env, "PGSSLMODE": mode}
     try:
         verdict = evaluate(
             from_environment(literal=True), Driver.PSYCOPG, Environment.of(variables), policy

@@ -371,14 +371,17 @@ def judge_command(
     return found
 
 
+_PASSWORD_FLAG = re.compile(r"^--?[\w-]*pass(word|wd)?$", re.IGNORECASE)
+
+
 def _redacted(argv: Sequence[str]) -> list[str]:
     """Command words with anything password-like masked (a command may carry one)."""
     out: list[str] = []
-    for word in argv:
-        if dsn.looks_like_dsn(word):
-            out.append(dsn.redact(word))
+    for index, word in enumerate(argv):
+        if index and _PASSWORD_FLAG.match(argv[index - 1]):
+            out.append("***")
         elif re.search(r"pass(word|wd)?=", word, re.IGNORECASE):
             out.append(word.split("=", 1)[0] + "=***")
         else:
-            out.append(word)
+            out.append(dsn.redact(word))  # user:password@ in a URL anywhere in the word
     return out
