@@ -142,7 +142,9 @@ def _raw_asyncpg_call(info: ConnInfo, judge: Judge) -> _AsyncpgCall:
                 f'to be either "postgresql" or "postgres", got {scheme!r}',
                 f"asyncpg refuses the {scheme}:// scheme (only postgresql:// and postgres://)",
             )
-    dsn = dict(info.params)
+    # asyncpg reads the query with parse_qs: blank values vanish, the last
+    # of a repeated key wins.
+    dsn = {k: v for k, v in info.params if v != ""}
     dsn.update({k: "***" for k, _ in info.secret_params})
     for key, value in info.params:
         if key in TLS_DSN_KEYS and "+" in value:
