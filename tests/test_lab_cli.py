@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from verifyfull.lab import harness
+from verifyfull.lab import harness, postgres
 from verifyfull.lab.variants import VARIANTS
 
 
@@ -61,7 +61,7 @@ def test_start_status_stop_round_trip(tmp_path: Path) -> None:
         stopped = _lab("stop", cwd=tmp_path)
     assert stopped.returncode == 0
     assert stopped.stdout.strip() == f"stopped secure (port {server.port})"
-    assert pid is not None and not harness._alive(pid)
+    assert pid is not None and not postgres.alive(pid)
     assert not server.base_dir.exists()
     assert not (tmp_path / ".lab").exists()
     assert _lab("status", cwd=tmp_path).stdout.strip() == "no lab servers running"

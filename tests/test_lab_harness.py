@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from verifyfull.errors import UsageError
-from verifyfull.lab import crdb, harness
+from verifyfull.lab import crdb, harness, postgres
 from verifyfull.lab.harness import LabError, LabServer
 
 pytestmark = pytest.mark.pg
@@ -31,13 +31,13 @@ def _python(script: str) -> list[str]:
 
 
 def _gone(server: LabServer, pid: int) -> bool:
-    return not harness._alive(pid) and not server.base_dir.exists()
+    return not postgres.alive(pid) and not server.base_dir.exists()
 
 
 def test_stop_leaves_no_process_and_no_files(fresh_lab) -> None:
     server = fresh_lab("secure")
     pid = server.pid
-    assert pid is not None and harness._alive(pid)
+    assert pid is not None and postgres.alive(pid)
     server.stop()
     assert _gone(server, pid)
     server.stop()  # a second stop is harmless
@@ -111,7 +111,7 @@ def test_unknown_variant_is_a_usage_error() -> None:
 
 def test_missing_binaries_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("VERIFYFULL_PG_BINDIR", str(tmp_path))
-    monkeypatch.setattr(harness, "DEFAULT_BINDIR", tmp_path)
+    monkeypatch.setattr(postgres, "DEFAULT_BINDIR", tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(LabError, match="binaries .* not found; .*VERIFYFULL_PG_BINDIR"):
         harness.bindir()
@@ -147,7 +147,7 @@ def test_exit_without_stop_cleans_up(shared_tmp: Path) -> None:
     out = _python(script)
     pid, base, template, owner = int(out[0]), Path(out[1]), Path(out[2]), out[3]
     assert base.parent == shared_tmp
-    assert not harness._alive(pid)
+    assert not postgres.alive(pid)
     assert not base.exists()
     assert not template.exists()
     assert not list(Path(tempfile.gettempdir()).glob(f"verifyfull-lab-spare-{owner}-*"))
@@ -164,11 +164,11 @@ def test_keep_running_survives_the_process(tmp_path: Path) -> None:
     out = _python(script)
     pid, base, data = int(out[0]), Path(out[1]), Path(out[2])
     try:
-        assert harness._alive(pid)
+        assert postgres.alive(pid)
     finally:
-        harness._stop_cluster(data, base / "run" / "postgres.log")
+        postgres.stop_cluster(data, base / "run" / "postgres.log")
         subprocess.run(["rm", "-rf", str(base)], check=True)
-    assert not harness._alive(pid)
+    assert not postgres.alive(pid)
 
 
 def test_client_files_follow_the_cockroach_layout(lab) -> None:
@@ -252,7 +252,7 @@ def test_failure_messages_never_repeat_a_password(tmp_path: Path) -> None:
     log = tmp_path / "postgres.log"
     log.write_text(f"ERROR:  boom\nSTATEMENT:  ALTER ROLE app_pw PASSWORD '{canary}';\n")
     with pytest.raises(LabError) as info:
-        harness._run(
+        postgres.run(
             [
                 sys.executable,
                 "-c",
@@ -300,7 +300,7 @@ def test_a_killed_owner_s_server_is_stopped_by_the_next_sweep() -> None:
     )
     out = _python(script)
     pid, base = int(out[0]), Path(out[1])
-    assert harness._alive(pid)  # orphaned
+    assert postgres.alive(pid)  # orphaned
     assert base in harness.sweep_stale()
-    assert not harness._alive(pid)
+    assert not postgres.alive(pid)
     assert not base.exists()

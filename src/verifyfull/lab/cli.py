@@ -18,6 +18,7 @@ import typer
 from verifyfull.errors import UsageError
 from verifyfull.lab import harness
 from verifyfull.lab.harness import LabServer
+from verifyfull.lab.postgres import alive
 from verifyfull.lab.variants import VARIANTS
 from verifyfull.lab.variants import get as get_variant
 
@@ -61,7 +62,7 @@ def _load_all(state_dir: Path) -> list[tuple[Path, LabServer]]:
 
 def _alive(server: LabServer) -> bool:
     pid = server.pid
-    return pid is not None and harness._alive(pid)
+    return pid is not None and alive(pid)
 
 
 def _print_server(server: LabServer, *, show_password: bool) -> None:
