@@ -14,12 +14,18 @@ import ssl
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from verifyfull.certs.create import KeySpec, create_ca, create_node
 from verifyfull.certs.duration import format_go_duration, parse_go_duration
 from verifyfull.certs.hostmatch import HowMatched, dns_name_matches, match_host, parse_host
 from verifyfull.certs.inspect import CertInfo, load_cert_infos
+from verifyfull.certs.judge import judge_certificate
 from verifyfull.errors import UsageError
+from verifyfull.rules import Severity
 
 EC = KeySpec("ec", 256)
 
@@ -189,3 +195,39 @@ def test_create_node_writes_parsed_hosts(ca: tuple[Path, Path], tmp_path: Path) 
     assert match_host(info, "bücher.example").ok
     with pytest.raises(UsageError):
         _node(ca, ["db:26257"], tmp_path)
+
+
+def test_cn_only_certificate_really_passes_openssl(ca: tuple[Path, Path], tmp_path: Path) -> None:
+    """The CN fallback is real in OpenSSL (so the finding is medium, not 'refused')."""
+    certs_dir, ca_key_path = ca
+    ca_cert = x509.load_pem_x509_certificates((certs_dir / "ca.crt").read_bytes())[0]
+    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    crt, pem = tmp_path / "cn.crt", tmp_path / "cn.key"
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    info = load_cert_infos(crt)[0]
+    assert match_host(info, "localhost").how is HowMatched.CN_ONLY
+    (finding,) = judge_certificate(info, hosts=["localhost"])
+    assert finding.rule_id == "VF302" and finding.severity is Severity.MEDIUM
+    assert _handshake(certs_dir / "ca.crt", crt, pem, "localhost")
+    assert not _handshake(certs_dir / "ca.crt", crt, pem, "db.internal")

@@ -125,8 +125,9 @@ def _judge_host(info: CertInfo, host: str, where: dict[str, str | None]) -> list
         return [
             finding(
                 "VF302",
-                f"{_name(info)} names {host!r} only in its subject CN, not in a SAN: libpq "
-                "accepts that, Go clients (the cockroach CLI) and RFC 6125 do not",
+                f"{_name(info)} names {host!r} only in its subject CN, not in a SAN: "
+                "OpenSSL-based clients (libpq, Python) accept that, Go clients (the "
+                "cockroach CLI) and RFC 6125 do not",
                 evidence=evidence,
                 severity_override=Severity.MEDIUM,
                 **where,
