@@ -114,6 +114,7 @@ def _mutations(seed_text: str, rounds: int, rng: random.Random) -> list[str]:
 SEEDS = {
     "docker-compose.yml": Path(__file__).parent / "fixtures/scan/config/compose/docker-compose.yml",
     "values.yaml": Path(__file__).parent / "fixtures/scan/config/helm/values.yaml",
+    "templates/sts.yaml": Path(__file__).parent / "fixtures/scan/config/helm/statefulset.yaml",
     ".env": Path(__file__).parent / "fixtures/scan/config/env/.env",
     "settings.toml": Path(__file__).parent / "fixtures/scan/config/toml/settings.toml",
     "pg_hba.conf": Path(__file__).parent / "fixtures/scan/config/postgres/pg_hba.conf",

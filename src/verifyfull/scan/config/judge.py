@@ -26,7 +26,7 @@ from verifyfull.policy import (
 )
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import dsn
-from verifyfull.scan.config.model import Command, Setting
+from verifyfull.scan.config.model import Command, Setting, Word
 
 POSTGRES_TLS_FIX = (
     "Set ssl = on with ssl_cert_file and ssl_key_file (postgresql.conf, or -c ssl=on), "
@@ -328,11 +328,11 @@ def judge_command(
     is_cockroach = any("cockroach" in p for p in programs)
     is_postgres = any("postgres" in p for p in programs)
     starts_node = any(w in _COCKROACH_START for w in argv)
-    evidence = " ".join(_redacted(argv))
     found: list[Finding] = []
     for index, word in enumerate(command.words):
         flag, _, flag_value = word.text.partition("=")
         where = _where(src, word.line, word.column)
+        evidence = _evidence(command, word)
         if flag == "--accept-sql-without-tls" and not falsy(flag_value or "true"):
             found.append(
                 finding(
@@ -369,6 +369,17 @@ def judge_command(
                 )
             )
     return found
+
+
+_EVIDENCE_WORDS = 16
+
+
+def _evidence(command: Command, word: Word) -> str:
+    """The command line, or for a long one the words on the line of the hit."""
+    words = command.words
+    if len(words) > _EVIDENCE_WORDS:
+        words = tuple(w for w in words if w.line == word.line)[:_EVIDENCE_WORDS]
+    return " ".join(_redacted([w.text for w in words]))
 
 
 _PASSWORD_FLAG = re.compile(r"^--?[\w-]*pass(word|wd)?$", re.IGNORECASE)

@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from verifyfull.findings import Finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
-from verifyfull.scan.config import compose, k8s
+from verifyfull.scan.config import compose, helm, k8s
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
 from verifyfull.scan.config.yamlnodes import (
@@ -86,5 +86,12 @@ def collect(src: SourceFile) -> Collected:
 def check_yaml(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     if not worth_parsing(src.text):
         return []
-    collected = collect(src)
-    return judge_all(src, collected.settings, collected.commands, ctx.policy)
+    try:
+        collected = collect(src)
+        settings, commands = collected.settings, collected.commands
+    except ConfigParseError:
+        if "{{" not in src.text:
+            raise
+        settings, commands = helm.template_lines(src)
+    found = judge_all(src, settings, commands, ctx.policy)
+    return helm.noted(found) if "{{" in src.text else found

@@ -9,34 +9,15 @@ than its limit with a clean error.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from verifyfull.scan.config.helm import untemplate
 from verifyfull.scan.config.model import ConfigParseError, Setting
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-_TEMPLATE = re.compile(r"\{\{.*?\}\}")
-
-
-def untemplate(text: str) -> str:
-    """Blank out Helm/Jinja `{{ … }}` so a chart template composes as YAML.
-
-    A line holding only template actions becomes empty; an inline action becomes
-    a same-length placeholder, so every other column stays where it was.
-    """
-    if "{{" not in text:
-        return text
-    out = []
-    for line in text.split("\n"):
-        if line.strip() and not _TEMPLATE.sub("", line).strip():
-            out.append("")
-        else:
-            out.append(_TEMPLATE.sub(lambda m: "_" * len(m.group()), line))
-    return "\n".join(out)
 
 
 def compose_documents(text: str) -> list[Node]:
