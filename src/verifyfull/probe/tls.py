@@ -107,7 +107,7 @@ def handshake(
                 return Handshake(accepted=None, reason=str(exc))
             deadline.arm(raw, "TLS handshake")
             try:
-                tls = ctx.wrap_socket(raw, server_hostname=_sni(endpoint.server_name))
+                tls = ctx.wrap_socket(raw, server_hostname=sni_name(endpoint.server_name))
             except TimeoutError:
                 return Handshake(
                     accepted=None,
@@ -137,7 +137,7 @@ def handshake(
         return Handshake(accepted=None, reason=str(exc))
 
 
-def _sni(name: str | None) -> str | None:
+def sni_name(name: str | None) -> str | None:
     if not name:
         return None
     try:
@@ -171,16 +171,6 @@ def weak_cipher_classes() -> tuple[CipherClass, ...]:
         if reason:
             groups.setdefault(reason, []).append(name)
     return tuple(CipherClass(reason, tuple(names)) for reason, names in groups.items())
-
-
-# Weak classes that OpenSSL 3 no longer ships: the probe cannot offer them,
-# so a server accepting them is not detected here (sslyze --deep can).
-UNTESTABLE_CLASSES = ("export-grade key", "RC4 stream cipher", "3DES (Sweet32)", "single DES")
-
-
-def untestable_classes() -> tuple[str, ...]:
-    present = {c.reason for c in weak_cipher_classes()}
-    return tuple(reason for reason in UNTESTABLE_CLASSES if reason not in present)
 
 
 def cipher_class_accepted(endpoint: Endpoint, cipher_class: CipherClass) -> Handshake:

@@ -1,6 +1,7 @@
 """The TLS questions every target gets, whatever protocol leads to the handshake.
 
-Versions (VF203), weak TLS 1.2 cipher classes (VF204), the presented
+Versions (VF203), weak cipher classes (VF204: OpenSSL's own suites in TLS 1.2,
+plus the legacy suites OpenSSL 3 lacks through a hand-written ClientHello), the presented
 certificate (VF301-VF305). PostgreSQL-wire and HTTPS targets differ only in
 the Endpoint's opener, so both call these two functions.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from verifyfull.policy import Policy, tls_version_name
-from verifyfull.probe import tls
+from verifyfull.probe import legacyhello, tls
 from verifyfull.probe.certificate import describe_leaf, judge_certificate
 from verifyfull.probe.net import Deadline
 from verifyfull.probe.results import Collector
@@ -28,6 +29,7 @@ class TLSFutures:
     chain: Future[tls.ChainCheck]
     versions: dict[ssl.TLSVersion, Future[tls.Handshake]]
     classes: dict[str, Future[tls.Handshake]]
+    legacy: Future[legacyhello.LegacyVerdict]
 
 
 def submit(
@@ -37,14 +39,16 @@ def submit(
     then: AfterHandshake | None = None,
 ) -> TLSFutures:
     """Start the handshakes: baseline (optionally followed by `then`), chain, versions, classes."""
+    openssl_classes = tls.weak_cipher_classes()
+    covered = frozenset(c.reason for c in openssl_classes)
     return TLSFutures(
         baseline=pool.submit(tls.inspect, endpoint, then),
         chain=pool.submit(tls.chain_verifies, endpoint, ca),
         versions={v: pool.submit(tls.version_accepted, endpoint, v) for v in tls.VERSIONS},
         classes={
-            c.reason: pool.submit(tls.cipher_class_accepted, endpoint, c)
-            for c in tls.weak_cipher_classes()
+            c.reason: pool.submit(tls.cipher_class_accepted, endpoint, c) for c in openssl_classes
         },
+        legacy=pool.submit(legacyhello.accepted_classes, endpoint, covered),
     )
 
 
@@ -58,7 +62,7 @@ def report(
 ) -> tls.Handshake | None:
     """Turn the handshakes into facts and findings; the baseline handshake when it completed."""
     _versions(out, futures.versions, policy)
-    _ciphers(out, futures.classes)
+    _ciphers(out, futures.classes, futures.legacy.result())
     main = futures.baseline.result()
     if not main.accepted:
         out.errors.append(f"TLS handshake failed: {main.reason}")
@@ -104,16 +108,18 @@ def _versions(
         )
 
 
-def _ciphers(out: Collector, futures: dict[str, Future[tls.Handshake]]) -> None:
+def _ciphers(
+    out: Collector, futures: dict[str, Future[tls.Handshake]], legacy: legacyhello.LegacyVerdict
+) -> None:
     weak = [
         f"{reason} ({result.cipher})"
         for reason, future in futures.items()
         if (result := future.result()).accepted
     ]
+    weak += [f"{reason} ({result.cipher}, {result.version})" for reason, result in legacy.accepted]
     out.fact("weak TLS 1.2 suites", "; ".join(weak) or "none accepted")
-    untested = tls.untestable_classes()
-    if untested:
-        out.fact("not testable with local OpenSSL", ", ".join(untested))
+    if legacy.undecided:
+        out.errors.append(f"legacy suites (EXPORT, RC4, 3DES, DES) not decided: {legacy.undecided}")
     if weak:
         out.find(
             "VF204",
