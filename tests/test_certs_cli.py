@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
@@ -333,7 +334,10 @@ def test_check_other_views_to_a_file(made: tuple[Path, Path], tmp_path: Path, fm
     text = out.read_text()
     assert "VF302" in text
     if fmt == "sarif":
-        assert json.loads(text)["runs"][0]["results"][0]["ruleId"] == "VF302"
+        document = json.loads(text)
+        schema = Path(__file__).parent / "vendor" / "sarif-schema-2.1.0.json"
+        jsonschema.validate(document, json.loads(schema.read_text()))
+        assert document["runs"][0]["results"][0]["ruleId"] == "VF302"
 
 
 def test_list_like_cockroach_cert_list(made: tuple[Path, Path], fails: Fails) -> None:
