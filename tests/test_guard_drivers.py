@@ -420,3 +420,17 @@ async def test_wrong_password_error_never_shows_the_password(driver: str, lab: A
     assert not isinstance(err.value, InsecureConfigurationError)  # not a TLS problem
     shown = f"{err.value!s} {err.value!r} {err.value.__cause__!r} {err.value.__context__!r}"
     assert canary not in shown
+
+
+@pytest.mark.parametrize("driver", ["asyncpg", "psycopg", "psycopg-async"])
+async def test_multi_host_skips_a_rogue_node_and_lands_on_a_verified_one(
+    driver: str, lab_cluster: list[LabServer], rogue_certs: dict[str, Path], lab: Any
+) -> None:
+    """A host list whose first entry is an attacker: refused there, verified on the next."""
+    node = lab_cluster[1]
+    with _rogue(node, rogue_certs["other-ca"]) as proxy:
+        hosts = f"{node.hostname}:{proxy.port},{node.hostname}:{node.port}"
+        guard = make_guard(node, host=hosts)
+        user, server_saw_tls, client_dn = await DRIVERS[driver](guard)
+    assert (user, server_saw_tls, client_dn) == ("app", True, "/O=Cockroach/CN=app")
+    assert proxy.connections >= 1 and proxy.startup_messages == []

@@ -174,7 +174,7 @@ def test_example_refuses_to_start_on_a_weak_request(tmp_path: Path) -> None:
     env.update(DB_HOST="localhost", DB_SSLMODE="require", DB_CA_PATH=str(tmp_path / "ca.crt"))
     refused = start_refused(env)
     assert refused.returncode != 0
-    assert "verifyfull: refusing to start: VF103: sslmode=require is refused" in refused.stderr
+    assert "verifyfull: refusing to start: VF104: sslmode=require is refused" in refused.stderr
 
 
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")

@@ -116,10 +116,15 @@ def test_verify_ca_only_by_opt_in_and_then_logged(caplog: pytest.LogCaptureFixtu
 
 
 def test_env_sslmode_request_is_refused(monkeypatch: pytest.MonkeyPatch, certs: Path) -> None:
+    # libpq's require with a root file checks the chain but not the host name (conninfo).
     _seed_env(monkeypatch, certs, DB_SSLMODE="require")
     with pytest.raises(InsecureConfigurationError) as err:
         DatabaseTLSSettings().resolve()
-    assert err.value.rule_id == "VF103"
+    assert err.value.rule_id == "VF104"
+    _seed_env(monkeypatch, certs, DB_SSLMODE="allow")
+    with pytest.raises(InsecureConfigurationError) as err:
+        DatabaseTLSSettings().resolve()
+    assert err.value.rule_id == "VF102"
 
 
 def test_multi_host_lists_parse_with_default_ports() -> None:

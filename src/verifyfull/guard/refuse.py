@@ -1,32 +1,39 @@
 """Refusal: a requested mode or an SSLContext weaker than the policy is an error.
 
-The rule a setting breaks comes from `Policy.transport_rule`, the one place
-acceptance is decided; this module only says what a mode or a context means
-as a transport (TLS always? chain checked? host name checked?).
-verify-ca passes only with the policy's explicit opt-in, and is then logged
-as VF104 every time it is used.
+What a setting means as a transport is asked of conninfo (`evaluate`, the
+same verdict the scanner reports), with libpq's reading of a requested
+sslmode and asyncpg's reading of an SSLContext; which of its rules are
+refused is the policy's call (`Policy.refuses`). So the guard refuses exactly
+what the scanner flags. verify-ca passes only with the policy's explicit
+opt-in, and is then logged as VF104 every time it is used. Live cipher
+suites (VF107) are read off the context itself.
 """
 
 from __future__ import annotations
 
 import logging
 import ssl
+from pathlib import Path
 
 from verifyfull import rules
+from verifyfull.conninfo import (
+    ConnInfo,
+    Environment,
+    HostPort,
+    Source,
+    describe_ssl_value,
+    evaluate,
+)
 from verifyfull.errors import InsecureConfigurationError, UsageError
-from verifyfull.policy import SSLMODES, Policy, TLSUse, suite_weakness, tls_version_name
+from verifyfull.findings import Finding
+from verifyfull.policy import SSLMODES, Policy, suite_weakness
 
 log = logging.getLogger("verifyfull.guard")
 
-# What each libpq sslmode means as a transport (FACTS.md, libpq docs).
-_MODE_TRANSPORT: dict[str, tuple[TLSUse, bool, bool]] = {
-    "disable": (TLSUse.NEVER, False, False),
-    "allow": (TLSUse.MAYBE, False, False),
-    "prefer": (TLSUse.MAYBE, False, False),
-    "require": (TLSUse.ALWAYS, False, False),
-    "verify-ca": (TLSUse.ALWAYS, True, False),
-    "verify-full": (TLSUse.ALWAYS, True, True),
-}
+# Transport rules the guard acts on; other verdict notes (e.g. files a
+# deployment may provide) are not the guard's to refuse.
+_TRANSPORT_RULES = ("VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107")
+_PLACEHOLDER_HOST = (HostPort("database", 26257),)  # only the TLS settings are judged
 
 
 # The guard's own fix line per rule: what to change in the guard's settings.
@@ -45,25 +52,29 @@ def _refuse(rule_id: str, problem: str) -> InsecureConfigurationError:
     return InsecureConfigurationError(rule_id, problem, _FIX.get(rule_id, rules.get(rule_id).fix))
 
 
-def _judge(
-    policy: Policy, what: str, tls: TLSUse, chain: bool, hostname: bool, *, explicit_off: bool
-) -> None:
-    rule_id = policy.transport_rule(tls, chain, hostname, explicit_off=explicit_off)
-    if rule_id is None:
-        return
-    if policy.refuses(rule_id):
-        raise _refuse(rule_id, f"{what} is refused ({rules.get(rule_id).title.lower()})")
-    log.warning("%s: %s is allowed by policy but does not check the host name", rule_id, what)
+def _act_on(findings: tuple[Finding, ...], what: str, policy: Policy) -> None:
+    for found in findings:
+        if found.rule_id not in _TRANSPORT_RULES:
+            continue
+        if policy.refuses(found.rule_id):
+            raise _refuse(found.rule_id, f"{what} is refused: {found.message}")
+        log.warning("%s: %s is allowed by policy: %s", found.rule_id, what, found.message)
 
 
-def refuse_sslmode(mode: str, policy: Policy) -> bool:
+def refuse_sslmode(mode: str, policy: Policy, ca_file: Path | None = None) -> bool:
     """Refuse a requested sslmode weaker than the policy; True when host names are checked."""
     norm = mode.strip().lower()
-    if norm not in _MODE_TRANSPORT:
+    if norm not in SSLMODES:
         raise UsageError(f"unknown sslmode {mode!r}", f"use one of {', '.join(SSLMODES)}")
-    tls, chain, hostname = _MODE_TRANSPORT[norm]
-    _judge(policy, f"sslmode={norm}", tls, chain, hostname, explicit_off=norm == "disable")
-    return hostname
+    params = [("sslmode", norm)]
+    if ca_file is not None:
+        params.append(("sslrootcert", str(ca_file)))
+    info = ConnInfo(
+        source=Source.KEYWORDS, hosts=_PLACEHOLDER_HOST, params=tuple(params), literal=False
+    )
+    verdict = evaluate(info, "psycopg", Environment.empty(), policy)
+    _act_on(verdict.findings, f"sslmode={norm}", policy)
+    return norm == "verify-full"
 
 
 def refuse_context(ctx: ssl.SSLContext, policy: Policy) -> None:
@@ -72,37 +83,11 @@ def refuse_context(ctx: ssl.SSLContext, policy: Policy) -> None:
         raise _refuse("VF105", f"ssl must be an ssl.SSLContext, not {type(ctx).__name__}")
     if ctx.protocol is ssl.PROTOCOL_TLS_SERVER:
         raise _refuse("VF105", "the SSLContext is a server context")
-    chain = ctx.verify_mode == ssl.CERT_REQUIRED
-    weakness = "check_hostname=False" if chain else "verify_mode != CERT_REQUIRED"
-    _judge(
-        policy,
-        f"an SSLContext with {weakness}",
-        TLSUse.ALWAYS,
-        chain,
-        ctx.check_hostname,
-        explicit_off=False,
+    info = ConnInfo(
+        source=Source.KWARGS, hosts=_PLACEHOLDER_HOST, ssl=describe_ssl_value(ctx), literal=False
     )
-    if policy.tls_version_too_low(_effective_minimum(ctx)):
-        raise _refuse(
-            "VF106",
-            f"the SSLContext allows {tls_version_name(_effective_minimum(ctx))}, "
-            f"below the policy's {tls_version_name(policy.min_tls_version)}",
-        )
+    verdict = evaluate(info, "asyncpg", Environment.empty(), policy)
+    _act_on(verdict.findings, "the SSLContext", policy)
     weak = sorted({w for s in ctx.get_ciphers() if (w := suite_weakness(s["name"]))})
     if weak:
         raise _refuse("VF107", f"the SSLContext offers weak cipher suites ({', '.join(weak)})")
-
-
-def _effective_minimum(ctx: ssl.SSLContext) -> ssl.TLSVersion:
-    minimum = ctx.minimum_version
-    if minimum is ssl.TLSVersion.MINIMUM_SUPPORTED:
-        # OpenSSL's own floor: TLSv1 unless the options switch the old versions off.
-        for version, option in (
-            (ssl.TLSVersion.TLSv1, ssl.OP_NO_TLSv1),
-            (ssl.TLSVersion.TLSv1_1, ssl.OP_NO_TLSv1_1),
-            (ssl.TLSVersion.TLSv1_2, ssl.OP_NO_TLSv1_2),
-        ):
-            if not ctx.options & option:
-                return version
-        return ssl.TLSVersion.TLSv1_3
-    return minimum

@@ -97,7 +97,7 @@ class DatabaseTLSSettings(BaseSettings):
             from verifyfull.guard.url import target_from_url
 
             return target_from_url(self.url.get_secret_value(), self, policy)
-        verify_hostname = refuse_sslmode(self.sslmode, policy)
+        verify_hostname = refuse_sslmode(self.sslmode, policy, self.ca_hint())
         ca, cert, key = self.client_files(self.user)
         return Target(
             hosts=parse_hosts(self.host, self.port),
@@ -128,6 +128,12 @@ class DatabaseTLSSettings(BaseSettings):
                 "point it at a readable file holding only the password",
             ) from None
         return SecretStr(text.rstrip("\r\n"))
+
+    def ca_hint(self, given: Path | None = None) -> Path | None:
+        """The CA file that will be used, if any (for judging a requested sslmode)."""
+        if given is not None or self.ca_path is not None:
+            return given or self.ca_path
+        return self.certs_dir / "ca.crt" if self.certs_dir is not None else None
 
     def client_files(
         self,

@@ -42,7 +42,6 @@ def target_from_url(url: str, settings: DatabaseTLSSettings, policy: Policy) -> 
                 f"DATABASE_URL sets {option}, which the guard does not take from a URL ({shown})",
                 "remove it: the guard always uses verify-full with the configured CA",
             )
-    verify_hostname = refuse_sslmode(info.param("sslmode") or settings.sslmode, policy)
     if info.param("sslrootcert") == "system":
         raise InsecureConfigurationError(
             "VF103",
@@ -51,10 +50,13 @@ def target_from_url(url: str, settings: DatabaseTLSSettings, policy: Policy) -> 
         )
     if not info.tcp_hosts:
         raise UsageError(f"DATABASE_URL names no TCP host ({shown})", "TLS needs a host name")
+    root = _path(info.param("sslrootcert"))
+    mode = info.param("sslmode") or settings.sslmode
+    verify_hostname = refuse_sslmode(mode, policy, settings.ca_hint(root))
     user = info.user or settings.user
     ca, cert, key = settings.client_files(
         user,
-        ca=_path(info.param("sslrootcert")),
+        ca=root,
         cert=_path(info.param("sslcert")),
         key=_path(info.param("sslkey")),
     )
