@@ -224,6 +224,23 @@ def test_ca_key_inside_certs_dir_by_content_and_by_name(good: tuple[Path, Path])
     assert _rules(check_certs_dir(certs)) == [("VF306", "ca.key")]
 
 
+def test_der_pkcs8_key_is_a_key_too(good: tuple[Path, Path]) -> None:
+    certs, ca_key = good
+    create_client("java", certs, ca_key, also_generate_pkcs8_key=True)
+    assert check_certs_dir(certs).findings == ()
+    os.chmod(certs / "client.java.key.pk8", 0o644)
+    assert _rules(check_certs_dir(certs)) == [("VF306", "client.java.key.pk8")]
+
+
+def test_files_merely_named_like_keys_are_not_keys(good: tuple[Path, Path]) -> None:
+    certs, _ = good
+    (certs / "ca.key").write_bytes(b"")
+    (certs / "notes.key").write_text("remember to rotate\n")
+    os.chmod(certs / "notes.key", 0o644)
+    report = check_certs_dir(certs)
+    assert report.findings == () and report.errors == ()
+
+
 def test_key_of_another_certificate(good: tuple[Path, Path]) -> None:
     certs, _ = good
     shutil.copy2(certs / "client.root.key", certs / "client.app.key")

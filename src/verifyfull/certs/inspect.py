@@ -239,15 +239,21 @@ def load_private_key_fingerprint(path: Path) -> tuple[str, str, int]:
 
 
 def looks_like_private_key(path: Path) -> bool:
-    """Whether a file holds a private key (PEM marker, or a DER key named *.key/*.pk8)."""
+    """Whether a file holds a private key (PEM marker, or a DER key named *.key/*.pk8).
+
+    Only regular files are opened (a FIFO would block the read).
+    """
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False
         with path.open("rb") as handle:
             head = handle.read(65536)
     except OSError:
         return False
     if b"PRIVATE KEY-----" in head:
         return True
-    return path.suffix in (".key", ".pk8") and not head.startswith(b"-----BEGIN")
+    # DER keys are an ASN.1 SEQUENCE: first byte 0x30.
+    return path.suffix in (".key", ".pk8") and head[:1] == b"\x30"
 
 
 def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
