@@ -348,3 +348,15 @@ def test_the_seed_snippets_rewritten_with_the_guard_work(lab: Any) -> None:
         "[('alice', 'alice@example.com'), ('bob', 'bob@example.com')]",
         "3",
     ]
+
+
+@pytest.mark.pg
+def test_example_takes_the_lab_dsn_as_database_url(lab: Any) -> None:
+    """What `verifyfull lab start` prints can be handed over as DATABASE_URL."""
+    server = lab("secure")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "PG"))}
+    env["DATABASE_URL"] = server.dsn("app")
+    with running_example(env) as base:
+        assert len(httpx.get(f"{base}/users", timeout=10).json()) == 2
+        health = httpx.get(f"{base}/healthz/db", timeout=10).json()
+    assert health["mode"] == "verify-full" and health["mtls"] is True
