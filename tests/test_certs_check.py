@@ -448,3 +448,14 @@ def test_leaf_without_its_intermediate_does_not_chain(
     report = check_certs_dir(certs, hosts=HOSTS)
     assert "VF301" in {f.rule_id for f in report.findings}
     assert not _openssl_verifies(certs / "ca.crt", certs / "node.crt")
+
+
+def test_refused_creation_leaves_the_pair_untouched(good: tuple[Path, Path]) -> None:
+    """A stray node.key without node.crt: create-node refuses before writing anything."""
+    certs, ca_key = good
+    (certs / "node.crt").unlink()
+    key_before = (certs / "node.key").read_bytes()
+    with pytest.raises(UsageError, match="node.key already exists"):
+        create_node(list(HOSTS), certs, ca_key)
+    assert not (certs / "node.crt").exists()
+    assert (certs / "node.key").read_bytes() == key_before

@@ -96,6 +96,16 @@ class Issued:
     key_path: Path
 
 
+def _refuse_existing(paths: Sequence[Path], *, overwrite: bool) -> None:
+    """Check every target before writing any, so a refusal never leaves a new
+    certificate beside an old key (a pair that no longer matches)."""
+    if overwrite:
+        return
+    for path in paths:
+        if path.exists():
+            raise UsageError(f"{path} already exists", "pass --overwrite to replace it")
+
+
 def _write_private(path: Path, data: bytes, *, overwrite: bool) -> None:
     if path.exists() and not overwrite:
         raise UsageError(f"{path} already exists", "pass --overwrite to replace it")
@@ -365,6 +375,8 @@ def create_node(
     if not hosts:
         raise UsageError("create-node needs at least one host", "e.g. localhost 127.0.0.1")
     certs_dir = Path(certs_dir)
+    crt, pem = certs_dir / f"{name}.crt", certs_dir / f"{name}.key"
+    _refuse_existing((crt, pem), overwrite=overwrite)
     issuer = None if self_signed else load_ca(certs_dir, _need(ca_key))
     cert, private = _issue(
         subject_cn="node",
@@ -375,7 +387,6 @@ def create_node(
         validity=validity,
         hash_name=hash_name,
     )
-    crt, pem = certs_dir / f"{name}.crt", certs_dir / f"{name}.key"
     _write_public(crt, cert.public_bytes(serialization.Encoding.PEM), overwrite=overwrite)
     _write_private(pem, _key_pem(private), overwrite=overwrite)
     return Issued(crt, pem)
@@ -396,6 +407,11 @@ def create_client(
     if not user or any(c in user for c in "/\\\0") or user.startswith("."):
         raise UsageError(f"invalid SQL user name {user!r}", "use a plain user name like 'app'")
     certs_dir = Path(certs_dir)
+    crt, pem = certs_dir / f"client.{user}.crt", certs_dir / f"client.{user}.key"
+    pk8 = certs_dir / f"client.{user}.key.pk8"
+    _refuse_existing(
+        (crt, pem, pk8) if also_generate_pkcs8_key else (crt, pem), overwrite=overwrite
+    )
     # As cockroach cert: a client CA, when there is one, issues client certificates.
     client_ca = CLIENT_CA_CERT if (certs_dir / CLIENT_CA_CERT).is_file() else CA_CERT
     issuer = load_ca(certs_dir, ca_key, client_ca)
@@ -408,7 +424,6 @@ def create_client(
         validity=validity,
         hash_name=hash_name,
     )
-    crt, pem = certs_dir / f"client.{user}.crt", certs_dir / f"client.{user}.key"
     _write_public(crt, cert.public_bytes(serialization.Encoding.PEM), overwrite=overwrite)
     _write_private(pem, _key_pem(private), overwrite=overwrite)
     if also_generate_pkcs8_key:  # DER PKCS#8 for Java clients, as cockroach writes it
@@ -417,7 +432,7 @@ def create_client(
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write_private(certs_dir / f"client.{user}.key.pk8", der, overwrite=overwrite)
+        _write_private(pk8, der, overwrite=overwrite)
     return Issued(crt, pem)
 
 
