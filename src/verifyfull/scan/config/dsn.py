@@ -85,7 +85,10 @@ def sslmode_findings(
 ) -> list[Finding]:
     """An sslmode set on its own (PGSSLMODE, a `sslmode` key), read with libpq's rules."""
     mode = value.strip().strip("'\"").lower()
-    if mode not in SSLMODES:
+    # A misspelt PGSSLMODE (verify_full) makes libpq refuse to connect: conninfo says
+    # so (VF105). Other names and non-words (${SSLMODE}) are not claimed.
+    misspelt = key.strip().upper() == "PGSSLMODE" and re.fullmatch(r"[a-z][a-z_-]*", mode)
+    if mode not in SSLMODES and not misspelt:
         return []
     variables = {"PGHOST": NETWORK_HOST, **env, "PGSSLMODE": mode}
     try:
