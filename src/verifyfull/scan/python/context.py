@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from verifyfull.conninfo.redact import redact_text
 from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.python.module import ParsedModule, Scope
 from verifyfull.scan.python.resolve import Place, Resolver
+
+if TYPE_CHECKING:  # sites.py builds on this module
+    from verifyfull.scan.python.sites import Site
 
 EVIDENCE_LIMIT = 200
 
@@ -22,7 +25,7 @@ class Analysis:
     ctx: ScanContext
     resolver: Resolver = field(default_factory=Resolver)
     findings: list[Finding] = field(default_factory=list)
-    sites: list[Any] = field(default_factory=list)  # sites.Site records, for tests
+    sites: list[Site] = field(default_factory=list)  # judged connection sites (for tests)
     # (rule, line, column) already reported: one finding per rule and place
     _seen: set[tuple[str, int, int]] = field(default_factory=set)
 
