@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from verifyfull.conninfo import (
     Environment,
     evaluate,
+    from_sqlalchemy_url,
     from_tortoise_config,
     parse_dsn,
     resolve_target,
@@ -86,3 +89,53 @@ def test_literal_flag_controls_vf401() -> None:
     text = "postgresql://u:pw@h/db?sslmode=verify-full&sslrootcert=ca.crt"
     assert evaluate(parse_dsn(text)).rule_ids == ("VF401",)
     assert evaluate(parse_dsn(text, literal=False)).rule_ids == ()
+
+
+def test_asyncpg_argument_lists_match_the_installed_asyncpg() -> None:
+    """The hard-coded lists (the scanner runs without drivers) match asyncpg's signatures."""
+    asyncpg = pytest.importorskip("asyncpg")
+    from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWARGS
+
+    connect = set(inspect.signature(asyncpg.connect).parameters)
+    pool = set(inspect.signature(asyncpg.create_pool).parameters)
+    assert connect == ASYNCPG_CONNECT_KWARGS
+    assert pool - {"dsn", "loop", "connection_class", "record_class"} == ASYNCPG_POOL_KWARGS
+
+
+def test_psycopg_pool_arguments_match_the_installed_pool() -> None:
+    pool_module = pytest.importorskip("psycopg_pool")
+    from verifyfull.conninfo.libpq_rules import PSYCOPG_POOL_KWARGS
+
+    accepted = set(inspect.signature(pool_module.AsyncConnectionPool.__init__).parameters)
+    assert accepted - {"self"} == PSYCOPG_POOL_KWARGS
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://u@h/db?sslmode=require",
+        "postgresql+asyncpg://u@h/db?ssl=require&prepared_statement_cache_size=0",
+        "postgresql+asyncpg://u@h/db?command_timeout=5&sslrootcert=/c/ca.crt",
+        "postgresql+asyncpg://u@h/db?host=h1:1&host=h2:2&ssl=verify-full",
+        "cockroachdb+asyncpg://u@h:26257/db?sslcert=/c/c.crt",
+    ],
+)
+def test_sqlalchemy_asyncpg_keys_as_the_dialect_passes_them(url: str) -> None:
+    """The keys SQLAlchemy really hands asyncpg.connect decide the TypeError."""
+    asyncpg = pytest.importorskip("asyncpg")
+    sa_url = pytest.importorskip("sqlalchemy.engine.url")
+    pytest.importorskip("sqlalchemy_cockroachdb")
+    real = sa_url.make_url(url)
+    dialect = real.get_dialect()()
+    _, opts = dialect.create_connect_args(real)
+    # The dialect's adapter takes these out before calling asyncpg.connect.
+    own = {"prepared_statement_cache_size", "prepared_statement_name_func", "async_creator_fn"}
+    accepted = set(inspect.signature(asyncpg.connect).parameters)
+    unexpected = [k for k in opts if k not in accepted and k not in own]
+    verdict = evaluate(from_sqlalchemy_url(url), "sqlalchemy")
+    if unexpected:
+        assert verdict.breaks == (
+            f"TypeError: connect() got an unexpected keyword argument '{unexpected[0]}'"
+        )
+    else:
+        assert verdict.breaks is None or "TypeError" not in verdict.breaks

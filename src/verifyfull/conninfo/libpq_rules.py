@@ -27,7 +27,9 @@ from verifyfull.policy import (
 
 # --- libpq -----------------------------------------------------------------------
 
-_POOL_ARGS = frozenset(
+# psycopg_pool.AsyncConnectionPool's arguments: Tortoise's psycopg backend hands it every
+# credential it does not know.
+PSYCOPG_POOL_KWARGS = frozenset(
     {
         "conninfo",
         "kwargs",
@@ -46,6 +48,7 @@ _POOL_ARGS = frozenset(
         "reconnect_failed",
         "num_workers",
         "connection_class",
+        "close_returns",
     }
 )
 
@@ -150,7 +153,7 @@ def _tortoise_psycopg_options(info: ConnInfo, judge: Judge) -> list[tuple[str, s
             continue
         if key in TORTOISE_OWN:
             continue
-        if key not in _POOL_ARGS:
+        if key not in PSYCOPG_POOL_KWARGS:
             extra.append(key)
     if extra:
         judge.crash(
