@@ -79,7 +79,7 @@ class Command:
 # from unrelated JSON-with-comments or templated YAML).
 _MARKERS = re.compile(
     r"postgres|cockroach|sslmode|ssl_mode|pgssl|passw|database|_dsn|db_url|sqlalchemy|"
-    r"hostssl|hostnossl|password_encryption|ssl_ciphers|ssl_min_protocol",
+    r"hostssl|hostnossl|password_encryption|ssl_ciphers|ssl_min_protocol|accept-sql-without-tls",
     re.IGNORECASE,
 )
 
