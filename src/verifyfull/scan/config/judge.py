@@ -56,8 +56,9 @@ def _where(src: SourceFile, line: int, column: int) -> dict[str, Any]:
     return {"path": src.relpath, "line": line, "column": column}
 
 
-# Go's strconv.ParseBool, which cockroach's envutil uses for COCKROACH_* booleans
-# (any other spelling makes the node refuse to start rather than switch anything on).
+# Go's strconv.ParseBool, which cockroach's envutil.EnvOrDefaultBool and its flag
+# parsing use for COCKROACH_* booleans: any other spelling switches nothing on
+# (recent releases panic at start-up, older ones log the error and keep false).
 _GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 
 
