@@ -304,3 +304,30 @@ def test_a_killed_owner_s_server_is_stopped_by_the_next_sweep() -> None:
     assert base in harness.sweep_stale()
     assert not postgres.alive(pid)
     assert not base.exists()
+
+
+def test_restart_keeps_port_password_and_variant_settings(fresh_lab) -> None:
+    server = fresh_lab("weak-cert")  # needs its OPENSSL_CONF again to come back
+    before = server.pid
+    server.restart()
+    assert server.pid != before
+    with psycopg.connect(
+        host=str(server.socket_dir), port=server.port, user="postgres", dbname=server.database
+    ) as conn:
+        assert conn.execute("SHOW ssl").fetchone() == ("on",)
+    dsn = server.dsn("app_pw", sslmode="require", client_cert=False, with_password=True)
+    dsn = dsn.replace(str(server.certs_dir / "ca.crt"), "/nonexistent")
+    with psycopg.connect(dsn, connect_timeout=5) as conn:  # TLS with the RSA 1024 cert
+        assert conn.execute("SELECT current_user").fetchone() == ("app_pw",)
+
+
+def test_reload_applies_edited_pg_hba(fresh_lab) -> None:
+    server = fresh_lab("secure")
+    plaintext = server.dsn("app_pw", sslmode="disable", with_password=True)
+    with pytest.raises(psycopg.OperationalError, match="no encryption"):
+        psycopg.connect(plaintext, connect_timeout=5)
+    hba = server.data_dir / "pg_hba.conf"
+    hba.write_text("hostnossl all app_pw all scram-sha-256\n" + hba.read_text())
+    server.reload()
+    with psycopg.connect(plaintext, connect_timeout=5) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("app_pw",)

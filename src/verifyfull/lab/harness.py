@@ -40,6 +40,7 @@ from verifyfull.lab.postgres import (
     bindir,
     check_reachable,
     give_to_server,
+    pg_ctl,
     pg_ctl_start,
     postmaster_pid,
     psql,
@@ -117,6 +118,15 @@ class LabServer(Dialable):
     @property
     def pid(self) -> int | None:
         return postmaster_pid(self.data_dir)
+
+    def restart(self, timeout: float = 30.0) -> None:
+        """Restart PostgreSQL (fast mode): same port, files and password; sessions drop."""
+        pg_ctl(bindir(), self.data_dir, self.log_file, "restart", timeout=timeout,
+               env=_server_env(self.base_dir))  # fmt: skip
+
+    def reload(self, timeout: float = 30.0) -> None:
+        """Re-read postgresql.conf, pg_hba.conf and the TLS files (after editing them)."""
+        pg_ctl(bindir(), self.data_dir, self.log_file, "reload", timeout=timeout)
 
     def stop(self) -> None:
         """Immediate shutdown, then remove every file of this server."""
@@ -286,9 +296,9 @@ def _start_in(
             "ssl_key_file": str(server_dir / "node.key"),
             "ssl_ca_file": str(server_dir / "ca.crt"),
         }
-    env = None
     if spec.openssl_seclevel is not None:
-        env = openssl_conf(server_dir, spec.openssl_seclevel)
+        openssl_conf(server_dir, spec.openssl_seclevel)
+    env = _server_env(base)
     attempts = 1 if port is not None else _BIND_RETRIES
     for attempt in range(attempts):
         chosen = port if port is not None else free_port()
@@ -340,6 +350,12 @@ def _start_in(
     with _running_lock:
         _running[base] = server
     return server
+
+
+def _server_env(base: Path) -> dict[str, str] | None:
+    """The environment a server process needs (a variant's own OPENSSL_CONF)."""
+    conf = base / "server" / "openssl.cnf"
+    return {"OPENSSL_CONF": str(conf)} if conf.is_file() else None
 
 
 def _require_all_bound(data: Path, log: Path) -> None:

@@ -152,17 +152,31 @@ def write_conf(path: Path, settings: dict[str, str]) -> None:
 def pg_ctl_start(
     bins: Path, data: Path, log: Path, *, timeout: float, env: dict[str, str] | None = None
 ) -> None:
+    pg_ctl(bins, data, log, "start", timeout=timeout, env=env)
+
+
+def pg_ctl(
+    bins: Path,
+    data: Path,
+    log: Path,
+    action: str,
+    *,
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> None:
+    """`pg_ctl start|restart|reload` as the server account, waiting at most `timeout`."""
+    argv = [str(bins / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
+            "-t", str(max(1, int(timeout))), action]  # fmt: skip
+    if action == "restart":
+        argv += ["-m", "fast"]
     run(
-        as_server(
-            [str(bins / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
-             "-t", str(max(1, int(timeout))), "start"]
-        ),
+        as_server(argv),
         cwd=data.parent,
         timeout=timeout + 5,
-        what="starting PostgreSQL",
+        what=f"pg_ctl {action}",
         log=log,
         env=env,
-    )  # fmt: skip
+    )
 
 
 def psql(

@@ -72,7 +72,7 @@ def make_server_certs(variant: Variant, ca: LabCA, server_dir: Path, node_name: 
     give_to_server(server_dir, 0o700)
 
 
-def openssl_conf(server_dir: Path, seclevel: int) -> dict[str, str]:
+def openssl_conf(server_dir: Path, seclevel: int) -> Path:
     """An OPENSSL_CONF for the server process that sets the default security level."""
     conf = server_dir / "openssl.cnf"
     conf.write_text(
@@ -82,4 +82,4 @@ def openssl_conf(server_dir: Path, seclevel: int) -> dict[str, str]:
         f"[system_default_sect]\nCipherString = DEFAULT:@SECLEVEL={seclevel}\n"
     )
     give_to_server(conf, 0o644)
-    return {"OPENSSL_CONF": str(conf)}
+    return conf
