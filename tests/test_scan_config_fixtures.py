@@ -85,7 +85,10 @@ def test_fixture_findings_match_annotations(path: Path) -> None:
 
 def test_every_finding_is_placed_and_redacted() -> None:
     for path in fixture_files():
-        for item in run_config_checks(path, FIXTURES):
+        found = run_config_checks(path, FIXTURES)
+        places = [(f.line, f.column, f.rule_id) for f in found]
+        assert len(places) == len(set(places)), f"{path}: the same finding twice"
+        for item in found:
             assert item.path == path.relative_to(FIXTURES).as_posix()
             assert item.line and item.line >= 1 and item.column and item.column >= 1
             rendered = repr(item) + str(item.to_json())

@@ -77,7 +77,8 @@ def _walk(
     if depth > _MAX_DEPTH:
         raise ConfigParseError("document nested too deeply to read", "flatten it")
     if isinstance(data, Mapping):
-        _env_pair(loc, data, context, tree)
+        if _env_pair(loc, data, context, tree):
+            return  # {"name": X, "value": Y} is the setting X=Y, nothing else
         for raw_key, value in data.items():
             key = str(raw_key)
             text = _text(value)
@@ -107,10 +108,12 @@ def _all_text(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
-def _env_pair(loc: _Locator, data: Mapping[Any, Any], context: tuple[str, ...], tree: Tree) -> None:
+def _env_pair(loc: _Locator, data: Mapping[Any, Any], context: tuple[str, ...], tree: Tree) -> bool:
     """Kubernetes-style {"name": X, "value": Y} entries (JSON manifests)."""
-    if set(data) == {"name", "value"} and isinstance(data["name"], str):
-        text = _text(data["value"])
-        if text is not None and worth_judging(data["name"], text):
-            line, column = loc.place("value", text)
-            tree.settings.append(Setting(data["name"], text, line, column, context))
+    if set(data) != {"name", "value"} or not isinstance(data["name"], str):
+        return False
+    text = _text(data["value"])
+    if text is not None and worth_judging(data["name"], text):
+        line, column = loc.place("value", text)
+        tree.settings.append(Setting(data["name"], text, line, column, context))
+    return True

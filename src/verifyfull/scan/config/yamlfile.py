@@ -43,7 +43,8 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
         out.commands.extend(compose.commands_of(src, node))
         pair = k8s.env_pair(node, context)
         if pair is not None:
-            out.settings.append(pair)
+            out.settings.append(pair)  # {name: X, value: Y} is the setting X=Y, nothing else
+            return
         for key, value in mapping_items(node):
             if key in compose.COMMAND_KEYS:
                 continue
