@@ -42,7 +42,9 @@ from verifyfull.rules import Severity
 from verifyfull.scan import settings as project_settings
 
 app = typer.Typer(
-    help="Create and check certificates in the cockroach cert layout.", no_args_is_help=True
+    help="Create and check certificates in the cockroach cert layout.",
+    no_args_is_help=True,
+    add_completion=False,
 )
 
 _BAD = "[TEST ONLY: deliberately bad]"
