@@ -188,3 +188,72 @@ async def test_pools_present_the_new_certificate_after_rotation(lab: Any, tmp_pa
         await ppool.close()
         await engine.dispose()
         guard.close()
+
+
+def _sync_serials(guard: Guard, certs_dir: Path, server: LabServer) -> None:
+    from sqlalchemy import text
+
+    pool = psycopg_.create_pool(guard, min_size=1, max_size=2, timeout=10)
+    engine = sqlalchemy_.create_guarded_engine(guard, "cockroachdb+psycopg")
+    try:
+        with engine.connect() as sconn:
+            sconn.execute(text("SELECT 1"))  # a pooled connection from before the rotation
+        create_client("app", certs_dir, server.ca_key, overwrite=True)
+        new = _serial(certs_dir / "client.app.crt")
+        assert guard.material.check() is True
+        with pool.connection() as conn:
+            row = conn.execute(SERIAL).fetchone()
+            assert row is not None and int(row[0]) == new
+        with engine.connect() as sconn:
+            assert int(sconn.execute(text(SERIAL)).scalar_one()) == new
+    finally:
+        pool.close()
+        engine.dispose()
+
+
+@pytest.mark.pg
+async def test_sync_psycopg_pool_and_engine_present_the_new_certificate(
+    lab: Any, tmp_path: Path
+) -> None:
+    server = lab("secure")
+    certs_dir = _rotatable_copy(server, tmp_path)
+    guard = _lab_guard(server, certs_dir)
+    try:
+        await asyncio.to_thread(_sync_serials, guard, certs_dir, server)
+    finally:
+        guard.close()
+
+
+@pytest.mark.pg
+@pytest.mark.filterwarnings("ignore:Module .* has no models:RuntimeWarning")
+@pytest.mark.parametrize("backend", ["asyncpg", "psycopg"])
+async def test_tortoise_connections_carry_the_new_certificate_within_the_bound(
+    lab: Any, tmp_path: Path, backend: Any
+) -> None:
+    from tortoise import Tortoise
+
+    from verifyfull.guard.tortoise_ import init_tortoise
+
+    server = lab("secure")
+    certs_dir = _rotatable_copy(server, tmp_path)
+    guard = _lab_guard(server, certs_dir)
+    apps = {"models": {"models": [__name__]}}  # no models here; a connection is enough
+    await init_tortoise(guard, apps=apps, backend=backend, max_connection_age=1.0)
+    try:
+        conn = Tortoise.get_connection("default")
+        old = _serial(certs_dir / "client.app.crt")
+        rows = await conn.execute_query_dict(SERIAL)
+        assert int(rows[0]["client_serial"]) == old
+        create_client("app", certs_dir, server.ca_key, overwrite=True)
+        new = _serial(certs_dir / "client.app.crt")
+        assert guard.material.check() is True  # what the background poll does
+        deadline = asyncio.get_running_loop().time() + 15
+        seen = old
+        while seen != new and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.5)
+            rows = await conn.execute_query_dict(SERIAL)
+            seen = int(rows[0]["client_serial"])
+        assert seen == new
+    finally:
+        await Tortoise.close_connections()
+        guard.close()

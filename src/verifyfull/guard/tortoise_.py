@@ -5,8 +5,8 @@ that is the seam used here: for asyncpg a `connect=` hook (every connection
 made by the guard, with the current SSLContext, and proven), for psycopg a
 `conninfo` callable (libpq gets the guard's files, which Tortoise's own
 ssl handling does not pass: FACTS.md) and a `configure` hook that proves
-each connection. Pooled connections are replaced within `max_connection_age`
-seconds, so rotated certificates reach them too.
+each connection. `init_tortoise` also expires the pool on each rotation, and
+idle pooled connections are replaced after `max_connection_age` seconds.
 
     await Tortoise.init(config=tortoise_config(guard, apps={...}))
 """
@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from verifyfull.errors import UsageError
 from verifyfull.guard import asyncpg_, psycopg_
+from verifyfull.guard.adapt import current_loop, run_soon
 from verifyfull.guard.core import Guard
 
 Backend = Literal["asyncpg", "psycopg"]
@@ -102,3 +103,7 @@ async def init_tortoise(
     )
     # verifyfull: ignore[VF102,VF105] connect=/conninfo hooks make every connection verify-full
     await Tortoise.init(config=config)
+    client = Tortoise.get_connection(connection)
+    loop = current_loop()
+    # Tortoise's own hook for replacing pooled connections, run on each rotation.
+    guard.material.on_rotate(lambda: run_soon(loop, client._expire_connections))  # type: ignore[attr-defined]
