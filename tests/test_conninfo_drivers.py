@@ -139,3 +139,15 @@ def test_sqlalchemy_asyncpg_keys_as_the_dialect_passes_them(url: str) -> None:
         )
     else:
         assert verdict.breaks is None or "TypeError" not in verdict.breaks
+
+
+def test_unknown_connect_args_leave_libpq_dialects_undetermined() -> None:
+    """connect_args the scanner cannot see may hold sslmode: no claim, and no false crash."""
+    from verifyfull.conninfo import SSLArg
+
+    info = from_sqlalchemy_url(
+        "postgresql+psycopg://u@h/db", {"ssl": SSLArg.unknown("connect_args built elsewhere")}
+    )
+    verdict = evaluate(info, "sqlalchemy")
+    assert not verdict.determined and verdict.breaks is None
+    assert not {"VF101", "VF102", "VF103", "VF104", "VF105"} & set(verdict.rule_ids)

@@ -70,8 +70,7 @@ def libpq_front(info: ConnInfo, target: Target, env: Environment, judge: Judge) 
         )
         options = list(info.params) + list(info.kwargs)
         _invalid_keys([k for k, _ in options], judge, error_class, keyword=True, target=target)
-        if not info.ssl.is_absent:
-            _invalid_keys(["ssl"], judge, error_class, keyword=True, target=target)
+        _ssl_keyword(info, judge, error_class, target)
     else:
         options = _tortoise_psycopg_options(info, judge)
     _libpq_engine(info, dict(options), env, judge)
@@ -113,9 +112,19 @@ def _raw_libpq_options(
     )
     kwargs = list(info.kwargs)
     _invalid_keys([k for k, _ in kwargs], judge, error_class, keyword=True, target=target)
-    if not info.ssl.is_absent:
-        _invalid_keys(["ssl"], judge, error_class, keyword=True, target=target)
+    _ssl_keyword(info, judge, error_class, target)
     return options + kwargs
+
+
+def _ssl_keyword(info: ConnInfo, judge: Judge, error_class: str, target: Target) -> None:
+    """An `ssl=` keyword reaches libpq as an option it does not have."""
+    if info.ssl.kind is SSLArgKind.UNKNOWN:
+        # The caller could not see the keyword arguments (connect_args built
+        # elsewhere): they may hold sslmode or anything else.
+        judge.determined = False
+        judge.note(f"keyword arguments not known statically ({info.ssl.reason})")
+    elif not info.ssl.is_absent:
+        _invalid_keys(["ssl"], judge, error_class, keyword=True, target=target)
 
 
 def _invalid_keys(
