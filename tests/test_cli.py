@@ -47,3 +47,25 @@ def test_unknown_rule_is_one_line_exit_2() -> None:
 def test_help_prints_bracketed_names_literally() -> None:
     result = runner.invoke(app, ["probe", "--help"])
     assert result.exit_code == 0 and "[tool.verifyfull]" in result.output
+
+
+def test_commands_load_lazily_so_one_command_does_not_import_the_others() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from verifyfull.cli import app\n"
+        "r = CliRunner().invoke(app, ['rules', 'VF101'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in sys.modules if m.startswith('verifyfull.')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    for heavy in ("verifyfull.scan", "verifyfull.probe", "verifyfull.certs", "verifyfull.lab"):
+        assert f"'{heavy}" not in proc.stdout
+
+
+def test_every_lazy_command_resolves_with_its_own_help() -> None:
+    for name in ("explain", "scan", "probe", "fix", "certs", "lab"):
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "Usage:" in result.output and name in result.output

@@ -6,22 +6,54 @@ exit 2; nothing prints a traceback for bad input.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from verifyfull import __version__, rules
-from verifyfull.certs.cli import app as certs_app
 from verifyfull.errors import VerifyfullError
-from verifyfull.explain import explain_command
-from verifyfull.fix.cli import fix_command
-from verifyfull.lab.cli import app as lab_app
-from verifyfull.probe.cli import probe_command
-from verifyfull.scan.cli import scan_command
+
+# Each part's command lives in its own module and is imported only when that
+# command runs (or for --help): the scanner, probe, certs and lab pull in
+# cryptography, rich and their own code, which `verifyfull scan` should not pay
+# for the others. name -> (module, attribute: a command function or a Typer sub-app)
+_LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "explain": ("verifyfull.explain", "explain_command"),
+    "scan": ("verifyfull.scan.cli", "scan_command"),
+    "probe": ("verifyfull.probe.cli", "probe_command"),
+    "fix": ("verifyfull.fix.cli", "fix_command"),
+    "certs": ("verifyfull.certs.cli", "app"),
+    "lab": ("verifyfull.lab.cli", "app"),
+}
+
+
+class _LazyGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        eager = [n for n in super().list_commands(ctx) if n not in _LAZY_COMMANDS]
+        return [*_LAZY_COMMANDS, *eager]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        target = _LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        obj = getattr(importlib.import_module(target[0]), target[1])
+        if isinstance(obj, typer.Typer):
+            command = typer.main.get_command(obj)
+        else:
+            single = typer.Typer(rich_markup_mode=None, add_completion=False)
+            single.command(cmd_name)(obj)
+            command = typer.main.get_command(single)
+        command.name = cmd_name
+        return command
+
 
 app = typer.Typer(
+    cls=_LazyGroup,
     name="verifyfull",
     help="TLS with verify-full between Python services and CockroachDB/PostgreSQL: "
     "scan code and config, probe live servers, explain connection strings.",
@@ -31,12 +63,6 @@ app = typer.Typer(
     # Help texts name things like [tool.verifyfull]: print them literally, not as markup.
     rich_markup_mode=None,
 )
-app.add_typer(certs_app, name="certs")
-app.add_typer(lab_app, name="lab")
-app.command("explain")(explain_command)
-app.command("scan")(scan_command)
-app.command("probe")(probe_command)
-app.command("fix")(fix_command)
 
 _SEVERITY_STYLE = {
     rules.Severity.CRITICAL: "bold red",
