@@ -24,6 +24,7 @@ import shutil
 import ssl
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -55,8 +56,10 @@ class CertMaterial:
         self.target = target
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
-        self._snapshot_dir = Path(tempfile.mkdtemp(prefix="verifyfull-tls-"))
+        self._snapshot_dir = Path(tempfile.mkdtemp(prefix="verifyfull-tls-"))  # honours TMPDIR
         os.chmod(self._snapshot_dir, 0o700)
+        # The snapshot holds a copy of the key: removed on close() or, failing that, at exit.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._snapshot_dir, True)
         self._generation = 0
         self._signature = self._stat()
         self._failed_signature: FileSignature | None = None
@@ -120,7 +123,7 @@ class CertMaterial:
             await asyncio.to_thread(self.check)
 
     def close(self) -> None:
-        shutil.rmtree(self._snapshot_dir, ignore_errors=True)
+        self._cleanup()
 
     def _stat(self) -> FileSignature:
         signature: list[tuple[int, int, int, int] | None] = []
