@@ -44,7 +44,7 @@ def test_stop_leaves_no_process_and_no_files(fresh_lab) -> None:
 
 
 def test_running_context_manager_stops_on_error() -> None:
-    with pytest.raises(RuntimeError), harness.running("no-tls") as server:
+    with pytest.raises(RuntimeError), harness.running("no-tls", timeout=30) as server:
         pid = server.pid
         raise RuntimeError("test body failed")
     assert pid is not None and _gone(server, pid)
@@ -56,7 +56,7 @@ def test_two_parallel_starts_get_their_own_port_and_dir() -> None:
 
     def one() -> None:
         try:
-            results.append(harness.start("secure"))
+            results.append(harness.start("secure", timeout=30))
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -98,7 +98,7 @@ def test_a_port_race_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     real = harness.free_port
     monkeypatch.setattr(harness, "free_port", lambda: next(ports, None) or real())
     try:
-        with harness.running("no-tls") as server:
+        with harness.running("no-tls", timeout=30) as server:
             assert server.port != taken.getsockname()[1]
     finally:
         taken.close()
@@ -141,7 +141,7 @@ def test_exit_without_stop_cleans_up(shared_tmp: Path) -> None:
         "import os, pathlib\n"
         "from verifyfull.lab import harness\n"
         "harness.prefetch()\n"
-        f"s = harness.start('no-tls', base_dir=pathlib.Path(r'{shared_tmp}'))\n"
+        f"s = harness.start('no-tls', base_dir=pathlib.Path(r'{shared_tmp}'), timeout=30)\n"
         "print(s.pid, s.base_dir, harness.template(), os.getpid(), flush=True)\n"
     )
     out = _python(script)
@@ -157,7 +157,7 @@ def test_keep_running_survives_the_process(tmp_path: Path) -> None:
     script = (
         "from verifyfull.lab import harness\n"
         "harness.prefetch()\n"
-        "s = harness.start('no-tls')\n"
+        "s = harness.start('no-tls', timeout=30)\n"
         "harness.keep_running(s)\n"
         "print(s.pid, s.base_dir, s.data_dir, flush=True)\n"
     )
@@ -294,7 +294,7 @@ def test_a_killed_owner_s_server_is_stopped_by_the_next_sweep() -> None:
     script = (
         "import os\n"
         "from verifyfull.lab import harness\n"
-        "s = harness.start('no-tls')\n"
+        "s = harness.start('no-tls', timeout=30)\n"
         "print(s.pid, s.base_dir, flush=True)\n"
         "os._exit(0)  # no exit handlers: as if killed\n"
     )
