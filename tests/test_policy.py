@@ -98,3 +98,9 @@ def test_server_suite_weakness_is_stricter() -> None:
     assert server_suite_weakness("TLS_AES_128_GCM_SHA256") is None
     assert "forward secrecy" in (server_suite_weakness("AES128-GCM-SHA256") or "")
     assert "CBC" in (server_suite_weakness("ECDHE-RSA-AES128-SHA") or "")
+
+
+def test_cipher_string_with_nul_is_judged_not_raised() -> None:
+    # ssl refuses embedded NULs with ValueError; the judgement must not crash on them.
+    assert weak_cipher_reasons("HIGH\x00") == ()
+    assert "RC4" in weak_cipher_reasons("HIGH\x00:RC4")

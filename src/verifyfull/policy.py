@@ -144,7 +144,7 @@ def weak_cipher_reasons(cipher_string: str) -> tuple[str, ...]:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
         ctx.set_ciphers(cipher_string + ":@SECLEVEL=0")
-    except ssl.SSLError:
+    except (ssl.SSLError, ValueError):  # ValueError: an embedded NUL (found by fuzzing)
         return tuple(reasons)
     for suite in ctx.get_ciphers():
         why = suite_weakness(suite["name"])
