@@ -218,3 +218,13 @@ def test_parse_startup() -> None:
     message = (len(body) + 4).to_bytes(4, "big") + body
     assert parse_startup(message) == {"user": "app", "database": "defaultdb"}
     assert parse_startup(SSL_REQUEST) == {}
+
+
+def test_upstream_without_tls_is_recorded(lab) -> None:
+    server = lab("no-tls")
+    proxy = DowngradeProxy(server.host, server.port, upstream_tls=ssl.create_default_context())
+    with proxy, pytest.raises(psycopg.OperationalError):
+        psycopg.connect(
+            _via(proxy, server.dsn("app", sslmode="disable"), server), connect_timeout=5
+        )
+    assert any("upstream answered b'N' to SSLRequest" in e for e in proxy.errors)

@@ -172,7 +172,7 @@ class _Proxy:
         upstream: Sock | None = None
         try:
             upstream = self.handle(client)
-        except (OSError, ConnectionError, ValueError) as exc:
+        except (OSError, ValueError, VerifyfullError) as exc:
             if not self._stopping.is_set():
                 self._note_error(f"{type(exc).__name__}: {exc}")
         finally:
