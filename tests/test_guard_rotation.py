@@ -257,3 +257,17 @@ async def test_tortoise_connections_carry_the_new_certificate_within_the_bound(
     finally:
         await Tortoise.close_connections()
         guard.close()
+
+
+def test_ca_rotation_replaces_the_trust_store(certs: tuple[Path, Path], tmp_path: Path) -> None:
+    """A new CA bundle (old + new CA, as during a CA roll-over) reaches new contexts."""
+    certs_dir, _ = certs
+    guard = _guard(certs_dir)
+    assert len(guard.ssl_context().get_ca_certs()) == 1
+    new_dir = tmp_path / "new-ca"
+    create_ca(new_dir, tmp_path / "new-ca.key", key=KeySpec("ec", 256))
+    bundle = (certs_dir / "ca.crt").read_bytes() + (new_dir / "ca.crt").read_bytes()
+    _replace_atomically(certs_dir / "ca.crt", bundle)
+    assert guard.material.check() is True
+    assert len(guard.ssl_context().get_ca_certs()) == 2
+    guard.close()
