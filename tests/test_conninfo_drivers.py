@@ -151,3 +151,14 @@ def test_unknown_connect_args_leave_libpq_dialects_undetermined() -> None:
     verdict = evaluate(info, "sqlalchemy")
     assert not verdict.determined and verdict.breaks is None
     assert not {"VF101", "VF102", "VF103", "VF104", "VF105"} & set(verdict.rule_ids)
+
+
+def test_corrected_form_keeps_the_written_form_for_libpq() -> None:
+    keywords = evaluate(parse_dsn("host=db port=26257 user=app sslmode=require"), "psycopg")
+    assert keywords.corrected == (
+        "host=db port=26257 user=app sslmode=verify-full sslrootcert=certs/ca.crt"
+    )
+    url = evaluate(parse_dsn("postgresql://app:pw@db:26257/app?ssl=true"), "psycopg")
+    assert url.corrected == (
+        "postgresql://app@db:26257/app?sslmode=verify-full&sslrootcert=certs/ca.crt"
+    )

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS
-from verifyfull.conninfo.model import ConnInfo, HostPort
+from verifyfull.conninfo.model import ConnInfo, HostPort, Source
 
 if TYPE_CHECKING:
     from verifyfull.conninfo.target import Target
@@ -51,6 +51,8 @@ def _libpq_url(info: ConnInfo, target: Target, root: str, cert: str | None, key:
     if key:
         files["sslkey"] = key
     base = base.with_params(**files)
+    if info.source is Source.KEYWORDS and target.driver.value in ("psycopg", "psycopg2"):
+        return base.to_keywords()  # answer in the form it was written
     if target.driver.value == "sqlalchemy":
         scheme = (info.scheme or "postgresql") + f"+{target.backend}"
     else:
