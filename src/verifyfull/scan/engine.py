@@ -10,8 +10,10 @@ becomes an error entry naming the file.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import importlib
 import os
+import re
 import tokenize
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -51,8 +53,28 @@ def load_checks() -> tuple[RegisteredCheck, ...]:
 @lru_cache(maxsize=4096)
 def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
     """The checks that want a file of this base name (they match on the name only)."""
-    path = Path(name)
-    return tuple(check for check in load_checks() if check.matches(path))
+    suffix = Path(name).suffix.lower()
+    return tuple(
+        check
+        for check, glob in _matchers()
+        if name in check.names
+        or suffix in check.suffixes
+        or (glob is not None and glob.match(name))
+    )
+
+
+@lru_cache(maxsize=1)
+def _matchers() -> tuple[tuple[RegisteredCheck, re.Pattern[str] | None], ...]:
+    """Each check with its globs compiled into one pattern (fnmatch's semantics)."""
+    return tuple(
+        (
+            check,
+            re.compile("|".join(fnmatch.translate(g) for g in check.globs))
+            if check.globs
+            else None,
+        )
+        for check in load_checks()
+    )
 
 
 @dataclass(frozen=True)

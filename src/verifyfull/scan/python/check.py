@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from verifyfull.findings import Finding
 from verifyfull.scan.api import CheckSkipped, ScanContext, SourceFile, file_check
@@ -98,6 +99,21 @@ def _credentials_possible(text: str, stem: str) -> bool:
     return db_context and _PASSWORD_LITERAL.search(text) is not None
 
 
+def _ignore(node: ast.AST) -> None:
+    return None
+
+
+_LEAVES: tuple[type[ast.AST], ...] = (
+    ast.Load,
+    ast.Store,
+    ast.Del,
+    *(ast.operator.__subclasses__()),
+    *(ast.boolop.__subclasses__()),
+    *(ast.cmpop.__subclasses__()),
+    *(ast.unaryop.__subclasses__()),
+)
+
+
 class _Walker(ast.NodeVisitor):
     def __init__(self, analysis: Analysis, wanted: frozenset[str] = ALL_FAMILIES) -> None:
         self.a = analysis
@@ -107,6 +123,30 @@ class _Walker(ast.NodeVisitor):
         self.crypto = "crypto" in wanted
         self.scope: Scope = analysis.module.scope
         self.function: str | None = None
+        # Dispatch by node type, not NodeVisitor's per-node name lookup (the walk is
+        # most of the analysis time); context and operator leaves are skipped.
+        self._methods: dict[type[ast.AST], Callable[[Any], None]] = {
+            leaf: _ignore for leaf in _LEAVES
+        }
+        for name in dir(type(self)):
+            kind = (
+                getattr(ast, name.removeprefix("visit_"), None)
+                if name.startswith("visit_")
+                else None
+            )
+            if isinstance(kind, type) and issubclass(kind, ast.AST):
+                self._methods[kind] = getattr(self, name)
+
+    def visit(self, node: ast.AST) -> None:
+        method = self._methods.get(type(node))
+        if method is None:
+            self.generic_visit(node)
+        else:
+            method(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            self.visit(child)
 
     def _enter(self, node: ast.AST, name: str | None) -> None:
         scope = self.a.module.scope_of(node)

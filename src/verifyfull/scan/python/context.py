@@ -28,18 +28,35 @@ class Analysis:
     sites: list[Site] = field(default_factory=list)  # judged connection sites (for tests)
     # (rule, line, column) already reported: one finding per rule and place
     _seen: set[tuple[str, int, int]] = field(default_factory=set)
+    _lines: list[str] | None = None
 
     def place(self, node: ast.AST, scope: Scope) -> Place:
         return Place(self.module, scope, getattr(node, "lineno", 0))
 
     def segment(self, node: ast.AST) -> str:
         """The node's source text, passwords masked, cut to a readable length."""
-        text = ast.get_source_segment(self.source.text, node) or ""
-        text = " ".join(text.split())
+        text = " ".join(self._source_segment(node).split())
         text = redact_text(text)
         if len(text) > EVIDENCE_LIMIT:
             text = text[: EVIDENCE_LIMIT - 1] + "…"
         return text
+
+    def _source_segment(self, node: ast.AST) -> str:
+        # ast.get_source_segment splits the whole file on every call; split once.
+        if self._lines is None:
+            self._lines = self.source.text.splitlines(keepends=True)
+        try:
+            first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+            start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+        except AttributeError:
+            return ""
+        if first < 0 or last is None or end is None or last >= len(self._lines):
+            return ""
+        chunk = [line.encode("utf-8") for line in self._lines[first : last + 1]]
+        if first == last:
+            return chunk[0][start:end].decode("utf-8", "replace")
+        chunk[0], chunk[-1] = chunk[0][start:], chunk[-1][:end]
+        return b"".join(chunk).decode("utf-8", "replace")
 
     def report(
         self,

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+# Modules followed through imports are settings modules, not libraries: a larger
+# module is not parsed just to resolve one name (the name stays unknown).
+MAX_FOLLOWED_MODULE = 256_000
+
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 ScopeNode = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
 
@@ -59,7 +63,11 @@ class ImportRef:
         return f"{base}.{self.name}" if self.module else f"{base}{self.name}"
 
 
-class _ScopeBuilder(ast.NodeVisitor):
+class _ScopeBuilder:
+    """One pass over statements only (never into expressions: that is the cost of a
+    full visit): bindings, parameters, returns, `obj.attr = …` and `obj.method(…)`
+    statements, imports, classes and functions, per scope."""
+
     def __init__(self, module: ast.Module) -> None:
         self.aliases: dict[str, ImportRef] = {}
         self.classes: dict[str, ast.ClassDef] = {}
@@ -68,15 +76,73 @@ class _ScopeBuilder(ast.NodeVisitor):
         self.scopes: dict[int, Scope] = {id(module): self.root}
         self.current = self.root
 
+    def statements(self, body: list[ast.stmt]) -> None:
+        for node in body:
+            kind = type(node)
+            if kind is ast.Assign:
+                assert isinstance(node, ast.Assign)
+                for target in node.targets:
+                    self._target(target, node.value, node.lineno)
+            elif kind is ast.AnnAssign:
+                assert isinstance(node, ast.AnnAssign)
+                if node.value is not None:
+                    self._target(node.target, node.value, node.lineno)
+            elif kind is ast.Expr:
+                assert isinstance(node, ast.Expr)
+                self._method_call(node.value)
+            elif kind is ast.Return:
+                assert isinstance(node, ast.Return)
+                if node.value is not None:
+                    self.current.returns.append(node.value)
+            elif kind is ast.AugAssign:
+                assert isinstance(node, ast.AugAssign)
+                if isinstance(node.target, ast.Name) and isinstance(node.op, ast.Add):
+                    self.current.assigns.setdefault(node.target.id, []).append(
+                        Binding(node.lineno, node.value, augmented=True)
+                    )
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.functions.setdefault(node.name, node)
+                self._enter(node, node.name)
+            elif kind is ast.ClassDef:
+                assert isinstance(node, ast.ClassDef)
+                self.classes.setdefault(node.name, node)
+                self._enter(node, node.name)
+            elif kind is ast.Import:
+                assert isinstance(node, ast.Import)
+                self._import(node)
+            elif kind is ast.ImportFrom:
+                assert isinstance(node, ast.ImportFrom)
+                self._import_from(node)
+            else:
+                self._nested(node)
+
+    def _nested(self, node: ast.stmt) -> None:
+        """The statement lists inside if/for/while/with/try/match."""
+        for name in ("body", "orelse", "finalbody"):
+            inner = getattr(node, name, None)
+            if isinstance(inner, list):
+                self.statements(inner)
+        for handler in getattr(node, "handlers", ()):
+            self.statements(handler.body)
+        for case in getattr(node, "cases", ()):
+            self.statements(case.body)
+
+    def _method_call(self, value: ast.expr) -> None:
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call):
+            func = value.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                self.current.method_calls.setdefault(func.value.id, []).append((func.attr, value))
+
     def _enter(self, node: ScopeNode, name: str) -> None:
         scope = Scope(node, self.current, name)
         self.scopes[id(node)] = scope
         outer, self.current = self.current, scope
         if isinstance(node, FunctionNode):
             self._params(node, scope)
-        body = node.body if not isinstance(node, ast.Lambda) else [node.body]
-        for child in body:
-            self.visit(child)
+        if not isinstance(node, ast.Lambda):
+            self.statements(node.body)
         self.current = outer
 
     @staticmethod
@@ -93,7 +159,7 @@ class _ScopeBuilder(ast.NodeVisitor):
             if extra is not None:
                 scope.params[extra.arg] = None
 
-    def visit_Import(self, node: ast.Import) -> None:
+    def _import(self, node: ast.Import) -> None:
         for alias in node.names:
             if alias.asname:
                 self.aliases[alias.asname] = ImportRef(alias.name, None)
@@ -101,40 +167,16 @@ class _ScopeBuilder(ast.NodeVisitor):
                 top = alias.name.split(".")[0]
                 self.aliases[top] = ImportRef(top, None)
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+    def _import_from(self, node: ast.ImportFrom) -> None:
         for alias in node.names:
             if alias.name != "*":
                 self.aliases[alias.asname or alias.name] = ImportRef(
                     node.module or "", alias.name, node.level
                 )
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self.functions.setdefault(node.name, node)
-        for expr in (*node.decorator_list, *node.args.defaults):
-            self.visit(expr)
-        self._enter(node, node.name)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self.functions.setdefault(node.name, node)
-        for expr in (*node.decorator_list, *node.args.defaults):
-            self.visit(expr)
-        self._enter(node, node.name)
-
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        self._enter(node, "<lambda>")
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self.classes.setdefault(node.name, node)
-        for expr in (*node.decorator_list, *node.bases):
-            self.visit(expr)
-        self._enter(node, node.name)
-
-    def _bind(self, name: str, line: int, value: ast.expr) -> None:
-        self.current.assigns.setdefault(name, []).append(Binding(line, value))
-
     def _target(self, target: ast.expr, value: ast.expr, line: int) -> None:
         if isinstance(target, ast.Name):
-            self._bind(target.id, line, value)
+            self.current.assigns.setdefault(target.id, []).append(Binding(line, value))
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             self.current.attr_assigns.setdefault(target.value.id, []).append(
                 (target.attr, Binding(line, value))
@@ -147,38 +189,6 @@ class _ScopeBuilder(ast.NodeVisitor):
             for sub_target, sub_value in zip(target.elts, value.elts, strict=True):
                 self._target(sub_target, sub_value, line)
 
-    def visit_Assign(self, node: ast.Assign) -> None:
-        for target in node.targets:
-            self._target(target, node.value, node.lineno)
-        self.generic_visit(node)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self._target(node.target, node.value, node.lineno)
-        self.generic_visit(node)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        if isinstance(node.target, ast.Name) and isinstance(node.op, ast.Add):
-            self.current.assigns.setdefault(node.target.id, []).append(
-                Binding(node.lineno, node.value, augmented=True)
-            )
-        self.generic_visit(node)
-
-    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
-        self._bind(node.target.id, node.lineno, node.value)
-        self.generic_visit(node)
-
-    def visit_Return(self, node: ast.Return) -> None:
-        if node.value is not None:
-            self.current.returns.append(node.value)
-        self.generic_visit(node)
-
-    def visit_Call(self, node: ast.Call) -> None:
-        func = node.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            self.current.method_calls.setdefault(func.value.id, []).append((func.attr, node))
-        self.generic_visit(node)
-
 
 @dataclass
 class ParsedModule:
@@ -189,6 +199,9 @@ class ParsedModule:
     scopes: dict[int, Scope]
     classes: dict[str, ast.ClassDef]
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
+    _imports: dict[ImportRef, tuple[ParsedModule, str | None] | None] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def scope(self) -> Scope:
@@ -226,7 +239,12 @@ class ParsedModule:
 
     def find_import(self, ref: ImportRef) -> tuple[ParsedModule, str | None] | None:
         """The project module an import refers to, and the name to read in it (None: the
-        module itself). None for libraries and modules that cannot be read."""
+        module itself). None for libraries and modules that cannot be read. Cached."""
+        if ref not in self._imports:
+            self._imports[ref] = self._find_import(ref)
+        return self._imports[ref]
+
+    def _find_import(self, ref: ImportRef) -> tuple[ParsedModule, str | None] | None:
         parts = [p for p in ref.module.split(".") if p]
         for base in self._import_bases(ref.level):
             target = base.joinpath(*parts)
@@ -249,8 +267,7 @@ def parse_module(path: Path, root: Path, text: str) -> ParsedModule:
         warnings.simplefilter("ignore")
         tree = ast.parse(text, filename=str(path))
     builder = _ScopeBuilder(tree)
-    for statement in tree.body:
-        builder.visit(statement)
+    builder.statements(tree.body)
     return ParsedModule(
         path, root, tree, builder.aliases, builder.scopes, builder.classes, builder.functions
     )
@@ -260,7 +277,7 @@ def parse_module(path: Path, root: Path, text: str) -> ParsedModule:
 def _load(path_text: str, root_text: str, mtime_ns: int, size: int) -> ParsedModule | None:
     path = Path(path_text)
     try:
-        if size > 2_000_000:
+        if size > MAX_FOLLOWED_MODULE:
             return None
         text = path.read_text(encoding="utf-8")
         return parse_module(path, Path(root_text), text)

@@ -53,6 +53,7 @@ URL_CREATE = frozenset(
 )
 _SETTINGS_BASES = ("BaseSettings", "BaseModel", "Settings")
 _LIBRARY_CONSTANT_ROOTS = ("ssl.",)
+_LIBRARY_MODULES = frozenset({"ssl", "os", "hashlib", "random", "base64", "binascii", "codecs"})
 
 
 def ssl_origin(qual: str | None) -> str | None:
@@ -583,7 +584,11 @@ def _is_library(node: ast.Attribute, place: Place) -> bool:
     if not isinstance(root.value, ast.Name):
         return False
     ref = place.module.aliases.get(root.value.id)
-    return ref is not None and place.module.find_import(ref) is None
+    if ref is None:
+        return False
+    if ref.level == 0 and ref.module.split(".")[0] in _LIBRARY_MODULES:
+        return True  # a standard module: no need to look for a project file
+    return place.module.find_import(ref) is None
 
 
 def _is_settings_class(node: ast.ClassDef) -> bool:
