@@ -124,3 +124,17 @@ def test_mutated_inputs_never_crash_the_scan(tmp_path: Path, seed: int) -> None:
         outcome = engine.scan_file(WalkedFile(target, target.name), ctx, 1_000_000)
         for error in outcome.errors:
             assert "internal error" not in error.message, (source.name, error.message)
+
+
+def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
+    """Above the threshold the files go to worker processes: same report either way."""
+    for n in range(engine.PARALLEL_THRESHOLD + 10):
+        text = "import psycopg\n" + f'psycopg.connect("postgresql://app@db/app{n}")\n' * (n % 3)
+        (tmp_path / f"m{n}.py").write_text(text, encoding="utf-8")
+    (tmp_path / "bad.py").write_text("import ssl\nctx.check_hostname = False\ndef (\n")
+    settings = ScanSettings(project_root=tmp_path)
+    one = engine.scan([tmp_path], settings, jobs=1).report
+    two = engine.scan([tmp_path], settings, jobs=2).report
+    assert one.to_json() == two.to_json()
+    assert len(one.findings) == sum(n % 3 for n in range(engine.PARALLEL_THRESHOLD + 10))
+    assert len(one.errors) == 1

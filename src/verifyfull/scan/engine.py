@@ -17,6 +17,7 @@ import re
 import tokenize
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
@@ -203,9 +204,14 @@ def _dispatch(
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         return _scan_chunk(files, ctx, max_size)
     chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = pool.map(_scan_chunk, chunks, [ctx] * len(chunks), [max_size] * len(chunks))
-        return [outcome for chunk in results for outcome in chunk]
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = pool.map(_scan_chunk, chunks, [ctx] * len(chunks), [max_size] * len(chunks))
+            return [outcome for chunk in results for outcome in chunk]
+    except (BrokenProcessPool, OSError):
+        # A worker died (out of memory, killed) or processes cannot be started here:
+        # the scan still completes, in this process.
+        return _scan_chunk(files, ctx, max_size)
 
 
 def default_jobs() -> int:
