@@ -41,7 +41,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.verifyfull-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements/constraints.txt -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[all,dev]"
+  log=$(mktemp)
+  # pip's own chatter goes to a log that is shown only when the install fails.
+  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+         .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[all,dev]"; } \
+       >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: pip install failed (log above)" >&2
+    exit 2
+  fi
+  rm -f "$log"
   touch "$stamp"
 fi
