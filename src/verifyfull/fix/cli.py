@@ -1,10 +1,122 @@
-"""`verifyfull fix` (issue 6: not built yet)."""
+"""`verifyfull fix`: rewrite what the scanner found into verify-full settings.
+
+Applies by default; `--diff` prints a unified diff and writes nothing. Files
+with uncommitted changes are refused unless `--force`. Exit status: 0 when
+nothing at or above high is left, 1 when a person must still act, 2 on a
+usage or run error.
+"""
 
 from __future__ import annotations
 
+import difflib
+import sys
+from pathlib import Path
+
+import typer
+
+from verifyfull import rules
+from verifyfull.conninfo import redact_text
 from verifyfull.errors import UsageError
+from verifyfull.fix.apply import write_atomic
+from verifyfull.fix.gitstate import uncommitted
+from verifyfull.fix.plan import FileFix, FixPlan, plan_fixes
+from verifyfull.rules import Severity
+from verifyfull.scan.settings import load
 
 
-def fix_command() -> None:
-    """Rewrite insecure connection settings into verify-full (not available yet)."""
-    raise UsageError("'fix' is not available in this version", "see README's status section")
+def _selection(option: str, text: str | None) -> frozenset[str] | None:
+    if text is None:
+        return None
+    try:
+        return rules.parse_selection(text)
+    except KeyError as exc:
+        raise UsageError(f"{option}: {exc.args[0]}") from None
+
+
+def _shown(line: str, hidden: frozenset[str]) -> str:
+    """A diff line with passwords masked; a line the scanner saw a password on that
+    redaction cannot mask is replaced whole."""
+    sign, body = line[:1], line[1:].rstrip("\r\n")
+    masked = redact_text(body)
+    if masked == body and body in hidden:
+        masked = "<a line holding a password: not shown>"
+    return f"{sign}{masked}\n"
+
+
+def unified_diff(fix: FileFix) -> str:
+    """The fix as a unified diff, passwords masked (so it is for reading, not `patch`,
+    wherever a password was masked)."""
+    before = fix.before.decode("utf-8", "replace").splitlines(keepends=True)
+    after = fix.after.decode("utf-8", "replace").splitlines(keepends=True)
+    hidden = frozenset(fix.secret_lines)
+    out = []
+    for line in difflib.unified_diff(before, after, f"a/{fix.relpath}", f"b/{fix.relpath}"):
+        if line.startswith(("---", "+++", "@@")):
+            out.append(line if line.endswith("\n") else line + "\n")
+        else:
+            out.append(_shown(line, hidden))
+    return "".join(out)
+
+
+def _summary(plan: FixPlan, applied: bool) -> str:
+    verb = "fixed" if applied else "would fix"
+    out: list[str] = []
+    for fix in plan.fixes:
+        out.append(f"{verb} {fix.relpath} ({', '.join(fix.rules)}):")
+        out += [f"    {action}" for action in fix.actions]
+    if plan.left:
+        out.append("left for a person:")
+        for item in sorted(plan.left, key=lambda f: (f.path or "", f.line or 0, f.rule_id)):
+            out.append(f"  {item.path}:{item.line}: {item.rule_id} {item.message}")
+            out.append(f"    manual fix: {item.fix or item.rule.fix}")
+    for error in plan.errors:
+        out.append(f"{error.path or error.target}: error: {error.message}")
+    out.append(
+        f"{len(plan.fixes)} file(s) {verb}, {len(plan.left)} finding(s) left "
+        f"(of {plan.found} found)"
+    )
+    return "\n".join(out) + "\n"
+
+
+def fix_command(
+    paths: list[Path] | None = typer.Argument(  # noqa: B008 - typer's declaration style
+        None, help="Files or directories (default: [tool.verifyfull] paths, else '.')."
+    ),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff; write nothing."),
+    force: bool = typer.Option(False, "--force", help="Also write files with uncommitted changes."),
+    select: str | None = typer.Option(None, "--select", help="Only these rules: VF102,VF1,…"),
+    ignore: str | None = typer.Option(None, "--ignore", help="Leave out these rules."),
+) -> None:
+    """Rewrite insecure or broken connection settings into working verify-full code."""
+    for path in paths or ():
+        if not path.exists():
+            raise UsageError(f"{path} does not exist", "name a file or directory to fix")
+    settings = load(paths[0] if paths else Path.cwd())
+    targets = paths or (
+        [settings.project_root / p for p in settings.paths] if settings.paths else [Path.cwd()]
+    )
+    chosen = _selection("--select", select)
+    dropped = _selection("--ignore", ignore)
+    plan = plan_fixes(
+        targets,
+        settings,
+        select=chosen if chosen is not None else settings.select,
+        ignore=dropped if dropped is not None else settings.ignore,
+    )
+    if diff:
+        sys.stdout.write("".join(unified_diff(fix) for fix in plan.fixes))
+        sys.stderr.write(_summary(plan, applied=False))
+    else:
+        if not force:
+            dirty = uncommitted([fix.path for fix in plan.fixes])
+            if dirty:
+                names = ", ".join(str(p) for p in dirty)
+                raise UsageError(
+                    f"uncommitted changes in {names}",
+                    "commit or stash them first, or pass --force (or look with --diff)",
+                )
+        for fix in plan.fixes:
+            write_atomic(fix.path, fix.after)
+        sys.stdout.write(_summary(plan, applied=True))
+    left_high = any(item.severity.at_least(Severity.HIGH) for item in plan.left)
+    raise typer.Exit(1 if left_high else 0)

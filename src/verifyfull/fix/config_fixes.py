@@ -1,0 +1,99 @@
+"""Line-level fixes for config files: .env, INI (alembic.ini), YAML (compose,
+Kubernetes), TOML.
+
+Only the reported lines are edited, and on them only the connection string or
+the PGSSLMODE value: keys, quoting, comments and every other line keep their
+bytes. A string is rewritten only when conninfo reads it as a libpq
+connection string meant for a libpq driver; asyncpg-style URLs in config
+cannot carry an SSLContext and are left for a person.
+
+Certificate paths: .env files and compose files interpolate `${VAR}`, so the
+seed's variables are named there; elsewhere only `sslmode=verify-full` is set
+and libpq takes the root from PGSSLROOTCERT (said in the report).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from verifyfull.conninfo import ConnStringError, parse_dsn
+from verifyfull.fix.dsn_edit import CertFiles, upgrade
+
+_URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+[a-z0-9]+)?://[^\s\"'#]*", re.IGNORECASE)
+_KEYWORDS = re.compile(r"(?:host|dbname|user|port)=\S+(?:\s+[a-z_]+=\S+)*", re.IGNORECASE)
+_SSLMODE_VAR = re.compile(
+    r"(PGSSLMODE['\"]?\s*[:=]\s*['\"]?)(disable|allow|prefer|require|verify-ca)\b"
+)
+INTERPOLATED = CertFiles("${DB_CA_PATH}", "${DB_CERT_PATH}", "${DB_KEY_PATH}")
+NO_FILES = CertFiles(None)
+
+
+@dataclass(frozen=True)
+class ConfigResult:
+    text: str
+    actions: tuple[str, ...]
+
+
+def files_for(relpath: str) -> CertFiles:
+    name = PurePosixPath(relpath).name.lower()
+    if name.startswith(".env") or name.endswith(".env") or "compose" in name:
+        return INTERPOLATED
+    return NO_FILES
+
+
+def _libpq_string(text: str) -> bool:
+    """conninfo reads it, and the receiving driver is libpq (no asyncpg dialect)."""
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if "asyncpg" in scheme:
+        return False
+    probe = text.replace("${", "").replace("$(", "").replace("}", "").replace(")", "")
+    try:
+        parse_dsn(
+            probe
+            if scheme in {"postgresql", "postgres", ""}
+            else "postgresql://" + probe.split("://", 1)[1]
+        )
+    except ConnStringError:
+        return False
+    return True
+
+
+def _fix_line(line: str, files: CertFiles) -> tuple[str, list[str]]:
+    actions: list[str] = []
+
+    def mode(match: re.Match[str]) -> str:
+        actions.append(f"PGSSLMODE {match.group(2)} -> verify-full")
+        return match.group(1) + "verify-full"
+
+    line = _SSLMODE_VAR.sub(mode, line)
+    pattern = _URL if _URL.search(line) else _KEYWORDS
+
+    def dsn(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if not _libpq_string(text):
+            return text
+        new = upgrade(text, files)
+        if new != text:
+            actions.append("connection string upgraded to sslmode=verify-full")
+        return new
+
+    return pattern.sub(dsn, line), actions
+
+
+def fix_config(text: str, relpath: str, lines: Iterable[int]) -> ConfigResult:
+    """The file with the connection settings on `lines` upgraded."""
+    wanted = set(lines)
+    files = files_for(relpath)
+    out: list[str] = []
+    actions: list[str] = []
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        if number in wanted:
+            body = line.rstrip("\r\n")
+            new, done = _fix_line(body, files)
+            line = new + line[len(body) :]
+            actions += [f"line {number}: {a}" for a in done]
+        out.append(line)
+    return ConfigResult("".join(out), tuple(actions))

@@ -1,0 +1,195 @@
+"""Plan the fixes: scan, hand each reported file to its fixer, check the result.
+
+The scanner says where (path, line, rule); a fixer rewrites only those lines.
+Every plan is checked before anything is written: the fixed files must still
+parse, and the scanner is run again on a copy of the project with the fixes
+in place. Whatever it still reports is left for a person, with its manual fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import shutil
+import tempfile
+import tokenize
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import libcst as cst
+import tomlkit
+import yaml
+from tomlkit.exceptions import TOMLKitError
+
+from verifyfull.findings import Finding
+from verifyfull.fix.config_fixes import fix_config
+from verifyfull.fix.python_fixes import fix_python
+from verifyfull.report import ReportError
+from verifyfull.scan import engine
+from verifyfull.scan.settings import ScanSettings, load
+
+# Rules a fixer may rewrite; the others (server flags, passwords, certificates) are for a person.
+FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
+# Rules that mean "a password is on this line": such lines never reach the output.
+SECRET_RULES = frozenset({"VF401", "VF402"})
+_CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".yaml", ".yml", ".toml"}
+_COPY_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".tox", ".ruff_cache"
+)
+
+
+@dataclass(frozen=True)
+class FileFix:
+    path: Path  # absolute
+    relpath: str
+    before: bytes
+    after: bytes
+    actions: tuple[str, ...]
+    rules: tuple[str, ...]  # the reported rules on the edited lines
+    secret_lines: tuple[str, ...] = ()  # lines the scanner saw a password on: never shown
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    fixes: tuple[FileFix, ...]
+    left: tuple[Finding, ...]  # what the scanner still reports once the fixes are in
+    errors: tuple[ReportError, ...]
+    found: int  # findings before fixing
+
+    @property
+    def fixed(self) -> int:
+        return self.found - len(self.left)
+
+
+def _kind(path: Path) -> str | None:
+    if path.suffix == ".py":
+        return "python"
+    name = path.name.lower()
+    if path.suffix.lower() in _CONFIG_SUFFIXES or name.startswith(".env"):
+        return "config"
+    return None
+
+
+def _decode(data: bytes, kind: str) -> tuple[str, str]:
+    encoding = "utf-8"
+    if kind == "python":
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+    return data.decode(encoding), encoding
+
+
+def check_parses(path: Path, text: str) -> str | None:
+    """Why the fixed text does not load as its kind of file (None when it does)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".py":
+            compile(text, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        elif suffix in {".yaml", ".yml"}:
+            list(yaml.safe_load_all(text))
+        elif suffix == ".toml":
+            tomlkit.parse(text)
+        elif suffix in {".ini", ".cfg"}:
+            configparser.ConfigParser(interpolation=None).read_string(text)
+    except (
+        SyntaxError,
+        ValueError,
+        yaml.YAMLError,
+        TOMLKitError,
+        configparser.Error,
+    ) as exc:
+        return f"the fixed file would not load ({type(exc).__name__})"
+    return None
+
+
+def _fix_file(
+    path: Path, relpath: str, findings: Sequence[Finding], secrets: Sequence[int]
+) -> FileFix | ReportError | None:
+    kind = _kind(path)
+    if kind is None:
+        return None
+    try:
+        data = path.read_bytes()
+        text, encoding = _decode(data, kind)
+    except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
+        return ReportError("not fixed: cannot read or decode it", path=relpath)
+    lines = sorted({f.line for f in findings if f.line})
+    try:
+        if kind == "python":
+            result = fix_python(text, lines)
+            new_text, actions = result.text, result.actions
+        else:
+            config = fix_config(text, relpath, lines)
+            new_text, actions = config.text, config.actions
+    except cst.ParserSyntaxError:
+        return ReportError("not fixed: libcst cannot parse it; fix the syntax first", path=relpath)
+    if new_text == text:
+        return None
+    problem = check_parses(path, new_text)
+    if problem:
+        return ReportError(f"not fixed: {problem}; please report it", path=relpath)
+    rules = tuple(sorted({f.rule_id for f in findings}))
+    old_lines = text.splitlines()
+    hidden = tuple(old_lines[n - 1] for n in secrets if 0 < n <= len(old_lines))
+    return FileFix(path, relpath, data, new_text.encode(encoding), actions, rules, hidden)
+
+
+def _rescan(
+    settings: ScanSettings,
+    paths: Sequence[Path],
+    fixes: Sequence[FileFix],
+    select: frozenset[str],
+    ignore: frozenset[str],
+) -> tuple[Finding, ...] | None:
+    """The findings of a scan of a copy of the project with the fixes written in."""
+    root = settings.project_root.resolve()
+    try:
+        relative = [p.resolve().relative_to(root) for p in paths]
+    except ValueError:
+        return None
+    with tempfile.TemporaryDirectory(prefix="verifyfull-fix-") as tmp:
+        copy = Path(tmp) / root.name
+        shutil.copytree(root, copy, ignore=_COPY_IGNORE, symlinks=True)
+        for fix in fixes:
+            (copy / fix.path.resolve().relative_to(root)).write_bytes(fix.after)
+        copied = load(copy)
+        result = engine.scan(
+            [copy / r for r in relative], copied, select=select, ignore=ignore, jobs=1
+        )
+        return result.report.findings
+
+
+def plan_fixes(
+    paths: Sequence[Path],
+    settings: ScanSettings,
+    *,
+    select: frozenset[str] = frozenset(),
+    ignore: frozenset[str] = frozenset(),
+) -> FixPlan:
+    """Scan `paths`, plan every fix, and check what the scanner reports afterwards."""
+    before = engine.scan(paths, settings, select=select, ignore=ignore).report
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    secrets: dict[str, list[int]] = defaultdict(list)
+    for item in before.findings:
+        if item.rule_id in FIXABLE and item.path:
+            by_file[item.path].append(item)
+        if item.rule_id in SECRET_RULES and item.path and item.line:
+            secrets[item.path].append(item.line)
+    fixes: list[FileFix] = []
+    errors: list[ReportError] = list(before.errors)
+    for relpath, findings in sorted(by_file.items()):
+        path = Path(relpath)
+        if not path.is_absolute():
+            path = settings.project_root / relpath
+        outcome = _fix_file(path, relpath, findings, secrets.get(relpath, ()))
+        if isinstance(outcome, FileFix):
+            fixes.append(outcome)
+        elif outcome is not None:
+            errors.append(outcome)
+    left: tuple[Finding, ...] = before.findings
+    if fixes:
+        rescanned = _rescan(settings, paths, fixes, select, ignore)
+        if rescanned is not None:
+            left = rescanned
+    return FixPlan(tuple(fixes), left, tuple(errors), len(before.findings))

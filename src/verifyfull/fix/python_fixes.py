@@ -1,0 +1,503 @@
+"""libcst codemods for the Python sites the scanner reported.
+
+Only statements on a reported line are touched; everything else in the module
+is printed back byte for byte by libcst. What each site becomes follows the
+driver that receives it (docs/conninfo.md, "Corrected forms"):
+
+- asyncpg `connect`/`create_pool` with no, a constant or a dict `ssl`: an
+  SSLContext (`ssl.create_default_context(cafile=...)` + `load_cert_chain`)
+  built before the statement and passed as `ssl=`; a dict's files are kept.
+- SQLAlchemy `+asyncpg` URLs carrying sslmode/sslrootcert/sslcert/sslkey: the
+  TLS keys leave the URL and the same files build the context passed as
+  `connect_args={"ssl": ...}`.
+- libpq strings (psycopg, psycopg2, SQLAlchemy's libpq dialects):
+  `sslmode=verify-full` and the missing certificate parameters in place.
+- SSLContext weakening: `check_hostname = False` and `verify_mode = CERT_NONE`
+  removed, TLS floors raised to 1.2, weak cipher strings replaced.
+
+Certificate paths missing from the code come from the environment variables
+the seed names (DB_CA_PATH, DB_CERT_PATH, DB_KEY_PATH), never from a path
+this tool invents.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import ParentNodeProvider, PositionProvider
+
+from verifyfull import policy
+from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
+from verifyfull.fix import pystrings
+from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
+
+ENV_NAMES = {"root": "DB_CA_PATH", "cert": "DB_CERT_PATH", "key": "DB_KEY_PATH"}
+STRONG_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+_CONTEXT_COMMENT = "# verify-full: chain and host name"
+_OLD_VERSIONS = {"SSLv3", "TLSv1", "TLSv1_1", "MINIMUM_SUPPORTED"}
+_ASYNCPG_CALLS = {"connect", "create_pool"}
+_LIBPQ_CALLS = {
+    "psycopg.connect",
+    "psycopg.AsyncConnection.connect",
+    "psycopg.Connection.connect",
+    "AsyncConnection.connect",
+    "psycopg2.connect",
+    "ConnectionPool",
+    "AsyncConnectionPool",
+    "psycopg_pool.ConnectionPool",
+    "psycopg_pool.AsyncConnectionPool",
+}
+_TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
+_TORTOISE_ENGINES = {"tortoise.backends.asyncpg"}
+_ENGINE_CALLS = {"create_engine", "create_async_engine", "sqlalchemy.create_engine"}
+# Dict keys people use for the CA, certificate and key (the seed's, and the usual spellings).
+_DICT_ROLES = (
+    ("root", ("root", "ca")),
+    ("key", ("key",)),
+    ("cert", ("cert",)),
+)
+
+
+@dataclass(frozen=True)
+class PythonResult:
+    text: str
+    actions: tuple[str, ...]  # what was done, one phrase per site, for the report
+
+
+def _env(role: str, quote: str = '"') -> str:
+    return f"os.environ[{quote}{ENV_NAMES[role]}{quote}]"
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def _apps(modules: cst.BaseExpression) -> str:
+    """Tortoise's "apps" section for a `modules=` value (each app on the default connection)."""
+    code = cst.Module(body=[]).code_for_node
+    if isinstance(modules, cst.Dict) and all(
+        isinstance(e, cst.DictElement) for e in modules.elements
+    ):
+        apps = ", ".join(
+            f'{code(e.key)}: {{"models": {code(e.value)}, "default_connection": "default"}}'
+            for e in modules.elements
+            if isinstance(e, cst.DictElement)
+        )
+        return f"{{{apps}}}"
+    return (
+        '{name: {"models": models, "default_connection": "default"} '
+        f"for name, models in ({code(modules)}).items()}}"
+    )
+
+
+def _kwarg(call: cst.Call, name: str) -> cst.Arg | None:
+    return next((a for a in call.args if a.keyword and a.keyword.value == name), None)
+
+
+@dataclass
+class _Plan:
+    """What to change, keyed by the original nodes (found in a first, read-only pass)."""
+
+    set_ssl: dict[cst.Call, str] = field(default_factory=dict)  # call -> "ssl" | "connect_args"
+    preambles: dict[cst.CSTNode, list[cst.BaseStatement]] = field(default_factory=dict)
+    strings: dict[cst.BaseExpression, cst.BaseExpression] = field(default_factory=dict)
+    remove: set[cst.CSTNode] = field(default_factory=set)
+    replace: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
+    imports: set[str] = field(default_factory=set)
+    actions: list[str] = field(default_factory=list)
+
+
+class _Planner(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
+
+    def __init__(self, lines: frozenset[int], source: str) -> None:
+        super().__init__()
+        self.lines = lines
+        self.plan = _Plan()
+        self.context_name = "ssl_context" if "ssl_context" not in source else "db_ssl_context"
+        self.bindings: dict[str, cst.BaseExpression] = {}
+        self.from_asyncpg: set[str] = set()
+
+    # -- helpers -------------------------------------------------------------
+    def _reported(self, node: cst.CSTNode) -> bool:
+        where = self.get_metadata(PositionProvider, node)
+        return any(where.start.line <= line <= where.end.line for line in self.lines)
+
+    def _statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if isinstance(current, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+                return current
+            current = self.get_metadata(ParentNodeProvider, current, None)
+        return None
+
+    def _context(self, statement: cst.CSTNode, files: dict[str, str]) -> None:
+        root = files.get("root") or _env("root")
+        cert = files.get("cert") or _env("cert")
+        key = files.get("key") or _env("key")
+        name = self.context_name
+        code = (
+            f"{name} = ssl.create_default_context(cafile={root})  {_CONTEXT_COMMENT}\n"
+            f"{name}.load_cert_chain({cert}, {key})\n"
+        )
+        self.plan.preambles[statement] = list(cst.parse_module(code).body)
+        self.plan.imports.add("ssl")
+        if "os.environ" in code:
+            self.plan.imports.add("os")
+
+    # -- bindings: `dsn = (...)` so a call's Name argument can be followed ----
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.bindings[node.targets[0].target.value] = node.value
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = _dotted(node.module) if node.module else None
+        if module == "asyncpg" and not isinstance(node.names, cst.ImportStar):
+            self.from_asyncpg |= {a.name.value for a in node.names if isinstance(a.name, cst.Name)}
+
+    def _literal(self, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        if isinstance(node, cst.Name):
+            node = self.bindings.get(node.value)
+        if node is not None and pystrings.text_of(node) is not None:
+            return node
+        return None
+
+    # -- sites -----------------------------------------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        name = _dotted(node.func) or ""
+        if not self._reported(node):
+            return
+        short = name.rsplit(".", 1)[-1]
+        if name in {f"asyncpg.{c}" for c in _ASYNCPG_CALLS} or (
+            short in _ASYNCPG_CALLS and short in self.from_asyncpg and "." not in name
+        ):
+            self._asyncpg(node, name)
+        elif name in _ENGINE_CALLS:
+            self._engine(node, name)
+        elif name in _LIBPQ_CALLS:
+            self._libpq_call(node, name)
+        elif short in _TORTOISE_CALLS:
+            self._tortoise(node, name)
+        elif short == "set_ciphers" and node.args:
+            self._ciphers(node)
+        elif name == "ssl._create_unverified_context":
+            self.plan.replace[node.func] = cst.parse_expression("ssl.create_default_context")
+            self.plan.actions.append(
+                "ssl._create_unverified_context() -> ssl.create_default_context()"
+            )
+
+    def _asyncpg(self, node: cst.Call, name: str) -> None:
+        arg = _kwarg(node, "ssl")
+        statement = self._statement(node)
+        if statement is None:
+            return
+        constant = arg is not None and (
+            isinstance(arg.value, cst.SimpleString)
+            or (isinstance(arg.value, cst.Name) and arg.value.value in {"True", "False", "None"})
+        )
+        if arg is None or constant:
+            self._context(statement, {})
+            self.plan.set_ssl[node] = "ssl"
+            self.plan.actions.append(f"{name}(): ssl= an SSLContext with verify-full")
+        elif isinstance(arg.value, cst.Dict):
+            self._context(statement, self._dict_files(arg.value))
+            self.plan.set_ssl[node] = "ssl"
+            self.plan.actions.append(
+                f"{name}(): ssl={{...}} dict -> an SSLContext from the same files"
+            )
+
+    def _dict_files(self, value: cst.Dict) -> dict[str, str]:
+        files: dict[str, str] = {}
+        empty = cst.Module(body=[])
+        for element in value.elements:
+            if not isinstance(element, cst.DictElement):
+                continue
+            key = pystrings.text_of(element.key)
+            if key is None:
+                continue
+            for role, words in _DICT_ROLES:
+                if role not in files and any(w in key.lower() for w in words):
+                    files[role] = empty.code_for_node(element.value)
+                    break
+        return files
+
+    def _engine(self, node: cst.Call, name: str) -> None:
+        url = self._literal(node.args[0].value) if node.args and not node.args[0].keyword else None
+        text = pystrings.text_of(url) if url is not None else None
+        if url is None or text is None:
+            return
+        if "+asyncpg" in text.split("://", 1)[0]:
+            stripped = pystrings.strip_tls(url)
+            statement = self._statement(node)
+            if statement is None:
+                return
+            files: dict[str, str] = {}
+            if stripped is not None:
+                new, values = stripped
+                self.plan.strings[url] = new
+                roles = {"sslrootcert": "root", "sslcert": "cert", "sslkey": "key"}
+                files = {roles[k]: v for k, v in values.items() if k in roles}
+            self._context(statement, files)
+            self.plan.set_ssl[node] = "connect_args"
+            self.plan.actions.append(
+                f"{name}(): TLS keys out of the +asyncpg URL, connect_args={{'ssl': SSLContext}}"
+            )
+        else:
+            self._upgrade_string(url, f"{name}()")
+
+    def _libpq_call(self, node: cst.Call, name: str) -> None:
+        target = _kwarg(node, "conninfo")
+        value = target.value if target else (node.args[0].value if node.args else None)
+        url = self._literal(value)
+        if url is not None:
+            self._upgrade_string(url, f"{name}()")
+
+    def _upgrade_string(self, node: cst.BaseExpression, where: str) -> None:
+        piece = pystrings.piece_of(node)
+        if piece is None:  # concatenations and bytes are left for a person
+            return
+        inner = "'" if piece.quote.startswith('"') else '"'
+        files = CertFiles(*(f"{{{_env(role, inner)}}}" for role in ("root", "cert", "key")))
+        edited = piece.as_fstring()
+        content = upgrade(edited.content, files)
+        if "os.environ" in content.replace(edited.content, ""):
+            self.plan.imports.add("os")
+        else:  # no file added from the environment: the literal stays as it was written
+            edited = piece
+            content = upgrade(piece.content, CertFiles(None))
+        if content == edited.content:
+            return
+        new = pystrings.Piece(edited.prefix, edited.quote, content).node()
+        self.plan.strings[node] = new.with_changes(lpar=node.lpar, rpar=node.rpar)
+        form = "URL" if is_url(piece.content) else "keyword string"
+        self.plan.actions.append(f"{where}: {form} upgraded to sslmode=verify-full")
+
+    def _tortoise(self, node: cst.Call, name: str) -> None:
+        """`db_url=` (no place for an SSLContext) -> `config=` with credentials and `ssl`."""
+        if name.endswith(".init") and not name.endswith("Tortoise.init"):
+            return
+        url_arg, modules_arg = _kwarg(node, "db_url"), _kwarg(node, "modules")
+        statement = self._statement(node)
+        url = pystrings.piece_of(url_arg.value) if url_arg else None
+        if url_arg is None or modules_arg is None or url is None or url.is_fstring:
+            return
+        try:
+            info = from_tortoise_db_url(url.content)
+        except (ConnStringError, ValueError):
+            return
+        if info.engine not in _TORTOISE_ENGINES or len(info.hosts) != 1 or statement is None:
+            return
+        host = info.hosts[0]
+        credentials = {"host": host.host, "port": host.port or 5432, "user": info.user}
+        credentials["database"] = info.database
+        rendered = ", ".join(f'"{k}": {v!r}' for k, v in credentials.items() if v is not None)
+        rendered = rendered.replace("'", '"')
+        config = (
+            f'{{"connections": {{"default": {{"engine": "{info.engine}", '
+            f'"credentials": {{{rendered}, "ssl": {self.context_name}}}}}}}, '
+            f'"apps": {_apps(modules_arg.value)}}}'
+        )
+        comma = modules_arg.comma if node.args[-1] is modules_arg else url_arg.comma
+        self.plan.replace[url_arg] = url_arg.with_changes(
+            keyword=cst.Name("config"), value=cst.parse_expression(config), comma=comma
+        )
+        self.plan.remove.add(modules_arg)
+        self._context(statement, {})
+        note = " (the URL's password is not copied: set it from a secret)" if info.password else ""
+        self.plan.actions.append(f"{name}(): db_url -> config with an SSLContext{note}")
+
+    def _ciphers(self, node: cst.Call) -> None:
+        text = pystrings.text_of(node.args[0].value)
+        if text is not None and policy.weak_cipher_reasons(text):
+            self.plan.replace[node.args[0].value] = cst.SimpleString(f'"{STRONG_CIPHERS}"')
+            self.plan.actions.append(f"set_ciphers(): weak cipher string -> {STRONG_CIPHERS}")
+
+    # -- SSLContext attributes ---------------------------------------------------
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if (
+            len(node.body) != 1
+            or not isinstance(node.body[0], cst.Assign)
+            or not self._reported(node)
+        ):
+            return
+        assign = node.body[0]
+        target = assign.targets[0].target
+        if not isinstance(target, cst.Attribute):
+            return
+        attr, value = target.attr.value, _dotted(assign.value) or ""
+        if attr == "check_hostname" and value == "False":
+            self.plan.remove.add(node)
+            self.plan.actions.append("check_hostname = False removed")
+        elif attr == "verify_mode" and value.rsplit(".", 1)[-1] in {"CERT_NONE", "CERT_OPTIONAL"}:
+            self.plan.remove.add(node)
+            self.plan.actions.append(f"verify_mode = {value.rsplit('.', 1)[-1]} removed")
+        elif (
+            attr == "minimum_version"
+            and isinstance(assign.value, cst.Attribute)
+            and assign.value.attr.value in _OLD_VERSIONS
+        ):
+            self.plan.replace[assign.value.attr] = cst.Name("TLSv1_2")
+            self.plan.actions.append("minimum_version raised to TLS 1.2")
+
+
+class _Applier(cst.CSTTransformer):
+    def __init__(self, plan: _Plan, context_name: str) -> None:
+        super().__init__()
+        self.plan = plan
+        self.context_name = context_name
+
+    def on_leave(  # type: ignore[override]  # one hook for every node type, keyed by identity
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        plan = self.plan
+        if original_node in plan.remove:
+            return cst.RemovalSentinel.REMOVE
+        if original_node in plan.replace:
+            return plan.replace[original_node]
+        if isinstance(original_node, cst.BaseExpression) and original_node in plan.strings:
+            return plan.strings[original_node]
+        if (
+            isinstance(updated_node, cst.Call)
+            and isinstance(original_node, cst.Call)
+            and original_node in plan.set_ssl
+        ):
+            return self._with_ssl(updated_node, plan.set_ssl[original_node])
+        if original_node in plan.preambles:
+            return self._preceded(updated_node, plan.preambles[original_node])
+        return updated_node
+
+    def _with_ssl(self, call: cst.Call, how: str) -> cst.Call:
+        context = cst.Name(self.context_name)
+        if how == "ssl":
+            value: cst.BaseExpression = context
+            keyword = "ssl"
+        else:
+            keyword = "connect_args"
+            existing = _kwarg(call, keyword)
+            entry = cst.DictElement(cst.SimpleString('"ssl"'), context)
+            if existing is not None and isinstance(existing.value, cst.Dict):
+                kept = [
+                    e
+                    for e in existing.value.elements
+                    if not (isinstance(e, cst.DictElement) and pystrings.text_of(e.key) == "ssl")
+                ]
+                value = existing.value.with_changes(elements=[*kept, entry])
+            else:
+                value = cst.Dict([entry])
+        args = list(call.args)
+        for index, arg in enumerate(args):
+            if arg.keyword and arg.keyword.value == keyword:
+                args[index] = arg.with_changes(value=value)
+                return call.with_changes(args=args)
+        new_arg = cst.Arg(
+            value=value,
+            keyword=cst.Name(keyword),
+            equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
+            ),
+        )
+        if args:
+            last = args[-1]
+            if last.comma == cst.MaybeSentinel.DEFAULT or isinstance(last.comma, cst.MaybeSentinel):
+                args[-1] = last.with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+                args.append(new_arg)
+            else:
+                # a trailing comma: keep the layout (one argument per line) and add ours likewise
+                args.append(new_arg.with_changes(comma=last.comma))
+                args[-2] = last.with_changes(comma=last.comma)
+        else:
+            args.append(new_arg)
+        return call.with_changes(args=args)
+
+    @staticmethod
+    def _preceded(
+        statement: cst.CSTNode, preamble: Sequence[cst.BaseStatement]
+    ) -> cst.FlattenSentinel[cst.CSTNode]:
+        leading = getattr(statement, "leading_lines", ())
+        first = preamble[0].with_changes(leading_lines=leading)
+        moved = statement.with_changes(leading_lines=()) if leading else statement
+        return cst.FlattenSentinel([first, *preamble[1:], moved])
+
+
+def _ensure_imports(module: cst.Module, names: Iterable[str]) -> cst.Module:
+    present = {
+        alias.name.value
+        for stmt in module.body
+        if isinstance(stmt, cst.SimpleStatementLine)
+        for small in stmt.body
+        if isinstance(small, cst.Import)
+        for alias in small.names
+        if isinstance(alias.name, cst.Name)
+    }
+    missing = sorted(set(names) - present)
+    if not missing:
+        return module
+    body = list(module.body)
+    # Into the module's opening imports: before the first plain `import x` that sorts
+    # after the new name, else after the last plain import, else after the last
+    # import, else after the docstring.
+    plain: list[tuple[int, str]] = []
+    after_any = after_doc = 0
+    for index, stmt in enumerate(body):
+        first = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+        if isinstance(first, cst.Import):
+            plain.append((index, cst.Module(body=[]).code_for_node(first.names[0].name)))
+            after_any = index + 1
+        elif isinstance(first, cst.ImportFrom):
+            after_any = index + 1
+        elif (
+            index == 0 and isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString)
+        ):
+            after_doc = 1
+        else:
+            break
+    inserts: dict[int, list[str]] = defaultdict(list)
+    for name in missing:
+        later = [index for index, existing in plain if existing > name]
+        if later:
+            inserts[later[0]].append(name)
+        else:
+            inserts[plain[-1][0] + 1 if plain else after_any or after_doc].append(name)
+    new_body: list[cst.BaseStatement] = []
+    for index in range(len(body) + 1):
+        for name in inserts.get(index, ()):
+            new_body.append(cst.parse_statement(f"import {name}\n"))
+        if index < len(body):
+            statement = body[index]
+            if inserts.get(index) and getattr(statement, "leading_lines", None):
+                # comments above the statement stay above the block we insert
+                first_new = len(new_body) - len(inserts[index])
+                new_body[first_new] = new_body[first_new].with_changes(
+                    leading_lines=statement.leading_lines
+                )
+                statement = statement.with_changes(leading_lines=())
+            new_body.append(statement)
+    return module.with_changes(body=new_body)
+
+
+def fix_python(text: str, lines: Iterable[int]) -> PythonResult:
+    """The module with the sites on `lines` fixed (unchanged text when nothing applies).
+
+    Raises libcst.ParserSyntaxError for a file that does not parse.
+    """
+    module = cst.parse_module(text)
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    planner = _Planner(frozenset(lines), text)
+    wrapper.visit(planner)
+    plan = planner.plan
+    if not plan.actions:
+        return PythonResult(text, ())
+    fixed = wrapper.module.visit(_Applier(plan, planner.context_name))
+    fixed = _ensure_imports(fixed, plan.imports)
+    return PythonResult(fixed.code, tuple(plan.actions))

@@ -1,0 +1,132 @@
+"""`verifyfull fix` on the before/after fixture pairs (tests/fixtures/fix/<case>/).
+
+Each case's `before/` is copied into a throwaway project; the planned bytes must
+equal `after/` exactly (so every byte outside the edits is pinned), the fixed
+file must load as its kind of file, the scanner must report no fixable rule
+afterwards, and a second run must change nothing.
+"""
+
+from __future__ import annotations
+
+import configparser
+import shutil
+from pathlib import Path
+
+import pytest
+import tomlkit
+import yaml
+
+from verifyfull.fix.config_fixes import fix_config
+from verifyfull.fix.plan import FIXABLE, plan_fixes
+from verifyfull.fix.python_fixes import fix_python
+from verifyfull.scan import engine
+from verifyfull.scan.settings import load
+
+CASES_DIR = Path(__file__).parent / "fixtures" / "fix"
+CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
+SECURE = {"secure"}
+
+# Every rule a fixture must show being fixed (before: reported; after: gone).
+RULES_SHOWN = {
+    "seed_sqlalchemy": {"VF104", "VF105"},
+    "seed_asyncpg": {"VF105"},
+    "psycopg_disable": {"VF101"},
+    "psycopg_prefer_url": {"VF102"},
+    "asyncpg_no_ssl": {"VF102"},
+    "psycopg_require": {"VF103"},
+    "psycopg_verify_ca": {"VF104"},
+    "ssl_context": {"VF103", "VF104", "VF106", "VF107"},
+    "tortoise": {"VF105"},
+    "env_file": {"VF101", "VF102"},
+    "alembic_ini": {"VF102"},
+    "compose": {"VF102"},
+    "k8s": {"VF104"},
+    "secure": set(),
+}
+
+
+def _project(case: str, tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(CASES_DIR / case / "before", root)
+    (root / "pyproject.toml").write_text("")
+    return root
+
+
+def _rules(root: Path) -> set[str]:
+    return {f.rule_id for f in engine.scan([root], load(root)).report.findings}
+
+
+def _loads(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".py":
+        compile(text, str(path), "exec")
+    elif path.suffix in {".yaml", ".yml"}:
+        list(yaml.safe_load_all(text))
+    elif path.suffix == ".toml":
+        tomlkit.parse(text)
+    elif path.suffix == ".ini":
+        configparser.ConfigParser(interpolation=None).read_string(text)
+
+
+def test_every_case_is_listed() -> None:
+    assert set(CASES) == set(RULES_SHOWN)
+    shown = set().union(*RULES_SHOWN.values())
+    assert shown == FIXABLE  # every fixable rule has a before/after pair
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fixture_pair(case: str, tmp_path: Path) -> None:
+    root = _project(case, tmp_path)
+    assert _rules(root) >= RULES_SHOWN[case]
+    plan = plan_fixes([root], load(root))
+    if case in SECURE:
+        assert plan.fixes == ()
+        return
+    after_dir = CASES_DIR / case / "after"
+    expected = {p.relative_to(after_dir).as_posix(): p.read_bytes() for p in after_dir.rglob("*")}
+    expected = {k: v for k, v in expected.items() if (after_dir / k).is_file()}
+    assert {fix.relpath: fix.after for fix in plan.fixes} == expected
+    assert not [f for f in plan.left if f.rule_id in FIXABLE]
+    for fix in plan.fixes:
+        fix.path.write_bytes(fix.after)
+        _loads(fix.path)
+    # the real scanner agrees on the written files, and a second run is a no-op
+    assert not _rules(root) & FIXABLE
+    again = plan_fixes([root], load(root))
+    assert again.fixes == ()
+
+
+def test_no_op_on_secure_code() -> None:
+    text = (CASES_DIR / "secure" / "before" / "app.py").read_text()
+    assert fix_python(text, range(1, 40)).text == text
+
+
+def test_config_edits_touch_only_reported_lines_and_keep_crlf() -> None:
+    before = (CASES_DIR / "env_file" / "before" / ".env").read_bytes()
+    assert b"\r\n" in before
+    result = fix_config(before.decode(), ".env", [2])
+    after = result.text.encode()
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    assert len(old) == len(new)
+    changed = [i + 1 for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    assert changed == [2]
+    assert new[1].endswith(b"\r\n")
+    assert b"sslmode=verify-full" in new[1]
+
+
+def test_config_leaves_asyncpg_urls_for_a_person() -> None:
+    text = "DATABASE_URL=postgresql+asyncpg://app@db/app?sslmode=require\n"
+    assert fix_config(text, ".env", [1]).text == text
+
+
+def test_password_is_never_copied_into_the_tortoise_config() -> None:
+    canary = "canary-Pw-7731"
+    text = (
+        "from tortoise.contrib.fastapi import register_tortoise\n"
+        f'register_tortoise(app, db_url="asyncpg://audit:{canary}@db:26257/audit?ssl=true", '
+        'modules={"models": ["m"]})\n'
+    )
+    result = fix_python(text, [2])
+    assert result.actions
+    assert canary not in result.text
+    assert not any(canary in action for action in result.actions)
