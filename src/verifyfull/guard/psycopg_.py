@@ -22,6 +22,7 @@ from verifyfull.guard.core import Guard, StaleMaterialError
 from verifyfull.guard.diagnose import diagnose, hosts_text, recheck_certificate
 from verifyfull.guard.libpq_ssl import tls_facts
 from verifyfull.guard.proof import TLSProof
+from verifyfull.guard.rotation import LibpqFiles
 from verifyfull.policy import tls_version_name
 
 _STALE_RETRIES = 3
@@ -52,10 +53,10 @@ _RESERVED = frozenset(
 )
 
 
-def libpq_params(guard: Guard) -> dict[str, Any]:
+def libpq_params(guard: Guard, files: LibpqFiles | None = None) -> dict[str, Any]:
     """libpq keyword parameters for the guard's target, without the password."""
     target = guard.target
-    files = guard.material.libpq_files()
+    files = files or guard.material.libpq_files()
     params: dict[str, Any] = {
         "host": ",".join(h for h, _ in target.hosts),
         "port": ",".join(str(p) for _, p in target.hosts),
@@ -73,9 +74,9 @@ def libpq_params(guard: Guard) -> dict[str, Any]:
     return params
 
 
-def conninfo(guard: Guard) -> str:
+def conninfo(guard: Guard, files: LibpqFiles | None = None) -> str:
     """A libpq connection string for the guard's target (no password: pass it separately)."""
-    return make_conninfo("", **libpq_params(guard))
+    return make_conninfo("", **libpq_params(guard, files))
 
 
 def password_kwargs(guard: Guard) -> dict[str, Any]:
@@ -121,7 +122,11 @@ def is_current(guard: Guard, conn: AnyConnection) -> bool:
 
 
 def accept_new_connection(guard: Guard, conn: AnyConnection) -> bool:
-    """Prove a new connection (raises when not TLS); False when it is stale."""
+    """Prove a pool's new connection (raises when not TLS); False when it is stale.
+
+    A pool resolves conninfo and configures the connection in separate calls,
+    so the files libpq used are read back from the connection.
+    """
     prove_connection(guard, conn)
     return is_current(guard, conn)
 
@@ -130,12 +135,16 @@ def connect(guard: Guard, **extra: Any) -> psycopg.Connection[Any]:
     """psycopg.connect with the guard's target and TLS; extra: other psycopg options."""
     _check_extra(extra)
     for _ in range(_STALE_RETRIES):
+        files = guard.material.libpq_files()
         try:
-            conn = psycopg.Connection.connect(conninfo(guard), **password_kwargs(guard), **extra)
+            conn = psycopg.Connection.connect(
+                **libpq_params(guard, files), **password_kwargs(guard), **extra
+            )
         except psycopg.OperationalError as exc:
             raise _refused(guard, exc) from None
         try:
-            if accept_new_connection(guard, conn):
+            prove_connection(guard, conn)
+            if guard.material.libpq_files() is files:  # no rotation during the handshake
                 return conn
         except BaseException:
             conn.close()
@@ -148,14 +157,16 @@ async def connect_async(guard: Guard, **extra: Any) -> psycopg.AsyncConnection[A
     """psycopg.AsyncConnection.connect with the guard's target and TLS."""
     _check_extra(extra)
     for _ in range(_STALE_RETRIES):
+        files = guard.material.libpq_files()
         try:
             conn = await psycopg.AsyncConnection.connect(
-                conninfo(guard), **password_kwargs(guard), **extra
+                **libpq_params(guard, files), **password_kwargs(guard), **extra
             )
         except psycopg.OperationalError as exc:
             raise await asyncio.to_thread(_refused, guard, exc) from None
         try:
-            if accept_new_connection(guard, conn):
+            prove_connection(guard, conn)
+            if guard.material.libpq_files() is files:  # no rotation during the handshake
                 return conn
         except BaseException:
             await conn.close()
