@@ -25,6 +25,7 @@ from verifyfull.lab.variants import get as get_variant
 app = typer.Typer(
     help="A throwaway TLS PostgreSQL standing in for a CockroachDB secure node.",
     no_args_is_help=True,
+    add_completion=False,
 )
 
 StateDir = Annotated[

@@ -366,9 +366,19 @@ def _require_all_bound(data: Path, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def running(variant: str = "secure", **kwargs: object) -> Iterator[LabServer]:
+def running(
+    variant: str = "secure",
+    *,
+    base_dir: Path | None = None,
+    ca: LabCA | None = None,
+    port: int | None = None,
+    timeout: float = 10.0,
+    node_name: str | None = None,
+) -> Iterator[LabServer]:
     """`with running("secure") as server:` starts a server and always stops it."""
-    server = start(variant, **kwargs)  # type: ignore[arg-type]
+    server = start(
+        variant, base_dir=base_dir, ca=ca, port=port, timeout=timeout, node_name=node_name
+    )
     try:
         yield server
     finally:
