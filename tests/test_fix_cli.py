@@ -163,3 +163,16 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = _fix(tmp_path / "nope")
     assert result.returncode == 2
     assert result.stderr.startswith("verifyfull: error:") and "does not exist" in result.stderr
+
+
+def test_use_guard_needs_the_dependency(tmp_path: Path) -> None:
+    copy = tmp_path / "insecure_app"
+    shutil.copytree(EXAMPLE, copy)
+    refused = _fix("--diff", "--use-guard", copy)
+    assert refused.returncode == 2
+    assert "does not depend on verifyfull" in refused.stderr
+    (copy / "requirements.txt").write_text("fastapi\nverifyfull[asyncpg]>=0.1\n")
+    result = _fix("--diff", "--use-guard", copy)
+    assert "+from verifyfull.guard import Guard" in result.stdout
+    assert "ssl_context = Guard.from_env().ssl_context()" in result.stdout
+    assert "VF105" not in result.stderr.split("left for a person:")[-1]

@@ -56,7 +56,9 @@ def _env(server: Any) -> dict[str, str]:
     return env
 
 
-def _fixed_project(source: Path, tmp_path: Path, edit: dict[str, str] | None = None) -> Path:
+def _fixed_project(
+    source: Path, tmp_path: Path, edit: dict[str, str] | None = None, use_guard: bool = False
+) -> Path:
     root = tmp_path / "proj"
     shutil.copytree(source, root)
     if not (root / "pyproject.toml").exists():
@@ -66,7 +68,7 @@ def _fixed_project(source: Path, tmp_path: Path, edit: dict[str, str] | None = N
         for old, new in (edit or {}).items():
             text = text.replace(old, new)
         path.write_text(text)
-    plan = plan_fixes([root], load(root))
+    plan = plan_fixes([root], load(root), use_guard=use_guard)
     assert plan.fixes
     for fix in plan.fixes:
         fix.path.write_bytes(fix.after)
@@ -216,3 +218,24 @@ asyncio.run(main())
     assert out.count("TLS True") == 4, out
     assert "TLS False" not in out
     assert "users 2" in out
+
+
+@pytest.mark.parametrize("case", ["seed_asyncpg", "seed_sqlalchemy"])
+def test_fixed_seeds_with_the_guard_connect(lab: Any, tmp_path: Path, case: str) -> None:
+    server = lab("secure")
+    root = _fixed_project(CASES_DIR / case / "before", tmp_path, use_guard=True)
+    assert "Guard.from_env().ssl_context()" in (root / "app.py").read_text()
+    if case == "seed_asyncpg":
+        code = ASYNCPG_SPY + "import asyncio, app\nprint(len(asyncio.run(app.fetch_users())))\n"
+    else:
+        code = f"""
+import asyncio
+from sqlalchemy import text
+import app
+async def main():
+    async with app.engine.connect() as conn:
+        print("TLS", (await conn.execute(text({SSL_QUERY!r}))).scalar())
+    await app.engine.dispose()
+asyncio.run(main())
+"""
+    assert "TLS True" in _run(root, code, _env(server))

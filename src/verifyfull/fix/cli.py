@@ -19,6 +19,7 @@ from verifyfull.conninfo import redact_text
 from verifyfull.errors import UsageError
 from verifyfull.fix.apply import write_atomic
 from verifyfull.fix.gitstate import uncommitted
+from verifyfull.fix.guarddep import depends_on_verifyfull
 from verifyfull.fix.plan import FileFix, FixPlan, plan_fixes
 from verifyfull.rules import Severity
 from verifyfull.scan.settings import load
@@ -86,6 +87,11 @@ def fix_command(
     force: bool = typer.Option(False, "--force", help="Also write files with uncommitted changes."),
     select: str | None = typer.Option(None, "--select", help="Only these rules: VF102,VF1,…"),
     ignore: str | None = typer.Option(None, "--ignore", help="Leave out these rules."),
+    use_guard: bool = typer.Option(
+        False,
+        "--use-guard",
+        help="SSLContext sites call verifyfull.guard (the project must depend on verifyfull).",
+    ),
 ) -> None:
     """Rewrite insecure or broken connection settings into working verify-full code."""
     for path in paths or ():
@@ -95,6 +101,12 @@ def fix_command(
     targets = paths or (
         [settings.project_root / p for p in settings.paths] if settings.paths else [Path.cwd()]
     )
+    if use_guard and not depends_on_verifyfull(settings.project_root):
+        raise UsageError(
+            f"--use-guard: {settings.project_root} does not depend on verifyfull",
+            "add verifyfull to its dependencies (pyproject.toml or requirements.txt), "
+            "or fix without --use-guard",
+        )
     chosen = _selection("--select", select)
     dropped = _selection("--ignore", ignore)
     plan = plan_fixes(
@@ -102,6 +114,7 @@ def fix_command(
         settings,
         select=chosen if chosen is not None else settings.select,
         ignore=dropped if dropped is not None else settings.ignore,
+        use_guard=use_guard,
     )
     if diff:
         sys.stdout.write("".join(unified_diff(fix) for fix in plan.fixes))

@@ -104,7 +104,11 @@ def check_parses(path: Path, text: str) -> str | None:
 
 
 def _fix_file(
-    path: Path, relpath: str, findings: Sequence[Finding], secrets: Sequence[int]
+    path: Path,
+    relpath: str,
+    findings: Sequence[Finding],
+    secrets: Sequence[int],
+    use_guard: bool = False,
 ) -> FileFix | ReportError | None:
     kind = _kind(path)
     if kind is None:
@@ -117,7 +121,7 @@ def _fix_file(
     lines = sorted({f.line for f in findings if f.line})
     try:
         if kind == "python":
-            result = fix_python(text, lines)
+            result = fix_python(text, lines, use_guard=use_guard)
             new_text, actions = result.text, result.actions
         else:
             config = fix_config(text, relpath, lines)
@@ -166,8 +170,13 @@ def plan_fixes(
     *,
     select: frozenset[str] = frozenset(),
     ignore: frozenset[str] = frozenset(),
+    use_guard: bool = False,
 ) -> FixPlan:
-    """Scan `paths`, plan every fix, and check what the scanner reports afterwards."""
+    """Scan `paths`, plan every fix, and check what the scanner reports afterwards.
+
+    use_guard: SSLContext sites call `verifyfull.guard.Guard.from_env().ssl_context()`
+    instead of building the context by hand (the caller checks the dependency).
+    """
     before = engine.scan(paths, settings, select=select, ignore=ignore).report
     by_file: dict[str, list[Finding]] = defaultdict(list)
     secrets: dict[str, list[int]] = defaultdict(list)
@@ -182,7 +191,7 @@ def plan_fixes(
         path = Path(relpath)
         if not path.is_absolute():
             path = settings.project_root / relpath
-        outcome = _fix_file(path, relpath, findings, secrets.get(relpath, ()))
+        outcome = _fix_file(path, relpath, findings, secrets.get(relpath, ()), use_guard)
         if isinstance(outcome, FileFix):
             fixes.append(outcome)
         elif outcome is not None:

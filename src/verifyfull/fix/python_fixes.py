@@ -37,6 +37,8 @@ from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
 ENV_NAMES = {"root": "DB_CA_PATH", "cert": "DB_CERT_PATH", "key": "DB_KEY_PATH"}
 STRONG_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 _CONTEXT_COMMENT = "# verify-full: chain and host name"
+_GUARD_COMMENT = "# verifyfull guard: verify-full from DB_* settings, checked at start-up"
+GUARD_IMPORT = "from verifyfull.guard import Guard"
 _OLD_VERSIONS = {"SSLv3", "TLSv1", "TLSv1_1", "MINIMUM_SUPPORTED"}
 _ASYNCPG_CALLS = {"connect", "create_pool"}
 _LIBPQ_CALLS = {
@@ -118,9 +120,10 @@ class _Plan:
 class _Planner(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
-    def __init__(self, lines: frozenset[int], source: str) -> None:
+    def __init__(self, lines: frozenset[int], source: str, use_guard: bool = False) -> None:
         super().__init__()
         self.lines = lines
+        self.use_guard = use_guard
         self.plan = _Plan()
         self.context_name = "ssl_context" if "ssl_context" not in source else "db_ssl_context"
         self.bindings: dict[str, cst.BaseExpression] = {}
@@ -140,18 +143,22 @@ class _Planner(cst.CSTVisitor):
         return None
 
     def _context(self, statement: cst.CSTNode, files: dict[str, str]) -> None:
-        root = files.get("root") or _env("root")
-        cert = files.get("cert") or _env("cert")
-        key = files.get("key") or _env("key")
         name = self.context_name
-        code = (
-            f"{name} = ssl.create_default_context(cafile={root})  {_CONTEXT_COMMENT}\n"
-            f"{name}.load_cert_chain({cert}, {key})\n"
-        )
+        if self.use_guard:
+            code = f"{name} = Guard.from_env().ssl_context()  {_GUARD_COMMENT}\n"
+            self.plan.imports.add(GUARD_IMPORT)
+        else:
+            root = files.get("root") or _env("root")
+            cert = files.get("cert") or _env("cert")
+            key = files.get("key") or _env("key")
+            code = (
+                f"{name} = ssl.create_default_context(cafile={root})  {_CONTEXT_COMMENT}\n"
+                f"{name}.load_cert_chain({cert}, {key})\n"
+            )
+            self.plan.imports.add("import ssl")
+            if "os.environ" in code:
+                self.plan.imports.add("import os")
         self.plan.preambles[statement] = list(cst.parse_module(code).body)
-        self.plan.imports.add("ssl")
-        if "os.environ" in code:
-            self.plan.imports.add("os")
 
     # -- bindings: `dsn = (...)` so a call's Name argument can be followed ----
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -269,7 +276,7 @@ class _Planner(cst.CSTVisitor):
         edited = piece.as_fstring()
         content = upgrade(edited.content, files)
         if "os.environ" in content.replace(edited.content, ""):
-            self.plan.imports.add("os")
+            self.plan.imports.add("import os")
         else:  # no file added from the environment: the literal stays as it was written
             edited = piece
             content = upgrade(piece.content, CertFiles(None))
@@ -430,29 +437,37 @@ class _Applier(cst.CSTTransformer):
         return cst.FlattenSentinel([first, *preamble[1:], moved])
 
 
-def _ensure_imports(module: cst.Module, names: Iterable[str]) -> cst.Module:
+def _ensure_imports(module: cst.Module, statements: Iterable[str]) -> cst.Module:
+    """Add the import statements the fixes need (`import ssl`, `from x import Y`)."""
+    code = cst.Module(body=[]).code_for_node
     present = {
-        alias.name.value
+        code(small).strip()
+        for stmt in module.body
+        if isinstance(stmt, cst.SimpleStatementLine)
+        for small in stmt.body
+        if isinstance(small, cst.Import | cst.ImportFrom)
+    }
+    present |= {
+        f"import {code(alias.name)}"
         for stmt in module.body
         if isinstance(stmt, cst.SimpleStatementLine)
         for small in stmt.body
         if isinstance(small, cst.Import)
         for alias in small.names
-        if isinstance(alias.name, cst.Name)
     }
-    missing = sorted(set(names) - present)
+    missing = sorted(set(statements) - present)
     if not missing:
         return module
     body = list(module.body)
-    # Into the module's opening imports: before the first plain `import x` that sorts
-    # after the new name, else after the last plain import, else after the last
-    # import, else after the docstring.
+    # Into the module's opening imports: a plain `import x` before the first plain
+    # import that sorts after it, else after the last plain import; a `from` import
+    # after the last import; else after the docstring.
     plain: list[tuple[int, str]] = []
     after_any = after_doc = 0
     for index, stmt in enumerate(body):
         first = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
         if isinstance(first, cst.Import):
-            plain.append((index, cst.Module(body=[]).code_for_node(first.names[0].name)))
+            plain.append((index, f"import {code(first.names[0].name)}"))
             after_any = index + 1
         elif isinstance(first, cst.ImportFrom):
             after_any = index + 1
@@ -463,37 +478,42 @@ def _ensure_imports(module: cst.Module, names: Iterable[str]) -> cst.Module:
         else:
             break
     inserts: dict[int, list[str]] = defaultdict(list)
-    for name in missing:
-        later = [index for index, existing in plain if existing > name]
-        if later:
-            inserts[later[0]].append(name)
+    for statement in missing:
+        later = [index for index, existing in plain if existing > statement]
+        if statement.startswith("import ") and later:
+            inserts[later[0]].append(statement)
+        elif statement.startswith("import ") and plain:
+            inserts[plain[-1][0] + 1].append(statement)
         else:
-            inserts[plain[-1][0] + 1 if plain else after_any or after_doc].append(name)
+            inserts[after_any or after_doc].append(statement)
     new_body: list[cst.BaseStatement] = []
     for index in range(len(body) + 1):
-        for name in inserts.get(index, ()):
-            new_body.append(cst.parse_statement(f"import {name}\n"))
+        for statement in inserts.get(index, ()):
+            new_body.append(cst.parse_statement(statement + "\n"))
         if index < len(body):
-            statement = body[index]
-            if inserts.get(index) and getattr(statement, "leading_lines", None):
+            current = body[index]
+            opening = isinstance(current, cst.SimpleStatementLine) and isinstance(
+                current.body[0], cst.Import | cst.ImportFrom
+            )
+            if opening and inserts.get(index) and getattr(current, "leading_lines", None):
                 # comments above the statement stay above the block we insert
                 first_new = len(new_body) - len(inserts[index])
                 new_body[first_new] = new_body[first_new].with_changes(
-                    leading_lines=statement.leading_lines
+                    leading_lines=current.leading_lines
                 )
-                statement = statement.with_changes(leading_lines=())
-            new_body.append(statement)
+                current = current.with_changes(leading_lines=())
+            new_body.append(current)
     return module.with_changes(body=new_body)
 
 
-def fix_python(text: str, lines: Iterable[int]) -> PythonResult:
+def fix_python(text: str, lines: Iterable[int], *, use_guard: bool = False) -> PythonResult:
     """The module with the sites on `lines` fixed (unchanged text when nothing applies).
 
     Raises libcst.ParserSyntaxError for a file that does not parse.
     """
     module = cst.parse_module(text)
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    planner = _Planner(frozenset(lines), text)
+    planner = _Planner(frozenset(lines), text, use_guard)
     wrapper.visit(planner)
     plan = planner.plan
     if not plan.actions:
