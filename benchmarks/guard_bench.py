@@ -1,6 +1,6 @@
 """Guard overhead, TLS vs plaintext endpoint rate, rotation latency (figures: docs/guard.md).
 
-    .venv/bin/python benchmarks/guard_bench.py [--seconds 5] [--rounds 3]
+    .venv/bin/python benchmarks/guard_bench.py [--seconds 10] [--rounds 3]
 
 Against lab servers (real PostgreSQL 15, verifyfull.lab), same run:
 1. connect rate, asyncpg: guard (`asyncpg_.connect`: settings-built context,
@@ -13,8 +13,10 @@ Against lab servers (real PostgreSQL 15, verifyfull.lab), same run:
 4. time from certificate replacement on disk to the first new connection
    presenting it (server side, pg_stat_ssl.client_serial): on the next
    connect, and through a pool with the background poll at 1 s.
-Rounds alternate the two sides so machine load hits both alike; the median
-round is reported. Not a test: figures depend on the machine.
+The two sides of each comparison run interleaved in the same seconds (turns
+swapped each time; for the endpoint both apps run at once), so machine load
+hits both alike and the ratio means something even on a busy machine. Not a
+test: absolute figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -73,46 +75,39 @@ def hand_context(server: LabServer) -> ssl.SSLContext:
     return ctx
 
 
-async def rate(
-    make: Callable[[], Awaitable[Any]], close: Callable[[Any], Awaitable[Any]], seconds: float
-) -> float:
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        await close(await make())
-        count += 1
-    return count / (time.perf_counter() - start)
+Op = Callable[[], Awaitable[Any]]
 
 
-async def pool_rate(pool: asyncpg.Pool, seconds: float, concurrency: int = 8) -> float:
-    done = 0
+async def interleaved(a: Op, b: Op, seconds: float, concurrency: int = 1) -> tuple[float, float]:
+    """Run a and b in turns (order swapped each time) on `concurrency` workers for
+    `seconds`; return operations per second of busy time for each side.
+
+    Both sides see the same machine load at the same moments, which is what
+    makes a ratio meaningful on a busy shared machine.
+    """
+    busy = {a: 0.0, b: 0.0}
+    count = {a: 0, b: 0}
     stop = time.perf_counter() + seconds
 
-    async def worker() -> None:
-        nonlocal done
+    async def worker(offset: int) -> None:
+        turn = offset
         while time.perf_counter() < stop:
-            await pool.fetchval("SELECT count(*) FROM users WHERE active")
-            done += 1
+            for op in (a, b) if turn % 2 == 0 else (b, a):
+                start = time.perf_counter()
+                await op()
+                busy[op] += time.perf_counter() - start
+                count[op] += 1
+            turn += 1
 
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return done / (time.perf_counter() - start)
-
-
-def alternate(rounds: int, a: Callable[[], float], b: Callable[[], float]) -> tuple[float, float]:
-    first, second = [], []
-    for i in range(rounds):
-        pair = (a, b) if i % 2 == 0 else (b, a)
-        results = {fn: fn() for fn in pair}
-        first.append(results[a])
-        second.append(results[b])
-    return statistics.median(first), statistics.median(second)
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    return (concurrency * count[a] / busy[a], concurrency * count[b] / busy[b])
 
 
 def row(name: str, guard: float, other: float, unit: str) -> str:
     return f"| {name} | {guard:,.1f} {unit} | {other:,.1f} {unit} | {guard / other:.3f} |"
 
 
-def bench_connect_and_pool(server: LabServer, seconds: float, rounds: int) -> list[str]:
+def bench_connect_and_pool(server: LabServer, seconds: float) -> list[str]:
     guard = guard_for(server)
     ctx = hand_context(server)
     plain = {
@@ -121,52 +116,44 @@ def bench_connect_and_pool(server: LabServer, seconds: float, rounds: int) -> li
         "user": "app",
         "database": server.database,
     }
-
-    async def close(conn: Any) -> None:
-        await conn.close()
-
-    asyncpg_guard = lambda: asyncio.run(rate(lambda: asyncpg_.connect(guard), close, seconds))  # noqa: E731
-    asyncpg_hand = lambda: asyncio.run(  # noqa: E731
-        rate(lambda: asyncpg.connect(**plain, ssl=ctx), close, seconds)
-    )
     dsn = (
         f"host={server.hostname} port={server.port} user=app dbname={server.database} "
         f"sslmode=verify-full sslrootcert={server.certs_dir / 'ca.crt'} "
         f"sslcert={server.certs_dir / 'client.app.crt'} "
         f"sslkey={server.certs_dir / 'client.app.key'}"
     )
-    psycopg_guard = lambda: asyncio.run(  # noqa: E731
-        rate(lambda: psycopg_.connect_async(guard), close, seconds)
-    )
-    psycopg_hand = lambda: asyncio.run(  # noqa: E731
-        rate(lambda: psycopg.AsyncConnection.connect(dsn), close, seconds)
-    )
 
-    async def guarded_pool() -> float:
-        pool = await asyncpg_.create_pool(guard, min_size=8, max_size=8)
-        try:
-            return await pool_rate(pool, seconds)
-        finally:
-            await pool.close()
+    async def asyncpg_guard() -> None:
+        await (await asyncpg_.connect(guard)).close()
 
-    async def hand_pool() -> float:
-        pool = await asyncpg.create_pool(**plain, ssl=ctx, min_size=8, max_size=8)
+    async def asyncpg_hand() -> None:
+        await (await asyncpg.connect(**plain, ssl=ctx)).close()
+
+    async def psycopg_guard() -> None:
+        await (await psycopg_.connect_async(guard)).close()
+
+    async def psycopg_hand() -> None:
+        await (await psycopg.AsyncConnection.connect(dsn)).close()
+
+    async def pools() -> tuple[float, float]:
+        guarded = await asyncpg_.create_pool(guard, min_size=4, max_size=4)
+        hand = await asyncpg.create_pool(**plain, ssl=ctx, min_size=4, max_size=4)
+        sql = "SELECT count(*) FROM users WHERE active"
         try:
-            return await pool_rate(pool, seconds)
+            return await interleaved(
+                lambda: guarded.fetchval(sql), lambda: hand.fetchval(sql), seconds, 8
+            )
         finally:
-            await pool.close()
+            await guarded.close()
+            await hand.close()
 
     lines = ["| measure | guard | hand-written | ratio |", "|---|---|---|---|"]
-    lines.append(row("asyncpg connects/s", *alternate(rounds, asyncpg_guard, asyncpg_hand), "/s"))
-    lines.append(row("psycopg connects/s", *alternate(rounds, psycopg_guard, psycopg_hand), "/s"))
+    rates = asyncio.run(interleaved(asyncpg_guard, asyncpg_hand, seconds))
+    lines.append(row("asyncpg connects/s", *rates, "/s"))
+    rates = asyncio.run(interleaved(psycopg_guard, psycopg_hand, seconds))
+    lines.append(row("psycopg connects/s", *rates, "/s"))
     lines.append(
-        row(
-            "asyncpg pooled queries/s (8 workers)",
-            *alternate(
-                rounds, lambda: asyncio.run(guarded_pool()), lambda: asyncio.run(hand_pool())
-            ),
-            "/s",
-        )
+        row("asyncpg pooled queries/s (8 workers, pools of 4)", *asyncio.run(pools()), "/s")
     )
     guard.close()
     return lines
@@ -216,7 +203,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def endpoint_rate(app_dir: Path, env: dict[str, str], seconds: float) -> float:
+def start_app(app_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -234,42 +221,22 @@ def endpoint_rate(app_dir: Path, env: dict[str, str], seconds: float) -> float:
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/users", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("bench app did not start") from None
-                time.sleep(0.1)
-
-        async def load() -> float:
-            done = 0
-            stop = time.perf_counter() + seconds
-            async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-
-                async def worker() -> None:
-                    nonlocal done
-                    while time.perf_counter() < stop:
-                        (await client.get("/users")).raise_for_status()
-                        done += 1
-
-                start = time.perf_counter()
-                await asyncio.gather(*(worker() for _ in range(8)))
-                return done / (time.perf_counter() - start)
-
-        return asyncio.run(load())
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/users", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("bench app did not start") from None
+            time.sleep(0.1)
 
 
-def bench_endpoint(seconds: float, rounds: int) -> list[str]:
+def bench_endpoint(seconds: float) -> list[str]:
     server = harness.start("tls-optional")
     app_dir = Path(tempfile.mkdtemp(prefix="guard-bench-"))
     (app_dir / "bench_app.py").write_text(APP_SOURCE)
@@ -281,15 +248,29 @@ def bench_endpoint(seconds: float, rounds: int) -> list[str]:
         DB_USER=server.password_user,
         DB_PASSWORD=server.password,
         DB_CA_PATH=str(server.certs_dir / "ca.crt"),
-        PYTHONPATH=str(HERE.parent / "src"),
     )
+    procs = []
     try:
-        tls, plain = alternate(
-            rounds,
-            lambda: endpoint_rate(app_dir, base_env | {"BENCH_MODE": "tls"}, seconds),
-            lambda: endpoint_rate(app_dir, base_env | {"BENCH_MODE": "plain"}, seconds),
-        )
+        tls_proc, tls_base = start_app(app_dir, base_env | {"BENCH_MODE": "tls"})
+        procs.append(tls_proc)
+        plain_proc, plain_base = start_app(app_dir, base_env | {"BENCH_MODE": "plain"})
+        procs.append(plain_proc)
+
+        async def load() -> tuple[float, float]:
+            async with httpx.AsyncClient(timeout=10) as client:
+
+                async def get(url: str) -> None:
+                    (await client.get(url)).raise_for_status()
+
+                return await interleaved(
+                    lambda: get(f"{tls_base}/users"), lambda: get(f"{plain_base}/users"), seconds, 8
+                )
+
+        tls, plain = asyncio.run(load())
     finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(10)
         server.stop()
         shutil.rmtree(app_dir, ignore_errors=True)
     return [
@@ -352,16 +333,16 @@ def bench_rotation(server: LabServer, rounds: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3, help="rotation samples")
     args = parser.parse_args()
     server = harness.start("secure")
     try:
-        out = bench_connect_and_pool(server, args.seconds, args.rounds)
+        out = bench_connect_and_pool(server, args.seconds)
         out += ["", *bench_rotation(server, args.rounds)]
     finally:
         server.stop()
-    out += ["", *bench_endpoint(args.seconds, args.rounds)]
+    out += ["", *bench_endpoint(args.seconds)]
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
     print("\n".join(out))
 
