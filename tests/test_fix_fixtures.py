@@ -41,6 +41,7 @@ RULES_SHOWN = {
     "alembic_ini": {"VF102"},
     "compose": {"VF102"},
     "k8s": {"VF104"},
+    "toml": {"VF103"},
     "secure": set(),
 }
 
