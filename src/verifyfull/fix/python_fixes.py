@@ -412,19 +412,19 @@ class _Applier(cst.CSTTransformer):
                 whitespace_after=cst.SimpleWhitespace(""),
             ),
         )
-        if args:
-            last = args[-1]
-            if last.comma == cst.MaybeSentinel.DEFAULT or isinstance(last.comma, cst.MaybeSentinel):
-                args[-1] = last.with_changes(
-                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                )
-                args.append(new_arg)
-            else:
-                # a trailing comma: keep the layout (one argument per line) and add ours likewise
-                args.append(new_arg.with_changes(comma=last.comma))
-                args[-2] = last.with_changes(comma=last.comma)
-        else:
-            args.append(new_arg)
+        if not args:
+            return call.with_changes(args=[new_arg])
+        last = args[-1]
+        between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        if isinstance(last.comma, cst.Comma):
+            # a trailing comma (one argument per line): ours goes last, laid out like the
+            # others, and takes over the trailing comma before the closing parenthesis
+            earlier = args[-2].comma if len(args) > 1 else None
+            if isinstance(earlier, cst.Comma):
+                between = earlier
+            new_arg = new_arg.with_changes(comma=last.comma)
+        args[-1] = last.with_changes(comma=between)
+        args.append(new_arg)
         return call.with_changes(args=args)
 
     @staticmethod
