@@ -176,3 +176,23 @@ def test_use_guard_needs_the_dependency(tmp_path: Path) -> None:
     assert "+from verifyfull.guard import Guard" in result.stdout
     assert "ssl_context = Guard.from_env().ssl_context()" in result.stdout
     assert "VF105" not in result.stderr.split("left for a person:")[-1]
+
+
+def test_outside_git_nothing_can_be_told(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert uncommitted([tmp_path / "a.py"]) is None
+
+
+def test_one_file_can_be_fixed_alone(tmp_path: Path) -> None:
+    copy = tmp_path / "insecure_app"
+    shutil.copytree(EXAMPLE, copy)
+    result = _fix("--diff", copy / "app" / "users.py")
+    assert "+++ b/app/users.py" in result.stdout
+    assert "b/app/db.py" not in result.stdout
+    assert result.returncode == 0, result.stderr
+
+
+def test_unknown_rule_is_a_usage_error(tmp_path: Path) -> None:
+    result = _fix("--diff", "--select", "VF999", tmp_path)
+    assert result.returncode == 2
+    assert "unknown rule 'VF999'" in result.stderr

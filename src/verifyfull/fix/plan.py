@@ -154,7 +154,10 @@ def _rescan(
         return None
     with tempfile.TemporaryDirectory(prefix="verifyfull-fix-") as tmp:
         copy = Path(tmp) / root.name
-        shutil.copytree(root, copy, ignore=_COPY_IGNORE, symlinks=True)
+        try:
+            shutil.copytree(root, copy, ignore=_COPY_IGNORE, symlinks=True)
+        except (OSError, shutil.Error):
+            return None
         for fix in fixes:
             (copy / fix.path.resolve().relative_to(root)).write_bytes(fix.after)
         copied = load(copy)
@@ -201,4 +204,12 @@ def plan_fixes(
         rescanned = _rescan(settings, paths, fixes, select, ignore)
         if rescanned is not None:
             left = rescanned
+        else:
+            errors.append(
+                ReportError(
+                    "fixes not re-checked by a second scan (the project could not be copied); "
+                    "run verifyfull scan after fixing",
+                    path=str(settings.project_root),
+                )
+            )
     return FixPlan(tuple(fixes), left, tuple(errors), len(before.findings))
