@@ -42,6 +42,7 @@ RULES_SHOWN = {
     "compose": {"VF102"},
     "k8s": {"VF104"},
     "toml": {"VF103"},
+    "config_variables": {"VF101", "VF102", "VF103"},
     "layouts": {"VF102", "VF103", "VF105"},
     "secure": set(),
 }
@@ -132,3 +133,10 @@ def test_password_is_never_copied_into_the_tortoise_config() -> None:
     assert result.actions
     assert canary not in result.text
     assert not any(canary in action for action in result.actions)
+
+
+def test_config_keyword_string_keeps_its_quotes() -> None:
+    text = 'PG_DSN="host=db dbname=x sslmode=allow"\n'
+    fixed = fix_config(text, ".env", [1]).text
+    assert fixed.startswith('PG_DSN="host=db dbname=x sslmode=verify-full ')
+    assert fixed.endswith('"\n')

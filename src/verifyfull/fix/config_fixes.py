@@ -23,10 +23,16 @@ from verifyfull.conninfo import ConnStringError, parse_dsn
 from verifyfull.fix.dsn_edit import CertFiles, upgrade
 
 _URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+[a-z0-9]+)?://[^\s\"'#]*", re.IGNORECASE)
-_KEYWORDS = re.compile(r"(?:host|dbname|user|port)=\S+(?:\s+[a-z_]+=\S+)*", re.IGNORECASE)
-_SSLMODE_VAR = re.compile(
-    r"(PGSSLMODE['\"]?\s*[:=]\s*['\"]?)(disable|allow|prefer|require|verify-ca)\b"
+# A keyword string's words end at whitespace or a quote (the quote belongs to the file).
+_KEYWORDS = re.compile(
+    r"(?:host|hostaddr|dbname|user|port)=[^\s\"']+(?:\s+[a-z_]+=[^\s\"']+)*", re.IGNORECASE
 )
+_WEAK_MODE = r"(disable|allow|prefer|require|verify-ca)\b"
+# PGSSLMODE and look-alikes (DB_SSLMODE, the guard's), as `NAME=mode` or `NAME: mode`.
+_SSLMODE_VAR = re.compile(r"([A-Z0-9_]*SSL_?MODE['\"]?\s*[:=]\s*['\"]?)" + _WEAK_MODE)
+# Kubernetes: `- name: PGSSLMODE` then `value: mode` on the next line.
+_K8S_NAME = re.compile(r"^\s*-?\s*name:\s*['\"]?[A-Z0-9_]*SSL_?MODE['\"]?\s*$")
+_K8S_VALUE = re.compile(r"^(\s*value:\s*['\"]?)" + _WEAK_MODE)
 INTERPOLATED = CertFiles("${DB_CA_PATH}", "${DB_CERT_PATH}", "${DB_KEY_PATH}")
 NO_FILES = CertFiles(None)
 
@@ -61,11 +67,16 @@ def _libpq_string(text: str) -> bool:
     return True
 
 
-def _fix_line(line: str, files: CertFiles) -> tuple[str, list[str]]:
+def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, list[str]]:
     actions: list[str] = []
+    if _K8S_NAME.match(previous):
+        match = _K8S_VALUE.match(line)
+        if match:
+            actions.append(f"sslmode variable {match.group(2)} -> verify-full")
+            return _K8S_VALUE.sub(r"\1verify-full", line, count=1), actions
 
     def mode(match: re.Match[str]) -> str:
-        actions.append(f"PGSSLMODE {match.group(2)} -> verify-full")
+        actions.append(f"sslmode variable {match.group(2)} -> verify-full")
         return match.group(1) + "verify-full"
 
     line = _SSLMODE_VAR.sub(mode, line)
@@ -89,11 +100,15 @@ def fix_config(text: str, relpath: str, lines: Iterable[int]) -> ConfigResult:
     files = files_for(relpath)
     out: list[str] = []
     actions: list[str] = []
+    previous = ""
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        body = line.rstrip("\r\n")
         if number in wanted:
-            body = line.rstrip("\r\n")
-            new, done = _fix_line(body, files)
-            line = new + line[len(body) :]
-            actions += [f"line {number}: {a}" for a in done]
+            new, done = _fix_line(body, files, previous)
+            # an edit never adds or removes a quote: the file's quoting stays valid
+            if all(new.count(q) == body.count(q) for q in "\"'"):
+                line = new + line[len(body) :]
+                actions += [f"line {number}: {a}" for a in done]
         out.append(line)
+        previous = body
     return ConfigResult("".join(out), tuple(actions))
