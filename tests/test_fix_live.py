@@ -144,6 +144,10 @@ def test_fixed_seed_refuses_a_server_named_otherwise(lab: Any, tmp_path: Path) -
         ("psycopg_disable", "print('rows', app.report())"),
         ("psycopg_prefer_url", "c = app.connect(); print('TLS', c.execute({q!r}).fetchone()[0])"),
         (
+            "psycopg_dsn_elsewhere",
+            "c = app.connect(); print('TLS', c.execute({q!r}).fetchone()[0])",
+        ),
+        (
             "asyncpg_no_ssl",
             "import asyncio\nasync def m():\n    c = await app.connect()\n"
             "    print('TLS', await c.fetchval({q!r}))\n    await c.close()\nasyncio.run(m())",

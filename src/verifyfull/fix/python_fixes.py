@@ -54,6 +54,20 @@ _LIBPQ_CALLS = {
 }
 _TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
 _TORTOISE_ENGINES = {"tortoise.backends.asyncpg"}
+# libpq calls whose keyword arguments override the connection string's parameters.
+_KWARG_CALLS = {
+    "psycopg.connect",
+    "psycopg.AsyncConnection.connect",
+    "psycopg.Connection.connect",
+    "AsyncConnection.connect",
+    "psycopg2.connect",
+}
+LIBPQ_KWARGS = (
+    ("sslmode", '"verify-full"'),
+    ("sslrootcert", 'os.environ["DB_CA_PATH"]'),
+    ("sslcert", 'os.environ["DB_CERT_PATH"]'),
+    ("sslkey", 'os.environ["DB_KEY_PATH"]'),
+)
 _ENGINE_CALLS = {"create_engine", "create_async_engine", "sqlalchemy.create_engine"}
 # Dict keys people use for the CA, certificate and key (the seed's, and the usual spellings).
 _DICT_ROLES = (
@@ -109,6 +123,7 @@ class _Plan:
     """What to change, keyed by the original nodes (found in a first, read-only pass)."""
 
     set_ssl: dict[cst.Call, str] = field(default_factory=dict)  # call -> "ssl" | "connect_args"
+    libpq_kwargs: set[cst.Call] = field(default_factory=set)  # calls given LIBPQ_KWARGS
     preambles: dict[cst.CSTNode, list[cst.BaseStatement]] = field(default_factory=dict)
     strings: dict[cst.BaseExpression, cst.BaseExpression] = field(default_factory=dict)
     remove: set[cst.CSTNode] = field(default_factory=set)
@@ -264,8 +279,13 @@ class _Planner(cst.CSTVisitor):
         target = _kwarg(node, "conninfo")
         value = target.value if target else (node.args[0].value if node.args else None)
         url = self._literal(value)
-        if url is not None:
+        if url is not None and pystrings.piece_of(url) is not None:
             self._upgrade_string(url, f"{name}()")
+        elif name in _KWARG_CALLS and not _kwarg(node, "sslmode"):
+            # the DSN is built elsewhere: psycopg's keyword arguments override it
+            self.plan.libpq_kwargs.add(node)
+            self.plan.imports.add("import os")
+            self.plan.actions.append(f"{name}(): sslmode='verify-full' and the certificate files")
 
     def _upgrade_string(self, node: cst.BaseExpression, where: str) -> None:
         piece = pystrings.piece_of(node)
@@ -377,9 +397,27 @@ class _Applier(cst.CSTTransformer):
             and original_node in plan.set_ssl
         ):
             return self._with_ssl(updated_node, plan.set_ssl[original_node])
+        if (
+            isinstance(updated_node, cst.Call)
+            and isinstance(original_node, cst.Call)
+            and original_node in plan.libpq_kwargs
+        ):
+            call = updated_node
+            for keyword, code in LIBPQ_KWARGS:
+                call = _with_keyword(call, keyword, cst.parse_expression(code))
+            return call
         if original_node in plan.preambles:
             return self._preceded(updated_node, plan.preambles[original_node])
         return updated_node
+
+    @staticmethod
+    def _preceded(
+        statement: cst.CSTNode, preamble: Sequence[cst.BaseStatement]
+    ) -> cst.FlattenSentinel[cst.CSTNode]:
+        leading = getattr(statement, "leading_lines", ())
+        first = preamble[0].with_changes(leading_lines=leading)
+        moved = statement.with_changes(leading_lines=()) if leading else statement
+        return cst.FlattenSentinel([first, *preamble[1:], moved])
 
     def _with_ssl(self, call: cst.Call, how: str) -> cst.Call:
         context = cst.Name(self.context_name)
@@ -399,42 +437,38 @@ class _Applier(cst.CSTTransformer):
                 value = existing.value.with_changes(elements=[*kept, entry])
             else:
                 value = cst.Dict([entry])
-        args = list(call.args)
-        for index, arg in enumerate(args):
-            if arg.keyword and arg.keyword.value == keyword:
-                args[index] = arg.with_changes(value=value)
-                return call.with_changes(args=args)
-        new_arg = cst.Arg(
-            value=value,
-            keyword=cst.Name(keyword),
-            equal=cst.AssignEqual(
-                whitespace_before=cst.SimpleWhitespace(""),
-                whitespace_after=cst.SimpleWhitespace(""),
-            ),
-        )
-        if not args:
-            return call.with_changes(args=[new_arg])
-        last = args[-1]
-        between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        if isinstance(last.comma, cst.Comma):
-            # a trailing comma (one argument per line): ours goes last, laid out like the
-            # others, and takes over the trailing comma before the closing parenthesis
-            earlier = args[-2].comma if len(args) > 1 else None
-            if isinstance(earlier, cst.Comma):
-                between = earlier
-            new_arg = new_arg.with_changes(comma=last.comma)
-        args[-1] = last.with_changes(comma=between)
-        args.append(new_arg)
-        return call.with_changes(args=args)
+        return _with_keyword(call, keyword, value)
 
-    @staticmethod
-    def _preceded(
-        statement: cst.CSTNode, preamble: Sequence[cst.BaseStatement]
-    ) -> cst.FlattenSentinel[cst.CSTNode]:
-        leading = getattr(statement, "leading_lines", ())
-        first = preamble[0].with_changes(leading_lines=leading)
-        moved = statement.with_changes(leading_lines=()) if leading else statement
-        return cst.FlattenSentinel([first, *preamble[1:], moved])
+
+def _with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
+    """`call` with `keyword=value`: replaced where present, else added last in its layout."""
+    args = list(call.args)
+    for index, arg in enumerate(args):
+        if arg.keyword and arg.keyword.value == keyword:
+            args[index] = arg.with_changes(value=value)
+            return call.with_changes(args=args)
+    new_arg = cst.Arg(
+        value=value,
+        keyword=cst.Name(keyword),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""),
+            whitespace_after=cst.SimpleWhitespace(""),
+        ),
+    )
+    if not args:
+        return call.with_changes(args=[new_arg])
+    last = args[-1]
+    between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if isinstance(last.comma, cst.Comma):
+        # a trailing comma (one argument per line): ours goes last, laid out like the
+        # others, and takes over the trailing comma before the closing parenthesis
+        earlier = args[-2].comma if len(args) > 1 else None
+        if isinstance(earlier, cst.Comma):
+            between = earlier
+        new_arg = new_arg.with_changes(comma=last.comma)
+    args[-1] = last.with_changes(comma=between)
+    args.append(new_arg)
+    return call.with_changes(args=args)
 
 
 def _ensure_imports(module: cst.Module, statements: Iterable[str]) -> cst.Module:
