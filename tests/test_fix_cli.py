@@ -196,3 +196,22 @@ def test_unknown_rule_is_a_usage_error(tmp_path: Path) -> None:
     result = _fix("--diff", "--select", "VF999", tmp_path)
     assert result.returncode == 2
     assert "unknown rule 'VF999'" in result.stderr
+
+
+def test_a_suppressed_site_is_not_touched(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    kept = (
+        "    return psycopg.connect('host=db sslmode=disable')"
+        "  # verifyfull: ignore[VF101] local socket proxy\n"
+    )
+    (root / "app.py").write_text(
+        "import psycopg\n\n\ndef a():\n"
+        "    return psycopg.connect('host=db sslmode=disable')\n\n\ndef b():\n" + kept
+    )
+    result = _fix("--force", root)
+    assert result.returncode == 0, result.stderr
+    text = (root / "app.py").read_text()
+    assert text.count("sslmode=verify-full") == 1
+    assert text.endswith(kept)
