@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from verifyfull.findings import Finding
+from verifyfull.scan import suppress
 from verifyfull.scan.api import CheckSkipped, ScanContext, SourceFile, file_check
 from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
@@ -250,7 +251,27 @@ def run_analysis(
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
     analysis = Analysis(module, source, ctx)
     _Walker(analysis, wanted).visit(module.tree)
+    _suppress_over_spans(analysis)
     return analysis
+
+
+def _suppress_over_spans(analysis: Analysis) -> None:
+    """A call written over several lines may carry its suppression on any of them (code
+    formatters move a trailing comment to the closing line); the engine looks only at
+    the first line, so the other lines are honoured here."""
+    if not analysis.spans or suppress.MARKER not in analysis.source.text:
+        return
+    marks = suppress.parse(analysis.source.text)
+    kept = []
+    for index, item in enumerate(analysis.findings):
+        end = analysis.spans.get(index)
+        start = item.line or 0
+        if end is not None and any(
+            marks.silences(item.rule_id, line) for line in range(start + 1, end + 1)
+        ):
+            continue
+        kept.append(item)
+    analysis.findings = kept
 
 
 @file_check(suffixes=(".py",), keywords=KEYWORDS)

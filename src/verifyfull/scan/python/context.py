@@ -29,6 +29,8 @@ class Analysis:
     # (rule, line, column) already reported: one finding per rule and place
     _seen: set[tuple[str, int, int]] = field(default_factory=set)
     _lines: list[str] | None = None
+    # index in findings -> last line of the node, for statements over several lines
+    spans: dict[int, int] = field(default_factory=dict)
 
     def place(self, node: ast.AST, scope: Scope) -> Place:
         return Place(self.module, scope, getattr(node, "lineno", 0))
@@ -73,6 +75,9 @@ class Analysis:
         if key in self._seen:
             return
         self._seen.add(key)
+        end_line = getattr(node, "end_lineno", None)
+        if end_line is not None and end_line > line:
+            self.spans[len(self.findings)] = end_line
         self.findings.append(
             finding(
                 rule_id,
