@@ -518,24 +518,45 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         a.sites.append(
             Site(node.lineno, node.col_offset + 1, api, driver, info, verdict, dsn, notes)
         )
-        _report(a, node, api, verdict, notes)
+        _report(a, node, api, verdict, notes, info)
+
+
+def resolution_summary(notes: tuple[str, ...]) -> str:
+    """How the value was resolved, in one line: getenv defaults grouped by variable."""
+    defaults: dict[str, list[str]] = {}
+    others: list[str] = []
+    for note in notes:
+        variable, _, rest = note.partition(": default of ")
+        if rest and " " not in variable:
+            defaults.setdefault(rest, []).append(variable)
+        else:
+            others.append(note)
+    parts = [f"defaults of {getter} for {', '.join(names)}" for getter, names in defaults.items()]
+    return "; ".join(parts + others)
 
 
 def _report(
-    a: Analysis, node: ast.Call, api: str, verdict: Verdict, notes: tuple[str, ...]
+    a: Analysis,
+    node: ast.Call,
+    api: str,
+    verdict: Verdict,
+    notes: tuple[str, ...],
+    info: ConnInfo,
 ) -> None:
-    how = f" Resolved: {'; '.join(notes)}." if notes else ""
+    summary = resolution_summary(notes)
+    how = f" (resolved with {summary})" if summary else ""
+    ssl_part = "" if info.ssl.is_absent else f" with {info.ssl.describe()}"
     does = f" The driver: {verdict.notes[0]}" if verdict.notes else ""
     for item in verdict.findings:
         if item.rule_id == "VF401":
             continue  # reported by credentials.py where the literal is written
-        fix = item.fix or item.rule.fix
+        fix = (item.fix or item.rule.fix).rstrip(".") + "."
         if verdict.corrected:
-            fix = f"{fix} Corrected for {verdict.driver}: {verdict.corrected}"
+            fix = f"{fix}\nCorrected for {verdict.driver}:\n{verdict.corrected}"
         a.report(
             item.rule_id,
             node,
             f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}",
-            evidence=f"{item.evidence}{how}",
+            evidence=f"{item.evidence}{ssl_part}{how}",
             fix=fix,
         )

@@ -64,6 +64,7 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                 target,
                 "verify_mode = CERT_NONE: the server certificate is not checked at all; any "
                 "on-path attacker's certificate is accepted",
+                evidence=f"{a.segment(target)} = {a.segment(value)}",
                 fix="Keep verify_mode = ssl.CERT_REQUIRED and load the cluster CA "
                 "(cafile='certs/ca.crt').",
             )
@@ -75,6 +76,7 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                 target,
                 "check_hostname = False: any certificate from the CA is accepted for any "
                 "host (verify-ca, not verify-full)",
+                evidence=f"{a.segment(target)} = {a.segment(value)}",
                 fix="Keep check_hostname = True and make the node certificates name every "
                 "address clients dial.",
             )
@@ -88,6 +90,7 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                     "VF106",
                     target,
                     f"minimum_version = {resolved.last} lets the handshake fall below TLS 1.2",
+                    evidence=f"{a.segment(target)} = {a.segment(value)}",
                     fix="ctx.minimum_version = ssl.TLSVersion.TLSv1_2",
                 )
 
