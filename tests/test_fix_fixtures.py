@@ -133,7 +133,7 @@ def test_password_is_never_copied_into_the_tortoise_config() -> None:
     result = fix_python(text, [2])
     assert result.actions
     assert canary not in result.text
-    assert not any(canary in action for action in result.actions)
+    assert not any(canary in action.text for action in result.actions)
 
 
 def test_config_keyword_string_keeps_its_quotes() -> None:

@@ -64,7 +64,7 @@ def _summary(plan: FixPlan, applied: bool) -> str:
     out: list[str] = []
     for fix in plan.fixes:
         out.append(f"{verb} {fix.relpath} ({', '.join(fix.rules)}):")
-        out += [f"    {action}" for action in fix.actions]
+        out += [f"    {change}" for change in fix.changes]
     if plan.left:
         out.append("left for a person:")
         for item in sorted(plan.left, key=lambda f: (f.path or "", f.line or 0, f.rule_id)):

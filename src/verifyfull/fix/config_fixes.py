@@ -21,6 +21,7 @@ from pathlib import PurePosixPath
 
 from verifyfull.conninfo import ConnStringError, parse_dsn
 from verifyfull.fix.dsn_edit import CertFiles, upgrade
+from verifyfull.fix.model import Action
 
 _URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+[a-z0-9]+)?://[^\s\"'#]*", re.IGNORECASE)
 # A keyword string's words end at whitespace or a quote (the quote belongs to the file).
@@ -40,7 +41,7 @@ NO_FILES = CertFiles(None)
 @dataclass(frozen=True)
 class ConfigResult:
     text: str
-    actions: tuple[str, ...]
+    actions: tuple[Action, ...]
 
 
 def files_for(relpath: str) -> CertFiles:
@@ -99,7 +100,7 @@ def fix_config(text: str, relpath: str, lines: Iterable[int]) -> ConfigResult:
     wanted = set(lines)
     files = files_for(relpath)
     out: list[str] = []
-    actions: list[str] = []
+    actions: list[Action] = []
     previous = ""
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         body = line.rstrip("\r\n")
@@ -108,7 +109,7 @@ def fix_config(text: str, relpath: str, lines: Iterable[int]) -> ConfigResult:
             # an edit never adds or removes a quote: the file's quoting stays valid
             if all(new.count(q) == body.count(q) for q in "\"'"):
                 line = new + line[len(body) :]
-                actions += [f"line {number}: {a}" for a in done]
+                actions += [Action(number, number, text) for text in done]
         out.append(line)
         previous = body
     return ConfigResult("".join(out), tuple(actions))

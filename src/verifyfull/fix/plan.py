@@ -26,6 +26,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from verifyfull.findings import Finding
 from verifyfull.fix.config_fixes import fix_config
+from verifyfull.fix.model import Change
 from verifyfull.fix.python_fixes import fix_python
 from verifyfull.report import ReportError
 from verifyfull.scan import engine
@@ -47,7 +48,7 @@ class FileFix:
     relpath: str
     before: bytes
     after: bytes
-    actions: tuple[str, ...]
+    changes: tuple[Change, ...]
     rules: tuple[str, ...]  # the reported rules on the edited lines
     secret_lines: tuple[str, ...] = ()  # lines the scanner saw a password on: never shown
 
@@ -136,7 +137,23 @@ def _fix_file(
     rules = tuple(sorted({f.rule_id for f in findings}))
     old_lines = text.splitlines()
     hidden = tuple(old_lines[n - 1] for n in secrets if 0 < n <= len(old_lines))
-    return FileFix(path, relpath, data, new_text.encode(encoding), actions, rules, hidden)
+    changes = tuple(
+        Change(
+            action.first_line,
+            tuple(
+                sorted(
+                    {
+                        f.rule_id
+                        for f in findings
+                        if f.line and action.first_line <= f.line <= action.last_line
+                    }
+                )
+            ),
+            action.text,
+        )
+        for action in actions
+    )
+    return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden)
 
 
 def _rescan(

@@ -33,6 +33,7 @@ from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
 from verifyfull.fix import pystrings
 from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
+from verifyfull.fix.model import Action
 
 ENV_NAMES = {"root": "DB_CA_PATH", "cert": "DB_CERT_PATH", "key": "DB_KEY_PATH"}
 STRONG_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
@@ -80,7 +81,7 @@ _DICT_ROLES = (
 @dataclass(frozen=True)
 class PythonResult:
     text: str
-    actions: tuple[str, ...]  # what was done, one phrase per site, for the report
+    actions: tuple[Action, ...]  # what was done, one per site, for the report
 
 
 def _env(role: str, quote: str = '"') -> str:
@@ -129,7 +130,7 @@ class _Plan:
     remove: set[cst.CSTNode] = field(default_factory=set)
     replace: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
     imports: set[str] = field(default_factory=set)
-    actions: list[str] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
 
 class _Planner(cst.CSTVisitor):
@@ -143,8 +144,14 @@ class _Planner(cst.CSTVisitor):
         self.context_name = "ssl_context" if "ssl_context" not in source else "db_ssl_context"
         self.bindings: dict[str, cst.BaseExpression] = {}
         self.from_asyncpg: set[str] = set()
+        self._anchor: cst.CSTNode = cst.Module(body=[])
 
     # -- helpers -------------------------------------------------------------
+    def _act(self, text: str) -> None:
+        """Record what was done at the site being visited (its lines name the findings)."""
+        where = self.get_metadata(PositionProvider, self._anchor)
+        self.plan.actions.append(Action(where.start.line, where.end.line, text))
+
     def _reported(self, node: cst.CSTNode) -> bool:
         where = self.get_metadata(PositionProvider, node)
         return any(where.start.line <= line <= where.end.line for line in self.lines)
@@ -197,6 +204,7 @@ class _Planner(cst.CSTVisitor):
         name = _dotted(node.func) or ""
         if not self._reported(node):
             return
+        self._anchor = node
         short = name.rsplit(".", 1)[-1]
         if name in {f"asyncpg.{c}" for c in _ASYNCPG_CALLS} or (
             short in _ASYNCPG_CALLS and short in self.from_asyncpg and "." not in name
@@ -212,9 +220,7 @@ class _Planner(cst.CSTVisitor):
             self._ciphers(node)
         elif name == "ssl._create_unverified_context":
             self.plan.replace[node.func] = cst.parse_expression("ssl.create_default_context")
-            self.plan.actions.append(
-                "ssl._create_unverified_context() -> ssl.create_default_context()"
-            )
+            self._act("ssl._create_unverified_context() -> ssl.create_default_context()")
 
     def _asyncpg(self, node: cst.Call, name: str) -> None:
         arg = _kwarg(node, "ssl")
@@ -228,13 +234,11 @@ class _Planner(cst.CSTVisitor):
         if arg is None or constant:
             self._context(statement, {})
             self.plan.set_ssl[node] = "ssl"
-            self.plan.actions.append(f"{name}(): ssl= an SSLContext with verify-full")
+            self._act(f"{name}(): ssl= an SSLContext with verify-full")
         elif isinstance(arg.value, cst.Dict):
             self._context(statement, self._dict_files(arg.value))
             self.plan.set_ssl[node] = "ssl"
-            self.plan.actions.append(
-                f"{name}(): ssl={{...}} dict -> an SSLContext from the same files"
-            )
+            self._act(f"{name}(): ssl={{...}} dict -> an SSLContext from the same files")
 
     def _dict_files(self, value: cst.Dict) -> dict[str, str]:
         files: dict[str, str] = {}
@@ -269,7 +273,7 @@ class _Planner(cst.CSTVisitor):
                 files = {roles[k]: v for k, v in values.items() if k in roles}
             self._context(statement, files)
             self.plan.set_ssl[node] = "connect_args"
-            self.plan.actions.append(
+            self._act(
                 f"{name}(): TLS keys out of the +asyncpg URL, connect_args={{'ssl': SSLContext}}"
             )
         else:
@@ -285,7 +289,7 @@ class _Planner(cst.CSTVisitor):
             # the DSN is built elsewhere: psycopg's keyword arguments override it
             self.plan.libpq_kwargs.add(node)
             self.plan.imports.add("import os")
-            self.plan.actions.append(f"{name}(): sslmode='verify-full' and the certificate files")
+            self._act(f"{name}(): sslmode='verify-full' and the certificate files")
 
     def _upgrade_string(self, node: cst.BaseExpression, where: str) -> None:
         piece = pystrings.piece_of(node)
@@ -305,7 +309,7 @@ class _Planner(cst.CSTVisitor):
         new = pystrings.Piece(edited.prefix, edited.quote, content).node()
         self.plan.strings[node] = new.with_changes(lpar=node.lpar, rpar=node.rpar)
         form = "URL" if is_url(piece.content) else "keyword string"
-        self.plan.actions.append(f"{where}: {form} upgraded to sslmode=verify-full")
+        self._act(f"{where}: {form} upgraded to sslmode=verify-full")
 
     def _tortoise(self, node: cst.Call, name: str) -> None:
         """`db_url=` (no place for an SSLContext) -> `config=` with credentials and `ssl`."""
@@ -339,13 +343,13 @@ class _Planner(cst.CSTVisitor):
         self.plan.remove.add(modules_arg)
         self._context(statement, {})
         note = " (the URL's password is not copied: set it from a secret)" if info.password else ""
-        self.plan.actions.append(f"{name}(): db_url -> config with an SSLContext{note}")
+        self._act(f"{name}(): db_url -> config with an SSLContext{note}")
 
     def _ciphers(self, node: cst.Call) -> None:
         text = pystrings.text_of(node.args[0].value)
         if text is not None and policy.weak_cipher_reasons(text):
             self.plan.replace[node.args[0].value] = cst.SimpleString(f'"{STRONG_CIPHERS}"')
-            self.plan.actions.append(f"set_ciphers(): weak cipher string -> {STRONG_CIPHERS}")
+            self._act(f"set_ciphers(): weak cipher string -> {STRONG_CIPHERS}")
 
     # -- SSLContext attributes ---------------------------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
@@ -356,23 +360,24 @@ class _Planner(cst.CSTVisitor):
         ):
             return
         assign = node.body[0]
+        self._anchor = node
         target = assign.targets[0].target
         if not isinstance(target, cst.Attribute):
             return
         attr, value = target.attr.value, _dotted(assign.value) or ""
         if attr == "check_hostname" and value == "False":
             self.plan.remove.add(node)
-            self.plan.actions.append("check_hostname = False removed")
+            self._act("check_hostname = False removed")
         elif attr == "verify_mode" and value.rsplit(".", 1)[-1] in {"CERT_NONE", "CERT_OPTIONAL"}:
             self.plan.remove.add(node)
-            self.plan.actions.append(f"verify_mode = {value.rsplit('.', 1)[-1]} removed")
+            self._act(f"verify_mode = {value.rsplit('.', 1)[-1]} removed")
         elif (
             attr == "minimum_version"
             and isinstance(assign.value, cst.Attribute)
             and assign.value.attr.value in _OLD_VERSIONS
         ):
             self.plan.replace[assign.value.attr] = cst.Name("TLSv1_2")
-            self.plan.actions.append("minimum_version raised to TLS 1.2")
+            self._act("minimum_version raised to TLS 1.2")
 
 
 class _Applier(cst.CSTTransformer):

@@ -1,0 +1,27 @@
+"""What a fixer did at one site, and the change as the report shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Action:
+    """One edit a fixer made, at the lines of the site it fixed (1-based, inclusive)."""
+
+    first_line: int
+    last_line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """An edit as reported: where, for which findings, what."""
+
+    line: int
+    rules: tuple[str, ...]
+    text: str
+
+    def __str__(self) -> str:
+        rules = f" {', '.join(self.rules)}" if self.rules else ""
+        return f"line {self.line}{rules}: {self.text}"
