@@ -141,3 +141,24 @@ def test_config_keyword_string_keeps_its_quotes() -> None:
     fixed = fix_config(text, ".env", [1]).text
     assert fixed.startswith('PG_DSN="host=db dbname=x sslmode=verify-full ')
     assert fixed.endswith('"\n')
+
+
+def test_python_crlf_and_declared_encoding_are_kept(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    source = (
+        "# -*- coding: latin-1 -*-\r\n"
+        "# Café report\r\n"
+        "import psycopg\r\n"
+        "\r\n"
+        "conn = psycopg.connect('host=db dbname=x user=u sslmode=disable')\r\n"
+    )
+    (root / "app.py").write_bytes(source.encode("latin-1"))
+    plan = plan_fixes([root], load(root))
+    (fix,) = plan.fixes
+    text = fix.after.decode("latin-1")
+    assert "# Café report\r\n" in text
+    assert "\n" not in text.replace("\r\n", "")
+    assert "sslmode=verify-full" in text
+    assert "import os\r\n" in text
