@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -11,12 +11,13 @@ import typer
 from verifyfull import rules
 from verifyfull.errors import UsageError
 from verifyfull.report import Report, exit_code
+from verifyfull.report import html as html_view
 from verifyfull.report import json as json_view
+from verifyfull.report import sarif as sarif_view
+from verifyfull.report import text as text_view
 from verifyfull.rules import Severity
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load
-
-FORMATS = ("text", "json", "sarif", "html")
 
 
 def _selection(option: str, text: str | None) -> frozenset[str] | None:
@@ -28,38 +29,20 @@ def _selection(option: str, text: str | None) -> frozenset[str] | None:
         raise UsageError(f"{option}: {exc.args[0]}") from None
 
 
-def _plain_text(report: Report) -> str:
-    """Minimal text view, used only while the rich one (report.text) is absent."""
-    lines = []
-    for item in report.sorted_findings():
-        lines.append(
-            f"{item.path}:{item.line}:{item.column}: {item.rule_id} [{item.severity.value}] "
-            f"{item.message}"
-        )
-        if item.evidence:
-            lines.append(f"    evidence: {item.evidence}")
-        lines.append(f"    fix: {item.fix or item.rule.fix}")
-    for error in report.errors:
-        lines.append(f"{error.path or error.target}: error: {error.message}")
-    lines.append(
-        f"{len(report.findings)} finding(s), {len(report.errors)} error(s), {report.files} file(s)"
-    )
-    return "\n".join(lines) + "\n"
+_VIEWS: dict[str, Callable[..., str]] = {
+    "text": text_view.render,
+    "sarif": sarif_view.render,
+    "html": html_view.render,
+}
+FORMATS = ("text", "json", "sarif", "html")
 
 
-def render(report: Report, output_format: str) -> str:
+def render(report: Report, output_format: str, root: Path | None = None) -> str:
+    """The report in a format; `root` (the project root the paths are relative to)
+    lets the views show code lines."""
     if output_format == "json":
         return json_view.render(report)
-    try:
-        view = importlib.import_module(f"verifyfull.report.{output_format}")
-    except ImportError:
-        if output_format == "text":
-            return _plain_text(report)
-        raise UsageError(
-            f"--format {output_format} is not available in this build", "use --format json"
-        ) from None
-    rendered: str = view.render(report)
-    return rendered
+    return _VIEWS[output_format](report, root=root)
 
 
 def _paths(given: list[Path] | None, settings: ScanSettings) -> list[Path]:
@@ -114,7 +97,7 @@ def scan_command(
         write_baseline=write_baseline,
         jobs=jobs,
     )
-    text = render(result.report, output_format)
+    text = render(result.report, output_format, settings.project_root)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
