@@ -75,6 +75,8 @@ class Place:
 class Resolver:
     def __init__(self) -> None:
         self._active: set[tuple[int, str]] = set()
+        # method scopes being resolved for a class attribute: `self.x` reads the class
+        self._methods_of: dict[int, tuple[ast.ClassDef, ParsedModule]] = {}
 
     # --- entry point -----------------------------------------------------------
     def value(self, expr: ast.expr | None, place: Place, depth: int = 0) -> Value:
@@ -244,6 +246,10 @@ class Resolver:
         qual = place.module.qualname(node)
         if qual and qual.startswith(_LIBRARY_CONSTANT_ROOTS) and _is_library(node, place):
             return Symbol(qual)
+        if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+            owner_of_self = self._methods_of.get(id(place.scope))
+            if owner_of_self is not None:
+                return self.class_attribute(owner_of_self[0], owner_of_self[1], node.attr, depth)
         base = self.value(node.value, place, depth)
         if isinstance(base, ModuleValue) and base.module is not None:
             return self.name(node.attr, Place(base.module, base.module.scope, 10**9), depth)
@@ -315,6 +321,22 @@ class Resolver:
             return Unknown(f"attribute {owner.name}.{attr}")
         settings = _is_settings_class(owner)
         bindings = scope.assigns.get(attr)
+        method = next(
+            (
+                n
+                for n in owner.body
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == attr
+            ),
+            None,
+        )
+        if not bindings and method is not None:
+            # A @property (or @computed_field) building the DSN from the other fields.
+            method_scope = module.scope_of(method)
+            if method_scope is None or not method_scope.returns:
+                return Unknown(f"property {owner.name}.{attr}")
+            self._methods_of[id(method_scope)] = (owner, module)
+            value = self.value(method_scope.returns[-1], Place(module, method_scope, 10**9), depth)
+            return _noted(value, f"{attr}: property of {owner.name}")
         if not bindings:
             if settings:
                 return Unknown(f"settings field {owner.name}.{attr} (environment, no default)")
