@@ -68,6 +68,13 @@ _PASSWORD_DECODED = re.compile(
 _DECODERS = ("b64decode", "unhexlify", "fromhex", "a2b_", "codecs", "b32decode", "b16decode")
 
 
+# Libraries whose imported names make a function worth walking (aliases included).
+_TRIGGER_MODULES = frozenset(
+    {
+        *("asyncpg", "psycopg", "psycopg2", "psycopg_pool", "sqlalchemy", "sqlmodel"),
+        *("tortoise", "databases", "ssl", "random", "hashlib", "base64", "binascii", "codecs"),
+    }
+)
 ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
 
 
@@ -137,6 +144,32 @@ class _Walker(ast.NodeVisitor):
             )
             if isinstance(kind, type) and issubclass(kind, ast.AST):
                 self._methods[kind] = getattr(self, name)
+        self._triggers = self._trigger_words()
+
+    def _trigger_words(self) -> tuple[str, ...]:
+        """Words without which a function or class body cannot raise a wanted rule (its
+        text is tested before it is walked; names imported from the libraries count)."""
+        words: set[str] = set()
+        if self.sites:
+            words.update(_SITE_CALLS)
+        if self.ssl:
+            words.update(_SSL_WORDS)
+        if self.credentials:
+            words.update(_PASSWORD_WORDS + _DECODERS + ("://", "@"))
+        if self.crypto:
+            words.update(("md5", "sha1", "random", "hashlib"))
+        for alias, ref in self.a.module.aliases.items():
+            if ref.module.split(".")[0] in _TRIGGER_MODULES:
+                words.add(alias)
+        return tuple(words)
+
+    def _worth_walking(self, node: ast.AST) -> bool:
+        start = getattr(node, "lineno", None)
+        end = getattr(node, "end_lineno", None)
+        if start is None or end is None:
+            return True
+        text = "".join(self.a.lines()[start - 1 : end])
+        return any(word in text for word in self._triggers)
 
     def visit(self, node: ast.AST) -> None:
         method = self._methods.get(type(node))
@@ -160,16 +193,19 @@ class _Walker(ast.NodeVisitor):
         self.scope, self.function = outer_scope, outer_function
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self._enter(node, node.name)
+        if self._worth_walking(node):
+            self._enter(node, node.name)
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self._enter(node, node.name)
+        if self._worth_walking(node):
+            self._enter(node, node.name)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self._enter(node, None)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self._enter(node, None)
+        if self._worth_walking(node):
+            self._enter(node, None)
 
     def _assign(self, target: ast.expr, value: ast.expr) -> None:
         if self.ssl:

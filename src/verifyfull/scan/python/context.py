@@ -43,18 +43,23 @@ class Analysis:
             text = text[: EVIDENCE_LIMIT - 1] + "…"
         return text
 
-    def _source_segment(self, node: ast.AST) -> str:
-        # ast.get_source_segment splits the whole file on every call; split once.
+    def lines(self) -> list[str]:
+        """The source lines (with their ends), split once."""
         if self._lines is None:
             self._lines = self.source.text.splitlines(keepends=True)
+        return self._lines
+
+    def _source_segment(self, node: ast.AST) -> str:
+        # ast.get_source_segment splits the whole file on every call; split once.
+        lines = self.lines()
         try:
             first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
             start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
         except AttributeError:
             return ""
-        if first < 0 or last is None or end is None or last >= len(self._lines):
+        if first < 0 or last is None or end is None or last >= len(lines):
             return ""
-        chunk = [line.encode("utf-8") for line in self._lines[first : last + 1]]
+        chunk = [line.encode("utf-8") for line in lines[first : last + 1]]
         if first == last:
             return chunk[0][start:end].decode("utf-8", "replace")
         chunk[0], chunk[-1] = chunk[0][start:], chunk[-1][:end]
