@@ -42,6 +42,7 @@ RULES_SHOWN = {
     "compose": {"VF102"},
     "k8s": {"VF104"},
     "toml": {"VF103"},
+    "tortoise_config": {"VF102"},
     "psycopg_dsn_elsewhere": {"VF103"},
     "config_variables": {"VF101", "VF102", "VF103"},
     "layouts": {"VF102", "VF103", "VF105"},

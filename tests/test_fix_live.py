@@ -39,6 +39,19 @@ async def _spy(*args, **kwargs):
 asyncpg.connect = _spy
 """
 
+# Initialise Tortoise through the fixed module's init(), then show the session's TLS state.
+TORTOISE_TLS = f"""
+import asyncio
+from tortoise import Tortoise, connections
+import app
+async def main():
+    await app.init()
+    rows = await connections.get("default").execute_query_dict({SSL_QUERY!r})
+    print("TLS", rows[0]["ssl"])
+    await Tortoise.close_connections()
+asyncio.run(main())
+"""
+
 
 def _env(server: Any) -> dict[str, str]:
     certs = server.certs_dir
@@ -178,18 +191,13 @@ def test_fixed_tortoise_config_connects(lab: Any, tmp_path: Path) -> None:
     )
     root = _fixed_project(source, tmp_path, _port_edit(server))
     assert 'config={"connections"' in (root / "app.py").read_text()
-    code = f"""
-import asyncio
-from tortoise import Tortoise, connections
-import app
-async def main():
-    await app.init()
-    rows = await connections.get("default").execute_query_dict({SSL_QUERY!r})
-    print("TLS", rows[0]["ssl"])
-    await Tortoise.close_connections()
-asyncio.run(main())
-"""
-    assert "TLS True" in _run(root, code, _env(server))
+    assert "TLS True" in _run(root, TORTOISE_TLS, _env(server))
+
+
+def test_fixed_tortoise_config_dict_connects(lab: Any, tmp_path: Path) -> None:
+    server = lab("secure")
+    root = _fixed_project(CASES_DIR / "tortoise_config" / "before", tmp_path, _port_edit(server))
+    assert "TLS True" in _run(root, TORTOISE_TLS, _env(server))
 
 
 def test_fixed_example_app_connects(lab: Any, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import ParentNodeProvider, PositionProvider
@@ -115,6 +116,22 @@ def _apps(modules: cst.BaseExpression) -> str:
     )
 
 
+def _dict_get(node: cst.BaseExpression | None, key: str) -> cst.BaseExpression | None:
+    if not isinstance(node, cst.Dict):
+        return None
+    for element in node.elements:
+        if isinstance(element, cst.DictElement) and pystrings.text_of(element.key) == key:
+            return element.value
+    return None
+
+
+def _constant(node: cst.BaseExpression) -> bool:
+    """True, False, None or a string: not an SSLContext."""
+    if isinstance(node, cst.Name):
+        return node.value in {"True", "False", "None"}
+    return pystrings.text_of(node) is not None
+
+
 def _kwarg(call: cst.Call, name: str) -> cst.Arg | None:
     return next((a for a in call.args if a.keyword and a.keyword.value == name), None)
 
@@ -125,6 +142,7 @@ class _Plan:
 
     set_ssl: dict[cst.Call, str] = field(default_factory=dict)  # call -> "ssl" | "connect_args"
     libpq_kwargs: set[cst.Call] = field(default_factory=set)  # calls given LIBPQ_KWARGS
+    ssl_entries: set[cst.Dict] = field(default_factory=set)  # dicts given "ssl": context
     preambles: dict[cst.CSTNode, list[cst.BaseStatement]] = field(default_factory=dict)
     strings: dict[cst.BaseExpression, cst.BaseExpression] = field(default_factory=dict)
     remove: set[cst.CSTNode] = field(default_factory=set)
@@ -315,6 +333,10 @@ class _Planner(cst.CSTVisitor):
         """`db_url=` (no place for an SSLContext) -> `config=` with credentials and `ssl`."""
         if name.endswith(".init") and not name.endswith("Tortoise.init"):
             return
+        config_arg = _kwarg(node, "config")
+        if config_arg is not None:
+            self._tortoise_config(config_arg.value, name)
+            return
         url_arg, modules_arg = _kwarg(node, "db_url"), _kwarg(node, "modules")
         statement = self._statement(node)
         url = pystrings.piece_of(url_arg.value) if url_arg else None
@@ -344,6 +366,30 @@ class _Planner(cst.CSTVisitor):
         self._context(statement, {})
         note = " (the URL's password is not copied: set it from a secret)" if info.password else ""
         self._act(f"{name}(): db_url -> config with an SSLContext{note}")
+
+    def _tortoise_config(self, value: cst.BaseExpression, name: str) -> None:
+        """A config dict's asyncpg credentials without an SSLContext get `"ssl": ssl_context`,
+        the context built before the statement that writes the dict."""
+        config = self.bindings.get(value.value) if isinstance(value, cst.Name) else value
+        connections = _dict_get(config, "connections")
+        if not isinstance(connections, cst.Dict):
+            return
+        for element in connections.elements:
+            if not isinstance(element, cst.DictElement):
+                continue
+            engine = pystrings.text_of(_dict_get(element.value, "engine") or cst.Name("x"))
+            credentials = _dict_get(element.value, "credentials")
+            if engine not in _TORTOISE_ENGINES or not isinstance(credentials, cst.Dict):
+                continue
+            ssl_value = _dict_get(credentials, "ssl")
+            if ssl_value is not None and not _constant(ssl_value):
+                continue  # a context (or something unknown) is already there
+            statement = self._statement(credentials)
+            if statement is None:
+                return
+            self._context(statement, {})
+            self.plan.ssl_entries.add(credentials)
+            self._act(f"{name}(): Tortoise credentials get an SSLContext")
 
     def _ciphers(self, node: cst.Call) -> None:
         text = pystrings.text_of(node.args[0].value)
@@ -411,6 +457,12 @@ class _Applier(cst.CSTTransformer):
             for keyword, code in LIBPQ_KWARGS:
                 call = _with_keyword(call, keyword, cst.parse_expression(code))
             return call
+        if (
+            isinstance(original_node, cst.Dict)
+            and isinstance(updated_node, cst.Dict)
+            and original_node in plan.ssl_entries
+        ):
+            return _with_entry(updated_node, "ssl", cst.Name(self.context_name))
         if original_node in plan.preambles:
             return self._preceded(updated_node, plan.preambles[original_node])
         return updated_node
@@ -445,6 +497,38 @@ class _Applier(cst.CSTTransformer):
         return _with_keyword(call, keyword, value)
 
 
+def _with_entry(node: cst.Dict, key: str, value: cst.BaseExpression) -> cst.Dict:
+    """`node` with `"key": value`: replaced where present, else added last in its layout."""
+    elements = list(node.elements)
+    for index, element in enumerate(elements):
+        if isinstance(element, cst.DictElement) and pystrings.text_of(element.key) == key:
+            elements[index] = element.with_changes(value=value)
+            return node.with_changes(elements=elements)
+    entry = cst.DictElement(cst.SimpleString(f'"{key}"'), value)
+    return node.with_changes(elements=_appended(elements, entry))
+
+
+_Item = TypeVar("_Item", cst.Arg, cst.DictElement)
+
+
+def _appended(items: list[_Item], new: _Item) -> list[_Item]:
+    """`items` + `new`, laid out like them: with a trailing comma (one per line) the new
+    item goes last like the others and takes over the comma before the bracket."""
+    if not items:
+        return [new]
+    last = items[-1]
+    between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if isinstance(last.comma, cst.Comma):
+        earlier = items[-2].comma if len(items) > 1 else None
+        if isinstance(earlier, cst.Comma):
+            between = earlier
+        new = new.with_changes(comma=last.comma)
+    result = items[:-1]
+    result.append(last.with_changes(comma=between))
+    result.append(new)
+    return result
+
+
 def _with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
     """`call` with `keyword=value`: replaced where present, else added last in its layout."""
     args = list(call.args)
@@ -460,20 +544,7 @@ def _with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cs
             whitespace_after=cst.SimpleWhitespace(""),
         ),
     )
-    if not args:
-        return call.with_changes(args=[new_arg])
-    last = args[-1]
-    between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    if isinstance(last.comma, cst.Comma):
-        # a trailing comma (one argument per line): ours goes last, laid out like the
-        # others, and takes over the trailing comma before the closing parenthesis
-        earlier = args[-2].comma if len(args) > 1 else None
-        if isinstance(earlier, cst.Comma):
-            between = earlier
-        new_arg = new_arg.with_changes(comma=last.comma)
-    args[-1] = last.with_changes(comma=between)
-    args.append(new_arg)
-    return call.with_changes(args=args)
+    return call.with_changes(args=_appended(args, new_arg))
 
 
 def _ensure_imports(module: cst.Module, statements: Iterable[str]) -> cst.Module:
