@@ -216,3 +216,13 @@ def test_a_suppressed_site_is_not_touched(tmp_path: Path) -> None:
     text = (root / "app.py").read_text()
     assert text.count("sslmode=verify-full") == 1
     assert text.endswith(kept)
+
+
+def test_write_atomic_follows_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real.env"
+    real.write_bytes(b"A=1\n")
+    link = tmp_path / "link.env"
+    link.symlink_to(real)
+    write_atomic(link, b"A=2\n")
+    assert link.is_symlink()
+    assert real.read_bytes() == b"A=2\n"

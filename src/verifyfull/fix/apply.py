@@ -17,7 +17,11 @@ from verifyfull.errors import VerifyfullError
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one rename; on failure the old file is untouched."""
+    """Replace `path` with `data` in one rename; on failure the old file is untouched.
+
+    A symlink is followed: the file it points to is replaced and the link kept.
+    """
+    path = path.resolve()
     try:
         info = path.stat()
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".vf", dir=path.parent)
