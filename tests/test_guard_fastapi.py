@@ -167,6 +167,30 @@ def test_example_refuses_to_start_naming_the_rule(lab: Any, variant: str, rule: 
     assert refused.returncode != 0
     first = next(line for line in refused.stderr.splitlines() if "verifyfull" in line)
     assert first.startswith(f"verifyfull: refusing to start: {rule}: ")
+    assert "Traceback" not in refused.stderr  # OneLineStartupErrors drops Starlette's
+
+
+def test_example_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    from verifyfull.certs.create import create_ca, create_client
+
+    certs = tmp_path / "certs"
+    create_ca(certs, tmp_path / "ca.key")
+    create_client("app", certs, tmp_path / "ca.key")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "PG"))}
+    env.update(
+        DB_HOST="localhost",
+        DB_PORT=str(_free_port()),
+        DB_NAME="defaultdb",
+        DB_USER="app",
+        DB_CA_PATH=str(certs / "ca.crt"),
+        DB_CERT_PATH=str(certs / "client.app.crt"),
+        DB_KEY_PATH=str(certs / "client.app.key"),
+    )
+    refused = start_refused(env)
+    assert refused.returncode != 0
+    assert "verifyfull: refusing to start: cannot reach the database" in refused.stderr
+    assert "check DB_HOST/DB_PORT" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def test_example_refuses_to_start_on_a_weak_request(tmp_path: Path) -> None:

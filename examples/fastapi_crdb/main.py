@@ -24,7 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from verifyfull.guard.fastapi import database_lifespan, db_connection, db_session, health_router
+from verifyfull.guard.fastapi import (
+    OneLineStartupErrors,
+    database_lifespan,
+    db_connection,
+    db_session,
+    health_router,
+)
 
 
 class Base(DeclarativeBase):
@@ -48,6 +54,7 @@ app = FastAPI(
     ),
 )
 app.include_router(health_router("/healthz/db"))
+app.add_middleware(OneLineStartupErrors)  # a refusal prints one line, not a traceback
 
 
 @app.get("/users")

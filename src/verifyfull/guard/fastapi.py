@@ -66,6 +66,35 @@ class GuardedDatabase:
         self.guard.close()
 
 
+class OneLineStartupErrors:
+    """ASGI middleware: when the guard refuses to start, keep stderr to its one line.
+
+    Starlette reports a failed lifespan start-up to the server with the full
+    traceback text, which uvicorn prints after the guard's own line. For a
+    verifyfull refusal that traceback says nothing more, so it is dropped;
+    any other start-up failure is passed on untouched.
+
+        app.add_middleware(OneLineStartupErrors)
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_concise(message: Any) -> None:
+            if message.get("type") == "lifespan.startup.failed" and "verifyfull.errors." in str(
+                message.get("message", "")
+            ):
+                message = {**message, "message": ""}
+            await send(message)
+
+        await self.app(scope, receive, send_concise)
+
+
 def database_lifespan(
     *,
     settings: DatabaseTLSSettings | None = None,
@@ -87,6 +116,22 @@ def database_lifespan(
             # One line a human reads first; uvicorn then reports the failed start.
             print(f"verifyfull: refusing to start: {exc}", file=sys.stderr, flush=True)
             raise exc.with_traceback(None) from None  # the driver's frames help nobody here
+        except OSError as exc:  # refused, unreachable, timed out: no secret in these texts
+            unreachable = VerifyfullError(
+                f"cannot reach the database: {type(exc).__name__}: {exc.strerror or exc}",
+                "check DB_HOST/DB_PORT (or DATABASE_URL) and that the server is running",
+            )
+            print(f"verifyfull: refusing to start: {unreachable}", file=sys.stderr, flush=True)
+            raise unreachable from None
+        except Exception as exc:
+            # A driver error of another kind: its text may quote the connection
+            # string (psycopg does), so only its type is shown.
+            failed = VerifyfullError(
+                f"the database connection failed at start-up ({type(exc).__name__})",
+                "check the database settings and the server log",
+            )
+            print(f"verifyfull: refusing to start: {failed}", file=sys.stderr, flush=True)
+            raise failed from None
         setattr(app.state, STATE_KEY, database)
         try:
             yield
