@@ -104,3 +104,8 @@ def test_code_lines_found_from_a_subdirectory_of_the_project(
     monkeypatch.chdir(root / "app")
     out = render(_report(), color=False)
     assert "conn = await asyncpg.connect(DSN)" in out
+
+
+def test_probe_summary_counts_targets_not_files() -> None:
+    out = render(Report(targets=2), color=False)
+    assert "in 2 targets" in out and "file" not in out.splitlines()[-1]

@@ -56,10 +56,12 @@ def _summary(report: Report) -> Text:
                 text.append(", ")
             text.append(f"{counts[severity.value]} {severity.value}", SEVERITY_STYLE[severity])
         text.append(")")
-    where = f"{report.files} file{'s' if report.files != 1 else ''}"
+    places = []
+    if report.files or not report.targets:  # a probe examines targets, not files
+        places.append(f"{report.files} file{'s' if report.files != 1 else ''}")
     if report.targets:
-        where += f", {report.targets} target{'s' if report.targets != 1 else ''}"
-    text.append(f" in {where}")
+        places.append(f"{report.targets} target{'s' if report.targets != 1 else ''}")
+    text.append(f" in {', '.join(places)}")
     if report.errors:
         text.append(f"; {len(report.errors)} could not be checked", "bold magenta")
     return text
