@@ -31,15 +31,13 @@ from verifyfull.fix.python_fixes import fix_python
 from verifyfull.report import ReportError
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load
+from verifyfull.scan.walk import Walker
 
 # Rules a fixer may rewrite; the others (server flags, passwords, certificates) are for a person.
 FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
 # Rules that mean "a password is on this line": such lines never reach the output.
 SECRET_RULES = frozenset({"VF401", "VF402"})
 _CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".yaml", ".yml", ".toml"}
-_COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".tox", ".ruff_cache"
-)
 
 
 @dataclass(frozen=True)
@@ -156,6 +154,24 @@ def _fix_file(
     return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden)
 
 
+def _copy_scanned(settings: ScanSettings, copy: Path) -> None:
+    """Copy what the scanner reads (the files its checks want, and the settings file)."""
+    root = settings.project_root.resolve()
+    copy.mkdir(parents=True)
+    walker = Walker(root, exclude=settings.exclude, respect_gitignore=settings.respect_gitignore)
+    wanted = [
+        (w.path, Path(w.relpath)) for w in walker.walk([root]) if engine.checks_for(w.path.name)
+    ]
+    if settings.source is not None:
+        wanted.append((settings.source, Path(settings.source.name)))
+    for path, relative in wanted:
+        if relative.is_absolute() or ".." in relative.parts:
+            continue  # reached through a link from outside the project: not the project's
+        target = copy / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
 def _rescan(
     settings: ScanSettings,
     paths: Sequence[Path],
@@ -172,11 +188,12 @@ def _rescan(
     with tempfile.TemporaryDirectory(prefix="verifyfull-fix-") as tmp:
         copy = Path(tmp) / root.name
         try:
-            shutil.copytree(root, copy, ignore=_COPY_IGNORE, symlinks=True)
-        except (OSError, shutil.Error):
+            _copy_scanned(settings, copy)
+        except (OSError, ValueError):
             return None
         for fix in fixes:
-            (copy / fix.path.resolve().relative_to(root)).write_bytes(fix.after)
+            (copy / fix.relpath).parent.mkdir(parents=True, exist_ok=True)
+            (copy / fix.relpath).write_bytes(fix.after)
         copied = load(copy)
         result = engine.scan(
             [copy / r for r in relative], copied, select=select, ignore=ignore, jobs=1
