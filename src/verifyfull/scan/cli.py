@@ -70,7 +70,9 @@ def scan_command(
     write_baseline: bool = typer.Option(
         False, "--write-baseline", help="Record the current findings in --baseline and exit 0."
     ),
-    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes."),
+    jobs: int | None = typer.Option(
+        None, "--jobs", "-j", min=1, help="Worker processes (default 1; see docs/scan.md)."
+    ),
 ) -> None:
     """Scan code and config for insecure, weak or broken database TLS settings."""
     if output_format not in FORMATS:
