@@ -160,6 +160,14 @@ def test_fixed_seed_refuses_a_server_named_otherwise(lab: Any, tmp_path: Path) -
             "psycopg_dsn_elsewhere",
             "c = app.connect(); print('TLS', c.execute({q!r}).fetchone()[0])",
         ),
+        ("psycopg_keywords", "c = app.report(); print('TLS', c.execute({q!r}).fetchone()[0])"),
+        (
+            "asyncpg_dsn_modes",
+            "import asyncio\nasync def m():\n    c = await app.connect()\n"
+            "    print('TLS', await c.fetchval({q!r}))\n    await c.close()\n"
+            "    p = await app.pool()\n    print('TLS', await p.fetchval({q!r}))\n"
+            "    await p.close()\nasyncio.run(m())",
+        ),
         (
             "asyncpg_no_ssl",
             "import asyncio\nasync def m():\n    c = await app.connect()\n"

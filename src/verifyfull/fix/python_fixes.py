@@ -41,6 +41,7 @@ STRONG_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 _CONTEXT_COMMENT = "# verify-full: chain and host name"
 _GUARD_COMMENT = "# verifyfull guard: verify-full from DB_* settings, checked at start-up"
 GUARD_IMPORT = "from verifyfull.guard import Guard"
+_OLD_PROTOCOLS = {"PROTOCOL_TLSv1", "PROTOCOL_TLSv1_1", "PROTOCOL_SSLv2", "PROTOCOL_SSLv3"}
 _OLD_VERSIONS = {"SSLv3", "TLSv1", "TLSv1_1", "MINIMUM_SUPPORTED"}
 _ASYNCPG_CALLS = {"connect", "create_pool"}
 _LIBPQ_CALLS = {
@@ -141,7 +142,8 @@ class _Plan:
     """What to change, keyed by the original nodes (found in a first, read-only pass)."""
 
     set_ssl: dict[cst.Call, str] = field(default_factory=dict)  # call -> "ssl" | "connect_args"
-    libpq_kwargs: set[cst.Call] = field(default_factory=set)  # calls given LIBPQ_KWARGS
+    # calls given (some of) LIBPQ_KWARGS
+    libpq_kwargs: dict[cst.Call, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     ssl_entries: set[cst.Dict] = field(default_factory=set)  # dicts given "ssl": context
     preambles: dict[cst.CSTNode, list[cst.BaseStatement]] = field(default_factory=dict)
     strings: dict[cst.BaseExpression, cst.BaseExpression] = field(default_factory=dict)
@@ -236,8 +238,11 @@ class _Planner(cst.CSTVisitor):
             self._tortoise(node, name)
         elif short == "set_ciphers" and node.args:
             self._ciphers(node)
-        elif name == "ssl._create_unverified_context":
+        elif name in {"ssl.SSLContext", "SSLContext"}:
+            self._protocol(node)
+        elif name in {"ssl._create_unverified_context", "_create_unverified_context"}:
             self.plan.replace[node.func] = cst.parse_expression("ssl.create_default_context")
+            self.plan.imports.add("import ssl")
             self._act("ssl._create_unverified_context() -> ssl.create_default_context()")
 
     def _asyncpg(self, node: cst.Call, name: str) -> None:
@@ -250,13 +255,29 @@ class _Planner(cst.CSTVisitor):
             or (isinstance(arg.value, cst.Name) and arg.value.value in {"True", "False", "None"})
         )
         if arg is None or constant:
-            self._context(statement, {})
+            dsn = _kwarg(node, "dsn")
+            positional = node.args[0] if node.args and node.args[0].keyword is None else None
+            first = dsn.value if dsn else (positional.value if positional else None)
+            url = self._literal(first) if first is not None else None
+            files = self._strip_url(url) if url is not None else {}
+            self._context(statement, files)
             self.plan.set_ssl[node] = "ssl"
             self._act(f"{name}(): ssl= an SSLContext with verify-full")
         elif isinstance(arg.value, cst.Dict):
             self._context(statement, self._dict_files(arg.value))
             self.plan.set_ssl[node] = "ssl"
             self._act(f"{name}(): ssl={{...}} dict -> an SSLContext from the same files")
+
+    def _strip_url(self, url: cst.BaseExpression) -> dict[str, str]:
+        """Take the TLS keys out of a URL literal that will get an SSLContext (asyncpg
+        ignores them then, or crashes on them); their files build the context."""
+        stripped = pystrings.strip_tls(url)
+        if stripped is None:
+            return {}
+        new, values = stripped
+        self.plan.strings[url] = new
+        roles = {"sslrootcert": "root", "sslcert": "cert", "sslkey": "key"}
+        return {roles[k]: v for k, v in values.items() if k in roles}
 
     def _dict_files(self, value: cst.Dict) -> dict[str, str]:
         files: dict[str, str] = {}
@@ -279,17 +300,10 @@ class _Planner(cst.CSTVisitor):
         if url is None or text is None:
             return
         if "+asyncpg" in text.split("://", 1)[0]:
-            stripped = pystrings.strip_tls(url)
             statement = self._statement(node)
             if statement is None:
                 return
-            files: dict[str, str] = {}
-            if stripped is not None:
-                new, values = stripped
-                self.plan.strings[url] = new
-                roles = {"sslrootcert": "root", "sslcert": "cert", "sslkey": "key"}
-                files = {roles[k]: v for k, v in values.items() if k in roles}
-            self._context(statement, files)
+            self._context(statement, self._strip_url(url))
             self.plan.set_ssl[node] = "connect_args"
             self._act(
                 f"{name}(): TLS keys out of the +asyncpg URL, connect_args={{'ssl': SSLContext}}"
@@ -301,13 +315,18 @@ class _Planner(cst.CSTVisitor):
         target = _kwarg(node, "conninfo")
         value = target.value if target else (node.args[0].value if node.args else None)
         url = self._literal(value)
-        if url is not None and pystrings.piece_of(url) is not None:
+        mode = _kwarg(node, "sslmode")
+        if mode is None and url is not None and pystrings.piece_of(url) is not None:
             self._upgrade_string(url, f"{name}()")
-        elif name in _KWARG_CALLS and not _kwarg(node, "sslmode"):
-            # the DSN is built elsewhere: psycopg's keyword arguments override it
-            self.plan.libpq_kwargs.add(node)
-            self.plan.imports.add("import os")
-            self._act(f"{name}(): sslmode='verify-full' and the certificate files")
+        elif name in _KWARG_CALLS:
+            # keyword arguments override the connection string in libpq: set them there
+            if mode is not None and pystrings.text_of(mode.value) == "verify-full":
+                return
+            own_root = _kwarg(node, "sslrootcert") is not None
+            self.plan.libpq_kwargs[node] = LIBPQ_KWARGS[:1] if own_root else LIBPQ_KWARGS
+            if not own_root:
+                self.plan.imports.add("import os")
+            self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
 
     def _upgrade_string(self, node: cst.BaseExpression, where: str) -> None:
         piece = pystrings.piece_of(node)
@@ -391,6 +410,18 @@ class _Planner(cst.CSTVisitor):
             self.plan.ssl_entries.add(credentials)
             self._act(f"{name}(): Tortoise credentials get an SSLContext")
 
+    def _protocol(self, node: cst.Call) -> None:
+        arg = _kwarg(node, "protocol") or (node.args[0] if node.args else None)
+        value = _dotted(arg.value) if arg is not None else None
+        if arg is None or value is None or value.rsplit(".", 1)[-1] not in _OLD_PROTOCOLS:
+            return
+        self.plan.replace[arg.value] = cst.parse_expression("ssl.PROTOCOL_TLS_CLIENT")
+        self.plan.imports.add("import ssl")
+        self._act(
+            f"SSLContext({value.rsplit('.', 1)[-1]}) -> PROTOCOL_TLS_CLIENT "
+            "(TLS 1.2+, chain and host name checked)"
+        )
+
     def _ciphers(self, node: cst.Call) -> None:
         text = pystrings.text_of(node.args[0].value)
         if text is not None and policy.weak_cipher_reasons(text):
@@ -411,7 +442,10 @@ class _Planner(cst.CSTVisitor):
         if not isinstance(target, cst.Attribute):
             return
         attr, value = target.attr.value, _dotted(assign.value) or ""
-        if attr == "check_hostname" and value == "False":
+        if attr == "_create_default_https_context" and value.endswith("_create_unverified_context"):
+            self.plan.remove.add(node)
+            self._act("the process-wide unverified HTTPS context removed")
+        elif attr == "check_hostname" and value == "False":
             self.plan.remove.add(node)
             self._act("check_hostname = False removed")
         elif attr == "verify_mode" and value.rsplit(".", 1)[-1] in {"CERT_NONE", "CERT_OPTIONAL"}:
@@ -454,7 +488,7 @@ class _Applier(cst.CSTTransformer):
             and original_node in plan.libpq_kwargs
         ):
             call = updated_node
-            for keyword, code in LIBPQ_KWARGS:
+            for keyword, code in plan.libpq_kwargs[original_node]:
                 call = _with_keyword(call, keyword, cst.parse_expression(code))
             return call
         if (
