@@ -9,6 +9,7 @@ afterwards, and a second run must change nothing.
 from __future__ import annotations
 
 import configparser
+import json
 import shutil
 from pathlib import Path
 
@@ -42,6 +43,7 @@ RULES_SHOWN = {
     "compose": {"VF102"},
     "k8s": {"VF104"},
     "toml": {"VF103"},
+    "config_keys": {"VF102", "VF104", "VF105", "VF106"},
     "ssl_protocols": {"VF103", "VF106"},
     "psycopg_keywords": {"VF101", "VF104"},
     "asyncpg_dsn_modes": {"VF101", "VF103"},
@@ -72,6 +74,8 @@ def _loads(path: Path) -> None:
         list(yaml.safe_load_all(text))
     elif path.suffix == ".toml":
         tomlkit.parse(text)
+    elif path.suffix == ".json":
+        json.loads(text)
     elif path.suffix == ".ini":
         configparser.ConfigParser(interpolation=None).read_string(text)
 

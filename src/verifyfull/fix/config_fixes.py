@@ -28,9 +28,20 @@ _URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+[a-z0-9]+)?://[^\s\"'#]*
 _KEYWORDS = re.compile(
     r"(?:host|hostaddr|dbname|user|port)=[^\s\"']+(?:\s+[a-z_]+=[^\s\"']+)*", re.IGNORECASE
 )
-_WEAK_MODE = r"(disable|allow|prefer|require|verify-ca)\b"
-# PGSSLMODE and look-alikes (DB_SSLMODE, the guard's), as `NAME=mode` or `NAME: mode`.
-_SSLMODE_VAR = re.compile(r"([A-Z0-9_]*SSL_?MODE['\"]?\s*[:=]\s*['\"]?)" + _WEAK_MODE)
+_WEAK_MODE = r"(disable|allow|prefer|require|verify-ca|verify_full)\b"
+# PGSSLMODE and look-alikes (DB_SSLMODE, the guard's), and a plain `sslmode` key (TOML,
+# JSON, pg_service.conf, keyword strings), as `name=mode`, `name = "mode"` or `"name": "mode"`;
+# never a URL's `?sslmode=` (the URL edit handles it, certificate files included).
+_SSLMODE_VAR = re.compile(
+    r"((?:^|(?<=[\s\"'{,]))[A-Za-z0-9_]*ssl_?mode['\"]?\s*[:=]\s*['\"]?)" + _WEAK_MODE,
+    re.IGNORECASE,
+)
+# TLS floors below 1.2: libpq's ssl_min_protocol_version and PGSSLMINPROTOCOLVERSION.
+_OLD_FLOOR = re.compile(
+    r"((?:ssl_min_protocol_version|PGSSLMINPROTOCOLVERSION)['\"]?\s*[:=]\s*['\"]?)"
+    r"(TLSv1(?:\.1)?)(?![.\d])",
+    re.IGNORECASE,
+)
 # Kubernetes: `- name: PGSSLMODE` then `value: mode` on the next line.
 _K8S_NAME = re.compile(r"^\s*-?\s*name:\s*['\"]?[A-Z0-9_]*SSL_?MODE['\"]?\s*$")
 _K8S_VALUE = re.compile(r"^(\s*value:\s*['\"]?)" + _WEAK_MODE)
@@ -81,6 +92,12 @@ def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, lis
         return match.group(1) + "verify-full"
 
     line = _SSLMODE_VAR.sub(mode, line)
+
+    def floor(match: re.Match[str]) -> str:
+        actions.append(f"TLS floor {match.group(2)} -> TLSv1.2")
+        return match.group(1) + "TLSv1.2"
+
+    line = _OLD_FLOOR.sub(floor, line)
     pattern = _URL if _URL.search(line) else _KEYWORDS
 
     def dsn(match: re.Match[str]) -> str:

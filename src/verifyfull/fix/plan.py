@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import json
 import shutil
 import tempfile
 import tokenize
@@ -37,7 +38,8 @@ from verifyfull.scan.walk import Walker
 FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
 # Rules that mean "a password is on this line": such lines never reach the output.
 SECRET_RULES = frozenset({"VF401", "VF402"})
-_CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".yaml", ".yml", ".toml"}
+_CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".yaml", ".yml", ".toml", ".json"}
+_CONFIG_NAMES = {"dockerfile", "pg_service.conf", ".pg_service.conf"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def _kind(path: Path) -> str | None:
     if path.suffix == ".py":
         return "python"
     name = path.name.lower()
-    if path.suffix.lower() in _CONFIG_SUFFIXES or name.startswith(".env"):
+    if path.suffix.lower() in _CONFIG_SUFFIXES or name.startswith(".env") or name in _CONFIG_NAMES:
         return "config"
     return None
 
@@ -87,6 +89,8 @@ def check_parses(path: Path, text: str) -> str | None:
             compile(text, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
         elif suffix in {".yaml", ".yml"}:
             list(yaml.safe_load_all(text))
+        elif suffix == ".json":
+            json.loads(text)
         elif suffix == ".toml":
             tomlkit.parse(text)
         elif suffix in {".ini", ".cfg"}:
