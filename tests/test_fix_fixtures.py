@@ -43,6 +43,7 @@ RULES_SHOWN = {
     "compose": {"VF102"},
     "k8s": {"VF104"},
     "toml": {"VF103"},
+    "databases_engine_config": {"VF102", "VF103", "VF105"},
     "config_keys": {"VF102", "VF104", "VF105", "VF106"},
     "ssl_protocols": {"VF103", "VF106"},
     "psycopg_keywords": {"VF101", "VF104"},

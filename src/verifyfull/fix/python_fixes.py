@@ -71,7 +71,17 @@ LIBPQ_KWARGS = (
     ("sslcert", 'os.environ["DB_CERT_PATH"]'),
     ("sslkey", 'os.environ["DB_KEY_PATH"]'),
 )
-_ENGINE_CALLS = {"create_engine", "create_async_engine", "sqlalchemy.create_engine"}
+_ENGINE_CALLS = {
+    "create_engine",
+    "create_async_engine",
+    "sqlalchemy.create_engine",
+    "engine_from_config",
+    "sqlalchemy.engine_from_config",
+    "async_engine_from_config",
+}
+# encode/databases: the asyncpg backend passes ssl= on to asyncpg (URL TLS keys are dropped).
+_DATABASES_CALLS = {"Database", "databases.Database"}
+_DATABASES_SCHEMES = {"postgresql", "postgres", "postgresql+asyncpg"}
 # Dict keys people use for the CA, certificate and key (the seed's, and the usual spellings).
 _DICT_ROLES = (
     ("root", ("root", "ca")),
@@ -126,6 +136,17 @@ def _dict_get(node: cst.BaseExpression | None, key: str) -> cst.BaseExpression |
     return None
 
 
+def _dict_get_suffix(node: cst.BaseExpression | None, suffix: str) -> cst.BaseExpression | None:
+    """The value of the first key ending in `suffix` (engine_from_config's prefixed keys)."""
+    if not isinstance(node, cst.Dict):
+        return None
+    for element in node.elements:
+        key = pystrings.text_of(element.key) if isinstance(element, cst.DictElement) else None
+        if isinstance(element, cst.DictElement) and key is not None and key.endswith(suffix):
+            return element.value
+    return None
+
+
 def _constant(node: cst.BaseExpression) -> bool:
     """True, False, None or a string: not an SSLContext."""
     if isinstance(node, cst.Name):
@@ -165,6 +186,8 @@ class _Planner(cst.CSTVisitor):
         self.bindings: dict[str, cst.BaseExpression] = {}
         self.from_asyncpg: set[str] = set()
         self._anchor: cst.CSTNode = cst.Module(body=[])
+        # (block, files) -> line of the statement the context was built before
+        self._built: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
 
     # -- helpers -------------------------------------------------------------
     def _act(self, text: str) -> None:
@@ -185,7 +208,15 @@ class _Planner(cst.CSTVisitor):
         return None
 
     def _context(self, statement: cst.CSTNode, files: dict[str, str]) -> None:
+        """Build the SSLContext before `statement`, once per block and set of files:
+        later sites in the same block reuse the one built before the first."""
         name = self.context_name
+        block = self.get_metadata(ParentNodeProvider, statement, None)
+        built = (id(block), tuple(sorted(files.items())))
+        line = self.get_metadata(PositionProvider, statement).start.line
+        if built in self._built and self._built[built] <= line:
+            return
+        self._built[built] = line
         if self.use_guard:
             code = f"{name} = Guard.from_env().ssl_context()  {_GUARD_COMMENT}\n"
             self.plan.imports.add(GUARD_IMPORT)
@@ -230,6 +261,11 @@ class _Planner(cst.CSTVisitor):
             short in _ASYNCPG_CALLS and short in self.from_asyncpg and "." not in name
         ):
             self._asyncpg(node, name)
+        elif name in _DATABASES_CALLS:
+            url = self._literal(node.args[0].value) if node.args else None
+            text = pystrings.text_of(url) if url is not None else None
+            if text is not None and text.split("://", 1)[0].lower() in _DATABASES_SCHEMES:
+                self._asyncpg(node, name)
         elif name in _ENGINE_CALLS:
             self._engine(node, name)
         elif name in _LIBPQ_CALLS:
@@ -295,7 +331,12 @@ class _Planner(cst.CSTVisitor):
         return files
 
     def _engine(self, node: cst.Call, name: str) -> None:
-        url = self._literal(node.args[0].value) if node.args and not node.args[0].keyword else None
+        first = node.args[0].value if node.args and not node.args[0].keyword else None
+        url = self._literal(first)
+        if url is None and name.endswith("engine_from_config"):
+            config = self.bindings.get(first.value) if isinstance(first, cst.Name) else first
+            for key in ("sqlalchemy.url", "url"):
+                url = url or self._literal(_dict_get_suffix(config, key))
         text = pystrings.text_of(url) if url is not None else None
         if url is None or text is None:
             return
