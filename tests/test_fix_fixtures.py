@@ -18,7 +18,7 @@ import tomlkit
 import yaml
 
 from verifyfull.fix.config_fixes import fix_config
-from verifyfull.fix.plan import FIXABLE, plan_fixes
+from verifyfull.fix.plan import FIXABLE, FileFix, plan_fixes
 from verifyfull.fix.python_fixes import fix_python
 from verifyfull.scan import engine
 from verifyfull.scan.settings import load
@@ -171,3 +171,9 @@ def test_python_crlf_and_declared_encoding_are_kept(tmp_path: Path) -> None:
     assert "\n" not in text.replace("\r\n", "")
     assert "sslmode=verify-full" in text
     assert "import os\r\n" in text
+
+
+def test_lines_of_the_fixed_file_map_back_for_diff_mode() -> None:
+    before, after = b"a\nb\nc\nd\n", b"a\nX\nY\nb\nc2\nd\n"
+    fix = FileFix(Path("x.py"), "x.py", before, after, (), ())
+    assert [fix.line_before(n) for n in range(1, 7)] == [1, 2, 2, 2, 3, 4]

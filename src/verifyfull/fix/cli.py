@@ -65,9 +65,10 @@ def _summary(plan: FixPlan, applied: bool) -> str:
     for fix in plan.fixes:
         out.append(f"{verb} {fix.relpath} ({', '.join(fix.rules)}):")
         out += [f"    {change}" for change in fix.changes]
-    if plan.left:
+    left = plan.left if applied else plan.left_before_fixing()
+    if left:
         out.append("left for a person:")
-        for item in sorted(plan.left, key=lambda f: (f.path or "", f.line or 0, f.rule_id)):
+        for item in sorted(left, key=lambda f: (f.path or "", f.line or 0, f.rule_id)):
             out.append(f"  {item.path}:{item.line}: {item.rule_id} {item.message}")
             out.append(f"    manual fix: {item.fix or item.rule.fix}")
     for error in plan.errors:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import configparser
+import dataclasses
+import difflib
 import json
 import shutil
 import tempfile
@@ -52,6 +54,19 @@ class FileFix:
     rules: tuple[str, ...]  # the reported rules on the edited lines
     secret_lines: tuple[str, ...] = ()  # lines the scanner saw a password on: never shown
 
+    def line_before(self, line: int) -> int:
+        """The line of the file before the fix that line `line` of the fixed file comes
+        from (lines the fix inserted map to the next original line)."""
+        before = self.before.splitlines()
+        after = self.after.splitlines()
+        matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+        for tag, a_start, _, b_start, b_end in matcher.get_opcodes():
+            if b_start < line <= b_end:
+                if tag == "equal":
+                    return a_start + (line - b_start)
+                return min(a_start + 1, max(len(before), 1))
+        return line
+
 
 @dataclass(frozen=True)
 class FixPlan:
@@ -63,6 +78,17 @@ class FixPlan:
     @property
     def fixed(self) -> int:
         return self.found - len(self.left)
+
+    def left_before_fixing(self) -> tuple[Finding, ...]:
+        """`left` with the lines of the files as they are now (before any fix is written)."""
+        by_path = {fix.relpath: fix for fix in self.fixes}
+        out = []
+        for item in self.left:
+            fix = by_path.get(item.path or "")
+            if fix is not None and item.line:
+                item = dataclasses.replace(item, line=fix.line_before(item.line))
+            out.append(item)
+        return tuple(out)
 
 
 def _kind(path: Path) -> str | None:
