@@ -226,3 +226,14 @@ def test_write_atomic_follows_a_symlink(tmp_path: Path) -> None:
     write_atomic(link, b"A=2\n")
     assert link.is_symlink()
     assert real.read_bytes() == b"A=2\n"
+
+
+def test_diff_context_lines_never_show_a_password(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    (root / ".env").write_text("PGSSLMODE=disable\nPOSTGRES_PASSWORD=canary-Ctx-4410\nAPP=orders\n")
+    result = _fix("--diff", root)
+    assert "+PGSSLMODE=verify-full" in result.stdout
+    assert "<a line holding a password: not shown>" in result.stdout
+    assert "canary-Ctx-4410" not in result.stdout + result.stderr
