@@ -237,3 +237,18 @@ def test_diff_context_lines_never_show_a_password(tmp_path: Path) -> None:
     assert "+PGSSLMODE=verify-full" in result.stdout
     assert "<a line holding a password: not shown>" in result.stdout
     assert "canary-Ctx-4410" not in result.stdout + result.stderr
+
+
+def test_deeply_nested_code_is_an_error_entry_not_a_crash(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    nested = "(" * 60 + "1" + ")" * 60
+    (root / "app.py").write_text(
+        "import psycopg\n"
+        f"x = {nested}\n"
+        "conn = psycopg.connect('host=db dbname=x sslmode=disable')\n"
+    )
+    result = _fix("--diff", root)
+    assert "Traceback" not in result.stderr
+    assert result.returncode in (0, 1)

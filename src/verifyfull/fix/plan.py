@@ -157,6 +157,14 @@ def _fix_file(
             new_text, actions = config.text, config.actions
     except cst.ParserSyntaxError:
         return ReportError("not fixed: libcst cannot parse it; fix the syntax first", path=relpath)
+    except RecursionError:
+        return ReportError(
+            "not fixed: expressions nested too deeply to rewrite; simplify them", path=relpath
+        )
+    except Exception as exc:  # a bug in a fixer must not end the run (the message holds no text)
+        return ReportError(
+            f"not fixed: internal error {type(exc).__name__}; please report it", path=relpath
+        )
     if new_text == text:
         return None
     problem = check_parses(path, new_text)
