@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -68,12 +69,16 @@ def example_env(server: LabServer, user: str = "app", **more: str) -> dict[str, 
 def running_example(env: dict[str, str], *, timeout: float = 30.0) -> Iterator[str]:
     """uvicorn examples.fastapi_crdb.main:app from the project root; yields its base URL."""
     port = _free_port()
+    # The app's output goes to a file, not a pipe: nobody reads a pipe while the
+    # test runs, and once its buffer is full (a server restart logs a lot) every
+    # write blocks the app's event loop and the app hangs.
+    output = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in the finally below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", APP, "--port", str(port), "--log-level", "warning"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -81,7 +86,8 @@ def running_example(env: dict[str, str], *, timeout: float = 30.0) -> Iterator[s
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                _, err = proc.communicate(timeout=5)
+                output.seek(0)
+                err = output.read()
                 raise AssertionError(f"example exited {proc.returncode}: {err[-2000:]}")
             try:
                 if httpx.get(f"{base}/healthz/db", timeout=2).status_code == 200:
@@ -100,9 +106,7 @@ def running_example(env: dict[str, str], *, timeout: float = 30.0) -> Iterator[s
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        output.close()
 
 
 def start_refused(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
