@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled default:
 #   1. scan the bundled insecure example (examples/insecure_app),
+#   1b. preview the fixes for it (verifyfull fix --diff),
 #   2. explain the seed's broken SQLAlchemy URL,
 #   3. start the lab (TLS PostgreSQL 15 configured like a CockroachDB secure node),
 #   4. run the guarded FastAPI example against it (verify-full + client certificate),
@@ -25,6 +26,10 @@ lab_field() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.
 
 section "1. verifyfull scan examples/insecure_app   (exit 1: findings at or above high)"
 "$V" scan examples/insecure_app || echo "(scan exit status $?)"
+
+section "1b. verifyfull fix --diff examples/insecure_app   (preview; writes nothing)"
+{ "$V" fix --diff examples/insecure_app || true; } | head -60 || true
+echo "… (diff cut at 60 lines; the full list of what it fixes and leaves ends the output)"
 
 section "2. verifyfull explain <the seed's SQLAlchemy URL>"
 "$V" explain 'postgresql+asyncpg://root@localhost:26257/defaultdb?sslmode=verify-ca&sslcert=/secrets/client.crt&sslkey=/secrets/client.key&sslrootcert=/secrets/ca.crt' \
