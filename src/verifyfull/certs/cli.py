@@ -38,6 +38,7 @@ from verifyfull.report import json as json_view
 from verifyfull.report import sarif as sarif_view
 from verifyfull.report import text as text_view
 from verifyfull.report.model import Report
+from verifyfull.report.output import emit
 from verifyfull.rules import Severity
 from verifyfull.scan import settings as project_settings
 
@@ -302,13 +303,7 @@ def check_command(
     policy = project_settings.load(Path.cwd()).policy
     report = check_certs_dir(certs_dir, hosts=hosts or [], policy=policy)
     rendered = view(report)
-    if output is None:
-        typer.echo(rendered, nl=False)
-    else:
-        try:
-            output.write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}", "check the path") from None
+    emit(rendered, output)
     if not hosts and output_format == "text":
         typer.echo("note: no --host given, so node.crt's host names were not checked", err=True)
     raise typer.Exit(exit_code(report, threshold))

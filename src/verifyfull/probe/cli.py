@@ -14,6 +14,7 @@ from verifyfull.probe.net import DEFAULT_TIMEOUT
 from verifyfull.probe.runner import ProbeSettings, run
 from verifyfull.probe.targets import parse_target
 from verifyfull.report import exit_code
+from verifyfull.report.output import emit
 from verifyfull.rules import Severity
 from verifyfull.scan.settings import load as load_settings
 
@@ -112,13 +113,5 @@ def probe_command(
     )
     result = run([parse_target(t) for t in targets], settings)
     text = view.render(result, fmt)
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(
-                f"cannot write {output}: {exc.strerror}", "choose a writable path"
-            ) from None
+    emit(text, output)
     raise typer.Exit(exit_code(result.report, threshold))

@@ -15,6 +15,7 @@ from verifyfull.report import html as html_view
 from verifyfull.report import json as json_view
 from verifyfull.report import sarif as sarif_view
 from verifyfull.report import text as text_view
+from verifyfull.report.output import emit
 from verifyfull.rules import Severity
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load
@@ -100,15 +101,7 @@ def scan_command(
         jobs=jobs,
     )
     text = render(result.report, output_format, settings.project_root)
-    if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(
-                f"cannot write {output}: {exc.strerror}", "choose a writable path"
-            ) from None
-    else:
-        sys.stdout.write(text)
+    emit(text, output)
     notes = []
     if result.suppressed:
         notes.append(f"{result.suppressed} suppressed inline")

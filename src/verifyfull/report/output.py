@@ -1,0 +1,34 @@
+"""Where a rendered report goes: a file named by --output, or stdout."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from verifyfull.errors import UsageError
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write the report to `output` (atomically: a reader never sees half a report,
+    and a failed write leaves any earlier report in place), or to stdout."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {output}: {exc.strerror or exc}", "choose a writable path"
+        ) from None
