@@ -26,3 +26,29 @@ def test_unwritable_place_is_one_line_and_keeps_nothing(tmp_path: Path) -> None:
 def test_stdout_when_no_file(capsys: pytest.CaptureFixture[str]) -> None:
     emit("hello\n", None)
     assert capsys.readouterr().out == "hello\n"
+
+
+def test_a_device_or_fifo_is_written_into_not_replaced(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    emit("through the pipe\n", fifo)
+    reader.join(timeout=10)
+    assert received == ["through the pipe\n"]
+    assert fifo.exists() and not fifo.is_file()  # still a FIFO, not a regular file
+    emit("discarded\n", Path(os.devnull))
+    assert not Path(os.devnull).is_file()
+
+
+def test_a_symlinked_report_keeps_its_link(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    emit("new", link)
+    assert link.is_symlink() and real.read_text() == "new"

@@ -11,14 +11,22 @@ from verifyfull.errors import UsageError
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Write the report to `output` (atomically: a reader never sees half a report,
-    and a failed write leaves any earlier report in place), or to stdout."""
+    """Write the report to `output` (a regular file is replaced atomically: a reader
+    never sees half a report, and a failed write keeps the earlier one), or to stdout."""
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     target = Path(output)
+    if target.is_symlink():
+        target = target.resolve()  # replace the file the link names, keep the link
     try:
+        if target.exists() and not target.is_file():
+            # /dev/null, a FIFO, /dev/stdout: write into it. Replacing it by a
+            # rename would put a regular file where a device was.
+            with open(target, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            return
         fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
