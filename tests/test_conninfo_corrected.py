@@ -34,6 +34,7 @@ INPUTS = [
         None,
     ),
     ("postgres://root@{h}:{p}/defaultdb?ssl=false&sslcert={cert}&sslkey={key}", "tortoise"),
+    ("psycopg://root@{h}:{p}/defaultdb?ssl=true&sslcert={cert}&sslkey={key}", "tortoise"),
 ]
 
 
@@ -61,8 +62,29 @@ def _corrected(text: str, driver: str | None, values: dict[str, str]) -> tuple[s
 # connect, and the session must be encrypted.
 _CHECK = """
     made = locals()
-    assert isinstance(made["ctx"], ssl.SSLContext)
-    if "conn" in made:
+    if "ctx" in made:
+        assert isinstance(made["ctx"], ssl.SSLContext)
+    entry = made.get("TORTOISE_ORM", {"connections": {"default": {}}})["connections"]["default"]
+    if entry.get("engine") == "tortoise.backends.psycopg":
+        # Tortoise's psycopg backend hides libpq's error behind a pool
+        # timeout: take the conninfo it builds and hand it to libpq.
+        captured = []
+
+        class Capturing(PsycopgClient):
+            async def create_pool(self, **pool_kwargs):
+                captured.append(pool_kwargs["conninfo"])
+                raise LookupError
+
+        client = Capturing(connection_name="corrected", **entry["credentials"])
+        try:
+            await client.create_connection(with_db=True)
+        except LookupError:
+            pass
+        async with await psycopg.AsyncConnection.connect(
+            captured[0], connect_timeout=TIMEOUT
+        ) as aconn:
+            print((await (await aconn.execute(QUERY)).fetchone())[0])
+    elif "conn" in made:
         print(await conn.fetchval(QUERY))
         await conn.close()
     elif "engine" in made:
@@ -90,7 +112,8 @@ async def _run_corrected(driver: str, corrected: str, tmp_path: Path) -> bool:
     script.write_text(
         "import asyncio\nimport ssl\n\nimport asyncpg\n"
         "from sqlalchemy.ext.asyncio import create_async_engine\n"
-        "from tortoise.backends.asyncpg import AsyncpgDBClient\n\n"
+        "from tortoise.backends.asyncpg import AsyncpgDBClient\n"
+        "from tortoise.backends.psycopg import PsycopgClient\nimport psycopg\n\n"
         f"QUERY = {SSL_QUERY!r}\nTIMEOUT = {TIMEOUT}\n\n\n"
         f"async def main():\n{body}\n{_CHECK}\n\nasyncio.run(main())\n"
     )

@@ -58,6 +58,11 @@ B = "postgresql://root@{h}:{p}/defaultdb"
 VF = "sslmode=verify-full&sslrootcert={ca}&sslcert={cert}&sslkey={key}"
 
 
+def _libpq_files(mode: str) -> dict[str, str]:
+    """Tortoise psycopg server_settings: sslmode and the lab's files as libpq parameters."""
+    return {"sslmode": mode, "sslrootcert": "{ca}", "sslcert": "{cert}", "sslkey": "{key}"}
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -878,6 +883,56 @@ CASES: tuple[Case, ...] = (
         breaks="root certificate file",
         form="tortoise-config",
         ssl="ctx-full",
+        engine="tortoise.backends.psycopg",
+    ),
+    Case(
+        "tt-config-psycopg-settings-full",
+        "",
+        "tortoise",
+        "always",
+        True,
+        True,
+        form="tortoise-config",
+        kwargs={"server_settings": _libpq_files("verify-full")},
+        engine="tortoise.backends.psycopg",
+    ),
+    Case(
+        "tt-config-psycopg-settings-require",
+        "",
+        "tortoise",
+        "always",
+        True,
+        False,
+        ("VF104",),
+        form="tortoise-config",
+        kwargs={"server_settings": _libpq_files("require")},
+        engine="tortoise.backends.psycopg",
+    ),
+    Case(
+        "tt-config-psycopg-settings-no-root",
+        "",
+        "tortoise",
+        "always",
+        True,
+        True,
+        breaks="root certificate file",
+        form="tortoise-config",
+        kwargs={"server_settings": {"sslmode": "verify-full"}},
+        engine="tortoise.backends.psycopg",
+    ),
+    Case(
+        "tt-config-psycopg-settings-ssl-overwrites",
+        "",
+        "tortoise",
+        "always",
+        True,
+        False,
+        ("VF104", "VF105"),
+        form="tortoise-config",
+        kwargs={
+            "server_settings": _libpq_files("verify-full"),
+            "ssl": True,
+        },
         engine="tortoise.backends.psycopg",
     ),
     Case(

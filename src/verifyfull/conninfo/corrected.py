@@ -2,8 +2,10 @@
 
 libpq drivers get a URL (sslmode=verify-full, sslrootcert, the client
 certificate when one was named). asyncpg, SQLAlchemy's asyncpg dialect and
-Tortoise get code that passes an SSLContext. The password is never copied:
-the corrected form takes it from PGPASSWORD (or uses the client certificate).
+Tortoise's asyncpg backend get code that passes an SSLContext; Tortoise's
+psycopg backend gets a config whose server_settings carry the libpq
+parameters. The password is never copied: the corrected form takes it from
+PGPASSWORD (or uses the client certificate).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ _TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "ssl")
 
 def corrected_form(info: ConnInfo, target: Target) -> str:
     root, cert, key = _files(info)
+    if target.driver.value == "tortoise" and target.backend == "psycopg":
+        return _tortoise_psycopg_config(info, root, cert, key)
     if target.engine == "libpq":
         return _libpq_url(info, target, root, cert, key)
     return _ssl_context_code(info, target, root, cert, key)
@@ -65,6 +69,47 @@ def _py(value: object) -> str:
     return f'"{value}"' if isinstance(value, str) and '"' not in value else repr(value)
 
 
+def _tortoise_credentials(info: ConnInfo) -> str:
+    host = (info.hosts or (HostPort("localhost"),))[0]
+    credentials = {
+        "host": host.host,
+        "port": host.port or 5432,
+        "user": info.user,
+        "database": info.database,
+    }
+    return ", ".join(f'"{k}": {_py(v)}' for k, v in credentials.items() if v is not None)
+
+
+def _tortoise_psycopg_config(info: ConnInfo, root: str, cert: str | None, key: str | None) -> str:
+    """Tortoise's psycopg backend: libpq parameters through server_settings, no ssl key
+    (an ssl credential would overwrite sslmode)."""
+    files = {"sslmode": "verify-full", "sslrootcert": root}
+    if cert:
+        files["sslcert"] = cert
+    if key:
+        files["sslkey"] = key
+    settings = ", ".join(f'"{k}": {_py(v)}' for k, v in files.items())
+    credentials = f'{_tortoise_credentials(info)},\n{" " * 48}"server_settings": {{{settings}}}'
+    lines = _tortoise_config("tortoise.backends.psycopg", credentials)
+    return "\n".join(_password_note(info, lines))
+
+
+def _tortoise_config(engine: str, credentials: str) -> list[str]:
+    return [
+        "TORTOISE_ORM = {",
+        f'    "connections": {{"default": {{"engine": "{engine}",',
+        '                                "credentials": {' + credentials + "}}},",
+        '    "apps": {"models": {"models": ["app.models"], "default_connection": "default"}},',
+        "}",
+    ]
+
+
+def _password_note(info: ConnInfo, lines: list[str]) -> list[str]:
+    if info.password is not None:
+        lines.append("# the password comes from PGPASSWORD or a secret store, not from code")
+    return lines
+
+
 def _ssl_context_code(
     info: ConnInfo, target: Target, root: str, cert: str | None, key: str | None
 ) -> str:
@@ -94,21 +139,6 @@ def _ssl_context_code(
         url = plain.to_url(scheme=f"{info.scheme or 'postgresql'}+asyncpg")
         lines.append(f'engine = create_async_engine({_py(url)}, connect_args={{"ssl": ctx}})')
     else:
-        host = plain.hosts[0]
-        credentials = {
-            "host": host.host,
-            "port": host.port or 5432,
-            "user": info.user,
-            "database": info.database,
-        }
-        rendered = ", ".join(f'"{k}": {_py(v)}' for k, v in credentials.items() if v is not None)
-        lines += [
-            "TORTOISE_ORM = {",
-            '    "connections": {"default": {"engine": "tortoise.backends.asyncpg",',
-            f'                                "credentials": {{{rendered}, "ssl": ctx}}}}}},',
-            '    "apps": {"models": {"models": ["app.models"], "default_connection": "default"}},',
-            "}",
-        ]
-    if info.password is not None:
-        lines.append("# the password comes from PGPASSWORD or a secret store, not from code")
-    return "\n".join(lines)
+        credentials = f'{_tortoise_credentials(plain)}, "ssl": ctx'
+        lines += _tortoise_config("tortoise.backends.asyncpg", credentials)
+    return "\n".join(_password_note(info, lines))

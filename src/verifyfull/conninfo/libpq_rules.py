@@ -72,7 +72,7 @@ def libpq_front(info: ConnInfo, target: Target, env: Environment, judge: Judge) 
         _invalid_keys([k for k, _ in options], judge, error_class, keyword=True, target=target)
         _ssl_keyword(info, judge, error_class, target)
     else:
-        options = _tortoise_psycopg_options(info, judge)
+        options = _tortoise_psycopg_options(info, judge, error_class, target)
     _libpq_engine(info, dict(options), env, judge)
 
 
@@ -148,12 +148,19 @@ def _invalid_keys(
     )
 
 
-def _tortoise_psycopg_options(info: ConnInfo, judge: Judge) -> list[tuple[str, str]]:
+def _tortoise_psycopg_options(
+    info: ConnInfo, judge: Judge, error_class: str, target: Target
+) -> list[tuple[str, str]]:
     judge.note(
         "Tortoise's psycopg backend builds a libpq connection string from host, port, user, "
         "database and server_settings; its ssl credential only picks sslmode"
     )
-    options: list[tuple[str, str]] = []
+    # server_settings (kept as params by from_tortoise_credentials) reach
+    # make_conninfo as they are: the one way to give libpq sslrootcert,
+    # sslcert and sslkey through Tortoise.
+    options: list[tuple[str, str]] = list(info.params)
+    _invalid_keys([k for k, _ in options], judge, error_class, keyword=True, target=target)
+    settings_root = info.has_param("sslrootcert")
     extra: list[str] = []
     ssl = info.ssl
     for key, value in info.kwargs:
@@ -180,7 +187,7 @@ def _tortoise_psycopg_options(info: ConnInfo, judge: Judge) -> list[tuple[str, s
         ctx = ssl.context
         mode = "verify-full" if ctx.check_hostname else "require"
         options.append(("sslmode", mode))
-        if ctx.own_ca is not False or ctx.has_client_cert:
+        if (ctx.own_ca is not False or ctx.has_client_cert) and not settings_root:
             judge.flag(
                 "VF105",
                 "Tortoise's psycopg backend takes only sslmode from the SSLContext: its CA and "
@@ -196,6 +203,12 @@ def _tortoise_psycopg_options(info: ConnInfo, judge: Judge) -> list[tuple[str, s
         if truthy:
             options.append(("sslmode", "require"))
             judge.note(f"{ssl.describe()} becomes sslmode=require")
+            if info.param("sslmode") not in (None, "require"):
+                judge.flag(
+                    "VF105",
+                    f"Tortoise's psycopg backend overwrites server_settings' "
+                    f"sslmode={info.param('sslmode')} with sslmode=require because ssl is set",
+                )
     return options
 
 

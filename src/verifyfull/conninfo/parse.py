@@ -474,6 +474,15 @@ def from_tortoise_credentials(
         engine=engine or None,
         literal=literal,
     )
+    settings = credentials.get("server_settings")
+    if engine == TORTOISE_ENGINES["psycopg"] and isinstance(settings, Mapping):
+        # The psycopg backend hands server_settings to make_conninfo: libpq
+        # connection options (sslmode, sslrootcert …), kept as params.
+        public, secret = split_secret_pairs(
+            [(str(k), str(v)) for k, v in settings.items() if v is not None]
+        )
+        base = replace(base, params=public, secret_params=secret)
+        return _overlay_kwargs(base, credentials, skip=("server_settings",))
     return _overlay_kwargs(base, credentials)
 
 
