@@ -423,12 +423,42 @@ def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str
                     connections[name] = url
                     notes_list += url_notes
                 elif isinstance(entry, dict) and isinstance(entry.get("credentials"), dict):
-                    entry["credentials"] = known_kwargs(entry["credentials"], notes_list)
+                    credentials = entry["credentials"]
+                    if entry.get("engine") == "tortoise.backends.psycopg":
+                        _libpq_server_settings(credentials, notes_list)
+                    entry["credentials"] = known_kwargs(credentials, notes_list)
         for info in from_tortoise_config(mapping).values():
             results.append((Driver.TORTOISE, info, None, tuple(notes_list)))
     if not results:
         raise Undetermined("neither db_url nor config is given")
     return results
+
+
+def _libpq_server_settings(credentials: dict[str, object], notes: list[str]) -> None:
+    """Tortoise's psycopg backend: server_settings are libpq options (sslrootcert …).
+
+    A file path read at run time (os.environ["DB_CA_PATH"]) is still a file
+    named: it gets a placeholder. An sslmode or a whole mapping not known
+    here leaves the site undetermined.
+    """
+    if "server_settings" not in credentials:
+        return
+    settings = credentials["server_settings"]
+    if not isinstance(settings, dict):
+        raise Undetermined("Tortoise's psycopg server_settings are built elsewhere")
+    known: dict[str, object] = {}
+    for key, item in settings.items():
+        if isinstance(item, Unknown | Symbol | Text):
+            if key == "sslmode":
+                raise Undetermined("Tortoise's psycopg server_settings sslmode is not known")
+            why = item.why if isinstance(item, Unknown) else "partly unknown"
+            notes.append(
+                f"server_settings {key}: {why if not isinstance(item, Symbol) else item.dotted}"
+            )
+            known[key] = _PLACEHOLDER
+        else:
+            known[key] = item
+    credentials["server_settings"] = known
 
 
 _DATABASES_TLS_KEYS = re.compile(r"[?&](sslmode|sslrootcert|sslcert|sslkey)=")
