@@ -49,6 +49,7 @@ RULES_SHOWN = {
     "psycopg_keywords": {"VF101", "VF104"},
     "asyncpg_dsn_modes": {"VF101", "VF103"},
     "tortoise_config": {"VF102"},
+    "tortoise_psycopg": {"VF103", "VF104", "VF105"},
     "psycopg_dsn_elsewhere": {"VF103"},
     "config_variables": {"VF101", "VF102", "VF103"},
     "layouts": {"VF102", "VF103", "VF105"},

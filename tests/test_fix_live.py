@@ -1,7 +1,7 @@
 """The fixed code really connects: verify-full and a client certificate, real lab server.
 
 The seed's two snippets, the fixed examples/insecure_app connection code, and
-the rewritten libpq, asyncpg and Tortoise forms are fixed by `plan_fixes`,
+the rewritten libpq, asyncpg and Tortoise forms (both Tortoise backends) are fixed by `plan_fixes`,
 written to a throwaway project, and run in a fresh interpreter with the seed's
 environment variables pointing at the lab's `secure` server (TLS only, client
 certificates required). Each run reports `pg_stat_ssl.ssl` of its own session.
@@ -182,22 +182,24 @@ def test_fixed_driver_forms_connect(lab: Any, tmp_path: Path, case: str, call: s
     assert "TLS True" in out or "rows [(1,)]" in out
 
 
-def test_fixed_tortoise_config_connects(lab: Any, tmp_path: Path) -> None:
-    server = lab("secure")
+def _fixed_tortoise_db_url(db_url: str, server: Any, tmp_path: Path) -> Path:
+    """A Tortoise.init(db_url=…, modules=…) app, fixed."""
     source = tmp_path / "src"
     source.mkdir()
     (source / "app.py").write_text(
         "from tortoise import Tortoise\n"
         "\n"
         "async def init() -> None:\n"
-        '    await Tortoise.init(db_url="asyncpg://root@localhost:26257/defaultdb?ssl=false", '
-        'modules={"models": ["models"]})\n'
+        f'    await Tortoise.init(db_url="{db_url}", modules={{"models": ["models"]}})\n'
     )
-    (source / "models.py").write_text(
-        "from tortoise import fields\nfrom tortoise.models import Model\n\n\n"
-        "class Item(Model):\n    id = fields.IntField(primary_key=True)\n"
-    )
-    root = _fixed_project(source, tmp_path, _port_edit(server))
+    shutil.copy(CASES_DIR / "tortoise_config" / "before" / "models.py", source / "models.py")
+    return _fixed_project(source, tmp_path, _port_edit(server))
+
+
+def test_fixed_tortoise_config_connects(lab: Any, tmp_path: Path) -> None:
+    server = lab("secure")
+    url = "asyncpg://root@localhost:26257/defaultdb?ssl=false"
+    root = _fixed_tortoise_db_url(url, server, tmp_path)
     assert 'config={"connections"' in (root / "app.py").read_text()
     assert "TLS True" in _run(root, TORTOISE_TLS, _env(server))
 
@@ -259,3 +261,28 @@ async def main():
 asyncio.run(main())
 """
     assert "TLS True" in _run(root, code, _env(server))
+
+
+def test_fixed_tortoise_psycopg_config_connects(lab: Any, tmp_path: Path) -> None:
+    """Tortoise's psycopg backend: both connections of the fixed config (an SSLContext
+    replaced, a verify-ca server_settings upgraded) reach the server over verify-full mTLS."""
+    server = lab("secure")
+    edit = {**_port_edit(server), "certs/ca.crt": str(server.certs_dir / "ca.crt")}
+    root = _fixed_project(CASES_DIR / "tortoise_psycopg" / "before", tmp_path, edit)
+    fixed = (root / "app.py").read_text()
+    assert '"ssl":' not in fixed and fixed.count('"sslmode": "verify-full"') == 3
+    code = TORTOISE_TLS.replace(
+        'print("TLS", rows[0]["ssl"])',
+        'print("TLS", rows[0]["ssl"])\n'
+        f'    rows = await connections.get("replica").execute_query_dict({SSL_QUERY!r})\n'
+        '    print("TLS", rows[0]["ssl"])',
+    )
+    assert _run(root, code, _env(server)).count("TLS True") == 2
+
+
+def test_fixed_tortoise_psycopg_db_url_connects(lab: Any, tmp_path: Path) -> None:
+    server = lab("secure")
+    url = "psycopg://root@localhost:26257/defaultdb?ssl=true"
+    root = _fixed_tortoise_db_url(url, server, tmp_path)
+    assert '"server_settings": {"sslmode": "verify-full"' in (root / "app.py").read_text()
+    assert "TLS True" in _run(root, TORTOISE_TLS, _env(server))

@@ -57,6 +57,9 @@ _LIBPQ_CALLS = {
 }
 _TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
 _TORTOISE_ENGINES = {"tortoise.backends.asyncpg"}
+# Tortoise's psycopg backend: libpq parameters go in credentials' server_settings
+# (an SSLContext there only picks sslmode; an ssl key overwrites sslmode).
+_TORTOISE_PSYCOPG = "tortoise.backends.psycopg"
 # libpq calls whose keyword arguments override the connection string's parameters.
 _KWARG_CALLS = {
     "psycopg.connect",
@@ -71,6 +74,7 @@ LIBPQ_KWARGS = (
     ("sslcert", 'os.environ["DB_CERT_PATH"]'),
     ("sslkey", 'os.environ["DB_KEY_PATH"]'),
 )
+_LIBPQ_SETTINGS = "{" + ", ".join(f'"{k}": {v}' for k, v in LIBPQ_KWARGS) + "}"
 _ENGINE_CALLS = {
     "create_engine",
     "create_async_engine",
@@ -166,6 +170,8 @@ class _Plan:
     # calls given (some of) LIBPQ_KWARGS
     libpq_kwargs: dict[cst.Call, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     ssl_entries: set[cst.Dict] = field(default_factory=set)  # dicts given "ssl": context
+    # Tortoise psycopg credentials given server_settings with LIBPQ_KWARGS (and no "ssl")
+    settings_entries: set[cst.Dict] = field(default_factory=set)
     preambles: dict[cst.CSTNode, list[cst.BaseStatement]] = field(default_factory=dict)
     strings: dict[cst.BaseExpression, cst.BaseExpression] = field(default_factory=dict)
     remove: set[cst.CSTNode] = field(default_factory=set)
@@ -406,16 +412,22 @@ class _Planner(cst.CSTVisitor):
             info = from_tortoise_db_url(url.content)
         except (ConnStringError, ValueError):
             return
-        if info.engine not in _TORTOISE_ENGINES or len(info.hosts) != 1 or statement is None:
+        psycopg = info.engine == _TORTOISE_PSYCOPG
+        if (
+            (info.engine not in _TORTOISE_ENGINES and not psycopg)
+            or len(info.hosts) != 1
+            or statement is None
+        ):
             return
         host = info.hosts[0]
         credentials = {"host": host.host, "port": host.port or 5432, "user": info.user}
         credentials["database"] = info.database
         rendered = ", ".join(f'"{k}": {v!r}' for k, v in credentials.items() if v is not None)
         rendered = rendered.replace("'", '"')
+        tls = f'"server_settings": {_LIBPQ_SETTINGS}' if psycopg else f'"ssl": {self.context_name}'
         config = (
             f'{{"connections": {{"default": {{"engine": "{info.engine}", '
-            f'"credentials": {{{rendered}, "ssl": {self.context_name}}}}}}}, '
+            f'"credentials": {{{rendered}, {tls}}}}}}}, '
             f'"apps": {_apps(modules_arg.value)}}}'
         )
         comma = modules_arg.comma if node.args[-1] is modules_arg else url_arg.comma
@@ -423,8 +435,12 @@ class _Planner(cst.CSTVisitor):
             keyword=cst.Name("config"), value=cst.parse_expression(config), comma=comma
         )
         self.plan.remove.add(modules_arg)
-        self._context(statement, {})
         note = " (the URL's password is not copied: set it from a secret)" if info.password else ""
+        if psycopg:
+            self.plan.imports.add("import os")
+            self._act(f"{name}(): db_url -> config with libpq server_settings{note}")
+            return
+        self._context(statement, {})
         self._act(f"{name}(): db_url -> config with an SSLContext{note}")
 
     def _tortoise_config(self, value: cst.BaseExpression, name: str) -> None:
@@ -439,7 +455,12 @@ class _Planner(cst.CSTVisitor):
                 continue
             engine = pystrings.text_of(_dict_get(element.value, "engine") or cst.Name("x"))
             credentials = _dict_get(element.value, "credentials")
-            if engine not in _TORTOISE_ENGINES or not isinstance(credentials, cst.Dict):
+            if not isinstance(credentials, cst.Dict):
+                continue
+            if engine == _TORTOISE_PSYCOPG:
+                self._tortoise_psycopg(credentials, f"{name}(): connection {_key_text(element)}")
+                continue
+            if engine not in _TORTOISE_ENGINES:
                 continue
             ssl_value = _dict_get(credentials, "ssl")
             if ssl_value is not None and not _constant(ssl_value):
@@ -450,6 +471,24 @@ class _Planner(cst.CSTVisitor):
             self._context(statement, {})
             self.plan.ssl_entries.add(credentials)
             self._act(f"{name}(): Tortoise credentials get an SSLContext")
+
+    def _tortoise_psycopg(self, credentials: cst.Dict, where: str) -> None:
+        """Psycopg-backend credentials get server_settings with verify-full and the files;
+        an "ssl" entry goes (it would overwrite sslmode)."""
+        settings = _dict_get(credentials, "server_settings")
+        if settings is not None and not isinstance(settings, cst.Dict):
+            return  # built elsewhere: not ours to rewrite
+        mode = _dict_get(settings, "sslmode") if settings is not None else None
+        if (
+            mode is not None
+            and pystrings.text_of(mode) == "verify-full"
+            and _dict_get(settings, "sslrootcert") is not None
+            and _dict_get(credentials, "ssl") is None
+        ):
+            return
+        self.plan.settings_entries.add(credentials)
+        self.plan.imports.add("import os")
+        self._act(f"{where}: Tortoise psycopg credentials get libpq server_settings")
 
     def _protocol(self, node: cst.Call) -> None:
         arg = _kwarg(node, "protocol") or (node.args[0] if node.args else None)
@@ -538,6 +577,12 @@ class _Applier(cst.CSTTransformer):
             and original_node in plan.ssl_entries
         ):
             return _with_entry(updated_node, "ssl", cst.Name(self.context_name))
+        if (
+            isinstance(original_node, cst.Dict)
+            and isinstance(updated_node, cst.Dict)
+            and original_node in plan.settings_entries
+        ):
+            return _with_libpq_settings(updated_node)
         if original_node in plan.preambles:
             return self._preceded(updated_node, plan.preambles[original_node])
         return updated_node
@@ -583,6 +628,36 @@ def _with_entry(node: cst.Dict, key: str, value: cst.BaseExpression) -> cst.Dict
     return node.with_changes(elements=_appended(elements, entry))
 
 
+def _with_libpq_settings(credentials: cst.Dict) -> cst.Dict:
+    """Tortoise psycopg credentials with server_settings verify-full (files kept where named)
+    and without "ssl"."""
+    credentials = _without_entry(credentials, "ssl")
+    settings = _dict_get(credentials, "server_settings")
+    if not isinstance(settings, cst.Dict):
+        return _with_entry(credentials, "server_settings", cst.parse_expression(_LIBPQ_SETTINGS))
+    for key, code in LIBPQ_KWARGS:
+        if key == "sslmode" or _dict_get(settings, key) is None:
+            settings = _with_entry(settings, key, cst.parse_expression(code))
+    return _with_entry(credentials, "server_settings", settings)
+
+
+def _key_text(element: cst.DictElement) -> str:
+    text = pystrings.text_of(element.key)
+    return repr(text) if text is not None else "?"
+
+
+def _without_entry(node: cst.Dict, key: str) -> cst.Dict:
+    """`node` without `"key": …`; a removed last entry hands its comma to the one before."""
+    elements = list(node.elements)
+    for index, element in enumerate(elements):
+        if isinstance(element, cst.DictElement) and pystrings.text_of(element.key) == key:
+            del elements[index]
+            if index == len(elements) and elements:
+                elements[-1] = elements[-1].with_changes(comma=element.comma)
+            return node.with_changes(elements=elements)
+    return node
+
+
 _Item = TypeVar("_Item", cst.Arg, cst.DictElement)
 
 
@@ -596,12 +671,22 @@ def _appended(items: list[_Item], new: _Item) -> list[_Item]:
     if isinstance(last.comma, cst.Comma):
         earlier = items[-2].comma if len(items) > 1 else None
         if isinstance(earlier, cst.Comma):
-            between = earlier
+            between = _without_comment(earlier)
         new = new.with_changes(comma=last.comma)
     result = items[:-1]
     result.append(last.with_changes(comma=between))
     result.append(new)
     return result
+
+
+def _without_comment(comma: cst.Comma) -> cst.Comma:
+    """A comma's layout without the comment after it (that comment belongs to its item)."""
+    after = comma.whitespace_after
+    if isinstance(after, cst.ParenthesizedWhitespace) and after.first_line.comment is not None:
+        return comma.with_changes(
+            whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace())
+        )
+    return comma
 
 
 def _with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
