@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import socket
 import ssl
-import struct
 
-SSL_REQUEST_CODE = 80877103
-GSSENC_REQUEST_CODE = 80877104
-SSL_REQUEST = struct.pack("!ii", 8, SSL_REQUEST_CODE)
-GSSENC_REQUEST = struct.pack("!ii", 8, GSSENC_REQUEST_CODE)
+# The request codes and bytes have one definition: the probe's wire module.
+from verifyfull.probe.pgwire import (
+    GSSENC_REQUEST_CODE,
+    SSL_REQUEST_CODE,
+    gssenc_request,
+    ssl_request,
+)
+
+__all__ = [
+    "GSSENC_REQUEST",
+    "GSSENC_REQUEST_CODE",
+    "SSL_REQUEST",
+    "SSL_REQUEST_CODE",
+    "open_tls",
+    "recv_exact",
+    "request_tls",
+]
+
+SSL_REQUEST = ssl_request()
+GSSENC_REQUEST = gssenc_request()
 
 
 def recv_exact(sock: socket.socket | ssl.SSLSocket, n: int) -> bytes:
