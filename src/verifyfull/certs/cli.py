@@ -68,6 +68,12 @@ Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing f
 Expired = Annotated[
     bool, typer.Option("--expired", help=f"{_BAD} Issue a certificate that expired yesterday.")
 ]
+CaLifetime = Annotated[
+    str | None, typer.Option("--lifetime", help="Go duration; default 87840h (10 years).")
+]
+AllowCaKeyReuse = Annotated[
+    bool, typer.Option("--allow-ca-key-reuse", help="Sign with the existing key at --ca-key.")
+]
 CertLifetime = Annotated[
     str | None, typer.Option("--lifetime", help="Go duration; default 43920h (5 years).")
 ]
@@ -126,18 +132,13 @@ def create_ca_command(
     ],
     key_type: KeyType = "rsa",
     key_size: KeySize = 2048,
-    lifetime: Annotated[
-        str | None, typer.Option("--lifetime", help="Go duration; default 87840h (10 years).")
-    ] = None,
+    lifetime: CaLifetime = None,
     hash_name: HashName = "sha256",
     overwrite: Annotated[
         bool,
         typer.Option("--overwrite", help="Put a new CA certificate before those in ca.crt."),
     ] = False,
-    allow_ca_key_reuse: Annotated[
-        bool,
-        typer.Option("--allow-ca-key-reuse", help="Sign with the existing key at --ca-key."),
-    ] = False,
+    allow_ca_key_reuse: AllowCaKeyReuse = False,
     expired: Expired = False,
 ) -> None:
     """Create ca.crt in --certs-dir and the CA key at --ca-key."""
@@ -161,18 +162,13 @@ def create_client_ca_command(
     ],
     key_type: KeyType = "rsa",
     key_size: KeySize = 2048,
-    lifetime: Annotated[
-        str | None, typer.Option("--lifetime", help="Go duration; default 87840h (10 years).")
-    ] = None,
+    lifetime: CaLifetime = None,
     hash_name: HashName = "sha256",
     overwrite: Annotated[
         bool,
         typer.Option("--overwrite", help="Put a new certificate before those in ca-client.crt."),
     ] = False,
-    allow_ca_key_reuse: Annotated[
-        bool,
-        typer.Option("--allow-ca-key-reuse", help="Sign with the existing key at --ca-key."),
-    ] = False,
+    allow_ca_key_reuse: AllowCaKeyReuse = False,
     expired: Expired = False,
 ) -> None:
     """Create ca-client.crt: an optional CA that issues and verifies client certificates."""
