@@ -83,7 +83,7 @@ async def _connect(guard: Guard, **extra: Any) -> asyncpg.Connection:
         except BaseException:
             conn.terminate()  # never used: no query, no graceful close over a bad channel
             raise
-        if guard.ssl_context() is kwargs["ssl"]:
+        if guard.material.current_context() is kwargs["ssl"]:
             return conn
         await conn.close()
     raise StaleMaterialError()

@@ -5,6 +5,12 @@ certificate in DER) and calls `prove`. No TLS at all, a protocol below the
 policy floor, a weak cipher or a pin that does not match raise
 InsecureConfigurationError; the adapter then closes the connection, so it is
 never used. A good proof is recorded (`ProofLog`) for the health route.
+
+The judgement runs on every connection. Only the X.509 parse of the server
+certificate is cached (`server_cert_facts`, keyed by the exact DER bytes), so
+repeated connects to the same node do not parse it again; every connection's
+fingerprint is still the hash of the bytes that connection received, and the
+pins are compared against it every time.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ import ssl
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from verifyfull.certs.inspect import load_cert_infos, signed_by
 from verifyfull.errors import InsecureConfigurationError, VerifyfullError
@@ -78,21 +86,43 @@ def prove(
             f"the connection to {host} negotiated {cipher} ({weakness})",
             "restrict the server to ECDHE with AES-GCM or CHACHA20-POLY1305",
         )
-    fingerprint = hashlib.sha256(server_cert_der).hexdigest() if server_cert_der else None
-    not_after = None
-    cert = None
-    if server_cert_der:
-        cert = x509.load_der_x509_certificate(server_cert_der)
-        not_after = cert.not_valid_after_utc
+    facts = server_cert_facts(server_cert_der) if server_cert_der else None
     if pins:
-        _check_pins(host, cert, pins, ca_file)
+        _check_pins(host, facts, pins, ca_file)
     return TLSProof(
         host=host,
         protocol=protocol,
         cipher=cipher or "",
-        server_cert_sha256=fingerprint,
-        server_cert_not_after=not_after,
+        server_cert_sha256=facts.sha256 if facts else None,
+        server_cert_not_after=facts.not_after if facts else None,
         at=dt.datetime.now(dt.timezone.utc),
+    )
+
+
+@dataclass(frozen=True)
+class ServerCertFacts:
+    """What the proof needs from one server certificate, parsed once per distinct DER."""
+
+    sha256: str  # hex of the DER certificate
+    spki_sha256: str  # hex of its SubjectPublicKeyInfo
+    not_after: dt.datetime
+    subject: str
+    certificate: x509.Certificate  # for the CA pin, checked against the CA file each time
+
+
+@lru_cache(maxsize=64)  # a cluster's nodes, each with a rotated certificate or two
+def server_cert_facts(der: bytes) -> ServerCertFacts:
+    """Parse a server certificate; cached by its exact bytes (a hit compares them in full)."""
+    cert = x509.load_der_x509_certificate(der)
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return ServerCertFacts(
+        sha256=hashlib.sha256(der).hexdigest(),
+        spki_sha256=hashlib.sha256(spki).hexdigest(),
+        not_after=cert.not_valid_after_utc,
+        subject=cert.subject.rfc4514_string(),
+        certificate=cert,
     )
 
 
@@ -106,15 +136,15 @@ def _version(host: str, protocol: str) -> ssl.TLSVersion:
 
 
 def _check_pins(
-    host: str, cert: x509.Certificate | None, pins: frozenset[str], ca_file: Path | None
+    host: str, facts: ServerCertFacts | None, pins: frozenset[str], ca_file: Path | None
 ) -> None:
-    if cert is None:
+    if facts is None:
         raise InsecureConfigurationError(
             "VF301",
             f"the driver does not expose the certificate of {host}, so the pin cannot be checked",
             "pin with a driver that exposes it (asyncpg, psycopg) or remove DB_PIN_SHA256",
         )
-    if pins.isdisjoint(_fingerprints(cert, ca_file)):
+    if pins.isdisjoint(_fingerprints(facts, ca_file)):
         raise InsecureConfigurationError(
             "VF301",
             f"the certificate of {host} matches none of the pinned fingerprints",
@@ -122,19 +152,17 @@ def _check_pins(
         )
 
 
-def _fingerprints(cert: x509.Certificate, ca_file: Path | None) -> Iterable[str]:
-    """The server certificate's own fingerprints and those of the CA that signed it."""
-    from cryptography.hazmat.primitives import serialization
+def _fingerprints(facts: ServerCertFacts, ca_file: Path | None) -> Iterable[str]:
+    """The server certificate's own fingerprints and those of the CA that signed it.
 
-    yield hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-    spki = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    yield hashlib.sha256(spki).hexdigest()
+    The CA file is read each time (not cached): it may have been rotated.
+    """
+    yield facts.sha256
+    yield facts.spki_sha256
     if ca_file is None:
         return
     for info in load_cert_infos(ca_file):
-        if info.certificate is not None and signed_by(cert, info.certificate):
+        if info.certificate is not None and signed_by(facts.certificate, info.certificate):
             yield info.fingerprint_sha256.replace(":", "").lower()
             yield info.spki_sha256.replace(":", "").lower()
 

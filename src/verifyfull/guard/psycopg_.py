@@ -114,7 +114,7 @@ def _refused(guard: Guard, exc: BaseException) -> BaseException:
 
 def is_current(guard: Guard, conn: AnyConnection) -> bool:
     """Whether libpq used the current snapshot (a rotation may land mid-handshake)."""
-    files = guard.material.libpq_files()
+    files = guard.material.current_libpq_files()  # conninfo() has just checked the files
     used = conn.info.get_parameters()
     if files.cert is not None:
         return bool(used.get("sslcert") == str(files.cert))
@@ -144,7 +144,7 @@ def connect(guard: Guard, **extra: Any) -> psycopg.Connection[Any]:
             raise _refused(guard, exc) from None
         try:
             prove_connection(guard, conn)
-            if guard.material.libpq_files() is files:  # no rotation during the handshake
+            if guard.material.current_libpq_files() is files:  # no rotation meanwhile
                 return conn
         except BaseException:
             conn.close()
@@ -166,7 +166,7 @@ async def connect_async(guard: Guard, **extra: Any) -> psycopg.AsyncConnection[A
             raise await asyncio.to_thread(_refused, guard, exc) from None
         try:
             prove_connection(guard, conn)
-            if guard.material.libpq_files() is files:  # no rotation during the handshake
+            if guard.material.current_libpq_files() is files:  # no rotation meanwhile
                 return conn
         except BaseException:
             await conn.close()

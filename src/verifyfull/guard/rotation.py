@@ -83,6 +83,19 @@ class CertMaterial:
         self.check()
         return self._libpq
 
+    def current_context(self) -> ssl.SSLContext:
+        """The context in use now, without looking at the files.
+
+        For the check after a handshake: has a rotation been taken into use
+        (by another connect or the background poll) since this connection
+        was handed its context? One stat pass per connect, not two.
+        """
+        return self._context
+
+    def current_libpq_files(self) -> LibpqFiles:
+        """The snapshot in use now, without looking at the files (see current_context)."""
+        return self._libpq
+
     def on_rotate(self, listener: Callable[[], None]) -> None:
         """Call listener (e.g. expire pool connections) after each successful rotation."""
         self._listeners.append(listener)
