@@ -7,7 +7,6 @@ used. A file that does not parse is reported as not checked (never a crash).
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,111 +16,7 @@ from verifyfull.scan.api import CheckSkipped, ScanContext, SourceFile, file_chec
 from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope, parse_module
-
-# Prefilter, in two stages, both plain substring tests (parsing is the cost; most
-# files of a large tree need none). Stage one, in the registration: a file with none
-# of these words cannot raise any Python rule. Stage two, `families`: which rule
-# families can fire at all; a file with none is not parsed.
-KEYWORDS: tuple[str, ...] = (
-    *("ssl", "connect", "Tortoise", "Database", "ssword", "SSWORD", "sswd", "pwd", "PWD"),
-    *("postgres", "cockroach", "random", "hashlib", "create_engine", "ConnectionPool"),
-)
-
-_DRIVERS = ("asyncpg", "psycopg", "sqlalchemy", "sqlmodel", "tortoise", "databases")
-_SITE_CALLS = (
-    "connect(",
-    "create_engine(",
-    "create_async_engine(",
-    "engine_from_config(",
-    "create_pool(",
-    "Tortoise.init(",
-    "register_tortoise(",
-    "RegisterTortoise(",
-    "Database(",
-    "ConnectionPool(",
-)
-_SSL_WORDS = (
-    "CERT_NONE",
-    "check_hostname",
-    "minimum_version",
-    "set_ciphers",
-    "_create_unverified_context",
-    "PROTOCOL_TLSv1",
-    "PROTOCOL_SSL",
-    "wrap_socket",
-)
-_PASSWORD_WORDS = ("assword", "ASSWORD", "passwd", "PASSWD", "pwd", "PWD", "_PASS", "_pass")
-_DB_WORDS = (
-    *("db_", "DB_", "_db", "_DB", "db.", "PG", "pg_", "ostgres", "OSTGRES", "atabase"),
-    *("ATABASE", "ockroach", "OCKROACH", "dsn", "DSN", "sql_", "SQL_", "_sql", "_SQL", "crdb"),
-)
-# A password-like name bound to a literal, or to a decoding call, in the text.
-_PW_NAME_RE = r"(?:\b\w*pass(?:word|wd)\w*|\b(?:\w+_)?pwd(?:_\w+)?\b|\b\w+_pass\b|\bpass_\w+)"
-_PASSWORD_LITERAL = re.compile(
-    _PW_NAME_RE + r"['\"]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:,])\s*[rbuf]{0,2}['\"][^'\"]",
-    re.IGNORECASE,
-)
-_PASSWORD_DECODED = re.compile(
-    _PW_NAME_RE + r"[^\n]*(?:b64decode|unhexlify|fromhex|a2b_|codecs\.decode|b\d\ddecode)",
-    re.IGNORECASE,
-)
-_DECODERS = ("b64decode", "unhexlify", "fromhex", "a2b_", "codecs", "b32decode", "b16decode")
-# Every match of the two patterns above starts at the beginning of a word holding
-# "pass" or "pwd": they are tried only there (searching the whole text from every
-# position made them a tenth of the scan time on a large tree).
-_PW_HINT = re.compile("pass|pwd", re.IGNORECASE)
-
-
-def _matches_at_password_word(pattern: re.Pattern[str], text: str) -> bool:
-    tried = -1
-    for hint in _PW_HINT.finditer(text):
-        start = hint.start()
-        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
-            start -= 1
-        if start != tried:
-            tried = start
-            if pattern.match(text, start):
-                return True
-    return False
-
-
-# Libraries whose imported names make a function worth walking (aliases included).
-_TRIGGER_MODULES = frozenset(
-    {
-        *("asyncpg", "psycopg", "psycopg2", "psycopg_pool", "sqlalchemy", "sqlmodel"),
-        *("tortoise", "databases", "ssl", "random", "hashlib", "base64", "binascii", "codecs"),
-    }
-)
-ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
-
-
-def families(text: str, stem: str) -> frozenset[str]:
-    """The rule families that can fire in this text (empty: nothing to parse for)."""
-    found = set()
-    if any(d in text for d in _DRIVERS) and any(c in text for c in _SITE_CALLS):
-        found.add("sites")
-    if "ssl" in text and any(w in text for w in _SSL_WORDS):
-        found.add("ssl")
-    if _credentials_possible(text, stem):
-        found.add("credentials")
-    if "hashlib" in text and ("md5" in text or "sha1" in text):
-        found.add("crypto")
-    if "random" in text and ("import random" in text or "from random" in text):
-        found.add("crypto")
-    return frozenset(found)
-
-
-def _credentials_possible(text: str, stem: str) -> bool:
-    if ("ostgres" in text or "ockroach" in text) and "://" in text and "@" in text:
-        return True  # a DSN literal may carry a password
-    if not any(w in text for w in _PASSWORD_WORDS):
-        return False
-    if any(w in text for w in _DECODERS) and _matches_at_password_word(_PASSWORD_DECODED, text):
-        return True
-    db_context = any(w in text for w in _DB_WORDS) or any(
-        w in stem.lower() for w in ("db", "database", "settings", "config")
-    )
-    return db_context and _matches_at_password_word(_PASSWORD_LITERAL, text)
+from verifyfull.scan.python.prefilter import ALL_FAMILIES, KEYWORDS, families, trigger_words
 
 
 def _ignore(walker: _Walker, node: ast.AST) -> None:
@@ -140,36 +35,25 @@ _LEAVES: tuple[type[ast.AST], ...] = (
 
 
 class _Walker(ast.NodeVisitor):
-    def __init__(self, analysis: Analysis, wanted: frozenset[str] = ALL_FAMILIES) -> None:
+    def __init__(
+        self, analysis: Analysis, wanted: frozenset[str] = ALL_FAMILIES, filtered: bool = True
+    ) -> None:
         self.a = analysis
+        self.filtered = filtered
         self.sites = "sites" in wanted
         self.ssl = "ssl" in wanted
         self.credentials = "credentials" in wanted or self.sites
         self.crypto = "crypto" in wanted
         self.scope: Scope = analysis.module.scope
         self.function: str | None = None
-        self._triggers = self._trigger_words()
-
-    def _trigger_words(self) -> tuple[str, ...]:
-        """Words without which a function or class body cannot raise a wanted rule (its
-        text is tested before it is walked; names imported from the libraries count)."""
-        words: set[str] = set()
-        if self.sites:
-            words.update(_SITE_CALLS)
-        if self.ssl:
-            words.update(_SSL_WORDS)
-        if self.credentials:
-            # "://" and not "@": a DSN literal reported by credentials.on_constant holds
-            # both, and "@" alone would pass every decorated function.
-            words.update((*_PASSWORD_WORDS, *_DECODERS, "://"))
-        if self.crypto:
-            words.update(("md5", "sha1", "random", "hashlib"))
-        for alias, ref in self.a.module.aliases.items():
-            if ref.module.split(".")[0] in _TRIGGER_MODULES:
-                words.add(alias)
-        return tuple(words)
+        imported = {
+            alias: ref.module.split(".")[0] for alias, ref in analysis.module.aliases.items()
+        }
+        self._triggers = trigger_words(wanted, analysis.source.text, imported)
 
     def _worth_walking(self, node: ast.AST) -> bool:
+        if not self.filtered:
+            return True
         start = getattr(node, "lineno", None)
         end = getattr(node, "end_lineno", None)
         if start is None or end is None:
@@ -294,9 +178,16 @@ def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
 
 
 def run_analysis(
-    source: SourceFile, ctx: ScanContext, wanted: frozenset[str] = ALL_FAMILIES
+    source: SourceFile,
+    ctx: ScanContext,
+    wanted: frozenset[str] = ALL_FAMILIES,
+    *,
+    filtered: bool = True,
 ) -> Analysis:
-    """The analysis of one file: findings and the judged connection sites."""
+    """The analysis of one file: findings and the judged connection sites.
+
+    filtered=False walks every body whatever its words (the reference the prefilter
+    is tested against)."""
     try:
         module = parse_module(source.path, ctx.root, source.text)
     except SyntaxError as exc:
@@ -310,7 +201,7 @@ def run_analysis(
     except MemoryError:
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
     analysis = Analysis(module, source, ctx)
-    _Walker(analysis, wanted).visit(module.tree)
+    _Walker(analysis, wanted, filtered).visit(module.tree)
     _suppress_over_spans(analysis)
     return analysis
 

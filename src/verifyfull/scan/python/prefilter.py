@@ -1,0 +1,168 @@
+"""What a Python file's text says about the rules that can fire in it, before parsing.
+
+Parsing is most of a scan's cost and most files of a large tree need none, so each
+test here is a cheap necessary condition: a rule family left out cannot fire in the
+file, a word left out of `TriggerWords` cannot occur in a body that raises a rule.
+Soundness, not precision, is the contract: tests/test_scan_python_prefilter.py runs
+the full analysis beside the filtered one and requires the same findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from verifyfull.scan.python.names import has_db_context, is_password_name
+
+# Stage one, in the check's registration: a file with none of these cannot raise a
+# Python rule. Password names hold "pass" or "pw" in one of the spellings that
+# names.words leaves whole (capitals, then lower case: "PAss" is one word).
+KEYWORDS: tuple[str, ...] = (
+    *("ssl", "connect", "Tortoise", "Database", "postgres", "cockroach", "random"),
+    *("hashlib", "create_engine", "ConnectionPool", "pass", "Pass", "PAss", "PASs", "PASS"),
+    *("pw", "Pw", "PW"),
+)
+
+DRIVERS = ("asyncpg", "psycopg", "sqlalchemy", "sqlmodel", "tortoise", "databases")
+SITE_CALLS = (
+    "connect(",
+    "create_engine(",
+    "create_async_engine(",
+    "engine_from_config(",
+    "create_pool(",
+    "Tortoise.init(",
+    "register_tortoise(",
+    "RegisterTortoise(",
+    "Database(",
+    "ConnectionPool(",
+)
+SSL_WORDS = (
+    "CERT_NONE",
+    "check_hostname",
+    "minimum_version",
+    "set_ciphers",
+    "_create_unverified_context",
+    "PROTOCOL_TLSv1",
+    "PROTOCOL_SSL",
+    "wrap_socket",
+)
+DECODERS = ("b64decode", "unhexlify", "fromhex", "a2b_", "codecs", "b32decode", "b16decode")
+CRYPTO_WORDS = ("md5", "sha1", "random", "hashlib")
+# Libraries whose imported names make a function worth walking (aliases included).
+TRIGGER_MODULES = frozenset(
+    {
+        *("asyncpg", "psycopg", "psycopg2", "psycopg_pool", "sqlalchemy", "sqlmodel"),
+        *("tortoise", "databases", "ssl", "random", "hashlib", "base64", "binascii", "codecs"),
+    }
+)
+ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
+
+# Where a password name can be found: every name names.is_password_name accepts holds
+# "pass" or "pw" in some case.
+_PASSWORD_HINT = re.compile("pass|pw", re.IGNORECASE)
+# After the name (or its closing quote, for dict keys and variable names in strings):
+# bound or passed (`=`, `:` annotation or dict key, `,` after a getenv name).
+_BOUND = re.compile(r"['\"]?\s*[=:,]")
+_BOUND_TO_LITERAL = re.compile(r"['\"]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:,])\s*[rbuf]{0,2}['\"][^'\"]")
+_BOUND_TO_DECODED = re.compile(
+    r"[^\n]*(?:b64decode|unhexlify|fromhex|a2b_|codecs\.decode|b\d\ddecode)", re.IGNORECASE
+)
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _password_words(text: str) -> Iterator[tuple[str, int]]:
+    """Each word of the text (identifier, or the same inside a string) that
+    names.is_password_name accepts, with the offset just after it."""
+    last_start = -1
+    size = len(text)
+    for hint in _PASSWORD_HINT.finditer(text):
+        start = hint.start()
+        while start > 0 and _is_word_char(text[start - 1]):
+            start -= 1
+        if start == last_start:
+            continue
+        last_start = start
+        end = hint.end()
+        while end < size and _is_word_char(text[end]):
+            end += 1
+        name = text[start:end]
+        if is_password_name(name):
+            yield name, end
+
+
+def password_names(text: str) -> frozenset[str]:
+    """The password names that are bound or passed somewhere in the text: the words a
+    body must hold to raise VF401/VF402 from an assignment, keyword, dict or getenv."""
+    return frozenset(name for name, end in _password_words(text) if _BOUND.match(text, end))
+
+
+def _password_bound_to(pattern: re.Pattern[str], text: str) -> bool:
+    return any(pattern.match(text, end) for _, end in _password_words(text))
+
+
+def credentials_possible(text: str, stem: str) -> bool:
+    if ("ostgres" in text or "ockroach" in text) and "://" in text and "@" in text:
+        return True  # a DSN literal may carry a password
+    if any(w in text for w in DECODERS) and _password_bound_to(_BOUND_TO_DECODED, text):
+        return True  # VF402 needs no database context
+    bound = {name for name, end in _password_words(text) if _BOUND_TO_LITERAL.match(text, end)}
+    return bool(bound) and _database_context_possible(text, stem, bound)
+
+
+# credentials.py reports a literal password (VF401) only with database context: a
+# password name, enclosing class or file name holding a database word, a connection
+# call (its qualified name holds one of these), or a dict shaped like connection
+# parameters.
+_CONNECTION_CALL_WORDS = ("connect", "pool", "engine", "database", "tortoise", "url.create")
+_CONNECTION_DICT_KEY = re.compile(r"['\"](?:host|user|username|database|dbname|port|dsn)['\"]")
+_CLASS_NAME = re.compile(r"\bclass\s+(\w+)")
+
+
+def _database_context_possible(text: str, stem: str, names: set[str]) -> bool:
+    if has_db_context(stem) or any(has_db_context(name) for name in names):
+        return True
+    if _CONNECTION_DICT_KEY.search(text):
+        return True
+    lowered = text.lower()
+    if any(word in lowered for word in _CONNECTION_CALL_WORDS):
+        return True
+    return any(has_db_context(name) for name in _CLASS_NAME.findall(text))
+
+
+def families(text: str, stem: str) -> frozenset[str]:
+    """The rule families that can fire in this text (empty: nothing to parse for)."""
+    found = set()
+    if any(d in text for d in DRIVERS) and any(c in text for c in SITE_CALLS):
+        found.add("sites")
+    if "ssl" in text and any(w in text for w in SSL_WORDS):
+        found.add("ssl")
+    if credentials_possible(text, stem):
+        found.add("credentials")
+    if "hashlib" in text and ("md5" in text or "sha1" in text):
+        found.add("crypto")
+    if "random" in text and ("import random" in text or "from random" in text):
+        found.add("crypto")
+    return frozenset(found)
+
+
+def trigger_words(wanted: frozenset[str], text: str, imported: dict[str, str]) -> tuple[str, ...]:
+    """Words without which a function or class body cannot raise a wanted rule.
+
+    imported: alias -> top-level module of every import in the file; names imported
+    from the libraries count (`from ssl import CERT_NONE as NONE`)."""
+    words: set[str] = set()
+    if "sites" in wanted:
+        words.update(SITE_CALLS)
+    if "ssl" in wanted:
+        words.update(SSL_WORDS)
+    if "credentials" in wanted or "sites" in wanted:
+        # "://" and not "@": a DSN literal reported by credentials.on_constant holds
+        # both, and "@" alone would pass every decorated function.
+        words.update((*password_names(text), *DECODERS, "://"))
+    if "crypto" in wanted:
+        words.update(CRYPTO_WORDS)
+    words.update(alias for alias, module in imported.items() if module in TRIGGER_MODULES)
+    return tuple(words)
