@@ -3,6 +3,7 @@ traceback or a hang."""
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -138,3 +139,14 @@ def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
     assert one.to_json() == two.to_json()
     assert len(one.findings) == sum(n % 3 for n in range(engine.PARALLEL_THRESHOLD + 10))
     assert len(one.errors) == 1
+
+
+def test_default_workers_are_one_per_core_only_for_a_large_tree(tmp_path: Path) -> None:
+    def tree(count: int, size: int) -> list[WalkedFile]:
+        return [WalkedFile(tmp_path / f"m{n}.py", f"m{n}.py", size) for n in range(count)]
+
+    cores = len(os.sched_getaffinity(0))
+    big_file = engine.PARALLEL_MIN_BYTES // 100
+    assert engine.default_jobs(tree(engine.PARALLEL_THRESHOLD - 1, big_file)) == 1
+    assert engine.default_jobs(tree(engine.PARALLEL_THRESHOLD, 10)) == 1
+    assert engine.default_jobs(tree(engine.PARALLEL_THRESHOLD, big_file)) == cores

@@ -72,7 +72,11 @@ def scan_command(
         False, "--write-baseline", help="Record the current findings in --baseline and exit 0."
     ),
     jobs: int | None = typer.Option(
-        None, "--jobs", "-j", min=1, help="Worker processes (default 1; see docs/scan.md)."
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        help="Worker processes (default: one per core on a large tree; see docs/scan.md).",
     ),
 ) -> None:
     """Scan code and config for insecure, weak or broken database TLS settings."""

@@ -13,6 +13,7 @@ import dataclasses
 import fnmatch
 import gc
 import importlib
+import os
 import re
 import tokenize
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
+from itertools import repeat
 from pathlib import Path
 
 from verifyfull.findings import Finding
@@ -38,9 +40,12 @@ from verifyfull.scan.api import (
 from verifyfull.scan.settings import ScanSettings
 from verifyfull.scan.walk import WalkedFile, Walker
 
-# Below this many candidate files a process pool costs more than it saves.
+# Below this many candidate files, or bytes of them, a process pool costs more than
+# it saves.
 PARALLEL_THRESHOLD = 200
+PARALLEL_MIN_BYTES = 8_000_000
 _CHUNK = 64
+_POOL_CHUNK = 16
 _BINARY_SNIFF = 8192
 
 
@@ -63,6 +68,10 @@ def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
         or suffix in check.suffixes
         or (glob is not None and glob.match(name))
     )
+
+
+def _is_candidate(name: str) -> bool:
+    return bool(checks_for(name))
 
 
 @lru_cache(maxsize=1)
@@ -103,18 +112,22 @@ def _decode(data: bytes, path: Path) -> str:
     return data.decode("utf-8-sig")
 
 
+def _too_large(size: int, max_size: int, where: str) -> ReportError:
+    return ReportError(
+        f"not checked: {size} bytes is over the {max_size}-byte limit; "
+        "raise max-file-size in [tool.verifyfull] or exclude the file",
+        path=where,
+    )
+
+
 def _read(
     walked: WalkedFile, wanted: Sequence[RegisteredCheck], max_size: int
 ) -> tuple[SourceFile | None, ReportError | None]:
     where = walked.relpath
+    if walked.size > max_size:
+        return None, _too_large(walked.size, max_size, where)
     try:
-        size = walked.path.stat().st_size
-        if size > max_size:
-            return None, ReportError(
-                f"not checked: {size} bytes is over the {max_size}-byte limit; "
-                "raise max-file-size in [tool.verifyfull] or exclude the file",
-                path=where,
-            )
+        # One byte over the limit is read: the size the walk saw may be stale.
         with walked.path.open("rb") as handle:
             data = handle.read(max_size + 1)
     except OSError as exc:
@@ -123,6 +136,8 @@ def _read(
             "fix its permissions or exclude it",
             path=where,
         )
+    if len(data) > max_size:
+        return None, _too_large(len(data), max_size, where)
     text = ""
     needs_text = any(not check.binary for check in wanted)
     if b"\0" in data[:_BINARY_SNIFF]:
@@ -222,20 +237,43 @@ def _scan_chunk(chunk: Sequence[WalkedFile], ctx: ScanContext, max_size: int) ->
     return outcomes
 
 
+def default_jobs(files: Sequence[WalkedFile]) -> int:
+    """Worker processes when neither --jobs nor `jobs` says: one per usable core for a
+    large tree, one process otherwise (a pool's start-up and transfers cost more than
+    they save on a small tree; crossover measured in docs/scan.md)."""
+    if len(files) < PARALLEL_THRESHOLD:
+        return 1
+    if sum(max(walked.size, 0) for walked in files) < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
 def _dispatch(
     files: Sequence[WalkedFile], ctx: ScanContext, max_size: int, jobs: int
 ) -> Iterable[FileOutcome]:
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         return _scan_chunk(files, ctx, max_size)
-    chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
+    # Largest files first, in small chunks the workers pull as they finish: the costly
+    # files spread over the workers and none is left with a heavy tail.
+    order = sorted(range(len(files)), key=lambda index: -files[index].size)
+    chunks = [order[i : i + _POOL_CHUNK] for i in range(0, len(order), _POOL_CHUNK)]
+    outcomes: list[FileOutcome] = [FileOutcome()] * len(files)
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = pool.map(_scan_chunk, chunks, [ctx] * len(chunks), [max_size] * len(chunks))
-            return [outcome for chunk in results for outcome in chunk]
+            results = pool.map(
+                _scan_chunk,
+                [[files[index] for index in chunk] for chunk in chunks],
+                repeat(ctx),
+                repeat(max_size),
+            )
+            for chunk, chunk_outcomes in zip(chunks, results, strict=True):
+                for index, outcome in zip(chunk, chunk_outcomes, strict=True):
+                    outcomes[index] = outcome
     except (BrokenProcessPool, OSError):
         # A worker died (out of memory, killed) or processes cannot be started here:
         # the scan still completes, in this process.
         return _scan_chunk(files, ctx, max_size)
+    return outcomes
 
 
 def _regrade(finding: Finding, settings: ScanSettings) -> Finding:
@@ -264,16 +302,14 @@ def scan(
         exclude=settings.exclude,
         respect_gitignore=settings.respect_gitignore,
     )
-    candidates = [w for w in walker.walk(paths) if checks_for(w.path.name)]
+    candidates = [w for w in walker.walk(paths, _is_candidate) if checks_for(w.path.name)]
     errors = [
         ReportError(f"not checked: {skip.reason}", path=skip.relpath)
         for skip in walker.skipped
         if checks_for(Path(skip.relpath).name)
     ]
     ctx = ScanContext(root=settings.project_root, policy=settings.policy)
-    # One process unless asked: on the 2-core machine measured (docs/scan.md) two
-    # workers cost 27% more CPU and finished no sooner.
-    workers = jobs or settings.jobs or 1
+    workers = jobs or settings.jobs or default_jobs(candidates)
     outcomes = list(_dispatch(candidates, ctx, settings.max_file_size, workers))
 
     findings: list[Finding] = []

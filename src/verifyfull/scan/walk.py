@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,7 @@ DEFAULT_SKIP_DIRS = frozenset(
 class WalkedFile:
     path: Path  # absolute
     relpath: str  # posix, relative to the project root when under it
+    size: int = -1  # bytes when walked (-1: not known)
 
 
 @dataclass(frozen=True)
@@ -139,13 +140,17 @@ class Walker:
                 return verdict
         return False
 
-    def walk(self, paths: Sequence[Path]) -> Iterator[WalkedFile]:
+    def walk(
+        self, paths: Sequence[Path], wanted: Callable[[str], bool] | None = None
+    ) -> Iterator[WalkedFile]:
+        """The files under `paths`; with `wanted`, only those whose base name it accepts
+        (the others are not even stat'ed: most files of a large tree are not wanted)."""
         seen: set[Path] = set()
         for given in paths:
             path = given if given.is_absolute() else Path.cwd() / given
             path = Path(os.path.normpath(path))
             if path.is_dir() and not path.is_symlink():
-                yield from self._walk_dir(path, seen)
+                yield from self._walk_dir(path, seen, wanted)
             elif path in seen:
                 continue
             else:
@@ -158,18 +163,20 @@ class Walker:
     def _checked_file(self, path: Path) -> WalkedFile | None:
         relpath = relpath_of(path, self.root)
         try:
-            mode = path.stat().st_mode  # follows a symlink; loops raise ELOOP
+            info = path.stat()  # follows a symlink; loops raise ELOOP
         except OSError as exc:
             reason = "broken symbolic link" if path.is_symlink() else exc.strerror or str(exc)
             self.skipped.append(Skipped(relpath, reason))
             return None
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(info.st_mode):
             # FIFOs, sockets, devices: reading them could block forever.
             self.skipped.append(Skipped(relpath, "not a regular file"))
             return None
-        return WalkedFile(path, relpath)
+        return WalkedFile(path, relpath, info.st_size)
 
-    def _walk_dir(self, top: Path, seen: set[Path]) -> Iterator[WalkedFile]:
+    def _walk_dir(
+        self, top: Path, seen: set[Path], wanted: Callable[[str], bool] | None
+    ) -> Iterator[WalkedFile]:
         inherited = self._inherited_ignores(top)
         if self._ignored(inherited, top, is_dir=True):
             inherited = []  # named explicitly: the user wants it, ignored or not
@@ -196,6 +203,8 @@ class Walker:
                 ignores_at[child] = ignores
             dirnames[:] = kept
             for name in sorted(filenames):
+                if wanted is not None and not wanted(name):
+                    continue
                 path = here / name
                 if path in seen:
                     continue
