@@ -7,7 +7,6 @@ what a setting or a command means, so `PGSSLMODE=disable` reads the same in a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from verifyfull.scan.api import CheckSkipped
@@ -77,12 +76,16 @@ class Command:
 # A file that mentions none of these cannot hold anything the config checks
 # report: such files are not parsed at all (speed, and no parse-error noise
 # from unrelated JSON-with-comments or templated YAML).
-_MARKERS = re.compile(
-    r"postgres|cockroach|sslmode|ssl_mode|pgssl|passw|database|_dsn|db_url|sqlalchemy|"
-    r"hostssl|hostnossl|password_encryption|ssl_ciphers|ssl_min_protocol|accept-sql-without-tls",
-    re.IGNORECASE,
+# Matched in the case-folded text (a superset of a case-insensitive match; one
+# case-insensitive regex over a large JSON file cost 10 ms, these substring tests
+# a tenth of that).
+_MARKERS = (
+    *("postgres", "cockroach", "sslmode", "ssl_mode", "pgssl", "passw", "database", "_dsn"),
+    *("db_url", "sqlalchemy", "hostssl", "hostnossl", "ssl_ciphers", "ssl_min_protocol"),
+    "accept-sql-without-tls",
 )
 
 
 def worth_parsing(text: str) -> bool:
-    return _MARKERS.search(text) is not None
+    folded = text.casefold()
+    return any(marker in folded for marker in _MARKERS)

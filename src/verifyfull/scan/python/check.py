@@ -69,8 +69,23 @@ class _Walker(ast.NodeVisitor):
             method(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        for child in ast.iter_child_nodes(node):
-            self.visit(child)
+        # ast.iter_child_nodes, without its generator frames (a tenth of the walk).
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        method = _DISPATCH.get(type(item))
+                        if method is None:
+                            self.generic_visit(item)
+                        else:
+                            method(self, item)
+            elif isinstance(value, ast.AST):
+                method = _DISPATCH.get(type(value))
+                if method is None:
+                    self.generic_visit(value)
+                else:
+                    method(self, value)
 
     def _enter(self, node: ast.AST, name: str | None) -> None:
         scope = self.a.module.scope_of(node)

@@ -23,8 +23,8 @@ _DSN_WITH_PASSWORD = re.compile(
     r"(?:postgres(?:ql)?|cockroachdb|asyncpg|psycopg)(?:\+\w+)?://[^:/@\s]*:(?P<pw>[^@\s]+)@",
     re.IGNORECASE,
 )
-_KEYWORD_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*(?P<pw>'[^']*'|[^\s']+)")
-_KEYWORD_DSN_HINT = re.compile(r"(?:^|\s)(?:host|dbname|user|port)\s*=")
+KEYWORD_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*(?P<pw>'[^']*'|[^\s']+)")
+KEYWORD_DSN_HINT = re.compile(r"(?:^|\s)(?:host|dbname|user|port)\s*=")
 _REFERENCE = re.compile(
     r"^(\$\{[^}]*\}|\$[A-Za-z_]\w*|\{\{.*\}\}|\{[^}]*\}|%\([^)]*\)s|\*+|<[^>]*>|\.\.\.|x+|"
     r"%s|\?)$",
@@ -72,8 +72,8 @@ def on_constant(a: Analysis, node: ast.Constant) -> None:
     if "@" not in text and "assword" not in text:  # most literals: no regex needed
         return
     match = _DSN_WITH_PASSWORD.search(text)
-    if match is None and _KEYWORD_DSN_HINT.search(text):
-        match = _KEYWORD_PASSWORD.search(text)
+    if match is None and KEYWORD_DSN_HINT.search(text):
+        match = KEYWORD_PASSWORD.search(text)
     if match is not None and not is_reference(match.group("pw")):
         a.report(
             "VF401",

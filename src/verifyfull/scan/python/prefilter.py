@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from verifyfull.scan.python.credentials import KEYWORD_DSN_HINT, KEYWORD_PASSWORD
 from verifyfull.scan.python.names import has_db_context, is_password_name
 
 # Stage one, in the check's registration: a file with none of these cannot raise a
@@ -125,6 +126,9 @@ def _password_bound_to(pattern: re.Pattern[str], text: str) -> bool:
 def credentials_possible(text: str, stem: str) -> bool:
     if ("ostgres" in text or "ockroach" in text) and "://" in text and "@" in text:
         return True  # a DSN literal may carry a password
+    if "password" in text and KEYWORD_PASSWORD.search(text) and KEYWORD_DSN_HINT.search(text):
+        return True  # so may a libpq keyword string ("host=db password=…"), as in
+        # credentials.on_constant (its patterns, over the whole text)
     words = _password_words(text)
     if not words:
         return False
