@@ -72,20 +72,13 @@ class _Walker(ast.NodeVisitor):
         # ast.iter_child_nodes, without its generator frames (a tenth of the walk).
         for field in node._fields:
             value = getattr(node, field, None)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        method = _DISPATCH.get(type(item))
-                        if method is None:
-                            self.generic_visit(item)
-                        else:
-                            method(self, item)
-            elif isinstance(value, ast.AST):
-                method = _DISPATCH.get(type(value))
-                if method is None:
-                    self.generic_visit(value)
-                else:
-                    method(self, value)
+            for child in value if isinstance(value, list) else (value,):
+                if isinstance(child, ast.AST):
+                    method = _DISPATCH.get(type(child))
+                    if method is None:
+                        self.generic_visit(child)
+                    else:
+                        method(self, child)
 
     def _enter(self, node: ast.AST, name: str | None) -> None:
         scope = self.a.module.scope_of(node)
