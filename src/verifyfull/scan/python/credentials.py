@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import re
 
+from verifyfull.conninfo.libpq import keyword_string_error
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.names import has_db_context, is_password_name, target_name
@@ -72,7 +73,9 @@ def on_constant(a: Analysis, node: ast.Constant) -> None:
     if "@" not in text and "assword" not in text:  # most literals: no regex needed
         return
     match = _DSN_WITH_PASSWORD.search(text)
-    if match is None and KEYWORD_DSN_HINT.search(text):
+    if match is None and KEYWORD_DSN_HINT.search(text) and keyword_string_error(text) is None:
+        # Only what libpq reads as a keyword string: prose or code in a docstring
+        # ("user = User(password='x')") is not a connection string.
         match = KEYWORD_PASSWORD.search(text)
     if match is not None and not is_reference(match.group("pw")):
         a.report(
