@@ -17,8 +17,6 @@ import os
 import re
 import tokenize
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -253,6 +251,10 @@ def _dispatch(
 ) -> Iterable[FileOutcome]:
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         return _scan_chunk(files, ctx, max_size)
+    # Imported here: multiprocessing costs 50 ms of start-up a small scan never needs.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     # Largest files first, in small chunks the workers pull as they finish: the costly
     # files spread over the workers and none is left with a heavy tail.
     order = sorted(range(len(files)), key=lambda index: -files[index].size)
