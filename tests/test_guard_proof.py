@@ -105,7 +105,8 @@ def test_the_post_handshake_check_does_not_stat_but_the_next_connect_does(
 ) -> None:
     certs_dir, ca_key = cluster
     create_client("app", certs_dir, ca_key, key=KeySpec("ec", 256))
-    guard = Guard(DatabaseTLSSettings(host="db", user="app", certs_dir=certs_dir).resolve())
+    settings = DatabaseTLSSettings(host="db", user="app", certs_dir=certs_dir)
+    guard = Guard(settings.resolve(), min_check_interval=0)  # every connect looks
     material = guard.material
     handed = guard.ssl_context()
     create_client("app", certs_dir, ca_key, key=KeySpec("ec", 256), overwrite=True)

@@ -16,8 +16,10 @@ import pytest
 from cryptography import x509
 
 from verifyfull.certs.create import KeySpec, Validity, create_ca, create_client
+from verifyfull.errors import UsageError
 from verifyfull.guard import asyncpg_, psycopg_, sqlalchemy_
 from verifyfull.guard.core import Guard
+from verifyfull.guard.rotation import CertMaterial
 from verifyfull.guard.settings import DatabaseTLSSettings
 from verifyfull.lab.harness import LabServer
 
@@ -42,8 +44,9 @@ def certs(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _guard(certs_dir: Path, **more: Any) -> Guard:
+    """A guard whose every new connection looks at the files (no rate limit)."""
     settings = DatabaseTLSSettings(host="db", user="app", certs_dir=certs_dir, **more)
-    return Guard(settings.resolve())
+    return Guard(settings.resolve(), min_check_interval=0)
 
 
 def test_rotation_builds_a_new_context_and_snapshot(certs: tuple[Path, Path]) -> None:
@@ -128,6 +131,49 @@ def test_listeners_run_after_a_good_rotation_only(certs: tuple[Path, Path]) -> N
     guard.material.check()
     assert calls == [1]
     guard.close()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_new_connections_look_at_the_files_at_most_once_per_interval(
+    certs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    certs_dir, ca_key = certs
+    target = DatabaseTLSSettings(host="db", user="app", certs_dir=certs_dir).resolve()
+    clock = FakeClock()
+    material = CertMaterial(target, min_check_interval=1.0, clock=clock)
+    looks: list[int] = []
+    stat = material._stat
+
+    def counted_stat() -> Any:
+        looks.append(1)
+        return stat()
+
+    monkeypatch.setattr(material, "_stat", counted_stat)
+    first = material.context()
+    create_client("app", certs_dir, ca_key, key=KeySpec("ec", 256), overwrite=True)
+    clock.now += 0.5
+    assert material.context() is first and material.libpq_files() is material.libpq_files()
+    assert looks == [] and material.rotations == 0  # not due: the last good set is used
+    clock.now += 0.5
+    rotated = material.context()  # due: this connect looks and takes the new set
+    assert rotated is not first and material.rotations == 1 and looks == [1]
+    assert material.context() is rotated and looks == [1]
+    create_client("app", certs_dir, ca_key, key=KeySpec("ec", 256), overwrite=True)
+    assert material.check() is True and len(looks) == 2  # the poll looks whenever it runs
+    material.close()
+
+
+def test_a_negative_interval_is_a_usage_error(certs: tuple[Path, Path]) -> None:
+    target = DatabaseTLSSettings(host="db", user="app", certs_dir=certs[0]).resolve()
+    with pytest.raises(UsageError, match="min_check_interval"):
+        CertMaterial(target, min_check_interval=-1)
 
 
 # --- against the real server ---------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 from verifyfull.errors import VerifyfullError
 from verifyfull.guard.proof import ProofLog, TLSProof, prove
-from verifyfull.guard.rotation import CertMaterial
+from verifyfull.guard.rotation import DEFAULT_MIN_CHECK_INTERVAL, CertMaterial
 from verifyfull.guard.settings import DatabaseTLSSettings, Target
 
 log = logging.getLogger("verifyfull.guard")
@@ -33,9 +33,13 @@ class StaleMaterialError(VerifyfullError):
 class Guard:
     """One database target guarded by the policy; share it across an application."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(
+        self, target: Target, *, min_check_interval: float = DEFAULT_MIN_CHECK_INTERVAL
+    ) -> None:
+        """min_check_interval: seconds between looks at the certificate files from the
+        connect path (0: before every new connection); see rotation.py."""
         self.target = target
-        self.material = CertMaterial(target)
+        self.material = CertMaterial(target, min_check_interval=min_check_interval)
         self.proofs = ProofLog()
         for warning in self.material.warnings:
             log.warning("%s: %s", warning.rule_id, warning.message)
@@ -43,9 +47,15 @@ class Guard:
             log.warning("VF104: verify-ca is in use by opt-in; host names are not checked")
 
     @classmethod
-    def from_env(cls, settings: DatabaseTLSSettings | None = None) -> Guard:
+    def from_env(
+        cls,
+        settings: DatabaseTLSSettings | None = None,
+        *,
+        min_check_interval: float = DEFAULT_MIN_CHECK_INTERVAL,
+    ) -> Guard:
         """Read DatabaseTLSSettings from the environment (unless given) and check everything."""
-        return cls((settings or DatabaseTLSSettings()).resolve())
+        target = (settings or DatabaseTLSSettings()).resolve()
+        return cls(target, min_check_interval=min_check_interval)
 
     def ssl_context(self) -> ssl.SSLContext:
         """The current client context (rotations picked up)."""
