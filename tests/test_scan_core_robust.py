@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from verifyfull.scan import engine
+from verifyfull.scan import dispatch, engine
 from verifyfull.scan.settings import ScanSettings
 from verifyfull.scan.walk import WalkedFile
 
@@ -129,7 +130,7 @@ def test_mutated_inputs_never_crash_the_scan(tmp_path: Path, seed: int) -> None:
 
 def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
     """Above the threshold the files go to worker processes: same report either way."""
-    for n in range(engine.PARALLEL_THRESHOLD + 10):
+    for n in range(dispatch.PARALLEL_THRESHOLD + 10):
         text = "import psycopg\n" + f'psycopg.connect("postgresql://app@db/app{n}")\n' * (n % 3)
         (tmp_path / f"m{n}.py").write_text(text, encoding="utf-8")
     (tmp_path / "bad.py").write_text("import ssl\nctx.check_hostname = False\ndef (\n")
@@ -137,16 +138,51 @@ def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
     one = engine.scan([tmp_path], settings, jobs=1).report
     two = engine.scan([tmp_path], settings, jobs=2).report
     assert one.to_json() == two.to_json()
-    assert len(one.findings) == sum(n % 3 for n in range(engine.PARALLEL_THRESHOLD + 10))
+    assert len(one.findings) == sum(n % 3 for n in range(dispatch.PARALLEL_THRESHOLD + 10))
     assert len(one.errors) == 1
 
 
-def test_default_workers_are_one_per_core_only_for_a_large_tree(tmp_path: Path) -> None:
-    def tree(count: int, size: int) -> list[WalkedFile]:
-        return [WalkedFile(tmp_path / f"m{n}.py", f"m{n}.py", size) for n in range(count)]
+def test_default_workers_are_one_per_core_only_for_a_large_tree() -> None:
+    cores = dispatch.usable_cores()
+    many, enough = dispatch.PARALLEL_THRESHOLD, dispatch.PARALLEL_MIN_BYTES
+    assert dispatch.default_jobs(many - 1, enough * 10) == 1
+    assert dispatch.default_jobs(many * 10, enough - 1) == 1
+    assert dispatch.default_jobs(many, enough) == cores
 
-    cores = len(os.sched_getaffinity(0))
-    big_file = engine.PARALLEL_MIN_BYTES // 100
-    assert engine.default_jobs(tree(engine.PARALLEL_THRESHOLD - 1, big_file)) == 1
-    assert engine.default_jobs(tree(engine.PARALLEL_THRESHOLD, 10)) == 1
-    assert engine.default_jobs(tree(engine.PARALLEL_THRESHOLD, big_file)) == cores
+
+PARENT = os.getpid()
+
+
+def _where_and_what(chunk: Sequence[WalkedFile]) -> list[tuple[int, str]]:
+    return [(os.getpid(), walked.relpath) for walked in chunk]
+
+
+def _dies_in_a_worker(chunk: Sequence[WalkedFile]) -> list[tuple[int, str]]:
+    if os.getpid() != PARENT:
+        os._exit(3)  # a worker killed (out of memory, SIGKILL)
+    return _where_and_what(chunk)
+
+
+def _walk(tmp_path: Path, count: int) -> Iterator[WalkedFile]:
+    for n in range(count):  # sizes vary, so chunks of files and of bytes both occur
+        yield WalkedFile(tmp_path / f"m{n}.py", f"m{n}.py", (n % 7) * 90_000)
+
+
+def test_streamed_pool_keeps_the_walk_order_and_uses_workers(tmp_path: Path) -> None:
+    count = dispatch.PARALLEL_THRESHOLD * 2
+    results = dispatch.run(_walk(tmp_path, count), _where_and_what, jobs=2)
+    assert [name for _, name in results] == [f"m{n}.py" for n in range(count)]
+    assert {pid for pid, _ in results} - {PARENT}  # the work ran in worker processes
+
+
+def test_small_tree_and_one_job_stay_in_this_process(tmp_path: Path) -> None:
+    small = dispatch.run(_walk(tmp_path, dispatch.PARALLEL_THRESHOLD - 1), _where_and_what, 2)
+    one = dispatch.run(_walk(tmp_path, dispatch.PARALLEL_THRESHOLD * 2), _where_and_what, 1)
+    assert {pid for pid, _ in small} == {pid for pid, _ in one} == {PARENT}
+
+
+def test_a_broken_pool_falls_back_to_this_process(tmp_path: Path) -> None:
+    count = dispatch.PARALLEL_THRESHOLD * 2
+    results = dispatch.run(_walk(tmp_path, count), _dies_in_a_worker, jobs=2)
+    assert [name for _, name in results] == [f"m{n}.py" for n in range(count)]
+    assert {pid for pid, _ in results} == {PARENT}

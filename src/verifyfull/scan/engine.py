@@ -13,21 +13,19 @@ import dataclasses
 import fnmatch
 import gc
 import importlib
-import os
 import re
 import tokenize
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from io import BytesIO
-from itertools import repeat
 from pathlib import Path
 
 from verifyfull.findings import Finding
 from verifyfull.report import Report, ReportError
 from verifyfull.scan import baseline as baseline_file
-from verifyfull.scan import suppress
+from verifyfull.scan import dispatch, suppress
 from verifyfull.scan.api import (
     CheckSkipped,
     RegisteredCheck,
@@ -38,12 +36,7 @@ from verifyfull.scan.api import (
 from verifyfull.scan.settings import ScanSettings
 from verifyfull.scan.walk import WalkedFile, Walker
 
-# Below this many candidate files, or bytes of them, a process pool costs more than
-# it saves.
-PARALLEL_THRESHOLD = 200
-PARALLEL_MIN_BYTES = 8_000_000
 _CHUNK = 64
-_POOL_CHUNK = 16
 _BINARY_SNIFF = 8192
 
 
@@ -235,49 +228,6 @@ def _scan_chunk(chunk: Sequence[WalkedFile], ctx: ScanContext, max_size: int) ->
     return outcomes
 
 
-def default_jobs(files: Sequence[WalkedFile]) -> int:
-    """Worker processes when neither --jobs nor `jobs` says: one per usable core for a
-    large tree, one process otherwise (a pool's start-up and transfers cost more than
-    they save on a small tree; crossover measured in docs/scan.md)."""
-    if len(files) < PARALLEL_THRESHOLD:
-        return 1
-    if sum(max(walked.size, 0) for walked in files) < PARALLEL_MIN_BYTES:
-        return 1
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
-
-
-def _dispatch(
-    files: Sequence[WalkedFile], ctx: ScanContext, max_size: int, jobs: int
-) -> Iterable[FileOutcome]:
-    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        return _scan_chunk(files, ctx, max_size)
-    # Imported here: multiprocessing costs 50 ms of start-up a small scan never needs.
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    # Largest files first, in small chunks the workers pull as they finish: the costly
-    # files spread over the workers and none is left with a heavy tail.
-    order = sorted(range(len(files)), key=lambda index: -files[index].size)
-    chunks = [order[i : i + _POOL_CHUNK] for i in range(0, len(order), _POOL_CHUNK)]
-    outcomes: list[FileOutcome] = [FileOutcome()] * len(files)
-    try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = pool.map(
-                _scan_chunk,
-                [[files[index] for index in chunk] for chunk in chunks],
-                repeat(ctx),
-                repeat(max_size),
-            )
-            for chunk, chunk_outcomes in zip(chunks, results, strict=True):
-                for index, outcome in zip(chunk, chunk_outcomes, strict=True):
-                    outcomes[index] = outcome
-    except (BrokenProcessPool, OSError):
-        # A worker died (out of memory, killed) or processes cannot be started here:
-        # the scan still completes, in this process.
-        return _scan_chunk(files, ctx, max_size)
-    return outcomes
-
-
 def _regrade(finding: Finding, settings: ScanSettings) -> Finding:
     level = settings.severity.get(finding.rule_id)
     return finding if level is None else dataclasses.replace(finding, severity_override=level)
@@ -304,15 +254,15 @@ def scan(
         exclude=settings.exclude,
         respect_gitignore=settings.respect_gitignore,
     )
-    candidates = [w for w in walker.walk(paths, _is_candidate) if checks_for(w.path.name)]
+    candidates = (w for w in walker.walk(paths, _is_candidate) if checks_for(w.path.name))
+    ctx = ScanContext(root=settings.project_root, policy=settings.policy)
+    work = partial(_scan_chunk, ctx=ctx, max_size=settings.max_file_size)
+    outcomes = dispatch.run(candidates, work, jobs or settings.jobs)
     errors = [
         ReportError(f"not checked: {skip.reason}", path=skip.relpath)
         for skip in walker.skipped
         if checks_for(Path(skip.relpath).name)
     ]
-    ctx = ScanContext(root=settings.project_root, policy=settings.policy)
-    workers = jobs or settings.jobs or default_jobs(candidates)
-    outcomes = list(_dispatch(candidates, ctx, settings.max_file_size, workers))
 
     findings: list[Finding] = []
     line_text: dict[int, str] = {}

@@ -1,0 +1,108 @@
+"""Where the per-file work runs: in this process, or streamed to worker processes.
+
+A small tree is scanned in this process (a pool's start-up and transfers cost more
+than they save). Once the walk has found enough files and bytes, a pool starts and
+receives chunks while the walk goes on, so walking and analysing overlap. A chunk
+holds at most 16 files or about 256 kB, a large file goes alone, so the workers
+pull evenly sized work and none is left with a heavy tail. Results come back in
+the walk's order: the report is the same as a one-process scan's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from verifyfull.scan.walk import WalkedFile
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+# Below this many candidate files, or bytes of them, a pool costs more than it saves.
+PARALLEL_THRESHOLD = 200
+PARALLEL_MIN_BYTES = 8_000_000
+CHUNK_FILES = 16
+CHUNK_BYTES = 256_000
+
+Result = TypeVar("Result")
+Work = Callable[[Sequence[WalkedFile]], list[Result]]
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+def default_jobs(files: int, total_bytes: int) -> int:
+    """Worker processes when neither --jobs nor `jobs` says: one per usable core for a
+    large tree, one process otherwise."""
+    if files < PARALLEL_THRESHOLD or total_bytes < PARALLEL_MIN_BYTES:
+        return 1
+    return usable_cores()
+
+
+class _Chunks(Generic[Result]):
+    """Files handed to the pool in chunks as they are walked."""
+
+    def __init__(self, pool: ProcessPoolExecutor, work: Work[Result]) -> None:
+        self.pool = pool
+        self.work = work
+        self.sent: list[tuple[list[int], Future[list[Result]]]] = []
+        self._indexes: list[int] = []
+        self._files: list[WalkedFile] = []
+        self._bytes = 0
+
+    def add(self, index: int, walked: WalkedFile) -> None:
+        self._indexes.append(index)
+        self._files.append(walked)
+        self._bytes += max(walked.size, 0)
+        if len(self._files) >= CHUNK_FILES or self._bytes >= CHUNK_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._files:
+            self.sent.append((self._indexes, self.pool.submit(self.work, self._files)))
+            self._indexes, self._files, self._bytes = [], [], 0
+
+
+def run(files: Iterable[WalkedFile], work: Work[Result], jobs: int | None) -> list[Result]:
+    """`work` applied to every file (in chunks), results in the order of `files`.
+
+    jobs: worker processes asked for (None: default_jobs). A pool that cannot start
+    or breaks (a worker killed) falls back to this process: the scan completes."""
+    # Imported here: multiprocessing costs 50 ms of start-up a small scan never needs.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    walked: list[WalkedFile] = []
+    remaining = iter(files)
+    total_bytes = 0
+    pool: ProcessPoolExecutor | None = None
+    chunks: _Chunks[Result] | None = None
+    try:
+        for item in remaining:
+            walked.append(item)
+            total_bytes += max(item.size, 0)
+            if chunks is not None:
+                chunks.add(len(walked) - 1, item)
+                continue
+            workers = jobs if jobs is not None else default_jobs(len(walked), total_bytes)
+            if workers > 1 and len(walked) >= PARALLEL_THRESHOLD:
+                pool = ProcessPoolExecutor(max_workers=workers)
+                chunks = _Chunks(pool, work)
+                for index, earlier in enumerate(walked):
+                    chunks.add(index, earlier)
+        if chunks is None:
+            return work(walked)
+        chunks.flush()
+        by_index: dict[int, Result] = {}
+        for indexes, future in chunks.sent:
+            by_index.update(zip(indexes, future.result(), strict=True))
+        return [by_index[index] for index in range(len(walked))]
+    except (BrokenProcessPool, OSError):
+        walked.extend(remaining)  # the rest of the walk, if it broke half-way
+        return work(walked)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
