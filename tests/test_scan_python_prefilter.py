@@ -149,6 +149,63 @@ def test_database_context_gate_is_sound(tmp_path: Path, stem: str) -> None:
     assert 5 < found < 60  # some are reported, some are not (no database context)
 
 
+FLOW_HEADER = """import base64
+import hashlib
+import random
+import ssl
+from asyncpg import connect as pg
+from sqlalchemy import create_engine as make
+
+MODE = ssl.CERT_NONE
+NO_CHECK = False
+LOW = ssl.TLSVersion.TLSv1
+WEAK = "RC4-SHA:DES-CBC3-SHA"
+DSN_OFF = "postgresql://app@db/app?sslmode=disable"
+PW_LITERAL = "hunter2-Secret"
+ENCODED = "aHVudGVyMg=="
+RNG = random.Random()
+CHOOSE = random.choice
+HASH = hashlib.md5
+ctx = ssl.create_default_context()
+"""
+FLOW_USES = (
+    "ctx.verify_mode = MODE",
+    "ctx.check_hostname = NO_CHECK",
+    "ctx.minimum_version = LOW",
+    "ctx.set_ciphers(WEAK)",
+    "engine = make(DSN_OFF)",
+    "conn = pg(DSN_OFF)",
+    "db_password = PW_LITERAL",
+    "db_password = base64.b64decode(ENCODED)",
+    "token = RNG.choice('abc')",
+    "token = CHOOSE('abc')",
+    "password_hash = HASH(b'x').hexdigest()",
+    "return CHOOSE('abc')",
+)
+
+
+@pytest.mark.parametrize("use", FLOW_USES)
+@pytest.mark.parametrize(
+    "place",
+    [
+        "def f():\n    {use}\n",
+        "def make_token():\n    {use}\n",
+        "class C:\n    def m(self):\n        {use}\n",
+    ],
+)
+def test_values_defined_at_module_level_and_used_in_a_body(
+    tmp_path: Path, use: str, place: str
+) -> None:
+    """A body whose own text holds no trigger word may still raise a rule through a
+    name defined elsewhere (MODE = ssl.CERT_NONE; ctx.verify_mode = MODE)."""
+    if use.startswith("return") and "def" not in place:
+        pytest.skip("return needs a function")
+    path = tmp_path / "app.py"
+    path.write_text(FLOW_HEADER + "\n\n" + place.format(use=use), encoding="utf-8")
+    source = _source(path, tmp_path)
+    assert _filtered(source, _ctx(tmp_path)) == _full(source, _ctx(tmp_path))
+
+
 def test_password_names_in_every_spelling_are_found(tmp_path: Path) -> None:
     """Files whose only finding is a password under a name without the word
     "password" (pw, Pass, passphrase): once missed by the prefilter."""
@@ -162,3 +219,12 @@ def test_password_names_in_every_spelling_are_found(tmp_path: Path) -> None:
         path.write_text(text, encoding="utf-8")
         rules = _filtered(_source(path, tmp_path), _ctx(tmp_path))
         assert [rule for rule, _, _ in rules] == ["VF401"] * text.count("hunter2"), name
+
+
+def test_every_connection_site_has_a_prefilter_name() -> None:
+    from verifyfull.scan.python.prefilter import SITE_NAMES
+    from verifyfull.scan.python.sites import ALL_SITES
+
+    for qualname in ALL_SITES:  # the prefilter tests substrings of the text
+        last, owner = qualname.split(".")[-1], qualname.split(".")[-2]
+        assert any(name in last or name in owner for name in SITE_NAMES), qualname

@@ -39,7 +39,16 @@ SITE_CALLS = (
     "Database(",
     "ConnectionPool(",
 )
+# Names a connection site's qualified name ends with (sites.ALL_SITES; Tortoise for
+# Tortoise.init): a file holding none of them, even as an imported name, has no site.
+SITE_NAMES = (
+    *("connect", "create_pool", "Database", "ConnectionPool", "create_engine"),
+    *("create_async_engine", "engine_from_config", "Tortoise", "register_tortoise"),
+    "RegisterTortoise",
+)
+# What the ssl rules key on: attribute names assigned or called, constants read.
 SSL_WORDS = (
+    "verify_mode",
     "CERT_NONE",
     "check_hostname",
     "minimum_version",
@@ -161,7 +170,7 @@ def _database_context_possible(text: str, stem: str, names: set[str]) -> bool:
 def families(text: str, stem: str) -> frozenset[str]:
     """The rule families that can fire in this text (empty: nothing to parse for)."""
     found = set()
-    if any(d in text for d in DRIVERS) and any(c in text for c in SITE_CALLS):
+    if any(d in text for d in DRIVERS) and any(n in text for n in SITE_NAMES):
         found.add("sites")
     if "ssl" in text and any(w in text for w in SSL_WORDS):
         found.add("ssl")
