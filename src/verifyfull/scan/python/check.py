@@ -46,8 +46,11 @@ class _Walker(ast.NodeVisitor):
         self.crypto = "crypto" in wanted
         self.scope: Scope = analysis.module.scope
         self.function: str | None = None
+        # The first part of the dotted name an alias stands for, as qualname() reads
+        # it (`from . import asyncpg` stands for asyncpg).
         imported = {
-            alias: ref.module.split(".")[0] for alias, ref in analysis.module.aliases.items()
+            alias: ref.dotted.lstrip(".").split(".")[0]
+            for alias, ref in analysis.module.aliases.items()
         }
         self._triggers = trigger_words(wanted, analysis.source.text, imported)
 

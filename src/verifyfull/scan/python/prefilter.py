@@ -27,18 +27,6 @@ KEYWORDS: tuple[str, ...] = (
 )
 
 DRIVERS = ("asyncpg", "psycopg", "sqlalchemy", "sqlmodel", "tortoise", "databases")
-SITE_CALLS = (
-    "connect(",
-    "create_engine(",
-    "create_async_engine(",
-    "engine_from_config(",
-    "create_pool(",
-    "Tortoise.init(",
-    "register_tortoise(",
-    "RegisterTortoise(",
-    "Database(",
-    "ConnectionPool(",
-)
 # Names a connection site's qualified name ends with (sites.ALL_SITES; Tortoise for
 # Tortoise.init): a file holding none of them, even as an imported name, has no site.
 SITE_NAMES = (
@@ -186,11 +174,13 @@ def families(text: str, stem: str) -> frozenset[str]:
 def trigger_words(wanted: frozenset[str], text: str, imported: dict[str, str]) -> tuple[str, ...]:
     """Words without which a function or class body cannot raise a wanted rule.
 
-    imported: alias -> top-level module of every import in the file; names imported
+    imported: alias -> first part of the dotted name it stands for; names imported
     from the libraries count (`from ssl import CERT_NONE as NONE`)."""
     words: set[str] = set()
     if "sites" in wanted:
-        words.update(SITE_CALLS)
+        # A site's qualified name starts with a driver: its root is a driver name
+        # written out (asyncpg.connect) or a name imported from a driver (below).
+        words.update(DRIVERS)
     if "ssl" in wanted:
         words.update(SSL_WORDS)
     if "credentials" in wanted or "sites" in wanted:
