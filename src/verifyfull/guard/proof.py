@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import ssl
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -71,21 +70,10 @@ def prove(
     """Judge one handshake's result against the policy and the pins; raise on failure."""
     if not protocol:
         raise not_tls(host)
-    # "TLS": the driver hides the version (and enforces the floor itself).
-    version = policy.min_tls_version if protocol == "TLS" else _version(host, protocol)
-    if policy.tls_version_too_low(version):
-        raise InsecureConfigurationError(
-            "VF106",
-            f"the connection to {host} negotiated {protocol}",
-            "the server must offer TLSv1.2 or later",
-        )
-    weakness = suite_weakness(cipher or "")
-    if weakness:
-        raise InsecureConfigurationError(
-            "VF107",
-            f"the connection to {host} negotiated {cipher} ({weakness})",
-            "restrict the server to ECDHE with AES-GCM or CHACHA20-POLY1305",
-        )
+    refusal = _transport_refusal(protocol, cipher, policy)
+    if refusal is not None:
+        rule_id, problem, fix = refusal
+        raise InsecureConfigurationError(rule_id, f"the connection to {host} {problem}", fix)
     facts = server_cert_facts(server_cert_der) if server_cert_der else None
     if pins:
         _check_pins(host, facts, pins, ca_file)
@@ -126,13 +114,32 @@ def server_cert_facts(der: bytes) -> ServerCertFacts:
     )
 
 
-def _version(host: str, protocol: str) -> ssl.TLSVersion:
-    try:
-        return parse_tls_version(protocol)
-    except VerifyfullError:
-        raise InsecureConfigurationError(
-            "VF106", f"the connection to {host} uses {protocol}", "require TLSv1.2 or later"
-        ) from None
+@lru_cache(maxsize=32)
+def _transport_refusal(
+    protocol: str, cipher: str | None, policy: Policy
+) -> tuple[str, str, str] | None:
+    """Why a negotiated protocol and cipher fail the policy: (rule, problem, fix), or None.
+
+    A pure function of its arguments, so it is cached: every connection's own
+    protocol and cipher are still judged, at the cost of one lookup.
+    """
+    if protocol == "TLS":  # the driver hides the version (and enforces the floor itself)
+        version = policy.min_tls_version
+    else:
+        try:
+            version = parse_tls_version(protocol)
+        except VerifyfullError:
+            return "VF106", f"uses {protocol}", "require TLSv1.2 or later"
+    if policy.tls_version_too_low(version):
+        return "VF106", f"negotiated {protocol}", "the server must offer TLSv1.2 or later"
+    weakness = suite_weakness(cipher or "")
+    if weakness:
+        return (
+            "VF107",
+            f"negotiated {cipher} ({weakness})",
+            "restrict the server to ECDHE with AES-GCM or CHACHA20-POLY1305",
+        )
+    return None
 
 
 def _check_pins(
