@@ -221,10 +221,37 @@ def test_password_names_in_every_spelling_are_found(tmp_path: Path) -> None:
         assert [rule for rule, _, _ in rules] == ["VF401"] * text.count("hunter2"), name
 
 
-def test_every_connection_site_has_a_prefilter_name() -> None:
-    from verifyfull.scan.python.prefilter import SITE_NAMES
-    from verifyfull.scan.python.sites import ALL_SITES
+@pytest.mark.parametrize(
+    "call",
+    [
+        "make(DSN)",
+        "make (DSN)",
+        "make(\n    DSN)",
+        "make \\\n    (DSN)",
+    ],
+)
+def test_aliased_connection_functions_are_sites(tmp_path: Path, call: str) -> None:
+    path = tmp_path / "app.py"
+    path.write_text(
+        "from sqlalchemy import create_engine as make\n"
+        'DSN = "postgresql://app@db/app?sslmode=disable"\n'
+        f"engine = {call}\n",
+        encoding="utf-8",
+    )
+    source = _source(path, tmp_path)
+    assert [rule for rule, _, _ in _filtered(source, _ctx(tmp_path))] == ["VF101"]
 
-    for qualname in ALL_SITES:  # the prefilter tests substrings of the text
-        last, owner = qualname.split(".")[-1], qualname.split(".")[-2]
-        assert any(name in last or name in owner for name in SITE_NAMES), qualname
+
+@pytest.mark.parametrize("spacing", ["(", " (", "\n    (", " \\\n    ("])
+def test_connection_calls_spaced_from_their_parenthesis_are_sites(
+    tmp_path: Path, spacing: str
+) -> None:
+    path = tmp_path / "app.py"
+    path.write_text(
+        "import sqlalchemy\n"
+        'DSN = "postgresql://app@db/app?sslmode=disable"\n'
+        f"engine = (sqlalchemy.create_engine{spacing}DSN))\n",
+        encoding="utf-8",
+    )
+    source = _source(path, tmp_path)
+    assert [rule for rule, _, _ in _filtered(source, _ctx(tmp_path))] == ["VF101"]

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from verifyfull.scan.python.credentials import KEYWORD_DSN_HINT, KEYWORD_PASSWORD
 from verifyfull.scan.python.names import has_db_context, is_password_name
+from verifyfull.scan.python.sites import ALL_SITES
 
 # Stage one, in the check's registration: a file with none of these cannot raise a
 # Python rule. Password names hold "pass" or "pw" in one of the spellings that
@@ -27,13 +28,23 @@ KEYWORDS: tuple[str, ...] = (
 )
 
 DRIVERS = ("asyncpg", "psycopg", "sqlalchemy", "sqlmodel", "tortoise", "databases")
-# Names a connection site's qualified name ends with (sites.ALL_SITES; Tortoise for
-# Tortoise.init): a file holding none of them, even as an imported name, has no site.
-SITE_NAMES = (
-    *("connect", "create_pool", "Database", "ConnectionPool", "create_engine"),
-    *("create_async_engine", "engine_from_config", "Tortoise", "register_tortoise"),
-    "RegisterTortoise",
-)
+# A connection site is a call whose qualified name is in sites.ALL_SITES: the text
+# holds the function's own name called (`create_engine(`, `Tortoise.init (`) or
+# given another at import (`create_engine as make`). Method owners aliased at
+# import (`Tortoise as T`) leave the method's name in the call.
+SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_SITES}))
+_SITE_CALL_TEXT = tuple(f"{name}(" for name in SITE_FUNCTIONS)
+_SITE_CALL = re.compile(r"\b(?:" + "|".join(SITE_FUNCTIONS) + r")\b[\s\\]*(?:\(|as\s)")
+
+
+def sites_possible(text: str) -> bool:
+    if not any(driver in text for driver in DRIVERS):
+        return False
+    if any(call in text for call in _SITE_CALL_TEXT):
+        return True
+    return any(name in text for name in SITE_FUNCTIONS) and bool(_SITE_CALL.search(text))
+
+
 # What the ssl rules key on: attribute names assigned or called, constants read.
 SSL_WORDS = (
     "verify_mode",
@@ -158,7 +169,7 @@ def _database_context_possible(text: str, stem: str, names: set[str]) -> bool:
 def families(text: str, stem: str) -> frozenset[str]:
     """The rule families that can fire in this text (empty: nothing to parse for)."""
     found = set()
-    if any(d in text for d in DRIVERS) and any(n in text for n in SITE_NAMES):
+    if sites_possible(text):
         found.add("sites")
     if "ssl" in text and any(w in text for w in SSL_WORDS):
         found.add("ssl")
