@@ -222,35 +222,23 @@ def test_password_names_in_every_spelling_are_found(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("imports", "call"),
     [
-        "make(DSN)",
-        "make (DSN)",
-        "make(\n    DSN)",
-        "make \\\n    (DSN)",
+        *(("from sqlalchemy import create_engine as make", c) for c in ("make(DSN)", "make (DSN)")),
+        ("from sqlalchemy import create_engine as make", "make(\n    DSN)"),
+        ("from sqlalchemy import create_engine as make", "make \\\n    (DSN)"),
+        *(
+            ("import sqlalchemy", f"(sqlalchemy.create_engine{spacing}DSN))")
+            for spacing in ("(", " (", "\n    (", " \\\n    (")
+        ),
     ],
 )
-def test_aliased_connection_functions_are_sites(tmp_path: Path, call: str) -> None:
-    path = tmp_path / "app.py"
-    path.write_text(
-        "from sqlalchemy import create_engine as make\n"
-        'DSN = "postgresql://app@db/app?sslmode=disable"\n'
-        f"engine = {call}\n",
-        encoding="utf-8",
-    )
-    source = _source(path, tmp_path)
-    assert [rule for rule, _, _ in _filtered(source, _ctx(tmp_path))] == ["VF101"]
-
-
-@pytest.mark.parametrize("spacing", ["(", " (", "\n    (", " \\\n    ("])
-def test_connection_calls_spaced_from_their_parenthesis_are_sites(
-    tmp_path: Path, spacing: str
+def test_aliased_or_spaced_connection_calls_are_sites(
+    tmp_path: Path, imports: str, call: str
 ) -> None:
     path = tmp_path / "app.py"
     path.write_text(
-        "import sqlalchemy\n"
-        'DSN = "postgresql://app@db/app?sslmode=disable"\n'
-        f"engine = (sqlalchemy.create_engine{spacing}DSN))\n",
+        f'{imports}\nDSN = "postgresql://app@db/app?sslmode=disable"\nengine = {call}\n',
         encoding="utf-8",
     )
     source = _source(path, tmp_path)
