@@ -359,3 +359,29 @@ def test_root_owned_group_readable_key_is_a_warning_like_libpq(
     _seed_env(monkeypatch, certs)
     warnings = check_files(DatabaseTLSSettings().resolve())
     assert [w.rule_id for w in warnings] == ["VF306"]
+
+
+def test_invalid_variables_are_one_line_naming_them_never_their_values(
+    monkeypatch: pytest.MonkeyPatch, certs: Path
+) -> None:
+    _seed_env(monkeypatch, certs, DB_PORT=CANARY, DB_ROTATION_MIN_CHECK_SECONDS="-1")
+    with pytest.raises(UsageError) as caught:
+        DatabaseTLSSettings()
+    message = str(caught.value)
+    assert "\n" not in message and CANARY not in message
+    assert "DB_PORT" in message and "DB_ROTATION_MIN_CHECK_SECONDS" in message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_rotation_look_interval_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, certs: Path
+) -> None:
+    def interval(guard: Guard) -> float:
+        guard.close()
+        return guard.material.min_check_interval
+
+    _seed_env(monkeypatch, certs)
+    assert interval(Guard.from_env()) == 1.0  # the default
+    _seed_env(monkeypatch, certs, DB_ROTATION_MIN_CHECK_SECONDS="0")
+    assert interval(Guard.from_env()) == 0.0
+    assert interval(Guard.from_env(min_check_interval=2.5)) == 2.5

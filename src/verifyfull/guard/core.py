@@ -51,11 +51,16 @@ class Guard:
         cls,
         settings: DatabaseTLSSettings | None = None,
         *,
-        min_check_interval: float = DEFAULT_MIN_CHECK_INTERVAL,
+        min_check_interval: float | None = None,
     ) -> Guard:
-        """Read DatabaseTLSSettings from the environment (unless given) and check everything."""
-        target = (settings or DatabaseTLSSettings()).resolve()
-        return cls(target, min_check_interval=min_check_interval)
+        """Read DatabaseTLSSettings from the environment (unless given) and check everything.
+
+        min_check_interval: as for Guard(); None takes DB_ROTATION_MIN_CHECK_SECONDS."""
+        config = settings or DatabaseTLSSettings()
+        interval = (
+            config.rotation_min_check_seconds if min_check_interval is None else min_check_interval
+        )
+        return cls(config.resolve(), min_check_interval=interval)
 
     def ssl_context(self) -> ssl.SSLContext:
         """The current client context (rotations picked up)."""

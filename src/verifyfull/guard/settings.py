@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from verifyfull.errors import InsecureConfigurationError, UsageError
@@ -55,6 +56,15 @@ class Target:
         return f"postgresql://{self.user}{secret}@{hosts}/{self.database}?sslmode={self.sslmode}"
 
 
+def _one_line(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        variable = "DATABASE_URL" if field == "url" else f"DB_{field.upper()}"
+        problems.append(f"{variable}: {error['msg'].rstrip('.').lower()}")
+    return "invalid database settings: " + "; ".join(problems) + "; fix those variables"
+
+
 def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
@@ -63,6 +73,14 @@ class DatabaseTLSSettings(BaseSettings):
     """Settings read from the environment (and .env when the app asks for it)."""
 
     model_config = SettingsConfigDict(env_prefix="DB_", extra="ignore", frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        # pydantic's report is several lines and quotes the input: one line naming
+        # the variable instead, never its value (it may be a password).
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise UsageError(_one_line(exc)) from None
 
     host: str = "localhost"  # one host, or a list "n1,n2:26258,[::1]:26259"
     port: int = DEFAULT_PORT
@@ -83,6 +101,9 @@ class DatabaseTLSSettings(BaseSettings):
     connect_timeout: float = 10.0
     pin_sha256: str = ""  # comma-separated SHA-256 fingerprints (server cert or CA)
     rotation_check_seconds: float = 5.0
+    # How often, at most, a new connection looks at the certificate files (0: before
+    # every connect); the background poll above looks regardless. See rotation.py.
+    rotation_min_check_seconds: float = Field(default=1.0, ge=0)
     pool_recycle_seconds: float = 300.0
 
     def policy(self) -> Policy:
