@@ -243,3 +243,35 @@ def test_aliased_or_spaced_connection_calls_are_sites(
     )
     source = _source(path, tmp_path)
     assert [rule for rule, _, _ in _filtered(source, _ctx(tmp_path))] == ["VF101"]
+
+
+SEARCH_FRAGMENTS = (
+    *("password", "host", "dbname", "user", "port", "create_engine", "connect", "init"),
+    *(" ", "\n", "\t", "=", "(", "as ", "as", "\\", "x", "_", "'", "my", "1"),
+)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_text_searches_are_supersets_of_the_patterns_they_stand_for(seed: int) -> None:
+    """The prefilter's str.find searches must accept every text the rules' own
+    patterns accept (else a file with a finding would not be parsed)."""
+    import re
+
+    from verifyfull.scan.python import prefilter
+    from verifyfull.scan.python.credentials import KEYWORD_DSN_HINT, KEYWORD_PASSWORD
+
+    site_call = re.compile(r"\b(?:" + "|".join(prefilter.SITE_FUNCTIONS) + r")\b[\s\\]*(?:\(|as\s)")
+    rng = random.Random(seed)
+    hits = 0
+    for _ in range(10000):
+        text = "".join(rng.choice(SEARCH_FRAGMENTS) for _ in range(rng.randint(1, 12)))
+        if KEYWORD_PASSWORD.search(text):
+            hits += 1
+            assert prefilter._keyword_assigned(text, "password"), text
+        if KEYWORD_DSN_HINT.search(text):
+            assert any(prefilter._keyword_assigned(text, h) for h in prefilter._KEYWORD_HINTS)
+        if site_call.search(text):
+            assert any(
+                prefilter._called_or_renamed(text, name) for name in prefilter.SITE_FUNCTIONS
+            ), text
+    assert hits > 20  # the generator does produce matching texts
