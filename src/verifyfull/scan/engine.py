@@ -1,7 +1,7 @@
 """The scan engine: walk, read, prefilter, dispatch to checks, then suppress, select,
 re-grade and baseline. Checks never walk or print; the engine never judges.
 
-Large trees are split over worker processes (one per core by default); each
+Large trees are streamed to worker processes (dispatch.py, one per core by default); each
 file is read once, capped in size, decoded once, and handed to every check
 that wants it. Nothing a file contains can crash the scan: every failure
 becomes an error entry naming the file.

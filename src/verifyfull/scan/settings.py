@@ -9,7 +9,7 @@
     baseline = ".verifyfull-baseline.json"
     respect-gitignore = true
     max-file-size = 5_000_000          # bytes; larger files are reported, not read
-    jobs = 2                           # worker processes (default: all cores)
+    jobs = 2                           # worker processes (default: one per core on a large tree)
 
     [tool.verifyfull.severity]
     VF104 = "high"
