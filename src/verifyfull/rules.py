@@ -12,6 +12,8 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from verifyfull.errors import UsageError
+
 
 class Severity(str, enum.Enum):
     """Ordered from most to least severe; `rank` gives the order for --fail-on."""
@@ -579,3 +581,14 @@ def parse_selection(text: str | None) -> frozenset[str]:
         else:
             chosen.add(get(item).id)
     return frozenset(chosen)
+
+
+def selection_option(option: str, text: str | None) -> frozenset[str] | None:
+    """A --select/--ignore value for a command (None when not given); an unknown id is
+    a UsageError naming the option."""
+    if text is None:
+        return None
+    try:
+        return parse_selection(text)
+    except KeyError as exc:
+        raise UsageError(f"{option}: {exc.args[0]}") from None

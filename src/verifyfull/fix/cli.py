@@ -25,15 +25,6 @@ from verifyfull.rules import Severity
 from verifyfull.scan.settings import load
 
 
-def _selection(option: str, text: str | None) -> frozenset[str] | None:
-    if text is None:
-        return None
-    try:
-        return rules.parse_selection(text)
-    except KeyError as exc:
-        raise UsageError(f"{option}: {exc.args[0]}") from None
-
-
 def _shown(line: str, hidden: frozenset[str]) -> str:
     """A diff line with passwords masked; a line the scanner saw a password on that
     redaction cannot mask is replaced whole."""
@@ -108,8 +99,8 @@ def fix_command(
             "add verifyfull to its dependencies (pyproject.toml or requirements.txt), "
             "or fix without --use-guard",
         )
-    chosen = _selection("--select", select)
-    dropped = _selection("--ignore", ignore)
+    chosen = rules.selection_option("--select", select)
+    dropped = rules.selection_option("--ignore", ignore)
     plan = plan_fixes(
         targets,
         settings,

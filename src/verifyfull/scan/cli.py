@@ -20,16 +20,6 @@ from verifyfull.rules import Severity
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load
 
-
-def _selection(option: str, text: str | None) -> frozenset[str] | None:
-    if text is None:
-        return None
-    try:
-        return rules.parse_selection(text)
-    except KeyError as exc:
-        raise UsageError(f"{option}: {exc.args[0]}") from None
-
-
 _VIEWS: dict[str, Callable[..., str]] = {
     "text": text_view.render,
     "sarif": sarif_view.render,
@@ -90,8 +80,8 @@ def scan_command(
         threshold = Severity.parse(fail_on) if fail_on else settings.fail_on
     except ValueError as exc:
         raise UsageError(f"--fail-on: {exc}") from None
-    chosen = _selection("--select", select)
-    dropped = _selection("--ignore", ignore)
+    chosen = rules.selection_option("--select", select)
+    dropped = rules.selection_option("--ignore", ignore)
     baseline_path = baseline or settings.baseline
     if write_baseline and baseline_path is None:
         raise UsageError("--write-baseline needs a file", "add --baseline FILE")
