@@ -27,6 +27,17 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "insecure_app"
 CASES_DIR = Path(__file__).parent / "fixtures" / "fix"
 SSL_QUERY = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+# Run in the fixed project: connect through its `app.engine`, print whether TLS is on.
+SQLALCHEMY_TLS_SCRIPT = f"""
+import asyncio
+from sqlalchemy import text
+import app
+async def main():
+    async with app.engine.connect() as conn:
+        print("TLS", (await conn.execute(text({SSL_QUERY!r}))).scalar())
+    await app.engine.dispose()
+asyncio.run(main())
+"""
 
 # asyncpg.connect wrapped so a snippet that runs its own query also shows its TLS state.
 ASYNCPG_SPY = f"""
@@ -111,16 +122,7 @@ def _port_edit(server: Any) -> dict[str, str]:
 def test_fixed_seed_sqlalchemy_connects(lab: Any, tmp_path: Path) -> None:
     server = lab("secure")
     root = _fixed_project(CASES_DIR / "seed_sqlalchemy" / "before", tmp_path)
-    code = f"""
-import asyncio
-from sqlalchemy import text
-import app
-async def main():
-    async with app.engine.connect() as conn:
-        print("TLS", (await conn.execute(text({SSL_QUERY!r}))).scalar())
-    await app.engine.dispose()
-asyncio.run(main())
-"""
+    code = SQLALCHEMY_TLS_SCRIPT
     assert "TLS True" in _run(root, code, _env(server))
 
 
@@ -250,16 +252,7 @@ def test_fixed_seeds_with_the_guard_connect(lab: Any, tmp_path: Path, case: str)
     if case == "seed_asyncpg":
         code = ASYNCPG_SPY + "import asyncio, app\nprint(len(asyncio.run(app.fetch_users())))\n"
     else:
-        code = f"""
-import asyncio
-from sqlalchemy import text
-import app
-async def main():
-    async with app.engine.connect() as conn:
-        print("TLS", (await conn.execute(text({SSL_QUERY!r}))).scalar())
-    await app.engine.dispose()
-asyncio.run(main())
-"""
+        code = SQLALCHEMY_TLS_SCRIPT
     assert "TLS True" in _run(root, code, _env(server))
 
 
