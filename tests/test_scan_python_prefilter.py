@@ -40,6 +40,9 @@ STATEMENTS = (
     "{name} = base64.b64decode({value}).decode()",
     "{name} = bytes.fromhex('68756e74657232').decode()",
     "{name} = codecs.decode({value}, 'rot13')",
+    "{name} = base64.a85decode({value}).decode()",
+    "{name} = base64.decodebytes(b'aHVudGVy').decode()",
+    "{name} = unhex('68756e74657232')",
     "DSN = 'postgresql://app:{name}-x@db:5432/app'",
     "CONNINFO = 'host=db user=app password=hunter2 dbname=app'",
     "NOTE = \"Example: user = User(id=1, password='pw1')\"",
@@ -55,6 +58,7 @@ PLACES = (
 )
 HEADER = (
     "import base64\nimport codecs\nimport os\nimport random\nimport ssl\n"
+    "from binascii import unhexlify as unhex\n"
     "import pymysql\nfrom sqlalchemy import create_engine\nctx = ssl.create_default_context()\n"
 )
 

@@ -44,8 +44,14 @@ _DECODERS = {
     "bytes.fromhex": "hex",
     "codecs.decode": "codecs",
 }
+# Words a decoding call cannot be written without: its module (named, or in the
+# import of the name used) or, for bytes.fromhex, the method (for the prefilter).
+_DECODER_MODULES = {qual.split(".")[0] for qual in _DECODERS if not qual.startswith("bytes.")}
+DECODER_WORDS = (*sorted(_DECODER_MODULES), "fromhex")
 _CODEC_NAMES = {"rot13": "rot13", "rot_13": "rot13", "base64": "base64", "hex": "hex"}
-_CONNECTION_CALL_WORDS = ("connect", "pool", "engine", "database", "tortoise", "url.create")
+# A call whose qualified name holds one of these is a connection call (password= there
+# is a database credential).
+CONNECTION_CALL_WORDS = ("connect", "pool", "engine", "database", "tortoise", "url.create")
 
 FIX_401 = (
     "Read the password from the environment or a secret store (no default in code), or "
@@ -160,7 +166,7 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
             _password_value(a, variable, default, scope, has_db_context(variable))
         return
     lowered = qual.lower()
-    if not any(word in lowered for word in _CONNECTION_CALL_WORDS):
+    if not any(word in lowered for word in CONNECTION_CALL_WORDS):
         return
     for keyword in node.keywords:
         if keyword.arg and is_password_name(keyword.arg):

@@ -2,7 +2,7 @@
 
 Parsing is most of a scan's cost and most files of a large tree need none, so each
 test here is a cheap necessary condition: a rule family left out cannot fire in the
-file, a word left out of `TriggerWords` cannot occur in a body that raises a rule.
+file, a word left out of `trigger_words` cannot occur in a body that raises a rule.
 Soundness, not precision, is the contract: tests/test_scan_python_prefilter.py runs
 the full analysis beside the filtered one and requires the same findings.
 """
@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from verifyfull.scan.python.credentials import CONNECTION_CALL_WORDS, DECODER_WORDS
 from verifyfull.scan.python.names import has_db_context, is_password_name
 from verifyfull.scan.python.sites import ALL_SITES
 
@@ -77,7 +78,6 @@ SSL_WORDS = (
     "PROTOCOL_SSL",
     "wrap_socket",
 )
-DECODERS = ("b64decode", "unhexlify", "fromhex", "a2b_", "codecs", "b32decode", "b16decode")
 CRYPTO_WORDS = ("md5", "sha1", "random", "hashlib")
 # Libraries whose imported names make a function worth walking (aliases included).
 TRIGGER_MODULES = frozenset(
@@ -96,9 +96,6 @@ _PASSWORD_HINT = re.compile("[pP](?:[aA][sS][sS]|[wW])")
 # bound or passed (`=`, `:` annotation or dict key, `,` after a getenv name).
 _BOUND = re.compile(r"['\"]?\s*[=:,]")
 _BOUND_TO_LITERAL = re.compile(r"['\"]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:,])\s*[rbuf]{0,2}['\"][^'\"]")
-_BOUND_TO_DECODED = re.compile(
-    r"[^\n]*(?:b64decode|unhexlify|fromhex|a2b_|codecs\.decode|b\d\ddecode)", re.IGNORECASE
-)
 
 
 def _is_word_char(char: str) -> bool:
@@ -147,10 +144,6 @@ def password_names(text: str) -> frozenset[str]:
     return frozenset(name for name, end in _password_words(text) if _BOUND.match(text, end))
 
 
-def _password_bound_to(pattern: re.Pattern[str], text: str) -> bool:
-    return any(pattern.match(text, end) for _, end in _password_words(text))
-
-
 def credentials_possible(text: str, stem: str) -> bool:
     if ("ostgres" in text or "ockroach" in text) and "://" in text and "@" in text:
         return True  # a DSN literal may carry a password
@@ -162,7 +155,7 @@ def credentials_possible(text: str, stem: str) -> bool:
     words = _password_words(text)
     if not words:
         return False
-    if any(w in text for w in DECODERS) and _password_bound_to(_BOUND_TO_DECODED, text):
+    if any(w in text for w in DECODER_WORDS) and password_names(text):
         return True  # VF402 needs no database context
     bound = {name for name, end in words if _BOUND_TO_LITERAL.match(text, end)}
     return bool(bound) and _database_context_possible(text, stem, bound)
@@ -190,9 +183,7 @@ def _keyword_assigned(text: str, word: str) -> bool:
 
 # credentials.py reports a literal password (VF401) only with database context: a
 # password name, enclosing class or file name holding a database word, a connection
-# call (its qualified name holds one of these), or a dict shaped like connection
-# parameters.
-_CONNECTION_CALL_WORDS = ("connect", "pool", "engine", "database", "tortoise", "url.create")
+# call (credentials.CONNECTION_CALL_WORDS), or a dict shaped like connection parameters.
 _CONNECTION_DICT_KEYS = tuple(
     f"{left}{key}{right}"
     for key in ("host", "user", "username", "database", "dbname", "port", "dsn")
@@ -208,7 +199,7 @@ def _database_context_possible(text: str, stem: str, names: set[str]) -> bool:
     if any(key in text for key in _CONNECTION_DICT_KEYS):
         return True
     lowered = text.lower()
-    if any(word in lowered for word in _CONNECTION_CALL_WORDS):
+    if any(word in lowered for word in CONNECTION_CALL_WORDS):
         return True
     return any(has_db_context(name) for name in _CLASS_NAME.findall(text))
 
@@ -244,7 +235,7 @@ def trigger_words(wanted: frozenset[str], text: str, imported: dict[str, str]) -
     if "credentials" in wanted or "sites" in wanted:
         # "://" and not "@": a DSN literal reported by credentials.on_constant holds
         # both, and "@" alone would pass every decorated function.
-        words.update((*password_names(text), *DECODERS, "://"))
+        words.update((*password_names(text), *DECODER_WORDS, "://"))
     if "crypto" in wanted:
         words.update(CRYPTO_WORDS)
     words.update(alias for alias, module in imported.items() if module in TRIGGER_MODULES)
