@@ -24,9 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
-from verifyfull.certs.inspect import load_cert_infos, signed_by
+from verifyfull.certs.inspect import load_cert_infos, signed_by, spki_fingerprint
 from verifyfull.errors import InsecureConfigurationError, VerifyfullError
 from verifyfull.policy import Policy, parse_tls_version, suite_weakness
 
@@ -94,7 +93,6 @@ class ServerCertFacts:
     sha256: str  # hex of the DER certificate
     spki_sha256: str  # hex of its SubjectPublicKeyInfo
     not_after: dt.datetime
-    subject: str
     certificate: x509.Certificate  # for the CA pin, checked against the CA file each time
 
 
@@ -102,16 +100,17 @@ class ServerCertFacts:
 def server_cert_facts(der: bytes) -> ServerCertFacts:
     """Parse a server certificate; cached by its exact bytes (a hit compares them in full)."""
     cert = x509.load_der_x509_certificate(der)
-    spki = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
     return ServerCertFacts(
         sha256=hashlib.sha256(der).hexdigest(),
-        spki_sha256=hashlib.sha256(spki).hexdigest(),
+        spki_sha256=_plain_hex(spki_fingerprint(cert.public_key())),
         not_after=cert.not_valid_after_utc,
-        subject=cert.subject.rfc4514_string(),
         certificate=cert,
     )
+
+
+def _plain_hex(colon_hex: str) -> str:
+    """certs.inspect's AB:CD… form as the pins are kept (lower case, no colons)."""
+    return colon_hex.replace(":", "").lower()
 
 
 @lru_cache(maxsize=32)
@@ -170,8 +169,8 @@ def _fingerprints(facts: ServerCertFacts, ca_file: Path | None) -> Iterable[str]
         return
     for info in load_cert_infos(ca_file):
         if info.certificate is not None and signed_by(facts.certificate, info.certificate):
-            yield info.fingerprint_sha256.replace(":", "").lower()
-            yield info.spki_sha256.replace(":", "").lower()
+            yield _plain_hex(info.fingerprint_sha256)
+            yield _plain_hex(info.spki_sha256)
 
 
 class ProofLog:
