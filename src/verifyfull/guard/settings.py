@@ -56,11 +56,11 @@ class Target:
         return f"postgresql://{self.user}{secret}@{hosts}/{self.database}?sslmode={self.sslmode}"
 
 
-def _one_line(exc: ValidationError) -> str:
+def _one_line(exc: ValidationError, prefix: str) -> str:
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
         field = str(error["loc"][0]) if error["loc"] else "?"
-        variable = "DATABASE_URL" if field == "url" else f"DB_{field.upper()}"
+        variable = "DATABASE_URL" if field == "url" else f"{prefix}{field.upper()}"
         problems.append(f"{variable}: {error['msg'].rstrip('.').lower()}")
     return "invalid database settings: " + "; ".join(problems) + "; fix those variables"
 
@@ -80,7 +80,7 @@ class DatabaseTLSSettings(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise UsageError(_one_line(exc)) from None
+            raise UsageError(_one_line(exc, self.model_config.get("env_prefix", ""))) from None
 
     host: str = "localhost"  # one host, or a list "n1,n2:26258,[::1]:26259"
     port: int = DEFAULT_PORT
