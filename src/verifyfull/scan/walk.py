@@ -58,11 +58,12 @@ class _Ignore:
     base: Path
     spec: pathspec.GitIgnoreSpec
 
-    def verdict(self, path: Path, is_dir: bool) -> bool | None:
-        try:
-            rel = path.relative_to(self.base).as_posix()
-        except ValueError:
+    def verdict(self, path: str, is_dir: bool) -> bool | None:
+        """path: absolute, with "/" separators (the walk's own spelling)."""
+        prefix = self.base.as_posix().rstrip("/") + "/"
+        if not path.startswith(prefix):
             return None
+        rel = path[len(prefix) :]
         result = self.spec.check_file(rel + "/" if is_dir else rel)
         return result.include
 
@@ -74,9 +75,11 @@ def relpath_of(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def is_virtualenv(directory: Path) -> bool:
-    """A virtualenv under any name carries pyvenv.cfg (PEP 405)."""
-    return (directory / "pyvenv.cfg").is_file()
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 class Walker:
@@ -94,10 +97,10 @@ class Walker:
         self.respect_gitignore = respect_gitignore
         self.skipped: list[Skipped] = []
 
-    def _excluded(self, path: Path, is_dir: bool) -> bool:
+    def _excluded(self, rel: str, is_dir: bool) -> bool:
+        """rel: relpath_of the path (relative to the project root when under it)."""
         if self.exclude is None:
             return False
-        rel = relpath_of(path, self.root)
         return self.exclude.match_file(rel + "/" if is_dir else rel)
 
     def _gitignore(self, directory: Path) -> _Ignore | None:
@@ -132,7 +135,7 @@ class Walker:
         return chain
 
     @staticmethod
-    def _ignored(ignores: Sequence[_Ignore], path: Path, is_dir: bool) -> bool:
+    def _ignored(ignores: Sequence[_Ignore], path: str, is_dir: bool) -> bool:
         # The deepest .gitignore with an opinion wins, as in git.
         for ignore in reversed(ignores):
             verdict = ignore.verdict(path, is_dir)
@@ -155,15 +158,20 @@ class Walker:
                 continue
             else:
                 seen.add(path)
-                if not self._excluded(path, is_dir=False):
+                if not self._excluded(relpath_of(path, self.root), is_dir=False):
                     checked = self._checked_file(path)
                     if checked is not None:
                         yield checked
 
-    def _checked_file(self, path: Path) -> WalkedFile | None:
-        relpath = relpath_of(path, self.root)
+    def _checked_file(
+        self, path: Path, relpath: str | None = None, entry: os.DirEntry[str] | None = None
+    ) -> WalkedFile | None:
+        if relpath is None:
+            relpath = relpath_of(path, self.root)
         try:
-            info = path.stat()  # follows a symlink; loops raise ELOOP
+            # Follows a symlink; loops raise ELOOP. A directory entry's stat is the same
+            # call without building the path again.
+            info = entry.stat() if entry is not None else path.stat()
         except OSError as exc:
             reason = "broken symbolic link" if path.is_symlink() else exc.strerror or str(exc)
             self.skipped.append(Skipped(relpath, reason))
@@ -178,39 +186,68 @@ class Walker:
         self, top: Path, seen: set[Path], wanted: Callable[[str], bool] | None
     ) -> Iterator[WalkedFile]:
         inherited = self._inherited_ignores(top)
-        if self._ignored(inherited, top, is_dir=True):
+        if self._ignored(inherited, top.as_posix(), is_dir=True):
             inherited = []  # named explicitly: the user wants it, ignored or not
-        ignores_at: dict[Path, list[_Ignore]] = {top: inherited}
-        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-            here = Path(dirpath)
-            ignores = list(ignores_at.pop(here, []))
-            own = self._gitignore(here)
+        yield from self._walk_entries(
+            top, relpath_of(top, self.root), inherited, seen, wanted, top_level=True
+        )
+
+    def _walk_entries(
+        self,
+        directory: Path,
+        rel: str,
+        ignores: list[_Ignore],
+        seen: set[Path],
+        wanted: Callable[[str], bool] | None,
+        *,
+        top_level: bool = False,
+    ) -> Iterator[WalkedFile]:
+        """One directory's files (sorted), then its subdirectories', depth first: the
+        order os.walk gave. os.scandir's entries carry the file type, so only wanted
+        files are stat'ed (a third of the walk's time went to per-path calls)."""
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            return  # unreadable or vanished: as os.walk, nothing to walk
+        names = {entry.name: entry for entry in entries}
+        marker = names.get("pyvenv.cfg")
+        if not top_level and marker is not None and _is_file(marker):
+            return  # a virtualenv under any name (PEP 405); a named one is walked
+        if ".gitignore" in names:
+            own = self._gitignore(directory)
             if own is not None:
-                ignores.append(own)
-            kept: list[str] = []
-            for name in sorted(dirnames):
-                child = here / name
-                if (
-                    name in DEFAULT_SKIP_DIRS
-                    or name.endswith(".egg-info")
-                    or child.is_symlink()
-                    or is_virtualenv(child)
-                    or self._excluded(child, is_dir=True)
-                    or self._ignored(ignores, child, is_dir=True)
-                ):
-                    continue
-                kept.append(name)
-                ignores_at[child] = ignores
-            dirnames[:] = kept
-            for name in sorted(filenames):
-                if wanted is not None and not wanted(name):
-                    continue
-                path = here / name
-                if path in seen:
-                    continue
-                seen.add(path)
-                if self._excluded(path, is_dir=False) or self._ignored(ignores, path, False):
-                    continue
-                checked = self._checked_file(path)
-                if checked is not None:
-                    yield checked
+                ignores = [*ignores, own]
+        prefix = "" if rel in ("", ".") else rel + "/"
+        subdirectories: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # follows a symlink, as os.walk sorts entries
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirectories.append(entry)
+                continue
+            if wanted is not None and not wanted(entry.name):
+                continue
+            path = Path(entry.path)
+            if path in seen:
+                continue
+            seen.add(path)
+            if self._excluded(prefix + entry.name, False) or self._ignored(
+                ignores, path.as_posix(), False
+            ):
+                continue
+            checked = self._checked_file(path, prefix + entry.name, entry)
+            if checked is not None:
+                yield checked
+        for entry in subdirectories:
+            name = entry.name
+            if name in DEFAULT_SKIP_DIRS or name.endswith(".egg-info") or entry.is_symlink():
+                continue
+            child = Path(entry.path)
+            if self._excluded(prefix + name, True) or self._ignored(
+                ignores, child.as_posix(), True
+            ):
+                continue
+            yield from self._walk_entries(child, prefix + name, ignores, seen, wanted)
