@@ -13,6 +13,7 @@ and where (module, function, method, decorated function, class body).
 from __future__ import annotations
 
 import random
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ def _filtered(source: SourceFile, ctx: ScanContext) -> list[tuple[str, int, int]
 
 
 def _full(source: SourceFile, ctx: ScanContext) -> list[tuple[str, int, int]]:
-    findings = run_analysis(source, ctx, ALL_FAMILIES, filtered=False).findings
+    findings = run_analysis(source, ctx, ALL_FAMILIES).findings
     return sorted((f.rule_id, f.line or 0, f.column or 0) for f in findings)
 
 
@@ -156,6 +157,7 @@ def test_database_context_gate_is_sound(tmp_path: Path, stem: str) -> None:
 FLOW_HEADER = """import base64
 import hashlib
 import random
+import textwrap
 import ssl
 from asyncpg import connect as pg
 from sqlalchemy import create_engine as make
@@ -279,3 +281,68 @@ def test_text_searches_are_supersets_of_the_patterns_they_stand_for(seed: int) -
                 prefilter._called_or_renamed(text, name) for name in prefilter.SITE_FUNCTIONS
             ), text
     assert hits > 20  # the generator does produce matching texts
+
+
+# Self-contained snippets (no shared header): each family's file-level gate and the
+# lexer's views decide alone whether the file is parsed at all.
+SNIPPETS = (
+    'DSN = ("postgresql://app:split-pw"\n       "@db/app")',
+    'CONNINFO = "host=db\\npassword=hunter2-esc"',
+    'CONNINFO = "password=hunter2-first host=db"',
+    'CONNINFO = f"host={HOST} password=hunter2-f"',
+    'URL = f"postgresql://app:hunter2-f@{HOST}/app"',
+    'def documented():\n    """Connect: create_engine("postgresql://a:b@h/d")."""\n    return 1',
+    '"""Module text: asyncpg.connect(dsn) and ssl.CERT_NONE."""',
+    'import os, random as rnd\ntoken = rnd.choice("abcdef")',
+    "import hashlib\ntoken = hashlib.new('MD5', b'x').hexdigest()",
+    "import hashlib\nsigning_key = hashlib.new('SHA-1', b'x').digest()",
+    "ctx.check_hostname = False",
+    "context.verify_mode = NONE",
+    'import psycopg\nconn = psycopg.connect("postgresql://app@db/app?sslmode=disable")',
+    'from sqlalchemy import create_engine\n"""create_engine(url) docs."""\n'
+    'engine = create_engine("postgresql://app@db/app")',
+    'import random\nheaders = {"api-key": random.random()}',
+    'import random\nform = {"pass": random.choice("ab")}',
+    "class DatabaseConfig:\n    PASSWORD = 'hunter2-class'",
+    "# sqlalchemy.create_engine(url) in a comment\nx = connect()",
+    'NOTE = "see postgresql://docs:example@host"  # a value, not a docstring',
+)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_filtered_scan_equals_full_analysis_on_self_contained_snippets(
+    tmp_path: Path, seed: int
+) -> None:
+    rng = random.Random(seed)
+    found = 0
+    for index in range(50):
+        parts = []
+        for _ in range(rng.randint(1, 3)):
+            snippet = rng.choice(SNIPPETS)
+            if rng.random() < 0.4 and '"""' not in snippet:
+                snippet = "def body():\n" + textwrap.indent(snippet, "    ")
+            parts.append(snippet + "\n")
+        path = tmp_path / f"snippet{index}.py"
+        path.write_text("\n".join(parts), encoding="utf-8")
+        source = _source(path, tmp_path)
+        full = _full(source, _ctx(tmp_path))
+        assert _filtered(source, _ctx(tmp_path)) == full, path.read_text()
+        found += len(full)
+    assert found > 20
+
+
+def test_docstrings_alone_make_no_file_worth_parsing() -> None:
+    """Library code is full of connection examples in docstrings; they are neither
+    reported nor a reason to parse (the point of lexical.py)."""
+    from verifyfull.scan.python.prefilter import families
+
+    text = (
+        '"""Use create_engine("postgresql://scott:tiger@localhost/test").\n\n'
+        "    import asyncpg; await asyncpg.connect(dsn)\n"
+        '    ctx.check_hostname = False; token = random.choice(x)\n"""\n'
+        "import sqlalchemy  # sqlalchemy.create_engine(url) here is a comment\n\n"
+        "def helper():\n"
+        "    '''password = \"hunter2\" with hashlib.md5(password)'''\n"
+        "    return sqlalchemy\n"
+    )
+    assert families(text, "module") == frozenset()

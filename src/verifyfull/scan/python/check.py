@@ -16,7 +16,7 @@ from verifyfull.scan.api import CheckSkipped, ScanContext, SourceFile, file_chec
 from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope, parse_module
-from verifyfull.scan.python.prefilter import ALL_FAMILIES, KEYWORDS, families, trigger_words
+from verifyfull.scan.python.prefilter import ALL_FAMILIES, KEYWORDS, plan, trigger_words
 
 
 def _ignore(walker: _Walker, node: ast.AST) -> None:
@@ -35,11 +35,12 @@ _LEAVES: tuple[type[ast.AST], ...] = (
 
 
 class _Walker(ast.NodeVisitor):
-    def __init__(
-        self, analysis: Analysis, wanted: frozenset[str] = ALL_FAMILIES, filtered: bool = True
-    ) -> None:
+    def __init__(self, analysis: Analysis, wanted: frozenset[str], document: str | None) -> None:
         self.a = analysis
-        self.filtered = filtered
+        self.filtered = document is not None
+        # Where a body's trigger words are looked for: the file without docstrings and
+        # comments (prefilter.Plan.document), line for line.
+        self._document_lines = (document or "").splitlines(keepends=True)
         self.sites = "sites" in wanted
         self.ssl = "ssl" in wanted
         self.credentials = "credentials" in wanted or self.sites
@@ -52,7 +53,7 @@ class _Walker(ast.NodeVisitor):
             alias: ref.dotted.lstrip(".").split(".")[0]
             for alias, ref in analysis.module.aliases.items()
         }
-        self._triggers = trigger_words(wanted, analysis.source.text, imported)
+        self._triggers = trigger_words(wanted, document or "", imported)
 
     def _worth_walking(self, node: ast.AST) -> bool:
         if not self.filtered:
@@ -61,7 +62,7 @@ class _Walker(ast.NodeVisitor):
         end = getattr(node, "end_lineno", None)
         if start is None or end is None:
             return True
-        text = "".join(self.a.lines()[start - 1 : end])
+        text = "".join(self._document_lines[start - 1 : end])
         return any(word in text for word in self._triggers)
 
     def visit(self, node: ast.AST) -> None:
@@ -126,6 +127,12 @@ class _Walker(ast.NodeVisitor):
             self._assign(node.target, node.value)
         self.generic_visit(node)
 
+    def visit_Expr(self, node: ast.Expr) -> None:
+        # A string standing alone as a statement (a docstring) is documentation: no
+        # rule reads it, and the prefilter blanks it (lexical.py).
+        if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+            self.visit(node.value)
+
     def visit_Return(self, node: ast.Return) -> None:
         if self.crypto:
             weak_crypto.on_return(self.a, node, self.function)
@@ -182,10 +189,10 @@ _DISPATCH = _dispatch_table()
 
 
 def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
-    wanted = families(source.text, source.path.stem)
-    if not wanted:
+    planned = plan(source.text, source.path.stem)
+    if not planned.families:
         return []
-    return run_analysis(source, ctx, wanted).findings
+    return run_analysis(source, ctx, planned.families, document=planned.document).findings
 
 
 def run_analysis(
@@ -193,12 +200,12 @@ def run_analysis(
     ctx: ScanContext,
     wanted: frozenset[str] = ALL_FAMILIES,
     *,
-    filtered: bool = True,
+    document: str | None = None,
 ) -> Analysis:
     """The analysis of one file: findings and the judged connection sites.
 
-    filtered=False walks every body whatever its words (the reference the prefilter
-    is tested against)."""
+    document: prefilter.Plan.document, to walk only the bodies that hold a trigger
+    word; None walks every body (the reference the prefilter is tested against)."""
     try:
         module = parse_module(source.path, ctx.root, source.text)
     except SyntaxError as exc:
@@ -212,7 +219,7 @@ def run_analysis(
     except MemoryError:
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
     analysis = Analysis(module, source, ctx)
-    _Walker(analysis, wanted, filtered).visit(module.tree)
+    _Walker(analysis, wanted, document).visit(module.tree)
     _suppress_over_spans(analysis)
     return analysis
 

@@ -4,7 +4,8 @@ VF401 is raised where the literal is written: a DSN literal with a password,
 `password="…"` passed to a connection call or URL.create, a credentials dict,
 `DB_PASSWORD = "…"` (also as a settings field default), and
 `os.getenv("DB_PASSWORD", "…")` defaults. Values that only refer to a secret
-(`${DB_PASSWORD}`, `<password>`, `***`, empty) are not credentials.
+(`${DB_PASSWORD}`, `<password>`, `***`, empty) are not credentials, and neither
+are docstrings (a connection example in documentation is not a password in use).
 VF402: a password produced by base64/hex/rot13 decoding a literal.
 """
 
@@ -71,19 +72,24 @@ def _literal(node: ast.expr) -> str | None:
     return None
 
 
-def on_constant(a: Analysis, node: ast.Constant) -> None:
-    """A string literal holding a DSN or keyword string with a password."""
-    if not isinstance(node.value, str) or len(node.value) > 4096:
-        return
-    text = node.value
-    if "@" not in text and "assword" not in text:  # most literals: no regex needed
-        return
+def literal_holds_password(text: str) -> bool:
+    """Whether a string literal is a DSN or libpq keyword string with a password (not a
+    reference to one). The prefilter asks the same of a file's literals."""
+    if len(text) > 4096 or ("@" not in text and "assword" not in text):
+        return False  # most literals: no regex needed
     match = _DSN_WITH_PASSWORD.search(text)
     if match is None and KEYWORD_DSN_HINT.search(text) and keyword_string_error(text) is None:
-        # Only what libpq reads as a keyword string: prose or code in a docstring
+        # Only what libpq reads as a keyword string: prose or code in a string
         # ("user = User(password='x')") is not a connection string.
         match = KEYWORD_PASSWORD.search(text)
-    if match is not None and not is_reference(match.group("pw")):
+    return match is not None and not is_reference(match.group("pw"))
+
+
+def on_constant(a: Analysis, node: ast.Constant) -> None:
+    """A string literal holding a DSN or keyword string with a password. Docstrings and
+    other strings standing alone as a statement are documentation, not credentials in
+    use: the walker does not hand them here."""
+    if isinstance(node.value, str) and literal_holds_password(node.value):
         a.report(
             "VF401",
             node,

@@ -84,6 +84,10 @@ _SECURITY_WORDS = _SECRET_WORDS | frozenset(
 )
 
 
+# Every name is_security_name accepts holds one of these in lower case (for a prefilter).
+SECURITY_HINTS = tuple(sorted(_SECURITY_WORDS | {"password", "key"}))
+
+
 def words(name: str) -> tuple[str, ...]:
     """snake_case, CamelCase and dotted names split into lower-case words."""
     spaced = _CAMEL.sub("_", name.replace(".", "_").replace("-", "_"))

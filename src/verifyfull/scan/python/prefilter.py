@@ -3,6 +3,11 @@
 Parsing is most of a scan's cost and most files of a large tree need none, so each
 test here is a cheap necessary condition: a rule family left out cannot fire in the
 file, a word left out of `trigger_words` cannot occur in a body that raises a rule.
+Three stages, each cheaper per byte than the next: KEYWORDS (any word at all), a
+superset test on the whole text, then the same families judged on the file's
+lexical views (lexical.py: code without strings, the text without docstrings and
+comments, the values of its literals), where the connection examples that fill a
+library's docstrings no longer count.
 Soundness, not precision, is the contract: tests/test_scan_python_prefilter.py runs
 the full analysis beside the filtered one and requires the same findings.
 """
@@ -11,12 +16,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
-from verifyfull.scan.python.credentials import CONNECTION_CALL_WORDS, DECODER_WORDS
-from verifyfull.scan.python.names import has_db_context, is_password_name
+from verifyfull.scan.python.credentials import (
+    CONNECTION_CALL_WORDS,
+    DECODER_WORDS,
+    literal_holds_password,
+)
+from verifyfull.scan.python.lexical import views
+from verifyfull.scan.python.names import (
+    SECURITY_HINTS,
+    has_db_context,
+    is_password_name,
+    is_security_name,
+)
 from verifyfull.scan.python.sites import ALL_SITES
 
+# What the ssl rules key on: attribute names assigned or called, constants read.
+SSL_WORDS = (
+    "verify_mode",
+    "CERT_NONE",
+    "check_hostname",
+    "minimum_version",
+    "set_ciphers",
+    "_create_unverified_context",
+    "PROTOCOL_TLSv1",
+    "PROTOCOL_SSL",
+    "wrap_socket",
+)
 # Stage one, in the check's registration: a file with none of these cannot raise a
 # Python rule. Password names hold "pass" or "pw" in one of the spellings that
 # names.words leaves whole (capitals, then lower case: "PAss" is one word).
@@ -25,6 +53,8 @@ KEYWORDS: tuple[str, ...] = (
     *("pass", "connect", "ssl", "random", "Pass", "PASS", "pw", "PW", "Pw", "PAss", "PASs"),
     *("Database", "postgres", "cockroach", "hashlib", "create_engine", "ConnectionPool"),
     "Tortoise",
+    # ssl_checks needs no import of ssl in the file: `ctx.check_hostname = False`.
+    *SSL_WORDS,
 )
 
 DRIVERS = ("asyncpg", "psycopg", "sqlalchemy", "sqlmodel", "tortoise", "databases")
@@ -33,14 +63,22 @@ DRIVERS = ("asyncpg", "psycopg", "sqlalchemy", "sqlmodel", "tortoise", "database
 # given another at import (`create_engine as make`). Method owners aliased at
 # import (`Tortoise as T`) leave the method's name in the call.
 SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_SITES}))
-_SITE_CALL_TEXT = tuple(f"{name}(" for name in SITE_FUNCTIONS)
 
 
-def sites_possible(text: str) -> bool:
-    if not any(driver in text for driver in DRIVERS):
+# The first part of every site's qualified name: a whole name in the code, written
+# out or in the import an alias comes from.
+SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
+
+
+def sites_possible(code: str) -> bool:
+    """Both words of a site are code: its root (SITE_ROOTS) and its function (called,
+    or renamed at import)."""
+    if not any(root in code and _is_whole_word(code, root) for root in SITE_ROOTS):
         return False
-    if any(call in text for call in _SITE_CALL_TEXT):
-        return True
+    return _site_function_named(code)
+
+
+def _site_function_named(text: str) -> bool:
     return any(_called_or_renamed(text, name) for name in SITE_FUNCTIONS if name in text)
 
 
@@ -66,18 +104,6 @@ def _called_or_renamed(text: str, name: str) -> bool:
     return False
 
 
-# What the ssl rules key on: attribute names assigned or called, constants read.
-SSL_WORDS = (
-    "verify_mode",
-    "CERT_NONE",
-    "check_hostname",
-    "minimum_version",
-    "set_ciphers",
-    "_create_unverified_context",
-    "PROTOCOL_TLSv1",
-    "PROTOCOL_SSL",
-    "wrap_socket",
-)
 CRYPTO_WORDS = ("md5", "sha1", "random", "hashlib")
 # Libraries whose imported names make a function worth walking (aliases included).
 TRIGGER_MODULES = frozenset(
@@ -144,21 +170,41 @@ def password_names(text: str) -> frozenset[str]:
     return frozenset(name for name, end in _password_words(text) if _BOUND.match(text, end))
 
 
-def credentials_possible(text: str, stem: str) -> bool:
-    if ("ostgres" in text or "ockroach" in text) and "://" in text and "@" in text:
-        return True  # a DSN literal may carry a password
-    if _keyword_assigned(text, "password") and any(
-        _keyword_assigned(text, hint) for hint in _KEYWORD_HINTS
-    ):
-        return True  # so may a libpq keyword string ("host=db password=…"), as
-        # credentials.on_constant reads one
-    words = _password_words(text)
+def credentials_possible(
+    document: str, code: str, stem: str, literals: tuple[str, ...] | None
+) -> bool:
+    """literals: the file's password-shaped string values (lexical.Views.literals), or
+    None before lexing (then a looser test on the text stands in)."""
+    if literals is None:
+        if _literal_password_possible(document):
+            return True
+    elif any(literal_holds_password(value) for value in literals):
+        return True  # a DSN or libpq keyword string with a password
+    words = _password_words(document)
     if not words:
         return False
-    if any(w in text for w in DECODER_WORDS) and password_names(text):
+    if any(w in code for w in DECODER_WORDS) and password_names(document):
         return True  # VF402 needs no database context
-    bound = {name for name, end in words if _BOUND_TO_LITERAL.match(text, end)}
-    return bool(bound) and _database_context_possible(text, stem, bound)
+    # `,` binds only as a getenv default: os.getenv("DB_PASSWORD", "…").
+    bound_to = _BOUND_TO_LITERAL if _ENV_WORDS[0] in code or _ENV_WORDS[1] in code else _ASSIGNED
+    bound = {name for name, end in words if bound_to.match(document, end)}
+    return bool(bound) and _database_context_possible(document, code, stem, bound)
+
+
+# What resolve.ENV_GETTERS need in code: getenv, or environ (environ.get, setdefault).
+_ENV_WORDS = ("getenv", "environ")
+_ASSIGNED = re.compile(r"['\"]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:])\s*[rbuf]{0,2}['\"][^'\"]")
+
+
+def _literal_password_possible(text: str) -> bool:
+    """Before lexing: a superset of literal_holds_password over every literal."""
+    if "://" in text and "@" in text:
+        lowered = text.lower()
+        if any(scheme in lowered for scheme in ("postgres", "cockroach", "asyncpg", "psycopg")):
+            return True
+    return _keyword_assigned(text, "password") and any(
+        _keyword_assigned(text, hint) for hint in _KEYWORD_HINTS
+    )
 
 
 # What credentials.KEYWORD_DSN_HINT looks for (KEYWORD_PASSWORD: "password").
@@ -166,13 +212,17 @@ _KEYWORD_HINTS = ("host", "dbname", "user", "port")
 
 
 def _keyword_assigned(text: str, word: str) -> bool:
-    """`word` at the start of the text or after white space, then `\\s*=`: a superset
-    of credentials.KEYWORD_PASSWORD / KEYWORD_DSN_HINT, found with str.find."""
+    """`word` then `\\s*=` as a literal's value may hold it (KEYWORD_PASSWORD,
+    KEYWORD_DSN_HINT), in the written text: after white space, the opening quote or
+    an escape that may stand for white space (`\\n`, `\\x20`); found with str.find."""
     size = len(text)
     at = text.find(word)
     while at >= 0:
-        if at == 0 or text[at - 1].isspace():
+        before = text[at - 1] if at else " "
+        if before.isspace() or before in "'\"" or "\\" in text[max(at - 6, 0) : at]:
             end = at + len(word)
+            if "\\" in text[end : end + 6] and "=" in text[end : end + 12]:
+                return True
             while end < size and text[end].isspace():
                 end += 1
             if text.startswith("=", end):
@@ -193,35 +243,151 @@ _CONNECTION_DICT_KEYS = tuple(
 _CLASS_NAME = re.compile(r"\bclass\s+(\w+)")
 
 
-def _database_context_possible(text: str, stem: str, names: set[str]) -> bool:
+def _database_context_possible(document: str, code: str, stem: str, names: set[str]) -> bool:
     if has_db_context(stem) or any(has_db_context(name) for name in names):
         return True
-    if any(key in text for key in _CONNECTION_DICT_KEYS):
+    if any(key in document for key in _CONNECTION_DICT_KEYS):
         return True
-    lowered = text.lower()
+    lowered = code.lower()  # a call's qualified name is made of code: names and imports
     if any(word in lowered for word in CONNECTION_CALL_WORDS):
         return True
-    return any(has_db_context(name) for name in _CLASS_NAME.findall(text))
+    return any(has_db_context(name) for name in _CLASS_NAME.findall(code))
 
 
-def families(text: str, stem: str) -> frozenset[str]:
-    """The rule families that can fire in this text (empty: nothing to parse for)."""
+@dataclass(frozen=True)
+class Plan:
+    """What to analyse in a file: the rule families that can fire, and the text whose
+    lines the walker looks for trigger words in (docstrings and comments blanked)."""
+
+    families: frozenset[str]
+    document: str
+
+
+def _families(document: str, code: str, stem: str, literals: tuple[str, ...]) -> frozenset[str]:
+    """The families that can fire, on a lexed file's views."""
     found = set()
-    if sites_possible(text):
+    if sites_possible(code):
         found.add("sites")
-    if "ssl" in text and any(w in text for w in SSL_WORDS):
+    if any(word in code for word in SSL_WORDS):
         found.add("ssl")
-    if credentials_possible(text, stem):
+    if credentials_possible(document, code, stem, literals):
         found.add("credentials")
-    if "hashlib" in text and ("md5" in text or "sha1" in text):
-        found.add("crypto")
-    if "random" in text and ("import random" in text or "from random" in text):
+    weak_hash = "hashlib" in code and _names_weak_hash(document)
+    if (weak_hash or _random_module_used(code)) and _security_name_possible(document):
         found.add("crypto")
     return frozenset(found)
 
 
+def _any_family_in_text(text: str, stem: str) -> bool:
+    """Before lexing, on the whole text: a cheap superset of _families."""
+    return (
+        any(word in text for word in SSL_WORDS)
+        or ("hashlib" in text and _names_weak_hash(text))
+        or ("random" in text and _random_module_used(text))
+        or credentials_possible(text, text, stem, None)
+        or (any(root in text for root in SITE_ROOTS) and _site_function_named(text))
+    )
+
+
+# Names as weak_crypto reads them: identifiers, attribute names, string keys (which
+# may hold dots and dashes; names.words splits on both).
+_NAME_RUN = re.compile(r"[\w.\-]+")
+_PIECE_SEPARATOR = re.compile(r"[.\-]")
+
+
+_SECURITY_HINT = re.compile("|".join(SECURITY_HINTS))
+
+
+def _security_name_possible(document: str) -> bool:
+    """Whether some name could be one VF403/VF404 need (names.is_security_name, which
+    holds is_secret_name): what is hashed, where the value goes, the function it is
+    in. Each run of name characters that holds a hint word is tried whole and piece
+    by piece."""
+    quoted_pass = "'pass'" in document or '"pass"' in document
+    runs = "\n".join(set(_NAME_RUN.findall(document)))
+    lowered = runs.lower()
+    tried: set[int] = set()
+    for hint in _SECURITY_HINT.finditer(lowered):
+        start = runs.rfind("\n", 0, hint.start()) + 1
+        if start in tried:
+            continue
+        tried.add(start)
+        end = runs.find("\n", hint.end())
+        run = runs[start : end if end >= 0 else len(runs)]
+        for name in (run, *_PIECE_SEPARATOR.split(run)):
+            # `pass` is the statement; as a name it can only be a string key.
+            if name == "pass" and not quoted_pass:
+                continue
+            if is_security_name(name):
+                return True
+    return False
+
+
+def _random_module_used(code: str) -> bool:
+    """weak_crypto.is_insecure_random needs a call named random.<function>: `random`
+    followed by a dot, or imported (`import os, random as r`, `from random import
+    choice`). Found with str.find (a regex with word boundaries was 4x slower)."""
+    size = len(code)
+    at = code.find("random")
+    while at >= 0:
+        end = at + len("random")
+        if (at == 0 or not _is_word_char(code[at - 1])) and (
+            end == size or not _is_word_char(code[end])
+        ):
+            after = end
+            while after < size and (code[after].isspace() or code[after] == "\\"):
+                after += 1
+            if code.startswith(".", after):
+                return True
+            line_start = code.rfind("\n", 0, at) + 1
+            before = code[line_start:at].split()
+            if before[:1] == ["import"] or before == ["from"]:
+                return True
+            if line_start >= 2 and code[line_start - 2] == "\\":
+                return True  # a joined import line: `import os, \` then `random`
+        at = code.find("random", at + 1)
+    return False
+
+
+def _names_weak_hash(text: str) -> bool:
+    """hashlib.md5 / sha1 written out, or named to hashlib.new in any case ("MD5")."""
+    if "md5" in text or "sha1" in text:
+        return True
+    lowered = text.lower()
+    return "md5" in lowered or "sha1" in lowered or "sha-1" in lowered
+
+
+def _is_whole_word(text: str, word: str) -> bool:
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or not _is_word_char(text[at - 1])) and (
+            end == len(text) or not _is_word_char(text[end])
+        ):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+def plan(text: str, stem: str) -> Plan:
+    """The families that can fire in this text (empty: nothing to parse for). A cheap
+    test on the whole text first; a file that passes it is lexed (lexical.py) and
+    tested again on its code and document views, where docstrings no longer count."""
+    if not _any_family_in_text(text, stem):
+        return Plan(frozenset(), text)
+    lexed = views(text)
+    if lexed is None:  # not lexable: it will not parse either, and says so
+        return Plan(ALL_FAMILIES, text)
+    return Plan(_families(lexed.document, lexed.code, stem, lexed.literals), lexed.document)
+
+
+def families(text: str, stem: str) -> frozenset[str]:
+    return plan(text, stem).families
+
+
 def trigger_words(wanted: frozenset[str], text: str, imported: dict[str, str]) -> tuple[str, ...]:
-    """Words without which a function or class body cannot raise a wanted rule.
+    """Words without which a function or class body cannot raise a wanted rule, looked
+    for in `text` (a Plan's document: docstrings and comments blanked).
 
     imported: alias -> first part of the dotted name it stands for; names imported
     from the libraries count (`from ssl import CERT_NONE as NONE`)."""
@@ -234,7 +400,8 @@ def trigger_words(wanted: frozenset[str], text: str, imported: dict[str, str]) -
         words.update(SSL_WORDS)
     if "credentials" in wanted or "sites" in wanted:
         # "://" and not "@": a DSN literal reported by credentials.on_constant holds
-        # both, and "@" alone would pass every decorated function.
+        # both, and "@" alone would pass every decorated function. A keyword string's
+        # "password=" is a bound password name.
         words.update((*password_names(text), *DECODER_WORDS, "://"))
     if "crypto" in wanted:
         words.update(CRYPTO_WORDS)
