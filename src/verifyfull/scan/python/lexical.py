@@ -128,6 +128,7 @@ def views(text: str) -> Views | None:
     depth = 0  # brackets open before `unaccounted`, counted only when asked (speed)
     unaccounted: list[str] = []
     last = 0
+    size = len(text)
     for match in _TOKEN.finditer(text):
         start, end = match.span()
         first = text[start]
@@ -162,26 +163,37 @@ def views(text: str) -> Views | None:
             document.append(text[token_start:end])
             code.append(text[token_start:end])
             run.append((prefix, token))
-            continue
-        code.append(text[token_start:start] + _blank(text, start, end))
-        statement = False
-        if (
-            not run
-            and prefix in _CONSTANT_PREFIXES
-            and (token_start == 0 or text[token_start - 1] in " \t\n\f")
-        ):
-            depth += _depth(unaccounted)
-            unaccounted.clear()
-            statement = depth == 0 and _stands_alone(text, token_start, end)
-        if statement:
-            document.append(_blank(text, start, end))
         else:
+            code.append(text[token_start:start] + _blank(text, start, end))
+            statement = (
+                not run
+                and prefix in _CONSTANT_PREFIXES
+                and (token_start == 0 or text[token_start - 1] in " \t\n\f")
+                and _stands_alone(text, token_start, end)
+            )
+            if statement:  # alone on its lines: a statement unless inside brackets
+                depth += _depth(unaccounted)
+                unaccounted.clear()
+                statement = depth == 0
+            if statement:
+                document.append(_blank(text, start, end))
+                continue
             document.append(text[token_start:end])
             run.append((prefix, token))
+        # What follows the string decides most runs at once: an operator, a comma or
+        # a bracket ends the constant (only white space, a line join or a comment can
+        # stand between two parts of one).
+        if end < size and text[end] not in _MAY_JOIN:
+            _close(run, literals)
     _close(run, literals)
     document.append(text[last:])
     code.append(text[last:])
     return Views("".join(document), "".join(code), tuple(literals))
+
+
+# Characters after a string that leave it open to an adjacent one: white space, a
+# line join, a comment, the next string's quote or prefix letter.
+_MAY_JOIN = frozenset(" \t\r\n\f\\#'\"rRbBuUfF")
 
 
 def _close(run: list[tuple[str, str]], literals: list[str]) -> None:
@@ -189,6 +201,13 @@ def _close(run: list[tuple[str, str]], literals: list[str]) -> None:
     they make together (the parser's; each alone is a superset's safety net), when
     one could hold a password. Decoding is the costly part: done only when the
     written text holds "@" or "assword", or an escape could make either."""
+    if not run:
+        return
+    if len(run) == 1:
+        token = run[0][1]
+        if "@" not in token and "assword" not in token and "\\" not in token:
+            run.clear()  # the common case: nothing a password could be in
+            return
     written = "".join(_body(token) for _, token in run)
     if not _password_shaped(written) and not (
         "\\" in written and _CHARACTER_ESCAPE.search(written)

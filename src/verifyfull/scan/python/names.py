@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -94,6 +95,7 @@ def words(name: str) -> tuple[str, ...]:
     return tuple(w for w in spaced.lower().split("_") if w)
 
 
+@lru_cache(maxsize=8192)  # the prefilter asks it of every pass/pw word of a large tree
 def is_password_name(name: str) -> bool:
     parts = words(name)
     return any(w in _PASSWORD_WORDS or w.endswith("password") for w in parts)

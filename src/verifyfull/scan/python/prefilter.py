@@ -70,6 +70,12 @@ SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_S
 SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
 
 
+# The roots as substrings, none inside another (psycopg finds psycopg2 and psycopg_pool).
+_ROOT_NEEDLES = tuple(
+    root for root in SITE_ROOTS if not any(other != root and other in root for other in SITE_ROOTS)
+)
+
+
 def sites_possible(code: str) -> bool:
     """Both words of a site are code: its root (SITE_ROOTS) and its function (called,
     or renamed at import)."""
@@ -118,6 +124,7 @@ ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
 # "pass" or "pw" in some case. (For ASCII text, str.find over a lower-cased copy is
 # six times faster than this pattern; the pattern serves the rest.)
 _PASSWORD_HINT = re.compile("[pP](?:[aA][sS][sS]|[wW])")
+_WORD = re.compile(r"\w*")
 # After the name (or its closing quote, for dict keys and variable names in strings):
 # bound or passed (`=`, `:` annotation or dict key, `,` after a getenv name).
 _BOUND = re.compile(r"['\"]?\s*[=:,]")
@@ -146,16 +153,14 @@ def _password_words(text: str) -> tuple[tuple[str, int], ...]:
     names.is_password_name accepts, with the offset just after it."""
     found: list[tuple[str, int]] = []
     starts: set[int] = set()
-    size = len(text)
     for start in _hint_offsets(text):
         while start > 0 and _is_word_char(text[start - 1]):
             start -= 1
         if start in starts:
             continue
         starts.add(start)
-        end = start
-        while end < size and _is_word_char(text[end]):
-            end += 1
+        word = _WORD.match(text, start)
+        end = word.end() if word else start
         name = text[start:end]
         if name == "pass" and (start == 0 or text[start - 1] not in "'\""):
             continue  # the `pass` statement: as a name, "pass" can only be a string
@@ -285,7 +290,7 @@ def _any_family_in_text(text: str, stem: str) -> bool:
         or ("hashlib" in text and _names_weak_hash(text))
         or ("random" in text and _random_module_used(text))
         or credentials_possible(text, text, stem, None)
-        or (any(root in text for root in SITE_ROOTS) and _site_function_named(text))
+        or (any(root in text for root in _ROOT_NEEDLES) and _site_function_named(text))
     )
 
 
