@@ -16,7 +16,7 @@ from verifyfull.scan.api import CheckSkipped, ScanContext, SourceFile, file_chec
 from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope, parse_module
-from verifyfull.scan.python.prefilter import ALL_FAMILIES, KEYWORDS, plan, trigger_words
+from verifyfull.scan.python.prefilter import ALL_FAMILIES, plan, trigger_words
 
 
 def _ignore(walker: _Walker, node: ast.AST) -> None:
@@ -189,7 +189,7 @@ _DISPATCH = _dispatch_table()
 
 
 def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
-    planned = plan(source.text, source.path.stem)
+    planned = plan(source.text, source.path.stem, source.data)
     if not planned.families:
         return []
     return run_analysis(source, ctx, planned.families, document=planned.document).findings
@@ -243,6 +243,8 @@ def _suppress_over_spans(analysis: Analysis) -> None:
     analysis.findings = kept
 
 
-@file_check(suffixes=(".py",), keywords=KEYWORDS)
+# No registration keywords: the prefilter's own stage one (KEYWORDS among its needles,
+# found in the file's bytes in one pass) decides, before anything else is computed.
+@file_check(suffixes=(".py",))
 def check_python(source: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     return analyse(source, ctx)

@@ -3,8 +3,9 @@
 Parsing is most of a scan's cost and most files of a large tree need none, so each
 test here is a cheap necessary condition: a rule family left out cannot fire in the
 file, a word left out of `trigger_words` cannot occur in a body that raises a rule.
-Three stages, each cheaper per byte than the next: KEYWORDS (any word at all), a
-superset test on the whole text, then the same families judged on the file's
+Three stages, each cheaper per byte than the next: KEYWORDS (any word at all, found
+with every other word the tests need in one native pass, needles_in), a superset
+test on the whole text, then the same families judged on the file's
 lexical views (lexical.py: code without strings, the text without docstrings and
 comments, the values of its literals), where the connection examples that fill a
 library's docstrings no longer count.
@@ -15,9 +16,11 @@ the full analysis beside the filtered one and requires the same findings.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+
+import ahocorasick_rs
 
 from verifyfull.scan.python.credentials import (
     CONNECTION_CALL_WORDS,
@@ -29,6 +32,7 @@ from verifyfull.scan.python.names import (
     SECURITY_HINTS,
     has_db_context,
     is_password_name,
+    is_secret_name,
     is_security_name,
 )
 from verifyfull.scan.python.sites import ALL_SITES
@@ -70,22 +74,12 @@ SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_S
 SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
 
 
-# The roots as substrings, none inside another (psycopg finds psycopg2 and psycopg_pool).
-_ROOT_NEEDLES = tuple(
-    root for root in SITE_ROOTS if not any(other != root and other in root for other in SITE_ROOTS)
-)
-
-
 def sites_possible(code: str) -> bool:
     """Both words of a site are code: its root (SITE_ROOTS) and its function (called,
     or renamed at import)."""
     if not any(root in code and _is_whole_word(code, root) for root in SITE_ROOTS):
         return False
-    return _site_function_named(code)
-
-
-def _site_function_named(text: str) -> bool:
-    return any(_called_or_renamed(text, name) for name in SITE_FUNCTIONS if name in text)
+    return any(_called_or_renamed(code, name) for name in SITE_FUNCTIONS if name in code)
 
 
 def _called_or_renamed(text: str, name: str) -> bool:
@@ -277,20 +271,35 @@ def _families(document: str, code: str, stem: str, literals: tuple[str, ...]) ->
         found.add("ssl")
     if credentials_possible(document, code, stem, literals):
         found.add("credentials")
-    weak_hash = "hashlib" in code and _names_weak_hash(document)
-    if (weak_hash or _random_module_used(code)) and _security_name_possible(document):
-        found.add("crypto")
+    if "hashlib" in code and _names_weak_hash(document) and _security_name_possible(document):
+        found.add("crypto")  # VF403
+    elif _random_module_used(code) and _secret_sink_possible(document):
+        found.add("crypto")  # VF404
     return frozenset(found)
 
 
-def _any_family_in_text(text: str, stem: str) -> bool:
-    """Before lexing, on the whole text: a cheap superset of _families."""
-    return (
-        any(word in text for word in SSL_WORDS)
-        or ("hashlib" in text and _names_weak_hash(text))
-        or ("random" in text and _random_module_used(text))
-        or credentials_possible(text, text, stem, None)
-        or (any(root in text for root in _ROOT_NEEDLES) and _site_function_named(text))
+# The spellings a password name's pass/pw word can have (see KEYWORDS).
+_PASSWORD_SPELLINGS = frozenset({"pass", "Pass", "PASS", "PAss", "PASs", "pw", "PW", "Pw"})
+# Words without one of which credentials_possible cannot hold: a DSN ("://"), a libpq
+# keyword string ("password"), or a password name.
+_CREDENTIAL_NEEDLES = frozenset({"://", "password", *_PASSWORD_SPELLINGS})
+
+
+def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
+    """Before lexing, on the whole text: a cheap superset of _families. present: the
+    NEEDLES in the file (needles_in), so most tests are set lookups."""
+    if any(word in present for word in SSL_WORDS):
+        return True
+    if "hashlib" in present and _names_weak_hash(text):
+        return True
+    if "random" in present and _random_module_used(text):
+        return True
+    if any(root in present for root in SITE_ROOTS) and any(
+        _called_or_renamed(text, name) for name in SITE_FUNCTIONS if name in present
+    ):
+        return True
+    return not present.isdisjoint(_CREDENTIAL_NEEDLES) and credentials_possible(
+        text, text, stem, None
     )
 
 
@@ -303,11 +312,10 @@ _PIECE_SEPARATOR = re.compile(r"[.\-]")
 _SECURITY_HINT = re.compile("|".join(SECURITY_HINTS))
 
 
-def _security_name_possible(document: str) -> bool:
-    """Whether some name could be one VF403/VF404 need (names.is_security_name, which
-    holds is_secret_name): what is hashed, where the value goes, the function it is
-    in. Each run of name characters that holds a hint word is tried whole and piece
-    by piece."""
+def _names_where(document: str, accepts: Callable[[str], bool]) -> Iterator[str]:
+    """The names in the text that `accepts` (names.is_security_name or is_secret_name;
+    both hold a SECURITY_HINTS word). Each run of name characters that holds a hint
+    is tried whole and piece by piece."""
     quoted_pass = "'pass'" in document or '"pass"' in document
     runs = "\n".join(set(_NAME_RUN.findall(document)))
     lowered = runs.lower()
@@ -323,8 +331,34 @@ def _security_name_possible(document: str) -> bool:
             # `pass` is the statement; as a name it can only be a string key.
             if name == "pass" and not quoted_pass:
                 continue
-            if is_security_name(name):
-                return True
+            if accepts(name):
+                yield name
+
+
+def _security_name_possible(document: str) -> bool:
+    """VF403 needs a security name anywhere: what is hashed, where the digest goes,
+    the function it is computed in."""
+    return any(True for _ in _names_where(document, is_security_name))
+
+
+def _secret_sink_possible(document: str) -> bool:
+    """VF404 needs a random value stored under a secret name (weak_crypto._sink):
+    assigned, annotated, passed as a keyword, a dict key or subscript, or returned by
+    a function so named. Each is the name followed, past a closing quote or bracket
+    and white space, by "=", ":" or "(" (`def make_token(`)."""
+    size = len(document)
+    for name in set(_names_where(document, is_secret_name)):
+        at = document.find(name)
+        while at >= 0:
+            end = at + len(name)
+            if (at == 0 or not _is_word_char(document[at - 1])) and (
+                end == size or not _is_word_char(document[end])
+            ):
+                while end < size and document[end] in "'\"] \t":
+                    end += 1
+                if document.startswith(("=", ":", "("), end):
+                    return True
+            at = document.find(name, at + 1)
     return False
 
 
@@ -374,11 +408,42 @@ def _is_whole_word(text: str, word: str) -> bool:
     return False
 
 
-def plan(text: str, stem: str) -> Plan:
-    """The families that can fire in this text (empty: nothing to parse for). A cheap
-    test on the whole text first; a file that passes it is lexed (lexical.py) and
-    tested again on its code and document views, where docstrings no longer count."""
-    if not _any_family_in_text(text, stem):
+# Every word the text tests look for, found in one native pass over the file's bytes
+# (Aho-Corasick): thirty str.find passes over each file were most of the prefilter's
+# time. The words are ASCII and Python source is in an ASCII-compatible encoding, so a
+# word in the decoded text is in the bytes too.
+NEEDLES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            *KEYWORDS,
+            *SSL_WORDS,
+            *SITE_ROOTS,
+            *SITE_FUNCTIONS,
+            *_CREDENTIAL_NEEDLES,
+            *DECODER_WORDS,
+            *("hashlib", "random"),
+        }
+    )
+)
+_FINDER = ahocorasick_rs.BytesAhoCorasick([needle.encode("ascii") for needle in NEEDLES])
+_KEYWORD_SET = frozenset(KEYWORDS)
+
+
+def needles_in(data: bytes) -> frozenset[str]:
+    """The NEEDLES that occur in `data`."""
+    found = {index for index, _, _ in _FINDER.find_matches_as_indexes(data, overlapping=True)}
+    return frozenset(NEEDLES[index] for index in found)
+
+
+def plan(text: str, stem: str, data: bytes | None = None) -> Plan:
+    """The families that can fire in this text (empty: nothing to parse for).
+
+    data: the file's bytes (text encoded again when not given). Stage one and a
+    superset test on the whole text first; a file that passes is lexed (lexical.py)
+    and tested again on its code and document views, where docstrings no longer
+    count."""
+    present = needles_in(data if data else text.encode("utf-8", "surrogatepass"))
+    if present.isdisjoint(_KEYWORD_SET) or not _any_family_in_text(text, stem, present):
         return Plan(frozenset(), text)
     lexed = views(text)
     if lexed is None:  # not lexable: it will not parse either, and says so
