@@ -11,8 +11,6 @@ import sys
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
 from verifyfull import __version__, rules
@@ -93,6 +91,9 @@ def rules_command(
     rule_id: str | None = typer.Argument(None, help="A rule id (VF102) or slug for its full doc."),
 ) -> None:
     """List the rule catalogue, or show one rule's full doc."""
+    from rich.console import Console  # not imported for the other commands (start-up)
+    from rich.table import Table
+
     console = Console()
     if rule_id:
         try:

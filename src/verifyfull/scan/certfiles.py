@@ -6,6 +6,9 @@ finds the certificates and keys in files and places the findings on the line
 of their PEM block. A private key in the tree is VF306 whatever its mode
 (whoever clones the repository holds it); a key file readable by group or
 others says so too. No finding ever carries key material.
+
+cryptography is imported by the functions that parse, on the first certificate or
+key file: most scans meet none, and the import was a tenth of the start-up.
 """
 
 from __future__ import annotations
@@ -17,12 +20,6 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.utils import CryptographyDeprecationWarning
-
-from verifyfull.certs.inspect import describe, key_type_and_bits
-from verifyfull.certs.judge import judge_certificate
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
@@ -55,6 +52,12 @@ def _place(found: Iterable[Finding], src: SourceFile, line: int) -> list[Finding
 
 
 def _certificate(block: Block, src: SourceFile, policy: Policy) -> list[Finding]:
+    from cryptography import x509
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    from verifyfull.certs.inspect import describe
+    from verifyfull.certs.judge import judge_certificate
+
     load = x509.load_pem_x509_certificate if block.is_pem else x509.load_der_x509_certificate
     with warnings.catch_warnings():
         # Old roots (certifi's bundle) have non-positive serials: cryptography warns on
@@ -74,6 +77,8 @@ def _loose_mode(src: SourceFile) -> int | None:
 
 def _load_key(block: Block) -> object | None:
     """The key object, or None when it is encrypted or unreadable (still a key in the tree)."""
+    from cryptography.hazmat.primitives import serialization
+
     if block.label == "ENCRYPTED PRIVATE KEY":
         return None
     try:
@@ -92,6 +97,8 @@ def _private_key(block: Block, src: SourceFile, policy: Policy) -> list[Finding]
     found: list[Finding] = []
     key = _load_key(block)
     if key is not None:
+        from verifyfull.certs.inspect import key_type_and_bits
+
         kind, bits = key_type_and_bits(key)
         described = f"{kind.upper()} {bits}-bit private key"
         if policy.key_too_weak(kind, bits):
@@ -119,6 +126,9 @@ def _private_key(block: Block, src: SourceFile, policy: Policy) -> list[Finding]
 
 def _der_block(data: bytes) -> Block | None:
     """A binary file that is one DER certificate or key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     try:
         x509.load_der_x509_certificate(data)
         return Block("CERTIFICATE", data, 1, is_pem=False)

@@ -1,0 +1,97 @@
+"""YAML files: docker compose, Kubernetes manifests, Helm values and charts.
+
+Documents are composed, not constructed (PyYAML on libyaml, safe): the node tree
+keeps the line and column of every scalar, and unknown tags (!Ref, !vault)
+need no constructor. The format-specific shapes (compose environment lists,
+Kubernetes env name/value pairs, command/args) live in compose.py and k8s.py;
+this module loads and walks (yamlfile.py registers it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from verifyfull.findings import Finding
+from verifyfull.scan.api import ScanContext, SourceFile
+from verifyfull.scan.config import compose, helm, k8s
+from verifyfull.scan.config.judge import judge_all
+from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
+from verifyfull.scan.config.yamlnodes import (
+    compose_documents,
+    mapping_items,
+    scalar,
+    scalar_setting,
+)
+
+_MAX_DEPTH = 200
+
+
+@dataclass
+class Collected:
+    settings: list[Setting] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+
+
+def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, depth: int) -> None:
+    """Collect settings and commands from one node and everything below it."""
+    if depth > _MAX_DEPTH:
+        raise ConfigParseError("YAML nested too deeply to read", "flatten it")
+    if isinstance(node, MappingNode):
+        out.commands.extend(compose.commands_of(src, node))
+        pair = k8s.env_pair(node, context)
+        if pair is not None:
+            out.settings.append(pair)  # {name: X, value: Y} is the setting X=Y, nothing else
+            return
+        for key, value in mapping_items(node):
+            if key in compose.COMMAND_KEYS:
+                continue
+            if isinstance(value, ScalarNode):
+                out.settings.append(scalar_setting(key, value, context))
+            else:
+                walk(src, value, (*context, key), out, depth + 1)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            if isinstance(item, ScalarNode) and context and context[-1] == "environment":
+                setting = compose.environment_item(item, context)
+                if setting is not None:
+                    out.settings.append(setting)
+            elif not isinstance(item, ScalarNode):
+                walk(src, item, context, out, depth + 1)
+
+
+def document_context(document: Node) -> tuple[str, ...]:
+    """A Kubernetes object's kind and name, so a Secret named `postgres-credentials`
+    gives its `password` key a database context."""
+    if not isinstance(document, MappingNode):
+        return ()
+    items = dict(mapping_items(document))
+    kind = scalar(items.get("kind"))
+    metadata = items.get("metadata")
+    name = None
+    if isinstance(metadata, MappingNode):
+        name = scalar(dict(mapping_items(metadata)).get("name"))
+    return tuple(part for part in (kind, name) if part) if kind else ()
+
+
+def collect(src: SourceFile) -> Collected:
+    out = Collected()
+    for document in compose_documents(src.text):
+        walk(src, document, document_context(document), out, 0)
+    return out
+
+
+def check_yaml(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    if not worth_parsing(src.text):
+        return []
+    try:
+        collected = collect(src)
+        settings, commands = collected.settings, collected.commands
+    except ConfigParseError:
+        if "{{" not in src.text:
+            raise
+        settings, commands = helm.template_lines(src)
+    found = judge_all(src, settings, commands, ctx.policy)
+    return helm.noted(found) if "{{" in src.text else found
