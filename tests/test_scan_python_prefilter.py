@@ -308,6 +308,7 @@ SNIPPETS = (
     "import random\nissue(token=random.getrandbits(64))",
     "import random\nclass Keys:\n    api_key: int = random.randint(0, 9)",
     "import random\ncounter = random.random()  # nothing secret",
+    'x = """a\nb"""; import random as r; token = r.choice("ab")',
     "class DatabaseConfig:\n    PASSWORD = 'hunter2-class'",
     "# sqlalchemy.create_engine(url) in a comment\nx = connect()",
     'NOTE = "see postgresql://docs:example@host"  # a value, not a docstring',

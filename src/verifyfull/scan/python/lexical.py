@@ -5,13 +5,15 @@ strings and comments (no parse).
   alone as a statement) blanked. No rule reads either, so a word found only there
   cannot make a rule fire; library code is full of connection examples in
   docstrings, which made the prefilter parse whole packages for nothing.
-- code: every string and comment blanked, except f-strings (their braces hold code):
-  what is left is names, calls and imports, where a call's or an import's words live.
+- code: every string and comment blanked, f-strings (their braces hold code) kept
+  after the rest: what is left is names, calls and imports, where a call's or an
+  import's words live. Lines within a blanked token are not kept.
 - literals: the values of the other strings (adjacent literals joined, escapes
   decoded, as the parser makes one constant of them) that hold "@" or "assword",
   the only ones a connection-string password can be in.
 
-Blanking keeps each line break, so a line of a view is the same line of the file.
+The document view keeps each line break, so its lines are the file's lines (the
+walker reads a body's lines there).
 The lexer follows Python's string and comment syntax exactly where it matters (the
 quote that opens a string, escapes, triple quotes, comments) and is conservative
 elsewhere: a string is a statement string only when it stands alone on its lines
@@ -23,6 +25,7 @@ prefilter then keeps its verdict on the whole text.
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -59,30 +62,8 @@ class Views:
     literals: tuple[str, ...] = ()
 
 
-def _blank(text: str, start: int, end: int) -> str:
-    breaks = text.count("\n", start, end)
-    return "\n" * breaks if breaks else " "
-
-
-def _continues_previous_line(text: str, line_start: int) -> bool:
-    """Whether the line before `line_start` ends with a backslash (an explicit join)."""
-    at = line_start - 1
-    while at >= 0 and text[at] in "\r\n":
-        at -= 1
-    return at >= 0 and text[at] == "\\"
-
-
-def _stands_alone(text: str, start: int, end: int) -> bool:
-    """Nothing but white space before `start` on its line and after `end` on its line
-    (a comment may follow), and the line is not joined to the one before."""
-    line_start = text.rfind("\n", 0, start) + 1
-    if line_start != start and not text[line_start:start].isspace():
-        return False
-    if _continues_previous_line(text, line_start):
-        return False
-    line_end = text.find("\n", end)
-    rest = text[end : line_end if line_end >= 0 else len(text)].strip()
-    return not rest or rest.startswith("#")
+_SPLIT = re.compile("(" + _TOKEN.pattern + ")", re.DOTALL)
+_BLANK_START = frozenset({"", " ", "\t", "\n", "\r", "\f"})
 
 
 def _body(token: str) -> str:
@@ -108,8 +89,16 @@ def _password_shaped(value: str) -> bool:
     return "@" in value or "assword" in value
 
 
-def _depth(segments: list[str]) -> int:
-    code = "".join(segments)
+def _prefix(code_before: str) -> str:
+    """The letters that end the code before a string: its prefix (r, b, f, rb, …)."""
+    size = len(code_before)
+    start = size
+    while start > max(size - 2, 0) and code_before[start - 1].isalpha():
+        start -= 1
+    return code_before[start:]
+
+
+def _bracket_delta(code: str) -> int:
     return (
         code.count("(")
         + code.count("[")
@@ -120,102 +109,169 @@ def _depth(segments: list[str]) -> int:
     )
 
 
+class _Depth:
+    """Brackets open before each token, counted over the code pieces only when asked:
+    forward from the furthest point counted, or (for a step back) from the nearest
+    earlier point asked before."""
+
+    def __init__(self, codes: list[str]) -> None:
+        self.codes = codes
+        self.counted = 0  # code pieces counted so far
+        self.depth = 0
+        self.points = [0]  # pieces counted at each forward step (increasing)
+        self.depths = [0]  # depth after them
+
+    def before_token(self, index: int) -> int:
+        """Depth just before token `index` (code pieces 0..index)."""
+        pieces = index + 1
+        if pieces >= self.counted:
+            self.depth += _bracket_delta("".join(self.codes[self.counted : pieces]))
+            self.counted = pieces
+            self.points.append(pieces)
+            self.depths.append(self.depth)
+            return self.depth
+        nearest = bisect.bisect_right(self.points, pieces) - 1
+        start = self.points[nearest]
+        return self.depths[nearest] + _bracket_delta("".join(self.codes[start:pieces]))
+
+
+def _starts_line(code_before: str, prefix: str, first: bool) -> bool:
+    """The string stands first on a line that does not continue the one before."""
+    head = code_before[: len(code_before) - len(prefix)]
+    line_break = head.rfind("\n")
+    if line_break < 0:
+        return first and not head.strip()  # the start of the file
+    if head[line_break + 1 :].strip():
+        return False
+    return not head[:line_break].rstrip("\r").endswith("\\")
+
+
+def _ends_line(code_after: str, next_token: str | None) -> bool:
+    """Only white space (and maybe a comment) follows the string on its line."""
+    line_break = code_after.find("\n")
+    if line_break >= 0:
+        return not code_after[:line_break].strip()
+    if code_after.strip():
+        return False
+    return next_token is None or next_token.startswith("#")
+
+
+def _before_prefix(code_before: str, prefix: str) -> str:
+    return code_before[: len(code_before) - len(prefix)]
+
+
+def _joins(code_between: str, token: int, depth: _Depth) -> bool:
+    """Whether a string and the one before it (`code_between` apart, `token` the later
+    one's index) are one constant: white space only (comments are tokens of their
+    own), a line break only inside brackets or after a backslash."""
+    joined = code_between.replace("\\\r\n", "").replace("\\\n", "")
+    if joined.strip():
+        return False
+    return "\n" not in joined or depth.before_token(token) > 0
+
+
 def views(text: str) -> Views | None:
-    document: list[str] = []
-    code: list[str] = []
-    literals: list[str] = []
-    run: list[tuple[str, str]] = []  # adjacent string tokens (prefix, token): one constant
-    depth = 0  # brackets open before `unaccounted`, counted only when asked (speed)
-    unaccounted: list[str] = []
-    last = 0
-    size = len(text)
-    for match in _TOKEN.finditer(text):
-        start, end = match.span()
-        first = text[start]
-        if end - start == 1 and first != "#":
-            return None  # an unterminated string
-        token_start = start  # a string's prefix letters are part of its token
-        if first != "#":
-            while token_start > max(start - 2, last) and text[token_start - 1].isalpha():
-                token_start -= 1
-        between = text[last:token_start]
-        document.append(between)
-        code.append(between)
-        unaccounted.append(between)
-        last = end
-        if run:
-            # Adjacent strings are one constant: white space only between them (a
-            # comment is a token of its own), a line break only inside brackets or
-            # after a backslash.
-            joined = between.replace("\\\r\n", "").replace("\\\n", "")
-            if joined.strip():
-                _close(run, literals)
-            elif "\n" in joined:
-                depth += _depth(unaccounted)
-                unaccounted.clear()
-                if depth <= 0:
-                    _close(run, literals)
-        if first == "#":
+    """The views of `text`, or None when a quote opens no string (not lexable).
+
+    One regex split (C) cuts the text into code pieces and tokens; the views are
+    joined from those lists, and only the few tokens that could be a statement
+    string or hold a password get Python-level attention."""
+    parts = _SPLIT.split(text)
+    codes = parts[0::2]
+    tokens = parts[1::2]
+    if "'" in tokens or '"' in tokens:
+        return None  # an unterminated string
+    count = len(tokens)
+    prefixes = {
+        i: _prefix(codes[i])
+        for i in range(count)
+        if codes[i][-1:].isalpha() and tokens[i][0] != "#"
+    }
+    fstrings = {i for i, prefix in prefixes.items() if "f" in prefix or "F" in prefix}
+    # The code view needs no line structure: tokens become a space, and f-strings
+    # (their braces hold code) are kept, after the rest.
+    code = " ".join(codes)
+    if fstrings:
+        code += "\n" + "\n".join(tokens[i] for i in sorted(fstrings))
+    document_tokens = ["" if token[0] == "#" else token for token in tokens]
+
+    depth = _Depth(codes)
+    statements: set[int] = set()
+    # A statement string is followed by white space, a comment or the end: most
+    # strings (followed by a comma, bracket, dot, operator) are ruled out here.
+    followed_by_blank = [
+        i for i in range(count) if codes[i + 1][:1] in _BLANK_START and tokens[i][0] != "#"
+    ]
+    for i in followed_by_blank:
+        prefix = prefixes.get(i, "")
+        if prefix.lower() not in _CONSTANT_PREFIXES:
+            continue  # an f-string (or a name run into the quote)
+        code_before = codes[i]
+        head = code_before[: len(code_before) - len(prefix)].rstrip(" \t\f")
+        if not head.endswith("\n") and (head or i > 0):
+            continue  # something before it on its line
+        if not _ends_line(codes[i + 1], tokens[i + 1] if i + 1 < count else None):
             continue
-        prefix = text[token_start:start].lower()
-        token = text[start:end]
-        if "f" in prefix:  # an f-string's braces hold code
-            document.append(text[token_start:end])
-            code.append(text[token_start:end])
-            run.append((prefix, token))
-        else:
-            code.append(text[token_start:start] + _blank(text, start, end))
-            statement = (
-                not run
-                and prefix in _CONSTANT_PREFIXES
-                and (token_start == 0 or text[token_start - 1] in " \t\n\f")
-                and _stands_alone(text, token_start, end)
-            )
-            if statement:  # alone on its lines: a statement unless inside brackets
-                depth += _depth(unaccounted)
-                unaccounted.clear()
-                statement = depth == 0
-            if statement:
-                document.append(_blank(text, start, end))
-                continue
-            document.append(text[token_start:end])
-            run.append((prefix, token))
-        # What follows the string decides most runs at once: an operator, a comma or
-        # a bracket ends the constant (only white space, a line join or a comment can
-        # stand between two parts of one).
-        if end < size and text[end] not in _MAY_JOIN:
-            _close(run, literals)
-    _close(run, literals)
-    document.append(text[last:])
-    code.append(text[last:])
-    return Views("".join(document), "".join(code), tuple(literals))
+        if not _starts_line(code_before, prefix, first=i == 0):
+            continue
+        if depth.before_token(i) == 0:
+            statements.add(i)
+            document_tokens[i] = "\n" * tokens[i].count("\n") or " "
+
+    literals = _literals(tokens, codes, prefixes, statements, depth)
+    return Views(_interleave(codes, document_tokens), code, tuple(literals))
 
 
-# Characters after a string that leave it open to an adjacent one: white space, a
-# line join, a comment, the next string's quote or prefix letter.
-_MAY_JOIN = frozenset(" \t\r\n\f\\#'\"rRbBuUfF")
+def _interleave(codes: list[str], tokens: list[str]) -> str:
+    joined: list[str] = [""] * (len(codes) + len(tokens))
+    joined[0::2] = codes
+    joined[1::2] = tokens
+    return "".join(joined)
 
 
-def _close(run: list[tuple[str, str]], literals: list[str]) -> None:
-    """The values of a run of adjacent strings (prefix, token), each and the constant
-    they make together (the parser's; each alone is a superset's safety net), when
-    one could hold a password. Decoding is the costly part: done only when the
-    written text holds "@" or "assword", or an escape could make either."""
-    if not run:
-        return
-    if len(run) == 1:
-        token = run[0][1]
-        if "@" not in token and "assword" not in token and "\\" not in token:
-            run.clear()  # the common case: nothing a password could be in
-            return
-    written = "".join(_body(token) for _, token in run)
-    if not _password_shaped(written) and not (
-        "\\" in written and _CHARACTER_ESCAPE.search(written)
-    ):
-        run.clear()
-        return
-    values = [_value(prefix, token) for prefix, token in run]
-    for value in (*values, "".join(values)) if len(values) > 1 else values:
-        if _password_shaped(value):
-            literals.append(value)
-    run.clear()
+def _literals(
+    tokens: list[str],
+    codes: list[str],
+    prefixes: dict[int, str],
+    statements: set[int],
+    depth: _Depth,
+) -> list[str]:
+    """The password-shaped values of the strings that are values: each string, and
+    each run of adjacent strings joined (one constant, as the parser makes it)."""
+    literals: list[str] = []
+    done: set[int] = set()
+    for i, token in enumerate(tokens):
+        if i in done or token[0] == "#" or i in statements:
+            continue
+        if (
+            "@" not in token
+            and "assword" not in token
+            and ("\\" not in token or not _CHARACTER_ESCAPE.search(token))
+        ):
+            continue  # nor can an escape make "@" or "assword"
+        first = last = i
+        while first > 0 and first - 1 not in statements:  # back over adjacent strings
+            if not _joins(_before_prefix(codes[first], prefixes.get(first, "")), first, depth):
+                break
+            first -= 1
+        while last + 1 < len(tokens):
+            between = _before_prefix(codes[last + 1], prefixes.get(last + 1, ""))
+            if not _joins(between, last + 1, depth):
+                break
+            last += 1
+        run = [
+            (prefixes.get(j, "").lower(), tokens[j])
+            for j in range(first, last + 1)
+            if tokens[j][0] != "#" and j not in statements
+        ]
+        done.update(range(first, last + 1))
+        written = "".join(_body(token) for _, token in run)
+        if not _password_shaped(written) and not (
+            "\\" in written and _CHARACTER_ESCAPE.search(written)
+        ):
+            continue
+        values = [_value(prefix, token) for prefix, token in run]
+        for value in (*values, "".join(values)) if len(values) > 1 else values:
+            if _password_shaped(value):
+                literals.append(value)
+    return literals

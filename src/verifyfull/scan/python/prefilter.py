@@ -379,7 +379,7 @@ def _random_module_used(code: str) -> bool:
             if code.startswith(".", after):
                 return True
             line_start = code.rfind("\n", 0, at) + 1
-            before = code[line_start:at].split()
+            before = code[line_start:at].rsplit(";", 1)[-1].split()  # this statement
             if before[:1] == ["import"] or before == ["from"]:
                 return True
             if line_start >= 2 and code[line_start - 2] == "\\":
