@@ -309,6 +309,12 @@ SNIPPETS = (
     "import random\nclass Keys:\n    api_key: int = random.randint(0, 9)",
     "import random\ncounter = random.random()  # nothing secret",
     'x = """a\nb"""; import random as r; token = r.choice("ab")',
+    "import asyncpg\nimport os\npool = asyncpg.create_pool(os.environ['DSN'])",
+    "import asyncpg\npool = asyncpg.create_pool(host='db', user='app')",
+    "from tortoise.contrib.fastapi import register_tortoise\n"
+    "register_tortoise(app, db_url='asyncpg://app@db/app')",
+    "from sqlalchemy.ext.asyncio import create_async_engine\nengine = create_async_engine(URL)",
+    "from tortoise.contrib.fastapi import register_tortoise\nregister_tortoise(app, db_url=URL)",
     "class DatabaseConfig:\n    PASSWORD = 'hunter2-class'",
     "# sqlalchemy.create_engine(url) in a comment\nx = connect()",
     'NOTE = "see postgresql://docs:example@host"  # a value, not a docstring',

@@ -13,6 +13,7 @@ import dataclasses
 import fnmatch
 import gc
 import importlib
+import os
 import re
 import tokenize
 from collections.abc import Iterator, Sequence
@@ -111,6 +112,27 @@ def _too_large(size: int, max_size: int, where: str) -> ReportError:
     )
 
 
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of the file (one over the size limit is read: the size the
+    walk saw may be stale). os.open/os.read: a buffered file object per file was a
+    fifth of the reading time on a large tree. O_NONBLOCK: a file swapped for a FIFO
+    since the walk cannot block the open."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, flags)
+    try:
+        chunks: list[bytes] = []
+        remaining = limit
+        while remaining > 0:
+            chunk = os.read(descriptor, remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    finally:
+        os.close(descriptor)
+    return b"".join(chunks)
+
+
 def _read(
     walked: WalkedFile, wanted: Sequence[RegisteredCheck], max_size: int
 ) -> tuple[SourceFile | None, ReportError | None]:
@@ -118,9 +140,7 @@ def _read(
     if walked.size > max_size:
         return None, _too_large(walked.size, max_size, where)
     try:
-        # One byte over the limit is read: the size the walk saw may be stale.
-        with walked.path.open("rb") as handle:
-            data = handle.read(max_size + 1)
+        data = _read_bytes(walked.path, max_size + 1)
     except OSError as exc:
         return None, ReportError(
             f"not checked: cannot read ({exc.strerror or type(exc).__name__}); "

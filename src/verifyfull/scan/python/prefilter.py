@@ -49,12 +49,29 @@ SSL_WORDS = (
     "PROTOCOL_SSL",
     "wrap_socket",
 )
-# Stage one, in the check's registration: a file with none of these cannot raise a
-# Python rule. Password names hold "pass" or "pw" in one of the spellings that
-# names.words leaves whole (capitals, then lower case: "PAss" is one word).
-# The most frequent first: the test stops at the first word found.
+# The first part of every site's qualified name: a whole name in the code, written
+# out or in the import an alias comes from.
+SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
+
+
+# A password name (names.is_password_name) holds "pass" or "pw" in one of the
+# spellings names.words leaves whole (capitals, then lower case: "PAss" is one word).
+# Lower-case "pass" is the statement in most files, so it counts only where it is
+# part of a name: a word of its own between _ . - or a capital (pass_, _pass, passW),
+# quoted alone ('pass', a dict key), or in password, passwd, passphrase.
+PASS_WORDS = (
+    *("password", "passwd", "passphrase", "'pass'", '"pass"'),
+    *("pass_", "_pass", "pass.", ".pass", "pass-", "-pass"),
+    *(f"pass{capital}" for capital in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+)
+PASSWORD_SPELLINGS = (*PASS_WORDS, "Pass", "PASS", "PAss", "PASs", "pw", "PW", "Pw")
+# Stage one: a file with none of these cannot raise a Python rule. A site's root
+# (asyncpg, sqlalchemy, …) is always in its file: asyncpg.create_pool(host="db")
+# holds no other word here.
 KEYWORDS: tuple[str, ...] = (
-    *("pass", "connect", "ssl", "random", "Pass", "PASS", "pw", "PW", "Pw", "PAss", "PASs"),
+    *PASSWORD_SPELLINGS,
+    *SITE_ROOTS,
+    *("connect", "ssl", "random"),
     *("Database", "postgres", "cockroach", "hashlib", "create_engine", "ConnectionPool"),
     "Tortoise",
     # ssl_checks needs no import of ssl in the file: `ctx.check_hostname = False`.
@@ -67,11 +84,6 @@ DRIVERS = ("asyncpg", "psycopg", "sqlalchemy", "sqlmodel", "tortoise", "database
 # given another at import (`create_engine as make`). Method owners aliased at
 # import (`Tortoise as T`) leave the method's name in the call.
 SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_SITES}))
-
-
-# The first part of every site's qualified name: a whole name in the code, written
-# out or in the import an alias comes from.
-SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
 
 
 def sites_possible(code: str) -> bool:
@@ -278,11 +290,9 @@ def _families(document: str, code: str, stem: str, literals: tuple[str, ...]) ->
     return frozenset(found)
 
 
-# The spellings a password name's pass/pw word can have (see KEYWORDS).
-_PASSWORD_SPELLINGS = frozenset({"pass", "Pass", "PASS", "PAss", "PASs", "pw", "PW", "Pw"})
 # Words without one of which credentials_possible cannot hold: a DSN ("://"), a libpq
 # keyword string ("password"), or a password name.
-_CREDENTIAL_NEEDLES = frozenset({"://", "password", *_PASSWORD_SPELLINGS})
+_CREDENTIAL_NEEDLES = frozenset({"://", "password", *PASSWORD_SPELLINGS})
 
 
 def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
@@ -292,7 +302,7 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
         return True
     if "hashlib" in present and _names_weak_hash(text):
         return True
-    if "random" in present and _random_module_used(text):
+    if "random" in present and _random_module_used(text) and _secret_sink_possible(text):
         return True
     if any(root in present for root in SITE_ROOTS) and any(
         _called_or_renamed(text, name) for name in SITE_FUNCTIONS if name in present
