@@ -316,6 +316,8 @@ SNIPPETS = (
     "from sqlalchemy.ext.asyncio import create_async_engine\nengine = create_async_engine(URL)",
     "from tortoise.contrib.fastapi import register_tortoise\nregister_tortoise(app, db_url=URL)",
     "class DatabaseConfig:\n    PASSWORD = 'hunter2-class'",
+    "conf = {}\nconf['db_password'] = 'hunter2-subscript'",
+    "import base64\nconf = {}\nconf['db_password'] = base64.b64decode('aHVudGVy').decode()",
     "# sqlalchemy.create_engine(url) in a comment\nx = connect()",
     'NOTE = "see postgresql://docs:example@host"  # a value, not a docstring',
 )

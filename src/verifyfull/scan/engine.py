@@ -89,6 +89,12 @@ class FileOutcome:
     suppressed: int = 0
 
 
+# The outcome of most files of a large tree, one object: a worker's results for a
+# chunk then pickle it once (the pickle memo), not once per file.
+_NOTHING_TO_CHECK = FileOutcome()
+_NOTHING_FOUND = FileOutcome(examined=True)
+
+
 @dataclass(frozen=True)
 class ScanResult:
     report: Report
@@ -181,7 +187,7 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
     """Run every matching check on one file; never raises for anything the file holds."""
     wanted = checks_for(walked.path.name)
     if not wanted:
-        return FileOutcome()
+        return _NOTHING_TO_CHECK
     source, error = _read(walked, wanted, max_size)
     if source is None:
         return FileOutcome(errors=(error,) if error else ())
@@ -212,6 +218,8 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
     marks = suppress.parse(source.text)
     errors.extend(ReportError(p.message, path=walked.relpath) for p in marks.problems)
     kept = [f for f in findings if not marks.silences(f.rule_id, f.line)]
+    if not findings and not errors:
+        return _NOTHING_FOUND
     return FileOutcome(
         findings=tuple(kept),
         line_texts=tuple(source.line_text(f.line) if f.line else "" for f in kept),

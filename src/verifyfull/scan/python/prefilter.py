@@ -131,10 +131,13 @@ ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
 # six times faster than this pattern; the pattern serves the rest.)
 _PASSWORD_HINT = re.compile("[pP](?:[aA][sS][sS]|[wW])")
 _WORD = re.compile(r"\w*")
-# After the name (or its closing quote, for dict keys and variable names in strings):
-# bound or passed (`=`, `:` annotation or dict key, `,` after a getenv name).
-_BOUND = re.compile(r"['\"]?\s*[=:,]")
-_BOUND_TO_LITERAL = re.compile(r"['\"]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:,])\s*[rbuf]{0,2}['\"][^'\"]")
+# After the name (or its closing quote, for dict keys and variable names in strings;
+# and bracket, for a subscript target `conf["db_password"] = …`): bound or passed
+# (`=`, `:` annotation or dict key, `,` after a getenv name).
+_BOUND = re.compile(r"['\"]?\]?\s*[=:,]")
+_BOUND_TO_LITERAL = re.compile(
+    r"['\"]?\]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:,])\s*[rbuf]{0,2}['\"][^'\"]"
+)
 
 
 def _is_word_char(char: str) -> bool:
@@ -204,7 +207,7 @@ def credentials_possible(
 
 # What resolve.ENV_GETTERS need in code: getenv, or environ (environ.get, setdefault).
 _ENV_WORDS = ("getenv", "environ")
-_ASSIGNED = re.compile(r"['\"]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:])\s*[rbuf]{0,2}['\"][^'\"]")
+_ASSIGNED = re.compile(r"['\"]?\]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:])\s*[rbuf]{0,2}['\"][^'\"]")
 
 
 def _literal_password_possible(text: str) -> bool:
