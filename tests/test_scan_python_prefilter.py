@@ -318,6 +318,11 @@ SNIPPETS = (
     "class DatabaseConfig:\n    PASSWORD = 'hunter2-class'",
     "conf = {}\nconf['db_password'] = 'hunter2-subscript'",
     "import base64\nconf = {}\nconf['db_password'] = base64.b64decode('aHVudGVy').decode()",
+    "import base64\nconn = connect(password=\n    base64.b64decode('aHVudGVy'))",
+    "from base64 import (\n    b64decode as d,\n)\ndb_password = d('aHVudGVy')",
+    "import codecs\ndb_password = codecs.decode('uhagre2', 'rot13')",
+    "import base64\npass_num = 3\nx = base64.b64decode('aGk=')",
+    "import binascii\ndb_password = \\\n    binascii.unhexlify('68756e74')",
     "# sqlalchemy.create_engine(url) in a comment\nx = connect()",
     'NOTE = "see postgresql://docs:example@host"  # a value, not a docstring',
 )

@@ -49,6 +49,9 @@ _DECODERS = {
 # import of the name used) or, for bytes.fromhex, the method (for the prefilter).
 _DECODER_MODULES = {qual.split(".")[0] for qual in _DECODERS if not qual.startswith("bytes.")}
 DECODER_WORDS = (*sorted(_DECODER_MODULES), "fromhex")
+# The name a decoding call is written with (module.function, the function imported,
+# or .fromhex), unless the function was imported under another name.
+DECODER_FUNCTIONS = tuple(sorted({qual.rsplit(".", 1)[-1] for qual in _DECODERS}))
 _CODEC_NAMES = {"rot13": "rot13", "rot_13": "rot13", "base64": "base64", "hex": "hex"}
 # A call whose qualified name holds one of these is a connection call (password= there
 # is a database credential).

@@ -275,3 +275,31 @@ def _literals(
             if _password_shaped(value):
                 literals.append(value)
     return literals
+
+
+_BRACKET_OR_BREAK = re.compile(r"[()\[\]{}]|\\?\r?\n")
+
+
+def statement_from(text: str, start: int) -> str:
+    """The text from `start` (a position outside any string) to the end of its
+    statement: the first line break outside brackets and strings that no backslash
+    continues. Text that does not lex gives the rest of the text."""
+    head = _SPLIT.split(text[:start])
+    if "'" in head[1::2] or '"' in head[1::2]:
+        return text[start:]
+    depth = sum(_bracket_delta(code) for code in head[0::2])
+    position = start
+    for token in (*_TOKEN.finditer(text, start), None):
+        stop = token.start() if token is not None else len(text)
+        for mark in _BRACKET_OR_BREAK.finditer(text, position, stop):
+            char = mark.group()
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                depth -= 1
+            elif depth <= 0 and not char.startswith("\\"):
+                return text[start : mark.start()]
+        if token is None:
+            break
+        position = token.end()
+    return text[start:]

@@ -24,10 +24,11 @@ import ahocorasick_rs
 
 from verifyfull.scan.python.credentials import (
     CONNECTION_CALL_WORDS,
+    DECODER_FUNCTIONS,
     DECODER_WORDS,
     literal_holds_password,
 )
-from verifyfull.scan.python.lexical import views
+from verifyfull.scan.python.lexical import statement_from, views
 from verifyfull.scan.python.names import (
     SECURITY_HINTS,
     has_db_context,
@@ -197,12 +198,46 @@ def credentials_possible(
     words = _password_words(document)
     if not words:
         return False
-    if any(w in code for w in DECODER_WORDS) and password_names(document):
+    if any(w in code for w in DECODER_WORDS) and _decoded_password_possible(
+        document, code, words, precise=literals is not None
+    ):
         return True  # VF402 needs no database context
     # `,` binds only as a getenv default: os.getenv("DB_PASSWORD", "…").
     bound_to = _BOUND_TO_LITERAL if _ENV_WORDS[0] in code or _ENV_WORDS[1] in code else _ASSIGNED
     bound = {name for name, end in words if bound_to.match(document, end)}
     return bool(bound) and _database_context_possible(document, code, stem, bound)
+
+
+def _decoded_password_possible(
+    document: str, code: str, words: tuple[tuple[str, int], ...], *, precise: bool
+) -> bool:
+    """VF402: a decoding call inside the value a password name is bound to
+    (credentials._decoder walks that value only). Before lexing, any bound password
+    name will do; after, the statement that binds one must name a decoder, unless a
+    decoder was imported under another name."""
+    bound = [_BOUND.match(document, end) for _, end in words]
+    if not precise or _decoder_renamed(code):
+        return any(bound)
+    for binder in bound:
+        if binder is None:
+            continue
+        statement = statement_from(document, binder.end())
+        if any(function in statement for function in DECODER_FUNCTIONS):
+            return True
+    return False
+
+
+_DECODER_IMPORT = re.compile(r"\bfrom\s+(?:base64|binascii|codecs)\s+import\b")
+
+
+def _decoder_renamed(code: str) -> bool:
+    """`from base64 import b64decode as d`: the call is then written d(...)."""
+    for match in _DECODER_IMPORT.finditer(code):
+        rest = code[match.end() :]
+        end = rest.find(")") if rest.lstrip().startswith("(") else rest.find("\n")
+        if " as " in (rest if end < 0 else rest[:end]).replace("\n", " "):
+            return True
+    return False
 
 
 # What resolve.ENV_GETTERS need in code: getenv, or environ (environ.get, setdefault).
