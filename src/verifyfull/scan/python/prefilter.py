@@ -53,8 +53,20 @@ SSL_WORDS = (
 # The first part of every site's qualified name: a whole name in the code, written
 # out or in the import an alias comes from.
 SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
+SITE_FUNCTIONS_CALLED = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_SITES}))
 
 
+_ROOTS_PATTERN = "|".join(SITE_ROOTS)
+_ROOT_CALL = re.compile(
+    rf"\b(?:{_ROOTS_PATTERN})(?:[\s\\]*\.[\s\\]*\w+)*?[\s\\]*\.[\s\\]*"
+    rf"(?:{'|'.join(SITE_FUNCTIONS_CALLED)})[\s\\]*\("
+)
+# from asyncpg.pool import create_pool; import os, sqlalchemy as sa; from . import (asyncpg)
+_DRIVER_IMPORT = re.compile(
+    rf"\bfrom\s+(?:{_ROOTS_PATTERN})\b"
+    rf"|\bimport\s+[^\n]*\b(?:{_ROOTS_PATTERN})\b"
+    rf"|\bfrom\s+\.+\s*import\s*\(?[^)\n]*(?:\n[^)]*)?\b(?:{_ROOTS_PATTERN})\b"
+)
 # A password name (names.is_password_name) holds "pass" or "pw" in one of the
 # spellings names.words leaves whole (capitals, then lower case: "PAss" is one word).
 # Lower-case "pass" is the statement in most files, so it counts only where it is
@@ -88,11 +100,17 @@ SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_S
 
 
 def sites_possible(code: str) -> bool:
-    """Both words of a site are code: its root (SITE_ROOTS) and its function (called,
-    or renamed at import)."""
+    """A site's qualified name starts with its root (module.qualname): the call is
+    written from the root itself (`asyncpg.pool.create_pool(`), or through a name
+    imported from a driver (`from psycopg import connect`, `import sqlalchemy as sa`,
+    `from . import asyncpg`), which then must be called or renamed at import."""
     if not any(root in code and _is_whole_word(code, root) for root in SITE_ROOTS):
         return False
-    return any(_called_or_renamed(code, name) for name in SITE_FUNCTIONS if name in code)
+    if _ROOT_CALL.search(code):
+        return True
+    return _DRIVER_IMPORT.search(code) is not None and any(
+        _called_or_renamed(code, name) for name in SITE_FUNCTIONS if name in code
+    )
 
 
 def _called_or_renamed(text: str, name: str) -> bool:
@@ -317,7 +335,7 @@ def _families(document: str, code: str, stem: str, literals: tuple[str, ...]) ->
     found = set()
     if sites_possible(code):
         found.add("sites")
-    if any(word in code for word in SSL_WORDS):
+    if _ssl_use_possible(code):
         found.add("ssl")
     if credentials_possible(document, code, stem, literals):
         found.add("credentials")
@@ -433,6 +451,42 @@ def _random_module_used(code: str) -> bool:
             if line_start >= 2 and code[line_start - 2] == "\\":
                 return True  # a joined import line: `import os, \` then `random`
         at = code.find("random", at + 1)
+    return False
+
+
+# What ssl_checks reads: these attributes assigned, these methods or functions called,
+# these names referred to at all.
+_SSL_ASSIGNED = ("verify_mode", "check_hostname", "minimum_version")
+_SSL_CALLED = ("set_ciphers", "wrap_socket")
+_SSL_REFERRED = ("_create_unverified_context", "PROTOCOL_TLSv1", "PROTOCOL_SSLv2", "PROTOCOL_SSLv3")
+
+
+def _ssl_use_possible(code: str) -> bool:
+    return (
+        any(word in code for word in _SSL_REFERRED)
+        or any(_assigned(code, word) for word in _SSL_ASSIGNED if word in code)
+        or any(_called_or_renamed(code, word) for word in _SSL_CALLED if word in code)
+    )
+
+
+def _assigned(code: str, name: str) -> bool:
+    """`name` followed (past white space and line joins) by "=" but not "==", or by
+    ":" (an annotated assignment): ssl_checks.on_assign's targets, a superset."""
+    size = len(code)
+    at = code.find(name)
+    while at >= 0:
+        end = at + len(name)
+        whole = (at == 0 or not _is_word_char(code[at - 1])) and (
+            end == size or not _is_word_char(code[end])
+        )
+        if whole:
+            while end < size and (code[end].isspace() or code[end] == "\\"):
+                end += 1
+            if code.startswith(":", end) or (
+                code.startswith("=", end) and not code.startswith("==", end)
+            ):
+                return True
+        at = code.find(name, at + 1)
     return False
 
 
