@@ -113,26 +113,30 @@ def sites_possible(code: str) -> bool:
     )
 
 
-def _called_or_renamed(text: str, name: str) -> bool:
-    """`name` as a whole word followed (past spaces, line breaks, backslashes) by "(" or
-    by "as ", found with str.find (a regex alternation over a large file cost a
-    third of the prefilter's time)."""
+def _whole_word_at(text: str, word: str) -> Iterator[tuple[int, int]]:
+    """Each occurrence of `word` as a whole word: its start, and the offset of what
+    follows past spaces, line breaks and line joins. Found with str.find (a regex
+    alternation over a large file cost a third of the prefilter's time)."""
     size = len(text)
-    at = text.find(name)
+    at = text.find(word)
     while at >= 0:
-        end = at + len(name)
-        whole = (at == 0 or not _is_word_char(text[at - 1])) and (
+        end = at + len(word)
+        if (at == 0 or not _is_word_char(text[at - 1])) and (
             end == size or not _is_word_char(text[end])
-        )
-        if whole:
+        ):
             while end < size and (text[end].isspace() or text[end] == "\\"):
                 end += 1
-            if text.startswith("(", end) or (
-                text.startswith("as", end) and end + 2 < size and text[end + 2].isspace()
-            ):
-                return True
-        at = text.find(name, at + 1)
-    return False
+            yield at, end
+        at = text.find(word, at + 1)
+
+
+def _called_or_renamed(text: str, name: str) -> bool:
+    """`name` as a whole word followed by "(" or by "as "."""
+    return any(
+        text.startswith("(", after)
+        or (text.startswith("as", after) and text[after + 2 : after + 3].isspace())
+        for _, after in _whole_word_at(text, name)
+    )
 
 
 CRYPTO_WORDS = ("md5", "sha1", "random", "hashlib")
@@ -432,25 +436,15 @@ def _random_module_used(code: str) -> bool:
     """weak_crypto.is_insecure_random needs a call named random.<function>: `random`
     followed by a dot, or imported (`import os, random as r`, `from random import
     choice`). Found with str.find (a regex with word boundaries was 4x slower)."""
-    size = len(code)
-    at = code.find("random")
-    while at >= 0:
-        end = at + len("random")
-        if (at == 0 or not _is_word_char(code[at - 1])) and (
-            end == size or not _is_word_char(code[end])
-        ):
-            after = end
-            while after < size and (code[after].isspace() or code[after] == "\\"):
-                after += 1
-            if code.startswith(".", after):
-                return True
-            line_start = code.rfind("\n", 0, at) + 1
-            before = code[line_start:at].rsplit(";", 1)[-1].split()  # this statement
-            if before[:1] == ["import"] or before == ["from"]:
-                return True
-            if line_start >= 2 and code[line_start - 2] == "\\":
-                return True  # a joined import line: `import os, \` then `random`
-        at = code.find("random", at + 1)
+    for at, after in _whole_word_at(code, "random"):
+        if code.startswith(".", after):
+            return True
+        line_start = code.rfind("\n", 0, at) + 1
+        before = code[line_start:at].rsplit(";", 1)[-1].split()  # this statement
+        if before[:1] == ["import"] or before == ["from"]:
+            return True
+        if line_start >= 2 and code[line_start - 2] == "\\":
+            return True  # a joined import line: `import os, \` then `random`
     return False
 
 
@@ -472,22 +466,11 @@ def _ssl_use_possible(code: str) -> bool:
 def _assigned(code: str, name: str) -> bool:
     """`name` followed (past white space and line joins) by "=" but not "==", or by
     ":" (an annotated assignment): ssl_checks.on_assign's targets, a superset."""
-    size = len(code)
-    at = code.find(name)
-    while at >= 0:
-        end = at + len(name)
-        whole = (at == 0 or not _is_word_char(code[at - 1])) and (
-            end == size or not _is_word_char(code[end])
-        )
-        if whole:
-            while end < size and (code[end].isspace() or code[end] == "\\"):
-                end += 1
-            if code.startswith(":", end) or (
-                code.startswith("=", end) and not code.startswith("==", end)
-            ):
-                return True
-        at = code.find(name, at + 1)
-    return False
+    return any(
+        code.startswith(":", after)
+        or (code.startswith("=", after) and code[after + 1 : after + 2] != "=")
+        for _, after in _whole_word_at(code, name)
+    )
 
 
 def _names_weak_hash(text: str) -> bool:
@@ -499,15 +482,7 @@ def _names_weak_hash(text: str) -> bool:
 
 
 def _is_whole_word(text: str, word: str) -> bool:
-    at = text.find(word)
-    while at >= 0:
-        end = at + len(word)
-        if (at == 0 or not _is_word_char(text[at - 1])) and (
-            end == len(text) or not _is_word_char(text[end])
-        ):
-            return True
-        at = text.find(word, at + 1)
-    return False
+    return any(True for _ in _whole_word_at(text, word))
 
 
 # Every word the text tests look for, found in one native pass over the file's bytes
