@@ -25,6 +25,7 @@ def _gitignore_spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
 
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
+
 # Directory names skipped by default: VCS data, caches, dependency trees, build output.
 DEFAULT_SKIP_DIRS = frozenset(
     {
