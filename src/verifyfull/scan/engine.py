@@ -9,6 +9,7 @@ becomes an error entry naming the file.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import fnmatch
 import gc
@@ -105,6 +106,10 @@ class ScanResult:
 
 def _decode(data: bytes, path: Path) -> str:
     if path.suffix == ".py":
+        second_line_end = data.find(b"\n", data.find(b"\n") + 1)
+        head = data if second_line_end < 0 else data[:second_line_end]
+        if b"coding" not in head and not data.startswith(codecs.BOM_UTF8):
+            return data.decode("utf-8")  # PEP 263's default, without tokenize's reader
         encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
         return data.decode(encoding)
     return data.decode("utf-8-sig")
