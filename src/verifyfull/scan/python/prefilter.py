@@ -53,13 +53,16 @@ SSL_WORDS = (
 # The first part of every site's qualified name: a whole name in the code, written
 # out or in the import an alias comes from.
 SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
-SITE_FUNCTIONS_CALLED = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_SITES}))
+# ... and its last: the function, called (`create_engine(`, `Tortoise.init (`) or given
+# another name at import (`create_engine as make`). Method owners aliased at import
+# (`Tortoise as T`) leave the method's name in the call.
+SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_SITES}))
 
 
 _ROOTS_PATTERN = "|".join(SITE_ROOTS)
 _ROOT_CALL = re.compile(
     rf"\b(?:{_ROOTS_PATTERN})(?:[\s\\]*\.[\s\\]*\w+)*?[\s\\]*\.[\s\\]*"
-    rf"(?:{'|'.join(SITE_FUNCTIONS_CALLED)})[\s\\]*\("
+    rf"(?:{'|'.join(SITE_FUNCTIONS)})[\s\\]*\("
 )
 # from asyncpg.pool import create_pool; import os, sqlalchemy as sa; from . import (asyncpg)
 _DRIVER_IMPORT = re.compile(
@@ -78,25 +81,18 @@ PASS_WORDS = (
     *(f"pass{capital}" for capital in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
 )
 PASSWORD_SPELLINGS = (*PASS_WORDS, "Pass", "PASS", "PAss", "PASs", "pw", "PW", "Pw")
-# Stage one: a file with none of these cannot raise a Python rule. A site's root
-# (asyncpg, sqlalchemy, …) is always in its file: asyncpg.create_pool(host="db")
-# holds no other word here.
+# Stage one: a file with none of these cannot raise a Python rule. Each family needs
+# one: a site its root (asyncpg, sqlalchemy, ...: asyncpg.create_pool(host="db")
+# holds no other word), ssl_checks an SSL word (no import of ssl needed:
+# `ctx.check_hostname = False`), a credential a password spelling or a DSN's scheme
+# (postgres, cockroach; asyncpg and psycopg are roots), weak crypto hashlib or random.
+# Words such as connect, ssl or Database say nothing more and are in many files.
 KEYWORDS: tuple[str, ...] = (
     *PASSWORD_SPELLINGS,
     *SITE_ROOTS,
-    *("connect", "ssl", "random"),
-    *("Database", "postgres", "cockroach", "hashlib", "create_engine", "ConnectionPool"),
-    "Tortoise",
-    # ssl_checks needs no import of ssl in the file: `ctx.check_hostname = False`.
     *SSL_WORDS,
+    *("postgres", "cockroach", "hashlib", "random"),
 )
-
-DRIVERS = ("asyncpg", "psycopg", "sqlalchemy", "sqlmodel", "tortoise", "databases")
-# A connection site is a call whose qualified name is in sites.ALL_SITES: the text
-# holds the function's own name called (`create_engine(`, `Tortoise.init (`) or
-# given another at import (`create_engine as make`). Method owners aliased at
-# import (`Tortoise as T`) leave the method's name in the call.
-SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_SITES}))
 
 
 def sites_possible(code: str) -> bool:
@@ -365,7 +361,7 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
     if "random" in present and _random_module_used(text) and _secret_sink_possible(text):
         return True
     if any(root in present for root in SITE_ROOTS) and any(
-        _called_or_renamed(text, name) for name in SITE_FUNCTIONS if name in present
+        _called_or_renamed(text, name) for name in SITE_FUNCTIONS if name in text
     ):
         return True
     return not present.isdisjoint(_CREDENTIAL_NEEDLES) and credentials_possible(
@@ -493,9 +489,6 @@ NEEDLES: tuple[str, ...] = tuple(
     sorted(
         {
             *KEYWORDS,
-            *SSL_WORDS,
-            *SITE_ROOTS,
-            *SITE_FUNCTIONS,
             *_CREDENTIAL_NEEDLES,
             *DECODER_WORDS,
             *("hashlib", "random"),
@@ -542,7 +535,7 @@ def trigger_words(wanted: frozenset[str], text: str, imported: dict[str, str]) -
     if "sites" in wanted:
         # A site's qualified name starts with a driver: its root is a driver name
         # written out (asyncpg.connect) or a name imported from a driver (below).
-        words.update(DRIVERS)
+        words.update(SITE_ROOTS)
     if "ssl" in wanted:
         words.update(SSL_WORDS)
     if "credentials" in wanted or "sites" in wanted:
