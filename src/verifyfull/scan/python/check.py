@@ -16,7 +16,13 @@ from verifyfull.scan.api import CheckSkipped, ScanContext, SourceFile, file_chec
 from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope, parse_module
-from verifyfull.scan.python.prefilter import ALL_FAMILIES, plan, trigger_words
+from verifyfull.scan.python.prefilter import (
+    ALL_FAMILIES,
+    PASSWORD_SPELLINGS,
+    Plan,
+    plan,
+    trigger_words,
+)
 
 
 def _ignore(walker: _Walker, node: ast.AST) -> None:
@@ -35,12 +41,13 @@ _LEAVES: tuple[type[ast.AST], ...] = (
 
 
 class _Walker(ast.NodeVisitor):
-    def __init__(self, analysis: Analysis, wanted: frozenset[str], document: str | None) -> None:
+    def __init__(self, analysis: Analysis, wanted: frozenset[str], planned: Plan | None) -> None:
         self.a = analysis
-        self.filtered = document is not None
+        self.filtered = planned is not None
         # Where a body's trigger words are looked for: the file without docstrings and
-        # comments (prefilter.Plan.document), line for line.
-        self._document_lines = (document or "").splitlines(keepends=True)
+        # comments (Plan.document), line for line.
+        document = planned.document if planned is not None else ""
+        self._document_lines = document.splitlines(keepends=True)
         self.sites = "sites" in wanted
         self.ssl = "ssl" in wanted
         self.credentials = "credentials" in wanted or self.sites
@@ -53,7 +60,8 @@ class _Walker(ast.NodeVisitor):
             alias: ref.dotted.lstrip(".").split(".")[0]
             for alias, ref in analysis.module.aliases.items()
         }
-        self._triggers = trigger_words(wanted, document or "", imported)
+        spellings = planned.spellings if planned is not None else PASSWORD_SPELLINGS
+        self._triggers = trigger_words(wanted, document, imported, spellings)
 
     def _worth_walking(self, node: ast.AST) -> bool:
         if not self.filtered:
@@ -192,7 +200,7 @@ def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
     planned = plan(source.text, source.path.stem, source.data)
     if not planned.families:
         return []
-    return run_analysis(source, ctx, planned.families, document=planned.document).findings
+    return run_analysis(source, ctx, planned.families, planned=planned).findings
 
 
 def run_analysis(
@@ -200,12 +208,13 @@ def run_analysis(
     ctx: ScanContext,
     wanted: frozenset[str] = ALL_FAMILIES,
     *,
-    document: str | None = None,
+    planned: Plan | None = None,
 ) -> Analysis:
     """The analysis of one file: findings and the judged connection sites.
 
-    document: prefilter.Plan.document, to walk only the bodies that hold a trigger
-    word; None walks every body (the reference the prefilter is tested against)."""
+    planned: the prefilter's Plan, to walk only the bodies whose document lines hold
+    a trigger word; None walks every body (the reference the prefilter is tested
+    against)."""
     try:
         module = parse_module(source.path, ctx.root, source.text)
     except SyntaxError as exc:
@@ -219,7 +228,7 @@ def run_analysis(
     except MemoryError:
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
     analysis = Analysis(module, source, ctx)
-    _Walker(analysis, wanted, document).visit(module.tree)
+    _Walker(analysis, wanted, planned).visit(module.tree)
     _suppress_over_spans(analysis)
     return analysis
 

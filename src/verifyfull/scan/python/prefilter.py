@@ -145,10 +145,6 @@ TRIGGER_MODULES = frozenset(
 )
 ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
 
-# Where a password name can be found: every name names.is_password_name accepts holds
-# "pass" or "pw" in some case. (For ASCII text, str.find over a lower-cased copy is
-# six times faster than this pattern; the pattern serves the rest.)
-_PASSWORD_HINT = re.compile("[pP](?:[aA][sS][sS]|[wW])")
 _WORD = re.compile(r"\w*")
 # After the name (or its closing quote, for dict keys and variable names in strings;
 # and bracket, for a subscript target `conf["db_password"] = …`): bound or passed
@@ -163,25 +159,28 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def _hint_offsets(text: str) -> Iterator[int]:
-    if not text.isascii():  # lower() may change the length of non-ASCII text
-        yield from (hint.start() for hint in _PASSWORD_HINT.finditer(text))
-        return
-    lowered = text.lower()
-    for hint in ("pass", "pw"):
-        at = lowered.find(hint)
+def _hint_offsets(text: str, spellings: tuple[str, ...]) -> Iterator[int]:
+    """Where a password word may be: each occurrence of each spelling (its p or P; a
+    spelling such as 'pass' or .pass starts one character before)."""
+    for spelling in spellings:
+        shift = 0 if spelling[0] in "pP" else 1
+        at = text.find(spelling)
         while at >= 0:
-            yield at
-            at = lowered.find(hint, at + 1)
+            yield at + shift
+            at = text.find(spelling, at + 1)
 
 
 @lru_cache(maxsize=4)  # asked by families() and again by the walker's trigger words
-def _password_words(text: str) -> tuple[tuple[str, int], ...]:
+def _password_words(
+    text: str, spellings: tuple[str, ...] = PASSWORD_SPELLINGS
+) -> tuple[tuple[str, int], ...]:
     """Each word of the text (identifier, or the same inside a string) that
-    names.is_password_name accepts, with the offset just after it."""
+    names.is_password_name accepts, with the offset just after it. spellings: the
+    PASSWORD_SPELLINGS the text holds (all, when not known): every password name
+    holds one, and the `pass` statement none."""
     found: list[tuple[str, int]] = []
     starts: set[int] = set()
-    for start in _hint_offsets(text):
+    for start in _hint_offsets(text, spellings):
         while start > 0 and _is_word_char(text[start - 1]):
             start -= 1
         if start in starts:
@@ -197,23 +196,30 @@ def _password_words(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(found)
 
 
-def password_names(text: str) -> frozenset[str]:
+def password_names(text: str, spellings: tuple[str, ...] = PASSWORD_SPELLINGS) -> frozenset[str]:
     """The password names that are bound or passed somewhere in the text: the words a
     body must hold to raise VF401/VF402 from an assignment, keyword, dict or getenv."""
-    return frozenset(name for name, end in _password_words(text) if _BOUND.match(text, end))
+    return frozenset(
+        name for name, end in _password_words(text, spellings) if _BOUND.match(text, end)
+    )
 
 
 def credentials_possible(
-    document: str, code: str, stem: str, literals: tuple[str, ...] | None
+    document: str,
+    code: str,
+    stem: str,
+    literals: tuple[str, ...] | None,
+    spellings: tuple[str, ...] = PASSWORD_SPELLINGS,
 ) -> bool:
     """literals: the file's password-shaped string values (lexical.Views.literals), or
-    None before lexing (then a looser test on the text stands in)."""
+    None before lexing (then a looser test on the text stands in). spellings: the
+    password spellings the file holds, when known."""
     if literals is None:
         if _literal_password_possible(document):
             return True
     elif any(literal_holds_password(value) for value in literals):
         return True  # a DSN or libpq keyword string with a password
-    words = _password_words(document)
+    words = _password_words(document, spellings)
     if not words:
         return False
     if any(w in code for w in DECODER_WORDS) and _decoded_password_possible(
@@ -328,16 +334,23 @@ class Plan:
 
     families: frozenset[str]
     document: str
+    spellings: tuple[str, ...] = PASSWORD_SPELLINGS  # the password spellings it holds
 
 
-def _families(document: str, code: str, stem: str, literals: tuple[str, ...]) -> frozenset[str]:
+def _families(
+    document: str,
+    code: str,
+    stem: str,
+    literals: tuple[str, ...],
+    spellings: tuple[str, ...] = PASSWORD_SPELLINGS,
+) -> frozenset[str]:
     """The families that can fire, on a lexed file's views."""
     found = set()
     if sites_possible(code):
         found.add("sites")
     if _ssl_use_possible(code):
         found.add("ssl")
-    if credentials_possible(document, code, stem, literals):
+    if credentials_possible(document, code, stem, literals, spellings):
         found.add("credentials")
     if "hashlib" in code and _names_weak_hash(document) and _security_name_possible(document):
         found.add("crypto")  # VF403
@@ -358,15 +371,20 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
         return True
     if "hashlib" in present and _names_weak_hash(text):
         return True
-    if "random" in present and _random_module_used(text) and _secret_sink_possible(text):
-        return True
+    if "random" in present and _random_module_used(text):
+        return True  # (the secret-sink test waits for the views: on the whole text it
+        # cost more than lexing the files it turned away)
     if any(root in present for root in SITE_ROOTS) and any(
         _called_or_renamed(text, name) for name in SITE_FUNCTIONS if name in text
     ):
         return True
-    return not present.isdisjoint(_CREDENTIAL_NEEDLES) and credentials_possible(
-        text, text, stem, None
-    )
+    if present.isdisjoint(_CREDENTIAL_NEEDLES):
+        return False
+    return credentials_possible(text, text, stem, None, _spellings_in(present))
+
+
+def _spellings_in(present: frozenset[str]) -> tuple[str, ...]:
+    return tuple(spelling for spelling in PASSWORD_SPELLINGS if spelling in present)
 
 
 # Names as weak_crypto reads them: identifiers, attribute names, string keys (which
@@ -518,14 +536,21 @@ def plan(text: str, stem: str, data: bytes | None = None) -> Plan:
     lexed = views(text)
     if lexed is None:  # not lexable: it will not parse either, and says so
         return Plan(ALL_FAMILIES, text)
-    return Plan(_families(lexed.document, lexed.code, stem, lexed.literals), lexed.document)
+    spellings = _spellings_in(present)
+    found = _families(lexed.document, lexed.code, stem, lexed.literals, spellings)
+    return Plan(found, lexed.document, spellings)
 
 
 def families(text: str, stem: str) -> frozenset[str]:
     return plan(text, stem).families
 
 
-def trigger_words(wanted: frozenset[str], text: str, imported: dict[str, str]) -> tuple[str, ...]:
+def trigger_words(
+    wanted: frozenset[str],
+    text: str,
+    imported: dict[str, str],
+    spellings: tuple[str, ...] = PASSWORD_SPELLINGS,
+) -> tuple[str, ...]:
     """Words without which a function or class body cannot raise a wanted rule, looked
     for in `text` (a Plan's document: docstrings and comments blanked).
 
@@ -542,7 +567,7 @@ def trigger_words(wanted: frozenset[str], text: str, imported: dict[str, str]) -
         # "://" and not "@": a DSN literal reported by credentials.on_constant holds
         # both, and "@" alone would pass every decorated function. A keyword string's
         # "password=" is a bound password name.
-        words.update((*password_names(text), *DECODER_WORDS, "://"))
+        words.update((*password_names(text, spellings), *DECODER_WORDS, "://"))
     if "crypto" in wanted:
         words.update(CRYPTO_WORDS)
     words.update(alias for alias, module in imported.items() if module in TRIGGER_MODULES)
