@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import ast
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TRIPLE_SINGLE = "'''"
 _TRIPLE_DOUBLE = '"""'
@@ -280,16 +282,37 @@ def _literals(
 _BRACKET_OR_BREAK = re.compile(r"[()\[\]{}]|\\?\r?\n")
 
 
+@lru_cache(maxsize=2)
+def _layout(text: str) -> tuple[list[int], list[int]] | None:
+    """Where each code piece of `text` starts (code pieces and tokens alternate) and
+    the bracket depth before it; None when the text does not lex."""
+    parts = _SPLIT.split(text)
+    if "'" in parts[1::2] or '"' in parts[1::2]:
+        return None
+    starts: list[int] = []
+    depths: list[int] = []
+    offset = depth = 0
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            starts.append(offset)
+            depths.append(depth)
+            depth += _bracket_delta(part)
+        offset += len(part)
+    return starts, depths
+
+
 def statement_from(text: str, start: int) -> str:
     """The text from `start` (a position outside any string) to the end of its
     statement: the first line break outside brackets and strings that no backslash
     continues. Text that does not lex gives the rest of the text."""
-    head = _SPLIT.split(text[:start])
-    if "'" in head[1::2] or '"' in head[1::2]:
+    layout = _layout(text)
+    if layout is None:
         return text[start:]
-    depth = sum(_bracket_delta(code) for code in head[0::2])
+    starts, depths = layout
+    piece = bisect.bisect_right(starts, start) - 1
+    depth = depths[piece] + _bracket_delta(text[starts[piece] : start])
     position = start
-    for token in (*_TOKEN.finditer(text, start), None):
+    for token in itertools.chain(_TOKEN.finditer(text, start), (None,)):
         stop = token.start() if token is not None else len(text)
         for mark in _BRACKET_OR_BREAK.finditer(text, position, stop):
             char = mark.group()
