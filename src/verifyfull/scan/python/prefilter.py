@@ -375,12 +375,19 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
         return True  # (the secret-sink test waits for the views: on the whole text it
         # cost more than lexing the files it turned away)
     if any(root in present for root in SITE_ROOTS) and any(
-        _called_or_renamed(text, name) for name in SITE_FUNCTIONS if name in text
+        _called_or_renamed(text, name) for name in SITE_FUNCTIONS if _site_word_in(name, present)
     ):
         return True
     if present.isdisjoint(_CREDENTIAL_NEEDLES):
         return False
     return credentials_possible(text, text, stem, None, _spellings_in(present))
+
+
+def _site_word_in(function: str, present: frozenset[str]) -> bool:
+    """Whether a site function's name can be in the file. `init` (Tortoise.init) is in
+    every __init__, so the word pass looks for Tortoise instead, which its qualified
+    name needs (tortoise.Tortoise.init, or Tortoise imported)."""
+    return (_INIT_OWNER if function == "init" else function) in present
 
 
 def _spellings_in(present: frozenset[str]) -> tuple[str, ...]:
@@ -499,6 +506,7 @@ def _is_whole_word(text: str, word: str) -> bool:
     return any(True for _ in _whole_word_at(text, word))
 
 
+_INIT_OWNER = "Tortoise"
 # Every word the text tests look for, found in one native pass over the file's bytes
 # (Aho-Corasick): thirty str.find passes over each file were most of the prefilter's
 # time. The words are ASCII and Python source is in an ASCII-compatible encoding, so a
@@ -508,6 +516,8 @@ NEEDLES: tuple[str, ...] = tuple(
         {
             *KEYWORDS,
             *_CREDENTIAL_NEEDLES,
+            *(function for function in SITE_FUNCTIONS if function != "init"),
+            _INIT_OWNER,
             *DECODER_WORDS,
             *("hashlib", "random"),
         }
