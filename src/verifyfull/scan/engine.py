@@ -53,7 +53,8 @@ def load_checks() -> tuple[RegisteredCheck, ...]:
 @lru_cache(maxsize=4096)
 def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
     """The checks that want a file of this base name (they match on the name only)."""
-    suffix = Path(name).suffix.lower()
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # PurePath.suffix
     return tuple(
         check
         for check, glob in _matchers()
@@ -64,7 +65,26 @@ def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
 
 
 def _is_candidate(name: str) -> bool:
+    """Whether any check wants this base name. Asked of every file the walk lists (13,000
+    on a large tree, most of them different names): a name, suffix or glob any check
+    has must match before checks_for computes which."""
+    names, suffixes, globs = _any_check()
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+    if name not in names and suffix not in suffixes and not globs.match(name):
+        return False
     return bool(checks_for(name))
+
+
+@lru_cache(maxsize=1)
+def _any_check() -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
+    checks = load_checks()
+    globs = [fnmatch.translate(glob) for check in checks for glob in check.globs]
+    return (
+        frozenset(name for check in checks for name in check.names),
+        frozenset(suffix for check in checks for suffix in check.suffixes),
+        re.compile("|".join(globs) if globs else "(?!)"),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -205,7 +205,7 @@ class Walker:
 
     def _walk_entries(
         self,
-        directory: Path,
+        directory: str | Path,
         rel: str,
         ignores: list[_Ignore],
         seen: set[Path],
@@ -226,7 +226,7 @@ class Walker:
         if not top_level and marker is not None and _is_file(marker):
             return  # a virtualenv under any name (PEP 405); a named one is walked
         if ".gitignore" in names:
-            own = self._gitignore(directory)
+            own = self._gitignore(Path(directory))
             if own is not None:
                 ignores = [*ignores, own]
         prefix = "" if rel in ("", ".") else rel + "/"
@@ -245,8 +245,8 @@ class Walker:
             if path in seen:
                 continue
             seen.add(path)
-            if self._excluded(prefix + entry.name, False) or self._ignored(
-                ignores, path.as_posix(), False
+            if self._excluded(prefix + entry.name, False) or (
+                ignores and self._ignored(ignores, path.as_posix(), False)
             ):
                 continue
             checked = self._checked_file(path, prefix + entry.name, entry)
@@ -256,9 +256,10 @@ class Walker:
             name = entry.name
             if name in DEFAULT_SKIP_DIRS or name.endswith(".egg-info") or entry.is_symlink():
                 continue
-            child = Path(entry.path)
-            if self._excluded(prefix + name, True) or self._ignored(
-                ignores, child.as_posix(), True
+            # The directory stays a string (os.scandir takes one): a Path per directory
+            # was a tenth of the walk.
+            if self._excluded(prefix + name, True) or (
+                ignores and self._ignored(ignores, Path(entry.path).as_posix(), True)
             ):
                 continue
-            yield from self._walk_entries(child, prefix + name, ignores, seen, wanted)
+            yield from self._walk_entries(entry.path, prefix + name, ignores, seen, wanted)
