@@ -305,6 +305,13 @@ SNIPPETS = (
     "import ssl\nctx.set_ciphers ('RC4-SHA')",
     "import os, sqlalchemy as sa\nengine = sa.create_engine('postgresql://app@db/app?sslmode=disable')",
     "from . import asyncpg\nconn = asyncpg.connect(host='db')",
+    "from psycopg import *\nconn = connect('postgresql://app@db/app?sslmode=disable')",
+    "from sqlalchemy import create_engine as make\nengine = (make)('postgresql://app@db/app')",
+    "import sqlalchemy.ext.asyncio as aio\nengine = aio.create_async_engine('postgresql://a@db/a')",
+    "from psycopg import Connection\nconn = Connection.connect('postgresql://app@db/app')",
+    "from .asyncpg import connect\nconn = connect(host='db')",
+    "from psycopg import (\n    connect as open_db,\n)\nconn = open_db('postgresql://app@db/app')",
+    "from psycopg import Connection\nconn = self.connection_class.connect(dsn)",
     "import asyncpg\nconn = asyncpg \\\n    .connect(host='db')",
     'import psycopg\nconn = psycopg.connect("postgresql://app@db/app?sslmode=disable")',
     'from sqlalchemy import create_engine\n"""create_engine(url) docs."""\n'

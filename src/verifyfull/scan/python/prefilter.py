@@ -64,12 +64,6 @@ _ROOT_CALL = re.compile(
     rf"\b(?:{_ROOTS_PATTERN})(?:[\s\\]*\.[\s\\]*\w+)*?[\s\\]*\.[\s\\]*"
     rf"(?:{'|'.join(SITE_FUNCTIONS)})[\s\\]*\("
 )
-# from asyncpg.pool import create_pool; import os, sqlalchemy as sa; from . import (asyncpg)
-_DRIVER_IMPORT = re.compile(
-    rf"\bfrom\s+(?:{_ROOTS_PATTERN})\b"
-    rf"|\bimport\s+[^\n]*\b(?:{_ROOTS_PATTERN})\b"
-    rf"|\bfrom\s+\.+\s*import\s*\(?[^)\n]*(?:\n[^)]*)?\b(?:{_ROOTS_PATTERN})\b"
-)
 # A password name (names.is_password_name) holds "pass" or "pw" in one of the
 # spellings names.words leaves whole (capitals, then lower case: "PAss" is one word).
 # Lower-case "pass" is the statement in most files, so it counts only where it is
@@ -98,15 +92,57 @@ KEYWORDS: tuple[str, ...] = (
 def sites_possible(code: str) -> bool:
     """A site's qualified name starts with its root (module.qualname): the call is
     written from the root itself (`asyncpg.pool.create_pool(`), or through a name
-    imported from a driver (`from psycopg import connect`, `import sqlalchemy as sa`,
-    `from . import asyncpg`), which then must be called or renamed at import."""
+    imported from a driver (`from psycopg import connect`, `import sqlalchemy.orm as
+    orm`, `from tortoise import Tortoise`): that name called, or a chain from it
+    ending in a site function called."""
     if not any(root in code and _is_whole_word(code, root) for root in SITE_ROOTS):
         return False
     if _ROOT_CALL.search(code):
         return True
-    return _DRIVER_IMPORT.search(code) is not None and any(
-        _called_or_renamed(code, name) for name in SITE_FUNCTIONS if name in code
-    )
+    aliases = _driver_aliases(code)
+    if aliases is None:  # a star import: any name may come from the driver
+        return any(_called_or_renamed(code, name) for name in SITE_FUNCTIONS if name in code)
+    for alias, original in aliases.items():
+        for call in re.finditer(rf"\b{re.escape(alias)}\b{_CHAIN_THEN_CALL}", code):
+            chain = call.group(1)
+            last = chain.rsplit(".", 1)[-1].strip(" \t\n\\") if chain else original
+            if last in SITE_FUNCTIONS:
+                return True
+    return False
+
+
+# `.name` links (spaces and line joins allowed), then the call's parenthesis (closing
+# ones allowed before it: `(make)(url)`).
+_CHAIN_THEN_CALL = r"((?:[\s\\]*\.[\s\\]*\w+)*)[\s\\)]*\("
+_FROM_IMPORT = re.compile(
+    r"\bfrom[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\]|\\\r?\n)*)"
+)
+_PLAIN_IMPORT = re.compile(r"(?:^|;)[ \t]*import[ \t]+((?:[^\n;\\]|\\\r?\n)*)", re.MULTILINE)
+
+
+def _driver_aliases(code: str) -> dict[str, str] | None:
+    """Names bound by imports from a driver (root) module, each with the name it was
+    imported as (its last dotted part); None for a star import from one."""
+    aliases: dict[str, str] = {}
+    for statement in _FROM_IMPORT.finditer(code):
+        module = statement.group(1).lstrip(".")
+        names = statement.group(2).strip("()")
+        from_root = module.split(".")[0] in SITE_ROOTS
+        for item in names.replace("\\", " ").split(","):
+            parts = item.split()
+            if not parts:
+                continue
+            if parts[0] == "*" and from_root:
+                return None
+            alias = parts[-1] if len(parts) == 3 and parts[1] == "as" else parts[0]
+            if from_root or (not module and parts[0] in SITE_ROOTS):
+                aliases[alias] = parts[0]
+    for statement in _PLAIN_IMPORT.finditer(code):
+        for item in statement.group(1).replace("\\", " ").split(","):
+            parts = item.split()
+            if len(parts) == 3 and parts[1] == "as" and parts[0].split(".")[0] in SITE_ROOTS:
+                aliases[parts[2]] = parts[0].rsplit(".", 1)[-1]
+    return aliases
 
 
 def _whole_word_at(text: str, word: str) -> Iterator[tuple[int, int]]:
