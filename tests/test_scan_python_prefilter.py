@@ -332,6 +332,8 @@ SNIPPETS = (
     "from tortoise.contrib.fastapi import register_tortoise\nregister_tortoise(app, db_url=URL)",
     "class DatabaseConfig:\n    PASSWORD = 'hunter2-class'",
     "conf = {}\nconf['db_password'] = 'hunter2-subscript'",
+    "CONFIG = {'host': 'db', 'user': 'app', 'db.pass': 'hunter2-dotted'}",
+    "CONFIG = {'host': 'db', 'user': 'app', 'db-pass': 'hunter2-dashed'}",
     "import base64\nconf = {}\nconf['db_password'] = base64.b64decode('aHVudGVy').decode()",
     "import base64\nconn = connect(password=\n    base64.b64decode('aHVudGVy'))",
     "from base64 import (\n    b64decode as d,\n)\ndb_password = d('aHVudGVy')",

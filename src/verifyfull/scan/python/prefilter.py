@@ -224,6 +224,17 @@ def _password_words(
         starts.add(start)
         word = _WORD.match(text, start)
         end = word.end() if word else start
+        # A string key may join words with dots or dashes ("db.pass", "db-password"),
+        # which names.words splits: the whole run is a name of its own.
+        run_start = start
+        while run_start > 0 and text[run_start - 1] in ".-":
+            run_start -= 1
+            while run_start > 0 and _is_word_char(text[run_start - 1]):
+                run_start -= 1
+        run = _NAME_RUN.match(text, run_start)
+        run_end = run.end() if run else end
+        if (run_start, run_end) != (start, end) and is_password_name(text[run_start:run_end]):
+            found.append((text[run_start:run_end], run_end))
         name = text[start:end]
         if name == "pass" and (start == 0 or text[start - 1] not in "'\""):
             continue  # the `pass` statement: as a name, "pass" can only be a string
