@@ -65,6 +65,18 @@ class Views:
 
 
 _SPLIT = re.compile("(" + _TOKEN.pattern + ")", re.DOTALL)
+
+
+def _split(text: str) -> tuple[list[str], list[str]] | None:
+    """The text's code pieces and tokens (strings, comments), alternating, code first;
+    None when a quote opens no string (an unterminated string: not lexable)."""
+    parts = _SPLIT.split(text)
+    tokens = parts[1::2]
+    if "'" in tokens or '"' in tokens:
+        return None
+    return parts[0::2], tokens
+
+
 _BLANK_START = frozenset({"", " ", "\t", "\n", "\r", "\f"})
 
 
@@ -137,15 +149,13 @@ class _Depth:
         return self.depths[nearest] + _bracket_delta("".join(self.codes[start:pieces]))
 
 
-def _starts_line(code_before: str, prefix: str, first: bool) -> bool:
-    """The string stands first on a line that does not continue the one before."""
-    head = code_before[: len(code_before) - len(prefix)]
-    line_break = head.rfind("\n")
-    if line_break < 0:
-        return first and not head.strip()  # the start of the file
-    if head[line_break + 1 :].strip():
-        return False
-    return not head[:line_break].rstrip("\r").endswith("\\")
+def _starts_line(head: str, first: bool) -> bool:
+    """Whether a string with this code before it (its prefix left out) stands first
+    on its line, and that line does not continue the one before with a backslash."""
+    head = head.rstrip(" \t\f")
+    if not head:
+        return first  # the start of the file (else a token ends right before it)
+    return head.endswith("\n") and not head[:-1].rstrip("\r").endswith("\\")
 
 
 def _ends_line(code_after: str, next_token: str | None) -> bool:
@@ -178,11 +188,10 @@ def views(text: str) -> Views | None:
     One regex split (C) cuts the text into code pieces and tokens; the views are
     joined from those lists, and only the few tokens that could be a statement
     string or hold a password get Python-level attention."""
-    parts = _SPLIT.split(text)
-    codes = parts[0::2]
-    tokens = parts[1::2]
-    if "'" in tokens or '"' in tokens:
-        return None  # an unterminated string
+    split = _split(text)
+    if split is None:
+        return None
+    codes, tokens = split
     count = len(tokens)
     prefixes = {
         i: _prefix(codes[i])
@@ -208,13 +217,9 @@ def views(text: str) -> Views | None:
         prefix = prefixes.get(i, "")
         if prefix.lower() not in _CONSTANT_PREFIXES:
             continue  # an f-string (or a name run into the quote)
-        code_before = codes[i]
-        head = code_before[: len(code_before) - len(prefix)].rstrip(" \t\f")
-        if not head.endswith("\n") and (head or i > 0):
-            continue  # something before it on its line
-        if not _ends_line(codes[i + 1], tokens[i + 1] if i + 1 < count else None):
+        if not _starts_line(_before_prefix(codes[i], prefix), first=i == 0):
             continue
-        if not _starts_line(code_before, prefix, first=i == 0):
+        if not _ends_line(codes[i + 1], tokens[i + 1] if i + 1 < count else None):
             continue
         if depth.before_token(i) == 0:
             statements.add(i)
@@ -286,18 +291,18 @@ _BRACKET_OR_BREAK = re.compile(r"[()\[\]{}]|\\?\r?\n")
 def _layout(text: str) -> tuple[list[int], list[int]] | None:
     """Where each code piece of `text` starts (code pieces and tokens alternate) and
     the bracket depth before it; None when the text does not lex."""
-    parts = _SPLIT.split(text)
-    if "'" in parts[1::2] or '"' in parts[1::2]:
+    split = _split(text)
+    if split is None:
         return None
+    codes, tokens = split
     starts: list[int] = []
     depths: list[int] = []
     offset = depth = 0
-    for index, part in enumerate(parts):
-        if index % 2 == 0:
-            starts.append(offset)
-            depths.append(depth)
-            depth += _bracket_delta(part)
-        offset += len(part)
+    for code, token in itertools.zip_longest(codes, tokens, fillvalue=""):
+        starts.append(offset)
+        depths.append(depth)
+        depth += _bracket_delta(code)
+        offset += len(code) + len(token)
     return starts, depths
 
 
