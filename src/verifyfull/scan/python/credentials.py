@@ -47,8 +47,10 @@ _DECODERS = {
 }
 # Words a decoding call cannot be written without: its module (named, or in the
 # import of the name used) or, for bytes.fromhex, the method (for the prefilter).
-_DECODER_MODULES = {qual.split(".")[0] for qual in _DECODERS if not qual.startswith("bytes.")}
-DECODER_WORDS = (*sorted(_DECODER_MODULES), "fromhex")
+DECODER_MODULES = frozenset(
+    qual.split(".")[0] for qual in _DECODERS if not qual.startswith("bytes.")
+)
+DECODER_WORDS = (*sorted(DECODER_MODULES), "fromhex")
 # The name a decoding call is written with (module.function, the function imported,
 # or .fromhex), unless the function was imported under another name.
 DECODER_FUNCTIONS = tuple(sorted({qual.rsplit(".", 1)[-1] for qual in _DECODERS}))

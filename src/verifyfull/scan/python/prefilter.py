@@ -25,6 +25,7 @@ import ahocorasick_rs
 from verifyfull.scan.python.credentials import (
     CONNECTION_CALL_WORDS,
     DECODER_FUNCTIONS,
+    DECODER_MODULES,
     DECODER_WORDS,
     literal_holds_password,
 )
@@ -38,18 +39,12 @@ from verifyfull.scan.python.names import (
 )
 from verifyfull.scan.python.sites import ALL_SITES
 
-# What the ssl rules key on: attribute names assigned or called, constants read.
-SSL_WORDS = (
-    "verify_mode",
-    "CERT_NONE",
-    "check_hostname",
-    "minimum_version",
-    "set_ciphers",
-    "_create_unverified_context",
-    "PROTOCOL_TLSv1",
-    "PROTOCOL_SSL",
-    "wrap_socket",
-)
+# What ssl_checks reads: these attributes assigned, these methods or functions called,
+# these names referred to at all (PROTOCOL_TLSv1 also finds TLSv1_1).
+_SSL_ASSIGNED = ("verify_mode", "check_hostname", "minimum_version")
+_SSL_CALLED = ("set_ciphers", "wrap_socket")
+_SSL_REFERRED = ("_create_unverified_context", "PROTOCOL_TLSv1", "PROTOCOL_SSLv2", "PROTOCOL_SSLv3")
+SSL_WORDS = (*_SSL_ASSIGNED, *_SSL_CALLED, *_SSL_REFERRED)
 # The first part of every site's qualified name: a whole name in the code, written
 # out or in the import an alias comes from.
 SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
@@ -173,22 +168,27 @@ def _called_or_renamed(text: str, name: str) -> bool:
 
 CRYPTO_WORDS = ("md5", "sha1", "random", "hashlib")
 # Libraries whose imported names make a function worth walking (aliases included).
-TRIGGER_MODULES = frozenset(
-    {
-        *("asyncpg", "psycopg", "psycopg2", "psycopg_pool", "sqlalchemy", "sqlmodel"),
-        *("tortoise", "databases", "ssl", "random", "hashlib", "base64", "binascii", "codecs"),
-    }
-)
+TRIGGER_MODULES = frozenset({*SITE_ROOTS, *DECODER_MODULES, "ssl", "random", "hashlib"})
 ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
 
 _WORD = re.compile(r"\w*")
+# Names as the rules read them: identifiers, attribute names, string keys (which may
+# hold dots and dashes; names.words splits on both).
+_NAME_RUN = re.compile(r"[\w.\-]+")
 # After the name (or its closing quote, for dict keys and variable names in strings;
 # and bracket, for a subscript target `conf["db_password"] = …`): bound or passed
 # (`=`, `:` annotation or dict key, `,` after a getenv name).
 _BOUND = re.compile(r"['\"]?\]?\s*[=:,]")
-_BOUND_TO_LITERAL = re.compile(
-    r"['\"]?\]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:,])\s*[rbuf]{0,2}['\"][^'\"]"
-)
+
+
+def _bound_to_literal(binders: str) -> re.Pattern[str]:
+    """Bound (by one of `binders`, or an annotated assignment) to a string literal."""
+    return re.compile(
+        rf"['\"]?\]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[{binders}])\s*[rbuf]{{0,2}}['\"][^'\"]"
+    )
+
+
+_BOUND_TO_LITERAL = _bound_to_literal("=:,")
 
 
 def _is_word_char(char: str) -> bool:
@@ -313,7 +313,7 @@ def _decoder_renamed(code: str) -> bool:
 
 # What resolve.ENV_GETTERS need in code: getenv, or environ (environ.get, setdefault).
 _ENV_WORDS = ("getenv", "environ")
-_ASSIGNED = re.compile(r"['\"]?\]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[=:])\s*[rbuf]{0,2}['\"][^'\"]")
+_ASSIGNED = _bound_to_literal("=:")
 
 
 def _literal_password_possible(text: str) -> bool:
@@ -441,9 +441,6 @@ def _spellings_in(present: frozenset[str]) -> tuple[str, ...]:
     return tuple(spelling for spelling in PASSWORD_SPELLINGS if spelling in present)
 
 
-# Names as weak_crypto reads them: identifiers, attribute names, string keys (which
-# may hold dots and dashes; names.words splits on both).
-_NAME_RUN = re.compile(r"[\w.\-]+")
 _PIECE_SEPARATOR = re.compile(r"[.\-]")
 
 
@@ -486,17 +483,11 @@ def _secret_sink_possible(document: str) -> bool:
     and white space, by "=", ":" or "(" (`def make_token(`)."""
     size = len(document)
     for name in set(_names_where(document, is_secret_name)):
-        at = document.find(name)
-        while at >= 0:
-            end = at + len(name)
-            if (at == 0 or not _is_word_char(document[at - 1])) and (
-                end == size or not _is_word_char(document[end])
-            ):
-                while end < size and document[end] in "'\"] \t":
-                    end += 1
-                if document.startswith(("=", ":", "("), end):
-                    return True
-            at = document.find(name, at + 1)
+        for _, after in _whole_word_at(document, name):
+            while after < size and document[after] in "'\"] \t":
+                after += 1
+            if document.startswith(("=", ":", "("), after):
+                return True
     return False
 
 
@@ -514,13 +505,6 @@ def _random_module_used(code: str) -> bool:
         if line_start >= 2 and code[line_start - 2] == "\\":
             return True  # a joined import line: `import os, \` then `random`
     return False
-
-
-# What ssl_checks reads: these attributes assigned, these methods or functions called,
-# these names referred to at all.
-_SSL_ASSIGNED = ("verify_mode", "check_hostname", "minimum_version")
-_SSL_CALLED = ("set_ciphers", "wrap_socket")
-_SSL_REFERRED = ("_create_unverified_context", "PROTOCOL_TLSv1", "PROTOCOL_SSLv2", "PROTOCOL_SSLv3")
 
 
 def _ssl_use_possible(code: str) -> bool:
