@@ -50,11 +50,16 @@ def load_checks() -> tuple[RegisteredCheck, ...]:
     return registered_checks()
 
 
+def _suffix(name: str) -> str:
+    """PurePath(name).suffix, lower-cased, without building a path."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+
+
 @lru_cache(maxsize=4096)
 def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
     """The checks that want a file of this base name (they match on the name only)."""
-    dot = name.rfind(".")
-    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # PurePath.suffix
+    suffix = _suffix(name)
     return tuple(
         check
         for check, glob in _matchers()
@@ -65,15 +70,11 @@ def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
 
 
 def _is_candidate(name: str) -> bool:
-    """Whether any check wants this base name. Asked of every file the walk lists (13,000
-    on a large tree, most of them different names): a name, suffix or glob any check
-    has must match before checks_for computes which."""
+    """Whether any check wants this base name (checks_for is not empty), asked of every
+    file the walk lists (13,000 on a large tree, most of them different names): one
+    test against the union of every check's names, suffixes and globs."""
     names, suffixes, globs = _any_check()
-    dot = name.rfind(".")
-    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
-    if name not in names and suffix not in suffixes and not globs.match(name):
-        return False
-    return bool(checks_for(name))
+    return name in names or _suffix(name) in suffixes or globs.match(name) is not None
 
 
 @lru_cache(maxsize=1)
