@@ -86,6 +86,9 @@ class Rule:
     example: str
     example_fixed: str
     where: tuple[str, ...]  # which of scan / probe / guard raise it
+    # What the two examples are written in: "python" examples are compiled (and their
+    # imports resolved) by tests/test_docs_examples.py; reports use it to fence code.
+    example_language: str = "python"
 
     @property
     def doc(self) -> str:
@@ -195,6 +198,7 @@ _RULES: tuple[Rule, ...] = (
         example="?sslmode=verify-ca&sslrootcert=certs/ca.crt",
         example_fixed="?sslmode=verify-full&sslrootcert=certs/ca.crt",
         where=("scan", "guard"),
+        example_language="text",
     ),
     Rule(
         id="VF105",
@@ -219,8 +223,10 @@ _RULES: tuple[Rule, ...] = (
             '&sslrootcert=ca.crt")  # TypeError at connect'
         ),
         example_fixed=(
-            "from verifyfull.guard import DatabaseTLSSettings, create_async_engine\n"
-            "engine = create_async_engine(DatabaseTLSSettings())"
+            "from verifyfull.guard import Guard\n"
+            "from verifyfull.guard.sqlalchemy_ import create_guarded_async_engine\n"
+            "# DB_HOST, DB_CA_PATH, DB_CERT_PATH, DB_KEY_PATH or DATABASE_URL from the env\n"
+            'engine = create_guarded_async_engine(Guard.from_env(), "postgresql+asyncpg")'
         ),
         where=("scan", "guard"),
     ),
@@ -279,6 +285,7 @@ _RULES: tuple[Rule, ...] = (
         example="command: cockroach start-single-node --insecure",
         example_fixed="command: cockroach start-single-node --certs-dir=/certs",
         where=("scan", "probe"),
+        example_language="yaml",
     ),
     Rule(
         id="VF202",
@@ -299,6 +306,7 @@ _RULES: tuple[Rule, ...] = (
         example="host  all  all  0.0.0.0/0  scram-sha-256",
         example_fixed="hostssl  all  all  0.0.0.0/0  cert",
         where=("scan", "probe"),
+        example_language="pg_hba",
     ),
     Rule(
         id="VF203",
@@ -311,6 +319,7 @@ _RULES: tuple[Rule, ...] = (
         example="ssl_min_protocol_version = 'TLSv1'",
         example_fixed="ssl_min_protocol_version = 'TLSv1.2'",
         where=("scan", "probe"),
+        example_language="postgresql.conf",
     ),
     Rule(
         id="VF204",
@@ -330,6 +339,7 @@ _RULES: tuple[Rule, ...] = (
         example="COCKROACH_TLS_ENABLE_OLD_CIPHER_SUITES=true",
         example_fixed="# (variable removed)",
         where=("scan", "probe"),
+        example_language="env",
     ),
     Rule(
         id="VF205",
@@ -351,6 +361,7 @@ _RULES: tuple[Rule, ...] = (
         example="hostssl all all 0.0.0.0/0 scram-sha-256",
         example_fixed="hostssl all all 0.0.0.0/0 cert",
         where=("probe",),
+        example_language="pg_hba",
     ),
     Rule(
         id="VF206",
@@ -367,6 +378,7 @@ _RULES: tuple[Rule, ...] = (
         example="(live finding: probe sent SSLRequest + StartupMessage in one write)",
         example_fixed="(server answers FATAL 08P01 'received unencrypted data after SSL request')",
         where=("probe",),
+        example_language="text",
     ),
     Rule(
         id="VF207",
@@ -385,6 +397,7 @@ _RULES: tuple[Rule, ...] = (
         example="uvicorn app:app --host 0.0.0.0 --port 80",
         example_fixed="uvicorn app:app --ssl-certfile api.crt --ssl-keyfile api.key",
         where=("probe",),
+        example_language="shell",
     ),
     Rule(
         id="VF208",
@@ -400,6 +413,7 @@ _RULES: tuple[Rule, ...] = (
         example="(no Strict-Transport-Security header)",
         example_fixed="Strict-Transport-Security: max-age=31536000; includeSubDomains",
         where=("probe",),
+        example_language="text",
     ),
     Rule(
         id="VF301",
@@ -415,6 +429,7 @@ _RULES: tuple[Rule, ...] = (
         example="node.crt signed by another CA than certs/ca.crt",
         example_fixed="cockroach cert create-node db.internal --certs-dir=certs --ca-key=ca.key",
         where=("scan", "probe", "guard"),
+        example_language="text",
     ),
     Rule(
         id="VF302",
@@ -430,6 +445,7 @@ _RULES: tuple[Rule, ...] = (
         example="node.crt with SAN db-old.internal, dialled as db.internal",
         example_fixed="cockroach cert create-node db.internal localhost 127.0.0.1 ...",
         where=("scan", "probe", "guard"),
+        example_language="text",
     ),
     Rule(
         id="VF303",
@@ -445,6 +461,7 @@ _RULES: tuple[Rule, ...] = (
         example="client.app.crt notAfter in the past",
         example_fixed="cockroach cert create-client app --lifetime=2160h ...",
         where=("scan", "probe", "guard"),
+        example_language="text",
     ),
     Rule(
         id="VF304",
@@ -469,6 +486,7 @@ _RULES: tuple[Rule, ...] = (
         example="Signature Algorithm: sha1WithRSAEncryption",
         example_fixed="Signature Algorithm: sha256WithRSAEncryption",
         where=("scan", "probe", "guard"),
+        example_language="text",
     ),
     Rule(
         id="VF306",
@@ -488,6 +506,7 @@ _RULES: tuple[Rule, ...] = (
         example="-rw-r--r-- certs/client.app.key",
         example_fixed="-rw------- certs/client.app.key",
         where=("scan", "guard"),
+        example_language="text",
     ),
     Rule(
         id="VF401",
