@@ -10,7 +10,10 @@
 # Everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/output.sh
+say "demo: preparing this machine (PostgreSQL 15 server packages and .venv, first run only)"
 VERIFYFULL_SETUP_BROWSER=0 bash scripts/setup.sh
+say "demo: ready"
 V=.venv/bin/verifyfull
 PY=.venv/bin/python
 STATE=$(mktemp -d)
@@ -21,21 +24,21 @@ cleanup() {
   rm -rf "$STATE"
 }
 trap cleanup EXIT
-section() { printf '\n\033[1m=== %s ===\033[0m\n' "$1"; }
 lab_field() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$STATE/$1.json" "$2"; }
 
 section "1. verifyfull scan examples/insecure_app   (exit 1: findings at or above high)"
 "$V" scan examples/insecure_app || echo "(scan exit status $?)"
 
 section "1b. verifyfull fix --diff examples/insecure_app   (preview; writes nothing)"
-{ "$V" fix --diff examples/insecure_app || true; } | head -60 || true
-echo "… (diff cut at 60 lines; the full list of what it fixes and leaves ends the output)"
+# The diff goes to stdout, the summary of what it fixes and leaves to stderr (shown whole).
+{ "$V" fix --diff examples/insecure_app || true; } | cut_diff 60
 
 section "2. verifyfull explain <the seed's SQLAlchemy URL>"
 "$V" explain 'postgresql+asyncpg://root@localhost:26257/defaultdb?sslmode=verify-ca&sslcert=/secrets/client.crt&sslkey=/secrets/client.key&sslrootcert=/secrets/ca.crt' \
   || echo "(explain exit status $?)"
 
 section "3. verifyfull lab start --variant secure   (and a no-tls server, the --insecure stand-in)"
+say "demo: starting two PostgreSQL 15 servers (initdb and certificates take a few seconds)"
 "$V" lab start --variant secure --dir "$STATE"
 "$V" lab start --variant no-tls --dir "$STATE" >/dev/null
 CERTS=$(lab_field secure certs_dir)
@@ -49,6 +52,7 @@ DB_CA_PATH=$CERTS/ca.crt DB_CERT_PATH=$CERTS/client.app.crt DB_KEY_PATH=$CERTS/c
   .venv/bin/uvicorn examples.fastapi_crdb.main:app --host 127.0.0.1 --port "$APP_PORT" \
   --log-level warning &
 APP_PID=$!
+say "demo: waiting for the app to come up on 127.0.0.1:$APP_PORT"
 "$PY" - "$APP_PORT" <<'PYEOF'
 import json, sys, time
 import httpx

@@ -37,10 +37,12 @@ fi
 
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating the virtualenv .venv" >&2
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.verifyfull-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements/constraints.txt -nt "$stamp" ]; then
+  echo "setup: installing verifyfull and its pinned dependencies into .venv (a minute on a fresh machine)" >&2
   log=$(mktemp)
   # pip's own chatter goes to a log that is shown only when the install fails.
   if ! { .venv/bin/python -m pip install -q --upgrade pip &&
