@@ -36,6 +36,12 @@ def test_start_status_stop_round_trip(tmp_path: Path) -> None:
     try:
         out = started.stdout
         assert state_file.stat().st_mode & 0o077 == 0
+        # The state holds a test password: git must ignore the whole directory.
+        subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, timeout=30)
+        ignored = subprocess.run(
+            ["git", "-C", str(tmp_path), "check-ignore", "-q", ".lab/secure.json"], timeout=30
+        )
+        assert ignored.returncode == 0
         assert out.startswith("variant:   secure: CockroachDB secure-node stand-in")
         assert server.dsn("app") in out
         assert f"certs dir {server.certs_dir}" in out
@@ -103,3 +109,23 @@ def test_stale_state_is_reported_and_stop_clears_it(tmp_path: Path) -> None:
 def test_variants_lists_every_variant(tmp_path: Path) -> None:
     out = _lab("variants", cwd=tmp_path).stdout
     assert [line.split()[0] for line in out.splitlines()] == list(VARIANTS)
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("variant", ["secure", "no-tls", "expired", "wrong-host"])
+def test_status_shows_only_connection_strings_that_work(lab, tmp_path: Path, variant: str) -> None:
+    from verifyfull.lab.cli import _save
+
+    server = lab(variant)
+    _save(tmp_path / "state", server)
+    out = _lab("status", "--dir", "state", cwd=tmp_path).stdout
+    assert out.startswith(f"{variant}: running, port {server.port}")
+    printed = re.findall(r"(postgresql://\S+)", out)
+    refusal = VARIANTS[variant].verify_full_refusal
+    if refusal is None:
+        assert printed == [server.dsn("app")]
+    else:
+        assert server.dsn("app") not in out and refusal in out
+    for dsn in printed:  # every string status shows really connects
+        with psycopg.connect(dsn, connect_timeout=5) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)

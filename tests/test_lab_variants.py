@@ -228,3 +228,15 @@ def test_variant_certificates_name_localhost_except_wrong_host(lab) -> None:
         x509.SubjectAlternativeName
     )
     assert san.value.get_values_for_type(x509.DNSName) == ["wrong.lab.test"]
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_verify_full_refusal_is_what_a_real_client_gets(lab, name: str) -> None:
+    # `lab start` / `lab status` print connection strings from this property:
+    # hold it to a real verify-full connect (lab CA, client certificate, localhost).
+    server = lab(name)
+    if VARIANTS[name].verify_full_refusal is None:
+        with psycopg.connect(server.dsn("app"), connect_timeout=5) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    else:
+        _connect_error(server.dsn("app"))

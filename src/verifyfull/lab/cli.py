@@ -41,8 +41,15 @@ def _state_file(state_dir: Path, variant: str) -> Path:
     return state_dir / f"{variant}.json"
 
 
+# The state files hold the lab's test password: keep the whole directory out of git.
+_GITIGNORE = "# verifyfull lab state: holds test passwords, never commit it\n*\n"
+
+
 def _save(state_dir: Path, server: LabServer) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(_GITIGNORE)
     path = _state_file(state_dir, server.variant)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
@@ -66,13 +73,36 @@ def _alive(server: LabServer) -> bool:
     return pid is not None and alive(pid)
 
 
+def _refusal_note(server: LabServer) -> str | None:
+    """Why no verified connection string works on this variant, or None when they do."""
+    rule = VARIANTS[server.variant].verify_full_refusal
+    if rule is None:
+        return None
+    if rule == "VF201":
+        return (
+            "no TLS here (the --insecure stand-in): every verify-full client is refused (VF201); "
+            f"plaintext only: {server.dsn('app', sslmode='disable', client_cert=False)}"
+        )
+    return (
+        f"verify-full clients are refused here by design ({rule}): this variant exists to "
+        "show that refusal, so no connection string that works is printed"
+    )
+
+
 def _print_server(server: LabServer, *, show_password: bool) -> None:
     variant = VARIANTS[server.variant]
     ca = server.certs_dir / "ca.crt"
-    lines = [
+    head = [
         f"variant:   {server.variant}: {variant.summary}",
         f"listening: {server.host}:{server.port} (pid {server.pid}); certs dir {server.certs_dir}",
         "",
+    ]
+    note = _refusal_note(server)
+    if note is not None:
+        typer.echo("\n".join([*head, note]))
+        return
+    lines = [
+        *head,
         "libpq / psql / psycopg / asyncpg.connect(dsn), verify-full with client certificate:",
         f"  {server.dsn('app')}",
         f"  {server.dsn('root')}",
@@ -137,9 +167,13 @@ def status_command(state_dir: StateDir = _DEFAULT_DIR) -> None:
         typer.echo("no lab servers running")
         return
     for _, server in servers:
-        state = "running" if _alive(server) else "not running (stale state)"
+        running = _alive(server)
+        state = "running" if running else "not running (stale state)"
         typer.echo(f"{server.variant}: {state}, port {server.port}, pid {server.pid}")
-        typer.echo(f"  {server.dsn('app')}")
+        if not running:
+            continue  # nothing would answer at a stale server's address
+        note = _refusal_note(server)
+        typer.echo(f"  {server.dsn('app')}" if note is None else f"  {note}")
 
 
 @app.command("stop")
@@ -160,7 +194,8 @@ def stop_command(
         stopped += 1
     if not stopped:
         typer.echo("no lab servers running" + (f" for variant {variant!r}" if variant else ""))
-    if state_dir.is_dir() and not any(state_dir.iterdir()):
+    if state_dir.is_dir() and {p.name for p in state_dir.iterdir()} <= {".gitignore"}:
+        (state_dir / ".gitignore").unlink(missing_ok=True)
         state_dir.rmdir()
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from verifyfull.certs.create import KeySpec
 from verifyfull.errors import UsageError
+from verifyfull.policy import DEFAULT_POLICY
 
 # CockroachDB's TLS 1.2 suites (pkg/security/tls.go, RecommendedCipherSuites),
 # in OpenSSL names. With the lab's RSA node key only the three ECDHE-RSA ones
@@ -83,6 +84,27 @@ class Variant:
 
     def hba_lines(self) -> tuple[str, ...]:
         return (_LOCAL, *self.hba)
+
+    @property
+    def verify_full_refusal(self) -> str | None:
+        """The rule a verify-full client (lab CA, host localhost) is refused with here,
+        or None when it connects. Derived from the variant's data; the lab tests
+        connect to every variant and hold this to what a real client does."""
+        cert = self.node_cert
+        if not self.ssl:
+            return "VF201"
+        if cert.expired:
+            return "VF303"
+        if cert.self_signed or cert.other_ca:
+            return "VF301"
+        if cert.hosts is not None and "localhost" not in cert.hosts:
+            return "VF302"
+        # A default client (OpenSSL security level 2) refuses what the policy calls weak.
+        if DEFAULT_POLICY.signature_hash_weak(cert.hash_name):
+            return "VF305"
+        if DEFAULT_POLICY.key_too_weak(cert.key.kind, cert.key.bits):
+            return "VF304"
+        return None
 
     def settings(self) -> dict[str, str]:
         """postgresql.conf TLS settings for this variant."""
