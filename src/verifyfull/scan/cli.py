@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import shutil
 import sys
+import tempfile
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -14,7 +18,7 @@ from verifyfull.report import Report, exit_code
 from verifyfull.report.output import emit
 from verifyfull.rules import Severity
 from verifyfull.scan import engine
-from verifyfull.scan.settings import ScanSettings, load
+from verifyfull.scan.settings import ScanSettings, load, load_config_file
 
 FORMATS = ("text", "json", "sarif", "html")
 
@@ -27,6 +31,46 @@ def render(report: Report, output_format: str, root: Path | None = None) -> str:
     if output_format == "json":
         return str(view.render(report))
     return str(view.render(report, root=root))
+
+
+def summary_line(report: Report) -> str:
+    """'3 findings in 2 of 40 files', the one line --quiet prints."""
+    places = len({f.path for f in report.findings if f.path})
+    noun = "finding" if len(report.findings) == 1 else "findings"
+    line = f"{len(report.findings)} {noun} in {places} of {report.files} files"
+    if report.errors:
+        line += f"; {len(report.errors)} not checked"
+    return line
+
+
+def statistics(report: Report) -> str:
+    """Counts per rule, most frequent first, as `ruff --statistics` prints them."""
+    counts = Counter(f.rule_id for f in report.findings)
+    lines = [
+        f"{count:>5}  {rule_id}  {rules.get(rule_id).slug}"
+        for rule_id, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _stdin_file(stdin_filename: Path | None, root: Path) -> tuple[Path, Path]:
+    """Stdin written under a private temp dir at the name the editor gave, so the
+    checks that pick files by name see the real name: (temp dir, file)."""
+    if stdin_filename is None:
+        raise UsageError("scan - reads stdin but needs its name", "add --stdin-filename PATH")
+    name = stdin_filename
+    if name.is_absolute():
+        try:
+            name = name.resolve().relative_to(root)
+        except ValueError:
+            name = Path(name.name)
+    if ".." in name.parts:
+        name = Path(name.name)
+    scratch = Path(tempfile.mkdtemp(prefix="verifyfull-stdin-"))
+    target = scratch / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(sys.stdin.buffer.read())
+    return scratch, target
 
 
 def _paths(given: list[Path] | None, settings: ScanSettings) -> list[Path]:
@@ -61,14 +105,54 @@ def scan_command(
         min=1,
         help="Worker processes (default: one per core on a large tree; see docs/scan.md).",
     ),
+    exit_zero: bool = typer.Option(
+        False,
+        "--exit-zero",
+        help="Exit 0 even when findings reach --fail-on (2 still means not everything "
+        "could be checked).",
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only the summary line, and nothing when clean."
+    ),
+    exclude: list[str] | None = typer.Option(  # noqa: B008
+        None, "--exclude", help="Gitignore-style pattern to leave out; replaces the config's."
+    ),
+    extend_exclude: list[str] | None = typer.Option(  # noqa: B008
+        None, "--extend-exclude", help="Pattern to leave out, added to the config's exclude."
+    ),
+    config: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--config",
+        help="Settings file: a pyproject.toml with [tool.verifyfull], or a TOML file "
+        "holding those keys at top level (default: the nearest pyproject.toml).",
+    ),
+    show_statistics: bool = typer.Option(
+        False, "--statistics", help="Print the number of findings per rule instead of the report."
+    ),
+    stdin_filename: Path | None = typer.Option(  # noqa: B008
+        None, "--stdin-filename", help="With PATH '-': the name of the file read from stdin."
+    ),
 ) -> None:
     """Scan code and config for insecure, weak or broken database TLS settings."""
     if output_format not in FORMATS:
         raise UsageError(f"unknown --format {output_format!r}", f"use one of {', '.join(FORMATS)}")
-    for path in paths or ():
+    reads_stdin = paths is not None and [str(p) for p in paths] == ["-"]
+    for path in () if reads_stdin else paths or ():
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"{path} does not exist", "name a file or directory to scan")
-    settings = load(paths[0] if paths else Path.cwd())
+    start = stdin_filename if reads_stdin and stdin_filename else None
+    start = start or (paths[0] if paths and not reads_stdin else Path.cwd())
+    settings = load_config_file(config) if config else load(start)
+    if exclude is not None:
+        settings = dataclasses.replace(settings, exclude=tuple(exclude))
+    if extend_exclude:
+        settings = dataclasses.replace(settings, exclude=(*settings.exclude, *extend_exclude))
+    scratch: Path | None = None
+    if reads_stdin:
+        scratch, stdin_path = _stdin_file(stdin_filename, settings.project_root)
+        # Findings are reported at the name the editor gave, relative to the scratch root.
+        settings = dataclasses.replace(settings, project_root=scratch, exclude=())
+        paths = [stdin_path]
     try:
         threshold = Severity.parse(fail_on) if fail_on else settings.fail_on
     except ValueError as exc:
@@ -78,17 +162,27 @@ def scan_command(
     baseline_path = baseline or settings.baseline
     if write_baseline and baseline_path is None:
         raise UsageError("--write-baseline needs a file", "add --baseline FILE")
-    result = engine.scan(
-        _paths(paths, settings),
-        settings,
-        select=chosen if chosen is not None else settings.select,
-        ignore=dropped if dropped is not None else settings.ignore,
-        baseline=baseline_path,
-        write_baseline=write_baseline,
-        jobs=jobs,
-    )
-    text = render(result.report, output_format, settings.project_root)
-    emit(text, output)
+    try:
+        result = engine.scan(
+            _paths(paths, settings),
+            settings,
+            select=chosen if chosen is not None else settings.select,
+            ignore=dropped if dropped is not None else settings.ignore,
+            baseline=baseline_path,
+            write_baseline=write_baseline,
+            jobs=jobs,
+        )
+        if result.baseline_written is None:  # writing a baseline prints no report
+            if show_statistics:
+                emit(statistics(result.report), output)
+            elif quiet:
+                if result.report.findings or result.report.errors:
+                    emit(summary_line(result.report) + "\n", output)
+            else:
+                emit(render(result.report, output_format, settings.project_root), output)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     notes = []
     if result.suppressed:
         notes.append(f"{result.suppressed} suppressed inline")
@@ -100,4 +194,5 @@ def scan_command(
         print(f"verifyfull: {'; '.join(notes)}", file=sys.stderr)
     if result.baseline_written is not None:
         raise typer.Exit(0)
-    raise typer.Exit(exit_code(result.report, threshold))
+    status = exit_code(result.report, threshold)
+    raise typer.Exit(0 if exit_zero and status == 1 else status)

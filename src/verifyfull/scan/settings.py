@@ -73,13 +73,19 @@ class ScanSettings:
 
 
 def find_project_root(start: Path) -> tuple[Path, Path | None]:
-    """The nearest directory at or above `start` holding a pyproject.toml, and that file."""
+    """The project `start` belongs to: the nearest directory at or above it holding a
+    pyproject.toml (returned too, for its settings), a setup.cfg or a .git. Scanning
+    one file or a subfolder (the pre-commit hook passes file names) then reports the
+    same paths and resolves the same imports as `scan .` at the root, whatever the
+    working directory."""
     here = start if start.is_dir() else start.parent
     here = here.resolve()
     for directory in (here, *here.parents):
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             return directory, candidate
+        if (directory / "setup.cfg").is_file() or (directory / ".git").exists():
+            return directory, None
     return here, None
 
 
@@ -167,6 +173,21 @@ def parse_table(table: Mapping[str, Any], project_root: Path, source: Path | Non
             raise UsageError("[tool.verifyfull.policy] must be a table")
         values["policy"] = DEFAULT_POLICY.with_overrides(table["policy"])
     return ScanSettings(project_root=project_root, source=source, **values)
+
+
+def load_config_file(path: Path) -> ScanSettings:
+    """Settings from a file named by --config: a pyproject.toml's [tool.verifyfull], or
+    a TOML file with those keys at top level. Paths in it are relative to its folder."""
+    if not path.is_file():
+        raise UsageError(f"--config {path} is not a file", "name a pyproject.toml or a TOML file")
+    document = _read_toml(path)
+    tool = document.get("tool")
+    table = tool.get("verifyfull") if isinstance(tool, dict) else None
+    if table is None:
+        table = {k: v for k, v in document.items() if k != "tool"}
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [tool.verifyfull] must be a table")
+    return parse_table(table, path.resolve().parent, path)
 
 
 def load(start: Path) -> ScanSettings:
