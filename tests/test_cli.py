@@ -25,6 +25,20 @@ def test_rules_table_lists_every_id() -> None:
         assert rule_id in result.output
 
 
+def test_rules_piped_is_a_list_one_block_per_rule() -> None:
+    # Piped (as here: CliRunner is not a terminal), the table would wrap every
+    # title over several lines; the list layout keeps each rule greppable.
+    from verifyfull import rules
+
+    out = runner.invoke(app, ["rules"], env={"COLUMNS": "200"}).output
+    assert not any(ch in out for ch in "┃│┏━")
+    lines = out.splitlines()
+    for rule in rules.all_rules():
+        (head,) = [line for line in lines if line.startswith(f"{rule.id}  ")]
+        assert rule.slug in head and rule.severity.value in head
+        assert lines[lines.index(head) + 1].strip() == rule.title
+
+
 def test_rule_doc_has_what_why_fix_example() -> None:
     result = runner.invoke(app, ["rules", "VF102"])
     assert result.exit_code == 0

@@ -102,6 +102,19 @@ def rules_command(
             raise VerifyfullError(str(exc.args[0])) from None
         console.print(rule.doc, markup=False, highlight=False)
         return
+    if not console.is_terminal or console.width < 110:
+        # Piped, or too narrow for the table's six columns (which then wrap every
+        # title over several lines): one block per rule, greppable by id.
+        for rule in rules.all_rules():
+            cwes = ", ".join(f"CWE-{int(c)}" for c in rule.cwe)
+            console.print(
+                f"{rule.id}  {rule.slug}  [{_SEVERITY_STYLE[rule.severity]}]"
+                f"{rule.severity.value}[/]  {cwes}  ({', '.join(rule.where)})\n"
+                f"       {rule.title}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        return
     table = Table(title="verifyfull rules", show_lines=False)
     for column in ("id", "slug", "severity", "CWE", "raised by", "title"):
         table.add_column(column)
