@@ -10,6 +10,7 @@ held to requirements/constraints.txt so the install is the tested one.
 from __future__ import annotations
 
 import email
+import os
 import subprocess
 import sys
 import tarfile
@@ -22,8 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 
 
+# The bare venv must see only what it installed: no PYTHONPATH pointing at a source tree
+# (a src/verifyfull.egg-info there would make pip think verifyfull is installed already).
+_CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+
+
 def _run(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=_CLEAN_ENV
+    )
     assert done.returncode == 0, f"{argv[:4]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     return done
 
@@ -87,10 +95,15 @@ def test_wheel_installs_and_runs_in_a_bare_virtualenv(dist: Path, tmp_path: Path
         capture_output=True,
         text=True,
         timeout=120,
+        env=_CLEAN_ENV,
     )
     assert scan.returncode == 1, scan.stderr
     assert '"VF105"' in scan.stdout
     drivers = subprocess.run(
-        [str(python), "-c", "import asyncpg"], capture_output=True, text=True, timeout=60
+        [str(python), "-c", "import asyncpg"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_CLEAN_ENV,
     )
     assert drivers.returncode != 0, "the bare install must not pull a database driver"
