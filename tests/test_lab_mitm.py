@@ -14,8 +14,9 @@ import pytest
 
 from verifyfull.certs.create import create_node
 from verifyfull.lab.harness import LabServer
-from verifyfull.lab.mitm import DowngradeProxy, RogueTLSProxy, parse_startup
-from verifyfull.lab.wire import GSSENC_REQUEST, SSL_REQUEST, recv_exact
+from verifyfull.lab.mitm import DowngradeProxy, RogueTLSProxy
+from verifyfull.wire.net import Deadline, recv_exact
+from verifyfull.wire.pg import GSSENC_REQUEST, SSL_REQUEST, parse_startup
 
 pytestmark = pytest.mark.pg
 
@@ -97,9 +98,9 @@ def test_libpq_prefer_is_downgraded_and_verify_full_is_not(lab) -> None:
 def test_downgrade_proxy_answers_gssenc_request_with_n(secure: LabServer) -> None:
     with _downgrade(secure) as proxy, socket.create_connection(("127.0.0.1", proxy.port), 5) as s:
         s.sendall(GSSENC_REQUEST)
-        assert recv_exact(s, 1) == b"N"
+        assert recv_exact(s, 1, Deadline(5), "reply") == b"N"
         s.sendall(SSL_REQUEST)
-        assert recv_exact(s, 1) == b"N"
+        assert recv_exact(s, 1, Deadline(5), "reply") == b"N"
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +198,7 @@ def test_connections_beyond_the_bound_are_refused(secure: LabServer) -> None:
     try:
         first = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
         first.sendall(SSL_REQUEST)
-        assert recv_exact(first, 1) == b"N"  # being served
+        assert recv_exact(first, 1, Deadline(5), "reply") == b"N"  # being served
         second = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
         assert second.recv(1) == b""  # closed at once
         second.close()

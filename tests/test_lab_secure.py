@@ -10,7 +10,7 @@ import pytest
 
 from verifyfull.lab.harness import LabServer
 from verifyfull.lab.variants import COCKROACH_TLS12_CIPHERS
-from verifyfull.lab.wire import open_tls
+from verifyfull.wire.pg import open_tls
 
 pytestmark = pytest.mark.pg
 

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from verifyfull.lab.harness import LabServer
 from verifyfull.lab.variants import VARIANTS
-from verifyfull.lab.wire import open_tls, request_tls
+from verifyfull.wire.net import Deadline
+from verifyfull.wire.pg import open_tls, request_tls
 
 pytestmark = [
     pytest.mark.pg,
@@ -108,7 +109,7 @@ def test_tls_optional_cert_users_need_tls(lab) -> None:
 def test_no_tls_answers_n_and_trusts_everyone(lab) -> None:
     server = lab("no-tls")
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
-        assert request_tls(sock) == b"N"
+        assert request_tls(sock, Deadline(5)) == b"N"
     with psycopg.connect(server.dsn("root", sslmode="disable"), connect_timeout=5) as conn:
         assert conn.execute("SELECT current_user").fetchone() == ("root",)
     assert "does not support SSL" in _connect_error(server.dsn("app"))

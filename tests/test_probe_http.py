@@ -44,6 +44,10 @@ def make_app(hsts: str | None = None) -> FastAPI:
     def users() -> list[dict[str, str]]:
         return [{"username": "ada"}]
 
+    @api.get("/")  # the plain-HTTP question is always a bare GET /
+    def root() -> dict[str, str]:
+        return {"service": "users"}
+
     if hsts:
 
         @api.middleware("http")
@@ -64,9 +68,9 @@ def redirecting_app() -> FastAPI:
 def elsewhere_app() -> FastAPI:
     api = FastAPI()
 
-    @api.get("/users")
-    def users() -> RedirectResponse:
-        return RedirectResponse("http://other.example/users")
+    @api.get("/")
+    def root() -> RedirectResponse:
+        return RedirectResponse("http://other.example/")
 
     return api
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import pytest
 
 from verifyfull.probe import legacyhello, tls
-from verifyfull.probe.net import Deadline, ProbeError
+from verifyfull.wire.net import Deadline, WireError
 
 
 def offered_suites(hello: bytes) -> list[int]:
@@ -105,7 +105,7 @@ def picky_server(preference: list[int]) -> Iterator[int]:
 
 
 def endpoint(port: int) -> tls.Endpoint:
-    return tls.Endpoint("127.0.0.1", port, "localhost", tls.direct, 1.0)
+    return tls.Endpoint("127.0.0.1", port, "localhost", tls.direct, Deadline(1.0))
 
 
 def test_a_server_choosing_3des_and_rc4_is_found_class_by_class() -> None:
@@ -134,5 +134,5 @@ def test_garbage_answer_is_a_protocol_error() -> None:
     left, right = socket.socketpair()
     with left, right:
         right.sendall(b"HTTP/1.1 400 Bad\r\n\r\n")
-        with pytest.raises(ProbeError, match="not a TLS answer"):
+        with pytest.raises(WireError, match="not a TLS answer"):
             legacyhello.read_server_answer(left, Deadline(1))

@@ -7,20 +7,21 @@ import struct
 
 import pytest
 
-from verifyfull.probe import identify, pgwire
-from verifyfull.probe.net import ConnectionClosed, Deadline, ProbeTimeout, ProtocolViolation
+from verifyfull.probe import identify
+from verifyfull.wire import pg
+from verifyfull.wire.net import ConnectionClosed, Deadline, ProtocolViolation, WireTimeout
 
 
 def test_ssl_request_is_the_documented_eight_bytes() -> None:
-    assert pgwire.ssl_request() == bytes.fromhex("0000000804d2162f")
+    assert bytes.fromhex("0000000804d2162f") == pg.SSL_REQUEST
 
 
 def test_gssenc_request_is_the_documented_eight_bytes() -> None:
-    assert pgwire.gssenc_request() == bytes.fromhex("0000000804d21630")
+    assert bytes.fromhex("0000000804d21630") == pg.GSSENC_REQUEST
 
 
 def test_startup_message_carries_names_only() -> None:
-    data = pgwire.startup_message("app", "defaultdb")
+    data = pg.startup_message("app", "defaultdb")
     (length, version) = struct.unpack("!ii", data[:8])
     assert length == len(data)
     assert version == 196608
@@ -38,7 +39,7 @@ def test_startup_message_carries_names_only() -> None:
 
 def test_startup_message_refuses_nul_in_names() -> None:
     with pytest.raises(ValueError):
-        pgwire.startup_message("a\x00b", "db")
+        pg.startup_message("a\x00b", "db")
 
 
 def _error(fields: dict[str, str]) -> bytes:
@@ -47,7 +48,7 @@ def _error(fields: dict[str, str]) -> bytes:
 
 def test_error_fields_are_parsed() -> None:
     payload = _error({"S": "FATAL", "V": "FATAL", "C": "28000", "M": "no", "F": "auth.c"})
-    error = pgwire.parse_error_fields(payload)
+    error = pg.parse_error_fields(payload)
     assert (error.severity, error.sqlstate, error.message, error.source_file) == (
         "FATAL",
         "28000",
@@ -60,7 +61,7 @@ def test_error_fields_are_parsed() -> None:
 @pytest.mark.parametrize("payload", [b"Mno terminator", b"Mfine\x00"])
 def test_malformed_error_fields_are_a_protocol_violation(payload: bytes) -> None:
     with pytest.raises(ProtocolViolation):
-        pgwire.parse_error_fields(payload)
+        pg.parse_error_fields(payload)
 
 
 def _pair(data: bytes) -> socket.socket:
@@ -72,7 +73,7 @@ def _pair(data: bytes) -> socket.socket:
 
 def test_read_message_reads_one_message() -> None:
     sock = _pair(b"R" + struct.pack("!ii", 8, 10) + b"extra")
-    message = pgwire.read_message(sock, Deadline(1), "reply")
+    message = pg.read_message(sock, Deadline(1), "reply")
     assert message.kind == b"R" and message.auth_code == 10
 
 
@@ -89,22 +90,22 @@ def test_read_message_rejects_what_no_server_sends(
     data: bytes, error: type[Exception], text: str
 ) -> None:
     with pytest.raises(error, match=text):
-        pgwire.read_message(_pair(data), Deadline(1), "reply")
+        pg.read_message(_pair(data), Deadline(1), "reply")
 
 
 def test_read_message_times_out_on_silence() -> None:
     left, right = socket.socketpair()
-    with left, right, pytest.raises(ProbeTimeout, match="no reply within 0.05 s"):
-        pgwire.read_message(left, Deadline(0.05), "reply")
+    with left, right, pytest.raises(WireTimeout, match="no reply within 0.05 s"):
+        pg.read_message(left, Deadline(0.05), "reply")
 
 
 def test_describe_bytes_shows_hex_and_printable_text() -> None:
-    assert pgwire.describe_bytes(b"HTTP/1.1\x00") == "bytes 0x485454502f312e3100 ('HTTP/1.1.')"
+    assert pg.describe_bytes(b"HTTP/1.1\x00") == "bytes 0x485454502f312e3100 ('HTTP/1.1.')"
 
 
-def _server_error(code: str, message: str, source: str = "") -> pgwire.ServerError:
+def _server_error(code: str, message: str, source: str = "") -> pg.ServerError:
     fields = (("C", code), ("M", message)) + ((("F", source),) if source else ())
-    return pgwire.ServerError(fields)
+    return pg.ServerError(fields)
 
 
 def test_cockroachdb_secure_mode_refusal_is_recognised() -> None:

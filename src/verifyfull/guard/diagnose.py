@@ -11,6 +11,8 @@ from __future__ import annotations
 import ssl
 
 from verifyfull.errors import InsecureConfigurationError
+from verifyfull.wire.net import WireError
+from verifyfull.wire.pg import open_tls
 
 # OpenSSL X509_V_ERR_* codes -> (rule, what happened, fix).
 _VERIFY_CODES: dict[int, tuple[str, str, str]] = {
@@ -81,14 +83,12 @@ def recheck_certificate(
     "certificate verify failed"; one handshake with the same context (no
     startup message, nothing sent after it) gives OpenSSL's verify code.
     """
-    from verifyfull.lab.wire import open_tls
-
     for host, port in hosts:
         try:
             open_tls(host, port, context, server_hostname=host, timeout=timeout).close()
         except ssl.SSLCertVerificationError as exc:
             return diagnose(exc, f"{host}:{port}")
-        except (OSError, ConnectionError):
+        except (OSError, WireError):
             continue
     return None
 

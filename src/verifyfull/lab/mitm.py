@@ -19,7 +19,6 @@ import contextlib
 import select
 import socket
 import ssl
-import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -27,15 +26,16 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from verifyfull.errors import VerifyfullError
-from verifyfull.lab.wire import (
+from verifyfull.wire.net import Deadline
+from verifyfull.wire.pg import (
     GSSENC_REQUEST_CODE,
-    SSL_REQUEST,
     SSL_REQUEST_CODE,
-    recv_exact,
+    parse_startup,
+    read_client_packet,
+    request_tls,
 )
 
 _POLL = 0.2  # how often idle relays look at the stop flag
-_MAX_STARTUP = 10_000  # bytes: a StartupMessage longer than this is not one
 
 Sock = socket.socket | ssl.SSLSocket
 
@@ -45,15 +45,6 @@ P = TypeVar("P", bound="_Proxy")
 
 class ProxyError(VerifyfullError):
     """The proxy could not reach the upstream server."""
-
-
-def parse_startup(message: bytes) -> dict[str, str]:
-    """The parameters (user, database, ...) of a v3 StartupMessage, or {}."""
-    if len(message) < 8 or struct.unpack("!i", message[4:8])[0] != 196608:
-        return {}
-    # key\0value\0 ... key\0value\0 then one final \0
-    words = [w.decode(errors="replace") for w in message[8:-1].split(b"\0")[:-1]]
-    return dict(zip(words[0::2], words[1::2], strict=False))
 
 
 class _Proxy:
@@ -197,11 +188,7 @@ class _Proxy:
     # -- shared steps --------------------------------------------------------
     def _read_first(self, client: Sock) -> tuple[int, bytes]:
         """The next length-prefixed startup-phase packet: (code, whole packet)."""
-        header = recv_exact(client, 8)
-        length, code = struct.unpack("!ii", header)
-        if not 8 <= length <= _MAX_STARTUP:
-            raise ValueError(f"not a PostgreSQL startup packet (length {length})")
-        packet = header + recv_exact(client, length - 8)
+        code, packet = read_client_packet(client, Deadline(self.timeout))
         self._record(self._from_client, packet)
         return code, packet
 
@@ -213,8 +200,7 @@ class _Proxy:
             self._track(raw)
             return raw
         try:
-            raw.sendall(SSL_REQUEST)
-            answer = recv_exact(raw, 1)
+            answer = request_tls(raw, Deadline(self.timeout))
             if answer != b"S":
                 raise ProxyError(f"upstream answered {answer!r} to SSLRequest", None)
             tls = self.upstream_tls.wrap_socket(raw, server_hostname=self.upstream_server_hostname)

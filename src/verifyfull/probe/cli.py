@@ -10,7 +10,7 @@ import typer
 from verifyfull.errors import UsageError
 from verifyfull.probe import view
 from verifyfull.probe.deep import find_sslyze
-from verifyfull.probe.net import DEFAULT_TIMEOUT
+from verifyfull.probe.limits import DEEP_DEFAULT_TIMEOUT, DEFAULT_TIMEOUT, MAX_TIMEOUT
 from verifyfull.probe.runner import ProbeSettings, run
 from verifyfull.probe.targets import parse_target
 from verifyfull.report import exit_code
@@ -54,7 +54,15 @@ FailOnOpt = Annotated[
         help="Exit 1 at or above this severity (default: [tool.verifyfull] fail-on, else high).",
     ),
 ]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds each network step may take.")]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help=f"Seconds each target may take in all, every connection and read included "
+        f"(default {DEFAULT_TIMEOUT:g}; {DEEP_DEFAULT_TIMEOUT:g} with --deep).",
+        show_default=False,
+    ),
+]
 MtlsOpt = Annotated[
     bool,
     typer.Option(
@@ -77,7 +85,7 @@ def probe_command(
     fmt: FormatOpt = "text",
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
-    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+    timeout: TimeoutOpt = None,
     require_client_cert: MtlsOpt = False,
     deep: DeepOpt = False,
 ) -> None:
@@ -93,8 +101,12 @@ def probe_command(
         raise UsageError(f"--fail-on: {exc}") from None
     if fmt not in view.FORMATS:
         raise UsageError(f"unknown format {fmt!r}", f"use one of {', '.join(view.FORMATS)}")
-    if not 0 < timeout <= 300:
-        raise UsageError(f"--timeout {timeout:g} is out of range", "use 0.1 to 300 seconds")
+    if timeout is None:
+        timeout = DEEP_DEFAULT_TIMEOUT if deep else DEFAULT_TIMEOUT
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise UsageError(
+            f"--timeout {timeout:g} is out of range", f"use 0.1 to {MAX_TIMEOUT:g} seconds"
+        )
     for path in (ca, cert, key):
         if path is not None and not path.is_file():
             raise UsageError(f"{path} not found", "pass an existing PEM file")

@@ -20,6 +20,7 @@ from typing import Any
 
 from verifyfull.errors import UsageError
 from verifyfull.policy import server_suite_weakness
+from verifyfull.wire.net import Deadline
 
 SSLYZE_ENV = "VERIFYFULL_SSLYZE"
 # sslyze JSON key, version name, sslyze command-line flag
@@ -68,8 +69,12 @@ class DeepResult:
 
 
 def enumerate_suites(
-    sslyze: str, host: str, port: int, *, starttls_postgres: bool, timeout: float
+    sslyze: str, host: str, port: int, *, starttls_postgres: bool, deadline: Deadline
 ) -> DeepResult:
+    """Run sslyze in what is left of the target's deadline (killed when it passes)."""
+    left = deadline.remaining()
+    if left <= 0:
+        return DeepResult({}, str(deadline.timed_out("no time left for sslyze")))
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     with tempfile.TemporaryDirectory(prefix="verifyfull-deep-") as tmp:
         out = Path(tmp) / "sslyze.json"
@@ -79,9 +84,10 @@ def enumerate_suites(
         argv += [flag for _, _, flag in _VERSIONS]
         argv.append(address)
         try:
-            subprocess.run(argv, capture_output=True, timeout=timeout, check=False)  # noqa: S603
+            subprocess.run(argv, capture_output=True, timeout=left, check=False)  # noqa: S603
         except subprocess.TimeoutExpired:
-            return DeepResult({}, f"sslyze did not finish within {timeout:g} s")
+            message = f"sslyze did not finish within the {deadline.seconds:g} s of --timeout"
+            return DeepResult({}, str(deadline.timed_out(message)))
         except OSError as exc:
             return DeepResult({}, f"cannot run sslyze: {exc.strerror}")
         try:

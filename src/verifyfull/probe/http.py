@@ -1,26 +1,40 @@
 """Probe an HTTPS API (and its plain-HTTP side): VF207, VF208 and the TLS checks.
 
 The TLS questions are the same as for a database (tlschecks, opener:
-nothing before the ClientHello). Requests carry no credential and no
-cookie; bodies are never read; every step has the probe's timeout.
+nothing before the ClientHello). What the user gave is sent only where they
+asked for it to go: the URL's path and query travel only inside a TLS
+connection whose certificate verified for the host (else the request is a
+bare `GET /`), and the plain-HTTP question is always a bare `GET /`.
+Requests carry no credential (a URL's userinfo is dropped when it is read),
+no cookie and no header but Host and User-Agent; bodies are never read;
+every step shares the target's one deadline.
 """
 
 from __future__ import annotations
 
-import http.client
-import socket
+import ssl
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.probe import tls, tlschecks
-from verifyfull.probe.net import DEFAULT_TIMEOUT, describe_exception
-from verifyfull.probe.results import Collector, EndpointResult
+from verifyfull.probe.limits import DEFAULT_TIMEOUT
+from verifyfull.probe.results import Collector, EndpointResult, cut_short
+from verifyfull.wire import http
+from verifyfull.wire.net import (
+    Deadline,
+    WireError,
+    WireTimeout,
+    connect,
+    describe_exception,
+    start_tls,
+)
 
 USER_AGENT = "verifyfull-probe"
+BARE_PATH = "/"
 
 
 @dataclass(frozen=True)
@@ -32,40 +46,75 @@ class HttpOptions:
 
 @dataclass(frozen=True)
 class HttpAnswer:
-    status: int | None  # None: no HTTP answer (refused, closed, not HTTP)
+    status: int | None  # None: no HTTP answer (refused, closed, not HTTP, out of time)
     location: str = ""
     hsts: str | None = None
     reason: str = ""
+    timed_out: bool = False
+    handshake_failed: bool = False  # TLS did not complete: nothing was sent
+    withheld: str = ""  # why the URL's path was not sent (its certificate did not verify)
 
 
 def fetch(
-    host: str, port: int, path: str, *, secure: bool, timeout: float, server_name: str
+    host: str,
+    port: int,
+    path: str,
+    *,
+    context: ssl.SSLContext | None,
+    deadline: Deadline,
+    server_name: str,
 ) -> HttpAnswer:
-    """One GET, headers only, no redirect followed."""
-    conn: http.client.HTTPConnection
-    if secure:
-        ctx = tls.client_context()  # the certificate is judged by the TLS checks, not here
-        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=ctx)
-    else:
-        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    """One GET, headers only, no redirect followed; TLS with `context` unless it is None."""
+    host_header = _host_header(server_name, port, context is not None)
     try:
-        conn.request(
-            "GET",
-            path,
-            headers={"Host": _host_header(server_name, port, secure), "User-Agent": USER_AGENT},
-        )
-        response = conn.getresponse()
-        return HttpAnswer(
-            status=response.status,
-            location=response.getheader("Location", "") or "",
-            hsts=response.getheader("Strict-Transport-Security"),
-        )
-    except (OSError, http.client.HTTPException) as exc:
-        if isinstance(exc, TimeoutError | socket.timeout):
-            return HttpAnswer(None, reason=f"no HTTP answer within {timeout:g} s")
-        return HttpAnswer(None, reason=describe_exception(exc) or type(exc).__name__)
-    finally:
-        conn.close()
+        with connect(host, port, deadline) as raw:
+            if context is None:
+                return _answer(http.get(raw, path, host_header, USER_AGENT, deadline))
+            name = server_name if context.check_hostname else tls.sni_name(server_name)
+            try:
+                secure = start_tls(raw, context, name, deadline)
+            except (ssl.SSLError, OSError) as exc:
+                return HttpAnswer(None, reason=describe_exception(exc), handshake_failed=True)
+            with secure:
+                return _answer(http.get(secure, path, host_header, USER_AGENT, deadline))
+    except WireTimeout as exc:
+        return HttpAnswer(None, reason=str(exc), timed_out=True)
+    except WireError as exc:
+        return HttpAnswer(None, reason=str(exc))
+
+
+def _answer(response: http.Response) -> HttpAnswer:
+    return HttpAnswer(
+        status=response.status,
+        location=response.header("location") or "",
+        hsts=response.header("strict-transport-security"),
+    )
+
+
+def fetch_https(
+    host: str, port: int, path: str, ca: Path | None, deadline: Deadline, server_name: str
+) -> HttpAnswer:
+    """GET the URL's path over TLS verified for the host; when that TLS fails, a bare
+    GET / over TLS that does not verify (HSTS is judged either way)."""
+    verified = fetch(
+        host,
+        port,
+        path,
+        context=tls.verifying_context(ca),
+        deadline=deadline,
+        server_name=server_name,
+    )
+    if not verified.handshake_failed:
+        return verified
+    answer = fetch(
+        host,
+        port,
+        BARE_PATH,
+        context=tls.client_context(),  # the certificate is judged by the TLS checks
+        deadline=deadline,
+        server_name=server_name,
+    )
+    return replace(answer, withheld=verified.reason)
 
 
 def _host_header(name: str, port: int, secure: bool) -> str:
@@ -105,24 +154,34 @@ def judge_hsts(header: str | None, policy: Policy) -> HstsVerdict:
 
 
 def probe_https(
-    host: str, port: int, path: str, options: HttpOptions, *, server_name: str, label: str
+    host: str,
+    port: int,
+    options: HttpOptions,
+    *,
+    path: str,
+    server_name: str,
+    label: str,
+    deadline: Deadline | None = None,
 ) -> EndpointResult:
+    """TLS checks, HSTS on the URL, and the plain-HTTP side, all within one deadline."""
     started = time.monotonic()
+    deadline = deadline or Deadline(options.timeout)
     out = Collector(label)
-    endpoint = tls.Endpoint(host, port, server_name, tls.direct, options.timeout)
+    endpoint = tls.Endpoint(host, port, server_name, tls.direct, deadline)
     plain_port = 80 if port == 443 else port
+    # The plain-HTTP side is a side question whose silence is an answer (port 80
+    # filtered): half the budget, so that silence is never taken for the target's.
+    side = deadline.within(deadline.seconds / 2)
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = tlschecks.submit(pool, endpoint, options.ca)
-        secure = pool.submit(
-            fetch, host, port, path, secure=True, timeout=options.timeout, server_name=server_name
-        )
+        secure = pool.submit(fetch_https, host, port, path, options.ca, deadline, server_name)
         plain = pool.submit(
             fetch,
             host,
             plain_port,
-            path,
-            secure=False,
-            timeout=options.timeout,
+            BARE_PATH,
+            context=None,
+            deadline=side,
             server_name=server_name,
         )
         handshake = tlschecks.report(
@@ -131,23 +190,43 @@ def probe_https(
         if handshake is not None:
             _report_hsts(out, secure.result(), options.policy)
         _report_plain(out, plain, host=server_name, port=plain_port, tls_port=port)
-    return out.result("https", time.monotonic() - started)
+    return cut_short(out.result("https", time.monotonic() - started), deadline)
 
 
 def probe_http(
-    host: str, port: int, path: str, options: HttpOptions, *, server_name: str, label: str
+    host: str,
+    port: int,
+    options: HttpOptions,
+    *,
+    server_name: str,
+    label: str,
+    deadline: Deadline | None = None,
 ) -> EndpointResult:
+    """The plain-HTTP question alone (a bare GET /: the URL's path is never sent in clear)."""
     started = time.monotonic()
+    deadline = deadline or Deadline(options.timeout)
     out = Collector(label)
     with ThreadPoolExecutor(max_workers=1) as pool:
         plain = pool.submit(
-            fetch, host, port, path, secure=False, timeout=options.timeout, server_name=server_name
+            fetch,
+            host,
+            port,
+            BARE_PATH,
+            context=None,
+            deadline=deadline,
+            server_name=server_name,
         )
-        _report_plain(out, plain, host=server_name, port=port)
-    return out.result("http", time.monotonic() - started)
+        _report_plain(out, plain, host=server_name, port=port, main=True)
+    return cut_short(out.result("http", time.monotonic() - started), deadline)
 
 
 def _report_hsts(out: Collector, answer: HttpAnswer, policy: Policy) -> None:
+    if answer.withheld:
+        out.fact(
+            "HTTPS request",
+            f"GET / only: the URL's path and query are sent only over TLS verified for the "
+            f"host ({answer.withheld})",
+        )
     if answer.status is None:
         out.errors.append(f"HTTPS request failed: {answer.reason}")
         return
@@ -169,11 +248,19 @@ def _report_plain(
     host: str,
     port: int,
     tls_port: int | None = None,
+    main: bool = False,
 ) -> None:
+    """`main`: the plain-HTTP question is the target itself (an http:// URL), so running
+    out of time is the target's timeout, not an answer."""
     answer = future.result()
-    where = f"http://{_host_header(host, port, False)}"
+    where = f"http://{_host_header(host, port, False)}/"
     if answer.status is None:
-        out.fact("plain HTTP", f"refused ({answer.reason})")
+        if answer.timed_out and main:
+            out.errors.append(f"plain HTTP: {answer.reason}")
+        elif answer.timed_out:
+            out.fact("plain HTTP", f"no answer ({answer.reason})")
+        else:
+            out.fact("plain HTTP", f"refused ({answer.reason})")
         return
     if port == tls_port and answer.status == 400:
         # nginx and others answer plain HTTP on their TLS port with 400: a refusal.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from verifyfull.probe.pgwire import ServerError
+from verifyfull.wire.pg import ServerError
 
 POSTGRESQL = "postgresql"
 COCKROACHDB = "cockroachdb"

@@ -17,15 +17,15 @@ import struct
 from dataclasses import dataclass
 
 from verifyfull.policy import server_suite_weakness
-from verifyfull.probe.net import (
+from verifyfull.probe.tls import Endpoint, Handshake, sni_name
+from verifyfull.wire.net import (
     ConnectionClosed,
     Deadline,
-    ProbeError,
+    WireError,
     connect,
     recv_exact,
     send_all,
 )
-from verifyfull.probe.tls import Endpoint, Handshake, sni_name
 
 # IANA code -> OpenSSL name, for the suites OpenSSL 3 cannot offer.
 LEGACY_SUITES: dict[int, str] = {
@@ -121,15 +121,15 @@ def read_server_answer(sock: socket.socket, deadline: Deadline) -> ServerAnswer:
         body = recv_exact(sock, min(length, 2), deadline, "TLS alert")
         return ServerAnswer(False, reason=f"alert {body[-1] if body else '?'}")
     if kind != _HANDSHAKE or length < 4 or length > 16384:
-        raise ProbeError(f"not a TLS answer to the ClientHello (record type {kind})")
+        raise WireError(f"not a TLS answer to the ClientHello (record type {kind})")
     body = recv_exact(sock, length, deadline, "ServerHello")
     if body[0] != _SERVER_HELLO or len(body) < 4 + 2 + 32 + 1:
-        raise ProbeError("the server's first handshake message is not a ServerHello")
+        raise WireError("the server's first handshake message is not a ServerHello")
     version = struct.unpack("!H", body[4:6])[0]
     session_len = body[38]
     offset = 39 + session_len
     if len(body) < offset + 2:
-        raise ProbeError("truncated ServerHello")
+        raise WireError("truncated ServerHello")
     suite = struct.unpack("!H", body[offset : offset + 2])[0]
     return ServerAnswer(True, suite=suite, version=version)
 
@@ -139,9 +139,9 @@ _VERSION_NAMES = {0x0300: "SSLv3", 0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "
 
 def offer(endpoint: Endpoint, legacy: LegacyClass) -> Handshake:
     """Whether the server picks one of this class's suites (accepted=None: undecided)."""
-    deadline = Deadline(endpoint.timeout)
+    deadline = endpoint.deadline
     try:
-        with connect(endpoint.host, endpoint.port, endpoint.timeout) as sock:
+        with connect(endpoint.host, endpoint.port, deadline) as sock:
             endpoint.opener(sock, deadline)
             hello = client_hello(legacy.codes, sni_name(endpoint.server_name))
             send_all(sock, hello, deadline, "ClientHello")
@@ -149,7 +149,7 @@ def offer(endpoint: Endpoint, legacy: LegacyClass) -> Handshake:
                 answer = read_server_answer(sock, deadline)
             except ConnectionClosed:  # how many servers say "no shared cipher"
                 return Handshake(accepted=False, reason="connection closed")
-    except ProbeError as exc:
+    except WireError as exc:
         return Handshake(accepted=None, reason=str(exc))
     if not answer.accepted:
         return Handshake(accepted=False, reason=answer.reason)

@@ -18,18 +18,20 @@ from pathlib import Path
 from verifyfull.certs.inspect import load_cert_infos
 from verifyfull.errors import VerifyfullError
 from verifyfull.policy import DEFAULT_POLICY, Policy
-from verifyfull.probe import identify, pgwire, tls, tlschecks
-from verifyfull.probe.net import (
-    DEFAULT_TIMEOUT,
+from verifyfull.probe import identify, tls, tlschecks
+from verifyfull.probe.limits import DEFAULT_TIMEOUT
+from verifyfull.probe.results import Collector, EndpointResult, Fact, cut_short
+from verifyfull.wire import pg
+from verifyfull.wire.net import (
     Deadline,
-    ProbeError,
+    WireError,
     connect,
     describe_exception,
     recv_available,
     recv_exact,
     send_all,
+    start_tls,
 )
-from verifyfull.probe.results import Collector, EndpointResult, Fact
 
 CLIENT_CERT_REQUIRED_TEXT = "requires a valid client certificate"
 BUFFERED_DATA_REFUSAL_TEXT = "unencrypted data after ssl request"
@@ -73,21 +75,21 @@ class StartupOutcome:
         return self.verdict in ("authenticates", "lets-in")
 
 
-def classify_startup(messages: list[pgwire.BackendMessage]) -> StartupOutcome:
+def classify_startup(messages: list[pg.BackendMessage]) -> StartupOutcome:
     """Read the first answer to a StartupMessage (plus parameters when let in)."""
     if not messages:
         return StartupOutcome("no-answer", "no reply")
     first = messages[0]
-    if first.kind == pgwire.AUTHENTICATION and first.auth_code is not None:
+    if first.kind == pg.AUTHENTICATION and first.auth_code is not None:
         code = first.auth_code
-        params = [_parameter(m) for m in messages[1:] if m.kind == pgwire.PARAMETER_STATUS]
+        params = [_parameter(m) for m in messages[1:] if m.kind == pg.PARAMETER_STATUS]
         vote = identify.kind_from_parameters(p for p in params if p)
         if code == 0:
             return StartupOutcome("lets-in", "logged in without any credential", vote, code)
-        method = pgwire.AUTH_REQUEST_NAMES.get(code, f"authentication method {code}")
+        method = pg.AUTH_REQUEST_NAMES.get(code, f"authentication method {code}")
         return StartupOutcome("authenticates", f"asks for {method}", vote, code)
     error = first.error()
-    if first.kind == pgwire.ERROR_RESPONSE and error is not None:
+    if first.kind == pg.ERROR_RESPONSE and error is not None:
         vote = identify.kind_from_error(error)
         if identify.is_crdb_secure_refusal(error):
             return StartupOutcome("refused-crdb-secure", error.one_line(), vote)
@@ -99,22 +101,22 @@ def classify_startup(messages: list[pgwire.BackendMessage]) -> StartupOutcome:
     return StartupOutcome("refused", f"unexpected {first.kind.decode()!r} message")
 
 
-def _parameter(message: pgwire.BackendMessage) -> tuple[str, str] | None:
+def _parameter(message: pg.BackendMessage) -> tuple[str, str] | None:
     parts = message.payload.split(b"\x00")
     if len(parts) < 2:
         return None
     return parts[0].decode("utf-8", "replace"), parts[1].decode("utf-8", "replace")
 
 
-def read_startup_reply(sock: socket.socket, deadline: Deadline) -> list[pgwire.BackendMessage]:
+def read_startup_reply(sock: socket.socket, deadline: Deadline) -> list[pg.BackendMessage]:
     """The first message; when it is AuthenticationOk, the rest up to ReadyForQuery."""
-    first = pgwire.read_message(sock, deadline, "reply to the StartupMessage")
+    first = pg.read_message(sock, deadline, "reply to the StartupMessage")
     messages = [first]
     if first.auth_code == 0:
         for _ in range(64):
-            message = pgwire.read_message(sock, deadline, "session parameters")
+            message = pg.read_message(sock, deadline, "session parameters")
             messages.append(message)
-            if message.kind in (pgwire.READY_FOR_QUERY, pgwire.ERROR_RESPONSE):
+            if message.kind in (pg.READY_FOR_QUERY, pg.ERROR_RESPONSE):
                 break
     return messages
 
@@ -125,6 +127,7 @@ class _Probe(Collector):
     port: int = 0
     server_name: str = ""
     options: PgOptions = field(default_factory=PgOptions)
+    deadline: Deadline = field(default_factory=lambda: Deadline(DEFAULT_TIMEOUT))
     kind_votes: list[str | None] = field(default_factory=list)
 
     def endpoint(self, opener: tls.Opener | None = None) -> tls.Endpoint:
@@ -133,40 +136,48 @@ class _Probe(Collector):
             self.port,
             self.server_name,
             opener or self.ssl_request_opener,
-            self.options.timeout,
+            self.deadline,
         )
 
     def ssl_request_opener(self, sock: socket.socket, deadline: Deadline) -> None:
-        send_all(sock, pgwire.ssl_request(), deadline, "SSLRequest")
-        reply = recv_exact(sock, 1, deadline, "reply to the SSLRequest")
+        reply = pg.request_tls(sock, deadline)
         if reply != b"S":
-            raise ProbeError(f"the server answered {reply!r} to the SSLRequest this time")
+            raise WireError(f"the server answered {reply!r} to the SSLRequest this time")
 
 
 def probe_postgres(
-    host: str, port: int, options: PgOptions, *, server_name: str | None = None, label: str = ""
+    host: str,
+    port: int,
+    options: PgOptions,
+    *,
+    server_name: str | None = None,
+    label: str = "",
+    deadline: Deadline | None = None,
 ) -> EndpointResult:
-    """Every PostgreSQL-wire check against one host:port."""
+    """Every PostgreSQL-wire check against one host:port, all within one deadline
+    (`deadline`, else options.timeout from now)."""
     started = time.monotonic()
+    deadline = deadline or Deadline(options.timeout)
     probe = _Probe(
         label or f"{host}:{port}",
         host=host,
         port=port,
         server_name=server_name or host,
         options=options,
+        deadline=deadline,
     )
     try:
         _run(probe)
-    except ProbeError as exc:
+    except WireError as exc:
         probe.errors.append(str(exc))
     kind = identify.decide(probe.kind_votes)
     _add_crdb_hints(probe, kind)
-    return probe.result(kind, time.monotonic() - started)
+    return cut_short(probe.result(kind, time.monotonic() - started), deadline)
 
 
 def _run(probe: _Probe) -> None:
-    deadline = Deadline(probe.options.timeout)
-    with connect(probe.host, probe.port, probe.options.timeout) as sock:
+    deadline = probe.deadline
+    with connect(probe.host, probe.port, deadline) as sock:
         reply = _ssl_request(probe, sock, deadline)
         if reply == b"N":
             _no_tls(probe)
@@ -174,7 +185,7 @@ def _run(probe: _Probe) -> None:
         # Watch the first connection for bytes after 'S' while the TLS checks run:
         # a real server sends nothing until the ClientHello.
         with ThreadPoolExecutor(max_workers=1) as watcher:
-            extra_bytes = watcher.submit(recv_available, sock, probe.options.settle)
+            extra_bytes = watcher.submit(recv_available, sock, probe.options.settle, 4096, deadline)
             before = (len(probe.facts), len(probe.findings), len(probe.errors))
             _tls_checks(probe)
             extra = extra_bytes.result()
@@ -182,9 +193,9 @@ def _run(probe: _Probe) -> None:
         # What the TLS checks saw of such a server is not worth reporting.
         del probe.facts[before[0] :], probe.findings[before[1] :], probe.errors[before[2] :]
         probe.fact("SSLRequest", f"S + {len(extra)} extra bytes")
-        raise ProbeError(
+        raise WireError(
             f"the server sent {len(extra)} bytes after 'S' before the TLS handshake "
-            f"({pgwire.describe_bytes(extra)}): not a PostgreSQL server, or a tampering proxy "
+            f"({pg.describe_bytes(extra)}): not a PostgreSQL server, or a tampering proxy "
             "(CVE-2021-23222 class); TLS checks skipped"
         )
     probe.facts.insert(0, Fact("SSLRequest", "S (TLS offered)"))
@@ -205,20 +216,19 @@ def _no_tls(probe: _Probe) -> None:
 
 
 def _ssl_request(probe: _Probe, sock: socket.socket, deadline: Deadline) -> bytes:
-    """'S' or 'N'; anything else is a ProbeError naming the bytes."""
-    send_all(sock, pgwire.ssl_request(), deadline, "SSLRequest")
-    reply = recv_exact(sock, 1, deadline, "reply to the SSLRequest")
+    """'S' or 'N'; anything else is a WireError naming the bytes."""
+    reply = pg.request_tls(sock, deadline)
     if reply in (b"S", b"N"):
         return reply
-    rest = recv_available(sock, min(probe.options.settle, deadline.remaining()))
+    rest = recv_available(sock, probe.options.settle, deadline=deadline)
     if reply == b"E":  # servers before protocol 3 or proxies: an error, not a TLS answer
-        raise ProbeError(
+        raise WireError(
             "the server answered the SSLRequest with an error "
-            f"({pgwire.describe_bytes(reply + rest, 48)})"
+            f"({pg.describe_bytes(reply + rest, 48)})"
         )
-    raise ProbeError(
+    raise WireError(
         f"not a PostgreSQL-wire server: it answered the SSLRequest with "
-        f"{pgwire.describe_bytes(reply + rest)} instead of 'S' or 'N'"
+        f"{pg.describe_bytes(reply + rest)} instead of 'S' or 'N'"
     )
 
 
@@ -246,8 +256,10 @@ def _tls_checks(probe: _Probe) -> None:
             _report_with_cert(probe, with_cert.result())
         _report_cve(probe, cve)
         _report_gssenc(probe, gss)
+        accepted = direct.result().accepted
         probe.fact(
-            "direct TLS (PG17)", "supported" if direct.result().accepted else "not supported"
+            "direct TLS (PG17)",
+            {True: "supported", False: "not supported", None: "not decided"}[accepted],
         )
 
 
@@ -261,7 +273,7 @@ class TLSStartup:
 def _tls_startup(
     endpoint: tls.Endpoint, login: Login, client_cert: tuple[Path, Path] | None = None
 ) -> TLSStartup:
-    replies: list[list[pgwire.BackendMessage]] = []
+    replies: list[list[pg.BackendMessage]] = []
 
     def then(sock: ssl.SSLSocket, deadline: Deadline) -> None:
         send_all(sock, _startup(login), deadline, "StartupMessage over TLS")
@@ -286,27 +298,27 @@ def _login_for_cert(cert: Path, logins: tuple[Login, ...]) -> Login:
 
 
 def _startup(login: Login) -> bytes:
-    return pgwire.startup_message(login.user, login.database)
+    return pg.startup_message(login.user, login.database)
 
 
-def _plaintext(probe: _Probe, login: Login) -> StartupOutcome | ProbeError:
-    deadline = Deadline(probe.options.timeout)
+def _plaintext(probe: _Probe, login: Login) -> StartupOutcome | WireError:
+    deadline = probe.deadline
     try:
-        with connect(probe.host, probe.port, probe.options.timeout) as sock:
+        with connect(probe.host, probe.port, deadline) as sock:
             send_all(sock, _startup(login), deadline, "plaintext StartupMessage")
             return classify_startup(read_startup_reply(sock, deadline))
-    except ProbeError as exc:
+    except WireError as exc:
         return exc
 
 
 def _report_plaintext(
-    probe: _Probe, futures: list[Future[StartupOutcome | ProbeError]], *, tls_offered: bool
+    probe: _Probe, futures: list[Future[StartupOutcome | WireError]], *, tls_offered: bool
 ) -> None:
     accepted: list[str] = []
     for login, future in zip(probe.options.logins, futures, strict=True):
         outcome = future.result()
         name = f"plaintext {login.user}@{login.database}"
-        if isinstance(outcome, ProbeError):
+        if isinstance(outcome, WireError):
             probe.errors.append(f"plaintext startup for {login.user}: {outcome}")
             continue
         probe.kind_votes.append(outcome.kind_vote)
@@ -360,7 +372,7 @@ def _report_with_cert(probe: _Probe, result: TLSStartup) -> None:
     probe.fact(name, text)
 
 
-def _buffered_startup(probe: _Probe) -> str | ProbeError:
+def _buffered_startup(probe: _Probe) -> str | WireError:
     """CVE-2021-23214 class: SSLRequest and a StartupMessage in one write.
 
     A fixed PostgreSQL completes the handshake and then refuses over TLS with
@@ -368,37 +380,40 @@ def _buffered_startup(probe: _Probe) -> str | ProbeError:
     answers the buffered StartupMessage as if it had come over TLS.
     """
     options = probe.options
-    deadline = Deadline(options.timeout)
-    payload = pgwire.ssl_request() + _startup(options.logins[0])
+    deadline = probe.deadline
+    payload = pg.SSL_REQUEST + _startup(options.logins[0])
     try:
-        with connect(probe.host, probe.port, options.timeout) as sock:
+        with connect(probe.host, probe.port, deadline) as sock:
             send_all(sock, payload, deadline, "SSLRequest with buffered StartupMessage")
             reply = recv_exact(sock, 1, deadline, "reply to the SSLRequest")
             if reply != b"S":
                 return f"answered {reply!r}"
             ctx = tls.client_context()
-            deadline.arm(sock, "TLS handshake")
             try:
-                wrapped = ctx.wrap_socket(sock, server_hostname=None)
+                wrapped = start_tls(sock, ctx, None, deadline)
             except (ssl.SSLError, OSError) as exc:
                 return f"handshake refused after buffered bytes ({describe_exception(exc)})"
             with wrapped:
-                settle = Deadline(min(options.timeout, max(options.settle, 0.5)))
+                # Silence is the expected answer here, so the wait is a step of its own;
+                # it is cut short (and reported so) only when the target's deadline is.
+                settle = deadline.within(max(options.settle, 0.5))
                 try:
-                    message = pgwire.read_message(wrapped, settle, "reply over TLS")
-                except ProbeError:
+                    message = pg.read_message(wrapped, settle, "reply over TLS")
+                except WireError as exc:
+                    if deadline.expired():
+                        return exc
                     return "not processed (no reply to the buffered bytes)"
                 error = message.error()
                 if error is not None and BUFFERED_DATA_REFUSAL_TEXT in error.message.lower():
                     return "refused (" + error.one_line() + ")"
                 return "PROCESSED: " + classify_startup([message]).detail
-    except ProbeError as exc:
+    except WireError as exc:
         return exc
 
 
-def _report_cve(probe: _Probe, future: Future[str | ProbeError]) -> None:
+def _report_cve(probe: _Probe, future: Future[str | WireError]) -> None:
     result = future.result()
-    if isinstance(result, ProbeError):
+    if isinstance(result, WireError):
         probe.errors.append(f"buffered-data check: {result}")
         return
     probe.fact("data buffered with SSLRequest", result)
@@ -411,27 +426,27 @@ def _report_cve(probe: _Probe, future: Future[str | ProbeError]) -> None:
         )
 
 
-def _gssenc(probe: _Probe) -> bytes | ProbeError:
-    deadline = Deadline(probe.options.timeout)
+def _gssenc(probe: _Probe) -> bytes | WireError:
+    deadline = probe.deadline
     try:
-        with connect(probe.host, probe.port, probe.options.timeout) as sock:
-            send_all(sock, pgwire.gssenc_request(), deadline, "GSSENCRequest")
+        with connect(probe.host, probe.port, deadline) as sock:
+            send_all(sock, pg.GSSENC_REQUEST, deadline, "GSSENCRequest")
             reply = recv_exact(sock, 1, deadline, "reply to the GSSENCRequest")
             if reply == b"E":
-                reply += recv_available(sock, min(probe.options.settle, deadline.remaining()))
+                reply += recv_available(sock, probe.options.settle, deadline=deadline)
             return reply
-    except ProbeError as exc:
+    except WireError as exc:
         return exc
 
 
-def _report_gssenc(probe: _Probe, future: Future[bytes | ProbeError]) -> None:
+def _report_gssenc(probe: _Probe, future: Future[bytes | WireError]) -> None:
     reply = future.result()
-    if isinstance(reply, ProbeError):
+    if isinstance(reply, WireError):
         probe.fact("GSSENCRequest", f"no answer ({reply})")
         return
     probe.kind_votes.append(identify.kind_from_gssenc_reply(reply))
     text = {b"G": "G (GSSAPI encryption offered)", b"N": "N (declined)"}.get(
-        reply, f"error ({pgwire.describe_bytes(reply)})"
+        reply, f"error ({pg.describe_bytes(reply)})"
     )
     probe.fact("GSSENCRequest", text)
 

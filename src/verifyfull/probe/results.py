@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from verifyfull.findings import Finding, finding
+from verifyfull.wire.net import Deadline
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,21 @@ class Collector:
             errors=tuple(self.errors),
             seconds=seconds,
         )
+
+
+def cut_short(result: EndpointResult, deadline: Deadline) -> EndpointResult:
+    """A target that ran out of time says so in one line, not in one error per check.
+
+    Every check shares the target's deadline, so when it passes they all stop
+    at once and each would say so: the errors that quote one of the
+    deadline's timeouts become one "timed out" line; other errors stay, and
+    so do the facts and findings seen before it passed (each is a complete
+    answer).
+    """
+    timeouts = deadline.timeouts
+    caused = [e for e in result.errors if any(t in e for t in timeouts)]
+    if not caused:
+        return result
+    others = tuple(e for e in result.errors if e not in caused)
+    line = f"timed out: the probe did not finish within {deadline.seconds:g} s ({timeouts[0]})"
+    return replace(result, errors=(*others, line))

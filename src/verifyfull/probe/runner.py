@@ -1,8 +1,10 @@
 """Probe many targets at once: every host of every target concurrently, one Report.
 
-Each endpoint runs its own checks (each with the timeout), so the whole run
-takes about as long as the slowest endpoint. An endpoint that cannot be
-checked becomes an error line for its target, never a traceback.
+Each endpoint gets one deadline (--timeout from the moment its probe starts)
+that every check and --deep share, so the whole run takes at most about the
+timeout (more only when over MAX_PARALLEL_ENDPOINTS endpoints queue). An
+endpoint that cannot be checked becomes an error line for its target, never
+a traceback; one that runs out of time becomes one "timed out" line.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from verifyfull.errors import UsageError
 from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.probe import deep
 from verifyfull.probe.http import HttpOptions, probe_http, probe_https
-from verifyfull.probe.net import DEFAULT_TIMEOUT
+from verifyfull.probe.limits import DEFAULT_TIMEOUT
 from verifyfull.probe.postgres import DEFAULT_LOGINS, Login, PgOptions, probe_postgres
-from verifyfull.probe.results import Collector, EndpointResult
+from verifyfull.probe.results import Collector, EndpointResult, cut_short
 from verifyfull.probe.targets import Endpoint, Target
 from verifyfull.report import Report, ReportError
+from verifyfull.wire.net import Deadline
 
 MAX_PARALLEL_ENDPOINTS = 16
 
@@ -35,7 +39,6 @@ class ProbeSettings:
     timeout: float = DEFAULT_TIMEOUT
     policy: Policy = DEFAULT_POLICY
     sslyze: str | None = None  # --deep: the sslyze program (deep.find_sslyze)
-    sslyze_timeout: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -67,24 +70,30 @@ def _client_cert(target: Target, settings: ProbeSettings) -> tuple[Path, Path] |
 
 
 def probe_endpoint(target: Target, endpoint: Endpoint, settings: ProbeSettings) -> EndpointResult:
-    result = _default_checks(target, endpoint, settings)
+    deadline = Deadline(settings.timeout)
+    result = _default_checks(target, endpoint, settings, deadline)
     tls_offered = target.protocol == "https" or result.fact("SSLRequest") == "S (TLS offered)"
     if settings.sslyze and tls_offered:
-        return add_deep(result, target, endpoint, settings)
+        return cut_short(add_deep(result, target, endpoint, settings, deadline), deadline)
     return result
 
 
 def add_deep(
-    result: EndpointResult, target: Target, endpoint: Endpoint, settings: ProbeSettings
+    result: EndpointResult,
+    target: Target,
+    endpoint: Endpoint,
+    settings: ProbeSettings,
+    deadline: Deadline,
 ) -> EndpointResult:
-    """Merge sslyze's full enumeration: facts always, findings only where ours had none."""
+    """Merge sslyze's full enumeration (in what is left of the deadline): facts always,
+    findings only where ours had none."""
     assert settings.sslyze is not None
     deep_result = deep.enumerate_suites(
         settings.sslyze,
         endpoint.host,
         endpoint.port,
         starttls_postgres=target.protocol == "pg",
-        timeout=settings.sslyze_timeout,
+        deadline=deadline,
     )
     if deep_result.error:
         return replace(result, errors=(*result.errors, f"--deep: {deep_result.error}"))
@@ -106,7 +115,9 @@ def add_deep(
     )
 
 
-def _default_checks(target: Target, endpoint: Endpoint, settings: ProbeSettings) -> EndpointResult:
+def _default_checks(
+    target: Target, endpoint: Endpoint, settings: ProbeSettings, deadline: Deadline
+) -> EndpointResult:
     label = endpoint.label if target.protocol == "pg" else target.text
     if target.protocol == "pg":
         options = PgOptions(
@@ -116,16 +127,16 @@ def _default_checks(target: Target, endpoint: Endpoint, settings: ProbeSettings)
             policy=settings.policy,
             timeout=settings.timeout,
         )
-        return probe_postgres(endpoint.host, endpoint.port, options, label=label)
+        return probe_postgres(endpoint.host, endpoint.port, options, label=label, deadline=deadline)
     http_options = HttpOptions(ca=settings.ca, policy=settings.policy, timeout=settings.timeout)
-    probe = probe_https if target.protocol == "https" else probe_http
+    probe = partial(probe_https, path=target.path) if target.protocol == "https" else probe_http
     return probe(
         endpoint.host,
         endpoint.port,
-        target.path,
         http_options,
         server_name=endpoint.host,
         label=label,
+        deadline=deadline,
     )
 
 

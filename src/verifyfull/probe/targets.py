@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from verifyfull.conninfo.parse import parse_dsn
 from verifyfull.errors import UsageError
@@ -39,7 +39,7 @@ class Target:
     endpoints: tuple[Endpoint, ...]
     user: str | None = None
     database: str | None = None
-    path: str = "/"  # HTTP only
+    path: str = "/"  # HTTPS only: path and query, sent only over TLS verified for the host
     ca: Path | None = None  # sslrootcert from the DSN
     cert: Path | None = None  # sslcert from the DSN
     key: Path | None = None  # sslkey from the DSN
@@ -121,13 +121,20 @@ def _http_target(raw: str, scheme: str) -> Target:
     netloc = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
     if ":" in parts.hostname:
         netloc = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
-    shown = urlunsplit((scheme, netloc, parts.path or "/", "", ""))
+    # Userinfo and fragment are dropped here: they are never sent, never shown.
+    path = _request_text(parts.path or "/")
+    query = _request_text(parts.query)
     return Target(
-        text=shown,
+        text=urlunsplit((scheme, netloc, path, "", "")),  # no query: it may hold a token
         protocol=scheme,
         endpoints=(Endpoint(parts.hostname, port),),
-        path=(parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+        path=path + (f"?{query}" if query else ""),
     )
+
+
+def _request_text(text: str) -> str:
+    """Percent-encode what may not stand in a request line (spaces, controls, non-ASCII)."""
+    return quote(text, safe="/?:@!$&'()*+,;=-._~%")
 
 
 def _port(text: str, raw: str) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from verifyfull import policy
 from verifyfull.errors import UsageError
-from verifyfull.probe.net import Deadline, ProbeError, connect, describe_exception
+from verifyfull.wire.net import Deadline, WireError, connect, describe_exception, start_tls
 
 Opener = Callable[[socket.socket, Deadline], None]
 """Brings a fresh TCP connection to the point where the ClientHello is sent."""
@@ -53,7 +53,7 @@ class Endpoint:
     port: int
     server_name: str | None  # SNI and the name the certificate must carry
     opener: Opener
-    timeout: float
+    deadline: Deadline  # the target's one deadline: every connection of every check shares it
 
 
 @dataclass(frozen=True)
@@ -98,21 +98,15 @@ def handshake(
     then: Callable[[ssl.SSLSocket, Deadline], None] | None = None,
 ) -> Handshake:
     """One connection: open, handshake with ctx, optionally run `then` on the TLS socket."""
-    deadline = Deadline(endpoint.timeout)
+    deadline = endpoint.deadline
     try:
-        with connect(endpoint.host, endpoint.port, endpoint.timeout) as raw:
+        with connect(endpoint.host, endpoint.port, deadline) as raw:
             try:
                 endpoint.opener(raw, deadline)
-            except ProbeError as exc:
+            except WireError as exc:
                 return Handshake(accepted=None, reason=str(exc))
-            deadline.arm(raw, "TLS handshake")
             try:
-                tls = ctx.wrap_socket(raw, server_hostname=sni_name(endpoint.server_name))
-            except TimeoutError:
-                return Handshake(
-                    accepted=None,
-                    reason=f"TLS handshake not complete within {endpoint.timeout:g} s",
-                )
+                tls = start_tls(raw, ctx, sni_name(endpoint.server_name), deadline)
             except ssl.SSLCertVerificationError:
                 raise
             except (ssl.SSLError, OSError) as exc:
@@ -128,12 +122,12 @@ def handshake(
                 if then is not None:
                     try:
                         then(tls, deadline)
-                    except ProbeError as exc:
+                    except WireError as exc:
                         return replace(result, after_error=str(exc))
                 return result
             finally:
                 tls.close()
-    except ProbeError as exc:
+    except WireError as exc:
         return Handshake(accepted=None, reason=str(exc))
 
 
@@ -218,6 +212,25 @@ def chain_verifies(endpoint: Endpoint, cafile: Path | None) -> ChainCheck:
     ctx = client_context()
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.verify_flags |= _NO_CHECK_TIME
+    _load_trust(ctx, cafile)
+    try:
+        result = handshake(endpoint, ctx)
+    except ssl.SSLCertVerificationError as exc:
+        return ChainCheck(False, exc.verify_message or describe_exception(exc))
+    if result.accepted:
+        return ChainCheck(True)
+    return ChainCheck(None, result.reason)
+
+
+def verifying_context(cafile: Path | None) -> ssl.SSLContext:
+    """What any careful client uses: chain to cafile (or the system roots), host name checked,
+    Python's default floors. Only such a connection carries what the user gave."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname, TLS 1.2+
+    _load_trust(ctx, cafile)
+    return ctx
+
+
+def _load_trust(ctx: ssl.SSLContext, cafile: Path | None) -> None:
     try:
         if cafile is not None:
             ctx.load_verify_locations(cafile=str(cafile))
@@ -227,10 +240,3 @@ def chain_verifies(endpoint: Endpoint, cafile: Path | None) -> ChainCheck:
         raise UsageError(
             f"cannot read CA file {cafile}: {describe_exception(exc)}", "pass a PEM file to --ca"
         ) from None
-    try:
-        result = handshake(endpoint, ctx)
-    except ssl.SSLCertVerificationError as exc:
-        return ChainCheck(False, exc.verify_message or describe_exception(exc))
-    if result.accepted:
-        return ChainCheck(True)
-    return ChainCheck(None, result.reason)

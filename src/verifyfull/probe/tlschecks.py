@@ -17,8 +17,8 @@ from pathlib import Path
 from verifyfull.policy import Policy, tls_version_name
 from verifyfull.probe import legacyhello, tls
 from verifyfull.probe.certificate import describe_leaf, judge_certificate
-from verifyfull.probe.net import Deadline
 from verifyfull.probe.results import Collector
+from verifyfull.wire.net import Deadline
 
 AfterHandshake = Callable[[ssl.SSLSocket, Deadline], None]
 
