@@ -14,98 +14,15 @@ import socket
 import ssl
 import struct
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from verifyfull.certs.create import create_ca, create_node
+from doubles import Behaviour, RecordingSocket, loopback_certs, read_packet, serving
 from verifyfull.probe.postgres import Login, PgOptions, probe_postgres
 from verifyfull.probe.results import EndpointResult
 
-Behaviour = Callable[["RecordingSocket"], None]
 TIMEOUT = 0.5
-
-
-class DoubleServer:
-    """Accepts connections on 127.0.0.1 and runs `behaviour` on each; records what came in."""
-
-    def __init__(self, behaviour: Behaviour) -> None:
-        self.behaviour = behaviour
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.port = self.listener.getsockname()[1]
-        self.received = bytearray()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        conn.settimeout(5)
-        try:
-            self.behaviour(RecordingSocket(conn, self))
-        except (OSError, ssl.SSLError):
-            pass
-        finally:
-            conn.close()
-
-    def record(self, data: bytes) -> None:
-        with self._lock:
-            self.received.extend(data)
-
-    def __enter__(self) -> DoubleServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self.listener.close()
-        self._thread.join(2)
-
-
-class RecordingSocket:
-    """A thin proxy of the accepted socket that keeps every byte received."""
-
-    def __init__(self, conn: socket.socket, server: DoubleServer) -> None:
-        self.conn = conn
-        self._server = server
-
-    def recv(self, size: int, flags: int = 0) -> bytes:
-        data = self.conn.recv(size, flags)
-        if not flags & socket.MSG_PEEK:
-            self._server.record(data)
-        return data
-
-    def sendall(self, data: bytes) -> None:
-        self.conn.sendall(data)
-
-
-def read_packet(sock: RecordingSocket | ssl.SSLSocket) -> bytes:
-    """One length-prefixed client packet (SSLRequest or StartupMessage)."""
-    head = _exact(sock, 4)
-    (length,) = struct.unpack("!i", head)
-    return head + _exact(sock, length - 4)
-
-
-def _exact(sock: RecordingSocket | ssl.SSLSocket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 def run_probe(port: int, **options: object) -> EndpointResult:
@@ -120,12 +37,6 @@ def run_probe(port: int, **options: object) -> EndpointResult:
     worker.join(30)
     assert not worker.is_alive(), "the probe hung"
     return result[0]
-
-
-@contextmanager
-def serving(behaviour: Behaviour) -> Iterator[DoubleServer]:
-    with DoubleServer(behaviour) as server:
-        yield server
 
 
 def silent(sock: RecordingSocket) -> None:
@@ -238,9 +149,8 @@ def test_refused_port_is_an_error_line() -> None:
 @pytest.fixture(scope="module")
 def server_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("double-certs")
-    create_ca(base / "certs", base / "ca.key")
-    issued = create_node(["localhost", "127.0.0.1"], base / "certs", base / "ca.key")
-    return issued.cert_path, issued.key_path
+    cert, key, _ = loopback_certs(base)
+    return cert, key
 
 
 def vulnerable_to_cve_2021_23214(cert: tuple[Path, Path]) -> Behaviour:

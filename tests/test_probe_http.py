@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.httpsredirect import HTTPSRedirectMiddleware
 from fastapi.responses import RedirectResponse
 
-from verifyfull.certs.create import create_ca, create_node
+from doubles import loopback_certs
 from verifyfull.guard.fastapi import enforce_https
 from verifyfull.lab.harness import LabServer
 from verifyfull.policy import Policy
@@ -112,10 +112,7 @@ def serve(
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    base = tmp_path_factory.mktemp("api-certs")
-    ca = create_ca(base / "certs", base / "ca.key")
-    node = create_node(["localhost", "127.0.0.1"], base / "certs", base / "ca.key")
-    return node.cert_path, node.key_path, ca.cert_path
+    return loopback_certs(tmp_path_factory.mktemp("api-certs"))
 
 
 def probe(url: str, ca: Path) -> EndpointResult:

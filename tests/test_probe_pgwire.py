@@ -1,4 +1,4 @@
-"""The hand-written wire bytes and their readers (no server needed)."""
+"""The hand-written wire bytes and their readers (no server needed), fuzzed at the end."""
 
 from __future__ import annotations
 
@@ -6,10 +6,18 @@ import socket
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifyfull.probe import identify
-from verifyfull.wire import pg
-from verifyfull.wire.net import ConnectionClosed, Deadline, ProtocolViolation, WireTimeout
+from verifyfull.wire import http, pg
+from verifyfull.wire.net import (
+    ConnectionClosed,
+    Deadline,
+    ProtocolViolation,
+    WireError,
+    WireTimeout,
+)
 
 
 def test_ssl_request_is_the_documented_eight_bytes() -> None:
@@ -133,3 +141,102 @@ def test_parameters_vote_and_decide() -> None:
     assert identify.kind_from_parameters([("server_version", "15.8")]) == identify.POSTGRESQL
     assert identify.decide([None, "cockroachdb", "postgresql"]) == "cockroachdb"
     assert identify.decide([None]) == identify.UNKNOWN
+
+
+# --- generated: whatever a peer sends, the readers raise only WireError and never over-read ---
+
+_FUZZ = settings(max_examples=300, deadline=None, database=None)
+_LENGTHS = st.one_of(
+    st.integers(-(2**31), 2**31 - 1),
+    st.integers(0, 64),
+    st.integers(pg.MAX_MESSAGE_LENGTH - 2, pg.MAX_MESSAGE_LENGTH + 2),
+)
+
+
+@st.composite
+def _backend_bytes(draw: st.DrawFn) -> bytes:
+    """A message header (known or unknown type, any length) and a body of any size."""
+    kind = draw(st.sampled_from(b"REKNSZvX\x00\xff"))
+    length = draw(_LENGTHS)
+    body = draw(st.binary(max_size=200))
+    return bytes([kind]) + struct.pack("!i", length) + body
+
+
+def _read_rest(sock: socket.socket) -> bytes:
+    rest = b""
+    while chunk := sock.recv(65536):
+        rest += chunk
+    return rest
+
+
+def _fed(data: bytes) -> socket.socket:
+    left, right = socket.socketpair()
+    right.sendall(data)
+    right.close()
+    return left
+
+
+@_FUZZ
+@given(st.one_of(st.binary(max_size=64), _backend_bytes()))
+def test_read_message_takes_one_bounded_message_or_raises_a_wire_error(data: bytes) -> None:
+    with _fed(data) as sock:
+        try:
+            message = pg.read_message(sock, Deadline(2), "reply")
+        except WireError:
+            return
+        consumed = 5 + len(message.payload)
+        assert message.kind == data[:1] and len(message.payload) <= pg.MAX_MESSAGE_LENGTH - 4
+        assert struct.unpack("!i", data[1:5])[0] == consumed - 1  # exactly the declared length
+        assert _read_rest(sock) == data[consumed:]  # not one byte past it
+
+
+@_FUZZ
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        st.builds(
+            lambda n, code, body: struct.pack("!ii", n, code) + body,
+            _LENGTHS,
+            _LENGTHS,
+            st.binary(max_size=200),
+        ),
+    )
+)
+def test_read_client_packet_is_bounded_and_exact(data: bytes) -> None:
+    with _fed(data) as sock:
+        try:
+            code, packet = pg.read_client_packet(sock, Deadline(2))
+        except WireError:
+            return
+        assert 8 <= len(packet) <= pg.MAX_STARTUP_LENGTH
+        assert struct.unpack("!ii", packet[:8]) == (len(packet), code)
+        assert _read_rest(sock) == data[len(packet) :]
+    assert isinstance(pg.parse_startup(packet), dict)
+
+
+@_FUZZ
+@given(st.binary(max_size=300))
+def test_error_fields_parse_or_raise_a_protocol_violation(payload: bytes) -> None:
+    try:
+        error = pg.parse_error_fields(payload)
+    except ProtocolViolation:
+        return
+    assert len(error.fields) <= len(payload) // 2
+    assert all("\x00" not in value and len(key) == 1 for key, value in error.fields)
+    assert len(error.one_line()) <= 300
+
+
+@_FUZZ
+@given(st.binary(max_size=300))
+def test_http_heads_parse_or_raise_a_protocol_violation(head: bytes) -> None:
+    try:
+        response = http.parse_head(head)
+    except ProtocolViolation:
+        return
+    assert 0 <= response.status <= 999
+
+
+@_FUZZ
+@given(st.binary(max_size=300))
+def test_startup_parameters_never_raise(message: bytes) -> None:
+    assert isinstance(pg.parse_startup(message), dict)

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from verifyfull.conninfo import ConnInfo, Driver, Verdict
 from verifyfull.conninfo.redact import redact_text
 from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.python.module import ParsedModule, Scope
 from verifyfull.scan.python.resolve import Place, Resolver
 
-if TYPE_CHECKING:  # sites.py builds on this module
-    from verifyfull.scan.python.sites import Site
-
 EVIDENCE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Site:
+    """One judged connection site (kept for the agreement tests and evidence).
+
+    Defined here, not in sites.py which makes them, so that Analysis can hold
+    them without the two modules importing each other.
+    """
+
+    line: int
+    column: int
+    api: str  # the call's qualified name
+    driver: Driver
+    info: ConnInfo
+    verdict: Verdict
+    dsn: str | None  # the resolved connection string, when the site is one string
+    notes: tuple[str, ...]
 
 
 @dataclass

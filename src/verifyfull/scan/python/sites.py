@@ -38,7 +38,7 @@ from verifyfull.conninfo import (
 )
 from verifyfull.conninfo.drivers import ASYNCPG_POOL_KWARGS
 from verifyfull.errors import VerifyfullError
-from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.values import (
     Const,
@@ -111,20 +111,6 @@ _PORT_PLACEHOLDER = "26257"
 
 class Undetermined(Exception):
     """What decides the transport cannot be seen statically (the reason is the message)."""
-
-
-@dataclass(frozen=True)
-class Site:
-    """One judged connection site (kept for the agreement tests and evidence)."""
-
-    line: int
-    column: int
-    api: str  # the call's qualified name
-    driver: Driver
-    info: ConnInfo
-    verdict: Verdict
-    dsn: str | None  # the resolved connection string, when the site is one string
-    notes: tuple[str, ...]
 
 
 # --- values to the shapes conninfo takes --------------------------------------------
