@@ -76,6 +76,59 @@ def _archive_into(git_dir: Path, commit: str, dest: Path) -> None:
         raise RuntimeError(f"git archive {commit[:12]} failed: {why[-1] if why else 'no message'}")
 
 
+def _blobs_into(git_dir: Path, commit: str, dest: Path) -> int:
+    """Write every regular file of commit that the git dir holds; returns how many are absent.
+
+    Snapshots may lack their largest blobs (models, images), which makes `git archive` fail;
+    those files are never the ones labelled, so they are skipped and counted.
+    """
+    listing = _git("ls-tree", "-r", "-z", "--full-tree", commit, git_dir=git_dir)
+    if listing.returncode != 0:
+        raise RuntimeError(f"git ls-tree {commit[:12]} failed")
+    entries = []
+    for record in listing.stdout.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        mode, kind, sha = meta.split()
+        if kind == b"blob" and mode in (b"100644", b"100755"):  # no symlinks, no submodules
+            entries.append((sha, path.decode("utf-8", errors="surrogateescape")))
+    batch = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
+        input=b"".join(sha + b"\n" for sha, _ in entries),
+        capture_output=True,
+        check=False,
+    )
+    out, pos, absent = batch.stdout, 0, 0
+    root = dest.resolve()
+    for _, path in entries:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].split()
+        pos = header_end + 1
+        if header[-1] == b"missing":
+            absent += 1
+            continue
+        size = int(header[2])
+        target = (dest / path).resolve()
+        if root not in target.parents:  # a hostile path must not leave the tree
+            raise RuntimeError(f"path {path!r} leaves the extraction directory")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(out[pos : pos + size])
+        pos += size + 1
+    return absent
+
+
+def _extract_commit(git_dir: Path, commit: str, dest: Path) -> str:
+    try:
+        _archive_into(git_dir, commit, dest)
+        return ""
+    except RuntimeError:
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        absent = _blobs_into(git_dir, commit, dest)
+        return f" ({absent} files absent from the snapshot, skipped)" if absent else ""
+
+
 def _clone(entry: RepoLabels, workdir: Path) -> Path:
     """A blob-less clone from GitHub, fetched at the commit; returns its git dir."""
     url = f"https://github.com/{entry.repo}.git"
@@ -102,12 +155,10 @@ def extract(entry: RepoLabels, repos_dir: Path, mirror: Path | None, *, force: b
         shutil.rmtree(dest)
     git_dir = mirror_git_dir(mirror, entry) if mirror is not None else None
     if git_dir is not None:
-        _archive_into(git_dir, entry.commit, dest)
-        how = f"mirror {git_dir}"
+        how = f"mirror {git_dir}" + _extract_commit(git_dir, entry.commit, dest)
     else:
         with tempfile.TemporaryDirectory(prefix="corpus-clone-") as tmp:
-            _archive_into(_clone(entry, Path(tmp)), entry.commit, dest)
-        how = "github"
+            how = "github" + _extract_commit(_clone(entry, Path(tmp)), entry.commit, dest)
     stamp.write_text(entry.commit + "\n")
     return how
 
