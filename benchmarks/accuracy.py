@@ -61,7 +61,7 @@ class RepoResult:
     fp: tuple[Finding, ...]
     secure_flagged: tuple[Matched, ...]
     duplicates: tuple[Finding, ...]
-    unjudged: int  # findings outside the scope files matching no label
+    unjudged: tuple[Finding, ...]  # outside the scope files, matching no label
     scan_errors: tuple[str, ...] = ()
 
 
@@ -144,7 +144,7 @@ def match(
     fp: list[Finding] = []
     duplicates: list[Finding] = []
     flagged: list[Matched] = []
-    unjudged = 0
+    unjudged: list[Finding] = []
     for fi, f in enumerate(findings):
         if fi in finding_taken:
             continue
@@ -165,7 +165,7 @@ def match(
         elif entry.in_scope(f.path):
             fp.append(f)
         else:
-            unjudged += 1
+            unjudged.append(f)
     return RepoResult(
         repo=entry.repo,
         tp=tp,
@@ -173,7 +173,7 @@ def match(
         fp=tuple(fp),
         secure_flagged=tuple(flagged),
         duplicates=tuple(duplicates),
-        unjudged=unjudged,
+        unjudged=tuple(unjudged),
         scan_errors=tuple(scan_errors),
     )
 
@@ -192,6 +192,27 @@ def summarise(results: Iterable[RepoResult], corpus: Sequence[RepoLabels]) -> Su
     for entry in corpus:
         fams["transport"].secure += sum(1 for lb in entry.labels if lb.is_secure)
     return summary
+
+
+def tree_relative(tree: Path, reported: str) -> str:
+    """A reported path as a path inside tree (the labels' form).
+
+    The scanner reports paths relative to its project root, the directory of the nearest
+    pyproject.toml above the scanned path; a repository without one is extracted under this
+    project, so its findings come back as `benchmarks/corpus/.repos/<slug>/app/db.py`.
+    """
+    path = Path(reported)
+    base = tree.resolve()
+    candidates = [path] if path.is_absolute() else [base / path]
+    candidates += [ancestor / path for ancestor in base.parents if not path.is_absolute()]
+    for candidate in candidates:
+        try:
+            inside = candidate.resolve().relative_to(base)
+        except ValueError:
+            continue
+        if (base / inside).exists():
+            return inside.as_posix()
+    return path.as_posix()
 
 
 def scan(tree: Path) -> tuple[list[Finding], list[str]]:
@@ -213,7 +234,10 @@ def scan(tree: Path) -> tuple[list[Finding], list[str]]:
         ) from None
     findings = [
         Finding(
-            path=f["path"], line=int(f["line"] or 0), rule=f["rule"], message=f.get("message", "")
+            path=tree_relative(tree, f["path"]),
+            line=int(f["line"] or 0),
+            rule=f["rule"],
+            message=f.get("message", ""),
         )
         for f in report.get("findings", [])
     ]
@@ -268,7 +292,7 @@ def render_text(
         out += ["", f"{title}: {len(rows_)}"]
         out += [f"- {repo} {path}:{line} {rule}: {why}" for repo, path, line, rule, why in rows_]
     dups = sum(len(r.duplicates) for r in results)
-    unjudged = sum(r.unjudged for r in results)
+    unjudged = sum(len(r.unjudged) for r in results)
     errors = sum(len(r.scan_errors) for r in results)
     out += [
         "",
@@ -301,7 +325,7 @@ def render_json(
                         for m in r.secure_flagged
                     ],
                     "duplicates": [asdict(f) for f in r.duplicates],
-                    "unjudged": r.unjudged,
+                    "unjudged": [asdict(f) for f in r.unjudged],
                     "scan_errors": list(r.scan_errors),
                 }
                 for r in results
