@@ -85,14 +85,14 @@ def _blobs_into(git_dir: Path, commit: str, dest: Path) -> int:
     listing = _git("ls-tree", "-r", "-z", "--full-tree", commit, git_dir=git_dir)
     if listing.returncode != 0:
         raise RuntimeError(f"git ls-tree {commit[:12]} failed")
-    entries = []
+    entries: list[tuple[bytes, str]] = []
     for record in listing.stdout.split(b"\0"):
         if not record:
             continue
-        meta, _, path = record.partition(b"\t")
+        meta, _, raw_path = record.partition(b"\t")
         mode, kind, sha = meta.split()
         if kind == b"blob" and mode in (b"100644", b"100755"):  # no symlinks, no submodules
-            entries.append((sha, path.decode("utf-8", errors="surrogateescape")))
+            entries.append((sha, raw_path.decode("utf-8", errors="surrogateescape")))
     batch = subprocess.run(
         ["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
         input=b"".join(sha + b"\n" for sha, _ in entries),
