@@ -197,9 +197,10 @@ def summarise(results: Iterable[RepoResult], corpus: Sequence[RepoLabels]) -> Su
 def tree_relative(tree: Path, reported: str) -> str:
     """A reported path as a path inside tree (the labels' form).
 
-    The scanner reports paths relative to its project root, the directory of the nearest
-    pyproject.toml above the scanned path; a repository without one is extracted under this
-    project, so its findings come back as `benchmarks/corpus/.repos/<slug>/app/db.py`.
+    The scanner reports paths relative to its project root, the nearest directory holding
+    pyproject.toml, setup.cfg or .git above the scanned path; an extracted repository has no
+    .git, and one without the other two sits under this project, so its findings come back
+    as `benchmarks/corpus/.repos/<slug>/app/db.py`.
     """
     path = Path(reported)
     base = tree.resolve()

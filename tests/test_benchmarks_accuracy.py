@@ -291,7 +291,8 @@ def labelled_tree(tmp_path: Path) -> tuple[Path, Path]:
         str(tmp_path / "mirror" / "acme+shop" / "repo"),
         cwd=tmp_path,
     )
-    # the scanner reports paths relative to the nearest pyproject.toml above the scanned tree
+    # the scanner reports paths relative to its project root (nearest pyproject.toml, setup.cfg
+    # or .git above the scanned tree)
     # (here tmp_path, as this project's is for benchmarks/corpus/.repos/): accuracy.py must
     # bring them back to the labels' repository-relative form
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "outer"\n')
