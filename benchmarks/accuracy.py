@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
 
-from labelset import Label, RepoLabels, add_corpus_options, corpus_for_cli
+from labelset import Label, RepoLabels, add_corpus_options, corpus_for_cli, tree_problems
 
 FAMILIES = {"1": "transport", "2": "server", "3": "certs", "4": "credentials"}
 FAMILY_ORDER = ("transport", "server", "certs", "credentials")
@@ -344,16 +344,22 @@ def main(argv: list[str] | None = None) -> int:
     corpus = corpus_for_cli("accuracy", args)
     if corpus is None:
         return 2
-    results = []
+    problems = []
     for entry in corpus:
         tree = args.repos_dir / entry.slug
         if not tree.is_dir():
-            print(
-                f"accuracy: error: {entry.repo} is not extracted in {tree}; "
-                "run benchmarks/corpus/fetch.py",
-                file=sys.stderr,
+            problems.append(
+                f"{entry.repo} is not extracted in {tree}; run benchmarks/corpus/fetch.py"
             )
-            return 2
+        else:
+            problems += tree_problems(entry, tree)
+    for problem in problems:
+        print(f"accuracy: error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    results = []
+    for entry in corpus:
+        tree = args.repos_dir / entry.slug
         try:
             findings, errors = scan(tree)
         except RuntimeError as exc:

@@ -383,3 +383,38 @@ def test_a_snapshot_lacking_a_blob_is_still_extracted(labelled_tree: tuple[Path,
     tree = root / "repos" / "acme__shop"
     assert "create_engine" in (tree / "app" / "db.py").read_text()
     assert not (tree / "model.bin").exists()
+
+
+def test_labels_that_do_not_fit_the_tree_stop_the_run_with_one_line_each(
+    labelled_tree: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, labels = labelled_tree
+    data = yaml.safe_load((labels / "acme__shop.yaml").read_text())
+    data["scope"].append("app/gone.py")
+    data["labels"].append(
+        {
+            "path": "app/db.py",
+            "line": 3,
+            "end_line": 40,
+            "expect": "VF102",
+            "why": "w",
+            "labelled": "blind",
+        }
+    )
+    (labels / "acme__shop.yaml").write_text(yaml.safe_dump(data))
+    entry = labelset.load_corpus(labels)[0]
+    fetch.extract(entry, root / "repos", root / "mirror", force=False)
+    problems = labelset.tree_problems(entry, root / "repos" / "acme__shop")
+    assert len(problems) == 2
+    assert "app/gone.py is not a file of acme/shop@" in problems[0]
+    assert "app/db.py:40 is past the file's end (3 lines)" in problems[1]
+    argv = ["--labels-dir", str(labels), "--repos-dir", str(root / "repos")]
+    assert accuracy.main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(
+        line.startswith("accuracy: error: acme__shop.yaml: ") for line in err
+    )
+    assert accuracy.main([*argv[:2], "--repos-dir", str(root / "nowhere")]) == 2
+    assert "is not extracted in" in capsys.readouterr().err
+    assert fetch.main([*argv, "--mirror", str(root / "mirror")]) == 1  # fetch says so too
+    assert capsys.readouterr().err.count("fetch: error: acme__shop.yaml: ") == 2

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from labelset import RepoLabels, add_corpus_options, corpus_for_cli
+from labelset import RepoLabels, add_corpus_options, corpus_for_cli, tree_problems
 
 STAMP = ".corpus-commit"
 
@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{entry.repo}: not extracted: {exc}", file=sys.stderr)
             continue
         print(f"{entry.repo} @ {entry.commit[:12]}: {how}")
+        for problem in tree_problems(entry, args.repos_dir / entry.slug):
+            failed += 1  # a label that does not fit its tree would read as a scanner miss
+            print(f"fetch: error: {problem}", file=sys.stderr)
     return 1 if failed else 0
 
 

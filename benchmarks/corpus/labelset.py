@@ -186,6 +186,33 @@ def load_corpus(labels_dir: Path = LABELS_DIR, repo: str | None = None) -> list[
     return corpus
 
 
+def tree_problems(entry: RepoLabels, tree: Path) -> list[str]:
+    """What in entry's labels does not fit its extracted tree: a scope or label path that is
+    not a file there, a line past the file's end. A label on a line that does not exist would
+    otherwise count as a miss of the scanner."""
+    problems = []
+    lengths: dict[str, int] = {}
+    for path in sorted({*entry.scope, *(label.path for label in entry.labels)}):
+        file = tree / path
+        if path.endswith("/") and path in entry.scope:
+            if not file.is_dir():
+                problems.append(f"{entry.file.name}: scope directory {path} is not in the tree")
+        elif not file.is_file():
+            problems.append(
+                f"{entry.file.name}: {path} is not a file of {entry.repo}@{entry.commit[:12]}"
+            )
+        else:
+            lengths[path] = len(file.read_bytes().splitlines())
+    for label in entry.labels:
+        last = label.end_line or label.line
+        if label.path in lengths and last > lengths[label.path]:
+            problems.append(
+                f"{entry.file.name}: {label.path}:{last} is past the file's end "
+                f"({lengths[label.path]} lines); fix the label"
+            )
+    return problems
+
+
 def add_corpus_options(parser: argparse.ArgumentParser, repos_help: str) -> None:
     """The options fetch.py and accuracy.py share: which labels, which repository, where."""
     parser.add_argument("--repo", help="only this repository (owner/name)")
