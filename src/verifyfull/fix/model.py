@@ -25,3 +25,18 @@ class Change:
     def __str__(self) -> str:
         rules = f" {', '.join(self.rules)}" if self.rules else ""
         return f"line {self.line}{rules}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An edit the fixer planned but will not make, for a person to do (one line why)."""
+
+    relpath: str
+    reason: str
+    line: int | None = None
+    rules: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.relpath}:{self.line}" if self.line else self.relpath
+        rules = f" ({', '.join(self.rules)})" if self.rules else ""
+        return f"{where}{rules}: not fixed: {self.reason}"

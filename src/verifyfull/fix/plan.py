@@ -28,8 +28,9 @@ import yaml
 from tomlkit.exceptions import TOMLKitError
 
 from verifyfull.findings import Finding
+from verifyfull.fix.apply import FileChanged, Stamp, read_stamped
 from verifyfull.fix.config_fixes import fix_config
-from verifyfull.fix.model import Change
+from verifyfull.fix.model import Change, Refusal
 from verifyfull.fix.python_fixes import fix_python
 from verifyfull.report import ReportError
 from verifyfull.scan import engine
@@ -53,6 +54,7 @@ class FileFix:
     changes: tuple[Change, ...]
     rules: tuple[str, ...]  # the reported rules on the edited lines
     secret_lines: tuple[str, ...] = ()  # lines the scanner saw a password on: never shown
+    stamp: Stamp | None = None  # the file as read: the write refuses if it changed since
 
     def line_before(self, line: int) -> int:
         """The line of the file before the fix that line `line` of the fixed file comes
@@ -74,6 +76,8 @@ class FixPlan:
     left: tuple[Finding, ...]  # what the scanner still reports once the fixes are in
     errors: tuple[ReportError, ...]
     found: int  # findings before fixing
+    refused: tuple[Refusal, ...] = ()  # edits planned but not made (they are in `left`)
+    examined: int = -1  # files the scanner examined (-1: not known)
 
     @property
     def fixed(self) -> int:
@@ -132,6 +136,29 @@ def check_parses(path: Path, text: str) -> str | None:
     return None
 
 
+def link_problem(path: Path, root: Path) -> str | None:
+    """Why writing `path` would change something other than the one file of the scanned
+    tree it names (None when it would not)."""
+    try:
+        real = path.resolve(strict=True)
+        info = real.stat()
+    except (OSError, RuntimeError):
+        return "cannot tell which file it is (a broken or looping link)"
+    try:
+        real.relative_to(root.resolve())
+    except ValueError:
+        return (
+            "it is a symbolic link to a file outside the scanned tree; "
+            "fix that file where it lives, or replace the link with a copy"
+        )
+    if info.st_nlink > 1:
+        return (
+            f"it has {info.st_nlink} hard links: replacing it would leave the other names "
+            "with the old text; fix it by hand, or break the link (cp) and run fix again"
+        )
+    return None
+
+
 def _fix_file(
     path: Path,
     relpath: str,
@@ -143,8 +170,10 @@ def _fix_file(
     if kind is None:
         return None
     try:
-        data = path.read_bytes()
+        data, stamp = read_stamped(path)
         text, encoding = _decode(data, kind)
+    except FileChanged as exc:
+        return ReportError(f"not fixed: {exc.problem}", path=relpath)
     except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
         return ReportError("not fixed: cannot read or decode it", path=relpath)
     lines = sorted({f.line for f in findings if f.line})
@@ -189,7 +218,7 @@ def _fix_file(
         )
         for action in actions
     )
-    return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden)
+    return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden, stamp)
 
 
 def _copy_scanned(settings: ScanSettings, copy: Path) -> None:
@@ -262,13 +291,26 @@ def plan_fixes(
             secrets[item.path].append(item.line)
     fixes: list[FileFix] = []
     errors: list[ReportError] = list(before.errors)
-    for relpath, findings in sorted(by_file.items()):
+    refused: list[Refusal] = []
+    written: dict[Path, str] = {}  # real path -> the name it is fixed under
+    for relpath, findings in sorted(
+        by_file.items(), key=lambda item: _link_last(item[0], settings)
+    ):
         path = Path(relpath)
         if not path.is_absolute():
             path = settings.project_root / relpath
+        rules = tuple(sorted({f.rule_id for f in findings}))
+        problem = link_problem(path, settings.project_root)
+        real = path.resolve()
+        if problem is None and real in written:
+            problem = f"it is a link to {written[real]}, which is fixed under that name"
+        if problem is not None:
+            refused.append(Refusal(relpath, problem, rules=rules))
+            continue
         outcome = _fix_file(path, relpath, findings, secrets.get(relpath, ()), use_guard)
         if isinstance(outcome, FileFix):
             fixes.append(outcome)
+            written[real] = relpath
         elif outcome is not None:
             errors.append(outcome)
     left: tuple[Finding, ...] = before.findings
@@ -284,4 +326,18 @@ def plan_fixes(
                     path=str(settings.project_root),
                 )
             )
-    return FixPlan(tuple(fixes), left, tuple(errors), len(before.findings))
+    return FixPlan(
+        tuple(fixes),
+        left,
+        tuple(errors),
+        len(before.findings),
+        tuple(refused),
+        before.files,
+    )
+
+
+def _link_last(relpath: str, settings: ScanSettings) -> tuple[bool, str]:
+    """Files under their own names first, symbolic links after: a file reached both ways
+    is fixed under its own name."""
+    path = Path(relpath) if Path(relpath).is_absolute() else settings.project_root / relpath
+    return (path.is_symlink(), relpath)
