@@ -8,16 +8,23 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from verifyfull.cli import app
+from verifyfull.fix import census
 from verifyfull.fix import cli as fix_cli
+from verifyfull.fix import plan as plan_module
 from verifyfull.fix.apply import FileChanged, read_stamped, write_atomic
+from verifyfull.fix.plan import FixPlan, plan_fixes
+from verifyfull.fix.python_fixes import PythonResult
+from verifyfull.scan.settings import load
 
 INSECURE = (
     "import psycopg\n\n\n"
@@ -141,3 +148,191 @@ def test_write_atomic_compares_bytes_and_identity_before_the_rename(tmp_path: Pa
     data, stamp = read_stamped(target)
     write_atomic(target, b"a = 2\n", expected=data, stamp=stamp)
     assert target.read_text(encoding="utf-8") == "a = 2\n"
+
+
+# --- no verdict gets worse ------------------------------------------------------------
+
+SHARED_DSN = '"postgresql://app@db/app?sslmode=verify-full&sslrootcert=/certs/ca.crt"'
+ISSUE_EXAMPLE = f"""import asyncpg
+import psycopg
+
+DSN = {SHARED_DSN}
+
+
+def report():
+    return psycopg.connect(DSN)
+
+
+async def api():
+    return await asyncpg.connect(DSN, ssl="require")
+"""
+
+
+def write_tree(base: Path, files: dict[str, str]) -> Path:
+    (base / "pyproject.toml").parent.mkdir(parents=True, exist_ok=True)
+    (base / "pyproject.toml").write_text("[project]\nname = 'demo'\n", encoding="utf-8")
+    for relpath, text in files.items():
+        (base / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (base / relpath).write_text(text, encoding="utf-8")
+    return base
+
+
+def planned(base: Path) -> FixPlan:
+    return plan_fixes([base], load(base))
+
+
+def test_the_issue_example_keeps_the_shared_string(tmp_path: Path) -> None:
+    """One DSN feeds a verify-full psycopg call and an asyncpg call with ssl="require":
+    the asyncpg call gets a context built from the DSN's files and the DSN is kept (the
+    old fix stripped its sslmode, leaving psycopg with a plaintext fallback)."""
+    base = write_tree(tmp_path / "repo", {"app/db.py": ISSUE_EXAMPLE})
+    before = census.take(base, ["app/db.py"])
+    plan = planned(base)
+    (fixed,) = plan.fixes
+    after = fixed.after.decode()
+    assert f"DSN = {SHARED_DSN}" in after
+    assert 'ssl.create_default_context(cafile="/certs/ca.crt")' in after
+    assert "asyncpg.connect(DSN, ssl=ssl_context)" in after
+    fixed.path.write_bytes(fixed.after)
+    assert census.regressions(before, census.take(base, ["app/db.py"])) == []
+    assert plan.refused == ()
+    # What is left: the scanner's note that asyncpg ignores the DSN's TLS keys next to
+    # the context (they stay: psycopg reads them); a second run changes nothing.
+    assert [(f.rule_id, "ignores sslmode" in f.message) for f in plan.left] == [("VF105", True)]
+    assert planned(base).fixes == ()
+
+
+def _strip_shared_dsn_on(line: int) -> object:
+    """A codemod with the old bug: fixing `line` also strips the shared DSN's TLS keys."""
+    real = plan_module.fix_python
+
+    def buggy(text: str, lines: Iterable[int], **options: bool) -> PythonResult:
+        result = real(text, lines, **options)
+        if line in set(lines):
+            return PythonResult(
+                result.text.replace(SHARED_DSN, '"postgresql://app@db/app"'), result.actions
+            )
+        return result
+
+    return buggy
+
+
+def test_an_edit_that_weakens_another_site_is_refused_and_listed(
+    tmp_path: Path, fix: Fixer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a codemod does: the net judges the result, not the codemod."""
+    monkeypatch.setattr(plan_module, "fix_python", _strip_shared_dsn_on(12))
+    base = write_tree(tmp_path / "repo", {"app/db.py": ISSUE_EXAMPLE})
+    plan = planned(base)
+    assert plan.fixes == ()
+    (refusal,) = plan.refused
+    assert (refusal.relpath, refusal.line, refusal.rules) == ("app/db.py", 12, ("VF104",))
+    assert "psycopg.connect() at app/db.py:8" in refusal.reason
+    assert "from verify-full to TLS with a plaintext fallback" in refusal.reason
+    assert [f.rule_id for f in plan.left] == ["VF104"]  # still reported, for a person
+    ran = fix(base)
+    assert (base / "app" / "db.py").read_text(encoding="utf-8") == ISSUE_EXAMPLE
+    assert "refused (each for a person):" in ran.out
+    assert ran.code == 1
+
+
+def test_a_reader_in_another_module_is_re_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared constant lives next to the asyncpg call; psycopg imports it elsewhere."""
+    monkeypatch.setattr(plan_module, "fix_python", _strip_shared_dsn_on(7))
+    db = ISSUE_EXAMPLE.replace("\n\ndef report():\n    return psycopg.connect(DSN)\n", "").replace(
+        "import psycopg\n", ""
+    )
+    report = (
+        "import psycopg\n\nfrom app.db import DSN\n\n\n"
+        "def report():\n    return psycopg.connect(DSN)\n"
+    )
+    files = {"app/__init__.py": "", "app/db.py": db, "app/report.py": report}
+    base = write_tree(tmp_path / "repo", files)
+    plan = planned(base)
+    assert plan.fixes == ()
+    (refusal,) = plan.refused
+    assert "psycopg.connect() at app/report.py:7" in refusal.reason
+
+
+def test_only_the_weakening_line_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another site of the same file is still fixed (the fixer re-planned per line)."""
+    monkeypatch.setattr(plan_module, "fix_python", _strip_shared_dsn_on(12))
+    text = ISSUE_EXAMPLE + (
+        "\n\ndef nightly():\n"
+        '    return psycopg.connect("host=db dbname=app user=report sslmode=disable")\n'
+    )
+    base = write_tree(tmp_path / "repo", {"app/db.py": text})
+    plan = planned(base)
+    (fixed,) = plan.fixes
+    assert [r.line for r in plan.refused] == [12]
+    after = fixed.after.decode()
+    assert 'ssl="require"' in after and SHARED_DSN in after  # the shared string is kept
+    assert "sslmode=verify-full" in after.split("def nightly")[1]
+
+
+_MODES = st.sampled_from(["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"])
+_ROOT = st.sampled_from(["", "/certs/ca.crt"])
+_SITES = st.sampled_from(
+    [
+        "psycopg.connect({dsn})",
+        "psycopg.connect({dsn}, sslmode='require')",
+        "asyncpg.connect({dsn})",
+        "asyncpg.connect({dsn}, ssl='require')",
+        "asyncpg.connect({dsn}, ssl=True)",
+        "asyncpg.connect({dsn}, ssl=False)",
+        "create_engine({dsn}.replace('postgresql://', 'postgresql+psycopg://'))",
+    ]
+)
+
+
+def _dsn(mode: str, root: str) -> str:
+    query = "&".join(
+        p for p in (f"sslmode={mode}" if mode else "", f"sslrootcert={root}" if root else "") if p
+    )
+    return repr("postgresql://app@db/app" + (f"?{query}" if query else ""))
+
+
+@st.composite
+def projects(draw: st.DrawFn) -> dict[str, str]:
+    """Two DSN constants (one in a shared module, one next to the sites), read by two to
+    four sites of psycopg, asyncpg and SQLAlchemy spread over two modules."""
+    shared = _dsn(draw(_MODES), draw(_ROOT))
+    local = _dsn(draw(_MODES), draw(_ROOT))
+    header = "import asyncpg\nimport psycopg\nfrom sqlalchemy import create_engine\n\n"
+    modules = {
+        "app/shared.py": f"{header}SHARED = {shared}\n",
+        "app/sites.py": f"{header}from app.shared import SHARED\n\nLOCAL = {local}\n",
+    }
+    for index in range(draw(st.integers(2, 4))):
+        where = draw(st.sampled_from(sorted(modules)))
+        name = "SHARED" if where == "app/shared.py" else draw(st.sampled_from(["SHARED", "LOCAL"]))
+        call = draw(_SITES).format(dsn=name)
+        modules[where] += f"\n\nasync def site{index}():\n    return {call}\n"
+    return {"app/__init__.py": "", **modules}
+
+
+@settings(
+    max_examples=int(os.environ.get("VERIFYFULL_FIX_EXAMPLES", "12")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(files=projects())
+def test_generated_projects_no_site_gets_worse(
+    tmp_path_factory: pytest.TempPathFactory, files: dict[str, str]
+) -> None:
+    """Random small projects: fix, write, judge again: no site is worse than before,
+    every changed module compiles, a second run changes nothing."""
+    base = write_tree(tmp_path_factory.mktemp("proj"), files)
+    python = sorted(files)
+    before = census.take(base, python)
+    plan = planned(base)
+    for fixed in plan.fixes:
+        compile(fixed.after, fixed.relpath, "exec", dont_inherit=True)
+        fixed.path.write_bytes(fixed.after)
+    after = census.take(base, python)
+    assert census.regressions(before, after) == []
+    assert planned(base).fixes == ()

@@ -138,4 +138,4 @@ def fix_command(
     if plan.examined == 0:
         sys.stderr.write(f"verifyfull: {NOTHING_EXAMINED}\n")
     left_high = any(item.severity.at_least(Severity.HIGH) for item in plan.left)
-    raise typer.Exit(1 if left_high else 0)
+    raise typer.Exit(1 if left_high or plan.refused else 0)

@@ -11,13 +11,10 @@ from __future__ import annotations
 import ast
 import configparser
 import dataclasses
-import difflib
 import json
-import shutil
-import tempfile
 import tokenize
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -28,14 +25,16 @@ import yaml
 from tomlkit.exceptions import TOMLKitError
 
 from verifyfull.findings import Finding
-from verifyfull.fix.apply import FileChanged, Stamp, read_stamped
+from verifyfull.fix import safety
+from verifyfull.fix.apply import FileChanged, read_stamped
 from verifyfull.fix.config_fixes import fix_config
 from verifyfull.fix.model import Change, Refusal
+from verifyfull.fix.model import FileFix as FileFix  # re-exported: callers import it from here
 from verifyfull.fix.python_fixes import fix_python
+from verifyfull.fix.workspace import project_copy
 from verifyfull.report import ReportError
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load
-from verifyfull.scan.walk import Walker
 
 # Rules a fixer may rewrite; the others (server flags, passwords, certificates) are for a person.
 FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
@@ -43,31 +42,6 @@ FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF10
 SECRET_RULES = frozenset({"VF401", "VF402"})
 _CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".yaml", ".yml", ".toml", ".json"}
 _CONFIG_NAMES = {"dockerfile", "pg_service.conf", ".pg_service.conf"}
-
-
-@dataclass(frozen=True)
-class FileFix:
-    path: Path  # absolute
-    relpath: str
-    before: bytes
-    after: bytes
-    changes: tuple[Change, ...]
-    rules: tuple[str, ...]  # the reported rules on the edited lines
-    secret_lines: tuple[str, ...] = ()  # lines the scanner saw a password on: never shown
-    stamp: Stamp | None = None  # the file as read: the write refuses if it changed since
-
-    def line_before(self, line: int) -> int:
-        """The line of the file before the fix that line `line` of the fixed file comes
-        from (lines the fix inserted map to the next original line)."""
-        before = self.before.splitlines()
-        after = self.after.splitlines()
-        matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-        for tag, a_start, _, b_start, b_end in matcher.get_opcodes():
-            if b_start < line <= b_end:
-                if tag == "equal":
-                    return a_start + (line - b_start)
-                return min(a_start + 1, max(len(before), 1))
-        return line
 
 
 @dataclass(frozen=True)
@@ -221,24 +195,6 @@ def _fix_file(
     return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden, stamp)
 
 
-def _copy_scanned(settings: ScanSettings, copy: Path) -> None:
-    """Copy what the scanner reads (the files its checks want, and the settings file)."""
-    root = settings.project_root.resolve()
-    copy.mkdir(parents=True)
-    walker = Walker(root, exclude=settings.exclude, respect_gitignore=settings.respect_gitignore)
-    wanted = [
-        (w.path, Path(w.relpath)) for w in walker.walk([root]) if engine.checks_for(w.path.name)
-    ]
-    if settings.source is not None:
-        wanted.append((settings.source, Path(settings.source.name)))
-    for path, relative in wanted:
-        if relative.is_absolute() or ".." in relative.parts:
-            continue  # reached through a link from outside the project: not the project's
-        target = copy / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-
-
 def _rescan(
     settings: ScanSettings,
     paths: Sequence[Path],
@@ -252,20 +208,14 @@ def _rescan(
         relative = [p.resolve().relative_to(root) for p in paths]
     except ValueError:
         return None
-    with tempfile.TemporaryDirectory(prefix="verifyfull-fix-") as tmp:
-        copy = Path(tmp) / root.name
-        try:
-            _copy_scanned(settings, copy)
-        except (OSError, ValueError):
-            return None
-        for fix in fixes:
-            (copy / fix.relpath).parent.mkdir(parents=True, exist_ok=True)
-            (copy / fix.relpath).write_bytes(fix.after)
-        copied = load(copy)
-        result = engine.scan(
-            [copy / r for r in relative], copied, select=select, ignore=ignore, jobs=1
-        )
-        return result.report.findings
+    try:
+        with project_copy(settings, {fix.relpath: fix.after for fix in fixes}) as (copy, _):
+            result = engine.scan(
+                [copy / r for r in relative], load(copy), select=select, ignore=ignore, jobs=1
+            )
+            return result.report.findings
+    except (OSError, ValueError):
+        return None
 
 
 def plan_fixes(
@@ -313,6 +263,8 @@ def plan_fixes(
             written[real] = relpath
         elif outcome is not None:
             errors.append(outcome)
+    fixes, kept_out = _screened(settings, fixes, by_file, secrets, use_guard)
+    refused += kept_out
     left: tuple[Finding, ...] = before.findings
     if fixes:
         rescanned = _rescan(settings, paths, fixes, select, ignore)
@@ -334,6 +286,29 @@ def plan_fixes(
         tuple(refused),
         before.files,
     )
+
+
+def _screened(
+    settings: ScanSettings,
+    fixes: list[FileFix],
+    by_file: Mapping[str, Sequence[Finding]],
+    secrets: Mapping[str, Sequence[int]],
+    use_guard: bool,
+) -> tuple[list[FileFix], list[Refusal]]:
+    """The fixes that weaken no connection site (safety.py); the tree that cannot be
+    copied to check them gets none."""
+
+    def refix(relpath: str, findings: Sequence[Finding]) -> FileFix | None:
+        path = Path(relpath) if Path(relpath).is_absolute() else settings.project_root / relpath
+        outcome = _fix_file(path, relpath, findings, secrets.get(relpath, ()), use_guard)
+        return outcome if isinstance(outcome, FileFix) else None
+
+    try:
+        screened = safety.screen(settings, settings.policy, fixes, by_file, refix)
+    except (OSError, ValueError):
+        reason = "the project could not be copied to check that the fix weakens nothing"
+        return [], [Refusal(fix.relpath, reason, rules=fix.rules) for fix in fixes]
+    return list(screened.kept), list(screened.refused)
 
 
 def _link_last(relpath: str, settings: ScanSettings) -> tuple[bool, str]:

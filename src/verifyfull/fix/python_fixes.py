@@ -301,7 +301,11 @@ class _Planner(cst.CSTVisitor):
             positional = node.args[0] if node.args and node.args[0].keyword is None else None
             first = dsn.value if dsn else (positional.value if positional else None)
             url = self._literal(first) if first is not None else None
-            files = self._strip_url(url) if url is not None else {}
+            # A string read through a variable may feed other sites too (a psycopg call
+            # that needs its sslmode): asyncpg ignores its TLS keys next to a context,
+            # so they stay and only lend their files; a literal at the call is cleaned.
+            shared = isinstance(first, cst.Name)
+            files = self._strip_url(url, keep=shared) if url is not None else {}
             self._context(statement, files)
             self.plan.set_ssl[node] = "ssl"
             self._act(f"{name}(): ssl= an SSLContext with verify-full")
@@ -310,14 +314,16 @@ class _Planner(cst.CSTVisitor):
             self.plan.set_ssl[node] = "ssl"
             self._act(f"{name}(): ssl={{...}} dict -> an SSLContext from the same files")
 
-    def _strip_url(self, url: cst.BaseExpression) -> dict[str, str]:
+    def _strip_url(self, url: cst.BaseExpression, *, keep: bool = False) -> dict[str, str]:
         """Take the TLS keys out of a URL literal that will get an SSLContext (asyncpg
-        ignores them then, or crashes on them); their files build the context."""
+        ignores them then, or crashes on them); their files build the context. keep:
+        leave the string as it is, only read its files."""
         stripped = pystrings.strip_tls(url)
         if stripped is None:
             return {}
         new, values = stripped
-        self.plan.strings[url] = new
+        if not keep:
+            self.plan.strings[url] = new
         roles = {"sslrootcert": "root", "sslcert": "cert", "sslkey": "key"}
         return {roles[k]: v for k, v in values.items() if k in roles}
 
