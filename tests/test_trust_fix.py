@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from verifyfull.fix import plan as plan_module
 from verifyfull.fix.apply import FileChanged, read_stamped, write_atomic
 from verifyfull.fix.plan import FixPlan, plan_fixes
 from verifyfull.fix.python_fixes import PythonResult
+from verifyfull.lab.mitm import DowngradeProxy
 from verifyfull.scan.settings import load
 
 INSECURE = (
@@ -336,3 +339,73 @@ def test_generated_projects_no_site_gets_worse(
     after = census.take(base, python)
     assert census.regressions(before, after) == []
     assert planned(base).fixes == ()
+
+
+LIVE_CHECK = """
+import asyncio, sys
+import psycopg
+import app.db as db
+QUERY = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+with db.report() as conn:
+    print("psycopg TLS", conn.execute(QUERY).fetchone()[0])
+async def api():
+    conn = await db.api()
+    try:
+        print("asyncpg TLS", await conn.fetchval(QUERY))
+    finally:
+        await conn.close()
+asyncio.run(api())
+db.DSN = db.DSN.replace(sys.argv[1], sys.argv[2])  # the same string, dialled via the proxy
+try:
+    db.report().close()
+    print("psycopg through the proxy: connected")
+except psycopg.OperationalError:
+    print("psycopg through the proxy: refused")
+"""
+
+
+@pytest.mark.pg
+def test_live_the_shared_dsn_still_refuses_a_downgrading_proxy(lab: object, tmp_path: Path) -> None:
+    """After the fix both calls connect with TLS, and the psycopg call, dialled through a
+    proxy that answers 'N' to SSLRequest, refuses instead of going on in plaintext."""
+    server = lab("secure")  # type: ignore[operator]
+    certs = server.certs_dir
+    dsn = (
+        f'"postgresql://root@{server.hostname}:{server.port}/{server.database}'
+        f"?sslmode=verify-full&sslrootcert={certs / 'ca.crt'}"
+        f'&sslcert={certs / "client.root.crt"}&sslkey={certs / "client.root.key"}"'
+    )
+    base = write_tree(
+        tmp_path / "repo",
+        {"app/__init__.py": "", "app/db.py": ISSUE_EXAMPLE.replace(SHARED_DSN, dsn)},
+    )
+    plan = planned(base)
+    assert [f.relpath for f in plan.fixes] == ["app/db.py"] and plan.refused == ()
+    for fixed in plan.fixes:
+        fixed.path.write_bytes(fixed.after)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(PYTHONPATH=str(base), HOME=str(certs.parent))
+    with DowngradeProxy(server.host, server.port) as proxy:
+        ran = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                LIVE_CHECK,
+                f"{server.hostname}:{server.port}/",
+                f"{server.hostname}:{proxy.port}/",
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.splitlines() == [
+        "psycopg TLS True",
+        "asyncpg TLS True",
+        "psycopg through the proxy: refused",
+    ]
+    assert proxy.refused_tls_requests >= 1
+    assert proxy.startup_messages == []  # not even the user name crossed in cleartext
