@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import ssl
 import subprocess
 import sys
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from verifyfull.certs.create import create_ca, create_client
 from verifyfull.cli import app
 from verifyfull.fix import census
 from verifyfull.fix import cli as fix_cli
 from verifyfull.fix import plan as plan_module
 from verifyfull.fix.apply import FileChanged, read_stamped, write_atomic
 from verifyfull.fix.plan import FixPlan, plan_fixes
-from verifyfull.fix.python_fixes import PythonResult
+from verifyfull.fix.python_fixes import PythonResult, fix_python
 from verifyfull.lab.mitm import DowngradeProxy
 from verifyfull.scan.settings import load
 
@@ -409,3 +413,133 @@ def test_live_the_shared_dsn_still_refuses_a_downgrading_proxy(lab: object, tmp_
     ]
     assert proxy.refused_tls_requests >= 1
     assert proxy.startup_messages == []  # not even the user name crossed in cleartext
+
+
+# --- fixed code runs, whatever names the module binds ---------------------------------
+
+_INSERTED = ["ssl", "os", "Guard", "ssl_context", "db_ssl_context"]
+_SPOTS = ["module", "import", "param", "local", "loop", "except", "class"]
+_SITE_LINES = {
+    "asyncpg": 'return await asyncpg.connect("postgresql://app@db/app", ssl="require")',
+    "psycopg literal": 'return psycopg.connect("host=db dbname=app user=app sslmode=disable")',
+    "psycopg keywords": "return psycopg.connect(DSN_FROM_SETTINGS, sslmode='require')",
+}
+
+
+def _shadow(name: str, spot: str) -> tuple[str, str, str]:
+    """(module lines, parameter, body lines) that bind `name` at `spot`."""
+    return {
+        "module": (f"{name} = None\n", "", ""),
+        "import": (f"import json as {name}\n", "", ""),
+        "param": ("", f"{name}=None", ""),
+        "local": ("", "", f"    {name} = 1\n"),
+        "loop": ("", "", f"    for {name} in ():\n        pass\n"),
+        "except": (
+            "",
+            "",
+            f"    try:\n        pass\n    except Exception as {name}:\n        pass\n",
+        ),
+        "class": (f"class Holder:\n    {name} = None\n", "", ""),
+    }[spot]
+
+
+@st.composite
+def shadowing_modules(draw: st.DrawFn) -> tuple[str, int, str]:
+    """A module with one connection site in `fetch` and names the fixes insert bound
+    elsewhere (text, the site's line, the site's kind)."""
+    imports = "import asyncpg\nimport psycopg\n"
+    imports += "".join(
+        draw(st.lists(st.sampled_from(["import ssl\n", "import os\n"]), unique=True))
+    )
+    module, params, body = "", [], ""
+    for name, spot in draw(
+        st.lists(
+            st.tuples(st.sampled_from(_INSERTED), st.sampled_from(_SPOTS)), min_size=1, max_size=4
+        )
+    ):
+        extra_module, param, extra_body = _shadow(name, spot)
+        if param and param not in params:
+            params.append(param)
+        module += extra_module
+        body += extra_body
+    kind = draw(st.sampled_from(sorted(_SITE_LINES)))
+    head = (
+        f"{imports}DSN_FROM_SETTINGS = 'host=db dbname=app'\n{module}\n\n"
+        f"async def fetch({', '.join(params)}):\n{body}"
+    )
+    return head + f"    {_SITE_LINES[kind]}\n", head.count("\n") + 1, kind
+
+
+@pytest.fixture(scope="module")
+def cert_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    certs = tmp_path_factory.mktemp("certs")
+    create_ca(certs, certs.parent / "ca.key")
+    create_client("app", certs, certs.parent / "ca.key")
+    return {
+        "DB_CA_PATH": str(certs / "ca.crt"),
+        "DB_CERT_PATH": str(certs / "client.app.crt"),
+        "DB_KEY_PATH": str(certs / "client.app.key"),
+    }
+
+
+def _drivers() -> dict[str, types.ModuleType]:
+    """asyncpg and psycopg that hand back what they were called with."""
+    asyncpg, psycopg = types.ModuleType("asyncpg"), types.ModuleType("psycopg")
+
+    async def connect(*args: object, **kwargs: object) -> tuple[object, ...]:
+        return ("asyncpg", args, kwargs)
+
+    asyncpg.connect = connect  # type: ignore[attr-defined]
+    psycopg.connect = lambda *args, **kwargs: ("psycopg", args, kwargs)  # type: ignore[attr-defined]
+    guard = types.ModuleType("verifyfull.guard")
+
+    class Guard:
+        @staticmethod
+        def from_env() -> Guard:
+            return Guard()
+
+        def ssl_context(self) -> ssl.SSLContext:
+            return ssl.create_default_context(cafile=os.environ["DB_CA_PATH"])
+
+    guard.Guard = Guard  # type: ignore[attr-defined]
+    return {"asyncpg": asyncpg, "psycopg": psycopg, "verifyfull.guard": guard}
+
+
+@settings(
+    max_examples=int(os.environ.get("VERIFYFULL_FIX_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=shadowing_modules(), use_guard=st.booleans())
+def test_fixed_code_runs_whatever_the_module_shadows(
+    case: tuple[str, int, str],
+    use_guard: bool,
+    cert_files: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Random bindings of every name the codemods insert (ssl, os, Guard, the context
+    variable) as module globals, import aliases, parameters, locals, loop and exception
+    names, class attributes: the fixed function runs and hands the driver verify-full."""
+    text, line, kind = case
+    fixed = fix_python(text, [line], use_guard=use_guard).text
+    assert fixed != text
+    for name, value in cert_files.items():
+        monkeypatch.setenv(name, value)
+    for name, module in _drivers().items():
+        monkeypatch.setitem(sys.modules, name, module)
+    namespace: dict[str, object] = {"__name__": "fixed"}
+    exec(compile(fixed, "fixed.py", "exec", dont_inherit=True), namespace)
+    _, args, kwargs = asyncio.run(namespace["fetch"]())  # type: ignore[operator]
+    if kind == "asyncpg":
+        context = kwargs["ssl"]
+        assert isinstance(context, ssl.SSLContext)
+        assert context.check_hostname and context.verify_mode is ssl.CERT_REQUIRED
+    elif kind == "psycopg literal":
+        assert (
+            f"sslrootcert={cert_files['DB_CA_PATH']}" in args[0]
+            and "sslmode=verify-full" in args[0]
+        )
+    else:
+        assert (
+            kwargs["sslmode"] == "verify-full" and kwargs["sslrootcert"] == cert_files["DB_CA_PATH"]
+        )

@@ -54,15 +54,16 @@ def _read(node: ast.AST) -> ast.Constant | None:
 # What `fix --use-guard` writes: the guard builds a verify-full context from the DB_*
 # settings or refuses to start (docs/guard.md), which the scanner cannot see through;
 # judged as the verify-full context it is.
-GUARD_CONTEXT = "Guard.from_env().ssl_context()"
-_GUARD_STAND_IN = "ssl.create_default_context()"
+# (under whatever name fix/names.py chose for Guard, and for ssl in the stand-in)
+GUARD_CONTEXT = re.compile(r"\b[A-Za-z_]\w*\.from_env\(\)\.ssl_context\(\)")
+_GUARD_STAND_IN = "ssl.create_default_context()"  # the resolver reads the name, not its binding
 
 
 def materialise(text: str, values: Mapping[str, str] | None = None) -> str:
     """`text` with every environment read without a default replaced by a literal
     (`values` first, else the stand-in path), and the guard's context by the verify-full
     context it is. Unchanged when it does not parse."""
-    text = text.replace(GUARD_CONTEXT, _GUARD_STAND_IN)
+    text = GUARD_CONTEXT.sub(_GUARD_STAND_IN, text)
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
