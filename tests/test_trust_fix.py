@@ -31,6 +31,7 @@ from verifyfull.fix.apply import FileChanged, read_stamped, write_atomic
 from verifyfull.fix.plan import FixPlan, plan_fixes
 from verifyfull.fix.python_fixes import PythonResult, fix_python
 from verifyfull.lab.mitm import DowngradeProxy
+from verifyfull.scan.config.envfile import parse_env
 from verifyfull.scan.settings import load
 
 INSECURE = (
@@ -305,19 +306,28 @@ def _dsn(mode: str, root: str) -> str:
 
 @st.composite
 def projects(draw: st.DrawFn) -> dict[str, str]:
-    """Two DSN constants (one in a shared module, one next to the sites), read by two to
-    four sites of psycopg, asyncpg and SQLAlchemy spread over two modules."""
+    """Two DSN constants (one in a shared module, one next to the sites) and maybe a .env
+    (DATABASE_URL, PGSSLMODE) that code reads, read by two to four sites of psycopg,
+    asyncpg and SQLAlchemy spread over two modules."""
     shared = _dsn(draw(_MODES), draw(_ROOT))
     local = _dsn(draw(_MODES), draw(_ROOT))
-    header = "import asyncpg\nimport psycopg\nfrom sqlalchemy import create_engine\n\n"
+    header = "import os\n\nimport asyncpg\nimport psycopg\nfrom sqlalchemy import create_engine\n\n"
     modules = {
         "app/shared.py": f"{header}SHARED = {shared}\n",
         "app/sites.py": f"{header}from app.shared import SHARED\n\nLOCAL = {local}\n",
     }
+    readers = ["SHARED", "LOCAL"]
+    if draw(st.booleans()):
+        lines = [f"DATABASE_URL={_dsn(draw(_MODES), draw(_ROOT))[1:-1]}"]
+        mode = draw(_MODES)
+        if mode:
+            lines.append(f"PGSSLMODE={mode}")
+        modules[".env"] = "\n".join(lines) + "\n"
+        readers.append('os.environ["DATABASE_URL"]')
     for index in range(draw(st.integers(2, 4))):
-        where = draw(st.sampled_from(sorted(modules)))
-        name = "SHARED" if where == "app/shared.py" else draw(st.sampled_from(["SHARED", "LOCAL"]))
-        call = draw(_SITES).format(dsn=name)
+        where = draw(st.sampled_from(["app/shared.py", "app/sites.py"]))
+        choices = [r for r in readers if r != "LOCAL" or where == "app/sites.py"]
+        call = draw(_SITES).format(dsn=draw(st.sampled_from(choices)))
         modules[where] += f"\n\nasync def site{index}():\n    return {call}\n"
     return {"app/__init__.py": "", **modules}
 
@@ -334,14 +344,22 @@ def test_generated_projects_no_site_gets_worse(
     """Random small projects: fix, write, judge again: no site is worse than before,
     every changed module compiles, a second run changes nothing."""
     base = write_tree(tmp_path_factory.mktemp("proj"), files)
-    python = sorted(files)
-    before = census.take(base, python)
+    python = sorted(f for f in files if f.endswith(".py"))
+    config = [f for f in files if not f.endswith(".py")]
+
+    def judged() -> census.Census:
+        values = parse_env((base / ".env").read_text()) if ".env" in files else []
+        env = {s.key: s.value for s in values}
+        pg = {k: v for k, v in env.items() if k.startswith("PG")}
+        return census.take(base, python, config, env=pg, values=env)
+
+    before = judged()
     plan = planned(base)
     for fixed in plan.fixes:
-        compile(fixed.after, fixed.relpath, "exec", dont_inherit=True)
+        if fixed.relpath.endswith(".py"):
+            compile(fixed.after, fixed.relpath, "exec", dont_inherit=True)
         fixed.path.write_bytes(fixed.after)
-    after = census.take(base, python)
-    assert census.regressions(before, after) == []
+    assert census.regressions(before, judged()) == []
     assert planned(base).fixes == ()
 
 

@@ -33,17 +33,14 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
-def _read(node: ast.AST) -> ast.Constant | None:
-    """The variable-name constant of an environment read without a default."""
-    if (
-        isinstance(node, ast.Call)
-        and _dotted(node.func) in _GETTERS
-        and len(node.args) == 1
-        and not node.keywords
-    ):
+def _read(node: ast.AST, values: Mapping[str, str]) -> ast.Constant | None:
+    """The variable-name constant of an environment read: one without a default, or one
+    whose variable `values` sets (the file's value wins over the code's default)."""
+    if isinstance(node, ast.Call) and _dotted(node.func) in _GETTERS and node.args:
         key = node.args[0]
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            return key
+            defaulted = len(node.args) > 1 or bool(node.keywords)
+            return key if not defaulted or key.value in values else None
     if isinstance(node, ast.Subscript) and _dotted(node.value) in _MAPPINGS:
         key = node.slice
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -61,8 +58,9 @@ _GUARD_STAND_IN = "ssl.create_default_context()"  # the resolver reads the name,
 
 def materialise(text: str, values: Mapping[str, str] | None = None) -> str:
     """`text` with every environment read without a default replaced by a literal
-    (`values` first, else the stand-in path), and the guard's context by the verify-full
-    context it is. Unchanged when it does not parse."""
+    (`values` first, else the stand-in path), every read of a variable `values` sets
+    replaced by its value, and the guard's context by the verify-full context it is.
+    Unchanged when it does not parse."""
     text = GUARD_CONTEXT.sub(_GUARD_STAND_IN, text)
     try:
         tree = ast.parse(text)
@@ -75,7 +73,7 @@ def materialise(text: str, values: Mapping[str, str] | None = None) -> str:
     data = text.encode("utf-8")
     edits: list[tuple[int, int, bytes]] = []
     for node in ast.walk(tree):
-        key = _read(node)
+        key = _read(node, values or {})
         if key is None or not isinstance(node, ast.expr) or node.end_lineno is None:
             continue
         start = starts[node.lineno - 1] + node.col_offset
