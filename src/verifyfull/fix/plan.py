@@ -2,8 +2,11 @@
 
 The scanner says where (path, line, rule); a fixer rewrites only those lines.
 Every plan is checked before anything is written: the fixed files must still
-parse, and the scanner is run again on a copy of the project with the fixes
-in place. Whatever it still reports is left for a person, with its manual fix.
+parse, no connection site of the tree may get worse (safety.py: edits that weaken
+one are refused and listed for a person), and the scanner is run again on a copy
+of the project with the fixes kept. Whatever it still reports is left for a
+person, with its manual fix. Files reached through a link out of the tree or
+with several hard links are refused before they are read.
 """
 
 from __future__ import annotations

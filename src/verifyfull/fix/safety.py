@@ -24,7 +24,7 @@ from pathlib import Path
 from verifyfull.findings import Finding
 from verifyfull.fix import census
 from verifyfull.fix.model import FileFix, Refusal
-from verifyfull.fix.workspace import project_copy
+from verifyfull.fix.workspace import inside, project_copy
 from verifyfull.policy import Policy
 from verifyfull.scan.config.envfile import parse_env
 from verifyfull.scan.settings import ScanSettings
@@ -64,7 +64,7 @@ class _Judge:
         )
 
     def _write(self, relpath: str, data: bytes) -> None:
-        target = self.copy / relpath
+        target = self.copy / inside(relpath)
         target.write_bytes(data)
         # A new mtime for every version: parsed modules are cached by path and mtime,
         # and two writes within one clock tick would otherwise look the same.
@@ -120,7 +120,9 @@ def screen(
     refusal for each reported line dropped. `findings`: the fixable findings per file."""
     if not fixes:
         return Screened((), (), 0)
-    config = [fix.relpath for fix in fixes if not fix.relpath.endswith(".py")]
+    config = [inside(fix.relpath) for fix in fixes if not fix.relpath.endswith(".py")]
+    for fix in fixes:
+        inside(fix.relpath)  # a file outside the project cannot be judged in its copy
     with project_copy(settings, {}) as (copy, files):
         missing = [fix for fix in fixes if not (copy / fix.relpath).is_file()]
         if missing:  # a file the copy lacks cannot be judged in it

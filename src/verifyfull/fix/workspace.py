@@ -40,6 +40,15 @@ def copy_scanned(settings: ScanSettings, copy: Path) -> tuple[str, ...]:
     return tuple(copied)
 
 
+def inside(relpath: str) -> str:
+    """`relpath` when it names a place inside a copy (never an absolute path or `..`,
+    which joined to the copy would name a real file); ValueError otherwise."""
+    parts = Path(relpath)
+    if parts.is_absolute() or ".." in parts.parts:
+        raise ValueError(f"{relpath} is outside the project")
+    return relpath
+
+
 @contextmanager
 def project_copy(
     settings: ScanSettings, written: Mapping[str, bytes]
@@ -48,6 +57,8 @@ def project_copy(
     real tree) with `written` (relative path -> bytes) in place; yields the copy's root
     and the relative paths it holds. Raises OSError or ValueError when it cannot be made."""
     root = settings.project_root.resolve()
+    for relpath in written:
+        inside(relpath)
     with tempfile.TemporaryDirectory(prefix="verifyfull-fix-") as tmp:
         copy = Path(tmp) / root.name
         copied = copy_scanned(settings, copy)
