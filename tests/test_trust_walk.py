@@ -46,12 +46,12 @@ def write(path: Path, text: str = DISABLE) -> Path:
     return path
 
 
-def scan(cwd: Path) -> tuple[int, dict[str, object], str]:
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The command in a process of its own, as CI runs it (this checkout's package)."""
     package_root = str(Path(verifyfull.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": package_root}
-    done = subprocess.run(
-        [sys.executable, "-m", "verifyfull", "scan", "--format", "json"],
+    return subprocess.run(
+        [sys.executable, "-m", "verifyfull", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -59,6 +59,10 @@ def scan(cwd: Path) -> tuple[int, dict[str, object], str]:
         env=env,
         check=False,
     )
+
+
+def scan(cwd: Path) -> tuple[int, dict[str, object], str]:
+    done = run(cwd, "scan", "--format", "json")
     return done.returncode, json.loads(done.stdout), done.stderr
 
 
@@ -106,6 +110,8 @@ def test_a_scan_that_examined_nothing_says_so(tmp_path: Path) -> None:
     lines = [line for line in err.splitlines() if line]
     assert lines == [f"verifyfull: {NOTHING_EXAMINED}"]
     assert code == 0
+    fixed = run(empty, "fix", "--diff")  # fix walks the same way, and says so too
+    assert fixed.stderr.splitlines()[-1] == f"verifyfull: {NOTHING_EXAMINED}"
     write(empty / "db.py")
     _, _, err = scan(empty)
     assert NOTHING_EXAMINED not in err
