@@ -17,12 +17,13 @@ import typer
 from verifyfull import rules
 from verifyfull.conninfo import redact_text
 from verifyfull.errors import UsageError
-from verifyfull.fix.apply import write_atomic
+from verifyfull.fix.apply import FileChanged, write_atomic
 from verifyfull.fix.gitstate import uncommitted
 from verifyfull.fix.guarddep import depends_on_verifyfull
 from verifyfull.fix.plan import FileFix, FixPlan, plan_fixes
 from verifyfull.rules import Severity
 from verifyfull.scan.settings import load
+from verifyfull.scan.walk import NOTHING_EXAMINED
 
 
 def _shown(line: str, hidden: frozenset[str]) -> str:
@@ -57,6 +58,9 @@ def _summary(plan: FixPlan, applied: bool) -> str:
         out.append(f"{verb} {fix.relpath} ({', '.join(fix.rules)}):")
         out += [f"    {change}" for change in fix.changes]
     left = plan.left if applied else plan.left_before_fixing()
+    if plan.refused:
+        out.append("refused (each for a person):")
+        out += [f"  {refusal}" for refusal in plan.refused]
     if left:
         out.append("left for a person:")
         for item in sorted(left, key=lambda f: (f.path or "", f.line or 0, f.rule_id)):
@@ -120,8 +124,18 @@ def fix_command(
                     f"uncommitted changes in {names}",
                     "commit or stash them first, or pass --force (or look with --diff)",
                 )
+        unwritten = []
         for fix in plan.fixes:
-            write_atomic(fix.path, fix.after)
+            try:
+                write_atomic(fix.path, fix.after, expected=fix.before, stamp=fix.stamp)
+            except FileChanged as exc:
+                unwritten.append(str(exc))
         sys.stdout.write(_summary(plan, applied=True))
+        for line in unwritten:
+            sys.stderr.write(f"verifyfull: {line}\n")
+        if unwritten:
+            raise typer.Exit(1)
+    if plan.examined == 0:
+        sys.stderr.write(f"verifyfull: {NOTHING_EXAMINED}\n")
     left_high = any(item.severity.at_least(Severity.HIGH) for item in plan.left)
-    raise typer.Exit(1 if left_high else 0)
+    raise typer.Exit(1 if left_high or plan.refused else 0)

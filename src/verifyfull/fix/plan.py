@@ -2,8 +2,11 @@
 
 The scanner says where (path, line, rule); a fixer rewrites only those lines.
 Every plan is checked before anything is written: the fixed files must still
-parse, and the scanner is run again on a copy of the project with the fixes
-in place. Whatever it still reports is left for a person, with its manual fix.
+parse, no connection site of the tree may get worse (safety.py: edits that weaken
+one are refused and listed for a person), and the scanner is run again on a copy
+of the project with the fixes kept. Whatever it still reports is left for a
+person, with its manual fix. Files reached through a link out of the tree or
+with several hard links are refused before they are read.
 """
 
 from __future__ import annotations
@@ -11,13 +14,10 @@ from __future__ import annotations
 import ast
 import configparser
 import dataclasses
-import difflib
 import json
-import shutil
-import tempfile
 import tokenize
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -28,13 +28,16 @@ import yaml
 from tomlkit.exceptions import TOMLKitError
 
 from verifyfull.findings import Finding
+from verifyfull.fix import safety
+from verifyfull.fix.apply import FileChanged, read_stamped
 from verifyfull.fix.config_fixes import fix_config
-from verifyfull.fix.model import Change
+from verifyfull.fix.model import Change, Refusal
+from verifyfull.fix.model import FileFix as FileFix  # re-exported: callers import it from here
 from verifyfull.fix.python_fixes import fix_python
+from verifyfull.fix.workspace import project_copy
 from verifyfull.report import ReportError
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load
-from verifyfull.scan.walk import Walker
 
 # Rules a fixer may rewrite; the others (server flags, passwords, certificates) are for a person.
 FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
@@ -45,35 +48,13 @@ _CONFIG_NAMES = {"dockerfile", "pg_service.conf", ".pg_service.conf"}
 
 
 @dataclass(frozen=True)
-class FileFix:
-    path: Path  # absolute
-    relpath: str
-    before: bytes
-    after: bytes
-    changes: tuple[Change, ...]
-    rules: tuple[str, ...]  # the reported rules on the edited lines
-    secret_lines: tuple[str, ...] = ()  # lines the scanner saw a password on: never shown
-
-    def line_before(self, line: int) -> int:
-        """The line of the file before the fix that line `line` of the fixed file comes
-        from (lines the fix inserted map to the next original line)."""
-        before = self.before.splitlines()
-        after = self.after.splitlines()
-        matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-        for tag, a_start, _, b_start, b_end in matcher.get_opcodes():
-            if b_start < line <= b_end:
-                if tag == "equal":
-                    return a_start + (line - b_start)
-                return min(a_start + 1, max(len(before), 1))
-        return line
-
-
-@dataclass(frozen=True)
 class FixPlan:
     fixes: tuple[FileFix, ...]
     left: tuple[Finding, ...]  # what the scanner still reports once the fixes are in
     errors: tuple[ReportError, ...]
     found: int  # findings before fixing
+    refused: tuple[Refusal, ...] = ()  # edits planned but not made (they are in `left`)
+    examined: int = -1  # files the scanner examined (-1: not known)
 
     @property
     def fixed(self) -> int:
@@ -132,6 +113,29 @@ def check_parses(path: Path, text: str) -> str | None:
     return None
 
 
+def link_problem(path: Path, root: Path) -> str | None:
+    """Why writing `path` would change something other than the one file of the scanned
+    tree it names (None when it would not)."""
+    try:
+        real = path.resolve(strict=True)
+        info = real.stat()
+    except (OSError, RuntimeError):
+        return "cannot tell which file it is (a broken or looping link)"
+    try:
+        real.relative_to(root.resolve())
+    except ValueError:
+        return (
+            "it is a symbolic link to a file outside the scanned tree; "
+            "fix that file where it lives, or replace the link with a copy"
+        )
+    if info.st_nlink > 1:
+        return (
+            f"it has {info.st_nlink} hard links: replacing it would leave the other names "
+            "with the old text; fix it by hand, or break the link (cp) and run fix again"
+        )
+    return None
+
+
 def _fix_file(
     path: Path,
     relpath: str,
@@ -143,8 +147,10 @@ def _fix_file(
     if kind is None:
         return None
     try:
-        data = path.read_bytes()
+        data, stamp = read_stamped(path)
         text, encoding = _decode(data, kind)
+    except FileChanged as exc:
+        return ReportError(f"not fixed: {exc.problem}", path=relpath)
     except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
         return ReportError("not fixed: cannot read or decode it", path=relpath)
     lines = sorted({f.line for f in findings if f.line})
@@ -189,25 +195,7 @@ def _fix_file(
         )
         for action in actions
     )
-    return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden)
-
-
-def _copy_scanned(settings: ScanSettings, copy: Path) -> None:
-    """Copy what the scanner reads (the files its checks want, and the settings file)."""
-    root = settings.project_root.resolve()
-    copy.mkdir(parents=True)
-    walker = Walker(root, exclude=settings.exclude, respect_gitignore=settings.respect_gitignore)
-    wanted = [
-        (w.path, Path(w.relpath)) for w in walker.walk([root]) if engine.checks_for(w.path.name)
-    ]
-    if settings.source is not None:
-        wanted.append((settings.source, Path(settings.source.name)))
-    for path, relative in wanted:
-        if relative.is_absolute() or ".." in relative.parts:
-            continue  # reached through a link from outside the project: not the project's
-        target = copy / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+    return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden, stamp)
 
 
 def _rescan(
@@ -223,20 +211,14 @@ def _rescan(
         relative = [p.resolve().relative_to(root) for p in paths]
     except ValueError:
         return None
-    with tempfile.TemporaryDirectory(prefix="verifyfull-fix-") as tmp:
-        copy = Path(tmp) / root.name
-        try:
-            _copy_scanned(settings, copy)
-        except (OSError, ValueError):
-            return None
-        for fix in fixes:
-            (copy / fix.relpath).parent.mkdir(parents=True, exist_ok=True)
-            (copy / fix.relpath).write_bytes(fix.after)
-        copied = load(copy)
-        result = engine.scan(
-            [copy / r for r in relative], copied, select=select, ignore=ignore, jobs=1
-        )
-        return result.report.findings
+    try:
+        with project_copy(settings, {fix.relpath: fix.after for fix in fixes}) as (copy, _):
+            result = engine.scan(
+                [copy / r for r in relative], load(copy), select=select, ignore=ignore, jobs=1
+            )
+            return result.report.findings
+    except (OSError, ValueError):
+        return None
 
 
 def plan_fixes(
@@ -262,15 +244,30 @@ def plan_fixes(
             secrets[item.path].append(item.line)
     fixes: list[FileFix] = []
     errors: list[ReportError] = list(before.errors)
-    for relpath, findings in sorted(by_file.items()):
+    refused: list[Refusal] = []
+    written: dict[Path, str] = {}  # real path -> the name it is fixed under
+    for relpath, findings in sorted(
+        by_file.items(), key=lambda item: _link_last(item[0], settings)
+    ):
         path = Path(relpath)
         if not path.is_absolute():
             path = settings.project_root / relpath
+        rules = tuple(sorted({f.rule_id for f in findings}))
+        problem = link_problem(path, settings.project_root)
+        real = path.resolve()
+        if problem is None and real in written:
+            problem = f"it is a link to {written[real]}, which is fixed under that name"
+        if problem is not None:
+            refused.append(Refusal(relpath, problem, rules=rules))
+            continue
         outcome = _fix_file(path, relpath, findings, secrets.get(relpath, ()), use_guard)
         if isinstance(outcome, FileFix):
             fixes.append(outcome)
+            written[real] = relpath
         elif outcome is not None:
             errors.append(outcome)
+    fixes, kept_out = _screened(settings, fixes, by_file, secrets, use_guard)
+    refused += kept_out
     left: tuple[Finding, ...] = before.findings
     if fixes:
         rescanned = _rescan(settings, paths, fixes, select, ignore)
@@ -284,4 +281,41 @@ def plan_fixes(
                     path=str(settings.project_root),
                 )
             )
-    return FixPlan(tuple(fixes), left, tuple(errors), len(before.findings))
+    return FixPlan(
+        tuple(fixes),
+        left,
+        tuple(errors),
+        len(before.findings),
+        tuple(refused),
+        before.files,
+    )
+
+
+def _screened(
+    settings: ScanSettings,
+    fixes: list[FileFix],
+    by_file: Mapping[str, Sequence[Finding]],
+    secrets: Mapping[str, Sequence[int]],
+    use_guard: bool,
+) -> tuple[list[FileFix], list[Refusal]]:
+    """The fixes that weaken no connection site (safety.py); the tree that cannot be
+    copied to check them gets none."""
+
+    def refix(relpath: str, findings: Sequence[Finding]) -> FileFix | None:
+        path = Path(relpath) if Path(relpath).is_absolute() else settings.project_root / relpath
+        outcome = _fix_file(path, relpath, findings, secrets.get(relpath, ()), use_guard)
+        return outcome if isinstance(outcome, FileFix) else None
+
+    try:
+        screened = safety.screen(settings, settings.policy, fixes, by_file, refix)
+    except (OSError, ValueError):
+        reason = "the project could not be copied to check that the fix weakens nothing"
+        return [], [Refusal(fix.relpath, reason, rules=fix.rules) for fix in fixes]
+    return list(screened.kept), list(screened.refused)
+
+
+def _link_last(relpath: str, settings: ScanSettings) -> tuple[bool, str]:
+    """Files under their own names first, symbolic links after: a file reached both ways
+    is fixed under its own name."""
+    path = Path(relpath) if Path(relpath).is_absolute() else settings.project_root / relpath
+    return (path.is_symlink(), relpath)

@@ -32,7 +32,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
-from verifyfull.fix import pystrings
+from verifyfull.fix import names, pystrings
 from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
 from verifyfull.fix.model import Action
 
@@ -40,7 +40,8 @@ ENV_NAMES = {"root": "DB_CA_PATH", "cert": "DB_CERT_PATH", "key": "DB_KEY_PATH"}
 STRONG_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 _CONTEXT_COMMENT = "# verify-full: chain and host name"
 _GUARD_COMMENT = "# verifyfull guard: verify-full from DB_* settings, checked at start-up"
-GUARD_IMPORT = "from verifyfull.guard import Guard"
+GUARD_IMPORT = names.IMPORTS["Guard"]
+_SSL, _OS, _GUARD = names.ref("ssl"), names.ref("os"), names.ref("Guard")
 _OLD_PROTOCOLS = {"PROTOCOL_TLSv1", "PROTOCOL_TLSv1_1", "PROTOCOL_SSLv2", "PROTOCOL_SSLv3"}
 _OLD_VERSIONS = {"SSLv3", "TLSv1", "TLSv1_1", "MINIMUM_SUPPORTED"}
 _ASYNCPG_CALLS = {"connect", "create_pool"}
@@ -70,9 +71,9 @@ _KWARG_CALLS = {
 }
 LIBPQ_KWARGS = (
     ("sslmode", '"verify-full"'),
-    ("sslrootcert", 'os.environ["DB_CA_PATH"]'),
-    ("sslcert", 'os.environ["DB_CERT_PATH"]'),
-    ("sslkey", 'os.environ["DB_KEY_PATH"]'),
+    ("sslrootcert", f'{_OS}.environ["DB_CA_PATH"]'),
+    ("sslcert", f'{_OS}.environ["DB_CERT_PATH"]'),
+    ("sslkey", f'{_OS}.environ["DB_KEY_PATH"]'),
 )
 _LIBPQ_SETTINGS = "{" + ", ".join(f'"{k}": {v}' for k, v in LIBPQ_KWARGS) + "}"
 _ENGINE_CALLS = {
@@ -101,7 +102,7 @@ class PythonResult:
 
 
 def _env(role: str, quote: str = '"') -> str:
-    return f"os.environ[{quote}{ENV_NAMES[role]}{quote}]"
+    return f"{_OS}.environ[{quote}{ENV_NAMES[role]}{quote}]"
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:
@@ -188,7 +189,7 @@ class _Planner(cst.CSTVisitor):
         self.lines = lines
         self.use_guard = use_guard
         self.plan = _Plan()
-        self.context_name = "ssl_context" if "ssl_context" not in source else "db_ssl_context"
+        self.context_name = names.context_name(source)
         self.bindings: dict[str, cst.BaseExpression] = {}
         self.from_asyncpg: set[str] = set()
         self._anchor: cst.CSTNode = cst.Module(body=[])
@@ -224,18 +225,18 @@ class _Planner(cst.CSTVisitor):
             return
         self._built[built] = line
         if self.use_guard:
-            code = f"{name} = Guard.from_env().ssl_context()  {_GUARD_COMMENT}\n"
+            code = f"{name} = {_GUARD}.from_env().ssl_context()  {_GUARD_COMMENT}\n"
             self.plan.imports.add(GUARD_IMPORT)
         else:
             root = files.get("root") or _env("root")
             cert = files.get("cert") or _env("cert")
             key = files.get("key") or _env("key")
             code = (
-                f"{name} = ssl.create_default_context(cafile={root})  {_CONTEXT_COMMENT}\n"
+                f"{name} = {_SSL}.create_default_context(cafile={root})  {_CONTEXT_COMMENT}\n"
                 f"{name}.load_cert_chain({cert}, {key})\n"
             )
             self.plan.imports.add("import ssl")
-            if "os.environ" in code:
+            if f"{_OS}.environ" in code:
                 self.plan.imports.add("import os")
         self.plan.preambles[statement] = list(cst.parse_module(code).body)
 
@@ -283,7 +284,7 @@ class _Planner(cst.CSTVisitor):
         elif name in {"ssl.SSLContext", "SSLContext"}:
             self._protocol(node)
         elif name in {"ssl._create_unverified_context", "_create_unverified_context"}:
-            self.plan.replace[node.func] = cst.parse_expression("ssl.create_default_context")
+            self.plan.replace[node.func] = cst.parse_expression(f"{_SSL}.create_default_context")
             self.plan.imports.add("import ssl")
             self._act("ssl._create_unverified_context() -> ssl.create_default_context()")
 
@@ -301,7 +302,11 @@ class _Planner(cst.CSTVisitor):
             positional = node.args[0] if node.args and node.args[0].keyword is None else None
             first = dsn.value if dsn else (positional.value if positional else None)
             url = self._literal(first) if first is not None else None
-            files = self._strip_url(url) if url is not None else {}
+            # A string read through a variable may feed other sites too (a psycopg call
+            # that needs its sslmode): asyncpg ignores its TLS keys next to a context,
+            # so they stay and only lend their files; a literal at the call is cleaned.
+            shared = isinstance(first, cst.Name)
+            files = self._strip_url(url, keep=shared) if url is not None else {}
             self._context(statement, files)
             self.plan.set_ssl[node] = "ssl"
             self._act(f"{name}(): ssl= an SSLContext with verify-full")
@@ -310,14 +315,16 @@ class _Planner(cst.CSTVisitor):
             self.plan.set_ssl[node] = "ssl"
             self._act(f"{name}(): ssl={{...}} dict -> an SSLContext from the same files")
 
-    def _strip_url(self, url: cst.BaseExpression) -> dict[str, str]:
+    def _strip_url(self, url: cst.BaseExpression, *, keep: bool = False) -> dict[str, str]:
         """Take the TLS keys out of a URL literal that will get an SSLContext (asyncpg
-        ignores them then, or crashes on them); their files build the context."""
+        ignores them then, or crashes on them); their files build the context. keep:
+        leave the string as it is, only read its files."""
         stripped = pystrings.strip_tls(url)
         if stripped is None:
             return {}
         new, values = stripped
-        self.plan.strings[url] = new
+        if not keep:
+            self.plan.strings[url] = new
         roles = {"sslrootcert": "root", "sslcert": "cert", "sslkey": "key"}
         return {roles[k]: v for k, v in values.items() if k in roles}
 
@@ -383,7 +390,7 @@ class _Planner(cst.CSTVisitor):
         files = CertFiles(*(f"{{{_env(role, inner)}}}" for role in ("root", "cert", "key")))
         edited = piece.as_fstring()
         content = upgrade(edited.content, files)
-        if "os.environ" in content.replace(edited.content, ""):
+        if f"{_OS}.environ" in content.replace(edited.content, ""):
             self.plan.imports.add("import os")
         else:  # no file added from the environment: the literal stays as it was written
             edited = piece
@@ -495,7 +502,7 @@ class _Planner(cst.CSTVisitor):
         value = _dotted(arg.value) if arg is not None else None
         if arg is None or value is None or value.rsplit(".", 1)[-1] not in _OLD_PROTOCOLS:
             return
-        self.plan.replace[arg.value] = cst.parse_expression("ssl.PROTOCOL_TLS_CLIENT")
+        self.plan.replace[arg.value] = cst.parse_expression(f"{_SSL}.PROTOCOL_TLS_CLIENT")
         self.plan.imports.add("import ssl")
         self._act(
             f"SSLContext({value.rsplit('.', 1)[-1]}) -> PROTOCOL_TLS_CLIENT "
@@ -789,5 +796,6 @@ def fix_python(text: str, lines: Iterable[int], *, use_guard: bool = False) -> P
     if not plan.actions:
         return PythonResult(text, ())
     fixed = wrapper.module.visit(_Applier(plan, planner.context_name))
-    fixed = _ensure_imports(fixed, plan.imports)
-    return PythonResult(fixed.code, tuple(plan.actions))
+    chosen = names.choose(text)
+    fixed = _ensure_imports(fixed, {chosen.import_for(statement) for statement in plan.imports})
+    return PythonResult(chosen.resolve(fixed.code), tuple(plan.actions))

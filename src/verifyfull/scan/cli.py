@@ -19,6 +19,7 @@ from verifyfull.report.output import emit
 from verifyfull.rules import Severity
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load, load_config_file
+from verifyfull.scan.walk import NOTHING_EXAMINED
 
 FORMATS = ("text", "json", "sarif", "html")
 
@@ -192,6 +193,8 @@ def scan_command(
         notes.append(f"wrote {result.baseline_written} finding(s) to {baseline_path}")
     if notes:
         print(f"verifyfull: {'; '.join(notes)}", file=sys.stderr)
+    if result.report.files == 0:
+        print(f"verifyfull: {NOTHING_EXAMINED}", file=sys.stderr)
     if result.baseline_written is not None:
         raise typer.Exit(0)
     status = exit_code(result.report, threshold)

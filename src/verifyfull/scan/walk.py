@@ -3,12 +3,20 @@
 Directory symlinks are never followed (no loops, no scanning outside the tree);
 file symlinks are followed only to regular files. Paths named explicitly on
 the command line are always walked, even when a default skip would hide them.
+
+.gitignore rules apply to untracked files only, as in git and Semgrep: a file
+git tracks is always walked, whatever .gitignore says (a `.gitignore` of `*`
+with force-added files must not empty a CI gate). The tracked set comes from
+`git ls-files`, asked only when an ignore rule first hides something; without
+git, or outside a work tree, every ignore rule applies.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +55,77 @@ DEFAULT_SKIP_DIRS = frozenset(
         "site-packages",
     }
 )
+
+
+GIT_TIMEOUT = 20.0
+# What scan and fix say (on stderr) when the walk handed no file to any check.
+NOTHING_EXAMINED = (
+    "no file was examined: nothing under the paths is code or config a check reads, "
+    "or it is all excluded or git-ignored and untracked; check the paths, the exclude "
+    "list, or set respect-gitignore = false in [tool.verifyfull]"
+)
+
+
+class _Tracked:
+    """The files git tracks under one walked directory (absolute, "/"-separated, in the
+    walk's own spelling) and every directory above them, read once on first use."""
+
+    def __init__(self, top: Path) -> None:
+        self.top = top
+        self._files: frozenset[str] | None = None
+        self._dirs: frozenset[str] = frozenset()
+
+    def _load(self) -> frozenset[str]:
+        if self._files is None:
+            names = _git_tracked(self.top)
+            prefix = self.top.as_posix().rstrip("/") + "/"
+            self._files = frozenset(prefix + name for name in names)
+            dirs: set[str] = set()
+            for name in names:
+                parts = name.split("/")[:-1]
+                for end in range(1, len(parts) + 1):
+                    dirs.add(prefix + "/".join(parts[:end]))
+            self._dirs = frozenset(dirs)
+        return self._files
+
+    def holds(self, path: str, is_dir: bool) -> bool:
+        """Whether git tracks this file, or some file under this directory."""
+        files = self._load()
+        return path in self._dirs if is_dir else path in files
+
+
+def _git_tracked(top: Path) -> tuple[str, ...]:
+    """`git ls-files` under `top` (paths relative to it); empty without git or a work
+    tree. Run with an argument list and a timeout; fsmonitor hooks are switched off
+    (they are commands the scanned repository could name), and a checkout owned by
+    another user (CI containers) is still read."""
+    git = shutil.which("git")
+    if git is None:
+        return ()
+    try:
+        listed = subprocess.run(  # noqa: S603 - git from PATH, fixed arguments
+            [
+                git,
+                "-c",
+                "core.fsmonitor=false",
+                "-c",
+                "safe.directory=*",
+                "-C",
+                str(top),
+                "ls-files",
+                "-z",
+                "--cached",
+            ],
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    if listed.returncode != 0:
+        return ()
+    return tuple(os.fsdecode(name) for name in listed.stdout.split(b"\0") if name)
 
 
 @dataclass(frozen=True)
@@ -200,7 +279,7 @@ class Walker:
         if self._ignored(inherited, top.as_posix(), is_dir=True):
             inherited = []  # named explicitly: the user wants it, ignored or not
         yield from self._walk_entries(
-            top, relpath_of(top, self.root), inherited, seen, wanted, top_level=True
+            top, relpath_of(top, self.root), inherited, seen, wanted, _Tracked(top), top_level=True
         )
 
     def _walk_entries(
@@ -210,6 +289,7 @@ class Walker:
         ignores: list[_Ignore],
         seen: set[Path],
         wanted: Callable[[str], bool] | None,
+        tracked: _Tracked,
         *,
         top_level: bool = False,
     ) -> Iterator[WalkedFile]:
@@ -246,7 +326,9 @@ class Walker:
                 continue
             seen.add(path)
             if self._excluded(prefix + entry.name, False) or (
-                ignores and self._ignored(ignores, path.as_posix(), False)
+                ignores
+                and self._ignored(ignores, path.as_posix(), False)
+                and not tracked.holds(path.as_posix(), False)
             ):
                 continue
             checked = self._checked_file(path, prefix + entry.name, entry)
@@ -258,8 +340,10 @@ class Walker:
                 continue
             # The directory stays a string (os.scandir takes one): a Path per directory
             # was a tenth of the walk.
-            if self._excluded(prefix + name, True) or (
-                ignores and self._ignored(ignores, Path(entry.path).as_posix(), True)
-            ):
+            if self._excluded(prefix + name, True):
                 continue
-            yield from self._walk_entries(entry.path, prefix + name, ignores, seen, wanted)
+            if ignores:
+                where = Path(entry.path).as_posix()
+                if self._ignored(ignores, where, True) and not tracked.holds(where, True):
+                    continue
+            yield from self._walk_entries(entry.path, prefix + name, ignores, seen, wanted, tracked)

@@ -1,0 +1,91 @@
+"""Run-time values made visible to the judge: `os.environ["X"]` -> a literal.
+
+The scanner leaves a value read from the environment without a default unknown, so a
+site whose fixed form takes its root certificate from `os.environ["DB_CA_PATH"]` (as
+every fix that names no file does) could not be judged after the fix. For the
+before/after comparison only (census.py, never in a written file), each such read is
+replaced by a literal in both versions of a file: the value a config file of the
+project sets for that variable when one does (a .env read by code), else a stand-in
+path `/run/env/NAME`. Both sides see the same environment, so the comparison is fair;
+what the comparison cannot show is a site whose verdict depends on an environment
+value that no file of the tree sets (docs/fix.md, "limits").
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_GETTERS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get"})
+_MAPPINGS = frozenset({"os.environ", "environ"})
+
+
+def stand_in(name: str) -> str:
+    return f"/run/env/{name}"
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """`os.environ.get` for a chain of names and attributes (None for anything else)."""
+    if isinstance(node, ast.Name | ast.Attribute):
+        return ast.unparse(node)
+    return None
+
+
+def _read(node: ast.AST, values: Mapping[str, str]) -> ast.Constant | None:
+    """The variable-name constant of an environment read: one without a default, or one
+    whose variable `values` sets (the file's value wins over the code's default)."""
+    if isinstance(node, ast.Call) and _dotted(node.func) in _GETTERS and node.args:
+        key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            defaulted = len(node.args) > 1 or bool(node.keywords)
+            return key if not defaulted or key.value in values else None
+    if isinstance(node, ast.Subscript) and _dotted(node.value) in _MAPPINGS:
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return key
+    return None
+
+
+# What `fix --use-guard` writes: the guard builds a verify-full context from the DB_*
+# settings or refuses to start (docs/guard.md), which the scanner cannot see through;
+# judged as the verify-full context it is.
+# (under whatever name fix/names.py chose for Guard, and for ssl in the stand-in)
+GUARD_CONTEXT = re.compile(r"\b[A-Za-z_]\w*\.from_env\(\)\.ssl_context\(\)")
+_GUARD_STAND_IN = "ssl.create_default_context()"  # the resolver reads the name, not its binding
+
+
+def materialise(text: str, values: Mapping[str, str] | None = None) -> str:
+    """`text` with every environment read without a default replaced by a literal
+    (`values` first, else the stand-in path), every read of a variable `values` sets
+    replaced by its value, and the guard's context by the verify-full context it is.
+    Unchanged when it does not parse."""
+    text = GUARD_CONTEXT.sub(_GUARD_STAND_IN, text)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text
+    lines = _LINE.findall(text)  # the parser's own line ends (not str.splitlines')
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line.encode("utf-8")))
+    data = text.encode("utf-8")
+    edits: list[tuple[int, int, bytes]] = []
+    for node in ast.walk(tree):
+        key = _read(node, values or {})
+        if key is None or not isinstance(node, ast.expr) or node.end_lineno is None:
+            continue
+        start = starts[node.lineno - 1] + node.col_offset
+        end = starts[node.end_lineno - 1] + (node.end_col_offset or 0)
+        key_end = starts[(key.end_lineno or node.end_lineno) - 1] + (key.end_col_offset or 0)
+        quote = chr(data[key_end - 1]) if key_end > 0 else ""
+        if quote not in ("'", '"'):
+            continue
+        name = str(key.value)
+        value = (values or {}).get(name, stand_in(name))
+        escaped = value.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n")
+        edits.append((start, end, f"{quote}{escaped}{quote}".encode()))
+    for start, end, literal in sorted(edits, reverse=True):
+        data = data[:start] + literal + data[end:]
+    return data.decode("utf-8")
