@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from verifyfull.findings import Finding
@@ -24,8 +25,15 @@ class SourceFile:
     text: str  # decoded content ("" for binary files handed to binary-aware checks)
     data: bytes = b""  # raw bytes, for certificate and key files
 
+    @cached_property
+    def lines(self) -> tuple[str, ...]:
+        """The text split into lines, once per file: every finding asks for its line,
+        and splitting the whole text each time made a file of 50,000 findings take a
+        minute (work per finding must not grow with the file)."""
+        return tuple(self.text.splitlines())
+
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.lines
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
 

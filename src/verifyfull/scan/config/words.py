@@ -23,7 +23,7 @@ def place_words(src: SourceFile, words: list[str], line: int, column: int) -> li
     word found; a word that cannot be found (quotes rewritten by shlex) takes the
     place of the previous one.
     """
-    lines = src.text.splitlines()
+    lines = src.lines
     placed: list[Word] = []
     cur_line, cur_col = line, max(column - 1, 0)
     for text in words:
