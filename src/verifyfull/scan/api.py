@@ -54,6 +54,17 @@ class CheckSkipped(Exception):
     """
 
 
+class CheckIncomplete(Exception):
+    """Raised by a check that examined a file but could not judge all of it (its work
+    budget ran out): the engine keeps `findings` and reports `str(exc)` as an error
+    entry for the file, so what was not judged is never mistaken for a pass. One
+    line, what and how to fix it, never file content."""
+
+    def __init__(self, reason: str, findings: Iterable[Finding]) -> None:
+        super().__init__(reason)
+        self.findings = tuple(findings)
+
+
 @dataclass(frozen=True)
 class RegisteredCheck:
     name: str

@@ -29,6 +29,7 @@ from verifyfull.report import Report, ReportError
 from verifyfull.scan import baseline as baseline_file
 from verifyfull.scan import dispatch, suppress
 from verifyfull.scan.api import (
+    CheckIncomplete,
     CheckSkipped,
     RegisteredCheck,
     ScanContext,
@@ -226,6 +227,9 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
             findings.extend(check.func(source, ctx))
         except CheckSkipped as exc:
             errors.append(ReportError(f"not checked: {exc}", path=walked.relpath))
+        except CheckIncomplete as exc:
+            findings.extend(exc.findings)
+            errors.append(ReportError(f"not fully checked: {exc}", path=walked.relpath))
         except RecursionError:
             errors.append(
                 ReportError(

@@ -12,9 +12,16 @@ from typing import Any
 
 from verifyfull.findings import Finding
 from verifyfull.scan import suppress
-from verifyfull.scan.api import CheckSkipped, ScanContext, SourceFile, file_check
+from verifyfull.scan.api import (
+    CheckIncomplete,
+    CheckSkipped,
+    ScanContext,
+    SourceFile,
+    file_check,
+)
 from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.effort import budget_for
 from verifyfull.scan.python.module import Scope, parse_module
 from verifyfull.scan.python.prefilter import (
     ALL_FAMILIES,
@@ -23,6 +30,7 @@ from verifyfull.scan.python.prefilter import (
     plan,
     trigger_words,
 )
+from verifyfull.scan.python.resolve import Resolver
 
 
 def _ignore(walker: _Walker, node: ast.AST) -> None:
@@ -200,7 +208,16 @@ def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
     planned = plan(source.text, source.path.stem, source.data)
     if not planned.families:
         return []
-    return run_analysis(source, ctx, planned.families, planned=planned).findings
+    analysis = run_analysis(source, ctx, planned.families, planned=planned)
+    limit = analysis.resolver.incomplete
+    if limit is not None:
+        raise CheckIncomplete(
+            f"{limit}: the values past it were not followed and what needs them "
+            "(connection sites, contexts) is not judged; simplify how they are built "
+            "or exclude the file",
+            analysis.findings,
+        )
+    return analysis.findings
 
 
 def run_analysis(
@@ -227,7 +244,7 @@ def run_analysis(
         raise CheckSkipped("not parseable as Python; exclude the file") from None
     except MemoryError:
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
-    analysis = Analysis(module, source, ctx)
+    analysis = Analysis(module, source, ctx, Resolver(budget_for(len(source.text))))
     _Walker(analysis, wanted, planned).visit(module.tree)
     _suppress_over_spans(analysis)
     return analysis

@@ -7,6 +7,10 @@ unset, noted as such), module constants, names imported from a settings module
 of the same project, pydantic Settings fields with defaults, `URL.create(...)`
 and `make_url(...)`, dicts, and ssl contexts with what is done to them. What
 cannot be known becomes an `Unknown` with the reason, never a guess.
+
+Every (expression, place) is resolved once per file, definitions met again while
+being resolved are cycles, and a file has a budget of steps (effort.py): time and
+memory are linear in the file whatever its call graph.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.module import Binding, ParsedModule, Scope
 from verifyfull.scan.python.values import (
     Const,
@@ -26,6 +31,7 @@ from verifyfull.scan.python.values import (
     Text,
     Unknown,
     Value,
+    ValueTooLarge,
     as_text,
     notes_of,
 )
@@ -72,22 +78,50 @@ class Place:
     line: int
 
 
+_TOO_DEEP = "expression nested too deeply"
+
+
 class Resolver:
-    def __init__(self) -> None:
-        self._active: set[tuple[int, str]] = set()
+    def __init__(self, budget: int = BASE_STEPS) -> None:
+        self.effort = Effort(budget)
         # method scopes being resolved for a class attribute: `self.x` reads the class
         self._methods_of: dict[int, tuple[ast.ClassDef, ParsedModule]] = {}
+        self._too_large: str | None = None
+
+    @property
+    def incomplete(self) -> str | None:
+        """Why some values of the file were left unknown by a limit (the step budget, a
+        value too large to follow), or None: what they decide is not judged, and the
+        check says so for the file."""
+        if self.effort.exceeded:
+            return f"{BUDGET_EXCEEDED} ({self.effort.budget:,} value-resolution steps)"
+        return self._too_large
 
     # --- entry point -----------------------------------------------------------
     def value(self, expr: ast.expr | None, place: Place, depth: int = 0) -> Value:
         if expr is None:
             return Const(None)
         if depth > MAX_DEPTH:
-            return Unknown("expression nested too deeply")
+            self.effort.cut_by_depth()
+            return Unknown(_TOO_DEEP)
+        scope_key = id(place.scope)
+        key = (id(expr), id(place.module), scope_key, place.line, scope_key in self._methods_of)
+        known = self.effort.recall(key, depth)
+        if known is not None:
+            return known
+        if not self.effort.spend():
+            return Unknown(BUDGET_EXCEEDED)
         method = getattr(self, f"_{type(expr).__name__}", None)
         if method is None:
             return Unknown(f"a {type(expr).__name__} expression")
-        result: Value = method(expr, place, depth + 1)
+        mark = self.effort.begin()
+        result: Value
+        try:
+            result = method(expr, place, depth + 1)
+        except ValueTooLarge as exc:
+            self._too_large = self._too_large or exc.why
+            result = Unknown(exc.why)
+        self.effort.end(mark, key, result, depth, (expr, place))
         return result
 
     # --- literals ----------------------------------------------------------------
@@ -187,6 +221,9 @@ class Resolver:
         return self.name(node.id, place, depth)
 
     def name(self, name: str, place: Place, depth: int) -> Value:
+        if depth > MAX_DEPTH:  # imports are followed without an expression in between
+            self.effort.cut_by_depth()
+            return Unknown(_TOO_DEEP)
         scope: Scope | None = place.scope
         innermost = True
         while scope is not None:
@@ -214,9 +251,8 @@ class Resolver:
 
     def _bound(self, name: str, bindings: list[Binding], place: Place, depth: int) -> Value:
         key = (id(place.scope), name)
-        if key in self._active:
+        if not self.effort.enter(key):
             return Unknown(f"'{name}' defined in terms of itself")
-        self._active.add(key)
         try:
             start = max((i for i, b in enumerate(bindings) if not b.augmented), default=0)
             value = self.value(bindings[start].value, place, depth)
@@ -228,7 +264,7 @@ class Resolver:
                 value = self._mutated(name, value, place, depth)
             return value
         finally:
-            self._active.discard(key)
+            self.effort.leave(key)
 
     def _imported(self, name: str, place: Place, depth: int) -> Value:
         ref = place.module.aliases[name]
@@ -239,7 +275,7 @@ class Resolver:
         if attr is None:
             return ModuleValue(f"module {module.path.stem}", module)
         inner = Place(module, module.scope, 10**9)
-        return self.name(attr, inner, depth)
+        return self.name(attr, inner, depth + 1)
 
     # --- attributes ----------------------------------------------------------------
     def _Attribute(self, node: ast.Attribute, place: Place, depth: int) -> Value:
@@ -266,6 +302,7 @@ class Resolver:
         """The class an object expression is an instance (or the class) of, when defined
         in the project: `Settings()`, `settings` bound to it, `get_settings()`."""
         if depth > MAX_DEPTH:
+            self.effort.cut_by_depth()
             return None
         if isinstance(expr, ast.Call):
             found = self.class_named(expr.func, place)
@@ -283,12 +320,15 @@ class Resolver:
             found = self.class_named(expr, place)
             if found is not None:
                 return found
-            binding = self._binding_expr(expr.id, place)
+            binding = self._binding_expr(expr.id, place, depth + 1)
             if binding is not None:
                 return self.settings_class(binding[0], binding[1], depth + 1)
         return None
 
-    def _binding_expr(self, name: str, place: Place) -> tuple[ast.expr, Place] | None:
+    def _binding_expr(self, name: str, place: Place, depth: int) -> tuple[ast.expr, Place] | None:
+        if depth > MAX_DEPTH:  # `from a import x` in b.py and `from b import x` in a.py
+            self.effort.cut_by_depth()
+            return None
         scope: Scope | None = place.scope
         while scope is not None:
             if name in scope.assigns:
@@ -301,7 +341,7 @@ class Resolver:
             if found is not None:
                 module, attr = found
                 if attr is not None:
-                    return self._binding_expr(attr, Place(module, module.scope, 10**9))
+                    return self._binding_expr(attr, Place(module, module.scope, 10**9), depth + 1)
         return None
 
     def class_named(self, expr: ast.expr, place: Place) -> tuple[ast.ClassDef, ParsedModule] | None:
@@ -380,14 +420,13 @@ class Resolver:
             fn_scope = fn_module.scope_of(fn_node)
             if fn_scope is not None and fn_scope.returns:
                 key = (id(fn_scope), "<return>")
-                if key not in self._active:
-                    self._active.add(key)
+                if self.effort.enter(key):
                     try:
                         returned = self.value(
                             fn_scope.returns[-1], Place(fn_module, fn_scope, 10**9), depth
                         )
                     finally:
-                        self._active.discard(key)
+                        self.effort.leave(key)
                     return _noted(returned, f"returned by {fn_node.name}()")
         return Unknown(f"result of {qual or 'a call'}()")
 

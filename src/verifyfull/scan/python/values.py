@@ -4,12 +4,30 @@ Strings are sequences of known text and `Unknown` holes, so a DSN built from a
 parameter still shows its known sslmode, and evidence can say what is unknown
 instead of guessing. Every value carries notes on where it came from
 ("DB_HOST: default of os.getenv").
+
+Values are bounded: a string that `b = a + a` doubles at every line, or a dict
+that `{**d, **d}` does, would grow exponentially with the file, so building one
+past the limits below raises ValueTooLarge and the resolver makes it an Unknown.
+No connection string comes near them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+MAX_TEXT_CHARS = 100_000
+MAX_TEXT_PARTS = 256  # known runs and unknown holes
+MAX_ITEMS = 4_096  # dict and list entries, counted through nested dicts and lists
+MAX_NOTES = 32
+
+
+class ValueTooLarge(Exception):
+    """Building a value would pass the size limits."""
+
+    def __init__(self, what: str, limit: str) -> None:
+        super().__init__(f"{what} too large to follow (over {limit})")
+        self.why = str(self)
 
 
 @dataclass(frozen=True)
@@ -53,11 +71,19 @@ class Text:
                 parts[-1] = parts[-1] + part
             else:
                 parts.append(part)
-        return Text(tuple(parts), _merge(self.notes, other.notes))
+        return _bounded(Text(tuple(parts), _merge(self.notes, other.notes)))
 
     def replace(self, old: str, new: str) -> Text:
         parts = tuple(p.replace(old, new) if isinstance(p, str) else p for p in self.parts)
-        return Text(parts, self.notes)
+        return _bounded(Text(parts, self.notes))
+
+
+def _bounded(text: Text) -> Text:
+    if len(text.parts) > MAX_TEXT_PARTS:
+        raise ValueTooLarge("a string", f"{MAX_TEXT_PARTS} known and unknown parts")
+    if sum(len(p) for p in text.parts if isinstance(p, str)) > MAX_TEXT_CHARS:
+        raise ValueTooLarge("a string", f"{MAX_TEXT_CHARS:,} characters")
+    return text
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,11 @@ class Symbol:
 class DictValue:
     items: tuple[tuple[str, Value], ...]
     complete: bool = True  # False when some keys could not be resolved (**spread)
+    # entries counted through nested dicts and lists (what reading it all costs)
+    size: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", _size_of(value for _, value in self.items))
 
     def get(self, key: str) -> Value | None:
         found: Value | None = None
@@ -97,6 +128,10 @@ class DictValue:
 @dataclass(frozen=True)
 class ListValue:
     items: tuple[Value, ...]
+    size: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", _size_of(self.items))
 
 
 @dataclass(frozen=True)
@@ -118,8 +153,20 @@ class ContextValue:
 Value = Text | Const | Symbol | DictValue | ListValue | ContextValue | Unknown
 
 
+def _size_of(items: Iterable[Value]) -> int:
+    size = 0
+    for item in items:
+        size += 1 + (item.size if isinstance(item, DictValue | ListValue) else 0)
+    if size > MAX_ITEMS:
+        raise ValueTooLarge("a dict or list", f"{MAX_ITEMS:,} entries")
+    return size
+
+
 def _merge(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(first + second))
+    """Notes of both, each once; at most MAX_NOTES (they describe, they do not judge)."""
+    if not second or first == second:
+        return first
+    return tuple(dict.fromkeys(first + second))[:MAX_NOTES]
 
 
 def notes_of(value: Value) -> tuple[str, ...]:
