@@ -80,6 +80,10 @@ def collect(src: SourceFile) -> Collected:
     out = Collected()
     for document in compose_documents(src.text):
         walk(src, document, document_context(document), out, 0)
+    # An anchor met through several aliases gives the same setting (same place, same
+    # enclosing names) each time: judged once, reported once.
+    out.settings = list(dict.fromkeys(out.settings))
+    out.commands = list(dict.fromkeys(out.commands))
     return out
 
 
