@@ -195,19 +195,15 @@ GROWTH: dict[str, tuple[Callable[[int], dict[str, str | bytes]], int]] = {
         lambda n: {".pgpass": "".join(f"db{i}:5432:app:app:secret{i}\n" for i in range(n))},
         300,
     ),
-    "certs": (lambda n: {"bundle.pem": _certificate_pem() * n}, 20),
+    "certs": (lambda n: {"bundle.pem": _certificate_pem() * n}, 60),
 }
 
 
-def _best_of(runs: int, root: Path, files: dict[str, str | bytes]) -> float:
-    best = float("inf")
-    for attempt in range(runs):
-        where = root / f"run{attempt}"
-        where.mkdir(parents=True)
-        started = time.perf_counter()
-        scan_files(where, files)
-        best = min(best, time.perf_counter() - started)
-    return best
+def _timed(root: Path, files: dict[str, str | bytes]) -> float:
+    root.mkdir(parents=True)
+    started = time.perf_counter()
+    scan_files(root, files)
+    return time.perf_counter() - started
 
 
 @pytest.mark.parametrize("family", sorted(GROWTH))
@@ -219,11 +215,13 @@ def test_ten_times_the_input_takes_at_most_twenty_times_as_long(
     small_files, large_files = generate(n), generate(10 * n)
     small_result = scan_files(tmp_path / "probe", small_files)
     assert small_result.report.findings, f"{family}: the generator must produce findings"
+    small = large = float("inf")
     with watchdog(60):
-        small = _best_of(3, tmp_path / "small", small_files)
-        large = _best_of(2, tmp_path / "large", large_files)
-    # Below a few milliseconds the fixed costs (walk, imports) dominate: floor it.
-    assert large / max(small, 0.005) <= GROWTH_LIMIT, f"{family}: {small:.3f} s -> {large:.3f} s"
+        for attempt in range(3):  # interleaved: a burst of load slows one pair, not a size
+            small = min(small, _timed(tmp_path / f"small{attempt}", small_files))
+            large = min(large, _timed(tmp_path / f"large{attempt}", large_files))
+    # Below a twentieth of a second fixed costs and timer noise dominate: floor it.
+    assert large / max(small, 0.05) <= GROWTH_LIMIT, f"{family}: {small:.3f} s -> {large:.3f} s"
 
 
 # --- adversarial shapes ----------------------------------------------------------------
@@ -328,8 +326,12 @@ def test_anchors_used_as_meant_are_still_judged_once_per_place(tmp_path: Path) -
         {".env": "PGSSLMODE=disable\n" * 20_000},
         {".env": "PGPASSWORD=" + "{{" * 100_000 + "\nDB_PASSWORD=x\n"},
         {"app.py": "import asyncpg\n" + f"asyncpg.connect('{DSN}')\n" * 5_000},
+        {
+            "docker-compose.yml": "services:\n  db:\n    image: postgres\n"
+            f"    command: postgres -c ssl=off {'a' * 100_000}\n"
+        },
     ],
-    ids=["20k-findings-env", "long-template-line", "5k-python-sites"],
+    ids=["20k-findings-env", "long-template-line", "5k-python-sites", "long-command-word"],
 )
 def test_many_findings_and_long_lines_are_linear(
     files: dict[str, str | bytes], tmp_path: Path

@@ -340,17 +340,17 @@ def judge_command(
     is_postgres = any("postgres" in p for p in programs)
     starts_node = any(w in _COCKROACH_START for w in argv)
     found: list[Finding] = []
+    evidence_of = _Evidence(command)
     for index, word in enumerate(command.words):
         flag, _, flag_value = word.text.partition("=")
         where = _where(src, word.line, word.column)
-        evidence = _evidence(command, word)
         if flag == "--accept-sql-without-tls" and not falsy(flag_value or "true"):
             found.append(
                 finding(
                     "VF202",
                     "the CockroachDB node accepts SQL clients without TLS "
                     "(--accept-sql-without-tls)",
-                    evidence=evidence,
+                    evidence=evidence_of(word),
                     **where,
                 )
             )
@@ -360,7 +360,7 @@ def judge_command(
                     finding(
                         "VF201",
                         "the CockroachDB node runs with --insecure: no TLS and no authentication",
-                        evidence=evidence,
+                        evidence=evidence_of(word),
                         fix=_COCKROACH_TLS_FIX,
                         **where,
                     )
@@ -385,12 +385,25 @@ def judge_command(
 _EVIDENCE_WORDS = 16
 
 
-def _evidence(command: Command, word: Word) -> str:
-    """The command line, or for a long one the words on the line of the hit."""
-    words = command.words
-    if len(words) > _EVIDENCE_WORDS:
-        words = tuple(w for w in words if w.line == word.line)[:_EVIDENCE_WORDS]
-    return " ".join(_redacted([w.text for w in words]))
+class _Evidence:
+    """The command line, or for a long one the words on the line of the hit. The
+    words are grouped by line once, when the first finding needs them: a Helm
+    template read line by line is one command of every word in the file, and
+    filtering them for each word was quadratic."""
+
+    def __init__(self, command: Command) -> None:
+        self.words = command.words
+        self._by_line: dict[int, list[Word]] | None = None
+
+    def __call__(self, word: Word) -> str:
+        words: Sequence[Word] = self.words
+        if len(words) > _EVIDENCE_WORDS:
+            if self._by_line is None:
+                self._by_line = {}
+                for each in self.words:
+                    self._by_line.setdefault(each.line, []).append(each)
+            words = self._by_line.get(word.line, [])[:_EVIDENCE_WORDS]
+        return " ".join(_redacted([w.text for w in words]))
 
 
 _PASSWORD_FLAG = re.compile(r"^--?[\w-]*pass(word|wd)?$", re.IGNORECASE)
