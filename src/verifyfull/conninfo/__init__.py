@@ -16,6 +16,7 @@ from verifyfull.conninfo.drivers import (
     Verdict,
     evaluate,
     resolve_target,
+    unreadable,
 )
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
@@ -69,4 +70,5 @@ __all__ = [
     "parse_for_driver",
     "redact_text",
     "resolve_target",
+    "unreadable",
 ]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from verifyfull.conninfo.endpoints import asyncpg_endpoints
+from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, Source
 from verifyfull.conninfo.semantics import (
     TLS_DSN_KEYS,
     TORTOISE_OWN,
-    effective_hosts,
     is_tls_key,
     judge_sslmode,
     tortoise_url_ssl,
@@ -144,6 +145,8 @@ def _raw_asyncpg_call(info: ConnInfo, judge: Judge) -> _AsyncpgCall:
             )
     # asyncpg reads the query with parse_qs: blank values vanish, the last
     # of a repeated key wins.
+    for note in info.reading_notes:
+        judge.flag("VF105", note)
     dsn = {k: v for k, v in info.params if v != ""}
     dsn.update({k: "***" for k, _ in info.secret_params})
     for key, value in info.params:
@@ -239,7 +242,12 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
             if value is not None:
                 dsn[key] = value
                 meant.add(key)
-    hosts = effective_hosts(info, env)
+    try:
+        hosts = asyncpg_endpoints(info, env)
+    except ConnStringError as exc:  # PGPORT that is no port list, or does not pair up
+        judge.crash(f"asyncpg.exceptions.ClientConfigurationError: {exc.problem}", "", rule=None)
+        judge.intent_unknown = True
+        return
     direct = info.kwarg("direct_tls")
 
     ssl = call.ssl
@@ -254,15 +262,18 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
         ssl = SSLArg.of_mode(env.get("PGSSLMODE") or "")
         origin = "PGSSLMODE"
     elif ssl.is_absent:
-        if hosts and all(h.is_unix_socket for h in hosts):
-            judge.transport(TLSUse.NEVER, False, False)
-            judge.local_only = True
-            judge.note("Unix socket: asyncpg does not use TLS there (no network path)")
-            return
         ssl = SSLArg.of_mode("prefer")
         origin = "asyncpg's default (no ssl argument, no sslmode, no PGSSLMODE)"
     else:
         origin = call.ssl_origin
+    sockets_only = bool(hosts) and all(h.is_unix_socket for h in hosts)
+    if sockets_only and not (ssl.kind is SSLArgKind.MODE and (ssl.mode or "") not in SSLMODES):
+        # asyncpg dials a Unix socket without TLS whatever ssl says (an unknown
+        # mode string still raises first, below).
+        judge.transport(TLSUse.NEVER, False, False)
+        judge.local_only = True
+        judge.note("Unix socket: asyncpg does not use TLS there (no network path)")
+        return
 
     if ssl.kind is SSLArgKind.UNKNOWN:
         judge.determined = False

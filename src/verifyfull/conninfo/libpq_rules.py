@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, keyword_string_error
+from verifyfull.conninfo.endpoints import libpq_endpoints
+from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, ConnStringError, keyword_string_error
 from verifyfull.conninfo.model import ConnInfo, Environment, Source
 from verifyfull.conninfo.semantics import (
     TORTOISE_OWN,
-    effective_hosts,
     is_tls_key,
     judge_sslmode,
     tortoise_url_ssl,
@@ -213,8 +213,13 @@ def _tortoise_psycopg_options(
 
 
 def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, judge: Judge) -> None:
-    hosts = effective_hosts(info, env)
-    if not hosts or all(h.is_unix_socket for h in hosts):
+    try:
+        hosts = libpq_endpoints(info, env)
+    except ConnStringError as exc:  # host, hostaddr and port lists that do not pair up
+        judge.crash(f"{judge.libpq_module}.OperationalError: {exc.problem}", "", rule=None)
+        judge.intent_unknown = True
+        return
+    if all(h.is_unix_socket for h in hosts):
         judge.transport(TLSUse.NEVER, False, False)
         judge.local_only = True
         judge.note(

@@ -36,12 +36,24 @@ class Source(str, enum.Enum):
 
 @dataclass(frozen=True)
 class HostPort:
-    host: str  # a name, an IP literal (no brackets) or a Unix socket directory
+    # A name, an IP literal (no brackets), a Unix socket directory, or "" for
+    # "not written" (the driver's default: PGHOST, then its socket or localhost).
+    host: str
     port: int | None = None
+    # libpq's hostaddr: the address actually dialled over TCP; `host` then only
+    # names the server for the certificate check and the password file.
+    hostaddr: str | None = None
 
     @property
     def is_unix_socket(self) -> bool:
+        if self.hostaddr:
+            return False
         return self.host.startswith("/") or self.host.startswith("@")
+
+    @property
+    def dialled(self) -> str:
+        """What the driver connects to: the hostaddr when there is one, else the host."""
+        return self.hostaddr or self.host
 
     def render(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -173,6 +185,9 @@ class ConnInfo:
     # Whether the values were written literally (code, config, command line):
     # a literal password is VF401. The guard builds from settings: False.
     literal: bool = True
+    # What the driver's own reading changes in meaning (asyncpg: '+' in a TLS
+    # path is a space): each one is a VF105 for that driver.
+    reading_notes: tuple[str, ...] = ()
 
     # --- reading -----------------------------------------------------------
     def param(self, key: str) -> str | None:
@@ -257,6 +272,8 @@ class ConnInfo:
         unix = [h for h in self.hosts if h.is_unix_socket]
         netloc = ",".join(h.render() for h in tcp)
         query: list[tuple[str, str]] = []
+        if any(h.hostaddr for h in self.hosts):
+            query.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
         if unix and not tcp:
             query.append(("host", ",".join(h.host for h in unix)))
             ports = {h.port for h in unix if h.port is not None}
@@ -273,7 +290,12 @@ class ConnInfo:
     def _keywords(self, *, reveal: bool) -> str:
         items: list[tuple[str, str]] = []
         if self.hosts:
-            items.append(("host", ",".join(h.host for h in self.hosts)))
+            # host='' is not "no host": it makes libpq ignore PGHOST. Leave an
+            # unwritten host unwritten.
+            if any(h.host for h in self.hosts):
+                items.append(("host", ",".join(h.host for h in self.hosts)))
+            if any(h.hostaddr for h in self.hosts):
+                items.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
             if any(h.port is not None for h in self.hosts):
                 items.append(("port", ",".join(str(h.port or "") for h in self.hosts)))
         if self.user is not None:

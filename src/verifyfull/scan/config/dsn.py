@@ -18,7 +18,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from verifyfull.conninfo import Driver, Environment, evaluate, from_environment, parse_dsn
+from verifyfull.conninfo import (
+    ConnStringError,
+    Driver,
+    Environment,
+    evaluate,
+    from_asyncpg_kwargs,
+    from_environment,
+    parse_dsn,
+    unreadable,
+)
 from verifyfull.conninfo.redact import redact_text
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
@@ -70,8 +79,18 @@ def dsn_findings(
 
     `where` is the place in the file (path, line, column) the findings take.
     """
+    text = value.strip()
     try:
-        verdict = evaluate(parse_dsn(value.strip()), None, Environment.of(env), policy)
+        verdict = evaluate(parse_dsn(text), None, Environment.of(env), policy)
+    except ConnStringError as exc:
+        # libpq refuses it; asyncpg may still connect (a raw '%' in a password).
+        try:
+            info = from_asyncpg_kwargs({"dsn": text})
+            verdict = evaluate(info, Driver.ASYNCPG, Environment.of(env), policy)
+        except ConnStringError:
+            return _placed((unreadable(exc, redact_text(text)),), where)
+        except VerifyfullError:
+            return []
     except VerifyfullError:
         return []  # not a connection string conninfo can read: nothing to claim
     found = verdict.findings
