@@ -249,6 +249,23 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
         judge.intent_unknown = True
         return
     direct = info.kwarg("direct_tls")
+    if direct is None:  # without direct_tls asyncpg 0.32 reads sslnegotiation
+        negotiation = dsn.get("sslnegotiation") or env.get("PGSSLNEGOTIATION")
+        if negotiation not in (None, "postgres", "direct"):
+            judge.crash(
+                "asyncpg.exceptions.ClientConfigurationError: `sslnegotiation` parameter must "
+                "be one of: postgres, direct",
+                f"sslnegotiation={negotiation} is refused by asyncpg",
+            )
+        direct = "True" if negotiation == "direct" else None
+    gsslib = dsn.get("gsslib") or info.kwarg("gsslib")
+    if gsslib is not None and gsslib not in ("gssapi", "sspi"):
+        judge.crash(
+            "asyncpg.exceptions.ClientConfigurationError: gsslib parameter must be either "
+            f"'gssapi' or 'sspi', got {gsslib!r}",
+            "",
+            rule=None,
+        )
 
     ssl = call.ssl
     if ssl.is_absent and "sslmode" in dsn:
@@ -382,9 +399,16 @@ def _asyncpg_mode(
         judge.crash(
             "asyncpg.exceptions.ClientConfigurationError: direct TLS requires sslmode=require, "
             "verify-ca, or verify-full",
-            f"direct_tls with sslmode={normalized} is refused by asyncpg",
+            f"direct TLS (direct_tls or sslnegotiation=direct) with sslmode={normalized} is "
+            "refused by asyncpg",
         )
     root = dsn.get("sslrootcert") or env.get("PGSSLROOTCERT")
+    if root == "system" and normalized in ("require", "verify-ca", "verify-full"):
+        judge.crash(
+            "FileNotFoundError: [Errno 2] No such file or directory",
+            "asyncpg has no sslrootcert=system (that is libpq 16+): it loads a file named "
+            "'system', which is not there",
+        )
     if not judge_sslmode(
         judge,
         "asyncpg",

@@ -27,7 +27,7 @@ class Effective:
 
 def effective(info: ConnInfo, driver: str | None, env: Environment) -> Effective:
     target = resolve_target(info, driver)
-    user = info.user or info.param("user") or env.get("PGUSER")
+    user = info.user if info.user is not None else env.get("PGUSER")
     database = info.database if info.database is not None else env.get("PGDATABASE")
     if target.engine == "asyncpg":
         hosts = asyncpg_endpoints(info, env)
@@ -39,6 +39,17 @@ def effective(info: ConnInfo, driver: str | None, env: Environment) -> Effective
             )
     else:
         hosts = libpq_endpoints(info, env)
-        mode = info.param("sslmode") or env.get("PGSSLMODE") or "prefer"
-    root = info.param("sslrootcert") or env.get("PGSSLROOTCERT")
-    return Effective(hosts, user, database or user, mode, root)
+        root = _written_or(info, "sslrootcert", env.get("PGSSLROOTCERT"))
+        default = "verify-full" if root == "system" else "prefer"  # libpq 16+
+        mode = _written_or(info, "sslmode", env.get("PGSSLMODE") or default)
+    root = _written_or(info, "sslrootcert", env.get("PGSSLROOTCERT"))
+    if target.engine == "libpq":
+        database = database or user  # an empty dbname is libpq's default: the user name
+    elif database is None:
+        database = user  # asyncpg keeps an empty path as database ''
+    return Effective(hosts, user, database, mode, root)
+
+
+def _written_or(info: ConnInfo, key: str, default: str | None) -> str | None:
+    """A written value, even an empty one, hides the variable (libpq: not NULL)."""
+    return info.param(key) if info.has_param(key) else default

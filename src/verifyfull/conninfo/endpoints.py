@@ -25,6 +25,7 @@ ASYNCPG_DEFAULT_HOSTS = (
     "/private/tmp",
     "localhost",
 )
+_PORT = re.compile(r"[+-]?[0-9]+")
 _ASYNCPG_V6 = re.compile(r"(?:\[([^\]]+)\])(?::([0-9]+))?")
 
 
@@ -35,7 +36,7 @@ def libpq_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
     host_text = ",".join(h.host for h in hosts) if any(h.host for h in hosts) else env.get("PGHOST")
     addr_text = (
         ",".join(h.hostaddr or "" for h in hosts)
-        if any(h.hostaddr for h in hosts)
+        if any(h.hostaddr is not None for h in hosts)
         else env.get("PGHOSTADDR")
     )
     port_text = (
@@ -93,6 +94,8 @@ def asyncpg_hostlist(text: str, *, unquote: bool = False) -> tuple[HostPort, ...
     result = []
     for spec in text.split(","):
         port_text = ""
+        if not spec:  # asyncpg reads hostspec[0]: an empty entry raises IndexError
+            raise ConnStringError("an empty entry in the host list (asyncpg: IndexError)")
         if spec.startswith("/"):
             addr = spec
         elif spec.startswith("["):
@@ -128,6 +131,8 @@ def hosts_from(
         return ()
     host_list = host.split(",") if host else []
     addr_list = hostaddr.split(",") if hostaddr else []
+    # A written hostaddr hides PGHOSTADDR, even where an entry names no address.
+    addr_blank = "" if hostaddr is not None else None
     if host_list and addr_list and len(host_list) != len(addr_list):
         raise ConnStringError(
             f"could not match {len(host_list)} host names to {len(addr_list)} hostaddr values"
@@ -144,7 +149,7 @@ def hosts_from(
     for index, name in enumerate(host_list):
         raw_port = port_list[index] if port_list else ""
         addr = addr_list[index].strip() if addr_list else ""
-        result.append(HostPort(name, parse_port(raw_port), addr or None))
+        result.append(HostPort(name, parse_port(raw_port), addr or addr_blank))
     return tuple(result)
 
 
@@ -152,6 +157,7 @@ def parse_port(text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    # libpq's parse_int_param (strtol): spaces around and a sign are fine.
+    if not _PORT.fullmatch(text) or not 0 < int(text) < 65536:
         raise ConnStringError(f'invalid port number: "{text}"')
     return int(text)

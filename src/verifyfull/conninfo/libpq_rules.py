@@ -6,6 +6,7 @@ psycopg client; checked live in tests/test_conninfo_table.py.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 from verifyfull.conninfo.endpoints import libpq_endpoints
@@ -212,6 +213,14 @@ def _tortoise_psycopg_options(
     return options
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, judge: Judge) -> None:
     try:
         hosts = libpq_endpoints(info, env)
@@ -219,16 +228,18 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
         judge.crash(f"{judge.libpq_module}.OperationalError: {exc.problem}", "", rule=None)
         judge.intent_unknown = True
         return
-    if all(h.is_unix_socket for h in hosts):
-        judge.transport(TLSUse.NEVER, False, False)
-        judge.local_only = True
-        judge.note(
-            "no TCP host: libpq connects over its Unix socket, where it never uses TLS "
-            "(no network path)"
+    for bad in [h.hostaddr for h in hosts if h.hostaddr and not _is_ip(h.hostaddr)][:1]:
+        # libpq parses every hostaddr before it dials anything.
+        judge.crash(
+            f'{judge.libpq_module}.OperationalError: could not parse network address "{bad}"',
+            "",
+            rule=None,
         )
+        judge.intent_unknown = True
         return
-    root = options.get("sslrootcert") or env.get("PGSSLROOTCERT")
-    mode = options.get("sslmode") or env.get("PGSSLMODE")
+    root = options["sslrootcert"] if "sslrootcert" in options else env.get("PGSSLROOTCERT")
+    # A written sslmode, even an empty one, hides PGSSLMODE (and '' is refused).
+    mode = options["sslmode"] if "sslmode" in options else env.get("PGSSLMODE")
     origin = "sslmode" if "sslmode" in options else "PGSSLMODE"
     if mode is None and env.get("PGREQUIRESSL") == "1":
         mode, origin = "require", "PGREQUIRESSL=1"
@@ -255,6 +266,15 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
             judge.transport(TLSUse.ALWAYS, False, False)
             judge.intent_unknown = True
             return
+    # libpq checks the options above for every host, sockets included.
+    if all(h.is_unix_socket for h in hosts):
+        judge.transport(TLSUse.NEVER, False, False)
+        judge.local_only = True
+        judge.note(
+            "no TCP host: libpq connects over its Unix socket, where it never uses TLS "
+            "(no network path)"
+        )
+        return
     if not judge_sslmode(
         judge,
         "libpq",

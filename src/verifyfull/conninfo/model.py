@@ -42,6 +42,7 @@ class HostPort:
     port: int | None = None
     # libpq's hostaddr: the address actually dialled over TCP; `host` then only
     # names the server for the certificate check and the password file.
+    # None: not written; "": written empty (it hides PGHOSTADDR, dials nothing).
     hostaddr: str | None = None
 
     @property
@@ -57,7 +58,9 @@ class HostPort:
 
     def render(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        if self.is_unix_socket:
+        if self.is_unix_socket or self.host.startswith("["):
+            # A socket path, or a name written with its brackets (libpq takes it as a
+            # name): percent-encoded, libpq decodes it back.
             host = quote(self.host, safe="")
         return f"{host}:{self.port}" if self.port is not None else host
 
@@ -270,9 +273,11 @@ class ConnInfo:
             userinfo += "@"
         tcp = [h for h in self.hosts if not h.is_unix_socket]
         unix = [h for h in self.hosts if h.is_unix_socket]
-        netloc = ",".join(h.render() for h in tcp)
+        # A mixed list keeps its order in the netloc (sockets percent-encoded, as
+        # libpq reads them); sockets alone go to ?host=, which every reader takes.
+        netloc = ",".join(h.render() for h in (self.hosts if tcp else ()))
         query: list[tuple[str, str]] = []
-        if any(h.hostaddr for h in self.hosts):
+        if any(h.hostaddr is not None for h in self.hosts):
             query.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
         if unix and not tcp:
             query.append(("host", ",".join(h.host for h in unix)))
@@ -294,7 +299,7 @@ class ConnInfo:
             # unwritten host unwritten.
             if any(h.host for h in self.hosts):
                 items.append(("host", ",".join(h.host for h in self.hosts)))
-            if any(h.hostaddr for h in self.hosts):
+            if any(h.hostaddr is not None for h in self.hosts):
                 items.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
             if any(h.port is not None for h in self.hosts):
                 items.append(("port", ",".join(str(h.port or "") for h in self.hosts)))

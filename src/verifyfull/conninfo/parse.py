@@ -229,6 +229,8 @@ def from_sqlalchemy_url(
 ) -> ConnInfo:
     """create_engine / create_async_engine's URL (str or URL object) and connect_args."""
     if isinstance(url, str):
+        url = _make_url(url)
+    if isinstance(url, str):
         parts = _split_sqlalchemy_url(url)
     elif hasattr(url, "drivername"):
         parts = (
@@ -254,6 +256,20 @@ def from_sqlalchemy_url(
         connect_args=connect_args,
         literal=literal,
     )
+
+
+def _make_url(url: str) -> object:
+    """SQLAlchemy's own make_url when it is installed (its decoding, its repeated query
+    keys); else the text, read below with a copy of its pattern."""
+    try:
+        from sqlalchemy.engine import make_url  # optional: the scanner runs without it
+        from sqlalchemy.exc import ArgumentError
+    except ImportError:
+        return url
+    try:
+        return make_url(url.strip())
+    except (ArgumentError, ValueError):
+        raise ConnStringError("Could not parse SQLAlchemy URL from given URL string") from None
 
 
 def _split_sqlalchemy_url(
@@ -315,8 +331,15 @@ def from_url_parts(
         pairs = _query_pairs(query)
     else:
         pairs = [(str(k), str(v)) for k, v in query]
-    hosts = sqlalchemy_hosts(pairs, host, port, asyncpg=(dialect or "").lower() == "asyncpg")
+    asyncpg = (dialect or "").lower() == "asyncpg"
+    hosts = sqlalchemy_hosts(pairs, host, port, asyncpg=asyncpg)
     pairs = [(k, v) for k, v in pairs if k not in ("host", "port")]
+    hostaddr = [v for k, v in pairs if k == "hostaddr"]
+    if hostaddr and not asyncpg:  # a libpq option: it pairs with the hosts
+        ports = ",".join("" if h.port is None else str(h.port) for h in hosts)
+        names = ",".join(h.host for h in hosts)
+        hosts = hosts_from(names or None, ports or None, hostaddr[-1])
+        pairs = [(k, v) for k, v in pairs if k != "hostaddr"]
     info = _from_pairs(
         pairs,
         source=Source.URL,
