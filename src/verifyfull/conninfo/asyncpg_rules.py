@@ -248,6 +248,9 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
         judge.crash(f"asyncpg.exceptions.ClientConfigurationError: {exc.problem}", "", rule=None)
         judge.intent_unknown = True
         return
+    if any(h.host == "" and not h.is_unix_socket for h in hosts):
+        # A netloc with only ':port': asyncpg dials TCP host '' and getaddrinfo fails.
+        judge.crash("socket.gaierror: [Errno -2] Name or service not known", "", rule=None)
     direct = info.kwarg("direct_tls")
     if direct is None:  # without direct_tls asyncpg 0.32 reads sslnegotiation
         negotiation = dsn.get("sslnegotiation") or env.get("PGSSLNEGOTIATION")
