@@ -546,6 +546,7 @@ KNOWN_GAPS: dict[str, dict[str, str]] = {
     "tortoise": {
         "port": "no netloc host: Tortoise still sets port 5432 (conninfo keeps no port)",
         "refuses what the driver accepts": "an invalid port in a multi-host netloc",
+        "accepts what the driver refuses": "a bracketed IPv6 followed by more hosts",
     },
 }
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from verifyfull.conninfo.endpoints import asyncpg_hostlist
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, HostPort, Source, split_secret_pairs
-from verifyfull.conninfo.redact import Secret
+from verifyfull.conninfo.redact import Secret, is_secret_key
 
 ASYNCPG_SCHEMES = ("postgresql", "postgres")
 
@@ -103,7 +103,9 @@ def _plus_notes(query: str) -> tuple[str, ...]:
     notes = []
     for item in query.split("&"):
         key, _, value = item.partition("=")
-        if unquote(key).startswith("ssl") and "+" in value:
+        name = unquote(key)
+        # sslpassword is a secret: never quoted in a message.
+        if name.startswith("ssl") and not is_secret_key(name) and "+" in value:
             notes.append(
                 f"asyncpg reads '+' in the DSN query as a space: {unquote(key)}={unquote(value)} "
                 f"names {unquote(value.replace('+', ' '))!r}; write '+' as %2B"

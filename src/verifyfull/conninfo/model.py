@@ -56,7 +56,25 @@ class HostPort:
         """What the driver connects to: the hostaddr when there is one, else the host."""
         return self.hostaddr or self.host
 
-    def render(self) -> str:
+    def __repr__(self) -> str:  # redacted like every other rendering
+        return (
+            f"HostPort(host={self.shown_host()!r}, port={self.port!r}, hostaddr={self.hostaddr!r})"
+        )
+
+    def shown_host(self, *, reveal: bool = False) -> str:
+        """The host, with whatever stands before an '@' masked unless revealed.
+
+        A host name never holds '@': one there is the rest of a password that
+        had a raw '@' (libpq and asyncpg end the user info at the first one).
+        """
+        if reveal or "@" not in self.host[1:]:  # '@name' alone: an abstract socket
+            return self.host
+        return f"{MASK}@{self.host.rsplit('@', 1)[1]}"
+
+    def render(self, *, reveal: bool = False) -> str:
+        shown = self.shown_host(reveal=reveal)
+        if shown != self.host:
+            return f"{shown}:{self.port}" if self.port is not None else shown
         host = f"[{self.host}]" if ":" in self.host else self.host
         if self.is_unix_socket or self.host.startswith("["):
             # A socket path, or a name written with its brackets (libpq takes it as a
@@ -275,12 +293,12 @@ class ConnInfo:
         unix = [h for h in self.hosts if h.is_unix_socket]
         # A mixed list keeps its order in the netloc (sockets percent-encoded, as
         # libpq reads them); sockets alone go to ?host=, which every reader takes.
-        netloc = ",".join(h.render() for h in (self.hosts if tcp else ()))
+        netloc = ",".join(h.render(reveal=reveal) for h in (self.hosts if tcp else ()))
         query: list[tuple[str, str]] = []
         if any(h.hostaddr is not None for h in self.hosts):
             query.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
         if unix and not tcp:
-            query.append(("host", ",".join(h.host for h in unix)))
+            query.append(("host", ",".join(h.shown_host(reveal=reveal) for h in unix)))
             ports = {h.port for h in unix if h.port is not None}
             if ports:
                 query.append(("port", ",".join(str(h.port or "") for h in unix)))
@@ -298,7 +316,7 @@ class ConnInfo:
             # host='' is not "no host": it makes libpq ignore PGHOST. Leave an
             # unwritten host unwritten.
             if any(h.host for h in self.hosts):
-                items.append(("host", ",".join(h.host for h in self.hosts)))
+                items.append(("host", ",".join(h.shown_host(reveal=reveal) for h in self.hosts)))
             if any(h.hostaddr is not None for h in self.hosts):
                 items.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
             if any(h.port is not None for h in self.hosts):
