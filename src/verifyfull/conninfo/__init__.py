@@ -30,6 +30,7 @@ from verifyfull.conninfo.parse import (
     from_url_parts,
     parse_dsn,
     parse_for_driver,
+    read_any_driver,
 )
 from verifyfull.conninfo.redact import MASK, Secret, redact_text
 from verifyfull.conninfo.sslarg import (
@@ -68,6 +69,7 @@ __all__ = [
     "from_url_parts",
     "parse_dsn",
     "parse_for_driver",
+    "read_any_driver",
     "redact_text",
     "resolve_target",
     "unreadable",

@@ -491,3 +491,20 @@ def parse_for_driver(text: str, driver: str | None, *, literal: bool = True) -> 
     if driver == "asyncpg":
         return from_asyncpg_kwargs({"dsn": text}, literal=literal)
     return parse_dsn(text, literal=literal)
+
+
+def read_any_driver(text: str, *, literal: bool = True) -> tuple[ConnInfo, str | None]:
+    """A connection whose driver is not known (a config value, `explain` without --driver):
+    libpq's reading, and the driver it implies (None); when libpq refuses the text,
+    asyncpg's reading, which may still connect (a raw '%' in a password): ("asyncpg")."""
+    try:
+        return parse_dsn(text, literal=literal), None
+    except ConnStringError:
+        scheme = libpq.url_scheme(text)
+        if scheme is None or scheme[0] not in ASYNCPG_SCHEMES or scheme[1]:
+            raise
+        try:
+            return read_asyncpg_dsn(text.strip(), literal=literal), "asyncpg"
+        except ConnStringError:
+            pass
+        raise

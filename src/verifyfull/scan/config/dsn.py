@@ -23,9 +23,8 @@ from verifyfull.conninfo import (
     Driver,
     Environment,
     evaluate,
-    from_asyncpg_kwargs,
     from_environment,
-    parse_dsn,
+    read_any_driver,
     unreadable,
 )
 from verifyfull.conninfo.redact import redact_text
@@ -81,16 +80,10 @@ def dsn_findings(
     """
     text = value.strip()
     try:
-        verdict = evaluate(parse_dsn(text), None, Environment.of(env), policy)
+        info, driver = read_any_driver(text)  # libpq's reading, else asyncpg's
+        verdict = evaluate(info, driver, Environment.of(env), policy)
     except ConnStringError as exc:
-        # libpq refuses it; asyncpg may still connect (a raw '%' in a password).
-        try:
-            info = from_asyncpg_kwargs({"dsn": text})
-            verdict = evaluate(info, Driver.ASYNCPG, Environment.of(env), policy)
-        except ConnStringError:
-            return _placed((unreadable(exc, redact_text(text)),), where)
-        except VerifyfullError:
-            return []
+        return _placed((unreadable(exc, redact_text(text)),), where)
     except VerifyfullError:
         return []  # not a connection string conninfo can read: nothing to claim
     found = verdict.findings
