@@ -129,7 +129,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        ([f"postgresql://app:{CANARY}%zz@db/app"], "invalid percent-encoded token"),
+        # Read by no driver (a raw '%zz' in a password is asyncpg's to read: issue 14).
+        ([f"postgresql://app:{CANARY}%zz@[db/app"], "invalid percent-encoded token"),
         (["mysql://db/app"], "unsupported scheme"),
         (["postgresql://db/app", "--driver", "jdbc"], "unknown driver"),
         (["postgresql://db/app", "--format", "xml"], "unknown format"),

@@ -13,7 +13,14 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from verifyfull.conninfo import Driver, Environment, Verdict, evaluate, parse_for_driver
+from verifyfull.conninfo import (
+    Driver,
+    Environment,
+    Verdict,
+    evaluate,
+    parse_for_driver,
+    read_any_driver,
+)
 from verifyfull.errors import UsageError
 from verifyfull.rules import Severity
 
@@ -50,8 +57,12 @@ def explain_command(
     if driver is not None and driver not in {d.value for d in Driver}:
         raise UsageError(f"unknown driver {driver!r}", f"use one of {_DRIVERS}")
     env = Environment.current() if use_env else Environment.empty()
-    info = parse_for_driver(dsn, driver)
-    verdict = evaluate(info, driver, env)
+    if driver is None:  # libpq's reading, else asyncpg's (as the config scanner reads it)
+        info, read_as = read_any_driver(dsn)
+        verdict = evaluate(info, read_as, env)
+    else:
+        info = parse_for_driver(dsn, driver)
+        verdict = evaluate(info, driver, env)
     if output_format == "json":
         typer.echo(json.dumps(verdict.to_json(), indent=2))
     else:

@@ -16,6 +16,7 @@ from verifyfull.conninfo.drivers import (
     Verdict,
     evaluate,
     resolve_target,
+    unreadable,
 )
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
@@ -29,6 +30,7 @@ from verifyfull.conninfo.parse import (
     from_url_parts,
     parse_dsn,
     parse_for_driver,
+    read_any_driver,
 )
 from verifyfull.conninfo.redact import MASK, Secret, redact_text
 from verifyfull.conninfo.sslarg import (
@@ -67,6 +69,8 @@ __all__ = [
     "from_url_parts",
     "parse_dsn",
     "parse_for_driver",
+    "read_any_driver",
     "redact_text",
     "resolve_target",
+    "unreadable",
 ]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from verifyfull.conninfo.endpoints import asyncpg_endpoints
+from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, Source
 from verifyfull.conninfo.semantics import (
     TLS_DSN_KEYS,
     TORTOISE_OWN,
-    effective_hosts,
     is_tls_key,
     judge_sslmode,
     tortoise_url_ssl,
@@ -144,6 +145,8 @@ def _raw_asyncpg_call(info: ConnInfo, judge: Judge) -> _AsyncpgCall:
             )
     # asyncpg reads the query with parse_qs: blank values vanish, the last
     # of a repeated key wins.
+    for note in info.reading_notes:
+        judge.flag("VF105", note)
     dsn = {k: v for k, v in info.params if v != ""}
     dsn.update({k: "***" for k, _ in info.secret_params})
     for key, value in info.params:
@@ -239,8 +242,33 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
             if value is not None:
                 dsn[key] = value
                 meant.add(key)
-    hosts = effective_hosts(info, env)
+    try:
+        hosts = asyncpg_endpoints(info, env)
+    except ConnStringError as exc:  # PGPORT that is no port list, or does not pair up
+        judge.crash(f"asyncpg.exceptions.ClientConfigurationError: {exc.problem}", "", rule=None)
+        judge.intent_unknown = True
+        return
+    if any(h.host == "" and not h.is_unix_socket for h in hosts):
+        # A netloc with only ':port': asyncpg dials TCP host '' and getaddrinfo fails.
+        judge.crash("socket.gaierror: [Errno -2] Name or service not known", "", rule=None)
     direct = info.kwarg("direct_tls")
+    if direct is None:  # without direct_tls asyncpg 0.32 reads sslnegotiation
+        negotiation = dsn.get("sslnegotiation") or env.get("PGSSLNEGOTIATION")
+        if negotiation not in (None, "postgres", "direct"):
+            judge.crash(
+                "asyncpg.exceptions.ClientConfigurationError: `sslnegotiation` parameter must "
+                "be one of: postgres, direct",
+                f"sslnegotiation={negotiation} is refused by asyncpg",
+            )
+        direct = "True" if negotiation == "direct" else None
+    gsslib = dsn.get("gsslib") or info.kwarg("gsslib")
+    if gsslib is not None and gsslib not in ("gssapi", "sspi"):
+        judge.crash(
+            "asyncpg.exceptions.ClientConfigurationError: gsslib parameter must be either "
+            f"'gssapi' or 'sspi', got {gsslib!r}",
+            "",
+            rule=None,
+        )
 
     ssl = call.ssl
     if ssl.is_absent and "sslmode" in dsn:
@@ -254,15 +282,18 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
         ssl = SSLArg.of_mode(env.get("PGSSLMODE") or "")
         origin = "PGSSLMODE"
     elif ssl.is_absent:
-        if hosts and all(h.is_unix_socket for h in hosts):
-            judge.transport(TLSUse.NEVER, False, False)
-            judge.local_only = True
-            judge.note("Unix socket: asyncpg does not use TLS there (no network path)")
-            return
         ssl = SSLArg.of_mode("prefer")
         origin = "asyncpg's default (no ssl argument, no sslmode, no PGSSLMODE)"
     else:
         origin = call.ssl_origin
+    sockets_only = bool(hosts) and all(h.is_unix_socket for h in hosts)
+    if sockets_only and not (ssl.kind is SSLArgKind.MODE and (ssl.mode or "") not in SSLMODES):
+        # asyncpg dials a Unix socket without TLS whatever ssl says (an unknown
+        # mode string still raises first, below).
+        judge.transport(TLSUse.NEVER, False, False)
+        judge.local_only = True
+        judge.note("Unix socket: asyncpg does not use TLS there (no network path)")
+        return
 
     if ssl.kind is SSLArgKind.UNKNOWN:
         judge.determined = False
@@ -371,9 +402,16 @@ def _asyncpg_mode(
         judge.crash(
             "asyncpg.exceptions.ClientConfigurationError: direct TLS requires sslmode=require, "
             "verify-ca, or verify-full",
-            f"direct_tls with sslmode={normalized} is refused by asyncpg",
+            f"direct TLS (direct_tls or sslnegotiation=direct) with sslmode={normalized} is "
+            "refused by asyncpg",
         )
     root = dsn.get("sslrootcert") or env.get("PGSSLROOTCERT")
+    if root == "system" and normalized in ("require", "verify-ca", "verify-full"):
+        judge.crash(
+            "FileNotFoundError: [Errno 2] No such file or directory",
+            "asyncpg has no sslrootcert=system (that is libpq 16+): it loads a file named "
+            "'system', which is not there",
+        )
     if not judge_sslmode(
         judge,
         "asyncpg",

@@ -47,7 +47,8 @@ def _libpq_url(info: ConnInfo, target: Target, root: str, cert: str | None, key:
         secret_params=(),
         kwargs=(),
         params=tuple((k, v) for k, v in info.params if k not in _TLS_KEYS and k in LIBPQ_KEYWORDS),
-        hosts=info.hosts or (HostPort("localhost"),),
+        # No host written: leave it so (libpq then takes PGHOST, as the original did).
+        hosts=info.hosts,
     )
     files = {"sslmode": "verify-full", "sslrootcert": root}
     if cert:

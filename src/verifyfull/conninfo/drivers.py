@@ -19,10 +19,12 @@ from verifyfull.conninfo.asyncpg_rules import (
     ASYNCPG_POOL_KWARGS,
     asyncpg_front,
 )
+from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.libpq_rules import libpq_front
 from verifyfull.conninfo.model import ConnInfo, Environment
 from verifyfull.conninfo.target import Driver, Target, resolve_target
 from verifyfull.conninfo.verdict import Judge, Verdict
+from verifyfull.findings import Finding, finding
 from verifyfull.policy import (
     DEFAULT_POLICY,
     Policy,
@@ -37,6 +39,7 @@ __all__ = [
     "Verdict",
     "evaluate",
     "resolve_target",
+    "unreadable",
 ]
 
 
@@ -55,3 +58,21 @@ def evaluate(
     else:
         libpq_front(info, target, env, judge)
     return judge.finish(info, env)
+
+
+def unreadable(error: ConnStringError, evidence: str) -> Finding:
+    """The finding for a connection conninfo cannot read: never silence (issue 14).
+
+    After the differential tests, conninfo refuses what the drivers refuse
+    (asyncpg's and libpq's own readings are both tried), so the driver will
+    refuse it at connect: a broken configuration, VF105. `evidence` must be
+    redacted already.
+    """
+    return finding(
+        "VF105",
+        f"the connection string cannot be read ({error.problem}): the driver refuses it at "
+        "connect, and verifyfull cannot say what TLS it would use",
+        evidence=evidence,
+        fix="write it as postgresql://user@host:port/db?sslmode=verify-full&sslrootcert=… "
+        "(check it with `verifyfull explain`)",
+    )

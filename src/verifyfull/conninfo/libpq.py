@@ -178,7 +178,10 @@ def _decode(token: str, part: str) -> str:
         else:
             out.append(char)
             i += 1
-    return out.decode("utf-8", errors="replace")
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError:  # psycopg decodes libpq's answer strictly and raises
+        raise ConnStringError(f"the percent-encoded {part} is not UTF-8") from None
 
 
 def _split_url(body: str) -> list[tuple[str, str]]:

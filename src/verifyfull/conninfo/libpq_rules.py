@@ -6,13 +6,14 @@ psycopg client; checked live in tests/test_conninfo_table.py.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
-from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, keyword_string_error
+from verifyfull.conninfo.endpoints import libpq_endpoints
+from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, ConnStringError, keyword_string_error
 from verifyfull.conninfo.model import ConnInfo, Environment, Source
 from verifyfull.conninfo.semantics import (
     TORTOISE_OWN,
-    effective_hosts,
     is_tls_key,
     judge_sslmode,
     tortoise_url_ssl,
@@ -212,18 +213,33 @@ def _tortoise_psycopg_options(
     return options
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, judge: Judge) -> None:
-    hosts = effective_hosts(info, env)
-    if not hosts or all(h.is_unix_socket for h in hosts):
-        judge.transport(TLSUse.NEVER, False, False)
-        judge.local_only = True
-        judge.note(
-            "no TCP host: libpq connects over its Unix socket, where it never uses TLS "
-            "(no network path)"
-        )
+    try:
+        hosts = libpq_endpoints(info, env)
+    except ConnStringError as exc:  # host, hostaddr and port lists that do not pair up
+        judge.crash(f"{judge.libpq_module}.OperationalError: {exc.problem}", "", rule=None)
+        judge.intent_unknown = True
         return
-    root = options.get("sslrootcert") or env.get("PGSSLROOTCERT")
-    mode = options.get("sslmode") or env.get("PGSSLMODE")
+    for bad in [h.hostaddr for h in hosts if h.hostaddr and not _is_ip(h.hostaddr)][:1]:
+        # libpq parses every hostaddr before it dials anything.
+        judge.crash(
+            f'{judge.libpq_module}.OperationalError: could not parse network address "{bad}"',
+            "",
+            rule=None,
+        )
+        judge.intent_unknown = True
+        return
+    root = options["sslrootcert"] if "sslrootcert" in options else env.get("PGSSLROOTCERT")
+    # A written sslmode, even an empty one, hides PGSSLMODE (and '' is refused).
+    mode = options["sslmode"] if "sslmode" in options else env.get("PGSSLMODE")
     origin = "sslmode" if "sslmode" in options else "PGSSLMODE"
     if mode is None and env.get("PGREQUIRESSL") == "1":
         mode, origin = "require", "PGREQUIRESSL=1"
@@ -250,6 +266,15 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
             judge.transport(TLSUse.ALWAYS, False, False)
             judge.intent_unknown = True
             return
+    # libpq checks the options above for every host, sockets included.
+    if all(h.is_unix_socket for h in hosts):
+        judge.transport(TLSUse.NEVER, False, False)
+        judge.local_only = True
+        judge.note(
+            "no TCP host: libpq connects over its Unix socket, where it never uses TLS "
+            "(no network path)"
+        )
+        return
     if not judge_sslmode(
         judge,
         "libpq",

@@ -36,16 +36,49 @@ class Source(str, enum.Enum):
 
 @dataclass(frozen=True)
 class HostPort:
-    host: str  # a name, an IP literal (no brackets) or a Unix socket directory
+    # A name, an IP literal (no brackets), a Unix socket directory, or "" for
+    # "not written" (the driver's default: PGHOST, then its socket or localhost).
+    host: str
     port: int | None = None
+    # libpq's hostaddr: the address actually dialled over TCP; `host` then only
+    # names the server for the certificate check and the password file.
+    # None: not written; "": written empty (it hides PGHOSTADDR, dials nothing).
+    hostaddr: str | None = None
 
     @property
     def is_unix_socket(self) -> bool:
+        if self.hostaddr:
+            return False
         return self.host.startswith("/") or self.host.startswith("@")
 
-    def render(self) -> str:
+    @property
+    def dialled(self) -> str:
+        """What the driver connects to: the hostaddr when there is one, else the host."""
+        return self.hostaddr or self.host
+
+    def __repr__(self) -> str:  # redacted like every other rendering
+        return (
+            f"HostPort(host={self.shown_host()!r}, port={self.port!r}, hostaddr={self.hostaddr!r})"
+        )
+
+    def shown_host(self, *, reveal: bool = False) -> str:
+        """The host, with whatever stands before an '@' masked unless revealed.
+
+        A host name never holds '@': one there is the rest of a password that
+        had a raw '@' (libpq and asyncpg end the user info at the first one).
+        """
+        if reveal or "@" not in self.host[1:]:  # '@name' alone: an abstract socket
+            return self.host
+        return f"{MASK}@{self.host.rsplit('@', 1)[1]}"
+
+    def render(self, *, reveal: bool = False) -> str:
+        shown = self.shown_host(reveal=reveal)
+        if shown != self.host:
+            return f"{shown}:{self.port}" if self.port is not None else shown
         host = f"[{self.host}]" if ":" in self.host else self.host
-        if self.is_unix_socket:
+        if self.is_unix_socket or self.host.startswith("["):
+            # A socket path, or a name written with its brackets (libpq takes it as a
+            # name): percent-encoded, libpq decodes it back.
             host = quote(self.host, safe="")
         return f"{host}:{self.port}" if self.port is not None else host
 
@@ -173,6 +206,9 @@ class ConnInfo:
     # Whether the values were written literally (code, config, command line):
     # a literal password is VF401. The guard builds from settings: False.
     literal: bool = True
+    # What the driver's own reading changes in meaning (asyncpg: '+' in a TLS
+    # path is a space): each one is a VF105 for that driver.
+    reading_notes: tuple[str, ...] = ()
 
     # --- reading -----------------------------------------------------------
     def param(self, key: str) -> str | None:
@@ -255,10 +291,14 @@ class ConnInfo:
             userinfo += "@"
         tcp = [h for h in self.hosts if not h.is_unix_socket]
         unix = [h for h in self.hosts if h.is_unix_socket]
-        netloc = ",".join(h.render() for h in tcp)
+        # A mixed list keeps its order in the netloc (sockets percent-encoded, as
+        # libpq reads them); sockets alone go to ?host=, which every reader takes.
+        netloc = ",".join(h.render(reveal=reveal) for h in (self.hosts if tcp else ()))
         query: list[tuple[str, str]] = []
+        if any(h.hostaddr is not None for h in self.hosts):
+            query.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
         if unix and not tcp:
-            query.append(("host", ",".join(h.host for h in unix)))
+            query.append(("host", ",".join(h.shown_host(reveal=reveal) for h in unix)))
             ports = {h.port for h in unix if h.port is not None}
             if ports:
                 query.append(("port", ",".join(str(h.port or "") for h in unix)))
@@ -273,7 +313,12 @@ class ConnInfo:
     def _keywords(self, *, reveal: bool) -> str:
         items: list[tuple[str, str]] = []
         if self.hosts:
-            items.append(("host", ",".join(h.host for h in self.hosts)))
+            # host='' is not "no host": it makes libpq ignore PGHOST. Leave an
+            # unwritten host unwritten.
+            if any(h.host for h in self.hosts):
+                items.append(("host", ",".join(h.shown_host(reveal=reveal) for h in self.hosts)))
+            if any(h.hostaddr is not None for h in self.hosts):
+                items.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
             if any(h.port is not None for h in self.hosts):
                 items.append(("port", ",".join(str(h.port or "") for h in self.hosts)))
         if self.user is not None:

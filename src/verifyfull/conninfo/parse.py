@@ -16,9 +16,12 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from verifyfull.conninfo import libpq
+from verifyfull.conninfo.asyncpg_dsn import ASYNCPG_SCHEMES, read_asyncpg_dsn
+from verifyfull.conninfo.endpoints import hosts_from, parse_port
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, HostPort, Source, split_secret_pairs
 from verifyfull.conninfo.redact import MASK, Secret, is_secret_key
+from verifyfull.conninfo.sqlalchemy_hosts import sqlalchemy_hosts
 from verifyfull.conninfo.sslarg import SSLArg, describe_ssl_value
 
 # Schemes the model reads: libpq's two, sqlalchemy-cockroachdb's, and the
@@ -74,7 +77,7 @@ def _from_pairs(
         source=source,
         scheme=scheme,
         dialect=dialect,
-        hosts=hosts_from(fields.get("host"), fields.get("port")),
+        hosts=hosts_from(fields.get("host"), fields.get("port"), fields.get("hostaddr")),
         user=fields.get("user"),
         password=Secret(password) if password else None,
         database=fields.get("dbname"),
@@ -85,35 +88,6 @@ def _from_pairs(
         engine=engine,
         literal=literal,
     )
-
-
-def hosts_from(host: str | None, port: str | int | None) -> tuple[HostPort, ...]:
-    """libpq's pairing of comma-separated hosts and ports (one port serves all)."""
-    if host is None and port is None:
-        return ()
-    host_list = (host or "").split(",") if host is not None else [""]
-    port_text = "" if port is None else str(port)
-    port_list = port_text.split(",") if port_text else []
-    if len(port_list) == 1:
-        port_list = port_list * len(host_list)
-    elif port_list and len(port_list) != len(host_list):
-        raise ConnStringError(
-            f"could not match {len(port_list)} port numbers to {len(host_list)} hosts"
-        )
-    result = []
-    for index, name in enumerate(host_list):
-        raw_port = port_list[index] if port_list else ""
-        result.append(HostPort(name, _port(raw_port)))
-    return tuple(result)
-
-
-def _port(text: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ConnStringError(f'invalid port number: "{text}"')
-    return int(text)
 
 
 # --- asyncpg -------------------------------------------------------------------
@@ -134,8 +108,12 @@ def from_asyncpg_kwargs(kwargs: Mapping[str, object], *, literal: bool = True) -
 
 
 def _asyncpg_dsn(dsn: str, *, literal: bool) -> ConnInfo:
-    # asyncpg reads only URLs; a keyword string is refused at connect (drivers
+    # A URL is read as asyncpg reads it (its precedence, its decoding). A
+    # keyword string or another scheme is refused at connect (asyncpg_rules
     # reports it), so keep what the text says.
+    scheme = libpq.url_scheme(dsn)
+    if scheme is not None and scheme[0] in ASYNCPG_SCHEMES:
+        return read_asyncpg_dsn(dsn.strip(), literal=literal)
     return parse_dsn(dsn, literal=literal)
 
 
@@ -193,7 +171,7 @@ def _hosts_from_values(
     if ports and len(ports) != len(names):
         raise ConnStringError(f"could not match {len(ports)} port numbers to {len(names)} hosts")
     return tuple(
-        HostPort(name, _port(str(ports[i])) if ports else None) for i, name in enumerate(names)
+        HostPort(name, parse_port(str(ports[i])) if ports else None) for i, name in enumerate(names)
     )
 
 
@@ -251,6 +229,8 @@ def from_sqlalchemy_url(
 ) -> ConnInfo:
     """create_engine / create_async_engine's URL (str or URL object) and connect_args."""
     if isinstance(url, str):
+        url = _make_url(url)
+    if isinstance(url, str):
         parts = _split_sqlalchemy_url(url)
     elif hasattr(url, "drivername"):
         parts = (
@@ -276,6 +256,20 @@ def from_sqlalchemy_url(
         connect_args=connect_args,
         literal=literal,
     )
+
+
+def _make_url(url: str) -> object:
+    """SQLAlchemy's own make_url when it is installed (its decoding, its repeated query
+    keys); else the text, read below with a copy of its pattern."""
+    try:
+        from sqlalchemy.engine import make_url  # optional: the scanner runs without it
+        from sqlalchemy.exc import ArgumentError
+    except ImportError:
+        return url
+    try:
+        return make_url(url.strip())
+    except (ArgumentError, ValueError):
+        raise ConnStringError("Could not parse SQLAlchemy URL from given URL string") from None
 
 
 def _split_sqlalchemy_url(
@@ -337,14 +331,15 @@ def from_url_parts(
         pairs = _query_pairs(query)
     else:
         pairs = [(str(k), str(v)) for k, v in query]
-    # SQLAlchemy's multi-host form: ?host=h1:5432&host=h2:5432
-    query_hosts = [v for k, v in pairs if k == "host"]
-    pairs = [(k, v) for k, v in pairs if k != "host"]
-    hosts: tuple[HostPort, ...] = ()
-    if isinstance(host, str) and host:
-        hosts = (HostPort(host, int(port) if isinstance(port, int | str) and port else None),)
-    elif query_hosts:
-        hosts = tuple(_host_port_token(token) for token in query_hosts)
+    asyncpg = (dialect or "").lower() == "asyncpg"
+    hosts = sqlalchemy_hosts(pairs, host, port, asyncpg=asyncpg)
+    pairs = [(k, v) for k, v in pairs if k not in ("host", "port")]
+    hostaddr = [v for k, v in pairs if k == "hostaddr"]
+    if hostaddr and not asyncpg:  # a libpq option: it pairs with the hosts
+        ports = ",".join("" if h.port is None else str(h.port) for h in hosts)
+        names = ",".join(h.host for h in hosts)
+        hosts = hosts_from(names or None, ports or None, hostaddr[-1])
+        pairs = [(k, v) for k, v in pairs if k != "hostaddr"]
     info = _from_pairs(
         pairs,
         source=Source.URL,
@@ -362,16 +357,6 @@ def from_url_parts(
     if connect_args:
         info = _overlay_kwargs(info, connect_args)
     return info
-
-
-def _host_port_token(token: str) -> HostPort:
-    if token.startswith("["):
-        host, _, rest = token[1:].partition("]")
-        return HostPort(host, _port(rest.lstrip(":")))
-    host, colon, port = token.rpartition(":")
-    if not colon:
-        return HostPort(token)
-    return HostPort(host, _port(port))
 
 
 # --- Tortoise ------------------------------------------------------------------
@@ -401,7 +386,10 @@ def from_tortoise_db_url(db_url: str, *, literal: bool = True) -> ConnInfo:
     # Read as expand_db_url does (urllib, not libpq): the last '@' ends the
     # user info, the host is lower-cased, the user name is not unquoted but
     # the password is, and '[' ']' in the user info are quoted first.
-    parsed = urlsplit(_quote_tortoise_userinfo(db_url))
+    try:
+        parsed = urlsplit(_quote_tortoise_userinfo(db_url))
+    except ValueError:  # urllib: "Invalid IPv6 URL"; Tortoise raises the same
+        raise ConnStringError("an invalid IPv6 literal (Tortoise's db_url)") from None
     try:
         port = parsed.port
     except ValueError:
@@ -500,4 +488,23 @@ def parse_for_driver(text: str, driver: str | None, *, literal: bool = True) -> 
         return from_tortoise_db_url(text, literal=literal)
     if driver == "sqlalchemy":
         return from_sqlalchemy_url(text, literal=literal)
+    if driver == "asyncpg":
+        return from_asyncpg_kwargs({"dsn": text}, literal=literal)
     return parse_dsn(text, literal=literal)
+
+
+def read_any_driver(text: str, *, literal: bool = True) -> tuple[ConnInfo, str | None]:
+    """A connection whose driver is not known (a config value, `explain` without --driver):
+    libpq's reading, and the driver it implies (None); when libpq refuses the text,
+    asyncpg's reading, which may still connect (a raw '%' in a password): ("asyncpg")."""
+    try:
+        return parse_dsn(text, literal=literal), None
+    except ConnStringError:
+        scheme = libpq.url_scheme(text)
+        if scheme is None or scheme[0] not in ASYNCPG_SCHEMES or scheme[1]:
+            raise
+        try:
+            return read_asyncpg_dsn(text.strip(), literal=literal), "asyncpg"
+        except ConnStringError:
+            pass
+        raise

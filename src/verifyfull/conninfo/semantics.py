@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
 from verifyfull.conninfo.sslarg import SSLArg
 from verifyfull.conninfo.verdict import Judge
 from verifyfull.policy import (
@@ -57,15 +56,6 @@ def tortoise_url_ssl(value: str, judge: Judge) -> tuple[SSLArg, str]:
             "store), not the mode it names",
         )
     return SSLArg.of_bool(True), f"db_url ?ssl={value} (cast to True)"
-
-
-def effective_hosts(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
-    if info.hosts:
-        return tuple(h for h in info.hosts if h.host) or (HostPort("localhost"),)
-    pghost = env.get("PGHOST")
-    if pghost:
-        return tuple(HostPort(h) for h in pghost.split(",") if h)
-    return ()  # the driver's default list (libpq: a Unix socket; asyncpg: sockets, then localhost)
 
 
 def judge_sslmode(

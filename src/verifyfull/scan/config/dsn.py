@@ -18,7 +18,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from verifyfull.conninfo import Driver, Environment, evaluate, from_environment, parse_dsn
+from verifyfull.conninfo import (
+    ConnStringError,
+    Driver,
+    Environment,
+    evaluate,
+    from_environment,
+    read_any_driver,
+    unreadable,
+)
 from verifyfull.conninfo.redact import redact_text
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
@@ -75,8 +83,12 @@ def dsn_findings(
 
     `where` is the place in the file (path, line, column) the findings take.
     """
+    text = value.strip()
     try:
-        verdict = evaluate(parse_dsn(value.strip()), None, Environment.of(env), policy)
+        info, driver = read_any_driver(text)  # libpq's reading, else asyncpg's
+        verdict = evaluate(info, driver, Environment.of(env), policy)
+    except ConnStringError as exc:
+        return _placed((unreadable(exc, redact_text(text)),), where)
     except VerifyfullError:
         return []  # not a connection string conninfo can read: nothing to claim
     found = verdict.findings

@@ -35,6 +35,7 @@ from verifyfull.conninfo import (
     from_tortoise_db_url,
     parse_dsn,
     redact_text,
+    unreadable,
 )
 from verifyfull.conninfo.drivers import ASYNCPG_POOL_KWARGS
 from verifyfull.errors import VerifyfullError
@@ -524,7 +525,11 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     try:
         handler = next(h for names, h in _HANDLERS if api in names)
         judged = handler(call)
-    except (Undetermined, ConnStringError, VerifyfullError, RecursionError):
+    except ConnStringError as exc:  # never drop a site silently: say it cannot be read
+        found = unreadable(exc, redact_text(a.segment(node)))
+        a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
+        return
+    except (Undetermined, VerifyfullError, RecursionError):
         return
     for driver, info, dsn, notes in judged:
         try:

@@ -1,0 +1,113 @@
+"""A DSN read the way asyncpg 0.32 reads it (connect_utils._parse_connect_dsn_and_args).
+
+asyncpg does not use libpq's grammar: urllib splits the URL, the user info
+ends at the first '@' of the netloc, %XX is decoded leniently (a raw '%' in a
+password passes, %00 becomes a NUL), the query goes through
+parse_qs(strict_parsing=True) ('+' is a space, the last value of a key wins,
+'a=b=c' is a=('b=c')), and what is written before the query beats the query:
+a netloc host makes ?host= and ?port= ignored, a path beats ?dbname=, a
+netloc user beats ?user=. Hosts in ?host= are split as `host:port` and
+`[v6]:port`. libpq refuses several of these inputs; asyncpg connects.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, unquote, urlparse
+
+from verifyfull.conninfo.endpoints import asyncpg_hostlist
+from verifyfull.conninfo.libpq import ConnStringError
+from verifyfull.conninfo.model import ConnInfo, HostPort, Source, split_secret_pairs
+from verifyfull.conninfo.redact import Secret, is_secret_key
+
+ASYNCPG_SCHEMES = ("postgresql", "postgres")
+
+
+def read_asyncpg_dsn(dsn: str, *, literal: bool = True) -> ConnInfo:
+    """asyncpg's reading of `dsn`; raises ConnStringError where asyncpg raises."""
+    try:
+        parsed = urlparse(dsn)
+        query = parse_qs(parsed.query, strict_parsing=True) if parsed.query else {}
+    except ValueError as exc:
+        # urllib's messages ("Invalid IPv6 URL", "bad query field: …") may quote
+        # the text; name the problem only.
+        problem = "an invalid IPv6 literal" if "IPv6" in str(exc) else "a query field without '='"
+        raise ConnStringError(f"asyncpg cannot read this DSN: {problem} (ValueError)") from None
+    values = {key: items[-1] for key, items in query.items()}
+    scheme = parsed.scheme
+    if scheme.partition("+")[0] not in ASYNCPG_SCHEMES:
+        raise ConnStringError(
+            'invalid DSN: scheme is expected to be either "postgresql" or "postgres", '
+            f"got {scheme!r}"
+        )
+    auth, at, hostspec = parsed.netloc.partition("@")
+    if not at:
+        auth, hostspec = "", parsed.netloc
+    user_text, _, password_text = auth.partition(":")
+
+    hosts: tuple[HostPort, ...] = ()
+    if hostspec:
+        hosts = asyncpg_hostlist(hostspec, unquote=True)
+    query_port = values.pop("port", None)
+    query_host = values.pop("host", None)
+    if not hosts and query_host:
+        hosts = _with_ports(asyncpg_hostlist(query_host), query_port)
+    elif not hosts and query_port:
+        values["port"] = query_port  # a port for asyncpg's default hosts (asyncpg_endpoints)
+
+    database: str | None = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
+    if not parsed.path:
+        database = None
+    for key in ("dbname", "database"):
+        value = values.pop(key, None)
+        if database is None and value is not None:
+            database = value
+    user = unquote(user_text) if user_text else None
+    query_user = values.pop("user", None)
+    user = user if user is not None else query_user
+    password = unquote(password_text) if password_text else None
+    query_password = values.pop("password", None)
+    password = password if password is not None else query_password
+
+    plain, secret = split_secret_pairs(list(values.items()))
+    return ConnInfo(
+        source=Source.URL,
+        scheme=scheme.partition("+")[0],
+        dialect=scheme.partition("+")[2] or None,
+        hosts=hosts,
+        user=user,
+        password=Secret(password) if password else None,
+        database=database,
+        params=plain,
+        secret_params=secret,
+        literal=literal,
+        reading_notes=_plus_notes(parsed.query),
+    )
+
+
+def _with_ports(hosts: tuple[HostPort, ...], port_text: str | None) -> tuple[HostPort, ...]:
+    if not port_text:
+        return hosts
+    try:
+        ports = [int(p) for p in port_text.split(",")]
+    except ValueError:
+        raise ConnStringError("the ?port= value is not a number (asyncpg: int() fails)") from None
+    if len(ports) == 1:
+        ports = ports * len(hosts)
+    if len(ports) != len(hosts):
+        raise ConnStringError(f"could not match {len(ports)} port numbers to {len(hosts)} hosts")
+    # A port inside ?host= (h:5) is replaced by the ?port= list, as in asyncpg.
+    return tuple(HostPort(h.host, ports[i]) for i, h in enumerate(hosts))
+
+
+def _plus_notes(query: str) -> tuple[str, ...]:
+    notes = []
+    for item in query.split("&"):
+        key, _, value = item.partition("=")
+        name = unquote(key)
+        # sslpassword is a secret: never quoted in a message.
+        if name.startswith("ssl") and not is_secret_key(name) and "+" in value:
+            notes.append(
+                f"asyncpg reads '+' in the DSN query as a space: {unquote(key)}={unquote(value)} "
+                f"names {unquote(value.replace('+', ' '))!r}; write '+' as %2B"
+            )
+    return tuple(notes)

@@ -1,0 +1,163 @@
+"""Where each driver really connects: the endpoints after its own defaults and PG* variables.
+
+libpq (fe-connect.c connectOptions2) and asyncpg 0.32 (connect_utils
+_parse_hostlist and _parse_connect_dsn_and_args) fill in what was not written
+differently, and the TLS verdict depends on it: a Unix socket has no network
+path, a TCP host has. tests/test_conninfo_differential.py compares these lists
+with the drivers' own on generated inputs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from verifyfull.conninfo.libpq import ConnStringError
+from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
+
+# psycopg-binary's and Debian's libpq are built with this socket directory.
+LIBPQ_DEFAULT_SOCKET = "/var/run/postgresql"
+DEFAULT_PORT = 5432
+# asyncpg's list when no host is given anywhere (not on Windows).
+ASYNCPG_DEFAULT_HOSTS = (
+    "/run/postgresql",
+    "/var/run/postgresql",
+    "/tmp",  # noqa: S108 - asyncpg's own list, not a file we create
+    "/private/tmp",
+    "localhost",
+)
+_PORT = re.compile(r"[+-]?[0-9]+")
+_ASYNCPG_V6 = re.compile(r"(?:\[([^\]]+)\])(?::([0-9]+))?")
+
+
+def libpq_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
+    """libpq's list. host, hostaddr and port each fall back to PGHOST, PGHOSTADDR and
+    PGPORT on their own (conninfo_add_defaults); an empty host is its socket directory."""
+    hosts = info.hosts
+    host_text = ",".join(h.host for h in hosts) if any(h.host for h in hosts) else env.get("PGHOST")
+    addr_text = (
+        ",".join(h.hostaddr or "" for h in hosts)
+        if any(h.hostaddr is not None for h in hosts)
+        else env.get("PGHOSTADDR")
+    )
+    port_text = (
+        ",".join("" if h.port is None else str(h.port) for h in hosts)
+        if any(h.port is not None for h in hosts)
+        else env.get("PGPORT")
+    )
+    resolved = hosts_from(host_text or None, port_text or None, addr_text or None)
+    default_port = DEFAULT_PORT
+    return tuple(
+        HostPort(
+            h.host or ("" if h.hostaddr else LIBPQ_DEFAULT_SOCKET),
+            _or(h.port, default_port),
+            h.hostaddr,
+        )
+        for h in resolved
+    ) or (HostPort(LIBPQ_DEFAULT_SOCKET, default_port),)
+
+
+def _or(port: int | None, default: int) -> int:
+    return default if port is None else port
+
+
+def asyncpg_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
+    """asyncpg's list: the hosts it was given, else PGHOST (host:port and [v6] split), else
+    its socket directories and localhost. Ports left open take PGPORT, else 5432."""
+    hosts = info.hosts
+    if not hosts and env.get("PGHOST"):
+        hosts = asyncpg_hostlist(env.get("PGHOST") or "")
+    if not hosts:
+        hosts = tuple(HostPort(h) for h in ASYNCPG_DEFAULT_HOSTS)
+    ports = _asyncpg_default_ports(env, len(hosts))
+    return tuple(HostPort(h.host, _or(h.port, ports[i])) for i, h in enumerate(hosts))
+
+
+def _asyncpg_default_ports(env: Environment, count: int) -> list[int]:
+    text = env.get("PGPORT")
+    if not text:
+        return [DEFAULT_PORT] * count
+    try:
+        values = [int(p) for p in text.split(",")]
+    except ValueError:
+        raise ConnStringError(f"PGPORT is not a port list: {text!r} (asyncpg)") from None
+    if len(values) == 1:
+        return values * count
+    if len(values) != count:
+        raise ConnStringError(f"could not match {len(values)} port numbers to {count} hosts")
+    return values
+
+
+def asyncpg_hostlist(text: str, *, unquote: bool = False) -> tuple[HostPort, ...]:
+    """asyncpg's _parse_hostlist: comma-separated specs, `host:port`, `[v6]:port`, `/socket`."""
+    from urllib.parse import unquote as decode
+
+    result = []
+    for spec in text.split(","):
+        port_text = ""
+        if not spec:  # asyncpg reads hostspec[0]: an empty entry raises IndexError
+            raise ConnStringError("an empty entry in the host list (asyncpg: IndexError)")
+        if spec.startswith("/"):
+            addr = spec
+        elif spec.startswith("["):
+            match = _ASYNCPG_V6.match(spec)
+            if match is None:
+                raise ConnStringError("invalid IPv6 address in the connection URI (asyncpg)")
+            addr, port_text = match.group(1), match.group(2) or ""
+        else:
+            addr, _, port_text = spec.partition(":")
+        if unquote:
+            addr, port_text = decode(addr), decode(port_text)
+        result.append(HostPort(addr, _asyncpg_port(port_text)))
+    return tuple(result)
+
+
+def _asyncpg_port(text: str) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text)  # asyncpg's int(): no range check, '+5' and ' 5' pass
+    except ValueError:
+        raise ConnStringError("the port is not a number (asyncpg: int() fails)") from None
+
+
+# --- libpq's pairing ---------------------------------------------------------------
+
+
+def hosts_from(
+    host: str | None, port: str | int | None, hostaddr: str | None = None
+) -> tuple[HostPort, ...]:
+    """libpq's pairing of comma-separated hosts, hostaddrs and ports (one port serves all)."""
+    if host is None and port is None and hostaddr is None:
+        return ()
+    host_list = host.split(",") if host else []
+    addr_list = hostaddr.split(",") if hostaddr else []
+    # A written hostaddr hides PGHOSTADDR, even where an entry names no address.
+    addr_blank = "" if hostaddr is not None else None
+    if host_list and addr_list and len(host_list) != len(addr_list):
+        raise ConnStringError(
+            f"could not match {len(host_list)} host names to {len(addr_list)} hostaddr values"
+        )
+    count = max(len(host_list), len(addr_list), 1)
+    host_list = host_list or [""] * count
+    port_text = "" if port is None else str(port)
+    port_list = port_text.split(",") if port_text else []
+    if len(port_list) == 1:
+        port_list = port_list * count
+    elif port_list and len(port_list) != count:
+        raise ConnStringError(f"could not match {len(port_list)} port numbers to {count} hosts")
+    result = []
+    for index, name in enumerate(host_list):
+        raw_port = port_list[index] if port_list else ""
+        addr = addr_list[index].strip() if addr_list else ""
+        result.append(HostPort(name, parse_port(raw_port), addr or addr_blank))
+    return tuple(result)
+
+
+def parse_port(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    # libpq's parse_int_param (strtol): spaces around and a sign are fine.
+    if not _PORT.fullmatch(text) or not 0 < int(text) < 65536:
+        raise ConnStringError(f'invalid port number: "{text}"')
+    return int(text)

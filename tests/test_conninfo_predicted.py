@@ -1,0 +1,89 @@
+"""Predicted failures (issue 14, class 6): what asyncpg 0.32 and SQLAlchemy 2.0 refuse, the
+model refuses too, with the driver's own error class. Each row is checked against the
+installed driver, so a new driver version that changes behaviour fails here first."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from verifyfull.conninfo import ConnStringError, evaluate, from_asyncpg_kwargs, from_sqlalchemy_url
+
+asyncpg = pytest.importorskip("asyncpg")
+connect_utils = pytest.importorskip("asyncpg.connect_utils")
+sa_url = pytest.importorskip("sqlalchemy.engine.url")
+sa_exc = pytest.importorskip("sqlalchemy.exc")
+
+ASYNCPG_VERSION = "0.32.0"  # requirements/constraints.txt
+
+# (DSN, the error class asyncpg raises while it reads it)
+ASYNCPG_REFUSES = [
+    ("postgresql://app@db/app?sslnegotiation=direct", "ClientConfigurationError"),
+    ("postgresql://app@db/app?sslnegotiation=direct&sslmode=prefer", "ClientConfigurationError"),
+    ("postgresql://app@db/app?sslmode=verify-full&sslrootcert=system", "FileNotFoundError"),
+    ("postgresql://app@db/app?sslmode=require&sslrootcert=system", "FileNotFoundError"),
+    ("postgresql://app@db/app?gsslib=bogus", "ClientConfigurationError"),
+    ("postgresql://app@db/app?sslnegotiation=bogus", "ClientConfigurationError"),
+]
+# Refused while the DSN is read: conninfo refuses the string (the scanner: VF105).
+ASYNCPG_UNREADABLE = [
+    ("postgresql://app@[2001:db8::1/app", "ValueError"),
+    ("postgresql://app@db/app?x", "ValueError"),
+    ("postgresql://app@h1,/app", "IndexError"),
+]
+
+
+def _asyncpg_reads(dsn: str, home: Path) -> str | None:
+    names = inspect.signature(connect_utils._parse_connect_dsn_and_args).parameters
+    clean = {"HOME": str(home), "PGUSER": "app", "PATH": os.environ.get("PATH", "")}
+    with mock.patch.dict(os.environ, clean, clear=True):
+        try:
+            connect_utils._parse_connect_dsn_and_args(**{**dict.fromkeys(names), "dsn": dsn})
+        except Exception as exc:
+            return type(exc).__name__
+    return None
+
+
+def test_pinned_version() -> None:
+    assert asyncpg.__version__ == ASYNCPG_VERSION
+
+
+@pytest.mark.parametrize(("dsn", "error"), ASYNCPG_REFUSES)
+def test_asyncpg_refusals_are_predicted(dsn: str, error: str, tmp_path: Path) -> None:
+    assert _asyncpg_reads(dsn, tmp_path) == error
+    verdict = evaluate(from_asyncpg_kwargs({"dsn": dsn}), "asyncpg")
+    assert verdict.breaks is not None and error in verdict.breaks
+
+
+@pytest.mark.parametrize(("dsn", "error"), ASYNCPG_UNREADABLE)
+def test_asyncpg_unreadable_is_refused(dsn: str, error: str, tmp_path: Path) -> None:
+    assert _asyncpg_reads(dsn, tmp_path) == error
+    with pytest.raises(ConnStringError):
+        from_asyncpg_kwargs({"dsn": dsn})
+
+
+def test_netloc_with_only_a_port_fails_for_asyncpg(tmp_path: Path) -> None:
+    """asyncpg reads it (host ''), then getaddrinfo('') fails at connect."""
+    assert _asyncpg_reads("postgresql://:5432/app", tmp_path) is None
+    verdict = evaluate(from_asyncpg_kwargs({"dsn": "postgresql://:5432/app"}), "asyncpg")
+    assert verdict.breaks is not None and "gaierror" in verdict.breaks
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://app@/app?host=h1:5432&host=h2",
+        "postgresql+asyncpg://app@/app?host=h1,h2&port=5432",
+        "postgresql+asyncpg://app@/app?host=h1:5432&host=h2:5433&port=5432",
+    ],
+)
+def test_sqlalchemy_asyncpg_multihost_refusals(url: str) -> None:
+    parsed = sa_url.make_url(url)
+    with pytest.raises(sa_exc.ArgumentError):
+        parsed.get_dialect()(dbapi=None).create_connect_args(parsed)
+    with pytest.raises(ConnStringError):
+        from_sqlalchemy_url(url)
