@@ -7,6 +7,10 @@
 - RogueTLSProxy answers 'S' and completes TLS with a certificate of its own
   (another CA, self-signed, wrong host); it records whether the client
   accepted it, and relays what it decrypts.
+- PasswordPhishingServer is the impostor a pin exists for: it completes TLS
+  with a certificate of its own (e.g. one the real CA issued for the same
+  host name), then asks for a cleartext password, records it, and never
+  talks to a real server.
 
 Both listen on 127.0.0.1 on an ephemeral port, are context managers, put a
 timeout on every socket, serve at most `max_connections` at once and record
@@ -292,11 +296,15 @@ class RogueTLSProxy(_Proxy):
                     if conn is client:
                         return None  # the client refused our certificate
                 code, packet = self._read_first(conn)
-            return self._forward(conn, packet)
+            return self._after_startup(conn, packet)
         finally:
             if conn is not client:
                 _close(conn)
                 self._untrack(conn)
+
+    def _after_startup(self, conn: Sock, packet: bytes) -> Sock | None:
+        """What the rogue does with the client's StartupMessage: relay it."""
+        return self._forward(conn, packet)
 
     def _accept_tls(self, client: socket.socket) -> Sock:
         try:
@@ -309,6 +317,46 @@ class RogueTLSProxy(_Proxy):
         with self._lock:
             self.handshakes_completed += 1
         return tls
+
+
+AUTH_CLEARTEXT_PASSWORD = b"R" + struct.pack("!ii", 8, 3)
+
+
+class PasswordPhishingServer(RogueTLSProxy):
+    """Completes TLS, reads the StartupMessage, asks for a cleartext password, records it.
+
+    `ciphers` / `max_version` restrict what its TLS offers (e.g. only CBC
+    suites under TLS 1.2, to see whether a client accepts them).
+    """
+
+    def __init__(
+        self,
+        *,
+        cert: Path,
+        key: Path,
+        ciphers: str | None = None,
+        max_version: ssl.TLSVersion | None = None,
+        **options: Any,  # timeout, max_connections
+    ) -> None:
+        super().__init__("127.0.0.1", 1, cert=cert, key=key, **options)
+        if ciphers is not None:
+            self._server_tls.set_ciphers(ciphers)
+        if max_version is not None:
+            self._server_tls.maximum_version = max_version
+        self.passwords: list[bytes] = []
+
+    def _after_startup(self, conn: Sock, packet: bytes) -> Sock | None:
+        if startup := parse_startup(packet):
+            with self._lock:
+                self.startup_messages.append(startup)
+        conn.sendall(AUTH_CLEARTEXT_PASSWORD)
+        header = recv_exact(conn, 5)  # 'p' + length
+        body = recv_exact(conn, struct.unpack("!i", header[1:])[0] - 4)
+        self._record(self._from_client, header + body)
+        if header[:1] == b"p":
+            with self._lock:
+                self.passwords.append(body.rstrip(b"\0"))
+        return None
 
 
 def _close(sock: Sock) -> None:
