@@ -184,9 +184,18 @@ def test_the_impostor_fools_verify_full_alone(lab: Any, impostor_certs: dict[str
     assert impostor.passwords == [server.password.encode()]
 
 
-@pytest.mark.parametrize("driver", list(CONNECTORS))
-@pytest.mark.parametrize("pin", ["certificate", "spki"])
-@pytest.mark.parametrize("impostor_key", ["ec", "rsa"])
+# Every pin kind x impostor key for the two drivers; one combination for what is
+# built on them (the check lives in the driver adapters' connection path).
+_IMPOSTOR_CASES = [
+    (driver, pin, key)
+    for driver in CONNECTORS
+    for pin in ("certificate", "spki")
+    for key in ("ec", "rsa")
+    if driver in ("asyncpg", "psycopg", "psycopg-async") or (pin, key) == ("spki", "ec")
+]
+
+
+@pytest.mark.parametrize(("driver", "pin", "impostor_key"), _IMPOSTOR_CASES)
 async def test_a_pinned_guard_sends_nothing_to_a_same_ca_impostor(
     driver: str,
     pin: str,
