@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+import verifyfull
 from verifyfull.certs.create import KeySpec, create_node
 from verifyfull.errors import InsecureConfigurationError, UsageError, VerifyfullError
 from verifyfull.guard import asyncpg_, psycopg_, sqlalchemy_
@@ -40,7 +41,8 @@ from verifyfull.policy import server_suite_weakness
 
 pytestmark = pytest.mark.pg
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+# Subprocesses run the same verifyfull this test imported (a tree on PYTHONPATH or the install).
+SRC = Path(verifyfull.__file__).resolve().parents[1]
 Connector = Callable[[Guard], Awaitable[Any]]
 
 
@@ -455,6 +457,9 @@ def test_pins_hold_with_a_second_libpq_loaded(
             user="app", certs_dir={str(server.certs_dir)!r}, connect_timeout=5,
             pin_sha256={real_pins["certificate"]!r}).resolve())
         psycopg_.connect(guard).close()
+        from verifyfull.guard.libpq_ssl import _libs
+        libs = _libs()
+        assert libs is not None and libs.pq.PQlibVersion() == psycopg.pq.version(), "wrong libpq"
         maps = open("/proc/self/maps").read()
         print("both" if {str(SYSTEM_LIBPQ.name)!r} in maps and "psycopg_binary" in maps else "one")
         print(guard.proofs.proven)
