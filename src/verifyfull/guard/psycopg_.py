@@ -117,6 +117,17 @@ def conninfo(guard: Guard, files: LibpqFiles | None = None) -> str:
     return make_conninfo("", **libpq_params(guard, files))
 
 
+def async_conninfo(guard: Guard) -> Callable[[], Awaitable[str]]:
+    """A conninfo callable for async pools: looks at the files off the event loop."""
+
+    async def resolve() -> str:
+        if guard.material.due():
+            await asyncio.to_thread(guard.material.check)
+        return conninfo(guard, guard.material.libpq_files(look=False))
+
+    return resolve
+
+
 def password_kwargs(guard: Guard) -> dict[str, Any]:
     password = guard.target.password
     return {"password": password.get_secret_value()} if password is not None else {}
@@ -286,7 +297,7 @@ async def create_async_pool(
     await (await connect_async(guard)).close()
 
     pool = AsyncConnectionPool(
-        conninfo=lambda: conninfo(guard),
+        conninfo=async_conninfo(guard),
         connection_class=guarded_classes(guard)[1],
         configure=async_pool_configure(guard),
         max_lifetime=max_lifetime,

@@ -131,12 +131,14 @@ class CertMaterial:
         self._check_if_due()
         return self._current.context
 
-    def libpq_files(self) -> LibpqFiles:
+    def libpq_files(self, *, look: bool = True) -> LibpqFiles:
         """Snapshot paths for a libpq connect whose end the guard does not see (a pool's).
 
         The snapshot is kept at least as long as such a connect can take.
+        look=False: the caller has just looked at the files (off the event loop).
         """
-        self._check_if_due()
+        if look:
+            self._check_if_due()
         with self._lock:
             snapshot = self._current
             snapshot.keep_until = max(snapshot.keep_until, self._clock() + self._pool_hold)

@@ -52,7 +52,7 @@ def tortoise_credentials(
             # conninfo) and judges the server before the StartupMessage.
             "password": None,
             "connection_class": psycopg_.guarded_classes(guard)[1],
-            "conninfo": lambda: psycopg_.conninfo(guard),
+            "conninfo": psycopg_.async_conninfo(guard),
             "configure": psycopg_.async_pool_configure(guard),
             "max_lifetime": max_connection_age,
         }
