@@ -551,3 +551,14 @@ def test_sigterm_removes_the_key_snapshots(lab: Any, app_handler: bool) -> None:
         assert "app handler" in rest and child.returncode == 0
     else:
         assert child.returncode == -15
+
+
+def test_unknown_tls_facts_pass_without_pins_and_refuse_a_pin() -> None:
+    """Where psycopg's libpq cannot be read, the facts are unknown: not a weak suite,
+    but no pin can be checked either."""
+    from verifyfull.guard.proof import prove
+    from verifyfull.policy import DEFAULT_POLICY
+
+    assert prove("db:26257", "TLS", None, None, DEFAULT_POLICY).cipher == ""
+    with pytest.raises(InsecureConfigurationError, match="VF301.*cannot be checked"):
+        prove("db:26257", "TLS", None, None, DEFAULT_POLICY, pins=frozenset({"ab" * 32}))

@@ -144,7 +144,7 @@ def _transport_refusal(
             return "VF106", f"uses {protocol}", "require TLSv1.2 or later"
     if policy.tls_version_too_low(version):
         return "VF106", f"negotiated {protocol}", "the server must offer TLSv1.2 or later"
-    weakness = server_suite_weakness(cipher or "")
+    weakness = server_suite_weakness(cipher) if cipher else None  # None: driver hides it
     if weakness:
         return (
             "VF107",
