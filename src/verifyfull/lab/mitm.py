@@ -23,6 +23,7 @@ import contextlib
 import select
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,8 +31,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from verifyfull.errors import VerifyfullError
-from verifyfull.wire.net import Deadline
+from verifyfull.wire.net import Deadline, recv_exact
 from verifyfull.wire.pg import (
+    AUTHENTICATION,
     GSSENC_REQUEST_CODE,
     SSL_REQUEST_CODE,
     parse_startup,
@@ -319,7 +321,8 @@ class RogueTLSProxy(_Proxy):
         return tls
 
 
-AUTH_CLEARTEXT_PASSWORD = b"R" + struct.pack("!ii", 8, 3)
+AUTH_CLEARTEXT_PASSWORD = AUTHENTICATION + struct.pack("!ii", 8, 3)
+_MAX_PASSWORD_MESSAGE = 10_000
 
 
 class PasswordPhishingServer(RogueTLSProxy):
@@ -350,8 +353,12 @@ class PasswordPhishingServer(RogueTLSProxy):
             with self._lock:
                 self.startup_messages.append(startup)
         conn.sendall(AUTH_CLEARTEXT_PASSWORD)
-        header = recv_exact(conn, 5)  # 'p' + length
-        body = recv_exact(conn, struct.unpack("!i", header[1:])[0] - 4)
+        deadline = Deadline(self.timeout)
+        header = recv_exact(conn, 5, deadline, "the password message")  # 'p' + length
+        length = struct.unpack("!i", header[1:])[0]
+        if not 4 <= length <= _MAX_PASSWORD_MESSAGE:
+            raise ValueError(f"not a password message (length {length})")
+        body = recv_exact(conn, length - 4, deadline, "the password message")
         self._record(self._from_client, header + body)
         if header[:1] == b"p":
             with self._lock:
