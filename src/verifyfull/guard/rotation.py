@@ -166,8 +166,11 @@ class CertMaterial:
         return self._current.verifier
 
     def due(self) -> bool:
-        """Whether the next connect will look at the files (async callers do it off the loop)."""
-        return self._clock() - self._looked_at >= self.min_check_interval
+        """Whether a connect must look at the files first (async callers do it off the loop).
+
+        Also while another thread is building a new set: check() then waits for
+        it, so no connect starts with the set about to be replaced."""
+        return self._clock() - self._looked_at >= self.min_check_interval or self._lock.locked()
 
     def current_context(self) -> ssl.SSLContext:
         """The context in use now, without looking at the files.
