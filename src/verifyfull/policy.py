@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
@@ -103,7 +103,13 @@ def suite_weakness(name: str) -> str | None:
 
 
 def server_suite_weakness(name: str) -> str | None:
-    """Stricter view for servers (VF204): also no forward secrecy, CBC without AEAD."""
+    """The cipher floor: why a negotiated suite is weak (VF204), or None.
+
+    One source of truth for the probe (a server that offers the suite is
+    VF204) and the guard (its contexts never offer the suite, and a
+    connection that negotiates one anyway is refused before anything is
+    sent): besides `suite_weakness`, no forward secrecy and CBC without AEAD.
+    """
     reason = suite_weakness(name)
     if reason:
         return reason
@@ -115,6 +121,20 @@ def server_suite_weakness(name: str) -> str | None:
     if "GCM" not in upper and "CHACHA20" not in upper and "CCM" not in upper:
         return "CBC mode without AEAD"
     return None
+
+
+def floor_cipher_list(suite_names: Iterable[str]) -> str:
+    """An OpenSSL cipher list of the TLS 1.2 suites among suite_names that meet the floor.
+
+    TLS 1.3 suites are not part of a cipher list (OpenSSL sets them apart)
+    and all meet the floor.
+    """
+    kept = [
+        name
+        for name in suite_names
+        if not name.upper().startswith("TLS_") and server_suite_weakness(name) is None
+    ]
+    return ":".join(dict.fromkeys(kept))
 
 
 @lru_cache(maxsize=256)

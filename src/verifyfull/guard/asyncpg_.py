@@ -4,18 +4,24 @@ asyncpg uses an SSLContext as given, TLS mandatory, no fallback (FACTS.md),
 but it does not re-read one: every new connection here is handed the guard's
 current context, so rotated certificates reach new pool connections, and a
 rotation expires the pooled ones (they are replaced as they are released).
-Each new connection is proven TLS before asyncpg hands it out; a connection
-that is not is closed and the error raised.
+The guard's context judges the server (TLS floor, cipher floor, pins)
+inside the TLS handshake, before asyncpg writes its StartupMessage
+(context.py); a refused server has received nothing. The proof made there
+is recorded once asyncpg hands the connection over; a connection that is
+not TLS at all is closed and the error raised.
 """
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
 from verifyfull.guard.adapt import current_loop, reject_reserved, run_soon
+from verifyfull.guard.context import HandshakeRefusedError, handshake_proof
 from verifyfull.guard.core import Guard, StaleMaterialError
 from verifyfull.guard.diagnose import diagnose, hosts_text
 from verifyfull.guard.proof import TLSProof
@@ -26,8 +32,10 @@ _STALE_RETRIES = 3
 _RESERVED = frozenset({"dsn", "ssl", "direct_tls", "host", "port", "user", "password", "database"})
 
 
-def connect_kwargs(guard: Guard) -> dict[str, Any]:
-    """asyncpg.connect keyword arguments for the guard's target (current SSLContext)."""
+def connect_kwargs(guard: Guard, *, look: bool = True) -> dict[str, Any]:
+    """asyncpg.connect keyword arguments for the guard's target (current SSLContext).
+
+    look=False: the caller has just looked at the files (off the event loop)."""
     target = guard.target
     hosts = [h for h, _ in target.hosts]
     ports = [p for _, p in target.hosts]
@@ -36,7 +44,7 @@ def connect_kwargs(guard: Guard) -> dict[str, Any]:
         "port": ports if len(ports) > 1 else ports[0],
         "user": target.user,
         "database": target.database,
-        "ssl": guard.ssl_context(),
+        "ssl": guard.ssl_context() if look else guard.material.current_context(),
         "timeout": target.connect_timeout,
     }
     if target.password is not None:
@@ -48,12 +56,19 @@ def _check_extra(extra: dict[str, Any]) -> None:
     reject_reserved(extra, _RESERVED, "connect")
 
 
-def prove_connection(guard: Guard, conn: asyncpg.Connection) -> TLSProof:
+def prove_connection(guard: Guard, conn: asyncpg.Connection) -> TLSProof | None:
     """Check the connection's transport is TLS under the policy (raises otherwise)."""
     transport = getattr(conn, "_transport", None)
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if ssl_object is not None and (proof := handshake_proof(ssl_object)) is not None:
+        return guard.accept(proof)  # judged in the handshake, before the StartupMessage
     peer = transport.get_extra_info("peername") if transport is not None else None
-    host = f"{peer[0]}:{peer[1]}" if peer else hosts_text(guard.target.hosts)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    unix = ssl_object is None and sock is not None and sock.family == socket.AF_UNIX
+    if unix and guard.target.local_hosts:  # opted in (settings refuse it otherwise)
+        guard.accept_local(str(peer or guard.target.local_hosts[0]))
+        return None
+    host = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else hosts_text(guard.target.hosts)
     if ssl_object is None:
         return guard.prove(host, None, None, None)
     cipher = ssl_object.cipher()
@@ -70,10 +85,14 @@ async def _connect(guard: Guard, **extra: Any) -> asyncpg.Connection:
     # certificate: such a connection is dropped and made again, so every
     # connection handed out was built from the current set.
     for _ in range(_STALE_RETRIES):
-        kwargs = connect_kwargs(guard)
+        if guard.material.due():  # stat (and maybe reload) the files off the event loop
+            await asyncio.to_thread(guard.material.check)
+        kwargs = connect_kwargs(guard, look=False)
         try:
             conn = await asyncpg.connect(**kwargs, **extra)
         except Exception as exc:
+            if isinstance(exc, HandshakeRefusedError):
+                guard.count_refusal()
             refused = diagnose(exc, hosts_text(guard.target.hosts))
             if refused is None:
                 raise

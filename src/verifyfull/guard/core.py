@@ -13,9 +13,10 @@ import ssl
 from typing import Any
 
 from verifyfull.errors import VerifyfullError
-from verifyfull.guard.proof import ProofLog, TLSProof, prove
+from verifyfull.guard.proof import ProofLog, TLSProof
 from verifyfull.guard.rotation import DEFAULT_MIN_CHECK_INTERVAL, CertMaterial
-from verifyfull.guard.settings import DatabaseTLSSettings, Target
+from verifyfull.guard.settings import DatabaseTLSSettings
+from verifyfull.guard.target import Target
 
 log = logging.getLogger("verifyfull.guard")
 
@@ -45,6 +46,12 @@ class Guard:
             log.warning("%s: %s", warning.rule_id, warning.message)
         if not target.verify_hostname:
             log.warning("VF104: verify-ca is in use by opt-in; host names are not checked")
+        for host in target.local_hosts:
+            log.warning(
+                "the link to %s is a local Unix socket, not TLS (DB_ALLOW_UNIX_SOCKET): "
+                "the password crosses it unencrypted and the server is not verified",
+                host,
+            )
 
     @classmethod
     def from_env(
@@ -69,22 +76,32 @@ class Guard:
     def prove(
         self, host: str, protocol: str | None, cipher: str | None, server_cert_der: bytes | None
     ) -> TLSProof:
-        """Judge one new connection's handshake; records it, or counts the refusal and raises."""
+        """Judge one new connection's handshake; records it, or counts the refusal and raises.
+
+        The adapters judge in the handshake (before the StartupMessage) and
+        call `accept` with that proof; this is for a driver that gives no hook.
+        """
         try:
-            proof = prove(
-                host,
-                protocol,
-                cipher,
-                server_cert_der,
-                self.target.policy,
-                pins=self.target.pins,
-                ca_file=self.target.ca_file,
-            )
+            proof = self.material.verifier()(host, protocol, cipher, server_cert_der)
         except Exception:
             self.proofs.record_refusal()
             raise
         self.proofs.record(proof)
         return proof
+
+    def accept(self, proof: TLSProof) -> TLSProof:
+        """Record a proof made during a connection's handshake."""
+        self.proofs.record(proof)
+        return proof
+
+    def count_refusal(self) -> None:
+        """Count a server refused during its handshake (nothing was sent to it)."""
+        self.proofs.record_refusal()
+
+    def accept_local(self, where: str) -> None:
+        """A connection over an opted-in Unix socket: no TLS to prove, said so."""
+        log.info("connection to %s is local (Unix socket), not TLS", where)
+        self.proofs.record_local()
 
     def health(self) -> dict[str, Any]:
         """What /healthz/db reports: mode and TLS facts, never a secret or a key."""
@@ -92,6 +109,7 @@ class Guard:
         material = self.material
         return {
             "mode": self.target.sslmode,
+            "local_link": bool(self.target.local_hosts),  # Unix socket, opted in: no TLS
             "mtls": self.target.mtls,
             "tls_version": last.protocol if last else None,
             "cipher": last.cipher if last else None,

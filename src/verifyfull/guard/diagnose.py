@@ -40,6 +40,23 @@ _NO_TLS = (
     "enable TLS on the server; never fall back to plaintext",
 )
 
+# The guard's context offers only TLS 1.2+ and suites that meet the floor: a
+# server that offers nothing else fails the handshake with one of these.
+_NO_COMMON = (
+    "VF107",
+    "it offers no TLS version and cipher suite the policy accepts (weak or legacy only)",
+    "restrict the server to TLS 1.2+ with ECDHE and AES-GCM or CHACHA20-POLY1305",
+)
+_NO_COMMON_REASONS = frozenset(
+    {
+        "SSLV3_ALERT_HANDSHAKE_FAILURE",
+        "NO_SHARED_CIPHER",
+        "NO_CIPHERS_AVAILABLE",
+        "TLSV1_ALERT_PROTOCOL_VERSION",
+        "UNSUPPORTED_PROTOCOL",
+    }
+)
+
 # libpq message fragments -> rule (checked in order).
 _LIBPQ_MESSAGES: tuple[tuple[str, tuple[str, str, str]], ...] = (
     ("server does not support ssl", _NO_TLS),
@@ -65,6 +82,8 @@ def diagnose(exc: BaseException, host: str) -> InsecureConfigurationError | None
         return exc
     if isinstance(exc, ssl.SSLCertVerificationError):
         return _error(host, _VERIFY_CODES.get(exc.verify_code, _UNTRUSTED))
+    if isinstance(exc, ssl.SSLError) and str(exc.reason).upper() in _NO_COMMON_REASONS:
+        return _error(host, _NO_COMMON)
     text = str(exc).lower()
     if "rejected ssl upgrade" in text:  # asyncpg, when the server answers 'N'
         return _error(host, _NO_TLS)

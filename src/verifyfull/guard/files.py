@@ -16,7 +16,7 @@ from verifyfull.certs.inspect import CertInfo, load_cert_infos, load_private_key
 from verifyfull.certs.judge import judge_certificate, judge_key_mode
 from verifyfull.errors import InsecureConfigurationError, VerifyfullError
 from verifyfull.findings import Finding
-from verifyfull.guard.settings import Target
+from verifyfull.guard.target import Target
 
 
 def check_files(target: Target, *, key_on_disk: Path | None = None) -> tuple[Finding, ...]:

@@ -2,11 +2,21 @@
 
 psycopg 3 exposes only `pgconn.ssl_in_use`; PQsslAttribute and PQsslStruct
 are not wrapped (psycopg/pq/_pq_ctypes.py: "TODO"). They are called here on
-the very libpq the process has loaded (found in /proc/self/maps, so the
-psycopg-binary wheel's private copy is used when that is the one in use), and
-the server certificate is read from the SSL* with the libssl/libcrypto that
-libpq links. When any of this is unavailable (not Linux, a libpq without
-OpenSSL) the facts are None and only `ssl_in_use` is known.
+the very libpq psycopg itself calls, never on another one the process may
+have loaded (psycopg2's, a `ctypes.CDLL('libpq.so.5')`): a PGconn pointer
+handed to a different libpq build reads the wrong struct. Which library
+that is depends on psycopg's implementation (`psycopg.pq.__impl__`):
+
+- python: the ctypes handle psycopg loaded (`psycopg.pq._pq_ctypes.pq`);
+- binary: the private copy in the wheel's `psycopg_binary.libs/`;
+- c: the system libpq it was linked with, by its soname.
+
+Each is opened with RTLD_NOLOAD (the already-loaded library or nothing, never
+a new one) and must report psycopg's own `PQlibVersion`. The server
+certificate is read from the SSL* with the libssl/libcrypto that libpq
+links (the wheel's own copies for binary). When any of this is unavailable
+(not Linux, a libpq without OpenSSL) the facts are None and only
+`ssl_in_use` is known, so pinned connections are refused.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,43 +43,73 @@ class _Libs:
     crypto: ctypes.CDLL | None
 
 
-def _mapped(fragment: str) -> list[Path]:
-    found: list[Path] = []
+_NOLOAD = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_LAZY", 0)
+
+
+def _loaded(name: str) -> ctypes.CDLL | None:
+    """The library by this path or soname if it is already loaded; never load a new one."""
     try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            for line in maps:
-                path = line.split()[-1] if "/" in line else ""
-                if fragment in Path(path).name and Path(path) not in found:
-                    found.append(Path(path))
+        return ctypes.CDLL(name, mode=_NOLOAD)
     except OSError:
-        return []
-    return found
+        return None
 
 
-def _sibling(libpq: Path, stem: str) -> ctypes.CDLL | None:
-    """The libssl/libcrypto next to libpq (a wheel's private copy), else the system one."""
-    for candidate in _mapped(stem):
-        if candidate.parent == libpq.parent:
-            return ctypes.CDLL(str(candidate))
-    name = ctypes.util.find_library(stem.removeprefix("lib").rstrip("-."))
-    return ctypes.CDLL(name) if name else None
+def _wheel_libs_dir() -> Path | None:
+    import psycopg_binary
+
+    folder = Path(psycopg_binary.__file__).resolve().parent.parent / "psycopg_binary.libs"
+    return folder if folder.is_dir() else None
+
+
+def _in_dir(folder: Path, stem: str) -> ctypes.CDLL | None:
+    for candidate in sorted(folder.glob(f"{stem}*.so*")):
+        if (lib := _loaded(str(candidate))) is not None:
+            return lib
+    return None
+
+
+def _system(stem: str) -> ctypes.CDLL | None:
+    name = ctypes.util.find_library(stem.removeprefix("lib"))
+    return _loaded(name) if name else None
+
+
+def psycopg_libpq() -> tuple[ctypes.CDLL, Path | None] | None:
+    """psycopg's own libpq handle, and the folder of its private dependencies (binary)."""
+    import psycopg.pq
+
+    impl = psycopg.pq.__impl__
+    folder: Path | None = None
+    lib: ctypes.CDLL | None
+    if impl == "python":
+        from psycopg.pq import _pq_ctypes
+
+        lib = _pq_ctypes.pq  # type: ignore[attr-defined]
+    elif impl == "binary":
+        folder = _wheel_libs_dir()
+        lib = _in_dir(folder, "libpq") if folder is not None else None
+    else:
+        lib = _loaded("libpq.so.5") or _system("libpq")
+    if lib is None:
+        return None
+    lib.PQlibVersion.restype = ctypes.c_int
+    lib.PQlibVersion.argtypes = []
+    if lib.PQlibVersion() != psycopg.pq.version():
+        return None  # not the library psycopg calls: reading it would be guesswork
+    return lib, folder
 
 
 @functools.cache
 def _libs() -> _Libs | None:
-    import psycopg  # noqa: F401  (loads libpq)
-
-    mapped = _mapped("libpq")
-    if not mapped:
+    found = psycopg_libpq()
+    if found is None:
         return None
-    libpq = mapped[0]
-    pq = ctypes.CDLL(str(libpq))
+    pq, folder = found
     pq.PQsslAttribute.restype = ctypes.c_char_p
     pq.PQsslAttribute.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
     pq.PQsslStruct.restype = ctypes.c_void_p
     pq.PQsslStruct.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    ssl_lib = _sibling(libpq, "libssl")
-    crypto = _sibling(libpq, "libcrypto")
+    ssl_lib = (_in_dir(folder, "libssl") if folder else None) or _system("libssl")
+    crypto = (_in_dir(folder, "libcrypto") if folder else None) or _system("libcrypto")
     if ssl_lib is not None and crypto is not None:
         getter = getattr(ssl_lib, "SSL_get1_peer_certificate", None) or getattr(
             ssl_lib, "SSL_get_peer_certificate", None

@@ -6,6 +6,13 @@ policy floor, a weak cipher or a pin that does not match raise
 InsecureConfigurationError; the adapter then closes the connection, so it is
 never used. A good proof is recorded (`ProofLog`) for the health route.
 
+Where the driver lets it, the judgement runs inside the TLS handshake,
+before the driver sends its StartupMessage (`Verifier`, called by the
+guard's SSLContext for asyncpg and by the guard's libpq connect loop for
+psycopg): a server that fails the policy or a pin never receives a user
+name, let alone a password. The cipher floor is the probe's
+(`policy.server_suite_weakness`, VF204).
+
 The judgement runs on every connection. Only the X.509 parse of the server
 certificate is cached (`server_cert_facts`, keyed by the exact DER bytes), so
 repeated connects to the same node do not parse it again; every connection's
@@ -24,10 +31,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from verifyfull.certs.inspect import load_cert_infos, signed_by, spki_fingerprint
 from verifyfull.errors import InsecureConfigurationError, VerifyfullError
-from verifyfull.policy import Policy, parse_tls_version, suite_weakness
+from verifyfull.policy import Policy, parse_tls_version, server_suite_weakness
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,13 @@ def prove(
     *,
     pins: frozenset[str] = frozenset(),
     ca_file: Path | None = None,
+    cas: tuple[x509.Certificate, ...] = (),
 ) -> TLSProof:
-    """Judge one handshake's result against the policy and the pins; raise on failure."""
+    """Judge one handshake's result against the policy and the pins; raise on failure.
+
+    A CA pin matches a CA in `cas` (the trust store in use, parsed once) or,
+    when given, in ca_file (read at each call) that signed the certificate.
+    """
     if not protocol:
         raise not_tls(host)
     refusal = _transport_refusal(protocol, cipher, policy)
@@ -75,7 +88,7 @@ def prove(
         raise InsecureConfigurationError(rule_id, f"the connection to {host} {problem}", fix)
     facts = server_cert_facts(server_cert_der) if server_cert_der else None
     if pins:
-        _check_pins(host, facts, pins, ca_file)
+        _check_pins(host, facts, pins, ca_file, cas)
     return TLSProof(
         host=host,
         protocol=protocol,
@@ -131,7 +144,7 @@ def _transport_refusal(
             return "VF106", f"uses {protocol}", "require TLSv1.2 or later"
     if policy.tls_version_too_low(version):
         return "VF106", f"negotiated {protocol}", "the server must offer TLSv1.2 or later"
-    weakness = suite_weakness(cipher or "")
+    weakness = server_suite_weakness(cipher) if cipher else None  # None: driver hides it
     if weakness:
         return (
             "VF107",
@@ -142,7 +155,11 @@ def _transport_refusal(
 
 
 def _check_pins(
-    host: str, facts: ServerCertFacts | None, pins: frozenset[str], ca_file: Path | None
+    host: str,
+    facts: ServerCertFacts | None,
+    pins: frozenset[str],
+    ca_file: Path | None,
+    cas: tuple[x509.Certificate, ...],
 ) -> None:
     if facts is None:
         raise InsecureConfigurationError(
@@ -150,7 +167,7 @@ def _check_pins(
             f"the driver does not expose the certificate of {host}, so the pin cannot be checked",
             "pin with a driver that exposes it (asyncpg, psycopg) or remove DB_PIN_SHA256",
         )
-    if pins.isdisjoint(_fingerprints(facts, ca_file)):
+    if pins.isdisjoint(_fingerprints(facts, ca_file, cas)):
         raise InsecureConfigurationError(
             "VF301",
             f"the certificate of {host} matches none of the pinned fingerprints",
@@ -158,19 +175,41 @@ def _check_pins(
         )
 
 
-def _fingerprints(facts: ServerCertFacts, ca_file: Path | None) -> Iterable[str]:
-    """The server certificate's own fingerprints and those of the CA that signed it.
-
-    The CA file is read each time (not cached): it may have been rotated.
-    """
+def _fingerprints(
+    facts: ServerCertFacts, ca_file: Path | None, cas: tuple[x509.Certificate, ...]
+) -> Iterable[str]:
+    """The server certificate's own fingerprints and those of the CA that signed it."""
     yield facts.sha256
     yield facts.spki_sha256
-    if ca_file is None:
-        return
-    for info in load_cert_infos(ca_file):
-        if info.certificate is not None and signed_by(facts.certificate, info.certificate):
-            yield _plain_hex(info.fingerprint_sha256)
-            yield _plain_hex(info.spki_sha256)
+    issuers = list(cas)
+    if ca_file is not None:  # read each time: it may have been rotated
+        issuers += [i.certificate for i in load_cert_infos(ca_file) if i.certificate is not None]
+    for ca in issuers:
+        if signed_by(facts.certificate, ca):
+            yield ca.fingerprint(hashes.SHA256()).hex()
+            yield _plain_hex(spki_fingerprint(ca.public_key()))
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """The policy and pins of one trust store, applied to one handshake's result.
+
+    Built once per certificate set (rotation.py) and called by the guard's
+    SSLContext or libpq connect loop right after the handshake, before the
+    driver sends anything; CA pins are matched against `cas`, the CAs that
+    set trusts, so no file is read on the connect path.
+    """
+
+    policy: Policy
+    pins: frozenset[str] = frozenset()
+    cas: tuple[x509.Certificate, ...] = ()
+
+    def __call__(
+        self, host: str, protocol: str | None, cipher: str | None, server_cert_der: bytes | None
+    ) -> TLSProof:
+        return prove(
+            host, protocol, cipher, server_cert_der, self.policy, pins=self.pins, cas=self.cas
+        )
 
 
 class ProofLog:
@@ -181,11 +220,16 @@ class ProofLog:
         self.last: TLSProof | None = None
         self.proven = 0
         self.refused = 0
+        self.local = 0  # connections over an opted-in Unix socket (no TLS)
 
     def record(self, proof: TLSProof) -> None:
         with self._lock:
             self.last = proof
             self.proven += 1
+
+    def record_local(self) -> None:
+        with self._lock:
+            self.local += 1
 
     def record_refusal(self) -> None:
         with self._lock:

@@ -5,21 +5,35 @@ files, TLS 1.2 as its floor and gssencmode=disable (a GSSAPI-encrypted
 session would be encrypted, but not by the TLS this guard verifies). The
 files are the guard's snapshot of the last good set (rotation.py): libpq
 reads them on every connection, so rotations reach new connections and a bad
-rotation never does. Every new connection is proven TLS before use.
+rotation never does; each connect holds a lease on its snapshot so no
+rotation removes the files while libpq reads them.
+
+Connections are made by the guard's connection classes (libpq_connect.py),
+which judge the server (TLS floor, cipher floor, pins) after the handshake
+and before libpq sends its StartupMessage; pools get the same classes.
+Without a password the guard also sets libpq's `require_auth=none` (libpq
+16+), so a password from PGPASSWORD or ~/.pgpass is never sent either.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+from verifyfull.errors import InsecureConfigurationError
 from verifyfull.guard.adapt import current_loop, reject_reserved, run_soon
 from verifyfull.guard.core import Guard, StaleMaterialError
 from verifyfull.guard.diagnose import diagnose, hosts_text, recheck_certificate
+from verifyfull.guard.libpq_connect import (
+    GuardedAsyncConnection,
+    GuardedConnection,
+    connection_classes,
+)
 from verifyfull.guard.libpq_ssl import tls_facts
 from verifyfull.guard.proof import TLSProof
 from verifyfull.guard.rotation import LibpqFiles
@@ -49,8 +63,30 @@ _RESERVED = frozenset(
         "sslnegotiation",
         "gssencmode",
         "requiressl",
+        "require_auth",
+        "channel_binding",
     }
 )
+
+# libpq 16 added require_auth; older ones reject the keyword.
+_HAS_REQUIRE_AUTH = psycopg.pq.version() >= 160000
+
+_classes: weakref.WeakKeyDictionary[
+    Guard, tuple[type[GuardedConnection], type[GuardedAsyncConnection]]
+] = weakref.WeakKeyDictionary()
+
+
+def guarded_classes(guard: Guard) -> tuple[type[GuardedConnection], type[GuardedAsyncConnection]]:
+    """The guard's connection classes (sync, async), made once per guard."""
+    found = _classes.get(guard)
+    if found is None:
+        password = guard.target.password
+        found = connection_classes(
+            guard.material.verifier,
+            lambda: password.get_secret_value() if password is not None else None,
+        )
+        _classes[guard] = found
+    return found
 
 
 def libpq_params(guard: Guard, files: LibpqFiles | None = None) -> dict[str, Any]:
@@ -71,12 +107,25 @@ def libpq_params(guard: Guard, files: LibpqFiles | None = None) -> dict[str, Any
     if files.cert is not None and files.key is not None:
         params["sslcert"] = str(files.cert)
         params["sslkey"] = str(files.key)
+    if target.password is None and _HAS_REQUIRE_AUTH:
+        params["require_auth"] = "none"  # no password from PGPASSWORD/.pgpass either
     return params
 
 
 def conninfo(guard: Guard, files: LibpqFiles | None = None) -> str:
     """A libpq connection string for the guard's target (no password: pass it separately)."""
     return make_conninfo("", **libpq_params(guard, files))
+
+
+def async_conninfo(guard: Guard) -> Callable[[], Awaitable[str]]:
+    """A conninfo callable for async pools: looks at the files off the event loop."""
+
+    async def resolve() -> str:
+        if guard.material.due():
+            await asyncio.to_thread(guard.material.check)
+        return conninfo(guard, guard.material.libpq_files(look=False))
+
+    return resolve
 
 
 def password_kwargs(guard: Guard) -> dict[str, Any]:
@@ -91,10 +140,16 @@ def _check_extra(extra: dict[str, Any]) -> None:
 AnyConnection = psycopg.Connection[Any] | psycopg.AsyncConnection[Any]
 
 
-def prove_connection(guard: Guard, conn: AnyConnection) -> TLSProof:
+def prove_connection(guard: Guard, conn: AnyConnection) -> TLSProof | None:
     """Check the connection's transport is TLS under the policy (raises otherwise)."""
+    proof = getattr(conn, "handshake_proof", None)
+    if isinstance(proof, TLSProof):
+        return guard.accept(proof)  # judged before the StartupMessage
     pgconn = conn.pgconn
     host = f"{pgconn.host.decode(errors='replace')}:{pgconn.port.decode(errors='replace')}"
+    if not pgconn.ssl_in_use and host.startswith(("/", "@")) and guard.target.local_hosts:
+        guard.accept_local(host)  # an opted-in Unix socket (settings refuse it otherwise)
+        return None
     if not pgconn.ssl_in_use:
         return guard.prove(host, None, None, None)
     facts = tls_facts(pgconn.pgconn_ptr)  # type: ignore[attr-defined]
@@ -134,14 +189,18 @@ def accept_new_connection(guard: Guard, conn: AnyConnection) -> bool:
 def connect(guard: Guard, **extra: Any) -> psycopg.Connection[Any]:
     """psycopg.connect with the guard's target and TLS; extra: other psycopg options."""
     _check_extra(extra)
+    sync_class, _ = guarded_classes(guard)
     for _ in range(_STALE_RETRIES):
-        files = guard.material.libpq_files()
-        try:
-            conn = psycopg.Connection.connect(
-                **libpq_params(guard, files), **password_kwargs(guard), **extra
-            )
-        except psycopg.OperationalError as exc:
-            raise _refused(guard, exc) from None
+        with guard.material.lease_libpq_files() as files:
+            try:
+                conn: psycopg.Connection[Any] = sync_class.connect(
+                    **libpq_params(guard, files), **extra
+                )
+            except psycopg.OperationalError as exc:
+                raise _refused(guard, exc) from None
+            except InsecureConfigurationError:
+                guard.count_refusal()  # refused in the handshake: nothing was sent
+                raise
         try:
             prove_connection(guard, conn)
             if guard.material.current_libpq_files() is files:  # no rotation meanwhile
@@ -156,14 +215,20 @@ def connect(guard: Guard, **extra: Any) -> psycopg.Connection[Any]:
 async def connect_async(guard: Guard, **extra: Any) -> psycopg.AsyncConnection[Any]:
     """psycopg.AsyncConnection.connect with the guard's target and TLS."""
     _check_extra(extra)
+    _, async_class = guarded_classes(guard)
     for _ in range(_STALE_RETRIES):
-        files = guard.material.libpq_files()
-        try:
-            conn = await psycopg.AsyncConnection.connect(
-                **libpq_params(guard, files), **password_kwargs(guard), **extra
-            )
-        except psycopg.OperationalError as exc:
-            raise await asyncio.to_thread(_refused, guard, exc) from None
+        if guard.material.due():  # stat (and maybe reload) the files off the event loop
+            await asyncio.to_thread(guard.material.check)
+        with guard.material.lease_libpq_files(look=False) as files:
+            try:
+                conn: psycopg.AsyncConnection[Any] = await async_class.connect(
+                    **libpq_params(guard, files), **extra
+                )
+            except psycopg.OperationalError as exc:
+                raise await asyncio.to_thread(_refused, guard, exc) from None
+            except InsecureConfigurationError:
+                guard.count_refusal()  # refused in the handshake: nothing was sent
+                raise
         try:
             prove_connection(guard, conn)
             if guard.material.current_libpq_files() is files:  # no rotation meanwhile
@@ -197,7 +262,7 @@ def create_pool(guard: Guard, *, max_lifetime: float = 3600.0, **pool_kwargs: An
 
     pool = ConnectionPool(
         conninfo=lambda: conninfo(guard),
-        kwargs=lambda: password_kwargs(guard),
+        connection_class=guarded_classes(guard)[0],
         configure=configure,
         max_lifetime=max_lifetime,
         **({"open": True} | pool_kwargs),
@@ -232,8 +297,8 @@ async def create_async_pool(
     await (await connect_async(guard)).close()
 
     pool = AsyncConnectionPool(
-        conninfo=lambda: conninfo(guard),
-        kwargs=lambda: password_kwargs(guard),
+        conninfo=async_conninfo(guard),
+        connection_class=guarded_classes(guard)[1],
         configure=async_pool_configure(guard),
         max_lifetime=max_lifetime,
         open=False,
@@ -246,4 +311,4 @@ async def create_async_pool(
 
 
 def _reject_pool_overrides(pool_kwargs: dict[str, Any]) -> None:
-    reject_reserved(pool_kwargs, ("conninfo", "kwargs", "configure"), "pool")
+    reject_reserved(pool_kwargs, ("conninfo", "kwargs", "configure", "connection_class"), "pool")

@@ -19,6 +19,15 @@ Drivers differ (FACTS.md): asyncpg keeps an SSLContext object as it is, so
 new connections must be handed the current context; libpq (psycopg) reads
 files on every connection, so it is pointed at a private snapshot of the last
 good files, which a bad rotation never touches.
+
+A snapshot stays on disk while any connect may still read it: the guard's
+own connects hold a lease (`lease_libpq_files`), released when libpq is
+done; a connection string handed to a pool (`libpq_files`) keeps its
+snapshot for the longest a connect can take. A superseded snapshot is
+removed when the last holder lets go, so two quick rotations, or a
+rejected one, never pull files from under a connect in flight. Snapshots
+(a copy of the private key among them) are removed on close(), at exit,
+and on SIGTERM (snapshots.py).
 """
 
 from __future__ import annotations
@@ -29,19 +38,21 @@ import logging
 import os
 import shutil
 import ssl
-import tempfile
 import threading
 import time
-import weakref
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from verifyfull.errors import UsageError, VerifyfullError
 from verifyfull.findings import Finding
-from verifyfull.guard.context import client_context
+from verifyfull.guard.context import GuardedContext, client_context
 from verifyfull.guard.files import check_files, unreadable
-from verifyfull.guard.settings import Target
+from verifyfull.guard.proof import Verifier
+from verifyfull.guard.readfile import read_regular_file
+from verifyfull.guard.snapshots import SnapshotRoot
+from verifyfull.guard.target import Target
 
 log = logging.getLogger("verifyfull.guard")
 
@@ -57,6 +68,22 @@ class LibpqFiles:
     ca: Path
     cert: Path | None
     key: Path | None
+
+
+@dataclass(eq=False)
+class _Snapshot:
+    """One validated set on disk, its context, and who may still read its files."""
+
+    folder: Path
+    context: GuardedContext
+    files: LibpqFiles
+    holders: int = 0  # connects in flight holding a lease
+    keep_until: float = field(default=float("-inf"))  # handed to a pool: kept this long
+
+    @property
+    def verifier(self) -> Verifier:
+        assert self.context.verifier is not None
+        return self.context.verifier
 
 
 class CertMaterial:
@@ -80,10 +107,10 @@ class CertMaterial:
         self._looked_at = clock()
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
-        self._snapshot_dir = Path(tempfile.mkdtemp(prefix="verifyfull-tls-"))  # honours TMPDIR
-        os.chmod(self._snapshot_dir, 0o700)
-        # The snapshot holds a copy of the key: removed on close() or, failing that, at exit.
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self._snapshot_dir, True)
+        # The snapshots hold a copy of the key: removed on close(), at exit or on SIGTERM.
+        self._root = SnapshotRoot.create(self)
+        self._snapshot_dir = self._root.path
+        self._retired: list[_Snapshot] = []
         self._generation = 0
         self._signature = self._stat()
         self._failed_signature: FileSignature | None = None
@@ -91,7 +118,9 @@ class CertMaterial:
         self.last_rotation: dt.datetime | None = None
         self.last_error: str | None = None
         self.rotations = 0
-        self._context, self._libpq = self._build()  # refuses at start-up: nothing to keep
+        self._current = self._build()  # refuses at start-up: nothing to keep
+        # A connect's longest life: libpq's connect_timeout per host, plus slack.
+        self._pool_hold = max(1.0, target.connect_timeout) * len(target.hosts) + 5.0
 
     @property
     def generation(self) -> int:
@@ -100,12 +129,48 @@ class CertMaterial:
     def context(self) -> ssl.SSLContext:
         """The context for a new connection (after picking up any rotation that is due)."""
         self._check_if_due()
-        return self._context
+        return self._current.context
 
-    def libpq_files(self) -> LibpqFiles:
-        """Snapshot paths for libpq (after picking up any rotation that is due)."""
-        self._check_if_due()
-        return self._libpq
+    def libpq_files(self, *, look: bool = True) -> LibpqFiles:
+        """Snapshot paths for a libpq connect whose end the guard does not see (a pool's).
+
+        The snapshot is kept at least as long as such a connect can take.
+        look=False: the caller has just looked at the files (off the event loop).
+        """
+        if look:
+            self._check_if_due()
+        with self._lock:
+            snapshot = self._current
+            snapshot.keep_until = max(snapshot.keep_until, self._clock() + self._pool_hold)
+        return snapshot.files
+
+    @contextmanager
+    def lease_libpq_files(self, *, look: bool = True) -> Iterator[LibpqFiles]:
+        """Snapshot paths for one libpq connect, kept on disk until the block ends.
+
+        look=False: the caller has just looked at the files (off the event loop)."""
+        if look:
+            self._check_if_due()
+        with self._lock:
+            snapshot = self._current
+            snapshot.holders += 1
+        try:
+            yield snapshot.files
+        finally:
+            with self._lock:
+                snapshot.holders -= 1
+                self._sweep()
+
+    def verifier(self) -> Verifier:
+        """The policy and pins of the set in use (for a handshake just completed)."""
+        return self._current.verifier
+
+    def due(self) -> bool:
+        """Whether a connect must look at the files first (async callers do it off the loop).
+
+        Also while another thread is building a new set: check() then waits for
+        it, so no connect starts with the set about to be replaced."""
+        return self._clock() - self._looked_at >= self.min_check_interval or self._lock.locked()
 
     def current_context(self) -> ssl.SSLContext:
         """The context in use now, without looking at the files.
@@ -114,18 +179,18 @@ class CertMaterial:
         (by another connect or the background poll) since this connection
         was handed its context? One stat pass per connect, not two.
         """
-        return self._context
+        return self._current.context
 
     def current_libpq_files(self) -> LibpqFiles:
         """The snapshot in use now, without looking at the files (see current_context)."""
-        return self._libpq
+        return self._current.files
 
     def on_rotate(self, listener: Callable[[], None]) -> None:
         """Call listener (e.g. expire pool connections) after each successful rotation."""
         self._listeners.append(listener)
 
     def _check_if_due(self) -> None:
-        if self._clock() - self._looked_at >= self.min_check_interval:
+        if self.due():
             self.check()
 
     def check(self) -> bool:
@@ -138,13 +203,15 @@ class CertMaterial:
             if signature == self._signature:
                 return False
             try:
-                context, libpq = self._build()
+                snapshot = self._build()
             except VerifyfullError as exc:
                 self._failed_signature = signature
                 self.last_error = str(exc)
                 log.error("certificate rotation rejected, keeping the last good set: %s", exc)
                 return False
-            self._context, self._libpq = context, libpq
+            self._retired.append(self._current)
+            self._current = snapshot
+            self._sweep()
             self._signature = signature
             self._failed_signature = None
             self.last_error = None
@@ -165,7 +232,15 @@ class CertMaterial:
             await asyncio.to_thread(self.check)
 
     def close(self) -> None:
-        self._cleanup()
+        self._root.remove()
+
+    def _sweep(self) -> None:
+        """Remove superseded snapshots no connect can still read (lock held)."""
+        now = self._clock()
+        for snapshot in list(self._retired):
+            if snapshot.holders == 0 and snapshot.keep_until <= now:
+                shutil.rmtree(snapshot.folder, ignore_errors=True)
+                self._retired.remove(snapshot)
 
     def _stat(self) -> FileSignature:
         signature: list[tuple[int, int, int, int] | None] = []
@@ -181,7 +256,7 @@ class CertMaterial:
             signature.append((st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns))
         return tuple(signature)
 
-    def _build(self) -> tuple[ssl.SSLContext, LibpqFiles]:
+    def _build(self) -> _Snapshot:
         """Copy the files into a new snapshot, check them and build a context from the copy.
 
         Working from the copy means the context and libpq see the same bytes,
@@ -202,16 +277,14 @@ class CertMaterial:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        old = self._snapshot_dir / str(self._generation - 2)
-        shutil.rmtree(old, ignore_errors=True)  # keep the previous set for in-flight connects
-        return context, LibpqFiles(ca, cert, key)
+        return _Snapshot(folder, context, LibpqFiles(ca, cert, key))
 
 
 def _copy(source: Path | None, dest: Path, mode: int) -> Path | None:
     if source is None:
         return None
     try:
-        data = source.read_bytes()
+        data = read_regular_file(source)  # a FIFO or hung mount: an error, not a hang
     except OSError as exc:
         raise unreadable(source, exc) from None
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

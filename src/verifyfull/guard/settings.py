@@ -11,7 +11,6 @@ driver adapters use; every refusal is one line with the rule id and the fix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,41 +18,13 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from verifyfull.errors import InsecureConfigurationError, UsageError
+from verifyfull.guard.readfile import read_regular_file
 from verifyfull.guard.refuse import refuse_sslmode
+from verifyfull.guard.target import Target, check_hosts, parse_hosts, parse_pins
+from verifyfull.guard.url import UrlParts, parse_database_url
 from verifyfull.policy import DEFAULT_POLICY, Policy
 
 DEFAULT_PORT = 26257  # CockroachDB's SQL port; PostgreSQL users set DB_PORT=5432
-
-
-@dataclass(frozen=True)
-class Target:
-    """Everything a driver adapter needs, validated; the password prints as '***'."""
-
-    hosts: tuple[tuple[str, int], ...]
-    database: str
-    user: str
-    ca_file: Path
-    cert_file: Path | None = None
-    key_file: Path | None = None
-    password: SecretStr | None = field(default=None, repr=False)
-    policy: Policy = DEFAULT_POLICY
-    verify_hostname: bool = True
-    connect_timeout: float = 10.0
-    pins: frozenset[str] = frozenset()  # SHA-256 of the server cert or its CA, hex
-
-    @property
-    def sslmode(self) -> str:
-        return "verify-full" if self.verify_hostname else "verify-ca"
-
-    @property
-    def mtls(self) -> bool:
-        return self.cert_file is not None
-
-    def describe(self) -> str:
-        """A redacted libpq-style URL, safe to log: never the password."""
-        hosts = ",".join(f"{_bracket(h)}:{p}" for h, p in self.hosts)
-        secret = ":***" if self.password is not None else ""
-        return f"postgresql://{self.user}{secret}@{hosts}/{self.database}?sslmode={self.sslmode}"
 
 
 def _one_line(exc: ValidationError, prefix: str) -> str:
@@ -63,10 +34,6 @@ def _one_line(exc: ValidationError, prefix: str) -> str:
         variable = "DATABASE_URL" if field == "url" else f"{prefix}{field.upper()}"
         problems.append(f"{variable}: {error['msg'].rstrip('.').lower()}")
     return "invalid database settings: " + "; ".join(problems) + "; fix those variables"
-
-
-def _bracket(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 class DatabaseTLSSettings(BaseSettings):
@@ -105,6 +72,8 @@ class DatabaseTLSSettings(BaseSettings):
     # every connect); the background poll above looks regardless. See rotation.py.
     rotation_min_check_seconds: float = Field(default=1.0, ge=0)
     pool_recycle_seconds: float = 300.0
+    # A Unix-socket DB_HOST carries no TLS: refused unless opted in (a local link).
+    allow_unix_socket: bool = False
 
     def policy(self) -> Policy:
         overrides: dict[str, object] = {"allow_verify_ca": self.allow_verify_ca}
@@ -115,13 +84,13 @@ class DatabaseTLSSettings(BaseSettings):
         """Validate and combine the settings; refuse anything weaker than the policy."""
         policy = self.policy()
         if self.url is not None:
-            from verifyfull.guard.url import target_from_url
-
-            return target_from_url(self.url.get_secret_value(), self, policy)
+            return self._resolve_url(parse_database_url(self.url.get_secret_value()), policy)
         verify_hostname = refuse_sslmode(self.sslmode, policy, self.ca_hint())
+        hosts = parse_hosts(self.host, self.port)
+        check_hosts(hosts, "DB_HOST", allow_unix_socket=self.allow_unix_socket)
         ca, cert, key = self.client_files(self.user)
         return Target(
-            hosts=parse_hosts(self.host, self.port),
+            hosts=hosts,
             database=self.name,
             user=self.user,
             ca_file=ca,
@@ -132,6 +101,39 @@ class DatabaseTLSSettings(BaseSettings):
             verify_hostname=verify_hostname,
             connect_timeout=self.connect_timeout,
             pins=parse_pins(self.pin_sha256),
+            allow_unix_socket=self.allow_unix_socket,
+        )
+
+    def _resolve_url(self, url: UrlParts, policy: Policy) -> Target:
+        """DATABASE_URL's values first, DB_* for what it leaves out."""
+        hosts = tuple((h, p or self.port) for h, p in url.hosts)
+        check_hosts(hosts, "DATABASE_URL", allow_unix_socket=self.allow_unix_socket)
+        verify_hostname = refuse_sslmode(
+            url.sslmode or self.sslmode, policy, self.ca_hint(url.root)
+        )
+        user = url.user or self.user
+        ca, cert, key = self.client_files(user, ca=url.root, cert=url.cert, key=url.key)
+        password = self.read_password()
+        if url.password is not None:
+            if password is not None:
+                raise UsageError(
+                    "DATABASE_URL has a password and DB_PASSWORD(_FILE) is set too",
+                    "keep the password in one place (DB_PASSWORD_FILE is safest)",
+                )
+            password = url.password
+        return Target(
+            hosts=hosts,
+            database=url.database or self.name,
+            user=user,
+            ca_file=ca,
+            cert_file=cert,
+            key_file=key,
+            password=password,
+            policy=policy,
+            verify_hostname=verify_hostname,
+            connect_timeout=url.connect_timeout or self.connect_timeout,
+            pins=parse_pins(self.pin_sha256),
+            allow_unix_socket=self.allow_unix_socket,
         )
 
     def read_password(self) -> SecretStr | None:
@@ -142,7 +144,12 @@ class DatabaseTLSSettings(BaseSettings):
         if self.password_file is None:
             return self.password
         try:
-            text = self.password_file.read_text(encoding="utf-8")
+            text = read_regular_file(self.password_file).decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(
+                f"DB_PASSWORD_FILE {self.password_file} is not UTF-8 text",
+                "point it at a file holding only the password",
+            ) from None
         except OSError as exc:
             raise UsageError(
                 f"cannot read DB_PASSWORD_FILE {self.password_file}: {exc.strerror}",
@@ -186,51 +193,6 @@ class DatabaseTLSSettings(BaseSettings):
                 "a client certificate needs both a certificate and a key", f"set {missing}"
             )
         return ca, cert, key
-
-
-def parse_hosts(text: str, default_port: int) -> tuple[tuple[str, int], ...]:
-    """'a,b:26258,[::1]:5432' -> ((a, default), (b, 26258), (::1, 5432))."""
-    hosts: list[tuple[str, int]] = []
-    for raw in text.split(","):
-        item = raw.strip()
-        if not item:
-            continue
-        host, port = item, default_port
-        if item.startswith("["):
-            end = item.find("]")
-            if end < 0:
-                raise UsageError(f"bad host {item!r}", "write IPv6 hosts as [::1]:26257")
-            host, rest = item[1:end], item[end + 1 :]
-            if rest.startswith(":"):
-                port = _port(rest[1:], item)
-        elif item.count(":") == 1:
-            host, port_text = item.split(":")
-            port = _port(port_text, item)
-        hosts.append((host, port))
-    if not hosts:
-        raise UsageError("DB_HOST is empty", "set DB_HOST to the database host name")
-    return tuple(hosts)
-
-
-def _port(text: str, item: str) -> int:
-    if text.isdigit() and 0 < int(text) < 65536:
-        return int(text)
-    raise UsageError(f"bad port in host {item!r}", "use host:port with a port 1-65535")
-
-
-def parse_pins(text: str) -> frozenset[str]:
-    pins = set()
-    for raw in text.split(","):
-        pin = raw.strip().lower().replace(":", "").removeprefix("sha256/")
-        if not pin:
-            continue
-        if len(pin) != 64 or any(c not in "0123456789abcdef" for c in pin):
-            raise UsageError(
-                "DB_PIN_SHA256 holds a value that is not a SHA-256 fingerprint",
-                "give 64 hex digits (colons allowed) per pin, comma-separated",
-            )
-        pins.add(pin)
-    return frozenset(pins)
 
 
 __all__ = ["DatabaseTLSSettings", "Target", "parse_hosts", "parse_pins"]

@@ -4,8 +4,9 @@ Tortoise passes unknown credential keys through to the pool it creates, and
 that is the seam used here: for asyncpg a `connect=` hook (every connection
 made by the guard, with the current SSLContext, and proven), for psycopg a
 `conninfo` callable (libpq gets the guard's files, which Tortoise's own
-ssl handling does not pass: FACTS.md) and a `configure` hook that proves
-each connection. `init_tortoise` also expires the pool on each rotation, and
+ssl handling does not pass: FACTS.md), the guard's connection class (server
+judged before the StartupMessage) and a `configure` hook that records the
+proof. `init_tortoise` also expires the pool on each rotation, and
 idle pooled connections are replaced after `max_connection_age` seconds.
 
     await Tortoise.init(config=tortoise_config(guard, apps={...}))
@@ -21,6 +22,10 @@ from verifyfull.guard.adapt import current_loop, run_soon
 from verifyfull.guard.core import Guard
 
 Backend = Literal["asyncpg", "psycopg"]
+_ENGINES = {
+    "asyncpg": "tortoise.backends.asyncpg",
+    "psycopg": "verifyfull.guard.tortoise_psycopg",  # pools with the guard's connection class
+}
 
 
 def tortoise_credentials(
@@ -42,11 +47,12 @@ def tortoise_credentials(
             "max_inactive_connection_lifetime": max_connection_age,
         }
     if backend == "psycopg":
-        password = target.password
         return base | {
-            # A callable password makes Tortoise add it per connection, outside conninfo.
-            "password": (lambda: password.get_secret_value()) if password is not None else None,
-            "conninfo": lambda: psycopg_.conninfo(guard),
+            # The guard's connection class adds the password per connection (never in
+            # conninfo) and judges the server before the StartupMessage.
+            "password": None,
+            "connection_class": psycopg_.guarded_classes(guard)[1],
+            "conninfo": psycopg_.async_conninfo(guard),
             "configure": psycopg_.async_pool_configure(guard),
             "max_lifetime": max_connection_age,
         }
@@ -62,15 +68,9 @@ def tortoise_config(
     max_connection_age: float = 300.0,
 ) -> dict[str, Any]:
     """A whole Tortoise config dict with one guarded connection named `connection`."""
+    credentials = tortoise_credentials(guard, backend, max_connection_age=max_connection_age)
     return {
-        "connections": {
-            connection: {
-                "engine": f"tortoise.backends.{backend}",
-                "credentials": tortoise_credentials(
-                    guard, backend, max_connection_age=max_connection_age
-                ),
-            }
-        },
+        "connections": {connection: {"engine": _ENGINES[backend], "credentials": credentials}},
         "apps": apps,
     }
 

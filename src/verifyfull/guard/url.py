@@ -6,31 +6,47 @@ from it; sslrootcert / sslcert / sslkey name the files (DB_CA_PATH,
 DB_CERT_PATH, DB_KEY_PATH or DB_CERTS_DIR fill in what it leaves out). A
 weak sslmode in the URL is refused like DB_SSLMODE; without one, the guard
 uses verify-full anyway. Errors show the URL only in redacted form.
+This module only parses; settings.py combines the result with DB_* (so the
+dependency runs one way: settings -> url).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from verifyfull.conninfo import parse_dsn
 from verifyfull.errors import InsecureConfigurationError, UsageError, VerifyfullError
-from verifyfull.guard.refuse import refuse_sslmode
-from verifyfull.policy import Policy
-
-if TYPE_CHECKING:
-    from verifyfull.guard.settings import DatabaseTLSSettings, Target
 
 # URL options that change TLS but that the guard decides itself: refused, so
 # nobody believes they took effect.
 _GUARD_DECIDES = ("ssl", "sslcrl", "sslnegotiation", "sslpassword", "ssl_max_protocol_version")
 
 
-def target_from_url(url: str, settings: DatabaseTLSSettings, policy: Policy) -> Target:
-    from verifyfull.guard.settings import Target, parse_pins
+@dataclass(frozen=True)
+class UrlParts:
+    """What a DATABASE_URL says; settings.py fills the gaps from DB_* and judges it.
 
+    hosts keeps every host the URL names, Unix sockets and empty ones
+    included, so that none is dropped silently (target.check_hosts judges them).
+    """
+
+    shown: str  # the URL redacted, for messages
+    hosts: tuple[tuple[str, int | None], ...]
+    database: str | None
+    user: str | None
+    password: SecretStr | None = field(repr=False)
+    sslmode: str | None
+    root: Path | None
+    cert: Path | None
+    key: Path | None
+    connect_timeout: float | None
+
+
+def parse_database_url(url: str) -> UrlParts:
+    """Parse and pre-judge a DATABASE_URL (redacted in every message)."""
     try:
         info = parse_dsn(url, literal=False)
     except VerifyfullError as exc:
@@ -48,39 +64,32 @@ def target_from_url(url: str, settings: DatabaseTLSSettings, policy: Policy) -> 
             "sslrootcert=system trusts every public CA, not the cluster's own",
             "point sslrootcert (or DB_CA_PATH) at the cluster's ca.crt",
         )
-    if not info.tcp_hosts:
+    if not info.hosts:
         raise UsageError(f"DATABASE_URL names no TCP host ({shown})", "TLS needs a host name")
-    root = _path(info.param("sslrootcert"))
-    mode = info.param("sslmode") or settings.sslmode
-    verify_hostname = refuse_sslmode(mode, policy, settings.ca_hint(root))
-    user = info.user or settings.user
-    ca, cert, key = settings.client_files(
-        user,
-        ca=root,
+    return UrlParts(
+        shown=shown,
+        hosts=tuple((h.host, h.port) for h in info.hosts),
+        database=info.database,
+        user=info.user,
+        password=SecretStr(info.password.reveal()) if info.password is not None else None,
+        sslmode=info.param("sslmode"),
+        root=_path(info.param("sslrootcert")),
         cert=_path(info.param("sslcert")),
         key=_path(info.param("sslkey")),
+        connect_timeout=_seconds(info.param("connect_timeout"), shown),
     )
-    password = settings.read_password()
-    if info.password is not None:
-        if password is not None:
-            raise UsageError(
-                "DATABASE_URL has a password and DB_PASSWORD(_FILE) is set too",
-                "keep the password in one place (DB_PASSWORD_FILE is safest)",
-            )
-        password = SecretStr(info.password.reveal())
-    return Target(
-        hosts=tuple((h.host, h.port or settings.port) for h in info.tcp_hosts),
-        database=info.database or settings.name,
-        user=user,
-        ca_file=ca,
-        cert_file=cert,
-        key_file=key,
-        password=password,
-        policy=policy,
-        verify_hostname=verify_hostname,
-        connect_timeout=float(info.param("connect_timeout") or settings.connect_timeout),
-        pins=parse_pins(settings.pin_sha256),
-    )
+
+
+def _seconds(text: str | None, shown: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(
+            f"DATABASE_URL has a connect_timeout that is not a number ({shown})",
+            "give connect_timeout in seconds",
+        ) from None
 
 
 def _path(value: str | None) -> Path | None:

@@ -7,6 +7,10 @@
 - RogueTLSProxy answers 'S' and completes TLS with a certificate of its own
   (another CA, self-signed, wrong host); it records whether the client
   accepted it, and relays what it decrypts.
+- PasswordPhishingServer is the impostor a pin exists for: it completes TLS
+  with a certificate of its own (e.g. one the real CA issued for the same
+  host name), then asks for a cleartext password, records it, and never
+  talks to a real server.
 
 Both listen on 127.0.0.1 on an ephemeral port, are context managers, put a
 timeout on every socket, serve at most `max_connections` at once and record
@@ -19,6 +23,7 @@ import contextlib
 import select
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -26,8 +31,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from verifyfull.errors import VerifyfullError
-from verifyfull.wire.net import Deadline
+from verifyfull.wire.net import Deadline, recv_exact
 from verifyfull.wire.pg import (
+    AUTHENTICATION,
     GSSENC_REQUEST_CODE,
     SSL_REQUEST_CODE,
     parse_startup,
@@ -292,11 +298,15 @@ class RogueTLSProxy(_Proxy):
                     if conn is client:
                         return None  # the client refused our certificate
                 code, packet = self._read_first(conn)
-            return self._forward(conn, packet)
+            return self._after_startup(conn, packet)
         finally:
             if conn is not client:
                 _close(conn)
                 self._untrack(conn)
+
+    def _after_startup(self, conn: Sock, packet: bytes) -> Sock | None:
+        """What the rogue does with the client's StartupMessage: relay it."""
+        return self._forward(conn, packet)
 
     def _accept_tls(self, client: socket.socket) -> Sock:
         try:
@@ -309,6 +319,51 @@ class RogueTLSProxy(_Proxy):
         with self._lock:
             self.handshakes_completed += 1
         return tls
+
+
+AUTH_CLEARTEXT_PASSWORD = AUTHENTICATION + struct.pack("!ii", 8, 3)
+_MAX_PASSWORD_MESSAGE = 10_000
+
+
+class PasswordPhishingServer(RogueTLSProxy):
+    """Completes TLS, reads the StartupMessage, asks for a cleartext password, records it.
+
+    `ciphers` / `max_version` restrict what its TLS offers (e.g. only CBC
+    suites under TLS 1.2, to see whether a client accepts them).
+    """
+
+    def __init__(
+        self,
+        *,
+        cert: Path,
+        key: Path,
+        ciphers: str | None = None,
+        max_version: ssl.TLSVersion | None = None,
+        **options: Any,  # timeout, max_connections
+    ) -> None:
+        super().__init__("127.0.0.1", 1, cert=cert, key=key, **options)
+        if ciphers is not None:
+            self._server_tls.set_ciphers(ciphers)
+        if max_version is not None:
+            self._server_tls.maximum_version = max_version
+        self.passwords: list[bytes] = []
+
+    def _after_startup(self, conn: Sock, packet: bytes) -> Sock | None:
+        if startup := parse_startup(packet):
+            with self._lock:
+                self.startup_messages.append(startup)
+        conn.sendall(AUTH_CLEARTEXT_PASSWORD)
+        deadline = Deadline(self.timeout)
+        header = recv_exact(conn, 5, deadline, "the password message")  # 'p' + length
+        length = struct.unpack("!i", header[1:])[0]
+        if not 4 <= length <= _MAX_PASSWORD_MESSAGE:
+            raise ValueError(f"not a password message (length {length})")
+        body = recv_exact(conn, length - 4, deadline, "the password message")
+        self._record(self._from_client, header + body)
+        if header[:1] == b"p":
+            with self._lock:
+                self.passwords.append(body.rstrip(b"\0"))
+        return None
 
 
 def _close(sock: Sock) -> None:
