@@ -28,7 +28,12 @@ class TargetSummary:
 
     def line(self) -> str:
         r = self.first
-        status = "verify-full" if r.verified else "NOT VERIFIED " + ",".join(r.rule_ids)
+        if r.verified:
+            status = "verify-full"
+        elif not r.rule_ids:  # a Unix socket: no network path to protect
+            status = "local socket, no TLS needed"
+        else:
+            status = "NOT VERIFIED " + ",".join(r.rule_ids)
         if r.refused:
             status += " (refused)"
         elif r.rule_ids and not r.unexcused_rules:
