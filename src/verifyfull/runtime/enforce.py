@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -35,6 +36,10 @@ from verifyfull.runtime.patch import Patch
 from verifyfull.runtime.record import ConnectionRecord, Mode
 
 Listener = Callable[[ConnectionRecord], None]
+# Records kept for `.connections` and reports: the most recent ones, so a
+# long-running process with pools does not grow without bound. Listeners
+# (metrics, the pytest plugin) see every record.
+MAX_RECORDS = 10_000
 C = TypeVar("C")
 # A live connection's (peer, protocol, cipher, server certificate DER).
 Facts = Callable[[Any], tuple[str | None, str | None, str | None, bytes | None]]
@@ -63,8 +68,8 @@ class Enforcement:
     def __init__(self, mode: Mode, policy: Policy) -> None:
         self.mode = mode
         self.policy = policy
-        self._lock = threading.Lock()
-        self._records: list[ConnectionRecord] = []
+        self._lock = threading.RLock()  # listeners run under it and may read the handle
+        self._records: deque[ConnectionRecord] = deque(maxlen=MAX_RECORDS)
         self._listeners: list[Listener] = []
         self._patches: list[Patch] = []
         self._finder: imports.PostImportFinder | None = None
@@ -82,10 +87,15 @@ class Enforcement:
     def active(self) -> bool:
         return active.current() is self
 
-    def subscribe(self, listener: Listener) -> None:
-        """Call listener(record) for every record from now on (metrics)."""
+    def subscribe(self, listener: Listener) -> tuple[ConnectionRecord, ...]:
+        """Call listener(record) for every record from now on; returns those kept so far.
+
+        Atomic: each record is either in the returned tuple or given to the
+        listener, never both, never neither.
+        """
         with self._lock:
             self._listeners.append(listener)
+            return tuple(self._records)
 
     def stop(self) -> None:
         """Restore every driver function; later connects are not judged."""
@@ -263,9 +273,8 @@ class Enforcement:
         )
         with self._lock:
             self._records.append(record)
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(record)
+            for listener in self._listeners:  # under the lock: see subscribe()
+                listener(record)
 
     def _start(self, instruments: dict[str, Callable[[ModuleType], list[Patch]]]) -> None:
         """Wrap each driver now if imported, else when it is (no driver is imported here)."""

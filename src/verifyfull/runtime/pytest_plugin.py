@@ -90,6 +90,7 @@ class _Session:
     def __init__(self, mode: str) -> None:
         self.mode = mode
         self.handle: Enforcement | None = None
+        self._failing: list[ConnectionRecord] = []  # every one, even past MAX_RECORDS
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -99,6 +100,12 @@ class _Session:
             self.handle = enforce(self.mode)
         except VerifyfullError as exc:  # another mode already active (VERIFYFULL_ENFORCE)
             raise pytest.UsageError(f"--verifyfull: {exc}") from None
+        for record in self.handle.subscribe(self._note):
+            self._note(record)
+
+    def _note(self, record: ConnectionRecord) -> None:
+        if record.unexcused_rules:
+            self._failing.append(record)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -118,8 +125,7 @@ class _Session:
                 self.handle.allowed_rules = frozenset()
 
     def failing(self) -> list[ConnectionRecord]:
-        records = self.handle.connections if self.handle is not None else ()
-        return [r for r in records if r.unexcused_rules]
+        return list(self._failing)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
