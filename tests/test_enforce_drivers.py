@@ -63,6 +63,22 @@ async def _psycopg(dsn: str) -> None:
     await asyncio.to_thread(_psycopg_sync, dsn)
 
 
+def _psycopg2_sync(dsn: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(dsn, connect_timeout=5)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+    finally:
+        conn.close()
+
+
+async def _psycopg2(dsn: str) -> None:
+    await asyncio.to_thread(_psycopg2_sync, dsn)
+
+
 async def _psycopg_async(dsn: str) -> None:
     conn = await psycopg.AsyncConnection.connect(dsn, connect_timeout=5)
     async with conn:
@@ -112,6 +128,7 @@ FORMS: dict[str, tuple[Opener, str]] = {
     "psycopg": (_psycopg, "psycopg"),
     "psycopg-async": (_psycopg_async, "psycopg"),
     "psycopg-pool": (_psycopg_pool, "psycopg"),
+    "psycopg2": (_psycopg2, "psycopg2"),
     "sqlalchemy-async": (_sqlalchemy_async, "asyncpg"),
     "sqlalchemy-sync": (_sqlalchemy_sync, "psycopg"),
 }
