@@ -221,3 +221,36 @@ def test_no_secret_in_a_refusal_or_a_record(
         psycopg.connect(dsn)
     assert canary not in str(caught.value)
     assert canary not in json.dumps([r.to_json() for r in refusing.connections])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.dictionaries(
+        st.sampled_from(["PGSSLMODE", "PGSSLROOTCERT", "PGHOST", "PGPASSWORD", "PGPORT"]),
+        st.text(st.characters(min_codepoint=33, max_codepoint=0x2FF), min_size=1, max_size=12),
+    ),
+    root_present=st.booleans(),
+)
+def test_the_cached_environment_reads_what_explain_env_reads(
+    values: dict[str, str], root_present: bool, clean_env: None, tmp_path: Path
+) -> None:
+    """process_environment() (memoised, fast path) == Environment.current(), always fresh."""
+    from verifyfull.conninfo import Environment
+    from verifyfull.runtime.reading import process_environment
+
+    root = tmp_path / ".postgresql" / "root.crt"
+    root.parent.mkdir(exist_ok=True)
+    if root_present:
+        root.write_text("x")
+    else:
+        root.unlink(missing_ok=True)
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("PG")}
+    os.environ.update(values)
+    try:
+        assert process_environment() == Environment.current()
+    finally:
+        for name in values:
+            os.environ.pop(name, None)
+        os.environ.update(saved)

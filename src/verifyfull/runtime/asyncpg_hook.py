@@ -15,9 +15,9 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from verifyfull.conninfo import from_asyncpg_kwargs
 from verifyfull.runtime.active import current
 from verifyfull.runtime.patch import Patch, replace_attribute
+from verifyfull.runtime.reading import asyncpg_info
 
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,7 +31,7 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         attempt = enforcement.begin(
             "asyncpg",
             "asyncpg",
-            lambda: from_asyncpg_kwargs(driver_kwargs, literal=False),
+            lambda: asyncpg_info(driver_kwargs),
             ssl_context=_is_context(driver_kwargs.get("ssl")),
         )
         return await enforcement.guarded_async(

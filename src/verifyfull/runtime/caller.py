@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import lru_cache
 
 # Module name prefixes that are plumbing between the application and the wire.
 _PLUMBING = (
@@ -30,6 +31,7 @@ _PLUMBING = (
 )
 
 
+@lru_cache(maxsize=1024)
 def _plumbing(module: str) -> bool:
     return any(module == p or module.startswith((p + ".", p + "_")) for p in _PLUMBING)
 
@@ -54,9 +56,14 @@ def caller_location(skip: int = 1) -> str:
 
 
 def _short(path: str) -> str:
+    return _relative(path, os.getcwd())
+
+
+@lru_cache(maxsize=1024)
+def _relative(path: str, cwd: str) -> str:
     """Relative to the working directory when inside it (reports stay readable)."""
     try:
-        relative = os.path.relpath(path)
+        relative = os.path.relpath(path, cwd)
     except ValueError:  # another drive on Windows
         return path
     return path if relative.startswith("..") else relative

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, NoReturn, TypeVar
 
-from verifyfull.conninfo import ConnInfo, ConnStringError, Environment
+from verifyfull.conninfo import ConnInfo, ConnStringError
 from verifyfull.errors import InsecureConfigurationError, UsageError, VerifyfullError
 from verifyfull.guard.diagnose import diagnose
 from verifyfull.policy import DEFAULT_POLICY, Policy
@@ -33,6 +33,7 @@ from verifyfull.runtime import active, asyncpg_hook, imports, psycopg2_hook, psy
 from verifyfull.runtime.caller import caller_location
 from verifyfull.runtime.judge import Before, client_cert_file, judge_before, judge_live, unreadable
 from verifyfull.runtime.patch import Patch
+from verifyfull.runtime.reading import process_environment
 from verifyfull.runtime.record import ConnectionRecord, Mode
 
 Listener = Callable[[ConnectionRecord], None]
@@ -114,7 +115,7 @@ class Enforcement:
         self, driver: str, engine: str, read: Callable[[], ConnInfo], *, ssl_context: bool = False
     ) -> Attempt:
         """Judge a connect call before the driver runs; raises in refuse mode."""
-        env = Environment.current()
+        env = process_environment()
         info: ConnInfo | None
         try:
             info = read()
