@@ -254,3 +254,19 @@ def test_the_cached_environment_reads_what_explain_env_reads(
         for name in values:
             os.environ.pop(name, None)
         os.environ.update(saved)
+
+
+def test_an_asynchronous_psycopg2_connect_is_judged_before_and_not_claimed_proven(
+    clean_env: None, refusing: verifyfull.runtime.Enforcement
+) -> None:
+    """aiopg's form: psycopg2.connect(async_=True) returns before the handshake."""
+    import psycopg2
+
+    with pytest.raises(ConnectionRefusedByPolicy) as caught:
+        psycopg2.connect(_dsn("require", None), async_=True)
+    assert caught.value.rule_id == "VF103"
+    conn = psycopg2.connect(_dsn("verify-full", "/nonexistent/ca.crt"), async_=True)
+    conn.close()
+    record = refusing.connections[-1]
+    assert not record.proven and not record.verified and not record.refused
+    assert "not proven live" in record.message

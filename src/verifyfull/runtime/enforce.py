@@ -180,6 +180,12 @@ class Enforcement:
             return self._refusal(attempt, unexcused[0], live.message, live.fix)
         return None
 
+    def judged_only(self, attempt: Attempt, why: str) -> None:
+        """Record a connection whose handshake cannot be seen (its pre-connect verdict only)."""
+        before = attempt.before
+        message = f"{before.message} ({why})"
+        self._record(attempt, None, None, before.rule_ids, message, refused=False, proven=False)
+
     def guarded(
         self, attempt: Attempt, connect: Callable[[], C], facts: Facts, close: Callable[[C], Any]
     ) -> C:
@@ -252,6 +258,7 @@ class Enforcement:
         chain: bool = False,
         hostname: bool = False,
         not_after: dt.datetime | None = None,
+        proven: bool = True,
     ) -> None:
         record = ConnectionRecord(
             driver=attempt.driver,
@@ -271,6 +278,7 @@ class Enforcement:
             opened_by=self.opened_by,
             server_cert_not_after=not_after,
             at=dt.datetime.now(dt.timezone.utc),
+            proven=proven,
         )
         with self._lock:
             self._records.append(record)

@@ -33,6 +33,10 @@ def _wrap(psycopg2: ModuleType) -> Callable[[Callable[..., Any]], Callable[..., 
                 return libpq_info(psycopg2.extensions.make_dsn(dsn, **libpq))
 
             attempt = enforcement.begin("psycopg2", "psycopg2", read)
+            if kwargs.get("async") or kwargs.get("async_"):  # aiopg: returns before the handshake
+                conn = original(dsn, *args, **kwargs)
+                enforcement.judged_only(attempt, "asynchronous connect: not proven live")
+                return conn
             return enforcement.guarded(
                 attempt, lambda: original(dsn, *args, **kwargs), _tls_facts, lambda c: c.close()
             )

@@ -39,6 +39,7 @@ class ConnectionRecord:
     opened_by: str | None  # a label the caller set (the pytest plugin: the test's node id)
     server_cert_not_after: dt.datetime | None
     at: dt.datetime
+    proven: bool = True  # False: the handshake could not be seen (an asynchronous connect)
 
     @property
     def verified(self) -> bool:
@@ -70,6 +71,7 @@ class ConnectionRecord:
             "opened_by": self.opened_by,
             "server_cert_not_after": _iso(self.server_cert_not_after),
             "at": _iso(self.at),
+            "proven": self.proven,
         }
 
     @classmethod
@@ -93,6 +95,7 @@ class ConnectionRecord:
             opened_by=data.get("opened_by"),
             server_cert_not_after=_parse_time(data.get("server_cert_not_after")),
             at=_parse_time(data.get("at")) or dt.datetime.now(dt.timezone.utc),
+            proven=bool(data.get("proven", True)),
         )
 
 

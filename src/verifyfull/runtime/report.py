@@ -30,6 +30,8 @@ class TargetSummary:
         r = self.first
         if r.verified:
             status = "verify-full"
+        elif not r.proven:
+            status = "judged before connecting, not proven live " + (",".join(r.rule_ids) or "")
         elif not r.rule_ids:  # a Unix socket: no network path to protect
             status = "local socket, no TLS needed"
         else:
