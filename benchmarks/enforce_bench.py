@@ -81,12 +81,14 @@ def enforced_connect(connect: Callable[[], Any]) -> Op:
 
 
 def under_enforcement(op: Op) -> Op:
-    """op with enforcement active around it (it has no hook on the query path)."""
+    """op timed with enforcement active (started and stopped outside the timing)."""
 
-    async def run() -> None:
+    async def run() -> float:
         handle = verifyfull.enforce("refuse")
         try:
+            start = time.perf_counter()
             await op()
+            return time.perf_counter() - start
         finally:
             handle.stop()
 
