@@ -15,7 +15,7 @@ from typing import Any
 from verifyfull.conninfo import ConnInfo
 from verifyfull.runtime.active import current
 from verifyfull.runtime.patch import Patch, replace_attribute
-from verifyfull.runtime.reading import libpq_info
+from verifyfull.runtime.reading import libpq_call_info
 
 # psycopg2.connect's own arguments; the rest are libpq keywords.
 _PSYCOPG2_OPTIONS = frozenset({"connection_factory", "cursor_factory", "async", "async_"})
@@ -30,7 +30,7 @@ def _wrap(psycopg2: ModuleType) -> Callable[[Callable[..., Any]], Callable[..., 
 
             def read() -> ConnInfo:
                 libpq = {k: v for k, v in kwargs.items() if k not in _PSYCOPG2_OPTIONS}
-                return libpq_info(psycopg2.extensions.make_dsn(dsn, **libpq))
+                return libpq_call_info(psycopg2.extensions.make_dsn, dsn, libpq)
 
             attempt = enforcement.begin("psycopg2", "psycopg2", read)
             if kwargs.get("async") or kwargs.get("async_"):  # aiopg: returns before the handshake

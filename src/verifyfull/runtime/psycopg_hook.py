@@ -17,7 +17,7 @@ from typing import Any
 from verifyfull.conninfo import ConnInfo
 from verifyfull.runtime.active import current
 from verifyfull.runtime.patch import Patch, replace_attribute
-from verifyfull.runtime.reading import libpq_info
+from verifyfull.runtime.reading import libpq_call_info
 
 # psycopg's own connect options; everything else in **kwargs goes to libpq.
 _PSYCOPG_OPTIONS = frozenset(
@@ -30,7 +30,7 @@ def _reader(conninfo: str, kwargs: dict[str, Any]) -> Callable[[], ConnInfo]:
         from psycopg.conninfo import make_conninfo
 
         libpq_kwargs = {k: v for k, v in kwargs.items() if k not in _PSYCOPG_OPTIONS}
-        return libpq_info(make_conninfo(conninfo, **libpq_kwargs))
+        return libpq_call_info(make_conninfo, conninfo, libpq_kwargs)
 
     return read
 

@@ -11,7 +11,7 @@ changed in place; a callable password) are read every time.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 from verifyfull.conninfo import ConnInfo, Environment, from_asyncpg_kwargs, parse_dsn
@@ -64,6 +64,27 @@ def _environment(pg: tuple[tuple[str, str], ...], root: bool, client: bool) -> E
 def libpq_info(conninfo: str) -> ConnInfo:
     """A libpq connection string as the drivers built on libpq receive it."""
     return parse_dsn(conninfo, literal=False)
+
+
+def libpq_call_info(
+    make: Callable[..., str], conninfo: str | None, kwargs: Mapping[str, object]
+) -> ConnInfo:
+    """What a libpq driver's connect(conninfo, **kwargs) hands libpq, read by conninfo.
+
+    make: the driver's own merge (psycopg's make_conninfo, psycopg2's make_dsn),
+    which also validates the string as libpq would (its error is the driver's).
+    """
+    key = _plain_key(kwargs)
+    if key is None:
+        return libpq_info(make(conninfo, **kwargs))
+    return _libpq_call_info(make, conninfo, key)
+
+
+@lru_cache(maxsize=256)
+def _libpq_call_info(
+    make: Callable[..., str], conninfo: str | None, key: tuple[tuple[str, object], ...]
+) -> ConnInfo:
+    return libpq_info(make(conninfo, **dict(key)))
 
 
 def asyncpg_info(kwargs: Mapping[str, object]) -> ConnInfo:
