@@ -88,9 +88,9 @@ async def _psycopg_async(dsn: str) -> None:
 async def _psycopg_pool(dsn: str) -> None:
     # A pool retries a failed connect in the background: the caller sees its
     # timeout, the refusal is in the records (checked by the tests).
-    pool = psycopg_pool.AsyncConnectionPool(dsn, min_size=1, open=False, timeout=0.5)
+    pool = psycopg_pool.AsyncConnectionPool(dsn, min_size=1, open=False, timeout=0.2)
     try:
-        await pool.open(wait=True, timeout=0.5)
+        await pool.open(wait=True, timeout=0.2)
         async with pool.connection() as conn:
             assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
     finally:

@@ -20,6 +20,8 @@ pytest_plugins = ["pytester"]
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 PLUGIN = "verifyfull.runtime.pytest_plugin"
+# The inner sessions need no asyncio plugin (and it warns without its ini option).
+NO_ASYNCIO = ("-p", "no:asyncio")
 
 DBJOB = """
 import os
@@ -70,7 +72,7 @@ pytestmark = pytest.mark.pg
 
 
 def test_one_require_connection_fails_the_session_and_is_named(session: Any) -> None:
-    result = session.runpytest_subprocess("-p", PLUGIN, "--verifyfull=audit")
+    result = session.runpytest_subprocess("-p", PLUGIN, *NO_ASYNCIO, "--verifyfull=audit")
     result.assert_outcomes(passed=3)
     assert result.ret == 1
     out = result.stdout.str()
@@ -98,7 +100,7 @@ def session_password(session: Any) -> str:
 
 def test_an_all_verify_full_session_passes(session: Any) -> None:
     result = session.runpytest_inprocess(
-        "-p", PLUGIN, "--verifyfull=audit", "-k", "verified or allowed"
+        "-p", PLUGIN, *NO_ASYNCIO, "--verifyfull=audit", "-k", "verified or allowed"
     )
     result.assert_outcomes(passed=2, deselected=1)
     assert result.ret == 0
@@ -118,7 +120,7 @@ def test_no_reason():
     dbjob.nightly_job()
 """
     )
-    result = session.runpytest_inprocess("-p", PLUGIN, "--verifyfull=refuse")
+    result = session.runpytest_inprocess("-p", PLUGIN, *NO_ASYNCIO, "--verifyfull=refuse")
     result.assert_outcomes(passed=2, failed=1, errors=1)
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*verifyfull_allow('VF103',) needs reason=...*"])
@@ -129,12 +131,12 @@ def test_no_reason():
 
 
 def test_inactive_unless_asked_and_the_ini_option_activates_it(session: Any) -> None:
-    off = session.runpytest_inprocess("-p", PLUGIN)
+    off = session.runpytest_inprocess("-p", PLUGIN, *NO_ASYNCIO)
     off.assert_outcomes(passed=3)
     assert off.ret == 0
     assert "verifyfull" not in off.stdout.str()
     session.makeini("[pytest]\nverifyfull = audit\n")
-    on = session.runpytest_inprocess("-p", PLUGIN, "-k", "nightly")
+    on = session.runpytest_inprocess("-p", PLUGIN, *NO_ASYNCIO, "-k", "nightly")
     assert on.ret == 1
     on.stdout.fnmatch_lines(["VF103: test_jobs.py::test_nightly *"])
 
