@@ -21,7 +21,6 @@ import inspect
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, NoReturn, TypeVar
 
@@ -31,7 +30,14 @@ from verifyfull.guard.diagnose import diagnose
 from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.runtime import active, asyncpg_hook, imports, psycopg2_hook, psycopg_hook
 from verifyfull.runtime.caller import caller_location
-from verifyfull.runtime.judge import Before, client_cert_file, judge_before, judge_live, unreadable
+from verifyfull.runtime.judge import (
+    Attempt,
+    Facts,
+    client_cert_file,
+    judge_before,
+    judge_live,
+    unreadable,
+)
 from verifyfull.runtime.patch import Patch
 from verifyfull.runtime.reading import process_environment
 from verifyfull.runtime.record import ConnectionRecord, Mode
@@ -42,25 +48,10 @@ Listener = Callable[[ConnectionRecord], None]
 # (metrics, the pytest plugin) see every record.
 MAX_RECORDS = 10_000
 C = TypeVar("C")
-# A live connection's (peer, protocol, cipher, server certificate DER).
-Facts = Callable[[Any], tuple[str | None, str | None, str | None, bytes | None]]
 
 
 class ConnectionRefusedByPolicy(InsecureConfigurationError):
     """Enforcement refused a connection; `rule_id` names the rule it broke."""
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One connect call between `begin` and its outcome."""
-
-    driver: str
-    target: str
-    database: str | None
-    user: str | None
-    before: Before
-    client_cert: str | None
-    location: str
 
 
 class Enforcement:
@@ -312,7 +303,7 @@ def enforce(mode: Mode | str = "refuse", policy: Policy | None = None) -> Enforc
     policy = policy or DEFAULT_POLICY
     with active.lock:
         running = active.current()
-        if running is not None:
+        if isinstance(running, Enforcement):  # the only kind ever set
             if running.mode is chosen and running.policy == policy:
                 return running
             raise UsageError(

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from verifyfull import rules
 from verifyfull.conninfo import ConnInfo, Environment, Verdict, evaluate, redact_text
@@ -33,6 +35,23 @@ class Before:
     rule_ids: tuple[str, ...]  # transport rules the policy refuses
     message: str
     fix: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One connect call between its pre-connect judgement and its outcome."""
+
+    driver: str
+    target: str
+    database: str | None
+    user: str | None
+    before: Before
+    client_cert: str | None
+    location: str
+
+
+# How a wrapper reads a live connection: (peer, protocol, cipher, server certificate DER).
+Facts = Callable[[Any], tuple[str | None, str | None, str | None, bytes | None]]
 
 
 @dataclass(frozen=True)
