@@ -64,7 +64,9 @@ async def _psycopg(dsn: str) -> None:
 
 
 def _psycopg2_sync(dsn: str) -> None:
-    import psycopg2
+    # Not a dependency: psycopg2-binary's own libpq next to psycopg-binary's makes
+    # guard.libpq_ssl read the wrong library (see docs/runtime.md); run when installed.
+    psycopg2 = pytest.importorskip("psycopg2")
 
     conn = psycopg2.connect(dsn, connect_timeout=5)
     try:
