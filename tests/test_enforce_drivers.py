@@ -289,3 +289,16 @@ async def test_audit_lets_each_through_with_its_verdict(
     assert downgraded.rule_ids == ("VF102", "VF201")
     assert downgraded.tls_version is None and not downgraded.chain_verified
     assert not downgraded.refused
+
+
+@pytest.mark.parametrize("form", ["asyncpg", "psycopg"])
+async def test_a_unix_socket_connection_is_allowed_without_a_rule(
+    form: str, lab: Any, refusing: Enforcement
+) -> None:
+    """No network path to protect: plaintext over a local socket breaks no rule."""
+    server = lab("secure")
+    dsn = f"postgresql://app@/{server.database}?host={server.socket_dir}&port={server.port}"
+    await FORMS[form][0](dsn)
+    record = _last(refusing)
+    assert (record.rule_ids, record.refused, record.tls_version) == ((), False, None)
+    assert record.message == "local Unix socket"

@@ -20,8 +20,9 @@ pytest_plugins = ["pytester"]
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 PLUGIN = "verifyfull.runtime.pytest_plugin"
-# The inner sessions need no asyncio plugin (and it warns without its ini option).
-NO_ASYNCIO = ("-p", "no:asyncio")
+# Inner sessions load only the plugin under test, by -p: an installed verifyfull (or
+# the egg-info a build leaves in src/) also declares it as an entry point, and pytest
+# refuses one plugin registered twice; the asyncio plugin would warn without its ini.
 
 DBJOB = """
 import os
@@ -59,6 +60,7 @@ def session(pytester: pytest.Pytester, lab: Any, monkeypatch: pytest.MonkeyPatch
     server = lab("secure")
     url = f"postgresql://{server.password_user}@localhost:{server.port}/{server.database}"
     monkeypatch.setenv("PYTHONPATH", SRC)
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("DATABASE_URL", url + "?sslmode=require")  # VF103: no root certificate
     monkeypatch.setenv("PGPASSWORD", server.password)
     monkeypatch.setenv("SECURE_URL", server.dsn())
@@ -72,7 +74,7 @@ pytestmark = pytest.mark.pg
 
 
 def test_one_require_connection_fails_the_session_and_is_named(session: Any) -> None:
-    result = session.runpytest_subprocess("-p", PLUGIN, *NO_ASYNCIO, "--verifyfull=audit")
+    result = session.runpytest_subprocess("-p", PLUGIN, "--verifyfull=audit")
     result.assert_outcomes(passed=3)
     assert result.ret == 1
     out = result.stdout.str()
@@ -100,7 +102,7 @@ def session_password(session: Any) -> str:
 
 def test_an_all_verify_full_session_passes(session: Any) -> None:
     result = session.runpytest_inprocess(
-        "-p", PLUGIN, *NO_ASYNCIO, "--verifyfull=audit", "-k", "verified or allowed"
+        "-p", PLUGIN, "--verifyfull=audit", "-k", "verified or allowed"
     )
     result.assert_outcomes(passed=2, deselected=1)
     assert result.ret == 0
@@ -120,7 +122,7 @@ def test_no_reason():
     dbjob.nightly_job()
 """
     )
-    result = session.runpytest_inprocess("-p", PLUGIN, *NO_ASYNCIO, "--verifyfull=refuse")
+    result = session.runpytest_inprocess("-p", PLUGIN, "--verifyfull=refuse")
     result.assert_outcomes(passed=2, failed=1, errors=1)
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*verifyfull_allow('VF103',) needs reason=...*"])
@@ -131,12 +133,12 @@ def test_no_reason():
 
 
 def test_inactive_unless_asked_and_the_ini_option_activates_it(session: Any) -> None:
-    off = session.runpytest_inprocess("-p", PLUGIN, *NO_ASYNCIO)
+    off = session.runpytest_inprocess("-p", PLUGIN)
     off.assert_outcomes(passed=3)
     assert off.ret == 0
     assert "verifyfull" not in off.stdout.str()
     session.makeini("[pytest]\nverifyfull = audit\n")
-    on = session.runpytest_inprocess("-p", PLUGIN, *NO_ASYNCIO, "-k", "nightly")
+    on = session.runpytest_inprocess("-p", PLUGIN, "-k", "nightly")
     assert on.ret == 1
     on.stdout.fnmatch_lines(["VF103: test_jobs.py::test_nightly *"])
 

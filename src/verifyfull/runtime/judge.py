@@ -35,6 +35,7 @@ class Before:
     rule_ids: tuple[str, ...]  # transport rules the policy refuses
     message: str
     fix: str
+    local: bool = False  # Unix sockets only: plaintext is expected, nothing crosses a network
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,17 @@ def judge_before(info: ConnInfo, driver: str, env: Environment, policy: Policy) 
     blocking = [
         f for f in verdict.findings if f.rule_id in TRANSPORT_RULES and policy.refuses(f.rule_id)
     ]
+    local = info.only_unix_sockets
     if not blocking:
-        return Before(verdict, (), "verify-full", "")
+        message = "local Unix socket" if local else "verify-full"
+        return Before(verdict, (), message, "", local=local)
     first = blocking[0]
     return Before(
         verdict,
         tuple(dict.fromkeys(f.rule_id for f in blocking)),
         first.message,
         first.fix or rules.get(first.rule_id).fix,
+        local=local,
     )
 
 
@@ -108,6 +112,8 @@ def judge_live(
     """The guard's proof of the handshake; no TLS where TLS was possible is VF201."""
     if not protocol:
         planned_off = before.verdict is not None and before.verdict.tls is TLSUse.NEVER
+        if before.local:
+            return Live(None, None, (), before.message, "", None)
         rule = () if planned_off else ("VF201",)
         return Live(
             None,
