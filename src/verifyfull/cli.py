@@ -27,6 +27,7 @@ _LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "fix": ("verifyfull.fix.cli", "fix_command"),
     "certs": ("verifyfull.certs.cli", "app"),
     "lab": ("verifyfull.lab.cli", "app"),
+    "run": ("verifyfull.runtime.run", "app"),
 }
 
 

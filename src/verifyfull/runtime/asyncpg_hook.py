@@ -1,0 +1,72 @@
+"""asyncpg: the one choke point is `connect_utils._connect`.
+
+`asyncpg.connect`, every pool (`create_pool`, whose connections go through
+`connection.connect`), SQLAlchemy's asyncpg dialect, Tortoise and databases
+all end in `connect_utils._connect(loop=, connection_class=, record_class=,
+**kwargs)`, with the caller's real keyword arguments (dsn, host, ssl, ...)
+still in kwargs. It is looked up on the module at each call, so wrapping it
+there catches references taken before enforcement started.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from verifyfull.runtime.active import current
+from verifyfull.runtime.patch import Patch, replace_attribute
+from verifyfull.runtime.reading import asyncpg_info
+
+
+def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def _connect(**kwargs: Any) -> Any:
+        enforcement = current()
+        if enforcement is None:
+            return await original(**kwargs)
+        driver_kwargs = {
+            k: v for k, v in kwargs.items() if k not in ("loop", "connection_class", "record_class")
+        }
+        attempt = enforcement.begin(
+            "asyncpg",
+            "asyncpg",
+            lambda: asyncpg_info(driver_kwargs),
+            ssl_context=_is_context(driver_kwargs.get("ssl")),
+        )
+        return await enforcement.guarded_async(
+            attempt, lambda: original(**kwargs), _tls_facts, lambda conn: conn.terminate()
+        )
+
+    return _connect
+
+
+def _is_context(value: object) -> bool:
+    import ssl
+
+    return isinstance(value, ssl.SSLContext)
+
+
+def _tls_facts(conn: Any) -> tuple[str | None, str | None, str | None, bytes | None]:
+    """(peer, protocol, cipher, server certificate DER) of a live asyncpg connection."""
+    transport = getattr(conn, "_transport", None)
+    if transport is None:
+        return None, None, None, None
+    peer = transport.get_extra_info("peername")
+    where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else None
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return where, None, None, None
+    cipher = ssl_object.cipher()
+    return (
+        where,
+        ssl_object.version(),
+        cipher[0] if cipher else None,
+        ssl_object.getpeercert(binary_form=True),
+    )
+
+
+def instrument(asyncpg: ModuleType) -> list[Patch]:
+    connect_utils = importlib.import_module("asyncpg.connect_utils")
+    patch = replace_attribute(connect_utils, "_connect", _wrap)
+    return [patch] if patch else []

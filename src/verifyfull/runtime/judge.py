@@ -1,0 +1,141 @@
+"""The two judgements of one connect: its arguments before, its handshake after.
+
+Before: the call's real arguments plus the process environment, read by
+conninfo exactly as `verifyfull explain --env` reads a connection string, so
+enforcement refuses what the scanner and explain report. After: the live
+connection's protocol, cipher and server certificate, judged by the guard's
+proof (`guard.proof.prove`), so enforcement accepts what the guard accepts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from verifyfull import rules
+from verifyfull.conninfo import ConnInfo, Environment, Verdict, evaluate, redact_text
+from verifyfull.errors import InsecureConfigurationError
+from verifyfull.guard.proof import prove
+from verifyfull.policy import Policy, TLSUse
+
+# The transport rules a connection is refused for (DESIGN.md's catalogue);
+# VF108 and the credential rules are not about this connection's transport.
+TRANSPORT_RULES = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
+
+
+@dataclass(frozen=True)
+class Before:
+    """The pre-connect judgement of one call."""
+
+    verdict: Verdict | None  # None: the settings could not be read
+    rule_ids: tuple[str, ...]  # transport rules the policy refuses
+    message: str
+    fix: str
+    local: bool = False  # Unix sockets only: plaintext is expected, nothing crosses a network
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One connect call between its pre-connect judgement and its outcome."""
+
+    driver: str
+    target: str
+    database: str | None
+    user: str | None
+    before: Before
+    client_cert: str | None
+    location: str
+
+
+# How a wrapper reads a live connection: (peer, protocol, cipher, server certificate DER).
+Facts = Callable[[Any], tuple[str | None, str | None, str | None, bytes | None]]
+
+
+@dataclass(frozen=True)
+class Live:
+    """What the handshake produced, and what it broke."""
+
+    tls_version: str | None
+    cipher: str | None
+    rule_ids: tuple[str, ...]
+    message: str
+    fix: str
+    server_cert_not_after: dt.datetime | None
+
+
+def judge_before(info: ConnInfo, driver: str, env: Environment, policy: Policy) -> Before:
+    verdict = _evaluate(info, driver, env, policy)
+    blocking = [
+        f for f in verdict.findings if f.rule_id in TRANSPORT_RULES and policy.refuses(f.rule_id)
+    ]
+    local = info.only_unix_sockets
+    if not blocking:
+        message = "local Unix socket" if local else "verify-full"
+        return Before(verdict, (), message, "", local=local)
+    first = blocking[0]
+    return Before(
+        verdict,
+        tuple(dict.fromkeys(f.rule_id for f in blocking)),
+        first.message,
+        first.fix or rules.get(first.rule_id).fix,
+        local=local,
+    )
+
+
+def unreadable(error: Exception) -> Before:
+    """Settings conninfo cannot read: not judged, so not verified (fail closed)."""
+    return Before(
+        None,
+        ("VF105",),
+        f"the connection settings could not be judged ({redact_text(str(error))})",
+        "write the connection as a libpq URL or keyword string verifyfull explain can read",
+    )
+
+
+@lru_cache(maxsize=256)  # pools repeat the same arguments; every part is frozen and hashable
+def _evaluate(info: ConnInfo, driver: str, env: Environment, policy: Policy) -> Verdict:
+    return evaluate(info, driver, env, policy)
+
+
+def judge_live(
+    host: str,
+    protocol: str | None,
+    cipher: str | None,
+    server_cert_der: bytes | None,
+    before: Before,
+    policy: Policy,
+) -> Live:
+    """The guard's proof of the handshake; no TLS where TLS was possible is VF201."""
+    if not protocol:
+        planned_off = before.verdict is not None and before.verdict.tls is TLSUse.NEVER
+        if before.local:
+            return Live(None, None, (), before.message, "", None)
+        rule = () if planned_off else ("VF201",)
+        return Live(
+            None,
+            None,
+            rule,
+            f"the connection to {host} is plaintext: the server (or something in between) "
+            "refused TLS",
+            "the server must require TLS; the client must use sslmode=verify-full",
+            None,
+        )
+    try:
+        proof = prove(host, protocol, cipher, server_cert_der, policy)
+    except InsecureConfigurationError as exc:
+        return Live(protocol, cipher, (exc.rule_id,), exc.problem, exc.fix or "", None)
+    return Live(protocol, cipher, (), "verify-full", "", proof.server_cert_not_after)
+
+
+def client_cert_file(info: ConnInfo, env: Environment) -> str | None:
+    """The certificate file libpq or asyncpg will present, when one exists."""
+    named = info.param("sslcert") or env.get("PGSSLCERT")
+    if named:
+        return named if os.path.isfile(named) else None
+    if env.home_client_cert:
+        return "~/.postgresql/postgresql.crt"
+    return None

@@ -1,0 +1,92 @@
+"""psycopg 3: `Connection.connect` and `AsyncConnection.connect`.
+
+`psycopg.connect`, `AsyncConnection.connect`, psycopg_pool's pools
+(`connection_class.connect(conninfo, **kwargs)`), SQLAlchemy's psycopg
+dialects and Tortoise's psycopg backend all call one of the two classmethods.
+The connection string libpq will get is rebuilt with psycopg's own
+`make_conninfo` (conninfo string plus keyword arguments) and judged as libpq
+reads it. The live facts come from libpq itself (guard.libpq_ssl).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from verifyfull.conninfo import ConnInfo
+from verifyfull.runtime.active import current
+from verifyfull.runtime.patch import Patch, replace_attribute
+from verifyfull.runtime.reading import libpq_call_info
+
+# psycopg's own connect options; everything else in **kwargs goes to libpq.
+_PSYCOPG_OPTIONS = frozenset(
+    {"autocommit", "prepare_threshold", "context", "row_factory", "cursor_factory"}
+)
+
+
+def _reader(conninfo: str, kwargs: dict[str, Any]) -> Callable[[], ConnInfo]:
+    def read() -> ConnInfo:
+        from psycopg.conninfo import make_conninfo
+
+        libpq_kwargs = {k: v for k, v in kwargs.items() if k not in _PSYCOPG_OPTIONS}
+        return libpq_call_info(make_conninfo, conninfo, libpq_kwargs)
+
+    return read
+
+
+def _tls_facts(conn: Any) -> tuple[str | None, str | None, str | None, bytes | None]:
+    """(peer, protocol, cipher, server certificate DER) of a live psycopg connection."""
+    from verifyfull.guard.libpq_ssl import tls_facts
+
+    pgconn = conn.pgconn
+    peer = f"{pgconn.host.decode(errors='replace')}:{pgconn.port.decode(errors='replace')}"
+    if not pgconn.ssl_in_use:
+        return peer, None, None, None
+    facts = tls_facts(pgconn.pgconn_ptr)
+    # TLS is in use even when this libpq hides the version: "TLS" says so.
+    return peer, facts.protocol or "TLS", facts.cipher, facts.server_cert_der
+
+
+def _close(conn: Any) -> Any:
+    return conn.close()  # a coroutine for AsyncConnection: guarded_async awaits it
+
+
+def _wrap_sync(original: Callable[..., Any]) -> Callable[..., Any]:
+    def connect(cls: type, conninfo: str = "", **kwargs: Any) -> Any:
+        enforcement = current()
+        if enforcement is None:
+            return original(cls, conninfo, **kwargs)
+        attempt = enforcement.begin("psycopg", "psycopg", _reader(conninfo, kwargs))
+        return enforcement.guarded(
+            attempt, lambda: original(cls, conninfo, **kwargs), _tls_facts, _close
+        )
+
+    return connect
+
+
+def _wrap_async(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def connect(cls: type, conninfo: str = "", **kwargs: Any) -> Any:
+        enforcement = current()
+        if enforcement is None:
+            return await original(cls, conninfo, **kwargs)
+        attempt = enforcement.begin("psycopg", "psycopg", _reader(conninfo, kwargs))
+        return await enforcement.guarded_async(
+            attempt, lambda: original(cls, conninfo, **kwargs), _tls_facts, _close
+        )
+
+    return connect
+
+
+def instrument(psycopg: ModuleType) -> list[Patch]:
+    patches = [
+        replace_attribute(psycopg.Connection, "connect", _wrap_sync),
+        replace_attribute(psycopg.AsyncConnection, "connect", _wrap_async),
+    ]
+    # psycopg/__init__.py binds `connect = Connection.connect` at import: rebind it.
+    module_connect = psycopg.__dict__.get("connect")
+    if module_connect is not None and module_connect != psycopg.Connection.connect:
+        rebound = psycopg.Connection.connect
+        setattr(psycopg, "connect", rebound)  # noqa: B010 (mypy: the module's own name)
+        patches.append(Patch(psycopg, "connect", module_connect, rebound))
+    return [p for p in patches if p is not None]
