@@ -157,8 +157,28 @@ def _plant(root: Path, pws: list[str]) -> None:
     (root / "pyproject.toml").write_text("[project]\nname = 'planted'\n", encoding="utf-8")
 
 
-def _leaks(pws: list[str], texts: dict[str, str]) -> list[tuple[str, str]]:
-    return [(name, pw) for name, text in texts.items() for pw in pws if pw in text]
+def _unlike_prose(piece: str) -> bool:
+    """A piece of a password that no report text holds by chance: no space, four
+    letters or digits, two of its characters not lower-case ASCII letters."""
+    odd = sum(not ("a" <= c <= "z") for c in piece)
+    return " " not in piece and sum(c.isalnum() for c in piece) >= 4 and odd >= 2
+
+
+def _fragments(pw: str) -> set[str]:
+    """The password and its 6-character pieces unlike prose: a password half masked
+    (the rest after a quote the masker misread) is leaked too."""
+    pieces = {pw[i : i + 6] for i in range(len(pw) - 5)}
+    return {pw} | {p for p in pieces if _unlike_prose(p)}
+
+
+def _leaks(pws: list[str], texts: dict[str, str]) -> list[tuple[str, str, str]]:
+    return [
+        (name, pw, piece)
+        for name, text in texts.items()
+        for pw in pws
+        for piece in sorted(_fragments(pw))
+        if piece in text
+    ]
 
 
 def _run(*args: str) -> str:

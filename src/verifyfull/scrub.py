@@ -32,7 +32,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
@@ -63,23 +63,41 @@ _values: dict[str, None] = {}  # insertion-ordered set of raw values
 _index: list[dict[str, list[str]]] | None = None  # by prefix length 1.._PREFIX
 
 
+def _libpq_quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _py_double(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+# How a value is written inside a connection string or a config value...
+_INNER: Final[tuple[Callable[[str], str], ...]] = (
+    lambda v: v,
+    _libpq_quoted,  # keyword string: password='it\'s'
+    lambda v: quote(v, safe=""),
+    lambda v: quote(v, safe="!$&'()*+,;=:@~"),  # what a URL builder may leave unencoded
+    lambda v: quote_plus(v, safe=""),
+    lambda v: v.replace("\\", "\\\\").replace(":", "\\:"),  # .pgpass
+)
+# ...and how that text is written in source code or in an output.
+_OUTER: Final[tuple[Callable[[str], str], ...]] = (
+    lambda v: v,
+    _py_double,  # a "..." literal
+    _libpq_quoted,  # a '...' literal
+    lambda v: json.dumps(v)[1:-1],
+    lambda v: json.dumps(v, ensure_ascii=False)[1:-1],
+    lambda v: repr(v)[1:-1],
+    lambda v: html.escape(v, quote=True),
+    lambda v: html.escape(v, quote=False),
+    lambda v: v.replace("'", "''"),  # SQL, YAML single-quoted
+)
+
+
 def spellings(value: str) -> set[str]:
-    """Every form the value can take in an output this tool writes."""
-    forms = {
-        value,
-        quote(value, safe=""),
-        quote(value, safe="!$&'()*+,;=:@~"),  # what a URL builder may leave unencoded
-        quote_plus(value, safe=""),
-        json.dumps(value)[1:-1],
-        json.dumps(value, ensure_ascii=False)[1:-1],
-        html.escape(value, quote=True),
-        html.escape(value, quote=False),
-        html.escape(json.dumps(value, ensure_ascii=False)[1:-1], quote=True),
-        repr(value)[1:-1],
-        value.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"'),
-        value.replace("\\", "\\\\").replace(":", "\\:"),  # .pgpass
-        value.replace("'", "''"),  # SQL, YAML single-quoted
-    }
+    """Every form the value can take in an output this tool writes: each way of
+    writing it in a connection string, written in each way of quoting text."""
+    forms = {outer(inner(value)) for inner in _INNER for outer in _OUTER}
     stripped = value.strip()
     if stripped != value:
         forms |= spellings(stripped)
@@ -215,7 +233,13 @@ def _mask_registered(text: str) -> str:
 def scrub(text: str) -> str:
     """The text with every registered secret and every password shape masked.
     Every writer calls this on what it writes; callers need not."""
-    return redact_text(_mask_registered(text))
+    return _mask_shapes(_mask_registered(text))
+
+
+# The name parsers and detectors use for evidence: the same masking. Registered
+# values go first, so a shape misread (a quote inside a quoted password) cannot
+# leave half a password that the registry would no longer recognise.
+redact_text = scrub
 
 
 def scrub_tree(value: Any) -> Any:
@@ -256,12 +280,9 @@ _KEY_VALUE = re.compile(
 )
 
 
-def redact_text(text: str) -> str:
-    """Mask passwords in URLs and key=value text that did not go through the model.
-
-    For evidence and error messages built from raw input (for instance a line
-    the parser could not read): the model itself never needs this.
-    """
+def _mask_shapes(text: str) -> str:
+    """Mask passwords in URLs and key=value text that did not go through the model
+    (evidence and error messages built from raw input)."""
     text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}{MASK}@", text)
     text = _BARE_USERINFO.sub(lambda m: f"{m.group('head')}{MASK}@", text)
     return _KEY_VALUE.sub(_mask_value, text)

@@ -52,6 +52,9 @@ def mask_line(text: str, *, aggressive: bool = False, cut: int | None = None) ->
         return MASK
     if cut is not None and 0 < cut <= len(text):
         text = text[: cut - 1] + MASK
+    # Registered secrets before the patterns: one that misreads a password (a space
+    # or quote inside it) would leave a piece the registry no longer recognises.
+    text = scrub(text)
     text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}@", text)
     text = _SECRET_ASSIGNMENT.sub(_mask_assignment, text)
     if aggressive:
@@ -59,7 +62,7 @@ def mask_line(text: str, *, aggressive: bool = False, cut: int | None = None) ->
         text = _AFTER_ASSIGN.sub(lambda m: f"{m.group('head')}{MASK}", text)
     if len(text) > _MAX_WIDTH:
         text = text[:_MAX_WIDTH] + "…"
-    return scrub(text)
+    return text
 
 
 def masked_for_fingerprint(text: str) -> str:
