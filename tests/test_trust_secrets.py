@@ -415,3 +415,62 @@ def test_text_output_shows_control_sequences_escaped(
     assert "VF101" in texts["scan"]
     for what, text in texts.items():
         assert _CONTROLS.search(text) is None, (what, text)
+
+
+# --- baseline format ----------------------------------------------------------
+
+
+def _planted_tree(root: Path) -> None:
+    (root / "pyproject.toml").write_text("", encoding="utf-8")
+    (root / "db.py").write_text(
+        'import psycopg\npsycopg.connect("postgresql://app:Qbase-canary-3@db/app")\n',
+        encoding="utf-8",
+    )
+
+
+def test_a_format_1_baseline_still_hides_its_findings(tmp_path: Path) -> None:
+    """Old (unsalted) baselines keep working until rewritten; they are never written."""
+    from verifyfull.scan import engine
+    from verifyfull.scan.settings import load
+
+    _planted_tree(tmp_path)
+    result = engine.scan([tmp_path], load(tmp_path))
+    assert result.report.findings
+    old = []
+    seen: dict[str, int] = {}
+    for item in sorted(
+        result.report.findings, key=lambda f: (f.path or "", f.line or 0, f.column or 0, f.rule_id)
+    ):
+        line = (tmp_path / (item.path or "")).read_text().splitlines()[(item.line or 1) - 1]
+        material = "\0".join((item.rule_id, item.path or "", " ".join(line.split())))
+        base = hashlib.sha256(material.encode()).hexdigest()[:32]
+        seen[base] = seen.get(base, 0) + 1
+        old.append({"fingerprint": f"{base}:{seen[base]}", "rule": item.rule_id})
+    baseline = tmp_path / "old.json"
+    baseline.write_text(json.dumps({"tool": "verifyfull", "findings": old}), encoding="utf-8")
+    out = _run("scan", str(tmp_path), "--baseline", str(baseline))
+    assert "0 findings" in out
+    _run("scan", str(tmp_path), "--baseline", str(baseline), "--write-baseline")
+    rewritten = json.loads(baseline.read_text(encoding="utf-8"))
+    assert rewritten["baseline_version"] == 2
+    assert len(bytes.fromhex(rewritten["salt"])) == 16
+    assert not {e["fingerprint"] for e in old} & {e["fingerprint"] for e in rewritten["findings"]}
+    assert "0 findings" in _run("scan", str(tmp_path), "--baseline", str(baseline))
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"tool": "verifyfull", "baseline_version": 3, "findings": []},
+        {"tool": "verifyfull", "baseline_version": 2, "findings": []},  # no salt
+        {"tool": "verifyfull", "baseline_version": 2, "salt": "zz", "findings": []},
+    ],
+)
+def test_an_unreadable_baseline_format_says_regenerate(tmp_path: Path, document: object) -> None:
+    _planted_tree(tmp_path)
+    baseline = tmp_path / "b.json"
+    baseline.write_text(json.dumps(document), encoding="utf-8")
+    result = CliRunner().invoke(app, ["scan", str(tmp_path), "--baseline", str(baseline)])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, Exception)
+    assert "regenerate it with --write-baseline" in str(result.exception)
