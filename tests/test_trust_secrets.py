@@ -474,3 +474,21 @@ def test_an_unreadable_baseline_format_says_regenerate(tmp_path: Path, document:
     assert result.exit_code != 0
     assert isinstance(result.exception, Exception)
     assert "regenerate it with --write-baseline" in str(result.exception)
+
+
+def test_secrets_met_in_worker_processes_reach_the_parents_writers(tmp_path: Path) -> None:
+    """With --jobs the files are read in worker processes: the passwords they met
+    must be masked by the parent's writers too (a code line shown for a finding
+    on another rule, here a text-view context line)."""
+    from verifyfull.scan import dispatch
+
+    canaries = [f"Qworker{n}x7Z" for n in range(dispatch.PARALLEL_THRESHOLD + 10)]
+    for n, canary in enumerate(canaries):
+        (tmp_path / f"m{n}.py").write_text(
+            f'import psycopg\nDB_PASSWORD = "{canary}"\npsycopg.connect("host=db")  # {canary}\n',
+            encoding="utf-8",
+        )
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    out = _run("scan", str(tmp_path), "--jobs", "2")
+    assert "VF102" in out and "VF401" in out
+    assert [c for c in canaries if c in out] == []
