@@ -58,9 +58,45 @@ _PREFIX = 3
 # the oldest are still masked by the context rules only.
 MAX_VALUES: Final = 20_000
 
+class _Index:
+    """Every spelling of every registered value, kept up to date as values arrive:
+    the spellings themselves, and per first 1.._PREFIX characters the lengths of the
+    spellings that start so (longest first). A position of the text costs a few
+    dictionary look-ups however many values are registered."""
+
+    def __init__(self) -> None:
+        self.forms: set[str] = set()
+        self.lengths: list[dict[str, list[int]]] = [{} for _ in range(_PREFIX)]
+        self.firsts: set[str] = set()
+        self.next_first = re.compile("(?!)")  # finds where a spelling may start
+
+    def add(self, form: str) -> None:
+        if form in self.forms:
+            return
+        self.forms.add(form)
+        size = min(len(form), _PREFIX)
+        lengths = self.lengths[size - 1].setdefault(form[:size], [])
+        if len(form) not in lengths:
+            lengths.append(len(form))
+            lengths.sort(reverse=True)
+        if form[0] not in self.firsts:
+            self.firsts.add(form[0])
+            chars = "".join(re.escape(c) for c in sorted(self.firsts))
+            self.next_first = re.compile(f"[{chars}]")
+
+    def longest_at(self, text: str, position: int) -> int:
+        """The length of the longest whole-token spelling at `position`, or 0."""
+        for size in range(_PREFIX, 0, -1):
+            for length in self.lengths[size - 1].get(text[position : position + size], ()):
+                form = text[position : position + length]
+                if len(form) == length and form in self.forms and _bounded(text, position, form):
+                    return length
+        return 0
+
+
 _lock = threading.Lock()
 _values: dict[str, None] = {}  # insertion-ordered set of raw values
-_index: list[dict[str, list[str]]] | None = None  # by prefix length 1.._PREFIX
+_index = _Index()
 
 
 def _libpq_quoted(value: str) -> str:
@@ -94,10 +130,16 @@ _OUTER: Final[tuple[Callable[[str], str], ...]] = (
 )
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
 def spellings(value: str) -> set[str]:
     """Every form the value can take in an output this tool writes: each way of
     writing it in a connection string, written in each way of quoting text."""
-    forms = {outer(inner(value)) for inner in _INNER for outer in _OUTER}
+    if _PLAIN.fullmatch(value):  # no layer changes such a value (most passwords)
+        return {value} if value != MASK else set()
+    inners = {inner(value) for inner in _INNER}
+    forms = {outer(text) for text in inners for outer in _OUTER}
     stripped = value.strip()
     if stripped != value:
         forms |= spellings(stripped)
@@ -111,14 +153,12 @@ def register_secret(value: object) -> None:
         return
     if _REFERENCE.fullmatch(value.strip()):
         return
-    global _index
     with _lock:
-        if value in _values:
-            return
-        if len(_values) >= MAX_VALUES:
+        if value in _values or len(_values) >= MAX_VALUES:
             return
         _values[value] = None
-        _index = None
+        for form in spellings(value):
+            _index.add(form)
 
 
 def register_from_text(text: str) -> None:
@@ -162,24 +202,8 @@ def forget_all() -> None:
     global _index, _shipped
     with _lock:
         _values.clear()
-        _index = None
+        _index = _Index()
         _shipped = 0
-
-
-def _built_index() -> list[dict[str, list[str]]]:
-    global _index
-    with _lock:
-        if _index is None:
-            index: list[dict[str, list[str]]] = [{} for _ in range(_PREFIX)]
-            for form in sorted({f for v in _values for f in spellings(v)}, key=len, reverse=True):
-                size = min(len(form), _PREFIX)
-                index[size - 1].setdefault(form[:size], []).append(form)
-            _index = index
-        return _index
-
-
-def _first_chars(index: list[dict[str, list[str]]]) -> frozenset[str]:
-    return frozenset(prefix[0] for by_size in index for prefix in by_size)
 
 
 def _is_word(char: str) -> bool:
@@ -195,34 +219,26 @@ def _bounded(text: str, start: int, form: str) -> bool:
 
 
 def _mask_registered(text: str) -> str:
-    index = _built_index()
-    if not any(index) or not text:
+    index = _index
+    if not index.forms or not text:
         return text
     out: list[str] = []
     start = 0  # first character not yet copied to out
     position = 0
     length = len(text)
-    firsts = _first_chars(index)
+    find = index.next_first.search
     while position < length:
-        if text[position] not in firsts:
-            position += 1
-            continue
-        hit = None
-        for size in range(_PREFIX, 0, -1):
-            candidates = index[size - 1].get(text[position : position + size])
-            if candidates:
-                for form in candidates:  # longest first
-                    if text.startswith(form, position) and _bounded(text, position, form):
-                        hit = form
-                        break
-            if hit is not None:
-                break
-        if hit is None:
+        found = find(text, position)  # skip in C to a character a spelling starts with
+        if found is None:
+            break
+        position = found.start()
+        hit = index.longest_at(text, position)
+        if not hit:
             position += 1
             continue
         out.append(text[start:position])
         out.append(MASK)
-        position += len(hit)
+        position += hit
         start = position
     if not out:
         return text
@@ -270,6 +286,7 @@ _BARE_USERINFO = re.compile(
 # password=... in a query string, a keyword string or code (quoted or not), also
 # after a quote (adjacent literals: "host=db " "password=pw") and as a JSON key.
 _KEYS = "|".join(sorted(SECRET_KEYS))
+_KEY_HINT = re.compile("password|secret|scram_", re.IGNORECASE)  # in every SECRET_KEYS name
 _KEY_VALUE = re.compile(
     r"(?P<head>(?:^|(?<=[?&\s;,(\"'{]))(?:[\"']?(?:"
     + _KEYS
@@ -283,9 +300,13 @@ _KEY_VALUE = re.compile(
 def _mask_shapes(text: str) -> str:
     """Mask passwords in URLs and key=value text that did not go through the model
     (evidence and error messages built from raw input)."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}{MASK}@", text)
-    text = _BARE_USERINFO.sub(lambda m: f"{m.group('head')}{MASK}@", text)
-    return _KEY_VALUE.sub(_mask_value, text)
+    # Cheap tests first: most pieces of a report hold no '@' and no secret key name.
+    if "@" in text:
+        text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}{MASK}@", text)
+        text = _BARE_USERINFO.sub(lambda m: f"{m.group('head')}{MASK}@", text)
+    if ("=" in text or ":" in text) and _KEY_HINT.search(text):
+        text = _KEY_VALUE.sub(_mask_value, text)
+    return text
 
 
 def _mask_value(match: re.Match[str]) -> str:
