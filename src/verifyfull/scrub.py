@@ -58,6 +58,7 @@ _PREFIX = 3
 # the oldest are still masked by the context rules only.
 MAX_VALUES: Final = 20_000
 
+
 class _Index:
     """Every spelling of every registered value, kept up to date as values arrive:
     the spellings themselves, and per first 1.._PREFIX characters the lengths of the
