@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import html
 import json
-import logging
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, quote_plus
+
+if TYPE_CHECKING:
+    import logging
 
 MASK: Final = "***"
 
@@ -154,6 +157,7 @@ def register_secret(value: object) -> None:
         return
     if _REFERENCE.fullmatch(value.strip()):
         return
+    _ensure_log_filter()
     with _lock:
         if value in _values or len(_values) >= MAX_VALUES:
             return
@@ -318,8 +322,10 @@ def _mask_value(match: re.Match[str]) -> str:
     return f"{match.group('head')}{quote_char}{MASK}{quote_char}"
 
 
-class ScrubFilter(logging.Filter):
-    """Scrubs a log record's message (with its arguments) before any handler sees it."""
+class ScrubFilter:
+    """Scrubs a log record's message (with its arguments) before any handler sees it.
+    (A plain object with `filter`: logging accepts one, and the CLI need not import
+    logging to define it.)"""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -332,13 +338,23 @@ class ScrubFilter(logging.Filter):
         return True
 
 
-def install_log_filter(name: str = "verifyfull") -> None:
-    """Scrub every record of the logger `name` (filters do not pass to children:
-    the guard's logger is named in verifyfull.guard)."""
-    logger = logging.getLogger(name)
-    if not any(isinstance(f, ScrubFilter) for f in logger.filters):
-        logger.addFilter(ScrubFilter())
+# Filters do not pass to child loggers: the guard logs as verifyfull.guard.
+LOGGERS: Final = ("verifyfull", "verifyfull.guard")
+_log_filter_installed = False
 
 
-install_log_filter("verifyfull")
-install_log_filter("verifyfull.guard")
+def _ensure_log_filter() -> None:
+    """Put a ScrubFilter on our loggers once logging is in use. Checked when this
+    module loads and at each registration: the guard imports logging when it loads,
+    long before it meets a password, and a CLI run that never logs pays nothing."""
+    global _log_filter_installed
+    if _log_filter_installed or "logging" not in sys.modules:
+        return
+    _log_filter_installed = True
+    for name in LOGGERS:
+        logger = sys.modules["logging"].getLogger(name)
+        if not any(isinstance(f, ScrubFilter) for f in logger.filters):
+            logger.addFilter(ScrubFilter())
+
+
+_ensure_log_filter()
