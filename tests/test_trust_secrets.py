@@ -378,9 +378,12 @@ def test_many_registered_secrets_keep_scrubbing_linear() -> None:
 
 
 def test_log_records_of_the_guard_are_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
+    """As in a service: the guard is imported (its logger made), then meets a password."""
+    from verifyfull.guard import refuse
+
     register_secret("Qlog-canary-5511")
-    with caplog.at_level(logging.INFO, logger="verifyfull.guard"):
-        logging.getLogger("verifyfull.guard").warning("refused %s", "user:Qlog-canary-5511@db")
+    with caplog.at_level(logging.INFO, logger=refuse.log.name):
+        refuse.log.warning("refused %s", "user Qlog-canary-5511 on db")
     assert "Qlog-canary-5511" not in caplog.text
     assert "refused" in caplog.text
 

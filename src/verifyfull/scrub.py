@@ -338,21 +338,26 @@ class ScrubFilter:
         return True
 
 
-# Filters do not pass to child loggers: the guard logs as verifyfull.guard.
-LOGGERS: Final = ("verifyfull", "verifyfull.guard")
-_log_filter_installed = False
+_loggers_seen = -1  # size of logging's logger table when our loggers were last filtered
 
 
 def _ensure_log_filter() -> None:
-    """Put a ScrubFilter on our loggers once logging is in use. Checked when this
-    module loads and at each registration: the guard imports logging when it loads,
-    long before it meets a password, and a CLI run that never logs pays nothing."""
-    global _log_filter_installed
-    if _log_filter_installed or "logging" not in sys.modules:
+    """Put a ScrubFilter on every logger of this package (a filter does not pass to
+    child loggers, so each gets its own) once logging is in use. Checked when this
+    module loads and at each registration: the guard creates its loggers when it
+    loads, long before it meets a password, and a CLI run that never logs pays
+    nothing (logging is not imported for it)."""
+    global _loggers_seen
+    logging_module = sys.modules.get("logging")
+    if logging_module is None:
         return
-    _log_filter_installed = True
-    for name in LOGGERS:
-        logger = sys.modules["logging"].getLogger(name)
+    table = logging_module.root.manager.loggerDict
+    if len(table) == _loggers_seen:
+        return
+    _loggers_seen = len(table)
+    ours = __name__.partition(".")[0]
+    for name in [ours, *(n for n in list(table) if n.startswith(ours + "."))]:
+        logger = logging_module.getLogger(name)
         if not any(isinstance(f, ScrubFilter) for f in logger.filters):
             logger.addFilter(ScrubFilter())
 
