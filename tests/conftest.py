@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from verifyfull import scrub
 from verifyfull.lab import crdb, harness
 from verifyfull.lab.harness import LabError, LabServer
 
@@ -30,6 +31,14 @@ START_TIMEOUT = 30.0
 
 # The session starts many servers: prepare the next one's files in the background.
 harness.prefetch()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_registry() -> None:
+    """A CLI run is one process and its registry of secrets (verifyfull.scrub) lives
+    for that run; a test is one such run, so one test's passwords do not mask
+    another's expected output."""
+    scrub.forget_all()
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -235,7 +235,8 @@ def test_diff_context_lines_never_show_a_password(tmp_path: Path) -> None:
     (root / ".env").write_text("PGSSLMODE=disable\nPOSTGRES_PASSWORD=canary-Ctx-4410\nAPP=orders\n")
     result = _fix("--diff", root)
     assert "+PGSSLMODE=verify-full" in result.stdout
-    assert "<a line holding a password: not shown>" in result.stdout
+    # The scanner registered the value (verifyfull.scrub): the line is shown masked.
+    assert " POSTGRES_PASSWORD=***\n" in result.stdout
     assert "canary-Ctx-4410" not in result.stdout + result.stderr
 
 

@@ -181,7 +181,8 @@ def test_the_wire_module_is_neutral() -> None:
     """Used by the guard, the probe and the lab alike: it may import only itself and errors."""
     for name in (m for m in modules() if _under(m, "verifyfull.wire")):
         outside = {m for m in closure(name) if not _under(m, "verifyfull.wire")}
-        assert outside <= {"verifyfull.errors"}, (name, outside)
+        # verifyfull.scrub: imported by errors, a leaf importing nothing of ours
+        assert outside <= {"verifyfull.errors", "verifyfull.scrub"}, (name, outside)
 
 
 def test_importing_the_guard_loads_no_harness_at_run_time() -> None:

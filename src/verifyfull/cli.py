@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from verifyfull import __version__, rules
 from verifyfull.errors import VerifyfullError
+from verifyfull.terminal import shown
 
 # Each part's command lives in its own module and is imported only when that
 # command runs (or for --help): the scanner, probe, certs and lab pull in
@@ -135,7 +136,7 @@ def main() -> None:
     try:
         app()
     except VerifyfullError as exc:
-        print(f"verifyfull: error: {exc}", file=sys.stderr)
+        print(f"verifyfull: error: {shown(str(exc))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("verifyfull: interrupted", file=sys.stderr)

@@ -2,7 +2,9 @@
 
 The logic is conninfo's; this module only reads the command line and renders
 a Verdict as text (rich, for a human) or JSON (DESIGN.md's contract). Exit
-status: 0 no finding at or above high, 1 otherwise, 2 bad input.
+status: 0 no finding at or above high, 1 otherwise, 2 bad input. Everything
+shown is scrubbed of secrets (the DSN's password was registered when parsed);
+text has its control characters escaped.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from verifyfull.conninfo import (
 )
 from verifyfull.errors import UsageError
 from verifyfull.rules import Severity
+from verifyfull.scrub import scrub_tree
+from verifyfull.terminal import shown
 
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -64,7 +68,7 @@ def explain_command(
         info = parse_for_driver(dsn, driver)
         verdict = evaluate(info, driver, env)
     if output_format == "json":
-        typer.echo(json.dumps(verdict.to_json(), indent=2))
+        typer.echo(json.dumps(scrub_tree(verdict.to_json()), indent=2))
     else:
         render_text(verdict, str(info), Console(highlight=False, soft_wrap=True), use_env=use_env)
     if verdict.fails(Severity.HIGH):
@@ -76,7 +80,7 @@ def render_text(verdict: Verdict, connection: str, console: Console, *, use_env:
 
     def line(label: str, value: str, style: str = "") -> None:
         text = Text(f"{label:<18}", style="bold")
-        text.append(value, style=style)
+        text.append(shown(value), style=style)
         console.print(text)
 
     def yes_no(flag: bool) -> tuple[str, str]:
@@ -96,7 +100,7 @@ def render_text(verdict: Verdict, connection: str, console: Console, *, use_env:
         line("note", "not everything could be determined; see below", "yellow")
     console.print(Text("\nWhat the driver will do", style="bold underline"))
     for note in verdict.notes:
-        console.print(Text(f"  - {note}"))
+        console.print(Text(f"  - {shown(note)}"))
     console.print(Text("\nFindings", style="bold underline"))
     if not verdict.findings:
         console.print(Text("  none: verify-full as the policy asks", style="green"))
@@ -105,7 +109,7 @@ def render_text(verdict: Verdict, connection: str, console: Console, *, use_env:
         head.append(found.rule_id, style=_SEVERITY_STYLE[found.severity])
         head.append(f" {found.severity.value:<8} {found.rule.slug}: {found.rule.title}")
         console.print(head)
-        console.print(Text(f"      {found.message}"))
+        console.print(Text(f"      {shown(found.message)}"))
     console.print(Text("\nCorrected", style="bold underline"))
     for corrected_line in verdict.corrected.splitlines():
-        console.print(Text(f"  {corrected_line}"))
+        console.print(Text(f"  {shown(corrected_line)}"))

@@ -41,6 +41,8 @@ from verifyfull.report.model import Report
 from verifyfull.report.output import emit
 from verifyfull.rules import Severity
 from verifyfull.scan import settings as project_settings
+from verifyfull.scrub import scrub_tree
+from verifyfull.terminal import shown
 
 app = typer.Typer(
     help="Create and check certificates in the cockroach cert layout.",
@@ -121,7 +123,7 @@ def _echo_info(info: CertInfo) -> None:
         sans = [f"DNS:{n}" for n in info.dns_names] + [f"IP:{a}" for a in info.ip_addresses]
         rows.insert(2, ("SAN", ", ".join(sans)))
     for label, value in rows:
-        typer.echo(f"  {label:<9} {value}")
+        typer.echo(shown(f"  {label:<9} {value}"))  # a subject may hold control codes
 
 
 @app.command("create-ca")
@@ -316,9 +318,9 @@ def list_command(
     listed = list_certs(certs_dir)
     if output_format == "json":
         payload = {"certs_dir": str(certs_dir), "certificates": [e.to_json() for e in listed]}
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(scrub_tree(payload), indent=2))
         return
-    typer.echo(f"Certificate directory: {certs_dir}")
+    typer.echo(shown(f"Certificate directory: {certs_dir}"))
     table = [("usage", "certificate file", "key file", "expires", "notes", "error")]
     for entry in listed:
         first = entry.infos[0] if entry.infos else None
@@ -334,4 +336,5 @@ def list_command(
         )
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for line in table:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        row = "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+        typer.echo(shown(row.rstrip()))

@@ -1,4 +1,4 @@
-"""Secrets that cannot be printed by accident, and redaction of free text.
+"""Secrets that cannot be printed by accident (redaction of free text: verifyfull.scrub).
 
 A `Secret` renders as `***` through str, repr and format, so a ConnInfo, a
 Finding or an exception built from one never carries the value. The raw value
@@ -7,23 +7,9 @@ is reachable only through `reveal()`, a name that stands out in review.
 
 from __future__ import annotations
 
-import re
-from typing import Final
+from verifyfull.scrub import MASK, SECRET_KEYS, redact_text, register_secret
 
-MASK: Final = "***"
-
-# libpq keywords whose values are secrets (libpq 18's list, plus the asyncpg
-# and Tortoise spellings that carry the same values).
-SECRET_KEYS: Final = frozenset(
-    {
-        "password",
-        "sslpassword",
-        "oauth_client_secret",
-        "scram_client_key",
-        "scram_server_key",
-        "pgpassword",
-    }
-)
+__all__ = ["MASK", "SECRET_KEYS", "Secret", "is_secret_key", "redact_text"]
 
 
 class Secret:
@@ -33,6 +19,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        register_secret(value)  # so no writer can print it, whatever shape it takes
 
     def reveal(self) -> str:
         """The raw value, for handing to a driver; never print the result."""
@@ -60,25 +47,3 @@ class Secret:
 
 def is_secret_key(key: str) -> bool:
     return key.strip().lower() in SECRET_KEYS
-
-
-# user:password@ in any URL-like text (the userinfo part, up to the last '@'
-# before the host part).
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@\s/]*)@")
-# password=... in a query string or a libpq keyword string (quoted or not).
-_KEY_VALUE = re.compile(
-    r"(?P<head>(?:^|[?&\s;,(])(?:"
-    + "|".join(sorted(SECRET_KEYS))
-    + r")\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^&\s;,)]*)",
-    re.IGNORECASE,
-)
-
-
-def redact_text(text: str) -> str:
-    """Mask passwords in URLs and key=value text that did not go through the model.
-
-    For evidence and error messages built from raw input (for instance a line
-    the parser could not read): the model itself never needs this.
-    """
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}{MASK}@", text)
-    return _KEY_VALUE.sub(lambda m: f"{m.group('head')}{MASK}", text)

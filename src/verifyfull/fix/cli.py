@@ -24,6 +24,7 @@ from verifyfull.fix.plan import FileFix, FixPlan, plan_fixes
 from verifyfull.rules import Severity
 from verifyfull.scan.settings import load
 from verifyfull.scan.walk import NOTHING_EXAMINED
+from verifyfull.terminal import shown
 
 
 def _shown(line: str, hidden: frozenset[str]) -> str:
@@ -113,8 +114,9 @@ def fix_command(
         use_guard=use_guard,
     )
     if diff:
-        sys.stdout.write("".join(unified_diff(fix) for fix in plan.fixes))
-        sys.stderr.write(_summary(plan, applied=False))
+        # shown(): every secret met during the run masked, control characters escaped.
+        sys.stdout.write(shown("".join(unified_diff(fix) for fix in plan.fixes)))
+        sys.stderr.write(shown(_summary(plan, applied=False)))
     else:
         if not force:
             dirty = uncommitted([fix.path for fix in plan.fixes])
@@ -130,9 +132,9 @@ def fix_command(
                 write_atomic(fix.path, fix.after, expected=fix.before, stamp=fix.stamp)
             except FileChanged as exc:
                 unwritten.append(str(exc))
-        sys.stdout.write(_summary(plan, applied=True))
+        sys.stdout.write(shown(_summary(plan, applied=True)))
         for line in unwritten:
-            sys.stderr.write(f"verifyfull: {line}\n")
+            sys.stderr.write(f"verifyfull: {shown(line)}\n")
         if unwritten:
             raise typer.Exit(1)
     if plan.examined == 0:

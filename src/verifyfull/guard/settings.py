@@ -23,6 +23,7 @@ from verifyfull.guard.refuse import refuse_sslmode
 from verifyfull.guard.target import Target, check_hosts, parse_hosts, parse_pins
 from verifyfull.guard.url import UrlParts, parse_database_url
 from verifyfull.policy import DEFAULT_POLICY, Policy
+from verifyfull.scrub import register_secret
 
 DEFAULT_PORT = 26257  # CockroachDB's SQL port; PostgreSQL users set DB_PORT=5432
 
@@ -142,6 +143,8 @@ class DatabaseTLSSettings(BaseSettings):
                 "both DB_PASSWORD and DB_PASSWORD_FILE are set", "set only one of them"
             )
         if self.password_file is None:
+            if self.password is not None:  # no refusal or log line may carry it
+                register_secret(self.password.get_secret_value())
             return self.password
         try:
             text = read_regular_file(self.password_file).decode("utf-8")
@@ -155,6 +158,7 @@ class DatabaseTLSSettings(BaseSettings):
                 f"cannot read DB_PASSWORD_FILE {self.password_file}: {exc.strerror}",
                 "point it at a readable file holding only the password",
             ) from None
+        register_secret(text.rstrip("\r\n"))
         return SecretStr(text.rstrip("\r\n"))
 
     def ca_hint(self, given: Path | None = None) -> Path | None:

@@ -17,6 +17,7 @@ from verifyfull.report import exit_code
 from verifyfull.report.output import emit
 from verifyfull.rules import Severity
 from verifyfull.scan.settings import load as load_settings
+from verifyfull.scrub import register_from_text
 
 TargetsArg = Annotated[
     list[str],
@@ -123,6 +124,8 @@ def probe_command(
         policy=policy,
         sslyze=find_sslyze() if deep else None,
     )
+    for given in targets:  # a password typed in a target is masked wherever it is shown
+        register_from_text(given)
     result = run([parse_target(t) for t in targets], settings)
     text = view.render(result, fmt)
     emit(text, output)

@@ -3,6 +3,8 @@
 The findings are rendered by verifyfull.report's views, like the scanner's;
 the probe adds what only it has: one summary row per endpoint (text) and the
 per-endpoint facts (a "targets" list next to the DESIGN.md JSON object).
+What a server sent (banners, headers, messages) and what the user typed (a
+DSN) is scrubbed of secrets and, in text, has its control characters escaped.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import json
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from verifyfull.errors import UsageError
 from verifyfull.probe.results import EndpointResult
 from verifyfull.probe.runner import ProbeRun
 from verifyfull.report import html, sarif, text
+from verifyfull.scrub import scrub_tree
+from verifyfull.terminal import shown
 
 FORMATS = ("text", "json", "sarif", "html")
 
@@ -32,7 +37,7 @@ def render(run: ProbeRun, fmt: str) -> str:
     if fmt == "json":
         payload = run.report.to_json()
         payload["targets"] = [e.to_json() for e in run.endpoints]
-        return json.dumps(payload, indent=2) + "\n"
+        return json.dumps(scrub_tree(payload), indent=2) + "\n"
     if fmt == "text":
         return summary_table(run.endpoints) + text.render(run.report)
     if fmt == "sarif":
@@ -56,13 +61,8 @@ def summary_table(endpoints: tuple[EndpointResult, ...]) -> str:
         verdict = ", ".join(rules) or "none"
         if endpoint.errors:
             verdict += f" (+{len(endpoint.errors)} errors)"
-        table.add_row(
-            endpoint.target,
-            endpoint.kind,
-            *cells,
-            verdict,
-            f"{endpoint.seconds:.2f}s",
-        )
+        row = (endpoint.target, endpoint.kind, *cells, verdict, f"{endpoint.seconds:.2f}s")
+        table.add_row(*(Text(shown(cell)) for cell in row))  # Text: no markup
     buffer = io.StringIO()
     Console(file=buffer, width=120, no_color=True, highlight=False).print(table)
     return buffer.getvalue()

@@ -3,14 +3,14 @@
 Summary by severity and by rule, then every finding grouped by file or
 target with its code context (secrets masked, see snippet.py), evidence and
 fix; each rule's full doc folds out with <details>, which needs no script.
-Every piece of text from the report is escaped.
+Every piece of text from the report is scrubbed (verifyfull.scrub) and escaped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from html import escape
+from html import escape as _html_escape
 from itertools import groupby
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from verifyfull.findings import Finding
 from verifyfull.report.model import Report
 from verifyfull.report.snippet import SourceCache, context, secret_lines
 from verifyfull.rules import Severity
+from verifyfull.scrub import scrub
 
 _COLOURS = {
     Severity.CRITICAL: "#b71c1c",
@@ -71,6 +72,12 @@ details pre { white-space: pre-wrap; background: #f5f6f8; padding: 8px; border-r
 .none { background: #e8f5e9; padding: 12px 16px; border-radius: 6px; }
 footer { color: #8a92a6; font-size: 12px; margin-top: 40px; }
 """
+
+
+def escape(text: str) -> str:
+    """A piece of the page: secrets masked before HTML-escaping (masking after would
+    miss a secret whose escaped form differs, and could cut an entity in two)."""
+    return _html_escape(scrub(text))
 
 
 def _count(number: int, noun: str) -> str:

@@ -1,4 +1,9 @@
-"""Where a rendered report goes: a file named by --output, or stdout."""
+"""Where a rendered report goes: a file named by --output, or stdout.
+
+Every byte written here has been through verifyfull.scrub: the views mask
+secrets in each piece they render, and `emit` masks the whole text once more,
+the last line of defence for a piece a view did not know held one.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ import tempfile
 from pathlib import Path
 
 from verifyfull.errors import UsageError
+from verifyfull.scrub import scrub
 
 
 def emit(text: str, output: Path | None) -> None:
     """Write the report to `output` (a regular file is replaced atomically: a reader
     never sees half a report, and a failed write keeps the earlier one), or to stdout."""
+    text = scrub(text)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -21,6 +21,7 @@ from verifyfull.findings import Finding
 from verifyfull.report.model import Report, ReportError
 from verifyfull.report.snippet import SourceCache, normalized_line
 from verifyfull.rules import Rule, Severity
+from verifyfull.scrub import scrub_tree
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "verifyfull/v1"
@@ -180,4 +181,4 @@ def to_sarif(report: Report, *, root: Path | None = None) -> dict[str, Any]:
 
 
 def render(report: Report, *, root: Path | None = None) -> str:
-    return json.dumps(to_sarif(report, root=root), indent=2) + "\n"
+    return json.dumps(scrub_tree(to_sarif(report, root=root)), indent=2) + "\n"

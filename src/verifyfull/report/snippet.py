@@ -3,7 +3,8 @@
 A report shows code so a reader sees the problem in place, but the code is
 where hard-coded passwords live: every line shown goes through `mask_line`,
 and lines that belong to a password finding (VF401/VF402) lose every literal.
-Key material (PEM bodies) is never shown.
+Key material (PEM bodies) is never shown. Every line also goes through
+verifyfull.scrub, which masks each secret any parser met during the run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verifyfull.findings import Finding
+from verifyfull.scrub import scrub
 
 MASK = "***"
 _MAX_BYTES = 2_000_000  # files larger than this are not read for context
@@ -50,6 +52,9 @@ def mask_line(text: str, *, aggressive: bool = False, cut: int | None = None) ->
         return MASK
     if cut is not None and 0 < cut <= len(text):
         text = text[: cut - 1] + MASK
+    # Registered secrets before the patterns: one that misreads a password (a space
+    # or quote inside it) would leave a piece the registry no longer recognises.
+    text = scrub(text)
     text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}@", text)
     text = _SECRET_ASSIGNMENT.sub(_mask_assignment, text)
     if aggressive:
@@ -58,6 +63,13 @@ def mask_line(text: str, *, aggressive: bool = False, cut: int | None = None) ->
     if len(text) > _MAX_WIDTH:
         text = text[:_MAX_WIDTH] + "…"
     return text
+
+
+def masked_for_fingerprint(text: str) -> str:
+    """What a baseline fingerprint hashes: the line with every literal and assigned
+    value masked whatever the rule, since a password may sit on any finding's line
+    (a hash of a line that held one would let it be guessed offline)."""
+    return mask_line(text, aggressive=True)
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Text view of a Report: findings grouped by file (or probe target), with the code line.
 
 Colours only when writing to a terminal (and NO_COLOR unset); the same text
-without escape codes otherwise, so CI logs and files stay readable.
+without escape codes otherwise, so CI logs and files stay readable. Every
+piece taken from the scanned files, a server or the user (place, message, code,
+evidence, fix, errors) is scrubbed of secrets and has its control characters
+spelled out (verifyfull.terminal) before the view adds its own styling.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from itertools import groupby
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 from verifyfull.findings import Finding
 from verifyfull.report.model import Report
 from verifyfull.report.snippet import SourceCache, context, secret_lines
 from verifyfull.rules import Severity
+from verifyfull.terminal import shown
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -81,7 +84,7 @@ def render(report: Report, *, color: bool | None = None, root: Path | None = Non
     cache = SourceCache(root)
     secret = secret_lines(report.findings)
     for place, items in _groups(report):
-        console.print(Text(place, "bold underline"))
+        console.print(Text(shown(place), "bold underline"))
         for item in items:
             _finding(console, cache, secret, item)
         console.print()
@@ -89,7 +92,7 @@ def render(report: Report, *, color: bool | None = None, root: Path | None = Non
         console.print(Text("Could not be checked", "bold magenta"))
         for error in report.errors:
             where = error.path or error.target or "-"
-            console.print(f"  {escape(where)}: {escape(error.message)}")
+            console.print(Text(f"  {shown(where)}: {shown(error.message)}"))
         console.print()
     console.print(_summary(report))
     return out.getvalue()
@@ -108,9 +111,9 @@ def _finding(
     line.append(f"{item.severity.value:<8}", SEVERITY_STYLE[item.severity])
     line.append(f" {rule.slug}", "dim")
     console.print(line)
-    console.print(Text(f"      {item.message}"))
+    console.print(Text(f"      {shown(item.message)}"))
     for number, code in context(cache, item, secret):
-        console.print(Text(f"      {number:>5} | ", "dim") + Text(code, "cyan"))
+        console.print(Text(f"      {number:>5} | ", "dim") + Text(shown(code), "cyan"))
     if item.evidence:
-        console.print(Text("      evidence: ", "dim") + Text(item.evidence))
-    console.print(Text("      fix: ", "green") + Text(item.fix or rule.fix))
+        console.print(Text("      evidence: ", "dim") + Text(shown(item.evidence)))
+    console.print(Text("      fix: ", "green") + Text(shown(item.fix or rule.fix)))

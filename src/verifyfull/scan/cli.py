@@ -20,6 +20,7 @@ from verifyfull.rules import Severity
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load, load_config_file
 from verifyfull.scan.walk import NOTHING_EXAMINED
+from verifyfull.terminal import shown
 
 FORMATS = ("text", "json", "sarif", "html")
 
@@ -192,7 +193,7 @@ def scan_command(
     if result.baseline_written is not None:
         notes.append(f"wrote {result.baseline_written} finding(s) to {baseline_path}")
     if notes:
-        print(f"verifyfull: {'; '.join(notes)}", file=sys.stderr)
+        print(f"verifyfull: {shown('; '.join(notes))}", file=sys.stderr)  # names a path
     if result.report.files == 0:
         print(f"verifyfull: {NOTHING_EXAMINED}", file=sys.stderr)
     if result.baseline_written is not None:

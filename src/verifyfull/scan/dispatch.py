@@ -6,6 +6,9 @@ receives chunks while the walk goes on, so walking and analysing overlap. A chun
 holds at most 16 files or about 256 kB, a large file goes alone, so the workers
 pull evenly sized work and none is left with a heavy tail. Results come back in
 the walk's order: the report is the same as a one-process scan's.
+
+Each chunk's answer also carries the secret values the worker registered while
+reading its files (verifyfull.scrub), so the parent's writers mask them too.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from verifyfull import scrub
 from verifyfull.scan.walk import WalkedFile
 
 if TYPE_CHECKING:
@@ -42,13 +46,21 @@ def default_jobs(files: int, total_bytes: int) -> int:
     return usable_cores()
 
 
+def _collecting(
+    work: Work[Result], files: Sequence[WalkedFile]
+) -> tuple[list[Result], tuple[str, ...]]:
+    """Runs in a worker: the chunk's results and the secrets first met reading it."""
+    results = work(files)
+    return results, scrub.take_new()
+
+
 class _Chunks(Generic[Result]):
     """Files handed to the pool in chunks as they are walked."""
 
     def __init__(self, pool: ProcessPoolExecutor, work: Work[Result]) -> None:
         self.pool = pool
         self.work = work
-        self.sent: list[tuple[list[int], Future[list[Result]]]] = []
+        self.sent: list[tuple[list[int], Future[tuple[list[Result], tuple[str, ...]]]]] = []
         self._indexes: list[int] = []
         self._files: list[WalkedFile] = []
         self._bytes = 0
@@ -62,7 +74,7 @@ class _Chunks(Generic[Result]):
 
     def flush(self) -> None:
         if self._files:
-            self.sent.append((self._indexes, self.pool.submit(self.work, self._files)))
+            self.sent.append((self._indexes, self.pool.submit(_collecting, self.work, self._files)))
             self._indexes, self._files, self._bytes = [], [], 0
 
 
@@ -98,7 +110,9 @@ def run(files: Iterable[WalkedFile], work: Work[Result], jobs: int | None) -> li
         chunks.flush()
         by_index: dict[int, Result] = {}
         for indexes, future in chunks.sent:
-            by_index.update(zip(indexes, future.result(), strict=True))
+            results, secrets = future.result()
+            scrub.register_all(secrets)
+            by_index.update(zip(indexes, results, strict=True))
         return [by_index[index] for index in range(len(walked))]
     except (BrokenProcessPool, OSError):
         walked.extend(remaining)  # the rest of the walk, if it broke half-way

@@ -27,6 +27,7 @@ from verifyfull.policy import (
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import dsn
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scrub import register_secret
 
 POSTGRES_TLS_FIX = (
     "Set ssl = on with ssl_cert_file and ssl_key_file (postgresql.conf, or -c ssl=on), "
@@ -227,6 +228,7 @@ def _hardcoded_password(setting: Setting, where: Mapping[str, Any]) -> Iterable[
         return
     else:
         message = f"{setting.key} holds a literal database password"
+    register_secret(default.group("default").strip() if default is not None else value)
     yield finding(
         "VF401",
         message,

@@ -13,6 +13,7 @@ from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config import dsn
 from verifyfull.scan.config.ini import validate
+from verifyfull.scrub import register_secret
 
 # hostname:port:database:username:password, with \: and \\ escapes.
 _PGPASS_FIELD = re.compile(r"(?:\\.|[^:\\])*")
@@ -42,6 +43,7 @@ def check_pgpass(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
         if len(fields) < 5 or not fields[4][0]:
             continue
         host, port, database, user = (f for f, _ in fields[:4])
+        register_secret(re.sub(r"\\(.)", r"\1", fields[4][0]))  # unescaped; scrub re-escapes
         found.append(
             finding(
                 "VF401",

@@ -20,6 +20,7 @@ from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.names import has_db_context, is_password_name, target_name
 from verifyfull.scan.python.resolve import ENV_GETTERS
 from verifyfull.scan.python.values import Text
+from verifyfull.scrub import register_from_text, register_secret
 
 _DSN_WITH_PASSWORD = re.compile(
     r"(?:postgres(?:ql)?|cockroachdb|asyncpg|psycopg)(?:\+\w+)?://[^:/@\s]*:(?P<pw>[^@\s]+)@",
@@ -95,6 +96,7 @@ def on_constant(a: Analysis, node: ast.Constant) -> None:
     other strings standing alone as a statement are documentation, not credentials in
     use: the walker does not hand them here."""
     if isinstance(node.value, str) and literal_holds_password(node.value):
+        register_from_text(node.value)  # no writer may print it, in any shape
         a.report(
             "VF401",
             node,
@@ -143,6 +145,7 @@ def _password_value(a: Analysis, name: str, value: ast.expr, scope: Scope, db: b
         return
     literal = _literal(value)
     if db and literal is not None and not is_reference(literal):
+        register_secret(literal)
         a.report(
             "VF401",
             value,
