@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from verifyfull.cli import app
@@ -144,3 +146,59 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], words: str) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in done.stderr
     assert CANARY not in done.stderr
+
+
+_SEPARATORS = st.sampled_from(["-", "_", " ", ""])
+
+
+@st.composite
+def _near_miss(draw: st.DrawFn) -> tuple[str, str]:
+    """A real sslmode spelled as people mistype it: case, separators, one letter lost."""
+    from verifyfull.policy import SSLMODES
+
+    mode = draw(st.sampled_from(SSLMODES))
+    words = mode.split("-")
+    text = draw(_SEPARATORS).join(words) if len(words) > 1 else mode
+    text = "".join(c.upper() if draw(st.booleans()) else c for c in text)
+    if len(mode) >= 7 and draw(st.booleans()):
+        cut = draw(st.integers(1, len(text) - 2))
+        text = text[:cut] + text[cut + 1 :]
+    return mode, text
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_near_miss())
+def test_near_misses_of_an_sslmode_get_a_did_you_mean(case: tuple[str, str]) -> None:
+    from verifyfull.policy import SSLMODES, sslmode_suggestion
+
+    mode, text = case
+    if text in SSLMODES:
+        assert sslmode_suggestion(text) == ""
+    else:
+        assert sslmode_suggestion(text) == f" (did you mean {mode}?)"
+
+
+@pytest.mark.parametrize("word", ["banana", "on", "true", "1", "tls", ""])
+def test_unrelated_words_get_no_suggestion(word: str) -> None:
+    from verifyfull.policy import sslmode_suggestion
+
+    assert sslmode_suggestion(word) == ""
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+def test_explain_suggests_the_mode_and_shows_no_corrected_block_when_clean(driver: str) -> None:
+    typo = runner.invoke(
+        app, ["explain", "postgresql://app@db/app?sslmode=verify_full", "--driver", driver]
+    )
+    assert "(did you mean verify-full?)" in typo.output
+    assert "Corrected" in typo.output
+    clean = runner.invoke(
+        app,
+        [
+            "explain",
+            "postgresql://app@db/app?sslmode=verify-full&sslrootcert=/ca.crt",
+            "--driver",
+            "psycopg",
+        ],
+    )
+    assert clean.exit_code == 0 and "Corrected" not in clean.output

@@ -110,6 +110,8 @@ def render_text(verdict: Verdict, connection: str, console: Console, *, use_env:
         head.append(f" {found.severity.value:<8} {found.rule.slug}: {found.rule.title}")
         console.print(head)
         console.print(Text(f"      {shown(found.message)}"))
-    console.print(Text("\nCorrected", style="bold underline"))
-    for corrected_line in verdict.corrected.splitlines():
-        console.print(Text(f"  {shown(corrected_line)}"))
+    if verdict.findings and verdict.corrected.strip() != connection.strip():
+        # Only when it changes something: a Corrected block equal to the input reads as a fix.
+        console.print(Text("\nCorrected", style="bold underline"))
+        for corrected_line in verdict.corrected.splitlines():
+            console.print(Text(f"  {shown(corrected_line)}"))

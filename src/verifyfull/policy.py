@@ -29,6 +29,25 @@ class TLSUse(str, enum.Enum):
 
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
+
+def sslmode_suggestion(text: str) -> str:
+    """' (did you mean verify-full?)' for a near miss of an sslmode (verify_full,
+    VERIFY-FULL, verifyfull, verify-fll), else ''. Spelling, case and separators
+    are normalised first; what remains is matched by similarity (difflib)."""
+    import difflib  # only on the error path
+
+    folded = text.strip().lower().replace("_", "-").replace(" ", "-")
+    squashed = {mode.replace("-", ""): mode for mode in SSLMODES}
+    if folded in SSLMODES:
+        match: str | None = folded
+    elif folded.replace("-", "") in squashed:
+        match = squashed[folded.replace("-", "")]
+    else:
+        close = difflib.get_close_matches(folded, SSLMODES, n=1, cutoff=0.75)
+        match = close[0] if close else None
+    return f" (did you mean {match}?)" if match and match != text else ""
+
+
 TLS_VERSIONS: dict[str, ssl.TLSVersion] = {
     "TLSv1": ssl.TLSVersion.TLSv1,
     "TLSv1.1": ssl.TLSVersion.TLSv1_1,

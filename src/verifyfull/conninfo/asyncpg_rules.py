@@ -24,6 +24,7 @@ from verifyfull.conninfo.verdict import Judge
 from verifyfull.policy import (
     SSLMODES,
     TLSUse,
+    sslmode_suggestion,
     weak_cipher_reasons,
 )
 
@@ -395,7 +396,10 @@ def _asyncpg_mode(
     normalized = mode.strip()
     if normalized not in SSLMODES:
         judge.transport(TLSUse.NEVER, False, False)
-        judge.crash(_ASYNCPG_MODE_ERROR, f"{origin} gives ssl={mode!r}, which asyncpg refuses")
+        judge.crash(
+            _ASYNCPG_MODE_ERROR,
+            f"{origin} gives ssl={mode!r}, which asyncpg refuses{sslmode_suggestion(mode)}",
+        )
         judge.intent_unknown = True
         return
     if direct not in (None, "False", "None") and normalized in ("disable", "allow", "prefer"):

@@ -24,6 +24,7 @@ from verifyfull.conninfo.verdict import Judge
 from verifyfull.policy import (
     SSLMODES,
     TLSUse,
+    sslmode_suggestion,
 )
 
 # --- libpq -----------------------------------------------------------------------
@@ -251,7 +252,7 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
         judge.intent_unknown = True
         judge.crash(
             f'{judge.libpq_module}.OperationalError: invalid sslmode value: "{mode}"',
-            f"sslmode={mode} is not a libpq mode",
+            f"sslmode={mode} is not a libpq mode{sslmode_suggestion(mode)}",
         )
         return
     if root == "system":
