@@ -71,3 +71,37 @@ def test_readme_names_every_command_and_option() -> None:
             if not re.search(rf"{re.escape(option)}\b", usage.group(0))
         )
     assert not missing, "README's command-line section does not mention: " + ", ".join(missing)
+
+
+def _option_names() -> dict[str, list[list[str]]]:
+    """'probe' -> the name lists of its options (['--format', '-f'], ...)."""
+    root = typer.main.get_command(app)
+    context_type = type(root.make_context("verifyfull", ["rules"]))
+    found: dict[str, list[list[str]]] = {}
+
+    def walk(command: Any, path: list[str], ctx: Any) -> None:
+        if hasattr(command, "list_commands"):
+            for name in command.list_commands(ctx):
+                walk(
+                    command.get_command(ctx, name), [*path, name], context_type(command, parent=ctx)
+                )
+            return
+        found[" ".join(path)] = [
+            list(p.opts) for p in command.params if getattr(p, "param_type_name", "") == "option"
+        ]
+
+    walk(root, [], context_type(root))
+    return found
+
+
+def test_the_same_short_flags_everywhere() -> None:
+    # -f/--format and -o/--output mean the same in every command that has them.
+    wrong = []
+    for command, options in _option_names().items():
+        for names in options:
+            for long, short in (("--format", "-f"), ("--output", "-o")):
+                if long in names and short not in names:
+                    wrong.append(f"{command} {long} lacks {short}")
+            if "-f" in names and "--format" not in names:
+                wrong.append(f"{command}: -f is not --format")
+    assert not wrong, "; ".join(wrong)

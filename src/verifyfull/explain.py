@@ -48,7 +48,7 @@ def explain_command(
         help=f"The API that receives it: {_DRIVERS}. Default: from the URL "
         "(+asyncpg etc. => sqlalchemy; plain URL => psycopg/libpq).",
     ),
-    output_format: str = typer.Option("text", "--format", help="text or json"),
+    output_format: str = typer.Option("text", "--format", "-f", help="text or json."),
     use_env: bool = typer.Option(
         False,
         "--env",

@@ -276,10 +276,10 @@ def check_command(
         typer.Option("--host", help="A host clients dial; node.crt must name it (repeat)."),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="text, json, sarif or html.")
+        str, typer.Option("--format", "-f", help="text, json, sarif or html.")
     ] = "text",
     output: Annotated[
-        Path | None, typer.Option("--output", help="Write the report to this file.")
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
     ] = None,
     fail_on: Annotated[
         str, typer.Option("--fail-on", help="Exit 1 at or above: critical ... info.")
@@ -310,7 +310,7 @@ def check_command(
 @app.command("list")
 def list_command(
     certs_dir: Annotated[Path, typer.Argument(help="A cockroach certs directory.")],
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """List the certificates and keys in DIR, as `cockroach cert list` does."""
     if output_format not in ("text", "json"):

@@ -46,8 +46,10 @@ UserOpt = Annotated[
     ),
 ]
 DatabaseOpt = Annotated[str | None, typer.Option("--database", help="Database named in them.")]
-FormatOpt = Annotated[str, typer.Option("--format", help="text, json, sarif or html.")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", help="Write the report to this file.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json, sarif or html.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+]
 FailOnOpt = Annotated[
     str | None,
     typer.Option(

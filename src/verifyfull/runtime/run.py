@@ -56,7 +56,7 @@ def run_command(
     report: Path | None = typer.Option(  # noqa: B008
         None, "--report", help="Write the connection report to FILE (default: stderr)."
     ),
-    output_format: str = typer.Option("text", "--format", help="text or json"),
+    output_format: str = typer.Option("text", "--format", "-f", help="text or json."),
     sitecustomize_dir: bool = typer.Option(
         False,
         "--sitecustomize-dir",
