@@ -603,30 +603,10 @@ def _tortoise(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def ca_file(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A real CA certificate: asyncpg loads sslrootcert while it parses."""
-    import datetime
+    from verifyfull.certs.create import create_ca
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "differential CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    path = tmp_path_factory.mktemp("ca") / "ca.crt"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return str(path)
+    base = tmp_path_factory.mktemp("ca")
+    return str(create_ca(base / "certs", base / "ca.key").cert_path)
 
 
 TALLY: dict[str, Counter[str]] = {form: Counter() for form in FORMS}

@@ -15,7 +15,6 @@ and a .env of 20,000 findings grew 30x per 2x.
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import random
 import signal
 import time
@@ -82,25 +81,16 @@ def errors_of(result: engine.ScanResult) -> list[str]:
 
 
 def _certificate_pem() -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+    """One RSA-1024 certificate (VF304 each), made by the project's own certs code."""
+    import tempfile
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # VF304 each
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "db")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
+    from verifyfull.certs.create import KeySpec, create_ca
+
+    with tempfile.TemporaryDirectory() as scratch:
+        base = Path(scratch)
+        return create_ca(
+            base / "certs", base / "ca.key", key=KeySpec("rsa", 1024)
+        ).cert_path.read_bytes()
 
 
 def _python(n: int) -> dict[str, str | bytes]:
