@@ -34,6 +34,12 @@ class Source(str, enum.Enum):
     ENV = "env"  # nothing written: PG* variables and defaults only
 
 
+def names_unix_socket(host: str) -> bool:
+    """libpq's test (and asyncpg's, for '/'): a host that is a socket directory or an
+    abstract socket name, reached without TCP and so without TLS."""
+    return host.startswith(("/", "@"))
+
+
 @dataclass(frozen=True)
 class HostPort:
     # A name, an IP literal (no brackets), a Unix socket directory, or "" for
@@ -49,7 +55,7 @@ class HostPort:
     def is_unix_socket(self) -> bool:
         if self.hostaddr:
             return False
-        return self.host.startswith("/") or self.host.startswith("@")
+        return names_unix_socket(self.host)
 
     @property
     def dialled(self) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+from verifyfull.conninfo.model import names_unix_socket
 from verifyfull.errors import InsecureConfigurationError
 from verifyfull.guard.adapt import current_loop, reject_reserved, run_soon
 from verifyfull.guard.core import Guard, StaleMaterialError
@@ -147,7 +148,7 @@ def prove_connection(guard: Guard, conn: AnyConnection) -> TLSProof | None:
         return guard.accept(proof)  # judged before the StartupMessage
     pgconn = conn.pgconn
     host = f"{pgconn.host.decode(errors='replace')}:{pgconn.port.decode(errors='replace')}"
-    if not pgconn.ssl_in_use and host.startswith(("/", "@")) and guard.target.local_hosts:
+    if not pgconn.ssl_in_use and names_unix_socket(host) and guard.target.local_hosts:
         guard.accept_local(host)  # an opted-in Unix socket (settings refuse it otherwise)
         return None
     if not pgconn.ssl_in_use:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from verifyfull.conninfo.model import names_unix_socket
 from verifyfull.errors import InsecureConfigurationError, UsageError
 from verifyfull.policy import DEFAULT_POLICY, Policy
 
@@ -24,11 +25,6 @@ from verifyfull.policy import DEFAULT_POLICY, Policy
 _HOST_NAME = re.compile(
     r"(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?"
 )
-
-
-def is_unix_socket(host: str) -> bool:
-    """libpq's test (and asyncpg's, for '/'): a path or an abstract socket name."""
-    return host.startswith("/") or host.startswith("@")
 
 
 def is_tcp_host(host: str) -> bool:
@@ -51,7 +47,7 @@ def check_hosts(
     for host, _ in hosts:
         if is_tcp_host(host):
             continue
-        if is_unix_socket(host):
+        if names_unix_socket(host):
             if allow_unix_socket:
                 continue
             raise InsecureConfigurationError(
@@ -96,7 +92,7 @@ class Target:
     @property
     def local_hosts(self) -> tuple[str, ...]:
         """The Unix-socket hosts (opted in): reached without TLS."""
-        return tuple(h for h, _ in self.hosts if is_unix_socket(h))
+        return tuple(h for h, _ in self.hosts if names_unix_socket(h))
 
     def describe(self) -> str:
         """A redacted libpq-style URL, safe to log: never the password."""
@@ -124,7 +120,7 @@ def parse_hosts(text: str, default_port: int) -> tuple[tuple[str, int], ...]:
             host, rest = item[1:end], item[end + 1 :]
             if rest.startswith(":"):
                 port = _port(rest[1:], item)
-        elif item.count(":") == 1 and not is_unix_socket(item):
+        elif item.count(":") == 1 and not names_unix_socket(item):
             host, port_text = item.split(":")
             port = _port(port_text, item)
         hosts.append((host, port))
