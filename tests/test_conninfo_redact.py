@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
+import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifyfull.conninfo import (
     ConnStringError,
@@ -132,3 +136,38 @@ def test_redact_text_for_raw_input() -> None:
     line = f'DATABASE_URL="postgresql://app:{CANARY}@db/app" other password={CANARY}&x=1'
     assert CANARY not in redact_text(line)
     assert "postgresql://app:***@db/app" in redact_text(line)
+
+
+# The URL-password shape as it was before matches were anchored at the start of a
+# scheme run: the anchored one must mask exactly the same text, only faster.
+_UNANCHORED = re.compile(
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s'\"]*:)(?P<pw>[^\s'\"<>]*)@(?=[\w.\[%-])"
+)
+_URL_ALPHABET = st.sampled_from([*"ab1+.-:/@ 'x", "://", "postgresql://", "u:p@h"])
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(_URL_ALPHABET, max_size=30).map("".join))
+def test_anchored_url_shape_masks_what_the_unanchored_one_did(text: str) -> None:
+    from verifyfull import scrub as scrub_module
+
+    old = _UNANCHORED.sub(lambda m: f"{m.group('head')}***@", text)
+    new = scrub_module._URL_PASSWORD.sub(lambda m: f"{m.group('head')}***@", text)
+    assert new == old
+
+
+def test_url_shape_search_is_linear_on_long_words() -> None:
+    from verifyfull.scrub import scrub
+
+    def best(n: int) -> float:
+        text = "a" * n + "1.b" * (n // 3) + " x@y postgresql://u:pw@db/x"
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            scrub(text)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    small, large = best(5_000), best(50_000)
+    # Quadratic was ~100x for 10x the input; linear is ~10x. Generous margin for a busy CI.
+    assert large < max(small, 1e-4) * 30

@@ -281,8 +281,12 @@ def scrub_tree(value: Any) -> Any:
 _REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\*+|<[^<>]*>|\{\{[^{}]*\}\}")
 # scheme://user:password@host: the password runs to the last '@' before the end
 # of the literal (it may hold '/', '@', ':'), and the '@' is followed by a host.
+# A match starts only where a run of scheme characters starts (the digits or '+.-'
+# before its first letter are taken into `head` and written back unchanged): tried
+# at every letter of a long word, the scheme part made the search quadratic.
 _URL_PASSWORD = re.compile(
-    r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s'\"]*:)(?P<pw>[^\s'\"<>]*)@(?=[\w.\[%-])"
+    r"(?P<head>(?<![A-Za-z0-9+.-])[0-9+.-]*[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s'\"]*:)"
+    r"(?P<pw>[^\s'\"<>]*)@(?=[\w.\[%-])"
 )
 # user:password@host without a scheme (a DSN some libraries accept, a log line).
 _BARE_USERINFO = re.compile(

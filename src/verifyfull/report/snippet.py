@@ -23,7 +23,6 @@ _MAX_WIDTH = 240
 _MAX_PARENTS = 8
 
 # user:password@ in any URL.
-_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)[^@\s/]*@")
 # name = value, name: value, name=value where the name says it is secret.
 _SECRET_ASSIGNMENT = re.compile(
     r"(?P<head>[\w.\-\"']*(?:pass(?:word|wd)?|pwd|secret|token|api_?key|private_?key)"
@@ -52,10 +51,10 @@ def mask_line(text: str, *, aggressive: bool = False, cut: int | None = None) ->
         return MASK
     if cut is not None and 0 < cut <= len(text):
         text = text[: cut - 1] + MASK
-    # Registered secrets before the patterns: one that misreads a password (a space
-    # or quote inside it) would leave a piece the registry no longer recognises.
+    # Registered secrets and URL/keyword password shapes (scrub's), before the
+    # line's own patterns: one that misreads a password (a space or quote inside
+    # it) would leave a piece the registry no longer recognises.
     text = scrub(text)
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}@", text)
     text = _SECRET_ASSIGNMENT.sub(_mask_assignment, text)
     if aggressive:
         text = _STRING.sub(lambda m: f"{m.group('q')}{MASK}{m.group('q')}", text)
