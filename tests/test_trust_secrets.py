@@ -519,3 +519,25 @@ def test_secrets_met_in_worker_processes_reach_the_parents_writers(tmp_path: Pat
     out = _run("scan", str(tmp_path), "--jobs", "2")
     assert "VF102" in out and "VF401" in out
     assert [c for c in canaries if c in out] == []
+
+
+_EVIDENCE_PIECES = st.sampled_from(
+    ['"', "\\", "'", "password=", "host=db ", "postgresql://u:", "@db/x", " ", "pw", "=", "\n"]
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(_EVIDENCE_PIECES, max_size=12).map("".join), st.integers(0, 10**6))
+def test_a_json_report_still_parses_after_the_last_scrub(evidence: str, number: int) -> None:
+    # Found on a real repository: evidence `"host=... password=pw"` (quotes inside)
+    # came out of emit() as invalid JSON, the shape pattern having eaten the
+    # backslash of an escaped quote. The last scrub must mask, never break.
+    from verifyfull.report.output import _last_scrub
+    from verifyfull.scrub import register_secret
+
+    register_secret("pw-canary-7")
+    document = {"findings": [{"evidence": evidence + " pw-canary-7", "line": number}]}
+    out = _last_scrub(json.dumps(document, indent=2) + "\n")
+    parsed = json.loads(out)
+    assert "pw-canary-7" not in out
+    assert parsed["findings"][0]["line"] == number

@@ -7,19 +7,35 @@ the last line of defence for a piece a view did not know held one.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 from verifyfull.errors import UsageError
-from verifyfull.scrub import scrub
+from verifyfull.scrub import scrub, scrub_tree
+
+
+def _last_scrub(text: str) -> str:
+    """The whole text masked once more. A JSON document (the json and sarif views)
+    is masked value by value: the text patterns, run over its serialised form,
+    would cut into an escape (`password=pw\\"` eats the backslash before a quote)
+    and leave a document that no longer parses."""
+    masked = scrub(text)
+    if masked == text or not text.lstrip().startswith("{"):
+        return masked
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return masked
+    return json.dumps(scrub_tree(document), indent=2) + "\n"
 
 
 def emit(text: str, output: Path | None) -> None:
     """Write the report to `output` (a regular file is replaced atomically: a reader
     never sees half a report, and a failed write keeps the earlier one), or to stdout."""
-    text = scrub(text)
+    text = _last_scrub(text)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
