@@ -10,7 +10,7 @@ from verifyfull import rules
 from verifyfull.rules import CWE, Severity
 
 DESIGN_IDS = (
-    "VF101 VF102 VF103 VF104 VF105 VF106 VF107 VF201 VF202 VF203 VF204 VF205 VF206 "
+    "VF101 VF102 VF103 VF104 VF105 VF106 VF107 VF108 VF201 VF202 VF203 VF204 VF205 VF206 "
     "VF207 VF208 VF301 VF302 VF303 VF304 VF305 VF306 VF401 VF402 VF403 VF404"
 ).split()
 SEED_CWES = (319, 295, 326, 327, 328, 330, 338, 693, 757, 261)
@@ -46,7 +46,7 @@ def test_slugs_are_unique_and_lookup_accepts_id_or_slug() -> None:
 
 
 def test_selection_accepts_prefixes_ids_and_slugs() -> None:
-    assert rules.parse_selection("VF1") == {f"VF10{i}" for i in range(1, 8)}
+    assert rules.parse_selection("VF1") == {f"VF10{i}" for i in range(1, 9)}
     assert rules.parse_selection("VF301, weak-key") == {"VF301", "VF304"}
     assert rules.parse_selection(None) == frozenset()
     with pytest.raises(KeyError):

@@ -36,7 +36,7 @@ from typer.testing import CliRunner
 from verifyfull.cli import app
 
 try:  # absent on the code before the registry: the test then shows the leaks
-    from verifyfull.scrub import forget_all, register_secret, scrub
+    from verifyfull.scrub import forget_all, register_public_name, register_secret, scrub
 except ImportError:  # pragma: no cover - only when run against old code
 
     def forget_all() -> None:
@@ -541,3 +541,57 @@ def test_a_json_report_still_parses_after_the_last_scrub(evidence: str, number: 
     parsed = json.loads(out)
     assert "pw-canary-7" not in out
     assert parsed["findings"][0]["line"] == number
+
+
+# --- the names of scanned files are the user's own -----------------------------
+
+_WORD = st.text("abcdefghijkmnopqrstuvwxyz", min_size=4, max_size=10)
+
+
+@settings(max_examples=6 if not SLOW else 40, deadline=None)
+@given(pw=_WORD, dir_prefix=st.sampled_from(["", "app-", "django_"]), dir_suffix=_WORD)
+def test_a_password_that_is_also_a_word_of_a_scanned_path_keeps_every_location_whole(
+    tmp_path_factory: pytest.TempPathFactory, pw: str, dir_prefix: str, dir_suffix: str
+) -> None:
+    """A common-word password (`postgres`) that is also a word of a directory or
+    file name (`django-postgres-vue/`) is masked where it is a password, and the
+    locations stay the real paths: JSON `path`, SARIF `uri`, the text header."""
+    forget_all()
+    root = tmp_path_factory.mktemp("names")
+    relpath = f"{dir_prefix}{pw}-{dir_suffix}/{pw}_db.py"
+    target = root / relpath
+    target.parent.mkdir(parents=True)
+    target.write_text(
+        "import psycopg\n"
+        f'conn = psycopg.connect("postgresql://app:{pw}@db.internal/app?sslmode=disable")\n',
+        encoding="utf-8",
+    )
+    as_json = json.loads(_run("scan", str(root), "--format", "json"))
+    paths = {finding["path"] for finding in as_json["findings"]}
+    assert paths == {relpath}
+    sarif = json.loads(_run("scan", str(root), "--format", "sarif"))
+    uris = {
+        location["physicalLocation"]["artifactLocation"]["uri"]
+        for result in sarif["runs"][0]["results"]
+        for location in result["locations"]
+    }
+    assert uris == {relpath}
+    text = _run("scan", str(root), "--format", "text")
+    assert relpath in text
+    for output in (json.dumps(as_json), json.dumps(sarif), text):
+        rest = output.replace(relpath, "").replace(str(root), "")
+        assert re.search(rf"(?<![A-Za-z0-9_]){re.escape(pw)}(?![A-Za-z0-9_])", rest) is None
+
+
+def test_a_scanned_name_is_left_whole_only_where_the_whole_name_stands() -> None:
+    forget_all()
+    register_secret("postgres")
+    register_public_name("django-postgres-vue/backend/settings.py")
+    assert scrub("django-postgres-vue/backend/settings.py:12:5: VF401") == (
+        "django-postgres-vue/backend/settings.py:12:5: VF401"
+    )
+    assert scrub('"uri": "django-postgres-vue"') == '"uri": "django-postgres-vue"'
+    # the same word anywhere else is still a password
+    assert scrub("user postgres, password postgres") == "user ***, password ***"
+    assert scrub("other-postgres-vue/x.py") == "other-***-vue/x.py"
+    assert scrub("postgresql://app:postgres@db/app") == "postgresql://app:***@db/app"

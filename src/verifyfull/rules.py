@@ -268,6 +268,36 @@ _RULES: tuple[Rule, ...] = (
         where=("scan", "guard"),
     ),
     Rule(
+        id="VF108",
+        slug="tls-decided-at-deploy",
+        title="The connection's TLS is decided only at deploy time",
+        severity=Severity.INFO,
+        cwe=(CWE.CLEARTEXT_TRANSMISSION,),
+        why=(
+            "Everything that decides this connection's TLS (the whole URL, or its host "
+            "and sslmode) comes from an environment variable or from code outside the "
+            "scanned tree. Nothing here can be judged, so a deployment that leaves it "
+            "unset or writes sslmode=prefer gets the driver default: plaintext when the "
+            "server or an attacker answers 'N'. The finding names what the value "
+            "depends on, so it can be checked where it is set."
+        ),
+        fix=(
+            'Check the deployed value: `verifyfull explain "$DATABASE_URL"`, '
+            "`verifyfull probe` against the server, or run the service under "
+            "`verifyfull run --` (runtime enforcement). Or decide TLS in code: pass "
+            "the TLS argument explicitly (an SSLContext from verifyfull.guard), which "
+            "the drivers honour whatever the URL says."
+        ),
+        example='engine = create_async_engine(os.environ["DATABASE_URL"])',
+        example_fixed=(
+            "from verifyfull.guard import Guard\n"
+            "from verifyfull.guard.sqlalchemy_ import create_guarded_async_engine\n"
+            "# DATABASE_URL (and DB_CA_PATH) from the environment; TLS decided by the guard\n"
+            'engine = create_guarded_async_engine(Guard.from_env(), "postgresql+asyncpg")'
+        ),
+        where=("scan",),
+    ),
+    Rule(
         id="VF201",
         slug="server-without-tls",
         title="The database server runs without TLS",

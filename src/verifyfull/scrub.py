@@ -18,7 +18,10 @@ or `_` (when its own first/last character is one). So `postgres` is masked in
 `app:postgres@db` but not inside `postgresql`, and a one-letter password is
 masked wherever that letter stands alone: the output is garbled rather than
 the password leaked. A structured report (JSON, HTML) whose numbers or tag
-names equal a registered value is garbled the same way; nothing is exempt.
+names equal a registered value is garbled the same way. One exception: the
+names of the files the scanner walked (`register_public_name`) are the user's
+own, not content read from a file; where a whole such name stands in the text
+(a JSON `path`, a SARIF `uri`, `path:line:col:`), it is written as it is.
 
 The registry lives for the process (a CLI run is one process; the scanner's
 worker processes ship what they registered back with their results, see
@@ -207,6 +210,7 @@ def forget_all() -> None:
     global _index, _shipped
     with _lock:
         _values.clear()
+        _public_names.clear()
         _index = _Index()
         _shipped = 0
 
@@ -221,6 +225,54 @@ def _bounded(text: str, start: int, form: str) -> bool:
     if _is_word(form[0]) and start > 0 and _is_word(text[start - 1]):
         return False
     return not (_is_word(form[-1]) and end < len(text) and _is_word(text[end]))
+
+
+# --- names of files the run read: written as they are ------------------------
+
+# Where a path-like run of text ends: whitespace, quotes and the brackets and
+# separators that surround a path in the outputs (JSON/SARIF strings, HTML cells,
+# `path:line:col:` in text, `sslrootcert=path`).
+_RUN_STOP = frozenset(" \t\r\n'\"`<>()[]{},;=|")
+_LOCATION_TAIL = re.compile(r"(?::\d+)*:?$")
+_public_names: set[str] = set()
+
+
+def register_public_name(name: str) -> None:
+    """A file or directory name the run read from the file system (a scanned
+    path, the project root). A registered secret that is also a word of such a
+    name (the password `postgres` in `django-postgres-vue/settings.py`) is left
+    in place where the text holds that whole name: the name is the user's own
+    file name, not something read from a file, and masking it corrupted every
+    location in the reports (JSON `path`, SARIF `uri`, the text header)."""
+    if not name:
+        return
+    with _lock:
+        parts = name.replace("\\", "/").split("/")
+        for end in range(1, len(parts) + 1):
+            ancestor = "/".join(parts[:end])
+            if ancestor:
+                _public_names.add(ancestor)
+
+
+def _inside_public_name(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies inside a whole registered public name: the
+    path-like run around it, less a `file://` scheme and a `:line:col` tail."""
+    if not _public_names:
+        return False
+    left = start
+    while left > 0 and text[left - 1] not in _RUN_STOP:
+        left -= 1
+    right = end
+    while right < len(text) and text[right] not in _RUN_STOP:
+        right += 1
+    run = text[left:right]
+    if any(c in _RUN_STOP for c in text[start:end]):
+        return False
+    candidates = {run, run.removeprefix("file://")}
+    for candidate in list(candidates):
+        trimmed = _LOCATION_TAIL.sub("", candidate).rstrip("/.")
+        candidates.add(trimmed)
+    return any(c in _public_names for c in candidates if c)
 
 
 def _mask_registered(text: str) -> str:
@@ -240,6 +292,9 @@ def _mask_registered(text: str) -> str:
         hit = index.longest_at(text, position)
         if not hit:
             position += 1
+            continue
+        if _inside_public_name(text, position, position + hit):
+            position += hit
             continue
         out.append(text[start:position])
         out.append(MASK)

@@ -38,6 +38,7 @@ from verifyfull.scan.api import (
 )
 from verifyfull.scan.settings import ScanSettings
 from verifyfull.scan.walk import WalkedFile, Walker
+from verifyfull.scrub import register_public_name
 
 _CHUNK = 64
 _BINARY_SNIFF = 8192
@@ -291,6 +292,14 @@ def _regrade(finding: Finding, settings: ScanSettings) -> Finding:
     return finding if level is None else dataclasses.replace(finding, severity_override=level)
 
 
+def _named_in_reports(walked: WalkedFile) -> WalkedFile:
+    """The file's names are the user's own: scrub leaves them whole (a password
+    `postgres` must not turn `django-postgres-vue/x.py` into `django-***-vue/x.py`)."""
+    register_public_name(walked.relpath)
+    register_public_name(str(walked.path))
+    return walked
+
+
 def scan(
     paths: Sequence[Path],
     settings: ScanSettings,
@@ -312,7 +321,10 @@ def scan(
         exclude=settings.exclude,
         respect_gitignore=settings.respect_gitignore,
     )
-    candidates = (w for w in walker.walk(paths, _is_candidate) if checks_for(w.path.name))
+    register_public_name(str(settings.project_root))
+    candidates = (
+        _named_in_reports(w) for w in walker.walk(paths, _is_candidate) if checks_for(w.path.name)
+    )
     ctx = ScanContext(root=settings.project_root, policy=settings.policy)
     work = partial(_scan_chunk, ctx=ctx, max_size=settings.max_file_size)
     outcomes = dispatch.run(candidates, work, jobs or settings.jobs)
