@@ -73,6 +73,15 @@ MtlsOpt = Annotated[
         help="Policy: every user must present a client certificate (VF205 otherwise).",
     ),
 ]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Text: also list every fact per target (certificate, versions and ciphers, "
+        "per-user answers), as JSON has them.",
+    ),
+]
 DeepOpt = Annotated[
     bool, typer.Option("--deep", help="Also enumerate every suite with sslyze (optional extra).")
 ]
@@ -91,6 +100,7 @@ def probe_command(
     timeout: TimeoutOpt = None,
     require_client_cert: MtlsOpt = False,
     deep: DeepOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Probe live PostgreSQL/CockroachDB servers and HTTPS APIs: plaintext, TLS versions,
     ciphers, certificate, real client-certificate requirement, CVE-2021-23214.
@@ -129,6 +139,6 @@ def probe_command(
     for given in targets:  # a password typed in a target is masked wherever it is shown
         register_from_text(given)
     result = run([parse_target(t) for t in targets], settings)
-    text = view.render(result, fmt)
+    text = view.render(result, fmt, verbose=verbose)
     emit(text, output)
     raise typer.Exit(exit_code(result.report, threshold))
