@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from verifyfull.clihelp import SEVERITIES, one_of
 from verifyfull.errors import UsageError
 from verifyfull.probe import view
 from verifyfull.probe.deep import find_sslyze
@@ -46,7 +47,9 @@ UserOpt = Annotated[
     ),
 ]
 DatabaseOpt = Annotated[str | None, typer.Option("--database", help="Database named in them.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json, sarif or html.")]
+FormatOpt = Annotated[
+    str, typer.Option("--format", "-f", metavar=one_of(view.FORMATS), help="The report's format.")
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
 ]
@@ -54,6 +57,7 @@ FailOnOpt = Annotated[
     str | None,
     typer.Option(
         "--fail-on",
+        metavar=SEVERITIES,
         help="Exit 1 at or above this severity (default: [tool.verifyfull] fail-on, else high).",
     ),
 ]
