@@ -71,6 +71,12 @@ def test_rules_carry_help_cwe_tags_and_security_severity() -> None:
     assert "How to fix" in vf102["help"]["markdown"] and vf102["help"]["text"]
     vf101 = next(r for r in driver["rules"] if r["id"] == "VF101")
     assert float(vf101["properties"]["security-severity"]) >= 9.0
+    # code in the help is fenced with its language, as GitHub renders it
+    for descriptor in driver["rules"]:
+        rule = rules.get(descriptor["id"])
+        markdown = descriptor["help"]["markdown"]
+        assert f"```{rule.example_language}\n{rule.example}\n```" in markdown
+        assert f"```{rule.example_language}\n{rule.example_fixed}\n```" in markdown
 
 
 def test_results_point_at_files_and_targets() -> None:
