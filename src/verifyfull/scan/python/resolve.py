@@ -23,6 +23,7 @@ from typing import TypeVar
 from verifyfull.scan.python import urls
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.module import (
+    Arm,
     Binding,
     Mutation,
     ParsedModule,
@@ -98,6 +99,9 @@ class Place:
     module: ParsedModule
     scope: Scope
     line: int
+    # read in the value of a binding written at `line` (`url = url.replace(...)`): the
+    # bindings at that line are not made yet
+    before: bool = False
 
 
 _TOO_DEEP = "expression nested too deeply"
@@ -180,7 +184,8 @@ class Resolver:
 
     def _key(self, expr: ast.expr, place: Place) -> Hashable:
         scope_key = id(place.scope)
-        return (id(expr), id(place.module), scope_key, place.line, scope_key in self._methods_of)
+        methods = scope_key in self._methods_of
+        return (id(expr), id(place.module), scope_key, place.line, place.before, methods)
 
     def _distribute(
         self,
@@ -350,9 +355,8 @@ class Resolver:
             if name in scope.assigns:
                 bindings = scope.assigns[name]
                 line = place.line if innermost else None
-                return self._bound(
-                    name, bindings, Place(place.module, scope, place.line), line, depth
-                )
+                at = Place(place.module, scope, place.line, place.before and innermost)
+                return self._bound(name, bindings, at, line, depth)
             if name in scope.params:
                 return self._parameter(name, scope, place, depth)
             scope = scope.parent
@@ -391,16 +395,24 @@ class Resolver:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             return []
         positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
-        method = isinstance(scope.parent.node, ast.ClassDef) if scope.parent else False
+        owner = scope.parent.node if scope.parent else None
+        if isinstance(owner, ast.ClassDef):
+            # a method: `self.name(...)` (self not passed); __init__: `Owner(...)`
+            positional = positional[1:]
+            wanted = ast.Name if node.name == "__init__" else ast.Attribute
+            calls = module.calls_of(owner.name if node.name == "__init__" else node.name)
+        else:
+            wanted, calls = ast.Name, module.calls_of(node.name)
         found: list[Value] = []
-        for call, caller in module.calls_of(node.name):
+        for call, caller in calls:
             if len(found) > MAX_ALTERNATIVES:
                 break
-            shift = 1 if method and isinstance(call.func, ast.Attribute) else 0
+            if not isinstance(call.func, wanted):
+                continue
             argument: ast.expr | None = None
             spread = any(isinstance(a, ast.Starred) for a in call.args)
             if name in positional and not spread:
-                index = positional.index(name) - shift
+                index = positional.index(name)
                 if 0 <= index < len(call.args):
                     argument = call.args[index]
             for keyword in call.keywords:
@@ -423,12 +435,17 @@ class Resolver:
         replaces an earlier one only when it runs whenever that one did, and a binding
         in another arm of the same if/match as the read cannot reach it. Dicts get the
         changes made to them after their binding (conditional ones: with and without)."""
-        key = (id(place.scope), name)
+        # a read at an earlier line is another definition: `url = url.replace(...)`
+        key = (id(place.scope), name, line, place.before)
         if not self.effort.enter(key):
             return Unknown(f"'{name}' defined in terms of itself")
         try:
             here = place.scope.branch_at(line) if line is not None and len(bindings) > 1 else ()
-            visible = [b for b in bindings if line is None or b.line <= line]
+            visible = [
+                b
+                for b in bindings
+                if line is None or b.line < line or (b.line == line and not place.before)
+            ]
             if not visible:  # read before any binding: a later one (a loop, a global)
                 visible = bindings
             live: list[Binding] = []
@@ -442,10 +459,11 @@ class Resolver:
             if not live:
                 live = [b for b in visible if not b.augmented][-1:] or visible[:1]
             options: list[Value] = []
+            mutations = place.scope.mutations.get(name)
             for binding in reversed(live):  # the last binding first
                 if len(options) >= MAX_ALTERNATIVES:
                     break
-                at = Place(place.module, place.scope, binding.line)
+                at = Place(place.module, place.scope, binding.line, before=True)
                 value = self.any(binding.value, at, depth)
                 for extra in visible:
                     if (
@@ -454,11 +472,10 @@ class Resolver:
                         and not excludes(extra.branch, binding.branch)
                     ):
                         value = self._augmented(value, extra, place, depth)
+                if mutations:
+                    value = self._changed(value, binding, mutations, place, line, depth)
                 options.append(value)
             value = choice(options, len(live) > MAX_ALTERNATIVES)
-            mutations = place.scope.mutations.get(name)
-            if mutations:
-                value = self._changed(value, mutations, place, line, depth)
             return choice(
                 self._mutated(name, item, place, depth) if isinstance(item, ContextValue) else item
                 for item in alternatives(value)
@@ -476,28 +493,44 @@ class Resolver:
         return choice(results)
 
     def _changed(
-        self, value: Value, mutations: list[Mutation], place: Place, line: int | None, depth: int
+        self,
+        value: Value,
+        binding: Binding,
+        mutations: list[Mutation],
+        place: Place,
+        line: int | None,
+        depth: int,
     ) -> Value:
-        """Apply to each dict option the changes written after its binding and before
-        the read: a change in an arm the binding is not in may or may not run."""
-        options = list(alternatives(value))
+        """The states the bound dict may be in at the read: the changes written after
+        the binding and before the read, each certain when it runs whenever the binding
+        did, and otherwise made in some states and not in others. The states remember
+        the if/else arms they took, so the arms of one `if` are never combined, and an
+        `if`/`else` that changes the dict in both arms leaves no unchanged state."""
+        here = place.scope.branch_at(line) if line is not None else ()
+        states = [_State(option) for option in alternatives(value)]
+        capped = False
         for mutation in mutations:
-            if line is not None and mutation.line > line:
+            if mutation.line <= binding.line or (line is not None and mutation.line > line):
                 continue
-            here = place.scope.branch_at(line) if line is not None else ()
-            if excludes(mutation.branch, here):
+            if excludes(mutation.branch, here) or excludes(mutation.branch, binding.branch):
                 continue
-            changed: list[Value] = []
-            for option in options:
-                if not isinstance(option, DictValue):
-                    changed.append(option)
+            conditions = [a for a in mutation.branch if a not in here and a not in binding.branch]
+            following: list[_State] = []
+            for state in states:
+                if not isinstance(state.value, DictValue) or state.conflicts(conditions):
+                    following.append(state)
                     continue
-                applied = self._apply(option, mutation, place, depth)
-                changed += list(alternatives(applied))
-                if not runs_whenever(mutation.branch, here) and applied != option:
-                    changed.append(option)  # the arm that changes it may not run
-            options = list(alternatives(choice(changed, len(changed) > MAX_ALTERNATIVES)))
-        return choice(options)
+                taken = state.taking(conditions)
+                applied = self._apply(state.value, mutation, place, depth)
+                following += [replace(taken, value=item) for item in alternatives(applied)]
+                if not state.takes(conditions):
+                    skipped = state.skipping(conditions)
+                    if skipped is not None:
+                        following.append(skipped)
+            if len(following) > 2 * MAX_ALTERNATIVES:
+                following, capped = following[: 2 * MAX_ALTERNATIVES], True
+            states = following
+        return choice((state.value for state in states), capped)
 
     def _apply(self, target: DictValue, mutation: Mutation, place: Place, depth: int) -> Value:
         at = Place(place.module, place.scope, mutation.line)
@@ -778,6 +811,10 @@ class Resolver:
                 receiver = self._sub(node.func.value, place, depth)
                 if isinstance(receiver, Text):
                     return self._string_method(receiver, method, node, place, depth)
+            if method == "join" and len(node.args) == 1:
+                separator = self._sub(node.func.value, place, depth)
+                if isinstance(separator, Text) and separator.known is not None:
+                    return self._joined(separator.known, node.args[0], place, depth)
             if method == "build" and (qual or "").rsplit(".", 1)[0].endswith(_DSN_TYPES):
                 return self._dsn_build(node, place, depth)
             if method in _URL_EDITS:
@@ -797,6 +834,58 @@ class Resolver:
                         self.effort.leave(key)
                     return _noted(returned, f"returned by {fn_node.name}()")
         return Unknown(f"result of {qual or 'a call'}()")
+
+    def _joined(self, separator: str, items: ast.expr, place: Place, depth: int) -> Value:
+        """`" ".join(f"{k}={v}" for k, v in params.items())` (a libpq conninfo built from
+        a dict) and `sep.join([...])` of strings."""
+        pieces: list[Text] | None = None
+        if isinstance(items, ast.List | ast.Tuple):
+            texts = [as_text(self._sub(e, place, depth)) for e in items.elts]
+            pieces = [t or Text((Unknown("a joined item"),)) for t in texts]
+        elif isinstance(items, ast.GeneratorExp | ast.ListComp) and len(items.generators) == 1:
+            pieces = self._joined_items(items.elt, items.generators[0], place, depth)
+        if pieces is None:
+            return Unknown("a joined string")
+        result = Text(())
+        for index, piece in enumerate(pieces):
+            result = result + (Text.of(separator) + piece if index else piece)
+        return result
+
+    def _joined_items(
+        self, element: ast.expr, loop: ast.comprehension, place: Place, depth: int
+    ) -> list[Text] | None:
+        source = loop.iter
+        target = loop.target
+        if loop.ifs or not (
+            isinstance(source, ast.Call)
+            and isinstance(source.func, ast.Attribute)
+            and source.func.attr == "items"
+            and isinstance(target, ast.Tuple)
+            and len(target.elts) == 2
+            and all(isinstance(e, ast.Name) for e in target.elts)
+            and isinstance(element, ast.JoinedStr)
+        ):
+            return None
+        mapping = self._sub(source.func.value, place, depth)
+        if not isinstance(mapping, DictValue) or not mapping.complete:
+            return None
+        key_name, value_name = (e.id for e in target.elts if isinstance(e, ast.Name))
+        pieces: list[Text] = []
+        for key, item in mapping.items:
+            text = Text(())
+            for part in element.values:
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    text = text + Text.of(part.value)
+                    continue
+                inner = part.value if isinstance(part, ast.FormattedValue) else None
+                if isinstance(inner, ast.Name) and inner.id == key_name:
+                    text = text + Text.of(key)
+                elif isinstance(inner, ast.Name) and inner.id == value_name:
+                    text = text + (as_text(item) or Text((Unknown(f"the value of {key!r}"),)))
+                else:
+                    text = text + Text((Unknown("a joined part"),))
+            pieces.append(text)
+        return pieces
 
     def _dsn_build(self, node: ast.Call, place: Place, depth: int) -> Value:
         parts: dict[str, Text | None] = {}
@@ -1044,6 +1133,46 @@ class Resolver:
             elif method == "load_cert_chain":
                 context = replace(context, has_client_cert=True)
         return context
+
+
+@dataclass(frozen=True)
+class _State:
+    """One state a dict may be in, with the if/else arms taken to reach it (statement
+    -> arm) and the arms known not taken (statement -> arms)."""
+
+    value: Value
+    chosen: tuple[tuple[int, int], ...] = ()
+    excluded: tuple[tuple[int, frozenset[int]], ...] = ()
+
+    def conflicts(self, conditions: list[Arm]) -> bool:
+        chosen, excluded = dict(self.chosen), dict(self.excluded)
+        return any(
+            exclusive and (chosen.get(s, arm) != arm or arm in excluded.get(s, ()))
+            for s, arm, exclusive, _ in conditions
+        )
+
+    def takes(self, conditions: list[Arm]) -> bool:
+        """Whether the arms the change is in are all known taken (it is certain)."""
+        chosen = dict(self.chosen)
+        return all(exclusive and chosen.get(s) == arm for s, arm, exclusive, _ in conditions)
+
+    def taking(self, conditions: list[Arm]) -> _State:
+        chosen = dict(self.chosen)
+        chosen.update((s, arm) for s, arm, exclusive, _ in conditions if exclusive)
+        return replace(self, chosen=tuple(chosen.items()))
+
+    def skipping(self, conditions: list[Arm]) -> _State | None:
+        """The state where the change's innermost arm did not run; None when that is
+        impossible (every arm of an if/else is then known not taken)."""
+        statement, arm, exclusive, covering = conditions[-1]
+        if not exclusive:
+            return self
+        excluded = dict(self.excluded)
+        arms = excluded.get(statement, frozenset()) | {arm}
+        if covering and len(arms) >= covering:
+            return None
+        excluded[statement] = arms
+        return replace(self, excluded=tuple(excluded.items()))
 
 
 @dataclass(frozen=True)
