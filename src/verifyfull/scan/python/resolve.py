@@ -149,8 +149,9 @@ class Resolver:
         found = self.any(expr, place)
         options = alternatives(found)
         if isinstance(found, Choice) and found.capped:
-            note = f"only the first {MAX_ALTERNATIVES} of its possible values were followed"
-            options = (*options[:-1], _noted(options[-1], note))
+            most = MAX_ALTERNATIVES
+            note = f"one of more than {most} possible values: only {most} followed"
+            options = tuple(_noted(option, note) for option in options)
         return options
 
     def any(self, expr: ast.expr | None, place: Place, depth: int = 0) -> Value:
@@ -459,21 +460,17 @@ class Resolver:
             if not live:
                 live = [b for b in visible if not b.augmented][-1:] or visible[:1]
             options: list[Value] = []
-            mutations = place.scope.mutations.get(name)
+            mutations = place.scope.mutations.get(name, [])
+            extras = [b for b in visible if b.augmented]
             for binding in reversed(live):  # the last binding first
                 if len(options) >= MAX_ALTERNATIVES:
                     break
                 at = Place(place.module, place.scope, binding.line, before=True)
                 value = self.any(binding.value, at, depth)
-                for extra in visible:
-                    if (
-                        extra.augmented
-                        and extra.line > binding.line
-                        and not excludes(extra.branch, binding.branch)
-                    ):
-                        value = self._augmented(value, extra, place, depth)
-                if mutations:
-                    value = self._changed(value, binding, mutations, place, line, depth)
+                changes: list[Mutation | Binding] = [*mutations, *extras]
+                if changes:
+                    changes.sort(key=lambda change: change.line)
+                    value = self._changed(value, binding, changes, place, line, depth)
                 options.append(value)
             value = choice(options, len(live) > MAX_ALTERNATIVES)
             return choice(
@@ -484,7 +481,8 @@ class Resolver:
             self.effort.leave(key)
 
     def _augmented(self, value: Value, extra: Binding, place: Place, depth: int) -> Value:
-        added = self.any(extra.value, place, depth)
+        at = Place(place.module, place.scope, extra.line, before=True)
+        added = self.any(extra.value, at, depth)
         results: list[Value] = []
         for base in alternatives(value):
             for more in alternatives(added):
@@ -496,32 +494,58 @@ class Resolver:
         self,
         value: Value,
         binding: Binding,
-        mutations: list[Mutation],
+        mutations: list[Mutation | Binding],
         place: Place,
         line: int | None,
         depth: int,
     ) -> Value:
-        """The states the bound dict may be in at the read: the changes written after
-        the binding and before the read, each certain when it runs whenever the binding
-        did, and otherwise made in some states and not in others. The states remember
+        """The states the bound value may be in at the read: the changes written after
+        the binding and before the read (a dict's items, `x += ...`), each certain when
+        it runs whenever the binding did, and otherwise made in some states and not in
+        others. The states remember
         the if/else arms they took, so the arms of one `if` are never combined, and an
         `if`/`else` that changes the dict in both arms leaves no unchanged state."""
         here = place.scope.branch_at(line) if line is not None else ()
         states = [_State(option) for option in alternatives(value)]
         capped = False
-        for mutation in mutations:
-            if mutation.line <= binding.line or (line is not None and mutation.line > line):
-                continue
-            if excludes(mutation.branch, here) or excludes(mutation.branch, binding.branch):
-                continue
+        relevant = [
+            m
+            for m in mutations
+            if m.line > binding.line
+            and (line is None or m.line <= line)
+            and not excludes(m.branch, here)
+            and not excludes(m.branch, binding.branch)
+        ]
+        if len(relevant) > MAX_CHANGES:
+            # more changes than any real code makes: the rest are not followed, and the
+            # dicts say they are incomplete (their TLS keys stay undecided)
+            relevant, capped = relevant[:MAX_CHANGES], True
+            states = [
+                replace(s, value=replace(s.value, complete=False))
+                if isinstance(s.value, DictValue)
+                else s
+                for s in states
+            ]
+        last_use: dict[int, int] = {}
+        for index, mutation in enumerate(relevant):
+            for arm in mutation.branch:
+                last_use[arm[0]] = index
+        for index, mutation in enumerate(relevant):
             conditions = [a for a in mutation.branch if a not in here and a not in binding.branch]
             following: list[_State] = []
             for state in states:
-                if not isinstance(state.value, DictValue) or state.conflicts(conditions):
+                dict_change = isinstance(mutation, Mutation)
+                if (dict_change and not isinstance(state.value, DictValue)) or state.conflicts(
+                    conditions
+                ):
                     following.append(state)
                     continue
                 taken = state.taking(conditions)
-                applied = self._apply(state.value, mutation, place, depth)
+                if isinstance(mutation, Mutation):
+                    assert isinstance(state.value, DictValue)
+                    applied = self._apply(state.value, mutation, place, depth)
+                else:
+                    applied = self._augmented(state.value, mutation, place, depth)
                 following += [replace(taken, value=item) for item in alternatives(applied)]
                 if not state.takes(conditions):
                     skipped = state.skipping(conditions)
@@ -529,7 +553,9 @@ class Resolver:
                         following.append(skipped)
             if len(following) > 2 * MAX_ALTERNATIVES:
                 following, capped = following[: 2 * MAX_ALTERNATIVES], True
-            states = following
+            # an if/else no later change is in is forgotten: the states stay small
+            done = {arm[0] for arm in mutation.branch if last_use.get(arm[0]) == index}
+            states = [state.forgetting(done) for state in following] if done else following
         return choice((state.value for state in states), capped)
 
     def _apply(self, target: DictValue, mutation: Mutation, place: Place, depth: int) -> Value:
@@ -1144,6 +1170,15 @@ class _State:
     chosen: tuple[tuple[int, int], ...] = ()
     excluded: tuple[tuple[int, frozenset[int]], ...] = ()
 
+    def forgetting(self, statements: set[int]) -> _State:
+        if not self.chosen and not self.excluded:
+            return self
+        return replace(
+            self,
+            chosen=tuple(c for c in self.chosen if c[0] not in statements),
+            excluded=tuple(e for e in self.excluded if e[0] not in statements),
+        )
+
     def conflicts(self, conditions: list[Arm]) -> bool:
         chosen, excluded = dict(self.chosen), dict(self.excluded)
         return any(
@@ -1162,17 +1197,19 @@ class _State:
         return replace(self, chosen=tuple(chosen.items()))
 
     def skipping(self, conditions: list[Arm]) -> _State | None:
-        """The state where the change's innermost arm did not run; None when that is
-        impossible (every arm of an if/else is then known not taken)."""
-        statement, arm, exclusive, covering = conditions[-1]
-        if not exclusive:
-            return self
+        """The state where the change did not run: its innermost arm not taken, or when
+        every arm of that if/else is then known not taken, the arm around it (and so
+        on out); None when the change runs on every path."""
         excluded = dict(self.excluded)
-        arms = excluded.get(statement, frozenset()) | {arm}
-        if covering and len(arms) >= covering:
-            return None
-        excluded[statement] = arms
-        return replace(self, excluded=tuple(excluded.items()))
+        for statement, arm, exclusive, covering in reversed(conditions):
+            if not exclusive:
+                return self
+            arms = excluded.get(statement, frozenset()) | {arm}
+            if covering and len(arms) >= covering:
+                continue
+            excluded[statement] = arms
+            return replace(self, excluded=tuple(excluded.items()))
+        return None
 
 
 @dataclass(frozen=True)
@@ -1214,6 +1251,7 @@ def _merged(target: DictValue, new: DictValue) -> DictValue:
     return DictValue(kept + new.items, target.complete and new.complete)
 
 
+MAX_CHANGES = 256  # changes to one binding's value followed (real code makes a few)
 _COVER_CHECK = 64  # live bindings checked pairwise for an if/else that replaces them
 
 
