@@ -125,8 +125,10 @@ class Resolver:
         # while an expression is built once per option of a part: part -> the option
         self._overrides: dict[Hashable, Value] = {}
         self._computing = 0  # expressions being resolved (a fork needs one to catch it)
-        # validator method scopes -> the value of the field they are given
+        # validator method scopes -> the value of the field they are given, and the
+        # class whose other fields `values.get("X")` / `info.data["X"]` read
         self._validator_input: dict[int, Value] = {}
+        self._validator_class: dict[int, tuple[ast.ClassDef, ParsedModule]] = {}
 
     @property
     def incomplete(self) -> str | None:
@@ -297,17 +299,32 @@ class Resolver:
 
     def _BoolOp(self, node: ast.BoolOp, place: Place, depth: int) -> Value:
         # `os.getenv("X") or "fallback"`: the fallback is what runs when X is unset; a
-        # falsy constant (`None or "..."`, `"" or "..."`) gives way to what follows it.
+        # falsy value (`None or "..."`, `"" or "..."`) gives way to what follows it,
+        # option by option when the operand may be one of several.
         if isinstance(node.op, ast.Or):
-            for index, operand in enumerate(node.values):
-                value = self.any(operand, place, depth)
-                last = index == len(node.values) - 1
-                if not last and (isinstance(value, Unknown) or _falsy(value)):
-                    continue
-                if isinstance(value, Unknown):
-                    break
-                return _noted(value, "fallback after `or`") if index else value
+            return self._either(node.values, place, depth, 0)
         return Unknown(_describe(node))
+
+    def _either(self, operands: list[ast.expr], place: Place, depth: int, index: int) -> Value:
+        value = self.any(operands[index], place, depth)
+        if index == len(operands) - 1:
+            return (
+                _noted(value, "fallback after `or`")
+                if index and not isinstance(value, Unknown)
+                else value
+            )
+        results: list[Value] = []
+        rest: Value | None = None
+        for option in alternatives(value):
+            if isinstance(option, Unknown) or _falsy(option):
+                if rest is None:
+                    rest = self._either(operands, place, depth, index + 1)
+                if isinstance(rest, Unknown) and isinstance(option, Unknown):
+                    rest = Unknown(_describe(operands[index]))
+                results.append(rest)
+            else:
+                results.append(_noted(option, "fallback after `or`") if index else option)
+        return choice(results)
 
     def _Subscript(self, node: ast.Subscript, place: Place, depth: int) -> Value:
         qual = place.module.qualname(node.value)
@@ -329,6 +346,9 @@ class Resolver:
             receiver = self._sub(cut.func.value, place, depth)
             if isinstance(receiver, Text):
                 return urls.strip_query(receiver, node.lineno)
+        field = self._validated_field(node.value, node.slice, place, depth)
+        if field is not None:
+            return field
         container = self._sub(node.value, place, depth)
         if isinstance(container, DictValue) and key_text is not None:
             found = container.get(key_text)
@@ -749,7 +769,10 @@ class Resolver:
         default: Value | None = None
         if bindings:
             expr = _field_default(bindings[-1].value)
-            default = self.any(expr, Place(module, scope, 10**9), depth)
+            if expr is None:  # Field(description=...): set by the environment only
+                default = Unknown(f"settings field {owner.name}.{attr} (environment, no default)")
+            else:
+                default = self.any(expr, Place(module, scope, 10**9), depth)
             if settings:
                 default = _noted(default, f"{attr}: default of settings field {owner.name}.{attr}")
         methods = [n for n in owner.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
@@ -766,6 +789,7 @@ class Resolver:
                     self._validator_input[id(method_scope)] = default or Unknown(
                         f"settings field {owner.name}.{attr} as given"
                     )
+                    self._validator_class[id(method_scope)] = (owner, module)
                 why = "validator" if method in validators else "property"
                 for line, expr in zip(method_scope.return_lines, method_scope.returns, strict=True):
                     value = self.any(expr, Place(module, method_scope, line), depth)
@@ -837,6 +861,10 @@ class Resolver:
                 receiver = self._sub(node.func.value, place, depth)
                 if isinstance(receiver, Text):
                     return self._string_method(receiver, method, node, place, depth)
+            if method == "get" and node.args:
+                field = self._validated_field(node.func.value, node.args[0], place, depth)
+                if field is not None:
+                    return field
             if method == "join" and len(node.args) == 1:
                 separator = self._sub(node.func.value, place, depth)
                 if isinstance(separator, Text) and separator.known is not None:
@@ -860,6 +888,25 @@ class Resolver:
                         self.effort.leave(key)
                     return _noted(returned, f"returned by {fn_node.name}()")
         return Unknown(f"result of {qual or 'a call'}()")
+
+    def _validated_field(
+        self, mapping: ast.expr, key: ast.expr, place: Place, depth: int
+    ) -> Value | None:
+        """In a pydantic validator, `values.get("X")` / `values["X"]` (v1) and
+        `info.data.get("X")` (v2) read the model's field X; None elsewhere."""
+        owner = self._validator_class.get(id(place.scope))
+        node = place.scope.node
+        if owner is None or not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None
+        given = [a.arg for a in (*node.args.posonlyargs, *node.args.args)][2:]
+        if isinstance(mapping, ast.Attribute) and mapping.attr == "data":
+            mapping = mapping.value
+        if not (isinstance(mapping, ast.Name) and mapping.id in given):
+            return None
+        name = primary(self.any(key, place, depth))
+        if not (isinstance(name, Text) and name.known is not None):
+            return None
+        return self.class_attribute(owner[0], owner[1], name.known, depth)
 
     def _joined(self, separator: str, items: ast.expr, place: Place, depth: int) -> Value:
         """`" ".join(f"{k}={v}" for k, v in params.items())` (a libpq conninfo built from

@@ -231,6 +231,8 @@ class _Call:
 
     def value(self, expr: ast.expr | None) -> Value:
         options = self.a.resolver.alternatives(expr, self.a.place(self.node, self.scope))
+        if len(options) > 1:  # `dsn or ""`, a None branch: a crash path, not a setting
+            options = tuple(o for o in options if not _nothing(o)) or options
         self.widest = max(self.widest, len(options))
         return options[min(self.world, len(options) - 1)]
 
@@ -254,6 +256,12 @@ class _Call:
             if keyword.arg == name:
                 return keyword.value
         return self.node.args[index] if len(self.node.args) > index else None
+
+
+def _nothing(value: Value) -> bool:
+    return (isinstance(value, Const) and value.value is None) or (
+        isinstance(value, Text) and value.known == ""
+    )
 
 
 def _asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
