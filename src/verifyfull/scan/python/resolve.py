@@ -768,7 +768,7 @@ class Resolver:
         bindings = scope.assigns.get(attr)
         default: Value | None = None
         if bindings:
-            expr = _field_default(bindings[-1].value)
+            expr = field_default(bindings[-1].value)
             if expr is None:  # Field(description=...): set by the environment only
                 default = Unknown(f"settings field {owner.name}.{attr} (environment, no default)")
             else:
@@ -1463,7 +1463,7 @@ def _is_settings_class(node: ast.ClassDef) -> bool:
     return False
 
 
-def _field_default(expr: ast.expr) -> ast.expr | None:
+def field_default(expr: ast.expr) -> ast.expr | None:
     """The default of `x: T = Field(default=…)` / `Field(…)`; the value itself otherwise."""
     if isinstance(expr, ast.Call):
         func = expr.func
