@@ -129,7 +129,7 @@ def _judge(a: Analysis, written: Written, value: Text) -> None:
     except (ConnStringError, VerifyfullError):
         return  # an unreadable value here is the site's to report, where it is used
     what = f"{written.name} ({written.how})"
-    reads = "the connection made with it" if driver is Driver.PSYCOPG else "the engine"
+    reads = "a libpq connection" if driver is Driver.PSYCOPG else "the engine its scheme names"
     for item in verdict.findings:
         if item.rule_id == "VF401":
             continue  # credentials.py reports the literal password
@@ -137,8 +137,8 @@ def _judge(a: Analysis, written: Written, value: Text) -> None:
         a.report(
             item.rule_id,
             written.node,
-            f"{what}: a connection setting written here for the environment; for "
-            f"{reads}: {item.message}",
+            f"{what}: a connection setting written here for the environment; used by "
+            f"{reads} with no TLS argument added: {item.message}",
             evidence=redact_text(url),
             fix=fix,
         )
