@@ -23,7 +23,14 @@ from hypothesis import strategies as st
 from test_trust_bounds import GROWTH_LIMIT, errors_of, scan_files, scan_shape, watchdog
 from verifyfull.scan.python.module import parse_module
 from verifyfull.scan.python.resolve import Place, Resolver
-from verifyfull.scan.python.values import MAX_ALTERNATIVES, DictValue, Text, Value
+from verifyfull.scan.python.values import (
+    MAX_ALTERNATIVES,
+    Choice,
+    DictValue,
+    Text,
+    Value,
+    alternatives,
+)
 
 CONDITIONS = ("A", "B", "C")
 KEYS = ("sslmode", "sslrootcert", "host")
@@ -79,10 +86,9 @@ def _resolve_result(source: str, tmp_path: Path) -> tuple[tuple[Value, ...], boo
     module = parse_module(path, tmp_path, source)
     last = module.tree.body[-1]
     assert isinstance(last, ast.Assign)
-    resolver = Resolver()
-    found = resolver.alternatives(last.value, Place(module, module.scope, last.lineno))
-    capped = any("followed" in note for v in found if isinstance(v, Text) for note in v.notes)
-    return found, capped or len(found) >= MAX_ALTERNATIVES
+    place = Place(module, module.scope, last.lineno)
+    whole = Resolver().any(last.value, place)
+    return alternatives(whole), isinstance(whole, Choice) and whole.capped
 
 
 def _plain(value: Value) -> object:
@@ -107,6 +113,15 @@ def _runs(source: str) -> set[object]:
     return finals
 
 
+def _assert_sound(source: str, tmp_path: Path) -> None:
+    found, capped = _resolve_result(source, tmp_path)
+    if capped:
+        return  # past the cap the dropped states are said to be dropped (tested below)
+    said = {_plain(v) for v in found}
+    missing = _runs(source) - said
+    assert not missing, f"{source}\nmissing {missing}, said {said}"
+
+
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -114,12 +129,7 @@ def _runs(source: str) -> set[object]:
 def test_every_state_a_dict_really_ends_in_is_among_its_alternatives(
     source: str, tmp_path: Path
 ) -> None:
-    found, capped = _resolve_result(source, tmp_path)
-    if capped:
-        return  # past the cap the dropped states are said to be dropped (tested below)
-    said = {_plain(v) for v in found}
-    missing = _runs(source) - said
-    assert not missing, f"{source}\nmissing {missing}, said {said}"
+    _assert_sound(source, tmp_path)
 
 
 @st.composite
@@ -153,12 +163,7 @@ def string_programs(draw: st.DrawFn) -> str:
 def test_every_string_a_program_really_builds_is_among_its_alternatives(
     source: str, tmp_path: Path
 ) -> None:
-    found, capped = _resolve_result(source, tmp_path)
-    if capped:
-        return
-    said = {_plain(v) for v in found}
-    missing = _runs(source) - said
-    assert not missing, f"{source}\nmissing {missing}, said {said}"
+    _assert_sound(source, tmp_path)
 
 
 # --- bounds ------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from verifyfull.conninfo import (
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
-from verifyfull.scan.python.resolve import ENV_GETTERS, field_default
+from verifyfull.scan.python.resolve import ENV_GETTERS, field_default, has_base
 from verifyfull.scan.python.sites import Undetermined, dsn_text
 from verifyfull.scan.python.values import Text
 
@@ -91,7 +91,11 @@ def on_assign(
         pending.append(Written(value, value, scope, name, "set in os.environ"))
         return
     owner = scope.node
-    if isinstance(owner, ast.ClassDef) and isinstance(target, ast.Name) and _settings(owner):
+    if (
+        isinstance(owner, ast.ClassDef)
+        and isinstance(target, ast.Name)
+        and has_base(owner, _SETTINGS_BASES)
+    ):
         default = field_default(value)
         if default is not None:
             field = f"{owner.name}.{target.id}"
@@ -159,14 +163,6 @@ def _holds_scheme_literal(node: ast.expr) -> bool:
             and isinstance(inner.value, str)
             and _SCHEME.match(inner.value)
         ):
-            return True
-    return False
-
-
-def _settings(node: ast.ClassDef) -> bool:
-    for base in node.bases:
-        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-        if name.endswith(_SETTINGS_BASES):
             return True
     return False
 

@@ -324,7 +324,7 @@ class Resolver:
                 results.append(rest)
             else:
                 results.append(_noted(option, "fallback after `or`") if index else option)
-        return choice(results)
+        return choice(results, _capped(value) or (rest is not None and _capped(rest)))
 
     def _Subscript(self, node: ast.Subscript, place: Place, depth: int) -> Value:
         qual = place.module.qualname(node.value)
@@ -494,8 +494,13 @@ class Resolver:
                 options.append(value)
             value = choice(options, len(live) > MAX_ALTERNATIVES)
             return choice(
-                self._mutated(name, item, place, depth) if isinstance(item, ContextValue) else item
-                for item in alternatives(value)
+                (
+                    self._mutated(name, item, place, depth)
+                    if isinstance(item, ContextValue)
+                    else item
+                    for item in alternatives(value)
+                ),
+                _capped(value),
             )
         finally:
             self.effort.leave(key)
@@ -508,7 +513,7 @@ class Resolver:
             for more in alternatives(added):
                 text, tail = as_text(base), as_text(more)
                 results.append(text + tail if text is not None and tail is not None else base)
-        return choice(results)
+        return choice(results, _capped(value) or _capped(added))
 
     def _changed(
         self,
@@ -527,7 +532,7 @@ class Resolver:
         `if`/`else` that changes the dict in both arms leaves no unchanged state."""
         here = place.scope.branch_at(line) if line is not None else ()
         states = [_State(option) for option in alternatives(value)]
-        capped = False
+        capped = _capped(value)
         relevant = [
             m
             for m in mutations
@@ -567,15 +572,21 @@ class Resolver:
                 else:
                     applied = self._augmented(state.value, mutation, place, depth)
                 following += [replace(taken, value=item) for item in alternatives(applied)]
+                capped = capped or _capped(applied)
                 if not state.takes(conditions):
                     skipped = state.skipping(conditions)
                     if skipped is not None:
                         following.append(skipped)
-            if len(following) > 2 * MAX_ALTERNATIVES:
-                following, capped = following[: 2 * MAX_ALTERNATIVES], True
             # an if/else no later change is in is forgotten: the states stay small
             done = {arm[0] for arm in mutation.branch if last_use.get(arm[0]) == index}
-            states = [state.forgetting(done) for state in following] if done else following
+            if done:
+                following = [state.forgetting(done) for state in following]
+            states = []
+            for state in following:  # equal states once
+                if not any(state == kept for kept in states):
+                    states.append(state)
+            if len(states) > 2 * MAX_ALTERNATIVES:
+                states, capped = states[: 2 * MAX_ALTERNATIVES], True
         return choice((state.value for state in states), capped)
 
     def _apply(self, target: DictValue, mutation: Mutation, place: Place, depth: int) -> Value:
@@ -595,8 +606,11 @@ class Resolver:
             return _at_path(target, keys[:-1], _Removal(keys[-1])) if keys else target
         new = self.any(mutation.value, at, depth)
         return choice(
-            _at_path(target, keys[:-1], DictValue(((keys[-1], item),)))
-            for item in alternatives(new)
+            (
+                _at_path(target, keys[:-1], DictValue(((keys[-1], item),)))
+                for item in alternatives(new)
+            ),
+            _capped(new),
         )
 
     def _method_changes(self, mutation: Mutation, at: Place, depth: int) -> list[_Change] | None:
@@ -1317,6 +1331,10 @@ def _covered(earlier: Binding, live: list[Binding]) -> bool:
     return False
 
 
+def _capped(value: Value) -> bool:
+    return isinstance(value, Choice) and value.capped
+
+
 def _falsy(value: Value) -> bool:
     if isinstance(value, Const):
         return not value.value
@@ -1456,9 +1474,14 @@ def _is_record_class(node: ast.ClassDef) -> bool:
 
 
 def _is_settings_class(node: ast.ClassDef) -> bool:
+    return has_base(node, _SETTINGS_BASES)
+
+
+def has_base(node: ast.ClassDef, suffixes: tuple[str, ...]) -> bool:
+    """Whether a base class's name ends with one of the suffixes (`BaseSettings`)."""
     for base in node.bases:
         name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-        if name.endswith(_SETTINGS_BASES):
+        if name.endswith(suffixes):
             return True
     return False
 
