@@ -19,7 +19,7 @@ from verifyfull.scan.api import (
     SourceFile,
     file_check,
 )
-from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
+from verifyfull.scan.python import credentials, env_settings, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.effort import budget_for
 from verifyfull.scan.python.module import Scope, parse_module
@@ -60,6 +60,8 @@ class _Walker(ast.NodeVisitor):
         self.ssl = "ssl" in wanted
         self.credentials = "credentials" in wanted or self.sites
         self.crypto = "crypto" in wanted
+        self.env = "env" in wanted
+        self.env_written: list[env_settings.Written] = []  # judged after the walk
         self.scope: Scope = analysis.module.scope
         self.function: str | None = None
         # The first part of the dotted name an alias stands for, as qualname() reads
@@ -132,6 +134,8 @@ class _Walker(ast.NodeVisitor):
             credentials.on_assign(self.a, target, value, self.scope)
         if self.crypto:
             weak_crypto.on_assign(self.a, target, value, self.scope)
+        if self.env:
+            env_settings.on_assign(self.a, target, value, self.scope, self.env_written)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -163,6 +167,8 @@ class _Walker(ast.NodeVisitor):
             weak_crypto.on_call(self.a, node, self.scope, self.function)
         if self.sites:
             sites.on_call(self.a, node, self.scope)
+        if self.env:
+            env_settings.on_call(self.a, node, self.scope, self.env_written)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -245,7 +251,9 @@ def run_analysis(
     except MemoryError:
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
     analysis = Analysis(module, source, ctx, Resolver(budget_for(len(source.text))))
-    _Walker(analysis, wanted, planned).visit(module.tree)
+    walker = _Walker(analysis, wanted, planned)
+    walker.visit(module.tree)
+    env_settings.finish(analysis, walker.env_written)
     _suppress_over_spans(analysis)
     return analysis
 

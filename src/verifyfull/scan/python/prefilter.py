@@ -169,7 +169,7 @@ def _called_or_renamed(text: str, name: str) -> bool:
 CRYPTO_WORDS = ("md5", "sha1", "random", "hashlib")
 # Libraries whose imported names make a function worth walking (aliases included).
 TRIGGER_MODULES = frozenset({*SITE_ROOTS, *DECODER_MODULES, "ssl", "random", "hashlib"})
-ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
+ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto", "env"})
 
 _WORD = re.compile(r"\w*")
 # Names as the rules read them: identifiers, attribute names, string keys (which may
@@ -399,11 +399,22 @@ def _families(
         found.add("ssl")
     if credentials_possible(document, code, stem, literals, spellings):
         found.add("credentials")
+    if _env_dsn_possible(frozenset(w for w in _DSN_WORDS if w in document)):
+        found.add("env")  # env_settings: a DSN literal written for the environment
     if "hashlib" in code and _names_weak_hash(document) and _security_name_possible(document):
         found.add("crypto")  # VF403
     elif _random_module_used(code) and _secret_sink_possible(document):
         found.add("crypto")  # VF404
     return frozenset(found)
+
+
+# env_settings judges a literal with a PostgreSQL/CockroachDB scheme: "://" and one of
+# the scheme words are in the file's code (not only in its docstrings and comments).
+_DSN_WORDS = ("://", "postgres", "cockroach")
+
+
+def _env_dsn_possible(present: frozenset[str]) -> bool:
+    return "://" in present and ("postgres" in present or "cockroach" in present)
 
 
 # Words without one of which credentials_possible cannot hold: a DSN ("://"), a libpq
@@ -424,6 +435,8 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
     if any(root in present for root in SITE_ROOTS) and any(
         _called_or_renamed(text, name) for name in SITE_FUNCTIONS if _site_word_in(name, present)
     ):
+        return True
+    if _env_dsn_possible(present):
         return True
     if present.isdisjoint(_CREDENTIAL_NEEDLES):
         return False
@@ -611,5 +624,7 @@ def trigger_words(
         words.update((*password_names(text, spellings), *DECODER_WORDS, "://"))
     if "crypto" in wanted:
         words.update(CRYPTO_WORDS)
+    if "env" in wanted:
+        words.add("://")
     words.update(alias for alias, module in imported.items() if module in TRIGGER_MODULES)
     return tuple(words)

@@ -223,9 +223,18 @@ class _Call:
     a: Analysis
     node: ast.Call
     scope: Scope
+    # Which of its possible values each argument takes in this judgement (the n-th, or
+    # its last when it has fewer), and the most any argument has: the site is judged
+    # once per n, so every branch, return and caller's value is judged.
+    world: int = 0
+    widest: int = 1
 
     def value(self, expr: ast.expr | None) -> Value:
-        return self.a.resolver.value(expr, self.a.place(self.node, self.scope))
+        options = self.a.resolver.alternatives(expr, self.a.place(self.node, self.scope))
+        if len(options) > 1:  # `dsn or ""`, a None branch: a crash path, not a setting
+            options = tuple(o for o in options if not _nothing(o)) or options
+        self.widest = max(self.widest, len(options))
+        return options[min(self.world, len(options) - 1)]
 
     def keywords(self) -> dict[str, Value]:
         """Keyword arguments, `**mapping` spread in when it resolves."""
@@ -247,6 +256,12 @@ class _Call:
             if keyword.arg == name:
                 return keyword.value
         return self.node.args[index] if len(self.node.args) > index else None
+
+
+def _nothing(value: Value) -> bool:
+    return (isinstance(value, Const) and value.value is None) or (
+        isinstance(value, Text) and value.known == ""
+    )
 
 
 def _asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
@@ -521,16 +536,29 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     api = site_api(a, node)
     if api is None:
         return
-    call = _Call(a, node, scope)
-    try:
-        handler = next(h for names, h in _HANDLERS if api in names)
-        judged = handler(call)
-    except ConnStringError as exc:  # never drop a site silently: say it cannot be read
-        found = unreadable(exc, redact_text(a.segment(node)))
-        a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
-        return
-    except (Undetermined, VerifyfullError, RecursionError):
-        return
+    handler = next(h for names, h in _HANDLERS if api in names)
+    world, widest = 0, 1
+    while world < widest:
+        call = _Call(a, node, scope, world)
+        world += 1
+        try:
+            judged = handler(call)
+        except ConnStringError as exc:  # never drop a site silently: say it cannot be read
+            found = unreadable(exc, redact_text(a.segment(node)))
+            a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
+            judged = []
+        except (Undetermined, VerifyfullError, RecursionError):
+            judged = []
+        widest = max(widest, call.widest)
+        _judge(a, node, api, judged)
+
+
+def _judge(
+    a: Analysis,
+    node: ast.Call,
+    api: str,
+    judged: list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]],
+) -> None:
     for driver, info, dsn, notes in judged:
         try:
             verdict = evaluate(info, driver, Environment.empty(), a.ctx.policy)
