@@ -62,11 +62,14 @@ class Command:
     """A command line a container or server will run, split into words.
 
     `hint` names the program when the command itself does not (a Kubernetes
-    `args:` list of a container whose image is cockroachdb/cockroach).
+    `args:` list of a container whose image is cockroachdb/cockroach). `stdin`
+    holds the text a shell command reads as input (here-documents, here-strings:
+    `psql <<EOF ... EOF`, `cat >> pg_hba.conf <<EOF`).
     """
 
     words: tuple[Word, ...]
     hint: str = ""
+    stdin: tuple[Word, ...] = ()
 
     @property
     def argv(self) -> tuple[str, ...]:
