@@ -25,7 +25,7 @@ from verifyfull.policy import (
     weak_cipher_reasons,
 )
 from verifyfull.scan.api import SourceFile
-from verifyfull.scan.config import dsn
+from verifyfull.scan.config import clients, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scrub import register_secret
 
@@ -131,7 +131,11 @@ def worth_judging(key: str, value: str) -> bool:
     )
 
 
-_COMMAND_WORDS = re.compile(r"insecure|accept-sql-without-tls|ssl|password_encryption")
+_COMMAND_WORDS = re.compile(
+    r"insecure|accept-sql-without-tls|ssl|password_encryption|password|://|host=|dbname=|"
+    r"pg_hba|psql|pg_dump|pg_restore|createdb|createuser|vacuumdb|pgbench|pg_basebackup",
+    re.IGNORECASE,
+)
 
 
 def command_worth_judging(words: Sequence[str]) -> bool:
@@ -247,8 +251,9 @@ def judge_all(
 ) -> list[Finding]:
     """Settings and commands of one file together."""
     found = judge_settings(src, settings, policy)
+    env = {s.name: s.value for s in settings if s.name.startswith("PG")}
     for command in commands:
-        found.extend(judge_command(src, command, policy))
+        found.extend(judge_command(src, command, policy, env))
     return found
 
 
@@ -333,9 +338,14 @@ def _program(word: str) -> str:
 
 
 def judge_command(
-    src: SourceFile, command: Command, policy: Policy = DEFAULT_POLICY
+    src: SourceFile,
+    command: Command,
+    policy: Policy = DEFAULT_POLICY,
+    env: Mapping[str, str] | None = None,
 ) -> list[Finding]:
-    """A server command line: cockroach start flags, postgres -c settings."""
+    """A command line: cockroach start flags, postgres -c settings, and what a client
+    command says about its connection (clients.py; `env` holds the PG* variables
+    the file sets)."""
     argv = command.argv
     programs = {_program(w) for w in argv} | ({command.hint.lower()} if command.hint else set())
     is_cockroach = any("cockroach" in p for p in programs)
@@ -381,6 +391,7 @@ def judge_command(
                     src, key.replace("-", "_"), value, word.line, word.column, policy
                 )
             )
+    found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of))
     return found
 
 

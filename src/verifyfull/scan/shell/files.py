@@ -1,0 +1,82 @@
+"""The shell file checks: scripts (`*.sh`, `*.bash`, `*.zsh`, `*.ksh`, `.envrc`-free
+names with a sh/bash shebang), PowerShell (`*.ps1`, `*.psm1`) and Makefile recipes.
+
+Each file is read by the one shell reader (scan/shell) into settings and
+commands, which scan/config/judge.py judges like those of any other format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from verifyfull.findings import Finding
+from verifyfull.scan.api import ScanContext, SourceFile, file_check
+from verifyfull.scan.config.judge import judge_all
+from verifyfull.scan.config.model import Command, Setting, worth_parsing
+from verifyfull.scan.shell import read
+from verifyfull.scan.shell.powershell import read_powershell
+
+_SHEBANG = re.compile(r"#![ \t]*\S*?(?:/|env[ \t]+(?:-\S+[ \t]+)*)(?:ba|da|z|k|a|mk)?sh\b")
+# Make-only lines: targets, variable definitions, directives. A recipe line starts
+# with a tab; `$$` is make's `$`, and a leading `@`, `-` or `+` is make's, not the shell's.
+_RECIPE_PREFIX = re.compile(r"^\t[@+\-]*")
+
+
+def is_shell_script(text: str) -> bool:
+    """Whether the first line is a sh/bash/zsh/dash/ksh shebang."""
+    return _SHEBANG.match(text) is not None
+
+
+@file_check(
+    suffixes=(".sh", ".bash", ".zsh", ".ksh"),
+    globs=("*.sh.tmpl", "*.sh.tpl", "*.sh.j2", "*.sh.example"),
+)
+def check_shell_script(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    if not worth_parsing(src.text):
+        return []
+    script = read(src.text)
+    return judge_all(src, script.settings, script.commands, ctx.policy)
+
+
+@file_check(suffixes=(".ps1", ".psm1"))
+def check_powershell(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    if not worth_parsing(src.text):
+        return []
+    settings, commands = read_powershell(src.text)
+    return judge_all(src, settings, commands, ctx.policy)
+
+
+def makefile_recipes(text: str) -> tuple[list[Setting], list[Command]]:
+    """Settings and commands of a Makefile's recipe lines (each run by its own sh -c,
+    a trailing `\\` joining the next line). Make's own lines are skipped: `VAR = x`
+    there is make's variable, not the environment of a command."""
+    settings: list[Setting] = []
+    commands: list[Command] = []
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        prefix = _RECIPE_PREFIX.match(line)
+        if prefix is None:
+            index += 1
+            continue
+        first, parts = index, [line[prefix.end() :]]
+        column = prefix.end() + 1
+        while parts[-1].endswith("\\") and index + 1 < len(lines):
+            index += 1
+            parts.append(lines[index])
+        index += 1
+        body = "\n".join(parts).replace("$$", "$")
+        script = read(body, first + 1, column, 1)
+        settings.extend(script.settings)
+        commands.extend(script.commands)
+    return settings, commands
+
+
+@file_check(names=("Makefile", "makefile", "GNUmakefile"), suffixes=(".mk",))
+def check_makefile(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    if not worth_parsing(src.text):
+        return []
+    settings, commands = makefile_recipes(src.text)
+    return judge_all(src, settings, commands, ctx.policy)
