@@ -49,7 +49,8 @@ _SQL_PASSWORD = re.compile(
     r"\b(?:CREATE|ALTER)\s+(?:USER|ROLE)\b[^;]{0,400}?\bPASSWORD\s+'(?P<password>(?:[^']|'')*)'",
     re.IGNORECASE,
 )
-_HBA_NAMES = ("pg_hba.conf", "pg_hba*.conf", "*.hba.conf")
+# pg_hba.conf.sample: what the postgres image's initdb copies into a new data directory.
+_HBA_NAMES = ("pg_hba.conf", "pg_hba*.conf", "*.hba.conf", "pg_hba.conf.sample")
 
 Evidence = Callable[[Word], str]
 

@@ -8,6 +8,7 @@ them (`CMD ["start-single-node", "--insecure"]`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -67,9 +68,12 @@ def raw_instructions(text: str) -> Iterator[tuple[int, str]]:
         yield start, "\n".join(parts)
 
 
-def _commands(args: str, line: int, column: int, src: SourceFile, hint: str) -> list[Command]:
+def _commands(
+    args: str, line: int, column: int, src: SourceFile, hint: str
+) -> tuple[list[Setting], list[Command]]:
     """Exec form (a JSON list: the argv, and its `sh -c` script read as shell) or
-    shell form (read by the shell reader, `/bin/sh -c` being what Docker runs)."""
+    shell form (read by the shell reader, `/bin/sh -c` being what Docker runs; its
+    `export X=...` holds for that instruction only)."""
     stripped = args.strip()
     if stripped.startswith("["):
         try:
@@ -77,8 +81,10 @@ def _commands(args: str, line: int, column: int, src: SourceFile, hint: str) -> 
         except json.JSONDecodeError:
             argv = None
         if isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv):
-            return shell.expand_argv(place_words(src, argv, line, column), hint)
-    return [Command(c.words, hint, c.stdin) for c in shell.commands(args, line, column, 1)]
+            return [], shell.expand_argv(place_words(src, argv, line, column), hint)
+    script = shell.read(args, line, column, 1)
+    settings = [dataclasses.replace(s, local=True) for s in script.settings]
+    return settings, [Command(c.words, hint, c.stdin) for c in script.commands]
 
 
 def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
@@ -96,7 +102,9 @@ def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
             joined = " ".join(part.rstrip().removesuffix("\\") for part in args.split("\n"))
             settings.extend(_env(joined, line, src))
         elif op in ("CMD", "ENTRYPOINT", "RUN"):
-            commands.extend(_commands(args, line, match.start("args") + 1, src, image))
+            more, run = _commands(args, line, match.start("args") + 1, src, image)
+            settings.extend(more)
+            commands.extend(run)
     return settings, commands
 
 

@@ -93,11 +93,16 @@ def judge_settings(
     strings of that file are judged in (a .env with DATABASE_URL and
     PGSSLMODE=verify-full is read as the driver will read it).
     """
-    env = {s.name: s.value for s in settings if s.name.startswith("PG")}
+    env = file_environment(settings)
     found: list[Finding] = []
     for setting in settings:
         found.extend(judge_setting(src, setting, env, policy))
     return found
+
+
+def file_environment(settings: Sequence[Setting]) -> dict[str, str]:
+    """The PG* variables a file sets for everything in it (not those set for one command)."""
+    return {s.name: s.value for s in settings if s.name.startswith("PG") and not s.local}
 
 
 _NAMED_SETTINGS = frozenset(
@@ -251,7 +256,7 @@ def judge_all(
 ) -> list[Finding]:
     """Settings and commands of one file together."""
     found = judge_settings(src, settings, policy)
-    env = {s.name: s.value for s in settings if s.name.startswith("PG")}
+    env = file_environment(settings)
     for command in commands:
         found.extend(judge_command(src, command, policy, env))
     return found

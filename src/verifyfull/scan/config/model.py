@@ -38,6 +38,9 @@ class Setting:
     line: int
     column: int  # 1-based column of the value (or of the key when the value has no place)
     context: tuple[str, ...] = ()
+    # Set for one command only (`PGSSLMODE=disable pg_restore ...` in shell): judged,
+    # but not part of the environment the file's other settings and commands see.
+    local: bool = False
 
     @property
     def name(self) -> str:

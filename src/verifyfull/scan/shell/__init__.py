@@ -132,8 +132,13 @@ def _simple_commands(text: str, offsets: list[int] | None, depth: int) -> list[S
 
 
 def _settings(simple: Simple, place: _Placer) -> list[Setting]:
+    """`X=1` alone or after `export`/`readonly`/...: the script's variables; `X=1 cmd`
+    and `env X=1 cmd`: that command's only (Setting.local)."""
     tokens = list(simple.assignments)
-    if simple.words and program(simple.words[0].text) in _DECLARING:
+    first = program(simple.words[0].text) if simple.words else ""
+    declares = first in _DECLARING and first != "env"  # export, readonly, declare, ...
+    local = bool(simple.words) and not declares
+    if first in _DECLARING:
         tokens.extend(t for t in simple.words[1:] if "=" in t.text and t.text[0].isalpha())
     settings = []
     for token in tokens:
@@ -142,7 +147,7 @@ def _settings(simple: Simple, place: _Placer) -> list[Setting]:
         if not name.replace("_", "a").isalnum():
             continue
         line, column = place.at(token.offset_at(len(name) + 1) if value else token.start)
-        settings.append(Setting(name, value, line, column))
+        settings.append(Setting(name, value, line, column, local=local))
     return settings
 
 
