@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import ntpath
-import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
 
@@ -30,6 +28,7 @@ from verifyfull.policy import Policy
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import dsn, pg_hba
 from verifyfull.scan.config.model import Command, Word
+from verifyfull.scan.shell.argv import program as _program
 from verifyfull.scrub import register_secret
 
 # libpq programs that carry credentials and data (pg_isready sends neither).
@@ -53,10 +52,6 @@ _SQL_PASSWORD = re.compile(
 _HBA_NAMES = ("pg_hba.conf", "pg_hba*.conf", "*.hba.conf", "pg_hba.conf.sample")
 
 Evidence = Callable[[Word], str]
-
-
-def _program(word: str) -> str:
-    return ntpath.basename(posixpath.basename(word)).lower()
 
 
 def _where(src: SourceFile, word: Word) -> dict[str, object]:
@@ -154,12 +149,14 @@ def _sql_passwords(src: SourceFile, words: Sequence[Word]) -> list[Finding]:
     for word in words:
         if "assword" not in word.text and "ASSWORD" not in word.text:
             continue
+        counted, before = 0, 0  # newlines before the match, counted once over the text
         for match in _SQL_PASSWORD.finditer(word.text):
             password = match.group("password")
             if not password.strip() or "$" in password or "{{" in password:
                 continue  # a variable the script fills in, not a literal
             register_secret(password)
-            before = word.text.count("\n", 0, match.start())
+            before += word.text.count("\n", counted, match.start())
+            counted = match.start()
             found.append(
                 finding(
                     "VF401",
@@ -179,6 +176,8 @@ def _hba_target(words: Sequence[Word]) -> int | None:
     """Index of the first word after which a pg_hba file is written (a `>`/`>>`
     redirection, or `tee [-a] FILE`)."""
     for index, word in enumerate(words):
+        if "hba" not in word.text:
+            continue
         name = _program(word.text)
         if not any(fnmatch.fnmatch(name, pattern) for pattern in _HBA_NAMES):
             continue

@@ -17,7 +17,7 @@ from verifyfull.findings import Finding
 from verifyfull.scan import shell
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
-from verifyfull.scan.config.model import Command, Setting, worth_parsing
+from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.config.words import place_words
 
 _INSTRUCTION = re.compile(r"^\s*(?P<op>[A-Za-z]+)\s+(?P<args>.*)$", re.DOTALL)
@@ -113,7 +113,7 @@ def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
     globs=("Dockerfile.*", "*.dockerfile", "*.Dockerfile", "Containerfile.*"),
 )
 def check_dockerfile(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    if not worth_parsing(src.text):
+    if not shell.worth_reading(src.text):
         return []
     settings, commands = parse_dockerfile(src)
     return judge_all(src, settings, commands, ctx.policy)

@@ -8,8 +8,6 @@ drivers' real semantics, see dsn.py); this module knows the server side
 
 from __future__ import annotations
 
-import ntpath
-import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -27,6 +25,7 @@ from verifyfull.policy import (
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import clients, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.shell.argv import program as _program
 from verifyfull.scrub import register_secret
 
 POSTGRES_TLS_FIX = (
@@ -336,10 +335,6 @@ def server_cipher_reasons(cipher_string: str) -> tuple[str, ...]:
 
 
 # --- commands -------------------------------------------------------------------------
-
-
-def _program(word: str) -> str:
-    return ntpath.basename(posixpath.basename(word)).lower()
 
 
 def judge_command(

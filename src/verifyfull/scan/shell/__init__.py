@@ -24,19 +24,19 @@ redirections (`>>`, target) as written; here-documents and here-strings are its
 
 from __future__ import annotations
 
-import ntpath
-import posixpath
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.config.model import Command, Setting, Word, worth_parsing
+from verifyfull.scan.shell.argv import program
 from verifyfull.scan.shell.lexer import MAX_DEPTH, ShellError, Simple, Token, lex
 
-__all__ = ["Script", "ShellError", "commands", "expand_argv", "read"]
+__all__ = ["Script", "ShellError", "commands", "expand_argv", "read", "worth_reading"]
 
 # Programs whose `-c` argument is itself a shell script.
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "mksh", "busybox", "su"})
+_SHELL_ENDINGS = ("sh", "SH", "su", "box")
 # Builtins and wrappers whose NAME=value arguments set variables.
 _DECLARING = frozenset({"export", "readonly", "declare", "typeset", "local", "env"})
 
@@ -75,14 +75,30 @@ class _Placer:
         return Word(token.text if text is None else text, line, column)
 
 
-def program(word: str) -> str:
-    return ntpath.basename(posixpath.basename(word)).lower()
+# Words of shell text that the config markers (model.worth_parsing) do not hold but
+# a client command judged here does: `pg_dump -h db app` names no "postgres".
+_CLIENT_MARKERS = ("psql", "pg_", "createdb", "createuser", "vacuumdb", "pgbench", "cockroach")
+
+
+def worth_reading(text: str) -> bool:
+    """Whether shell text can hold anything the config checks report (cheap). The
+    markers are looked for with quotes and backslashes removed too: `'cock'"roach"`
+    is the word cockroach to the shell."""
+    for candidate in (text, text.translate(_UNQUOTE)):
+        if worth_parsing(candidate) or any(marker in candidate for marker in _CLIENT_MARKERS):
+            return True
+    return False
+
+
+_UNQUOTE = str.maketrans("", "", "'\"\\\n")
 
 
 def _script_index(argv: Sequence[str]) -> int | None:
     """Index of the script of `sh -c SCRIPT` / `bash -ecx SCRIPT` / `su -c SCRIPT`
     anywhere in argv (after `docker exec ctr`, `kubectl exec -- ` and the like)."""
     for index, word in enumerate(argv):
+        if not word.endswith(_SHELL_ENDINGS):
+            continue
         name = program(word)
         if name not in _SHELLS:
             continue

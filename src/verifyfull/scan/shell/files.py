@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterable
 
 from verifyfull.findings import Finding
+from verifyfull.scan import shell  # the module, not its names: config imports this file
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
-from verifyfull.scan.config.model import Command, Setting, worth_parsing
-from verifyfull.scan.shell import read
+from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.shell.powershell import read_powershell
 
 _SHEBANG = re.compile(r"#![ \t]*\S*?(?:/|env[ \t]+(?:-\S+[ \t]+)*)(?:ba|da|z|k|a|mk)?sh\b")
@@ -33,15 +33,15 @@ def is_shell_script(text: str) -> bool:
     globs=("*.sh.tmpl", "*.sh.tpl", "*.sh.j2", "*.sh.example"),
 )
 def check_shell_script(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    if not worth_parsing(src.text):
+    if not shell.worth_reading(src.text):
         return []
-    script = read(src.text)
+    script = shell.read(src.text)
     return judge_all(src, script.settings, script.commands, ctx.policy)
 
 
 @file_check(suffixes=(".ps1", ".psm1"))
 def check_powershell(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    if not worth_parsing(src.text):
+    if not shell.worth_reading(src.text):
         return []
     settings, commands = read_powershell(src.text)
     return judge_all(src, settings, commands, ctx.policy)
@@ -68,7 +68,7 @@ def makefile_recipes(text: str) -> tuple[list[Setting], list[Command]]:
             parts.append(lines[index])
         index += 1
         body = "\n".join(parts).replace("$$", "$")
-        script = read(body, first + 1, column, 1)
+        script = shell.read(body, first + 1, column, 1)
         settings.extend(script.settings)
         commands.extend(script.commands)
     return settings, commands
@@ -76,7 +76,7 @@ def makefile_recipes(text: str) -> tuple[list[Setting], list[Command]]:
 
 @file_check(names=("Makefile", "makefile", "GNUmakefile"), suffixes=(".mk",))
 def check_makefile(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    if not worth_parsing(src.text):
+    if not shell.worth_reading(src.text):
         return []
     settings, commands = makefile_recipes(src.text)
     return judge_all(src, settings, commands, ctx.policy)

@@ -31,6 +31,8 @@ _WORD_END = _BLANK + "\n" + _OPERATOR_CHARS
 _RESERVED_LEAD = frozenset({"if", "then", "elif", "else", "do", "while", "until", "!", "{", "time"})
 _RESERVED_ALONE = frozenset({"fi", "done", "esac", "}"})
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+_DOUBLE_RUN = re.compile(r'[^"\\\\$`]+')
+_PLAIN_RUN = re.compile(r"[^\s;&|()<>\\'\"$`]+")
 # Appends a piece of a word and the source offset of its first character.
 _Keep = Callable[[str, int], None]
 _ANSI_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "e": "\x1b"}
@@ -200,13 +202,20 @@ class _Lexer:
 
         def keep(piece: str, at: int) -> None:
             chars.append(piece)
-            offsets.extend(self.source(at + i) for i in range(len(piece)))
+            if self.offsets is None:
+                offsets.extend(range(at, at + len(piece)))
+            else:
+                offsets.extend(map(self.source, range(at, at + len(piece))))
 
         while self.pos < size:
             char = text[self.pos]
             if char in _WORD_END:
                 break
-            if char == "\\":
+            plain = _PLAIN_RUN.match(text, self.pos)
+            if plain is not None:  # a run of ordinary characters, taken whole
+                keep(plain.group(), self.pos)
+                self.pos = plain.end()
+            elif char == "\\":
                 if text.startswith("\n", self.pos + 1):
                     self.pos += 2
                     continue
@@ -255,6 +264,11 @@ class _Lexer:
             if char == '"':
                 self.pos += 1
                 return
+            run = _DOUBLE_RUN.match(text, self.pos)
+            if run is not None:  # characters with no meaning inside double quotes
+                keep(run.group(), self.pos)
+                self.pos = run.end()
+                continue
             if char == "\\" and self.pos + 1 < size and text[self.pos + 1] in '$`"\\\n':
                 if text[self.pos + 1] != "\n":
                     keep(text[self.pos + 1], self.pos + 1)

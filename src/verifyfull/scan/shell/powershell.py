@@ -101,9 +101,10 @@ def _statements(text: str) -> tuple[list[Setting], list[Command]]:
             while end < size:
                 if text[end] == char and not text.startswith(char * 2, end):
                     break
-                end += 2 if text[end] == "`" or text.startswith(char * 2, end) else 1
+                escaped = char == '"' and text[end] == "`"
+                end += 2 if escaped or text.startswith(char * 2, end) else 1
             body = text[index + 1 : min(end, size)]
-            chars.append(body.replace(char * 2, char))
+            chars.append(_unquote(char + body + char)[0])
             line += body.count("\n")
             column = column + end - index + 1 if "\n" not in body else len(body) - body.rfind("\n")
             index = end + 1
