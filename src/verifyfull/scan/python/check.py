@@ -19,7 +19,13 @@ from verifyfull.scan.api import (
     SourceFile,
     file_check,
 )
-from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
+from verifyfull.scan.python import (
+    credentials,
+    sites,
+    ssl_checks,
+    subprocess_sites,  # noqa: F401  (registers its own check)
+    weak_crypto,
+)
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.effort import budget_for
 from verifyfull.scan.python.module import Scope, parse_module
