@@ -220,9 +220,14 @@ def test_positions_are_the_files() -> None:
     assert script.settings[0] == Setting("DATABASE_URL", "postgresql://a@b/c", 7, 28)
 
 
-def test_makefile_recipes_only() -> None:
-    settings_, found = makefile_recipes("X = psql -h db\nall:\n\t@psql -h db \\\n\t  -c 'a'\n")
-    assert not settings_
+def test_makefile_variables_and_recipes() -> None:
+    settings_, found = makefile_recipes(
+        "X = psql -h db\nexport PGSSLMODE ?= require\nall:\n\t@psql -h db \\\n\t  -c 'a'\n"
+    )
+    # A make variable is a setting; only an exported one is the recipes' environment.
+    assert [(s.key, s.value, s.local) for s in settings_] == [
+        ("X", "psql -h db", True), ("PGSSLMODE", "require", False)
+    ]  # fmt: skip
     assert [c.argv for c in found] == [("psql", "-h", "db", "-c", "a")]
 
 

@@ -21,6 +21,11 @@ _SHEBANG = re.compile(r"#![ \t]*\S*?(?:/|env[ \t]+(?:-\S+[ \t]+)*)(?:ba|da|z|k|a
 # Make-only lines: targets, variable definitions, directives. A recipe line starts
 # with a tab; `$$` is make's `$`, and a leading `@`, `-` or `+` is make's, not the shell's.
 _RECIPE_PREFIX = re.compile(r"^\t[@+\-]*")
+_MAKE_REFERENCE = re.compile(r"\$\((\w+)\)")
+_MAKE_VARIABLE = re.compile(
+    r"^(?P<export>export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)[ \t]*"
+    r"(?:::=|[:+?!]?=)[ \t]*(?P<value>[^#]*)"
+)
 
 
 def is_shell_script(text: str) -> bool:
@@ -48,9 +53,9 @@ def check_powershell(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
 
 
 def makefile_recipes(text: str) -> tuple[list[Setting], list[Command]]:
-    """Settings and commands of a Makefile's recipe lines (each run by its own sh -c,
-    a trailing `\\` joining the next line). Make's own lines are skipped: `VAR = x`
-    there is make's variable, not the environment of a command."""
+    """Settings and commands of a Makefile: its variables (`DB_URL = ...`, what recipes
+    use as `$(DB_URL)`; only an `export`ed one is in the recipes' environment) and
+    its recipe lines (each run by its own sh -c, a trailing `\\` joining the next)."""
     settings: list[Setting] = []
     commands: list[Command] = []
     lines = text.split("\n")
@@ -59,6 +64,15 @@ def makefile_recipes(text: str) -> tuple[list[Setting], list[Command]]:
         line = lines[index]
         prefix = _RECIPE_PREFIX.match(line)
         if prefix is None:
+            variable = _MAKE_VARIABLE.match(line)
+            if variable is not None and variable.group("value").strip():
+                # make's $(NAME) / ${NAME} is a reference, spelt as the judge knows it
+                value = _MAKE_REFERENCE.sub(r"${\1}", variable.group("value").rstrip())
+                local = not variable.group("export")
+                column = variable.start("value") + 1
+                settings.append(
+                    Setting(variable.group("key"), value, index + 1, column, local=local)
+                )
             index += 1
             continue
         first, parts = index, [line[prefix.end() :]]
