@@ -3,9 +3,9 @@
 Importing this package registers one check per format with verifyfull.scan.api:
 .env files, YAML (compose, Kubernetes, Helm, CI), TOML, INI (alembic.ini, systemd,
 supervisord), JSON, Dockerfiles, postgresql.conf, pg_hba.conf, .pgpass and
-pg_service.conf; shell scripts, PowerShell and Makefiles through the one shell
-reader (verifyfull.scan.shell.files). Every format is reduced to settings and commands (model.py)
-that judge.py alone interprets.
+pg_service.conf; shell scripts, PowerShell and Makefiles through the one
+shell reader (verifyfull.scan.shell.files). Every format is reduced to
+settings and commands (model.py) that judge.py alone interprets.
 """
 
 from verifyfull.scan.config import (

@@ -19,13 +19,7 @@ from verifyfull.scan.api import (
     SourceFile,
     file_check,
 )
-from verifyfull.scan.python import (
-    credentials,
-    sites,
-    ssl_checks,
-    subprocess_sites,  # noqa: F401  (registers its own check)
-    weak_crypto,
-)
+from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.effort import budget_for
 from verifyfull.scan.python.module import Scope, parse_module
@@ -280,3 +274,7 @@ def _suppress_over_spans(analysis: Analysis) -> None:
 @file_check(suffixes=(".py",))
 def check_python(source: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     return analyse(source, ctx)
+
+
+# Shell run from Python (issue 13, class 1) is a check of its own; importing it registers it.
+from verifyfull.scan.python import subprocess_sites as _subprocess_sites  # noqa: E402, F401
