@@ -239,3 +239,40 @@ def test_powershell_assignments_and_words() -> None:
         ("PGSSLMODE", "disable", 1), ("X", 'a"b', 2)
     ]  # fmt: skip
     assert [c.argv for c in found] == [("psql", "-h", "db", "-c", "it's")]
+
+
+# --- one reader for every place shell is written ----------------------------------------
+
+# The same command line in each format that holds shell (assignment lines excepted: a
+# CI step's settings are not collected by the YAML walk yet, docs/scan-config.md).
+FORMATS = {
+    "run.sh": "#!/bin/sh\n{cmd}\n",
+    "Makefile": "all:\n\t@{cmd}\n",
+    "Dockerfile": "FROM debian\nRUN set -e; \\\n    {cmd}\n",
+    ".github/workflows/ci.yml": "jobs:\n  t:\n    steps:\n      - run: |\n          {cmd}\n",
+    ".gitlab-ci.yml": "job:\n  script:\n    - {q}\n",
+    "tasks.py": "import subprocess\nsubprocess.run({py}, shell=True)\n",
+    "sh-c.sh": "docker exec db sh -c {sq}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+@pytest.mark.parametrize(
+    "command", sorted(c for c in COMMANDS if not c.startswith(("export", "DATABASE_URL")))
+)
+def test_a_command_reads_the_same_in_every_format(name: str, command: str, tmp_path: Path) -> None:
+    from verifyfull.scan.engine import scan_file
+    from verifyfull.scan.walk import WalkedFile
+
+    text = FORMATS[name].format(
+        cmd=command,
+        q=repr(command).replace("\\\\", "\\"),
+        py=repr(command),
+        sq=shlex.quote(command),
+    )
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    outcome = scan_file(WalkedFile(path, name), ScanContext(root=tmp_path), 1_000_000)
+    assert not outcome.errors, outcome.errors
+    assert {f.rule_id for f in outcome.findings} == COMMANDS[command], text

@@ -89,6 +89,9 @@ _MARKERS = (
     *("postgres", "cockroach", "sslmode", "ssl_mode", "pgssl", "passw", "database", "_dsn"),
     *("db_url", "sqlalchemy", "hostssl", "hostnossl", "ssl_ciphers", "ssl_min_protocol"),
     "accept-sql-without-tls",
+    # libpq clients a CI step or compose command runs (`pg_dump -h db` names no postgres)
+    *("psql", "pg_dump", "pg_restore", "pg_basebackup", "createdb", "createuser"),
+    *("vacuumdb", "pgbench", "pgcli"),
 )
 
 
