@@ -276,3 +276,17 @@ def test_a_command_reads_the_same_in_every_format(name: str, command: str, tmp_p
     outcome = scan_file(WalkedFile(path, name), ScanContext(root=tmp_path), 1_000_000)
     assert not outcome.errors, outcome.errors
     assert {f.rule_id for f in outcome.findings} == COMMANDS[command], text
+
+
+def test_suffixless_files_are_read_only_with_a_shell_shebang(tmp_path: Path) -> None:
+    from verifyfull.scan.engine import scan
+    from verifyfull.scan.settings import ScanSettings
+
+    (tmp_path / "entrypoint").write_text("#!/bin/sh\npsql -h db.internal -U app\n")
+    (tmp_path / "manage").write_text("#!/usr/bin/env python3\n'psql -h db.internal'\n")
+    (tmp_path / "NOTES").write_text("psql -h db.internal\n")
+    (tmp_path / "tool").write_bytes(b"\x7fELF\0\0psql -h db.internal" + bytes(range(256)))
+    (tmp_path / "huge").write_bytes(b"\0" * 2_000_000)  # over the size limit: not a candidate
+    result = scan([tmp_path], ScanSettings(project_root=tmp_path, max_file_size=1_000_000), jobs=1)
+    assert [(f.path, f.rule_id) for f in result.report.findings] == [("entrypoint", "VF102")]
+    assert not result.report.errors

@@ -44,6 +44,14 @@ def check_shell_script(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     return judge_all(src, script.settings, script.commands, ctx.policy)
 
 
+@file_check(shebang=True)
+def check_shebang_script(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    """A suffixless file whose `#!` line names sh, bash, zsh, dash, ksh or ash."""
+    if not is_shell_script(src.text):
+        return []
+    return check_shell_script(src, ctx)
+
+
 @file_check(suffixes=(".ps1", ".psm1"))
 def check_powershell(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     if not shell.worth_reading(src.text):
