@@ -47,6 +47,17 @@ GROWTH: dict[str, tuple[Callable[[int], dict[str, str | bytes]], int]] = {
         },
         100,
     ),
+    "subprocess": (
+        lambda n: {
+            "tasks.py": "import subprocess\n"
+            + "".join(
+                f"def t{i}(h):\n    subprocess.run(['psql', '-h', h, '-c', 'x{i}'])\n"
+                f"    subprocess.run('cockroach start --insecure --join=r{i}', shell=True)\n"
+                for i in range(n)
+            )
+        },
+        100,
+    ),
     "dockerfile-run": (
         lambda n: {
             "Dockerfile": "FROM postgres\n"
@@ -106,3 +117,17 @@ def test_deep_nesting_is_one_error_or_a_result(shape: str, tmp_path: Path) -> No
 def test_huge_shell_shapes_finish(shape: str, tmp_path: Path) -> None:
     result = scan_shape(tmp_path, {"big.sh": "#!/bin/sh\n" + shape + "\n"})
     assert not any("internal error" in e for e in errors_of(result)), errors_of(result)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "psql -h db -c '" + "x`" * 300_000,  # an unclosed quote full of escapes
+        'psql -h db `\n  -c "' + '`"' * 300_000,
+        "$env:PGSSLMODE = 'disable'\n" * 5_000,
+    ],
+    ids=["single-quote", "double-quote", "assignments"],
+)
+def test_huge_powershell_shapes_finish(shape: str, tmp_path: Path) -> None:
+    result = scan_shape(tmp_path, {"big.ps1": shape + "\n"})
+    assert not errors_of(result), errors_of(result)
