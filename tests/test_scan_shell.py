@@ -290,3 +290,14 @@ def test_suffixless_files_are_read_only_with_a_shell_shebang(tmp_path: Path) -> 
     result = scan([tmp_path], ScanSettings(project_root=tmp_path, max_file_size=1_000_000), jobs=1)
     assert [(f.path, f.rule_id) for f in result.report.findings] == [("entrypoint", "VF102")]
     assert not result.report.errors
+
+
+def test_a_one_command_sslmode_is_reported_once() -> None:
+    src = SourceFile(Path("/x/run.sh"), "run.sh", "PGSSLMODE=disable psql -h db.internal\n")
+    found = list(check_shell_script(src, ScanContext(root=Path("/x"))))
+    assert [(f.rule_id, f.column) for f in found] == [("VF101", 11)]
+
+
+def test_shell_options_with_arguments_before_c() -> None:
+    found = commands('bash -o pipefail -ec "cockroach start --insecure"')
+    assert found[-1].argv == ("cockroach", "start", "--insecure")

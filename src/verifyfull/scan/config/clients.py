@@ -90,7 +90,10 @@ def client_findings(
                 value = words[index + 1].text
             where = {**_where(src, word), "evidence": evidence_of(word)}
             found.extend(dsn.sslmode_findings("sslmode", value, own_env, policy, where))
-    if not has_dsn:
+    # `PGSSLMODE=disable psql -h db`: the assignment is judged as a setting, with the
+    # meaning the tool gives it; judging the tool as well would report it twice.
+    sets_mode = any(w.text.startswith("PGSSLMODE=") for w in words[:lead])
+    if not has_dsn and not sets_mode:
         found.extend(_libpq_tool(src, words[lead:], own_env, policy, evidence_of))
     found.extend(_sql_passwords(src, (*words, *command.stdin)))
     found.extend(_hba_lines(src, command))
@@ -105,7 +108,7 @@ def _host_of(words: Sequence[Word], start: int) -> Word | None:
             return words[index + 1]
         if text.startswith("--host="):
             return Word(text[len("--host=") :], words[index].line, words[index].column)
-        if text.startswith("-h") and len(text) > 2 and not text.startswith("-he"):
+        if text.startswith("-h") and len(text) > 2:
             return Word(text[2:], words[index].line, words[index].column)
     return None
 

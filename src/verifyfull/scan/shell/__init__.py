@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from verifyfull.scan.config.model import Command, Setting, Word, worth_parsing
 from verifyfull.scan.shell.argv import program
-from verifyfull.scan.shell.lexer import MAX_DEPTH, ShellError, Simple, Token, lex
+from verifyfull.scan.shell.lexer import ASSIGNMENT, MAX_DEPTH, ShellError, Simple, Token, lex
 
 __all__ = ["Script", "ShellError", "commands", "expand_argv", "read", "worth_reading"]
 
@@ -103,8 +103,15 @@ def _script_index(argv: Sequence[str]) -> int | None:
         if name not in _SHELLS:
             continue
         wants = False
+        skip = False
         for later in range(index + 1, len(argv)):
             option = argv[later]
+            if skip:  # the argument of `-o pipefail`
+                skip = False
+                continue
+            if option in ("-o", "+o", "-O", "+O"):
+                skip = True
+                continue
             if option.startswith("--command="):
                 return None  # su --command=SCRIPT: rare, and its place is inside the word
             if option in ("-c", "--command") or (
@@ -155,13 +162,11 @@ def _settings(simple: Simple, place: _Placer) -> list[Setting]:
     declares = first in _DECLARING and first != "env"  # export, readonly, declare, ...
     local = bool(simple.words) and not declares
     if first in _DECLARING:
-        tokens.extend(t for t in simple.words[1:] if "=" in t.text and t.text[0].isalpha())
+        tokens.extend(t for t in simple.words[1:] if ASSIGNMENT.match(t.text))
     settings = []
     for token in tokens:
         name, _, value = token.text.partition("=")
         name = name.rstrip("+")
-        if not name.replace("_", "a").isalnum():
-            continue
         line, column = place.at(token.offset_at(len(name) + 1) if value else token.start)
         settings.append(Setting(name, value, line, column, local=local))
     return settings

@@ -30,7 +30,7 @@ _WORD_END = _BLANK + "\n" + _OPERATOR_CHARS
 # follows them (`if psql -h db ...; then`, `do pg_dump ...`).
 _RESERVED_LEAD = frozenset({"if", "then", "elif", "else", "do", "while", "until", "!", "{", "time"})
 _RESERVED_ALONE = frozenset({"fi", "done", "esac", "}"})
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 _DOUBLE_RUN = re.compile(r'[^"\\\\$`]+')
 _PLAIN_RUN = re.compile(r"[^\s;&|()<>\\'\"$`]+")
 # Appends a piece of a word and the source offset of its first character.
@@ -141,7 +141,7 @@ class _Lexer:
         if not current.words:
             if not current.assignments and token.text in _RESERVED_LEAD:
                 return
-            if _ASSIGNMENT.match(token.text) and not _quoted_name(self.text, token):
+            if ASSIGNMENT.match(token.text) and not _quoted_name(self.text, token):
                 current.assignments.append(token)
                 return
         current.words.append(token)
