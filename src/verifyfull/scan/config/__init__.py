@@ -3,8 +3,9 @@
 Importing this package registers one check per format with verifyfull.scan.api:
 .env files, YAML (compose, Kubernetes, Helm, CI), TOML, INI (alembic.ini, systemd,
 supervisord), JSON, Dockerfiles, postgresql.conf, pg_hba.conf, .pgpass and
-pg_service.conf. Every format is reduced to settings and commands (model.py)
-that judge.py alone interprets.
+pg_service.conf; shell scripts, PowerShell and Makefiles through the one
+shell reader (verifyfull.scan.shell.files). Every format is reduced to
+settings and commands (model.py) that judge.py alone interprets.
 """
 
 from verifyfull.scan.config import (
@@ -18,6 +19,7 @@ from verifyfull.scan.config import (
     toml,
     yamlfile,
 )
+from verifyfull.scan.shell import files as shell_files
 
 __all__ = [
     "dockerfile",
@@ -27,6 +29,7 @@ __all__ = [
     "pg_hba",
     "pgpass",
     "postgresql_conf",
+    "shell_files",
     "toml",
     "yamlfile",
 ]

@@ -76,6 +76,15 @@ def _placed(found: tuple[Finding, ...], where: Mapping[str, Any]) -> list[Findin
     return [dataclasses.replace(f, **where) for f in found]
 
 
+# A reference in the port's place (`@db:${DB_PORT}/app`, `port=$PGPORT`): a number
+# given at deploy time, which says nothing about TLS; read as the default port so
+# the rest of the string is judged instead of the string being unreadable.
+_PORT_REFERENCE = re.compile(
+    r"(?P<head>://(?:[^/?#@\s]*@)?[^/?#:@\s]*:|\bport\s*=\s*)"
+    r"(?:\$\{[A-Za-z_]\w*(?::?[-?][^}]*)?\}|\$[A-Za-z_]\w*)(?=[/?#,\s]|$)"
+)
+
+
 def dsn_findings(
     value: str, env: Mapping[str, str], policy: Policy, where: Mapping[str, Any]
 ) -> list[Finding]:
@@ -84,6 +93,8 @@ def dsn_findings(
     `where` is the place in the file (path, line, column) the findings take.
     """
     text = value.strip()
+    if "$" in text:
+        text = _PORT_REFERENCE.sub(r"\g<head>5432", text)
     try:
         info, driver = read_any_driver(text)  # libpq's reading, else asyncpg's
         verdict = evaluate(info, driver, Environment.of(env), policy)

@@ -282,3 +282,7 @@ def _suppress_over_spans(analysis: Analysis) -> None:
 @file_check(suffixes=(".py",))
 def check_python(source: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     return analyse(source, ctx)
+
+
+# Shell run from Python (issue 13, class 1) is a check of its own; importing it registers it.
+from verifyfull.scan.python import subprocess_sites as _subprocess_sites  # noqa: E402, F401
