@@ -31,6 +31,7 @@ from verifyfull.conninfo.redact import redact_text
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
 from verifyfull.policy import SSLMODES, Policy
+from verifyfull.scan.config.interpolation import neutral_dsn
 
 _DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
 # A config file describes a service that dials a database over the network;
@@ -83,7 +84,10 @@ def dsn_findings(
 
     `where` is the place in the file (path, line, column) the findings take.
     """
-    text = value.strip()
+    neutral = neutral_dsn(value.strip())
+    if neutral is None:
+        return []  # an interpolation decides the TLS part: the deployment does
+    text = neutral.text
     try:
         info, driver = read_any_driver(text)  # libpq's reading, else asyncpg's
         verdict = evaluate(info, driver, Environment.of(env), policy)
@@ -92,7 +96,7 @@ def dsn_findings(
     except VerifyfullError:
         return []  # not a connection string conninfo can read: nothing to claim
     found = verdict.findings
-    if _password_is_reference(value):  # `postgresql://u:${DB_PASSWORD}@h/d`: no literal
+    if neutral.password_interpolated or _password_is_reference(value):  # `u:${PW}@h`
         found = tuple(f for f in found if f.rule_id != "VF401")
     return _placed(found, where)
 

@@ -1,0 +1,177 @@
+"""A small, bounded reader for brace languages: Terraform / HCL and Bicep.
+
+Not a parser: what the config judge needs is every literal string bound to a
+name, with its place and its enclosing blocks. One pass over the characters
+of each line (linear in the file; nesting kept to MAX_DEPTH) turns
+
+    resource "aws_db_instance" "main" { password = "…" }     # HCL
+    environment { variables = { DATABASE_URL = "postgres://…" } }
+    { name = "PGSSLMODE", value = "disable" }                # ECS / k8s entries
+    param dbPassword string = '…'                             # Bicep
+    { name: 'DATABASE_URL', value: 'postgresql://…' }         # Bicep env arrays
+
+into Settings: `key = "string"` and `key: 'string'` pairs (quoted keys too,
+so JSON in a heredoc reads alike), name/value entries (entries.py) as one
+setting, a Terraform `variable "x" { default = "…" }` as the setting x, a
+Bicep `param x type = '…'` as x. Strings keep `${…}` interpolations (they may
+hold quotes); values that are not string literals (`var.password`) are not
+settings. Comments (`#`, `//`, `/* */`) are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from verifyfull.scan.config.entries import NAME_KEYS, VALUE_KEYS
+from verifyfull.scan.config.model import Setting
+
+MAX_DEPTH = 200
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    quotes: str  # string delimiters
+    hash_comments: bool  # `#` starts a comment (HCL) or not (Bicep)
+
+
+HCL = Dialect(quotes='"', hash_comments=True)
+BICEP = Dialect(quotes="'", hash_comments=False)
+
+
+@dataclass
+class _Token:
+    kind: str  # "word", "str", "assign"
+    text: str = ""
+    column: int = 0  # 1-based column of the string's first character
+
+
+@dataclass
+class _Block:
+    label: str
+    pending_name: str | None = None  # a name key seen, waiting for its value
+
+
+@dataclass
+class _Reader:
+    dialect: Dialect
+    settings: list[Setting] = field(default_factory=list)
+    blocks: list[_Block] = field(default_factory=lambda: [_Block("")])
+    in_comment: bool = False  # inside /* … */
+    in_multiline: bool = False  # inside a Bicep ''' … ''' string
+
+    def context(self) -> tuple[str, ...]:
+        return tuple(b.label for b in self.blocks if b.label)
+
+    def read_line(self, line: str, number: int) -> None:
+        tokens: list[_Token] = []
+        i, n = 0, len(line)
+        while i < n:
+            if self.in_comment:
+                end = line.find("*/", i)
+                if end < 0:
+                    return
+                self.in_comment, i = False, end + 2
+                continue
+            if self.in_multiline:
+                end = line.find("'''", i)
+                if end < 0:
+                    return
+                self.in_multiline, i = False, end + 3
+                continue
+            char = line[i]
+            if char in " \t\r,;()[]":
+                i += 1
+            elif (char == "#" and self.dialect.hash_comments) or line.startswith("//", i):
+                break
+            elif line.startswith("/*", i):
+                self.in_comment, i = True, i + 2
+            elif line.startswith("'''", i) and self.dialect.quotes == "'":
+                self.in_multiline, i = True, i + 3
+            elif char in self.dialect.quotes or char == '"':
+                text, end = _string(line, i, char)
+                tokens.append(_Token("str", text, i + 2))
+                i = end
+            elif char in "=:":
+                tokens.append(_Token("assign"))
+                i += 2 if line.startswith("==", i) else 1
+            elif char == "{":
+                self._pairs(tokens, number)
+                self._open(tokens)
+                tokens = []
+                i += 1
+            elif char == "}":
+                self._pairs(tokens, number)
+                tokens = []
+                if len(self.blocks) > 1:
+                    self.blocks.pop()
+                i += 1
+            else:
+                start = i
+                while i < n and line[i] in _WORD_CHARS:
+                    i += 1
+                if i == start:
+                    i += 1  # any other character separates
+                else:
+                    tokens.append(_Token("word", line[start:i]))
+        self._pairs(tokens, number)
+
+    def _open(self, tokens: list[_Token]) -> None:
+        labels = [t.text for t in tokens if t.kind in ("word", "str") and t.text]
+        if len(self.blocks) < MAX_DEPTH:
+            self.blocks.append(_Block(".".join(labels[-3:])))
+
+    def _pairs(self, tokens: list[_Token], number: int) -> None:
+        for index, token in enumerate(tokens):
+            if token.kind != "assign" or index == 0 or index + 1 >= len(tokens):
+                continue
+            value, key_token = tokens[index + 1], tokens[index - 1]
+            if value.kind != "str" or key_token.kind not in ("word", "str"):
+                continue
+            key = key_token.text
+            if index >= 3 and tokens[index - 3].text == "param":  # Bicep: param name type =
+                key = tokens[index - 2].text
+            self._setting(key, value, number)
+
+    def _setting(self, key: str, value: _Token, number: int) -> None:
+        block = self.blocks[-1]
+        if key in NAME_KEYS:
+            block.pending_name = value.text  # an entry's name: the setting is its value
+            return
+        if key in VALUE_KEYS and block.pending_name is not None:
+            key, block.pending_name = block.pending_name, None
+        elif key == "default" and block.label.startswith("variable."):
+            key = block.label.split(".", 1)[1]  # variable "db_password" { default = … }
+        self.settings.append(Setting(key, value.text, number, value.column, self.context()))
+
+
+def _string(line: str, start: int, quote: str) -> tuple[str, int]:
+    """The literal text of the string opening at `start` and the index after it.
+    `${ … }` is skipped whole (it may hold quotes); `\\x` escapes one character."""
+    i, n, depth = start + 1, len(line), 0
+    out: list[str] = []
+    while i < n:
+        char = line[i]
+        if char == "\\" and i + 1 < n:
+            out.append(line[i + 1] if line[i + 1] in "\"'\\" else line[i : i + 2])
+            i += 2
+            continue
+        if line.startswith("${", i):
+            depth += 1
+            out.append("${")
+            i += 2
+            continue
+        if char == "}" and depth:
+            depth -= 1
+        elif char == quote and not depth:
+            return "".join(out), i + 1
+        out.append(char)
+        i += 1
+    return "".join(out), n
+
+
+def read_settings(text: str, dialect: Dialect) -> list[Setting]:
+    reader = _Reader(dialect)
+    for number, line in enumerate(text.splitlines(), start=1):
+        reader.read_line(line, number)
+    return reader.settings
