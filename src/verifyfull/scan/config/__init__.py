@@ -11,6 +11,7 @@ that judge.py alone interprets.
 from verifyfull.scan.config import (
     bicep,
     dockerfile,
+    dotenv_hook,
     ebextensions,
     envfile,
     ini,
@@ -27,6 +28,7 @@ from verifyfull.scan.config import (
 __all__ = [
     "bicep",
     "dockerfile",
+    "dotenv_hook",
     "ebextensions",
     "envfile",
     "ini",

@@ -22,7 +22,9 @@ from verifyfull.conninfo import (
     ConnStringError,
     Driver,
     Environment,
+    SSLArg,
     evaluate,
+    from_asyncpg_kwargs,
     from_environment,
     read_any_driver,
     unreadable,
@@ -32,6 +34,7 @@ from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
 from verifyfull.policy import SSLMODES, Policy
 from verifyfull.scan.config.interpolation import neutral_dsn
+from verifyfull.scan.project_vars import Meaning, TLSVariable
 
 _DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
 # A config file describes a service that dials a database over the network;
@@ -119,3 +122,31 @@ def sslmode_findings(
     except VerifyfullError:
         return []
     return _placed(verdict.findings, {**where, "evidence": f"{key}={value.strip()}"})
+
+
+def sslmode_word(value: str) -> bool:
+    """Whether a value is one of libpq's sslmode words (what a TLS variable may hold)."""
+    return value.strip().strip("'\"").lower() in SSLMODES
+
+
+def tls_variable_findings(
+    variable: TLSVariable,
+    key: str,
+    value: str,
+    env: Mapping[str, str],
+    policy: Policy,
+    where: Mapping[str, Any],
+) -> list[Finding]:
+    """A value given to a variable the project's code passes to a TLS argument
+    (project_vars.py), judged with that argument's meaning, the code's place named."""
+    mode = value.strip().strip("'\"").lower()
+    if variable.meaning is Meaning.LIBPQ_SSLMODE:
+        found = sslmode_findings(key, mode, env, policy, where)
+    else:
+        info = from_asyncpg_kwargs({"host": NETWORK_HOST, "ssl": SSLArg.of_mode(mode)})
+        try:
+            verdict = evaluate(info, Driver.ASYNCPG, Environment.of(env), policy)
+        except VerifyfullError:
+            return []
+        found = _placed(verdict.findings, {**where, "evidence": f"{key}={value.strip()}"})
+    return [dataclasses.replace(f, message=f"{f.message} ({variable.why})") for f in found]

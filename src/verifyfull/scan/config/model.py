@@ -83,6 +83,9 @@ _MARKERS = (
     *("postgres", "cockroach", "sslmode", "ssl_mode", "pgssl", "passw", "database", "_dsn"),
     *("db_url", "sqlalchemy", "hostssl", "hostnossl", "ssl_ciphers", "ssl_min_protocol"),
     "accept-sql-without-tls",
+    # A project-defined TLS variable (scan/project_vars.py: POSTGRES_SSL, DB_TLS) may
+    # be named by nothing else.
+    *("ssl", "tls"),
 )
 
 

@@ -1,0 +1,220 @@
+"""The project's own TLS variables and env files: a cheap, bounded index of its Python code.
+
+Config files give values to variables; what a variable *means* is decided by
+the code that reads it. `ssl=os.environ["POSTGRES_SSL"]` makes POSTGRES_SSL an
+asyncpg `ssl` argument, `sslmode=settings.DB_SSLMODE` (or a pydantic Settings
+field `db_sslmode`, read from the environment as DB_SSLMODE) a libpq sslmode.
+The config judge asks `tls_variable(src, name)` about a setting whose name is
+not a known TLS name and whose value is an sslmode word; the answer says which
+driver's meaning the value gets, and where the code says so.
+
+The same pass records the env files the code names: python-dotenv
+`load_dotenv("FILE")` / `dotenv_values("FILE")` (`env_file_owner`), so a
+file with a name no env glob knows is judged once, by the hook in
+scan/config/dotenv_hook.py.
+
+Built lazily, once per scan root and process (scan workers each build their
+own copy the first time a config value needs it; most scans never do), by a
+regex pass over the `.py` files under the root that mention `ssl` or `dotenv`:
+no parsing, no import. Bounded: at most MAX_FILES files of at most
+MAX_FILE_BYTES each and MAX_TOTAL_BYTES in all, MAX_MATCHES bindings per
+file; past a bound the index is `complete=False` and holds what was read.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from verifyfull.scan.api import SourceFile
+from verifyfull.scan.walk import DEFAULT_SKIP_DIRS
+
+MAX_FILES = 20_000
+MAX_FILE_BYTES = 1_000_000
+MAX_TOTAL_BYTES = 64_000_000
+MAX_MATCHES = 200
+
+
+class Meaning(str, enum.Enum):
+    LIBPQ_SSLMODE = "libpq sslmode"  # psycopg/psycopg2/SQLAlchemy `sslmode=`, a DSN's ?sslmode=
+    ASYNCPG_SSL = "asyncpg ssl"  # asyncpg.connect(ssl=…), connect_args={"ssl": …}
+
+
+@dataclass(frozen=True)
+class TLSVariable:
+    name: str  # the environment variable, upper case
+    meaning: Meaning
+    path: str  # where the code passes it (relative to the root)
+    line: int
+
+    @property
+    def why(self) -> str:
+        where = f"{self.path}:{self.line}"
+        return f"the project's code passes {self.name} as {self.meaning.value} ({where})"
+
+
+@dataclass(frozen=True)
+class ProjectIndex:
+    tls_variables: Mapping[str, TLSVariable] = field(default_factory=dict)
+    env_files: Mapping[str, str] = field(default_factory=dict)  # env file -> first .py naming it
+    complete: bool = True
+
+
+# A TLS argument: `sslmode=X`, `ssl=X`, `"sslmode": X`, `'ssl': X`, `?sslmode={X}`.
+_BINDING = re.compile(
+    r"""(?:\b(?P<kw>sslmode|ssl_mode|ssl)\s*=(?!=)|["'](?P<key>sslmode|ssl_mode|ssl)["']\s*:)"""
+    r"""\s*\{?\s*(?P<expr>[^,)}\n]{1,200})"""
+)
+# Reads of one environment variable: os.environ["X"], os.getenv("X"), env("X"),
+# env.str("X"), config("X") (python-decouple), environ.get("X", default).
+_ENV_READ = re.compile(
+    r"""^(?:os\.)?(?:environ\s*\[|environ\.get\s*\(|getenv\s*\(|env(?:\.\w+)?\s*\(|config\s*\()"""
+    r"""\s*["'](?P<var>[A-Za-z_]\w*)["']"""
+)
+_ATTRIBUTE = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?P<attr>[A-Za-z_]\w*)\s*$")
+_NAME = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*$")
+_ENV_PREFIX = re.compile(r"""env_prefix\s*[=:]\s*["'](?P<prefix>\w+)["']""")
+_DOTENV = re.compile(
+    r"""\b(?:load_dotenv|dotenv_values)\s*\(\s*(?:dotenv_path\s*=\s*)?["'](?P<file>[^"'\n]{1,300})["']"""
+)
+
+
+def _assigned_env_var(text: str, name: str) -> str | None:
+    """The variable `NAME = os.environ.get("X", …)` in the same file reads, if any."""
+    pattern = re.compile(
+        rf"^[ \t]*{re.escape(name)}\s*(?::[^=\n]*)?=\s*(?P<expr>.{{1,200}})$", re.M
+    )
+    for match in pattern.finditer(text):
+        read = _ENV_READ.match(match.group("expr").strip())
+        if read is not None:
+            return read.group("var")
+    return None
+
+
+@dataclass
+class _Builder:
+    tls: dict[str, TLSVariable] = field(default_factory=dict)
+    env_files: dict[str, str] = field(default_factory=dict)
+    prefixes: set[str] = field(default_factory=set)
+    attributes: list[tuple[str, Meaning, str, int]] = field(default_factory=list)
+
+    def add(self, name: str, meaning: Meaning, path: str, line: int) -> None:
+        self.tls.setdefault(name.upper(), TLSVariable(name.upper(), meaning, path, line))
+
+    def read(self, relpath: str, text: str, root: Path) -> None:
+        folded = text.casefold()
+        if "ssl" in folded:
+            self._bindings(relpath, text, "asyncpg" in folded)
+            self.prefixes.update(m.group("prefix") for m in _ENV_PREFIX.finditer(text))
+        if "dotenv" in folded:
+            for match in _DOTENV.finditer(text):
+                named = _resolve(root, relpath, match.group("file"))
+                if named is not None:
+                    self.env_files.setdefault(named, relpath)
+
+    def _bindings(self, relpath: str, text: str, mentions_asyncpg: bool) -> None:
+        for count, match in enumerate(_BINDING.finditer(text)):
+            if count >= MAX_MATCHES:
+                break
+            argument = (match.group("kw") or match.group("key")).lower()
+            if argument == "ssl" and not mentions_asyncpg:
+                continue  # `ssl=` of an HTTP, Redis or mail client
+            meaning = Meaning.ASYNCPG_SSL if argument == "ssl" else Meaning.LIBPQ_SSLMODE
+            line = text.count("\n", 0, match.start()) + 1
+            expr = match.group("expr").strip()
+            read = _ENV_READ.match(expr)
+            if read is not None:
+                self.add(read.group("var"), meaning, relpath, line)
+                continue
+            attribute = _ATTRIBUTE.match(expr)
+            if attribute is not None:  # settings.DB_SSLMODE, a Settings field
+                self.attributes.append((attribute.group("attr"), meaning, relpath, line))
+                continue
+            bare = _NAME.match(expr)
+            if bare is not None and bare.group("name") not in ("True", "False", "None"):
+                var = _assigned_env_var(text, bare.group("name"))
+                if var is not None:
+                    self.add(var, meaning, relpath, line)
+
+    def index(self, complete: bool) -> ProjectIndex:
+        # Settings fields are read from the environment under their name, upper-cased
+        # (pydantic is case-insensitive), and under each env_prefix the project sets.
+        for attr, meaning, path, line in self.attributes:
+            for prefix in ("", *sorted(self.prefixes)):
+                self.add(prefix + attr, meaning, path, line)
+        return ProjectIndex(dict(self.tls), dict(self.env_files), complete)
+
+
+def _resolve(root: Path, relpath: str, named: str) -> str | None:
+    """The named file relative to the root: python-dotenv reads it from the working
+    directory (the project root, as a rule), else next to the code naming it."""
+    if named.startswith(("/", "~")) or "{" in named:
+        return None
+    for base in (PurePosixPath(), PurePosixPath(relpath).parent):
+        candidate = PurePosixPath(os.path.normpath(base / named)).as_posix()
+        if not candidate.startswith("..") and (root / candidate).is_file():
+            return candidate
+    return None
+
+
+def build_index(root: Path, files: Iterable[tuple[str, str]]) -> ProjectIndex:
+    """The index of (relpath, text) pairs (the walk below, or a test's own)."""
+    builder = _Builder()
+    for relpath, text in files:
+        builder.read(relpath, text, root)
+    return builder.index(complete=True)
+
+
+def _python_files(root: Path) -> tuple[list[tuple[str, str]], bool]:
+    files: list[tuple[str, str]] = []
+    total = 0
+    for directory, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in DEFAULT_SKIP_DIRS and not d.startswith("."))
+        for name in sorted(names):
+            if not name.endswith(".py"):
+                continue
+            path = Path(directory, name)
+            try:
+                size = path.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    continue
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            total += size
+            if len(files) >= MAX_FILES or total > MAX_TOTAL_BYTES:
+                return files, False
+            files.append((path.relative_to(root).as_posix(), text))
+    return files, True
+
+
+@lru_cache(maxsize=8)
+def index_for(root: Path) -> ProjectIndex:
+    files, complete = _python_files(root)
+    index = build_index(root, files)
+    return ProjectIndex(index.tls_variables, index.env_files, complete)
+
+
+def root_of(src: SourceFile) -> Path:
+    """The scan root a file was reported against (its path minus its relpath)."""
+    parts = PurePosixPath(src.relpath).parts
+    if parts and not src.relpath.startswith("..") and src.path.parts[-len(parts) :] == parts:
+        return (
+            Path(*src.path.parts[: -len(parts)]) if len(parts) < len(src.path.parts) else Path("/")
+        )
+    return src.path.parent
+
+
+def names_env_file(text: str) -> bool:
+    """Whether Python code names an env file for python-dotenv (cheap, per file)."""
+    return _DOTENV.search(text) is not None
+
+
+def tls_variable(src: SourceFile, name: str) -> TLSVariable | None:
+    """What the project's code makes of the variable `name`, if it passes it to TLS."""
+    return index_for(root_of(src)).tls_variables.get(name.strip().upper())
