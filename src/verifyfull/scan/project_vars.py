@@ -84,16 +84,21 @@ _DOTENV = re.compile(
 )
 
 
-def _assigned_env_var(text: str, name: str) -> str | None:
-    """The variable `NAME = os.environ.get("X", …)` in the same file reads, if any."""
-    pattern = re.compile(
-        rf"^[ \t]*{re.escape(name)}\s*(?::[^=\n]*)?=\s*(?P<expr>.{{1,200}})$", re.M
-    )
-    for match in pattern.finditer(text):
-        read = _ENV_READ.match(match.group("expr").strip())
-        if read is not None:
-            return read.group("var")
-    return None
+# `NAME = os.environ.get("X", …)` (a module constant or a settings line): NAME holds X.
+_ASSIGNED = re.compile(
+    r"""^[ \t]*(?P<name>[A-Za-z_]\w*)[ \t]*(?::[^=\n]{0,100})?=[ \t]*(?P<read>"""
+    + _ENV_READ.pattern.lstrip("^")
+    + ")",
+    re.M,
+)
+
+
+def _assignments(text: str) -> dict[str, str]:
+    """Every name the file assigns from one environment variable (one pass)."""
+    found: dict[str, str] = {}
+    for match in _ASSIGNED.finditer(text):
+        found.setdefault(match.group("name"), match.group("var"))
+    return found
 
 
 @dataclass
@@ -118,14 +123,17 @@ class _Builder:
                     self.env_files.setdefault(named, relpath)
 
     def _bindings(self, relpath: str, text: str, mentions_asyncpg: bool) -> None:
+        assigned: dict[str, str] | None = None  # computed on the first bare name
+        line, counted = 1, 0
         for count, match in enumerate(_BINDING.finditer(text)):
             if count >= MAX_MATCHES:
                 break
+            line += text.count("\n", counted, match.start())  # lines counted once
+            counted = match.start()
             argument = (match.group("kw") or match.group("key")).lower()
             if argument == "ssl" and not mentions_asyncpg:
                 continue  # `ssl=` of an HTTP, Redis or mail client
             meaning = Meaning.ASYNCPG_SSL if argument == "ssl" else Meaning.LIBPQ_SSLMODE
-            line = text.count("\n", 0, match.start()) + 1
             expr = match.group("expr").strip()
             read = _ENV_READ.match(expr)
             if read is not None:
@@ -137,7 +145,8 @@ class _Builder:
                 continue
             bare = _NAME.match(expr)
             if bare is not None and bare.group("name") not in ("True", "False", "None"):
-                var = _assigned_env_var(text, bare.group("name"))
+                assigned = _assignments(text) if assigned is None else assigned
+                var = assigned.get(bare.group("name"))
                 if var is not None:
                     self.add(var, meaning, relpath, line)
 

@@ -20,13 +20,19 @@ settings. Comments (`#`, `//`, `/* */`) are skipped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from verifyfull.scan.config.entries import NAME_KEYS, VALUE_KEYS
 from verifyfull.scan.config.model import Setting
 
 MAX_DEPTH = 200
-_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@")
+# Everything but strings and comments, one token per match (the characters those
+# start with, quotes, `#` and `/`, are read by hand).
+_PLAIN = re.compile(
+    r"(?P<space>[\s,;()\[\]]+)|(?P<word>[\w.\-@]+)|(?P<assign>==|[=:])"
+    r"|(?P<open>\{)|(?P<close>\})|(?P<other>[^\"'#/])"
+)
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,28 @@ class _Reader:
                     return
                 self.in_multiline, i = False, end + 3
                 continue
+            plain = _PLAIN.match(line, i)  # one regex step per token, not per character
+            if plain is not None:
+                i = plain.end()
+                kind = plain.lastgroup
+                if kind == "word":
+                    tokens.append(_Token("word", plain.group()))
+                elif kind == "assign":
+                    tokens.append(_Token("assign"))
+                elif kind == "open":
+                    self._pairs(tokens, number)
+                    self._open(tokens)
+                    tokens = []
+                elif kind == "close":
+                    self._pairs(tokens, number)
+                    tokens = []
+                    if len(self.blocks) > 1:
+                        self.blocks.pop()
+                continue
             char = line[i]
-            if char in " \t\r,;()[]":
-                i += 1
-            elif (char == "#" and self.dialect.hash_comments) or line.startswith("//", i):
+            if (char == "#" and self.dialect.hash_comments) or line.startswith("//", i):
                 break
-            elif line.startswith("/*", i):
+            if line.startswith("/*", i):
                 self.in_comment, i = True, i + 2
             elif line.startswith("'''", i) and self.dialect.quotes == "'":
                 self.in_multiline, i = True, i + 3
@@ -92,28 +114,8 @@ class _Reader:
                 text, end = _string(line, i, char)
                 tokens.append(_Token("str", text, i + 2))
                 i = end
-            elif char in "=:":
-                tokens.append(_Token("assign"))
-                i += 2 if line.startswith("==", i) else 1
-            elif char == "{":
-                self._pairs(tokens, number)
-                self._open(tokens)
-                tokens = []
-                i += 1
-            elif char == "}":
-                self._pairs(tokens, number)
-                tokens = []
-                if len(self.blocks) > 1:
-                    self.blocks.pop()
-                i += 1
             else:
-                start = i
-                while i < n and line[i] in _WORD_CHARS:
-                    i += 1
-                if i == start:
-                    i += 1  # any other character separates
-                else:
-                    tokens.append(_Token("word", line[start:i]))
+                i += 1  # a lone `/`, or `#` in Bicep, or a quote of the other kind
         self._pairs(tokens, number)
 
     def _open(self, tokens: list[_Token]) -> None:
@@ -145,28 +147,44 @@ class _Reader:
         self.settings.append(Setting(key, value.text, number, value.column, self.context()))
 
 
+_SPECIAL = {quote: re.compile(r"[\\$}" + quote + "]") for quote in "\"'"}
+
+
 def _string(line: str, start: int, quote: str) -> tuple[str, int]:
     """The literal text of the string opening at `start` and the index after it.
-    `${ … }` is skipped whole (it may hold quotes); `\\x` escapes one character."""
+    `${ … }` is skipped whole (it may hold quotes); `\\x` escapes one character.
+    Jumps from one special character to the next (linear, few steps per string)."""
+    special = _SPECIAL[quote]
     i, n, depth = start + 1, len(line), 0
     out: list[str] = []
     while i < n:
-        char = line[i]
-        if char == "\\" and i + 1 < n:
-            out.append(line[i + 1] if line[i + 1] in "\"'\\" else line[i : i + 2])
-            i += 2
-            continue
-        if line.startswith("${", i):
-            depth += 1
-            out.append("${")
-            i += 2
-            continue
-        if char == "}" and depth:
-            depth -= 1
-        elif char == quote and not depth:
-            return "".join(out), i + 1
-        out.append(char)
-        i += 1
+        found = special.search(line, i)
+        if found is None:
+            break
+        j = found.start()
+        out.append(line[i:j])
+        char = line[j]
+        if char == "\\" and j + 1 < n:
+            out.append(line[j + 1] if line[j + 1] in "\"'\\" else line[j : j + 2])
+            i = j + 2
+        elif char == "$":
+            if line.startswith("${", j):
+                depth += 1
+                out.append("${")
+                i = j + 2
+            else:
+                out.append("$")
+                i = j + 1
+        elif char == "}":
+            depth -= 1 if depth else 0
+            out.append("}")
+            i = j + 1
+        elif depth:  # a quote inside an interpolation
+            out.append(char)
+            i = j + 1
+        else:
+            return "".join(out), j + 1
+    out.append(line[i:])
     return "".join(out), n
 
 
