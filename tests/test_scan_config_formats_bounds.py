@@ -5,13 +5,12 @@ watchdog of test_trust_bounds, and each format grows near-linearly with its inpu
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from test_trust_bounds import GROWTH_LIMIT, scan_files, scan_shape, watchdog
+from test_trust_bounds import GROWTH_LIMIT, _timed, scan_files, scan_shape, watchdog
 from verifyfull.scan import engine, project_vars
 
 DSN = "postgresql://app@db.internal/app?sslmode=disable"
@@ -119,13 +118,6 @@ GROWTH: dict[str, tuple[Callable[[int], Files], int]] = {
 }
 
 
-def _timed(root: Path, files: Files) -> float:
-    project_vars.index_for.cache_clear()
-    started = time.perf_counter()
-    scan_files(root, files)
-    return time.perf_counter() - started
-
-
 @pytest.mark.parametrize("family", sorted(GROWTH))
 def test_new_formats_grow_near_linearly(family: str, tmp_path: Path) -> None:
     generate, n = GROWTH[family]
@@ -134,7 +126,7 @@ def test_new_formats_grow_near_linearly(family: str, tmp_path: Path) -> None:
     project_vars.index_for.cache_clear()
     assert scan_files(tmp_path / "probe", small_files).report.findings, family
     small = large = float("inf")
-    with watchdog(60):
+    with watchdog(60):  # each run has its own root: the project index is built afresh
         for attempt in range(3):
             small = min(small, _timed(tmp_path / f"small{attempt}", small_files))
             large = min(large, _timed(tmp_path / f"large{attempt}", large_files))

@@ -63,8 +63,7 @@ class _Reader:
     dialect: Dialect
     settings: list[Setting] = field(default_factory=list)
     blocks: list[_Block] = field(default_factory=lambda: [_Block("")])
-    in_comment: bool = False  # inside /* … */
-    in_multiline: bool = False  # inside a Bicep ''' … ''' string
+    until: str | None = None  # the end of a /* … */ comment or a Bicep ''' … ''' string
 
     def context(self) -> tuple[str, ...]:
         return tuple(b.label for b in self.blocks if b.label)
@@ -73,17 +72,11 @@ class _Reader:
         tokens: list[_Token] = []
         i, n = 0, len(line)
         while i < n:
-            if self.in_comment:
-                end = line.find("*/", i)
+            if self.until is not None:
+                end = line.find(self.until, i)
                 if end < 0:
                     return
-                self.in_comment, i = False, end + 2
-                continue
-            if self.in_multiline:
-                end = line.find("'''", i)
-                if end < 0:
-                    return
-                self.in_multiline, i = False, end + 3
+                i, self.until = end + len(self.until), None
                 continue
             plain = _PLAIN.match(line, i)  # one regex step per token, not per character
             if plain is not None:
@@ -107,9 +100,9 @@ class _Reader:
             if (char == "#" and self.dialect.hash_comments) or line.startswith("//", i):
                 break
             if line.startswith("/*", i):
-                self.in_comment, i = True, i + 2
+                self.until, i = "*/", i + 2
             elif line.startswith("'''", i) and self.dialect.quotes == "'":
-                self.in_multiline, i = True, i + 3
+                self.until, i = "'''", i + 3
             elif char in self.dialect.quotes or char == '"':
                 text, end = _string(line, i, char)
                 tokens.append(_Token("str", text, i + 2))
