@@ -15,8 +15,9 @@ scan/config/dotenv_hook.py.
 
 Built lazily, once per scan root and process (scan workers each build their
 own copy the first time a config value needs it; most scans never do), by a
-regex pass over the `.py` files under the root that mention `ssl` or `dotenv`:
-no parsing, no import. Bounded: at most MAX_FILES files of at most
+regex pass over the `.py` files under the root whose bytes hold `ssl` or
+`dotenv` (the others are not even decoded): no parsing, no import. Bounded: at
+most MAX_FILES files of at most
 MAX_FILE_BYTES each and MAX_TOTAL_BYTES in all, MAX_MATCHES bindings per
 file; past a bound the index is `complete=False` and holds what was read.
 """
@@ -26,7 +27,7 @@ from __future__ import annotations
 import enum
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -65,9 +66,11 @@ class ProjectIndex:
     complete: bool = True
 
 
-# A TLS argument: `sslmode=X`, `ssl=X`, `"sslmode": X`, `'ssl': X`, `?sslmode={X}`.
+# A TLS argument where `ssl` is written: `sslmode=X`, `ssl=X`, `"sslmode": X`,
+# `'ssl': X`, `?sslmode={X}`. Matched only at each `ssl` str.find meets (a search of
+# the whole file with the alternation cost a third of a second on site-packages).
 _BINDING = re.compile(
-    r"""(?:\b(?P<kw>sslmode|ssl_mode|ssl)\s*=(?!=)|["'](?P<key>sslmode|ssl_mode|ssl)["']\s*:)"""
+    r"""(?P<arg>sslmode|ssl_mode|ssl)(?P<quote>["']?)\s*(?P<op>=(?!=)|:)"""
     r"""\s*\{?\s*(?P<expr>[^,)}\n]{1,200})"""
 )
 # Reads of one environment variable: os.environ["X"], os.getenv("X"), env("X"),
@@ -76,7 +79,12 @@ _ENV_READ = re.compile(
     r"""^(?:os\.)?(?:environ\s*\[|environ\.get\s*\(|getenv\s*\(|env(?:\.\w+)?\s*\(|config\s*\()"""
     r"""\s*["'](?P<var>[A-Za-z_]\w*)["']"""
 )
-_ATTRIBUTE = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?P<attr>[A-Za-z_]\w*)\s*$")
+# settings.DB_SSLMODE, self.settings.db_ssl, app_config.pg_ssl: the owner is a
+# settings object by its name (`SSLMode.disable`, `self.ssl` are not variables).
+_ATTRIBUTE = re.compile(
+    r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]*(?:settings|config|conf|cfg|env)\.(?P<attr>[A-Za-z_]\w*)\s*$",
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*$")
 _ENV_PREFIX = re.compile(r"""env_prefix\s*[=:]\s*["'](?P<prefix>\w+)["']""")
 _DOTENV = re.compile(
@@ -112,11 +120,11 @@ class _Builder:
         self.tls.setdefault(name.upper(), TLSVariable(name.upper(), meaning, path, line))
 
     def read(self, relpath: str, text: str, root: Path) -> None:
-        folded = text.casefold()
-        if "ssl" in folded:
-            self._bindings(relpath, text, "asyncpg" in folded)
+        # Keyword arguments, dict keys and module names are lower case in Python code.
+        if "ssl" in text:
+            self._bindings(relpath, text, "asyncpg" in text)
             self.prefixes.update(m.group("prefix") for m in _ENV_PREFIX.finditer(text))
-        if "dotenv" in folded:
+        if "dotenv" in text:
             for match in _DOTENV.finditer(text):
                 named = _resolve(root, relpath, match.group("file"))
                 if named is not None:
@@ -125,12 +133,10 @@ class _Builder:
     def _bindings(self, relpath: str, text: str, mentions_asyncpg: bool) -> None:
         assigned: dict[str, str] | None = None  # computed on the first bare name
         line, counted = 1, 0
-        for count, match in enumerate(_BINDING.finditer(text)):
-            if count >= MAX_MATCHES:
-                break
+        for match in _bindings_in(text):
             line += text.count("\n", counted, match.start())  # lines counted once
             counted = match.start()
-            argument = (match.group("kw") or match.group("key")).lower()
+            argument = match.group("arg")
             if argument == "ssl" and not mentions_asyncpg:
                 continue  # `ssl=` of an HTTP, Redis or mail client
             meaning = Meaning.ASYNCPG_SSL if argument == "ssl" else Meaning.LIBPQ_SSLMODE
@@ -159,6 +165,22 @@ class _Builder:
         return ProjectIndex(dict(self.tls), dict(self.env_files), complete)
 
 
+def _bindings_in(text: str) -> Iterator[re.Match[str]]:
+    """`name=` keyword arguments and `"name":` keys of the TLS arguments, in order."""
+    found = 0
+    at = text.find("ssl")
+    while at >= 0 and found < MAX_MATCHES:
+        match = _BINDING.match(text, at)
+        if match is not None:
+            before = text[at - 1] if at else " "
+            quote, op = match.group("quote"), match.group("op")
+            keyword = not quote and op == "=" and not (before.isalnum() or before == "_")
+            if keyword or (quote and before == quote and op == ":"):
+                found += 1
+                yield match
+        at = text.find("ssl", at + 3)
+
+
 def _resolve(root: Path, relpath: str, named: str) -> str | None:
     """The named file relative to the root: python-dotenv reads it from the working
     directory (the project root, as a rule), else next to the code naming it."""
@@ -180,25 +202,30 @@ def build_index(root: Path, files: Iterable[tuple[str, str]]) -> ProjectIndex:
 
 
 def _python_files(root: Path) -> tuple[list[tuple[str, str]], bool]:
+    """(relpath, text) of the .py files worth indexing, and whether every file was
+    read within the bounds. Plain strings, not Paths: this walks whole trees."""
     files: list[tuple[str, str]] = []
-    total = 0
-    for directory, dirs, names in os.walk(root):
+    counted = total = 0
+    top = str(root)
+    for directory, dirs, names in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in DEFAULT_SKIP_DIRS and not d.startswith("."))
         for name in sorted(names):
             if not name.endswith(".py"):
                 continue
-            path = Path(directory, name)
+            if counted >= MAX_FILES or total > MAX_TOTAL_BYTES:
+                return files, False
+            path = os.path.join(directory, name)
             try:
-                size = path.stat().st_size
-                if size > MAX_FILE_BYTES:
-                    continue
-                text = path.read_text(encoding="utf-8", errors="replace")
+                with open(path, "rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
             except OSError:
                 continue
-            total += size
-            if len(files) >= MAX_FILES or total > MAX_TOTAL_BYTES:
-                return files, False
-            files.append((path.relative_to(root).as_posix(), text))
+            counted += 1
+            total += len(data)
+            if len(data) > MAX_FILE_BYTES or (b"ssl" not in data and b"dotenv" not in data):
+                continue  # most files: no decoding, no regex
+            relpath = os.path.relpath(path, top).replace(os.sep, "/")
+            files.append((relpath, data.decode("utf-8", errors="replace")))
     return files, True
 
 
