@@ -20,6 +20,7 @@ from verifyfull.findings import Finding
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.envfile import is_env_file, judge_env_file
+from verifyfull.scrub import register_public_name
 
 MAX_ENV_BYTES = 1_000_000
 
@@ -42,5 +43,6 @@ def check_dotenv_files(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
             continue
         if is_env_file(path.name, text):
             continue  # the walk reads it as an env file already
+        register_public_name(relpath)  # a file name, as the engine does for walked files
         found.extend(judge_env_file(SourceFile(path, relpath, text), ctx.policy))
     return found
