@@ -22,7 +22,9 @@ from verifyfull.conninfo import (
     ConnStringError,
     Driver,
     Environment,
+    SSLArg,
     evaluate,
+    from_asyncpg_kwargs,
     from_environment,
     read_any_driver,
     unreadable,
@@ -31,6 +33,8 @@ from verifyfull.conninfo.redact import redact_text
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
 from verifyfull.policy import SSLMODES, Policy
+from verifyfull.scan.config.interpolation import neutral_dsn
+from verifyfull.scan.project_vars import Meaning, TLSVariable
 
 _DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
 # A config file describes a service that dials a database over the network;
@@ -76,15 +80,6 @@ def _placed(found: tuple[Finding, ...], where: Mapping[str, Any]) -> list[Findin
     return [dataclasses.replace(f, **where) for f in found]
 
 
-# A reference in the port's place (`@db:${DB_PORT}/app`, `port=$PGPORT`): a number
-# given at deploy time, which says nothing about TLS; read as the default port so
-# the rest of the string is judged instead of the string being unreadable.
-_PORT_REFERENCE = re.compile(
-    r"(?P<head>://(?:[^/?#@\s]*@)?[^/?#:@\s]*:|\bport\s*=\s*)"
-    r"(?:\$\{[A-Za-z_]\w*(?::?[-?][^}]*)?\}|\$[A-Za-z_]\w*)(?=[/?#,\s]|$)"
-)
-
-
 def dsn_findings(
     value: str, env: Mapping[str, str], policy: Policy, where: Mapping[str, Any]
 ) -> list[Finding]:
@@ -92,9 +87,10 @@ def dsn_findings(
 
     `where` is the place in the file (path, line, column) the findings take.
     """
-    text = value.strip()
-    if "$" in text:
-        text = _PORT_REFERENCE.sub(r"\g<head>5432", text)
+    neutral = neutral_dsn(value.strip())
+    if neutral is None:
+        return []  # an interpolation decides the TLS part: the deployment does
+    text = neutral.text
     try:
         info, driver = read_any_driver(text)  # libpq's reading, else asyncpg's
         verdict = evaluate(info, driver, Environment.of(env), policy)
@@ -103,7 +99,7 @@ def dsn_findings(
     except VerifyfullError:
         return []  # not a connection string conninfo can read: nothing to claim
     found = verdict.findings
-    if _password_is_reference(value):  # `postgresql://u:${DB_PASSWORD}@h/d`: no literal
+    if neutral.password_interpolated or _password_is_reference(value):  # `u:${PW}@h`
         found = tuple(f for f in found if f.rule_id != "VF401")
     return _placed(found, where)
 
@@ -126,3 +122,31 @@ def sslmode_findings(
     except VerifyfullError:
         return []
     return _placed(verdict.findings, {**where, "evidence": f"{key}={value.strip()}"})
+
+
+def sslmode_word(value: str) -> bool:
+    """Whether a value is one of libpq's sslmode words (what a TLS variable may hold)."""
+    return value.strip().strip("'\"").lower() in SSLMODES
+
+
+def tls_variable_findings(
+    variable: TLSVariable,
+    key: str,
+    value: str,
+    env: Mapping[str, str],
+    policy: Policy,
+    where: Mapping[str, Any],
+) -> list[Finding]:
+    """A value given to a variable the project's code passes to a TLS argument
+    (project_vars.py), judged with that argument's meaning, the code's place named."""
+    mode = value.strip().strip("'\"").lower()
+    if variable.meaning is Meaning.LIBPQ_SSLMODE:
+        found = sslmode_findings(key, mode, env, policy, where)
+    else:
+        info = from_asyncpg_kwargs({"host": NETWORK_HOST, "ssl": SSLArg.of_mode(mode)})
+        try:
+            verdict = evaluate(info, Driver.ASYNCPG, Environment.of(env), policy)
+        except VerifyfullError:
+            return []
+        found = _placed(verdict.findings, {**where, "evidence": f"{key}={value.strip()}"})
+    return [dataclasses.replace(f, message=f"{f.message} ({variable.why})") for f in found]

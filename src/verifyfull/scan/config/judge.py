@@ -22,6 +22,7 @@ from verifyfull.policy import (
     tls_version_name,
     weak_cipher_reasons,
 )
+from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import clients, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
@@ -132,6 +133,7 @@ def worth_judging(key: str, value: str) -> bool:
         or name.endswith(("SSLMODE", "SSL_MODE"))
         or _PASSWORD_NAME.search(name) is not None
         or dsn.looks_like_dsn(value)
+        or dsn.sslmode_word(value)  # a project-defined TLS variable's value (project_vars)
     )
 
 
@@ -161,6 +163,8 @@ def judge_setting(
         found.extend(dsn.sslmode_findings(setting.key, value, env, policy, where))
     elif name in ("PGSSLMINPROTOCOLVERSION", "SSL_MIN_PROTOCOL_VERSION"):
         found.extend(_client_min_version(setting, policy, where))
+    elif dsn.sslmode_word(value) and (variable := project_vars.tls_variable(src, name)):
+        found.extend(dsn.tls_variable_findings(variable, setting.key, value, env, policy, where))
     if name == "COCKROACH_TLS_ENABLE_OLD_CIPHER_SUITES" and go_truthy(value):
         found.append(
             finding(

@@ -92,6 +92,9 @@ _MARKERS = (
     # libpq clients a CI step or compose command runs (`pg_dump -h db` names no postgres)
     *("psql", "pg_dump", "pg_restore", "pg_basebackup", "createdb", "createuser"),
     *("vacuumdb", "pgbench", "pgcli"),
+    # A project-defined TLS variable (scan/project_vars.py: POSTGRES_SSL, DB_TLS) may
+    # be named by nothing else.
+    *("ssl", "tls"),
 )
 
 
