@@ -19,7 +19,7 @@ from verifyfull.scan.api import (
     SourceFile,
     file_check,
 )
-from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
+from verifyfull.scan.python import credentials, frameworks, sites, ssl_checks, weak_crypto
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.effort import budget_for
 from verifyfull.scan.python.module import Scope, parse_module
@@ -60,6 +60,7 @@ class _Walker(ast.NodeVisitor):
         self.ssl = "ssl" in wanted
         self.credentials = "credentials" in wanted or self.sites
         self.crypto = "crypto" in wanted
+        self.frameworks = "frameworks" in wanted  # settings a framework connects with
         self.scope: Scope = analysis.module.scope
         self.function: str | None = None
         # The first part of the dotted name an alias stands for, as qualname() reads
@@ -132,6 +133,8 @@ class _Walker(ast.NodeVisitor):
             credentials.on_assign(self.a, target, value, self.scope)
         if self.crypto:
             weak_crypto.on_assign(self.a, target, value, self.scope)
+        if self.frameworks:
+            frameworks.on_assign(self.a, target, value, self.scope)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -163,6 +166,8 @@ class _Walker(ast.NodeVisitor):
             weak_crypto.on_call(self.a, node, self.scope, self.function)
         if self.sites:
             sites.on_call(self.a, node, self.scope)
+        if self.frameworks:
+            frameworks.on_call(self.a, node, self.scope)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
