@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -64,13 +65,14 @@ from verifyfull.scan.python.sites import (
     plain,
     resolution_summary,
 )
-from verifyfull.scan.python.values import Const, DictValue, Text, Unknown, Value
+from verifyfull.scan.python.values import Const, DictValue, Text, Unknown, Value, as_text
 
 Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
 
 # Words without one of which no handler here can fire (the prefilter's test).
 WORDS = (
     "DATABASES",
+    "channels_postgres",
     "dj_database_url",
     "SQLALCHEMY_DATABASE_URI",
     "PostgresEngine",
@@ -133,6 +135,11 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                 _django_entry(a, entry, scope)
         else:  # DATABASES["default"] = {...}
             _django_entry(a, value, scope)
+    elif name == "CHANNEL_LAYERS" and isinstance(target, ast.Name):
+        for layer in _entries(a, value, scope):
+            config = _channels_postgres_config(a, layer, scope)
+            if config is not None:
+                _django_entry(a, config, scope, engine_required=False)
     elif name == "SQLALCHEMY_DATABASE_URI" and _flask_scope(target, scope):
         options = _sibling(a, scope, "SQLALCHEMY_ENGINE_OPTIONS", target)
         _flask(a, value, options, scope)
@@ -220,7 +227,31 @@ def _deploy(a: Analysis, node: ast.expr, what: str, why: str) -> None:
 
 
 def _value(a: Analysis, expr: ast.expr | None, scope: Scope, at: ast.AST) -> Value:
-    return a.resolver.value(expr, a.place(at, scope))
+    value = a.resolver.value(expr, a.place(at, scope))
+    if isinstance(value, Unknown) and isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):
+        return _percent(a, expr, scope, at) or value
+    return value
+
+
+_PERCENT_FIELD = re.compile(r"%[sdr]")
+
+
+def _percent(a: Analysis, expr: ast.BinOp, scope: Scope, at: ast.AST) -> Text | None:
+    """`"postgres://%s:%s@%s/%s" % (user, password, host, name)`, the way Flask
+    configs often build the URI: each %s the argument's text (or an unknown part)."""
+    template = a.resolver.value(expr.left, a.place(at, scope))
+    if not isinstance(template, Text) or template.known is None or "%(" in template.known:
+        return None
+    pieces = _PERCENT_FIELD.split(template.known.replace("%%", "\0"))
+    given = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
+    if len(pieces) != len(given) + 1:
+        return None
+    result = Text.of(pieces[0].replace("\0", "%"))
+    for argument, piece in zip(given, pieces[1:], strict=True):
+        value = a.resolver.value(argument, a.place(at, scope))
+        part = as_text(value) or Text((Unknown("a format argument"),))
+        result = result + part + Text.of(piece.replace("\0", "%"))
+    return result
 
 
 def _written_at(a: Analysis, expr: ast.expr, scope: Scope) -> ast.expr:
@@ -274,7 +305,21 @@ def _entries(a: Analysis, value: ast.expr, scope: Scope) -> Iterator[ast.expr]:
         yield value
 
 
-def _django_entry(a: Analysis, entry: ast.expr, scope: Scope) -> None:
+def _channels_postgres_config(a: Analysis, layer: ast.expr, scope: Scope) -> ast.expr | None:
+    """channels_postgres' PostgresChannelLayer: its CONFIG is a DATABASES entry that
+    Django's postgresql DatabaseWrapper turns into aiopg (psycopg2) parameters."""
+    written = _written_at(a, layer, scope)
+    if not isinstance(written, ast.Dict):
+        return None
+    backend = _dict_key(written, "BACKEND")
+    if isinstance(backend, ast.Constant) and "channels_postgres" in str(backend.value):
+        return _dict_key(written, "CONFIG")
+    return None
+
+
+def _django_entry(
+    a: Analysis, entry: ast.expr, scope: Scope, *, engine_required: bool = True
+) -> None:
     if isinstance(entry, ast.Call) and _env_db_call(a, entry):
         _site(a, entry, "Django DATABASES", lambda: _env_db(a, entry, scope))
         return
@@ -284,7 +329,7 @@ def _django_entry(a: Analysis, entry: ast.expr, scope: Scope) -> None:
     if isinstance(written, ast.Dict):
         _django_password(a, written, scope)
     anchor = _django_anchor(a, written, scope)
-    _site(a, anchor, "Django DATABASES", lambda: _django(a, entry, scope))
+    _site(a, anchor, "Django DATABASES", lambda: _django(a, entry, scope, engine_required))
 
 
 def _django_anchor(a: Analysis, entry: ast.expr, scope: Scope) -> ast.expr:
@@ -314,13 +359,15 @@ def _django_password(a: Analysis, entry: ast.Dict, scope: Scope) -> None:
         credentials._password_value(a, "PASSWORD", value, scope, db=True)
 
 
-def _django(a: Analysis, entry: ast.expr, scope: Scope) -> Judged:
+def _django(a: Analysis, entry: ast.expr, scope: Scope, engine_required: bool) -> Judged:
     value = _value(a, entry, scope, entry)
     if isinstance(value, Unknown):
         raise Undetermined(f"the DATABASES entry is {value.why}")
     if not isinstance(value, DictValue):
         raise NotASite("not a mapping")
     engine = value.get("ENGINE")
+    if engine is None and not engine_required:
+        engine = Text.of("django.db.backends.postgresql")
     if not isinstance(engine, Text) or engine.known is None:
         raise NotASite("the engine is not known to be PostgreSQL")
     if not engine.known.rsplit(".", 1)[-1].endswith(_DJANGO_ENGINES):
@@ -333,7 +380,8 @@ def _django(a: Analysis, entry: ast.expr, scope: Scope) -> Judged:
         if text:  # Django passes only what is not empty
             pairs[keyword] = text
     driver = Driver.PSYCOPG2 if engine.known.endswith("psycopg2") else Driver.PSYCOPG
-    return [(driver, _libpq_info(pairs), None, tuple(notes))]
+    text = _libpq_text(pairs)
+    return [(driver, parse_dsn(text), text, tuple(notes))]
 
 
 def _options(options: Value | None, notes: list[str], *, complete: bool) -> dict[str, str]:
@@ -383,10 +431,11 @@ def _setting_text(
     return None
 
 
-def _libpq_info(pairs: dict[str, str]) -> ConnInfo:
+def _libpq_text(pairs: dict[str, str]) -> str:
+    """A libpq keyword string (Django's conn_params as psycopg hands them to libpq)."""
     if not pairs:
         pairs = {"dbname": "postgres"}
-    return parse_dsn(" ".join(f"{k}={_keyword_quote(v)}" for k, v in pairs.items()))
+    return " ".join(f"{k}={_keyword_quote(v)}" for k, v in pairs.items())
 
 
 def _env_db_call(a: Analysis, call: ast.Call) -> bool:
@@ -461,13 +510,15 @@ def _django_url(url: Value, note: str, ssl_require: bool) -> Judged:
             raise
         why = url.why if isinstance(url, Unknown) else "partly unknown"
         notes.append(f"the URL: {why}")
-        info = _libpq_info({"host": _PLACEHOLDER, "sslmode": "require"})
-        return [(Driver.PSYCOPG, info, None, tuple(notes))]
+        forced = _libpq_text({"host": _PLACEHOLDER, "sslmode": "require"})
+        return [(Driver.PSYCOPG, parse_dsn(forced), forced, tuple(notes))]
     notes += url_notes
-    info = parse_dsn(_libpq_url(text))
+    text = _libpq_url(text)
+    info = parse_dsn(text)
     if ssl_require:
-        info = parse_dsn(info.connect_string_with_secret(form="keywords") + " sslmode=require")
-    return [(Driver.PSYCOPG, info, None, tuple(notes))]
+        info = info.with_params(sslmode="require")
+        text = info.to_keywords()
+    return [(Driver.PSYCOPG, info, text, tuple(notes))]
 
 
 def _libpq_url(text: str) -> str:
@@ -632,7 +683,8 @@ def _yoyo(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
     keywords, with its host, port, user and database: the libpq reading of the URI."""
     uri, notes = dsn_text(_value(a, _argument(call, 0, "uri"), scope, call), "the URI")
     driver = Driver.PSYCOPG if "+psycopg" in uri.split("://", 1)[0] else Driver.PSYCOPG2
-    return [(driver, parse_dsn(_libpq_url(uri)), None, notes)]
+    text = _libpq_url(uri)
+    return [(driver, parse_dsn(text), text, notes)]
 
 
 # --- Alembic env.py ----------------------------------------------------------------
