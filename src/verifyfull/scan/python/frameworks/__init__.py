@@ -99,13 +99,13 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     func = node.func
     method = func.attr if isinstance(func, ast.Attribute) else ""
     if qual in PICCOLO:
-        site(a, node, qual.rsplit(".", 1)[-1], lambda: piccolo(a, node, scope))
+        site(a, node, f"Piccolo {qual.rsplit('.', 1)[-1]}()", lambda: piccolo(a, node, scope))
     elif qual in DJ_DATABASE_URL:
-        site(a, node, qual, lambda: dj_database_url_site(a, node, scope, qual))
+        site(a, node, f"Django {qual}()", lambda: dj_database_url_site(a, node, scope, qual))
     elif qual in YOYO:
-        site(a, node, "yoyo get_backend", lambda: yoyo(a, node, scope))
+        site(a, node, "yoyo get_backend()", lambda: yoyo(a, node, scope))
     elif qual == "gino.create_engine" or (method == "set_bind" and is_gino(a, func)):
-        site(a, node, f"GINO {method or 'create_engine'}", lambda: gino(a, node, scope))
+        site(a, node, f"GINO {method or 'create_engine'}()", lambda: gino(a, node, scope))
     elif qual in SQLALCHEMY_CONFIG or qual in SQLALCHEMY:
         alembic_engine(a, node, scope, qual)
     elif method in ("update", "from_mapping") and any(

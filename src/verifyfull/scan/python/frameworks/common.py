@@ -12,22 +12,19 @@ from verifyfull.conninfo import (
     ConnInfo,
     ConnStringError,
     Driver,
-    Environment,
-    Verdict,
-    evaluate,
     redact_text,
     unreadable,
 )
 from verifyfull.errors import VerifyfullError
 from verifyfull.rules import RULES
-from verifyfull.scan.python.context import Analysis, Site
+from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import (
     Undetermined,
     _Call,
     _keyword_quote,
-    resolution_summary,
 )
+from verifyfull.scan.python.sites import judge as judge_sites
 from verifyfull.scan.python.values import Text, Unknown, Value, as_text
 
 Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
@@ -64,36 +61,7 @@ def site(a: Analysis, node: ast.expr, what: str, judge: Callable[[], Judged]) ->
         return
     except (NotASite, VerifyfullError, RecursionError):
         return
-    for driver, info, dsn, notes in judged:
-        try:
-            verdict = evaluate(info, driver, Environment.empty(), a.ctx.policy)
-        except (ConnStringError, VerifyfullError):
-            continue
-        column = node.col_offset + 1
-        a.sites.append(Site(node.lineno, column, what, driver, info, verdict, dsn, notes))
-        _report(a, node, what, verdict, notes, info)
-
-
-def _report(
-    a: Analysis, node: ast.expr, what: str, verdict: Verdict, notes: tuple[str, ...], info: ConnInfo
-) -> None:
-    summary = resolution_summary(notes)
-    how = f" (resolved with {summary})" if summary else ""
-    ssl_part = "" if info.ssl.is_absent else f" with {info.ssl.describe()}"
-    does = f" The driver: {verdict.notes[0]}" if verdict.notes else ""
-    for item in verdict.findings:
-        if item.rule_id == "VF401":
-            continue  # credentials.py reports it where the literal is written
-        fix = (item.fix or item.rule.fix).rstrip(".") + "."
-        if verdict.corrected:
-            fix = f"{fix}\nCorrected for {verdict.driver}:\n{verdict.corrected}"
-        a.report(
-            item.rule_id,
-            node,
-            f"{what}: {item.message}.{does}",
-            evidence=f"{item.evidence}{ssl_part}{how}",
-            fix=fix,
-        )
+    judge_sites(a, node, what, judged)  # evaluated and reported as sites.py does
 
 
 def _deploy(a: Analysis, node: ast.expr, what: str, why: str) -> None:

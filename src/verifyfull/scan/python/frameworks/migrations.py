@@ -69,7 +69,7 @@ def alembic_engine(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> None
         call = _Call(a, node, scope)
         return _sqlalchemy(call, _alembic_url(a, node, first, scope, prefix), call.keywords())
 
-    site(a, node, qual.rsplit(".", 1)[-1] + " (alembic)", judge)
+    site(a, node, f"Alembic {qual.rsplit('.', 1)[-1]}()", judge)
 
 
 def _reads_alembic_config(a: Analysis, expr: ast.expr, scope: Scope) -> bool:
