@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import cast
 
 from verifyfull.conninfo import (
@@ -146,6 +147,23 @@ def nested_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                 stack.extend(reversed([s for s in inner if isinstance(s, ast.stmt)]))
         for handler in getattr(statement, "handlers", ()):
             stack.extend(reversed(handler.body))
+
+
+@lru_cache(maxsize=64)
+def subscript_writes(body_owner: ast.AST) -> dict[str, list[tuple[ast.expr, ast.Assign]]]:
+    """`x["key"] = value` statements of a body (and its nested blocks), by key, with
+    the subscripted object: built once per body, so asking for each of n sites in
+    it costs n lookups, not n walks (a scope node is hashed by identity)."""
+    index: dict[str, list[tuple[ast.expr, ast.Assign]]] = {}
+    for statement in nested_statements(getattr(body_owner, "body", [])):
+        if not isinstance(statement, ast.Assign):
+            continue
+        for target in statement.targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+                key = target.slice.value
+                if isinstance(key, str):
+                    index.setdefault(key, []).append((target.value, statement))
+    return index
 
 
 def call_argument(call: ast.Call, index: int, name: str) -> ast.expr | None:

@@ -11,8 +11,8 @@ from verifyfull.scan.python.frameworks.common import (
     as_call,
     binding,
     libpq_url,
-    nested_statements,
     site,
+    subscript_writes,
     value_of,
     written_at,
 )
@@ -41,14 +41,8 @@ def sibling(a: Analysis, scope: Scope, key: str, target: ast.expr) -> ast.expr |
     attribute, module constant) or subscript `….config[key] = …` in the same body."""
     if isinstance(target, ast.Name):
         return binding(scope, key) if key in scope.assigns else None
-    body = getattr(scope.node, "body", [])
-    for statement in nested_statements(body):
-        if isinstance(statement, ast.Assign):
-            for other in statement.targets:
-                key_node = other.slice if isinstance(other, ast.Subscript) else None
-                if isinstance(key_node, ast.Constant) and key_node.value == key:
-                    return statement.value
-    return None
+    written = subscript_writes(scope.node).get(key)
+    return written[0][1].value if written else None
 
 
 def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Scope) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import configparser
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from verifyfull.conninfo import (
@@ -17,8 +18,8 @@ from verifyfull.scan.python.frameworks.common import (
     Judged,
     call_argument,
     libpq_url,
-    nested_statements,
     site,
+    subscript_writes,
     value_of,
     written_at,
 )
@@ -91,21 +92,19 @@ def _alembic_url(a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, pre
     `set_main_option("sqlalchemy.url", X)` in the module, else alembic.ini's."""
     key = prefix + "url"
     if isinstance(first, ast.Name):
-        for statement in nested_statements(getattr(scope.node, "body", [])):
-            if isinstance(statement, ast.Assign) and statement.lineno <= node.lineno:
-                for target in statement.targets:
-                    if (
-                        isinstance(target, ast.Subscript)
-                        and isinstance(target.value, ast.Name)
-                        and target.value.id == first.id
-                        and isinstance(target.slice, ast.Constant)
-                        and target.slice.value == key
-                    ):
-                        return value_of(a, statement.value, scope, statement)
-    written = replaced_url(a.module.tree)
+        for owner, statement in subscript_writes(scope.node).get(key, []):
+            mine = isinstance(owner, ast.Name) and owner.id == first.id
+            if mine and statement.lineno <= node.lineno:
+                return value_of(a, statement.value, scope, statement)
+    written = _url_written(a.module.tree)
     if written is not None:
         return value_of(a, written, a.module.scope, written)
     return ini_url(a.source.path, a.ctx.root)
+
+
+@lru_cache(maxsize=16)
+def _url_written(tree: ast.Module) -> ast.expr | None:
+    return replaced_url(tree)  # once per env.py, whatever its number of engine calls
 
 
 def replaced_url(tree: ast.Module, *, always: bool = False) -> ast.expr | None:
@@ -138,12 +137,10 @@ def ini_url(env_py: Path, root: Path) -> Value:
     ini = _alembic_ini(env_py, root)
     if ini is None:
         return Unknown("the sqlalchemy.url of an alembic.ini not found in the tree")
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(ini.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, configparser.Error):
+    section = _alembic_section(ini)
+    if section is None:
         return Unknown(f"the sqlalchemy.url of {ini.name}, which does not parse")
-    url = parser.get("alembic", _ALEMBIC_URL, fallback="").strip()
+    url = section.get(_ALEMBIC_URL, "").strip()
     url = url.replace("%(here)s", str(ini.parent)).replace("%%", "%")
     if not url or url.startswith("driver://"):
         return Unknown(f"the sqlalchemy.url {ini.name} leaves empty (or alembic's template)")
@@ -155,7 +152,7 @@ def _alembic_ini(env_py: Path, root: Path) -> Path | None:
     candidate = folder
     for _ in range(_INI_LEVELS):
         ini = candidate / "alembic.ini"
-        if ini.is_file() and ini.stat().st_size <= MAX_INI_BYTES:
+        if ini.is_file():
             location = _script_location(ini)
             if location is not None and (location == folder or Path(location).name == folder.name):
                 return ini
@@ -165,13 +162,33 @@ def _alembic_ini(env_py: Path, root: Path) -> Path | None:
     return None
 
 
-def _script_location(ini: Path) -> Path | None:
+def _alembic_section(ini: Path) -> dict[str, str] | None:
+    """The [alembic] section of an ini, read once per file version (None: unreadable,
+    too large, not INI)."""
+    try:
+        info = ini.stat()
+    except OSError:
+        return None
+    if info.st_size > MAX_INI_BYTES:
+        return None
+    return _read_section(str(ini), info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=32)
+def _read_section(path: str, mtime_ns: int, size: int) -> dict[str, str] | None:
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
-        parser.read_string(ini.read_text(encoding="utf-8"))
+        parser.read_string(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, configparser.Error):
         return None
-    location = parser.get("alembic", "script_location", fallback="").strip()
+    return dict(parser["alembic"]) if parser.has_section("alembic") else {}
+
+
+def _script_location(ini: Path) -> Path | None:
+    section = _alembic_section(ini)
+    if section is None:
+        return None
+    location = section.get("script_location", "").strip()
     if not location:
         return None
     location = location.replace("%(here)s", str(ini.parent)).split(":")[-1]
@@ -190,6 +207,6 @@ def env_py_replaces_url(ini: Path) -> bool:
         if env_py.stat().st_size > MAX_INI_BYTES:
             return False
         tree = ast.parse(env_py.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return replaced_url(tree, always=True) is not None
