@@ -31,7 +31,13 @@ from __future__ import annotations
 import ast
 
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.frameworks.asyncpg_orms import PICCOLO, gino, is_gino, piccolo
+from verifyfull.scan.python.frameworks.asyncpg_orms import (
+    PICCOLO,
+    gino,
+    gino_extension,
+    is_gino,
+    piccolo,
+)
 from verifyfull.scan.python.frameworks.common import site
 from verifyfull.scan.python.frameworks.django import (
     DJ_DATABASE_URL,
@@ -106,6 +112,8 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         site(a, node, "yoyo get_backend()", lambda: yoyo(a, node, scope))
     elif qual == "gino.create_engine" or (method == "set_bind" and is_gino(a, func)):
         site(a, node, f"GINO {method or 'create_engine'}()", lambda: gino(a, node, scope))
+    elif qual.startswith("gino") and qual.endswith(".Gino") and qual != "gino.Gino":
+        site(a, node, "GINO Gino()", lambda: gino_extension(a, node, scope))
     elif qual in SQLALCHEMY_CONFIG or qual in SQLALCHEMY:
         alembic_engine(a, node, scope, qual)
     elif method in ("update", "from_mapping") and any(

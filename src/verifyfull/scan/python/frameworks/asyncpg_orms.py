@@ -26,7 +26,7 @@ from verifyfull.scan.python.sites import (
     known_kwargs,
     plain,
 )
-from verifyfull.scan.python.values import DictValue, Unknown
+from verifyfull.scan.python.values import DictValue, Text, Unknown, Value, as_text
 
 PICCOLO = frozenset(
     {
@@ -80,10 +80,41 @@ def is_gino(a: Analysis, func: ast.expr) -> bool:
 
 def gino(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
     """GINO's asyncpg pool gets host, port, user, database and password from the URL
-    and the asyncpg keywords of the call; the URL's query never reaches asyncpg."""
-    url, notes_tuple = dsn_text(value_of(a, call_argument(call, 0, "bind"), scope, call), "the URL")
+    and the asyncpg keywords of the call (GinoStrategy, dialects/asyncpg.py); the
+    URL's query never reaches asyncpg."""
+    url = value_of(a, call_argument(call, 0, "bind"), scope, call)
+    return _gino_pool(a, call, scope, url, call.keywords)
+
+
+def gino_extension(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
+    """The web extensions' `Gino(app, dsn=…, ssl=…)` (gino-starlette and the like):
+    set_bind(dsn or a URL of host/port/user/database, ssl=ssl). Without them the
+    extension reads the application's config at run time: not a site here."""
+    given = {k.arg: k.value for k in call.keywords if k.arg}
+    if "dsn" in given:
+        url = value_of(a, given["dsn"], scope, call)
+    elif "host" in given:
+        url = Text.of("postgresql://")
+        for prefix, key, default in _GINO_URL_PARTS:
+            part = as_text(value_of(a, given[key], scope, call)) if key in given else None
+            url = url + Text.of(prefix) + (part or Text.of(default))
+    else:
+        raise NotASite("configured from the application at run time")
+    tls = [k for k in call.keywords if k.arg == "ssl"]
+    return _gino_pool(a, call, scope, url, tls)
+
+
+_GINO_URL_PARTS = (("", "user", "postgres"), ("@", "host", "localhost"), (":", "port", "5432"))
+# Keywords of set_bind/create_engine that reach asyncpg and decide its TLS.
+_GINO_TLS_KEYWORDS = frozenset({"ssl", "direct_tls"})
+
+
+def _gino_pool(
+    a: Analysis, call: ast.Call, scope: Scope, url_value: Value, keywords: list[ast.keyword]
+) -> Judged:
+    url, notes_tuple = dsn_text(url_value, "the URL")
     notes = list(notes_tuple)
-    parsed = parse_dsn(libpq_url(url).replace("+asyncpg", "", 1))
+    parsed = parse_dsn(libpq_url(url))
     mapping: dict[str, object] = {}
     if parsed.hosts:
         mapping["host"] = parsed.hosts[0].host
@@ -94,10 +125,10 @@ def gino(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
             mapping[key] = field
     if "?" in url:
         notes.append("GINO passes none of the URL's query to asyncpg")
-    for keyword in call.keywords:
+    for keyword in keywords:
         if keyword.arg is None:
             mapping.setdefault("ssl", plain(Unknown("keyword arguments passed through **"), "ssl"))
-        elif keyword.arg not in ("bind", "loop", "echo", "min_size", "max_size"):
+        elif keyword.arg in _GINO_TLS_KEYWORDS:
             mapping[keyword.arg] = plain(value_of(a, keyword.value, scope, call), keyword.arg)
     info = from_asyncpg_kwargs(known_kwargs(mapping, notes))
     if parsed.password is not None:
