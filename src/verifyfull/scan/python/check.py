@@ -19,7 +19,14 @@ from verifyfull.scan.api import (
     SourceFile,
     file_check,
 )
-from verifyfull.scan.python import credentials, env_settings, sites, ssl_checks, weak_crypto
+from verifyfull.scan.python import (
+    credentials,
+    env_settings,
+    frameworks,
+    sites,
+    ssl_checks,
+    weak_crypto,
+)
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.effort import budget_for
 from verifyfull.scan.python.module import Scope, parse_module
@@ -62,6 +69,7 @@ class _Walker(ast.NodeVisitor):
         self.crypto = "crypto" in wanted
         self.env = "env" in wanted
         self.env_written: list[env_settings.Written] = []  # judged after the walk
+        self.frameworks = "frameworks" in wanted  # settings a framework connects with
         self.scope: Scope = analysis.module.scope
         self.function: str | None = None
         # The first part of the dotted name an alias stands for, as qualname() reads
@@ -136,6 +144,8 @@ class _Walker(ast.NodeVisitor):
             weak_crypto.on_assign(self.a, target, value, self.scope)
         if self.env:
             env_settings.on_assign(self.a, target, value, self.scope, self.env_written)
+        if self.frameworks:
+            frameworks.on_assign(self.a, target, value, self.scope)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -169,6 +179,8 @@ class _Walker(ast.NodeVisitor):
             sites.on_call(self.a, node, self.scope)
         if self.env:
             env_settings.on_call(self.a, node, self.scope, self.env_written)
+        if self.frameworks:
+            frameworks.on_call(self.a, node, self.scope)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:

@@ -550,15 +550,17 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         except (Undetermined, VerifyfullError, RecursionError):
             judged = []
         widest = max(widest, call.widest)
-        _judge(a, node, api, judged)
+        judge(a, node, api, judged)
 
 
-def _judge(
+def judge(
     a: Analysis,
-    node: ast.Call,
+    node: ast.expr,
     api: str,
     judged: list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]],
 ) -> None:
+    """Each reading of a site evaluated by conninfo, kept and reported at `node`
+    (also for framework sites, frameworks/: `api` is then their label)."""
     for driver, info, dsn, notes in judged:
         try:
             verdict = evaluate(info, driver, Environment.empty(), a.ctx.policy)
@@ -584,9 +586,14 @@ def resolution_summary(notes: tuple[str, ...]) -> str:
     return "; ".join(parts + others)
 
 
+def _label(api: str) -> str:
+    """`connect()` for a call's qualified name; a framework site's label as it is."""
+    return api if " " in api else f"{api.rsplit('.', 1)[-1]}()"
+
+
 def _report(
     a: Analysis,
-    node: ast.Call,
+    node: ast.AST,
     api: str,
     verdict: Verdict,
     notes: tuple[str, ...],
@@ -605,7 +612,7 @@ def _report(
         a.report(
             item.rule_id,
             node,
-            f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}",
+            f"{_label(api)}: {item.message}.{does}",
             evidence=f"{item.evidence}{ssl_part}{how}",
             fix=fix,
         )
