@@ -1,18 +1,24 @@
-"""Connection settings written for the environment (issue 12, class 5).
+"""Connection settings written into the environment (issue 12, class 5).
 
 A DSN literal that reaches a connection only through the environment or a child
-process is judged where it is written: the default of `os.environ.get("DATABASE_URL",
-"...")` / `os.getenv` / `os.environ.setdefault`, a pydantic Settings field's default
-(`dsn: str = "..."`, `Field(default="...")`), `os.environ["DATABASE_URL"] = "..."`,
-`monkeypatch.setenv("DATABASE_URL", "...")` and the `env={...}` of a subprocess call.
-Only a value whose scheme makes it a PostgreSQL/CockroachDB URL, built from a literal
-written in this file (the literal is where the fix goes), counts.
+process is judged where it is written: `os.environ["DATABASE_URL"] = "..."`,
+`os.environ.setdefault("DATABASE_URL", "...")`, `monkeypatch.setenv(...)` /
+`os.putenv(...)`, and the `env={...}` of a subprocess call. Only a value whose
+scheme makes it a PostgreSQL/CockroachDB URL, built from a literal written in this
+file (the literal is where the fix goes), counts.
+
+Not here: the default of `os.getenv("X", "...")` and a Settings field's default.
+Code reads them through a name or an attribute, and the connection sites that do
+(in any file of the tree: imports are followed) judge them already; judging them
+here too gave the same finding twice, and a wrong one when the site adds
+`connect_args`. What no site of the tree uses needs a project-wide index of uses
+(not built).
 
 The value is judged by conninfo as the driver its scheme names (SQLAlchemy's dialect
 for `postgresql+asyncpg://`, libpq for a plain URL, which psycopg and most tools give
 it to). When a connection site of the same file already judged the value (its
-resolution notes name the variable or field), the site's finding says it and this
-one is not repeated.
+resolution notes name the variable), the site's finding says it and this one is
+not repeated.
 """
 
 from __future__ import annotations
@@ -33,7 +39,6 @@ from verifyfull.conninfo import (
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
-from verifyfull.scan.python.resolve import ENV_GETTERS, field_default, has_base
 from verifyfull.scan.python.sites import Undetermined, dsn_text
 from verifyfull.scan.python.values import Text
 
@@ -49,7 +54,6 @@ _SUBPROCESS = frozenset(
         "asyncio.create_subprocess_exec",
     }
 )
-_SETTINGS_BASES = ("BaseSettings", "Settings")
 
 
 @dataclass(frozen=True)
@@ -60,16 +64,16 @@ class Written:
     node: ast.expr  # the expression holding the literal: where it is reported
     value_node: ast.expr
     scope: Scope
-    name: str  # the variable or field ("DATABASE_URL", "Settings.dsn")
-    how: str  # "default of os.environ.get", "set in os.environ", ...
+    name: str  # the variable ("DATABASE_URL")
+    how: str  # "set in os.environ", "set by setenv()", ...
 
 
 def on_call(a: Analysis, node: ast.Call, scope: Scope, pending: list[Written]) -> None:
     qual = a.module.qualname(node.func) or ""
     method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
-    if (qual in ENV_GETTERS or qual.endswith("environ.get")) and len(node.args) > 1:
+    if qual.endswith("environ.setdefault") and len(node.args) > 1:
         name = _literal(node.args[0]) or "?"
-        pending.append(Written(node.args[1], node.args[1], scope, name, f"default of {qual}()"))
+        pending.append(Written(node.args[1], node.args[1], scope, name, f"set by {qual}()"))
     elif method in _SETENV and len(node.args) > 1:
         name = _literal(node.args[0]) or "?"
         pending.append(Written(node.args[1], node.args[1], scope, name, f"set by {method}()"))
@@ -89,17 +93,6 @@ def on_assign(
     if isinstance(target, ast.Subscript) and a.module.qualname(target.value) == "os.environ":
         name = _literal(target.slice) or "?"
         pending.append(Written(value, value, scope, name, "set in os.environ"))
-        return
-    owner = scope.node
-    if (
-        isinstance(owner, ast.ClassDef)
-        and isinstance(target, ast.Name)
-        and has_base(owner, _SETTINGS_BASES)
-    ):
-        default = field_default(value)
-        if default is not None:
-            field = f"{owner.name}.{target.id}"
-            pending.append(Written(value, default, scope, field, "default of settings field"))
 
 
 def finish(a: Analysis, pending: list[Written]) -> None:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from verifyfull.scan.python import urls
+from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.module import (
-    Arm,
     Binding,
     Mutation,
     ParsedModule,
@@ -531,7 +531,7 @@ class Resolver:
         the if/else arms they took, so the arms of one `if` are never combined, and an
         `if`/`else` that changes the dict in both arms leaves no unchanged state."""
         here = place.scope.branch_at(line) if line is not None else ()
-        states = [_State(option) for option in alternatives(value)]
+        states = [State(option) for option in alternatives(value)]
         capped = _capped(value)
         relevant = [
             m
@@ -557,7 +557,7 @@ class Resolver:
                 last_use[arm[0]] = index
         for index, mutation in enumerate(relevant):
             conditions = [a for a in mutation.branch if a not in here and a not in binding.branch]
-            following: list[_State] = []
+            following: list[State] = []
             for state in states:
                 dict_change = isinstance(mutation, Mutation)
                 if (dict_change and not isinstance(state.value, DictValue)) or state.conflicts(
@@ -601,19 +601,19 @@ class Resolver:
             changes = self._method_changes(mutation, at, depth)
             if changes is None:  # an update with what cannot be seen
                 return target if mutation.method == "pop" else replace(target, complete=False)
-            return choice(_at_path(target, keys, change) for change in changes)
+            return choice(at_path(target, keys, change) for change in changes)
         if mutation.value is None:  # del d["k"]
-            return _at_path(target, keys[:-1], _Removal(keys[-1])) if keys else target
+            return at_path(target, keys[:-1], Removal(keys[-1])) if keys else target
         new = self.any(mutation.value, at, depth)
         return choice(
             (
-                _at_path(target, keys[:-1], DictValue(((keys[-1], item),)))
+                at_path(target, keys[:-1], DictValue(((keys[-1], item),)))
                 for item in alternatives(new)
             ),
             _capped(new),
         )
 
-    def _method_changes(self, mutation: Mutation, at: Place, depth: int) -> list[_Change] | None:
+    def _method_changes(self, mutation: Mutation, at: Place, depth: int) -> list[Change] | None:
         """What d.update(...) / d.setdefault(k, v) / d.pop(k) / d |= {...} does to the
         dict: the changes it may make, None when they cannot be known."""
         call, method = mutation.call, mutation.method
@@ -634,9 +634,9 @@ class Resolver:
         if not (isinstance(key, Text) and key.known is not None):
             return None
         if method == "pop":
-            return [_Removal(key.known)]
+            return [Removal(key.known)]
         item = self.any(call.args[1], at, depth) if len(call.args) > 1 else Const(None)
-        return [_Default(key.known, option) for option in alternatives(item)]
+        return [Default(key.known, option) for option in alternatives(item)]
 
     def _imported(self, name: str, place: Place, depth: int) -> Value:
         ref = place.module.aliases[name]
@@ -1220,96 +1220,6 @@ class Resolver:
             elif method == "load_cert_chain":
                 context = replace(context, has_client_cert=True)
         return context
-
-
-@dataclass(frozen=True)
-class _State:
-    """One state a dict may be in, with the if/else arms taken to reach it (statement
-    -> arm) and the arms known not taken (statement -> arms)."""
-
-    value: Value
-    chosen: tuple[tuple[int, int], ...] = ()
-    excluded: tuple[tuple[int, frozenset[int]], ...] = ()
-
-    def forgetting(self, statements: set[int]) -> _State:
-        if not self.chosen and not self.excluded:
-            return self
-        return replace(
-            self,
-            chosen=tuple(c for c in self.chosen if c[0] not in statements),
-            excluded=tuple(e for e in self.excluded if e[0] not in statements),
-        )
-
-    def conflicts(self, conditions: list[Arm]) -> bool:
-        chosen, excluded = dict(self.chosen), dict(self.excluded)
-        return any(
-            exclusive and (chosen.get(s, arm) != arm or arm in excluded.get(s, ()))
-            for s, arm, exclusive, _ in conditions
-        )
-
-    def takes(self, conditions: list[Arm]) -> bool:
-        """Whether the arms the change is in are all known taken (it is certain)."""
-        chosen = dict(self.chosen)
-        return all(exclusive and chosen.get(s) == arm for s, arm, exclusive, _ in conditions)
-
-    def taking(self, conditions: list[Arm]) -> _State:
-        chosen = dict(self.chosen)
-        chosen.update((s, arm) for s, arm, exclusive, _ in conditions if exclusive)
-        return replace(self, chosen=tuple(chosen.items()))
-
-    def skipping(self, conditions: list[Arm]) -> _State | None:
-        """The state where the change did not run: its innermost arm not taken, or when
-        every arm of that if/else is then known not taken, the arm around it (and so
-        on out); None when the change runs on every path."""
-        excluded = dict(self.excluded)
-        for statement, arm, exclusive, covering in reversed(conditions):
-            if not exclusive:
-                return self
-            arms = excluded.get(statement, frozenset()) | {arm}
-            if covering and len(arms) >= covering:
-                continue
-            excluded[statement] = arms
-            return replace(self, excluded=tuple(excluded.items()))
-        return None
-
-
-@dataclass(frozen=True)
-class _Removal:
-    key: str
-
-
-@dataclass(frozen=True)
-class _Default:
-    key: str
-    value: Value
-
-
-_Change = DictValue | _Removal | _Default
-
-
-def _at_path(target: DictValue, keys: list[str], change: _Change) -> DictValue:
-    """target with change made in the dict at keys (created when missing); unchanged
-    when something on the way is not a dict the code built."""
-    if keys:
-        inner = target.get(keys[0])
-        if inner is None:
-            inner = DictValue(())
-        if not isinstance(inner, DictValue):
-            return target
-        return _merged(target, DictValue(((keys[0], _at_path(inner, keys[1:], change)),)))
-    if isinstance(change, DictValue):
-        return _merged(target, change)
-    if isinstance(change, _Removal):
-        return replace(target, items=tuple(i for i in target.items if i[0] != change.key))
-    if target.get(change.key) is not None:
-        return target
-    return DictValue((*target.items, (change.key, change.value)), target.complete)
-
-
-def _merged(target: DictValue, new: DictValue) -> DictValue:
-    names = set(new.keys())
-    kept = tuple(item for item in target.items if item[0] not in names)
-    return DictValue(kept + new.items, target.complete and new.complete)
 
 
 MAX_CHANGES = 256  # changes to one binding's value followed (real code makes a few)
