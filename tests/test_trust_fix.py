@@ -59,7 +59,8 @@ def fix(monkeypatch: pytest.MonkeyPatch) -> Fixer:
 
     def invoke(cwd: Path, *args: str) -> Ran:
         monkeypatch.chdir(cwd)
-        result = runner.invoke(app, ["fix", *args], catch_exceptions=False)
+        # every fix applied: these tests are about writing them safely, not about kinds
+        result = runner.invoke(app, ["fix", "--unsafe-fixes", *args], catch_exceptions=False)
         return Ran(result.exit_code, result.stdout, result.stderr)
 
     return invoke

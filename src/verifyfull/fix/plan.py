@@ -28,7 +28,7 @@ import yaml
 from tomlkit.exceptions import TOMLKitError
 
 from verifyfull.findings import Finding
-from verifyfull.fix import safety
+from verifyfull.fix import applicability, safety
 from verifyfull.fix.apply import FileChanged, read_stamped
 from verifyfull.fix.config_fixes import fix_config
 from verifyfull.fix.model import Change, Refusal
@@ -55,6 +55,8 @@ class FixPlan:
     found: int  # findings before fixing
     refused: tuple[Refusal, ...] = ()  # edits planned but not made (they are in `left`)
     examined: int = -1  # files the scanner examined (-1: not known)
+    # unsafe fixes not applied (no --unsafe-fixes): (relpath, change); their findings are left
+    unsafe_left: tuple[tuple[str, Change], ...] = ()
 
     @property
     def fixed(self) -> int:
@@ -192,10 +194,61 @@ def _fix_file(
                 )
             ),
             action.text,
+            last_line=action.last_line,
         )
         for action in actions
     )
     return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden, stamp)
+
+
+@dataclass(frozen=True)
+class _Classified:
+    fix: FileFix | ReportError | None  # every reported line fixed
+    needs: dict[int, tuple[str, ...]]  # reported line -> what its fix needs (empty: safe)
+
+
+def _classified(
+    path: Path,
+    relpath: str,
+    findings: Sequence[Finding],
+    secrets: Sequence[int],
+    use_guard: bool,
+) -> _Classified:
+    """The file's fix and, per reported line, what the fix of that line alone needs at run
+    time (applicability.py): the fixer run on one line at a time, so an edit and the
+    imports or context it brings are judged together."""
+    whole = _fix_file(path, relpath, findings, secrets, use_guard)
+    if not isinstance(whole, FileFix):
+        return _Classified(whole, {})
+    lines = sorted({f.line for f in findings if f.line})
+    out: dict[int, tuple[str, ...]] = {}
+    for line in lines:
+        alone = (
+            whole
+            if len(lines) == 1
+            else _fix_file(
+                path, relpath, [f for f in findings if f.line == line], secrets, use_guard
+            )
+        )
+        if isinstance(alone, FileFix):
+            out[line] = applicability.needs(_text(alone.before), _text(alone.after))
+    return _Classified(whole, out)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _marked(fix: FileFix, needs: Mapping[int, tuple[str, ...]]) -> FileFix:
+    """`fix` with each change marked with what the fixes of its reported lines need."""
+    changes = []
+    for change in fix.changes:
+        last = max(change.last_line, change.line)
+        needed = sorted(
+            {n for line, need in needs.items() if change.line <= line <= last for n in need}
+        )
+        changes.append(dataclasses.replace(change, needs=tuple(needed)))
+    return dataclasses.replace(fix, changes=tuple(changes))
 
 
 def _rescan(
@@ -228,11 +281,15 @@ def plan_fixes(
     select: frozenset[str] = frozenset(),
     ignore: frozenset[str] = frozenset(),
     use_guard: bool = False,
+    unsafe: bool = True,
 ) -> FixPlan:
     """Scan `paths`, plan every fix, and check what the scanner reports afterwards.
 
     use_guard: SSLContext sites call `verifyfull.guard.Guard.from_env().ssl_context()`
     instead of building the context by hand (the caller checks the dependency).
+    unsafe: also the fixes that need something new at run time (applicability.py; the
+    command passes False unless --unsafe-fixes); without it they are marked and listed in
+    `unsafe_left`, not planned.
     """
     before = engine.scan(paths, settings, select=select, ignore=ignore).report
     by_file: dict[str, list[Finding]] = defaultdict(list)
@@ -245,6 +302,8 @@ def plan_fixes(
     fixes: list[FileFix] = []
     errors: list[ReportError] = list(before.errors)
     refused: list[Refusal] = []
+    needs: dict[str, dict[int, tuple[str, ...]]] = {}  # relpath -> reported line -> needs
+    unsafe_left: list[tuple[str, Change]] = []
     written: dict[Path, str] = {}  # real path -> the name it is fixed under
     for relpath, findings in sorted(
         by_file.items(), key=lambda item: _link_last(item[0], settings)
@@ -260,13 +319,26 @@ def plan_fixes(
         if problem is not None:
             refused.append(Refusal(relpath, problem, rules=rules))
             continue
-        outcome = _fix_file(path, relpath, findings, secrets.get(relpath, ()), use_guard)
+        classified = _classified(path, relpath, findings, secrets.get(relpath, ()), use_guard)
+        outcome = classified.fix
+        needs[relpath] = classified.needs
+        if not unsafe and isinstance(outcome, FileFix):
+            unsafe_left += [(relpath, c) for c in _marked(outcome, classified.needs).changes]
+            unsafe_left = [(r, c) for r, c in unsafe_left if not c.safe]
+            safe_lines = {line for line, need in classified.needs.items() if not need}
+            by_file[relpath] = [f for f in findings if f.line in safe_lines]
+            outcome = (
+                _fix_file(path, relpath, by_file[relpath], secrets.get(relpath, ()), use_guard)
+                if len(safe_lines) < len(classified.needs)
+                else outcome
+            )
         if isinstance(outcome, FileFix):
             fixes.append(outcome)
             written[real] = relpath
         elif outcome is not None:
             errors.append(outcome)
     fixes, kept_out = _screened(settings, fixes, by_file, secrets, use_guard)
+    fixes = [_marked(fix, needs.get(fix.relpath, {})) for fix in fixes]
     refused += kept_out
     left: tuple[Finding, ...] = before.findings
     if fixes:
@@ -288,6 +360,7 @@ def plan_fixes(
         len(before.findings),
         tuple(refused),
         before.files,
+        tuple(unsafe_left),
     )
 
 

@@ -39,6 +39,7 @@ from verifyfull.fix.model import Action
 ENV_NAMES = {"root": "DB_CA_PATH", "cert": "DB_CERT_PATH", "key": "DB_KEY_PATH"}
 STRONG_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 _CONTEXT_COMMENT = "# verify-full: chain and host name"
+_CERT_COMMENT = "# client certificate only where configured"
 _GUARD_COMMENT = "# verifyfull guard: verify-full from DB_* settings, checked at start-up"
 GUARD_IMPORT = names.IMPORTS["Guard"]
 _SSL, _OS, _GUARD = names.ref("ssl"), names.ref("os"), names.ref("Guard")
@@ -69,11 +70,18 @@ _KWARG_CALLS = {
     "AsyncConnection.connect",
     "psycopg2.connect",
 }
+# The client certificate is read only when configured (an empty value is libpq's "none
+# given": password authentication keeps working); the root is required, checked first.
 LIBPQ_KWARGS = (
     ("sslmode", '"verify-full"'),
     ("sslrootcert", f'{_OS}.environ["DB_CA_PATH"]'),
-    ("sslcert", f'{_OS}.environ["DB_CERT_PATH"]'),
-    ("sslkey", f'{_OS}.environ["DB_KEY_PATH"]'),
+    ("sslcert", f'{_OS}.environ.get("DB_CERT_PATH", "")'),
+    ("sslkey", f'{_OS}.environ.get("DB_KEY_PATH", "")'),
+)
+# A required setting that is missing is one clear error naming it, never a bare KeyError.
+_ROOT_CHECK = (
+    f'if not {_OS}.environ.get("DB_CA_PATH"):\n'
+    '    raise RuntimeError("DB_CA_PATH is not set: the CA certificate of the database server")\n'
 )
 _LIBPQ_SETTINGS = "{" + ", ".join(f'"{k}": {v}' for k, v in LIBPQ_KWARGS) + "}"
 _ENGINE_CALLS = {
@@ -102,7 +110,15 @@ class PythonResult:
 
 
 def _env(role: str, quote: str = '"') -> str:
+    """A required setting (the root): read where the check before the statement passed."""
     return f"{_OS}.environ[{quote}{ENV_NAMES[role]}{quote}]"
+
+
+def _env_optional(role: str, quote: str = '"', *, empty: bool = True) -> str:
+    """A setting read only when configured (the client certificate and key): "" when unset
+    (libpq's "none given"), or None (load_cert_chain: the key is in the certificate file)."""
+    fallback = f", {quote}{quote}" if empty else ""
+    return f"{_OS}.environ.get({quote}{ENV_NAMES[role]}{quote}{fallback})"
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:
@@ -228,17 +244,34 @@ class _Planner(cst.CSTVisitor):
             code = f"{name} = {_GUARD}.from_env().ssl_context()  {_GUARD_COMMENT}\n"
             self.plan.imports.add(GUARD_IMPORT)
         else:
+            if "root" not in files:
+                self._require_root(statement)
             root = files.get("root") or _env("root")
-            cert = files.get("cert") or _env("cert")
-            key = files.get("key") or _env("key")
-            code = (
-                f"{name} = {_SSL}.create_default_context(cafile={root})  {_CONTEXT_COMMENT}\n"
-                f"{name}.load_cert_chain({cert}, {key})\n"
-            )
+            code = f"{name} = {_SSL}.create_default_context(cafile={root})  {_CONTEXT_COMMENT}\n"
+            key = files.get("key") or _env_optional("key", empty=False)
+            if "cert" in files:
+                code += f"{name}.load_cert_chain({files['cert']}, {key})\n"
+            else:  # a client certificate only where one is configured: passwords need none
+                code += (
+                    f'if {_OS}.environ.get("{ENV_NAMES["cert"]}"):  {_CERT_COMMENT}\n'
+                    f"    {name}.load_cert_chain({_env('cert')}, {key})\n"
+                )
             self.plan.imports.add("import ssl")
             if f"{_OS}.environ" in code:
                 self.plan.imports.add("import os")
-        self.plan.preambles[statement] = list(cst.parse_module(code).body)
+        self.plan.preambles.setdefault(statement, []).extend(cst.parse_module(code).body)
+
+    def _require_root(self, statement: cst.CSTNode) -> None:
+        """Check DB_CA_PATH before `statement` (once per block): a missing root is one clear
+        error naming the variable."""
+        block = self.get_metadata(ParentNodeProvider, statement, None)
+        done = (id(block), (("check", "root"),))
+        line = self.get_metadata(PositionProvider, statement).start.line
+        if done in self._built and self._built[done] <= line:
+            return
+        self._built[done] = line
+        self.plan.preambles.setdefault(statement, [])[:0] = cst.parse_module(_ROOT_CHECK).body
+        self.plan.imports.add("import os")
 
     # -- bindings: `dsn = (...)` so a call's Name argument can be followed ----
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -377,9 +410,12 @@ class _Planner(cst.CSTVisitor):
             if mode is not None and pystrings.text_of(mode.value) == "verify-full":
                 return
             own_root = _kwarg(node, "sslrootcert") is not None
+            statement = self._statement(node)
+            if statement is None:
+                return
             self.plan.libpq_kwargs[node] = LIBPQ_KWARGS[:1] if own_root else LIBPQ_KWARGS
             if not own_root:
-                self.plan.imports.add("import os")
+                self._require_root(statement)
             self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
 
     def _upgrade_string(self, node: cst.BaseExpression, where: str) -> None:
@@ -387,11 +423,17 @@ class _Planner(cst.CSTVisitor):
         if piece is None:  # concatenations and bytes are left for a person
             return
         inner = "'" if piece.quote.startswith('"') else '"'
-        files = CertFiles(*(f"{{{_env(role, inner)}}}" for role in ("root", "cert", "key")))
+        files = CertFiles(
+            f"{{{_env('root', inner)}}}",
+            f"{{{_env_optional('cert', inner)}}}",
+            f"{{{_env_optional('key', inner)}}}",
+        )
         edited = piece.as_fstring()
         content = upgrade(edited.content, files)
-        if f"{_OS}.environ" in content.replace(edited.content, ""):
+        statement = self._statement(node)
+        if f"{_OS}.environ" in content.replace(edited.content, "") and statement is not None:
             self.plan.imports.add("import os")
+            self._require_root(statement)
         else:  # no file added from the environment: the literal stays as it was written
             edited = piece
             content = upgrade(piece.content, CertFiles(None))
@@ -444,7 +486,7 @@ class _Planner(cst.CSTVisitor):
         self.plan.remove.add(modules_arg)
         note = " (the URL's password is not copied: set it from a secret)" if info.password else ""
         if psycopg:
-            self.plan.imports.add("import os")
+            self._require_root(statement)
             self._act(f"{name}(): db_url -> config with libpq server_settings{note}")
             return
         self._context(statement, {})
@@ -493,8 +535,13 @@ class _Planner(cst.CSTVisitor):
             and _dict_get(credentials, "ssl") is None
         ):
             return
+        statement = self._statement(credentials)
+        if statement is None:
+            return
         self.plan.settings_entries.add(credentials)
         self.plan.imports.add("import os")
+        if settings is None or _dict_get(settings, "sslrootcert") is None:
+            self._require_root(statement)
         self._act(f"{where}: Tortoise psycopg credentials get libpq server_settings")
 
     def _protocol(self, node: cst.Call) -> None:
