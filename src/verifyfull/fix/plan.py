@@ -158,7 +158,8 @@ def _fix_file(
     lines = sorted({f.line for f in findings if f.line})
     try:
         if kind == "python":
-            result = fix_python(text, lines, use_guard=use_guard)
+            evidence = {f.line: f.evidence for f in findings if f.line and f.evidence}
+            result = fix_python(text, lines, use_guard=use_guard, evidence=evidence)
             new_text, actions = result.text, result.actions
         else:
             config = fix_config(text, relpath, lines)

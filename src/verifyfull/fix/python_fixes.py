@@ -22,8 +22,7 @@ this tool invents.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -34,6 +33,7 @@ from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
 from verifyfull.fix import names, pystrings
 from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
+from verifyfull.fix.imports import add_imports
 from verifyfull.fix.model import Action
 
 ENV_NAMES = {"root": "DB_CA_PATH", "cert": "DB_CERT_PATH", "key": "DB_KEY_PATH"}
@@ -91,6 +91,12 @@ _ENGINE_CALLS = {
     "engine_from_config",
     "sqlalchemy.engine_from_config",
     "async_engine_from_config",
+}
+# SQLAlchemy dialects that hand libpq parameters to psycopg / psycopg2.
+_LIBPQ_SCHEMES = {
+    f"{base}{driver}"
+    for base in ("postgresql", "postgres", "cockroachdb")
+    for driver in ("", "+psycopg", "+psycopg2", "+psycopg2cffi")
 }
 # encode/databases: the asyncpg backend passes ssl= on to asyncpg (URL TLS keys are dropped).
 _DATABASES_CALLS = {"Database", "databases.Database"}
@@ -200,9 +206,16 @@ class _Plan:
 class _Planner(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
-    def __init__(self, lines: frozenset[int], source: str, use_guard: bool = False) -> None:
+    def __init__(
+        self,
+        lines: frozenset[int],
+        source: str,
+        use_guard: bool = False,
+        evidence: Mapping[int, str] | None = None,
+    ) -> None:
         super().__init__()
         self.lines = lines
+        self.evidence = evidence or {}
         self.use_guard = use_guard
         self.plan = _Plan()
         self.context_name = names.context_name(source)
@@ -385,6 +398,7 @@ class _Planner(cst.CSTVisitor):
                 url = url or self._literal(_dict_get_suffix(config, key))
         text = pystrings.text_of(url) if url is not None else None
         if url is None or text is None:
+            self._engine_elsewhere(node, name)
             return
         if "+asyncpg" in text.split("://", 1)[0]:
             statement = self._statement(node)
@@ -397,6 +411,40 @@ class _Planner(cst.CSTVisitor):
             )
         else:
             self._upgrade_string(url, f"{name}()")
+
+    def _engine_elsewhere(self, node: cst.Call, name: str) -> None:
+        """An engine whose URL the code does not write (`settings.DATABASE_URL`, an
+        environment read): the scanner resolved it (its evidence names the dialect), and
+        the TLS goes into the code, which SQLAlchemy hands the driver over the URL's."""
+        scheme = self._scheme(node)
+        statement = self._statement(node)
+        if scheme is None or statement is None:
+            return
+        if "+asyncpg" in scheme:
+            self._context(statement, {})
+            self.plan.set_ssl[node] = "connect_args"
+            self._act(
+                f"{name}(): connect_args={{'ssl': SSLContext}} (the URL comes from elsewhere)"
+            )
+        elif scheme in _LIBPQ_SCHEMES:
+            existing = _kwarg(node, "connect_args")
+            if _dict_get(existing.value if existing else None, "sslrootcert") is not None:
+                return  # its own files: the scanner's finding is about something else
+            self.plan.set_ssl[node] = "connect_args_libpq"
+            self._require_root(statement)
+            self._act(
+                f"{name}(): connect_args with sslmode='verify-full' and the certificate files "
+                "(the URL comes from elsewhere)"
+            )
+
+    def _scheme(self, node: cst.Call) -> str | None:
+        """The URL scheme the scanner resolved for the call (from its finding's evidence)."""
+        where = self.get_metadata(PositionProvider, node)
+        for line in range(where.start.line, where.end.line + 1):
+            evidence = self.evidence.get(line, "")
+            if "://" in evidence:
+                return evidence.split("://", 1)[0].strip().lower()
+        return None
 
     def _libpq_call(self, node: cst.Call, name: str) -> None:
         target = _kwarg(node, "conninfo")
@@ -651,24 +699,22 @@ class _Applier(cst.CSTTransformer):
         return cst.FlattenSentinel([first, *preamble[1:], moved])
 
     def _with_ssl(self, call: cst.Call, how: str) -> cst.Call:
-        context = cst.Name(self.context_name)
+        """`ssl=context`, `connect_args={"ssl": context}`, or (libpq dialects) the libpq
+        parameters in connect_args, which SQLAlchemy hands the driver over the URL's."""
         if how == "ssl":
-            value: cst.BaseExpression = context
-            keyword = "ssl"
-        else:
-            keyword = "connect_args"
-            existing = _kwarg(call, keyword)
-            entry = cst.DictElement(cst.SimpleString('"ssl"'), context)
-            if existing is not None and isinstance(existing.value, cst.Dict):
-                kept = [
-                    e
-                    for e in existing.value.elements
-                    if not (isinstance(e, cst.DictElement) and pystrings.text_of(e.key) == "ssl")
-                ]
-                value = existing.value.with_changes(elements=[*kept, entry])
-            else:
-                value = cst.Dict([entry])
-        return _with_keyword(call, keyword, value)
+            return _with_keyword(call, "ssl", cst.Name(self.context_name))
+        entries: list[tuple[str, cst.BaseExpression]] = (
+            [(k, cst.parse_expression(v)) for k, v in LIBPQ_KWARGS]
+            if how == "connect_args_libpq"
+            else [("ssl", cst.Name(self.context_name))]
+        )
+        existing = _kwarg(call, "connect_args")
+        value = existing.value if existing is not None else None
+        if not isinstance(value, cst.Dict):
+            value = cst.Dict([])
+        for key, code in entries:
+            value = _with_entry(value, key, code)
+        return _with_keyword(call, "connect_args", value)
 
 
 def _with_entry(node: cst.Dict, key: str, value: cst.BaseExpression) -> cst.Dict:
@@ -761,88 +807,28 @@ def _with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cs
     return call.with_changes(args=_appended(args, new_arg))
 
 
-def _ensure_imports(module: cst.Module, statements: Iterable[str]) -> cst.Module:
-    """Add the import statements the fixes need (`import ssl`, `from x import Y`)."""
-    code = cst.Module(body=[]).code_for_node
-    present = {
-        code(small).strip()
-        for stmt in module.body
-        if isinstance(stmt, cst.SimpleStatementLine)
-        for small in stmt.body
-        if isinstance(small, cst.Import | cst.ImportFrom)
-    }
-    present |= {
-        f"import {code(alias.name)}"
-        for stmt in module.body
-        if isinstance(stmt, cst.SimpleStatementLine)
-        for small in stmt.body
-        if isinstance(small, cst.Import)
-        for alias in small.names
-    }
-    missing = sorted(set(statements) - present)
-    if not missing:
-        return module
-    body = list(module.body)
-    # Into the module's opening imports: a plain `import x` before the first plain
-    # import that sorts after it, else after the last plain import; a `from` import
-    # after the last import; else after the docstring.
-    plain: list[tuple[int, str]] = []
-    after_any = after_doc = 0
-    for index, stmt in enumerate(body):
-        first = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
-        if isinstance(first, cst.Import):
-            plain.append((index, f"import {code(first.names[0].name)}"))
-            after_any = index + 1
-        elif isinstance(first, cst.ImportFrom):
-            after_any = index + 1
-        elif (
-            index == 0 and isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString)
-        ):
-            after_doc = 1
-        else:
-            break
-    inserts: dict[int, list[str]] = defaultdict(list)
-    for statement in missing:
-        later = [index for index, existing in plain if existing > statement]
-        if statement.startswith("import ") and later:
-            inserts[later[0]].append(statement)
-        elif statement.startswith("import ") and plain:
-            inserts[plain[-1][0] + 1].append(statement)
-        else:
-            inserts[after_any or after_doc].append(statement)
-    new_body: list[cst.BaseStatement] = []
-    for index in range(len(body) + 1):
-        for statement in inserts.get(index, ()):
-            new_body.append(cst.parse_statement(statement + "\n"))
-        if index < len(body):
-            current = body[index]
-            opening = isinstance(current, cst.SimpleStatementLine) and isinstance(
-                current.body[0], cst.Import | cst.ImportFrom
-            )
-            if opening and inserts.get(index) and getattr(current, "leading_lines", None):
-                # comments above the statement stay above the block we insert
-                first_new = len(new_body) - len(inserts[index])
-                new_body[first_new] = new_body[first_new].with_changes(
-                    leading_lines=current.leading_lines
-                )
-                current = current.with_changes(leading_lines=())
-            new_body.append(current)
-    return module.with_changes(body=new_body)
-
-
-def fix_python(text: str, lines: Iterable[int], *, use_guard: bool = False) -> PythonResult:
+def fix_python(
+    text: str,
+    lines: Iterable[int],
+    *,
+    use_guard: bool = False,
+    evidence: Mapping[int, str] | None = None,
+) -> PythonResult:
     """The module with the sites on `lines` fixed (unchanged text when nothing applies).
+
+    evidence: line -> the value the scanner resolved for the site reported there (the
+    URL of `create_engine(settings.DATABASE_URL)`), which names the dialect.
 
     Raises libcst.ParserSyntaxError for a file that does not parse.
     """
     module = cst.parse_module(text)
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    planner = _Planner(frozenset(lines), text, use_guard)
+    planner = _Planner(frozenset(lines), text, use_guard, evidence)
     wrapper.visit(planner)
     plan = planner.plan
     if not plan.actions:
         return PythonResult(text, ())
     fixed = wrapper.module.visit(_Applier(plan, planner.context_name))
     chosen = names.choose(text)
-    fixed = _ensure_imports(fixed, {chosen.import_for(statement) for statement in plan.imports})
+    fixed = add_imports(fixed, {chosen.import_for(statement) for statement in plan.imports})
     return PythonResult(chosen.resolve(fixed.code), tuple(plan.actions))
