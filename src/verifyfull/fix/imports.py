@@ -109,7 +109,7 @@ def _parsed(statement: str) -> tuple[str, bool]:
 
 
 def _insert(module: cst.Module, statement: str) -> cst.Module:
-    body = list(module.body)
+    body: list[cst.BaseStatement] = list(module.body)
     opening, start = _opening(body)
     name, is_from = _parsed(statement)
     section, key = _section(name), (is_from, name.lower())
@@ -133,7 +133,7 @@ def _insert(module: cst.Module, statement: str) -> cst.Module:
     new = new.with_changes(leading_lines=[cst.EmptyLine()] if start else [])
     if start < len(body) and not _blank_above(body[start]):
         body[start] = body[start].with_changes(
-            leading_lines=[cst.EmptyLine(), *body[start].leading_lines]
+            leading_lines=[cst.EmptyLine(), *getattr(body[start], "leading_lines", ())]
         )
     return module.with_changes(body=[*body[:start], new, *body[start:]])
 
