@@ -55,6 +55,7 @@ RULES_SHOWN = {
     "layouts": {"VF102", "VF103", "VF105"},
     "engine_settings": {"VF102"},
     "env_asyncpg": {"VF102", "VF103", "VF105"},
+    "fastapi_project": {"VF102", "VF103", "VF105"},
     "secure": set(),
 }
 
