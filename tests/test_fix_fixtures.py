@@ -56,6 +56,7 @@ RULES_SHOWN = {
     "engine_settings": {"VF102"},
     "env_asyncpg": {"VF102", "VF103", "VF105"},
     "fastapi_project": {"VF102", "VF103", "VF105"},
+    "settings_shapes": {"VF102", "VF103", "VF105"},
     "secure": set(),
 }
 

@@ -39,6 +39,7 @@ from verifyfull.fix.model import Action
 ENV_NAMES = {"root": "DB_CA_PATH", "cert": "DB_CERT_PATH", "key": "DB_KEY_PATH"}
 STRONG_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 _CONTEXT_COMMENT = "# verify-full: chain and host name"
+_LIBPQ_TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey")
 _CERT_COMMENT = "# client certificate only where configured"
 _GUARD_COMMENT = "# verifyfull guard: verify-full from DB_* settings, checked at start-up"
 GUARD_IMPORT = names.IMPORTS["Guard"]
@@ -62,6 +63,12 @@ _TORTOISE_ENGINES = {"tortoise.backends.asyncpg"}
 # Tortoise's psycopg backend: libpq parameters go in credentials' server_settings
 # (an SSLContext there only picks sslmode; an ssl key overwrites sslmode).
 _TORTOISE_PSYCOPG = "tortoise.backends.psycopg"
+_POOL_CALLS = {
+    "ConnectionPool",
+    "AsyncConnectionPool",
+    "psycopg_pool.ConnectionPool",
+    "psycopg_pool.AsyncConnectionPool",
+}
 # libpq calls whose keyword arguments override the connection string's parameters.
 _KWARG_CALLS = {
     "psycopg.connect",
@@ -317,7 +324,8 @@ class _Planner(cst.CSTVisitor):
         elif name in _DATABASES_CALLS:
             url = self._literal(node.args[0].value) if node.args else None
             text = pystrings.text_of(url) if url is not None else None
-            if text is not None and text.split("://", 1)[0].lower() in _DATABASES_SCHEMES:
+            scheme = text.split("://", 1)[0].lower() if text is not None else self._scheme(node)
+            if scheme in _DATABASES_SCHEMES:
                 self._asyncpg(node, name)
         elif name in _ENGINE_CALLS:
             self._engine(node, name)
@@ -404,7 +412,7 @@ class _Planner(cst.CSTVisitor):
             statement = self._statement(node)
             if statement is None:
                 return
-            self._context(statement, self._strip_url(url))
+            self._context(statement, {**self._connect_args_files(node), **self._strip_url(url)})
             self.plan.set_ssl[node] = "connect_args"
             self._act(
                 f"{name}(): TLS keys out of the +asyncpg URL, connect_args={{'ssl': SSLContext}}"
@@ -421,7 +429,7 @@ class _Planner(cst.CSTVisitor):
         if scheme is None or statement is None:
             return
         if "+asyncpg" in scheme:
-            self._context(statement, {})
+            self._context(statement, self._connect_args_files(node))
             self.plan.set_ssl[node] = "connect_args"
             self._act(
                 f"{name}(): connect_args={{'ssl': SSLContext}} (the URL comes from elsewhere)"
@@ -436,6 +444,20 @@ class _Planner(cst.CSTVisitor):
                 f"{name}(): connect_args with sslmode='verify-full' and the certificate files "
                 "(the URL comes from elsewhere)"
             )
+
+    @staticmethod
+    def _connect_args_files(node: cst.Call) -> dict[str, str]:
+        """The files libpq-style keys of an asyncpg engine's connect_args name (they go,
+        and build the context instead)."""
+        existing = _kwarg(node, "connect_args")
+        code = cst.Module(body=[]).code_for_node
+        roles = {"sslrootcert": "root", "sslcert": "cert", "sslkey": "key"}
+        files = {}
+        for key, role in roles.items():
+            value = _dict_get(existing.value if existing else None, key)
+            if value is not None:
+                files[role] = code(value)
+        return files
 
     def _scheme(self, node: cst.Call) -> str | None:
         """The URL scheme the scanner resolved for the call (from its finding's evidence)."""
@@ -453,6 +475,21 @@ class _Planner(cst.CSTVisitor):
         mode = _kwarg(node, "sslmode")
         if mode is None and url is not None and pystrings.piece_of(url) is not None:
             self._upgrade_string(url, f"{name}()")
+        elif name in _POOL_CALLS and url is None:
+            # psycopg_pool hands `kwargs` to every connect, over the connection string's
+            kwargs = _kwarg(node, "kwargs")
+            if kwargs is not None and not isinstance(kwargs.value, cst.Dict):
+                return
+            settings = kwargs.value if kwargs is not None else None
+            if pystrings.text_of(_dict_get(settings, "sslmode") or cst.Name("x")) == "verify-full":
+                return
+            statement = self._statement(node)
+            if statement is None:
+                return
+            self.plan.set_ssl[node] = "kwargs_libpq"
+            if _dict_get(settings, "sslrootcert") is None:
+                self._require_root(statement)
+            self._act(f"{name}(): kwargs with sslmode='verify-full' and the certificate files")
         elif name in _KWARG_CALLS:
             # keyword arguments override the connection string in libpq: set them there
             if mode is not None and pystrings.text_of(mode.value) == "verify-full":
@@ -699,22 +736,27 @@ class _Applier(cst.CSTTransformer):
         return cst.FlattenSentinel([first, *preamble[1:], moved])
 
     def _with_ssl(self, call: cst.Call, how: str) -> cst.Call:
-        """`ssl=context`, `connect_args={"ssl": context}`, or (libpq dialects) the libpq
-        parameters in connect_args, which SQLAlchemy hands the driver over the URL's."""
+        """`ssl=context`, `connect_args={"ssl": context}` (libpq's TLS keys, which asyncpg
+        has no arguments for, removed), or the libpq parameters in SQLAlchemy's
+        connect_args / psycopg_pool's kwargs, which the driver takes over the string's.
+        A file the dict names is kept."""
         if how == "ssl":
             return _with_keyword(call, "ssl", cst.Name(self.context_name))
-        entries: list[tuple[str, cst.BaseExpression]] = (
-            [(k, cst.parse_expression(v)) for k, v in LIBPQ_KWARGS]
-            if how == "connect_args_libpq"
-            else [("ssl", cst.Name(self.context_name))]
-        )
-        existing = _kwarg(call, "connect_args")
+        keyword = "kwargs" if how == "kwargs_libpq" else "connect_args"
+        existing = _kwarg(call, keyword)
         value = existing.value if existing is not None else None
         if not isinstance(value, cst.Dict):
             value = cst.Dict([])
-        for key, code in entries:
-            value = _with_entry(value, key, code)
-        return _with_keyword(call, "connect_args", value)
+        if how == "connect_args":
+            for key in _LIBPQ_TLS_KEYS:
+                value = _without_entry(value, key)
+            value = _with_entry(value, "ssl", cst.Name(self.context_name))
+        else:
+            own_root = _dict_get(value, "sslrootcert") is not None
+            for key, code in LIBPQ_KWARGS:
+                if key == "sslmode" or (not own_root and _dict_get(value, key) is None):
+                    value = _with_entry(value, key, cst.parse_expression(code))
+        return _with_keyword(call, keyword, value)
 
 
 def _with_entry(node: cst.Dict, key: str, value: cst.BaseExpression) -> cst.Dict:
