@@ -57,6 +57,7 @@ RULES_SHOWN = {
     "env_asyncpg": {"VF102", "VF103", "VF105"},
     "fastapi_project": {"VF102", "VF103", "VF105"},
     "settings_shapes": {"VF102", "VF103", "VF105"},
+    "tortoise_origins": {"VF102", "VF103"},
     "secure": set(),
 }
 

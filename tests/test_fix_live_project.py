@@ -117,3 +117,60 @@ def test_without_the_root_setting_start_up_names_it(lab: Any, fixed: Path) -> No
     assert ran.returncode != 0
     assert "DB_CA_PATH is not set" in ran.stderr
     assert "KeyError" not in ran.stderr
+
+
+SHAPES = Path(__file__).parent / "fixtures" / "fix"
+TORTOISE_BOTH = """
+import asyncio
+from tortoise import Tortoise, connections
+import app.settings, app.worker
+Q = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+async def main():
+    await Tortoise.init(config=app.settings.TORTOISE_ORM)
+    rows = await connections.get("default").execute_query_dict(Q)
+    print("TLS", rows[0]["ssl"])
+    await Tortoise.close_connections()
+    await app.worker.init()
+    rows = await connections.get("default").execute_query_dict(Q)
+    print("TLS", rows[0]["ssl"])
+    await Tortoise.close_connections()
+asyncio.run(main())
+"""
+
+
+def _fixed_shape(case: str, server: Any, tmp_path: Path) -> Path:
+    root = tmp_path / case
+    shutil.copytree(SHAPES / case / "before", root)
+    (root / "pyproject.toml").write_text("")
+    for path in root.rglob("*.py"):
+        text = path.read_text().replace("26257", str(server.port))
+        path.write_text(text.replace("defaultdb", server.database))
+    for fix in plan_fixes([root], load(root), unsafe=True).fixes:
+        fix.path.write_bytes(fix.after)
+    return root
+
+
+@pytest.mark.parametrize("cert", [False, True], ids=["password", "client-cert"])
+def test_tortoise_configs_fixed_where_written_connect(lab: Any, tmp_path: Path, cert: bool) -> None:
+    """The dict imported by register_tortoise and the helper's dict, fixed where written."""
+    server = lab("secure")
+    root = _fixed_shape("tortoise_origins", server, tmp_path)
+    env = _env(server, cert=cert)
+    if not cert:  # the password user: the fixed config's user is replaced, no certificate
+        for path in (root / "app").glob("*.py"):
+            text = path.read_text().replace(
+                '"user": "root",',
+                f'"user": "{server.password_user}", "password": "{server.password}",',
+            )
+            path.write_text(text)
+    ran = subprocess.run(
+        [sys.executable, "-c", TORTOISE_BOTH],
+        cwd=root,
+        env={**env, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.count("TLS True") == 2, ran.stdout

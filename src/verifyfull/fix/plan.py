@@ -33,6 +33,7 @@ from verifyfull.fix.apply import FileChanged, read_stamped
 from verifyfull.fix.config_fixes import fix_config
 from verifyfull.fix.model import Change, Refusal
 from verifyfull.fix.model import FileFix as FileFix  # re-exported: callers import it from here
+from verifyfull.fix.origins import origins
 from verifyfull.fix.python_fixes import fix_python
 from verifyfull.fix.workspace import project_copy
 from verifyfull.report import ReportError
@@ -202,6 +203,22 @@ def _fix_file(
     return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden, stamp)
 
 
+def _follow_origins(root: Path, by_file: dict[str, list[Finding]]) -> None:
+    """Findings at a call whose value is written elsewhere (origins.py) are handed to
+    the file and line where it is written, too (the call's line stays reported)."""
+    for relpath, findings in list(by_file.items()):
+        if not relpath.endswith(".py") or Path(relpath).is_absolute():
+            continue
+        lines = sorted({f.line for f in findings if f.line})
+        for line, origin in origins(root, relpath, lines):
+            moved = [
+                dataclasses.replace(f, path=origin.relpath, line=origin.line)
+                for f in findings
+                if f.line == line
+            ]
+            by_file[origin.relpath] = [*by_file.get(origin.relpath, []), *moved]
+
+
 @dataclass(frozen=True)
 class _Classified:
     fix: FileFix | ReportError | None  # every reported line fixed
@@ -300,6 +317,7 @@ def plan_fixes(
             by_file[item.path].append(item)
         if item.rule_id in SECRET_RULES and item.path and item.line:
             secrets[item.path].append(item.line)
+    _follow_origins(settings.project_root, by_file)
     fixes: list[FileFix] = []
     errors: list[ReportError] = list(before.errors)
     refused: list[Refusal] = []

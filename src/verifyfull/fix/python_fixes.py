@@ -535,7 +535,7 @@ class _Planner(cst.CSTVisitor):
             return
         config_arg = _kwarg(node, "config")
         if config_arg is not None:
-            self._tortoise_config(config_arg.value, name)
+            self._tortoise_config(config_arg.value, f"{name}()")
             return
         url_arg, modules_arg = _kwarg(node, "db_url"), _kwarg(node, "modules")
         statement = self._statement(node)
@@ -592,11 +592,13 @@ class _Planner(cst.CSTVisitor):
             if not isinstance(credentials, cst.Dict):
                 continue
             if engine == _TORTOISE_PSYCOPG:
-                self._tortoise_psycopg(credentials, f"{name}(): connection {_key_text(element)}")
+                self._tortoise_psycopg(credentials, f"{name}: connection {_key_text(element)}")
                 continue
             if engine not in _TORTOISE_ENGINES:
                 continue
             ssl_value = _dict_get(credentials, "ssl")
+            if credentials in self.plan.ssl_entries:
+                continue  # reached twice (the call and the statement that writes it)
             if ssl_value is not None and not _constant(ssl_value):
                 continue  # a context (or something unknown) is already there
             statement = self._statement(credentials)
@@ -604,7 +606,7 @@ class _Planner(cst.CSTVisitor):
                 return
             self._context(statement, {})
             self.plan.ssl_entries.add(credentials)
-            self._act(f"{name}(): Tortoise credentials get an SSLContext")
+            self._act(f"{name}: Tortoise credentials get an SSLContext")
 
     def _tortoise_psycopg(self, credentials: cst.Dict, where: str) -> None:
         """Psycopg-backend credentials get server_settings with verify-full and the files;
@@ -629,6 +631,15 @@ class _Planner(cst.CSTVisitor):
             self._require_root(statement)
         self._act(f"{where}: Tortoise psycopg credentials get libpq server_settings")
 
+    def _written_config(self, node: cst.SimpleStatementLine) -> None:
+        """A Tortoise config dict written at a reported line (`TORTOISE_ORM = {...}`, a
+        helper's `return {...}`): the call that reads it is elsewhere (origins.py)."""
+        small = node.body[0] if len(node.body) == 1 else None
+        value = small.value if isinstance(small, cst.Assign | cst.AnnAssign | cst.Return) else None
+        if isinstance(value, cst.Dict) and _dict_get(value, "connections") and self._reported(node):
+            self._anchor = node
+            self._tortoise_config(value, "the Tortoise config written here")
+
     def _protocol(self, node: cst.Call) -> None:
         arg = _kwarg(node, "protocol") or (node.args[0] if node.args else None)
         value = _dotted(arg.value) if arg is not None else None
@@ -649,6 +660,7 @@ class _Planner(cst.CSTVisitor):
 
     # -- SSLContext attributes ---------------------------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._written_config(node)
         if (
             len(node.body) != 1
             or not isinstance(node.body[0], cst.Assign)
