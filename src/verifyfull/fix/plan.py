@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import configparser
 import dataclasses
+import functools
 import json
 import tokenize
 from collections import defaultdict
@@ -31,6 +32,7 @@ from verifyfull.findings import Finding
 from verifyfull.fix import applicability, safety
 from verifyfull.fix.apply import FileChanged, read_stamped
 from verifyfull.fix.config_fixes import fix_config
+from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, line_length
 from verifyfull.fix.model import Change, Refusal
 from verifyfull.fix.model import FileFix as FileFix  # re-exported: callers import it from here
 from verifyfull.fix.origins import origins
@@ -139,6 +141,11 @@ def link_problem(path: Path, root: Path) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=16)
+def _line_length(root: Path) -> int:
+    return line_length(root)
+
+
 def _fix_file(
     path: Path,
     relpath: str,
@@ -160,7 +167,14 @@ def _fix_file(
     try:
         if kind == "python":
             evidence = {f.line: f.evidence for f in findings if f.line and f.evidence}
-            result = fix_python(text, lines, use_guard=use_guard, evidence=evidence)
+            parts = Path(relpath).parts
+            root = (
+                path.parents[len(parts) - 1] if parts and not Path(relpath).is_absolute() else None
+            )
+            width = _line_length(root) if root is not None else DEFAULT_LINE_LENGTH
+            result = fix_python(
+                text, lines, use_guard=use_guard, evidence=evidence, line_length=width
+            )
             new_text, actions = result.text, result.actions
         else:
             config = fix_config(text, relpath, lines)

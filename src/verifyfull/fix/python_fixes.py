@@ -31,9 +31,10 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
-from verifyfull.fix import names, pystrings
+from verifyfull.fix import names, pystrings, url_template
 from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
 from verifyfull.fix.imports import add_imports
+from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, laid_out
 from verifyfull.fix.model import Action
 
 ENV_NAMES = {"root": "DB_CA_PATH", "cert": "DB_CERT_PATH", "key": "DB_KEY_PATH"}
@@ -60,6 +61,12 @@ _LIBPQ_CALLS = {
 }
 _TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
 _TORTOISE_ENGINES = {"tortoise.backends.asyncpg"}
+# Tortoise's db_url schemes (tortoise.backends.base.config_generator) for PostgreSQL.
+_TORTOISE_SCHEMES = {
+    "postgres": "tortoise.backends.asyncpg",
+    "asyncpg": "tortoise.backends.asyncpg",
+    "psycopg": "tortoise.backends.psycopg",
+}
 # Tortoise's psycopg backend: libpq parameters go in credentials' server_settings
 # (an SSLContext there only picks sslmode; an ssl key overwrites sslmode).
 _TORTOISE_PSYCOPG = "tortoise.backends.psycopg"
@@ -88,7 +95,7 @@ LIBPQ_KWARGS = (
 # A required setting that is missing is one clear error naming it, never a bare KeyError.
 _ROOT_CHECK = (
     f'if not {_OS}.environ.get("DB_CA_PATH"):\n'
-    '    raise RuntimeError("DB_CA_PATH is not set: the CA certificate of the database server")\n'
+    '    raise RuntimeError("DB_CA_PATH is not set: the database server\'s CA certificate")\n'
 )
 _LIBPQ_SETTINGS = "{" + ", ".join(f'"{k}": {v}' for k, v in LIBPQ_KWARGS) + "}"
 _ENGINE_CALLS = {
@@ -540,27 +547,16 @@ class _Planner(cst.CSTVisitor):
         url_arg, modules_arg = _kwarg(node, "db_url"), _kwarg(node, "modules")
         statement = self._statement(node)
         url = pystrings.piece_of(url_arg.value) if url_arg else None
-        if url_arg is None or modules_arg is None or url is None or url.is_fstring:
+        if url_arg is None or modules_arg is None or url is None or statement is None:
             return
-        try:
-            info = from_tortoise_db_url(url.content)
-        except (ConnStringError, ValueError):
+        read = self._tortoise_url(url_arg.value, url)
+        if read is None:
             return
-        psycopg = info.engine == _TORTOISE_PSYCOPG
-        if (
-            (info.engine not in _TORTOISE_ENGINES and not psycopg)
-            or len(info.hosts) != 1
-            or statement is None
-        ):
-            return
-        host = info.hosts[0]
-        credentials = {"host": host.host, "port": host.port or 5432, "user": info.user}
-        credentials["database"] = info.database
-        rendered = ", ".join(f'"{k}": {v!r}' for k, v in credentials.items() if v is not None)
-        rendered = rendered.replace("'", '"')
+        engine, rendered, password = read
+        psycopg = engine == _TORTOISE_PSYCOPG
         tls = f'"server_settings": {_LIBPQ_SETTINGS}' if psycopg else f'"ssl": {self.context_name}'
         config = (
-            f'{{"connections": {{"default": {{"engine": "{info.engine}", '
+            f'{{"connections": {{"default": {{"engine": "{engine}", '
             f'"credentials": {{{rendered}, {tls}}}}}}}, '
             f'"apps": {_apps(modules_arg.value)}}}'
         )
@@ -569,13 +565,44 @@ class _Planner(cst.CSTVisitor):
             keyword=cst.Name("config"), value=cst.parse_expression(config), comma=comma
         )
         self.plan.remove.add(modules_arg)
-        note = " (the URL's password is not copied: set it from a secret)" if info.password else ""
+        note = " (the URL's password is not copied: set it from a secret)" if password else ""
         if psycopg:
             self._require_root(statement)
             self._act(f"{name}(): db_url -> config with libpq server_settings{note}")
             return
         self._context(statement, {})
         self._act(f"{name}(): db_url -> config with an SSLContext{note}")
+
+    @staticmethod
+    def _tortoise_url(
+        node: cst.BaseExpression, url: pystrings.Piece
+    ) -> tuple[str, str, bool] | None:
+        """A Tortoise db_url as (engine, rendered credentials, has a literal password): a
+        literal through conninfo, an f-string through its parts (url_template.py), whose
+        expressions become the credentials' values."""
+        if not url.is_fstring:
+            try:
+                info = from_tortoise_db_url(url.content)
+            except (ConnStringError, ValueError):
+                return None
+            if len(info.hosts) != 1:
+                return None
+            host = info.hosts[0]
+            values = {"host": host.host, "port": host.port or 5432, "user": info.user}
+            values["database"] = info.database
+            rendered = ", ".join(f'"{k}": {v!r}' for k, v in values.items() if v is not None)
+            engine, password = info.engine, bool(info.password)
+            rendered = rendered.replace("'", '"')
+        else:
+            parts = url_template.read(node)
+            if parts is None:
+                return None
+            engine = _TORTOISE_SCHEMES.get(parts.scheme, "")
+            rendered = ", ".join(f'"{k}": {v}' for k, v in parts.parts.items())
+            password = parts.literal_password
+        if engine not in _TORTOISE_ENGINES and engine != _TORTOISE_PSYCOPG:
+            return None
+        return engine, rendered, password
 
     def _tortoise_config(self, value: cst.BaseExpression, name: str) -> None:
         """A config dict's asyncpg credentials without an SSLContext get `"ssl": ssl_context`,
@@ -867,11 +894,13 @@ def fix_python(
     *,
     use_guard: bool = False,
     evidence: Mapping[int, str] | None = None,
+    line_length: int = DEFAULT_LINE_LENGTH,
 ) -> PythonResult:
     """The module with the sites on `lines` fixed (unchanged text when nothing applies).
 
     evidence: line -> the value the scanner resolved for the site reported there (the
     URL of `create_engine(settings.DATABASE_URL)`), which names the dialect.
+    line_length: the project's; statements the fix makes longer are split to fit it.
 
     Raises libcst.ParserSyntaxError for a file that does not parse.
     """
@@ -885,4 +914,5 @@ def fix_python(
     fixed = wrapper.module.visit(_Applier(plan, planner.context_name))
     chosen = names.choose(text)
     fixed = add_imports(fixed, {chosen.import_for(statement) for statement in plan.imports})
-    return PythonResult(chosen.resolve(fixed.code), tuple(plan.actions))
+    resolved = cst.parse_module(chosen.resolve(fixed.code))
+    return PythonResult(laid_out(resolved, module, line_length).code, tuple(plan.actions))
