@@ -141,6 +141,15 @@ def link_problem(path: Path, root: Path) -> str | None:
     return None
 
 
+def fix_file(
+    path: Path, relpath: str, findings: Sequence[Finding], secrets: Sequence[int]
+) -> FileFix | None:
+    """The fixer's edit of one file for these findings (None: nothing, or not fixable),
+    without the safety net or the re-scan (for reports: fix/offers.py)."""
+    outcome = _fix_file(path, relpath, findings, secrets)
+    return outcome if isinstance(outcome, FileFix) else None
+
+
 @functools.lru_cache(maxsize=16)
 def _line_length(root: Path) -> int:
     return line_length(root)
