@@ -85,8 +85,9 @@ def test_fixing_the_example_leaves_no_fixable_finding(tmp_path: Path) -> None:
     assert "fixed app/db.py" in result.stdout
     left = {f.rule_id for f in engine.scan([copy], load(copy)).report.findings}
     assert not left & FIXABLE
-    assert {"VF201", "VF202", "VF401"} <= left  # reported for a person, not touched
-    assert "--insecure" in (copy / "docker-compose.yml").read_text()
+    assert {"VF202", "VF401"} <= left  # reported for a person, not touched
+    compose = (copy / "docker-compose.yml").read_text()
+    assert "--insecure" not in compose and "--certs-dir=/cockroach/certs" in compose  # unsafe
     again = _fix(copy)
     assert "0 file(s) fixed" in again.stdout
 

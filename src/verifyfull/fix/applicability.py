@@ -31,6 +31,8 @@ _ROOT_NAMED = re.compile(
     r"sslrootcert|PGSSLROOTCERT|cafile|capath|cadata|load_verify_locations|load_default_certs",
     re.IGNORECASE,
 )
+_CERTS_DIR = re.compile(r"--certs-dir[= ]")
+NODE_CERTS = "the node's certificates in its --certs-dir (verifyfull certs create-ca/create-node)"
 ROOT_DEFAULT = "a root certificate where the driver looks by default (PGSSLROOTCERT)"
 GUARD_DEPENDENCY = "verifyfull as a dependency (the guard)"
 
@@ -56,6 +58,8 @@ def needs(before: str, after: str) -> tuple[str, ...]:
     if _GUARD.search(after) and not _GUARD.search(before):
         # the guard reads its root (and any client certificate) from the DB_* settings
         return (*out, GUARD_DEPENDENCY, "its DB_CA_PATH setting")
+    if len(_CERTS_DIR.findall(after)) > len(_CERTS_DIR.findall(before)):
+        out.append(NODE_CERTS)
     verifies_more = len(_VERIFIES.findall(after)) > len(_VERIFIES.findall(before))
     if verifies_more and not _ROOT_NAMED.search(after):
         out.append(ROOT_DEFAULT)

@@ -45,6 +45,10 @@ _OLD_FLOOR = re.compile(
 # Kubernetes: `- name: PGSSLMODE` then `value: mode` on the next line.
 _K8S_NAME = re.compile(r"^\s*-?\s*name:\s*['\"]?[A-Z0-9_]*SSL_?MODE['\"]?\s*$")
 _K8S_VALUE = re.compile(r"^(\s*value:\s*['\"]?)" + _WEAK_MODE)
+# `cockroach start --insecure` (compose command, Kubernetes args, Dockerfile CMD): the
+# server side of verify-full. The node then needs its certificates: an unsafe fix.
+_INSECURE = re.compile(r"(?<![\w-])--insecure(?:=true)?(?![\w=-])")
+NODE_CERTS_DIR = "/cockroach/certs"
 INTERPOLATED = CertFiles("${DB_CA_PATH}", "${DB_CERT_PATH}", "${DB_KEY_PATH}")
 NO_FILES = CertFiles(None)
 
@@ -103,6 +107,13 @@ def asyncpg_url(text: str) -> str:
 
 def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, list[str]]:
     actions: list[str] = []
+    if _INSECURE.search(line):
+        actions.append(
+            f"cockroach --insecure -> --certs-dir={NODE_CERTS_DIR} (create the certificates: "
+            f"verifyfull certs create-ca --certs-dir certs --ca-key ca.key; verifyfull certs "
+            f"create-node <host> --certs-dir certs --ca-key ca.key; mount certs/ there)"
+        )
+        line = _INSECURE.sub(f"--certs-dir={NODE_CERTS_DIR}", line)
     if _K8S_NAME.match(previous):
         match = _K8S_VALUE.match(line)
         if match:

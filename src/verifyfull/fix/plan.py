@@ -42,8 +42,9 @@ from verifyfull.report import ReportError
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load
 
-# Rules a fixer may rewrite; the others (server flags, passwords, certificates) are for a person.
-FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
+# Rules a fixer may rewrite (VF201: `cockroach start --insecure`, an unsafe fix); the others
+# (other server flags, passwords, certificates) are for a person.
+FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107", "VF201"})
 # Rules that mean "a password is on this line": such lines never reach the output.
 SECRET_RULES = frozenset({"VF401", "VF402"})
 _CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".yaml", ".yml", ".toml", ".json"}
