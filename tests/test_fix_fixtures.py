@@ -57,6 +57,7 @@ RULES_SHOWN = {
     "env_asyncpg": {"VF102", "VF103", "VF105"},
     "fastapi_project": {"VF102", "VF103", "VF105", "VF201"},
     "cockroach_insecure": {"VF201"},
+    "module_alias": {"VF102", "VF104"},
     "settings_shapes": {"VF102", "VF103", "VF105"},
     "tortoise_origins": {"VF102", "VF103"},
     "secure": set(),

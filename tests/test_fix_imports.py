@@ -95,3 +95,10 @@ def test_added_imports_leave_nothing_for_isort(
 def test_an_import_already_there_is_not_added_twice() -> None:
     text = "import os\nimport ssl as _ssl\n"
     assert add_imports(cst.parse_module(text), ["import os"]).code == text
+
+
+def test_relative_imports_stay_last() -> None:
+    text = "import json\n\nimport psycopg\n\nfrom . import models\nfrom .db import engine\n"
+    fixed = add_imports(cst.parse_module(text), ["import os"]).code
+    assert fixed.startswith("import json\nimport os\n\nimport psycopg\n")
+    assert fixed.endswith("from . import models\nfrom .db import engine\n")

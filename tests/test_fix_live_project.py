@@ -174,3 +174,26 @@ def test_tortoise_configs_fixed_where_written_connect(lab: Any, tmp_path: Path, 
     )
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran.stdout.count("TLS True") == 2, ran.stdout
+
+
+def test_a_root_path_with_a_space_and_an_equals_sign_stays_one_value(
+    lab: Any, tmp_path: Path
+) -> None:
+    """libpq keyword strings quote the paths fixed code puts in them."""
+    server = lab("secure")
+    root = _fixed_shape("psycopg_disable", server, tmp_path)
+    odd = tmp_path / "db certs=prod"
+    odd.mkdir()
+    shutil.copy(server.certs_dir / "ca.crt", odd / "ca.crt")
+    env = {**_env(server, cert=True), "DB_CA_PATH": str(odd / "ca.crt")}
+    ran = subprocess.run(
+        [sys.executable, "-c", "import app; print('rows', app.report())"],
+        cwd=root,
+        env={**env, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert "rows [(1,)]" in ran.stdout

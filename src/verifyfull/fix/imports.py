@@ -35,7 +35,8 @@ def _module_of(statement: cst.BaseSmallStatement) -> tuple[str, bool] | None:
         return _CODE(statement.names[0].name), False
     if isinstance(statement, cst.ImportFrom):
         if statement.relative:
-            return "." * len(statement.relative) + _CODE(statement.module or cst.Name("")), True
+            module = _CODE(statement.module) if statement.module else ""
+            return "." * len(statement.relative) + module, True
         return _CODE(statement.module) if statement.module else "", True
     return None
 

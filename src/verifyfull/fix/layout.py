@@ -113,6 +113,11 @@ class _Splitter(cst.CSTTransformer):
             hugged = _split_call(node, depth, hug=True)
             if self._inside_fits(hugged.args, inner_column):
                 return hugged
+            if len(node.args) == 1:  # one argument: hugged, split inside (no trailing comma)
+                (arg,) = hugged.args
+                return hugged.with_changes(
+                    args=[arg.with_changes(value=self._inner(arg.value, depth + 1, arg))]
+                )
             call = _split_call(node, depth, hug=False)
             args = [a.with_changes(value=self._inner(a.value, depth + 1, a)) for a in call.args]
             return call.with_changes(args=args)

@@ -235,6 +235,7 @@ class _Planner(cst.CSTVisitor):
         self.context_name = names.context_name(source)
         self.bindings: dict[str, cst.BaseExpression] = {}
         self.from_asyncpg: set[str] = set()
+        self.module_aliases: dict[str, str] = {}
         self._anchor: cst.CSTNode = cst.Module(body=[])
         # (block, files) -> line of the statement the context was built before
         self._built: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
@@ -318,8 +319,22 @@ class _Planner(cst.CSTVisitor):
         return None
 
     # -- sites -----------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        # `import sqlalchemy as sa`: `sa.create_engine` is sqlalchemy.create_engine
+        for alias in node.names:
+            if isinstance(alias.asname, cst.AsName) and isinstance(alias.asname.name, cst.Name):
+                module = _dotted(alias.name)
+                if module:
+                    self.module_aliases[alias.asname.name.value] = module
+
+    def _canonical(self, name: str) -> str:
+        head, dot, rest = name.partition(".")
+        return (
+            self.module_aliases[head] + dot + rest if dot and head in self.module_aliases else name
+        )
+
     def visit_Call(self, node: cst.Call) -> None:
-        name = _dotted(node.func) or ""
+        name = self._canonical(_dotted(node.func) or "")
         if not self._reported(node):
             return
         self._anchor = node
@@ -515,10 +530,18 @@ class _Planner(cst.CSTVisitor):
         if piece is None:  # concatenations and bytes are left for a person
             return
         inner = "'" if piece.quote.startswith('"') else '"'
+        # A keyword string's value is quoted (libpq's '...'), so a path with a space or
+        # an `=` stays one value; a URL's runs to the next `&`.
+        libpq_quote = "" if is_url(piece.content) else ("'" if inner == "'" else "\\'")
         files = CertFiles(
-            f"{{{_env('root', inner)}}}",
-            f"{{{_env_optional('cert', inner)}}}",
-            f"{{{_env_optional('key', inner)}}}",
+            *(
+                f"{libpq_quote}{{{code}}}{libpq_quote}"
+                for code in (
+                    _env("root", inner),
+                    _env_optional("cert", inner),
+                    _env_optional("key", inner),
+                )
+            )
         )
         edited = piece.as_fstring()
         content = upgrade(edited.content, files)
