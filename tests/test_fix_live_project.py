@@ -74,8 +74,12 @@ def _env(server: Any, *, cert: bool, port: int | None = None) -> dict[str, str]:
 
 
 def _serve(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return _python(root, SERVE, env)
+
+
+def _python(root: Path, code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", SERVE],
+        [sys.executable, "-c", code],
         cwd=root,  # the fixed .env is read; the environment wins over it
         env={**env, "PYTHONPATH": str(root)},
         capture_output=True,
@@ -163,15 +167,7 @@ def test_tortoise_configs_fixed_where_written_connect(lab: Any, tmp_path: Path, 
                 f'"user": "{server.password_user}", "password": "{server.password}",',
             )
             path.write_text(text)
-    ran = subprocess.run(
-        [sys.executable, "-c", TORTOISE_BOTH],
-        cwd=root,
-        env={**env, "PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    ran = _python(root, TORTOISE_BOTH, env)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran.stdout.count("TLS True") == 2, ran.stdout
 
@@ -186,14 +182,6 @@ def test_a_root_path_with_a_space_and_an_equals_sign_stays_one_value(
     odd.mkdir()
     shutil.copy(server.certs_dir / "ca.crt", odd / "ca.crt")
     env = {**_env(server, cert=True), "DB_CA_PATH": str(odd / "ca.crt")}
-    ran = subprocess.run(
-        [sys.executable, "-c", "import app; print('rows', app.report())"],
-        cwd=root,
-        env={**env, "PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    ran = _python(root, "import app; print('rows', app.report())", env)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert "rows [(1,)]" in ran.stdout

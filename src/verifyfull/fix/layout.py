@@ -157,22 +157,11 @@ def fitted(statement: cst.SimpleStatementLine, indent: int, limit: int) -> cst.S
     small = statement.body[0]
     splitter = _Splitter(indent, limit)
     value = getattr(small, "value", None)
-    if isinstance(small, cst.Expr | cst.Assign | cst.AnnAssign | cst.Return) and isinstance(
-        value, cst.Call | cst.Dict
-    ):
+    if not isinstance(small, cst.Expr | cst.Assign | cst.AnnAssign | cst.Return):
+        return statement
+    if isinstance(value, cst.Call | cst.Dict):
         return statement.with_changes(body=[small.with_changes(value=splitter.split(value, 0))])
-    if (
-        isinstance(small, cst.Expr)
-        and isinstance(value, cst.Await)
-        and isinstance(value.expression, cst.Call)
-    ):
-        inner = value.with_changes(expression=splitter.split(value.expression, 0))
-        return statement.with_changes(body=[small.with_changes(value=inner)])
-    if (
-        isinstance(small, cst.Return)
-        and isinstance(value, cst.Await)
-        and isinstance(value.expression, cst.Call)
-    ):
+    if isinstance(value, cst.Await) and isinstance(value.expression, cst.Call):
         inner = value.with_changes(expression=splitter.split(value.expression, 0))
         return statement.with_changes(body=[small.with_changes(value=inner)])
     return statement
