@@ -102,3 +102,18 @@ def test_relative_imports_stay_last() -> None:
     fixed = add_imports(cst.parse_module(text), ["import os"]).code
     assert fixed.startswith("import json\nimport os\n\nimport psycopg\n")
     assert fixed.endswith("from . import models\nfrom .db import engine\n")
+
+
+def test_an_import_the_fix_left_unused_goes_and_others_stay() -> None:
+    from verifyfull.fix.python_fixes import fix_python
+
+    text = (
+        "import asyncpg\n"
+        "from ssl import CERT_NONE, _create_unverified_context\n\n"
+        "ctx = _create_unverified_context()\n"
+    )
+    fixed = fix_python(text, [4]).text
+    assert "_create_unverified_context" not in fixed
+    assert "from ssl import CERT_NONE\n" in fixed  # unused before the fix: not ours to drop
+    assert "ctx = ssl.create_default_context()\n" in fixed
+    compile(fixed, "m.py", "exec")

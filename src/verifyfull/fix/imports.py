@@ -11,7 +11,9 @@ a file that was not is not re-sorted behind its author's back.
 
 from __future__ import annotations
 
+import re
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ import libcst as cst
 
 _STDLIB = frozenset(sys.stdlib_module_names)
 _CODE = cst.Module(body=[]).code_for_node
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -173,3 +176,57 @@ def _put_before(
     following = [] if keep_blank else [cst.EmptyLine()]
     body[index] = current.with_changes(leading_lines=following)
     return module.with_changes(body=[*body[:index], new, *body[index:]])
+
+
+def _bound(alias: cst.ImportAlias) -> str:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return _CODE(alias.name).split(".", 1)[0]
+
+
+def _imports_of(module: cst.Module) -> list[tuple[int, cst.Import | cst.ImportFrom]]:
+    out: list[tuple[int, cst.Import | cst.ImportFrom]] = []
+    for index, statement in enumerate(module.body):
+        if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+            small = statement.body[0]
+            if isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(
+                small.names, cst.ImportStar
+            ):
+                out.append((index, small))
+    return out
+
+
+def _uses(module: cst.Module) -> Counter[str]:
+    """Every identifier of the module outside its top-level imports (strings included:
+    a name in `__all__` is a use)."""
+    skip = {index for index, _ in _imports_of(module)}
+    text = "".join(_CODE(s) for i, s in enumerate(module.body) if i not in skip)
+    return Counter(_WORD.findall(text))
+
+
+def without_unused(original: cst.Module, fixed: cst.Module) -> cst.Module:
+    """`fixed` without the top-level imports the fix left unused: a name the original
+    used and the fixed module uses nowhere (`_create_unverified_context` once the call
+    became `ssl.create_default_context()`). Imports unused before stay as they were."""
+    before, after = _uses(original), _uses(fixed)
+    body = list(fixed.body)
+    for index, small in reversed(_imports_of(fixed)):
+        names = small.names
+        assert not isinstance(names, cst.ImportStar)
+        kept = [a for a in names if not (before[_bound(a)] and not after[_bound(a)])]
+        if len(kept) == len(names):
+            continue
+        statement = body[index]
+        if not kept:
+            leading = getattr(statement, "leading_lines", ())
+            del body[index]
+            if index < len(body) and leading:
+                following = body[index]
+                body[index] = following.with_changes(
+                    leading_lines=[*leading, *getattr(following, "leading_lines", ())]
+                )
+            continue
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        assert isinstance(statement, cst.SimpleStatementLine)
+        body[index] = statement.with_changes(body=[small.with_changes(names=kept)])
+    return fixed.with_changes(body=body)

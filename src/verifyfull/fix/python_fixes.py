@@ -33,7 +33,7 @@ from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
 from verifyfull.fix import names, pystrings, url_template
 from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
-from verifyfull.fix.imports import add_imports
+from verifyfull.fix.imports import add_imports, without_unused
 from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, laid_out
 from verifyfull.fix.model import Action
 
@@ -937,5 +937,6 @@ def fix_python(
     fixed = wrapper.module.visit(_Applier(plan, planner.context_name))
     chosen = names.choose(text)
     fixed = add_imports(fixed, {chosen.import_for(statement) for statement in plan.imports})
+    fixed = without_unused(module, fixed)
     resolved = cst.parse_module(chosen.resolve(fixed.code))
     return PythonResult(laid_out(resolved, module, line_length).code, tuple(plan.actions))
