@@ -366,8 +366,9 @@ def plan_fixes(
         outcome = classified.fix
         needs[relpath] = classified.needs
         if not unsafe and isinstance(outcome, FileFix):
-            unsafe_left += [(relpath, c) for c in _marked(outcome, classified.needs).changes]
-            unsafe_left = [(r, c) for r, c in unsafe_left if not c.safe]
+            # only the safe lines are fixed; the unsafe changes are listed, not made
+            marked = _marked(outcome, classified.needs).changes
+            unsafe_left += [(relpath, change) for change in marked if not change.safe]
             safe_lines = {line for line, need in classified.needs.items() if not need}
             by_file[relpath] = [f for f in findings if f.line in safe_lines]
             outcome = (
