@@ -185,3 +185,25 @@ def test_a_root_path_with_a_space_and_an_equals_sign_stays_one_value(
     ran = _python(root, "import app; print('rows', app.report())", env)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert "rows [(1,)]" in ran.stdout
+
+
+def test_the_fixed_dotenv_asyncpg_url_is_one_the_dialect_accepts(lab: Any, tmp_path: Path) -> None:
+    """The app reads DATABASE_URL from its .env: `?sslmode=require` (a TypeError in
+    asyncpg.connect) is fixed to `?ssl=verify-full`, and the code's context wins."""
+    server = lab("secure")
+    root = tmp_path / "proj"
+    shutil.copytree(PROJECT, root)
+    (root / "pyproject.toml").write_text("")
+    where = f"{server.hostname}:{server.port}/{server.database}"
+    (root / ".env").write_text(
+        f"DATABASE_URL=postgresql+asyncpg://root@{where}?sslmode=require\n"
+        f"EVENTS_DSN=postgresql://root@{where}\n"
+    )
+    for fix in plan_fixes([root], load(root), unsafe=True).fixes:
+        fix.path.write_bytes(fix.after)
+    assert "?ssl=verify-full" in (root / ".env").read_text()
+    env = _env(server, cert=True)
+    del env["DATABASE_URL"], env["EVENTS_DSN"]  # from the fixed .env
+    ran = _serve(root, env)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert '"orm_tls": true' in ran.stdout
