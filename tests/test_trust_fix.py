@@ -555,7 +555,7 @@ def test_fixed_code_runs_whatever_the_module_shadows(
         assert context.check_hostname and context.verify_mode is ssl.CERT_REQUIRED
     elif kind == "psycopg literal":
         assert (
-            f"sslrootcert={cert_files['DB_CA_PATH']}" in args[0]
+            f"sslrootcert='{cert_files['DB_CA_PATH']}'" in args[0]  # libpq-quoted
             and "sslmode=verify-full" in args[0]
         )
     else:

@@ -143,7 +143,8 @@ class _Splitter(cst.CSTTransformer):
         self, value: cst.BaseExpression, depth: int, owner: cst.CSTNode
     ) -> cst.BaseExpression:
         column = self.indent + len(_STEP) * depth
-        if self.fits(owner.with_changes(comma=cst.MaybeSentinel.DEFAULT), column):
+        # one element per line: each ends with its comma (the +1)
+        if self.fits(owner.with_changes(comma=cst.MaybeSentinel.DEFAULT), column + 1):
             return value
         return self.split(value, depth)
 
