@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from verifyfull import rules
 from verifyfull.findings import Finding
+from verifyfull.report.fixes import Offers, fix_kind, fix_offers
 from verifyfull.report.model import Report, ReportError
 from verifyfull.report.snippet import SourceCache, normalized_line
 from verifyfull.rules import Rule, Severity
 from verifyfull.scrub import scrub, scrub_tree
-
-if TYPE_CHECKING:
-    from verifyfull.fix.offers import Offer
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "verifyfull/v1"
@@ -129,35 +126,19 @@ def _notification(error: ReportError) -> dict[str, Any]:
 # -- fixes: what `verifyfull fix` would write for a finding (fix/offers.py) -----------
 
 
-def _fix_offers(report: Report, root: Path | None) -> Mapping[tuple[str, int], Offer]:
-    """The fix for each reported line (none without the project root to read files in)."""
-    if root is None or not any(f.path for f in report.findings):
-        return {}
-    from verifyfull.fix.offers import offers  # the fixers load libcst: only when needed
-
-    try:
-        return offers(report.findings, root)
-    except Exception:  # a fixer's bug must not cost the report; `fix` says more
-        return {}
-
-
-def _add_fix(
-    result: dict[str, Any], item: Finding, offers: Mapping[tuple[str, int], Offer]
-) -> None:
+def _add_fix(result: dict[str, Any], item: Finding, offers: Offers) -> None:
     """properties.fix: safe, unsafe or none (for the rules fix rewrites), what an unsafe
     fix needs, and for a safe one the SARIF `fixes` entry with its artifactChanges. A
     change that would carry a secret (masked in the report, so wrong if applied) is
     described but not given as artifactChanges."""
-    from verifyfull.fix.plan import FIXABLE
-
-    if item.rule_id not in FIXABLE or item.path is None or item.line is None:
+    kind = fix_kind(item, offers)
+    if kind is None:
         return
-    offer = offers.get((item.path, item.line))
-    result["properties"]["fix"] = offer.kind if offer is not None else "none"
-    if offer is None:
-        return
-    if offer.needs:
-        result["properties"]["fixNeeds"] = list(offer.needs)
+    result["properties"]["fix"] = kind.kind
+    if kind.needs:
+        result["properties"]["fixNeeds"] = list(kind.needs)
+    offer = offers.get((item.path or "", item.line or 0))
+    if offer is None or kind.needs or item.path is None:
         return
     texts = [r.text for r in offer.replacements]
     if any(scrub(text) != text for text in texts):
@@ -181,11 +162,13 @@ def _add_fix(
     ]
 
 
-def to_sarif(report: Report, *, root: Path | None = None) -> dict[str, Any]:
+def to_sarif(
+    report: Report, *, root: Path | None = None, show_fixes: bool = True
+) -> dict[str, Any]:
     catalogue = list(rules.all_rules())
     index = {rule.id: position for position, rule in enumerate(catalogue)}
     cache = SourceCache(root)
-    offers = _fix_offers(report, root)
+    offers = fix_offers(report, root) if show_fixes else None
     results = []
     for item in report.sorted_findings():
         result: dict[str, Any] = {
@@ -201,7 +184,8 @@ def to_sarif(report: Report, *, root: Path | None = None) -> dict[str, Any]:
         }
         if item.target is not None and item.path is not None:
             result["properties"]["target"] = item.target
-        _add_fix(result, item, offers)
+        if offers is not None:  # the default; scan --no-show-fixes leaves the fixer out
+            _add_fix(result, item, offers)
         results.append(result)
     notifications = [
         {
@@ -241,5 +225,6 @@ def to_sarif(report: Report, *, root: Path | None = None) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report, *, root: Path | None = None) -> str:
-    return json.dumps(scrub_tree(to_sarif(report, root=root)), indent=2) + "\n"
+def render(report: Report, *, root: Path | None = None, show_fixes: bool = True) -> str:
+    document = to_sarif(report, root=root, show_fixes=show_fixes)
+    return json.dumps(scrub_tree(document), indent=2) + "\n"

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from verifyfull.findings import Finding
+from verifyfull.report.fixes import FixKind, fix_kind, fix_offers
 from verifyfull.report.model import Report
 from verifyfull.report.snippet import SourceCache, context, secret_lines
 from verifyfull.rules import Severity
@@ -91,7 +92,13 @@ def _block(label: Text, body: str) -> Text:
     return text
 
 
-def render(report: Report, *, color: bool | None = None, root: Path | None = None) -> str:
+def render(
+    report: Report,
+    *,
+    color: bool | None = None,
+    root: Path | None = None,
+    show_fixes: bool = False,
+) -> str:
     """The report as text; `root` resolves relative finding paths for code lines."""
     out = io.StringIO()
     console = Console(
@@ -104,10 +111,13 @@ def render(report: Report, *, color: bool | None = None, root: Path | None = Non
     )
     cache = SourceCache(root)
     secret = secret_lines(report.findings)
+    offers = fix_offers(report, root) if show_fixes else None
     for place, items in _groups(report):
         console.print(Text(shown(place), "bold underline"))
         for item in items:
             _finding(console, cache, secret, item)
+            if offers is not None:  # scan --show-fixes
+                _autofix(console, fix_kind(item, offers))
         console.print()
     if report.errors:
         console.print(Text("Could not be checked", "bold magenta"))
@@ -117,6 +127,19 @@ def render(report: Report, *, color: bool | None = None, root: Path | None = Non
         console.print()
     console.print(_summary(report))
     return out.getvalue()
+
+
+def _autofix(console: Console, kind: FixKind | None) -> None:
+    """Whether `verifyfull fix` rewrites this line, and with which flag."""
+    if kind is None:
+        return
+    if kind.kind == "safe":
+        said = "safe: `verifyfull fix` applies it"
+    elif kind.kind == "unsafe":
+        said = f"unsafe (needs {', '.join(kind.needs)}): `verifyfull fix --unsafe-fixes`"
+    else:
+        said = "none for this line: the fix above is for a person"
+    console.print(Text("      autofix: ", "green") + Text(shown(said)))
 
 
 def _finding(
