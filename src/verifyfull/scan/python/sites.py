@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from verifyfull.conninfo import (
@@ -110,8 +110,19 @@ _PLACEHOLDER = "unknown"
 _PORT_PLACEHOLDER = "26257"
 
 
+class NotASite(Exception):
+    """The call is not a PostgreSQL connection after all (another backend's URL)."""
+
+
 class Undetermined(Exception):
-    """What decides the transport cannot be seen statically (the reason is the message)."""
+    """What decides the transport cannot be seen statically (the reason is the message).
+
+    url: the unseen part is the whole connection string (URL or DSN), which the
+    site may still be judged without when its arguments decide (_judge_unseen_url)."""
+
+    def __init__(self, why: str, *, url: bool = False) -> None:
+        super().__init__(why)
+        self.url = url
 
 
 # --- values to the shapes conninfo takes --------------------------------------------
@@ -172,6 +183,10 @@ def known_kwargs(mapping: Mapping[str, object], notes: list[str]) -> dict[str, o
     for key, item in mapping.items():
         if isinstance(item, Unknown | Symbol):
             notes.append(f"{key}: {item.why if isinstance(item, Unknown) else item.dotted}")
+            if key == "host":
+                # A host is given, only its name is unseen: a network host to the
+                # driver (a socket directory from the environment is the rare case).
+                kept[key] = _PLACEHOLDER
             continue
         if isinstance(item, Text):
             notes.append(f"{key}: partly unknown ({_unknown_words(item)})")
@@ -223,9 +238,21 @@ class _Call:
     a: Analysis
     node: ast.Call
     scope: Scope
+    # What an unseen connection string reads as while _judge_unseen_url asks conninfo
+    # whether it matters (None: an unseen string leaves the site undetermined).
+    unseen_url: str | None = None
 
     def value(self, expr: ast.expr | None) -> Value:
         return self.a.resolver.value(expr, self.a.place(self.node, self.scope))
+
+    def dsn(self, value: Value, what: str) -> tuple[str, tuple[str, ...]]:
+        """The whole connection string (dsn_text), or the stand-in for an unseen one."""
+        try:
+            return dsn_text(value, what)
+        except Undetermined as why:
+            if self.unseen_url is None:
+                raise Undetermined(str(why), url=True) from None
+            return self.unseen_url, (str(why),)
 
     def keywords(self) -> dict[str, Value]:
         """Keyword arguments, `**mapping` spread in when it resolves."""
@@ -259,15 +286,8 @@ def _asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str,
     dsn: str | None = None
     mapping: dict[str, object] = {k: plain(v, k) for k, v in kwargs.items() if k != "dsn"}
     if dsn_expr is not None:
-        try:
-            dsn, dsn_notes = dsn_text(call.value(dsn_expr), "the DSN")
-            notes += dsn_notes
-        except Undetermined as why:
-            # An SSLContext or mode given as ssl= decides alone (asyncpg ignores the
-            # DSN's ssl keys then); otherwise the unseen DSN may hold sslmode.
-            if "ssl" not in kwargs:
-                raise
-            notes.append(str(why))
+        dsn, dsn_notes = call.dsn(call.value(dsn_expr), "the DSN")
+        notes += dsn_notes
     for key, item in kwargs.items():
         if key != "dsn" and key != "ssl":
             notes += notes_of(item)
@@ -283,7 +303,7 @@ def _sqlalchemy(
 ) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     if "creator" in kwargs or "async_creator" in kwargs:
         raise Undetermined("the connection is made by the creator function")
-    url, notes_tuple = dsn_text(url_value, "the URL")
+    url, notes_tuple = call.dsn(url_value, "the URL")
     notes = list(notes_tuple)
     connect_args = kwargs.get("connect_args")
     args: dict[str, object] | None = None
@@ -332,7 +352,7 @@ def _libpq(
     notes: list[str] = []
     text = ""
     if dsn_expr is not None:
-        text, dsn_notes = dsn_text(call.value(dsn_expr), "the conninfo")
+        text, dsn_notes = call.dsn(call.value(dsn_expr), "the conninfo")
         notes += dsn_notes
     options = {k: v for k, v in kwargs.items() if k not in _LIBPQ_NON_OPTIONS}
     ssl_option = options.get("ssl")
@@ -459,10 +479,10 @@ def _databases(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[st
     and `ssl` (from ?ssl=true|false or the ssl= option) to asyncpg.create_pool, never
     the DSN, so libpq ssl* query keys are dropped (conninfo has no databases driver;
     this is the minimal translation to asyncpg keyword arguments)."""
-    url, notes_tuple = dsn_text(call.value(call.arg(0, "url")), "the URL")
+    url, notes_tuple = call.dsn(call.value(call.arg(0, "url")), "the URL")
     notes = list(notes_tuple)
     if not re.match(r"^(postgres(ql)?)(\+asyncpg)?://", url):
-        raise Undetermined("not the asyncpg backend")
+        raise NotASite("not the asyncpg backend")
     parsed = parse_dsn(url.replace("+asyncpg", "", 1))
     kwargs = call.keywords()
     mapping: dict[str, object] = {}
@@ -485,7 +505,7 @@ def _databases(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[st
     if "ssl" in kwargs:
         mapping["ssl"] = ssl_arg(kwargs["ssl"])
     dropped = sorted(set(_DATABASES_TLS_KEYS.findall(url)))
-    if dropped:
+    if dropped and call.unseen_url is None:
         call.a.report(
             "VF105",
             call.node,
@@ -517,29 +537,150 @@ def site_api(a: Analysis, node: ast.Call) -> str | None:
     return qual if qual in ALL_SITES else None
 
 
+Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
+Handler = Callable[[_Call], Judged]
+
+# An unseen connection string, as conninfo is asked about it: the scheme each API may
+# be given (SQLAlchemy: the dialects its sync or async engine takes; the others read
+# the scheme-less part only) and what TLS such a string may carry, in the key the
+# driver reads from it (SQLAlchemy's asyncpg dialect passes its query keys to
+# asyncpg.connect as keyword arguments: ssl=; libpq and asyncpg DSNs: sslmode=).
+_SYNC_DIALECTS = (("postgresql", "sslmode"), ("postgresql+psycopg", "sslmode"))
+_ASYNC_DIALECTS = (("postgresql+asyncpg", "ssl"), ("postgresql+psycopg", "sslmode"))
+_UNSEEN_SCHEMES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    **dict.fromkeys(SQLALCHEMY | SQLALCHEMY_CONFIG, _SYNC_DIALECTS),
+    "sqlalchemy.ext.asyncio.create_async_engine": _ASYNC_DIALECTS,
+    "sqlalchemy.ext.asyncio.engine.create_async_engine": _ASYNC_DIALECTS,
+    "sqlalchemy.ext.asyncio.async_engine_from_config": _ASYNC_DIALECTS,
+    # encode/databases reads only ?ssl=true|false from its URL
+    **dict.fromkeys(DATABASES, (("postgresql", "ssl"),)),
+}
+_UNSEEN_TLS = {
+    "sslmode": ("", "?sslmode=disable", "?sslmode=verify-full&sslrootcert=certs/ca.crt"),
+    "ssl": ("", "?ssl=disable", "?ssl=verify-full&sslrootcert=certs/ca.crt"),
+}
+_TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104"})
+
+
+def _unseen_variants(api: str) -> list[list[str]]:
+    """Per scheme, the stand-ins for an unseen connection string: with no TLS setting,
+    with TLS off, with verify-full and a root certificate."""
+    return [
+        [f"{scheme}://{_PLACEHOLDER}/{_PLACEHOLDER}{query}" for query in _UNSEEN_TLS[key]]
+        for scheme, key in _UNSEEN_SCHEMES.get(api, (("postgresql", "sslmode"),))
+    ]
+
+
+def _verdicts(a: Analysis, judged: Judged) -> list[Verdict | None]:
+    found: list[Verdict | None] = []
+    for driver, info, _, _ in judged:
+        try:
+            found.append(evaluate(info, driver, Environment.empty(), a.ctx.policy))
+        except (ConnStringError, VerifyfullError):
+            found.append(None)
+    return found
+
+
+def _decided(verdicts: list[Verdict | None]) -> bool:
+    """Whether the unseen string cannot change the outcome: weak whatever it says, or
+    safe whatever it says (asyncpg ignores the DSN's sslmode once ssl= is given; libpq
+    keyword arguments override the string's). Only the transport rules count: what
+    conninfo says about the stand-in's own TLS keys (VF105 "ignored") is about the
+    stand-in, not the code."""
+    if not verdicts or any(v is None or not v.determined for v in verdicts):
+        return False
+    weak = [bool(set(v.rule_ids) & _TRANSPORT) for v in verdicts if v is not None]
+    return all(weak) or not any(weak)
+
+
+def _judge_unseen_url(call: _Call, handler: Handler, api: str) -> Judged | None:
+    """The site judged with its connection string unseen, when its arguments decide TLS
+    alone; None when the string could change the outcome (then it is a VF108)."""
+    runs: list[tuple[Judged, list[Verdict | None]]] = []  # per scheme: the first stand-in
+    pooled: list[list[Verdict | None]] = []  # per scheme: the verdicts of every stand-in
+    for variants in _unseen_variants(api):
+        first: Judged | None = None
+        verdicts: list[Verdict | None] = []
+        for stand_in in variants:
+            call.unseen_url = stand_in
+            try:
+                judged = handler(call)
+            except Undetermined:
+                return None
+            finally:
+                call.unseen_url = None
+            first = judged if first is None else first
+            verdicts += _verdicts(call.a, judged)
+        assert first is not None
+        runs.append((first, _verdicts(call.a, first)))
+        pooled.append(verdicts)
+    # A scheme the arguments do not work with (connect_args={"ssl": ...} for libpq)
+    # is not the one this code is deployed with, unless none works.
+    working = [i for i, (_, vs) in enumerate(runs) if all(v and not v.breaks for v in vs)]
+    keep = working or list(range(len(runs)))
+    if not _decided([v for i in keep for v in pooled[i]]):
+        return None
+    note = "the connection string is not seen here, and what it may say does not change this"
+    return [(d, info, None, (*notes, note)) for d, info, _, notes in runs[keep[0]][0]]
+
+
 def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     api = site_api(a, node)
     if api is None:
         return
     call = _Call(a, node, scope)
+    handler = next(h for names, h in _HANDLERS if api in names)
     try:
-        handler = next(h for names, h in _HANDLERS if api in names)
-        judged = handler(call)
+        try:
+            judged = handler(call)
+        except Undetermined as why:
+            unseen = _judge_unseen_url(call, handler, api) if why.url else None
+            if unseen is None:
+                raise
+            judged = unseen
     except ConnStringError as exc:  # never drop a site silently: say it cannot be read
         found = unreadable(exc, redact_text(a.segment(node)))
         a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
         return
-    except (Undetermined, VerifyfullError, RecursionError):
+    except Undetermined as why:
+        _report_deploy_decided(a, node, api, str(why))
         return
-    for driver, info, dsn, notes in judged:
-        try:
-            verdict = evaluate(info, driver, Environment.empty(), a.ctx.policy)
-        except (ConnStringError, VerifyfullError):
+    except NotASite:
+        return
+    except (VerifyfullError, RecursionError):
+        return
+    for (driver, info, dsn, notes), verdict in zip(judged, _verdicts(a, judged), strict=True):
+        if verdict is None:
             continue
         a.sites.append(
             Site(node.lineno, node.col_offset + 1, api, driver, info, verdict, dsn, notes)
         )
+        if not verdict.determined:
+            _report_deploy_decided(a, node, api, "; ".join(verdict.notes) or "unknown")
         _report(a, node, api, verdict, notes, info)
+
+
+_ENV_VARIABLE = re.compile(r"environment variable (\w+)")
+
+
+def _report_deploy_decided(a: Analysis, node: ast.Call, api: str, why: str) -> None:
+    """VF108: what decides this site's TLS is only known where it runs; name it."""
+    variables = list(dict.fromkeys(_ENV_VARIABLE.findall(why)))
+    check = (
+        f'`verifyfull explain "${variables[0]}"` where it is set'
+        if variables
+        else "`verifyfull explain` with the deployed value"
+    )
+    a.report(
+        "VF108",
+        node,
+        f"{api.rsplit('.', 1)[-1]}(): TLS is decided at deploy time, not in the code: {why}",
+        evidence=a.segment(node),
+        fix=f"Check it: {check}, `verifyfull probe` against the server, or run the service "
+        "under `verifyfull run --` (runtime enforcement). Or decide TLS in code: pass the "
+        "TLS argument explicitly (an SSLContext from verifyfull.guard), which the drivers "
+        "honour whatever the URL says.",
+    )
 
 
 def resolution_summary(notes: tuple[str, ...]) -> str:
