@@ -30,6 +30,8 @@ def sites_of(root: Path) -> list[tuple[str, Site, set[str]]]:
         reported: dict[int, set[str]] = defaultdict(set)
         for item in analysis.findings:
             reported[item.line or 0].add(item.rule_id)
+            for other in item.related:  # one finding where the value is written
+                reported[other.line or 0].add(item.rule_id)
         for site in analysis.sites:
             collected.append((source.relpath, site, reported[site.line]))
     return collected

@@ -116,4 +116,7 @@ def _finding(
         console.print(Text(f"      {number:>5} | ", "dim") + Text(shown(code), "cyan"))
     if item.evidence:
         console.print(Text("      evidence: ", "dim") + Text(shown(item.evidence)))
+    for other in item.related:  # the other places it acts through (one finding, not copies)
+        where = f"{other.path or item.path or '-'}:{other.line or 1}"
+        console.print(Text("      related: ", "dim") + Text(shown(f"{where} {other.message}")))
     console.print(Text("      fix: ", "green") + Text(shown(item.fix or rule.fix)))

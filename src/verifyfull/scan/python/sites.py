@@ -39,6 +39,8 @@ from verifyfull.conninfo import (
 )
 from verifyfull.conninfo.drivers import ASYNCPG_POOL_KWARGS
 from verifyfull.errors import VerifyfullError
+from verifyfull.findings import Related
+from verifyfull.scan.python import ssl_checks
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.values import (
@@ -657,7 +659,7 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         )
         if not verdict.determined:
             _report_deploy_decided(a, node, api, "; ".join(verdict.notes) or "unknown")
-        _report(a, node, api, verdict, notes, info)
+        _report(a, node, scope, api, verdict, notes, info)
 
 
 _ENV_VARIABLE = re.compile(r"environment variable (\w+)")
@@ -697,9 +699,26 @@ def resolution_summary(notes: tuple[str, ...]) -> str:
     return "; ".join(parts + others)
 
 
+def _reported_at_context(
+    a: Analysis, node: ast.Call, scope: Scope, rule_id: str, message: str
+) -> bool:
+    """Class 8: a site weak only through an SSLContext weakened in this file is one
+    finding, where the context is weakened, with this call as a related location."""
+    if rule_id not in ("VF103", "VF104"):
+        return False
+    here = Related(message, a.source.relpath, node.lineno, node.col_offset + 1)
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Load):
+            for line, _ in ssl_checks.weakened_lines(a, inner, scope):
+                if ssl_checks.add_related(a, rule_id, line, [here]):
+                    return True
+    return False
+
+
 def _report(
     a: Analysis,
     node: ast.Call,
+    scope: Scope,
     api: str,
     verdict: Verdict,
     notes: tuple[str, ...],
@@ -712,6 +731,9 @@ def _report(
     for item in verdict.findings:
         if item.rule_id == "VF401":
             continue  # reported by credentials.py where the literal is written
+        message = f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}"
+        if _reported_at_context(a, node, scope, item.rule_id, message):
+            continue
         fix = (item.fix or item.rule.fix).rstrip(".") + "."
         if verdict.corrected:
             fix = f"{fix}\nCorrected for {verdict.driver}:\n{verdict.corrected}"
