@@ -37,7 +37,8 @@ from verifyfull.conninfo import (
     redact_text,
     unreadable,
 )
-from verifyfull.conninfo.drivers import ASYNCPG_POOL_KWARGS
+from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWARGS
+from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Related
 from verifyfull.scan.python import ssl_checks
@@ -209,6 +210,10 @@ def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
     if not isinstance(value, Text):
         raise Undetermined(f"{what} is not a string")
     notes = list(value.notes)
+    if value.known == "" and any(": default of " in note for note in notes):
+        # os.getenv("DATABASE_URL", ""): the empty default only stands for "unset"
+        variables = ", ".join(n.split(":", 1)[0] for n in notes if ": default of " in n)
+        raise Undetermined(f"{what} is environment variable {variables} (empty default)")
     if value.known is not None:
         return value.known, tuple(notes)
     pieces: list[str] = []
@@ -699,6 +704,17 @@ def resolution_summary(notes: tuple[str, ...]) -> str:
     return "; ".join(parts + others)
 
 
+def non_tls_breakage(verdict: Verdict, info: ConnInfo) -> bool:
+    """The connection breaks only because asyncpg gets keywords it does not take, and
+    none of them is a TLS setting (VF105 is for TLS arguments, issue 12 class 9)."""
+    if not (verdict.breaks or "").startswith("TypeError:") or "keyword argument" not in (
+        verdict.breaks or ""
+    ):
+        return False
+    misplaced = [k for k, _ in info.kwargs if k not in ASYNCPG_CONNECT_KWARGS]
+    return bool(misplaced) and not any(is_tls_key(k) for k in misplaced)
+
+
 def _reported_at_context(
     a: Analysis, node: ast.Call, scope: Scope, rule_id: str, message: str
 ) -> bool:
@@ -731,6 +747,8 @@ def _report(
     for item in verdict.findings:
         if item.rule_id == "VF401":
             continue  # reported by credentials.py where the literal is written
+        if item.rule_id == "VF105" and non_tls_breakage(verdict, info):
+            continue  # a TypeError for an unknown non-TLS keyword is not a TLS finding
         message = f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}"
         if _reported_at_context(a, node, scope, item.rule_id, message):
             continue
