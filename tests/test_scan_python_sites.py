@@ -111,3 +111,35 @@ def test_an_unseen_url_with_no_tls_argument_is_deploy_decided(tmp_path: Path) ->
         rules, messages = _rules(tmp_path, template.format(url='os.getenv("APP_DB")', args=""))
         assert rules == {"VF108"}, template
         assert "APP_DB" in messages[0]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    mode=st.sampled_from(LIBPQ_MODES),
+    folder=st.sampled_from(["", "certs/", "deploy/tls/"]),
+    name=st.from_regex(r"[a-z]{1,8}\.(crt|pem|bundle)", fullmatch=True),
+    present=st.booleans(),
+)
+def test_a_relative_root_certificate_is_judged_by_whether_it_is_there(
+    tmp_path: Path, mode: str, folder: str, name: str, present: bool
+) -> None:
+    """Class 7: the verdict is conninfo's with the file when it is in the tree, and
+    conninfo's without it when not (require then checks nothing; verify-* fail closed)."""
+    from verifyfull.conninfo import Driver, Environment, evaluate, parse_dsn
+
+    root_file = tmp_path / folder / name
+    root_file.parent.mkdir(parents=True, exist_ok=True)
+    if present:
+        root_file.write_text("bundle\n", encoding="utf-8")
+    else:
+        root_file.unlink(missing_ok=True)
+    written = f"host=db.internal sslmode={mode} sslrootcert={folder}{name}"
+    rules, _ = _rules(tmp_path, f'psycopg2.connect("{written}")')
+    judged = written if present else f"host=db.internal sslmode={mode}"
+    verdict = evaluate(parse_dsn(judged), Driver.PSYCOPG2, Environment.empty())
+    expected = set(verdict.rule_ids) & TRANSPORT
+    if not expected:  # verify-* without the file fails closed: judged as written
+        expected = set(evaluate(parse_dsn(written), Driver.PSYCOPG2).rule_ids) & TRANSPORT
+    assert rules & TRANSPORT == expected, (written, present)

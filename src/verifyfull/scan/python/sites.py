@@ -35,6 +35,7 @@ from verifyfull.conninfo import (
     from_tortoise_db_url,
     parse_dsn,
     redact_text,
+    resolve_target,
     unreadable,
 )
 from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWARGS
@@ -659,12 +660,58 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     for (driver, info, dsn, notes), verdict in zip(judged, _verdicts(a, judged), strict=True):
         if verdict is None:
             continue
+        absent = _absent_root(a, driver, info, verdict)
+        if absent is not None:
+            info, verdict, notes, dsn = (*absent, (*notes, _absent_note(info)), None)
         a.sites.append(
             Site(node.lineno, node.col_offset + 1, api, driver, info, verdict, dsn, notes)
         )
         if not verdict.determined:
             _report_deploy_decided(a, node, api, "; ".join(verdict.notes) or "unknown")
         _report(a, node, scope, api, verdict, notes, info)
+
+
+def _named_root(info: ConnInfo) -> str | None:
+    return info.param("sslrootcert") or info.kwarg("sslrootcert")
+
+
+def _absent_root(
+    a: Analysis, driver: Driver, info: ConnInfo, written: Verdict
+) -> tuple[ConnInfo, Verdict] | None:
+    """Class 7: a relative sslrootcert that is in the scanned tree neither at the project
+    root nor beside the file. libpq reads it from the program's working directory; when
+    it is not there, `require` checks nothing (no verify-ca upgrade) and verify-ca /
+    verify-full fail at connect (fail closed: no finding). The site is then judged as
+    libpq judges it without the file, and the evidence names the path. An absolute or
+    home path, or one built at run time, is left as written (the deployment may
+    provide it; docs/scan.md)."""
+    root = _named_root(info)
+    if not root or root == "system" or _PLACEHOLDER in root or root.startswith(("/", "~")):
+        return None
+    if re.match(r"^[A-Za-z]:[\\/]", root) or resolve_target(info, driver).engine != "libpq":
+        return None
+    if any((base / root).exists() for base in (a.ctx.root, a.source.path.parent)):
+        return None
+    without = replace(
+        info,
+        params=tuple(p for p in info.params if p[0] != "sslrootcert"),
+        kwargs=tuple(k for k in info.kwargs if k[0] != "sslrootcert"),
+    )
+    try:
+        verdict = evaluate(without, driver, Environment.empty(), a.ctx.policy)
+    except (ConnStringError, VerifyfullError):
+        return None
+    if not set(verdict.rule_ids) & _TRANSPORT or verdict.rule_ids == written.rule_ids:
+        return None  # verify-ca / verify-full fail closed without it; or nothing changes
+    return without, verdict
+
+
+def _absent_note(info: ConnInfo) -> str:
+    return (
+        f"sslrootcert {_named_root(info)!r} is not in the scanned tree: libpq reads a relative "
+        "path from the working directory the program runs in, and without the file "
+        "require checks no certificate"
+    )
 
 
 _ENV_VARIABLE = re.compile(r"environment variable (\w+)")
