@@ -211,19 +211,28 @@ def _context_used(a: Analysis, obj: ast.expr, scope: Scope) -> bool:
         return False
     if "__all__" in where.assigns:
         return True
-    return _named_elsewhere(str(a.ctx.root), a.source.relpath, name)
+    return _named_elsewhere(str(_import_root(a.source.path)), str(a.source.path), name)
+
+
+def _import_root(path: Path) -> Path:
+    """The folder other modules import this one from: above its package (the folders
+    holding __init__.py), or its own folder for a top-level module or script."""
+    folder = path.resolve().parent
+    while (folder / "__init__.py").exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
 
 
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "site-packages", "__pycache__"})
-_MAX_FILES = 5_000
+_MAX_FILES = 2_000
 _MAX_BYTES = 1_000_000
 
 
 @lru_cache(maxsize=256)
-def _named_elsewhere(root: str, relpath: str, name: str) -> bool:
-    """Another .py file of the project holds `name` and the module's name (an import
-    of the context, conservatively). Bounded: past the bound, assume it is."""
-    module = Path(relpath).stem.encode()
+def _named_elsewhere(root: str, own: str, name: str) -> bool:
+    """Another .py file under `root` holds `name` and the module's name (an import of
+    the context, conservatively). Bounded: past the bound, assume it does."""
+    module = Path(own).stem.encode()
     wanted = name.encode()
     seen = 0
     for folder, dirs, files in os.walk(root):
@@ -232,7 +241,7 @@ def _named_elsewhere(root: str, relpath: str, name: str) -> bool:
             if not file.endswith(".py"):
                 continue
             path = Path(folder, file)
-            if path.relative_to(root).as_posix() == relpath:
+            if str(path.resolve()) == str(Path(own).resolve()):
                 continue
             seen += 1
             if seen > _MAX_FILES:
