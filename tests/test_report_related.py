@@ -80,3 +80,14 @@ def test_a_context_used_by_two_calls_is_one_finding(tmp_path: Path) -> None:
     found = [f for f in result.report.findings if f.rule_id in {"VF103", "VF104"}]
     assert [(f.rule_id, f.line) for f in found] == [("VF103", 6)]
     assert sorted(r.line for r in found[0].related) == [5, 10, 14]
+
+
+def test_a_config_dict_imported_by_two_sites_is_one_finding_where_the_key_is_missing() -> None:
+    project = Path(__file__).parent / "fixtures" / "scan" / "python" / "project"
+    result = engine.scan([project / "tortoise_app"], ScanSettings(project_root=project), jobs=2)
+    found = [f for f in result.report.findings if f.rule_id == "VF102"]
+    assert [(f.path, f.line) for f in found] == [("tortoise_app/orm_config.py", 8)]
+    assert sorted((r.path, r.line) for r in found[0].related) == [
+        ("tortoise_app/web.py", 7),
+        ("tortoise_app/worker.py", 7),
+    ]

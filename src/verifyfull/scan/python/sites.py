@@ -41,10 +41,10 @@ from verifyfull.conninfo import (
 from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWARGS
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
-from verifyfull.findings import Related
+from verifyfull.findings import Related, finding
 from verifyfull.scan.python import ssl_checks
 from verifyfull.scan.python.context import Analysis, Site
-from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.module import ImportRef, ParsedModule, Scope
 from verifyfull.scan.python.values import (
     Const,
     ContextValue,
@@ -657,7 +657,10 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         return
     except (VerifyfullError, RecursionError):
         return
-    for (driver, info, dsn, notes), verdict in zip(judged, _verdicts(a, judged), strict=True):
+    places = _missing_key_places(call, api, len(judged))
+    for index, ((driver, info, dsn, notes), verdict) in enumerate(
+        zip(judged, _verdicts(a, judged), strict=True)
+    ):
         if verdict is None:
             continue
         absent = _absent_root(a, driver, info, verdict)
@@ -668,7 +671,8 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         )
         if not verdict.determined:
             _report_deploy_decided(a, node, api, "; ".join(verdict.notes) or "unknown")
-        _report(a, node, scope, api, verdict, notes, info)
+        where = places.get(index) if places else None
+        _report(a, node, scope, api, verdict, notes, info, where)
 
 
 def _named_root(info: ConnInfo) -> str | None:
@@ -751,6 +755,126 @@ def resolution_summary(notes: tuple[str, ...]) -> str:
     return "; ".join(parts + others)
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a deciding value is written: a file of the project and a node in it."""
+
+    relpath: str
+    node: ast.expr
+    what: str
+
+
+_ORIGIN_HOPS = 6
+
+
+def _origin(call: _Call, expr: ast.expr) -> tuple[ParsedModule, ast.expr] | None:
+    """The literal an expression names: through local names, imported names and
+    `module.NAME` (a few hops; the last binding of each name)."""
+    module, scope = call.a.module, call.scope
+    for _ in range(_ORIGIN_HOPS):
+        if isinstance(expr, ast.Dict):
+            return module, expr
+        name: str | None = None
+        ref: ImportRef | None = None
+        if isinstance(expr, ast.Name):
+            where: Scope | None = scope
+            while where is not None and expr.id not in where.assigns:
+                where = where.parent
+            if where is not None:
+                expr, scope = where.assigns[expr.id][-1].value, where
+                continue
+            ref, name = module.aliases.get(expr.id), None
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            ref, name = module.aliases.get(expr.value.id), expr.attr
+        if ref is None:
+            return None
+        found = module.find_import(ref)
+        if found is None:
+            return None
+        module, imported = found
+        name = imported if name is None else (name if imported is None else None)
+        if name is None or name not in module.scope.assigns:
+            return None
+        expr, scope = module.scope.assigns[name][-1].value, module.scope
+    return None
+
+
+def _entry(node: ast.Dict, key: str) -> ast.expr | None:
+    for k, v in zip(node.keys, node.values, strict=True):
+        if isinstance(k, ast.Constant) and k.value == key:
+            return v
+    return None
+
+
+def _missing_key_places(call: _Call, api: str, count: int) -> dict[int, Place]:
+    """Class 8, the dict where the key is missing: a Tortoise config's `credentials`
+    dicts without `ssl`, by the index of the connection judged from them (the order
+    from_tortoise_config reads `connections` in)."""
+    if api not in TORTOISE or call.arg(99, "db_url") is not None:
+        return {}
+    written = call.arg(99, "config")
+    origin = _origin(call, written) if written is not None else None
+    if origin is None:
+        return {}
+    module, config = origin
+    connections = _entry(config, "connections") if isinstance(config, ast.Dict) else None
+    if not isinstance(connections, ast.Dict) or len(connections.values) != count:
+        return {}
+    try:
+        relpath = module.path.resolve().relative_to(call.a.ctx.root.resolve()).as_posix()
+    except ValueError:
+        return {}
+    places: dict[int, Place] = {}
+    for index, entry in enumerate(connections.values):
+        credentials = _entry(entry, "credentials") if isinstance(entry, ast.Dict) else None
+        if not isinstance(credentials, ast.Dict) or _entry(credentials, "ssl") is not None:
+            continue
+        settings = _entry(credentials, "server_settings")
+        mode = _entry(settings, "sslmode") if isinstance(settings, ast.Dict) else None
+        if mode is not None:  # Tortoise's psycopg backend: the libpq sslmode decides
+            places[index] = Place(relpath, mode, "the server_settings sslmode written here")
+        elif settings is None or isinstance(settings, ast.Dict):
+            places[index] = Place(relpath, credentials, "its credentials have no 'ssl' key")
+    return places
+
+
+def _report_at(
+    a: Analysis,
+    where: Place,
+    rule_id: str,
+    call: ast.Call,
+    message: str,
+    evidence: str,
+    fix: str,
+) -> None:
+    """One finding at the written dict (maybe in another module), the call related."""
+    line, column = where.node.lineno, where.node.col_offset + 1
+    here = Related(
+        f"{message} (this call; {where.what})", a.source.relpath, call.lineno, call.col_offset + 1
+    )
+    for index, item in enumerate(a.findings):
+        if (item.rule_id, item.path, item.line, item.column) == (
+            rule_id,
+            where.relpath,
+            line,
+            column,
+        ):
+            a.findings[index] = replace(item, related=(*item.related, here))
+            return
+    a.findings.append(
+        finding(
+            rule_id,
+            f"{message} ({where.what})",
+            evidence=evidence,
+            fix=fix,
+            path=where.relpath,
+            line=line,
+            column=column,
+            related=(here,),
+        )
+    )
+
+
 def non_tls_breakage(verdict: Verdict, info: ConnInfo) -> bool:
     """The connection breaks only because asyncpg gets keywords it does not take, and
     none of them is a TLS setting (VF105 is for TLS arguments, issue 12 class 9)."""
@@ -786,6 +910,7 @@ def _report(
     verdict: Verdict,
     notes: tuple[str, ...],
     info: ConnInfo,
+    where: Place | None = None,
 ) -> None:
     summary = resolution_summary(notes)
     how = f" (resolved with {summary})" if summary else ""
@@ -802,10 +927,15 @@ def _report(
         fix = (item.fix or item.rule.fix).rstrip(".") + "."
         if verdict.corrected:
             fix = f"{fix}\nCorrected for {verdict.driver}:\n{verdict.corrected}"
+        if where is not None and item.rule_id in _TRANSPORT:
+            _report_at(
+                a, where, item.rule_id, node, message, f"{item.evidence}{ssl_part}{how}", fix
+            )
+            continue
         a.report(
             item.rule_id,
             node,
-            f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}",
+            message,
             evidence=f"{item.evidence}{ssl_part}{how}",
             fix=fix,
         )
