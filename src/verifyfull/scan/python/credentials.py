@@ -257,6 +257,19 @@ def _passed_on(a: Analysis, name: str, scope: Scope) -> None:
         where = where.parent
 
 
+def passed_into_string(a: Analysis, scope: Scope, password: str) -> None:
+    """A connection string whose password came from a literal bound to a name the
+    call's scope sees (`password = '…'` then `'… password={3}'.format(…, password)`):
+    VF401 where that literal is written."""
+    where: Scope | None = scope
+    while where is not None:
+        for name, bindings in where.assigns.items():
+            for binding in bindings:  # in the password slot: whatever the name says
+                if _literal(binding.value) == password:
+                    _password_value(a, name, binding.value, where, db=True)
+        where = where.parent
+
+
 _DB_DICT_KEYS = frozenset({"host", "user", "database", "dbname", "port", "dsn"})
 
 

@@ -42,7 +42,7 @@ from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWA
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Related, finding
-from verifyfull.scan.python import ssl_checks
+from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import ImportRef, ParsedModule, Scope
 from verifyfull.scan.python.values import (
@@ -918,7 +918,12 @@ def _report(
     does = f" The driver: {verdict.notes[0]}" if verdict.notes else ""
     for item in verdict.findings:
         if item.rule_id == "VF401":
-            continue  # reported by credentials.py where the literal is written
+            # reported by credentials.py where the literal is written; a literal that
+            # reaches the string through a name (`password = "…"` formatted in) is
+            # found here, by its value, among the names the call's scope can see
+            if info.password is not None:
+                credentials.passed_into_string(a, scope, info.password.reveal())
+            continue
         if item.rule_id == "VF105" and non_tls_breakage(verdict, info):
             continue  # a TypeError for an unknown non-TLS keyword is not a TLS finding
         message = f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}"
