@@ -211,13 +211,14 @@ def _context_used(a: Analysis, obj: ast.expr, scope: Scope) -> bool:
         return False
     if "__all__" in where.assigns:
         return True
-    return _named_elsewhere(str(_import_root(a.source.path)), str(a.source.path), name)
+    own = a.source.path.resolve()
+    return _named_elsewhere(str(_import_root(own)), str(own), name)
 
 
 def _import_root(path: Path) -> Path:
     """The folder other modules import this one from: above its package (the folders
     holding __init__.py), or its own folder for a top-level module or script."""
-    folder = path.resolve().parent
+    folder = path.parent
     while (folder / "__init__.py").exists() and folder.parent != folder:
         folder = folder.parent
     return folder
@@ -225,35 +226,41 @@ def _import_root(path: Path) -> Path:
 
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "site-packages", "__pycache__"})
 _MAX_FILES = 2_000
-_MAX_BYTES = 1_000_000
+_MAX_BYTES = 8_000_000  # all the modules of one import root read, at most
 
 
-@lru_cache(maxsize=256)
-def _named_elsewhere(root: str, own: str, name: str) -> bool:
-    """Another .py file under `root` holds `name` and the module's name (an import of
-    the context, conservatively). Bounded: past the bound, assume it does."""
-    module = Path(own).stem.encode()
-    wanted = name.encode()
-    seen = 0
+@lru_cache(maxsize=2)
+def _modules_under(root: str) -> tuple[tuple[str, bytes], ...] | None:
+    """The .py files under an import root and their bytes, read once per root; None
+    past the bounds (then every context there counts as used)."""
+    found: list[tuple[str, bytes]] = []
+    total = 0
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
         for file in files:
             if not file.endswith(".py"):
                 continue
-            path = Path(folder, file)
-            if str(path.resolve()) == str(Path(own).resolve()):
-                continue
-            seen += 1
-            if seen > _MAX_FILES:
-                return True
+            path = os.path.join(folder, file)
             try:
-                with path.open("rb") as handle:
+                with open(path, "rb") as handle:
                     data = handle.read(_MAX_BYTES)
             except OSError:
                 continue
-            if wanted in data and module in data:
-                return True
-    return False
+            total += len(data)
+            found.append((path, data))
+            if len(found) > _MAX_FILES or total > _MAX_BYTES:
+                return None
+    return tuple(found)
+
+
+def _named_elsewhere(root: str, own: str, name: str) -> bool:
+    """Another module under `root` holds `name` and this module's name (an import of
+    the context, conservatively)."""
+    modules = _modules_under(root)
+    if modules is None:
+        return True
+    module, wanted = Path(own).stem.encode(), name.encode()
+    return any(path != own and wanted in data and module in data for path, data in modules)
 
 
 def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
