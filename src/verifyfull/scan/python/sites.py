@@ -655,13 +655,18 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         return
     except NotASite:
         return
-    except (VerifyfullError, RecursionError):
+    except VerifyfullError as exc:  # not modelled: named, never dropped
+        if "not a PostgreSQL" not in str(exc):
+            _report_deploy_decided(a, node, api, f"verifyfull cannot judge it ({exc})")
         return
+    except RecursionError:
+        raise  # the engine reports the file as not checked
     places = _missing_key_places(call, api, len(judged))
     for index, ((driver, info, dsn, notes), verdict) in enumerate(
         zip(judged, _verdicts(a, judged), strict=True)
     ):
         if verdict is None:
+            _unmodelled(a, node, api, driver, info)
             continue
         absent = _absent_root(a, driver, info, verdict)
         if absent is not None:
@@ -673,6 +678,19 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
             _report_deploy_decided(a, node, api, "; ".join(verdict.notes) or "unknown")
         where = places.get(index) if places else None
         _report(a, node, scope, api, verdict, notes, info, where)
+
+
+def _unmodelled(a: Analysis, node: ast.Call, api: str, driver: Driver, info: ConnInfo) -> None:
+    """A site conninfo cannot judge (a SQLAlchemy dialect it does not model, such as
+    +pg8000): a VF108 saying so, unless it is not PostgreSQL at all."""
+    try:
+        evaluate(info, driver, Environment.empty(), a.ctx.policy)
+    except ConnStringError as exc:
+        found = unreadable(exc, redact_text(a.segment(node)))
+        a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
+    except VerifyfullError as exc:
+        if "not a PostgreSQL" not in str(exc):
+            _report_deploy_decided(a, node, api, f"verifyfull cannot judge it ({exc})")
 
 
 def _named_root(info: ConnInfo) -> str | None:
