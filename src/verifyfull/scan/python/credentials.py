@@ -260,14 +260,21 @@ def _passed_on(a: Analysis, name: str, scope: Scope) -> None:
 def passed_into_string(a: Analysis, scope: Scope, password: str) -> None:
     """A connection string whose password came from a literal bound to a name the
     call's scope sees (`password = '…'` then `'… password={3}'.format(…, password)`):
-    VF401 where that literal is written."""
+    VF401 where that literal is written. Password-named bindings first: a user name
+    that happens to equal the password is not the password's literal."""
+    found: list[tuple[bool, str, ast.expr, Scope]] = []
     where: Scope | None = scope
     while where is not None:
         for name, bindings in where.assigns.items():
-            for binding in bindings:  # in the password slot: whatever the name says
-                if _literal(binding.value) == password:
-                    _password_value(a, name, binding.value, where, db=True)
+            found += [
+                (is_credential_name(name), name, b.value, where)
+                for b in bindings
+                if _literal(b.value) == password
+            ]
         where = where.parent
+    named = [item for item in found if item[0]] or found
+    for _, name, value, where in named:
+        _password_value(a, name, value, where, db=True)
 
 
 _DB_DICT_KEYS = frozenset({"host", "user", "database", "dbname", "port", "dsn"})
