@@ -7,9 +7,14 @@ conninfo.evaluate says what the driver will really do and which rules apply;
 the scanner never re-decides driver semantics, so what it flags is what the
 guard refuses and what `verifyfull explain` says.
 
-A site is skipped, not guessed, when what decides TLS cannot be seen (a DSN from
-an environment variable without default, a query string built elsewhere).
-VF401 is left to credentials.py, which reports it where the literal is written.
+When the whole connection string cannot be seen (an environment variable without
+default, a caller's parameter), conninfo is asked with stand-ins for it: if the
+call's own TLS arguments decide whatever the string says, the site is judged;
+otherwise, and for every other site that cannot be judged, it is a VF108 naming
+what decides it (issue 12, classes 1 and 10): never guessed, never dropped.
+Where a finding is placed is decided in placement.py, a named root certificate
+that is not in the tree in rootfiles.py. VF401 is left to credentials.py, which reports
+it where the literal is written.
 """
 
 from __future__ import annotations
@@ -35,16 +40,14 @@ from verifyfull.conninfo import (
     from_tortoise_db_url,
     parse_dsn,
     redact_text,
-    resolve_target,
     unreadable,
 )
 from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWARGS
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
-from verifyfull.findings import Related, finding
-from verifyfull.scan.python import credentials, ssl_checks
+from verifyfull.scan.python import credentials, placement, rootfiles
 from verifyfull.scan.python.context import Analysis, Site
-from verifyfull.scan.python.module import ImportRef, ParsedModule, Scope
+from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.values import (
     Const,
     ContextValue,
@@ -110,7 +113,7 @@ TORTOISE = frozenset(
 DATABASES = frozenset({"databases.Database"})
 ALL_SITES = ASYNCPG | SQLALCHEMY | SQLALCHEMY_CONFIG | PSYCOPG | PSYCOPG2 | TORTOISE | DATABASES
 
-_PLACEHOLDER = "unknown"
+_PLACEHOLDER = rootfiles.PLACEHOLDER  # one spelling of an unknown part
 _PORT_PLACEHOLDER = "26257"
 
 
@@ -567,7 +570,7 @@ _UNSEEN_TLS = {
     "sslmode": ("", "?sslmode=disable", "?sslmode=verify-full&sslrootcert=certs/ca.crt"),
     "ssl": ("", "?ssl=disable", "?ssl=verify-full&sslrootcert=certs/ca.crt"),
 }
-_TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104"})
+_TRANSPORT = rootfiles.TRANSPORT
 
 
 def _unseen_variants(api: str) -> list[list[str]]:
@@ -661,16 +664,20 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         return
     except RecursionError:
         raise  # the engine reports the file as not checked
-    places = _missing_key_places(call, api, len(judged))
+    places = (
+        placement.missing_key_places(a, scope, call.arg(99, "config"), len(judged))
+        if api in TORTOISE and call.arg(99, "db_url") is None
+        else {}
+    )
     for index, ((driver, info, dsn, notes), verdict) in enumerate(
         zip(judged, _verdicts(a, judged), strict=True)
     ):
         if verdict is None:
             _unmodelled(a, node, api, driver, info)
             continue
-        absent = _absent_root(a, driver, info, verdict)
+        absent = rootfiles.absent_root(a, driver, info, verdict)
         if absent is not None:
-            info, verdict, notes, dsn = (*absent, (*notes, _absent_note(info)), None)
+            info, verdict, notes, dsn = (*absent, (*notes, rootfiles.absent_note(info)), None)
         a.sites.append(
             Site(node.lineno, node.col_offset + 1, api, driver, info, verdict, dsn, notes)
         )
@@ -691,49 +698,6 @@ def _unmodelled(a: Analysis, node: ast.Call, api: str, driver: Driver, info: Con
     except VerifyfullError as exc:
         if "not a PostgreSQL" not in str(exc):
             _report_deploy_decided(a, node, api, f"verifyfull cannot judge it ({exc})")
-
-
-def _named_root(info: ConnInfo) -> str | None:
-    return info.param("sslrootcert") or info.kwarg("sslrootcert")
-
-
-def _absent_root(
-    a: Analysis, driver: Driver, info: ConnInfo, written: Verdict
-) -> tuple[ConnInfo, Verdict] | None:
-    """Class 7: a relative sslrootcert that is in the scanned tree neither at the project
-    root nor beside the file. libpq reads it from the program's working directory; when
-    it is not there, `require` checks nothing (no verify-ca upgrade) and verify-ca /
-    verify-full fail at connect (fail closed: no finding). The site is then judged as
-    libpq judges it without the file, and the evidence names the path. An absolute or
-    home path, or one built at run time, is left as written (the deployment may
-    provide it; docs/scan.md)."""
-    root = _named_root(info)
-    if not root or root == "system" or _PLACEHOLDER in root or root.startswith(("/", "~")):
-        return None
-    if re.match(r"^[A-Za-z]:[\\/]", root) or resolve_target(info, driver).engine != "libpq":
-        return None
-    if any((base / root).exists() for base in (a.ctx.root, a.source.path.parent)):
-        return None
-    without = replace(
-        info,
-        params=tuple(p for p in info.params if p[0] != "sslrootcert"),
-        kwargs=tuple(k for k in info.kwargs if k[0] != "sslrootcert"),
-    )
-    try:
-        verdict = evaluate(without, driver, Environment.empty(), a.ctx.policy)
-    except (ConnStringError, VerifyfullError):
-        return None
-    if not set(verdict.rule_ids) & _TRANSPORT or verdict.rule_ids == written.rule_ids:
-        return None  # verify-ca / verify-full fail closed without it; or nothing changes
-    return without, verdict
-
-
-def _absent_note(info: ConnInfo) -> str:
-    return (
-        f"sslrootcert {_named_root(info)!r} is not in the scanned tree: libpq reads a relative "
-        "path from the working directory the program runs in, and without the file "
-        "require checks no certificate"
-    )
 
 
 _ENV_VARIABLE = re.compile(r"environment variable (\w+)")
@@ -773,126 +737,6 @@ def resolution_summary(notes: tuple[str, ...]) -> str:
     return "; ".join(parts + others)
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where a deciding value is written: a file of the project and a node in it."""
-
-    relpath: str
-    node: ast.expr
-    what: str
-
-
-_ORIGIN_HOPS = 6
-
-
-def _origin(call: _Call, expr: ast.expr) -> tuple[ParsedModule, ast.expr] | None:
-    """The literal an expression names: through local names, imported names and
-    `module.NAME` (a few hops; the last binding of each name)."""
-    module, scope = call.a.module, call.scope
-    for _ in range(_ORIGIN_HOPS):
-        if isinstance(expr, ast.Dict):
-            return module, expr
-        name: str | None = None
-        ref: ImportRef | None = None
-        if isinstance(expr, ast.Name):
-            where: Scope | None = scope
-            while where is not None and expr.id not in where.assigns:
-                where = where.parent
-            if where is not None:
-                expr, scope = where.assigns[expr.id][-1].value, where
-                continue
-            ref, name = module.aliases.get(expr.id), None
-        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
-            ref, name = module.aliases.get(expr.value.id), expr.attr
-        if ref is None:
-            return None
-        found = module.find_import(ref)
-        if found is None:
-            return None
-        module, imported = found
-        name = imported if name is None else (name if imported is None else None)
-        if name is None or name not in module.scope.assigns:
-            return None
-        expr, scope = module.scope.assigns[name][-1].value, module.scope
-    return None
-
-
-def _entry(node: ast.Dict, key: str) -> ast.expr | None:
-    for k, v in zip(node.keys, node.values, strict=True):
-        if isinstance(k, ast.Constant) and k.value == key:
-            return v
-    return None
-
-
-def _missing_key_places(call: _Call, api: str, count: int) -> dict[int, Place]:
-    """Class 8, the dict where the key is missing: a Tortoise config's `credentials`
-    dicts without `ssl`, by the index of the connection judged from them (the order
-    from_tortoise_config reads `connections` in)."""
-    if api not in TORTOISE or call.arg(99, "db_url") is not None:
-        return {}
-    written = call.arg(99, "config")
-    origin = _origin(call, written) if written is not None else None
-    if origin is None:
-        return {}
-    module, config = origin
-    connections = _entry(config, "connections") if isinstance(config, ast.Dict) else None
-    if not isinstance(connections, ast.Dict) or len(connections.values) != count:
-        return {}
-    try:
-        relpath = module.path.resolve().relative_to(call.a.ctx.root.resolve()).as_posix()
-    except ValueError:
-        return {}
-    places: dict[int, Place] = {}
-    for index, entry in enumerate(connections.values):
-        credentials = _entry(entry, "credentials") if isinstance(entry, ast.Dict) else None
-        if not isinstance(credentials, ast.Dict) or _entry(credentials, "ssl") is not None:
-            continue
-        settings = _entry(credentials, "server_settings")
-        mode = _entry(settings, "sslmode") if isinstance(settings, ast.Dict) else None
-        if mode is not None:  # Tortoise's psycopg backend: the libpq sslmode decides
-            places[index] = Place(relpath, mode, "the server_settings sslmode written here")
-        elif settings is None or isinstance(settings, ast.Dict):
-            places[index] = Place(relpath, credentials, "its credentials have no 'ssl' key")
-    return places
-
-
-def _report_at(
-    a: Analysis,
-    where: Place,
-    rule_id: str,
-    call: ast.Call,
-    message: str,
-    evidence: str,
-    fix: str,
-) -> None:
-    """One finding at the written dict (maybe in another module), the call related."""
-    line, column = where.node.lineno, where.node.col_offset + 1
-    here = Related(
-        f"{message} (this call; {where.what})", a.source.relpath, call.lineno, call.col_offset + 1
-    )
-    for index, item in enumerate(a.findings):
-        if (item.rule_id, item.path, item.line, item.column) == (
-            rule_id,
-            where.relpath,
-            line,
-            column,
-        ):
-            a.findings[index] = replace(item, related=(*item.related, here))
-            return
-    a.findings.append(
-        finding(
-            rule_id,
-            f"{message} ({where.what})",
-            evidence=evidence,
-            fix=fix,
-            path=where.relpath,
-            line=line,
-            column=column,
-            related=(here,),
-        )
-    )
-
-
 def non_tls_breakage(verdict: Verdict, info: ConnInfo) -> bool:
     """The connection breaks only because asyncpg gets keywords it does not take, and
     none of them is a TLS setting (VF105 is for TLS arguments, issue 12 class 9)."""
@@ -904,22 +748,6 @@ def non_tls_breakage(verdict: Verdict, info: ConnInfo) -> bool:
     return bool(misplaced) and not any(is_tls_key(k) for k in misplaced)
 
 
-def _reported_at_context(
-    a: Analysis, node: ast.Call, scope: Scope, rule_id: str, message: str
-) -> bool:
-    """Class 8: a site weak only through an SSLContext weakened in this file is one
-    finding, where the context is weakened, with this call as a related location."""
-    if rule_id not in ("VF103", "VF104"):
-        return False
-    here = Related(message, a.source.relpath, node.lineno, node.col_offset + 1)
-    for inner in ast.walk(node):
-        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Load):
-            for line, _ in ssl_checks.weakened_lines(a, inner, scope):
-                if ssl_checks.add_related(a, rule_id, line, [here]):
-                    return True
-    return False
-
-
 def _report(
     a: Analysis,
     node: ast.Call,
@@ -928,7 +756,7 @@ def _report(
     verdict: Verdict,
     notes: tuple[str, ...],
     info: ConnInfo,
-    where: Place | None = None,
+    where: placement.Place | None = None,
 ) -> None:
     summary = resolution_summary(notes)
     how = f" (resolved with {summary})" if summary else ""
@@ -945,13 +773,13 @@ def _report(
         if item.rule_id == "VF105" and non_tls_breakage(verdict, info):
             continue  # a TypeError for an unknown non-TLS keyword is not a TLS finding
         message = f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}"
-        if _reported_at_context(a, node, scope, item.rule_id, message):
+        if placement.reported_at_context(a, node, scope, item.rule_id, message):
             continue
         fix = (item.fix or item.rule.fix).rstrip(".") + "."
         if verdict.corrected:
             fix = f"{fix}\nCorrected for {verdict.driver}:\n{verdict.corrected}"
         if where is not None and item.rule_id in _TRANSPORT:
-            _report_at(
+            placement.report_at(
                 a, where, item.rule_id, node, message, f"{item.evidence}{ssl_part}{how}", fix
             )
             continue
