@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 
 from verifyfull.findings import Finding, Related
-from verifyfull.report import Report, sarif, text
+from verifyfull.report import Report, html, sarif, text
 from verifyfull.report import json as json_report
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings
@@ -72,6 +72,9 @@ def test_json_and_text_list_the_related_places() -> None:
     ]
     shown = text.render(_report())
     assert "related: app/db.py:10 connect() uses it" in shown
+    page = html.render(_report())
+    assert "app/db.py:10 connect() uses it" in page
+    assert page.index("app/tls.py:5 check_hostname") < page.index("app/db.py:10")
 
 
 def test_a_context_used_by_two_calls_is_one_finding(tmp_path: Path) -> None:

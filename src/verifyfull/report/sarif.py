@@ -51,9 +51,9 @@ def _help_markdown(rule: Rule) -> str:
         f"**{rule.id} {rule.slug}**: {rule.title}\n\n"
         f"Severity: {rule.severity.value}. {cwes}\n\n"
         f"### Why this is bad\n{rule.why}\n\n"
-        f"### Example\n```\n{rule.example}\n```\n\n"
+        f"### Example\n```{rule.example_language}\n{rule.example}\n```\n\n"
         f"### How to fix\n{rule.fix}\n\n"
-        f"```\n{rule.example_fixed}\n```\n"
+        f"```{rule.example_language}\n{rule.example_fixed}\n```\n"
     )
 
 

@@ -35,6 +35,9 @@ SEVERITY_STYLE = {
 _WIDTH = 110
 
 
+_CONTINUATION = " " * 11  # under the text after "      fix: "
+
+
 def _wants_color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
@@ -61,12 +64,30 @@ def _summary(report: Report) -> Text:
         text.append(")")
     places = []
     if report.files or not report.targets:  # a probe examines targets, not files
-        places.append(f"{report.files} file{'s' if report.files != 1 else ''}")
+        places.append(files_phrase(report))
     if report.targets:
         places.append(f"{report.targets} target{'s' if report.targets != 1 else ''}")
     text.append(f" in {', '.join(places)}")
     if report.errors:
         text.append(f"; {len(report.errors)} could not be checked", "bold magenta")
+    return text
+
+
+def files_phrase(report: Report) -> str:
+    """`2 of 40 files` (the files with findings, of the files examined), or `40 files`
+    when none has one, as Ruff and Bandit users read a summary."""
+    examined = f"{report.files} file{'s' if report.files != 1 else ''}"
+    with_findings = len({f.path for f in report.findings if f.path})
+    return f"{with_findings} of {examined}" if 0 < with_findings < report.files else examined
+
+
+def _block(label: Text, body: str) -> Text:
+    """`label` + body, each further line of body indented under the first: a
+    multi-line fix (its corrected form) stays inside its finding."""
+    first, *rest = shown(body).split("\n")
+    text = label + Text(first)
+    for line in rest:
+        text.append("\n" + (_CONTINUATION + line if line.strip() else ""))
     return text
 
 
@@ -115,8 +136,8 @@ def _finding(
     for number, code in context(cache, item, secret):
         console.print(Text(f"      {number:>5} | ", "dim") + Text(shown(code), "cyan"))
     if item.evidence:
-        console.print(Text("      evidence: ", "dim") + Text(shown(item.evidence)))
+        console.print(_block(Text("      evidence: ", "dim"), item.evidence))
     for other in item.related:  # the other places it acts through (one finding, not copies)
         where = f"{other.path or item.path or '-'}:{other.line or 1}"
-        console.print(Text("      related: ", "dim") + Text(shown(f"{where} {other.message}")))
-    console.print(Text("      fix: ", "green") + Text(shown(item.fix or rule.fix)))
+        console.print(_block(Text("      related: ", "dim"), f"{where} {other.message}"))
+    console.print(_block(Text("      fix: ", "green"), item.fix or rule.fix))

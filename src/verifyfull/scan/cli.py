@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from verifyfull import rules
+from verifyfull.clihelp import SEVERITIES, one_of
 from verifyfull.errors import UsageError
 from verifyfull.report import Report, exit_code
 from verifyfull.report.output import emit
@@ -87,10 +88,15 @@ def scan_command(
     paths: list[Path] | None = typer.Argument(  # noqa: B008 - typer's declaration style
         None, help="Files or directories (default: [tool.verifyfull] paths, else '.')."
     ),
-    output_format: str = typer.Option("text", "--format", "-f", help="text, json, sarif or html."),
+    output_format: str = typer.Option(
+        "text", "--format", "-f", metavar=one_of(FORMATS), help="The report's format."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),  # noqa: B008
     fail_on: str | None = typer.Option(
-        None, "--fail-on", help="Exit 1 on findings at or above this severity (default high)."
+        None,
+        "--fail-on",
+        metavar=SEVERITIES,
+        help="Exit 1 on findings at or above this severity (default high).",
     ),
     select: str | None = typer.Option(None, "--select", help="Only these rules: VF102,VF1,…"),
     ignore: str | None = typer.Option(None, "--ignore", help="Leave out these rules."),

@@ -72,11 +72,31 @@ def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
 
 
 def _is_candidate(name: str) -> bool:
-    """Whether any check wants this base name (checks_for is not empty), asked of every
-    file the walk lists (13,000 on a large tree, most of them different names): one
-    test against the union of every check's names, suffixes and globs."""
+    """Whether any check wants this base name (checks_for is not empty, or a suffixless
+    name a shebang check may want), asked of every file the walk lists (13,000 on a
+    large tree, most of them different names): one test against the union of every
+    check's names, suffixes and globs."""
     names, suffixes, globs = _any_check()
-    return name in names or _suffix(name) in suffixes or globs.match(name) is not None
+    suffix = _suffix(name)
+    return (
+        name in names
+        or suffix in suffixes
+        or globs.match(name) is not None
+        or (not suffix and bool(_shebang_checks()))
+    )
+
+
+@lru_cache(maxsize=1)
+def _shebang_checks() -> tuple[RegisteredCheck, ...]:
+    return tuple(check for check in load_checks() if check.shebang)
+
+
+def _starts_with_shebang(path: Path) -> bool:
+    """Whether the file's first bytes are `#!` (two bytes read, nothing else)."""
+    try:
+        return _read_bytes(path, 2) == b"#!"
+    except OSError:
+        return False
 
 
 @lru_cache(maxsize=1)
@@ -260,7 +280,12 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
     """Run every matching check on one file; never raises for anything the file holds."""
     wanted = checks_for(walked.path.name)
     if not wanted:
-        return _NOTHING_TO_CHECK
+        # A suffixless file no name claims: a script only if it starts with `#!`.
+        if _suffix(walked.path.name) or not _starts_with_shebang(walked.path):
+            return _NOTHING_TO_CHECK
+        wanted = _shebang_checks()
+        if not wanted:
+            return _NOTHING_TO_CHECK
     source, error = _read(walked, wanted, max_size)
     if source is None:
         return FileOutcome(errors=(error,) if error else ())
@@ -372,7 +397,9 @@ def scan(
     )
     register_public_name(str(settings.project_root))
     candidates = (
-        _named_in_reports(w) for w in walker.walk(paths, _is_candidate) if checks_for(w.path.name)
+        _named_in_reports(w)
+        for w in walker.walk(paths, _is_candidate)
+        if _is_candidate(w.path.name)
     )
     ctx = ScanContext(root=settings.project_root, policy=settings.policy)
     work = partial(_scan_chunk, ctx=ctx, max_size=settings.max_file_size)

@@ -9,10 +9,11 @@ from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.words import command_words
 from verifyfull.scan.config.yamlnodes import mapping_items, scalar, scalar_column
+from verifyfull.scan.shell.yamltext import scalar_commands
 
 # compose: entrypoint + command; Kubernetes: command + args (same order of words).
 _ARGV_KEYS = ("entrypoint", "command", "args")
-# CI steps (GitHub Actions `run:`, GitLab `script:`): one command per line.
+# CI steps (GitHub Actions `run:`, GitLab `script:`): shell scripts.
 _SCRIPT_KEYS = ("run", "script")
 COMMAND_KEYS = frozenset(_ARGV_KEYS + _SCRIPT_KEYS)
 
@@ -44,14 +45,8 @@ def commands_of(src: SourceFile, node: MappingNode) -> list[Command]:
         script = items.get(key)
         scripts = script.value if isinstance(script, SequenceNode) else [script]
         for entry in scripts:
-            if isinstance(entry, ScalarNode):
-                first = entry.start_mark.line + 1
-                first += 1 if entry.style in ("|", ">") else 0
-                for offset, text in enumerate(str(entry.value).splitlines()):
-                    column = scalar_column(entry) if offset == 0 and not entry.style else 1
-                    line_words = command_words(src, text, first + offset, column)
-                    if line_words:
-                        commands.append(Command(tuple(line_words), hint))
+            if isinstance(entry, ScalarNode):  # shell text, read by the shell reader
+                commands.extend(scalar_commands(src, entry, hint))
     return commands
 
 

@@ -119,10 +119,16 @@ def _reaches_plaintext(entry: HbaLine, rejected: list[HbaLine]) -> bool:
 
 @file_check(names=("pg_hba.conf",), globs=("pg_hba*.conf", "*.hba.conf"))
 def check_pg_hba(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    return judge_hba(parse_hba(src.text), src.relpath)
+
+
+def judge_hba(entries: Iterable[HbaLine], relpath: str) -> list[Finding]:
+    """The findings of pg_hba records, in a pg_hba.conf or written into one by a
+    shell command (scan/config/clients.py)."""
     found: list[Finding] = []
     plaintext_rejected: list[HbaLine] = []
-    for entry in parse_hba(src.text):
-        where = {"path": src.relpath, "line": entry.line}
+    for entry in entries:
+        where = {"path": relpath, "line": entry.line}
         if entry.kind in _PLAINTEXT_TYPES and entry.method == "reject":
             if entry.kind == "hostnossl":
                 plaintext_rejected.append(entry)

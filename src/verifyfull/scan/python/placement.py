@@ -27,6 +27,9 @@ class Place:
     relpath: str
     node: ast.expr
     what: str
+    # The place holds only for a reading without this key: a key set later (`CONF[…]
+    # ["credentials"]["ssl"] = …`, values.py's dict changes) decides at the call.
+    missing: str | None = None
 
 
 _ORIGIN_HOPS = 6
@@ -98,7 +101,9 @@ def missing_key_places(
         if mode is not None:  # Tortoise's psycopg backend: the libpq sslmode decides
             places[index] = Place(relpath, mode, "the server_settings sslmode written here")
         elif settings is None or isinstance(settings, ast.Dict):
-            places[index] = Place(relpath, credentials, "its credentials have no 'ssl' key")
+            places[index] = Place(
+                relpath, credentials, "its credentials have no 'ssl' key", missing="ssl"
+            )
     return places
 
 
@@ -106,7 +111,7 @@ def report_at(
     a: Analysis,
     where: Place,
     rule_id: str,
-    call: ast.Call,
+    call: ast.expr,
     message: str,
     evidence: str,
     fix: str,
@@ -140,7 +145,7 @@ def report_at(
 
 
 def reported_at_context(
-    a: Analysis, node: ast.Call, scope: Scope, rule_id: str, message: str
+    a: Analysis, node: ast.expr, scope: Scope, rule_id: str, message: str
 ) -> bool:
     """Class 8: a site weak only through an SSLContext weakened in this file is one
     finding, where the context is weakened, with this call as a related location."""

@@ -249,12 +249,21 @@ class _Call:
     a: Analysis
     node: ast.Call
     scope: Scope
+    # Which of its possible values each argument takes in this judgement (the n-th, or
+    # its last when it has fewer), and the most any argument has: the site is judged
+    # once per n, so every branch, return and caller's value is judged.
+    world: int = 0
+    widest: int = 1
     # What an unseen connection string reads as while _judge_unseen_url asks conninfo
     # whether it matters (None: an unseen string leaves the site undetermined).
     unseen_url: str | None = None
 
     def value(self, expr: ast.expr | None) -> Value:
-        return self.a.resolver.value(expr, self.a.place(self.node, self.scope))
+        options = self.a.resolver.alternatives(expr, self.a.place(self.node, self.scope))
+        if len(options) > 1:  # `dsn or ""`, a None branch: a crash path, not a setting
+            options = tuple(o for o in options if not _nothing(o)) or options
+        self.widest = max(self.widest, len(options))
+        return options[min(self.world, len(options) - 1)]
 
     def dsn(self, value: Value, what: str) -> tuple[str, tuple[str, ...]]:
         """The whole connection string (dsn_text), or the stand-in for an unseen one."""
@@ -285,6 +294,12 @@ class _Call:
             if keyword.arg == name:
                 return keyword.value
         return self.node.args[index] if len(self.node.args) > index else None
+
+
+def _nothing(value: Value) -> bool:
+    return (isinstance(value, Const) and value.value is None) or (
+        isinstance(value, Text) and value.known == ""
+    )
 
 
 def _asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
@@ -635,12 +650,27 @@ def _judge_unseen_url(call: _Call, handler: Handler, api: str) -> Judged | None:
     return [(d, info, None, (*notes, note)) for d, info, _, notes in runs[keep[0]][0]]
 
 
-def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
+def on_call(a: Analysis, node: ast.Call, scope: Scope, *, deferred: bool = False) -> None:
+    """deferred: a framework handler judges this call too (frameworks.claims), so
+    what cannot be seen here is its to judge, not a VF108 here."""
     api = site_api(a, node)
     if api is None:
         return
-    call = _Call(a, node, scope)
     handler = next(h for names, h in _HANDLERS if api in names)
+    world, widest = 0, 1
+    while world < widest:  # once per alternative "world" of its arguments (values.py)
+        call = _Call(a, node, scope, world)
+        world += 1
+        try:
+            _judge_call(a, call, handler, api, deferred)
+        finally:
+            widest = max(widest, call.widest)
+
+
+def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: bool) -> None:
+    """One world of a call site: judged with what it shows, or with its connection
+    string unseen when its arguments decide TLS alone, else a VF108 naming why."""
+    node, scope = call.node, call.scope
     try:
         try:
             judged = handler(call)
@@ -654,12 +684,13 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
         return
     except Undetermined as why:
-        _report_deploy_decided(a, node, api, str(why))
+        if not deferred:
+            _report_deploy_decided(a, node, api, str(why))
         return
     except NotASite:
         return
     except VerifyfullError as exc:  # not modelled: named, never dropped
-        if "not a PostgreSQL" not in str(exc):
+        if "not a PostgreSQL" not in str(exc) and not deferred:
             _report_deploy_decided(a, node, api, f"verifyfull cannot judge it ({exc})")
         return
     except RecursionError:
@@ -669,6 +700,22 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         if api in TORTOISE and call.arg(99, "db_url") is None
         else {}
     )
+    judge(a, node, api, judged, scope, places)
+
+
+def judge(
+    a: Analysis,
+    node: ast.expr,
+    api: str,
+    judged: Judged,
+    scope: Scope | None = None,
+    places: Mapping[int, placement.Place] | None = None,
+) -> None:
+    """Each reading of a site evaluated by conninfo, kept and reported at `node`
+    (also for framework sites, frameworks/: `api` is then their label, and no scope:
+    what needs the call's names, a password formatted in or a weakened context's
+    own place, is then not looked for). `places`: where a reading's transport
+    finding is reported instead (the dict that lacks the key), by its index."""
     for index, ((driver, info, dsn, notes), verdict) in enumerate(
         zip(judged, _verdicts(a, judged), strict=True)
     ):
@@ -684,10 +731,12 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         if not verdict.determined:
             _report_deploy_decided(a, node, api, "; ".join(verdict.notes) or "unknown")
         where = places.get(index) if places else None
+        if where is not None and where.missing == "ssl" and not info.ssl.is_absent:
+            where = None  # the key was added after the dict was written
         _report(a, node, scope, api, verdict, notes, info, where)
 
 
-def _unmodelled(a: Analysis, node: ast.Call, api: str, driver: Driver, info: ConnInfo) -> None:
+def _unmodelled(a: Analysis, node: ast.expr, api: str, driver: Driver, info: ConnInfo) -> None:
     """A site conninfo cannot judge (a SQLAlchemy dialect it does not model, such as
     +pg8000): a VF108 saying so, unless it is not PostgreSQL at all."""
     try:
@@ -703,7 +752,7 @@ def _unmodelled(a: Analysis, node: ast.Call, api: str, driver: Driver, info: Con
 _ENV_VARIABLE = re.compile(r"environment variable (\w+)")
 
 
-def _report_deploy_decided(a: Analysis, node: ast.Call, api: str, why: str) -> None:
+def _report_deploy_decided(a: Analysis, node: ast.expr, api: str, why: str) -> None:
     """VF108: what decides this site's TLS is only known where it runs; name it."""
     variables = list(dict.fromkeys(_ENV_VARIABLE.findall(why)))
     check = (
@@ -714,7 +763,7 @@ def _report_deploy_decided(a: Analysis, node: ast.Call, api: str, why: str) -> N
     a.report(
         "VF108",
         node,
-        f"{api.rsplit('.', 1)[-1]}(): TLS is decided at deploy time, not in the code: {why}",
+        f"{_label(api)}: TLS is decided at deploy time, not in the code: {why}",
         evidence=a.segment(node),
         fix=f"Check it: {check}, `verifyfull probe` against the server, or run the service "
         "under `verifyfull run --` (runtime enforcement). Or decide TLS in code: pass the "
@@ -748,10 +797,15 @@ def non_tls_breakage(verdict: Verdict, info: ConnInfo) -> bool:
     return bool(misplaced) and not any(is_tls_key(k) for k in misplaced)
 
 
+def _label(api: str) -> str:
+    """`connect()` for a call's qualified name; a framework site's label as it is."""
+    return api if " " in api else f"{api.rsplit('.', 1)[-1]}()"
+
+
 def _report(
     a: Analysis,
-    node: ast.Call,
-    scope: Scope,
+    node: ast.expr,
+    scope: Scope | None,
     api: str,
     verdict: Verdict,
     notes: tuple[str, ...],
@@ -767,13 +821,15 @@ def _report(
             # reported by credentials.py where the literal is written; a literal that
             # reaches the string through a name (`password = "…"` formatted in) is
             # found here, by its value, among the names the call's scope can see
-            if info.password is not None:
+            if info.password is not None and scope is not None:
                 credentials.passed_into_string(a, scope, info.password.reveal())
             continue
         if item.rule_id == "VF105" and non_tls_breakage(verdict, info):
             continue  # a TypeError for an unknown non-TLS keyword is not a TLS finding
-        message = f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}"
-        if placement.reported_at_context(a, node, scope, item.rule_id, message):
+        message = f"{_label(api)}: {item.message}.{does}"
+        if scope is not None and placement.reported_at_context(
+            a, node, scope, item.rule_id, message
+        ):
             continue
         fix = (item.fix or item.rule.fix).rstrip(".") + "."
         if verdict.corrected:
