@@ -173,7 +173,12 @@ def _fix_file(
         return ReportError(f"not fixed: {exc.problem}", path=relpath)
     except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
         return ReportError("not fixed: cannot read or decode it", path=relpath)
-    lines = sorted({f.line for f in findings if f.line})
+    # A finding's related places in the same file are fixed with it (the other lines
+    # weakening one SSLContext, the calls that use it: findings.Related).
+    lines = sorted(
+        {f.line for f in findings if f.line}
+        | {r.line for f in findings for r in f.related if r.line and r.path in (None, f.path)}
+    )
     try:
         if kind == "python":
             evidence = {f.line: f.evidence for f in findings if f.line and f.evidence}

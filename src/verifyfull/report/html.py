@@ -16,7 +16,7 @@ from itertools import groupby
 from pathlib import Path
 
 from verifyfull import rules
-from verifyfull.findings import Finding
+from verifyfull.findings import Finding, Related
 from verifyfull.report.model import Report
 from verifyfull.report.snippet import SourceCache, context, secret_lines
 from verifyfull.rules import Severity
@@ -154,6 +154,11 @@ def _finding(
         if item.evidence
         else ""
     )
+    related = "".join(  # the other places the finding acts through (findings.Related)
+        '<div class="evidence"><span class="label">Related</span> '
+        f"<code>{escape(_related_text(item, other))}</code></div>"
+        for other in item.related
+    )
     anchor = ""
     if rule.id not in anchors:
         anchors.add(rule.id)
@@ -162,11 +167,15 @@ def _finding(
         f'<article{anchor} style="--c:{_COLOURS[item.severity]}">'
         f'<div class="head">{_badge(item.severity)}<strong>{escape(rule.id)}</strong>'
         f"<span>{escape(rule.slug)}</span><span class='where'>{where}</span></div>"
-        f'<div class="message">{escape(item.message)}</div>{code}{evidence}'
+        f'<div class="message">{escape(item.message)}</div>{code}{evidence}{related}'
         f'<div class="fix"><span class="label">Fix</span> {_fix_html(item.fix or rule.fix)}</div>'
         f"<details><summary>About {escape(rule.id)}</summary><pre>{escape(rule.doc)}</pre>"
         "</details></article>"
     )
+
+
+def _related_text(item: Finding, other: Related) -> str:
+    return f"{other.path or item.path or '-'}:{other.line or 1} {other.message}"
 
 
 def _facts_html(targets: Sequence[TargetFacts]) -> str:

@@ -113,6 +113,30 @@ def _location(item: Finding) -> dict[str, list[dict[str, Any]]]:
     return {"locations": [{"physicalLocation": physical}]}
 
 
+def _related_locations(item: Finding) -> list[dict[str, Any]]:
+    """SARIF relatedLocations: the other places the finding acts through (with ids,
+    as GitHub links them from the message)."""
+    found = []
+    for index, other in enumerate(item.related, start=1):
+        path = other.path if other.path is not None else item.path
+        if path is None:
+            continue
+        region: dict[str, int] = {"startLine": max(other.line or 1, 1)}
+        if other.column:
+            region["startColumn"] = max(other.column, 1)
+        found.append(
+            {
+                "id": index,
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(path), "uriBaseId": "%SRCROOT%"},
+                    "region": region,
+                },
+                "message": {"text": other.message},
+            }
+        )
+    return found
+
+
 def _notification(error: ReportError) -> dict[str, Any]:
     note: dict[str, Any] = {"level": "error", "message": {"text": error.message}}
     if error.path:
@@ -186,6 +210,9 @@ def to_sarif(
             result["properties"]["target"] = item.target
         if offers is not None:  # the default; scan --no-show-fixes leaves the fixer out
             _add_fix(result, item, offers)
+        related = _related_locations(item)
+        if related:
+            result["relatedLocations"] = related
         results.append(result)
     notifications = [
         {

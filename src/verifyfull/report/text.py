@@ -160,4 +160,7 @@ def _finding(
         console.print(Text(f"      {number:>5} | ", "dim") + Text(shown(code), "cyan"))
     if item.evidence:
         console.print(_block(Text("      evidence: ", "dim"), item.evidence))
+    for other in item.related:  # the other places it acts through (one finding, not copies)
+        where = f"{other.path or item.path or '-'}:{other.line or 1}"
+        console.print(_block(Text("      related: ", "dim"), f"{where} {other.message}"))
     console.print(_block(Text("      fix: ", "green"), item.fix or rule.fix))

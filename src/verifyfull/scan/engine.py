@@ -231,6 +231,51 @@ def _wants(check: RegisteredCheck, text: str) -> bool:
     return not check.keywords or any(word in text for word in check.keywords)
 
 
+def _line_texts(source: SourceFile, findings: list[Finding], ctx: ScanContext) -> dict[int, str]:
+    """Each finding's line text. A check may report where a deciding value is written
+    in another file of the project (a config dict imported by a connection site):
+    that file's own suppressions apply to it, and it is dropped if unreadable."""
+    texts: dict[int, str] = {}
+    others: dict[str, SourceFile | None] = {}
+    for item in findings:
+        if item.path == source.relpath or item.path is None:
+            texts[id(item)] = source.line_text(item.line) if item.line else ""
+            continue
+        if item.path not in others:
+            try:
+                data = (ctx.root / item.path).read_bytes()
+                other = SourceFile(ctx.root / item.path, item.path, data.decode("utf-8"), data)
+            except (OSError, UnicodeDecodeError):
+                other = None
+            others[item.path] = other
+        other = others[item.path]
+        if other is None or suppress.parse(other.text).silences(item.rule_id, item.line):
+            continue
+        texts[id(item)] = other.line_text(item.line) if item.line else ""
+    return texts
+
+
+def _merge_same_place(findings: list[Finding], line_text: dict[int, str]) -> list[Finding]:
+    """One finding per rule and place: two files reporting the same written value (two
+    connection sites importing one config dict) give one finding, related places joined."""
+    merged: dict[tuple[str, str | None, int | None, int | None], int] = {}
+    result: list[Finding] = []
+    for item in findings:
+        key = (item.rule_id, item.path, item.line, item.column)
+        if not item.related or key not in merged:
+            if item.related:
+                merged[key] = len(result)
+            result.append(item)
+            continue
+        first = result[merged[key]]
+        known = {(r.path, r.line) for r in first.related}
+        extra = tuple(r for r in item.related if (r.path, r.line) not in known)
+        joined = dataclasses.replace(first, related=first.related + extra)
+        line_text[id(joined)] = line_text.get(id(first), "")
+        result[merged[key]] = joined
+    return result
+
+
 def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcome:
     """Run every matching check on one file; never raises for anything the file holds."""
     wanted = checks_for(walked.path.name)
@@ -273,12 +318,16 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
             )
     marks = suppress.parse(source.text)
     errors.extend(ReportError(p.message, path=walked.relpath) for p in marks.problems)
-    kept = [f for f in findings if not marks.silences(f.rule_id, f.line)]
+    kept = [
+        f for f in findings if f.path != walked.relpath or not marks.silences(f.rule_id, f.line)
+    ]
+    texts = _line_texts(source, kept, ctx)
+    kept = [f for f in kept if f.path == walked.relpath or id(f) in texts]
     if not findings and not errors:
         return _NOTHING_FOUND
     return FileOutcome(
         findings=tuple(kept),
-        line_texts=tuple(source.line_text(f.line) if f.line else "" for f in kept),
+        line_texts=tuple(texts.get(id(f), "") for f in kept),
         errors=tuple(errors),
         examined=True,
         suppressed=len(findings) - len(kept),
@@ -375,6 +424,7 @@ def scan(
             item = _regrade(item, settings)
             line_text[id(item)] = text
             findings.append(item)
+    findings = _merge_same_place(findings, line_text)
 
     def text_of(item: Finding) -> str:
         return line_text.get(id(item), "")

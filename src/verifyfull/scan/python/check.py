@@ -176,7 +176,8 @@ class _Walker(ast.NodeVisitor):
         if self.crypto:
             weak_crypto.on_call(self.a, node, self.scope, self.function)
         if self.sites:
-            sites.on_call(self.a, node, self.scope)
+            claimed = self.frameworks and frameworks.claims(self.a, node, self.scope)
+            sites.on_call(self.a, node, self.scope, deferred=claimed)
         if self.env:
             env_settings.on_call(self.a, node, self.scope, self.env_written)
         if self.frameworks:

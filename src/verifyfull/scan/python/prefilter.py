@@ -321,6 +321,8 @@ _ASSIGNED = _bound_to_literal("=:")
 
 def _literal_password_possible(text: str) -> bool:
     """Before lexing: a superset of literal_holds_password over every literal."""
+    if "://" in text and "assword=" in text:
+        return True  # a URL's query may carry password= (credentials._QUERY_PASSWORD)
     if "://" in text and "@" in text:
         lowered = text.lower()
         if any(scheme in lowered for scheme in ("postgres", "cockroach", "asyncpg", "psycopg")):
@@ -359,7 +361,7 @@ def _keyword_assigned(text: str, word: str) -> bool:
 # call (credentials.CONNECTION_CALL_WORDS), or a dict shaped like connection parameters.
 _CONNECTION_DICT_KEYS = tuple(
     f"{left}{key}{right}"
-    for key in ("host", "user", "username", "database", "dbname", "port", "dsn")
+    for key in ("host", "user", "database", "dbname", "port", "dsn")
     for left in "'\""
     for right in "'\""
 )
@@ -369,7 +371,8 @@ _CLASS_NAME = re.compile(r"\bclass\s+(\w+)")
 def _database_context_possible(document: str, code: str, stem: str, names: set[str]) -> bool:
     if has_db_context(stem) or any(has_db_context(name) for name in names):
         return True
-    if any(key in document for key in _CONNECTION_DICT_KEYS):
+    lowered_document = document.lower()  # Django's keys are upper-case ('HOST')
+    if any(key in lowered_document for key in _CONNECTION_DICT_KEYS):
         return True
     lowered = code.lower()  # a call's qualified name is made of code: names and imports
     if any(word in lowered for word in CONNECTION_CALL_WORDS):

@@ -51,13 +51,14 @@ from verifyfull.scan.python.frameworks.flask import flask_scope, flask_uri, sibl
 from verifyfull.scan.python.frameworks.migrations import (
     YOYO,
     alembic_engine,
+    alembic_judges,
     env_py_replaces_url,
     yoyo,
 )
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import SQLALCHEMY, SQLALCHEMY_CONFIG
 
-__all__ = ["MODULES", "WORDS", "env_py_replaces_url", "on_assign", "on_call"]
+__all__ = ["MODULES", "WORDS", "claims", "env_py_replaces_url", "on_assign", "on_call"]
 
 # Words without one of which no handler here can fire (the prefilter's test).
 WORDS = (
@@ -96,6 +97,15 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
     elif name == "SQLALCHEMY_DATABASE_URI" and flask_scope(target, scope):
         options = sibling(a, scope, "SQLALCHEMY_ENGINE_OPTIONS", target)
         flask_uri(a, value, options, scope)
+
+
+def claims(a: Analysis, node: ast.Call, scope: Scope) -> bool:
+    """A driver call sites.py also sees that a handler here judges (an Alembic engine
+    reading alembic.ini): sites.py then reports nothing when it cannot see the URL."""
+    qual = a.module.qualname(node.func) or ""
+    return (qual in SQLALCHEMY_CONFIG or qual in SQLALCHEMY) and alembic_judges(
+        a, node, scope, qual
+    )
 
 
 def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:

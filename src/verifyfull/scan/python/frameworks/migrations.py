@@ -55,7 +55,7 @@ def alembic_engine(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> None
     "sqlalchemy.url")) in an env.py: the URL is the one env.py writes, or else
     alembic.ini's. Sites whose mapping or URL resolves are sites.py's."""
     first = call_argument(node, 0, "configuration" if qual in SQLALCHEMY_CONFIG else "url")
-    if first is None or not _reads_alembic_config(a, first, scope):
+    if first is None or not alembic_judges(a, node, scope, qual):
         return
     prefix = "sqlalchemy."
     if qual in SQLALCHEMY_CONFIG:
@@ -63,14 +63,24 @@ def alembic_engine(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> None
         value = value_of(a, given, scope, node) if given is not None else None
         if isinstance(value, Text) and value.known is not None:
             prefix = value.known
-        if isinstance(value_of(a, first, scope, node), DictValue):
-            return  # a mapping written in env.py: sites.py judges it
 
     def judge() -> Judged:
         call = _Call(a, node, scope)
         return _sqlalchemy(call, _alembic_url(a, node, first, scope, prefix), call.keywords())
 
     site(a, node, f"Alembic {qual.rsplit('.', 1)[-1]}()", judge)
+
+
+def alembic_judges(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> bool:
+    """This engine call reads Alembic's config and is judged here, not by sites.py
+    (which then leaves it to this handler instead of calling it undetermined)."""
+    first = call_argument(node, 0, "configuration" if qual in SQLALCHEMY_CONFIG else "url")
+    if first is None or not _reads_alembic_config(a, first, scope):
+        return False
+    # a mapping written in env.py: sites.py judges it
+    return qual not in SQLALCHEMY_CONFIG or not isinstance(
+        value_of(a, first, scope, node), DictValue
+    )
 
 
 def _reads_alembic_config(a: Analysis, expr: ast.expr, scope: Scope) -> bool:
