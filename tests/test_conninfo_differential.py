@@ -360,11 +360,19 @@ def _libpq_settings(conninfo: str) -> Outcome:
     except (psycopg.Error, UnicodeDecodeError) as exc:  # psycopg decodes strictly
         return Outcome(error=type(exc).__name__)
     values = {k: (written.get(k, v)) for k, v in _libpq_defaults().items()}
+    refusal = _libpq_refusal(written, values)
+    return libpq_outcome(values, written_mode="sslmode" in written, refusal=refusal)
+
+
+def libpq_outcome(
+    values: Mapping[str, str | None], *, written_mode: bool, refusal: str | None = None
+) -> Outcome:
+    """libpq's settings (host, hostaddr, port, … as PQconninfo gives them) as an Outcome,
+    split into attempts the way psycopg 3 splits them."""
     try:
         attempts = split_attempts({k: v for k, v in values.items() if v is not None})
     except psycopg.Error as exc:
         return Outcome(error=type(exc).__name__)
-    refusal = _libpq_refusal(written, values)
     if refusal:
         return Outcome(error=refusal)
     endpoints = []
@@ -382,7 +390,7 @@ def _libpq_settings(conninfo: str) -> Outcome:
         else:
             endpoints.append((host, port))
     mode = values.get("sslmode")
-    if "sslmode" not in written and "PGSSLMODE" not in os.environ:
+    if not written_mode and "PGSSLMODE" not in os.environ:
         # connectOptions2: sslrootcert=system makes verify-full the default (libpq 16+);
         # PQconndefaults still says prefer.
         mode = "verify-full" if values.get("sslrootcert") == "system" else mode
@@ -466,10 +474,7 @@ def _model(build: Callable[[], Any], driver: str, env: Environment) -> Outcome:
     endpoints = tuple(
         (f"unix:{h.host}" if h.is_unix_socket else h.dialled, h.port or 5432) for h in eff.endpoints
     )
-    # libpq looks for the root certificate when it dials, past what the oracle runs.
-    dial_time = target_engine(info, driver) == "libpq" and "root certificate file" in (
-        verdict.breaks or ""
-    )
+    dial_time = _after_parsing(target_engine(info, driver), verdict.breaks or "")
     return Outcome(
         error=None if dial_time else verdict.breaks,
         endpoints=endpoints,
@@ -479,6 +484,20 @@ def _model(build: Callable[[], Any], driver: str, env: Environment) -> Outcome:
         sslrootcert=eff.sslrootcert,
         tls=verdict.tls.value,
     )
+
+
+# Failures the model predicts past what the oracles run: libpq looks for the root
+# certificate when it dials; asyncpg resolves the host (a netloc with only ':port'
+# dials host '') and the server refuses unknown settings after the parser has
+# accepted them. The parse itself (endpoints, mode, …) is still compared.
+_DIAL_TIME = {
+    "libpq": ("root certificate file",),
+    "asyncpg": ("socket.gaierror", "CantChangeRuntimeParamError", "UndefinedObjectError"),
+}
+
+
+def _after_parsing(engine: str, breaks: str) -> bool:
+    return any(marker in breaks for marker in _DIAL_TIME[engine])
 
 
 def target_engine(info: Any, driver: str) -> str:

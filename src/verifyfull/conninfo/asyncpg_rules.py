@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from verifyfull.conninfo.endpoints import asyncpg_endpoints
 from verifyfull.conninfo.libpq import ConnStringError
-from verifyfull.conninfo.model import ConnInfo, Environment, Source
+from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.semantics import (
     TLS_DSN_KEYS,
     TORTOISE_OWN,
@@ -148,7 +148,9 @@ def _raw_asyncpg_call(info: ConnInfo, judge: Judge) -> _AsyncpgCall:
     # of a repeated key wins.
     for note in info.reading_notes:
         judge.flag("VF105", note)
-    dsn = {k: v for k, v in info.params if v != ""}
+    # (A DSN URL's blank values are gone already; blank ones left are a service
+    # file's, which asyncpg keeps: an empty sslmode is refused.)
+    dsn = {k: v for k, v in info.params if v != "" or info.source is Source.URL}
     dsn.update({k: "***" for k, _ in info.secret_params})
     for key, value in info.params:
         if key in TLS_DSN_KEYS and "+" in value:
@@ -249,9 +251,23 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
         judge.crash(f"asyncpg.exceptions.ClientConfigurationError: {exc.problem}", "", rule=None)
         judge.intent_unknown = True
         return
+    _asyncpg_settings(info, call, dsn, meant, hosts, env, judge)
     if any(h.host == "" and not h.is_unix_socket for h in hosts):
-        # A netloc with only ':port': asyncpg dials TCP host '' and getaddrinfo fails.
+        # A netloc with only ':port': asyncpg dials TCP host '' and getaddrinfo fails,
+        # after everything above has been checked.
         judge.crash("socket.gaierror: [Errno -2] Name or service not known", "", rule=None)
+
+
+def _asyncpg_settings(
+    info: ConnInfo,
+    call: _AsyncpgCall,
+    dsn: dict[str, str],
+    meant: set[str],
+    hosts: tuple[HostPort, ...],
+    env: Environment,
+    judge: Judge,
+) -> None:
+    """What _parse_connect_dsn_and_args checks and builds, before anything is dialled."""
     direct = info.kwarg("direct_tls")
     if direct is None:  # without direct_tls asyncpg 0.32 reads sslnegotiation
         negotiation = dsn.get("sslnegotiation") or env.get("PGSSLNEGOTIATION")
@@ -289,8 +305,10 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
         origin = call.ssl_origin
     sockets_only = bool(hosts) and all(h.is_unix_socket for h in hosts)
     if sockets_only and not (ssl.kind is SSLArgKind.MODE and (ssl.mode or "") not in SSLMODES):
-        # asyncpg dials a Unix socket without TLS whatever ssl says (an unknown
-        # mode string still raises first, below).
+        # asyncpg dials a Unix socket without TLS whatever ssl says; it still builds
+        # the SSLContext of a mode string first, so a missing root still raises.
+        if ssl.kind is SSLArgKind.MODE:
+            _asyncpg_mode(ssl.mode or "", origin, dsn, env, judge, direct)
         judge.transport(TLSUse.NEVER, False, False)
         judge.local_only = True
         judge.note("Unix socket: asyncpg does not use TLS there (no network path)")

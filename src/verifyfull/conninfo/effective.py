@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from verifyfull.conninfo.endpoints import asyncpg_endpoints, libpq_endpoints
+from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
+from verifyfull.conninfo.service import read_service
 from verifyfull.conninfo.target import resolve_target
 
 
@@ -26,7 +28,12 @@ class Effective:
 
 
 def effective(info: ConnInfo, driver: str | None, env: Environment) -> Effective:
+    """Raises ConnStringError when the driver refuses the service it is sent to."""
     target = resolve_target(info, driver)
+    reading = read_service(info, target, env)
+    if reading.error is not None:
+        raise ConnStringError(reading.error)
+    info = reading.info
     user = info.user if info.user is not None else env.get("PGUSER")
     database = info.database if info.database is not None else env.get("PGDATABASE")
     if target.engine == "asyncpg":

@@ -87,6 +87,7 @@ def _from_pairs(
         ssl=ssl or SSLArg.absent(),
         engine=engine,
         literal=literal,
+        written=tuple(k for k in ("host", "hostaddr", "port") if k in fields),
     )
 
 
