@@ -15,6 +15,7 @@ from verifyfull.conninfo.endpoints import asyncpg_endpoints, libpq_endpoints
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
 from verifyfull.conninfo.service import read_service
+from verifyfull.conninfo.sslarg import SSLArgKind
 from verifyfull.conninfo.target import resolve_target
 
 
@@ -39,6 +40,8 @@ def effective(info: ConnInfo, driver: str | None, env: Environment) -> Effective
     if target.engine == "asyncpg":
         hosts = asyncpg_endpoints(info, env)
         mode = info.param("sslmode") if info.ssl.is_absent else info.ssl.mode
+        if info.ssl.kind is SSLArgKind.BOOL:  # asyncpg: False is disable, True verify-full
+            mode = "verify-full" if info.ssl.flag else "disable"
         if mode is None and info.ssl.is_absent:
             # Sockets only and nothing said: asyncpg settles on disable.
             mode = env.get("PGSSLMODE") or (

@@ -60,6 +60,8 @@ def asyncpg_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
     # A port written without a host (the DSN's ?port=, a service's port) serves
     # PGHOST's hosts or the default ones, replacing the ports written there.
     written_ports = info.param("port") if not hosts and info.source is Source.URL else None
+    if not hosts and info.engine is not None:  # Tortoise passes its port credential
+        written_ports = info.kwarg("port")
     if not hosts and env.get("PGHOST"):
         hosts = asyncpg_hostlist(env.get("PGHOST") or "")
     if not hosts:
@@ -67,8 +69,17 @@ def asyncpg_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
     if written_ports:
         ports = _asyncpg_port_list(written_ports, len(hosts), "the DSN's port")
         return tuple(HostPort(h.host, ports[i]) for i, h in enumerate(hosts))
+    if all(h.port is not None for h in hosts) and not _asyncpg_dsn(info):
+        # Ports given as arguments (SQLAlchemy, asyncpg kwargs): PGPORT is never read.
+        return hosts
     ports = _asyncpg_default_ports(env, len(hosts))
     return tuple(HostPort(h.host, _or(h.port, ports[i])) for i, h in enumerate(hosts))
+
+
+def _asyncpg_dsn(info: ConnInfo) -> bool:
+    """Read from asyncpg's DSN: its host list parser reads PGPORT even when every host
+    has its port."""
+    return info.source is Source.URL and info.dialect is None and info.engine is None
 
 
 def _asyncpg_port_list(text: str, count: int, what: str) -> list[int]:
@@ -127,9 +138,16 @@ def _asyncpg_port(text: str) -> int | None:
 
 
 def hosts_from(
-    host: str | None, port: str | int | None, hostaddr: str | None = None
+    host: str | None,
+    port: str | int | None,
+    hostaddr: str | None = None,
+    *,
+    ports_alone: bool = False,
 ) -> tuple[HostPort, ...]:
-    """libpq's pairing of comma-separated hosts, hostaddrs and ports (one port serves all)."""
+    """libpq's pairing of comma-separated hosts, hostaddrs and ports (one port serves all).
+
+    ports_alone: a port list written without hosts is kept as it is (one entry per
+    port), to be paired with PGHOST later; libpq_endpoints pairs strictly."""
     if host is None and port is None and hostaddr is None:
         return ()
     host_list = host.split(",") if host else []
@@ -140,10 +158,12 @@ def hosts_from(
         raise ConnStringError(
             f"could not match {len(host_list)} host names to {len(addr_list)} hostaddr values"
         )
-    count = max(len(host_list), len(addr_list), 1)
-    host_list = host_list or [""] * count
     port_text = "" if port is None else str(port)
     port_list = port_text.split(",") if port_text else []
+    count = max(len(host_list), len(addr_list), 1)
+    if ports_alone and not host_list and not addr_list:
+        count = max(len(port_list), 1)
+    host_list = host_list or [""] * count
     if len(port_list) == 1:
         port_list = port_list * count
     elif port_list and len(port_list) != count:
