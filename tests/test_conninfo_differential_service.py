@@ -355,3 +355,25 @@ def test_service_password_never_shown() -> None:
     verdict = evaluate(parse_dsn("service=s"), "psycopg", env)
     shown = repr(env) + str(verdict) + verdict.corrected + " ".join(verdict.notes)
     assert "Hunter2x" not in shown
+
+
+def test_scanner_reports_service_references(tmp_path: Path) -> None:
+    """Python code naming a service: VF108 (its file is the deployment's), unless the
+    code writes its own weak sslmode (VF101); asyncpg's ?service= the same."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from verifyfull.cli import app
+
+    (tmp_path / "app.py").write_text(
+        "import asyncpg\nimport psycopg\n\n"
+        'def a():\n    return psycopg.connect("service=prod")\n\n'
+        'def b():\n    return psycopg.connect("service=prod sslmode=disable")\n\n'
+        'async def c():\n    return await asyncpg.connect("postgresql:///app?service=prod")\n'
+    )
+    result = CliRunner().invoke(app, ["scan", str(tmp_path), "--format", "json"])
+    found = sorted(
+        (f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"] if "line" in f
+    )
+    assert found == [("VF101", 8), ("VF108", 5), ("VF108", 11)], result.stdout

@@ -35,6 +35,8 @@ import configparser
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
+from verifyfull.conninfo.asyncpg_dsn import with_ports
+from verifyfull.conninfo.asyncpg_rules import ASYNCPG_DSN_KEYS
 from verifyfull.conninfo.endpoints import asyncpg_hostlist, hosts_from
 from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, ConnStringError
 from verifyfull.conninfo.model import (
@@ -44,34 +46,13 @@ from verifyfull.conninfo.model import (
     SYSTEM_FILE_NAME,
     ConnInfo,
     Environment,
-    HostPort,
     Source,
 )
 from verifyfull.conninfo.redact import Secret, is_secret_key
 from verifyfull.conninfo.target import Driver, Target
 
-# The keys asyncpg 0.32 takes from a service section, in the order it pops them.
-ASYNCPG_SERVICE_KEYS = (
-    "port",
-    "host",
-    "dbname",
-    "database",
-    "user",
-    "password",
-    "passfile",
-    "sslmode",
-    "sslcert",
-    "sslkey",
-    "sslrootcert",
-    "sslnegotiation",
-    "sslcrl",
-    "sslpassword",
-    "ssl_min_protocol_version",
-    "ssl_max_protocol_version",
-    "target_session_attrs",
-    "krbsrvname",
-    "gsslib",
-)
+# The keys asyncpg 0.32 takes from a service section: the DSN keys it reads itself.
+ASYNCPG_SERVICE_KEYS = tuple(sorted(ASYNCPG_DSN_KEYS - {"service"}))
 _CONNECTION_FIELDS = ("host", "hostaddr", "port", "user", "dbname", "database", "password")
 
 
@@ -269,7 +250,7 @@ def _fill_asyncpg(info: ConnInfo, values: dict[str, str]) -> ConnInfo:
         port_text = query_port or values.get("port") or None
         if values.get("host"):
             listed = asyncpg_hostlist(values["host"])
-            hosts = _ports_for(listed, port_text) if port_text else listed
+            hosts = with_ports(listed, port_text)
         elif port_text:
             params.append(("port", port_text))  # for PGHOST or the default hosts
     written = {k for k, _ in info.params if k != "port"} | {k for k, _ in info.secret_params}
@@ -295,16 +276,3 @@ def _fill_asyncpg(info: ConnInfo, values: dict[str, str]) -> ConnInfo:
         database=database,
         params=tuple(params),
     )
-
-
-def _ports_for(hosts: tuple[HostPort, ...], port_text: str) -> tuple[HostPort, ...]:
-    """asyncpg: a port list given before the host list replaces the ports written in it."""
-    try:
-        ports = [int(p) for p in port_text.split(",")]
-    except ValueError:
-        raise ConnStringError("the port is not a number (asyncpg: int() fails)") from None
-    if len(ports) == 1:
-        ports = ports * len(hosts)
-    if len(ports) != len(hosts):
-        raise ConnStringError(f"could not match {len(ports)} port numbers to {len(hosts)} hosts")
-    return tuple(HostPort(h.host, ports[i]) for i, h in enumerate(hosts))
