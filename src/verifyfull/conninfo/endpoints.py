@@ -161,7 +161,7 @@ def hosts_from(
     port_text = "" if port is None else str(port)
     port_list = port_text.split(",") if port_text else []
     count = max(len(host_list), len(addr_list), 1)
-    if ports_alone and not host_list and not addr_list:
+    if ports_alone and host is None and hostaddr is None:  # (host='' is one empty entry)
         count = max(len(port_list), 1)
     host_list = host_list or [""] * count
     if len(port_list) == 1:

@@ -335,6 +335,7 @@ def from_url_parts(
     else:
         pairs = [(str(k), str(v)) for k, v in query]
     asyncpg = (dialect or "").lower() == "asyncpg"
+    multihost = any(k == "host" for k, _ in pairs)  # the dialect's own host list
     hosts = sqlalchemy_hosts(pairs, host, port, asyncpg=asyncpg)
     pairs = [(k, v) for k, v in pairs if k not in ("host", "port")]
     hostaddr = [v for k, v in pairs if k == "hostaddr"]
@@ -371,7 +372,7 @@ def from_url_parts(
         user=info.user if "user" in query_keys else _text_or_none(username),
         password=info.password if "password" in query_keys else _secret(password),
         database=database_value,
-        written=("port",) if _all_ports_blank(hosts) and not asyncpg else (),
+        written=_sqlalchemy_written(hosts, multihost, asyncpg=asyncpg),
     )
     if connect_args:
         info = _overlay_kwargs(info, connect_args)
@@ -390,10 +391,15 @@ def _text_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _all_ports_blank(hosts: tuple[HostPort, ...]) -> bool:
-    """The psycopg dialects write port=',' for a host list without ports (libpq: 5432 each,
-    not PGPORT)."""
-    return len(hosts) > 1 and all(h.port is None for h in hosts)
+def _sqlalchemy_written(
+    hosts: tuple[HostPort, ...], multihost: bool, *, asyncpg: bool
+) -> tuple[str, ...]:
+    """What the psycopg dialects write for a query host list: host=h1,h2 always, and
+    port=p1,p2 (',' when no port is given: 5432 each, never PGPORT) unless one host
+    has no port."""
+    if asyncpg or not multihost:
+        return ()
+    return ("host", "port") if len(hosts) > 1 or hosts[0].port is not None else ("host",)
 
 
 # --- Tortoise ------------------------------------------------------------------
