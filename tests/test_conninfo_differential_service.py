@@ -377,3 +377,13 @@ def test_scanner_reports_service_references(tmp_path: Path) -> None:
         (f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"] if "line" in f
     )
     assert found == [("VF101", 8), ("VF108", 5), ("VF108", 11)], result.stdout
+
+
+def test_a_service_argument_of_none_is_no_service() -> None:
+    """asyncpg.connect passes service=None on to connect_utils (enforcement sees every
+    argument): None names no service, so the verdict stays determined."""
+    info = from_asyncpg_kwargs(
+        {"dsn": "postgresql://app@db.invalid/db", "service": None, "servicefile": None}
+    )
+    verdict = evaluate(info, "asyncpg", Environment.empty())
+    assert verdict.rule_ids == ("VF102",) and verdict.determined

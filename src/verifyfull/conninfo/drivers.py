@@ -106,7 +106,7 @@ def _error_class(target: Target) -> str:
 
 def _mode_written(info: ConnInfo, target: Target) -> bool:
     """Whether the connection itself decides sslmode (a service cannot override it)."""
-    if info.has_param("sslmode") or info.has_kwarg("sslmode"):
+    if info.has_param("sslmode") or info.kwarg("sslmode") not in (None, "None"):
         return True
     return target.engine == "asyncpg" and not info.ssl.is_absent
 

@@ -78,9 +78,15 @@ def read_service(info: ConnInfo, target: Target, env: Environment) -> ServiceRea
 # --- libpq ------------------------------------------------------------------------
 
 
+def _argument(info: ConnInfo, key: str) -> str | None:
+    """A keyword argument's value; None (rendered 'None') is not given."""
+    value = info.kwarg(key)
+    return None if value in (None, "None") else value
+
+
 def libpq_service_name(info: ConnInfo, env: Environment) -> str | None:
-    if info.has_kwarg("service"):
-        return info.kwarg("service")
+    if _argument(info, "service") is not None:
+        return _argument(info, "service")
     if info.has_param("service"):
         return info.param("service")
     return env.get("PGSERVICE")
@@ -193,13 +199,13 @@ def _asyncpg_service(info: ConnInfo, target: Target, env: Environment) -> Servic
     # asyncpg backends pass keyword arguments without a DSN.
     if target.driver is not Driver.ASYNCPG or info.source is not Source.URL:
         return ServiceReading(info)
-    name = info.kwarg("service") or info.param("service")
+    name = _argument(info, "service") or info.param("service")
     if not name:
         return ServiceReading(info)
     files = env.services
     if files is None:
         return ServiceReading(info, name, unknown=True)
-    path = info.kwarg("servicefile") or env.get("PGSERVICEFILE")
+    path = _argument(info, "servicefile") or env.get("PGSERVICEFILE")
     if path is None:
         if files.home is None:
             return ServiceReading(info, name)
