@@ -10,8 +10,17 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from verifyfull.conninfo import ConnStringError, evaluate, from_asyncpg_kwargs, from_sqlalchemy_url
+from verifyfull.conninfo import (
+    ConnStringError,
+    evaluate,
+    from_asyncpg_kwargs,
+    from_sqlalchemy_url,
+    resolve_target,
+)
+from verifyfull.conninfo.corrected import corrected_form
 
 asyncpg = pytest.importorskip("asyncpg")
 connect_utils = pytest.importorskip("asyncpg.connect_utils")
@@ -87,3 +96,37 @@ def test_sqlalchemy_asyncpg_multihost_refusals(url: str) -> None:
         parsed.get_dialect()(dbapi=None).create_connect_args(parsed)
     with pytest.raises(ConnStringError):
         from_sqlalchemy_url(url)
+
+
+# --- SQLAlchemy's dialect names: `postgres://` is no dialect since 1.4 --------------
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    scheme=st.sampled_from(["postgres", "postgresql", "Postgres", "cockroachdb"]),
+    dialect=st.sampled_from(["", "+psycopg2", "+psycopg", "+asyncpg"]),
+    host=st.sampled_from(["db.internal", "10.0.0.5", "[2001:db8::5]"]),
+    query=st.sampled_from(["", "?sslmode=require", "?sslmode=verify-full&sslrootcert=ca.crt"]),
+)
+def test_sqlalchemy_dialect_names_are_predicted_as_create_engine_loads_them(
+    scheme: str, dialect: str, host: str, query: str
+) -> None:
+    """The oracle is SQLAlchemy itself: create_engine() (no connection is made) raises
+    NoSuchModuleError exactly where conninfo predicts it, and the corrected form of
+    every URL loads."""
+    from sqlalchemy import create_engine
+
+    url = f"{scheme}{dialect}://app@{host}/app{query}"
+    try:
+        create_engine(url).dispose()
+        raised = False
+    except sa_exc.NoSuchModuleError:
+        raised = True
+    info = from_sqlalchemy_url(url)
+    verdict = evaluate(info, "sqlalchemy")
+    assert ("NoSuchModuleError" in (verdict.breaks or "")) == raised, (url, verdict.breaks)
+    assert ("VF105" in {f.rule_id for f in verdict.findings}) or not raised
+    corrected = corrected_form(info, resolve_target(info, "sqlalchemy"))
+    if "create_async_engine(" in corrected:
+        corrected = corrected.split('create_async_engine("', 1)[1].split('"', 1)[0]
+    create_engine(corrected).dispose()  # loads: the rewritten scheme is a dialect

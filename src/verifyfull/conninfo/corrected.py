@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS
 from verifyfull.conninfo.model import ConnInfo, HostPort, Source
+from verifyfull.conninfo.target import sqlalchemy_scheme
 
 if TYPE_CHECKING:
     from verifyfull.conninfo.target import Target
@@ -59,7 +60,7 @@ def _libpq_url(info: ConnInfo, target: Target, root: str, cert: str | None, key:
     if info.source is Source.KEYWORDS and target.driver.value in ("psycopg", "psycopg2"):
         return base.to_keywords()  # answer in the form it was written
     if target.driver.value == "sqlalchemy":
-        scheme = (info.scheme or "postgresql") + f"+{target.backend}"
+        scheme = sqlalchemy_scheme(info.scheme) + f"+{target.backend}"
     else:
         scheme = "postgresql"
     return base.to_url(scheme=scheme)
@@ -137,7 +138,7 @@ def _ssl_context_code(
         url = plain.to_url(scheme="postgresql")
         lines.append(f"conn = await asyncpg.connect({_py(url)}, ssl=ctx)")
     elif driver == "sqlalchemy":
-        url = plain.to_url(scheme=f"{info.scheme or 'postgresql'}+asyncpg")
+        url = plain.to_url(scheme=f"{sqlalchemy_scheme(info.scheme)}+asyncpg")
         lines.append(f'engine = create_async_engine({_py(url)}, connect_args={{"ssl": ctx}})')
     else:
         credentials = f'{_tortoise_credentials(plain)}, "ssl": ctx'

@@ -25,7 +25,12 @@ from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.libpq_rules import libpq_front
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
 from verifyfull.conninfo.service import read_service
-from verifyfull.conninfo.target import Driver, Target, resolve_target
+from verifyfull.conninfo.target import (
+    SQLALCHEMY_REMOVED_SCHEMES,
+    Driver,
+    Target,
+    resolve_target,
+)
 from verifyfull.conninfo.verdict import Judge, Verdict
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import (
@@ -71,6 +76,15 @@ def evaluate(
             "connection does not write"
         )
     judged = reading.info
+    if target.driver is Driver.SQLALCHEMY and (info.scheme or "").lower() in (
+        SQLALCHEMY_REMOVED_SCHEMES
+    ):
+        judge.crash(
+            f"sqlalchemy.exc.NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:"
+            f"{info.scheme}",
+            f"SQLAlchemy has no '{info.scheme}' dialect (removed in 1.4): create_engine() "
+            "raises before any connection; the scheme is postgresql://",
+        )
     if reading.unknown and not any(h.host or h.hostaddr for h in judged.hosts):
         # A service names the server it serves (not the local socket): judge the
         # written values against a network host, as the service file check does.

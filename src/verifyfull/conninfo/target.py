@@ -44,6 +44,18 @@ _SQLALCHEMY_DIALECTS = {
     "psycopg_async": "psycopg",
     "asyncpg": "asyncpg",
 }
+# SQLAlchemy 1.4 removed the `postgres` dialect name (2.0.58 still has none):
+# create_engine("postgres://...") raises NoSuchModuleError before any connection.
+# Heroku-style DATABASE_URLs are written so; the dialect is `postgresql`.
+SQLALCHEMY_REMOVED_SCHEMES = frozenset({"postgres"})
+
+
+def sqlalchemy_scheme(scheme: str | None) -> str:
+    """The scheme SQLAlchemy loads a dialect for: `postgres` is written `postgresql`."""
+    written = (scheme or "postgresql").lower()
+    return "postgresql" if written in SQLALCHEMY_REMOVED_SCHEMES else written
+
+
 _TORTOISE_BACKENDS = {
     "tortoise.backends.asyncpg": "asyncpg",
     "tortoise.backends.psycopg": "psycopg",
