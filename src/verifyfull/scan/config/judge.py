@@ -8,6 +8,7 @@ drivers' real semantics, see dsn.py); this module knows the server side
 
 from __future__ import annotations
 
+import base64
 import ntpath
 import posixpath
 import re
@@ -27,6 +28,7 @@ from verifyfull.policy import (
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import dsn
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.config.words import is_placeholder
 from verifyfull.scrub import register_secret
 
 POSTGRES_TLS_FIX = (
@@ -49,6 +51,15 @@ _DB_CONTEXT = re.compile(
 # template action, `_templated`).
 _REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|^%\([^)]*\)s$|^\*+$|^<[^>]*>$|^\$\(.*\)$")
 _ENV_DEFAULT = re.compile(r"^\$\{\w+:?-(?P<default>[^}]*)\}$")
+# Web logins of database admin UIs (pgAdmin, Adminer): a password for the UI, not
+# for the database (GF_DATABASE_PASSWORD, Grafana's own database, still is one).
+_WEB_LOGIN = re.compile(r"^(PGADMIN|ADMINER)[_.\-]")
+# The password part of a connection URL, or of a libpq keyword string.
+_DSN_PASSWORD = re.compile(
+    r"://[^:/?#@\s]*:(?P<url>[^@\s]*)@|(?:^|\s)password\s*=\s*(?P<kw>'[^']*'|\S+)"
+)
+# A template action blanked by helm.untemplate (`{{ .Values.x }}` -> `_____________`).
+_BLANKED_ACTION = "____"
 _COCKROACH_START = {"start", "start-single-node"}
 
 
@@ -148,7 +159,10 @@ def judge_setting(
     where = _where(src, setting.line, setting.column)
     found: list[Finding] = []
     if dsn.looks_like_dsn(value):
-        found.extend(dsn.dsn_findings(value, env, policy, where))
+        dsn_found = dsn.dsn_findings(value, env, policy, where)
+        if _dsn_password_is_placeholder(setting.key, value):
+            dsn_found = [f for f in dsn_found if f.rule_id != "VF401"]
+        found.extend(dsn_found)
     elif name == "PGSSLMODE" or name.endswith(("SSLMODE", "SSL_MODE")):
         found.extend(dsn.sslmode_findings(setting.key, value, env, policy, where))
     elif name in ("PGSSLMINPROTOCOLVERSION", "SSL_MIN_PROTOCOL_VERSION"):
@@ -179,7 +193,7 @@ def judge_setting(
         found.append(_md5_auth(setting.key, value, where))
     if name == "PASSWORD_ENCRYPTION" and value.strip().strip("'\"").lower() == "md5":
         found.append(_md5_auth(setting.key, value, where))
-    found.extend(_hardcoded_password(setting, where))
+    found.extend(_hardcoded_password(setting, where, templated="{{" in src.text))
     return found
 
 
@@ -211,9 +225,40 @@ def _md5_auth(key: str, value: str, where: Mapping[str, Any]) -> Finding:
     )
 
 
-def _hardcoded_password(setting: Setting, where: Mapping[str, Any]) -> Iterable[Finding]:
+def _dsn_password_is_placeholder(key: str, value: str) -> bool:
+    match = _DSN_PASSWORD.search(value)
+    if match is None:
+        return False
+    password = (match.group("url") or match.group("kw") or "").strip("'")
+    return is_placeholder(key, password)
+
+
+def _secret_data(setting: Setting) -> str:
+    """A Kubernetes Secret's `data:` value decoded (the API's base64, not protection),
+    so the placeholder test reads what the Secret holds; other values as written."""
+    if not setting.context or setting.context[0] != "Secret" or "data" not in setting.context:
+        return setting.value
+    try:
+        return base64.b64decode(setting.value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return setting.value
+
+
+def _not_a_literal(setting: Setting, *, templated: bool) -> bool:
+    """A reference to a secret held elsewhere, a template action, or a placeholder."""
+    value = setting.value.strip()
+    if not value or _REFERENCE.search(value) or _templated(value):
+        return True
+    if templated and _BLANKED_ACTION in value:
+        return True
+    return is_placeholder(setting.key, _secret_data(setting))
+
+
+def _hardcoded_password(
+    setting: Setting, where: Mapping[str, Any], *, templated: bool = False
+) -> Iterable[Finding]:
     name = setting.name
-    if not _PASSWORD_NAME.search(name):
+    if not _PASSWORD_NAME.search(name) or _WEB_LOGIN.match(name):
         return
     context = ".".join((*setting.context, setting.key)).upper()
     if not _DB_CONTEXT.search(context):
@@ -223,8 +268,10 @@ def _hardcoded_password(setting: Setting, where: Mapping[str, Any]) -> Iterable[
     if default is not None:
         if not default.group("default").strip():
             return
+        if is_placeholder(setting.key, default.group("default")):
+            return
         message = f"{setting.key} falls back to a literal default password"
-    elif not value or _REFERENCE.search(value) or _templated(value):
+    elif _not_a_literal(setting, templated=templated):
         return
     else:
         message = f"{setting.key} holds a literal database password"
