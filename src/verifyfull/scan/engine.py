@@ -248,12 +248,20 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
             )
     marks = suppress.parse(source.text)
     errors.extend(ReportError(p.message, path=walked.relpath) for p in marks.problems)
-    kept = [f for f in findings if not marks.silences(f.rule_id, f.line)]
+
+    # A check may place a finding in another file it read (a compose file's env_file):
+    # this file's suppressions and line texts are not that file's.
+    def elsewhere(item: Finding) -> bool:
+        return item.path is not None and item.path != walked.relpath
+
+    kept = [f for f in findings if elsewhere(f) or not marks.silences(f.rule_id, f.line)]
     if not findings and not errors:
         return _NOTHING_FOUND
     return FileOutcome(
         findings=tuple(kept),
-        line_texts=tuple(source.line_text(f.line) if f.line else "" for f in kept),
+        line_texts=tuple(
+            source.line_text(f.line) if f.line and not elsewhere(f) else "" for f in kept
+        ),
         errors=tuple(errors),
         examined=True,
         suppressed=len(findings) - len(kept),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
+from verifyfull.scan.config.installed import as_deployed
 
 _FIELD = re.compile(r'"(?:[^"]|"")*"|[^\s"]+')
 _PLAINTEXT_TYPES = {"host", "hostnossl", "hostnogssenc"}
@@ -153,4 +154,4 @@ def check_pg_hba(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
                     **where,
                 )
             )
-    return found
+    return as_deployed(found, src, ctx)
