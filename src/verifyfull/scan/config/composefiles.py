@@ -223,16 +223,40 @@ def merged(base: ServiceFacts, override: ServiceFacts) -> ServiceFacts:
     return ServiceFacts(override.image or base.image, {**base.environment, **override.environment})
 
 
+def auto_override(path: Path) -> Path | None:
+    """The override file `docker compose up` applies to this base file by itself
+    (`docker-compose.override.yml` next to `docker-compose.yml`, `compose.override.yaml`
+    next to `compose.yaml`): what it sets is what the base file's services run with."""
+    stem, dot, suffix = path.name.rpartition(".")
+    if not dot or stem not in ("docker-compose", "compose") or suffix not in ("yml", "yaml"):
+        return None
+    for candidate_suffix in (".yml", ".yaml"):
+        candidate = path.with_name(stem + ".override" + candidate_suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _facts_in(path: Path | None, name: str) -> ServiceFacts | None:
+    if path is None:
+        return None
+    node = services_in(path).get(name)
+    return service_facts(path, name, node) if node is not None else None
+
+
 def file_services(path: Path, document: Node) -> dict[str, ServiceFacts]:
-    """The facts of every service of a compose document read from `path`, merged over
-    the same services of the base file when `path` is an override file."""
-    base_path = base_file(path)
-    base_services = services_in(base_path) if base_path is not None else {}
+    """The facts of every service of a compose document read from `path`: merged over
+    the same service of the base file when `path` is an override file, and under the
+    same service of the override compose applies by itself when `path` is that base."""
+    base_path, override_path = base_file(path), auto_override(path)
     facts: dict[str, ServiceFacts] = {}
     for name, node in services_of(document).items():
         own = service_facts(path, name, node)
-        base_node = base_services.get(name)
-        if base_node is not None and base_path is not None:
-            own = merged(service_facts(base_path, name, base_node), own)
+        base = _facts_in(base_path, name)
+        if base is not None:
+            own = merged(base, own)
+        override = _facts_in(override_path, name)
+        if override is not None:
+            own = merged(own, override)
         facts[name] = own
     return facts

@@ -56,10 +56,22 @@ def judge_collected(
     file_env = {
         s.name: interpolate(s.value, dotenv).text for s in settings if s.name.startswith("PG")
     }
+    # In a compose file each service has its own environment: the PG* variables of
+    # the file outside any service, then the service's own from every merged file.
+    outside = {
+        s.name: interpolate(s.value, dotenv).text
+        for s in settings
+        if s.name.startswith("PG") and not _service_of(s)
+    }
     found: list[Finding] = []
     for setting in settings:
         facts = services.get(_service_of(setting))
-        env = {**_pg(facts.environment), **file_env} if facts is not None else file_env
+        env = file_env
+        if facts is not None:
+            service_env = {
+                k: interpolate(v, dotenv).text for k, v in _pg(facts.environment).items()
+            }
+            env = {**outside, **service_env}
         found.extend(judge_value(src, setting, env, dotenv, ctx.policy))
     for command in commands:
         found.extend(judge.judge_command(src, command, ctx.policy))
