@@ -101,8 +101,19 @@ def collect(src: SourceFile) -> Collected:
     return out
 
 
+def _merged_with_another_file(src: SourceFile) -> bool:
+    """A compose file that another file completes (its base, the override compose
+    applies to it, an `extends:` source): `command: start --insecure` is a cockroach
+    node only with the image written there, so the text markers cannot skip it."""
+    return (
+        "extends" in src.text
+        or composefiles.base_file(src.path) is not None
+        or composefiles.auto_override(src.path) is not None
+    )
+
+
 def check_yaml(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    if not worth_parsing(src.text):
+    if not worth_parsing(src.text) and not _merged_with_another_file(src):
         return []
     try:
         collected = collect(src)
