@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATORS = (":-", ":?", ":+", "-", "?", "+")
@@ -37,14 +37,17 @@ class Resolved:
     unset: tuple[str, ...] = ()  # variables read as unset, a placeholder in their place
     defaulted: tuple[str, ...] = ()  # variables whose default compose would use
     sslmode_variable: str | None = None  # a variable that alone gives `sslmode=`
+    known: tuple[str, ...] = ()  # variables whose value the caller gave (`.env`)
 
     @property
     def changed(self) -> bool:
-        return bool(self.unset or self.defaulted)
+        return bool(self.unset or self.defaulted or self.known)
 
     def note(self) -> str:
         """What decided the value, for a finding's message (names only, no values)."""
         parts = []
+        if self.known:
+            parts.append("the .env value of " + ", ".join(f"${{{n}}}" for n in self.known))
         if self.defaulted:
             parts.append("the default of " + ", ".join(f"${{{n}}}" for n in self.defaulted))
         if self.unset:
@@ -57,6 +60,7 @@ class _State:
     unset: list[str]
     defaulted: list[str]
     sslmode_variable: str | None = None
+    known: list[str] = field(default_factory=list)
 
 
 def interpolate(value: str, env: Mapping[str, str] | None = None) -> Resolved:
@@ -70,6 +74,7 @@ def interpolate(value: str, env: Mapping[str, str] | None = None) -> Resolved:
         tuple(dict.fromkeys(state.unset)),
         tuple(dict.fromkeys(state.defaulted)),
         state.sslmode_variable,
+        tuple(dict.fromkeys(state.known)),
     )
 
 
@@ -140,6 +145,7 @@ def _variable(
     name: str, env: Mapping[str, str], state: _State, out: list[str], following: str
 ) -> str:
     if name in env:
+        state.known.append(name)
         return env[name]
     state.unset.append(name)
     if "".join(out).lower().endswith("sslmode="):
@@ -162,8 +168,11 @@ def _braced(
     argument = body[len(operator) :]
     is_set = name in env and (bool(env[name]) or not operator.startswith(":"))
     if operator in (":+", "+"):
+        if is_set:
+            state.known.append(name)
         return _expand(argument, env, state, depth + 1) if is_set else ""
     if is_set:
+        state.known.append(name)
         return env[name]
     if operator in (":-", "-"):
         state.defaulted.append(name)
