@@ -350,3 +350,20 @@ def test_web_logins_and_blanked_templates_are_not_database_passwords() -> None:
     assert _judged([Setting("GF_DATABASE_PASSWORD", CANARY, 1, 1)]) == ["VF401"]
     blanked = "_" * len("{{ .Values.password }}")
     assert _judged([Setting("postgres_password", blanked, 1, 1)], "x: {{ y }}") == []
+
+
+@pytest.mark.parametrize("count", [50, 400])
+def test_merge_key_chains_are_bounded(tmp_path: Path, count: int) -> None:
+    """Each anchor merges the previous one: composed within the alias budget or refused
+    with one line, never minutes."""
+    lines = ["x0: &a0 {POSTGRES_PASSWORD: " + CANARY + "}"]
+    lines += [f"x{i}: &a{i}\n  <<: [*a{i - 1}, *a{i - 1}]\n  k{i}: v" for i in range(1, count)]
+    lines.append(
+        f"services:\n  db:\n    image: postgres\n    environment:\n      <<: *a{count - 1}"
+    )
+    (tmp_path / "docker-compose.yml").write_text("\n".join(lines) + "\n")
+    walked = WalkedFile(tmp_path / "docker-compose.yml", "docker-compose.yml")
+    started = time.perf_counter()
+    outcome = scan_file(walked, ScanContext(root=tmp_path), 10_000_000)
+    assert time.perf_counter() - started < 10
+    assert len(outcome.findings) + len(outcome.errors) == 1  # one VF401, or one error line

@@ -24,6 +24,8 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from yaml.nodes import Node
+
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
 from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
@@ -48,7 +50,7 @@ def judge_collected(
     settings: Sequence[Setting],
     commands: Sequence[Command],
     services: Mapping[str, ServiceFacts],
-    compose_documents: Sequence[object],
+    compose_documents: Sequence[Node],
     ctx: ScanContext,
 ) -> list[Finding]:
     """Every finding of one YAML file's settings and commands (compose-aware)."""
@@ -157,10 +159,10 @@ def _checked_on_its_own(path: Path) -> bool:
 
 
 def _env_file_findings(
-    src: SourceFile, document: object, services: Mapping[str, ServiceFacts], ctx: ScanContext
+    src: SourceFile, document: Node, services: Mapping[str, ServiceFacts], ctx: ScanContext
 ) -> list[Finding]:
     found: list[Finding] = []
-    for name, node in services_of(document).items():  # type: ignore[arg-type]
+    for name, node in services_of(document).items():
         facts = services.get(name, ServiceFacts())
         for path in env_file_paths(dict(effective_items(node)), src.path.parent):
             relpath = _relpath(path, ctx.root)
