@@ -66,23 +66,39 @@ _VALUES = {
     "COCKROACH_INSECURE": ["true", "false"],
 }
 _ENV_KEYS = [k for k in _VALUES if k not in ("image", "command")]
+# Keys that may also live in an env_file of the service: one only the compose file
+# names (`svc.vars`, judged with the service), and one the env-file check also reads
+# on its own (`svc.env`), which takes only keys whose meaning needs no other key (an
+# env file judged on its own cannot know the service's PGSSLROOTCERT).
+_ENV_FILE_KEYS = {
+    "svc.vars": {"PGSSLMODE", "PGSSLROOTCERT", "POSTGRES_PASSWORD", "COCKROACH_INSECURE"},
+    "svc.env": {"POSTGRES_PASSWORD", "COCKROACH_INSECURE"},
+}
+_ENV_FILES = list(_ENV_FILE_KEYS)
 
 
 @st.composite
 def split_services(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, str], bool]:
-    """A service's keys with a value each, which of them go to the override file, and
-    whether the environment is written as a list."""
+    """A service's keys with a value each, where each goes (the base file, the override
+    file, or an env_file of the base's service), and whether the environment is
+    written as a list."""
     keys = draw(st.lists(st.sampled_from(list(_VALUES)), unique=True, min_size=1))
     service = {key: draw(st.sampled_from(_VALUES[key])) for key in keys}
-    placement = {key: draw(st.sampled_from(["base", "override"])) for key in keys}
+    places = ["base", "override"]
+    placement = {
+        key: draw(st.sampled_from(places + [f for f in _ENV_FILES if key in _ENV_FILE_KEYS[f]]))
+        for key in keys
+    }
     return service, placement, draw(st.booleans())
 
 
-def _service_yaml(service: dict[str, str], as_list: bool) -> str:
+def _service_yaml(service: dict[str, str], as_list: bool, env_files: tuple[str, ...] = ()) -> str:
     lines = ["services:", "  svc:"]
     for key in ("image", "command"):
         if key in service:
             lines.append(f"    {key}: {service[key]}")
+    if env_files:
+        lines.append(f"    env_file: [{', '.join(env_files)}]")
     env = [(k, v) for k, v in service.items() if k in _ENV_KEYS]
     if env:
         lines.append("    environment:")
@@ -112,7 +128,11 @@ def test_base_and_override_give_the_findings_of_the_merged_service(
     split = tmp_path_factory.mktemp("split")
     base = {k: v for k, v in service.items() if placement[k] == "base"}
     override = {k: v for k, v in service.items() if placement[k] == "override"}
-    (split / "docker-compose.yml").write_text(_service_yaml(base, as_list))
+    env_files = tuple(name for name in _ENV_FILES if name in placement.values())
+    for name in env_files:
+        lines = [f"{k}={v}" for k, v in service.items() if placement[k] == name]
+        (split / name).write_text("\n".join(lines) + "\n")
+    (split / "docker-compose.yml").write_text(_service_yaml(base, as_list, env_files))
     (split / "docker-compose.override.yml").write_text(_service_yaml(override, as_list))
     assert _rules(scan_tree(split)) == _rules(scan_tree(whole))
 

@@ -176,8 +176,11 @@ def _env_file_findings(
                 scoped = dataclasses.replace(setting, context=("services", name, "env_file"))
                 mine.extend(judge.judge_setting(env_src, scoped, env, ctx.policy))
             if _checked_on_its_own(path):
+                # The env-file check judges this file too, without the service: where it
+                # reports something the place is taken (one finding per value, not a
+                # second contradicting one); the service adds what it alone sees.
                 alone = judge.judge_settings(env_src, env_file.settings, ctx.policy)
-                known = {(f.line, f.column, f.rule_id) for f in alone}
-                mine = [f for f in mine if (f.line, f.column, f.rule_id) not in known]
+                taken = {(f.line, f.column) for f in alone}
+                mine = [f for f in mine if (f.line, f.column) not in taken]
             found.extend(mine)
     return found
