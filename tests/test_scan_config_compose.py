@@ -387,3 +387,18 @@ def test_merge_key_chains_are_bounded(tmp_path: Path, count: int) -> None:
     outcome = scan_file(walked, ScanContext(root=tmp_path), 10_000_000)
     assert time.perf_counter() - started < 10
     assert len(outcome.findings) + len(outcome.errors) == 1  # one VF401, or one error line
+
+
+def test_a_service_of_many_variables_is_linear(tmp_path: Path) -> None:
+    """Every setting of a service is judged in that service's environment, built once:
+    per setting it was quadratic (2,000 variables took 8 s)."""
+    count = 20_000
+    lines = ["services:", "  db:", "    image: postgres", "    environment:"]
+    lines += [f"      PGX_{i}_PASSWORD: pw{i}" for i in range(count)]
+    lines += [f"      URL_{i}: postgresql://u@h/d?sslmode=${{M{i}:-disable}}" for i in range(200)]
+    (tmp_path / "docker-compose.yml").write_text("\n".join(lines) + "\n")
+    walked = WalkedFile(tmp_path / "docker-compose.yml", "docker-compose.yml")
+    started = time.perf_counter()
+    outcome = scan_file(walked, ScanContext(root=tmp_path), 50_000_000)
+    assert time.perf_counter() - started < 30
+    assert len(outcome.findings) == count + 200

@@ -65,15 +65,15 @@ def judge_collected(
         for s in settings
         if s.name.startswith("PG") and not _service_of(s)
     }
+    # One environment per service, built once (per setting it was quadratic in a
+    # service of many variables).
+    service_env = {
+        name: {**outside, **{k: interpolate(v, dotenv).text for k, v in _pg(f.environment).items()}}
+        for name, f in services.items()
+    }
     found: list[Finding] = []
     for setting in settings:
-        facts = services.get(_service_of(setting))
-        env = file_env
-        if facts is not None:
-            service_env = {
-                k: interpolate(v, dotenv).text for k, v in _pg(facts.environment).items()
-            }
-            env = {**outside, **service_env}
+        env = service_env.get(_service_of(setting), file_env)
         found.extend(judge_value(src, setting, env, dotenv, ctx.policy))
     for command in commands:
         found.extend(judge.judge_command(src, command, ctx.policy))
