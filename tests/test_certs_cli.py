@@ -270,7 +270,7 @@ def test_check_json_contract_and_exit_codes(made: tuple[Path, Path]) -> None:
                                   "--fail-on", "critical"])  # fmt: skip
     assert lenient.exit_code == 0
     assert "VF302 high     cert-hostname-mismatch" in lenient.output
-    assert "1 finding (1 high) in 5 files" in lenient.output
+    assert "1 finding (1 high) in 1 of 5 files" in lenient.output
 
 
 def test_check_fail_on_medium_catches_expiring_soon(made: tuple[Path, Path]) -> None:

@@ -260,7 +260,7 @@ def test_an_asynchronous_psycopg2_connect_is_judged_before_and_not_claimed_prove
     clean_env: None, refusing: verifyfull.runtime.Enforcement
 ) -> None:
     """aiopg's form: psycopg2.connect(async_=True) returns before the handshake."""
-    psycopg2 = pytest.importorskip("psycopg2")  # not a dependency: see test_enforce_drivers
+    import psycopg2  # the dev extra's psycopg2-binary (docs/runtime.md)
 
     with pytest.raises(ConnectionRefusedByPolicy) as caught:
         psycopg2.connect(_dsn("require", None), async_=True)

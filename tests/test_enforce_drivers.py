@@ -64,9 +64,9 @@ async def _psycopg(dsn: str) -> None:
 
 
 def _psycopg2_sync(dsn: str) -> None:
-    # Not a dependency: psycopg2-binary's own libpq next to psycopg-binary's makes
-    # guard.libpq_ssl read the wrong library (see docs/runtime.md); run when installed.
-    psycopg2 = pytest.importorskip("psycopg2")
+    # A test dependency (dev extra): psycopg2-binary's libpq beside psycopg-binary's
+    # in one process, the case that once crashed (docs/runtime.md).
+    import psycopg2
 
     conn = psycopg2.connect(dsn, connect_timeout=5)
     try:

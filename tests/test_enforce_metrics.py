@@ -20,8 +20,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 import verifyfull
+import verifyfull.errors
 from verifyfull.certs.create import KeySpec, Validity, create_client
 from verifyfull.guard import asyncpg_
 from verifyfull.guard.core import Guard
@@ -171,3 +173,33 @@ async def test_refusals_are_counted_by_rule(lab: Any) -> None:
     assert _value(samples, "verifyfull_refusals_total", rule="VF104") == 1
     assert _value(samples, "verifyfull_refusals_total", rule="VF102") == 2
     assert not [k for k in samples if k[0] == "verifyfull_connections_total"]
+
+
+async def test_guard_refusals_are_counted_by_the_rule_they_name(lab: Any) -> None:
+    """The guard refuses a server with the wrong host name and one without TLS: the
+    scrape shows each refusal under its rule, next to the proven/refused totals."""
+    guards = []
+    for variant, ca_variant in (("wrong-host", "wrong-host"), ("no-tls", "secure")):
+        server = lab(variant)
+        guard = Guard(
+            DatabaseTLSSettings(
+                host=server.hostname,
+                port=server.port,
+                name=server.database,
+                user=server.password_user,
+                password=SecretStr("not-used"),
+                ca_path=lab(ca_variant).certs_dir / "ca.crt",
+                connect_timeout=5,
+            ).resolve()
+        )
+        with pytest.raises(verifyfull.errors.InsecureConfigurationError):
+            await asyncpg_.connect(guard)
+        guards.append(guard)
+    transport = httpx.ASGITransport(app=metrics_app(guards=guards))
+    async with httpx.AsyncClient(transport=transport, base_url="http://m") as client:
+        samples = _samples((await client.get("/")).text)
+    for guard, rule in zip(guards, ("VF302", "VF201"), strict=True):
+        name = guard_name(guard)
+        assert _value(samples, "verifyfull_guard_refusals_total", target=name, rule=rule) == 1
+        assert _value(samples, "verifyfull_guard_connections_total", target=name, result="refused")
+        guard.close()

@@ -78,13 +78,16 @@ def test_diff_on_the_example_prints_and_writes_nothing(tmp_path: Path) -> None:
 def test_fixing_the_example_leaves_no_fixable_finding(tmp_path: Path) -> None:
     copy = tmp_path / "insecure_app"
     shutil.copytree(EXAMPLE, copy)
-    result = _fix("--force", copy)  # not a git work tree of its own: --force not needed, harmless
+    result = _fix(
+        "--force", "--unsafe-fixes", copy
+    )  # not a git work tree of its own: --force not needed, harmless
     assert result.returncode == 1, result.stderr
     assert "fixed app/db.py" in result.stdout
     left = {f.rule_id for f in engine.scan([copy], load(copy)).report.findings}
     assert not left & FIXABLE
-    assert {"VF201", "VF202", "VF401"} <= left  # reported for a person, not touched
-    assert "--insecure" in (copy / "docker-compose.yml").read_text()
+    assert {"VF202", "VF401"} <= left  # reported for a person, not touched
+    compose = (copy / "docker-compose.yml").read_text()
+    assert "--insecure" not in compose and "--certs-dir=/cockroach/certs" in compose  # unsafe
     again = _fix(copy)
     assert "0 file(s) fixed" in again.stdout
 
@@ -94,13 +97,13 @@ def test_refuses_files_with_uncommitted_changes(tmp_path: Path) -> None:
     app = root / "app.py"
     app.write_text(app.read_text() + "\n# local edit\n")
     before = app.read_bytes()
-    result = _fix(root)
+    result = _fix("--unsafe-fixes", root)
     assert result.returncode == 2
     assert "uncommitted changes in" in result.stderr and "app.py" in result.stderr
     assert "--force" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert app.read_bytes() == before
-    forced = _fix("--force", root)
+    forced = _fix("--force", "--unsafe-fixes", root)
     assert forced.returncode == 0, forced.stderr
     assert b"sslmode=verify-full" in app.read_bytes()
 
@@ -116,7 +119,7 @@ def test_committed_file_is_fixed_and_keeps_its_mode(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     app = root / "app.py"
     app.chmod(0o640)
-    result = _fix(root)
+    result = _fix("--unsafe-fixes", root)
     assert result.returncode == 0, result.stderr
     assert "fixed app.py (VF101)" in result.stdout
     assert stat.S_IMODE(app.stat().st_mode) == 0o640
@@ -211,7 +214,7 @@ def test_a_suppressed_site_is_not_touched(tmp_path: Path) -> None:
         "import psycopg\n\n\ndef a():\n"
         "    return psycopg.connect('host=db sslmode=disable')\n\n\ndef b():\n" + kept
     )
-    result = _fix("--force", root)
+    result = _fix("--force", "--unsafe-fixes", root)
     assert result.returncode == 0, result.stderr
     text = (root / "app.py").read_text()
     assert text.count("sslmode=verify-full") == 1

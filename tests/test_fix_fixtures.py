@@ -36,7 +36,7 @@ RULES_SHOWN = {
     "asyncpg_no_ssl": {"VF102"},
     "psycopg_require": {"VF103"},
     "psycopg_verify_ca": {"VF104"},
-    "ssl_context": {"VF103", "VF104", "VF106", "VF107"},
+    "ssl_context": {"VF103", "VF106", "VF107"},  # check_hostname=False + CERT_NONE: one VF103
     "tortoise": {"VF105"},
     "env_file": {"VF101", "VF102"},
     "alembic_ini": {"VF102"},
@@ -53,6 +53,13 @@ RULES_SHOWN = {
     "psycopg_dsn_elsewhere": {"VF103"},
     "config_variables": {"VF101", "VF102", "VF103"},
     "layouts": {"VF102", "VF103", "VF105"},
+    "engine_settings": {"VF102"},
+    "env_asyncpg": {"VF102", "VF103", "VF105"},
+    "fastapi_project": {"VF102", "VF103", "VF105", "VF201"},
+    "cockroach_insecure": {"VF201"},
+    "module_alias": {"VF102", "VF104"},
+    "settings_shapes": {"VF102", "VF103", "VF105"},
+    "tortoise_origins": {"VF102", "VF103"},
     "secure": set(),
 }
 
@@ -97,8 +104,11 @@ def test_fixture_pair(case: str, tmp_path: Path) -> None:
         assert plan.fixes == ()
         return
     after_dir = CASES_DIR / case / "after"
-    expected = {p.relative_to(after_dir).as_posix(): p.read_bytes() for p in after_dir.rglob("*")}
-    expected = {k: v for k, v in expected.items() if (after_dir / k).is_file()}
+    expected = {
+        p.relative_to(after_dir).as_posix(): p.read_bytes()
+        for p in after_dir.rglob("*")
+        if p.is_file()
+    }
     assert {fix.relpath: fix.after for fix in plan.fixes} == expected
     assert not [f for f in plan.left if f.rule_id in FIXABLE]
     for fix in plan.fixes:
@@ -128,9 +138,13 @@ def test_config_edits_touch_only_reported_lines_and_keep_crlf() -> None:
     assert b"sslmode=verify-full" in new[1]
 
 
-def test_config_leaves_asyncpg_urls_for_a_person() -> None:
-    text = "DATABASE_URL=postgresql+asyncpg://app@db/app?sslmode=require\n"
-    assert fix_config(text, ".env", [1]).text == text
+def test_config_asyncpg_urls_get_the_form_their_dialect_understands() -> None:
+    """Never `?sslmode=` for +asyncpg (a TypeError at the first connect): `ssl=verify-full`,
+    with every other query parameter kept."""
+    text = "DATABASE_URL=postgresql+asyncpg://app@db/app?sslmode=require&sslrootcert=/r.crt&x=1\n"
+    fixed = fix_config(text, ".env", [1]).text
+    assert fixed == "DATABASE_URL=postgresql+asyncpg://app@db/app?x=1&ssl=verify-full\n"
+    assert fix_config(fixed, ".env", [1]).text == fixed
 
 
 def test_password_is_never_copied_into_the_tortoise_config() -> None:

@@ -202,7 +202,7 @@ def test_fixed_tortoise_config_connects(lab: Any, tmp_path: Path) -> None:
     server = lab("secure")
     url = "asyncpg://root@localhost:26257/defaultdb?ssl=false"
     root = _fixed_tortoise_db_url(url, server, tmp_path)
-    assert 'config={"connections"' in (root / "app.py").read_text()
+    assert 'config={"connections"' in "".join((root / "app.py").read_text().split())
     assert "TLS True" in _run(root, TORTOISE_TLS, _env(server))
 
 
@@ -263,7 +263,7 @@ def test_fixed_tortoise_psycopg_config_connects(lab: Any, tmp_path: Path) -> Non
     edit = {**_port_edit(server), "certs/ca.crt": str(server.certs_dir / "ca.crt")}
     root = _fixed_project(CASES_DIR / "tortoise_psycopg" / "before", tmp_path, edit)
     fixed = (root / "app.py").read_text()
-    assert '"ssl":' not in fixed and fixed.count('"sslmode": "verify-full"') == 3
+    assert '"ssl":' not in fixed and fixed.count('"sslmode": "verify-full"') == 3, fixed
     code = TORTOISE_TLS.replace(
         'print("TLS", rows[0]["ssl"])',
         'print("TLS", rows[0]["ssl"])\n'
@@ -277,5 +277,6 @@ def test_fixed_tortoise_psycopg_db_url_connects(lab: Any, tmp_path: Path) -> Non
     server = lab("secure")
     url = "psycopg://root@localhost:26257/defaultdb?ssl=true"
     root = _fixed_tortoise_db_url(url, server, tmp_path)
-    assert '"server_settings": {"sslmode": "verify-full"' in (root / "app.py").read_text()
+    fixed = "".join((root / "app.py").read_text().split())  # as laid out: no whitespace
+    assert '"server_settings":{"sslmode":"verify-full"' in fixed
     assert "TLS True" in _run(root, TORTOISE_TLS, _env(server))

@@ -204,6 +204,9 @@ async def _refused(driver: str, guard: Guard) -> InsecureConfigurationError:
     with pytest.raises(InsecureConfigurationError) as err:
         await asyncio.wait_for(DRIVERS[driver](guard), 30)
     assert "\n" not in str(err.value)
+    # Every refusal is counted under the rule it names (the metrics' refusals by rule).
+    assert set(guard.proofs.refused_by_rule) == {err.value.rule_id}
+    assert guard.health()["refused_by_rule"] == dict(guard.proofs.refused_by_rule)
     return err.value
 
 

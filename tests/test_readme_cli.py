@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer.testing import CliRunner
 
 from verifyfull.cli import app
 
@@ -25,11 +26,11 @@ def _command_line_section() -> str:
     return match.group("body")
 
 
-def _leaf_commands() -> dict[str, list[str]]:
-    """'certs create-ca' -> its long options, for every command the CLI has."""
+def _leaves() -> dict[str, Any]:
+    """'certs create-ca' -> its click command, for every command the CLI has."""
     root = typer.main.get_command(app)
-    context_type = type(typer.main.get_command(app).make_context("verifyfull", ["rules"]))
-    found: dict[str, list[str]] = {}
+    context_type = type(root.make_context("verifyfull", ["rules"]))
+    found: dict[str, Any] = {}
 
     def walk(command: Any, path: list[str], ctx: Any) -> None:
         if hasattr(command, "list_commands"):
@@ -37,16 +38,22 @@ def _leaf_commands() -> dict[str, list[str]]:
                 sub = command.get_command(ctx, name)
                 walk(sub, [*path, name], context_type(sub, parent=ctx))
             return
-        found[" ".join(path)] = [
-            opt
-            for param in command.params
-            if getattr(param, "param_type_name", "") == "option"
-            for opt in param.opts
-            if opt.startswith("--") and opt != "--help"
-        ]
+        found[" ".join(path)] = command
 
     walk(root, [], context_type(root))
     return found
+
+
+def _options(command: Any) -> list[Any]:
+    return [p for p in command.params if getattr(p, "param_type_name", "") == "option"]
+
+
+def _leaf_commands() -> dict[str, list[str]]:
+    """'certs create-ca' -> its long options."""
+    return {
+        path: [o for p in _options(c) for o in p.opts if o.startswith("--") and o != "--help"]
+        for path, c in _leaves().items()
+    }
 
 
 def test_the_cli_tree_is_read() -> None:
@@ -75,33 +82,53 @@ def test_readme_names_every_command_and_option() -> None:
 
 def _option_names() -> dict[str, list[list[str]]]:
     """'probe' -> the name lists of its options (['--format', '-f'], ...)."""
-    root = typer.main.get_command(app)
-    context_type = type(root.make_context("verifyfull", ["rules"]))
-    found: dict[str, list[list[str]]] = {}
+    return {path: [list(p.opts) for p in _options(c)] for path, c in _leaves().items()}
 
-    def walk(command: Any, path: list[str], ctx: Any) -> None:
-        if hasattr(command, "list_commands"):
-            for name in command.list_commands(ctx):
-                walk(
-                    command.get_command(ctx, name), [*path, name], context_type(command, parent=ctx)
-                )
-            return
-        found[" ".join(path)] = [
-            list(p.opts) for p in command.params if getattr(p, "param_type_name", "") == "option"
-        ]
 
-    walk(root, [], context_type(root))
-    return found
+_SHORT_FLAGS = (("--format", "-f"), ("--output", "-o"), ("--quiet", "-q"), ("--verbose", "-v"))
 
 
 def test_the_same_short_flags_everywhere() -> None:
-    # -f/--format and -o/--output mean the same in every command that has them.
+    # -f/--format, -o/--output, -q/--quiet and -v/--verbose mean the same in every
+    # command that has them, and the short letters mean nothing else anywhere.
     wrong = []
     for command, options in _option_names().items():
         for names in options:
-            for long, short in (("--format", "-f"), ("--output", "-o")):
+            for long, short in _SHORT_FLAGS:
                 if long in names and short not in names:
                     wrong.append(f"{command} {long} lacks {short}")
-            if "-f" in names and "--format" not in names:
-                wrong.append(f"{command}: -f is not --format")
+                if short in names and long not in names:
+                    wrong.append(f"{command}: {short} is not {long}")
     assert not wrong, "; ".join(wrong)
+
+
+def test_one_help_style_for_every_command() -> None:
+    """Plain click help everywhere (no rich panels in some commands only)."""
+    runner = CliRunner()
+    for path in _leaves():
+        result = runner.invoke(app, [*path.split(), "--help"], catch_exceptions=False)
+        assert result.exit_code == 0, path
+        assert result.output.startswith(f"Usage: verifyfull {path} "), path
+        assert not set("╭╮╰╯│─") & set(result.output), f"{path} --help draws boxes"
+        assert "\nOptions:\n" in result.output, path
+
+
+# Options whose value is free text (a rule list, a glob, a name, a duration).
+_FREE_TEXT = {"--select", "--ignore", "--exclude", "--extend-exclude", "--user", "--database"}
+_FREE_TEXT |= {"--host", "--lifetime"}
+
+
+def test_an_option_with_a_fixed_set_of_values_lists_them_in_its_help() -> None:
+    unlisted = [
+        f"{path} {param.opts[0]}"
+        for path, command in _leaves().items()
+        for param in _options(command)
+        if type(param.type).__name__ == "StringParamType"
+        and param.opts[0] not in _FREE_TEXT
+        and not re.fullmatch(r"\[[\w.-]+(\|[\w.-]+)+\]", param.metavar or "")
+    ]
+    assert not unlisted, "options whose allowed values the help does not list: " + ", ".join(
+        unlisted
+    )
+    help_text = CliRunner().invoke(app, ["scan", "--help"]).output
+    assert "--fail-on [critical|high|medium|low|info]" in help_text

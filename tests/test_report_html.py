@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -107,3 +108,12 @@ def test_headless_chromium_shows_the_findings(tmp_path: Path) -> None:
     assert "&lt;script&gt;" in dom  # the browser kept it as text
     assert "Fix" in text and "--certs-dir" in text
     assert CANARY not in dom
+
+
+def test_a_multi_line_fix_is_a_pre_block_that_keeps_its_lines() -> None:
+    corrected = "import ssl\n\nctx = ssl.create_default_context(cafile='ca.crt')\n<keep me>"
+    item = Finding("VF103", "no chain check", path="a.py", line=1, fix=f"Verify.\n{corrected}")
+    page = render(Report(findings=(item,), files=1))
+    assert '<div class="fix"><span class="label">Fix</span> Verify.<pre class="fixcode">' in page
+    block = page.split('<pre class="fixcode">', 1)[1].split("</pre>", 1)[0]
+    assert html.unescape(block) == corrected  # lines kept, text escaped, copies as written

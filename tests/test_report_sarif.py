@@ -13,6 +13,7 @@ from verifyfull import rules
 from verifyfull.findings import Finding
 from verifyfull.report import Report, ReportError
 from verifyfull.report.sarif import FINGERPRINT_KEY, render
+from verifyfull.scrub import scrub
 
 SCHEMA = json.loads((Path(__file__).parent / "vendor" / "sarif-schema-2.1.0.json").read_text())
 CANARY = "canary-Pw-51c0"
@@ -71,6 +72,12 @@ def test_rules_carry_help_cwe_tags_and_security_severity() -> None:
     assert "How to fix" in vf102["help"]["markdown"] and vf102["help"]["text"]
     vf101 = next(r for r in driver["rules"] if r["id"] == "VF101")
     assert float(vf101["properties"]["security-severity"]) >= 9.0
+    # code in the help is fenced with its language, as GitHub renders it
+    for descriptor in driver["rules"]:
+        rule = rules.get(descriptor["id"])
+        markdown = descriptor["help"]["markdown"]
+        for code in (rule.example, rule.example_fixed):  # as every writer shows it: scrubbed
+            assert f"```{rule.example_language}\n{scrub(code)}\n```" in markdown
 
 
 def test_results_point_at_files_and_targets() -> None:

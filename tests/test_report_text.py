@@ -51,7 +51,7 @@ def test_groups_by_file_and_target_with_code_lines(tmp_path: Path) -> None:
     assert "fix: " in out and "sslmode=verify-full" in out
     assert "deploy/bad.yaml: YAML does not parse at line 3" in out
     assert "5 findings (1 critical" in out.replace("\n", " ") or "5 findings" in out
-    assert "in 3 files, 1 target" in out
+    assert "in 2 of 3 files, 1 target" in out  # files with findings, of files examined
     assert "1 could not be checked" in out
 
 
@@ -109,3 +109,21 @@ def test_code_lines_found_from_a_subdirectory_of_the_project(
 def test_probe_summary_counts_targets_not_files() -> None:
     out = render(Report(targets=2), color=False)
     assert "in 2 targets" in out and "file" not in out.splitlines()[-1]
+
+
+def test_a_multi_line_fix_stays_indented_under_its_finding() -> None:
+    corrected = (
+        'import ssl\n\nctx = ssl.create_default_context(cafile="ca.crt")\nconnect(dsn, ssl=ctx)'
+    )
+    item = Finding(
+        "VF103", "no chain check", path="app/db.py", line=4, fix=f"Verify.\nCorrected:\n{corrected}"
+    )
+    out = render(Report(findings=(item,), files=7), color=False)
+    lines = out.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("      fix: Verify."))
+    block = lines[start + 1 : start + 6]
+    assert block[0] == " " * 11 + "Corrected:"
+    assert block[1] == " " * 11 + "import ssl"
+    assert block[2] == ""  # an empty line stays empty (no trailing blanks)
+    assert block[3] == " " * 11 + 'ctx = ssl.create_default_context(cafile="ca.crt")'
+    assert out.rstrip().endswith("1 finding (1 high) in 1 of 7 files")

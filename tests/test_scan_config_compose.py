@@ -22,11 +22,11 @@ from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.rules import Severity
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.config import installed
-from verifyfull.scan.config.interpolation import interpolate, password_is_variable
+from verifyfull.scan.config.interpolation import interpolate, neutral_dsn, password_is_variable
 from verifyfull.scan.config.judge import judge_settings
 from verifyfull.scan.config.model import Setting
-from verifyfull.scan.config.words import is_placeholder
 from verifyfull.scan.engine import scan_file
+from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.walk import WalkedFile
 
 CANARY = "canary-Pw-3f9a1c"
@@ -344,7 +344,6 @@ def test_placeholders(key: str, value: str) -> None:
         ("DB_PASSWORD", "password1"),
         ("DB_PASSWORD", CANARY),
         ("DB_PASSWORD", "young-river-42"),
-        ("DB_PASSWORD", ""),
     ],
 )
 def test_real_values_are_not_placeholders(key: str, value: str) -> None:
@@ -362,6 +361,16 @@ def test_secret_data_is_decoded_for_the_placeholder_test() -> None:
     assert _judged([Setting("password", encoded, 1, 1, context)]) == []
     real = base64.b64encode(b"password1").decode()
     assert _judged([Setting("password", real, 1, 1, context)]) == ["VF401"]
+
+
+def test_empty_and_defaulted_passwords() -> None:
+    # The shared predicate reads "" and any `${...}` as no literal; the config judge
+    # still reports a literal default compose would use.
+    assert _judged([Setting("DB_PASSWORD", "", 1, 1)]) == []
+    url = "postgresql://app:${PW:-young-river-42}@db/app?sslmode=verify-full"
+    assert "VF401" in _judged([Setting("DATABASE_URL", url, 1, 1)])
+    url = "postgresql://app:${PW:-changeme}@db/app?sslmode=verify-full"
+    assert "VF401" not in _judged([Setting("DATABASE_URL", url, 1, 1)])
 
 
 def test_web_logins_and_blanked_templates_are_not_database_passwords() -> None:
@@ -402,3 +411,53 @@ def test_a_service_of_many_variables_is_linear(tmp_path: Path) -> None:
     outcome = scan_file(walked, ScanContext(root=tmp_path), 50_000_000)
     assert time.perf_counter() - started < 30
     assert len(outcome.findings) == count + 200
+
+
+# --- with the shell reader (merge of main): compose commands as the service runs them -----
+
+
+def test_a_shell_script_in_a_compose_command_is_read_again(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: cockroachdb/cockroach\n"
+        '    command: sh -c "cockroach start-single-node --insecure"\n'
+    )
+    assert "VF201" in _rules(scan_tree(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("sslmode", "expected"), [("verify-full", False), ("disable", True), ("", True)]
+)
+def test_a_client_command_runs_in_its_service_environment(
+    tmp_path: Path, sslmode: str, expected: bool
+) -> None:
+    """`psql -h db` in a service is judged with that service's PGSSLMODE (and not with
+    another service's)."""
+    env = f"    environment:\n      PGSSLMODE: {sslmode}\n" if sslmode else ""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  migrate:\n    image: postgres:16\n"
+        + env
+        + '    command: ["psql", "-h", "db", "-U", "app", "-c", "select 1"]\n'
+        "  other:\n    image: postgres:16\n    environment:\n      PGSSLMODE: verify-full\n"
+    )
+    transport = {"VF101", "VF102", "VF103"}
+    found = _rules(scan_tree(tmp_path))
+    assert bool(transport & set(found)) is expected, found
+
+
+_DEFAULTS = st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True)
+
+
+@given(user=_DEFAULTS, host=_DEFAULTS, port=st.integers(1, 65535), mode=_DEFAULTS)
+def test_the_two_readings_of_a_defaulted_dsn_agree(
+    user: str, host: str, port: int, mode: str
+) -> None:
+    """interpolation.py holds one reading: compose's `interpolate` and the DSN
+    stand-in `neutral_dsn` give the same text where compose would use defaults."""
+    value = f"postgresql://${{U:-{user}}}@${{H-{host}}}:${{P:-{port}}}/db?sslmode=${{M:-{mode}}}"
+    neutral = neutral_dsn(value)
+    assert neutral is not None
+    assert (
+        neutral.text
+        == interpolate(value).text
+        == (f"postgresql://{user}@{host}:{port}/db?sslmode={mode}")
+    )

@@ -25,7 +25,7 @@ from verifyfull.scan.engine import scan_file
 from verifyfull.scan.walk import WalkedFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scan" / "config"
-_ANNOTATION = re.compile(r"[#;]\s*(?P<kind>expect|ok)(?P<next>-next)?:\s*(?P<ids>.*)$")
+_ANNOTATION = re.compile(r"(?:[#;]|//)\s*(?P<kind>expect|ok)(?P<next>-next)?:\s*(?P<ids>.*)$")
 _IDS = re.compile(r"VF\d{3}")
 CANARY = "canary-Pw-3f9a1c"
 

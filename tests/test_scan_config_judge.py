@@ -112,3 +112,24 @@ def test_pg_hba_fields() -> None:
         ("local", "", "peer"),
     ]
     assert lines[0].method_column == len('host "all" all 192.168.0.0 255.255.0.0 ') + 1
+
+
+def test_a_repeated_value_is_judged_once_and_placed_at_every_line(tmp_path: Path) -> None:
+    """The verdict of a value is kept per (value, file environment, policy); every
+    line still gets its own finding at its own place, and another environment
+    (PGSSLROOTCERT set in the file) gets its own verdict."""
+    from verifyfull.scan import engine
+    from verifyfull.scan.settings import load
+
+    url = "DATABASE_URL=postgresql://app@db.internal/app?sslmode=require\n"
+    (tmp_path / "a.env").write_text(url * 3, encoding="utf-8")
+    (tmp_path / "b.env").write_text("PGSSLROOTCERT=/certs/ca.crt\n" + url, encoding="utf-8")
+    (tmp_path / "c.env").write_text(url.replace("require", "verify-full"), encoding="utf-8")
+    report = engine.scan([tmp_path], load(tmp_path), jobs=1).report
+    placed = sorted((f.path, f.line, f.rule_id) for f in report.findings)
+    assert placed == [
+        ("a.env", 1, "VF103"),
+        ("a.env", 2, "VF103"),
+        ("a.env", 3, "VF103"),
+        ("b.env", 2, "VF104"),  # libpq reads the file's root: chain checked, host name not
+    ]  # c.env: verify-full, nothing to report

@@ -126,6 +126,15 @@ SEEDS = {
     ".pgpass": Path(__file__).parent / "fixtures/scan/config/libpq/.pgpass",
     "app.service": Path(__file__).parent
     / "fixtures/scan/config/systemd/insecurecockroachdb.service",
+    # issue 13 classes 3 and 4
+    "main.tf": Path(__file__).parent / "fixtures/scan/config/iac/main.tf",
+    "main.bicep": Path(__file__).parent / "fixtures/scan/config/iac/main.bicep",
+    ".ebextensions/env.config": Path(__file__).parent
+    / "fixtures/scan/config/iac/.ebextensions/02-options.config",
+    "Procfile": Path(__file__).parent / "fixtures/scan/config/deploy/Procfile",
+    "render.yaml": Path(__file__).parent / "fixtures/scan/config/deploy/render.yaml",
+    ".docker_env": Path(__file__).parent / "fixtures/scan/config/env/names/.docker_env",
+    "azuredeploy.json": Path(__file__).parent / "fixtures/scan/config/iac/azuredeploy.json",
 }
 
 

@@ -20,9 +20,9 @@ EXPECTED_BY_FILE = {
     "app/config.py": {"VF401"},
     "app/db.py": {"VF104", "VF105"},
     "app/main.py": {"VF105"},
-    "app/orders.py": {"VF101", "VF102", "VF103"},
+    "app/orders.py": {"VF101", "VF102", "VF103", "VF108"},
     "app/security.py": {"VF402", "VF403", "VF404"},
-    "app/tls.py": {"VF103", "VF104", "VF106", "VF107"},
+    "app/tls.py": {"VF103", "VF106", "VF107"},  # check_hostname=False then CERT_NONE: one VF103
     "app/users.py": {"VF105"},
     "certs/node.crt": {"VF303", "VF304", "VF305"},
     "certs/node.key": {"VF304", "VF306"},

@@ -15,7 +15,7 @@ from verifyfull.scan.settings import ScanSettings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scan" / "python"
 _MARK = re.compile(r"#\s*(expect|ok):\s*((?:VF\d{3}\s*,?\s*)+)")
-PYTHON_RULES = {"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"} | {
+PYTHON_RULES = {"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107", "VF108"} | {
     "VF401",
     "VF402",
     "VF403",

@@ -578,9 +578,20 @@ def test_a_password_that_is_also_a_word_of_a_scanned_path_keeps_every_location_w
     assert uris == {relpath}
     text = _run("scan", str(root), "--format", "text")
     assert relpath in text
-    for output in (json.dumps(as_json), json.dumps(sarif), text):
+    # Every string the outputs hold (JSON keys and values; a JSON `true` is no string).
+    for output in (*_strings(as_json), *_strings(sarif), text):
         rest = output.replace(relpath, "").replace(str(root), "")
         assert re.search(rf"(?<![A-Za-z0-9_]){re.escape(pw)}(?![A-Za-z0-9_])", rest) is None
+
+
+def _strings(document: object) -> list[str]:
+    if isinstance(document, str):
+        return [document]
+    if isinstance(document, dict):
+        return [s for k, v in document.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(document, list):
+        return [s for item in document for s in _strings(item)]
+    return []
 
 
 def test_a_scanned_name_is_left_whole_only_where_the_whole_name_stands() -> None:

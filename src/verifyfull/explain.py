@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from verifyfull.clihelp import one_of
 from verifyfull.conninfo import (
     Driver,
     Environment,
@@ -35,7 +36,8 @@ _SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
-_DRIVERS = ", ".join(d.value for d in Driver)
+_DRIVER_NAMES = tuple(d.value for d in Driver)
+_DRIVERS = ", ".join(_DRIVER_NAMES)
 
 
 def explain_command(
@@ -45,10 +47,13 @@ def explain_command(
     driver: str | None = typer.Option(
         None,
         "--driver",
-        help=f"The API that receives it: {_DRIVERS}. Default: from the URL "
+        metavar=one_of(_DRIVER_NAMES),
+        help="The API that receives it. Default: from the URL "
         "(+asyncpg etc. => sqlalchemy; plain URL => psycopg/libpq).",
     ),
-    output_format: str = typer.Option("text", "--format", "-f", help="text or json."),
+    output_format: str = typer.Option(
+        "text", "--format", "-f", metavar=one_of(("text", "json")), help="The output's format."
+    ),
     use_env: bool = typer.Option(
         False,
         "--env",

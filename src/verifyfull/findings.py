@@ -2,6 +2,11 @@
 
 Frozen, and built only from redacted evidence. Rule metadata (slug, severity,
 CWE) is looked up in the catalogue, never copied by hand.
+
+A finding is reported once, where the deciding value is written; the other
+places it acts through (the connection calls that use a weakened SSLContext,
+the other lines that weaken it) are its `related` locations (JSON `related`,
+SARIF `relatedLocations`), not copies of the finding.
 """
 
 from __future__ import annotations
@@ -11,6 +16,24 @@ from typing import Any
 
 from verifyfull import rules
 from verifyfull.rules import Rule, Severity
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding acts through, and what happens there (redacted)."""
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -24,6 +47,7 @@ class Finding:
     column: int | None = None
     target: str | None = None
     severity_override: Severity | None = field(default=None, compare=False)
+    related: tuple[Related, ...] = field(default=(), compare=False)
 
     @property
     def rule(self) -> Rule:
@@ -48,6 +72,9 @@ class Finding:
             "target": self.target,
             "evidence": self.evidence,
             "fix": self.fix or rule.fix,
+            # present only when the finding acts through other places (the contract's
+            # other keys are unchanged for every finding without them)
+            **({"related": [r.to_json() for r in self.related]} if self.related else {}),
         }
 
 

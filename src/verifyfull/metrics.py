@@ -7,6 +7,7 @@ Exported (Prometheus naming: base units, `_total` counters, bounded labels):
   let through; verdict is "verify-full" or the first rule broken (audit mode);
 - verifyfull_refusals_total{rule}: connections enforcement refused;
 - verifyfull_guard_connections_total{target,result="proven"|"refused"}: the guard's proofs;
+- verifyfull_guard_refusals_total{target,rule}: the guard's refusals by the rule named;
 - verifyfull_certificate_rotations_total{target}: certificate sets the guard took into use;
 - verifyfull_certificate_expiry_seconds{certificate="ca"|"server"|"client",name}: seconds
   left (negative: expired) for the guard's CA and client certificate (files read at scrape,
@@ -94,6 +95,11 @@ class VerifyfullCollector(Collector):
             "Connections the guard proved or refused",
             labels=["target", "result"],
         )
+        guard_refusals = CounterMetricFamily(
+            "verifyfull_guard_refusals",
+            "Servers the guard refused, by the rule the refusal named",
+            labels=["target", "rule"],
+        )
         rotations = CounterMetricFamily(
             "verifyfull_certificate_rotations",
             "Certificate sets the guard took into use after start-up",
@@ -117,7 +123,10 @@ class VerifyfullCollector(Collector):
                 _add_file_expiry(expiry, "client", Path(path), now)
         for guard in self._guards:
             self._collect_guard(guard, proofs, rotations, expiry, now)
-        yield from (connections, refusals, proofs, rotations, expiry)
+            target = ",".join(f"{h}:{p}" for h, p in guard.target.hosts)
+            for rule, count in sorted(guard.proofs.refused_by_rule.items()):
+                guard_refusals.add_metric([target, rule], count)
+        yield from (connections, refusals, proofs, guard_refusals, rotations, expiry)
 
     @staticmethod
     def _collect_guard(

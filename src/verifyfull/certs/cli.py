@@ -31,6 +31,7 @@ from verifyfull.certs.create import (
 from verifyfull.certs.duration import format_go_duration, parse_go_duration
 from verifyfull.certs.inspect import CertInfo, load_cert_infos
 from verifyfull.certs.layout import CLIENT_CA_CERT, list_certs
+from verifyfull.clihelp import SEVERITIES, one_of
 from verifyfull.errors import UsageError
 from verifyfull.report import exit_code
 from verifyfull.report import html as html_view
@@ -48,6 +49,7 @@ app = typer.Typer(
     help="Create and check certificates in the cockroach cert layout.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # one help style for every command (verifyfull.cli)
 )
 
 _BAD = "[TEST ONLY: deliberately bad]"
@@ -55,7 +57,9 @@ CertsDir = Annotated[
     Path, typer.Option("--certs-dir", help="Directory for ca.crt, node.*, client.*.")
 ]
 CaKey = Annotated[Path, typer.Option("--ca-key", help="The CA key from create-ca.")]
-KeyType = Annotated[str, typer.Option("--key-type", help="rsa, ec or ed25519.")]
+KeyType = Annotated[
+    str, typer.Option("--key-type", metavar=one_of(("rsa", "ec", "ed25519")), help="Key algorithm.")
+]
 KeySize = Annotated[
     int,
     typer.Option(
@@ -64,7 +68,12 @@ KeySize = Annotated[
     ),
 ]
 HashName = Annotated[
-    str, typer.Option("--hash", help=f"Signature hash: sha256, sha384, sha512. {_BAD} sha1, md5.")
+    str,
+    typer.Option(
+        "--hash",
+        metavar=one_of(("sha256", "sha384", "sha512", "sha1", "md5")),
+        help=f"Signature hash. {_BAD} sha1, md5.",
+    ),
 ]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing files.")]
 Expired = Annotated[
@@ -276,13 +285,16 @@ def check_command(
         typer.Option("--host", help="A host clients dial; node.crt must name it (repeat)."),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="text, json, sarif or html.")
+        str,
+        typer.Option(
+            "--format", "-f", metavar=one_of(("text", "json", "sarif", "html")), help="Format."
+        ),
     ] = "text",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
     ] = None,
     fail_on: Annotated[
-        str, typer.Option("--fail-on", help="Exit 1 at or above: critical ... info.")
+        str, typer.Option("--fail-on", metavar=SEVERITIES, help="Exit 1 at or above this.")
     ] = "high",
 ) -> None:
     """Check expiry, chain, key pairs, permissions, host names and CN=user in DIR.
@@ -310,7 +322,9 @@ def check_command(
 @app.command("list")
 def list_command(
     certs_dir: Annotated[Path, typer.Argument(help="A cockroach certs directory.")],
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", metavar=one_of(("text", "json")), help="Format.")
+    ] = "text",
 ) -> None:
     """List the certificates and keys in DIR, as `cockroach cert list` does."""
     if output_format not in ("text", "json"):

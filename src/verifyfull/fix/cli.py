@@ -1,6 +1,8 @@
 """`verifyfull fix`: rewrite what the scanner found into verify-full settings.
 
-Applies by default; `--diff` prints a unified diff and writes nothing. Files
+Applies the safe fixes by default (`--unsafe-fixes`: also those that need something new
+at run time, applicability.py); `--diff` prints a unified diff of every fix, each marked
+in the summary, and writes nothing. Files
 with uncommitted changes are refused unless `--force`. Exit status: 0 when
 nothing at or above high is left, 1 when a person must still act, 2 on a
 usage or run error.
@@ -52,12 +54,18 @@ def unified_diff(fix: FileFix) -> str:
     return "".join(out)
 
 
-def _summary(plan: FixPlan, applied: bool) -> str:
+def _summary(plan: FixPlan, applied: bool, unsafe: bool = True) -> str:
     verb = "fixed" if applied else "would fix"
     out: list[str] = []
     for fix in plan.fixes:
         out.append(f"{verb} {fix.relpath} ({', '.join(fix.rules)}):")
         out += [f"    {change}" for change in fix.changes]
+    if not applied and not unsafe and any(not c.safe for f in plan.fixes for c in f.changes):
+        out.append("(changes marked unsafe are written only with --unsafe-fixes)")
+    if plan.unsafe_left:
+        out.append("unsafe fixes not applied (each needs something new at run time):")
+        out += [f"  {relpath}: {change}" for relpath, change in plan.unsafe_left]
+        out.append("  pass --unsafe-fixes to apply them (after providing what they need)")
     left = plan.left if applied else plan.left_before_fixing()
     if plan.refused:
         out.append("refused (each for a person):")
@@ -89,6 +97,11 @@ def fix_command(
         "--use-guard",
         help="SSLContext sites call verifyfull.guard (the project must depend on verifyfull).",
     ),
+    unsafe_fixes: bool = typer.Option(
+        False,
+        "--unsafe-fixes",
+        help="Also apply fixes that need something new at run time (a CA path, a variable).",
+    ),
 ) -> None:
     """Rewrite insecure or broken connection settings into working verify-full code."""
     for path in paths or ():
@@ -112,11 +125,12 @@ def fix_command(
         select=chosen if chosen is not None else settings.select,
         ignore=dropped if dropped is not None else settings.ignore,
         use_guard=use_guard,
+        unsafe=unsafe_fixes or diff,  # --diff shows both kinds, each marked
     )
     if diff:
         # shown(): every secret met during the run masked, control characters escaped.
         sys.stdout.write(shown("".join(unified_diff(fix) for fix in plan.fixes)))
-        sys.stderr.write(shown(_summary(plan, applied=False)))
+        sys.stderr.write(shown(_summary(plan, applied=False, unsafe=unsafe_fixes)))
     else:
         if not force:
             dirty = uncommitted([fix.path for fix in plan.fixes])

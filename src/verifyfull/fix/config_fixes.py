@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from verifyfull.conninfo import ConnStringError, parse_dsn
-from verifyfull.fix.dsn_edit import CertFiles, upgrade
+from verifyfull.fix.dsn_edit import CertFiles, strip_url_tls, upgrade, url_tls_params
 from verifyfull.fix.model import Action
 
 _URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+[a-z0-9]+)?://[^\s\"'#]*", re.IGNORECASE)
@@ -45,6 +45,10 @@ _OLD_FLOOR = re.compile(
 # Kubernetes: `- name: PGSSLMODE` then `value: mode` on the next line.
 _K8S_NAME = re.compile(r"^\s*-?\s*name:\s*['\"]?[A-Z0-9_]*SSL_?MODE['\"]?\s*$")
 _K8S_VALUE = re.compile(r"^(\s*value:\s*['\"]?)" + _WEAK_MODE)
+# `cockroach start --insecure` (compose command, Kubernetes args, Dockerfile CMD): the
+# server side of verify-full. The node then needs its certificates: an unsafe fix.
+_INSECURE = re.compile(r"(?<![\w-])--insecure(?:=true)?(?![\w=-])")
+NODE_CERTS_DIR = "/cockroach/certs"
 INTERPOLATED = CertFiles("${DB_CA_PATH}", "${DB_CERT_PATH}", "${DB_KEY_PATH}")
 NO_FILES = CertFiles(None)
 
@@ -79,8 +83,37 @@ def _libpq_string(text: str) -> bool:
     return True
 
 
+def _sqlalchemy_asyncpg(text: str) -> bool:
+    scheme = text.split("://", 1)[0].lower()
+    return scheme.endswith("+asyncpg") and scheme.split("+", 1)[0] in {
+        "postgresql",
+        "postgres",
+        "cockroachdb",
+    }
+
+
+def asyncpg_url(text: str) -> str:
+    """A SQLAlchemy `+asyncpg` URL in the one TLS form its dialect hands asyncpg intact:
+    `ssl=verify-full` (libpq's sslmode/sslrootcert/sslcert/sslkey become keyword arguments
+    asyncpg.connect() does not have: TypeError at the first connect). The root then comes
+    from PGSSLROOTCERT, the client certificate from PGSSLCERT/PGSSLKEY when set, or from
+    the SSLContext code passes in connect_args, which wins over the URL."""
+    mode = url_tls_params(text).get("ssl") or url_tls_params(text).get("sslmode")
+    if mode == "verify-full" and set(url_tls_params(text)) == {"ssl"}:
+        return text
+    base = strip_url_tls(text)
+    return base + ("&" if "?" in base else "?") + "ssl=verify-full"
+
+
 def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, list[str]]:
     actions: list[str] = []
+    if _INSECURE.search(line):
+        actions.append(
+            f"cockroach --insecure -> --certs-dir={NODE_CERTS_DIR} (create the certificates: "
+            f"verifyfull certs create-ca --certs-dir certs --ca-key ca.key; verifyfull certs "
+            f"create-node <host> --certs-dir certs --ca-key ca.key; mount certs/ there)"
+        )
+        line = _INSECURE.sub(f"--certs-dir={NODE_CERTS_DIR}", line)
     if _K8S_NAME.match(previous):
         match = _K8S_VALUE.match(line)
         if match:
@@ -102,6 +135,11 @@ def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, lis
 
     def dsn(match: re.Match[str]) -> str:
         text = match.group(0)
+        if _sqlalchemy_asyncpg(text):
+            new = asyncpg_url(text)
+            if new != text:
+                actions.append("+asyncpg URL: TLS keys -> ssl=verify-full (asyncpg's own form)")
+            return new
         if not _libpq_string(text):
             return text
         new = upgrade(text, files)

@@ -6,7 +6,7 @@ every fix that names no file does) could not be judged after the fix. For the
 before/after comparison only (census.py, never in a written file), each such read is
 replaced by a literal in both versions of a file: the value a config file of the
 project sets for that variable when one does (a .env read by code), else a stand-in
-path `/run/env/NAME`. Both sides see the same environment, so the comparison is fair;
+name `run-env-name`. Both sides see the same environment, so the comparison is fair;
 what the comparison cannot show is a site whose verdict depends on an environment
 value that no file of the tree sets (docs/fix.md, "limits").
 """
@@ -23,7 +23,9 @@ _MAPPINGS = frozenset({"os.environ", "environ"})
 
 
 def stand_in(name: str) -> str:
-    return f"/run/env/{name}"
+    """A value that reads as a file name (a root certificate) and as a host name alike:
+    an absolute path would make a host read from the environment a Unix socket."""
+    return f"run-env-{name.lower().replace('_', '-')}"
 
 
 def _dotted(node: ast.expr) -> str | None:

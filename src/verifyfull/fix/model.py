@@ -7,6 +7,7 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from verifyfull.fix.applicability import describe
 from verifyfull.fix.apply import Stamp
 
 
@@ -26,10 +27,18 @@ class Change:
     line: int
     rules: tuple[str, ...]
     text: str
+    # what the fixed program needs at run time that it did not (applicability.py):
+    # empty for a safe fix, applied by default; an unsafe one only with --unsafe-fixes
+    needs: tuple[str, ...] = ()
+    last_line: int = 0  # the last line of the site (0: `line` alone)
+
+    @property
+    def safe(self) -> bool:
+        return not self.needs
 
     def __str__(self) -> str:
         rules = f" {', '.join(self.rules)}" if self.rules else ""
-        return f"line {self.line}{rules}: {self.text}"
+        return f"line {self.line}{rules}: {self.text} [{describe(self.needs)}]"
 
 
 @dataclass(frozen=True)

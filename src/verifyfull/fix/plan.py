@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import configparser
 import dataclasses
+import functools
 import json
 import tokenize
 from collections import defaultdict
@@ -28,19 +29,22 @@ import yaml
 from tomlkit.exceptions import TOMLKitError
 
 from verifyfull.findings import Finding
-from verifyfull.fix import safety
+from verifyfull.fix import applicability, safety
 from verifyfull.fix.apply import FileChanged, read_stamped
 from verifyfull.fix.config_fixes import fix_config
+from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, line_length
 from verifyfull.fix.model import Change, Refusal
 from verifyfull.fix.model import FileFix as FileFix  # re-exported: callers import it from here
+from verifyfull.fix.origins import origins
 from verifyfull.fix.python_fixes import fix_python
 from verifyfull.fix.workspace import project_copy
 from verifyfull.report import ReportError
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load
 
-# Rules a fixer may rewrite; the others (server flags, passwords, certificates) are for a person.
-FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
+# Rules a fixer may rewrite (VF201: `cockroach start --insecure`, an unsafe fix); the others
+# (other server flags, passwords, certificates) are for a person.
+FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107", "VF201"})
 # Rules that mean "a password is on this line": such lines never reach the output.
 SECRET_RULES = frozenset({"VF401", "VF402"})
 _CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".yaml", ".yml", ".toml", ".json"}
@@ -55,6 +59,8 @@ class FixPlan:
     found: int  # findings before fixing
     refused: tuple[Refusal, ...] = ()  # edits planned but not made (they are in `left`)
     examined: int = -1  # files the scanner examined (-1: not known)
+    # unsafe fixes not applied (no --unsafe-fixes): (relpath, change); their findings are left
+    unsafe_left: tuple[tuple[str, Change], ...] = ()
 
     @property
     def fixed(self) -> int:
@@ -136,6 +142,20 @@ def link_problem(path: Path, root: Path) -> str | None:
     return None
 
 
+def fix_file(
+    path: Path, relpath: str, findings: Sequence[Finding], secrets: Sequence[int]
+) -> FileFix | None:
+    """The fixer's edit of one file for these findings (None: nothing, or not fixable),
+    without the safety net or the re-scan (for reports: fix/offers.py)."""
+    outcome = _fix_file(path, relpath, findings, secrets)
+    return outcome if isinstance(outcome, FileFix) else None
+
+
+@functools.lru_cache(maxsize=16)
+def _line_length(root: Path) -> int:
+    return line_length(root)
+
+
 def _fix_file(
     path: Path,
     relpath: str,
@@ -153,10 +173,23 @@ def _fix_file(
         return ReportError(f"not fixed: {exc.problem}", path=relpath)
     except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
         return ReportError("not fixed: cannot read or decode it", path=relpath)
-    lines = sorted({f.line for f in findings if f.line})
+    # A finding's related places in the same file are fixed with it (the other lines
+    # weakening one SSLContext, the calls that use it: findings.Related).
+    lines = sorted(
+        {f.line for f in findings if f.line}
+        | {r.line for f in findings for r in f.related if r.line and r.path in (None, f.path)}
+    )
     try:
         if kind == "python":
-            result = fix_python(text, lines, use_guard=use_guard)
+            evidence = {f.line: f.evidence for f in findings if f.line and f.evidence}
+            parts = Path(relpath).parts
+            root = (
+                path.parents[len(parts) - 1] if parts and not Path(relpath).is_absolute() else None
+            )
+            width = _line_length(root) if root is not None else DEFAULT_LINE_LENGTH
+            result = fix_python(
+                text, lines, use_guard=use_guard, evidence=evidence, line_length=width
+            )
             new_text, actions = result.text, result.actions
         else:
             config = fix_config(text, relpath, lines)
@@ -192,10 +225,77 @@ def _fix_file(
                 )
             ),
             action.text,
+            last_line=action.last_line,
         )
         for action in actions
     )
     return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden, stamp)
+
+
+def _follow_origins(root: Path, by_file: dict[str, list[Finding]]) -> None:
+    """Findings at a call whose value is written elsewhere (origins.py) are handed to
+    the file and line where it is written, too (the call's line stays reported)."""
+    for relpath, findings in list(by_file.items()):
+        if not relpath.endswith(".py") or Path(relpath).is_absolute():
+            continue
+        lines = sorted({f.line for f in findings if f.line})
+        for line, origin in origins(root, relpath, lines):
+            moved = [
+                dataclasses.replace(f, path=origin.relpath, line=origin.line)
+                for f in findings
+                if f.line == line
+            ]
+            by_file[origin.relpath] = [*by_file.get(origin.relpath, []), *moved]
+
+
+@dataclass(frozen=True)
+class _Classified:
+    fix: FileFix | ReportError | None  # every reported line fixed
+    needs: dict[int, tuple[str, ...]]  # reported line -> what its fix needs (empty: safe)
+
+
+def _classified(
+    path: Path,
+    relpath: str,
+    findings: Sequence[Finding],
+    secrets: Sequence[int],
+    use_guard: bool,
+) -> _Classified:
+    """The file's fix and, per reported line, what the fix of that line alone needs at run
+    time (applicability.py): the fixer run on one line at a time, so an edit and the
+    imports or context it brings are judged together."""
+    whole = _fix_file(path, relpath, findings, secrets, use_guard)
+    if not isinstance(whole, FileFix):
+        return _Classified(whole, {})
+    lines = sorted({f.line for f in findings if f.line})
+    out: dict[int, tuple[str, ...]] = {}
+    for line in lines:
+        alone = (
+            whole
+            if len(lines) == 1
+            else _fix_file(
+                path, relpath, [f for f in findings if f.line == line], secrets, use_guard
+            )
+        )
+        if isinstance(alone, FileFix):
+            out[line] = applicability.needs(_text(alone.before), _text(alone.after))
+    return _Classified(whole, out)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _marked(fix: FileFix, needs: Mapping[int, tuple[str, ...]]) -> FileFix:
+    """`fix` with each change marked with what the fixes of its reported lines need."""
+    changes = []
+    for change in fix.changes:
+        last = max(change.last_line, change.line)
+        needed = sorted(
+            {n for line, need in needs.items() if change.line <= line <= last for n in need}
+        )
+        changes.append(dataclasses.replace(change, needs=tuple(needed)))
+    return dataclasses.replace(fix, changes=tuple(changes))
 
 
 def _rescan(
@@ -228,11 +328,15 @@ def plan_fixes(
     select: frozenset[str] = frozenset(),
     ignore: frozenset[str] = frozenset(),
     use_guard: bool = False,
+    unsafe: bool = True,
 ) -> FixPlan:
     """Scan `paths`, plan every fix, and check what the scanner reports afterwards.
 
     use_guard: SSLContext sites call `verifyfull.guard.Guard.from_env().ssl_context()`
     instead of building the context by hand (the caller checks the dependency).
+    unsafe: also the fixes that need something new at run time (applicability.py; the
+    command passes False unless --unsafe-fixes); without it they are marked and listed in
+    `unsafe_left`, not planned.
     """
     before = engine.scan(paths, settings, select=select, ignore=ignore).report
     by_file: dict[str, list[Finding]] = defaultdict(list)
@@ -242,9 +346,12 @@ def plan_fixes(
             by_file[item.path].append(item)
         if item.rule_id in SECRET_RULES and item.path and item.line:
             secrets[item.path].append(item.line)
+    _follow_origins(settings.project_root, by_file)
     fixes: list[FileFix] = []
     errors: list[ReportError] = list(before.errors)
     refused: list[Refusal] = []
+    needs: dict[str, dict[int, tuple[str, ...]]] = {}  # relpath -> reported line -> needs
+    unsafe_left: list[tuple[str, Change]] = []
     written: dict[Path, str] = {}  # real path -> the name it is fixed under
     for relpath, findings in sorted(
         by_file.items(), key=lambda item: _link_last(item[0], settings)
@@ -260,13 +367,27 @@ def plan_fixes(
         if problem is not None:
             refused.append(Refusal(relpath, problem, rules=rules))
             continue
-        outcome = _fix_file(path, relpath, findings, secrets.get(relpath, ()), use_guard)
+        classified = _classified(path, relpath, findings, secrets.get(relpath, ()), use_guard)
+        outcome = classified.fix
+        needs[relpath] = classified.needs
+        if not unsafe and isinstance(outcome, FileFix):
+            # only the safe lines are fixed; the unsafe changes are listed, not made
+            marked = _marked(outcome, classified.needs).changes
+            unsafe_left += [(relpath, change) for change in marked if not change.safe]
+            safe_lines = {line for line, need in classified.needs.items() if not need}
+            by_file[relpath] = [f for f in findings if f.line in safe_lines]
+            outcome = (
+                _fix_file(path, relpath, by_file[relpath], secrets.get(relpath, ()), use_guard)
+                if len(safe_lines) < len(classified.needs)
+                else outcome
+            )
         if isinstance(outcome, FileFix):
             fixes.append(outcome)
             written[real] = relpath
         elif outcome is not None:
             errors.append(outcome)
     fixes, kept_out = _screened(settings, fixes, by_file, secrets, use_guard)
+    fixes = [_marked(fix, needs.get(fix.relpath, {})) for fix in fixes]
     refused += kept_out
     left: tuple[Finding, ...] = before.findings
     if fixes:
@@ -288,6 +409,7 @@ def plan_fixes(
         len(before.findings),
         tuple(refused),
         before.files,
+        tuple(unsafe_left),
     )
 
 

@@ -22,8 +22,7 @@ this tool invents.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -32,13 +31,17 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
-from verifyfull.fix import names, pystrings
+from verifyfull.fix import names, pystrings, url_template
 from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
+from verifyfull.fix.imports import add_imports, without_unused
+from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, laid_out
 from verifyfull.fix.model import Action
 
 ENV_NAMES = {"root": "DB_CA_PATH", "cert": "DB_CERT_PATH", "key": "DB_KEY_PATH"}
 STRONG_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 _CONTEXT_COMMENT = "# verify-full: chain and host name"
+_LIBPQ_TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey")
+_CERT_COMMENT = "# client certificate only where configured"
 _GUARD_COMMENT = "# verifyfull guard: verify-full from DB_* settings, checked at start-up"
 GUARD_IMPORT = names.IMPORTS["Guard"]
 _SSL, _OS, _GUARD = names.ref("ssl"), names.ref("os"), names.ref("Guard")
@@ -58,9 +61,21 @@ _LIBPQ_CALLS = {
 }
 _TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
 _TORTOISE_ENGINES = {"tortoise.backends.asyncpg"}
+# Tortoise's db_url schemes (tortoise.backends.base.config_generator) for PostgreSQL.
+_TORTOISE_SCHEMES = {
+    "postgres": "tortoise.backends.asyncpg",
+    "asyncpg": "tortoise.backends.asyncpg",
+    "psycopg": "tortoise.backends.psycopg",
+}
 # Tortoise's psycopg backend: libpq parameters go in credentials' server_settings
 # (an SSLContext there only picks sslmode; an ssl key overwrites sslmode).
 _TORTOISE_PSYCOPG = "tortoise.backends.psycopg"
+_POOL_CALLS = {
+    "ConnectionPool",
+    "AsyncConnectionPool",
+    "psycopg_pool.ConnectionPool",
+    "psycopg_pool.AsyncConnectionPool",
+}
 # libpq calls whose keyword arguments override the connection string's parameters.
 _KWARG_CALLS = {
     "psycopg.connect",
@@ -69,11 +84,18 @@ _KWARG_CALLS = {
     "AsyncConnection.connect",
     "psycopg2.connect",
 }
+# The client certificate is read only when configured (an empty value is libpq's "none
+# given": password authentication keeps working); the root is required, checked first.
 LIBPQ_KWARGS = (
     ("sslmode", '"verify-full"'),
     ("sslrootcert", f'{_OS}.environ["DB_CA_PATH"]'),
-    ("sslcert", f'{_OS}.environ["DB_CERT_PATH"]'),
-    ("sslkey", f'{_OS}.environ["DB_KEY_PATH"]'),
+    ("sslcert", f'{_OS}.environ.get("DB_CERT_PATH", "")'),
+    ("sslkey", f'{_OS}.environ.get("DB_KEY_PATH", "")'),
+)
+# A required setting that is missing is one clear error naming it, never a bare KeyError.
+_ROOT_CHECK = (
+    f'if not {_OS}.environ.get("DB_CA_PATH"):\n'
+    '    raise RuntimeError("DB_CA_PATH is not set: the database server\'s CA certificate")\n'
 )
 _LIBPQ_SETTINGS = "{" + ", ".join(f'"{k}": {v}' for k, v in LIBPQ_KWARGS) + "}"
 _ENGINE_CALLS = {
@@ -83,6 +105,12 @@ _ENGINE_CALLS = {
     "engine_from_config",
     "sqlalchemy.engine_from_config",
     "async_engine_from_config",
+}
+# SQLAlchemy dialects that hand libpq parameters to psycopg / psycopg2.
+_LIBPQ_SCHEMES = {
+    f"{base}{driver}"
+    for base in ("postgresql", "postgres", "cockroachdb")
+    for driver in ("", "+psycopg", "+psycopg2", "+psycopg2cffi")
 }
 # encode/databases: the asyncpg backend passes ssl= on to asyncpg (URL TLS keys are dropped).
 _DATABASES_CALLS = {"Database", "databases.Database"}
@@ -102,7 +130,15 @@ class PythonResult:
 
 
 def _env(role: str, quote: str = '"') -> str:
+    """A required setting (the root): read where the check before the statement passed."""
     return f"{_OS}.environ[{quote}{ENV_NAMES[role]}{quote}]"
+
+
+def _env_optional(role: str, quote: str = '"', *, empty: bool = True) -> str:
+    """A setting read only when configured (the client certificate and key): "" when unset
+    (libpq's "none given"), or None (load_cert_chain: the key is in the certificate file)."""
+    fallback = f", {quote}{quote}" if empty else ""
+    return f"{_OS}.environ.get({quote}{ENV_NAMES[role]}{quote}{fallback})"
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:
@@ -184,14 +220,22 @@ class _Plan:
 class _Planner(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
-    def __init__(self, lines: frozenset[int], source: str, use_guard: bool = False) -> None:
+    def __init__(
+        self,
+        lines: frozenset[int],
+        source: str,
+        use_guard: bool = False,
+        evidence: Mapping[int, str] | None = None,
+    ) -> None:
         super().__init__()
         self.lines = lines
+        self.evidence = evidence or {}
         self.use_guard = use_guard
         self.plan = _Plan()
         self.context_name = names.context_name(source)
         self.bindings: dict[str, cst.BaseExpression] = {}
         self.from_asyncpg: set[str] = set()
+        self.module_aliases: dict[str, str] = {}
         self._anchor: cst.CSTNode = cst.Module(body=[])
         # (block, files) -> line of the statement the context was built before
         self._built: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
@@ -228,17 +272,34 @@ class _Planner(cst.CSTVisitor):
             code = f"{name} = {_GUARD}.from_env().ssl_context()  {_GUARD_COMMENT}\n"
             self.plan.imports.add(GUARD_IMPORT)
         else:
+            if "root" not in files:
+                self._require_root(statement)
             root = files.get("root") or _env("root")
-            cert = files.get("cert") or _env("cert")
-            key = files.get("key") or _env("key")
-            code = (
-                f"{name} = {_SSL}.create_default_context(cafile={root})  {_CONTEXT_COMMENT}\n"
-                f"{name}.load_cert_chain({cert}, {key})\n"
-            )
+            code = f"{name} = {_SSL}.create_default_context(cafile={root})  {_CONTEXT_COMMENT}\n"
+            key = files.get("key") or _env_optional("key", empty=False)
+            if "cert" in files:
+                code += f"{name}.load_cert_chain({files['cert']}, {key})\n"
+            else:  # a client certificate only where one is configured: passwords need none
+                code += (
+                    f'if {_OS}.environ.get("{ENV_NAMES["cert"]}"):  {_CERT_COMMENT}\n'
+                    f"    {name}.load_cert_chain({_env('cert')}, {key})\n"
+                )
             self.plan.imports.add("import ssl")
             if f"{_OS}.environ" in code:
                 self.plan.imports.add("import os")
-        self.plan.preambles[statement] = list(cst.parse_module(code).body)
+        self.plan.preambles.setdefault(statement, []).extend(cst.parse_module(code).body)
+
+    def _require_root(self, statement: cst.CSTNode) -> None:
+        """Check DB_CA_PATH before `statement` (once per block): a missing root is one clear
+        error naming the variable."""
+        block = self.get_metadata(ParentNodeProvider, statement, None)
+        done = (id(block), (("check", "root"),))
+        line = self.get_metadata(PositionProvider, statement).start.line
+        if done in self._built and self._built[done] <= line:
+            return
+        self._built[done] = line
+        self.plan.preambles.setdefault(statement, [])[:0] = cst.parse_module(_ROOT_CHECK).body
+        self.plan.imports.add("import os")
 
     # -- bindings: `dsn = (...)` so a call's Name argument can be followed ----
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -258,8 +319,22 @@ class _Planner(cst.CSTVisitor):
         return None
 
     # -- sites -----------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        # `import sqlalchemy as sa`: `sa.create_engine` is sqlalchemy.create_engine
+        for alias in node.names:
+            if isinstance(alias.asname, cst.AsName) and isinstance(alias.asname.name, cst.Name):
+                module = _dotted(alias.name)
+                if module:
+                    self.module_aliases[alias.asname.name.value] = module
+
+    def _canonical(self, name: str) -> str:
+        head, dot, rest = name.partition(".")
+        return (
+            self.module_aliases[head] + dot + rest if dot and head in self.module_aliases else name
+        )
+
     def visit_Call(self, node: cst.Call) -> None:
-        name = _dotted(node.func) or ""
+        name = self._canonical(_dotted(node.func) or "")
         if not self._reported(node):
             return
         self._anchor = node
@@ -271,7 +346,8 @@ class _Planner(cst.CSTVisitor):
         elif name in _DATABASES_CALLS:
             url = self._literal(node.args[0].value) if node.args else None
             text = pystrings.text_of(url) if url is not None else None
-            if text is not None and text.split("://", 1)[0].lower() in _DATABASES_SCHEMES:
+            scheme = text.split("://", 1)[0].lower() if text is not None else self._scheme(node)
+            if scheme in _DATABASES_SCHEMES:
                 self._asyncpg(node, name)
         elif name in _ENGINE_CALLS:
             self._engine(node, name)
@@ -352,18 +428,67 @@ class _Planner(cst.CSTVisitor):
                 url = url or self._literal(_dict_get_suffix(config, key))
         text = pystrings.text_of(url) if url is not None else None
         if url is None or text is None:
+            self._engine_elsewhere(node, name)
             return
         if "+asyncpg" in text.split("://", 1)[0]:
             statement = self._statement(node)
             if statement is None:
                 return
-            self._context(statement, self._strip_url(url))
+            self._context(statement, {**self._connect_args_files(node), **self._strip_url(url)})
             self.plan.set_ssl[node] = "connect_args"
             self._act(
                 f"{name}(): TLS keys out of the +asyncpg URL, connect_args={{'ssl': SSLContext}}"
             )
         else:
             self._upgrade_string(url, f"{name}()")
+
+    def _engine_elsewhere(self, node: cst.Call, name: str) -> None:
+        """An engine whose URL the code does not write (`settings.DATABASE_URL`, an
+        environment read): the scanner resolved it (its evidence names the dialect), and
+        the TLS goes into the code, which SQLAlchemy hands the driver over the URL's."""
+        scheme = self._scheme(node)
+        statement = self._statement(node)
+        if scheme is None or statement is None:
+            return
+        if "+asyncpg" in scheme:
+            self._context(statement, self._connect_args_files(node))
+            self.plan.set_ssl[node] = "connect_args"
+            self._act(
+                f"{name}(): connect_args={{'ssl': SSLContext}} (the URL comes from elsewhere)"
+            )
+        elif scheme in _LIBPQ_SCHEMES:
+            existing = _kwarg(node, "connect_args")
+            if _dict_get(existing.value if existing else None, "sslrootcert") is not None:
+                return  # its own files: the scanner's finding is about something else
+            self.plan.set_ssl[node] = "connect_args_libpq"
+            self._require_root(statement)
+            self._act(
+                f"{name}(): connect_args with sslmode='verify-full' and the certificate files "
+                "(the URL comes from elsewhere)"
+            )
+
+    @staticmethod
+    def _connect_args_files(node: cst.Call) -> dict[str, str]:
+        """The files libpq-style keys of an asyncpg engine's connect_args name (they go,
+        and build the context instead)."""
+        existing = _kwarg(node, "connect_args")
+        code = cst.Module(body=[]).code_for_node
+        roles = {"sslrootcert": "root", "sslcert": "cert", "sslkey": "key"}
+        files = {}
+        for key, role in roles.items():
+            value = _dict_get(existing.value if existing else None, key)
+            if value is not None:
+                files[role] = code(value)
+        return files
+
+    def _scheme(self, node: cst.Call) -> str | None:
+        """The URL scheme the scanner resolved for the call (from its finding's evidence)."""
+        where = self.get_metadata(PositionProvider, node)
+        for line in range(where.start.line, where.end.line + 1):
+            evidence = self.evidence.get(line, "")
+            if "://" in evidence:
+                return evidence.split("://", 1)[0].strip().lower()
+        return None
 
     def _libpq_call(self, node: cst.Call, name: str) -> None:
         target = _kwarg(node, "conninfo")
@@ -372,14 +497,32 @@ class _Planner(cst.CSTVisitor):
         mode = _kwarg(node, "sslmode")
         if mode is None and url is not None and pystrings.piece_of(url) is not None:
             self._upgrade_string(url, f"{name}()")
+        elif name in _POOL_CALLS and url is None:
+            # psycopg_pool hands `kwargs` to every connect, over the connection string's
+            kwargs = _kwarg(node, "kwargs")
+            if kwargs is not None and not isinstance(kwargs.value, cst.Dict):
+                return
+            settings = kwargs.value if kwargs is not None else None
+            if pystrings.text_of(_dict_get(settings, "sslmode") or cst.Name("x")) == "verify-full":
+                return
+            statement = self._statement(node)
+            if statement is None:
+                return
+            self.plan.set_ssl[node] = "kwargs_libpq"
+            if _dict_get(settings, "sslrootcert") is None:
+                self._require_root(statement)
+            self._act(f"{name}(): kwargs with sslmode='verify-full' and the certificate files")
         elif name in _KWARG_CALLS:
             # keyword arguments override the connection string in libpq: set them there
             if mode is not None and pystrings.text_of(mode.value) == "verify-full":
                 return
             own_root = _kwarg(node, "sslrootcert") is not None
+            statement = self._statement(node)
+            if statement is None:
+                return
             self.plan.libpq_kwargs[node] = LIBPQ_KWARGS[:1] if own_root else LIBPQ_KWARGS
             if not own_root:
-                self.plan.imports.add("import os")
+                self._require_root(statement)
             self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
 
     def _upgrade_string(self, node: cst.BaseExpression, where: str) -> None:
@@ -387,11 +530,25 @@ class _Planner(cst.CSTVisitor):
         if piece is None:  # concatenations and bytes are left for a person
             return
         inner = "'" if piece.quote.startswith('"') else '"'
-        files = CertFiles(*(f"{{{_env(role, inner)}}}" for role in ("root", "cert", "key")))
+        # A keyword string's value is quoted (libpq's '...'), so a path with a space or
+        # an `=` stays one value; a URL's runs to the next `&`.
+        libpq_quote = "" if is_url(piece.content) else ("'" if inner == "'" else "\\'")
+        files = CertFiles(
+            *(
+                f"{libpq_quote}{{{code}}}{libpq_quote}"
+                for code in (
+                    _env("root", inner),
+                    _env_optional("cert", inner),
+                    _env_optional("key", inner),
+                )
+            )
+        )
         edited = piece.as_fstring()
         content = upgrade(edited.content, files)
-        if f"{_OS}.environ" in content.replace(edited.content, ""):
+        statement = self._statement(node)
+        if f"{_OS}.environ" in content.replace(edited.content, "") and statement is not None:
             self.plan.imports.add("import os")
+            self._require_root(statement)
         else:  # no file added from the environment: the literal stays as it was written
             edited = piece
             content = upgrade(piece.content, CertFiles(None))
@@ -408,32 +565,21 @@ class _Planner(cst.CSTVisitor):
             return
         config_arg = _kwarg(node, "config")
         if config_arg is not None:
-            self._tortoise_config(config_arg.value, name)
+            self._tortoise_config(config_arg.value, f"{name}()")
             return
         url_arg, modules_arg = _kwarg(node, "db_url"), _kwarg(node, "modules")
         statement = self._statement(node)
         url = pystrings.piece_of(url_arg.value) if url_arg else None
-        if url_arg is None or modules_arg is None or url is None or url.is_fstring:
+        if url_arg is None or modules_arg is None or url is None or statement is None:
             return
-        try:
-            info = from_tortoise_db_url(url.content)
-        except (ConnStringError, ValueError):
+        read = self._tortoise_url(url_arg.value, url)
+        if read is None:
             return
-        psycopg = info.engine == _TORTOISE_PSYCOPG
-        if (
-            (info.engine not in _TORTOISE_ENGINES and not psycopg)
-            or len(info.hosts) != 1
-            or statement is None
-        ):
-            return
-        host = info.hosts[0]
-        credentials = {"host": host.host, "port": host.port or 5432, "user": info.user}
-        credentials["database"] = info.database
-        rendered = ", ".join(f'"{k}": {v!r}' for k, v in credentials.items() if v is not None)
-        rendered = rendered.replace("'", '"')
+        engine, rendered, password = read
+        psycopg = engine == _TORTOISE_PSYCOPG
         tls = f'"server_settings": {_LIBPQ_SETTINGS}' if psycopg else f'"ssl": {self.context_name}'
         config = (
-            f'{{"connections": {{"default": {{"engine": "{info.engine}", '
+            f'{{"connections": {{"default": {{"engine": "{engine}", '
             f'"credentials": {{{rendered}, {tls}}}}}}}, '
             f'"apps": {_apps(modules_arg.value)}}}'
         )
@@ -442,13 +588,44 @@ class _Planner(cst.CSTVisitor):
             keyword=cst.Name("config"), value=cst.parse_expression(config), comma=comma
         )
         self.plan.remove.add(modules_arg)
-        note = " (the URL's password is not copied: set it from a secret)" if info.password else ""
+        note = " (the URL's password is not copied: set it from a secret)" if password else ""
         if psycopg:
-            self.plan.imports.add("import os")
+            self._require_root(statement)
             self._act(f"{name}(): db_url -> config with libpq server_settings{note}")
             return
         self._context(statement, {})
         self._act(f"{name}(): db_url -> config with an SSLContext{note}")
+
+    @staticmethod
+    def _tortoise_url(
+        node: cst.BaseExpression, url: pystrings.Piece
+    ) -> tuple[str, str, bool] | None:
+        """A Tortoise db_url as (engine, rendered credentials, has a literal password): a
+        literal through conninfo, an f-string through its parts (url_template.py), whose
+        expressions become the credentials' values."""
+        if not url.is_fstring:
+            try:
+                info = from_tortoise_db_url(url.content)
+            except (ConnStringError, ValueError):
+                return None
+            if len(info.hosts) != 1:
+                return None
+            host = info.hosts[0]
+            values = {"host": host.host, "port": host.port or 5432, "user": info.user}
+            values["database"] = info.database
+            rendered = ", ".join(f'"{k}": {v!r}' for k, v in values.items() if v is not None)
+            engine, password = info.engine, bool(info.password)
+            rendered = rendered.replace("'", '"')
+        else:
+            parts = url_template.read(node)
+            if parts is None:
+                return None
+            engine = _TORTOISE_SCHEMES.get(parts.scheme, "")
+            rendered = ", ".join(f'"{k}": {v}' for k, v in parts.parts.items())
+            password = parts.literal_password
+        if engine not in _TORTOISE_ENGINES and engine != _TORTOISE_PSYCOPG:
+            return None
+        return engine, rendered, password
 
     def _tortoise_config(self, value: cst.BaseExpression, name: str) -> None:
         """A config dict's asyncpg credentials without an SSLContext get `"ssl": ssl_context`,
@@ -465,11 +642,13 @@ class _Planner(cst.CSTVisitor):
             if not isinstance(credentials, cst.Dict):
                 continue
             if engine == _TORTOISE_PSYCOPG:
-                self._tortoise_psycopg(credentials, f"{name}(): connection {_key_text(element)}")
+                self._tortoise_psycopg(credentials, f"{name}: connection {_key_text(element)}")
                 continue
             if engine not in _TORTOISE_ENGINES:
                 continue
             ssl_value = _dict_get(credentials, "ssl")
+            if credentials in self.plan.ssl_entries:
+                continue  # reached twice (the call and the statement that writes it)
             if ssl_value is not None and not _constant(ssl_value):
                 continue  # a context (or something unknown) is already there
             statement = self._statement(credentials)
@@ -477,7 +656,7 @@ class _Planner(cst.CSTVisitor):
                 return
             self._context(statement, {})
             self.plan.ssl_entries.add(credentials)
-            self._act(f"{name}(): Tortoise credentials get an SSLContext")
+            self._act(f"{name}: Tortoise credentials get an SSLContext")
 
     def _tortoise_psycopg(self, credentials: cst.Dict, where: str) -> None:
         """Psycopg-backend credentials get server_settings with verify-full and the files;
@@ -493,9 +672,23 @@ class _Planner(cst.CSTVisitor):
             and _dict_get(credentials, "ssl") is None
         ):
             return
+        statement = self._statement(credentials)
+        if statement is None:
+            return
         self.plan.settings_entries.add(credentials)
         self.plan.imports.add("import os")
+        if settings is None or _dict_get(settings, "sslrootcert") is None:
+            self._require_root(statement)
         self._act(f"{where}: Tortoise psycopg credentials get libpq server_settings")
+
+    def _written_config(self, node: cst.SimpleStatementLine) -> None:
+        """A Tortoise config dict written at a reported line (`TORTOISE_ORM = {...}`, a
+        helper's `return {...}`): the call that reads it is elsewhere (origins.py)."""
+        small = node.body[0] if len(node.body) == 1 else None
+        value = small.value if isinstance(small, cst.Assign | cst.AnnAssign | cst.Return) else None
+        if isinstance(value, cst.Dict) and _dict_get(value, "connections") and self._reported(node):
+            self._anchor = node
+            self._tortoise_config(value, "the Tortoise config written here")
 
     def _protocol(self, node: cst.Call) -> None:
         arg = _kwarg(node, "protocol") or (node.args[0] if node.args else None)
@@ -517,6 +710,7 @@ class _Planner(cst.CSTVisitor):
 
     # -- SSLContext attributes ---------------------------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._written_config(node)
         if (
             len(node.body) != 1
             or not isinstance(node.body[0], cst.Assign)
@@ -604,23 +798,26 @@ class _Applier(cst.CSTTransformer):
         return cst.FlattenSentinel([first, *preamble[1:], moved])
 
     def _with_ssl(self, call: cst.Call, how: str) -> cst.Call:
-        context = cst.Name(self.context_name)
+        """`ssl=context`, `connect_args={"ssl": context}` (libpq's TLS keys, which asyncpg
+        has no arguments for, removed), or the libpq parameters in SQLAlchemy's
+        connect_args / psycopg_pool's kwargs, which the driver takes over the string's.
+        A file the dict names is kept."""
         if how == "ssl":
-            value: cst.BaseExpression = context
-            keyword = "ssl"
+            return _with_keyword(call, "ssl", cst.Name(self.context_name))
+        keyword = "kwargs" if how == "kwargs_libpq" else "connect_args"
+        existing = _kwarg(call, keyword)
+        value = existing.value if existing is not None else None
+        if not isinstance(value, cst.Dict):
+            value = cst.Dict([])
+        if how == "connect_args":
+            for key in _LIBPQ_TLS_KEYS:
+                value = _without_entry(value, key)
+            value = _with_entry(value, "ssl", cst.Name(self.context_name))
         else:
-            keyword = "connect_args"
-            existing = _kwarg(call, keyword)
-            entry = cst.DictElement(cst.SimpleString('"ssl"'), context)
-            if existing is not None and isinstance(existing.value, cst.Dict):
-                kept = [
-                    e
-                    for e in existing.value.elements
-                    if not (isinstance(e, cst.DictElement) and pystrings.text_of(e.key) == "ssl")
-                ]
-                value = existing.value.with_changes(elements=[*kept, entry])
-            else:
-                value = cst.Dict([entry])
+            own_root = _dict_get(value, "sslrootcert") is not None
+            for key, code in LIBPQ_KWARGS:
+                if key == "sslmode" or (not own_root and _dict_get(value, key) is None):
+                    value = _with_entry(value, key, cst.parse_expression(code))
         return _with_keyword(call, keyword, value)
 
 
@@ -714,88 +911,32 @@ def _with_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cs
     return call.with_changes(args=_appended(args, new_arg))
 
 
-def _ensure_imports(module: cst.Module, statements: Iterable[str]) -> cst.Module:
-    """Add the import statements the fixes need (`import ssl`, `from x import Y`)."""
-    code = cst.Module(body=[]).code_for_node
-    present = {
-        code(small).strip()
-        for stmt in module.body
-        if isinstance(stmt, cst.SimpleStatementLine)
-        for small in stmt.body
-        if isinstance(small, cst.Import | cst.ImportFrom)
-    }
-    present |= {
-        f"import {code(alias.name)}"
-        for stmt in module.body
-        if isinstance(stmt, cst.SimpleStatementLine)
-        for small in stmt.body
-        if isinstance(small, cst.Import)
-        for alias in small.names
-    }
-    missing = sorted(set(statements) - present)
-    if not missing:
-        return module
-    body = list(module.body)
-    # Into the module's opening imports: a plain `import x` before the first plain
-    # import that sorts after it, else after the last plain import; a `from` import
-    # after the last import; else after the docstring.
-    plain: list[tuple[int, str]] = []
-    after_any = after_doc = 0
-    for index, stmt in enumerate(body):
-        first = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
-        if isinstance(first, cst.Import):
-            plain.append((index, f"import {code(first.names[0].name)}"))
-            after_any = index + 1
-        elif isinstance(first, cst.ImportFrom):
-            after_any = index + 1
-        elif (
-            index == 0 and isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString)
-        ):
-            after_doc = 1
-        else:
-            break
-    inserts: dict[int, list[str]] = defaultdict(list)
-    for statement in missing:
-        later = [index for index, existing in plain if existing > statement]
-        if statement.startswith("import ") and later:
-            inserts[later[0]].append(statement)
-        elif statement.startswith("import ") and plain:
-            inserts[plain[-1][0] + 1].append(statement)
-        else:
-            inserts[after_any or after_doc].append(statement)
-    new_body: list[cst.BaseStatement] = []
-    for index in range(len(body) + 1):
-        for statement in inserts.get(index, ()):
-            new_body.append(cst.parse_statement(statement + "\n"))
-        if index < len(body):
-            current = body[index]
-            opening = isinstance(current, cst.SimpleStatementLine) and isinstance(
-                current.body[0], cst.Import | cst.ImportFrom
-            )
-            if opening and inserts.get(index) and getattr(current, "leading_lines", None):
-                # comments above the statement stay above the block we insert
-                first_new = len(new_body) - len(inserts[index])
-                new_body[first_new] = new_body[first_new].with_changes(
-                    leading_lines=current.leading_lines
-                )
-                current = current.with_changes(leading_lines=())
-            new_body.append(current)
-    return module.with_changes(body=new_body)
-
-
-def fix_python(text: str, lines: Iterable[int], *, use_guard: bool = False) -> PythonResult:
+def fix_python(
+    text: str,
+    lines: Iterable[int],
+    *,
+    use_guard: bool = False,
+    evidence: Mapping[int, str] | None = None,
+    line_length: int = DEFAULT_LINE_LENGTH,
+) -> PythonResult:
     """The module with the sites on `lines` fixed (unchanged text when nothing applies).
+
+    evidence: line -> the value the scanner resolved for the site reported there (the
+    URL of `create_engine(settings.DATABASE_URL)`), which names the dialect.
+    line_length: the project's; statements the fix makes longer are split to fit it.
 
     Raises libcst.ParserSyntaxError for a file that does not parse.
     """
     module = cst.parse_module(text)
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    planner = _Planner(frozenset(lines), text, use_guard)
+    planner = _Planner(frozenset(lines), text, use_guard, evidence)
     wrapper.visit(planner)
     plan = planner.plan
     if not plan.actions:
         return PythonResult(text, ())
     fixed = wrapper.module.visit(_Applier(plan, planner.context_name))
     chosen = names.choose(text)
-    fixed = _ensure_imports(fixed, {chosen.import_for(statement) for statement in plan.imports})
-    return PythonResult(chosen.resolve(fixed.code), tuple(plan.actions))
+    fixed = add_imports(fixed, {chosen.import_for(statement) for statement in plan.imports})
+    fixed = without_unused(module, fixed)
+    resolved = cst.parse_module(chosen.resolve(fixed.code))
+    return PythonResult(laid_out(resolved, module, line_length).code, tuple(plan.actions))

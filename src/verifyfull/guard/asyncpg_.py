@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 
 from verifyfull.guard.adapt import current_loop, reject_reserved, run_soon
-from verifyfull.guard.context import HandshakeRefusedError, handshake_proof
+from verifyfull.guard.context import handshake_proof
 from verifyfull.guard.core import Guard, StaleMaterialError
 from verifyfull.guard.diagnose import diagnose, hosts_text
 from verifyfull.guard.proof import TLSProof
@@ -91,11 +91,10 @@ async def _connect(guard: Guard, **extra: Any) -> asyncpg.Connection:
         try:
             conn = await asyncpg.connect(**kwargs, **extra)
         except Exception as exc:
-            if isinstance(exc, HandshakeRefusedError):
-                guard.count_refusal()
             refused = diagnose(exc, hosts_text(guard.target.hosts))
             if refused is None:
                 raise
+            guard.count_refusal(refused.rule_id)
             raise refused from None
         try:
             prove_connection(guard, conn)

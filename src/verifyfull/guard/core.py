@@ -12,7 +12,7 @@ import logging
 import ssl
 from typing import Any
 
-from verifyfull.errors import VerifyfullError
+from verifyfull.errors import InsecureConfigurationError, VerifyfullError
 from verifyfull.guard.proof import ProofLog, TLSProof
 from verifyfull.guard.rotation import DEFAULT_MIN_CHECK_INTERVAL, CertMaterial
 from verifyfull.guard.settings import DatabaseTLSSettings
@@ -83,8 +83,11 @@ class Guard:
         """
         try:
             proof = self.material.verifier()(host, protocol, cipher, server_cert_der)
+        except InsecureConfigurationError as exc:
+            self.proofs.record_refusal(exc.rule_id)
+            raise
         except Exception:
-            self.proofs.record_refusal()
+            self.proofs.record_refusal("unknown")
             raise
         self.proofs.record(proof)
         return proof
@@ -94,9 +97,10 @@ class Guard:
         self.proofs.record(proof)
         return proof
 
-    def count_refusal(self) -> None:
-        """Count a server refused during its handshake (nothing was sent to it)."""
-        self.proofs.record_refusal()
+    def count_refusal(self, rule_id: str) -> None:
+        """Count a server refused (in its handshake or by the driver's own TLS checks:
+        nothing was sent to it), by the rule the refusal names."""
+        self.proofs.record_refusal(rule_id)
 
     def accept_local(self, where: str) -> None:
         """A connection over an opted-in Unix socket: no TLS to prove, said so."""
@@ -118,6 +122,7 @@ class Guard:
             "client_cert_days_left": _client_days_left(material),
             "connections_proven": self.proofs.proven,
             "connections_refused": self.proofs.refused,
+            "refused_by_rule": dict(self.proofs.refused_by_rule),
             "last_rotation": _iso(material.last_rotation),
             "rotations": material.rotations,
             "rotation_error": material.last_error,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -220,6 +221,7 @@ class ProofLog:
         self.last: TLSProof | None = None
         self.proven = 0
         self.refused = 0
+        self.refused_by_rule: Counter[str] = Counter()  # the rule id each refusal named
         self.local = 0  # connections over an opted-in Unix socket (no TLS)
 
     def record(self, proof: TLSProof) -> None:
@@ -231,6 +233,7 @@ class ProofLog:
         with self._lock:
             self.local += 1
 
-    def record_refusal(self) -> None:
+    def record_refusal(self, rule_id: str) -> None:
         with self._lock:
             self.refused += 1
+            self.refused_by_rule[rule_id] += 1

@@ -158,13 +158,15 @@ def prove_connection(guard: Guard, conn: AnyConnection) -> TLSProof | None:
 
 
 def _refused(guard: Guard, exc: BaseException) -> BaseException:
+    """The driver's failure as the guard's refusal (counted by its rule), or as it is."""
     refused = diagnose(exc, hosts_text(guard.target.hosts))
     if refused is None:
         return exc
     if refused.rule_id == "VF301" and "certificate verify failed" in str(exc):
         target = guard.target
         exact = recheck_certificate(target.hosts, guard.ssl_context(), target.connect_timeout)
-        return exact or refused
+        refused = exact or refused
+    guard.count_refusal(refused.rule_id)
     return refused
 
 
@@ -199,8 +201,8 @@ def connect(guard: Guard, **extra: Any) -> psycopg.Connection[Any]:
                 )
             except psycopg.OperationalError as exc:
                 raise _refused(guard, exc) from None
-            except InsecureConfigurationError:
-                guard.count_refusal()  # refused in the handshake: nothing was sent
+            except InsecureConfigurationError as exc:
+                guard.count_refusal(exc.rule_id)  # refused in the handshake: nothing was sent
                 raise
         try:
             prove_connection(guard, conn)
@@ -227,8 +229,8 @@ async def connect_async(guard: Guard, **extra: Any) -> psycopg.AsyncConnection[A
                 )
             except psycopg.OperationalError as exc:
                 raise await asyncio.to_thread(_refused, guard, exc) from None
-            except InsecureConfigurationError:
-                guard.count_refusal()  # refused in the handshake: nothing was sent
+            except InsecureConfigurationError as exc:
+                guard.count_refusal(exc.rule_id)  # refused in the handshake: nothing was sent
                 raise
         try:
             prove_connection(guard, conn)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from verifyfull.clihelp import one_of
 from verifyfull.errors import UsageError
 from verifyfull.lab import harness
 from verifyfull.lab.harness import LabServer
@@ -26,6 +27,7 @@ app = typer.Typer(
     help="A throwaway TLS PostgreSQL standing in for a CockroachDB secure node.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # one help style for every command (verifyfull.cli)
 )
 
 StateDir = Annotated[
@@ -126,7 +128,7 @@ def _print_server(server: LabServer, *, show_password: bool) -> None:
 @app.command("start")
 def start_command(
     variant: Annotated[
-        str, typer.Option("--variant", help=f"One of: {', '.join(VARIANTS)}.")
+        str, typer.Option("--variant", metavar=one_of(VARIANTS), help="Which server to start.")
     ] = "secure",
     state_dir: StateDir = _DEFAULT_DIR,
     show_password: ShowPassword = False,
@@ -179,7 +181,8 @@ def status_command(state_dir: StateDir = _DEFAULT_DIR) -> None:
 @app.command("stop")
 def stop_command(
     variant: Annotated[
-        str | None, typer.Option("--variant", help="Stop only this variant.")
+        str | None,
+        typer.Option("--variant", metavar=one_of(VARIANTS), help="Stop only this variant."),
     ] = None,
     state_dir: StateDir = _DEFAULT_DIR,
 ) -> None:

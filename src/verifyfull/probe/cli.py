@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from verifyfull.clihelp import SEVERITIES, one_of
 from verifyfull.errors import UsageError
 from verifyfull.probe import view
 from verifyfull.probe.deep import find_sslyze
@@ -46,7 +47,9 @@ UserOpt = Annotated[
     ),
 ]
 DatabaseOpt = Annotated[str | None, typer.Option("--database", help="Database named in them.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json, sarif or html.")]
+FormatOpt = Annotated[
+    str, typer.Option("--format", "-f", metavar=one_of(view.FORMATS), help="The report's format.")
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
 ]
@@ -54,6 +57,7 @@ FailOnOpt = Annotated[
     str | None,
     typer.Option(
         "--fail-on",
+        metavar=SEVERITIES,
         help="Exit 1 at or above this severity (default: [tool.verifyfull] fail-on, else high).",
     ),
 ]
@@ -71,6 +75,15 @@ MtlsOpt = Annotated[
     typer.Option(
         "--require-client-cert",
         help="Policy: every user must present a client certificate (VF205 otherwise).",
+    ),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Text: also list every fact per target (certificate, versions and ciphers, "
+        "per-user answers), as JSON has them.",
     ),
 ]
 DeepOpt = Annotated[
@@ -91,6 +104,7 @@ def probe_command(
     timeout: TimeoutOpt = None,
     require_client_cert: MtlsOpt = False,
     deep: DeepOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Probe live PostgreSQL/CockroachDB servers and HTTPS APIs: plaintext, TLS versions,
     ciphers, certificate, real client-certificate requirement, CVE-2021-23214.
@@ -129,6 +143,6 @@ def probe_command(
     for given in targets:  # a password typed in a target is masked wherever it is shown
         register_from_text(given)
     result = run([parse_target(t) for t in targets], settings)
-    text = view.render(result, fmt)
+    text = view.render(result, fmt, verbose=verbose)
     emit(text, output)
     raise typer.Exit(exit_code(result.report, threshold))

@@ -26,6 +26,7 @@ from verifyfull.probe.results import Collector, EndpointResult, cut_short
 from verifyfull.wire import http
 from verifyfull.wire.net import (
     Deadline,
+    Unreachable,
     WireError,
     WireTimeout,
     connect,
@@ -52,6 +53,7 @@ class HttpAnswer:
     reason: str = ""
     timed_out: bool = False
     handshake_failed: bool = False  # TLS did not complete: nothing was sent
+    unreachable: bool = False  # no TCP connection at all
     withheld: str = ""  # why the URL's path was not sent (its certificate did not verify)
 
 
@@ -79,6 +81,8 @@ def fetch(
                 return _answer(http.get(secure, path, host_header, USER_AGENT, deadline))
     except WireTimeout as exc:
         return HttpAnswer(None, reason=str(exc), timed_out=True)
+    except Unreachable as exc:
+        return HttpAnswer(None, reason=str(exc), unreachable=True)
     except WireError as exc:
         return HttpAnswer(None, reason=str(exc))
 
@@ -184,13 +188,30 @@ def probe_https(
             deadline=side,
             server_name=server_name,
         )
+        tls_errors_from, tls_facts_from = len(out.errors), len(out.facts)
         handshake = tlschecks.report(
             out, futures, policy=options.policy, ca=options.ca, hosts=(server_name,)
         )
         if handshake is not None:
             _report_hsts(out, secure.result(), options.policy)
+        elif plain_port == port and plain.result().status is not None:
+            # No TLS here, and a plain GET / on the same port was answered: the
+            # port speaks plain HTTP. One line, not the handshake's alert names.
+            del out.errors[tls_errors_from:], out.facts[tls_facts_from:]
+            out.fact("negotiated", "none (plain HTTP)")
+            out.errors.append(
+                f"https://{_host_header(server_name, port, True)}/ speaks plain HTTP, not "
+                f"TLS (GET / answered with HTTP {plain.result().status}): probe "
+                f"http://{_host_header(server_name, port, False)}/ to check it as such"
+            )
         _report_plain(out, plain, host=server_name, port=plain_port, tls_port=port)
-    return cut_short(out.result("https", time.monotonic() - started), deadline)
+    kind = "https"
+    if secure.result().unreachable and handshake is None and not out.findings:
+        # Nothing answered: one line, not one per TLS check that could not start.
+        kind = "unreachable"
+        out.errors[:] = [secure.result().reason]
+        out.facts[:] = []
+    return cut_short(out.result(kind, time.monotonic() - started), deadline)
 
 
 def probe_http(

@@ -22,6 +22,7 @@ from verifyfull.wire.pg import ServerError
 POSTGRESQL = "postgresql"
 COCKROACHDB = "cockroachdb"
 UNKNOWN = "postgresql-wire"
+UNREACHABLE = "unreachable"  # no TCP connection: nothing was asked, nothing is known
 
 CRDB_SECURE_MODE_TEXT = ("ssl connection required", "secure mode")
 PG_HBA_TEXT = ("pg_hba.conf",)

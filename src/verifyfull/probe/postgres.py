@@ -24,7 +24,9 @@ from verifyfull.probe.results import Collector, EndpointResult, Fact, cut_short
 from verifyfull.wire import pg
 from verifyfull.wire.net import (
     Deadline,
+    Unreachable,
     WireError,
+    WireTimeout,
     connect,
     describe_exception,
     recv_available,
@@ -166,11 +168,15 @@ def probe_postgres(
         options=options,
         deadline=deadline,
     )
+    kind: str | None = None
     try:
         _run(probe)
+    except Unreachable as exc:
+        probe.errors.append(str(exc))
+        kind = identify.UNREACHABLE
     except WireError as exc:
         probe.errors.append(str(exc))
-    kind = identify.decide(probe.kind_votes)
+    kind = kind or identify.decide(probe.kind_votes)
     _add_crdb_hints(probe, kind)
     return cut_short(probe.result(kind, time.monotonic() - started), deadline)
 
@@ -216,11 +222,30 @@ def _no_tls(probe: _Probe) -> None:
 
 
 def _ssl_request(probe: _Probe, sock: socket.socket, deadline: Deadline) -> bytes:
-    """'S' or 'N'; anything else is a WireError naming the bytes."""
-    reply = pg.request_tls(sock, deadline)
+    """'S' or 'N'; anything else is a WireError naming the bytes (and, for an HTTP
+    service, the http:// target that probes it as one)."""
+    as_http = f"http://{probe.host if ':' not in probe.host else f'[{probe.host}]'}:{probe.port}/"
+    try:
+        reply = pg.request_tls(sock, deadline)
+    except WireTimeout:
+        # A PostgreSQL-wire server answers the 8-byte SSLRequest at once; an HTTP
+        # server waits for the end of a request line that never comes. (A line of
+        # its own: the timeout itself is folded into one "timed out" line.)
+        probe.errors.append(
+            "silent after the SSLRequest: a PostgreSQL-wire server answers at once; an HTTP "
+            f"service waits like this (if it is one, probe {as_http} instead)"
+        )
+        raise
     if reply in (b"S", b"N"):
         return reply
     rest = recv_available(sock, probe.options.settle, deadline=deadline)
+    if (reply + rest).startswith(b"HTTP/"):
+        probe.kind_votes.insert(0, "http")
+        raise WireError(
+            f"not a PostgreSQL-wire server: it speaks HTTP (it answered the SSLRequest "
+            f"with {pg.describe_bytes(reply + rest, 24)}): probe {as_http} (or https://) "
+            "instead"
+        )
     if reply == b"E":  # servers before protocol 3 or proxies: an error, not a TLS answer
         raise WireError(
             "the server answered the SSLRequest with an error "

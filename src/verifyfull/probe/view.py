@@ -33,18 +33,35 @@ _COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def render(run: ProbeRun, fmt: str) -> str:
+def render(run: ProbeRun, fmt: str, *, verbose: bool = False) -> str:
+    """`verbose` (text): every fact per target after the table, as JSON has them."""
     if fmt == "json":
         payload = run.report.to_json()
         payload["targets"] = [e.to_json() for e in run.endpoints]
         return json.dumps(scrub_tree(payload), indent=2) + "\n"
     if fmt == "text":
-        return summary_table(run.endpoints) + text.render(run.report)
+        facts = facts_text(run.endpoints) if verbose else ""
+        return summary_table(run.endpoints) + facts + text.render(run.report)
     if fmt == "sarif":
         return sarif.render(run.report)
     if fmt == "html":
-        return html.render(run.report)
+        targets = [(e.target, e.kind, [(f.name, f.value) for f in e.facts]) for e in run.endpoints]
+        return html.render(run.report, targets=targets)
     raise UsageError(f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
+
+
+def facts_text(endpoints: tuple[EndpointResult, ...]) -> str:
+    """Every fact of every target (certificate subject, SANs, expiry, issuer, key and
+    signature; protocol and cipher per TLS version; per-user results), one per line."""
+    lines: list[str] = []
+    for endpoint in endpoints:
+        lines.append(shown(f"{endpoint.target} ({endpoint.kind})"))
+        width = max((len(f.name) for f in endpoint.facts), default=0)
+        lines.extend(shown(f"  {f.name:<{width}}  {f.value}") for f in endpoint.facts)
+        if not endpoint.facts:
+            lines.append("  (no answer)")
+        lines.append("")
+    return "\n".join(lines) + "\n"
 
 
 def summary_table(endpoints: tuple[EndpointResult, ...]) -> str:
@@ -60,7 +77,8 @@ def summary_table(endpoints: tuple[EndpointResult, ...]) -> str:
         cells = [_cell(endpoint, names) for _, names in _COLUMNS]
         verdict = ", ".join(rules) or "none"
         if endpoint.errors:
-            verdict += f" (+{len(endpoint.errors)} errors)"
+            count = len(endpoint.errors)
+            verdict += f"; {count} error{'s' if count != 1 else ''}"
         row = (endpoint.target, endpoint.kind, *cells, verdict, f"{endpoint.seconds:.2f}s")
         table.add_row(*(Text(shown(cell)) for cell in row))  # Text: no markup
     buffer = io.StringIO()

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from html import escape as _html_escape
 from itertools import groupby
 from pathlib import Path
 
 from verifyfull import rules
-from verifyfull.findings import Finding
+from verifyfull.findings import Finding, Related
 from verifyfull.report.model import Report
 from verifyfull.report.snippet import SourceCache, context, secret_lines
 from verifyfull.rules import Severity
 from verifyfull.scrub import scrub
+
+# A probed target as the page shows it: its name, what kind of server, its facts.
+TargetFacts = tuple[str, str, Sequence[tuple[str, str]]]
 
 _COLOURS = {
     Severity.CRITICAL: "#b71c1c",
@@ -64,6 +68,8 @@ pre.code span.hit { background: #5c2b2b; }
 pre.code i { color: #8a92a6; font-style: normal; display: inline-block; min-width: 4em; }
 .label { color: #5a6275; font-weight: 600; }
 .fix { background: #e8f5e9; border-radius: 4px; padding: 6px 10px; margin-top: 6px; }
+pre.fixcode { margin: 6px 0 0; white-space: pre; overflow-x: auto; background: #f5f6f8;
+              padding: 6px 8px; border-radius: 4px; font: 13px/1.45 ui-monospace, monospace; }
 .evidence code { background: #eceef3; padding: 1px 4px; border-radius: 3px;
                  word-break: break-all; }
 details { margin-top: 6px; } summary { cursor: pointer; color: #3949ab; }
@@ -120,6 +126,15 @@ def _summary(report: Report) -> str:
     )
 
 
+def _fix_html(fix: str) -> str:
+    """The fix's first line as prose; the lines after it (a corrected connection
+    string, code) in a <pre> that keeps them as lines and copies as they are."""
+    first, _, rest = fix.partition("\n")
+    if not rest.strip():
+        return escape(first)
+    return f'{escape(first)}<pre class="fixcode">{escape(rest)}</pre>'
+
+
 def _finding(
     item: Finding, cache: SourceCache, secret: dict[tuple[str, int], int], anchors: set[str]
 ) -> str:
@@ -139,6 +154,11 @@ def _finding(
         if item.evidence
         else ""
     )
+    related = "".join(  # the other places the finding acts through (findings.Related)
+        '<div class="evidence"><span class="label">Related</span> '
+        f"<code>{escape(_related_text(item, other))}</code></div>"
+        for other in item.related
+    )
     anchor = ""
     if rule.id not in anchors:
         anchors.add(rule.id)
@@ -147,14 +167,29 @@ def _finding(
         f'<article{anchor} style="--c:{_COLOURS[item.severity]}">'
         f'<div class="head">{_badge(item.severity)}<strong>{escape(rule.id)}</strong>'
         f"<span>{escape(rule.slug)}</span><span class='where'>{where}</span></div>"
-        f'<div class="message">{escape(item.message)}</div>{code}{evidence}'
-        f'<div class="fix"><span class="label">Fix</span> {escape(item.fix or rule.fix)}</div>'
+        f'<div class="message">{escape(item.message)}</div>{code}{evidence}{related}'
+        f'<div class="fix"><span class="label">Fix</span> {_fix_html(item.fix or rule.fix)}</div>'
         f"<details><summary>About {escape(rule.id)}</summary><pre>{escape(rule.doc)}</pre>"
         "</details></article>"
     )
 
 
-def render(report: Report, *, root: Path | None = None) -> str:
+def _related_text(item: Finding, other: Related) -> str:
+    return f"{other.path or item.path or '-'}:{other.line or 1} {other.message}"
+
+
+def _facts_html(targets: Sequence[TargetFacts]) -> str:
+    """The probe's per-target facts (what each server answered), one table each."""
+    tables = []
+    for name, kind, facts in targets:
+        rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
+        body = f"<table>{rows}</table>" if rows else '<p class="none">No answer.</p>'
+        tables.append(f"<h3>{escape(name)} <small>({escape(kind)})</small></h3>{body}")
+    return f"<h2>What each target answered</h2>{''.join(tables)}" if tables else ""
+
+
+def render(report: Report, *, root: Path | None = None, targets: Sequence[TargetFacts] = ()) -> str:
+    """The report as one self-contained page; `targets`: the probe's facts per target."""
     cache = SourceCache(root)
     secret = secret_lines(report.findings)
     anchors: set[str] = set()
@@ -170,9 +205,10 @@ def render(report: Report, *, root: Path | None = None) -> str:
         )
         errors = f'<h2>Could not be checked</h2><ul class="errors">{entries}</ul>'
     total = len(report.findings)
-    where = _count(report.files, "file") + (
-        f", {_count(report.targets, 'target')}" if report.targets else ""
-    )
+    places = [_count(report.files, "file")] if report.files or not report.targets else []
+    if report.targets:  # a probe examines targets, not files
+        places.append(_count(report.targets, "target"))
+    where = ", ".join(places)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     findings_html = "".join(sections) or '<p class="none">Nothing to report.</p>'
     return (
@@ -185,7 +221,7 @@ def render(report: Report, *, root: Path | None = None) -> str:
         f"<body><header><h1>verifyfull report</h1><p>{_count(total, 'finding')} in {where}"
         f"{f'; {len(report.errors)} could not be checked' if report.errors else ''}"
         f" · verifyfull {escape(report.tool_version)} · {stamp}</p></header><main>"
-        f"{_summary(report)}<h2>Findings</h2>{findings_html}{errors}"
+        f"{_summary(report)}{_facts_html(targets)}<h2>Findings</h2>{findings_html}{errors}"
         "<footer>Generated by verifyfull. Passwords and key material are masked.</footer>"
         "</main></body></html>\n"
     )

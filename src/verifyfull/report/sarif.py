@@ -18,10 +18,11 @@ from urllib.parse import quote
 
 from verifyfull import rules
 from verifyfull.findings import Finding
+from verifyfull.report.fixes import Offers, fix_kind, fix_offers
 from verifyfull.report.model import Report, ReportError
 from verifyfull.report.snippet import SourceCache, normalized_line
 from verifyfull.rules import Rule, Severity
-from verifyfull.scrub import scrub_tree
+from verifyfull.scrub import scrub, scrub_tree
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "verifyfull/v1"
@@ -51,9 +52,9 @@ def _help_markdown(rule: Rule) -> str:
         f"**{rule.id} {rule.slug}**: {rule.title}\n\n"
         f"Severity: {rule.severity.value}. {cwes}\n\n"
         f"### Why this is bad\n{rule.why}\n\n"
-        f"### Example\n```\n{rule.example}\n```\n\n"
+        f"### Example\n```{rule.example_language}\n{rule.example}\n```\n\n"
         f"### How to fix\n{rule.fix}\n\n"
-        f"```\n{rule.example_fixed}\n```\n"
+        f"```{rule.example_language}\n{rule.example_fixed}\n```\n"
     )
 
 
@@ -112,6 +113,30 @@ def _location(item: Finding) -> dict[str, list[dict[str, Any]]]:
     return {"locations": [{"physicalLocation": physical}]}
 
 
+def _related_locations(item: Finding) -> list[dict[str, Any]]:
+    """SARIF relatedLocations: the other places the finding acts through (with ids,
+    as GitHub links them from the message)."""
+    found = []
+    for index, other in enumerate(item.related, start=1):
+        path = other.path if other.path is not None else item.path
+        if path is None:
+            continue
+        region: dict[str, int] = {"startLine": max(other.line or 1, 1)}
+        if other.column:
+            region["startColumn"] = max(other.column, 1)
+        found.append(
+            {
+                "id": index,
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(path), "uriBaseId": "%SRCROOT%"},
+                    "region": region,
+                },
+                "message": {"text": other.message},
+            }
+        )
+    return found
+
+
 def _notification(error: ReportError) -> dict[str, Any]:
     note: dict[str, Any] = {"level": "error", "message": {"text": error.message}}
     if error.path:
@@ -122,10 +147,52 @@ def _notification(error: ReportError) -> dict[str, Any]:
     return note
 
 
-def to_sarif(report: Report, *, root: Path | None = None) -> dict[str, Any]:
+# -- fixes: what `verifyfull fix` would write for a finding (fix/offers.py) -----------
+
+
+def _add_fix(result: dict[str, Any], item: Finding, offers: Offers) -> None:
+    """properties.fix: safe, unsafe or none (for the rules fix rewrites), what an unsafe
+    fix needs, and for a safe one the SARIF `fixes` entry with its artifactChanges. A
+    change that would carry a secret (masked in the report, so wrong if applied) is
+    described but not given as artifactChanges."""
+    kind = fix_kind(item, offers)
+    if kind is None:
+        return
+    result["properties"]["fix"] = kind.kind
+    if kind.needs:
+        result["properties"]["fixNeeds"] = list(kind.needs)
+    offer = offers.get((item.path or "", item.line or 0))
+    if offer is None or kind.needs or item.path is None:
+        return
+    texts = [r.text for r in offer.replacements]
+    if any(scrub(text) != text for text in texts):
+        return
+    result["fixes"] = [
+        {
+            "description": {"text": "verifyfull fix (safe): verify-full, behaviour otherwise kept"},
+            "artifactChanges": [
+                {
+                    "artifactLocation": {"uri": _uri(item.path), "uriBaseId": "%SRCROOT%"},
+                    "replacements": [
+                        {
+                            "deletedRegion": {"charOffset": r.offset, "charLength": r.length},
+                            "insertedContent": {"text": r.text},
+                        }
+                        for r in offer.replacements
+                    ],
+                }
+            ],
+        }
+    ]
+
+
+def to_sarif(
+    report: Report, *, root: Path | None = None, show_fixes: bool = True
+) -> dict[str, Any]:
     catalogue = list(rules.all_rules())
     index = {rule.id: position for position, rule in enumerate(catalogue)}
     cache = SourceCache(root)
+    offers = fix_offers(report, root) if show_fixes else None
     results = []
     for item in report.sorted_findings():
         result: dict[str, Any] = {
@@ -141,6 +208,11 @@ def to_sarif(report: Report, *, root: Path | None = None) -> dict[str, Any]:
         }
         if item.target is not None and item.path is not None:
             result["properties"]["target"] = item.target
+        if offers is not None:  # the default; scan --no-show-fixes leaves the fixer out
+            _add_fix(result, item, offers)
+        related = _related_locations(item)
+        if related:
+            result["relatedLocations"] = related
         results.append(result)
     notifications = [
         {
@@ -180,5 +252,6 @@ def to_sarif(report: Report, *, root: Path | None = None) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report, *, root: Path | None = None) -> str:
-    return json.dumps(scrub_tree(to_sarif(report, root=root)), indent=2) + "\n"
+def render(report: Report, *, root: Path | None = None, show_fixes: bool = True) -> str:
+    document = to_sarif(report, root=root, show_fixes=show_fixes)
+    return json.dumps(scrub_tree(document), indent=2) + "\n"

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from verifyfull.findings import Finding
+from verifyfull.report.fixes import FixKind, fix_kind, fix_offers
 from verifyfull.report.model import Report
 from verifyfull.report.snippet import SourceCache, context, secret_lines
 from verifyfull.rules import Severity
@@ -33,6 +34,9 @@ SEVERITY_STYLE = {
     Severity.INFO: "dim",
 }
 _WIDTH = 110
+
+
+_CONTINUATION = " " * 11  # under the text after "      fix: "
 
 
 def _wants_color() -> bool:
@@ -61,7 +65,7 @@ def _summary(report: Report) -> Text:
         text.append(")")
     places = []
     if report.files or not report.targets:  # a probe examines targets, not files
-        places.append(f"{report.files} file{'s' if report.files != 1 else ''}")
+        places.append(files_phrase(report))
     if report.targets:
         places.append(f"{report.targets} target{'s' if report.targets != 1 else ''}")
     text.append(f" in {', '.join(places)}")
@@ -70,7 +74,31 @@ def _summary(report: Report) -> Text:
     return text
 
 
-def render(report: Report, *, color: bool | None = None, root: Path | None = None) -> str:
+def files_phrase(report: Report) -> str:
+    """`2 of 40 files` (the files with findings, of the files examined), or `40 files`
+    when none has one, as Ruff and Bandit users read a summary."""
+    examined = f"{report.files} file{'s' if report.files != 1 else ''}"
+    with_findings = len({f.path for f in report.findings if f.path})
+    return f"{with_findings} of {examined}" if 0 < with_findings < report.files else examined
+
+
+def _block(label: Text, body: str) -> Text:
+    """`label` + body, each further line of body indented under the first: a
+    multi-line fix (its corrected form) stays inside its finding."""
+    first, *rest = shown(body).split("\n")
+    text = label + Text(first)
+    for line in rest:
+        text.append("\n" + (_CONTINUATION + line if line.strip() else ""))
+    return text
+
+
+def render(
+    report: Report,
+    *,
+    color: bool | None = None,
+    root: Path | None = None,
+    show_fixes: bool = False,
+) -> str:
     """The report as text; `root` resolves relative finding paths for code lines."""
     out = io.StringIO()
     console = Console(
@@ -83,10 +111,13 @@ def render(report: Report, *, color: bool | None = None, root: Path | None = Non
     )
     cache = SourceCache(root)
     secret = secret_lines(report.findings)
+    offers = fix_offers(report, root) if show_fixes else None
     for place, items in _groups(report):
         console.print(Text(shown(place), "bold underline"))
         for item in items:
             _finding(console, cache, secret, item)
+            if offers is not None:  # scan --show-fixes
+                _autofix(console, fix_kind(item, offers))
         console.print()
     if report.errors:
         console.print(Text("Could not be checked", "bold magenta"))
@@ -96,6 +127,19 @@ def render(report: Report, *, color: bool | None = None, root: Path | None = Non
         console.print()
     console.print(_summary(report))
     return out.getvalue()
+
+
+def _autofix(console: Console, kind: FixKind | None) -> None:
+    """Whether `verifyfull fix` rewrites this line, and with which flag."""
+    if kind is None:
+        return
+    if kind.kind == "safe":
+        said = "safe: `verifyfull fix` applies it"
+    elif kind.kind == "unsafe":
+        said = f"unsafe (needs {', '.join(kind.needs)}): `verifyfull fix --unsafe-fixes`"
+    else:
+        said = "none for this line: the fix above is for a person"
+    console.print(Text("      autofix: ", "green") + Text(shown(said)))
 
 
 def _finding(
@@ -115,5 +159,8 @@ def _finding(
     for number, code in context(cache, item, secret):
         console.print(Text(f"      {number:>5} | ", "dim") + Text(shown(code), "cyan"))
     if item.evidence:
-        console.print(Text("      evidence: ", "dim") + Text(shown(item.evidence)))
-    console.print(Text("      fix: ", "green") + Text(shown(item.fix or rule.fix)))
+        console.print(_block(Text("      evidence: ", "dim"), item.evidence))
+    for other in item.related:  # the other places it acts through (one finding, not copies)
+        where = f"{other.path or item.path or '-'}:{other.line or 1}"
+        console.print(_block(Text("      related: ", "dim"), f"{where} {other.message}"))
+    console.print(_block(Text("      fix: ", "green"), item.fix or rule.fix))

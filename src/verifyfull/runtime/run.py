@@ -18,6 +18,7 @@ from pathlib import Path
 
 import typer
 
+from verifyfull.clihelp import one_of
 from verifyfull.errors import UsageError
 from verifyfull.runtime.autostart import ENV_MODE, ENV_RECORDS_DIR, read_records
 from verifyfull.runtime.record import Mode
@@ -52,11 +53,18 @@ def run_command(
     command: list[str] = typer.Argument(  # noqa: B008 (typer's idiom)
         None, help="The program and its arguments, after --: verifyfull run -- python app.py"
     ),
-    mode: str = typer.Option("refuse", "--mode", help="refuse (default) or audit"),
+    mode: str = typer.Option(
+        "refuse",
+        "--mode",
+        metavar=one_of(("refuse", "audit")),
+        help="refuse: raise before any byte is sent; audit: allow and record.",
+    ),
     report: Path | None = typer.Option(  # noqa: B008
         None, "--report", help="Write the connection report to FILE (default: stderr)."
     ),
-    output_format: str = typer.Option("text", "--format", "-f", help="text or json."),
+    output_format: str = typer.Option(
+        "text", "--format", "-f", metavar=one_of(("text", "json")), help="The report's format."
+    ),
     sitecustomize_dir: bool = typer.Option(
         False,
         "--sitecustomize-dir",

@@ -76,6 +76,9 @@ class RegisteredCheck:
     # Prefilter: when set, the check runs only on files whose text contains one of
     # these strings (cheap substring test before any parsing).
     keywords: tuple[str, ...] = ()
+    # Also offered files whose name has no suffix and whose first bytes are `#!` (a
+    # script named bin/entrypoint); the check reads the interpreter itself.
+    shebang: bool = False
 
     def matches(self, path: Path) -> bool:
         base = path.name
@@ -99,10 +102,12 @@ def file_check(
     globs: Iterable[str] = (),
     binary: bool = False,
     keywords: Iterable[str] = (),
+    shebang: bool = False,
 ) -> Callable[[Check], Check]:
     """Register a check for files matching any of the given names, suffixes or globs.
 
     keywords: optional prefilter; the check is skipped for files containing none of them.
+    shebang: also offered suffixless files that start with `#!` (see RegisteredCheck).
     """
 
     def register(func: Check) -> Check:
@@ -115,6 +120,7 @@ def file_check(
                 globs=tuple(globs),
                 binary=binary,
                 keywords=tuple(keywords),
+                shebang=shebang,
             )
         )
         return func

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from verifyfull import rules
+from verifyfull.clihelp import SEVERITIES, one_of
 from verifyfull.errors import UsageError
 from verifyfull.report import Report, exit_code
 from verifyfull.report.output import emit
@@ -25,14 +26,19 @@ from verifyfull.terminal import shown
 FORMATS = ("text", "json", "sarif", "html")
 
 
-def render(report: Report, output_format: str, root: Path | None = None) -> str:
+def render(
+    report: Report, output_format: str, root: Path | None = None, show_fixes: bool | None = None
+) -> str:
     """The report in a format; `root` (the project root the paths are relative to)
     lets the views show code lines. Only the chosen view is imported (rich, for
-    text, costs a twentieth of a second of every start)."""
+    text, costs a twentieth of a second of every start). `show_fixes`: whether each
+    finding says if `verifyfull fix` rewrites it (default: in SARIF only, where code
+    scanning offers the fix; elsewhere it costs a fixer pass per file with findings)."""
     view = importlib.import_module(f"verifyfull.report.{output_format}")
-    if output_format == "json":
-        return str(view.render(report))
-    return str(view.render(report, root=root))
+    if output_format == "html":
+        return str(view.render(report, root=root))
+    show = output_format == "sarif" if show_fixes is None else show_fixes
+    return str(view.render(report, root=root, show_fixes=show))
 
 
 def summary_line(report: Report) -> str:
@@ -87,10 +93,15 @@ def scan_command(
     paths: list[Path] | None = typer.Argument(  # noqa: B008 - typer's declaration style
         None, help="Files or directories (default: [tool.verifyfull] paths, else '.')."
     ),
-    output_format: str = typer.Option("text", "--format", "-f", help="text, json, sarif or html."),
+    output_format: str = typer.Option(
+        "text", "--format", "-f", metavar=one_of(FORMATS), help="The report's format."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),  # noqa: B008
     fail_on: str | None = typer.Option(
-        None, "--fail-on", help="Exit 1 on findings at or above this severity (default high)."
+        None,
+        "--fail-on",
+        metavar=SEVERITIES,
+        help="Exit 1 on findings at or above this severity (default high).",
     ),
     select: str | None = typer.Option(None, "--select", help="Only these rules: VF102,VF1,…"),
     ignore: str | None = typer.Option(None, "--ignore", help="Leave out these rules."),
@@ -130,6 +141,12 @@ def scan_command(
     ),
     show_statistics: bool = typer.Option(
         False, "--statistics", help="Print the number of findings per rule instead of the report."
+    ),
+    show_fixes: bool | None = typer.Option(
+        None,
+        "--show-fixes/--no-show-fixes",
+        help="Say per finding whether `verifyfull fix` rewrites it, safe or unsafe "
+        "(default: in SARIF only; it runs the fixer on each file with findings).",
     ),
     stdin_filename: Path | None = typer.Option(  # noqa: B008
         None, "--stdin-filename", help="With PATH '-': the name of the file read from stdin."
@@ -181,7 +198,10 @@ def scan_command(
                 if result.report.findings or result.report.errors:
                     emit(summary_line(result.report) + "\n", output)
             else:
-                emit(render(result.report, output_format, settings.project_root), output)
+                emit(
+                    render(result.report, output_format, settings.project_root, show_fixes),
+                    output,
+                )
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -72,11 +72,31 @@ def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
 
 
 def _is_candidate(name: str) -> bool:
-    """Whether any check wants this base name (checks_for is not empty), asked of every
-    file the walk lists (13,000 on a large tree, most of them different names): one
-    test against the union of every check's names, suffixes and globs."""
+    """Whether any check wants this base name (checks_for is not empty, or a suffixless
+    name a shebang check may want), asked of every file the walk lists (13,000 on a
+    large tree, most of them different names): one test against the union of every
+    check's names, suffixes and globs."""
     names, suffixes, globs = _any_check()
-    return name in names or _suffix(name) in suffixes or globs.match(name) is not None
+    suffix = _suffix(name)
+    return (
+        name in names
+        or suffix in suffixes
+        or globs.match(name) is not None
+        or (not suffix and bool(_shebang_checks()))
+    )
+
+
+@lru_cache(maxsize=1)
+def _shebang_checks() -> tuple[RegisteredCheck, ...]:
+    return tuple(check for check in load_checks() if check.shebang)
+
+
+def _starts_with_shebang(path: Path) -> bool:
+    """Whether the file's first bytes are `#!` (two bytes read, nothing else)."""
+    try:
+        return _read_bytes(path, 2) == b"#!"
+    except OSError:
+        return False
 
 
 @lru_cache(maxsize=1)
@@ -211,11 +231,61 @@ def _wants(check: RegisteredCheck, text: str) -> bool:
     return not check.keywords or any(word in text for word in check.keywords)
 
 
+def _line_texts(source: SourceFile, findings: list[Finding], ctx: ScanContext) -> dict[int, str]:
+    """Each finding's line text. A check may report where a deciding value is written
+    in another file of the project (a config dict imported by a connection site):
+    that file's own suppressions apply to it, and it is dropped if unreadable."""
+    texts: dict[int, str] = {}
+    others: dict[str, SourceFile | None] = {}
+    for item in findings:
+        if item.path == source.relpath or item.path is None:
+            texts[id(item)] = source.line_text(item.line) if item.line else ""
+            continue
+        if item.path not in others:
+            try:
+                data = (ctx.root / item.path).read_bytes()
+                other = SourceFile(ctx.root / item.path, item.path, data.decode("utf-8"), data)
+            except (OSError, UnicodeDecodeError):
+                other = None
+            others[item.path] = other
+        other = others[item.path]
+        if other is None or suppress.parse(other.text).silences(item.rule_id, item.line):
+            continue
+        texts[id(item)] = other.line_text(item.line) if item.line else ""
+    return texts
+
+
+def _merge_same_place(findings: list[Finding], line_text: dict[int, str]) -> list[Finding]:
+    """One finding per rule and place: two files reporting the same written value (two
+    connection sites importing one config dict) give one finding, related places joined."""
+    merged: dict[tuple[str, str | None, int | None, int | None], int] = {}
+    result: list[Finding] = []
+    for item in findings:
+        key = (item.rule_id, item.path, item.line, item.column)
+        if not item.related or key not in merged:
+            if item.related:
+                merged[key] = len(result)
+            result.append(item)
+            continue
+        first = result[merged[key]]
+        known = {(r.path, r.line) for r in first.related}
+        extra = tuple(r for r in item.related if (r.path, r.line) not in known)
+        joined = dataclasses.replace(first, related=first.related + extra)
+        line_text[id(joined)] = line_text.get(id(first), "")
+        result[merged[key]] = joined
+    return result
+
+
 def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcome:
     """Run every matching check on one file; never raises for anything the file holds."""
     wanted = checks_for(walked.path.name)
     if not wanted:
-        return _NOTHING_TO_CHECK
+        # A suffixless file no name claims: a script only if it starts with `#!`.
+        if _suffix(walked.path.name) or not _starts_with_shebang(walked.path):
+            return _NOTHING_TO_CHECK
+        wanted = _shebang_checks()
+        if not wanted:
+            return _NOTHING_TO_CHECK
     source, error = _read(walked, wanted, max_size)
     if source is None:
         return FileOutcome(errors=(error,) if error else ())
@@ -249,19 +319,20 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
     marks = suppress.parse(source.text)
     errors.extend(ReportError(p.message, path=walked.relpath) for p in marks.problems)
 
-    # A check may place a finding in another file it read (a compose file's env_file):
-    # this file's suppressions and line texts are not that file's.
+    # A check may place a finding in another file it read (a compose file's env_file, a
+    # config dict imported by a connection site): that file's suppressions and line texts
+    # apply to it (_line_texts), not this file's.
     def elsewhere(item: Finding) -> bool:
         return item.path is not None and item.path != walked.relpath
 
     kept = [f for f in findings if elsewhere(f) or not marks.silences(f.rule_id, f.line)]
+    texts = _line_texts(source, kept, ctx)
+    kept = [f for f in kept if not elsewhere(f) or id(f) in texts]
     if not findings and not errors:
         return _NOTHING_FOUND
     return FileOutcome(
         findings=tuple(kept),
-        line_texts=tuple(
-            source.line_text(f.line) if f.line and not elsewhere(f) else "" for f in kept
-        ),
+        line_texts=tuple(texts.get(id(f), "") for f in kept),
         errors=tuple(errors),
         examined=True,
         suppressed=len(findings) - len(kept),
@@ -331,7 +402,9 @@ def scan(
     )
     register_public_name(str(settings.project_root))
     candidates = (
-        _named_in_reports(w) for w in walker.walk(paths, _is_candidate) if checks_for(w.path.name)
+        _named_in_reports(w)
+        for w in walker.walk(paths, _is_candidate)
+        if _is_candidate(w.path.name)
     )
     ctx = ScanContext(root=settings.project_root, policy=settings.policy)
     work = partial(_scan_chunk, ctx=ctx, max_size=settings.max_file_size)
@@ -356,6 +429,7 @@ def scan(
             item = _regrade(item, settings)
             line_text[id(item)] = text
             findings.append(item)
+    findings = _merge_same_place(findings, line_text)
 
     def text_of(item: Finding) -> str:
         return line_text.get(id(item), "")

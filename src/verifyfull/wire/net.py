@@ -34,6 +34,11 @@ class WireTimeout(WireError):
     """The deadline passed before the step was complete."""
 
 
+class Unreachable(WireError):
+    """No TCP connection could be made: the name does not resolve, or every address
+    refused (a timeout is a WireTimeout: the peer may be there, only slow or filtered)."""
+
+
 class ConnectionClosed(WireError):
     """The peer closed the connection (or reset it) before the step was complete."""
 
@@ -119,7 +124,7 @@ def resolve(host: str, port: int, deadline: Deadline) -> Sequence[AddrInfo]:
         return found[0]
     if failed:
         reason = failed[0].strerror or type(failed[0]).__name__
-        raise WireError(f"cannot resolve {host}: {reason}")
+        raise Unreachable(f"cannot resolve {host}: {reason}")
     raise deadline.timed_out(f"no address for {host} within {deadline.seconds:g} s")
 
 
@@ -153,7 +158,7 @@ def connect(host: str, port: int, deadline: Deadline) -> Iterator[socket.socket]
         break
     if sock is None:
         reason = (last.strerror or type(last).__name__) if last else "no address"
-        raise WireError(f"cannot connect to {where}: {reason}")
+        raise Unreachable(f"cannot connect to {where}: {reason}")
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         yield sock

@@ -9,10 +9,12 @@ from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.words import command_words
 from verifyfull.scan.config.yamlnodes import effective_items, scalar, scalar_column
+from verifyfull.scan.shell import expand_argv
+from verifyfull.scan.shell.yamltext import scalar_commands
 
 # compose: entrypoint + command; Kubernetes: command + args (same order of words).
 _ARGV_KEYS = ("entrypoint", "command", "args")
-# CI steps (GitHub Actions `run:`, GitLab `script:`): one command per line.
+# CI steps (GitHub Actions `run:`, GitLab `script:`): shell scripts.
 _SCRIPT_KEYS = ("run", "script")
 COMMAND_KEYS = frozenset(_ARGV_KEYS + _SCRIPT_KEYS)
 
@@ -29,17 +31,6 @@ def _node_words(src: SourceFile, node: object) -> list[Word]:
     return []
 
 
-def expand_argv(words: list[Word], hint: str) -> list[Command]:
-    """The service's command, and (seam) the commands of a script it hands to a shell.
-
-    `command: sh -c "cockroach start --insecure"` runs the script word as shell
-    text; the shell reader of issue 13 class 1 (verifyfull.scan.shell.expand_argv,
-    built on its own branch) re-reads it. Until it is merged, only the argv itself
-    is judged; at the merge this function becomes a call to shell.expand_argv.
-    """
-    return [Command(tuple(words), hint)]
-
-
 def commands_of(src: SourceFile, node: MappingNode, image: str = "") -> list[Command]:
     """The command lines a service, container or CI step of this mapping runs.
 
@@ -53,19 +44,14 @@ def commands_of(src: SourceFile, node: MappingNode, image: str = "") -> list[Com
         if key in items:
             words.extend(_node_words(src, items[key]))
     if words:
+        # `command: sh -c "cockroach start --insecure"`: the script is read again.
         commands.extend(expand_argv(words, hint))
     for key in _SCRIPT_KEYS:
         script = items.get(key)
         scripts = script.value if isinstance(script, SequenceNode) else [script]
         for entry in scripts:
-            if isinstance(entry, ScalarNode):
-                first = entry.start_mark.line + 1
-                first += 1 if entry.style in ("|", ">") else 0
-                for offset, text in enumerate(str(entry.value).splitlines()):
-                    column = scalar_column(entry) if offset == 0 and not entry.style else 1
-                    line_words = command_words(src, text, first + offset, column)
-                    if line_words:
-                        commands.append(Command(tuple(line_words), hint))
+            if isinstance(entry, ScalarNode):  # shell text, read by the shell reader
+                commands.extend(scalar_commands(src, entry, hint))
     return commands
 
 

@@ -52,11 +52,18 @@ def judge_collected(
     services: Mapping[str, ServiceFacts],
     compose_documents: Sequence[Node],
     ctx: ScanContext,
+    command_services: Mapping[Command, str] | None = None,
 ) -> list[Finding]:
-    """Every finding of one YAML file's settings and commands (compose-aware)."""
+    """Every finding of one YAML file's settings and commands (compose-aware).
+
+    `command_services` names the compose service of a command: a client command
+    (`psql "$DATABASE_URL"`) runs in that service's environment, any other command in
+    the file's."""
     dotenv = _compose_dotenv(src.path) if compose_documents else {}
     file_env = {
-        s.name: interpolate(s.value, dotenv).text for s in settings if s.name.startswith("PG")
+        s.name: interpolate(s.value, dotenv).text
+        for s in settings
+        if s.name.startswith("PG") and not s.local
     }
     # In a compose file each service has its own environment: the PG* variables of
     # the file outside any service, then the service's own from every merged file.
@@ -76,7 +83,10 @@ def judge_collected(
         env = service_env.get(_service_of(setting), file_env)
         found.extend(judge_value(src, setting, env, dotenv, ctx.policy))
     for command in commands:
-        found.extend(judge.judge_command(src, command, ctx.policy))
+        service = (command_services or {}).get(command, "")
+        found.extend(
+            judge.judge_command(src, command, ctx.policy, service_env.get(service, file_env))
+        )
     for document in compose_documents:
         found.extend(_env_file_findings(src, document, services, ctx))
     return found

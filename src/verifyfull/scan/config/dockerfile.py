@@ -1,4 +1,5 @@
-"""Dockerfiles and Containerfiles: ENV/ARG values and CMD/ENTRYPOINT/RUN commands.
+"""Dockerfiles and Containerfiles: ENV/ARG values and CMD/ENTRYPOINT/RUN commands
+(shell form read by the shell reader, scan/shell; exec form's `sh -c` script too).
 
 The base image of the stage (FROM cockroachdb/cockroach, FROM postgres) is the
 hint for exec-form commands that name no program: the image's entrypoint runs
@@ -7,38 +8,20 @@ them (`CMD ["start-single-node", "--insecure"]`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Iterator
 
 from verifyfull.findings import Finding
+from verifyfull.scan import shell
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
-from verifyfull.scan.config.model import Command, Setting, Word, worth_parsing
-from verifyfull.scan.config.words import command_words, place_words, split_command
+from verifyfull.scan.config.model import Command, Setting
+from verifyfull.scan.config.words import place_words
 
 _INSTRUCTION = re.compile(r"^\s*(?P<op>[A-Za-z]+)\s+(?P<args>.*)$", re.DOTALL)
 _PAIR = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_.]*)=(?P<value>\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
-
-
-def logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(first line number, joined text) of each instruction, continuations joined."""
-    start, parts = 0, list[str]()
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not parts:
-            if not raw.strip() or raw.lstrip().startswith("#"):
-                continue
-            start = number
-        elif raw.lstrip().startswith("#"):
-            continue  # comment lines inside a continued instruction are dropped
-        if raw.rstrip().endswith("\\"):
-            parts.append(raw.rstrip()[:-1])
-            continue
-        parts.append(raw)
-        yield start, " ".join(parts)
-        parts = []
-    if parts:
-        yield start, " ".join(parts)
 
 
 def _env(args: str, line: int, src: SourceFile) -> list[Setting]:
@@ -63,40 +46,65 @@ def _placed(src: SourceFile, line: int, key: str, value: str) -> Setting:
     return Setting(key, value, word.line, column)
 
 
-def _command(args: str, line: int, src: SourceFile, hint: str) -> Command | None:
+def raw_instructions(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, text) of each instruction as written: continuation lines
+    keep their `\\` and newline (the shell reader joins them and keeps every word's
+    line), and the comment or blank lines Docker drops inside a continued
+    instruction become a lone `\\`, so the lines keep their numbers."""
+    start, parts = 0, list[str]()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not parts:
+            if not raw.strip() or raw.lstrip().startswith("#"):
+                continue
+            start = number
+        elif not raw.strip() or raw.lstrip().startswith("#"):
+            parts.append("\\")
+            continue
+        parts.append(raw)
+        if not raw.rstrip().endswith("\\"):
+            yield start, "\n".join(parts)
+            parts = []
+    if parts:
+        yield start, "\n".join(parts)
+
+
+def _commands(
+    args: str, line: int, column: int, src: SourceFile, hint: str
+) -> tuple[list[Setting], list[Command]]:
+    """Exec form (a JSON list: the argv, and its `sh -c` script read as shell) or
+    shell form (read by the shell reader, `/bin/sh -c` being what Docker runs; its
+    `export X=...` holds for that instruction only)."""
     stripped = args.strip()
-    words: list[Word]
     if stripped.startswith("["):
         try:
             argv = json.loads(stripped)
         except json.JSONDecodeError:
             argv = None
-        if isinstance(argv, list) and all(isinstance(a, str) for a in argv):
-            words = place_words(src, argv, line, 1)
-        else:
-            words = command_words(src, stripped, line, 1)
-    else:
-        words = place_words(src, split_command(stripped), line, 1)
-    return Command(tuple(words), hint) if words else None
+        if isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv):
+            return [], shell.expand_argv(place_words(src, argv, line, column), hint)
+    script = shell.read(args, line, column, 1)
+    settings = [dataclasses.replace(s, local=True) for s in script.settings]
+    return settings, [Command(c.words, hint, c.stdin) for c in script.commands]
 
 
 def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
     settings: list[Setting] = []
     commands: list[Command] = []
     image = ""
-    for line, text in logical_lines(src.text):
-        match = _INSTRUCTION.match(text)
+    for line, written in raw_instructions(src.text):
+        match = _INSTRUCTION.match(written)
         if match is None:
             continue
         op, args = match.group("op").upper(), match.group("args")
         if op == "FROM":
             image = next((w for w in args.split() if not w.startswith("--")), "")
         elif op in ("ENV", "ARG"):
-            settings.extend(_env(args, line, src))
+            joined = " ".join(part.rstrip().removesuffix("\\") for part in args.split("\n"))
+            settings.extend(_env(joined, line, src))
         elif op in ("CMD", "ENTRYPOINT", "RUN"):
-            command = _command(args, line, src, image)
-            if command is not None:
-                commands.append(command)
+            more, run = _commands(args, line, match.start("args") + 1, src, image)
+            settings.extend(more)
+            commands.extend(run)
     return settings, commands
 
 
@@ -105,7 +113,7 @@ def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
     globs=("Dockerfile.*", "*.dockerfile", "*.Dockerfile", "Containerfile.*"),
 )
 def check_dockerfile(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    if not worth_parsing(src.text):
+    if not shell.worth_reading(src.text):
         return []
     settings, commands = parse_dockerfile(src)
     return judge_all(src, settings, commands, ctx.policy)

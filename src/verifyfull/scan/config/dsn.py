@@ -14,6 +14,7 @@ does. PG* variables set in the same file are the environment.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -22,7 +23,9 @@ from verifyfull.conninfo import (
     ConnStringError,
     Driver,
     Environment,
+    SSLArg,
     evaluate,
+    from_asyncpg_kwargs,
     from_environment,
     read_any_driver,
     unreadable,
@@ -31,6 +34,8 @@ from verifyfull.conninfo.redact import redact_text
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
 from verifyfull.policy import SSLMODES, Policy
+from verifyfull.scan.config.interpolation import neutral_dsn
+from verifyfull.scan.project_vars import Meaning, TLSVariable
 
 _DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
 # A config file describes a service that dials a database over the network;
@@ -83,18 +88,36 @@ def dsn_findings(
 
     `where` is the place in the file (path, line, column) the findings take.
     """
-    text = value.strip()
+    return _placed(_dsn_verdict(value.strip(), _frozen(env), policy), where)
+
+
+def _frozen(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(env.items()))
+
+
+# The same value in the same environment gets the same verdict: a file that
+# repeats one line 20,000 times (generated .env files, long CI matrices) is
+# judged once per distinct value, not once per line. Bounded; the place is
+# added afterwards (_placed).
+@functools.lru_cache(maxsize=4096)
+def _dsn_verdict(
+    value: str, env: tuple[tuple[str, str], ...], policy: Policy
+) -> tuple[Finding, ...]:
+    neutral = neutral_dsn(value)
+    if neutral is None:
+        return ()  # an interpolation decides the TLS part: the deployment does
+    text = neutral.text
     try:
         info, driver = read_any_driver(text)  # libpq's reading, else asyncpg's
-        verdict = evaluate(info, driver, Environment.of(env), policy)
+        verdict = evaluate(info, driver, Environment.of(dict(env)), policy)
     except ConnStringError as exc:
-        return _placed((unreadable(exc, redact_text(text)),), where)
+        return (unreadable(exc, redact_text(text)),)
     except VerifyfullError:
-        return []  # not a connection string conninfo can read: nothing to claim
+        return ()  # not a connection string conninfo can read: nothing to claim
     found = verdict.findings
-    if _password_is_reference(value):  # `postgresql://u:${DB_PASSWORD}@h/d`: no literal
+    if neutral.password_interpolated or _password_is_reference(value):  # `u:${PW}@h`
         found = tuple(f for f in found if f.rule_id != "VF401")
-    return _placed(found, where)
+    return found
 
 
 def sslmode_findings(
@@ -107,11 +130,47 @@ def sslmode_findings(
     misspelt = key.strip().upper() == "PGSSLMODE" and re.fullmatch(r"[a-z][a-z_-]*", mode)
     if mode not in SSLMODES and not misspelt:
         return []
-    variables = {"PGHOST": NETWORK_HOST, **env, "PGSSLMODE": mode}
+    found = _sslmode_verdict(mode, _frozen(env), policy)
+    return _placed(found, {**where, "evidence": f"{key}={value.strip()}"})
+
+
+@functools.lru_cache(maxsize=4096)  # as _dsn_verdict: once per distinct mode and environment
+def _sslmode_verdict(
+    mode: str, env: tuple[tuple[str, str], ...], policy: Policy
+) -> tuple[Finding, ...]:
+    variables = {"PGHOST": NETWORK_HOST, **dict(env), "PGSSLMODE": mode}
     try:
         verdict = evaluate(
             from_environment(literal=True), Driver.PSYCOPG, Environment.of(variables), policy
         )
     except VerifyfullError:
-        return []
-    return _placed(verdict.findings, {**where, "evidence": f"{key}={value.strip()}"})
+        return ()
+    return verdict.findings
+
+
+def sslmode_word(value: str) -> bool:
+    """Whether a value is one of libpq's sslmode words (what a TLS variable may hold)."""
+    return value.strip().strip("'\"").lower() in SSLMODES
+
+
+def tls_variable_findings(
+    variable: TLSVariable,
+    key: str,
+    value: str,
+    env: Mapping[str, str],
+    policy: Policy,
+    where: Mapping[str, Any],
+) -> list[Finding]:
+    """A value given to a variable the project's code passes to a TLS argument
+    (project_vars.py), judged with that argument's meaning, the code's place named."""
+    mode = value.strip().strip("'\"").lower()
+    if variable.meaning is Meaning.LIBPQ_SSLMODE:
+        found = sslmode_findings(key, mode, env, policy, where)
+    else:
+        info = from_asyncpg_kwargs({"host": NETWORK_HOST, "ssl": SSLArg.of_mode(mode)})
+        try:
+            verdict = evaluate(info, Driver.ASYNCPG, Environment.of(env), policy)
+        except VerifyfullError:
+            return []
+        found = _placed(verdict.findings, {**where, "evidence": f"{key}={value.strip()}"})
+    return [dataclasses.replace(f, message=f"{f.message} ({variable.why})") for f in found]

@@ -1,17 +1,34 @@
-"""`${VAR}` interpolation the way docker compose does it, for values judged statically.
+"""`${...}` interpolation, read the one way the project reads it.
 
-Compose replaces `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
-`${VAR:?message}`, `${VAR?message}`, `${VAR:+alt}` and `${VAR+alt}` before any
-program sees a value, and `$$` is a literal `$`. A scan does not know the
-deploy environment, so every variable is read as unset (unless the caller knows
-it, e.g. from the `.env` compose reads): a default is what compose uses; a
-variable without one (or whose unset value is an error) stands for a value given
-at deploy and becomes a neutral placeholder that parses in its position (`5432`
-where a URL port goes, a word elsewhere). The result says which variables
-decided, so a finding can name them.
+Two readings of one syntax family, in one module so there is one reading:
 
-Work is linear in the value: one pass, nested defaults (`${A:-${B:-x}}`) at most
-_MAX_NESTING deep, anything deeper or unterminated kept as written.
+- `interpolate(value, env)`: the value docker compose passes. Compose replaces
+  `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?message}`,
+  `${VAR?message}`, `${VAR:+alt}` and `${VAR+alt}` before any program sees a
+  value, and `$$` is a literal `$`. A scan does not know the deploy environment,
+  so every variable is read as unset (unless the caller knows it, e.g. from the
+  `.env` compose reads): a default is what compose uses; a variable without one
+  (or whose unset value is an error) stands for a value given at deploy and
+  becomes a neutral placeholder that parses in its position (`5432` where a URL
+  port goes, a word elsewhere). The result says which variables decided, so a
+  finding can name them. Used by the compose project reader (composejudge.py).
+  Work is linear in the value: one pass, nested defaults (`${A:-${B:-x}}`) at
+  most _MAX_NESTING deep, anything deeper or unterminated kept as written.
+
+- `neutral_dsn(value)`: a connection string holding any deploy-time template
+  (Terraform and Bicep `${var.db.address}`, compose and shell `${DB_PORT:-5432}` /
+  `${PW:?set it}`, GitHub Actions `${{ job.services.postgres.ports[5432] }}`,
+  blanked to `$____` by helm.untemplate before YAML is read), judged by its
+  literal parts: each interpolation becomes a neutral stand-in (a default when
+  one is written, `5432` in the port place, `x` elsewhere) so conninfo can judge
+  the rest. When an interpolation decides the TLS part itself (it sits in the
+  query string, `?sslmode=${SSLMODE}` with no default), nothing can be claimed
+  and `neutral_dsn` gives None. A password that is an interpolation is a
+  reference, not a literal (`password_interpolated`). Used by dsn.dsn_findings
+  for every config format.
+
+Both share the port position rule (_PORT_FOLLOWS, PLACEHOLDER_PORT) and the
+default reading (a `${NAME:-default}` / `${NAME-default}` uses its default).
 """
 
 from __future__ import annotations
@@ -192,3 +209,85 @@ def password_is_variable(value: str) -> bool:
         return False
     password = match.group("password")
     return password.startswith("$") and not re.search(r"^\$\{\w+:?-", password)
+
+
+# --- neutral_dsn: any template syntax in a DSN, judged by its literal parts ------------
+
+
+# `${{ … }}`, `${ … }` (one level of inner braces, Terraform's `${var.m["k"]}`),
+# and a template blanked by helm.untemplate (`$` + underscores, or underscores).
+# Character classes only, no nested quantifier: linear in the value.
+_PLACEHOLDER = re.compile(r"\$\{\{[^}]*\}\}|\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)?\}|\$?_{6,}")
+_DEFAULT = re.compile(r"^\$\{[A-Za-z_]\w*:?-(?P<default>[^}]*)\}$")
+STAND_IN = "x"
+PORT_STAND_IN = PLACEHOLDER_PORT
+
+
+@dataclass(frozen=True)
+class Neutral:
+    text: str  # the DSN with every interpolation replaced
+    password_interpolated: bool  # the URL password was (or held) an interpolation
+
+
+def neutral_dsn(value: str) -> Neutral | None:
+    """The DSN with stand-ins for its interpolations, or None when one decides its TLS."""
+    if "$" not in value and "______" not in value:
+        return Neutral(value, False)
+    # Positions are judged on a copy with every interpolation masked: `${PW:?say}`
+    # holds a `?` that is not the query's.
+    masked = _PLACEHOLDER.sub(lambda m: "x" * len(m.group()), value)
+    query_at = masked.find("?")
+    pieces: list[str] = []
+    last = 0
+    password_interpolated = False
+    for match in _PLACEHOLDER.finditer(value):
+        start, end = match.span()
+        default = _DEFAULT.match(match.group())
+        if query_at >= 0 and start > query_at and default is None:
+            return None  # `?sslmode=${SSLMODE}`: the deployment decides
+        pieces.append(value[last:start])
+        if default is not None:
+            pieces.append(default.group("default"))
+        elif _port_place(masked, start, end):
+            pieces.append(PORT_STAND_IN)
+        else:
+            pieces.append(STAND_IN)
+        if default is None:  # a default is a literal written in the file
+            password_interpolated = password_interpolated or _in_password(masked, start)
+        last = end
+    pieces.append(value[last:])
+    return Neutral("".join(pieces), password_interpolated)
+
+
+def _port_place(masked: str, start: int, end: int) -> bool:
+    """Whether masked[start:end] is the port of a host (`@host:${PORT}/db`)."""
+    after_colon = start > 0 and masked[start - 1] == ":"
+    closes = end == len(masked) or masked[end] in _PORT_FOLLOWS
+    return after_colon and closes and _in_authority(masked, start)
+
+
+def _authority(value: str) -> tuple[int, int]:
+    """Start and end of the URL's authority (user:password@hosts), or (-1, -1)."""
+    scheme = value.find("://")
+    if scheme < 0:
+        return -1, -1
+    start = scheme + 3
+    ends = [i for i in (value.find("/", start), value.find("?", start)) if i >= 0]
+    return start, min(ends) if ends else len(value)
+
+
+def _in_authority(value: str, index: int) -> bool:
+    """Whether `index` is in the host part (after the last `@` of the authority)."""
+    start, end = _authority(value)
+    if not start <= index < end:
+        return False
+    return index > value.rfind("@", start, end)
+
+
+def _in_password(value: str, index: int) -> bool:
+    start, end = _authority(value)
+    at = value.rfind("@", start, end) if start >= 0 else -1
+    if at < 0 or not start <= index < at:
+        return False
+    colon = value.find(":", start, at)
+    return 0 <= colon < index

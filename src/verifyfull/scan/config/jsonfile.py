@@ -1,4 +1,10 @@
-"""JSON files (app settings, Kubernetes manifests as JSON, devcontainer.json)."""
+"""JSON files (app settings, Kubernetes manifests as JSON, devcontainer.json, ARM
+templates such as azuredeploy.json).
+
+In an ARM template or parameters file (its `$schema` says so) a string
+`"[parameters('dbPassword')]"` is a template expression evaluated at deploy
+time, not a literal: it is not judged (`"[[` escapes a literal `[`).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,16 @@ def _spelled(value: str) -> str:
     return json.dumps(value)[1:-1]
 
 
+def _arm_expression(value: str) -> bool:
+    text = value.strip()
+    return text.startswith("[") and text.endswith("]") and not text.startswith("[[")
+
+
+def _is_arm(data: object) -> bool:
+    schema = data.get("$schema") if isinstance(data, dict) else None
+    return isinstance(schema, str) and "deployment" in schema.lower()
+
+
 @file_check(suffixes=(".json",))
 def check_json(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     if not worth_parsing(src.text):
@@ -29,5 +45,6 @@ def check_json(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
         ) from None
     except RecursionError:
         raise ConfigParseError("JSON nested too deeply to read", "flatten it") from None
-    tree = collect_tree(src, data, spell=_spelled)
+    expression = _arm_expression if _is_arm(data) else None
+    tree = collect_tree(src, data, spell=_spelled, expression=expression)
     return judge_all(src, tree.settings, tree.commands, ctx.policy)

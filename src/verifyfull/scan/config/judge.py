@@ -9,8 +9,6 @@ drivers' real semantics, see dsn.py); this module knows the server side
 from __future__ import annotations
 
 import base64
-import ntpath
-import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -25,10 +23,12 @@ from verifyfull.policy import (
     tls_version_name,
     weak_cipher_reasons,
 )
+from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
-from verifyfull.scan.config import dsn
+from verifyfull.scan.config import clients, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
-from verifyfull.scan.config.words import is_placeholder
+from verifyfull.scan.placeholders import is_placeholder
+from verifyfull.scan.shell.argv import program as _program
 from verifyfull.scrub import register_secret
 
 POSTGRES_TLS_FIX = (
@@ -104,11 +104,16 @@ def judge_settings(
     strings of that file are judged in (a .env with DATABASE_URL and
     PGSSLMODE=verify-full is read as the driver will read it).
     """
-    env = {s.name: s.value for s in settings if s.name.startswith("PG")}
+    env = file_environment(settings)
     found: list[Finding] = []
     for setting in settings:
         found.extend(judge_setting(src, setting, env, policy))
     return found
+
+
+def file_environment(settings: Sequence[Setting]) -> dict[str, str]:
+    """The PG* variables a file sets for everything in it (not those set for one command)."""
+    return {s.name: s.value for s in settings if s.name.startswith("PG") and not s.local}
 
 
 _NAMED_SETTINGS = frozenset(
@@ -139,10 +144,15 @@ def worth_judging(key: str, value: str) -> bool:
         or name.endswith(("SSLMODE", "SSL_MODE"))
         or _PASSWORD_NAME.search(name) is not None
         or dsn.looks_like_dsn(value)
+        or dsn.sslmode_word(value)  # a project-defined TLS variable's value (project_vars)
     )
 
 
-_COMMAND_WORDS = re.compile(r"insecure|accept-sql-without-tls|ssl|password_encryption")
+_COMMAND_WORDS = re.compile(
+    r"insecure|accept-sql-without-tls|ssl|password_encryption|password|://|host=|dbname=|"
+    r"pg_hba|psql|pg_dump|pg_restore|createdb|createuser|vacuumdb|pgbench|pg_basebackup",
+    re.IGNORECASE,
+)
 
 
 def command_worth_judging(words: Sequence[str]) -> bool:
@@ -167,6 +177,8 @@ def judge_setting(
         found.extend(dsn.sslmode_findings(setting.key, value, env, policy, where))
     elif name in ("PGSSLMINPROTOCOLVERSION", "SSL_MIN_PROTOCOL_VERSION"):
         found.extend(_client_min_version(setting, policy, where))
+    elif dsn.sslmode_word(value) and (variable := project_vars.tls_variable(src, name)):
+        found.extend(dsn.tls_variable_findings(variable, setting.key, value, env, policy, where))
     if name == "COCKROACH_TLS_ENABLE_OLD_CIPHER_SUITES" and go_truthy(value):
         found.append(
             finding(
@@ -230,7 +242,10 @@ def _dsn_password_is_placeholder(key: str, value: str) -> bool:
     if match is None:
         return False
     password = (match.group("url") or match.group("kw") or "").strip("'")
-    return is_placeholder(key, password)
+    # `${PW:-hunter2}`: compose uses the default, so the default is what is judged (the
+    # shared predicate reads any `${...}` as a reference).
+    default = _ENV_DEFAULT.match(password)
+    return is_placeholder(key, default.group("default") if default else password)
 
 
 def _secret_data(setting: Setting) -> str:
@@ -296,8 +311,9 @@ def judge_all(
 ) -> list[Finding]:
     """Settings and commands of one file together."""
     found = judge_settings(src, settings, policy)
+    env = file_environment(settings)
     for command in commands:
-        found.extend(judge_command(src, command, policy))
+        found.extend(judge_command(src, command, policy, env))
     return found
 
 
@@ -377,14 +393,15 @@ def server_cipher_reasons(cipher_string: str) -> tuple[str, ...]:
 # --- commands -------------------------------------------------------------------------
 
 
-def _program(word: str) -> str:
-    return ntpath.basename(posixpath.basename(word)).lower()
-
-
 def judge_command(
-    src: SourceFile, command: Command, policy: Policy = DEFAULT_POLICY
+    src: SourceFile,
+    command: Command,
+    policy: Policy = DEFAULT_POLICY,
+    env: Mapping[str, str] | None = None,
 ) -> list[Finding]:
-    """A server command line: cockroach start flags, postgres -c settings."""
+    """A command line: cockroach start flags, postgres -c settings, and what a client
+    command says about its connection (clients.py; `env` holds the PG* variables
+    the file sets)."""
     argv = command.argv
     programs = {_program(w) for w in argv} | ({command.hint.lower()} if command.hint else set())
     is_cockroach = any("cockroach" in p for p in programs)
@@ -430,6 +447,7 @@ def judge_command(
                     src, key.replace("-", "_"), value, word.line, word.column, policy
                 )
             )
+    found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of))
     return found
 
 

@@ -38,6 +38,9 @@ class Setting:
     line: int
     column: int  # 1-based column of the value (or of the key when the value has no place)
     context: tuple[str, ...] = ()
+    # Set for one command only (`PGSSLMODE=disable pg_restore ...` in shell): judged,
+    # but not part of the environment the file's other settings and commands see.
+    local: bool = False
 
     @property
     def name(self) -> str:
@@ -62,11 +65,14 @@ class Command:
     """A command line a container or server will run, split into words.
 
     `hint` names the program when the command itself does not (a Kubernetes
-    `args:` list of a container whose image is cockroachdb/cockroach).
+    `args:` list of a container whose image is cockroachdb/cockroach). `stdin`
+    holds the text a shell command reads as input (here-documents, here-strings:
+    `psql <<EOF ... EOF`, `cat >> pg_hba.conf <<EOF`).
     """
 
     words: tuple[Word, ...]
     hint: str = ""
+    stdin: tuple[Word, ...] = ()
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -83,6 +89,12 @@ _MARKERS = (
     *("postgres", "cockroach", "sslmode", "ssl_mode", "pgssl", "passw", "database", "_dsn"),
     *("db_url", "sqlalchemy", "hostssl", "hostnossl", "ssl_ciphers", "ssl_min_protocol"),
     "accept-sql-without-tls",
+    # libpq clients a CI step or compose command runs (`pg_dump -h db` names no postgres)
+    *("psql", "pg_dump", "pg_restore", "pg_basebackup", "createdb", "createuser"),
+    *("vacuumdb", "pgbench", "pgcli"),
+    # A project-defined TLS variable (scan/project_vars.py: POSTGRES_SSL, DB_TLS) may
+    # be named by nothing else.
+    *("ssl", "tls"),
 )
 
 

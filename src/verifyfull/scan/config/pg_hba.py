@@ -120,10 +120,17 @@ def _reaches_plaintext(entry: HbaLine, rejected: list[HbaLine]) -> bool:
 
 @file_check(names=("pg_hba.conf",), globs=("pg_hba*.conf", "*.hba.conf"))
 def check_pg_hba(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    # A pg_hba.conf nothing installs is not known to be the server's (installed.py).
+    return as_deployed(judge_hba(parse_hba(src.text), src.relpath), src, ctx)
+
+
+def judge_hba(entries: Iterable[HbaLine], relpath: str) -> list[Finding]:
+    """The findings of pg_hba records, in a pg_hba.conf or written into one by a
+    shell command (scan/config/clients.py)."""
     found: list[Finding] = []
     plaintext_rejected: list[HbaLine] = []
-    for entry in parse_hba(src.text):
-        where = {"path": src.relpath, "line": entry.line}
+    for entry in entries:
+        where = {"path": relpath, "line": entry.line}
         if entry.kind in _PLAINTEXT_TYPES and entry.method == "reject":
             if entry.kind == "hostnossl":
                 plaintext_rejected.append(entry)
@@ -154,4 +161,4 @@ def check_pg_hba(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
                     **where,
                 )
             )
-    return as_deployed(found, src, ctx)
+    return found

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config.entries import entry_keys
 from verifyfull.scan.config.judge import command_worth_judging, worth_judging
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting
 from verifyfull.scan.config.words import place_words, split_command
@@ -20,6 +21,13 @@ _MAX_DEPTH = 200
 
 # How a string value is written in the file (JSON escapes it, TOML mostly not).
 Spelling = Callable[[str], str]
+# Whether a string value is an expression of the format, not a literal (ARM's
+# "[parameters('dbPassword')]").
+Expression = Callable[[str], bool]
+
+
+def _never(value: str) -> bool:
+    return False
 
 
 @dataclass
@@ -36,6 +44,7 @@ class _Locator:
 
     lines: list[str]
     spell: Spelling
+    expression: Expression = _never
     cursor: int = 0  # 0-based index of the line of the last value placed
 
     def place(self, key: str, value: str) -> tuple[int, int]:
@@ -64,8 +73,10 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def collect_tree(src: SourceFile, data: Any, spell: Spelling) -> Tree:
-    locator = _Locator(src.text.splitlines(), spell)
+def collect_tree(
+    src: SourceFile, data: Any, spell: Spelling, expression: Expression | None = None
+) -> Tree:
+    locator = _Locator(src.text.splitlines(), spell, expression or _never)
     tree = Tree()
     _walk(src, locator, data, (), tree, 0)
     return tree
@@ -88,7 +99,7 @@ def _walk(
                     line, column = loc.place(key, words[0])
                     tree.commands.append(Command(tuple(place_words(src, words, line, column))))
             elif text is not None:
-                if worth_judging(key, text):
+                if not loc.expression(text) and worth_judging(key, text):
                     line, column = loc.place(key, text)
                     tree.settings.append(Setting(key, text, line, column, context))
             else:
@@ -109,11 +120,14 @@ def _all_text(value: Any) -> bool:
 
 
 def _env_pair(loc: _Locator, data: Mapping[Any, Any], context: tuple[str, ...], tree: Tree) -> bool:
-    """Kubernetes-style {"name": X, "value": Y} entries (JSON manifests)."""
-    if set(data) != {"name", "value"} or not isinstance(data["name"], str):
+    """{"name": X, "value": Y} entries and their kin (k8s.entry_keys: Kubernetes and
+    ARM manifests, ECS container definitions, Render, Beanstalk)."""
+    keys = entry_keys([k for k in data if isinstance(k, str)])
+    if keys is None or not isinstance(data[keys[0]], str):
         return False
-    text = _text(data["value"])
-    if text is not None and worth_judging(data["name"], text):
-        line, column = loc.place("value", text)
-        tree.settings.append(Setting(data["name"], text, line, column, context))
+    name = data[keys[0]]
+    text = _text(data[keys[1]])
+    if text is not None and not loc.expression(text) and worth_judging(name, text):
+        line, column = loc.place(keys[1], text)
+        tree.settings.append(Setting(name, text, line, column, context))
     return True

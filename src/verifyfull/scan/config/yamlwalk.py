@@ -39,6 +39,8 @@ class Collected:
     # the program hint of a compose service node that names no image itself
     images: dict[int, str] = field(default_factory=dict)
     compose: list[Node] = field(default_factory=list)
+    # the compose service whose command each command is: it runs in that environment
+    command_services: dict[Command, str] = field(default_factory=dict)
 
 
 def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, depth: int) -> None:
@@ -47,7 +49,10 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
     if depth > _MAX_DEPTH:
         raise ConfigParseError("YAML nested too deeply to read", "flatten it")
     if isinstance(node, MappingNode):
-        out.commands.extend(compose.commands_of(src, node, out.images.get(id(node), "")))
+        commands = compose.commands_of(src, node, out.images.get(id(node), ""))
+        out.commands.extend(commands)
+        if len(context) == 2 and context[0] == "services":
+            out.command_services.update((command, context[1]) for command in commands)
         pair = k8s.env_pair(node, context)
         if pair is not None:
             out.settings.append(pair)  # {name: X, value: Y} is the setting X=Y, nothing else
@@ -130,6 +135,7 @@ def check_yaml(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
             collected.services,
             collected.compose,
             ctx,
+            collected.command_services,
         )
     )
     return helm.noted(found) if "{{" in src.text else found

@@ -19,7 +19,14 @@ from verifyfull.scan.api import (
     SourceFile,
     file_check,
 )
-from verifyfull.scan.python import credentials, sites, ssl_checks, weak_crypto
+from verifyfull.scan.python import (
+    credentials,
+    env_settings,
+    frameworks,
+    sites,
+    ssl_checks,
+    weak_crypto,
+)
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.effort import budget_for
 from verifyfull.scan.python.module import Scope, parse_module
@@ -60,6 +67,9 @@ class _Walker(ast.NodeVisitor):
         self.ssl = "ssl" in wanted
         self.credentials = "credentials" in wanted or self.sites
         self.crypto = "crypto" in wanted
+        self.env = "env" in wanted
+        self.env_written: list[env_settings.Written] = []  # judged after the walk
+        self.frameworks = "frameworks" in wanted  # settings a framework connects with
         self.scope: Scope = analysis.module.scope
         self.function: str | None = None
         # The first part of the dotted name an alias stands for, as qualname() reads
@@ -132,6 +142,10 @@ class _Walker(ast.NodeVisitor):
             credentials.on_assign(self.a, target, value, self.scope)
         if self.crypto:
             weak_crypto.on_assign(self.a, target, value, self.scope)
+        if self.env:
+            env_settings.on_assign(self.a, target, value, self.scope, self.env_written)
+        if self.frameworks:
+            frameworks.on_assign(self.a, target, value, self.scope)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -162,7 +176,12 @@ class _Walker(ast.NodeVisitor):
         if self.crypto:
             weak_crypto.on_call(self.a, node, self.scope, self.function)
         if self.sites:
-            sites.on_call(self.a, node, self.scope)
+            claimed = self.frameworks and frameworks.claims(self.a, node, self.scope)
+            sites.on_call(self.a, node, self.scope, deferred=claimed)
+        if self.env:
+            env_settings.on_call(self.a, node, self.scope, self.env_written)
+        if self.frameworks:
+            frameworks.on_call(self.a, node, self.scope)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -245,7 +264,9 @@ def run_analysis(
     except MemoryError:
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
     analysis = Analysis(module, source, ctx, Resolver(budget_for(len(source.text))))
-    _Walker(analysis, wanted, planned).visit(module.tree)
+    walker = _Walker(analysis, wanted, planned)
+    walker.visit(module.tree)
+    env_settings.finish(analysis, walker.env_written)
     _suppress_over_spans(analysis)
     return analysis
 
@@ -274,3 +295,7 @@ def _suppress_over_spans(analysis: Analysis) -> None:
 @file_check(suffixes=(".py",))
 def check_python(source: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     return analyse(source, ctx)
+
+
+# Shell run from Python (issue 13, class 1) is a check of its own; importing it registers it.
+from verifyfull.scan.python import subprocess_sites as _subprocess_sites  # noqa: E402, F401

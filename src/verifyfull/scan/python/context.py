@@ -41,6 +41,8 @@ class Analysis:
     resolver: Resolver = field(default_factory=Resolver)
     findings: list[Finding] = field(default_factory=list)
     sites: list[Site] = field(default_factory=list)  # judged connection sites (for tests)
+    # ids of literals handed only to parsers, redactors or mocks (credentials.py)
+    inert: set[int] = field(default_factory=set)
     # (rule, line, column) already reported: one finding per rule and place
     _seen: set[tuple[str, int, int]] = field(default_factory=set)
     _lines: list[str] | None = None

@@ -3,9 +3,18 @@
 VF401 is raised where the literal is written: a DSN literal with a password,
 `password="…"` passed to a connection call or URL.create, a credentials dict,
 `DB_PASSWORD = "…"` (also as a settings field default), and
-`os.getenv("DB_PASSWORD", "…")` defaults. Values that only refer to a secret
-(`${DB_PASSWORD}`, `<password>`, `***`, empty) are not credentials, and neither
-are docstrings (a connection example in documentation is not a password in use).
+`os.getenv("DB_PASSWORD", "…")` defaults, Django's upper-case `'PASSWORD'` keys,
+and a password-named literal passed on to a connection (`connect(password=PW)`:
+reported where PW's literal is written).
+
+Not credentials: placeholders (scan/placeholders.py, shared with the config
+checks: `${DB_PASSWORD}`, `<password>`, `***`, `changeme`, `your_*`, a value equal
+to its key's name, localised words); docstrings; an HTTP login payload
+(`{"username": u, "password": p}`: no database key beside it) and password hashes
+(`hashed_password`); test inputs that never reach a connection: a literal handed
+only to a parser, redactor or mock (`parse_dsn("…")`, `redact(…)`, `Mock(…)`), a DSN
+whose host is reserved for examples (`example.com`, `*.test`, RFC 2606/6761); and
+lines marked `# pragma: allowlist secret` (detect-secrets' marker).
 VF402: a password produced by base64/hex/rot13 decoding a literal.
 """
 
@@ -15,9 +24,15 @@ import ast
 import re
 
 from verifyfull.conninfo.libpq import keyword_string_error
+from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
-from verifyfull.scan.python.names import has_db_context, is_password_name, target_name
+from verifyfull.scan.python.names import (
+    has_db_context,
+    is_password_name,
+    target_name,
+    words,
+)
 from verifyfull.scan.python.resolve import ENV_GETTERS
 from verifyfull.scan.python.values import Text
 from verifyfull.scrub import register_from_text, register_secret
@@ -26,6 +41,21 @@ _DSN_WITH_PASSWORD = re.compile(
     r"(?:postgres(?:ql)?|cockroachdb|asyncpg|psycopg)(?:\+\w+)?://[^:/@\s]*:(?P<pw>[^@\s]+)@",
     re.IGNORECASE,
 )
+# `postgresql://host/db?user=app&password=x`: libpq reads the query's password too.
+_QUERY_PASSWORD = re.compile(
+    r"(?:postgres(?:ql)?|cockroachdb|asyncpg|psycopg)(?:\+\w+)?://[^\s?]*\?(?:[^\s#]*&)?"
+    r"password=(?P<pw>[^&\s#]+)",
+    re.IGNORECASE,
+)
+# Hosts reserved for examples and tests (RFC 2606, RFC 6761): no server answers there.
+_EXAMPLE_HOST = re.compile(
+    r"://(?:[^@/\s]*@)?(?:[\w.-]+\.)?(?:example(?:\.(?:com|org|net))?|test|invalid)(?=[:/?\s]|$)",
+    re.IGNORECASE,
+)
+# Calls a literal may be handed to without ever reaching a connection.
+_INERT_CALL = re.compile(r"(?:^|[._])(?:parse|redact|mask|scrub|sanitize|sanitise|mock)", re.I)
+_HASH_WORDS = frozenset({"hash", "hashed", "digest", "salt", "bcrypt", "argon2", "pbkdf2"})
+ALLOWLIST_MARKER = "pragma: allowlist secret"
 KEYWORD_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*(?P<pw>'[^']*'|[^\s']+)")
 KEYWORD_DSN_HINT = re.compile(r"(?:^|\s)(?:host|dbname|user|port)\s*=")
 _REFERENCE = re.compile(
@@ -66,10 +96,15 @@ FIX_401 = (
 )
 
 
-def is_reference(value: str) -> bool:
-    """Whether a literal only points at a secret kept elsewhere."""
+def is_reference(value: str, key: str = "password") -> bool:
+    """Whether a literal only points at a secret kept elsewhere or stands in for one."""
     stripped = value.strip().strip("'\"")
-    return not stripped or bool(_REFERENCE.match(stripped))
+    return not stripped or bool(_REFERENCE.match(stripped)) or is_placeholder(key, stripped)
+
+
+def is_credential_name(name: str) -> bool:
+    """A password name that is not a password hash (`hashed_password`)."""
+    return is_password_name(name) and not _HASH_WORDS & set(words(name))
 
 
 def _literal(node: ast.expr) -> str | None:
@@ -83,7 +118,9 @@ def literal_holds_password(text: str) -> bool:
     reference to one). The prefilter asks the same of a file's literals."""
     if len(text) > 4096 or ("@" not in text and "assword" not in text):
         return False  # most literals: no regex needed
-    match = _DSN_WITH_PASSWORD.search(text)
+    match = _DSN_WITH_PASSWORD.search(text) or _QUERY_PASSWORD.search(text)
+    if match is not None and _EXAMPLE_HOST.search(text):
+        return False  # an example host: a test input or documentation, never connected
     if match is None and KEYWORD_DSN_HINT.search(text) and keyword_string_error(text) is None:
         # Only what libpq reads as a keyword string: prose or code in a string
         # ("user = User(password='x')") is not a connection string.
@@ -97,6 +134,8 @@ def on_constant(a: Analysis, node: ast.Constant) -> None:
     use: the walker does not hand them here."""
     if isinstance(node.value, str) and literal_holds_password(node.value):
         register_from_text(node.value)  # no writer may print it, in any shape
+        if id(node) in a.inert or _allowlisted(a, node):
+            return
         a.report(
             "VF401",
             node,
@@ -144,8 +183,10 @@ def _password_value(a: Analysis, name: str, value: ast.expr, scope: Scope, db: b
         )
         return
     literal = _literal(value)
-    if db and literal is not None and not is_reference(literal):
+    if db and literal is not None and not is_reference(literal, name):
         register_secret(literal)
+        if id(value) in a.inert or _allowlisted(a, value):
+            return
         a.report(
             "VF401",
             value,
@@ -160,9 +201,19 @@ def _enclosing_class(scope: Scope) -> str:
     return node.name if isinstance(node, ast.ClassDef) else ""
 
 
+def _allowlisted(a: Analysis, node: ast.AST) -> bool:
+    """`# pragma: allowlist secret` on the literal's line (or its statement's last)."""
+    lines = a.lines()
+    first = getattr(node, "lineno", 0)
+    last = getattr(node, "end_lineno", first) or first
+    return any(
+        ALLOWLIST_MARKER in lines[n - 1] for n in range(first, last + 1) if 0 < n <= len(lines)
+    )
+
+
 def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> None:
     name = target_name(target)
-    if name is None or not is_password_name(name):
+    if name is None or not is_credential_name(name):
         return
     db = has_db_context(name, _enclosing_class(scope), a.source.path.stem)
     _password_value(a, name, value, scope, db)
@@ -170,31 +221,74 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
 
 def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     qual = a.module.qualname(node.func) or ""
+    if _INERT_CALL.search(qual or getattr(node.func, "attr", "")):
+        # A literal handed only to a parser, redactor or mock is a test input.
+        a.inert.update(id(arg) for arg in (*node.args, *(k.value for k in node.keywords)))
+        return
     if qual in ENV_GETTERS or qual.endswith("environ.get"):
         variable = _literal(node.args[0]) if node.args else None
         default = node.args[1] if len(node.args) > 1 else None
         for keyword in node.keywords:
             if keyword.arg == "default":
                 default = keyword.value
-        if variable and default is not None and is_password_name(variable):
+        if variable and default is not None and is_credential_name(variable):
             _password_value(a, variable, default, scope, has_db_context(variable))
         return
     lowered = qual.lower()
     if not any(word in lowered for word in CONNECTION_CALL_WORDS):
         return
     for keyword in node.keywords:
-        if keyword.arg and is_password_name(keyword.arg):
+        if keyword.arg and is_credential_name(keyword.arg):
             _password_value(a, keyword.arg, keyword.value, scope, db=True)
+            if isinstance(keyword.value, ast.Name):
+                _passed_on(a, keyword.value.id, scope)
+
+
+def _passed_on(a: Analysis, name: str, scope: Scope) -> None:
+    """`PASSWORD = "…"` then `connect(password=PASSWORD)`: the literal is a database
+    password wherever it is written (its name alone may say nothing of a database)."""
+    where: Scope | None = scope
+    while where is not None:
+        bindings = where.assigns.get(name)
+        if bindings:
+            for binding in bindings:
+                _password_value(a, name, binding.value, where, db=True)
+            return
+        where = where.parent
+
+
+def passed_into_string(a: Analysis, scope: Scope, password: str) -> None:
+    """A connection string whose password came from a literal bound to a name the
+    call's scope sees (`password = '…'` then `'… password={3}'.format(…, password)`):
+    VF401 where that literal is written. Password-named bindings first: a user name
+    that happens to equal the password is not the password's literal."""
+    found: list[tuple[bool, str, ast.expr, Scope]] = []
+    where: Scope | None = scope
+    while where is not None:
+        for name, bindings in where.assigns.items():
+            found += [
+                (is_credential_name(name), name, b.value, where)
+                for b in bindings
+                if _literal(b.value) == password
+            ]
+        where = where.parent
+    named = [item for item in found if item[0]] or found
+    for _, name, value, where in named:
+        _password_value(a, name, value, where, db=True)
+
+
+_DB_DICT_KEYS = frozenset({"host", "user", "database", "dbname", "port", "dsn"})
 
 
 def on_dict(a: Analysis, node: ast.Dict, scope: Scope) -> None:
-    """A credentials dict: password next to host/user/database keys."""
+    """A credentials dict: password next to host/user/database keys (Django's upper-case
+    ones too). `username` alone is a login form's field, not a database's."""
     keys = {
         k.value: v
         for k, v in zip(node.keys, node.values, strict=True)
         if k is not None and isinstance(k, ast.Constant) and isinstance(k.value, str)
     }
-    shaped = {"host", "user", "username", "database", "dbname", "port", "dsn"} & set(keys)
+    shaped = bool(_DB_DICT_KEYS & {key.lower() for key in keys})
     for key, value in keys.items():
-        if is_password_name(key) and (shaped or has_db_context(key)):
+        if is_credential_name(key) and (shaped or has_db_context(key)):
             _password_value(a, key, value, scope, db=True)

@@ -22,11 +22,47 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 ScopeNode = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
 
 
+# One arm of a compound statement a statement sits in: (id of the statement, arm,
+# whether the arms exclude each other, how many arms cover every path: 2 for an `if`
+# whose `else` may be empty, 0 when no set of arms does). The arms of an `if` or
+# `match` exclude each other; a loop body, a try body and its handlers do not.
+Arm = tuple[int, int, bool, int]
+
+
 @dataclass
 class Binding:
     line: int
     value: ast.expr
     augmented: bool = False  # x += value
+    branch: tuple[Arm, ...] = ()  # the arms it is written in, outermost first
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A change made to a named dict after it is built: `d["a"]["b"] = v` (keys, value),
+    `del d["k"]` (keys, None), `d.update(...)` / `d.setdefault(...)` / `d.pop(...)` /
+    `d |= {...}` (method and call or value)."""
+
+    line: int
+    branch: tuple[Arm, ...]
+    keys: tuple[ast.expr, ...] = ()
+    value: ast.expr | None = None
+    method: str = ""  # "" for an item assignment or deletion
+    call: ast.Call | None = None
+
+
+def excludes(first: tuple[Arm, ...], second: tuple[Arm, ...]) -> bool:
+    """Whether two places can never both run: different arms of the same if/match."""
+    arms = {statement: arm for statement, arm, exclusive, _ in first if exclusive}
+    return any(
+        exclusive and arms.get(statement, arm) != arm for statement, arm, exclusive, _ in second
+    )
+
+
+def runs_whenever(later: tuple[Arm, ...], earlier: tuple[Arm, ...]) -> bool:
+    """Whether a statement in `later` runs whenever one in `earlier` did (it is in the
+    same arms or fewer): a binding there replaces the earlier one."""
+    return later == earlier[: len(later)]
 
 
 @dataclass
@@ -41,10 +77,20 @@ class Scope:
     # obj.method(...) calls, for objects named in this scope
     method_calls: dict[str, list[tuple[str, ast.Call]]] = field(default_factory=dict)
     returns: list[ast.expr] = field(default_factory=list)
+    return_lines: list[int] = field(default_factory=list)
+    # d["k"] = v, del d["k"], d.update(...): changes to dicts named in this scope
+    mutations: dict[str, list[Mutation]] = field(default_factory=dict)
+    # the exclusive arms (if/match) of this scope: (first line, last line, arm)
+    arms: list[tuple[int, int, Arm]] = field(default_factory=list)
 
     @property
     def is_function(self) -> bool:
         return isinstance(self.node, FunctionNode)
+
+    def branch_at(self, line: int) -> tuple[Arm, ...]:
+        """The exclusive arms a line of this scope is in (linear in the scope's arms;
+        asked only when a name has several bindings)."""
+        return tuple(arm for first, last, arm in self.arms if first <= line <= last)
 
 
 @dataclass(frozen=True)
@@ -75,6 +121,7 @@ class _ScopeBuilder:
         self.root = Scope(module, None, "<module>")
         self.scopes: dict[int, Scope] = {id(module): self.root}
         self.current = self.root
+        self.branch: tuple[Arm, ...] = ()
 
     def statements(self, body: list[ast.stmt]) -> None:
         for node in body:
@@ -94,12 +141,24 @@ class _ScopeBuilder:
                 assert isinstance(node, ast.Return)
                 if node.value is not None:
                     self.current.returns.append(node.value)
+                    self.current.return_lines.append(node.lineno)
             elif kind is ast.AugAssign:
                 assert isinstance(node, ast.AugAssign)
                 if isinstance(node.target, ast.Name) and isinstance(node.op, ast.Add):
                     self.current.assigns.setdefault(node.target.id, []).append(
-                        Binding(node.lineno, node.value, augmented=True)
+                        Binding(node.lineno, node.value, augmented=True, branch=self.branch)
                     )
+                elif isinstance(node.target, ast.Name) and isinstance(node.op, ast.BitOr):
+                    self._mutation(
+                        node.target.id,
+                        Mutation(node.lineno, self.branch, value=node.value, method="update"),
+                    )
+            elif kind is ast.Delete:
+                assert isinstance(node, ast.Delete)
+                for target in node.targets:
+                    path = _item_path(target)
+                    if path is not None:
+                        self._mutation(path[0], Mutation(node.lineno, self.branch, path[1]))
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, node)
                 self._enter(node, node.name)
@@ -117,15 +176,35 @@ class _ScopeBuilder:
                 self._nested(node)
 
     def _nested(self, node: ast.stmt) -> None:
-        """The statement lists inside if/for/while/with/try/match."""
-        for name in ("body", "orelse", "finalbody"):
+        """The statement lists inside if/for/while/with/try/match, each in its arm."""
+        exclusive = isinstance(node, ast.If)
+        arms: list[list[ast.stmt]] = []
+        for name in ("body", "orelse"):
             inner = getattr(node, name, None)
             if isinstance(inner, list):
-                self.statements(inner)
-        for handler in getattr(node, "handlers", ()):
-            self.statements(handler.body)
-        for case in getattr(node, "cases", ()):
-            self.statements(case.body)
+                arms.append(inner)
+        arms += [handler.body for handler in getattr(node, "handlers", ())]
+        cases = getattr(node, "cases", ())
+        if cases:
+            exclusive = True
+            arms += [case.body for case in cases]
+        compound = not isinstance(node, ast.With | ast.AsyncWith)
+        covering = 2 if isinstance(node, ast.If) else 0
+        for index, body in enumerate(arms):
+            if not body:
+                continue
+            outer = self.branch
+            if compound:
+                arm: Arm = (id(node), index, exclusive, covering)
+                self.branch = (*outer, arm)
+                if exclusive:
+                    last = getattr(body[-1], "end_lineno", None) or body[-1].lineno
+                    self.current.arms.append((body[0].lineno, last, arm))
+            self.statements(body)
+            self.branch = outer
+        finalbody = getattr(node, "finalbody", None)
+        if isinstance(finalbody, list):
+            self.statements(finalbody)  # runs whatever the arms did
 
     def _method_call(self, value: ast.expr) -> None:
         if isinstance(value, ast.Await):
@@ -134,6 +213,21 @@ class _ScopeBuilder:
             func = value.func
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
                 self.current.method_calls.setdefault(func.value.id, []).append((func.attr, value))
+                if func.attr in DICT_METHODS:
+                    self._mutation(
+                        func.value.id,
+                        Mutation(value.lineno, self.branch, method=func.attr, call=value),
+                    )
+            elif isinstance(func, ast.Attribute) and func.attr in DICT_METHODS:
+                path = _item_path(func.value)  # CONF["db"].update(...)
+                if path is not None:
+                    self._mutation(
+                        path[0],
+                        Mutation(value.lineno, self.branch, path[1], method=func.attr, call=value),
+                    )
+
+    def _mutation(self, name: str, mutation: Mutation) -> None:
+        self.current.mutations.setdefault(name, []).append(mutation)
 
     def _enter(self, node: ScopeNode, name: str) -> None:
         scope = Scope(node, self.current, name)
@@ -176,11 +270,17 @@ class _ScopeBuilder:
 
     def _target(self, target: ast.expr, value: ast.expr, line: int) -> None:
         if isinstance(target, ast.Name):
-            self.current.assigns.setdefault(target.id, []).append(Binding(line, value))
+            self.current.assigns.setdefault(target.id, []).append(
+                Binding(line, value, branch=self.branch)
+            )
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             self.current.attr_assigns.setdefault(target.value.id, []).append(
-                (target.attr, Binding(line, value))
+                (target.attr, Binding(line, value, branch=self.branch))
             )
+        elif isinstance(target, ast.Subscript):
+            path = _item_path(target)
+            if path is not None:
+                self._mutation(path[0], Mutation(line, self.branch, path[1], value))
         elif (
             isinstance(target, ast.Tuple | ast.List)
             and isinstance(value, ast.Tuple | ast.List)
@@ -188,6 +288,21 @@ class _ScopeBuilder:
         ):
             for sub_target, sub_value in zip(target.elts, value.elts, strict=True):
                 self._target(sub_target, sub_value, line)
+
+
+DICT_METHODS = frozenset({"update", "setdefault", "pop"})
+
+
+def _item_path(target: ast.expr) -> tuple[str, tuple[ast.expr, ...]] | None:
+    """`CONF["a"]["b"]` -> ("CONF", (a, b)): the dict's name and the keys, outermost
+    first; None for anything else (an attribute's item, a computed container)."""
+    keys: list[ast.expr] = []
+    while isinstance(target, ast.Subscript):
+        keys.append(target.slice)
+        target = target.value
+    if not keys or not isinstance(target, ast.Name):
+        return None
+    return target.id, tuple(reversed(keys))
 
 
 @dataclass
@@ -202,6 +317,15 @@ class ParsedModule:
     _imports: dict[ImportRef, tuple[ParsedModule, str | None] | None] = field(
         default_factory=dict, repr=False
     )
+    _calls: dict[str, list[tuple[ast.Call, Scope]]] | None = field(default=None, repr=False)
+
+    def calls_of(self, name: str) -> list[tuple[ast.Call, Scope]]:
+        """The calls `name(...)` and `self.name(...)` in this module, with the scope each
+        is in: the callers whose arguments a parameter may hold. The module is walked
+        once, the first time a parameter's callers are asked for."""
+        if self._calls is None:
+            self._calls = _call_index(self.tree, self.scopes)
+        return self._calls.get(name, [])
 
     @property
     def scope(self) -> Scope:
@@ -260,6 +384,30 @@ class ParsedModule:
                     found = load_module(candidate, self.root)
                     return (found, ref.name) if found else None
         return None
+
+
+def _call_index(
+    tree: ast.Module, scopes: dict[int, Scope]
+) -> dict[str, list[tuple[ast.Call, Scope]]]:
+    index: dict[str, list[tuple[ast.Call, Scope]]] = {}
+    stack: list[tuple[ast.AST, Scope]] = [(tree, scopes[id(tree)])]
+    while stack:
+        node, scope = stack.pop()
+        scope = scopes.get(id(node), scope)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name):
+                index.setdefault(func.id, []).append((node, scope))
+            elif (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id in ("self", "cls")
+            ):
+                index.setdefault(func.attr, []).append((node, scope))
+        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+    for calls in index.values():
+        calls.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
+    return index
 
 
 def parse_module(path: Path, root: Path, text: str) -> ParsedModule:

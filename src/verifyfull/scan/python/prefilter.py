@@ -29,6 +29,8 @@ from verifyfull.scan.python.credentials import (
     DECODER_WORDS,
     literal_holds_password,
 )
+from verifyfull.scan.python.frameworks import MODULES as FRAMEWORK_MODULES
+from verifyfull.scan.python.frameworks import WORDS as FRAMEWORK_WORDS
 from verifyfull.scan.python.lexical import statement_from, views
 from verifyfull.scan.python.names import (
     SECURITY_HINTS,
@@ -80,6 +82,7 @@ KEYWORDS: tuple[str, ...] = (
     *PASSWORD_SPELLINGS,
     *SITE_ROOTS,
     *SSL_WORDS,
+    *FRAMEWORK_WORDS,
     *("postgres", "cockroach", "hashlib", "random"),
 )
 
@@ -169,7 +172,7 @@ def _called_or_renamed(text: str, name: str) -> bool:
 CRYPTO_WORDS = ("md5", "sha1", "random", "hashlib")
 # Libraries whose imported names make a function worth walking (aliases included).
 TRIGGER_MODULES = frozenset({*SITE_ROOTS, *DECODER_MODULES, "ssl", "random", "hashlib"})
-ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto"})
+ALL_FAMILIES = frozenset({"sites", "ssl", "credentials", "crypto", "env", "frameworks"})
 
 _WORD = re.compile(r"\w*")
 # Names as the rules read them: identifiers, attribute names, string keys (which may
@@ -318,6 +321,8 @@ _ASSIGNED = _bound_to_literal("=:")
 
 def _literal_password_possible(text: str) -> bool:
     """Before lexing: a superset of literal_holds_password over every literal."""
+    if "://" in text and "assword=" in text:
+        return True  # a URL's query may carry password= (credentials._QUERY_PASSWORD)
     if "://" in text and "@" in text:
         lowered = text.lower()
         if any(scheme in lowered for scheme in ("postgres", "cockroach", "asyncpg", "psycopg")):
@@ -356,7 +361,7 @@ def _keyword_assigned(text: str, word: str) -> bool:
 # call (credentials.CONNECTION_CALL_WORDS), or a dict shaped like connection parameters.
 _CONNECTION_DICT_KEYS = tuple(
     f"{left}{key}{right}"
-    for key in ("host", "user", "username", "database", "dbname", "port", "dsn")
+    for key in ("host", "user", "database", "dbname", "port", "dsn")
     for left in "'\""
     for right in "'\""
 )
@@ -366,7 +371,8 @@ _CLASS_NAME = re.compile(r"\bclass\s+(\w+)")
 def _database_context_possible(document: str, code: str, stem: str, names: set[str]) -> bool:
     if has_db_context(stem) or any(has_db_context(name) for name in names):
         return True
-    if any(key in document for key in _CONNECTION_DICT_KEYS):
+    lowered_document = document.lower()  # Django's keys are upper-case ('HOST')
+    if any(key in lowered_document for key in _CONNECTION_DICT_KEYS):
         return True
     lowered = code.lower()  # a call's qualified name is made of code: names and imports
     if any(word in lowered for word in CONNECTION_CALL_WORDS):
@@ -397,13 +403,26 @@ def _families(
         found.add("sites")
     if _ssl_use_possible(code):
         found.add("ssl")
+    if any(word in document for word in FRAMEWORK_WORDS):
+        found.add("frameworks")  # a setting's name may be a string key: the document
     if credentials_possible(document, code, stem, literals, spellings):
         found.add("credentials")
+    if _env_dsn_possible(frozenset(w for w in _DSN_WORDS if w in document)):
+        found.add("env")  # env_settings: a DSN literal written for the environment
     if "hashlib" in code and _names_weak_hash(document) and _security_name_possible(document):
         found.add("crypto")  # VF403
     elif _random_module_used(code) and _secret_sink_possible(document):
         found.add("crypto")  # VF404
     return frozenset(found)
+
+
+# env_settings judges a literal with a PostgreSQL/CockroachDB scheme: "://" and one of
+# the scheme words are in the file's code (not only in its docstrings and comments).
+_DSN_WORDS = ("://", "postgres", "cockroach")
+
+
+def _env_dsn_possible(present: frozenset[str]) -> bool:
+    return "://" in present and ("postgres" in present or "cockroach" in present)
 
 
 # Words without one of which credentials_possible cannot hold: a DSN ("://"), a libpq
@@ -416,6 +435,8 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
     NEEDLES in the file (needles_in), so most tests are set lookups."""
     if any(word in present for word in SSL_WORDS):
         return True
+    if any(word in present for word in FRAMEWORK_WORDS):
+        return True
     if "hashlib" in present and _names_weak_hash(text):
         return True
     if "random" in present and _random_module_used(text):
@@ -424,6 +445,8 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
     if any(root in present for root in SITE_ROOTS) and any(
         _called_or_renamed(text, name) for name in SITE_FUNCTIONS if _site_word_in(name, present)
     ):
+        return True
+    if _env_dsn_possible(present):
         return True
     if present.isdisjoint(_CREDENTIAL_NEEDLES):
         return False
@@ -611,5 +634,11 @@ def trigger_words(
         words.update((*password_names(text, spellings), *DECODER_WORDS, "://"))
     if "crypto" in wanted:
         words.update(CRYPTO_WORDS)
-    words.update(alias for alias, module in imported.items() if module in TRIGGER_MODULES)
+    if "env" in wanted:
+        words.add("://")
+    modules = TRIGGER_MODULES
+    if "frameworks" in wanted:
+        words.update(FRAMEWORK_WORDS)
+        modules = modules | FRAMEWORK_MODULES
+    words.update(alias for alias, module in imported.items() if module in modules)
     return tuple(words)

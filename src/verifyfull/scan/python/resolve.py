@@ -16,13 +16,24 @@ memory are linear in the file whatever its call graph.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from verifyfull.scan.python import urls
+from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
-from verifyfull.scan.python.module import Binding, ParsedModule, Scope
+from verifyfull.scan.python.module import (
+    Binding,
+    Mutation,
+    ParsedModule,
+    Scope,
+    excludes,
+    runs_whenever,
+)
 from verifyfull.scan.python.values import (
+    MAX_ALTERNATIVES,
+    Choice,
     Const,
     ContextValue,
     DictValue,
@@ -32,8 +43,11 @@ from verifyfull.scan.python.values import (
     Unknown,
     Value,
     ValueTooLarge,
+    alternatives,
     as_text,
+    choice,
     notes_of,
+    primary,
 )
 
 MAX_DEPTH = 40
@@ -58,6 +72,15 @@ URL_CREATE = frozenset(
     }
 )
 _SETTINGS_BASES = ("BaseSettings", "BaseModel", "Settings")
+# urlsplit(url) / make_url(url) and back: the same URL text (edits are _URL_EDITS)
+_URL_PASSTHROUGH = frozenset(
+    {"urllib.parse.urlsplit", "urllib.parse.urlparse", "urllib.parse.urlunsplit"}
+)
+_URL_PASSTHROUGH_ENDS = ("urlunparse", "urlunsplit")
+_URL_EDITS = frozenset(
+    {"_replace", "set", "difference_update_query", "geturl", "render_as_string", "unicode_string"}
+)
+_DSN_TYPES = ("Dsn", "MultiHostUrl", "AnyUrl", "Url")
 _LIBRARY_CONSTANT_ROOTS = ("ssl.",)
 _LIBRARY_MODULES = frozenset({"ssl", "os", "hashlib", "random", "base64", "binascii", "codecs"})
 
@@ -76,9 +99,21 @@ class Place:
     module: ParsedModule
     scope: Scope
     line: int
+    # read in the value of a binding written at `line` (`url = url.replace(...)`): the
+    # bindings at that line are not made yet
+    before: bool = False
 
 
 _TOO_DEEP = "expression nested too deeply"
+
+
+class _Fork(Exception):
+    """A part of the expression being built is a Choice: build it once per option."""
+
+    def __init__(self, key: Hashable, options: Choice) -> None:
+        super().__init__()
+        self.key = key
+        self.options = options
 
 
 class Resolver:
@@ -87,6 +122,13 @@ class Resolver:
         # method scopes being resolved for a class attribute: `self.x` reads the class
         self._methods_of: dict[int, tuple[ast.ClassDef, ParsedModule]] = {}
         self._too_large: str | None = None
+        # while an expression is built once per option of a part: part -> the option
+        self._overrides: dict[Hashable, Value] = {}
+        self._computing = 0  # expressions being resolved (a fork needs one to catch it)
+        # validator method scopes -> the value of the field they are given, and the
+        # class whose other fields `values.get("X")` / `info.data["X"]` read
+        self._validator_input: dict[int, Value] = {}
+        self._validator_class: dict[int, tuple[ast.ClassDef, ParsedModule]] = {}
 
     @property
     def incomplete(self) -> str | None:
@@ -97,15 +139,31 @@ class Resolver:
             return f"{BUDGET_EXCEEDED} ({self.effort.budget:,} value-resolution steps)"
         return self._too_large
 
-    # --- entry point -----------------------------------------------------------
+    # --- entry points ----------------------------------------------------------
     def value(self, expr: ast.expr | None, place: Place, depth: int = 0) -> Value:
+        """The one value an expression has when one answer is wanted: of several
+        possible, the last binding's or the last return's (see `alternatives`)."""
+        return primary(self.any(expr, place, depth))
+
+    def alternatives(self, expr: ast.expr | None, place: Place) -> tuple[Value, ...]:
+        """Every value the expression may have, at most MAX_ALTERNATIVES of them, the
+        one `value` gives first; when more were possible the last one's notes say so."""
+        found = self.any(expr, place)
+        options = alternatives(found)
+        if isinstance(found, Choice) and found.capped:
+            most = MAX_ALTERNATIVES
+            note = f"one of more than {most} possible values: only {most} followed"
+            options = tuple(_noted(option, note) for option in options)
+        return options
+
+    def any(self, expr: ast.expr | None, place: Place, depth: int = 0) -> Value:
+        """The expression's value, a Choice when it may be one of several."""
         if expr is None:
             return Const(None)
         if depth > MAX_DEPTH:
             self.effort.cut_by_depth()
             return Unknown(_TOO_DEEP)
-        scope_key = id(place.scope)
-        key = (id(expr), id(place.module), scope_key, place.line, scope_key in self._methods_of)
+        key = self._key(expr, place)
         known = self.effort.recall(key, depth)
         if known is not None:
             return known
@@ -116,13 +174,62 @@ class Resolver:
             return Unknown(f"a {type(expr).__name__} expression")
         mark = self.effort.begin()
         result: Value
+        self._computing += 1
         try:
-            result = method(expr, place, depth + 1)
+            result = self._distribute(method, expr, place, depth + 1)
         except ValueTooLarge as exc:
             self._too_large = self._too_large or exc.why
             result = Unknown(exc.why)
+        finally:
+            self._computing -= 1
         self.effort.end(mark, key, result, depth, (expr, place))
         return result
+
+    def _key(self, expr: ast.expr, place: Place) -> Hashable:
+        scope_key = id(place.scope)
+        methods = scope_key in self._methods_of
+        return (id(expr), id(place.module), scope_key, place.line, place.before, methods)
+
+    def _distribute(
+        self,
+        method: Callable[[ast.expr, Place, int], Value],
+        expr: ast.expr,
+        place: Place,
+        depth: int,
+    ) -> Value:
+        """Build the expression; when a part of it is a Choice, build it once per option
+        of that part (each part's value is memoised, so a rebuild is cheap) and give the
+        Choice of the results, at most MAX_ALTERNATIVES of them."""
+        try:
+            return method(expr, place, depth)
+        except _Fork as fork:
+            results: list[Value] = []
+            capped = fork.options.capped
+            for option in fork.options.options:
+                if len(results) >= MAX_ALTERNATIVES or not self.effort.spend():
+                    capped = True
+                    break
+                self._overrides[fork.key] = option
+                try:
+                    results.extend(alternatives(self._distribute(method, expr, place, depth)))
+                finally:
+                    del self._overrides[fork.key]
+            return choice(results, capped)
+
+    def _sub(self, expr: ast.expr | None, place: Place, depth: int) -> Value:
+        """A part of an expression being built: one value (the expression is built once
+        per option when the part may be one of several)."""
+        if expr is None:
+            return Const(None)
+        key = self._key(expr, place)
+        if key in self._overrides:
+            return self._overrides[key]
+        found = self.any(expr, place, depth)
+        if isinstance(found, Choice):
+            if self._computing:
+                raise _Fork(key, found)
+            return primary(found)
+        return found
 
     # --- literals ----------------------------------------------------------------
     def _Constant(self, node: ast.Constant, place: Place, depth: int) -> Value:
@@ -140,7 +247,7 @@ class Resolver:
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
                 result = result + Text.of(part.value)
             elif isinstance(part, ast.FormattedValue):
-                inner = self.value(part.value, place, depth)
+                inner = self._sub(part.value, place, depth)
                 text = as_text(inner)
                 if isinstance(inner, Const) and isinstance(inner.value, bool):
                     text = Text.of(str(inner.value))
@@ -149,15 +256,15 @@ class Resolver:
 
     def _BinOp(self, node: ast.BinOp, place: Place, depth: int) -> Value:
         if isinstance(node.op, ast.Add):
-            left = self.value(node.left, place, depth)
-            right = self.value(node.right, place, depth)
+            left = self._sub(node.left, place, depth)
+            right = self._sub(node.right, place, depth)
             left_text, right_text = as_text(left), as_text(right)
             textual = isinstance(left, Text | Unknown) or isinstance(right, Text | Unknown)
             if textual and left_text is not None and right_text is not None:
                 return left_text + right_text
         if isinstance(node.op, ast.BitOr):  # dict | dict
-            left = self.value(node.left, place, depth)
-            right = self.value(node.right, place, depth)
+            left = self._sub(node.left, place, depth)
+            right = self._sub(node.right, place, depth)
             if isinstance(left, DictValue) and isinstance(right, DictValue):
                 return DictValue(left.items + right.items, left.complete and right.complete)
         return Unknown(_describe(node))
@@ -167,46 +274,82 @@ class Resolver:
         complete = True
         for key, item in zip(node.keys, node.values, strict=True):
             if key is None:  # **spread
-                spread = self.value(item, place, depth)
+                spread = self._sub(item, place, depth)
                 if isinstance(spread, DictValue):
                     items += spread.items
                     complete = complete and spread.complete
                 else:
                     complete = False
                 continue
-            key_value = self.value(key, place, depth)
+            key_value = self._sub(key, place, depth)
             if isinstance(key_value, Text) and key_value.known is not None:
-                items.append((key_value.known, self.value(item, place, depth)))
+                items.append((key_value.known, self._sub(item, place, depth)))
             else:
                 complete = False
         return DictValue(tuple(items), complete)
 
     def _List(self, node: ast.List | ast.Tuple, place: Place, depth: int) -> Value:
-        return ListValue(tuple(self.value(e, place, depth) for e in node.elts))
+        return ListValue(tuple(self._sub(e, place, depth) for e in node.elts))
 
     _Tuple = _List
 
     def _IfExp(self, node: ast.IfExp, place: Place, depth: int) -> Value:
-        return Unknown("a conditional expression")
+        # Either arm may run: both are values the expression may have.
+        return choice((self.any(node.body, place, depth), self.any(node.orelse, place, depth)))
 
     def _BoolOp(self, node: ast.BoolOp, place: Place, depth: int) -> Value:
-        # `os.getenv("X") or "fallback"`: the fallback is what runs when X is unset.
+        # `os.getenv("X") or "fallback"`: the fallback is what runs when X is unset; a
+        # falsy value (`None or "..."`, `"" or "..."`) gives way to what follows it,
+        # option by option when the operand may be one of several.
         if isinstance(node.op, ast.Or):
-            for operand in node.values:
-                value = self.value(operand, place, depth)
-                if not isinstance(value, Unknown):
-                    if isinstance(value, Text) and operand is not node.values[0]:
-                        return replace(value, notes=(*value.notes, "fallback after `or`"))
-                    return value
+            return self._either(node.values, place, depth, 0)
         return Unknown(_describe(node))
+
+    def _either(self, operands: list[ast.expr], place: Place, depth: int, index: int) -> Value:
+        value = self.any(operands[index], place, depth)
+        if index == len(operands) - 1:
+            return (
+                _noted(value, "fallback after `or`")
+                if index and not isinstance(value, Unknown)
+                else value
+            )
+        results: list[Value] = []
+        rest: Value | None = None
+        for option in alternatives(value):
+            if isinstance(option, Unknown) or _falsy(option):
+                if rest is None:
+                    rest = self._either(operands, place, depth, index + 1)
+                if isinstance(rest, Unknown) and isinstance(option, Unknown):
+                    rest = Unknown(_describe(operands[index]))
+                results.append(rest)
+            else:
+                results.append(_noted(option, "fallback after `or`") if index else option)
+        return choice(results, _capped(value) or (rest is not None and _capped(rest)))
 
     def _Subscript(self, node: ast.Subscript, place: Place, depth: int) -> Value:
         qual = place.module.qualname(node.value)
-        key = self.value(node.slice, place, depth)
+        key = self._sub(node.slice, place, depth)
         key_text = key.known if isinstance(key, Text) else None
         if qual == "os.environ":
             return Unknown(f"environment variable {key_text or '?'}")
-        container = self.value(node.value, place, depth)
+        cut = node.value
+        if (
+            isinstance(cut, ast.Call)
+            and isinstance(cut.func, ast.Attribute)
+            and cut.func.attr in ("split", "partition", "rsplit", "rpartition")
+            and cut.args
+            and isinstance(cut.args[0], ast.Constant)
+            and cut.args[0].value == "?"
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value == 0
+        ):  # url.split("?")[0]: the URL without its query (and its TLS settings)
+            receiver = self._sub(cut.func.value, place, depth)
+            if isinstance(receiver, Text):
+                return urls.strip_query(receiver, node.lineno)
+        field = self._validated_field(node.value, node.slice, place, depth)
+        if field is not None:
+            return field
+        container = self._sub(node.value, place, depth)
         if isinstance(container, DictValue) and key_text is not None:
             found = container.get(key_text)
             if found is not None:
@@ -232,16 +375,11 @@ class Resolver:
                 continue
             if name in scope.assigns:
                 bindings = scope.assigns[name]
-                if innermost:
-                    before = [b for b in bindings if b.line <= place.line]
-                    bindings = before or bindings
-                return self._bound(name, bindings, Place(place.module, scope, place.line), depth)
+                line = place.line if innermost else None
+                at = Place(place.module, scope, place.line, place.before and innermost)
+                return self._bound(name, bindings, at, line, depth)
             if name in scope.params:
-                default = scope.params[name]
-                if default is None or scope.parent is None:
-                    return Unknown(f"parameter '{name}' of {scope.name}()")
-                value = self.value(default, Place(place.module, scope.parent, place.line), depth)
-                return _noted(value, f"{name}: default of parameter of {scope.name}()")
+                return self._parameter(name, scope, place, depth)
             scope = scope.parent
             innermost = False
         ref = place.module.aliases.get(name)
@@ -249,22 +387,256 @@ class Resolver:
             return self._imported(name, place, depth)
         return Unknown(f"name '{name}'")
 
-    def _bound(self, name: str, bindings: list[Binding], place: Place, depth: int) -> Value:
-        key = (id(place.scope), name)
+    def _parameter(self, name: str, scope: Scope, place: Place, depth: int) -> Value:
+        """A parameter holds its default or what a caller passes: each caller in the
+        module is judged with its own value (callers elsewhere are not followed)."""
+        options: list[Value] = []
+        incoming = self._validator_input.get(id(scope))
+        node = scope.node
+        if incoming is not None and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            given = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+            if len(given) > 1 and given[1] == name:  # (cls, value, ...): the field's value
+                return incoming
+        default = scope.params[name]
+        if default is not None and scope.parent is not None:
+            value = self.any(default, Place(place.module, scope.parent, place.line), depth)
+            options.append(_noted(value, f"{name}: default of parameter of {scope.name}()"))
+        key = (id(scope), "<parameter>", name)
+        if scope.is_function and self.effort.enter(key):
+            try:
+                options += self._passed(name, scope, place.module, depth)
+            finally:
+                self.effort.leave(key)
+        if not options:
+            return Unknown(f"parameter '{name}' of {scope.name}()")
+        return choice(options, len(options) > MAX_ALTERNATIVES)
+
+    def _passed(self, name: str, scope: Scope, module: ParsedModule, depth: int) -> list[Value]:
+        node = scope.node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return []
+        positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        owner = scope.parent.node if scope.parent else None
+        if isinstance(owner, ast.ClassDef):
+            # a method: `self.name(...)` (self not passed); __init__: `Owner(...)`
+            positional = positional[1:]
+            wanted = ast.Name if node.name == "__init__" else ast.Attribute
+            calls = module.calls_of(owner.name if node.name == "__init__" else node.name)
+        else:
+            wanted, calls = ast.Name, module.calls_of(node.name)
+        found: list[Value] = []
+        for call, caller in calls:
+            if len(found) > MAX_ALTERNATIVES:
+                break
+            if not isinstance(call.func, wanted):
+                continue
+            argument: ast.expr | None = None
+            spread = any(isinstance(a, ast.Starred) for a in call.args)
+            if name in positional and not spread:
+                index = positional.index(name)
+                if 0 <= index < len(call.args):
+                    argument = call.args[index]
+            for keyword in call.keywords:
+                if keyword.arg == name:
+                    argument = keyword.value
+                elif keyword.arg is None:
+                    spread = True
+            if argument is None:
+                if spread:
+                    found.append(Unknown(f"parameter '{name}' of {node.name}() (passed by *)"))
+                continue  # the default (or nothing) for this caller
+            value = self.any(argument, Place(module, caller, call.lineno), depth)
+            found.append(_noted(value, f"{name}: passed by the call at line {call.lineno}"))
+        return found
+
+    def _bound(
+        self, name: str, bindings: list[Binding], place: Place, line: int | None, depth: int
+    ) -> Value:
+        """Every binding of the name that may hold where it is read: a later binding
+        replaces an earlier one only when it runs whenever that one did, and a binding
+        in another arm of the same if/match as the read cannot reach it. Dicts get the
+        changes made to them after their binding (conditional ones: with and without)."""
+        # a read at an earlier line is another definition: `url = url.replace(...)`
+        key = (id(place.scope), name, line, place.before)
         if not self.effort.enter(key):
             return Unknown(f"'{name}' defined in terms of itself")
         try:
-            start = max((i for i, b in enumerate(bindings) if not b.augmented), default=0)
-            value = self.value(bindings[start].value, place, depth)
-            for extra in bindings[start + 1 :]:
-                added = as_text(self.value(extra.value, place, depth))
-                text = as_text(value)
-                value = text + added if text is not None and added is not None else value
-            if isinstance(value, ContextValue):
-                value = self._mutated(name, value, place, depth)
-            return value
+            here = place.scope.branch_at(line) if line is not None and len(bindings) > 1 else ()
+            visible = [
+                b
+                for b in bindings
+                if line is None or b.line < line or (b.line == line and not place.before)
+            ]
+            if not visible:  # read before any binding: a later one (a loop, a global)
+                visible = bindings
+            live: list[Binding] = []
+            for binding in visible:
+                if binding.augmented or excludes(binding.branch, here):
+                    continue
+                live = [b for b in live if not runs_whenever(binding.branch, b.branch)]
+                live.append(binding)
+            if 1 < len(live) <= _COVER_CHECK:
+                live = [b for b in live if not _covered(b, live)]
+            if not live:
+                live = [b for b in visible if not b.augmented][-1:] or visible[:1]
+            options: list[Value] = []
+            mutations = place.scope.mutations.get(name, [])
+            extras = [b for b in visible if b.augmented]
+            for binding in reversed(live):  # the last binding first
+                if len(options) >= MAX_ALTERNATIVES:
+                    break
+                at = Place(place.module, place.scope, binding.line, before=True)
+                value = self.any(binding.value, at, depth)
+                changes: list[Mutation | Binding] = [*mutations, *extras]
+                if changes:
+                    changes.sort(key=lambda change: change.line)
+                    value = self._changed(value, binding, changes, place, line, depth)
+                options.append(value)
+            value = choice(options, len(live) > MAX_ALTERNATIVES)
+            return choice(
+                (
+                    self._mutated(name, item, place, depth)
+                    if isinstance(item, ContextValue)
+                    else item
+                    for item in alternatives(value)
+                ),
+                _capped(value),
+            )
         finally:
             self.effort.leave(key)
+
+    def _augmented(self, value: Value, extra: Binding, place: Place, depth: int) -> Value:
+        at = Place(place.module, place.scope, extra.line, before=True)
+        added = self.any(extra.value, at, depth)
+        results: list[Value] = []
+        for base in alternatives(value):
+            for more in alternatives(added):
+                text, tail = as_text(base), as_text(more)
+                results.append(text + tail if text is not None and tail is not None else base)
+        return choice(results, _capped(value) or _capped(added))
+
+    def _changed(
+        self,
+        value: Value,
+        binding: Binding,
+        mutations: list[Mutation | Binding],
+        place: Place,
+        line: int | None,
+        depth: int,
+    ) -> Value:
+        """The states the bound value may be in at the read: the changes written after
+        the binding and before the read (a dict's items, `x += ...`), each certain when
+        it runs whenever the binding did, and otherwise made in some states and not in
+        others. The states remember
+        the if/else arms they took, so the arms of one `if` are never combined, and an
+        `if`/`else` that changes the dict in both arms leaves no unchanged state."""
+        here = place.scope.branch_at(line) if line is not None else ()
+        states = [State(option) for option in alternatives(value)]
+        capped = _capped(value)
+        relevant = [
+            m
+            for m in mutations
+            if m.line > binding.line
+            and (line is None or m.line <= line)
+            and not excludes(m.branch, here)
+            and not excludes(m.branch, binding.branch)
+        ]
+        if len(relevant) > MAX_CHANGES:
+            # more changes than any real code makes: the rest are not followed, and the
+            # dicts say they are incomplete (their TLS keys stay undecided)
+            relevant, capped = relevant[:MAX_CHANGES], True
+            states = [
+                replace(s, value=replace(s.value, complete=False))
+                if isinstance(s.value, DictValue)
+                else s
+                for s in states
+            ]
+        last_use: dict[int, int] = {}
+        for index, mutation in enumerate(relevant):
+            for arm in mutation.branch:
+                last_use[arm[0]] = index
+        for index, mutation in enumerate(relevant):
+            conditions = [a for a in mutation.branch if a not in here and a not in binding.branch]
+            following: list[State] = []
+            for state in states:
+                dict_change = isinstance(mutation, Mutation)
+                if (dict_change and not isinstance(state.value, DictValue)) or state.conflicts(
+                    conditions
+                ):
+                    following.append(state)
+                    continue
+                taken = state.taking(conditions)
+                if isinstance(mutation, Mutation):
+                    assert isinstance(state.value, DictValue)
+                    applied = self._apply(state.value, mutation, place, depth)
+                else:
+                    applied = self._augmented(state.value, mutation, place, depth)
+                following += [replace(taken, value=item) for item in alternatives(applied)]
+                capped = capped or _capped(applied)
+                if not state.takes(conditions):
+                    skipped = state.skipping(conditions)
+                    if skipped is not None:
+                        following.append(skipped)
+            # an if/else no later change is in is forgotten: the states stay small
+            done = {arm[0] for arm in mutation.branch if last_use.get(arm[0]) == index}
+            if done:
+                following = [state.forgetting(done) for state in following]
+            states = []
+            for state in following:  # equal states once
+                if not any(state == kept for kept in states):
+                    states.append(state)
+            if len(states) > 2 * MAX_ALTERNATIVES:
+                states, capped = states[: 2 * MAX_ALTERNATIVES], True
+        return choice((state.value for state in states), capped)
+
+    def _apply(self, target: DictValue, mutation: Mutation, place: Place, depth: int) -> Value:
+        at = Place(place.module, place.scope, mutation.line)
+        keys: list[str] = []
+        for key_expr in mutation.keys:
+            key = primary(self.any(key_expr, at, depth))
+            if not (isinstance(key, Text) and key.known is not None):
+                return replace(target, complete=False)
+            keys.append(key.known)
+        if mutation.method:
+            changes = self._method_changes(mutation, at, depth)
+            if changes is None:  # an update with what cannot be seen
+                return target if mutation.method == "pop" else replace(target, complete=False)
+            return choice(at_path(target, keys, change) for change in changes)
+        if mutation.value is None:  # del d["k"]
+            return at_path(target, keys[:-1], Removal(keys[-1])) if keys else target
+        new = self.any(mutation.value, at, depth)
+        return choice(
+            (
+                at_path(target, keys[:-1], DictValue(((keys[-1], item),)))
+                for item in alternatives(new)
+            ),
+            _capped(new),
+        )
+
+    def _method_changes(self, mutation: Mutation, at: Place, depth: int) -> list[Change] | None:
+        """What d.update(...) / d.setdefault(k, v) / d.pop(k) / d |= {...} does to the
+        dict: the changes it may make, None when they cannot be known."""
+        call, method = mutation.call, mutation.method
+        if method == "update":
+            if mutation.value is not None:  # d |= {...}
+                merged = self.any(mutation.value, at, depth)
+            elif call is not None:
+                merged = self._dict_call(call, at, depth)
+            else:
+                return None
+            options = alternatives(merged)
+            if not all(isinstance(m, DictValue) for m in options):
+                return None
+            return [m for m in options if isinstance(m, DictValue)]
+        if call is None or not call.args:
+            return None
+        key = primary(self.any(call.args[0], at, depth))
+        if not (isinstance(key, Text) and key.known is not None):
+            return None
+        if method == "pop":
+            return [Removal(key.known)]
+        item = self.any(call.args[1], at, depth) if len(call.args) > 1 else Const(None)
+        return [Default(key.known, option) for option in alternatives(item)]
 
     def _imported(self, name: str, place: Place, depth: int) -> Value:
         ref = place.module.aliases[name]
@@ -283,10 +655,10 @@ class Resolver:
         if qual and qual.startswith(_LIBRARY_CONSTANT_ROOTS) and _is_library(node, place):
             return Symbol(qual)
         if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
-            owner_of_self = self._methods_of.get(id(place.scope))
+            owner_of_self = self._methods_of.get(id(place.scope)) or _enclosing_class(place)
             if owner_of_self is not None:
                 return self.class_attribute(owner_of_self[0], owner_of_self[1], node.attr, depth)
-        base = self.value(node.value, place, depth)
+        base = self._sub(node.value, place, depth)
         if isinstance(base, ModuleValue) and base.module is not None:
             return self.name(node.attr, Place(base.module, base.module.scope, 10**9), depth)
         owner = self.settings_class(node.value, place, depth)
@@ -315,6 +687,28 @@ class Resolver:
                 if fn_scope is not None and fn_scope.returns:
                     inner = Place(fn_module, fn_scope, 10**9)
                     return self.settings_class(fn_scope.returns[-1], inner, depth + 1)
+            func = expr.func
+            if isinstance(func, ast.Attribute):  # Config.from_env(): a factory classmethod
+                owner = self.class_named(func.value, place)
+                if owner is not None:
+                    return owner
+            return None
+        if isinstance(expr, ast.BoolOp):  # `settings or Settings()`
+            for operand in expr.values:
+                found = self.settings_class(operand, place, depth + 1)
+                if found is not None:
+                    return found
+            return None
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            if expr.value.id != "self":
+                return None
+            owner = _enclosing_class(place)
+            if owner is None:
+                return None
+            for assigned, at in _self_assignments(owner[0], owner[1], expr.attr):
+                found = self.settings_class(assigned, at, depth + 1)
+                if found is not None:
+                    return found
             return None
         if isinstance(expr, ast.Name):
             found = self.class_named(expr, place)
@@ -323,6 +717,9 @@ class Resolver:
             binding = self._binding_expr(expr.id, place, depth + 1)
             if binding is not None:
                 return self.settings_class(binding[0], binding[1], depth + 1)
+            annotation = _parameter_annotation(expr.id, place)
+            if annotation is not None:  # `def f(settings: Settings)`
+                return self.class_named(annotation, place)
         return None
 
     def _binding_expr(self, name: str, place: Place, depth: int) -> tuple[ast.expr, Place] | None:
@@ -356,36 +753,105 @@ class Resolver:
     def class_attribute(
         self, owner: ast.ClassDef, module: ParsedModule, attr: str, depth: int
     ) -> Value:
+        """What `obj.attr` may be for an instance of a project class: the field's default
+        (pydantic: unless the environment sets it), what a validator for the field
+        returns (it replaces the value), a property's returns, what the class's methods
+        assign to `self.attr`, and for a dataclass or model what its constructions
+        pass for the field."""
         scope = module.scope_of(owner)
         if scope is None:
             return Unknown(f"attribute {owner.name}.{attr}")
-        settings = _is_settings_class(owner)
-        bindings = scope.assigns.get(attr)
-        method = next(
-            (
-                n
-                for n in owner.body
-                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == attr
-            ),
-            None,
-        )
-        if not bindings and method is not None:
-            # A @property (or @computed_field) building the DSN from the other fields.
-            method_scope = module.scope_of(method)
-            if method_scope is None or not method_scope.returns:
-                return Unknown(f"property {owner.name}.{attr}")
-            self._methods_of[id(method_scope)] = (owner, module)
-            value = self.value(method_scope.returns[-1], Place(module, method_scope, 10**9), depth)
-            return _noted(value, f"{attr}: property of {owner.name}")
-        if not bindings:
-            if settings:
+        key = (id(owner), "<attribute>", attr)
+        if not self.effort.enter(key):
+            return Unknown(f"attribute {owner.name}.{attr} defined in terms of itself")
+        try:
+            options = self._attribute_options(owner, module, scope, attr, depth)
+        finally:
+            self.effort.leave(key)
+        if not options:
+            if _is_settings_class(owner):
                 return Unknown(f"settings field {owner.name}.{attr} (environment, no default)")
             return Unknown(f"attribute {owner.name}.{attr}")
-        expr = _field_default(bindings[-1].value)
-        value = self.value(expr, Place(module, scope, 10**9), depth)
-        if settings:
-            return _noted(value, f"{attr}: default of settings field {owner.name}.{attr}")
-        return value
+        return choice(options, len(options) > MAX_ALTERNATIVES)
+
+    def _attribute_options(
+        self, owner: ast.ClassDef, module: ParsedModule, scope: Scope, attr: str, depth: int
+    ) -> list[Value]:
+        settings = _is_settings_class(owner)
+        options: list[Value] = []
+        bindings = scope.assigns.get(attr)
+        default: Value | None = None
+        if bindings:
+            expr = field_default(bindings[-1].value)
+            if expr is None:  # Field(description=...): set by the environment only
+                default = Unknown(f"settings field {owner.name}.{attr} (environment, no default)")
+            else:
+                default = self.any(expr, Place(module, scope, 10**9), depth)
+            if settings:
+                default = _noted(default, f"{attr}: default of settings field {owner.name}.{attr}")
+        methods = [n for n in owner.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        validators = [m for m in methods if _validates(m, attr)]
+        for method in methods:
+            method_scope = module.scope_of(method)
+            if method_scope is None:
+                continue
+            self._methods_of[id(method_scope)] = (owner, module)
+            if method in validators or (method.name == attr and not bindings):
+                # a validator's returns replace the field's value; a @property or
+                # @computed_field builds it from the other fields
+                if method in validators:
+                    self._validator_input[id(method_scope)] = default or Unknown(
+                        f"settings field {owner.name}.{attr} as given"
+                    )
+                    self._validator_class[id(method_scope)] = (owner, module)
+                why = "validator" if method in validators else "property"
+                for line, expr in zip(method_scope.return_lines, method_scope.returns, strict=True):
+                    value = self.any(expr, Place(module, method_scope, line), depth)
+                    options.append(_noted(value, f"{attr}: {why} {method.name}() of {owner.name}"))
+                continue
+            for name, binding in method_scope.attr_assigns.get("self", ()):
+                if name == attr:
+                    at = Place(module, method_scope, binding.line)
+                    value = self.any(binding.value, at, depth)
+                    options.append(_noted(value, f"{attr}: set by {owner.name}.{method.name}()"))
+        if default is not None and not validators:
+            options.insert(0, default)
+        if _is_record_class(owner):
+            options += self._constructed(owner, module, attr, depth)
+        return options
+
+    def _constructed(
+        self, owner: ast.ClassDef, module: ParsedModule, attr: str, depth: int
+    ) -> list[Value]:
+        """What `Owner(attr=...)` and, in its classmethods, `cls(attr=...)` pass."""
+        fields = [
+            n.target.id
+            for n in owner.body
+            if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+        ]
+        found: list[Value] = []
+        calls = list(module.calls_of(owner.name))
+        calls += [
+            (call, caller)
+            for call, caller in module.calls_of("cls")
+            if caller.parent is not None and caller.parent.node is owner
+        ]
+        for call, caller in calls:
+            if len(found) > MAX_ALTERNATIVES:
+                break
+            argument = next((k.value for k in call.keywords if k.arg == attr), None)
+            if (
+                argument is None
+                and attr in fields
+                and not any(isinstance(a, ast.Starred) for a in call.args)
+            ):
+                index = fields.index(attr)
+                argument = call.args[index] if index < len(call.args) else None
+            if argument is None:
+                continue
+            value = self.any(argument, Place(module, caller, call.lineno), depth)
+            found.append(_noted(value, f"{attr}: given to {owner.name}() at line {call.lineno}"))
+        return found
 
     # --- calls -------------------------------------------------------------------
     def _Call(self, node: ast.Call, place: Place, depth: int) -> Value:
@@ -393,27 +859,36 @@ class Resolver:
         if qual in ENV_GETTERS or (qual or "").endswith("environ.get"):
             return self._env(node, place, depth)
         if qual in _PASSTHROUGH and node.args:
-            return self.value(node.args[0], place, depth)
+            return self.any(node.args[0], place, depth)
         if qual in URL_CREATE or (qual or "").endswith("URL.create"):
             return self.url_create(node, place, depth)
         if qual == "dict":
-            return self._Dict(
-                ast.Dict(
-                    keys=[ast.Constant(k.arg) if k.arg else None for k in node.keywords],
-                    values=[k.value for k in node.keywords],
-                ),
-                place,
-                depth,
-            )
+            return self._dict_call(node, place, depth)
         origin = ssl_origin(qual)
         if origin is not None:
             return self.new_context(origin, node, place, depth)
+        if qual in _URL_PASSTHROUGH or (qual or "").endswith(_URL_PASSTHROUGH_ENDS):
+            return self.any(node.args[0], place, depth) if node.args else Unknown("a URL")
         if isinstance(node.func, ast.Attribute):
             method = node.func.attr
             if method in ("replace", "format", "strip", "rstrip", "lstrip"):
-                receiver = self.value(node.func.value, place, depth)
+                receiver = self._sub(node.func.value, place, depth)
                 if isinstance(receiver, Text):
                     return self._string_method(receiver, method, node, place, depth)
+            if method == "get" and node.args:
+                field = self._validated_field(node.func.value, node.args[0], place, depth)
+                if field is not None:
+                    return field
+            if method == "join" and len(node.args) == 1:
+                separator = self._sub(node.func.value, place, depth)
+                if isinstance(separator, Text) and separator.known is not None:
+                    return self._joined(separator.known, node.args[0], place, depth)
+            if method == "build" and (qual or "").rsplit(".", 1)[0].endswith(_DSN_TYPES):
+                return self._dsn_build(node, place, depth)
+            if method in _URL_EDITS:
+                receiver = self._sub(node.func.value, place, depth)
+                if isinstance(receiver, Text):
+                    return self._url_edit(receiver, method, node, place, depth)
         function = self.function_named(node.func, place)
         if function is not None:
             fn_module, fn_node = function
@@ -422,16 +897,172 @@ class Resolver:
                 key = (id(fn_scope), "<return>")
                 if self.effort.enter(key):
                     try:
-                        returned = self.value(
-                            fn_scope.returns[-1], Place(fn_module, fn_scope, 10**9), depth
-                        )
+                        returned = self._returns(fn_scope, fn_module, depth)
                     finally:
                         self.effort.leave(key)
                     return _noted(returned, f"returned by {fn_node.name}()")
         return Unknown(f"result of {qual or 'a call'}()")
 
+    def _validated_field(
+        self, mapping: ast.expr, key: ast.expr, place: Place, depth: int
+    ) -> Value | None:
+        """In a pydantic validator, `values.get("X")` / `values["X"]` (v1) and
+        `info.data.get("X")` (v2) read the model's field X; None elsewhere."""
+        owner = self._validator_class.get(id(place.scope))
+        node = place.scope.node
+        if owner is None or not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None
+        given = [a.arg for a in (*node.args.posonlyargs, *node.args.args)][2:]
+        if isinstance(mapping, ast.Attribute) and mapping.attr == "data":
+            mapping = mapping.value
+        if not (isinstance(mapping, ast.Name) and mapping.id in given):
+            return None
+        name = primary(self.any(key, place, depth))
+        if not (isinstance(name, Text) and name.known is not None):
+            return None
+        return self.class_attribute(owner[0], owner[1], name.known, depth)
+
+    def _joined(self, separator: str, items: ast.expr, place: Place, depth: int) -> Value:
+        """`" ".join(f"{k}={v}" for k, v in params.items())` (a libpq conninfo built from
+        a dict) and `sep.join([...])` of strings."""
+        pieces: list[Text] | None = None
+        if isinstance(items, ast.List | ast.Tuple):
+            texts = [as_text(self._sub(e, place, depth)) for e in items.elts]
+            pieces = [t or Text((Unknown("a joined item"),)) for t in texts]
+        elif isinstance(items, ast.GeneratorExp | ast.ListComp) and len(items.generators) == 1:
+            pieces = self._joined_items(items.elt, items.generators[0], place, depth)
+        if pieces is None:
+            return Unknown("a joined string")
+        result = Text(())
+        for index, piece in enumerate(pieces):
+            result = result + (Text.of(separator) + piece if index else piece)
+        return result
+
+    def _joined_items(
+        self, element: ast.expr, loop: ast.comprehension, place: Place, depth: int
+    ) -> list[Text] | None:
+        source = loop.iter
+        target = loop.target
+        if loop.ifs or not (
+            isinstance(source, ast.Call)
+            and isinstance(source.func, ast.Attribute)
+            and source.func.attr == "items"
+            and isinstance(target, ast.Tuple)
+            and len(target.elts) == 2
+            and all(isinstance(e, ast.Name) for e in target.elts)
+            and isinstance(element, ast.JoinedStr)
+        ):
+            return None
+        mapping = self._sub(source.func.value, place, depth)
+        if not isinstance(mapping, DictValue) or not mapping.complete:
+            return None
+        key_name, value_name = (e.id for e in target.elts if isinstance(e, ast.Name))
+        pieces: list[Text] = []
+        for key, item in mapping.items:
+            text = Text(())
+            for part in element.values:
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    text = text + Text.of(part.value)
+                    continue
+                inner = part.value if isinstance(part, ast.FormattedValue) else None
+                if isinstance(inner, ast.Name) and inner.id == key_name:
+                    text = text + Text.of(key)
+                elif isinstance(inner, ast.Name) and inner.id == value_name:
+                    text = text + (as_text(item) or Text((Unknown(f"the value of {key!r}"),)))
+                else:
+                    text = text + Text((Unknown("a joined part"),))
+            pieces.append(text)
+        return pieces
+
+    def _dsn_build(self, node: ast.Call, place: Place, depth: int) -> Value:
+        parts: dict[str, Text | None] = {}
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                return Unknown("PostgresDsn.build() with ** arguments")
+            value = self._sub(keyword.value, place, depth)
+            text = as_text(value)
+            if isinstance(value, Const) and value.value is None:
+                text = None
+            elif text is None:
+                text = Text((Unknown(f"the {keyword.arg} of PostgresDsn.build()"),))
+            parts[keyword.arg] = text
+        return urls.build(parts)
+
+    def _url_edit(
+        self, receiver: Text, method: str, node: ast.Call, place: Place, depth: int
+    ) -> Value:
+        """What an edit of a URL object leaves of the URL's text (urls.py)."""
+        line = node.lineno
+        if method in ("geturl", "render_as_string", "unicode_string"):
+            return receiver
+        if method == "_replace" or method == "set":
+            result: Value = receiver
+            for keyword in node.keywords:
+                value = self._sub(keyword.value, place, depth)
+                if keyword.arg == "query":
+                    query = value.known if isinstance(value, Text) else None
+                    if isinstance(value, DictValue):
+                        pairs = {k: as_text(v) for k, v in value.items}
+                        if not value.complete or any(
+                            t is None or t.known is None for t in pairs.values()
+                        ):
+                            return Unknown("a URL query set to values not known")
+                        query_map = {
+                            k: t.known for k, t in pairs.items() if t and t.known is not None
+                        }
+                        result = (
+                            urls.with_query(result, query_map, line)
+                            if isinstance(result, Text)
+                            else result
+                        )
+                    elif query == "":
+                        result = (
+                            urls.strip_query(result, line) if isinstance(result, Text) else result
+                        )
+                    else:
+                        return Unknown("a URL whose query is replaced by one not known")
+                elif keyword.arg in ("drivername", "scheme"):
+                    scheme = value.known if isinstance(value, Text) else None
+                    if scheme is None:
+                        return Unknown("a URL whose scheme is replaced by one not known")
+                    result = (
+                        urls.with_scheme(result, scheme) if isinstance(result, Text) else result
+                    )
+                elif keyword.arg is not None:
+                    return Unknown(f"a URL whose {keyword.arg} is replaced")
+            return result
+        if method == "difference_update_query" and node.args:
+            keys = self._sub(node.args[0], place, depth)
+            names = [as_text(k) for k in keys.items] if isinstance(keys, ListValue) else []
+            known = [n.known for n in names if n is not None and n.known is not None]
+            if len(known) != len(names) or not names:
+                return Unknown("a URL with query keys removed that are not known")
+            return urls.without_keys(receiver, known, line)
+        return Unknown(f"result of URL.{method}()")
+
+    def _returns(self, scope: Scope, module: ParsedModule, depth: int) -> Value:
+        """Every return of a function, each read at its own line (the last first)."""
+        pairs = list(zip(scope.return_lines, scope.returns, strict=True))
+        options = [
+            self.any(expr, Place(module, scope, line), depth)
+            for line, expr in reversed(pairs[-MAX_ALTERNATIVES - 1 :])
+        ]
+        return choice(options, len(pairs) > MAX_ALTERNATIVES)
+
+    def _dict_call(self, node: ast.Call, place: Place, depth: int) -> Value:
+        """dict(base, k=v, **more) and d.update(base, k=v): base's entries, then the
+        keywords'."""
+        keys: list[ast.expr | None] = [None for _ in node.args[:1]]
+        values: list[ast.expr] = list(node.args[:1])
+        keys += [ast.Constant(k.arg) if k.arg else None for k in node.keywords]
+        values += [k.value for k in node.keywords]
+        built = self._Dict(ast.Dict(keys=keys, values=values), place, depth)
+        if len(node.args) > 1 and isinstance(built, DictValue):
+            return replace(built, complete=False)
+        return built
+
     def _env(self, node: ast.Call, place: Place, depth: int) -> Value:
-        name_value = self.value(node.args[0], place, depth) if node.args else Const(None)
+        name_value = self._sub(node.args[0], place, depth) if node.args else Const(None)
         name = name_value.known if isinstance(name_value, Text) else None
         default: ast.expr | None = node.args[1] if len(node.args) > 1 else None
         for keyword in node.keywords:
@@ -439,13 +1070,13 @@ class Resolver:
                 default = keyword.value
         if default is None:
             return Unknown(f"environment variable {name or '?'}")
-        value = self.value(default, place, depth)
+        value = self.any(default, place, depth)
         return _noted(value, f"{name or '?'}: default of {_env_call_name(node, place)}")
 
     def _string_method(
         self, receiver: Text, method: str, node: ast.Call, place: Place, depth: int
     ) -> Value:
-        args = [self.value(a, place, depth) for a in node.args]
+        args = [self._sub(a, place, depth) for a in node.args]
         texts = [a.known if isinstance(a, Text) else None for a in args]
         if method == "replace" and len(texts) >= 2 and texts[0] is not None:
             if texts[1] is None:
@@ -456,7 +1087,7 @@ class Resolver:
         if method == "format" and receiver.known is not None:
             positional = [as_text(a) or Text((Unknown("a format argument"),)) for a in args]
             named = {
-                k.arg: as_text(self.value(k.value, place, depth))
+                k.arg: as_text(self._sub(k.value, place, depth))
                 or Text((Unknown("a format argument"),))
                 for k in node.keywords
                 if k.arg
@@ -472,7 +1103,7 @@ class Resolver:
         parts: dict[str, Text | None] = {}
         for key in names[:-1]:
             if key in given:
-                value = self.value(given[key], place, depth)
+                value = self._sub(given[key], place, depth)
                 parts[key] = as_text(value)
             else:
                 parts[key] = None
@@ -490,7 +1121,7 @@ class Resolver:
         if parts["database"] is not None:
             url = url + Text.of("/") + parts["database"]
         if "query" in given:
-            query = self.value(given["query"], place, depth)
+            query = self._sub(given["query"], place, depth)
             if isinstance(query, DictValue):
                 pairs: list[Text] = []
                 for key, item in query.items:
@@ -518,7 +1149,7 @@ class Resolver:
             )
         if origin == "ssl.create_default_context":
             keywords = {k.arg for k in node.keywords}
-            purpose = self.value(node.args[0], place, depth) if node.args else None
+            purpose = self._sub(node.args[0], place, depth) if node.args else None
             if isinstance(purpose, Symbol) and purpose.last == "CLIENT_AUTH":
                 return ContextValue(
                     "ssl.create_default_context(Purpose.CLIENT_AUTH)",
@@ -538,10 +1169,10 @@ class Resolver:
                 has_client_cert=False,
                 line=line,
             )
-        protocol = self.value(node.args[0], place, depth) if node.args else None
+        protocol = self._sub(node.args[0], place, depth) if node.args else None
         for keyword in node.keywords:
             if keyword.arg == "protocol":
-                protocol = self.value(keyword.value, place, depth)
+                protocol = self._sub(keyword.value, place, depth)
         name = protocol.last if isinstance(protocol, Symbol) else "PROTOCOL_TLS"
         if isinstance(protocol, Unknown):
             return ContextValue("ssl.SSLContext(?)", None, None, None, line=line)
@@ -564,7 +1195,7 @@ class Resolver:
         for attr, binding in place.scope.attr_assigns.get(name, []):
             if binding.line < context.line:
                 continue
-            value = self.value(binding.value, place, depth)
+            value = self._sub(binding.value, place, depth)
             if attr == "verify_mode":
                 mode = value.last if isinstance(value, Symbol) else None
                 context = replace(context, verify_mode=mode)
@@ -578,7 +1209,7 @@ class Resolver:
             if call.lineno < context.line:
                 continue
             if method == "set_ciphers" and call.args:
-                ciphers = self.value(call.args[0], place, depth)
+                ciphers = self._sub(call.args[0], place, depth)
                 context = replace(
                     context, ciphers=ciphers.known if isinstance(ciphers, Text) else None
                 )
@@ -589,6 +1220,35 @@ class Resolver:
             elif method == "load_cert_chain":
                 context = replace(context, has_client_cert=True)
         return context
+
+
+MAX_CHANGES = 256  # changes to one binding's value followed (real code makes a few)
+_COVER_CHECK = 64  # live bindings checked pairwise for an if/else that replaces them
+
+
+def _covered(earlier: Binding, live: list[Binding]) -> bool:
+    """Whether a later if/else binds the name in every arm, on a path that runs
+    whenever `earlier` did: `x = {}` then `if c: x = a` / `else: x = b`."""
+    arms: dict[int, set[int]] = {}
+    for binding in live:
+        if binding.line <= earlier.line or not binding.branch:
+            continue
+        *outer, (statement, arm, exclusive, covering) = binding.branch
+        if exclusive and covering and runs_whenever(tuple(outer), earlier.branch):
+            arms.setdefault(statement, set()).add(arm)
+            if len(arms[statement]) >= covering:
+                return True
+    return False
+
+
+def _capped(value: Value) -> bool:
+    return isinstance(value, Choice) and value.capped
+
+
+def _falsy(value: Value) -> bool:
+    if isinstance(value, Const):
+        return not value.value
+    return isinstance(value, Text) and value.known == ""
 
 
 LEGACY_PROTOCOLS = {
@@ -652,15 +1312,91 @@ def _is_library(node: ast.Attribute, place: Place) -> bool:
     return place.module.find_import(ref) is None
 
 
-def _is_settings_class(node: ast.ClassDef) -> bool:
-    for base in node.bases:
-        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
-        if name.endswith(_SETTINGS_BASES):
+def _enclosing_class(place: Place) -> tuple[ast.ClassDef, ParsedModule] | None:
+    """The class whose method (or a function nested in one) the place is in."""
+    scope: Scope | None = place.scope
+    while scope is not None and scope.parent is not None:
+        if scope.is_function and isinstance(scope.parent.node, ast.ClassDef):
+            return scope.parent.node, place.module
+        scope = scope.parent
+    return None
+
+
+def _self_assignments(
+    owner: ast.ClassDef, module: ParsedModule, attr: str
+) -> list[tuple[ast.expr, Place]]:
+    found: list[tuple[ast.expr, Place]] = []
+    for method in owner.body:
+        scope = module.scope_of(method)
+        if scope is None or not scope.is_function:
+            continue
+        for name, binding in scope.attr_assigns.get("self", ()):
+            if name == attr:
+                found.append((binding.value, Place(module, scope, binding.line)))
+    return found
+
+
+def _parameter_annotation(name: str, place: Place) -> ast.expr | None:
+    """The class named in a parameter's annotation (`Settings`, `Settings | None`)."""
+    scope: Scope | None = place.scope
+    while scope is not None:
+        node = scope.node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and name in scope.params:
+            args = node.args
+            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+                if arg.arg == name and arg.annotation is not None:
+                    annotation = arg.annotation
+                    if isinstance(annotation, ast.BinOp):  # X | None
+                        annotation = annotation.left
+                    if isinstance(annotation, ast.Subscript):  # Optional[X]
+                        annotation = annotation.slice
+                    return annotation if isinstance(annotation, ast.Name) else None
+            return None
+        scope = scope.parent
+    return None
+
+
+def _validates(method: ast.FunctionDef | ast.AsyncFunctionDef, attr: str) -> bool:
+    """A pydantic @field_validator("attr") / @validator("attr", ...) method."""
+    for decorator in method.decorator_list:
+        if not isinstance(decorator, ast.Call):
+            continue
+        func = decorator.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in ("field_validator", "validator") and any(
+            isinstance(a, ast.Constant) and a.value in (attr, "*") for a in decorator.args
+        ):
             return True
     return False
 
 
-def _field_default(expr: ast.expr) -> ast.expr | None:
+_RECORD_DECORATORS = ("dataclass", "define", "frozen", "attrs")
+
+
+def _is_record_class(node: ast.ClassDef) -> bool:
+    """A class built from its fields: a dataclass, an attrs class, a pydantic model."""
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name in _RECORD_DECORATORS:
+            return True
+    return _is_settings_class(node)
+
+
+def _is_settings_class(node: ast.ClassDef) -> bool:
+    return has_base(node, _SETTINGS_BASES)
+
+
+def has_base(node: ast.ClassDef, suffixes: tuple[str, ...]) -> bool:
+    """Whether a base class's name ends with one of the suffixes (`BaseSettings`)."""
+    for base in node.bases:
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+        if name.endswith(suffixes):
+            return True
+    return False
+
+
+def field_default(expr: ast.expr) -> ast.expr | None:
     """The default of `x: T = Field(default=…)` / `Field(…)`; the value itself otherwise."""
     if isinstance(expr, ast.Call):
         func = expr.func
@@ -684,6 +1420,8 @@ def _env_call_name(node: ast.Call, place: Place) -> str:
 def _noted(value: Value, note: str) -> Value:
     if isinstance(value, Text):
         return replace(value, notes=(*value.notes, note))
+    if isinstance(value, Choice):
+        return replace(value, options=tuple(_noted(option, note) for option in value.options))
     return value
 
 

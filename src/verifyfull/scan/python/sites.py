@@ -7,16 +7,21 @@ conninfo.evaluate says what the driver will really do and which rules apply;
 the scanner never re-decides driver semantics, so what it flags is what the
 guard refuses and what `verifyfull explain` says.
 
-A site is skipped, not guessed, when what decides TLS cannot be seen (a DSN from
-an environment variable without default, a query string built elsewhere).
-VF401 is left to credentials.py, which reports it where the literal is written.
+When the whole connection string cannot be seen (an environment variable without
+default, a caller's parameter), conninfo is asked with stand-ins for it: if the
+call's own TLS arguments decide whatever the string says, the site is judged;
+otherwise, and for every other site that cannot be judged, it is a VF108 naming
+what decides it (issue 12, classes 1 and 10): never guessed, never dropped.
+Where a finding is placed is decided in placement.py, a named root certificate
+that is not in the tree in rootfiles.py. VF401 is left to credentials.py, which reports
+it where the literal is written.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from verifyfull.conninfo import (
@@ -37,8 +42,10 @@ from verifyfull.conninfo import (
     redact_text,
     unreadable,
 )
-from verifyfull.conninfo.drivers import ASYNCPG_POOL_KWARGS
+from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWARGS
+from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
+from verifyfull.scan.python import credentials, placement, rootfiles
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.values import (
@@ -106,12 +113,23 @@ TORTOISE = frozenset(
 DATABASES = frozenset({"databases.Database"})
 ALL_SITES = ASYNCPG | SQLALCHEMY | SQLALCHEMY_CONFIG | PSYCOPG | PSYCOPG2 | TORTOISE | DATABASES
 
-_PLACEHOLDER = "unknown"
+_PLACEHOLDER = rootfiles.PLACEHOLDER  # one spelling of an unknown part
 _PORT_PLACEHOLDER = "26257"
 
 
+class NotASite(Exception):
+    """The call is not a PostgreSQL connection after all (another backend's URL)."""
+
+
 class Undetermined(Exception):
-    """What decides the transport cannot be seen statically (the reason is the message)."""
+    """What decides the transport cannot be seen statically (the reason is the message).
+
+    url: the unseen part is the whole connection string (URL or DSN), which the
+    site may still be judged without when its arguments decide (_judge_unseen_url)."""
+
+    def __init__(self, why: str, *, url: bool = False) -> None:
+        super().__init__(why)
+        self.url = url
 
 
 # --- values to the shapes conninfo takes --------------------------------------------
@@ -172,6 +190,10 @@ def known_kwargs(mapping: Mapping[str, object], notes: list[str]) -> dict[str, o
     for key, item in mapping.items():
         if isinstance(item, Unknown | Symbol):
             notes.append(f"{key}: {item.why if isinstance(item, Unknown) else item.dotted}")
+            if key == "host":
+                # A host is given, only its name is unseen: a network host to the
+                # driver (a socket directory from the environment is the rare case).
+                kept[key] = _PLACEHOLDER
             continue
         if isinstance(item, Text):
             notes.append(f"{key}: partly unknown ({_unknown_words(item)})")
@@ -192,6 +214,10 @@ def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
     if not isinstance(value, Text):
         raise Undetermined(f"{what} is not a string")
     notes = list(value.notes)
+    if value.known == "" and any(": default of " in note for note in notes):
+        # os.getenv("DATABASE_URL", ""): the empty default only stands for "unset"
+        variables = ", ".join(n.split(":", 1)[0] for n in notes if ": default of " in n)
+        raise Undetermined(f"{what} is environment variable {variables} (empty default)")
     if value.known is not None:
         return value.known, tuple(notes)
     pieces: list[str] = []
@@ -223,9 +249,30 @@ class _Call:
     a: Analysis
     node: ast.Call
     scope: Scope
+    # Which of its possible values each argument takes in this judgement (the n-th, or
+    # its last when it has fewer), and the most any argument has: the site is judged
+    # once per n, so every branch, return and caller's value is judged.
+    world: int = 0
+    widest: int = 1
+    # What an unseen connection string reads as while _judge_unseen_url asks conninfo
+    # whether it matters (None: an unseen string leaves the site undetermined).
+    unseen_url: str | None = None
 
     def value(self, expr: ast.expr | None) -> Value:
-        return self.a.resolver.value(expr, self.a.place(self.node, self.scope))
+        options = self.a.resolver.alternatives(expr, self.a.place(self.node, self.scope))
+        if len(options) > 1:  # `dsn or ""`, a None branch: a crash path, not a setting
+            options = tuple(o for o in options if not _nothing(o)) or options
+        self.widest = max(self.widest, len(options))
+        return options[min(self.world, len(options) - 1)]
+
+    def dsn(self, value: Value, what: str) -> tuple[str, tuple[str, ...]]:
+        """The whole connection string (dsn_text), or the stand-in for an unseen one."""
+        try:
+            return dsn_text(value, what)
+        except Undetermined as why:
+            if self.unseen_url is None:
+                raise Undetermined(str(why), url=True) from None
+            return self.unseen_url, (str(why),)
 
     def keywords(self) -> dict[str, Value]:
         """Keyword arguments, `**mapping` spread in when it resolves."""
@@ -249,6 +296,12 @@ class _Call:
         return self.node.args[index] if len(self.node.args) > index else None
 
 
+def _nothing(value: Value) -> bool:
+    return (isinstance(value, Const) and value.value is None) or (
+        isinstance(value, Text) and value.known == ""
+    )
+
+
 def _asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     notes: list[str] = []
     kwargs = call.keywords()
@@ -259,15 +312,8 @@ def _asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str,
     dsn: str | None = None
     mapping: dict[str, object] = {k: plain(v, k) for k, v in kwargs.items() if k != "dsn"}
     if dsn_expr is not None:
-        try:
-            dsn, dsn_notes = dsn_text(call.value(dsn_expr), "the DSN")
-            notes += dsn_notes
-        except Undetermined as why:
-            # An SSLContext or mode given as ssl= decides alone (asyncpg ignores the
-            # DSN's ssl keys then); otherwise the unseen DSN may hold sslmode.
-            if "ssl" not in kwargs:
-                raise
-            notes.append(str(why))
+        dsn, dsn_notes = call.dsn(call.value(dsn_expr), "the DSN")
+        notes += dsn_notes
     for key, item in kwargs.items():
         if key != "dsn" and key != "ssl":
             notes += notes_of(item)
@@ -283,7 +329,7 @@ def _sqlalchemy(
 ) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     if "creator" in kwargs or "async_creator" in kwargs:
         raise Undetermined("the connection is made by the creator function")
-    url, notes_tuple = dsn_text(url_value, "the URL")
+    url, notes_tuple = call.dsn(url_value, "the URL")
     notes = list(notes_tuple)
     connect_args = kwargs.get("connect_args")
     args: dict[str, object] | None = None
@@ -332,7 +378,7 @@ def _libpq(
     notes: list[str] = []
     text = ""
     if dsn_expr is not None:
-        text, dsn_notes = dsn_text(call.value(dsn_expr), "the conninfo")
+        text, dsn_notes = call.dsn(call.value(dsn_expr), "the conninfo")
         notes += dsn_notes
     options = {k: v for k, v in kwargs.items() if k not in _LIBPQ_NON_OPTIONS}
     ssl_option = options.get("ssl")
@@ -459,10 +505,10 @@ def _databases(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[st
     and `ssl` (from ?ssl=true|false or the ssl= option) to asyncpg.create_pool, never
     the DSN, so libpq ssl* query keys are dropped (conninfo has no databases driver;
     this is the minimal translation to asyncpg keyword arguments)."""
-    url, notes_tuple = dsn_text(call.value(call.arg(0, "url")), "the URL")
+    url, notes_tuple = call.dsn(call.value(call.arg(0, "url")), "the URL")
     notes = list(notes_tuple)
     if not re.match(r"^(postgres(ql)?)(\+asyncpg)?://", url):
-        raise Undetermined("not the asyncpg backend")
+        raise NotASite("not the asyncpg backend")
     parsed = parse_dsn(url.replace("+asyncpg", "", 1))
     kwargs = call.keywords()
     mapping: dict[str, object] = {}
@@ -485,7 +531,7 @@ def _databases(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[st
     if "ssl" in kwargs:
         mapping["ssl"] = ssl_arg(kwargs["ssl"])
     dropped = sorted(set(_DATABASES_TLS_KEYS.findall(url)))
-    if dropped:
+    if dropped and call.unseen_url is None:
         call.a.report(
             "VF105",
             call.node,
@@ -517,29 +563,213 @@ def site_api(a: Analysis, node: ast.Call) -> str | None:
     return qual if qual in ALL_SITES else None
 
 
-def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
+Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
+Handler = Callable[[_Call], Judged]
+
+# An unseen connection string, as conninfo is asked about it: the scheme each API may
+# be given (SQLAlchemy: the dialects its sync or async engine takes; the others read
+# the scheme-less part only) and what TLS such a string may carry, in the key the
+# driver reads from it (SQLAlchemy's asyncpg dialect passes its query keys to
+# asyncpg.connect as keyword arguments: ssl=; libpq and asyncpg DSNs: sslmode=).
+_SYNC_DIALECTS = (("postgresql", "sslmode"), ("postgresql+psycopg", "sslmode"))
+_ASYNC_DIALECTS = (("postgresql+asyncpg", "ssl"), ("postgresql+psycopg", "sslmode"))
+_UNSEEN_SCHEMES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    **dict.fromkeys(SQLALCHEMY | SQLALCHEMY_CONFIG, _SYNC_DIALECTS),
+    "sqlalchemy.ext.asyncio.create_async_engine": _ASYNC_DIALECTS,
+    "sqlalchemy.ext.asyncio.engine.create_async_engine": _ASYNC_DIALECTS,
+    "sqlalchemy.ext.asyncio.async_engine_from_config": _ASYNC_DIALECTS,
+    # encode/databases reads only ?ssl=true|false from its URL
+    **dict.fromkeys(DATABASES, (("postgresql", "ssl"),)),
+}
+_UNSEEN_TLS = {
+    "sslmode": ("", "?sslmode=disable", "?sslmode=verify-full&sslrootcert=certs/ca.crt"),
+    "ssl": ("", "?ssl=disable", "?ssl=verify-full&sslrootcert=certs/ca.crt"),
+}
+_TRANSPORT = rootfiles.TRANSPORT
+
+
+def _unseen_variants(api: str) -> list[list[str]]:
+    """Per scheme, the stand-ins for an unseen connection string: with no TLS setting,
+    with TLS off, with verify-full and a root certificate."""
+    return [
+        [f"{scheme}://{_PLACEHOLDER}/{_PLACEHOLDER}{query}" for query in _UNSEEN_TLS[key]]
+        for scheme, key in _UNSEEN_SCHEMES.get(api, (("postgresql", "sslmode"),))
+    ]
+
+
+def _verdicts(a: Analysis, judged: Judged) -> list[Verdict | None]:
+    found: list[Verdict | None] = []
+    for driver, info, _, _ in judged:
+        try:
+            found.append(evaluate(info, driver, Environment.empty(), a.ctx.policy))
+        except (ConnStringError, VerifyfullError):
+            found.append(None)
+    return found
+
+
+def _decided(verdicts: list[Verdict | None]) -> bool:
+    """Whether the unseen string cannot change the outcome: weak whatever it says, or
+    safe whatever it says (asyncpg ignores the DSN's sslmode once ssl= is given; libpq
+    keyword arguments override the string's). Only the transport rules count: what
+    conninfo says about the stand-in's own TLS keys (VF105 "ignored") is about the
+    stand-in, not the code."""
+    if not verdicts or any(v is None or not v.determined for v in verdicts):
+        return False
+    weak = [bool(set(v.rule_ids) & _TRANSPORT) for v in verdicts if v is not None]
+    return all(weak) or not any(weak)
+
+
+def _judge_unseen_url(call: _Call, handler: Handler, api: str) -> Judged | None:
+    """The site judged with its connection string unseen, when its arguments decide TLS
+    alone; None when the string could change the outcome (then it is a VF108)."""
+    runs: list[tuple[Judged, list[Verdict | None]]] = []  # per scheme: the first stand-in
+    pooled: list[list[Verdict | None]] = []  # per scheme: the verdicts of every stand-in
+    for variants in _unseen_variants(api):
+        first: Judged | None = None
+        verdicts: list[Verdict | None] = []
+        for stand_in in variants:
+            call.unseen_url = stand_in
+            try:
+                judged = handler(call)
+            except Undetermined:
+                return None
+            finally:
+                call.unseen_url = None
+            first = judged if first is None else first
+            verdicts += _verdicts(call.a, judged)
+        assert first is not None
+        runs.append((first, _verdicts(call.a, first)))
+        pooled.append(verdicts)
+    # A scheme the arguments do not work with (connect_args={"ssl": ...} for libpq)
+    # is not the one this code is deployed with, unless none works.
+    working = [i for i, (_, vs) in enumerate(runs) if all(v and not v.breaks for v in vs)]
+    keep = working or list(range(len(runs)))
+    if not _decided([v for i in keep for v in pooled[i]]):
+        return None
+    note = "the connection string is not seen here, and what it may say does not change this"
+    return [(d, info, None, (*notes, note)) for d, info, _, notes in runs[keep[0]][0]]
+
+
+def on_call(a: Analysis, node: ast.Call, scope: Scope, *, deferred: bool = False) -> None:
+    """deferred: a framework handler judges this call too (frameworks.claims), so
+    what cannot be seen here is its to judge, not a VF108 here."""
     api = site_api(a, node)
     if api is None:
         return
-    call = _Call(a, node, scope)
+    handler = next(h for names, h in _HANDLERS if api in names)
+    world, widest = 0, 1
+    while world < widest:  # once per alternative "world" of its arguments (values.py)
+        call = _Call(a, node, scope, world)
+        world += 1
+        try:
+            _judge_call(a, call, handler, api, deferred)
+        finally:
+            widest = max(widest, call.widest)
+
+
+def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: bool) -> None:
+    """One world of a call site: judged with what it shows, or with its connection
+    string unseen when its arguments decide TLS alone, else a VF108 naming why."""
+    node, scope = call.node, call.scope
     try:
-        handler = next(h for names, h in _HANDLERS if api in names)
-        judged = handler(call)
+        try:
+            judged = handler(call)
+        except Undetermined as why:
+            unseen = _judge_unseen_url(call, handler, api) if why.url else None
+            if unseen is None:
+                raise
+            judged = unseen
     except ConnStringError as exc:  # never drop a site silently: say it cannot be read
         found = unreadable(exc, redact_text(a.segment(node)))
         a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
         return
-    except (Undetermined, VerifyfullError, RecursionError):
+    except Undetermined as why:
+        if not deferred:
+            _report_deploy_decided(a, node, api, str(why))
         return
-    for driver, info, dsn, notes in judged:
-        try:
-            verdict = evaluate(info, driver, Environment.empty(), a.ctx.policy)
-        except (ConnStringError, VerifyfullError):
+    except NotASite:
+        return
+    except VerifyfullError as exc:  # not modelled: named, never dropped
+        if "not a PostgreSQL" not in str(exc) and not deferred:
+            _report_deploy_decided(a, node, api, f"verifyfull cannot judge it ({exc})")
+        return
+    except RecursionError:
+        raise  # the engine reports the file as not checked
+    places = (
+        placement.missing_key_places(a, scope, call.arg(99, "config"), len(judged))
+        if api in TORTOISE and call.arg(99, "db_url") is None
+        else {}
+    )
+    judge(a, node, api, judged, scope, places)
+
+
+def judge(
+    a: Analysis,
+    node: ast.expr,
+    api: str,
+    judged: Judged,
+    scope: Scope | None = None,
+    places: Mapping[int, placement.Place] | None = None,
+) -> None:
+    """Each reading of a site evaluated by conninfo, kept and reported at `node`
+    (also for framework sites, frameworks/: `api` is then their label, and no scope:
+    what needs the call's names, a password formatted in or a weakened context's
+    own place, is then not looked for). `places`: where a reading's transport
+    finding is reported instead (the dict that lacks the key), by its index."""
+    for index, ((driver, info, dsn, notes), verdict) in enumerate(
+        zip(judged, _verdicts(a, judged), strict=True)
+    ):
+        if verdict is None:
+            _unmodelled(a, node, api, driver, info)
             continue
+        absent = rootfiles.absent_root(a, driver, info, verdict)
+        if absent is not None:
+            info, verdict, notes, dsn = (*absent, (*notes, rootfiles.absent_note(info)), None)
         a.sites.append(
             Site(node.lineno, node.col_offset + 1, api, driver, info, verdict, dsn, notes)
         )
-        _report(a, node, api, verdict, notes, info)
+        if not verdict.determined:
+            _report_deploy_decided(a, node, api, "; ".join(verdict.notes) or "unknown")
+        where = places.get(index) if places else None
+        if where is not None and where.missing == "ssl" and not info.ssl.is_absent:
+            where = None  # the key was added after the dict was written
+        _report(a, node, scope, api, verdict, notes, info, where)
+
+
+def _unmodelled(a: Analysis, node: ast.expr, api: str, driver: Driver, info: ConnInfo) -> None:
+    """A site conninfo cannot judge (a SQLAlchemy dialect it does not model, such as
+    +pg8000): a VF108 saying so, unless it is not PostgreSQL at all."""
+    try:
+        evaluate(info, driver, Environment.empty(), a.ctx.policy)
+    except ConnStringError as exc:
+        found = unreadable(exc, redact_text(a.segment(node)))
+        a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
+    except VerifyfullError as exc:
+        if "not a PostgreSQL" not in str(exc):
+            _report_deploy_decided(a, node, api, f"verifyfull cannot judge it ({exc})")
+
+
+_ENV_VARIABLE = re.compile(r"environment variable (\w+)")
+
+
+def _report_deploy_decided(a: Analysis, node: ast.expr, api: str, why: str) -> None:
+    """VF108: what decides this site's TLS is only known where it runs; name it."""
+    variables = list(dict.fromkeys(_ENV_VARIABLE.findall(why)))
+    check = (
+        f'`verifyfull explain "${variables[0]}"` where it is set'
+        if variables
+        else "`verifyfull explain` with the deployed value"
+    )
+    a.report(
+        "VF108",
+        node,
+        f"{_label(api)}: TLS is decided at deploy time, not in the code: {why}",
+        evidence=a.segment(node),
+        fix=f"Check it: {check}, `verifyfull probe` against the server, or run the service "
+        "under `verifyfull run --` (runtime enforcement). Or decide TLS in code: pass the "
+        "TLS argument explicitly (an SSLContext from verifyfull.guard), which the drivers "
+        "honour whatever the URL says.",
+    )
 
 
 def resolution_summary(notes: tuple[str, ...]) -> str:
@@ -556,13 +786,31 @@ def resolution_summary(notes: tuple[str, ...]) -> str:
     return "; ".join(parts + others)
 
 
+def non_tls_breakage(verdict: Verdict, info: ConnInfo) -> bool:
+    """The connection breaks only because asyncpg gets keywords it does not take, and
+    none of them is a TLS setting (VF105 is for TLS arguments, issue 12 class 9)."""
+    if not (verdict.breaks or "").startswith("TypeError:") or "keyword argument" not in (
+        verdict.breaks or ""
+    ):
+        return False
+    misplaced = [k for k, _ in info.kwargs if k not in ASYNCPG_CONNECT_KWARGS]
+    return bool(misplaced) and not any(is_tls_key(k) for k in misplaced)
+
+
+def _label(api: str) -> str:
+    """`connect()` for a call's qualified name; a framework site's label as it is."""
+    return api if " " in api else f"{api.rsplit('.', 1)[-1]}()"
+
+
 def _report(
     a: Analysis,
-    node: ast.Call,
+    node: ast.expr,
+    scope: Scope | None,
     api: str,
     verdict: Verdict,
     notes: tuple[str, ...],
     info: ConnInfo,
+    where: placement.Place | None = None,
 ) -> None:
     summary = resolution_summary(notes)
     how = f" (resolved with {summary})" if summary else ""
@@ -570,14 +818,31 @@ def _report(
     does = f" The driver: {verdict.notes[0]}" if verdict.notes else ""
     for item in verdict.findings:
         if item.rule_id == "VF401":
-            continue  # reported by credentials.py where the literal is written
+            # reported by credentials.py where the literal is written; a literal that
+            # reaches the string through a name (`password = "…"` formatted in) is
+            # found here, by its value, among the names the call's scope can see
+            if info.password is not None and scope is not None:
+                credentials.passed_into_string(a, scope, info.password.reveal())
+            continue
+        if item.rule_id == "VF105" and non_tls_breakage(verdict, info):
+            continue  # a TypeError for an unknown non-TLS keyword is not a TLS finding
+        message = f"{_label(api)}: {item.message}.{does}"
+        if scope is not None and placement.reported_at_context(
+            a, node, scope, item.rule_id, message
+        ):
+            continue
         fix = (item.fix or item.rule.fix).rstrip(".") + "."
         if verdict.corrected:
             fix = f"{fix}\nCorrected for {verdict.driver}:\n{verdict.corrected}"
+        if where is not None and item.rule_id in _TRANSPORT:
+            placement.report_at(
+                a, where, item.rule_id, node, message, f"{item.evidence}{ssl_part}{how}", fix
+            )
+            continue
         a.report(
             item.rule_id,
             node,
-            f"{api.rsplit('.', 1)[-1]}(): {item.message}.{does}",
+            message,
             evidence=f"{item.evidence}{ssl_part}{how}",
             fix=fix,
         )

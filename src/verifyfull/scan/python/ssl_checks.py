@@ -5,16 +5,27 @@ Reported where the weakening is written: `ctx.verify_mode = ssl.CERT_NONE`,
 protocol constants, `minimum_version` below the policy floor, `set_ciphers`
 with weak suites. Whether a given connection ends up unverified is judged at
 the connection site (sites.py) with the context's resolved state.
+
+A context is judged by its final state and only when it is used (issue 12,
+class 9): `check_hostname = False` on a context that ends up CERT_NONE is one
+VF103 (at the verify_mode line), not VF103 + VF104; a context weakened and then
+never read (not passed, returned, stored or imported by another module) weakens
+nothing and is not reported.
 """
 
 from __future__ import annotations
 
 import ast
+import os
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
 
+from verifyfull.findings import Related
 from verifyfull.policy import TLS_VERSIONS, weak_cipher_reasons
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
-from verifyfull.scan.python.values import Const, Symbol, Text
+from verifyfull.scan.python.values import Const, ContextValue, Symbol, Text
 
 _LEGACY_PROTOCOLS = {
     "ssl.PROTOCOL_TLSv1": "TLS 1.0",
@@ -52,12 +63,28 @@ def on_reference(a: Analysis, node: ast.Attribute | ast.Name, scope: Scope) -> N
         )
 
 
+def _final(a: Analysis, target: ast.Attribute, scope: Scope) -> ContextValue | None:
+    """The context's state after everything its scope does to it (None: not known)."""
+    if target.attr not in ("verify_mode", "check_hostname"):
+        return None
+    try:
+        found = a.resolver.value(target.value, a.place(target, scope))
+    except RecursionError:
+        return None
+    return found if isinstance(found, ContextValue) else None
+
+
 def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> None:
     if not isinstance(target, ast.Attribute):
         return
     place = a.place(value, scope)
+    final = _final(a, target, scope)
+    if final is not None and not _context_used(a, target.value, scope):
+        return  # built, weakened, never handed to anything: weakens no connection
     if target.attr == "verify_mode":
         resolved = a.resolver.value(value, place)
+        if final is not None and final.verify_mode != "CERT_NONE":
+            return  # set back to a verifying mode later in the scope
         if isinstance(resolved, Symbol) and resolved.last == "CERT_NONE":
             a.report(
                 "VF103",
@@ -68,8 +95,22 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                 fix="Keep verify_mode = ssl.CERT_REQUIRED and load the cluster CA "
                 "(cafile='certs/ca.crt').",
             )
+            if final is not None:
+                hostname_off = [
+                    Related(
+                        "check_hostname = False on the same context (with CERT_NONE nothing "
+                        "is checked: one finding)",
+                        a.source.relpath,
+                        line,
+                        column,
+                    )
+                    for line, column in weakened_lines(a, target.value, scope, "check_hostname")
+                ]
+                add_related(a, "VF103", target.lineno, hostname_off)
     elif target.attr == "check_hostname":
         resolved = a.resolver.value(value, place)
+        if final is not None and (final.verify_mode == "CERT_NONE" or final.check_hostname):
+            return  # nothing is verified at all (one VF103 where CERT_NONE is set)
         if isinstance(resolved, Const) and resolved.value is False:
             a.report(
                 "VF104",
@@ -93,6 +134,133 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                     evidence=f"{a.segment(target)} = {a.segment(value)}",
                     fix="ctx.minimum_version = ssl.TLSVersion.TLSv1_2",
                 )
+
+
+def binding_scope(name: str, scope: Scope) -> Scope | None:
+    where: Scope | None = scope
+    while where is not None and name not in where.assigns:
+        where = where.parent
+    return where
+
+
+def weakened_lines(
+    a: Analysis, obj: ast.expr, scope: Scope, attr: str | None = None
+) -> list[tuple[int, int]]:
+    """(line, column) of the `ctx.check_hostname = False` / `ctx.verify_mode = CERT_NONE`
+    statements done to the context named `obj` (only `attr` when given)."""
+    if not isinstance(obj, ast.Name):
+        return []
+    where = binding_scope(obj.id, scope)
+    if where is None:
+        return []
+    found = []
+    for name, binding in where.attr_assigns.get(obj.id, []):
+        if attr is not None and name != attr:
+            continue
+        value = binding.value
+        weak = (
+            name == "check_hostname" and isinstance(value, ast.Constant) and value.value is False
+        ) or (
+            name == "verify_mode"
+            and getattr(value, "attr", getattr(value, "id", "")) == "CERT_NONE"
+        )
+        if weak:
+            found.append(
+                (
+                    binding.line,
+                    1
+                    + len(a.lines()[binding.line - 1])
+                    - len(a.lines()[binding.line - 1].lstrip()),
+                )
+            )
+    return found
+
+
+def add_related(a: Analysis, rule_id: str, line: int, related: list[Related]) -> bool:
+    """Attach `related` places to the finding of `rule_id` reported at `line` (in this
+    file); False when there is none."""
+    for index, item in enumerate(a.findings):
+        if item.rule_id == rule_id and item.line == line and item.path == a.source.relpath:
+            known = {(r.path, r.line) for r in item.related}
+            new = tuple(r for r in related if (r.path, r.line) not in known)
+            a.findings[index] = replace(item, related=item.related + new)
+            return True
+    return False
+
+
+def _context_used(a: Analysis, obj: ast.expr, scope: Scope) -> bool:
+    """Whether the context named `obj` is read anywhere but to configure it (`ctx.attr`):
+    passed, returned, stored, closed over; a module's context also when another module
+    of the project names it. Not a plain name (self.ctx): assumed used."""
+    if not isinstance(obj, ast.Name):
+        return True
+    name = obj.id
+    where = binding_scope(name, scope)
+    if where is None:
+        return True
+    configured: set[int] = set()
+    reads: list[ast.Name] = []
+    for node in ast.walk(where.node):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            configured.add(id(node.value))
+        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            reads.append(node)
+    if any(id(read) not in configured for read in reads):
+        return True
+    if where.parent is not None:
+        return False
+    if "__all__" in where.assigns:
+        return True
+    own = a.source.path.resolve()
+    return _named_elsewhere(str(_import_root(own)), str(own), name)
+
+
+def _import_root(path: Path) -> Path:
+    """The folder other modules import this one from: above its package (the folders
+    holding __init__.py), or its own folder for a top-level module or script."""
+    folder = path.parent
+    while (folder / "__init__.py").exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+_SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "site-packages", "__pycache__"})
+_MAX_FILES = 2_000
+_MAX_BYTES = 8_000_000  # all the modules of one import root read, at most
+
+
+@lru_cache(maxsize=2)
+def _modules_under(root: str) -> tuple[tuple[str, bytes], ...] | None:
+    """The .py files under an import root and their bytes, read once per root; None
+    past the bounds (then every context there counts as used)."""
+    found: list[tuple[str, bytes]] = []
+    total = 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+        for file in files:
+            if not file.endswith(".py"):
+                continue
+            path = os.path.join(folder, file)
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read(_MAX_BYTES)
+            except OSError:
+                continue
+            total += len(data)
+            found.append((path, data))
+            if len(found) > _MAX_FILES or total > _MAX_BYTES:
+                return None
+    return tuple(found)
+
+
+def _named_elsewhere(root: str, own: str, name: str) -> bool:
+    """Another module under `root` holds `name` and this module's name (an import of
+    the context, conservatively)."""
+    modules = _modules_under(root)
+    if modules is None:
+        return True
+    module, wanted = Path(own).stem.encode(), name.encode()
+    return any(path != own and wanted in data and module in data for path, data in modules)
 
 
 def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:

@@ -20,6 +20,10 @@ MAX_TEXT_CHARS = 100_000
 MAX_TEXT_PARTS = 256  # known runs and unknown holes
 MAX_ITEMS = 4_096  # dict and list entries, counted through nested dicts and lists
 MAX_NOTES = 32
+# Values one expression may have (branches, several returns, callers, conditional
+# changes). Past it the rest are dropped and the value says so (Choice.capped):
+# many callers times many returns must not multiply without end.
+MAX_ALTERNATIVES = 8
 
 
 class ValueTooLarge(Exception):
@@ -150,7 +154,57 @@ class ContextValue:
     notes: tuple[str, ...] = field(default=(), compare=False)
 
 
-Value = Text | Const | Symbol | DictValue | ListValue | ContextValue | Unknown
+@dataclass(frozen=True)
+class Choice:
+    """One of several values, each possible at run time: the arms of a conditional,
+    the returns of a helper, the values its callers pass, a dict with or without a
+    change made in a branch. The first is the one a single answer gives (the last
+    binding, the last return). Only ever the whole value: the resolver distributes
+    what is built from a Choice over its options (resolve.py), so no other value
+    holds one and a consumer meets it only at the top."""
+
+    options: tuple[Value, ...]
+    capped: bool = False  # more values were possible than MAX_ALTERNATIVES
+
+
+Value = Text | Const | Symbol | DictValue | ListValue | ContextValue | Unknown | Choice
+
+
+def choice(options: Iterable[Value], capped: bool = False) -> Value:
+    """The options as one value: nested choices flattened, equal options once, at
+    most MAX_ALTERNATIVES (capped says more were dropped); a single option is itself."""
+    flat: list[Value] = []
+    for option in options:
+        inner = option.options if isinstance(option, Choice) else (option,)
+        capped = capped or (isinstance(option, Choice) and option.capped)
+        for item in inner:
+            if any(_same(item, seen) for seen in flat):
+                continue
+            if len(flat) == MAX_ALTERNATIVES:
+                capped = True
+                break
+            flat.append(item)
+    if len(flat) == 1 and not capped:
+        return flat[0]
+    return Choice(tuple(flat), capped)
+
+
+def _same(first: Value, second: Value) -> bool:
+    # Only this module's values compare by content (a subclass elsewhere may hold a
+    # parsed module, whose comparison walks whole trees).
+    if first is second:
+        return True
+    kind = type(first)
+    return kind is type(second) and kind.__module__ == __name__ and first == second
+
+
+def alternatives(value: Value) -> tuple[Value, ...]:
+    return value.options if isinstance(value, Choice) else (value,)
+
+
+def primary(value: Value) -> Value:
+    """The single value a one-answer consumer reads (the last binding or return)."""
+    return value.options[0] if isinstance(value, Choice) else value
 
 
 def _size_of(items: Iterable[Value]) -> int:
@@ -170,6 +224,8 @@ def _merge(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def notes_of(value: Value) -> tuple[str, ...]:
+    if isinstance(value, Choice):
+        return notes_of(primary(value))
     if isinstance(value, Text | ContextValue):
         return value.notes
     if isinstance(value, DictValue):

@@ -1,0 +1,213 @@
+"""What a client command line says about its connection (shell scripts, CI steps,
+Dockerfile RUN, compose commands, Python subprocess calls).
+
+- a connection string given as an argument (`psql "sslmode=require host=db"`,
+  `alembic -x url=...`, `migrate.sh postgresql://...`) is judged as one;
+- `--sslmode X` / `--sslmode=X` on any command is an sslmode;
+- a libpq tool (psql, pg_dump, createdb, ...) given a network host (`-h`,
+  `--host`, PGHOST) and no sslmode anywhere runs with libpq's default, prefer;
+  without a host it uses the Unix socket, where TLS does not apply;
+- SQL that sets a literal password (`CREATE USER x WITH PASSWORD 'lit'` in a
+  `psql -c`, `--execute=` or a here-document) is a hardcoded credential;
+- lines a command writes into pg_hba.conf (`echo 'host all all 0.0.0.0/0 md5'
+  >> pg_hba.conf`, `cat > pg_hba.conf <<EOF`) are judged as pg_hba records.
+
+Connection semantics stay in verifyfull.conninfo (through dsn.py); this module
+only reads the command line into the connection it describes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+from verifyfull.findings import Finding, finding
+from verifyfull.policy import Policy
+from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config import dsn, pg_hba
+from verifyfull.scan.config.model import Command, Word
+from verifyfull.scan.shell.argv import program as _program
+from verifyfull.scrub import register_secret
+
+# libpq programs that carry credentials and data (pg_isready sends neither).
+LIBPQ_TOOLS = frozenset(
+    {
+        *("psql", "pg_dump", "pg_dumpall", "pg_restore", "createdb", "dropdb"),
+        *("createuser", "dropuser", "vacuumdb", "reindexdb", "clusterdb", "pgbench"),
+        *("pg_basebackup", "pg_receivewal", "pg_recvlogical", "pg_upgrade", "pg_amcheck"),
+    }
+)
+_VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*=")
+_SSLMODE_FLAGS = ("--sslmode", "--ssl-mode")
+_HOST_FLAGS = ("-h", "--host")
+# `${NAME:-default}` / `${NAME-default}`: the value when the variable is unset.
+_DEFAULTED = re.compile(r"^\$\{\w+:?-(?P<default>[^}]*)\}$")
+_SQL_PASSWORD = re.compile(
+    r"\b(?:CREATE|ALTER)\s+(?:USER|ROLE)\b[^;]{0,400}?\bPASSWORD\s+'(?P<password>(?:[^']|'')*)'",
+    re.IGNORECASE,
+)
+# pg_hba.conf.sample: what the postgres image's initdb copies into a new data directory.
+_HBA_NAMES = ("pg_hba.conf", "pg_hba*.conf", "*.hba.conf", "pg_hba.conf.sample")
+
+Evidence = Callable[[Word], str]
+
+
+def _where(src: SourceFile, word: Word) -> dict[str, object]:
+    return {"path": src.relpath, "line": word.line, "column": word.column}
+
+
+def client_findings(
+    src: SourceFile,
+    command: Command,
+    env: Mapping[str, str],
+    policy: Policy,
+    evidence_of: Evidence,
+) -> list[Finding]:
+    words = command.words
+    lead = 0
+    while lead < len(words) and _VARIABLE.match(words[lead].text):
+        lead += 1  # `PGSSLMODE=require psql ...`: the command's own environment
+    own_env = dict(env)
+    for word in words[:lead]:
+        name, _, value = word.text.partition("=")
+        if name.startswith("PG"):
+            own_env[name] = value
+    found: list[Finding] = []
+    has_dsn = False
+    for index in range(lead, len(words)):
+        word = words[index]
+        text = word.text
+        if _VARIABLE.match(text):
+            continue  # `export X=...`, `env X=...`: judged as a setting
+        if dsn.looks_like_dsn(text):
+            has_dsn = True
+            found.extend(dsn.dsn_findings(text, own_env, policy, _where(src, word)))
+        flag, sep, value = text.partition("=")
+        if flag in _SSLMODE_FLAGS:
+            if not sep and index + 1 < len(words):
+                value = words[index + 1].text
+            where = {**_where(src, word), "evidence": evidence_of(word)}
+            found.extend(dsn.sslmode_findings("sslmode", value, own_env, policy, where))
+    # `PGSSLMODE=disable psql -h db`: the assignment is judged as a setting, with the
+    # meaning the tool gives it; judging the tool as well would report it twice.
+    sets_mode = any(w.text.startswith("PGSSLMODE=") for w in words[:lead])
+    if not has_dsn and not sets_mode:
+        found.extend(_libpq_tool(src, words[lead:], own_env, policy, evidence_of))
+    found.extend(_sql_passwords(src, (*words, *command.stdin)))
+    found.extend(_hba_lines(src, command))
+    return found
+
+
+def _host_of(words: Sequence[Word], start: int) -> Word | None:
+    """The -h / --host value of a libpq tool's options (the word holding it)."""
+    for index in range(start, len(words)):
+        text = words[index].text
+        if text in _HOST_FLAGS and index + 1 < len(words):
+            return words[index + 1]
+        if text.startswith("--host="):
+            return Word(text[len("--host=") :], words[index].line, words[index].column)
+        if text.startswith("-h") and len(text) > 2:
+            return Word(text[2:], words[index].line, words[index].column)
+    return None
+
+
+def _deployed_host(text: str) -> str:
+    """The host a reference stands for: its written default, else a network host
+    (a script run against a database names a server it reaches over TCP)."""
+    default = _DEFAULTED.match(text.strip())
+    if default is not None and default.group("default") and "$" not in default.group("default"):
+        return default.group("default")
+    if "$" in text or "{{" in text or not text.strip():
+        return dsn.NETWORK_HOST
+    return text.strip()
+
+
+def _libpq_tool(
+    src: SourceFile,
+    words: Sequence[Word],
+    env: Mapping[str, str],
+    policy: Policy,
+    evidence_of: Evidence,
+) -> list[Finding]:
+    tool = next((i for i, w in enumerate(words) if _program(w.text) in LIBPQ_TOOLS), None)
+    if tool is None:
+        return []
+    host_word = _host_of(words, tool + 1)
+    if host_word is not None:
+        host = _deployed_host(host_word.text)
+    elif env.get("PGHOST", "").strip():
+        host, host_word = _deployed_host(env["PGHOST"]), words[tool]
+    else:
+        return []  # the Unix socket: TLS does not apply
+    keywords = f"host='{host}' dbname=db"  # quoted: a host written with spaces stays one value
+    where = {**_where(src, host_word), "evidence": evidence_of(words[tool])}
+    found = dsn.dsn_findings(keywords, env, policy, where)
+    return [dataclasses.replace(f, **where) for f in found]  # type: ignore[arg-type]
+
+
+def _sql_passwords(src: SourceFile, words: Sequence[Word]) -> list[Finding]:
+    found: list[Finding] = []
+    for word in words:
+        if "assword" not in word.text and "ASSWORD" not in word.text:
+            continue
+        counted, before = 0, 0  # newlines before the match, counted once over the text
+        for match in _SQL_PASSWORD.finditer(word.text):
+            password = match.group("password")
+            if not password.strip() or "$" in password or "{{" in password:
+                continue  # a variable the script fills in, not a literal
+            register_secret(password)
+            before += word.text.count("\n", counted, match.start())
+            counted = match.start()
+            found.append(
+                finding(
+                    "VF401",
+                    "SQL in the command sets a literal database password",
+                    evidence=word.text[match.start() : match.start("password")] + "***'",
+                    fix="Pass the password from a secret (a psql variable filled from the "
+                    "environment, :'password'), or use client-certificate authentication.",
+                    path=src.relpath,
+                    line=word.line + before,
+                    column=word.column if not before else 1,
+                )
+            )
+    return found
+
+
+def _hba_target(words: Sequence[Word]) -> int | None:
+    """Index of the first word after which a pg_hba file is written (a `>`/`>>`
+    redirection, or `tee [-a] FILE`)."""
+    for index, word in enumerate(words):
+        if "hba" not in word.text:
+            continue
+        name = _program(word.text)
+        if not any(fnmatch.fnmatch(name, pattern) for pattern in _HBA_NAMES):
+            continue
+        previous = words[index - 1].text if index else ""
+        if previous in (">", ">>", ">|", "1>", "1>>") or any(
+            _program(w.text) == "tee" for w in words[:index]
+        ):
+            return index
+    return None
+
+
+def _hba_lines(src: SourceFile, command: Command) -> list[Finding]:
+    words = command.words
+    if _hba_target(words) is None:
+        return []
+    texts: list[Word] = list(command.stdin)
+    program = _program(words[0].text) if words else ""
+    if program in ("echo", "printf"):
+        for word in words[1:]:
+            if word.text in (">", ">>", ">|", "1>", "1>>"):
+                break
+            if not word.text.startswith("-"):
+                texts.append(Word(word.text.replace("\\n", "\n"), word.line, word.column))
+    found: list[Finding] = []
+    for text in texts:
+        for item in pg_hba.judge_hba(pg_hba.parse_hba(text.text), src.relpath):
+            row = (item.line or 1) - 1
+            column = text.column + (item.column or 1) - 1 if row == 0 else item.column
+            found.append(dataclasses.replace(item, line=text.line + row, column=column))
+    return found

@@ -1,0 +1,256 @@
+"""The project's own TLS variables and env files: a cheap, bounded index of its Python code.
+
+Config files give values to variables; what a variable *means* is decided by
+the code that reads it. `ssl=os.environ["POSTGRES_SSL"]` makes POSTGRES_SSL an
+asyncpg `ssl` argument, `sslmode=settings.DB_SSLMODE` (or a pydantic Settings
+field `db_sslmode`, read from the environment as DB_SSLMODE) a libpq sslmode.
+The config judge asks `tls_variable(src, name)` about a setting whose name is
+not a known TLS name and whose value is an sslmode word; the answer says which
+driver's meaning the value gets, and where the code says so.
+
+The same pass records the env files the code names: python-dotenv
+`load_dotenv("FILE")` / `dotenv_values("FILE")` (`env_file_owner`), so a
+file with a name no env glob knows is judged once, by the hook in
+scan/config/dotenv_hook.py.
+
+Built lazily, once per scan root and process (scan workers each build their
+own copy the first time a config value needs it; most scans never do), by a
+regex pass over the `.py` files under the root whose bytes hold `ssl` or
+`dotenv` (the others are not even decoded): no parsing, no import. Bounded: at
+most MAX_FILES files of at most
+MAX_FILE_BYTES each and MAX_TOTAL_BYTES in all, MAX_MATCHES bindings per
+file; past a bound the index is `complete=False` and holds what was read.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from verifyfull.scan.api import SourceFile
+from verifyfull.scan.walk import DEFAULT_SKIP_DIRS
+
+MAX_FILES = 20_000
+MAX_FILE_BYTES = 1_000_000
+MAX_TOTAL_BYTES = 64_000_000
+MAX_MATCHES = 200
+
+
+class Meaning(str, enum.Enum):
+    LIBPQ_SSLMODE = "libpq sslmode"  # psycopg/psycopg2/SQLAlchemy `sslmode=`, a DSN's ?sslmode=
+    ASYNCPG_SSL = "asyncpg ssl"  # asyncpg.connect(ssl=…), connect_args={"ssl": …}
+
+
+@dataclass(frozen=True)
+class TLSVariable:
+    name: str  # the environment variable, upper case
+    meaning: Meaning
+    path: str  # where the code passes it (relative to the root)
+    line: int
+
+    @property
+    def why(self) -> str:
+        where = f"{self.path}:{self.line}"
+        return f"the project's code passes {self.name} as {self.meaning.value} ({where})"
+
+
+@dataclass(frozen=True)
+class ProjectIndex:
+    tls_variables: Mapping[str, TLSVariable] = field(default_factory=dict)
+    env_files: Mapping[str, str] = field(default_factory=dict)  # env file -> first .py naming it
+    complete: bool = True
+
+
+# A TLS argument where `ssl` is written: `sslmode=X`, `ssl=X`, `"sslmode": X`,
+# `'ssl': X`, `?sslmode={X}`. Matched only at each `ssl` str.find meets (a search of
+# the whole file with the alternation cost a third of a second on site-packages).
+_BINDING = re.compile(
+    r"""(?P<arg>sslmode|ssl_mode|ssl)(?P<quote>["']?)\s*(?P<op>=(?!=)|:)"""
+    r"""\s*\{?\s*(?P<expr>[^,)}\n]{1,200})"""
+)
+# Reads of one environment variable: os.environ["X"], os.getenv("X"), env("X"),
+# env.str("X"), config("X") (python-decouple), environ.get("X", default).
+_ENV_READ = re.compile(
+    r"""^(?:os\.)?(?:environ\s*\[|environ\.get\s*\(|getenv\s*\(|env(?:\.\w+)?\s*\(|config\s*\()"""
+    r"""\s*["'](?P<var>[A-Za-z_]\w*)["']"""
+)
+# settings.DB_SSLMODE, self.settings.db_ssl, app_config.pg_ssl: the owner is a
+# settings object by its name (`SSLMode.disable`, `self.ssl` are not variables).
+_ATTRIBUTE = re.compile(
+    r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]*(?:settings|config|conf|cfg|env)\.(?P<attr>[A-Za-z_]\w*)\s*$",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*$")
+_ENV_PREFIX = re.compile(r"""env_prefix\s*[=:]\s*["'](?P<prefix>\w+)["']""")
+_DOTENV = re.compile(
+    r"""\b(?:load_dotenv|dotenv_values)\s*\(\s*(?:dotenv_path\s*=\s*)?["'](?P<file>[^"'\n]{1,300})["']"""
+)
+
+
+# `NAME = os.environ.get("X", …)` (a module constant or a settings line): NAME holds X.
+_ASSIGNED = re.compile(
+    r"""^[ \t]*(?P<name>[A-Za-z_]\w*)[ \t]*(?::[^=\n]{0,100})?=[ \t]*(?P<read>"""
+    + _ENV_READ.pattern.lstrip("^")
+    + ")",
+    re.M,
+)
+
+
+def _assignments(text: str) -> dict[str, str]:
+    """Every name the file assigns from one environment variable (one pass)."""
+    found: dict[str, str] = {}
+    for match in _ASSIGNED.finditer(text):
+        found.setdefault(match.group("name"), match.group("var"))
+    return found
+
+
+@dataclass
+class _Builder:
+    tls: dict[str, TLSVariable] = field(default_factory=dict)
+    env_files: dict[str, str] = field(default_factory=dict)
+    prefixes: set[str] = field(default_factory=set)
+    attributes: list[tuple[str, Meaning, str, int]] = field(default_factory=list)
+
+    def add(self, name: str, meaning: Meaning, path: str, line: int) -> None:
+        self.tls.setdefault(name.upper(), TLSVariable(name.upper(), meaning, path, line))
+
+    def read(self, relpath: str, text: str, root: Path) -> None:
+        # Keyword arguments, dict keys and module names are lower case in Python code.
+        if "ssl" in text:
+            self._bindings(relpath, text, "asyncpg" in text)
+            self.prefixes.update(m.group("prefix") for m in _ENV_PREFIX.finditer(text))
+        if "dotenv" in text:
+            for match in _DOTENV.finditer(text):
+                named = _resolve(root, relpath, match.group("file"))
+                if named is not None:
+                    self.env_files.setdefault(named, relpath)
+
+    def _bindings(self, relpath: str, text: str, mentions_asyncpg: bool) -> None:
+        assigned: dict[str, str] | None = None  # computed on the first bare name
+        line, counted = 1, 0
+        for match in _bindings_in(text):
+            line += text.count("\n", counted, match.start())  # lines counted once
+            counted = match.start()
+            argument = match.group("arg")
+            if argument == "ssl" and not mentions_asyncpg:
+                continue  # `ssl=` of an HTTP, Redis or mail client
+            meaning = Meaning.ASYNCPG_SSL if argument == "ssl" else Meaning.LIBPQ_SSLMODE
+            expr = match.group("expr").strip()
+            read = _ENV_READ.match(expr)
+            if read is not None:
+                self.add(read.group("var"), meaning, relpath, line)
+                continue
+            attribute = _ATTRIBUTE.match(expr)
+            if attribute is not None:  # settings.DB_SSLMODE, a Settings field
+                self.attributes.append((attribute.group("attr"), meaning, relpath, line))
+                continue
+            bare = _NAME.match(expr)
+            if bare is not None and bare.group("name") not in ("True", "False", "None"):
+                assigned = _assignments(text) if assigned is None else assigned
+                var = assigned.get(bare.group("name"))
+                if var is not None:
+                    self.add(var, meaning, relpath, line)
+
+    def index(self, complete: bool) -> ProjectIndex:
+        # Settings fields are read from the environment under their name, upper-cased
+        # (pydantic is case-insensitive), and under each env_prefix the project sets.
+        for attr, meaning, path, line in self.attributes:
+            for prefix in ("", *sorted(self.prefixes)):
+                self.add(prefix + attr, meaning, path, line)
+        return ProjectIndex(dict(self.tls), dict(self.env_files), complete)
+
+
+def _bindings_in(text: str) -> Iterator[re.Match[str]]:
+    """`name=` keyword arguments and `"name":` keys of the TLS arguments, in order."""
+    found = 0
+    at = text.find("ssl")
+    while at >= 0 and found < MAX_MATCHES:
+        match = _BINDING.match(text, at)
+        if match is not None:
+            before = text[at - 1] if at else " "
+            quote, op = match.group("quote"), match.group("op")
+            keyword = not quote and op == "=" and not (before.isalnum() or before == "_")
+            if keyword or (quote and before == quote and op == ":"):
+                found += 1
+                yield match
+        at = text.find("ssl", at + 3)
+
+
+def _resolve(root: Path, relpath: str, named: str) -> str | None:
+    """The named file relative to the root: python-dotenv reads it from the working
+    directory (the project root, as a rule), else next to the code naming it."""
+    if named.startswith(("/", "~")) or "{" in named:
+        return None
+    for base in (PurePosixPath(), PurePosixPath(relpath).parent):
+        candidate = PurePosixPath(os.path.normpath(base / named)).as_posix()
+        if not candidate.startswith("..") and (root / candidate).is_file():
+            return candidate
+    return None
+
+
+def build_index(root: Path, files: Iterable[tuple[str, str]]) -> ProjectIndex:
+    """The index of (relpath, text) pairs (the walk below, or a test's own)."""
+    builder = _Builder()
+    for relpath, text in files:
+        builder.read(relpath, text, root)
+    return builder.index(complete=True)
+
+
+def _python_files(root: Path) -> tuple[list[tuple[str, str]], bool]:
+    """(relpath, text) of the .py files worth indexing, and whether every file was
+    read within the bounds. Plain strings, not Paths: this walks whole trees."""
+    files: list[tuple[str, str]] = []
+    counted = total = 0
+    top = str(root)
+    for directory, dirs, names in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in DEFAULT_SKIP_DIRS and not d.startswith("."))
+        for name in sorted(names):
+            if not name.endswith(".py"):
+                continue
+            if counted >= MAX_FILES or total > MAX_TOTAL_BYTES:
+                return files, False
+            path = os.path.join(directory, name)
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
+            except OSError:
+                continue
+            counted += 1
+            total += len(data)
+            if len(data) > MAX_FILE_BYTES or (b"ssl" not in data and b"dotenv" not in data):
+                continue  # most files: no decoding, no regex
+            relpath = os.path.relpath(path, top).replace(os.sep, "/")
+            files.append((relpath, data.decode("utf-8", errors="replace")))
+    return files, True
+
+
+@lru_cache(maxsize=8)
+def index_for(root: Path) -> ProjectIndex:
+    files, complete = _python_files(root)
+    index = build_index(root, files)
+    return ProjectIndex(index.tls_variables, index.env_files, complete)
+
+
+def root_of(src: SourceFile) -> Path:
+    """The scan root a file was reported against (its path minus its relpath)."""
+    parts = PurePosixPath(src.relpath).parts
+    if parts and not src.relpath.startswith("..") and src.path.parts[-len(parts) :] == parts:
+        return (
+            Path(*src.path.parts[: -len(parts)]) if len(parts) < len(src.path.parts) else Path("/")
+        )
+    return src.path.parent
+
+
+def names_env_file(text: str) -> bool:
+    """Whether Python code names an env file for python-dotenv (cheap, per file)."""
+    return _DOTENV.search(text) is not None
+
+
+def tls_variable(src: SourceFile, name: str) -> TLSVariable | None:
+    """What the project's code makes of the variable `name`, if it passes it to TLS."""
+    return index_for(root_of(src)).tls_variables.get(name.strip().upper())

@@ -1,0 +1,135 @@
+"""Framework connection sites: where a framework, not the code, calls the driver.
+
+The code names no driver call here; it writes a setting that a framework hands to
+one. Each handler turns the setting into the form conninfo reads for the driver
+the framework really uses (read in the frameworks' sources):
+
+- Django `DATABASES` entries (`ENGINE` postgresql, postgresql_psycopg2, postgis,
+  django_cockroachdb): get_connection_params() passes OPTIONS as libpq keywords,
+  then NAME/USER/PASSWORD/HOST/PORT when not empty, to psycopg(2).connect: a
+  libpq keyword string. `dj_database_url.config/parse` and django-environ's
+  `env.db()` parse a URL (query -> OPTIONS; ssl_require=True sets
+  OPTIONS["sslmode"] = "require"), config() from $DATABASE_URL or its default.
+- Flask-SQLAlchemy: `SQLALCHEMY_DATABASE_URI` (config class attribute,
+  `app.config[...] = …`, `config.update(...)`) goes to create_engine with
+  `SQLALCHEMY_ENGINE_OPTIONS` (its connect_args).
+- Piccolo `PostgresEngine(config={...})` / `CockroachEngine`: asyncpg.connect(**config).
+- GINO `db.set_bind(url, **kw)`, `gino.create_engine`: asyncpg.create_pool with the
+  URL's host, port, user, database and password only (its query is dropped) and
+  the asyncpg keywords given.
+- yoyo `get_backend(uri)`: psycopg(2).connect(dbname=…, **query, user=…, host=…).
+- Alembic env.py: `engine_from_config(config.get_section(…), prefix="sqlalchemy.")`
+  with the URL env.py writes (`set_main_option("sqlalchemy.url", X)`, or the
+  section dict's key) or else the one alembic.ini holds.
+
+A site whose TLS only the deployment decides (the whole URL from the environment,
+an unknown OPTIONS sslmode) is VF108, naming what it depends on.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.frameworks.asyncpg_orms import (
+    PICCOLO,
+    gino,
+    gino_extension,
+    is_gino,
+    piccolo,
+)
+from verifyfull.scan.python.frameworks.common import site
+from verifyfull.scan.python.frameworks.django import (
+    DJ_DATABASE_URL,
+    channels_postgres_config,
+    dj_database_url_site,
+    django_entry,
+    entries,
+    target_key,
+)
+from verifyfull.scan.python.frameworks.flask import flask_scope, flask_uri, sibling
+from verifyfull.scan.python.frameworks.migrations import (
+    YOYO,
+    alembic_engine,
+    alembic_judges,
+    env_py_replaces_url,
+    yoyo,
+)
+from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.sites import SQLALCHEMY, SQLALCHEMY_CONFIG
+
+__all__ = ["MODULES", "WORDS", "claims", "env_py_replaces_url", "on_assign", "on_call"]
+
+# Words without one of which no handler here can fire (the prefilter's test).
+WORDS = (
+    "DATABASES",
+    "channels_postgres",
+    "dj_database_url",
+    "SQLALCHEMY_DATABASE_URI",
+    "PostgresEngine",
+    "CockroachEngine",
+    "set_bind",
+    "gino",
+    "yoyo",
+    "engine_from_config",
+    "get_main_option",
+)
+
+# Libraries whose imported names make a body worth walking (`from yoyo import
+# get_backend`, `from gino import create_engine as make`).
+MODULES = frozenset({"piccolo", "gino", "yoyo", "dj_database_url", "environ"})
+
+
+def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> None:
+    """A setting assigned: DATABASES (and its entries), CHANNEL_LAYERS, a Flask URI."""
+    name = target_key(target)
+    if name == "DATABASES":
+        if isinstance(target, ast.Name):
+            for entry in entries(a, value, scope):
+                django_entry(a, entry, scope)
+        else:  # DATABASES["default"] = {...}
+            django_entry(a, value, scope)
+    elif name == "CHANNEL_LAYERS" and isinstance(target, ast.Name):
+        for layer in entries(a, value, scope):
+            config = channels_postgres_config(a, layer, scope)
+            if config is not None:
+                django_entry(a, config, scope, engine_required=False)
+    elif name == "SQLALCHEMY_DATABASE_URI" and flask_scope(target, scope):
+        options = sibling(a, scope, "SQLALCHEMY_ENGINE_OPTIONS", target)
+        flask_uri(a, value, options, scope)
+
+
+def claims(a: Analysis, node: ast.Call, scope: Scope) -> bool:
+    """A driver call sites.py also sees that a handler here judges (an Alembic engine
+    reading alembic.ini): sites.py then reports nothing when it cannot see the URL."""
+    qual = a.module.qualname(node.func) or ""
+    return (qual in SQLALCHEMY_CONFIG or qual in SQLALCHEMY) and alembic_judges(
+        a, node, scope, qual
+    )
+
+
+def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
+    """A framework call: Piccolo's engines, dj_database_url, yoyo, GINO, an Alembic
+    engine, a Flask `config.update(SQLALCHEMY_DATABASE_URI=…)`."""
+    qual = a.module.qualname(node.func) or ""
+    func = node.func
+    method = func.attr if isinstance(func, ast.Attribute) else ""
+    if qual in PICCOLO:
+        site(a, node, f"Piccolo {qual.rsplit('.', 1)[-1]}()", lambda: piccolo(a, node, scope))
+    elif qual in DJ_DATABASE_URL:
+        site(a, node, f"Django {qual}()", lambda: dj_database_url_site(a, node, scope, qual))
+    elif qual in YOYO:
+        site(a, node, "yoyo get_backend()", lambda: yoyo(a, node, scope))
+    elif qual == "gino.create_engine" or (method == "set_bind" and is_gino(a, func)):
+        site(a, node, f"GINO {method or 'create_engine'}()", lambda: gino(a, node, scope))
+    elif qual.startswith("gino") and qual.endswith(".Gino") and qual != "gino.Gino":
+        site(a, node, "GINO Gino()", lambda: gino_extension(a, node, scope))
+    elif qual in SQLALCHEMY_CONFIG or qual in SQLALCHEMY:
+        alembic_engine(a, node, scope, qual)
+    elif method in ("update", "from_mapping") and any(
+        k.arg == "SQLALCHEMY_DATABASE_URI" for k in node.keywords
+    ):
+        given = {k.arg: k.value for k in node.keywords if k.arg}
+        flask_uri(
+            a, given["SQLALCHEMY_DATABASE_URI"], given.get("SQLALCHEMY_ENGINE_OPTIONS"), scope
+        )

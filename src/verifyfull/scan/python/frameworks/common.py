@@ -1,0 +1,194 @@
+"""What every framework handler shares: judging a site through conninfo, reporting
+it (VF108 when only the deployment decides), and reading values where they are written."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import cast
+
+from verifyfull.conninfo import (
+    ConnInfo,
+    ConnStringError,
+    Driver,
+    redact_text,
+    unreadable,
+)
+from verifyfull.errors import VerifyfullError
+from verifyfull.rules import RULES
+from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.sites import (
+    Undetermined,
+    _Call,
+    _keyword_quote,
+)
+from verifyfull.scan.python.sites import judge as judge_sites
+from verifyfull.scan.python.values import Text, Unknown, Value, as_text
+
+Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
+
+PLACEHOLDER = "unknown"
+
+_URL_SCHEMES = {
+    "postgres": "postgresql",
+    "postgresql": "postgresql",
+    "pgsql": "postgresql",
+    "psql": "postgresql",
+    "postgis": "postgresql",
+    "cockroach": "postgresql",
+    "cockroachdb": "postgresql",
+}
+
+
+class NotASite(Exception):
+    """The setting is not a PostgreSQL connection (sqlite, mysql, an unknown engine)."""
+
+
+def site(a: Analysis, node: ast.expr, what: str, judge: Callable[[], Judged]) -> None:
+    """Judge one site: its verdicts reported at `node`, VF108 when only the deployment
+    decides, a finding when its connection string cannot be read, nothing when it is
+    not a PostgreSQL connection."""
+    try:
+        judged = judge()
+    except ConnStringError as exc:
+        found = unreadable(exc, redact_text(a.segment(node)))
+        a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
+        return
+    except Undetermined as why:
+        _deploy(a, node, what, str(why))
+        return
+    except (NotASite, VerifyfullError, RecursionError):
+        return
+    judge_sites(a, node, what, judged)  # evaluated and reported as sites.py does
+
+
+def _deploy(a: Analysis, node: ast.expr, what: str, why: str) -> None:
+    a.report(
+        "VF108",
+        node,
+        f"{what}: TLS is decided only where the service is deployed ({why})",
+        evidence=a.segment(node),
+        fix=RULES["VF108"].fix,
+    )
+
+
+def value_of(a: Analysis, expr: ast.expr | None, scope: Scope, at: ast.AST) -> Value:
+    value = a.resolver.value(expr, a.place(at, scope))
+    if isinstance(value, Unknown) and isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):
+        return _percent(a, expr, scope, at) or value
+    return value
+
+
+_PERCENT_FIELD = re.compile(r"%[sdr]")
+
+
+def _percent(a: Analysis, expr: ast.BinOp, scope: Scope, at: ast.AST) -> Text | None:
+    """`"postgres://%s:%s@%s/%s" % (user, password, host, name)`, the way Flask
+    configs often build the URI: each %s the argument's text (or an unknown part)."""
+    template = a.resolver.value(expr.left, a.place(at, scope))
+    if not isinstance(template, Text) or template.known is None or "%(" in template.known:
+        return None
+    pieces = _PERCENT_FIELD.split(template.known.replace("%%", "\0"))
+    given = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
+    if len(pieces) != len(given) + 1:
+        return None
+    result = Text.of(pieces[0].replace("\0", "%"))
+    for argument, piece in zip(given, pieces[1:], strict=True):
+        value = a.resolver.value(argument, a.place(at, scope))
+        part = as_text(value) or Text((Unknown("a format argument"),))
+        result = result + part + Text.of(piece.replace("\0", "%"))
+    return result
+
+
+def written_at(a: Analysis, expr: ast.expr, scope: Scope) -> ast.expr:
+    """Where a value is written: a name followed to its binding in this module (a few
+    hops), so a finding sits on the literal that decides, not on each use."""
+    for _ in range(8):
+        if not isinstance(expr, ast.Name):
+            return expr
+        bindings = binding(scope, expr.id)
+        if bindings is None:
+            return expr
+        expr = bindings
+    return expr
+
+
+def binding(scope: Scope | None, name: str) -> ast.expr | None:
+    while scope is not None:
+        found = scope.assigns.get(name)
+        if found:
+            return found[-1].value
+        scope = scope.parent
+    return None
+
+
+def dict_key(node: ast.Dict, key: str) -> ast.expr | None:
+    found = None
+    for k, v in zip(node.keys, node.values, strict=True):
+        if isinstance(k, ast.Constant) and k.value == key:
+            found = v
+    return found
+
+
+def nested_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a body and of the blocks nested in it (not of functions)."""
+    stack = list(reversed(body))
+    while stack:
+        statement = stack.pop()
+        yield statement
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, field, None)
+            if isinstance(inner, list):
+                stack.extend(reversed([s for s in inner if isinstance(s, ast.stmt)]))
+        for handler in getattr(statement, "handlers", ()):
+            stack.extend(reversed(handler.body))
+
+
+@lru_cache(maxsize=64)
+def subscript_writes(body_owner: ast.AST) -> dict[str, list[tuple[ast.expr, ast.Assign]]]:
+    """`x["key"] = value` statements of a body (and its nested blocks), by key, with
+    the subscripted object: built once per body, so asking for each of n sites in
+    it costs n lookups, not n walks (a scope node is hashed by identity)."""
+    index: dict[str, list[tuple[ast.expr, ast.Assign]]] = {}
+    for statement in nested_statements(getattr(body_owner, "body", [])):
+        if not isinstance(statement, ast.Assign):
+            continue
+        for target in statement.targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+                key = target.slice.value
+                if isinstance(key, str):
+                    index.setdefault(key, []).append((target.value, statement))
+    return index
+
+
+def call_argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return call.args[index] if len(call.args) > index else None
+
+
+def libpq_text(pairs: dict[str, str]) -> str:
+    """A libpq keyword string (Django's conn_params as psycopg hands them to libpq)."""
+    if not pairs:
+        pairs = {"dbname": "postgres"}
+    return " ".join(f"{k}={_keyword_quote(v)}" for k, v in pairs.items())
+
+
+def libpq_url(text: str) -> str:
+    """The URL with its scheme as libpq spells it; NotASite for sqlite, mysql …"""
+    scheme, sep, rest = text.partition("://")
+    base = scheme.split("+", 1)[0].lower()
+    if not sep or base not in _URL_SCHEMES:
+        raise NotASite(f"scheme {base!r}")
+    return f"{_URL_SCHEMES[base]}://{rest}"
+
+
+def as_call(a: Analysis, node: ast.expr, scope: Scope) -> _Call:
+    # sites' helpers take the call only for where to resolve its arguments
+    return _Call(a, cast(ast.Call, node), scope)

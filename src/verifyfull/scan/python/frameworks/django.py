@@ -1,0 +1,274 @@
+"""Django DATABASES entries, dj_database_url, django-environ's env.db() and
+channels_postgres' CONFIG, judged as Django's postgresql backend connects:
+get_connection_params() passes OPTIONS as libpq keywords, then NAME, USER,
+PASSWORD, HOST and PORT when not empty, to psycopg(2).connect."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from verifyfull.conninfo import (
+    Driver,
+    parse_dsn,
+)
+from verifyfull.scan.python import credentials
+from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.frameworks.common import (
+    PLACEHOLDER,
+    Judged,
+    NotASite,
+    binding,
+    dict_key,
+    libpq_text,
+    libpq_url,
+    site,
+    value_of,
+    written_at,
+)
+from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.sites import (
+    Undetermined,
+    dsn_text,
+)
+from verifyfull.scan.python.values import Const, DictValue, Text, Unknown, Value
+
+DJ_DATABASE_URL = frozenset({"dj_database_url.config", "dj_database_url.parse"})
+
+_DJANGO_ENGINES = ("postgresql", "postgresql_psycopg2", "postgis", "django_cockroachdb")
+
+_DJANGO_FIELDS = (("NAME", "dbname"), ("USER", "user"), ("HOST", "host"), ("PORT", "port"))
+
+# OPTIONS keys Django itself consumes (never passed to libpq).
+_DJANGO_OWN_OPTIONS = frozenset(
+    {"isolation_level", "server_side_binding", "assume_role", "pool", "context", "cursor_factory"}
+)
+
+_LIBPQ_FILES = frozenset({"sslrootcert", "sslcert", "sslkey", "sslcrl"})
+
+
+def target_key(target: ast.expr) -> str | None:
+    """DATABASES for `DATABASES = …` and `DATABASES["default"] = …`; the key for
+    `app.config["SQLALCHEMY_DATABASE_URI"] = …`; the name for a plain name."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Subscript):
+        if isinstance(target.value, ast.Name) and target.value.id == "DATABASES":
+            return "DATABASES"
+        key = target.slice
+        if isinstance(key, ast.Constant) and key.value == "SQLALCHEMY_DATABASE_URI":
+            return "SQLALCHEMY_DATABASE_URI"
+    return None
+
+
+def entries(a: Analysis, value: ast.expr, scope: Scope) -> Iterator[ast.expr]:
+    """The entry expressions of a DATABASES mapping written as a dict (or a name bound
+    to one in this module)."""
+    written = written_at(a, value, scope)
+    if isinstance(written, ast.Dict):
+        yield from (v for k, v in zip(written.keys, written.values, strict=True) if k is not None)
+    elif isinstance(written, ast.Call) and (a.module.qualname(written.func) or "") == "dict":
+        yield from (k.value for k in written.keywords if k.arg is not None)
+    else:
+        yield value
+
+
+def channels_postgres_config(a: Analysis, layer: ast.expr, scope: Scope) -> ast.expr | None:
+    """channels_postgres' PostgresChannelLayer: its CONFIG is a DATABASES entry that
+    Django's postgresql DatabaseWrapper turns into aiopg (psycopg2) parameters."""
+    written = written_at(a, layer, scope)
+    if not isinstance(written, ast.Dict):
+        return None
+    backend = dict_key(written, "BACKEND")
+    if isinstance(backend, ast.Constant) and "channels_postgres" in str(backend.value):
+        return dict_key(written, "CONFIG")
+    return None
+
+
+def django_entry(
+    a: Analysis, entry: ast.expr, scope: Scope, *, engine_required: bool = True
+) -> None:
+    if isinstance(entry, ast.Call) and _env_db_call(a, entry):
+        site(a, entry, "Django DATABASES", lambda: _env_db(a, entry, scope))
+        return
+    if isinstance(entry, ast.Call) and (a.module.qualname(entry.func) or "") in DJ_DATABASE_URL:
+        return  # judged as a call (on_call)
+    written = written_at(a, entry, scope)
+    if isinstance(written, ast.Dict):
+        _django_password(a, written, scope)
+    anchor = _django_anchor(a, written, scope)
+    site(a, anchor, "Django DATABASES", lambda: _django(a, entry, scope, engine_required))
+
+
+def _django_anchor(a: Analysis, entry: ast.expr, scope: Scope) -> ast.expr:
+    """The OPTIONS sslmode value when written (where it is bound), else the entry."""
+    if isinstance(entry, ast.Dict):
+        options = dict_key(entry, "OPTIONS")
+        if options is not None:
+            options = written_at(a, options, scope)
+            mode = dict_key(options, "sslmode") if isinstance(options, ast.Dict) else None
+            if mode is not None:
+                return written_at(a, mode, scope)
+    return entry
+
+
+def _django_password(a: Analysis, entry: ast.Dict, scope: Scope) -> None:
+    """Django's upper-case PASSWORD key: a literal there is a database password."""
+    value = dict_key(entry, "PASSWORD")
+    if value is not None:
+        credentials._password_value(a, "PASSWORD", value, scope, db=True)
+
+
+def _django(a: Analysis, entry: ast.expr, scope: Scope, engine_required: bool) -> Judged:
+    value = value_of(a, entry, scope, entry)
+    if isinstance(value, Unknown):
+        raise Undetermined(f"the DATABASES entry is {value.why}")
+    if not isinstance(value, DictValue):
+        raise NotASite("not a mapping")
+    engine = value.get("ENGINE")
+    if engine is None and not engine_required:
+        engine = Text.of("django.db.backends.postgresql")
+    if not isinstance(engine, Text) or engine.known is None:
+        raise NotASite("the engine is not known to be PostgreSQL")
+    if not engine.known.rsplit(".", 1)[-1].endswith(_DJANGO_ENGINES):
+        raise NotASite(f"engine {engine.known}")
+    notes: list[str] = []
+    options = value.get("OPTIONS")
+    pairs = _options(options, notes, complete=value.complete)
+    for key, keyword in _DJANGO_FIELDS:
+        text = _setting_text(value.get(key), f"{key}", notes, placeholder=key == "HOST")
+        if text:  # Django passes only what is not empty
+            pairs[keyword] = text
+    driver = Driver.PSYCOPG2 if engine.known.endswith("psycopg2") else Driver.PSYCOPG
+    text = libpq_text(pairs)
+    return [(driver, parse_dsn(text), text, tuple(notes))]
+
+
+def _options(options: Value | None, notes: list[str], *, complete: bool) -> dict[str, str]:
+    """OPTIONS as libpq keywords; an sslmode only the deployment knows is Undetermined."""
+    if options is None:
+        if not complete:
+            raise Undetermined("the entry is built elsewhere (OPTIONS may hold sslmode)")
+        return {}
+    if isinstance(options, Unknown):
+        raise Undetermined(f"OPTIONS is {options.why}")
+    if not isinstance(options, DictValue):
+        raise Undetermined("OPTIONS is not a mapping")
+    if not options.complete and options.get("sslmode") is None:
+        raise Undetermined("OPTIONS is built elsewhere (it may hold sslmode)")
+    pairs: dict[str, str] = {}
+    for key, item in options.items:
+        if key in _DJANGO_OWN_OPTIONS:
+            continue
+        if key == "sslmode" and not (isinstance(item, Text) and item.known is not None):
+            why = item.why if isinstance(item, Unknown) else "partly unknown"
+            raise Undetermined(f"OPTIONS sslmode is {why}")
+        text = _setting_text(item, f"OPTIONS {key}", notes, placeholder=key in _LIBPQ_FILES)
+        if text:
+            pairs[key] = text
+    return pairs
+
+
+def _setting_text(
+    value: Value | None, what: str, notes: list[str], *, placeholder: bool
+) -> str | None:
+    """A setting as libpq text. Unknown: a placeholder where its presence matters (a
+    host from the environment is a TCP host; a certificate path is a file named),
+    else left out; the notes say so."""
+    if value is None:
+        return None
+    if isinstance(value, Text) and value.known is not None:
+        notes.extend(value.notes)
+        return value.known
+    if isinstance(value, Const):
+        if value.value is None or isinstance(value.value, bool):
+            return None if not value.value else "1"
+        return str(value.value)
+    if isinstance(value, Text | Unknown):
+        why = value.why if isinstance(value, Unknown) else "partly unknown"
+        notes.append(f"{what}: {why}")
+        return PLACEHOLDER if placeholder else None
+    return None
+
+
+def _env_db_call(a: Analysis, call: ast.Call) -> bool:
+    """django-environ's `env.db()` / `env.db_url()` (env = environ.Env(...)): the
+    receiver bound to environ.Env, or a name this module does not bind (`from .base
+    import *`) used as a DATABASES entry."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in ("db", "db_url")):
+        return False
+    receiver = func.value
+    if not isinstance(receiver, ast.Name):
+        return False
+    bound = binding(a.module.scope, receiver.id)
+    if isinstance(bound, ast.Call):
+        return (a.module.qualname(bound.func) or "").endswith("Env")
+    return receiver.id not in a.module.aliases or (a.module.qualname(receiver) or "").startswith(
+        "environ"
+    )
+
+
+def _env_db(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
+    variable = "DATABASE_URL"
+    default: ast.expr | None = None
+    if call.args:
+        named = value_of(a, call.args[0], scope, call)
+        variable = named.known if isinstance(named, Text) and named.known else variable
+    for keyword in call.keywords:
+        if keyword.arg == "var":
+            named = value_of(a, keyword.value, scope, call)
+            variable = named.known if isinstance(named, Text) and named.known else variable
+        elif keyword.arg == "default":
+            default = keyword.value
+    if default is None:
+        raise Undetermined(f"the whole connection is parsed from environment variable {variable}")
+    url = value_of(a, default, scope, call)
+    return _django_url(url, f"{variable}: default of env.db()", ssl_require=False)
+
+
+def dj_database_url_site(a: Analysis, call: ast.Call, scope: Scope, qual: str) -> Judged:
+    """dj_database_url.config(env="DATABASE_URL", default=None, engine=None, …,
+    ssl_require=False) reads os.environ.get(env, default); parse(url, …) its argument."""
+    names = ("env", "default", "engine") if qual.endswith("config") else ("url", "engine")
+    given: dict[str, ast.expr] = dict(zip(names, call.args, strict=False))
+    given.update({k.arg: k.value for k in call.keywords if k.arg})
+    engine = value_of(a, given.get("engine"), scope, call)
+    known_engine = engine.known if isinstance(engine, Text) else None
+    if known_engine is not None and not known_engine.rsplit(".", 1)[-1].endswith(_DJANGO_ENGINES):
+        raise NotASite(f"engine {known_engine}")
+    require = value_of(a, given.get("ssl_require"), scope, call)
+    ssl_require = isinstance(require, Const) and require.value is True
+    if isinstance(require, Unknown):
+        raise Undetermined(f"ssl_require is {require.why}")
+    if qual.endswith("parse"):
+        return _django_url(value_of(a, given.get("url"), scope, call), "", ssl_require=ssl_require)
+    env = value_of(a, given.get("env"), scope, call) if "env" in given else Text.of("DATABASE_URL")
+    variable = env.known if isinstance(env, Text) and env.known else "DATABASE_URL"
+    default = value_of(a, given.get("default"), scope, call) if "default" in given else None
+    if default is None or (isinstance(default, Const) and default.value is None):
+        default = Unknown(f"environment variable {variable}")
+    return _django_url(default, f"{variable}: default of dj_database_url.config", ssl_require)
+
+
+def _django_url(url: Value, note: str, ssl_require: bool) -> Judged:
+    """A URL parsed the dj_database_url way: the query becomes OPTIONS (libpq keywords),
+    ssl_require sets sslmode=require over it. With the URL unknown, ssl_require alone
+    decides (the host is then an unknown TCP host)."""
+    notes = [note] if note else []
+    try:
+        text, url_notes = dsn_text(url, "the database URL")
+    except Undetermined:
+        if not ssl_require:
+            raise
+        why = url.why if isinstance(url, Unknown) else "partly unknown"
+        notes.append(f"the URL: {why}")
+        forced = libpq_text({"host": PLACEHOLDER, "sslmode": "require"})
+        return [(Driver.PSYCOPG, parse_dsn(forced), forced, tuple(notes))]
+    notes += url_notes
+    text = libpq_url(text)
+    info = parse_dsn(text)
+    if ssl_require:
+        info = info.with_params(sslmode="require")
+        text = info.to_keywords()
+    return [(Driver.PSYCOPG, info, text, tuple(notes))]

@@ -1,0 +1,222 @@
+"""Migration tools: yoyo's get_backend(uri) and Alembic's env.py, whose engine
+gets the URL env.py writes or else the one alembic.ini holds."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from verifyfull.conninfo import (
+    Driver,
+    parse_dsn,
+)
+from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.frameworks.common import (
+    Judged,
+    call_argument,
+    libpq_url,
+    site,
+    subscript_writes,
+    value_of,
+    written_at,
+)
+from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.sites import (
+    SQLALCHEMY_CONFIG,
+    _Call,
+    _sqlalchemy,
+    dsn_text,
+)
+from verifyfull.scan.python.values import DictValue, Text, Unknown, Value
+
+YOYO = frozenset({"yoyo.get_backend", "yoyo.connections.get_backend"})
+
+_ALEMBIC_URL = "sqlalchemy.url"
+
+MAX_INI_BYTES = 256_000
+
+_INI_LEVELS = 4  # env.py sits in script_location, at most a few levels below its ini
+
+
+def yoyo(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
+    """yoyo's PostgreSQL backends pass the URI's query to psycopg(2).connect as
+    keywords, with its host, port, user and database: the libpq reading of the URI."""
+    uri, notes = dsn_text(value_of(a, call_argument(call, 0, "uri"), scope, call), "the URI")
+    driver = Driver.PSYCOPG if "+psycopg" in uri.split("://", 1)[0] else Driver.PSYCOPG2
+    text = libpq_url(uri)
+    return [(driver, parse_dsn(text), text, notes)]
+
+
+def alembic_engine(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> None:
+    """engine_from_config(config.get_section(…)) or create_engine(config.get_main_option(
+    "sqlalchemy.url")) in an env.py: the URL is the one env.py writes, or else
+    alembic.ini's. Sites whose mapping or URL resolves are sites.py's."""
+    first = call_argument(node, 0, "configuration" if qual in SQLALCHEMY_CONFIG else "url")
+    if first is None or not alembic_judges(a, node, scope, qual):
+        return
+    prefix = "sqlalchemy."
+    if qual in SQLALCHEMY_CONFIG:
+        given = call_argument(node, 1, "prefix")
+        value = value_of(a, given, scope, node) if given is not None else None
+        if isinstance(value, Text) and value.known is not None:
+            prefix = value.known
+
+    def judge() -> Judged:
+        call = _Call(a, node, scope)
+        return _sqlalchemy(call, _alembic_url(a, node, first, scope, prefix), call.keywords())
+
+    site(a, node, f"Alembic {qual.rsplit('.', 1)[-1]}()", judge)
+
+
+def alembic_judges(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> bool:
+    """This engine call reads Alembic's config and is judged here, not by sites.py
+    (which then leaves it to this handler instead of calling it undetermined)."""
+    first = call_argument(node, 0, "configuration" if qual in SQLALCHEMY_CONFIG else "url")
+    if first is None or not _reads_alembic_config(a, first, scope):
+        return False
+    # a mapping written in env.py: sites.py judges it
+    return qual not in SQLALCHEMY_CONFIG or not isinstance(
+        value_of(a, first, scope, node), DictValue
+    )
+
+
+def _reads_alembic_config(a: Analysis, expr: ast.expr, scope: Scope) -> bool:
+    """`config.get_section(…)` / `config.get_main_option("sqlalchemy.url")`, written
+    there or bound to the name passed."""
+    written = written_at(a, expr, scope)
+    if not isinstance(written, ast.Call) or not isinstance(written.func, ast.Attribute):
+        return False
+    if written.func.attr == "get_section":
+        return True
+    if written.func.attr == "get_main_option" and written.args:
+        first = written.args[0]
+        return isinstance(first, ast.Constant) and first.value == _ALEMBIC_URL
+    return False
+
+
+def _alembic_url(a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, prefix: str) -> Value:
+    """The URL the engine gets: `section[prefix + "url"] = X` in the same body, else
+    `set_main_option("sqlalchemy.url", X)` in the module, else alembic.ini's."""
+    key = prefix + "url"
+    if isinstance(first, ast.Name):
+        for owner, statement in subscript_writes(scope.node).get(key, []):
+            mine = isinstance(owner, ast.Name) and owner.id == first.id
+            if mine and statement.lineno <= node.lineno:
+                return value_of(a, statement.value, scope, statement)
+    written = _url_written(a.module.tree)
+    if written is not None:
+        return value_of(a, written, a.module.scope, written)
+    return ini_url(a.source.path, a.ctx.root)
+
+
+@lru_cache(maxsize=16)
+def _url_written(tree: ast.Module) -> ast.expr | None:
+    return replaced_url(tree)  # once per env.py, whatever its number of engine calls
+
+
+def replaced_url(tree: ast.Module, *, always: bool = False) -> ast.expr | None:
+    """The X of `….set_main_option("sqlalchemy.url", X)` (or set_section_option(s,
+    "sqlalchemy.url", X)) in env.py. always: only one written where it always runs
+    (module level, or a function's own body: not under an if, loop or try)."""
+    bodies = [tree.body] if always else []
+    if always:
+        functions = ast.FunctionDef | ast.AsyncFunctionDef
+        bodies += [n.body for n in tree.body if isinstance(n, functions)]
+        statements: Iterator[ast.AST] = (s for body in bodies for s in body)
+    else:
+        statements = ast.walk(tree)
+    found = None
+    for statement in statements:
+        call = statement.value if isinstance(statement, ast.Expr) else statement
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+            continue
+        index = {"set_main_option": 0, "set_section_option": 1}.get(call.func.attr)
+        if index is None or len(call.args) < index + 2:
+            continue
+        key = call.args[index]
+        if isinstance(key, ast.Constant) and key.value == _ALEMBIC_URL:
+            found = call.args[index + 1]
+    return found
+
+
+def ini_url(env_py: Path, root: Path) -> Value:
+    """sqlalchemy.url of the alembic.ini whose script_location is env.py's folder."""
+    ini = _alembic_ini(env_py, root)
+    if ini is None:
+        return Unknown("the sqlalchemy.url of an alembic.ini not found in the tree")
+    section = _alembic_section(ini)
+    if section is None:
+        return Unknown(f"the sqlalchemy.url of {ini.name}, which does not parse")
+    url = section.get(_ALEMBIC_URL, "").strip()
+    url = url.replace("%(here)s", str(ini.parent)).replace("%%", "%")
+    if not url or url.startswith("driver://"):
+        return Unknown(f"the sqlalchemy.url {ini.name} leaves empty (or alembic's template)")
+    return Text.of(url, (f"sqlalchemy.url of {ini.name}",))
+
+
+def _alembic_ini(env_py: Path, root: Path) -> Path | None:
+    folder = env_py.parent
+    candidate = folder
+    for _ in range(_INI_LEVELS):
+        ini = candidate / "alembic.ini"
+        if ini.is_file():
+            location = _script_location(ini)
+            if location is not None and (location == folder or Path(location).name == folder.name):
+                return ini
+        if candidate == root or candidate.parent == candidate:
+            break
+        candidate = candidate.parent
+    return None
+
+
+def _alembic_section(ini: Path) -> dict[str, str] | None:
+    """The [alembic] section of an ini, read once per file version (None: unreadable,
+    too large, not INI)."""
+    try:
+        info = ini.stat()
+    except OSError:
+        return None
+    if info.st_size > MAX_INI_BYTES:
+        return None
+    return _read_section(str(ini), info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=32)
+def _read_section(path: str, mtime_ns: int, size: int) -> dict[str, str] | None:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return None
+    return dict(parser["alembic"]) if parser.has_section("alembic") else {}
+
+
+def _script_location(ini: Path) -> Path | None:
+    section = _alembic_section(ini)
+    if section is None:
+        return None
+    location = section.get("script_location", "").strip()
+    if not location:
+        return None
+    location = location.replace("%(here)s", str(ini.parent)).split(":")[-1]
+    path = Path(location)
+    return path if path.is_absolute() else (ini.parent / path)
+
+
+def env_py_replaces_url(ini: Path) -> bool:
+    """Whether the env.py of this alembic.ini always writes sqlalchemy.url itself, so
+    the ini's own URL never reaches a connection (its transport finding is moot)."""
+    location = _script_location(ini)
+    if location is None:
+        return False
+    env_py = location / "env.py"
+    try:
+        if env_py.stat().st_size > MAX_INI_BYTES:
+            return False
+        tree = ast.parse(env_py.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return replaced_url(tree, always=True) is not None

@@ -1,0 +1,160 @@
+"""Where a finding is reported (issue 12, class 8): once, where the deciding value is
+written, with the places it acts through as related locations, not one copy per caller.
+
+- A connection call weak only through an SSLContext weakened in the same file adds
+  itself to the context's finding (reported by ssl_checks at the weakening line).
+- A Tortoise config whose `credentials` dict has no `ssl` key (or, for the psycopg
+  backend, whose `server_settings` sslmode decides) is reported at that dict, in the
+  config's own module (followed through names and imports), the calls related. The
+  engine applies that file's suppressions and merges the same place from several files.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, replace
+
+from verifyfull.findings import Related, finding
+from verifyfull.scan.python import ssl_checks
+from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.module import ImportRef, ParsedModule, Scope
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a deciding value is written: a file of the project and a node in it."""
+
+    relpath: str
+    node: ast.expr
+    what: str
+    # The place holds only for a reading without this key: a key set later (`CONF[…]
+    # ["credentials"]["ssl"] = …`, values.py's dict changes) decides at the call.
+    missing: str | None = None
+
+
+_ORIGIN_HOPS = 6
+
+
+def origin(a: Analysis, scope: Scope, expr: ast.expr) -> tuple[ParsedModule, ast.expr] | None:
+    """The literal an expression names: through local names, imported names and
+    `module.NAME` (a few hops; the last binding of each name)."""
+    module = a.module
+    for _ in range(_ORIGIN_HOPS):
+        if isinstance(expr, ast.Dict):
+            return module, expr
+        name: str | None = None
+        ref: ImportRef | None = None
+        if isinstance(expr, ast.Name):
+            where: Scope | None = scope
+            while where is not None and expr.id not in where.assigns:
+                where = where.parent
+            if where is not None:
+                expr, scope = where.assigns[expr.id][-1].value, where
+                continue
+            ref, name = module.aliases.get(expr.id), None
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            ref, name = module.aliases.get(expr.value.id), expr.attr
+        if ref is None:
+            return None
+        found = module.find_import(ref)
+        if found is None:
+            return None
+        module, imported = found
+        name = imported if name is None else (name if imported is None else None)
+        if name is None or name not in module.scope.assigns:
+            return None
+        expr, scope = module.scope.assigns[name][-1].value, module.scope
+    return None
+
+
+def _entry(node: ast.Dict, key: str) -> ast.expr | None:
+    for k, v in zip(node.keys, node.values, strict=True):
+        if isinstance(k, ast.Constant) and k.value == key:
+            return v
+    return None
+
+
+def missing_key_places(
+    a: Analysis, scope: Scope, config: ast.expr | None, count: int
+) -> dict[int, Place]:
+    """Class 8, the dict where the key is missing: a Tortoise config's `credentials`
+    dicts without `ssl`, by the index of the connection judged from them (the order
+    from_tortoise_config reads `connections` in)."""
+    found = origin(a, scope, config) if config is not None else None
+    if found is None:
+        return {}
+    module, written = found
+    connections = _entry(written, "connections") if isinstance(written, ast.Dict) else None
+    if not isinstance(connections, ast.Dict) or len(connections.values) != count:
+        return {}
+    try:
+        relpath = module.path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
+    except ValueError:
+        return {}
+    places: dict[int, Place] = {}
+    for index, entry in enumerate(connections.values):
+        credentials = _entry(entry, "credentials") if isinstance(entry, ast.Dict) else None
+        if not isinstance(credentials, ast.Dict) or _entry(credentials, "ssl") is not None:
+            continue
+        settings = _entry(credentials, "server_settings")
+        mode = _entry(settings, "sslmode") if isinstance(settings, ast.Dict) else None
+        if mode is not None:  # Tortoise's psycopg backend: the libpq sslmode decides
+            places[index] = Place(relpath, mode, "the server_settings sslmode written here")
+        elif settings is None or isinstance(settings, ast.Dict):
+            places[index] = Place(
+                relpath, credentials, "its credentials have no 'ssl' key", missing="ssl"
+            )
+    return places
+
+
+def report_at(
+    a: Analysis,
+    where: Place,
+    rule_id: str,
+    call: ast.expr,
+    message: str,
+    evidence: str,
+    fix: str,
+) -> None:
+    """One finding at the written dict (maybe in another module), the call related."""
+    line, column = where.node.lineno, where.node.col_offset + 1
+    here = Related(
+        f"{message} (this call; {where.what})", a.source.relpath, call.lineno, call.col_offset + 1
+    )
+    for index, item in enumerate(a.findings):
+        if (item.rule_id, item.path, item.line, item.column) == (
+            rule_id,
+            where.relpath,
+            line,
+            column,
+        ):
+            a.findings[index] = replace(item, related=(*item.related, here))
+            return
+    a.findings.append(
+        finding(
+            rule_id,
+            f"{message} ({where.what})",
+            evidence=evidence,
+            fix=fix,
+            path=where.relpath,
+            line=line,
+            column=column,
+            related=(here,),
+        )
+    )
+
+
+def reported_at_context(
+    a: Analysis, node: ast.expr, scope: Scope, rule_id: str, message: str
+) -> bool:
+    """Class 8: a site weak only through an SSLContext weakened in this file is one
+    finding, where the context is weakened, with this call as a related location."""
+    if rule_id not in ("VF103", "VF104"):
+        return False
+    here = Related(message, a.source.relpath, node.lineno, node.col_offset + 1)
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Load):
+            for line, _ in ssl_checks.weakened_lines(a, inner, scope):
+                if ssl_checks.add_related(a, rule_id, line, [here]):
+                    return True
+    return False

@@ -1,0 +1,168 @@
+"""Shell run from Python: `subprocess.run/call/Popen/check_call/check_output` argv lists
+and shell strings (`shell=True`), `os.system`, `os.popen`, `asyncio.create_subprocess_*`.
+
+The command each call runs is handed to the one shell reader (scan/shell) and
+judged by scan/config/judge.py like a command in a script: `subprocess.run("cockroach
+start --insecure", shell=True)`, `subprocess.run(["psql", "-h", host, ...])` with no
+sslmode, `env={"PGSSLMODE": "disable"}`. Only literal strings are read; a name or
+an expression in an argv list is a word the shell reader keeps as a reference.
+
+A check of its own (registered from check.py), not a family of the Python
+analysis: it needs none of that analysis's resolution, and it runs only on files
+that hold both a process-starting call and a word a command judged here can hold.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+from verifyfull.findings import Finding
+from verifyfull.scan import shell
+from verifyfull.scan.api import ScanContext, SourceFile, file_check
+from verifyfull.scan.config.judge import judge_all
+from verifyfull.scan.config.model import Command, Setting, Word
+
+_RUNNERS = {
+    "subprocess": {"run", "call", "Popen", "check_call", "check_output"}
+    | {"getoutput", "getstatusoutput"},
+    "os": {"system", "popen"},
+    "asyncio": {"create_subprocess_exec", "create_subprocess_shell"},
+}
+# Functions whose string is always a shell command (the others: with shell=True).
+_SHELL_STRINGS = {"system", "popen", "create_subprocess_shell", "getoutput", "getstatusoutput"}
+# A command judged here names one of these (a client, cockroach, an sslmode, a DSN's
+# scheme, a PG* variable): narrower than the config markers, because this check parses
+# the file a second time (in a site-packages tree 3 of 186 subprocess users hold one;
+# "database" or "://" would be 87).
+_COMMAND_MARKERS = (
+    *("psql", "pg_dump", "pg_restore", "createdb", "createuser", "vacuumdb", "pgbench"),
+    *("pg_basebackup", "pgcli", "cockroach", "sslmode", "postgres", "pg_hba", "PGSSL", "PGHOST"),
+)
+# Stands for an argv element that is not a literal (a variable, a call): a reference.
+_UNKNOWN = "$VALUE"
+
+
+def _runners(tree: ast.Module) -> tuple[dict[str, str], dict[str, str]]:
+    """Names bound by imports: module aliases (sp -> subprocess) and functions
+    (run -> run, from subprocess import run)."""
+    modules = {name: name for name in _RUNNERS}
+    functions: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in _RUNNERS:
+                    modules[alias.asname or alias.name] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module in _RUNNERS:
+            for alias in node.names:
+                if alias.name in _RUNNERS[node.module]:
+                    functions[alias.asname or alias.name] = alias.name
+    return modules, functions
+
+
+def _called(func: ast.expr, modules: dict[str, str], functions: dict[str, str]) -> str | None:
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        module = modules.get(func.value.id)
+        if module is not None and func.attr in _RUNNERS[module]:
+            return func.attr
+    if isinstance(func, ast.Name):
+        return functions.get(func.id)
+    return None
+
+
+def _text(node: ast.expr) -> str | None:
+    """A literal string, or an f-string with its holes as references."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                parts.append(value.value)
+            else:
+                parts.append("${VALUE}")
+        return "".join(parts)
+    return None
+
+
+def _word(node: ast.expr) -> Word:
+    text = _text(node)
+    return Word(_UNKNOWN if text is None else text, node.lineno, node.col_offset + 1)
+
+
+def _environment(call: ast.Call) -> list[Word]:
+    """`env={"PGSSLMODE": "require", ...}` as NAME=value words before the command."""
+    for keyword in call.keywords:
+        if keyword.arg == "env" and isinstance(keyword.value, ast.Dict):
+            words = []
+            for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
+                name, text = (_text(key) if key is not None else None), _text(value)
+                if name and text is not None and name.isidentifier():
+                    words.append(Word(f"{name}={text}", value.lineno, value.col_offset + 1))
+            return words
+    return []
+
+
+def _shell_true(call: ast.Call) -> bool:
+    return any(
+        k.arg == "shell" and isinstance(k.value, ast.Constant) and bool(k.value.value)
+        for k in call.keywords
+    )
+
+
+def _commands(call: ast.Call, function: str, settings: list[Setting]) -> Iterator[Command]:
+    if not call.args:
+        return
+    first = call.args[0]
+    env = _environment(call)
+    settings.extend(
+        Setting(w.text.partition("=")[0], w.text.partition("=")[2], w.line, w.column, local=True)
+        for w in env
+    )
+    text = _text(first)
+    if text is not None and (function in _SHELL_STRINGS or _shell_true(call)):
+        # The string is what /bin/sh -c runs; its words are placed from the string's start.
+        script = shell.read(text, first.lineno, first.col_offset + 2, 1)
+        settings.extend(script.settings)
+        for command in script.commands:
+            yield Command((*env, *command.words), stdin=command.stdin)
+        return
+    if function == "create_subprocess_exec":
+        argv = list(call.args)
+    elif isinstance(first, ast.List | ast.Tuple):
+        argv = list(first.elts)
+    else:
+        return  # a name or an expression: what it holds is not read here
+    if argv and not any(isinstance(a, ast.Starred) for a in argv):
+        words = [_word(a) for a in argv]
+        for command in shell.expand_argv(words):
+            yield Command((*env, *command.words), stdin=command.stdin)
+
+
+def subprocess_commands(tree: ast.Module) -> tuple[list[Setting], list[Command]]:
+    """The settings (`env=`, exports in a shell string) and every command the module's
+    process-starting calls run, as far as literals say."""
+    modules, functions = _runners(tree)
+    settings: list[Setting] = []
+    found: list[Command] = []
+    for node in ast.walk(tree):  # iterative: deep expressions cost no recursion here
+        if isinstance(node, ast.Call):
+            function = _called(node.func, modules, functions)
+            if function is not None:
+                found.extend(_commands(node, function, settings))
+    return settings, found
+
+
+@file_check(
+    suffixes=(".py",),
+    keywords=("subprocess", "os.system", "os.popen", "system(", "create_subprocess_"),
+)
+def check_subprocess_sites(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    if not any(marker in src.text for marker in _COMMAND_MARKERS):
+        return []
+    try:
+        tree = ast.parse(src.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []  # the Python check reports a file that does not parse
+    settings, commands = subprocess_commands(tree)
+    return judge_all(src, settings, commands, ctx.policy)

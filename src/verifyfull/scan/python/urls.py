@@ -1,0 +1,126 @@
+"""What code does to a connection URL's text once it is built: pydantic's
+`PostgresDsn.build(...)`, and the edits that remove TLS settings from it
+(`url.split("?")[0]`, `urlsplit(url)._replace(query="")`,
+`make_url(url).difference_update_query(["sslmode"])`, `url.set(query={})`).
+
+Each works on a partly known Text: the edit is made when the part it touches is
+known, and otherwise the result is Unknown with the reason (never a guess). A
+removal is noted on the value ("TLS settings removed at line N"), so the evidence
+of the connection site says where its sslmode went.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlencode
+
+from verifyfull.scan.python.values import Text, Unknown, Value
+
+# The query keys that decide TLS (libpq and asyncpg spellings): what a removal reports.
+TLS_KEYS = frozenset({"sslmode", "ssl", "sslrootcert", "sslcert", "sslkey", "sslcrl"})
+
+
+def _split(text: Text) -> tuple[Text, str | None] | None:
+    """(the URL before '?', the query text or None when there is none); None when the
+    query cannot be read (an unknown part after or around the '?')."""
+    head: list[str | Unknown] = []
+    for index, part in enumerate(text.parts):
+        if isinstance(part, str) and "?" in part:
+            before, _, after = part.partition("?")
+            rest = text.parts[index + 1 :]
+            if any(isinstance(p, Unknown) for p in rest):
+                return None
+            tail = after + "".join(p for p in rest if isinstance(p, str))
+            return Text((*head, before) if before else tuple(head), text.notes), tail
+        head.append(part)
+    if text.parts and isinstance(text.parts[-1], Unknown):
+        return None  # the unknown end may hold a query
+    return text, None
+
+
+def strip_query(text: Text, line: int) -> Value:
+    """`url.split("?")[0]`, `urlsplit(url)._replace(query="")`: everything after '?'."""
+    split = _split(text)
+    if split is None:
+        head = [p for p in text.parts if not (isinstance(p, str) and "?" in p)]
+        if len(head) == len(text.parts):
+            return Unknown("a URL cut at '?' whose query part is not known")
+        return Unknown("a URL cut at '?' with unknown parts")
+    base, query = split
+    removed = _tls_keys(query)
+    if not removed:
+        return base
+    return _removal_note(base, removed, line)
+
+
+def without_keys(text: Text, keys: Iterable[str], line: int) -> Value:
+    """`make_url(url).difference_update_query([...])`, `query.pop("sslrootcert")`."""
+    split = _split(text)
+    if split is None:
+        return Unknown("a URL query edited where it is not known")
+    base, query = split
+    if query is None:
+        return text
+    dropped = set(keys)
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if k not in dropped]
+    removed = sorted({k for k, _ in pairs if k in dropped} & TLS_KEYS)
+    result = base + Text.of("?" + urlencode(kept, safe="/:@")) if kept else base
+    return _removal_note(result, removed, line) if removed else result
+
+
+def with_query(text: Text, query: dict[str, str], line: int) -> Value:
+    """`url.set(query={...})`: the query replaced."""
+    stripped = strip_query(text, line)
+    if not isinstance(stripped, Text) or not query:
+        return stripped
+    return stripped + Text.of("?" + urlencode(list(query.items()), safe="/:@"))
+
+
+def with_scheme(text: Text, scheme: str) -> Value:
+    """`url.set(drivername="postgresql+psycopg2")`: the part before '://' replaced."""
+    first = text.parts[0] if text.parts else None
+    if not isinstance(first, str) or "://" not in first:
+        return Unknown("a URL whose scheme is not known")
+    rest = first.split("://", 1)[1]
+    return Text((f"{scheme}://{rest}", *text.parts[1:]), text.notes)
+
+
+def build(parts: dict[str, Text | None]) -> Text:
+    """pydantic `PostgresDsn.build(scheme=, user|username=, password=, host=, port=,
+    path=, query=)` (v1 and v2: a path with or without its leading '/')."""
+    url = (parts.get("scheme") or Text((Unknown("scheme"),))) + Text.of("://")
+    user = parts.get("username") or parts.get("user")
+    if user is not None:
+        url = url + user
+        password = parts.get("password")
+        if password is not None:
+            url = url + Text.of(":") + password
+        url = url + Text.of("@")
+    host = parts.get("host")
+    if host is not None:
+        url = url + host
+    port = parts.get("port")
+    if port is not None:
+        url = url + Text.of(":") + port
+    path = parts.get("path")
+    if path is not None:
+        lead = path.parts[0] if path.parts else ""
+        slash = isinstance(lead, str) and lead.startswith("/")
+        url = url + (path if slash else Text.of("/") + path)
+    query = parts.get("query")
+    if query is not None:
+        url = url + Text.of("?") + query
+    return replace(url, notes=(*url.notes, "built by PostgresDsn.build()"))
+
+
+def _tls_keys(query: str | None) -> list[str]:
+    if not query:
+        return []
+    return sorted({k for k, _ in parse_qsl(query, keep_blank_values=True)} & TLS_KEYS)
+
+
+def _removal_note(text: Text, removed: list[str], line: int) -> Text:
+    note = f"TLS settings removed from the URL at line {line} ({', '.join(removed)})"
+    return replace(text, notes=(*text.notes, note))

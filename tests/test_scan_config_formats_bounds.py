@@ -1,0 +1,135 @@
+"""Bounded time on hostile files of every format issue 13 classes 3-5 added (Terraform,
+Bicep, Elastic Beanstalk, Procfile, hinted env names, interpolated DSNs, the project's
+TLS-variable index): each generated shape finishes within SHAPE_SECONDS under the
+watchdog of test_trust_bounds, and each format grows near-linearly with its input.
+Sizes keep each shape near a second on an idle machine: quadratic work on any of
+them (pairs on one line, entries, bindings) would still take minutes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from test_trust_bounds import GROWTH_LIMIT, _timed, scan_files, scan_shape, watchdog
+from verifyfull.scan import engine, project_vars
+
+DSN = "postgresql://app@db.internal/app?sslmode=disable"
+_PW = "canary-Pw-3f9a1c"
+
+Files = dict[str, str | bytes]
+
+SHAPES: dict[str, Files] = {
+    "tf-deep-braces": {"main.tf": "database = {\n" + "x = {" * 100_000 + "\n"},
+    "tf-unclosed-interpolation": {"main.tf": 'db_url = "' + "${" * 200_000 + '"\n'},
+    "tf-unclosed-comment": {"main.tf": "/*\n" + f'password = "{_PW}"\n' * 50_000},
+    "tf-one-long-line": {"main.tf": f'db_password = "{_PW}", ' * 10_000 + "\n"},
+    "tf-quotes-in-interpolations": {"main.tf": 'db_url = "' + '${var.m["k"]}' * 50_000 + '"\n'},
+    "bicep-unclosed-multiline": {"main.bicep": "var db = '''\n" + "password: 'x'\n" * 50_000},
+    "bicep-entries": {
+        "main.bicep": "var env = [\n"
+        + "{ name: 'PGSSLMODE', value: 'disable' }\n" * 1_000
+        + "{ name: 'LOG_LEVEL', value: 'info' }\n" * 10_000
+        + "]\n"
+    },
+    "ebextensions-alias-bomb": {
+        ".ebextensions/db.config": "a: &a [postgres, postgres]\n"
+        + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+    },
+    "procfile-many-lines": {
+        "Procfile": "".join(f"db{i}: cockroach start --insecure\n" for i in range(1_250))
+    },
+    "procfile-long-line": {"Procfile": "web: PGSSLMODE=disable " + "x " * 50_000 + "\n"},
+    "hinted-env-huge": {"service_env": f"DATABASE_URL={DSN}\n" + "LOG_LEVEL=info\n" * 50_000},
+    "hinted-env-not-env": {"service_env": "echo x\n" * 200_000},
+    "env-interpolation-runs": {
+        ".env": "DATABASE_URL=postgresql://"
+        + "${" * 100_000
+        + "@db/app\n"
+        + "DB_URL=postgresql://u:"
+        + "_" * 200_000
+        + "@db:"
+        + "$" * 100_000
+        + "/app\n"
+    },
+    "project-index-many-bindings": {
+        "app/db.py": "import asyncpg, os\n"
+        + "".join(
+            f"X{i} = os.environ.get('V{i}')\nasyncpg.connect(ssl=X{i})\n" for i in range(1_250)
+        ),
+        ".env": "V1=disable\n",
+    },
+    "project-index-long-line": {
+        "app/db.py": "import asyncpg\nasyncpg.connect(" + "ssl=A, " * 20_000 + ")\n",
+        ".env": "A=disable\n",
+    },
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_hostile_shape_finishes_in_bounded_time(shape: str, tmp_path: Path) -> None:
+    project_vars.index_for.cache_clear()
+    result = scan_shape(tmp_path, SHAPES[shape])
+    assert all("internal error" not in e.message for e in result.report.errors)
+
+
+def test_ebextensions_alias_bomb_is_one_error(tmp_path: Path) -> None:
+    result = scan_shape(tmp_path, SHAPES["ebextensions-alias-bomb"])
+    assert [e.path for e in result.report.errors] == [".ebextensions/db.config"]
+
+
+GROWTH: dict[str, tuple[Callable[[int], Files], int]] = {
+    "terraform": (
+        lambda n: {
+            "main.tf": "".join(
+                f'resource "aws_db_instance" "db{i}" {{\n  password = "{_PW}"\n}}\n'
+                f'locals {{ url{i} = "postgres://${{var.h}}:${{var.p}}/app?sslmode=disable" }}\n'
+                for i in range(n)
+            )
+        },
+        200,
+    ),
+    "bicep": (
+        lambda n: {
+            "main.bicep": "".join(
+                f"var db{i} = 'postgresql://app@${{host}}/app?sslmode=require'\n"
+                f"{{ name: 'PGSSLMODE', value: 'disable' }}\n"
+                for i in range(n)
+            )
+        },
+        200,
+    ),
+    "procfile": (
+        lambda n: {"Procfile": "".join(f"p{i}: PGSSLMODE=disable run\n" for i in range(n))},
+        200,
+    ),
+    "project-variables": (
+        lambda n: {
+            **{
+                f"app/m{i}.py": f"import asyncpg, os\nasyncpg.connect(ssl=os.environ['V{i}_SSL'])\n"
+                for i in range(n)
+            },
+            ".env": "".join(f"V{i}_SSL=disable\n" for i in range(n)),
+        },
+        30,
+    ),
+}
+
+
+@pytest.mark.parametrize("family", sorted(GROWTH))
+def test_new_formats_grow_near_linearly(family: str, tmp_path: Path) -> None:
+    generate, n = GROWTH[family]
+    engine.load_checks()
+    small_files, large_files = generate(n), generate(10 * n)
+    project_vars.index_for.cache_clear()
+    assert scan_files(tmp_path / "probe", small_files).report.findings, family
+    small = large = float("inf")
+    with watchdog(60):  # each run has its own root: the project index is built afresh
+        for attempt in range(3):
+            small = min(small, _timed(tmp_path / f"small{attempt}", small_files))
+            large = min(large, _timed(tmp_path / f"large{attempt}", large_files))
+    assert large / max(small, 0.05) <= GROWTH_LIMIT, f"{family}: {small:.3f} s -> {large:.3f} s"
