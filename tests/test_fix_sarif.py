@@ -26,9 +26,12 @@ SAFE = (
     '    return psycopg.connect("host=db dbname=app sslmode=require sslrootcert=/etc/ca.pem")\n'
 )
 UNSAFE = 'import psycopg\n\nconn = psycopg.connect("host=db dbname=app sslmode=disable")\n'
+# A weakened context that a connection uses (an unused one is no finding, issue 12 class 9).
 CONTEXT = (
-    "import ssl\n\nctx = ssl.create_default_context()\nctx.check_hostname = False\n"
-    "ctx.verify_mode = ssl.CERT_NONE\n"
+    "import ssl\n\nimport asyncpg\n\nctx = ssl.create_default_context()\n"
+    "ctx.check_hostname = False\nctx.verify_mode = ssl.CERT_NONE\n\n\n"
+    "async def connect():\n"
+    '    return await asyncpg.connect("postgresql://app@db/app", ssl=ctx)\n'
 )
 
 

@@ -50,7 +50,7 @@ def read_asyncpg_dsn(dsn: str, *, literal: bool = True) -> ConnInfo:
     query_port = values.pop("port", None)
     query_host = values.pop("host", None)
     if not hosts and query_host:
-        hosts = _with_ports(asyncpg_hostlist(query_host), query_port)
+        hosts = with_ports(asyncpg_hostlist(query_host), query_port)
     elif not hosts and query_port:
         values["port"] = query_port  # a port for asyncpg's default hosts (asyncpg_endpoints)
 
@@ -84,7 +84,7 @@ def read_asyncpg_dsn(dsn: str, *, literal: bool = True) -> ConnInfo:
     )
 
 
-def _with_ports(hosts: tuple[HostPort, ...], port_text: str | None) -> tuple[HostPort, ...]:
+def with_ports(hosts: tuple[HostPort, ...], port_text: str | None) -> tuple[HostPort, ...]:
     if not port_text:
         return hosts
     try:

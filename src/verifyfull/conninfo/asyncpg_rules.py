@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from verifyfull.conninfo.endpoints import asyncpg_endpoints
 from verifyfull.conninfo.libpq import ConnStringError
-from verifyfull.conninfo.model import ConnInfo, Environment, Source
+from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.semantics import (
     TLS_DSN_KEYS,
     TORTOISE_OWN,
@@ -96,6 +96,8 @@ ASYNCPG_DSN_KEYS = frozenset(
         "gsslib",
     }
 )
+# asyncpg 0.32's SessionAttribute values (any other target_session_attrs raises).
+SESSION_ATTRIBUTES = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
 # Keys SQLAlchemy's asyncpg dialect takes out of the URL query for itself.
 _SQLALCHEMY_ASYNCPG_OWN = frozenset(
     {"prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"}
@@ -115,6 +117,7 @@ class _AsyncpgCall:
     call_keys: tuple[str, ...]
     ssl: SSLArg
     ssl_origin: str  # how the ssl argument came about, in words
+    server_refusal: str | None = None  # the server refuses a setting at connect
 
 
 def asyncpg_front(info: ConnInfo, target: Target, env: Environment, judge: Judge) -> None:
@@ -148,8 +151,11 @@ def _raw_asyncpg_call(info: ConnInfo, judge: Judge) -> _AsyncpgCall:
     # of a repeated key wins.
     for note in info.reading_notes:
         judge.flag("VF105", note)
-    dsn = {k: v for k, v in info.params if v != ""}
+    # (A DSN URL's blank values are gone already; blank ones left are a service
+    # file's, which asyncpg keeps: an empty sslmode is refused.)
+    dsn = {k: v for k, v in info.params if v != "" or info.source is Source.URL}
     dsn.update({k: "***" for k, _ in info.secret_params})
+    refusal: str | None = None  # the server's, after everything asyncpg checks itself
     for key, value in info.params:
         if key in TLS_DSN_KEYS and "+" in value:
             # asyncpg reads the query with parse_qs: '+' is a space there.
@@ -168,10 +174,12 @@ def _raw_asyncpg_call(info: ConnInfo, judge: Judge) -> _AsyncpgCall:
                 f"asyncpg does not know the DSN key {key!r}: it sends it to the server as a "
                 "run-time setting instead of using it for TLS",
             )
-            judge.crash(_server_rejects(key), "", rule=None)
+            refusal = refusal or _server_rejects(key)
         else:
             judge.note(f"asyncpg sends the DSN key {key!r} to the server as a setting")
-    return _AsyncpgCall(dsn, tuple(k for k, _ in info.kwargs), info.ssl, "the ssl argument")
+    return _AsyncpgCall(
+        dsn, tuple(k for k, _ in info.kwargs), info.ssl, "the ssl argument", refusal
+    )
 
 
 def _server_rejects(key: str) -> str:
@@ -249,9 +257,25 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
         judge.crash(f"asyncpg.exceptions.ClientConfigurationError: {exc.problem}", "", rule=None)
         judge.intent_unknown = True
         return
+    _asyncpg_settings(info, call, dsn, meant, hosts, env, judge)
+    if call.server_refusal is not None:
+        judge.crash(call.server_refusal, "", rule=None)
     if any(h.host == "" and not h.is_unix_socket for h in hosts):
-        # A netloc with only ':port': asyncpg dials TCP host '' and getaddrinfo fails.
+        # A netloc with only ':port': asyncpg dials TCP host '' and getaddrinfo fails,
+        # after everything above has been checked.
         judge.crash("socket.gaierror: [Errno -2] Name or service not known", "", rule=None)
+
+
+def _asyncpg_settings(
+    info: ConnInfo,
+    call: _AsyncpgCall,
+    dsn: dict[str, str],
+    meant: set[str],
+    hosts: tuple[HostPort, ...],
+    env: Environment,
+    judge: Judge,
+) -> None:
+    """What _parse_connect_dsn_and_args checks and builds, before anything is dialled."""
     direct = info.kwarg("direct_tls")
     if direct is None:  # without direct_tls asyncpg 0.32 reads sslnegotiation
         negotiation = dsn.get("sslnegotiation") or env.get("PGSSLNEGOTIATION")
@@ -262,6 +286,17 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
                 f"sslnegotiation={negotiation} is refused by asyncpg",
             )
         direct = "True" if negotiation == "direct" else None
+    attrs = info.kwarg("target_session_attrs") or dsn.get("target_session_attrs")
+    if attrs is None and "target_session_attrs" in call.call_keys:  # SQLAlchemy's query
+        attrs = info.param("target_session_attrs")
+    attrs = attrs if attrs is not None else env.get("PGTARGETSESSIONATTRS")
+    if attrs is not None and attrs not in SESSION_ATTRIBUTES:
+        judge.crash(
+            "asyncpg.exceptions.ClientConfigurationError: target_session_attrs is expected "
+            f"to be one of {', '.join(SESSION_ATTRIBUTES)}",
+            "",
+            rule=None,
+        )
     gsslib = dsn.get("gsslib") or info.kwarg("gsslib")
     if gsslib is not None and gsslib not in ("gssapi", "sspi"):
         judge.crash(
@@ -289,8 +324,10 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
         origin = call.ssl_origin
     sockets_only = bool(hosts) and all(h.is_unix_socket for h in hosts)
     if sockets_only and not (ssl.kind is SSLArgKind.MODE and (ssl.mode or "") not in SSLMODES):
-        # asyncpg dials a Unix socket without TLS whatever ssl says (an unknown
-        # mode string still raises first, below).
+        # asyncpg dials a Unix socket without TLS whatever ssl says; it still builds
+        # the SSLContext of a mode string first, so a missing root still raises.
+        if ssl.kind is SSLArgKind.MODE:
+            _asyncpg_mode(ssl.mode or "", origin, dsn, env, judge, direct)
         judge.transport(TLSUse.NEVER, False, False)
         judge.local_only = True
         judge.note("Unix socket: asyncpg does not use TLS there (no network path)")

@@ -13,6 +13,8 @@ collector), semantics (rules both engines share), asyncpg_rules, libpq_rules.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from verifyfull.conninfo.asyncpg_rules import (
     ASYNCPG_CONNECT_KWARGS,
     ASYNCPG_DSN_KEYS,
@@ -21,13 +23,15 @@ from verifyfull.conninfo.asyncpg_rules import (
 )
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.libpq_rules import libpq_front
-from verifyfull.conninfo.model import ConnInfo, Environment
+from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
+from verifyfull.conninfo.service import read_service
 from verifyfull.conninfo.target import Driver, Target, resolve_target
 from verifyfull.conninfo.verdict import Judge, Verdict
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import (
     DEFAULT_POLICY,
     Policy,
+    TLSUse,
 )
 
 __all__ = [
@@ -53,11 +57,58 @@ def evaluate(
     env = env or Environment.empty()
     target = resolve_target(info, driver)
     judge = Judge(target=target, evidence=str(info), policy=policy)
+    reading = read_service(info, target, env)
+    if reading.error is not None:
+        # The driver refuses before it dials anything: no transport to judge.
+        judge.transport(TLSUse.NEVER, False, False)
+        judge.intent_unknown = True
+        judge.crash(f"{_error_class(target)}: {reading.error}", "", rule=None)
+        judge.note(f"service {reading.service!r}: {reading.error}")
+        return judge.finish(info, env)
+    if reading.path is not None:
+        judge.note(
+            f"service {reading.service!r} read from {reading.path}: its values fill what the "
+            "connection does not write"
+        )
+    judged = reading.info
+    if reading.unknown and not any(h.host or h.hostaddr for h in judged.hosts):
+        # A service names the server it serves (not the local socket): judge the
+        # written values against a network host, as the service file check does.
+        ports = [h.port for h in judged.hosts] or [None]
+        judged = replace(judged, hosts=tuple(HostPort(SERVICE_HOST, p) for p in ports))
     if target.engine == "asyncpg":
-        asyncpg_front(info, target, env, judge)
+        asyncpg_front(judged, target, env, judge)
     else:
-        libpq_front(info, target, env, judge)
-    return judge.finish(info, env)
+        libpq_front(judged, target, env, judge)
+    if reading.unknown and not _mode_written(info, target):
+        # The service file is the deployment's: its sslmode and hosts decide.
+        judge.determined = False
+        judge.flag(
+            "VF108",
+            f"the connection names service {reading.service!r}: its host and sslmode come "
+            "from the deployment's pg_service.conf, which is not here",
+            "write sslmode=verify-full and sslrootcert in the connection itself (they win "
+            "over the service file), or check the deployed service file",
+        )
+    return judge.finish(reading.info, env)
+
+
+SERVICE_HOST = "the-service-host.invalid"  # stands for the host an unseen service names
+
+
+def _error_class(target: Target) -> str:
+    if target.engine == "asyncpg":
+        return "asyncpg"
+    if target.backend == "psycopg2" or target.driver is Driver.PSYCOPG2:
+        return "psycopg2.OperationalError"
+    return "psycopg.OperationalError"
+
+
+def _mode_written(info: ConnInfo, target: Target) -> bool:
+    """Whether the connection itself decides sslmode (a service cannot override it)."""
+    if info.has_param("sslmode") or info.kwarg("sslmode") not in (None, "None"):
+        return True
+    return target.engine == "asyncpg" and not info.ssl.is_absent
 
 
 def unreadable(error: ConnStringError, evidence: str) -> Finding:

@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from verifyfull.conninfo.endpoints import asyncpg_endpoints, libpq_endpoints
+from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
+from verifyfull.conninfo.service import read_service
+from verifyfull.conninfo.sslarg import SSLArgKind
 from verifyfull.conninfo.target import resolve_target
 
 
@@ -26,12 +29,19 @@ class Effective:
 
 
 def effective(info: ConnInfo, driver: str | None, env: Environment) -> Effective:
+    """Raises ConnStringError when the driver refuses the service it is sent to."""
     target = resolve_target(info, driver)
+    reading = read_service(info, target, env)
+    if reading.error is not None:
+        raise ConnStringError(reading.error)
+    info = reading.info
     user = info.user if info.user is not None else env.get("PGUSER")
     database = info.database if info.database is not None else env.get("PGDATABASE")
     if target.engine == "asyncpg":
         hosts = asyncpg_endpoints(info, env)
         mode = info.param("sslmode") if info.ssl.is_absent else info.ssl.mode
+        if info.ssl.kind is SSLArgKind.BOOL:  # asyncpg: False is disable, True verify-full
+            mode = "verify-full" if info.ssl.flag else "disable"
         if mode is None and info.ssl.is_absent:
             # Sockets only and nothing said: asyncpg settles on disable.
             mode = env.get("PGSSLMODE") or (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from verifyfull.conninfo.libpq import ConnStringError
-from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
+from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 
 # psycopg-binary's and Debian's libpq are built with this socket directory.
 LIBPQ_DEFAULT_SOCKET = "/var/run/postgresql"
@@ -32,19 +32,12 @@ _ASYNCPG_V6 = re.compile(r"(?:\[([^\]]+)\])(?::([0-9]+))?")
 def libpq_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
     """libpq's list. host, hostaddr and port each fall back to PGHOST, PGHOSTADDR and
     PGPORT on their own (conninfo_add_defaults); an empty host is its socket directory."""
-    hosts = info.hosts
-    host_text = ",".join(h.host for h in hosts) if any(h.host for h in hosts) else env.get("PGHOST")
-    addr_text = (
-        ",".join(h.hostaddr or "" for h in hosts)
-        if any(h.hostaddr is not None for h in hosts)
-        else env.get("PGHOSTADDR")
+    written = [info.written_text(key) for key in ("host", "port", "hostaddr")]
+    host_text, port_text, addr_text = (
+        text if text is not None else env.get(name)
+        for text, name in zip(written, ("PGHOST", "PGPORT", "PGHOSTADDR"), strict=True)
     )
-    port_text = (
-        ",".join("" if h.port is None else str(h.port) for h in hosts)
-        if any(h.port is not None for h in hosts)
-        else env.get("PGPORT")
-    )
-    resolved = hosts_from(host_text or None, port_text or None, addr_text or None)
+    resolved = hosts_from(host_text, port_text, addr_text)
     default_port = DEFAULT_PORT
     return tuple(
         HostPort(
@@ -64,27 +57,48 @@ def asyncpg_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
     """asyncpg's list: the hosts it was given, else PGHOST (host:port and [v6] split), else
     its socket directories and localhost. Ports left open take PGPORT, else 5432."""
     hosts = info.hosts
+    # A port written without a host (the DSN's ?port=, a service's port) serves
+    # PGHOST's hosts or the default ones, replacing the ports written there.
+    written_ports = info.param("port") if not hosts and info.source is Source.URL else None
+    if not hosts and info.engine is not None:  # Tortoise passes its port credential
+        written_ports = info.kwarg("port")
     if not hosts and env.get("PGHOST"):
         hosts = asyncpg_hostlist(env.get("PGHOST") or "")
     if not hosts:
         hosts = tuple(HostPort(h) for h in ASYNCPG_DEFAULT_HOSTS)
+    if written_ports:
+        ports = _asyncpg_port_list(written_ports, len(hosts), "the DSN's port")
+        return tuple(HostPort(h.host, ports[i]) for i, h in enumerate(hosts))
+    if all(h.port is not None for h in hosts) and not _asyncpg_dsn(info):
+        # Ports given as arguments (SQLAlchemy, asyncpg kwargs): PGPORT is never read.
+        return hosts
     ports = _asyncpg_default_ports(env, len(hosts))
     return tuple(HostPort(h.host, _or(h.port, ports[i])) for i, h in enumerate(hosts))
+
+
+def _asyncpg_dsn(info: ConnInfo) -> bool:
+    """Read from asyncpg's DSN: its host list parser reads PGPORT even when every host
+    has its port."""
+    return info.source is Source.URL and info.dialect is None and info.engine is None
+
+
+def _asyncpg_port_list(text: str, count: int, what: str) -> list[int]:
+    try:
+        values = [int(p) for p in text.split(",")]
+    except ValueError:
+        raise ConnStringError(f"{what} is not a port list (asyncpg: int() fails)") from None
+    if len(values) == 1:
+        return values * count
+    if len(values) != count:
+        raise ConnStringError(f"could not match {len(values)} port numbers to {count} hosts")
+    return values
 
 
 def _asyncpg_default_ports(env: Environment, count: int) -> list[int]:
     text = env.get("PGPORT")
     if not text:
         return [DEFAULT_PORT] * count
-    try:
-        values = [int(p) for p in text.split(",")]
-    except ValueError:
-        raise ConnStringError(f"PGPORT is not a port list: {text!r} (asyncpg)") from None
-    if len(values) == 1:
-        return values * count
-    if len(values) != count:
-        raise ConnStringError(f"could not match {len(values)} port numbers to {count} hosts")
-    return values
+    return _asyncpg_port_list(text, count, "PGPORT")
 
 
 def asyncpg_hostlist(text: str, *, unquote: bool = False) -> tuple[HostPort, ...]:
@@ -124,9 +138,16 @@ def _asyncpg_port(text: str) -> int | None:
 
 
 def hosts_from(
-    host: str | None, port: str | int | None, hostaddr: str | None = None
+    host: str | None,
+    port: str | int | None,
+    hostaddr: str | None = None,
+    *,
+    ports_alone: bool = False,
 ) -> tuple[HostPort, ...]:
-    """libpq's pairing of comma-separated hosts, hostaddrs and ports (one port serves all)."""
+    """libpq's pairing of comma-separated hosts, hostaddrs and ports (one port serves all).
+
+    ports_alone: a port list written without hosts is kept as it is (one entry per
+    port), to be paired with PGHOST later; libpq_endpoints pairs strictly."""
     if host is None and port is None and hostaddr is None:
         return ()
     host_list = host.split(",") if host else []
@@ -137,10 +158,12 @@ def hosts_from(
         raise ConnStringError(
             f"could not match {len(host_list)} host names to {len(addr_list)} hostaddr values"
         )
-    count = max(len(host_list), len(addr_list), 1)
-    host_list = host_list or [""] * count
     port_text = "" if port is None else str(port)
     port_list = port_text.split(",") if port_text else []
+    count = max(len(host_list), len(addr_list), 1)
+    if ports_alone and host is None and hostaddr is None:  # (host='' is one empty entry)
+        count = max(len(port_list), 1)
+    host_list = host_list or [""] * count
     if len(port_list) == 1:
         port_list = port_list * count
     elif port_list and len(port_list) != count:

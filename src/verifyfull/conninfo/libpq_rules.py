@@ -169,7 +169,7 @@ def _tortoise_psycopg_options(
         if key == "ssl" and info.source is Source.URL:
             ssl, _ = tortoise_url_ssl(value, judge)
             continue
-        if key in TORTOISE_OWN:
+        if key in TORTOISE_OWN or key == "port":  # the client's own port credential
             continue
         if key not in PSYCOPG_POOL_KWARGS:
             extra.append(key)

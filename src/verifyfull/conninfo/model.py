@@ -99,6 +99,8 @@ PG_VARIABLES = (
     "PGPASSWORD",
     "PGPASSFILE",
     "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGSYSCONFDIR",
     "PGSSLMODE",
     "PGREQUIRESSL",
     "PGSSLROOTCERT",
@@ -121,6 +123,56 @@ _SECRET_VARIABLES = frozenset({"PGPASSWORD", "PGSSLPASSWORD"})
 
 
 @dataclass(frozen=True)
+class ServiceFiles:
+    """The connection service files (pg_service.conf) as the drivers would find them.
+
+    `files` maps a path to its text (None: it does not exist); a path not
+    listed does not exist either. The texts may hold passwords: never shown.
+    conninfo.service says how each driver reads them.
+    """
+
+    home: str | None = None  # the home directory, for ~/.pg_service.conf
+    files: tuple[tuple[str, str | None], ...] = field(default=(), repr=False)
+
+    @classmethod
+    def of(cls, files: Mapping[str, str | None], *, home: str | None = None) -> ServiceFiles:
+        return cls(home, tuple(files.items()))
+
+    @classmethod
+    def read(cls, variables: Mapping[str, str], home: Path | None) -> ServiceFiles:
+        """The files libpq and asyncpg would open for these variables (explicitly: the
+        model never reads files by itself)."""
+        paths = [
+            variables.get("PGSERVICEFILE")
+            or (str(home / SERVICE_FILE_NAME) if home is not None else None),
+            str(Path(variables.get("PGSYSCONFDIR") or LIBPQ_SYSCONFDIR) / SYSTEM_FILE_NAME),
+        ]
+        files: dict[str, str | None] = {}
+        for path in paths:
+            if path is None:
+                continue
+            try:
+                with open(path, "rb") as handle:
+                    files[path] = handle.read(MAX_SERVICE_FILE).decode("utf-8", "replace")
+            except OSError:  # missing or unreadable: the drivers skip it as well
+                files[path] = None
+        return cls(str(home) if home is not None else None, tuple(files.items()))
+
+    def text(self, path: str) -> str | None:
+        for name, text in self.files:
+            if name == path:
+                return text
+        return None
+
+
+# Where psycopg-binary's libpq (and Debian's) looks when PGSYSCONFDIR is unset.
+LIBPQ_SYSCONFDIR = "/etc/postgresql-common"
+SERVICE_FILE_NAME = ".pg_service.conf"
+SYSTEM_FILE_NAME = "pg_service.conf"
+MAX_SERVICE_FILE = 1 << 20  # bytes read per file: a work bound on hostile input
+
+
+@dataclass(frozen=True)
 class Environment:
     """The outside inputs a driver consults: PG* variables and the home root cert."""
 
@@ -129,6 +181,9 @@ class Environment:
     home_root_cert: bool = False  # ~/.postgresql/root.crt exists
     home_client_cert: bool = False  # ~/.postgresql/postgresql.crt exists
     described_as: str = "an empty environment"
+    # The service files; None: they are the deployment's and not known here,
+    # so a service reference leaves the connection to be decided at deploy.
+    services: ServiceFiles | None = None
 
     @classmethod
     def empty(cls) -> Environment:
@@ -142,6 +197,7 @@ class Environment:
         home_root_cert: bool = False,
         home_client_cert: bool = False,
         described_as: str = "the given environment",
+        services: ServiceFiles | None = None,
     ) -> Environment:
         plain: list[tuple[str, str]] = []
         secret: list[tuple[str, Secret]] = []
@@ -151,22 +207,26 @@ class Environment:
                     secret.append((name, Secret(variables[name])))
                 else:
                     plain.append((name, variables[name]))
-        return cls(tuple(plain), tuple(secret), home_root_cert, home_client_cert, described_as)
+        return cls(
+            tuple(plain), tuple(secret), home_root_cert, home_client_cert, described_as, services
+        )
 
     @classmethod
     def current(cls) -> Environment:
         """The process environment; call it explicitly (the model never does)."""
         pg_home = Path(os.environ.get("APPDATA", "")) / "postgresql" if os.name == "nt" else None
+        try:
+            home: Path | None = Path.home()
+        except (RuntimeError, KeyError):  # no home directory
+            home = None
         if pg_home is None:
-            try:
-                pg_home = Path.home() / ".postgresql"
-            except RuntimeError:  # no home directory
-                pg_home = Path("/nonexistent")
+            pg_home = home / ".postgresql" if home is not None else Path("/nonexistent")
         return cls.of(
             os.environ,
             home_root_cert=(pg_home / "root.crt").is_file(),
             home_client_cert=(pg_home / "postgresql.crt").is_file(),
             described_as="the current PG* environment",
+            services=ServiceFiles.read(os.environ, home),
         )
 
     def get(self, name: str) -> str | None:
@@ -185,6 +245,9 @@ class Environment:
         shown = [f"{k}={v}" for k, v in self.variables] + [f"{k}={MASK}" for k, _ in self.secrets]
         if self.home_root_cert:
             shown.append("~/.postgresql/root.crt present")
+        if self.services is not None:
+            present = [path for path, text in self.services.files if text is not None]
+            shown.append(f"service files: {', '.join(present) or 'none'}")
         return f"{self.described_as} ({', '.join(shown) or 'no PG* variables'})"
 
 
@@ -215,6 +278,9 @@ class ConnInfo:
     # What the driver's own reading changes in meaning (asyncpg: '+' in a TLS
     # path is a space): each one is a VF105 for that driver.
     reading_notes: tuple[str, ...] = ()
+    # libpq's host, hostaddr and port written, even when empty: a written value
+    # (host='', port=',') hides PGHOST/PGPORT/PGHOSTADDR and a service's value.
+    written: tuple[str, ...] = ()
 
     # --- reading -----------------------------------------------------------
     def param(self, key: str) -> str | None:
@@ -244,6 +310,20 @@ class ConnInfo:
     def param_keys(self) -> tuple[str, ...]:
         keys = [k for k, _ in self.params] + [k for k, _ in self.secret_params]
         return tuple(dict.fromkeys(keys))
+
+    def written_text(self, key: str) -> str | None:
+        """host, hostaddr or port as libpq received it (the comma-joined list), or None
+        when it was not written."""
+        if key == "host":
+            values = [h.host for h in self.hosts]
+            present = any(values)
+        elif key == "hostaddr":
+            values = [h.hostaddr or "" for h in self.hosts]
+            present = any(h.hostaddr is not None for h in self.hosts)
+        else:
+            values = ["" if h.port is None else str(h.port) for h in self.hosts]
+            present = any(h.port is not None for h in self.hosts)
+        return ",".join(values) if present or key in self.written else None
 
     @property
     def tcp_hosts(self) -> tuple[HostPort, ...]:
@@ -306,8 +386,15 @@ class ConnInfo:
         if unix and not tcp:
             query.append(("host", ",".join(h.shown_host(reveal=reveal) for h in unix)))
             ports = {h.port for h in unix if h.port is not None}
-            if ports:
+            if ports or "port" in self.written:
                 query.append(("port", ",".join(str(h.port or "") for h in unix)))
+        elif not tcp and "host" in self.written:
+            # host='' written: libpq's socket, not PGHOST; keep it written.
+            query.append(("host", ",".join(h.host for h in self.hosts)))
+            if "port" in self.written or any(h.port is not None for h in self.hosts):
+                query.append(("port", ",".join(str(h.port or "") for h in self.hosts)))
+        elif "port" in self.written and all(h.port is None for h in self.hosts):
+            query.append(("port", ",".join("" for _ in self.hosts)))
         path = "/" + quote(self.database, safe="") if self.database is not None else ""
         query += list(self.params)
         query += [(k, v.reveal() if reveal else MASK) for k, v in self.secret_params]
@@ -320,12 +407,12 @@ class ConnInfo:
         items: list[tuple[str, str]] = []
         if self.hosts:
             # host='' is not "no host": it makes libpq ignore PGHOST. Leave an
-            # unwritten host unwritten.
-            if any(h.host for h in self.hosts):
+            # unwritten host unwritten, and a written empty one written.
+            if self.written_text("host") is not None:
                 items.append(("host", ",".join(h.shown_host(reveal=reveal) for h in self.hosts)))
-            if any(h.hostaddr is not None for h in self.hosts):
+            if self.written_text("hostaddr") is not None:
                 items.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
-            if any(h.port is not None for h in self.hosts):
+            if self.written_text("port") is not None:
                 items.append(("port", ",".join(str(h.port or "") for h in self.hosts)))
         if self.user is not None:
             items.append(("user", self.user))

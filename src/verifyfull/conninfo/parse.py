@@ -77,7 +77,9 @@ def _from_pairs(
         source=source,
         scheme=scheme,
         dialect=dialect,
-        hosts=hosts_from(fields.get("host"), fields.get("port"), fields.get("hostaddr")),
+        hosts=hosts_from(
+            fields.get("host"), fields.get("port"), fields.get("hostaddr"), ports_alone=True
+        ),
         user=fields.get("user"),
         password=Secret(password) if password else None,
         database=fields.get("dbname"),
@@ -87,6 +89,7 @@ def _from_pairs(
         ssl=ssl or SSLArg.absent(),
         engine=engine,
         literal=literal,
+        written=tuple(k for k in ("host", "hostaddr", "port") if k in fields),
     )
 
 
@@ -332,6 +335,7 @@ def from_url_parts(
     else:
         pairs = [(str(k), str(v)) for k, v in query]
     asyncpg = (dialect or "").lower() == "asyncpg"
+    multihost = any(k == "host" for k, _ in pairs)  # the dialect's own host list
     hosts = sqlalchemy_hosts(pairs, host, port, asyncpg=asyncpg)
     pairs = [(k, v) for k, v in pairs if k not in ("host", "port")]
     hostaddr = [v for k, v in pairs if k == "hostaddr"]
@@ -347,16 +351,55 @@ def from_url_parts(
         dialect=dialect or None,
         literal=literal,
     )
+    # The dialects update the netloc's arguments with the query's (opts.update(url.query)):
+    # a query user, password or database wins over the netloc's.
+    query_keys = {k for k, _ in pairs}
+    netloc_db = database if isinstance(database, str) and database else None
+    if asyncpg:
+        # asyncpg.connect() takes database=; a query dbname= is an unknown keyword there.
+        database_value = info.param("database") if "database" in query_keys else netloc_db
+        for key in ("dbname", "hostaddr"):
+            if key in query_keys:
+                info = info.with_params(**{key: [v for k, v in pairs if k == key][-1]})
+        if not hosts and (port_alone := _port_without_host(query, port)) is not None:
+            # asyncpg.connect(port=…) without a host: PGHOST's or the default hosts.
+            info = info.with_params(port=port_alone)
+    else:
+        database_value = info.database if "dbname" in query_keys else netloc_db
     info = replace(
         info,
         hosts=hosts,
-        user=username if isinstance(username, str) and username else None,
-        password=_secret(password),
-        database=database if isinstance(database, str) and database else None,
+        user=info.user if "user" in query_keys else _text_or_none(username),
+        password=info.password if "password" in query_keys else _secret(password),
+        database=database_value,
+        written=_sqlalchemy_written(hosts, multihost, asyncpg=asyncpg),
     )
     if connect_args:
         info = _overlay_kwargs(info, connect_args)
     return info
+
+
+def _port_without_host(query: object, port: object) -> str | None:
+    pairs = _query_pairs(query) if isinstance(query, Mapping) else list(query or ())  # type: ignore[call-overload]
+    ports = [str(v) for k, v in pairs if k == "port"]
+    if ports:
+        return ports[-1]
+    return str(port) if port not in (None, "", 0) else None
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _sqlalchemy_written(
+    hosts: tuple[HostPort, ...], multihost: bool, *, asyncpg: bool
+) -> tuple[str, ...]:
+    """What the psycopg dialects write for a query host list: host=h1,h2 always, and
+    port=p1,p2 (',' when no port is given: 5432 each, never PGPORT) unless one host
+    has no port."""
+    if asyncpg or not multihost:
+        return ()
+    return ("host", "port") if len(hosts) > 1 or hosts[0].port is not None else ("host",)
 
 
 # --- Tortoise ------------------------------------------------------------------
@@ -405,10 +448,17 @@ def from_tortoise_db_url(db_url: str, *, literal: bool = True) -> ConnInfo:
         for k, v in query.items()
         if k not in ("host", "port", "user", "password", "database")
     )
+    # The netloc's port (when not 0), else the query's (a string, as written), else
+    # Tortoise's default 5432, which reaches the driver even without a host (asyncpg
+    # then dials its default hosts on 5432, never PGPORT).
+    port_value = str(port or query.get("port") or 5432)
+    number = int(port_value) if port_value.isdigit() else None
+    if not host or number is None:
+        kwargs += (("port", port_value),)
     return ConnInfo(
         source=Source.URL,
         scheme=scheme,
-        hosts=(HostPort(host, port or 5432),) if host else (),
+        hosts=(HostPort(host, number),) if host else (),
         user=parsed.username or query.get("user"),
         password=Secret(password) if password else None,
         database=parsed.path[1:] or None,
@@ -419,10 +469,11 @@ def from_tortoise_db_url(db_url: str, *, literal: bool = True) -> ConnInfo:
 
 
 def _quote_tortoise_userinfo(db_url: str) -> str:
-    """Tortoise's _quote_url_userinfo: '[' and ']' in the user info would read as IPv6."""
+    """Tortoise's _quote_url_userinfo: '[' and ']' before the first '@' of the text (even
+    one in the query) are percent-encoded, so urllib does not read them as IPv6."""
     head, sep, rest = db_url.partition("://")
-    userinfo, at, after = rest.rpartition("@") if "@" in rest.split("/", 1)[0] else ("", "", rest)
-    if not at:
+    userinfo, at, after = rest.partition("@")
+    if not sep or not at:
         return db_url
     userinfo = userinfo.replace("[", "%5B").replace("]", "%5D")
     return f"{head}{sep}{userinfo}{at}{after}"

@@ -22,17 +22,20 @@ def sqlalchemy_hosts(
 ) -> tuple[HostPort, ...]:
     hosts_q = [v for k, v in query if k == "host"]
     ports_q = [v for k, v in query if k == "port"]
-    netloc_port = _int(port) if port not in (None, "") else None
+    # translate_connect_args drops a falsy netloc port: port 0 is no port.
+    netloc_port = (_int(port) or None) if port not in (None, "") else None
     if not hosts_q:
+        listed = ports_q if len(ports_q) > 1 else (ports_q[0].split(",") if ports_q else [])
+        numbers = [_int(p) if p else None for p in listed]  # int() of each, as SQLAlchemy
+        if len(numbers) > 1:
+            raise ConnStringError("number of hosts and ports don't match (SQLAlchemy)")
         if isinstance(host, str) and host:
-            only = (
-                _int(ports_q[-1])
-                if ports_q and len(ports_q) == 1 and "," not in ports_q[0]
-                else None
-            )
+            only = numbers[0] if numbers else None
             return (HostPort(host, only if ports_q else netloc_port),)
         if ports_q and not asyncpg:
             return (HostPort("", _int(ports_q[-1])),)
+        if netloc_port is not None and not asyncpg:
+            return (HostPort("", netloc_port),)  # a port alone: libpq's socket or PGHOST
         return ()
     integrated = False
     ports: list[str | None] = []
@@ -54,6 +57,8 @@ def sqlalchemy_hosts(
             raise ConnStringError("Can't mix 'multihost' formats together (SQLAlchemy)")
         ports = list(ports_q if len(ports_q) > 1 else ports_q[0].split(","))
     numbers = [_int(p) if p else None for p in ports]
+    if not asyncpg:  # the psycopg dialects join `str(p) if p else ""`: port 0 is blank
+        numbers = [n or None for n in numbers]
     if numbers and len(names) != len(numbers) and (len(names) > 1 or len(numbers) > 1):
         raise ConnStringError("number of hosts and ports don't match (SQLAlchemy)")
     numbers = numbers or [None] * len(names)
@@ -64,8 +69,8 @@ def sqlalchemy_hosts(
         raise ConnStringError("All hosts are required to be present for asyncpg multiple host URL")
     if asyncpg and not all(n is not None for n in numbers):
         raise ConnStringError("All ports are required to be present for asyncpg multiple host URL")
-    if not asyncpg and all(n is None for n in numbers):
-        numbers = [netloc_port] * len(names) if netloc_port is not None else numbers
+    # (psycopg dialects: a host list without ports is written port=',': 5432 each,
+    # never the netloc's port; from_url_parts marks it written.)
     return tuple(HostPort(n, numbers[i]) for i, n in enumerate(names))
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from functools import lru_cache
+from pathlib import Path
 
 from verifyfull.conninfo import ConnInfo, Environment, from_asyncpg_kwargs, parse_dsn
-from verifyfull.conninfo.model import PG_VARIABLES
+from verifyfull.conninfo.model import LIBPQ_SYSCONFDIR, PG_VARIABLES, ServiceFiles
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -28,7 +29,25 @@ def process_environment() -> Environment:
     home = os.path.expanduser("~/.postgresql")
     root = os.path.isfile(os.path.join(home, "root.crt"))
     client = os.path.isfile(os.path.join(home, "postgresql.crt"))
-    return _environment(pg, root, client)
+    return _environment(pg, root, client, _service_files_stamp(dict(pg)))
+
+
+def _service_files_stamp(pg: dict[str, str]) -> tuple[tuple[str, float, int], ...]:
+    """The service files the drivers would read, by (path, mtime, size): the cache key,
+    so a changed file is read again (conninfo.model.ServiceFiles.read)."""
+    paths = [
+        pg.get("PGSERVICEFILE") or os.path.expanduser("~/.pg_service.conf"),
+        os.path.join(pg.get("PGSYSCONFDIR") or LIBPQ_SYSCONFDIR, "pg_service.conf"),
+    ]
+    stamp = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            stamp.append((path, -1.0, -1))
+        else:
+            stamp.append((path, info.st_mtime, info.st_size))
+    return tuple(stamp)
 
 
 # os.environ's own dict of encoded names and values (CPython's os._Environ): one
@@ -51,12 +70,22 @@ def _pg_values() -> tuple[tuple[str, str], ...]:
 
 
 @lru_cache(maxsize=64)
-def _environment(pg: tuple[tuple[str, str], ...], root: bool, client: bool) -> Environment:
+def _environment(
+    pg: tuple[tuple[str, str], ...],
+    root: bool,
+    client: bool,
+    services: tuple[tuple[str, float, int], ...],
+) -> Environment:
+    try:
+        home: Path | None = Path.home()
+    except (RuntimeError, KeyError):
+        home = None
     return Environment.of(
         dict(pg),
         home_root_cert=root,
         home_client_cert=client,
         described_as="the current PG* environment",
+        services=ServiceFiles.read(dict(pg), home),
     )
 
 
