@@ -318,11 +318,16 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
             )
     marks = suppress.parse(source.text)
     errors.extend(ReportError(p.message, path=walked.relpath) for p in marks.problems)
-    kept = [
-        f for f in findings if f.path != walked.relpath or not marks.silences(f.rule_id, f.line)
-    ]
+
+    # A check may place a finding in another file it read (a compose file's env_file, a
+    # config dict imported by a connection site): that file's suppressions and line texts
+    # apply to it (_line_texts), not this file's.
+    def elsewhere(item: Finding) -> bool:
+        return item.path is not None and item.path != walked.relpath
+
+    kept = [f for f in findings if elsewhere(f) or not marks.silences(f.rule_id, f.line)]
     texts = _line_texts(source, kept, ctx)
-    kept = [f for f in kept if f.path == walked.relpath or id(f) in texts]
+    kept = [f for f in kept if not elsewhere(f) or id(f) in texts]
     if not findings and not errors:
         return _NOTHING_FOUND
     return FileOutcome(

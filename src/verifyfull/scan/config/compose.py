@@ -8,7 +8,8 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.words import command_words
-from verifyfull.scan.config.yamlnodes import mapping_items, scalar, scalar_column
+from verifyfull.scan.config.yamlnodes import effective_items, scalar, scalar_column
+from verifyfull.scan.shell import expand_argv
 from verifyfull.scan.shell.yamltext import scalar_commands
 
 # compose: entrypoint + command; Kubernetes: command + args (same order of words).
@@ -30,17 +31,21 @@ def _node_words(src: SourceFile, node: object) -> list[Word]:
     return []
 
 
-def commands_of(src: SourceFile, node: MappingNode) -> list[Command]:
-    """The command lines a service, container or CI step of this mapping runs."""
-    items = dict(mapping_items(node))
-    hint = scalar(items.get("image")) or ""
+def commands_of(src: SourceFile, node: MappingNode, image: str = "") -> list[Command]:
+    """The command lines a service, container or CI step of this mapping runs.
+
+    `image` is the program hint when the mapping names none (a compose service whose
+    image comes from the base file, `extends:` or a merge key)."""
+    items = dict(effective_items(node))
+    hint = scalar(items.get("image")) or image
     commands: list[Command] = []
     words: list[Word] = []
     for key in _ARGV_KEYS:
         if key in items:
             words.extend(_node_words(src, items[key]))
     if words:
-        commands.append(Command(tuple(words), hint))
+        # `command: sh -c "cockroach start --insecure"`: the script is read again.
+        commands.extend(expand_argv(words, hint))
     for key in _SCRIPT_KEYS:
         script = items.get(key)
         scripts = script.value if isinstance(script, SequenceNode) else [script]

@@ -1,33 +1,226 @@
-"""Connection strings that hold deploy-time interpolations, made judgeable.
+"""`${...}` interpolation, read the one way the project reads it.
 
-Deployment files build DSNs from pieces filled in later: Terraform and Bicep
-`${var.db.address}`, compose and shell `${DB_HOST}` / `${DB_PORT:-5432}` /
-`${PW:?set it}`, GitHub Actions `${{ job.services.postgres.ports[5432] }}`
-(blanked to `$____` by helm.untemplate before YAML is read). Such a string
-is unreadable as written (the port `${var.port}` is not a number), but
-what TLS it gets is decided by its literal parts: `neutral_dsn` replaces each
-interpolation by a neutral stand-in (a default when one is written, `5432`
-in the port place, `x` elsewhere) so conninfo can judge the rest.
+Two readings of one syntax family, in one module so there is one reading:
 
-When an interpolation decides the TLS part itself (it sits in the query
-string, `?sslmode=${SSLMODE}` with no default), nothing can be claimed and
-`neutral_dsn` gives None. A password that is an interpolation is a reference,
-not a literal (`password_interpolated`).
+- `interpolate(value, env)`: the value docker compose passes. Compose replaces
+  `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?message}`,
+  `${VAR?message}`, `${VAR:+alt}` and `${VAR+alt}` before any program sees a
+  value, and `$$` is a literal `$`. A scan does not know the deploy environment,
+  so every variable is read as unset (unless the caller knows it, e.g. from the
+  `.env` compose reads): a default is what compose uses; a variable without one
+  (or whose unset value is an error) stands for a value given at deploy and
+  becomes a neutral placeholder that parses in its position (`5432` where a URL
+  port goes, a word elsewhere). The result says which variables decided, so a
+  finding can name them. Used by the compose project reader (composejudge.py).
+  Work is linear in the value: one pass, nested defaults (`${A:-${B:-x}}`) at
+  most _MAX_NESTING deep, anything deeper or unterminated kept as written.
+
+- `neutral_dsn(value)`: a connection string holding any deploy-time template
+  (Terraform and Bicep `${var.db.address}`, compose and shell `${DB_PORT:-5432}` /
+  `${PW:?set it}`, GitHub Actions `${{ job.services.postgres.ports[5432] }}`,
+  blanked to `$____` by helm.untemplate before YAML is read), judged by its
+  literal parts: each interpolation becomes a neutral stand-in (a default when
+  one is written, `5432` in the port place, `x` elsewhere) so conninfo can judge
+  the rest. When an interpolation decides the TLS part itself (it sits in the
+  query string, `?sslmode=${SSLMODE}` with no default), nothing can be claimed
+  and `neutral_dsn` gives None. A password that is an interpolation is a
+  reference, not a literal (`password_interpolated`). Used by dsn.dsn_findings
+  for every config format.
+
+Both share the port position rule (_PORT_FOLLOWS, PLACEHOLDER_PORT) and the
+default reading (a `${NAME:-default}` / `${NAME-default}` uses its default).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPERATORS = (":-", ":?", ":+", "-", "?", "+")
+_MAX_NESTING = 8
+# Where a URL port goes: after `host:` and before the path, query or next host.
+_PORT_FOLLOWS = "/?,"
+PLACEHOLDER_WORD = "deployvalue"
+# Output just before a password: a URL's `://user:`, a keyword string's `password=`.
+_PASSWORD_BEFORE = re.compile(r"://[^:/?#@\s]*:$|(?:^|\s)password\s*=\s*$")
+PLACEHOLDER_PORT = "5432"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    text: str
+    unset: tuple[str, ...] = ()  # variables read as unset, a placeholder in their place
+    defaulted: tuple[str, ...] = ()  # variables whose default compose would use
+    sslmode_variable: str | None = None  # a variable that alone gives `sslmode=`
+    known: tuple[str, ...] = ()  # variables whose value the caller gave (`.env`)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.unset or self.defaulted or self.known)
+
+    def note(self) -> str:
+        """What decided the value, for a finding's message (names only, no values)."""
+        parts = []
+        if self.known:
+            parts.append("the .env value of " + ", ".join(f"${{{n}}}" for n in self.known))
+        if self.defaulted:
+            parts.append("the default of " + ", ".join(f"${{{n}}}" for n in self.defaulted))
+        if self.unset:
+            parts.append(", ".join(f"${{{n}}}" for n in self.unset) + " given at deploy")
+        return f" (compose interpolation: {'; '.join(parts)})" if parts else ""
+
+
+@dataclass
+class _State:
+    unset: list[str]
+    defaulted: list[str]
+    sslmode_variable: str | None = None
+    known: list[str] = field(default_factory=list)
+
+
+def interpolate(value: str, env: Mapping[str, str] | None = None) -> Resolved:
+    """The value compose would pass with `env` known and every other variable unset."""
+    if "$" not in value:
+        return Resolved(value)
+    state = _State([], [])
+    text = _expand(value, env or {}, state, 0)
+    return Resolved(
+        text,
+        tuple(dict.fromkeys(state.unset)),
+        tuple(dict.fromkeys(state.defaulted)),
+        state.sslmode_variable,
+        tuple(dict.fromkeys(state.known)),
+    )
+
+
+def _closing_brace(text: str, start: int) -> int:
+    """Index of the `}` closing the `${` whose body starts at `start`, or -1."""
+    depth = 0
+    index = start
+    while index < len(text):
+        char = text[index]
+        if char == "$" and text.startswith("${", index):
+            depth += 1
+            index += 2
+            continue
+        if char == "}":
+            if depth == 0:
+                return index
+            depth -= 1
+        index += 1
+    return -1
+
+
+def _placeholder(name: str, out: list[str], following: str) -> str:
+    written = "".join(out)
+    if _PASSWORD_BEFORE.search(written) and (following.startswith("@") or "://" not in written):
+        # `$NAME`, which scrub knows for a reference: a placeholder read as a password
+        # must not be remembered as a secret and masked wherever the word appears.
+        return f"${name}"
+    port_position = not following or following[0] in _PORT_FOLLOWS
+    if written.endswith(":") and "://" in written and port_position:
+        return PLACEHOLDER_PORT
+    return PLACEHOLDER_WORD
+
+
+def _expand(text: str, env: Mapping[str, str], state: _State, depth: int) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        dollar = text.find("$", index)
+        if dollar < 0:
+            out.append(text[index:])
+            break
+        out.append(text[index:dollar])
+        if text.startswith("$$", dollar):
+            out.append("$")
+            index = dollar + 2
+            continue
+        if text.startswith("${", dollar) and depth < _MAX_NESTING:
+            end = _closing_brace(text, dollar + 2)
+            name = _NAME.match(text, dollar + 2)
+            if end < 0 or name is None:
+                out.append(text[dollar:])
+                break
+            body = text[name.end() : end]
+            out.append(_braced(name.group(), body, env, state, depth, out, text[end + 1 :]))
+            index = end + 1
+            continue
+        name = _NAME.match(text, dollar + 1)
+        if name is None:
+            out.append("$")
+            index = dollar + 1
+            continue
+        out.append(_variable(name.group(), env, state, out, text[name.end() :]))
+        index = name.end()
+    return "".join(out)
+
+
+def _variable(
+    name: str, env: Mapping[str, str], state: _State, out: list[str], following: str
+) -> str:
+    if name in env:
+        state.known.append(name)
+        return env[name]
+    state.unset.append(name)
+    if "".join(out).lower().endswith("sslmode="):
+        state.sslmode_variable = name
+    return _placeholder(name, out, following)
+
+
+def _braced(
+    name: str,
+    body: str,
+    env: Mapping[str, str],
+    state: _State,
+    depth: int,
+    out: list[str],
+    following: str,
+) -> str:
+    operator = next((op for op in _OPERATORS if body.startswith(op)), "")
+    if not operator:
+        return _variable(name, env, state, out, following)
+    argument = body[len(operator) :]
+    is_set = name in env and (bool(env[name]) or not operator.startswith(":"))
+    if operator in (":+", "+"):
+        if is_set:
+            state.known.append(name)
+        return _expand(argument, env, state, depth + 1) if is_set else ""
+    if is_set:
+        state.known.append(name)
+        return env[name]
+    if operator in (":-", "-"):
+        state.defaulted.append(name)
+        return _expand(argument, env, state, depth + 1)
+    return _variable(name, {}, state, out, following)  # `?`: compose refuses it unset
+
+
+# A `${...}` body may hold spaces (`${PW:?set the password}`).
+_URL_PASSWORD = re.compile(r"://[^:/?#@\s]*:(?P<password>(?:\$\{[^}]*\}|[^@\s])*)@")
+
+
+def password_is_variable(value: str) -> bool:
+    """Whether a URL's password is written as a variable with no default (`${PW}`,
+    `${PW:?set it}`, `$PW`): a secret given at deploy, not a literal."""
+    match = _URL_PASSWORD.search(value)
+    if match is None:
+        return False
+    password = match.group("password")
+    return password.startswith("$") and not re.search(r"^\$\{\w+:?-", password)
+
+
+# --- neutral_dsn: any template syntax in a DSN, judged by its literal parts ------------
+
 
 # `${{ … }}`, `${ … }` (one level of inner braces, Terraform's `${var.m["k"]}`),
 # and a template blanked by helm.untemplate (`$` + underscores, or underscores).
 # Character classes only, no nested quantifier: linear in the value.
 _PLACEHOLDER = re.compile(r"\$\{\{[^}]*\}\}|\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)?\}|\$?_{6,}")
 _DEFAULT = re.compile(r"^\$\{[A-Za-z_]\w*:?-(?P<default>[^}]*)\}$")
-_PORT_END = "/?,"
 STAND_IN = "x"
-PORT_STAND_IN = "5432"
+PORT_STAND_IN = PLACEHOLDER_PORT
 
 
 @dataclass(frozen=True)
@@ -69,7 +262,7 @@ def neutral_dsn(value: str) -> Neutral | None:
 def _port_place(masked: str, start: int, end: int) -> bool:
     """Whether masked[start:end] is the port of a host (`@host:${PORT}/db`)."""
     after_colon = start > 0 and masked[start - 1] == ":"
-    closes = end == len(masked) or masked[end] in _PORT_END
+    closes = end == len(masked) or masked[end] in _PORT_FOLLOWS
     return after_colon and closes and _in_authority(masked, start)
 
 

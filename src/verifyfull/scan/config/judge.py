@@ -8,6 +8,7 @@ drivers' real semantics, see dsn.py); this module knows the server side
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import clients, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.shell.argv import program as _program
 from verifyfull.scrub import register_secret
 
@@ -49,6 +51,15 @@ _DB_CONTEXT = re.compile(
 # template action, `_templated`).
 _REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|^%\([^)]*\)s$|^\*+$|^<[^>]*>$|^\$\(.*\)$")
 _ENV_DEFAULT = re.compile(r"^\$\{\w+:?-(?P<default>[^}]*)\}$")
+# Web logins of database admin UIs (pgAdmin, Adminer): a password for the UI, not
+# for the database (GF_DATABASE_PASSWORD, Grafana's own database, still is one).
+_WEB_LOGIN = re.compile(r"^(PGADMIN|ADMINER)[_.\-]")
+# The password part of a connection URL, or of a libpq keyword string.
+_DSN_PASSWORD = re.compile(
+    r"://[^:/?#@\s]*:(?P<url>[^@\s]*)@|(?:^|\s)password\s*=\s*(?P<kw>'[^']*'|\S+)"
+)
+# A template action blanked by helm.untemplate (`{{ .Values.x }}` -> `_____________`).
+_BLANKED_ACTION = "____"
 _COCKROACH_START = {"start", "start-single-node"}
 
 
@@ -158,7 +169,10 @@ def judge_setting(
     where = _where(src, setting.line, setting.column)
     found: list[Finding] = []
     if dsn.looks_like_dsn(value):
-        found.extend(dsn.dsn_findings(value, env, policy, where))
+        dsn_found = dsn.dsn_findings(value, env, policy, where)
+        if _dsn_password_is_placeholder(setting.key, value):
+            dsn_found = [f for f in dsn_found if f.rule_id != "VF401"]
+        found.extend(dsn_found)
     elif name == "PGSSLMODE" or name.endswith(("SSLMODE", "SSL_MODE")):
         found.extend(dsn.sslmode_findings(setting.key, value, env, policy, where))
     elif name in ("PGSSLMINPROTOCOLVERSION", "SSL_MIN_PROTOCOL_VERSION"):
@@ -191,7 +205,7 @@ def judge_setting(
         found.append(_md5_auth(setting.key, value, where))
     if name == "PASSWORD_ENCRYPTION" and value.strip().strip("'\"").lower() == "md5":
         found.append(_md5_auth(setting.key, value, where))
-    found.extend(_hardcoded_password(setting, where))
+    found.extend(_hardcoded_password(setting, where, src))
     return found
 
 
@@ -223,9 +237,45 @@ def _md5_auth(key: str, value: str, where: Mapping[str, Any]) -> Finding:
     )
 
 
-def _hardcoded_password(setting: Setting, where: Mapping[str, Any]) -> Iterable[Finding]:
+def _dsn_password_is_placeholder(key: str, value: str) -> bool:
+    match = _DSN_PASSWORD.search(value)
+    if match is None:
+        return False
+    password = (match.group("url") or match.group("kw") or "").strip("'")
+    # `${PW:-hunter2}`: compose uses the default, so the default is what is judged (the
+    # shared predicate reads any `${...}` as a reference).
+    default = _ENV_DEFAULT.match(password)
+    return is_placeholder(key, default.group("default") if default else password)
+
+
+def _secret_data(setting: Setting) -> str:
+    """A Kubernetes Secret's `data:` value decoded (the API's base64, not protection),
+    so the placeholder test reads what the Secret holds; other values as written."""
+    if not setting.context or setting.context[0] != "Secret" or "data" not in setting.context:
+        return setting.value
+    try:
+        return base64.b64decode(setting.value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return setting.value
+
+
+def _not_a_literal(setting: Setting, src: SourceFile | None) -> bool:
+    """A reference to a secret held elsewhere, a template action, or a placeholder."""
+    value = setting.value.strip()
+    if not value or _REFERENCE.search(value) or _templated(value):
+        return True
+    # The file's text is searched only for a value that holds a blanked action (once
+    # per file would do, but per setting it made a 20,000-password file quadratic).
+    if _BLANKED_ACTION in value and src is not None and "{{" in src.text:
+        return True
+    return is_placeholder(setting.key, _secret_data(setting))
+
+
+def _hardcoded_password(
+    setting: Setting, where: Mapping[str, Any], src: SourceFile | None = None
+) -> Iterable[Finding]:
     name = setting.name
-    if not _PASSWORD_NAME.search(name):
+    if not _PASSWORD_NAME.search(name) or _WEB_LOGIN.match(name):
         return
     context = ".".join((*setting.context, setting.key)).upper()
     if not _DB_CONTEXT.search(context):
@@ -235,8 +285,10 @@ def _hardcoded_password(setting: Setting, where: Mapping[str, Any]) -> Iterable[
     if default is not None:
         if not default.group("default").strip():
             return
+        if is_placeholder(setting.key, default.group("default")):
+            return
         message = f"{setting.key} falls back to a literal default password"
-    elif not value or _REFERENCE.search(value) or _templated(value):
+    elif _not_a_literal(setting, src):
         return
     else:
         message = f"{setting.key} holds a literal database password"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
+from verifyfull.scan.config.installed import as_deployed
 
 _FIELD = re.compile(r'"(?:[^"]|"")*"|[^\s"]+')
 _PLAINTEXT_TYPES = {"host", "hostnossl", "hostnogssenc"}
@@ -119,7 +120,8 @@ def _reaches_plaintext(entry: HbaLine, rejected: list[HbaLine]) -> bool:
 
 @file_check(names=("pg_hba.conf",), globs=("pg_hba*.conf", "*.hba.conf"))
 def check_pg_hba(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    return judge_hba(parse_hba(src.text), src.relpath)
+    # A pg_hba.conf nothing installs is not known to be the server's (installed.py).
+    return as_deployed(judge_hba(parse_hba(src.text), src.relpath), src, ctx)
 
 
 def judge_hba(entries: Iterable[HbaLine], relpath: str) -> list[Finding]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config import judge
+from verifyfull.scan.config.installed import as_deployed
 from verifyfull.scan.config.judge import falsy, judge_server_setting
 
 _PARAM = re.compile(
@@ -72,4 +73,4 @@ def check_postgresql_conf(src: SourceFile, ctx: ScanContext) -> Iterable[Finding
                 column=1,
             )
         )
-    return found
+    return as_deployed(found, src, ctx)

@@ -1,4 +1,7 @@
-"""Split a shell command string into words that remember where they are written."""
+"""Split a shell command string into words that remember where they are written.
+
+(Placeholders, `changeme` and the like, are the shared predicate
+verifyfull.scan.placeholders.is_placeholder, for the Python and config sides alike.)"""
 
 from __future__ import annotations
 

@@ -119,3 +119,46 @@ def mapping_items(node: MappingNode) -> Iterator[tuple[str, Node]]:
 
 def scalar(node: Node | None) -> str | None:
     return str(node.value) if isinstance(node, ScalarNode) else None
+
+
+MERGE_KEY = "<<"
+
+
+def effective_items(node: MappingNode) -> list[tuple[str, Node]]:
+    """The mapping's keys as YAML merge keys make them (`<<: *defaults`, `<<: [*a, *b]`),
+    which is what compose and every YAML constructor see: the mapping's own keys win,
+    then each merged mapping in order (the first that has a key wins), merges within
+    merged mappings included. The walk is bounded by the alias budget that
+    compose_documents already enforced (every merged node was counted there)."""
+    own: list[tuple[str, Node]] = []
+    merged: list[MappingNode] = []
+    for key, value in mapping_items(node):
+        if key != MERGE_KEY:
+            own.append((key, value))
+        elif isinstance(value, MappingNode):
+            merged.append(value)
+        elif isinstance(value, SequenceNode):
+            merged.extend(item for item in value.value if isinstance(item, MappingNode))
+    if not merged:
+        return own
+    seen = {key for key, _ in own}
+    out = list(own)
+    pending = list(reversed(merged))
+    visited: set[int] = {id(node)}
+    while pending:
+        source = pending.pop()
+        if id(source) in visited:  # an alias cycle or the same anchor merged twice
+            continue
+        visited.add(id(source))
+        nested: list[MappingNode] = []
+        for key, value in mapping_items(source):
+            if key == MERGE_KEY:
+                if isinstance(value, MappingNode):
+                    nested.append(value)
+                elif isinstance(value, SequenceNode):
+                    nested.extend(i for i in value.value if isinstance(i, MappingNode))
+            elif key not in seen:
+                seen.add(key)
+                out.append((key, value))
+        pending.extend(reversed(nested))
+    return out

@@ -16,11 +16,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from verifyfull.findings import Finding
 from verifyfull.scan.api import ScanContext, SourceFile
-from verifyfull.scan.config import compose, helm, k8s
-from verifyfull.scan.config.judge import judge_all
+from verifyfull.scan.config import compose, composefiles, composejudge, helm, k8s
+from verifyfull.scan.config.composefiles import ServiceFacts
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
 from verifyfull.scan.config.yamlnodes import (
     compose_documents,
+    effective_items,
     mapping_items,
     scalar,
     scalar_setting,
@@ -33,19 +34,30 @@ _MAX_DEPTH = 200
 class Collected:
     settings: list[Setting] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
+    # compose documents: each service's facts from every file compose merges into it
+    services: dict[str, ServiceFacts] = field(default_factory=dict)
+    # the program hint of a compose service node that names no image itself
+    images: dict[int, str] = field(default_factory=dict)
+    compose: list[Node] = field(default_factory=list)
+    # the compose service whose command each command is: it runs in that environment
+    command_services: dict[Command, str] = field(default_factory=dict)
 
 
 def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, depth: int) -> None:
-    """Collect settings and commands from one node and everything below it."""
+    """Collect settings and commands from one node and everything below it (merge keys
+    applied: a mapping's keys are its effective keys, yamlnodes.effective_items)."""
     if depth > _MAX_DEPTH:
         raise ConfigParseError("YAML nested too deeply to read", "flatten it")
     if isinstance(node, MappingNode):
-        out.commands.extend(compose.commands_of(src, node))
+        commands = compose.commands_of(src, node, out.images.get(id(node), ""))
+        out.commands.extend(commands)
+        if len(context) == 2 and context[0] == "services":
+            out.command_services.update((command, context[1]) for command in commands)
         pair = k8s.env_pair(node, context)
         if pair is not None:
             out.settings.append(pair)  # {name: X, value: Y} is the setting X=Y, nothing else
             return
-        for key, value in mapping_items(node):
+        for key, value in effective_items(node):
             if key in compose.COMMAND_KEYS:
                 continue
             if isinstance(value, ScalarNode):
@@ -79,6 +91,13 @@ def document_context(document: Node) -> tuple[str, ...]:
 def collect(src: SourceFile) -> Collected:
     out = Collected()
     for document in compose_documents(src.text):
+        if composefiles.is_compose(document):
+            out.compose.append(document)
+            facts = composefiles.file_services(src.path, document)
+            out.services.update(facts)
+            for name, node in composefiles.services_of(document).items():
+                if name in facts:
+                    out.images[id(node)] = facts[name].image
         walk(src, document, document_context(document), out, 0)
     # An anchor met through several aliases gives the same setting (same place, same
     # enclosing names) each time: judged once, reported once.
@@ -87,15 +106,49 @@ def collect(src: SourceFile) -> Collected:
     return out
 
 
+def _merged_with_another_file(src: SourceFile) -> bool:
+    """A compose file that another file completes (its base, the override compose
+    applies to it, an `extends:` source): `command: start --insecure` is a cockroach
+    node only with the image written there, so the text markers cannot skip it."""
+    return (
+        "extends" in src.text
+        or composefiles.base_file(src.path) is not None
+        or composefiles.auto_override(src.path) is not None
+    )
+
+
 def check_yaml(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    if not worth_parsing(src.text):
+    if not worth_parsing(src.text) and not _merged_with_another_file(src):
         return []
     try:
         collected = collect(src)
-        settings, commands = collected.settings, collected.commands
     except ConfigParseError:
         if "{{" not in src.text:
             raise
         settings, commands = helm.template_lines(src)
-    found = judge_all(src, settings, commands, ctx.policy)
+        collected = Collected(settings, commands)
+    found = _once(
+        composejudge.judge_collected(
+            src,
+            collected.settings,
+            collected.commands,
+            collected.services,
+            collected.compose,
+            ctx,
+            collected.command_services,
+        )
+    )
     return helm.noted(found) if "{{" in src.text else found
+
+
+def _once(found: list[Finding]) -> list[Finding]:
+    """One finding per place and rule: a merge key's anchor is walked once for every
+    mapping that merges it (with that mapping's enclosing names)."""
+    seen: set[tuple[str | None, int | None, int | None, str]] = set()
+    out = []
+    for item in found:
+        key = (item.path, item.line, item.column, item.rule_id)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out

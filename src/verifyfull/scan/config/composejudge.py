@@ -1,0 +1,196 @@
+"""Judging the settings of a YAML file with what compose merges into each service.
+
+judge.py decides what a value means; this module only chooses the value and the
+environment it is judged in, as compose would run it:
+
+- `${VAR...}` interpolation (interpolation.py): a connection string or an sslmode
+  holding a variable is judged as compose would pass it with the variable unset
+  (its default, or a neutral placeholder), and the finding names the variables
+  that decided. A DSN whose `sslmode=` is a variable without a default is TLS
+  decided at deploy (VF108, info), not a guess. Compose reads `.env` next to the
+  compose file for interpolation: its values are used.
+- the environment of a service (composefiles.ServiceFacts: base file, `extends:`,
+  `env_file:`, its own `environment:`): the PG* variables a DSN of that service is
+  read with.
+- `env_file:` files: their values are judged with the service's meaning (a
+  `PASSWORD` in the env file of service `db` is a database password) and reported
+  in the env file, minus what the env file's own check reports anyway.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from yaml.nodes import Node
+
+from verifyfull.findings import Finding, finding
+from verifyfull.policy import Policy
+from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
+from verifyfull.scan.config import dsn, judge
+from verifyfull.scan.config.composefiles import (
+    ServiceFacts,
+    env_file_paths,
+    read_env_file,
+    read_small,
+    services_of,
+)
+from verifyfull.scan.config.interpolation import Resolved, interpolate, password_is_variable
+from verifyfull.scan.config.model import Command, Setting
+from verifyfull.scan.config.yamlnodes import effective_items
+
+_TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
+_SSLMODE_KEYS = ("SSLMODE", "SSL_MODE")
+
+
+def judge_collected(
+    src: SourceFile,
+    settings: Sequence[Setting],
+    commands: Sequence[Command],
+    services: Mapping[str, ServiceFacts],
+    compose_documents: Sequence[Node],
+    ctx: ScanContext,
+    command_services: Mapping[Command, str] | None = None,
+) -> list[Finding]:
+    """Every finding of one YAML file's settings and commands (compose-aware).
+
+    `command_services` names the compose service of a command: a client command
+    (`psql "$DATABASE_URL"`) runs in that service's environment, any other command in
+    the file's."""
+    dotenv = _compose_dotenv(src.path) if compose_documents else {}
+    file_env = {
+        s.name: interpolate(s.value, dotenv).text
+        for s in settings
+        if s.name.startswith("PG") and not s.local
+    }
+    # In a compose file each service has its own environment: the PG* variables of
+    # the file outside any service, then the service's own from every merged file.
+    outside = {
+        s.name: interpolate(s.value, dotenv).text
+        for s in settings
+        if s.name.startswith("PG") and not _service_of(s)
+    }
+    # One environment per service, built once (per setting it was quadratic in a
+    # service of many variables).
+    service_env = {
+        name: {**outside, **{k: interpolate(v, dotenv).text for k, v in _pg(f.environment).items()}}
+        for name, f in services.items()
+    }
+    found: list[Finding] = []
+    for setting in settings:
+        env = service_env.get(_service_of(setting), file_env)
+        found.extend(judge_value(src, setting, env, dotenv, ctx.policy))
+    for command in commands:
+        service = (command_services or {}).get(command, "")
+        found.extend(
+            judge.judge_command(src, command, ctx.policy, service_env.get(service, file_env))
+        )
+    for document in compose_documents:
+        found.extend(_env_file_findings(src, document, services, ctx))
+    return found
+
+
+def _service_of(setting: Setting) -> str:
+    context = setting.context
+    return context[1] if len(context) >= 2 and context[0] == "services" else ""
+
+
+def _pg(environment: Mapping[str, str]) -> dict[str, str]:
+    return {
+        k.strip().upper(): v for k, v in environment.items() if k.strip().upper().startswith("PG")
+    }
+
+
+def _compose_dotenv(path: Path) -> dict[str, str]:
+    """The `.env` next to a compose file: compose reads it for interpolation."""
+    from verifyfull.scan.config.envfile import parse_env
+
+    text = read_small(path.with_name(".env"))
+    return {s.key: s.value for s in parse_env(text)} if text else {}
+
+
+def judge_value(
+    src: SourceFile,
+    setting: Setting,
+    env: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    policy: Policy,
+) -> list[Finding]:
+    """One setting, its `${...}` read as compose reads it (see the module doc)."""
+    resolved = interpolate(setting.value, dotenv)
+    if not resolved.changed:
+        return judge.judge_setting(src, setting, env, policy)
+    is_dsn = dsn.looks_like_dsn(resolved.text)
+    is_sslmode = setting.name.endswith(_SSLMODE_KEYS) and not resolved.unset
+    if not (is_dsn or is_sslmode):
+        return judge.judge_setting(src, setting, env, policy)  # as written
+    found = judge.judge_setting(src, dataclasses.replace(setting, value=resolved.text), env, policy)
+    if is_dsn and password_is_variable(setting.value):
+        found = [f for f in found if f.rule_id != "VF401"]  # the password is given at deploy
+    if is_dsn and resolved.sslmode_variable:
+        found = [f for f in found if f.rule_id not in _TRANSPORT]
+        found.append(_deploy_sslmode(src, setting, resolved))
+    return [_noted(f, resolved) for f in found]
+
+
+def _noted(item: Finding, resolved: Resolved) -> Finding:
+    if item.rule_id not in _TRANSPORT:
+        return item
+    return dataclasses.replace(item, evidence=(item.evidence or "") + resolved.note())
+
+
+def _deploy_sslmode(src: SourceFile, setting: Setting, resolved: Resolved) -> Finding:
+    variable = resolved.sslmode_variable
+    return finding(
+        "VF108",
+        f"{setting.key} takes its sslmode from ${{{variable}}}, which has no default here: "
+        "the connection's TLS is decided where the variable is set",
+        evidence=dsn.redact(setting.value.strip()),
+        path=src.relpath,
+        line=setting.line,
+        column=setting.column,
+    )
+
+
+def _relpath(path: Path, root: Path) -> str | None:
+    absolute, top = os.path.abspath(path), os.path.abspath(root)
+    if os.path.commonpath([absolute, top]) != top:
+        return None  # outside the scanned tree: its values still feed the environment
+    return Path(os.path.relpath(absolute, top)).as_posix()
+
+
+def _checked_on_its_own(path: Path) -> bool:
+    """Whether the env-file check reads this file anyway (its name is an env file's)."""
+    from verifyfull.scan.config import envfile
+
+    return any(c.func is envfile.check_env_file and c.matches(path) for c in registered_checks())
+
+
+def _env_file_findings(
+    src: SourceFile, document: Node, services: Mapping[str, ServiceFacts], ctx: ScanContext
+) -> list[Finding]:
+    found: list[Finding] = []
+    for name, node in services_of(document).items():
+        facts = services.get(name, ServiceFacts())
+        for path in env_file_paths(dict(effective_items(node)), src.path.parent):
+            relpath = _relpath(path, ctx.root)
+            env_file = read_env_file(path) if relpath is not None else None
+            if env_file is None or relpath is None:
+                continue
+            env_src = SourceFile(path, relpath, env_file.text)
+            env = _pg(facts.environment)
+            mine: list[Finding] = []
+            for setting in env_file.settings:
+                scoped = dataclasses.replace(setting, context=("services", name, "env_file"))
+                mine.extend(judge.judge_setting(env_src, scoped, env, ctx.policy))
+            if _checked_on_its_own(path):
+                # The env-file check judges this file too, without the service: where it
+                # reports something the place is taken (one finding per value, not a
+                # second contradicting one); the service adds what it alone sees.
+                alone = judge.judge_settings(env_src, env_file.settings, ctx.policy)
+                taken = {(f.line, f.column) for f in alone}
+                mine = [f for f in mine if (f.line, f.column) not in taken]
+            found.extend(mine)
+    return found
