@@ -223,3 +223,22 @@ def test_explain_suggests_the_mode_and_shows_no_corrected_block_when_clean(drive
         ],
     )
     assert clean.exit_code == 0 and "Corrected" not in clean.output
+
+
+@pytest.mark.parametrize(
+    ("dsn", "driver", "reason"),
+    [
+        ("postgres://app@db.internal/app?sslmode=require", "sqlalchemy", "removed the 'postgres'"),
+        ("cockroachdb://app@db.internal:26257/app?sslmode=require", "sqlalchemy", "by default"),
+        ("postgres://app@db.internal/app?sslmode=require", "psycopg", "reads both"),
+    ],
+)
+def test_a_rewritten_scheme_says_why(dsn: str, driver: str, reason: str) -> None:
+    out = CliRunner().invoke(app, ["explain", dsn, "--driver", driver]).output
+    corrected = out.split("Corrected", 1)[1]
+    assert "scheme " in corrected and reason in corrected
+
+
+def test_an_unchanged_scheme_says_nothing_about_it() -> None:
+    out = CliRunner().invoke(app, ["explain", "postgresql://app@db.internal/app?sslmode=require"])
+    assert "Corrected" in out.output and "scheme " not in out.output.split("Corrected", 1)[1]

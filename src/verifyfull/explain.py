@@ -10,6 +10,7 @@ text has its control characters escaped.
 from __future__ import annotations
 
 import json
+import re
 
 import typer
 from rich.console import Console
@@ -120,3 +121,39 @@ def render_text(verdict: Verdict, connection: str, console: Console, *, use_env:
         console.print(Text("\nCorrected", style="bold underline"))
         for corrected_line in verdict.corrected.splitlines():
             console.print(Text(f"  {shown(corrected_line)}"))
+        why = scheme_change(connection, verdict.corrected)
+        if why:
+            console.print(Text(f"  ({shown(why)})", style="dim"))
+
+
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
+_SCHEME_IN_CODE = re.compile(r"[\"']([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def scheme_change(connection: str, corrected: str) -> str:
+    """Why the corrected form writes another URL scheme than the input, or ''."""
+    before = _SCHEME.match(connection)
+    after = _SCHEME.match(corrected) or _SCHEME_IN_CODE.search(corrected)
+    if before is None or after is None:
+        return ""
+    old, new = before.group(1), after.group(1)
+    if old.lower() == new.lower():
+        return ""
+    old_base, _, old_dialect = old.lower().partition("+")
+    new_base, _, new_dialect = new.lower().partition("+")
+    if old_base == "postgres" and new_base == "postgresql" and "+" in new:
+        return (
+            f"scheme {old}:// written {new}://: SQLAlchemy 1.4 removed the 'postgres' "
+            "dialect name, create_engine() refuses it"
+        )
+    if old_base == new_base and not old_dialect and new_dialect:
+        return (
+            f"scheme {old}:// written {new}://: the driver SQLAlchemy picks for {old}:// "
+            "by default, named so the TLS parameters are read as that driver reads them"
+        )
+    if old_base == "postgres" and new_base == "postgresql":
+        return (
+            f"scheme {old}:// written {new}://: the driver reads both; postgresql:// is "
+            "the canonical name"
+        )
+    return f"scheme {old}:// written {new}://: the form the receiving driver reads"
