@@ -75,12 +75,8 @@ def test_empty_report_renders() -> None:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
-def test_headless_chromium_shows_the_findings(tmp_path: Path) -> None:
-    page = tmp_path / "report.html"
-    page.write_text(render(_report(tmp_path), root=tmp_path))
-    profile = tmp_path / "profile"
-    dom = subprocess.run(
+def _chromium(page: Path, profile: Path, *action: str) -> str:
+    return subprocess.run(
         [
             str(CHROMIUM),
             "--headless",
@@ -92,7 +88,7 @@ def test_headless_chromium_shows_the_findings(tmp_path: Path) -> None:
             "--disable-component-update",
             "--disable-sync",
             f"--user-data-dir={profile}",
-            "--dump-dom",
+            *action,
             page.as_uri(),
         ],
         capture_output=True,
@@ -100,6 +96,13 @@ def test_headless_chromium_shows_the_findings(tmp_path: Path) -> None:
         timeout=90,
         check=True,
     ).stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+def test_headless_chromium_shows_the_findings(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render(_report(tmp_path), root=tmp_path))
+    dom = _chromium(page, tmp_path / "profile", "--dump-dom")
     text = re.sub(r"<[^>]+>", " ", dom)
     assert "verifyfull report" in text
     assert "3 findings in 1 file, 1 target" in text
@@ -117,3 +120,32 @@ def test_a_multi_line_fix_is_a_pre_block_that_keeps_its_lines() -> None:
     assert '<div class="fix"><span class="label">Fix</span> Verify.<pre class="fixcode">' in page
     block = page.split('<pre class="fixcode">', 1)[1].split("</pre>", 1)[0]
     assert html.unescape(block) == corrected  # lines kept, text escaped, copies as written
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+def test_headless_chromium_renders_every_rule_with_its_fix_lines_kept(tmp_path: Path) -> None:
+    """A report with one finding of every catalogue rule, each with a multi-line fix:
+    the rendered page holds every rule and each fix's lines as lines (read back from
+    the DOM Chromium built), and a screenshot is taken of it."""
+    from verifyfull import rules
+
+    findings = tuple(
+        Finding(
+            rule.id,
+            f"{rule.title} (case {n})",
+            path=f"app/m{n}.py",
+            line=n + 1,
+            fix=f"Fix {rule.id}.\nline one of {rule.id}\n    indented line of {rule.id}",
+        )
+        for n, rule in enumerate(rules.all_rules())
+    )
+    page = tmp_path / "every-rule.html"
+    page.write_text(render(Report(findings=findings, files=len(findings))))
+    dom = _chromium(page, tmp_path / "profile", "--dump-dom")
+    blocks = [html.unescape(b) for b in re.findall(r'<pre class="fixcode">(.*?)</pre>', dom, re.S)]
+    assert len(blocks) == len(findings)
+    for rule in rules.all_rules():
+        assert f"line one of {rule.id}\n    indented line of {rule.id}" in blocks
+    shot = tmp_path / "every-rule.png"
+    _chromium(page, tmp_path / "profile2", f"--screenshot={shot}", "--window-size=1200,2400")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
