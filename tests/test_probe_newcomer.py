@@ -15,10 +15,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from doubles import RecordingSocket, read_packet, serving
+from verifyfull.certs.create import create_ca, create_node
 
 
 def _probe(*args: str) -> subprocess.CompletedProcess[str]:
@@ -136,3 +138,41 @@ def test_probe_html_shows_the_facts_and_counts_no_files() -> None:
     assert "What each target answered" in page
     assert "<th>plain HTTP</th><td>served (200)</td>" in page
     assert "0 files" not in page and "in 1 target" in page
+
+
+def test_quiet_prints_the_summary_line_alone_and_nothing_when_clean(tmp_path: Path) -> None:
+    """-q/--quiet means the same in scan, probe and certs check: the summary line, or
+    nothing at all when there is nothing to report."""
+    port = _closed_port()
+    quiet = _probe(f"127.0.0.1:{port}", "-q")
+    assert quiet.stdout == "0 findings in 1 target; 1 could not be checked\n"
+    assert _probe(f"127.0.0.1:{port}", "-q", "-v").returncode == 2  # contradictory
+    certs = tmp_path / "certs"
+    create_ca(certs, tmp_path / "ca.key")
+    create_node(["localhost"], certs, tmp_path / "ca.key")
+    check = subprocess.run(
+        [sys.executable, "-m", "verifyfull", "certs", "check", str(certs), "--host", "localhost"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert check.returncode == 0 and check.stdout  # the full report
+    silent = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "verifyfull",
+            "certs",
+            "check",
+            str(certs),
+            "--host",
+            "localhost",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (silent.returncode, silent.stdout, silent.stderr) == (0, "", "")

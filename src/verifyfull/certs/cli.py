@@ -40,6 +40,7 @@ from verifyfull.report import sarif as sarif_view
 from verifyfull.report import text as text_view
 from verifyfull.report.model import Report
 from verifyfull.report.output import emit
+from verifyfull.report.text import quiet_line
 from verifyfull.rules import Severity
 from verifyfull.scan import settings as project_settings
 from verifyfull.scrub import scrub_tree
@@ -296,6 +297,10 @@ def check_command(
     fail_on: Annotated[
         str, typer.Option("--fail-on", metavar=SEVERITIES, help="Exit 1 at or above this.")
     ] = "high",
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print only the summary line, and nothing when clean."),
+    ] = False,
 ) -> None:
     """Check expiry, chain, key pairs, permissions, host names and CN=user in DIR.
 
@@ -312,9 +317,9 @@ def check_command(
     # The one policy of the project we run in ([tool.verifyfull.policy]), as scan uses it.
     policy = project_settings.load(Path.cwd()).policy
     report = check_certs_dir(certs_dir, hosts=hosts or [], policy=policy)
-    rendered = view(report)
+    rendered = quiet_line(report) if quiet else view(report)
     emit(rendered, output)
-    if not hosts and output_format == "text":
+    if not hosts and output_format == "text" and not quiet:
         typer.echo("note: no --host given, so node.crt's host names were not checked", err=True)
     raise typer.Exit(exit_code(report, threshold))
 

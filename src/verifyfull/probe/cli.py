@@ -16,6 +16,7 @@ from verifyfull.probe.runner import ProbeSettings, run
 from verifyfull.probe.targets import parse_target
 from verifyfull.report import exit_code
 from verifyfull.report.output import emit
+from verifyfull.report.text import quiet_line
 from verifyfull.rules import Severity
 from verifyfull.scan.settings import load as load_settings
 from verifyfull.scrub import register_from_text
@@ -77,6 +78,10 @@ MtlsOpt = Annotated[
         help="Policy: every user must present a client certificate (VF205 otherwise).",
     ),
 ]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only the summary line, and nothing when clean."),
+]
 VerboseOpt = Annotated[
     bool,
     typer.Option(
@@ -105,6 +110,7 @@ def probe_command(
     require_client_cert: MtlsOpt = False,
     deep: DeepOpt = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Probe live PostgreSQL/CockroachDB servers and HTTPS APIs: plaintext, TLS versions,
     ciphers, certificate, real client-certificate requirement, CVE-2021-23214.
@@ -143,6 +149,8 @@ def probe_command(
     for given in targets:  # a password typed in a target is masked wherever it is shown
         register_from_text(given)
     result = run([parse_target(t) for t in targets], settings)
-    text = view.render(result, fmt, verbose=verbose)
+    if quiet and verbose:
+        raise UsageError("--quiet and --verbose contradict each other", "pass one of them")
+    text = quiet_line(result.report) if quiet else view.render(result, fmt, verbose=verbose)
     emit(text, output)
     raise typer.Exit(exit_code(result.report, threshold))

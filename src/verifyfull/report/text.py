@@ -74,6 +74,14 @@ def _summary(report: Report) -> Text:
     return text
 
 
+def quiet_line(report: Report) -> str:
+    """What --quiet prints: the summary line alone, or nothing when there is nothing
+    to report (no finding, nothing that could not be checked)."""
+    if not report.findings and not report.errors:
+        return ""
+    return _summary(report).plain + "\n"
+
+
 def files_phrase(report: Report) -> str:
     """`2 of 40 files` (the files with findings, of the files examined), or `40 files`
     when none has one, as Ruff and Bandit users read a summary."""
