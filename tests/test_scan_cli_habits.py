@@ -56,10 +56,12 @@ def test_exit_zero_reports_but_does_not_fail(project: Path) -> None:
 
 
 def test_quiet_prints_the_summary_line_or_nothing(project: Path) -> None:
-    noisy = scan(".", "-q", cwd=project)
-    assert (
-        noisy.stdout == "3 findings in 3 of 5 files\n"
-    )  # pyproject.toml is read too and noisy.returncode == 1
+    noisy = scan(".", "-q", cwd=project)  # pyproject.toml is read too: 5 files
+    assert noisy.stdout == "3 findings (2 critical, 1 high) in 3 of 5 files\n"
+    assert noisy.returncode == 1
+    # one wording: the quiet line is the text report's own summary line
+    full = scan(".", cwd=project)
+    assert full.stdout.rstrip("\n").splitlines()[-1] == noisy.stdout.rstrip("\n")
     clean = scan("app/ok.py", "--quiet", cwd=project)
     assert clean.stdout == "" and clean.returncode == 0
 

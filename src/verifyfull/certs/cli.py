@@ -40,7 +40,7 @@ from verifyfull.report import sarif as sarif_view
 from verifyfull.report import text as text_view
 from verifyfull.report.model import Report
 from verifyfull.report.output import emit
-from verifyfull.report.text import quiet_line
+from verifyfull.report.summary import quiet_line
 from verifyfull.rules import Severity
 from verifyfull.scan import settings as project_settings
 from verifyfull.scrub import scrub_tree

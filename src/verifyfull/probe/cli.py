@@ -16,7 +16,7 @@ from verifyfull.probe.runner import ProbeSettings, run
 from verifyfull.probe.targets import parse_target
 from verifyfull.report import exit_code
 from verifyfull.report.output import emit
-from verifyfull.report.text import quiet_line
+from verifyfull.report.summary import quiet_line
 from verifyfull.rules import Severity
 from verifyfull.scan.settings import load as load_settings
 from verifyfull.scrub import register_from_text

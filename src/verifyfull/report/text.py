@@ -23,6 +23,7 @@ from verifyfull.findings import Finding
 from verifyfull.report.fixes import FixKind, fix_kind, fix_offers
 from verifyfull.report.model import Report
 from verifyfull.report.snippet import SourceCache, context, secret_lines
+from verifyfull.report.summary import pieces as summary_pieces
 from verifyfull.rules import Severity
 from verifyfull.terminal import shown
 
@@ -53,41 +54,16 @@ def _groups(report: Report) -> Iterator[tuple[str, list[Finding]]]:
 
 
 def _summary(report: Report) -> Text:
-    counts = report.by_severity()
-    total = len(report.findings)
-    text = Text(f"{total} finding{'s' if total != 1 else ''}")
-    if counts:
-        text.append(" (")
-        for index, severity in enumerate(s for s in Severity if s.value in counts):
-            if index:
-                text.append(", ")
-            text.append(f"{counts[severity.value]} {severity.value}", SEVERITY_STYLE[severity])
-        text.append(")")
-    places = []
-    if report.files or not report.targets:  # a probe examines targets, not files
-        places.append(files_phrase(report))
-    if report.targets:
-        places.append(f"{report.targets} target{'s' if report.targets != 1 else ''}")
-    text.append(f" in {', '.join(places)}")
-    if report.errors:
-        text.append(f"; {len(report.errors)} could not be checked", "bold magenta")
+    """The summary line (verifyfull.report.summary), with the severities coloured."""
+    text = Text()
+    for piece in summary_pieces(report):
+        if piece.severity is not None:
+            text.append(piece.text, SEVERITY_STYLE[piece.severity])
+        elif piece.problem:
+            text.append(piece.text, "bold magenta")
+        else:
+            text.append(piece.text)
     return text
-
-
-def quiet_line(report: Report) -> str:
-    """What --quiet prints: the summary line alone, or nothing when there is nothing
-    to report (no finding, nothing that could not be checked)."""
-    if not report.findings and not report.errors:
-        return ""
-    return _summary(report).plain + "\n"
-
-
-def files_phrase(report: Report) -> str:
-    """`2 of 40 files` (the files with findings, of the files examined), or `40 files`
-    when none has one, as Ruff and Bandit users read a summary."""
-    examined = f"{report.files} file{'s' if report.files != 1 else ''}"
-    with_findings = len({f.path for f in report.findings if f.path})
-    return f"{with_findings} of {examined}" if 0 < with_findings < report.files else examined
 
 
 def _block(label: Text, body: str) -> Text:

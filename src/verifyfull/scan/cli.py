@@ -17,6 +17,7 @@ from verifyfull.clihelp import SEVERITIES, one_of
 from verifyfull.errors import UsageError
 from verifyfull.report import Report, exit_code
 from verifyfull.report.output import emit
+from verifyfull.report.summary import quiet_line
 from verifyfull.rules import Severity
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings, load, load_config_file
@@ -39,16 +40,6 @@ def render(
         return str(view.render(report, root=root))
     show = output_format == "sarif" if show_fixes is None else show_fixes
     return str(view.render(report, root=root, show_fixes=show))
-
-
-def summary_line(report: Report) -> str:
-    """'3 findings in 2 of 40 files', the one line --quiet prints."""
-    places = len({f.path for f in report.findings if f.path})
-    noun = "finding" if len(report.findings) == 1 else "findings"
-    line = f"{len(report.findings)} {noun} in {places} of {report.files} files"
-    if report.errors:
-        line += f"; {len(report.errors)} not checked"
-    return line
 
 
 def statistics(report: Report) -> str:
@@ -195,8 +186,7 @@ def scan_command(
             if show_statistics:
                 emit(statistics(result.report), output)
             elif quiet:
-                if result.report.findings or result.report.errors:
-                    emit(summary_line(result.report) + "\n", output)
+                emit(quiet_line(result.report), output)
             else:
                 emit(
                     render(result.report, output_format, settings.project_root, show_fixes),
