@@ -61,6 +61,7 @@ from verifyfull.conninfo import (
 )
 from verifyfull.conninfo.effective import effective
 from verifyfull.conninfo.target import resolve_target
+from verifyfull.conninfo.versions import PINNED, DriverVersions
 from verifyfull.errors import VerifyfullError
 
 asyncpg = pytest.importorskip("asyncpg")
@@ -481,11 +482,13 @@ def _sa_libpq(text: str) -> Outcome:
 # --- the model -----------------------------------------------------------------
 
 
-def _model(build: Callable[[], Any], driver: str, env: Environment) -> Outcome:
+def _model(
+    build: Callable[[], Any], driver: str, env: Environment, versions: DriverVersions = PINNED
+) -> Outcome:
     try:
         info = build()
-        eff = effective(info, driver, env)
-        verdict = evaluate(info, driver, env)
+        eff = effective(info, driver, env, versions)
+        verdict = evaluate(info, driver, env, versions=versions)
     except (ConnStringError, VerifyfullError) as exc:
         return Outcome(error=str(exc))
     endpoints = tuple(

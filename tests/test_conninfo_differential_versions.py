@@ -31,11 +31,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from test_conninfo_differential import (
+    _OPTION_ERRORS,
     _SETTINGS,
     BATCH,
     EARLY_PORT,
     Outcome,
-    _after_parsing,
+    _model,
     differences,
     driver_environment,
     environment,
@@ -44,8 +45,7 @@ from test_conninfo_differential import (
     pg_variables,
     url_body,
 )
-from verifyfull.conninfo import ConnStringError, Environment, evaluate, libpq, parse_dsn
-from verifyfull.conninfo.effective import effective
+from verifyfull.conninfo import ConnStringError, Environment, libpq, parse_dsn
 from verifyfull.conninfo.versions import (
     ALL_LIBPQ_KEYWORDS,
     PINNED,
@@ -53,7 +53,6 @@ from verifyfull.conninfo.versions import (
     LibpqVersion,
     libpq_since,
 )
-from verifyfull.errors import VerifyfullError
 
 psycopg_conninfo = pytest.importorskip("psycopg.conninfo")
 pq = pytest.importorskip("psycopg.pq")
@@ -73,7 +72,10 @@ class _Option(ctypes.Structure):
     ]
 
 
-_OPTION_ERRORS = (
+# libpq's refusals before dialling: the differential's, and those of the options
+# the versions added (every one modelled in conninfo/libpq_options.py).
+_VERSION_OPTION_ERRORS = (
+    *_OPTION_ERRORS,
     "invalid sslnegotiation value",
     "invalid sslcertmode value",
     "invalid require_auth value",
@@ -83,13 +85,6 @@ _OPTION_ERRORS = (
     "invalid max_protocol_version value",
     "is greater than",
     "invalid SCRAM",
-    "invalid integer value",
-    "invalid target_session_attrs value",
-    "invalid sslmode value",
-    "weak sslmode",
-    "could not match",
-    "invalid port number",
-    "could not parse network address",
 )
 _KEYS = ("host", "hostaddr", "port", "user", "dbname", "sslmode", "sslrootcert")
 
@@ -157,7 +152,7 @@ class CLibpq:
             message = (self.lib.PQerrorMessage(conn) or b"").decode(errors="replace")
         finally:
             self.lib.PQfinish(conn)
-        return "OperationalError" if any(e in message for e in _OPTION_ERRORS) else None
+        return "OperationalError" if any(e in message for e in _VERSION_OPTION_ERRORS) else None
 
     def settings(self, text: str) -> Outcome:
         written = self.parse(text)
@@ -279,30 +274,6 @@ def versioned_text(draw: st.DrawFn) -> str:
     return text
 
 
-def _model(form: Form, text: str, env: Environment) -> Outcome:
-    libpq_version = form.versions.libpq_for(form.driver)
-    try:
-        info = parse_dsn(text, libpq_version=libpq_version)
-        eff = effective(info, form.driver, env, form.versions)
-        verdict = evaluate(info, form.driver, env, versions=form.versions)
-    except (ConnStringError, VerifyfullError) as exc:
-        return Outcome(error=str(exc))
-    endpoints = tuple(
-        (f"unix:{h.host}" if h.is_unix_socket else h.dialled, 5432 if h.port is None else h.port)
-        for h in eff.endpoints
-    )
-    dial_time = _after_parsing("libpq", verdict.breaks or "")
-    return Outcome(
-        None if dial_time else verdict.breaks,
-        endpoints,
-        eff.user,
-        eff.database,
-        eff.sslmode,
-        eff.sslrootcert,
-        verdict.tls.value,
-    )
-
-
 SEEN: Counter[str] = Counter()
 TALLY: dict[str, Counter[str]] = {name: Counter() for name in FORMS}
 EXAMPLES: dict[tuple[str, str], list[str]] = {}
@@ -373,7 +344,8 @@ def _compare(
     if problem is None and form.driver == "psycopg2":
         problem = _reading_difference(_psycopg2_parse, version, text)  # the driver's own call
     kinds = ["reading"] if problem is not None else []
-    kinds += differences(_model(form, text, env), real.settings(text))
+    model = _model(lambda: parse_dsn(text, libpq_version=version), form.driver, env, form.versions)
+    kinds += differences(model, real.settings(text))
     for kind in kinds:
         TALLY[name][kind] += 1
         shown = EXAMPLES.setdefault((name, kind), [])
