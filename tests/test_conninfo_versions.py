@@ -138,3 +138,20 @@ def test_the_scanner_reads_each_driver_at_its_own_libpq(
     )
     findings = engine.scan([tmp_path], load(tmp_path), jobs=1).report.findings
     assert ("VF105" in {f.rule_id for f in findings}) == refused
+
+
+@settings(max_examples=150, deadline=None)
+@given(libpq=majors, keys=st.lists(keywords, min_size=1, max_size=3), driver=drivers)
+def test_the_corrected_form_is_one_that_version_reads(
+    libpq: LibpqVersion, keys: list[str], driver: str
+) -> None:
+    """The corrected string keeps only options the driver's libpq has, so that libpq
+    reads it (a kept 18-only keyword would make psycopg2's 17 refuse the fix)."""
+    extra = " ".join(f"{k}=x" for k in keys if k not in ("host", "port", "hostaddr", "service"))
+    text = f"host=db.internal sslmode=require {extra}"
+    versions = _versions(driver, libpq)
+    verdict = evaluate(
+        parse_dsn(text, libpq_version=libpq), driver, Environment.empty(), versions=versions
+    )
+    read = libpq_reading(verdict.corrected, libpq)
+    assert read["sslmode"] == "verify-full"

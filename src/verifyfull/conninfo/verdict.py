@@ -155,7 +155,9 @@ class Judge:
             breaks=self.breaks,
             findings=tuple(self.findings),
             notes=tuple(self.notes),
-            corrected=corrected_form(info, self.target),
+            corrected=corrected_form(
+                info, self.target, self.versions.libpq_for(self.target.libpq_module).keywords
+            ),
             environment=env.describe(),
             determined=self.determined,
         )
