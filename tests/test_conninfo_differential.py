@@ -61,6 +61,7 @@ from verifyfull.conninfo import (
 )
 from verifyfull.conninfo.effective import effective
 from verifyfull.conninfo.target import resolve_target
+from verifyfull.conninfo.versions import PINNED, DriverVersions
 from verifyfull.errors import VerifyfullError
 
 asyncpg = pytest.importorskip("asyncpg")
@@ -344,6 +345,7 @@ def _libpq_defaults() -> dict[str, str | None]:
 # before it dials anything.
 _OPTION_ERRORS = (
     "invalid integer value",
+    "invalid target_session_attrs value",
     "invalid sslmode value",
     "weak sslmode",
     "could not match",
@@ -391,8 +393,10 @@ def libpq_outcome(
         return Outcome(error=refusal)
     endpoints = []
     for attempt in attempts:
-        host = str(attempt.get("host") or "").strip()
-        addr = str(attempt.get("hostaddr") or "").strip()
+        # libpq hands host and hostaddr to the resolver as written (libpq 17 keeps
+        # a URL's blanks); only the port is read with strtol, which skips them.
+        host = str(attempt.get("host") or "")
+        addr = str(attempt.get("hostaddr") or "")
         port_text = str(attempt.get("port") or "").strip()
         port = int(port_text) if _STRTOL.fullmatch(port_text) else 5432 if not port_text else -1
         if addr:
@@ -478,11 +482,13 @@ def _sa_libpq(text: str) -> Outcome:
 # --- the model -----------------------------------------------------------------
 
 
-def _model(build: Callable[[], Any], driver: str, env: Environment) -> Outcome:
+def _model(
+    build: Callable[[], Any], driver: str, env: Environment, versions: DriverVersions = PINNED
+) -> Outcome:
     try:
         info = build()
-        eff = effective(info, driver, env)
-        verdict = evaluate(info, driver, env)
+        eff = effective(info, driver, env, versions)
+        verdict = evaluate(info, driver, env, versions=versions)
     except (ConnStringError, VerifyfullError) as exc:
         return Outcome(error=str(exc))
     endpoints = tuple(
@@ -787,58 +793,6 @@ def test_corrected_forms_reread_by_libpq(tmp_path: Path, ca_file: str) -> None:
     assert not problems, "\n".join(problems)
 
 
-# psycopg2-binary carries its own libpq (17 in 2.9.13), psycopg-binary libpq 18, which
-# the model is checked against above. Both parse every generated keyword string and URL
-# alike (same keys, same values, same refusals), so the model holds for psycopg2 too,
-# except for the keywords libpq 18 added, which libpq 17 refuses (psycopg2 then raises
-# before connecting: the model's libpq-18 reading would not apply).
-LIBPQ_18_ONLY = (
-    "sslkeylogfile",
-    "oauth_",
-    "scram_client_key",
-    "scram_server_key",
-    "min_protocol_version",
-    "max_protocol_version",
-)
-# Found by this test: libpq 18 refuses (or trims, in a port) blanks in a URL that
-# libpq 17 accepts (`?options=a b`, `h1,h2: 5/`). The model follows libpq 18 for
-# psycopg2 too, so such URLs are left out here and listed as an open version
-# difference in docs/conninfo.md.
-_BLANK_PORT = re.compile(r"://\S*\s")
-PSYCOPG2_SEEN: Counter[str] = Counter()
-
-
-def _libpq_reading(parse: Any, text: str, error: type[BaseException]) -> dict[str, str] | str:
-    try:
-        read = {k: v for k, v in parse(text).items() if v is not None}
-    except error:
-        return "refused"
-    # Found by this test: libpq 18 trims the blanks around a URL's port (`db: 5/`),
-    # libpq 17 keeps them in the parsed value (both dial port 5). A documented
-    # version difference (docs/conninfo.md), not a reading the model gets wrong.
-    if "port" in read:
-        read["port"] = ",".join(part.strip() for part in read["port"].split(","))
-    return read
-
-
-def test_psycopg2s_libpq_reads_every_generated_string_as_psycopgs() -> None:
-    psycopg2_ext = pytest.importorskip("psycopg2.extensions")  # the dev extra installs it
-    import psycopg2
-    from psycopg.conninfo import conninfo_to_dict
-
-    @settings(_SETTINGS, max_examples=max(1, EXAMPLES // 5))
-    @given(
-        st.lists(keyword_text(), min_size=BATCH, max_size=BATCH),
-        urls,
-    )
-    def run(keywords: list[str], url_cases: list[tuple[str, dict[str, str]]]) -> None:
-        for text in [*keywords, *(url for url, _ in url_cases)]:
-            if any(key in text for key in LIBPQ_18_ONLY) or _BLANK_PORT.search(text):
-                continue
-            old = _libpq_reading(psycopg2_ext.parse_dsn, text, psycopg2.ProgrammingError)
-            new = _libpq_reading(conninfo_to_dict, text, psycopg.ProgrammingError)
-            PSYCOPG2_SEEN["compared"] += 1
-            assert old == new, (text, old, new)
-
-    run()
-    assert PSYCOPG2_SEEN["compared"] >= min(1000, EXAMPLES * BATCH // 5)
+# psycopg2-binary carries its own libpq (17 in 2.9.13), psycopg-binary libpq 18: each one
+# is checked against the model at its own version, with psycopg2's own parse_dsn too, in
+# tests/test_conninfo_differential_versions.py (no input class left out).

@@ -25,6 +25,7 @@ from verifyfull.conninfo import (
     parse_for_driver,
     read_any_driver,
 )
+from verifyfull.conninfo.versions import PINNED
 from verifyfull.errors import UsageError
 from verifyfull.rules import Severity
 from verifyfull.scrub import scrub_tree
@@ -94,6 +95,7 @@ def render_text(verdict: Verdict, connection: str, console: Console, *, use_env:
 
     line("connection", connection)
     line("driver", verdict.driver)
+    line("versions", PINNED.describe())  # where behaviour changed, these are the ones read
     env_note = "" if use_env else " (pass --env to use the current PG* variables)"
     line("environment", verdict.environment + env_note)
     tls_style = {"always": "green", "maybe": "yellow", "never": "red"}[verdict.tls.value]

@@ -24,12 +24,16 @@ DEFAULT_ROOT = "certs/ca.crt"
 _TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "ssl")
 
 
-def corrected_form(info: ConnInfo, target: Target) -> str:
+def corrected_form(
+    info: ConnInfo, target: Target, keywords: frozenset[str] = LIBPQ_KEYWORDS
+) -> str:
+    """The connection rewritten to verify-full; a libpq form keeps only the options the
+    driver's libpq has (`keywords`: that version's, LibpqVersion.keywords)."""
     root, cert, key = _files(info)
     if target.driver.value == "tortoise" and target.backend == "psycopg":
         return _tortoise_psycopg_config(info, root, cert, key)
     if target.engine == "libpq":
-        return _libpq_url(info, target, root, cert, key)
+        return _libpq_url(info, target, root, cert, key, keywords)
     return _ssl_context_code(info, target, root, cert, key)
 
 
@@ -41,13 +45,20 @@ def _files(info: ConnInfo) -> tuple[str, str | None, str | None]:
     return root, pick("sslcert"), pick("sslkey")
 
 
-def _libpq_url(info: ConnInfo, target: Target, root: str, cert: str | None, key: str | None) -> str:
+def _libpq_url(
+    info: ConnInfo,
+    target: Target,
+    root: str,
+    cert: str | None,
+    key: str | None,
+    keywords: frozenset[str],
+) -> str:
     base = replace(
         info,
         password=None,
         secret_params=(),
         kwargs=(),
-        params=tuple((k, v) for k, v in info.params if k not in _TLS_KEYS and k in LIBPQ_KEYWORDS),
+        params=tuple((k, v) for k, v in info.params if k not in _TLS_KEYS and k in keywords),
         # No host written: leave it so (libpq then takes PGHOST, as the original did).
         hosts=info.hosts,
     )

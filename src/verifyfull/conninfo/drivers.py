@@ -32,6 +32,7 @@ from verifyfull.conninfo.target import (
     resolve_target,
 )
 from verifyfull.conninfo.verdict import Judge, Verdict
+from verifyfull.conninfo.versions import PINNED, DriverVersions
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import (
     DEFAULT_POLICY,
@@ -57,12 +58,13 @@ def evaluate(
     driver: Driver | str | None = None,
     env: Environment | None = None,
     policy: Policy = DEFAULT_POLICY,
+    versions: DriverVersions = PINNED,
 ) -> Verdict:
-    """The effective behaviour of `info` when handed to `driver`, in `env`."""
+    """The effective behaviour of `info` when handed to `driver` (at `versions`), in `env`."""
     env = env or Environment.empty()
     target = resolve_target(info, driver)
-    judge = Judge(target=target, evidence=str(info), policy=policy)
-    reading = read_service(info, target, env)
+    judge = Judge(target=target, evidence=str(info), policy=policy, versions=versions)
+    reading = read_service(info, target, env, versions)
     if reading.error is not None:
         # The driver refuses before it dials anything: no transport to judge.
         judge.transport(TLSUse.NEVER, False, False)
@@ -76,9 +78,11 @@ def evaluate(
             "connection does not write"
         )
     judged = reading.info
-    if target.driver is Driver.SQLALCHEMY and (info.scheme or "").lower() in (
-        SQLALCHEMY_REMOVED_SCHEMES
-    ):
+    removed = (info.scheme or "").lower() in SQLALCHEMY_REMOVED_SCHEMES
+    if target.driver is Driver.SQLALCHEMY and removed and versions.sqlalchemy_has_postgres_alias:
+        # SQLAlchemy before 1.4 loads postgres:// as postgresql://: nothing else changes.
+        judge.note("SQLAlchemy before 1.4 reads postgres:// as postgresql://")
+    elif target.driver is Driver.SQLALCHEMY and removed:
         judge.crash(
             f"sqlalchemy.exc.NoSuchModuleError: Can't load plugin: sqlalchemy.dialects:"
             f"{info.scheme}",

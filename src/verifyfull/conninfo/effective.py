@@ -17,6 +17,7 @@ from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
 from verifyfull.conninfo.service import read_service
 from verifyfull.conninfo.sslarg import SSLArgKind
 from verifyfull.conninfo.target import resolve_target
+from verifyfull.conninfo.versions import PINNED, DriverVersions
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,12 @@ class Effective:
     sslrootcert: str | None
 
 
-def effective(info: ConnInfo, driver: str | None, env: Environment) -> Effective:
+def effective(
+    info: ConnInfo, driver: str | None, env: Environment, versions: DriverVersions = PINNED
+) -> Effective:
     """Raises ConnStringError when the driver refuses the service it is sent to."""
     target = resolve_target(info, driver)
-    reading = read_service(info, target, env)
+    reading = read_service(info, target, env, versions)
     if reading.error is not None:
         raise ConnStringError(reading.error)
     info = reading.info
@@ -50,7 +53,8 @@ def effective(info: ConnInfo, driver: str | None, env: Environment) -> Effective
     else:
         hosts = libpq_endpoints(info, env)
         root = _written_or(info, "sslrootcert", env.get("PGSSLROOTCERT"))
-        default = "verify-full" if root == "system" else "prefer"  # libpq 16+
+        system = root == "system" and versions.libpq_for(target.libpq_module).system_root
+        default = "verify-full" if system else "prefer"
         mode = _written_or(info, "sslmode", env.get("PGSSLMODE") or default)
     root = _written_or(info, "sslrootcert", env.get("PGSSLROOTCERT"))
     if target.engine == "libpq":

@@ -19,63 +19,12 @@ import re
 from dataclasses import dataclass
 
 from verifyfull.conninfo.redact import redact_text
+from verifyfull.conninfo.versions import ALL_LIBPQ_KEYWORDS, PINNED, LibpqVersion
 from verifyfull.errors import UsageError
 
-# Every keyword libpq 18 accepts (PQconndefaults); older libpq accepts a subset.
-LIBPQ_KEYWORDS = frozenset(
-    {
-        "application_name",
-        "channel_binding",
-        "client_encoding",
-        "connect_timeout",
-        "dbname",
-        "fallback_application_name",
-        "gssdelegation",
-        "gssencmode",
-        "gsslib",
-        "host",
-        "hostaddr",
-        "keepalives",
-        "keepalives_count",
-        "keepalives_idle",
-        "keepalives_interval",
-        "krbsrvname",
-        "load_balance_hosts",
-        "max_protocol_version",
-        "min_protocol_version",
-        "oauth_client_id",
-        "oauth_client_secret",
-        "oauth_issuer",
-        "oauth_scope",
-        "options",
-        "passfile",
-        "password",
-        "port",
-        "replication",
-        "require_auth",
-        "requirepeer",
-        "scram_client_key",
-        "scram_server_key",
-        "service",
-        "ssl_max_protocol_version",
-        "ssl_min_protocol_version",
-        "sslcert",
-        "sslcertmode",
-        "sslcompression",
-        "sslcrl",
-        "sslcrldir",
-        "sslkey",
-        "sslkeylogfile",
-        "sslmode",
-        "sslnegotiation",
-        "sslpassword",
-        "sslrootcert",
-        "sslsni",
-        "target_session_attrs",
-        "tcp_user_timeout",
-        "user",
-    }
-)
+# Every keyword the newest modelled libpq accepts; a version's own set is
+# LibpqVersion.keywords (older libpq accepts a subset).
+LIBPQ_KEYWORDS = ALL_LIBPQ_KEYWORDS
 
 LIBPQ_URL_SCHEMES = ("postgresql", "postgres")
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9.-]*)(?:\+(?P<dialect>[A-Za-z0-9_.-]*))?://")
@@ -110,18 +59,20 @@ def url_scheme(text: str) -> tuple[str, str | None] | None:
     return match.group("scheme").lower(), match.group("dialect")
 
 
-def split(text: str) -> Split:
-    """Read a URL or a keyword string the way libpq does, keeping unknown keys."""
-    stripped = text.strip()
+def split(text: str, libpq: LibpqVersion = PINNED.psycopg_libpq) -> Split:
+    """Read a URL or a keyword string the way that libpq does, keeping unknown keys."""
+    # Leading blanks are forgiven (a value read from a config file); trailing ones
+    # are libpq's to read: "[::1] " is refused, "db " trimmed by libpq 18 only.
+    stripped = text.lstrip()
     scheme = url_scheme(stripped)
     if scheme is not None:
         body = stripped[_SCHEME.match(stripped).end() :]  # type: ignore[union-attr]
-        return Split(True, scheme[0], scheme[1], tuple(_split_url(body)))
+        return Split(True, scheme[0], scheme[1], tuple(_split_url(body, libpq)))
     return Split(False, None, None, tuple(_split_keywords(stripped)))
 
 
-def libpq_reading(text: str) -> dict[str, str]:
-    """Exactly what libpq makes of `text` (conninfo_to_dict), errors included.
+def libpq_reading(text: str, libpq: LibpqVersion = PINNED.psycopg_libpq) -> dict[str, str]:
+    """Exactly what that libpq makes of `text` (conninfo_to_dict), errors included.
 
     Unlike `split`, no leniency: only a text starting with "postgresql://" or
     "postgres://" (case and all) is a URL; anything else is a keyword string.
@@ -129,19 +80,21 @@ def libpq_reading(text: str) -> dict[str, str]:
     for prefix in ("postgresql://", "postgres://"):
         if text.startswith(prefix):
             scheme = prefix[:-3]
-            return to_libpq_dict(Split(True, scheme, None, tuple(_split_url(text[len(prefix) :]))))
-    pairs = _split_keywords(text, show_names=False)
-    return to_libpq_dict(Split(False, None, None, tuple(pairs)))
+            url_pairs = tuple(_split_url(text[len(prefix) :], libpq))
+            return to_libpq_dict(Split(True, scheme, None, url_pairs), libpq)
+    pairs = tuple(_split_keywords(text, show_names=False))
+    return to_libpq_dict(Split(False, None, None, pairs), libpq)
 
 
-def to_libpq_dict(parts: Split) -> dict[str, str]:
-    """What libpq's conninfo_to_dict returns for these parts (raises as libpq would)."""
+def to_libpq_dict(parts: Split, libpq: LibpqVersion = PINNED.psycopg_libpq) -> dict[str, str]:
+    """What that libpq's conninfo_to_dict returns for these parts (raises as it would)."""
+    keywords = libpq.keywords
     result: dict[str, str] = {}
     for key, value in parts.pairs:
         if parts.is_url and key == "ssl" and value == "true":
             # libpq's JDBC compatibility: ?ssl=true in a URL means sslmode=require.
             key, value = "sslmode", "require"
-        if key not in LIBPQ_KEYWORDS:
+        if key not in keywords:
             if parts.is_url:
                 raise ConnStringError(f'invalid URI query parameter: "{key}"')
             raise ConnStringError(f'invalid connection option "{key}"')
@@ -149,13 +102,15 @@ def to_libpq_dict(parts: Split) -> dict[str, str]:
     return result
 
 
-def _decode(token: str, part: str) -> str:
+def _decode(token: str, part: str, libpq: LibpqVersion) -> str:
     """libpq's %XX decoding; errors name the part, never echo the token (it may be a password).
 
-    libpq 17+ also trims spaces around each token and refuses spaces inside one.
+    libpq 18 also trims spaces around each token and refuses spaces inside one;
+    17 and older keep them as written.
     """
-    token = token.strip(" ")
-    if " " in token:
+    if libpq.trims_url_blanks:
+        token = token.strip(" ")
+    if libpq.trims_url_blanks and " " in token:
         raise ConnStringError(
             f"unexpected spaces found in the {part}, use percent-encoded spaces (%20) instead"
         )
@@ -184,7 +139,7 @@ def _decode(token: str, part: str) -> str:
         raise ConnStringError(f"the percent-encoded {part} is not UTF-8") from None
 
 
-def _split_url(body: str) -> list[tuple[str, str]]:
+def _split_url(body: str, libpq: LibpqVersion) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     pos = 0
     # User info runs to the first '@' before any '/', as in libpq.
@@ -193,9 +148,9 @@ def _split_url(body: str) -> list[tuple[str, str]]:
         userinfo = body[:at]
         user, colon, password = userinfo.partition(":")
         if user:
-            pairs.append(("user", _decode(user, "user name")))
+            pairs.append(("user", _decode(user, "user name", libpq)))
         if colon and password:
-            pairs.append(("password", _decode(password, "password")))
+            pairs.append(("password", _decode(password, "password", libpq)))
         pos = at + 1
     hosts: list[str] = []
     ports: list[str] = []
@@ -236,26 +191,26 @@ def _split_url(body: str) -> list[tuple[str, str]]:
         pos += 1
     host_text = ",".join(hosts)
     if host_text:
-        pairs.append(("host", _decode(host_text, "host")))
+        pairs.append(("host", _decode(host_text, "host", libpq)))
     port_text = ",".join(ports)
     if port_text and (any_port or len(ports) > 1):
-        pairs.append(("port", _decode(port_text, "port")))
+        pairs.append(("port", _decode(port_text, "port", libpq)))
     query = ""
     if prevchar == "/":
         rest = body[pos + 1 :]
         dbname, qmark, query = rest.partition("?")
         if dbname:
-            pairs.append(("dbname", _decode(dbname, "database name")))
+            pairs.append(("dbname", _decode(dbname, "database name", libpq)))
         if not qmark:
             query = ""
     elif prevchar == "?":
         query = body[pos + 1 :]
     if query:
-        pairs.extend(_split_query(query))
+        pairs.extend(_split_query(query, libpq))
     return pairs
 
 
-def _split_query(query: str) -> list[tuple[str, str]]:
+def _split_query(query: str, libpq: LibpqVersion) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for item in query.split("&"):
         key, eq, value = item.partition("=")
@@ -267,8 +222,8 @@ def _split_query(query: str) -> list[tuple[str, str]]:
             raise ConnStringError(
                 f'extra key/value separator "=" in URI query parameter: "{_shown_key(key)}"'
             )
-        name = _decode(key, "query parameter name")
-        pairs.append((name, _decode(value, f"value of {name}")))
+        name = _decode(key, "query parameter name", libpq)
+        pairs.append((name, _decode(value, f"value of {name}", libpq)))
     return pairs
 
 
@@ -285,7 +240,7 @@ def _first_of(text: str, chars: str, start: int) -> int:
     return len(text)
 
 
-def keyword_string_error(text: str) -> str | None:
+def keyword_string_error(text: str, libpq: LibpqVersion = PINNED.psycopg_libpq) -> str | None:
     """libpq's complaint when `text` is read as a keyword string (None: it reads).
 
     For a URL with a scheme libpq does not know (cockroachdb://,
@@ -297,7 +252,7 @@ def keyword_string_error(text: str) -> str | None:
     except ConnStringError as exc:
         return exc.problem
     for key, _ in pairs:
-        if key not in LIBPQ_KEYWORDS:
+        if key not in libpq.keywords:
             return f'invalid connection option "{key}"'
     return None
 

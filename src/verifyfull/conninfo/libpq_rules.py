@@ -1,7 +1,10 @@
 """libpq's rules, as psycopg(2), SQLAlchemy's psycopg dialects and Tortoise reach them.
 
-Read in libpq 18 (through psycopg 3.3), SQLAlchemy 2.0 and Tortoise 1.1's
-psycopg client; checked live in tests/test_conninfo_table.py.
+Read in libpq 18 (through psycopg 3.3) and 17 (psycopg2-binary 2.9.13),
+SQLAlchemy 2.0 and Tortoise 1.1's psycopg client; checked live in
+tests/test_conninfo_table.py and tests/test_conninfo_differential*.py. What
+differs between libpq versions (keywords, sslrootcert=system) is read from
+`judge.libpq` (conninfo/versions.py).
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import ipaddress
 from collections.abc import Iterable
 
 from verifyfull.conninfo.endpoints import libpq_endpoints
-from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, ConnStringError, keyword_string_error
+from verifyfull.conninfo.libpq import ConnStringError, keyword_string_error
+from verifyfull.conninfo.libpq_options import option_error, option_values
 from verifyfull.conninfo.model import ConnInfo, Environment, Source
 from verifyfull.conninfo.semantics import (
     TORTOISE_OWN,
@@ -21,6 +25,7 @@ from verifyfull.conninfo.semantics import (
 from verifyfull.conninfo.sslarg import SSLArgKind
 from verifyfull.conninfo.target import Driver, Target
 from verifyfull.conninfo.verdict import Judge
+from verifyfull.conninfo.versions import libpq_since
 from verifyfull.policy import (
     SSLMODES,
     TLSUse,
@@ -56,12 +61,8 @@ PSYCOPG_POOL_KWARGS = frozenset(
 
 
 def libpq_front(info: ConnInfo, target: Target, env: Environment, judge: Judge) -> None:
-    error_class = (
-        "psycopg2.ProgrammingError"
-        if target.backend == "psycopg2" or (target.driver is Driver.PSYCOPG2)
-        else "psycopg.ProgrammingError"
-    )
-    judge.libpq_module = error_class.split(".")[0]
+    judge.libpq_module = target.libpq_module
+    error_class = f"{target.libpq_module}.ProgrammingError"
     options: list[tuple[str, str]] = []
     if target.driver in (Driver.PSYCOPG, Driver.PSYCOPG2):
         options = _raw_libpq_options(info, target, judge, error_class)
@@ -70,7 +71,7 @@ def libpq_front(info: ConnInfo, target: Target, env: Environment, judge: Judge) 
             f"SQLAlchemy's {target.backend} dialect hands the URL query keys to libpq as "
             "connection options"
         )
-        options = list(info.params) + list(info.kwargs)
+        options = list(info.params) + _secret_options(info) + list(info.kwargs)
         _invalid_keys([k for k, _ in options], judge, error_class, keyword=True, target=target)
         _ssl_keyword(info, judge, error_class, target)
     else:
@@ -85,13 +86,13 @@ def _raw_libpq_options(
         info.dialect or info.scheme not in ("postgresql", "postgres")
     ):
         scheme = (info.scheme or "") + (f"+{info.dialect}" if info.dialect else "")
-        complaint = keyword_string_error(info.to_url()) or "invalid connection string"
+        complaint = keyword_string_error(info.to_url(), judge.libpq) or "invalid connection string"
         judge.crash(
             f"{error_class}: {complaint}",
             f"libpq reads only postgresql:// and postgres:// URLs; {scheme}:// is read as a "
             "keyword string and refused",
         )
-    options = list(info.params)
+    options = list(info.params) + _secret_options(info)
     if info.source is Source.URL:
         converted = []
         for key, value in options:
@@ -118,6 +119,12 @@ def _raw_libpq_options(
     return options + kwargs
 
 
+def _secret_options(info: ConnInfo) -> list[tuple[str, str]]:
+    """The secret options (sslpassword, scram keys …) libpq gets too: their keys are
+    checked like any other, their values only where libpq checks them (never shown)."""
+    return [(key, value.reveal()) for key, value in info.secret_params]
+
+
 def _ssl_keyword(info: ConnInfo, judge: Judge, error_class: str, target: Target) -> None:
     """An `ssl=` keyword reaches libpq as an option it does not have."""
     if info.ssl.kind is SSLArgKind.UNKNOWN:
@@ -132,9 +139,12 @@ def _ssl_keyword(info: ConnInfo, judge: Judge, error_class: str, target: Target)
 def _invalid_keys(
     keys: Iterable[str], judge: Judge, error_class: str, *, keyword: bool, target: Target
 ) -> None:
-    bad = [k for k in keys if k not in LIBPQ_KEYWORDS]
+    bad = [k for k in keys if k not in judge.libpq.keywords]
     if not bad:
         return
+    # A keyword a newer libpq added: the code was written for another libpq than
+    # the one this driver carries, and it refuses the string.
+    newer = [f"{k!r} (libpq {libpq_since(k)}+)" for k in bad if libpq_since(k)]
     first = bad[0]
     if keyword:
         text = f'invalid connection option "{first}"'
@@ -144,9 +154,9 @@ def _invalid_keys(
         text = f"invalid dsn: {text}"
     judge.crash(
         f"{error_class}: {text}",
-        f"libpq has no {', '.join(repr(k) for k in bad)} option: {target.name} refuses the "
-        "connection string before connecting",
-        rule="VF105" if any(is_tls_key(k) for k in bad) else None,
+        f"{judge.libpq} has no {', '.join(newer or [repr(k) for k in bad])} option: "
+        f"{target.name} refuses the connection string before connecting",
+        rule="VF105" if newer or any(is_tls_key(k) for k in bad) else None,
     )
 
 
@@ -244,9 +254,10 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
     origin = "sslmode" if "sslmode" in options else "PGSSLMODE"
     if mode is None and env.get("PGREQUIRESSL") == "1":
         mode, origin = "require", "PGREQUIRESSL=1"
+    system = root == "system" and judge.libpq.system_root  # before 16: a file named system
     if mode is None:
-        mode = "verify-full" if root == "system" else "prefer"
-        origin = "libpq's default" + (" with sslrootcert=system" if root == "system" else "")
+        mode = "verify-full" if system else "prefer"
+        origin = "libpq's default" + (" with sslrootcert=system" if system else "")
     if mode not in SSLMODES:
         judge.transport(TLSUse.NEVER, False, False)
         judge.intent_unknown = True
@@ -255,7 +266,7 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
             f"sslmode={mode} is not a libpq mode{sslmode_suggestion(mode)}",
         )
         return
-    if root == "system":
+    if system:
         judge.note("sslrootcert=system (libpq 16+): the OS trust store, verify-full forced")
         if mode != "verify-full":  # libpq refuses every weaker mode, disable included
             judge.crash(
@@ -267,6 +278,17 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
             judge.transport(TLSUse.ALWAYS, False, False)
             judge.intent_unknown = True
             return
+    versioned = option_values(options, env.get, judge.libpq)
+    if (refused := option_error(versioned, mode, judge.libpq)) is not None:
+        key, problem = refused
+        judge.crash(
+            f"{judge.libpq_module}.OperationalError: {problem}",
+            f"{judge.libpq} refuses this {key} before connecting",
+            rule="VF105" if is_tls_key(key) else None,
+        )
+        judge.transport(TLSUse.NEVER, False, False)
+        judge.intent_unknown = True
+        return
     # libpq checks the options above for every host, sockets included.
     if all(h.is_unix_socket for h in hosts):
         judge.transport(TLSUse.NEVER, False, False)

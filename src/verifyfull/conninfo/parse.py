@@ -23,6 +23,7 @@ from verifyfull.conninfo.model import ConnInfo, HostPort, Source, split_secret_p
 from verifyfull.conninfo.redact import MASK, Secret, is_secret_key
 from verifyfull.conninfo.sqlalchemy_hosts import sqlalchemy_hosts
 from verifyfull.conninfo.sslarg import SSLArg, describe_ssl_value
+from verifyfull.conninfo.versions import PINNED, DriverVersions, LibpqVersion
 
 # Schemes the model reads: libpq's two, sqlalchemy-cockroachdb's, and the
 # names Tortoise gives its backends in db_url.
@@ -32,8 +33,11 @@ TORTOISE_SCHEMES = ("postgres", "postgresql", "asyncpg", "psycopg")
 _CONNECTION_FIELDS = ("host", "hostaddr", "port", "user", "dbname", "password")
 
 
-def parse_dsn(text: str, *, literal: bool = True) -> ConnInfo:
-    """A libpq URL (any known scheme, any +driver suffix) or keyword string."""
+def parse_dsn(
+    text: str, *, literal: bool = True, libpq_version: LibpqVersion = PINNED.psycopg_libpq
+) -> ConnInfo:
+    """A libpq URL (any known scheme, any +driver suffix) or keyword string, as that
+    libpq version reads it (18 trims blanks in a URL, 17 keeps them)."""
     if not isinstance(text, str) or not text.strip():
         raise ConnStringError("empty connection string")
     scheme = libpq.url_scheme(text)
@@ -43,7 +47,7 @@ def parse_dsn(text: str, *, literal: bool = True) -> ConnInfo:
         )
     if scheme is None and "=" not in text:
         raise ConnStringError("neither a URL (postgresql://…) nor a key=value string")
-    parts = libpq.split(text)
+    parts = libpq.split(text, libpq_version)
     return _from_pairs(
         parts.pairs,
         source=Source.URL if parts.is_url else Source.KEYWORDS,
@@ -533,15 +537,18 @@ def from_environment(*, literal: bool = False) -> ConnInfo:
     return ConnInfo(source=Source.ENV, literal=literal)
 
 
-def parse_for_driver(text: str, driver: str | None, *, literal: bool = True) -> ConnInfo:
-    """The reading `verifyfull explain` uses: how that driver would receive the text."""
+def parse_for_driver(
+    text: str, driver: str | None, *, literal: bool = True, versions: DriverVersions = PINNED
+) -> ConnInfo:
+    """The reading `verifyfull explain` uses: how that driver (at `versions`) would
+    receive the text."""
     if driver == "tortoise":
         return from_tortoise_db_url(text, literal=literal)
     if driver == "sqlalchemy":
         return from_sqlalchemy_url(text, literal=literal)
     if driver == "asyncpg":
         return from_asyncpg_kwargs({"dsn": text}, literal=literal)
-    return parse_dsn(text, literal=literal)
+    return parse_dsn(text, literal=literal, libpq_version=versions.libpq_for(driver or "psycopg"))
 
 
 def read_any_driver(text: str, *, literal: bool = True) -> tuple[ConnInfo, str | None]:

@@ -38,7 +38,7 @@ from pathlib import PurePosixPath
 from verifyfull.conninfo.asyncpg_dsn import with_ports
 from verifyfull.conninfo.asyncpg_rules import ASYNCPG_DSN_KEYS
 from verifyfull.conninfo.endpoints import asyncpg_hostlist, hosts_from
-from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, ConnStringError
+from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import (
     LIBPQ_SYSCONFDIR,
     MAX_SERVICE_FILE,
@@ -50,6 +50,7 @@ from verifyfull.conninfo.model import (
 )
 from verifyfull.conninfo.redact import Secret, is_secret_key
 from verifyfull.conninfo.target import Driver, Target
+from verifyfull.conninfo.versions import PINNED, DriverVersions, LibpqVersion
 
 # The keys asyncpg 0.32 takes from a service section: the DSN keys it reads itself.
 ASYNCPG_SERVICE_KEYS = tuple(sorted(ASYNCPG_DSN_KEYS - {"service"}))
@@ -68,11 +69,13 @@ class ServiceReading:
     unknown: bool = False
 
 
-def read_service(info: ConnInfo, target: Target, env: Environment) -> ServiceReading:
+def read_service(
+    info: ConnInfo, target: Target, env: Environment, versions: DriverVersions = PINNED
+) -> ServiceReading:
     """Apply the service the driver would read, if any."""
     if target.engine == "asyncpg":
         return _asyncpg_service(info, target, env)
-    return _libpq_service(info, env)
+    return _libpq_service(info, env, versions.libpq_for(target.libpq_module))
 
 
 # --- libpq ------------------------------------------------------------------------
@@ -92,7 +95,7 @@ def libpq_service_name(info: ConnInfo, env: Environment) -> str | None:
     return env.get("PGSERVICE")
 
 
-def _libpq_service(info: ConnInfo, env: Environment) -> ServiceReading:
+def _libpq_service(info: ConnInfo, env: Environment, libpq: LibpqVersion) -> ServiceReading:
     name = libpq_service_name(info, env)
     if name is None:
         return ServiceReading(info)
@@ -114,7 +117,7 @@ def _libpq_service(info: ConnInfo, env: Environment) -> ServiceReading:
                 return ServiceReading(info, name, path, f'service file "{path}" not found')
             continue
         try:
-            pairs = libpq_service_section(text, name, path)
+            pairs = libpq_service_section(text, name, path, libpq)
         except ConnStringError as exc:
             return ServiceReading(info, name, path, exc.problem)
         if pairs is not None:
@@ -122,9 +125,11 @@ def _libpq_service(info: ConnInfo, env: Environment) -> ServiceReading:
     return ServiceReading(info, name, None, f'definition of service "{name}" not found')
 
 
-def libpq_service_section(text: str, name: str, path: str) -> list[tuple[str, str]] | None:
+def libpq_service_section(
+    text: str, name: str, path: str, libpq: LibpqVersion = PINNED.psycopg_libpq
+) -> list[tuple[str, str]] | None:
     """The (key, value) lines of group `name`, or None when the file has no such group.
-    Raises ConnStringError with libpq's message for a line it refuses."""
+    Raises ConnStringError with that libpq's message for a line it refuses."""
     found = False
     pairs: list[tuple[str, str]] = []
     for number, raw in enumerate(text.split("\n"), start=1):
@@ -146,13 +151,13 @@ def libpq_service_section(text: str, name: str, path: str) -> list[tuple[str, st
                 f'nested service specifications not supported in service file "{path}", '
                 f"line {number}"
             )
-        if key not in LIBPQ_KEYWORDS:
+        if key not in libpq.keywords:
             raise ConnStringError(f'syntax error in service file "{path}", line {number}')
         pairs.append((key, value))
     return pairs if found else None
 
 
-def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
+def first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
     first: dict[str, str] = {}
     for key, value in pairs:
         first.setdefault(key, value)  # libpq keeps the first value of a key
@@ -161,7 +166,7 @@ def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 def _fill_libpq(info: ConnInfo, pairs: list[tuple[str, str]]) -> ConnInfo:
     """Every option the connection did not write, from the service."""
-    values = _first_values(pairs)
+    values = first_values(pairs)
     for key in ("password", "sslpassword"):
         if key in values:
             Secret(values[key])  # registered with scrub: never printed

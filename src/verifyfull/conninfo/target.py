@@ -35,6 +35,11 @@ class Target:
         underlying = self.backend or self.driver.value
         return "asyncpg" if underlying == "asyncpg" else "libpq"
 
+    @property
+    def libpq_module(self) -> str:
+        """'psycopg2' or 'psycopg': whose libpq (each wheel bundles its own) and errors."""
+        return "psycopg2" if "psycopg2" in (self.backend, self.driver.value) else "psycopg"
+
 
 _SQLALCHEMY_DIALECTS = {
     None: "psycopg2",  # postgresql:// and cockroachdb:// default to psycopg2

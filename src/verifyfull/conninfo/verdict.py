@@ -13,6 +13,7 @@ from typing import Any
 from verifyfull.conninfo.corrected import corrected_form
 from verifyfull.conninfo.model import ConnInfo, Environment
 from verifyfull.conninfo.target import Target
+from verifyfull.conninfo.versions import PINNED, DriverVersions, LibpqVersion
 from verifyfull.errors import UsageError
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import (
@@ -84,6 +85,12 @@ class Judge:
     # no transport rule, only the VF105 crash.
     intent_unknown: bool = False
     libpq_module: str = "psycopg"  # whose exception classes libpq errors surface as
+    versions: DriverVersions = PINNED  # the driver versions this reading describes
+
+    @property
+    def libpq(self) -> LibpqVersion:
+        """The libpq under the driver module judged (psycopg's or psycopg2's own)."""
+        return self.versions.libpq_for(self.libpq_module)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -148,7 +155,9 @@ class Judge:
             breaks=self.breaks,
             findings=tuple(self.findings),
             notes=tuple(self.notes),
-            corrected=corrected_form(info, self.target),
+            corrected=corrected_form(
+                info, self.target, self.versions.libpq_for(self.target.libpq_module).keywords
+            ),
             environment=env.describe(),
             determined=self.determined,
         )

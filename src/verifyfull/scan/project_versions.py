@@ -1,11 +1,15 @@
 """The driver versions a project pins, read from its lock and requirement files.
 
-conninfo models the pinned driver versions of requirements/constraints.txt
-(SQLAlchemy 2.0). Where a behaviour changed between versions and the project
-itself pins an older one, the scanner must judge the project with its own
-version: SQLAlchemy before 1.4 still loads the `postgres://` alias that 1.4
-removed. Only files at the project root are read (poetry.lock, Pipfile.lock,
-requirements*.txt, pyproject.toml), each at most 2 MB, once per root and process.
+conninfo reads a connection the way given driver versions do
+(conninfo.versions.DriverVersions; defaults: requirements/constraints.txt).
+This module only finds the project's own pins and hands them over: the
+SQLAlchemy version (before 1.4 postgres:// still loads), and the libpq a
+pinned psycopg-binary / psycopg2-binary wheel bundles, where that is verified
+(conninfo.versions.PSYCOPG_BINARY_LIBPQ, PSYCOPG2_BINARY_LIBPQ; any other pin
+keeps the default). Only files at the project root are read (poetry.lock,
+Pipfile.lock, requirements*.txt, pyproject.toml), each at most 2 MB, at most
+20 requirements files, once per root and process; a pin that is not a version
+is ignored.
 """
 
 from __future__ import annotations
@@ -13,18 +17,47 @@ from __future__ import annotations
 import functools
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from verifyfull.conninfo.versions import (
+    PINNED,
+    PSYCOPG2_BINARY_LIBPQ,
+    PSYCOPG_BINARY_LIBPQ,
+    DriverVersions,
+    LibpqVersion,
+)
 from verifyfull.scan.api import CheckSkipped
 
 _MAX_BYTES = 2_000_000
-_PIN = re.compile(r"^\s*sqlalchemy\s*(?:\[[^\]]*\])?\s*={1,3}\s*([0-9][0-9a-z.]*)", re.I | re.M)
-_POETRY_DEP = re.compile(r'^\s*sqlalchemy\s*=\s*"[=^~]*\s*([0-9][0-9.]*)"', re.I | re.M)
+_MAX_REQUIREMENTS = 20
+_VERSION = re.compile(r"\d{1,6}(?:\.\d{1,6}){0,2}")
+PACKAGES = ("sqlalchemy", "psycopg-binary", "psycopg2-binary")
+
+
+def _pin_pattern(name: str) -> re.Pattern[str]:
+    # pip normalises '-', '_' and '.' alike (PEP 503).
+    spelled = r"[-_.]".join(re.escape(part) for part in name.split("-"))
+    return re.compile(
+        rf"^[ \t]*{spelled}[ \t]*(?:\[[^\]\n]*\])?[ \t]*={{1,3}}[ \t]*([0-9][0-9a-z.]*)",
+        re.I | re.M,
+    )
+
+
+_PINS = {name: _pin_pattern(name) for name in PACKAGES}
+_POETRY_DEPS = {
+    name: re.compile(
+        rf'^[ \t]*{r"[-_.]".join(name.split("-"))}[ \t]*=[ \t]*"[=^~]*[ \t]*([0-9][0-9.]*)"',
+        re.I | re.M,
+    )
+    for name in PACKAGES
+}
 
 
 def _version(text: str) -> tuple[int, ...] | None:
-    parts = re.findall(r"\d+", text)[:3]
-    return tuple(int(p) for p in parts) if parts else None
+    match = _VERSION.match(text.strip().lstrip("=<>~^! "))
+    return tuple(int(p) for p in match.group().split(".")) if match else None
 
 
 def _read(path: Path) -> str | None:
@@ -36,44 +69,91 @@ def _read(path: Path) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=64)
-def sqlalchemy_version(root: Path) -> tuple[int, ...] | None:
-    """The SQLAlchemy version the project at `root` locks or pins, if it says."""
+def _normalised(name: object) -> str:
+    return re.sub(r"[-_.]+", "-", str(name)).lower()
+
+
+def _from_poetry(text: str) -> dict[str, tuple[int, ...]]:
     # Imported here: the config package imports the Python checks, which import this.
     from verifyfull.scan.config.toml import load as toml_load
 
-    lock = _read(root / "poetry.lock")
-    if lock is not None:
-        try:
-            packages = toml_load(lock).get("package", [])
-        except (CheckSkipped, AttributeError):
-            packages = []
-        for package in packages:
-            if str(package.get("name", "")).lower() == "sqlalchemy":
-                return _version(str(package.get("version", "")))
-    pipfile = _read(root / "Pipfile.lock")
-    if pipfile is not None:
-        try:
-            document = json.loads(pipfile)
-        except ValueError:
-            document = {}
-        for section in ("default", "develop"):
-            entry = (
-                document.get(section, {}).get("sqlalchemy") if isinstance(document, dict) else None
-            )
-            if isinstance(entry, dict) and "version" in entry:
-                return _version(str(entry["version"]))
-    for path in sorted(root.glob("requirements*.txt")):
+    try:
+        packages: Any = toml_load(text).get("package", [])
+    except (CheckSkipped, AttributeError, ValueError, RecursionError):
+        return {}
+    found: dict[str, tuple[int, ...]] = {}
+    for package in packages if isinstance(packages, list) else []:
+        if not isinstance(package, dict):
+            continue
+        name = _normalised(package.get("name", ""))
+        if name in PACKAGES and name not in found:
+            version = _version(str(package.get("version", "")))
+            if version is not None:
+                found[name] = version
+    return found
+
+
+def _from_pipfile(text: str) -> dict[str, tuple[int, ...]]:
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    found: dict[str, tuple[int, ...]] = {}
+    for section in ("default", "develop"):
+        entries = document.get(section) if isinstance(document, dict) else None
+        for key, entry in entries.items() if isinstance(entries, dict) else ():
+            name = _normalised(key)
+            if name in PACKAGES and name not in found and isinstance(entry, dict):
+                version = _version(str(entry.get("version", "")))
+                if version is not None:
+                    found[name] = version
+    return found
+
+
+def _from_text(text: str, patterns: dict[str, re.Pattern[str]]) -> dict[str, tuple[int, ...]]:
+    found: dict[str, tuple[int, ...]] = {}
+    for name, pattern in patterns.items():
+        if (match := pattern.search(text)) and (version := _version(match.group(1))):
+            found[name] = version
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def pinned_versions(root: Path) -> dict[str, tuple[int, ...]]:
+    """The versions of PACKAGES the project at `root` locks or pins (first file wins)."""
+    found: dict[str, tuple[int, ...]] = {}
+    sources: list[tuple[Path, Any]] = [
+        (root / "poetry.lock", _from_poetry),
+        (root / "Pipfile.lock", _from_pipfile),
+    ]
+    try:
+        requirements = sorted(root.glob("requirements*.txt"))[:_MAX_REQUIREMENTS]
+    except OSError:
+        requirements = []
+    sources += [(path, functools.partial(_from_text, patterns=_PINS)) for path in requirements]
+    sources.append((root / "pyproject.toml", functools.partial(_from_text, patterns=_POETRY_DEPS)))
+    sources.append((root / "pyproject.toml", functools.partial(_from_text, patterns=_PINS)))
+    for path, read in sources:
         text = _read(path)
-        if text and (match := _PIN.search(text)):
-            return _version(match.group(1))
-    pyproject = _read(root / "pyproject.toml")
-    if pyproject and (match := _POETRY_DEP.search(pyproject) or _PIN.search(pyproject)):
-        return _version(match.group(1))
-    return None
+        if text is not None:
+            for name, version in read(text).items():
+                found.setdefault(name, version)
+    return found
 
 
-def loads_postgres_alias(root: Path) -> bool:
-    """Whether the project's SQLAlchemy still loads `postgres://` (before 1.4)."""
-    version = sqlalchemy_version(root)
-    return version is not None and version < (1, 4)
+def sqlalchemy_version(root: Path) -> tuple[int, ...] | None:
+    """The SQLAlchemy version the project at `root` locks or pins, if it says."""
+    return pinned_versions(root).get("sqlalchemy")
+
+
+def driver_versions(root: Path) -> DriverVersions:
+    """What conninfo is to model for this project: its pins, else the defaults."""
+    pins = pinned_versions(root)
+    versions = PINNED
+    if "sqlalchemy" in pins:
+        versions = replace(versions, sqlalchemy=pins["sqlalchemy"])
+    if (major := PSYCOPG_BINARY_LIBPQ.get(pins.get("psycopg-binary", ()))) is not None:
+        versions = replace(versions, psycopg_libpq=LibpqVersion(major))
+    if (major := PSYCOPG2_BINARY_LIBPQ.get(pins.get("psycopg2-binary", ()))) is not None:
+        versions = replace(versions, psycopg2_libpq=LibpqVersion(major))
+    return versions

@@ -1,24 +1,27 @@
 """libpq's own files: `.pgpass` (literal passwords) and `pg_service.conf` (connection
-services, each judged by conninfo as the keyword string libpq builds from it)."""
+services, each judged by conninfo as the keyword string libpq builds from it).
+
+Two formats: .pgpass is libpq's colon-separated password file (read here: it
+describes no connection); pg_service.conf is read by conninfo.service only, the
+same reading conninfo applies when a connection names a service."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
-from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS
+from verifyfull.conninfo import unreadable
+from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, ConnStringError
 from verifyfull.conninfo.redact import MASK, is_secret_key
+from verifyfull.conninfo.service import first_values, libpq_service_section
 from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config import dsn
-from verifyfull.scan.config.ini import validate
 from verifyfull.scrub import register_secret
 
 # hostname:port:database:username:password, with \: and \\ escapes.
 _PGPASS_FIELD = re.compile(r"(?:\\.|[^:\\])*")
-_SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
-_OPTION = re.compile(r"^\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>.*?)\s*$")
 
 
 def _pgpass_fields(line: str) -> list[tuple[str, int]]:
@@ -62,47 +65,62 @@ def check_pgpass(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
 
 @file_check(names=("pg_service.conf", ".pg_service.conf"))
 def check_pg_service(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    """Each [service] is the keyword string libpq would build; conninfo judges it, and
-    the findings sit on the service's sslmode line (its header when none is set)."""
-    validate(src.text)
+    """Each [service] as libpq reads it (conninfo.service, the one reading of the
+    format: '#' comments only, case-sensitive keys, the first group of a name, the
+    first value of a key) is the keyword string libpq would build; conninfo judges it,
+    and the findings sit on the service's sslmode line (its header when none is set).
+    A group libpq refuses is a VF105 on its header: a connection naming it fails."""
     found: list[Finding] = []
-    services: list[_Service] = []
-    for number, raw in enumerate(src.text.splitlines(), start=1):
-        header = _SECTION.match(raw)
-        if header is not None:
-            services.append(_Service(header.group("name").strip(), number))
+    for group in service_groups(src.text):
+        try:
+            pairs = libpq_service_section(src.text, group.name, src.relpath)
+        except ConnStringError as exc:
+            failure = unreadable(exc, f"[{group.name}]")
+            found.append(replace(failure, path=src.relpath, line=group.line, column=1))
             continue
-        option = _OPTION.match(raw)
-        if option is None or not services or raw.lstrip().startswith(("#", ";")):
+        if not pairs:
             continue
-        key = option.group("key").lower()
-        services[-1].pairs.append((key, option.group("value")))
-        if key == "sslmode":
-            services[-1].sslmode_line = number
-    for service in services:
-        if not service.pairs:
-            continue
-        pairs = service.pairs
-        if not any(key in ("host", "hostaddr") for key, _ in pairs):
-            pairs = [("host", dsn.NETWORK_HOST), *pairs]  # a service file names remote servers
-        text = " ".join(f"{key}='{_quoted(value)}'" for key, value in pairs)
-        shown = " ".join(f"{k}={v if _showable(k) else MASK}" for k, v in service.pairs)
+        values = first_values(pairs)
+        shown = " ".join(f"{k}={v if _showable(k) else MASK}" for k, v in values.items())
+        if not any(key in ("host", "hostaddr") for key in values):
+            values = {"host": dsn.NETWORK_HOST, **values}  # a service file names remote servers
+        text = " ".join(f"{key}='{_quoted(value)}'" for key, value in values.items())
         where = {
             "path": src.relpath,
-            "line": service.sslmode_line or service.line,
+            "line": group.sslmode_line or group.line,
             "column": 1,
-            "evidence": f"[{service.name}] {shown}",
+            "evidence": f"[{group.name}] {shown}",
         }
         found.extend(dsn.dsn_findings(text, {}, ctx.policy, where))
     return found
 
 
-@dataclass
-class _Service:
+@dataclass(frozen=True)
+class ServiceGroup:
+    """A group libpq could look up: its name, header line and first sslmode line."""
+
     name: str
     line: int
-    pairs: list[tuple[str, str]] = field(default_factory=list)
     sslmode_line: int | None = None
+
+
+def service_groups(text: str) -> list[ServiceGroup]:
+    """The groups of a service file as libpq finds them: a trimmed line starting with
+    '[' names the group up to the first ']'; only the first group of a name is read."""
+    groups: list[ServiceGroup] = []
+    seen: set[str] = set()
+    current = False
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip()
+        if line.startswith("["):
+            name, bracket, _ = line[1:].partition("]")
+            current = bool(bracket) and name not in seen
+            if current:
+                seen.add(name)
+                groups.append(ServiceGroup(name, number))
+        elif current and groups[-1].sslmode_line is None and line.startswith("sslmode="):
+            groups[-1] = replace(groups[-1], sslmode_line=number)
+    return groups
 
 
 def _showable(key: str) -> bool:

@@ -20,7 +20,6 @@ it where the literal is written.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -45,9 +44,8 @@ from verifyfull.conninfo import (
 )
 from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWARGS
 from verifyfull.conninfo.semantics import is_tls_key
-from verifyfull.conninfo.target import SQLALCHEMY_REMOVED_SCHEMES
 from verifyfull.errors import VerifyfullError
-from verifyfull.scan.project_versions import loads_postgres_alias
+from verifyfull.scan.project_versions import driver_versions
 from verifyfull.scan.python import credentials, placement, rootfiles
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope
@@ -604,27 +602,12 @@ def _verdicts(a: Analysis, judged: Judged) -> list[Verdict | None]:
     found: list[Verdict | None] = []
     for driver, info, _, _ in judged:
         try:
-            found.append(
-                evaluate(
-                    _as_project_reads(a, driver, info), driver, Environment.empty(), a.ctx.policy
-                )
-            )
+            # conninfo reads it as the project's own pinned driver versions do.
+            versions = driver_versions(a.ctx.root)
+            found.append(evaluate(info, driver, Environment.empty(), a.ctx.policy, versions))
         except (ConnStringError, VerifyfullError):
             found.append(None)
     return found
-
-
-def _as_project_reads(a: Analysis, driver: Driver, info: ConnInfo) -> ConnInfo:
-    """The connection as the project's own driver version reads it, where that differs
-    from the version conninfo models: SQLAlchemy before 1.4 (pinned in the project's
-    lock or requirements) still loads `postgres://` as `postgresql://`."""
-    if (
-        driver is Driver.SQLALCHEMY
-        and (info.scheme or "").lower() in SQLALCHEMY_REMOVED_SCHEMES
-        and loads_postgres_alias(a.ctx.root)
-    ):
-        return dataclasses.replace(info, scheme="postgresql")
-    return info
 
 
 def _decided(verdicts: list[Verdict | None]) -> bool:
