@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from verifyfull.conninfo.endpoints import libpq_endpoints
 from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS, ConnStringError, keyword_string_error
+from verifyfull.conninfo.libpq_options import option_refusal
 from verifyfull.conninfo.model import ConnInfo, Environment, Source
 from verifyfull.conninfo.semantics import (
     TORTOISE_OWN,
@@ -238,6 +239,14 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
         )
         judge.intent_unknown = True
         return
+    refusal = option_refusal(options, env, secrets={k: s.reveal() for k, s in info.secret_params})
+    if refusal is not None and refusal.option not in ("sslmode", "sslrootcert"):
+        # sslmode and sslrootcert=system refusals are judged below, with their advice.
+        judge.crash(
+            f"{judge.libpq_module}.OperationalError: {refusal.message}",
+            f"libpq refuses {refusal.option} before it connects: {refusal.message}",
+            rule="VF105" if refusal.tls else None,
+        )
     root = options["sslrootcert"] if "sslrootcert" in options else env.get("PGSSLROOTCERT")
     # A written sslmode, even an empty one, hides PGSSLMODE (and '' is refused).
     mode = options["sslmode"] if "sslmode" in options else env.get("PGSSLMODE")
