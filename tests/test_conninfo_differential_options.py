@@ -12,6 +12,9 @@ variables. The oracles:
                          ("No such file or directory"); any other message is a refusal.
     psycopg2 (libpq 17)  psycopg2.connect on the same socket: the same, at libpq 17
                          (options 18 added are not drawn for it).
+    asyncpg 0.32         _parse_connect_dsn_and_args on the same options in a DSN: it
+                         checks sslmode (an empty PGSSLMODE too), sslnegotiation,
+                         target_session_attrs and the TLS bounds itself.
 
 The model must refuse exactly what libpq refuses, with libpq's message, for the
 socket host and for a TCP host (the checks do not depend on the host; the one that
@@ -22,6 +25,7 @@ per form (VERIFYFULL_SLOW=1: ten times as many), derandomized.
 from __future__ import annotations
 
 import base64
+import inspect
 import os
 import random
 from collections import Counter
@@ -34,12 +38,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from verifyfull.conninfo import Environment, evaluate, parse_dsn
+from verifyfull.conninfo import Environment, evaluate, parse_dsn, parse_for_driver
 from verifyfull.conninfo.libpq_options import OPTION_VARIABLES, option_refusal
 from verifyfull.conninfo.model import HostPort
 
 pq = pytest.importorskip("psycopg.pq")
 psycopg2 = pytest.importorskip("psycopg2")
+asyncpg_utils = pytest.importorskip("asyncpg.connect_utils")
 
 SLOW = os.environ.get("VERIFYFULL_SLOW") == "1"
 CASES = int(os.environ.get("VERIFYFULL_OPTION_CASES", 5000 * (10 if SLOW else 1)))
@@ -148,9 +153,10 @@ def url_string(written: dict[str, str], host: str) -> str:
 @contextmanager
 def variables(env: dict[str, str]) -> Iterator[None]:
     """The PG* variables libpq reads at connect (only these, restored after)."""
-    names = {*OPTION_VARIABLES, "PGSSLROOTCERT", *env}
+    names = {*OPTION_VARIABLES, "PGSSLMODE", "PGSSLROOTCERT", "HOME", *env}
     saved = {name: os.environ.pop(name, None) for name in names}
     os.environ.update(env)
+    os.environ.setdefault("HOME", saved["HOME"] or "/nonexistent")
     try:
         yield
     finally:
@@ -243,13 +249,53 @@ def test_option_checks_agree_with_psycopg2s_libpq(seed: int) -> None:
         TALLY[f"libpq{PSYCOPG2_LIBPQ}"] += 1
 
 
+_ASYNCPG_ARGS = dict.fromkeys(
+    inspect.signature(asyncpg_utils._parse_connect_dsn_and_args).parameters
+)
+# Failures the model predicts past asyncpg's parser: resolving the host, the server
+# refusing a setting asyncpg passes on as a server setting (channel_binding, ...).
+_ASYNCPG_DIAL_TIME = ("socket.gaierror", "CantChangeRuntimeParamError", "UndefinedObjectError")
+
+
+def asyncpg_refusal(url: str) -> str | None:
+    try:
+        asyncpg_utils._parse_connect_dsn_and_args(**{**_ASYNCPG_ARGS, "dsn": url})
+    except Exception as exc:  # ClientConfigurationError, ValueError, ...
+        return type(exc).__name__
+    return None
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+@_SETTINGS
+@given(seed=st.integers(0, 2**64))
+def test_asyncpg_refuses_what_the_model_predicts(
+    tmp_path_factory: pytest.TempPathFactory, seed: int
+) -> None:
+    """The same options in an asyncpg DSN: asyncpg validates sslmode, sslnegotiation,
+    target_session_attrs and the TLS bounds (ssl.TLSVersion names) itself and passes the
+    rest to the server. No root file is named (asyncpg opens it while parsing: a
+    deliberate difference, docs/conninfo.md) and HOME holds none."""
+    home = tmp_path_factory.mktemp("home")
+    for written, env in cases(seed, 18):
+        written.pop("sslrootcert", None)
+        env.pop("PGSSLROOTCERT", None)
+        url = url_string(written, "db.invalid")
+        with variables({**env, "HOME": str(home)}):
+            real = asyncpg_refusal(url)
+        breaks = evaluate(parse_for_driver(url, "asyncpg"), "asyncpg", Environment.of(env)).breaks
+        dial_time = breaks is not None and any(m in breaks for m in _ASYNCPG_DIAL_TIME)
+        model = None if not breaks or dial_time else breaks.split(":")[0].rsplit(".", 1)[-1]
+        assert model == real, (url, env, real, breaks)
+        TALLY["asyncpg url"] += 1
+
+
 def test_the_budget_was_spent_and_both_outcomes_seen() -> None:
     """Run after the two above (file order): every form got its cases, and the
     generator produced refusals and acceptances alike (a grammar that only ever
     produced one would make the comparison vacuous)."""
     if not TALLY:
         pytest.skip("run with the differential tests above")
-    for form in ("libpq18 keywords", "libpq18 url", f"libpq{PSYCOPG2_LIBPQ}"):
+    for form in ("libpq18 keywords", "libpq18 url", f"libpq{PSYCOPG2_LIBPQ}", "asyncpg url"):
         assert TALLY[form] >= CASES, TALLY
     assert TALLY["refused"] > CASES // 10 and TALLY["accepted"] > CASES // 10, TALLY
     assert TALLY["corrected checked"] > CASES // 2, TALLY
