@@ -343,15 +343,9 @@ def _libpq_defaults() -> dict[str, str | None]:
 
 # What PQconnectStart refuses while it checks the options (connectOptions2),
 # before it dials anything.
-_OPTION_ERRORS = (
-    "invalid integer value",
-    "invalid target_session_attrs value",
-    "invalid sslmode value",
-    "weak sslmode",
-    "could not match",
-    "invalid port number",
-    "could not parse network address",
-)
+# libpq's dial failures all start so ("connection to server on socket ..." / "... at
+# ..."); any other message from PQconnectStart is one of its option checks refusing.
+_DIAL_FAILURE = "connection to server "
 
 
 def _libpq_refusal(written: Mapping[str, str], values: Mapping[str, str | None]) -> str | None:
@@ -365,7 +359,8 @@ def _libpq_refusal(written: Mapping[str, str], values: Mapping[str, str | None])
         message = conn.error_message.decode(errors="replace")
     finally:
         conn.finish()
-    return "OperationalError" if any(e in message for e in _OPTION_ERRORS) else None
+    refused = message.strip() and not message.startswith(_DIAL_FAILURE)
+    return "OperationalError" if refused else None
 
 
 def _libpq_settings(conninfo: str) -> Outcome:

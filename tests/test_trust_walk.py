@@ -127,14 +127,32 @@ _FILES = st.lists(
     unique=True,
 )
 _PATTERNS = st.lists(
-    st.sampled_from(["*", "*.py", "gen/", "a/*", "!keep.py", "x.py", "/b", "**/lib/**"]),
+    st.sampled_from(
+        [
+            "*",
+            "*.py",
+            "gen/",
+            "a/*",
+            "!keep.py",
+            "x.py",
+            "/b",
+            "**/lib/**",
+            "lib/**",
+            "!lib/",
+            "a/**/db.py",
+            "!**/keep.py",
+            "b/**  ",
+        ]
+    ),
     min_size=1,
-    max_size=3,
+    max_size=4,
 )
 
 
 @settings(
-    max_examples=15,
+    max_examples=80,
+    derandomize=True,  # the same cases every run: a rare rule interplay fails every time
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

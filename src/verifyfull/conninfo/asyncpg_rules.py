@@ -6,6 +6,7 @@ Tortoise 1.1's asyncpg client; checked live in tests/test_conninfo_table.py.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 from verifyfull.conninfo.endpoints import asyncpg_endpoints
@@ -314,7 +315,8 @@ def _asyncpg_settings(
             if "sslmode" in meant
             else ("the DSN's sslmode")
         )
-    elif ssl.is_absent and env.get("PGSSLMODE"):
+    elif ssl.is_absent and env.get("PGSSLMODE") is not None:
+        # os.getenv: an empty PGSSLMODE is a mode too (one asyncpg refuses).
         ssl = SSLArg.of_mode(env.get("PGSSLMODE") or "")
         origin = "PGSSLMODE"
     elif ssl.is_absent:
@@ -422,6 +424,16 @@ def _cipher_check(ciphers: str, judge: Judge) -> None:
         )
 
 
+def _asyncpg_tls_version_error(value: str) -> str | None:
+    """asyncpg's _parse_tls_version: a member of ssl.TLSVersion with '.' written as
+    '_' (case-sensitive; MINIMUM_SUPPORTED and MAXIMUM_SUPPORTED included), never SSL*."""
+    if value.startswith("SSL"):
+        return f"Unsupported TLS version: {value}"
+    if value.replace(".", "_") not in ssl.TLSVersion.__members__:
+        return f"No such TLS version: {value}"
+    return None
+
+
 def _asyncpg_mode(
     mode: str,
     origin: str,
@@ -439,6 +451,20 @@ def _asyncpg_mode(
         )
         judge.intent_unknown = True
         return
+    if normalized != "disable":  # asyncpg builds a context, reading both bounds
+        for key, variable in (
+            ("ssl_min_protocol_version", "PGSSLMINPROTOCOLVERSION"),
+            ("ssl_max_protocol_version", "PGSSLMAXPROTOCOLVERSION"),
+        ):
+            written = dsn.get(key)
+            bound = written if written is not None else env.get(variable)
+            if bound and (error := _asyncpg_tls_version_error(bound)):
+                judge.crash(
+                    f"asyncpg.exceptions.ClientConfigurationError: {error}",
+                    f"{key}={bound} is not a TLS version asyncpg knows ({error}): it raises "
+                    "before connecting",
+                )
+                break
     if direct not in (None, "False", "None") and normalized in ("disable", "allow", "prefer"):
         judge.crash(
             "asyncpg.exceptions.ClientConfigurationError: direct TLS requires sslmode=require, "

@@ -14,7 +14,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS
-from verifyfull.conninfo.model import ConnInfo, HostPort, Source
+from verifyfull.conninfo.libpq_options import option_refusal
+from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.target import sqlalchemy_scheme
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def _libpq_url(
         files["sslcert"] = cert
     if key:
         files["sslkey"] = key
-    base = base.with_params(**files)
+    base = _without_refused_options(base.with_params(**files))
     if info.source is Source.KEYWORDS and target.driver.value in ("psycopg", "psycopg2"):
         return base.to_keywords()  # answer in the form it was written
     if target.driver.value == "sqlalchemy":
@@ -75,6 +76,18 @@ def _libpq_url(
     else:
         scheme = "postgresql"
     return base.to_url(scheme=scheme)
+
+
+def _without_refused_options(info: ConnInfo) -> ConnInfo:
+    """Drop each option libpq would refuse (a value outside its list, a TLS ceiling
+    under the floor, ...): the corrected form must connect. Written TLS modes and
+    roots are the corrected ones already, so they are never what is refused."""
+    for _ in range(len(info.params)):
+        refusal = option_refusal(dict(info.params), Environment.empty())
+        if refusal is None or refusal.option not in dict(info.params):
+            break
+        info = replace(info, params=tuple((k, v) for k, v in info.params if k != refusal.option))
+    return info
 
 
 def _py(value: object) -> str:

@@ -1,12 +1,22 @@
-"""libpq's checks of option values made before it dials anything: the options
-libpq 16-18 added, and target_session_attrs.
+"""libpq's own checks of the connection options, before it dials anything.
 
-connectOptions2 (fe-connect.c) refuses a bad value of these options for every
-host, Unix sockets included; each check exists only from the version that
-added the option (an older libpq refuses the keyword itself, see
-LibpqVersion.keywords). Messages are libpq's own, read from libpq 17
-(psycopg2-binary 2.9.13) and 18 (psycopg-binary 3.3.9);
-tests/test_conninfo_differential_versions.py checks them against both.
+PQconnectStart (connectOptions2 in fe-connect.c) refuses a connection whose
+options it cannot use: a value outside an option's list (`sslnegotiation=DIRECT`:
+the lists are case-sensitive, the TLS versions alone are not), a TLS floor above
+its ceiling, `sslnegotiation=direct` or `sslrootcert=system` with a weak sslmode,
+a `require_auth` list that mixes or repeats methods, a SCRAM key that is not 32
+bytes of base64. The connection then fails with that message at the first
+connect; nothing reaches the network. Each value is the written one, else the
+option's environment variable, else libpq's default (conninfo_add_defaults), so an
+invalid PG* variable breaks every connection that does not write the option.
+
+The checks and their order were read off the installed libpq (18) by its
+behaviour on generated inputs (tests/test_conninfo_differential_options.py, and
+libpq 15/17/18 in tests/test_conninfo_differential_versions.py), the same way the
+driver would be asked: PQconnectStart on a socket that does not exist, so nothing
+is resolved or sent. `since` says from which libpq major an option exists; an
+older libpq does not know the option at all (its parser refuses the keyword:
+conninfo.versions.LibpqVersion.keywords), so its check is skipped.
 """
 
 from __future__ import annotations
@@ -14,119 +24,279 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from verifyfull.conninfo.versions import LibpqVersion
+from verifyfull.conninfo.model import Environment
+from verifyfull.conninfo.versions import NEWEST_LIBPQ as LIBPQ_MAJOR
 
-# Each option's PG* variable, read when the option is not written.
-ENV_VARIABLES = {
-    "sslnegotiation": "PGSSLNEGOTIATION",
-    "sslcertmode": "PGSSLCERTMODE",
-    "require_auth": "PGREQUIREAUTH",
-    "load_balance_hosts": "PGLOADBALANCEHOSTS",
-    "min_protocol_version": "PGMINPROTOCOLVERSION",
-    "max_protocol_version": "PGMAXPROTOCOLVERSION",
-    "target_session_attrs": "PGTARGETSESSIONATTRS",
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_TLS_VERSIONS = ("tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3")  # compared case-insensitively
+_PROTOCOL_VERSIONS = {"3.0": 0, "3.2": 2, "latest": 2}
+_AUTH_METHODS = ("password", "md5", "gss", "sspi", "scram-sha-256", "none")
+_SCRAM_KEY_BYTES = 32  # SHA-256
+
+
+@dataclass(frozen=True)
+class OptionRefusal:
+    """libpq's refusal of one option: the option, libpq's message, whether it is a
+    TLS setting (a broken TLS setting is VF105; another broken option only breaks
+    the connection)."""
+
+    option: str
+    message: str
+    tls: bool
+
+
+@dataclass(frozen=True)
+class _Option:
+    name: str
+    envvar: str | None
+    default: str | None
+    since: int  # the libpq major that added it
+
+
+_OPTIONS = {
+    o.name: o
+    for o in (
+        _Option("require_auth", "PGREQUIREAUTH", None, 16),
+        _Option("channel_binding", "PGCHANNELBINDING", "prefer", 13),
+        _Option("sslmode", "PGSSLMODE", "prefer", 9),
+        _Option("sslrootcert", "PGSSLROOTCERT", None, 16),  # its check: sslrootcert=system
+        _Option("sslnegotiation", "PGSSLNEGOTIATION", "postgres", 17),
+        _Option("ssl_min_protocol_version", "PGSSLMINPROTOCOLVERSION", "TLSv1.2", 13),
+        _Option("ssl_max_protocol_version", "PGSSLMAXPROTOCOLVERSION", None, 13),
+        _Option("sslcertmode", "PGSSLCERTMODE", None, 16),
+        _Option("gssencmode", "PGGSSENCMODE", "prefer", 12),
+        _Option("target_session_attrs", "PGTARGETSESSIONATTRS", "any", 10),
+        _Option("scram_client_key", None, None, 18),
+        _Option("scram_server_key", None, None, 18),
+        _Option("load_balance_hosts", "PGLOADBALANCEHOSTS", "disable", 16),
+        _Option("min_protocol_version", "PGMINPROTOCOLVERSION", None, 18),
+        _Option("max_protocol_version", "PGMAXPROTOCOLVERSION", None, 18),
+    )
 }
-_CHOICES = {
-    "sslnegotiation": ("postgres", "direct"),
-    "sslcertmode": ("disable", "allow", "require"),
-    "load_balance_hosts": ("disable", "random"),
-    "min_protocol_version": ("3.0", "3.2", "latest"),
-    "max_protocol_version": ("3.0", "3.2", "latest"),
-    "target_session_attrs": (
-        "any",
-        "read-write",
-        "read-only",
-        "primary",
-        "standby",
-        "prefer-standby",
-    ),
-}
-_AUTH_METHODS = {16: ("password", "md5", "gss", "sspi", "scram-sha-256", "none"), 18: ("oauth",)}
-_WEAK_FOR_DIRECT = ("disable", "allow", "prefer")
-_SCRAM_KEY_BYTES = 32
+
+# Environment variables the checks read (conninfo.model.PG_VARIABLES lists them).
+OPTION_VARIABLES = tuple(o.envvar for o in _OPTIONS.values() if o.envvar)
 
 
-def option_values(
-    options: Mapping[str, str], get_env: Callable[[str], str | None], libpq: LibpqVersion
-) -> dict[str, str]:
-    """The value of each option this libpq has: written, else its PG* variable."""
-    found = {}
-    for key, variable in ENV_VARIABLES.items():
-        if key not in libpq.keywords:
-            continue
-        value = options[key] if key in options else get_env(variable)
-        if value is not None:
-            found[key] = value
-    for key in ("scram_client_key", "scram_server_key"):
-        if key in options and key in libpq.keywords:
-            found[key] = options[key]
-    return found
+def _value(name: str, written: Mapping[str, str], env: Environment) -> str | None:
+    option = _OPTIONS[name]
+    if name in written:
+        return written[name]
+    if option.envvar is not None and (from_env := env.get(option.envvar)) is not None:
+        return from_env
+    return option.default
 
 
-def option_error(
-    values: Mapping[str, str], sslmode: str, libpq: LibpqVersion
-) -> tuple[str, str] | None:
-    """(the option, libpq's complaint) about these values; None: it goes on to dial."""
-    for key, choices in _CHOICES.items():
-        if key in values and values[key] not in choices:
-            return key, f'invalid {key} value: "{values[key]}"'
-    if "require_auth" in values and (problem := _require_auth_error(values["require_auth"], libpq)):
-        return "require_auth", problem
-    for key in ("scram_client_key", "scram_server_key"):
-        if key in values and (problem := _scram_key_error(key, values[key])):
-            return key, problem
-    if _protocol_rank(values.get("min_protocol_version")) > _protocol_rank(
-        values.get("max_protocol_version", "latest")
-    ):
-        return "min_protocol_version", (
-            '"min_protocol_version" is greater than "max_protocol_version"'
-        )
-    if values.get("sslnegotiation") == "direct" and sslmode in _WEAK_FOR_DIRECT:
-        return "sslnegotiation", (
-            f'weak sslmode "{sslmode}" may not be used with sslnegotiation=direct '
-            '(use "require", "verify-ca", or "verify-full")'
-        )
-    return None
+def _in_list(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if value is None or value in allowed:
+        return None
+    return f'invalid {name} value: "{value}"'
 
 
-def _protocol_rank(value: str | None) -> tuple[int, ...]:
-    if value is None:
-        return (0,)
-    return (99,) if value == "latest" else tuple(int(p) for p in value.split("."))
-
-
-def _require_auth_error(text: str, libpq: LibpqVersion) -> str | None:
-    if not text:
-        return None  # an empty list requires nothing
-    methods = [m for major, names in _AUTH_METHODS.items() if major <= libpq.major for m in names]
-    seen: set[str] = set()
-    negated: bool | None = None
-    for item in text.split(","):
-        negative = item.startswith("!")
-        method = item[1:] if negative else item
-        if method not in methods:
-            return f'invalid require_auth value: "{method}"'
-        if negated is not None and negative != negated:
-            if negative:
+def _require_auth(value: str | None, libpq_major: int) -> str | None:
+    """libpq reads the list item by item: the first item's polarity (`!`) binds the
+    rest, then each method must be known, then it may not repeat."""
+    if not value:
+        return None
+    methods = (*_AUTH_METHODS, "oauth") if libpq_major >= 18 else _AUTH_METHODS
+    seen: list[str] = []
+    negative: bool | None = None
+    for item in value.split(","):
+        this_negative = item.startswith("!")
+        if negative is not None and this_negative != negative:
+            if this_negative:
                 return (
                     f'negative require_auth method "{item}" cannot be mixed with '
                     "non-negative methods"
                 )
             return f'require_auth method "{item}" cannot be mixed with negative methods'
-        negated = negative
-        if method in seen:
+        negative = this_negative
+        method = item[1:] if this_negative else item
+        if method not in methods:
+            return f'invalid require_auth value: "{method}"'
+        if item in seen:
             return f'require_auth method "{item}" is specified more than once'
-        seen.add(method)
+        seen.append(item)
     return None
 
 
-def _scram_key_error(key: str, value: str) -> str | None:
-    which = "client" if key == "scram_client_key" else "server"
+def _tls_version(name: str, value: str | None) -> str | None:
+    if not value or value.lower() in _TLS_VERSIONS:
+        return None
+    return f'invalid "{name}" value: "{value}"'
+
+
+def _tls_range(low: str | None, high: str | None) -> str | None:
+    if not low or not high:
+        return None
+    if _TLS_VERSIONS.index(low.lower()) > _TLS_VERSIONS.index(high.lower()):
+        return "invalid SSL protocol version range"
+    return None
+
+
+def _scram_key(which: str, value: str | None) -> str | None:
+    if value is None:
+        return None
     try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
+        decoded = base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
         return f"invalid SCRAM {which} key"
-    if len(raw) != _SCRAM_KEY_BYTES:
-        return f"invalid SCRAM {which} key length: {len(raw)}"
+    if len(decoded) != _SCRAM_KEY_BYTES:
+        return f"invalid SCRAM {which} key length: {len(decoded)}"
+    return None
+
+
+def _protocol(name: str, value: str | None) -> str | None:
+    if value is None or value in _PROTOCOL_VERSIONS:
+        return None
+    return f'invalid {name} value: "{value}"'
+
+
+def option_refusal(
+    written: Mapping[str, str],
+    env: Environment,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    libpq_major: int = LIBPQ_MAJOR,
+) -> OptionRefusal | None:
+    """The first option libpq refuses, in libpq's order, or None.
+
+    `written`: the options the connection writes (last value of each key); the
+    host, hostaddr and port lists are checked before these (conninfo.endpoints).
+    `secrets`: the secret options written (the SCRAM keys), read for their length
+    only; no message holds a secret."""
+    given = {**written, **(secrets or {})}
+
+    def value(name: str) -> str | None:
+        return _value(name, given, env)
+
+    mode = value("sslmode")
+    # sslrootcert=system is the OS store from libpq 16; before, a file named system.
+    root = value("sslrootcert") if libpq_major >= 16 else None
+    checks: list[tuple[str, bool, Callable[[], str | None]]] = [
+        ("require_auth", False, lambda: _require_auth(value("require_auth"), libpq_major)),
+        (
+            "channel_binding",
+            True,
+            lambda: _in_list(
+                "channel_binding", value("channel_binding"), ("disable", "prefer", "require")
+            ),
+        ),
+        ("sslmode", True, lambda: _in_list("sslmode", mode, _SSLMODES)),
+        (
+            "sslnegotiation",
+            True,
+            lambda: _in_list("sslnegotiation", value("sslnegotiation"), ("postgres", "direct")),
+        ),
+        (
+            "sslnegotiation",
+            True,
+            lambda: (
+                f'weak sslmode "{_mode_with_root(mode, root, written, env)}" may not be used '
+                'with sslnegotiation=direct (use "require", "verify-ca", or "verify-full")'
+                if value("sslnegotiation") == "direct"
+                and _mode_with_root(mode, root, written, env) in ("disable", "allow", "prefer")
+                else None
+            ),
+        ),
+        (
+            "sslrootcert",
+            True,
+            lambda: (
+                f'weak sslmode "{mode}" may not be used with sslrootcert=system (use "verify-full")'
+                if root == "system" and mode != "verify-full" and _explicit_mode(written, env)
+                else None
+            ),
+        ),
+        (
+            "ssl_min_protocol_version",
+            True,
+            lambda: _tls_version("ssl_min_protocol_version", value("ssl_min_protocol_version")),
+        ),
+        (
+            "ssl_max_protocol_version",
+            True,
+            lambda: _tls_version("ssl_max_protocol_version", value("ssl_max_protocol_version")),
+        ),
+        (
+            "ssl_max_protocol_version",
+            True,
+            lambda: _tls_range(
+                value("ssl_min_protocol_version"), value("ssl_max_protocol_version")
+            ),
+        ),
+        (
+            "sslcertmode",
+            True,
+            lambda: _in_list("sslcertmode", value("sslcertmode"), ("disable", "allow", "require")),
+        ),
+        (
+            "gssencmode",
+            True,
+            lambda: _in_list("gssencmode", value("gssencmode"), ("disable", "prefer", "require")),
+        ),
+        (
+            "target_session_attrs",
+            False,
+            lambda: _in_list(
+                "target_session_attrs",
+                value("target_session_attrs"),
+                ("any", "read-write", "read-only", "primary", "standby", "prefer-standby"),
+            ),
+        ),
+        ("scram_client_key", False, lambda: _scram_key("client", value("scram_client_key"))),
+        ("scram_server_key", False, lambda: _scram_key("server", value("scram_server_key"))),
+        (
+            "load_balance_hosts",
+            False,
+            lambda: _in_list(
+                "load_balance_hosts", value("load_balance_hosts"), ("disable", "random")
+            ),
+        ),
+        (
+            "min_protocol_version",
+            False,
+            lambda: _protocol("min_protocol_version", value("min_protocol_version")),
+        ),
+        (
+            "max_protocol_version",
+            False,
+            lambda: _protocol("max_protocol_version", value("max_protocol_version")),
+        ),
+        (
+            "max_protocol_version",
+            False,
+            lambda: _protocol_range(value("min_protocol_version"), value("max_protocol_version")),
+        ),
+    ]
+    for name, tls, check in checks:
+        if _OPTIONS[name].since > libpq_major:
+            continue
+        message = check()
+        if message is not None:
+            return OptionRefusal(name, message, tls)
+    return None
+
+
+def _explicit_mode(written: Mapping[str, str], env: Environment) -> bool:
+    """sslrootcert=system makes verify-full the default: only a mode the connection
+    or PGSSLMODE writes can be too weak for it."""
+    return "sslmode" in written or env.get("PGSSLMODE") is not None
+
+
+def _mode_with_root(
+    mode: str | None, root: str | None, written: Mapping[str, str], env: Environment
+) -> str | None:
+    if root == "system" and not _explicit_mode(written, env):
+        return "verify-full"
+    return mode
+
+
+def _protocol_range(low: str | None, high: str | None) -> str | None:
+    if low is None or high is None:
+        return None
+    if _PROTOCOL_VERSIONS[low] > _PROTOCOL_VERSIONS[high]:
+        return '"min_protocol_version" is greater than "max_protocol_version"'
     return None

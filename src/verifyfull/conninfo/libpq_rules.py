@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from verifyfull.conninfo.endpoints import libpq_endpoints
 from verifyfull.conninfo.libpq import ConnStringError, keyword_string_error
-from verifyfull.conninfo.libpq_options import option_error, option_values
+from verifyfull.conninfo.libpq_options import option_refusal
 from verifyfull.conninfo.model import ConnInfo, Environment, Source
 from verifyfull.conninfo.semantics import (
     TORTOISE_OWN,
@@ -248,6 +248,19 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
         )
         judge.intent_unknown = True
         return
+    refusal = option_refusal(
+        options,
+        env,
+        secrets={k: s.reveal() for k, s in info.secret_params},
+        libpq_major=judge.libpq.major,
+    )
+    if refusal is not None and refusal.option not in ("sslmode", "sslrootcert"):
+        # sslmode and sslrootcert=system refusals are judged below, with their advice.
+        judge.crash(
+            f"{judge.libpq_module}.OperationalError: {refusal.message}",
+            f"{judge.libpq} refuses {refusal.option} before it connects: {refusal.message}",
+            rule="VF105" if refusal.tls else None,
+        )
     root = options["sslrootcert"] if "sslrootcert" in options else env.get("PGSSLROOTCERT")
     # A written sslmode, even an empty one, hides PGSSLMODE (and '' is refused).
     mode = options["sslmode"] if "sslmode" in options else env.get("PGSSLMODE")
@@ -278,17 +291,6 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
             judge.transport(TLSUse.ALWAYS, False, False)
             judge.intent_unknown = True
             return
-    versioned = option_values(options, env.get, judge.libpq)
-    if (refused := option_error(versioned, mode, judge.libpq)) is not None:
-        key, problem = refused
-        judge.crash(
-            f"{judge.libpq_module}.OperationalError: {problem}",
-            f"{judge.libpq} refuses this {key} before connecting",
-            rule="VF105" if is_tls_key(key) else None,
-        )
-        judge.transport(TLSUse.NEVER, False, False)
-        judge.intent_unknown = True
-        return
     # libpq checks the options above for every host, sockets included.
     if all(h.is_unix_socket for h in hosts):
         judge.transport(TLSUse.NEVER, False, False)

@@ -31,7 +31,15 @@ def _gitignore_spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
     # that a tree without either never needs.
     import pathspec
 
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    return pathspec.GitIgnoreSpec.from_lines([_inside_only(line) for line in lines])
+
+
+def _inside_only(line: str) -> str:
+    """`dir/**` as git reads it: everything inside dir, not dir itself (so `!keep.py`
+    can re-include dir/keep.py). pathspec also matches `dir/` with it, which pruned the
+    whole directory; `dir/**/*` is git's meaning in pathspec's terms."""
+    body = line.rstrip()
+    return body + "/*" if body.endswith("/**") and not body.endswith("\\/**") else line
 
 
 # Directory names skipped by default: VCS data, caches, dependency trees, build output.
@@ -67,38 +75,57 @@ NOTHING_EXAMINED = (
 
 
 class _Tracked:
-    """The files git tracks under one walked directory (absolute, "/"-separated, in the
-    walk's own spelling) and every directory above them, read once on first use."""
+    """What git calls the tree under one walked directory: the files it tracks and the
+    untracked files no ignore rule hides (`git ls-files --cached --others
+    --exclude-standard`), absolute and "/"-separated in the walk's own spelling, with
+    every directory above them; read once on first use. Outside a work tree (or
+    without git) `known` is False and the walk reads .gitignore itself (pathspec,
+    which differs from git where a negation meets a directory rule)."""
 
-    def __init__(self, top: Path) -> None:
+    def __init__(self, top: Path, *, untracked: bool) -> None:
         self.top = top
+        self.untracked = untracked  # list the untracked files git keeps too
         self._files: frozenset[str] | None = None
         self._dirs: frozenset[str] = frozenset()
+        self._whole: tuple[str, ...] = ()  # untracked repositories inside: all of them
+        self.known = False
 
     def _load(self) -> frozenset[str]:
         if self._files is None:
-            names = _git_tracked(self.top)
+            listed = _git_tracked(self.top, untracked=self.untracked)
+            self.known = listed is not None
+            names = listed or ()
             prefix = self.top.as_posix().rstrip("/") + "/"
-            self._files = frozenset(prefix + name for name in names)
+            self._files = frozenset(prefix + name for name in names if not name.endswith("/"))
+            self._whole = tuple(prefix + name for name in names if name.endswith("/"))
             dirs: set[str] = set()
             for name in names:
-                parts = name.split("/")[:-1]
+                parts = name.rstrip("/").split("/")[:-1]
                 for end in range(1, len(parts) + 1):
                     dirs.add(prefix + "/".join(parts[:end]))
-            self._dirs = frozenset(dirs)
+            self._dirs = frozenset(dirs | {w.rstrip("/") for w in self._whole})
         return self._files
 
     def holds(self, path: str, is_dir: bool) -> bool:
-        """Whether git tracks this file, or some file under this directory."""
+        """Whether git keeps this file, or some file under this directory."""
         files = self._load()
+        if self._whole and any(path.startswith(w) or path + "/" == w for w in self._whole):
+            return True
         return path in self._dirs if is_dir else path in files
 
+    def decides(self) -> bool:
+        """Whether git's own view is known here (a work tree, git on PATH)."""
+        self._load()
+        return self.known and self.untracked
 
-def _git_tracked(top: Path) -> tuple[str, ...]:
-    """`git ls-files` under `top` (paths relative to it); empty without git or a work
-    tree. Run with an argument list and a timeout; fsmonitor hooks are switched off
-    (they are commands the scanned repository could name), and a checkout owned by
-    another user (CI containers) is still read."""
+
+def _git_tracked(top: Path, *, untracked: bool = False) -> tuple[str, ...] | None:
+    """`git ls-files` under `top` (paths relative to it), with `untracked` also the
+    untracked files no ignore rule hides (an untracked repository inside is listed as
+    `dir/`); None without git or a work tree. Run with an argument list and a
+    timeout; fsmonitor hooks are switched off (they are commands the scanned
+    repository could name), and a checkout owned by another user (CI containers) is
+    still read."""
     git = shutil.which("git")
     if git is None:
         return ()
@@ -115,6 +142,7 @@ def _git_tracked(top: Path) -> tuple[str, ...]:
                 "ls-files",
                 "-z",
                 "--cached",
+                *(["--others", "--exclude-standard"] if untracked else []),
             ],
             capture_output=True,
             timeout=GIT_TIMEOUT,
@@ -122,9 +150,9 @@ def _git_tracked(top: Path) -> tuple[str, ...]:
             stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return ()
+        return None
     if listed.returncode != 0:
-        return ()
+        return None
     return tuple(os.fsdecode(name) for name in listed.stdout.split(b"\0") if name)
 
 
@@ -224,6 +252,17 @@ class Walker:
                 chain.append(ignore)
         return chain
 
+    def _git_ignores(
+        self, ignores: Sequence[_Ignore], tracked: _Tracked, path: str, is_dir: bool
+    ) -> bool:
+        """Whether the walk leaves path out as git would: git's own answer in a work
+        tree, else the .gitignore files read here (a tracked file is never left out)."""
+        if not self.respect_gitignore or not ignores:
+            return False  # no .gitignore in effect: nothing to ask git (a subprocess)
+        if tracked.decides():
+            return not tracked.holds(path, is_dir)
+        return self._ignored(ignores, path, is_dir) and not tracked.holds(path, is_dir)
+
     @staticmethod
     def _ignored(ignores: Sequence[_Ignore], path: str, is_dir: bool) -> bool:
         # The deepest .gitignore with an opinion wins, as in git.
@@ -276,10 +315,20 @@ class Walker:
         self, top: Path, seen: set[Path], wanted: Callable[[str], bool] | None
     ) -> Iterator[WalkedFile]:
         inherited = self._inherited_ignores(top)
-        if self._ignored(inherited, top.as_posix(), is_dir=True):
+        named_though_ignored = self._ignored(inherited, top.as_posix(), is_dir=True)
+        if named_though_ignored:
             inherited = []  # named explicitly: the user wants it, ignored or not
+        # git's view of what it keeps decides, except in a directory git ignores that
+        # the user named: there every file is walked.
+        untracked = self.respect_gitignore and not named_though_ignored
         yield from self._walk_entries(
-            top, relpath_of(top, self.root), inherited, seen, wanted, _Tracked(top), top_level=True
+            top,
+            relpath_of(top, self.root),
+            inherited,
+            seen,
+            wanted,
+            _Tracked(top, untracked=untracked),
+            top_level=True,
         )
 
     def _walk_entries(
@@ -325,10 +374,8 @@ class Walker:
             if path in seen:
                 continue
             seen.add(path)
-            if self._excluded(prefix + entry.name, False) or (
-                ignores
-                and self._ignored(ignores, path.as_posix(), False)
-                and not tracked.holds(path.as_posix(), False)
+            if self._excluded(prefix + entry.name, False) or self._git_ignores(
+                ignores, tracked, path.as_posix(), False
             ):
                 continue
             checked = self._checked_file(path, prefix + entry.name, entry)
@@ -342,8 +389,6 @@ class Walker:
             # was a tenth of the walk.
             if self._excluded(prefix + name, True):
                 continue
-            if ignores:
-                where = Path(entry.path).as_posix()
-                if self._ignored(ignores, where, True) and not tracked.holds(where, True):
-                    continue
+            if self._git_ignores(ignores, tracked, Path(entry.path).as_posix(), True):
+                continue
             yield from self._walk_entries(entry.path, prefix + name, ignores, seen, wanted, tracked)
