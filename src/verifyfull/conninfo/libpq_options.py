@@ -30,6 +30,23 @@ from verifyfull.conninfo.model import Environment
 from verifyfull.conninfo.versions import NEWEST_LIBPQ as LIBPQ_MAJOR
 
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_WEAK_FOR_DIRECT = ("disable", "allow", "prefer")
+_CHOICES = {
+    "channel_binding": ("disable", "prefer", "require"),
+    "sslmode": _SSLMODES,
+    "sslnegotiation": ("postgres", "direct"),
+    "sslcertmode": ("disable", "allow", "require"),
+    "gssencmode": ("disable", "prefer", "require"),
+    "target_session_attrs": (
+        "any",
+        "read-write",
+        "read-only",
+        "primary",
+        "standby",
+        "prefer-standby",
+    ),
+    "load_balance_hosts": ("disable", "random"),
+}
 _TLS_VERSIONS = ("tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3")  # compared case-insensitively
 _PROTOCOL_VERSIONS = {"3.0": 0, "3.2": 2, "latest": 2}
 _AUTH_METHODS = ("password", "md5", "gss", "sspi", "scram-sha-256", "none")
@@ -175,101 +192,54 @@ def option_refusal(
     mode = value("sslmode")
     # sslrootcert=system is the OS store from libpq 16; before, a file named system.
     root = value("sslrootcert") if libpq_major >= 16 else None
+
+    def one_of(name: str) -> Callable[[], str | None]:
+        return lambda: _in_list(name, value(name), _CHOICES[name])
+
+    def weak_for_direct() -> str | None:
+        effective = _mode_with_root(mode, root, written, env)
+        if value("sslnegotiation") != "direct" or effective not in _WEAK_FOR_DIRECT:
+            return None
+        return (
+            f'weak sslmode "{effective}" may not be used with sslnegotiation=direct '
+            '(use "require", "verify-ca", or "verify-full")'
+        )
+
+    def weak_for_system() -> str | None:
+        if root != "system" or mode == "verify-full" or not _explicit_mode(written, env):
+            return None
+        return f'weak sslmode "{mode}" may not be used with sslrootcert=system (use "verify-full")'
+
+    low_tls, high_tls = value("ssl_min_protocol_version"), value("ssl_max_protocol_version")
+    low, high = value("min_protocol_version"), value("max_protocol_version")
+    # (option, a TLS setting?, check), in the order connectOptions2 runs them.
     checks: list[tuple[str, bool, Callable[[], str | None]]] = [
         ("require_auth", False, lambda: _require_auth(value("require_auth"), libpq_major)),
-        (
-            "channel_binding",
-            True,
-            lambda: _in_list(
-                "channel_binding", value("channel_binding"), ("disable", "prefer", "require")
-            ),
-        ),
-        ("sslmode", True, lambda: _in_list("sslmode", mode, _SSLMODES)),
-        (
-            "sslnegotiation",
-            True,
-            lambda: _in_list("sslnegotiation", value("sslnegotiation"), ("postgres", "direct")),
-        ),
-        (
-            "sslnegotiation",
-            True,
-            lambda: (
-                f'weak sslmode "{_mode_with_root(mode, root, written, env)}" may not be used '
-                'with sslnegotiation=direct (use "require", "verify-ca", or "verify-full")'
-                if value("sslnegotiation") == "direct"
-                and _mode_with_root(mode, root, written, env) in ("disable", "allow", "prefer")
-                else None
-            ),
-        ),
-        (
-            "sslrootcert",
-            True,
-            lambda: (
-                f'weak sslmode "{mode}" may not be used with sslrootcert=system (use "verify-full")'
-                if root == "system" and mode != "verify-full" and _explicit_mode(written, env)
-                else None
-            ),
-        ),
+        ("channel_binding", True, one_of("channel_binding")),
+        ("sslmode", True, one_of("sslmode")),
+        ("sslnegotiation", True, one_of("sslnegotiation")),
+        ("sslnegotiation", True, weak_for_direct),
+        ("sslrootcert", True, weak_for_system),
         (
             "ssl_min_protocol_version",
             True,
-            lambda: _tls_version("ssl_min_protocol_version", value("ssl_min_protocol_version")),
+            lambda: _tls_version("ssl_min_protocol_version", low_tls),
         ),
         (
             "ssl_max_protocol_version",
             True,
-            lambda: _tls_version("ssl_max_protocol_version", value("ssl_max_protocol_version")),
+            lambda: _tls_version("ssl_max_protocol_version", high_tls),
         ),
-        (
-            "ssl_max_protocol_version",
-            True,
-            lambda: _tls_range(
-                value("ssl_min_protocol_version"), value("ssl_max_protocol_version")
-            ),
-        ),
-        (
-            "sslcertmode",
-            True,
-            lambda: _in_list("sslcertmode", value("sslcertmode"), ("disable", "allow", "require")),
-        ),
-        (
-            "gssencmode",
-            True,
-            lambda: _in_list("gssencmode", value("gssencmode"), ("disable", "prefer", "require")),
-        ),
-        (
-            "target_session_attrs",
-            False,
-            lambda: _in_list(
-                "target_session_attrs",
-                value("target_session_attrs"),
-                ("any", "read-write", "read-only", "primary", "standby", "prefer-standby"),
-            ),
-        ),
+        ("ssl_max_protocol_version", True, lambda: _tls_range(low_tls, high_tls)),
+        ("sslcertmode", True, one_of("sslcertmode")),
+        ("gssencmode", True, one_of("gssencmode")),
+        ("target_session_attrs", False, one_of("target_session_attrs")),
         ("scram_client_key", False, lambda: _scram_key("client", value("scram_client_key"))),
         ("scram_server_key", False, lambda: _scram_key("server", value("scram_server_key"))),
-        (
-            "load_balance_hosts",
-            False,
-            lambda: _in_list(
-                "load_balance_hosts", value("load_balance_hosts"), ("disable", "random")
-            ),
-        ),
-        (
-            "min_protocol_version",
-            False,
-            lambda: _protocol("min_protocol_version", value("min_protocol_version")),
-        ),
-        (
-            "max_protocol_version",
-            False,
-            lambda: _protocol("max_protocol_version", value("max_protocol_version")),
-        ),
-        (
-            "max_protocol_version",
-            False,
-            lambda: _protocol_range(value("min_protocol_version"), value("max_protocol_version")),
-        ),
+        ("load_balance_hosts", False, one_of("load_balance_hosts")),
+        ("min_protocol_version", False, lambda: _protocol("min_protocol_version", low)),
+        ("max_protocol_version", False, lambda: _protocol("max_protocol_version", high)),
+        ("max_protocol_version", False, lambda: _protocol_range(low, high)),
     ]
     for name, tls, check in checks:
         if _OPTIONS[name].since > libpq_major:
