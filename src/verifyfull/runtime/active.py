@@ -8,7 +8,7 @@ them): no import cycle between the handle and the driver modules it wraps.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Protocol, TypeVar
 
 from verifyfull.conninfo import ConnInfo
@@ -21,7 +21,13 @@ class Enforcer(Protocol):
     """What a driver wrapper asks of the active enforcement (enforce.Enforcement)."""
 
     def begin(
-        self, driver: str, engine: str, read: Callable[[], ConnInfo], *, ssl_context: bool = False
+        self,
+        driver: str,
+        engine: str,
+        read: Callable[[], ConnInfo],
+        *,
+        key: Hashable | None = None,
+        ssl_context: bool = False,
     ) -> Attempt: ...
 
     def judged_only(self, attempt: Attempt, why: str) -> None: ...

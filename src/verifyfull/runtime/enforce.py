@@ -20,26 +20,18 @@ import datetime as dt
 import inspect
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from types import ModuleType
 from typing import Any, NoReturn, TypeVar
 
-from verifyfull.conninfo import ConnInfo, ConnStringError
-from verifyfull.errors import InsecureConfigurationError, UsageError, VerifyfullError
+from verifyfull.conninfo import ConnInfo
+from verifyfull.errors import InsecureConfigurationError, UsageError
 from verifyfull.guard.diagnose import diagnose
 from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.runtime import active, asyncpg_hook, imports, psycopg2_hook, psycopg_hook
 from verifyfull.runtime.caller import caller_location
-from verifyfull.runtime.judge import (
-    Attempt,
-    Facts,
-    client_cert_file,
-    judge_before,
-    judge_live,
-    unreadable,
-)
+from verifyfull.runtime.judge import Attempt, Facts, client_cert, judge_call, judge_live
 from verifyfull.runtime.patch import Patch
-from verifyfull.runtime.reading import process_environment
 from verifyfull.runtime.record import ConnectionRecord, Mode
 
 Listener = Callable[[ConnectionRecord], None]
@@ -103,26 +95,30 @@ class Enforcement:
 
     # -- for the driver wrappers -----------------------------------------------
     def begin(
-        self, driver: str, engine: str, read: Callable[[], ConnInfo], *, ssl_context: bool = False
+        self,
+        driver: str,
+        engine: str,
+        read: Callable[[], ConnInfo],
+        *,
+        key: Hashable | None = None,
+        ssl_context: bool = False,
     ) -> Attempt:
-        """Judge a connect call before the driver runs; raises in refuse mode."""
-        env = process_environment()
-        info: ConnInfo | None
-        try:
-            info = read()
-        except (ConnStringError, VerifyfullError, ValueError, TypeError) as exc:
-            info, before = None, unreadable(exc)
-        else:
-            before = judge_before(info, engine, env, self.policy)
-        location = caller_location()
-        if info is None:
-            cert = None
-            target, database, user = "unknown", None, None
-        else:
-            cert = "in the SSLContext" if ssl_context else client_cert_file(info, env)
-            target = ",".join(h.render() for h in info.hosts) or "the default host"
-            database, user = info.database, info.user
-        attempt = Attempt(driver, target, database, user, before, cert, location)
+        """Judge a connect call before the driver runs; raises in refuse mode.
+
+        key: the call's arguments as plain values (reading.plain_key), under
+        which the judgement is memoised; None reads and judges afresh.
+        """
+        judged = judge_call(engine, read, key, self.policy, ssl_context=ssl_context)
+        before = judged.before
+        attempt = Attempt(
+            driver,
+            judged.target,
+            judged.database,
+            judged.user,
+            before,
+            client_cert(judged),
+            caller_location(),
+        )
         if before.rule_ids:
             self._maybe_refuse(attempt, before.rule_ids, before.message, before.fix)
         return attempt

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from verifyfull import rules
-from verifyfull.conninfo import ConnInfo, Environment, Verdict, evaluate, redact_text
-from verifyfull.errors import InsecureConfigurationError
+from verifyfull.conninfo import (
+    ConnInfo,
+    ConnStringError,
+    Environment,
+    Verdict,
+    evaluate,
+    redact_text,
+)
+from verifyfull.errors import InsecureConfigurationError, VerifyfullError
 from verifyfull.guard.proof import prove
 from verifyfull.policy import Policy, TLSUse
+from verifyfull.runtime.memo import Memo
+from verifyfull.runtime.reading import environment_for, environment_key, process_environment
 
 # The transport rules a connection is refused for (DESIGN.md's catalogue);
 # VF108 and the credential rules are not about this connection's transport.
@@ -65,6 +74,78 @@ class Live:
     message: str
     fix: str
     server_cert_not_after: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What one call's arguments mean in one environment, before any byte is sent."""
+
+    before: Before
+    target: str  # the hosts as dialled, redacted ("unknown": unreadable settings)
+    database: str | None
+    user: str | None
+    # The client certificate: "in the SSLContext", a file to look for at each
+    # connect (it may come and go), or None.
+    cert: str | None
+    cert_is_file: bool
+
+
+# Judgements by (engine, the call's plain arguments, environment_key(), SSLContext
+# or not, id(policy)); the policy itself is kept with each entry and compared by
+# identity, so a Policy is never hashed on the connect path.
+_JUDGED: Memo[Hashable, tuple[Policy, Judged]] = Memo(256)
+_PROVEN: Memo[Hashable, tuple[Policy, Live]] = Memo(64)
+
+
+def judge_call(
+    engine: str,
+    read: Callable[[], ConnInfo],
+    key: Hashable | None,
+    policy: Policy,
+    *,
+    ssl_context: bool = False,
+) -> Judged:
+    """The pre-connect judgement of a connect call (read: its arguments as conninfo reads them).
+
+    key: the call's arguments as plain values (reading.plain_key), or None
+    when one is not (then nothing is cached). A pure function of the key, the
+    environment and the policy, so it is memoised on them; only the client
+    certificate file is looked for again at each call.
+    """
+    env_key = environment_key()
+    if key is None or env_key is None:
+        return _judge_call(engine, read, process_environment(), policy, ssl_context)
+    memo_key = (engine, key, env_key, ssl_context, id(policy))
+    hit = _JUDGED.get(memo_key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    judged = _judge_call(engine, read, environment_for(env_key), policy, ssl_context)
+    return _JUDGED.put(memo_key, (policy, judged))[1]
+
+
+def _judge_call(
+    engine: str, read: Callable[[], ConnInfo], env: Environment, policy: Policy, ssl_context: bool
+) -> Judged:
+    try:
+        info = read()
+    except (ConnStringError, VerifyfullError, ValueError, TypeError) as exc:
+        return Judged(unreadable(exc), "unknown", None, None, None, cert_is_file=False)
+    before = judge_before(info, engine, env, policy)
+    target = ",".join(h.render() for h in info.hosts) or "the default host"
+    if ssl_context:
+        return Judged(before, target, info.database, info.user, "in the SSLContext", False)
+    named = info.param("sslcert") or env.get("PGSSLCERT")
+    if named:
+        return Judged(before, target, info.database, info.user, named, cert_is_file=True)
+    home = "~/.postgresql/postgresql.crt" if env.home_client_cert else None
+    return Judged(before, target, info.database, info.user, home, cert_is_file=False)
+
+
+def client_cert(judged: Judged) -> str | None:
+    """The certificate file libpq or asyncpg will present, when one exists (looked for now)."""
+    if judged.cert_is_file and judged.cert is not None and not os.path.isfile(judged.cert):
+        return None
+    return judged.cert
 
 
 def judge_before(info: ConnInfo, driver: str, env: Environment, policy: Policy) -> Before:
@@ -124,18 +205,22 @@ def judge_live(
             "the server must require TLS; the client must use sslmode=verify-full",
             None,
         )
+    # Without pins the proof is a pure function of what the handshake produced:
+    # the same node's same certificate, protocol and cipher are judged once.
+    memo_key = (host, protocol, cipher, server_cert_der, id(policy))
+    hit = _PROVEN.get(memo_key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    return _PROVEN.put(memo_key, (policy, _prove(host, protocol, cipher, server_cert_der, policy)))[
+        1
+    ]
+
+
+def _prove(
+    host: str, protocol: str, cipher: str | None, server_cert_der: bytes | None, policy: Policy
+) -> Live:
     try:
         proof = prove(host, protocol, cipher, server_cert_der, policy)
     except InsecureConfigurationError as exc:
         return Live(protocol, cipher, (exc.rule_id,), exc.problem, exc.fix or "", None)
     return Live(protocol, cipher, (), "verify-full", "", proof.server_cert_not_after)
-
-
-def client_cert_file(info: ConnInfo, env: Environment) -> str | None:
-    """The certificate file libpq or asyncpg will present, when one exists."""
-    named = info.param("sslcert") or env.get("PGSSLCERT")
-    if named:
-        return named if os.path.isfile(named) else None
-    if env.home_client_cert:
-        return "~/.postgresql/postgresql.crt"
-    return None
