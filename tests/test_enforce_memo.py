@@ -48,7 +48,10 @@ def _closed_port() -> int:
 
 
 CLOSED = _closed_port()
-DSN = f"postgresql://app@localhost:{CLOSED}/db?service=svc"
+DSNS = {
+    "names the service": f"postgresql://app@localhost:{CLOSED}/db?service=svc",
+    "names none": f"postgresql://app@localhost:{CLOSED}/db",  # PGSERVICE may name one
+}
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +87,12 @@ def _write_service(path: Path, sslmode: str, *, keep_time: bool) -> None:
         os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
 
 
-def _fresh_rule(driver: str) -> str | None:
+def _fresh_rule(driver: str, dsn: str) -> str | None:
     """The first refused transport rule, read from scratch (no runtime cache involved)."""
     if driver == "asyncpg":
-        info = from_asyncpg_kwargs({"dsn": DSN}, literal=False)
+        info = from_asyncpg_kwargs({"dsn": dsn}, literal=False)
     else:
-        info = parse_dsn(psycopg.conninfo.make_conninfo(DSN), literal=False)
+        info = parse_dsn(psycopg.conninfo.make_conninfo(dsn), literal=False)
     verdict = evaluate(info, driver, Environment.current(), DEFAULT_POLICY)
     return next(
         (
@@ -101,15 +104,16 @@ def _fresh_rule(driver: str) -> str | None:
     )
 
 
-def _connect(driver: str) -> None:
+def _connect(driver: str, dsn: str) -> None:
     if driver == "asyncpg":
-        asyncio.run(asyncpg.connect(DSN, timeout=2))
+        asyncio.run(asyncpg.connect(dsn, timeout=2))
     else:
-        psycopg.connect(DSN, connect_timeout=2)
+        psycopg.connect(dsn, connect_timeout=2)
 
 
 STEP = st.one_of(
     st.tuples(st.just("PGSSLMODE"), st.sampled_from([None, *MODES])),
+    st.tuples(st.just("PGSERVICE"), st.sampled_from([None, "svc"])),
     st.tuples(st.just("root.crt"), st.booleans()),
     st.tuples(st.just("service"), st.sampled_from(MODES)),
     st.tuples(st.just("service, same size and mtime"), st.sampled_from(MODES)),
@@ -120,36 +124,59 @@ STEP = st.one_of(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    steps=st.lists(st.tuples(STEP, st.sampled_from(["asyncpg", "psycopg"])), min_size=2, max_size=6)
+    steps=st.lists(
+        st.tuples(STEP, st.sampled_from(["asyncpg", "psycopg"]), st.sampled_from(sorted(DSNS))),
+        min_size=2,
+        max_size=6,
+    )
 )
 @example(
     steps=[
-        (("service", "require"), "psycopg"),
-        (("service, same size and mtime", "verify-full"), "psycopg"),
+        (("service", "require"), "psycopg", "names the service"),
+        (("service, same size and mtime", "verify-full"), "psycopg", "names the service"),
     ]
 )
-@example(steps=[(("PGSSLMODE", "require"), "asyncpg"), (("PGSSLMODE", None), "asyncpg")])
-@example(steps=[(("root.crt", False), "psycopg"), (("root.crt", True), "psycopg")])
+@example(
+    steps=[
+        (("PGSERVICE", "svc"), "psycopg", "names none"),
+        (("service", "require"), "psycopg", "names none"),
+        (("PGSERVICE", None), "psycopg", "names none"),
+    ]
+)
+@example(
+    steps=[
+        (("PGSSLMODE", "require"), "asyncpg", "names the service"),
+        (("PGSSLMODE", None), "asyncpg", "names the service"),
+    ]
+)
+@example(
+    steps=[
+        (("root.crt", False), "psycopg", "names none"),
+        (("root.crt", True), "psycopg", "names none"),
+    ]
+)
 def test_a_repeated_connect_is_judged_on_the_inputs_of_the_moment(
-    steps: list[tuple[tuple[str, object], str]],
+    steps: list[tuple[tuple[str, object], str, str]],
     home: Path,
     ca_file: Path,
     refusing: Enforcement,
 ) -> None:
-    """Each connect (the same DSN every time) refuses exactly what a fresh reading refuses."""
+    """Each connect (the same DSNs again and again) refuses exactly what a fresh reading does."""
     service = home / "services.conf"
     _write_service(service, "verify-full", keep_time=False)
     root = home / ".postgresql" / "root.crt"
     root.parent.mkdir(exist_ok=True)
     root.unlink(missing_ok=True)
-    os.environ.pop("PGSSLMODE", None)
+    for name in ("PGSSLMODE", "PGSERVICE"):
+        os.environ.pop(name, None)
     try:
-        for (what, value), driver in steps:
-            if what == "PGSSLMODE":
+        for (what, value), driver, which in steps:
+            dsn = DSNS[which]
+            if what in ("PGSSLMODE", "PGSERVICE"):
                 if value is None:
-                    os.environ.pop("PGSSLMODE", None)
+                    os.environ.pop(what, None)
                 else:
-                    os.environ["PGSSLMODE"] = str(value)
+                    os.environ[what] = str(value)
             elif what == "root.crt":
                 if value:
                     shutil.copyfile(ca_file, root)
@@ -157,9 +184,9 @@ def test_a_repeated_connect_is_judged_on_the_inputs_of_the_moment(
                     root.unlink(missing_ok=True)
             else:
                 _write_service(service, str(value), keep_time=what != "service")
-            expected = _fresh_rule(driver)
+            expected = _fresh_rule(driver, dsn)
             with pytest.raises(Exception) as caught:  # which one is the point
-                _connect(driver)
+                _connect(driver, dsn)
             got = caught.value
             if expected is None:
                 assert not isinstance(got, ConnectionRefusedByPolicy), (what, value, got)
@@ -167,7 +194,8 @@ def test_a_repeated_connect_is_judged_on_the_inputs_of_the_moment(
                 assert isinstance(got, ConnectionRefusedByPolicy), (what, value, got)
                 assert got.rule_id == expected, (what, value)
     finally:
-        os.environ.pop("PGSSLMODE", None)
+        for name in ("PGSSLMODE", "PGSERVICE"):
+            os.environ.pop(name, None)
 
 
 PASSWORD = st.text(string.ascii_letters + string.digits + "!$%&*+,-.:;=?@^_~", min_size=8)

@@ -144,10 +144,15 @@ class Enforcement:
     ) -> ConnectionRefusedByPolicy | None:
         """Prove the live connection; the refusal to raise (after closing it), or None."""
         target = peer or attempt.target
-        live = judge_live(target, protocol, cipher, server_cert_der, attempt.before, self.policy)
-        rule_ids = tuple(dict.fromkeys((*attempt.before.rule_ids, *live.rule_ids)))
-        message = attempt.before.message if attempt.before.rule_ids else live.message
-        unexcused = [r for r in live.rule_ids if r not in self.allowed_rules]
+        before = attempt.before
+        live = judge_live(target, protocol, cipher, server_cert_der, before, self.policy)
+        unexcused: list[str] = []
+        if before.rule_ids or live.rule_ids:  # else verify-full: nothing to merge or excuse
+            rule_ids = tuple(dict.fromkeys((*before.rule_ids, *live.rule_ids)))
+            unexcused = [r for r in live.rule_ids if r not in self.allowed_rules]
+        else:
+            rule_ids = ()
+        message = before.message if before.rule_ids else live.message
         refusing = self.mode is Mode.REFUSE and bool(unexcused)
         verified_transport = protocol is not None and attempt.before.verdict is not None
         verdict = attempt.before.verdict
@@ -260,7 +265,9 @@ class Enforcement:
             rule_ids=rule_ids,
             message=message,
             refused=refused,
-            allowed_rules=tuple(sorted(self.allowed_rules.intersection(rule_ids))),
+            allowed_rules=tuple(sorted(self.allowed_rules.intersection(rule_ids)))
+            if rule_ids
+            else (),
             location=attempt.location,
             opened_by=self.opened_by,
             server_cert_not_after=not_after,

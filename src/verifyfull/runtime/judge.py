@@ -29,7 +29,13 @@ from verifyfull.errors import InsecureConfigurationError, VerifyfullError
 from verifyfull.guard.proof import prove
 from verifyfull.policy import Policy, TLSUse
 from verifyfull.runtime.memo import Memo
-from verifyfull.runtime.reading import environment_for, environment_key, process_environment
+from verifyfull.runtime.reading import (
+    Stamp,
+    environment_for,
+    environment_key,
+    process_environment,
+    service_stamp,
+)
 
 # The transport rules a connection is refused for (DESIGN.md's catalogue);
 # VF108 and the credential rules are not about this connection's transport.
@@ -47,7 +53,7 @@ class Before:
     local: bool = False  # Unix sockets only: plaintext is expected, nothing crosses a network
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attempt:
     """One connect call between its pre-connect judgement and its outcome."""
 
@@ -76,7 +82,7 @@ class Live:
     server_cert_not_after: dt.datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Judged:
     """What one call's arguments mean in one environment, before any byte is sent."""
 
@@ -91,9 +97,10 @@ class Judged:
 
 
 # Judgements by (engine, the call's plain arguments, environment_key(), SSLContext
-# or not, id(policy)); the policy itself is kept with each entry and compared by
-# identity, so a Policy is never hashed on the connect path.
-_JUDGED: Memo[Hashable, tuple[Policy, Judged]] = Memo(256)
+# or not, id(policy)). Each entry keeps the policy, compared by identity so a
+# Policy is never hashed on the connect path, and, for a connection that names
+# a service, the service files' stamp it was judged with.
+_JUDGED: Memo[Hashable, tuple[Policy, Judged, Stamp | None]] = Memo(256)
 _PROVEN: Memo[Hashable, tuple[Policy, Live]] = Memo(64)
 
 
@@ -109,36 +116,53 @@ def judge_call(
 
     key: the call's arguments as plain values (reading.plain_key), or None
     when one is not (then nothing is cached). A pure function of the key, the
-    environment and the policy, so it is memoised on them; only the client
+    environment and the policy, so it is memoised on them; the service files
+    are looked at only for a connection that names a service, and the client
     certificate file is looked for again at each call.
     """
     env_key = environment_key()
     if key is None or env_key is None:
-        return _judge_call(engine, read, process_environment(), policy, ssl_context)
+        return _judge_call(engine, read, process_environment(), policy, ssl_context)[0]
     memo_key = (engine, key, env_key, ssl_context, id(policy))
     hit = _JUDGED.get(memo_key)
-    if hit is not None and hit[0] is policy:
+    if (
+        hit is not None
+        and hit[0] is policy
+        and (hit[2] is None or hit[2] == service_stamp(env_key))
+    ):
         return hit[1]
-    judged = _judge_call(engine, read, environment_for(env_key), policy, ssl_context)
-    return _JUDGED.put(memo_key, (policy, judged))[1]
+    stamp = service_stamp(env_key)
+    judged, named_service = _judge_call(
+        engine, read, environment_for(env_key, stamp), policy, ssl_context
+    )
+    return _JUDGED.put(memo_key, (policy, judged, stamp if named_service else None))[1]
 
 
 def _judge_call(
     engine: str, read: Callable[[], ConnInfo], env: Environment, policy: Policy, ssl_context: bool
-) -> Judged:
+) -> tuple[Judged, bool]:
+    """The judgement, and whether a service file can change it (a service is named)."""
     try:
         info = read()
     except (ConnStringError, VerifyfullError, ValueError, TypeError) as exc:
-        return Judged(unreadable(exc), "unknown", None, None, None, cert_is_file=False)
+        return Judged(unreadable(exc), "unknown", None, None, None, cert_is_file=False), True
     before = judge_before(info, engine, env, policy)
+    named_service = (
+        info.has_param("service")
+        or info.kwarg("service") not in (None, "None")
+        or env.get("PGSERVICE") is not None
+    )
     target = ",".join(h.render() for h in info.hosts) or "the default host"
+    cert: str | None
     if ssl_context:
-        return Judged(before, target, info.database, info.user, "in the SSLContext", False)
-    named = info.param("sslcert") or env.get("PGSSLCERT")
-    if named:
-        return Judged(before, target, info.database, info.user, named, cert_is_file=True)
-    home = "~/.postgresql/postgresql.crt" if env.home_client_cert else None
-    return Judged(before, target, info.database, info.user, home, cert_is_file=False)
+        cert, cert_is_file = "in the SSLContext", False
+    elif named := info.param("sslcert") or env.get("PGSSLCERT"):
+        cert, cert_is_file = named, True
+    else:
+        cert = "~/.postgresql/postgresql.crt" if env.home_client_cert else None
+        cert_is_file = False
+    judged = Judged(before, target, info.database, info.user, cert, cert_is_file)
+    return judged, named_service
 
 
 def client_cert(judged: Judged) -> str | None:

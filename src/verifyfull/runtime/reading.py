@@ -28,7 +28,10 @@ PlainKey = tuple[tuple[str, object], ...]  # sorted (name, plain value) pairs
 # Per file (path, mtime ns, ctime ns, size, inode): ctime moves on every write,
 # even one that puts the old mtime back (os.utime), and cannot be set.
 Stamp = tuple[tuple[str, int, int, int, int], ...]
-EnvKey = tuple[frozenset[tuple[bytes, bytes]], bytes | None, bool, bool, Stamp]
+# The PG* values (encoded), HOME, ~/.postgresql/root.crt and postgresql.crt present.
+# The service files are stamped apart (service_stamp): only a connection that
+# names a service reads them, so only its judgement waits for their stat.
+EnvKey = tuple[frozenset[tuple[bytes, bytes]], bytes | None, bool, bool]
 
 # os.environ's own dict of encoded names and values (CPython's os._Environ):
 # the PG* names present are found by one set intersection in C instead of a
@@ -39,9 +42,9 @@ _ENCODED_NAMES = frozenset(os.fsencode(name) for name in PG_VARIABLES)
 
 
 def process_environment() -> Environment:
-    """`Environment.current()`, cached on everything it reads (environment_key)."""
+    """`Environment.current()`, cached on everything it reads (environment_key, service_stamp)."""
     key = environment_key()
-    return Environment.current() if key is None else environment_for(key)
+    return Environment.current() if key is None else environment_for(key, service_stamp(key))
 
 
 def environment_key() -> EnvKey | None:
@@ -60,7 +63,6 @@ def environment_key() -> EnvKey | None:
             if (value := os.environ.get(name)) is not None
         )
         home = os.fsencode(os.environ["HOME"]) if "HOME" in os.environ else None
-    values = dict(pg)
     pg_dir, root, client = _home_files(home)
     try:  # one stat answers for both home files in the usual case: no ~/.postgresql
         os.stat(pg_dir)
@@ -68,8 +70,13 @@ def environment_key() -> EnvKey | None:
         has_root = has_client = False
     else:
         has_root, has_client = os.path.isfile(root), os.path.isfile(client)
-    services = _service_paths(home, values.get(b"PGSERVICEFILE"), values.get(b"PGSYSCONFDIR"))
-    return pg, home, has_root, has_client, _stamp(services)
+    return pg, home, has_root, has_client
+
+
+def service_stamp(key: EnvKey) -> Stamp:
+    """The stamps of the service files the drivers would read in this environment."""
+    pg, home = dict(key[0]), key[1]
+    return _stamp(_service_paths(home, pg.get(b"PGSERVICEFILE"), pg.get(b"PGSYSCONFDIR")))
 
 
 @lru_cache(maxsize=16)
@@ -107,9 +114,10 @@ def _stamp(paths: tuple[str, ...]) -> Stamp:
 
 
 @lru_cache(maxsize=64)
-def environment_for(key: EnvKey) -> Environment:
-    """The Environment an environment_key() stands for (built once per distinct key)."""
-    pg, _, root, client, _ = key
+def environment_for(key: EnvKey, services: Stamp) -> Environment:
+    """The Environment an environment_key() and a service_stamp() stand for (built once
+    per distinct pair; the stamp is the cache's, the files are read here)."""
+    pg, _, root, client = key
     variables = {os.fsdecode(name): os.fsdecode(value) for name, value in pg}
     try:
         home: Path | None = Path.home()
