@@ -9,9 +9,9 @@ judgement of the arguments and the environment before, the proof of that
 live connection's handshake after (asyncpg: its SSL object; psycopg: libpq
 through ctypes), and the record. Two figures per driver:
 - warm: back-to-back calls (every cache hot): the least it can cost;
-- cold: the CPU caches flushed before each call (a 4 MiB copy, twice the L2 of
-  this machine's cores), as after a real TLS handshake and the driver's own
-  work, which is what a real connect pays. The paired connect benchmark
+- cold: the CPU caches flushed before each call (a 64 MiB copy, twice this
+  machine's L3), as after a real TLS handshake, a forked server backend and
+  the driver's own work: nearer what a real connect pays. The paired connect benchmark
   (enforce_bench.py) measures that whole difference on the wire.
 Times are this thread's CPU time (time.thread_time), so other processes on a
 loaded machine do not count; their cache traffic still does.
@@ -34,14 +34,15 @@ import verifyfull
 from verifyfull.lab import harness
 from verifyfull.runtime import asyncpg_hook, psycopg_hook
 
-_FLUSH = (
-    bytearray(int(os.environ.get("FLUSH_MIB", "4")) << 20),
-    bytearray(int(os.environ.get("FLUSH_MIB", "4")) << 20),
-)
+FLUSH_MIB = 64  # twice this machine's shared L3 (32 MiB): nothing of the last call is left
+_flush: list[bytearray] = []
 
 
 def flush_caches() -> None:
-    _FLUSH[0][:] = _FLUSH[1]
+    """Overwrite FLUSH_MIB of memory with another FLUSH_MIB (the first call allocates them)."""
+    if not _flush:
+        _flush.extend(bytearray(os.urandom(1 << 20)) * FLUSH_MIB for _ in range(2))
+    _flush[0][:] = _flush[1]
 
 
 async def per_call(call: Callable[[], Awaitable[Any]], calls: int, cold: bool) -> float:
@@ -95,9 +96,8 @@ async def measure(dsn: str, calls: int, cold_calls: int) -> list[str]:
         flush_caches()
         start = time.thread_time()
         flush_caches()
-        lines.append(
-            f"(cache flush alone, not counted: {(time.thread_time() - start) * 1e6:.0f} µs)"
-        )
+        took = (time.thread_time() - start) * 1e6
+        lines.append(f"(cache flush of {FLUSH_MIB} MiB, not counted: {took:.0f} µs CPU)")
     finally:
         handle.stop()
         await apg.close()

@@ -151,8 +151,9 @@ STEP = st.one_of(
 )
 @example(
     steps=[
-        (("root.crt", False), "psycopg", "names none"),
+        (("PGSSLMODE", "require"), "psycopg", "names none"),
         (("root.crt", True), "psycopg", "names none"),
+        (("root.crt", False), "psycopg", "names none"),
     ]
 )
 def test_a_repeated_connect_is_judged_on_the_inputs_of_the_moment(

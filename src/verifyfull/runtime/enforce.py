@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import os
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
@@ -60,6 +61,8 @@ class Enforcement:
         # Set by the pytest plugin around each test (process-wide, like the test itself).
         self.opened_by: str | None = None
         self.allowed_rules: frozenset[str] = frozenset()
+        # Code locations are relative to the directory enforcement started in.
+        self._cwd = os.getcwd()
 
     # -- the handle -------------------------------------------------------------
     @property
@@ -117,7 +120,7 @@ class Enforcement:
             judged.user,
             before,
             client_cert(judged),
-            caller_location(),
+            caller_location(cwd=self._cwd),
         )
         if before.rule_ids:
             self._maybe_refuse(attempt, before.rule_ids, before.message, before.fix)

@@ -30,9 +30,12 @@ from verifyfull.guard.proof import prove
 from verifyfull.policy import Policy, TLSUse
 from verifyfull.runtime.memo import Memo
 from verifyfull.runtime.reading import (
+    HOME_CASES,
+    HomeCerts,
     Stamp,
     environment_for,
     environment_key,
+    home_certs,
     process_environment,
     service_stamp,
 )
@@ -95,12 +98,38 @@ class Judged:
     cert: str | None
     cert_is_file: bool
 
+    @property
+    def decision(self) -> tuple[object, ...]:
+        """What enforcement takes from it (not the verdict's description of the environment)."""
+        verdict = self.before.verdict
+        transport = (
+            None
+            if verdict is None
+            else (verdict.tls, verdict.verifies_chain, verdict.verifies_hostname)
+        )
+        before = self.before
+        return (
+            before.rule_ids,
+            before.message,
+            before.fix,
+            before.local,
+            transport,
+            self.target,
+            self.database,
+            self.user,
+            self.cert,
+            self.cert_is_file,
+        )
+
 
 # Judgements by (engine, the call's plain arguments, environment_key(), SSLContext
-# or not, id(policy)). Each entry keeps the policy, compared by identity so a
-# Policy is never hashed on the connect path, and, for a connection that names
-# a service, the service files' stamp it was judged with.
-_JUDGED: Memo[Hashable, tuple[Policy, Judged, Stamp | None]] = Memo(256)
+# or not, id(policy)). Each entry keeps the policy (compared by identity, so a
+# Policy is never hashed on the connect path) and the file facts it was judged
+# with, for the files its judgement depends on: the home certificates' presence
+# unless the judgement is the same for all four cases, the service files'
+# stamp when a service is named. A hit looks at those files only.
+_Entry = tuple[Policy, Judged, HomeCerts | None, Stamp | None]
+_JUDGED: Memo[Hashable, _Entry] = Memo(256)
 _PROVEN: Memo[Hashable, tuple[Policy, Live]] = Memo(64)
 
 
@@ -116,9 +145,8 @@ def judge_call(
 
     key: the call's arguments as plain values (reading.plain_key), or None
     when one is not (then nothing is cached). A pure function of the key, the
-    environment and the policy, so it is memoised on them; the service files
-    are looked at only for a connection that names a service, and the client
-    certificate file is looked for again at each call.
+    environment, the files it depends on and the policy, so it is memoised on
+    them; the client certificate file is looked for again at each call.
     """
     env_key = environment_key()
     if key is None or env_key is None:
@@ -128,14 +156,26 @@ def judge_call(
     if (
         hit is not None
         and hit[0] is policy
-        and (hit[2] is None or hit[2] == service_stamp(env_key))
+        and (hit[2] is None or hit[2] == home_certs(env_key))
+        and (hit[3] is None or hit[3] == service_stamp(env_key))
     ):
         return hit[1]
-    stamp = service_stamp(env_key)
+    home, stamp = home_certs(env_key), service_stamp(env_key)
     judged, named_service = _judge_call(
-        engine, read, environment_for(env_key, stamp), policy, ssl_context
+        engine, read, environment_for(env_key, home, stamp), policy, ssl_context
     )
-    return _JUDGED.put(memo_key, (policy, judged, stamp if named_service else None))[1]
+    # Judged in all four cases of the home files: the same decision in each and
+    # the files need not be looked at again (a DSN naming sslrootcert and sslcert).
+    home_matters = any(
+        _judge_call(engine, read, environment_for(env_key, other, stamp), policy, ssl_context)[
+            0
+        ].decision
+        != judged.decision
+        for other in HOME_CASES
+        if other != home
+    )
+    entry = (policy, judged, home if home_matters else None, stamp if named_service else None)
+    return _JUDGED.put(memo_key, entry)[1]
 
 
 def _judge_call(

@@ -28,10 +28,14 @@ PlainKey = tuple[tuple[str, object], ...]  # sorted (name, plain value) pairs
 # Per file (path, mtime ns, ctime ns, size, inode): ctime moves on every write,
 # even one that puts the old mtime back (os.utime), and cannot be set.
 Stamp = tuple[tuple[str, int, int, int, int], ...]
-# The PG* values (encoded), HOME, ~/.postgresql/root.crt and postgresql.crt present.
-# The service files are stamped apart (service_stamp): only a connection that
-# names a service reads them, so only its judgement waits for their stat.
-EnvKey = tuple[frozenset[tuple[bytes, bytes]], bytes | None, bool, bool]
+# The PG* values (encoded) and HOME: read without a system call. The files are
+# looked at apart, each only by a judgement that depends on them (judge.py):
+# ~/.postgresql/root.crt and postgresql.crt present (home_certs), the service
+# files' stamps (service_stamp). A system call costs tens of microseconds with
+# the caches cold after a handshake.
+EnvKey = tuple[frozenset[tuple[bytes, bytes]], bytes | None]
+HomeCerts = tuple[bool, bool]  # ~/.postgresql/root.crt, ~/.postgresql/postgresql.crt
+HOME_CASES: tuple[HomeCerts, ...] = ((False, False), (False, True), (True, False), (True, True))
 
 # os.environ's own dict of encoded names and values (CPython's os._Environ):
 # the PG* names present are found by one set intersection in C instead of a
@@ -42,9 +46,11 @@ _ENCODED_NAMES = frozenset(os.fsencode(name) for name in PG_VARIABLES)
 
 
 def process_environment() -> Environment:
-    """`Environment.current()`, cached on everything it reads (environment_key, service_stamp)."""
+    """`Environment.current()`, cached on everything it reads."""
     key = environment_key()
-    return Environment.current() if key is None else environment_for(key, service_stamp(key))
+    if key is None:
+        return Environment.current()
+    return environment_for(key, home_certs(key), service_stamp(key))
 
 
 def environment_key() -> EnvKey | None:
@@ -63,14 +69,17 @@ def environment_key() -> EnvKey | None:
             if (value := os.environ.get(name)) is not None
         )
         home = os.fsencode(os.environ["HOME"]) if "HOME" in os.environ else None
-    pg_dir, root, client = _home_files(home)
-    try:  # one stat answers for both home files in the usual case: no ~/.postgresql
+    return pg, home
+
+
+def home_certs(key: EnvKey) -> HomeCerts:
+    """Whether ~/.postgresql/root.crt and postgresql.crt are files (looked at now)."""
+    pg_dir, root, client = _home_files(key[1])
+    try:  # one stat answers for both in the usual case: no ~/.postgresql
         os.stat(pg_dir)
     except OSError:
-        has_root = has_client = False
-    else:
-        has_root, has_client = os.path.isfile(root), os.path.isfile(client)
-    return pg, home, has_root, has_client
+        return False, False
+    return os.path.isfile(root), os.path.isfile(client)
 
 
 def service_stamp(key: EnvKey) -> Stamp:
@@ -113,12 +122,12 @@ def _stamp(paths: tuple[str, ...]) -> Stamp:
     return tuple(stamp)
 
 
-@lru_cache(maxsize=64)
-def environment_for(key: EnvKey, services: Stamp) -> Environment:
-    """The Environment an environment_key() and a service_stamp() stand for (built once
-    per distinct pair; the stamp is the cache's, the files are read here)."""
-    pg, _, root, client = key
-    variables = {os.fsdecode(name): os.fsdecode(value) for name, value in pg}
+@lru_cache(maxsize=128)
+def environment_for(key: EnvKey, certs: HomeCerts, services: Stamp) -> Environment:
+    """The Environment these stand for, built once per distinct triple (the stamp is
+    the cache's; the service files are read here)."""
+    root, client = certs
+    variables = {os.fsdecode(name): os.fsdecode(value) for name, value in key[0]}
     try:
         home: Path | None = Path.home()
     except (RuntimeError, KeyError):
