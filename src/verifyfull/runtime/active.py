@@ -8,11 +8,10 @@ them): no import cycle between the handle and the driver modules it wraps.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from verifyfull.conninfo import ConnInfo
-from verifyfull.runtime.judge import Attempt, Facts
+from verifyfull.runtime.judge import Attempt, Facts, Key, Reader
 
 C = TypeVar("C")
 
@@ -21,13 +20,7 @@ class Enforcer(Protocol):
     """What a driver wrapper asks of the active enforcement (enforce.Enforcement)."""
 
     def begin(
-        self,
-        driver: str,
-        engine: str,
-        read: Callable[[], ConnInfo],
-        *,
-        key: Hashable | None = None,
-        ssl_context: bool = False,
+        self, driver: str, engine: str, read: Reader, *, key: Key = None, ssl_context: bool = False
     ) -> Attempt: ...
 
     def judged_only(self, attempt: Attempt, why: str) -> None: ...

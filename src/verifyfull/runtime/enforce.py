@@ -21,17 +21,24 @@ import inspect
 import os
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any, NoReturn, TypeVar
 
-from verifyfull.conninfo import ConnInfo
 from verifyfull.errors import InsecureConfigurationError, UsageError
 from verifyfull.guard.diagnose import diagnose
 from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.runtime import active, asyncpg_hook, imports, psycopg2_hook, psycopg_hook
 from verifyfull.runtime.caller import caller_location
-from verifyfull.runtime.judge import Attempt, Facts, client_cert, judge_call, judge_live
+from verifyfull.runtime.judge import (
+    Attempt,
+    Facts,
+    Key,
+    Reader,
+    client_cert,
+    judge_call,
+    judge_live,
+)
 from verifyfull.runtime.patch import Patch
 from verifyfull.runtime.record import ConnectionRecord, Mode
 
@@ -98,13 +105,7 @@ class Enforcement:
 
     # -- for the driver wrappers -----------------------------------------------
     def begin(
-        self,
-        driver: str,
-        engine: str,
-        read: Callable[[], ConnInfo],
-        *,
-        key: Hashable | None = None,
-        ssl_context: bool = False,
+        self, driver: str, engine: str, read: Reader, *, key: Key = None, ssl_context: bool = False
     ) -> Attempt:
         """Judge a connect call before the driver runs; raises in refuse mode.
 

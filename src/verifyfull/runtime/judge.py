@@ -69,6 +69,11 @@ class Attempt:
     location: str
 
 
+# How a wrapper reads a connect call's arguments, and their cache key: the
+# arguments as plain values (reading.plain_key), or None (judged afresh).
+Reader = Callable[[], ConnInfo]
+Key = Hashable | None
+
 # How a wrapper reads a live connection: (peer, protocol, cipher, server certificate DER).
 Facts = Callable[[Any], tuple[str | None, str | None, str | None, bytes | None]]
 
