@@ -199,7 +199,10 @@ def test_a_repeated_connect_is_judged_on_the_inputs_of_the_moment(
             os.environ.pop(name, None)
 
 
-PASSWORD = st.text(string.ascii_letters + string.digits + "!$%&*+,-.:;=?@^_~", min_size=8)
+# A marker no output holds by chance, then any characters a password may have.
+PASSWORD = st.text(string.ascii_letters + string.digits + "!$%&*+,-.:;=?@^_~", min_size=1).map(
+    lambda tail: f"Canary9q{tail}"
+)
 
 
 @settings(
