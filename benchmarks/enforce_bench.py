@@ -14,8 +14,8 @@ Against a lab server it starts and stops itself (real PostgreSQL 15), same run:
 2. pooled query throughput (asyncpg pools of 4, 8 concurrent queries): a pool
    created and used under enforcement vs one without, in bursts. Enforcement
    has no hook on the query path; this row shows that nothing else slows it.
-3. enforcement's own work per connect without the driver (microseconds): the
-   pre-connect judgement and the live proof, as the wrappers run them.
+3. enforcement's own work per connect without the driver (microseconds,
+   warm and with the CPU caches flushed): benchmarks/enforce_work.py.
 
 Estimator, verdict and floor as benchmarks/guard_bench.py (paired samples,
 order swapped every pair, median of per-pair rate ratios with a distribution-
@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -36,10 +35,9 @@ from typing import Any
 
 import asyncpg
 import psycopg
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import enforce_work
 from guard_bench import (
     GUARD_FLOOR,
     POOL_BLOCK,
@@ -54,7 +52,6 @@ from guard_bench import (
 import verifyfull
 from verifyfull.lab import harness
 from verifyfull.lab.harness import LabServer
-from verifyfull.runtime.reading import asyncpg_info
 
 TABLE_HEAD = [
     "| measure | n | enforced median | reference median | ratio (median of pairs) "
@@ -158,33 +155,6 @@ def bench(server: LabServer, pairs: int, bursts: int, burst_size: int, warmup: i
     return lines
 
 
-def own_work(server: LabServer, calls: int = 3000) -> list[str]:
-    """begin() + connected() as the asyncpg wrapper runs them, without the driver call."""
-    handle = verifyfull.enforce("audit")
-    kwargs = {"dsn": server.dsn()}
-    # A real certificate's DER, as a handshake hands it over (the proof parses it once).
-    pem = (server.certs_dir / "ca.crt").read_bytes()
-    der = x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
-
-    def one() -> None:
-        attempt = handle.begin("asyncpg", "asyncpg", lambda: asyncpg_info(kwargs))
-        handle.connected(attempt, "127.0.0.1:1", "TLSv1.3", "TLS_AES_256_GCM_SHA384", der)
-
-    runs = []
-    try:
-        for _ in range(7):
-            start = time.perf_counter()
-            for _ in range(calls):
-                one()
-            runs.append((time.perf_counter() - start) / calls)
-    finally:
-        handle.stop()
-    return [
-        f"enforcement's own work per connect (judge before + prove after, median of 7 x "
-        f"{calls}): {statistics.median(runs) * 1e6:.1f} µs",
-    ]
-
-
 OPTIONS = (
     ("--pairs", 1000, "connect pairs per driver"),
     ("--bursts", 400, "pooled query burst pairs"),
@@ -204,7 +174,7 @@ def main() -> None:
     server = harness.start("secure")
     try:
         out = bench(server, args.pairs, args.bursts, args.burst_size, args.warmup)
-        out += ["", *own_work(server)]
+        out += ["", *asyncio.run(enforce_work.measure(server.dsn(), 1000, 200))]
     finally:
         server.stop()
     load_after = os.getloadavg()[0]

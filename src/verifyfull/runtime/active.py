@@ -11,8 +11,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from verifyfull.conninfo import ConnInfo
-from verifyfull.runtime.judge import Attempt, Facts
+from verifyfull.runtime.judge import Attempt, Facts, Key, Reader
 
 C = TypeVar("C")
 
@@ -21,7 +20,7 @@ class Enforcer(Protocol):
     """What a driver wrapper asks of the active enforcement (enforce.Enforcement)."""
 
     def begin(
-        self, driver: str, engine: str, read: Callable[[], ConnInfo], *, ssl_context: bool = False
+        self, driver: str, engine: str, read: Reader, *, key: Key = None, ssl_context: bool = False
     ) -> Attempt: ...
 
     def judged_only(self, attempt: Attempt, why: str) -> None: ...

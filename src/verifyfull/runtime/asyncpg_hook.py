@@ -11,13 +11,14 @@ there catches references taken before enforcement started.
 from __future__ import annotations
 
 import importlib
+import ssl
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 from verifyfull.runtime.active import current
 from verifyfull.runtime.patch import Patch, replace_attribute
-from verifyfull.runtime.reading import asyncpg_info
+from verifyfull.runtime.reading import asyncpg_info, plain_key
 
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -32,19 +33,14 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
             "asyncpg",
             "asyncpg",
             lambda: asyncpg_info(driver_kwargs),
-            ssl_context=_is_context(driver_kwargs.get("ssl")),
+            key=plain_key(driver_kwargs),  # None with an SSLContext: read every time
+            ssl_context=isinstance(driver_kwargs.get("ssl"), ssl.SSLContext),
         )
         return await enforcement.guarded_async(
             attempt, lambda: original(**kwargs), _tls_facts, lambda conn: conn.terminate()
         )
 
     return _connect
-
-
-def _is_context(value: object) -> bool:
-    import ssl
-
-    return isinstance(value, ssl.SSLContext)
 
 
 def _tls_facts(conn: Any) -> tuple[str | None, str | None, str | None, bytes | None]:

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import os
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any, NoReturn, TypeVar
 
-from verifyfull.conninfo import ConnInfo, ConnStringError
-from verifyfull.errors import InsecureConfigurationError, UsageError, VerifyfullError
+from verifyfull.errors import InsecureConfigurationError, UsageError
 from verifyfull.guard.diagnose import diagnose
 from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.runtime import active, asyncpg_hook, imports, psycopg2_hook, psycopg_hook
@@ -33,13 +33,13 @@ from verifyfull.runtime.caller import caller_location
 from verifyfull.runtime.judge import (
     Attempt,
     Facts,
-    client_cert_file,
-    judge_before,
+    Key,
+    Reader,
+    client_cert,
+    judge_call,
     judge_live,
-    unreadable,
 )
 from verifyfull.runtime.patch import Patch
-from verifyfull.runtime.reading import process_environment
 from verifyfull.runtime.record import ConnectionRecord, Mode
 
 Listener = Callable[[ConnectionRecord], None]
@@ -68,6 +68,8 @@ class Enforcement:
         # Set by the pytest plugin around each test (process-wide, like the test itself).
         self.opened_by: str | None = None
         self.allowed_rules: frozenset[str] = frozenset()
+        # Code locations are relative to the directory enforcement started in.
+        self._cwd = os.getcwd()
 
     # -- the handle -------------------------------------------------------------
     @property
@@ -103,26 +105,24 @@ class Enforcement:
 
     # -- for the driver wrappers -----------------------------------------------
     def begin(
-        self, driver: str, engine: str, read: Callable[[], ConnInfo], *, ssl_context: bool = False
+        self, driver: str, engine: str, read: Reader, *, key: Key = None, ssl_context: bool = False
     ) -> Attempt:
-        """Judge a connect call before the driver runs; raises in refuse mode."""
-        env = process_environment()
-        info: ConnInfo | None
-        try:
-            info = read()
-        except (ConnStringError, VerifyfullError, ValueError, TypeError) as exc:
-            info, before = None, unreadable(exc)
-        else:
-            before = judge_before(info, engine, env, self.policy)
-        location = caller_location()
-        if info is None:
-            cert = None
-            target, database, user = "unknown", None, None
-        else:
-            cert = "in the SSLContext" if ssl_context else client_cert_file(info, env)
-            target = ",".join(h.render() for h in info.hosts) or "the default host"
-            database, user = info.database, info.user
-        attempt = Attempt(driver, target, database, user, before, cert, location)
+        """Judge a connect call before the driver runs; raises in refuse mode.
+
+        key: the call's arguments as plain values (reading.plain_key), under
+        which the judgement is memoised; None reads and judges afresh.
+        """
+        judged = judge_call(engine, read, key, self.policy, ssl_context=ssl_context)
+        before = judged.before
+        attempt = Attempt(
+            driver,
+            judged.target,
+            judged.database,
+            judged.user,
+            before,
+            client_cert(judged),
+            caller_location(cwd=self._cwd),
+        )
         if before.rule_ids:
             self._maybe_refuse(attempt, before.rule_ids, before.message, before.fix)
         return attempt
@@ -148,10 +148,15 @@ class Enforcement:
     ) -> ConnectionRefusedByPolicy | None:
         """Prove the live connection; the refusal to raise (after closing it), or None."""
         target = peer or attempt.target
-        live = judge_live(target, protocol, cipher, server_cert_der, attempt.before, self.policy)
-        rule_ids = tuple(dict.fromkeys((*attempt.before.rule_ids, *live.rule_ids)))
-        message = attempt.before.message if attempt.before.rule_ids else live.message
-        unexcused = [r for r in live.rule_ids if r not in self.allowed_rules]
+        before = attempt.before
+        live = judge_live(target, protocol, cipher, server_cert_der, before, self.policy)
+        unexcused: list[str] = []
+        if before.rule_ids or live.rule_ids:  # else verify-full: nothing to merge or excuse
+            rule_ids = tuple(dict.fromkeys((*before.rule_ids, *live.rule_ids)))
+            unexcused = [r for r in live.rule_ids if r not in self.allowed_rules]
+        else:
+            rule_ids = ()
+        message = before.message if before.rule_ids else live.message
         refusing = self.mode is Mode.REFUSE and bool(unexcused)
         verified_transport = protocol is not None and attempt.before.verdict is not None
         verdict = attempt.before.verdict
@@ -264,7 +269,9 @@ class Enforcement:
             rule_ids=rule_ids,
             message=message,
             refused=refused,
-            allowed_rules=tuple(sorted(self.allowed_rules.intersection(rule_ids))),
+            allowed_rules=tuple(sorted(self.allowed_rules.intersection(rule_ids)))
+            if rule_ids
+            else (),
             location=attempt.location,
             opened_by=self.opened_by,
             server_cert_not_after=not_after,

@@ -11,16 +11,34 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from verifyfull import rules
-from verifyfull.conninfo import ConnInfo, Environment, Verdict, evaluate, redact_text
-from verifyfull.errors import InsecureConfigurationError
+from verifyfull.conninfo import (
+    ConnInfo,
+    ConnStringError,
+    Environment,
+    Verdict,
+    evaluate,
+    redact_text,
+)
+from verifyfull.errors import InsecureConfigurationError, VerifyfullError
 from verifyfull.guard.proof import prove
 from verifyfull.policy import Policy, TLSUse
+from verifyfull.runtime.memo import Memo
+from verifyfull.runtime.reading import (
+    HOME_CASES,
+    HomeCerts,
+    Stamp,
+    environment_for,
+    environment_key,
+    home_certs,
+    process_environment,
+    service_stamp,
+)
 
 # The transport rules a connection is refused for (DESIGN.md's catalogue);
 # VF108 and the credential rules are not about this connection's transport.
@@ -38,7 +56,7 @@ class Before:
     local: bool = False  # Unix sockets only: plaintext is expected, nothing crosses a network
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attempt:
     """One connect call between its pre-connect judgement and its outcome."""
 
@@ -50,6 +68,11 @@ class Attempt:
     client_cert: str | None
     location: str
 
+
+# How a wrapper reads a connect call's arguments, and their cache key: the
+# arguments as plain values (reading.plain_key), or None (judged afresh).
+Reader = Callable[[], ConnInfo]
+Key = Hashable | None
 
 # How a wrapper reads a live connection: (peer, protocol, cipher, server certificate DER).
 Facts = Callable[[Any], tuple[str | None, str | None, str | None, bytes | None]]
@@ -65,6 +88,133 @@ class Live:
     message: str
     fix: str
     server_cert_not_after: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What one call's arguments mean in one environment, before any byte is sent."""
+
+    before: Before
+    target: str  # the hosts as dialled, redacted ("unknown": unreadable settings)
+    database: str | None
+    user: str | None
+    # The client certificate: "in the SSLContext", a file to look for at each
+    # connect (it may come and go), or None.
+    cert: str | None
+    cert_is_file: bool
+
+    @property
+    def decision(self) -> tuple[object, ...]:
+        """What enforcement takes from it (not the verdict's description of the environment)."""
+        verdict = self.before.verdict
+        transport = (
+            None
+            if verdict is None
+            else (verdict.tls, verdict.verifies_chain, verdict.verifies_hostname)
+        )
+        before = self.before
+        return (
+            before.rule_ids,
+            before.message,
+            before.fix,
+            before.local,
+            transport,
+            self.target,
+            self.database,
+            self.user,
+            self.cert,
+            self.cert_is_file,
+        )
+
+
+# Judgements by (engine, the call's plain arguments, environment_key(), SSLContext
+# or not, id(policy)). Each entry keeps the policy (compared by identity, so a
+# Policy is never hashed on the connect path) and the file facts it was judged
+# with, for the files its judgement depends on: the home certificates' presence
+# unless the judgement is the same for all four cases, the service files'
+# stamp when a service is named. A hit looks at those files only.
+_Entry = tuple[Policy, Judged, HomeCerts | None, Stamp | None]
+_JUDGED: Memo[Hashable, _Entry] = Memo(256)
+_PROVEN: Memo[Hashable, tuple[Policy, Live]] = Memo(64)
+
+
+def judge_call(
+    engine: str,
+    read: Callable[[], ConnInfo],
+    key: Hashable | None,
+    policy: Policy,
+    *,
+    ssl_context: bool = False,
+) -> Judged:
+    """The pre-connect judgement of a connect call (read: its arguments as conninfo reads them).
+
+    key: the call's arguments as plain values (reading.plain_key), or None
+    when one is not (then nothing is cached). A pure function of the key, the
+    environment, the files it depends on and the policy, so it is memoised on
+    them; the client certificate file is looked for again at each call.
+    """
+    env_key = environment_key()
+    if key is None or env_key is None:
+        return _judge_call(engine, read, process_environment(), policy, ssl_context)[0]
+    memo_key = (engine, key, env_key, ssl_context, id(policy))
+    hit = _JUDGED.get(memo_key)
+    if (
+        hit is not None
+        and hit[0] is policy
+        and (hit[2] is None or hit[2] == home_certs(env_key))
+        and (hit[3] is None or hit[3] == service_stamp(env_key))
+    ):
+        return hit[1]
+    home, stamp = home_certs(env_key), service_stamp(env_key)
+    judged, named_service = _judge_call(
+        engine, read, environment_for(env_key, home, stamp), policy, ssl_context
+    )
+    # Judged in all four cases of the home files: the same decision in each and
+    # the files need not be looked at again (a DSN naming sslrootcert and sslcert).
+    home_matters = any(
+        _judge_call(engine, read, environment_for(env_key, other, stamp), policy, ssl_context)[
+            0
+        ].decision
+        != judged.decision
+        for other in HOME_CASES
+        if other != home
+    )
+    entry = (policy, judged, home if home_matters else None, stamp if named_service else None)
+    return _JUDGED.put(memo_key, entry)[1]
+
+
+def _judge_call(
+    engine: str, read: Callable[[], ConnInfo], env: Environment, policy: Policy, ssl_context: bool
+) -> tuple[Judged, bool]:
+    """The judgement, and whether a service file can change it (a service is named)."""
+    try:
+        info = read()
+    except (ConnStringError, VerifyfullError, ValueError, TypeError) as exc:
+        return Judged(unreadable(exc), "unknown", None, None, None, cert_is_file=False), True
+    before = judge_before(info, engine, env, policy)
+    named_service = (
+        info.has_param("service")
+        or info.kwarg("service") not in (None, "None")
+        or env.get("PGSERVICE") is not None
+    )
+    target = ",".join(h.render() for h in info.hosts) or "the default host"
+    cert: str | None
+    if ssl_context:
+        cert, cert_is_file = "in the SSLContext", False
+    elif named := info.param("sslcert") or env.get("PGSSLCERT"):
+        cert, cert_is_file = named, True
+    else:
+        cert = "~/.postgresql/postgresql.crt" if env.home_client_cert else None
+        cert_is_file = False
+    judged = Judged(before, target, info.database, info.user, cert, cert_is_file)
+    return judged, named_service
+
+
+def client_cert(judged: Judged) -> str | None:
+    """The certificate file libpq or asyncpg will present, when one exists (looked for now)."""
+    if judged.cert_is_file and judged.cert is not None and not os.path.isfile(judged.cert):
+        return None
+    return judged.cert
 
 
 def judge_before(info: ConnInfo, driver: str, env: Environment, policy: Policy) -> Before:
@@ -124,18 +274,22 @@ def judge_live(
             "the server must require TLS; the client must use sslmode=verify-full",
             None,
         )
+    # Without pins the proof is a pure function of what the handshake produced:
+    # the same node's same certificate, protocol and cipher are judged once.
+    memo_key = (host, protocol, cipher, server_cert_der, id(policy))
+    hit = _PROVEN.get(memo_key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    return _PROVEN.put(memo_key, (policy, _prove(host, protocol, cipher, server_cert_der, policy)))[
+        1
+    ]
+
+
+def _prove(
+    host: str, protocol: str, cipher: str | None, server_cert_der: bytes | None, policy: Policy
+) -> Live:
     try:
         proof = prove(host, protocol, cipher, server_cert_der, policy)
     except InsecureConfigurationError as exc:
         return Live(protocol, cipher, (exc.rule_id,), exc.problem, exc.fix or "", None)
     return Live(protocol, cipher, (), "verify-full", "", proof.server_cert_not_after)
-
-
-def client_cert_file(info: ConnInfo, env: Environment) -> str | None:
-    """The certificate file libpq or asyncpg will present, when one exists."""
-    named = info.param("sslcert") or env.get("PGSSLCERT")
-    if named:
-        return named if os.path.isfile(named) else None
-    if env.home_client_cert:
-        return "~/.postgresql/postgresql.crt"
-    return None

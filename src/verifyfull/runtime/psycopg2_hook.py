@@ -15,7 +15,7 @@ from typing import Any
 from verifyfull.conninfo import ConnInfo
 from verifyfull.runtime.active import current
 from verifyfull.runtime.patch import Patch, replace_attribute
-from verifyfull.runtime.reading import libpq_call_info
+from verifyfull.runtime.reading import libpq_call_info, libpq_key
 
 # psycopg2.connect's own arguments; the rest are libpq keywords.
 _PSYCOPG2_OPTIONS = frozenset({"connection_factory", "cursor_factory", "async", "async_"})
@@ -28,11 +28,12 @@ def _wrap(psycopg2: ModuleType) -> Callable[[Callable[..., Any]], Callable[..., 
             if enforcement is None:
                 return original(dsn, *args, **kwargs)
 
+            libpq = {k: v for k, v in kwargs.items() if k not in _PSYCOPG2_OPTIONS}
+
             def read() -> ConnInfo:
-                libpq = {k: v for k, v in kwargs.items() if k not in _PSYCOPG2_OPTIONS}
                 return libpq_call_info(psycopg2.extensions.make_dsn, dsn, libpq)
 
-            attempt = enforcement.begin("psycopg2", "psycopg2", read)
+            attempt = enforcement.begin("psycopg2", "psycopg2", read, key=libpq_key(dsn, libpq))
             if kwargs.get("async") or kwargs.get("async_"):  # aiopg: returns before the handshake
                 conn = original(dsn, *args, **kwargs)
                 enforcement.judged_only(attempt, "asynchronous connect: not proven live")

@@ -15,9 +15,10 @@ from types import ModuleType
 from typing import Any
 
 from verifyfull.conninfo import ConnInfo
-from verifyfull.runtime.active import current
+from verifyfull.runtime.active import Enforcer, current
+from verifyfull.runtime.judge import Attempt
 from verifyfull.runtime.patch import Patch, replace_attribute
-from verifyfull.runtime.reading import libpq_call_info
+from verifyfull.runtime.reading import libpq_call_info, libpq_key
 
 # psycopg's own connect options; everything else in **kwargs goes to libpq.
 _PSYCOPG_OPTIONS = frozenset(
@@ -25,14 +26,15 @@ _PSYCOPG_OPTIONS = frozenset(
 )
 
 
-def _reader(conninfo: str, kwargs: dict[str, Any]) -> Callable[[], ConnInfo]:
+def _begin(enforcement: Enforcer, conninfo: str, kwargs: dict[str, Any]) -> Attempt:
+    libpq_kwargs = {k: v for k, v in kwargs.items() if k not in _PSYCOPG_OPTIONS}
+
     def read() -> ConnInfo:
         from psycopg.conninfo import make_conninfo
 
-        libpq_kwargs = {k: v for k, v in kwargs.items() if k not in _PSYCOPG_OPTIONS}
         return libpq_call_info(make_conninfo, conninfo, libpq_kwargs)
 
-    return read
+    return enforcement.begin("psycopg", "psycopg", read, key=libpq_key(conninfo, libpq_kwargs))
 
 
 def _tls_facts(conn: Any) -> tuple[str | None, str | None, str | None, bytes | None]:
@@ -57,7 +59,7 @@ def _wrap_sync(original: Callable[..., Any]) -> Callable[..., Any]:
         enforcement = current()
         if enforcement is None:
             return original(cls, conninfo, **kwargs)
-        attempt = enforcement.begin("psycopg", "psycopg", _reader(conninfo, kwargs))
+        attempt = _begin(enforcement, conninfo, kwargs)
         return enforcement.guarded(
             attempt, lambda: original(cls, conninfo, **kwargs), _tls_facts, _close
         )
@@ -70,7 +72,7 @@ def _wrap_async(original: Callable[..., Any]) -> Callable[..., Any]:
         enforcement = current()
         if enforcement is None:
             return await original(cls, conninfo, **kwargs)
-        attempt = enforcement.begin("psycopg", "psycopg", _reader(conninfo, kwargs))
+        attempt = _begin(enforcement, conninfo, kwargs)
         return await enforcement.guarded_async(
             attempt, lambda: original(cls, conninfo, **kwargs), _tls_facts, _close
         )

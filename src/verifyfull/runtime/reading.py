@@ -19,73 +19,125 @@ from verifyfull.conninfo import ConnInfo, Environment, from_asyncpg_kwargs, pars
 from verifyfull.conninfo.model import LIBPQ_SYSCONFDIR, PG_VARIABLES, ServiceFiles
 
 _PLAIN = (str, int, float, bool, type(None))
+PlainKey = tuple[tuple[str, object], ...]  # sorted (name, plain value) pairs
+
+
+# What the process environment is read from, as cheap to look at as it gets:
+# the PG* values as os.environ holds them (encoded; decoded only when the
+# Environment is built), the home directory, and stamps of the files.
+# Per file (path, mtime ns, ctime ns, size, inode): ctime moves on every write,
+# even one that puts the old mtime back (os.utime), and cannot be set.
+Stamp = tuple[tuple[str, int, int, int, int], ...]
+# The PG* values (encoded) and HOME: read without a system call. The files are
+# looked at apart, each only by a judgement that depends on them (judge.py):
+# ~/.postgresql/root.crt and postgresql.crt present (home_certs), the service
+# files' stamps (service_stamp). A system call costs tens of microseconds with
+# the caches cold after a handshake.
+EnvKey = tuple[frozenset[tuple[bytes, bytes]], bytes | None]
+HomeCerts = tuple[bool, bool]  # ~/.postgresql/root.crt, ~/.postgresql/postgresql.crt
+HOME_CASES: tuple[HomeCerts, ...] = ((False, False), (False, True), (True, False), (True, True))
+
+# os.environ's own dict of encoded names and values (CPython's os._Environ):
+# the PG* names present are found by one set intersection in C instead of a
+# Mapping lookup (encode, decode) per name, which made reading the
+# environment half of enforcement's cost.
+_RAW_ENVIRON = getattr(os.environ, "_data", None)
+_ENCODED_NAMES = frozenset(os.fsencode(name) for name in PG_VARIABLES)
 
 
 def process_environment() -> Environment:
-    """`Environment.current()`, cached on the PG* values and the two home files."""
-    if os.name == "nt":  # APPDATA's postgresql directory: not worth a second path
+    """`Environment.current()`, cached on everything it reads."""
+    key = environment_key()
+    if key is None:
         return Environment.current()
-    pg = _pg_values()
-    home = os.path.expanduser("~/.postgresql")
-    root = os.path.isfile(os.path.join(home, "root.crt"))
-    client = os.path.isfile(os.path.join(home, "postgresql.crt"))
-    return _environment(pg, root, client, _service_files_stamp(dict(pg)))
+    return environment_for(key, home_certs(key), service_stamp(key))
 
 
-def _service_files_stamp(pg: dict[str, str]) -> tuple[tuple[str, float, int], ...]:
-    """The service files the drivers would read, by (path, mtime, size): the cache key,
-    so a changed file is read again (conninfo.model.ServiceFiles.read)."""
-    paths = [
-        pg.get("PGSERVICEFILE") or os.path.expanduser("~/.pg_service.conf"),
-        os.path.join(pg.get("PGSYSCONFDIR") or LIBPQ_SYSCONFDIR, "pg_service.conf"),
-    ]
+def environment_key() -> EnvKey | None:
+    """What Environment.current() is a function of, read afresh; None on Windows
+    (APPDATA's postgresql directory: not worth a second path)."""
+    if os.name == "nt":
+        return None
+    raw = _RAW_ENVIRON
+    if isinstance(raw, dict):
+        pg = frozenset((name, raw[name]) for name in raw.keys() & _ENCODED_NAMES)
+        home = raw.get(b"HOME")
+    else:  # another Python's os.environ: the Mapping protocol
+        pg = frozenset(
+            (os.fsencode(name), os.fsencode(value))
+            for name in PG_VARIABLES
+            if (value := os.environ.get(name)) is not None
+        )
+        home = os.fsencode(os.environ["HOME"]) if "HOME" in os.environ else None
+    return pg, home
+
+
+def home_certs(key: EnvKey) -> HomeCerts:
+    """Whether ~/.postgresql/root.crt and postgresql.crt are files (looked at now)."""
+    pg_dir, root, client = _home_files(key[1])
+    try:  # one stat answers for both in the usual case: no ~/.postgresql
+        os.stat(pg_dir)
+    except OSError:
+        return False, False
+    return os.path.isfile(root), os.path.isfile(client)
+
+
+def service_stamp(key: EnvKey) -> Stamp:
+    """The stamps of the service files the drivers would read in this environment."""
+    pg, home = dict(key[0]), key[1]
+    return _stamp(_service_paths(home, pg.get(b"PGSERVICEFILE"), pg.get(b"PGSYSCONFDIR")))
+
+
+@lru_cache(maxsize=16)
+def _home_files(home: bytes | None) -> tuple[str, str, str]:
+    """~/.postgresql and its two files, for this HOME (os.path.expanduser reads it)."""
+    pg_dir = os.path.expanduser("~/.postgresql")
+    return pg_dir, os.path.join(pg_dir, "root.crt"), os.path.join(pg_dir, "postgresql.crt")
+
+
+@lru_cache(maxsize=16)
+def _service_paths(
+    home: bytes | None, service_file: bytes | None, sysconfdir: bytes | None
+) -> tuple[str, ...]:
+    """The service files the drivers would read (conninfo.model.ServiceFiles.read)."""
+    return (
+        os.fsdecode(service_file) if service_file else os.path.expanduser("~/.pg_service.conf"),
+        os.path.join(
+            os.fsdecode(sysconfdir) if sysconfdir else LIBPQ_SYSCONFDIR, "pg_service.conf"
+        ),
+    )
+
+
+def _stamp(paths: tuple[str, ...]) -> Stamp:
+    """Each file's stamp (see Stamp): part of the cache key, so a changed file is read
+    again, also one rewritten to the same size with its old time put back."""
     stamp = []
     for path in paths:
         try:
             info = os.stat(path)
         except OSError:
-            stamp.append((path, -1.0, -1))
+            stamp.append((path, -1, -1, -1, -1))
         else:
-            stamp.append((path, info.st_mtime, info.st_size))
+            stamp.append((path, info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
     return tuple(stamp)
 
 
-# os.environ's own dict of encoded names and values (CPython's os._Environ): one
-# dict lookup per variable instead of the Mapping protocol's encode/decode
-# round trips, which made reading the environment half of enforcement's cost.
-_RAW_ENVIRON = getattr(os.environ, "_data", None)
-_ENCODED_NAMES = tuple((name, os.fsencode(name)) for name in PG_VARIABLES)
-
-
-def _pg_values() -> tuple[tuple[str, str], ...]:
-    if isinstance(_RAW_ENVIRON, dict) and os.name != "nt":
-        raw = _RAW_ENVIRON
-        return tuple(
-            (name, os.fsdecode(value))
-            for name, encoded in _ENCODED_NAMES
-            if (value := raw.get(encoded)) is not None
-        )
-    get = os.environ.get
-    return tuple((name, value) for name in PG_VARIABLES if (value := get(name)) is not None)
-
-
-@lru_cache(maxsize=64)
-def _environment(
-    pg: tuple[tuple[str, str], ...],
-    root: bool,
-    client: bool,
-    services: tuple[tuple[str, float, int], ...],
-) -> Environment:
+@lru_cache(maxsize=128)
+def environment_for(key: EnvKey, certs: HomeCerts, services: Stamp) -> Environment:
+    """The Environment these stand for, built once per distinct triple (the stamp is
+    the cache's; the service files are read here)."""
+    root, client = certs
+    variables = {os.fsdecode(name): os.fsdecode(value) for name, value in key[0]}
     try:
         home: Path | None = Path.home()
     except (RuntimeError, KeyError):
         home = None
     return Environment.of(
-        dict(pg),
+        variables,
         home_root_cert=root,
         home_client_cert=client,
         described_as="the current PG* environment",
-        services=ServiceFiles.read(dict(pg), home),
+        services=ServiceFiles.read(variables, home),
     )
 
 
@@ -103,33 +155,33 @@ def libpq_call_info(
     make: the driver's own merge (psycopg's make_conninfo, psycopg2's make_dsn),
     which also validates the string as libpq would (its error is the driver's).
     """
-    key = _plain_key(kwargs)
+    key = plain_key(kwargs)
     if key is None:
         return libpq_info(make(conninfo, **kwargs))
     return _libpq_call_info(make, conninfo, key)
 
 
 @lru_cache(maxsize=256)
-def _libpq_call_info(
-    make: Callable[..., str], conninfo: str | None, key: tuple[tuple[str, object], ...]
-) -> ConnInfo:
+def _libpq_call_info(make: Callable[..., str], conninfo: str | None, key: PlainKey) -> ConnInfo:
     return libpq_info(make(conninfo, **dict(key)))
 
 
 def asyncpg_info(kwargs: Mapping[str, object]) -> ConnInfo:
     """asyncpg.connect keyword arguments (dsn included)."""
-    key = _plain_key(kwargs)
+    key = plain_key(kwargs)
     if key is None:
         return from_asyncpg_kwargs(kwargs, literal=False)
     return _asyncpg_info(key)
 
 
 @lru_cache(maxsize=256)
-def _asyncpg_info(key: tuple[tuple[str, object], ...]) -> ConnInfo:
+def _asyncpg_info(key: PlainKey) -> ConnInfo:
     return from_asyncpg_kwargs(dict(key), literal=False)
 
 
-def _plain_key(kwargs: Mapping[str, object]) -> tuple[tuple[str, object], ...] | None:
+def plain_key(kwargs: Mapping[str, object]) -> PlainKey | None:
+    """Keyword arguments as a cache key, or None when one is not a plain value
+    (an SSLContext can change in place, a callable password answers anew)."""
     items: list[tuple[str, object]] = []
     for name, value in kwargs.items():
         if isinstance(value, list | tuple) and all(isinstance(v, _PLAIN) for v in value):
@@ -138,3 +190,9 @@ def _plain_key(kwargs: Mapping[str, object]) -> tuple[tuple[str, object], ...] |
             return None
         items.append((name, value))
     return tuple(sorted(items))
+
+
+def libpq_key(conninfo: object, kwargs: Mapping[str, object]) -> tuple[object, PlainKey] | None:
+    """A libpq driver's (conninfo, **kwargs) as a cache key, or None (see plain_key)."""
+    key = plain_key(kwargs)
+    return None if key is None or not isinstance(conninfo, _PLAIN) else (conninfo, key)

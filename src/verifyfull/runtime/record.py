@@ -18,7 +18,9 @@ class Mode(str, enum.Enum):
     AUDIT = "audit"  # it is allowed and recorded
 
 
-@dataclass(frozen=True)
+# slots: up to enforce.MAX_RECORDS are kept alive; without a __dict__ each is
+# one object for the garbage collector to walk, not two.
+@dataclass(frozen=True, slots=True)
 class ConnectionRecord:
     """One connection attempt a driver made while enforcement was active."""
 

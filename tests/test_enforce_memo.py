@@ -1,0 +1,337 @@
+"""Enforcement's memoised connect path decides what a fresh reading decides, and does less.
+
+The judgement before a connect and the proof after it are cached on what
+they are pure functions of (the call's plain arguments, the PG* values, file
+stamps, the policy; the handshake's facts). The classes of input that could
+make a cache answer stale are generated here: environment variables, home
+certificate files and service files changing between two identical connects
+(a service file even rewritten to the same size with its old modification
+time put back), and handshakes that differ in host, protocol, cipher,
+certificate or policy. Connections go through the real drivers to a closed
+loopback port (before) or to the lab's verify-full server (after).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import socket
+import string
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import asyncpg
+import psycopg
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import verifyfull
+from verifyfull.conninfo import Environment, evaluate, from_asyncpg_kwargs, parse_dsn
+from verifyfull.errors import InsecureConfigurationError
+from verifyfull.guard.proof import prove
+from verifyfull.policy import DEFAULT_POLICY, Policy
+from verifyfull.runtime import ConnectionRefusedByPolicy, Enforcement, judge
+from verifyfull.runtime.judge import TRANSPORT_RULES, Live
+from verifyfull.runtime.memo import Memo
+
+MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+CLOSED = _closed_port()
+DSNS = {
+    "names the service": f"postgresql://app@localhost:{CLOSED}/db?service=svc",
+    "names none": f"postgresql://app@localhost:{CLOSED}/db",  # PGSERVICE may name one
+}
+
+
+@pytest.fixture(scope="module")
+def ca_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from verifyfull.certs.create import KeySpec, create_ca
+
+    out = tmp_path_factory.mktemp("ca")
+    create_ca(out / "certs", out / "ca.key", key=KeySpec("ec", 256))
+    return out / "certs" / "ca.crt"
+
+
+@pytest.fixture
+def home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    for name in [n for n in os.environ if n.startswith("PG")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("PGSERVICEFILE", str(tmp_path / "services.conf"))
+    yield tmp_path
+
+
+@pytest.fixture
+def refusing() -> Iterator[Enforcement]:
+    handle = verifyfull.enforce("refuse")
+    yield handle
+    handle.stop()
+
+
+def _write_service(path: Path, sslmode: str, *, keep_time: bool) -> None:
+    """The service section, always the same size; keep_time puts the old mtime back."""
+    old = path.stat() if path.exists() else None
+    path.write_text(f"[svc]\nsslmode={sslmode}\n#{'x' * (12 - len(sslmode))}\n")
+    if keep_time and old is not None:
+        os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+
+
+def _fresh_rule(driver: str, dsn: str) -> str | None:
+    """The first refused transport rule, read from scratch (no runtime cache involved)."""
+    if driver == "asyncpg":
+        info = from_asyncpg_kwargs({"dsn": dsn}, literal=False)
+    else:
+        info = parse_dsn(psycopg.conninfo.make_conninfo(dsn), literal=False)
+    verdict = evaluate(info, driver, Environment.current(), DEFAULT_POLICY)
+    return next(
+        (
+            f.rule_id
+            for f in verdict.findings
+            if f.rule_id in TRANSPORT_RULES and DEFAULT_POLICY.refuses(f.rule_id)
+        ),
+        None,
+    )
+
+
+def _connect(driver: str, dsn: str) -> None:
+    if driver == "asyncpg":
+        asyncio.run(asyncpg.connect(dsn, timeout=2))
+    else:
+        psycopg.connect(dsn, connect_timeout=2)
+
+
+STEP = st.one_of(
+    st.tuples(st.just("PGSSLMODE"), st.sampled_from([None, *MODES])),
+    st.tuples(st.just("PGSERVICE"), st.sampled_from([None, "svc"])),
+    st.tuples(st.just("root.crt"), st.booleans()),
+    st.tuples(st.just("service"), st.sampled_from(MODES)),
+    st.tuples(st.just("service, same size and mtime"), st.sampled_from(MODES)),
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(STEP, st.sampled_from(["asyncpg", "psycopg"]), st.sampled_from(sorted(DSNS))),
+        min_size=2,
+        max_size=6,
+    )
+)
+@example(
+    steps=[
+        (("service", "require"), "psycopg", "names the service"),
+        (("service, same size and mtime", "verify-full"), "psycopg", "names the service"),
+    ]
+)
+@example(
+    steps=[
+        (("PGSERVICE", "svc"), "psycopg", "names none"),
+        (("service", "require"), "psycopg", "names none"),
+        (("PGSERVICE", None), "psycopg", "names none"),
+    ]
+)
+@example(
+    steps=[
+        (("PGSSLMODE", "require"), "asyncpg", "names the service"),
+        (("PGSSLMODE", None), "asyncpg", "names the service"),
+    ]
+)
+@example(
+    steps=[
+        (("PGSSLMODE", "require"), "psycopg", "names none"),
+        (("root.crt", True), "psycopg", "names none"),
+        (("root.crt", False), "psycopg", "names none"),
+    ]
+)
+def test_a_repeated_connect_is_judged_on_the_inputs_of_the_moment(
+    steps: list[tuple[tuple[str, object], str, str]],
+    home: Path,
+    ca_file: Path,
+    refusing: Enforcement,
+) -> None:
+    """Each connect (the same DSNs again and again) refuses exactly what a fresh reading does."""
+    service = home / "services.conf"
+    _write_service(service, "verify-full", keep_time=False)
+    root = home / ".postgresql" / "root.crt"
+    root.parent.mkdir(exist_ok=True)
+    root.unlink(missing_ok=True)
+    for name in ("PGSSLMODE", "PGSERVICE"):
+        os.environ.pop(name, None)
+    try:
+        for (what, value), driver, which in steps:
+            dsn = DSNS[which]
+            if what in ("PGSSLMODE", "PGSERVICE"):
+                if value is None:
+                    os.environ.pop(what, None)
+                else:
+                    os.environ[what] = str(value)
+            elif what == "root.crt":
+                if value:
+                    shutil.copyfile(ca_file, root)
+                else:
+                    root.unlink(missing_ok=True)
+            else:
+                _write_service(service, str(value), keep_time=what != "service")
+            expected = _fresh_rule(driver, dsn)
+            with pytest.raises(Exception) as caught:  # which one is the point
+                _connect(driver, dsn)
+            got = caught.value
+            if expected is None:
+                assert not isinstance(got, ConnectionRefusedByPolicy), (what, value, got)
+            else:
+                assert isinstance(got, ConnectionRefusedByPolicy), (what, value, got)
+                assert got.rule_id == expected, (what, value)
+    finally:
+        for name in ("PGSSLMODE", "PGSERVICE"):
+            os.environ.pop(name, None)
+
+
+# A marker no output holds by chance, then any characters a password may have.
+PASSWORD = st.text(string.ascii_letters + string.digits + "!$%&*+,-.:;=?@^_~", min_size=1).map(
+    lambda tail: f"Canary9q{tail}"
+)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(password=PASSWORD, env_password=PASSWORD)
+def test_no_secret_of_a_cache_key_is_ever_shown(
+    password: str, env_password: str, home: Path, refusing: Enforcement
+) -> None:
+    """The memo keys hold the DSN and PGPASSWORD; nothing printable shows them."""
+    os.environ["PGPASSWORD"] = env_password
+    dsn = f"postgresql://app:{quote(password, safe='')}@localhost:{CLOSED}/db?sslmode=require"
+    try:
+        for _ in range(2):  # the second one is answered from the memo
+            with pytest.raises(ConnectionRefusedByPolicy) as caught:
+                psycopg.connect(dsn)
+            shown = [str(caught.value), repr(judge._JUDGED), repr(judge._PROVEN)]
+            shown += [repr(r) for r in refusing.connections]
+            for text in shown:
+                for secret in (password, quote(password, safe=""), env_password):
+                    assert secret not in text
+    finally:
+        os.environ.pop("PGPASSWORD", None)
+
+
+@given(
+    size=st.integers(1, 8),
+    puts=st.lists(st.tuples(st.integers(0, 20), st.integers()), max_size=60),
+)
+def test_the_memo_is_bounded_and_answers_only_what_was_put(
+    size: int, puts: list[tuple[int, int]]
+) -> None:
+    memo: Memo[int, int] = Memo(size)
+    latest: dict[int, int] = {}
+    for key, value in puts:
+        memo.put(key, value)
+        latest[key] = value
+        assert len(memo) <= size
+        assert memo.get(key) == value  # the newest entry is always kept
+    for key in range(21):
+        assert memo.get(key) in (None, latest.get(key))
+
+
+@pytest.fixture(scope="module")
+def two_certs(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from verifyfull.certs.create import KeySpec, Validity, create_ca
+
+    ders = []
+    for name, days in (("one", 30), ("two", 400)):  # a rotation: another expiry to report
+        out = tmp_path_factory.mktemp(name)
+        create_ca(
+            out / "certs",
+            out / "ca.key",
+            key=KeySpec("ec", 256),
+            validity=Validity(dt.timedelta(days=days)),
+        )
+        cert = x509.load_pem_x509_certificate((out / "certs" / "ca.crt").read_bytes())
+        ders.append(cert.public_bytes(Encoding.DER))
+    return ders[0], ders[1]
+
+
+def _oracle(host: str, protocol: str, cipher: str, der: bytes, policy: Policy) -> Live:
+    try:
+        proof = prove(host, protocol, cipher, der, policy)
+    except InsecureConfigurationError as exc:
+        return Live(protocol, cipher, (exc.rule_id,), exc.problem, exc.fix or "", None)
+    return Live(protocol, cipher, (), "verify-full", "", proof.server_cert_not_after)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    handshakes=st.lists(
+        st.tuples(
+            st.sampled_from(["db1:5432", "db2:5432"]),
+            st.sampled_from(["TLSv1.3", "TLSv1.2", "TLSv1.1", "TLS"]),
+            st.sampled_from(
+                ["TLS_AES_256_GCM_SHA384", "AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256"]
+            ),
+            st.sampled_from([0, 1]),
+            st.sampled_from(["default", "TLS 1.3 only"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_handshake_proof_is_the_guards_for_every_host_protocol_cipher_cert_and_policy(
+    handshakes: list[tuple[str, str, str, int, str]], two_certs: tuple[bytes, bytes]
+) -> None:
+    import ssl
+
+    policies = {
+        "default": DEFAULT_POLICY,
+        "TLS 1.3 only": Policy(min_tls_version=ssl.TLSVersion.TLSv1_3),
+    }
+    before = judge.Before(None, (), "verify-full", "")
+    for host, protocol, cipher, which, policy_name in handshakes:
+        policy = policies[policy_name]
+        der = bytes(two_certs[which])  # a new bytes object, as each handshake hands over
+        got = judge.judge_live(host, protocol, cipher, der, before, policy)
+        assert got == _oracle(host, protocol, cipher, der, policy)
+
+
+def test_repeated_live_connects_prove_each_distinct_handshake_once(
+    lab: object, monkeypatch: pytest.MonkeyPatch, refusing: Enforcement
+) -> None:
+    """Work bound: ten verify-full connects with one server certificate, at most one proof
+    per driver's handshake; each connection is still recorded as proven verify-full."""
+    server = lab("secure")  # type: ignore[operator]
+    calls: list[str] = []
+    real = judge.prove
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(str(args[1]))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(judge, "prove", counting)
+    judge._PROVEN.clear()
+
+    async def both() -> None:
+        for _ in range(5):
+            conn = await asyncpg.connect(server.dsn())
+            await conn.close()
+            aconn = await psycopg.AsyncConnection.connect(server.dsn())
+            await aconn.close()
+
+    asyncio.run(both())
+    records = refusing.connections[-10:]
+    assert len(records) == 10 and all(r.verified and r.proven for r in records)
+    assert len(calls) <= 2, calls
