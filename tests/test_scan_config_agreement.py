@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from verifyfull.cli import app
+from verifyfull.conninfo.django_url import DJANGO_URL_SCHEMES
 from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.scan.api import ScanContext
 from verifyfull.scan.config.interpolation import neutral_dsn
@@ -24,7 +25,11 @@ from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.walk import WalkedFile
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "scan" / "config"
-_URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+\w+)?://[^\s\"'#]+")
+# libpq's and SQLAlchemy's schemes, and those only Django's URL helpers read (psql://, ...)
+_SCHEMES = "|".join(
+    re.escape(s) for s in sorted({"postgres", "postgresql", *DJANGO_URL_SCHEMES}, key=len)[::-1]
+)
+_URL = re.compile(rf"(?<![\w-])(?:{_SCHEMES})(?:\+\w+)?://[^\s\"'#]+")
 _KEYWORDS = re.compile(r"'(host=[^']*)'")
 _COMPARED = re.compile(r"VF1\d\d|VF401")
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from verifyfull.conninfo import libpq
+from verifyfull.conninfo import django_url, libpq
 from verifyfull.conninfo.asyncpg_dsn import ASYNCPG_SCHEMES, read_asyncpg_dsn
 from verifyfull.conninfo.endpoints import hosts_from, parse_port
 from verifyfull.conninfo.libpq import ConnStringError
@@ -547,7 +547,10 @@ def parse_for_driver(text: str, driver: str | None, *, literal: bool = True) -> 
 def read_any_driver(text: str, *, literal: bool = True) -> tuple[ConnInfo, str | None]:
     """A connection whose driver is not known (a config value, `explain` without --driver):
     libpq's reading, and the driver it implies (None); when libpq refuses the text,
-    asyncpg's reading, which may still connect (a raw '%' in a password): ("asyncpg")."""
+    asyncpg's reading, which may still connect (a raw '%' in a password): ("asyncpg").
+    A scheme only Django's URL helpers read (`psql://`) is read as they hand it to libpq."""
+    if django_url.is_django_url(text):
+        return django_url.parse_django_url(text, literal=literal), None
     try:
         return parse_dsn(text, literal=literal), None
     except ConnStringError:

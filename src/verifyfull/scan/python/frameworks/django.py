@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from verifyfull.conninfo import (
     Driver,
+    django_url,
     parse_dsn,
 )
 from verifyfull.scan.python import credentials
@@ -266,8 +267,9 @@ def _django_url(url: Value, note: str, ssl_require: bool) -> Judged:
         forced = libpq_text({"host": PLACEHOLDER, "sslmode": "require"})
         return [(Driver.PSYCOPG, parse_dsn(forced), forced, tuple(notes))]
     notes += url_notes
-    text = libpq_url(text)
-    info = parse_dsn(text)
+    if not django_url.is_django_url(text):
+        libpq_url(text)  # NotASite for sqlite://, mysql:// ...
+    info = django_url.parse_django_url(text)  # as the helpers build the entry
     if ssl_require:
         info = info.with_params(sslmode="require")
         text = info.to_keywords()
