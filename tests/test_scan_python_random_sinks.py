@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from test_scan_config_formats import scan_tree
+from test_trust_bounds import scan_shape
 
-SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 VERBS = ("generate", "make", "new", "create", "get", "build")
 SECRET_QUALIFIERS = ("reset", "confirmation", "verification", "sms", "activation", "login")
@@ -55,67 +56,43 @@ def _random_line(text: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if "random." in line)
 
 
-@SLOW
-@given(
-    verb=st.sampled_from(VERBS),
-    qualifier=st.sampled_from(SECRET_QUALIFIERS),
-    word=st.sampled_from(CODE_WORDS),
-    shape=st.sampled_from(SHAPES),
-    call=st.sampled_from(RANDOMS),
-    path=st.sampled_from(SECURITY_PATHS + NEUTRAL_PATHS),
+# (function name, module path, whether the random value is a secret there)
+_SAYS_WHAT_IT_PROVES = st.builds(
+    lambda v, q, w, p: (f"{v}_{q}_{w}", p, True),
+    st.sampled_from(VERBS),
+    st.sampled_from(SECRET_QUALIFIERS),
+    st.sampled_from(CODE_WORDS),
+    st.sampled_from(SECURITY_PATHS + NEUTRAL_PATHS),
 )
-def test_a_code_that_says_what_it_proves_is_a_sink_anywhere(
-    tmp_path_factory: pytest.TempPathFactory,
-    verb: str,
-    qualifier: str,
-    word: str,
-    shape: str,
-    call: str,
-    path: str,
-) -> None:
-    text = _module(f"{verb}_{qualifier}_{word}", shape, call)
-    assert _vf404(tmp_path_factory.mktemp("sink"), path, text) == {_random_line(text)}
-
-
-@SLOW
-@given(
-    verb=st.sampled_from(VERBS),
-    word=st.sampled_from(CODE_WORDS),
-    shape=st.sampled_from(SHAPES),
-    call=st.sampled_from(RANDOMS),
-    path=st.sampled_from(SECURITY_PATHS + NEUTRAL_PATHS + TEST_PATHS),
+_BARE_CODE = st.builds(
+    lambda v, w, p: (f"{v}_new_{w}", p, p in SECURITY_PATHS),
+    st.sampled_from(VERBS),
+    st.sampled_from(CODE_WORDS),
+    st.sampled_from(SECURITY_PATHS + NEUTRAL_PATHS + TEST_PATHS),
 )
-def test_a_bare_code_is_a_sink_in_an_auth_module_only(
-    tmp_path_factory: pytest.TempPathFactory,
-    verb: str,
-    word: str,
-    shape: str,
-    call: str,
-    path: str,
-) -> None:
-    text = _module(f"{verb}_new_{word}", shape, call)
-    expected = {_random_line(text)} if path in SECURITY_PATHS else set()
-    assert _vf404(tmp_path_factory.mktemp("bare"), path, text) == expected
+_NAMES_A_THING = st.builds(
+    lambda v, q, p: (f"{v}_{q}_code", p, False),
+    st.sampled_from(VERBS),
+    st.sampled_from(THING_QUALIFIERS),
+    st.sampled_from(SECURITY_PATHS),
+)
 
 
 @SLOW
 @given(
-    verb=st.sampled_from(VERBS),
-    qualifier=st.sampled_from(THING_QUALIFIERS),
+    case=st.one_of(_SAYS_WHAT_IT_PROVES, _BARE_CODE, _NAMES_A_THING),
     shape=st.sampled_from(SHAPES),
     call=st.sampled_from(RANDOMS),
-    path=st.sampled_from(SECURITY_PATHS),
 )
-def test_a_code_naming_a_thing_is_never_a_sink(
-    tmp_path_factory: pytest.TempPathFactory,
-    verb: str,
-    qualifier: str,
-    shape: str,
-    call: str,
-    path: str,
+def test_which_code_names_are_sinks(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[str, str, bool], shape: str, call: str
 ) -> None:
-    text = _module(f"{verb}_{qualifier}_code", shape, call)
-    assert _vf404(tmp_path_factory.mktemp("thing"), path, text) == set()
+    """A code that says what it proves is a sink anywhere; a bare code only in a module
+    about authentication, not in tests; a code naming a thing never."""
+    function, path, secret = case
+    text = _module(function, shape, call)
+    expected = {_random_line(text)} if secret else set()
+    assert _vf404(tmp_path_factory.mktemp("sink"), path, text) == expected
 
 
 @SLOW
@@ -132,3 +109,12 @@ def test_stored_on_a_code_field_in_an_auth_module(tmp_path: Path) -> None:
     text = "import random\n\ndef send(user):\n    user.code = str(random.randint(0, 9))\n"
     assert _vf404(tmp_path, "accounts/auth.py", text) == {4}
     assert _vf404(tmp_path / "other", "shop/catalog.py", text) == set()
+
+
+def test_a_long_chain_of_bindings_is_followed_in_bounded_time(tmp_path: Path) -> None:
+    """Each pass over a function's bindings only adds names, and there are at most
+    eight: a 10,000-binding function costs linear time, not one pass per link."""
+    chain = "".join(f"    v{i + 1} = v{i} + 1\n" for i in range(10_000))
+    text = f"import random\n\ndef make_reset_code():\n    v0 = random.randint(0, 9)\n{chain}"
+    text += "    return str(v10000)\n"
+    scan_shape(tmp_path, {"auth.py": text})
