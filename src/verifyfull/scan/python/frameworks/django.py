@@ -239,25 +239,33 @@ def _env_db(
         elif keyword.arg == "default":
             default = keyword.value
     if default is None:
-        # scan.config imports the frameworks (alembic.ini): imported when first needed
-        from verifyfull.scan.config import templates
-        from verifyfull.scan.config.interpolation import neutral_dsn
-
-        rendered = templates.rendered_value(a.ctx.root, variable, a.source.relpath)
-        neutral = neutral_dsn(rendered.value) if rendered is not None else None
-        if rendered is None or neutral is None:
+        rendered = _rendered(a, variable)
+        if rendered is None:
             why = f"the whole connection is parsed from environment variable {variable}"
             raise Undetermined(why)
-        # The template's holes are filled at render: a password there is no literal.
-        text = (
-            _URL_PASSWORD.sub(r"\1@", neutral.text, count=1)
-            if neutral.password_interpolated
-            else neutral.text
-        )
-        note = f"{variable} from {rendered.why}"
-        return _django_url(Text.of(text), note, ssl_require=False, changes=changes)
+        return _django_url(rendered[0], rendered[1], ssl_require=False, changes=changes)
     url = value_of(a, default, scope, call)
     return _django_url(url, f"{variable}: default of env.db()", ssl_require=False, changes=changes)
+
+
+def _rendered(a: Analysis, variable: str) -> tuple[Text, str] | None:
+    """The URL an env template rendered at deploy gives `variable` for this module, when
+    it is the project's only source (scan/config/templates.py), and the note naming it."""
+    # scan.config imports the frameworks (alembic.ini): imported when first needed
+    from verifyfull.scan.config import templates
+    from verifyfull.scan.config.interpolation import neutral_dsn
+
+    rendered = templates.rendered_value(a.ctx.root, variable, a.source.relpath)
+    neutral = neutral_dsn(rendered.value) if rendered is not None else None
+    if rendered is None or neutral is None:
+        return None
+    # The template's holes are filled at render: a password there is no literal.
+    text = (
+        _URL_PASSWORD.sub(r"\1@", neutral.text, count=1)
+        if neutral.password_interpolated
+        else neutral.text
+    )
+    return Text.of(text), f"{variable} from {rendered.why}"
 
 
 # `://user:password@` -> the password part (dropped from a rendered template's URL)
@@ -345,9 +353,11 @@ def dj_database_url_site(a: Analysis, call: ast.Call, scope: Scope, qual: str) -
     env = value_of(a, given.get("env"), scope, call) if "env" in given else Text.of("DATABASE_URL")
     variable = env.known if isinstance(env, Text) and env.known else "DATABASE_URL"
     default = value_of(a, given.get("default"), scope, call) if "default" in given else None
+    note = f"{variable}: default of dj_database_url.config"
     if default is None or (isinstance(default, Const) and default.value is None):
-        default = Unknown(f"environment variable {variable}")
-    return _django_url(default, f"{variable}: default of dj_database_url.config", ssl_require)
+        rendered = _rendered(a, variable)
+        default, note = rendered or (Unknown(f"environment variable {variable}"), note)
+    return _django_url(default, note, ssl_require)
 
 
 def _django_url(
