@@ -63,6 +63,7 @@ _ROLES = {
     "ENGINE": "backend",
     "DRIVER": "backend",
     "DIALECT": "backend",
+    "TYPE": "backend",  # DB_TYPE=postgres, MB_DB_TYPE=postgres (Metabase)
 }
 _KEY = re.compile(
     rf"^(?P<prefix>(?:[A-Z0-9]+_)*?)(?P<family>{_FAMILY})_?(?P<role>{'|'.join(_ROLES)})$"

@@ -159,10 +159,28 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope, function: str | None) -> 
     if (
         is_insecure_random(a, node)
         and scope.is_function
-        and is_sink(a, scope.name)
+        and _produces_secret(a, scope)
         and id(node) in _returned_randoms(a, scope.node)
     ):
         _report_random(a, node, f"{scope.name}()")
+
+
+# A method named only by its verb (`OTP.generate()`, `ResetToken.create()`) produces
+# what its class is named for.
+_PRODUCER_VERBS = frozenset({"generate", "gen", "make", "create", "new", "issue", "build"})
+
+
+def _produces_secret(a: Analysis, scope: Scope) -> bool:
+    """A function named like a secret, or a producing method of a class so named."""
+    if is_sink(a, scope.name):
+        return True
+    parent = scope.parent
+    return (
+        parent is not None
+        and isinstance(parent.node, ast.ClassDef)
+        and (words(scope.name) or ("",))[0] in _PRODUCER_VERBS
+        and is_sink(a, parent.name)
+    )
 
 
 def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> None:
