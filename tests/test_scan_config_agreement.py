@@ -19,8 +19,8 @@ from verifyfull.cli import app
 from verifyfull.conninfo.django_url import DJANGO_URL_SCHEMES
 from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.scan.api import ScanContext
-from verifyfull.scan.config.interpolation import neutral_dsn
 from verifyfull.scan.engine import scan_file
+from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.walk import WalkedFile
 
@@ -45,7 +45,7 @@ _MERGED_PROJECT = "compose/project/"
 # scanner; explain judges the string it is given, so VF401 is not compared there.
 _URL_PASSWORD = re.compile(r"://[^:/@]*:(?P<password>[^@]*)@")
 # Other interpolations (`${var.db.port}`, `${{ … }}`) the scanner replaces by stand-ins
-# (scan/config/interpolation.py): explain is asked about the same stand-in text, and a
+# (scan/interpolation.py): explain is asked about the same stand-in text, and a
 # site whose TLS an interpolation decides (no stand-in) is left out, and so is a line
 # with `${{ … }}` (its spaces end the URL this test cuts out).
 

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from test_scan_config_formats import rules_at, scan_tree
 from verifyfull.conninfo import Environment, evaluate, parse_dsn, read_any_driver
-from verifyfull.conninfo.django_url import HELPER_ONLY_SCHEMES, parse_django_url
+from verifyfull.conninfo.django_url import HELPER_ONLY_SCHEMES
+from verifyfull.conninfo.parse import parse_django_url
 from verifyfull.policy import DEFAULT_POLICY
 
 SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

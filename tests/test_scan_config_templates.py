@@ -1,5 +1,5 @@
 """Env templates rendered at deploy as the source of a Django settings variable, and
-fields changed on an env.db() entry afterwards (the brief's class 3; templates.py,
+fields changed on an env.db() entry afterwards (the brief's class 3; scan/rendered_env.py,
 frameworks/django.py).
 
 Generated: a template of every naming kind giving DATABASE_URL a URL (socket

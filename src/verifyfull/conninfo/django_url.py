@@ -4,8 +4,8 @@ dj-database-url's `config()` / `parse()`), as the connection Django then opens.
 The helpers turn the URL into a DATABASES entry (NAME, USER, PASSWORD, HOST, PORT,
 and the query as OPTIONS); Django's postgresql backend passes OPTIONS as libpq
 keywords, then the non-empty fields, to psycopg / psycopg2, so the connection is
-libpq's (docs/FACTS.md). No second model: the entry becomes libpq pairs and
-parse.py's reading of them.
+libpq's (docs/FACTS.md). No second model: the entry becomes libpq pairs
+(`django_url_pairs`) and parse.py's reading of them (`parse.parse_django_url`).
 
 The scheme tables are the helpers' own (django-environ environ/environ.py
 `Env.DB_SCHEMES`, dj-database-url `SCHEMES`), restricted to the engines that
@@ -19,7 +19,6 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from verifyfull.conninfo.libpq import ConnStringError, url_scheme
-from verifyfull.conninfo.model import ConnInfo, Source
 
 # scheme -> the helper(s) that read it and the Django engine they select.
 DJANGO_URL_SCHEMES: dict[str, str] = {
@@ -89,16 +88,3 @@ def django_url_pairs(text: str) -> list[tuple[str, str]]:
     pairs += [(k, v) for k, v in fields if v]
     pairs += [(k, v) for k, v in (("host", host), ("port", str(port or ""))) if v]
     return pairs
-
-
-def parse_django_url(text: str, *, literal: bool = True) -> ConnInfo:
-    """The connection a Django URL helper's DATABASES entry opens (libpq's reading)."""
-    from verifyfull.conninfo.parse import _from_pairs  # parse.py imports this module
-
-    return _from_pairs(
-        django_url_pairs(text),
-        source=Source.URL,
-        scheme="postgresql",
-        dialect=None,
-        literal=literal,
-    )

@@ -37,9 +37,9 @@ from verifyfull.scan.config.composefiles import (
     read_small,
     services_of,
 )
-from verifyfull.scan.config.interpolation import Resolved, interpolate, password_is_variable
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.config.yamlnodes import effective_items
+from verifyfull.scan.interpolation import Resolved, interpolate, password_is_variable
 
 _TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
 _SSLMODE_KEYS = ("SSLMODE", "SSL_MODE")

@@ -35,7 +35,7 @@ from verifyfull.conninfo.redact import redact_text
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
 from verifyfull.policy import SSLMODES, Policy
-from verifyfull.scan.config.interpolation import neutral_dsn
+from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.project_vars import Meaning, TLSVariable
 
 _DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)

@@ -14,6 +14,9 @@ from verifyfull.conninfo import (
     django_url,
     parse_dsn,
 )
+from verifyfull.conninfo.parse import parse_django_url
+from verifyfull.scan import rendered_env
+from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.python import credentials
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
@@ -250,12 +253,8 @@ def _env_db(
 
 def _rendered(a: Analysis, variable: str) -> tuple[Text, str] | None:
     """The URL an env template rendered at deploy gives `variable` for this module, when
-    it is the project's only source (scan/config/templates.py), and the note naming it."""
-    # scan.config imports the frameworks (alembic.ini): imported when first needed
-    from verifyfull.scan.config import templates
-    from verifyfull.scan.config.interpolation import neutral_dsn
-
-    rendered = templates.rendered_value(a.ctx.root, variable, a.source.relpath)
+    it is the project's only source (scan/rendered_env.py), and the note naming it."""
+    rendered = rendered_env.rendered_value(a.ctx.root, variable, a.source.relpath)
     neutral = neutral_dsn(rendered.value) if rendered is not None else None
     if rendered is None or neutral is None:
         return None
@@ -377,9 +376,12 @@ def _django_url(
         forced = libpq_text({"host": PLACEHOLDER, "sslmode": "require"})
         return [(Driver.PSYCOPG, parse_dsn(forced), forced, tuple(notes))]
     notes += url_notes
-    if not django_url.is_django_url(text):
+    helper_only = django_url.is_django_url(text)
+    if not helper_only:
         libpq_url(text)  # NotASite for sqlite://, mysql:// ...
-    info = django_url.parse_django_url(text)  # as the helpers build the entry
+    info = parse_django_url(text)  # as the helpers build the entry
+    if helper_only:  # what Django hands psycopg, in a scheme psycopg reads (explain)
+        text = info.connect_string_with_secret(form="url", scheme="postgresql")
     if changes:  # fields set on the entry afterwards win over the URL's
         pairs = {**dict(django_url.django_url_pairs(text)), **changes}
         text = libpq_text(pairs)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from verifyfull.scan.envlines import env_lines
 from verifyfull.scan.walk import DEFAULT_SKIP_DIRS
 
 MAX_FILES = 2_000
@@ -53,8 +54,6 @@ class Rendered:
 def _sources(root: Path) -> dict[str, tuple[Rendered | None, ...]]:
     """variable -> every value the tree's env files and templates give it (None for a
     file that is not a template)."""
-    from verifyfull.scan.config.envfile import parse_env
-
     found: dict[str, list[Rendered | None]] = {}
     read = 0
     for directory, dirs, names in os.walk(str(root)):
@@ -72,16 +71,19 @@ def _sources(root: Path) -> dict[str, tuple[Rendered | None, ...]]:
                     text = handle.read(MAX_FILE_BYTES).decode("utf-8", errors="replace")
             except OSError:
                 continue
-            settings = parse_env(text)
+            lines = env_lines(text)
             module = next(
-                (s.value.strip("'\" ") for s in settings if s.name == "DJANGO_SETTINGS_MODULE"),
+                (v.strip("'\" ") for k, v, _, _ in lines if k.upper() == "DJANGO_SETTINGS_MODULE"),
                 None,
             )
             relpath = os.path.relpath(path, str(root)).replace(os.sep, "/")
-            for setting in settings:
-                value = setting.value.strip().strip("'\"")
-                entry = Rendered(value, relpath, setting.line, module) if template else None
-                found.setdefault(setting.name, []).append(entry)
+            for key, value, line, _ in lines:
+                entry = (
+                    Rendered(value.strip().strip("'\""), relpath, line, module)
+                    if template
+                    else None
+                )
+                found.setdefault(key.strip().upper(), []).append(entry)
     return {k: tuple(v) for k, v in found.items()}
 
 
