@@ -16,15 +16,20 @@ import pytest
 from typer.testing import CliRunner
 
 from verifyfull.cli import app
+from verifyfull.conninfo.django_url import DJANGO_URL_SCHEMES
 from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.scan.api import ScanContext
-from verifyfull.scan.config.interpolation import neutral_dsn
 from verifyfull.scan.engine import scan_file
+from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.walk import WalkedFile
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "scan" / "config"
-_URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+\w+)?://[^\s\"'#]+")
+# libpq's and SQLAlchemy's schemes, and those only Django's URL helpers read (psql://, ...)
+_SCHEMES = "|".join(
+    re.escape(s) for s in sorted({"postgres", "postgresql", *DJANGO_URL_SCHEMES}, key=len)[::-1]
+)
+_URL = re.compile(rf"(?<![\w-])(?:{_SCHEMES})(?:\+\w+)?://[^\s\"'#]+")
 _KEYWORDS = re.compile(r"'(host=[^']*)'")
 _COMPARED = re.compile(r"VF1\d\d|VF401")
 
@@ -40,7 +45,7 @@ _MERGED_PROJECT = "compose/project/"
 # scanner; explain judges the string it is given, so VF401 is not compared there.
 _URL_PASSWORD = re.compile(r"://[^:/@]*:(?P<password>[^@]*)@")
 # Other interpolations (`${var.db.port}`, `${{ … }}`) the scanner replaces by stand-ins
-# (scan/config/interpolation.py): explain is asked about the same stand-in text, and a
+# (scan/interpolation.py): explain is asked about the same stand-in text, and a
 # site whose TLS an interpolation decides (no stand-in) is left out, and so is a line
 # with `${{ … }}` (its spaces end the URL this test cuts out).
 

@@ -22,10 +22,10 @@ from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.rules import Severity
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.config import installed
-from verifyfull.scan.config.interpolation import interpolate, neutral_dsn, password_is_variable
 from verifyfull.scan.config.judge import judge_settings
 from verifyfull.scan.config.model import Setting
 from verifyfull.scan.engine import scan_file
+from verifyfull.scan.interpolation import interpolate, neutral_dsn, password_is_variable
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.walk import WalkedFile
 

@@ -24,7 +24,7 @@ from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.scan import engine, project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import bracetext, dsn, envfile
-from verifyfull.scan.config.interpolation import neutral_dsn
+from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.settings import ScanSettings
 
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from verifyfull.conninfo import libpq
+from verifyfull.conninfo import django_url, libpq
 from verifyfull.conninfo.asyncpg_dsn import ASYNCPG_SCHEMES, read_asyncpg_dsn
 from verifyfull.conninfo.endpoints import hosts_from, parse_port
 from verifyfull.conninfo.libpq import ConnStringError
@@ -551,10 +551,20 @@ def parse_for_driver(
     return parse_dsn(text, literal=literal, libpq_version=versions.libpq_for(driver or "psycopg"))
 
 
+def parse_django_url(text: str, *, literal: bool = True) -> ConnInfo:
+    """The connection a Django URL helper's DATABASES entry opens (conninfo.django_url):
+    the libpq keywords Django passes, read as libpq reads them."""
+    pairs = django_url.django_url_pairs(text)
+    return _from_pairs(pairs, source=Source.URL, scheme="postgresql", dialect=None, literal=literal)
+
+
 def read_any_driver(text: str, *, literal: bool = True) -> tuple[ConnInfo, str | None]:
     """A connection whose driver is not known (a config value, `explain` without --driver):
     libpq's reading, and the driver it implies (None); when libpq refuses the text,
-    asyncpg's reading, which may still connect (a raw '%' in a password): ("asyncpg")."""
+    asyncpg's reading, which may still connect (a raw '%' in a password): ("asyncpg").
+    A scheme only Django's URL helpers read (`psql://`) is read as they hand it to libpq."""
+    if django_url.is_django_url(text):
+        return parse_django_url(text, literal=literal), None
     try:
         return parse_dsn(text, literal=literal), None
     except ConnStringError:

@@ -254,3 +254,39 @@ def names_env_file(text: str) -> bool:
 def tls_variable(src: SourceFile, name: str) -> TLSVariable | None:
     """What the project's code makes of the variable `name`, if it passes it to TLS."""
     return index_for(root_of(src)).tls_variables.get(name.strip().upper())
+
+
+# --- which variables the project's code reads (scan/config/components.py) ----------
+
+
+@lru_cache(maxsize=2)
+def _code_texts(root: Path) -> tuple[bytes, ...]:
+    """The .py files under the root, lower-cased bytes, within the index's bounds."""
+    texts: list[bytes] = []
+    total = 0
+    for directory, dirs, names in os.walk(str(root)):
+        dirs[:] = sorted(d for d in dirs if d not in DEFAULT_SKIP_DIRS and not d.startswith("."))
+        for name in sorted(names):
+            if not name.endswith(".py") or len(texts) >= MAX_FILES or total > MAX_TOTAL_BYTES:
+                continue
+            try:
+                with open(os.path.join(directory, name), "rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES)
+            except OSError:
+                continue
+            total += len(data)
+            texts.append(data.lower())
+    return tuple(texts)
+
+
+def code_reads(src: SourceFile, name: str) -> bool:
+    """Whether the project's Python names the environment variable `name`: written
+    as is in any case (`os.environ["DB_HOST"]`, a pydantic field `db_host`), or,
+    in a file that sets an `env_prefix`, without its first part (`APP_DB_HOST` read
+    as the field `db_host` under the prefix `APP_`)."""
+    whole = name.strip().lower().encode()
+    _, _, rest = whole.partition(b"_")
+    for text in _code_texts(root_of(src)):
+        if whole in text or (rest and b"env_prefix" in text and rest in text):
+            return True
+    return False

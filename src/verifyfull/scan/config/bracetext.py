@@ -15,7 +15,10 @@ so JSON in a heredoc reads alike), name/value entries (entries.py) as one
 setting, a Terraform `variable "x" { default = "…" }` as the setting x, a
 Bicep `param x type = '…'` as x. Strings keep `${…}` interpolations (they may
 hold quotes); values that are not string literals (`var.password`) are not
-settings. Comments (`#`, `//`, `/* */`) are skipped.
+settings, but for an entry's value (`{ name = "DB_HOST", value = var.db.address
+}`), which becomes the reference `${var.db.address}`: no literal, yet the
+variable is set (a connection written as components, components.py).
+Comments (`#`, `//`, `/* */`) are skipped.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class _Reader:
                 i = plain.end()
                 kind = plain.lastgroup
                 if kind == "word":
-                    tokens.append(_Token("word", plain.group()))
+                    tokens.append(_Token("word", plain.group(), plain.start() + 1))
                 elif kind == "assign":
                     tokens.append(_Token("assign"))
                 elif kind == "open":
@@ -121,7 +124,13 @@ class _Reader:
             if token.kind != "assign" or index == 0 or index + 1 >= len(tokens):
                 continue
             value, key_token = tokens[index + 1], tokens[index - 1]
-            if value.kind != "str" or key_token.kind not in ("word", "str"):
+            if key_token.kind not in ("word", "str"):
+                continue
+            if value.kind == "word" and key_token.text in VALUE_KEYS:
+                # An entry whose value is an expression (`value = var.db.address`): no
+                # literal, but the variable is given (components.py needs to know).
+                value = _Token("str", "${" + value.text + "}", value.column)
+            elif value.kind != "str":
                 continue
             key = key_token.text
             if index >= 3 and tokens[index - 3].text == "param":  # Bicep: param name type =

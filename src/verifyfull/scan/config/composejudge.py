@@ -29,7 +29,7 @@ from yaml.nodes import Node
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
 from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
-from verifyfull.scan.config import dsn, judge
+from verifyfull.scan.config import components, dsn, judge
 from verifyfull.scan.config.composefiles import (
     ServiceFacts,
     env_file_paths,
@@ -37,9 +37,9 @@ from verifyfull.scan.config.composefiles import (
     read_small,
     services_of,
 )
-from verifyfull.scan.config.interpolation import Resolved, interpolate, password_is_variable
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.config.yamlnodes import effective_items
+from verifyfull.scan.interpolation import Resolved, interpolate, password_is_variable
 
 _TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
 _SSLMODE_KEYS = ("SSLMODE", "SSL_MODE")
@@ -82,6 +82,10 @@ def judge_collected(
     for setting in settings:
         env = service_env.get(_service_of(setting), file_env)
         found.extend(judge_value(src, setting, env, dotenv, ctx.policy))
+    # Connections written as components (components.py), per service environment.
+    for service, own in _by_service(settings).items():
+        env = service_env.get(service, file_env)
+        found.extend(components.component_findings(src, own, env, ctx.policy))
     for command in commands:
         service = (command_services or {}).get(command, "")
         found.extend(
@@ -95,6 +99,13 @@ def judge_collected(
 def _service_of(setting: Setting) -> str:
     context = setting.context
     return context[1] if len(context) >= 2 and context[0] == "services" else ""
+
+
+def _by_service(settings: Sequence[Setting]) -> dict[str, list[Setting]]:
+    grouped: dict[str, list[Setting]] = {}
+    for setting in settings:
+        grouped.setdefault(_service_of(setting), []).append(setting)
+    return grouped
 
 
 def _pg(environment: Mapping[str, str]) -> dict[str, str]:

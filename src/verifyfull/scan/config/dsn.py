@@ -30,11 +30,12 @@ from verifyfull.conninfo import (
     read_any_driver,
     unreadable,
 )
+from verifyfull.conninfo.django_url import is_django_url
 from verifyfull.conninfo.redact import redact_text
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
 from verifyfull.policy import SSLMODES, Policy
-from verifyfull.scan.config.interpolation import neutral_dsn
+from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.project_vars import Meaning, TLSVariable
 
 _DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
@@ -49,8 +50,9 @@ _WHERE_KEYS = re.compile(r"(?:^|\s)(?:host|hostaddr|dbname)\s*=")
 
 
 def looks_like_dsn(value: str) -> bool:
-    """A libpq/SQLAlchemy URL, or a libpq keyword string with a host or dbname."""
-    if _DSN.match(value) is not None:
+    """A libpq/SQLAlchemy URL, a URL only Django's URL helpers read (`psql://`,
+    `postgis://`: conninfo.django_url), or a libpq keyword string with a host or dbname."""
+    if _DSN.match(value) is not None or is_django_url(value):
         return True
     return _KEYWORDS.match(value) is not None and _WHERE_KEYS.search(value) is not None
 

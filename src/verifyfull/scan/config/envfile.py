@@ -16,7 +16,6 @@ file is judged with `judge_env_file`, whatever its name.
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterable
 
 from verifyfull.findings import Finding
@@ -24,8 +23,7 @@ from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_settings
 from verifyfull.scan.config.model import Setting, worth_parsing
-
-_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(?P<rest>.*)$")
+from verifyfull.scan.envlines import LINE, env_lines
 
 # Names that are env files whatever they hold.
 _CERTAIN = (".env", ".env.*", "*.env", ".envrc", "env.list", "*.env.list")
@@ -68,7 +66,7 @@ def looks_like_env(text: str) -> bool:
         if not line or line.startswith("#"):
             continue
         meaningful += 1
-        pairs += _LINE.match(line) is not None
+        pairs += LINE.match(line) is not None
     return pairs > 0 and pairs >= _SNIFF_SHARE * meaningful
 
 
@@ -80,35 +78,8 @@ def is_env_file(name: str, text: str | None = None) -> bool:
     return hinted_env_file(name) and text is not None and looks_like_env(text)
 
 
-def parse_value(rest: str) -> tuple[str, int]:
-    """The value of a dotenv line and its offset in `rest` (quotes and comments removed)."""
-    stripped = rest.rstrip()
-    if stripped[:1] in ("'", '"'):
-        quote = stripped[0]
-        end = stripped.find(quote, 1)
-        while quote == '"' and end > 0 and stripped[end - 1] == "\\":
-            end = stripped.find(quote, end + 1)
-        body = stripped[1:end] if end > 0 else stripped[1:]
-        if quote == '"':
-            body = body.replace('\\"', '"').replace("\\n", "\n")
-        return body, 1
-    comment = re.search(r"\s#", stripped)
-    return (stripped[: comment.start()] if comment else stripped).strip(), 0
-
-
 def parse_env(text: str) -> list[Setting]:
-    settings: list[Setting] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if raw.lstrip().startswith("#"):
-            continue
-        match = _LINE.match(raw)
-        if match is None:
-            continue
-        value, offset = parse_value(match.group("rest"))
-        settings.append(
-            Setting(match.group("key"), value, number, match.start("rest") + offset + 1)
-        )
-    return settings
+    return [Setting(key, value, line, column) for key, value, line, column in env_lines(text)]
 
 
 def judge_env_file(src: SourceFile, policy: Policy = DEFAULT_POLICY) -> list[Finding]:

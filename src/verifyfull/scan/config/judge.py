@@ -25,7 +25,7 @@ from verifyfull.policy import (
 )
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
-from verifyfull.scan.config import clients, dsn
+from verifyfull.scan.config import clients, components, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.shell.argv import program as _program
@@ -108,6 +108,7 @@ def judge_settings(
     found: list[Finding] = []
     for setting in settings:
         found.extend(judge_setting(src, setting, env, policy))
+    found.extend(components.component_findings(src, settings, env, policy))
     return found
 
 
@@ -146,6 +147,12 @@ def worth_judging(key: str, value: str) -> bool:
         or dsn.looks_like_dsn(value)
         or dsn.sslmode_word(value)  # a project-defined TLS variable's value (project_vars)
     )
+
+
+def worth_placing(key: str, value: str) -> bool:
+    """worth_judging, or a connection component (judged with the others of its group,
+    components.py): what readers without positions place in the file."""
+    return worth_judging(key, value) or (bool(value.strip()) and components.is_component(key))
 
 
 _COMMAND_WORDS = re.compile(

@@ -87,6 +87,10 @@ class Command:
 # a tenth of that).
 _MARKERS = (
     *("postgres", "cockroach", "sslmode", "ssl_mode", "pgssl", "passw", "database", "_dsn"),
+    # URL schemes only Django's URL helpers read (conninfo.django_url; psql:// is below)
+    *("pgsql", "postgis", "timescale"),
+    # a connection written as components (components.py): what says PostgreSQL there
+    *("pghost", "crdb", "5432", "26257"),
     *("db_url", "sqlalchemy", "hostssl", "hostnossl", "ssl_ciphers", "ssl_min_protocol"),
     "accept-sql-without-tls",
     # libpq clients a CI step or compose command runs (`pg_dump -h db` names no postgres)

@@ -12,7 +12,7 @@ from typing import Any
 
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.entries import entry_keys
-from verifyfull.scan.config.judge import command_worth_judging, worth_judging
+from verifyfull.scan.config.judge import command_worth_judging, worth_placing
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting
 from verifyfull.scan.config.words import place_words, split_command
 
@@ -99,7 +99,7 @@ def _walk(
                     line, column = loc.place(key, words[0])
                     tree.commands.append(Command(tuple(place_words(src, words, line, column))))
             elif text is not None:
-                if not loc.expression(text) and worth_judging(key, text):
+                if not loc.expression(text) and worth_placing(key, text):
                     line, column = loc.place(key, text)
                     tree.settings.append(Setting(key, text, line, column, context))
             else:
@@ -108,7 +108,7 @@ def _walk(
         for item in data:
             if isinstance(item, str) and "=" in item and context:
                 key, _, value = item.partition("=")
-                if worth_judging(key, value):
+                if worth_placing(key, value):
                     line, column = loc.place(key, item)
                     tree.settings.append(Setting(key, value, line, column + len(key) + 1, context))
             elif not isinstance(item, str):
@@ -127,7 +127,7 @@ def _env_pair(loc: _Locator, data: Mapping[Any, Any], context: tuple[str, ...], 
         return False
     name = data[keys[0]]
     text = _text(data[keys[1]])
-    if text is not None and not loc.expression(text) and worth_judging(name, text):
+    if text is not None and not loc.expression(text) and worth_placing(name, text):
         line, column = loc.place(keys[1], text)
         tree.settings.append(Setting(name, text, line, column, context))
     return True

@@ -85,8 +85,35 @@ _SECURITY_WORDS = _SECRET_WORDS | frozenset(
 )
 
 
-# Every name is_security_name accepts holds one of these in lower case (for a prefilter).
-SECURITY_HINTS = tuple(sorted(_SECURITY_WORDS | {"password", "key"}))
+# A "code" is a secret when it proves something (a confirmation or reset code sent by
+# mail or SMS, an OTP, an OAuth authorization code), not when it names a thing.
+_CODE_WORDS = frozenset({"code", "codes", "passcode", "passcodes"})
+_NOT_SECRET_CODE = frozenset(
+    {
+        *("status", "http", "exit", "error", "err", "return", "response", "resp", "result"),
+        *("country", "currency", "color", "colour", "zip", "postal", "lang", "language"),
+        *("locale", "area", "phone", "dial", "product", "item", "sku", "bar", "qr", "source"),
+        *("src", "byte", "op", "char", "ascii", "unicode", "html", "region", "state", "city"),
+        *("airport", "iata", "course", "class", "event", "type", "mode", "level", "format"),
+        *("unit", "kind", "category", "group", "reason", "exception", "signal", "key"),
+        *("keyboard", "emoji", "morse", "machine", "python", "js", "sample", "test", "dummy"),
+        *("fake", "mock", "hex", "ansi", "escape", "shortcode"),
+    }
+)
+_SECRET_CODE_QUALIFIERS = frozenset(
+    {
+        *("confirm", "confirmation", "verification", "verify", "activation", "activate"),
+        *("reset", "recovery", "recover", "auth", "authentication", "authorization"),
+        *("authorisation", "security", "secure", "login", "signin", "signup", "invite"),
+        *("invitation", "access", "sms", "email", "mail", "mfa", "twofa", "2fa", "tfa"),
+        *("magic", "backup", "unlock", "register", "registration", "onetime", "pairing"),
+        *("challenge", "approval", "grant", "secret", "device", "pass"),
+    }
+)
+
+# Every name is_security_name accepts holds one of these in lower case (for a
+# prefilter); "code" for the code names of is_code_name (VF404 sinks).
+SECURITY_HINTS = tuple(sorted(_SECURITY_WORDS | {"password", "key", "code"}))
 
 
 def words(name: str) -> tuple[str, ...]:
@@ -113,6 +140,26 @@ def is_secret_name(name: str) -> bool:
     if parts and parts[-1] in ("key", "keys") and any(w in _KEY_QUALIFIERS for w in parts[:-1]):
         return True
     return len(parts) == 2 and parts == ("session", "id")
+
+
+def is_code_name(name: str) -> bool:
+    """A name of a code that may be a secret (`code`, `new_code`, `sms_codes`), not
+    one that names a thing (`status_code`, `country_code`, `exit_code`). Whether it
+    is one is for the caller to say (is_secret_code_name, or the module it is in)."""
+    parts = words(name)
+    return any(w in _CODE_WORDS for w in parts) and not any(w in _NOT_SECRET_CODE for w in parts)
+
+
+def is_secret_code_name(name: str) -> bool:
+    """A code name that says what it proves: `confirmation_code`, `reset_code`,
+    `sms_code`, `auth_code`, `verification_codes`."""
+    return is_code_name(name) and any(w in _SECRET_CODE_QUALIFIERS for w in words(name))
+
+
+def may_be_secret_sink(name: str) -> bool:
+    """The names a VF404 sink can have (a superset, for a prefilter): secret names and
+    code names (weak_crypto decides from the module whether a bare code is a secret)."""
+    return is_secret_name(name) or is_code_name(name)
 
 
 def is_security_name(name: str) -> bool:

@@ -36,8 +36,8 @@ from verifyfull.scan.python.names import (
     SECURITY_HINTS,
     has_db_context,
     is_password_name,
-    is_secret_name,
     is_security_name,
+    may_be_secret_sink,
 )
 from verifyfull.scan.python.sites import ALL_SITES
 
@@ -505,7 +505,7 @@ def _secret_sink_possible(document: str) -> bool:
     a function so named. Each is the name followed, past a closing quote or bracket
     and white space, by "=", ":" or "(" (`def make_token(`)."""
     size = len(document)
-    for name in set(_names_where(document, is_secret_name)):
+    for name in set(_names_where(document, may_be_secret_sink)):
         for _, after in _whole_word_at(document, name):
             while after < size and document[after] in "'\"] \t":
                 after += 1

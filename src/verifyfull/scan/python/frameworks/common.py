@@ -16,6 +16,7 @@ from verifyfull.conninfo import (
     redact_text,
     unreadable,
 )
+from verifyfull.conninfo.django_url import DJANGO_URL_SCHEMES
 from verifyfull.errors import VerifyfullError
 from verifyfull.rules import RULES
 from verifyfull.scan.python.context import Analysis
@@ -32,15 +33,9 @@ Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
 
 PLACEHOLDER = "unknown"
 
-_URL_SCHEMES = {
-    "postgres": "postgresql",
-    "postgresql": "postgresql",
-    "pgsql": "postgresql",
-    "psql": "postgresql",
-    "postgis": "postgresql",
-    "cockroach": "postgresql",
-    "cockroachdb": "postgresql",
-}
+# Every scheme Django's URL helpers read for PostgreSQL (conninfo.django_url holds
+# their tables) is, for the other URL readers here, libpq's postgresql://.
+_URL_SCHEMES = dict.fromkeys(DJANGO_URL_SCHEMES, "postgresql")
 
 
 class NotASite(Exception):

@@ -6,12 +6,17 @@ PASSWORD, HOST and PORT when not empty, to psycopg(2).connect."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 
 from verifyfull.conninfo import (
     Driver,
+    django_url,
     parse_dsn,
 )
+from verifyfull.conninfo.parse import parse_django_url
+from verifyfull.scan import rendered_env
+from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.python import credentials
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
@@ -90,6 +95,10 @@ def django_entry(
 ) -> None:
     if isinstance(entry, ast.Call) and _env_db_call(a, entry):
         site(a, entry, "Django DATABASES", lambda: _env_db(a, entry, scope))
+        # `DATABASES["default"]["HOST"] = "127.0.0.1"` later: the entry as changed, a
+        # connection of its own, reported where the change is written.
+        for anchor, changes in _field_changes(a, entry, scope):
+            site(a, anchor, "Django DATABASES", _changed(a, entry, scope, changes))
         return
     if isinstance(entry, ast.Call) and (a.module.qualname(entry.func) or "") in DJ_DATABASE_URL:
         return  # judged as a call (on_call)
@@ -204,12 +213,23 @@ def _env_db_call(a: Analysis, call: ast.Call) -> bool:
     bound = binding(a.module.scope, receiver.id)
     if isinstance(bound, ast.Call):
         return (a.module.qualname(bound.func) or "").endswith("Env")
-    return receiver.id not in a.module.aliases or (a.module.qualname(receiver) or "").startswith(
-        "environ"
-    )
+    ref = a.module.aliases.get(receiver.id)
+    if ref is None:
+        return True
+    if (a.module.qualname(receiver) or "").startswith("environ"):
+        return True
+    # `from .base import env`: bound to environ.Env() in the settings module it imports
+    found = a.module.find_import(ref)
+    other, name = found if found is not None else (None, None)
+    if other is None or name is None:
+        return False
+    bound = binding(other.scope, name)
+    return isinstance(bound, ast.Call) and (other.qualname(bound.func) or "").endswith("Env")
 
 
-def _env_db(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
+def _env_db(
+    a: Analysis, call: ast.Call, scope: Scope, changes: dict[str, str] | None = None
+) -> Judged:
     variable = "DATABASE_URL"
     default: ast.expr | None = None
     if call.args:
@@ -222,9 +242,95 @@ def _env_db(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
         elif keyword.arg == "default":
             default = keyword.value
     if default is None:
-        raise Undetermined(f"the whole connection is parsed from environment variable {variable}")
+        rendered = _rendered(a, variable)
+        if rendered is None:
+            why = f"the whole connection is parsed from environment variable {variable}"
+            raise Undetermined(why)
+        return _django_url(rendered[0], rendered[1], ssl_require=False, changes=changes)
     url = value_of(a, default, scope, call)
-    return _django_url(url, f"{variable}: default of env.db()", ssl_require=False)
+    return _django_url(url, f"{variable}: default of env.db()", ssl_require=False, changes=changes)
+
+
+def _rendered(a: Analysis, variable: str) -> tuple[Text, str] | None:
+    """The URL an env template rendered at deploy gives `variable` for this module, when
+    it is the project's only source (scan/rendered_env.py), and the note naming it."""
+    rendered = rendered_env.rendered_value(a.ctx.root, variable, a.source.relpath)
+    neutral = neutral_dsn(rendered.value) if rendered is not None else None
+    if rendered is None or neutral is None:
+        return None
+    # The template's holes are filled at render: a password there is no literal.
+    text = (
+        _URL_PASSWORD.sub(r"\1@", neutral.text, count=1)
+        if neutral.password_interpolated
+        else neutral.text
+    )
+    return Text.of(text), f"{variable} from {rendered.why}"
+
+
+# `://user:password@` -> the password part (dropped from a rendered template's URL)
+_URL_PASSWORD = re.compile(r"(://[^:/@]*):[^@/]*@")
+# Fields of a DATABASES entry and the libpq keyword Django passes each as.
+_FIELDS = {"HOST": "host", "PORT": "port", "NAME": "dbname", "USER": "user"}
+
+
+def _alias_of(a: Analysis, entry: ast.expr, scope: Scope) -> str | None:
+    """The DATABASES alias ("default") an entry expression is written under."""
+    for bound in scope.assigns.get("DATABASES", []):
+        if isinstance(bound.value, ast.Dict):
+            for key, value in zip(bound.value.keys, bound.value.values, strict=True):
+                if value is entry and isinstance(key, ast.Constant):
+                    return str(key.value)
+    for change in scope.mutations.get("DATABASES", []):
+        if change.value is entry and len(change.keys) == 1:
+            key = change.keys[0]
+            return str(key.value) if isinstance(key, ast.Constant) else None
+    return None
+
+
+def _field_changes(
+    a: Analysis, entry: ast.expr, scope: Scope
+) -> list[tuple[ast.expr, dict[str, ast.expr]]]:
+    """Later item assignments to the entry's fields (`DATABASES["default"]["HOST"] =`,
+    `…["OPTIONS"]["sslmode"] =`), grouped by the branch they are written in: each
+    group is the entry as that path changes it, anchored at its first change."""
+    alias = _alias_of(a, entry, scope)
+    if alias is None:
+        return []
+    groups: dict[tuple[object, ...], tuple[ast.expr, dict[str, ast.expr]]] = {}
+    for change in scope.mutations.get("DATABASES", []):
+        if change.method or change.value is None or change.line <= entry.lineno:
+            continue
+        keys = [k.value if isinstance(k, ast.Constant) else None for k in change.keys]
+        if keys[:1] != [alias]:
+            continue
+        if len(keys) == 2 and keys[1] in _FIELDS:
+            keyword = _FIELDS[str(keys[1])]
+        elif len(keys) == 3 and keys[1] == "OPTIONS" and isinstance(keys[2], str):
+            keyword = keys[2]
+        else:
+            continue
+        _, fields = groups.setdefault(change.branch, (change.value, {}))
+        fields[keyword] = change.value
+    return list(groups.values())
+
+
+def _changed(
+    a: Analysis, entry: ast.Call, scope: Scope, changes: dict[str, ast.expr]
+) -> Callable[[], Judged]:
+    def judge() -> Judged:
+        given: dict[str, str] = {}
+        for keyword, expr in changes.items():
+            value = value_of(a, expr, scope, expr)
+            text = _setting_text(value, keyword, [], placeholder=keyword == "host")
+            if text is None:
+                raise NotASite(f"{keyword} is not known")
+            given[keyword] = text
+        try:
+            return _env_db(a, entry, scope, given)
+        except Undetermined as why:
+            raise NotASite(str(why)) from None  # the entry's own site names the deployment
+
+    return judge
 
 
 def dj_database_url_site(a: Analysis, call: ast.Call, scope: Scope, qual: str) -> Judged:
@@ -246,12 +352,16 @@ def dj_database_url_site(a: Analysis, call: ast.Call, scope: Scope, qual: str) -
     env = value_of(a, given.get("env"), scope, call) if "env" in given else Text.of("DATABASE_URL")
     variable = env.known if isinstance(env, Text) and env.known else "DATABASE_URL"
     default = value_of(a, given.get("default"), scope, call) if "default" in given else None
+    note = f"{variable}: default of dj_database_url.config"
     if default is None or (isinstance(default, Const) and default.value is None):
-        default = Unknown(f"environment variable {variable}")
-    return _django_url(default, f"{variable}: default of dj_database_url.config", ssl_require)
+        rendered = _rendered(a, variable)
+        default, note = rendered or (Unknown(f"environment variable {variable}"), note)
+    return _django_url(default, note, ssl_require)
 
 
-def _django_url(url: Value, note: str, ssl_require: bool) -> Judged:
+def _django_url(
+    url: Value, note: str, ssl_require: bool, changes: dict[str, str] | None = None
+) -> Judged:
     """A URL parsed the dj_database_url way: the query becomes OPTIONS (libpq keywords),
     ssl_require sets sslmode=require over it. With the URL unknown, ssl_require alone
     decides (the host is then an unknown TCP host)."""
@@ -266,8 +376,16 @@ def _django_url(url: Value, note: str, ssl_require: bool) -> Judged:
         forced = libpq_text({"host": PLACEHOLDER, "sslmode": "require"})
         return [(Driver.PSYCOPG, parse_dsn(forced), forced, tuple(notes))]
     notes += url_notes
-    text = libpq_url(text)
-    info = parse_dsn(text)
+    helper_only = django_url.is_django_url(text)
+    if not helper_only:
+        libpq_url(text)  # NotASite for sqlite://, mysql:// ...
+    info = parse_django_url(text)  # as the helpers build the entry
+    if helper_only:  # what Django hands psycopg, in a scheme psycopg reads (explain)
+        text = info.connect_string_with_secret(form="url", scheme="postgresql")
+    if changes:  # fields set on the entry afterwards win over the URL's
+        pairs = {**dict(django_url.django_url_pairs(text)), **changes}
+        text = libpq_text(pairs)
+        info = parse_dsn(text)
     if ssl_require:
         info = info.with_params(sslmode="require")
         text = info.to_keywords()

@@ -1,0 +1,239 @@
+"""A connection written as separate components: host, port, name, user, password,
+backend, each its own env entry, in any env-list format (the brief's class 2).
+
+    { name = "PRETIX_DATABASE_BACKEND", value = "postgresql" }      # Terraform / ECS
+    { name = "PRETIX_DATABASE_HOST", value = var.db.address }
+    - name: POSTGRES_HOST                                            # Kubernetes
+      value: db.internal
+    DB_HOST=db.internal  DB_PORT=5432                                # .env, compose
+
+The service that reads them builds a connection the file never spells as a URL.
+When no TLS setting sits beside them (an sslmode, a PGSSL*, any `*SSL*`/`*TLS*`
+variable of the same database), the connection is what its driver does without
+one: libpq's (and asyncpg's) default `prefer`, VF102. conninfo decides, from the
+components written as libpq keywords in the file's PG* environment.
+
+Judged here only when the consumer is not the project's own code: a variable the
+project's Python reads (`os.environ["DB_HOST"]`, a Settings field `db_host`) is
+judged at the Python connection site, which knows the driver and the arguments
+(project_vars.code_reads); and where a connection URL sits beside them
+(DATABASE_URL next to SQL_HOST, SQL_PORT for a port wait), the URL is the
+connection and is judged as such. What else makes a group a PostgreSQL connection: a
+backend naming PostgreSQL (`postgresql`, `django.db.backends.postgis`,
+`cockroachdb`), a PG/POSTGRES/COCKROACH prefix, or the port 5432 / 26257; a bare
+`DB_HOST` with none of these may be MySQL's and is left alone. A host that is a
+Unix socket directory is no network connection; a host given by reference
+(`var.db.address`, `${DB_HOST}`, `valueFrom`) is a TCP host the deployment names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from verifyfull.conninfo import ConnStringError, Environment, evaluate, parse_dsn
+from verifyfull.errors import VerifyfullError
+from verifyfull.findings import Finding
+from verifyfull.policy import Policy
+from verifyfull.scan import project_vars
+from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config.dsn import NETWORK_HOST, looks_like_dsn
+from verifyfull.scan.config.model import Setting
+
+# The database a key names (its family) and the component (its role):
+# PRETIX_DATABASE_HOST -> prefix PRETIX_, family DATABASE, role HOST.
+_FAMILY = r"PG|POSTGRES|POSTGRESQL|COCKROACH|CRDB|DB|DATABASE|SQL"
+_ROLES = {
+    "HOST": "host",
+    "HOSTNAME": "host",
+    "SERVER": "host",
+    "ADDRESS": "host",
+    "ADDR": "host",
+    "PORT": "port",
+    "NAME": "dbname",
+    "DB": "dbname",
+    "DATABASE": "dbname",
+    "USER": "user",
+    "USERNAME": "user",
+    "PASSWORD": "password",
+    "PASS": "password",
+    "BACKEND": "backend",
+    "ENGINE": "backend",
+    "DRIVER": "backend",
+    "DIALECT": "backend",
+    "TYPE": "backend",  # DB_TYPE=postgres, MB_DB_TYPE=postgres (Metabase)
+}
+_KEY = re.compile(
+    rf"^(?P<prefix>(?:[A-Z0-9]+_)*?)(?P<family>{_FAMILY})_?(?P<role>{'|'.join(_ROLES)})$"
+)
+_PG_FAMILIES = frozenset({"PG", "POSTGRES", "POSTGRESQL", "COCKROACH", "CRDB"})
+_PG_BACKEND = re.compile(r"postgres|postgis|psycopg|cockroach|timescale", re.IGNORECASE)
+_PG_PORTS = frozenset({"5432", "26257"})
+# A TLS decision written next to the components, for a database: nothing to claim
+# here (the sslmode judge, the project's TLS variables or the deployment decide).
+# PRETIX_MAIL_TLS is the mail client's.
+_TLS_WORD = re.compile(r"SSL|TLS")
+_DB_WORD = re.compile(rf"(^|_)({_FAMILY})(_|$)|^PGSSL|SSL_?MODE$")
+# A value that is a reference, not a literal (`${DB_HOST}`, `$DB_HOST`, a reader's
+# stand-in for `var.db.address`), or a template action.
+_REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|\{\{")
+_TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104"})
+
+
+@dataclass(frozen=True)
+class Component:
+    role: str  # a libpq keyword, or "backend"
+    setting: Setting
+
+    @property
+    def literal(self) -> str | None:
+        value = self.setting.value.strip().strip("'\"")
+        return None if not value or _REFERENCE.search(value) else value
+
+
+def _parts(setting: Setting) -> tuple[str, str, str] | None:
+    """(prefix, family, role) of a component key, else None."""
+    match = _KEY.match(setting.name)
+    if match is None:
+        return None
+    family, role = match.group("family"), _ROLES[match.group("role")]
+    if family == "DATABASE" and match.group("role") == "DATABASE":
+        return None
+    if family == "PG" and match.group("role") == "DATABASE":
+        return match.group("prefix"), family, "dbname"  # PGDATABASE
+    return match.group("prefix"), family, role
+
+
+def is_component(key: str) -> bool:
+    """Whether a key names a connection component (readers that place only the settings
+    worth judging keep these too: the group is judged, not the setting)."""
+    return _parts(Setting(key, "", 0, 0)) is not None
+
+
+def component_findings(
+    src: SourceFile, settings: Sequence[Setting], env: Mapping[str, str], policy: Policy
+) -> list[Finding]:
+    """The transport findings of every connection written as components in a file."""
+    groups: dict[tuple[tuple[str, ...], str], list[tuple[str, Component]]] = {}
+    tls_written: set[tuple[tuple[str, ...], str]] = set()
+    with_url: set[tuple[str, ...]] = set()
+    for setting in settings:
+        if setting.local:
+            continue
+        if looks_like_dsn(setting.value):
+            with_url.add(setting.context)  # the URL is the connection; parts are for other uses
+            continue
+        parts = _parts(setting)
+        if parts is not None:
+            prefix, family, role = parts
+            groups.setdefault((setting.context, prefix), []).append(
+                (family, Component(role, setting))
+            )
+        elif _TLS_WORD.search(setting.name) and _DB_WORD.search(setting.name):
+            tls_written.update((setting.context, p) for p in _prefixes(setting.name))
+    found: list[Finding] = []
+    environments = _Environments(settings, env)
+    for (context, prefix), members in groups.items():
+        if (context, prefix) in tls_written or context in with_url:
+            continue
+        own_env = environments.of(context)
+        if any(name.startswith("PGSSL") for name in own_env):
+            continue  # libpq's environment decides for every connection (judged there)
+        found.extend(_judge_group(src, prefix, members, own_env, policy))
+    return found
+
+
+class _Environments:
+    """The PG* environment of each env list: its own PG* entries, and the file's (or
+    the compose service's) but for those another env list of the file sets (a second
+    container's PGSSLMODE is not this one's). Indexed once, one dict per env list."""
+
+    def __init__(self, settings: Sequence[Setting], env: Mapping[str, str]) -> None:
+        self.env = env
+        self.own: dict[tuple[str, ...], dict[str, str]] = {}
+        self.contexts: dict[str, set[tuple[str, ...]]] = {}
+        for s in settings:
+            if s.name.startswith("PG"):
+                self.own.setdefault(s.context, {})[s.name] = s.value
+                self.contexts.setdefault(s.name, set()).add(s.context)
+        self.cache: dict[tuple[str, ...], dict[str, str]] = {}
+
+    def of(self, context: tuple[str, ...]) -> dict[str, str]:
+        if context not in self.cache:
+            elsewhere = {n for n, where in self.contexts.items() if where - {context}}
+            inherited = {k: v for k, v in self.env.items() if k not in elsewhere}
+            self.cache[context] = {**inherited, **self.own.get(context, {})}
+        return self.cache[context]
+
+
+def _prefixes(name: str) -> list[str]:
+    """Every prefix a TLS key could share with components: DB_SSLMODE -> "", "DB_"."""
+    pieces = name.split("_")
+    return ["_".join(pieces[:i]) + ("_" if i else "") for i in range(len(pieces))]
+
+
+def _judge_group(
+    src: SourceFile,
+    prefix: str,
+    members: list[tuple[str, Component]],
+    env: Mapping[str, str],
+    policy: Policy,
+) -> list[Finding]:
+    by_role: dict[str, Component] = {}
+    for _, component in members:
+        by_role[component.role] = component  # the last one wins, as in an environment
+    host = by_role.get("host")
+    if host is None:
+        return []
+    backend = by_role.get("backend")
+    port = by_role.get("port")
+    postgres = (
+        any(family in _PG_FAMILIES for family, _ in members)
+        or (backend is not None and _PG_BACKEND.search(backend.setting.value) is not None)
+        or (port is not None and port.literal in _PG_PORTS)
+    )
+    if not postgres or (backend is not None and not _PG_BACKEND.search(backend.setting.value)):
+        return []
+    if project_vars.code_reads(src, host.setting.name):
+        return []  # the project's code reads it: its connection site is judged there
+    host_value = host.literal or NETWORK_HOST
+    if host_value.startswith("/"):
+        return []  # a Unix socket directory: no network
+    keywords = {"host": host_value}
+    for role in ("port", "dbname", "user"):
+        part = by_role.get(role)
+        if part is not None and part.literal and part.literal.isprintable():
+            keywords[role] = part.literal
+    text = " ".join(f"{k}={_quoted(v)}" for k, v in keywords.items())
+    try:
+        verdict = evaluate(parse_dsn(text), None, Environment.of(dict(env)), policy)
+    except (ConnStringError, VerifyfullError):
+        return []
+    keys = list(dict.fromkeys(c.setting.key for _, c in members))
+    names = ", ".join(keys[:8]) + (", …" if len(keys) > 8 else "")
+    consumer = (
+        f"the backend {backend.setting.value.strip()[:60]} (Django: psycopg, libpq)"
+        if backend is not None
+        else "the service reading them (not in this tree: its driver is not known here; "
+        "libpq's and asyncpg's default is prefer)"
+    )
+    return [
+        dataclasses.replace(
+            f,
+            message=f"{f.message} (a connection written as components: {names}; no sslmode "
+            f"beside them, so {consumer} connects with its driver's default)",
+            evidence=f"{prefix}…: " + " ".join(f"{k}={v}" for k, v in keywords.items()),
+            path=src.relpath,
+            line=host.setting.line,
+            column=host.setting.column,
+        )
+        for f in verdict.findings
+        if f.rule_id in _TRANSPORT
+    ]
+
+
+def _quoted(value: str) -> str:
+    """A libpq keyword value: single-quoted, backslash and quote escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -1,0 +1,198 @@
+"""A connection written as separate components (the brief's class 2; components.py).
+
+Generated: a database's components (host and some of port, name, user, password,
+backend) under a prefix and a family (PRETIX_DATABASE_, POSTGRES_, PG, DB_ with a
+PostgreSQL backend or port), written in every env-list format (.env, compose,
+Kubernetes, Terraform/ECS entries, Bicep, ECS task definition JSON), with the host a
+literal TCP host, a reference or a socket directory, and with or without a TLS
+setting or a URL beside them. Expected: VF102 at the host entry exactly when the
+host is a network host, nothing decides TLS, the components are PostgreSQL's, and
+the project's own code does not read them (then its connection site is judged).
+On main no such group was judged: every expected VF102 was missed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from test_scan_config_formats import scan_tree
+from test_trust_bounds import GROWTH_LIMIT, _timed, scan_shape, watchdog
+
+SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# (prefix + family, whether the names alone say PostgreSQL)
+FAMILIES = (
+    ("PRETIX_DATABASE_", False),
+    ("POSTGRES_", True),
+    ("APP_DB_", False),
+    ("CRDB_", True),
+    ("DATABASE_", False),
+)
+HOSTS = {
+    "tcp": ("db.internal", True),
+    "loopback": ("127.0.0.1", True),
+    "reference": (None, True),  # the format's own way of referring to a value elsewhere
+    "socket": ("/cloudsql/proj:region:inst", False),
+}
+TLS = ("none", "sslmode", "url", "pgsslmode")
+FORMATS = ("env", "compose", "k8s", "terraform", "bicep", "ecs-json")
+
+
+def _entries(family: str, host: str | None, extra: dict[str, str], tls: str) -> list[tuple]:
+    """(key, literal value or None for a reference) in file order."""
+    items: list[tuple[str, str | None]] = [(f"{family}HOST", host)]
+    items += list(extra.items())
+    if tls == "sslmode":
+        items.append((f"{family}SSLMODE", "verify-full"))
+    elif tls == "url":
+        items.append(("DATABASE_URL", "postgresql://app@db/app?sslmode=verify-full"))
+    elif tls == "pgsslmode":
+        items.append(("PGSSLMODE", "require"))
+    return items
+
+
+def _render(form: str, items: list[tuple]) -> tuple[str, str, int]:
+    """(file name, text, line of the host entry)."""
+    if form == "env":
+        lines = [f"{k}={v if v is not None else '${DB_HOST_FROM_VAULT}'}" for k, v in items]
+        return "service.env", "\n".join(lines) + "\n", 1
+    if form == "compose":
+        head = "services:\n  web:\n    image: ghcr.io/example/web:1\n    environment:\n"
+        body = "".join(f"      {k}: '{v if v is not None else '${DB_HOST}'}'\n" for k, v in items)
+        return "docker-compose.yml", head + body, 5
+    if form == "k8s":
+        head = (
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+            "    - name: web\n      image: ghcr.io/example/web:1\n      env:\n"
+        )
+        body = ""
+        for k, v in items:
+            body += f"        - name: {k}\n"
+            body += (
+                f"          value: '{v}'\n"
+                if v is not None
+                else "          valueFrom:\n            configMapKeyRef: {name: db, key: host}\n"
+            )
+        return "pod.yaml", head + body, 11
+    if form == "terraform":
+        head = 'resource "aws_ecs_task_definition" "web" {\n'
+        head += "  container_definitions = jsonencode([{\n    environment = [\n"
+        values = [json.dumps(v) if v is not None else "var.db.address" for _, v in items]
+        body = "".join(
+            f'      {{ name = "{k}", value = {v} }},\n'
+            for (k, _), v in zip(items, values, strict=True)
+        )
+        return "main.tf", head + body + "    ]\n  }])\n}\n", 4
+    if form == "bicep":
+        head = "param dbHost string\nvar env = [\n"
+        body = "".join(
+            f"  {{ name: '{k}', value: {repr(v) if v is not None else 'dbHost'} }}\n"
+            for k, v in items
+        )
+        return "main.bicep", head + body + "]\n", 3
+    document = {
+        "family": "web",
+        "containerDefinitions": [
+            {
+                "name": "web",
+                "environment": [
+                    {"name": k, "value": v if v is not None else "{{resolve:ssm:/db/host}}"}
+                    for k, v in items
+                ],
+            }
+        ],
+    }
+    text = json.dumps(document, indent=2)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if '"value"' in t)
+    return "taskdef.json", text + "\n", line
+
+
+@SLOW
+@given(
+    family=st.sampled_from(FAMILIES),
+    host_kind=st.sampled_from(sorted(HOSTS)),
+    port=st.sampled_from((None, "5432", "26257", "3306")),
+    backend=st.sampled_from((None, "postgresql", "django.db.backends.postgis", "mysql")),
+    tls=st.sampled_from(TLS),
+    form=st.sampled_from(FORMATS),
+    code_reads=st.booleans(),
+)
+def test_components_get_the_default_verdict_in_every_format(
+    tmp_path_factory: pytest.TempPathFactory,
+    family: tuple[str, bool],
+    host_kind: str,
+    port: str | None,
+    backend: str | None,
+    tls: str,
+    form: str,
+    code_reads: bool,
+) -> None:
+    prefix, named_pg = family
+    host, network = HOSTS[host_kind]
+    if form == "ecs-json" and host is None:
+        host = "{{resolve:ssm:/db/host}}"  # JSON has no expressions: a template reference
+    extra = {f"{prefix}NAME": "app", f"{prefix}USER": "app"}
+    if port is not None:
+        extra[f"{prefix}PORT"] = port
+    if backend is not None:
+        extra[f"{prefix}ENGINE"] = backend
+    name, text, host_line = _render(form, _entries(prefix, host, extra, tls))
+    files = {name: text}
+    if code_reads:
+        files["app/settings.py"] = f"import os\nHOST = os.environ['{prefix}HOST']\n"
+    postgres = (
+        named_pg or port in ("5432", "26257") or (backend is not None and "postg" in backend)
+    ) and backend != "mysql"
+    expect_vf102 = network and tls == "none" and postgres and not code_reads
+    found = scan_tree(tmp_path_factory.mktemp("components"), files)
+    transport = {
+        (line, rule)
+        for where, line, rule, _ in found
+        if where == name and rule in ("VF101", "VF102", "VF103", "VF104")
+    }
+    # The only transport finding a TLS setting of its own raises is on its line.
+    if tls in ("sslmode", "url", "pgsslmode"):
+        transport = {(line, rule) for line, rule in transport if line == host_line}
+    assert transport == ({(host_line, "VF102")} if expect_vf102 else set()), text
+
+
+HOSTILE = {
+    "many-groups": {
+        # each group is one conninfo verdict (as each distinct DSN of a file is)
+        "service.env": "".join(f"APP{i}_POSTGRES_HOST=db{i}\n" for i in range(5_000))
+    },
+    "one-huge-group": {"service.env": "POSTGRES_HOST=db\n" + "POSTGRES_PORT=5432\n" * 50_000},
+    "long-prefix": {"service.env": "A_" * 50_000 + "POSTGRES_HOST=db\n"},
+    "tf-many-reference-entries": {
+        "main.tf": "env = [\n" + '{ name = "POSTGRES_HOST", value = var.h },\n' * 20_000 + "]\n"
+    },
+}
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
+def test_hostile_component_files_finish_in_bounded_time(shape: str, tmp_path: Path) -> None:
+    result = scan_shape(tmp_path, HOSTILE[shape])
+    assert all("internal error" not in e.message for e in result.report.errors)
+
+
+def test_component_groups_grow_near_linearly(tmp_path: Path) -> None:
+    def files(n: int) -> dict[str, str | bytes]:
+        return {
+            "service.env": "".join(
+                f"S{i}_POSTGRES_HOST=db{i}\nS{i}_POSTGRES_PORT=5432\nS{i}_POSTGRES_DB=app\n"
+                for i in range(n)
+            )
+        }
+
+    small_files, large_files = files(300), files(3_000)
+    small = large = float("inf")
+    with watchdog(60):
+        for attempt in range(3):
+            small = min(small, _timed(tmp_path / f"small{attempt}", small_files))
+            large = min(large, _timed(tmp_path / f"large{attempt}", large_files))
+    assert large / max(small, 0.05) <= GROWTH_LIMIT, f"{small:.3f} s -> {large:.3f} s"
