@@ -181,3 +181,20 @@ def test_walk_equals_what_git_calls_the_tree(
     walked = {w.relpath for w in Walker(repo).walk([repo]) if w.relpath.endswith(".py")}
     assert walked == expected
     assert set(chosen) <= walked
+
+
+@pytest.mark.parametrize("outer_rule", ["vendor/", "vendor/*", "*/", "**/app/**"])
+def test_a_tree_inside_another_repositorys_ignored_folder_is_walked(
+    tmp_path: Path, outer_rule: str
+) -> None:
+    """A project extracted into a folder the surrounding repository ignores (a corpus
+    checkout, a vendored copy) is what the user named: git keeps nothing untracked
+    there, yet every file of it is walked, under its own .gitignore only."""
+    outer = init(tmp_path / "outer")
+    write(outer / ".gitignore", outer_rule + "\n")
+    project = outer / "vendor" / "app"
+    write(project / "db.py")
+    write(project / "gen" / "db.py")
+    write(project / ".gitignore", "gen/\n")
+    walked = {w.relpath for w in Walker(project).walk([project]) if w.relpath.endswith(".py")}
+    assert walked == {"db.py"}

@@ -92,6 +92,11 @@ class _Tracked:
 
     def _load(self) -> frozenset[str]:
         if self._files is None:
+            if self.untracked and _git_ignores_dir(self.top):
+                # The walked directory is itself ignored (a tree extracted into another
+                # repository's ignored folder): git keeps nothing untracked in it, and
+                # the user named it, so only its own .gitignore files apply.
+                self.untracked = False
             listed = _git_tracked(self.top, untracked=self.untracked)
             self.known = listed is not None
             names = listed or ()
@@ -119,31 +124,16 @@ class _Tracked:
         return self.known and self.untracked
 
 
-def _git_tracked(top: Path, *, untracked: bool = False) -> tuple[str, ...] | None:
-    """`git ls-files` under `top` (paths relative to it), with `untracked` also the
-    untracked files no ignore rule hides (an untracked repository inside is listed as
-    `dir/`); None without git or a work tree. Run with an argument list and a
-    timeout; fsmonitor hooks are switched off (they are commands the scanned
-    repository could name), and a checkout owned by another user (CI containers) is
-    still read."""
+def _git(top: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    """git with `args` in `top`: an argument list and a timeout; fsmonitor hooks are
+    switched off (they are commands the scanned repository could name), and a checkout
+    owned by another user (CI containers) is still read. None without git."""
     git = shutil.which("git")
     if git is None:
-        return ()
+        return None
     try:
-        listed = subprocess.run(  # noqa: S603 - git from PATH, fixed arguments
-            [
-                git,
-                "-c",
-                "core.fsmonitor=false",
-                "-c",
-                "safe.directory=*",
-                "-C",
-                str(top),
-                "ls-files",
-                "-z",
-                "--cached",
-                *(["--others", "--exclude-standard"] if untracked else []),
-            ],
+        return subprocess.run(  # noqa: S603 - git from PATH, fixed arguments
+            [git, "-c", "core.fsmonitor=false", "-c", "safe.directory=*", "-C", str(top), *args],
             capture_output=True,
             timeout=GIT_TIMEOUT,
             check=False,
@@ -151,7 +141,21 @@ def _git_tracked(top: Path, *, untracked: bool = False) -> tuple[str, ...] | Non
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if listed.returncode != 0:
+
+
+def _git_ignores_dir(top: Path) -> bool:
+    """Whether git ignores the directory `top` itself (`check-ignore` exits 0)."""
+    done = _git(top, "check-ignore", "-q", ".")
+    return done is not None and done.returncode == 0
+
+
+def _git_tracked(top: Path, *, untracked: bool = False) -> tuple[str, ...] | None:
+    """`git ls-files` under `top` (paths relative to it), with `untracked` also the
+    untracked files no ignore rule hides (an untracked repository inside is listed as
+    `dir/`); None without git or a work tree."""
+    others = ["--others", "--exclude-standard"] if untracked else []
+    listed = _git(top, "ls-files", "-z", "--cached", *others)
+    if listed is None or listed.returncode != 0:
         return None
     return tuple(os.fsdecode(name) for name in listed.stdout.split(b"\0") if name)
 
