@@ -4,16 +4,23 @@ is checked against the slower form it replaced, on generated texts.
 - prefilter.sites_possible matches its call patterns where str.find puts a driver root
   or an imported alias, instead of searching the whole file with the patterns; the
   answers must be those of the searches (the searches are kept here as the reference).
+- The engine finds every check's keywords and needles (and the suppression marker) in
+  one pass over a file's bytes (SourceFile.words) instead of searching the text once
+  per word: for every word, "found in the pass" must be "in the decoded text", in
+  every encoding a file may declare (or the pass is not used for that file).
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from verifyfull.scan import engine, suppress
 from verifyfull.scan.python import prefilter
+from verifyfull.scan.walk import WalkedFile
 
 # The whole-file searches sites_possible made before (session 5), the reference.
 _REFERENCE_ROOT_CALL = re.compile(
@@ -107,3 +114,90 @@ def test_sites_possible_on_generated_code_with_imports(code: str, alias: str) ->
         return False
 
     assert prefilter.sites_possible(text) == reference(text)
+
+
+# Text pieces: every registered word of a Python file, cut and joined so that a word
+# is made, broken or spread over a multi-byte character; non-ASCII letters.
+_PY_CHECKS = engine.checks_for("module.py")
+_PY_WORDS = sorted({w for check in _PY_CHECKS for w in (*check.keywords, *check.needles)})
+_TEXT_PIECES = st.sampled_from(
+    (
+        *_PY_WORDS,
+        *(word[: len(word) // 2] for word in _PY_WORDS),
+        *(word[len(word) // 2 :] for word in _PY_WORDS),
+        *(
+            suppress.MARKER,
+            "# verifyfull: ignore[VF101] reason\n",
+            "\n",
+            " ",
+            "=",
+            "(",
+            "é",
+            "日本",
+        ),
+        *("\u30fb", "\\", "~", "+AGE-"),
+    )
+)
+# What a file may declare (PEP 263) or start with: the pass is exact for UTF-8, and the
+# others must fall back to searching the text (Shift-JIS and UTF-7 put ASCII bytes in
+# multi-byte characters).
+_HEADS = st.sampled_from(
+    (
+        "",
+        "# -*- coding: utf-8 -*-\n",
+        "# coding: latin-1\n",
+        "# coding=cp1252\n",
+        "# vim: set fileencoding=shift_jis :\n",
+        "# coding: utf-7\n",
+        "\ufeff",
+    )
+)
+
+
+def _encoded(head: str, body: str) -> bytes | None:
+    encoding = {"latin-1": "latin-1", "cp1252": "cp1252", "shift_jis": "shift_jis"}
+    name = next((e for e in (*encoding, "utf-7") if e in head), "utf-8")
+    try:
+        return (head + body).encode(encoding.get(name, name))
+    except UnicodeEncodeError:
+        return None
+
+
+@settings(
+    max_examples=600,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(_HEADS, st.lists(_TEXT_PIECES, max_size=20).map("".join))
+def test_words_found_in_one_pass_are_the_words_in_the_text(
+    tmp_path: Path, head: str, body: str
+) -> None:
+    data = _encoded(head, body)
+    if data is None:
+        return
+    path = tmp_path / "module.py"
+    path.write_bytes(data)
+    source, _error = engine._read(WalkedFile(path, "module.py", len(data)), _PY_CHECKS, 10**6)
+    if source is None or source.words is None:
+        return  # not decoded (an error entry), or not by the pass: the text is searched
+    for word in (*_PY_WORDS, suppress.MARKER):
+        assert (word in source.words) == (word in source.text), word
+    for check in _PY_CHECKS:
+        assert source.holds_any(check.keywords) == any(w in source.text for w in check.keywords)
+    assert engine._suppressions(source) == suppress.parse(source.text)
+
+
+def test_a_shift_jis_file_is_searched_as_text_not_by_bytes(tmp_path: Path) -> None:
+    """Shift-JIS puts ASCII bytes in its two-byte characters: "ケW" is b"\\x83PW", whose
+    bytes hold the needle "PW" that the text does not; the pass must not stand for it."""
+    path = tmp_path / "module.py"
+    data = "# coding: shift_jis\nx = '\u30b1W'\n".encode("shift_jis")
+    assert b"PW" in data and "PW" in prefilter.NEEDLES
+    path.write_bytes(data)
+    source, _ = engine._read(WalkedFile(path, "module.py", len(data)), _PY_CHECKS, 10**6)
+    assert source is not None and source.words is None
+    utf8 = tmp_path / "plain.py"
+    utf8.write_bytes(b"import subprocess\n")
+    plain, _ = engine._read(WalkedFile(utf8, "plain.py", 18), _PY_CHECKS, 10**6)
+    assert plain is not None and plain.words is not None and "subprocess" in plain.words

@@ -597,7 +597,10 @@ NEEDLES: tuple[str, ...] = tuple(
         }
     )
 )
-_FINDER = ahocorasick_rs.BytesAhoCorasick([needle.encode("ascii") for needle in NEEDLES])
+_FINDER = ahocorasick_rs.BytesAhoCorasick(
+    [needle.encode("ascii") for needle in NEEDLES],
+    implementation=ahocorasick_rs.Implementation.DFA,  # the default turns NFA at ~100 words
+)
 _KEYWORD_SET = frozenset(KEYWORDS)
 
 
@@ -607,14 +610,24 @@ def needles_in(data: bytes) -> frozenset[str]:
     return frozenset(NEEDLES[index] for index in found)
 
 
-def plan(text: str, stem: str, data: bytes | None = None) -> Plan:
+_NEEDLE_SET = frozenset(NEEDLES)
+
+
+def plan(
+    text: str, stem: str, data: bytes | None = None, words: frozenset[str] | None = None
+) -> Plan:
     """The families that can fire in this text (empty: nothing to parse for).
 
-    data: the file's bytes (text encoded again when not given). Stage one and a
-    superset test on the whole text first; a file that passes is lexed (lexical.py)
-    and tested again on its code and document views, where docstrings no longer
-    count."""
-    present = needles_in(data if data else text.encode("utf-8", "surrogatepass"))
+    data: the file's bytes (text encoded again when not given). words: the words of
+    the file the engine found in its one pass over the bytes (SourceFile.words, a
+    superset of NEEDLES when the check registers them), so the NEEDLES are not looked
+    for again. Stage one and a superset test on the whole text first; a file that
+    passes is lexed (lexical.py) and tested again on its code and document views,
+    where docstrings no longer count."""
+    if words is not None:
+        present = words & _NEEDLE_SET
+    else:
+        present = needles_in(data if data else text.encode("utf-8", "surrogatepass"))
     if present.isdisjoint(_KEYWORD_SET) or not _any_family_in_text(text, stem, present):
         return Plan(frozenset(), text)
     lexed = views(text)
