@@ -210,22 +210,14 @@ def test_a_shift_jis_file_is_searched_as_text_not_by_bytes(tmp_path: Path) -> No
 def _reference_call_index(
     tree: ast.Module, scopes: dict[int, Scope]
 ) -> dict[str, list[tuple[ast.Call, Scope]]]:
-    """module._call_index as session 5 wrote it (ast.iter_child_nodes)."""
+    """module._call_index's walk as session 5 wrote it (ast.iter_child_nodes)."""
     index: dict[str, list[tuple[ast.Call, Scope]]] = {}
     stack: list[tuple[ast.AST, Scope]] = [(tree, scopes[id(tree)])]
     while stack:
         node, scope = stack.pop()
         scope = scopes.get(id(node), scope)
         if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Name):
-                index.setdefault(func.id, []).append((node, scope))
-            elif (
-                isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name)
-                and func.value.id in ("self", "cls")
-            ):
-                index.setdefault(func.attr, []).append((node, scope))
+            module._index_call(index, node, scope)
         stack.extend((child, scope) for child in ast.iter_child_nodes(node))
     for calls in index.values():
         calls.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
