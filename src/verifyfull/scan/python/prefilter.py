@@ -56,10 +56,11 @@ SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
 SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_SITES}))
 
 
-_ROOTS_PATTERN = "|".join(SITE_ROOTS)
-_ROOT_CALL = re.compile(
-    rf"\b(?:{_ROOTS_PATTERN})(?:[\s\\]*\.[\s\\]*\w+)*?[\s\\]*\.[\s\\]*"
-    rf"(?:{'|'.join(SITE_FUNCTIONS)})[\s\\]*\("
+# What follows a root in a site call: `.name` links, then a site function called. It
+# is matched at each place a root is written as a whole word (str.find), not searched
+# for: a search tries the roots' alternation at every offset of the file, 6x slower.
+_AFTER_ROOT = re.compile(
+    rf"(?:[\s\\]*\.[\s\\]*\w+)*?[\s\\]*\.[\s\\]*(?:{'|'.join(SITE_FUNCTIONS)})[\s\\]*\("
 )
 # A password name (names.is_password_name) holds "pass" or "pw" in one of the
 # spellings names.words leaves whole (capitals, then lower case: "PAss" is one word).
@@ -93,16 +94,18 @@ def sites_possible(code: str) -> bool:
     imported from a driver (`from psycopg import connect`, `import sqlalchemy.orm as
     orm`, `from tortoise import Tortoise`): that name called, or a chain from it
     ending in a site function called."""
-    if not any(root in code and _is_whole_word(code, root) for root in SITE_ROOTS):
+    written = [
+        (root, at) for root in SITE_ROOTS if root in code for at, _ in _whole_word_at(code, root)
+    ]
+    if not written:
         return False
-    if _ROOT_CALL.search(code):
+    if any(_AFTER_ROOT.match(code, at + len(root)) for root, at in written):
         return True
     aliases = _driver_aliases(code)
     if aliases is None:  # a star import: any name may come from the driver
         return any(_called_or_renamed(code, name) for name in SITE_FUNCTIONS if name in code)
     for alias, original in aliases.items():
-        for call in re.finditer(rf"\b{re.escape(alias)}\b{_CHAIN_THEN_CALL}", code):
-            chain = call.group(1)
+        for chain in _chains_called(code, alias):
             last = chain.rsplit(".", 1)[-1].strip(" \t\n\\") if chain else original
             if last in SITE_FUNCTIONS:
                 return True
@@ -112,6 +115,27 @@ def sites_possible(code: str) -> bool:
 # `.name` links (spaces and line joins allowed), then the call's parenthesis (closing
 # ones allowed before it: `(make)(url)`).
 _CHAIN_THEN_CALL = r"((?:[\s\\]*\.[\s\\]*\w+)*)[\s\\)]*\("
+_AFTER_NAME = re.compile(_CHAIN_THEN_CALL)
+
+
+def _chains_called(code: str, name: str) -> Iterator[str]:
+    """The `.name` chain of each call made from `name` (a whole word), in the order
+    and without the overlaps of re.finditer(rf"\\b{name}\\b{_CHAIN_THEN_CALL}"), but
+    matched only where str.find puts the name (a search per alias tried every offset)."""
+    if not name or not all(_is_word_char(char) for char in name):
+        for call in re.finditer(rf"\b{re.escape(name)}\b{_CHAIN_THEN_CALL}", code):
+            yield call.group(1)
+        return
+    matched_to = 0
+    for at, _ in _whole_word_at(code, name):
+        if at < matched_to:
+            continue  # inside the previous call's chain: finditer does not look there
+        chain = _AFTER_NAME.match(code, at + len(name))
+        if chain is not None:
+            matched_to = chain.end()
+            yield chain.group(1)
+
+
 _FROM_IMPORT = re.compile(
     r"\bfrom[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\]|\\\r?\n)*)"
 )
@@ -556,10 +580,6 @@ def _names_weak_hash(text: str) -> bool:
     return "md5" in lowered or "sha1" in lowered or "sha-1" in lowered
 
 
-def _is_whole_word(text: str, word: str) -> bool:
-    return any(True for _ in _whole_word_at(text, word))
-
-
 _INIT_OWNER = "Tortoise"
 # Every word the text tests look for, found in one native pass over the file's bytes
 # (Aho-Corasick): thirty str.find passes over each file were most of the prefilter's
@@ -577,7 +597,10 @@ NEEDLES: tuple[str, ...] = tuple(
         }
     )
 )
-_FINDER = ahocorasick_rs.BytesAhoCorasick([needle.encode("ascii") for needle in NEEDLES])
+_FINDER = ahocorasick_rs.BytesAhoCorasick(
+    [needle.encode("ascii") for needle in NEEDLES],
+    implementation=ahocorasick_rs.Implementation.DFA,  # the default turns NFA at ~100 words
+)
 _KEYWORD_SET = frozenset(KEYWORDS)
 
 
@@ -587,14 +610,24 @@ def needles_in(data: bytes) -> frozenset[str]:
     return frozenset(NEEDLES[index] for index in found)
 
 
-def plan(text: str, stem: str, data: bytes | None = None) -> Plan:
+_NEEDLE_SET = frozenset(NEEDLES)
+
+
+def plan(
+    text: str, stem: str, data: bytes | None = None, words: frozenset[str] | None = None
+) -> Plan:
     """The families that can fire in this text (empty: nothing to parse for).
 
-    data: the file's bytes (text encoded again when not given). Stage one and a
-    superset test on the whole text first; a file that passes is lexed (lexical.py)
-    and tested again on its code and document views, where docstrings no longer
-    count."""
-    present = needles_in(data if data else text.encode("utf-8", "surrogatepass"))
+    data: the file's bytes (text encoded again when not given). words: the words of
+    the file the engine found in its one pass over the bytes (SourceFile.words, a
+    superset of NEEDLES when the check registers them), so the NEEDLES are not looked
+    for again. Stage one and a superset test on the whole text first; a file that
+    passes is lexed (lexical.py) and tested again on its code and document views,
+    where docstrings no longer count."""
+    if words is not None:
+        present = words & _NEEDLE_SET
+    else:
+        present = needles_in(data if data else text.encode("utf-8", "surrogatepass"))
     if present.isdisjoint(_KEYWORD_SET) or not _any_family_in_text(text, stem, present):
         return Plan(frozenset(), text)
     lexed = views(text)
