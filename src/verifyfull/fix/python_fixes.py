@@ -45,6 +45,7 @@ _CERT_COMMENT = "# client certificate only where configured"
 _GUARD_COMMENT = "# verifyfull guard: verify-full from DB_* settings, checked at start-up"
 GUARD_IMPORT = names.IMPORTS["Guard"]
 _SSL, _OS, _GUARD = names.ref("ssl"), names.ref("os"), names.ref("Guard")
+_QUOTE = names.ref("quote")
 _OLD_PROTOCOLS = {"PROTOCOL_TLSv1", "PROTOCOL_TLSv1_1", "PROTOCOL_SSLv2", "PROTOCOL_SSLv3"}
 _OLD_VERSIONS = {"SSLv3", "TLSv1", "TLSv1_1", "MINIMUM_SUPPORTED"}
 _ASYNCPG_CALLS = {"connect", "create_pool"}
@@ -650,17 +651,17 @@ class _Planner(cst.CSTVisitor):
         if piece is None:  # concatenations and bytes are left for a person
             return
         inner = "'" if piece.quote.startswith('"') else '"'
-        # A keyword string's value is quoted (libpq's '...'), so a path with a space or
-        # an `=` stays one value; a URL's runs to the next `&`.
-        libpq_quote = "" if is_url(piece.content) else ("'" if inner == "'" else "\\'")
+        # A path must reach the driver as it is: a keyword string's value is quoted
+        # (libpq's '...'), so a space or an `=` stays in it; in a URL's query it is
+        # percent-encoded (an `&`, `#`, `%` or `=` would end or change it), which
+        # libpq, asyncpg and SQLAlchemy decode.
+        url = is_url(piece.content)
+        libpq_quote = "" if url else ("'" if inner == "'" else "\\'")
+        reads = (_env("root", inner), _env_optional("cert", inner), _env_optional("key", inner))
         files = CertFiles(
             *(
-                f"{libpq_quote}{{{code}}}{libpq_quote}"
-                for code in (
-                    _env("root", inner),
-                    _env_optional("cert", inner),
-                    _env_optional("key", inner),
-                )
+                f"{libpq_quote}{{{f'{_QUOTE}({code})' if url else code}}}{libpq_quote}"
+                for code in reads
             )
         )
         edited = piece.as_fstring()
@@ -669,6 +670,8 @@ class _Planner(cst.CSTVisitor):
         added = f"{_OS}.environ" in content.replace(edited.content, "")
         if add_files and added and statement is not None:
             self.plan.imports.add("import os")
+            if url:
+                self.plan.imports.add(names.IMPORTS["quote"])
             self._require_root(statement)
         else:  # no file added from the environment: the literal stays as it was written
             edited = piece
