@@ -4,9 +4,10 @@ Django's postgresql backend (`get_connection_params()`, what it hands psycopg) a
 Flask-SQLAlchemy's engine (the parameters SQLAlchemy hands the driver, caught at its
 `do_connect` event before any socket opens) are the oracle: the fixed settings must give
 verify-full with the right root, client files only where configured. Django entries are
-generated (engine, OPTIONS absent / with any mode / extra keys / their own root, inline or
-bound to a name, the project's own root setting or none); the fixer runs as `verifyfull
-fix --unsafe-fixes` does, on what the real scanner reports.
+generated (engine; OPTIONS absent or with any mode, literal or read from the environment
+through a module constant; extra keys; their own root; inline or bound to a name; the
+project's own root setting or none); the fixer runs as `verifyfull fix --unsafe-fixes`
+does, on what the real scanner reports.
 """
 
 from __future__ import annotations
@@ -101,7 +102,10 @@ def _entries(draw: st.DrawFn) -> tuple[str, dict[str, str | None]]:
         fields = [f'"ENGINE": "{draw(_ENGINES)}"', f'"NAME": "{alias}"', '"HOST": "db.internal"']
         options = []
         mode = draw(_MODES)
-        if mode is not None:
+        if mode is not None and draw(st.booleans()):  # a mode the deployment may set
+            lines.append(f'SSLMODE_{index} = os.environ.get("SSLMODE_{index}", "{mode}")')
+            options.append(f'"sslmode": SSLMODE_{index}')
+        elif mode is not None:
             options.append(f'"sslmode": "{mode}"')
         own_root = draw(st.booleans()) and mode is not None
         if own_root:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from test_fix_live_project import _python
 from verifyfull.fix.plan import FIXABLE, plan_fixes
 from verifyfull.lab.mitm import DowngradeProxy
 from verifyfull.scan.settings import load
@@ -91,15 +91,7 @@ def _env(server: Any, *, cert: bool, port: int | None = None) -> dict[str, str]:
 
 def _run(fixed: tuple[str, Path], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     case, root = fixed
-    return subprocess.run(
-        [sys.executable, "-c", SCRIPTS[case]],
-        cwd=root,
-        env={**env, "PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return _python(root, SCRIPTS[case], env)
 
 
 @pytest.mark.parametrize("cert", [False, True], ids=["password", "client-cert"])

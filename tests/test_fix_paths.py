@@ -60,25 +60,25 @@ def _written(source: str, line: int, path: str, monkeypatch: pytest.MonkeyPatch)
     return value
 
 
-@settings(max_examples=_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(_PATHS)
-def test_a_path_written_into_a_url_reads_back_the_same(
-    monkeypatch: pytest.MonkeyPatch, path: str
-) -> None:
-    source = 'import psycopg\nconn = psycopg.connect("postgresql://app@db/app?sslmode=require")\n'
-    url = _written(source, 2, path, monkeypatch)
-    assert conninfo_to_dict(url)["sslrootcert"] == path  # libpq's URI parser
-    assert make_url(url).query["sslrootcert"] == path  # SQLAlchemy's
+# The libpq forms a fix writes into: a URL (percent-encoded) and a keyword string (quoted).
+_FORMS = {
+    "url": ("postgresql://app@db/app?sslmode=require", _PATHS),
+    "keywords": ("host=db dbname=app sslmode=require", _KEYWORD_PATHS),
+}
 
 
+@pytest.mark.parametrize("form", sorted(_FORMS))
 @settings(max_examples=_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(_KEYWORD_PATHS)
-def test_a_path_written_into_a_keyword_string_reads_back_the_same(
-    monkeypatch: pytest.MonkeyPatch, path: str
+@given(data=st.data())
+def test_a_path_written_into_a_libpq_string_reads_back_the_same(
+    monkeypatch: pytest.MonkeyPatch, form: str, data: st.DataObject
 ) -> None:
-    source = 'import psycopg\nconn = psycopg.connect("host=db dbname=app sslmode=require")\n'
-    conninfo = _written(source, 2, path, monkeypatch)
-    assert conninfo_to_dict(conninfo)["sslrootcert"] == path
+    dsn, paths = _FORMS[form]
+    path = data.draw(paths)
+    written = _written(f"import psycopg\nconn = psycopg.connect({dsn!r})\n", 2, path, monkeypatch)
+    assert conninfo_to_dict(written)["sslrootcert"] == path  # libpq's parser
+    if form == "url":
+        assert make_url(written).query["sslrootcert"] == path  # SQLAlchemy's
 
 
 def _cafile(fixed: str) -> str:

@@ -555,13 +555,15 @@ class _Planner(cst.CSTVisitor):
         """A Django DATABASES entry: OPTIONS (libpq keywords) gets verify-full and the files."""
         if node in self.plan.options_entries or not frameworks.is_django_entry(node):
             return
-        if not self._reported(node):
-            return
         options = frameworks.dict_get(node, "OPTIONS")
+        mode = frameworks.dict_get(options, "sslmode")
+        # the scanner reports a mode read through a name where that name is bound
+        bound = self.bindings.get(mode.value) if isinstance(mode, cst.Name) else None
+        if not self._reported(node) and not (bound is not None and self._reported(bound)):
+            return
         if options is not None and not isinstance(options, cst.Dict):
             return  # built elsewhere: left for a person
         own_root = frameworks.dict_get(options, "sslrootcert") is not None
-        mode = frameworks.dict_get(options, "sslmode")
         if own_root and mode is not None and pystrings.text_of(mode) == "verify-full":
             return
         statement = self._statement(node)
