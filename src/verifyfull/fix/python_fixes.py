@@ -569,7 +569,8 @@ class _Planner(cst.CSTVisitor):
         statement = self._statement(node)
         if statement is None:
             return
-        self._anchor = node
+        # the change is listed where the finding is (the constant's line, when it is there)
+        self._anchor = node if self._reported(node) or bound is None else bound
         if not own_root and self.ca_setting is None:
             self._require_root(statement)
             self.plan.imports.add("import os")
