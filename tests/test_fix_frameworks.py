@@ -131,7 +131,9 @@ def _entries(draw: st.DrawFn) -> tuple[str, dict[str, str | None]]:
         else:
             entries.append(f'"{alias}": {body}')
     lines.append("DATABASES = {" + ", ".join(entries) + "}")
-    return "\n".join(lines) + "\n", expected
+    text = "\n".join(lines) + "\n"
+    # a module written with single quotes: the fix's entries follow it
+    return (text.replace('"', "'") if draw(st.booleans()) else text), expected
 
 
 @settings(
@@ -148,6 +150,10 @@ def test_fixed_django_entries_hand_psycopg_verify_full(
     text, expected = case
     fixed = _fixed(tmp_path_factory.mktemp("dj"), "settings.py", text)
     compile(fixed, "settings.py", "exec")
+    if '"' not in text:  # the dicts' own quotes
+        assert not {'"sslmode"', '"verify-full"', '"OPTIONS"', '"sslcert"'} & set(
+            fixed.replace(":", " ").replace(",", " ").split()
+        ), fixed
     databases = _run(fixed)["DATABASES"]
     for alias, root in expected.items():
         params = _params(databases[alias])

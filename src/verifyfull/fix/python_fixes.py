@@ -1001,14 +1001,40 @@ def _with_options(entry: cst.Dict, root: str | None) -> cst.Dict:
     return _with_entry(entry, "OPTIONS", _with_libpq(options, root))
 
 
+class _SingleQuoted(cst.CSTTransformer):
+    """Plain double-quoted strings as single-quoted ones (the dict's own style)."""
+
+    def leave_SimpleString(
+        self, original_node: cst.SimpleString, updated_node: cst.SimpleString
+    ) -> cst.SimpleString:
+        text = updated_node.value
+        if text.startswith('"') and not text.startswith('"""') and not {"'", "\\"} & set(text):
+            return updated_node.with_changes(value=f"'{text[1:-1]}'")
+        return updated_node
+
+
+def _in_style(node: cst.Dict, new: cst.BaseExpression) -> cst.BaseExpression:
+    """`new` quoted as `node`'s keys are: single quotes when every literal key has them."""
+    keys = [
+        e.key
+        for e in node.elements
+        if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+    ]
+    if keys and all(k.value.startswith("'") for k in keys):
+        return new.visit(_SingleQuoted())  # type: ignore[return-value]  # an expression stays one
+    return new
+
+
 def _with_entry(node: cst.Dict, key: str, value: cst.BaseExpression) -> cst.Dict:
-    """`node` with `"key": value`: replaced where present, else added last in its layout."""
+    """`node` with `"key": value`: replaced where present, else added last in its layout
+    (quoted in the dict's style)."""
+    value = _in_style(node, value)
     elements = list(node.elements)
     for index, element in enumerate(elements):
         if isinstance(element, cst.DictElement) and pystrings.text_of(element.key) == key:
             elements[index] = element.with_changes(value=value)
             return node.with_changes(elements=elements)
-    entry = cst.DictElement(cst.SimpleString(f'"{key}"'), value)
+    entry = cst.DictElement(_in_style(node, cst.SimpleString(f'"{key}"')), value)
     return node.with_changes(elements=_appended(elements, entry))
 
 
