@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+import urllib.parse
 from collections.abc import Mapping
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -50,6 +51,19 @@ def _read(node: ast.AST, values: Mapping[str, str]) -> ast.Constant | None:
     return None
 
 
+def _quoted(node: ast.AST) -> ast.expr | None:
+    """The environment read inside `quote(os.environ…)`: what a fix writes into a URL's
+    query (the path percent-encoded; fix/names.py's name for urllib.parse.quote, maybe
+    aliased)."""
+    if not (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords):
+        return None
+    if not (_dotted(node.func) or "").rsplit(".", 1)[-1].lstrip("_").startswith("quote"):
+        return None
+    inner = node.args[0]
+    read = isinstance(inner, ast.Call) and _dotted(inner.func) in _GETTERS
+    return inner if read or isinstance(inner, ast.Subscript) else None
+
+
 # What `fix --use-guard` writes: the guard builds a verify-full context from the DB_*
 # settings or refuses to start (docs/guard.md), which the scanner cannot see through;
 # judged as the verify-full context it is.
@@ -74,18 +88,30 @@ def materialise(text: str, values: Mapping[str, str] | None = None) -> str:
         starts.append(starts[-1] + len(line.encode("utf-8")))
     data = text.encode("utf-8")
     edits: list[tuple[int, int, bytes]] = []
-    for node in ast.walk(tree):
-        key = _read(node, values or {})
-        if key is None or not isinstance(node, ast.expr) or node.end_lineno is None:
-            continue
+
+    def span(node: ast.expr) -> tuple[int, int]:
         start = starts[node.lineno - 1] + node.col_offset
-        end = starts[node.end_lineno - 1] + (node.end_col_offset or 0)
-        key_end = starts[(key.end_lineno or node.end_lineno) - 1] + (key.end_col_offset or 0)
+        return start, starts[(node.end_lineno or node.lineno) - 1] + (node.end_col_offset or 0)
+
+    for node in ast.walk(tree):  # outer nodes first: a quoted read before its read
+        inner = _quoted(node)
+        key = _read(inner if inner is not None else node, values or {})
+        if not isinstance(node, ast.expr) or (key is None and inner is None):
+            continue
+        start, end = span(node)
+        if any(s <= start and end <= e for s, e, _ in edits):
+            continue  # the read inside a quoted read, replaced with it
+        if key is None:  # a quoted read with a default: judged as the read it quotes
+            if inner is not None:
+                edits.append((start, end, data[slice(*span(inner))]))
+            continue
+        key_end = span(key)[1]
         quote = chr(data[key_end - 1]) if key_end > 0 else ""
         if quote not in ("'", '"'):
             continue
         name = str(key.value)
         value = (values or {}).get(name, stand_in(name))
+        value = urllib.parse.quote(value) if inner is not None else value
         escaped = value.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n")
         edits.append((start, end, f"{quote}{escaped}{quote}".encode()))
     for start, end, literal in sorted(edits, reverse=True):

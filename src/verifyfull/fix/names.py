@@ -21,6 +21,8 @@ IMPORTS = {
     "ssl": "import ssl",
     "os": "import os",
     "Guard": "from verifyfull.guard import Guard",
+    # a path written into a URL's query is percent-encoded (docs/fix.md)
+    "quote": "from urllib.parse import quote",
 }
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -51,10 +53,11 @@ class Names:
 
 def _own_import(node: ast.stmt, name: str) -> bool:
     """`node` binds `name` only as the module fixed code means by it."""
-    if name == "Guard":
+    canonical = IMPORTS.get(name, "")
+    if canonical.startswith("from "):
         return (
             isinstance(node, ast.ImportFrom)
-            and node.module == "verifyfull.guard"
+            and node.module == canonical.split()[1]
             and node.level == 0
             and all(a.asname in (None, a.name) for a in node.names if (a.asname or a.name) == name)
             and any(a.name == name for a in node.names)

@@ -8,6 +8,7 @@ it are rewritten; each edited piece is parsed back by libcst.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 
 import libcst as cst
@@ -90,13 +91,20 @@ def text_of(node: cst.BaseExpression) -> str | None:
 
 
 def value_expression(piece: Piece, value: str) -> str:
-    """Python source for a parameter value taken from a piece (`{DB_CA_PATH}` -> `DB_CA_PATH`)."""
+    """Python source for a parameter value taken from a piece (`{DB_CA_PATH}` -> `DB_CA_PATH`).
+
+    A literal value is the path the driver reads: URL query values are percent-decoded
+    (asyncpg and SQLAlchemy read the query with urllib's parse_qs: `%20` and `+` are a
+    space), so the SSLContext the fix builds opens the same file."""
     if piece.is_fstring:
         field = re.fullmatch(r"\{([^{}!:]+)\}", value)
         if field:
             return field.group(1).strip()
         if "{" in value:
             return f'f"{value}"' if '"' not in value else f"f'{value}'"
+    if "\\" not in value:  # source text equals the text: decode it as the driver does
+        value = urllib.parse.unquote_plus(value)
+        return f'"{value}"' if value.isprintable() and '"' not in value else repr(value)
     return repr(value) if '"' in value else f'"{value}"'
 
 

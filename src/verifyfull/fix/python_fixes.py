@@ -31,7 +31,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
-from verifyfull.fix import names, pystrings, url_template
+from verifyfull.fix import frameworks, names, pystrings, url_template
 from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
 from verifyfull.fix.imports import add_imports, without_unused
 from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, laid_out
@@ -45,6 +45,7 @@ _CERT_COMMENT = "# client certificate only where configured"
 _GUARD_COMMENT = "# verifyfull guard: verify-full from DB_* settings, checked at start-up"
 GUARD_IMPORT = names.IMPORTS["Guard"]
 _SSL, _OS, _GUARD = names.ref("ssl"), names.ref("os"), names.ref("Guard")
+_QUOTE = names.ref("quote")
 _OLD_PROTOCOLS = {"PROTOCOL_TLSv1", "PROTOCOL_TLSv1_1", "PROTOCOL_SSLv2", "PROTOCOL_SSLv3"}
 _OLD_VERSIONS = {"SSLv3", "TLSv1", "TLSv1_1", "MINIMUM_SUPPORTED"}
 _ASYNCPG_CALLS = {"connect", "create_pool"}
@@ -168,13 +169,7 @@ def _apps(modules: cst.BaseExpression) -> str:
     )
 
 
-def _dict_get(node: cst.BaseExpression | None, key: str) -> cst.BaseExpression | None:
-    if not isinstance(node, cst.Dict):
-        return None
-    for element in node.elements:
-        if isinstance(element, cst.DictElement) and pystrings.text_of(element.key) == key:
-            return element.value
-    return None
+_dict_get = frameworks.dict_get
 
 
 def _dict_get_suffix(node: cst.BaseExpression | None, suffix: str) -> cst.BaseExpression | None:
@@ -210,6 +205,11 @@ class _Plan:
     # Tortoise psycopg credentials given server_settings with LIBPQ_KWARGS (and no "ssl")
     settings_entries: set[cst.Dict] = field(default_factory=set)
     preambles: dict[cst.CSTNode, list[cst.BaseStatement]] = field(default_factory=dict)
+    postambles: dict[cst.CSTNode, list[cst.BaseStatement]] = field(default_factory=dict)
+    # Django entries whose OPTIONS get LIBPQ_KWARGS -> the root setting's code, if any
+    options_entries: dict[cst.Dict, str | None] = field(default_factory=dict)
+    # Flask-SQLAlchemy engine options given connect_args -> how (as set_ssl)
+    engine_options: dict[cst.Dict, str] = field(default_factory=dict)
     strings: dict[cst.BaseExpression, cst.BaseExpression] = field(default_factory=dict)
     remove: set[cst.CSTNode] = field(default_factory=set)
     replace: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
@@ -236,6 +236,7 @@ class _Planner(cst.CSTVisitor):
         self.bindings: dict[str, cst.BaseExpression] = {}
         self.from_asyncpg: set[str] = set()
         self.module_aliases: dict[str, str] = {}
+        self.ca_setting: str | None = None  # a module constant naming the CA file
         self._anchor: cst.CSTNode = cst.Module(body=[])
         # (block, files) -> line of the statement the context was built before
         self._built: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
@@ -301,6 +302,18 @@ class _Planner(cst.CSTVisitor):
         self.plan.preambles.setdefault(statement, [])[:0] = cst.parse_module(_ROOT_CHECK).body
         self.plan.imports.add("import os")
 
+    def visit_Module(self, node: cst.Module) -> None:
+        assigned = [
+            t.target.value
+            for s in node.body
+            if isinstance(s, cst.SimpleStatementLine)
+            for a in s.body
+            if isinstance(a, cst.Assign)
+            for t in a.targets
+            if isinstance(t.target, cst.Name)
+        ]
+        self.ca_setting = frameworks.ca_setting(assigned)
+
     # -- bindings: `dsn = (...)` so a call's Name argument can be followed ----
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -351,6 +364,8 @@ class _Planner(cst.CSTVisitor):
                 self._asyncpg(node, name)
         elif name in _ENGINE_CALLS:
             self._engine(node, name)
+        elif name in frameworks.DJ_DATABASE_URL or frameworks.is_env_db(name):
+            self._django_call(node, name)
         elif name in _LIBPQ_CALLS:
             self._libpq_call(node, name)
         elif short in _TORTOISE_CALLS:
@@ -467,21 +482,23 @@ class _Planner(cst.CSTVisitor):
                 "(the URL comes from elsewhere)"
             )
 
-    @staticmethod
-    def _connect_args_files(node: cst.Call) -> dict[str, str]:
+    def _connect_args_files(self, node: cst.Call) -> dict[str, str]:
         """The files libpq-style keys of an asyncpg engine's connect_args name (they go,
         and build the context instead)."""
         existing = _kwarg(node, "connect_args")
-        code = cst.Module(body=[]).code_for_node
+        return self._dict_files_libpq(existing.value if existing else None)
+
+    @staticmethod
+    def _dict_files_libpq(connect_args: cst.BaseExpression | None) -> dict[str, str]:
         roles = {"sslrootcert": "root", "sslcert": "cert", "sslkey": "key"}
         files = {}
         for key, role in roles.items():
-            value = _dict_get(existing.value if existing else None, key)
+            value = _dict_get(connect_args, key)
             if value is not None:
-                files[role] = code(value)
+                files[role] = _code(value)
         return files
 
-    def _scheme(self, node: cst.Call) -> str | None:
+    def _scheme(self, node: cst.CSTNode) -> str | None:
         """The URL scheme the scanner resolved for the call (from its finding's evidence)."""
         where = self.get_metadata(PositionProvider, node)
         for line in range(where.start.line, where.end.line + 1):
@@ -525,29 +542,139 @@ class _Planner(cst.CSTVisitor):
                 self._require_root(statement)
             self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
 
-    def _upgrade_string(self, node: cst.BaseExpression, where: str) -> None:
+    # -- framework settings (fix/frameworks.py) ---------------------------------
+    @staticmethod
+    def _libpq_entries(root: str | None) -> str:
+        """LIBPQ_KWARGS as dict entries; with the project's own root setting, that root and
+        no client files (its author chose the files)."""
+        if root:
+            return f'"sslmode": "verify-full", "sslrootcert": {root}'
+        return ", ".join(f'"{k}": {v}' for k, v in LIBPQ_KWARGS)
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        """A Django DATABASES entry: OPTIONS (libpq keywords) gets verify-full and the files."""
+        if node in self.plan.options_entries or not frameworks.is_django_entry(node):
+            return
+        options = frameworks.dict_get(node, "OPTIONS")
+        mode = frameworks.dict_get(options, "sslmode")
+        # the scanner reports a mode read through a name where that name is bound
+        bound = self.bindings.get(mode.value) if isinstance(mode, cst.Name) else None
+        if not self._reported(node) and not (bound is not None and self._reported(bound)):
+            return
+        if options is not None and not isinstance(options, cst.Dict):
+            return  # built elsewhere: left for a person
+        own_root = frameworks.dict_get(options, "sslrootcert") is not None
+        if own_root and mode is not None and pystrings.text_of(mode) == "verify-full":
+            return
+        statement = self._statement(node)
+        if statement is None:
+            return
+        # the change is listed where the finding is (the constant's line, when it is there)
+        self._anchor = node if self._reported(node) or bound is None else bound
+        if not own_root and self.ca_setting is None:
+            self._require_root(statement)
+            self.plan.imports.add("import os")
+        self.plan.options_entries[node] = None if own_root else self.ca_setting
+        self._act("Django DATABASES entry: OPTIONS sslmode='verify-full' and the certificate files")
+
+    def _django_call(self, node: cst.Call, name: str) -> None:
+        """dj_database_url.config()/parse(), env.db(): the entry's OPTIONS updated after the
+        statement that stores it (ssl_require=True is only sslmode=require)."""
+        statement = self._statement(node)
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return
+        target = frameworks.entry_target(statement.body[0], node)
+        block = self.get_metadata(ParentNodeProvider, statement, None)
+        if target is None or block is None:
+            return
+        update = frameworks.written(getattr(block, "body", ()), f'{target}["OPTIONS"]')
+        mode = frameworks.dict_get(update, "sslmode")
+        if mode is not None and pystrings.text_of(mode) == "verify-full":
+            return  # updated by an earlier run: the scanner does not read the update yet
+        if self.ca_setting is None:
+            self._require_root(statement)
+            self.plan.imports.add("import os")
+        code = (
+            f'{target}["OPTIONS"] = {{**{target}.get("OPTIONS", {{}}), '
+            f"{self._libpq_entries(self.ca_setting)}}}\n"
+        )
+        self.plan.postambles.setdefault(statement, []).extend(cst.parse_module(code).body)
+        self._act(f"{name}(): the entry's OPTIONS updated to sslmode='verify-full' after the call")
+
+    def _flask_uri(self, node: cst.SimpleStatementLine) -> None:
+        """SQLALCHEMY_DATABASE_URI: a literal URL as for create_engine, else connect_args
+        in SQLALCHEMY_ENGINE_OPTIONS for the dialect the scanner resolved."""
+        uri = frameworks.uri_target(node.body[0]) if len(node.body) == 1 else None
+        small = node.body[0]
+        if uri is None or not isinstance(small, cst.Assign | cst.AnnAssign) or not small.value:
+            return
+        self._anchor = node
+        url = self._literal(small.value)
+        text = pystrings.text_of(url) if url is not None else None
+        scheme = text.split("://", 1)[0].lower() if text is not None else self._scheme(node)
+        if scheme is None or ("+asyncpg" not in scheme and scheme not in _LIBPQ_SCHEMES):
+            return
+        block = self.get_metadata(ParentNodeProvider, node, None)
+        owner = self.get_metadata(ParentNodeProvider, block, None) if block else None
+        first: cst.CSTNode = owner if isinstance(owner, cst.ClassDef) else node
+        body = getattr(block, "body", ())
+        existing = frameworks.written(body, frameworks.options_target(uri))
+        if existing is not None and not isinstance(existing, cst.Dict):
+            return  # built elsewhere: left for a person
+        if existing is not None and not isinstance(owner, cst.ClassDef):
+            there = self._statement(existing)
+            if there is not None and body.index(there) < body.index(node):
+                first = there
+        connect_args = frameworks.dict_get(existing, "connect_args")
+        if "+asyncpg" in scheme:
+            files = self._strip_url(url) if url is not None else {}
+            self._context(first, {**self._dict_files_libpq(connect_args), **files})
+            how = "connect_args"
+        else:
+            if frameworks.dict_get(connect_args, "sslrootcert") is not None:
+                return
+            self._require_root(first)
+            how = "connect_args_libpq"
+            if url is not None:  # its sslmode says what connect_args makes it (files stay there)
+                self._upgrade_string(url, frameworks.URI_KEY, add_files=False)
+        if isinstance(existing, cst.Dict):
+            self.plan.engine_options[existing] = how
+        else:
+            value = _code(_tls_dict(cst.Dict([]), how, self.context_name))
+            statement = f'{frameworks.options_target(uri)} = {{"connect_args": {value}}}\n'
+            self.plan.postambles.setdefault(node, []).extend(cst.parse_module(statement).body)
+        self._act(f"{frameworks.URI_KEY}: {frameworks.OPTIONS_KEY} connect_args with verify-full")
+
+    def _upgrade_string(
+        self, node: cst.BaseExpression, where: str, *, add_files: bool = True
+    ) -> None:
+        """sslmode=verify-full in a libpq string, with the files from the environment when it
+        names no root (add_files: unless the call gets them another way)."""
         piece = pystrings.piece_of(node)
         if piece is None:  # concatenations and bytes are left for a person
             return
         inner = "'" if piece.quote.startswith('"') else '"'
-        # A keyword string's value is quoted (libpq's '...'), so a path with a space or
-        # an `=` stays one value; a URL's runs to the next `&`.
-        libpq_quote = "" if is_url(piece.content) else ("'" if inner == "'" else "\\'")
+        # A path must reach the driver as it is: a keyword string's value is quoted
+        # (libpq's '...'), so a space or an `=` stays in it; in a URL's query it is
+        # percent-encoded (an `&`, `#`, `%` or `=` would end or change it), which
+        # libpq, asyncpg and SQLAlchemy decode.
+        url = is_url(piece.content)
+        libpq_quote = "" if url else ("'" if inner == "'" else "\\'")
+        reads = (_env("root", inner), _env_optional("cert", inner), _env_optional("key", inner))
         files = CertFiles(
             *(
-                f"{libpq_quote}{{{code}}}{libpq_quote}"
-                for code in (
-                    _env("root", inner),
-                    _env_optional("cert", inner),
-                    _env_optional("key", inner),
-                )
+                f"{libpq_quote}{{{f'{_QUOTE}({code})' if url else code}}}{libpq_quote}"
+                for code in reads
             )
         )
         edited = piece.as_fstring()
         content = upgrade(edited.content, files)
         statement = self._statement(node)
-        if f"{_OS}.environ" in content.replace(edited.content, "") and statement is not None:
+        added = f"{_OS}.environ" in content.replace(edited.content, "")
+        if add_files and added and statement is not None:
             self.plan.imports.add("import os")
+            if url:
+                self.plan.imports.add(names.IMPORTS["quote"])
             self._require_root(statement)
         else:  # no file added from the environment: the literal stays as it was written
             edited = piece
@@ -711,6 +838,8 @@ class _Planner(cst.CSTVisitor):
     # -- SSLContext attributes ---------------------------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self._written_config(node)
+        if self._reported(node):
+            self._flask_uri(node)
         if (
             len(node.body) != 1
             or not isinstance(node.body[0], cst.Assign)
@@ -784,18 +913,46 @@ class _Applier(cst.CSTTransformer):
             and original_node in plan.settings_entries
         ):
             return _with_libpq_settings(updated_node)
-        if original_node in plan.preambles:
-            return self._preceded(updated_node, plan.preambles[original_node])
+        if (
+            isinstance(original_node, cst.Dict)
+            and isinstance(updated_node, cst.Dict)
+            and original_node in plan.options_entries
+        ):
+            return _with_options(updated_node, plan.options_entries[original_node])
+        if (
+            isinstance(original_node, cst.Dict)
+            and isinstance(updated_node, cst.Dict)
+            and original_node in plan.engine_options
+        ):
+            how = plan.engine_options[original_node]
+            connect_args = _dict_get(updated_node, "connect_args")
+            value = _tls_dict(connect_args, how, self.context_name)
+            return _with_entry(updated_node, "connect_args", value)
+        if original_node in plan.preambles or original_node in plan.postambles:
+            return self._surrounded(
+                updated_node,
+                plan.preambles.get(original_node, []),
+                plan.postambles.get(original_node, []),
+            )
         return updated_node
 
     @staticmethod
-    def _preceded(
-        statement: cst.CSTNode, preamble: Sequence[cst.BaseStatement]
+    def _surrounded(
+        statement: cst.CSTNode,
+        preamble: Sequence[cst.BaseStatement],
+        postamble: Sequence[cst.BaseStatement],
     ) -> cst.FlattenSentinel[cst.CSTNode]:
+        """`statement` with what the fix needs before it (the root check, the context) and
+        after it (an update of what it stored)."""
+        if not preamble:
+            return cst.FlattenSentinel([statement, *postamble])
         leading = getattr(statement, "leading_lines", ())
         first = preamble[0].with_changes(leading_lines=leading)
-        moved = statement.with_changes(leading_lines=()) if leading else statement
-        return cst.FlattenSentinel([first, *preamble[1:], moved])
+        # a class or function keeps the blank lines PEP 8 (and the formatters) put before it
+        definition = isinstance(statement, cst.ClassDef | cst.FunctionDef)
+        kept = [cst.EmptyLine()] * 2 if definition else []
+        moved = statement.with_changes(leading_lines=kept) if leading else statement
+        return cst.FlattenSentinel([first, *preamble[1:], moved, *postamble])
 
     def _with_ssl(self, call: cst.Call, how: str) -> cst.Call:
         """`ssl=context`, `connect_args={"ssl": context}` (libpq's TLS keys, which asyncpg
@@ -807,28 +964,77 @@ class _Applier(cst.CSTTransformer):
         keyword = "kwargs" if how == "kwargs_libpq" else "connect_args"
         existing = _kwarg(call, keyword)
         value = existing.value if existing is not None else None
-        if not isinstance(value, cst.Dict):
-            value = cst.Dict([])
-        if how == "connect_args":
-            for key in _LIBPQ_TLS_KEYS:
-                value = _without_entry(value, key)
-            value = _with_entry(value, "ssl", cst.Name(self.context_name))
-        else:
-            own_root = _dict_get(value, "sslrootcert") is not None
-            for key, code in LIBPQ_KWARGS:
-                if key == "sslmode" or (not own_root and _dict_get(value, key) is None):
-                    value = _with_entry(value, key, cst.parse_expression(code))
-        return _with_keyword(call, keyword, value)
+        return _with_keyword(call, keyword, _tls_dict(value, how, self.context_name))
+
+
+def _tls_dict(value: cst.BaseExpression | None, how: str, context_name: str) -> cst.Dict:
+    """A connect_args/kwargs dict with the TLS: `"ssl": context` for asyncpg (libpq keys,
+    which asyncpg has no arguments for, removed), else the libpq parameters (a root the
+    dict names is kept, and then its author chose the client files too)."""
+    if not isinstance(value, cst.Dict):
+        value = cst.Dict([])
+    if how == "connect_args":
+        for key in _LIBPQ_TLS_KEYS:
+            value = _without_entry(value, key)
+        return _with_entry(value, "ssl", cst.Name(context_name))
+    return _with_libpq(value)
+
+
+def _with_libpq(settings: cst.Dict, root: str | None = None) -> cst.Dict:
+    """`settings` (libpq parameters) with sslmode verify-full and, unless it names its own
+    root, DB_CA_PATH and the client files; `root`: the project's own root setting (its
+    author chose the files: no client files added)."""
+    if root:
+        settings = _with_entry(settings, "sslmode", cst.SimpleString('"verify-full"'))
+        return _with_entry(settings, "sslrootcert", cst.parse_expression(root))
+    own_root = _dict_get(settings, "sslrootcert") is not None
+    for key, code in LIBPQ_KWARGS:
+        if key == "sslmode" or (not own_root and _dict_get(settings, key) is None):
+            settings = _with_entry(settings, key, cst.parse_expression(code))
+    return settings
+
+
+def _with_options(entry: cst.Dict, root: str | None) -> cst.Dict:
+    """A Django entry whose OPTIONS (made when missing) carry verify-full and the files."""
+    options = _dict_get(entry, "OPTIONS")
+    options = options if isinstance(options, cst.Dict) else cst.Dict([])
+    return _with_entry(entry, "OPTIONS", _with_libpq(options, root))
+
+
+class _SingleQuoted(cst.CSTTransformer):
+    """Plain double-quoted strings as single-quoted ones (the dict's own style)."""
+
+    def leave_SimpleString(
+        self, original_node: cst.SimpleString, updated_node: cst.SimpleString
+    ) -> cst.SimpleString:
+        text = updated_node.value
+        if text.startswith('"') and not text.startswith('"""') and not {"'", "\\"} & set(text):
+            return updated_node.with_changes(value=f"'{text[1:-1]}'")
+        return updated_node
+
+
+def _in_style(node: cst.Dict, new: cst.BaseExpression) -> cst.BaseExpression:
+    """`new` quoted as `node`'s keys are: single quotes when every literal key has them."""
+    keys = [
+        e.key
+        for e in node.elements
+        if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+    ]
+    if keys and all(k.value.startswith("'") for k in keys):
+        return new.visit(_SingleQuoted())  # type: ignore[return-value]  # an expression stays one
+    return new
 
 
 def _with_entry(node: cst.Dict, key: str, value: cst.BaseExpression) -> cst.Dict:
-    """`node` with `"key": value`: replaced where present, else added last in its layout."""
+    """`node` with `"key": value`: replaced where present, else added last in its layout
+    (quoted in the dict's style)."""
+    value = _in_style(node, value)
     elements = list(node.elements)
     for index, element in enumerate(elements):
         if isinstance(element, cst.DictElement) and pystrings.text_of(element.key) == key:
             elements[index] = element.with_changes(value=value)
             return node.with_changes(elements=elements)
-    entry = cst.DictElement(cst.SimpleString(f'"{key}"'), value)
+    entry = cst.DictElement(_in_style(node, cst.SimpleString(f'"{key}"')), value)
     return node.with_changes(elements=_appended(elements, entry))
 
 
@@ -862,6 +1068,7 @@ def _without_entry(node: cst.Dict, key: str) -> cst.Dict:
     return node
 
 
+_code = cst.Module(body=[]).code_for_node
 _Item = TypeVar("_Item", cst.Arg, cst.DictElement)
 
 
