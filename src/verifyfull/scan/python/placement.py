@@ -7,6 +7,10 @@ written, with the places it acts through as related locations, not one copy per 
   backend, whose `server_settings` sslmode decides) is reported at that dict, in the
   config's own module (followed through names and imports), the calls related. The
   engine applies that file's suppressions and merges the same place from several files.
+- A dict passed to the call (`connect_args=args`, `**params`) whose TLS key is written
+  after the dict is built (`args["sslmode"] = "require"`, `params.update(ssl=…)`,
+  `params.setdefault(…)`, `params |= {…}`) is reported at that write, when the literal
+  written is the value this reading of the call holds: the write is what decides it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, replace
 
+from verifyfull.conninfo import ConnInfo
 from verifyfull.findings import Related, finding
 from verifyfull.scan.python import ssl_checks
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.module import ImportRef, ParsedModule, Scope
+from verifyfull.scan.python.module import ImportRef, Mutation, ParsedModule, Scope
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,79 @@ def missing_key_places(
                 relpath, credentials, "its credentials have no 'ssl' key", missing="ssl"
             )
     return places
+
+
+# The keys whose written value decides a reading's transport rule, and the call
+# arguments a dict of them is passed through.
+_DECIDING_KEYS = frozenset({"sslmode", "ssl"})
+_DICT_ARGUMENTS = frozenset({"connect_args"})
+
+
+def _holds(info: ConnInfo, key: str, literal: str) -> bool:
+    """Whether this reading of the call has `key` set to `literal` (a URL option, a
+    keyword given to the driver, or the asyncpg ssl argument)."""
+    if info.ssl.mode == literal or info.param(key) == literal:
+        return True
+    return any(name == key and rendered.strip("'\"") == literal for name, rendered in info.kwargs)
+
+
+def _writes(mutation: Mutation) -> list[tuple[str, ast.expr]]:
+    """The (key, literal node) pairs a change writes as the last key of its path."""
+    if not mutation.method and mutation.value is not None and mutation.keys:
+        last = mutation.keys[-1]
+        if isinstance(last, ast.Constant) and isinstance(last.value, str):
+            return [(last.value, mutation.value)]
+        return []
+    written: list[tuple[str, ast.expr]] = []
+    call = mutation.call
+    if mutation.method == "update" and call is None and isinstance(mutation.value, ast.Dict):
+        source: ast.expr | None = mutation.value  # d |= {...}
+    else:
+        source = call.args[0] if call is not None and call.args else None
+    if mutation.method == "setdefault" and call is not None and len(call.args) == 2:
+        key = call.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            written.append((key.value, call.args[1]))
+    elif mutation.method == "update":
+        if isinstance(source, ast.Dict):
+            written += [
+                (k.value, v)
+                for k, v in zip(source.keys, source.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            ]
+        if call is not None:
+            written += [(kw.arg, kw.value) for kw in call.keywords if kw.arg is not None]
+    return written
+
+
+def changed_key_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo) -> Place | None:
+    """Class 8 for a dict changed after it is built: the last change before the call
+    that writes a deciding TLS key of a dict the call is given, with the literal this
+    reading holds (so each if/else arm's reading is placed at its own write)."""
+    best: tuple[int, Place] | None = None
+    for keyword in call.keywords:
+        if not isinstance(keyword.value, ast.Name):
+            continue
+        if keyword.arg is not None and keyword.arg not in _DICT_ARGUMENTS:
+            continue
+        name = keyword.value.id
+        where: Scope | None = scope
+        while where is not None and name not in where.assigns and name not in where.mutations:
+            where = where.parent
+        if where is None:
+            continue
+        same = where is scope
+        for mutation in where.mutations.get(name, ()):
+            if same and mutation.line > call.lineno:
+                continue  # written after the call: the call never sees it
+            for key, value in _writes(mutation):
+                literal = value.value if isinstance(value, ast.Constant) else None
+                if key not in _DECIDING_KEYS or not isinstance(literal, str):
+                    continue
+                if _holds(info, key, literal) and (best is None or mutation.line >= best[0]):
+                    what = f"the {key} written here into {name}, which the call is given"
+                    best = (mutation.line, Place(a.source.relpath, value, what))
+    return best[1] if best else None
 
 
 def report_at(
