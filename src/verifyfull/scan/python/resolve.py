@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from verifyfull.scan.python import urls
+from verifyfull.scan.python import callers, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.module import (
@@ -413,6 +413,7 @@ class Resolver:
 
     def _passed(self, name: str, scope: Scope, module: ParsedModule, depth: int) -> list[Value]:
         node = scope.node
+        scope_module = module
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             return []
         positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
@@ -424,8 +425,16 @@ class Resolver:
             calls = module.calls_of(owner.name if node.name == "__init__" else node.name)
         else:
             wanted, calls = ast.Name, module.calls_of(node.name)
+        sites = [(module, call, caller) for call, caller in calls if isinstance(call.func, wanted)]
         found: list[Value] = []
-        for call, caller in calls:
+        if not sites and scope.parent is module.scope:
+            # a module's function no call here passes the parameter to: its callers in the
+            # project's other modules (callers.py; bounded, cached per function)
+            others = callers.elsewhere(module, node.name)
+            sites += others.calls
+            if not others.complete:
+                found.append(Unknown(f"parameter '{name}' of {node.name}() ({others.why})"))
+        for module, call, caller in sites:
             if len(found) > MAX_ALTERNATIVES:
                 break
             if not isinstance(call.func, wanted):
@@ -446,7 +455,8 @@ class Resolver:
                     found.append(Unknown(f"parameter '{name}' of {node.name}() (passed by *)"))
                 continue  # the default (or nothing) for this caller
             value = self.any(argument, Place(module, caller, call.lineno), depth)
-            found.append(_noted(value, f"{name}: passed by the call at line {call.lineno}"))
+            where = f"line {call.lineno}" if module is scope_module else _where(module, call)
+            found.append(_noted(value, f"{name}: passed by the call at {where}"))
         return found
 
     def _bound(
@@ -1415,6 +1425,15 @@ def field_default(expr: ast.expr) -> ast.expr | None:
 def _env_call_name(node: ast.Call, place: Place) -> str:
     qual = place.module.qualname(node.func) or "getenv"
     return qual
+
+
+def _where(module: ParsedModule, call: ast.Call) -> str:
+    """A call in another module, named by its path under the project root."""
+    try:
+        path = module.path.relative_to(module.root).as_posix()
+    except ValueError:
+        path = module.path.name
+    return f"{path}:{call.lineno}"
 
 
 def _noted(value: Value, note: str) -> Value:
