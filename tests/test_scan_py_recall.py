@@ -1,0 +1,165 @@
+"""Scanner recall on shapes real projects use (issue 12, session 6), generated.
+
+- callers in other modules: a module function's DSN parameter, passed by callers in
+  the project's other modules (imported directly, renamed, or through the package's
+  re-export, by keyword or position), is judged with every caller's value; a function
+  the tree never calls stays a VF108;
+- a TLS key written into a dict after it is built (`args["ssl"] = …`, `.update`,
+  `.setdefault`, `|=`, under a condition or not): the finding is at that write;
+- a TLS argument that crashes the call (a libpq sslmode given to asyncpg): VF105
+  alone, not VF105 beside what an unmade handshake would not check.
+Each property is checked on a scan of a generated tree, as the CLI runs it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verifyfull.scan import engine
+from verifyfull.scan.settings import ScanSettings
+
+# The DSN a caller passes, and what asyncpg then does (FACTS.md: no ssl argument, the
+# DSN's sslmode decides; verify-full with a root the tree holds checks everything).
+ROOT = "certs/ca.crt"
+PASSED = {
+    "disable": ("'postgresql://app@db.internal/app?sslmode=disable'", {"VF101"}),
+    "prefer": ("'postgresql://app@db.internal/app'", {"VF102"}),
+    "require": ("'postgresql://app@db.internal/app?sslmode=require'", {"VF103"}),
+    "verified": (f"'postgresql://app@db.internal/app?sslmode=verify-full&sslrootcert={ROOT}'", set()),
+    "environment": ("os.environ['DATABASE_URL']", {"VF108"}),
+}
+TRANSPORT = {"VF101", "VF102", "VF103", "VF104", "VF105", "VF108"}
+
+
+def _scan(files: dict[str, str]) -> list[tuple[str, int, str]]:
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        (root / "certs").mkdir()
+        (root / ROOT).write_text("-----BEGIN CERTIFICATE-----\n")
+        for relpath, text in files.items():
+            (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+            (root / relpath).write_text(text)
+        result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    return [
+        (item.path or "", item.line or 0, item.rule_id)
+        for item in result.report.findings
+        if item.rule_id in TRANSPORT
+    ]
+
+
+@st.composite
+def caller_trees(draw: st.DrawFn) -> tuple[dict[str, str], set[str]]:
+    """app/db/pools.py defines open_pool(dsn); 0-3 modules elsewhere call it."""
+    param = draw(st.sampled_from(["dsn", "url", "database_url"]))
+    files = {
+        "app/db/__init__.py": "from .pools import open_pool\n",
+        "app/db/pools.py": (
+            "import asyncpg\n\n\n"
+            f"async def open_pool({param}: str, size: int = 5):\n"
+            f"    return await asyncpg.create_pool(dsn={param}, max_size=size)\n"
+        ),
+    }
+    expected: set[str] = set()
+    count = draw(st.integers(0, 3))
+    for index in range(count):
+        kind = draw(st.sampled_from(sorted(PASSED)))
+        argument, rules = PASSED[kind]
+        expected |= rules
+        how = draw(st.sampled_from(["direct", "renamed", "package"]))
+        if how == "direct":
+            head, name = "from .db.pools import open_pool", "open_pool"
+        elif how == "renamed":
+            head, name = "from .db.pools import open_pool as make_pool", "make_pool"
+        else:
+            head, name = "from .db import open_pool", "open_pool"
+        call = f"{name}({argument})" if draw(st.booleans()) else f"{name}({param}={argument})"
+        files[f"app/job{index}.py"] = (
+            f"import os\n{head}\n\n\nasync def run():\n    return await {call}\n"
+        )
+    if not count:
+        expected = {"VF108"}  # nothing in the tree calls it: its callers are elsewhere
+    return files, expected
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(tree=caller_trees())
+def test_a_parameter_is_judged_with_every_caller_in_other_modules(
+    tree: tuple[dict[str, str], set[str]],
+) -> None:
+    files, expected = tree
+    found = {rule for path, line, rule in _scan(files) if path == "app/db/pools.py"}
+    assert found == expected, (files, found)
+
+
+@st.composite
+def changed_dicts(draw: st.DrawFn) -> tuple[str, int, int, set[str], set[str]]:
+    """A dict of connection options given to a driver, its TLS key written later (the
+    call's own finding: the reading where a condition left the dict unchanged)."""
+    mode, rules = draw(
+        st.sampled_from([("disable", {"VF101"}), ("prefer", {"VF102"}), ("require", {"VF103"})])
+    )
+    name = draw(st.sampled_from(["connect_args", "params", "options"]))
+    driver = draw(st.sampled_from(["sqlalchemy", "psycopg"]))
+    write = draw(st.sampled_from(["item", "update", "update-dict", "setdefault", "or-equals"]))
+    conditional = draw(st.booleans())
+    written = {
+        "item": f"{name}['sslmode'] = {mode!r}",
+        "update": f"{name}.update(sslmode={mode!r})",
+        "update-dict": f"{name}.update({{'sslmode': {mode!r}}})",
+        "setdefault": f"{name}.setdefault('sslmode', {mode!r})",
+        "or-equals": f"{name} |= {{'sslmode': {mode!r}}}",
+    }[write]
+    lines = [
+        "import os",
+        "import psycopg",
+        "from sqlalchemy import create_engine",
+        "",
+        f"{name} = {{'connect_timeout': 5}}",
+    ]
+    if conditional:
+        lines += ["if os.environ.get('PRODUCTION'):", f"    {written}"]
+    else:
+        lines.append(written)
+    write_line = len(lines)
+    if driver == "sqlalchemy":
+        call = f"create_engine('postgresql://app@db.internal/app', connect_args={name})"
+    else:
+        call = f"psycopg.connect(host='db.internal', dbname='app', **{name})"
+    lines.append(f"conn = {call}")
+    unchanged = {"VF102"} if conditional else set()  # no sslmode anywhere: prefer
+    return "\n".join(lines) + "\n", write_line, len(lines), rules, unchanged
+
+
+@settings(max_examples=40, deadline=None)
+@given(program=changed_dicts())
+def test_a_tls_key_written_after_the_dict_is_built_is_reported_at_the_write(
+    program: tuple[str, int, int, set[str], set[str]],
+) -> None:
+    source, write_line, call_line, rules, unchanged = program
+    found = _scan({"db.py": source})
+    at_write = {rule for _, line, rule in found if line == write_line}
+    at_call = {rule for _, line, rule in found if line == call_line}
+    assert at_write == rules, (source, found)
+    assert at_call == unchanged, (source, found)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    mode=st.sampled_from(["allow", "prefer", "require", "verify-ca", "verify-full"]),
+    shape=st.sampled_from(["keyword", "spread"]),
+)
+def test_a_tls_argument_that_crashes_the_call_is_one_vf105(mode: str, shape: str) -> None:
+    if shape == "keyword":
+        call = f"asyncpg.connect('postgresql://app@db.internal/app', sslmode={mode!r})"
+    else:
+        call = f"asyncpg.connect('postgresql://app@db.internal/app', **{{'sslmode': {mode!r}}})"
+    source = f"import asyncpg\n\n\nasync def main():\n    return await {call}\n"
+    found = {rule for _, line, rule in _scan({"db.py": source}) if line == 5}
+    assert "VF105" in found, (source, found)
+    assert not found & {"VF103", "VF104"}, (source, found)
