@@ -29,7 +29,10 @@ PASSED = {
     "disable": ("'postgresql://app@db.internal/app?sslmode=disable'", {"VF101"}),
     "prefer": ("'postgresql://app@db.internal/app'", {"VF102"}),
     "require": ("'postgresql://app@db.internal/app?sslmode=require'", {"VF103"}),
-    "verified": (f"'postgresql://app@db.internal/app?sslmode=verify-full&sslrootcert={ROOT}'", set()),
+    "verified": (
+        f"'postgresql://app@db.internal/app?sslmode=verify-full&sslrootcert={ROOT}'",
+        set(),
+    ),
     "environment": ("os.environ['DATABASE_URL']", {"VF108"}),
 }
 TRANSPORT = {"VF101", "VF102", "VF103", "VF104", "VF105", "VF108"}
@@ -85,9 +88,7 @@ def caller_trees(draw: st.DrawFn) -> tuple[dict[str, str], set[str]]:
     return files, expected
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tree=caller_trees())
 def test_a_parameter_is_judged_with_every_caller_in_other_modules(
     tree: tuple[dict[str, str], set[str]],
