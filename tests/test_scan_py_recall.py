@@ -164,3 +164,53 @@ def test_a_tls_argument_that_crashes_the_call_is_one_vf105(mode: str, shape: str
     found = {rule for _, line, rule in _scan({"db.py": source}) if line == 5}
     assert "VF105" in found, (source, found)
     assert not found & {"VF103", "VF104"}, (source, found)
+
+
+@st.composite
+def settings_trees(draw: st.DrawFn) -> tuple[dict[str, str], int, int, set[str], bool]:
+    """A pydantic Settings module whose DSN field has a default, read by a connection
+    site in another module (through an instance, a factory or a module global)."""
+    mode, rules = draw(
+        st.sampled_from([("disable", {"VF101"}), ("prefer", {"VF102"}), ("require", {"VF103"})])
+    )
+    field = draw(st.sampled_from(["DB_DSN", "database_url", "pg_url"]))
+    query = "" if mode == "prefer" else f"?sslmode={mode}"
+    default = f"postgresql+psycopg2://svc@db.internal:5432/app{query}"
+    settings = (
+        "from pydantic_settings import BaseSettings\n\n\n"
+        "class Settings(BaseSettings):\n"
+        "    LOG_LEVEL: str = 'INFO'\n"
+        f"    {field}: str = {default!r}\n\n\n"
+        "settings = Settings()\n\n\n"
+        "def get_settings() -> Settings:\n"
+        "    return Settings()\n"
+    )
+    reader = draw(st.sampled_from(["settings", "get_settings()", "Settings()"]))
+    imported = reader.split("(")[0]
+    read = f"{reader}.{field}"
+    if draw(st.booleans()):
+        read = f"str({read})"
+    decided_at_call = draw(st.booleans())  # the call's own sslmode decides
+    extra = ", connect_args={'sslmode': 'require'}" if decided_at_call else ""
+    site = (
+        "from sqlalchemy import create_engine\n\n"
+        f"from app.config import {imported}\n\n"
+        f"engine = create_engine({read}{extra})\n"
+    )
+    files = {"app/__init__.py": "", "app/config.py": settings, "app/db.py": site}
+    return files, 6, 5, ({"VF103"} if decided_at_call else rules), decided_at_call
+
+
+@settings(max_examples=30, deadline=None)
+@given(tree=settings_trees())
+def test_a_settings_default_read_in_another_module_is_reported_at_the_default(
+    tree: tuple[dict[str, str], int, int, set[str], bool],
+) -> None:
+    files, default_line, call_line, rules, decided_at_call = tree
+    found = _scan(files)
+    at_default = {r for path, line, r in found if (path, line) == ("app/config.py", default_line)}
+    at_call = {r for path, line, r in found if (path, line) == ("app/db.py", call_line)}
+    if decided_at_call:  # the call's argument decides: the finding stays at the call
+        assert (at_default, at_call) == (set(), rules), (files, found)
+    else:
+        assert (at_default, at_call) == (rules, set()), (files, found)

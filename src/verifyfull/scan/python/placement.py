@@ -11,6 +11,10 @@ written, with the places it acts through as related locations, not one copy per 
   after the dict is built (`args["sslmode"] = "require"`, `params.update(ssl=…)`,
   `params.setdefault(…)`, `params |= {…}`) is reported at that write, when the literal
   written is the value this reading of the call holds: the write is what decides it.
+- A call whose connection string is a pydantic Settings field's default written in
+  another module (`create_async_engine(get_settings().DB_DSN)`, no TLS argument at the
+  call) is reported at that default: it is the deployed value wherever the
+  environment does not set the field, and one finding serves every site reading it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from verifyfull.findings import Related, finding
 from verifyfull.scan.python import ssl_checks
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import ImportRef, Mutation, ParsedModule, Scope
+from verifyfull.scan.python.resolve import field_default, has_base
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,58 @@ def changed_key_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo)
                     what = f"the {key} written here into {name}, which the call is given"
                     best = (mutation.line, Place(a.source.relpath, value, what))
     return best[1] if best else None
+
+
+# Call arguments that carry TLS settings of their own: with one, the call decides.
+_CALL_TLS = frozenset({"connect_args", "ssl", "sslmode", "sslrootcert", "server_settings"})
+_SETTINGS_BASES = ("BaseSettings",)
+_URL_KEYWORDS = ("url", "dsn", "conninfo")
+
+
+def _url_argument(call: ast.Call) -> ast.expr | None:
+    expr = call.args[0] if call.args else None
+    for keyword in call.keywords:
+        if keyword.arg in _URL_KEYWORDS:
+            expr = keyword.value
+    if (  # str(settings.database_url): a pydantic Dsn type made a string
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "str"
+        and len(expr.args) == 1
+    ):
+        expr = expr.args[0]
+    return expr
+
+
+def settings_default_place(
+    a: Analysis, scope: Scope, call: ast.Call, dsn: str | None
+) -> Place | None:
+    """Class 4 with class 8: the Settings field default in another module that this
+    reading's whole connection string is (the literal equal to the DSN judged)."""
+    if dsn is None or any(k.arg is None or k.arg in _CALL_TLS for k in call.keywords):
+        return None
+    expr = _url_argument(call)
+    if not isinstance(expr, ast.Attribute):
+        return None
+    owner = a.resolver.settings_class(expr.value, a.place(call, scope), 0)
+    if owner is None or owner[1].path == a.module.path:
+        return None
+    cls, module = owner
+    class_scope = module.scope_of(cls)
+    if not has_base(cls, _SETTINGS_BASES) or class_scope is None:
+        return None
+    bindings = class_scope.assigns.get(expr.attr)
+    default = field_default(bindings[-1].value) if bindings else None
+    if not (isinstance(default, ast.Constant) and default.value == dsn):
+        return None
+    try:
+        relpath = module.path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
+    except ValueError:
+        return None
+    what = (
+        f"the default of settings field {cls.name}.{expr.attr}, used when the environment sets none"
+    )
+    return Place(relpath, default, what)
 
 
 def report_at(

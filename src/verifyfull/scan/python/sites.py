@@ -754,6 +754,8 @@ def judge(
         where = places.get(index) if places else None
         if where is not None and where.missing == "ssl" and not info.ssl.is_absent:
             where = None  # the key was added after the dict was written
+        if where is None and scope is not None and isinstance(node, ast.Call):
+            where = placement.settings_default_place(a, scope, node, dsn)
         _report(a, node, scope, api, verdict, notes, info, where)
 
 
