@@ -214,3 +214,58 @@ def test_a_settings_default_read_in_another_module_is_reported_at_the_default(
         assert (at_default, at_call) == (set(), rules), (files, found)
     else:
         assert (at_default, at_call) == (rules, set()), (files, found)
+
+
+@st.composite
+def password_trees(draw: st.DrawFn) -> tuple[dict[str, str], tuple[str, int] | None]:
+    """A literal password reaching a DSN: a Settings field default in another module
+    (through a property), or a credential-named `.format` keyword; placeholders too."""
+    password = draw(st.sampled_from(["s3cr3t-db", "Orders2024!", "changeme", "your_password"]))
+    real = password not in ("changeme", "your_password")
+    field = draw(st.sampled_from(["db_password", "pg_pass", "pwd"]))
+    if draw(st.booleans()):
+        written = f"Field(default={password!r})" if draw(st.booleans()) else repr(password)
+        config = (
+            "from pydantic import Field\n"
+            "from pydantic_settings import BaseSettings\n\n\n"
+            "class Settings(BaseSettings):\n"
+            "    db_user: str = 'svc'\n"
+            f"    {field}: str = {written}\n\n"
+            "    @property\n"
+            "    def dsn(self) -> str:\n"
+            f"        return f'postgresql://{{self.db_user}}:{{self.{field}}}@db.internal/app'\n"
+        )
+        site = (
+            "import asyncpg\n\nfrom app.config import Settings\n\n\n"
+            "async def main():\n    return await asyncpg.connect(Settings().dsn)\n"
+        )
+        files = {"app/__init__.py": "", "app/config.py": config, "app/db.py": site}
+        return files, (("app/config.py", 7) if real else None)
+    # the first binding is replaced before the call: its keyword is not this password
+    source = (
+        "import psycopg2\n\n"
+        "URL = 'postgresql://{user}:{secret}@db.internal/app'.format(\n"
+        f"    user='svc', secret='x', {field}='not-this-one'\n"
+        ")\n"
+        f"URL = 'postgresql://{{u}}:{{{field}}}@db.internal/app'.format(\n"
+        f"    u='svc', {field}={password!r}\n"
+        ")\n"
+        "conn = psycopg2.connect(URL)\n"
+    )
+    return {"db.py": source}, (("db.py", 7) if real else None)
+
+
+@settings(max_examples=30, deadline=None)
+@given(tree=password_trees())
+def test_a_literal_password_reaching_a_dsn_is_reported_where_it_is_written(
+    tree: tuple[dict[str, str], tuple[str, int] | None],
+) -> None:
+    files, where = tree
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        for relpath, text in files.items():
+            (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+            (root / relpath).write_text(text)
+        result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = {(f.path, f.line) for f in result.report.findings if f.rule_id == "VF401"}
+    assert found == ({where} if where else set()), (files, found)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from verifyfull.conninfo import ConnInfo
 from verifyfull.findings import Related, finding
-from verifyfull.scan.python import ssl_checks
+from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import ImportRef, Mutation, ParsedModule, Scope
 from verifyfull.scan.python.resolve import field_default, has_base
@@ -209,6 +209,33 @@ def _url_argument(call: ast.Call) -> ast.expr | None:
     ):
         expr = expr.args[0]
     return expr
+
+
+def settings_password(
+    a: Analysis, scope: Scope, call: ast.Call, password: str, message: str, fix: str
+) -> None:
+    """VF401 where a Settings class the call reads (in this module or another) writes
+    the connection's literal password as a field default, the call related."""
+    arguments = [*call.args, *(k.value for k in call.keywords)]
+    for expr in arguments:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.args:
+            expr = expr.args[0]  # str(settings.dsn)
+        if not isinstance(expr, ast.Attribute):
+            continue
+        owner = a.resolver.settings_class(expr.value, a.place(call, scope), 0)
+        if owner is None or not has_base(owner[0], _SETTINGS_BASES):
+            continue
+        found = credentials.settings_field_password(a, owner, password)
+        if found is None:
+            continue
+        name, default = found
+        try:
+            relpath = owner[1].path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
+        except ValueError:
+            continue
+        what = f"the default of settings field {owner[0].name}.{name}"
+        report_at(a, Place(relpath, default, what), "VF401", call, message, f"{name} = ***", fix)
+        return
 
 
 def settings_default_place(

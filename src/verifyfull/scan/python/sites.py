@@ -860,8 +860,15 @@ def _report(
             # reported by credentials.py where the literal is written; a literal that
             # reaches the string through a name (`password = "…"` formatted in) is
             # found here, by its value, among the names the call's scope can see
-            if info.password is not None and scope is not None:
-                credentials.passed_into_string(a, scope, info.password.reveal())
+            # (at module level for a framework site, which has no call scope); a
+            # Settings field default the call reads is found by placement
+            if info.password is not None:
+                password = info.password.reveal()
+                credentials.passed_into_string(a, scope or a.module.scope, password)
+                if scope is not None and isinstance(node, ast.Call):
+                    fix = (item.fix or item.rule.fix).rstrip(".") + "."
+                    message = f"{_label(api)}: {item.message}"
+                    placement.settings_password(a, scope, node, password, message, fix)
             continue
         if item.rule_id == "VF105" and non_tls_breakage(verdict, info):
             continue  # a TypeError for an unknown non-TLS keyword is not a TLS finding
