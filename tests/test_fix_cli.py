@@ -69,8 +69,7 @@ def test_diff_on_the_example_prints_and_writes_nothing(tmp_path: Path) -> None:
         assert f"--- a/{name}\n+++ b/{name}\n" in result.stdout
     assert 'connect_args={"ssl": ssl_context}' in result.stdout
     assert "left for a person:" in result.stderr
-    # per file and rule; the VF104 of verify-ca is moot beside the VF105 crash (sites.moot_rules)
-    assert "line 23 VF105: create_async_engine()" in result.stderr
+    assert "line 23 VF104, VF105: create_async_engine()" in result.stderr  # per file and rule
     assert "VF201" in result.stderr  # cockroach --insecure: a person decides
     assert "orders-dev-password" not in result.stdout + result.stderr  # .env DSN password
     assert "Traceback" not in result.stderr

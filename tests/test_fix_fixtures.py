@@ -29,7 +29,7 @@ SECURE = {"secure"}
 
 # Every rule a fixture must show being fixed (before: reported; after: gone).
 RULES_SHOWN = {
-    "seed_sqlalchemy": {"VF105"},  # verify-ca's VF104 is moot beside the crash
+    "seed_sqlalchemy": {"VF104", "VF105"},
     "seed_asyncpg": {"VF105"},
     "psycopg_disable": {"VF101"},
     "psycopg_prefer_url": {"VF102"},
@@ -58,7 +58,7 @@ RULES_SHOWN = {
     "fastapi_project": {"VF102", "VF103", "VF105", "VF201"},
     "cockroach_insecure": {"VF201"},
     "module_alias": {"VF102", "VF104"},
-    "settings_shapes": {"VF102", "VF105"},  # the sslmode crash makes its VF103 moot
+    "settings_shapes": {"VF102", "VF103", "VF105"},
     "tortoise_origins": {"VF102", "VF103"},
     "secure": set(),
 }

@@ -15,7 +15,7 @@ from verifyfull.cli import app
 from verifyfull.conninfo import Environment, evaluate
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.python.check import run_analysis
-from verifyfull.scan.python.sites import Site, moot_rules, non_tls_breakage
+from verifyfull.scan.python.sites import Site, non_tls_breakage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scan" / "python"
 ROOT = Path(__file__).parent.parent
@@ -59,7 +59,6 @@ def test_scanner_verdict_equals_conninfo_and_explain(
     expected = set(site.verdict.rule_ids) - {"VF401"}
     if non_tls_breakage(site.verdict, site.info):
         expected.discard("VF105")  # an unknown non-TLS keyword: not a TLS finding
-    expected -= moot_rules(site.verdict, site.info)  # a TLS argument that crashes the call
     if where != "suppressed.py":  # that fixture silences some sites on purpose
         assert expected <= reported, f"{where}:{site.line}: reported {reported}"
     if site.dsn is None:

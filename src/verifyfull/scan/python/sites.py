@@ -589,7 +589,6 @@ _UNSEEN_TLS = {
     "ssl": ("", "?ssl=disable", "?ssl=verify-full&sslrootcert=certs/ca.crt"),
 }
 _TRANSPORT = rootfiles.TRANSPORT
-_UNCHECKED = frozenset({"VF103", "VF104"})  # what a handshake that happened would not check
 
 
 def _unseen_variants(api: str) -> list[list[str]]:
@@ -820,17 +819,6 @@ def non_tls_breakage(verdict: Verdict, info: ConnInfo) -> bool:
     return bool(misplaced) and not any(is_tls_key(k) for k in misplaced)
 
 
-def moot_rules(verdict: Verdict, info: ConnInfo) -> frozenset[str]:
-    """The verdict's rules a reading that fails at connect because of a TLS argument
-    (VF105 with a crash) does not report: it never opens a connection, so what its
-    handshake would not check (VF103/VF104) is moot and VF105 is the finding. A written
-    disable or prefer (VF101/VF102) stays: the author asked for it, fixing the crash
-    keeps it."""
-    if not verdict.breaks or non_tls_breakage(verdict, info) or "VF105" not in verdict.rule_ids:
-        return frozenset()
-    return _UNCHECKED
-
-
 def _label(api: str) -> str:
     """`connect()` for a call's qualified name; a framework site's label as it is."""
     return api if " " in api else f"{api.rsplit('.', 1)[-1]}()"
@@ -852,10 +840,7 @@ def _report(
     does = f" The driver: {verdict.notes[0]}" if verdict.notes else ""
     if where is None and scope is not None and isinstance(node, ast.Call):
         where = placement.changed_key_place(a, scope, node, info)
-    moot = moot_rules(verdict, info)
     for item in verdict.findings:
-        if item.rule_id in moot:
-            continue
         if item.rule_id == "VF401":
             # reported by credentials.py where the literal is written; a literal that
             # reaches the string through a name (`password = "…"` formatted in) is
