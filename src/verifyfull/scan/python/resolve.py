@@ -389,7 +389,8 @@ class Resolver:
 
     def _parameter(self, name: str, scope: Scope, place: Place, depth: int) -> Value:
         """A parameter holds its default or what a caller passes: each caller in the
-        module is judged with its own value (callers elsewhere are not followed)."""
+        module is judged with its own value; a module function no call here passes it
+        to, by its callers in the project's other modules (callers.py)."""
         options: list[Value] = []
         incoming = self._validator_input.get(id(scope))
         node = scope.node
@@ -413,7 +414,6 @@ class Resolver:
 
     def _passed(self, name: str, scope: Scope, module: ParsedModule, depth: int) -> list[Value]:
         node = scope.node
-        scope_module = module
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             return []
         positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
@@ -434,7 +434,7 @@ class Resolver:
             sites += others.calls
             if not others.complete:
                 found.append(Unknown(f"parameter '{name}' of {node.name}() ({others.why})"))
-        for module, call, caller in sites:
+        for in_module, call, caller in sites:
             if len(found) > MAX_ALTERNATIVES:
                 break
             if not isinstance(call.func, wanted):
@@ -454,8 +454,8 @@ class Resolver:
                 if spread:
                     found.append(Unknown(f"parameter '{name}' of {node.name}() (passed by *)"))
                 continue  # the default (or nothing) for this caller
-            value = self.any(argument, Place(module, caller, call.lineno), depth)
-            where = f"line {call.lineno}" if module is scope_module else _where(module, call)
+            value = self.any(argument, Place(in_module, caller, call.lineno), depth)
+            where = f"line {call.lineno}" if in_module is module else _where(in_module, call)
             found.append(_noted(value, f"{name}: passed by the call at {where}"))
         return found
 
