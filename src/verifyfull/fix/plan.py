@@ -248,6 +248,19 @@ def _follow_origins(root: Path, by_file: dict[str, list[Finding]]) -> None:
             by_file[origin.relpath] = [*by_file.get(origin.relpath, []), *moved]
 
 
+def _follow_related(by_file: dict[str, list[Finding]]) -> None:
+    """The reverse: a finding reported where its value is written (scan/python/
+    placement.py: a Settings default, a dict) with the calls that use it in other files
+    related is handed to each of those files at the call's line, where a fix can pass
+    the TLS argument the call then decides with."""
+    for findings in list(by_file.values()):
+        for item in list(findings):
+            for place in item.related:
+                if place.path and place.path != item.path and place.line:
+                    moved = dataclasses.replace(item, path=place.path, line=place.line, related=())
+                    by_file[place.path] = [*by_file.get(place.path, []), moved]
+
+
 @dataclass(frozen=True)
 class _Classified:
     fix: FileFix | ReportError | None  # every reported line fixed
@@ -347,6 +360,7 @@ def plan_fixes(
         if item.rule_id in SECRET_RULES and item.path and item.line:
             secrets[item.path].append(item.line)
     _follow_origins(settings.project_root, by_file)
+    _follow_related(by_file)
     fixes: list[FileFix] = []
     errors: list[ReportError] = list(before.errors)
     refused: list[Refusal] = []

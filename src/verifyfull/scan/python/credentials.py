@@ -26,14 +26,14 @@ import re
 from verifyfull.conninfo.libpq import keyword_string_error
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.module import ParsedModule, Scope
 from verifyfull.scan.python.names import (
     has_db_context,
     is_password_name,
     target_name,
     words,
 )
-from verifyfull.scan.python.resolve import ENV_GETTERS
+from verifyfull.scan.python.resolve import ENV_GETTERS, field_default
 from verifyfull.scan.python.values import Text
 from verifyfull.scrub import register_from_text, register_secret
 
@@ -266,15 +266,66 @@ def passed_into_string(a: Analysis, scope: Scope, password: str) -> None:
     where: Scope | None = scope
     while where is not None:
         for name, bindings in where.assigns.items():
-            found += [
-                (is_credential_name(name), name, b.value, where)
-                for b in bindings
-                if _literal(b.value) == password
-            ]
+            for b in bindings:
+                if _literal(b.value) == password:
+                    found.append((is_credential_name(name), name, b.value, where))
+                elif isinstance(b.value, ast.Call):  # '…{pw}…'.format(pw="…"), f(password=…)
+                    found += [
+                        (True, k.arg, k.value, where)
+                        for k in _call_keywords(b.value)
+                        if k.arg and is_credential_name(k.arg) and _literal(k.value) == password
+                    ]
         where = where.parent
     named = [item for item in found if item[0]] or found
     for _, name, value, where in named:
         _password_value(a, name, value, where, db=True)
+
+
+_CALL_DEPTH = 4  # calls nested in a binding's value looked into (`.format(...).strip()`)
+
+
+def _call_keywords(call: ast.Call) -> list[ast.keyword]:
+    """The keywords of a call and of the calls it is made on or given (a few levels)."""
+    found: list[ast.keyword] = []
+    stack: list[tuple[ast.expr, int]] = [(call, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, ast.Call) or depth > _CALL_DEPTH:
+            continue
+        found += node.keywords
+        if isinstance(node.func, ast.Attribute):
+            stack.append((node.func.value, depth + 1))
+        stack += [(arg, depth + 1) for arg in node.args]
+    return found
+
+
+def settings_field_password(
+    a: Analysis, owner: tuple[ast.ClassDef, ParsedModule], password: str
+) -> tuple[str, ast.expr] | None:
+    """The credential-named field of a Settings class whose default is the connection's
+    literal password (`pg_password: str = Field(default="…")`): its name and default."""
+    cls, module = owner
+    for node in cls.body:
+        target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        value = node.value if isinstance(node, ast.AnnAssign | ast.Assign) else None
+        if not isinstance(target, ast.Name) or value is None:
+            continue
+        default = field_default(value)
+        literal = _literal(default) if default is not None else None
+        if (
+            default is not None
+            and literal == password
+            and is_credential_name(target.id)
+            and not is_reference(literal, target.id)
+        ):
+            register_secret(literal)
+            here = module.path == a.module.path
+            if here and (id(default) in a.inert or _allowlisted(a, default)):
+                return None
+            return target.id, default
+    return None
 
 
 _DB_DICT_KEYS = frozenset({"host", "user", "database", "dbname", "port", "dsn"})

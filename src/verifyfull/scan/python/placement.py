@@ -7,6 +7,14 @@ written, with the places it acts through as related locations, not one copy per 
   backend, whose `server_settings` sslmode decides) is reported at that dict, in the
   config's own module (followed through names and imports), the calls related. The
   engine applies that file's suppressions and merges the same place from several files.
+- A dict passed to the call (`connect_args=args`, `**params`) whose TLS key is written
+  after the dict is built (`args["sslmode"] = "require"`, `params.update(ssl=…)`,
+  `params.setdefault(…)`, `params |= {…}`) is reported at that write, when the literal
+  written is the value this reading of the call holds: the write is what decides it.
+- A call whose connection string is a pydantic Settings field's default written in
+  another module (`create_async_engine(get_settings().DB_DSN)`, no TLS argument at the
+  call) is reported at that default: it is the deployed value wherever the
+  environment does not set the field, and one finding serves every site reading it.
 """
 
 from __future__ import annotations
@@ -14,10 +22,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, replace
 
+from verifyfull.conninfo import ConnInfo
 from verifyfull.findings import Related, finding
-from verifyfull.scan.python import ssl_checks
+from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.module import ImportRef, ParsedModule, Scope
+from verifyfull.scan.python.module import ImportRef, Mutation, ParsedModule, Scope
+from verifyfull.scan.python.resolve import field_default, has_base
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,158 @@ def missing_key_places(
                 relpath, credentials, "its credentials have no 'ssl' key", missing="ssl"
             )
     return places
+
+
+# The keys whose written value decides a reading's transport rule, and the call
+# arguments a dict of them is passed through.
+_DECIDING_KEYS = frozenset({"sslmode", "ssl"})
+_DICT_ARGUMENTS = frozenset({"connect_args"})
+
+
+def _holds(info: ConnInfo, key: str, literal: str) -> bool:
+    """Whether this reading of the call has `key` set to `literal` (a URL option, a
+    keyword given to the driver, or the asyncpg ssl argument)."""
+    if info.ssl.mode == literal or info.param(key) == literal:
+        return True
+    return any(name == key and rendered.strip("'\"") == literal for name, rendered in info.kwargs)
+
+
+def _writes(mutation: Mutation) -> list[tuple[str, ast.expr]]:
+    """The (key, literal node) pairs a change writes as the last key of its path."""
+    if not mutation.method and mutation.value is not None and mutation.keys:
+        last = mutation.keys[-1]
+        if isinstance(last, ast.Constant) and isinstance(last.value, str):
+            return [(last.value, mutation.value)]
+        return []
+    written: list[tuple[str, ast.expr]] = []
+    call = mutation.call
+    if mutation.method == "update" and call is None and isinstance(mutation.value, ast.Dict):
+        source: ast.expr | None = mutation.value  # d |= {...}
+    else:
+        source = call.args[0] if call is not None and call.args else None
+    if mutation.method == "setdefault" and call is not None and len(call.args) == 2:
+        key = call.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            written.append((key.value, call.args[1]))
+    elif mutation.method == "update":
+        if isinstance(source, ast.Dict):
+            written += [
+                (k.value, v)
+                for k, v in zip(source.keys, source.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)
+            ]
+        if call is not None:
+            written += [(kw.arg, kw.value) for kw in call.keywords if kw.arg is not None]
+    return written
+
+
+def changed_key_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo) -> Place | None:
+    """Class 8 for a dict changed after it is built: the last change before the call
+    that writes a deciding TLS key of a dict the call is given, with the literal this
+    reading holds (so each if/else arm's reading is placed at its own write)."""
+    best: tuple[int, Place] | None = None
+    for keyword in call.keywords:
+        if not isinstance(keyword.value, ast.Name):
+            continue
+        if keyword.arg is not None and keyword.arg not in _DICT_ARGUMENTS:
+            continue
+        name = keyword.value.id
+        where: Scope | None = scope
+        while where is not None and name not in where.assigns and name not in where.mutations:
+            where = where.parent
+        if where is None:
+            continue
+        same = where is scope
+        for mutation in where.mutations.get(name, ()):
+            if same and mutation.line > call.lineno:
+                continue  # written after the call: the call never sees it
+            for key, value in _writes(mutation):
+                literal = value.value if isinstance(value, ast.Constant) else None
+                if key not in _DECIDING_KEYS or not isinstance(literal, str):
+                    continue
+                if _holds(info, key, literal) and (best is None or mutation.line >= best[0]):
+                    what = f"the {key} written here into {name}, which the call is given"
+                    best = (mutation.line, Place(a.source.relpath, value, what))
+    return best[1] if best else None
+
+
+# Call arguments that carry TLS settings of their own: with one, the call decides.
+_CALL_TLS = frozenset({"connect_args", "ssl", "sslmode", "sslrootcert", "server_settings"})
+_SETTINGS_BASES = ("BaseSettings",)
+_URL_KEYWORDS = ("url", "dsn", "conninfo")
+
+
+def _url_argument(call: ast.Call) -> ast.expr | None:
+    expr = call.args[0] if call.args else None
+    for keyword in call.keywords:
+        if keyword.arg in _URL_KEYWORDS:
+            expr = keyword.value
+    if (  # str(settings.database_url): a pydantic Dsn type made a string
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "str"
+        and len(expr.args) == 1
+    ):
+        expr = expr.args[0]
+    return expr
+
+
+def settings_password(
+    a: Analysis, scope: Scope, call: ast.Call, password: str, message: str, fix: str
+) -> None:
+    """VF401 where a Settings class the call reads (in this module or another) writes
+    the connection's literal password as a field default, the call related."""
+    arguments = [*call.args, *(k.value for k in call.keywords)]
+    for expr in arguments:
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.args:
+            expr = expr.args[0]  # str(settings.dsn)
+        if not isinstance(expr, ast.Attribute):
+            continue
+        owner = a.resolver.settings_class(expr.value, a.place(call, scope), 0)
+        if owner is None or not has_base(owner[0], _SETTINGS_BASES):
+            continue
+        found = credentials.settings_field_password(a, owner, password)
+        if found is None:
+            continue
+        name, default = found
+        try:
+            relpath = owner[1].path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
+        except ValueError:
+            continue
+        what = f"the default of settings field {owner[0].name}.{name}"
+        report_at(a, Place(relpath, default, what), "VF401", call, message, f"{name} = ***", fix)
+        return
+
+
+def settings_default_place(
+    a: Analysis, scope: Scope, call: ast.Call, dsn: str | None
+) -> Place | None:
+    """Class 4 with class 8: the Settings field default in another module that this
+    reading's whole connection string is (the literal equal to the DSN judged)."""
+    if dsn is None or any(k.arg is None or k.arg in _CALL_TLS for k in call.keywords):
+        return None
+    expr = _url_argument(call)
+    if not isinstance(expr, ast.Attribute):
+        return None
+    owner = a.resolver.settings_class(expr.value, a.place(call, scope), 0)
+    if owner is None or owner[1].path == a.module.path:
+        return None
+    cls, module = owner
+    class_scope = module.scope_of(cls)
+    if not has_base(cls, _SETTINGS_BASES) or class_scope is None:
+        return None
+    bindings = class_scope.assigns.get(expr.attr)
+    default = field_default(bindings[-1].value) if bindings else None
+    if not (isinstance(default, ast.Constant) and default.value == dsn):
+        return None
+    try:
+        relpath = module.path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
+    except ValueError:
+        return None
+    what = (
+        f"the default of settings field {cls.name}.{expr.attr}, used when the environment sets none"
+    )
+    return Place(relpath, default, what)
 
 
 def report_at(

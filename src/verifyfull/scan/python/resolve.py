@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from verifyfull.scan.python import urls
+from verifyfull.scan.python import callers, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.module import (
@@ -389,7 +389,8 @@ class Resolver:
 
     def _parameter(self, name: str, scope: Scope, place: Place, depth: int) -> Value:
         """A parameter holds its default or what a caller passes: each caller in the
-        module is judged with its own value (callers elsewhere are not followed)."""
+        module is judged with its own value; a module function no call here passes it
+        to, by its callers in the project's other modules (callers.py)."""
         options: list[Value] = []
         incoming = self._validator_input.get(id(scope))
         node = scope.node
@@ -424,8 +425,16 @@ class Resolver:
             calls = module.calls_of(owner.name if node.name == "__init__" else node.name)
         else:
             wanted, calls = ast.Name, module.calls_of(node.name)
+        sites = [(module, call, caller) for call, caller in calls if isinstance(call.func, wanted)]
         found: list[Value] = []
-        for call, caller in calls:
+        if not sites and scope.parent is module.scope:
+            # a module's function no call here passes the parameter to: its callers in the
+            # project's other modules (callers.py; bounded, cached per function)
+            others = callers.elsewhere(module, node.name)
+            sites += others.calls
+            if not others.complete:
+                found.append(Unknown(f"parameter '{name}' of {node.name}() ({others.why})"))
+        for in_module, call, caller in sites:
             if len(found) > MAX_ALTERNATIVES:
                 break
             if not isinstance(call.func, wanted):
@@ -445,8 +454,9 @@ class Resolver:
                 if spread:
                     found.append(Unknown(f"parameter '{name}' of {node.name}() (passed by *)"))
                 continue  # the default (or nothing) for this caller
-            value = self.any(argument, Place(module, caller, call.lineno), depth)
-            found.append(_noted(value, f"{name}: passed by the call at line {call.lineno}"))
+            value = self.any(argument, Place(in_module, caller, call.lineno), depth)
+            where = f"line {call.lineno}" if in_module is module else _where(in_module, call)
+            found.append(_noted(value, f"{name}: passed by the call at {where}"))
         return found
 
     def _bound(
@@ -1415,6 +1425,15 @@ def field_default(expr: ast.expr) -> ast.expr | None:
 def _env_call_name(node: ast.Call, place: Place) -> str:
     qual = place.module.qualname(node.func) or "getenv"
     return qual
+
+
+def _where(module: ParsedModule, call: ast.Call) -> str:
+    """A call in another module, named by its path under the project root."""
+    try:
+        path = module.path.relative_to(module.root).as_posix()
+    except ValueError:
+        path = module.path.name
+    return f"{path}:{call.lineno}"
 
 
 def _noted(value: Value, note: str) -> Value:

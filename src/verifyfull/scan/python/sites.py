@@ -736,6 +736,8 @@ def judge(
         where = places.get(index) if places else None
         if where is not None and where.missing == "ssl" and not info.ssl.is_absent:
             where = None  # the key was added after the dict was written
+        if where is None and scope is not None and isinstance(node, ast.Call):
+            where = placement.settings_default_place(a, scope, node, dsn)
         _report(a, node, scope, api, verdict, notes, info, where)
 
 
@@ -819,13 +821,22 @@ def _report(
     how = f" (resolved with {summary})" if summary else ""
     ssl_part = "" if info.ssl.is_absent else f" with {info.ssl.describe()}"
     does = f" The driver: {verdict.notes[0]}" if verdict.notes else ""
+    if where is None and scope is not None and isinstance(node, ast.Call):
+        where = placement.changed_key_place(a, scope, node, info)
     for item in verdict.findings:
         if item.rule_id == "VF401":
             # reported by credentials.py where the literal is written; a literal that
             # reaches the string through a name (`password = "…"` formatted in) is
             # found here, by its value, among the names the call's scope can see
-            if info.password is not None and scope is not None:
-                credentials.passed_into_string(a, scope, info.password.reveal())
+            # (at module level for a framework site, which has no call scope); a
+            # Settings field default the call reads is found by placement
+            if info.password is not None:
+                password = info.password.reveal()
+                credentials.passed_into_string(a, scope or a.module.scope, password)
+                if scope is not None and isinstance(node, ast.Call):
+                    fix = (item.fix or item.rule.fix).rstrip(".") + "."
+                    message = f"{_label(api)}: {item.message}"
+                    placement.settings_password(a, scope, node, password, message, fix)
             continue
         if item.rule_id == "VF105" and non_tls_breakage(verdict, info):
             continue  # a TypeError for an unknown non-TLS keyword is not a TLS finding

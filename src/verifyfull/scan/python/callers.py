@@ -1,0 +1,170 @@
+"""Callers of a function in the project's other modules (issue 12, class 3).
+
+`async def create_pool(dsn): return await asyncpg.create_pool(dsn=dsn)` in db/pool.py
+is judged by what its callers pass, and they are in main.py and scripts/seed.py
+(`from .db.pool import create_pool`, or through the package's `__init__` re-export).
+A caller imports the function by name, so only files whose bytes hold that name are
+parsed (module.py's cache), and a call counts only when its name resolves, through
+the caller's imports (and one re-export), to this very function.
+
+Bounded, so a library tree costs little: the files searched are those of the
+function's source root (the directory its top-level package sits in; when that is
+the scan root, only the top-level package and the root's own entry scripts), at most
+MAX_FILES of them and MAX_CALLERS calls; past a bound the answer is
+incomplete and the parameter stays unjudged (a VF108 that says why). Callers outside
+the tree cannot be seen: a function the tree never calls keeps its VF108.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from verifyfull.scan.python.module import (
+    MAX_FOLLOWED_MODULE,
+    ImportRef,
+    ParsedModule,
+    Scope,
+    load_module,
+)
+from verifyfull.scan.walk import DEFAULT_SKIP_DIRS
+
+MAX_FILES = 400  # files searched for one function's callers
+MAX_CALLERS = 16  # calls followed for one function
+_REEXPORT_HOPS = 2  # `from .db import create_pool`, db/__init__.py `from .pool import …`
+
+
+@dataclass(frozen=True)
+class Callers:
+    calls: tuple[tuple[ParsedModule, ast.Call, Scope], ...]
+    complete: bool  # False: a bound was reached, some callers may be missing
+    why: str = ""  # what bound, for the evidence
+
+
+@lru_cache(maxsize=64)
+def _files_under(directory: str, recursive: bool) -> tuple[tuple[str, ...], bool]:
+    """The `.py` files of a directory (sorted; skipped directories as the walk skips
+    them), and whether all were listed within MAX_FILES."""
+    found: list[str] = []
+    stack = [directory]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_file() and entry.name.endswith(".py"):
+                found.append(entry.path)
+                if len(found) > MAX_FILES:
+                    return tuple(found[:MAX_FILES]), False
+            elif (
+                recursive
+                and entry.is_dir(follow_symlinks=False)
+                and entry.name not in DEFAULT_SKIP_DIRS
+                and not entry.name.startswith(".")
+            ):
+                stack.append(entry.path)
+    return tuple(found), True
+
+
+def _candidates(module: ParsedModule) -> tuple[tuple[str, ...], bool]:
+    """The files that may call into the module: its source root (the directory its
+    top-level package sits in, climbing `__init__.py` files) searched whole, or, when
+    that is the scan root itself (a library tree), the top-level package and the
+    root's own files."""
+    root = module.root
+    top = module.path.parent
+    while (top.parent / "__init__.py").is_file() and top.parent != root:
+        top = top.parent
+    if root not in top.parents and top != root:
+        return (), False
+    base = top.parent if (top / "__init__.py").is_file() else top
+    if base != root and root in base.parents:
+        return _files_under(str(base), True)
+    own, own_complete = _files_under(str(root), False)
+    if top == root:
+        return own, own_complete
+    package, complete = _files_under(str(top), True)
+    files = tuple(dict.fromkeys((*own, *package)))
+    if len(files) > MAX_FILES:
+        return files[:MAX_FILES], False
+    return files, complete and own_complete
+
+
+def _refers_to(caller: ParsedModule, ref: ImportRef, target: ParsedModule, name: str) -> bool:
+    """Whether an import names the function `name` of `target`, directly or through a
+    package that re-exports it."""
+    for _ in range(_REEXPORT_HOPS):
+        found = caller.find_import(ref)
+        if found is None:
+            return False
+        module, attr = found
+        if attr is None:
+            return False
+        if module.path == target.path:
+            return attr == name
+        reexported = module.aliases.get(attr)
+        if reexported is None or module.scope.assigns.get(attr) or attr in module.functions:
+            return False
+        caller, ref = module, reexported
+    return False
+
+
+def elsewhere(module: ParsedModule, name: str) -> Callers:
+    """The calls `name(...)` in the project's other modules that call this module's
+    function `name`, each with its module and scope (cached per function and file
+    version: every reading of every site in the file asks the same question)."""
+    try:
+        info = os.stat(module.path)
+    except OSError:
+        return Callers((), False, "the module cannot be read")
+    key = (str(module.path), str(module.root), info.st_mtime_ns, name)
+    found = _CACHE.get(key)
+    if found is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        found = _CACHE[key] = _search(module, name)
+    return found
+
+
+# (path, root, mtime, function) -> its callers: per process, like module.py's cache.
+_CACHE: dict[tuple[str, str, int, str], Callers] = {}
+_CACHE_SIZE = 256
+
+
+def _search(module: ParsedModule, name: str) -> Callers:
+    files, complete = _candidates(module)
+    # A caller imports the name: `from x import a, name` (or in parentheses over lines).
+    imports = re.compile(rb"\bimport\b[^;]{0,400}?\b" + re.escape(name.encode()) + rb"\b")
+    needle = name.encode()
+    calls: list[tuple[ParsedModule, ast.Call, Scope]] = []
+    own = str(module.path)
+    for path_text in files:
+        if path_text == own:
+            continue
+        try:
+            with open(path_text, "rb") as handle:  # module.py parses no larger module
+                data = handle.read(MAX_FOLLOWED_MODULE + 1)
+        except OSError:
+            continue
+        if len(data) > MAX_FOLLOWED_MODULE or needle not in data or not imports.search(data):
+            continue
+        caller = load_module(Path(path_text), module.root)
+        if caller is None:
+            continue
+        for alias, ref in caller.aliases.items():
+            # the imported name is the function's (`as` renames only the alias)
+            if ref.name != name or not _refers_to(caller, ref, module, name):
+                continue
+            for call, scope in caller.calls_of(alias):
+                if isinstance(call.func, ast.Name):
+                    calls.append((caller, call, scope))
+                    if len(calls) >= MAX_CALLERS:
+                        return Callers(tuple(calls), False, f"over {MAX_CALLERS} callers")
+    why = "" if complete else f"over {MAX_FILES} files to search for callers"
+    return Callers(tuple(calls), complete, why)
