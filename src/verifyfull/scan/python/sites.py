@@ -389,15 +389,18 @@ def _libpq(
     for item in options.values():
         notes += notes_of(item)
     plain_options = known_kwargs({k: plain(v) for k, v in options.items()}, notes)
+    # The string as this driver's own libpq reads it (psycopg2's 17 keeps blanks in a
+    # URL that psycopg's 18 refuses), at the project's pinned versions.
+    libpq = driver_versions(call.a.ctx.root).libpq_for(driver.value)
     if not plain_options:
-        info = parse_dsn(text) if text else parse_dsn("host=" + _PLACEHOLDER)
+        info = parse_dsn(text, libpq_version=libpq) if text else parse_dsn("host=" + _PLACEHOLDER)
         if not text:
             info = replace(info, hosts=())
         return [(driver, info, text or None, tuple(notes))]
-    base = parse_dsn(text) if text else None
+    base = parse_dsn(text, libpq_version=libpq) if text else None
     pairs = base.connect_string_with_secret(form="keywords") if base else ""
     extra = " ".join(f"{k}={_keyword_quote(str(v))}" for k, v in plain_options.items())
-    info = parse_dsn(f"{pairs} {extra}".strip())
+    info = parse_dsn(f"{pairs} {extra}".strip(), libpq_version=libpq)
     return [(driver, info, None, tuple(notes))]
 
 
