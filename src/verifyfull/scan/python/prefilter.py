@@ -29,6 +29,7 @@ from verifyfull.scan.python.credentials import (
     DECODER_WORDS,
     literal_holds_password,
 )
+from verifyfull.scan.python.env_readers import LIBRARY_ENV_WORDS
 from verifyfull.scan.python.frameworks import MODULES as FRAMEWORK_MODULES
 from verifyfull.scan.python.frameworks import WORDS as FRAMEWORK_WORDS
 from verifyfull.scan.python.lexical import statement_from, views
@@ -191,7 +192,9 @@ def _bound_to_literal(binders: str) -> re.Pattern[str]:
     )
 
 
-_BOUND_TO_LITERAL = _bound_to_literal("=:,")
+# `,` binds as an env reader's default, positional or by keyword after others
+# (`config("DB_PASSWORD", cast=str, default="…")`): any literal later in the call.
+_BOUND_TO_LITERAL = re.compile(rf"{_bound_to_literal('=:').pattern}|['\"]?\]?\s*,[^'\"]*['\"]")
 
 
 def _is_word_char(char: str) -> bool:
@@ -277,7 +280,7 @@ def credentials_possible(
     ):
         return True  # VF402 needs no database context
     # `,` binds only as a getenv default: os.getenv("DB_PASSWORD", "…").
-    bound_to = _BOUND_TO_LITERAL if _ENV_WORDS[0] in code or _ENV_WORDS[1] in code else _ASSIGNED
+    bound_to = _BOUND_TO_LITERAL if any(word in code for word in _ENV_WORDS) else _ASSIGNED
     bound = {name for name, end in words if bound_to.match(document, end)}
     return bool(bound) and _database_context_possible(document, code, stem, bound)
 
@@ -314,8 +317,9 @@ def _decoder_renamed(code: str) -> bool:
     return False
 
 
-# What resolve.ENV_GETTERS need in code: getenv, or environ (environ.get, setdefault).
-_ENV_WORDS = ("getenv", "environ")
+# What env_readers.ENV_GETTERS need in code: getenv, or environ (environ.get,
+# setdefault), or a library reader's module (`from decouple import config`).
+_ENV_WORDS = ("getenv", "environ", *LIBRARY_ENV_WORDS)
 _ASSIGNED = _bound_to_literal("=:")
 
 
