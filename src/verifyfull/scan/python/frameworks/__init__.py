@@ -18,6 +18,8 @@ the framework really uses (read in the frameworks' sources):
   URL's host, port, user, database and password only (its query is dropped) and
   the asyncpg keywords given.
 - yoyo `get_backend(uri)`: psycopg(2).connect(dbname=…, **query, user=…, host=…).
+- APScheduler `SQLAlchemyJobStore(url, engine_options=…)` and job stores given as
+  scheduler configuration: create_engine(url, **engine_options) (apscheduler.py).
 - Alembic env.py: `engine_from_config(config.get_section(…), prefix="sqlalchemy.")`
   with the URL env.py writes (`set_main_option("sqlalchemy.url", X)`, or the
   section dict's key) or else the one alembic.ini holds.
@@ -31,6 +33,7 @@ from __future__ import annotations
 import ast
 
 from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.frameworks import apscheduler
 from verifyfull.scan.python.frameworks.asyncpg_orms import (
     PICCOLO,
     gino,
@@ -73,11 +76,12 @@ WORDS = (
     "yoyo",
     "engine_from_config",
     "get_main_option",
+    *apscheduler.WORDS,
 )
 
 # Libraries whose imported names make a body worth walking (`from yoyo import
 # get_backend`, `from gino import create_engine as make`).
-MODULES = frozenset({"piccolo", "gino", "yoyo", "dj_database_url", "environ"})
+MODULES = frozenset({"piccolo", "gino", "yoyo", "dj_database_url", "environ", "apscheduler"})
 
 
 def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> None:
@@ -126,6 +130,8 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         site(a, node, "GINO Gino()", lambda: gino_extension(a, node, scope))
     elif qual in SQLALCHEMY_CONFIG or qual in SQLALCHEMY:
         alembic_engine(a, node, scope, qual)
+    elif qual.startswith("apscheduler.") or method == "add_jobstore":
+        apscheduler.on_call(a, node, scope, qual)
     elif method in ("update", "from_mapping") and any(
         k.arg == "SQLALCHEMY_DATABASE_URI" for k in node.keywords
     ):
