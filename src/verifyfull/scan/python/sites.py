@@ -51,6 +51,7 @@ from verifyfull.scan.project_versions import loads_postgres_alias
 from verifyfull.scan.python import credentials, placement, rootfiles
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.query_values import inert_query_value
 from verifyfull.scan.python.values import (
     Const,
     ContextValue,
@@ -231,7 +232,7 @@ def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
         before = "".join(pieces)
         if index == 0 and not before:
             raise Undetermined(f"{what} starts with {part.why}")
-        if "?" in before:
+        if "?" in before and not inert_query_value(before):
             raise Undetermined(f"{what} has query options from {part.why}")
         if "://" not in before:
             raise Undetermined(f"{what} has its scheme from {part.why}")
