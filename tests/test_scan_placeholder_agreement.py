@@ -1,0 +1,59 @@
+"""A DSN's password reads the same wherever the DSN is written: in Python, in a .env
+file or in a compose environment, a placeholder (placeholders.is_placeholder keyed
+`password`) is never VF401 and a real password always is. Generated DSNs, keys and
+files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verifyfull.policy import DEFAULT_POLICY
+from verifyfull.scan.api import ScanContext
+from verifyfull.scan.engine import scan_file
+from verifyfull.scan.placeholders import is_placeholder
+from verifyfull.scan.walk import WalkedFile
+
+PLACEHOLDERS = ("password", "PASSWORD", "changeme", "<password>", "your_password", "xxxx")
+REAL = ("hunter2", "Pg-s3cret!", "postgres", "admin123", "s3cr3tpw")
+KEYS = ("DATABASE_URL", "APP_CONFIG__DB__URL", "DB_URL", "SQLALCHEMY_DATABASE_URI")
+HOSTS = ("127.0.0.1:5432", "db.internal", "postgres:5432")
+# (file name, how the setting is written)
+FILES = (
+    (".env", "{key}={dsn}\n"),
+    (".env.example", "{key}={dsn}\n"),
+    (
+        "docker-compose.yml",
+        "services:\n  app:\n    image: app\n    environment:\n      {key}: {dsn}\n",
+    ),
+    ("settings.py", '{key} = "{dsn}"\n'),
+)
+
+
+def _vf401(tmp_path: Path, name: str, text: str) -> bool:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    walked = WalkedFile(path, name)
+    outcome = scan_file(walked, ScanContext(root=tmp_path, policy=DEFAULT_POLICY), 10_000_000)
+    return any(f.rule_id == "VF401" for f in outcome.findings)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    file=st.sampled_from(FILES),
+    key=st.sampled_from(KEYS),
+    password=st.sampled_from(PLACEHOLDERS + REAL),
+    host=st.sampled_from(HOSTS),
+    scheme=st.sampled_from(("postgresql", "postgresql+asyncpg", "postgres")),
+)
+def test_a_dsn_password_is_a_credential_unless_a_placeholder_in_every_file(
+    tmp_path: Path, file: tuple[str, str], key: str, password: str, host: str, scheme: str
+) -> None:
+    name, template = file
+    dsn = f"{scheme}://app:{password}@{host}/app?sslmode=verify-full&sslrootcert=system"
+    found = _vf401(tmp_path, name, template.format(key=key, dsn=dsn))
+    assert found is not is_placeholder("password", password), (name, key, dsn)
