@@ -57,3 +57,44 @@ def test_a_dsn_password_is_a_credential_unless_a_placeholder_in_every_file(
     dsn = f"{scheme}://app:{password}@{host}/app?sslmode=verify-full&sslrootcert=system"
     found = _vf401(tmp_path, name, template.format(key=key, dsn=dsn))
     assert found is not is_placeholder("password", password), (name, key, dsn)
+
+
+def _rules(tmp_path: Path, name: str, text: str) -> list[str]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    walked = WalkedFile(path, name)
+    outcome = scan_file(walked, ScanContext(root=tmp_path, policy=DEFAULT_POLICY), 10_000_000)
+    return sorted(f.rule_id for f in outcome.findings)
+
+
+SLOTS = ("user", "password", "host", "port", "db_name")
+QUERIES = ("", "?sslmode=disable", "?sslmode=require", "?sslmode=verify-full&sslrootcert=system")
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    slots=st.sets(st.sampled_from(SLOTS), min_size=1),
+    query=st.sampled_from((*QUERIES, "?sslmode={mode}")),
+    file=st.sampled_from(FILES[:2]),  # .env files: compose reads `${…}` itself
+)
+def test_an_example_slot_reads_as_an_interpolation(
+    tmp_path: Path, slots: set[str], query: str, file: tuple[str, str]
+) -> None:
+    """`<host>` in an example file is a value a person fills in, as `${HOST}` is one
+    the deployment fills in: the same verdict, never "cannot be read"."""
+    name, template = file
+    literal = {"user": "app", "password": "s3cr3tpw", "host": "db.internal"}
+    literal.update({"port": "5432", "db_name": "app", "mode": "require"})
+
+    def url(slot: str) -> str:
+        parts = {k: (slot.format(k) if k in slots else v) for k, v in literal.items()}
+        parts["mode"] = slot.format("mode")  # a slot in the query: the deployment's
+        return "postgresql://{user}:{password}@{host}:{port}/{db_name}".format(
+            **parts
+        ) + query.format(**parts)
+
+    example = _rules(tmp_path, name, template.format(key="DATABASE_URL", dsn=url("<{}>")))
+    interpolated = _rules(tmp_path, name, template.format(key="DATABASE_URL", dsn=url("${{{}}}")))
+    assert example == interpolated, (url("<{}>"), url("${{{}}}"))
