@@ -83,3 +83,59 @@ def test_an_apscheduler_job_store_is_judged_as_its_create_engine(
 
 def test_a_job_store_given_an_engine_is_not_a_second_site(tmp_path: Path) -> None:
     assert _rules(tmp_path, "SQLAlchemyJobStore(engine=ENGINE, url='postgresql://a@db/x')") == set()
+
+
+# aerich: `Tortoise.init(config=<the configured module attribute>)` (aerich Command.init)
+TORTOISE_HEADER = "import os\nimport ssl\nfrom tortoise import Tortoise\n"
+TORTOISE_SSL = ('"disable"', '"require"', "True", "False", "ssl.create_default_context()")
+CONFIGURED_BY = (
+    None,  # only the conventional name
+    ("pyproject.toml", '[tool.aerich]\ntortoise_orm = "app.settings.{name}"\n'),
+    ("aerich.ini", "[aerich]\ntortoise_orm = app.settings.{name}\nlocation = ./migrations\n"),
+)
+
+
+@st.composite
+def tortoise_configs(draw: st.DrawFn) -> str:
+    if draw(st.booleans()):
+        url = draw(urls()).replace("/jobs", "/app").replace("sslmode", "ssl")
+        return f'{{"connections": {{"default": {url}}}}}'
+    credentials = '"host": "db.internal", "port": 5432, "user": "app", "database": "app"'
+    ssl = draw(st.one_of(st.none(), st.sampled_from(TORTOISE_SSL)))
+    if ssl is not None:
+        credentials += f', "ssl": {ssl}'
+    entry = f'{{"engine": "tortoise.backends.asyncpg", "credentials": {{{credentials}}}}}'
+    return f'{{"connections": {{"default": {entry}}}}}'
+
+
+def _tortoise_rules(tmp_path: Path, code: str) -> set[str]:
+    path = tmp_path / "settings.py"
+    path.write_text(TORTOISE_HEADER + code + "\n", encoding="utf-8")
+    source = SourceFile(path, "settings.py", path.read_text(encoding="utf-8"))
+    found = run_analysis(source, ScanContext(root=tmp_path, policy=Policy())).findings
+    return {f.rule_id for f in found if f.line == TORTOISE_HEADER.count("\n") + 1}
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    config=tortoise_configs(),
+    configured=st.sampled_from(CONFIGURED_BY),
+    name=st.sampled_from(("TORTOISE_CONFIG", "DB_SETTINGS", "ORM")),
+)
+def test_aerichs_settings_dict_is_judged_as_the_tortoise_init_aerich_runs(
+    tmp_path: Path, config: str, configured: tuple[str, str] | None, name: str
+) -> None:
+    for stale in ("pyproject.toml", "aerich.ini"):
+        (tmp_path / stale).unlink(missing_ok=True)
+    if configured is not None:
+        file, text = configured
+        # a fresh directory per example: configured_names is cached by root
+        tmp_path = tmp_path / f"{file}-{name}-{abs(hash(config))}"
+        tmp_path.mkdir(exist_ok=True)
+        (tmp_path / file).write_text(text.format(name=name), encoding="utf-8")
+    called = _tortoise_rules(tmp_path, f"Tortoise.init(config={config})")
+    assert _tortoise_rules(tmp_path, f"TORTOISE_ORM = {config}") == called, config
+    settings_name = _tortoise_rules(tmp_path, f"{name} = {config}")
+    assert settings_name == (called if configured is not None else set()), (name, configured)

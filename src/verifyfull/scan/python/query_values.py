@@ -1,4 +1,5 @@
-"""Unknown values in a connection URL's query that cannot change its TLS verdict.
+"""Unknown values in a connection URL's query that cannot change its TLS verdict, and
+which Tortoise connection URLs are PostgreSQL at all.
 
 `?sslmode=verify-full&sslrootcert={certpath}` with the path from the environment is
 judged as written: whichever file the deployment names, libpq verifies the chain
@@ -10,6 +11,9 @@ the deployment, as does an unknown key (`?{options}`).
 """
 
 from __future__ import annotations
+
+from verifyfull.conninfo.parse import TORTOISE_SCHEMES
+from verifyfull.scan.python.values import Text
 
 INERT_QUERY_KEYS = frozenset(
     {
@@ -45,3 +49,14 @@ def inert_query_value(before: str) -> bool:
     pair = query.rpartition("&")[2]
     key, equals, _ = pair.partition("=")
     return bool(equals) and key.lower() in INERT_QUERY_KEYS
+
+
+def tortoise_postgres(url: Text | str) -> bool:
+    """Whether a Tortoise connection URL may be PostgreSQL: its scheme is one Tortoise
+    hands to asyncpg or psycopg, or is not known here (`sqlite://` is not a site)."""
+    if isinstance(url, str):
+        head = url
+    else:
+        head = url.parts[0] if url.parts and isinstance(url.parts[0], str) else ""
+    scheme, sep, _ = head.partition("://")
+    return not sep or scheme.lower() in TORTOISE_SCHEMES

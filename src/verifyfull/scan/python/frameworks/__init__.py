@@ -20,6 +20,8 @@ the framework really uses (read in the frameworks' sources):
 - yoyo `get_backend(uri)`: psycopg(2).connect(dbname=…, **query, user=…, host=…).
 - APScheduler `SQLAlchemyJobStore(url, engine_options=…)` and job stores given as
   scheduler configuration: create_engine(url, **engine_options) (apscheduler.py).
+- aerich's Tortoise settings (`TORTOISE_ORM`, or the name pyproject.toml /
+  aerich.ini configure): Tortoise.init(config=…) (aerich.py).
 - Alembic env.py: `engine_from_config(config.get_section(…), prefix="sqlalchemy.")`
   with the URL env.py writes (`set_main_option("sqlalchemy.url", X)`, or the
   section dict's key) or else the one alembic.ini holds.
@@ -33,7 +35,7 @@ from __future__ import annotations
 import ast
 
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.frameworks import apscheduler
+from verifyfull.scan.python.frameworks import aerich, apscheduler
 from verifyfull.scan.python.frameworks.asyncpg_orms import (
     PICCOLO,
     gino,
@@ -77,6 +79,7 @@ WORDS = (
     "engine_from_config",
     "get_main_option",
     *apscheduler.WORDS,
+    *aerich.WORDS,
 )
 
 # Libraries whose imported names make a body worth walking (`from yoyo import
@@ -98,6 +101,8 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
             config = channels_postgres_config(a, layer, scope)
             if config is not None:
                 django_entry(a, config, scope, engine_required=False)
+    elif isinstance(target, ast.Name) and aerich.is_settings_name(a, name or "", scope):
+        aerich.on_assign(a, value, scope)
     elif name == "SQLALCHEMY_DATABASE_URI" and flask_scope(target, scope):
         options = sibling(a, scope, "SQLALCHEMY_ENGINE_OPTIONS", target)
         flask_uri(a, value, options, scope)
