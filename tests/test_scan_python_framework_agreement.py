@@ -10,6 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from test_scan_python_prefilter import _filtered
 from verifyfull.policy import Policy
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.python.check import run_analysis
@@ -63,6 +64,8 @@ def _rules(tmp_path: Path, code: str) -> set[str]:
     path.write_text(HEADER + code + "\n", encoding="utf-8")
     source = SourceFile(path, "site.py", path.read_text(encoding="utf-8"))
     found = run_analysis(source, ScanContext(root=tmp_path, policy=Policy())).findings
+    filtered = _filtered(source, ScanContext(root=tmp_path, policy=Policy()))
+    assert filtered == sorted((f.rule_id, f.line or 0, f.column or 0) for f in found)
     last = HEADER.count("\n") + 1
     return {f.rule_id for f in found if f.line == last}
 
@@ -113,6 +116,9 @@ def _tortoise_rules(tmp_path: Path, code: str) -> set[str]:
     path.write_text(TORTOISE_HEADER + code + "\n", encoding="utf-8")
     source = SourceFile(path, "settings.py", path.read_text(encoding="utf-8"))
     found = run_analysis(source, ScanContext(root=tmp_path, policy=Policy())).findings
+    # the prefilter keeps every such file (soundness): filtered == full analysis
+    filtered = _filtered(source, ScanContext(root=tmp_path, policy=Policy()))
+    assert filtered == sorted((f.rule_id, f.line or 0, f.column or 0) for f in found)
     return {f.rule_id for f in found if f.line == TORTOISE_HEADER.count("\n") + 1}
 
 

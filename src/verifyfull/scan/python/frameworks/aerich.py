@@ -30,7 +30,8 @@ from verifyfull.scan.python.values import Value
 
 CONVENTIONAL = "TORTOISE_ORM"
 MAX_CONFIG_BYTES = 1_000_000
-WORDS = (CONVENTIONAL, "tortoise", "Tortoise")
+# Every Tortoise config has a "connections" key (the prefilter's word).
+WORDS = (CONVENTIONAL, "connections")
 
 
 @dataclass
