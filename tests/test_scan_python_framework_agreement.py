@@ -111,13 +111,14 @@ def tortoise_configs(draw: st.DrawFn) -> str:
     return f'{{"connections": {{"default": {entry}}}}}'
 
 
-def _tortoise_rules(tmp_path: Path, code: str) -> set[str]:
-    path = tmp_path / "settings.py"
+def _tortoise_rules(root: Path, code: str, relpath: str = "app/settings.py") -> set[str]:
+    path = root / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(TORTOISE_HEADER + code + "\n", encoding="utf-8")
-    source = SourceFile(path, "settings.py", path.read_text(encoding="utf-8"))
-    found = run_analysis(source, ScanContext(root=tmp_path, policy=Policy())).findings
+    source = SourceFile(path, relpath, path.read_text(encoding="utf-8"))
+    found = run_analysis(source, ScanContext(root=root, policy=Policy())).findings
     # the prefilter keeps every such file (soundness): filtered == full analysis
-    filtered = _filtered(source, ScanContext(root=tmp_path, policy=Policy()))
+    filtered = _filtered(source, ScanContext(root=root, policy=Policy()))
     assert filtered == sorted((f.rule_id, f.line or 0, f.column or 0) for f in found)
     return {f.rule_id for f in found if f.line == TORTOISE_HEADER.count("\n") + 1}
 
@@ -128,20 +129,19 @@ def _tortoise_rules(tmp_path: Path, code: str) -> set[str]:
 @given(
     config=tortoise_configs(),
     configured=st.sampled_from(CONFIGURED_BY),
-    name=st.sampled_from(("TORTOISE_CONFIG", "DB_SETTINGS", "ORM")),
+    name=st.sampled_from(("TORTOISE_ORM", "DB_SETTINGS", "ORM")),
 )
 def test_aerichs_settings_dict_is_judged_as_the_tortoise_init_aerich_runs(
     tmp_path: Path, config: str, configured: tuple[str, str] | None, name: str
 ) -> None:
-    for stale in ("pyproject.toml", "aerich.ini"):
-        (tmp_path / stale).unlink(missing_ok=True)
+    # a fresh root per example: aerich.configured is cached by root
+    root = tmp_path / f"{configured and configured[0]}-{name}-{abs(hash(config))}"
+    root.mkdir()
     if configured is not None:
         file, text = configured
-        # a fresh directory per example: configured_names is cached by root
-        tmp_path = tmp_path / f"{file}-{name}-{abs(hash(config))}"
-        tmp_path.mkdir(exist_ok=True)
-        (tmp_path / file).write_text(text.format(name=name), encoding="utf-8")
-    called = _tortoise_rules(tmp_path, f"Tortoise.init(config={config})")
-    assert _tortoise_rules(tmp_path, f"TORTOISE_ORM = {config}") == called, config
-    settings_name = _tortoise_rules(tmp_path, f"{name} = {config}")
-    assert settings_name == (called if configured is not None else set()), (name, configured)
+        (root / file).write_text(text.format(name=name), encoding="utf-8")
+    called = _tortoise_rules(root, f"Tortoise.init(config={config})")
+    settings_dict = _tortoise_rules(root, f"{name} = {config}")
+    assert settings_dict == (called if configured is not None else set()), (name, configured)
+    # the same name in another module is not what aerich imports
+    assert _tortoise_rules(root, f"{name} = {config}", "app/other.py") == set()

@@ -20,7 +20,7 @@ the framework really uses (read in the frameworks' sources):
 - yoyo `get_backend(uri)`: psycopg(2).connect(dbname=…, **query, user=…, host=…).
 - APScheduler `SQLAlchemyJobStore(url, engine_options=…)` and job stores given as
   scheduler configuration: create_engine(url, **engine_options) (apscheduler.py).
-- aerich's Tortoise settings (`TORTOISE_ORM`, or the name pyproject.toml /
+- aerich's Tortoise settings (the module attribute pyproject.toml /
   aerich.ini configure): Tortoise.init(config=…) (aerich.py).
 - Alembic env.py: `engine_from_config(config.get_section(…), prefix="sqlalchemy.")`
   with the URL env.py writes (`set_main_option("sqlalchemy.url", X)`, or the

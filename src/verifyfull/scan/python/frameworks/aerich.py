@@ -1,13 +1,12 @@
 """Aerich's Tortoise settings: a module-level dict that a tool, not the code, connects with.
 
-`aerich init -t settings.TORTOISE_ORM` writes the dotted path into pyproject.toml
-(`[tool.aerich] tortoise_orm = "…"`) or aerich.ini (`[aerich] tortoise_orm = …`);
-every aerich command then imports that attribute and runs
-`Tortoise.init(config=TORTOISE_ORM)` (aerich/__init__.py, Command.init). So the
-dict is a Tortoise site even when no call in the code passes it. The name the
-project configures is read from those files at the scanned root; `TORTOISE_ORM`
-(the name Tortoise's and aerich's documentation use) always is one. A call that
-also passes the dict is judged by sites.py at the call; the two agree.
+`aerich init -t app.settings.TORTOISE_ORM` writes the dotted path into
+pyproject.toml (`[tool.aerich] tortoise_orm = "…"`) or aerich.ini (`[aerich]
+tortoise_orm = …`); every aerich command then imports that attribute and runs
+`Tortoise.init(config=<it>)` (aerich/__init__.py, Command.init). So the dict is a
+Tortoise site even when no call in the code passes it. Only the attribute so
+configured at the scanned root is one (module path and name): a `TORTOISE_ORM`
+that no aerich configuration names is judged where a call passes it (sites.py).
 """
 
 from __future__ import annotations
@@ -28,10 +27,9 @@ from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import _Call, _tortoise
 from verifyfull.scan.python.values import Value
 
-CONVENTIONAL = "TORTOISE_ORM"
 MAX_CONFIG_BYTES = 1_000_000
 # Every Tortoise config has a "connections" key (the prefilter's word).
-WORDS = (CONVENTIONAL, "connections")
+WORDS = ("connections",)
 
 
 @dataclass
@@ -45,8 +43,13 @@ class _Settings(_Call):
 
 
 def is_settings_name(a: Analysis, name: str, scope: Scope) -> bool:
-    return isinstance(scope.node, ast.Module) and (
-        name == CONVENTIONAL or name in configured_names(str(a.ctx.root))
+    """A module-level name that aerich's configuration names, in this module."""
+    if not isinstance(scope.node, ast.Module):
+        return False
+    here = a.source.relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return any(
+        attr == name and (here == module or here.endswith("." + module))
+        for module, attr in configured(str(a.ctx.root))
     )
 
 
@@ -72,8 +75,8 @@ def on_assign(a: Analysis, value: ast.expr, scope: Scope) -> None:
 
 
 @lru_cache(maxsize=8)
-def configured_names(root: str) -> frozenset[str]:
-    """The attribute names aerich is configured to import (the last dotted part)."""
+def configured(root: str) -> frozenset[tuple[str, str]]:
+    """The (module, attribute) pairs aerich is configured to import."""
     paths: list[str] = []
     base = Path(root)
     pyproject = _read(base / "pyproject.toml")
@@ -93,7 +96,8 @@ def configured_names(root: str) -> frozenset[str]:
             paths.append(parser.get("aerich", "tortoise_orm", fallback=""))
         except configparser.Error:
             pass
-    return frozenset(p.strip().rsplit(".", 1)[-1] for p in paths if p.strip())
+    pairs = (p.strip().rpartition(".") for p in paths)
+    return frozenset((module, attr) for module, _, attr in pairs if module and attr)
 
 
 def _read(path: Path) -> str | None:
