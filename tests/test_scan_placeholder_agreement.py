@@ -98,3 +98,28 @@ def test_an_example_slot_reads_as_an_interpolation(
     example = _rules(tmp_path, name, template.format(key="DATABASE_URL", dsn=url("<{}>")))
     interpolated = _rules(tmp_path, name, template.format(key="DATABASE_URL", dsn=url("${{{}}}")))
     assert example == interpolated, (url("<{}>"), url("${{{}}}"))
+
+
+# Password names the config judge takes (judge._PASSWORD_NAME with a database word).
+PREFIXES = ("DB", "PG", "POSTGRES", "DATABASE", "CRDB", "APP_DB")
+SUFFIXES = ("PASSWORD", "PASSWD", "PASS", "PWD")
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    prefix=st.sampled_from(PREFIXES),
+    separator=st.just("_"),  # an environment variable name
+    suffix=st.sampled_from(SUFFIXES),
+    lower=st.booleans(),
+    password=st.sampled_from(REAL),
+)
+def test_every_database_password_name_is_read_in_a_dotenv_file(
+    tmp_path: Path, prefix: str, separator: str, suffix: str, lower: bool, password: str
+) -> None:
+    """The files the config checks skip unparsed (model.worth_parsing) hold no name the
+    judge would report: a lone `DB_PASS=…` line is a credential like `DB_PASSWORD=…`."""
+    key = f"{prefix}{separator}{suffix}"
+    key = key.lower() if lower else key
+    assert _vf401(tmp_path, ".env", f"{key}={password}\n"), key

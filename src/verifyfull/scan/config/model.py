@@ -86,7 +86,9 @@ class Command:
 # case-insensitive regex over a large JSON file cost 10 ms, these substring tests
 # a tenth of that).
 _MARKERS = (
-    *("postgres", "cockroach", "sslmode", "ssl_mode", "pgssl", "passw", "database", "_dsn"),
+    *("postgres", "cockroach", "sslmode", "ssl_mode", "pgssl", "database", "_dsn"),
+    # every name judge._PASSWORD_NAME takes: PASSWORD, PASSWD, DB_PASS, db.pass, PG_PWD
+    *("pass", "pwd"),
     *("db_url", "sqlalchemy", "hostssl", "hostnossl", "ssl_ciphers", "ssl_min_protocol"),
     "accept-sql-without-tls",
     # libpq clients a CI step or compose command runs (`pg_dump -h db` names no postgres)
