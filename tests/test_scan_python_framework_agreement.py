@@ -145,3 +145,40 @@ def test_aerichs_settings_dict_is_judged_as_the_tortoise_init_aerich_runs(
     assert settings_dict == (called if configured is not None else set()), (name, configured)
     # the same name in another module is not what aerich imports
     assert _tortoise_rules(root, f"{name} = {config}", "app/other.py") == set()
+
+
+# Flask-SQLAlchemy: a config mapping is read as the config class attributes are.
+FLASK_HEADER = "import os\nfrom flask import Flask\napp = Flask(__name__)\n"
+FLASK_MAPPINGS = (
+    "def config():\n    return {mapping}\n",
+    "app.config.update({mapping})\n",
+    "app.config.from_mapping({mapping})\n",
+)
+
+
+def _file_rules(tmp_path: Path, code: str) -> set[str]:
+    path = tmp_path / "config.py"
+    path.write_text(FLASK_HEADER + code, encoding="utf-8")
+    source = SourceFile(path, "config.py", path.read_text(encoding="utf-8"))
+    found = run_analysis(source, ScanContext(root=tmp_path, policy=Policy())).findings
+    filtered = _filtered(source, ScanContext(root=tmp_path, policy=Policy()))
+    assert filtered == sorted((f.rule_id, f.line or 0, f.column or 0) for f in found)
+    return {f.rule_id for f in found if f.rule_id != "VF401"}
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(shape=st.sampled_from(FLASK_MAPPINGS), url=urls(), args=connect_args())
+def test_a_flask_config_mapping_is_judged_as_the_config_class(
+    tmp_path: Path, shape: str, url: str, args: str | None
+) -> None:
+    options = f'{{"connect_args": {args}}}' if args else None
+    attributes = f"    SQLALCHEMY_DATABASE_URI = {url}\n" + (
+        f"    SQLALCHEMY_ENGINE_OPTIONS = {options}\n" if options else ""
+    )
+    entries = f'"SQLALCHEMY_DATABASE_URI": {url}' + (
+        f', "SQLALCHEMY_ENGINE_OPTIONS": {options}' if options else ""
+    )
+    expected = _file_rules(tmp_path, f"class Config:\n{attributes}")
+    assert _file_rules(tmp_path, shape.format(mapping=f"{{{entries}}}")) == expected, shape

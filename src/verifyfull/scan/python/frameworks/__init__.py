@@ -11,8 +11,8 @@ the framework really uses (read in the frameworks' sources):
   `env.db()` parse a URL (query -> OPTIONS; ssl_require=True sets
   OPTIONS["sslmode"] = "require"), config() from $DATABASE_URL or its default.
 - Flask-SQLAlchemy: `SQLALCHEMY_DATABASE_URI` (config class attribute,
-  `app.config[...] = …`, `config.update(...)`) goes to create_engine with
-  `SQLALCHEMY_ENGINE_OPTIONS` (its connect_args).
+  `app.config[...] = …`, `config.update(...)`, a config mapping `{...}` anywhere)
+  goes to create_engine with `SQLALCHEMY_ENGINE_OPTIONS` (its connect_args).
 - Piccolo `PostgresEngine(config={...})` / `CockroachEngine`: asyncpg.connect(**config).
 - GINO `db.set_bind(url, **kw)`, `gino.create_engine`: asyncpg.create_pool with the
   URL's host, port, user, database and password only (its query is dropped) and
@@ -43,7 +43,7 @@ from verifyfull.scan.python.frameworks.asyncpg_orms import (
     is_gino,
     piccolo,
 )
-from verifyfull.scan.python.frameworks.common import site
+from verifyfull.scan.python.frameworks.common import dict_key, site
 from verifyfull.scan.python.frameworks.django import (
     DJ_DATABASE_URL,
     channels_postgres_config,
@@ -63,7 +63,15 @@ from verifyfull.scan.python.frameworks.migrations import (
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import SQLALCHEMY, SQLALCHEMY_CONFIG
 
-__all__ = ["MODULES", "WORDS", "claims", "env_py_replaces_url", "on_assign", "on_call"]
+__all__ = [
+    "MODULES",
+    "WORDS",
+    "claims",
+    "env_py_replaces_url",
+    "on_assign",
+    "on_call",
+    "on_dict",
+]
 
 # Words without one of which no handler here can fire (the prefilter's test).
 WORDS = (
@@ -144,3 +152,12 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         flask_uri(
             a, given["SQLALCHEMY_DATABASE_URI"], given.get("SQLALCHEMY_ENGINE_OPTIONS"), scope
         )
+
+
+def on_dict(a: Analysis, node: ast.Dict, scope: Scope) -> None:
+    """A Flask config written as a mapping wherever it stands (`return {...}` of a
+    config function, `app.config.update({...})`, `from_mapping({...})`): its
+    SQLALCHEMY_DATABASE_URI with the SQLALCHEMY_ENGINE_OPTIONS beside it."""
+    uri = dict_key(node, "SQLALCHEMY_DATABASE_URI")
+    if uri is not None:
+        flask_uri(a, uri, dict_key(node, "SQLALCHEMY_ENGINE_OPTIONS"), scope)
