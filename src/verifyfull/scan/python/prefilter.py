@@ -88,13 +88,17 @@ KEYWORDS: tuple[str, ...] = (
 )
 
 
+_STAR_IMPORT = re.compile(r"\bimport[ \t]*\*")
+
+
 def sites_possible(code: str) -> bool:
     """A site's qualified name starts with its root (module.qualname): the call is
     written from the root itself (`asyncpg.pool.create_pool(`), or through a name
     imported from a driver (`from psycopg import connect`, `import sqlalchemy.orm as
     orm`, `from tortoise import Tortoise`): that name called, or a chain from it
     ending in a site function called."""
-    if not any(root in code and _is_whole_word(code, root) for root in SITE_ROOTS):
+    star = _STAR_IMPORT.search(code) is not None  # any module's names (module._star_aliases)
+    if not star and not any(root in code and _is_whole_word(code, root) for root in SITE_ROOTS):
         return False
     if _ROOT_CALL.search(code):
         return True
@@ -121,7 +125,7 @@ _PLAIN_IMPORT = re.compile(r"(?:^|;)[ \t]*import[ \t]+((?:[^\n;\\]|\\\r?\n)*)", 
 
 def _driver_aliases(code: str) -> dict[str, str] | None:
     """Names bound by imports from a driver (root) module, each with the name it was
-    imported as (its last dotted part); None for a star import from one."""
+    imported as (its last dotted part); None for a star import (from any module)."""
     aliases: dict[str, str] = {}
     for statement in _FROM_IMPORT.finditer(code):
         module = statement.group(1).lstrip(".")
@@ -131,7 +135,7 @@ def _driver_aliases(code: str) -> dict[str, str] | None:
             parts = item.split()
             if not parts:
                 continue
-            if parts[0] == "*" and from_root:
+            if parts[0] == "*":  # a project module's star re-exports a driver's names too
                 return None
             alias = parts[-1] if len(parts) == 3 and parts[1] == "as" else parts[0]
             if from_root or (not module and parts[0] in SITE_ROOTS):
