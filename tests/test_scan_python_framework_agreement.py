@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from test_scan_python_prefilter import _filtered
+from verifyfull.findings import Finding
 from verifyfull.policy import Policy
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.python.check import run_analysis
@@ -59,13 +60,20 @@ def connect_args(draw: st.DrawFn) -> str | None:
     return f'{{"sslmode": "{mode}"{root}}}'
 
 
-def _rules(tmp_path: Path, code: str) -> set[str]:
-    path = tmp_path / "site.py"
-    path.write_text(HEADER + code + "\n", encoding="utf-8")
-    source = SourceFile(path, "site.py", path.read_text(encoding="utf-8"))
-    found = run_analysis(source, ScanContext(root=tmp_path, policy=Policy())).findings
-    filtered = _filtered(source, ScanContext(root=tmp_path, policy=Policy()))
+def _analysed(root: Path, relpath: str, text: str) -> list[Finding]:
+    """The file's findings; the prefilter keeps it (soundness: filtered == full)."""
+    path = root / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    source = SourceFile(path, relpath, path.read_text(encoding="utf-8"))
+    found = run_analysis(source, ScanContext(root=root, policy=Policy())).findings
+    filtered = _filtered(source, ScanContext(root=root, policy=Policy()))
     assert filtered == sorted((f.rule_id, f.line or 0, f.column or 0) for f in found)
+    return list(found)
+
+
+def _rules(tmp_path: Path, code: str) -> set[str]:
+    found = _analysed(tmp_path, "site.py", HEADER + code + "\n")
     last = HEADER.count("\n") + 1
     return {f.rule_id for f in found if f.line == last}
 
@@ -112,14 +120,7 @@ def tortoise_configs(draw: st.DrawFn) -> str:
 
 
 def _tortoise_rules(root: Path, code: str, relpath: str = "app/settings.py") -> set[str]:
-    path = root / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(TORTOISE_HEADER + code + "\n", encoding="utf-8")
-    source = SourceFile(path, relpath, path.read_text(encoding="utf-8"))
-    found = run_analysis(source, ScanContext(root=root, policy=Policy())).findings
-    # the prefilter keeps every such file (soundness): filtered == full analysis
-    filtered = _filtered(source, ScanContext(root=root, policy=Policy()))
-    assert filtered == sorted((f.rule_id, f.line or 0, f.column or 0) for f in found)
+    found = _analysed(root, relpath, TORTOISE_HEADER + code + "\n")
     return {f.rule_id for f in found if f.line == TORTOISE_HEADER.count("\n") + 1}
 
 
@@ -157,12 +158,7 @@ FLASK_MAPPINGS = (
 
 
 def _file_rules(tmp_path: Path, code: str) -> set[str]:
-    path = tmp_path / "config.py"
-    path.write_text(FLASK_HEADER + code, encoding="utf-8")
-    source = SourceFile(path, "config.py", path.read_text(encoding="utf-8"))
-    found = run_analysis(source, ScanContext(root=tmp_path, policy=Policy())).findings
-    filtered = _filtered(source, ScanContext(root=tmp_path, policy=Policy()))
-    assert filtered == sorted((f.rule_id, f.line or 0, f.column or 0) for f in found)
+    found = _analysed(tmp_path, "config.py", FLASK_HEADER + code)
     return {f.rule_id for f in found if f.rule_id != "VF401"}
 
 
