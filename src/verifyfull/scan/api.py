@@ -101,6 +101,24 @@ class RegisteredCheck:
         return any(fnmatch.fnmatch(base, g) for g in self.globs)
 
 
+# A copy-me example of a config file (`config.toml.example`, `app.yaml.sample`,
+# `settings.ini.dist`): read in the inner file's format when no check claims the
+# name itself, because what it says is what deployments copy. A Python example is
+# not a module anything imports: not read.
+EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
+
+
+def example_name(name: str) -> str | None:
+    """The base name an example stands for (`config.toml.example` -> `config.toml`)."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or f".{suffix.lower()}" not in EXAMPLE_SUFFIXES:
+        return None
+    inner_dot = stem.rfind(".")
+    if inner_dot <= 0 or stem[inner_dot:].lower() == ".py":
+        return None
+    return stem
+
+
 @dataclass
 class _Registry:
     checks: list[RegisteredCheck] = field(default_factory=list)

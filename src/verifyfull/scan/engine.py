@@ -31,11 +31,13 @@ from verifyfull.report import Report, ReportError
 from verifyfull.scan import baseline as baseline_file
 from verifyfull.scan import dispatch, suppress
 from verifyfull.scan.api import (
+    EXAMPLE_SUFFIXES,
     CheckIncomplete,
     CheckSkipped,
     RegisteredCheck,
     ScanContext,
     SourceFile,
+    example_name,
     registered_checks,
 )
 from verifyfull.scan.settings import ScanSettings
@@ -62,7 +64,14 @@ def _suffix(name: str) -> str:
 
 @lru_cache(maxsize=4096)
 def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
-    """The checks that want a file of this base name (they match on the name only)."""
+    """The checks that want a file of this base name (they match on the name only),
+    else those of the file an example stands for (api.example_name)."""
+    own = _checks_named(name)
+    inner = example_name(name) if not own else None
+    return _checks_named(inner) if inner else own
+
+
+def _checks_named(name: str) -> tuple[RegisteredCheck, ...]:
     suffix = _suffix(name)
     return tuple(
         check
@@ -85,6 +94,7 @@ def _is_candidate(name: str) -> bool:
         or suffix in suffixes
         or globs.match(name) is not None
         or (not suffix and bool(_shebang_checks()))
+        or (suffix in EXAMPLE_SUFFIXES and bool(checks_for(name)))
     )
 
 

@@ -18,7 +18,8 @@ Two readings of one syntax family, in one module so there is one reading:
 - `neutral_dsn(value)`: a connection string holding any deploy-time template
   (Terraform and Bicep `${var.db.address}`, compose and shell `${DB_PORT:-5432}` /
   `${PW:?set it}`, GitHub Actions `${{ job.services.postgres.ports[5432] }}`,
-  blanked to `$____` by helm.untemplate before YAML is read), judged by its
+  blanked to `$____` by helm.untemplate before YAML is read, an example's `<host>`
+  / `<port>` slots), judged by its
   literal parts: each interpolation becomes a neutral stand-in (a default when
   one is written, `5432` in the port place, `x` elsewhere) so conninfo can judge
   the rest. When an interpolation decides the TLS part itself (it sits in the
@@ -215,9 +216,12 @@ def password_is_variable(value: str) -> bool:
 
 
 # `${{ … }}`, `${ … }` (one level of inner braces, Terraform's `${var.m["k"]}`),
-# and a template blanked by helm.untemplate (`$` + underscores, or underscores).
+# a template blanked by helm.untemplate (`$` + underscores, or underscores), and a
+# slot an example file asks a person to fill (`<host>`, `<port>`, `<db_name>`).
 # Character classes only, no nested quantifier: linear in the value.
-_PLACEHOLDER = re.compile(r"\$\{\{[^}]*\}\}|\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)?\}|\$?_{6,}")
+_PLACEHOLDER = re.compile(
+    r"\$\{\{[^}]*\}\}|\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)?\}|\$?_{6,}|<[A-Za-z_][\w.-]{0,63}>"
+)
 _DEFAULT = re.compile(r"^\$\{[A-Za-z_]\w*:?-(?P<default>[^}]*)\}$")
 STAND_IN = "x"
 PORT_STAND_IN = PLACEHOLDER_PORT
@@ -231,7 +235,7 @@ class Neutral:
 
 def neutral_dsn(value: str) -> Neutral | None:
     """The DSN with stand-ins for its interpolations, or None when one decides its TLS."""
-    if "$" not in value and "______" not in value:
+    if "$" not in value and "______" not in value and "<" not in value:
         return Neutral(value, False)
     # Positions are judged on a copy with every interpolation masked: `${PW:?say}`
     # holds a `?` that is not the query's.

@@ -252,7 +252,9 @@ def _dsn_password_is_placeholder(key: str, value: str) -> bool:
     # `${PW:-hunter2}`: compose uses the default, so the default is what is judged (the
     # shared predicate reads any `${...}` as a reference).
     default = _ENV_DEFAULT.match(password)
-    return is_placeholder(key, default.group("default") if default else password)
+    password = default.group("default") if default else password
+    # A DSN's password is keyed `password` (placeholders.py), as in Python literals.
+    return is_placeholder("password", password) or is_placeholder(key, password)
 
 
 def _secret_data(setting: Setting) -> str:

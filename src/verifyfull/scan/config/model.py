@@ -86,11 +86,13 @@ class Command:
 # case-insensitive regex over a large JSON file cost 10 ms, these substring tests
 # a tenth of that).
 _MARKERS = (
-    *("postgres", "cockroach", "sslmode", "ssl_mode", "pgssl", "passw", "database", "_dsn"),
+    *("postgres", "cockroach", "sslmode", "ssl_mode", "pgssl", "database", "_dsn"),
     # URL schemes only Django's URL helpers read (conninfo.django_url; psql:// is below)
     *("pgsql", "postgis", "timescale"),
     # a connection written as components (components.py): what says PostgreSQL there
     *("pghost", "crdb", "5432", "26257"),
+    # every name judge._PASSWORD_NAME takes: PASSWORD, PASSWD, DB_PASS, db.pass, PG_PWD
+    *("pass", "pwd"),
     *("db_url", "sqlalchemy", "hostssl", "hostnossl", "ssl_ciphers", "ssl_min_protocol"),
     "accept-sql-without-tls",
     # libpq clients a CI step or compose command runs (`pg_dump -h db` names no postgres)

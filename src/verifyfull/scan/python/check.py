@@ -203,6 +203,8 @@ class _Walker(ast.NodeVisitor):
             credentials.on_dict(self.a, node, self.scope)
         if self.crypto:
             weak_crypto.on_dict(self.a, node)
+        if self.frameworks:
+            frameworks.on_dict(self.a, node, self.scope)
         self.generic_visit(node)
 
 

@@ -26,6 +26,7 @@ import re
 from verifyfull.conninfo.libpq import keyword_string_error
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.env_readers import ENV_GETTERS
 from verifyfull.scan.python.module import ParsedModule, Scope
 from verifyfull.scan.python.names import (
     has_db_context,
@@ -33,7 +34,7 @@ from verifyfull.scan.python.names import (
     target_name,
     words,
 )
-from verifyfull.scan.python.resolve import ENV_GETTERS, field_default
+from verifyfull.scan.python.resolve import field_default
 from verifyfull.scan.python.values import Text
 from verifyfull.scrub import register_from_text, register_secret
 

@@ -116,6 +116,7 @@ class _ScopeBuilder:
 
     def __init__(self, module: ast.Module) -> None:
         self.aliases: dict[str, ImportRef] = {}
+        self.star_imports: list[ImportRef] = []  # `from settings import *` (module level)
         self.classes: dict[str, ast.ClassDef] = {}
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.root = Scope(module, None, "<module>")
@@ -263,7 +264,9 @@ class _ScopeBuilder:
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         for alias in node.names:
-            if alias.name != "*":
+            if alias.name == "*" and self.current is self.root:
+                self.star_imports.append(ImportRef(node.module or "", None, node.level))
+            elif alias.name != "*":
                 self.aliases[alias.asname or alias.name] = ImportRef(
                     node.module or "", alias.name, node.level
                 )
@@ -445,9 +448,37 @@ def parse_module(path: Path, root: Path, text: str) -> ParsedModule:
         tree = ast.parse(text, filename=str(path))
     builder = _ScopeBuilder(tree)
     builder.statements(tree.body)
-    return ParsedModule(
+    module = ParsedModule(
         path, root, tree, builder.aliases, builder.scopes, builder.classes, builder.functions
     )
+    _star_aliases(module, builder.star_imports)
+    return module
+
+
+# How many `import *` hops are followed (a chain of settings modules re-exporting each
+# other; a cycle stops here too, as _load's cache only holds finished modules).
+_STAR_HOPS = 3
+_star_depth = [0]
+
+
+def _star_aliases(module: ParsedModule, stars: list[ImportRef]) -> None:
+    """`from piccolo_conf import *`: the names a project module imports become this
+    module's too (`PostgresEngine` is then piccolo's), unless bound here. Absolute
+    imports only: a relative one in the other module names a place relative to it."""
+    if not stars or _star_depth[0] >= _STAR_HOPS:
+        return
+    _star_depth[0] += 1
+    try:
+        for ref in stars:
+            found = module.find_import(ref)
+            if found is None or found[1] is not None:
+                continue
+            bound = module.scope.assigns.keys() | module.classes.keys() | module.functions.keys()
+            for name, imported in found[0].aliases.items():
+                if imported.level == 0 and not name.startswith("_") and name not in bound:
+                    module.aliases.setdefault(name, imported)
+    finally:
+        _star_depth[0] -= 1
 
 
 @lru_cache(maxsize=128)

@@ -29,6 +29,7 @@ from verifyfull.scan.python.credentials import (
     DECODER_WORDS,
     literal_holds_password,
 )
+from verifyfull.scan.python.env_readers import LIBRARY_ENV_WORDS
 from verifyfull.scan.python.frameworks import MODULES as FRAMEWORK_MODULES
 from verifyfull.scan.python.frameworks import WORDS as FRAMEWORK_WORDS
 from verifyfull.scan.python.lexical import statement_from, views
@@ -88,6 +89,9 @@ KEYWORDS: tuple[str, ...] = (
 )
 
 
+_STAR_IMPORT = re.compile(r"\bimport[ \t]*\*")
+
+
 def sites_possible(code: str) -> bool:
     """A site's qualified name starts with its root (module.qualname): the call is
     written from the root itself (`asyncpg.pool.create_pool(`), or through a name
@@ -97,7 +101,8 @@ def sites_possible(code: str) -> bool:
     written = [
         (root, at) for root in SITE_ROOTS if root in code for at, _ in _whole_word_at(code, root)
     ]
-    if not written:
+    star = _STAR_IMPORT.search(code) is not None  # any module's names (module._star_aliases)
+    if not written and not star:
         return False
     if any(_AFTER_ROOT.match(code, at + len(root)) for root, at in written):
         return True
@@ -144,7 +149,7 @@ _PLAIN_IMPORT = re.compile(r"(?:^|;)[ \t]*import[ \t]+((?:[^\n;\\]|\\\r?\n)*)", 
 
 def _driver_aliases(code: str) -> dict[str, str] | None:
     """Names bound by imports from a driver (root) module, each with the name it was
-    imported as (its last dotted part); None for a star import from one."""
+    imported as (its last dotted part); None for a star import (from any module)."""
     aliases: dict[str, str] = {}
     for statement in _FROM_IMPORT.finditer(code):
         module = statement.group(1).lstrip(".")
@@ -154,7 +159,7 @@ def _driver_aliases(code: str) -> dict[str, str] | None:
             parts = item.split()
             if not parts:
                 continue
-            if parts[0] == "*" and from_root:
+            if parts[0] == "*":  # a project module's star re-exports a driver's names too
                 return None
             alias = parts[-1] if len(parts) == 3 and parts[1] == "as" else parts[0]
             if from_root or (not module and parts[0] in SITE_ROOTS):
@@ -215,7 +220,9 @@ def _bound_to_literal(binders: str) -> re.Pattern[str]:
     )
 
 
-_BOUND_TO_LITERAL = _bound_to_literal("=:,")
+# `,` binds as an env reader's default, positional or by keyword after others
+# (`config("DB_PASSWORD", cast=str, default="…")`): any literal later in the call.
+_BOUND_TO_LITERAL = re.compile(rf"{_bound_to_literal('=:').pattern}|['\"]?\]?\s*,[^'\"]*['\"]")
 
 
 def _is_word_char(char: str) -> bool:
@@ -301,7 +308,7 @@ def credentials_possible(
     ):
         return True  # VF402 needs no database context
     # `,` binds only as a getenv default: os.getenv("DB_PASSWORD", "…").
-    bound_to = _BOUND_TO_LITERAL if _ENV_WORDS[0] in code or _ENV_WORDS[1] in code else _ASSIGNED
+    bound_to = _BOUND_TO_LITERAL if any(word in code for word in _ENV_WORDS) else _ASSIGNED
     bound = {name for name, end in words if bound_to.match(document, end)}
     return bool(bound) and _database_context_possible(document, code, stem, bound)
 
@@ -338,8 +345,9 @@ def _decoder_renamed(code: str) -> bool:
     return False
 
 
-# What resolve.ENV_GETTERS need in code: getenv, or environ (environ.get, setdefault).
-_ENV_WORDS = ("getenv", "environ")
+# What env_readers.ENV_GETTERS need in code: getenv, or environ (environ.get,
+# setdefault), or a library reader's module (`from decouple import config`).
+_ENV_WORDS = ("getenv", "environ", *LIBRARY_ENV_WORDS)
 _ASSIGNED = _bound_to_literal("=:")
 
 

@@ -23,6 +23,7 @@ from typing import TypeVar
 from verifyfull.scan.python import callers, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
+from verifyfull.scan.python.env_readers import ENV_GETTERS
 from verifyfull.scan.python.module import (
     Binding,
     Mutation,
@@ -52,7 +53,6 @@ from verifyfull.scan.python.values import (
 
 MAX_DEPTH = 40
 
-ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "getenv"})
 _PASSTHROUGH = frozenset(
     {
         "str",

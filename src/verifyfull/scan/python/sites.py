@@ -49,6 +49,7 @@ from verifyfull.scan.project_versions import driver_versions
 from verifyfull.scan.python import credentials, placement, rootfiles
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.query_values import inert_query_value, tortoise_postgres
 from verifyfull.scan.python.values import (
     Const,
     ContextValue,
@@ -229,7 +230,7 @@ def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
         before = "".join(pieces)
         if index == 0 and not before:
             raise Undetermined(f"{what} starts with {part.why}")
-        if "?" in before:
+        if "?" in before and not inert_query_value(before):
             raise Undetermined(f"{what} has query options from {part.why}")
         if "://" not in before:
             raise Undetermined(f"{what} has its scheme from {part.why}")
@@ -455,6 +456,11 @@ def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str
         connections = mapping.get("connections", mapping)
         if isinstance(connections, dict):
             for name, entry in list(connections.items()):
+                if isinstance(entry, Unknown):  # the whole URL from the environment
+                    raise Undetermined(f"connection {name!r} is {entry.why}")
+                if isinstance(entry, Text | str) and not tortoise_postgres(entry):
+                    del connections[name]  # sqlite://, mysql://: not a PostgreSQL site
+                    continue
                 if isinstance(entry, Text):
                     url, url_notes = dsn_text(entry, f"connection {name!r}")
                     connections[name] = url
@@ -464,6 +470,8 @@ def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str
                     if entry.get("engine") == "tortoise.backends.psycopg":
                         _libpq_server_settings(credentials, notes_list)
                     entry["credentials"] = known_kwargs(credentials, notes_list)
+        if isinstance(connections, dict) and not connections:
+            raise NotASite("no PostgreSQL connection in the Tortoise config")
         for info in from_tortoise_config(mapping).values():
             results.append((Driver.TORTOISE, info, None, tuple(notes_list)))
     if not results:

@@ -11,13 +11,17 @@ the framework really uses (read in the frameworks' sources):
   `env.db()` parse a URL (query -> OPTIONS; ssl_require=True sets
   OPTIONS["sslmode"] = "require"), config() from $DATABASE_URL or its default.
 - Flask-SQLAlchemy: `SQLALCHEMY_DATABASE_URI` (config class attribute,
-  `app.config[...] = …`, `config.update(...)`) goes to create_engine with
-  `SQLALCHEMY_ENGINE_OPTIONS` (its connect_args).
+  `app.config[...] = …`, `config.update(...)`, a config mapping `{...}` anywhere)
+  goes to create_engine with `SQLALCHEMY_ENGINE_OPTIONS` (its connect_args).
 - Piccolo `PostgresEngine(config={...})` / `CockroachEngine`: asyncpg.connect(**config).
 - GINO `db.set_bind(url, **kw)`, `gino.create_engine`: asyncpg.create_pool with the
   URL's host, port, user, database and password only (its query is dropped) and
   the asyncpg keywords given.
 - yoyo `get_backend(uri)`: psycopg(2).connect(dbname=…, **query, user=…, host=…).
+- APScheduler `SQLAlchemyJobStore(url, engine_options=…)` and job stores given as
+  scheduler configuration: create_engine(url, **engine_options) (apscheduler.py).
+- aerich's Tortoise settings (the module attribute pyproject.toml /
+  aerich.ini configure): Tortoise.init(config=…) (aerich.py).
 - Alembic env.py: `engine_from_config(config.get_section(…), prefix="sqlalchemy.")`
   with the URL env.py writes (`set_main_option("sqlalchemy.url", X)`, or the
   section dict's key) or else the one alembic.ini holds.
@@ -31,6 +35,7 @@ from __future__ import annotations
 import ast
 
 from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.frameworks import aerich, apscheduler
 from verifyfull.scan.python.frameworks.asyncpg_orms import (
     PICCOLO,
     gino,
@@ -38,7 +43,7 @@ from verifyfull.scan.python.frameworks.asyncpg_orms import (
     is_gino,
     piccolo,
 )
-from verifyfull.scan.python.frameworks.common import site
+from verifyfull.scan.python.frameworks.common import dict_key, site
 from verifyfull.scan.python.frameworks.django import (
     DJ_DATABASE_URL,
     channels_postgres_config,
@@ -58,7 +63,15 @@ from verifyfull.scan.python.frameworks.migrations import (
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import SQLALCHEMY, SQLALCHEMY_CONFIG
 
-__all__ = ["MODULES", "WORDS", "claims", "env_py_replaces_url", "on_assign", "on_call"]
+__all__ = [
+    "MODULES",
+    "WORDS",
+    "claims",
+    "env_py_replaces_url",
+    "on_assign",
+    "on_call",
+    "on_dict",
+]
 
 # Words without one of which no handler here can fire (the prefilter's test).
 WORDS = (
@@ -73,11 +86,13 @@ WORDS = (
     "yoyo",
     "engine_from_config",
     "get_main_option",
+    *apscheduler.WORDS,
+    *aerich.WORDS,
 )
 
 # Libraries whose imported names make a body worth walking (`from yoyo import
 # get_backend`, `from gino import create_engine as make`).
-MODULES = frozenset({"piccolo", "gino", "yoyo", "dj_database_url", "environ"})
+MODULES = frozenset({"piccolo", "gino", "yoyo", "dj_database_url", "environ", "apscheduler"})
 
 
 def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> None:
@@ -94,6 +109,8 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
             config = channels_postgres_config(a, layer, scope)
             if config is not None:
                 django_entry(a, config, scope, engine_required=False)
+    elif isinstance(target, ast.Name) and aerich.is_settings_name(a, name or "", scope):
+        aerich.on_assign(a, value, scope)
     elif name == "SQLALCHEMY_DATABASE_URI" and flask_scope(target, scope):
         options = sibling(a, scope, "SQLALCHEMY_ENGINE_OPTIONS", target)
         flask_uri(a, value, options, scope)
@@ -126,6 +143,8 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         site(a, node, "GINO Gino()", lambda: gino_extension(a, node, scope))
     elif qual in SQLALCHEMY_CONFIG or qual in SQLALCHEMY:
         alembic_engine(a, node, scope, qual)
+    elif qual.startswith("apscheduler.") or method == "add_jobstore":
+        apscheduler.on_call(a, node, scope, qual)
     elif method in ("update", "from_mapping") and any(
         k.arg == "SQLALCHEMY_DATABASE_URI" for k in node.keywords
     ):
@@ -133,3 +152,12 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         flask_uri(
             a, given["SQLALCHEMY_DATABASE_URI"], given.get("SQLALCHEMY_ENGINE_OPTIONS"), scope
         )
+
+
+def on_dict(a: Analysis, node: ast.Dict, scope: Scope) -> None:
+    """A Flask config written as a mapping wherever it stands (`return {...}` of a
+    config function, `app.config.update({...})`, `from_mapping({...})`): its
+    SQLALCHEMY_DATABASE_URI with the SQLALCHEMY_ENGINE_OPTIONS beside it."""
+    uri = dict_key(node, "SQLALCHEMY_DATABASE_URI")
+    if uri is not None:
+        flask_uri(a, uri, dict_key(node, "SQLALCHEMY_ENGINE_OPTIONS"), scope)

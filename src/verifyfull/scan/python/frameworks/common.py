@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import cast
 
@@ -21,6 +21,7 @@ from verifyfull.errors import VerifyfullError
 from verifyfull.rules import RULES
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.placement import Place
 from verifyfull.scan.python.sites import (
     Undetermined,
     _Call,
@@ -42,10 +43,17 @@ class NotASite(Exception):
     """The setting is not a PostgreSQL connection (sqlite, mysql, an unknown engine)."""
 
 
-def site(a: Analysis, node: ast.expr, what: str, judge: Callable[[], Judged]) -> None:
+def site(
+    a: Analysis,
+    node: ast.expr,
+    what: str,
+    judge: Callable[[], Judged],
+    places: Callable[[int], Mapping[int, Place]] | None = None,
+) -> None:
     """Judge one site: its verdicts reported at `node`, VF108 when only the deployment
     decides, a finding when its connection string cannot be read, nothing when it is
-    not a PostgreSQL connection."""
+    not a PostgreSQL connection. places: given the number of readings, where a
+    reading's finding goes instead (placement: the dict that lacks the key)."""
     try:
         judged = judge()
     except ConnStringError as exc:
@@ -57,7 +65,8 @@ def site(a: Analysis, node: ast.expr, what: str, judge: Callable[[], Judged]) ->
         return
     except (NotASite, VerifyfullError, RecursionError):
         return
-    judge_sites(a, node, what, judged)  # evaluated and reported as sites.py does
+    where = places(len(judged)) if places is not None else None
+    judge_sites(a, node, what, judged, None, where)  # evaluated and reported as sites.py does
 
 
 def _deploy(a: Analysis, node: ast.expr, what: str, why: str) -> None:

@@ -1,0 +1,109 @@
+"""Aerich's Tortoise settings: a module-level dict that a tool, not the code, connects with.
+
+`aerich init -t app.settings.TORTOISE_ORM` writes the dotted path into
+pyproject.toml (`[tool.aerich] tortoise_orm = "…"`) or aerich.ini (`[aerich]
+tortoise_orm = …`); every aerich command then imports that attribute and runs
+`Tortoise.init(config=<it>)` (aerich/__init__.py, Command.init). So the dict is a
+Tortoise site even when no call in the code passes it. Only the attribute so
+configured at the scanned root is one (module path and name): a `TORTOISE_ORM`
+that no aerich configuration names is judged where a call passes it (sites.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from verifyfull.scan.python import placement, sites
+from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.frameworks.common import Judged, NotASite, site, value_of
+from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.sites import _Call, _tortoise
+from verifyfull.scan.python.values import Value
+
+MAX_CONFIG_BYTES = 1_000_000
+# Every Tortoise config has a "connections" key (the prefilter's word).
+WORDS = ("connections",)
+
+
+@dataclass
+class _Settings(_Call):
+    """The call aerich makes, `Tortoise.init(config=<the dict>)`, as sites judges it."""
+
+    given: dict[str, Value] = field(default_factory=dict)
+
+    def keywords(self) -> dict[str, Value]:
+        return self.given
+
+
+def is_settings_name(a: Analysis, name: str, scope: Scope) -> bool:
+    """A module-level name that aerich's configuration names, in this module."""
+    if not isinstance(scope.node, ast.Module):
+        return False
+    here = a.source.relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return any(
+        attr == name and (here == module or here.endswith("." + module))
+        for module, attr in configured(str(a.ctx.root))
+    )
+
+
+def on_assign(a: Analysis, value: ast.expr, scope: Scope) -> None:
+    def judge() -> Judged:
+        config = value_of(a, value, scope, value)
+        aerich_call = ast.Call(func=ast.Name("aerich", ast.Load()), args=[], keywords=[])
+        ast.copy_location(aerich_call, value)
+        try:
+            return _tortoise(_Settings(a, aerich_call, scope, given={"config": config}))
+        except sites.NotASite as why:  # sqlite only: frameworks' own "not a site"
+            raise NotASite(str(why)) from None
+
+    # As for Tortoise.init(config=…) in sites.py: a credentials dict without `ssl` is
+    # where the finding goes, so the dict and a call passing it report it once.
+    site(
+        a,
+        value,
+        "aerich TORTOISE_ORM",
+        judge,
+        lambda count: placement.missing_key_places(a, scope, value, count),
+    )
+
+
+@lru_cache(maxsize=8)
+def configured(root: str) -> frozenset[tuple[str, str]]:
+    """The (module, attribute) pairs aerich is configured to import."""
+    paths: list[str] = []
+    base = Path(root)
+    pyproject = _read(base / "pyproject.toml")
+    if pyproject is not None:
+        try:  # tomlkit: Python 3.10 has no tomllib (the file is small and read once)
+            tool = tomlkit.loads(pyproject).unwrap().get("tool", {})
+        except (TOMLKitError, ValueError):
+            tool = {}
+        setting = tool.get("aerich", {}).get("tortoise_orm") if isinstance(tool, dict) else None
+        if isinstance(setting, str):
+            paths.append(setting)
+    ini = _read(base / "aerich.ini")
+    if ini is not None:
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(ini)
+            paths.append(parser.get("aerich", "tortoise_orm", fallback=""))
+        except configparser.Error:
+            pass
+    pairs = (p.strip().rpartition(".") for p in paths)
+    return frozenset((module, attr) for module, _, attr in pairs if module and attr)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
