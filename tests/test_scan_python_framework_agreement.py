@@ -5,6 +5,7 @@ takes them in, compared with the equivalent direct call (the oracle: sites.py).
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -110,13 +111,17 @@ CONFIGURED_BY = (
 def tortoise_configs(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
         url = draw(urls()).replace("/jobs", "/app").replace("sslmode", "ssl")
-        return f'{{"connections": {{"default": {url}}}}}'
+        return f'{{"connections": {{"default": {url}}}, {APPS}}}'
     credentials = '"host": "db.internal", "port": 5432, "user": "app", "database": "app"'
     ssl = draw(st.one_of(st.none(), st.sampled_from(TORTOISE_SSL)))
     if ssl is not None:
         credentials += f', "ssl": {ssl}'
     entry = f'{{"engine": "tortoise.backends.asyncpg", "credentials": {{{credentials}}}}}'
-    return f'{{"connections": {{"default": {entry}}}}}'
+    return f'{{"connections": {{"default": {entry}}}, {APPS}}}'
+
+
+# Tortoise.init refuses a config without "apps": every real one has it.
+APPS = '"apps": {"models": {"models": ["app.models"], "default_connection": "default"}}'
 
 
 def _tortoise_rules(root: Path, code: str, relpath: str = "app/settings.py") -> set[str]:
@@ -136,8 +141,7 @@ def test_aerichs_settings_dict_is_judged_as_the_tortoise_init_aerich_runs(
     tmp_path: Path, config: str, configured: tuple[str, str] | None, name: str
 ) -> None:
     # a fresh root per example: aerich.configured is cached by root
-    root = tmp_path / f"{configured and configured[0]}-{name}-{abs(hash(config))}"
-    root.mkdir()
+    root = Path(tempfile.mkdtemp(dir=tmp_path))
     if configured is not None:
         file, text = configured
         (root / file).write_text(text.format(name=name), encoding="utf-8")

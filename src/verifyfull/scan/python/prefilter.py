@@ -32,6 +32,7 @@ from verifyfull.scan.python.credentials import (
 from verifyfull.scan.python.env_readers import LIBRARY_ENV_WORDS
 from verifyfull.scan.python.frameworks import MODULES as FRAMEWORK_MODULES
 from verifyfull.scan.python.frameworks import WORDS as FRAMEWORK_WORDS
+from verifyfull.scan.python.frameworks import WORDS_TOGETHER as FRAMEWORK_WORDS_TOGETHER
 from verifyfull.scan.python.lexical import statement_from, views
 from verifyfull.scan.python.names import (
     SECURITY_HINTS,
@@ -85,6 +86,7 @@ KEYWORDS: tuple[str, ...] = (
     *SITE_ROOTS,
     *SSL_WORDS,
     *FRAMEWORK_WORDS,
+    *(words[0] for words in FRAMEWORK_WORDS_TOGETHER),
     *("postgres", "cockroach", "hashlib", "random"),
 )
 
@@ -435,7 +437,9 @@ def _families(
         found.add("sites")
     if _ssl_use_possible(code):
         found.add("ssl")
-    if any(word in document for word in FRAMEWORK_WORDS):
+    if any(word in document for word in FRAMEWORK_WORDS) or any(
+        all(word in document for word in words) for words in FRAMEWORK_WORDS_TOGETHER
+    ):
         found.add("frameworks")  # a setting's name may be a string key: the document
     if credentials_possible(document, code, stem, literals, spellings):
         found.add("credentials")
@@ -467,7 +471,10 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
     NEEDLES in the file (needles_in), so most tests are set lookups."""
     if any(word in present for word in SSL_WORDS):
         return True
-    if any(word in present for word in FRAMEWORK_WORDS):
+    if any(word in present for word in FRAMEWORK_WORDS) or any(
+        words[0] in present and all(word in text for word in words[1:])
+        for words in FRAMEWORK_WORDS_TOGETHER
+    ):
         return True
     if "hashlib" in present and _names_weak_hash(text):
         return True
@@ -680,6 +687,7 @@ def trigger_words(
     modules = TRIGGER_MODULES
     if "frameworks" in wanted:
         words.update(FRAMEWORK_WORDS)
+        words.update(word for together in FRAMEWORK_WORDS_TOGETHER for word in together)
         modules = modules | FRAMEWORK_MODULES
     words.update(alias for alias, module in imported.items() if module in modules)
     return tuple(words)

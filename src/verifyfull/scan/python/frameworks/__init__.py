@@ -66,6 +66,7 @@ from verifyfull.scan.python.sites import SQLALCHEMY, SQLALCHEMY_CONFIG
 __all__ = [
     "MODULES",
     "WORDS",
+    "WORDS_TOGETHER",
     "claims",
     "env_py_replaces_url",
     "on_assign",
@@ -87,8 +88,9 @@ WORDS = (
     "engine_from_config",
     "get_main_option",
     *apscheduler.WORDS,
-    *aerich.WORDS,
 )
+# Words a handler needs all of (the prefilter's test, with WORDS).
+WORDS_TOGETHER = (aerich.WORDS_TOGETHER,)
 
 # Libraries whose imported names make a body worth walking (`from yoyo import
 # get_backend`, `from gino import create_engine as make`).

@@ -28,8 +28,10 @@ from verifyfull.scan.python.sites import _Call, _tortoise
 from verifyfull.scan.python.values import Value
 
 MAX_CONFIG_BYTES = 1_000_000
-# Every Tortoise config has a "connections" key (the prefilter's word).
-WORDS = ("connections",)
+# Every Tortoise config has a "connections" and an "apps" key (Tortoise.init refuses
+# one without either): the prefilter wants both words, as "connections" alone is in
+# every third-party module that pools anything.
+WORDS_TOGETHER = ("connections", "apps")
 
 
 @dataclass
