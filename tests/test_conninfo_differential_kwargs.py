@@ -48,14 +48,11 @@ CASES = int(os.environ.get("VERIFYFULL_KWARGS_CASES", 5000 * (10 if SLOW else 1)
 # Found by this test (session 6) and not fixed yet; each fails the test under
 # VERIFYFULL_DIFF_STRICT=1 and is listed in docs/conninfo.md as open (issue 14).
 KNOWN_GAPS = {
-    "endpoints": "a port argument without a host: asyncpg dials its default socket "
-    "directories and localhost at that port; the model reads one host ''",
-    "refuses what the driver accepts": "host='h:port' as an argument (asyncpg splits it "
-    "only in a DSN or PGHOST) and port=0 (falsy: asyncpg takes 5432)",
+    "refuses what the driver accepts": "a DSN beside a host argument: asyncpg never reads "
+    "the DSN's hosts and ports then, the model reads them first and refuses a bad port "
+    "there; host='h:port' as an argument (asyncpg splits it only in a DSN or PGHOST)",
     "accepts what the driver refuses": "direct_tls=True beside ssl=False or a weak mode "
     "given as an argument, which asyncpg refuses",
-    "tls": "ssl=True with direct_tls=True and only a Unix-socket PGHOST: the TLS use the "
-    "model gives differs from the test's reading of asyncpg's (not yet read which is right)",
 }
 TALLY: Counter[str] = Counter()
 EXAMPLES: dict[str, list[tuple[dict[str, Any], dict[str, str]]]] = {}

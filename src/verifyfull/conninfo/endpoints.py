@@ -60,8 +60,9 @@ def asyncpg_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
     # A port written without a host (the DSN's ?port=, a service's port) serves
     # PGHOST's hosts or the default ones, replacing the ports written there.
     written_ports = info.param("port") if not hosts and info.source is Source.URL else None
-    if not hosts and info.engine is not None:  # Tortoise passes its port credential
-        written_ports = info.kwarg("port")
+    if not hosts and (info.engine is not None or info.source is Source.KWARGS):
+        # Tortoise's port credential; asyncpg's port argument given without a host
+        written_ports = info.kwarg("port") or written_ports
     if not hosts and env.get("PGHOST"):
         hosts = asyncpg_hostlist(env.get("PGHOST") or "")
     if not hosts:

@@ -129,9 +129,15 @@ def _overlay_kwargs(
 ) -> ConnInfo:
     """Driver keyword arguments on top of a parsed DSN: they win, as in asyncpg."""
     hosts = base.hosts
-    host = kwargs.get("host")
-    port = kwargs.get("port")
-    if host is not None or port is not None:
+    # asyncpg tests `if not host` and `if not port`: '', 0 and [] are none at all.
+    host = kwargs.get("host") or None
+    port = kwargs.get("port") or None
+    lone_port: str | None = None
+    if not host and not base.hosts and port is not None:
+        # A port with no host anywhere: asyncpg gives it to PGHOST's hosts or to its
+        # default ones (endpoints.asyncpg_endpoints), not to a host ''.
+        lone_port = ",".join(str(p) for p in port) if isinstance(port, list | tuple) else str(port)
+    elif host is not None or port is not None:
         hosts = _hosts_from_values(host, port, base.hosts)
     user = kwargs.get("user", kwargs.get("username"))
     password = kwargs.get("password")
@@ -146,6 +152,8 @@ def _overlay_kwargs(
         if key in consumed or key in skip:
             continue
         rest.append((key, _render_value(key, value)))
+    if lone_port is not None:
+        rest.append(("port", lone_port))
     return replace(
         base,
         source=base.source if base.source is not Source.ENV else Source.KWARGS,
