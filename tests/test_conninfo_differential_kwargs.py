@@ -53,6 +53,10 @@ KNOWN_GAPS = {
     "there; host='h:port' as an argument (asyncpg splits it only in a DSN or PGHOST)",
     "accepts what the driver refuses": "direct_tls=True beside ssl=False or a weak mode "
     "given as an argument, which asyncpg refuses",
+    "endpoints": "a DSN beside a host argument: asyncpg gives the argument's hosts the "
+    "DSN's ?port= (the model: PGPORT or 5432); seen in CI's run, not in local ones",
+    "tls": "ssl=True with direct_tls=True and only a Unix-socket PGHOST: the TLS use the "
+    "model gives differs from the test's reading of asyncpg's (not yet read which is right)",
 }
 TALLY: Counter[str] = Counter()
 EXAMPLES: dict[str, list[tuple[dict[str, Any], dict[str, str]]]] = {}
