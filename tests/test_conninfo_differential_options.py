@@ -128,6 +128,8 @@ def case(rng: random.Random, libpq_major: int) -> tuple[dict[str, str], dict[str
     written = {key: option_value(rng, key) for key in rng.choices(keys, k=rng.randint(1, 4))}
     with_env = [k for k in keys if k in _ENV]
     env = {_ENV[key]: option_value(rng, key) for key in rng.choices(with_env, k=rng.randint(0, 2))}
+    if rng.random() < 0.1:
+        env["PGREQUIRESSL"] = rng.choice(["1", "0", ""])  # still sets libpq's default mode
     return written, env
 
 
@@ -153,7 +155,7 @@ def url_string(written: dict[str, str], host: str) -> str:
 @contextmanager
 def variables(env: dict[str, str]) -> Iterator[None]:
     """The PG* variables libpq reads at connect (only these, restored after)."""
-    names = {*OPTION_VARIABLES, "PGSSLMODE", "PGSSLROOTCERT", "HOME", *env}
+    names = {*OPTION_VARIABLES, "PGSSLMODE", "PGREQUIRESSL", "PGSSLROOTCERT", "HOME", *env}
     saved = {name: os.environ.pop(name, None) for name in names}
     os.environ.update(env)
     os.environ.setdefault("HOME", saved["HOME"] or "/nonexistent")

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 from verifyfull.conninfo.model import Environment
 from verifyfull.conninfo.versions import NEWEST_LIBPQ as LIBPQ_MAJOR
+from verifyfull.policy import SSLMODES
 
-_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 _WEAK_FOR_DIRECT = ("disable", "allow", "prefer")
 _CHOICES = {
     "channel_binding": ("disable", "prefer", "require"),
-    "sslmode": _SSLMODES,
+    "sslmode": SSLMODES,
     "sslnegotiation": ("postgres", "direct"),
     "sslcertmode": ("disable", "allow", "require"),
     "gssencmode": ("disable", "prefer", "require"),
@@ -103,6 +103,8 @@ def _value(name: str, written: Mapping[str, str], env: Environment) -> str | Non
         return written[name]
     if option.envvar is not None and (from_env := env.get(option.envvar)) is not None:
         return from_env
+    if name == "sslmode" and env.get("PGREQUIRESSL") == "1":
+        return "require"  # the old requiressl variable still sets the default mode
     return option.default
 
 
@@ -251,9 +253,11 @@ def option_refusal(
 
 
 def _explicit_mode(written: Mapping[str, str], env: Environment) -> bool:
-    """sslrootcert=system makes verify-full the default: only a mode the connection
-    or PGSSLMODE writes can be too weak for it."""
-    return "sslmode" in written or env.get("PGSSLMODE") is not None
+    """sslrootcert=system makes verify-full the default: only a mode the connection,
+    PGSSLMODE or PGREQUIRESSL=1 sets can be too weak for it."""
+    return (
+        "sslmode" in written or env.get("PGSSLMODE") is not None or env.get("PGREQUIRESSL") == "1"
+    )
 
 
 def _mode_with_root(
