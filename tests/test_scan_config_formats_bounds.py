@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from test_trust_bounds import GROWTH_LIMIT, _timed, scan_files, scan_shape, watchdog
-from verifyfull.scan import engine, project_vars
+from test_trust_bounds import assert_grows_near_linearly, scan_shape
+from verifyfull.scan import project_vars
 
 DSN = "postgresql://app@db.internal/app?sslmode=disable"
 _PW = "canary-Pw-3f9a1c"
@@ -123,13 +123,5 @@ GROWTH: dict[str, tuple[Callable[[int], Files], int]] = {
 @pytest.mark.parametrize("family", sorted(GROWTH))
 def test_new_formats_grow_near_linearly(family: str, tmp_path: Path) -> None:
     generate, n = GROWTH[family]
-    engine.load_checks()
-    small_files, large_files = generate(n), generate(10 * n)
-    project_vars.index_for.cache_clear()
-    assert scan_files(tmp_path / "probe", small_files).report.findings, family
-    small = large = float("inf")
-    with watchdog(60):  # each run has its own root: the project index is built afresh
-        for attempt in range(3):
-            small = min(small, _timed(tmp_path / f"small{attempt}", small_files))
-            large = min(large, _timed(tmp_path / f"large{attempt}", large_files))
-    assert large / max(small, 0.05) <= GROWTH_LIMIT, f"{family}: {small:.3f} s -> {large:.3f} s"
+    # Each run has its own root; the project index is dropped so it is built afresh.
+    assert_grows_near_linearly(family, generate, n, tmp_path, project_vars.index_for.cache_clear)

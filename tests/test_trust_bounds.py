@@ -196,22 +196,39 @@ def _timed(root: Path, files: dict[str, str | bytes]) -> float:
     return time.perf_counter() - started
 
 
+def assert_grows_near_linearly(
+    family: str,
+    generate: Callable[[int], dict[str, str | bytes]],
+    n: int,
+    root: Path,
+    before_each: Callable[[], None] = lambda: None,
+) -> None:
+    """Scan generate(n) and generate(10 * n), best of three interleaved runs each, and fail
+    when the larger took more than GROWTH_LIMIT times as long. before_each drops a cache that
+    would otherwise let the second run of a size reuse the first's work."""
+    engine.load_checks()
+    small_files, large_files = generate(n), generate(10 * n)
+    before_each()
+    assert scan_files(root / "probe", small_files).report.findings, (
+        f"{family}: the generator must produce findings"
+    )
+    small = large = float("inf")
+    with watchdog(60):
+        for attempt in range(3):  # interleaved: a burst of load slows one pair, not a size
+            before_each()
+            small = min(small, _timed(root / f"small{attempt}", small_files))
+            before_each()
+            large = min(large, _timed(root / f"large{attempt}", large_files))
+    # Below a twentieth of a second fixed costs and timer noise dominate: floor it.
+    assert large / max(small, 0.05) <= GROWTH_LIMIT, f"{family}: {small:.3f} s -> {large:.3f} s"
+
+
 @pytest.mark.parametrize("family", sorted(GROWTH))
 def test_ten_times_the_input_takes_at_most_twenty_times_as_long(
     family: str, tmp_path: Path
 ) -> None:
     generate, n = GROWTH[family]
-    engine.load_checks()
-    small_files, large_files = generate(n), generate(10 * n)
-    small_result = scan_files(tmp_path / "probe", small_files)
-    assert small_result.report.findings, f"{family}: the generator must produce findings"
-    small = large = float("inf")
-    with watchdog(60):
-        for attempt in range(3):  # interleaved: a burst of load slows one pair, not a size
-            small = min(small, _timed(tmp_path / f"small{attempt}", small_files))
-            large = min(large, _timed(tmp_path / f"large{attempt}", large_files))
-    # Below a twentieth of a second fixed costs and timer noise dominate: floor it.
-    assert large / max(small, 0.05) <= GROWTH_LIMIT, f"{family}: {small:.3f} s -> {large:.3f} s"
+    assert_grows_near_linearly(family, generate, n, tmp_path)
 
 
 # --- adversarial shapes ----------------------------------------------------------------
