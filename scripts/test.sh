@@ -8,7 +8,10 @@ bash scripts/setup.sh
 .venv/bin/ruff format --check src tests
 .venv/bin/mypy
 set +e
-.venv/bin/python -m pytest "$@"
+# One pytest worker per core (pytest-xdist): each worker starts its own lab servers
+# (session fixtures), ports and directories are private per server. Arguments
+# given to this script come after, so `-n 0` runs everything in one process.
+.venv/bin/python -m pytest -n auto "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
