@@ -33,6 +33,7 @@ from verifyfull import rules
 from verifyfull.errors import UsageError
 from verifyfull.policy import DEFAULT_POLICY, Policy
 from verifyfull.rules import Severity
+from verifyfull.scan.walk import git_ignores_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -77,15 +78,21 @@ def find_project_root(start: Path) -> tuple[Path, Path | None]:
     pyproject.toml (returned too, for its settings), a setup.cfg or a .git. Scanning
     one file or a subfolder (the pre-commit hook passes file names) then reports the
     same paths and resolves the same imports as `scan .` at the root, whatever the
-    working directory."""
+    working directory.
+
+    A directory the enclosing repository ignores is not part of that project (a
+    downloaded or extracted tree in an ignored folder, as the walk also treats it):
+    it is its own root, so the outer project's settings, code and pins never decide
+    how the tree inside is read."""
     here = start if start.is_dir() else start.parent
     here = here.resolve()
     for directory in (here, *here.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return directory, candidate
-        if (directory / "setup.cfg").is_file() or (directory / ".git").exists():
-            return directory, None
+        marked = candidate.is_file()
+        if marked or (directory / "setup.cfg").is_file() or (directory / ".git").exists():
+            if directory != here and git_ignores_dir(here):
+                return here, None
+            return directory, candidate if marked else None
     return here, None
 
 

@@ -92,7 +92,7 @@ class _Tracked:
 
     def _load(self) -> frozenset[str]:
         if self._files is None:
-            if self.untracked and _git_ignores_dir(self.top):
+            if self.untracked and git_ignores_dir(self.top):
                 # The walked directory is itself ignored (a tree extracted into another
                 # repository's ignored folder): git keeps nothing untracked in it, and
                 # the user named it, so only its own .gitignore files apply.
@@ -143,7 +143,7 @@ def _git(top: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
         return None
 
 
-def _git_ignores_dir(top: Path) -> bool:
+def git_ignores_dir(top: Path) -> bool:
     """Whether git ignores the directory `top` itself (`check-ignore` exits 0)."""
     done = _git(top, "check-ignore", "-q", ".")
     return done is not None and done.returncode == 0
