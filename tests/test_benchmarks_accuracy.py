@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -346,6 +347,38 @@ def test_fetch_extracts_the_labelled_commit_from_a_mirror_and_accuracy_scores_it
     assert {f.path for f in result.unjudged} == {
         "app/other.py"
     }  # app/other.py's VF101 is outside the scope
+
+
+def test_an_extracted_tree_is_scanned_as_the_users_clone_is(tmp_path: Path) -> None:
+    """A file the repository commits although its .gitignore names it is shipped: the
+    user's clone tracks it and the scanner reads it. The extracted tree must say so too,
+    and it is its own project (the outer pyproject.toml here must not be its root)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    _git("init", "-q", cwd=work)
+    (work / ".gitignore").write_text(".env.production\nlocal/\n")
+    (work / ".env.production").write_text("DATABASE_URL=postgresql://app@db.internal/shop\n")
+    (work / "local").mkdir()
+    (work / "local" / ".env").write_text("DATABASE_URL=postgresql://app@db.internal/shop\n")
+    _git("add", "-f", ".gitignore", ".env.production", cwd=work)
+    _git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one", cwd=work)
+    commit = _git("rev-parse", "HEAD", cwd=work)
+    mirror = tmp_path / "mirror" / "acme+env" / "repo"
+    _git("clone", "-q", "--bare", str(work), str(mirror), cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.verifyfull]\nignore = ["VF102"]\n')
+    entry = labelset.RepoLabels(
+        repo="acme/env", commit=commit, source="t", tags=(), scope=(), labels=(), file=work
+    )
+    assert fetch.extract(entry, tmp_path / "repos", tmp_path / "mirror", force=False)
+    tree = tmp_path / "repos" / "acme__env"
+    findings, errors = accuracy.scan(tree)
+    assert [(f.path, f.rule) for f in findings] == [(".env.production", "VF102")], errors
+    # A tree extracted by an earlier fetch.py (no index) is indexed in place, not re-extracted.
+    shutil.rmtree(tree / ".git")
+    assert fetch.extract(entry, tmp_path / "repos", tmp_path / "mirror", force=False) == (
+        "kept, indexed as a checkout"
+    )
+    assert [(f.path, f.rule) for f in accuracy.scan(tree)[0]] == [(".env.production", "VF102")]
 
 
 def test_missing_mirror_commit_is_not_used(labelled_tree: tuple[Path, Path]) -> None:

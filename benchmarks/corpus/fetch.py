@@ -9,8 +9,12 @@ DIR/<owner>+<name>, DIR/<owner>__<name>, DIR/<owner>__<name>.git, or the .git of
 them: the first git dir holding the commit), else a partial clone from GitHub
 (`git clone --filter=blob:none`).
 The whole tree is extracted (`git archive <commit> | tar -x`): the scanner follows imports
-and reads config files next to the code. Only labels are committed; .repos/ is git-ignored.
-A tree already extracted at the same commit is kept (a `.corpus-commit` stamp says which).
+and reads config files next to the code. Each tree is then made a git work tree whose index
+holds every extracted file (`git init` + `git add -A -f`), as the user's clone would be: the
+scanner asks git which files are tracked (a committed `.env.production` that `.gitignore`
+names is still shipped and still scanned) and takes the tree's root as the project's root.
+Only labels are committed; .repos/ is git-ignored. A tree already extracted at the same
+commit is kept (a `.corpus-commit` stamp says which), and indexed if it is not yet.
 """
 
 from __future__ import annotations
@@ -145,12 +149,27 @@ def _clone(entry: RepoLabels, workdir: Path) -> Path:
     return target
 
 
+def _index_as_checkout(dest: Path) -> None:
+    """Make dest a git work tree whose index lists every file extracted (not the stamp):
+    what `git ls-files --cached` says in the user's clone. Hooks never run for `add`; the
+    repository's own config is never read (a fresh .git), fsmonitor is off."""
+    options = ["-c", "core.fsmonitor=false", "-c", "core.autocrlf=false", "-C", str(dest)]
+    for args in (["init", "-q"], ["add", "-A", "-f", "--", ".", f":!{STAMP}"]):
+        done = subprocess.run(["git", *options, *args], capture_output=True, check=False)
+        if done.returncode != 0:
+            why = done.stderr.decode(errors="replace").strip().splitlines()
+            raise RuntimeError(f"git {args[0]} in {dest} failed: {why[-1] if why else '?'}")
+
+
 def extract(entry: RepoLabels, repos_dir: Path, mirror: Path | None, *, force: bool) -> str:
     """Extract one repository; returns how it was obtained."""
     dest = repos_dir / entry.slug
     stamp = dest / STAMP
     if not force and stamp.is_file() and stamp.read_text().strip() == entry.commit:
-        return "kept"
+        if (dest / ".git").is_dir():
+            return "kept"
+        _index_as_checkout(dest)
+        return "kept, indexed as a checkout"
     if dest.exists():
         shutil.rmtree(dest)
     git_dir = mirror_git_dir(mirror, entry) if mirror is not None else None
@@ -159,6 +178,7 @@ def extract(entry: RepoLabels, repos_dir: Path, mirror: Path | None, *, force: b
     else:
         with tempfile.TemporaryDirectory(prefix="corpus-clone-") as tmp:
             how = "github" + _extract_commit(_clone(entry, Path(tmp)), entry.commit, dest)
+    _index_as_checkout(dest)
     stamp.write_text(entry.commit + "\n")
     return how
 
