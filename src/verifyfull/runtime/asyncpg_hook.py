@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from verifyfull.runtime.active import current
+from verifyfull.runtime.judge import LiveFacts
 from verifyfull.runtime.patch import Patch, replace_attribute
 from verifyfull.runtime.reading import asyncpg_info, plain_key
 
@@ -43,22 +44,30 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     return _connect
 
 
-def _tls_facts(conn: Any) -> tuple[str | None, str | None, str | None, bytes | None]:
-    """(peer, protocol, cipher, server certificate DER) of a live asyncpg connection."""
+def _tls_facts(conn: Any) -> LiveFacts:
+    """(peer, protocol, cipher, server certificate DER, client certificate loaded) of a live
+    asyncpg connection.
+
+    A named client certificate file was loaded if the connection exists at
+    all: asyncpg's load_cert_chain raises on a missing one (a file it only
+    guesses, ~/.postgresql/postgresql.crt, is not named), so no look at the
+    file is needed.
+    """
     transport = getattr(conn, "_transport", None)
     if transport is None:
-        return None, None, None, None
+        return None, None, None, None, True
     peer = transport.get_extra_info("peername")
     where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else None
     ssl_object = transport.get_extra_info("ssl_object")
     if ssl_object is None:
-        return where, None, None, None
+        return where, None, None, None, True
     cipher = ssl_object.cipher()
     return (
         where,
         ssl_object.version(),
         cipher[0] if cipher else None,
         ssl_object.getpeercert(binary_form=True),
+        True,
     )
 
 

@@ -113,16 +113,8 @@ class Enforcement:
         which the judgement is memoised; None reads and judges afresh.
         """
         judged = judge_call(engine, read, key, self.policy, ssl_context=ssl_context)
+        attempt = Attempt(driver, judged, caller_location(cwd=self._cwd))
         before = judged.before
-        attempt = Attempt(
-            driver,
-            judged.target,
-            judged.database,
-            judged.user,
-            before,
-            client_cert(judged),
-            caller_location(cwd=self._cwd),
-        )
         if before.rule_ids:
             self._maybe_refuse(attempt, before.rule_ids, before.message, before.fix)
         return attempt
@@ -145,8 +137,13 @@ class Enforcement:
         protocol: str | None,
         cipher: str | None,
         server_cert_der: bytes | None,
+        cert_loaded: bool | None = None,
     ) -> ConnectionRefusedByPolicy | None:
-        """Prove the live connection; the refusal to raise (after closing it), or None."""
+        """Prove the live connection; the refusal to raise (after closing it), or None.
+
+        cert_loaded: whether the driver loaded the client certificate file the
+        connection names (judge.LiveFacts); None: the file is looked for.
+        """
         target = peer or attempt.target
         before = attempt.before
         live = judge_live(target, protocol, cipher, server_cert_der, before, self.policy)
@@ -158,8 +155,8 @@ class Enforcement:
             rule_ids = ()
         message = before.message if before.rule_ids else live.message
         refusing = self.mode is Mode.REFUSE and bool(unexcused)
-        verified_transport = protocol is not None and attempt.before.verdict is not None
-        verdict = attempt.before.verdict
+        verdict = before.verdict
+        verified_transport = protocol is not None and verdict is not None
         self._record(
             attempt,
             live.tls_version,
@@ -171,6 +168,7 @@ class Enforcement:
             chain=verified_transport and verdict is not None and verdict.verifies_chain,
             hostname=verified_transport and verdict is not None and verdict.verifies_hostname,
             not_after=live.server_cert_not_after,
+            cert=client_cert(attempt.judged, cert_loaded) if live.tls_version else None,
         )
         if refusing:
             return self._refusal(attempt, unexcused[0], live.message, live.fix)
@@ -255,17 +253,19 @@ class Enforcement:
         hostname: bool = False,
         not_after: dt.datetime | None = None,
         proven: bool = True,
+        cert: str | None = None,
     ) -> None:
+        judged = attempt.judged
         record = ConnectionRecord(
             driver=attempt.driver,
-            target=target or attempt.target,
-            database=attempt.database,
-            user=attempt.user,
+            target=target or judged.target,
+            database=judged.database,
+            user=judged.user,
             tls_version=tls_version,
             cipher=cipher,
             chain_verified=chain,
             hostname_verified=hostname,
-            client_cert=attempt.client_cert if tls_version else None,
+            client_cert=cert,  # only once connected with TLS (connected())
             rule_ids=rule_ids,
             message=message,
             refused=refused,
