@@ -14,6 +14,7 @@ loopback port (before) or to the lab's verify-full server (after).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -335,3 +336,120 @@ def test_repeated_live_connects_prove_each_distinct_handshake_once(
     records = refusing.connections[-10:]
     assert len(records) == 10 and all(r.verified and r.proven for r in records)
     assert len(calls) <= 2, calls
+
+
+# One record's facts, as the connect path hands them to Enforcement._record.
+_record_facts = st.fixed_dictionaries(
+    {
+        "driver": st.sampled_from(["asyncpg", "psycopg", "psycopg2"]),
+        "target": st.sampled_from(["db1:5432", "10.0.0.7:26257", "unknown"]),
+        "database": st.none() | st.sampled_from(["app", "ledger"]),
+        "user": st.none() | st.sampled_from(["app", "admin"]),
+        "location": st.sampled_from(["app/db.py:12", "unknown (a pool's task)"]),
+        "tls_version": st.none() | st.sampled_from(["TLSv1.2", "TLSv1.3"]),
+        "cipher": st.none() | st.just("TLS_AES_256_GCM_SHA384"),
+        "rule_ids": st.lists(st.sampled_from(sorted(TRANSPORT_RULES)), max_size=2, unique=True),
+        "message": st.sampled_from(["verify-full", "sslmode=require does not verify"]),
+        "refused": st.booleans(),
+        "peer": st.none() | st.just("127.0.0.1:5432"),
+        "chain": st.booleans(),
+        "hostname": st.booleans(),
+        "not_after": st.none() | st.just(dt.datetime(2031, 1, 2, tzinfo=dt.timezone.utc)),
+        "proven": st.booleans(),
+        "cert": st.none() | st.just("/certs/client.crt"),
+    }
+)
+_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("connect"), _record_facts),
+        st.tuples(st.just("read"), st.none()),
+        st.tuples(st.just("subscribe"), st.none()),
+        st.tuples(st.just("opened_by"), st.none() | st.sampled_from(["test_a", "test_b"])),
+        st.tuples(st.just("allow"), st.frozensets(st.sampled_from(["VF102", "VF103"]))),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=_steps)
+def test_a_record_built_when_read_is_the_one_a_listener_gets_at_once(
+    steps: list[tuple[str, object]],
+) -> None:
+    """Without a listener a record is built when `.connections` is read, not on the connect
+    path: whatever happens in between (reads, a listener subscribing, the pytest plugin's
+    opened_by and allowed rules changing), each record read says what the connect said,
+    as a listener (subscribed from the start: built at once) also hears it."""
+    from verifyfull.runtime.judge import Attempt, Before, Judged
+    from verifyfull.runtime.record import ConnectionRecord, Mode
+
+    lazy = Enforcement(Mode.AUDIT, DEFAULT_POLICY)
+    eager = Enforcement(Mode.AUDIT, DEFAULT_POLICY)
+    heard: list[ConnectionRecord] = []
+    eager.subscribe(heard.append)
+    expected: list[ConnectionRecord] = []  # the oracle: from the facts, at the moment
+    opened_by: str | None = None
+    allowed: frozenset[str] = frozenset()
+    started = dt.datetime.now(dt.timezone.utc)
+    for kind, arg in steps:
+        if kind == "opened_by":
+            opened_by = arg  # type: ignore[assignment]
+        elif kind == "allow":
+            allowed = arg  # type: ignore[assignment]
+        elif kind == "connect":
+            f = dict(arg)  # type: ignore[call-overload]
+            expected.append(
+                ConnectionRecord(
+                    driver=f["driver"],
+                    target=f["peer"] or f["target"],
+                    database=f["database"],
+                    user=f["user"],
+                    tls_version=f["tls_version"],
+                    cipher=f["cipher"],
+                    chain_verified=f["chain"],
+                    hostname_verified=f["hostname"],
+                    client_cert=f["cert"],
+                    rule_ids=tuple(f["rule_ids"]),
+                    message=f["message"],
+                    refused=f["refused"],
+                    allowed_rules=tuple(sorted(allowed.intersection(f["rule_ids"]))),
+                    location=f["location"],
+                    opened_by=opened_by,
+                    server_cert_not_after=f["not_after"],
+                    at=started,
+                    proven=f["proven"],
+                )
+            )
+        for handle in (lazy, eager):
+            if kind == "connect":
+                judged = Judged(
+                    Before(None, (), "verify-full", ""), f["target"], f["database"], f["user"],
+                    f["cert"], cert_is_file=False,
+                )  # fmt: skip
+                handle._record(
+                    Attempt(f["driver"], judged, f["location"]),
+                    f["tls_version"],
+                    f["cipher"],
+                    tuple(f["rule_ids"]),
+                    f["message"],
+                    refused=f["refused"],
+                    target=f["peer"],
+                    chain=f["chain"],
+                    hostname=f["hostname"],
+                    not_after=f["not_after"],
+                    proven=f["proven"],
+                    cert=f["cert"],
+                )
+            elif kind == "read":
+                handle.connections  # noqa: B018 (builds what is pending)
+            elif kind == "subscribe" and handle is lazy:
+                lazy.subscribe(lambda record: None)
+            elif kind == "opened_by":
+                handle.opened_by = opened_by
+            elif kind == "allow":
+                handle.allowed_rules = allowed
+    finished = dt.datetime.now(dt.timezone.utc)
+    margin = dt.timedelta(milliseconds=1)  # a float timestamp rounds to the microsecond
+    for records in (lazy.connections, eager.connections, tuple(heard)):
+        assert [dataclasses.replace(r, at=started) for r in records] == expected
+        assert all(started - margin <= r.at <= finished + margin for r in records)
