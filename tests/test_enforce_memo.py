@@ -453,3 +453,49 @@ def test_a_record_built_when_read_is_the_one_a_listener_gets_at_once(
     for records in (lazy.connections, eager.connections, tuple(heard)):
         assert [dataclasses.replace(r, at=started) for r in records] == expected
         assert all(started - margin <= r.at <= finished + margin for r in records)
+
+
+class _Text(str):
+    """A str subclass: plain by isinstance, not by exact type (the slow path reads it)."""
+
+
+def _plain_key_oracle(kwargs: dict[str, object]) -> object:
+    """Session 6's plain_key: one isinstance per argument, lists as tuples, sorted."""
+    plain = (str, int, float, bool, type(None))
+    items = []
+    for name, value in kwargs.items():
+        if isinstance(value, list | tuple) and all(isinstance(v, plain) for v in value):
+            value = tuple(value)
+        elif not isinstance(value, plain):
+            return None
+        items.append((name, value))
+    return tuple(sorted(items))
+
+
+_argument_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 70000),
+    st.floats(allow_nan=False),
+    st.text(max_size=6),
+    st.text(max_size=6).map(_Text),
+    st.lists(st.integers(0, 9) | st.text(max_size=3), max_size=3),
+    st.lists(st.integers(0, 9), max_size=2).map(tuple),
+    st.just({"application_name": "x"}),  # server_settings: not plain
+    st.builds(lambda: __import__("ssl").create_default_context()),  # changes in place
+    st.just(lambda: "secret"),  # a callable password answers anew
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kwargs=st.dictionaries(st.sampled_from(["dsn", "host", "port", "ssl", "password",
+       "server_settings", "timeout", "user", "database", "statement_cache_size"]),
+       _argument_values, max_size=10))  # fmt: skip
+def test_the_argument_key_is_the_per_argument_reading_for_every_kind_of_value(
+    kwargs: dict[str, object],
+) -> None:
+    """The cache key of a connect's arguments: the fast path (every value exactly a plain
+    type) gives what one isinstance per argument gives, and None for anything not plain."""
+    from verifyfull.runtime.reading import plain_key
+
+    assert plain_key(kwargs) == _plain_key_oracle(kwargs)

@@ -23,22 +23,31 @@ from verifyfull.runtime.reading import asyncpg_info, plain_key
 
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
-    async def _connect(**kwargs: Any) -> Any:
+    # connect_utils._connect(*, loop, connection_class, record_class, **kwargs) in
+    # every asyncpg this supports: the call itself sets the three apart from the
+    # driver's arguments (no dict built per connect to filter them).
+    async def _connect(
+        *, loop: Any, connection_class: Any, record_class: Any, **kwargs: Any
+    ) -> Any:
         enforcement = current()
         if enforcement is None:
-            return await original(**kwargs)
-        driver_kwargs = {
-            k: v for k, v in kwargs.items() if k not in ("loop", "connection_class", "record_class")
-        }
+            return await original(
+                loop=loop, connection_class=connection_class, record_class=record_class, **kwargs
+            )
         attempt = enforcement.begin(
             "asyncpg",
             "asyncpg",
-            lambda: asyncpg_info(driver_kwargs),
-            key=plain_key(driver_kwargs),  # None with an SSLContext: read every time
-            ssl_context=isinstance(driver_kwargs.get("ssl"), ssl.SSLContext),
+            lambda: asyncpg_info(kwargs),
+            key=plain_key(kwargs),  # None with an SSLContext: read every time
+            ssl_context=isinstance(kwargs.get("ssl"), ssl.SSLContext),
         )
         return await enforcement.guarded_async(
-            attempt, lambda: original(**kwargs), _tls_facts, lambda conn: conn.terminate()
+            attempt,
+            lambda: original(
+                loop=loop, connection_class=connection_class, record_class=record_class, **kwargs
+            ),
+            _tls_facts,
+            lambda conn: conn.terminate(),
         )
 
     return _connect
