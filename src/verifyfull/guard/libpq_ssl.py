@@ -42,12 +42,12 @@ class LibpqTLS:
 class _Libs:
     pq: ctypes.CDLL
     # The foreign functions each connection's facts are read with (None: this
-    # libpq's TLS library is not OpenSSL, or not found).
-    peer_certificate: (
-        Callable[..., Any] | None
-    )  # SSL_get0_peer_certificate (or get_peer_certificate)
-    x509_free: Callable[..., Any] | None  # set when peer_certificate took a reference
-    own_certificate: Callable[..., Any] | None  # SSL_get_certificate: the client certificate loaded
+    # libpq's TLS library is not OpenSSL, or not found): SSL_get0_peer_certificate
+    # (1.1: SSL_get_peer_certificate, which takes a reference for x509_free to
+    # drop), SSL_get_certificate (the client certificate libpq loaded, if any).
+    peer_certificate: Callable[..., Any] | None
+    x509_free: Callable[..., Any] | None
+    own_certificate: Callable[..., Any] | None
     crypto: ctypes.CDLL | None
 
 
