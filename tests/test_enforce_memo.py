@@ -338,11 +338,13 @@ def test_repeated_live_connects_prove_each_distinct_handshake_once(
     assert len(calls) <= 2, calls
 
 
-# One record's facts, as the connect path hands them to Enforcement._record.
+# One record's facts: what the attempt knew before the connect, and the keyword
+# arguments the connect path hands Enforcement._record.
+_RECORD_KEYWORDS = ("refused", "target", "chain", "hostname", "not_after", "proven", "cert")
 _record_facts = st.fixed_dictionaries(
     {
         "driver": st.sampled_from(["asyncpg", "psycopg", "psycopg2"]),
-        "target": st.sampled_from(["db1:5432", "10.0.0.7:26257", "unknown"]),
+        "dialled": st.sampled_from(["db1:5432", "10.0.0.7:26257", "unknown"]),
         "database": st.none() | st.sampled_from(["app", "ledger"]),
         "user": st.none() | st.sampled_from(["app", "admin"]),
         "location": st.sampled_from(["app/db.py:12", "unknown (a pool's task)"]),
@@ -351,7 +353,7 @@ _record_facts = st.fixed_dictionaries(
         "rule_ids": st.lists(st.sampled_from(sorted(TRANSPORT_RULES)), max_size=2, unique=True),
         "message": st.sampled_from(["verify-full", "sslmode=require does not verify"]),
         "refused": st.booleans(),
-        "peer": st.none() | st.just("127.0.0.1:5432"),
+        "target": st.none() | st.just("127.0.0.1:5432"),  # the live peer
         "chain": st.booleans(),
         "hostname": st.booleans(),
         "not_after": st.none() | st.just(dt.datetime(2031, 1, 2, tzinfo=dt.timezone.utc)),
@@ -401,7 +403,7 @@ def test_a_record_built_when_read_is_the_one_a_listener_gets_at_once(
             expected.append(
                 ConnectionRecord(
                     driver=f["driver"],
-                    target=f["peer"] or f["target"],
+                    target=f["target"] or f["dialled"],
                     database=f["database"],
                     user=f["user"],
                     tls_version=f["tls_version"],
@@ -423,23 +425,14 @@ def test_a_record_built_when_read_is_the_one_a_listener_gets_at_once(
         for handle in (lazy, eager):
             if kind == "connect":
                 judged = Judged(
-                    Before(None, (), "verify-full", ""), f["target"], f["database"], f["user"],
+                    Before(None, (), "verify-full", ""), f["dialled"], f["database"], f["user"],
                     f["cert"], cert_is_file=False,
                 )  # fmt: skip
+                attempt = Attempt(f["driver"], judged, f["location"])
                 handle._record(
-                    Attempt(f["driver"], judged, f["location"]),
-                    f["tls_version"],
-                    f["cipher"],
-                    tuple(f["rule_ids"]),
-                    f["message"],
-                    refused=f["refused"],
-                    target=f["peer"],
-                    chain=f["chain"],
-                    hostname=f["hostname"],
-                    not_after=f["not_after"],
-                    proven=f["proven"],
-                    cert=f["cert"],
-                )
+                    attempt, f["tls_version"], f["cipher"], tuple(f["rule_ids"]), f["message"],
+                    **{k: f[k] for k in _RECORD_KEYWORDS},
+                )  # fmt: skip
             elif kind == "read":
                 handle.connections  # noqa: B018 (builds what is pending)
             elif kind == "subscribe" and handle is lazy:

@@ -78,26 +78,13 @@ def _build(facts: _Pending) -> ConnectionRecord:
     (attempt, target, tls, cipher, rule_ids, message, refused, chain, hostname, cert,
      allowed, opened_by, not_after, proven, at) = facts  # fmt: skip
     judged = attempt.judged
+    # ConnectionRecord's fields in their order (record.py); a generated test
+    # compares every field with a record built by keyword (test_enforce_memo).
     return ConnectionRecord(
-        driver=attempt.driver,
-        target=target,
-        database=judged.database,
-        user=judged.user,
-        tls_version=tls,
-        cipher=cipher,
-        chain_verified=chain,
-        hostname_verified=hostname,
-        client_cert=cert,  # only once connected with TLS (Enforcement.connected)
-        rule_ids=rule_ids,
-        message=message,
-        refused=refused,
-        allowed_rules=allowed,
-        location=attempt.location,
-        opened_by=opened_by,
-        server_cert_not_after=not_after,
-        at=dt.datetime.fromtimestamp(at, dt.timezone.utc),
-        proven=proven,
-    )
+        attempt.driver, target, judged.database, judged.user, tls, cipher, chain, hostname,
+        cert, rule_ids, message, refused, allowed, attempt.location, opened_by, not_after,
+        dt.datetime.fromtimestamp(at, dt.timezone.utc), proven,
+    )  # fmt: skip
 
 
 class ConnectionRefusedByPolicy(InsecureConfigurationError):
