@@ -126,16 +126,16 @@ def _libs() -> _Libs | None:
     peer = borrowed or getattr(ssl_lib, "SSL_get_peer_certificate", None)
     if peer is None:
         return _Libs(pq, None, None, None, None)
-    for function in (peer, ssl_lib.SSL_get_certificate):
-        function.restype = ctypes.c_void_p
-        function.argtypes = [ctypes.c_void_p]
+    own = getattr(ssl_lib, "SSL_get_certificate", None)
+    for function in (peer, own):
+        if function is not None:
+            function.restype = ctypes.c_void_p
+            function.argtypes = [ctypes.c_void_p]
     crypto.i2d_X509.restype = ctypes.c_int
     crypto.i2d_X509.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
     crypto.X509_free.restype = None
     crypto.X509_free.argtypes = [ctypes.c_void_p]
-    return _Libs(
-        pq, peer, None if borrowed else crypto.X509_free, ssl_lib.SSL_get_certificate, crypto
-    )
+    return _Libs(pq, peer, None if borrowed else crypto.X509_free, own, crypto)
 
 
 def tls_facts(pgconn_ptr: int) -> LibpqTLS:
@@ -163,9 +163,10 @@ def read_tls(pgconn_ptr: int) -> tuple[str | None, str | None, bytes | None, boo
     cipher = pq.PQsslAttribute(pgconn_ptr, b"cipher")
     ssl_ptr = pq.PQsslStruct(pgconn_ptr, b"OpenSSL")
     der = own = None
-    if ssl_ptr and libs.own_certificate is not None:
+    if ssl_ptr:
         der = _peer_der(libs, ssl_ptr)
-        own = bool(libs.own_certificate(ssl_ptr))
+        if libs.own_certificate is not None:
+            own = bool(libs.own_certificate(ssl_ptr))
     return (protocol.decode() if protocol else None, cipher.decode() if cipher else None, der, own)
 
 
