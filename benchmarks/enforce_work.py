@@ -1,6 +1,6 @@
 """Enforcement's own work per connect, through the real wrappers (figures: docs/runtime.md).
 
-    .venv/bin/python benchmarks/enforce_work.py [--calls 2000] [--cold-calls 300]
+    .venv/bin/python benchmarks/enforce_work.py [--calls 2000] [--cold-calls 300] [--steps 300]
 
 The driver's connect is replaced by a no-op that hands back one connection
 opened beforehand to a lab server (real PostgreSQL 15, verify-full), so what
@@ -14,7 +14,14 @@ through ctypes), and the record. Two figures per driver:
   the driver's own work: nearer what a real connect pays. The paired connect benchmark
   (enforce_bench.py) measures that whole difference on the wire.
 Times are this thread's CPU time (time.thread_time), so other processes on a
-loaded machine do not count; their cache traffic still does.
+loaded machine do not count; their cache traffic still does. The asyncpg
+wrapper gets the 22 keyword arguments asyncpg.connect really passes.
+
+--steps N: N real connects per driver to the lab server, enforcement active,
+with each of enforcement's steps inside them timed (CPU time, median): the
+judgement before (`Enforcement.begin`), reading the live handshake (the
+wrapper's `_tls_facts`), its proof and record (`Enforcement.connected`).
+That is where a real connect's cold caches are paid.
 """
 
 from __future__ import annotations
@@ -64,9 +71,29 @@ async def per_call(call: Callable[[], Awaitable[Any]], calls: int, cold: bool) -
     return statistics.median(times) * 1e6
 
 
+async def asyncpg_arguments(dsn: str) -> dict[str, Any]:
+    """The keyword arguments asyncpg.connect(dsn) hands connect_utils._connect (all 22 of
+    them, most None), caught by a stand-in: the wrapper is timed on the real call."""
+    import asyncpg.connect_utils
+
+    caught: dict[str, Any] = {}
+    real = asyncpg.connect_utils._connect
+
+    async def catch(**kwargs: Any) -> None:
+        caught.update(kwargs)
+
+    asyncpg.connect_utils._connect = catch
+    try:
+        await asyncpg.connect(dsn)
+    finally:
+        asyncpg.connect_utils._connect = real
+    return caught
+
+
 async def measure(dsn: str, calls: int, cold_calls: int) -> list[str]:
     apg = await asyncpg.connect(dsn)
     pconn = await psycopg.AsyncConnection.connect(dsn)
+    asyncpg_kwargs = await asyncpg_arguments(dsn)
 
     async def asyncpg_noop(**kwargs: Any) -> Any:
         return apg
@@ -78,9 +105,7 @@ async def measure(dsn: str, calls: int, cold_calls: int) -> list[str]:
     asyncpg_call = asyncpg_hook._wrap(asyncpg_noop)
     psycopg_call = psycopg_hook._wrap_async(psycopg_noop)
     calls_by_driver: dict[str, Callable[[], Awaitable[Any]]] = {
-        "asyncpg (connect_utils._connect, DSN)": lambda: asyncpg_call(
-            loop=None, connection_class=None, record_class=None, dsn=dsn
-        ),
+        "asyncpg (connect_utils._connect, DSN)": lambda: asyncpg_call(**asyncpg_kwargs),
         "psycopg (AsyncConnection.connect, DSN)": lambda: psycopg_call(
             psycopg.AsyncConnection, dsn
         ),
@@ -105,15 +130,76 @@ async def measure(dsn: str, calls: int, cold_calls: int) -> list[str]:
     return lines
 
 
+STEPS = (
+    ("judge before (Enforcement.begin)", "begin"),
+    ("read the handshake (_tls_facts)", "facts"),
+    ("prove and record (Enforcement.connected)", "connected"),
+)
+
+
+async def steps(dsn: str, connects: int) -> list[str]:
+    """Median CPU µs of each step inside real enforced connects (see the module doc)."""
+    from verifyfull.runtime.enforce import Enforcement
+
+    taken: dict[str, list[int]] = {}
+
+    def timed(owner: Any, name: str, step: str) -> Callable[[], None]:
+        real = getattr(owner, name)
+
+        def timing(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time_ns()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                taken.setdefault(step, []).append(time.thread_time_ns() - start)
+
+        setattr(owner, name, timing)
+        return lambda: setattr(owner, name, real)
+
+    undo = [
+        timed(Enforcement, "begin", "begin"),
+        timed(Enforcement, "connected", "connected"),
+        timed(asyncpg_hook, "_tls_facts", "facts"),
+        timed(psycopg_hook, "_tls_facts", "facts"),
+    ]
+    opens: dict[str, Callable[[], Awaitable[Any]]] = {
+        "asyncpg.connect": lambda: asyncpg.connect(dsn),
+        "psycopg AsyncConnection.connect": lambda: psycopg.AsyncConnection.connect(dsn),
+    }
+    lines = ["| step inside a real connect (median CPU µs) | " + " | ".join(opens) + " |"]
+    lines.append("|---|" + "---|" * len(opens))
+    medians: dict[str, dict[str, float]] = {}
+    handle = verifyfull.enforce("refuse")
+    try:
+        for name, open_ in opens.items():
+            taken.clear()
+            for _ in range(connects):
+                conn = await open_()
+                await conn.close()
+            medians[name] = {step: statistics.median(t) / 1e3 for step, t in taken.items()}
+    finally:
+        handle.stop()
+        for restore in undo:
+            restore()
+    for label, step in STEPS:
+        lines.append(f"| {label} | " + " | ".join(f"{medians[n][step]:.1f}" for n in opens) + " |")
+    total = " | ".join(f"{sum(medians[n].values()):.1f}" for n in opens)
+    lines.append(f"| sum of the medians | {total} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="warm calls per run (7 runs)")
     parser.add_argument("--cold-calls", type=int, default=300, help="cold calls, each timed")
+    parser.add_argument("--steps", type=int, default=0, help="real connects, steps timed")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     server = harness.start("secure")
     try:
         lines = asyncio.run(measure(server.dsn(), args.calls, args.cold_calls))
+        if args.steps:
+            lines += ["", *asyncio.run(steps(server.dsn(), args.steps))]
     finally:
         server.stop()
     load_after = os.getloadavg()[0]

@@ -11,6 +11,7 @@ them; verify-full passes; audit mode lets each through and records its verdict.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -87,12 +88,12 @@ async def _psycopg_async(dsn: str) -> None:
         assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
 
 
-async def _psycopg_pool(dsn: str) -> None:
+async def _psycopg_pool(dsn: str, timeout: float = 0.2) -> None:
     # A pool retries a failed connect in the background: the caller sees its
     # timeout, the refusal is in the records (checked by the tests).
-    pool = psycopg_pool.AsyncConnectionPool(dsn, min_size=1, open=False, timeout=0.2)
+    pool = psycopg_pool.AsyncConnectionPool(dsn, min_size=1, open=False, timeout=timeout)
     try:
-        await pool.open(wait=True, timeout=0.2)
+        await pool.open(wait=True, timeout=timeout)
         async with pool.connection() as conn:
             assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
     finally:
@@ -302,3 +303,49 @@ async def test_a_unix_socket_connection_is_allowed_without_a_rule(
     record = _last(refusing)
     assert (record.rule_ids, record.refused, record.tls_version) == ((), False, None)
     assert record.message == "local Unix socket"
+
+
+@forms
+@pytest.mark.parametrize("present", [True, False], ids=["file-present", "file-missing"])
+@pytest.mark.parametrize("named_by", ["dsn", "PGSSLCERT"])
+async def test_the_record_names_a_client_certificate_only_when_the_driver_presented_it(
+    form: str,
+    present: bool,
+    named_by: str,
+    lab: Any,
+    refusing: Enforcement,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A named client certificate file, there or not: the record says so as the driver saw it.
+
+    libpq skips a named file that is missing (and connects without one);
+    asyncpg refuses to connect. The record's client_cert is the file exactly
+    when the connection carried it: read from the driver after the handshake
+    (libpq's SSL session; asyncpg connected at all), not from a look at the
+    file before the connect.
+    """
+    server = lab("secure")
+    cert, key = tmp_path / "client.crt", tmp_path / "client.key"
+    if present:  # the app user's certificate; the password user's login accepts any valid one
+        cert.write_bytes((server.certs_dir / "client.app.crt").read_bytes())
+        key.write_bytes((server.certs_dir / "client.app.key").read_bytes())
+        key.chmod(0o600)
+    dsn = _password_dsn(server, server.port)
+    if named_by == "dsn":
+        dsn += f"&sslcert={cert}&sslkey={key}"
+    else:
+        monkeypatch.setenv("PGSSLCERT", str(cert))
+        monkeypatch.setenv("PGSSLKEY", str(key))
+    opener, driver = FORMS[form]
+    if form == "psycopg-pool":  # it connects: no need to give up after 0.2 s on a busy machine
+        opener = functools.partial(_psycopg_pool, timeout=10)
+    if not present and driver == "asyncpg":
+        with pytest.raises((FileNotFoundError, OSError)):
+            await opener(dsn)
+        assert not [r for r in refusing.connections if r.verified]
+        return
+    await opener(dsn)
+    record = _last(refusing)
+    assert record.verified, record
+    assert record.client_cert == (str(cert) if present else None)

@@ -14,6 +14,7 @@ loopback port (before) or to the lab's verify-full server (after).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -335,3 +336,159 @@ def test_repeated_live_connects_prove_each_distinct_handshake_once(
     records = refusing.connections[-10:]
     assert len(records) == 10 and all(r.verified and r.proven for r in records)
     assert len(calls) <= 2, calls
+
+
+# One record's facts: what the attempt knew before the connect, and the keyword
+# arguments the connect path hands Enforcement._record.
+_RECORD_KEYWORDS = ("refused", "target", "chain", "hostname", "not_after", "proven", "cert")
+_record_facts = st.fixed_dictionaries(
+    {
+        "driver": st.sampled_from(["asyncpg", "psycopg", "psycopg2"]),
+        "dialled": st.sampled_from(["db1:5432", "10.0.0.7:26257", "unknown"]),
+        "database": st.none() | st.sampled_from(["app", "ledger"]),
+        "user": st.none() | st.sampled_from(["app", "admin"]),
+        "location": st.sampled_from(["app/db.py:12", "unknown (a pool's task)"]),
+        "tls_version": st.none() | st.sampled_from(["TLSv1.2", "TLSv1.3"]),
+        "cipher": st.none() | st.just("TLS_AES_256_GCM_SHA384"),
+        "rule_ids": st.lists(st.sampled_from(sorted(TRANSPORT_RULES)), max_size=2, unique=True),
+        "message": st.sampled_from(["verify-full", "sslmode=require does not verify"]),
+        "refused": st.booleans(),
+        "target": st.none() | st.just("127.0.0.1:5432"),  # the live peer
+        "chain": st.booleans(),
+        "hostname": st.booleans(),
+        "not_after": st.none() | st.just(dt.datetime(2031, 1, 2, tzinfo=dt.timezone.utc)),
+        "proven": st.booleans(),
+        "cert": st.none() | st.just("/certs/client.crt"),
+    }
+)
+_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("connect"), _record_facts),
+        st.tuples(st.just("read"), st.none()),
+        st.tuples(st.just("subscribe"), st.none()),
+        st.tuples(st.just("opened_by"), st.none() | st.sampled_from(["test_a", "test_b"])),
+        st.tuples(st.just("allow"), st.frozensets(st.sampled_from(["VF102", "VF103"]))),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=_steps)
+def test_a_record_built_when_read_is_the_one_a_listener_gets_at_once(
+    steps: list[tuple[str, object]],
+) -> None:
+    """Without a listener a record is built when `.connections` is read, not on the connect
+    path: whatever happens in between (reads, a listener subscribing, the pytest plugin's
+    opened_by and allowed rules changing), each record read says what the connect said,
+    as a listener (subscribed from the start: built at once) also hears it."""
+    from verifyfull.runtime.judge import Attempt, Before, Judged
+    from verifyfull.runtime.record import ConnectionRecord, Mode
+
+    lazy = Enforcement(Mode.AUDIT, DEFAULT_POLICY)
+    eager = Enforcement(Mode.AUDIT, DEFAULT_POLICY)
+    heard: list[ConnectionRecord] = []
+    eager.subscribe(heard.append)
+    expected: list[ConnectionRecord] = []  # the oracle: from the facts, at the moment
+    opened_by: str | None = None
+    allowed: frozenset[str] = frozenset()
+    started = dt.datetime.now(dt.timezone.utc)
+    for kind, arg in steps:
+        if kind == "opened_by":
+            opened_by = arg  # type: ignore[assignment]
+        elif kind == "allow":
+            allowed = arg  # type: ignore[assignment]
+        elif kind == "connect":
+            f = dict(arg)  # type: ignore[call-overload]
+            expected.append(
+                ConnectionRecord(
+                    driver=f["driver"],
+                    target=f["target"] or f["dialled"],
+                    database=f["database"],
+                    user=f["user"],
+                    tls_version=f["tls_version"],
+                    cipher=f["cipher"],
+                    chain_verified=f["chain"],
+                    hostname_verified=f["hostname"],
+                    client_cert=f["cert"],
+                    rule_ids=tuple(f["rule_ids"]),
+                    message=f["message"],
+                    refused=f["refused"],
+                    allowed_rules=tuple(sorted(allowed.intersection(f["rule_ids"]))),
+                    location=f["location"],
+                    opened_by=opened_by,
+                    server_cert_not_after=f["not_after"],
+                    at=started,
+                    proven=f["proven"],
+                )
+            )
+        for handle in (lazy, eager):
+            if kind == "connect":
+                judged = Judged(
+                    Before(None, (), "verify-full", ""), f["dialled"], f["database"], f["user"],
+                    f["cert"], cert_is_file=False,
+                )  # fmt: skip
+                attempt = Attempt(f["driver"], judged, f["location"])
+                handle._record(
+                    attempt, f["tls_version"], f["cipher"], tuple(f["rule_ids"]), f["message"],
+                    **{k: f[k] for k in _RECORD_KEYWORDS},
+                )  # fmt: skip
+            elif kind == "read":
+                handle.connections  # noqa: B018 (builds what is pending)
+            elif kind == "subscribe" and handle is lazy:
+                lazy.subscribe(lambda record: None)
+            elif kind == "opened_by":
+                handle.opened_by = opened_by
+            elif kind == "allow":
+                handle.allowed_rules = allowed
+    finished = dt.datetime.now(dt.timezone.utc)
+    margin = dt.timedelta(milliseconds=1)  # a float timestamp rounds to the microsecond
+    for records in (lazy.connections, eager.connections, tuple(heard)):
+        assert [dataclasses.replace(r, at=started) for r in records] == expected
+        assert all(started - margin <= r.at <= finished + margin for r in records)
+
+
+class _Text(str):
+    """A str subclass: plain by isinstance, not by exact type (the slow path reads it)."""
+
+
+def _plain_key_oracle(kwargs: dict[str, object]) -> object:
+    """Session 6's plain_key: one isinstance per argument, lists as tuples, sorted."""
+    plain = (str, int, float, bool, type(None))
+    items = []
+    for name, value in kwargs.items():
+        if isinstance(value, list | tuple) and all(isinstance(v, plain) for v in value):
+            value = tuple(value)
+        elif not isinstance(value, plain):
+            return None
+        items.append((name, value))
+    return tuple(sorted(items))
+
+
+_argument_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 70000),
+    st.floats(allow_nan=False),
+    st.text(max_size=6),
+    st.text(max_size=6).map(_Text),
+    st.lists(st.integers(0, 9) | st.text(max_size=3), max_size=3),
+    st.lists(st.integers(0, 9), max_size=2).map(tuple),
+    st.just({"application_name": "x"}),  # server_settings: not plain
+    st.builds(lambda: __import__("ssl").create_default_context()),  # changes in place
+    st.just(lambda: "secret"),  # a callable password answers anew
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kwargs=st.dictionaries(st.sampled_from(["dsn", "host", "port", "ssl", "password",
+       "server_settings", "timeout", "user", "database", "statement_cache_size"]),
+       _argument_values, max_size=10))  # fmt: skip
+def test_the_argument_key_is_the_per_argument_reading_for_every_kind_of_value(
+    kwargs: dict[str, object],
+) -> None:
+    """The cache key of a connect's arguments: the fast path (every value exactly a plain
+    type) gives what one isinstance per argument gives, and None for anything not plain."""
+    from verifyfull.runtime.reading import plain_key
+
+    assert plain_key(kwargs) == _plain_key_oracle(kwargs)

@@ -25,8 +25,10 @@ import ctypes
 import ctypes.util
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,13 @@ class LibpqTLS:
 @dataclass(frozen=True)
 class _Libs:
     pq: ctypes.CDLL
-    ssl: ctypes.CDLL | None
+    # The foreign functions each connection's facts are read with (None: this
+    # libpq's TLS library is not OpenSSL, or not found): SSL_get0_peer_certificate
+    # (1.1: SSL_get_peer_certificate, which takes a reference for x509_free to
+    # drop), SSL_get_certificate (the client certificate libpq loaded, if any).
+    peer_certificate: Callable[..., Any] | None
+    x509_free: Callable[..., Any] | None
+    own_certificate: Callable[..., Any] | None
     crypto: ctypes.CDLL | None
 
 
@@ -110,53 +118,72 @@ def _libs() -> _Libs | None:
     pq.PQsslStruct.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
     ssl_lib = (_in_dir(folder, "libssl") if folder else None) or _system("libssl")
     crypto = (_in_dir(folder, "libcrypto") if folder else None) or _system("libcrypto")
-    if ssl_lib is not None and crypto is not None:
-        getter = getattr(ssl_lib, "SSL_get1_peer_certificate", None) or getattr(
-            ssl_lib, "SSL_get_peer_certificate", None
-        )
-        if getter is None:
-            ssl_lib = None
-        else:
-            getter.restype = ctypes.c_void_p
-            getter.argtypes = [ctypes.c_void_p]
-            crypto.i2d_X509.restype = ctypes.c_int
-            crypto.i2d_X509.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
-            crypto.X509_free.restype = None
-            crypto.X509_free.argtypes = [ctypes.c_void_p]
-    return _Libs(pq, ssl_lib, crypto)
+    if ssl_lib is None or crypto is None:
+        return _Libs(pq, None, None, None, None)
+    # OpenSSL 3's get0 borrows the certificate (nothing to free: one foreign call
+    # less per connection); 1.1's get_peer_certificate takes a reference.
+    borrowed = getattr(ssl_lib, "SSL_get0_peer_certificate", None)
+    peer = borrowed or getattr(ssl_lib, "SSL_get_peer_certificate", None)
+    if peer is None:
+        return _Libs(pq, None, None, None, None)
+    own = getattr(ssl_lib, "SSL_get_certificate", None)
+    for function in (peer, own):
+        if function is not None:
+            function.restype = ctypes.c_void_p
+            function.argtypes = [ctypes.c_void_p]
+    crypto.i2d_X509.restype = ctypes.c_int
+    crypto.i2d_X509.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
+    crypto.X509_free.restype = None
+    crypto.X509_free.argtypes = [ctypes.c_void_p]
+    return _Libs(pq, peer, None if borrowed else crypto.X509_free, own, crypto)
 
 
 def tls_facts(pgconn_ptr: int) -> LibpqTLS:
     """Protocol, cipher and the server's DER certificate of a live libpq connection."""
+    protocol, cipher, der, _ = read_tls(pgconn_ptr)
+    return LibpqTLS(protocol, cipher, der)
+
+
+def read_tls(pgconn_ptr: int) -> tuple[str | None, str | None, bytes | None, bool | None]:
+    """(protocol, cipher, server certificate DER, a client certificate loaded) of a live
+    libpq connection; None where this libpq does not tell.
+
+    A tuple, read with as few foreign calls as the facts take: enforcement
+    reads it for every new connection, with the CPU caches cold after the
+    handshake, where each ctypes call costs microseconds. The client
+    certificate is libpq's own answer (the certificate it put in the SSL
+    session: libpq skips a named file that does not exist), not a look at
+    the file.
+    """
     libs = _libs()
     if libs is None or not pgconn_ptr:
-        return LibpqTLS(None, None, None)
-    protocol = libs.pq.PQsslAttribute(pgconn_ptr, b"protocol")
-    cipher = libs.pq.PQsslAttribute(pgconn_ptr, b"cipher")
-    der = _peer_der(libs, libs.pq.PQsslStruct(pgconn_ptr, b"OpenSSL"))
-    return LibpqTLS(
-        protocol.decode() if protocol else None,
-        cipher.decode() if cipher else None,
-        der,
-    )
+        return None, None, None, None
+    pq = libs.pq
+    protocol = pq.PQsslAttribute(pgconn_ptr, b"protocol")
+    cipher = pq.PQsslAttribute(pgconn_ptr, b"cipher")
+    ssl_ptr = pq.PQsslStruct(pgconn_ptr, b"OpenSSL")
+    der = own = None
+    if ssl_ptr:
+        der = _peer_der(libs, ssl_ptr)
+        if libs.own_certificate is not None:
+            own = bool(libs.own_certificate(ssl_ptr))
+    return (protocol.decode() if protocol else None, cipher.decode() if cipher else None, der, own)
 
 
-def _peer_der(libs: _Libs, ssl_ptr: int | None) -> bytes | None:
-    if not ssl_ptr or libs.ssl is None or libs.crypto is None:
+def _peer_der(libs: _Libs, ssl_ptr: int) -> bytes | None:
+    if libs.peer_certificate is None or libs.crypto is None:
         return None
-    getter = (
-        getattr(libs.ssl, "SSL_get1_peer_certificate", None) or libs.ssl.SSL_get_peer_certificate
-    )
-    x509 = getter(ssl_ptr)
+    x509 = libs.peer_certificate(ssl_ptr)
     if not x509:
         return None
     try:
-        size = libs.crypto.i2d_X509(x509, None)
+        i2d = libs.crypto.i2d_X509
+        size = i2d(x509, None)
         if size <= 0:
             return None
         buffer = ctypes.create_string_buffer(size)
-        cursor = ctypes.c_void_p(ctypes.addressof(buffer))
-        written = libs.crypto.i2d_X509(x509, ctypes.byref(cursor))
+        written = i2d(x509, ctypes.byref(ctypes.c_void_p(ctypes.addressof(buffer))))
         return buffer.raw[:written] if written > 0 else None
     finally:
-        libs.crypto.X509_free(x509)
+        if libs.x509_free is not None:
+            libs.x509_free(x509)

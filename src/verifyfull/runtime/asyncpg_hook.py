@@ -17,48 +17,66 @@ from types import ModuleType
 from typing import Any
 
 from verifyfull.runtime.active import current
+from verifyfull.runtime.judge import LiveFacts
 from verifyfull.runtime.patch import Patch, replace_attribute
 from verifyfull.runtime.reading import asyncpg_info, plain_key
 
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
-    async def _connect(**kwargs: Any) -> Any:
+    # connect_utils._connect(*, loop, connection_class, record_class, **kwargs) in
+    # every asyncpg this supports: the call itself sets the three apart from the
+    # driver's arguments (no dict built per connect to filter them).
+    async def _connect(
+        *, loop: Any, connection_class: Any, record_class: Any, **kwargs: Any
+    ) -> Any:
         enforcement = current()
         if enforcement is None:
-            return await original(**kwargs)
-        driver_kwargs = {
-            k: v for k, v in kwargs.items() if k not in ("loop", "connection_class", "record_class")
-        }
+            return await original(
+                loop=loop, connection_class=connection_class, record_class=record_class, **kwargs
+            )
         attempt = enforcement.begin(
             "asyncpg",
             "asyncpg",
-            lambda: asyncpg_info(driver_kwargs),
-            key=plain_key(driver_kwargs),  # None with an SSLContext: read every time
-            ssl_context=isinstance(driver_kwargs.get("ssl"), ssl.SSLContext),
+            lambda: asyncpg_info(kwargs),
+            key=plain_key(kwargs),  # None with an SSLContext: read every time
+            ssl_context=isinstance(kwargs.get("ssl"), ssl.SSLContext),
         )
         return await enforcement.guarded_async(
-            attempt, lambda: original(**kwargs), _tls_facts, lambda conn: conn.terminate()
+            attempt,
+            lambda: original(
+                loop=loop, connection_class=connection_class, record_class=record_class, **kwargs
+            ),
+            _tls_facts,
+            lambda conn: conn.terminate(),
         )
 
     return _connect
 
 
-def _tls_facts(conn: Any) -> tuple[str | None, str | None, str | None, bytes | None]:
-    """(peer, protocol, cipher, server certificate DER) of a live asyncpg connection."""
+def _tls_facts(conn: Any) -> LiveFacts:
+    """(peer, protocol, cipher, server certificate DER, client certificate loaded) of a live
+    asyncpg connection.
+
+    A named client certificate file was loaded if the connection exists at
+    all: asyncpg's load_cert_chain raises on a missing one (a file it only
+    guesses, ~/.postgresql/postgresql.crt, is not named), so no look at the
+    file is needed.
+    """
     transport = getattr(conn, "_transport", None)
     if transport is None:
-        return None, None, None, None
+        return None, None, None, None, True
     peer = transport.get_extra_info("peername")
     where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else None
     ssl_object = transport.get_extra_info("ssl_object")
     if ssl_object is None:
-        return where, None, None, None
+        return where, None, None, None, True
     cipher = ssl_object.cipher()
     return (
         where,
         ssl_object.version(),
         cipher[0] if cipher else None,
         ssl_object.getpeercert(binary_form=True),
+        True,
     )
 
 

@@ -20,6 +20,7 @@ import datetime as dt
 import inspect
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import ModuleType
@@ -50,6 +51,42 @@ MAX_RECORDS = 10_000
 C = TypeVar("C")
 
 
+# A record's facts as taken on the connect path: (attempt, target, TLS version,
+# cipher, rule ids, message, refused, chain verified, host name verified, client
+# certificate, allowed rules, opened by, server certificate not after, proven,
+# time.time()).
+_Pending = tuple[
+    Attempt,
+    str,
+    str | None,
+    str | None,
+    tuple[str, ...],
+    str,
+    bool,
+    bool,
+    bool,
+    str | None,
+    tuple[str, ...],
+    str | None,
+    dt.datetime | None,
+    bool,
+    float,
+]
+
+
+def _build(facts: _Pending) -> ConnectionRecord:
+    (attempt, target, tls, cipher, rule_ids, message, refused, chain, hostname, cert,
+     allowed, opened_by, not_after, proven, at) = facts  # fmt: skip
+    judged = attempt.judged
+    # ConnectionRecord's fields in their order (record.py); a generated test
+    # compares every field with a record built by keyword (test_enforce_memo).
+    return ConnectionRecord(
+        attempt.driver, target, judged.database, judged.user, tls, cipher, chain, hostname,
+        cert, rule_ids, message, refused, allowed, attempt.location, opened_by, not_after,
+        dt.datetime.fromtimestamp(at, dt.timezone.utc), proven,
+    )  # fmt: skip
+
+
 class ConnectionRefusedByPolicy(InsecureConfigurationError):
     """Enforcement refused a connection; `rule_id` names the rule it broke."""
 
@@ -61,7 +98,10 @@ class Enforcement:
         self.mode = mode
         self.policy = policy
         self._lock = threading.RLock()  # listeners run under it and may read the handle
-        self._records: deque[ConnectionRecord] = deque(maxlen=MAX_RECORDS)
+        # Records, or the facts of one not built yet (_Pending): with no listener,
+        # nobody needs it before `.connections` is read (see _record).
+        self._records: deque[ConnectionRecord | _Pending] = deque(maxlen=MAX_RECORDS)
+        self._unbuilt = False  # some entry of _records is a _Pending
         self._listeners: list[Listener] = []
         self._patches: list[Patch] = []
         self._finder: imports.PostImportFinder | None = None
@@ -75,7 +115,7 @@ class Enforcement:
     @property
     def connections(self) -> tuple[ConnectionRecord, ...]:
         with self._lock:
-            return tuple(self._records)
+            return self._built()
 
     @property
     def active(self) -> bool:
@@ -89,7 +129,7 @@ class Enforcement:
         """
         with self._lock:
             self._listeners.append(listener)
-            return tuple(self._records)
+            return self._built()
 
     def stop(self) -> None:
         """Restore every driver function; later connects are not judged."""
@@ -113,16 +153,8 @@ class Enforcement:
         which the judgement is memoised; None reads and judges afresh.
         """
         judged = judge_call(engine, read, key, self.policy, ssl_context=ssl_context)
+        attempt = Attempt(driver, judged, caller_location(cwd=self._cwd))
         before = judged.before
-        attempt = Attempt(
-            driver,
-            judged.target,
-            judged.database,
-            judged.user,
-            before,
-            client_cert(judged),
-            caller_location(cwd=self._cwd),
-        )
         if before.rule_ids:
             self._maybe_refuse(attempt, before.rule_ids, before.message, before.fix)
         return attempt
@@ -145,8 +177,13 @@ class Enforcement:
         protocol: str | None,
         cipher: str | None,
         server_cert_der: bytes | None,
+        cert_loaded: bool | None = None,
     ) -> ConnectionRefusedByPolicy | None:
-        """Prove the live connection; the refusal to raise (after closing it), or None."""
+        """Prove the live connection; the refusal to raise (after closing it), or None.
+
+        cert_loaded: whether the driver loaded the client certificate file the
+        connection names (judge.LiveFacts); None: the file is looked for.
+        """
         target = peer or attempt.target
         before = attempt.before
         live = judge_live(target, protocol, cipher, server_cert_der, before, self.policy)
@@ -158,8 +195,8 @@ class Enforcement:
             rule_ids = ()
         message = before.message if before.rule_ids else live.message
         refusing = self.mode is Mode.REFUSE and bool(unexcused)
-        verified_transport = protocol is not None and attempt.before.verdict is not None
-        verdict = attempt.before.verdict
+        verdict = before.verdict
+        verified_transport = protocol is not None and verdict is not None
         self._record(
             attempt,
             live.tls_version,
@@ -171,6 +208,7 @@ class Enforcement:
             chain=verified_transport and verdict is not None and verdict.verifies_chain,
             hostname=verified_transport and verdict is not None and verdict.verifies_hostname,
             not_after=live.server_cert_not_after,
+            cert=client_cert(attempt.judged, cert_loaded) if live.tls_version else None,
         )
         if refusing:
             return self._refusal(attempt, unexcused[0], live.message, live.fix)
@@ -255,33 +293,48 @@ class Enforcement:
         hostname: bool = False,
         not_after: dt.datetime | None = None,
         proven: bool = True,
+        cert: str | None = None,
     ) -> None:
-        record = ConnectionRecord(
-            driver=attempt.driver,
-            target=target or attempt.target,
-            database=attempt.database,
-            user=attempt.user,
-            tls_version=tls_version,
-            cipher=cipher,
-            chain_verified=chain,
-            hostname_verified=hostname,
-            client_cert=attempt.client_cert if tls_version else None,
-            rule_ids=rule_ids,
-            message=message,
-            refused=refused,
-            allowed_rules=tuple(sorted(self.allowed_rules.intersection(rule_ids)))
-            if rule_ids
-            else (),
-            location=attempt.location,
-            opened_by=self.opened_by,
-            server_cert_not_after=not_after,
-            at=dt.datetime.now(dt.timezone.utc),
-            proven=proven,
+        allowed = tuple(sorted(self.allowed_rules.intersection(rule_ids))) if rule_ids else ()
+        facts: _Pending = (
+            attempt,
+            target or attempt.target,
+            tls_version,
+            cipher,
+            rule_ids,
+            message,
+            refused,
+            chain,
+            hostname,
+            cert,
+            allowed,
+            self.opened_by,  # both as they are now: the pytest plugin changes them per test
+            not_after,
+            proven,
+            time.time(),
         )
         with self._lock:
+            if not self._listeners:
+                # Nobody sees it before `.connections` is read: the frozen record
+                # (18 object.__setattr__ calls and a datetime, about 25 µs with
+                # the CPU caches cold after a handshake) is built then.
+                self._records.append(facts)
+                self._unbuilt = True
+                return
+            record = _build(facts)
             self._records.append(record)
             for listener in self._listeners:  # under the lock: see subscribe()
                 listener(record)
+
+    def _built(self) -> tuple[ConnectionRecord, ...]:
+        """The records kept, each built once (under the lock)."""
+        if self._unbuilt:
+            self._records = deque(
+                (r if isinstance(r, ConnectionRecord) else _build(r) for r in self._records),
+                maxlen=MAX_RECORDS,
+            )
+            self._unbuilt = False
+        return tuple(self._records)  # type: ignore[arg-type]  # all built now
 
     def _start(self, instruments: dict[str, Callable[[ModuleType], list[Patch]]]) -> None:
         """Wrap each driver now if imported, else when it is (no driver is imported here)."""

@@ -58,15 +58,23 @@ class Before:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One connect call between its pre-connect judgement and its outcome."""
+    """One connect call between its pre-connect judgement and its outcome.
+
+    Three fields (the judgement is shared by every connect a memo hit serves):
+    each field of a frozen dataclass is one object.__setattr__ per connect.
+    """
 
     driver: str
-    target: str
-    database: str | None
-    user: str | None
-    before: Before
-    client_cert: str | None
+    judged: Judged
     location: str
+
+    @property
+    def target(self) -> str:
+        return self.judged.target
+
+    @property
+    def before(self) -> Before:
+        return self.judged.before
 
 
 # How a wrapper reads a connect call's arguments, and their cache key: the
@@ -74,8 +82,11 @@ class Attempt:
 Reader = Callable[[], ConnInfo]
 Key = Hashable | None
 
-# How a wrapper reads a live connection: (peer, protocol, cipher, server certificate DER).
-Facts = Callable[[Any], tuple[str | None, str | None, str | None, bytes | None]]
+# How a wrapper reads a live connection: (peer, protocol, cipher, server certificate
+# DER, whether the driver loaded the client certificate file the connection names:
+# None when the driver does not say, and the file is looked for).
+LiveFacts = tuple[str | None, str | None, str | None, bytes | None, bool | None]
+Facts = Callable[[Any], LiveFacts]
 
 
 @dataclass(frozen=True)
@@ -210,11 +221,18 @@ def _judge_call(
     return judged, named_service
 
 
-def client_cert(judged: Judged) -> str | None:
-    """The certificate file libpq or asyncpg will present, when one exists (looked for now)."""
-    if judged.cert_is_file and judged.cert is not None and not os.path.isfile(judged.cert):
-        return None
-    return judged.cert
+def client_cert(judged: Judged, loaded: bool | None) -> str | None:
+    """The client certificate the connection presented, once it is made.
+
+    loaded: the driver's own answer for a named file (libpq: the SSL session
+    holds a certificate; asyncpg: connected at all, since it fails a connect
+    whose named file is missing), or None: the file is looked for now.
+    """
+    if not judged.cert_is_file or judged.cert is None:
+        return judged.cert
+    if loaded is None:
+        loaded = os.path.isfile(judged.cert)
+    return judged.cert if loaded else None
 
 
 def judge_before(info: ConnInfo, driver: str, env: Environment, policy: Policy) -> Before:

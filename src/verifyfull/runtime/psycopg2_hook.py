@@ -14,6 +14,7 @@ from typing import Any
 
 from verifyfull.conninfo import ConnInfo
 from verifyfull.runtime.active import current
+from verifyfull.runtime.judge import LiveFacts
 from verifyfull.runtime.patch import Patch, replace_attribute
 from verifyfull.runtime.reading import libpq_call_info, libpq_key
 
@@ -47,14 +48,17 @@ def _wrap(psycopg2: ModuleType) -> Callable[[Callable[..., Any]], Callable[..., 
     return make
 
 
-def _tls_facts(conn: Any) -> tuple[str | None, str | None, str | None, bytes | None]:
+def _tls_facts(conn: Any) -> LiveFacts:
+    """psycopg2's libpq is its own copy, not read through ctypes (guard.libpq_ssl): the
+    certificates are unknown here, and a named client certificate file is looked for."""
     info = getattr(conn, "info", None)
     if info is None:  # psycopg2 before 2.8: nothing to prove with
-        return None, None, None, None
+        return None, None, None, None, None
     peer = f"{info.host}:{info.port}"
     if not info.ssl_in_use:
-        return peer, None, None, None
-    return peer, info.ssl_attribute("protocol") or "TLS", info.ssl_attribute("cipher"), None
+        return peer, None, None, None, None
+    protocol = info.ssl_attribute("protocol") or "TLS"
+    return peer, protocol, info.ssl_attribute("cipher"), None, None
 
 
 def instrument(psycopg2: ModuleType) -> list[Patch]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from verifyfull.conninfo import ConnInfo
 from verifyfull.runtime.active import Enforcer, current
-from verifyfull.runtime.judge import Attempt
+from verifyfull.runtime.judge import Attempt, LiveFacts
 from verifyfull.runtime.patch import Patch, replace_attribute
 from verifyfull.runtime.reading import libpq_call_info, libpq_key
 
@@ -27,7 +27,11 @@ _PSYCOPG_OPTIONS = frozenset(
 
 
 def _begin(enforcement: Enforcer, conninfo: str, kwargs: dict[str, Any]) -> Attempt:
-    libpq_kwargs = {k: v for k, v in kwargs.items() if k not in _PSYCOPG_OPTIONS}
+    libpq_kwargs = (
+        kwargs  # the usual call: no psycopg option to set apart (a fresh dict per call)
+        if _PSYCOPG_OPTIONS.isdisjoint(kwargs)
+        else {k: v for k, v in kwargs.items() if k not in _PSYCOPG_OPTIONS}
+    )
 
     def read() -> ConnInfo:
         from psycopg.conninfo import make_conninfo
@@ -37,17 +41,19 @@ def _begin(enforcement: Enforcer, conninfo: str, kwargs: dict[str, Any]) -> Atte
     return enforcement.begin("psycopg", "psycopg", read, key=libpq_key(conninfo, libpq_kwargs))
 
 
-def _tls_facts(conn: Any) -> tuple[str | None, str | None, str | None, bytes | None]:
-    """(peer, protocol, cipher, server certificate DER) of a live psycopg connection."""
-    from verifyfull.guard.libpq_ssl import tls_facts
+def _tls_facts(conn: Any) -> LiveFacts:
+    """(peer, protocol, cipher, server certificate DER, client certificate loaded) of a live
+    psycopg connection, read from libpq itself."""
+    from verifyfull.guard.libpq_ssl import read_tls
 
     pgconn = conn.pgconn
-    peer = f"{pgconn.host.decode(errors='replace')}:{pgconn.port.decode(errors='replace')}"
+    peer = b"%s:%s" % (pgconn.host, pgconn.port)  # one decode, not two (cold: µs each)
+    where = peer.decode(errors="replace")
     if not pgconn.ssl_in_use:
-        return peer, None, None, None
-    facts = tls_facts(pgconn.pgconn_ptr)
+        return where, None, None, None, None
+    protocol, cipher, der, cert_loaded = read_tls(pgconn.pgconn_ptr)
     # TLS is in use even when this libpq hides the version: "TLS" says so.
-    return peer, facts.protocol or "TLS", facts.cipher, facts.server_cert_der
+    return where, protocol or "TLS", cipher, der, cert_loaded
 
 
 def _close(conn: Any) -> Any:

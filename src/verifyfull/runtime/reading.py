@@ -19,6 +19,7 @@ from verifyfull.conninfo import ConnInfo, Environment, from_asyncpg_kwargs, pars
 from verifyfull.conninfo.model import LIBPQ_SYSCONFDIR, PG_VARIABLES, ServiceFiles
 
 _PLAIN = (str, int, float, bool, type(None))
+_PLAIN_TYPES = frozenset(_PLAIN)
 PlainKey = tuple[tuple[str, object], ...]  # sorted (name, plain value) pairs
 
 
@@ -182,6 +183,10 @@ def _asyncpg_info(key: PlainKey) -> ConnInfo:
 def plain_key(kwargs: Mapping[str, object]) -> PlainKey | None:
     """Keyword arguments as a cache key, or None when one is not a plain value
     (an SSLContext can change in place, a callable password answers anew)."""
+    if _PLAIN_TYPES.issuperset(map(type, kwargs.values())):
+        # The usual call (asyncpg passes all 19 of its arguments, most None): every
+        # value exactly a plain type, checked in C, not one isinstance per argument.
+        return tuple(sorted(kwargs.items()))
     items: list[tuple[str, object]] = []
     for name, value in kwargs.items():
         if isinstance(value, list | tuple) and all(isinstance(v, _PLAIN) for v in value):
