@@ -86,15 +86,7 @@ def alembic_judges(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> bool
 def _reads_alembic_config(a: Analysis, expr: ast.expr, scope: Scope) -> bool:
     """`config.get_section(…)` / `config.get_main_option("sqlalchemy.url")`, written
     there or bound to the name passed."""
-    written = written_at(a, expr, scope)
-    if not isinstance(written, ast.Call) or not isinstance(written.func, ast.Attribute):
-        return False
-    if written.func.attr == "get_section":
-        return True
-    if written.func.attr == "get_main_option" and written.args:
-        first = written.args[0]
-        return isinstance(first, ast.Constant) and first.value == _ALEMBIC_URL
-    return False
+    return _reads_config(written_at(a, expr, scope))
 
 
 def _alembic_url(a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, prefix: str) -> Value:
@@ -206,9 +198,11 @@ def _script_location(ini: Path) -> Path | None:
     return path if path.is_absolute() else (ini.parent / path)
 
 
-def env_py_replaces_url(ini: Path) -> bool:
-    """Whether the env.py of this alembic.ini always writes sqlalchemy.url itself, so
-    the ini's own URL never reaches a connection (its transport finding is moot)."""
+def env_py_decides_url(ini: Path) -> bool:
+    """Whether the ini's own URL needs no transport finding of its own: its env.py
+    always writes sqlalchemy.url itself (the ini's never reaches a connection), or
+    writes none and makes its engine from the config, where alembic_engine judges the
+    ini's URL once, at the engine call (issue 12 item 6: not one finding per file)."""
     location = _script_location(ini)
     if location is None:
         return False
@@ -219,4 +213,52 @@ def env_py_replaces_url(ini: Path) -> bool:
         tree = ast.parse(env_py.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    return replaced_url(tree, always=True) is not None
+    if replaced_url(tree, always=True) is not None:
+        return True
+    return replaced_url(tree) is None and _engine_from_config(tree)
+
+
+_ENGINE_CALLS = frozenset(
+    {"engine_from_config", "async_engine_from_config", "create_engine", "create_async_engine"}
+)
+
+
+def _engine_from_config(tree: ast.Module) -> bool:
+    """An engine call in env.py given `config.get_section(…)` or
+    `config.get_main_option("sqlalchemy.url")`, there or through a name bound to it
+    (read from the syntax: the ini check has no analysis of env.py)."""
+    bound: dict[str, ast.expr] = {}
+    calls: list[ast.Call] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                bound[target.id] = node.value
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _ENGINE_CALLS:
+                calls.append(node)
+    for call in calls:
+        first = call.args[0] if call.args else None
+        for keyword in call.keywords:
+            if keyword.arg in ("configuration", "url"):
+                first = keyword.value
+        if isinstance(first, ast.Name):
+            first = bound.get(first.id)
+        if _reads_config(first):
+            return True
+    return False
+
+
+def _reads_config(expr: ast.expr | None) -> bool:
+    if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Attribute):
+        return False
+    if expr.func.attr == "get_section":
+        return True
+    first = expr.args[0] if expr.args else None
+    return (
+        expr.func.attr == "get_main_option"
+        and isinstance(first, ast.Constant)
+        and first.value == _ALEMBIC_URL
+    )
