@@ -252,7 +252,7 @@ class Resolver:
                 if isinstance(inner, Const) and isinstance(inner.value, bool):
                     text = Text.of(str(inner.value))
                 result = result + (text or Text((Unknown(_describe(part.value)),)))
-        return result
+        return _rescheme(result)
 
     def _BinOp(self, node: ast.BinOp, place: Place, depth: int) -> Value:
         if isinstance(node.op, ast.Add):
@@ -261,7 +261,7 @@ class Resolver:
             left_text, right_text = as_text(left), as_text(right)
             textual = isinstance(left, Text | Unknown) or isinstance(right, Text | Unknown)
             if textual and left_text is not None and right_text is not None:
-                return left_text + right_text
+                return _rescheme(left_text + right_text)
         if isinstance(node.op, ast.BitOr):  # dict | dict
             left = self._sub(node.left, place, depth)
             right = self._sub(node.right, place, depth)
@@ -346,6 +346,10 @@ class Resolver:
             receiver = self._sub(cut.func.value, place, depth)
             if isinstance(receiver, Text):
                 return urls.strip_query(receiver, node.lineno)
+        rest = _after_scheme(cut, node.slice)
+        if rest is not None:  # url.split("://")[1]: all of the URL but its scheme
+            receiver = self._sub(rest[0], place, depth)
+            return _url_rest(receiver, rest, _describe(rest[0]))
         field = self._validated_field(node.value, node.slice, place, depth)
         if field is not None:
             return field
@@ -1280,6 +1284,61 @@ def tls_version_text(member: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class UrlRest(Unknown):
+    """What follows the scheme of a URL the scanner cannot see (`url.split("://")[1]`):
+    its host and path, but also its query, so whatever TLS options it carries."""
+
+
+def _after_scheme(cut: ast.expr, index: ast.expr) -> tuple[ast.expr, str, str, int] | None:
+    """The receiver, separator, method and index of `x.split("://")[1]`, `x.split("://", 1)[-1]`,
+    `x.partition("://")[2]` (or with "//"), else None."""
+    if not (
+        isinstance(cut, ast.Call)
+        and isinstance(cut.func, ast.Attribute)
+        and cut.args
+        and isinstance(cut.args[0], ast.Constant)
+        and cut.args[0].value in ("://", "//")
+        and isinstance(index, ast.Constant | ast.UnaryOp)
+    ):
+        return None
+    try:
+        position = ast.literal_eval(index)
+    except ValueError:
+        return None
+    wanted = {"split": (1, -1), "partition": (2, -1)}.get(cut.func.attr, ())
+    if position not in wanted:
+        return None
+    return cut.func.value, str(cut.args[0].value), cut.func.attr, int(position)
+
+
+def _url_rest(receiver: Value, cut: tuple[ast.expr, str, str, int], what: str) -> Value:
+    """The URL after its scheme: a known text cut as Python cuts it, a text whose first
+    known part holds the separator cut there, else an UrlRest of the unseen URL."""
+    _, separator, method, position = cut
+    text = as_text(receiver)
+    if text is not None and text.known is not None:
+        known = text.known
+        pieces = known.split(separator, 1) if method == "split" else known.partition(separator)
+        if position >= len(pieces):
+            return Text((UrlRest("an index past the parts of a split"),))  # IndexError
+        return Text.of(pieces[position], text.notes)
+    first = text.parts[0] if text is not None and text.parts else None
+    if text is not None and isinstance(first, str) and separator in first:
+        return Text((first.split(separator, 1)[1], *text.parts[1:]), text.notes)
+    why = receiver.why if isinstance(receiver, Unknown) else what
+    return Text((UrlRest(f"{why} after its scheme"),))
+
+
+def _rescheme(text: Text) -> Value:
+    """`"postgresql://" + url.split("://")[1]`: a new scheme on an unseen URL is that URL,
+    query and TLS options included, still unseen: not a URL known to lack them."""
+    for part in text.parts:
+        if isinstance(part, UrlRest):
+            return Unknown(f"{part.why} (the rest of a URL, its query included)")
+    return text
+
+
+@dataclass(frozen=True)
 class ModuleValue(Unknown):
     """A project module object (`import config`), so `config.NAME` can be followed."""
 
@@ -1479,7 +1538,7 @@ def _format(template: str, positional: list[Text], named: dict[str, Text]) -> Va
         else:
             value = named.get(field_name)
         result = result + (value or Text((Unknown(f"format field {field_name!r}"),)))
-    return result
+    return _rescheme(result)
 
 
 __all__ = ["ModuleValue", "Place", "Resolver", "notes_of"]

@@ -248,7 +248,8 @@ def _env_db(
             raise Undetermined(why)
         return _django_url(rendered[0], rendered[1], ssl_require=False, changes=changes)
     url = value_of(a, default, scope, call)
-    judged = _django_url(url, f"{variable}: default of env.db()", ssl_require=False, changes=changes)
+    note = f"{variable}: default of env.db()"
+    judged = _django_url(url, note, ssl_require=False, changes=changes)
     if _socket_only(judged) and not (changes and "host" in changes):
         return _env_db(a, _without_default(call), scope, changes)
     return judged
