@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.python.check import run_analysis
 
+FIXTURES = Path(__file__).parent / "fixtures" / "scan" / "python"
 TRANSPORT = {"VF101", "VF102", "VF103", "VF104", "VF105", "VF108"}
 
 
@@ -103,3 +105,46 @@ def test_a_new_scheme_on_a_written_url_is_judged_as_python_builds_it(
         direct = f"from sqlalchemy import create_engine\nengine = create_engine({built!r})\n"
         expected = _rules(tmp_path, direct)
     assert _rules(tmp_path, _program(join, cut, scheme, repr(url))) == expected
+
+
+# --- Flask-Migrate's env.py: the URL is the Flask app's SQLALCHEMY_DATABASE_URI ------
+
+_ENV_PY = (FIXTURES / "flask_migrate" / "migrations" / "env.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("", {"VF108"}),  # no URI in the tree: the deployment's
+        ('SQLALCHEMY_DATABASE_URI = "sqlite:///app.db"\n', {"VF108"}),
+        ('SQLALCHEMY_DATABASE_URI = "postgresql://app@db.internal/app"\n', {"VF102"}),
+        (
+            'SQLALCHEMY_DATABASE_URI = "postgresql://app@db.internal/app?sslmode=disable"\n',
+            {"VF101"},
+        ),
+        (
+            "SQLALCHEMY_DATABASE_URI = "
+            '"postgresql://app@db/app?sslmode=verify-full&sslrootcert=/etc/ca.pem"\n',
+            set(),
+        ),
+        (  # every config class is a value the app may run with
+            "class Prod:\n    SQLALCHEMY_DATABASE_URI = "
+            '"postgresql://app@db/app?sslmode=verify-full&sslrootcert=/etc/ca.pem"\n'
+            "class Staging:\n"
+            '    SQLALCHEMY_DATABASE_URI = "postgresql://app@db/app?sslmode=require"\n',
+            {"VF103"},
+        ),
+        (
+            "import os\ndef create_app(app):\n"
+            '    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n',
+            {"VF108"},
+        ),
+    ],
+)
+def test_flask_migrate_env_py_is_judged_with_the_apps_uri(
+    tmp_path: Path, config: str, expected: set[str]
+) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "config.py").write_text(config, encoding="utf-8")
+    (tmp_path / "migrations").mkdir()
+    assert _rules(tmp_path, _ENV_PY, "migrations/env.py") == expected

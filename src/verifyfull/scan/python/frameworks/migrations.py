@@ -23,14 +23,16 @@ from verifyfull.scan.python.frameworks.common import (
     value_of,
     written_at,
 )
+from verifyfull.scan.python.frameworks.flask import project_uris
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import (
     SQLALCHEMY_CONFIG,
+    Undetermined,
     _Call,
     _sqlalchemy,
     dsn_text,
 )
-from verifyfull.scan.python.values import DictValue, Text, Unknown, Value
+from verifyfull.scan.python.values import Choice, DictValue, Text, Unknown, Value
 
 YOYO = frozenset({"yoyo.get_backend", "yoyo.connections.get_backend"})
 
@@ -66,7 +68,18 @@ def alembic_engine(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> None
 
     def judge() -> Judged:
         call = _Call(a, node, scope)
-        return _sqlalchemy(call, _alembic_url(a, node, first, scope, prefix), call.keywords())
+        url = _alembic_url(a, node, first, scope, prefix)
+        judged: Judged = []
+        undetermined: Undetermined | None = None
+        # Each value the URL may have (the Flask app's config classes) is a reading.
+        for option in url.options if isinstance(url, Choice) else (url,):
+            try:
+                judged += _sqlalchemy(call, option, call.keywords())
+            except Undetermined as why:
+                undetermined = undetermined or why
+        if not judged and undetermined is not None:
+            raise undetermined
+        return judged
 
     site(a, node, f"Alembic {qual.rsplit('.', 1)[-1]}()", judge)
 
@@ -100,8 +113,42 @@ def _alembic_url(a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, pre
                 return value_of(a, statement.value, scope, statement)
     written = _url_written(a.module.tree)
     if written is not None:
+        if _flask_migrate(written, a.module.tree):
+            # The migrations folder sits in the Flask project whose config holds the
+            # URI; the template's `.replace('%', '%%')` is undone by configparser.
+            return project_uris(a, a.source.path.parent.parent)
         return value_of(a, written, a.module.scope, written)
     return ini_url(a.source.path, a.ctx.root)
+
+
+_HELPER_HOPS = 2  # set_main_option(…, get_engine_url()) -> get_engine() -> the extension
+
+
+def _flask_migrate(expr: ast.expr, tree: ast.Module) -> bool:
+    """Flask-Migrate's env.py templates: the URL is the app's engine's,
+    `current_app.extensions['migrate'].db.engine.url` (or `.db.get_engine()`), written
+    there or in the env.py functions it calls (get_engine_url, get_engine)."""
+    functions = {
+        n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    looked: list[ast.AST] = [expr]
+    for _ in range(_HELPER_HOPS + 1):
+        called: list[ast.AST] = []
+        for node in (inner for part in looked for inner in ast.walk(part)):
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "extensions"
+                and isinstance(node.slice, ast.Constant)
+                and node.slice.value == "migrate"
+            ):
+                return True
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                function = functions.pop(node.func.id, None)
+                if function is not None:
+                    called.append(function)
+        looked = called
+    return False
 
 
 @lru_cache(maxsize=16)
