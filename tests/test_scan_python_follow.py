@@ -3,6 +3,7 @@ a URL given a new scheme, helpers and dicts of other modules, Flask-Migrate's UR
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from verifyfull.scan import engine
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.python.check import run_analysis
+from verifyfull.scan.settings import ScanSettings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scan" / "python"
 TRANSPORT = {"VF101", "VF102", "VF103", "VF104", "VF105", "VF108"}
@@ -148,3 +151,156 @@ def test_flask_migrate_env_py_is_judged_with_the_apps_uri(
     (tmp_path / "app" / "config.py").write_text(config, encoding="utf-8")
     (tmp_path / "migrations").mkdir()
     assert _rules(tmp_path, _ENV_PY, "migrations/env.py") == expected
+
+
+# --- a call's own arguments decide the tests around its helper's returns -----------
+
+_RETURNED = (
+    "postgresql://app@pg.internal/app?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+    "postgresql://app@pg.internal/app?sslmode=disable",
+    "postgresql://app@pg.internal/app?sslmode=allow",
+    "postgresql://app@pg.internal/app?sslmode=require",
+)
+# A test over the parameters (a: bool, b: bool, mode: str), as data and as Python.
+Test = tuple[str, ...]
+Tree = int | tuple[Test, "Tree", "Tree"]
+_TESTS: tuple[Test, ...] = (("a",), ("b",), ("not", "a"), ("==", "x"), ("!=", "y"), ("and",))
+
+
+def _holds(test: Test, args: dict[str, object]) -> bool:
+    kind = test[0]
+    if kind == "not":
+        return not args[test[1]]
+    if kind == "==":
+        return args["mode"] == test[1]
+    if kind == "!=":
+        return args["mode"] != test[1]
+    if kind == "and":
+        return bool(args["a"] and args["b"])
+    return bool(args[kind])
+
+
+def _python(test: Test, owner: str) -> str:
+    kind = test[0]
+    if kind == "not":
+        return f"not {owner}{test[1]}"
+    if kind in ("==", "!="):
+        return f"{owner}mode {kind} {test[1]!r}"
+    if kind == "and":
+        return f"{owner}a and {owner}b"
+    return f"{owner}{kind}"
+
+
+def _trees(depth: int) -> st.SearchStrategy[Tree]:
+    leaf = st.integers(0, len(_RETURNED) - 1)
+    if depth == 0:
+        return leaf
+    inner = _trees(depth - 1)
+    return st.one_of(leaf, st.tuples(st.sampled_from(_TESTS), inner, inner))
+
+
+def _body(tree: Tree, owner: str, indent: str, leaves: list[int]) -> list[str]:
+    """The tree as Python; `leaves` gets the line (in the returned list) of each return,
+    in the order _chosen numbers them."""
+    if isinstance(tree, int):
+        leaves.append(0)  # moved down by each enclosing `if` as it places this body
+        return [f"{indent}return {_RETURNED[tree]!r}"]
+    test, then, other = tree
+    lines = [f"{indent}if {_python(test, owner)}:"]
+    for number, arm in enumerate((then, other)):
+        if number:
+            lines.append(f"{indent}else:")
+        before = len(leaves)
+        inner = _body(arm, owner, indent + "    ", leaves)
+        for k in range(before, len(leaves)):
+            leaves[k] += len(lines)
+        lines += inner
+    return lines
+
+
+def _chosen(tree: Tree, args: dict[str, object]) -> tuple[int, int]:
+    """(the returned URL, the number of its return in the order of _body's leaves)."""
+    number = 0
+    while not isinstance(tree, int):
+        test, then, other = tree
+        if _holds(test, args):
+            tree = then
+        else:
+            number += _count(then)
+            tree = other
+    return tree, number
+
+
+def _count(tree: Tree) -> int:
+    return 1 if isinstance(tree, int) else _count(tree[1]) + _count(tree[2])
+
+
+def _helpers(tree: Tree, shape: str) -> tuple[str, str, list[int]]:
+    """(helpers.py, the call in app.py, each return's line in helpers.py)."""
+    leaves: list[int] = []
+    if shape == "function":
+        head = ["def pick(a, b=False, mode='x'):"]
+        body = _body(tree, "", "    ", leaves)
+        tail: list[str] = []
+        call = "pick({a}, mode={mode!r}, b={b})"
+    elif shape == "wrapper":  # the arguments pass through a second helper, defaults too
+        head = ["def pick(a, b, mode):"]
+        body = _body(tree, "", "    ", leaves)
+        tail = ["", "def url_for(a, b=False, mode='x'):", "    return pick(a, b, mode)"]
+        call = "url_for({a}, {b}, mode={mode!r})"
+    else:  # krish-96's dispatcher: a method reads the flags its constructor stored
+        head = [
+            "class Configs:",
+            "    def __init__(self, a, b=False, mode='x'):",
+            "        self.a = a",
+            "        self.b = b",
+            "        self.mode = mode",
+            "",
+            "    def get(self):",
+        ]
+        body = _body(tree, "self.", "        ", leaves)
+        tail = []
+        call = "Configs({a}, b={b}, mode={mode!r}).get()"
+    lines = [len(head) + offset + 1 for offset in leaves]
+    return "\n".join([*head, *body, *tail]) + "\n", call, lines
+
+
+def _site_rules(root: Path, helpers: str, call: str) -> dict[tuple[str, int], set[str]]:
+    (root / "helpers.py").write_text(helpers, encoding="utf-8")
+    (root / "app.py").write_text(
+        f"import psycopg\nfrom helpers import *\n\npsycopg.connect({call})\n", encoding="utf-8"
+    )
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found: dict[tuple[str, int], set[str]] = {}
+    for item in result.report.findings:
+        if item.rule_id in TRANSPORT and item.path and item.line:
+            found.setdefault((item.path, item.line), set()).add(item.rule_id)
+    return found
+
+
+@_SETTINGS
+@given(
+    tree=_trees(3),
+    shape=st.sampled_from(["function", "wrapper", "method"]),
+    a=st.booleans(),
+    b=st.booleans(),
+    mode=st.sampled_from(["x", "y", "z"]),
+)
+def test_the_helper_return_a_call_reaches_is_the_one_judged_where_it_is_written(
+    tmp_path: Path, tree: Tree, shape: str, a: bool, b: bool, mode: str
+) -> None:
+    """Every test decided by the call's arguments: exactly the return Python reaches is
+    judged, and its finding is reported at that return in helpers.py (the call
+    related), not at the call; a return the arguments exclude adds nothing."""
+    helpers, call, lines = _helpers(tree, shape)
+    url, number = _chosen(tree, {"a": a, "b": b, "mode": mode})
+    expected = _rules(tmp_path, f"import psycopg\npsycopg.connect({_RETURNED[url]!r})\n", "one.py")
+    root = Path(tempfile.mkdtemp(dir=tmp_path))  # one project per example
+    found = _site_rules(root, helpers, call.format(a=a, b=b, mode=mode))
+    wanted = {("helpers.py", lines[number]): expected} if expected else {}
+    assert found == wanted, (helpers, call.format(a=a, b=b, mode=mode), _messages(root))
+
+
+def _messages(root: Path) -> list[str]:
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    return [f"{f.rule_id} {f.path}:{f.line} {f.message}" for f in result.report.findings]

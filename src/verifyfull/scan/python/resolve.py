@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TypeVar
 
 from verifyfull.scan.python import callers, urls
@@ -105,6 +106,8 @@ class Place:
 
 
 _TOO_DEEP = "expression nested too deeply"
+_REEXPORT_HOPS = 3  # a package __init__ importing the name from its module, and so on
+_MAX_BASES = 8  # classes looked through for a method: the class and its project bases
 
 
 class _Fork(Exception):
@@ -292,6 +295,34 @@ class Resolver:
         return ListValue(tuple(self._sub(e, place, depth) for e in node.elts))
 
     _Tuple = _List
+
+    def _DictComp(self, node: ast.DictComp, place: Place, depth: int) -> Value:
+        """`{k: f(v) for k, v in d.items()}`: d's keys (what decides TLS is which keys
+        there are), each value kept when written as `v`, else unknown."""
+        generator = node.generators[0] if len(node.generators) == 1 else None
+        source = generator.iter if generator is not None else None
+        target = generator.target if generator is not None else None
+        if (
+            generator is None
+            or generator.ifs
+            or not isinstance(source, ast.Call)
+            or not isinstance(source.func, ast.Attribute)
+            or source.func.attr != "items"
+            or not isinstance(target, ast.Tuple)
+            or len(target.elts) != 2
+            or not all(isinstance(e, ast.Name) for e in target.elts)
+            or not (isinstance(node.key, ast.Name) and node.key.id == target.elts[0].id)  # type: ignore[attr-defined]
+        ):
+            return Unknown("a dict built by a comprehension")
+        mapping = self._sub(source.func.value, place, depth)
+        if not isinstance(mapping, DictValue):
+            return Unknown("a dict built by a comprehension")
+        kept = isinstance(node.value, ast.Name) and node.value.id == target.elts[1].id  # type: ignore[attr-defined]
+        items = tuple(
+            (key, value if kept else Unknown(f"key {key!r} rewritten by a comprehension"))
+            for key, value in mapping.items
+        )
+        return DictValue(items, mapping.complete)
 
     def _IfExp(self, node: ast.IfExp, place: Place, depth: int) -> Value:
         # Either arm may run: both are values the expression may have.
@@ -764,6 +795,32 @@ class Resolver:
     ) -> tuple[ParsedModule, ast.FunctionDef | ast.AsyncFunctionDef] | None:
         return _definition(expr, place, lambda module: module.functions)
 
+    def method_named(
+        self, expr: ast.expr, place: Place, depth: int
+    ) -> tuple[ParsedModule, ast.FunctionDef | ast.AsyncFunctionDef] | None:
+        """The project method `obj.m` names (issue 12 class 3): on `self`/`cls`, a
+        project class, an instance of one (`Config(…).uri()`, a name bound to it, a
+        factory's return), looked up in the class and then its project bases."""
+        if not isinstance(expr, ast.Attribute):
+            return None
+        receiver = expr.value
+        if isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
+            owner = self._methods_of.get(id(place.scope)) or _enclosing_class(place)
+        else:
+            owner = self.settings_class(receiver, place, depth + 1)
+        seen = 0
+        pending = [owner] if owner is not None else []
+        while pending and seen < _MAX_BASES:
+            cls, module = pending.pop(0)
+            seen += 1
+            for statement in cls.body:
+                methods = ast.FunctionDef | ast.AsyncFunctionDef
+                if isinstance(statement, methods) and statement.name == expr.attr:
+                    return module, statement
+            inner = Place(module, module.scope, 10**9)
+            pending += [b for b in map(lambda base: self.class_named(base, inner), cls.bases) if b]
+        return None
+
     def class_attribute(
         self, owner: ast.ClassDef, module: ParsedModule, attr: str, depth: int
     ) -> Value:
@@ -903,7 +960,9 @@ class Resolver:
                 receiver = self._sub(node.func.value, place, depth)
                 if isinstance(receiver, Text):
                     return self._url_edit(receiver, method, node, place, depth)
-        function = self.function_named(node.func, place)
+        function = self.function_named(node.func, place) or self.method_named(
+            node.func, place, depth
+        )
         if function is not None:
             fn_module, fn_node = function
             fn_scope = fn_module.scope_of(fn_node)
@@ -911,7 +970,9 @@ class Resolver:
                 key = (id(fn_scope), "<return>")
                 if self.effort.enter(key):
                     try:
-                        returned = self._returns(fn_scope, fn_module, depth)
+                        returned = self._returns_of_call(node, place, depth)
+                        if returned is None:
+                            returned = self._returns(fn_scope, fn_module, depth)
                     finally:
                         self.effort.leave(key)
                     return _noted(returned, f"returned by {fn_node.name}()")
@@ -1053,6 +1114,162 @@ class Resolver:
                 return Unknown("a URL with query keys removed that are not known")
             return urls.without_keys(receiver, known, line)
         return Unknown(f"result of URL.{method}()")
+
+    # --- calls followed in their context (issue 12 class 3) -----------------------
+    def _returns_of_call(self, node: ast.Call, place: Place, depth: int) -> Value | None:
+        """The returns this very call can reach: its arguments (and, through helper
+        calls and a method of an object constructed in the chain, theirs) decide the
+        `if` tests around each return, so a dispatcher (`get()` returning a URL, a
+        name or a dict by its constructor's flags) gives what this call asked for.
+        None when no test could be decided (every return, as _returns)."""
+        found = self._makers(node, place, None, 0)
+        if found is None:
+            return None
+        makers, pruned = found
+        if not pruned:
+            return None
+        options = [self.any(expr, at, depth) for expr, at in makers[: MAX_ALTERNATIVES + 1]]
+        return choice(options, len(makers) > MAX_ALTERNATIVES)
+
+    def makers(self, call: ast.Call, place: Place) -> list[tuple[ast.expr, Place]] | None:
+        """The return expressions a project call may produce in its own context, through
+        returns that are calls (origins.py: where a helper's value is written)."""
+        found = self._makers(call, place, None, 0)
+        return found[0] if found is not None else None
+
+    def _makers(
+        self, call: ast.Call, place: Place, caller: _Frame | None, hops: int
+    ) -> tuple[list[tuple[ast.expr, Place]], bool] | None:
+        """The return expressions (and where they are read) this call may produce, through
+        returns that are themselves calls of project functions, and whether a test
+        was decided on the way; None when the callee is not a project function."""
+        frame = self._frame(call, place, caller)
+        if frame is None:
+            return None
+        scope = frame.module.scope_of(frame.function)
+        if scope is None:
+            return None
+        makers: list[tuple[ast.expr, Place]] = []
+        pruned = False
+        for line, expr, guards in _guarded_returns(frame.function):
+            if any(self._truth(test, frame, depth=0) is (not holds) for test, holds in guards):
+                pruned = True
+                continue
+            at = Place(frame.module, scope, line)
+            if isinstance(expr, ast.Call) and hops < _MAX_HOPS:
+                inner = self._makers(expr, at, frame, hops + 1)
+                if inner is not None and inner[0]:
+                    makers += inner[0]
+                    pruned = pruned or inner[1]
+                    continue
+            makers.append((expr, at))
+        return (makers, pruned) if makers else None
+
+    def _frame(self, call: ast.Call, place: Place, caller: _Frame | None) -> _Frame | None:
+        """The callee of a call with its parameters bound to the call's arguments."""
+        func = call.func
+        instance: _Frame | None = None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            made = self.class_named(func.value.func, place)  # Config(…).method()
+            if made is not None:
+                init = self.method_named(ast.Attribute(func.value.func, "__init__"), place, 0)
+                instance = self._bind(init, func.value, place, caller, None, made[0])
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+            and caller is not None
+        ):
+            instance = caller.instance  # the same object's other method
+        callee = self.function_named(func, place) or self.method_named(func, place, 0)
+        if callee is None:
+            return None
+        return self._bind(callee, call, place, caller, instance, None)
+
+    def _bind(
+        self,
+        callee: tuple[ParsedModule, ast.FunctionDef | ast.AsyncFunctionDef] | None,
+        call: ast.Call,
+        place: Place,
+        caller: _Frame | None,
+        instance: _Frame | None,
+        owner: ast.ClassDef | None,
+    ) -> _Frame | None:
+        if callee is None:
+            return None
+        module, function = callee
+        args = function.args
+        names = [a.arg for a in (*args.posonlyargs, *args.args)]
+        method = isinstance(call.func, ast.Attribute) or owner is not None
+        if method and names and not _is_static(function):
+            names = names[1:]  # self / cls
+        bound: dict[str, tuple[ast.expr, Place, _Frame | None]] = {}
+        spread = any(isinstance(a, ast.Starred) for a in call.args) or any(
+            k.arg is None for k in call.keywords
+        )
+        for name, arg in zip(names, call.args, strict=False):
+            bound[name] = (arg, place, caller)
+        for keyword in call.keywords:
+            if keyword.arg is not None:
+                bound[keyword.arg] = (keyword.value, place, caller)
+        return _Frame(module, function, bound, not spread, instance, owner)
+
+    def _truth(self, test: ast.expr, frame: _Frame, depth: int) -> bool | None:
+        """Whether an `if` test holds in this frame: True, False, or None (not known)."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self._truth(test.operand, frame, depth)
+            return None if inner is None else not inner
+        if isinstance(test, ast.BoolOp):
+            parts = [self._truth(v, frame, depth) for v in test.values]
+            wanted = isinstance(test.op, ast.Or)  # the value that settles it
+            if wanted in parts:
+                return wanted
+            return (not wanted) if all(p is not None for p in parts) else None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            op = test.ops[0]
+            if not isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot):
+                return None
+            left = self._known(test.left, frame, depth)
+            right = self._known(test.comparators[0], frame, depth)
+            if left is _NOT_KNOWN or right is _NOT_KNOWN:
+                return None
+            same = left == right and type(left) is type(right)
+            return same if isinstance(op, ast.Eq | ast.Is) else not same
+        value = self._known(test, frame, depth)
+        return None if value is _NOT_KNOWN else bool(value)
+
+    def _known(self, expr: ast.expr, frame: _Frame | None, depth: int) -> object:
+        """A constant an expression certainly has in this frame, else _NOT_KNOWN."""
+        if depth > _MAX_HOPS * 2 or frame is None:
+            return _NOT_KNOWN
+        scope = frame.module.scope_of(frame.function)
+        if scope is None:
+            return _NOT_KNOWN
+        if isinstance(expr, ast.Name) and expr.id in _parameters(frame.function):
+            if expr.id in frame.bound:
+                arg, at, caller = frame.bound[expr.id]
+                if caller is None:
+                    return _constant(self.any(arg, at, 0))
+                return self._known(arg, caller, depth + 1)
+            default = _default(frame.function, expr.id)
+            if default is None or not frame.complete:
+                return _NOT_KNOWN
+            return _constant(self.any(default, Place(frame.module, scope, default.lineno), 0))
+        if (
+            isinstance(expr, ast.Attribute)
+            and isinstance(expr.value, ast.Name)
+            and expr.value.id in ("self", "cls")
+        ):
+            instance = frame.instance
+            if instance is None or instance.owner is None:
+                return _NOT_KNOWN
+            written = _self_assignments(instance.owner, instance.module, expr.attr)
+            init_scope = instance.module.scope_of(instance.function)
+            sole = [w for w in written if w[1].scope is init_scope]
+            if len(written) != 1 or len(sole) != 1 or not _top_level(instance.function, expr):
+                return _NOT_KNOWN
+            return self._known(sole[0][0], instance, depth + 1)
+        return _constant(self.any(expr, Place(frame.module, scope, expr.lineno), 0))
 
     def _returns(self, scope: Scope, module: ParsedModule, depth: int) -> Value:
         """Every return of a function, each read at its own line (the last first)."""
@@ -1284,6 +1501,97 @@ def tls_version_text(member: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class _Frame:
+    """A call followed in its context: the callee, its parameters bound to what the
+    call writes (each read where the call is, in the caller's own frame), whether the
+    others take their defaults (no `*args`/`**kw` at the call), and for a method of an
+    object constructed in the chain, that constructor's frame and class."""
+
+    module: ParsedModule
+    function: ast.FunctionDef | ast.AsyncFunctionDef
+    bound: Mapping[str, tuple[ast.expr, Place, _Frame | None]]
+    complete: bool
+    instance: _Frame | None
+    owner: ast.ClassDef | None
+
+
+_MAX_HOPS = 6  # calls followed through returns that are calls
+_NOT_KNOWN = object()
+_Guard = tuple[ast.expr, bool]  # an `if` test and whether the return is in its body
+
+
+@lru_cache(maxsize=512)
+def _guarded_returns(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+) -> tuple[tuple[int, ast.expr, tuple[_Guard, ...]], ...]:
+    """Each `return X` of a function with the `if` tests it sits under (nested
+    functions and classes are not its returns)."""
+    found: list[tuple[int, ast.expr, tuple[_Guard, ...]]] = []
+
+    def visit(body: list[ast.stmt], guards: tuple[_Guard, ...]) -> None:
+        for statement in body:
+            if isinstance(statement, ast.Return) and statement.value is not None:
+                found.append((statement.lineno, statement.value, guards))
+            elif isinstance(statement, ast.If):
+                visit(statement.body, (*guards, (statement.test, True)))
+                visit(statement.orelse, (*guards, (statement.test, False)))
+            elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            else:
+                for field in ("body", "orelse", "finalbody"):
+                    visit(getattr(statement, field, []), guards)
+                for handler in getattr(statement, "handlers", []):
+                    visit(handler.body, guards)
+                for case in getattr(statement, "cases", []):
+                    visit(case.body, guards)
+
+    visit(function.body, ())
+    return tuple(found)
+
+
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    args = function.args
+    return {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+
+
+def _default(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast.expr | None:
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    with_default = positional[len(positional) - len(args.defaults) :]
+    for arg, default in zip(with_default, args.defaults, strict=True):
+        if arg.arg == name:
+            return default
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        if arg.arg == name:
+            return kw_default
+    return None
+
+
+def _is_static(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
+
+
+def _top_level(init: ast.FunctionDef | ast.AsyncFunctionDef, attr: ast.Attribute) -> bool:
+    """`self.x = …` written directly in __init__'s body (always run when it returns)."""
+    for statement in init.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr == attr.attr:
+                    return True
+    return False
+
+
+def _constant(value: Value) -> object:
+    """The Python constant a value certainly is (one known option), else _NOT_KNOWN."""
+    if isinstance(value, Const):
+        return value.value
+    if isinstance(value, Text) and value.known is not None:
+        return value.known
+    return _NOT_KNOWN
+
+
+@dataclass(frozen=True)
 class UrlRest(Unknown):
     """What follows the scheme of a URL the scanner cannot see (`url.split("://")[1]`):
     its host and path, but also its query, so whatever TLS options it carries."""
@@ -1356,15 +1664,21 @@ def _definition(
         return None
     if expr.id in table(place.module):
         return place.module, table(place.module)[expr.id]
-    ref = place.module.aliases.get(expr.id)
-    if ref is None or ref.name is None:
-        return None
-    found = place.module.find_import(ref)
-    if found is None:
-        return None
-    module, attr = found
-    definition = table(module).get(attr) if attr is not None else None
-    return (module, definition) if definition is not None else None
+    module, name = place.module, expr.id
+    for _ in range(_REEXPORT_HOPS):  # `from app.db import f`, app/db/__init__.py re-exports it
+        ref = module.aliases.get(name)
+        if ref is None or ref.name is None:
+            return None
+        found = module.find_import(ref)
+        if found is None or found[1] is None:
+            return None
+        module, name = found[0], found[1]
+        definition = table(module).get(name)
+        if definition is not None:
+            return module, definition
+        if name in module.scope.assigns:
+            return None
+    return None
 
 
 def _is_library(node: ast.Attribute, place: Place) -> bool:
