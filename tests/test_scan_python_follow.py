@@ -199,19 +199,21 @@ def _trees(depth: int) -> st.SearchStrategy[Tree]:
     return st.one_of(leaf, st.tuples(st.sampled_from(_TESTS), inner, inner))
 
 
-def _body(tree: Tree, owner: str, indent: str, leaves: list[int]) -> list[str]:
+def _body(tree: Tree, owner: str, indent: str, leaves: list[int], fall: bool = False) -> list[str]:
     """The tree as Python; `leaves` gets the line (in the returned list) of each return,
-    in the order _chosen numbers them."""
+    in the order _chosen numbers them. fall: `if t: <then>` and the other arm after
+    it, not under an `else:` (the then arm always returns)."""
     if isinstance(tree, int):
         leaves.append(0)  # moved down by each enclosing `if` as it places this body
         return [f"{indent}return {_RETURNED[tree]!r}"]
     test, then, other = tree
     lines = [f"{indent}if {_python(test, owner)}:"]
     for number, arm in enumerate((then, other)):
-        if number:
+        if number and not fall:
             lines.append(f"{indent}else:")
         before = len(leaves)
-        inner = _body(arm, owner, indent + "    ", leaves)
+        deeper = indent if number and fall else indent + "    "
+        inner = _body(arm, owner, deeper, leaves, fall)
         for k in range(before, len(leaves)):
             leaves[k] += len(lines)
         lines += inner
@@ -235,17 +237,17 @@ def _count(tree: Tree) -> int:
     return 1 if isinstance(tree, int) else _count(tree[1]) + _count(tree[2])
 
 
-def _helpers(tree: Tree, shape: str) -> tuple[str, str, list[int]]:
+def _helpers(tree: Tree, shape: str, fall: bool) -> tuple[str, str, list[int]]:
     """(helpers.py, the call in app.py, each return's line in helpers.py)."""
     leaves: list[int] = []
     if shape == "function":
         head = ["def pick(a, b=False, mode='x'):"]
-        body = _body(tree, "", "    ", leaves)
+        body = _body(tree, "", "    ", leaves, fall)
         tail: list[str] = []
         call = "pick({a}, mode={mode!r}, b={b})"
     elif shape == "wrapper":  # the arguments pass through a second helper, defaults too
         head = ["def pick(a, b, mode):"]
-        body = _body(tree, "", "    ", leaves)
+        body = _body(tree, "", "    ", leaves, fall)
         tail = ["", "def url_for(a, b=False, mode='x'):", "    return pick(a, b, mode)"]
         call = "url_for({a}, {b}, mode={mode!r})"
     else:  # krish-96's dispatcher: a method reads the flags its constructor stored
@@ -258,7 +260,7 @@ def _helpers(tree: Tree, shape: str) -> tuple[str, str, list[int]]:
             "",
             "    def get(self):",
         ]
-        body = _body(tree, "self.", "        ", leaves)
+        body = _body(tree, "self.", "        ", leaves, fall)
         tail = []
         call = "Configs({a}, b={b}, mode={mode!r}).get()"
     lines = [len(head) + offset + 1 for offset in leaves]
@@ -285,14 +287,15 @@ def _site_rules(root: Path, helpers: str, call: str) -> dict[tuple[str, int], se
     a=st.booleans(),
     b=st.booleans(),
     mode=st.sampled_from(["x", "y", "z"]),
+    fall=st.booleans(),
 )
 def test_the_helper_return_a_call_reaches_is_the_one_judged_where_it_is_written(
-    tmp_path: Path, tree: Tree, shape: str, a: bool, b: bool, mode: str
+    tmp_path: Path, tree: Tree, shape: str, a: bool, b: bool, mode: str, fall: bool
 ) -> None:
     """Every test decided by the call's arguments: exactly the return Python reaches is
     judged, and its finding is reported at that return in helpers.py (the call
     related), not at the call; a return the arguments exclude adds nothing."""
-    helpers, call, lines = _helpers(tree, shape)
+    helpers, call, lines = _helpers(tree, shape, fall)
     url, number = _chosen(tree, {"a": a, "b": b, "mode": mode})
     expected = _rules(tmp_path, f"import psycopg\npsycopg.connect({_RETURNED[url]!r})\n", "one.py")
     root = Path(tempfile.mkdtemp(dir=tmp_path))  # one project per example

@@ -1535,6 +1535,12 @@ def _guarded_returns(
             elif isinstance(statement, ast.If):
                 visit(statement.body, (*guards, (statement.test, True)))
                 visit(statement.orelse, (*guards, (statement.test, False)))
+                # `if c: return a` then `return b`: what follows runs only when the
+                # arm that always leaves did not
+                if _leaves(statement.body) and not _leaves(statement.orelse):
+                    guards = (*guards, (statement.test, False))
+                elif _leaves(statement.orelse) and not _leaves(statement.body):
+                    guards = (*guards, (statement.test, True))
             elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 continue
             else:
@@ -1547,6 +1553,17 @@ def _guarded_returns(
 
     visit(function.body, ())
     return tuple(found)
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    """Whether a block always returns or raises (its last statement does, or is an
+    if/else both of whose arms do)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Return | ast.Raise):
+        return True
+    return isinstance(last, ast.If) and _leaves(last.body) and _leaves(last.orelse)
 
 
 def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
