@@ -307,3 +307,18 @@ def test_the_helper_return_a_call_reaches_is_the_one_judged_where_it_is_written(
 def _messages(root: Path) -> list[str]:
     result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
     return [f"{f.rule_id} {f.path}:{f.line} {f.message}" for f in result.report.findings]
+
+
+def test_a_call_graph_that_fans_out_is_followed_within_its_bound(tmp_path: Path) -> None:
+    """Eight returns per helper, each a call of the next, six deep: 8**6 paths. The
+    search in context stops at its bound (then every return counts, as the resolver
+    reads them, memoised), and the weak URL at the bottom is still found."""
+    lines = ["import os", "import psycopg", "", "def f6(flag):"]
+    lines.append("    return 'postgresql://app@pg.internal/app?sslmode=allow'")
+    for level in range(5, -1, -1):
+        lines.append(f"def f{level}(flag):")
+        for k in range(7):
+            lines.append(f"    if flag == {k}:\n        return f{level + 1}(flag)")
+        lines.append(f"    return f{level + 1}(flag)")
+    lines.append("psycopg.connect(f0(os.environ['REGION']))")
+    assert _rules(tmp_path, "\n".join(lines) + "\n") == {"VF102"}

@@ -124,6 +124,7 @@ class Resolver:
         self.effort = Effort(budget)
         # method scopes being resolved for a class attribute: `self.x` reads the class
         self._methods_of: dict[int, tuple[ast.ClassDef, ParsedModule]] = {}
+        self._frames_left = _MAX_FRAMES  # calls a call-in-context search may still follow
         self._too_large: str | None = None
         # while an expression is built once per option of a part: part -> the option
         self._overrides: dict[Hashable, Value] = {}
@@ -1122,7 +1123,7 @@ class Resolver:
         `if` tests around each return, so a dispatcher (`get()` returning a URL, a
         name or a dict by its constructor's flags) gives what this call asked for.
         None when no test could be decided (every return, as _returns)."""
-        found = self._makers(node, place, None, 0)
+        found = self._search(node, place)
         if found is None:
             return None
         makers, pruned = found
@@ -1134,8 +1135,20 @@ class Resolver:
     def makers(self, call: ast.Call, place: Place) -> list[tuple[ast.expr, Place]] | None:
         """The return expressions a project call may produce in its own context, through
         returns that are calls (origins.py: where a helper's value is written)."""
-        found = self._makers(call, place, None, 0)
+        found = self._search(call, place)
         return found[0] if found is not None else None
+
+    def _search(
+        self, call: ast.Call, place: Place
+    ) -> tuple[list[tuple[ast.expr, Place]], bool] | None:
+        """_makers within its bound (a search met inside another keeps its own count);
+        None past it: every return, as before."""
+        outer, self._frames_left = self._frames_left, _MAX_FRAMES
+        try:
+            found = self._makers(call, place, None, 0)
+            return found if self._frames_left >= 0 else None
+        finally:
+            self._frames_left = outer
 
     def _makers(
         self, call: ast.Call, place: Place, caller: _Frame | None, hops: int
@@ -1143,6 +1156,10 @@ class Resolver:
         """The return expressions (and where they are read) this call may produce, through
         returns that are themselves calls of project functions, and whether a test
         was decided on the way; None when the callee is not a project function."""
+        self._frames_left -= 1
+        if self._frames_left < 0 or not self.effort.spend():
+            self._frames_left = -1
+            return None
         frame = self._frame(call, place, caller)
         if frame is None:
             return None
@@ -1516,6 +1533,7 @@ class _Frame:
 
 
 _MAX_HOPS = 6  # calls followed through returns that are calls
+_MAX_FRAMES = 64  # calls one search follows in all (k returns per helper, 6 deep: k**6)
 _NOT_KNOWN = object()
 _Guard = tuple[ast.expr, bool]  # an `if` test and whether the return is in its body
 
