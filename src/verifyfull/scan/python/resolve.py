@@ -300,25 +300,25 @@ class Resolver:
     def _DictComp(self, node: ast.DictComp, place: Place, depth: int) -> Value:
         """`{k: f(v) for k, v in d.items()}`: d's keys (what decides TLS is which keys
         there are), each value kept when written as `v`, else unknown."""
+        unknown = Unknown("a dict built by a comprehension")
         generator = node.generators[0] if len(node.generators) == 1 else None
-        source = generator.iter if generator is not None else None
-        target = generator.target if generator is not None else None
+        if generator is None or generator.ifs or not isinstance(generator.target, ast.Tuple):
+            return unknown
+        names = [e.id for e in generator.target.elts if isinstance(e, ast.Name)]
+        source = generator.iter
         if (
-            generator is None
-            or generator.ifs
+            len(names) != 2
+            or len(generator.target.elts) != 2
             or not isinstance(source, ast.Call)
             or not isinstance(source.func, ast.Attribute)
             or source.func.attr != "items"
-            or not isinstance(target, ast.Tuple)
-            or len(target.elts) != 2
-            or not all(isinstance(e, ast.Name) for e in target.elts)
-            or not (isinstance(node.key, ast.Name) and node.key.id == target.elts[0].id)  # type: ignore[attr-defined]
+            or not (isinstance(node.key, ast.Name) and node.key.id == names[0])
         ):
-            return Unknown("a dict built by a comprehension")
+            return unknown
         mapping = self._sub(source.func.value, place, depth)
         if not isinstance(mapping, DictValue):
-            return Unknown("a dict built by a comprehension")
-        kept = isinstance(node.value, ast.Name) and node.value.id == target.elts[1].id  # type: ignore[attr-defined]
+            return unknown
+        kept = isinstance(node.value, ast.Name) and node.value.id == names[1]
         items = tuple(
             (key, value if kept else Unknown(f"key {key!r} rewritten by a comprehension"))
             for key, value in mapping.items
@@ -809,18 +809,25 @@ class Resolver:
             owner = self._methods_of.get(id(place.scope)) or _enclosing_class(place)
         else:
             owner = self.settings_class(receiver, place, depth + 1)
-        seen = 0
-        pending = [owner] if owner is not None else []
-        while pending and seen < _MAX_BASES:
-            cls, module = pending.pop(0)
-            seen += 1
+        for cls, module in self.lineage(owner):
             for statement in cls.body:
                 methods = ast.FunctionDef | ast.AsyncFunctionDef
                 if isinstance(statement, methods) and statement.name == expr.attr:
                     return module, statement
-            inner = Place(module, module.scope, 10**9)
-            pending += [b for b in map(lambda base: self.class_named(base, inner), cls.bases) if b]
         return None
+
+    def lineage(
+        self, owner: tuple[ast.ClassDef, ParsedModule] | None
+    ) -> list[tuple[ast.ClassDef, ParsedModule]]:
+        """A project class and its project bases, nearest first (at most _MAX_BASES)."""
+        found: list[tuple[ast.ClassDef, ParsedModule]] = []
+        pending = [owner] if owner is not None else []
+        while pending and len(found) < _MAX_BASES:
+            cls, module = pending.pop(0)
+            found.append((cls, module))
+            inner = Place(module, module.scope, 10**9)
+            pending += [b for b in (self.class_named(base, inner) for base in cls.bases) if b]
+        return found
 
     def class_attribute(
         self, owner: ast.ClassDef, module: ParsedModule, attr: str, depth: int
@@ -1190,7 +1197,7 @@ class Resolver:
             made = self.class_named(func.value.func, place)  # Config(…).method()
             if made is not None:
                 init = self.method_named(ast.Attribute(func.value.func, "__init__"), place, 0)
-                instance = self._bind(init, func.value, place, caller, None, made[0])
+                instance = self._bind(init, func.value, place, caller, None, made)
         elif (
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
@@ -1210,7 +1217,7 @@ class Resolver:
         place: Place,
         caller: _Frame | None,
         instance: _Frame | None,
-        owner: ast.ClassDef | None,
+        owner: tuple[ast.ClassDef, ParsedModule] | None,
     ) -> _Frame | None:
         if callee is None:
             return None
@@ -1280,7 +1287,11 @@ class Resolver:
             instance = frame.instance
             if instance is None or instance.owner is None:
                 return _NOT_KNOWN
-            written = _self_assignments(instance.owner, instance.module, expr.attr)
+            written = [  # every `self.x = …` of the class and its bases: only __init__'s
+                w
+                for cls, module in self.lineage(instance.owner)
+                for w in _self_assignments(cls, module, expr.attr)
+            ]
             init_scope = instance.module.scope_of(instance.function)
             sole = [w for w in written if w[1].scope is init_scope]
             if len(written) != 1 or len(sole) != 1 or not _top_level(instance.function, expr):
@@ -1529,7 +1540,7 @@ class _Frame:
     bound: Mapping[str, tuple[ast.expr, Place, _Frame | None]]
     complete: bool
     instance: _Frame | None
-    owner: ast.ClassDef | None
+    owner: tuple[ast.ClassDef, ParsedModule] | None  # the class constructed (for __init__)
 
 
 _MAX_HOPS = 6  # calls followed through returns that are calls
