@@ -18,10 +18,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import TypeVar
 
-from verifyfull.scan.python import callers, urls
+from verifyfull.scan.python import callers, returns, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.env_readers import ENV_GETTERS
@@ -1175,7 +1174,7 @@ class Resolver:
             return None
         makers: list[tuple[ast.expr, Place]] = []
         pruned = False
-        for line, expr, guards in _guarded_returns(frame.function):
+        for line, expr, guards in returns.guarded_returns(frame.function):
             if any(self._truth(test, frame, depth=0) is (not holds) for test, holds in guards):
                 pruned = True
                 continue
@@ -1225,7 +1224,7 @@ class Resolver:
         args = function.args
         names = [a.arg for a in (*args.posonlyargs, *args.args)]
         method = isinstance(call.func, ast.Attribute) or owner is not None
-        if method and names and not _is_static(function):
+        if method and names and not returns.is_static(function):
             names = names[1:]  # self / cls
         bound: dict[str, tuple[ast.expr, Place, _Frame | None]] = {}
         spread = any(isinstance(a, ast.Starred) for a in call.args) or any(
@@ -1269,13 +1268,13 @@ class Resolver:
         scope = frame.module.scope_of(frame.function)
         if scope is None:
             return _NOT_KNOWN
-        if isinstance(expr, ast.Name) and expr.id in _parameters(frame.function):
+        if isinstance(expr, ast.Name) and expr.id in returns.parameters(frame.function):
             if expr.id in frame.bound:
                 arg, at, caller = frame.bound[expr.id]
                 if caller is None:
                     return _constant(self.any(arg, at, 0))
                 return self._known(arg, caller, depth + 1)
-            default = _default(frame.function, expr.id)
+            default = returns.default(frame.function, expr.id)
             if default is None or not frame.complete:
                 return _NOT_KNOWN
             return _constant(self.any(default, Place(frame.module, scope, default.lineno), 0))
@@ -1294,7 +1293,11 @@ class Resolver:
             ]
             init_scope = instance.module.scope_of(instance.function)
             sole = [w for w in written if w[1].scope is init_scope]
-            if len(written) != 1 or len(sole) != 1 or not _top_level(instance.function, expr):
+            if (
+                len(written) != 1
+                or len(sole) != 1
+                or not returns.top_level(instance.function, expr)
+            ):
                 return _NOT_KNOWN
             return self._known(sole[0][0], instance, depth + 1)
         return _constant(self.any(expr, Place(frame.module, scope, expr.lineno), 0))
@@ -1546,86 +1549,6 @@ class _Frame:
 _MAX_HOPS = 6  # calls followed through returns that are calls
 _MAX_FRAMES = 64  # calls one search follows in all (k returns per helper, 6 deep: k**6)
 _NOT_KNOWN = object()
-_Guard = tuple[ast.expr, bool]  # an `if` test and whether the return is in its body
-
-
-@lru_cache(maxsize=512)
-def _guarded_returns(
-    function: ast.FunctionDef | ast.AsyncFunctionDef,
-) -> tuple[tuple[int, ast.expr, tuple[_Guard, ...]], ...]:
-    """Each `return X` of a function with the `if` tests it sits under (nested
-    functions and classes are not its returns)."""
-    found: list[tuple[int, ast.expr, tuple[_Guard, ...]]] = []
-
-    def visit(body: list[ast.stmt], guards: tuple[_Guard, ...]) -> None:
-        for statement in body:
-            if isinstance(statement, ast.Return) and statement.value is not None:
-                found.append((statement.lineno, statement.value, guards))
-            elif isinstance(statement, ast.If):
-                visit(statement.body, (*guards, (statement.test, True)))
-                visit(statement.orelse, (*guards, (statement.test, False)))
-                # `if c: return a` then `return b`: what follows runs only when the
-                # arm that always leaves did not
-                if _leaves(statement.body) and not _leaves(statement.orelse):
-                    guards = (*guards, (statement.test, False))
-                elif _leaves(statement.orelse) and not _leaves(statement.body):
-                    guards = (*guards, (statement.test, True))
-            elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                continue
-            else:
-                for field in ("body", "orelse", "finalbody"):
-                    visit(getattr(statement, field, []), guards)
-                for handler in getattr(statement, "handlers", []):
-                    visit(handler.body, guards)
-                for case in getattr(statement, "cases", []):
-                    visit(case.body, guards)
-
-    visit(function.body, ())
-    return tuple(found)
-
-
-def _leaves(body: list[ast.stmt]) -> bool:
-    """Whether a block always returns or raises (its last statement does, or is an
-    if/else both of whose arms do)."""
-    if not body:
-        return False
-    last = body[-1]
-    if isinstance(last, ast.Return | ast.Raise):
-        return True
-    return isinstance(last, ast.If) and _leaves(last.body) and _leaves(last.orelse)
-
-
-def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    args = function.args
-    return {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
-
-
-def _default(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast.expr | None:
-    args = function.args
-    positional = [*args.posonlyargs, *args.args]
-    with_default = positional[len(positional) - len(args.defaults) :]
-    for arg, default in zip(with_default, args.defaults, strict=True):
-        if arg.arg == name:
-            return default
-    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-        if arg.arg == name:
-            return kw_default
-    return None
-
-
-def _is_static(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
-
-
-def _top_level(init: ast.FunctionDef | ast.AsyncFunctionDef, attr: ast.Attribute) -> bool:
-    """`self.x = …` written directly in __init__'s body (always run when it returns)."""
-    for statement in init.body:
-        if isinstance(statement, ast.Assign | ast.AnnAssign):
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            for target in targets:
-                if isinstance(target, ast.Attribute) and target.attr == attr.attr:
-                    return True
-    return False
 
 
 def _constant(value: Value) -> object:
