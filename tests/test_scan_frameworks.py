@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -192,7 +193,37 @@ def test_alembic_ini_url_replaced_by_env_py_is_not_reported(tmp_path: Path) -> N
     shutil.copytree(FIXTURES / "alembic", tmp_path / "alembic")
     found = _ini_rules(tmp_path)
     assert "alembic/replaced/alembic.ini" not in found
-    assert found.get("alembic/from_ini/alembic.ini") == {"VF103"}  # env.py uses it
+    # env.py's engine uses the ini's URL: one finding, at that call (the fixture's)
+    assert "alembic/from_ini/alembic.ini" not in found
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.")',
+        'create_engine(config.get_main_option("sqlalchemy.url"))',
+        "engine_from_config(section, prefix='sqlalchemy.')",
+    ],
+)
+def test_alembic_ini_url_used_by_env_py_is_reported_once(tmp_path: Path, call: str) -> None:
+    """The ini's URL that env.py's engine is made from is one finding, at the engine
+    call, not a second copy at the ini (issue 12 item 6)."""
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\n"
+        "sqlalchemy.url = postgresql://migrator@db.internal/app\n"
+    )
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "env.py").write_text(
+        "from alembic import context\n"
+        "from sqlalchemy import create_engine, engine_from_config\n"
+        "config = context.config\n"
+        "def run_migrations_online():\n"
+        "    section = config.get_section(config.config_ini_section)\n"
+        f"    connectable = {call}\n"
+    )
+    result = engine.scan([tmp_path], ScanSettings(project_root=tmp_path), jobs=1)
+    places = {(f.path, f.line, f.rule_id) for f in result.report.findings if f.rule_id == "VF102"}
+    assert places == {("migrations/env.py", 6, "VF102")}
 
 
 def test_alembic_ini_url_is_live_without_a_replacing_env_py(tmp_path: Path) -> None:

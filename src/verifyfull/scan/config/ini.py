@@ -17,7 +17,7 @@ from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
 from verifyfull.scan.config.words import command_words, split_command
-from verifyfull.scan.python.frameworks import env_py_replaces_url
+from verifyfull.scan.python.frameworks import env_py_decides_url
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
 _OPTION = re.compile(r"^(?P<key>[^\s=:][^=:]*?)\s*[=:]\s*(?P<value>.*)$")
@@ -110,15 +110,15 @@ def check_ini(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     settings, commands = parse_ini(src)
     found = judge_all(src, settings, commands, ctx.policy)
     moot = _replaced_alembic_url(src, settings)
-    # Its env.py always writes sqlalchemy.url: this URL reaches no connection (the
-    # engine site in env.py is judged with the URL written there). A password in it
-    # is still committed, so only the transport findings go.
+    # Its env.py always writes sqlalchemy.url (this URL reaches no connection), or
+    # makes its engine from this URL, judged once at that engine call. A password in
+    # it is still committed, so only the transport findings go.
     return [f for f in found if not (f.line == moot and f.rule_id.startswith("VF1"))]
 
 
 def _replaced_alembic_url(src: SourceFile, settings: list[Setting]) -> int | None:
-    """The line of an alembic.ini's sqlalchemy.url when its env.py always replaces it."""
+    """The line of an alembic.ini's sqlalchemy.url when its env.py decides it."""
     for setting in settings:
         if setting.key == "sqlalchemy.url" and setting.context == ("alembic",):
-            return setting.line if env_py_replaces_url(src.path) else None
+            return setting.line if env_py_decides_url(src.path) else None
     return None

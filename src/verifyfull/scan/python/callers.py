@@ -132,6 +132,26 @@ def elsewhere(module: ParsedModule, name: str) -> Callers:
     return found
 
 
+def modules_holding(directory: Path, root: Path, needle: bytes) -> tuple[list[ParsedModule], bool]:
+    """The project modules under `directory` whose bytes hold `needle`, parsed (the same
+    bounds as a caller search: MAX_FILES files listed, MAX_FOLLOWED_MODULE bytes each),
+    and whether every file could be looked at."""
+    files, complete = _files_under(str(directory), True)
+    found: list[ParsedModule] = []
+    for path_text in files:
+        try:
+            with open(path_text, "rb") as handle:
+                data = handle.read(MAX_FOLLOWED_MODULE + 1)
+        except OSError:
+            continue
+        if len(data) > MAX_FOLLOWED_MODULE or needle not in data:
+            continue
+        module = load_module(Path(path_text), root)
+        if module is not None:
+            found.append(module)
+    return found, complete
+
+
 # (path, root, mtime, function) -> its callers: per process, like module.py's cache.
 _CACHE: dict[tuple[str, str, int, str], Callers] = {}
 _CACHE_SIZE = 256

@@ -464,7 +464,9 @@ _star_depth = [0]
 def _star_aliases(module: ParsedModule, stars: list[ImportRef]) -> None:
     """`from piccolo_conf import *`: the names a project module imports become this
     module's too (`PostgresEngine` is then piccolo's), unless bound here. Absolute
-    imports only: a relative one in the other module names a place relative to it."""
+    imports only: a relative one in the other module names a place relative to it.
+    Its own functions and classes too (not its other names: a settings module's
+    `from .base import *` keeps reading its own constants as it does)."""
     if not stars or _star_depth[0] >= _STAR_HOPS:
         return
     _star_depth[0] += 1
@@ -477,6 +479,12 @@ def _star_aliases(module: ParsedModule, stars: list[ImportRef]) -> None:
             for name, imported in found[0].aliases.items():
                 if imported.level == 0 and not name.startswith("_") and name not in bound:
                     module.aliases.setdefault(name, imported)
+            # and the functions and classes it defines (`from helpers import *` then
+            # `pick(...)`: the helper is followed as if imported by name)
+            other = found[0]
+            for name in other.functions.keys() | other.classes.keys():
+                if not name.startswith("_") and name not in bound:
+                    module.aliases.setdefault(name, ImportRef(ref.module, name, ref.level))
     finally:
         _star_depth[0] -= 1
 

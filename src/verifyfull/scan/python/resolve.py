@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from verifyfull.scan.python import callers, urls
+from verifyfull.scan.python import callers, returns, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.env_readers import ENV_GETTERS
@@ -105,6 +105,8 @@ class Place:
 
 
 _TOO_DEEP = "expression nested too deeply"
+_REEXPORT_HOPS = 3  # a package __init__ importing the name from its module, and so on
+_MAX_BASES = 8  # classes looked through for a method: the class and its project bases
 
 
 class _Fork(Exception):
@@ -121,6 +123,7 @@ class Resolver:
         self.effort = Effort(budget)
         # method scopes being resolved for a class attribute: `self.x` reads the class
         self._methods_of: dict[int, tuple[ast.ClassDef, ParsedModule]] = {}
+        self._frames_left = _MAX_FRAMES  # calls a call-in-context search may still follow
         self._too_large: str | None = None
         # while an expression is built once per option of a part: part -> the option
         self._overrides: dict[Hashable, Value] = {}
@@ -252,7 +255,7 @@ class Resolver:
                 if isinstance(inner, Const) and isinstance(inner.value, bool):
                     text = Text.of(str(inner.value))
                 result = result + (text or Text((Unknown(_describe(part.value)),)))
-        return result
+        return _rescheme(result)
 
     def _BinOp(self, node: ast.BinOp, place: Place, depth: int) -> Value:
         if isinstance(node.op, ast.Add):
@@ -261,7 +264,7 @@ class Resolver:
             left_text, right_text = as_text(left), as_text(right)
             textual = isinstance(left, Text | Unknown) or isinstance(right, Text | Unknown)
             if textual and left_text is not None and right_text is not None:
-                return left_text + right_text
+                return _rescheme(left_text + right_text)
         if isinstance(node.op, ast.BitOr):  # dict | dict
             left = self._sub(node.left, place, depth)
             right = self._sub(node.right, place, depth)
@@ -292,6 +295,34 @@ class Resolver:
         return ListValue(tuple(self._sub(e, place, depth) for e in node.elts))
 
     _Tuple = _List
+
+    def _DictComp(self, node: ast.DictComp, place: Place, depth: int) -> Value:
+        """`{k: f(v) for k, v in d.items()}`: d's keys (what decides TLS is which keys
+        there are), each value kept when written as `v`, else unknown."""
+        unknown = Unknown("a dict built by a comprehension")
+        generator = node.generators[0] if len(node.generators) == 1 else None
+        if generator is None or generator.ifs or not isinstance(generator.target, ast.Tuple):
+            return unknown
+        names = [e.id for e in generator.target.elts if isinstance(e, ast.Name)]
+        source = generator.iter
+        if (
+            len(names) != 2
+            or len(generator.target.elts) != 2
+            or not isinstance(source, ast.Call)
+            or not isinstance(source.func, ast.Attribute)
+            or source.func.attr != "items"
+            or not (isinstance(node.key, ast.Name) and node.key.id == names[0])
+        ):
+            return unknown
+        mapping = self._sub(source.func.value, place, depth)
+        if not isinstance(mapping, DictValue):
+            return unknown
+        kept = isinstance(node.value, ast.Name) and node.value.id == names[1]
+        items = tuple(
+            (key, value if kept else Unknown(f"key {key!r} rewritten by a comprehension"))
+            for key, value in mapping.items
+        )
+        return DictValue(items, mapping.complete)
 
     def _IfExp(self, node: ast.IfExp, place: Place, depth: int) -> Value:
         # Either arm may run: both are values the expression may have.
@@ -346,6 +377,10 @@ class Resolver:
             receiver = self._sub(cut.func.value, place, depth)
             if isinstance(receiver, Text):
                 return urls.strip_query(receiver, node.lineno)
+        rest = _after_scheme(cut, node.slice)
+        if rest is not None:  # url.split("://")[1]: all of the URL but its scheme
+            receiver = self._sub(rest[0], place, depth)
+            return _url_rest(receiver, rest, _describe(rest[0]))
         field = self._validated_field(node.value, node.slice, place, depth)
         if field is not None:
             return field
@@ -760,6 +795,39 @@ class Resolver:
     ) -> tuple[ParsedModule, ast.FunctionDef | ast.AsyncFunctionDef] | None:
         return _definition(expr, place, lambda module: module.functions)
 
+    def method_named(
+        self, expr: ast.expr, place: Place, depth: int
+    ) -> tuple[ParsedModule, ast.FunctionDef | ast.AsyncFunctionDef] | None:
+        """The project method `obj.m` names (issue 12 class 3): on `self`/`cls`, a
+        project class, an instance of one (`Config(…).uri()`, a name bound to it, a
+        factory's return), looked up in the class and then its project bases."""
+        if not isinstance(expr, ast.Attribute):
+            return None
+        receiver = expr.value
+        if isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
+            owner = self._methods_of.get(id(place.scope)) or _enclosing_class(place)
+        else:
+            owner = self.settings_class(receiver, place, depth + 1)
+        for cls, module in self.lineage(owner):
+            for statement in cls.body:
+                methods = ast.FunctionDef | ast.AsyncFunctionDef
+                if isinstance(statement, methods) and statement.name == expr.attr:
+                    return module, statement
+        return None
+
+    def lineage(
+        self, owner: tuple[ast.ClassDef, ParsedModule] | None
+    ) -> list[tuple[ast.ClassDef, ParsedModule]]:
+        """A project class and its project bases, nearest first (at most _MAX_BASES)."""
+        found: list[tuple[ast.ClassDef, ParsedModule]] = []
+        pending = [owner] if owner is not None else []
+        while pending and len(found) < _MAX_BASES:
+            cls, module = pending.pop(0)
+            found.append((cls, module))
+            inner = Place(module, module.scope, 10**9)
+            pending += [b for b in (self.class_named(base, inner) for base in cls.bases) if b]
+        return found
+
     def class_attribute(
         self, owner: ast.ClassDef, module: ParsedModule, attr: str, depth: int
     ) -> Value:
@@ -899,7 +967,9 @@ class Resolver:
                 receiver = self._sub(node.func.value, place, depth)
                 if isinstance(receiver, Text):
                     return self._url_edit(receiver, method, node, place, depth)
-        function = self.function_named(node.func, place)
+        function = self.function_named(node.func, place) or self.method_named(
+            node.func, place, depth
+        )
         if function is not None:
             fn_module, fn_node = function
             fn_scope = fn_module.scope_of(fn_node)
@@ -907,7 +977,9 @@ class Resolver:
                 key = (id(fn_scope), "<return>")
                 if self.effort.enter(key):
                     try:
-                        returned = self._returns(fn_scope, fn_module, depth)
+                        returned = self._returns_of_call(node, place, depth)
+                        if returned is None:
+                            returned = self._returns(fn_scope, fn_module, depth)
                     finally:
                         self.effort.leave(key)
                     return _noted(returned, f"returned by {fn_node.name}()")
@@ -1049,6 +1121,186 @@ class Resolver:
                 return Unknown("a URL with query keys removed that are not known")
             return urls.without_keys(receiver, known, line)
         return Unknown(f"result of URL.{method}()")
+
+    # --- calls followed in their context (issue 12 class 3) -----------------------
+    def _returns_of_call(self, node: ast.Call, place: Place, depth: int) -> Value | None:
+        """The returns this very call can reach: its arguments (and, through helper
+        calls and a method of an object constructed in the chain, theirs) decide the
+        `if` tests around each return, so a dispatcher (`get()` returning a URL, a
+        name or a dict by its constructor's flags) gives what this call asked for.
+        None when no test could be decided (every return, as _returns)."""
+        found = self._search(node, place)
+        if found is None:
+            return None
+        makers, pruned = found
+        if not pruned:
+            return None
+        options = [self.any(expr, at, depth) for expr, at in makers[: MAX_ALTERNATIVES + 1]]
+        return choice(options, len(makers) > MAX_ALTERNATIVES)
+
+    def makers(self, call: ast.Call, place: Place) -> list[tuple[ast.expr, Place]] | None:
+        """The return expressions a project call may produce in its own context, through
+        returns that are calls (origins.py: where a helper's value is written)."""
+        found = self._search(call, place)
+        return found[0] if found is not None else None
+
+    def _search(
+        self, call: ast.Call, place: Place
+    ) -> tuple[list[tuple[ast.expr, Place]], bool] | None:
+        """_makers within its bound (a search met inside another keeps its own count);
+        None past it: every return, as before."""
+        outer, self._frames_left = self._frames_left, _MAX_FRAMES
+        try:
+            found = self._makers(call, place, None, 0)
+            return found if self._frames_left >= 0 else None
+        finally:
+            self._frames_left = outer
+
+    def _makers(
+        self, call: ast.Call, place: Place, caller: _Frame | None, hops: int
+    ) -> tuple[list[tuple[ast.expr, Place]], bool] | None:
+        """The return expressions (and where they are read) this call may produce, through
+        returns that are themselves calls of project functions, and whether a test
+        was decided on the way; None when the callee is not a project function."""
+        self._frames_left -= 1
+        if self._frames_left < 0 or not self.effort.spend():
+            self._frames_left = -1
+            return None
+        frame = self._frame(call, place, caller)
+        if frame is None:
+            return None
+        scope = frame.module.scope_of(frame.function)
+        if scope is None:
+            return None
+        makers: list[tuple[ast.expr, Place]] = []
+        pruned = False
+        for line, expr, guards in returns.guarded_returns(frame.function):
+            if any(self._truth(test, frame, depth=0) is (not holds) for test, holds in guards):
+                pruned = True
+                continue
+            at = Place(frame.module, scope, line)
+            if isinstance(expr, ast.Call) and hops < _MAX_HOPS:
+                inner = self._makers(expr, at, frame, hops + 1)
+                if inner is not None and inner[0]:
+                    makers += inner[0]
+                    pruned = pruned or inner[1]
+                    continue
+            makers.append((expr, at))
+        return (makers, pruned) if makers else None
+
+    def _frame(self, call: ast.Call, place: Place, caller: _Frame | None) -> _Frame | None:
+        """The callee of a call with its parameters bound to the call's arguments."""
+        func = call.func
+        instance: _Frame | None = None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            made = self.class_named(func.value.func, place)  # Config(…).method()
+            if made is not None:
+                init = self.method_named(ast.Attribute(func.value.func, "__init__"), place, 0)
+                instance = self._bind(init, func.value, place, caller, None, made)
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+            and caller is not None
+        ):
+            instance = caller.instance  # the same object's other method
+        callee = self.function_named(func, place) or self.method_named(func, place, 0)
+        if callee is None:
+            return None
+        return self._bind(callee, call, place, caller, instance, None)
+
+    def _bind(
+        self,
+        callee: tuple[ParsedModule, ast.FunctionDef | ast.AsyncFunctionDef] | None,
+        call: ast.Call,
+        place: Place,
+        caller: _Frame | None,
+        instance: _Frame | None,
+        owner: tuple[ast.ClassDef, ParsedModule] | None,
+    ) -> _Frame | None:
+        if callee is None:
+            return None
+        module, function = callee
+        args = function.args
+        names = [a.arg for a in (*args.posonlyargs, *args.args)]
+        method = isinstance(call.func, ast.Attribute) or owner is not None
+        if method and names and not returns.is_static(function):
+            names = names[1:]  # self / cls
+        bound: dict[str, tuple[ast.expr, Place, _Frame | None]] = {}
+        spread = any(isinstance(a, ast.Starred) for a in call.args) or any(
+            k.arg is None for k in call.keywords
+        )
+        for name, arg in zip(names, call.args, strict=False):
+            bound[name] = (arg, place, caller)
+        for keyword in call.keywords:
+            if keyword.arg is not None:
+                bound[keyword.arg] = (keyword.value, place, caller)
+        return _Frame(module, function, bound, not spread, instance, owner)
+
+    def _truth(self, test: ast.expr, frame: _Frame, depth: int) -> bool | None:
+        """Whether an `if` test holds in this frame: True, False, or None (not known)."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self._truth(test.operand, frame, depth)
+            return None if inner is None else not inner
+        if isinstance(test, ast.BoolOp):
+            parts = [self._truth(v, frame, depth) for v in test.values]
+            wanted = isinstance(test.op, ast.Or)  # the value that settles it
+            if wanted in parts:
+                return wanted
+            return (not wanted) if all(p is not None for p in parts) else None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            op = test.ops[0]
+            if not isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot):
+                return None
+            left = self._known(test.left, frame, depth)
+            right = self._known(test.comparators[0], frame, depth)
+            if left is _NOT_KNOWN or right is _NOT_KNOWN:
+                return None
+            same = left == right and type(left) is type(right)
+            return same if isinstance(op, ast.Eq | ast.Is) else not same
+        value = self._known(test, frame, depth)
+        return None if value is _NOT_KNOWN else bool(value)
+
+    def _known(self, expr: ast.expr, frame: _Frame | None, depth: int) -> object:
+        """A constant an expression certainly has in this frame, else _NOT_KNOWN."""
+        if depth > _MAX_HOPS * 2 or frame is None:
+            return _NOT_KNOWN
+        scope = frame.module.scope_of(frame.function)
+        if scope is None:
+            return _NOT_KNOWN
+        if isinstance(expr, ast.Name) and expr.id in returns.parameters(frame.function):
+            if expr.id in frame.bound:
+                arg, at, caller = frame.bound[expr.id]
+                if caller is None:
+                    return _constant(self.any(arg, at, 0))
+                return self._known(arg, caller, depth + 1)
+            default = returns.default(frame.function, expr.id)
+            if default is None or not frame.complete:
+                return _NOT_KNOWN
+            return _constant(self.any(default, Place(frame.module, scope, default.lineno), 0))
+        if (
+            isinstance(expr, ast.Attribute)
+            and isinstance(expr.value, ast.Name)
+            and expr.value.id in ("self", "cls")
+        ):
+            instance = frame.instance
+            if instance is None or instance.owner is None:
+                return _NOT_KNOWN
+            written = [  # every `self.x = …` of the class and its bases: only __init__'s
+                w
+                for cls, module in self.lineage(instance.owner)
+                for w in _self_assignments(cls, module, expr.attr)
+            ]
+            init_scope = instance.module.scope_of(instance.function)
+            sole = [w for w in written if w[1].scope is init_scope]
+            if (
+                len(written) != 1
+                or len(sole) != 1
+                or not returns.top_level(instance.function, expr)
+            ):
+                return _NOT_KNOWN
+            return self._known(sole[0][0], instance, depth + 1)
+        return _constant(self.any(expr, Place(frame.module, scope, expr.lineno), 0))
 
     def _returns(self, scope: Scope, module: ParsedModule, depth: int) -> Value:
         """Every return of a function, each read at its own line (the last first)."""
@@ -1280,6 +1532,90 @@ def tls_version_text(member: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class _Frame:
+    """A call followed in its context: the callee, its parameters bound to what the
+    call writes (each read where the call is, in the caller's own frame), whether the
+    others take their defaults (no `*args`/`**kw` at the call), and for a method of an
+    object constructed in the chain, that constructor's frame and class."""
+
+    module: ParsedModule
+    function: ast.FunctionDef | ast.AsyncFunctionDef
+    bound: Mapping[str, tuple[ast.expr, Place, _Frame | None]]
+    complete: bool
+    instance: _Frame | None
+    owner: tuple[ast.ClassDef, ParsedModule] | None  # the class constructed (for __init__)
+
+
+_MAX_HOPS = 6  # calls followed through returns that are calls
+_MAX_FRAMES = 64  # calls one search follows in all (k returns per helper, 6 deep: k**6)
+_NOT_KNOWN = object()
+
+
+def _constant(value: Value) -> object:
+    """The Python constant a value certainly is (one known option), else _NOT_KNOWN."""
+    if isinstance(value, Const):
+        return value.value
+    if isinstance(value, Text) and value.known is not None:
+        return value.known
+    return _NOT_KNOWN
+
+
+@dataclass(frozen=True)
+class UrlRest(Unknown):
+    """What follows the scheme of a URL the scanner cannot see (`url.split("://")[1]`):
+    its host and path, but also its query, so whatever TLS options it carries."""
+
+
+def _after_scheme(cut: ast.expr, index: ast.expr) -> tuple[ast.expr, str, str, int] | None:
+    """The receiver, separator, method and index of `x.split("://")[1]`, `x.split("://", 1)[-1]`,
+    `x.partition("://")[2]` (or with "//"), else None."""
+    if not (
+        isinstance(cut, ast.Call)
+        and isinstance(cut.func, ast.Attribute)
+        and cut.args
+        and isinstance(cut.args[0], ast.Constant)
+        and cut.args[0].value in ("://", "//")
+        and isinstance(index, ast.Constant | ast.UnaryOp)
+    ):
+        return None
+    try:
+        position = ast.literal_eval(index)
+    except ValueError:
+        return None
+    wanted = {"split": (1, -1), "partition": (2, -1)}.get(cut.func.attr, ())
+    if position not in wanted:
+        return None
+    return cut.func.value, str(cut.args[0].value), cut.func.attr, int(position)
+
+
+def _url_rest(receiver: Value, cut: tuple[ast.expr, str, str, int], what: str) -> Value:
+    """The URL after its scheme: a known text cut as Python cuts it, a text whose first
+    known part holds the separator cut there, else an UrlRest of the unseen URL."""
+    _, separator, method, position = cut
+    text = as_text(receiver)
+    if text is not None and text.known is not None:
+        known = text.known
+        pieces = known.split(separator, 1) if method == "split" else known.partition(separator)
+        if position >= len(pieces):
+            return Text((UrlRest("an index past the parts of a split"),))  # IndexError
+        return Text.of(pieces[position], text.notes)
+    first = text.parts[0] if text is not None and text.parts else None
+    if text is not None and isinstance(first, str) and separator in first:
+        return Text((first.split(separator, 1)[1], *text.parts[1:]), text.notes)
+    why = receiver.why if isinstance(receiver, Unknown) else what
+    return Text((UrlRest(f"{why} after its scheme"),))
+
+
+def _rescheme(text: Text) -> Value:
+    """`"postgresql://" + url.split("://")[1]`: a new scheme on an unseen URL is that URL,
+    query and TLS options included, still unseen: not a URL known to lack them."""
+    for part in text.parts:
+        if isinstance(part, UrlRest):
+            return Unknown(f"{part.why} (the rest of a URL, its query included)")
+    return text
+
+
+@dataclass(frozen=True)
 class ModuleValue(Unknown):
     """A project module object (`import config`), so `config.NAME` can be followed."""
 
@@ -1297,15 +1633,21 @@ def _definition(
         return None
     if expr.id in table(place.module):
         return place.module, table(place.module)[expr.id]
-    ref = place.module.aliases.get(expr.id)
-    if ref is None or ref.name is None:
-        return None
-    found = place.module.find_import(ref)
-    if found is None:
-        return None
-    module, attr = found
-    definition = table(module).get(attr) if attr is not None else None
-    return (module, definition) if definition is not None else None
+    module, name = place.module, expr.id
+    for _ in range(_REEXPORT_HOPS):  # `from app.db import f`, app/db/__init__.py re-exports it
+        ref = module.aliases.get(name)
+        if ref is None or ref.name is None:
+            return None
+        found = module.find_import(ref)
+        if found is None or found[1] is None:
+            return None
+        module, name = found[0], found[1]
+        definition = table(module).get(name)
+        if definition is not None:
+            return module, definition
+        if name in module.scope.assigns:
+            return None
+    return None
 
 
 def _is_library(node: ast.Attribute, place: Place) -> bool:
@@ -1479,7 +1821,7 @@ def _format(template: str, positional: list[Text], named: dict[str, Text]) -> Va
         else:
             value = named.get(field_name)
         result = result + (value or Text((Unknown(f"format field {field_name!r}"),)))
-    return result
+    return _rescheme(result)
 
 
 __all__ = ["ModuleValue", "Place", "Resolver", "notes_of"]

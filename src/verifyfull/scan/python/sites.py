@@ -46,7 +46,7 @@ from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWA
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.project_versions import driver_versions
-from verifyfull.scan.python import credentials, placement, rootfiles
+from verifyfull.scan.python import credentials, origins, placement, rootfiles
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.query_values import inert_query_value, tortoise_postgres
@@ -749,6 +749,7 @@ def judge(
             where = None  # the key was added after the dict was written
         if where is None and scope is not None and isinstance(node, ast.Call):
             where = placement.settings_default_place(a, scope, node, dsn)
+            where = where or origins.maker_place(a, scope, node, info)
         _report(a, node, scope, api, verdict, notes, info, where)
 
 

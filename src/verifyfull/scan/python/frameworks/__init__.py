@@ -57,7 +57,7 @@ from verifyfull.scan.python.frameworks.migrations import (
     YOYO,
     alembic_engine,
     alembic_judges,
-    env_py_replaces_url,
+    env_py_decides_url,
     yoyo,
 )
 from verifyfull.scan.python.module import Scope
@@ -68,7 +68,7 @@ __all__ = [
     "WORDS",
     "WORDS_TOGETHER",
     "claims",
-    "env_py_replaces_url",
+    "env_py_decides_url",
     "on_assign",
     "on_call",
     "on_dict",

@@ -4,10 +4,14 @@ connect_args), is what the extension passes to create_engine."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from pathlib import Path
 
+from verifyfull.scan.python import callers
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
+    NotASite,
     as_call,
     binding,
     libpq_url,
@@ -17,10 +21,11 @@ from verifyfull.scan.python.frameworks.common import (
     written_at,
 )
 from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.resolve import Place, _noted
 from verifyfull.scan.python.sites import (
     _sqlalchemy,
 )
-from verifyfull.scan.python.values import DictValue, Text, Unknown, Value
+from verifyfull.scan.python.values import DictValue, Text, Unknown, Value, choice
 
 
 def flask_scope(target: ast.expr, scope: Scope) -> bool:
@@ -62,3 +67,55 @@ def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Sco
         return _sqlalchemy(as_call(a, value, scope), url, kwargs)
 
     site(a, anchor, "Flask-SQLAlchemy SQLALCHEMY_DATABASE_URI", judge)
+
+
+_URI = "SQLALCHEMY_DATABASE_URI"
+_Owner = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def project_uris(a: Analysis, directory: Path) -> Value:
+    """Every PostgreSQL SQLALCHEMY_DATABASE_URI the project under `directory` writes
+    (config class attributes, module constants, `app.config[…] = …`), as the values
+    the Flask app's engine may have: what Flask-Migrate's `db.engine.url` is in an
+    Alembic env.py. Bounded as a caller search (callers.modules_holding)."""
+    modules, complete = callers.modules_holding(directory, a.module.root, _URI.encode())
+    options: list[Value] = []
+    for module in modules:
+        for value, owner in _uri_writes(module.tree):
+            scope = module.scope_of(owner)
+            if scope is None:
+                continue
+            found = a.resolver.value(value, Place(module, scope, value.lineno))
+            if isinstance(found, Text) and found.known is not None:
+                try:
+                    libpq_url(found.known)
+                except NotASite:  # sqlite:// for the tests, mysql://
+                    continue
+            where = f"{module.path.name}:{value.lineno}"
+            options.append(_noted(found, f"SQLALCHEMY_DATABASE_URI of {where}"))
+    if not options:
+        why = "not written in the tree" if complete else "not found in the files searched"
+        return Unknown(f"the Flask app's SQLALCHEMY_DATABASE_URI ({why})")
+    return choice(options)
+
+
+def _uri_writes(tree: ast.Module) -> Iterator[tuple[ast.expr, _Owner]]:
+    """(value, the body it is written in) of each `SQLALCHEMY_DATABASE_URI = …` and
+    `….config["SQLALCHEMY_DATABASE_URI"] = …`."""
+    stack: list[tuple[ast.AST, _Owner]] = [(tree, tree)]
+    while stack:
+        node, owner = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            inner = child if isinstance(child, _Owner) else owner
+            stack.append((child, inner))
+            if isinstance(child, ast.Assign | ast.AnnAssign) and child.value is not None:
+                targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+                if any(_names_uri(t) for t in targets):
+                    yield child.value, owner
+
+
+def _names_uri(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return target.id == _URI
+    key = target.slice if isinstance(target, ast.Subscript) else None
+    return isinstance(key, ast.Constant) and key.value == _URI

@@ -23,14 +23,16 @@ from verifyfull.scan.python.frameworks.common import (
     value_of,
     written_at,
 )
+from verifyfull.scan.python.frameworks.flask import project_uris
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import (
     SQLALCHEMY_CONFIG,
+    Undetermined,
     _Call,
     _sqlalchemy,
     dsn_text,
 )
-from verifyfull.scan.python.values import DictValue, Text, Unknown, Value
+from verifyfull.scan.python.values import Choice, DictValue, Text, Unknown, Value
 
 YOYO = frozenset({"yoyo.get_backend", "yoyo.connections.get_backend"})
 
@@ -66,7 +68,18 @@ def alembic_engine(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> None
 
     def judge() -> Judged:
         call = _Call(a, node, scope)
-        return _sqlalchemy(call, _alembic_url(a, node, first, scope, prefix), call.keywords())
+        url = _alembic_url(a, node, first, scope, prefix)
+        judged: Judged = []
+        undetermined: Undetermined | None = None
+        # Each value the URL may have (the Flask app's config classes) is a reading.
+        for option in url.options if isinstance(url, Choice) else (url,):
+            try:
+                judged += _sqlalchemy(call, option, call.keywords())
+            except Undetermined as why:
+                undetermined = undetermined or why
+        if not judged and undetermined is not None:
+            raise undetermined
+        return judged
 
     site(a, node, f"Alembic {qual.rsplit('.', 1)[-1]}()", judge)
 
@@ -86,15 +99,7 @@ def alembic_judges(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> bool
 def _reads_alembic_config(a: Analysis, expr: ast.expr, scope: Scope) -> bool:
     """`config.get_section(…)` / `config.get_main_option("sqlalchemy.url")`, written
     there or bound to the name passed."""
-    written = written_at(a, expr, scope)
-    if not isinstance(written, ast.Call) or not isinstance(written.func, ast.Attribute):
-        return False
-    if written.func.attr == "get_section":
-        return True
-    if written.func.attr == "get_main_option" and written.args:
-        first = written.args[0]
-        return isinstance(first, ast.Constant) and first.value == _ALEMBIC_URL
-    return False
+    return _reads_config(written_at(a, expr, scope))
 
 
 def _alembic_url(a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, prefix: str) -> Value:
@@ -108,8 +113,42 @@ def _alembic_url(a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, pre
                 return value_of(a, statement.value, scope, statement)
     written = _url_written(a.module.tree)
     if written is not None:
+        if _flask_migrate(written, a.module.tree):
+            # The migrations folder sits in the Flask project whose config holds the
+            # URI; the template's `.replace('%', '%%')` is undone by configparser.
+            return project_uris(a, a.source.path.parent.parent)
         return value_of(a, written, a.module.scope, written)
     return ini_url(a.source.path, a.ctx.root)
+
+
+_HELPER_HOPS = 2  # set_main_option(…, get_engine_url()) -> get_engine() -> the extension
+
+
+def _flask_migrate(expr: ast.expr, tree: ast.Module) -> bool:
+    """Flask-Migrate's env.py templates: the URL is the app's engine's,
+    `current_app.extensions['migrate'].db.engine.url` (or `.db.get_engine()`), written
+    there or in the env.py functions it calls (get_engine_url, get_engine)."""
+    functions = {
+        n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    looked: list[ast.AST] = [expr]
+    for _ in range(_HELPER_HOPS + 1):
+        called: list[ast.AST] = []
+        for node in (inner for part in looked for inner in ast.walk(part)):
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "extensions"
+                and isinstance(node.slice, ast.Constant)
+                and node.slice.value == "migrate"
+            ):
+                return True
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                function = functions.pop(node.func.id, None)
+                if function is not None:
+                    called.append(function)
+        looked = called
+    return False
 
 
 @lru_cache(maxsize=16)
@@ -206,9 +245,11 @@ def _script_location(ini: Path) -> Path | None:
     return path if path.is_absolute() else (ini.parent / path)
 
 
-def env_py_replaces_url(ini: Path) -> bool:
-    """Whether the env.py of this alembic.ini always writes sqlalchemy.url itself, so
-    the ini's own URL never reaches a connection (its transport finding is moot)."""
+def env_py_decides_url(ini: Path) -> bool:
+    """Whether the ini's own URL needs no transport finding of its own: its env.py
+    always writes sqlalchemy.url itself (the ini's never reaches a connection), or
+    writes none and makes its engine from the config, where alembic_engine judges the
+    ini's URL once, at the engine call (issue 12 item 6: not one finding per file)."""
     location = _script_location(ini)
     if location is None:
         return False
@@ -219,4 +260,52 @@ def env_py_replaces_url(ini: Path) -> bool:
         tree = ast.parse(env_py.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    return replaced_url(tree, always=True) is not None
+    if replaced_url(tree, always=True) is not None:
+        return True
+    return replaced_url(tree) is None and _engine_from_config(tree)
+
+
+_ENGINE_CALLS = frozenset(
+    {"engine_from_config", "async_engine_from_config", "create_engine", "create_async_engine"}
+)
+
+
+def _engine_from_config(tree: ast.Module) -> bool:
+    """An engine call in env.py given `config.get_section(…)` or
+    `config.get_main_option("sqlalchemy.url")`, there or through a name bound to it
+    (read from the syntax: the ini check has no analysis of env.py)."""
+    bound: dict[str, ast.expr] = {}
+    calls: list[ast.Call] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                bound[target.id] = node.value
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _ENGINE_CALLS:
+                calls.append(node)
+    for call in calls:
+        first = call.args[0] if call.args else None
+        for keyword in call.keywords:
+            if keyword.arg in ("configuration", "url"):
+                first = keyword.value
+        if isinstance(first, ast.Name):
+            first = bound.get(first.id)
+        if _reads_config(first):
+            return True
+    return False
+
+
+def _reads_config(expr: ast.expr | None) -> bool:
+    if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Attribute):
+        return False
+    if expr.func.attr == "get_section":
+        return True
+    first = expr.args[0] if expr.args else None
+    return (
+        expr.func.attr == "get_main_option"
+        and isinstance(first, ast.Constant)
+        and first.value == _ALEMBIC_URL
+    )
