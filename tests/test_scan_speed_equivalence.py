@@ -8,6 +8,10 @@ is checked against the slower form it replaced, on generated texts.
   one pass over a file's bytes (SourceFile.words) instead of searching the text once
   per word: for every word, "found in the pass" must be "in the decoded text", in
   every encoding a file may declare (or the pass is not used for that file).
+- The prefilter's patterns that start at a word (`import *`, `from … import`, `class`)
+  are searched without a leading \\b, which made the regex engine try every offset,
+  and the boundary is checked at each match (prefilter.at_word_starts): the matches
+  must be those of the \\b searches.
 - module._call_index walks a module's tree without ast.iter_child_nodes' generators:
   same calls, scopes and order as the walk it replaced, on every module at hand.
 """
@@ -18,7 +22,8 @@ import ast
 import re
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from verifyfull.scan import engine, suppress
@@ -118,6 +123,38 @@ def test_sites_possible_on_generated_code_with_imports(code: str, alias: str) ->
         return False
 
     assert prefilter.sites_possible(text) == reference(text)
+
+
+# The prefilter's patterns that start at a word, written without their leading \b
+# (prefilter.at_word_starts puts it back), and pieces that make, break and overlap
+# their matches: a word character (Unicode too) just before, a match inside another's
+# text (`class class_x`, `myclass classY z`), import lines of every shape.
+_WORD_START_PATTERNS = (
+    prefilter._STAR_IMPORT,
+    prefilter._FROM_IMPORT,
+    prefilter._DECODER_IMPORT,
+    prefilter._CLASS_NAME,
+)
+_WORD_START_PIECES = st.tuples(
+    st.sampled_from(("", "x", "é", "·")),  # a word character before, or not
+    st.sampled_from(("import", "from", "class", "os", "codecs", "*")),
+    st.sampled_from((" ", "\n", "\t", " as ", ",", "(", "\\\n", ";")),
+).map("".join)
+
+
+@pytest.mark.parametrize("pattern", _WORD_START_PATTERNS, ids=lambda p: p.pattern[:12])
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(st.lists(_WORD_START_PIECES, max_size=8).map("".join))
+# A match inside a word that the \\b search skips, then one starting in its text.
+@example("xclass class os")
+@example("xfrom os import from codecs import x")
+@example("éimport *import *")
+def test_patterns_matched_at_word_starts_are_the_boundary_searches(
+    pattern: re.Pattern[str], text: str
+) -> None:
+    reference = re.compile(rf"\b{pattern.pattern}", pattern.flags)
+    found = [(m.span(), m.groups()) for m in prefilter.at_word_starts(pattern, text)]
+    assert found == [(m.span(), m.groups()) for m in reference.finditer(text)]
 
 
 # Text pieces: every registered word of a Python file, cut and joined so that a word

@@ -91,7 +91,26 @@ KEYWORDS: tuple[str, ...] = (
 )
 
 
-_STAR_IMPORT = re.compile(r"\bimport[ \t]*\*")
+# Patterns that start at a word (`\bimport`, `\bfrom`, `\bclass`) are written without
+# the \b and matched with at_word_starts: a leading \b hides the literal from the
+# regex engine, which then tries the pattern at every offset (0.14 s a pattern over the
+# 349 lexed files of the benchmark tree; with the literal first, 0.005-0.013 s).
+_STAR_IMPORT = re.compile(r"import[ \t]*\*")
+
+
+def at_word_starts(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches of re.finditer(r"\b" + pattern.pattern, text), for a pattern that
+    starts with a word character and cannot match empty: each match of the pattern
+    not preceded by a word character; one that is is dropped and the search goes on
+    from its next offset (finditer would have tried there), a kept one from its end."""
+    at = 0
+    while (found := pattern.search(text, at)) is not None:
+        start = found.start()
+        if start and _is_word_char(text[start - 1]):
+            at = start + 1
+            continue
+        yield found
+        at = found.end()
 
 
 def sites_possible(code: str) -> bool:
@@ -103,7 +122,8 @@ def sites_possible(code: str) -> bool:
     written = [
         (root, at) for root in SITE_ROOTS if root in code for at, _ in _whole_word_at(code, root)
     ]
-    star = _STAR_IMPORT.search(code) is not None  # any module's names (module._star_aliases)
+    # any module's names (module._star_aliases)
+    star = next(at_word_starts(_STAR_IMPORT, code), None) is not None
     if not written and not star:
         return False
     if any(_AFTER_ROOT.match(code, at + len(root)) for root, at in written):
@@ -144,7 +164,7 @@ def _chains_called(code: str, name: str) -> Iterator[str]:
 
 
 _FROM_IMPORT = re.compile(
-    r"\bfrom[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\]|\\\r?\n)*)"
+    r"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\]|\\\r?\n)*)"
 )
 _PLAIN_IMPORT = re.compile(r"(?:^|;)[ \t]*import[ \t]+((?:[^\n;\\]|\\\r?\n)*)", re.MULTILINE)
 
@@ -153,7 +173,7 @@ def _driver_aliases(code: str) -> dict[str, str] | None:
     """Names bound by imports from a driver (root) module, each with the name it was
     imported as (its last dotted part); None for a star import (from any module)."""
     aliases: dict[str, str] = {}
-    for statement in _FROM_IMPORT.finditer(code):
+    for statement in at_word_starts(_FROM_IMPORT, code):
         module = statement.group(1).lstrip(".")
         names = statement.group(2).strip("()")
         from_root = module.split(".")[0] in SITE_ROOTS
@@ -334,12 +354,12 @@ def _decoded_password_possible(
     return False
 
 
-_DECODER_IMPORT = re.compile(r"\bfrom\s+(?:base64|binascii|codecs)\s+import\b")
+_DECODER_IMPORT = re.compile(r"from\s+(?:base64|binascii|codecs)\s+import\b")
 
 
 def _decoder_renamed(code: str) -> bool:
     """`from base64 import b64decode as d`: the call is then written d(...)."""
-    for match in _DECODER_IMPORT.finditer(code):
+    for match in at_word_starts(_DECODER_IMPORT, code):
         rest = code[match.end() :]
         end = rest.find(")") if rest.lstrip().startswith("(") else rest.find("\n")
         if " as " in (rest if end < 0 else rest[:end]).replace("\n", " "):
@@ -399,7 +419,7 @@ _CONNECTION_DICT_KEYS = tuple(
     for left in "'\""
     for right in "'\""
 )
-_CLASS_NAME = re.compile(r"\bclass\s+(\w+)")
+_CLASS_NAME = re.compile(r"class\s+(\w+)")
 
 
 def _database_context_possible(document: str, code: str, stem: str, names: set[str]) -> bool:
@@ -411,7 +431,7 @@ def _database_context_possible(document: str, code: str, stem: str, names: set[s
     lowered = code.lower()  # a call's qualified name is made of code: names and imports
     if any(word in lowered for word in CONNECTION_CALL_WORDS):
         return True
-    return any(has_db_context(name) for name in _CLASS_NAME.findall(code))
+    return any(has_db_context(match[1]) for match in at_word_starts(_CLASS_NAME, code))
 
 
 @dataclass(frozen=True)
