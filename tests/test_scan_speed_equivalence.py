@@ -12,6 +12,11 @@ is checked against the slower form it replaced, on generated texts.
   are searched without a leading \\b, which made the regex engine try every offset,
   and the boundary is checked at each match (prefilter.at_word_starts): the matches
   must be those of the \\b searches.
+- An unseen SQLAlchemy URL's stand-ins (sites._judge_unseen_url) are read from the
+  parts their texts are written from (sites._StandInURL), not by make_url, so a scan
+  imports SQLAlchemy only for a URL a file holds: each stand-in must read as make_url
+  reads its text, with and without connect_args, and the scan of such a site must
+  give the same findings without importing SQLAlchemy.
 - module._call_index walks a module's tree without ast.iter_child_nodes' generators:
   same calls, scopes and order as the walk it replaced, on every module at hand.
 """
@@ -19,15 +24,19 @@ is checked against the slower form it replaced, on generated texts.
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from verifyfull.conninfo import from_sqlalchemy_url
 from verifyfull.scan import engine, suppress
-from verifyfull.scan.python import module, prefilter
+from verifyfull.scan.python import module, prefilter, sites
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.walk import WalkedFile
 
@@ -294,3 +303,63 @@ def test_the_call_index_is_the_reference_walks_on_every_module() -> None:
         }, path
         compared += 1
     assert compared > 100
+
+
+# Every SQLAlchemy API's stand-ins, and connect_args that change their reading.
+_SQLALCHEMY_APIS = sorted(sites.SQLALCHEMY | sites.SQLALCHEMY_CONFIG | {"sqlalchemy.create_engine"})
+_CONNECT_ARGS: tuple[dict[str, object] | None, ...] = (
+    None,
+    {},
+    {"sslmode": "require"},
+    {"ssl": False},
+    {"ssl": "verify-full", "sslrootcert": "other.crt"},
+    {"host": "db.internal", "port": 26257},
+)
+
+
+@pytest.mark.parametrize("api", _SQLALCHEMY_APIS)
+def test_stand_in_urls_read_from_their_parts_as_make_url_reads_their_texts(api: str) -> None:
+    import sqlalchemy.engine  # noqa: F401  (the reference: make_url, as a file's URL is read)
+
+    texts = [text for variants in sites._unseen_variants(api) for text in variants]
+    assert texts and all(text in sites._STAND_INS for text in texts)
+    for text in texts:
+        for connect_args in _CONNECT_ARGS:
+            from_text = from_sqlalchemy_url(text, connect_args)
+            from_parts = from_sqlalchemy_url(sites._STAND_INS[text], connect_args)
+            assert from_parts == from_text, (text, connect_args)
+
+
+_UNSEEN_URL_SITES = """import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+
+engine = create_engine(os.environ["DATABASE_URL"], connect_args={"sslmode": "disable"})
+fast = create_async_engine(os.environ["DATABASE_URL"], connect_args={"ssl": False})
+"""
+_SCAN_AND_SAY = """
+import json, sys
+from pathlib import Path
+from verifyfull.scan import engine
+from verifyfull.scan.settings import ScanSettings
+root = Path(sys.argv[1])
+report = engine.scan([root], ScanSettings(project_root=root), jobs=1).report
+found = [(f.rule_id, f.line) for f in report.findings]
+print(json.dumps({"findings": found, "imported": "sqlalchemy" in sys.modules}))
+"""
+
+
+def test_sites_with_unseen_urls_are_judged_without_importing_sqlalchemy(tmp_path: Path) -> None:
+    """The connect_args decide (TLS off whatever the URL says): judged as before, and
+    SQLAlchemy, which only the stand-ins' texts needed, is not imported."""
+    (tmp_path / "app.py").write_text(_UNSEEN_URL_SITES, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-c", _SCAN_AND_SAY, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    said = json.loads(run.stdout)
+    assert said == {"findings": [["VF101", 6], ["VF101", 7]], "imported": False}
