@@ -12,6 +12,10 @@ is checked against the slower form it replaced, on generated texts.
   are searched without a leading \\b, which made the regex engine try every offset,
   and the boundary is checked at each match (prefilter.at_word_starts): the matches
   must be those of the \\b searches.
+- Stage three of the prefilter skips searching a file's views for a word its text
+  does not hold (prefilter._families, present): a word without quotes, `#` or white
+  space must be in a view only if it is in the text, and the families must be those
+  found without that knowledge.
 - An unseen SQLAlchemy URL's stand-ins (sites._judge_unseen_url) are read from the
   parts their texts are written from (sites._StandInURL), not by make_url, so a scan
   imports SQLAlchemy only for a URL a file holds: each stand-in must read as make_url
@@ -36,7 +40,7 @@ from hypothesis import strategies as st
 
 from verifyfull.conninfo import from_sqlalchemy_url
 from verifyfull.scan import engine, suppress
-from verifyfull.scan.python import module, prefilter, sites
+from verifyfull.scan.python import frameworks, lexical, module, prefilter, sites
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.walk import WalkedFile
 
@@ -363,3 +367,54 @@ def test_sites_with_unseen_urls_are_judged_without_importing_sqlalchemy(tmp_path
     )
     said = json.loads(run.stdout)
     assert said == {"findings": [["VF101", 6], ["VF101", 7]], "imported": False}
+
+
+# The words _families looks for in a view only when the text holds them, and pieces
+# that cut them, quote them, comment them, put them in docstrings and f-strings, and
+# join them across what the views blank.
+_GATED_WORDS = sorted(
+    {
+        *prefilter.SSL_WORDS,
+        *frameworks.WORDS,
+        *(together[0] for together in frameworks.WORDS_TOGETHER),
+        *prefilter._DSN_WORDS,
+        "hashlib",
+        "random",
+    }
+)
+_VIEW_PIECES = st.sampled_from(
+    (
+        *_GATED_WORDS,
+        *(word[: len(word) // 2] for word in _GATED_WORDS),
+        *(word[len(word) // 2 :] for word in _GATED_WORDS),
+        *("'", '"', "'''", '"""', "f'", 'rb"', "#", "# c\n", "\n", "\r\n", " ", "\\"),
+        *(":", "/", "=", "(", ")", ".", "x", "é"),
+        # Statements each family fires on, to be commented, quoted or kept.
+        *("import random\n", "token = random.choice(x)\n", "import hashlib\n"),
+        *("secret_key = hashlib.md5(x)\n", "DATABASES = {}\n", "ctx.check_hostname = False\n"),
+        *("URL = 'postgresql://db/app'\n", "yoyo.get_backend(u)\n", "ssl.PROTOCOL_TLSv1\n"),
+    )
+)
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(st.lists(_VIEW_PIECES, max_size=16).map("".join))
+def test_a_word_in_a_view_is_in_the_text(text: str) -> None:
+    lexed = lexical.views(text)
+    if lexed is None:
+        return
+    present = prefilter.needles_in(text.encode("utf-8", "surrogatepass"))
+    for word in _GATED_WORDS:
+        if word in lexed.document or word in lexed.code:
+            assert word in present, word
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(st.lists(_VIEW_PIECES, max_size=16).map("".join))
+def test_the_families_found_knowing_the_texts_words_are_those_found_without(text: str) -> None:
+    lexed = lexical.views(text)
+    if lexed is None:
+        return
+    present = prefilter.needles_in(text.encode("utf-8", "surrogatepass"))
+    views = (lexed.document, lexed.code, "settings", lexed.literals)
+    assert prefilter._families(*views, present=present) == prefilter._families(*views)

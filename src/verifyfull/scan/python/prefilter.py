@@ -450,24 +450,38 @@ def _families(
     stem: str,
     literals: tuple[str, ...],
     spellings: tuple[str, ...] = PASSWORD_SPELLINGS,
+    present: frozenset[str] | None = None,
 ) -> frozenset[str]:
-    """The families that can fire, on a lexed file's views."""
+    """The families that can fire, on a lexed file's views.
+
+    present: the NEEDLES in the file's text (needles_in), None when not known. A word
+    of them is in a view only if it is in the text (the views are the text's own
+    pieces, joined where a comment, string or docstring was, so a word without
+    quotes, `#` or white space cannot be made at a join): a search of a view for an
+    absent one is skipped."""
+    has = _NEEDLE_SET if present is None else present
     found = set()
     if sites_possible(code):
         found.add("sites")
-    if _ssl_use_possible(code):
+    if not has.isdisjoint(SSL_WORDS) and _ssl_use_possible(code):
         found.add("ssl")
-    if any(word in document for word in FRAMEWORK_WORDS) or any(
-        all(word in document for word in words) for words in FRAMEWORK_WORDS_TOGETHER
+    if any(word in document for word in FRAMEWORK_WORDS if word in has) or any(
+        words[0] in has and all(word in document for word in words)
+        for words in FRAMEWORK_WORDS_TOGETHER
     ):
         found.add("frameworks")  # a setting's name may be a string key: the document
     if credentials_possible(document, code, stem, literals, spellings):
         found.add("credentials")
-    if _env_dsn_possible(frozenset(w for w in _DSN_WORDS if w in document)):
+    if _env_dsn_possible(frozenset(w for w in _DSN_WORDS if w in has and w in document)):
         found.add("env")  # env_settings: a DSN literal written for the environment
-    if "hashlib" in code and _names_weak_hash(document) and _security_name_possible(document):
+    if (
+        "hashlib" in has
+        and "hashlib" in code
+        and _names_weak_hash(document)
+        and _security_name_possible(document)
+    ):
         found.add("crypto")  # VF403
-    elif _random_module_used(code) and _secret_sink_possible(document):
+    elif "random" in has and _random_module_used(code) and _secret_sink_possible(document):
         found.add("crypto")  # VF404
     return frozenset(found)
 
@@ -669,7 +683,7 @@ def plan(
     if lexed is None:  # not lexable: it will not parse either, and says so
         return Plan(ALL_FAMILIES, text)
     spellings = _spellings_in(present)
-    found = _families(lexed.document, lexed.code, stem, lexed.literals, spellings)
+    found = _families(lexed.document, lexed.code, stem, lexed.literals, spellings, present)
     return Plan(found, lexed.document, spellings)
 
 
