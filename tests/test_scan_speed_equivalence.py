@@ -16,6 +16,12 @@ is checked against the slower form it replaced, on generated texts.
   does not hold (prefilter._families, present): a word without quotes, `#` or white
   space must be in a view only if it is in the text, and the families must be those
   found without that knowledge.
+- aerich's words (`connections` and `apps`) count only in a module an aerich
+  configuration could name (frameworks.aerich_reach: an aerich.ini, or a
+  pyproject.toml that may hold `[tool.aerich]`, in the root or a folder between it
+  and the module): where aerich.configured finds one, may_configure must say so, and
+  the filtered analysis must equal the full one with the configuration anywhere or
+  nowhere.
 - An unseen SQLAlchemy URL's stand-ins (sites._judge_unseen_url) are read from the
   parts their texts are written from (sites._StandInURL), not by make_url, so a scan
   imports SQLAlchemy only for a URL a file holds: each stand-in must read as make_url
@@ -32,6 +38,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,8 +46,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from verifyfull.conninfo import from_sqlalchemy_url
+from verifyfull.policy import Policy
 from verifyfull.scan import engine, suppress
+from verifyfull.scan.api import ScanContext, SourceFile
+from verifyfull.scan.python import check as python_check
 from verifyfull.scan.python import frameworks, lexical, module, prefilter, sites
+from verifyfull.scan.python.frameworks import aerich, aerich_reach
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.walk import WalkedFile
 
@@ -418,3 +429,73 @@ def test_the_families_found_knowing_the_texts_words_are_those_found_without(text
     present = prefilter.needles_in(text.encode("utf-8", "surrogatepass"))
     views = (lexed.document, lexed.code, "settings", lexed.literals)
     assert prefilter._families(*views, present=present) == prefilter._families(*views)
+
+
+# aerich's configuration in the root, in a folder between it and the module, beside
+# the module only, or nowhere; written in each form aerich reads, and in ones it
+# does not (another tool's table, a quoted key with an escape).
+_AERICH_FILES = (
+    ("pyproject.toml", '[tool.aerich]\ntortoise_orm = "{module}.TORTOISE_ORM"\n'),
+    ("pyproject.toml", '[tool."\\u0061erich"]\ntortoise_orm = "{module}.TORTOISE_ORM"\n'),
+    ("pyproject.toml", "[tool.ruff]\nline-length = 99\n"),
+    ("aerich.ini", "[aerich]\ntortoise_orm = {module}.TORTOISE_ORM\n"),
+    ("aerich.ini", "[other]\nkey = value\n"),
+)
+_MODULE_BODIES = (
+    # Django's own use of the words: names, no settings.
+    "from django.db import connections\nfrom django.apps import apps\n",
+    # aerich's settings, TLS off: a finding only where aerich is configured for it.
+    'TORTOISE_ORM = {"connections": {"default": "postgres://app@db.internal/app?ssl=disable"},'
+    ' "apps": {"models": {"models": ["app.models"], "default_connection": "default"}}}\n',
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    folder=st.sampled_from(("", "svc", "svc/app", "elsewhere", None)),
+    config=st.sampled_from(_AERICH_FILES),
+    module=st.sampled_from(("settings", "svc/app/settings", "svc/app/db/__init__")),
+    body=st.sampled_from(_MODULE_BODIES),
+)
+def test_aerichs_words_count_wherever_an_aerich_configuration_could_name_the_module(
+    tmp_path: Path, folder: str | None, config: tuple[str, str], module: str, body: str
+) -> None:
+    root = Path(tempfile.mkdtemp(dir=tmp_path))  # fresh: both readers cache by folder
+    relpath = f"{module}.py"
+    if folder is not None:
+        name, text = config
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        dotted = module.removesuffix("/__init__").replace("/", ".")
+        (root / folder / name).write_text(text.format(module=dotted), encoding="utf-8")
+    parts = relpath.split("/")[:-1]
+    folders = [root.joinpath(*parts[:depth]) for depth in range(len(parts) + 1)]
+    if any(aerich.configured(str(where)) for where in folders):
+        assert aerich_reach.may_configure(root, relpath)
+    path = root / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body, encoding="utf-8")
+    data = path.read_bytes()
+    source = SourceFile(
+        path, relpath, data.decode("utf-8"), data, engine._words_in(data, _PY_CHECKS)
+    )
+    ctx = ScanContext(root=root, policy=Policy())
+    filtered = sorted((f.rule_id, f.line) for f in python_check.analyse(source, ctx))
+    full = sorted((f.rule_id, f.line) for f in python_check.run_analysis(source, ctx).findings)
+    assert filtered == full
+
+
+def test_djangos_aerich_words_make_no_module_worth_parsing_without_an_aerich_configuration(
+    tmp_path: Path,
+) -> None:
+    text = _MODULE_BODIES[0] + "connections.close_all()\napps.get_models()\n"
+    data = text.encode()
+    words = engine._words_in(data, _PY_CHECKS)
+    unconfigured = prefilter.plan(
+        text, "utils", data, words, aerich=lambda: aerich_reach.may_configure(tmp_path, "x.py")
+    )
+    assert unconfigured.families == frozenset()
+    (tmp_path / "aerich.ini").write_text("[aerich]\ntortoise_orm = x.T\n", encoding="utf-8")
+    configured = prefilter.plan(text, "utils", data, words, aerich=lambda: True)
+    assert configured.families == frozenset({"frameworks"})

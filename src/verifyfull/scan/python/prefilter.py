@@ -33,6 +33,7 @@ from verifyfull.scan.python.env_readers import LIBRARY_ENV_WORDS
 from verifyfull.scan.python.frameworks import MODULES as FRAMEWORK_MODULES
 from verifyfull.scan.python.frameworks import WORDS as FRAMEWORK_WORDS
 from verifyfull.scan.python.frameworks import WORDS_TOGETHER as FRAMEWORK_WORDS_TOGETHER
+from verifyfull.scan.python.frameworks.aerich import WORDS_TOGETHER as AERICH_WORDS
 from verifyfull.scan.python.lexical import statement_from, views
 from verifyfull.scan.python.names import (
     SECURITY_HINTS,
@@ -451,8 +452,10 @@ def _families(
     literals: tuple[str, ...],
     spellings: tuple[str, ...] = PASSWORD_SPELLINGS,
     present: frozenset[str] | None = None,
+    aerich: bool = True,
 ) -> frozenset[str]:
-    """The families that can fire, on a lexed file's views.
+    """The families that can fire, on a lexed file's views (aerich: whether aerich's
+    words count, i.e. an aerich configuration could name something in this file).
 
     present: the NEEDLES in the file's text (needles_in), None when not known. A word
     of them is in a view only if it is in the text (the views are the text's own
@@ -467,7 +470,7 @@ def _families(
         found.add("ssl")
     if any(word in document for word in FRAMEWORK_WORDS if word in has) or any(
         words[0] in has and all(word in document for word in words)
-        for words in FRAMEWORK_WORDS_TOGETHER
+        for words in _words_together(aerich)
     ):
         found.add("frameworks")  # a setting's name may be a string key: the document
     if credentials_possible(document, code, stem, literals, spellings):
@@ -500,14 +503,14 @@ def _env_dsn_possible(present: frozenset[str]) -> bool:
 _CREDENTIAL_NEEDLES = frozenset({"://", "password", *PASSWORD_SPELLINGS})
 
 
-def _any_family_in_text(text: str, stem: str, present: frozenset[str]) -> bool:
+def _any_family_in_text(text: str, stem: str, present: frozenset[str], aerich: bool = True) -> bool:
     """Before lexing, on the whole text: a cheap superset of _families. present: the
     NEEDLES in the file (needles_in), so most tests are set lookups."""
     if any(word in present for word in SSL_WORDS):
         return True
     if any(word in present for word in FRAMEWORK_WORDS) or any(
         words[0] in present and all(word in text for word in words[1:])
-        for words in FRAMEWORK_WORDS_TOGETHER
+        for words in _words_together(aerich)
     ):
         return True
     if "hashlib" in present and _names_weak_hash(text):
@@ -660,12 +663,27 @@ def needles_in(data: bytes) -> frozenset[str]:
 
 
 _NEEDLE_SET = frozenset(NEEDLES)
+_WITHOUT_AERICH = tuple(words for words in FRAMEWORK_WORDS_TOGETHER if words != AERICH_WORDS)
+
+
+def _words_together(aerich: bool) -> tuple[tuple[str, ...], ...]:
+    """The framework words that count only together, less aerich's where they cannot."""
+    return FRAMEWORK_WORDS_TOGETHER if aerich else _WITHOUT_AERICH
 
 
 def plan(
-    text: str, stem: str, data: bytes | None = None, words: frozenset[str] | None = None
+    text: str,
+    stem: str,
+    data: bytes | None = None,
+    words: frozenset[str] | None = None,
+    *,
+    aerich: Callable[[], bool] | None = None,
 ) -> Plan:
     """The families that can fire in this text (empty: nothing to parse for).
+
+    aerich: asked, when the text holds aerich's first word, whether an aerich
+    configuration could name something in this file (frameworks.aerich_reach); where
+    none can, aerich's words make no file worth parsing. None: one can.
 
     data: the file's bytes (text encoded again when not given). words: the words of
     the file the engine found in its one pass over the bytes (SourceFile.words, a
@@ -677,13 +695,16 @@ def plan(
         present = words & _NEEDLE_SET
     else:
         present = needles_in(data if data else text.encode("utf-8", "surrogatepass"))
-    if present.isdisjoint(_KEYWORD_SET) or not _any_family_in_text(text, stem, present):
+    if present.isdisjoint(_KEYWORD_SET):
+        return Plan(frozenset(), text)
+    counted = aerich is None or AERICH_WORDS[0] not in present or aerich()
+    if not _any_family_in_text(text, stem, present, counted):
         return Plan(frozenset(), text)
     lexed = views(text)
     if lexed is None:  # not lexable: it will not parse either, and says so
         return Plan(ALL_FAMILIES, text)
     spellings = _spellings_in(present)
-    found = _families(lexed.document, lexed.code, stem, lexed.literals, spellings, present)
+    found = _families(lexed.document, lexed.code, stem, lexed.literals, spellings, present, counted)
     return Plan(found, lexed.document, spellings)
 
 
