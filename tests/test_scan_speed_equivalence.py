@@ -408,25 +408,37 @@ _VIEW_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=1500, deadline=None, derandomize=True)
-@given(st.lists(_VIEW_PIECES, max_size=16).map("".join))
-def test_a_word_in_a_view_is_in_the_text(text: str) -> None:
+_VIEW_TEXTS = st.lists(_VIEW_PIECES, max_size=16).map("".join)
+
+
+def _lexed_with_needles(text: str) -> tuple[lexical.Views, frozenset[str]] | None:
+    """The text's views (None: not lexable) and the NEEDLES its bytes hold."""
     lexed = lexical.views(text)
     if lexed is None:
-        return
-    present = prefilter.needles_in(text.encode("utf-8", "surrogatepass"))
-    for word in _GATED_WORDS:
-        if word in lexed.document or word in lexed.code:
-            assert word in present, word
+        return None
+    return lexed, prefilter.needles_in(text.encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(_VIEW_TEXTS.map(_lexed_with_needles))
+def test_a_word_in_a_view_is_in_the_text(
+    case: tuple[lexical.Views, frozenset[str]] | None,
+) -> None:
+    if case is not None:
+        lexed, present = case
+        for word in _GATED_WORDS:
+            if word in lexed.document or word in lexed.code:
+                assert word in present, word
 
 
 @settings(max_examples=1000, deadline=None, derandomize=True)
-@given(st.lists(_VIEW_PIECES, max_size=16).map("".join))
-def test_the_families_found_knowing_the_texts_words_are_those_found_without(text: str) -> None:
-    lexed = lexical.views(text)
-    if lexed is None:
+@given(_VIEW_TEXTS.map(_lexed_with_needles))
+def test_the_families_found_knowing_the_texts_words_are_those_found_without(
+    case: tuple[lexical.Views, frozenset[str]] | None,
+) -> None:
+    if case is None:
         return
-    present = prefilter.needles_in(text.encode("utf-8", "surrogatepass"))
+    lexed, present = case
     views = (lexed.document, lexed.code, "settings", lexed.literals)
     assert prefilter._families(*views, present=present) == prefilter._families(*views)
 
