@@ -8,6 +8,25 @@ is checked against the slower form it replaced, on generated texts.
   one pass over a file's bytes (SourceFile.words) instead of searching the text once
   per word: for every word, "found in the pass" must be "in the decoded text", in
   every encoding a file may declare (or the pass is not used for that file).
+- The prefilter's patterns that start at a word (`import *`, `from … import`, `class`)
+  are searched without a leading \\b, which made the regex engine try every offset,
+  and the boundary is checked at each match (prefilter.at_word_starts): the matches
+  must be those of the \\b searches.
+- Stage three of the prefilter skips searching a file's views for a word its text
+  does not hold (prefilter._families, present): a word without quotes, `#` or white
+  space must be in a view only if it is in the text, and the families must be those
+  found without that knowledge.
+- aerich's words (`connections` and `apps`) count only in a module an aerich
+  configuration could name (frameworks.aerich_reach: an aerich.ini, or a
+  pyproject.toml that may hold `[tool.aerich]`, in the root or a folder between it
+  and the module): where aerich.configured finds one, may_configure must say so, and
+  the filtered analysis must equal the full one with the configuration anywhere or
+  nowhere.
+- An unseen SQLAlchemy URL's stand-ins (sites._judge_unseen_url) are read from the
+  parts their texts are written from (sites._StandInURL), not by make_url, so a scan
+  imports SQLAlchemy only for a URL a file holds: each stand-in must read as make_url
+  reads its text, with and without connect_args, and the scan of such a site must
+  give the same findings without importing SQLAlchemy.
 - module._call_index walks a module's tree without ast.iter_child_nodes' generators:
   same calls, scopes and order as the walk it replaced, on every module at hand.
 """
@@ -15,14 +34,24 @@ is checked against the slower form it replaced, on generated texts.
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from verifyfull.conninfo import from_sqlalchemy_url
+from verifyfull.policy import Policy
 from verifyfull.scan import engine, suppress
-from verifyfull.scan.python import module, prefilter
+from verifyfull.scan.api import ScanContext, SourceFile
+from verifyfull.scan.python import check as python_check
+from verifyfull.scan.python import frameworks, lexical, module, prefilter, sites
+from verifyfull.scan.python.frameworks import aerich, aerich_reach
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.walk import WalkedFile
 
@@ -118,6 +147,38 @@ def test_sites_possible_on_generated_code_with_imports(code: str, alias: str) ->
         return False
 
     assert prefilter.sites_possible(text) == reference(text)
+
+
+# The prefilter's patterns that start at a word, written without their leading \b
+# (prefilter.at_word_starts puts it back), and pieces that make, break and overlap
+# their matches: a word character (Unicode too) just before, a match inside another's
+# text (`class class_x`, `myclass classY z`), import lines of every shape.
+_WORD_START_PATTERNS = (
+    prefilter._STAR_IMPORT,
+    prefilter._FROM_IMPORT,
+    prefilter._DECODER_IMPORT,
+    prefilter._CLASS_NAME,
+)
+_WORD_START_PIECES = st.tuples(
+    st.sampled_from(("", "x", "é", "·")),  # a word character before, or not
+    st.sampled_from(("import", "from", "class", "os", "codecs", "*")),
+    st.sampled_from((" ", "\n", "\t", " as ", ",", "(", "\\\n", ";")),
+).map("".join)
+
+
+@pytest.mark.parametrize("pattern", _WORD_START_PATTERNS, ids=lambda p: p.pattern[:12])
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(st.lists(_WORD_START_PIECES, max_size=8).map("".join))
+# A match inside a word that the \\b search skips, then one starting in its text.
+@example("xclass class os")
+@example("xfrom os import from codecs import x")
+@example("éimport *import *")
+def test_patterns_matched_at_word_starts_are_the_boundary_searches(
+    pattern: re.Pattern[str], text: str
+) -> None:
+    reference = re.compile(rf"\b{pattern.pattern}", pattern.flags)
+    found = [(m.span(), m.groups()) for m in prefilter.at_word_starts(pattern, text)]
+    assert found == [(m.span(), m.groups()) for m in reference.finditer(text)]
 
 
 # Text pieces: every registered word of a Python file, cut and joined so that a word
@@ -257,3 +318,196 @@ def test_the_call_index_is_the_reference_walks_on_every_module() -> None:
         }, path
         compared += 1
     assert compared > 100
+
+
+# Every SQLAlchemy API's stand-ins, and connect_args that change their reading.
+_SQLALCHEMY_APIS = sorted(sites.SQLALCHEMY | sites.SQLALCHEMY_CONFIG | {"sqlalchemy.create_engine"})
+_CONNECT_ARGS: tuple[dict[str, object] | None, ...] = (
+    None,
+    {},
+    {"sslmode": "require"},
+    {"ssl": False},
+    {"ssl": "verify-full", "sslrootcert": "other.crt"},
+    {"host": "db.internal", "port": 26257},
+)
+
+
+@pytest.mark.parametrize("api", _SQLALCHEMY_APIS)
+def test_stand_in_urls_read_from_their_parts_as_make_url_reads_their_texts(api: str) -> None:
+    import sqlalchemy.engine  # noqa: F401  (the reference: make_url, as a file's URL is read)
+
+    texts = [text for variants in sites._unseen_variants(api) for text in variants]
+    assert texts and all(text in sites._STAND_INS for text in texts)
+    for text in texts:
+        for connect_args in _CONNECT_ARGS:
+            from_text = from_sqlalchemy_url(text, connect_args)
+            from_parts = from_sqlalchemy_url(sites._STAND_INS[text], connect_args)
+            assert from_parts == from_text, (text, connect_args)
+
+
+_UNSEEN_URL_SITES = """import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+
+engine = create_engine(os.environ["DATABASE_URL"], connect_args={"sslmode": "disable"})
+fast = create_async_engine(os.environ["DATABASE_URL"], connect_args={"ssl": False})
+"""
+_SCAN_AND_SAY = """
+import json, sys
+from pathlib import Path
+from verifyfull.scan import engine
+from verifyfull.scan.settings import ScanSettings
+root = Path(sys.argv[1])
+report = engine.scan([root], ScanSettings(project_root=root), jobs=1).report
+found = [(f.rule_id, f.line) for f in report.findings]
+print(json.dumps({"findings": found, "imported": "sqlalchemy" in sys.modules}))
+"""
+
+
+def test_sites_with_unseen_urls_are_judged_without_importing_sqlalchemy(tmp_path: Path) -> None:
+    """The connect_args decide (TLS off whatever the URL says): judged as before, and
+    SQLAlchemy, which only the stand-ins' texts needed, is not imported."""
+    (tmp_path / "app.py").write_text(_UNSEEN_URL_SITES, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-c", _SCAN_AND_SAY, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    said = json.loads(run.stdout)
+    assert said == {"findings": [["VF101", 6], ["VF101", 7]], "imported": False}
+
+
+# The words _families looks for in a view only when the text holds them, and pieces
+# that cut them, quote them, comment them, put them in docstrings and f-strings, and
+# join them across what the views blank.
+_GATED_WORDS = sorted(
+    {
+        *prefilter.SSL_WORDS,
+        *frameworks.WORDS,
+        *(together[0] for together in frameworks.WORDS_TOGETHER),
+        *prefilter._DSN_WORDS,
+        "hashlib",
+        "random",
+    }
+)
+_VIEW_PIECES = st.sampled_from(
+    (
+        *_GATED_WORDS,
+        *(word[: len(word) // 2] for word in _GATED_WORDS),
+        *(word[len(word) // 2 :] for word in _GATED_WORDS),
+        *("'", '"', "'''", '"""', "f'", 'rb"', "#", "# c\n", "\n", "\r\n", " ", "\\"),
+        *(":", "/", "=", "(", ")", ".", "x", "é"),
+        # Statements each family fires on, to be commented, quoted or kept.
+        *("import random\n", "token = random.choice(x)\n", "import hashlib\n"),
+        *("secret_key = hashlib.md5(x)\n", "DATABASES = {}\n", "ctx.check_hostname = False\n"),
+        *("URL = 'postgresql://db/app'\n", "yoyo.get_backend(u)\n", "ssl.PROTOCOL_TLSv1\n"),
+    )
+)
+
+
+_VIEW_TEXTS = st.lists(_VIEW_PIECES, max_size=16).map("".join)
+
+
+def _lexed_with_needles(text: str) -> tuple[lexical.Views, frozenset[str]] | None:
+    """The text's views (None: not lexable) and the NEEDLES its bytes hold."""
+    lexed = lexical.views(text)
+    if lexed is None:
+        return None
+    return lexed, prefilter.needles_in(text.encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(_VIEW_TEXTS.map(_lexed_with_needles))
+def test_a_word_in_a_view_is_in_the_text(
+    case: tuple[lexical.Views, frozenset[str]] | None,
+) -> None:
+    if case is not None:
+        lexed, present = case
+        for word in _GATED_WORDS:
+            if word in lexed.document or word in lexed.code:
+                assert word in present, word
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(_VIEW_TEXTS.map(_lexed_with_needles))
+def test_the_families_found_knowing_the_texts_words_are_those_found_without(
+    case: tuple[lexical.Views, frozenset[str]] | None,
+) -> None:
+    if case is None:
+        return
+    lexed, present = case
+    views = (lexed.document, lexed.code, "settings", lexed.literals)
+    assert prefilter._families(*views, present=present) == prefilter._families(*views)
+
+
+# aerich's configuration in the root, in a folder between it and the module, beside
+# the module only, or nowhere; written in each form aerich reads, and in ones it
+# does not (another tool's table, a quoted key with an escape).
+_AERICH_FILES = (
+    ("pyproject.toml", '[tool.aerich]\ntortoise_orm = "{module}.TORTOISE_ORM"\n'),
+    ("pyproject.toml", '[tool."\\u0061erich"]\ntortoise_orm = "{module}.TORTOISE_ORM"\n'),
+    ("pyproject.toml", "[tool.ruff]\nline-length = 99\n"),
+    ("aerich.ini", "[aerich]\ntortoise_orm = {module}.TORTOISE_ORM\n"),
+    ("aerich.ini", "[other]\nkey = value\n"),
+)
+_MODULE_BODIES = (
+    # Django's own use of the words: names, no settings.
+    "from django.db import connections\nfrom django.apps import apps\n",
+    # aerich's settings, TLS off: a finding only where aerich is configured for it.
+    'TORTOISE_ORM = {"connections": {"default": "postgres://app@db.internal/app?ssl=disable"},'
+    ' "apps": {"models": {"models": ["app.models"], "default_connection": "default"}}}\n',
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    folder=st.sampled_from(("", "svc", "svc/app", "elsewhere", None)),
+    config=st.sampled_from(_AERICH_FILES),
+    module=st.sampled_from(("settings", "svc/app/settings", "svc/app/db/__init__")),
+    body=st.sampled_from(_MODULE_BODIES),
+)
+def test_aerichs_words_count_wherever_an_aerich_configuration_could_name_the_module(
+    tmp_path: Path, folder: str | None, config: tuple[str, str], module: str, body: str
+) -> None:
+    root = Path(tempfile.mkdtemp(dir=tmp_path))  # fresh: both readers cache by folder
+    relpath = f"{module}.py"
+    if folder is not None:
+        name, text = config
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        dotted = module.removesuffix("/__init__").replace("/", ".")
+        (root / folder / name).write_text(text.format(module=dotted), encoding="utf-8")
+    parts = relpath.split("/")[:-1]
+    folders = [root.joinpath(*parts[:depth]) for depth in range(len(parts) + 1)]
+    if any(aerich.configured(str(where)) for where in folders):
+        assert aerich_reach.may_configure(root, relpath)
+    path = root / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body, encoding="utf-8")
+    data = path.read_bytes()
+    source = SourceFile(
+        path, relpath, data.decode("utf-8"), data, engine._words_in(data, _PY_CHECKS)
+    )
+    ctx = ScanContext(root=root, policy=Policy())
+    filtered = sorted((f.rule_id, f.line) for f in python_check.analyse(source, ctx))
+    full = sorted((f.rule_id, f.line) for f in python_check.run_analysis(source, ctx).findings)
+    assert filtered == full
+
+
+def test_djangos_aerich_words_make_no_module_worth_parsing_without_an_aerich_configuration(
+    tmp_path: Path,
+) -> None:
+    text = _MODULE_BODIES[0] + "connections.close_all()\napps.get_models()\n"
+    data = text.encode()
+    words = engine._words_in(data, _PY_CHECKS)
+    unconfigured = prefilter.plan(
+        text, "utils", data, words, aerich=lambda: aerich_reach.may_configure(tmp_path, "x.py")
+    )
+    assert unconfigured.families == frozenset()
+    (tmp_path / "aerich.ini").write_text("[aerich]\ntortoise_orm = x.T\n", encoding="utf-8")
+    configured = prefilter.plan(text, "utils", data, words, aerich=lambda: True)
+    assert configured.families == frozenset({"frameworks"})

@@ -29,6 +29,7 @@ from verifyfull.scan.python import (
 )
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.effort import budget_for
+from verifyfull.scan.python.frameworks import aerich_reach
 from verifyfull.scan.python.module import Scope, parse_module
 from verifyfull.scan.python.prefilter import (
     ALL_FAMILIES,
@@ -227,7 +228,13 @@ _DISPATCH = _dispatch_table()
 
 
 def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
-    planned = plan(source.text, source.path.stem, source.data, source.words)
+    planned = plan(
+        source.text,
+        source.path.stem,
+        source.data,
+        source.words,
+        aerich=lambda: aerich_reach.may_configure(ctx.root, source.relpath),
+    )
     if not planned.families:
         return []
     analysis = run_analysis(source, ctx, planned.families, planned=planned)

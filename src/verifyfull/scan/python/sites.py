@@ -343,7 +343,9 @@ def _sqlalchemy(
             args.setdefault("ssl", SSLArg.unknown("connect_args built elsewhere"))
     elif connect_args is not None:
         args = {"ssl": SSLArg.unknown("connect_args built elsewhere")}
-    info = from_sqlalchemy_url(url, args)
+    # An unseen URL's stand-in is read from its parts (_StandInURL), not its text.
+    stand_in = _STAND_INS.get(url) if url == call.unseen_url else None
+    info = from_sqlalchemy_url(url if stand_in is None else stand_in, args)
     return [(Driver.SQLALCHEMY, info, url if args is None else None, tuple(notes))]
 
 
@@ -593,9 +595,40 @@ _UNSEEN_SCHEMES: Mapping[str, tuple[tuple[str, str], ...]] = {
     # encode/databases reads only ?ssl=true|false from its URL
     **dict.fromkeys(DATABASES, (("postgresql", "ssl"),)),
 }
-_UNSEEN_TLS = {
-    "sslmode": ("", "?sslmode=disable", "?sslmode=verify-full&sslrootcert=certs/ca.crt"),
-    "ssl": ("", "?ssl=disable", "?ssl=verify-full&sslrootcert=certs/ca.crt"),
+_UNSEEN_TLS: Mapping[str, tuple[tuple[tuple[str, str], ...], ...]] = {
+    key: ((), ((key, "disable"),), ((key, "verify-full"), ("sslrootcert", "certs/ca.crt")))
+    for key in ("sslmode", "ssl")
+}
+
+
+@dataclass(frozen=True)
+class _StandInURL:
+    """A stand-in in the shape of SQLAlchemy's URL object (the attributes
+    conninfo.from_sqlalchemy_url reads from one), built from the parts its text is
+    written from: reading the text would import SQLAlchemy for make_url, 0.13-0.2 CPU
+    s in each worker of a large scan, where these stand-ins were most of its uses.
+    tests/test_scan_speed_equivalence.py checks that make_url reads each text so."""
+
+    drivername: str
+    query: Mapping[str, str]
+    host: str = _PLACEHOLDER
+    database: str = _PLACEHOLDER
+    username: None = None
+    password: None = None
+    port: None = None
+
+
+def _stand_in_text(scheme: str, query: tuple[tuple[str, str], ...]) -> str:
+    pairs = "&".join(f"{key}={value}" for key, value in query)
+    return f"{scheme}://{_PLACEHOLDER}/{_PLACEHOLDER}" + (f"?{pairs}" if pairs else "")
+
+
+# Each stand-in text -> its parts, for every scheme an SQLAlchemy API may be given.
+_STAND_INS: Mapping[str, _StandInURL] = {
+    _stand_in_text(scheme, query): _StandInURL(scheme, dict(query))
+    for schemes in _UNSEEN_SCHEMES.values()
+    for scheme, key in schemes
+    for query in _UNSEEN_TLS[key]
 }
 _TRANSPORT = rootfiles.TRANSPORT
 
@@ -604,7 +637,7 @@ def _unseen_variants(api: str) -> list[list[str]]:
     """Per scheme, the stand-ins for an unseen connection string: with no TLS setting,
     with TLS off, with verify-full and a root certificate."""
     return [
-        [f"{scheme}://{_PLACEHOLDER}/{_PLACEHOLDER}{query}" for query in _UNSEEN_TLS[key]]
+        [_stand_in_text(scheme, query) for query in _UNSEEN_TLS[key]]
         for scheme, key in _UNSEEN_SCHEMES.get(api, (("postgresql", "sslmode"),))
     ]
 
