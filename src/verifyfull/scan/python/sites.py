@@ -186,10 +186,23 @@ def plain(value: Value, key: str = "") -> object:
     return value
 
 
+# libpq keywords whose value alone decides the transport: unseen, the site is decided
+# where it runs (VF108), never read as absent (which would be libpq's prefer, VF102).
+_MODE_KEYWORDS = frozenset({"sslmode", "requiressl"})
+
+
 def known_kwargs(mapping: Mapping[str, object], notes: list[str]) -> dict[str, object]:
-    """Drop what is unknown (noting it); partial strings get placeholders."""
+    """Drop what is unknown (noting it); partial strings get placeholders. An unseen
+    sslmode is Undetermined: dropping it would judge libpq's default instead."""
     kept: dict[str, object] = {}
     for key, item in mapping.items():
+        if key in _MODE_KEYWORDS and isinstance(item, Unknown | Symbol | Text):
+            if not isinstance(item, Text):
+                raise Undetermined(
+                    f"{key} is {item.why if isinstance(item, Unknown) else item.dotted}"
+                )
+            if item.known is None:
+                raise Undetermined(f"{key} is partly unknown ({_unknown_words(item)})")
         if isinstance(item, Unknown | Symbol):
             notes.append(f"{key}: {item.why if isinstance(item, Unknown) else item.dotted}")
             if key == "host":
