@@ -61,6 +61,11 @@ _LIBPQ_CALLS = {
     "psycopg_pool.AsyncConnectionPool",
 }
 _TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
+# ORMs that hand asyncpg what they are given (the scanner reports only their real sites,
+# scan/python/frameworks/asyncpg_orms.py): Piccolo's engines call asyncpg with **config,
+# GINO's set_bind passes its keywords to asyncpg's pool.
+_PICCOLO_ENGINES = {"PostgresEngine", "CockroachEngine"}
+_GINO_BIND = "set_bind"
 _TORTOISE_ENGINES = {"tortoise.backends.asyncpg"}
 # Tortoise's db_url schemes (tortoise.backends.base.config_generator) for PostgreSQL.
 _TORTOISE_SCHEMES = {
@@ -370,6 +375,10 @@ class _Planner(cst.CSTVisitor):
             self._libpq_call(node, name)
         elif short in _TORTOISE_CALLS:
             self._tortoise(node, name)
+        elif short in _PICCOLO_ENGINES:
+            self._piccolo(node, name)
+        elif short == _GINO_BIND and "." in name:
+            self._asyncpg(node, name)
         elif short == "set_ciphers" and node.args:
             self._ciphers(node)
         elif name in {"ssl.SSLContext", "SSLContext"}:
@@ -405,6 +414,24 @@ class _Planner(cst.CSTVisitor):
             self._context(statement, self._dict_files(arg.value))
             self.plan.set_ssl[node] = "ssl"
             self._act(f"{name}(): ssl={{...}} dict -> an SSLContext from the same files")
+
+    def _piccolo(self, node: cst.Call, name: str) -> None:
+        """Piccolo's `config` is asyncpg's keyword arguments: it gets `"ssl": context` (one
+        it names already, or a constant mode, is replaced by the verifying context)."""
+        arg = _kwarg(node, "config") or (node.args[0] if node.args else None)
+        value = arg.value if arg is not None else None
+        config = self.bindings.get(value.value) if isinstance(value, cst.Name) else value
+        if not isinstance(config, cst.Dict) or config in self.plan.ssl_entries:
+            return
+        ssl_value = _dict_get(config, "ssl")
+        if ssl_value is not None and not _constant(ssl_value):
+            return  # a context (or something unknown) is already there
+        statement = self._statement(config)
+        if statement is None:
+            return
+        self._context(statement, {})
+        self.plan.ssl_entries.add(config)
+        self._act(f"{name}(): config gets an SSLContext with verify-full")
 
     def _strip_url(self, url: cst.BaseExpression, *, keep: bool = False) -> dict[str, str]:
         """Take the TLS keys out of a URL literal that will get an SSLContext (asyncpg
