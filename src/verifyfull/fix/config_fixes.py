@@ -1,5 +1,5 @@
 """Line-level fixes for config files: .env, INI (alembic.ini), YAML (compose,
-Kubernetes), TOML.
+Kubernetes), TOML, and the connection strings of shell scripts and Terraform files.
 
 Only the reported lines are edited, and on them only the connection string or
 the PGSSLMODE value: keys, quoting, comments and every other line keep their
@@ -9,7 +9,11 @@ cannot carry an SSLContext and are left for a person.
 
 Certificate paths: .env files and compose files interpolate `${VAR}`, so the
 seed's variables are named there; elsewhere only `sslmode=verify-full` is set
-and libpq takes the root from PGSSLROOTCERT (said in the report).
+and libpq takes the root from PGSSLROOTCERT (said in the report). Shell scripts and
+Terraform interpolate too, but not alike (a shell's single quotes do not, Terraform's
+`${X}` is a Terraform reference): no variable is written into them. In a shell script
+only a URL inside quotes is edited: outside them the `&` and `?` a query adds would be
+read by the shell (a background job, a glob).
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ from verifyfull.conninfo import ConnStringError, parse_dsn
 from verifyfull.fix.dsn_edit import CertFiles, strip_url_tls, upgrade, url_tls_params
 from verifyfull.fix.model import Action
 
-_URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+[a-z0-9]+)?://[^\s\"'#]*", re.IGNORECASE)
+# (`psql://`: django-environ's name for PostgreSQL, whose query becomes Django's OPTIONS)
+_URL = re.compile(
+    r"(?:postgres(?:ql)?|cockroachdb|psql)(?:\+[a-z0-9]+)?://[^\s\"'#]*", re.IGNORECASE
+)
 # A keyword string's words end at whitespace or a quote (the quote belongs to the file).
 _KEYWORDS = re.compile(
     r"(?:host|hostaddr|dbname|user|port)=[^\s\"']+(?:\s+[a-z_]+=[^\s\"']+)*", re.IGNORECASE
@@ -59,11 +66,33 @@ class ConfigResult:
     actions: tuple[Action, ...]
 
 
+# dotenv files under other names: `.env.example`, `.example_env`, `env.local`, `prod.env`
+_ENV_NAME = re.compile(r"(?:^|[._-])env(?:[._-]|$)")
+SHELL_SUFFIXES = frozenset({".sh", ".bash"})
+TERRAFORM_SUFFIXES = frozenset({".tf", ".tfvars"})
+
+
+def is_env_file(name: str) -> bool:
+    """A dotenv file by its name (not a Python module: `env.py` is alembic's)."""
+    lowered = name.lower()
+    return not lowered.endswith(".py") and bool(_ENV_NAME.search(lowered))
+
+
 def files_for(relpath: str) -> CertFiles:
     name = PurePosixPath(relpath).name.lower()
-    if name.startswith(".env") or name.endswith(".env") or "compose" in name:
+    if is_env_file(name) or "compose" in name:
         return INTERPOLATED
     return NO_FILES
+
+
+def _quoted_at(line: str, index: int) -> bool:
+    """Whether `index` of a shell line lies inside a quoted string (a rough reading:
+    the quotes before it do not pair up)."""
+    before = line[:index]
+    return before.count('"') % 2 == 1 or before.count("'") % 2 == 1
+
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|<[A-Za-z_][\w-]*>")
 
 
 def _libpq_string(text: str) -> bool:
@@ -71,7 +100,9 @@ def _libpq_string(text: str) -> bool:
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     if "asyncpg" in scheme:
         return False
-    probe = text.replace("${", "").replace("$(", "").replace("}", "").replace(")", "")
+    # an interpolation (`${X}`, `$(cmd)`, a template's `<port>`) stands for one value
+    # anywhere in it, the port included
+    probe = _PLACEHOLDER.sub("1", text)
     try:
         parse_dsn(
             probe
@@ -105,7 +136,9 @@ def asyncpg_url(text: str) -> str:
     return base + ("&" if "?" in base else "?") + "ssl=verify-full"
 
 
-def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, list[str]]:
+def _fix_line(
+    line: str, files: CertFiles, previous: str = "", *, shell: bool = False
+) -> tuple[str, list[str]]:
     actions: list[str] = []
     if _INSECURE.search(line):
         actions.append(
@@ -135,6 +168,8 @@ def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, lis
 
     def dsn(match: re.Match[str]) -> str:
         text = match.group(0)
+        if shell and not _quoted_at(line, match.start()):
+            return text
         if _sqlalchemy_asyncpg(text):
             new = asyncpg_url(text)
             if new != text:
@@ -154,13 +189,14 @@ def fix_config(text: str, relpath: str, lines: Iterable[int]) -> ConfigResult:
     """The file with the connection settings on `lines` upgraded."""
     wanted = set(lines)
     files = files_for(relpath)
+    shell = PurePosixPath(relpath).suffix.lower() in SHELL_SUFFIXES
     out: list[str] = []
     actions: list[Action] = []
     previous = ""
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         body = line.rstrip("\r\n")
         if number in wanted:
-            new, done = _fix_line(body, files, previous)
+            new, done = _fix_line(body, files, previous, shell=shell)
             # an edit never adds or removes a quote: the file's quoting stays valid
             if all(new.count(q) == body.count(q) for q in "\"'"):
                 line = new + line[len(body) :]

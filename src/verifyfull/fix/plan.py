@@ -31,7 +31,12 @@ from tomlkit.exceptions import TOMLKitError
 from verifyfull.findings import Finding
 from verifyfull.fix import applicability, safety
 from verifyfull.fix.apply import FileChanged, read_stamped
-from verifyfull.fix.config_fixes import fix_config
+from verifyfull.fix.config_fixes import (
+    SHELL_SUFFIXES,
+    TERRAFORM_SUFFIXES,
+    fix_config,
+    is_env_file,
+)
 from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, line_length
 from verifyfull.fix.model import Change, Refusal
 from verifyfull.fix.model import FileFix as FileFix  # re-exported: callers import it from here
@@ -47,7 +52,17 @@ from verifyfull.scan.settings import ScanSettings, load
 FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107", "VF201"})
 # Rules that mean "a password is on this line": such lines never reach the output.
 SECRET_RULES = frozenset({"VF401", "VF402"})
-_CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".yaml", ".yml", ".toml", ".json"}
+_CONFIG_SUFFIXES = {
+    ".env",
+    ".ini",
+    ".cfg",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".json",
+    *SHELL_SUFFIXES,
+    *TERRAFORM_SUFFIXES,
+}
 _CONFIG_NAMES = {"dockerfile", "pg_service.conf", ".pg_service.conf"}
 
 
@@ -82,7 +97,7 @@ def _kind(path: Path) -> str | None:
     if path.suffix == ".py":
         return "python"
     name = path.name.lower()
-    if path.suffix.lower() in _CONFIG_SUFFIXES or name.startswith(".env") or name in _CONFIG_NAMES:
+    if path.suffix.lower() in _CONFIG_SUFFIXES or is_env_file(name) or name in _CONFIG_NAMES:
         return "config"
     return None
 

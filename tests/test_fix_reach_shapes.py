@@ -1,0 +1,230 @@
+"""Shapes the corpus showed the fixer missing (issue 15, reach), each closed for its class.
+
+- Piccolo's `PostgresEngine(config={...})` / `CockroachEngine` and GINO's `db.set_bind(url)`:
+  both hand asyncpg what they are given, so the config gets `"ssl": context` and set_bind
+  `ssl=context`. Generated projects are fixed by the real planner and executed with stub
+  ORMs: the driver is handed a verifying SSLContext, everything else as written.
+- Connection strings in shell scripts and Terraform files: edited only where the edit
+  cannot change how the file is read (a shell URL inside quotes: the shell splits the line
+  into the same words; Terraform: no interpolation added or lost).
+- dotenv files under other names (`.example_env`, `env.local`): read as .env files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import shutil
+import ssl
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from psycopg.conninfo import conninfo_to_dict
+
+from verifyfull.certs.create import create_ca
+from verifyfull.fix.config_fixes import fix_config, is_env_file
+from verifyfull.fix.plan import FIXABLE, plan_fixes
+from verifyfull.scan import engine
+from verifyfull.scan.settings import load
+
+MODES = st.sampled_from([None, "disable", "allow", "prefer", "require", "verify-ca"])
+_EXAMPLES = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _fixed(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A project of `files`, fixed with every fix and written; checked for the invariants
+    (compiles, nothing fixable left, a second run is a no-op)."""
+    root = tmp_path / "proj"
+    if root.exists():  # hypothesis runs every example in the same tmp_path
+        shutil.rmtree(root)
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    plan = plan_fixes([root], load(root), unsafe=True)
+    assert plan.fixes, "nothing was fixed"
+    for fix in plan.fixes:
+        fix.path.write_bytes(fix.after)
+        compile(fix.after, fix.relpath, "exec")
+    assert not {f.rule_id for f in engine.scan([root], load(root)).report.findings} & FIXABLE
+    assert plan_fixes([root], load(root), unsafe=True).fixes == ()
+    return root
+
+
+def _verifying(context: object) -> None:
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+
+
+@pytest.fixture
+def ca_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    certs = tmp_path_factory.mktemp("ca")
+    create_ca(certs / "certs", certs / "ca.key")
+    for name in ("DB_CA_PATH", "DB_CERT_PATH", "DB_KEY_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DB_CA_PATH", str(certs / "certs" / "ca.crt"))
+    return str(certs / "certs" / "ca.crt")
+
+
+# -- Piccolo ------------------------------------------------------------------------
+
+
+def _stub(monkeypatch: pytest.MonkeyPatch, dotted: str, **members: Any) -> None:
+    parts = dotted.split(".")
+    for index in range(1, len(parts) + 1):
+        name = ".".join(parts[:index])
+        module = sys.modules.get(name) if index < len(parts) else None
+        if module is None or not hasattr(module, "__path__"):
+            module = types.ModuleType(name)
+            module.__path__ = []  # type: ignore[attr-defined]  # a package
+            monkeypatch.setitem(sys.modules, name, module)
+    for key, value in members.items():
+        setattr(sys.modules[dotted], key, value)
+
+
+@_EXAMPLES
+@given(
+    keys=st.lists(st.sampled_from(["database", "user", "host", "port"]), unique=True),
+    tls=st.sampled_from([None, '"require"', '"prefer"', "False", "None"]),  # True verifies
+    bound=st.booleans(),
+    engine_class=st.sampled_from(["PostgresEngine", "CockroachEngine"]),
+)
+def test_piccolo_config_gets_a_verifying_context(
+    tmp_path: Path,
+    ca_env: str,
+    monkeypatch: pytest.MonkeyPatch,
+    keys: list[str],
+    tls: str | None,
+    bound: bool,
+    engine_class: str,
+) -> None:
+    values = {"database": '"shop"', "user": '"shop"', "host": '"db"', "port": "26257"}
+    entries = [f'"{k}": {values[k]}' for k in keys] + ([f'"ssl": {tls}'] if tls else [])
+    config = "{" + ", ".join(entries) + "}"
+    module = "postgres" if engine_class == "PostgresEngine" else "cockroach"
+    head = f"from piccolo.engine.{module} import {engine_class}\n\n"
+    body = (
+        f"CONFIG = {config}\n\nDB = {engine_class}(config=CONFIG)\n"
+        if bound
+        else f"DB = {engine_class}(config={config})\n"
+    )
+    root = _fixed(tmp_path, {"piccolo_conf.py": head + body})
+    seen: dict[str, Any] = {}
+
+    class Engine:
+        def __init__(self, config: dict[str, Any]) -> None:
+            seen.update(config)
+
+    _stub(monkeypatch, f"piccolo.engine.{module}", **{engine_class: Engine})
+    exec(compile((root / "piccolo_conf.py").read_text(), "piccolo_conf.py", "exec"), {})
+    _verifying(seen.pop("ssl"))
+    assert seen == {k: eval(values[k]) for k in keys}  # the rest as written
+
+
+# -- GINO ---------------------------------------------------------------------------
+
+
+@_EXAMPLES
+@given(mode=MODES, echo=st.booleans(), bound=st.booleans())
+def test_gino_set_bind_gets_a_verifying_context(
+    tmp_path: Path,
+    ca_env: str,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str | None,
+    echo: bool,
+    bound: bool,
+) -> None:
+    url = "postgresql://shop@db:26257/shop" + (f"?sslmode={mode}" if mode else "")
+    extra = ", echo=True" if echo else ""
+    constant = f'DB_URL = "{url}"\n' if bound else ""
+    call = f"await db.set_bind({'DB_URL' if bound else repr(url)}{extra})"
+    text = f"from gino import Gino\n\n{constant}db = Gino()\n\n\nasync def main():\n    {call}\n"
+    root = _fixed(tmp_path, {"models.py": text})
+    seen: dict[str, Any] = {}
+
+    class Gino:
+        async def set_bind(self, bind: str, **kwargs: Any) -> None:
+            seen.update(kwargs, bind=bind)
+
+    _stub(monkeypatch, "gino", Gino=Gino)
+    namespace: dict[str, Any] = {}
+    exec(compile((root / "models.py").read_text(), "models.py", "exec"), namespace)
+    asyncio.run(namespace["main"]())
+    _verifying(seen.pop("ssl"))
+    assert seen.pop("bind").startswith("postgresql://shop@db:26257/shop")
+    assert seen == ({"echo": True} if echo else {})
+
+
+# -- shell scripts and Terraform ----------------------------------------------------
+
+URLS = st.builds(
+    lambda scheme, mode: (
+        f"{scheme}://app@db.internal:26257/app" + (f"?sslmode={mode}" if mode else "")
+    ),
+    st.sampled_from(["postgresql", "postgres", "postgresql+asyncpg"]),
+    MODES,
+)
+
+
+@given(
+    url=URLS,
+    quote=st.sampled_from(['"', "'", ""]),
+    shape=st.sampled_from(["export DATABASE_URL={}", "psql {} -c 'SELECT 1'", "DSN={} ./run"]),
+)
+def test_shell_lines_split_into_the_same_words(url: str, quote: str, shape: str) -> None:
+    line = shape.format(f"{quote}{url}{quote}")
+    fixed = fix_config(line + "\n", "scripts/run.sh", [1]).text.rstrip("\n")
+    before, after = shlex.split(line), shlex.split(fixed)
+    assert len(before) == len(after)  # no word added, joined or split by the shell
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    if not quote:  # an added `&` or `?` would be the shell's: the line is left as it is
+        assert fixed == line
+        return
+    assert len(changed) == 1
+    new = changed[0][1].split("=", 1)[-1] if "=" in changed[0][1].split("://")[0] else changed[0][1]
+    if "+asyncpg" in new:
+        assert new.endswith("ssl=verify-full") and "sslmode" not in new
+    else:
+        assert conninfo_to_dict(new)["sslmode"] == "verify-full"
+    assert fix_config(fixed + "\n", "scripts/run.sh", [1]).text.rstrip("\n") == fixed
+
+
+@given(
+    url=URLS.filter(lambda u: "+asyncpg" not in u),
+    parts=st.lists(st.sampled_from(["${var.user}", "${var.port}", "${local.db}"]), max_size=3),
+)
+def test_terraform_strings_keep_their_interpolations(url: str, parts: list[str]) -> None:
+    templated = url.replace("app@", f"{parts[0]}@" if parts else "app@")
+    templated = templated.replace(":26257", f":{parts[1]}" if len(parts) > 1 else ":26257")
+    line = f'  database_url = "{templated}"'
+    fixed = fix_config(line + "\n", "infra/main.tf", [1]).text.rstrip("\n")
+    assert fixed.count("${") == line.count("${")  # nothing Terraform would resolve is added
+    assert fixed.count('"') == 2
+    assert "sslmode=verify-full" in fixed
+
+
+@given(
+    words=st.lists(st.sampled_from(["example", "local", "prod", "dev", "sample"]), max_size=2),
+    separator=st.sampled_from([".", "_", "-"]),
+    leading_dot=st.booleans(),
+    position=st.integers(0, 2),
+)
+def test_dotenv_files_under_other_names(
+    words: list[str], separator: str, leading_dot: bool, position: int
+) -> None:
+    parts = list(words)
+    parts.insert(min(position, len(parts)), "env")
+    name = ("." if leading_dot else "") + separator.join(parts)
+    assert is_env_file(name)
+    assert not is_env_file(separator.join(words) + ".py")
+    assert not is_env_file(name.replace("env", "environment"))
