@@ -29,6 +29,7 @@ from psycopg.conninfo import conninfo_to_dict
 from verifyfull.certs.create import create_ca
 from verifyfull.fix.config_fixes import fix_config, is_env_file
 from verifyfull.fix.plan import FIXABLE, plan_fixes
+from verifyfull.fix.python_fixes import fix_python
 from verifyfull.scan import engine
 from verifyfull.scan.settings import load
 
@@ -228,3 +229,33 @@ def test_dotenv_files_under_other_names(
     assert is_env_file(name)
     assert not is_env_file(separator.join(words) + ".py")
     assert not is_env_file(name.replace("env", "environment"))
+
+
+# -- a fix is a fixed point whatever the quotes ------------------------------------
+
+
+@given(
+    quote=st.sampled_from(["'", '"']),
+    shape=st.sampled_from(["dict", "subscript"]),
+    call=st.sampled_from(["dj_database_url.config(conn_max_age=600)", "env.db()"]),
+)
+def test_a_django_url_entry_is_updated_once(quote: str, shape: str, call: str) -> None:
+    """The OPTIONS update written after a dj-database-url/env.db() entry is found again
+    however the entry's key is quoted (`DATABASES['default']`): a second run adds none."""
+    head = (
+        "import dj_database_url\n"
+        if call.startswith("dj")
+        else "import environ\n\nenv = environ.Env()\n"
+    )
+    key = f"{quote}default{quote}"
+    entry = (
+        f"DATABASES = {{{key}: {call}}}\n"
+        if shape == "dict"
+        else f"DATABASES = {{}}\nDATABASES[{key}] = {call}\n"
+    )
+    text = head + "\n" + entry
+    line = text.count("\n", 0, text.index(call)) + 1
+    first = fix_python(text, [line]).text
+    assert "verify-full" in first
+    assert fix_python(first, [line + first.count("\n") - text.count("\n")]).text == first
+    assert fix_python(first, [first.count("\n", 0, first.index(call)) + 1]).text == first

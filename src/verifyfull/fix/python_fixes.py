@@ -31,7 +31,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
-from verifyfull.fix import frameworks, names, pystrings, url_template
+from verifyfull.fix import frameworks, names, pystrings, settings_source, url_template
 from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
 from verifyfull.fix.imports import add_imports, without_unused
 from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, laid_out
@@ -1152,12 +1152,15 @@ def fix_python(
     use_guard: bool = False,
     evidence: Mapping[int, str] | None = None,
     line_length: int = DEFAULT_LINE_LENGTH,
+    settings: settings_source.SettingsSource | None = None,
 ) -> PythonResult:
     """The module with the sites on `lines` fixed (unchanged text when nothing applies).
 
     evidence: line -> the value the scanner resolved for the site reported there (the
     URL of `create_engine(settings.DATABASE_URL)`), which names the dialect.
     line_length: the project's; statements the fix makes longer are split to fit it.
+    settings: the pydantic Settings object the module's calls read their URL through: the
+    certificate files are read from its fields, not from the process environment.
 
     Raises libcst.ParserSyntaxError for a file that does not parse.
     """
@@ -1169,8 +1172,13 @@ def fix_python(
     if not plan.actions:
         return PythonResult(text, ())
     fixed = wrapper.module.visit(_Applier(plan, planner.context_name))
+    imports = set(plan.imports)
+    if settings is not None:
+        fixed = cst.parse_module(settings_source.rewrite(fixed.code, settings))
+        if _OS not in fixed.code:  # every read now goes through the settings object
+            imports.discard(names.IMPORTS["os"])
     chosen = names.choose(text)
-    fixed = add_imports(fixed, {chosen.import_for(statement) for statement in plan.imports})
+    fixed = add_imports(fixed, {chosen.import_for(statement) for statement in imports})
     fixed = without_unused(module, fixed)
     resolved = cst.parse_module(chosen.resolve(fixed.code))
     return PythonResult(laid_out(resolved, module, line_length).code, tuple(plan.actions))
