@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
@@ -31,6 +32,7 @@ from verifyfull.fix.config_fixes import fix_config, is_env_file
 from verifyfull.fix.plan import FIXABLE, plan_fixes
 from verifyfull.fix.python_fixes import fix_python
 from verifyfull.scan import engine
+from verifyfull.scan.config.clients import LIBPQ_TOOLS
 from verifyfull.scan.settings import load
 
 MODES = st.sampled_from([None, "disable", "allow", "prefer", "require", "verify-ca"])
@@ -181,14 +183,21 @@ URLS = st.builds(
     url=URLS,
     quote=st.sampled_from(['"', "'", ""]),
     shape=st.sampled_from(["export DATABASE_URL={}", "psql {} -c 'SELECT 1'", "DSN={} ./run"]),
+    split=st.sampled_from(["", '"${USER}"', "$USER"]),
 )
-def test_shell_lines_split_into_the_same_words(url: str, quote: str, shape: str) -> None:
+def test_shell_lines_split_into_the_same_words(
+    url: str, quote: str, shape: str, split: str
+) -> None:
+    """A URL is edited only when it is a whole shell word (quoted or not): one that goes on
+    in another quoting (`postgresql://"${USER}"@db/app`) is left."""
+    if split:
+        url = url.replace("://app@", f"://{quote}{split}{quote}@", 1)
     line = shape.format(f"{quote}{url}{quote}")
     fixed = fix_config(line + "\n", "scripts/run.sh", [1]).text.rstrip("\n")
     before, after = shlex.split(line), shlex.split(fixed)
     assert len(before) == len(after)  # no word added, joined or split by the shell
     changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
-    if not quote:  # an added `&` or `?` would be the shell's: the line is left as it is
+    if split and (quote or split != "$USER"):  # the URL is not one word of its own
         assert fixed == line
         return
     assert len(changed) == 1
@@ -259,3 +268,67 @@ def test_a_django_url_entry_is_updated_once(quote: str, shape: str, call: str) -
     assert "verify-full" in first
     assert fix_python(first, [line + first.count("\n") - text.count("\n")]).text == first
     assert fix_python(first, [first.count("\n", 0, first.index(call)) + 1]).text == first
+
+
+@given(
+    lead=st.sampled_from(["", "  ", "PGPASSWORD=secret ", 'out="$(', "cat a.sql | ", "x && "]),
+    tool=st.sampled_from(sorted(LIBPQ_TOOLS)),
+)
+def test_a_libpq_tool_run_with_flags_gets_its_mode_as_its_environment(lead: str, tool: str) -> None:
+    tail = ')"' if lead.endswith("$(") else ""
+    line = f'{lead}{tool} -h "$DB_HOST" -U app{tail}'
+    fixed = fix_config(line + "\n", "run.sh", [1]).text.rstrip("\n")
+    if lead.endswith("$("):  # inside the substitution: the same text, one assignment more
+        assert fixed == line.replace(f"$({tool}", f"$(PGSSLMODE=verify-full {tool}")
+    else:
+        words = shlex.split(line)
+        at = next(i for i, w in enumerate(words) if w == tool)
+        assert shlex.split(fixed) == [*words[:at], "PGSSLMODE=verify-full", *words[at:]]
+    assert fix_config(fixed + "\n", "run.sh", [1]).text.rstrip("\n") == fixed
+
+
+@given(
+    line=st.sampled_from(
+        ["docker exec db psql -h db", "sudo -u postgres psql -h db", "echo psql -h db"]
+    )
+)
+def test_a_tool_that_is_not_the_command_is_left(line: str) -> None:
+    assert fix_config(line + "\n", "run.sh", [1]).text == line + "\n"
+
+
+@given(
+    shape=st.sampled_from([".env", "list", "map"]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    mode_elsewhere=st.booleans(),
+    host=st.sampled_from(["lb", "db.internal", "${DB_HOST}"]),
+)
+def test_a_pghost_without_a_mode_gets_one(
+    shape: str, newline: str, mode_elsewhere: bool, host: str
+) -> None:
+    """PGHOST (the connection written as variables) with no PGSSLMODE in the file: one is
+    added after it; `PGHOST=lb` is never read as the keyword string `host=lb` (it was:
+    `PGHOST=lb sslmode=verify-full sslrootcert=…`, a host name with spaces)."""
+    if shape == ".env":
+        name, lines = "db.env", [f"PGHOST={host}", "PGUSER=app"]
+        lines += ["PGSSLMODE=prefer"] if mode_elsewhere else []
+    else:
+        item = (
+            (lambda k, v: f"      - {k}={v}")
+            if shape == "list"
+            else (lambda k, v: f"      {k}: {v}")
+        )
+        name = "docker-compose.yml"
+        lines = ["services:", "  app:", "    environment:", item("PGHOST", host)]
+        lines += [item("PGUSER", "app")] + ([item("PGSSLMODE", "prefer")] if mode_elsewhere else [])
+    text = newline.join(lines) + newline
+    fixed = fix_config(text, name, [1 if shape == ".env" else 4]).text
+    assert "sslmode=" not in fixed  # nothing appended to the host
+    added = fixed.count("PGSSLMODE") - text.count("PGSSLMODE")
+    assert added == (0 if mode_elsewhere else 1)
+    assert fixed.replace("\r\n", "").count("\n") == 0 or newline == "\n"  # the file's line ends
+    if shape != ".env":
+        env = yaml.safe_load(fixed)["services"]["app"]["environment"]
+        values = env if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
+        assert values["PGHOST"] == host
+        assert values.get("PGSSLMODE") == ("prefer" if mode_elsewhere else "verify-full")
+    assert fix_config(fixed, name, [1 if shape == ".env" else 4]).text == fixed

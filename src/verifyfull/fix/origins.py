@@ -74,6 +74,21 @@ def module_file(root: Path, here: Path, module: str, level: int) -> Path | None:
     return None
 
 
+def imported(
+    root: Path, here: Path, imports: dict[str, tuple[str, int, str]], name: str
+) -> tuple[Path, ast.Module, str] | None:
+    """The project module `name` is imported from (its file, its tree) and the name it has
+    there (None: not imported, outside the tree, or unreadable)."""
+    if name not in imports:
+        return None
+    module, level, original = imports[name]
+    target = module_file(root, here, module, level)
+    tree = parse_file(target) if target is not None else None
+    if target is None or tree is None:
+        return None
+    return target, tree, original
+
+
 def _written(tree: ast.Module, name: str, *, call: bool) -> int | None:
     """The line where `name` (a module-level dict) or the dict `name()` returns is
     written."""
@@ -129,11 +144,10 @@ def _origin(
     if not isinstance(value, ast.Name):
         return None
     if value.id in imports:
-        module, level, name = imports[value.id]
-        target = module_file(root, here, module, level)
-        target_tree = parse_file(target) if target is not None else None
-        if target is None or target_tree is None:
+        found = imported(root, here, imports, value.id)
+        if found is None:
             return None
+        target, target_tree, name = found
         line = _written(target_tree, name, call=call)
         relpath = target.resolve().relative_to(root.resolve()).as_posix()
         return Origin(relpath, line) if line else None

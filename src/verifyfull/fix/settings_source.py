@@ -28,7 +28,7 @@ from pathlib import Path
 import libcst as cst
 
 from verifyfull.fix import names
-from verifyfull.fix.origins import module_file, parse_file, top_imports
+from verifyfull.fix.origins import imported, top_imports
 
 ROLES = (("root", "DB_CA_PATH"), ("cert", "DB_CERT_PATH"), ("key", "DB_KEY_PATH"))
 _SETTINGS_MODULES = frozenset(
@@ -113,12 +113,10 @@ def _class_of(
     imports = top_imports(tree)
     if isinstance(expr, ast.Name):  # a name: what it is bound to, here or where imported
         if expr.id in imports:
-            module, level, name = imports[expr.id]
-            target = module_file(root, path, module, level)
-            target_tree = parse_file(target) if target is not None else None
-            if target is None or target_tree is None:
+            found = imported(root, path, imports, expr.id)
+            if found is None:
                 return None
-            return _class_of(root, target, target_tree, ast.Name(name), depth + 1)
+            return _class_of(root, found[0], found[1], ast.Name(found[2]), depth + 1)
         value = _module_value(tree, expr.id)
         return _class_of(root, path, tree, value, depth + 1) if value is not None else None
     if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
@@ -131,16 +129,12 @@ def _class_of(
             return None
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name == callee:
             returns = [n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value]
-            found = {_class_of(root, path, tree, r, depth + 1) for r in returns}
-            return found.pop() if len(found) == 1 else None
-    if callee in imports:  # a class or helper of another module, called here
-        module, level, name = imports[callee]
-        target = module_file(root, path, module, level)
-        target_tree = parse_file(target) if target is not None else None
-        if target is None or target_tree is None:
-            return None
-        return _class_of(root, target, target_tree, ast.Call(ast.Name(name), [], []), depth + 1)
-    return None
+            classes = {_class_of(root, path, tree, r, depth + 1) for r in returns}
+            return classes.pop() if len(classes) == 1 else None
+    found = imported(root, path, imports, callee)  # a class or helper of another module
+    if found is None:
+        return None
+    return _class_of(root, found[0], found[1], ast.Call(ast.Name(found[2]), [], []), depth + 1)
 
 
 def _module_value(tree: ast.Module, name: str) -> ast.expr | None:
