@@ -332,3 +332,36 @@ def test_a_pghost_without_a_mode_gets_one(
         assert values["PGHOST"] == host
         assert values.get("PGSSLMODE") == ("prefer" if mode_elsewhere else "verify-full")
     assert fix_config(fixed, name, [1 if shape == ".env" else 4]).text == fixed
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    driver=st.sampled_from(["psycopg2", "psycopg"]),
+    keys=st.lists(
+        st.sampled_from(["dbname", "user", "host", "port", "connect_timeout"]),
+        unique=True,
+        min_size=1,
+    ),
+    mode=MODES,
+)
+def test_keyword_only_connects_keep_every_value(
+    monkeypatch: pytest.MonkeyPatch, driver: str, keys: list[str], mode: str | None
+) -> None:
+    """`psycopg2.connect(dbname='x', …)` has no connection string: the first keyword is
+    one value (it was upgraded as if it were one: `dbname='x sslmode=verify-full …'`)."""
+    values = {"dbname": "movies", "user": "ivan", "host": "db", "port": 5435}
+    values["connect_timeout"] = 5
+    given_args = {k: values[k] for k in keys} | ({"sslmode": mode} if mode else {})
+    call = ", ".join(f"{k}={v!r}" for k, v in given_args.items())
+    text = f"import {driver}\n\nconn = {driver}.connect({call})\n"
+    fixed = fix_python(text, [3]).text
+    seen: dict[str, Any] = {}
+    stub = types.ModuleType(driver)
+    stub.connect = lambda **kwargs: seen.update(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, driver, stub)
+    monkeypatch.setenv("DB_CA_PATH", "/etc/db/ca.crt")
+    monkeypatch.delenv("DB_CERT_PATH", raising=False)
+    exec(compile(fixed, "fixed.py", "exec"), {})
+    assert seen.pop("sslmode") == "verify-full" and seen.pop("sslrootcert") == "/etc/db/ca.crt"
+    assert seen.pop("sslcert") == seen.pop("sslkey") == ""
+    assert seen == {k: v for k, v in given_args.items() if k != "sslmode"}

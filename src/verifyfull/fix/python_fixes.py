@@ -535,8 +535,11 @@ class _Planner(cst.CSTVisitor):
         return None
 
     def _libpq_call(self, node: cst.Call, name: str) -> None:
-        target = _kwarg(node, "conninfo")
-        value = target.value if target else (node.args[0].value if node.args else None)
+        # the connection string: `conninfo=`/`dsn=` or the first positional argument
+        # (never a keyword such as `dbname='x'`, which is one value, not a string to upgrade)
+        target = _kwarg(node, "conninfo") or _kwarg(node, "dsn")
+        positional = node.args[0] if node.args and node.args[0].keyword is None else None
+        value = target.value if target else (positional.value if positional else None)
         url = self._literal(value)
         mode = _kwarg(node, "sslmode")
         if mode is None and url is not None and pystrings.piece_of(url) is not None:
