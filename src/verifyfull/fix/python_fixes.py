@@ -16,8 +16,9 @@ driver that receives it (docs/conninfo.md, "Corrected forms"):
   removed, TLS floors raised to 1.2, weak cipher strings replaced.
 
 Certificate paths missing from the code come from the environment variables
-the seed names (DB_CA_PATH, DB_CERT_PATH, DB_KEY_PATH), never from a path
-this tool invents.
+the seed names (DB_CA_PATH, DB_CERT_PATH, DB_KEY_PATH), or from the same-named
+fields of the pydantic Settings object the module's calls read their URL through
+(settings_source.py), never from a path this tool invents.
 """
 
 from __future__ import annotations
