@@ -179,6 +179,7 @@ URLS = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(
     url=URLS,
     quote=st.sampled_from(['"', "'", ""]),
@@ -209,6 +210,7 @@ def test_shell_lines_split_into_the_same_words(
     assert fix_config(fixed + "\n", "scripts/run.sh", [1]).text.rstrip("\n") == fixed
 
 
+@settings(deadline=None)
 @given(
     url=URLS.filter(lambda u: "+asyncpg" not in u),
     parts=st.lists(st.sampled_from(["${var.user}", "${var.port}", "${local.db}"]), max_size=3),
@@ -223,6 +225,7 @@ def test_terraform_strings_keep_their_interpolations(url: str, parts: list[str])
     assert "sslmode=verify-full" in fixed
 
 
+@settings(deadline=None)
 @given(
     words=st.lists(st.sampled_from(["example", "local", "prod", "dev", "sample"]), max_size=2),
     separator=st.sampled_from([".", "_", "-"]),
@@ -243,6 +246,7 @@ def test_dotenv_files_under_other_names(
 # -- a fix is a fixed point whatever the quotes ------------------------------------
 
 
+@settings(deadline=None)
 @given(
     quote=st.sampled_from(["'", '"']),
     shape=st.sampled_from(["dict", "subscript"]),
@@ -270,6 +274,7 @@ def test_a_django_url_entry_is_updated_once(quote: str, shape: str, call: str) -
     assert fix_python(first, [first.count("\n", 0, first.index(call)) + 1]).text == first
 
 
+@settings(deadline=None)
 @given(
     lead=st.sampled_from(["", "  ", "PGPASSWORD=secret ", 'out="$(', "cat a.sql | ", "x && "]),
     tool=st.sampled_from(sorted(LIBPQ_TOOLS)),
@@ -287,6 +292,7 @@ def test_a_libpq_tool_run_with_flags_gets_its_mode_as_its_environment(lead: str,
     assert fix_config(fixed + "\n", "run.sh", [1]).text.rstrip("\n") == fixed
 
 
+@settings(deadline=None)
 @given(
     line=st.sampled_from(
         ["docker exec db psql -h db", "sudo -u postgres psql -h db", "echo psql -h db"]
@@ -296,6 +302,7 @@ def test_a_tool_that_is_not_the_command_is_left(line: str) -> None:
     assert fix_config(line + "\n", "run.sh", [1]).text == line + "\n"
 
 
+@settings(deadline=None)
 @given(
     shape=st.sampled_from([".env", "list", "map"]),
     newline=st.sampled_from(["\n", "\r\n"]),
@@ -334,7 +341,7 @@ def test_a_pghost_without_a_mode_gets_one(
     assert fix_config(fixed, name, [1 if shape == ".env" else 4]).text == fixed
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     driver=st.sampled_from(["psycopg2", "psycopg"]),
     keys=st.lists(
