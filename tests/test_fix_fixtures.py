@@ -64,6 +64,8 @@ RULES_SHOWN = {
     "django_ca_setting": {"VF104"},
     "django_urls": {"VF102", "VF103"},
     "flask_config": {"VF102", "VF103", "VF105"},
+    "asyncpg_orms": {"VF102"},
+    "scripts_terraform": {"VF102", "VF103"},
     "secure": set(),
 }
 # Findings the scanner still reports after a fix it cannot read yet: dj-database-url and

@@ -207,3 +207,25 @@ def test_the_fixed_dotenv_asyncpg_url_is_one_the_dialect_accepts(lab: Any, tmp_p
     ran = _serve(root, env)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert '"orm_tls": true' in ran.stdout
+
+
+@pytest.mark.parametrize("cert", [False, True], ids=["password", "client-cert"])
+def test_the_certificate_files_may_be_set_in_the_dotenv_pydantic_reads(
+    lab: Any, fixed: Path, tmp_path: Path, cert: bool
+) -> None:
+    """The fixed code reads DB_CA_PATH (and the client files) from the Settings class it
+    gained them in, so a value only in the project's .env is seen, as DATABASE_URL is (the
+    process environment read before this fix missed it: 'DB_CA_PATH is not set')."""
+    root = tmp_path / "proj"
+    shutil.copytree(fixed, root)
+    assert 'DB_CA_PATH: str = ""' in (root / "app" / "config.py").read_text()
+    env = _env(lab("secure"), cert=cert)
+    dotenv = "".join(f"{k}={env.pop(k)}\n" for k in list(env) if k.startswith("DB_"))
+    (root / ".env").write_text((root / ".env").read_text() + dotenv)
+    ran = _serve(root, env)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert json.loads(ran.stdout.strip().splitlines()[-1]) == {
+        "status": 200,
+        "orm_tls": True,
+        "events_tls": True,
+    }

@@ -15,6 +15,7 @@ codemod is classified the day it is written.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 # Reads of a variable: os.environ["X"], os.environ.get("X"), os.getenv("X"), and the
 # ${X} a .env or compose file interpolates.
@@ -49,12 +50,35 @@ def _variables(text: str) -> tuple[set[str], set[str]]:
     return required, (subscripted | guarded) - required
 
 
-def needs(before: str, after: str) -> tuple[str, ...]:
-    """What `after` needs at run time that `before` did not (empty: a safe fix)."""
+def _settings_reads(text: str, reads: Mapping[str, str]) -> tuple[set[str], set[str]]:
+    """As _variables, for fields of a settings object (`settings.DB_CA_PATH`: the variable
+    pydantic reads it from), required when their absence is an error."""
+    read = {variable for code, variable in reads.items() if code in text}
+    required = read & set(_MISSING.findall(text))
+    return required, read - required
+
+
+def needs(
+    before: str,
+    after: str,
+    reads: Mapping[str, str] | None = None,
+    fields_in: str | None = None,
+) -> tuple[str, ...]:
+    """What `after` needs at run time that `before` did not (empty: a safe fix).
+
+    reads: code of a settings field read -> the environment variable it comes from;
+    fields_in: where the settings class gaining those fields is (for the report)."""
     required, optional = _variables(after)
     was_required, was_read = _variables(before)
+    if reads:
+        more, maybe = _settings_reads(after, reads)
+        had, seen = _settings_reads(before, reads)
+        required, optional = required | more, optional | maybe
+        was_required, was_read = was_required | had, was_read | seen
     out = [f"{name} set" for name in sorted(required - was_required)]
     out += [f"{name} (read when set)" for name in sorted(optional - was_read - was_required)]
+    if fields_in and reads and any(code in after and code not in before for code in reads):
+        out.append(f"the fields {fields_in} gains")
     if _GUARD.search(after) and not _GUARD.search(before):
         # the guard reads its root (and any client certificate) from the DB_* settings
         return (*out, GUARD_DEPENDENCY, "its DB_CA_PATH setting")

@@ -1,5 +1,5 @@
 """Line-level fixes for config files: .env, INI (alembic.ini), YAML (compose,
-Kubernetes), TOML.
+Kubernetes), TOML, and the connection strings of shell scripts and Terraform files.
 
 Only the reported lines are edited, and on them only the connection string or
 the PGSSLMODE value: keys, quoting, comments and every other line keep their
@@ -9,7 +9,14 @@ cannot carry an SSLContext and are left for a person.
 
 Certificate paths: .env files and compose files interpolate `${VAR}`, so the
 seed's variables are named there; elsewhere only `sslmode=verify-full` is set
-and libpq takes the root from PGSSLROOTCERT (said in the report).
+and libpq takes the root from PGSSLROOTCERT (said in the report). Shell scripts and
+Terraform interpolate too, but not alike (a shell's single quotes do not, Terraform's
+`${X}` is a Terraform reference): no variable is written into them. In a shell script
+a URL outside quotes is put in double quotes before its query grows (the `&` and `?`
+would be the shell's: a background job, a glob), and a libpq tool run with flags
+(`psql -h db`) gets `PGSSLMODE=verify-full` as its own environment, where it is the
+command. A `PGHOST` line of a .env or compose file with no PGSSLMODE in the file gets
+one after it.
 """
 
 from __future__ import annotations
@@ -22,11 +29,17 @@ from pathlib import PurePosixPath
 from verifyfull.conninfo import ConnStringError, parse_dsn
 from verifyfull.fix.dsn_edit import CertFiles, strip_url_tls, upgrade, url_tls_params
 from verifyfull.fix.model import Action
+from verifyfull.scan.config.clients import LIBPQ_TOOLS
 
-_URL = re.compile(r"(?:postgres(?:ql)?|cockroachdb)(?:\+[a-z0-9]+)?://[^\s\"'#]*", re.IGNORECASE)
+# (`psql://`: django-environ's name for PostgreSQL, whose query becomes Django's OPTIONS)
+_URL = re.compile(
+    r"(?:postgres(?:ql)?|cockroachdb|psql)(?:\+[a-z0-9]+)?://[^\s\"'#]*", re.IGNORECASE
+)
 # A keyword string's words end at whitespace or a quote (the quote belongs to the file).
+# (a word of its own: `PGHOST=lb` is a variable, not the keyword string `host=lb`)
 _KEYWORDS = re.compile(
-    r"(?:host|hostaddr|dbname|user|port)=[^\s\"']+(?:\s+[a-z_]+=[^\s\"']+)*", re.IGNORECASE
+    r"(?<![\w.-])(?:host|hostaddr|dbname|user|port)=[^\s\"']+(?:\s+[a-z_]+=[^\s\"']+)*",
+    re.IGNORECASE,
 )
 _WEAK_MODE = r"(disable|allow|prefer|require|verify-ca|verify_full)\b"
 # PGSSLMODE and look-alikes (DB_SSLMODE, the guard's), and a plain `sslmode` key (TOML,
@@ -59,11 +72,47 @@ class ConfigResult:
     actions: tuple[Action, ...]
 
 
+# dotenv files under other names: `.env.example`, `.example_env`, `env.local`, `prod.env`
+_ENV_NAME = re.compile(r"(?:^|[._-])env(?:[._-]|$)")
+SHELL_SUFFIXES = frozenset({".sh", ".bash"})
+TERRAFORM_SUFFIXES = frozenset({".tf", ".tfvars"})
+
+
+def is_env_file(name: str) -> bool:
+    """A dotenv file by its name (not a Python module: `env.py` is alembic's)."""
+    lowered = name.lower()
+    return not lowered.endswith(".py") and bool(_ENV_NAME.search(lowered))
+
+
 def files_for(relpath: str) -> CertFiles:
     name = PurePosixPath(relpath).name.lower()
-    if name.startswith(".env") or name.endswith(".env") or "compose" in name:
+    if is_env_file(name) or "compose" in name:
         return INTERPOLATED
     return NO_FILES
+
+
+# a libpq tool where a command starts (line start, after `;`, `&`, `|`, `(`, a backquote),
+# perhaps after the command's own variable assignments
+_TOOL = re.compile(
+    r"(?:^|(?<=[;&|(`]))(\s*(?:[A-Za-z_]\w*=(?:\"[^\"]*\"|'[^']*'|[^\s\"';&|()]*)\s+)*)("
+    + "|".join(sorted(LIBPQ_TOOLS, key=len, reverse=True))
+    + r")(?=\s|$)"
+)
+_PGHOST = re.compile(r"^(\s*-?\s*)PGHOST(\s*[=:]\s*)\S")
+# where a shell word ends
+_WORD_END = re.compile(r"$|[\s;&|)]")
+# what a shell word may hold to be wrapped in double quotes unchanged in meaning
+_DOUBLE_QUOTABLE = re.compile(r"[^\"`\\!]*")
+
+
+def _quoted_at(line: str, index: int) -> bool:
+    """Whether `index` of a shell line lies inside a quoted string (a rough reading:
+    the quotes before it do not pair up)."""
+    before = line[:index]
+    return before.count('"') % 2 == 1 or before.count("'") % 2 == 1
+
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|<[A-Za-z_][\w-]*>")
 
 
 def _libpq_string(text: str) -> bool:
@@ -71,7 +120,9 @@ def _libpq_string(text: str) -> bool:
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     if "asyncpg" in scheme:
         return False
-    probe = text.replace("${", "").replace("$(", "").replace("}", "").replace(")", "")
+    # an interpolation (`${X}`, `$(cmd)`, a template's `<port>`) stands for one value
+    # anywhere in it, the port included
+    probe = _PLACEHOLDER.sub("1", text)
     try:
         parse_dsn(
             probe
@@ -105,7 +156,15 @@ def asyncpg_url(text: str) -> str:
     return base + ("&" if "?" in base else "?") + "ssl=verify-full"
 
 
-def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, list[str]]:
+def _fix_line(
+    line: str,
+    files: CertFiles,
+    previous: str = "",
+    *,
+    shell: bool = False,
+    mode_set: bool = True,
+    newline: str = "\n",
+) -> tuple[str, list[str]]:
     actions: list[str] = []
     if _INSECURE.search(line):
         actions.append(
@@ -135,6 +194,20 @@ def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, lis
 
     def dsn(match: re.Match[str]) -> str:
         text = match.group(0)
+        if not shell:
+            return dsn_in(text)
+        after = line[match.end() :]
+        if _quoted_at(line, match.start()):
+            # the whole quoted string, and the whole word: `"postgresql://"$USER` is not
+            whole = after[:1] in "\"'" and _WORD_END.match(after[1:]) is not None
+            return dsn_in(text) if after and whole else text
+        if _WORD_END.match(after) is None:
+            return text  # `postgresql://"${USER}"@db`: the word goes on
+        new = dsn_in(text)
+        quotable = new != text and _DOUBLE_QUOTABLE.fullmatch(text) is not None
+        return f'"{new}"' if quotable else text
+
+    def dsn_in(text: str) -> str:
         if _sqlalchemy_asyncpg(text):
             new = asyncpg_url(text)
             if new != text:
@@ -147,22 +220,44 @@ def _fix_line(line: str, files: CertFiles, previous: str = "") -> tuple[str, lis
             actions.append("connection string upgraded to sslmode=verify-full")
         return new
 
-    return pattern.sub(dsn, line), actions
+    line = pattern.sub(dsn, line)
+    # flags only: a connection string on the line is the one place its TLS is written
+    given = pattern.search(line) or re.search("sslmode", line, re.IGNORECASE)
+    if shell and not actions and not given:
+
+        def tool(match: re.Match[str]) -> str:
+            actions.append(f"{match.group(2)}: PGSSLMODE=verify-full as its environment")
+            return f"{match.group(1)}PGSSLMODE=verify-full {match.group(2)}"
+
+        line = _TOOL.sub(tool, line)
+    host = _PGHOST.match(line) if not mode_set and not shell else None
+    if host is not None:
+        actions.append("PGSSLMODE=verify-full added after PGHOST")
+        line += f"{newline}{host.group(1)}PGSSLMODE{host.group(2)}verify-full"
+    return line, actions
 
 
 def fix_config(text: str, relpath: str, lines: Iterable[int]) -> ConfigResult:
     """The file with the connection settings on `lines` upgraded."""
     wanted = set(lines)
     files = files_for(relpath)
+    shell = PurePosixPath(relpath).suffix.lower() in SHELL_SUFFIXES
+    # a .env or compose file whose PGHOST is reported and that sets no mode gets one
+    mode_set = files is not INTERPOLATED or bool(re.search("PGSSLMODE", text, re.IGNORECASE))
     out: list[str] = []
     actions: list[Action] = []
     previous = ""
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         body = line.rstrip("\r\n")
         if number in wanted:
-            new, done = _fix_line(body, files, previous)
-            # an edit never adds or removes a quote: the file's quoting stays valid
-            if all(new.count(q) == body.count(q) for q in "\"'"):
+            ending = line[len(body) :]
+            new, done = _fix_line(
+                body, files, previous, shell=shell, mode_set=mode_set, newline=ending or "\n"
+            )
+            # an edit never adds or removes a quote but a pair around a shell word: the
+            # file's quoting stays valid
+            added = new.count('"') - body.count('"')
+            if new.count("'") == body.count("'") and (added == 0 or (shell and added == 2)):
                 line = new + line[len(body) :]
                 actions += [Action(number, number, text) for text in done]
         out.append(line)

@@ -51,6 +51,24 @@ def _read(node: ast.AST, values: Mapping[str, str]) -> ast.Constant | None:
     return None
 
 
+# The certificate-file fields fixed code reads from a pydantic Settings object
+# (fix/settings_source.py: `settings.DB_CA_PATH`, `settings.db_ca_path`): pydantic reads
+# them from the environment, so they are judged as the environment reads they are.
+_SETTINGS_FIELDS = frozenset({"db_ca_path", "db_cert_path", "db_key_path"})
+
+
+def _field_read(node: ast.AST) -> str | None:
+    """The variable a settings field read stands for (`settings.DB_CA_PATH`)."""
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Load)
+        and node.attr.lower() in _SETTINGS_FIELDS
+        and isinstance(node.value, ast.Name | ast.Attribute)
+    ):
+        return node.attr.upper()
+    return None
+
+
 def _quoted(node: ast.AST) -> ast.expr | None:
     """The environment read inside `quote(os.environ…)`: what a fix writes into a URL's
     query (the path percent-encoded; fix/names.py's name for urllib.parse.quote, maybe
@@ -61,6 +79,7 @@ def _quoted(node: ast.AST) -> ast.expr | None:
         return None
     inner = node.args[0]
     read = isinstance(inner, ast.Call) and _dotted(inner.func) in _GETTERS
+    read = read or _field_read(inner) is not None
     return inner if read or isinstance(inner, ast.Subscript) else None
 
 
@@ -93,8 +112,30 @@ def materialise(text: str, values: Mapping[str, str] | None = None) -> str:
         start = starts[node.lineno - 1] + node.col_offset
         return start, starts[(node.end_lineno or node.lineno) - 1] + (node.end_col_offset or 0)
 
+    # f-strings' spans and quotes: a literal put inside one takes the other quote
+    fstrings = [
+        (*span(node), chr(next(b for b in data[span(node)[0] :] if b in b"'\"")))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+    ]
+
+    def source_literal(value: str, start: int, end: int, quote: str = '"') -> bytes:
+        around = [q for s, e, q in fstrings if s <= start and end <= e]
+        if around:
+            quote = "'" if around[-1] == '"' else '"'
+        escaped = value.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n")
+        return f"{quote}{escaped}{quote}".encode()
+
     for node in ast.walk(tree):  # outer nodes first: a quoted read before its read
         inner = _quoted(node)
+        field = _field_read(inner if inner is not None else node)
+        if field is not None and isinstance(node, ast.expr):
+            start, end = span(node)
+            if not any(s <= start and end <= e for s, e, _ in edits):
+                value = (values or {}).get(field, stand_in(field))
+                value = urllib.parse.quote(value) if inner is not None else value
+                edits.append((start, end, source_literal(value, start, end)))
+            continue
         key = _read(inner if inner is not None else node, values or {})
         if not isinstance(node, ast.expr) or (key is None and inner is None):
             continue

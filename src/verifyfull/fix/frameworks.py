@@ -112,6 +112,7 @@ def written(body: Iterable[cst.CSTNode], wanted: str) -> cst.BaseExpression | No
     """The value the block's statements last assign to the target spelled `wanted`
     (`SQLALCHEMY_ENGINE_OPTIONS`, `app.config["SQLALCHEMY_ENGINE_OPTIONS"]`)."""
     found: cst.BaseExpression | None = None
+    wanted = wanted.replace("'", '"')  # `DATABASES['default']` is `DATABASES["default"]`
     for statement in body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from verifyfull.fix.applicability import describe
 from verifyfull.fix.apply import Stamp
+from verifyfull.fix.settings_source import SettingsSource
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class FileFix:
     rules: tuple[str, ...]  # the reported rules on the edited lines
     secret_lines: tuple[str, ...] = ()  # lines the scanner saw a password on: never shown
     stamp: Stamp | None = None  # the file as read: the write refuses if it changed since
+    # the pydantic Settings object the fixed code reads its certificate files from
+    settings: SettingsSource | None = None
 
     def line_before(self, line: int) -> int:
         """The line of the file before the fix that line `line` of the fixed file comes

@@ -93,6 +93,11 @@ def _bound(node: ast.AST) -> tuple[str, ...]:
     return ()
 
 
+def bound_by(node: ast.AST) -> tuple[str, ...]:
+    """The names `node` itself binds in its scope (`*` for a star import)."""
+    return _bound(node)
+
+
 def _shadowed(tree: ast.Module, name: str) -> bool:
     """Whether any scope binds `name` otherwise than the module's own import of it."""
     own = {id(node) for node in tree.body if _own_import(node, name)}

@@ -32,7 +32,7 @@ class Origin:
     line: int
 
 
-def _parse(path: Path) -> ast.Module | None:
+def parse_file(path: Path) -> ast.Module | None:
     try:
         if path.stat().st_size > _MAX_FILE:
             return None
@@ -41,7 +41,7 @@ def _parse(path: Path) -> ast.Module | None:
         return None
 
 
-def _imports(tree: ast.Module) -> dict[str, tuple[str, int, str]]:
+def top_imports(tree: ast.Module) -> dict[str, tuple[str, int, str]]:
     """name -> (module, level, name in that module) for the module's `from` imports."""
     out: dict[str, tuple[str, int, str]] = {}
     for node in tree.body:
@@ -51,7 +51,7 @@ def _imports(tree: ast.Module) -> dict[str, tuple[str, int, str]]:
     return out
 
 
-def _module_file(root: Path, here: Path, module: str, level: int) -> Path | None:
+def module_file(root: Path, here: Path, module: str, level: int) -> Path | None:
     """The project file of `module`: relative to the importing file's package for a
     relative import, else to the project root, its src/ directory or the importing
     file's own directory (a script run from there)."""
@@ -72,6 +72,21 @@ def _module_file(root: Path, here: Path, module: str, level: int) -> Path | None
                     continue
                 return candidate
     return None
+
+
+def imported(
+    root: Path, here: Path, imports: dict[str, tuple[str, int, str]], name: str
+) -> tuple[Path, ast.Module, str] | None:
+    """The project module `name` is imported from (its file, its tree) and the name it has
+    there (None: not imported, outside the tree, or unreadable)."""
+    if name not in imports:
+        return None
+    module, level, original = imports[name]
+    target = module_file(root, here, module, level)
+    tree = parse_file(target) if target is not None else None
+    if target is None or tree is None:
+        return None
+    return target, tree, original
 
 
 def _written(tree: ast.Module, name: str, *, call: bool) -> int | None:
@@ -97,11 +112,11 @@ def origins(root: Path, relpath: str, lines: Iterable[int]) -> list[tuple[int, O
     """For each reported line of `relpath` whose call passes `config=` a value written
     elsewhere: (the reported line, where the value is written)."""
     here = root / relpath
-    tree = _parse(here)
+    tree = parse_file(here)
     if tree is None:
         return []
     wanted = set(lines)
-    imports = _imports(tree)
+    imports = top_imports(tree)
     out: list[tuple[int, Origin]] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or node.end_lineno is None:
@@ -129,11 +144,10 @@ def _origin(
     if not isinstance(value, ast.Name):
         return None
     if value.id in imports:
-        module, level, name = imports[value.id]
-        target = _module_file(root, here, module, level)
-        target_tree = _parse(target) if target is not None else None
-        if target is None or target_tree is None:
+        found = imported(root, here, imports, value.id)
+        if found is None:
             return None
+        target, target_tree, name = found
         line = _written(target_tree, name, call=call)
         relpath = target.resolve().relative_to(root.resolve()).as_posix()
         return Origin(relpath, line) if line else None

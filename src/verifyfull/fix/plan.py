@@ -29,9 +29,14 @@ import yaml
 from tomlkit.exceptions import TOMLKitError
 
 from verifyfull.findings import Finding
-from verifyfull.fix import applicability, safety
+from verifyfull.fix import applicability, safety, settings_source
 from verifyfull.fix.apply import FileChanged, read_stamped
-from verifyfull.fix.config_fixes import fix_config
+from verifyfull.fix.config_fixes import (
+    SHELL_SUFFIXES,
+    TERRAFORM_SUFFIXES,
+    fix_config,
+    is_env_file,
+)
 from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, line_length
 from verifyfull.fix.model import Change, Refusal
 from verifyfull.fix.model import FileFix as FileFix  # re-exported: callers import it from here
@@ -47,7 +52,17 @@ from verifyfull.scan.settings import ScanSettings, load
 FIXABLE = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107", "VF201"})
 # Rules that mean "a password is on this line": such lines never reach the output.
 SECRET_RULES = frozenset({"VF401", "VF402"})
-_CONFIG_SUFFIXES = {".env", ".ini", ".cfg", ".yaml", ".yml", ".toml", ".json"}
+_CONFIG_SUFFIXES = {
+    ".env",
+    ".ini",
+    ".cfg",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".json",
+    *SHELL_SUFFIXES,
+    *TERRAFORM_SUFFIXES,
+}
 _CONFIG_NAMES = {"dockerfile", "pg_service.conf", ".pg_service.conf"}
 
 
@@ -82,7 +97,7 @@ def _kind(path: Path) -> str | None:
     if path.suffix == ".py":
         return "python"
     name = path.name.lower()
-    if path.suffix.lower() in _CONFIG_SUFFIXES or name.startswith(".env") or name in _CONFIG_NAMES:
+    if path.suffix.lower() in _CONFIG_SUFFIXES or is_env_file(name) or name in _CONFIG_NAMES:
         return "config"
     return None
 
@@ -179,6 +194,7 @@ def _fix_file(
         {f.line for f in findings if f.line}
         | {r.line for f in findings for r in f.related if r.line and r.path in (None, f.path)}
     )
+    source: settings_source.SettingsSource | None = None
     try:
         if kind == "python":
             evidence = {f.line: f.evidence for f in findings if f.line and f.evidence}
@@ -187,8 +203,20 @@ def _fix_file(
                 path.parents[len(parts) - 1] if parts and not Path(relpath).is_absolute() else None
             )
             width = _line_length(root) if root is not None else DEFAULT_LINE_LENGTH
+            # the guard reads its own settings; otherwise a pydantic Settings object the
+            # reported calls read through gets the certificate files too
+            source = (
+                settings_source.find(root, relpath, text, lines)
+                if root is not None and not use_guard
+                else None
+            )
             result = fix_python(
-                text, lines, use_guard=use_guard, evidence=evidence, line_length=width
+                text,
+                lines,
+                use_guard=use_guard,
+                evidence=evidence,
+                line_length=width,
+                settings=source,
             )
             new_text, actions = result.text, result.actions
         else:
@@ -229,7 +257,11 @@ def _fix_file(
         )
         for action in actions
     )
-    return FileFix(path, relpath, data, new_text.encode(encoding), changes, rules, hidden, stamp)
+    if source is not None and not any(code in new_text for code in source.reads()):
+        source = None  # no fix of this file reads it
+    return FileFix(
+        path, relpath, data, new_text.encode(encoding), changes, rules, hidden, stamp, source
+    )
 
 
 def _follow_origins(root: Path, by_file: dict[str, list[Finding]]) -> None:
@@ -291,7 +323,13 @@ def _classified(
             )
         )
         if isinstance(alone, FileFix):
-            out[line] = applicability.needs(_text(alone.before), _text(alone.after))
+            source = alone.settings
+            out[line] = applicability.needs(
+                _text(alone.before),
+                _text(alone.after),
+                source.reads() if source is not None else None,
+                f"{source.class_name} ({source.relpath})" if source is not None else None,
+            )
     return _Classified(whole, out)
 
 
@@ -402,6 +440,8 @@ def plan_fixes(
             errors.append(outcome)
     fixes, kept_out = _screened(settings, fixes, by_file, secrets, use_guard)
     fixes = [_marked(fix, needs.get(fix.relpath, {})) for fix in fixes]
+    fixes, field_errors = _with_settings_fields(settings.project_root, fixes)
+    errors += field_errors
     refused += kept_out
     left: tuple[Finding, ...] = before.findings
     if fixes:
@@ -425,6 +465,79 @@ def plan_fixes(
         before.files,
         tuple(unsafe_left),
     )
+
+
+def _with_settings_fields(
+    root: Path, fixes: list[FileFix]
+) -> tuple[list[FileFix], list[ReportError]]:
+    """The fixes, with each Settings class that fixed code reads new fields of given them
+    (in the module that defines it, fixed or not: settings_source.py)."""
+    wanted: dict[str, list[settings_source.SettingsSource]] = defaultdict(list)
+    rules: dict[str, set[str]] = defaultdict(set)  # the findings whose fixes read them
+    for fix in fixes:
+        source = fix.settings
+        if source is not None and source.missing:
+            rules[source.relpath] |= set(fix.rules)
+            if source not in wanted[source.relpath]:
+                wanted[source.relpath].append(source)
+    out, errors = list(fixes), []
+    for relpath, sources in wanted.items():
+        at = next((i for i, fix in enumerate(out) if fix.relpath == relpath), None)
+        path = root / relpath
+        try:
+            if at is not None:
+                base = out[at]
+                data, stamp, changes = base.before, base.stamp, base.changes
+                text, encoding = _decode(base.after, "python")
+            else:
+                data, stamp = read_stamped(path)
+                text, encoding = _decode(data, "python")
+                changes = ()
+            new = text
+            for source in sources:
+                new = settings_source.with_fields(new, source)
+        except (FileChanged, OSError, UnicodeDecodeError, SyntaxError, LookupError):
+            new = text = ""
+        problem = check_parses(path, new) if new else "cannot read or decode it"
+        if problem or new == text:
+            errors.append(
+                ReportError(
+                    f"not given the Settings fields the fixed code reads: {problem}; "
+                    "add them by hand",
+                    path=relpath,
+                )
+            )
+            continue
+        added = [
+            Change(
+                settings_source.class_line(_text(data), source.class_name),
+                (),
+                f"{source.class_name} gains "
+                + ", ".join(source.field(role) for role in source.missing)
+                + " (pydantic reads "
+                + ", ".join(source.variable(role) for role in source.missing)
+                + ")",
+                needs=tuple(f"{source.variable(role)} set" for role in source.missing[:1])
+                + tuple(f"{source.variable(role)} (read when set)" for role in source.missing[1:]),
+            )
+            for source in sources
+        ]
+        fixed = FileFix(
+            path,
+            relpath,
+            data,
+            new.encode(encoding),
+            (*changes, *added),
+            tuple(sorted(rules[relpath] | set(out[at].rules if at is not None else ()))),
+            out[at].secret_lines if at is not None else (),
+            stamp,
+            out[at].settings if at is not None else None,
+        )
+        if at is None:
+            out.append(fixed)
+        else:
+            out[at] = fixed
+    return out, errors
 
 
 def _screened(

@@ -16,8 +16,9 @@ driver that receives it (docs/conninfo.md, "Corrected forms"):
   removed, TLS floors raised to 1.2, weak cipher strings replaced.
 
 Certificate paths missing from the code come from the environment variables
-the seed names (DB_CA_PATH, DB_CERT_PATH, DB_KEY_PATH), never from a path
-this tool invents.
+the seed names (DB_CA_PATH, DB_CERT_PATH, DB_KEY_PATH), or from the same-named
+fields of the pydantic Settings object the module's calls read their URL through
+(settings_source.py), never from a path this tool invents.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
-from verifyfull.fix import frameworks, names, pystrings, url_template
+from verifyfull.fix import frameworks, names, pystrings, settings_source, url_template
 from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
 from verifyfull.fix.imports import add_imports, without_unused
 from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, laid_out
@@ -61,6 +62,11 @@ _LIBPQ_CALLS = {
     "psycopg_pool.AsyncConnectionPool",
 }
 _TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
+# ORMs that hand asyncpg what they are given (the scanner reports only their real sites,
+# scan/python/frameworks/asyncpg_orms.py): Piccolo's engines call asyncpg with **config,
+# GINO's set_bind passes its keywords to asyncpg's pool.
+_PICCOLO_ENGINES = {"PostgresEngine", "CockroachEngine"}
+_GINO_BIND = "set_bind"
 _TORTOISE_ENGINES = {"tortoise.backends.asyncpg"}
 # Tortoise's db_url schemes (tortoise.backends.base.config_generator) for PostgreSQL.
 _TORTOISE_SCHEMES = {
@@ -370,6 +376,10 @@ class _Planner(cst.CSTVisitor):
             self._libpq_call(node, name)
         elif short in _TORTOISE_CALLS:
             self._tortoise(node, name)
+        elif short in _PICCOLO_ENGINES:
+            self._piccolo(node, name)
+        elif short == _GINO_BIND and "." in name:
+            self._asyncpg(node, name)
         elif short == "set_ciphers" and node.args:
             self._ciphers(node)
         elif name in {"ssl.SSLContext", "SSLContext"}:
@@ -405,6 +415,24 @@ class _Planner(cst.CSTVisitor):
             self._context(statement, self._dict_files(arg.value))
             self.plan.set_ssl[node] = "ssl"
             self._act(f"{name}(): ssl={{...}} dict -> an SSLContext from the same files")
+
+    def _piccolo(self, node: cst.Call, name: str) -> None:
+        """Piccolo's `config` is asyncpg's keyword arguments: it gets `"ssl": context` (one
+        it names already, or a constant mode, is replaced by the verifying context)."""
+        arg = _kwarg(node, "config") or (node.args[0] if node.args else None)
+        value = arg.value if arg is not None else None
+        config = self.bindings.get(value.value) if isinstance(value, cst.Name) else value
+        if not isinstance(config, cst.Dict) or config in self.plan.ssl_entries:
+            return
+        ssl_value = _dict_get(config, "ssl")
+        if ssl_value is not None and not _constant(ssl_value):
+            return  # a context (or something unknown) is already there
+        statement = self._statement(config)
+        if statement is None:
+            return
+        self._context(statement, {})
+        self.plan.ssl_entries.add(config)
+        self._act(f"{name}(): config gets an SSLContext with verify-full")
 
     def _strip_url(self, url: cst.BaseExpression, *, keep: bool = False) -> dict[str, str]:
         """Take the TLS keys out of a URL literal that will get an SSLContext (asyncpg
@@ -508,8 +536,11 @@ class _Planner(cst.CSTVisitor):
         return None
 
     def _libpq_call(self, node: cst.Call, name: str) -> None:
-        target = _kwarg(node, "conninfo")
-        value = target.value if target else (node.args[0].value if node.args else None)
+        # the connection string: `conninfo=`/`dsn=` or the first positional argument
+        # (never a keyword such as `dbname='x'`, which is one value, not a string to upgrade)
+        target = _kwarg(node, "conninfo") or _kwarg(node, "dsn")
+        positional = node.args[0] if node.args and node.args[0].keyword is None else None
+        value = target.value if target else (positional.value if positional else None)
         url = self._literal(value)
         mode = _kwarg(node, "sslmode")
         if mode is None and url is not None and pystrings.piece_of(url) is not None:
@@ -1125,12 +1156,15 @@ def fix_python(
     use_guard: bool = False,
     evidence: Mapping[int, str] | None = None,
     line_length: int = DEFAULT_LINE_LENGTH,
+    settings: settings_source.SettingsSource | None = None,
 ) -> PythonResult:
     """The module with the sites on `lines` fixed (unchanged text when nothing applies).
 
     evidence: line -> the value the scanner resolved for the site reported there (the
     URL of `create_engine(settings.DATABASE_URL)`), which names the dialect.
     line_length: the project's; statements the fix makes longer are split to fit it.
+    settings: the pydantic Settings object the module's calls read their URL through: the
+    certificate files are read from its fields, not from the process environment.
 
     Raises libcst.ParserSyntaxError for a file that does not parse.
     """
@@ -1142,8 +1176,13 @@ def fix_python(
     if not plan.actions:
         return PythonResult(text, ())
     fixed = wrapper.module.visit(_Applier(plan, planner.context_name))
+    imports = set(plan.imports)
+    if settings is not None:
+        fixed = cst.parse_module(settings_source.rewrite(fixed.code, settings))
+        if _OS not in fixed.code:  # every read now goes through the settings object
+            imports.discard(names.IMPORTS["os"])
     chosen = names.choose(text)
-    fixed = add_imports(fixed, {chosen.import_for(statement) for statement in plan.imports})
+    fixed = add_imports(fixed, {chosen.import_for(statement) for statement in imports})
     fixed = without_unused(module, fixed)
     resolved = cst.parse_module(chosen.resolve(fixed.code))
     return PythonResult(laid_out(resolved, module, line_length).code, tuple(plan.actions))

@@ -1,0 +1,374 @@
+"""Shapes the corpus showed the fixer missing (issue 15, reach), each closed for its class.
+
+- Piccolo's `PostgresEngine(config={...})` / `CockroachEngine` and GINO's `db.set_bind(url)`:
+  both hand asyncpg what they are given, so the config gets `"ssl": context` and set_bind
+  `ssl=context`. Generated projects are fixed by the real planner and executed with stub
+  ORMs: the driver is handed a verifying SSLContext, everything else as written.
+- Connection strings in shell scripts and Terraform files: edited only where the edit
+  cannot change how the file is read (a shell URL inside quotes: the shell splits the line
+  into the same words; Terraform: no interpolation added or lost).
+- dotenv files under other names (`.example_env`, `env.local`): read as .env files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import shutil
+import ssl
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from psycopg.conninfo import conninfo_to_dict
+
+from verifyfull.certs.create import create_ca
+from verifyfull.fix.config_fixes import fix_config, is_env_file
+from verifyfull.fix.plan import FIXABLE, plan_fixes
+from verifyfull.fix.python_fixes import fix_python
+from verifyfull.scan import engine
+from verifyfull.scan.config.clients import LIBPQ_TOOLS
+from verifyfull.scan.settings import load
+
+MODES = st.sampled_from([None, "disable", "allow", "prefer", "require", "verify-ca"])
+_EXAMPLES = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _fixed(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A project of `files`, fixed with every fix and written; checked for the invariants
+    (compiles, nothing fixable left, a second run is a no-op)."""
+    root = tmp_path / "proj"
+    if root.exists():  # hypothesis runs every example in the same tmp_path
+        shutil.rmtree(root)
+    root.mkdir()
+    (root / "pyproject.toml").write_text("")
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    plan = plan_fixes([root], load(root), unsafe=True)
+    assert plan.fixes, "nothing was fixed"
+    for fix in plan.fixes:
+        fix.path.write_bytes(fix.after)
+        compile(fix.after, fix.relpath, "exec")
+    assert not {f.rule_id for f in engine.scan([root], load(root)).report.findings} & FIXABLE
+    assert plan_fixes([root], load(root), unsafe=True).fixes == ()
+    return root
+
+
+def _verifying(context: object) -> None:
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+
+
+@pytest.fixture
+def ca_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    certs = tmp_path_factory.mktemp("ca")
+    create_ca(certs / "certs", certs / "ca.key")
+    for name in ("DB_CA_PATH", "DB_CERT_PATH", "DB_KEY_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DB_CA_PATH", str(certs / "certs" / "ca.crt"))
+    return str(certs / "certs" / "ca.crt")
+
+
+# -- Piccolo ------------------------------------------------------------------------
+
+
+def _stub(monkeypatch: pytest.MonkeyPatch, dotted: str, **members: Any) -> None:
+    parts = dotted.split(".")
+    for index in range(1, len(parts) + 1):
+        name = ".".join(parts[:index])
+        module = sys.modules.get(name) if index < len(parts) else None
+        if module is None or not hasattr(module, "__path__"):
+            module = types.ModuleType(name)
+            module.__path__ = []  # type: ignore[attr-defined]  # a package
+            monkeypatch.setitem(sys.modules, name, module)
+    for key, value in members.items():
+        setattr(sys.modules[dotted], key, value)
+
+
+@_EXAMPLES
+@given(
+    keys=st.lists(st.sampled_from(["database", "user", "host", "port"]), unique=True),
+    tls=st.sampled_from([None, '"require"', '"prefer"', "False", "None"]),  # True verifies
+    bound=st.booleans(),
+    engine_class=st.sampled_from(["PostgresEngine", "CockroachEngine"]),
+)
+def test_piccolo_config_gets_a_verifying_context(
+    tmp_path: Path,
+    ca_env: str,
+    monkeypatch: pytest.MonkeyPatch,
+    keys: list[str],
+    tls: str | None,
+    bound: bool,
+    engine_class: str,
+) -> None:
+    values = {"database": '"shop"', "user": '"shop"', "host": '"db"', "port": "26257"}
+    entries = [f'"{k}": {values[k]}' for k in keys] + ([f'"ssl": {tls}'] if tls else [])
+    config = "{" + ", ".join(entries) + "}"
+    module = "postgres" if engine_class == "PostgresEngine" else "cockroach"
+    head = f"from piccolo.engine.{module} import {engine_class}\n\n"
+    body = (
+        f"CONFIG = {config}\n\nDB = {engine_class}(config=CONFIG)\n"
+        if bound
+        else f"DB = {engine_class}(config={config})\n"
+    )
+    root = _fixed(tmp_path, {"piccolo_conf.py": head + body})
+    seen: dict[str, Any] = {}
+
+    class Engine:
+        def __init__(self, config: dict[str, Any]) -> None:
+            seen.update(config)
+
+    _stub(monkeypatch, f"piccolo.engine.{module}", **{engine_class: Engine})
+    exec(compile((root / "piccolo_conf.py").read_text(), "piccolo_conf.py", "exec"), {})
+    _verifying(seen.pop("ssl"))
+    assert seen == {k: eval(values[k]) for k in keys}  # the rest as written
+
+
+# -- GINO ---------------------------------------------------------------------------
+
+
+@_EXAMPLES
+@given(mode=MODES, echo=st.booleans(), bound=st.booleans())
+def test_gino_set_bind_gets_a_verifying_context(
+    tmp_path: Path,
+    ca_env: str,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str | None,
+    echo: bool,
+    bound: bool,
+) -> None:
+    url = "postgresql://shop@db:26257/shop" + (f"?sslmode={mode}" if mode else "")
+    extra = ", echo=True" if echo else ""
+    constant = f'DB_URL = "{url}"\n' if bound else ""
+    call = f"await db.set_bind({'DB_URL' if bound else repr(url)}{extra})"
+    text = f"from gino import Gino\n\n{constant}db = Gino()\n\n\nasync def main():\n    {call}\n"
+    root = _fixed(tmp_path, {"models.py": text})
+    seen: dict[str, Any] = {}
+
+    class Gino:
+        async def set_bind(self, bind: str, **kwargs: Any) -> None:
+            seen.update(kwargs, bind=bind)
+
+    _stub(monkeypatch, "gino", Gino=Gino)
+    namespace: dict[str, Any] = {}
+    exec(compile((root / "models.py").read_text(), "models.py", "exec"), namespace)
+    asyncio.run(namespace["main"]())
+    _verifying(seen.pop("ssl"))
+    assert seen.pop("bind").startswith("postgresql://shop@db:26257/shop")
+    assert seen == ({"echo": True} if echo else {})
+
+
+# -- shell scripts and Terraform ----------------------------------------------------
+
+URLS = st.builds(
+    lambda scheme, mode: (
+        f"{scheme}://app@db.internal:26257/app" + (f"?sslmode={mode}" if mode else "")
+    ),
+    st.sampled_from(["postgresql", "postgres", "postgresql+asyncpg"]),
+    MODES,
+)
+
+
+@settings(deadline=None)
+@given(
+    url=URLS,
+    quote=st.sampled_from(['"', "'", ""]),
+    shape=st.sampled_from(["export DATABASE_URL={}", "psql {} -c 'SELECT 1'", "DSN={} ./run"]),
+    split=st.sampled_from(["", '"${USER}"', "$USER"]),
+)
+def test_shell_lines_split_into_the_same_words(
+    url: str, quote: str, shape: str, split: str
+) -> None:
+    """A URL is edited only when it is a whole shell word (quoted or not): one that goes on
+    in another quoting (`postgresql://"${USER}"@db/app`) is left."""
+    if split:
+        url = url.replace("://app@", f"://{quote}{split}{quote}@", 1)
+    line = shape.format(f"{quote}{url}{quote}")
+    fixed = fix_config(line + "\n", "scripts/run.sh", [1]).text.rstrip("\n")
+    before, after = shlex.split(line), shlex.split(fixed)
+    assert len(before) == len(after)  # no word added, joined or split by the shell
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    if split and (quote or split != "$USER"):  # the URL is not one word of its own
+        assert fixed == line
+        return
+    assert len(changed) == 1
+    new = changed[0][1].split("=", 1)[-1] if "=" in changed[0][1].split("://")[0] else changed[0][1]
+    if "+asyncpg" in new:
+        assert new.endswith("ssl=verify-full") and "sslmode" not in new
+    else:
+        assert conninfo_to_dict(new)["sslmode"] == "verify-full"
+    assert fix_config(fixed + "\n", "scripts/run.sh", [1]).text.rstrip("\n") == fixed
+
+
+@settings(deadline=None)
+@given(
+    url=URLS.filter(lambda u: "+asyncpg" not in u),
+    parts=st.lists(st.sampled_from(["${var.user}", "${var.port}", "${local.db}"]), max_size=3),
+)
+def test_terraform_strings_keep_their_interpolations(url: str, parts: list[str]) -> None:
+    templated = url.replace("app@", f"{parts[0]}@" if parts else "app@")
+    templated = templated.replace(":26257", f":{parts[1]}" if len(parts) > 1 else ":26257")
+    line = f'  database_url = "{templated}"'
+    fixed = fix_config(line + "\n", "infra/main.tf", [1]).text.rstrip("\n")
+    assert fixed.count("${") == line.count("${")  # nothing Terraform would resolve is added
+    assert fixed.count('"') == 2
+    assert "sslmode=verify-full" in fixed
+
+
+@settings(deadline=None)
+@given(
+    words=st.lists(st.sampled_from(["example", "local", "prod", "dev", "sample"]), max_size=2),
+    separator=st.sampled_from([".", "_", "-"]),
+    leading_dot=st.booleans(),
+    position=st.integers(0, 2),
+)
+def test_dotenv_files_under_other_names(
+    words: list[str], separator: str, leading_dot: bool, position: int
+) -> None:
+    parts = list(words)
+    parts.insert(min(position, len(parts)), "env")
+    name = ("." if leading_dot else "") + separator.join(parts)
+    assert is_env_file(name)
+    assert not is_env_file(separator.join(words) + ".py")
+    assert not is_env_file(name.replace("env", "environment"))
+
+
+# -- a fix is a fixed point whatever the quotes ------------------------------------
+
+
+@settings(deadline=None)
+@given(
+    quote=st.sampled_from(["'", '"']),
+    shape=st.sampled_from(["dict", "subscript"]),
+    call=st.sampled_from(["dj_database_url.config(conn_max_age=600)", "env.db()"]),
+)
+def test_a_django_url_entry_is_updated_once(quote: str, shape: str, call: str) -> None:
+    """The OPTIONS update written after a dj-database-url/env.db() entry is found again
+    however the entry's key is quoted (`DATABASES['default']`): a second run adds none."""
+    head = (
+        "import dj_database_url\n"
+        if call.startswith("dj")
+        else "import environ\n\nenv = environ.Env()\n"
+    )
+    key = f"{quote}default{quote}"
+    entry = (
+        f"DATABASES = {{{key}: {call}}}\n"
+        if shape == "dict"
+        else f"DATABASES = {{}}\nDATABASES[{key}] = {call}\n"
+    )
+    text = head + "\n" + entry
+    line = text.count("\n", 0, text.index(call)) + 1
+    first = fix_python(text, [line]).text
+    assert "verify-full" in first
+    assert fix_python(first, [line + first.count("\n") - text.count("\n")]).text == first
+    assert fix_python(first, [first.count("\n", 0, first.index(call)) + 1]).text == first
+
+
+@settings(deadline=None)
+@given(
+    lead=st.sampled_from(["", "  ", "PGPASSWORD=secret ", 'out="$(', "cat a.sql | ", "x && "]),
+    tool=st.sampled_from(sorted(LIBPQ_TOOLS)),
+)
+def test_a_libpq_tool_run_with_flags_gets_its_mode_as_its_environment(lead: str, tool: str) -> None:
+    tail = ')"' if lead.endswith("$(") else ""
+    line = f'{lead}{tool} -h "$DB_HOST" -U app{tail}'
+    fixed = fix_config(line + "\n", "run.sh", [1]).text.rstrip("\n")
+    if lead.endswith("$("):  # inside the substitution: the same text, one assignment more
+        assert fixed == line.replace(f"$({tool}", f"$(PGSSLMODE=verify-full {tool}")
+    else:
+        words = shlex.split(line)
+        at = next(i for i, w in enumerate(words) if w == tool)
+        assert shlex.split(fixed) == [*words[:at], "PGSSLMODE=verify-full", *words[at:]]
+    assert fix_config(fixed + "\n", "run.sh", [1]).text.rstrip("\n") == fixed
+
+
+@settings(deadline=None)
+@given(
+    line=st.sampled_from(
+        ["docker exec db psql -h db", "sudo -u postgres psql -h db", "echo psql -h db"]
+    )
+)
+def test_a_tool_that_is_not_the_command_is_left(line: str) -> None:
+    assert fix_config(line + "\n", "run.sh", [1]).text == line + "\n"
+
+
+@settings(deadline=None)
+@given(
+    shape=st.sampled_from([".env", "list", "map"]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    mode_elsewhere=st.booleans(),
+    host=st.sampled_from(["lb", "db.internal", "${DB_HOST}"]),
+)
+def test_a_pghost_without_a_mode_gets_one(
+    shape: str, newline: str, mode_elsewhere: bool, host: str
+) -> None:
+    """PGHOST (the connection written as variables) with no PGSSLMODE in the file: one is
+    added after it; `PGHOST=lb` is never read as the keyword string `host=lb` (it was:
+    `PGHOST=lb sslmode=verify-full sslrootcert=…`, a host name with spaces)."""
+    if shape == ".env":
+        name, lines = "db.env", [f"PGHOST={host}", "PGUSER=app"]
+        lines += ["PGSSLMODE=prefer"] if mode_elsewhere else []
+    else:
+        item = (
+            (lambda k, v: f"      - {k}={v}")
+            if shape == "list"
+            else (lambda k, v: f"      {k}: {v}")
+        )
+        name = "docker-compose.yml"
+        lines = ["services:", "  app:", "    environment:", item("PGHOST", host)]
+        lines += [item("PGUSER", "app")] + ([item("PGSSLMODE", "prefer")] if mode_elsewhere else [])
+    text = newline.join(lines) + newline
+    fixed = fix_config(text, name, [1 if shape == ".env" else 4]).text
+    assert "sslmode=" not in fixed  # nothing appended to the host
+    added = fixed.count("PGSSLMODE") - text.count("PGSSLMODE")
+    assert added == (0 if mode_elsewhere else 1)
+    assert fixed.replace("\r\n", "").count("\n") == 0 or newline == "\n"  # the file's line ends
+    if shape != ".env":
+        env = yaml.safe_load(fixed)["services"]["app"]["environment"]
+        values = env if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
+        assert values["PGHOST"] == host
+        assert values.get("PGSSLMODE") == ("prefer" if mode_elsewhere else "verify-full")
+    assert fix_config(fixed, name, [1 if shape == ".env" else 4]).text == fixed
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    driver=st.sampled_from(["psycopg2", "psycopg"]),
+    keys=st.lists(
+        st.sampled_from(["dbname", "user", "host", "port", "connect_timeout"]),
+        unique=True,
+        min_size=1,
+    ),
+    mode=MODES,
+)
+def test_keyword_only_connects_keep_every_value(
+    monkeypatch: pytest.MonkeyPatch, driver: str, keys: list[str], mode: str | None
+) -> None:
+    """`psycopg2.connect(dbname='x', …)` has no connection string: the first keyword is
+    one value (it was upgraded as if it were one: `dbname='x sslmode=verify-full …'`)."""
+    values = {"dbname": "movies", "user": "ivan", "host": "db", "port": 5435}
+    values["connect_timeout"] = 5
+    given_args = {k: values[k] for k in keys} | ({"sslmode": mode} if mode else {})
+    call = ", ".join(f"{k}={v!r}" for k, v in given_args.items())
+    text = f"import {driver}\n\nconn = {driver}.connect({call})\n"
+    fixed = fix_python(text, [3]).text
+    seen: dict[str, Any] = {}
+    stub = types.ModuleType(driver)
+    stub.connect = lambda **kwargs: seen.update(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, driver, stub)
+    monkeypatch.setenv("DB_CA_PATH", "/etc/db/ca.crt")
+    monkeypatch.delenv("DB_CERT_PATH", raising=False)
+    exec(compile(fixed, "fixed.py", "exec"), {})
+    assert seen.pop("sslmode") == "verify-full" and seen.pop("sslrootcert") == "/etc/db/ca.crt"
+    assert seen.pop("sslcert") == seen.pop("sslkey") == ""
+    assert seen == {k: v for k, v in given_args.items() if k != "sslmode"}
