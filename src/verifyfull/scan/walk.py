@@ -396,3 +396,13 @@ class Walker:
             if self._git_ignores(ignores, tracked, Path(entry.path).as_posix(), True):
                 continue
             yield from self._walk_entries(entry.path, prefix + name, ignores, seen, wanted, tracked)
+
+
+def gitignored(root: Path, path: Path) -> bool:
+    """Whether the .gitignore files from the project root down to path's directory
+    ignore path (which need not exist): a file the project keeps out of version control
+    on purpose (`*.pem`), so its absence from a checkout says nothing of where it runs."""
+    walker = Walker(root)
+    ignores = walker._inherited_ignores(path.parent)
+    own = walker._gitignore(path.parent)
+    return Walker._ignored([*ignores, *([own] if own else [])], path.as_posix(), False)

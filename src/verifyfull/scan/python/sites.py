@@ -739,6 +739,8 @@ def judge(
         absent = rootfiles.absent_root(a, driver, info, verdict)
         if absent is not None:
             info, verdict, notes, dsn = (*absent, (*notes, rootfiles.absent_note(info)), None)
+        elif (kept := rootfiles.kept_out_of_git(a, driver, info)) is not None:
+            notes = (*notes, kept)
         a.sites.append(
             Site(node.lineno, node.col_offset + 1, api, driver, info, verdict, dsn, notes)
         )
