@@ -54,7 +54,7 @@ def _git_ignores(root: Path, path: str) -> bool:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(tree=ignore_trees())
 def test_gitignored_agrees_with_git(
