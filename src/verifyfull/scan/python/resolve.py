@@ -44,6 +44,7 @@ from verifyfull.scan.python.values import (
     Unknown,
     Value,
     ValueTooLarge,
+    WrittenAt,
     alternatives,
     as_text,
     choice,
@@ -243,6 +244,7 @@ class Resolver:
 
     def _JoinedStr(self, node: ast.JoinedStr, place: Place, depth: int) -> Value:
         result = Text(())
+        defaulted: WrittenAt | None = None
         for part in node.values:
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
                 result = result + Text.of(part.value)
@@ -252,6 +254,13 @@ class Resolver:
                 if isinstance(inner, Const) and isinstance(inner.value, bool):
                     text = Text.of(str(inner.value))
                 result = result + (text or Text((Unknown(_describe(part.value)),)))
+                defaulted = defaulted or (inner.written if isinstance(inner, Text) else None)
+        if defaulted is not None:
+            # a string formatted from a written default (`f"…sslmode={getenv('M', 'require')}"`)
+            # is written here: where its template and the default meet (class 8)
+            what = f"the string written here from {defaulted.what}"
+            written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, what)
+            result = replace(result, written=written)
         return result
 
     def _BinOp(self, node: ast.BinOp, place: Place, depth: int) -> Value:
@@ -286,7 +295,10 @@ class Resolver:
                 items.append((key_value.known, self._sub(item, place, depth)))
             else:
                 complete = False
-        return DictValue(tuple(items), complete)
+        written = None
+        if hasattr(node, "lineno"):  # a display in the source (dict(...) builds one without)
+            written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, "")
+        return DictValue(tuple(items), complete, written)
 
     def _List(self, node: ast.List | ast.Tuple, place: Place, depth: int) -> Value:
         return ListValue(tuple(self._sub(e, place, depth) for e in node.elts))
@@ -946,6 +958,18 @@ class Resolver:
         result = Text(())
         for index, piece in enumerate(pieces):
             result = result + (Text.of(separator) + piece if index else piece)
+        if isinstance(items, ast.GeneratorExp | ast.ListComp):
+            # a dict's entries joined (the shape _joined_items read): every key of the
+            # string is written in the dict, where a finding about one is reported
+            # (class 8), not at the join
+            source = items.generators[0].iter
+            assert isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute)
+            mapping = self._sub(source.func.value, place, depth)
+            if isinstance(mapping, DictValue) and mapping.written is not None:
+                what = (
+                    f"the dict written here, joined into a connection string at line {items.lineno}"
+                )
+                result = replace(result, written=replace(mapping.written, what=what))
         return result
 
     def _joined_items(
@@ -1081,7 +1105,10 @@ class Resolver:
         if default is None:
             return Unknown(f"environment variable {name or '?'}")
         value = self.any(default, place, depth)
-        return _noted(value, f"{name or '?'}: default of {_env_call_name(node, place)}")
+        getter = _env_call_name(node, place)
+        what = f"the default of {getter}({name or '?'!r}), used when {name or 'it'} is unset"
+        written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, what)
+        return _noted(value, f"{name or '?'}: default of {getter}", written)
 
     def _string_method(
         self, receiver: Text, method: str, node: ast.Call, place: Place, depth: int
@@ -1436,11 +1463,14 @@ def _where(module: ParsedModule, call: ast.Call) -> str:
     return f"{path}:{call.lineno}"
 
 
-def _noted(value: Value, note: str) -> Value:
+def _noted(value: Value, note: str, written: WrittenAt | None = None) -> Value:
+    """The value with a note on where it came from; `written`: where it was written,
+    unless an inner reader's default already says (`getenv("A", getenv("B", "…"))`)."""
     if isinstance(value, Text):
-        return replace(value, notes=(*value.notes, note))
+        return replace(value, notes=(*value.notes, note), written=value.written or written)
     if isinstance(value, Choice):
-        return replace(value, options=tuple(_noted(option, note) for option in value.options))
+        options = tuple(_noted(option, note, written) for option in value.options)
+        return replace(value, options=options)
     return value
 
 
