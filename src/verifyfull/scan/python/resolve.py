@@ -16,6 +16,7 @@ memory are linear in the file whatever its call graph.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -82,6 +83,8 @@ _URL_EDITS = frozenset(
     {"_replace", "set", "difference_update_query", "geturl", "render_as_string", "unicode_string"}
 )
 _DSN_TYPES = ("Dsn", "MultiHostUrl", "AnyUrl", "Url")
+# The text before a formatted value that makes it a connection string's mode
+_MODE_SLOT = re.compile(r"(?:^|[?&\s])(?:sslmode|ssl)=$")
 _LIBRARY_CONSTANT_ROOTS = ("ssl.",)
 _LIBRARY_MODULES = frozenset({"ssl", "os", "hashlib", "random", "base64", "binascii", "codecs"})
 
@@ -253,11 +256,14 @@ class Resolver:
                 text = as_text(inner)
                 if isinstance(inner, Const) and isinstance(inner.value, bool):
                     text = Text.of(str(inner.value))
+                mode_slot = _MODE_SLOT.search(result.render()) is not None
                 result = result + (text or Text((Unknown(_describe(part.value)),)))
-                defaulted = defaulted or (inner.written if isinstance(inner, Text) else None)
+                if mode_slot and isinstance(inner, Text):
+                    defaulted = defaulted or inner.written
         if defaulted is not None:
-            # a string formatted from a written default (`f"…sslmode={getenv('M', 'require')}"`)
-            # is written here: where its template and the default meet (class 8)
+            # the mode formatted in is a written default (`f"…sslmode={getenv('M', 'require')}"`):
+            # the string is written here, where the template and that default meet (class 8);
+            # a default elsewhere in it (a host) decides nothing, the template does
             what = f"the string written here from {defaulted.what}"
             written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, what)
             result = replace(result, written=written)
