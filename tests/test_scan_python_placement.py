@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from verifyfull.findings import Finding
@@ -64,6 +64,8 @@ _HOPS = {
     ),
     # (os.environ.setdefault is left out: env_settings judges its literal too, as written
     # into the environment, a second finding on the same line: open, see docs/scan.md)
+    # the mode formatted into a URL template: placed at the f-string (body built below)
+    "f-string mode": ("", "settings.X", "from pkg import settings"),
     "decouple": ('X = config("X", default={value})', "settings.X", "from pkg import settings"),
 }
 _SETTINGS_HEAD = "import os\nfrom decouple import config\n"
@@ -110,7 +112,7 @@ def defaults(draw: st.DrawFn) -> tuple[str, str, str, int]:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(shape=defaults())
 def test_a_default_written_elsewhere_is_the_one_place_of_the_finding(
@@ -122,7 +124,13 @@ def test_a_default_written_elsewhere_is_the_one_place_of_the_finding(
     inline_app, inline_calls = _app(call, [literal] * callers)
     inline = _scan(tmp_path_factory.mktemp("inline"), {"app.py": inline_app})
     body, expression, imports = _HOPS[hop]
-    settings_py = _SETTINGS_HEAD + body.format(value=literal) + "\n"
+    written = body.format(value=literal)
+    if hop == "f-string mode":
+        assume(part == "url" and bool(mode))
+        tail = f"&sslrootcert={ROOT}" if mode.startswith("verify") else ""
+        default = f"os.getenv('M', {mode!r})"
+        written = f'X = f"postgresql://svc@pg.internal/app?sslmode={{{default}}}{tail}"'
+    settings_py = _SETTINGS_HEAD + written + "\n"
     app, calls = _app(call, [expression] * callers, imports)
     moved = _scan(
         tmp_path_factory.mktemp("moved"),
@@ -134,7 +142,7 @@ def test_a_default_written_elsewhere_is_the_one_place_of_the_finding(
     assert all(count == callers for count in rules.values()), inline
     # moved: those rules once each, where the default is written, every call related
     assert sorted(f.rule_id for f in moved) == sorted(rules), (settings_py, app, moved)
-    default_line = settings_py.splitlines().index(body.format(value=literal).splitlines()[-1]) + 1
+    default_line = settings_py.splitlines().index(written.splitlines()[-1]) + 1
     for found in moved:
         assert (found.path, found.line) == ("pkg/settings.py", default_line), found
         related = sorted((r.path, r.line) for r in found.related)
