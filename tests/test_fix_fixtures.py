@@ -51,6 +51,7 @@ RULES_SHOWN = {
     "tortoise_config": {"VF102"},
     "tortoise_psycopg": {"VF103", "VF104", "VF105"},
     "psycopg_dsn_elsewhere": {"VF103"},
+    "env_default_placed": {"VF102", "VF103"},
     "config_variables": {"VF101", "VF102", "VF103"},
     "layouts": {"VF102", "VF103", "VF105"},
     "engine_settings": {"VF102"},

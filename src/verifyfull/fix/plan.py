@@ -197,7 +197,15 @@ def _fix_file(
     source: settings_source.SettingsSource | None = None
     try:
         if kind == "python":
-            evidence = {f.line: f.evidence for f in findings if f.line and f.evidence}
+            # a related call of the same file is fixed with the value the finding
+            # resolved (a getenv default placed at its line names the dialect)
+            evidence = {
+                r.line: f.evidence
+                for f in findings
+                for r in f.related
+                if r.line and r.path in (None, f.path) and f.evidence
+            }
+            evidence.update({f.line: f.evidence for f in findings if f.line and f.evidence})
             parts = Path(relpath).parts
             root = (
                 path.parents[len(parts) - 1] if parts and not Path(relpath).is_absolute() else None

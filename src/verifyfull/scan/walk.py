@@ -399,3 +399,25 @@ class Walker:
             if ignores and self._git_ignores(ignores, tracked, Path(entry.path).as_posix(), True):
                 continue
             yield from self._walk_entries(entry.path, prefix + name, ignores, seen, wanted, tracked)
+
+
+def gitignored(root: Path, path: Path) -> bool:
+    """Whether the .gitignore files from the project root down to path's directory
+    ignore path (which need not exist): a file the project keeps out of version control
+    on purpose (`*.pem`), so its absence from a checkout says nothing of where it runs.
+    As in git, a file under an ignored directory is ignored whatever a later `!` says."""
+    walker = Walker(root)
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    ignores: list[_Ignore] = []
+    here = root
+    for index, part in enumerate(parts):
+        own = walker._gitignore(here)
+        if own is not None:
+            ignores.append(own)
+        here = here / part
+        if Walker._ignored(ignores, here.as_posix(), index < len(parts) - 1):
+            return True
+    return False

@@ -90,7 +90,10 @@ def at_path(target: DictValue, keys: list[str], change: Change) -> DictValue:
     if isinstance(change, DictValue):
         return _merged(target, change)
     if isinstance(change, Removal):
-        return replace(target, items=tuple(i for i in target.items if i[0] != change.key))
+        # what is left is no longer the display written (values.WrittenAt): the removal
+        # decides, so the finding is not placed at the dict
+        items = tuple(i for i in target.items if i[0] != change.key)
+        return replace(target, items=items, written=None)
     if target.get(change.key) is not None:
         return target
     return DictValue((*target.items, (change.key, change.value)), target.complete)

@@ -136,4 +136,4 @@ def _place(a: Analysis, where: ReadAt, node: ast.expr, what: str) -> Place | Non
         relpath = where.module.path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
     except ValueError:
         return None
-    return Place(relpath, node, what)
+    return Place.at(relpath, node, what)

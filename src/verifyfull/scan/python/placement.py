@@ -20,6 +20,7 @@ written, with the places it acts through as related locations, not one copy per 
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from verifyfull.conninfo import ConnInfo
@@ -28,18 +29,24 @@ from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import ImportRef, Mutation, ParsedModule, Scope
 from verifyfull.scan.python.resolve import field_default, has_base
+from verifyfull.scan.python.values import WrittenAt
 
 
 @dataclass(frozen=True)
 class Place:
-    """Where a deciding value is written: a file of the project and a node in it."""
+    """Where a deciding value is written: a file of the project and a position in it."""
 
     relpath: str
-    node: ast.expr
+    line: int
+    column: int  # 1-based
     what: str
     # The place holds only for a reading without this key: a key set later (`CONF[…]
     # ["credentials"]["ssl"] = …`, values.py's dict changes) decides at the call.
     missing: str | None = None
+
+    @classmethod
+    def at(cls, relpath: str, node: ast.expr, what: str, missing: str | None = None) -> Place:
+        return cls(relpath, node.lineno, node.col_offset + 1, what, missing)
 
 
 _ORIGIN_HOPS = 6
@@ -109,9 +116,9 @@ def missing_key_places(
         settings = _entry(credentials, "server_settings")
         mode = _entry(settings, "sslmode") if isinstance(settings, ast.Dict) else None
         if mode is not None:  # Tortoise's psycopg backend: the libpq sslmode decides
-            places[index] = Place(relpath, mode, "the server_settings sslmode written here")
+            places[index] = Place.at(relpath, mode, "the server_settings sslmode written here")
         elif settings is None or isinstance(settings, ast.Dict):
-            places[index] = Place(
+            places[index] = Place.at(
                 relpath, credentials, "its credentials have no 'ssl' key", missing="ssl"
             )
     return places
@@ -186,7 +193,7 @@ def changed_key_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo)
                     continue
                 if _holds(info, key, literal) and (best is None or mutation.line >= best[0]):
                     what = f"the {key} written here into {name}, which the call is given"
-                    best = (mutation.line, Place(a.source.relpath, value, what))
+                    best = (mutation.line, Place.at(a.source.relpath, value, what))
     return best[1] if best else None
 
 
@@ -234,7 +241,7 @@ def settings_password(
         except ValueError:
             continue
         what = f"the default of settings field {owner[0].name}.{name}"
-        report_at(a, Place(relpath, default, what), "VF401", call, message, f"{name} = ***", fix)
+        report_at(a, Place.at(relpath, default, what), "VF401", call, message, f"{name} = ***", fix)
         return
 
 
@@ -266,7 +273,40 @@ def settings_default_place(
     what = (
         f"the default of settings field {cls.name}.{expr.attr}, used when the environment sets none"
     )
-    return Place(relpath, default, what)
+    return Place.at(relpath, default, what)
+
+
+# The keys that decide a reading's mode when the call gives them (libpq keywords
+# override the string's, asyncpg's ssl= its DSN's sslmode), in that order.
+_MODE_KEYS = ("sslmode", "ssl")
+
+
+def written_place(
+    a: Analysis, call: ast.Call, written: Mapping[str, WrittenAt | None]
+) -> Place | None:
+    """Class 8 for a value written elsewhere than the call (an environment reader's
+    default, a dict joined into a conninfo string; values.WrittenAt), followed through
+    names, attributes and imports: the place of what decides this reading. That is
+    the mode the call is given when it gives one, else, when the call gives no TLS
+    setting at all, the connection string; None when the deciding value is written at
+    the call (or inside it) or in no file of the project."""
+    mode = next((key for key in _MODE_KEYS if key in written), None)
+    if mode is not None:
+        where = written[mode]
+    elif any(written.get(key) is None for key in written if key):
+        return None  # a TLS setting written at the call decides with the string
+    else:
+        where = written.get("")
+    if where is None:
+        return None
+    inside = call.lineno <= where.line <= (call.end_lineno or call.lineno)
+    if inside and where.path == a.module.path:
+        return None
+    try:
+        relpath = where.path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
+    except ValueError:
+        return None
+    return Place(relpath, where.line, where.column, where.what)
 
 
 def report_at(
@@ -279,7 +319,7 @@ def report_at(
     fix: str,
 ) -> None:
     """One finding at the written dict (maybe in another module), the call related."""
-    line, column = where.node.lineno, where.node.col_offset + 1
+    line, column = where.line, where.column
     here = Related(
         f"{message} (this call; {where.what})", a.source.relpath, call.lineno, call.col_offset + 1
     )

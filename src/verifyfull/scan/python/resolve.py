@@ -16,6 +16,7 @@ memory are linear in the file whatever its call graph.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -44,6 +45,7 @@ from verifyfull.scan.python.values import (
     Unknown,
     Value,
     ValueTooLarge,
+    WrittenAt,
     alternatives,
     as_text,
     choice,
@@ -81,6 +83,8 @@ _URL_EDITS = frozenset(
     {"_replace", "set", "difference_update_query", "geturl", "render_as_string", "unicode_string"}
 )
 _DSN_TYPES = ("Dsn", "MultiHostUrl", "AnyUrl", "Url")
+# The text before a formatted value that makes it a connection string's mode
+_MODE_SLOT = re.compile(r"(?:^|[?&\s])(?:sslmode|ssl)=$")
 _LIBRARY_CONSTANT_ROOTS = ("ssl.",)
 _LIBRARY_MODULES = frozenset({"ssl", "os", "hashlib", "random", "base64", "binascii", "codecs"})
 
@@ -246,6 +250,7 @@ class Resolver:
 
     def _JoinedStr(self, node: ast.JoinedStr, place: Place, depth: int) -> Value:
         result = Text(())
+        defaulted: WrittenAt | None = None
         for part in node.values:
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
                 result = result + Text.of(part.value)
@@ -254,7 +259,17 @@ class Resolver:
                 text = as_text(inner)
                 if isinstance(inner, Const) and isinstance(inner.value, bool):
                     text = Text.of(str(inner.value))
+                mode_slot = _MODE_SLOT.search(result.render()) is not None
                 result = result + (text or Text((Unknown(_describe(part.value)),)))
+                if mode_slot and isinstance(inner, Text):
+                    defaulted = defaulted or inner.written
+        if defaulted is not None:
+            # the mode formatted in is a written default (`f"…sslmode={getenv('M', 'require')}"`):
+            # the string is written here, where the template and that default meet (class 8);
+            # a default elsewhere in it (a host) decides nothing, the template does
+            what = f"the string written here from {defaulted.what}"
+            written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, what)
+            result = replace(result, written=written)
         return _rescheme(result)
 
     def _BinOp(self, node: ast.BinOp, place: Place, depth: int) -> Value:
@@ -289,7 +304,10 @@ class Resolver:
                 items.append((key_value.known, self._sub(item, place, depth)))
             else:
                 complete = False
-        return DictValue(tuple(items), complete)
+        written = None
+        if hasattr(node, "lineno"):  # a display in the source (dict(...) builds one without)
+            written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, "")
+        return DictValue(tuple(items), complete, written)
 
     def _List(self, node: ast.List | ast.Tuple, place: Place, depth: int) -> Value:
         return ListValue(tuple(self._sub(e, place, depth) for e in node.elts))
@@ -1018,6 +1036,18 @@ class Resolver:
         result = Text(())
         for index, piece in enumerate(pieces):
             result = result + (Text.of(separator) + piece if index else piece)
+        if isinstance(items, ast.GeneratorExp | ast.ListComp):
+            # a dict's entries joined (the shape _joined_items read): every key of the
+            # string is written in the dict, where a finding about one is reported
+            # (class 8), not at the join
+            source = items.generators[0].iter
+            assert isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute)
+            mapping = self._sub(source.func.value, place, depth)
+            if isinstance(mapping, DictValue) and mapping.written is not None:
+                what = (
+                    f"the dict written here, joined into a connection string at line {items.lineno}"
+                )
+                result = replace(result, written=replace(mapping.written, what=what))
         return result
 
     def _joined_items(
@@ -1333,7 +1363,10 @@ class Resolver:
         if default is None:
             return Unknown(f"environment variable {name or '?'}")
         value = self.any(default, place, depth)
-        return _noted(value, f"{name or '?'}: default of {_env_call_name(node, place)}")
+        getter = _env_call_name(node, place)
+        what = f"the default of {getter}({name or '?'!r}), used when {name or 'it'} is unset"
+        written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, what)
+        return _noted(value, f"{name or '?'}: default of {getter}", written)
 
     def _string_method(
         self, receiver: Text, method: str, node: ast.Call, place: Place, depth: int
@@ -1778,11 +1811,14 @@ def _where(module: ParsedModule, call: ast.Call) -> str:
     return f"{path}:{call.lineno}"
 
 
-def _noted(value: Value, note: str) -> Value:
+def _noted(value: Value, note: str, written: WrittenAt | None = None) -> Value:
+    """The value with a note on where it came from; `written`: where it was written,
+    unless an inner reader's default already says (`getenv("A", getenv("B", "…"))`)."""
     if isinstance(value, Text):
-        return replace(value, notes=(*value.notes, note))
+        return replace(value, notes=(*value.notes, note), written=value.written or written)
     if isinstance(value, Choice):
-        return replace(value, options=tuple(_noted(option, note) for option in value.options))
+        options = tuple(_noted(option, note, written) for option in value.options)
+        return replace(value, options=options)
     return value
 
 

@@ -4,14 +4,18 @@ libpq reads a relative `sslrootcert` from the working directory of the program. 
 scanner looks for it at the project root and beside the file; when it is in neither,
 the site is judged as libpq judges it without the file (conninfo asked again with the
 key dropped): `require` then checks no certificate, instead of the verify-ca upgrade a
-present file gives. verify-ca / verify-full without the file fail at connect (fail
-closed: no finding); an absolute, `~` or run-time path is the deployment's.
+present file gives. A path the project's .gitignore ignores (`*.pem`) is kept out of
+git on purpose, so a checkout lacks it where a working copy has it: it is presumed
+present (libpq's require with the file checks the chain: verify-ca). verify-ca /
+verify-full without the file fail at connect (fail closed: no finding); an absolute,
+`~` or run-time path is the deployment's.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 from verifyfull.conninfo import (
     ConnInfo,
@@ -24,6 +28,7 @@ from verifyfull.conninfo import (
 )
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.walk import gitignored
 
 PLACEHOLDER = "unknown"  # what sites.py writes for an unknown part
 TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104"})
@@ -31,6 +36,32 @@ TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104"})
 
 def named_root(info: ConnInfo) -> str | None:
     return info.param("sslrootcert") or info.kwarg("sslrootcert")
+
+
+def _unseen(a: Analysis, driver: Driver, info: ConnInfo) -> list[Path]:
+    """Where the scanner looks for a relative sslrootcert libpq reads (the project root,
+    beside the file) when it is in neither; [] when it is there, or the path is not
+    one the tree can hold (absolute, home, run-time, not libpq)."""
+    root = named_root(info)
+    if not root or root == "system" or PLACEHOLDER in root or root.startswith(("/", "~")):
+        return []
+    if re.match(r"^[A-Za-z]:[\\/]", root) or resolve_target(info, driver).engine != "libpq":
+        return []
+    places = [base / root for base in (a.ctx.root.resolve(), a.source.path.resolve().parent)]
+    return [] if any(path.exists() for path in places) else places
+
+
+def kept_out_of_git(a: Analysis, driver: Driver, info: ConnInfo) -> str | None:
+    """A note when the root file is not in the tree because .gitignore keeps it out
+    (`*.pem`): a checkout lacks what the working copy it runs from has, so the file is
+    presumed present (judged as written); None otherwise."""
+    places = _unseen(a, driver, info)
+    if not any(gitignored(a.ctx.root.resolve(), path) for path in places):
+        return None
+    return (
+        f"sslrootcert {named_root(info)!r} is not in the scanned tree, but .gitignore keeps "
+        "it out of git: presumed present in the working directory the program runs in"
+    )
 
 
 def absent_root(
@@ -42,13 +73,8 @@ def absent_root(
     verify-full fail at connect (fail closed: no finding). The site is then judged as
     libpq judges it without the file, and the evidence names the path. An absolute or
     home path, or one built at run time, is left as written (the deployment may
-    provide it; docs/scan.md)."""
-    root = named_root(info)
-    if not root or root == "system" or PLACEHOLDER in root or root.startswith(("/", "~")):
-        return None
-    if re.match(r"^[A-Za-z]:[\\/]", root) or resolve_target(info, driver).engine != "libpq":
-        return None
-    if any((base / root).exists() for base in (a.ctx.root, a.source.path.parent)):
+    provide it; docs/scan.md), and so is a git-ignored one (kept_out_of_git)."""
+    if not _unseen(a, driver, info) or kept_out_of_git(a, driver, info) is not None:
         return None
     without = replace(
         info,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from verifyfull.conninfo import (
     ConnInfo,
@@ -59,6 +59,7 @@ from verifyfull.scan.python.values import (
     Text,
     Unknown,
     Value,
+    WrittenAt,
     notes_of,
 )
 
@@ -272,6 +273,9 @@ class _Call:
     # What an unseen connection string reads as while _judge_unseen_url asks conninfo
     # whether it matters (None: an unseen string leaves the site undetermined).
     unseen_url: str | None = None
+    # Where the values this judgement read were written when not at the call (class 8):
+    # "" the connection string, else each TLS keyword given (None: written at the call).
+    written: dict[str, WrittenAt | None] = field(default_factory=dict)
 
     def value(self, expr: ast.expr | None) -> Value:
         options = self.a.resolver.alternatives(expr, self.a.place(self.node, self.scope))
@@ -282,6 +286,7 @@ class _Call:
 
     def dsn(self, value: Value, what: str) -> tuple[str, tuple[str, ...]]:
         """The whole connection string (dsn_text), or the stand-in for an unseen one."""
+        self.written[""] = value.written if isinstance(value, Text) else None
         try:
             return dsn_text(value, what)
         except Undetermined as why:
@@ -302,6 +307,11 @@ class _Call:
                     result.setdefault("ssl", Unknown("**options built elsewhere"))
             else:
                 result.setdefault("ssl", Unknown("keyword arguments passed through **"))
+        for key, item in result.items():
+            given = item.items if key == "connect_args" and isinstance(item, DictValue) else ()
+            for name, inner in ((key, item), *given):
+                if is_tls_key(name) or (name == "connect_args" and not isinstance(item, DictValue)):
+                    self.written[name] = inner.written if isinstance(inner, Text) else None
         return result
 
     def arg(self, index: int, name: str) -> ast.expr | None:
@@ -760,6 +770,9 @@ def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: 
         if api in TORTOISE and call.arg(99, "db_url") is None
         else {}
     )
+    if not places and len(judged) == 1:
+        written = placement.written_place(a, node, call.written)
+        places = {0: written} if written is not None else {}
     judge(a, node, api, judged, scope, places)
 
 
@@ -785,6 +798,8 @@ def judge(
         absent = rootfiles.absent_root(a, driver, info, verdict)
         if absent is not None:
             info, verdict, notes, dsn = (*absent, (*notes, rootfiles.absent_note(info)), None)
+        elif (kept := rootfiles.kept_out_of_git(a, driver, info)) is not None:
+            notes = (*notes, kept)
         a.sites.append(
             Site(node.lineno, node.col_offset + 1, api, driver, info, verdict, dsn, notes)
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 MAX_TEXT_CHARS = 100_000
 MAX_TEXT_PARTS = 256  # known runs and unknown holes
@@ -43,9 +44,26 @@ class Unknown:
 
 
 @dataclass(frozen=True)
+class WrittenAt:
+    """Where the literal a value is was written, when that is not where it is used: an
+    environment reader's default (`os.getenv("SSLMODE", "require")`), a dict joined
+    into a conninfo string. A finding the value decides is reported here, the calls
+    that use it related (issue 12, class 8; placement.py)."""
+
+    path: Path  # the module's file
+    line: int
+    column: int  # 1-based, as findings count
+    what: str  # "the default of os.getenv('PG_SSLMODE'), used when it is unset"
+
+
+@dataclass(frozen=True)
 class Text:
     parts: tuple[str | Unknown, ...]
     notes: tuple[str, ...] = ()
+    # Set only on the value exactly as written there (passed on through names,
+    # attributes, imports and returns unchanged); whatever builds a new string from
+    # it (`+`, f-strings, .replace) is written where it is built, and drops it.
+    written: WrittenAt | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, text: str, notes: Iterable[str] = ()) -> Text:
@@ -112,6 +130,8 @@ class Symbol:
 class DictValue:
     items: tuple[tuple[str, Value], ...]
     complete: bool = True  # False when some keys could not be resolved (**spread)
+    # the dict display it is, as Text.written (a change or merge makes a new value)
+    written: WrittenAt | None = field(default=None, compare=False)
     # entries counted through nested dicts and lists (what reading it all costs)
     size: int = field(init=False, compare=False, repr=False)
 
