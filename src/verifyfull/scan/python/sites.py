@@ -49,7 +49,11 @@ from verifyfull.scan.project_versions import driver_versions
 from verifyfull.scan.python import credentials, placement, rootfiles
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope
-from verifyfull.scan.python.query_values import inert_query_value, tortoise_postgres
+from verifyfull.scan.python.query_values import (
+    INERT_QUERY_KEYS,
+    inert_query_value,
+    tortoise_postgres,
+)
 from verifyfull.scan.python.values import (
     Const,
     ContextValue,
@@ -113,7 +117,39 @@ TORTOISE = frozenset(
     }
 )
 DATABASES = frozenset({"databases.Database"})
-ALL_SITES = ASYNCPG | SQLALCHEMY | SQLALCHEMY_CONFIG | PSYCOPG | PSYCOPG2 | TORTOISE | DATABASES
+# peewee's PostgreSQL databases: `_connect()` calls psycopg2.connect(database=<the first
+# argument>, **connect_params), connect_params being the keywords its init() does not
+# take itself (peewee.py PostgresqlDatabase.init/_connect; 3.17+ passes a first argument
+# that starts with postgresql:// as dsn= instead). playhouse.psycopg3_ext hands the same
+# to psycopg.connect.
+PEEWEE = frozenset(
+    {
+        "peewee.PostgresqlDatabase",
+        "playhouse.pool.PooledPostgresqlDatabase",
+        "playhouse.pool.PooledPostgresqlExtDatabase",
+        "playhouse.postgres_ext.PostgresqlExtDatabase",
+        "playhouse.cockroachdb.CockroachDatabase",
+        "playhouse.cockroachdb.PooledCockroachDatabase",
+    }
+)
+PEEWEE_PSYCOPG = frozenset(
+    {"playhouse.psycopg3_ext.Psycopg3Database", "playhouse.pool.PooledPsycopg3Database"}
+)
+# playhouse.db_url.connect(url, **params): the URL's parts and query become the same
+# keywords (parseresult_to_dict), so a libpq URL read by psycopg2 says what it does.
+PEEWEE_URL = frozenset({"playhouse.db_url.connect"})
+ALL_SITES = (
+    ASYNCPG
+    | SQLALCHEMY
+    | SQLALCHEMY_CONFIG
+    | PSYCOPG
+    | PSYCOPG2
+    | TORTOISE
+    | DATABASES
+    | PEEWEE
+    | PEEWEE_PSYCOPG
+    | PEEWEE_URL
+)
 
 _PLACEHOLDER = rootfiles.PLACEHOLDER  # one spelling of an unknown part
 _PORT_PLACEHOLDER = "26257"
@@ -203,6 +239,14 @@ def known_kwargs(mapping: Mapping[str, object], notes: list[str]) -> dict[str, o
             continue
         kept[key] = item
     return kept
+
+
+def _unseen_why(item: Value) -> str:
+    if isinstance(item, Unknown):
+        return item.why
+    if isinstance(item, Symbol):
+        return item.dotted
+    return f"partly unknown ({_unknown_words(item)})" if isinstance(item, Text) else str(item)
 
 
 def _unknown_words(text: Text) -> str:
@@ -383,10 +427,26 @@ def _libpq(
         text, dsn_notes = call.dsn(call.value(dsn_expr), "the conninfo")
         notes += dsn_notes
     options = {k: v for k, v in kwargs.items() if k not in _LIBPQ_NON_OPTIONS}
+    return _libpq_options(call, driver, text, notes, options)
+
+
+def _libpq_options(
+    call: _Call, driver: Driver, text: str, notes: list[str], options: dict[str, Value]
+) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """A libpq connection: the connection string `text` with keyword options over it."""
     ssl_option = options.get("ssl")
     if isinstance(ssl_option, Unknown) and "sslmode" not in options:
         raise Undetermined(ssl_option.why)
     options.pop("ssl", None)
+    for key, item in options.items():
+        # An unseen sslmode (sslmode=os.environ["PGSSLMODE"]) decides TLS: dropping it
+        # would judge libpq's default instead. An unseen file name (sslrootcert) is a
+        # file named, given a placeholder below.
+        unseen = isinstance(item, Unknown | Symbol) or (
+            isinstance(item, Text) and item.known is None
+        )
+        if unseen and is_tls_key(key) and key not in INERT_QUERY_KEYS:
+            raise Undetermined(f"{key} is {_unseen_why(item)}")
     for item in options.values():
         notes += notes_of(item)
     plain_options = known_kwargs({k: plain(v) for k, v in options.items()}, notes)
@@ -431,6 +491,85 @@ _LIBPQ_NON_OPTIONS = frozenset(
         "kwargs",
     }
 )
+
+
+# peewee's own keywords (Database.__init__, PostgresqlDatabase.init, the pools' and the
+# extensions'): never passed to psycopg2.
+_PEEWEE_NON_OPTIONS = frozenset(
+    {
+        "thread_safe",
+        "autorollback",
+        "field_types",
+        "operations",
+        "autocommit",
+        "autoconnect",
+        "register_unicode",
+        "encoding",
+        "isolation_level",
+        "prefer_psycopg3",
+        "max_connections",
+        "stale_timeout",
+        "timeout",
+        "register_hstore",
+        "server_side_cursors",
+        "pool",
+    }
+)
+# The db_url schemes that open a PostgreSQL database (playhouse.db_url.schemes and the
+# registrations it makes for the extensions and CockroachDB).
+PEEWEE_POSTGRES_SCHEMES = frozenset(
+    {
+        "postgres",
+        "postgresql",
+        "postgres+pool",
+        "postgresql+pool",
+        "postgresext",
+        "postgresqlext",
+        "postgresext+pool",
+        "postgresqlext+pool",
+        "psycopg3",
+        "psycopg3+pool",
+        "cockroachdb",
+        "cockroachdb+pool",
+        "crdb",
+        "crdb+pool",
+    }
+)
+
+
+def _peewee(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """`PostgresqlDatabase(database, **kwargs)`: psycopg2.connect(dbname=database,
+    **kwargs less peewee's own); `PostgresqlDatabase(None)` is configured later by
+    `db.init(...)`, which is not a site here."""
+    api = call.a.module.qualname(call.node.func) or ""
+    driver = Driver.PSYCOPG if api in PEEWEE_PSYCOPG else Driver.PSYCOPG2
+    database = call.value(call.arg(0, "database"))
+    if _nothing(database) and isinstance(database, Const):
+        raise NotASite("a deferred peewee database (init() gives it its settings)")
+    kwargs = {k: v for k, v in call.keywords().items() if k not in _PEEWEE_NON_OPTIONS}
+    kwargs.pop("database", None)
+    notes: list[str] = []
+    text = ""
+    if isinstance(database, Text) and (database.known or "").startswith("postgresql://"):
+        text, notes_tuple = call.dsn(database, "the database URL")
+        notes += notes_tuple
+    else:
+        kwargs["dbname"] = database
+    return _libpq_options(call, driver, text, notes, kwargs)
+
+
+def _peewee_url(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """`playhouse.db_url.connect(url, **params)`: the URL's scheme picks the database
+    class; its parts and query become psycopg2 keywords, as in a libpq URL."""
+    url, notes_tuple = call.dsn(call.value(call.arg(0, "url")), "the database URL")
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in PEEWEE_POSTGRES_SCHEMES:
+        raise NotASite(f"peewee's {scheme or 'unknown'} database")
+    driver = Driver.PSYCOPG if scheme.lower().startswith("psycopg3") else Driver.PSYCOPG2
+    options = {
+        k: v for k, v in call.keywords().items() if k not in _PEEWEE_NON_OPTIONS and k != "url"
+    }
+    return _libpq_options(call, driver, f"postgresql://{rest}", list(notes_tuple), options)
 
 
 def _keyword_quote(value: str) -> str:
@@ -567,6 +706,8 @@ _HANDLERS = (
     (PSYCOPG2, lambda call: _libpq(call, Driver.PSYCOPG2)),
     (TORTOISE, _tortoise),
     (DATABASES, _databases),
+    (PEEWEE | PEEWEE_PSYCOPG, _peewee),
+    (PEEWEE_URL, _peewee_url),
 )
 
 
