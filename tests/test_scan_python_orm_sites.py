@@ -2,7 +2,8 @@
 PostgreSQL databases pass their first argument as dbname and every keyword they do not
 take themselves to psycopg2.connect, so each must be judged exactly as that
 psycopg2.connect call is (one source of truth: conninfo), and the prefilter must keep
-every such file."""
+every such file. pandas' readers and DataFrame.to_sql given a string make
+sqlalchemy.create_engine(con) of it: judged exactly as that call."""
 
 from __future__ import annotations
 
@@ -108,3 +109,46 @@ def test_a_peewee_url_is_judged_as_the_libpq_url_it_becomes(
 def test_another_backends_url_is_not_a_site(tmp_path: Path, scheme: str) -> None:
     text = f'from playhouse.db_url import connect\n\ndb = connect("{scheme}://app@h/app")\n'
     assert _scan(tmp_path, text) == []
+
+
+PANDAS_CALLS = (
+    ("from pandas import read_sql", 'read_sql("SELECT 1", {con})'),
+    ("import pandas as pd", 'pd.read_sql_query("SELECT 1", con={con})'),
+    ("import pandas", 'pandas.read_sql_table("events", {con}, schema="app")'),
+    ("import pandas as pd", 'pd.DataFrame().to_sql("events", {con}, if_exists="append")'),
+)
+CONS = (
+    '"postgresql://app@db.internal/app"',
+    '"postgresql+psycopg2://app@10.0.0.7/app?sslmode=disable"',
+    '"postgresql+psycopg://app@db.internal/app?sslmode=require"',
+    '"postgresql://app@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem"',
+    "f\"postgresql://app@{os.environ['DB_HOST']}/app?sslmode=allow\"",
+    'os.environ["REPORTS_URL"]',
+    '"sqlite:///local.db"',
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(call=st.sampled_from(PANDAS_CALLS), con=st.sampled_from(CONS))
+def test_a_pandas_url_is_judged_as_the_engine_pandas_makes(
+    tmp_path: Path, call: tuple[str, str], con: str
+) -> None:
+    imported, spelled = call
+    head = f"import os\nimport sqlalchemy\n{imported}\n\n"
+    pandas = head + "x = " + spelled.format(con=con) + "\n"
+    engine = head + f"x = sqlalchemy.create_engine({con})\n"
+    assert _scan(tmp_path, pandas) == _scan(tmp_path, engine), pandas
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(call=st.sampled_from(PANDAS_CALLS))
+def test_a_pandas_engine_or_connection_is_not_a_site_of_its_own(
+    tmp_path: Path, call: tuple[str, str]
+) -> None:
+    imported, spelled = call
+    text = (
+        f"import sqlite3\n{imported}\n\n\ndef load(engine, path):\n"
+        f"    {spelled.format(con='engine')}\n"
+        f"    {spelled.format(con='sqlite3.connect(path)')}\n"
+    )
+    assert _scan(tmp_path, text) == [], text

@@ -43,6 +43,7 @@ from verifyfull.conninfo import (
     unreadable,
 )
 from verifyfull.conninfo.drivers import ASYNCPG_CONNECT_KWARGS, ASYNCPG_POOL_KWARGS
+from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.project_versions import driver_versions
@@ -138,6 +139,20 @@ PEEWEE_PSYCOPG = frozenset(
 # playhouse.db_url.connect(url, **params): the URL's parts and query become the same
 # keywords (parseresult_to_dict), so a libpq URL read by psycopg2 says what it does.
 PEEWEE_URL = frozenset({"playhouse.db_url.connect"})
+# pandas' SQL readers and DataFrame.to_sql: a `con` that is a string is handed to
+# sqlalchemy.create_engine(con) (pandas/io/sql.py pandasSQL_builder -> SQLDatabase); an
+# engine or a DBAPI connection is judged where it is made, not here.
+PANDAS = frozenset(
+    {
+        "pandas.read_sql",
+        "pandas.read_sql_query",
+        "pandas.read_sql_table",
+        "pandas.io.sql.read_sql",
+        "pandas.io.sql.read_sql_query",
+        "pandas.io.sql.read_sql_table",
+        "pandas.DataFrame.to_sql",
+    }
+)
 ALL_SITES = (
     ASYNCPG
     | SQLALCHEMY
@@ -149,6 +164,7 @@ ALL_SITES = (
     | PEEWEE
     | PEEWEE_PSYCOPG
     | PEEWEE_URL
+    | PANDAS
 )
 
 _PLACEHOLDER = rootfiles.PLACEHOLDER  # one spelling of an unknown part
@@ -376,6 +392,9 @@ def _sqlalchemy(
     if "creator" in kwargs or "async_creator" in kwargs:
         raise Undetermined("the connection is made by the creator function")
     url, notes_tuple = call.dsn(url_value, "the URL")
+    scheme, sep, _ = url.partition("://")
+    if sep and scheme.split("+", 1)[0].lower() not in KNOWN_SCHEMES:
+        raise NotASite(f"a {scheme} engine")  # sqlite:///app.db, mysql+pymysql://…
     notes = list(notes_tuple)
     connect_args = kwargs.get("connect_args")
     args: dict[str, object] | None = None
@@ -572,6 +591,18 @@ def _peewee_url(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[s
     return _libpq_options(call, driver, f"postgresql://{rest}", list(notes_tuple), options)
 
 
+def _pandas(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """`read_sql(sql, con)`, `df.to_sql(name, con)`: a string `con` is a URL pandas makes
+    an engine of. Only a value known to be a string is one: text, or a value read from
+    the environment (a parameter or a name bound elsewhere may be an engine)."""
+    con = call.value(call.arg(1, "con"))
+    if isinstance(con, Unknown) and "environment" not in con.why:
+        raise NotASite("pandas is given a connection or engine made elsewhere")
+    if not isinstance(con, Text | Unknown):
+        raise NotASite("pandas is given a connection or engine")
+    return _sqlalchemy(call, con, {})
+
+
 def _keyword_quote(value: str) -> str:
     if value and not any(c.isspace() or c in "'\\" for c in value):
         return value
@@ -708,12 +739,27 @@ _HANDLERS = (
     (DATABASES, _databases),
     (PEEWEE | PEEWEE_PSYCOPG, _peewee),
     (PEEWEE_URL, _peewee_url),
+    (PANDAS, _pandas),
 )
+
+
+# Sites that are methods of an object whose type is not followed (a DataFrame): the
+# method's name called in a module that imports the library (the prefilter's test too).
+METHOD_SITES = {"to_sql": ("pandas", "pandas.DataFrame.to_sql")}
 
 
 def site_api(a: Analysis, node: ast.Call) -> str | None:
     qual = a.module.qualname(node.func)
-    return qual if qual in ALL_SITES else None
+    if qual in ALL_SITES:
+        return qual
+    method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+    if method in METHOD_SITES and _imports(a, METHOD_SITES[method][0]):
+        return METHOD_SITES[method][1]
+    return None
+
+
+def _imports(a: Analysis, library: str) -> bool:
+    return any(ref.module.split(".")[0] == library for ref in a.module.aliases.values())
 
 
 Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
@@ -731,6 +777,7 @@ _UNSEEN_SCHEMES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "sqlalchemy.ext.asyncio.create_async_engine": _ASYNC_DIALECTS,
     "sqlalchemy.ext.asyncio.engine.create_async_engine": _ASYNC_DIALECTS,
     "sqlalchemy.ext.asyncio.async_engine_from_config": _ASYNC_DIALECTS,
+    **dict.fromkeys(PANDAS, _SYNC_DIALECTS),
     # encode/databases reads only ?ssl=true|false from its URL
     **dict.fromkeys(DATABASES, (("postgresql", "ssl"),)),
 }
