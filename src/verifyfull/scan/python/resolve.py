@@ -23,7 +23,7 @@ from typing import TypeVar
 from verifyfull.scan.python import callers, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
-from verifyfull.scan.python.env_readers import ENV_GETTERS
+from verifyfull.scan.python.env_readers import EnvRead, env_read
 from verifyfull.scan.python.module import (
     Binding,
     Mutation,
@@ -866,8 +866,9 @@ class Resolver:
     # --- calls -------------------------------------------------------------------
     def _Call(self, node: ast.Call, place: Place, depth: int) -> Value:
         qual = place.module.qualname(node.func)
-        if qual in ENV_GETTERS or (qual or "").endswith("environ.get"):
-            return self._env(node, place, depth)
+        read = env_read(place.module, node)
+        if read is not None:
+            return self._env(node, read, place, depth)
         if qual in _PASSTHROUGH and node.args:
             return self.any(node.args[0], place, depth)
         if qual in URL_CREATE or (qual or "").endswith("URL.create"):
@@ -1071,13 +1072,10 @@ class Resolver:
             return replace(built, complete=False)
         return built
 
-    def _env(self, node: ast.Call, place: Place, depth: int) -> Value:
-        name_value = self._sub(node.args[0], place, depth) if node.args else Const(None)
+    def _env(self, node: ast.Call, read: EnvRead, place: Place, depth: int) -> Value:
+        name_value = self._sub(read.variable, place, depth) if read.variable else Const(None)
         name = name_value.known if isinstance(name_value, Text) else None
-        default: ast.expr | None = node.args[1] if len(node.args) > 1 else None
-        for keyword in node.keywords:
-            if keyword.arg in ("default", "value"):
-                default = keyword.value
+        default = read.default
         if default is None:
             return Unknown(f"environment variable {name or '?'}")
         value = self.any(default, place, depth)
