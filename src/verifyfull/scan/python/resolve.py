@@ -262,6 +262,13 @@ class Resolver:
             textual = isinstance(left, Text | Unknown) or isinstance(right, Text | Unknown)
             if textual and left_text is not None and right_text is not None:
                 return left_text + right_text
+        if isinstance(node.op, ast.Mod):  # "postgresql://%s@%s/%s" % (user, host, db)
+            template = self._sub(node.left, place, depth)
+            if isinstance(template, Text):
+                given = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+                text = urls.percent(template, [self._sub(e, place, depth) for e in given])
+                if text is not None:
+                    return text
         if isinstance(node.op, ast.BitOr):  # dict | dict
             left = self._sub(node.left, place, depth)
             right = self._sub(node.right, place, depth)
@@ -776,6 +783,8 @@ class Resolver:
             return Unknown(f"attribute {owner.name}.{attr} defined in terms of itself")
         try:
             options = self._attribute_options(owner, module, scope, attr, depth)
+            if not options:  # a field or property of a base class (Settings(DbSettings))
+                options = self._inherited_options(owner, module, attr, depth)
         finally:
             self.effort.leave(key)
         if not options:
@@ -783,6 +792,29 @@ class Resolver:
                 return Unknown(f"settings field {owner.name}.{attr} (environment, no default)")
             return Unknown(f"attribute {owner.name}.{attr}")
         return choice(options, len(options) > MAX_ALTERNATIVES)
+
+    def _inherited_options(
+        self, owner: ast.ClassDef, module: ParsedModule, attr: str, depth: int
+    ) -> list[Value]:
+        """`attr` as the project base classes define it, nearest first (a few levels:
+        each base is entered once per attribute, as class_attribute's own key)."""
+        for base in owner.bases:
+            found = _definition(base, Place(module, module.scope, 10**9), lambda m: m.classes)
+            if found is None or not isinstance(found[1], ast.ClassDef) or found[1] is owner:
+                continue
+            base_module, base_class = found
+            base_scope = base_module.scope_of(base_class)
+            key = (id(base_class), "<attribute>", attr)
+            if base_scope is None or not self.effort.enter(key):
+                continue
+            try:
+                options = self._attribute_options(base_class, base_module, base_scope, attr, depth)
+                options = options or self._inherited_options(base_class, base_module, attr, depth)
+            finally:
+                self.effort.leave(key)
+            if options:
+                return options
+        return []
 
     def _attribute_options(
         self, owner: ast.ClassDef, module: ParsedModule, scope: Scope, attr: str, depth: int

@@ -53,6 +53,8 @@ from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.query_values import (
     INERT_QUERY_KEYS,
     inert_query_value,
+    query_capable,
+    queryless,
     tortoise_postgres,
 )
 from verifyfull.scan.python.values import (
@@ -179,11 +181,15 @@ class Undetermined(Exception):
     """What decides the transport cannot be seen statically (the reason is the message).
 
     url: the unseen part is the whole connection string (URL or DSN), which the
-    site may still be judged without when its arguments decide (_judge_unseen_url)."""
+    site may still be judged without when its arguments decide (_judge_unseen_url).
+    queryless: the unseen string is a template that cannot carry a query (its scheme
+    is unknown, the rest has no query slot: query_values.queryless), so only the
+    stand-ins without a TLS setting are what it may say."""
 
-    def __init__(self, why: str, *, url: bool = False) -> None:
+    def __init__(self, why: str, *, url: bool = False, queryless: bool = False) -> None:
         super().__init__(why)
         self.url = url
+        self.queryless = queryless
 
 
 # --- values to the shapes conninfo takes --------------------------------------------
@@ -283,17 +289,20 @@ def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
     if value.known is not None:
         return value.known, tuple(notes)
     pieces: list[str] = []
+    capable = query_capable(value)
     for index, part in enumerate(value.parts):
         if isinstance(part, str):
             pieces.append(part)
             continue
         before = "".join(pieces)
         if index == 0 and not before:
-            raise Undetermined(f"{what} starts with {part.why}")
+            raise Undetermined(f"{what} starts with {part.why}", queryless=queryless(value))
         if "?" in before and not inert_query_value(before):
             raise Undetermined(f"{what} has query options from {part.why}")
         if "://" not in before:
-            raise Undetermined(f"{what} has its scheme from {part.why}")
+            raise Undetermined(f"{what} has its scheme from {part.why}", queryless=queryless(value))
+        if index == capable:
+            raise Undetermined(f"{what} may carry query options in {part.why} (after its path)")
         netloc = before.split("://", 1)[1]
         in_netloc = "/" not in netloc
         is_port = in_netloc and netloc.endswith(":") and netloc.rfind(":") > netloc.rfind("@")
@@ -333,7 +342,7 @@ class _Call:
             return dsn_text(value, what)
         except Undetermined as why:
             if self.unseen_url is None:
-                raise Undetermined(str(why), url=True) from None
+                raise Undetermined(str(why), url=True, queryless=why.queryless) from None
             return self.unseen_url, (str(why),)
 
     def keywords(self) -> dict[str, Value]:
@@ -788,11 +797,15 @@ _UNSEEN_TLS = {
 _TRANSPORT = rootfiles.TRANSPORT
 
 
-def _unseen_variants(api: str) -> list[list[str]]:
+def _unseen_variants(api: str, queryless: bool = False) -> list[list[str]]:
     """Per scheme, the stand-ins for an unseen connection string: with no TLS setting,
-    with TLS off, with verify-full and a root certificate."""
+    with TLS off, with verify-full and a root certificate (queryless: only the first,
+    for a template that cannot carry a query)."""
     return [
-        [f"{scheme}://{_PLACEHOLDER}/{_PLACEHOLDER}{query}" for query in _UNSEEN_TLS[key]]
+        [
+            f"{scheme}://{_PLACEHOLDER}/{_PLACEHOLDER}{query}"
+            for query in _UNSEEN_TLS[key][: 1 if queryless else None]
+        ]
         for scheme, key in _UNSEEN_SCHEMES.get(api, (("postgresql", "sslmode"),))
     ]
 
@@ -821,12 +834,15 @@ def _decided(verdicts: list[Verdict | None]) -> bool:
     return all(weak) or not any(weak)
 
 
-def _judge_unseen_url(call: _Call, handler: Handler, api: str) -> Judged | None:
+def _judge_unseen_url(
+    call: _Call, handler: Handler, api: str, queryless: bool = False
+) -> Judged | None:
     """The site judged with its connection string unseen, when its arguments decide TLS
-    alone; None when the string could change the outcome (then it is a VF108)."""
+    alone (or the string is a template that cannot carry a TLS setting: queryless);
+    None when the string could change the outcome (then it is a VF108)."""
     runs: list[tuple[Judged, list[Verdict | None]]] = []  # per scheme: the first stand-in
     pooled: list[list[Verdict | None]] = []  # per scheme: the verdicts of every stand-in
-    for variants in _unseen_variants(api):
+    for variants in _unseen_variants(api, queryless):
         first: Judged | None = None
         verdicts: list[Verdict | None] = []
         for stand_in in variants:
@@ -848,7 +864,12 @@ def _judge_unseen_url(call: _Call, handler: Handler, api: str) -> Judged | None:
     keep = working or list(range(len(runs)))
     if not _decided([v for i in keep for v in pooled[i]]):
         return None
-    note = "the connection string is not seen here, and what it may say does not change this"
+    note = (
+        "the URL's scheme and parts are filled in at deploy time, and its template has no "
+        "query for a TLS setting"
+        if queryless
+        else "the connection string is not seen here, and what it may say does not change this"
+    )
     return [(d, info, None, (*notes, note)) for d, info, _, notes in runs[keep[0]][0]]
 
 
@@ -877,7 +898,7 @@ def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: 
         try:
             judged = handler(call)
         except Undetermined as why:
-            unseen = _judge_unseen_url(call, handler, api) if why.url else None
+            unseen = _judge_unseen_url(call, handler, api, why.queryless) if why.url else None
             if unseen is None:
                 raise
             judged = unseen

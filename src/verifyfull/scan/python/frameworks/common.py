@@ -4,7 +4,6 @@ it (VF108 when only the deployment decides), and reading values where they are w
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import cast
@@ -28,7 +27,7 @@ from verifyfull.scan.python.sites import (
     _keyword_quote,
 )
 from verifyfull.scan.python.sites import judge as judge_sites
-from verifyfull.scan.python.values import Text, Unknown, Value, as_text
+from verifyfull.scan.python.values import Value
 
 Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
 
@@ -80,31 +79,7 @@ def _deploy(a: Analysis, node: ast.expr, what: str, why: str) -> None:
 
 
 def value_of(a: Analysis, expr: ast.expr | None, scope: Scope, at: ast.AST) -> Value:
-    value = a.resolver.value(expr, a.place(at, scope))
-    if isinstance(value, Unknown) and isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):
-        return _percent(a, expr, scope, at) or value
-    return value
-
-
-_PERCENT_FIELD = re.compile(r"%[sdr]")
-
-
-def _percent(a: Analysis, expr: ast.BinOp, scope: Scope, at: ast.AST) -> Text | None:
-    """`"postgres://%s:%s@%s/%s" % (user, password, host, name)`, the way Flask
-    configs often build the URI: each %s the argument's text (or an unknown part)."""
-    template = a.resolver.value(expr.left, a.place(at, scope))
-    if not isinstance(template, Text) or template.known is None or "%(" in template.known:
-        return None
-    pieces = _PERCENT_FIELD.split(template.known.replace("%%", "\0"))
-    given = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
-    if len(pieces) != len(given) + 1:
-        return None
-    result = Text.of(pieces[0].replace("\0", "%"))
-    for argument, piece in zip(given, pieces[1:], strict=True):
-        value = a.resolver.value(argument, a.place(at, scope))
-        part = as_text(value) or Text((Unknown("a format argument"),))
-        result = result + part + Text.of(piece.replace("\0", "%"))
-    return result
+    return a.resolver.value(expr, a.place(at, scope))
 
 
 def written_at(a: Analysis, expr: ast.expr, scope: Scope) -> ast.expr:
