@@ -54,7 +54,8 @@ def _spelled(pieces: list[str | None], style: str) -> str:
     """The URL as code builds it, each None an environment variable."""
     names = iter(f"PART_{i}" for i in range(len(pieces)))
     if style == "fstring":
-        return 'f"' + "".join(p if p is not None else f"{{os.environ['{next(names)}']}}" for p in pieces) + '"'
+        body = "".join(p if p is not None else f"{{os.environ['{next(names)}']}}" for p in pieces)
+        return f'f"{body}"'
     if style == "percent":
         template = "".join(p if p is not None else "%s" for p in pieces)
         given = ", ".join(f'os.environ["{next(names)}"]' for p in pieces if p is None)
@@ -82,7 +83,10 @@ def _rules(tmp_path: Path, text: str) -> set[str]:
     engine=st.sampled_from(ENGINES),
 )
 def test_a_template_without_a_query_slot_is_the_drivers_default(
-    tmp_path: Path, case: tuple[list[str | None], bool], style: str, engine: tuple[str, str, tuple[str, ...]]
+    tmp_path: Path,
+    case: tuple[list[str | None], bool],
+    style: str,
+    engine: tuple[str, str, tuple[str, ...]],
 ) -> None:
     pieces, may_carry = case
     imported, call, schemes = engine
@@ -96,7 +100,7 @@ def test_a_template_without_a_query_slot_is_the_drivers_default(
     assert _rules(tmp_path, text) == ({"VF108"} if may_carry else {"VF102"}), text
 
 
-SETTINGS = '''import os
+SETTINGS = """import os
 from pydantic_settings import BaseSettings
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -121,7 +125,7 @@ class Settings({bases}):
 
 settings = Settings()
 engine = create_async_engine(settings.database_url)
-'''
+"""
 FIELDS = "self.DB_USER}:{self.DB_PASSWORD}@{self.DB_HOST}:{self.DB_PORT}/{self.DB_NAME"
 
 
