@@ -47,7 +47,7 @@ from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.project_versions import driver_versions
-from verifyfull.scan.python import credentials, placement, rootfiles
+from verifyfull.scan.python import credentials, guards, placement, rootfiles
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.query_values import (
@@ -879,6 +879,8 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope, *, deferred: bool = False
     api = site_api(a, node)
     if api is None:
         return
+    if guards.other_backend(scope.node, node, _url_argument(node)):
+        return  # `if "sqlite" in url: create_engine(url)`: another backend's connection
     handler = next(h for names, h in _HANDLERS if api in names)
     world, widest = 0, 1
     while world < widest:  # once per alternative "world" of its arguments (values.py)
@@ -888,6 +890,16 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope, *, deferred: bool = False
             _judge_call(a, call, handler, api, deferred)
         finally:
             widest = max(widest, call.widest)
+
+
+_URL_KEYWORDS = ("url", "dsn", "conninfo", "db_url", "database")
+
+
+def _url_argument(node: ast.Call) -> ast.expr | None:
+    """The expression a site is given its connection string in."""
+    if node.args:
+        return node.args[0]
+    return next((k.value for k in node.keywords if k.arg in _URL_KEYWORDS), None)
 
 
 def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: bool) -> None:

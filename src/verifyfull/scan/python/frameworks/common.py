@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
 
@@ -52,7 +54,41 @@ def site(
     """Judge one site: its verdicts reported at `node`, VF108 when only the deployment
     decides, a finding when its connection string cannot be read, nothing when it is
     not a PostgreSQL connection. places: given the number of readings, where a
-    reading's finding goes instead (placement: the dict that lacks the key)."""
+    reading's finding goes instead (placement: the dict that lacks the key).
+
+    Judged once per alternative "world" of the values it reads (value_of), as
+    sites.on_call judges a call: `'sslmode': 'require' if X else 'disable'` is both."""
+    world, widest = 0, 1
+    while world < widest:
+        current = _World(world)
+        token = _WORLD.set(current)
+        try:
+            _judge_world(a, node, what, judge, places)
+        finally:
+            _WORLD.reset(token)
+        widest = max(widest, current.widest)
+        world += 1
+
+
+@dataclass
+class _World:
+    """Which of its possible values each value_of takes in this judgement (the n-th, or
+    its last when it has fewer), and the most any had."""
+
+    index: int = 0
+    widest: int = 1
+
+
+_WORLD: ContextVar[_World | None] = ContextVar("framework_world", default=None)
+
+
+def _judge_world(
+    a: Analysis,
+    node: ast.expr,
+    what: str,
+    judge: Callable[[], Judged],
+    places: Callable[[int], Mapping[int, Place]] | None,
+) -> None:
     try:
         judged = judge()
     except ConnStringError as exc:
@@ -79,7 +115,13 @@ def _deploy(a: Analysis, node: ast.expr, what: str, why: str) -> None:
 
 
 def value_of(a: Analysis, expr: ast.expr | None, scope: Scope, at: ast.AST) -> Value:
-    return a.resolver.value(expr, a.place(at, scope))
+    """The value a setting has in the world being judged (site(): each in turn)."""
+    world = _WORLD.get()
+    if world is None:
+        return a.resolver.value(expr, a.place(at, scope))
+    options = a.resolver.alternatives(expr, a.place(at, scope))
+    world.widest = max(world.widest, len(options))
+    return options[min(world.index, len(options) - 1)]
 
 
 def written_at(a: Analysis, expr: ast.expr, scope: Scope) -> ast.expr:
