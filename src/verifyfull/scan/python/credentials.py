@@ -320,6 +320,8 @@ def settings_field_password(
             and not is_reference(literal, target.id)
         ):
             register_secret(literal)
+            if default is value and has_db_context(target.id, cls.name, module.path.stem):
+                return None  # on_assign reports it where it is written: one finding
             here = module.path == a.module.path
             if here and (id(default) in a.inert or _allowlisted(a, default)):
                 return None
