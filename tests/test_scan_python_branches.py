@@ -105,3 +105,40 @@ def test_a_site_under_another_backends_test_is_not_a_site(
     found = {line for rule, line, _ in _full(source, _ctx(tmp_path)) if rule == "VF108"}
     assert (6 not in found) == body_other, text
     assert (8 not in found) == orelse_other, text
+
+
+# One verdict per site (issue 12, held-out class 7): a site whose value is the
+# deployment's in one world and written in another is VF108 only when no world has a
+# transport finding.
+ONE_VERDICT_SITES = (
+    "engine = create_engine(URL)",
+    "SQLALCHEMY_DATABASE_URI = URL",
+    'conn = psycopg2.connect(URL, application_name="api")',
+)
+WRITTEN = {
+    "disable": {"VF101"},
+    "allow": {"VF102"},
+    "require": {"VF104"},  # with a root certificate: libpq checks the chain (verify-ca)
+    "verify-ca": {"VF104"},
+    "verify-full": set(),
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(
+    site=st.sampled_from(ONE_VERDICT_SITES),
+    mode=st.sampled_from(tuple(WRITTEN)),
+    env_first=st.booleans(),
+    condition=st.sampled_from(CONDITIONS),
+)
+def test_a_site_has_one_verdict_over_its_worlds(
+    tmp_path: Path, site: str, mode: str, env_first: bool, condition: str
+) -> None:
+    written = f'"postgresql://app@db.internal/app?sslmode={mode}&sslrootcert={ROOT}"'
+    deployed = 'os.environ.get("DATABASE_URL")'
+    arms = (deployed, written) if env_first else (written, deployed)
+    text = HEAD + f"URL = {arms[0]} if {condition} else {arms[1]}\n" + site + "\n"
+    path = tmp_path / "settings.py"
+    path.write_text(text, encoding="utf-8")
+    found = {rule for rule, _, _ in _full(_source(path, tmp_path), _ctx(tmp_path))}
+    assert found - {"VF401"} == (WRITTEN[mode] or {"VF108"}), text

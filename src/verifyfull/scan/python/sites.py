@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from verifyfull.conninfo import (
@@ -883,13 +885,49 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope, *, deferred: bool = False
         return  # `if "sqlite" in url: create_engine(url)`: another backend's connection
     handler = next(h for names, h in _HANDLERS if api in names)
     world, widest = 0, 1
-    while world < widest:  # once per alternative "world" of its arguments (values.py)
-        call = _Call(a, node, scope, world)
-        world += 1
-        try:
-            _judge_call(a, call, handler, api, deferred)
-        finally:
-            widest = max(widest, call.widest)
+    with one_verdict(a):
+        while world < widest:  # once per alternative "world" of its arguments (values.py)
+            call = _Call(a, node, scope, world)
+            world += 1
+            try:
+                _judge_call(a, call, handler, api, deferred)
+            finally:
+                widest = max(widest, call.widest)
+
+
+# The VF108s of the site being judged, held back until every world of it is judged.
+_PENDING: ContextVar[list[Callable[[], None]] | None] = ContextVar("vf108", default=None)
+
+
+@contextmanager
+def one_verdict(a: Analysis) -> Iterator[None]:
+    """One verdict per site (issue 12, held-out class 7): a site judged in several
+    worlds whose values are partly the deployment's (a validator returns the env URL
+    or builds one without a query) is VF108 only when no world has a transport
+    finding: a weak world is certain, and "decided at deploy" beside it would
+    contradict it."""
+    if _PENDING.get() is not None:  # a framework site judging through sites.judge
+        yield
+        return
+    pending: list[Callable[[], None]] = []
+    start = len(a.findings)
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+    if not any(f.rule_id in _TRANSPORT for f in a.findings[start:]):
+        for report in pending:
+            report()
+
+
+def deploy_decided(report: Callable[[], None]) -> None:
+    """A VF108: made now, or held by one_verdict until the site's worlds are judged."""
+    pending = _PENDING.get()
+    if pending is None:
+        report()
+    else:
+        pending.append(report)
 
 
 _URL_KEYWORDS = ("url", "dsn", "conninfo", "db_url", "database")
@@ -930,12 +968,28 @@ def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: 
         return
     except RecursionError:
         raise  # the engine reports the file as not checked
-    places = (
-        placement.missing_key_places(a, scope, call.arg(99, "config"), len(judged))
-        if api in TORTOISE and call.arg(99, "db_url") is None
-        else {}
-    )
+    places: Mapping[int, placement.Place] = {}
+    if api in TORTOISE and call.arg(99, "db_url") is None:
+        config = call.arg(99, "config")
+        places = placement.missing_key_places(a, scope, config, len(judged))
+        returned = _returned_dict(a, config)
+        if not places and returned is not None:
+            # config=get_tortoise_config(): the dict that function returns is where the
+            # settings are written (and what aerich's TORTOISE_ORM = … reads too)
+            where = placement.Place(a.source.relpath, returned, "the Tortoise config written here")
+            places = dict.fromkeys(range(len(judged)), where)
     judge(a, node, api, judged, scope, places)
+
+
+def _returned_dict(a: Analysis, expr: ast.expr | None) -> ast.Dict | None:
+    """The one dict literal a function of this module returns, for `f()`."""
+    if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
+        return None
+    function = a.module.functions.get(expr.func.id)
+    scope = a.module.scope_of(function) if function is not None else None
+    if scope is None or len(scope.returns) != 1 or not isinstance(scope.returns[0], ast.Dict):
+        return None
+    return scope.returns[0]
 
 
 def judge(
@@ -991,6 +1045,10 @@ _ENV_VARIABLE = re.compile(r"environment variable (\w+)")
 
 def _report_deploy_decided(a: Analysis, node: ast.expr, api: str, why: str) -> None:
     """VF108: what decides this site's TLS is only known where it runs; name it."""
+    deploy_decided(lambda: _deploy_decided_now(a, node, api, why))
+
+
+def _deploy_decided_now(a: Analysis, node: ast.expr, api: str, why: str) -> None:
     variables = list(dict.fromkeys(_ENV_VARIABLE.findall(why)))
     check = (
         f'`verifyfull explain "${variables[0]}"` where it is set'

@@ -27,6 +27,8 @@ from verifyfull.scan.python.sites import (
     Undetermined,
     _Call,
     _keyword_quote,
+    deploy_decided,
+    one_verdict,
 )
 from verifyfull.scan.python.sites import judge as judge_sites
 from verifyfull.scan.python.values import Value
@@ -59,15 +61,16 @@ def site(
     Judged once per alternative "world" of the values it reads (value_of), as
     sites.on_call judges a call: `'sslmode': 'require' if X else 'disable'` is both."""
     world, widest = 0, 1
-    while world < widest:
-        current = _World(world)
-        token = _WORLD.set(current)
-        try:
-            _judge_world(a, node, what, judge, places)
-        finally:
-            _WORLD.reset(token)
-        widest = max(widest, current.widest)
-        world += 1
+    with one_verdict(a):
+        while world < widest:
+            current = _World(world)
+            token = _WORLD.set(current)
+            try:
+                _judge_world(a, node, what, judge, places)
+            finally:
+                _WORLD.reset(token)
+            widest = max(widest, current.widest)
+            world += 1
 
 
 @dataclass
@@ -96,7 +99,8 @@ def _judge_world(
         a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
         return
     except Undetermined as why:
-        _deploy(a, node, what, str(why))
+        reason = str(why)
+        deploy_decided(lambda: _deploy(a, node, what, reason))
         return
     except (NotASite, VerifyfullError, RecursionError):
         return
