@@ -74,9 +74,10 @@ def query_capable(text: Text) -> int | None:
     """The index of the first unknown part of a URL that may carry a query, None when
     none can (or the URL has a '?' before it: its query's values are judged by
     inert_query_value). Parts before '://' (the scheme) and in the netloc cannot; in
-    the path only a database name slot can be there: straight after the path's '/'
-    and last, or followed by '?'."""
+    the path only one database name slot can be there, straight after the path's '/'
+    (literal text may follow it: `/{cluster}.app`)."""
     seen = ""
+    named = False  # the path's database name slot is taken
     for index, part in enumerate(text.parts):
         if isinstance(part, str):
             seen += part
@@ -86,10 +87,9 @@ def query_capable(text: Text) -> int | None:
         _, sep, rest = seen.partition("://")
         if not sep or "/" not in rest:
             continue  # the scheme, or the netloc: a user, password, host or port
-        following = next((p for p in text.parts[index + 1 :] if p != ""), "")
-        ends = isinstance(following, str) and (following == "" or following.startswith("?"))
-        if not (rest.split("/", 1)[1] == "" and ends):
-            return index
+        if named or rest.split("/", 1)[1] != "":
+            return index  # `/{db}{suffix}`, `/app{options}`
+        named = True  # `/{db}`, `/{cluster}.app?sslmode=…`: the database name
     return None
 
 

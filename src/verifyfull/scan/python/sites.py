@@ -895,39 +895,44 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope, *, deferred: bool = False
                 widest = max(widest, call.widest)
 
 
-# The VF108s of the site being judged, held back until every world of it is judged.
-_PENDING: ContextVar[list[Callable[[], None]] | None] = ContextVar("vf108", default=None)
+# The VF108s of the site being judged (where, and how to report it), held back until
+# every world of it is judged.
+_Pending = list[tuple[ast.AST, Callable[[], None]]]
+_PENDING: ContextVar[_Pending | None] = ContextVar("vf108", default=None)
 
 
 @contextmanager
 def one_verdict(a: Analysis) -> Iterator[None]:
-    """One verdict per site (issue 12, held-out class 7): a site judged in several
+    """One verdict per place (issue 12, held-out class 7): a site judged in several
     worlds whose values are partly the deployment's (a validator returns the env URL
-    or builds one without a query) is VF108 only when no world has a transport
-    finding: a weak world is certain, and "decided at deploy" beside it would
-    contradict it."""
+    or builds one without a query) is not also VF108 where another world's transport
+    finding already stands: that weak world is certain, and "decided at deploy" in
+    the same place would contradict it. A finding placed elsewhere (a connect_args
+    sslmode where it is written) leaves the VF108 at the call: they say different
+    things about different branches."""
     if _PENDING.get() is not None:  # a framework site judging through sites.judge
         yield
         return
-    pending: list[Callable[[], None]] = []
+    pending: _Pending = []
     start = len(a.findings)
     token = _PENDING.set(pending)
     try:
         yield
     finally:
         _PENDING.reset(token)
-    if not any(f.rule_id in _TRANSPORT for f in a.findings[start:]):
-        for report in pending:
+    weak = {(f.line, f.column) for f in a.findings[start:] if f.rule_id in _TRANSPORT}
+    for node, report in pending:
+        if (getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1) not in weak:
             report()
 
 
-def deploy_decided(report: Callable[[], None]) -> None:
-    """A VF108: made now, or held by one_verdict until the site's worlds are judged."""
+def deploy_decided(node: ast.AST, report: Callable[[], None]) -> None:
+    """A VF108 at node: made now, or held by one_verdict until the site is judged."""
     pending = _PENDING.get()
     if pending is None:
         report()
     else:
-        pending.append(report)
+        pending.append((node, report))
 
 
 _URL_KEYWORDS = ("url", "dsn", "conninfo", "db_url", "database")
@@ -957,8 +962,9 @@ def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: 
         a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
         return
     except Undetermined as why:
-        if not deferred:
-            _report_deploy_decided(a, node, api, str(why))
+        if not deferred:  # a config=f() site says so where f writes the config
+            settings = _returned_dict(a, call.arg(99, "config")) if api in TORTOISE else None
+            _report_deploy_decided(a, settings or node, api, str(why))
         return
     except NotASite:
         return
@@ -1045,7 +1051,7 @@ _ENV_VARIABLE = re.compile(r"environment variable (\w+)")
 
 def _report_deploy_decided(a: Analysis, node: ast.expr, api: str, why: str) -> None:
     """VF108: what decides this site's TLS is only known where it runs; name it."""
-    deploy_decided(lambda: _deploy_decided_now(a, node, api, why))
+    deploy_decided(node, lambda: _deploy_decided_now(a, node, api, why))
 
 
 def _deploy_decided_now(a: Analysis, node: ast.expr, api: str, why: str) -> None:

@@ -100,7 +100,7 @@ def _judge_world(
         return
     except Undetermined as why:
         reason = str(why)
-        deploy_decided(lambda: _deploy(a, node, what, reason))
+        deploy_decided(node, lambda: _deploy(a, node, what, reason))
         return
     except (NotASite, VerifyfullError, RecursionError):
         return
