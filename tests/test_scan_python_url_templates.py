@@ -39,11 +39,13 @@ def templates(draw: st.DrawFn) -> tuple[list[str | None], bool]:
     netloc.append(draw(st.sampled_from(("db.internal", None))))
     if draw(st.booleans()):
         netloc += [":", draw(st.sampled_from(("5432", None)))]
-    path_kind = draw(st.sampled_from(("none", "literal", "slot", "slot+suffix", "literal+suffix")))
+    kinds = ("none", "literal", "slot", "slot+literal", "slot+suffix", "literal+suffix")
+    path_kind = draw(st.sampled_from(kinds))
     path: list[str | None] = {
         "none": [],
         "literal": ["/app"],
         "slot": ["/", None],
+        "slot+literal": ["/", None, ".app"],  # `/{cluster}.app`: still the database name
         "slot+suffix": ["/", None, None],
         "literal+suffix": ["/app", None],
     }[path_kind]
@@ -141,3 +143,25 @@ def test_a_settings_property_template_is_judged_by_its_slots(
     template = 'f"' + scheme + "://{" + FIELDS + "}" + ("{self.DB_OPTIONS}" if suffix else "") + '"'
     text = SETTINGS.format(template=template, bases=bases)
     assert _rules(tmp_path, text) == ({"VF108"} if suffix else {"VF102"}), text
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(style=st.sampled_from(("fstring", "percent", "format", "plus")))
+def test_a_written_query_after_the_name_slot_is_judged_as_written(
+    tmp_path: Path, style: str
+) -> None:
+    query = "?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem"
+    pieces = [
+        "cockroachdb",
+        "://",
+        "app",
+        ":",
+        None,
+        "@",
+        "db.internal:26257/",
+        None,
+        ".app" + query,
+    ]
+    imported, call, _ = ENGINES[0]
+    text = f"import os\n{imported}\n\nURL = {_spelled(pieces, style)}\nengine = {call}(URL)\n"
+    assert _rules(tmp_path, text) == set(), text
