@@ -9,7 +9,8 @@ A test counts when it names the very expression the site passes as its URL (`uri
 `self._uri`, `cfg.url`) and compares it with a literal that names a backend: `"x" in
 url`, `"x" not in url`, `url.startswith("x")` / `(…, …)`, `url == "x"`, `not …`, and
 `or` of such tests (an `and` may be true for PostgreSQL URLs too: not read). Only the
-`if` statements that hold the site in the same function are looked at.
+`if` statements that hold the site in the same function are looked at (found by its
+line: no walk of the module per site).
 """
 
 from __future__ import annotations
@@ -26,9 +27,7 @@ def other_backend(scope_node: ast.AST, site: ast.Call, url: ast.expr | None) -> 
     if url is None or not isinstance(url, ast.Name | ast.Attribute):
         return False
     spelled = ast.dump(url, annotate_fields=False, include_attributes=False).replace("Load()", "")
-    for node in ast.walk(scope_node):
-        if not isinstance(node, ast.If):
-            continue
+    for node in _enclosing_ifs(scope_node, site):
         verdict = _backend_test(node.test, spelled)
         if verdict is None:
             continue
@@ -37,6 +36,25 @@ def other_backend(scope_node: ast.AST, site: ast.Call, url: ast.expr | None) -> 
         if not verdict and _holds(node.orelse, site):
             return True
     return False
+
+
+def _enclosing_ifs(scope_node: ast.AST, site: ast.Call) -> list[ast.If]:
+    """The `if` statements whose lines hold the site, found by descending only into
+    the statements that span its line (not a walk of the whole module per site)."""
+    found: list[ast.If] = []
+    stack = [scope_node]
+    while stack:
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.stmt):
+                continue
+            end = getattr(child, "end_lineno", None) or child.lineno
+            if child.lineno <= site.lineno <= end:
+                if isinstance(child, ast.If):
+                    found.append(child)
+                if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    stack.append(child)
+    return found
 
 
 def _holds(body: list[ast.stmt], site: ast.Call) -> bool:
