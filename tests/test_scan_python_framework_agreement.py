@@ -136,20 +136,28 @@ def _tortoise_rules(root: Path, code: str, relpath: str = "app/settings.py") -> 
     config=tortoise_configs(),
     configured=st.sampled_from(CONFIGURED_BY),
     name=st.sampled_from(("TORTOISE_ORM", "DB_SETTINGS", "ORM")),
+    # aerich runs in the folder holding its configuration: the repository's root or a
+    # service's folder below it (project/pyproject.toml beside compose files at the top)
+    folder=st.sampled_from(("", "project/", "services/api/")),
 )
 def test_aerichs_settings_dict_is_judged_as_the_tortoise_init_aerich_runs(
-    tmp_path: Path, config: str, configured: tuple[str, str] | None, name: str
+    tmp_path: Path, config: str, configured: tuple[str, str] | None, name: str, folder: str
 ) -> None:
-    # a fresh root per example: aerich.configured is cached by root
+    # a fresh root per example: aerich.configured is cached by folder
     root = Path(tempfile.mkdtemp(dir=tmp_path))
     if configured is not None:
         file, text = configured
-        (root / file).write_text(text.format(name=name), encoding="utf-8")
-    called = _tortoise_rules(root, f"Tortoise.init(config={config})")
-    settings_dict = _tortoise_rules(root, f"{name} = {config}")
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / file).write_text(text.format(name=name), encoding="utf-8")
+    here = f"{folder}app/settings.py"
+    called = _tortoise_rules(root, f"Tortoise.init(config={config})", here)
+    settings_dict = _tortoise_rules(root, f"{name} = {config}", here)
     assert settings_dict == (called if configured is not None else set()), (name, configured)
-    # the same name in another module is not what aerich imports
-    assert _tortoise_rules(root, f"{name} = {config}", "app/other.py") == set()
+    # the same name in another module is not what aerich imports, nor the same module
+    # path outside the folder aerich runs in
+    assert _tortoise_rules(root, f"{name} = {config}", f"{folder}app/other.py") == set()
+    if folder:
+        assert _tortoise_rules(root, f"{name} = {config}", "other/app/settings.py") == set()
 
 
 # Flask-SQLAlchemy: a config mapping is read as the config class attributes are.

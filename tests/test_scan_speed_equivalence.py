@@ -134,6 +134,11 @@ def test_sites_possible_on_generated_code_with_imports(code: str, alias: str) ->
             return False
         if _reference_root_call(text):
             return True
+        for method, (root, _) in prefilter.METHOD_SITES.items():  # `df.to_sql(`
+            if next(prefilter._whole_word_at(text, root), None) and (
+                prefilter._called_or_renamed(text, method)
+            ):
+                return True
         aliases = prefilter._driver_aliases(text)
         if aliases is None:
             return any(

@@ -26,7 +26,7 @@ import re
 from verifyfull.conninfo.libpq import keyword_string_error
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.env_readers import ENV_GETTERS
+from verifyfull.scan.python.env_readers import env_read
 from verifyfull.scan.python.module import ParsedModule, Scope
 from verifyfull.scan.python.names import (
     has_db_context,
@@ -226,12 +226,10 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         # A literal handed only to a parser, redactor or mock is a test input.
         a.inert.update(id(arg) for arg in (*node.args, *(k.value for k in node.keywords)))
         return
-    if qual in ENV_GETTERS or qual.endswith("environ.get"):
-        variable = _literal(node.args[0]) if node.args else None
-        default = node.args[1] if len(node.args) > 1 else None
-        for keyword in node.keywords:
-            if keyword.arg == "default":
-                default = keyword.value
+    read = env_read(a.module, node)
+    if read is not None:
+        variable = _literal(read.variable) if read.variable else None
+        default = read.default
         if variable and default is not None and is_credential_name(variable):
             _password_value(a, variable, default, scope, has_db_context(variable))
         return
@@ -322,6 +320,8 @@ def settings_field_password(
             and not is_reference(literal, target.id)
         ):
             register_secret(literal)
+            if default is value and has_db_context(target.id, cls.name, module.path.stem):
+                return None  # on_assign reports it where it is written: one finding
             here = module.path == a.module.path
             if here and (id(default) in a.inert or _allowlisted(a, default)):
                 return None

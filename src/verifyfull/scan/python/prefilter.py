@@ -42,7 +42,7 @@ from verifyfull.scan.python.names import (
     is_security_name,
     may_be_secret_sink,
 )
-from verifyfull.scan.python.sites import ALL_SITES
+from verifyfull.scan.python.sites import ALL_SITES, METHOD_SITES
 
 # What ssl_checks reads: these attributes assigned, these methods or functions called,
 # these names referred to at all (PROTOCOL_TLSv1 also finds TLSv1_1).
@@ -129,6 +129,9 @@ def sites_possible(code: str) -> bool:
         return False
     if any(_AFTER_ROOT.match(code, at + len(root)) for root, at in written):
         return True
+    roots = {root for root, _ in written}
+    if any(root in roots and _called_or_renamed(code, m) for m, (root, _) in METHOD_SITES.items()):
+        return True  # `df.to_sql(` in a module importing pandas (sites.METHOD_SITES)
     aliases = _driver_aliases(code)
     if aliases is None:  # a star import: any name may come from the driver
         return any(_called_or_renamed(code, name) for name in SITE_FUNCTIONS if name in code)

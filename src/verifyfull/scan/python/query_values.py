@@ -8,6 +8,14 @@ run-time path to the deployment). Only keys whose value is a file, a name or a
 number are listed; an unknown value of any other key (sslmode, ssl, host: a socket
 directory, service: a whole pg_service entry, gssencmode) still leaves the URL to
 the deployment, as does an unknown key (`?{options}`).
+
+And which URL templates cannot carry a query at all: parts written into the scheme,
+the user, password, host and port, and one database name straight after the path's
+'/', with no '?' written (`f"{scheme}://{user}:{pw}@{host}:{port}/{db}"`, the
+`"…://%s:%s@%s:%s/%s" % (…)` of an Alembic env.py). Such a URL has no TLS setting,
+whatever the deployment fills in: the driver's default. A part after the database
+name (`/{db}{suffix}`, `/app{options}`) may carry one (`?sslmode=…`): that URL stays
+the deployment's.
 """
 
 from __future__ import annotations
@@ -60,3 +68,32 @@ def tortoise_postgres(url: Text | str) -> bool:
         head = url.parts[0] if url.parts and isinstance(url.parts[0], str) else ""
     scheme, sep, _ = head.partition("://")
     return not sep or scheme.lower() in TORTOISE_SCHEMES
+
+
+def query_capable(text: Text) -> int | None:
+    """The index of the first unknown part of a URL that may carry a query, None when
+    none can (or the URL has a '?' before it: its query's values are judged by
+    inert_query_value). Parts before '://' (the scheme) and in the netloc cannot; in
+    the path only one database name slot can be there, straight after the path's '/'
+    (literal text may follow it: `/{cluster}.app`)."""
+    seen = ""
+    named = False  # the path's database name slot is taken
+    for index, part in enumerate(text.parts):
+        if isinstance(part, str):
+            seen += part
+            continue
+        if "?" in seen:
+            return None
+        _, sep, rest = seen.partition("://")
+        if not sep or "/" not in rest:
+            continue  # the scheme, or the netloc: a user, password, host or port
+        if named or rest.split("/", 1)[1] != "":
+            return index  # `/{db}{suffix}`, `/app{options}`
+        named = True  # `/{db}`, `/{cluster}.app?sslmode=…`: the database name
+    return None
+
+
+def queryless(text: Text) -> bool:
+    """A URL template with no query written and no part that may carry one."""
+    literal = "".join(p for p in text.parts if isinstance(p, str))
+    return "://" in literal and "?" not in literal and query_capable(text) is None

@@ -24,7 +24,7 @@ from typing import TypeVar
 from verifyfull.scan.python import callers, returns, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
-from verifyfull.scan.python.env_readers import ENV_GETTERS
+from verifyfull.scan.python.env_readers import EnvRead, env_read
 from verifyfull.scan.python.module import (
     Binding,
     Mutation,
@@ -280,6 +280,13 @@ class Resolver:
             textual = isinstance(left, Text | Unknown) or isinstance(right, Text | Unknown)
             if textual and left_text is not None and right_text is not None:
                 return _rescheme(left_text + right_text)
+        if isinstance(node.op, ast.Mod):  # "postgresql://%s@%s/%s" % (user, host, db)
+            template = self._sub(node.left, place, depth)
+            if isinstance(template, Text):
+                given = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+                text = urls.percent(template, [self._sub(e, place, depth) for e in given])
+                if text is not None:
+                    return _rescheme(text)
         if isinstance(node.op, ast.BitOr):  # dict | dict
             left = self._sub(node.left, place, depth)
             right = self._sub(node.right, place, depth)
@@ -862,6 +869,8 @@ class Resolver:
             return Unknown(f"attribute {owner.name}.{attr} defined in terms of itself")
         try:
             options = self._attribute_options(owner, module, scope, attr, depth)
+            if not options:  # a field or property of a base class (Settings(DbSettings))
+                options = self._inherited_options(owner, module, attr, depth)
         finally:
             self.effort.leave(key)
         if not options:
@@ -869,6 +878,29 @@ class Resolver:
                 return Unknown(f"settings field {owner.name}.{attr} (environment, no default)")
             return Unknown(f"attribute {owner.name}.{attr}")
         return choice(options, len(options) > MAX_ALTERNATIVES)
+
+    def _inherited_options(
+        self, owner: ast.ClassDef, module: ParsedModule, attr: str, depth: int
+    ) -> list[Value]:
+        """`attr` as the project base classes define it, nearest first (a few levels:
+        each base is entered once per attribute, as class_attribute's own key)."""
+        for base in owner.bases:
+            found = _definition(base, Place(module, module.scope, 10**9), lambda m: m.classes)
+            if found is None or not isinstance(found[1], ast.ClassDef) or found[1] is owner:
+                continue
+            base_module, base_class = found
+            base_scope = base_module.scope_of(base_class)
+            key = (id(base_class), "<attribute>", attr)
+            if base_scope is None or not self.effort.enter(key):
+                continue
+            try:
+                options = self._attribute_options(base_class, base_module, base_scope, attr, depth)
+                options = options or self._inherited_options(base_class, base_module, attr, depth)
+            finally:
+                self.effort.leave(key)
+            if options:
+                return options
+        return []
 
     def _attribute_options(
         self, owner: ast.ClassDef, module: ParsedModule, scope: Scope, attr: str, depth: int
@@ -952,8 +984,9 @@ class Resolver:
     # --- calls -------------------------------------------------------------------
     def _Call(self, node: ast.Call, place: Place, depth: int) -> Value:
         qual = place.module.qualname(node.func)
-        if qual in ENV_GETTERS or (qual or "").endswith("environ.get"):
-            return self._env(node, place, depth)
+        read = env_read(place.module, node)
+        if read is not None:
+            return self._env(node, read, place, depth)
         if qual in _PASSTHROUGH and node.args:
             return self.any(node.args[0], place, depth)
         if qual in URL_CREATE or (qual or "").endswith("URL.create"):
@@ -1353,13 +1386,10 @@ class Resolver:
             return replace(built, complete=False)
         return built
 
-    def _env(self, node: ast.Call, place: Place, depth: int) -> Value:
-        name_value = self._sub(node.args[0], place, depth) if node.args else Const(None)
+    def _env(self, node: ast.Call, read: EnvRead, place: Place, depth: int) -> Value:
+        name_value = self._sub(read.variable, place, depth) if read.variable else Const(None)
         name = name_value.known if isinstance(name_value, Text) else None
-        default: ast.expr | None = node.args[1] if len(node.args) > 1 else None
-        for keyword in node.keywords:
-            if keyword.arg in ("default", "value"):
-                default = keyword.value
+        default = read.default
         if default is None:
             return Unknown(f"environment variable {name or '?'}")
         value = self.any(default, place, depth)

@@ -11,11 +11,12 @@ of the connection site says where its sslmode went.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 
-from verifyfull.scan.python.values import Text, Unknown, Value
+from verifyfull.scan.python.values import Text, Unknown, Value, as_text
 
 # The query keys that decide TLS (libpq and asyncpg spellings): what a removal reports.
 TLS_KEYS = frozenset({"sslmode", "ssl", "sslrootcert", "sslcert", "sslkey", "sslcrl"})
@@ -124,3 +125,23 @@ def _tls_keys(query: str | None) -> list[str]:
 def _removal_note(text: Text, removed: list[str], line: int) -> Text:
     note = f"TLS settings removed from the URL at line {line} ({', '.join(removed)})"
     return replace(text, notes=(*text.notes, note))
+
+
+_PERCENT_FIELD = re.compile(r"%[sdr]")
+
+
+def percent(template: Text, given: Sequence[Value]) -> Text | None:
+    """`"postgresql://%s:%s@%s/%s" % (user, password, host, name)`: each %s the
+    argument's text (or an unknown part); None for a template this does not read
+    (unknown, `%(name)s` mappings, a count that does not match)."""
+    known = template.known
+    if known is None or "%(" in known:
+        return None
+    pieces = _PERCENT_FIELD.split(known.replace("%%", "\0"))
+    if len(pieces) != len(given) + 1:
+        return None
+    result = Text((), template.notes) + Text.of(pieces[0].replace("\0", "%"))
+    for value, piece in zip(given, pieces[1:], strict=True):
+        part = as_text(value) or Text((Unknown("a format argument"),))
+        result = result + part + Text.of(piece.replace("\0", "%"))
+    return result

@@ -5,8 +5,15 @@ pyproject.toml (`[tool.aerich] tortoise_orm = "…"`) or aerich.ini (`[aerich]
 tortoise_orm = …`); every aerich command then imports that attribute and runs
 `Tortoise.init(config=<it>)` (aerich/__init__.py, Command.init). So the dict is a
 Tortoise site even when no call in the code passes it. Only the attribute so
-configured at the scanned root is one (module path and name): a `TORTOISE_ORM`
-that no aerich configuration names is judged where a call passes it (sites.py).
+configured is one (module path and name): a `TORTOISE_ORM` that no aerich
+configuration names is judged where a call passes it (sites.py).
+
+aerich is run from the folder that holds its configuration (a service's own
+`project/pyproject.toml` in a repository with compose files at the top) and puts
+that folder's `src_folder` (default `./.`) on sys.path, so the dotted path names a
+module below that folder (the module path matched as a suffix: `src.app.db` is
+`app.db` under `src_folder = "./src"`): every folder between the module and the
+scanned root is looked at (two small files, read once per folder: lru_cache).
 """
 
 from __future__ import annotations
@@ -48,11 +55,15 @@ def is_settings_name(a: Analysis, name: str, scope: Scope) -> bool:
     """A module-level name that aerich's configuration names, in this module."""
     if not isinstance(scope.node, ast.Module):
         return False
-    here = a.source.relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
-    return any(
-        attr == name and (here == module or here.endswith("." + module))
-        for module, attr in configured(str(a.ctx.root))
-    )
+    module_path = a.source.relpath.removesuffix(".py").removesuffix("/__init__")
+    parts = module_path.split("/")
+    for depth in range(len(parts)):  # the root, then each folder down to the module's
+        folder = "/".join(parts[:depth])
+        for module, attr in configured(str(a.ctx.root / folder) if folder else str(a.ctx.root)):
+            here = ".".join(parts[depth:])
+            if attr == name and (here == module or here.endswith("." + module)):
+                return True
+    return False
 
 
 def on_assign(a: Analysis, value: ast.expr, scope: Scope) -> None:
@@ -76,7 +87,7 @@ def on_assign(a: Analysis, value: ast.expr, scope: Scope) -> None:
     )
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=256)
 def configured(root: str) -> frozenset[tuple[str, str]]:
     """The (module, attribute) pairs aerich is configured to import."""
     paths: list[str] = []

@@ -4,8 +4,9 @@ it (VF108 when only the deployment decides), and reading values where they are w
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
 
@@ -26,9 +27,11 @@ from verifyfull.scan.python.sites import (
     Undetermined,
     _Call,
     _keyword_quote,
+    deploy_decided,
+    one_verdict,
 )
 from verifyfull.scan.python.sites import judge as judge_sites
-from verifyfull.scan.python.values import Text, Unknown, Value, as_text
+from verifyfull.scan.python.values import Value
 
 Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
 
@@ -53,7 +56,42 @@ def site(
     """Judge one site: its verdicts reported at `node`, VF108 when only the deployment
     decides, a finding when its connection string cannot be read, nothing when it is
     not a PostgreSQL connection. places: given the number of readings, where a
-    reading's finding goes instead (placement: the dict that lacks the key)."""
+    reading's finding goes instead (placement: the dict that lacks the key).
+
+    Judged once per alternative "world" of the values it reads (value_of), as
+    sites.on_call judges a call: `'sslmode': 'require' if X else 'disable'` is both."""
+    world, widest = 0, 1
+    with one_verdict(a):
+        while world < widest:
+            current = _World(world)
+            token = _WORLD.set(current)
+            try:
+                _judge_world(a, node, what, judge, places)
+            finally:
+                _WORLD.reset(token)
+            widest = max(widest, current.widest)
+            world += 1
+
+
+@dataclass
+class _World:
+    """Which of its possible values each value_of takes in this judgement (the n-th, or
+    its last when it has fewer), and the most any had."""
+
+    index: int = 0
+    widest: int = 1
+
+
+_WORLD: ContextVar[_World | None] = ContextVar("framework_world", default=None)
+
+
+def _judge_world(
+    a: Analysis,
+    node: ast.expr,
+    what: str,
+    judge: Callable[[], Judged],
+    places: Callable[[int], Mapping[int, Place]] | None,
+) -> None:
     try:
         judged = judge()
     except ConnStringError as exc:
@@ -61,7 +99,8 @@ def site(
         a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
         return
     except Undetermined as why:
-        _deploy(a, node, what, str(why))
+        reason = str(why)
+        deploy_decided(node, lambda: _deploy(a, node, what, reason))
         return
     except (NotASite, VerifyfullError, RecursionError):
         return
@@ -80,31 +119,13 @@ def _deploy(a: Analysis, node: ast.expr, what: str, why: str) -> None:
 
 
 def value_of(a: Analysis, expr: ast.expr | None, scope: Scope, at: ast.AST) -> Value:
-    value = a.resolver.value(expr, a.place(at, scope))
-    if isinstance(value, Unknown) and isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):
-        return _percent(a, expr, scope, at) or value
-    return value
-
-
-_PERCENT_FIELD = re.compile(r"%[sdr]")
-
-
-def _percent(a: Analysis, expr: ast.BinOp, scope: Scope, at: ast.AST) -> Text | None:
-    """`"postgres://%s:%s@%s/%s" % (user, password, host, name)`, the way Flask
-    configs often build the URI: each %s the argument's text (or an unknown part)."""
-    template = a.resolver.value(expr.left, a.place(at, scope))
-    if not isinstance(template, Text) or template.known is None or "%(" in template.known:
-        return None
-    pieces = _PERCENT_FIELD.split(template.known.replace("%%", "\0"))
-    given = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
-    if len(pieces) != len(given) + 1:
-        return None
-    result = Text.of(pieces[0].replace("\0", "%"))
-    for argument, piece in zip(given, pieces[1:], strict=True):
-        value = a.resolver.value(argument, a.place(at, scope))
-        part = as_text(value) or Text((Unknown("a format argument"),))
-        result = result + part + Text.of(piece.replace("\0", "%"))
-    return result
+    """The value a setting has in the world being judged (site(): each in turn)."""
+    world = _WORLD.get()
+    if world is None:
+        return a.resolver.value(expr, a.place(at, scope))
+    options = a.resolver.alternatives(expr, a.place(at, scope))
+    world.widest = max(world.widest, len(options))
+    return options[min(world.index, len(options) - 1)]
 
 
 def written_at(a: Analysis, expr: ast.expr, scope: Scope) -> ast.expr:

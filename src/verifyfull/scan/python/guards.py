@@ -1,0 +1,128 @@
+"""Whether the code around a connection site says its URL is another backend's.
+
+`if "sqlite" in uri.split("://")[0]: create_async_engine(uri)` runs only for a SQLite
+URL; `if url.startswith("postgresql"): … else: engine = create_engine(url)` runs only
+for one that is not PostgreSQL. Such a site is not a PostgreSQL connection, whatever
+the deployment sets the URL to (issue 12, held-out class 5).
+
+A test counts when it names the very expression the site passes as its URL (`uri`,
+`self._uri`, `cfg.url`) and compares it with a literal that names a backend: `"x" in
+url`, `"x" not in url`, `url.startswith("x")` / `(…, …)`, `url == "x"`, `not …`, and
+`or` of such tests (an `and` may be true for PostgreSQL URLs too: not read). Only the
+`if` statements that hold the site in the same function are looked at (found by its
+line: no walk of the module per site).
+"""
+
+from __future__ import annotations
+
+import ast
+
+# Scheme words of other backends (SQLAlchemy dialects, Tortoise and peewee schemes).
+OTHER_BACKENDS = ("sqlite", "mysql", "mariadb", "oracle", "mssql", "aiosqlite")
+POSTGRES_WORDS = ("postgres", "cockroach", "asyncpg", "psycopg")
+
+
+def other_backend(scope_node: ast.AST, site: ast.Call, url: ast.expr | None) -> bool:
+    """Whether an `if` around the site holds it only for another backend's URL."""
+    if url is None or not isinstance(url, ast.Name | ast.Attribute):
+        return False
+    spelled = ast.dump(url, annotate_fields=False, include_attributes=False).replace("Load()", "")
+    for node in _enclosing_ifs(scope_node, site):
+        verdict = _backend_test(node.test, spelled)
+        if verdict is None:
+            continue
+        if verdict and _holds(node.body, site):
+            return True
+        if not verdict and _holds(node.orelse, site):
+            return True
+    return False
+
+
+def _enclosing_ifs(scope_node: ast.AST, site: ast.Call) -> list[ast.If]:
+    """The `if` statements whose lines hold the site, found by descending only into
+    the statements that span its line (not a walk of the whole module per site)."""
+    found: list[ast.If] = []
+    stack = [scope_node]
+    while stack:
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.stmt):
+                continue
+            end = getattr(child, "end_lineno", None) or child.lineno
+            if child.lineno <= site.lineno <= end:
+                if isinstance(child, ast.If):
+                    found.append(child)
+                if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    stack.append(child)
+    return found
+
+
+def _holds(body: list[ast.stmt], site: ast.Call) -> bool:
+    return any(node is site for statement in body for node in ast.walk(statement))
+
+
+def _backend_test(test: ast.expr, url: str) -> bool | None:
+    """True: the test holds only for another backend's URL; False: only for a
+    PostgreSQL one; None: it says neither (or is not about the URL)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _backend_test(test.operand, url)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        verdicts = {_backend_test(value, url) for value in test.values}
+        return verdicts.pop() if len(verdicts) == 1 else None
+    words, negated = _compared(test, url)
+    if not words:
+        return None
+    kinds = {_kind(word) for word in words}
+    if len(kinds) != 1 or None in kinds:
+        return None
+    other = kinds.pop() == "other"
+    return other != negated
+
+
+def _compared(test: ast.expr, url: str) -> tuple[list[str], bool]:
+    """The literal words a test compares the URL with, and whether it is negated."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if isinstance(op, ast.In | ast.NotIn) and _mentions(right, url):
+            return _literals(left), isinstance(op, ast.NotIn)
+        if isinstance(op, ast.Eq | ast.NotEq) and _mentions(left, url):
+            return _literals(right), isinstance(op, ast.NotEq)
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr == "startswith"
+        and _mentions(test.func.value, url)
+        and len(test.args) == 1
+    ):
+        return _literals(test.args[0]), False
+    return [], False
+
+
+def _literals(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Tuple):
+        found = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+        strings = [v for v in found if isinstance(v, str)]
+        return strings if len(strings) == len(node.elts) else []
+    return []
+
+
+def _mentions(node: ast.expr, url: str) -> bool:
+    """The URL expression itself, or a call/slice of it (`uri.split("://")[0]`)."""
+    for part in ast.walk(node):
+        if isinstance(part, ast.Name | ast.Attribute):
+            dumped = ast.dump(part, annotate_fields=False, include_attributes=False)
+            if dumped.replace("Load()", "") == url:
+                return True
+    return False
+
+
+def _kind(word: str) -> str | None:
+    lowered = word.lower()
+    if any(lowered.startswith(w) for w in OTHER_BACKENDS):
+        return "other"
+    if any(lowered.startswith(w) for w in POSTGRES_WORDS):
+        return "postgres"
+    return None
