@@ -7,6 +7,7 @@ leak; the lists below are the whole decision, so extending them is a data change
 
 A value is a placeholder when, after trimming quotes and spaces:
 - it is empty, or only refers to a secret kept elsewhere: `${DB_PASSWORD}`, `$PW`,
+  a shell positional or special parameter (`$5`, `$@`, `$*`, `$#`),
   `{{ pw }}`, `{password}`, `%(password)s`, `%s`, `?`, `...`, `<password>` (REFERENCE);
 - it is one character repeated from `x*.#-` (`xxxx`, `******`);
 - its words (split at `_ - .` and spaces, case-folded, joined) hold a replace-me
@@ -27,8 +28,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# `$5`, `$@`, `$*`, `$#`, `$?`, `$$`: the shell's positional and special parameters are
+# references as much as `$NAME` is (`export POSTGRES_PASSWORD=$5`).
 REFERENCE = re.compile(
-    r"^(\$\{[^}]*\}|\$[A-Za-z_]\w*|\{\{.*\}\}|\{[^}]*\}|%\([^)]*\)s|<[^>]*>|\.\.\.|…|%s|\?)$",
+    r"^(\$\{[^}]*\}|\$[A-Za-z_]\w*|\$[0-9]+|\$[@*#?!$-]|\{\{.*\}\}|\{[^}]*\}|%\([^)]*\)s|<[^>]*>|\.\.\.|…|%s|\?)$",
     re.DOTALL,
 )
 REPEATED = frozenset("x*.#-")
