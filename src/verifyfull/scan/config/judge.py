@@ -268,10 +268,25 @@ def _secret_data(setting: Setting) -> str:
         return setting.value
 
 
+# Ciphertext a tool decrypts where the service runs, not the password: a SOPS value,
+# an Ansible Vault blob (inline `!vault` values start so).
+_CIPHERTEXT = re.compile(r"^(ENC\[[A-Z0-9_]+,data:|\$ANSIBLE_VAULT;)")
+
+
+def _ciphertext(setting: Setting) -> bool:
+    """A value only a key held elsewhere turns into the password: a SealedSecret's
+    `encryptedData` (the controller's public-key ciphertext; its `template.data` is
+    a plain Secret's `data:` again), a SOPS `ENC[...]` value, an Ansible Vault blob."""
+    if setting.context[:1] == ("SealedSecret",) and "encryptedData" in setting.context:
+        return True
+    return _CIPHERTEXT.match(setting.value.strip()) is not None
+
+
 def _not_a_literal(setting: Setting, src: SourceFile | None) -> bool:
-    """A reference to a secret held elsewhere, a template action, or a placeholder."""
+    """A reference to a secret held elsewhere, a template action, ciphertext, or a
+    placeholder."""
     value = setting.value.strip()
-    if not value or _REFERENCE.search(value) or _templated(value):
+    if not value or _REFERENCE.search(value) or _templated(value) or _ciphertext(setting):
         return True
     # The file's text is searched only for a value that holds a blanked action (once
     # per file would do, but per setting it made a 20,000-password file quadratic).
