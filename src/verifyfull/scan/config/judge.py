@@ -27,6 +27,7 @@ from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import clients, components, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.interpolation import example_context
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.shell.argv import program as _program
 from verifyfull.scrub import register_secret
@@ -176,7 +177,7 @@ def judge_setting(
     where = _where(src, setting.line, setting.column)
     found: list[Finding] = []
     if dsn.looks_like_dsn(value):
-        dsn_found = dsn.dsn_findings(value, env, policy, where)
+        dsn_found = dsn.dsn_findings(value, env, policy, where, example_context(src.path.name))
         if _dsn_password_is_placeholder(setting.key, value):
             dsn_found = [f for f in dsn_found if f.rule_id != "VF401"]
         found.extend(dsn_found)
