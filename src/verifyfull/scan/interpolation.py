@@ -236,8 +236,6 @@ class Neutral:
 # A file a person copies and fills in (`.env.example`, `.env.docker.example`,
 # `config.sample.ini`, `env.tpl`): a word where a number goes is a slot there.
 _EXAMPLE_PARTS = frozenset({"example", "examples", "sample", "dist", "template", "tpl", "tmpl"})
-# A URL's host list after the user info: `host:port` pairs (the port a word).
-_HOST_PORT = re.compile(r"(?P<host>[^,:/?#@\[\]]*|\[[^\]]*\]):(?P<port>[^,/?#@:]*)")
 # A word that says what goes in its place, in any language: the part's role name
 # (`port`, `porta`, `puerto`, `host`, `servidor`, `banco`, `user`), possessives
 # (`your_`, `seu_`, `sua_`, `tu_`, `my_`), a `{slot}`, or a name in capitals (`PORT`).
@@ -259,24 +257,26 @@ def _slot_ports(value: str, example: bool) -> str:
     """The URL with a port that is a word read as a slot (`5432`): in an example
     file, or when every part of the URL is a slot word
     (`postgresql://user:pass@host:port/db`). Elsewhere a word port is what the
-    driver refuses, and stays (VF105)."""
+    driver refuses, and stays (VF105). One split of the host list: linear."""
     start, end = _authority(value)
     if start < 0:
         return value
     hosts_at = value.rfind("@", start, end) + 1 or start
-    pieces: list[str] = []
-    last = hosts_at
-    for match in _HOST_PORT.finditer(value, hosts_at, end):
-        port = match.group("port")
-        if not port or port.isdigit() or _PLACEHOLDER.search(port) or "$" in port:
-            continue  # a number, or an interpolation neutral_dsn reads next
+    hosts = value[hosts_at:end].split(",")
+    changed = False
+    for index, host in enumerate(hosts):
+        name, colon, port = host.rpartition(":")
+        if not colon or not port or port.isdigit() or name.endswith(":") or "]" in port:
+            continue  # no port, a number, or inside an IPv6 address
+        if "$" in port or _PLACEHOLDER.search(port):
+            continue  # an interpolation: neutral_dsn reads it next
         if not (example or _all_slots(value, start, end)):
             return value
-        pieces.extend((value[last : match.start("port")], PORT_STAND_IN))
-        last = match.end("port")
-    if not pieces:
+        hosts[index] = name + colon + PORT_STAND_IN
+        changed = True
+    if not changed:
         return value
-    return value[:hosts_at] + "".join(pieces) + value[last:]
+    return value[:hosts_at] + ",".join(hosts) + value[end:]
 
 
 def _all_slots(value: str, start: int, end: int) -> bool:
