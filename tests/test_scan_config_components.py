@@ -196,3 +196,50 @@ def test_component_groups_grow_near_linearly(tmp_path: Path) -> None:
             small = min(small, _timed(tmp_path / f"small{attempt}", small_files))
             large = min(large, _timed(tmp_path / f"large{attempt}", large_files))
     assert large / max(small, 0.05) <= GROWTH_LIMIT, f"{small:.3f} s -> {large:.3f} s"
+
+
+# --- components a client command of the same file reads (class 5a) ------------------------
+
+_CLIENTS = ("psql", "pg_dump", "/usr/bin/pg_restore", "createdb", "vacuumdb")
+_SPELLINGS = ('"${{{n}}}"', "${{{n}}}", '"${{{n}:-db.internal}}"', "$" + "{n}", '"${n}"')
+
+
+@SLOW
+@given(
+    family=st.sampled_from(("POSTGRES_", "PG_", "CRDB_", "APP_POSTGRES_")),
+    client=st.sampled_from(_CLIENTS),
+    spelling=st.sampled_from(_SPELLINGS),
+    form=st.sampled_from(("script", "compose")),
+    reads=st.booleans(),
+)
+def test_components_a_client_command_reads_are_judged_at_the_command(
+    tmp_path_factory: pytest.TempPathFactory,
+    family: str,
+    client: str,
+    spelling: str,
+    form: str,
+    reads: bool,
+) -> None:
+    host = f"{family}HOST"
+    target = spelling.format(n=host) if reads else "db.internal"
+    command = f"{client} -h {target} -p 5432 app"
+    if form == "script":
+        name = "run.sh"
+        text = f"#!/bin/sh\nexport {host}=db.internal\nexport {family}PORT=5432\n{command}\n"
+        command_line = 4
+    else:
+        name = "docker-compose.yml"
+        escaped = command.replace("$", "$$")  # compose's own interpolation left to the shell
+        text = (
+            "services:\n  job:\n    image: postgres:16\n"
+            f"    environment:\n      {host}: db.internal\n      {family}PORT: '5432'\n"
+            f"    command: sh -c '{escaped}'\n"
+        )
+        command_line = 7
+    found = scan_tree(tmp_path_factory.mktemp("readers"), {name: text})
+    lines = {line for where, line, rule, _ in found if where == name and rule == "VF102"}
+    # The command is a TCP client with no sslmode (VF102 where it is written); the
+    # variables are its connection, not a second one, exactly when it reads them.
+    assert command_line in lines, text
+    assert (5 if form == "compose" else 2) in lines or reads, text
+    assert (5 if form == "compose" else 2) not in lines or not reads, text

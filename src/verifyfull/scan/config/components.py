@@ -39,8 +39,10 @@ from verifyfull.findings import Finding
 from verifyfull.policy import Policy
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config.clients import LIBPQ_TOOLS
 from verifyfull.scan.config.dsn import NETWORK_HOST, looks_like_dsn
-from verifyfull.scan.config.model import Setting
+from verifyfull.scan.config.model import Command, Setting
+from verifyfull.scan.shell.argv import program
 
 # The database a key names (its family) and the component (its role):
 # PRETIX_DATABASE_HOST -> prefix PRETIX_, family DATABASE, role HOST.
@@ -80,6 +82,8 @@ _DB_WORD = re.compile(rf"(^|_)({_FAMILY})(_|$)|^PGSSL|SSL_?MODE$")
 # stand-in for `var.db.address`), or a template action.
 _REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|\{\{")
 _TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104"})
+# `$NAME` / `${NAME...}` in a command word: the variable the command reads.
+_READS = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,16 @@ def is_component(key: str) -> bool:
 
 
 def component_findings(
-    src: SourceFile, settings: Sequence[Setting], env: Mapping[str, str], policy: Policy
+    src: SourceFile,
+    settings: Sequence[Setting],
+    env: Mapping[str, str],
+    policy: Policy,
+    commands: Sequence[Command] = (),
 ) -> list[Finding]:
-    """The transport findings of every connection written as components in a file."""
+    """The transport findings of every connection written as components in a file.
+    A group whose host a client command of the same file reads (`psql -h
+    "$POSTGRES_HOST"`) is that command's connection, judged at the command."""
+    consumed = _read_by_clients(commands)
     groups: dict[tuple[tuple[str, ...], str], list[tuple[str, Component]]] = {}
     tls_written: set[tuple[tuple[str, ...], str]] = set()
     with_url: set[tuple[str, ...]] = set()
@@ -138,11 +149,26 @@ def component_findings(
     for (context, prefix), members in groups.items():
         if (context, prefix) in tls_written or context in with_url:
             continue
+        if any(c.role == "host" and c.setting.name in consumed for _, c in members):
+            continue
         own_env = environments.of(context)
         if any(name.startswith("PGSSL") for name in own_env):
             continue  # libpq's environment decides for every connection (judged there)
         found.extend(_judge_group(src, prefix, members, own_env, policy))
     return found
+
+
+def _read_by_clients(commands: Sequence[Command]) -> frozenset[str]:
+    """The variables the file's libpq client commands read (`pg_dump -h "$DB_HOST"`):
+    the clients the command judge (clients.py) judges where they are written."""
+    names: set[str] = set()
+    for command in commands:
+        argv = command.argv
+        if any(program(word) in LIBPQ_TOOLS for word in argv):
+            for word in argv:
+                if "$" in word:
+                    names.update(_READS.findall(word))
+    return frozenset(names)
 
 
 class _Environments:

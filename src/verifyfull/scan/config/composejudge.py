@@ -83,9 +83,11 @@ def judge_collected(
         env = service_env.get(_service_of(setting), file_env)
         found.extend(judge_value(src, setting, env, dotenv, ctx.policy))
     # Connections written as components (components.py), per service environment.
+    # A service's (or a CI job's) client commands that read the components judge them.
     for service, own in _by_service(settings).items():
         env = service_env.get(service, file_env)
-        found.extend(components.component_findings(src, own, env, ctx.policy))
+        readers = [c for c in commands if (command_services or {}).get(c, "") in ("", service)]
+        found.extend(components.component_findings(src, own, env, ctx.policy, readers))
     for command in commands:
         service = (command_services or {}).get(command, "")
         found.extend(

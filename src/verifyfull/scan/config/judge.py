@@ -97,7 +97,10 @@ def falsy(value: str) -> bool:
 
 
 def judge_settings(
-    src: SourceFile, settings: Sequence[Setting], policy: Policy = DEFAULT_POLICY
+    src: SourceFile,
+    settings: Sequence[Setting],
+    policy: Policy = DEFAULT_POLICY,
+    commands: Sequence[Command] = (),
 ) -> list[Finding]:
     """Every finding the given settings of one file raise.
 
@@ -109,7 +112,7 @@ def judge_settings(
     found: list[Finding] = []
     for setting in settings:
         found.extend(judge_setting(src, setting, env, policy))
-    found.extend(components.component_findings(src, settings, env, policy))
+    found.extend(components.component_findings(src, settings, env, policy, commands))
     return found
 
 
@@ -335,7 +338,7 @@ def judge_all(
     policy: Policy = DEFAULT_POLICY,
 ) -> list[Finding]:
     """Settings and commands of one file together."""
-    found = judge_settings(src, settings, policy)
+    found = judge_settings(src, settings, policy, commands)
     env = file_environment(settings)
     for command in commands:
         found.extend(judge_command(src, command, policy, env))
