@@ -243,3 +243,44 @@ def test_components_a_client_command_reads_are_judged_at_the_command(
     assert command_line in lines, text
     assert (5 if form == "compose" else 2) in lines or reads, text
     assert (5 if form == "compose" else 2) not in lines or not reads, text
+
+
+# --- the database server's own container (class 5b) ---------------------------------------
+
+_IMAGES = {
+    "postgres:16": True,
+    "docker.io/library/postgres@sha256:0123abcd": True,
+    "postgis/postgis:15-3.4": True,
+    "timescale/timescaledb:latest-pg16": True,
+    "cockroachdb/cockroach:v23.1.0": True,
+    "example/worker:1": False,
+    "bitnami/pgbouncer:1": False,
+}
+_SERVICE_COMMANDS = {
+    None: True,
+    "postgres -c ssl=on": True,
+    "-c max_connections=200": True,
+    "start-single-node --certs-dir=/certs": True,
+    "sh /scripts/backup.sh": False,
+    "python -m worker": False,
+}
+
+
+@SLOW
+@given(
+    image=st.sampled_from(sorted(_IMAGES)),
+    command=st.sampled_from(list(_SERVICE_COMMANDS)),
+    family=st.sampled_from(("POSTGRES_", "PG_", "CRDB_")),
+)
+def test_a_database_servers_own_environment_is_no_connection(
+    tmp_path_factory: pytest.TempPathFactory, image: str, command: str | None, family: str
+) -> None:
+    text = f"services:\n  svc:\n    image: {image}\n"
+    if command is not None:
+        text += f"    command: {command}\n"
+    text += f"    environment:\n      {family}HOST: db.internal\n      {family}PORT: '5432'\n"
+    host_line = 5 + (command is not None)
+    found = scan_tree(tmp_path_factory.mktemp("server"), {"docker-compose.yml": text})
+    lines = {line for where, line, rule, _ in found if rule == "VF102"}
+    server = _IMAGES[image] and _SERVICE_COMMANDS[command]
+    assert (host_line in lines) == (not server), text

@@ -158,6 +158,34 @@ def component_findings(
     return found
 
 
+# Images of the database server itself (the repository's last part, tag dropped).
+_SERVER_IMAGES = frozenset(
+    {"postgres", "postgresql", "postgis", "timescaledb", "timescaledb-ha", "cockroach"}
+)
+# What such a container runs when it is the server (no command, or the server's own).
+_SERVER_PROGRAMS = frozenset({"postgres", "cockroach", "docker-entrypoint.sh"})
+
+
+def runs_the_server(image: str, commands: Sequence[Command]) -> bool:
+    """Whether a container is the database server: its image is the server's and it
+    runs nothing else. Its environment configures that server (the postgres image
+    reads POSTGRES_USER/PASSWORD/DB and never a *_HOST): a `POSTGRES_HOST` written
+    there is no client's connection."""
+    name = image.strip().split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    if name not in _SERVER_IMAGES:
+        return False
+    return all(_server_command(c.argv) for c in commands)
+
+
+def _server_command(argv: Sequence[str]) -> bool:
+    """The server's own command, or arguments to the image's server entrypoint
+    (`-c ssl=on` for postgres, `start-single-node ...` for cockroach)."""
+    if not argv:
+        return True
+    first = argv[0]
+    return program(first) in _SERVER_PROGRAMS or first.startswith(("-", "start"))
+
+
 def _read_by_clients(commands: Sequence[Command]) -> frozenset[str]:
     """The variables the file's libpq client commands read (`pg_dump -h "$DB_HOST"`):
     the clients the command judge (clients.py) judges where they are written."""

@@ -87,6 +87,10 @@ def judge_collected(
     for service, own in _by_service(settings).items():
         env = service_env.get(service, file_env)
         readers = [c for c in commands if (command_services or {}).get(c, "") in ("", service)]
+        mine = [c for c in commands if (command_services or {}).get(c, "") == service]
+        facts = services.get(service)
+        if service and facts is not None and components.runs_the_server(facts.image, mine):
+            continue  # the server's own environment (postgres image): no client connects
         found.extend(components.component_findings(src, own, env, ctx.policy, readers))
     for command in commands:
         service = (command_services or {}).get(command, "")
