@@ -284,3 +284,41 @@ def test_a_database_servers_own_environment_is_no_connection(
     lines = {line for where, line, rule, _ in found if rule == "VF102"}
     server = _IMAGES[image] and _SERVICE_COMMANDS[command]
     assert (host_line in lines) == (not server), text
+
+
+# --- Helm values a chart's templates hand to a variable the code reads (class 5c) ---------
+
+
+@SLOW
+@given(
+    variable=st.sampled_from(("POSTGRES_HOST", "DB_HOST", "DATABASE_HOST")),
+    quoting=st.sampled_from(
+        ("{{{{ .Values.{p} }}}}", '"{{{{ .Values.{p} }}}}"', "{{{{- .Values.{p} | quote }}}}")
+    ),
+    code_reads=st.sampled_from(("mapped", "other", "none")),
+    chart=st.booleans(),
+)
+def test_helm_values_the_code_reads_through_the_chart_are_judged_there(
+    tmp_path_factory: pytest.TempPathFactory,
+    variable: str,
+    quoting: str,
+    code_reads: str,
+    chart: bool,
+) -> None:
+    values = "replicaCount: 1\npostgresql:\n  postgresqlHost: db-svc\n  postgresqlPort: 5432\n"
+    value = quoting.format(p="postgresql.postgresqlHost")
+    template = (
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: web\n          env:\n"
+        f"            - name: {variable}\n              value: {value}\n"
+    )
+    files = {"chart/values.yaml": values, "chart/templates/deployment.yaml": template}
+    if chart:
+        files["chart/Chart.yaml"] = "apiVersion: v2\nname: web\nversion: 0.1.0\n"
+    read = {"mapped": variable, "other": "SOMETHING_ELSE", "none": None}[code_reads]
+    if read is not None:
+        files["app/settings.py"] = f"import os\nHOST = os.environ.get('{read}', '')\n"
+    found = scan_tree(tmp_path_factory.mktemp("chart"), files)
+    at_values = {(line, rule) for where, line, rule, _ in found if where == "chart/values.yaml"}
+    judged_in_code = chart and code_reads == "mapped"
+    assert at_values == (set() if judged_in_code else {(3, "VF102")}), files

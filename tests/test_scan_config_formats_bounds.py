@@ -74,6 +74,17 @@ SHAPES: dict[str, Files] = {
     "shell-container-env-options": {
         "run.sh": "docker run " + f"-e DB_PASSWORD={_PW} --env=X=1 " * 10_000 + "img\n"
     },
+    # class 5c: a chart whose templates set many variables from values
+    "helm-chart-env-mappings": {
+        "chart/Chart.yaml": "apiVersion: v2\nname: web\n",
+        "chart/values.yaml": "postgresql:\n" + "".join(f"  p{i}Host: db{i}\n" for i in range(100)),
+        "chart/templates/deployment.yaml": "".join(
+            f"- name: V{i}_HOST\n  value: {{{{ .Values.postgresql.p{i}Host }}}}\n"
+            for i in range(2_000)
+        )
+        + "- " * 20_000,
+        "app/settings.py": "import os\nHOST = os.environ['V1_HOST']\n",
+    },
     "project-index-many-bindings": {
         "app/db.py": "import asyncpg, os\n"
         + "".join(
