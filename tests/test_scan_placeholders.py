@@ -156,8 +156,8 @@ def test_generated_real_looking_passwords_are_vf401(secret: str, key: str) -> No
     folded = secret.casefold()
     if any(m in folded for m in REPLACE_ME) or folded.startswith("your"):
         return  # a replace-me marker spelled out by chance
-    if folded in ("example", "sample") or folded.endswith("here"):
-        return
+    if folded in ("example", "sample") or folded.endswith("here") or len(set(folded)) == 1:
+        return  # a listed word, or one repeated character (`xxxxxxxx`)
     assert not is_placeholder(key, secret), secret
     assert _config_vf401(key, secret) == {"VF401"}, secret
 
