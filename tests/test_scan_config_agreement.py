@@ -20,7 +20,7 @@ from verifyfull.conninfo.django_url import DJANGO_URL_SCHEMES
 from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.scan.api import ScanContext
 from verifyfull.scan.engine import scan_file
-from verifyfull.scan.interpolation import neutral_dsn
+from verifyfull.scan.interpolation import example_context, neutral_dsn
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.walk import WalkedFile
 
@@ -62,7 +62,8 @@ def _sites() -> list[tuple[Path, int, str]]:
             skipped = _REFERENCE_PASSWORD.search(line) or merged or interpolated
             if found and not skipped and "${{" not in line:
                 dsn = found.group(1) if found.re is _KEYWORDS else found.group()
-                neutral = neutral_dsn(dsn)
+                # an example file's word ports are slots for the scanner (example_context)
+                neutral = neutral_dsn(dsn, example_context(path.name))
                 if neutral is not None and not neutral.password_interpolated:
                     sites.append((path, number, neutral.text))
     return sites
@@ -87,6 +88,9 @@ def test_scanner_agrees_with_explain(path: Path, line: int, dsn: str) -> None:
         f.rule_id for f in outcome.findings if f.line == line and _COMPARED.fullmatch(f.rule_id)
     )
     explained = CliRunner().invoke(app, ["explain", dsn, "--format", "json"])
+    if not explained.stdout.strip():  # explain cannot read it: the scanner's VF105 says so
+        assert "VF105" in scanned, explained.output
+        return
     assert explained.exit_code in (0, 1), explained.output
     verdict = json.loads(explained.stdout)
     expected = sorted(f["rule"] for f in verdict["findings"])

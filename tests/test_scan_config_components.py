@@ -196,3 +196,129 @@ def test_component_groups_grow_near_linearly(tmp_path: Path) -> None:
             small = min(small, _timed(tmp_path / f"small{attempt}", small_files))
             large = min(large, _timed(tmp_path / f"large{attempt}", large_files))
     assert large / max(small, 0.05) <= GROWTH_LIMIT, f"{small:.3f} s -> {large:.3f} s"
+
+
+# --- components a client command of the same file reads (class 5a) ------------------------
+
+_CLIENTS = ("psql", "pg_dump", "/usr/bin/pg_restore", "createdb", "vacuumdb")
+_SPELLINGS = ('"${{{n}}}"', "${{{n}}}", '"${{{n}:-db.internal}}"', "$" + "{n}", '"${n}"')
+
+
+@SLOW
+@given(
+    family=st.sampled_from(("POSTGRES_", "PG_", "CRDB_", "APP_POSTGRES_")),
+    client=st.sampled_from(_CLIENTS),
+    spelling=st.sampled_from(_SPELLINGS),
+    form=st.sampled_from(("script", "compose")),
+    reads=st.booleans(),
+)
+def test_components_a_client_command_reads_are_judged_at_the_command(
+    tmp_path_factory: pytest.TempPathFactory,
+    family: str,
+    client: str,
+    spelling: str,
+    form: str,
+    reads: bool,
+) -> None:
+    host = f"{family}HOST"
+    target = spelling.format(n=host) if reads else "db.internal"
+    command = f"{client} -h {target} -p 5432 app"
+    if form == "script":
+        name = "run.sh"
+        text = f"#!/bin/sh\nexport {host}=db.internal\nexport {family}PORT=5432\n{command}\n"
+        command_line = 4
+    else:
+        name = "docker-compose.yml"
+        escaped = command.replace("$", "$$")  # compose's own interpolation left to the shell
+        text = (
+            "services:\n  job:\n    image: postgres:16\n"
+            f"    environment:\n      {host}: db.internal\n      {family}PORT: '5432'\n"
+            f"    command: sh -c '{escaped}'\n"
+        )
+        command_line = 7
+    found = scan_tree(tmp_path_factory.mktemp("readers"), {name: text})
+    lines = {line for where, line, rule, _ in found if where == name and rule == "VF102"}
+    # The command is a TCP client with no sslmode (VF102 where it is written); the
+    # variables are its connection, not a second one, exactly when it reads them.
+    assert command_line in lines, text
+    assert (5 if form == "compose" else 2) in lines or reads, text
+    assert (5 if form == "compose" else 2) not in lines or not reads, text
+
+
+# --- the database server's own container (class 5b) ---------------------------------------
+
+_IMAGES = {
+    "postgres:16": True,
+    "docker.io/library/postgres@sha256:0123abcd": True,
+    "postgis/postgis:15-3.4": True,
+    "timescale/timescaledb:latest-pg16": True,
+    "cockroachdb/cockroach:v23.1.0": True,
+    "example/worker:1": False,
+    "bitnami/pgbouncer:1": False,
+}
+_SERVICE_COMMANDS = {
+    None: True,
+    "postgres -c ssl=on": True,
+    "-c max_connections=200": True,
+    "start-single-node --certs-dir=/certs": True,
+    "sh /scripts/backup.sh": False,
+    "python -m worker": False,
+}
+
+
+@SLOW
+@given(
+    image=st.sampled_from(sorted(_IMAGES)),
+    command=st.sampled_from(list(_SERVICE_COMMANDS)),
+    family=st.sampled_from(("POSTGRES_", "PG_", "CRDB_")),
+)
+def test_a_database_servers_own_environment_is_no_connection(
+    tmp_path_factory: pytest.TempPathFactory, image: str, command: str | None, family: str
+) -> None:
+    text = f"services:\n  svc:\n    image: {image}\n"
+    if command is not None:
+        text += f"    command: {command}\n"
+    text += f"    environment:\n      {family}HOST: db.internal\n      {family}PORT: '5432'\n"
+    host_line = 5 + (command is not None)
+    found = scan_tree(tmp_path_factory.mktemp("server"), {"docker-compose.yml": text})
+    lines = {line for where, line, rule, _ in found if rule == "VF102"}
+    server = _IMAGES[image] and _SERVICE_COMMANDS[command]
+    assert (host_line in lines) == (not server), text
+
+
+# --- Helm values a chart's templates hand to a variable the code reads (class 5c) ---------
+
+
+@SLOW
+@given(
+    variable=st.sampled_from(("POSTGRES_HOST", "DB_HOST", "DATABASE_HOST")),
+    quoting=st.sampled_from(
+        ("{{{{ .Values.{p} }}}}", '"{{{{ .Values.{p} }}}}"', "{{{{- .Values.{p} | quote }}}}")
+    ),
+    code_reads=st.sampled_from(("mapped", "other", "none")),
+    chart=st.booleans(),
+)
+def test_helm_values_the_code_reads_through_the_chart_are_judged_there(
+    tmp_path_factory: pytest.TempPathFactory,
+    variable: str,
+    quoting: str,
+    code_reads: str,
+    chart: bool,
+) -> None:
+    values = "replicaCount: 1\npostgresql:\n  postgresqlHost: db-svc\n  postgresqlPort: 5432\n"
+    value = quoting.format(p="postgresql.postgresqlHost")
+    template = (
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: web\n          env:\n"
+        f"            - name: {variable}\n              value: {value}\n"
+    )
+    files = {"chart/values.yaml": values, "chart/templates/deployment.yaml": template}
+    if chart:
+        files["chart/Chart.yaml"] = "apiVersion: v2\nname: web\nversion: 0.1.0\n"
+    read = {"mapped": variable, "other": "SOMETHING_ELSE", "none": None}[code_reads]
+    if read is not None:
+        files["app/settings.py"] = f"import os\nHOST = os.environ.get('{read}', '')\n"
+    found = scan_tree(tmp_path_factory.mktemp("chart"), files)
+    at_values = {(line, rule) for where, line, rule, _ in found if where == "chart/values.yaml"}
+    judged_in_code = chart and code_reads == "mapped"
+    assert at_values == (set() if judged_in_code else {(3, "VF102")}), files

@@ -338,7 +338,8 @@ def test_placeholders(key: str, value: str) -> None:
 @pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("DB_PASSWORD", "password"),
+        # `password` for DB_PASSWORD is the key's role word: a placeholder (issue 13 item 8)
+        ("DB_PASSWORD", "dbpass"),
         ("POSTGRES_PASSWORD", "postgres"),
         ("DB_PASSWORD", "secret"),
         ("DB_PASSWORD", "password1"),

@@ -56,6 +56,35 @@ SHAPES: dict[str, Files] = {
         + "$" * 100_000
         + "/app\n"
     },
+    # class 3: template DSNs with word ports, in an example file and a real one
+    "env-example-slot-ports": {
+        ".env.example": "DATABASE_URL=postgresql://u:p@"
+        + "seu_servidor:sua_porta," * 20_000
+        + "h/db\n"
+        + "DB_URL=postgresql://"
+        + "seu_user:" * 50_000
+        + "@h:porta/db\n",
+        "app.env": "DATABASE_URL=postgresql://"
+        + "user:" * 50_000
+        + "@"
+        + "a" * 100_000
+        + ":p/db\n",
+    },
+    # class 1: container environment options, many on one command
+    "shell-container-env-options": {
+        "run.sh": "docker run " + f"-e DB_PASSWORD={_PW} --env=X=1 " * 10_000 + "img\n"
+    },
+    # class 5c: a chart whose templates set many variables from values
+    "helm-chart-env-mappings": {
+        "chart/Chart.yaml": "apiVersion: v2\nname: web\n",
+        "chart/values.yaml": "postgresql:\n" + "".join(f"  p{i}Host: db{i}\n" for i in range(100)),
+        "chart/templates/deployment.yaml": "".join(
+            f"- name: V{i}_HOST\n  value: {{{{ .Values.postgresql.p{i}Host }}}}\n"
+            for i in range(2_000)
+        )
+        + "- " * 20_000,
+        "app/settings.py": "import os\nHOST = os.environ['V1_HOST']\n",
+    },
     "project-index-many-bindings": {
         "app/db.py": "import asyncpg, os\n"
         + "".join(

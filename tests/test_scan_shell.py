@@ -301,3 +301,46 @@ def test_a_one_command_sslmode_is_reported_once() -> None:
 def test_shell_options_with_arguments_before_c() -> None:
     found = commands('bash -o pipefail -ec "cockroach start --insecure"')
     assert found[-1].argv == ("cockroach", "start", "--insecure")
+
+
+# --- a container tool's environment options ----------------------------------------------
+
+_NAMES = st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True)
+_VALUES = st.text(alphabet="abcXYZ019-_./:@%+,", min_size=1, max_size=16)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tool=st.sampled_from(["docker", "/usr/bin/podman", "nerdctl", "docker-compose"]),
+    verb=st.sampled_from(["run", "exec", "create", "container run", "compose run"]),
+    before=st.lists(st.sampled_from(["-d", "--rm", "-it", "--name x"]), max_size=3),
+    option=st.sampled_from(["-e {}", "--env {}", "--env={}", "-e{}"]),
+    name=_NAMES,
+    value=_VALUES,
+    style=st.integers(0, 4),
+)
+def test_container_env_options_are_the_containers_settings(
+    tool: str,
+    verb: str,
+    before: list[str],
+    option: str,
+    name: str,
+    value: str,
+    style: int,
+) -> None:
+    word = option.format(_spelling(name + "=" + value, style if style != 3 else 1))
+    text = " ".join([tool, verb, *before, word, "img", "cmd"])
+    found = [(s.key, s.value, s.local) for s in read(text).settings]
+    assert found == [(name, value, True)], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "grep -e A=1 file",  # not a container tool
+        "docker run -e A img",  # the caller's variable passed on
+        "docker build -e A=1 .",  # not a verb that sets a container's environment
+    ],
+)
+def test_other_e_options_set_nothing(text: str) -> None:
+    assert read(text).settings == ()

@@ -233,8 +233,65 @@ class Neutral:
     password_interpolated: bool  # the URL password was (or held) an interpolation
 
 
-def neutral_dsn(value: str) -> Neutral | None:
-    """The DSN with stand-ins for its interpolations, or None when one decides its TLS."""
+# A file a person copies and fills in (`.env.example`, `.env.docker.example`,
+# `config.sample.ini`, `env.tpl`): a word where a number goes is a slot there.
+_EXAMPLE_PARTS = frozenset({"example", "examples", "sample", "dist", "template", "tpl", "tmpl"})
+# A word that says what goes in its place, in any language: the part's role name
+# (`port`, `porta`, `puerto`, `host`, `servidor`, `banco`, `user`), possessives
+# (`your_`, `seu_`, `sua_`, `tu_`, `my_`), a `{slot}`, or a name in capitals (`PORT`).
+_SLOT_WORD = re.compile(
+    r"^(\{[^{}]*\}|[A-Z][A-Z0-9_]*"
+    r"|(?i:.*(port|porto|puerto|host|server|servidor|servicio|banco|base|datab|db|user|usuario"
+    r"|nome|name|nombre|senha|pass|pwd|contrase).*)"
+    r"|(?i:(your|seu|sua|tu|su|mon|ma|votre|dein|ihr|my)[_\-].*))$"
+)
+
+
+def example_context(name: str) -> bool:
+    """Whether a file name says it is an example to copy (its dotted or separated
+    parts hold `example`, `sample`, `dist`, `template`, `tpl`)."""
+    return any(part in _EXAMPLE_PARTS for part in re.split(r"[._\-]+", name.lower()))
+
+
+def _slot_ports(value: str, example: bool) -> str:
+    """The URL with a port that is a word read as a slot (`5432`): in an example
+    file, or when every part of the URL is a slot word
+    (`postgresql://user:pass@host:port/db`). Elsewhere a word port is what the
+    driver refuses, and stays (VF105). One split of the host list: linear."""
+    start, end = _authority(value)
+    if start < 0:
+        return value
+    hosts_at = value.rfind("@", start, end) + 1 or start
+    hosts = value[hosts_at:end].split(",")
+    changed = False
+    for index, host in enumerate(hosts):
+        name, colon, port = host.rpartition(":")
+        if not colon or not port or port.isdigit() or name.endswith(":") or "]" in port:
+            continue  # no port, a number, or inside an IPv6 address
+        if "$" in port or _PLACEHOLDER.search(port):
+            continue  # an interpolation: neutral_dsn reads it next
+        if not (example or _all_slots(value, start, end)):
+            return value
+        hosts[index] = name + colon + PORT_STAND_IN
+        changed = True
+    if not changed:
+        return value
+    return value[:hosts_at] + ",".join(hosts) + value[end:]
+
+
+def _all_slots(value: str, start: int, end: int) -> bool:
+    """Every part of the URL (user, password, hosts, ports, database) is a slot word."""
+    path = value[end:].lstrip("/").split("?", 1)[0]
+    parts = [p for p in re.split(r"[:@,]", value[start:end]) if p]
+    if path:
+        parts.append(path)
+    return len(parts) >= 3 and all(_SLOT_WORD.match(p) for p in parts)
+
+
+def neutral_dsn(value: str, example: bool = False) -> Neutral | None:
+    """The DSN with stand-ins for its interpolations and slots, or None when one
+    decides its TLS. `example`: the file is one to copy and fill in (example_context)."""
+    value = _slot_ports(value, example)
     if "$" not in value and "______" not in value and "<" not in value:
         return Neutral(value, False)
     # Positions are judged on a copy with every interpolation masked: `${PW:?say}`

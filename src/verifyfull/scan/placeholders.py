@@ -7,6 +7,7 @@ leak; the lists below are the whole decision, so extending them is a data change
 
 A value is a placeholder when, after trimming quotes and spaces:
 - it is empty, or only refers to a secret kept elsewhere: `${DB_PASSWORD}`, `$PW`,
+  a shell positional or special parameter (`$5`, `$@`, `$*`, `$#`),
   `{{ pw }}`, `{password}`, `%(password)s`, `%s`, `?`, `...`, `<password>` (REFERENCE);
 - it is one character repeated from `x*.#-` (`xxxx`, `******`);
 - its words (split at `_ - .` and spaces, case-folded, joined) hold a replace-me
@@ -17,9 +18,15 @@ A value is a placeholder when, after trimming quotes and spaces:
   `set by` (`set-by-helm`), or ends in the word `here` (`password_here`);
 - it equals its key, or the key's last dotted part, ignoring case and separators
   (`password: password`, `DB_PASSWORD=db_password`; a DSN's password is keyed
-  `password`, so `postgresql://app:password@db/app` holds a placeholder).
-A real-looking word is not a placeholder: `postgres`, `secret`, `admin`, or
-`password` for `DB_PASSWORD` are passwords someone can log in with.
+  `password`, so `postgresql://app:password@db/app` holds a placeholder), or, for a
+  key named by a role word, a role word (`PGPASSWORD=password`, `DB_PASS=pass`);
+- it only describes a password: two or more words of DESCRIBING written apart, one
+  of them a role word or `secret` (`secure-db-password`, `postgres-password`), or
+  `my` + a role word (`mypassword`), or the single words `example` / `sample`;
+- it is prose pointing elsewhere: spaces and an arrow (`---> ver na pasta vars`).
+A real-looking word is not a placeholder: `postgres`, `secret`, `admin`, and words
+run together (`dbpass`, `pgpassword`, `mydbpassword`) are passwords someone can log
+in with (the corpus labels them so).
 """
 
 from __future__ import annotations
@@ -27,8 +34,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# `$5`, `$@`, `$*`, `$#`, `$?`, `$$`: the shell's positional and special parameters are
+# references as much as `$NAME` is (`export POSTGRES_PASSWORD=$5`).
 REFERENCE = re.compile(
-    r"^(\$\{[^}]*\}|\$[A-Za-z_]\w*|\{\{.*\}\}|\{[^}]*\}|%\([^)]*\)s|<[^>]*>|\.\.\.|…|%s|\?)$",
+    r"^(\$\{[^}]*\}|\$[A-Za-z_]\w*|\$[0-9]+|\$[@*#?!$-]|\{\{.*\}\}|\{[^}]*\}|%\([^)]*\)s|<[^>]*>|\.\.\.|…|%s|\?)$",
     re.DOTALL,
 )
 REPEATED = frozenset("x*.#-")
@@ -48,7 +57,10 @@ REPLACE_ME = (
 )
 # A whole value (joined words) that is one of these.
 PLACEHOLDER_VALUES = frozenset(
-    {"placeholder", "redacted", "todo", "tbd", "fixme", "notset", "none", "null", "dummy"}
+    {
+        *("placeholder", "redacted", "todo", "tbd", "fixme", "notset", "none", "null"),
+        *("dummy", "example", "sample"),
+    }
 )
 # "password" / "your password" in other languages (accents folded), as whole values.
 LOCALISED = frozenset(
@@ -85,6 +97,27 @@ LOCALISED = frozenset(
     }
 )
 _YOUR = re.compile(r"your(pass|pwd|db|secret|database|postgres|key|token|user)")
+# The words a password-named key is named by: a value that is one of them is the key's
+# name read aloud (`PGPASSWORD=password`, `DB_PASS=pass`), the lead's ruling on
+# issue 12 item 9 / issue 13 item 8.
+ROLE_WORDS = frozenset({"password", "passwd", "pass", "pwd"})
+# Words that DESCRIBE a password. A value written as two or more of them, apart, with
+# a role word among them (`secure-db-password`, `postgres-password`, `super_secret`)
+# says what goes there. Run together they are a password someone typed and can log
+# in with: the corpus labels `dbpass`, `pgpassword` and `mydbpassword` real (VF401),
+# and `secure-db-password`, `postgres-password` placeholders.
+DESCRIBING = frozenset(
+    {
+        *("my", "your", "some", "the", "a", "secure", "strong", "super", "long", "random"),
+        *("db", "database", "postgres", "postgresql", "pg", "app", "user", "admin", "root"),
+        *("example", "sample", "test", "dummy", "default", "new", "local", "dev"),
+    }
+)
+_SECRET_WORDS = ROLE_WORDS | {"secret"}
+# `my` + a role word only (`mypassword`, `my_pass`): the first person's `your_password`.
+_MY_ROLE = frozenset("my" + word for word in _SECRET_WORDS)
+# A pointer to where the secret is kept, written as prose: `---> see group_vars`.
+_ARROW = re.compile(r"-+>|=+>|→|⇒|<-+")
 _SEPARATORS = re.compile(r"[\s_.\-]+")
 
 
@@ -120,6 +153,28 @@ def is_placeholder(key: str, value: str) -> bool:
         return True
     if words[:2] == ["set", "by"]:
         return True
+    if joined in _MY_ROLE or _describes(words) or _points_elsewhere(text):
+        return True
     key_words = _words(key.strip())
     last_part = _words(key.strip().rsplit(".", 1)[-1])
-    return bool(key_words) and joined in ("".join(key_words), "".join(last_part))
+    if not key_words:
+        return False
+    if joined in ("".join(key_words), "".join(last_part)):
+        return True
+    folded_key = "".join(key_words)
+    return joined in ROLE_WORDS and folded_key.endswith(tuple(ROLE_WORDS))
+
+
+def _describes(words: list[str]) -> bool:
+    """Two or more describing words written apart, one of them a secret's role word."""
+    return (
+        len(words) >= 2
+        and all(word in DESCRIBING or word in _SECRET_WORDS for word in words)
+        and any(word in _SECRET_WORDS for word in words)
+    )
+
+
+def _points_elsewhere(text: str) -> bool:
+    """Prose that points at the secret's place (`---> ver na pasta group_vars`): words
+    apart and an arrow. A passphrase has words apart too, never an arrow."""
+    return any(c.isspace() for c in text) and _ARROW.search(text) is not None

@@ -290,3 +290,51 @@ def code_reads(src: SourceFile, name: str) -> bool:
         if whole in text or (rest and b"env_prefix" in text and rest in text):
             return True
     return False
+
+
+# --- which env variables a Helm chart's templates fill from its values ------------------
+
+# `- name: POSTGRES_HOST` then `value: {{ .Values.postgresql.postgresqlHost }}` (quoted
+# or piped: `{{ .Values.db.host | quote }}`): the values path becomes that variable.
+_HELM_ENV = re.compile(
+    r"-\s*name:\s*[\"']?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[\"']?[ \t]*\r?\n"
+    r"[ \t]*value:\s*[\"']?\{\{-?\s*\.Values\.(?P<path>[A-Za-z0-9_.]+)"
+)
+MAX_TEMPLATES = 200
+_TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl")
+
+
+@lru_cache(maxsize=32)
+def helm_env_names(chart: Path) -> Mapping[str, frozenset[str]]:
+    """Values path (`postgresql.postgresqlHost`) -> the env variables the chart's
+    templates set from it, for the chart directory holding `values.yaml` and
+    `templates/` (at most MAX_TEMPLATES files of MAX_FILE_BYTES, one regex pass each)."""
+    folder = chart / "templates"
+    if not folder.is_dir():
+        return {}
+    found: dict[str, set[str]] = {}
+    try:
+        paths = sorted(p for p in folder.iterdir() if p.name.endswith(_TEMPLATE_SUFFIXES))
+    except OSError:
+        return {}
+    for path in paths[:MAX_TEMPLATES]:
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if ".Values." not in text:
+            continue
+        for match in _HELM_ENV.finditer(text):
+            found.setdefault(match.group("path"), set()).add(match.group("name"))
+    return {path: frozenset(names) for path, names in found.items()}
+
+
+def code_reads_through_chart(src: SourceFile, values_path: str) -> bool:
+    """Whether a Helm values entry reaches the project's code: the chart's templates
+    set an env variable from it (helm_env_names) that the code reads (code_reads)."""
+    if not src.path.name.startswith("values") or not (src.path.parent / "Chart.yaml").is_file():
+        return False
+    names = helm_env_names(src.path.parent).get(values_path, frozenset())
+    return any(code_reads(src, name) for name in names)

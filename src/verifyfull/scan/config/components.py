@@ -39,8 +39,10 @@ from verifyfull.findings import Finding
 from verifyfull.policy import Policy
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config.clients import LIBPQ_TOOLS
 from verifyfull.scan.config.dsn import NETWORK_HOST, looks_like_dsn
-from verifyfull.scan.config.model import Setting
+from verifyfull.scan.config.model import Command, Setting
+from verifyfull.scan.shell.argv import program
 
 # The database a key names (its family) and the component (its role):
 # PRETIX_DATABASE_HOST -> prefix PRETIX_, family DATABASE, role HOST.
@@ -80,6 +82,8 @@ _DB_WORD = re.compile(rf"(^|_)({_FAMILY})(_|$)|^PGSSL|SSL_?MODE$")
 # stand-in for `var.db.address`), or a template action.
 _REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|\{\{")
 _TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104"})
+# `$NAME` / `${NAME...}` in a command word: the variable the command reads.
+_READS = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,16 @@ def is_component(key: str) -> bool:
 
 
 def component_findings(
-    src: SourceFile, settings: Sequence[Setting], env: Mapping[str, str], policy: Policy
+    src: SourceFile,
+    settings: Sequence[Setting],
+    env: Mapping[str, str],
+    policy: Policy,
+    commands: Sequence[Command] = (),
 ) -> list[Finding]:
-    """The transport findings of every connection written as components in a file."""
+    """The transport findings of every connection written as components in a file.
+    A group whose host a client command of the same file reads (`psql -h
+    "$POSTGRES_HOST"`) is that command's connection, judged at the command."""
+    consumed = _read_by_clients(commands)
     groups: dict[tuple[tuple[str, ...], str], list[tuple[str, Component]]] = {}
     tls_written: set[tuple[tuple[str, ...], str]] = set()
     with_url: set[tuple[str, ...]] = set()
@@ -138,11 +149,54 @@ def component_findings(
     for (context, prefix), members in groups.items():
         if (context, prefix) in tls_written or context in with_url:
             continue
+        if any(c.role == "host" and c.setting.name in consumed for _, c in members):
+            continue
         own_env = environments.of(context)
         if any(name.startswith("PGSSL") for name in own_env):
             continue  # libpq's environment decides for every connection (judged there)
         found.extend(_judge_group(src, prefix, members, own_env, policy))
     return found
+
+
+# Images of the database server itself (the repository's last part, tag dropped).
+_SERVER_IMAGES = frozenset(
+    {"postgres", "postgresql", "postgis", "timescaledb", "timescaledb-ha", "cockroach"}
+)
+# What such a container runs when it is the server (no command, or the server's own).
+_SERVER_PROGRAMS = frozenset({"postgres", "cockroach", "docker-entrypoint.sh"})
+
+
+def runs_the_server(image: str, commands: Sequence[Command]) -> bool:
+    """Whether a container is the database server: its image is the server's and it
+    runs nothing else. Its environment configures that server (the postgres image
+    reads POSTGRES_USER/PASSWORD/DB and never a *_HOST): a `POSTGRES_HOST` written
+    there is no client's connection."""
+    name = image.strip().split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    if name not in _SERVER_IMAGES:
+        return False
+    return all(_server_command(c.argv) for c in commands)
+
+
+def _server_command(argv: Sequence[str]) -> bool:
+    """The server's own command, or arguments to the image's server entrypoint
+    (`-c ssl=on` for postgres, `start-single-node ...` for cockroach)."""
+    if not argv:
+        return True
+    first = argv[0]
+    return program(first) in _SERVER_PROGRAMS or first.startswith(("-", "start"))
+
+
+def _read_by_clients(commands: Sequence[Command]) -> frozenset[str]:
+    """The variables the file's libpq client commands read (`pg_dump -h "$DB_HOST"`):
+    the clients the command judge (clients.py) judges where they are written."""
+    names: set[str] = set()
+    for command in commands:
+        argv = command.argv
+        if any(program(word) in LIBPQ_TOOLS for word in argv):
+            for word in argv:
+                if "$" in word:
+                    names.update(_READS.findall(word))
+    return frozenset(names)
 
 
 class _Environments:
@@ -198,6 +252,8 @@ def _judge_group(
         return []
     if project_vars.code_reads(src, host.setting.name):
         return []  # the project's code reads it: its connection site is judged there
+    if project_vars.code_reads_through_chart(src, host.setting.where):
+        return []  # a Helm chart gives it to a variable the code reads: judged there
     host_value = host.literal or NETWORK_HOST
     if host_value.startswith("/"):
         return []  # a Unix socket directory: no network

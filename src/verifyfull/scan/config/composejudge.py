@@ -83,9 +83,19 @@ def judge_collected(
         env = service_env.get(_service_of(setting), file_env)
         found.extend(judge_value(src, setting, env, dotenv, ctx.policy))
     # Connections written as components (components.py), per service environment.
+    # A service's (or a CI job's) client commands that read the components judge them.
+    # Commands grouped by service once (per service it was quadratic in services).
+    service_commands: dict[str, list[Command]] = {}
+    for command in commands:
+        service_commands.setdefault((command_services or {}).get(command, ""), []).append(command)
     for service, own in _by_service(settings).items():
         env = service_env.get(service, file_env)
-        found.extend(components.component_findings(src, own, env, ctx.policy))
+        mine = service_commands.get(service, []) if service else []
+        readers = [*service_commands.get("", []), *mine]
+        facts = services.get(service)
+        if service and facts is not None and components.runs_the_server(facts.image, mine):
+            continue  # the server's own environment (postgres image): no client connects
+        found.extend(components.component_findings(src, own, env, ctx.policy, readers))
     for command in commands:
         service = (command_services or {}).get(command, "")
         found.extend(

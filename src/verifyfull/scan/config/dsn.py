@@ -84,13 +84,19 @@ def _placed(found: tuple[Finding, ...], where: Mapping[str, Any]) -> list[Findin
 
 
 def dsn_findings(
-    value: str, env: Mapping[str, str], policy: Policy, where: Mapping[str, Any]
+    value: str,
+    env: Mapping[str, str],
+    policy: Policy,
+    where: Mapping[str, Any],
+    example: bool = False,
 ) -> list[Finding]:
     """The verdict's findings for a connection string written in a config file.
 
-    `where` is the place in the file (path, line, column) the findings take.
+    `where` is the place in the file (path, line, column) the findings take;
+    `example`: the file is one to copy and fill in (interpolation.example_context),
+    where a word in a number's place is a slot (`host:sua_porta`).
     """
-    return _placed(_dsn_verdict(value.strip(), _frozen(env), policy), where)
+    return _placed(_dsn_verdict(value.strip(), _frozen(env), policy, example), where)
 
 
 def _frozen(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -103,9 +109,9 @@ def _frozen(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 # added afterwards (_placed).
 @functools.lru_cache(maxsize=4096)
 def _dsn_verdict(
-    value: str, env: tuple[tuple[str, str], ...], policy: Policy
+    value: str, env: tuple[tuple[str, str], ...], policy: Policy, example: bool
 ) -> tuple[Finding, ...]:
-    neutral = neutral_dsn(value)
+    neutral = neutral_dsn(value, example)
     if neutral is None:
         return ()  # an interpolation decides the TLS part: the deployment does
     text = neutral.text

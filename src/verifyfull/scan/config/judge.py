@@ -27,6 +27,7 @@ from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import clients, components, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.interpolation import example_context
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.shell.argv import program as _program
 from verifyfull.scrub import register_secret
@@ -96,7 +97,10 @@ def falsy(value: str) -> bool:
 
 
 def judge_settings(
-    src: SourceFile, settings: Sequence[Setting], policy: Policy = DEFAULT_POLICY
+    src: SourceFile,
+    settings: Sequence[Setting],
+    policy: Policy = DEFAULT_POLICY,
+    commands: Sequence[Command] = (),
 ) -> list[Finding]:
     """Every finding the given settings of one file raise.
 
@@ -108,7 +112,7 @@ def judge_settings(
     found: list[Finding] = []
     for setting in settings:
         found.extend(judge_setting(src, setting, env, policy))
-    found.extend(components.component_findings(src, settings, env, policy))
+    found.extend(components.component_findings(src, settings, env, policy, commands))
     return found
 
 
@@ -176,7 +180,7 @@ def judge_setting(
     where = _where(src, setting.line, setting.column)
     found: list[Finding] = []
     if dsn.looks_like_dsn(value):
-        dsn_found = dsn.dsn_findings(value, env, policy, where)
+        dsn_found = dsn.dsn_findings(value, env, policy, where, example_context(src.path.name))
         if _dsn_password_is_placeholder(setting.key, value):
             dsn_found = [f for f in dsn_found if f.rule_id != "VF401"]
         found.extend(dsn_found)
@@ -268,10 +272,25 @@ def _secret_data(setting: Setting) -> str:
         return setting.value
 
 
+# Ciphertext a tool decrypts where the service runs, not the password: a SOPS value,
+# an Ansible Vault blob (inline `!vault` values start so).
+_CIPHERTEXT = re.compile(r"^(ENC\[[A-Z0-9_]+,data:|\$ANSIBLE_VAULT;)")
+
+
+def _ciphertext(setting: Setting) -> bool:
+    """A value only a key held elsewhere turns into the password: a SealedSecret's
+    `encryptedData` (the controller's public-key ciphertext; its `template.data` is
+    a plain Secret's `data:` again), a SOPS `ENC[...]` value, an Ansible Vault blob."""
+    if setting.context[:1] == ("SealedSecret",) and "encryptedData" in setting.context:
+        return True
+    return _CIPHERTEXT.match(setting.value.strip()) is not None
+
+
 def _not_a_literal(setting: Setting, src: SourceFile | None) -> bool:
-    """A reference to a secret held elsewhere, a template action, or a placeholder."""
+    """A reference to a secret held elsewhere, a template action, ciphertext, or a
+    placeholder."""
     value = setting.value.strip()
-    if not value or _REFERENCE.search(value) or _templated(value):
+    if not value or _REFERENCE.search(value) or _templated(value) or _ciphertext(setting):
         return True
     # The file's text is searched only for a value that holds a blanked action (once
     # per file would do, but per setting it made a 20,000-password file quadratic).
@@ -319,7 +338,7 @@ def judge_all(
     policy: Policy = DEFAULT_POLICY,
 ) -> list[Finding]:
     """Settings and commands of one file together."""
-    found = judge_settings(src, settings, policy)
+    found = judge_settings(src, settings, policy, commands)
     env = file_environment(settings)
     for command in commands:
         found.extend(judge_command(src, command, policy, env))

@@ -49,6 +49,7 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
     if depth > _MAX_DEPTH:
         raise ConfigParseError("YAML nested too deeply to read", "flatten it")
     if isinstance(node, MappingNode):
+        context = _postgres_auth(node, context)
         commands = compose.commands_of(src, node, out.images.get(id(node), ""))
         out.commands.extend(commands)
         if len(context) == 2 and context[0] == "services":
@@ -72,6 +73,24 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
                     out.settings.append(setting)
             elif not isinstance(item, ScalarNode):
                 walk(src, item, context, out, depth + 1)
+
+
+# Keys only the PostgreSQL charts' `auth:` mapping has (bitnami postgresql and
+# postgresql-ha: `auth.postgresPassword`, `auth.enablePostgresUser`). Their siblings
+# `password` / `replicationPassword` are then the database's, though `auth.password`
+# names no database (bitnami mysql and redis have an `auth.password` too).
+_POSTGRES_AUTH_KEYS = frozenset({"postgresPassword", "enablePostgresUser"})
+
+
+def _postgres_auth(node: MappingNode, context: tuple[str, ...]) -> tuple[str, ...]:
+    """A Helm values `auth:` mapping of a PostgreSQL chart: its keys' context gains
+    `postgresql` (as `global.postgresql.auth` has it written), so the judge reads
+    `auth.password: dbpass` as a database password."""
+    if not context or context[-1] != "auth" or any("postgres" in c.lower() for c in context):
+        return context
+    if not any(key in _POSTGRES_AUTH_KEYS for key, _ in mapping_items(node)):
+        return context
+    return (*context[:-1], "postgresql", context[-1])
 
 
 def document_context(document: Node) -> tuple[str, ...]:

@@ -39,6 +39,12 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "mksh", "busybox
 _SHELL_ENDINGS = ("sh", "SH", "su", "box")
 # Builtins and wrappers whose NAME=value arguments set variables.
 _DECLARING = frozenset({"export", "readonly", "declare", "typeset", "local", "env"})
+# Container tools whose `run`/`exec`/`create` take `-e NAME=value` / `--env NAME=value`:
+# the container's environment, as a compose `environment:` entry is.
+_CONTAINER_TOOLS = frozenset({"docker", "podman", "nerdctl", "docker-compose", "podman-compose"})
+_CONTAINER_VERBS = frozenset({"run", "exec", "create"})
+# How far after the tool its verb may stand (`docker container run`, `docker compose run`).
+_VERB_REACH = 3
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,45 @@ def _settings(simple: Simple, place: _Placer) -> list[Setting]:
         name = name.rstrip("+")
         line, column = place.at(token.offset_at(len(name) + 1) if value else token.start)
         settings.append(Setting(name, value, line, column, local=local))
+    for token, skip in _container_env(simple.words):
+        name, _, value = token.text[skip:].partition("=")
+        line, column = place.at(token.offset_at(skip + len(name) + 1))
+        settings.append(Setting(name, value, line, column, local=True))
     return settings
+
+
+def _container_env(words: Sequence[Token]) -> list[tuple[Token, int]]:
+    """The `NAME=value` words a container tool's `run`/`exec`/`create` sets in the
+    container (`-e X=1`, `--env X=1`, `--env=X=1`, `-eX=1`), each with the number of
+    leading characters that are the option, not the assignment. `-e NAME` alone
+    passes the caller's variable on: nothing written."""
+    texts = [t.text for t in words]
+    start = next(
+        (
+            verb + 1
+            for tool, text in enumerate(texts)
+            if program(text) in _CONTAINER_TOOLS
+            for verb in range(tool + 1, min(tool + 1 + _VERB_REACH, len(texts)))
+            if texts[verb] in _CONTAINER_VERBS
+        ),
+        None,
+    )
+    if start is None:
+        return []
+    found: list[tuple[Token, int]] = []
+    for index in range(start, len(words)):
+        text = texts[index]
+        if text in ("-e", "--env") and index + 1 < len(words):
+            candidate, skip = words[index + 1], 0
+        elif text.startswith("--env="):
+            candidate, skip = words[index], len("--env=")
+        elif text.startswith("-e") and not text.startswith("-e="):
+            candidate, skip = words[index], 2
+        else:
+            continue
+        if ASSIGNMENT.match(candidate.text, skip):
+            found.append((candidate, skip))
+    return found
 
 
 def _command(simple: Simple, place: _Placer) -> Command | None:
