@@ -103,6 +103,10 @@ def connect_kwargs(draw: st.DrawFn) -> dict[str, Any]:
         given["ssl"] = {}
     if draw(st.integers(0, 2)) == 0:
         given["direct_tls"] = draw(st.booleans())
+    if draw(st.integers(0, 5)) == 0:  # an argument beats the DSN's, even an empty one
+        given["target_session_attrs"] = draw(st.sampled_from(["any", "read-only", "", "Any"]))
+    if draw(st.integers(0, 7)) == 0:
+        given["gsslib"] = draw(st.sampled_from(["gssapi", "sspi", "", "krb"]))
     return given
 
 
@@ -163,6 +167,9 @@ CLASSES = {
         and not g.get("host")
         and not _dsn_hosts(g)
         and all(h.startswith("/") for h in e.get("PGHOST", "x").split(","))
+    ),
+    "an empty or invalid target_session_attrs or gsslib argument": lambda g, e: (
+        g.get("target_session_attrs") in ("", "Any") or g.get("gsslib") in ("", "krb")
     ),
     "PGHOST's own ports beside a PGPORT list": lambda g, e: (
         not g.get("host") and ":" in e.get("PGHOST", "") and "," in e.get("PGPORT", "")

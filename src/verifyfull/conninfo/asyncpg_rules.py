@@ -13,6 +13,7 @@ from verifyfull.conninfo.endpoints import asyncpg_endpoints
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.semantics import (
+    SESSION_ATTRIBUTES,
     TLS_DSN_KEYS,
     TORTOISE_OWN,
     is_tls_key,
@@ -97,8 +98,6 @@ ASYNCPG_DSN_KEYS = frozenset(
         "gsslib",
     }
 )
-# asyncpg 0.32's SessionAttribute values (any other target_session_attrs raises).
-SESSION_ATTRIBUTES = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
 # Keys SQLAlchemy's asyncpg dialect takes out of the URL query for itself.
 _SQLALCHEMY_ASYNCPG_OWN = frozenset(
     {"prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"}
@@ -287,7 +286,8 @@ def _asyncpg_settings(
                 f"sslnegotiation={negotiation} is refused by asyncpg",
             )
         direct = "True" if negotiation == "direct" else None
-    attrs = info.kwarg("target_session_attrs") or dsn.get("target_session_attrs")
+    # An argument beats the DSN even when it is empty (asyncpg tests `is None`).
+    attrs = _argument_or(info, "target_session_attrs", dsn)
     if attrs is None and "target_session_attrs" in call.call_keys:  # SQLAlchemy's query
         attrs = info.param("target_session_attrs")
     attrs = attrs if attrs is not None else env.get("PGTARGETSESSIONATTRS")
@@ -298,7 +298,7 @@ def _asyncpg_settings(
             "",
             rule=None,
         )
-    gsslib = dsn.get("gsslib") or info.kwarg("gsslib")
+    gsslib = _argument_or(info, "gsslib", dsn)
     if gsslib is not None and gsslib not in ("gssapi", "sspi"):
         judge.crash(
             "asyncpg.exceptions.ClientConfigurationError: gsslib parameter must be either "
@@ -381,6 +381,11 @@ def _asyncpg_settings(
         _asyncpg_context(ssl.context, dsn, env, judge)
         return
     _asyncpg_mode(ssl.mode or "", origin, dsn, env, judge, direct)
+
+
+def _argument_or(info: ConnInfo, key: str, dsn: dict[str, str]) -> str | None:
+    value = info.kwarg(key)
+    return value if value is not None else dsn.get(key)
 
 
 _DIRECT_ERROR = (

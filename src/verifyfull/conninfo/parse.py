@@ -154,6 +154,8 @@ def _overlay_kwargs(
         lone_port = ",".join(str(p) for p in port) if isinstance(port, list | tuple) else str(port)
     elif host is not None or port is not None:
         hosts = _hosts_from_values(host, port, base.hosts)
+    if host is not None:
+        written = (*written, "host")  # hides PGHOST (and a service's host)
     if port is not None and hosts:
         written = (*written, "port")  # paired with the hosts: PGPORT is never read
     user = kwargs.get("user", kwargs.get("username"))
