@@ -22,7 +22,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import providers
 from hypothesis.internal.constants_ast import Constants
@@ -56,16 +56,11 @@ PORTS = (5432, 26257, 65536, 99999, 123456789)
 
 
 def _draw(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
+    from test_conninfo_differential import _SETTINGS  # the differential tests' settings
+
     drawn: list[Any] = []
 
-    @settings(
-        max_examples=count,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=(Phase.generate,),
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(_SETTINGS, max_examples=count)
     @given(strategy)
     def run(value: Any) -> None:
         drawn.append(value)
