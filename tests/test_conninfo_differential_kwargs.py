@@ -7,8 +7,11 @@ and to the model (from_asyncpg_kwargs + effective + evaluate). Endpoints, user,
 database, sslmode and TLS use must agree, and each must refuse what the other
 refuses, apart from the deliberate classes of test_conninfo_differential (a root
 file that does not exist here). asyncpg's precedence is the thing under test: an
-argument beats the DSN, a host written in either hides PGHOST, a port list pairs
-with a host list or repeats, `ssl=` beats the DSN's sslmode and PGSSLMODE.
+argument beats the DSN (a host argument hides the DSN's hosts, which asyncpg then
+never reads, but takes its ?port=), a host written in either hides PGHOST, a port
+list pairs with a host list or repeats, `ssl=` beats the DSN's sslmode and
+PGSSLMODE, direct_tls needs a strong mode. CLASSES names the classes found here
+(session 6, closed in session 7); each must be drawn in every run.
 Budget: CASES inputs (VERIFYFULL_SLOW=1: ten times as many), derandomized, tallied
 by class without shrinking.
 """
@@ -53,7 +56,8 @@ TALLY: Counter[str] = Counter()
 HITS: Counter[str] = Counter()
 EXAMPLES: dict[str, list[tuple[dict[str, Any], dict[str, str]]]] = {}
 
-_hosts = st.sampled_from([*NAMES, *SOCKETS, "2001:db8::1", "[2001:db8::1]", ""])
+# '@pg-1.local' is libpq's abstract socket namespace, a TCP host name to asyncpg.
+_hosts = st.sampled_from([*NAMES, *SOCKETS, "2001:db8::1", "[2001:db8::1]", "", "@pg-1.local"])
 _ports = st.one_of(
     st.sampled_from([5432, 26257, 6000, 0, 65536]),
     st.sampled_from([p for p in PORTS if p]),
@@ -170,6 +174,9 @@ CLASSES = {
     ),
     "an empty or invalid target_session_attrs or gsslib argument": lambda g, e: (
         g.get("target_session_attrs") in ("", "Any") or g.get("gsslib") in ("", "krb")
+    ),
+    "a host argument '@name' (a TCP name to asyncpg)": lambda g, e: (
+        "@pg-1.local" in (g["host"] if isinstance(g.get("host"), list) else [g.get("host")])
     ),
     "PGHOST's own ports beside a PGPORT list": lambda g, e: (
         not g.get("host") and ":" in e.get("PGHOST", "") and "," in e.get("PGPORT", "")

@@ -10,6 +10,7 @@ with the drivers' own on generated inputs.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
@@ -54,6 +55,13 @@ def _or(port: int | None, default: int) -> int:
 
 
 def asyncpg_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
+    """asyncpg's list, each host a socket only when asyncpg dials it so ('/…')."""
+    return tuple(
+        replace(h, socket=False) if h.host.startswith("@") else h for h in _asyncpg_hosts(info, env)
+    )
+
+
+def _asyncpg_hosts(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
     """asyncpg's list (_parse_connect_dsn_and_args): the hosts it was given, else PGHOST
     (host:port and [v6] split), else its socket directories and localhost. A port given
     apart from the hosts (the port argument, the DSN's ?port=, a service's port) serves
