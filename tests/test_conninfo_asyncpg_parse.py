@@ -17,8 +17,7 @@ import pytest
 
 from verifyfull.certs.create import create_ca, create_client
 from verifyfull.conninfo import Environment, HostPort, evaluate, from_asyncpg_kwargs
-from verifyfull.conninfo.libpq_options import option_refusal
-from verifyfull.conninfo.semantics import SESSION_ATTRIBUTES
+from verifyfull.conninfo.libpq_options import SESSION_ATTRIBUTES, option_refusal
 
 connect_utils = pytest.importorskip("asyncpg.connect_utils")
 asyncpg_exceptions = pytest.importorskip("asyncpg.exceptions")
@@ -152,7 +151,7 @@ def verdict_hosts(dsn: str) -> tuple[HostPort, ...]:
 
 
 def test_target_session_attrs_is_one_list_for_both_drivers() -> None:
-    """conninfo.semantics.SESSION_ATTRIBUTES is asyncpg's SessionAttribute and libpq's
+    """conninfo.libpq_options.SESSION_ATTRIBUTES is asyncpg's SessionAttribute and libpq's
     list (libpq_options reads it; the options differential checks it against libpq):
     each value passes both models, a near miss fails both."""
     assert tuple(m.value for m in connect_utils.SessionAttribute) == SESSION_ATTRIBUTES

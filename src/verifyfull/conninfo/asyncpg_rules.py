@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from verifyfull.conninfo.endpoints import asyncpg_endpoints
 from verifyfull.conninfo.libpq import ConnStringError
+from verifyfull.conninfo.libpq_options import SESSION_ATTRIBUTES
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.semantics import (
-    SESSION_ATTRIBUTES,
     TLS_DSN_KEYS,
     TORTOISE_OWN,
     is_tls_key,

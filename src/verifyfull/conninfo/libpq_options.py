@@ -27,11 +27,14 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from verifyfull.conninfo.model import Environment
-from verifyfull.conninfo.semantics import SESSION_ATTRIBUTES
 from verifyfull.conninfo.versions import NEWEST_LIBPQ as LIBPQ_MAJOR
 from verifyfull.policy import SSLMODES
 
 _WEAK_FOR_DIRECT = ("disable", "allow", "prefer")
+# target_session_attrs: the values libpq (14+) and asyncpg 0.32 (SessionAttribute) both
+# accept, in asyncpg's order (its message lists them so); asyncpg_rules reads it too.
+# Here, not in conninfo.semantics: semantics imports verdict, which imports this module.
+SESSION_ATTRIBUTES = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
 _CHOICES = {
     "channel_binding": ("disable", "prefer", "require"),
     "sslmode": SSLMODES,

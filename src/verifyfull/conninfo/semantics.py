@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from verifyfull.conninfo.sslarg import SSLArg
+from verifyfull.conninfo.verdict import Judge
 from verifyfull.policy import (
     TLSUse,
 )
-
-if TYPE_CHECKING:  # the rules import this module; verdict imports libpq_options, which does too
-    from verifyfull.conninfo.verdict import Judge
-
-# target_session_attrs: the values libpq (14+) and asyncpg 0.32 (SessionAttribute)
-# both accept, in asyncpg's order (its message lists them so).
-SESSION_ATTRIBUTES = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
 
 TLS_DSN_KEYS = (
     "sslmode",
