@@ -17,6 +17,7 @@ import pytest
 
 from verifyfull.certs.create import create_ca, create_client
 from verifyfull.conninfo import Environment, HostPort, evaluate, from_asyncpg_kwargs
+from verifyfull.conninfo.libpq_options import SESSION_ATTRIBUTES, option_refusal
 
 connect_utils = pytest.importorskip("asyncpg.connect_utils")
 asyncpg_exceptions = pytest.importorskip("asyncpg.exceptions")
@@ -147,3 +148,19 @@ def test_model_reads_like_asyncpg(
 
 def verdict_hosts(dsn: str) -> tuple[HostPort, ...]:
     return from_asyncpg_kwargs({"dsn": dsn}).hosts
+
+
+def test_target_session_attrs_is_one_list_for_both_drivers() -> None:
+    """conninfo.libpq_options.SESSION_ATTRIBUTES is asyncpg's SessionAttribute and libpq's
+    list (libpq_options reads it; the options differential checks it against libpq):
+    each value passes both models, a near miss fails both."""
+    assert tuple(m.value for m in connect_utils.SessionAttribute) == SESSION_ATTRIBUTES
+    for value in (*SESSION_ATTRIBUTES, "Primary", "read_write", "prefer_standby", ""):
+        libpq_refuses = option_refusal({"target_session_attrs": value}, Environment.empty())
+        breaks = evaluate(
+            from_asyncpg_kwargs({"host": "db.invalid", "target_session_attrs": value}),
+            "asyncpg",
+        ).breaks
+        accepted = value in SESSION_ATTRIBUTES
+        assert (libpq_refuses is None) == accepted, value
+        assert ("target_session_attrs" not in (breaks or "")) == accepted, value

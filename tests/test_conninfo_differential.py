@@ -50,6 +50,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from test_conninfo_draws import fixed_draws
 from verifyfull.conninfo import (
     ConnStringError,
     Environment,
@@ -308,9 +309,10 @@ def differences(model: Outcome, driver: Outcome) -> list[str]:
 
 @contextmanager
 def driver_environment(home: Path) -> Iterator[None]:
-    """The drivers read os.environ and HOME themselves: nothing but these, for the test."""
+    """The drivers read os.environ and HOME themselves: nothing but these, for the test;
+    and the generator draws the same inputs wherever it runs (fixed_draws)."""
     clean = {"HOME": str(home), "PGUSER": "envuser", "PATH": os.environ.get("PATH", "")}
-    with mock.patch.dict(os.environ, clean, clear=True):
+    with mock.patch.dict(os.environ, clean, clear=True), fixed_draws():
         yield
 
 

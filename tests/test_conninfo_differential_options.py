@@ -38,6 +38,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from test_conninfo_draws import hermetic_draws  # noqa: F401 - the fixture, shared
 from verifyfull.conninfo import Environment, evaluate, parse_dsn, parse_for_driver
 from verifyfull.conninfo.libpq_options import OPTION_VARIABLES, option_refusal
 from verifyfull.conninfo.model import HostPort
@@ -45,6 +46,8 @@ from verifyfull.conninfo.model import HostPort
 pq = pytest.importorskip("psycopg.pq")
 psycopg2 = pytest.importorskip("psycopg2")
 asyncpg_utils = pytest.importorskip("asyncpg.connect_utils")
+# The same seeds wherever the file runs (test_conninfo_draws.fixed_draws).
+pytestmark = pytest.mark.usefixtures("hermetic_draws")
 
 SLOW = os.environ.get("VERIFYFULL_SLOW") == "1"
 CASES = int(os.environ.get("VERIFYFULL_OPTION_CASES", 5000 * (10 if SLOW else 1)))

@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from test_conninfo_draws import hermetic_draws  # noqa: F401 - the fixture, shared
 from verifyfull.conninfo import ConnStringError, evaluate, from_asyncpg_kwargs, unreadable
 
+# The same draws wherever the file runs (test_conninfo_draws.fixed_draws).
+pytestmark = pytest.mark.usefixtures("hermetic_draws")
 CANARY = "Cnry7q"
 # A password around the canary with the characters that move asyncpg's and libpq's splits
 # inside the user info ('/', '?' and '#' end it for every reader: the rest is no password).

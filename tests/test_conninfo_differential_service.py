@@ -202,6 +202,7 @@ def _libpq(conninfo: str) -> Outcome:
 
 TALLY: Counter[str] = Counter()
 EXAMPLES: dict[str, list[object]] = {}
+HOST_ARGUMENT = "db.invalid"
 
 
 def _case(
@@ -228,6 +229,20 @@ def _case(
             "asyncpg": differences(
                 _model(lambda: from_asyncpg_kwargs({"dsn": url}), "asyncpg", env),
                 _asyncpg_settings(dsn=url),
+            ),
+            # A port argument beside the DSN: every port the DSN and the service write
+            # is then ignored (a service host still takes it).
+            "asyncpg with a port argument": differences(
+                _model(lambda: from_asyncpg_kwargs({"dsn": url, "port": 7000}), "asyncpg", env),
+                _asyncpg_settings(dsn=url, port=7000),
+            ),
+            # A host argument beside the DSN: the service's host is then never read,
+            # its port serves the argument's host unless the DSN gives one.
+            "asyncpg with a host argument": differences(
+                _model(
+                    lambda: from_asyncpg_kwargs({"dsn": url, "host": HOST_ARGUMENT}), "asyncpg", env
+                ),
+                _asyncpg_settings(dsn=url, host=HOST_ARGUMENT),
             ),
         }
         found["corrected"] = _corrected(keywords, env)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from verifyfull.conninfo import Environment, evaluate, from_sqlalchemy_url, parse_dsn
 from verifyfull.conninfo.libpq import ConnStringError, libpq_reading
+from verifyfull.conninfo.libpq_options import option_refusal
 from verifyfull.conninfo.versions import (
     ALL_LIBPQ_KEYWORDS,
     NEWEST_LIBPQ,
@@ -155,3 +156,33 @@ def test_the_corrected_form_is_one_that_version_reads(
     )
     read = libpq_reading(verdict.corrected, libpq)
     assert read["sslmode"] == "verify-full"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    libpq=majors,
+    driver=drivers,
+    auth=st.lists(
+        st.sampled_from(["oauth", "password", "scram-sha-256", "none", "md5"]),
+        min_size=1,
+        max_size=2,
+        unique=True,
+    ),
+    negate=st.booleans(),
+)
+def test_the_corrected_form_keeps_no_option_that_version_refuses(
+    libpq: LibpqVersion, driver: str, auth: list[str], negate: bool
+) -> None:
+    """The corrected form drops the options the driver's own libpq refuses, not libpq
+    18's: require_auth=oauth is accepted from 18 only, so psycopg2's libpq 17 (or a
+    pinned older one) would refuse a fix that kept it (require_auth: 16+)."""
+    value = ",".join(f"!{m}" if negate else m for m in auth)
+    text = f"host=db.internal sslmode=require require_auth={value}"
+    versions = _versions(driver, libpq)
+    verdict = evaluate(
+        parse_dsn(text, libpq_version=libpq), driver, Environment.empty(), versions=versions
+    )
+    fixed = parse_dsn(verdict.corrected, libpq_version=libpq)
+    assert option_refusal(dict(fixed.params), Environment.empty(), libpq_major=libpq.major) is None
+    kept = option_refusal({"require_auth": value}, Environment.empty(), libpq_major=libpq.major)
+    assert (fixed.param("require_auth") is not None) == (kept is None and libpq.major >= 16)

@@ -22,8 +22,17 @@ from verifyfull.conninfo.redact import Secret, is_secret_key
 ASYNCPG_SCHEMES = ("postgresql", "postgres")
 
 
-def read_asyncpg_dsn(dsn: str, *, literal: bool = True) -> ConnInfo:
-    """asyncpg's reading of `dsn`; raises ConnStringError where asyncpg raises."""
+def read_asyncpg_dsn(
+    dsn: str, *, literal: bool = True, host_given: bool = False, port_given: bool = False
+) -> ConnInfo:
+    """asyncpg's reading of `dsn`; raises ConnStringError where asyncpg raises.
+
+    host_given, port_given: connect() also got a host or port argument (a truthy one:
+    asyncpg tests `if not host`). The arguments are read first, so asyncpg never reads
+    the DSN's hosts beside a host argument (netloc and ?host=, not even to refuse them),
+    nor any port the DSN writes beside a port argument; the DSN's ?port= still serves a
+    host argument's hosts (kept as the `port` option, see endpoints.asyncpg_endpoints).
+    """
     try:
         parsed = urlparse(dsn)
         query = parse_qs(parsed.query, strict_parsing=True) if parsed.query else {}
@@ -45,14 +54,19 @@ def read_asyncpg_dsn(dsn: str, *, literal: bool = True) -> ConnInfo:
     user_text, _, password_text = auth.partition(":")
 
     hosts: tuple[HostPort, ...] = ()
-    if hostspec:
-        hosts = asyncpg_hostlist(hostspec, unquote=True)
-    query_port = values.pop("port", None)
-    query_host = values.pop("host", None)
+    if hostspec and not host_given:
+        hosts = asyncpg_hostlist(hostspec, unquote=True, ports=not port_given)
+    # A netloc host list carries its ports (or PGPORT's): ?port= is then never read.
+    query_port = None if hosts or port_given else values.pop("port", None)
+    values.pop("port", None)
+    query_host = None if host_given else values.pop("host", None)
+    values.pop("host", None)
     if not hosts and query_host:
-        hosts = with_ports(asyncpg_hostlist(query_host), query_port)
+        listed = asyncpg_hostlist(query_host, ports=not (query_port or port_given))
+        hosts = with_ports(listed, query_port)
     elif not hosts and query_port:
-        values["port"] = query_port  # a port for asyncpg's default hosts (asyncpg_endpoints)
+        # A port for the hosts to come: the host argument's, PGHOST's or the default ones.
+        values["port"] = query_port
 
     database: str | None = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
     if not parsed.path:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from verifyfull.conninfo.endpoints import asyncpg_endpoints
 from verifyfull.conninfo.libpq import ConnStringError
+from verifyfull.conninfo.libpq_options import SESSION_ATTRIBUTES
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.semantics import (
     TLS_DSN_KEYS,
@@ -97,8 +98,6 @@ ASYNCPG_DSN_KEYS = frozenset(
         "gsslib",
     }
 )
-# asyncpg 0.32's SessionAttribute values (any other target_session_attrs raises).
-SESSION_ATTRIBUTES = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
 # Keys SQLAlchemy's asyncpg dialect takes out of the URL query for itself.
 _SQLALCHEMY_ASYNCPG_OWN = frozenset(
     {"prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"}
@@ -287,7 +286,8 @@ def _asyncpg_settings(
                 f"sslnegotiation={negotiation} is refused by asyncpg",
             )
         direct = "True" if negotiation == "direct" else None
-    attrs = info.kwarg("target_session_attrs") or dsn.get("target_session_attrs")
+    # An argument beats the DSN even when it is empty (asyncpg tests `is None`).
+    attrs = _argument_or(info, "target_session_attrs", dsn)
     if attrs is None and "target_session_attrs" in call.call_keys:  # SQLAlchemy's query
         attrs = info.param("target_session_attrs")
     attrs = attrs if attrs is not None else env.get("PGTARGETSESSIONATTRS")
@@ -298,7 +298,7 @@ def _asyncpg_settings(
             "",
             rule=None,
         )
-    gsslib = dsn.get("gsslib") or info.kwarg("gsslib")
+    gsslib = _argument_or(info, "gsslib", dsn)
     if gsslib is not None and gsslib not in ("gssapi", "sspi"):
         judge.crash(
             "asyncpg.exceptions.ClientConfigurationError: gsslib parameter must be either "
@@ -324,6 +324,18 @@ def _asyncpg_settings(
         origin = "asyncpg's default (no ssl argument, no sslmode, no PGSSLMODE)"
     else:
         origin = call.ssl_origin
+    if _direct(direct) and (
+        ssl.kind is SSLArgKind.MAPPING or (ssl.kind is SSLArgKind.BOOL and not ssl.flag)
+    ):
+        # asyncpg's sslmode for anything but a mode, True or an SSLContext is disable,
+        # and direct TLS needs require or stronger (checked before anything is dialled,
+        # so over a Unix socket too). A mode string is checked in _asyncpg_mode, after
+        # the checks asyncpg makes first.
+        judge.crash(
+            _DIRECT_ERROR,
+            f"direct TLS (direct_tls or sslnegotiation=direct) with {ssl.describe()} is "
+            "refused by asyncpg (it reads that as sslmode=disable)",
+        )
     sockets_only = bool(hosts) and all(h.is_unix_socket for h in hosts)
     if sockets_only and not (ssl.kind is SSLArgKind.MODE and (ssl.mode or "") not in SSLMODES):
         # asyncpg dials a Unix socket without TLS whatever ssl says; it still builds
@@ -369,6 +381,22 @@ def _asyncpg_settings(
         _asyncpg_context(ssl.context, dsn, env, judge)
         return
     _asyncpg_mode(ssl.mode or "", origin, dsn, env, judge, direct)
+
+
+def _argument_or(info: ConnInfo, key: str, dsn: dict[str, str]) -> str | None:
+    value = info.kwarg(key)
+    return value if value is not None else dsn.get(key)
+
+
+_DIRECT_ERROR = (
+    "asyncpg.exceptions.ClientConfigurationError: direct TLS requires sslmode=require, "
+    "verify-ca, or verify-full"
+)
+
+
+def _direct(direct: str | None) -> bool:
+    """direct_tls as rendered (a truthy argument), or "True" for sslnegotiation=direct."""
+    return direct not in (None, "False", "None", "0", "''", "")
 
 
 def _ignored_dsn_files(dsn: dict[str, str], env: Environment, judge: Judge, why: str) -> None:
@@ -465,10 +493,9 @@ def _asyncpg_mode(
                     "before connecting",
                 )
                 break
-    if direct not in (None, "False", "None") and normalized in ("disable", "allow", "prefer"):
+    if _direct(direct) and normalized in ("disable", "allow", "prefer"):
         judge.crash(
-            "asyncpg.exceptions.ClientConfigurationError: direct TLS requires sslmode=require, "
-            "verify-ca, or verify-full",
+            _DIRECT_ERROR,
             f"direct TLS (direct_tls or sslnegotiation=direct) with sslmode={normalized} is "
             "refused by asyncpg",
         )
@@ -494,7 +521,7 @@ def _asyncpg_mode(
         dsn.get("ssl_min_protocol_version") or env.get("PGSSLMINPROTOCOLVERSION"),
         "ssl_min_protocol_version",
     )
-    if direct not in (None, "False", "None"):
+    if _direct(direct):
         judge.note(
             "direct_tls: PostgreSQL before 17 and CockroachDB do not accept direct TLS; the "
             "connection fails there"

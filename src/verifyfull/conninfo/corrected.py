@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from verifyfull.conninfo.libpq import LIBPQ_KEYWORDS
 from verifyfull.conninfo.libpq_options import option_refusal
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.target import sqlalchemy_scheme
+from verifyfull.conninfo.versions import PINNED, LibpqVersion
 
 if TYPE_CHECKING:
     from verifyfull.conninfo.target import Target
@@ -26,15 +26,15 @@ _TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "ssl")
 
 
 def corrected_form(
-    info: ConnInfo, target: Target, keywords: frozenset[str] = LIBPQ_KEYWORDS
+    info: ConnInfo, target: Target, libpq: LibpqVersion = PINNED.psycopg_libpq
 ) -> str:
     """The connection rewritten to verify-full; a libpq form keeps only the options the
-    driver's libpq has (`keywords`: that version's, LibpqVersion.keywords)."""
+    driver's libpq (`libpq`: that version) has and accepts."""
     root, cert, key = _files(info)
     if target.driver.value == "tortoise" and target.backend == "psycopg":
         return _tortoise_psycopg_config(info, root, cert, key)
     if target.engine == "libpq":
-        return _libpq_url(info, target, root, cert, key, keywords)
+        return _libpq_url(info, target, root, cert, key, libpq)
     return _ssl_context_code(info, target, root, cert, key)
 
 
@@ -52,8 +52,9 @@ def _libpq_url(
     root: str,
     cert: str | None,
     key: str | None,
-    keywords: frozenset[str],
+    libpq: LibpqVersion,
 ) -> str:
+    keywords = libpq.keywords
     base = replace(
         info,
         password=None,
@@ -68,7 +69,7 @@ def _libpq_url(
         files["sslcert"] = cert
     if key:
         files["sslkey"] = key
-    base = _without_refused_options(base.with_params(**files))
+    base = _without_refused_options(base.with_params(**files), libpq)
     if info.source is Source.KEYWORDS and target.driver.value in ("psycopg", "psycopg2"):
         return base.to_keywords()  # answer in the form it was written
     if target.driver.value == "sqlalchemy":
@@ -78,12 +79,13 @@ def _libpq_url(
     return base.to_url(scheme=scheme)
 
 
-def _without_refused_options(info: ConnInfo) -> ConnInfo:
-    """Drop each option libpq would refuse (a value outside its list, a TLS ceiling
-    under the floor, ...): the corrected form must connect. Written TLS modes and
-    roots are the corrected ones already, so they are never what is refused."""
+def _without_refused_options(info: ConnInfo, libpq: LibpqVersion) -> ConnInfo:
+    """Drop each option that libpq version would refuse (a value outside its list, a
+    TLS ceiling under the floor, require_auth=oauth before 18, ...): the corrected form
+    must connect. Written TLS modes and roots are the corrected ones already, so they
+    are never what is refused."""
     for _ in range(len(info.params)):
-        refusal = option_refusal(dict(info.params), Environment.empty())
+        refusal = option_refusal(dict(info.params), Environment.empty(), libpq_major=libpq.major)
         if refusal is None or refusal.option not in dict(info.params):
             break
         info = replace(info, params=tuple((k, v) for k, v in info.params if k != refusal.option))

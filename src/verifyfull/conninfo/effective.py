@@ -45,6 +45,8 @@ def effective(
         mode = info.param("sslmode") if info.ssl.is_absent else info.ssl.mode
         if info.ssl.kind is SSLArgKind.BOOL:  # asyncpg: False is disable, True verify-full
             mode = "verify-full" if info.ssl.flag else "disable"
+        elif info.ssl.kind is SSLArgKind.MAPPING:  # neither a mode, a bool nor a context
+            mode = "disable"
         if mode is None and info.ssl.is_absent:
             # Sockets only and nothing said: asyncpg settles on disable.
             mode = env.get("PGSSLMODE") or (

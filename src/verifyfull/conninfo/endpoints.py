@@ -10,6 +10,7 @@ with the drivers' own on generated inputs.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
@@ -54,33 +55,37 @@ def _or(port: int | None, default: int) -> int:
 
 
 def asyncpg_endpoints(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
-    """asyncpg's list: the hosts it was given, else PGHOST (host:port and [v6] split), else
-    its socket directories and localhost. Ports left open take PGPORT, else 5432."""
+    """asyncpg's list, each host a socket only when asyncpg dials it so ('/…')."""
+    return tuple(
+        replace(h, socket=False) if h.host.startswith("@") else h for h in _asyncpg_hosts(info, env)
+    )
+
+
+def _asyncpg_hosts(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
+    """asyncpg's list (_parse_connect_dsn_and_args): the hosts it was given, else PGHOST
+    (host:port and [v6] split), else its socket directories and localhost. A port given
+    apart from the hosts (the port argument, the DSN's ?port=, a service's port) serves
+    them all; without one, PGPORT (else 5432) is read and paired with the hosts even when
+    each names its own port, which then wins."""
+    # A port list not yet paired with hosts: the DSN's ?port= the DSN did not use itself
+    # (it names no host, or a host argument hid them), or a port argument without a host.
+    given = info.param("port") if info.source is Source.URL else None
+    if not info.hosts:
+        given = info.kwarg("port") or given  # asyncpg's port=, Tortoise's port credential
+    port_argument = "port" in info.written  # paired with the hosts of the arguments already
     hosts = info.hosts
-    # A port written without a host (the DSN's ?port=, a service's port) serves
-    # PGHOST's hosts or the default ones, replacing the ports written there.
-    written_ports = info.param("port") if not hosts and info.source is Source.URL else None
-    if not hosts and (info.engine is not None or info.source is Source.KWARGS):
-        # Tortoise's port credential; asyncpg's port argument given without a host
-        written_ports = info.kwarg("port") or written_ports
     if not hosts and env.get("PGHOST"):
-        hosts = asyncpg_hostlist(env.get("PGHOST") or "")
+        # asyncpg int()s a port inside PGHOST only when no port was given.
+        hosts = asyncpg_hostlist(env.get("PGHOST") or "", ports=not given)
     if not hosts:
         hosts = tuple(HostPort(h) for h in ASYNCPG_DEFAULT_HOSTS)
-    if written_ports:
-        ports = _asyncpg_port_list(written_ports, len(hosts), "the DSN's port")
+    if given:
+        ports = _asyncpg_port_list(given, len(hosts), "the DSN's port")
         return tuple(HostPort(h.host, ports[i]) for i, h in enumerate(hosts))
-    if all(h.port is not None for h in hosts) and not _asyncpg_dsn(info):
-        # Ports given as arguments (SQLAlchemy, asyncpg kwargs): PGPORT is never read.
+    if port_argument:
         return hosts
     ports = _asyncpg_default_ports(env, len(hosts))
     return tuple(HostPort(h.host, _or(h.port, ports[i])) for i, h in enumerate(hosts))
-
-
-def _asyncpg_dsn(info: ConnInfo) -> bool:
-    """Read from asyncpg's DSN: its host list parser reads PGPORT even when every host
-    has its port."""
-    return info.source is Source.URL and info.dialect is None and info.engine is None
 
 
 def _asyncpg_port_list(text: str, count: int, what: str) -> list[int]:
@@ -102,8 +107,13 @@ def _asyncpg_default_ports(env: Environment, count: int) -> list[int]:
     return _asyncpg_port_list(text, count, "PGPORT")
 
 
-def asyncpg_hostlist(text: str, *, unquote: bool = False) -> tuple[HostPort, ...]:
-    """asyncpg's _parse_hostlist: comma-separated specs, `host:port`, `[v6]:port`, `/socket`."""
+def asyncpg_hostlist(
+    text: str, *, unquote: bool = False, ports: bool = True
+) -> tuple[HostPort, ...]:
+    """asyncpg's _parse_hostlist: comma-separated specs, `host:port`, `[v6]:port`, `/socket`.
+
+    ports=False: a port was given apart from the list, so asyncpg never reads (nor
+    int()s) the ports written inside it."""
     from urllib.parse import unquote as decode
 
     result = []
@@ -122,7 +132,7 @@ def asyncpg_hostlist(text: str, *, unquote: bool = False) -> tuple[HostPort, ...
             addr, _, port_text = spec.partition(":")
         if unquote:
             addr, port_text = decode(addr), decode(port_text)
-        result.append(HostPort(addr, _asyncpg_port(port_text)))
+        result.append(HostPort(addr, _asyncpg_port(port_text) if ports else None))
     return tuple(result)
 
 

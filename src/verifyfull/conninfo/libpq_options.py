@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from verifyfull.conninfo.model import Environment
@@ -31,20 +31,17 @@ from verifyfull.conninfo.versions import NEWEST_LIBPQ as LIBPQ_MAJOR
 from verifyfull.policy import SSLMODES
 
 _WEAK_FOR_DIRECT = ("disable", "allow", "prefer")
+# target_session_attrs: the values libpq (14+) and asyncpg 0.32 (SessionAttribute) both
+# accept, in asyncpg's order (its message lists them so); asyncpg_rules reads it too.
+# Here, not in conninfo.semantics: semantics imports verdict, which imports this module.
+SESSION_ATTRIBUTES = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
 _CHOICES = {
     "channel_binding": ("disable", "prefer", "require"),
     "sslmode": SSLMODES,
     "sslnegotiation": ("postgres", "direct"),
     "sslcertmode": ("disable", "allow", "require"),
     "gssencmode": ("disable", "prefer", "require"),
-    "target_session_attrs": (
-        "any",
-        "read-write",
-        "read-only",
-        "primary",
-        "standby",
-        "prefer-standby",
-    ),
+    "target_session_attrs": SESSION_ATTRIBUTES,
     "load_balance_hosts": ("disable", "random"),
 }
 _TLS_VERSIONS = ("tlsv1", "tlsv1.1", "tlsv1.2", "tlsv1.3")  # compared case-insensitively
@@ -179,13 +176,16 @@ def option_refusal(
     *,
     secrets: Mapping[str, str] | None = None,
     libpq_major: int = LIBPQ_MAJOR,
+    only: Collection[str] | None = None,
 ) -> OptionRefusal | None:
     """The first option libpq refuses, in libpq's order, or None.
 
     `written`: the options the connection writes (last value of each key); the
     host, hostaddr and port lists are checked before these (conninfo.endpoints).
     `secrets`: the secret options written (the SCRAM keys), read for their length
-    only; no message holds a secret."""
+    only; no message holds a secret. `only`: run the checks of these options alone
+    (the rules judge sslmode and sslrootcert=system behind another refusal too; each
+    of those two checks reads nothing the others check)."""
     given = {**written, **(secrets or {})}
 
     def value(name: str) -> str | None:
@@ -244,7 +244,7 @@ def option_refusal(
         ("max_protocol_version", False, lambda: _protocol_range(low, high)),
     ]
     for name, tls, check in checks:
-        if _OPTIONS[name].since > libpq_major:
+        if _OPTIONS[name].since > libpq_major or (only is not None and name not in only):
             continue
         message = check()
         if message is not None:

@@ -27,7 +27,6 @@ from verifyfull.conninfo.target import Driver, Target
 from verifyfull.conninfo.verdict import Judge
 from verifyfull.conninfo.versions import libpq_since
 from verifyfull.policy import (
-    SSLMODES,
     TLSUse,
     sslmode_suggestion,
 )
@@ -248,14 +247,17 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
         )
         judge.intent_unknown = True
         return
-    refusal = option_refusal(
-        options,
-        env,
-        secrets={k: s.reveal() for k, s in info.secret_params},
-        libpq_major=judge.libpq.major,
-    )
+    secrets = {k: s.reveal() for k, s in info.secret_params}
+    refusal = option_refusal(options, env, secrets=secrets, libpq_major=judge.libpq.major)
+    # libpq_options decides what libpq refuses; the sslmode and sslrootcert=system
+    # refusals are judged below, with their advice and their TLS use, even behind
+    # another refused option.
+    refused = {
+        name: found
+        for name in ("sslmode", "sslrootcert")
+        if (found := option_refusal(options, env, libpq_major=judge.libpq.major, only=(name,)))
+    }
     if refusal is not None and refusal.option not in ("sslmode", "sslrootcert"):
-        # sslmode and sslrootcert=system refusals are judged below, with their advice.
         judge.crash(
             f"{judge.libpq_module}.OperationalError: {refusal.message}",
             f"{judge.libpq} refuses {refusal.option} before it connects: {refusal.message}",
@@ -271,20 +273,19 @@ def _libpq_engine(info: ConnInfo, options: dict[str, str], env: Environment, jud
     if mode is None:
         mode = "verify-full" if system else "prefer"
         origin = "libpq's default" + (" with sslrootcert=system" if system else "")
-    if mode not in SSLMODES:
+    if "sslmode" in refused:
         judge.transport(TLSUse.NEVER, False, False)
         judge.intent_unknown = True
         judge.crash(
-            f'{judge.libpq_module}.OperationalError: invalid sslmode value: "{mode}"',
+            f"{judge.libpq_module}.OperationalError: {refused['sslmode'].message}",
             f"sslmode={mode} is not a libpq mode{sslmode_suggestion(mode)}",
         )
         return
     if system:
         judge.note("sslrootcert=system (libpq 16+): the OS trust store, verify-full forced")
-        if mode != "verify-full":  # libpq refuses every weaker mode, disable included
+        if "sslrootcert" in refused:  # every weaker mode, disable included
             judge.crash(
-                f'{judge.libpq_module}.OperationalError: weak sslmode "{mode}" may not be used '
-                'with sslrootcert=system (use "verify-full")',
+                f"{judge.libpq_module}.OperationalError: {refused['sslrootcert'].message}",
                 f"libpq refuses sslmode={mode} together with sslrootcert=system",
                 rule=None,
             )

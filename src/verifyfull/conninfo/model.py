@@ -50,12 +50,16 @@ class HostPort:
     # names the server for the certificate check and the password file.
     # None: not written; "": written empty (it hides PGHOSTADDR, dials nothing).
     hostaddr: str | None = None
+    # Whether the driver dials it as a Unix socket, where its rule is not libpq's
+    # (None: libpq's, names_unix_socket). asyncpg takes only '/…' as a socket: '@name'
+    # (libpq's abstract socket) is a TCP host name to it (endpoints.asyncpg_endpoints).
+    socket: bool | None = field(default=None, repr=False)
 
     @property
     def is_unix_socket(self) -> bool:
         if self.hostaddr:
             return False
-        return names_unix_socket(self.host)
+        return names_unix_socket(self.host) if self.socket is None else self.socket
 
     @property
     def dialled(self) -> str:

@@ -108,30 +108,45 @@ def from_asyncpg_kwargs(kwargs: Mapping[str, object], *, literal: bool = True) -
     """
     dsn = kwargs.get("dsn")
     if isinstance(dsn, str) and dsn.strip():
-        base = _asyncpg_dsn(dsn, literal=literal)
+        # asyncpg reads the arguments first: a host or port argument decides which of
+        # the DSN's hosts and ports it reads at all.
+        given = {"host_given": bool(kwargs.get("host")), "port_given": bool(kwargs.get("port"))}
+        base = _asyncpg_dsn(dsn, literal=literal, **given)
     else:
         base = ConnInfo(source=Source.KWARGS, literal=literal)
-    return _overlay_kwargs(base, kwargs, skip=("dsn",))
+    return _overlay_kwargs(base, kwargs, skip=("dsn",), asyncpg=True)
 
 
-def _asyncpg_dsn(dsn: str, *, literal: bool) -> ConnInfo:
+def _asyncpg_dsn(dsn: str, *, literal: bool, host_given: bool, port_given: bool) -> ConnInfo:
     # A URL is read as asyncpg reads it (its precedence, its decoding). A
     # keyword string or another scheme is refused at connect (asyncpg_rules
     # reports it), so keep what the text says.
     scheme = libpq.url_scheme(dsn)
     if scheme is not None and scheme[0] in ASYNCPG_SCHEMES:
-        return read_asyncpg_dsn(dsn.strip(), literal=literal)
+        return read_asyncpg_dsn(
+            dsn.strip(), literal=literal, host_given=host_given, port_given=port_given
+        )
     return parse_dsn(dsn, literal=literal)
 
 
 def _overlay_kwargs(
-    base: ConnInfo, kwargs: Mapping[str, object], *, skip: Sequence[str] = ()
+    base: ConnInfo, kwargs: Mapping[str, object], *, skip: Sequence[str] = (), asyncpg: bool = False
 ) -> ConnInfo:
-    """Driver keyword arguments on top of a parsed DSN: they win, as in asyncpg."""
+    """Driver keyword arguments on top of a parsed DSN: they win, as in asyncpg.
+
+    asyncpg: the call goes to asyncpg.connect(), which takes a host or port string as
+    one value (`host='h1,h2'` is one host name, `port='5432,5433'` no number); libpq
+    (psycopg's connect_args, Tortoise's psycopg backend) splits them at commas."""
     hosts = base.hosts
+    written = base.written
     # asyncpg tests `if not host` and `if not port`: '', 0 and [] are none at all.
     host = kwargs.get("host") or None
     port = kwargs.get("port") or None
+    if asyncpg:
+        host = [host] if isinstance(host, str) else host
+        port = [port] if isinstance(port, str) else port
+    if asyncpg:
+        _asyncpg_port_numbers(port)
     lone_port: str | None = None
     if not host and not base.hosts and port is not None:
         # A port with no host anywhere: asyncpg gives it to PGHOST's hosts or to its
@@ -139,6 +154,10 @@ def _overlay_kwargs(
         lone_port = ",".join(str(p) for p in port) if isinstance(port, list | tuple) else str(port)
     elif host is not None or port is not None:
         hosts = _hosts_from_values(host, port, base.hosts)
+    if host is not None:
+        written = (*written, "host")  # hides PGHOST (and a service's host)
+    if port is not None and hosts:
+        written = (*written, "port")  # paired with the hosts: PGPORT is never read
     user = kwargs.get("user", kwargs.get("username"))
     password = kwargs.get("password")
     database = kwargs.get("database", kwargs.get("dbname"))
@@ -163,7 +182,22 @@ def _overlay_kwargs(
         database=str(database) if isinstance(database, str) else base.database,
         kwargs=tuple(rest),
         ssl=ssl,
+        written=tuple(dict.fromkeys(written)),
     )
+
+
+def _asyncpg_port_numbers(port: object) -> None:
+    """asyncpg int()s each port argument (no range check: a port out of range fails
+    only when it is dialled)."""
+    for value in port if isinstance(port, list | tuple) else [port]:
+        if value is None or isinstance(value, int):
+            continue
+        try:
+            int(str(value))
+        except ValueError:
+            raise ConnStringError(
+                "the port argument is not a number (asyncpg: int() fails)"
+            ) from None
 
 
 def _hosts_from_values(
@@ -387,7 +421,7 @@ def from_url_parts(
         written=_sqlalchemy_written(hosts, multihost, asyncpg=asyncpg),
     )
     if connect_args:
-        info = _overlay_kwargs(info, connect_args)
+        info = _overlay_kwargs(info, connect_args, asyncpg=asyncpg)
     return info
 
 
@@ -408,8 +442,11 @@ def _sqlalchemy_written(
 ) -> tuple[str, ...]:
     """What the psycopg dialects write for a query host list: host=h1,h2 always, and
     port=p1,p2 (',' when no port is given: 5432 each, never PGPORT) unless one host
-    has no port."""
-    if asyncpg or not multihost:
+    has no port. The asyncpg dialect passes port= when every host has one (it raises
+    otherwise): asyncpg then never reads PGPORT."""
+    if asyncpg:
+        return ("port",) if hosts and all(h.port is not None for h in hosts) else ()
+    if not multihost:
         return ()
     return ("host", "port") if len(hosts) > 1 or hosts[0].port is not None else ("host",)
 
@@ -471,6 +508,7 @@ def from_tortoise_db_url(db_url: str, *, literal: bool = True) -> ConnInfo:
         source=Source.URL,
         scheme=scheme,
         hosts=(HostPort(host, number),) if host else (),
+        written=("port",) if host and number is not None else (),  # always passed on
         user=parsed.username or query.get("user"),
         password=Secret(password) if password else None,
         database=parsed.path[1:] or None,
@@ -534,7 +572,7 @@ def from_tortoise_credentials(
         )
         base = replace(base, params=public, secret_params=secret)
         return _overlay_kwargs(base, credentials, skip=("server_settings",))
-    return _overlay_kwargs(base, credentials)
+    return _overlay_kwargs(base, credentials, asyncpg=engine == TORTOISE_ENGINES["asyncpg"])
 
 
 # --- nothing written -----------------------------------------------------------

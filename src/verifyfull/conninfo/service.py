@@ -255,21 +255,26 @@ def asyncpg_service_section(text: str, name: str) -> dict[str, str] | None:
 
 def _fill_asyncpg(info: ConnInfo, values: dict[str, str]) -> ConnInfo:
     hosts = info.hosts
-    query_port = info.param("port") if not hosts else None
-    params = [(k, v) for k, v in info.params if k != "port" or hosts]
-    if not hosts:
-        port_text = query_port or values.get("port") or None
-        if values.get("host"):
-            listed = asyncpg_hostlist(values["host"])
-            hosts = with_ports(listed, port_text)
-        elif port_text:
-            params.append(("port", port_text))  # for PGHOST or the default hosts
-    written = {k for k, _ in info.params if k != "port"} | {k for k, _ in info.secret_params}
-    written |= {k for k, _ in info.kwargs}
+    written = info.written
+    # asyncpg reads the service after the arguments and the DSN: its port only while no
+    # port is held (none given, no host list with its ports read), its host only while
+    # no host is. A host argument's hosts hold no port yet; a DSN's do (theirs or PGPORT's).
+    port_open = not hosts or ("host" in written and "port" not in written)
+    held = (info.kwarg("port") if not hosts else None) or info.param("port")
+    port_text = held or (values.get("port") if port_open else None) or None
+    params = [(k, v) for k, v in info.params if k != "port"]
+    if not hosts and values.get("host"):
+        listed = asyncpg_hostlist(values["host"], ports=not port_text)
+        hosts = with_ports(listed, port_text)
+        written = (*written, "port") if port_text else written  # PGPORT is then not read
+    elif port_text:
+        params.append(("port", port_text))  # for the host argument's, PGHOST's or default hosts
+    set_keys = {k for k, _ in info.params if k != "port"} | {k for k, _ in info.secret_params}
+    set_keys |= {k for k, _ in info.kwargs}
     for key in ASYNCPG_SERVICE_KEYS:
         if key in ("port", "host", "dbname", "database", "user", "password", "passfile"):
             continue
-        if key not in values or key in written:
+        if key not in values or key in set_keys:
             continue
         if key == "sslmode" and not info.ssl.is_absent:
             continue
@@ -286,4 +291,5 @@ def _fill_asyncpg(info: ConnInfo, values: dict[str, str]) -> ConnInfo:
         user=info.user if info.user is not None else values.get("user"),
         database=database,
         params=tuple(params),
+        written=tuple(dict.fromkeys(written)),
     )

@@ -156,7 +156,7 @@ class Judge:
             findings=tuple(self.findings),
             notes=tuple(self.notes),
             corrected=corrected_form(
-                info, self.target, self.versions.libpq_for(self.target.libpq_module).keywords
+                info, self.target, self.versions.libpq_for(self.target.libpq_module)
             ),
             environment=env.describe(),
             determined=self.determined,
