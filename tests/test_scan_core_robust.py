@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -186,3 +187,20 @@ def test_a_broken_pool_falls_back_to_this_process(tmp_path: Path) -> None:
     results = dispatch.run(_walk(tmp_path, count), _dies_in_a_worker, jobs=2)
     assert [name for _, name in results] == [f"m{n}.py" for n in range(count)]
     assert {pid for pid, _ in results} == {PARENT}
+
+
+@pytest.mark.parametrize("scheme", ["postgresl", "sqlite", "mysql+pymysql", "x"])
+@pytest.mark.parametrize("project", ["flask_migrate", "flask_migrate_verified"])
+def test_a_framework_site_whose_url_is_not_postgresql_is_no_site_not_a_crash(
+    tmp_path: Path, scheme: str, project: str
+) -> None:
+    """Flask-Migrate's env.py is judged through the app's URI by the call handlers:
+    another backend's URL there is "not a site" from either side (one NotASite class),
+    never an internal error (the fuzz test above found a misspelt scheme)."""
+    root = tmp_path / project
+    shutil.copytree(FIXTURES / project, root)
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace('f"postgresql://', f'f"{scheme}://'), encoding="utf-8")
+    result = scan(root)
+    assert not [e.message for e in result.report.errors if "internal error" in e.message]

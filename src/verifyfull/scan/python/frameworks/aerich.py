@@ -27,9 +27,9 @@ from pathlib import Path
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from verifyfull.scan.python import placement, sites
+from verifyfull.scan.python import placement
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.frameworks.common import Judged, NotASite, site, value_of
+from verifyfull.scan.python.frameworks.common import Judged, site, value_of
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import _Call, _tortoise
 from verifyfull.scan.python.values import Value
@@ -71,10 +71,7 @@ def on_assign(a: Analysis, value: ast.expr, scope: Scope) -> None:
         config = value_of(a, value, scope, value)
         aerich_call = ast.Call(func=ast.Name("aerich", ast.Load()), args=[], keywords=[])
         ast.copy_location(aerich_call, value)
-        try:
-            return _tortoise(_Settings(a, aerich_call, scope, given={"config": config}))
-        except sites.NotASite as why:  # sqlite only: frameworks' own "not a site"
-            raise NotASite(str(why)) from None
+        return _tortoise(_Settings(a, aerich_call, scope, given={"config": config}))
 
     # As for Tortoise.init(config=…) in sites.py: a credentials dict without `ssl` is
     # where the finding goes, so the dict and a call passing it report it once.

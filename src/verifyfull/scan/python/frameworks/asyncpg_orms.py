@@ -13,7 +13,6 @@ from verifyfull.conninfo import (
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
-    NotASite,
     binding,
     call_argument,
     libpq_url,
@@ -21,6 +20,7 @@ from verifyfull.scan.python.frameworks.common import (
 )
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import (
+    NotASite,
     Undetermined,
     dsn_text,
     known_kwargs,

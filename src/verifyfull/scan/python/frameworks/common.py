@@ -23,7 +23,11 @@ from verifyfull.rules import RULES
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.placement import Place
+
+# One NotASite: a framework site judged through a call handler (Flask-Migrate, aerich)
+# may raise it from either module.
 from verifyfull.scan.python.sites import (
+    NotASite,
     Undetermined,
     _Call,
     _keyword_quote,
@@ -40,10 +44,6 @@ PLACEHOLDER = "unknown"
 # Every scheme Django's URL helpers read for PostgreSQL (conninfo.django_url holds
 # their tables) is, for the other URL readers here, libpq's postgresql://.
 _URL_SCHEMES = dict.fromkeys(DJANGO_URL_SCHEMES, "postgresql")
-
-
-class NotASite(Exception):
-    """The setting is not a PostgreSQL connection (sqlite, mysql, an unknown engine)."""
 
 
 def site(

@@ -22,7 +22,6 @@ from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     PLACEHOLDER,
     Judged,
-    NotASite,
     binding,
     dict_key,
     libpq_text,
@@ -33,6 +32,7 @@ from verifyfull.scan.python.frameworks.common import (
 )
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import (
+    NotASite,
     Undetermined,
     dsn_text,
 )

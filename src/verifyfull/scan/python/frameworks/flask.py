@@ -11,7 +11,6 @@ from verifyfull.scan.python import callers
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
-    NotASite,
     as_call,
     binding,
     libpq_url,
@@ -23,6 +22,7 @@ from verifyfull.scan.python.frameworks.common import (
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.resolve import Place, _noted
 from verifyfull.scan.python.sites import (
+    NotASite,
     _sqlalchemy,
 )
 from verifyfull.scan.python.values import DictValue, Text, Unknown, Value, choice
