@@ -18,7 +18,7 @@ import ast
 from verifyfull.conninfo import ConnInfo
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
-from verifyfull.scan.python.placement import Place
+from verifyfull.scan.python.placement import Place, project_relpath
 from verifyfull.scan.python.resolve import Place as ReadAt
 from verifyfull.scan.python.values import DictValue, Text
 
@@ -132,8 +132,7 @@ def _dict_place(a: Analysis, scope: Scope, call: ast.Call, spread: ast.expr) -> 
 
 
 def _place(a: Analysis, where: ReadAt, node: ast.expr, what: str) -> Place | None:
-    try:
-        relpath = where.module.path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
-    except ValueError:
+    relpath = project_relpath(a, where.module.path)
+    if relpath is None:
         return None
     return Place.at(relpath, node, what)

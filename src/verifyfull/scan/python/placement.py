@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from verifyfull.conninfo import ConnInfo
 from verifyfull.findings import Related, finding
@@ -47,6 +48,14 @@ class Place:
     @classmethod
     def at(cls, relpath: str, node: ast.expr, what: str, missing: str | None = None) -> Place:
         return cls(relpath, node.lineno, node.col_offset + 1, what, missing)
+
+
+def project_relpath(a: Analysis, path: Path) -> str | None:
+    """`path` as the report names it (relative to the scan root), or None outside it."""
+    try:
+        return path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 _ORIGIN_HOPS = 6
@@ -104,9 +113,8 @@ def missing_key_places(
     connections = _entry(written, "connections") if isinstance(written, ast.Dict) else None
     if not isinstance(connections, ast.Dict) or len(connections.values) != count:
         return {}
-    try:
-        relpath = module.path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
-    except ValueError:
+    relpath = project_relpath(a, module.path)
+    if relpath is None:
         return {}
     places: dict[int, Place] = {}
     for index, entry in enumerate(connections.values):
@@ -236,9 +244,8 @@ def settings_password(
         if found is None:
             continue
         name, default = found
-        try:
-            relpath = owner[1].path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
-        except ValueError:
+        relpath = project_relpath(a, owner[1].path)
+        if relpath is None:
             continue
         what = f"the default of settings field {owner[0].name}.{name}"
         report_at(a, Place.at(relpath, default, what), "VF401", call, message, f"{name} = ***", fix)
@@ -266,9 +273,8 @@ def settings_default_place(
     default = field_default(bindings[-1].value) if bindings else None
     if not (isinstance(default, ast.Constant) and default.value == dsn):
         return None
-    try:
-        relpath = module.path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
-    except ValueError:
+    relpath = project_relpath(a, module.path)
+    if relpath is None:
         return None
     what = (
         f"the default of settings field {cls.name}.{expr.attr}, used when the environment sets none"
@@ -302,9 +308,8 @@ def written_place(
     inside = call.lineno <= where.line <= (call.end_lineno or call.lineno)
     if inside and where.path == a.module.path:
         return None
-    try:
-        relpath = where.path.resolve().relative_to(a.ctx.root.resolve()).as_posix()
-    except ValueError:
+    relpath = project_relpath(a, where.path)
+    if relpath is None:
         return None
     return Place(relpath, where.line, where.column, where.what)
 
