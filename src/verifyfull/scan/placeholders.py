@@ -34,6 +34,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from verifyfull.scrub import register_secret
+
 # `$5`, `$@`, `$*`, `$#`, `$?`, `$$`: the shell's positional and special parameters are
 # references as much as `$NAME` is (`export POSTGRES_PASSWORD=$5`).
 REFERENCE = re.compile(
@@ -178,3 +180,60 @@ def _points_elsewhere(text: str) -> bool:
     """Prose that points at the secret's place (`---> ver na pasta group_vars`): words
     apart and an arrow. A passphrase has words apart too, never an arrow."""
     return any(c.isspace() for c in text) and _ARROW.search(text) is not None
+
+
+# --- what output may still print -------------------------------------------------
+
+# The words a placeholder may be written with: a value made of nothing else
+# (`changeme`, `your_password`, `secure-db-password`) holds no secret and may be
+# printed. A placeholder with anything more (`Qchangethis9`, `changeme123`) is not a
+# finding either, but someone may log in with it: it is masked like a password.
+_VOCABULARY = frozenset(
+    {
+        *REPLACE_ME,
+        *PLACEHOLDER_VALUES,
+        *_LOCALISED_FOLDED,
+        *DESCRIBING,
+        *_SECRET_WORDS,
+        *("change", "replace", "fill", "update", "insert", "enter", "set", "me", "this"),
+        *("it", "in", "by", "here", "key", "token"),
+    }
+)
+_LONGEST_WORD = max(len(word) for word in _VOCABULARY)
+# Past this a value is masked without looking (a work bound on the segmentation).
+_PRINTABLE_LIMIT = 128
+
+
+def only_placeholder_words(key: str, value: str) -> bool:
+    """Whether `value` (written for `key`) is nothing but a reference, a repeated
+    mask character, or placeholder vocabulary and the key's own words, so printing it
+    shows no secret. Everything else in a password's place is registered with
+    `scrub`, placeholder or not: the VF401 judgement decides what is reported, never
+    what is printed."""
+    text = value.strip().strip("'\"").strip()
+    if not text or REFERENCE.match(text):
+        return True
+    if len(set(text.casefold())) == 1 and text[0].casefold() in REPEATED:
+        return True
+    if len(text) > _PRINTABLE_LIMIT:
+        return False
+    joined = "".join(_words(text))
+    if not joined:
+        return False
+    allowed = _VOCABULARY | {"".join(_words(key))} | set(_words(key))
+    longest = max(_LONGEST_WORD, *(len(word) for word in allowed))
+    # Word break: can `joined` be cut into allowed words only?
+    reachable = [True] + [False] * len(joined)
+    for end in range(1, len(joined) + 1):
+        reachable[end] = any(
+            reachable[start] and joined[start:end] in allowed
+            for start in range(max(0, end - longest), end)
+        )
+    return reachable[-1]
+
+
+def register_written_password(key: str, value: str) -> None:
+    """Mask a value written in a password's place in every output, unless it is
+    only placeholder words (see `only_placeholder_words`)."""
+    if not only_placeholder_words(key, value):
+        register_secret(value)

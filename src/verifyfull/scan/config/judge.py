@@ -28,7 +28,7 @@ from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import clients, components, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.interpolation import example_context
-from verifyfull.scan.placeholders import is_placeholder
+from verifyfull.scan.placeholders import is_placeholder, register_written_password
 from verifyfull.scan.shell.argv import program as _program
 from verifyfull.scrub import register_secret
 
@@ -310,6 +310,9 @@ def _hardcoded_password(
         return
     value = setting.value.strip()
     default = _ENV_DEFAULT.match(value)
+    if not _ciphertext(setting):
+        # Masked in every output even when it reads as a placeholder (not reported).
+        register_written_password(setting.key, default.group("default") if default else value)
     if default is not None:
         if not default.group("default").strip():
             return

@@ -24,7 +24,7 @@ import ast
 import re
 
 from verifyfull.conninfo.libpq import keyword_string_error
-from verifyfull.scan.placeholders import is_placeholder
+from verifyfull.scan.placeholders import is_placeholder, register_written_password
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.env_readers import env_read
 from verifyfull.scan.python.module import ParsedModule, Scope
@@ -184,6 +184,8 @@ def _password_value(a: Analysis, name: str, value: ast.expr, scope: Scope, db: b
         )
         return
     literal = _literal(value)
+    if db and literal is not None:
+        register_written_password(name, literal)  # a placeholder is masked too
     if db and literal is not None and not is_reference(literal, name):
         register_secret(literal)
         if id(value) in a.inert or _allowlisted(a, value):
@@ -313,6 +315,8 @@ def settings_field_password(
             continue
         default = field_default(value)
         literal = _literal(default) if default is not None else None
+        if literal is not None and is_credential_name(target.id):
+            register_written_password(target.id, literal)
         if (
             default is not None
             and literal == password
