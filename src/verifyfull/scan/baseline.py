@@ -149,3 +149,17 @@ def new_findings(
     ordered = _ordered(findings)
     fingerprints = _occurrence_fingerprints(ordered, line_text, known)
     return [f for f, fp in zip(ordered, fingerprints, strict=True) if fp not in known.fingerprints]
+
+
+def holds_at(known: Baseline) -> Callable[[Finding, str], bool]:
+    """Whether the baseline holds a finding at a place whose line reads `line_text`,
+    whatever its occurrence number there (for findings that moved from that place:
+    scan/relocated.py)."""
+    bases = frozenset(fp.split(":", 1)[0] for fp in known.fingerprints)
+
+    def holds(finding: Finding, line_text: str) -> bool:
+        if known.version == 1:
+            return _legacy_fingerprint(finding, line_text) in bases
+        return fingerprint(finding, line_text, known.salt) in bases
+
+    return holds

@@ -29,7 +29,7 @@ import ahocorasick_rs
 from verifyfull.findings import Finding
 from verifyfull.report import Report, ReportError
 from verifyfull.scan import baseline as baseline_file
-from verifyfull.scan import dispatch, suppress
+from verifyfull.scan import dispatch, relocated, suppress
 from verifyfull.scan.api import (
     EXAMPLE_SUFFIXES,
     CheckIncomplete,
@@ -486,6 +486,10 @@ def scan(
             line_text[id(item)] = text
             findings.append(item)
     findings = _merge_same_place(findings, line_text)
+    # Suppressions and baselines written at the calls a relocated finding acts through.
+    related_files = relocated.RelatedFiles(settings.project_root)
+    findings, silenced = relocated.silenced_at_calls(findings, related_files)
+    suppressed += silenced
 
     def text_of(item: Finding) -> str:
         return line_text.get(id(item), "")
@@ -497,6 +501,9 @@ def scan(
     elif baseline is not None:
         known = baseline_file.load(baseline)
         fresh = baseline_file.new_findings(findings, known, text_of)
+        fresh, _ = relocated.baselined_at_calls(
+            fresh, related_files, baseline_file.holds_at(known)
+        )
         baselined = len(findings) - len(fresh)
         findings = fresh
     report = Report(findings=tuple(findings), errors=tuple(errors), files=files)
