@@ -52,6 +52,10 @@ _DB_CONTEXT = re.compile(
 # template action, `_templated`).
 _REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|^%\([^)]*\)s$|^\*+$|^<[^>]*>$|^\$\(.*\)$")
 _ENV_DEFAULT = re.compile(r"^\$\{\w+:?-(?P<default>[^}]*)\}$")
+# A default that expands something is computed when the shell runs, not written:
+# `${PG_PASSWORD:-$(pwgen -c -n -1 16)}` generates a password, `${A:-$B}` takes
+# another variable's (held-out-s8, lawyer_business' entrypointdb.sh).
+_EXPANSION = re.compile(r"\$\(|`|\$\{|\$[A-Za-z_]")
 # Web logins of database admin UIs (pgAdmin, Adminer): a password for the UI, not
 # for the database (GF_DATABASE_PASSWORD, Grafana's own database, still is one).
 _WEB_LOGIN = re.compile(r"^(PGADMIN|ADMINER)[_.\-]")
@@ -257,6 +261,8 @@ def _dsn_password_is_placeholder(key: str, value: str) -> bool:
     # shared predicate reads any `${...}` as a reference).
     default = _ENV_DEFAULT.match(password)
     password = default.group("default") if default else password
+    if default is not None and _EXPANSION.search(password):
+        return True  # computed at run time (a command substitution), not written
     # A DSN's password is keyed `password` (placeholders.py), as in Python literals.
     return is_placeholder("password", password) or is_placeholder(key, password)
 
@@ -315,6 +321,8 @@ def _hardcoded_password(
         register_written_password(setting.key, default.group("default") if default else value)
     if default is not None:
         if not default.group("default").strip():
+            return
+        if _EXPANSION.search(default.group("default")):
             return
         if is_placeholder(setting.key, default.group("default")):
             return
