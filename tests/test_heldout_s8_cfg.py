@@ -222,3 +222,39 @@ def test_hostile_sql_and_json_templates_stay_bounded(tmp_path: Path) -> None:
         },
     )
     assert all("Traceback" not in error for error in errors_of(result))
+
+
+# --- 6. postgresql.conf lines written by a script ---------------------------------------
+
+_CONF_LINES = {
+    "ssl = off": "VF201",
+    "ssl = on": None,
+    "ssl_min_protocol_version = 'TLSv1.1'": "VF203",
+    "ssl_ciphers = 'ALL:NULL'": "VF204",
+    "listen_addresses = '*'": None,
+}
+
+
+@SLOW
+@given(
+    line=st.sampled_from(sorted(_CONF_LINES)),
+    wrap=_WRAP,
+    form=st.sampled_from(["append", "pipe", "heredoc", "elsewhere"]),
+    target=st.sampled_from(
+        ["/etc/postgresql/16/main/postgresql.conf", '"$PGDATA/postgresql.conf"']
+    ),
+)
+def test_postgresql_conf_lines_written_by_a_script(
+    line: str, wrap: str, form: str, target: str
+) -> None:
+    if form == "append":
+        script = f'{wrap}echo "{line}" >> {target}\n'
+    elif form == "pipe":
+        script = f'echo "{line}" | {wrap}tee -a {target}\n'
+    elif form == "heredoc":
+        script = f"cat >> {target} <<EOF\n{line}\nEOF\n"
+    else:
+        script = f'{wrap}echo "{line}" >> /tmp/notes.txt\n'
+    found = _scan({"setup.sh": "#!/bin/sh\n" + script})
+    rule = _CONF_LINES[line] if form != "elsewhere" else None
+    assert {r for _, _, r, _ in found} == ({rule} if rule else set()), found

@@ -206,14 +206,14 @@ def _sql_passwords(src: SourceFile, words: Sequence[Word]) -> list[Finding]:
     return [item for word in words for item in sql_password_findings(src, word)]
 
 
-def _hba_target(words: Sequence[Word]) -> int | None:
-    """Index of the first word after which a pg_hba file is written (a `>`/`>>`
-    redirection, or `tee [-a] FILE`)."""
+def _write_target(words: Sequence[Word], needle: str, patterns: Sequence[str]) -> int | None:
+    """Index of the first word naming a file of `patterns` that the command writes (a
+    `>`/`>>` redirection, or `tee [-a] FILE`); `needle` is a cheap substring of them."""
     for index, word in enumerate(words):
-        if "hba" not in word.text:
+        if needle not in word.text:
             continue
         name = _program(word.text)
-        if not any(fnmatch.fnmatch(name, pattern) for pattern in _HBA_NAMES):
+        if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
             continue
         previous = words[index - 1].text if index else ""
         if previous in (">", ">>", ">|", "1>", "1>>") or any(
@@ -221,6 +221,28 @@ def _hba_target(words: Sequence[Word]) -> int | None:
         ):
             return index
     return None
+
+
+def _hba_target(words: Sequence[Word]) -> int | None:
+    return _write_target(words, "hba", _HBA_NAMES)
+
+
+def written_texts(command: Command, needle: str, patterns: Sequence[str]) -> list[Word]:
+    """The text a command writes into a file of `patterns` when the script holds it:
+    its here-documents and here-strings, what an `echo`/`printf`/`cat <<EOF` before
+    `|` writes into its `tee`, or its own `echo`/`printf` arguments."""
+    words = command.words
+    if _write_target(words, needle, patterns) is None:
+        return []
+    texts: list[Word] = [*command.stdin, *command.piped]
+    start = _echo_at(words)
+    if start is not None:
+        for word in words[start + 1 :]:
+            if word.text in (">", ">>", ">|", "1>", "1>>"):
+                break
+            if not word.text.startswith("-"):
+                texts.append(Word(word.text.replace("\\n", "\n"), word.line, word.column))
+    return texts
 
 
 def _echo_at(words: Sequence[Word]) -> int | None:
@@ -233,17 +255,7 @@ def _echo_at(words: Sequence[Word]) -> int | None:
 
 
 def _hba_lines(src: SourceFile, command: Command) -> list[Finding]:
-    words = command.words
-    if _hba_target(words) is None:
-        return []
-    texts: list[Word] = [*command.stdin, *command.piped]
-    start = _echo_at(words)
-    if start is not None:
-        for word in words[start + 1 :]:
-            if word.text in (">", ">>", ">|", "1>", "1>>"):
-                break
-            if not word.text.startswith("-"):
-                texts.append(Word(word.text.replace("\\n", "\n"), word.line, word.column))
+    texts = written_texts(command, "hba", _HBA_NAMES)
     found: list[Finding] = []
     for text in texts:
         for item in pg_hba.judge_hba(pg_hba.parse_hba(text.text), src.relpath):

@@ -27,6 +27,7 @@ from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import clients, components, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.config.pgconf_lines import parse_conf
 from verifyfull.scan.interpolation import example_context
 from verifyfull.scan.placeholders import is_placeholder, register_written_password
 from verifyfull.scan.shell.argv import program as _program
@@ -487,6 +488,27 @@ def judge_command(
                 )
             )
     found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of))
+    found.extend(_written_conf_lines(src, command, policy))
+    return found
+
+
+# postgresql.conf names a script may write into (postgresql_conf.py reads the files).
+_CONF_NAMES = ("postgresql.conf", "postgresql.auto.conf", "postgresql*.conf", "postgres*.conf")
+
+
+def _written_conf_lines(src: SourceFile, command: Command, policy: Policy) -> list[Finding]:
+    """Parameters a script appends to postgresql.conf (`echo "ssl = off" >>
+    $PGDATA/postgresql.conf`, `... | tee -a`, `cat >> postgresql.conf <<EOF`): judged as
+    the file's own lines are, on the line of the script that writes them."""
+    found: list[Finding] = []
+    for text in clients.written_texts(command, "postgres", _CONF_NAMES):
+        for param in parse_conf(text.text):
+            column = text.column + param.column - 1 if param.line == 1 else param.column
+            found.extend(
+                judge_server_setting(
+                    src, param.name, param.value, text.line + param.line - 1, column, policy
+                )
+            )
     return found
 
 
