@@ -47,7 +47,9 @@ _URL_PASSWORD = re.compile(r"://[^:/@]*:(?P<password>[^@]*)@")
 # Other interpolations (`${var.db.port}`, `${{ … }}`) the scanner replaces by stand-ins
 # (scan/interpolation.py): explain is asked about the same stand-in text, and a
 # site whose TLS an interpolation decides (no stand-in) is left out, and so is a line
-# with `${{ … }}` (its spaces end the URL this test cuts out).
+# with `${{ … }}` or a shell command substitution (`$(cat /run/secrets/pw)`, backticks):
+# their spaces end the URL this test cuts out.
+_SPACED_TEMPLATE = ("${{", "$(", "`")
 
 
 def _sites() -> list[tuple[Path, int, str]]:
@@ -60,7 +62,7 @@ def _sites() -> list[tuple[Path, int, str]]:
             merged = path.relative_to(FIXTURES).as_posix().startswith(_MERGED_PROJECT)
             interpolated = path.suffix in (".yml", ".yaml") and "${" in line
             skipped = _REFERENCE_PASSWORD.search(line) or merged or interpolated
-            if found and not skipped and "${{" not in line:
+            if found and not skipped and not any(t in line for t in _SPACED_TEMPLATE):
                 dsn = found.group(1) if found.re is _KEYWORDS else found.group()
                 # an example file's word ports are slots for the scanner (example_context)
                 neutral = neutral_dsn(dsn, example_context(path.name))

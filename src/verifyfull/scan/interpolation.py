@@ -218,11 +218,17 @@ def password_is_variable(value: str) -> bool:
 # `${{ … }}`, `${ … }` (one level of inner braces, Terraform's `${var.m["k"]}`),
 # a template blanked by helm.untemplate (`$` + underscores, or underscores), and a
 # slot an example file asks a person to fill (`<host>`, `<port>`, `<db_name>`).
+# A shell command substitution (`$(cat /run/secrets/pw)`, backticks) is a value computed
+# where the script runs, an interpolation like the others (held-out-s8).
 # Character classes only, no nested quantifier: linear in the value.
 _PLACEHOLDER = re.compile(
     r"\$\{\{[^}]*\}\}|\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)?\}|\$?_{6,}|<[A-Za-z_][\w.-]{0,63}>"
+    r"|\$\([^()]*\)|`[^`]*`"
 )
 _DEFAULT = re.compile(r"^\$\{[A-Za-z_]\w*:?-(?P<default>[^}]*)\}$")
+# A default that itself expands (`${PW:-$(cat pw)}`, `${A:-$B}`) is not written in the
+# file: it is read like a variable without one.
+_EXPANDS = re.compile(r"\$\(|`|\$\{|\$[A-Za-z_]")
 STAND_IN = "x"
 PORT_STAND_IN = PLACEHOLDER_PORT
 
@@ -292,7 +298,7 @@ def neutral_dsn(value: str, example: bool = False) -> Neutral | None:
     """The DSN with stand-ins for its interpolations and slots, or None when one
     decides its TLS. `example`: the file is one to copy and fill in (example_context)."""
     value = _slot_ports(value, example)
-    if "$" not in value and "______" not in value and "<" not in value:
+    if "$" not in value and "______" not in value and "<" not in value and "`" not in value:
         return Neutral(value, False)
     # Positions are judged on a copy with every interpolation masked: `${PW:?say}`
     # holds a `?` that is not the query's.
@@ -304,6 +310,8 @@ def neutral_dsn(value: str, example: bool = False) -> Neutral | None:
     for match in _PLACEHOLDER.finditer(value):
         start, end = match.span()
         default = _DEFAULT.match(match.group())
+        if default is not None and _EXPANDS.search(default.group("default")):
+            default = None
         if query_at >= 0 and start > query_at and default is None:
             return None  # `?sslmode=${SSLMODE}`: the deployment decides
         pieces.append(value[last:start])

@@ -34,8 +34,9 @@ MAX_FILE_BYTES = 256_000
 # env.tpl, prod.env.tpl, .env.j2, app_env.template, .env.jinja2, env.tmpl
 TEMPLATE_NAME = re.compile(r"^(?:.*[._])?env\.(?:tpl|tmpl|template|j2|jinja2?)$")
 # Names of env files that also give a variable a value (their presence makes a
-# template not the only source): .env, .env.*, *.env, *.env.* (examples included).
-_ENV_NAME = re.compile(r"^(?:\.env(?:\..+)?|.+\.env(?:\..+)?|\.envrc|env\.list)$")
+# template not the only source): .env, .env.*, .env_*, .env-*, *.env, *.env.*
+# (examples included).
+_ENV_NAME = re.compile(r"^(?:\.env(?:[._-].+)?|.+\.env(?:\..+)?|\.envrc|env\.list)$")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ Importing this package registers one check per format with verifyfull.scan.api:
 .env and other env files, YAML (compose, Kubernetes, Helm, CI, Elastic
 Beanstalk), TOML, INI (alembic.ini, systemd, supervisord), JSON (ARM too),
 Terraform, Bicep, Procfiles, Dockerfiles, postgresql.conf, pg_hba.conf, .pgpass
-and pg_service.conf; shell scripts, PowerShell and Makefiles through the one
-shell reader (verifyfull.scan.shell.files). Every format is reduced to
+and pg_service.conf; SQL scripts' role passwords; shell scripts, PowerShell and
+Makefiles through the one shell reader (verifyfull.scan.shell.files). Every format is reduced to
 settings and commands (model.py) that judge.py alone interprets.
 """
 
@@ -21,6 +21,7 @@ from verifyfull.scan.config import (
     pgpass,
     postgresql_conf,
     procfile,
+    sqlfile,
     terraform,
     toml,
     yamlfile,
@@ -40,6 +41,7 @@ __all__ = [
     "postgresql_conf",
     "procfile",
     "shell_files",
+    "sqlfile",
     "terraform",
     "toml",
     "yamlfile",

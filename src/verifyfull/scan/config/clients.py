@@ -28,7 +28,9 @@ from verifyfull.policy import Policy
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import dsn, pg_hba
 from verifyfull.scan.config.model import Command, Word
+from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.shell.argv import program as _program
+from verifyfull.scan.shell.argv import run_program_at
 from verifyfull.scrub import register_secret
 
 # libpq programs that carry credentials and data (pg_isready sends neither).
@@ -49,6 +51,7 @@ _SQL_PASSWORD = re.compile(
     re.IGNORECASE,
 )
 # pg_hba.conf.sample: what the postgres image's initdb copies into a new data directory.
+_SQL_ROLE = re.compile(r"\b(?:CREATE|ALTER)\s+(?:USER|ROLE)\b", re.IGNORECASE)
 _HBA_NAMES = ("pg_hba.conf", "pg_hba*.conf", "*.hba.conf", "pg_hba.conf.sample")
 
 Evidence = Callable[[Word], str]
@@ -147,42 +150,70 @@ def _libpq_tool(
     return [dataclasses.replace(f, **where) for f in found]  # type: ignore[arg-type]
 
 
-def _sql_passwords(src: SourceFile, words: Sequence[Word]) -> list[Finding]:
+# A password PostgreSQL stores as given is a verifier, not the password: `md5` and
+# 32 hex digits, or a SCRAM-SHA-256 secret (what pg_dumpall writes for roles).
+_VERIFIER = re.compile(r"^(?:md5[0-9a-fA-F]{32}|SCRAM-SHA-256\$.*)$", re.DOTALL)
+
+
+def _literal_sql_password(password: str) -> bool:
+    """Whether a `PASSWORD '...'` value is a password someone can log in with: not a
+    variable the script fills in, not a template action, not a stored verifier, not a
+    placeholder (`'changeme'`, `'<password>'`)."""
+    if not password.strip() or "$" in password or "{{" in password:
+        return False
+    return _VERIFIER.match(password) is None and not is_placeholder("password", password)
+
+
+def sql_password_findings(
+    src: SourceFile,
+    word: Word,
+    message: str = "SQL in the command sets a literal database password",
+) -> list[Finding]:
+    """VF401 for every `CREATE|ALTER USER|ROLE ... PASSWORD 'literal'` in the text of
+    `word` (a command's argument, a here-document, a whole `.sql` file)."""
     found: list[Finding] = []
-    for word in words:
-        if "assword" not in word.text and "ASSWORD" not in word.text:
+    if "assword" not in word.text and "ASSWORD" not in word.text:
+        return found
+    counted, before = 0, 0  # newlines before the match, counted once over the text
+    for match in _SQL_PASSWORD.finditer(word.text):
+        password = match.group("password")
+        if not _literal_sql_password(password):
             continue
-        counted, before = 0, 0  # newlines before the match, counted once over the text
-        for match in _SQL_PASSWORD.finditer(word.text):
-            password = match.group("password")
-            if not password.strip() or "$" in password or "{{" in password:
-                continue  # a variable the script fills in, not a literal
-            register_secret(password)
-            before += word.text.count("\n", counted, match.start())
-            counted = match.start()
-            found.append(
-                finding(
-                    "VF401",
-                    "SQL in the command sets a literal database password",
-                    evidence=word.text[match.start() : match.start("password")] + "***'",
-                    fix="Pass the password from a secret (a psql variable filled from the "
-                    "environment, :'password'), or use client-certificate authentication.",
-                    path=src.relpath,
-                    line=word.line + before,
-                    column=word.column if not before else 1,
-                )
+        register_secret(password)
+        # The statement is the last CREATE/ALTER USER|ROLE before PASSWORD: the pattern
+        # may have started at words before it ("-- Create user and grant ...").
+        start = match.start()
+        for role in _SQL_ROLE.finditer(word.text, match.start(), match.start("password")):
+            start = role.start()
+        before += word.text.count("\n", counted, start)
+        counted = start
+        found.append(
+            finding(
+                "VF401",
+                message,
+                evidence=word.text[start : match.start("password")] + "***'",
+                fix="Pass the password from a secret (a psql variable filled from the "
+                "environment, :'password'), or use client-certificate authentication.",
+                path=src.relpath,
+                line=word.line + before,
+                column=word.column if not before else 1,
             )
+        )
     return found
 
 
-def _hba_target(words: Sequence[Word]) -> int | None:
-    """Index of the first word after which a pg_hba file is written (a `>`/`>>`
-    redirection, or `tee [-a] FILE`)."""
+def _sql_passwords(src: SourceFile, words: Sequence[Word]) -> list[Finding]:
+    return [item for word in words for item in sql_password_findings(src, word)]
+
+
+def _write_target(words: Sequence[Word], needle: str, patterns: Sequence[str]) -> int | None:
+    """Index of the first word naming a file of `patterns` that the command writes (a
+    `>`/`>>` redirection, or `tee [-a] FILE`); `needle` is a cheap substring of them."""
     for index, word in enumerate(words):
-        if "hba" not in word.text:
+        if needle not in word.text:
             continue
         name = _program(word.text)
-        if not any(fnmatch.fnmatch(name, pattern) for pattern in _HBA_NAMES):
+        if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
             continue
         previous = words[index - 1].text if index else ""
         if previous in (">", ">>", ">|", "1>", "1>>") or any(
@@ -192,18 +223,39 @@ def _hba_target(words: Sequence[Word]) -> int | None:
     return None
 
 
-def _hba_lines(src: SourceFile, command: Command) -> list[Finding]:
+def _hba_target(words: Sequence[Word]) -> int | None:
+    return _write_target(words, "hba", _HBA_NAMES)
+
+
+def written_texts(command: Command, needle: str, patterns: Sequence[str]) -> list[Word]:
+    """The text a command writes into a file of `patterns` when the script holds it:
+    its here-documents and here-strings, what an `echo`/`printf`/`cat <<EOF` before
+    `|` writes into its `tee`, or its own `echo`/`printf` arguments."""
     words = command.words
-    if _hba_target(words) is None:
+    if _write_target(words, needle, patterns) is None:
         return []
-    texts: list[Word] = list(command.stdin)
-    program = _program(words[0].text) if words else ""
-    if program in ("echo", "printf"):
-        for word in words[1:]:
+    texts: list[Word] = [*command.stdin, *command.piped]
+    start = _echo_at(words)
+    if start is not None:
+        for word in words[start + 1 :]:
             if word.text in (">", ">>", ">|", "1>", "1>>"):
                 break
             if not word.text.startswith("-"):
                 texts.append(Word(word.text.replace("\\n", "\n"), word.line, word.column))
+    return texts
+
+
+def _echo_at(words: Sequence[Word]) -> int | None:
+    """Index of the `echo` / `printf` the command runs, past wrappers such as
+    `sudo -u postgres` and `env A=b`, or None when it runs something else."""
+    index = run_program_at([w.text for w in words])
+    if index is None or _program(words[index].text) not in ("echo", "printf"):
+        return None
+    return index
+
+
+def _hba_lines(src: SourceFile, command: Command) -> list[Finding]:
+    texts = written_texts(command, "hba", _HBA_NAMES)
     found: list[Finding] = []
     for text in texts:
         for item in pg_hba.judge_hba(pg_hba.parse_hba(text.text), src.relpath):

@@ -84,7 +84,7 @@ def _commands(
             return [], shell.expand_argv(place_words(src, argv, line, column), hint)
     script = shell.read(args, line, column, 1)
     settings = [dataclasses.replace(s, local=True) for s in script.settings]
-    return settings, [Command(c.words, hint, c.stdin) for c in script.commands]
+    return settings, [Command(c.words, hint, c.stdin, c.piped) for c in script.commands]
 
 
 def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:

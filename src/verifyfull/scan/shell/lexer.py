@@ -65,6 +65,8 @@ class Simple:
     words: list[Token] = field(default_factory=list)
     redirects: list[tuple[str, Token]] = field(default_factory=list)
     heredocs: list[Token] = field(default_factory=list)
+    # The simple command whose output this one reads (`a | b`: b's is a).
+    piped_from: Simple | None = field(default=None, repr=False, compare=False)
 
     def empty(self) -> bool:
         return not (self.assignments or self.words or self.redirects)
@@ -125,8 +127,12 @@ class _Lexer:
                     level += 1
                 elif char == ")" and level:
                     level -= 1
+                pipe = char == "|" and not text.startswith("||", self.pos)
                 self.pos += 2 if text.startswith(("&&", "||", ";;"), self.pos) else 1
+                ended = current
                 current = self._end(current)
+                if pipe and current is not ended:
+                    current.piped_from = ended
             else:
                 token = self.word()
                 if token is None:

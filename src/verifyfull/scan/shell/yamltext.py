@@ -37,5 +37,5 @@ def scalar_script(src: SourceFile, node: ScalarNode, hint: str = "") -> Script:
         column = int(node.start_mark.column) + 1 + (1 if quoted else 0)
         indent = 1
     script = read(str(node.value), line, column, indent)
-    found = tuple(Command(c.words, hint, c.stdin) for c in script.commands)
+    found = tuple(Command(c.words, hint, c.stdin, c.piped) for c in script.commands)
     return Script(script.settings, found)
