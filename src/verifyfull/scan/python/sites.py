@@ -51,7 +51,7 @@ from verifyfull.errors import VerifyfullError
 from verifyfull.scan.project_versions import driver_versions
 from verifyfull.scan.python import credentials, guards, origins, placement, rootfiles
 from verifyfull.scan.python.context import Analysis, Site
-from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.module import Scope, register_library_names
 from verifyfull.scan.python.query_values import (
     INERT_QUERY_KEYS,
     inert_query_value,
@@ -171,6 +171,9 @@ ALL_SITES = (
     | PEEWEE_URL
     | PANDAS
 )
+
+# `from peewee import *` brings these names too (module._star_aliases)
+register_library_names(ALL_SITES)
 
 _PLACEHOLDER = rootfiles.PLACEHOLDER  # one spelling of an unknown part
 _PORT_PLACEHOLDER = "26257"

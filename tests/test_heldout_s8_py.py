@@ -1,0 +1,237 @@
+"""Classes the session 8 held-out round (helper heldout-a) found in new application code,
+each generated over its shapes; filtered == full analysis throughout (the prefilter's
+soundness). Fixtures: tests/fixtures/scan/python/heldout_s8/."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from test_scan_python_prefilter import _filtered
+from verifyfull.policy import Policy
+from verifyfull.scan.api import ScanContext, SourceFile
+from verifyfull.scan.python.check import run_analysis
+
+_SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _findings(root: Path, relpath: str) -> set[tuple[str, int]]:
+    path = root / relpath
+    source = SourceFile(path, relpath, path.read_text(encoding="utf-8"))
+    found = run_analysis(source, ScanContext(root=root, policy=Policy())).findings
+    filtered = _filtered(source, ScanContext(root=root, policy=Policy()))
+    assert filtered == sorted((f.rule_id, f.line or 0, f.column or 0) for f in found)
+    return {(f.rule_id, f.line or 0) for f in found}
+
+
+def _project(tmp_path: Path, key: object, files: dict[str, str]) -> Path:
+    root = tmp_path / f"p{abs(hash(key))}"
+    root.mkdir(exist_ok=True)
+    (root / ".git").mkdir(exist_ok=True)  # its own project, whatever encloses tmp_path
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+# --- a library's `import *` ----------------------------------------------------------
+
+# (library, name, call arguments with {mode} where the sslmode goes)
+LIBRARY_SITES = (
+    ("peewee", "PostgresqlDatabase", "'app', host='db.internal', port=5432{mode}"),
+    ("playhouse.pool", "PooledPostgresqlDatabase", "'app', host='db.internal'{mode}"),
+    ("psycopg2", "connect", "host='db.internal', dbname='app'{mode}"),
+    ("sqlalchemy", "create_engine", "'postgresql://app@db.internal/app?x=1{mode_q}'"),
+    ("asyncpg", "create_pool", "'postgresql://app@db.internal/app?x=1{mode_q}'"),
+)
+MODES = ("", "disable", "require", "verify-ca")
+
+
+@_SETTINGS
+@given(site=st.sampled_from(LIBRARY_SITES), mode=st.sampled_from(MODES))
+def test_a_library_star_import_brings_its_site_names(
+    tmp_path: Path, site: tuple[str, str, str], mode: str
+) -> None:
+    library, name, arguments = site
+    call = f"{name}({arguments})".format(
+        mode=f", sslmode='{mode}'" if mode else "", mode_q=f"&sslmode={mode}" if mode else ""
+    )
+    root = _project(
+        tmp_path,
+        (site, mode),
+        {
+            "star.py": f"from {library} import *  # noqa\n\nDB = {call}\n",
+            "named.py": f"from {library} import {name}\n\nDB = {call}\n",
+        },
+    )
+    starred = _findings(root, "star.py")
+    assert starred == _findings(root, "named.py"), (library, name, mode)
+    assert any(rule.startswith("VF10") for rule, _ in starred), (library, name, mode)
+
+
+@_SETTINGS
+@given(site=st.sampled_from(LIBRARY_SITES))
+def test_a_name_defined_here_beats_the_library_star(
+    tmp_path: Path, site: tuple[str, str, str]
+) -> None:
+    library, name, arguments = site
+    call = f"{name}({arguments})".format(mode="", mode_q="")
+    own = f"def {name}(*a, **k):\n    return a\n"
+    code = f"from {library} import *  # noqa\n\n\n{own}\n\nDB = {call}\n"
+    root = _project(tmp_path, ("own", site), {"own.py": code})
+    assert _findings(root, "own.py") == set()
+
+
+# --- regular-expression patterns are not DSNs ---------------------------------------
+
+_PATTERN_PASSWORDS = st.sampled_from(("[^@]+", ".+", r"\S+", "(?P<pw>[^@/]+)", ".*?", "[^:@]*"))
+_REGEX_CALLS = st.sampled_from(
+    (
+        "re.match({p}, url)",
+        "re.compile({p})",
+        "re.search(pattern={p}, string=url)",
+        "re.fullmatch({p}, url)",
+        "re.findall({p}, url)",
+        "re.sub({p}, '', url)",
+    )
+)
+_SCHEMES = st.sampled_from(("postgresql", "postgres", "postgresql+asyncpg", "cockroachdb"))
+
+
+@_SETTINGS
+@given(password=_PATTERN_PASSWORDS, call=_REGEX_CALLS, scheme=_SCHEMES)
+def test_a_regex_pattern_describing_a_dsn_is_no_password(
+    tmp_path: Path, password: str, call: str, scheme: str
+) -> None:
+    pattern = f'r"{scheme}://[^:]+:{password}@([a-z.]+):(\\d+)/"'
+    code = (
+        f"import os\nimport re\n\nurl = os.environ['DATABASE_URL']\nm = {call.format(p=pattern)}\n"
+    )
+    root = _project(tmp_path, (password, call, scheme), {"wait.py": code})
+    assert not {rule for rule, _ in _findings(root, "wait.py")} & {"VF401"}
+
+
+@_SETTINGS
+@given(
+    scheme=_SCHEMES, secret=st.text(string.ascii_letters + string.digits, min_size=8, max_size=16)
+)
+def test_a_dsn_beside_a_regex_call_is_still_a_password(
+    tmp_path: Path, scheme: str, secret: str
+) -> None:
+    # the replacement of re.sub is a string that is used, not a pattern
+    code = (
+        "import os\nimport re\n\nurl = os.environ['DATABASE_URL']\n"
+        f"fixed = re.sub(r'^\\w+://', '{scheme}://app:Q{secret}9@db.internal/app', url)\n"
+    )
+    root = _project(tmp_path, (scheme, secret), {"fix.py": code})
+    assert ("VF401", 5) in _findings(root, "fix.py")
+
+
+# --- a password slot named after its entry ------------------------------------------
+
+_OWNER_WORDS = st.lists(
+    st.text(string.ascii_lowercase, min_size=3, max_size=9).filter(
+        lambda w: w not in {"password", "passwd", "pass", "pwd", "pswd", "changeme"}
+    ),
+    min_size=1,
+    max_size=3,
+)
+_ROLES = st.sampled_from(("password", "pswd", "passwd", "pwd", "pass"))
+_SEPARATOR = st.sampled_from(("_", "-", "."))
+
+
+@_SETTINGS
+@given(owner=_OWNER_WORDS, role=_ROLES, sep=_SEPARATOR, other=st.sampled_from(("django", "kw")))
+def test_a_password_named_after_its_user_is_a_slot(
+    tmp_path: Path, owner: list[str], role: str, sep: str, other: str
+) -> None:
+    user = "_".join(owner)
+    slot = sep.join([*owner, role])
+    typed = sep.join(["Zq7" + owner[0], role])  # a word of its own: a password
+    if other == "django":
+        entry = (
+            "DATABASES = {{'default': {{'ENGINE': 'django.db.backends.postgresql', "
+            "'NAME': 'db', 'USER': '{user}', 'PASSWORD': '{pw}', 'HOST': ''}}}}\n"
+        )
+    else:
+        entry = (
+            "import psycopg2\nc = psycopg2.connect(dbname='db', user='{user}', password='{pw}')\n"
+        )
+    root = _project(
+        tmp_path,
+        (user, slot, other),
+        {
+            "slot.py": entry.format(user=user, pw=slot),
+            "typed.py": entry.format(user=user, pw=typed),
+        },
+    )
+    assert "VF401" not in {rule for rule, _ in _findings(root, "slot.py")}, slot
+    assert "VF401" in {rule for rule, _ in _findings(root, "typed.py")}, typed
+
+
+# --- Flask's SQLALCHEMY_DATABASE_URI needs an extension that reads it ----------------
+
+_EXTENSION_IMPORTS = st.sampled_from(
+    (
+        "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+        "import flask_sqlalchemy\n",
+        "from flask_migrate import Migrate\n",
+        "from flask_appbuilder import SQLA\n",
+    )
+)
+_URIS = st.sampled_from(
+    (
+        "'postgresql://app@db.internal/app'",
+        "f\"postgresql+psycopg2://{os.environ['U']}@{os.environ['H']}/app\"",
+        "'postgresql://app@db.internal/app?sslmode=disable'",
+    )
+)
+
+
+@_SETTINGS
+@given(uri=_URIS, extension=_EXTENSION_IMPORTS, where=st.sampled_from(("same", "other")))
+def test_a_flask_uri_is_a_site_only_where_an_extension_reads_it(
+    tmp_path: Path, uri: str, extension: str, where: str
+) -> None:
+    config = f"import os\n\nSQLALCHEMY_DATABASE_URI = {uri}\n"
+    used = {"settings.py": (extension + config) if where == "same" else config}
+    if where == "other":
+        used["app.py"] = extension
+    with_ext = _project(tmp_path, ("with", uri, extension, where), used)
+    without = _project(
+        tmp_path, ("without", uri), {"settings.py": config, "app.py": "import flask\n"}
+    )
+    found = _findings(with_ext, "settings.py")
+    assert any(rule in {"VF101", "VF102"} for rule, _ in found), (uri, extension, where)
+    assert _findings(without, "settings.py") == set(), uri
+
+
+# --- Piccolo's config dict is where a missing ssl is written ------------------------
+
+_PICCOLO_KEYS = st.lists(
+    st.sampled_from(("database", "user", "password_file", "port", "max_size", "timeout")),
+    unique=True,
+    max_size=4,
+)
+
+
+@_SETTINGS
+@given(keys=_PICCOLO_KEYS, named=st.booleans(), gap=st.integers(min_value=0, max_value=3))
+def test_a_piccolo_config_without_ssl_is_reported_at_its_dict(
+    tmp_path: Path, keys: list[str], named: bool, gap: int
+) -> None:
+    items = (
+        "".join(f"    '{k}': 'x',\n" for k in keys if k != "port") + "    'host': 'db.internal',\n"
+    )
+    head = "from piccolo.engine.postgres import PostgresEngine\n" + "\n" * gap
+    if named:
+        code = head + "CONFIG = {\n" + items + "}\nDB = PostgresEngine(config=CONFIG)\n"
+    else:
+        code = head + "DB = PostgresEngine(\n    config={\n" + items + "    }\n)\n"
+    dict_line = 2 + gap if named else 3 + gap
+    root = _project(tmp_path, (tuple(keys), named, gap), {"piccolo_conf.py": code})
+    assert _findings(root, "piccolo_conf.py") == {("VF102", dict_line)}, code
