@@ -101,7 +101,16 @@ DECODER_FUNCTIONS = tuple(sorted({qual.rsplit(".", 1)[-1] for qual in _DECODERS}
 _CODEC_NAMES = {"rot13": "rot13", "rot_13": "rot13", "base64": "base64", "hex": "hex"}
 # A call whose qualified name holds one of these is a connection call (password= there
 # is a database credential).
-CONNECTION_CALL_WORDS = ("connect", "pool", "engine", "database", "tortoise", "url.create")
+CONNECTION_CALL_WORDS = (
+    "connect",
+    "pool",
+    "engine",
+    "database",
+    "tortoise",
+    "url.create",
+    "make_conninfo",
+    "make_dsn",
+)
 
 FIX_401 = (
     "Read the password from the environment or a secret store (no default in code), or "

