@@ -428,3 +428,48 @@ def test_each_branchs_mode_literal_is_where_its_reading_is_reported(
     # verify-full arm fails at connect, which is no transport finding
     root = _project(tmp_path, (tuple(modes), name, driver), {"db.py": code})
     assert _findings(root, "db.py") == expected, code
+
+
+# --- a query taken apart and put back ------------------------------------------------
+
+_WRITES = st.sampled_from(
+    (
+        ('params["sslmode"] = ["{mode}"]', True),
+        ('params["sslmode"] = "{mode}"', True),
+        ('params["application_name"] = ["api"]', False),
+    )
+)
+
+
+@_SETTINGS
+@given(
+    mode=st.sampled_from(tuple(_MODE_RULES)),
+    write=_WRITES,
+    guarded=st.booleans(),
+    env=st.sampled_from(('os.environ["DATABASE_URL"]', 'os.getenv("DB_URL")')),
+)
+def test_a_tls_key_written_into_a_rebuilt_query_is_judged_where_written(
+    tmp_path: Path, mode: str, write: tuple[str, bool], guarded: bool, env: str
+) -> None:
+    statement, decides = write
+    indent = "        " if guarded else "    "
+    guard = '    if "sslmode" not in params:\n' if guarded else ""
+    code = (
+        "import os\nfrom urllib.parse import parse_qs, urlencode, urlparse, urlunparse\n\n"
+        "from sqlalchemy import create_engine\n\n\n"
+        "def rebuilt(url):\n    parsed = urlparse(url)\n    params = parse_qs(parsed.query)\n"
+        f"{guard}{indent}{statement.format(mode=mode)}\n"
+        "    return urlunparse(parsed._replace(query=urlencode(params, doseq=True)))\n\n\n"
+        f"engine = create_engine(rebuilt({env}))\n"
+    )
+    write_line = 11 if guarded else 10
+    call_line = write_line + 4
+    root = _project(tmp_path, (mode, statement, guarded, env), {"db.py": code})
+    found = _findings(root, "db.py")
+    if not decides:
+        assert found == {("VF108", call_line)}, code
+        return
+    expected = {(_MODE_RULES[mode], write_line)}
+    if guarded:  # the deployment's own sslmode is kept in the other branch
+        expected.add(("VF108", call_line))
+    assert found == expected, code

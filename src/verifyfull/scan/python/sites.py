@@ -49,7 +49,7 @@ from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.project_versions import driver_versions
-from verifyfull.scan.python import credentials, guards, origins, placement, rootfiles
+from verifyfull.scan.python import credentials, guards, origins, placement, rootfiles, urls
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope, register_library_names
 from verifyfull.scan.python.query_values import (
@@ -380,6 +380,16 @@ def _keyword_template(value: Text, what: str, notes: list[str]) -> tuple[str, tu
     return "".join(pieces), tuple(notes)
 
 
+def _written_query(value: Value) -> dict[str, str]:
+    """The TLS pairs an unseen URL's rebuilt query is known to hold (resolve.py puts
+    them after the unseen part and a '?')."""
+    if not (isinstance(value, Text) and value.parts and isinstance(value.parts[0], Unknown)):
+        return {}
+    if len(value.parts) < 2 or value.parts[1] != "?":
+        return {}
+    return urls.known_tls_pairs(Text(value.parts[2:]))
+
+
 # --- call shapes ---------------------------------------------------------------------
 
 
@@ -413,8 +423,15 @@ class _Call:
         try:
             return dsn_text(value, what)
         except Undetermined as why:
+            # a URL not seen here whose query the code writes a TLS key into
+            # (`_replace(query=urlencode(params))`, resolve._unseen_with_query): the
+            # stand-ins for the unseen part, with that key over theirs
+            forced = _written_query(value)
             if self.unseen_url is None:
-                raise Undetermined(str(why), url=True, queryless=why.queryless) from None
+                queryless = why.queryless and not forced
+                raise Undetermined(str(why), url=True, queryless=queryless) from None
+            if forced:
+                return urls.over_query(self.unseen_url, forced), (str(why),)
             return self.unseen_url, (str(why),)
 
     def keywords(self) -> dict[str, Value]:
