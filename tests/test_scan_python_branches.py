@@ -112,7 +112,8 @@ def test_a_site_under_another_backends_test_is_not_a_site(
 # transport finding.
 ONE_VERDICT_SITES = (
     "engine = create_engine(URL)",
-    "SQLALCHEMY_DATABASE_URI = URL",
+    # a Flask-SQLAlchemy project: the URI is read by the extension (frameworks/flask.py)
+    "from flask_sqlalchemy import SQLAlchemy\nSQLALCHEMY_DATABASE_URI = URL",
     'conn = psycopg2.connect(URL, application_name="api")',
 )
 WRITTEN = {

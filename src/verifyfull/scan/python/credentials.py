@@ -12,7 +12,8 @@ checks: `${DB_PASSWORD}`, `<password>`, `***`, `changeme`, `your_*`, a value equ
 to its key's name, localised words); docstrings; an HTTP login payload
 (`{"username": u, "password": p}`: no database key beside it) and password hashes
 (`hashed_password`); test inputs that never reach a connection: a literal handed
-only to a parser, redactor or mock (`parse_dsn("…")`, `redact(…)`, `Mock(…)`), a DSN
+only to a parser, redactor or mock (`parse_dsn("…")`, `redact(…)`, `Mock(…)`), the
+pattern of a regular-expression call (`re.match(r"postgresql://[^:]+:[^@]+@", url)`), a DSN
 whose host is reserved for examples (`example.com`, `*.test`, RFC 2606/6761); and
 lines marked `# pragma: allowlist secret` (detect-secrets' marker).
 VF402: a password produced by base64/hex/rot13 decoding a literal.
@@ -22,9 +23,15 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 
 from verifyfull.conninfo.libpq import keyword_string_error
-from verifyfull.scan.placeholders import is_placeholder, register_written_password
+from verifyfull.scan.placeholders import (
+    DESCRIBING,
+    ROLE_WORDS,
+    is_placeholder,
+    register_written_password,
+)
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.env_readers import env_read
 from verifyfull.scan.python.module import ParsedModule, Scope
@@ -39,7 +46,7 @@ from verifyfull.scan.python.values import Text
 from verifyfull.scrub import register_from_text, register_secret
 
 _DSN_WITH_PASSWORD = re.compile(
-    r"(?:postgres(?:ql)?|cockroachdb|asyncpg|psycopg)(?:\+\w+)?://[^:/@\s]*:(?P<pw>[^@\s]+)@",
+    r"(?:postgres(?:ql)?|cockroachdb|asyncpg|psycopg)(?:\+\w+)?://(?P<user>[^:/@\s]*):(?P<pw>[^@\s]+)@",
     re.IGNORECASE,
 )
 # `postgresql://host/db?user=app&password=x`: libpq reads the query's password too.
@@ -55,6 +62,11 @@ _EXAMPLE_HOST = re.compile(
 )
 # Calls a literal may be handed to without ever reaching a connection.
 _INERT_CALL = re.compile(r"(?:^|[._])(?:parse|redact|mask|scrub|sanitize|sanitise|mock)", re.I)
+# Regular-expression calls whose first argument (or pattern=) is a pattern.
+_REGEX_MODULES = frozenset({"re", "regex"})
+_REGEX_FUNCTIONS = frozenset(
+    {"compile", "match", "fullmatch", "search", "sub", "subn", "findall", "finditer", "split"}
+)
 _HASH_WORDS = frozenset({"hash", "hashed", "digest", "salt", "bcrypt", "argon2", "pbkdf2"})
 ALLOWLIST_MARKER = "pragma: allowlist secret"
 KEYWORD_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*(?P<pw>'[^']*'|[^\s']+)")
@@ -89,7 +101,16 @@ DECODER_FUNCTIONS = tuple(sorted({qual.rsplit(".", 1)[-1] for qual in _DECODERS}
 _CODEC_NAMES = {"rot13": "rot13", "rot_13": "rot13", "base64": "base64", "hex": "hex"}
 # A call whose qualified name holds one of these is a connection call (password= there
 # is a database credential).
-CONNECTION_CALL_WORDS = ("connect", "pool", "engine", "database", "tortoise", "url.create")
+CONNECTION_CALL_WORDS = (
+    "connect",
+    "pool",
+    "engine",
+    "database",
+    "tortoise",
+    "url.create",
+    "make_conninfo",
+    "make_dsn",
+)
 
 FIX_401 = (
     "Read the password from the environment or a secret store (no default in code), or "
@@ -126,7 +147,10 @@ def literal_holds_password(text: str) -> bool:
         # Only what libpq reads as a keyword string: prose or code in a string
         # ("user = User(password='x')") is not a connection string.
         match = KEYWORD_PASSWORD.search(text)
-    return match is not None and not is_reference(match.group("pw"))
+    if match is None or is_reference(match.group("pw")):
+        return False
+    user = match.groupdict().get("user")  # a DSN's password named after its user: a slot
+    return not (user and names_its_slot(match.group("pw"), (user,)))
 
 
 def on_constant(a: Analysis, node: ast.Constant) -> None:
@@ -167,8 +191,54 @@ def _decoder(a: Analysis, node: ast.expr, scope: Scope) -> tuple[ast.Call, str] 
     return None
 
 
-def _password_value(a: Analysis, name: str, value: ast.expr, scope: Scope, db: bool) -> None:
-    """`name = value` where name says password: VF402 if decoded, VF401 if literal."""
+# A password slot named after what it belongs to: the entry's own user or database name
+# (or describing words) apart, then a role word (`'PASSWORD': 'mydjangoapp_password'`
+# beside `'USER': 'mydjangoapp'`, `'django_db_user_pswd'` beside `'USER':
+# 'django_db_user_name'`): a template's or install script's slot (gopalraha/boot-django's
+# script seds it to the password typed at install time), not a password.
+_SLOT_ROLE_WORDS = ROLE_WORDS | {"pswd", "passw", "passwrd"}
+_SLOT_SEPARATORS = re.compile(r"[\s_.\-]+")
+
+
+def _slot_words(text: str) -> list[str]:
+    return [word for word in _SLOT_SEPARATORS.split(text.strip().casefold()) if word]
+
+
+def names_its_slot(value: str, siblings: Iterable[str]) -> bool:
+    """Whether `value` is its entry's user/database words (or describing words) written
+    apart and ending in a password's role word: it says whose password goes there."""
+    parts = _slot_words(value)
+    if len(parts) < 2 or parts[-1] not in _SLOT_ROLE_WORDS:
+        return False
+    named = {word for sibling in siblings for word in _slot_words(sibling)} | DESCRIBING
+    return all(part in named for part in parts[:-1])
+
+
+_SLOT_OWNER_KEYS = frozenset({"user", "username", "name", "database", "dbname", "db"})
+
+
+def _sibling_literals(pairs: Iterable[tuple[str | None, ast.expr]]) -> tuple[str, ...]:
+    """The literal values of an entry's user/database keys (its password's siblings)."""
+    return tuple(
+        value.value
+        for key, value in pairs
+        if key is not None
+        and key.lower() in _SLOT_OWNER_KEYS
+        and isinstance(value, ast.Constant)
+        and isinstance(value.value, str)
+    )
+
+
+def _password_value(
+    a: Analysis,
+    name: str,
+    value: ast.expr,
+    scope: Scope,
+    db: bool,
+    siblings: tuple[str, ...] = (),
+) -> None:
+    """`name = value` where name says password: VF402 if decoded, VF401 if literal
+    (not when it only names its slot after the siblings' user or database)."""
     decoded = _decoder(a, value, scope)
     if decoded is not None:
         call, encoding = decoded
@@ -186,7 +256,12 @@ def _password_value(a: Analysis, name: str, value: ast.expr, scope: Scope, db: b
     literal = _literal(value)
     if db and literal is not None:
         register_written_password(name, literal)  # a placeholder is masked too
-    if db and literal is not None and not is_reference(literal, name):
+    if (
+        db
+        and literal is not None
+        and not is_reference(literal, name)
+        and not names_its_slot(literal, siblings)
+    ):
         register_secret(literal)
         if id(value) in a.inert or _allowlisted(a, value):
             return
@@ -222,11 +297,26 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
     _password_value(a, name, value, scope, db)
 
 
+def _regex_pattern(qual: str, node: ast.Call) -> ast.expr | None:
+    """The pattern a regular-expression call is given (`re.match(r"postgresql://[^:]+:
+    [^@]+@(.+)", url)`): a pattern describes DSNs, it is none (`[^@]+` is no password).
+    Only the pattern: re.sub's replacement and the searched string stay what they are."""
+    module, _, function = qual.rpartition(".")
+    if module not in _REGEX_MODULES or function not in _REGEX_FUNCTIONS:
+        return None
+    given = next((k.value for k in node.keywords if k.arg == "pattern"), None)
+    return given if given is not None else (node.args[0] if node.args else None)
+
+
 def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     qual = a.module.qualname(node.func) or ""
     if _INERT_CALL.search(qual or getattr(node.func, "attr", "")):
         # A literal handed only to a parser, redactor or mock is a test input.
         a.inert.update(id(arg) for arg in (*node.args, *(k.value for k in node.keywords)))
+        return
+    pattern = _regex_pattern(qual, node)
+    if pattern is not None:
+        a.inert.add(id(pattern))
         return
     read = env_read(a.module, node)
     if read is not None:
@@ -238,9 +328,10 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     lowered = qual.lower()
     if not any(word in lowered for word in CONNECTION_CALL_WORDS):
         return
+    siblings = _sibling_literals((k.arg, k.value) for k in node.keywords)
     for keyword in node.keywords:
         if keyword.arg and is_credential_name(keyword.arg):
-            _password_value(a, keyword.arg, keyword.value, scope, db=True)
+            _password_value(a, keyword.arg, keyword.value, scope, db=True, siblings=siblings)
             if isinstance(keyword.value, ast.Name):
                 _passed_on(a, keyword.value.id, scope)
 
@@ -263,23 +354,25 @@ def passed_into_string(a: Analysis, scope: Scope, password: str) -> None:
     call's scope sees (`password = '…'` then `'… password={3}'.format(…, password)`):
     VF401 where that literal is written. Password-named bindings first: a user name
     that happens to equal the password is not the password's literal."""
-    found: list[tuple[bool, str, ast.expr, Scope]] = []
+    found: list[tuple[bool, str, ast.expr, Scope, tuple[str, ...]]] = []
     where: Scope | None = scope
     while where is not None:
         for name, bindings in where.assigns.items():
             for b in bindings:
                 if _literal(b.value) == password:
-                    found.append((is_credential_name(name), name, b.value, where))
+                    found.append((is_credential_name(name), name, b.value, where, ()))
                 elif isinstance(b.value, ast.Call):  # '…{pw}…'.format(pw="…"), f(password=…)
+                    keywords = _call_keywords(b.value)
+                    siblings = _sibling_literals((k.arg, k.value) for k in keywords)
                     found += [
-                        (True, k.arg, k.value, where)
-                        for k in _call_keywords(b.value)
+                        (True, k.arg, k.value, where, siblings)
+                        for k in keywords
                         if k.arg and is_credential_name(k.arg) and _literal(k.value) == password
                     ]
         where = where.parent
     named = [item for item in found if item[0]] or found
-    for _, name, value, where in named:
-        _password_value(a, name, value, where, db=True)
+    for _, name, value, where, siblings in named:
+        _password_value(a, name, value, where, db=True, siblings=siblings)
 
 
 _CALL_DEPTH = 4  # calls nested in a binding's value looked into (`.format(...).strip()`)
@@ -347,4 +440,4 @@ def on_dict(a: Analysis, node: ast.Dict, scope: Scope) -> None:
     shaped = bool(_DB_DICT_KEYS & {key.lower() for key in keys})
     for key, value in keys.items():
         if is_credential_name(key) and (shaped or has_db_context(key)):
-            _password_value(a, key, value, scope, db=True)
+            _password_value(a, key, value, scope, db=True, siblings=_sibling_literals(keys.items()))

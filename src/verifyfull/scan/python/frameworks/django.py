@@ -125,7 +125,12 @@ def _django_password(a: Analysis, entry: ast.Dict, scope: Scope) -> None:
     """Django's upper-case PASSWORD key: a literal there is a database password."""
     value = dict_key(entry, "PASSWORD")
     if value is not None:
-        credentials._password_value(a, "PASSWORD", value, scope, db=True)
+        siblings = tuple(
+            k.value
+            for k in (dict_key(entry, "USER"), dict_key(entry, "NAME"))
+            if isinstance(k, ast.Constant) and isinstance(k.value, str)
+        )
+        credentials._password_value(a, "PASSWORD", value, scope, db=True, siblings=siblings)
 
 
 def _django(a: Analysis, entry: ast.expr, scope: Scope, engine_required: bool) -> Judged:

