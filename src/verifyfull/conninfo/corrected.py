@@ -72,11 +72,10 @@ def _libpq_url(
     base = _without_refused_options(base.with_params(**files), libpq)
     if info.source is Source.KEYWORDS and target.driver.value in ("psycopg", "psycopg2"):
         return base.to_keywords()  # answer in the form it was written
-    if target.driver.value == "sqlalchemy":
+    if target.driver.value == "sqlalchemy":  # (SQLAlchemy reads ?host= lists itself)
         scheme = sqlalchemy_scheme(info.scheme) + f"+{target.backend}"
-    else:
-        scheme = "postgresql"
-    return base.to_url(scheme=scheme)
+        return base.to_url(scheme=scheme)
+    return base.to_url(scheme="postgresql", libpq=True)
 
 
 def _without_refused_options(info: ConnInfo, libpq: LibpqVersion) -> ConnInfo:

@@ -316,7 +316,9 @@ def _make_url(url: str) -> object:
     except ImportError:
         return url
     try:
-        return make_url(url.strip())
+        # As written: make_url does not strip (a leading blank is refused, a trailing
+        # one stays in the last part).
+        return make_url(url)
     except (ArgumentError, ValueError):
         raise ConnStringError("Could not parse SQLAlchemy URL from given URL string") from None
 
@@ -324,7 +326,7 @@ def _make_url(url: str) -> object:
 def _split_sqlalchemy_url(
     url: str,
 ) -> tuple[str, str | None, str | None, str | None, int | None, str | None, list[tuple[str, str]]]:
-    match = _SA_URL.match(url.strip())
+    match = _SA_URL.match(url)
     if match is None:
         raise ConnStringError("Could not parse SQLAlchemy URL from given URL string")
     parts = match.groupdict()
@@ -418,7 +420,8 @@ def from_url_parts(
         user=info.user if "user" in query_keys else _text_or_none(username),
         password=info.password if "password" in query_keys else _secret(password),
         database=database_value,
-        written=_sqlalchemy_written(hosts, multihost, asyncpg=asyncpg),
+        written=_sqlalchemy_written(hosts, multihost, asyncpg=asyncpg)
+        + (("hostaddr",) if hostaddr and not asyncpg else ()),
     )
     if connect_args:
         info = _overlay_kwargs(info, connect_args, asyncpg=asyncpg)
@@ -429,7 +432,9 @@ def _port_without_host(query: object, port: object) -> str | None:
     pairs = _query_pairs(query) if isinstance(query, Mapping) else list(query or ())  # type: ignore[call-overload]
     ports = [str(v) for k, v in pairs if k == "port"]
     if ports:
-        return ports[-1]
+        # The dialect int()s it (a non-number was refused in sqlalchemy_hosts), and
+        # asyncpg takes a falsy port argument (0) for none.
+        return ports[-1] if int(ports[-1]) else None
     return str(port) if port not in (None, "", 0) else None
 
 
