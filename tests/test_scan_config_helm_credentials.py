@@ -20,12 +20,10 @@ from verifyfull.scan.config.yamlwalk import check_yaml
 # A key that names no database itself (`pg...`, `db...` or `...sql...` would: the
 # judge reads such a path as a database's, whatever the chart).
 _KEY = st.from_regex(r"[a-z][a-zA-Z]{1,8}", fullmatch=True).filter(
-    lambda k: (
-        not k.lower().startswith(("pg", "db", "crdb"))
-        and not any(w in k.lower() for w in ("postgres", "cockroach", "database", "sql", "dsn"))
-        and "pass" not in k.lower()
-        and k != "auth"
-    )
+    lambda k: not k.lower().startswith(("pg", "db", "crdb"))
+    and not any(w in k.lower() for w in ("postgres", "cockroach", "database", "sql", "dsn"))
+    and "pass" not in k.lower()
+    and k != "auth"
 )
 _SECRET = st.from_regex(r"[A-Za-z][A-Za-z0-9]{9,15}", fullmatch=True).filter(
     lambda s: not s.lower().startswith("your") and "change" not in s.lower()
