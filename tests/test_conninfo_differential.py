@@ -472,6 +472,11 @@ def _asyncpg_settings(**given: Any) -> Outcome:
         addrs, params = asyncpg_utils._parse_connect_dsn_and_args(**{**_ASYNCPG_NONE, **given})
     except Exception as exc:  # ClientConfigurationError, ValueError, FileNotFoundError …
         return Outcome(error=type(exc).__name__)
+    return _asyncpg_settings_of(addrs, params)
+
+
+def _asyncpg_settings_of(addrs: list[Any], params: Any) -> Outcome:
+    """What asyncpg's parser settled on (its addresses and parameters) as an Outcome."""
     endpoints = []
     for addr in addrs:
         if isinstance(addr, str):

@@ -18,9 +18,12 @@ by class without shrinking.
 
 from __future__ import annotations
 
+import ast
 import os
 import random
+import ssl
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from test_conninfo_differential import (
+    _ASYNCPG_NONE,
     _SETTINGS,
     BATCH,
     DELIBERATE,
@@ -36,7 +40,9 @@ from test_conninfo_differential import (
     PORTS,
     SOCKETS,
     _asyncpg_settings,
+    _asyncpg_settings_of,
     _model,
+    asyncpg_utils,
     ca_file,  # noqa: F401 - the fixture, shared
     differences,
     driver_environment,
@@ -47,7 +53,8 @@ from test_conninfo_differential import (
     word_of,
 )
 from test_conninfo_draws import SEEDS, batch, seeded
-from verifyfull.conninfo import Environment, from_asyncpg_kwargs
+from verifyfull.conninfo import ConnStringError, Environment, evaluate, from_asyncpg_kwargs
+from verifyfull.errors import VerifyfullError
 
 SLOW = os.environ.get("VERIFYFULL_SLOW") == "1"
 CASES = int(os.environ.get("VERIFYFULL_KWARGS_CASES", 5000 * (10 if SLOW else 1)))
@@ -225,3 +232,122 @@ def test_asyncpg_keyword_arguments_agree_with_asyncpg(tmp_path: Path, ca_file: s
     unexpected = {k: n for k, n in TALLY.items() if k != "cases" and k not in allowed}
     report = "".join(f"\n  {k}: {n} (e.g. {EXAMPLES[k]})" for k, n in sorted(unexpected.items()))
     assert not unexpected, f"undocumented disagreements in {TALLY['cases']} cases: {report}"
+
+
+# --- the corrected form, re-read by asyncpg ---------------------------------------
+
+CORRECTED: Counter[str] = Counter()
+CORRECTED_EXAMPLES: dict[str, list[tuple[dict[str, Any], dict[str, str], str]]] = {}
+
+
+@dataclass(frozen=True)
+class CorrectedCall:
+    """What the corrected code hands asyncpg.connect: its DSN (a literal), the other
+    literal arguments, and the SSLContext it builds (ssl.create_default_context)."""
+
+    dsn: str
+    arguments: dict[str, Any]
+    context_call: str
+
+
+def corrected_call(code: str) -> CorrectedCall:
+    """Read the corrected code (ast, never run): `ctx = ssl.<factory>(cafile=...)` and
+    `await asyncpg.connect("<dsn>", ssl=ctx, ...)`."""
+    tree = ast.parse(code)  # (the parser takes a top-level await; nothing is run)
+    context_call = ""
+    connect: ast.Call | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and _names(node.targets) == ["ctx"]:
+            func = node.value.func if isinstance(node.value, ast.Call) else None
+            if isinstance(func, ast.Attribute) and _dotted(func.value) == "ssl":
+                context_call = func.attr
+        if isinstance(node, ast.Call) and _dotted(node.func) == "asyncpg.connect":
+            connect = node
+    assert connect is not None and context_call, code
+    (dsn_node,) = connect.args
+    dsn = ast.literal_eval(dsn_node)
+    arguments: dict[str, Any] = {}
+    for keyword in connect.keywords:
+        assert keyword.arg is not None, code
+        if keyword.arg == "ssl":
+            assert isinstance(keyword.value, ast.Name) and keyword.value.id == "ctx", code
+            continue
+        arguments[keyword.arg] = ast.literal_eval(keyword.value)
+    return CorrectedCall(dsn, arguments, context_call)
+
+
+def _names(targets: list[ast.expr]) -> list[str]:
+    return [t.id for t in targets if isinstance(t, ast.Name)]
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _reread(given: dict[str, Any], variables: dict[str, str], ca: str) -> str | None:
+    """The corrected form of an asyncpg kwargs site, handed back to asyncpg's parser:
+    verify-full (an SSLContext that checks the chain and the host name, no plaintext
+    fallback) to the endpoints the original would dial. None when it agrees or there is
+    nothing to correct (the original breaks, or never leaves a Unix socket)."""
+    given = {k: v.replace("{ca}", ca) if isinstance(v, str) else v for k, v in given.items()}
+    variables = {k: v.replace("{ca}", ca) for k, v in variables.items()}
+    env = Environment.of({"PGUSER": "envuser", **variables})
+    with pg_variables(variables):
+        original = _asyncpg_settings(**given)
+        try:
+            verdict = evaluate(from_asyncpg_kwargs(dict(given)), "asyncpg", env)
+        except (ConnStringError, VerifyfullError):
+            return None
+        if original.error or verdict.breaks or original.tls == "never":
+            return None
+        CORRECTED["checked"] += 1
+        call = corrected_call(verdict.corrected)
+        if call.context_call != "create_default_context":
+            return f"the corrected form builds its context with ssl.{call.context_call}"
+        context = ssl.create_default_context(cafile=ca)  # the code's call, on a root here
+        try:
+            addrs, params = asyncpg_utils._parse_connect_dsn_and_args(
+                **{**_ASYNCPG_NONE, **call.arguments, "dsn": call.dsn, "ssl": context}
+            )
+        except Exception as exc:  # the corrected form must connect
+            return f"asyncpg refuses the corrected form: {type(exc).__name__}: {exc}"
+    again = _asyncpg_settings_of(addrs, params)
+    if params.ssl is not context or params.sslmode.name != "require":
+        return f"the corrected form is not verified TLS: sslmode {params.sslmode.name}"
+    if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
+        return "the corrected context does not check the chain and the host name"
+    if again.endpoints != original.endpoints:
+        return f"the corrected form dials {again.endpoints}, the original {original.endpoints}"
+    return None
+
+
+def test_corrected_kwargs_forms_reread_by_asyncpg(tmp_path: Path, ca_file: str) -> None:  # noqa: F811
+    """Issue 14: the corrected form of each generated asyncpg kwargs site (code that
+    passes an SSLContext) re-read by asyncpg's own parser gives verified TLS to the same
+    hosts and ports as the original."""
+
+    @settings(_SETTINGS, max_examples=max(1, -(-CASES // BATCH)))
+    @given(SEEDS)
+    def run(seed: int) -> None:
+        for given_kwargs, variables in batch(seed, BATCH, kwargs_case):
+            CORRECTED["cases"] += 1
+            problem = _reread(given_kwargs, variables, ca_file)
+            if problem is not None:
+                kind = problem.split(":")[0].split(" dials ")[0]
+                CORRECTED[kind] += 1
+                shown = CORRECTED_EXAMPLES.setdefault(kind, [])
+                if len(shown) < 3:
+                    shown.append((given_kwargs, variables, problem))
+
+    with driver_environment(tmp_path):
+        run()
+    assert CORRECTED["cases"] >= CASES
+    assert CORRECTED["checked"] >= CASES // 10, CORRECTED  # about a quarter connect over TCP
+    print(f"asyncpg kwargs corrected forms re-read: {CORRECTED['checked']}")
+    problems = {k: n for k, n in CORRECTED.items() if k not in ("cases", "checked")}
+    report = "".join(f"\n  {k}: {n} (e.g. {CORRECTED_EXAMPLES[k]})" for k, n in problems.items())
+    assert not problems, f"corrected forms asyncpg reads otherwise: {report}"

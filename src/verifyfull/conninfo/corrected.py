@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from verifyfull.conninfo.asyncpg_dsn import asyncpg_call
 from verifyfull.conninfo.libpq_options import option_refusal
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.target import sqlalchemy_scheme
@@ -160,8 +161,11 @@ def _ssl_context_code(
     )
     driver = target.driver.value
     if driver == "asyncpg":
-        url = plain.to_url(scheme="postgresql")
-        lines.append(f"conn = await asyncpg.connect({_py(url)}, ssl=ctx)")
+        # Hosts and ports as asyncpg reads them from the call; none written stays none.
+        dsn, ports = asyncpg_call(info)  # (it never renders the password)
+        # (A list when the one port is 0: asyncpg takes a falsy port argument for none.)
+        port = f", port={ports[0] if len(ports) == 1 and ports[0] else ports}" if ports else ""
+        lines.append(f"conn = await asyncpg.connect({_py(dsn)}{port}, ssl=ctx)")
     elif driver == "sqlalchemy":
         url = plain.to_url(scheme=f"{sqlalchemy_scheme(info.scheme)}+asyncpg")
         lines.append(f'engine = create_async_engine({_py(url)}, connect_args={{"ssl": ctx}})')
