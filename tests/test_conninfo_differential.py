@@ -258,6 +258,9 @@ def environment_of(rng: random.Random) -> dict[str, str]:
         env["PGDATABASE"] = "envdb"
     if rng.randrange(7) == 0:
         env["PGSSLROOTCERT"] = "{ca}"
+    if rng.randrange(12) == 0:
+        # asyncpg's gsslib default (refused unless gssapi or sspi); libpq never refuses it.
+        env["PGGSSLIB"] = rng.choice(["gssapi", "sspi", "", "krb", "GSSAPI"])
     return env
 
 
@@ -801,6 +804,11 @@ def _corrected_agrees(text: str, variables: dict[str, str], ca: str) -> str | No
     except (ConnStringError, VerifyfullError):
         return None
     if verdict.breaks or all(h.is_unix_socket for h in eff.endpoints):
+        return None
+    if any("@" in h.host for h in info.hosts):
+        # Deliberate (docs/conninfo.md, Passwords): a host holding an '@' is the rest of
+        # a password (libpq ends the user info at the first '@'), masked in every
+        # rendering, the corrected form too.
         return None
     CORRECTED_SEEN["libpq"] += 1
     with pg_variables(variables):

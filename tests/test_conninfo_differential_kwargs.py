@@ -191,6 +191,9 @@ CLASSES = {
     "a host argument '@name' (a TCP name to asyncpg)": lambda g, e: (
         "@pg-1.local" in (g["host"] if isinstance(g.get("host"), list) else [g.get("host")])
     ),
+    "PGGSSLIB empty or invalid, no gsslib argument": lambda g, e: (
+        e.get("PGGSSLIB") in ("", "krb", "GSSAPI") and "gsslib" not in g
+    ),
     "PGHOST's own ports beside a PGPORT list": lambda g, e: (
         not g.get("host") and ":" in e.get("PGHOST", "") and "," in e.get("PGPORT", "")
     ),
@@ -299,10 +302,15 @@ def _reread(given: dict[str, Any], variables: dict[str, str], ca: str) -> str | 
     with pg_variables(variables):
         original = _asyncpg_settings(**given)
         try:
-            verdict = evaluate(from_asyncpg_kwargs(dict(given)), "asyncpg", env)
+            info = from_asyncpg_kwargs(dict(given))
+            verdict = evaluate(info, "asyncpg", env)
         except (ConnStringError, VerifyfullError):
             return None
         if original.error or verdict.breaks or original.tls == "never":
+            return None
+        if any("@" in h.host[1:] for h in info.hosts):
+            # Deliberate (docs/conninfo.md, Passwords): the rest of a password, masked in
+            # every rendering, the corrected form too ('@name' alone is a name).
             return None
         CORRECTED["checked"] += 1
         call = corrected_call(verdict.corrected)

@@ -154,6 +154,9 @@ def asyncpg_call(info: ConnInfo) -> tuple[str, list[int]]:
         named = tuple(HostPort(h.host) for h in hosts)
 
     def shown(host: HostPort) -> str:
+        masked = host.shown_host()
+        if masked != host.host:  # the rest of a password (docs/conninfo.md, Passwords)
+            return masked if host.port is None else f"{masked}:{host.port}"
         try:
             name = f"[{host.host}]" if ipaddress.ip_address(host.host).version == 6 else host.host
         except ValueError:

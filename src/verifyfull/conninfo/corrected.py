@@ -138,6 +138,23 @@ def _password_note(info: ConnInfo, lines: list[str]) -> list[str]:
     return lines
 
 
+# What the call (argument or DSN) says that beats a PG* variable asyncpg would read
+# otherwise (PGTARGETSESSIONATTRS, PGGSSLIB, PGKRBSRVNAME): kept, so the corrected call
+# is refused exactly when the original is.
+_KEPT_ASYNCPG = ("target_session_attrs", "gsslib", "krbsrvname")
+
+
+def _kept_asyncpg_arguments(info: ConnInfo) -> list[tuple[str, str]]:
+    kept = []
+    for key in _KEPT_ASYNCPG:
+        value = info.kwarg(key)
+        if value is None and info.source is Source.URL:
+            value = info.param(key)
+        if value is not None and value != "None":  # (an argument of None names nothing)
+            kept.append((key, value))
+    return kept
+
+
 def _ssl_context_code(
     info: ConnInfo, target: Target, root: str, cert: str | None, key: str | None
 ) -> str:
@@ -165,7 +182,8 @@ def _ssl_context_code(
         dsn, ports = asyncpg_call(info)  # (it never renders the password)
         # (A list when the one port is 0: asyncpg takes a falsy port argument for none.)
         port = f", port={ports[0] if len(ports) == 1 and ports[0] else ports}" if ports else ""
-        lines.append(f"conn = await asyncpg.connect({_py(dsn)}{port}, ssl=ctx)")
+        kept = "".join(f", {k}={_py(v)}" for k, v in _kept_asyncpg_arguments(info))
+        lines.append(f"conn = await asyncpg.connect({_py(dsn)}{port}{kept}, ssl=ctx)")
     elif driver == "sqlalchemy":
         url = plain.to_url(scheme=f"{sqlalchemy_scheme(info.scheme)}+asyncpg")
         lines.append(f'engine = create_async_engine({_py(url)}, connect_args={{"ssl": ctx}})')

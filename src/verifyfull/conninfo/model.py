@@ -81,11 +81,17 @@ class HostPort:
             return self.host
         return f"{MASK}@{self.host.rsplit('@', 1)[1]}"
 
-    def render(self, *, reveal: bool = False) -> str:
+    def render(self, *, reveal: bool = False, libpq: bool = False) -> str:
+        """The host (and port) in a URL's netloc. libpq: for libpq alone, which decodes
+        %XX in every part (inside brackets too) and refuses a blank in a URL (18), so
+        a name that is no plain word is percent-encoded."""
         shown = self.shown_host(reveal=reveal)
         if shown != self.host:
             return f"{shown}:{self.port}" if self.port is not None else shown
         host = f"[{self.host}]" if ":" in self.host else self.host
+        if libpq:
+            inner = quote(self.host, safe=":")
+            host = f"[{inner}]" if ":" in self.host else quote(self.host, safe="")
         if self.is_unix_socket or self.host.startswith("["):
             # A socket path, or a name written with its brackets (libpq takes it as a
             # name): percent-encoded, libpq decodes it back.
@@ -122,6 +128,9 @@ PG_VARIABLES = (
     "PGAPPNAME",
     "PGCONNECT_TIMEOUT",
     "PGTARGETSESSIONATTRS",
+    # asyncpg's gsslib default (it refuses anything but gssapi and sspi); libpq reads it
+    # too (PQconndefaults) and uses it only in Windows builds with SSPI: never refused.
+    "PGGSSLIB",
     # libpq's other checked options (conninfo.libpq_options)
     "PGREQUIREAUTH",
     "PGCHANNELBINDING",
@@ -396,7 +405,7 @@ class ConnInfo:
             tcp, unix = [], list(self.hosts)  # every host in ?host=, no port written
         # A mixed list keeps its order in the netloc (sockets percent-encoded, as
         # libpq reads them); sockets alone go to ?host=, which every reader takes.
-        netloc = ",".join(h.render(reveal=reveal) for h in (self.hosts if tcp else ()))
+        netloc = ",".join(h.render(reveal=reveal, libpq=libpq) for h in (self.hosts if tcp else ()))
         query: list[tuple[str, str]] = []
         if (hostaddr := self.written_text("hostaddr")) is not None:
             query.append(("hostaddr", hostaddr))

@@ -121,11 +121,11 @@ def _asyncpg_dsn(dsn: str, *, literal: bool, host_given: bool, port_given: bool)
     # A URL is read as asyncpg reads it (its precedence, its decoding). A
     # keyword string or another scheme is refused at connect (asyncpg_rules
     # reports it), so keep what the text says.
-    scheme = libpq.url_scheme(dsn)
+    scheme = libpq.url_scheme(dsn.strip())
     if scheme is not None and scheme[0] in ASYNCPG_SCHEMES:
-        return read_asyncpg_dsn(
-            dsn.strip(), literal=literal, host_given=host_given, port_given=port_given
-        )
+        # As written: urllib drops leading blanks (and every tab and newline) itself,
+        # a trailing blank stays in the last part (`?user=a ` is user 'a ').
+        return read_asyncpg_dsn(dsn, literal=literal, host_given=host_given, port_given=port_given)
     return parse_dsn(dsn, literal=literal)
 
 
@@ -385,6 +385,11 @@ def from_url_parts(
     asyncpg = (dialect or "").lower() == "asyncpg"
     multihost = any(k == "host" for k, _ in pairs)  # the dialect's own host list
     hosts = sqlalchemy_hosts(pairs, host, port, asyncpg=asyncpg)
+    lone_port: str | None = None
+    if asyncpg and len(hosts) == 1 and not hosts[0].host:
+        # ?host=:5433 hands asyncpg host='' (none: PGHOST's or its own hosts) and the port.
+        lone_port = None if hosts[0].port is None else str(hosts[0].port)
+        hosts = ()
     pairs = [(k, v) for k, v in pairs if k not in ("host", "port")]
     hostaddr = [v for k, v in pairs if k == "hostaddr"]
     if hostaddr and not asyncpg:  # a libpq option: it pairs with the hosts
@@ -409,7 +414,9 @@ def from_url_parts(
         for key in ("dbname", "hostaddr"):
             if key in query_keys:
                 info = info.with_params(**{key: [v for k, v in pairs if k == key][-1]})
-        if not hosts and (port_alone := _port_without_host(query, port)) is not None:
+        if lone_port is not None:
+            info = info.with_params(port=lone_port)
+        elif not hosts and (port_alone := _port_without_host(query, port)) is not None:
             # asyncpg.connect(port=…) without a host: PGHOST's or the default hosts.
             info = info.with_params(port=port_alone)
     else:
@@ -623,7 +630,7 @@ def read_any_driver(text: str, *, literal: bool = True) -> tuple[ConnInfo, str |
         if scheme is None or scheme[0] not in ASYNCPG_SCHEMES or scheme[1]:
             raise
         try:
-            return read_asyncpg_dsn(text.strip(), literal=literal), "asyncpg"
+            return read_asyncpg_dsn(text, literal=literal), "asyncpg"
         except ConnStringError:
             pass
         raise

@@ -61,7 +61,9 @@ def sqlalchemy_hosts(
             raise ConnStringError("Can't mix 'multihost' formats together (SQLAlchemy)")
         ports = list(ports_q if len(ports_q) > 1 else ports_q[0].split(","))
     numbers = [_int(p) if p else None for p in ports]
-    if not asyncpg:  # the psycopg dialects join `str(p) if p else ""`: port 0 is blank
+    if not asyncpg and not (ports_q and len(numbers) == 1):
+        # The psycopg dialects join `str(p) if p else ""`: port 0 is blank. A single
+        # ?port= stays as the query wrote it (opts.update(url.query); the join is empty).
         numbers = [n or None for n in numbers]
     if numbers and len(names) != len(numbers) and (len(names) > 1 or len(numbers) > 1):
         raise ConnStringError("number of hosts and ports don't match (SQLAlchemy)")
