@@ -125,3 +125,47 @@ def _plus_notes(query: str) -> tuple[str, ...]:
                 f"names {unquote(value.replace('+', ' '))!r}; write '+' as %2B"
             )
     return tuple(notes)
+
+
+def asyncpg_call(info: ConnInfo) -> tuple[str, list[int]]:
+    """A DSN and a port argument that asyncpg reads to the hosts and ports `info` gives it
+    (endpoints.asyncpg_endpoints), leaving unwritten what was: no host written is no host
+    (PGHOST's, else asyncpg's own list), no port written is PGPORT's, else 5432.
+
+    Hosts go into the netloc, each percent-encoded (asyncpg unquotes them, so a host
+    argument 'h:5433' or '@name' stays one name; an IPv6 address in brackets). A port
+    given apart from the hosts (a port argument, a DSN's ?port= that served a host
+    argument's hosts or none) becomes the port argument: beside netloc hosts asyncpg
+    never reads ?port=."""
+    import ipaddress
+    from urllib.parse import quote
+
+    hosts = info.hosts
+    apart = info.param("port") if info.source is Source.URL else None
+    if not hosts:
+        apart = info.kwarg("port") or apart
+    ports: list[int] = []
+    named = hosts
+    if hosts and "port" in info.written and all(h.port is not None for h in hosts):
+        ports = [h.port for h in hosts if h.port is not None]  # the port argument's
+        named = tuple(HostPort(h.host) for h in hosts)
+    elif apart:
+        ports = [int(p) for p in apart.split(",")]
+        named = tuple(HostPort(h.host) for h in hosts)
+
+    def shown(host: HostPort) -> str:
+        masked = host.shown_host()
+        if masked != host.host:  # the rest of a password (docs/conninfo.md, Passwords)
+            return masked if host.port is None else f"{masked}:{host.port}"
+        try:
+            name = f"[{host.host}]" if ipaddress.ip_address(host.host).version == 6 else host.host
+        except ValueError:
+            name = quote(host.host, safe="")
+        return name if host.port is None else f"{name}:{host.port}"
+
+    user = quote(info.user, safe="") + "@" if info.user is not None else ""
+    path = "/" + quote(info.database, safe="") if info.database is not None else ""
+    dsn = f"postgresql://{user}{','.join(shown(h) for h in named)}{path}"
+    if len(set(ports)) == 1:
+        ports = ports[:1]
+    return dsn, ports

@@ -299,6 +299,7 @@ def _asyncpg_settings(
             rule=None,
         )
     gsslib = _argument_or(info, "gsslib", dsn)
+    gsslib = gsslib if gsslib is not None else env.get("PGGSSLIB")  # even when empty
     if gsslib is not None and gsslib not in ("gssapi", "sspi"):
         judge.crash(
             "asyncpg.exceptions.ClientConfigurationError: gsslib parameter must be either "

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from verifyfull.conninfo.asyncpg_dsn import asyncpg_call
 from verifyfull.conninfo.libpq_options import option_refusal
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.target import sqlalchemy_scheme
@@ -72,11 +73,10 @@ def _libpq_url(
     base = _without_refused_options(base.with_params(**files), libpq)
     if info.source is Source.KEYWORDS and target.driver.value in ("psycopg", "psycopg2"):
         return base.to_keywords()  # answer in the form it was written
-    if target.driver.value == "sqlalchemy":
+    if target.driver.value == "sqlalchemy":  # (SQLAlchemy reads ?host= lists itself)
         scheme = sqlalchemy_scheme(info.scheme) + f"+{target.backend}"
-    else:
-        scheme = "postgresql"
-    return base.to_url(scheme=scheme)
+        return base.to_url(scheme=scheme)
+    return base.to_url(scheme="postgresql", libpq=True)
 
 
 def _without_refused_options(info: ConnInfo, libpq: LibpqVersion) -> ConnInfo:
@@ -138,6 +138,23 @@ def _password_note(info: ConnInfo, lines: list[str]) -> list[str]:
     return lines
 
 
+# What the call (argument or DSN) says that beats a PG* variable asyncpg would read
+# otherwise (PGTARGETSESSIONATTRS, PGGSSLIB, PGKRBSRVNAME): kept, so the corrected call
+# is refused exactly when the original is.
+_KEPT_ASYNCPG = ("target_session_attrs", "gsslib", "krbsrvname")
+
+
+def _kept_asyncpg_arguments(info: ConnInfo) -> list[tuple[str, str]]:
+    kept = []
+    for key in _KEPT_ASYNCPG:
+        value = info.kwarg(key)
+        if value is None and info.source is Source.URL:
+            value = info.param(key)
+        if value is not None and value != "None":  # (an argument of None names nothing)
+            kept.append((key, value))
+    return kept
+
+
 def _ssl_context_code(
     info: ConnInfo, target: Target, root: str, cert: str | None, key: str | None
 ) -> str:
@@ -161,8 +178,12 @@ def _ssl_context_code(
     )
     driver = target.driver.value
     if driver == "asyncpg":
-        url = plain.to_url(scheme="postgresql")
-        lines.append(f"conn = await asyncpg.connect({_py(url)}, ssl=ctx)")
+        # Hosts and ports as asyncpg reads them from the call; none written stays none.
+        dsn, ports = asyncpg_call(info)  # (it never renders the password)
+        # (A list when the one port is 0: asyncpg takes a falsy port argument for none.)
+        port = f", port={ports[0] if len(ports) == 1 and ports[0] else ports}" if ports else ""
+        kept = "".join(f", {k}={_py(v)}" for k, v in _kept_asyncpg_arguments(info))
+        lines.append(f"conn = await asyncpg.connect({_py(dsn)}{port}{kept}, ssl=ctx)")
     elif driver == "sqlalchemy":
         url = plain.to_url(scheme=f"{sqlalchemy_scheme(info.scheme)}+asyncpg")
         lines.append(f'engine = create_async_engine({_py(url)}, connect_args={{"ssl": ctx}})')

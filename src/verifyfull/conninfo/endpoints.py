@@ -163,8 +163,9 @@ def hosts_from(
         return ()
     host_list = host.split(",") if host else []
     addr_list = hostaddr.split(",") if hostaddr else []
-    # A written hostaddr hides PGHOSTADDR, even where an entry names no address.
-    addr_blank = "" if hostaddr is not None else None
+    # A written hostaddr hides PGHOSTADDR, even where an entry names no address; an
+    # empty one (hostaddr='') names none at all: ConnInfo.written holds it.
+    addr_blank = "" if hostaddr else None
     if host_list and addr_list and len(host_list) != len(addr_list):
         raise ConnStringError(
             f"could not match {len(host_list)} host names to {len(addr_list)} hostaddr values"
@@ -172,7 +173,9 @@ def hosts_from(
     port_text = "" if port is None else str(port)
     port_list = port_text.split(",") if port_text else []
     count = max(len(host_list), len(addr_list), 1)
-    if ports_alone and host is None and hostaddr is None:  # (host='' is one empty entry)
+    # libpq counts the hosts from a non-empty hostaddr, else a non-empty host, else one:
+    # hostaddr='' leaves the count to PGHOST (host='' is one empty entry).
+    if ports_alone and host is None and not hostaddr:
         count = max(len(port_list), 1)
     host_list = host_list or [""] * count
     if len(port_list) == 1:
@@ -182,7 +185,9 @@ def hosts_from(
     result = []
     for index, name in enumerate(host_list):
         raw_port = port_list[index] if port_list else ""
-        addr = addr_list[index].strip() if addr_list else ""
+        # As written: libpq hands a hostaddr to getaddrinfo untrimmed (' 127.0.0.1' is
+        # "could not parse network address"; a service file's value keeps its blanks).
+        addr = addr_list[index] if addr_list else ""
         result.append(HostPort(name, parse_port(raw_port), addr or addr_blank))
     return tuple(result)
 

@@ -212,7 +212,12 @@ def _split_url(body: str, libpq: LibpqVersion) -> list[tuple[str, str]]:
 
 def _split_query(query: str, libpq: LibpqVersion) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
-    for item in query.split("&"):
+    items = query.split("&")
+    if len(items) > 1 and not items[-1]:
+        # conninfo_uri_parse_params loops while characters remain: one '&' after the
+        # last pair ends the query (`?a=b&`); an empty item anywhere else is refused.
+        items.pop()
+    for item in items:
         key, eq, value = item.partition("=")
         if not eq:
             raise ConnStringError(

@@ -81,11 +81,17 @@ class HostPort:
             return self.host
         return f"{MASK}@{self.host.rsplit('@', 1)[1]}"
 
-    def render(self, *, reveal: bool = False) -> str:
+    def render(self, *, reveal: bool = False, libpq: bool = False) -> str:
+        """The host (and port) in a URL's netloc. libpq: for libpq alone, which decodes
+        %XX in every part (inside brackets too) and refuses a blank in a URL (18), so
+        a name that is no plain word is percent-encoded."""
         shown = self.shown_host(reveal=reveal)
         if shown != self.host:
             return f"{shown}:{self.port}" if self.port is not None else shown
         host = f"[{self.host}]" if ":" in self.host else self.host
+        if libpq:
+            inner = quote(self.host, safe=":")
+            host = f"[{inner}]" if ":" in self.host else quote(self.host, safe="")
         if self.is_unix_socket or self.host.startswith("["):
             # A socket path, or a name written with its brackets (libpq takes it as a
             # name): percent-encoded, libpq decodes it back.
@@ -122,6 +128,9 @@ PG_VARIABLES = (
     "PGAPPNAME",
     "PGCONNECT_TIMEOUT",
     "PGTARGETSESSIONATTRS",
+    # asyncpg's gsslib default (it refuses anything but gssapi and sspi); libpq reads it
+    # too (PQconndefaults) and uses it only in Windows builds with SSPI: never refused.
+    "PGGSSLIB",
     # libpq's other checked options (conninfo.libpq_options)
     "PGREQUIREAUTH",
     "PGCHANNELBINDING",
@@ -328,8 +337,10 @@ class ConnInfo:
             values = [h.host for h in self.hosts]
             present = any(values)
         elif key == "hostaddr":
-            values = [h.hostaddr or "" for h in self.hosts]
             present = any(h.hostaddr is not None for h in self.hosts)
+            # hostaddr='' written: one empty text (libpq then counts the hosts from host
+            # or PGHOST), not one empty entry per host.
+            values = [h.hostaddr or "" for h in self.hosts] if present else [""]
         else:
             values = ["" if h.port is None else str(h.port) for h in self.hosts]
             present = any(h.port is not None for h in self.hosts)
@@ -354,9 +365,11 @@ class ConnInfo:
         return replace(self, params=tuple((k, v) for k, v in self.params if k not in keys))
 
     # --- rendering (always redacted) ----------------------------------------
-    def to_url(self, *, scheme: str | None = None) -> str:
-        """A URL with the password shown as ***."""
-        return self._url(reveal=False, scheme=scheme)
+    def to_url(self, *, scheme: str | None = None, libpq: bool = False) -> str:
+        """A URL with the password shown as ***. libpq: for libpq alone, which writes
+        port=',' for a host list in the netloc (5432 each, PGPORT hidden): a list
+        without ports then goes to ?host=, which leaves the port unwritten."""
+        return self._url(reveal=False, scheme=scheme, libpq=libpq)
 
     def to_keywords(self) -> str:
         """A libpq keyword string with secrets shown as ***."""
@@ -373,7 +386,7 @@ class ConnInfo:
             return self.to_keywords()
         return self.to_url()
 
-    def _url(self, *, reveal: bool, scheme: str | None) -> str:
+    def _url(self, *, reveal: bool, scheme: str | None, libpq: bool = False) -> str:
         if scheme is None:
             scheme = self.scheme or "postgresql"
             if self.dialect:
@@ -387,12 +400,15 @@ class ConnInfo:
             userinfo += "@"
         tcp = [h for h in self.hosts if not h.is_unix_socket]
         unix = [h for h in self.hosts if h.is_unix_socket]
+        unwritten_port = "port" not in self.written and all(h.port is None for h in self.hosts)
+        if libpq and len(self.hosts) > 1 and unwritten_port:
+            tcp, unix = [], list(self.hosts)  # every host in ?host=, no port written
         # A mixed list keeps its order in the netloc (sockets percent-encoded, as
         # libpq reads them); sockets alone go to ?host=, which every reader takes.
-        netloc = ",".join(h.render(reveal=reveal) for h in (self.hosts if tcp else ()))
+        netloc = ",".join(h.render(reveal=reveal, libpq=libpq) for h in (self.hosts if tcp else ()))
         query: list[tuple[str, str]] = []
-        if any(h.hostaddr is not None for h in self.hosts):
-            query.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
+        if (hostaddr := self.written_text("hostaddr")) is not None:
+            query.append(("hostaddr", hostaddr))
         if unix and not tcp:
             query.append(("host", ",".join(h.shown_host(reveal=reveal) for h in unix)))
             ports = {h.port for h in unix if h.port is not None}
@@ -420,8 +436,8 @@ class ConnInfo:
             # unwritten host unwritten, and a written empty one written.
             if self.written_text("host") is not None:
                 items.append(("host", ",".join(h.shown_host(reveal=reveal) for h in self.hosts)))
-            if self.written_text("hostaddr") is not None:
-                items.append(("hostaddr", ",".join(h.hostaddr or "" for h in self.hosts)))
+            if (hostaddr := self.written_text("hostaddr")) is not None:
+                items.append(("hostaddr", hostaddr))
             if self.written_text("port") is not None:
                 items.append(("port", ",".join(str(h.port or "") for h in self.hosts)))
         if self.user is not None:

@@ -121,11 +121,11 @@ def _asyncpg_dsn(dsn: str, *, literal: bool, host_given: bool, port_given: bool)
     # A URL is read as asyncpg reads it (its precedence, its decoding). A
     # keyword string or another scheme is refused at connect (asyncpg_rules
     # reports it), so keep what the text says.
-    scheme = libpq.url_scheme(dsn)
+    scheme = libpq.url_scheme(dsn.strip())
     if scheme is not None and scheme[0] in ASYNCPG_SCHEMES:
-        return read_asyncpg_dsn(
-            dsn.strip(), literal=literal, host_given=host_given, port_given=port_given
-        )
+        # As written: urllib drops leading blanks (and every tab and newline) itself,
+        # a trailing blank stays in the last part (`?user=a ` is user 'a ').
+        return read_asyncpg_dsn(dsn, literal=literal, host_given=host_given, port_given=port_given)
     return parse_dsn(dsn, literal=literal)
 
 
@@ -316,7 +316,9 @@ def _make_url(url: str) -> object:
     except ImportError:
         return url
     try:
-        return make_url(url.strip())
+        # As written: make_url does not strip (a leading blank is refused, a trailing
+        # one stays in the last part).
+        return make_url(url)
     except (ArgumentError, ValueError):
         raise ConnStringError("Could not parse SQLAlchemy URL from given URL string") from None
 
@@ -324,7 +326,7 @@ def _make_url(url: str) -> object:
 def _split_sqlalchemy_url(
     url: str,
 ) -> tuple[str, str | None, str | None, str | None, int | None, str | None, list[tuple[str, str]]]:
-    match = _SA_URL.match(url.strip())
+    match = _SA_URL.match(url)
     if match is None:
         raise ConnStringError("Could not parse SQLAlchemy URL from given URL string")
     parts = match.groupdict()
@@ -383,6 +385,11 @@ def from_url_parts(
     asyncpg = (dialect or "").lower() == "asyncpg"
     multihost = any(k == "host" for k, _ in pairs)  # the dialect's own host list
     hosts = sqlalchemy_hosts(pairs, host, port, asyncpg=asyncpg)
+    lone_port: str | None = None
+    if asyncpg and len(hosts) == 1 and not hosts[0].host:
+        # ?host=:5433 hands asyncpg host='' (none: PGHOST's or its own hosts) and the port.
+        lone_port = None if hosts[0].port is None else str(hosts[0].port)
+        hosts = ()
     pairs = [(k, v) for k, v in pairs if k not in ("host", "port")]
     hostaddr = [v for k, v in pairs if k == "hostaddr"]
     if hostaddr and not asyncpg:  # a libpq option: it pairs with the hosts
@@ -407,7 +414,9 @@ def from_url_parts(
         for key in ("dbname", "hostaddr"):
             if key in query_keys:
                 info = info.with_params(**{key: [v for k, v in pairs if k == key][-1]})
-        if not hosts and (port_alone := _port_without_host(query, port)) is not None:
+        if lone_port is not None:
+            info = info.with_params(port=lone_port)
+        elif not hosts and (port_alone := _port_without_host(query, port)) is not None:
             # asyncpg.connect(port=…) without a host: PGHOST's or the default hosts.
             info = info.with_params(port=port_alone)
     else:
@@ -418,7 +427,8 @@ def from_url_parts(
         user=info.user if "user" in query_keys else _text_or_none(username),
         password=info.password if "password" in query_keys else _secret(password),
         database=database_value,
-        written=_sqlalchemy_written(hosts, multihost, asyncpg=asyncpg),
+        written=_sqlalchemy_written(hosts, multihost, asyncpg=asyncpg)
+        + (("hostaddr",) if hostaddr and not asyncpg else ()),
     )
     if connect_args:
         info = _overlay_kwargs(info, connect_args, asyncpg=asyncpg)
@@ -429,7 +439,9 @@ def _port_without_host(query: object, port: object) -> str | None:
     pairs = _query_pairs(query) if isinstance(query, Mapping) else list(query or ())  # type: ignore[call-overload]
     ports = [str(v) for k, v in pairs if k == "port"]
     if ports:
-        return ports[-1]
+        # The dialect int()s it (a non-number was refused in sqlalchemy_hosts), and
+        # asyncpg takes a falsy port argument (0) for none.
+        return ports[-1] if int(ports[-1]) else None
     return str(port) if port not in (None, "", 0) else None
 
 
@@ -618,7 +630,7 @@ def read_any_driver(text: str, *, literal: bool = True) -> tuple[ConnInfo, str |
         if scheme is None or scheme[0] not in ASYNCPG_SCHEMES or scheme[1]:
             raise
         try:
-            return read_asyncpg_dsn(text.strip(), literal=literal), "asyncpg"
+            return read_asyncpg_dsn(text, literal=literal), "asyncpg"
         except ConnStringError:
             pass
         raise

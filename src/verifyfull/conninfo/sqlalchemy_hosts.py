@@ -31,6 +31,10 @@ def sqlalchemy_hosts(
             raise ConnStringError("number of hosts and ports don't match (SQLAlchemy)")
         if isinstance(host, str) and host:
             only = numbers[0] if numbers else None
+            if ports_q and asyncpg:
+                # opts.update(url.query) replaces the netloc's port, and asyncpg takes a
+                # falsy port argument (0) for none: PGPORT, else 5432.
+                return (HostPort(host, only or None),)
             return (HostPort(host, only if ports_q else netloc_port),)
         if ports_q and not asyncpg:
             return (HostPort("", _int(ports_q[-1])),)
@@ -57,17 +61,22 @@ def sqlalchemy_hosts(
             raise ConnStringError("Can't mix 'multihost' formats together (SQLAlchemy)")
         ports = list(ports_q if len(ports_q) > 1 else ports_q[0].split(","))
     numbers = [_int(p) if p else None for p in ports]
-    if not asyncpg:  # the psycopg dialects join `str(p) if p else ""`: port 0 is blank
+    if not asyncpg and not (ports_q and len(numbers) == 1):
+        # The psycopg dialects join `str(p) if p else ""`: port 0 is blank. A single
+        # ?port= stays as the query wrote it (opts.update(url.query); the join is empty).
         numbers = [n or None for n in numbers]
     if numbers and len(names) != len(numbers) and (len(names) > 1 or len(numbers) > 1):
         raise ConnStringError("number of hosts and ports don't match (SQLAlchemy)")
     numbers = numbers or [None] * len(names)
     if len(names) == 1:
-        # One host: the query's port, else the netloc's.
-        return (HostPort(names[0], numbers[0] if numbers[0] is not None else netloc_port),)
+        # One host: the query's port, else the netloc's (the asyncpg dialect passes a
+        # query port 0 on, which asyncpg takes for none: PGPORT, else 5432).
+        if numbers[0] is not None:
+            return (HostPort(names[0], (numbers[0] or None) if asyncpg else numbers[0]),)
+        return (HostPort(names[0], netloc_port),)
     if asyncpg and not all(names):
         raise ConnStringError("All hosts are required to be present for asyncpg multiple host URL")
-    if asyncpg and not all(n is not None for n in numbers):
+    if asyncpg and not all(numbers):  # `not all(multiports)`: a port 0 is missing too
         raise ConnStringError("All ports are required to be present for asyncpg multiple host URL")
     # (psycopg dialects: a host list without ports is written port=',': 5432 each,
     # never the netloc's port; from_url_parts marks it written.)
