@@ -578,15 +578,20 @@ class _Planner(cst.CSTVisitor):
         value = target.value if target else (positional.value if positional else None)
         url = self._literal(value)
         mode = _kwarg(node, "sslmode")
-        # a string left as it is (its shape not known here): keyword arguments decide over
-        # it, whatever it is
-        if (
-            mode is None
-            and url is not None
-            and pystrings.piece_of(url) is not None
-            and self._upgrade_string(url, f"{name}()") is None
-        ):
-            return
+        files_only = False
+        if mode is None and url is not None and pystrings.piece_of(url) is not None:
+            # A keyword string gets its certificate files as keyword arguments, which libpq
+            # takes over the string's: a path written into it would end its value at a
+            # quote, and the scanner reads the arguments as the fix means them.
+            rendered = self._value(url)
+            shape = rendering.shape_of(rendered)
+            keywords = isinstance(shape, rendering.Shape) and not shape.url
+            if self._upgrade_string(url, f"{name}()", add_files=not keywords) is None:
+                if not keywords or rendering.names_root(rendered):
+                    return
+                files_only = True
+            # else the string is left as it is (its shape not known here): keyword
+            # arguments decide over it, whatever it is
         if name in _POOL_CALLS:
             # psycopg_pool hands `kwargs` to every connect, over the connection string's
             kwargs = _kwarg(node, "kwargs")
@@ -610,10 +615,16 @@ class _Planner(cst.CSTVisitor):
             statement = self._statement(node)
             if statement is None:
                 return
-            self.plan.libpq_kwargs[node] = LIBPQ_KWARGS[:1] if own_root else LIBPQ_KWARGS
+            if files_only and own_root:
+                return
+            given = LIBPQ_KWARGS[:1] if own_root else LIBPQ_KWARGS
+            self.plan.libpq_kwargs[node] = given[1:] if files_only else given
             if not own_root:
                 self._require_root(statement)
-            self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
+            if files_only:
+                self._act(f"{name}(): the certificate files as keyword arguments")
+            else:
+                self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
 
     # -- framework settings (fix/frameworks.py) ---------------------------------
     @staticmethod

@@ -37,7 +37,7 @@ from verifyfull.scan.python.rootfiles import PLACEHOLDER
 from verifyfull.scan.python.sites import Undetermined, dsn_text
 from verifyfull.scan.python.values import Text, Unknown, Value
 
-__all__ = ["Shape", "Strings", "Value", "checked", "scheme_of", "shape_of"]
+__all__ = ["Shape", "Strings", "Value", "checked", "names_root", "scheme_of", "shape_of"]
 
 # What may still become `scheme://` when more text follows (a value not known here).
 _SCHEME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*(?::/?)?")
@@ -105,6 +105,13 @@ def _read(text: str) -> ConnInfo | None:
         return parse_dsn(text)
     except (ConnStringError, ValueError):
         return None
+
+
+def names_root(value: Value) -> bool:
+    """Whether the rendered string names its own root certificate (sslrootcert)."""
+    text = _placeholders(value)
+    info = _read(text) if text is not None else None
+    return info is not None and bool(info.param("sslrootcert"))
 
 
 def checked(before: Value, after: Value, *, root: bool = True) -> str | None:
