@@ -4,9 +4,9 @@ Generated paths (spaces, `=`, `?`, `#`, `%`, `&`, `+`, non-ASCII) go both ways t
 the fixer, and the real parsers read the result back:
 
 - written: the fixed URL (`sslrootcert={quote(os.environ[...])}`, percent-encoded) and
-  the fixed keyword string (`sslrootcert='{...}'`, libpq-quoted), evaluated with the
-  path in DB_CA_PATH, read by psycopg.conninfo.conninfo_to_dict (libpq's parser) and
-  sqlalchemy.make_url;
+  the fixed keyword string (its files as keyword arguments, a quote or a backslash in
+  them too), run with the path in DB_CA_PATH, read by psycopg.conninfo.conninfo_to_dict
+  (libpq's parser) and sqlalchemy.make_url;
 - read: a URL handed to asyncpg that names its root percent-encoded becomes an
   SSLContext whose cafile is the decoded path: asyncpg's own DSN parser, given the same
   URL, opens that file (it exists: a real CA bundle copied there), and so does the
@@ -19,6 +19,8 @@ import ast
 import os
 import shutil
 import ssl
+import sys
+import types
 import urllib.parse
 from pathlib import Path
 
@@ -27,7 +29,7 @@ import pytest
 from asyncpg import connect_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlalchemy.engine import make_url
 
 from verifyfull.fix.python_fixes import fix_python
@@ -39,31 +41,35 @@ _NAME = st.text(st.sampled_from("abc-_." + _HARD), min_size=1, max_size=12).filt
     lambda n: n not in {".", ".."}
 )
 _PATHS = st.lists(_NAME, min_size=1, max_size=3).map(lambda parts: "/" + "/".join(parts))
-# libpq keyword strings: a quote or backslash would need run-time escaping (docs/fix.md)
-_KEYWORD_PATHS = _PATHS.filter(lambda p: "'" not in p and "\\" not in p)
-
-
-def _fstring(text: str) -> ast.JoinedStr:
-    return next(n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.JoinedStr))
+# keyword arguments carry a quote or a backslash too (session 7's quoted paths could not)
+_ANY_PATHS = st.lists(_NAME | st.just("a'b\\c"), min_size=1, max_size=3).map(
+    lambda parts: "/" + "/".join(parts)
+)
 
 
 def _written(source: str, line: int, path: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The connection string the fixed code builds at run time with DB_CA_PATH=path."""
+    """The connection string the fixed code hands libpq at run time with DB_CA_PATH=path:
+    the fixed module is run with a psycopg whose connect() returns what the real one gives
+    libpq (psycopg's make_conninfo: the string with the keyword arguments over it)."""
     fixed = fix_python(source, [line]).text
     monkeypatch.setenv("DB_CA_PATH", path)
     monkeypatch.delenv("DB_CERT_PATH", raising=False)
     monkeypatch.delenv("DB_KEY_PATH", raising=False)
-    expression = ast.Expression(_fstring(fixed))
-    namespace = {"os": os, "quote": urllib.parse.quote}
-    value = eval(compile(expression, "fixed", "eval"), namespace)  # the fixed f-string
+    stand_in = types.ModuleType("psycopg")
+    stand_in.connect = lambda conninfo="", **kwargs: make_conninfo(conninfo, **kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "psycopg", stand_in)
+    namespace: dict[str, object] = {}
+    exec(compile(fixed, "fixed", "exec"), namespace)  # the fixed module, as Python runs it
+    value = namespace["conn"]
     assert isinstance(value, str)
     return value
 
 
-# The libpq forms a fix writes into: a URL (percent-encoded) and a keyword string (quoted).
+# The libpq forms a fix writes into: a URL (percent-encoded into its query) and a keyword
+# string (the files as keyword arguments, one value each, whatever they hold: no quoting).
 _FORMS = {
-    "url": ("postgresql://app@db/app?sslmode=require", _PATHS),
-    "keywords": ("host=db dbname=app sslmode=require", _KEYWORD_PATHS),
+    "url": "postgresql://app@db/app?sslmode=require",
+    "keywords": "host=db dbname=app sslmode=require",
 }
 
 
@@ -73,10 +79,11 @@ _FORMS = {
 def test_a_path_written_into_a_libpq_string_reads_back_the_same(
     monkeypatch: pytest.MonkeyPatch, form: str, data: st.DataObject
 ) -> None:
-    dsn, paths = _FORMS[form]
-    path = data.draw(paths)
+    dsn = _FORMS[form]
+    path = data.draw(_PATHS if form == "url" else _ANY_PATHS)
     written = _written(f"import psycopg\nconn = psycopg.connect({dsn!r})\n", 2, path, monkeypatch)
     assert conninfo_to_dict(written)["sslrootcert"] == path  # libpq's parser
+    assert conninfo_to_dict(written)["sslmode"] == "verify-full"
     if form == "url":
         assert make_url(written).query["sslrootcert"] == path  # SQLAlchemy's
 

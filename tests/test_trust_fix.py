@@ -553,11 +553,9 @@ def test_fixed_code_runs_whatever_the_module_shadows(
         context = kwargs["ssl"]
         assert isinstance(context, ssl.SSLContext)
         assert context.check_hostname and context.verify_mode is ssl.CERT_REQUIRED
-    elif kind == "psycopg literal":
-        assert (
-            f"sslrootcert='{cert_files['DB_CA_PATH']}'" in args[0]  # libpq-quoted
-            and "sslmode=verify-full" in args[0]
-        )
+    elif kind == "psycopg literal":  # a keyword string: the files as keyword arguments
+        assert "sslmode=verify-full" in args[0]
+        assert kwargs["sslrootcert"] == cert_files["DB_CA_PATH"]
     else:
         assert (
             kwargs["sslmode"] == "verify-full" and kwargs["sslrootcert"] == cert_files["DB_CA_PATH"]

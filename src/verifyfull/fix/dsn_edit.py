@@ -52,21 +52,48 @@ def strip_url_tls(text: str) -> str:
     return base + ("?" + "&".join(kept) if kept else "")
 
 
-def upgrade(text: str, files: CertFiles) -> str:
+def upgrade(text: str, files: CertFiles, *, url: bool | None = None, query: bool = False) -> str:
     """`text` with sslmode=verify-full and the certificate files it lacks.
 
     Keeps a root, certificate or key already named; when the text names its own
     root, no client certificate is added (the author chose the files). Removes
     the JDBC-style `ssl=` alias (libpq reads it as require, asyncpg as a server
     setting).
+
+    url, query: the shape of the string the text is part of, when the text alone does
+    not show it (an f-string's source, whose values make the URL and perhaps its query:
+    fix/rendering.py); None reads the shape from the text.
     """
-    if is_url(text):
-        return _upgrade_url(text, files)
+    if url is None:
+        url, query = is_url(text), False
+    if url:
+        return _upgrade_url(text, files, query)
     return _upgrade_keywords(text, files)
 
 
-def _upgrade_url(text: str, files: CertFiles) -> str:
+def _upgrade_url(text: str, files: CertFiles, query_elsewhere: bool = False) -> str:
     base, sep, rest = text.partition("?")
+    if not sep and query_elsewhere:
+        # the query is in a value the text reads (`f"{base}/db{options}"`): the
+        # parameters join it at the end
+        present = {m.group(2) for m in _URL_PARAM.finditer(text)}
+        files = _own_root_only(files, present)
+        mode_set = False
+
+        def rewrite(match: re.Match[str]) -> str:
+            nonlocal mode_set
+            name = match.group(2)
+            if name == "ssl" or (name == "sslmode" and mode_set):
+                return ""
+            if name == "sslmode":
+                mode_set = True
+                return f"{match.group(1)}sslmode=verify-full"
+            return match.group(0)
+
+        edited = _URL_PARAM.sub(rewrite, text)
+        added = [] if mode_set else ["sslmode=verify-full"]
+        added += [f"{name}={value}" for name, value in files.params() if name not in present]
+        return edited + "".join(f"&{pair}" for pair in added)
     query, hash_sep, fragment = rest.partition("#")
     pairs = [p for p in query.split("&") if p] if sep else []
     present = {p.split("=", 1)[0] for p in pairs}

@@ -58,6 +58,14 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Declined:
+    """A file none of whose reported sites the fixer edited, some of them left for a person
+    with the reason (a connection string whose shape is not known here)."""
+
+    refused: tuple[Refusal, ...]
+
+
+@dataclass(frozen=True)
 class FileFix:
     path: Path  # absolute
     relpath: str
@@ -69,6 +77,8 @@ class FileFix:
     stamp: Stamp | None = None  # the file as read: the write refuses if it changed since
     # the pydantic Settings object the fixed code reads its certificate files from
     settings: SettingsSource | None = None
+    # reported sites of the file the fixer left as they are, each for a person
+    declined: tuple[Refusal, ...] = ()
 
     def line_before(self, line: int) -> int:
         """The line of the file before the fix that line `line` of the fixed file comes

@@ -38,7 +38,7 @@ from verifyfull.fix.config_fixes import (
     is_env_file,
 )
 from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, line_length
-from verifyfull.fix.model import Change, Refusal
+from verifyfull.fix.model import Change, Declined, Refusal
 from verifyfull.fix.model import FileFix as FileFix  # re-exported: callers import it from here
 from verifyfull.fix.origins import origins
 from verifyfull.fix.python_fixes import fix_python
@@ -177,7 +177,7 @@ def _fix_file(
     findings: Sequence[Finding],
     secrets: Sequence[int],
     use_guard: bool = False,
-) -> FileFix | ReportError | None:
+) -> FileFix | ReportError | Declined | None:
     kind = _kind(path)
     if kind is None:
         return None
@@ -195,6 +195,7 @@ def _fix_file(
         | {r.line for f in findings for r in f.related if r.line and r.path in (None, f.path)}
     )
     source: settings_source.SettingsSource | None = None
+    declined: tuple[Refusal, ...] = ()
     try:
         if kind == "python":
             # a related call of the same file is fixed with the value the finding
@@ -225,8 +226,19 @@ def _fix_file(
                 evidence=evidence,
                 line_length=width,
                 settings=source,
+                path=path,
+                root=root,
             )
             new_text, actions = result.text, result.actions
+            declined = tuple(
+                Refusal(
+                    relpath,
+                    why,
+                    line,
+                    tuple(sorted({f.rule_id for f in findings if f.line == line})),
+                )
+                for line, why in result.declined
+            )
         else:
             config = fix_config(text, relpath, lines)
             new_text, actions = config.text, config.actions
@@ -241,7 +253,7 @@ def _fix_file(
             f"not fixed: internal error {type(exc).__name__}; please report it", path=relpath
         )
     if new_text == text:
-        return None
+        return Declined(declined) if declined else None
     problem = check_parses(path, new_text)
     if problem:
         return ReportError(f"not fixed: {problem}; please report it", path=relpath)
@@ -268,7 +280,16 @@ def _fix_file(
     if source is not None and not any(code in new_text for code in source.reads()):
         source = None  # no fix of this file reads it
     return FileFix(
-        path, relpath, data, new_text.encode(encoding), changes, rules, hidden, stamp, source
+        path,
+        relpath,
+        data,
+        new_text.encode(encoding),
+        changes,
+        rules,
+        hidden,
+        stamp,
+        source,
+        declined,
     )
 
 
@@ -303,7 +324,7 @@ def _follow_related(by_file: dict[str, list[Finding]]) -> None:
 
 @dataclass(frozen=True)
 class _Classified:
-    fix: FileFix | ReportError | None  # every reported line fixed
+    fix: FileFix | ReportError | Declined | None  # every reported line fixed
     needs: dict[int, tuple[str, ...]]  # reported line -> what its fix needs (empty: safe)
 
 
@@ -430,6 +451,8 @@ def plan_fixes(
         classified = _classified(path, relpath, findings, secrets.get(relpath, ()), use_guard)
         outcome = classified.fix
         needs[relpath] = classified.needs
+        if isinstance(outcome, FileFix | Declined):
+            refused += outcome.declined if isinstance(outcome, FileFix) else outcome.refused
         if not unsafe and isinstance(outcome, FileFix):
             # only the safe lines are fixed; the unsafe changes are listed, not made
             marked = _marked(outcome, classified.needs).changes
@@ -444,7 +467,7 @@ def plan_fixes(
         if isinstance(outcome, FileFix):
             fixes.append(outcome)
             written[real] = relpath
-        elif outcome is not None:
+        elif isinstance(outcome, ReportError):
             errors.append(outcome)
     fixes, kept_out = _screened(settings, fixes, by_file, secrets, use_guard)
     fixes = [_marked(fix, needs.get(fix.relpath, {})) for fix in fixes]

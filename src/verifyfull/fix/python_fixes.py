@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 import libcst as cst
@@ -32,8 +33,9 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from verifyfull import policy
 from verifyfull.conninfo import ConnStringError, from_tortoise_db_url
-from verifyfull.fix import frameworks, names, pystrings, settings_source, url_template
-from verifyfull.fix.dsn_edit import CertFiles, is_url, upgrade
+from verifyfull.conninfo.libpq import url_scheme
+from verifyfull.fix import frameworks, names, pystrings, rendering, settings_source, url_template
+from verifyfull.fix.dsn_edit import CertFiles, upgrade
 from verifyfull.fix.imports import add_imports, without_unused
 from verifyfull.fix.layout import DEFAULT_LINE_LENGTH, laid_out
 from verifyfull.fix.model import Action
@@ -134,6 +136,7 @@ _DICT_ROLES = (
 class PythonResult:
     text: str
     actions: tuple[Action, ...]  # what was done, one per site, for the report
+    declined: tuple[tuple[int, str], ...] = ()  # reported sites left for a person: (line, why)
 
 
 def _env(role: str, quote: str = '"') -> str:
@@ -221,6 +224,8 @@ class _Plan:
     replace: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
     imports: set[str] = field(default_factory=set)
     actions: list[Action] = field(default_factory=list)
+    # reported sites left as they are, for a person: (line, why)
+    declined: list[tuple[int, str]] = field(default_factory=list)
 
 
 class _Planner(cst.CSTVisitor):
@@ -232,9 +237,11 @@ class _Planner(cst.CSTVisitor):
         source: str,
         use_guard: bool = False,
         evidence: Mapping[int, str] | None = None,
+        strings: rendering.Strings | None = None,
     ) -> None:
         super().__init__()
         self.lines = lines
+        self.strings = strings or rendering.Strings(source)
         self.evidence = evidence or {}
         self.use_guard = use_guard
         self.plan = _Plan()
@@ -252,6 +259,26 @@ class _Planner(cst.CSTVisitor):
         """Record what was done at the site being visited (its lines name the findings)."""
         where = self.get_metadata(PositionProvider, self._anchor)
         self.plan.actions.append(Action(where.start.line, where.end.line, text))
+
+    def _decline(self, why: str) -> None:
+        """Leave the site being visited for a person, saying why."""
+        where = self.get_metadata(PositionProvider, self._anchor)
+        self.plan.declined.append((where.start.line, why))
+
+    def _value(self, node: cst.BaseExpression) -> rendering.Value:
+        """What a string expression of the module is at run time (fix/rendering.py)."""
+        line = self.get_metadata(PositionProvider, node).start.line
+        return self.strings.value(_code(node), line)
+
+    def _url_scheme(self, node: cst.BaseExpression) -> str | None:
+        """The scheme (with its +driver) of the URL a string expression is at run time,
+        else of its text as written."""
+        scheme = rendering.scheme_of(self._value(node))
+        text = pystrings.text_of(node)
+        if scheme is None and text is not None:
+            written = url_scheme(text)
+            scheme = written[0] + (f"+{written[1]}" if written[1] else "") if written else None
+        return scheme
 
     def _reported(self, node: cst.CSTNode) -> bool:
         where = self.get_metadata(PositionProvider, node)
@@ -364,8 +391,7 @@ class _Planner(cst.CSTVisitor):
             self._asyncpg(node, name)
         elif name in _DATABASES_CALLS:
             url = self._literal(node.args[0].value) if node.args else None
-            text = pystrings.text_of(url) if url is not None else None
-            scheme = text.split("://", 1)[0].lower() if text is not None else self._scheme(node)
+            scheme = (self._url_scheme(url) if url is not None else None) or self._scheme(node)
             if scheme in _DATABASES_SCHEMES:
                 self._asyncpg(node, name)
         elif name in _ENGINE_CALLS:
@@ -473,7 +499,8 @@ class _Planner(cst.CSTVisitor):
         if url is None or text is None:
             self._engine_elsewhere(node, name)
             return
-        if "+asyncpg" in text.split("://", 1)[0]:
+        scheme = self._url_scheme(url)
+        if scheme is not None and "+asyncpg" in scheme:
             statement = self._statement(node)
             if statement is None:
                 return
@@ -482,16 +509,23 @@ class _Planner(cst.CSTVisitor):
             self._act(
                 f"{name}(): TLS keys out of the +asyncpg URL, connect_args={{'ssl': SSLContext}}"
             )
-        else:
-            self._upgrade_string(url, f"{name}()")
+            return
+        why = self._upgrade_string(url, f"{name}()")
+        if why is not None:  # the string is left as it is: connect_args decide over it
+            self._engine_elsewhere(node, name, scheme, why)
 
-    def _engine_elsewhere(self, node: cst.Call, name: str) -> None:
+    def _engine_elsewhere(
+        self, node: cst.Call, name: str, scheme: str | None = None, why: str | None = None
+    ) -> None:
         """An engine whose URL the code does not write (`settings.DATABASE_URL`, an
-        environment read): the scanner resolved it (its evidence names the dialect), and
-        the TLS goes into the code, which SQLAlchemy hands the driver over the URL's."""
-        scheme = self._scheme(node)
+        environment read) or whose string is not edited (why): the scanner resolved it
+        (its evidence names the dialect), and the TLS goes into the code, which
+        SQLAlchemy hands the driver over the URL's."""
+        scheme = scheme or self._scheme(node)
         statement = self._statement(node)
         if scheme is None or statement is None:
+            if why is not None:
+                self._decline(f"{name}(): the URL is not edited: {why}; its dialect is not known")
             return
         if "+asyncpg" in scheme:
             self._context(statement, self._connect_args_files(node))
@@ -505,9 +539,10 @@ class _Planner(cst.CSTVisitor):
                 return  # its own files: the scanner's finding is about something else
             self.plan.set_ssl[node] = "connect_args_libpq"
             self._require_root(statement)
+            whence = "the URL comes from elsewhere" if why is None else "the URL is left as written"
             self._act(
                 f"{name}(): connect_args with sslmode='verify-full' and the certificate files "
-                "(the URL comes from elsewhere)"
+                f"({whence})"
             )
 
     def _connect_args_files(self, node: cst.Call) -> dict[str, str]:
@@ -543,9 +578,21 @@ class _Planner(cst.CSTVisitor):
         value = target.value if target else (positional.value if positional else None)
         url = self._literal(value)
         mode = _kwarg(node, "sslmode")
+        files_only = False
         if mode is None and url is not None and pystrings.piece_of(url) is not None:
-            self._upgrade_string(url, f"{name}()")
-        elif name in _POOL_CALLS and url is None:
+            # A keyword string gets its certificate files as keyword arguments, which libpq
+            # takes over the string's: a path written into it would end its value at a
+            # quote, and the scanner reads the arguments as the fix means them.
+            rendered = self._value(url)
+            shape = rendering.shape_of(rendered)
+            keywords = isinstance(shape, rendering.Shape) and not shape.url
+            if self._upgrade_string(url, f"{name}()", add_files=not keywords) is None:
+                if not keywords or rendering.names_root(rendered):
+                    return
+                files_only = True
+            # else the string is left as it is (its shape not known here): keyword
+            # arguments decide over it, whatever it is
+        if name in _POOL_CALLS:
             # psycopg_pool hands `kwargs` to every connect, over the connection string's
             kwargs = _kwarg(node, "kwargs")
             if kwargs is not None and not isinstance(kwargs.value, cst.Dict):
@@ -568,10 +615,16 @@ class _Planner(cst.CSTVisitor):
             statement = self._statement(node)
             if statement is None:
                 return
-            self.plan.libpq_kwargs[node] = LIBPQ_KWARGS[:1] if own_root else LIBPQ_KWARGS
+            if files_only and own_root:
+                return
+            given = LIBPQ_KWARGS[:1] if own_root else LIBPQ_KWARGS
+            self.plan.libpq_kwargs[node] = given[1:] if files_only else given
             if not own_root:
                 self._require_root(statement)
-            self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
+            if files_only:
+                self._act(f"{name}(): the certificate files as keyword arguments")
+            else:
+                self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
 
     # -- framework settings (fix/frameworks.py) ---------------------------------
     @staticmethod
@@ -641,8 +694,7 @@ class _Planner(cst.CSTVisitor):
             return
         self._anchor = node
         url = self._literal(small.value)
-        text = pystrings.text_of(url) if url is not None else None
-        scheme = text.split("://", 1)[0].lower() if text is not None else self._scheme(node)
+        scheme = (self._url_scheme(url) if url is not None else None) or self._scheme(node)
         if scheme is None or ("+asyncpg" not in scheme and scheme not in _LIBPQ_SCHEMES):
             return
         block = self.get_metadata(ParentNodeProvider, node, None)
@@ -678,18 +730,25 @@ class _Planner(cst.CSTVisitor):
 
     def _upgrade_string(
         self, node: cst.BaseExpression, where: str, *, add_files: bool = True
-    ) -> None:
+    ) -> str | None:
         """sslmode=verify-full in a libpq string, with the files from the environment when it
-        names no root (add_files: unless the call gets them another way)."""
+        names no root (add_files: unless the call gets them another way). The string's
+        shape (URL or keyword string, a query or not) is what it is at run time
+        (fix/rendering.py), and the edit is read back before it is planned. None when the
+        string is handled, else why it is left as it is."""
         piece = pystrings.piece_of(node)
-        if piece is None:  # concatenations and bytes are left for a person
-            return
+        if piece is None:
+            return "it is a concatenation of literals"
+        before = self._value(node)
+        shape = rendering.shape_of(before)
+        if isinstance(shape, str):
+            return f"the string's shape is not known: {shape}"
         inner = "'" if piece.quote.startswith('"') else '"'
         # A path must reach the driver as it is: a keyword string's value is quoted
         # (libpq's '...'), so a space or an `=` stays in it; in a URL's query it is
         # percent-encoded (an `&`, `#`, `%` or `=` would end or change it), which
         # libpq, asyncpg and SQLAlchemy decode.
-        url = is_url(piece.content)
+        url = shape.url
         libpq_quote = "" if url else ("'" if inner == "'" else "\\'")
         reads = (_env("root", inner), _env_optional("cert", inner), _env_optional("key", inner))
         files = CertFiles(
@@ -699,23 +758,30 @@ class _Planner(cst.CSTVisitor):
             )
         )
         edited = piece.as_fstring()
-        content = upgrade(edited.content, files)
+        content = upgrade(edited.content, files, url=url, query=shape.query)
         statement = self._statement(node)
         added = f"{_OS}.environ" in content.replace(edited.content, "")
-        if add_files and added and statement is not None:
+        reads_files = add_files and added and statement is not None
+        if not reads_files:
+            # no file added from the environment: the literal stays as it was written
+            edited = piece
+            content = upgrade(piece.content, CertFiles(None), url=url, query=shape.query)
+        if content == edited.content:
+            return None
+        new = pystrings.Piece(edited.prefix, edited.quote, content).node()
+        line = self.get_metadata(PositionProvider, node).start.line
+        problem = rendering.checked(before, self.strings.value(_code(new), line), root=add_files)
+        if problem is not None:
+            return f"the edited string was not written: {problem}"
+        if reads_files and statement is not None:
             self.plan.imports.add("import os")
             if url:
                 self.plan.imports.add(names.IMPORTS["quote"])
             self._require_root(statement)
-        else:  # no file added from the environment: the literal stays as it was written
-            edited = piece
-            content = upgrade(piece.content, CertFiles(None))
-        if content == edited.content:
-            return
-        new = pystrings.Piece(edited.prefix, edited.quote, content).node()
         self.plan.strings[node] = new.with_changes(lpar=node.lpar, rpar=node.rpar)
-        form = "URL" if is_url(piece.content) else "keyword string"
+        form = "URL" if url else "keyword string"
         self._act(f"{where}: {form} upgraded to sslmode=verify-full")
+        return None
 
     def _tortoise(self, node: cst.Call, name: str) -> None:
         """`db_url=` (no place for an SSLContext) -> `config=` with credentials and `ssl`."""
@@ -1157,6 +1223,8 @@ def fix_python(
     evidence: Mapping[int, str] | None = None,
     line_length: int = DEFAULT_LINE_LENGTH,
     settings: settings_source.SettingsSource | None = None,
+    path: Path | None = None,
+    root: Path | None = None,
 ) -> PythonResult:
     """The module with the sites on `lines` fixed (unchanged text when nothing applies).
 
@@ -1165,16 +1233,20 @@ def fix_python(
     line_length: the project's; statements the fix makes longer are split to fit it.
     settings: the pydantic Settings object the module's calls read their URL through: the
     certificate files are read from its fields, not from the process environment.
+    path, root: the module's file and the project root, where the values a connection
+    string is made of are looked for (its shape is what they make it: fix/rendering.py).
 
     Raises libcst.ParserSyntaxError for a file that does not parse.
     """
     module = cst.parse_module(text)
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    planner = _Planner(frozenset(lines), text, use_guard, evidence)
+    strings = rendering.Strings(text, path, root)
+    planner = _Planner(frozenset(lines), text, use_guard, evidence, strings)
     wrapper.visit(planner)
     plan = planner.plan
+    declined = tuple(plan.declined)
     if not plan.actions:
-        return PythonResult(text, ())
+        return PythonResult(text, (), declined)
     fixed = wrapper.module.visit(_Applier(plan, planner.context_name))
     imports = set(plan.imports)
     if settings is not None:
@@ -1185,4 +1257,4 @@ def fix_python(
     fixed = add_imports(fixed, {chosen.import_for(statement) for statement in imports})
     fixed = without_unused(module, fixed)
     resolved = cst.parse_module(chosen.resolve(fixed.code))
-    return PythonResult(laid_out(resolved, module, line_length).code, tuple(plan.actions))
+    return PythonResult(laid_out(resolved, module, line_length).code, tuple(plan.actions), declined)
