@@ -49,6 +49,9 @@ class _Libs:
     x509_free: Callable[..., Any] | None
     own_certificate: Callable[..., Any] | None
     crypto: ctypes.CDLL | None
+    # CRYPTO_free, for the DER buffer i2d_X509 allocates (one encoding per connection,
+    # not a size query and a second encoding into a buffer made here).
+    crypto_free: Callable[..., Any] | None = None
 
 
 _NOLOAD = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_LAZY", 0)
@@ -120,6 +123,9 @@ def _libs() -> _Libs | None:
     crypto = (_in_dir(folder, "libcrypto") if folder else None) or _system("libcrypto")
     if ssl_lib is None or crypto is None:
         return _Libs(pq, None, None, None, None)
+    free = getattr(crypto, "CRYPTO_free", None)
+    if free is None:
+        return _Libs(pq, None, None, None, None)
     # OpenSSL 3's get0 borrows the certificate (nothing to free: one foreign call
     # less per connection); 1.1's get_peer_certificate takes a reference.
     borrowed = getattr(ssl_lib, "SSL_get0_peer_certificate", None)
@@ -135,7 +141,9 @@ def _libs() -> _Libs | None:
     crypto.i2d_X509.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
     crypto.X509_free.restype = None
     crypto.X509_free.argtypes = [ctypes.c_void_p]
-    return _Libs(pq, peer, None if borrowed else crypto.X509_free, own, crypto)
+    free.restype = None
+    free.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    return _Libs(pq, peer, None if borrowed else crypto.X509_free, own, crypto, free)
 
 
 def tls_facts(pgconn_ptr: int) -> LibpqTLS:
@@ -171,19 +179,23 @@ def read_tls(pgconn_ptr: int) -> tuple[str | None, str | None, bytes | None, boo
 
 
 def _peer_der(libs: _Libs, ssl_ptr: int) -> bytes | None:
-    if libs.peer_certificate is None or libs.crypto is None:
+    if libs.peer_certificate is None or libs.crypto is None or libs.crypto_free is None:
         return None
     x509 = libs.peer_certificate(ssl_ptr)
     if not x509:
         return None
     try:
-        i2d = libs.crypto.i2d_X509
-        size = i2d(x509, None)
-        if size <= 0:
+        # One encoding into a buffer OpenSSL allocates (*out NULL), copied out and
+        # freed: i2d_X509 is the costliest call here with the caches cold, and the
+        # size query ran it twice.
+        out = ctypes.c_void_p()
+        size = libs.crypto.i2d_X509(x509, ctypes.byref(out))
+        if not out.value:
             return None
-        buffer = ctypes.create_string_buffer(size)
-        written = i2d(x509, ctypes.byref(ctypes.c_void_p(ctypes.addressof(buffer))))
-        return buffer.raw[:written] if written > 0 else None
+        try:
+            return ctypes.string_at(out.value, size) if size > 0 else None
+        finally:
+            libs.crypto_free(out, None, 0)
     finally:
         if libs.x509_free is not None:
             libs.x509_free(x509)
