@@ -453,7 +453,8 @@ class _Text(str):
 
 
 def _plain_key_oracle(kwargs: dict[str, object]) -> object:
-    """Session 6's plain_key: one isinstance per argument, lists as tuples, sorted."""
+    """Session 6's plain_key: one isinstance per argument, lists as tuples (in the call's
+    order since session 8: a key stands for one mapping either way)."""
     plain = (str, int, float, bool, type(None))
     items = []
     for name, value in kwargs.items():
@@ -462,7 +463,7 @@ def _plain_key_oracle(kwargs: dict[str, object]) -> object:
         elif not isinstance(value, plain):
             return None
         items.append((name, value))
-    return tuple(sorted(items))
+    return tuple(items)
 
 
 _argument_values = st.one_of(

@@ -20,7 +20,7 @@ from verifyfull.conninfo.model import LIBPQ_SYSCONFDIR, PG_VARIABLES, ServiceFil
 
 _PLAIN = (str, int, float, bool, type(None))
 _PLAIN_TYPES = frozenset(_PLAIN)
-PlainKey = tuple[tuple[str, object], ...]  # sorted (name, plain value) pairs
+PlainKey = tuple[tuple[str, object], ...]  # (name, plain value) pairs in the call's order
 
 
 # What the process environment is read from, as cheap to look at as it gets:
@@ -44,6 +44,7 @@ HOME_CASES: tuple[HomeCerts, ...] = ((False, False), (False, True), (True, False
 # environment half of enforcement's cost.
 _RAW_ENVIRON = getattr(os.environ, "_data", None)
 _ENCODED_NAMES = frozenset(os.fsencode(name) for name in PG_VARIABLES)
+_NO_PG: frozenset[tuple[bytes, bytes]] = frozenset()
 
 
 def process_environment() -> Environment:
@@ -61,7 +62,11 @@ def environment_key() -> EnvKey | None:
         return None
     raw = _RAW_ENVIRON
     if isinstance(raw, dict):
-        pg = frozenset((name, raw[name]) for name in raw.keys() & _ENCODED_NAMES)
+        # In C throughout (no generator frame): with the caches cold after a
+        # handshake every bytecode and object touched costs.
+        present = raw.keys() & _ENCODED_NAMES
+        pairs = zip(present, map(raw.__getitem__, present), strict=True)  # one set, one order
+        pg = frozenset(pairs) if present else _NO_PG
         home = raw.get(b"HOME")
     else:  # another Python's os.environ: the Mapping protocol
         pg = frozenset(
@@ -186,7 +191,10 @@ def plain_key(kwargs: Mapping[str, object]) -> PlainKey | None:
     if _PLAIN_TYPES.issuperset(map(type, kwargs.values())):
         # The usual call (asyncpg passes all 19 of its arguments, most None): every
         # value exactly a plain type, checked in C, not one isinstance per argument.
-        return tuple(sorted(kwargs.items()))
+        # In the call's own order, not sorted: a key stands for exactly one mapping
+        # either way (the same arguments in another order are one more memo entry,
+        # judged alike), and a caller passes them in one order (asyncpg always).
+        return tuple(kwargs.items())
     items: list[tuple[str, object]] = []
     for name, value in kwargs.items():
         if isinstance(value, list | tuple) and all(isinstance(v, _PLAIN) for v in value):
@@ -194,7 +202,7 @@ def plain_key(kwargs: Mapping[str, object]) -> PlainKey | None:
         elif not isinstance(value, _PLAIN):
             return None
         items.append((name, value))
-    return tuple(sorted(items))
+    return tuple(items)
 
 
 def libpq_key(conninfo: object, kwargs: Mapping[str, object]) -> tuple[object, PlainKey] | None:
