@@ -41,17 +41,25 @@ def _begin(enforcement: Enforcer, conninfo: str, kwargs: dict[str, Any]) -> Atte
     return enforcement.begin("psycopg", "psycopg", read, key=libpq_key(conninfo, libpq_kwargs))
 
 
+def _read_tls(pgconn_ptr: int) -> tuple[str | None, str | None, bytes | None, bool | None]:
+    """guard.libpq_ssl.read_tls, imported on first use (ctypes only in a process with
+    psycopg), then bound here: an import statement per connect costs microseconds cold."""
+    global _read_tls
+    from verifyfull.guard.libpq_ssl import read_tls
+
+    _read_tls = read_tls
+    return read_tls(pgconn_ptr)
+
+
 def _tls_facts(conn: Any) -> LiveFacts:
     """(peer, protocol, cipher, server certificate DER, client certificate loaded) of a live
     psycopg connection, read from libpq itself."""
-    from verifyfull.guard.libpq_ssl import read_tls
-
     pgconn = conn.pgconn
     peer = b"%s:%s" % (pgconn.host, pgconn.port)  # one decode, not two (cold: µs each)
     where = peer.decode(errors="replace")
     if not pgconn.ssl_in_use:
         return where, None, None, None, None
-    protocol, cipher, der, cert_loaded = read_tls(pgconn.pgconn_ptr)
+    protocol, cipher, der, cert_loaded = _read_tls(pgconn.pgconn_ptr)
     # TLS is in use even when this libpq hides the version: "TLS" says so.
     return where, protocol or "TLS", cipher, der, cert_loaded
 
