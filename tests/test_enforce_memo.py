@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import os
+import random
 import shutil
 import socket
 import string
@@ -493,3 +494,47 @@ def test_the_argument_key_is_the_per_argument_reading_for_every_kind_of_value(
     from verifyfull.runtime.reading import plain_key
 
     assert plain_key(kwargs) == _plain_key_oracle(kwargs)
+
+
+_asyncpg_values = {
+    "dsn": st.sampled_from(
+        [
+            None,
+            "postgresql://u@db.example:5432/app",
+            "postgresql://u@db.example/app?sslmode=verify-full&sslrootcert=/ca.crt",
+            "postgresql://u@db.example/app?sslmode=require",
+        ]
+    ),
+    "host": st.sampled_from([None, "db.example", "other.example", ["a.example", "b.example"]]),
+    "port": st.sampled_from([None, 5432, 26257, "5433"]),
+    "ssl": st.sampled_from([None, "verify-full", "require", "prefer", "disable", True, False]),
+    "user": st.sampled_from([None, "u", "v"]),
+    "database": st.sampled_from([None, "app"]),
+    "timeout": st.sampled_from([None, 60]),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kwargs=st.fixed_dictionaries({}, optional=_asyncpg_values),
+    order=st.randoms(use_true_random=False),
+)
+def test_the_same_arguments_in_another_order_are_judged_as_read_afresh(
+    kwargs: dict[str, object], order: random.Random
+) -> None:
+    """Argument keys keep the call's order (session 8, not sorted): the same arguments in
+    another order are a key of their own, and each is judged as a fresh reading judges them,
+    interleaved with the other in the memo."""
+    from verifyfull.runtime.judge import judge_call
+    from verifyfull.runtime.reading import asyncpg_info, plain_key
+
+    items = list(kwargs.items())
+    order.shuffle(items)
+    shuffled = dict(items)
+    fresh = judge_call("asyncpg", lambda: asyncpg_info(kwargs), None, DEFAULT_POLICY).decision
+    for _ in range(2):  # the second round answers from the memo
+        for call in (kwargs, shuffled):
+            judged = judge_call(
+                "asyncpg", lambda c=call: asyncpg_info(c), plain_key(call), DEFAULT_POLICY
+            )
+            assert judged.decision == fresh
