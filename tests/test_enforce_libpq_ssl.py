@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 import verifyfull
 from verifyfull.certs.create import KeySpec, Validity, create_ca, create_node
+from verifyfull.guard import libpq_ssl
 from verifyfull.guard.libpq_ssl import read_tls
 from verifyfull.lab.dsn import build_dsn
 from verifyfull.lab.mitm import RogueTLSProxy
@@ -133,3 +134,30 @@ def test_a_rotated_server_certificate_is_read_and_proven_again(
     ).not_valid_after_utc
     assert after.server_cert_not_after == new_expiry
     assert before.server_cert_not_after != new_expiry
+
+
+def test_without_openssl_only_the_attributes_are_read_and_without_libpq_nothing(
+    lab: Any,
+) -> None:
+    """A libpq whose TLS library is not found (or not OpenSSL): protocol and cipher, no
+    certificate (so enforcement refuses a pinned connection); no libpq at all: nothing."""
+    real = libpq_ssl._libs
+    found = real()
+    assert found is not None
+    server = lab("secure")
+    with psycopg.connect(server.dsn(), connect_timeout=5) as conn:
+        ptr = conn.pgconn.pgconn_ptr
+        try:
+            for libs in (libpq_ssl._Libs(found.pq, None, None, None, None), None):
+                libpq_ssl._libs = lambda libs=libs: libs  # type: ignore[assignment]
+                libpq_ssl.tls_reader.cache_clear()
+                protocol, cipher, der, loaded = libpq_ssl.read_tls(ptr)
+                assert (der, loaded) == (None, None)
+                if libs is None:
+                    assert (protocol, cipher) == (None, None)
+                else:
+                    assert protocol in ("TLSv1.2", "TLSv1.3") and cipher
+        finally:
+            libpq_ssl._libs = real  # type: ignore[method-assign]
+            libpq_ssl.tls_reader.cache_clear()
+        assert libpq_ssl.read_tls(ptr)[2] is not None

@@ -41,14 +41,19 @@ def _begin(enforcement: Enforcer, conninfo: str, kwargs: dict[str, Any]) -> Atte
     return enforcement.begin("psycopg", "psycopg", read, key=libpq_key(conninfo, libpq_kwargs))
 
 
-def _read_tls(pgconn_ptr: int) -> tuple[str | None, str | None, bytes | None, bool | None]:
-    """guard.libpq_ssl.read_tls, imported on first use (ctypes only in a process with
-    psycopg), then bound here: an import statement per connect costs microseconds cold."""
-    global _read_tls
-    from verifyfull.guard.libpq_ssl import read_tls
+_TLSFacts = tuple[str | None, str | None, bytes | None, bool | None]
+_reader: Callable[[int], _TLSFacts] | None = None
 
-    _read_tls = read_tls
-    return read_tls(pgconn_ptr)
+
+def _bind_reader() -> Callable[[int], _TLSFacts]:
+    """guard.libpq_ssl's reader, imported on first use (ctypes only in a process with
+    psycopg), then bound here: an import statement and a lookup per connect cost
+    microseconds with the caches cold."""
+    global _reader
+    from verifyfull.guard.libpq_ssl import tls_reader
+
+    _reader = tls_reader()
+    return _reader
 
 
 def _tls_facts(conn: Any) -> LiveFacts:
@@ -59,7 +64,7 @@ def _tls_facts(conn: Any) -> LiveFacts:
     where = peer.decode(errors="replace")
     if not pgconn.ssl_in_use:
         return where, None, None, None, None
-    protocol, cipher, der, cert_loaded = _read_tls(pgconn.pgconn_ptr)
+    protocol, cipher, der, cert_loaded = (_reader or _bind_reader())(pgconn.pgconn_ptr)
     # TLS is in use even when this libpq hides the version: "TLS" says so.
     return where, protocol or "TLS", cipher, der, cert_loaded
 
