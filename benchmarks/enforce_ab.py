@@ -9,10 +9,13 @@ step, minutes apart). Here both trees run in one process: the other tree's
 module names renamed, made in a temporary directory), and real connects to the
 lab's verify-full server alternate between the two enforcements, ABBA per
 connect, so load and cache drift hit both alike. For each side and driver:
-the median CPU µs of `Enforcement.begin`, the wrapper's `_tls_facts` and
-`Enforcement.connected` (as enforce_work.py --steps), the median of their sum
+the median CPU µs of the memo key of the call's arguments (made by the wrapper
+before `begin`: asyncpg_hook.plain_key, psycopg_hook.libpq_key),
+`Enforcement.begin`, the wrapper's `_tls_facts` and `Enforcement.connected`
+(as enforce_work.py --steps), the median of their sum
 per connect, and the median of the per-pair differences (base - this tree)
-with its interquartile range.
+with its interquartile range. `--base-src src` compares this tree with itself
+(the tool's own bias: about +1 µs on the sum, session 8).
 
 Export a tree to compare with: `git archive BASE src | tar -x -C /tmp/base`.
 """
@@ -41,7 +44,7 @@ import verifyfull
 from verifyfull.lab import harness
 
 ALIAS = "verifyfull_base"
-STEPS = ("begin", "facts", "connected")
+STEPS = ("key", "begin", "facts", "connected")
 
 
 def load_tree(src: Path, into: Path) -> ModuleType:
@@ -65,8 +68,10 @@ class Side:
         self.taken: dict[str, list[int]] = {step: [] for step in STEPS}
         self._timed(enforcement, "begin", "begin")
         self._timed(enforcement, "connected", "connected")
-        for hook in ("asyncpg_hook", "psycopg_hook"):
-            self._timed(importlib.import_module(f"{package}.runtime.{hook}"), "_tls_facts", "facts")
+        for hook, key in (("asyncpg_hook", "plain_key"), ("psycopg_hook", "libpq_key")):
+            module = importlib.import_module(f"{package}.runtime.{hook}")
+            self._timed(module, "_tls_facts", "facts")
+            self._timed(module, key, "key")  # the wrapper makes it before calling begin
 
     def _timed(self, owner: Any, name: str, step: str) -> None:
         real = getattr(owner, name)
