@@ -454,17 +454,21 @@ class _Text(str):
 
 
 def _plain_key_oracle(kwargs: dict[str, object]) -> object:
-    """Session 6's plain_key: one isinstance per argument, lists as tuples (in the call's
-    order since session 8: a key stands for one mapping either way)."""
+    """Session 6's plain_key: one isinstance per argument, lists as tuples (since session 8
+    the names, the values and their types in the call's order: a key stands for one
+    mapping either way, and True, 1 and 1.0 are told apart)."""
     plain = (str, int, float, bool, type(None))
     items = []
     for name, value in kwargs.items():
         if isinstance(value, list | tuple) and all(isinstance(v, plain) for v in value):
             value = tuple(value)
+            kind: object = tuple(type(v) for v in value)
         elif not isinstance(value, plain):
             return None
-        items.append((name, value))
-    return tuple(items)
+        else:
+            kind = type(value)
+        items.append((name, value, kind))
+    return tuple(zip(*items, strict=True)) if items else ((), (), ())
 
 
 _argument_values = st.one_of(
@@ -506,11 +510,13 @@ _asyncpg_values = {
         ]
     ),
     "host": st.sampled_from([None, "db.example", "other.example", ["a.example", "b.example"]]),
-    "port": st.sampled_from([None, 5432, 26257, "5433"]),
-    "ssl": st.sampled_from([None, "verify-full", "require", "prefer", "disable", True, False]),
+    "port": st.sampled_from([None, 5432, 26257, "5433", 5432.0]),
+    "ssl": st.sampled_from(
+        [None, "verify-full", "require", "prefer", "disable", True, False, 1, 0, 1.0]
+    ),
     "user": st.sampled_from([None, "u", "v"]),
     "database": st.sampled_from([None, "app"]),
-    "timeout": st.sampled_from([None, 60]),
+    "timeout": st.sampled_from([None, 60, 60.0, True]),
 }
 
 
@@ -538,3 +544,15 @@ def test_the_same_arguments_in_another_order_are_judged_as_read_afresh(
                 "asyncpg", lambda c=call: asyncpg_info(c), plain_key(call), DEFAULT_POLICY
             )
             assert judged.decision == fresh
+
+
+def test_an_argument_key_tells_true_one_and_one_point_zero_apart() -> None:
+    """True == 1 == 1.0 and they hash alike, so a key of values alone served one's
+    judgement for the other (sessions 5-7); a driver may tell them apart (asyncpg tests
+    `ssl is True`), so the key holds each value's type too."""
+    from verifyfull.runtime.reading import libpq_key, plain_key
+
+    keys = {plain_key({"ssl": value, "port": 5432}) for value in (True, 1, 1.0)}
+    assert len(keys) == 3
+    assert len({plain_key({"host": ["h"], "port": [port]}) for port in (1, True, 1.0)}) == 3
+    assert libpq_key("", {"connect_timeout": 1}) != libpq_key("", {"connect_timeout": True})
