@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import os
+import random
 import shutil
 import socket
 import string
@@ -453,16 +454,21 @@ class _Text(str):
 
 
 def _plain_key_oracle(kwargs: dict[str, object]) -> object:
-    """Session 6's plain_key: one isinstance per argument, lists as tuples, sorted."""
+    """Session 6's plain_key: one isinstance per argument, lists as tuples (since session 8
+    the names, the values and their types in the call's order: a key stands for one
+    mapping either way, and True, 1 and 1.0 are told apart)."""
     plain = (str, int, float, bool, type(None))
     items = []
     for name, value in kwargs.items():
         if isinstance(value, list | tuple) and all(isinstance(v, plain) for v in value):
             value = tuple(value)
+            kind: object = tuple(type(v) for v in value)
         elif not isinstance(value, plain):
             return None
-        items.append((name, value))
-    return tuple(sorted(items))
+        else:
+            kind = type(value)
+        items.append((name, value, kind))
+    return tuple(zip(*items, strict=True)) if items else ((), (), ())
 
 
 _argument_values = st.one_of(
@@ -492,3 +498,61 @@ def test_the_argument_key_is_the_per_argument_reading_for_every_kind_of_value(
     from verifyfull.runtime.reading import plain_key
 
     assert plain_key(kwargs) == _plain_key_oracle(kwargs)
+
+
+_asyncpg_values = {
+    "dsn": st.sampled_from(
+        [
+            None,
+            "postgresql://u@db.example:5432/app",
+            "postgresql://u@db.example/app?sslmode=verify-full&sslrootcert=/ca.crt",
+            "postgresql://u@db.example/app?sslmode=require",
+        ]
+    ),
+    "host": st.sampled_from([None, "db.example", "other.example", ["a.example", "b.example"]]),
+    "port": st.sampled_from([None, 5432, 26257, "5433", 5432.0]),
+    "ssl": st.sampled_from(
+        [None, "verify-full", "require", "prefer", "disable", True, False, 1, 0, 1.0]
+    ),
+    "user": st.sampled_from([None, "u", "v"]),
+    "database": st.sampled_from([None, "app"]),
+    "timeout": st.sampled_from([None, 60, 60.0, True]),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kwargs=st.fixed_dictionaries({}, optional=_asyncpg_values),
+    order=st.randoms(use_true_random=False),
+)
+def test_the_same_arguments_in_another_order_are_judged_as_read_afresh(
+    kwargs: dict[str, object], order: random.Random
+) -> None:
+    """Argument keys keep the call's order (session 8, not sorted): the same arguments in
+    another order are a key of their own, and each is judged as a fresh reading judges them,
+    interleaved with the other in the memo."""
+    from verifyfull.runtime.judge import judge_call
+    from verifyfull.runtime.reading import asyncpg_info, plain_key
+
+    items = list(kwargs.items())
+    order.shuffle(items)
+    shuffled = dict(items)
+    fresh = judge_call("asyncpg", lambda: asyncpg_info(kwargs), None, DEFAULT_POLICY).decision
+    for _ in range(2):  # the second round answers from the memo
+        for call in (kwargs, shuffled):
+            judged = judge_call(
+                "asyncpg", lambda c=call: asyncpg_info(c), plain_key(call), DEFAULT_POLICY
+            )
+            assert judged.decision == fresh
+
+
+def test_an_argument_key_tells_true_one_and_one_point_zero_apart() -> None:
+    """True == 1 == 1.0 and they hash alike, so a key of values alone served one's
+    judgement for the other (sessions 5-7); a driver may tell them apart (asyncpg tests
+    `ssl is True`), so the key holds each value's type too."""
+    from verifyfull.runtime.reading import libpq_key, plain_key
+
+    keys = {plain_key({"ssl": value, "port": 5432}) for value in (True, 1, 1.0)}
+    assert len(keys) == 3
+    assert len({plain_key({"host": ["h"], "port": [port]}) for port in (1, True, 1.0)}) == 3
+    assert libpq_key("", {"connect_timeout": 1}) != libpq_key("", {"connect_timeout": True})

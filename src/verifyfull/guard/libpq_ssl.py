@@ -49,6 +49,9 @@ class _Libs:
     x509_free: Callable[..., Any] | None
     own_certificate: Callable[..., Any] | None
     crypto: ctypes.CDLL | None
+    # CRYPTO_free, for the DER buffer i2d_X509 allocates (one encoding per connection,
+    # not a size query and a second encoding into a buffer made here).
+    crypto_free: Callable[..., Any] | None = None
 
 
 _NOLOAD = getattr(os, "RTLD_NOLOAD", 0) | getattr(os, "RTLD_LAZY", 0)
@@ -120,6 +123,9 @@ def _libs() -> _Libs | None:
     crypto = (_in_dir(folder, "libcrypto") if folder else None) or _system("libcrypto")
     if ssl_lib is None or crypto is None:
         return _Libs(pq, None, None, None, None)
+    free = getattr(crypto, "CRYPTO_free", None)
+    if free is None:
+        return _Libs(pq, None, None, None, None)
     # OpenSSL 3's get0 borrows the certificate (nothing to free: one foreign call
     # less per connection); 1.1's get_peer_certificate takes a reference.
     borrowed = getattr(ssl_lib, "SSL_get0_peer_certificate", None)
@@ -135,7 +141,9 @@ def _libs() -> _Libs | None:
     crypto.i2d_X509.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)]
     crypto.X509_free.restype = None
     crypto.X509_free.argtypes = [ctypes.c_void_p]
-    return _Libs(pq, peer, None if borrowed else crypto.X509_free, own, crypto)
+    free.restype = None
+    free.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    return _Libs(pq, peer, None if borrowed else crypto.X509_free, own, crypto, free)
 
 
 def tls_facts(pgconn_ptr: int) -> LibpqTLS:
@@ -144,46 +152,94 @@ def tls_facts(pgconn_ptr: int) -> LibpqTLS:
     return LibpqTLS(protocol, cipher, der)
 
 
-def read_tls(pgconn_ptr: int) -> tuple[str | None, str | None, bytes | None, bool | None]:
+TLSFacts = tuple[str | None, str | None, bytes | None, bool | None]
+
+
+def read_tls(pgconn_ptr: int) -> TLSFacts:
     """(protocol, cipher, server certificate DER, a client certificate loaded) of a live
     libpq connection; None where this libpq does not tell.
 
-    A tuple, read with as few foreign calls as the facts take: enforcement
-    reads it for every new connection, with the CPU caches cold after the
-    handshake, where each ctypes call costs microseconds. The client
+    A tuple, read with as few foreign calls as the facts take (tls_reader):
+    enforcement reads it for every new connection, with the CPU caches cold
+    after the handshake, where each ctypes call costs microseconds. The client
     certificate is libpq's own answer (the certificate it put in the SSL
     session: libpq skips a named file that does not exist), not a look at
     the file.
     """
+    return tls_reader()(pgconn_ptr)
+
+
+def _no_facts(pgconn_ptr: int) -> TLSFacts:
+    return None, None, None, None
+
+
+def _holding_the_gil(function: Any, restype: Any, *argtypes: Any) -> Callable[..., Any]:
+    """The same foreign function at the same address, called without releasing the GIL
+    (ctypes.PYFUNCTYPE, as ctypes.string_at is): each of these returns at once, and a
+    release per call would hand the interpreter to another thread seven times a connect."""
+    address = ctypes.cast(function, ctypes.c_void_p).value
+    if not address:
+        raise OSError("a foreign function without an address")
+    held: Callable[..., Any] = ctypes.PYFUNCTYPE(restype, *argtypes)(address)
+    return held
+
+
+@functools.cache
+def tls_reader() -> Callable[[int], TLSFacts]:
+    """read_tls's work as one function, its foreign functions and their prototypes bound
+    once: no library lookup, attribute access or helper call per connect (about 8 µs of
+    the read inside a real connect, measured: docs/runtime.md, session 8)."""
     libs = _libs()
-    if libs is None or not pgconn_ptr:
-        return None, None, None, None
-    pq = libs.pq
-    protocol = pq.PQsslAttribute(pgconn_ptr, b"protocol")
-    cipher = pq.PQsslAttribute(pgconn_ptr, b"cipher")
-    ssl_ptr = pq.PQsslStruct(pgconn_ptr, b"OpenSSL")
-    der = own = None
-    if ssl_ptr:
-        der = _peer_der(libs, ssl_ptr)
-        if libs.own_certificate is not None:
-            own = bool(libs.own_certificate(ssl_ptr))
-    return (protocol.decode() if protocol else None, cipher.decode() if cipher else None, der, own)
+    if libs is None:
+        return _no_facts
+    void_p, char_p = ctypes.c_void_p, ctypes.c_char_p
+    attribute = _holding_the_gil(libs.pq.PQsslAttribute, char_p, void_p, char_p)
+    ssl_struct = _holding_the_gil(libs.pq.PQsslStruct, void_p, void_p, char_p)
+    if libs.peer_certificate is None or libs.crypto is None or libs.crypto_free is None:
 
+        def read_attributes(pgconn_ptr: int) -> TLSFacts:
+            """This libpq's TLS library is not OpenSSL (or not found): no certificate."""
+            if not pgconn_ptr:
+                return None, None, None, None
+            protocol, cipher = attribute(pgconn_ptr, b"protocol"), attribute(pgconn_ptr, b"cipher")
+            return (protocol.decode() if protocol else None,
+                    cipher.decode() if cipher else None, None, None)  # fmt: skip
 
-def _peer_der(libs: _Libs, ssl_ptr: int) -> bytes | None:
-    if libs.peer_certificate is None or libs.crypto is None:
-        return None
-    x509 = libs.peer_certificate(ssl_ptr)
-    if not x509:
-        return None
-    try:
-        i2d = libs.crypto.i2d_X509
-        size = i2d(x509, None)
-        if size <= 0:
-            return None
-        buffer = ctypes.create_string_buffer(size)
-        written = i2d(x509, ctypes.byref(ctypes.c_void_p(ctypes.addressof(buffer))))
-        return buffer.raw[:written] if written > 0 else None
-    finally:
-        if libs.x509_free is not None:
-            libs.x509_free(x509)
+        return read_attributes
+    peer = _holding_the_gil(libs.peer_certificate, void_p, void_p)
+    own = _holding_the_gil(libs.own_certificate, void_p, void_p) if libs.own_certificate else None
+    x509_free = _holding_the_gil(libs.x509_free, None, void_p) if libs.x509_free else None
+    i2d = _holding_the_gil(libs.crypto.i2d_X509, ctypes.c_int, void_p, ctypes.POINTER(void_p))
+    crypto_free = _holding_the_gil(libs.crypto_free, None, void_p, char_p, ctypes.c_int)
+    string_at, byref = ctypes.string_at, ctypes.byref
+
+    def read(pgconn_ptr: int) -> TLSFacts:
+        if not pgconn_ptr:
+            return None, None, None, None
+        protocol = attribute(pgconn_ptr, b"protocol")
+        cipher = attribute(pgconn_ptr, b"cipher")
+        ssl_ptr = ssl_struct(pgconn_ptr, b"OpenSSL")
+        der = loaded = None
+        if ssl_ptr:
+            x509 = peer(ssl_ptr)
+            if x509:
+                try:
+                    # One encoding into a buffer OpenSSL allocates (*out NULL), copied
+                    # out and freed: i2d_X509 is the costliest call here with the
+                    # caches cold, and a size query ran it twice.
+                    out = void_p()
+                    size = i2d(x509, byref(out))
+                    if out.value:
+                        try:
+                            der = string_at(out.value, size) if size > 0 else None
+                        finally:
+                            crypto_free(out, None, 0)
+                finally:
+                    if x509_free is not None:  # OpenSSL 1.1 took a reference
+                        x509_free(x509)
+            if own is not None:
+                loaded = bool(own(ssl_ptr))
+        return (protocol.decode() if protocol else None,
+                cipher.decode() if cipher else None, der, loaded)  # fmt: skip
+
+    return read

@@ -41,17 +41,30 @@ def _begin(enforcement: Enforcer, conninfo: str, kwargs: dict[str, Any]) -> Atte
     return enforcement.begin("psycopg", "psycopg", read, key=libpq_key(conninfo, libpq_kwargs))
 
 
+_TLSFacts = tuple[str | None, str | None, bytes | None, bool | None]
+_reader: Callable[[int], _TLSFacts] | None = None
+
+
+def _bind_reader() -> Callable[[int], _TLSFacts]:
+    """guard.libpq_ssl's reader, imported on first use (ctypes only in a process with
+    psycopg), then bound here: an import statement and a lookup per connect cost
+    microseconds with the caches cold."""
+    global _reader
+    from verifyfull.guard.libpq_ssl import tls_reader
+
+    _reader = tls_reader()
+    return _reader
+
+
 def _tls_facts(conn: Any) -> LiveFacts:
     """(peer, protocol, cipher, server certificate DER, client certificate loaded) of a live
     psycopg connection, read from libpq itself."""
-    from verifyfull.guard.libpq_ssl import read_tls
-
     pgconn = conn.pgconn
     peer = b"%s:%s" % (pgconn.host, pgconn.port)  # one decode, not two (cold: µs each)
     where = peer.decode(errors="replace")
     if not pgconn.ssl_in_use:
         return where, None, None, None, None
-    protocol, cipher, der, cert_loaded = read_tls(pgconn.pgconn_ptr)
+    protocol, cipher, der, cert_loaded = (_reader or _bind_reader())(pgconn.pgconn_ptr)
     # TLS is in use even when this libpq hides the version: "TLS" says so.
     return where, protocol or "TLS", cipher, der, cert_loaded
 

@@ -20,7 +20,11 @@ from verifyfull.conninfo.model import LIBPQ_SYSCONFDIR, PG_VARIABLES, ServiceFil
 
 _PLAIN = (str, int, float, bool, type(None))
 _PLAIN_TYPES = frozenset(_PLAIN)
-PlainKey = tuple[tuple[str, object], ...]  # sorted (name, plain value) pairs
+# The names, the plain values and their types, each in the call's order: three tuples,
+# not a pair per argument (asyncpg passes 22: 22 tuples made, hashed and compared per
+# connect). The types because True == 1 == 1.0 (and hash alike): the key tells them
+# apart, as the drivers may (asyncpg tests `ssl is True`).
+PlainKey = tuple[tuple[str, ...], tuple[object, ...], tuple[object, ...]]
 
 
 # What the process environment is read from, as cheap to look at as it gets:
@@ -44,6 +48,7 @@ HOME_CASES: tuple[HomeCerts, ...] = ((False, False), (False, True), (True, False
 # environment half of enforcement's cost.
 _RAW_ENVIRON = getattr(os.environ, "_data", None)
 _ENCODED_NAMES = frozenset(os.fsencode(name) for name in PG_VARIABLES)
+_NO_PG: frozenset[tuple[bytes, bytes]] = frozenset()
 
 
 def process_environment() -> Environment:
@@ -61,7 +66,11 @@ def environment_key() -> EnvKey | None:
         return None
     raw = _RAW_ENVIRON
     if isinstance(raw, dict):
-        pg = frozenset((name, raw[name]) for name in raw.keys() & _ENCODED_NAMES)
+        # In C throughout (no generator frame): with the caches cold after a
+        # handshake every bytecode and object touched costs.
+        present = raw.keys() & _ENCODED_NAMES
+        pairs = zip(present, map(raw.__getitem__, present), strict=True)  # one set, one order
+        pg = frozenset(pairs) if present else _NO_PG
         home = raw.get(b"HOME")
     else:  # another Python's os.environ: the Mapping protocol
         pg = frozenset(
@@ -164,7 +173,7 @@ def libpq_call_info(
 
 @lru_cache(maxsize=256)
 def _libpq_call_info(make: Callable[..., str], conninfo: str | None, key: PlainKey) -> ConnInfo:
-    return libpq_info(make(conninfo, **dict(key)))
+    return libpq_info(make(conninfo, **dict(zip(key[0], key[1], strict=True))))
 
 
 def asyncpg_info(kwargs: Mapping[str, object]) -> ConnInfo:
@@ -177,24 +186,35 @@ def asyncpg_info(kwargs: Mapping[str, object]) -> ConnInfo:
 
 @lru_cache(maxsize=256)
 def _asyncpg_info(key: PlainKey) -> ConnInfo:
-    return from_asyncpg_kwargs(dict(key), literal=False)
+    return from_asyncpg_kwargs(dict(zip(key[0], key[1], strict=True)), literal=False)
 
 
 def plain_key(kwargs: Mapping[str, object]) -> PlainKey | None:
     """Keyword arguments as a cache key, or None when one is not a plain value
     (an SSLContext can change in place, a callable password answers anew)."""
-    if _PLAIN_TYPES.issuperset(map(type, kwargs.values())):
+    values = tuple(kwargs.values())
+    types = tuple(map(type, values))
+    if _PLAIN_TYPES.issuperset(types):
         # The usual call (asyncpg passes all 19 of its arguments, most None): every
         # value exactly a plain type, checked in C, not one isinstance per argument.
-        return tuple(sorted(kwargs.items()))
-    items: list[tuple[str, object]] = []
+        # In the call's own order, not sorted: a key stands for exactly one mapping
+        # either way (the same arguments in another order are one more memo entry,
+        # judged alike), and a caller passes them in one order (asyncpg always).
+        return tuple(kwargs), values, types
+    names: list[str] = []
+    plain: list[object] = []
+    kinds: list[object] = []
     for name, value in kwargs.items():
         if isinstance(value, list | tuple) and all(isinstance(v, _PLAIN) for v in value):
             value = tuple(value)  # host/port lists; from_asyncpg_kwargs reads tuples alike
-        elif not isinstance(value, _PLAIN):
+            kinds.append(tuple(map(type, value)))  # a tuple of types: never a type itself
+        elif isinstance(value, _PLAIN):
+            kinds.append(type(value))
+        else:
             return None
-        items.append((name, value))
-    return tuple(sorted(items))
+        names.append(name)
+        plain.append(value)
+    return tuple(names), tuple(plain), tuple(kinds)
 
 
 def libpq_key(conninfo: object, kwargs: Mapping[str, object]) -> tuple[object, PlainKey] | None:
