@@ -501,9 +501,7 @@ def scan(
     elif baseline is not None:
         known = baseline_file.load(baseline)
         fresh = baseline_file.new_findings(findings, known, text_of)
-        fresh, _ = relocated.baselined_at_calls(
-            fresh, related_files, baseline_file.holds_at(known)
-        )
+        fresh, _ = relocated.baselined_at_calls(fresh, related_files, baseline_file.holds_at(known))
         baselined = len(findings) - len(fresh)
         findings = fresh
     report = Report(findings=tuple(findings), errors=tuple(errors), files=files)
