@@ -180,3 +180,94 @@ def test_filtered_credentials_analysis_finds_what_the_full_one_finds(text: str, 
     filtered = sorted((f.rule_id, f.line) for f in python_check.analyse(source, ctx))
     full = sorted((f.rule_id, f.line) for f in python_check.run_analysis(source, ctx).findings)
     assert filtered == full
+
+
+# What Python lets stand between the parts of a call: white space, a line join, a
+# comment (inside brackets) and the brackets of a parenthesized callee or root.
+_FILLERS = st.sampled_from(("", "", " ", "\\\n", "  # c\n", "\n", ")"))
+
+# Connection calls the analysis reports (VF10x: no TLS to a TCP host), each written
+# from its root, through an imported name, a renamed module, and an attribute chain.
+_CALLS = (
+    ("import asyncpg", ("asyncpg", "connect")),
+    ("import asyncpg", ("asyncpg", "pool", "create_pool")),
+    ("from asyncpg import connect", ("connect",)),
+    ("import psycopg2 as pg", ("pg", "connect")),
+    ("import psycopg", ("psycopg", "connect")),
+    ("from sqlalchemy import create_engine as make", ("make",)),
+    ("import sqlalchemy", ("sqlalchemy", "create_engine")),
+)
+_ARGUMENTS = {
+    "create_engine": '"postgresql://app@db.internal/app?sslmode=disable"',
+    "make": '"postgresql://app@db.internal/app?sslmode=disable"',
+}
+
+
+@st.composite
+def _laid_out_calls(draw: st.DrawFn) -> str:
+    """A connection call whose parts are separated by generated fillers; `)` fillers
+    are matched by opening brackets where Python needs them, and the call sits in
+    brackets so a comment or line break inside it is legal."""
+    imports, parts = draw(st.sampled_from(_CALLS))
+    callee = parts[0]
+    for part in parts[1:]:
+        gap_before, gap_after = draw(_FILLERS), draw(_FILLERS)
+        callee = f"{callee}{gap_before.replace(')', '')}.{gap_after.replace(')', '')}{part}"
+        if draw(st.booleans()):
+            callee = f"({callee})"  # a parenthesized prefix: `(asyncpg.pool).create_pool`
+    before_call = draw(_FILLERS)
+    if ")" in before_call:
+        callee, before_call = f"({callee})", before_call.replace(")", "")
+    argument = _ARGUMENTS.get(parts[-1], 'host="db.internal", user="app"')
+    return f"{imports}\n\n\ndef main():\n    return ({callee}{before_call}({argument}))\n"
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_laid_out_calls())
+@example('import asyncpg\n\n\ndef main():\n    return ((asyncpg.connect)(host="db.internal"))\n')
+@example('from asyncpg import connect\n\n\ndef main():\n    return (connect  # c\n(host="db"))\n')
+def test_a_connection_call_is_kept_however_its_parts_are_laid_out(text: str) -> None:
+    """The prefilter's call tests (stage two on the text, stage three on the code)
+    skip what Python allows between a callee and its arguments: white space, line
+    joins, comments and the closing brackets of a parenthesized callee."""
+    ast.parse(text)  # the generator writes valid Python only
+    data = text.encode()
+    root = Path("/nonexistent-verifyfull-root")
+    source = SourceFile(root / "app.py", "app.py", text, data, engine._words_in(data, _PY_CHECKS))
+    ctx = ScanContext(root=root, policy=Policy())
+    full = sorted((f.rule_id, f.line) for f in python_check.run_analysis(source, ctx).findings)
+    assert full, "the full analysis reports the call"
+    assert sorted((f.rule_id, f.line) for f in python_check.analyse(source, ctx)) == full
+
+
+_SINK_GAPS = st.sampled_from(("", " ", "  # c\n", "\\\n", "\n"))
+
+
+@st.composite
+def _laid_out_secrets(draw: st.DrawFn) -> str:
+    """A random value stored under a secret name (VF404), the target and the module
+    reference laid out with generated gaps and brackets, inside brackets where a
+    comment or line break needs them."""
+    name = draw(st.sampled_from(("token", "session_token", "api_key", "otp_code")))
+    target = name
+    if draw(st.booleans()):
+        target = f"({name}{draw(_SINK_GAPS)})"  # a parenthesized target
+    module = "random"
+    if draw(st.booleans()):
+        module = f"({module}{draw(_SINK_GAPS)})"
+    value = f"({module}{draw(_SINK_GAPS)}.choice{draw(_SINK_GAPS)}('abcdef'))"
+    return f"import random\n\n\ndef make():\n    {target} = {value}\n    return {name}\n"
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(_laid_out_secrets())
+@example("import random\n\n\ndef make():\n    (token) = random.choice('ab')\n    return token\n")
+def test_a_random_secret_is_kept_however_its_target_is_laid_out(text: str) -> None:
+    ast.parse(text)
+    data = text.encode()
+    root = Path("/nonexistent-verifyfull-root")
+    source = SourceFile(root / "app.py", "app.py", text, data, engine._words_in(data, _PY_CHECKS))
+    ctx = ScanContext(root=root, policy=Policy())
+    full = sorted((f.rule_id, f.line) for f in python_check.run_analysis(source, ctx).findings)
+    assert full, "the full analysis reports the secret"
+    assert sorted((f.rule_id, f.line) for f in python_check.analyse(source, ctx)) == full

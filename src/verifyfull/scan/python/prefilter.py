@@ -62,8 +62,11 @@ SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_S
 # What follows a root in a site call: `.name` links, then a site function called. It
 # is matched at each place a root is written as a whole word (str.find), not searched
 # for: a search tries the roots' alternation at every offset of the file, 6x slower.
+# White space, line joins and the closing brackets of a parenthesized part may stand
+# before each dot and the call's parenthesis (`(asyncpg.pool).create_pool(`,
+# `(asyncpg.connect)(`); in the code view a comment is white space.
 _AFTER_ROOT = re.compile(
-    rf"(?:[\s\\]*\.[\s\\]*\w+)*?[\s\\]*\.[\s\\]*(?:{'|'.join(SITE_FUNCTIONS)})[\s\\]*\("
+    rf"(?:[\s\\)]*\.[\s\\]*\w+)*?[\s\\)]*\.[\s\\]*(?:{'|'.join(SITE_FUNCTIONS)})[\s\\)]*\("
 )
 # A password name (names.is_password_name) holds "pass" or "pw" in one of the
 # spellings names.words leaves whole (capitals, then lower case: "PAss" is one word).
@@ -143,9 +146,9 @@ def sites_possible(code: str) -> bool:
     return False
 
 
-# `.name` links (spaces and line joins allowed), then the call's parenthesis (closing
-# ones allowed before it: `(make)(url)`).
-_CHAIN_THEN_CALL = r"((?:[\s\\]*\.[\s\\]*\w+)*)[\s\\)]*\("
+# `.name` links (spaces, line joins and closing brackets allowed: `(sa.orm).x`), then
+# the call's parenthesis (closing ones allowed before it: `(make)(url)`).
+_CHAIN_THEN_CALL = r"((?:[\s\\)]*\.[\s\\]*\w+)*)[\s\\)]*\("
 _AFTER_NAME = re.compile(_CHAIN_THEN_CALL)
 
 
@@ -200,8 +203,9 @@ def _driver_aliases(code: str) -> dict[str, str] | None:
 
 def _whole_word_at(text: str, word: str) -> Iterator[tuple[int, int]]:
     """Each occurrence of `word` as a whole word: its start, and the offset of what
-    follows past spaces, line breaks and line joins. Found with str.find (a regex
-    alternation over a large file cost a third of the prefilter's time)."""
+    follows past what Python lets stand between a name and the token that calls or
+    assigns it (_past_gaps). Found with str.find (a regex alternation over a large
+    file cost a third of the prefilter's time)."""
     size = len(text)
     at = text.find(word)
     while at >= 0:
@@ -209,10 +213,26 @@ def _whole_word_at(text: str, word: str) -> Iterator[tuple[int, int]]:
         if (at == 0 or not _is_word_char(text[at - 1])) and (
             end == size or not _is_word_char(text[end])
         ):
-            while end < size and (text[end].isspace() or text[end] == "\\"):
-                end += 1
-            yield at, end
+            yield at, _past_gaps(text, end)
         at = text.find(word, at + 1)
+
+
+def _past_gaps(text: str, at: int) -> int:
+    """The offset past white space, line joins, comments (a call inside brackets may
+    hold one before its parenthesis) and closing brackets (a parenthesized callee or
+    target: `(asyncpg.connect)(`, `(ctx.check_hostname) = False`). Skipping a `#` or
+    `)` inside a string only makes the tests that use this pass more texts."""
+    size = len(text)
+    while at < size:
+        char = text[at]
+        if char.isspace() or char == "\\" or char == ")":
+            at += 1
+        elif char == "#":
+            line_end = text.find("\n", at)
+            at = size if line_end < 0 else line_end
+        else:
+            break
+    return at
 
 
 def _called_or_renamed(text: str, name: str) -> bool:
