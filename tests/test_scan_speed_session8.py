@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +24,9 @@ from verifyfull.policy import Policy
 from verifyfull.scan import engine
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.python import check as python_check
-from verifyfull.scan.python import lexical, prefilter
+from verifyfull.scan.python import lexical, module, prefilter
 from verifyfull.scan.python.credentials import DECODER_WORDS
+from verifyfull.scan.settings import ScanSettings
 
 _PY_CHECKS = engine.checks_for("module.py")
 
@@ -271,3 +273,31 @@ def test_a_random_secret_is_kept_however_its_target_is_laid_out(text: str) -> No
     full = sorted((f.rule_id, f.line) for f in python_check.run_analysis(source, ctx).findings)
     assert full, "the full analysis reports the secret"
     assert sorted((f.rule_id, f.line) for f in python_check.analyse(source, ctx)) == full
+
+
+def test_a_scan_leaves_no_parsed_module_alive(tmp_path: Path) -> None:
+    """The modules the Python check parsed to follow imports are dropped when the scan
+    returns (engine._release_parsed_modules): alive, every later full collection of
+    the cyclic garbage collector traverses their trees, the interpreter's at exit
+    included. The findings that needed them are those of a scan that keeps them."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n", encoding="utf-8")
+    (tmp_path / "settings.py").write_text(
+        'DSN = "postgresql://app@db.internal/app?sslmode=disable"\n', encoding="utf-8"
+    )
+    (tmp_path / "db.py").write_text(
+        "import asyncpg\nfrom settings import DSN\n\n\nasync def connect():\n"
+        "    return await asyncpg.connect(DSN)\n",
+        encoding="utf-8",
+    )
+    module._load.cache_clear()
+    report = engine.scan([tmp_path], ScanSettings(project_root=tmp_path), jobs=1).report
+    assert module._load.cache_info().currsize == 0
+    # The same scan with the cache kept alive finds the same: dropping it is no answer.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "_release_parsed_modules", lambda: None)
+        again = engine.scan([tmp_path], ScanSettings(project_root=tmp_path), jobs=1).report
+        assert module._load.cache_info().currsize > 0  # it did parse settings.py
+    assert [(f.rule_id, f.path, f.line) for f in report.findings] == [
+        (f.rule_id, f.path, f.line) for f in again.findings
+    ]
+    assert report.findings  # the DSN in settings.py, judged at the call in db.py
