@@ -18,7 +18,19 @@ verifyfull runs as an installed package does: from bytecode (.pyc files, which p
 writes at install time; here a scratch PYTHONPYCACHEPREFIX filled by one warm-up
 scan per tree, even where PYTHONDONTWRITEBYTECODE is set). --source-each-run measures it compiling
 its modules from source at every start instead (0.1-0.15 s more per run). Wall
-time and CPU time (user + system, workers included) are each the best of --repeat.
+time and CPU time (user + system, workers included) are each the best of --repeat;
+the median CPU time is printed beside it.
+
+Two versions of verifyfull, interleaved run by run (on a loaded machine only CPU time
+compares, and only within one run of this script):
+
+    git -C /work/main archive HEAD src | tar -x -C /tmp/main-src
+    .venv/bin/python benchmarks/scan_bench.py --tree /tmp/speed/treedj --tree-only \
+        --repeat 5 --variant main=/tmp/main-src/src --variant branch=src
+
+--variant NAME=SRC runs `python -m verifyfull` with PYTHONPATH=SRC (its own bytecode
+cache); without --variant the installed verifyfull runs. The benchmark tree is made
+by benchmarks/make_bench_tree.py.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ import dataclasses
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -188,27 +201,59 @@ def measure(
     return Measure(tool, tree.name, files, seconds, cpu, usage.ru_maxrss / 1024, process.returncode)
 
 
-def commands(args: argparse.Namespace, tree: Path, scratch: Path) -> list[tuple[str, list[str]]]:
-    chosen = [
-        (
-            DEFAULT_RUN,
-            [*VERIFYFULL, str(tree), "-f", "json", "-o", os.devnull],
-        ),
-        (
-            "verifyfull (1 job)",
-            [*VERIFYFULL, str(tree), "--jobs", "1", "-f", "json", "-o", os.devnull],
-        ),
-    ]
+def variants(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
+    """The verifyfull versions to run: (label, source folder), or the installed one."""
+    chosen: list[tuple[str, Path | None]] = []
+    for given in args.variant:
+        name, _, src = given.partition("=")
+        if not name or not src:
+            sys.exit(f"--variant {given!r}: write NAME=SRC")
+        chosen.append((name, Path(src).resolve()))
+    return chosen or [("", None)]
+
+
+def verifyfull_env(
+    scratch: Path, name: str, src: Path | None, source_each_run: bool
+) -> dict[str, str] | None:
+    env = None if source_each_run else bytecode_env(scratch / (name or "installed"))
+    if src is not None:
+        env = dict(os.environ if env is None else env)
+        env["PYTHONPATH"] = str(src)
+    return env
+
+
+def commands(
+    args: argparse.Namespace, tree: Path, scratch: Path
+) -> list[tuple[str, list[str], dict[str, str] | None]]:
+    chosen: list[tuple[str, list[str], dict[str, str] | None]] = []
+    for name, src in variants(args):
+        label = f" [{name}]" if name else ""
+        env = verifyfull_env(scratch, name, src, args.source_each_run)
+        chosen.append(
+            (DEFAULT_RUN + label, [*VERIFYFULL, str(tree), "-f", "json", "-o", os.devnull], env)
+        )
+        chosen.append(
+            (
+                "verifyfull (1 job)" + label,
+                [*VERIFYFULL, str(tree), "--jobs", "1", "-f", "json", "-o", os.devnull],
+                env,
+            )
+        )
     if args.ruff:
         chosen.append(
             (
                 "ruff check --select S",
                 [args.ruff, "check", "--select", "S", "--no-cache", "-q", "--exit-zero", str(tree)],
+                None,
             )
         )
     if args.bandit and not (args.skip_slow and tree.name.endswith("x4")):
         chosen.append(
-            ("bandit -r", [args.bandit, "-r", "-q", "-f", "json", "-o", os.devnull, str(tree)])
+            (
+                "bandit -r",
+                [args.bandit, "-r", "-q", "-f", "json", "-o", os.devnull, str(tree)],
+                None,
+            )
         )
     if args.semgrep and not (args.skip_slow and tree.name.endswith("x4")):
         rules = scratch / "semgrep-rules.yml"
@@ -232,6 +277,7 @@ def commands(args: argparse.Namespace, tree: Path, scratch: Path) -> list[tuple[
                     "--no-git-ignore",
                     str(tree),
                 ],
+                None,
             )
         )
     return chosen
@@ -252,6 +298,16 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the best is kept")
     parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=SRC",
+        help="run verifyfull from SRC (PYTHONPATH), interleaved with the other variants",
+    )
+    parser.add_argument(
+        "--tree-only", action="store_true", help="only --tree (no generated tree, no examples)"
+    )
+    parser.add_argument(
         "--source-each-run",
         action="store_true",
         help="verifyfull compiles its modules at every start (no bytecode cache)",
@@ -265,10 +321,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="vf-bench-") as scratch_name:
         scratch = Path(scratch_name)
-        trees = [
-            generate_tree(scratch / "generated", args.files),
-            ROOT / "examples" / "insecure_app",
-        ]
+        trees = []
+        if not (args.tree_only and args.tree):
+            trees += [
+                generate_tree(scratch / "generated", args.files),
+                ROOT / "examples" / "insecure_app",
+            ]
         if args.tree:
             big = scratch / f"{args.tree.name}-1x"
             shutil.copytree(args.tree, big, symlinks=True)
@@ -279,33 +337,37 @@ def main() -> None:
                     shutil.copytree(args.tree, four / part, symlinks=True)
                 trees.append(four)
         rows: list[Measure] = []
-        ours = None if args.source_each_run else bytecode_env(scratch)
         print(f"load average at the start: {os.getloadavg()[0]:.1f}", file=sys.stderr)
         for tree in trees:
             files = python_files(tree)
             chosen = commands(args, tree, scratch)
             # Rounds interleave the tools, so a load change hits them alike; best kept.
-            runs: dict[str, list[Measure]] = {tool: [] for tool, _ in chosen}
-            if ours is not None:  # a warm-up run writes the bytecode of what the scan loads
-                measure(DEFAULT_RUN, chosen[0][1], tree, files, scratch, ours)
+            runs: dict[str, list[Measure]] = {tool: [] for tool, _, _ in chosen}
+            if not args.source_each_run:  # a warm-up run writes the bytecode the scan loads
+                for tool, command, env in chosen:
+                    if tool.startswith(DEFAULT_RUN):
+                        measure(tool, command, tree, files, scratch, env)
             for _ in range(args.repeat):
-                for tool, command in chosen:
-                    env = ours if command[: len(VERIFYFULL)] == VERIFYFULL else None
+                for tool, command, env in chosen:
                     runs[tool].append(measure(tool, command, tree, files, scratch, env))
-            for tool, _ in chosen:
+            for tool, _, _ in chosen:
                 fastest = min(runs[tool], key=lambda m: m.seconds)
                 # CPU time is steadier than wall time on a shared machine: its own best.
                 best = dataclasses.replace(
                     fastest, cpu_seconds=min(m.cpu_seconds for m in runs[tool])
                 )
                 rows.append(best)
+                median = statistics.median(m.cpu_seconds for m in runs[tool])
                 print(
-                    f"{tool:28} {tree.name:22} {best.seconds:8.2f} s {best.cpu_seconds:8.2f} cpu-s"
-                    f" {best.peak_mb:7.0f} MB",
+                    f"{tool:36} {tree.name:22} {best.seconds:8.2f} s {best.cpu_seconds:8.2f} cpu-s"
+                    f" (median {median:.2f}) {best.peak_mb:7.0f} MB",
                     file=sys.stderr,
                 )
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
-    reference = {row.tree: row.seconds for row in rows if row.tool == DEFAULT_RUN}
+    reference: dict[str, float] = {}
+    for row in rows:  # the first verifyfull default run of each tree
+        if row.tool.startswith(DEFAULT_RUN):
+            reference.setdefault(row.tree, row.seconds)
     print("| tree | .py files | tool | wall s | cpu s | files/s | wall / verifyfull | peak MB |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     for row in rows:

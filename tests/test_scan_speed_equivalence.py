@@ -55,10 +55,11 @@ from verifyfull.scan.python.frameworks import aerich, aerich_reach
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.walk import WalkedFile
 
-# The whole-file searches sites_possible made before (session 5), the reference.
+# The whole-file searches sites_possible made before (session 5), the reference; since
+# session 8 closing brackets may stand before a dot or the call (`(asyncpg.connect)(`).
 _REFERENCE_ROOT_CALL = re.compile(
-    rf"\b(?:{'|'.join(prefilter.SITE_ROOTS)})(?:[\s\\]*\.[\s\\]*\w+)*?[\s\\]*\.[\s\\]*"
-    rf"(?:{'|'.join(prefilter.SITE_FUNCTIONS)})[\s\\]*\("
+    rf"\b(?:{'|'.join(prefilter.SITE_ROOTS)})(?:[\s\\)]*\.[\s\\]*\w+)*?[\s\\)]*\.[\s\\]*"
+    rf"(?:{'|'.join(prefilter.SITE_FUNCTIONS)})[\s\\)]*\("
 )
 
 

@@ -435,6 +435,20 @@ def _named_in_reports(walked: WalkedFile) -> WalkedFile:
     return walked
 
 
+def _release_parsed_modules() -> None:
+    """Drop the modules the Python check parsed to follow imports (python.module's
+    cache of up to 128 syntax trees) once every file is analysed: after a one-process
+    scan of the benchmark tree they were 316,000 of the 364,000 objects the cyclic
+    collector tracks, which every later full collection traverses, the interpreter's
+    own at exit included (0.45 CPU s at exit, a fifth of the run). The cache is keyed
+    by each file's path, mtime and size, so dropping it changes no answer, only what
+    a later scan in the same process could reuse. Worker processes keep theirs: they
+    end without the interpreter's exit."""
+    from verifyfull.scan.python import module  # imported by load_checks already
+
+    module._load.cache_clear()
+
+
 def scan(
     paths: Sequence[Path],
     settings: ScanSettings,
@@ -465,6 +479,7 @@ def scan(
     ctx = ScanContext(root=settings.project_root, policy=settings.policy)
     work = partial(_scan_chunk, ctx=ctx, max_size=settings.max_file_size)
     outcomes = dispatch.run(candidates, work, jobs or settings.jobs)
+    _release_parsed_modules()
     errors = [
         ReportError(f"not checked: {skip.reason}", path=skip.relpath)
         for skip in walker.skipped

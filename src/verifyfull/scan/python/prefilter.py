@@ -62,8 +62,11 @@ SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_S
 # What follows a root in a site call: `.name` links, then a site function called. It
 # is matched at each place a root is written as a whole word (str.find), not searched
 # for: a search tries the roots' alternation at every offset of the file, 6x slower.
+# White space, line joins and the closing brackets of a parenthesized part may stand
+# before each dot and the call's parenthesis (`(asyncpg.pool).create_pool(`,
+# `(asyncpg.connect)(`); in the code view a comment is white space.
 _AFTER_ROOT = re.compile(
-    rf"(?:[\s\\]*\.[\s\\]*\w+)*?[\s\\]*\.[\s\\]*(?:{'|'.join(SITE_FUNCTIONS)})[\s\\]*\("
+    rf"(?:[\s\\)]*\.[\s\\]*\w+)*?[\s\\)]*\.[\s\\]*(?:{'|'.join(SITE_FUNCTIONS)})[\s\\)]*\("
 )
 # A password name (names.is_password_name) holds "pass" or "pw" in one of the
 # spellings names.words leaves whole (capitals, then lower case: "PAss" is one word).
@@ -143,9 +146,9 @@ def sites_possible(code: str) -> bool:
     return False
 
 
-# `.name` links (spaces and line joins allowed), then the call's parenthesis (closing
-# ones allowed before it: `(make)(url)`).
-_CHAIN_THEN_CALL = r"((?:[\s\\]*\.[\s\\]*\w+)*)[\s\\)]*\("
+# `.name` links (spaces, line joins and closing brackets allowed: `(sa.orm).x`), then
+# the call's parenthesis (closing ones allowed before it: `(make)(url)`).
+_CHAIN_THEN_CALL = r"((?:[\s\\)]*\.[\s\\]*\w+)*)[\s\\)]*\("
 _AFTER_NAME = re.compile(_CHAIN_THEN_CALL)
 
 
@@ -200,8 +203,9 @@ def _driver_aliases(code: str) -> dict[str, str] | None:
 
 def _whole_word_at(text: str, word: str) -> Iterator[tuple[int, int]]:
     """Each occurrence of `word` as a whole word: its start, and the offset of what
-    follows past spaces, line breaks and line joins. Found with str.find (a regex
-    alternation over a large file cost a third of the prefilter's time)."""
+    follows past what Python lets stand between a name and the token that calls or
+    assigns it (_past_gaps). Found with str.find (a regex alternation over a large
+    file cost a third of the prefilter's time)."""
     size = len(text)
     at = text.find(word)
     while at >= 0:
@@ -209,10 +213,26 @@ def _whole_word_at(text: str, word: str) -> Iterator[tuple[int, int]]:
         if (at == 0 or not _is_word_char(text[at - 1])) and (
             end == size or not _is_word_char(text[end])
         ):
-            while end < size and (text[end].isspace() or text[end] == "\\"):
-                end += 1
-            yield at, end
+            yield at, _past_gaps(text, end)
         at = text.find(word, at + 1)
+
+
+def _past_gaps(text: str, at: int) -> int:
+    """The offset past white space, line joins, comments (a call inside brackets may
+    hold one before its parenthesis) and closing brackets (a parenthesized callee or
+    target: `(asyncpg.connect)(`, `(ctx.check_hostname) = False`). Skipping a `#` or
+    `)` inside a string only makes the tests that use this pass more texts."""
+    size = len(text)
+    while at < size:
+        char = text[at]
+        if char.isspace() or char == "\\" or char == ")":
+            at += 1
+        elif char == "#":
+            line_end = text.find("\n", at)
+            at = size if line_end < 0 else line_end
+        else:
+            break
+    return at
 
 
 def _called_or_renamed(text: str, name: str) -> bool:
@@ -317,24 +337,29 @@ def credentials_possible(
     stem: str,
     literals: tuple[str, ...] | None,
     spellings: tuple[str, ...] = PASSWORD_SPELLINGS,
+    present: frozenset[str] | None = None,
 ) -> bool:
     """literals: the file's password-shaped string values (lexical.Views.literals), or
     None before lexing (then a looser test on the text stands in). spellings: the
-    password spellings the file holds, when known."""
+    password spellings the file holds, when known. present: the NEEDLES in the file's
+    text (None: not known): a needle it lacks is in neither view (_families), so the
+    views are not searched for it."""
+    has = _NEEDLE_SET if present is None else present
     if literals is None:
-        if _literal_password_possible(document):
+        if _literal_password_possible(document, has):
             return True
     elif any(literal_holds_password(value) for value in literals):
         return True  # a DSN or libpq keyword string with a password
     words = _password_words(document, spellings)
     if not words:
         return False
-    if any(w in code for w in DECODER_WORDS) and _decoded_password_possible(
+    if any(w in has and w in code for w in DECODER_WORDS) and _decoded_password_possible(
         document, code, words, precise=literals is not None
     ):
         return True  # VF402 needs no database context
     # `,` binds only as a getenv default: os.getenv("DB_PASSWORD", "…").
-    bound_to = _BOUND_TO_LITERAL if any(word in code for word in _ENV_WORDS) else _ASSIGNED
+    reads_env = any(word in has and word in code for word in _ENV_WORDS)
+    bound_to = _BOUND_TO_LITERAL if reads_env else _ASSIGNED
     bound = {name for name, end in words if bound_to.match(document, end)}
     return bool(bound) and _database_context_possible(document, code, stem, bound)
 
@@ -377,16 +402,19 @@ _ENV_WORDS = ("getenv", "environ", *LIBRARY_ENV_WORDS)
 _ASSIGNED = _bound_to_literal("=:")
 
 
-def _literal_password_possible(text: str) -> bool:
+def _literal_password_possible(text: str, present: frozenset[str]) -> bool:
     """Before lexing: a superset of literal_holds_password over every literal."""
-    if "://" in text and "assword=" in text:
-        return True  # a URL's query may carry password= (credentials._QUERY_PASSWORD)
-    if "://" in text and "@" in text:
-        lowered = text.lower()
-        if any(scheme in lowered for scheme in ("postgres", "cockroach", "asyncpg", "psycopg")):
-            return True
-    return _keyword_assigned(text, "password") and any(
-        _keyword_assigned(text, hint) for hint in _KEYWORD_HINTS
+    if "://" in present and "://" in text:
+        if "assword=" in text:
+            return True  # a URL's query may carry password= (credentials._QUERY_PASSWORD)
+        if "@" in text:
+            lowered = _lowered(text)
+            if any(s in lowered for s in ("postgres", "cockroach", "asyncpg", "psycopg")):
+                return True
+    return (
+        "password" in present
+        and _keyword_assigned(text, "password")
+        and any(_keyword_assigned(text, hint) for hint in _KEYWORD_HINTS)
     )
 
 
@@ -423,16 +451,25 @@ _CONNECTION_DICT_KEYS = tuple(
     for left in "'\""
     for right in "'\""
 )
+# One search for them all (24 text searches were a tenth of the prefilter's time):
+# found exactly where one of _CONNECTION_DICT_KEYS is in the text.
+_CONNECTION_DICT_KEY = re.compile(r"""['"](?:host|user|database|dbname|port|dsn)['"]""")
 _CLASS_NAME = re.compile(r"class\s+(\w+)")
+
+
+@lru_cache(maxsize=4)
+def _lowered(text: str) -> str:
+    """text.lower(), once per text: stage two asks it of the same text up to three times."""
+    return text.lower()
 
 
 def _database_context_possible(document: str, code: str, stem: str, names: set[str]) -> bool:
     if has_db_context(stem) or any(has_db_context(name) for name in names):
         return True
-    lowered_document = document.lower()  # Django's keys are upper-case ('HOST')
-    if any(key in lowered_document for key in _CONNECTION_DICT_KEYS):
+    lowered_document = _lowered(document)  # Django's keys are upper-case ('HOST')
+    if _CONNECTION_DICT_KEY.search(lowered_document) is not None:
         return True
-    lowered = code.lower()  # a call's qualified name is made of code: names and imports
+    lowered = _lowered(code)  # a call's qualified name is made of code: names and imports
     if any(word in lowered for word in CONNECTION_CALL_WORDS):
         return True
     return any(has_db_context(match[1]) for match in at_word_starts(_CLASS_NAME, code))
@@ -476,7 +513,7 @@ def _families(
         for words in _words_together(aerich)
     ):
         found.add("frameworks")  # a setting's name may be a string key: the document
-    if credentials_possible(document, code, stem, literals, spellings):
+    if credentials_possible(document, code, stem, literals, spellings, has):
         found.add("credentials")
     if _env_dsn_possible(frozenset(w for w in _DSN_WORDS if w in has and w in document)):
         found.add("env")  # env_settings: a DSN literal written for the environment
@@ -529,7 +566,7 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str], aerich: b
         return True
     if present.isdisjoint(_CREDENTIAL_NEEDLES):
         return False
-    return credentials_possible(text, text, stem, None, _spellings_in(present))
+    return credentials_possible(text, text, stem, None, _spellings_in(present), present)
 
 
 def _site_word_in(function: str, present: frozenset[str]) -> bool:
@@ -648,6 +685,7 @@ NEEDLES: tuple[str, ...] = tuple(
             *(function for function in SITE_FUNCTIONS if function != "init"),
             _INIT_OWNER,
             *DECODER_WORDS,
+            *_ENV_WORDS,
             *("hashlib", "random"),
         }
     )
