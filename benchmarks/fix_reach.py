@@ -3,13 +3,10 @@
     PYTHONPATH=src .venv/bin/python benchmarks/fix_reach.py --repos-dir benchmarks/corpus/.repos
     PYTHONPATH=src .venv/bin/python benchmarks/fix_reach.py --repo owner/name --json
 
-The repositories are the labelled corpus's (one label file each, as accuracy.py takes them;
-`--all` takes every directory of --repos-dir). Each is copied to a scratch directory with
-its `.git` (the corpus itself is never written): the copy is the same git work tree, so the
-scanner walks the files git tracks, as it does when accuracy.py scans the corpus in place
-(without `.git`, .gitignore rules would hide tracked files such as a committed `.env`). It
-is scanned, fixed with every fix (`--unsafe-fixes`), written, and scanned again. Per
-repository and in total:
+Each repository of the labelled corpus (its directory in --repos-dir; --repo names one
+directory there, labelled or not) is copied to a scratch directory (the corpus itself is
+never written), scanned, fixed with every fix (`--unsafe-fixes`), written, and scanned
+again. Per repository and in total:
 
 - transport: the VF101-VF105 findings before, and how many are gone after (the share
   resolved; the target is >= 80 %);
@@ -17,6 +14,11 @@ repository and in total:
   is 0);
 - compile: changed Python files that no longer compile (target 0);
 - again: files a second run would still change (target 0: a fix is a fixed point).
+
+Only labelled repositories are measured: --repos-dir is shared (a labeller extracts its
+held-out trees there before they have labels), and a figure that counted whatever else sits
+in it would not be the corpus's. A labelled repository not extracted stops the run, as in
+accuracy.py: a missing tree would lower the count without a word.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
 
-from labelset import add_corpus_options, corpus_for_cli
+from labelset import LABELS_DIR, REPOS_DIR, LabelError, load_corpus
 
 from verifyfull.fix.plan import plan_fixes
 from verifyfull.scan import engine
@@ -65,8 +67,7 @@ def measure(source: Path, scratch: Path) -> Reach:
     name = source.name
     started = time.monotonic()
     root = scratch / name
-    # the whole clone, .git too: git's view of the tree decides what the scanner walks
-    shutil.copytree(source, root, symlinks=True)
+    shutil.copytree(source, root, symlinks=True, ignore=shutil.ignore_patterns(".git"))
     before = engine.scan([root], load(root), jobs=1).report.findings
     transport = [f for f in before if f.rule_id in TRANSPORT]
     try:
@@ -99,37 +100,54 @@ def measure(source: Path, scratch: Path) -> Reach:
     )
 
 
+def select_sources(
+    repos_dir: Path, labels_dir: Path, repo: str | None
+) -> tuple[list[Path], list[str], int]:
+    """The directories to measure, the problems that stop the run, and how many directories
+    of repos_dir were passed over for having no label file."""
+    if repo:
+        one = repos_dir / repo.replace("/", "__")
+        return ([one], [], 0) if one.is_dir() else ([], [f"{one} is not a directory"], 0)
+    try:
+        corpus = load_corpus(labels_dir)
+    except LabelError as exc:
+        return [], [str(exc)], 0
+    sources = [repos_dir / entry.slug for entry in corpus]
+    problems = [
+        f"{entry.repo} is not extracted in {source}; run benchmarks/corpus/fetch.py"
+        for entry, source in zip(corpus, sources, strict=True)
+        if not source.is_dir()
+    ]
+    labelled = {source.name for source in sources}
+    unlabelled = sum(1 for p in repos_dir.iterdir() if p.is_dir() and p.name not in labelled)
+    return sorted(sources), problems, unlabelled
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fix_reach", description=__doc__.splitlines()[0])
-    add_corpus_options(parser, repos_help="one git clone per repository")
-    parser.add_argument("--all", action="store_true", help="every directory of --repos-dir")
+    parser.add_argument("--repos-dir", type=Path, default=REPOS_DIR, help="one directory per repo")
+    parser.add_argument("--labels-dir", type=Path, default=LABELS_DIR, help="the label files")
+    parser.add_argument("--repo", help="only this repository (owner/name or owner__name)")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--verbose", action="store_true", help="list what is left per repo")
     args = parser.parse_args(argv)
     if not args.repos_dir.is_dir():
         print(f"fix_reach: error: {args.repos_dir} is not a directory", file=sys.stderr)
         return 2
-    if args.all:
-        sources = sorted(p for p in args.repos_dir.iterdir() if p.is_dir())
-        if args.repo:
-            sources = [p for p in sources if p.name == args.repo.replace("/", "__")]
-    else:
-        corpus = corpus_for_cli("fix_reach", args)
-        if corpus is None:
-            return 2
-        sources = [args.repos_dir / entry.slug for entry in corpus]
-        missing = [s.name for s in sources if not s.is_dir()]
-        if missing:
-            print(
-                f"fix_reach: error: not extracted in {args.repos_dir}: {', '.join(missing)}; "
-                "run benchmarks/corpus/fetch.py",
-                file=sys.stderr,
-            )
-            return 2
+    sources, problems, unlabelled = select_sources(args.repos_dir, args.labels_dir, args.repo)
+    for problem in problems:
+        print(f"fix_reach: error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    if unlabelled:
+        print(
+            f"fix_reach: {unlabelled} directories of {args.repos_dir} have no label file: "
+            "not measured (--repo measures one)",
+            file=sys.stderr,
+        )
     results: list[Reach] = []
-    for source in sources:
-        # one copy at a time (a clone with its history can be large), removed after
-        with tempfile.TemporaryDirectory(prefix="fix-reach-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="fix-reach-") as scratch:
+        for source in sources:
             results.append(measure(source, Path(scratch)))
     total = sum(r.transport for r in results)
     resolved = sum(r.resolved for r in results)
