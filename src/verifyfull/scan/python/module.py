@@ -378,16 +378,25 @@ class ParsedModule:
             target = base.joinpath(*parts)
             if ref.name is not None:  # `from pkg import module` names a submodule first
                 for candidate in (target / f"{ref.name}.py", target / ref.name / "__init__.py"):
-                    if candidate != self.path and candidate.is_file():
+                    if candidate != self.path and _is_file(candidate):
                         found = load_module(candidate, self.root)
                         return (found, None) if found else None
             if not parts:
                 continue
             for candidate in (target.with_suffix(".py"), target / "__init__.py"):
-                if candidate != self.path and candidate.is_file():
+                if candidate != self.path and _is_file(candidate):
                     found = load_module(candidate, self.root)
                     return (found, ref.name) if found else None
         return None
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, with every OSError a "no" (Python 3.11 raises for a name longer than
+    the file system allows, which any `import` line can spell)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _index_call(
