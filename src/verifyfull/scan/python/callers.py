@@ -58,7 +58,11 @@ def _files_under(directory: str, recursive: bool) -> tuple[tuple[str, ...], bool
         except OSError:
             continue
         for entry in entries:
-            if entry.is_file() and entry.name.endswith(".py"):
+            try:  # a symlink loop or a name too long raises here
+                is_module = entry.is_file() and entry.name.endswith(".py")
+            except OSError:
+                continue
+            if is_module:
                 found.append(entry.path)
                 if len(found) > MAX_FILES:
                     return tuple(found[:MAX_FILES]), False
@@ -135,7 +139,10 @@ def elsewhere(module: ParsedModule, name: str) -> Callers:
 def modules_holding(directory: Path, root: Path, needle: bytes) -> tuple[list[ParsedModule], bool]:
     """The project modules under `directory` whose bytes hold `needle`, parsed (the same
     bounds as a caller search: MAX_FILES files listed, MAX_FOLLOWED_MODULE bytes each),
-    and whether every file could be looked at."""
+    and whether every file could be looked at. Never above the project root (a module
+    at the root asks for its parent's parent: the search then stays in the project)."""
+    if directory != root and root not in directory.parents:
+        directory = root
     files, complete = _files_under(str(directory), True)
     found: list[ParsedModule] = []
     for path_text in files:
