@@ -24,15 +24,28 @@ _OPTION = re.compile(r"^(?P<key>[^\s=:][^=:]*?)\s*[=:]\s*(?P<value>.*)$")
 _ENV_ITEM = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 
 
+# Options written before the first `[section]` (GDAL's osmconf.ini, git-style files):
+# configparser refuses them, the formats that use them do not, and the line walker
+# reads them as top-level options. They are validated under a header of our own.
+_TOP_HEADER = "[verifyfull top-level options]\n"
+
+
 def validate(text: str) -> None:
+    """Raise ConfigParseError when `text` is an INI file that does not parse.
+
+    A file with no line opening a `[section]` is not INI as configparser has it but
+    key/value lines of its own format (haproxy.cfg, pyvenv.cfg, a `.cfg` of any tool):
+    it is read by the line walker and never reported as broken."""
+    if not any(line.lstrip().startswith("[") for line in text.splitlines()):
+        return
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
-        parser.read_string(text)
+        parser.read_string(_TOP_HEADER + text)
     except configparser.Error as exc:
         first = str(exc).splitlines()[0]
         errors = getattr(exc, "errors", None)
         line = getattr(exc, "lineno", None) or (errors[0][0] if errors else None)
-        where = f" at line {line}" if line else ""
+        where = f" at line {line - 1}" if line and line > 1 else ""
         problem = first.split(":")[0] if ":" in first else first
         raise ConfigParseError(
             f"INI does not parse{where}: {problem}",
