@@ -295,6 +295,7 @@ class Outcome:
     sslmode: str | None = None
     sslrootcert: str | None = None
     tls: str | None = None
+    message: str | None = None  # the driver's own message (not compared: see pairing_check)
 
 
 def tls_of(mode: str | None, endpoints: tuple[tuple[str, int], ...]) -> str | None:
@@ -474,8 +475,36 @@ def _asyncpg_settings(**given: Any) -> Outcome:
     try:
         addrs, params = asyncpg_utils._parse_connect_dsn_and_args(**{**_ASYNCPG_NONE, **given})
     except Exception as exc:  # ClientConfigurationError, ValueError, FileNotFoundError …
-        return Outcome(error=type(exc).__name__)
+        return Outcome(error=type(exc).__name__, message=str(exc))
     return _asyncpg_settings_of(addrs, params)
+
+
+# A port list that does not pair with the host list (asyncpg's _validate_port_spec):
+# the model must predict it as asyncpg's own error and message, with VF105, never as
+# an unreadable string (issue 14). Compared verbatim on every generated case where
+# asyncpg raises it; PAIRING counts them (each test asserts a minimum).
+_PAIRING = re.compile(r"could not match \d+ port numbers to \d+ hosts")
+PAIRING: Counter[str] = Counter()
+PAIRING_CLASS = "a port list that does not pair: not asyncpg's error with VF105"
+
+
+def pairing_check(
+    driver: Outcome, build: Callable[[], Any], name: str, env: Environment
+) -> list[str]:
+    if driver.error != "ClientConfigurationError" or not _PAIRING.fullmatch(driver.message or ""):
+        return []
+    PAIRING[name] += 1
+    try:
+        verdict = evaluate(build(), name, env)
+    except (ConnStringError, VerifyfullError) as exc:
+        # A second fault the model meets first (an empty host entry, a port that is no
+        # number: asyncpg checks the pairing before it reads the host specs) is refused
+        # on both sides, compared by differences(); the pairing itself must never be.
+        return [PAIRING_CLASS + " (refused as unreadable)"] if _PAIRING.search(str(exc)) else []
+    expected = f"asyncpg.exceptions.ClientConfigurationError: {driver.message}"
+    if verdict.breaks != expected or "VF105" not in {f.rule_id for f in verdict.findings}:
+        return [PAIRING_CLASS]
+    return []
 
 
 def _asyncpg_settings_of(addrs: list[Any], params: Any) -> Outcome:
@@ -643,7 +672,9 @@ def _one(form: str, text: str, env: Environment) -> list[str]:
         model = _model(lambda: parse_dsn(text), "psycopg", env)
     elif form == "asyncpg":
         driver = _asyncpg_settings(dsn=text)
-        model = _model(lambda: from_asyncpg_kwargs({"dsn": text}), "asyncpg", env)
+        build = lambda: from_asyncpg_kwargs({"dsn": text})  # noqa: E731
+        model = _model(build, "asyncpg", env)
+        return differences(model, driver) + pairing_check(driver, build, "asyncpg", env)
     elif form == "tortoise":
         return _tortoise(text)
     else:
@@ -767,6 +798,8 @@ def test_urls_agree_with_drivers(tmp_path: Path, ca_file: str) -> None:
     with driver_environment(tmp_path):
         run()
     problems = []
+    print(f"asyncpg port lists that do not pair, compared verbatim: {PAIRING['asyncpg']}")
+    assert PAIRING["asyncpg"] >= (10 if CASES >= CI_CASES else 0), PAIRING
     for form in URL_FORMS:
         assert SEEN[form] >= CASES, (form, SEEN[form])
         try:

@@ -37,6 +37,7 @@ from test_conninfo_differential import (
     DELIBERATE,
     MODES,
     NAMES,
+    PAIRING,
     PORTS,
     SOCKETS,
     _asyncpg_settings,
@@ -48,6 +49,7 @@ from test_conninfo_differential import (
     driver_environment,
     environment_of,
     host_spec_of,
+    pairing_check,
     pg_variables,
     url_body_of,
     word_of,
@@ -194,6 +196,13 @@ CLASSES = {
     "PGGSSLIB empty or invalid, no gsslib argument": lambda g, e: (
         e.get("PGGSSLIB") in ("", "krb", "GSSAPI") and "gsslib" not in g
     ),
+    # asyncpg raises "could not match N port numbers to M hosts": predicted as its own
+    # error with VF105 (pairing_check compares the message on every such case).
+    "a port list argument that does not pair with the hosts": lambda g, e: (
+        isinstance(g.get("port"), list)
+        and len(g["port"]) > 1
+        and len(g["port"]) != (len(g["host"]) if isinstance(g.get("host"), list) else 1)
+    ),
     "PGHOST's own ports beside a PGPORT list": lambda g, e: (
         not g.get("host") and ":" in e.get("PGHOST", "") and "," in e.get("PGPORT", "")
     ),
@@ -207,8 +216,9 @@ def _one(given: dict[str, Any], variables: dict[str, str], ca: str) -> list[str]
     env = Environment.of({"PGUSER": "envuser", **variables})
     with pg_variables(variables):
         driver = _asyncpg_settings(**given)
-        model = _model(lambda: from_asyncpg_kwargs(dict(given)), "asyncpg", env)
-    return differences(model, driver)
+        build = lambda: from_asyncpg_kwargs(dict(given))  # noqa: E731
+        model = _model(build, "asyncpg", env)
+        return differences(model, driver) + pairing_check(driver, build, "asyncpg", env)
 
 
 def test_asyncpg_keyword_arguments_agree_with_asyncpg(tmp_path: Path, ca_file: str) -> None:  # noqa: F811
@@ -230,6 +240,8 @@ def test_asyncpg_keyword_arguments_agree_with_asyncpg(tmp_path: Path, ca_file: s
     rare = {name: HITS[name] for name in CLASSES if HITS[name] < MINIMUM}
     assert not rare, f"classes drawn fewer than {MINIMUM} times in {TALLY['cases']}: {rare}"
     print(f"kwargs differential: {TALLY['cases']} cases; per class: {dict(HITS)}")
+    # asyncpg's "could not match N port numbers to M hosts", compared verbatim.
+    assert PAIRING["asyncpg"] >= MINIMUM, PAIRING
     # A port outside 1-65535 is refused early, as for libpq (DELIBERATE, conninfo.md).
     allowed = set(DELIBERATE["asyncpg"]) | set(DELIBERATE["libpq url"])
     unexpected = {k: n for k, n in TALLY.items() if k != "cases" and k not in allowed}

@@ -130,3 +130,44 @@ def test_sqlalchemy_dialect_names_are_predicted_as_create_engine_loads_them(
     if "create_async_engine(" in corrected:
         corrected = corrected.split('create_async_engine("', 1)[1].split('"', 1)[0]
     create_engine(corrected).dispose()  # loads: the rewritten scheme is a dialect
+
+
+# --- asyncpg: a port list that does not pair with the host list --------------------
+# asyncpg's _validate_port_spec raises "could not match N port numbers to M hosts"
+# wherever the two lists meet (a DSN's ?port= and ?host=, the arguments, a DSN's hosts
+# beside a port argument, its default hosts). The model pairs them in one place
+# (endpoints.asyncpg_endpoints) and predicts asyncpg's own error, with VF105.
+# tests/test_conninfo_differential*.py compare the message on every generated case.
+PORT_PAIRING = [
+    ({"dsn": "postgresql:///db?host=h1.invalid,h2.invalid,h3.invalid&port=5432,5433"}, 2, 3),
+    ({"dsn": "postgresql:///db?host=h1.invalid&port=5432,5433&sslmode=disable"}, 2, 1),
+    ({"dsn": "postgresql:///db?port=5432,5433&sslmode=disable"}, 2, 5),
+    ({"dsn": "postgresql:///db?port=5432,5433", "host": ["h1.invalid", "h2.invalid", "h3"]}, 2, 3),
+    ({"host": ["h1.invalid", "h2.invalid", "h3.invalid"], "port": [5432, 5433]}, 2, 3),
+    ({"dsn": "postgresql://h1.invalid,h2.invalid/db", "port": [5432, 5433, 5434]}, 3, 2),
+    ({"port": [5432, 5433], "ssl": "disable"}, 2, 5),
+]
+
+
+def _asyncpg_error(kwargs: dict[str, object], home: Path) -> str | None:
+    names = inspect.signature(connect_utils._parse_connect_dsn_and_args).parameters
+    clean = {"HOME": str(home), "PGUSER": "app", "PATH": os.environ.get("PATH", "")}
+    with mock.patch.dict(os.environ, clean, clear=True):
+        try:
+            connect_utils._parse_connect_dsn_and_args(**{**dict.fromkeys(names), **kwargs})
+        except Exception as exc:
+            return f"asyncpg.exceptions.{type(exc).__name__}: {exc}"
+    return None
+
+
+@pytest.mark.parametrize(("kwargs", "ports", "hosts"), PORT_PAIRING)
+def test_asyncpg_port_list_that_does_not_pair_is_vf105_with_asyncpg_message(
+    kwargs: dict[str, object], ports: int, hosts: int, tmp_path: Path
+) -> None:
+    message = f"could not match {ports} port numbers to {hosts} hosts"
+    expected = f"asyncpg.exceptions.ClientConfigurationError: {message}"
+    assert _asyncpg_error(kwargs, tmp_path) == expected
+    verdict = evaluate(from_asyncpg_kwargs(kwargs), "asyncpg")
+    assert verdict.breaks == expected
+    assert "VF105" in {f.rule_id for f in verdict.findings}
+    assert any(message in f.message for f in verdict.findings if f.rule_id == "VF105")

@@ -62,11 +62,12 @@ def read_asyncpg_dsn(
     query_host = None if host_given else values.pop("host", None)
     values.pop("host", None)
     if not hosts and query_host:
-        listed = asyncpg_hostlist(query_host, ports=not (query_port or port_given))
-        hosts = with_ports(listed, query_port)
-    elif not hosts and query_port:
-        # A port for the hosts to come: the host argument's, PGHOST's or the default ones.
-        values["port"] = query_port
+        hosts = asyncpg_hostlist(query_host, ports=not (query_port or port_given))
+    if query_port:
+        # Kept apart from the hosts (?host='s, the host argument's, PGHOST's or the
+        # default ones): endpoints.asyncpg_endpoints pairs them, as asyncpg does, and a
+        # list that does not pair is asyncpg's ClientConfigurationError there.
+        values["port"] = port_list(query_port)
 
     database: str | None = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
     if not parsed.path:
@@ -98,19 +99,13 @@ def read_asyncpg_dsn(
     )
 
 
-def with_ports(hosts: tuple[HostPort, ...], port_text: str | None) -> tuple[HostPort, ...]:
-    if not port_text:
-        return hosts
+def port_list(port_text: str) -> str:
+    """A port list asyncpg int()s where it reads it (a DSN's ?port=, a service's port)."""
     try:
-        ports = [int(p) for p in port_text.split(",")]
+        [int(p) for p in port_text.split(",")]
     except ValueError:
         raise ConnStringError("the ?port= value is not a number (asyncpg: int() fails)") from None
-    if len(ports) == 1:
-        ports = ports * len(hosts)
-    if len(ports) != len(hosts):
-        raise ConnStringError(f"could not match {len(ports)} port numbers to {len(hosts)} hosts")
-    # A port inside ?host= (h:5) is replaced by the ?port= list, as in asyncpg.
-    return tuple(HostPort(h.host, ports[i]) for i, h in enumerate(hosts))
+    return port_text
 
 
 def _plus_notes(query: str) -> tuple[str, ...]:

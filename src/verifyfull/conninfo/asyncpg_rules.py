@@ -9,8 +9,7 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 
-from verifyfull.conninfo.endpoints import asyncpg_endpoints
-from verifyfull.conninfo.libpq import ConnStringError
+from verifyfull.conninfo.endpoints import AsyncpgRefusal, asyncpg_endpoints
 from verifyfull.conninfo.libpq_options import SESSION_ATTRIBUTES
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.semantics import (
@@ -253,8 +252,12 @@ def _asyncpg_engine(info: ConnInfo, call: _AsyncpgCall, env: Environment, judge:
                 meant.add(key)
     try:
         hosts = asyncpg_endpoints(info, env)
-    except ConnStringError as exc:  # PGPORT that is no port list, or does not pair up
-        judge.crash(f"asyncpg.exceptions.ClientConfigurationError: {exc.problem}", "", rule=None)
+    except AsyncpgRefusal as exc:  # a port list that is none, or does not pair up
+        judge.crash(
+            exc.error,
+            f"asyncpg refuses the connection before dialling: {exc.problem} (a port list "
+            "must pair one to one with the host list, or be one port for all)",
+        )
         judge.intent_unknown = True
         return
     _asyncpg_settings(info, call, dsn, meant, hosts, env, judge)

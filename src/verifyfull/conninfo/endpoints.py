@@ -27,6 +27,17 @@ ASYNCPG_DEFAULT_HOSTS = (
     "localhost",
 )
 _PORT = re.compile(r"[+-]?[0-9]+")
+
+
+class AsyncpgRefusal(ConnStringError):
+    """asyncpg refuses the endpoints while it reads its arguments (before dialling):
+    `error` is what it raises, as `module.Class: message`."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error.partition(": ")[2] or error)
+        self.error = error
+
+
 _ASYNCPG_V6 = re.compile(r"(?:\[([^\]]+)\])(?::([0-9]+))?")
 
 
@@ -68,10 +79,13 @@ def _asyncpg_hosts(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
     them all; without one, PGPORT (else 5432) is read and paired with the hosts even when
     each names its own port, which then wins."""
     # A port list not yet paired with hosts: the DSN's ?port= the DSN did not use itself
-    # (it names no host, or a host argument hid them), or a port argument without a host.
+    # (it names no host, only ?host=, or a host argument hid them), a service's port, or a
+    # port argument (Tortoise's port credential) that names no host or does not pair with
+    # the hosts. This is the one place asyncpg's pairing happens (its _validate_port_spec):
+    # the readers keep such a list apart, so a list that does not pair is refused here,
+    # with asyncpg's message, as a predicted failure (asyncpg_rules: VF105).
     given = info.param("port") if info.source is Source.URL else None
-    if not info.hosts:
-        given = info.kwarg("port") or given  # asyncpg's port=, Tortoise's port credential
+    given = info.kwarg("port") or given  # asyncpg's port=, Tortoise's port credential
     port_argument = "port" in info.written  # paired with the hosts of the arguments already
     hosts = info.hosts
     if not hosts and env.get("PGHOST"):
@@ -80,7 +94,7 @@ def _asyncpg_hosts(info: ConnInfo, env: Environment) -> tuple[HostPort, ...]:
     if not hosts:
         hosts = tuple(HostPort(h) for h in ASYNCPG_DEFAULT_HOSTS)
     if given:
-        ports = _asyncpg_port_list(given, len(hosts), "the DSN's port")
+        ports = _asyncpg_port_list(given, len(hosts), "the port")
         return tuple(HostPort(h.host, ports[i]) for i, h in enumerate(hosts))
     if port_argument:
         return hosts
@@ -92,12 +106,22 @@ def _asyncpg_port_list(text: str, count: int, what: str) -> list[int]:
     try:
         values = [int(p) for p in text.split(",")]
     except ValueError:
-        raise ConnStringError(f"{what} is not a port list (asyncpg: int() fails)") from None
+        raise AsyncpgRefusal(
+            f"ValueError: {what} is not a port list (asyncpg: int() fails)"
+        ) from None
     if len(values) == 1:
         return values * count
     if len(values) != count:
-        raise ConnStringError(f"could not match {len(values)} port numbers to {count} hosts")
+        raise AsyncpgRefusal(asyncpg_port_mismatch(len(values), count))
     return values
+
+
+def asyncpg_port_mismatch(ports: int, hosts: int) -> str:
+    """asyncpg's own error for a port list that does not pair with the host list."""
+    return (
+        "asyncpg.exceptions.ClientConfigurationError: "
+        f"could not match {ports} port numbers to {hosts} hosts"
+    )
 
 
 def _asyncpg_default_ports(env: Environment, count: int) -> list[int]:

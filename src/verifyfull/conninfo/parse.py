@@ -152,6 +152,12 @@ def _overlay_kwargs(
         # A port with no host anywhere: asyncpg gives it to PGHOST's hosts or to its
         # default ones (endpoints.asyncpg_endpoints), not to a host ''.
         lone_port = ",".join(str(p) for p in port) if isinstance(port, list | tuple) else str(port)
+    elif asyncpg and port is not None and not _pairs(host, port, base.hosts):
+        # asyncpg refuses a port list that does not pair with the hosts: kept apart, so
+        # endpoints.asyncpg_endpoints refuses it with asyncpg's message (VF105).
+        hosts = _hosts_from_values(host, None, base.hosts)
+        lone_port = ",".join(str(p) for p in port) if isinstance(port, list | tuple) else str(port)
+        port = None
     elif host is not None or port is not None:
         hosts = _hosts_from_values(host, port, base.hosts)
     if host is not None:
@@ -198,6 +204,14 @@ def _asyncpg_port_numbers(port: object) -> None:
             raise ConnStringError(
                 "the port argument is not a number (asyncpg: int() fails)"
             ) from None
+
+
+def _pairs(host: object, port: object, fallback: tuple[HostPort, ...]) -> bool:
+    """asyncpg's _validate_port_spec: one port serves every host, a list pairs one to one."""
+    if not isinstance(port, list | tuple) or len(port) <= 1:
+        return True
+    names = host if isinstance(host, list | tuple) else [host] if host else fallback or [""]
+    return len(port) == len(names)
 
 
 def _hosts_from_values(

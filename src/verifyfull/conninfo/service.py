@@ -35,7 +35,7 @@ import configparser
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from verifyfull.conninfo.asyncpg_dsn import with_ports
+from verifyfull.conninfo.asyncpg_dsn import port_list
 from verifyfull.conninfo.asyncpg_rules import ASYNCPG_DSN_KEYS
 from verifyfull.conninfo.endpoints import asyncpg_hostlist, hosts_from
 from verifyfull.conninfo.libpq import ConnStringError
@@ -260,15 +260,16 @@ def _fill_asyncpg(info: ConnInfo, values: dict[str, str]) -> ConnInfo:
     # port is held (none given, no host list with its ports read), its host only while
     # no host is. A host argument's hosts hold no port yet; a DSN's do (theirs or PGPORT's).
     port_open = not hosts or ("host" in written and "port" not in written)
-    held = (info.kwarg("port") if not hosts else None) or info.param("port")
+    held = info.kwarg("port") or info.param("port")
     port_text = held or (values.get("port") if port_open else None) or None
     params = [(k, v) for k, v in info.params if k != "port"]
     if not hosts and values.get("host"):
-        listed = asyncpg_hostlist(values["host"], ports=not port_text)
-        hosts = with_ports(listed, port_text)
-        written = (*written, "port") if port_text else written  # PGPORT is then not read
-    elif port_text:
-        params.append(("port", port_text))  # for the host argument's, PGHOST's or default hosts
+        hosts = asyncpg_hostlist(values["host"], ports=not port_text)
+    if port_text and not info.kwarg("port"):
+        # Apart from the hosts (the service's, the host argument's, PGHOST's or the
+        # default ones): endpoints.asyncpg_endpoints pairs them (and refuses a list
+        # that does not pair, as asyncpg does); PGPORT is then not read.
+        params.append(("port", port_list(port_text)))
     set_keys = {k for k, _ in info.params if k != "port"} | {k for k, _ in info.secret_params}
     set_keys |= {k for k, _ in info.kwargs}
     for key in ASYNCPG_SERVICE_KEYS:
