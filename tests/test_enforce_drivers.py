@@ -11,8 +11,12 @@ them; verify-full passes; audit mode lets each through and records its verdict.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import os
+import shutil
 import ssl
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,8 @@ import asyncpg
 import psycopg
 import psycopg_pool
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -349,3 +355,93 @@ async def test_the_record_names_a_client_certificate_only_when_the_driver_presen
     record = _last(refusing)
     assert record.verified, record
     assert record.client_cert == (str(cert) if present else None)
+
+
+_LIBPQ_FORMS: dict[str, Callable[[str], None]] = {
+    "psycopg": _psycopg_sync,
+    "psycopg-async": lambda dsn: asyncio.run(_psycopg_async(dsn)),
+    "psycopg2": _psycopg2_sync,
+}
+
+
+def _set_environment(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str | None]) -> Iterator[None]:
+    """os.environ with these set (None: unset) for the block, as it was afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        _set_environment(values)
+        yield
+    finally:
+        _set_environment(saved)
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    form=st.sampled_from(sorted(_LIBPQ_FORMS)),
+    source=st.sampled_from(["dsn", "PGSSLCERT", "home"]),
+    present=st.booleans(),
+    certmode=st.sampled_from([None, "allow", "disable"]),
+    certmode_by=st.sampled_from(["dsn", "PGSSLCERTMODE"]),
+)
+@example(form="psycopg", source="home", present=True, certmode="disable", certmode_by="dsn")
+@example(form="psycopg2", source="home", present=True, certmode="disable", certmode_by="dsn")
+@example(form="psycopg2", source="dsn", present=True, certmode="disable", certmode_by="dsn")
+@example(
+    form="psycopg-async", source="home", present=True, certmode="disable",
+    certmode_by="PGSSLCERTMODE",
+)  # fmt: skip
+@example(form="psycopg", source="home", present=True, certmode="allow", certmode_by="dsn")
+def test_the_record_names_the_client_certificate_libpq_really_sent(
+    form: str, source: str, present: bool, certmode: str | None, certmode_by: str, lab: Any
+) -> None:
+    """Named in the DSN, by PGSSLCERT or libpq's HOME default, there or not, under any
+    sslcertmode (libpq 16+; disable: none is sent, not even a named one or the HOME
+    default): the record's client certificate is the one libpq's SSL session holds,
+    and none when it holds none."""
+    server = lab("secure")
+    home = Path(tempfile.mkdtemp(prefix="vf-home-"))
+    try:
+        cert, key = home / "client.crt", home / "client.key"
+        if source == "home":
+            (home / ".postgresql").mkdir()
+            cert, key = (
+                home / ".postgresql" / "postgresql.crt",
+                home / ".postgresql" / "postgresql.key",
+            )
+        if present:  # the app user's certificate; the password user's login accepts it
+            cert.write_bytes((server.certs_dir / "client.app.crt").read_bytes())
+            key.write_bytes((server.certs_dir / "client.app.key").read_bytes())
+            key.chmod(0o600)
+        dsn = _password_dsn(server, server.port)
+        env: dict[str, str | None] = {"HOME": str(home), "PGSSLCERTMODE": None}
+        env["PGSSLCERT"] = str(cert) if source == "PGSSLCERT" else None
+        env["PGSSLKEY"] = str(key) if source == "PGSSLCERT" else None
+        if source == "dsn":
+            dsn += f"&sslcert={cert}&sslkey={key}"
+        if certmode is not None and certmode_by == "dsn":
+            dsn += f"&sslcertmode={certmode}"
+        elif certmode is not None:
+            env["PGSSLCERTMODE"] = certmode
+        handle = verifyfull.enforce("refuse")
+        try:
+            with _environment(env):
+                _LIBPQ_FORMS[form](dsn)
+        finally:
+            handle.stop()
+        record = _last(handle)
+        assert record.verified, record
+        sent = present and certmode != "disable"
+        named = "~/.postgresql/postgresql.crt" if source == "home" else str(cert)
+        assert record.client_cert == (named if sent else None), record
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

@@ -43,6 +43,8 @@ from verifyfull.runtime.reading import (
 # The transport rules a connection is refused for (DESIGN.md's catalogue);
 # VF108 and the credential rules are not about this connection's transport.
 TRANSPORT_RULES = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
+LIBPQ_ENGINES = frozenset({"psycopg", "psycopg2"})
+HOME_CLIENT_CERT = "~/.postgresql/postgresql.crt"  # libpq's default, as the record names it
 
 
 @dataclass(frozen=True)
@@ -212,10 +214,12 @@ def _judge_call(
     cert: str | None
     if ssl_context:
         cert, cert_is_file = "in the SSLContext", False
+    elif engine in LIBPQ_ENGINES and _certs_disabled(info, env):
+        cert, cert_is_file = None, False  # libpq sends none, named or in HOME
     elif named := info.param("sslcert") or env.get("PGSSLCERT"):
         cert, cert_is_file = named, True
     else:
-        cert = "~/.postgresql/postgresql.crt" if env.home_client_cert else None
+        cert = HOME_CLIENT_CERT if env.home_client_cert else None
         cert_is_file = False
     judged = Judged(before, target, info.database, info.user, cert, cert_is_file)
     return judged, named_service
@@ -224,15 +228,25 @@ def _judge_call(
 def client_cert(judged: Judged, loaded: bool | None) -> str | None:
     """The client certificate the connection presented, once it is made.
 
-    loaded: the driver's own answer for a named file (libpq: the SSL session
-    holds a certificate; asyncpg: connected at all, since it fails a connect
-    whose named file is missing), or None: the file is looked for now.
+    loaded: the driver's own answer (libpq: its SSL session holds a
+    certificate, whether the file was named or is the HOME default; asyncpg:
+    connected at all, since it fails a connect whose named file is missing),
+    or None when the driver does not say (psycopg2): then a named file is
+    looked for now, and the HOME default is as judged before the connect.
     """
-    if not judged.cert_is_file or judged.cert is None:
-        return judged.cert
-    if loaded is None:
-        loaded = os.path.isfile(judged.cert)
-    return judged.cert if loaded else None
+    cert = judged.cert
+    if cert is None or loaded is True:
+        return cert
+    if loaded is False:  # e.g. libpq skipped a missing named file, or sslcertmode=disable
+        return None
+    return cert if not judged.cert_is_file or os.path.isfile(cert) else None
+
+
+def _certs_disabled(info: ConnInfo, env: Environment) -> bool:
+    """sslcertmode=disable (libpq 16+; an older libpq refuses the option): no client
+    certificate is sent, not even a named one or the HOME default."""
+    mode = info.param("sslcertmode") or env.get("PGSSLCERTMODE")
+    return mode == "disable"
 
 
 def judge_before(info: ConnInfo, driver: str, env: Environment, policy: Policy) -> Before:
