@@ -95,3 +95,52 @@ def test_an_insecure_node_is_one_vf201_whatever_else_it_accepts(
     elif accept[1]:
         expected.add("VF202")
     assert rules & {"VF201", "VF202"} == expected, (text, rules)
+
+
+# --- 2. an infrastructure-as-code reference written as text is no password ----------------
+
+_IDENT = st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=8)
+_ATTR = st.sampled_from(["password", "master_password", "result", "secret_string", "pw"])
+_IAC_REFERENCE = st.one_of(
+    st.builds(lambda n, a: f"var.{n}_{a}", _IDENT, _ATTR),
+    st.builds(lambda n, a: f"local.{n}.{a}", _IDENT, _ATTR),
+    st.builds(lambda n, a: f"module.{n}.{a}[0]", _IDENT, _ATTR),
+    st.builds(lambda t, n, a: f"aws_{t}.{n}-rds.{a}", _IDENT, _IDENT, _ATTR),
+    st.builds(lambda n, a: f"random_password.{n}.{a}", _IDENT, _ATTR),
+)
+_REAL = st.builds(lambda a, d, b: f"{a.capitalize()}{d}{b}", _IDENT, st.integers(10, 99), _IDENT)
+_PASSWORD_KEY = st.sampled_from(["POSTGRES_PASSWORD", "DB_PASSWORD", "PGPASSWORD"])
+
+
+def _written(form: str, key: str, value: str) -> tuple[str, str]:
+    if form == "task-json":
+        return "task_definition.json.tpl", (
+            f'[{{"name": "app", "environment": [\n  {{"name": "{key}", "value": "{value}"}}\n]}}]\n'
+        )
+    if form == "compose":
+        return "docker-compose.yml", (
+            f"services:\n  db:\n    image: postgres:16\n    environment:\n      {key}: {value}\n"
+        )
+    if form == "k8s":
+        return "deploy.yaml", (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  containers:\n"
+            f"    - name: app\n      image: app\n      env:\n"
+            f'        - name: {key}\n          value: "{value}"\n'
+        )
+    return ".env", f"{key}={value}\n"
+
+
+@SLOW
+@given(
+    form=st.sampled_from(["task-json", "compose", "k8s", "env"]),
+    key=_PASSWORD_KEY,
+    reference=_IAC_REFERENCE,
+    real=_REAL,
+)
+def test_an_iac_reference_written_as_text_is_not_a_password(
+    form: str, key: str, reference: str, real: str
+) -> None:
+    name, text = _written(form, key, reference)
+    assert "VF401" not in rules_at(_scan({name: text}), name), text
+    name, text = _written(form, key, real)  # a real password in the same place still is
+    assert "VF401" in rules_at(_scan({name: text}), name), text
