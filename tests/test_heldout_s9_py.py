@@ -125,3 +125,52 @@ def test_a_site_built_from_a_pep701_fstring_is_judged(
     found = _findings(root, "db.py")
     line = 4 if inline else 5
     assert (rule, line) in found or (rule, 4) in found, (found, text)
+
+
+# --- a connection object's `.url`: the URL it was made with ------------------------------
+
+CARRIERS = (
+    ("import databases", "databases.Database({u})"),
+    ("from databases import Database", "Database({u}, min_size=2)"),
+    ("import sqlalchemy", "sqlalchemy.create_engine({u})"),
+    ("from sqlmodel import create_engine as make", "make({u}, echo=True)"),
+)
+URL_MODES = (("", "VF102"), ("?sslmode=disable", "VF101"), ("?sslmode=require", "VF103"))
+
+
+@_SETTINGS
+@given(
+    carrier=st.sampled_from(CARRIERS),
+    mode=st.sampled_from(URL_MODES),
+    wrapped=st.booleans(),
+    imported=st.booleans(),
+    keyword=st.booleans(),
+)
+def test_the_url_of_a_connection_object_is_the_url_it_was_made_with(
+    tmp_path: Path,
+    carrier: tuple[str, str],
+    mode: tuple[str, str],
+    wrapped: bool,
+    imported: bool,
+    keyword: bool,
+) -> None:
+    imports, make = carrier
+    query, rule = mode
+    literal = f'"postgresql://app@db.internal:5432/app{query}"'
+    made = make.format(u=f"url={literal}" if keyword and "Database" in make else literal)
+    source = f"{imports}\n\nholder = {made}\n"
+    reader = "str(holder.url)" if wrapped else "holder.url"
+    use = f"engine = create_engine({reader})\n"
+    files = {"app.py": source}
+    if imported:
+        files["models.py"] = (
+            f"from sqlalchemy import create_engine\n\nfrom app import holder\n\n{use}"
+        )
+        where, line = "models.py", 5
+    else:
+        files["app.py"] = f"from sqlalchemy import create_engine\n{source}{use}"
+        where, line = "app.py", 5
+    root = _project(tmp_path, (carrier, mode, wrapped, imported, keyword), files)
+    found = _findings(root, where)
+    assert (rule, line) in found, (found, files)
+    assert "VF108" not in {r for r, _ in found}
