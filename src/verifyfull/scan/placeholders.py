@@ -8,7 +8,9 @@ leak; the lists below are the whole decision, so extending them is a data change
 A value is a placeholder when, after trimming quotes and spaces:
 - it is empty, or only refers to a secret kept elsewhere: `${DB_PASSWORD}`, `$PW`,
   a shell positional or special parameter (`$5`, `$@`, `$*`, `$#`),
-  `{{ pw }}`, `{password}`, `%(password)s`, `%s`, `?`, `...`, `<password>` (REFERENCE);
+  `{{ pw }}`, `{password}`, `%(password)s`, `%s`, `?`, `...`, `<password>` (REFERENCE),
+  or an infrastructure-as-code expression written as text (`var.db_password`,
+  `aws_db_instance.main.password`: IAC_REFERENCE);
 - it is one character repeated from `x*.#-` (`xxxx`, `******`);
 - its words (split at `_ - .` and spaces, case-folded, joined) hold a replace-me
   marker anywhere (`changeme`, `CHANGE_ME`, `pg_change_me_now`: REPLACE_ME), or are
@@ -41,6 +43,16 @@ from verifyfull.scrub import register_secret
 REFERENCE = re.compile(
     r"^(\$\{[^}]*\}|\$[A-Za-z_]\w*|\$[0-9]+|\$[@*#?!$-]|\{\{.*\}\}|\{[^}]*\}|%\([^)]*\)s|<[^>]*>|\.\.\.|…|%s|\?)$",
     re.DOTALL,
+)
+# An infrastructure-as-code expression written as text where its value should have gone:
+# `"value": "aws_db_instance.fp-rds.password"` in a task definition template (held-out-s9),
+# `var.db_password`, `local.db.password`, `module.db.password[0]`. It names where the
+# secret lives, it is not one: a Terraform namespace (var, local, module, data, each,
+# self) or a resource type (`provider_type`, a `_` inside) then dotted identifiers.
+IAC_REFERENCE = re.compile(
+    r"^(?:(?:var|local|module|data|each|self)\.[A-Za-z_][\w-]*"
+    r"|[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)"
+    r"(?:\.[A-Za-z_][\w-]*|\[[\w\"'-]*\])*$"
 )
 REPEATED = frozenset("x*.#-")
 # Joined words that say "replace me" wherever they stand in the value.
@@ -139,7 +151,7 @@ _LOCALISED_FOLDED = frozenset("".join(_words(word)) for word in LOCALISED)
 def is_placeholder(key: str, value: str) -> bool:
     """Whether `value`, written for `key` ("" when unnamed), stands in for a secret."""
     text = value.strip().strip("'\"").strip()
-    if not text or REFERENCE.match(text):
+    if not text or REFERENCE.match(text) or IAC_REFERENCE.match(text):
         return True
     if len(set(text.casefold())) == 1 and text[0].casefold() in REPEATED:
         return True
@@ -211,7 +223,7 @@ def only_placeholder_words(key: str, value: str) -> bool:
     `scrub`, placeholder or not: the VF401 judgement decides what is reported, never
     what is printed."""
     text = value.strip().strip("'\"").strip()
-    if not text or REFERENCE.match(text):
+    if not text or REFERENCE.match(text) or IAC_REFERENCE.match(text):
         return True
     if len(set(text.casefold())) == 1 and text[0].casefold() in REPEATED:
         return True

@@ -447,11 +447,16 @@ def judge_command(
     is_cockroach = any("cockroach" in p for p in programs)
     is_postgres = any("postgres" in p for p in programs)
     starts_node = any(w in _COCKROACH_START for w in argv)
+    # An --insecure node has no TLS at all: its --accept-sql-without-tls changes nothing,
+    # one VF201 is the verdict (judge the final state, issue 12 item 9; held-out-s9).
+    insecure = is_cockroach and starts_node and any(_truthy_flag(w, "--insecure") for w in argv)
     found: list[Finding] = []
     evidence_of = _Evidence(command)
     for index, word in enumerate(command.words):
         flag, _, flag_value = word.text.partition("=")
         where = _where(src, word.line, word.column)
+        if flag == "--accept-sql-without-tls" and insecure:
+            continue
         if flag == "--accept-sql-without-tls" and not falsy(flag_value or "true"):
             found.append(
                 finding(
@@ -490,6 +495,12 @@ def judge_command(
     found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of))
     found.extend(_written_conf_lines(src, command, policy))
     return found
+
+
+def _truthy_flag(word: str, name: str) -> bool:
+    """Whether word sets the boolean flag name (`--insecure`, `--insecure=true`)."""
+    flag, _, value = word.partition("=")
+    return flag == name and not falsy(value or "true")
 
 
 # postgresql.conf names a script may write into (postgresql_conf.py reads the files).

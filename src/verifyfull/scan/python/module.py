@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import ast
 import os
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from verifyfull.scan.python.fstrings import parse_python
 
 # Modules followed through imports are settings modules, not libraries: a larger
 # module is not parsed just to resolve one name (the name stays unknown).
@@ -453,9 +454,7 @@ def _call_index(
 
 
 def parse_module(path: Path, root: Path, text: str) -> ParsedModule:
-    with warnings.catch_warnings():  # invalid escapes etc. in scanned code are not ours
-        warnings.simplefilter("ignore")
-        tree = ast.parse(text, filename=str(path))
+    tree = parse_python(text, filename=str(path))  # 3.12 f-strings on older interpreters too
     builder = _ScopeBuilder(tree)
     builder.statements(tree.body)
     module = ParsedModule(

@@ -778,6 +778,10 @@ class Resolver:
             owner_of_self = self._methods_of.get(id(place.scope)) or _enclosing_class(place)
             if owner_of_self is not None:
                 return self.class_attribute(owner_of_self[0], owner_of_self[1], node.attr, depth)
+        if node.attr == "url":
+            carried = self._carried_url(node.value, place, depth)
+            if carried is not None:
+                return carried
         base = self._sub(node.value, place, depth)
         if isinstance(base, ModuleValue) and base.module is not None:
             return self.name(node.attr, Place(base.module, base.module.scope, 10**9), depth)
@@ -787,6 +791,23 @@ class Resolver:
         if isinstance(base, Symbol):
             return Symbol(f"{base.dotted}.{node.attr}")
         return Unknown(_describe(node))
+
+    def _carried_url(self, expr: ast.expr, place: Place, depth: int) -> Value | None:
+        """The URL a connection object was made with, for its `.url` attribute:
+        `database = databases.Database(URL)` then `create_engine(str(database.url))`
+        (held-out-s9), `engine.url` of `create_engine(URL)`. None when expr is not such
+        an object (or its URL argument is not written)."""
+        bound = (expr, place)
+        if isinstance(expr, ast.Name):
+            bound = self._binding_expr(expr.id, place, depth) or bound
+        call, at = bound
+        if not isinstance(call, ast.Call) or at.module.qualname(call.func) not in _URL_CARRIERS:
+            return None
+        argument = call.args[0] if call.args and not isinstance(call.args[0], ast.Starred) else None
+        argument = next((k.value for k in call.keywords if k.arg == "url"), argument)
+        if argument is None:
+            return None
+        return self.any(argument, Place(at.module, at.scope, call.lineno), depth + 1)
 
     def settings_class(
         self, expr: ast.expr, place: Place, depth: int
@@ -1734,6 +1755,20 @@ class Resolver:
 
 MAX_CHANGES = 256  # changes to one binding's value followed (real code makes a few)
 _COVER_CHECK = 64  # live bindings checked pairwise for an if/else that replaces them
+
+
+# Objects whose `.url` is the URL they were made with (databases.DatabaseURL, SQLAlchemy's
+# Engine.url): the value is followed back to the constructor's argument.
+_URL_CARRIERS = frozenset(
+    {
+        "databases.Database",
+        "sqlalchemy.create_engine",
+        "sqlalchemy.engine.create_engine",
+        "sqlalchemy.ext.asyncio.create_async_engine",
+        "sqlalchemy.ext.asyncio.engine.create_async_engine",
+        "sqlmodel.create_engine",
+    }
+)
 
 
 def _covered(earlier: Binding, live: list[Binding]) -> bool:

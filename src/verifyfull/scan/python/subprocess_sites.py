@@ -22,6 +22,7 @@ from verifyfull.scan import shell
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.python.fstrings import parse_python
 
 _RUNNERS = {
     "subprocess": {"run", "call", "Popen", "check_call", "check_output"}
@@ -161,7 +162,7 @@ def check_subprocess_sites(src: SourceFile, ctx: ScanContext) -> Iterable[Findin
     if not any(marker in src.text for marker in _COMMAND_MARKERS):
         return []
     try:
-        tree = ast.parse(src.text)
+        tree = parse_python(src.text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []  # the Python check reports a file that does not parse
     settings, commands = subprocess_commands(tree)

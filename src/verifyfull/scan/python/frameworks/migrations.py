@@ -24,6 +24,7 @@ from verifyfull.scan.python.frameworks.common import (
     written_at,
 )
 from verifyfull.scan.python.frameworks.flask import project_uris
+from verifyfull.scan.python.fstrings import parse_python
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import (
     SQLALCHEMY_CONFIG,
@@ -257,7 +258,7 @@ def env_py_decides_url(ini: Path) -> bool:
     try:
         if env_py.stat().st_size > MAX_INI_BYTES:
             return False
-        tree = ast.parse(env_py.read_text(encoding="utf-8"))
+        tree = parse_python(env_py.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     if replaced_url(tree, always=True) is not None:
