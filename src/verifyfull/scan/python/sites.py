@@ -537,9 +537,13 @@ def _libpq(
     call: _Call, driver: Driver
 ) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     api = call.a.module.qualname(call.node.func) or ""
-    index = 2 if api.startswith("psycopg2.pool.") else 0
-    dsn_expr = call.arg(index, "conninfo" if driver is Driver.PSYCOPG else "dsn")
-    kwargs = call.keywords()
+    pool = api.startswith("psycopg2.pool.")
+    dsn_name = "conninfo" if driver is Driver.PSYCOPG else "dsn"
+    dsn_expr = call.arg(2 if pool else 0, dsn_name)
+    # the connection string, and psycopg2.pool's minconn/maxconn, are read once: never
+    # again as libpq keyword options
+    not_options = {dsn_name, "minconn", "maxconn"} if pool else {dsn_name}
+    kwargs = {k: v for k, v in call.keywords().items() if k not in not_options}
     if api.startswith("psycopg_pool."):
         inner = kwargs.get("kwargs")
         kwargs = dict(inner.items) if isinstance(inner, DictValue) else {}
