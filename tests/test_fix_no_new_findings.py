@@ -41,14 +41,14 @@ def _counts(root: Path) -> Counter[tuple[str, str]]:
 
 
 def assert_fix_adds_nothing(tmp_path: Path, files: dict[str, str]) -> Path:
+    """The project of `files` (with an empty pyproject.toml), fixed and written: nothing
+    new is reported, changed modules compile, a second run plans nothing."""
     root = tmp_path / "proj"
-    if root.exists():  # hypothesis runs every example in the same tmp_path
-        shutil.rmtree(root)
-    root.mkdir()
-    (root / "pyproject.toml").write_text("")
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+    shutil.rmtree(root, ignore_errors=True)  # hypothesis reuses tmp_path
+    for name, text in {"pyproject.toml": "", **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     before = _counts(root)
     plan = plan_fixes([root], load(root), unsafe=True)
     for fix in plan.fixes:
@@ -97,7 +97,12 @@ def _url(mode: str | None, root: bool) -> str:
     context_first=st.booleans(),
 )
 def test_a_url_an_sslcontext_site_reads_gets_no_tls_keys_for_the_libpq_sites(
-    tmp_path: Path, context: str, libpq: list[str], mode: str | None, root: bool, context_first: bool
+    tmp_path: Path,
+    context: str,
+    libpq: list[str],
+    mode: str | None,
+    root: bool,
+    context_first: bool,
 ) -> None:
     readers = [_CONTEXT_READERS[context], *(_LIBPQ_READERS[k] for k in libpq)]
     if not context_first:
