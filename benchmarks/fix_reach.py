@@ -4,9 +4,12 @@
     PYTHONPATH=src .venv/bin/python benchmarks/fix_reach.py --repo owner/name --json
 
 Each repository of the labelled corpus (its directory in --repos-dir; --repo names one
-directory there, labelled or not) is copied to a scratch directory (the corpus itself is
-never written), scanned, fixed with every fix (`--unsafe-fixes`), written, and scanned
-again. Per repository and in total:
+directory there, labelled or not) is copied to a scratch directory with its `.git` (the
+corpus itself is never written): the copy is the same git work tree, so the scanner walks
+the files git tracks, as it does when accuracy.py scans the corpus in place (without
+`.git`, .gitignore rules would hide tracked files such as a committed `.env`). One copy at
+a time, removed after. It is scanned, fixed with every fix (`--unsafe-fixes`), written,
+and scanned again. Per repository and in total:
 
 - transport: the VF101-VF105 findings before, and how many are gone after (the share
   resolved; the target is >= 80 %);
@@ -67,7 +70,8 @@ def measure(source: Path, scratch: Path) -> Reach:
     name = source.name
     started = time.monotonic()
     root = scratch / name
-    shutil.copytree(source, root, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    # the whole clone, .git too: git's view of the tree decides what the scanner walks
+    shutil.copytree(source, root, symlinks=True)
     before = engine.scan([root], load(root), jobs=1).report.findings
     transport = [f for f in before if f.rule_id in TRANSPORT]
     try:
@@ -146,8 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
     results: list[Reach] = []
-    with tempfile.TemporaryDirectory(prefix="fix-reach-") as scratch:
-        for source in sources:
+    for source in sources:
+        # one copy at a time (a clone with its history can be large), removed after
+        with tempfile.TemporaryDirectory(prefix="fix-reach-") as scratch:
             results.append(measure(source, Path(scratch)))
     total = sum(r.transport for r in results)
     resolved = sum(r.resolved for r in results)

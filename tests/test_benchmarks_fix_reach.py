@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,3 +93,32 @@ def test_a_labelled_repository_not_extracted_stops_the_run(
     code, _, err = _run(["--repos-dir", str(repos), "--labels-dir", str(labels)], capsys)
     assert code == 2
     assert "fix_reach: error: gone/away is not extracted in" in err
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_each_copy_keeps_its_git_so_tracked_ignored_files_are_measured(
+    shared_repos: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A committed `.env` that .gitignore names is tracked: the scanner walks it in the
+    corpus (accuracy.py scans in place), so fix_reach must too. A copy without `.git` lets
+    the ignore rule hide it (one of the two findings, on the old copy step)."""
+    repos, labels = shared_repos
+    tree = repos / "acme__shop"
+    (tree / ".gitignore").write_text(".env\n")
+    (tree / ".env").write_text("DATABASE_URL=postgresql://app@db.internal/shop\n")
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "add", "-f", ".env")
+    _git(tree, "commit", "-qm", "tracked .env")
+    code, report, _ = _run(["--repos-dir", str(repos), "--labels-dir", str(labels)], capsys)
+    assert code == 0
+    assert report["summary"]["transport"] == 2  # app/db.py and the tracked .env
+    assert (tree / ".env").read_text() == "DATABASE_URL=postgresql://app@db.internal/shop\n"

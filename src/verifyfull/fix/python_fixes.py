@@ -228,6 +228,63 @@ class _Plan:
     declined: list[tuple[int, str]] = field(default_factory=list)
 
 
+class _ContextReaders(cst.CSTVisitor):
+    """Names a module passes as the connection string of a site that takes its TLS from an
+    SSLContext argument and ignores the string's TLS keys (asyncpg's connect/create_pool,
+    encode/databases' Database, GINO's set_bind), whether or not the site is reported."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+        # name -> the libpq sites (engines, psycopg, psycopg2, pools) that read it too
+        self.libpq: dict[str, list[cst.Call]] = {}
+        self.aliases: dict[str, str] = {}
+        self.asyncpg_modules = {"asyncpg"}
+        self.from_asyncpg: set[str] = set()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            asname = alias.asname.name if isinstance(alias.asname, cst.AsName) else None
+            module = _dotted(alias.name)
+            if module and isinstance(asname, cst.Name):
+                self.aliases[asname.value] = module
+            if module == "asyncpg" and isinstance(asname, cst.Name):
+                self.asyncpg_modules.add(asname.value)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = _dotted(node.module) if node.module else None
+        if module == "asyncpg" and not isinstance(node.names, cst.ImportStar):
+            self.from_asyncpg |= {a.name.value for a in node.names if isinstance(a.name, cst.Name)}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = _dotted(node.func) or ""
+        head, _, short = name.rpartition(".")
+        first, dot, rest = name.partition(".")
+        canonical = self.aliases[first] + dot + rest if dot and first in self.aliases else name
+        asyncpg = head in self.asyncpg_modules or name in self.from_asyncpg
+        context = (
+            (short in _ASYNCPG_CALLS and asyncpg)
+            or name in _DATABASES_CALLS
+            or (short == _GINO_BIND and bool(head))
+        )
+        libpq = canonical in _ENGINE_CALLS or canonical in _LIBPQ_CALLS
+        if not (context or libpq):
+            return
+        given = next(
+            (a.value for a in node.args if a.keyword and a.keyword.value in _CONTEXT_URL_ARGS),
+            node.args[0].value if node.args and node.args[0].keyword is None else None,
+        )
+        if not isinstance(given, cst.Name):
+            return
+        if context:
+            self.names.add(given.value)
+        else:
+            self.libpq.setdefault(given.value, []).append(node)
+
+
+_CONTEXT_URL_ARGS = {"dsn", "url", "bind", "conninfo"}
+
+
 class _Planner(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
@@ -250,6 +307,10 @@ class _Planner(cst.CSTVisitor):
         self.from_asyncpg: set[str] = set()
         self.module_aliases: dict[str, str] = {}
         self.ca_setting: str | None = None  # a module constant naming the CA file
+        # strings an SSLContext site also reads: libpq TLS keys written into one would be
+        # ignored there (the scanner's VF105), so libpq sites reading it take call arguments
+        self.context_urls: frozenset[str] = frozenset()
+        self.libpq_readers: Mapping[str, list[cst.Call]] = {}
         self._anchor: cst.CSTNode = cst.Module(body=[])
         # (block, files) -> line of the statement the context was built before
         self._built: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
@@ -346,6 +407,10 @@ class _Planner(cst.CSTVisitor):
             if isinstance(t.target, cst.Name)
         ]
         self.ca_setting = frameworks.ca_setting(assigned)
+        readers = _ContextReaders()
+        node.visit(readers)
+        self.context_urls = frozenset(readers.names)
+        self.libpq_readers = readers.libpq
 
     # -- bindings: `dsn = (...)` so a call's Name argument can be followed ----
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -431,8 +496,12 @@ class _Planner(cst.CSTVisitor):
             url = self._literal(first) if first is not None else None
             # A string read through a variable may feed other sites too (a psycopg call
             # that needs its sslmode): asyncpg ignores its TLS keys next to a context,
-            # so they stay and only lend their files; a literal at the call is cleaned.
-            shared = isinstance(first, cst.Name)
+            # so they stay and only lend their files, unless every libpq site of the
+            # module reading it is reported (each then takes keyword arguments over the
+            # string: _read_with_context); a literal at the call is cleaned.
+            shared = isinstance(first, cst.Name) and not all(
+                self._reported(call) for call in self.libpq_readers.get(first.value, ())
+            )
             files = self._strip_url(url, keep=shared) if url is not None else {}
             self._context(statement, files)
             self.plan.set_ssl[node] = "ssl"
@@ -510,7 +579,10 @@ class _Planner(cst.CSTVisitor):
                 f"{name}(): TLS keys out of the +asyncpg URL, connect_args={{'ssl': SSLContext}}"
             )
             return
-        why = self._upgrade_string(url, f"{name}()")
+        if self._read_with_context(first):
+            why: str | None = self._context_reason(first)
+        else:
+            why = self._upgrade_string(url, f"{name}()")
         if why is not None:  # the string is left as it is: connect_args decide over it
             self._engine_elsewhere(node, name, scheme, why)
 
@@ -561,6 +633,16 @@ class _Planner(cst.CSTVisitor):
                 files[role] = _code(value)
         return files
 
+    def _read_with_context(self, node: cst.BaseExpression | None) -> bool:
+        """A variable an SSLContext site of the module also reads (asyncpg, databases, GINO):
+        TLS keys written into its string would be ignored there (and reported, VF105)."""
+        return isinstance(node, cst.Name) and node.value in self.context_urls
+
+    @staticmethod
+    def _context_reason(node: cst.BaseExpression | None) -> str:
+        name = node.value if isinstance(node, cst.Name) else "it"
+        return f"{name} is also read by a site that ignores its TLS keys (an SSLContext)"
+
     def _scheme(self, node: cst.CSTNode) -> str | None:
         """The URL scheme the scanner resolved for the call (from its finding's evidence)."""
         where = self.get_metadata(PositionProvider, node)
@@ -579,6 +661,8 @@ class _Planner(cst.CSTVisitor):
         url = self._literal(value)
         mode = _kwarg(node, "sslmode")
         files_only = False
+        if self._read_with_context(value):
+            url = None  # left as written: keyword arguments decide over it, whatever it is
         if mode is None and url is not None and pystrings.piece_of(url) is not None:
             # A keyword string gets its certificate files as keyword arguments, which libpq
             # takes over the string's: a path written into it would end its value at a

@@ -1,0 +1,113 @@
+"""The fixer never adds a finding (issue 15: "0 new findings anywhere after the fix").
+
+Generated projects in the shapes the corpus showed the fixer or the scanner getting
+wrong, fixed with every fix (`--unsafe-fixes`), written and scanned again: no finding
+(per file and rule) that the original lacked, every changed module compiles, and a
+second run plans nothing.
+
+- One URL constant read by a site that takes an SSLContext and ignores the string's TLS
+  keys (asyncpg's connect/create_pool, encode/databases' Database, GINO's set_bind) and
+  by libpq sites (SQLAlchemy engines, psycopg, psycopg2): TLS keys written into the
+  string for the libpq sites were a new VF105 at the other one (Moulik07's database.py).
+  The libpq sites now take keyword arguments / connect_args, which libpq and SQLAlchemy
+  take over the string's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verifyfull.fix.plan import plan_fixes
+from verifyfull.scan import engine
+from verifyfull.scan.settings import load
+
+_EXAMPLES = settings(
+    max_examples=int(os.environ.get("VERIFYFULL_FIX_EXAMPLES", "6")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+MODES = st.sampled_from([None, "disable", "prefer", "require", "verify-ca", "verify-full"])
+
+
+def _counts(root: Path) -> Counter[tuple[str, str]]:
+    findings = engine.scan([root], load(root), jobs=1).report.findings
+    return Counter((str(f.path), f.rule_id) for f in findings)
+
+
+def assert_fix_adds_nothing(tmp_path: Path, files: dict[str, str]) -> Path:
+    """The project of `files` (with an empty pyproject.toml), fixed and written: nothing
+    new is reported, changed modules compile, a second run plans nothing."""
+    root = tmp_path / "proj"
+    shutil.rmtree(root, ignore_errors=True)  # hypothesis reuses tmp_path
+    for name, text in {"pyproject.toml": "", **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    before = _counts(root)
+    plan = plan_fixes([root], load(root), unsafe=True)
+    for fix in plan.fixes:
+        fix.path.write_bytes(fix.after)
+        compile(fix.after, fix.relpath, "exec")
+    after = _counts(root)
+    new = {key: n - before[key] for key, n in after.items() if n > before[key]}
+    assert not new, f"new after the fix: {new}\n" + "".join(
+        f"--- {fix.relpath}\n{fix.after.decode()}" for fix in plan.fixes
+    )
+    assert plan_fixes([root], load(root), unsafe=True).fixes == ()
+    return root
+
+
+# -- one URL, an SSLContext reader and libpq readers ------------------------------------
+
+_CONTEXT_READERS = {
+    "asyncpg": ("import asyncpg\n", "    await asyncpg.connect({url})\n"),
+    "pool": ("import asyncpg\n", "    await asyncpg.create_pool(dsn={url})\n"),
+    "databases": ("from databases import Database\n", "    Database({url})\n"),
+    "gino": (
+        "from gino import Gino\n\ndb = Gino()\n",
+        "    await db.set_bind({url})\n",
+    ),
+}
+_LIBPQ_READERS = {
+    "engine": ("from sqlalchemy import create_engine\n", "    create_engine({url})\n"),
+    "psycopg": ("import psycopg\n", "    psycopg.connect({url})\n"),
+    "psycopg2": ("import psycopg2\n", "    psycopg2.connect({url})\n"),
+}
+
+
+def _url(mode: str | None, root: bool) -> str:
+    query = [f"sslmode={mode}"] if mode else []
+    if root and mode:
+        query.append("sslrootcert=/etc/ssl/db-ca.crt")
+    return "postgresql://app@db.internal:5432/shop" + ("?" + "&".join(query) if query else "")
+
+
+@_EXAMPLES
+@given(
+    context=st.sampled_from(sorted(_CONTEXT_READERS)),
+    libpq=st.lists(st.sampled_from(sorted(_LIBPQ_READERS)), min_size=1, max_size=2, unique=True),
+    mode=MODES,
+    root=st.booleans(),
+    context_first=st.booleans(),
+)
+def test_a_url_an_sslcontext_site_reads_gets_no_tls_keys_for_the_libpq_sites(
+    tmp_path: Path,
+    context: str,
+    libpq: list[str],
+    mode: str | None,
+    root: bool,
+    context_first: bool,
+) -> None:
+    readers = [_CONTEXT_READERS[context], *(_LIBPQ_READERS[k] for k in libpq)]
+    if not context_first:
+        readers = readers[1:] + readers[:1]
+    imports = "".join(sorted({imp for imp, _ in readers}))
+    calls = "".join(call.format(url="DATABASE_URL") for _, call in readers)
+    module = f'{imports}\nDATABASE_URL = "{_url(mode, root)}"\n\n\nasync def main():\n{calls}'
+    assert_fix_adds_nothing(tmp_path, {"app/db.py": module})
