@@ -30,6 +30,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from test_conninfo_budget import spent
 from test_conninfo_differential import (
     _ASYNCPG_NONE,
     _SETTINGS,
@@ -236,7 +237,7 @@ def test_asyncpg_keyword_arguments_agree_with_asyncpg(tmp_path: Path, ca_file: s
 
     with driver_environment(tmp_path):
         run()
-    assert TALLY["cases"] >= CASES
+    spent("test_conninfo_differential_kwargs.py", {"asyncpg keyword arguments": TALLY["cases"]})
     rare = {name: HITS[name] for name in CLASSES if HITS[name] < MINIMUM}
     assert not rare, f"classes drawn fewer than {MINIMUM} times in {TALLY['cases']}: {rare}"
     print(f"kwargs differential: {TALLY['cases']} cases; per class: {dict(HITS)}")

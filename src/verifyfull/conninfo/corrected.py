@@ -10,8 +10,11 @@ PGPASSWORD (or uses the client certificate).
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from verifyfull.conninfo.asyncpg_dsn import asyncpg_call
 from verifyfull.conninfo.libpq_options import option_refusal
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from verifyfull.conninfo.target import Target
 
 DEFAULT_ROOT = "certs/ca.crt"
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9._-]+")
 _TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "ssl")
 
 
@@ -73,10 +77,38 @@ def _libpq_url(
     base = _without_refused_options(base.with_params(**files), libpq)
     if info.source is Source.KEYWORDS and target.driver.value in ("psycopg", "psycopg2"):
         return base.to_keywords()  # answer in the form it was written
-    if target.driver.value == "sqlalchemy":  # (SQLAlchemy reads ?host= lists itself)
-        scheme = sqlalchemy_scheme(info.scheme) + f"+{target.backend}"
-        return base.to_url(scheme=scheme)
+    if target.driver.value == "sqlalchemy":
+        return sqlalchemy_url(base, sqlalchemy_scheme(info.scheme) + f"+{target.backend}")
     return base.to_url(scheme="postgresql", libpq=True)
+
+
+def sqlalchemy_url(info: ConnInfo, scheme: str) -> str:
+    """The URL SQLAlchemy reads back to the same hosts: a host list goes in the query
+    (`?host=h1,h2&port=p1,p2`, its _split_multihost_from_url), since make_url reads a
+    netloc list as one host with a port it cannot int() ('5432,h2:5433'), and it never
+    unquotes a netloc host: a name that needs quoting goes there too."""
+    if len(info.hosts) <= 1 and all(_netloc_name(h.host) for h in info.hosts):
+        return info.to_url(scheme=scheme)
+    url = replace(info, hosts=(), written=()).to_url(scheme=scheme)
+    names = quote(",".join(h.host for h in info.hosts), safe=",:/")
+    query = f"host={names}"
+    if "port" in info.written or any(h.port is not None for h in info.hosts):
+        # (No port written stays so: the driver then reads PGPORT, as the original did.)
+        query += "&port=" + ",".join("" if h.port is None else str(h.port) for h in info.hosts)
+    if any(h.hostaddr for h in info.hosts):  # kept with its hosts, one per host
+        query += "&hostaddr=" + ",".join(h.hostaddr or "" for h in info.hosts)
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def _netloc_name(host: str) -> bool:
+    """A host make_url reads back from the netloc as written: a plain name or an IPv6
+    address (rendered in brackets)."""
+    if not host or _PLAIN_HOST.fullmatch(host):  # (an empty one: as the renderings do)
+        return True
+    try:
+        return ipaddress.ip_address(host).version == 6
+    except ValueError:
+        return False
 
 
 def _without_refused_options(info: ConnInfo, libpq: LibpqVersion) -> ConnInfo:
@@ -185,7 +217,13 @@ def _ssl_context_code(
         kept = "".join(f", {k}={_py(v)}" for k, v in _kept_asyncpg_arguments(info))
         lines.append(f"conn = await asyncpg.connect({_py(dsn)}{port}{kept}, ssl=ctx)")
     elif driver == "sqlalchemy":
-        url = plain.to_url(scheme=f"{sqlalchemy_scheme(info.scheme)}+asyncpg")
+        # No host written stays so (asyncpg then takes PGHOST or its default hosts, as
+        # the original did), and a port written without a host is kept.
+        alone = tuple((k, v) for k, v in info.params if k == "port")
+        url = sqlalchemy_url(
+            replace(plain, hosts=info.hosts, params=alone),
+            f"{sqlalchemy_scheme(info.scheme)}+asyncpg",
+        )
         lines.append(f'engine = create_async_engine({_py(url)}, connect_args={{"ssl": ctx}})')
     else:
         credentials = f'{_tortoise_credentials(plain)}, "ssl": ctx'
