@@ -16,6 +16,9 @@ Against a lab server it starts and stops itself (real PostgreSQL 15), same run:
    has no hook on the query path; this row shows that nothing else slows it.
 3. enforcement's own work per connect without the driver (microseconds,
    warm and with the CPU caches flushed): benchmarks/enforce_work.py.
+4. where the connect difference goes, on the same machine in the same run:
+   benchmarks/enforce_split.py (the driver's own part and the rest, wall and
+   CPU; --split-pairs, 0 to skip).
 
 Estimator, verdict and floor as benchmarks/guard_bench.py (paired samples,
 order swapped every pair, median of per-pair rate ratios with a distribution-
@@ -37,6 +40,7 @@ import asyncpg
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import enforce_split
 import enforce_work
 from guard_bench import (
     GUARD_FLOOR,
@@ -160,6 +164,7 @@ OPTIONS = (
     ("--bursts", 400, "pooled query burst pairs"),
     ("--burst-size", 128, "queries per burst"),
     ("--warmup", 10, "pairs discarded first"),
+    ("--split-pairs", 200, "pairs for the split of enforce_split.py (0: skip)"),
 )
 
 
@@ -175,6 +180,9 @@ def main() -> None:
     try:
         out = bench(server, args.pairs, args.bursts, args.burst_size, args.warmup)
         out += ["", *asyncio.run(enforce_work.measure(server.dsn(), 1000, 200))]
+        if args.split_pairs:
+            split = enforce_split.split(server.dsn(), args.split_pairs, args.warmup)
+            out += ["", *asyncio.run(split)]
     finally:
         server.stop()
     load_after = os.getloadavg()[0]

@@ -34,12 +34,13 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
             return await original(
                 loop=loop, connection_class=connection_class, record_class=record_class, **kwargs
             )
+        key = plain_key(kwargs)  # None with an SSLContext (not a plain value): read every time
         attempt = enforcement.begin(
             "asyncpg",
             "asyncpg",
             lambda: asyncpg_info(kwargs),
-            key=plain_key(kwargs),  # None with an SSLContext: read every time
-            ssl_context=isinstance(kwargs.get("ssl"), ssl.SSLContext),
+            key=key,
+            ssl_context=key is None and isinstance(kwargs.get("ssl"), ssl.SSLContext),
         )
         return await enforcement.guarded_async(
             attempt,

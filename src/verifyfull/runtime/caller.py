@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from functools import lru_cache
+from types import CodeType
 
 # Module name prefixes that are plumbing between the application and the wire.
 _PLUMBING = (
@@ -41,6 +42,28 @@ def _plumbing(module: str) -> bool:
 _TASK_STARTS = frozenset({("asyncio.events", "_run"), ("threading", "run")})
 UNKNOWN = "unknown (opened by a pool's or driver's background task)"
 
+# Per code object, what its frames are (a function's code belongs to the module it
+# was defined in: its module name is read once): the application's, plumbing, or
+# where a task starts. Per (code, instruction offset, cwd), the location's text:
+# f_lineno decodes the line table and the path is made relative once per call
+# site, not per connect (each costs microseconds with the CPU caches cold after a
+# handshake). Both bounded: emptied when full.
+_APP, _PLUMB, _TASK_START = 0, 1, 2
+_MAX_ENTRIES = 1024
+_KINDS: dict[CodeType, int] = {}
+_LOCATIONS: dict[tuple[CodeType, int, str], str] = {}
+
+
+def _kind(code: CodeType, module: str) -> int:
+    if not _plumbing(module):
+        kind = _APP
+    else:
+        kind = _TASK_START if (module, code.co_name) in _TASK_STARTS else _PLUMB
+    if len(_KINDS) >= _MAX_ENTRIES:
+        _KINDS.clear()
+    _KINDS[code] = kind
+    return kind
+
 
 def caller_location(skip: int = 1, cwd: str | None = None) -> str:
     """file:line of the innermost frame outside the plumbing, or UNKNOWN.
@@ -50,12 +73,22 @@ def caller_location(skip: int = 1, cwd: str | None = None) -> str:
     call per connect, tens of microseconds with cold caches).
     """
     frame = sys._getframe(skip)
+    here = os.getcwd() if cwd is None else cwd
     while frame is not None:
-        module = str(frame.f_globals.get("__name__", ""))
-        if not _plumbing(module):
-            where = _relative(frame.f_code.co_filename, os.getcwd() if cwd is None else cwd)
-            return f"{where}:{frame.f_lineno}"
-        if (module, frame.f_code.co_name) in _TASK_STARTS:
+        code = frame.f_code
+        kind = _KINDS.get(code)
+        if kind is None:
+            kind = _kind(code, str(frame.f_globals.get("__name__", "")))
+        if kind == _APP:
+            site = (code, frame.f_lasti, here)
+            where = _LOCATIONS.get(site)
+            if where is None:
+                where = f"{_relative(code.co_filename, here)}:{frame.f_lineno}"
+                if len(_LOCATIONS) >= _MAX_ENTRIES:
+                    _LOCATIONS.clear()
+                _LOCATIONS[site] = where
+            return where
+        if kind == _TASK_START:
             break
         frame = frame.f_back  # type: ignore[assignment]
     return UNKNOWN

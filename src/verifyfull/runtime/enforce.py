@@ -193,22 +193,29 @@ class Enforcement:
             unexcused = [r for r in live.rule_ids if r not in self.allowed_rules]
         else:
             rule_ids = ()
-        message = before.message if before.rule_ids else live.message
         refusing = self.mode is Mode.REFUSE and bool(unexcused)
         verdict = before.verdict
-        verified_transport = protocol is not None and verdict is not None
-        self._record(
-            attempt,
-            live.tls_version,
-            live.cipher,
-            rule_ids,
-            message,
-            refused=refusing,
-            target=target,
-            chain=verified_transport and verdict is not None and verdict.verifies_chain,
-            hostname=verified_transport and verdict is not None and verdict.verifies_hostname,
-            not_after=live.server_cert_not_after,
-            cert=client_cert(attempt.judged, cert_loaded) if live.tls_version else None,
+        verified = protocol is not None and verdict is not None
+        # The record's facts in _Pending's order, built here (not through _record's
+        # eleven keyword arguments: this is the path every connection takes).
+        self._keep(
+            (
+                attempt,
+                target,
+                live.tls_version,
+                live.cipher,
+                rule_ids,
+                before.message if before.rule_ids else live.message,
+                refusing,
+                verified and verdict is not None and verdict.verifies_chain,
+                verified and verdict is not None and verdict.verifies_hostname,
+                client_cert(attempt.judged, cert_loaded) if live.tls_version else None,
+                self._allowed(rule_ids),
+                self.opened_by,
+                live.server_cert_not_after,
+                True,
+                time.time(),
+            )
         )
         if refusing:
             return self._refusal(attempt, unexcused[0], live.message, live.fix)
@@ -295,24 +302,32 @@ class Enforcement:
         proven: bool = True,
         cert: str | None = None,
     ) -> None:
-        allowed = tuple(sorted(self.allowed_rules.intersection(rule_ids))) if rule_ids else ()
-        facts: _Pending = (
-            attempt,
-            target or attempt.target,
-            tls_version,
-            cipher,
-            rule_ids,
-            message,
-            refused,
-            chain,
-            hostname,
-            cert,
-            allowed,
-            self.opened_by,  # both as they are now: the pytest plugin changes them per test
-            not_after,
-            proven,
-            time.time(),
+        self._keep(
+            (
+                attempt,
+                target or attempt.target,
+                tls_version,
+                cipher,
+                rule_ids,
+                message,
+                refused,
+                chain,
+                hostname,
+                cert,
+                self._allowed(rule_ids),
+                self.opened_by,  # both as they are now: the pytest plugin changes them per test
+                not_after,
+                proven,
+                time.time(),
+            )
         )
+
+    def _allowed(self, rule_ids: tuple[str, ...]) -> tuple[str, ...]:
+        """The rules a verifyfull_allow mark accepts, of those broken."""
+        return tuple(sorted(self.allowed_rules.intersection(rule_ids))) if rule_ids else ()
+
+    def _keep(self, facts: _Pending) -> None:
+        """Keep a record's facts; built into the record now only if a listener needs it."""
         with self._lock:
             if not self._listeners:
                 # Nobody sees it before `.connections` is read: the frozen record
