@@ -5,6 +5,10 @@ the config and shell side, each closed by a mechanism and checked on generated i
 1. `cockroach start --insecure ... --accept-sql-without-tls`: the node has no TLS at all,
    so the second flag changes nothing: one VF201, no VF202 beside it (judge the final
    state); without --insecure (or with --insecure=false) the flag is VF202 as before.
+2. An infrastructure-as-code expression written as text in a password's place
+   (`aws_db_instance.fp-rds.password`, `var.db_password`) is no VF401.
+3. `env-base.txt`, `env_prod`: `env` joined to a variant by `-` / `_` without the leading
+   dot is an env file when its lines are KEY=VALUE lines.
 """
 
 from __future__ import annotations
@@ -144,3 +148,29 @@ def test_an_iac_reference_written_as_text_is_not_a_password(
     assert "VF401" not in rules_at(_scan({name: text}), name), text
     name, text = _written(form, key, real)  # a real password in the same place still is
     assert "VF401" in rules_at(_scan({name: text}), name), text
+
+
+# --- 3. env files named `env-*` / `env_*` (no leading dot) ---------------------------------
+
+_ENV_NAME = st.builds(
+    lambda sep, variant, suffix: f"env{sep}{variant}{suffix}",
+    st.sampled_from(["-", "_"]),
+    st.sampled_from(["base", "example", "prod", "dev", "sample", "local"]),
+    st.sampled_from(["", ".txt", ".example", ".dist"]),
+)
+_HOST = st.sampled_from(["localhost", "db", "db.internal", "10.0.0.5"])
+
+
+@SLOW
+@given(name=_ENV_NAME, host=_HOST, secure=st.booleans(), comment=st.booleans())
+def test_env_variant_files_without_the_dot_are_env_files(
+    name: str, host: str, secure: bool, comment: bool
+) -> None:
+    query = "?sslmode=verify-full&sslrootcert=/certs/ca.crt" if secure else ""
+    text = ("# copy to .env\n" if comment else "") + (
+        f"SECRET_KEY=uma_senha_bem_grande\nDATABASE_URL=postgresql://app@{host}:5432/app{query}\n"
+    )
+    rules = rules_at(_scan({name: text}), name)
+    assert ("VF102" in rules) is not secure, (name, text, rules)
+    sniffed = rules_at(_scan({name: "set -e\ncd /srv\necho starting\n"}), name)
+    assert not sniffed, sniffed  # a hinted name holding commands is not read as one

