@@ -106,3 +106,75 @@ def test_a_connection_string_by_keyword_reads_as_the_positional_one(
     tcp = "/var/run" not in dsn and "@/" not in dsn
     judged = "verify-full" in dsn and "sslmode=" not in extra
     assert any(rule.startswith("VF10") for rule, *_ in by_position) or not tcp or judged
+
+
+# --- a Django entry whose fields a compose env_file gives ---------------------------
+
+_ENGINES = (
+    ("django.db.backends.postgresql", True),
+    ("django.db.backends.postgresql_psycopg2", True),
+    ("django.contrib.gis.db.backends.postgis", True),
+    ("django.db.backends.mysql", False),
+    ("django.db.backends.sqlite3", False),
+)
+_READS = ('os.environ.get("{v}")', 'os.getenv("{v}")', 'os.environ["{v}"]')
+_ENV_FILES = (".env", "envs/prod.env", ".env.prod")
+_COMPOSE_FILES = ("docker-compose.yml", "compose.yaml", "docker-compose.prod.yml")
+
+
+@_SETTINGS
+@given(
+    engine=st.sampled_from(_ENGINES),
+    host=st.sampled_from(("db", "10.1.2.3", "/var/run/postgresql")),
+    read=st.sampled_from(_READS),
+    env_file=st.sampled_from(_ENV_FILES),
+    compose=st.sampled_from(_COMPOSE_FILES),
+    as_list=st.booleans(),
+    mode=st.sampled_from(("", "disable", "require")),
+    named=st.sampled_from(("compose", "unnamed", "twice")),
+)
+def test_a_django_entry_takes_the_fields_a_compose_env_file_gives(
+    tmp_path: Path,
+    engine: tuple[str, bool],
+    host: str,
+    read: str,
+    env_file: str,
+    compose: str,
+    as_list: bool,
+    mode: str,
+    named: str,
+) -> None:
+    """`"ENGINE": os.environ.get("SQL_ENGINE")`, `"HOST": os.getenv("SQL_HOST")` with the
+    values in a committed env file that a compose service's `env_file:` names: the entry
+    is judged with them (was: not a site, the engine unknown). An env file nothing names,
+    or a variable two env files set, decides nothing (as before)."""
+    name, postgres = engine
+    options = f'\n        "OPTIONS": {{"sslmode": "{mode}"}},' if mode else ""
+    fields = "".join(
+        f'\n        "{key}": {read.format(v=var)},'
+        for key, var in (("ENGINE", "SQL_ENGINE"), ("HOST", "SQL_HOST"), ("NAME", "SQL_DB"))
+    )
+    settings_py = f"import os\n\nDATABASES = {{\n    'default': {{{fields}{options}\n    }}\n}}\n"
+    env_text = f"SQL_ENGINE={name}\nSQL_HOST={host}\nSQL_DB=app\nSECRET=x\n"
+    entry = f"\n      - ./{env_file}" if as_list else f" ./{env_file}"
+    compose_text = f"services:\n  web:\n    image: app:1\n    env_file:{entry}\n"
+    files = {"app/settings.py": settings_py, env_file: env_text}
+    if named != "unnamed":
+        files[compose] = compose_text
+    if named == "twice":
+        files[".env.example"] = "SQL_ENGINE=django.db.backends.postgresql\nSQL_HOST=db\n"
+    key = (engine, host, read, env_file, compose, as_list, mode, named)
+    root = _project(tmp_path, key, files)
+    found = {(rule, line) for rule, line, *_ in _findings(root, "app/settings.py")}
+    decided = postgres and named == "compose" and (not host.startswith("/") or mode)
+    if not decided:
+        transport = {f for f in found if f[0].startswith("VF10") and f[0] != "VF108"}
+        assert not transport or named != "compose", (key, found)
+        return
+    expected = {"": "VF102", "disable": "VF101", "require": "VF103"}[mode]
+    if host.startswith("/"):
+        expected = {"disable": "", "require": ""}[mode]  # a socket: TLS does not apply
+    if expected:
+        assert any(rule == expected for rule, _ in found), (key, found)
+    else:
+        assert not any(r.startswith("VF10") and r != "VF108" for r, _ in found), (key, found)

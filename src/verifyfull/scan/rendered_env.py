@@ -13,6 +13,13 @@ it is the source for sites in that module (and not for `local.py`). Any other en
 file that sets the variable (`.env`, `.env.example`) makes the source ambiguous:
 nothing is claimed.
 
+A committed env file that a compose service's `env_file:` names is what that
+service's environment holds too (`deployed_value`): when it is the project's
+only source of a variable, a settings field read from that variable (a Django
+entry's `ENGINE` / `HOST` from `os.environ.get("SQL_ENGINE")`) is judged with
+its value. Only component values are taken so: a whole connection URL in such a
+file is judged where it is written (the config check), its code sites VF108.
+
 Built once per scan root and process, by a walk of the tree (the walk's default
 skip directories and dot-directories skipped) reading only files whose name is an
 env file's or a template's; bounded by MAX_FILES files of MAX_FILE_BYTES.
@@ -45,17 +52,19 @@ class Rendered:
     path: str  # relative to the root
     line: int
     settings_module: str | None  # DJANGO_SETTINGS_MODULE the template sets
+    template: bool = True  # False: a plain env file (.env, .env.example, ...)
 
     @property
     def why(self) -> str:
+        if not self.template:
+            return f"{self.path}:{self.line}, the env file compose's env_file: names"
         return f"{self.path}:{self.line}, an env template rendered at deploy"
 
 
 @lru_cache(maxsize=8)
-def _sources(root: Path) -> dict[str, tuple[Rendered | None, ...]]:
-    """variable -> every value the tree's env files and templates give it (None for a
-    file that is not a template)."""
-    found: dict[str, list[Rendered | None]] = {}
+def _sources(root: Path) -> dict[str, tuple[Rendered, ...]]:
+    """variable -> every value the tree's env files and templates give it."""
+    found: dict[str, list[Rendered]] = {}
     read = 0
     for directory, dirs, names in os.walk(str(root)):
         dirs[:] = sorted(d for d in dirs if d not in DEFAULT_SKIP_DIRS and not d.startswith("."))
@@ -79,11 +88,8 @@ def _sources(root: Path) -> dict[str, tuple[Rendered | None, ...]]:
             )
             relpath = os.path.relpath(path, str(root)).replace(os.sep, "/")
             for key, value, line, _ in lines:
-                entry = (
-                    Rendered(value.strip().strip("'\""), relpath, line, module)
-                    if template
-                    else None
-                )
+                value = value.strip().strip("'\"")
+                entry = Rendered(value, relpath, line, module, template)
                 found.setdefault(key.strip().upper(), []).append(entry)
     return {k: tuple(v) for k, v in found.items()}
 
@@ -92,9 +98,13 @@ def rendered_value(root: Path, variable: str, module_relpath: str) -> Rendered |
     """The value of `variable` for code in `module_relpath`, when one env template is
     the project's only source of it (and is rendered for that settings module)."""
     sources = _sources(root).get(variable.strip().upper(), ())
-    if len(sources) != 1 or sources[0] is None:
+    if len(sources) != 1 or not sources[0].template:
         return None
-    rendered = sources[0]
+    return _for_module(sources[0], module_relpath)
+
+
+def _for_module(rendered: Rendered, module_relpath: str) -> Rendered | None:
+    """The value, unless its file sets DJANGO_SETTINGS_MODULE to another module."""
     if rendered.settings_module is not None:
         dotted = module_relpath.removesuffix(".py").replace("/", ".")
         if not (
@@ -102,3 +112,48 @@ def rendered_value(root: Path, variable: str, module_relpath: str) -> Rendered |
         ):
             return None
     return rendered
+
+
+# docker-compose.yml, compose.yaml, docker-compose.prod.yml, compose.override.yaml
+_COMPOSE_NAME = re.compile(r"^(?:docker-)?compose(?:\.[^/]+)?\.ya?ml$")
+
+
+@lru_cache(maxsize=8)
+def _compose_env_files(root: Path) -> frozenset[str]:
+    """The env files (relative to the root) that a compose file's `env_file:` names."""
+    # the config package imports the Python frameworks: read lazily, never at import
+    from verifyfull.scan.config.composefiles import env_file_paths, services_in
+    from verifyfull.scan.config.yamlnodes import effective_items
+
+    named: set[str] = set()
+    seen = 0
+    for directory, dirs, names in os.walk(str(root)):
+        dirs[:] = sorted(d for d in dirs if d not in DEFAULT_SKIP_DIRS and not d.startswith("."))
+        for name in sorted(names):
+            if _COMPOSE_NAME.match(name) is None:
+                continue
+            seen += 1
+            if seen > MAX_FILES:
+                return frozenset(named)
+            path = Path(directory) / name
+            for node in services_in(path).values():
+                for env_path in env_file_paths(dict(effective_items(node)), path.parent):
+                    relpath = os.path.relpath(env_path, str(root)).replace(os.sep, "/")
+                    if not relpath.startswith("../"):
+                        named.add(relpath)
+    return frozenset(named)
+
+
+def deployed_value(root: Path, variable: str, module_relpath: str) -> Rendered | None:
+    """The value of `variable` where the service runs, when the project's only source of
+    it is an env template rendered for this module (rendered_value) or a committed env
+    file that a compose service's `env_file:` names."""
+    rendered = rendered_value(root, variable, module_relpath)
+    if rendered is not None:
+        return rendered
+    sources = _sources(root).get(variable.strip().upper(), ())
+    if len(sources) != 1 or sources[0].template:
+        return None
+    if sources[0].path not in _compose_env_files(root):
+        return None
+    return _for_module(sources[0], module_relpath)

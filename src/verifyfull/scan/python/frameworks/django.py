@@ -19,6 +19,7 @@ from verifyfull.scan import rendered_env
 from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.python import credentials
 from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.env_readers import env_read
 from verifyfull.scan.python.frameworks.common import (
     PLACEHOLDER,
     Judged,
@@ -139,6 +140,8 @@ def _django(a: Analysis, entry: ast.expr, scope: Scope, engine_required: bool) -
         raise Undetermined(f"the DATABASES entry is {value.why}")
     if not isinstance(value, DictValue):
         raise NotASite("not a mapping")
+    notes: list[str] = []
+    value = _deployed_fields(a, written_at(a, entry, scope), value, notes)
     engine = value.get("ENGINE")
     if engine is None and not engine_required:
         engine = Text.of("django.db.backends.postgresql")
@@ -146,7 +149,6 @@ def _django(a: Analysis, entry: ast.expr, scope: Scope, engine_required: bool) -
         raise NotASite("the engine is not known to be PostgreSQL")
     if not engine.known.rsplit(".", 1)[-1].endswith(_DJANGO_ENGINES):
         raise NotASite(f"engine {engine.known}")
-    notes: list[str] = []
     options = value.get("OPTIONS")
     pairs = _options(options, notes, complete=value.complete)
     for key, keyword in _DJANGO_FIELDS:
@@ -156,6 +158,68 @@ def _django(a: Analysis, entry: ast.expr, scope: Scope, engine_required: bool) -
     driver = Driver.PSYCOPG2 if engine.known.endswith("psycopg2") else Driver.PSYCOPG
     text = libpq_text(pairs)
     return [(driver, parse_dsn(text), text, tuple(notes))]
+
+
+def _deployed_fields(
+    a: Analysis, written: ast.expr, value: DictValue, notes: list[str]
+) -> DictValue:
+    """The entry with each field the code reads from the environment, with no default,
+    given the value the service's environment holds when one committed source in the
+    tree decides it (an env file a compose `env_file:` names, or an env template
+    rendered at deploy: rendered_env.deployed_value). `"ENGINE":
+    os.environ.get("SQL_ENGINE")` with `SQL_ENGINE=django.db.backends.postgresql` in
+    that file is a PostgreSQL entry; otherwise the field stays unknown."""
+    if not isinstance(written, ast.Dict):
+        return value
+    given: dict[str, Value] = {}
+    for key in _DEPLOYED_FIELDS:
+        field = dict_key(written, key)
+        current = value.get(key)
+        if field is None or not isinstance(current, Unknown | Text):
+            continue
+        if isinstance(current, Text) and current.known is not None:
+            continue
+        variable = _env_variable(a, field)
+        deployed = (
+            rendered_env.deployed_value(a.ctx.root, variable, a.source.relpath)
+            if variable
+            else None
+        )
+        if deployed is not None and deployed.value and "$" not in deployed.value:
+            given[key] = Text.of(deployed.value)
+            notes.append(f"{key}: {variable} from {deployed.why}")
+    if not given:
+        return value
+    items = tuple((k, given.get(k, v)) for k, v in value.items)
+    return DictValue(items, value.complete, value.written)
+
+
+# The fields a deploy-time env file may give an entry (the password is judged where
+# that file writes it; OPTIONS is a mapping, never one variable).
+_DEPLOYED_FIELDS = ("ENGINE", "HOST", "PORT", "NAME", "USER")
+
+
+def _env_variable(a: Analysis, field: ast.expr) -> str | None:
+    """The variable an environment read with no default names (`os.environ.get("X")`,
+    `os.getenv("X")`, `os.environ["X"]`), else None."""
+    if isinstance(field, ast.Subscript):
+        named = field.slice
+        if (a.module.qualname(field.value) or "") == "os.environ" and isinstance(
+            named, ast.Constant
+        ):
+            return named.value if isinstance(named.value, str) else None
+        return None
+    if not isinstance(field, ast.Call):
+        return None
+    read = env_read(a.module, field)
+    if read is None or not isinstance(read.variable, ast.Constant):
+        return None
+    if read.default is not None and not (
+        isinstance(read.default, ast.Constant) and read.default.value is None
+    ):
+        return None
+    name = read.variable.value
+    return name if isinstance(name, str) else None
 
 
 def _options(options: Value | None, notes: list[str], *, complete: bool) -> dict[str, str]:
