@@ -111,3 +111,59 @@ def test_a_url_an_sslcontext_site_reads_gets_no_tls_keys_for_the_libpq_sites(
     calls = "".join(call.format(url="DATABASE_URL") for _, call in readers)
     module = f'{imports}\nDATABASE_URL = "{_url(mode, root)}"\n\n\nasync def main():\n{calls}'
     assert_fix_adds_nothing(tmp_path, {"app/db.py": module})
+
+
+# -- a URL not seen here, TLS decided by the call's own arguments once fixed ----------
+#
+# Before the fix the site was reported for what its arguments say (no ssl: asyncpg's
+# prefer; sslmode=require: no certificate check); after it, the arguments decide TLS
+# whatever the URL says, and the scanner must judge them so, not call the site
+# deploy-decided (a new VF108): GINO passes none of the URL's query to asyncpg
+# (hubot-huntflow's set_bind(postgres_url)); an engine's connect_args name the root as
+# an environment read, a file named (uconnect's check_db.py).
+
+_UNSEEN_URLS = {
+    "parameter": ("", "url"),
+    "getenv": ('URL = os.getenv("DATABASE_URL")\n', "URL"),
+    "environ": ('URL = os.environ["DATABASE_URL"]\n', "URL"),
+    # one caller passes a literal, one its own parameter: the first world was reported
+    # (the literal's verdict), the second's VF108 held back behind it until the fix
+    "callers": ("", "url"),
+}
+_CALLERS = (
+    '\n\ndef main():\n    return {f}("postgresql://app@db.internal/shop")\n'
+    "\n\ndef cli(conn):\n    return {f}(conn)\n"
+)
+
+
+@_EXAMPLES
+@given(
+    ssl_arg=st.sampled_from([None, '"require"', "True", '"prefer"']),
+    url=st.sampled_from(sorted(_UNSEEN_URLS)),
+)
+def test_gino_set_bind_with_an_unseen_url(tmp_path: Path, ssl_arg: str | None, url: str) -> None:
+    binding, name = _UNSEEN_URLS[url]
+    extra = f", ssl={ssl_arg}" if ssl_arg else ""
+    module = (
+        f"import os\n\nfrom gino import Gino\n\ndb = Gino()\n{binding}\n\n"
+        f"async def run(url):\n    await db.set_bind({name}{extra})\n"
+    ) + (_CALLERS.format(f="run") if url == "callers" else "")
+    assert_fix_adds_nothing(tmp_path, {"app/models.py": module})
+
+
+@_EXAMPLES
+@given(
+    call=st.sampled_from(["create_engine", "create_async_engine"]),
+    mode=st.sampled_from(["disable", "allow", "prefer", "require", "verify-ca"]),
+    url=st.sampled_from(sorted(_UNSEEN_URLS)),
+)
+def test_an_engine_with_an_unseen_url_and_libpq_connect_args(
+    tmp_path: Path, call: str, mode: str, url: str
+) -> None:
+    binding, name = _UNSEEN_URLS[url]
+    where = "sqlalchemy.ext.asyncio" if call == "create_async_engine" else "sqlalchemy"
+    module = (
+        f"import os\n\nfrom {where} import {call}\n\n{binding}\n\n"
+        f'def make(url):\n    return {call}({name}, connect_args={{"sslmode": "{mode}"}})\n'
+    ) + (_CALLERS.format(f="make") if url == "callers" else "")
+    assert_fix_adds_nothing(tmp_path, {"app/db.py": module})

@@ -10,6 +10,7 @@ from verifyfull.conninfo import (
     from_asyncpg_kwargs,
     parse_dsn,
 )
+from verifyfull.scan.python import rootfiles
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
@@ -104,6 +105,7 @@ def gino_extension(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
     return _gino_pool(a, call, scope, url, tls)
 
 
+_UNSEEN_URL = f"postgresql://{rootfiles.PLACEHOLDER}/{rootfiles.PLACEHOLDER}"
 _GINO_URL_PARTS = (("", "user", "postgres"), ("@", "host", "localhost"), (":", "port", "5432"))
 # Keywords of set_bind/create_engine that reach asyncpg and decide its TLS.
 _GINO_TLS_KEYWORDS = frozenset({"ssl", "direct_tls"})
@@ -112,7 +114,12 @@ _GINO_TLS_KEYWORDS = frozenset({"ssl", "direct_tls"})
 def _gino_pool(
     a: Analysis, call: ast.Call, scope: Scope, url_value: Value, keywords: list[ast.keyword]
 ) -> Judged:
-    url, notes_tuple = dsn_text(url_value, "the URL")
+    try:
+        url, notes_tuple = dsn_text(url_value, "the URL")
+    except Undetermined as why:
+        # GINO passes none of the URL's query to asyncpg: an unseen URL hides only where
+        # to connect (a network host, as an unseen host keyword), and the keywords decide
+        url, notes_tuple = _UNSEEN_URL, (str(why),)
     notes = list(notes_tuple)
     parsed = parse_dsn(libpq_url(url))
     mapping: dict[str, object] = {}
