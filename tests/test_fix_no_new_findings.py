@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import types
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from verifyfull.fix.plan import plan_fixes
 from verifyfull.scan import engine
@@ -167,3 +171,61 @@ def test_an_engine_with_an_unseen_url_and_libpq_connect_args(
         f'def make(url):\n    return {call}({name}, connect_args={{"sslmode": "{mode}"}})\n'
     ) + (_CALLERS.format(f="make") if url == "callers" else "")
     assert_fix_adds_nothing(tmp_path, {"app/db.py": module})
+
+
+# -- peewee databases and psycopg2 pools: keyword arguments handed to libpq ------------
+
+_KEYWORD_SITES = {
+    "peewee": ("from peewee import PostgresqlDatabase\n", "PostgresqlDatabase", '"shop"'),
+    "peewee-pool": (
+        "from playhouse.pool import PooledPostgresqlDatabase\n",
+        "PooledPostgresqlDatabase",
+        '"shop", max_connections=8',
+    ),
+    "pool": ("from psycopg2 import pool\n", "pool.ThreadedConnectionPool", "1, 10"),
+    "simple-pool": (
+        "import psycopg2.pool\n",
+        "psycopg2.pool.SimpleConnectionPool",
+        '1, 4, dsn="host=db.internal dbname=shop"',
+    ),
+}
+
+
+@_EXAMPLES
+@given(
+    site=st.sampled_from(sorted(_KEYWORD_SITES)),
+    mode=st.sampled_from([None, "disable", "prefer", "require", "verify-ca"]),
+)
+def test_keyword_sites_get_the_libpq_keywords(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str, mode: str | None
+) -> None:
+    imports, call, first = _KEYWORD_SITES[site]
+    given_mode = f', sslmode="{mode}"' if mode else ""
+    module = f'{imports}\nDB = {call}({first}, host="db.internal", user="app"{given_mode})\n'
+    root = assert_fix_adds_nothing(tmp_path, {"app/db.py": module})
+    after = engine.scan([root], load(root), jobs=1).report.findings
+    assert not [f for f in after if f.rule_id in {"VF101", "VF102", "VF103", "VF104"}]
+    # executed with stand-ins that keep what the call would hand psycopg2.connect
+    seen: dict[str, object] = {}
+
+    def keep(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+
+    stub = types.SimpleNamespace(
+        PostgresqlDatabase=keep,
+        PooledPostgresqlDatabase=keep,
+        ThreadedConnectionPool=keep,
+        SimpleConnectionPool=keep,
+    )
+    for name in ("peewee", "playhouse", "playhouse.pool", "psycopg2", "psycopg2.pool"):
+        monkeypatch.setitem(sys.modules, name, stub)
+    stub.pool = stub
+    monkeypatch.setenv("DB_CA_PATH", "/etc/ssl/db ca.crt")
+    monkeypatch.delenv("DB_CERT_PATH", raising=False)
+    exec(compile((root / "app/db.py").read_text(), "db.py", "exec"), {})
+    dsn = str(seen.get("dsn", ""))
+    params = conninfo_to_dict(
+        make_conninfo(dsn, **{k: v for k, v in seen.items() if k.startswith("ssl")})
+    )
+    assert params["sslmode"] == "verify-full"
+    assert params["sslrootcert"] == "/etc/ssl/db ca.crt"

@@ -64,6 +64,22 @@ _LIBPQ_CALLS = {
     "psycopg_pool.AsyncConnectionPool",
 }
 _TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
+# Sites that hand their keyword arguments to psycopg2/psycopg.connect() and whose first
+# positional argument is not a connection string: peewee's databases (the database name;
+# scan/python/sites.py PEEWEE) and psycopg2's pools (minconn). They get the libpq keywords,
+# which libpq takes over any string (matched by name: the scanner reported the call).
+_KEYWORDS_ONLY_CALLS = {
+    "PostgresqlDatabase",
+    "PooledPostgresqlDatabase",
+    "PostgresqlExtDatabase",
+    "PooledPostgresqlExtDatabase",
+    "CockroachDatabase",
+    "PooledCockroachDatabase",
+    "Psycopg3Database",
+    "PooledPsycopg3Database",
+    "SimpleConnectionPool",
+    "ThreadedConnectionPool",
+}
 # ORMs that hand asyncpg what they are given (the scanner reports only their real sites,
 # scan/python/frameworks/asyncpg_orms.py): Piccolo's engines call asyncpg with **config,
 # GINO's set_bind passes its keywords to asyncpg's pool.
@@ -465,6 +481,8 @@ class _Planner(cst.CSTVisitor):
             self._django_call(node, name)
         elif name in _LIBPQ_CALLS:
             self._libpq_call(node, name)
+        elif short in _KEYWORDS_ONLY_CALLS:
+            self._libpq_keywords(node, name)
         elif short in _TORTOISE_CALLS:
             self._tortoise(node, name)
         elif short in _PICCOLO_ENGINES:
@@ -709,6 +727,25 @@ class _Planner(cst.CSTVisitor):
                 self._act(f"{name}(): the certificate files as keyword arguments")
             else:
                 self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
+
+    def _libpq_keywords(self, node: cst.Call, name: str) -> None:
+        """sslmode='verify-full' and the certificate files as keyword arguments, which the
+        call hands to libpq over its connection string (a `**mapping` may hold them too:
+        a second value would be a TypeError, so that call is left for a person)."""
+        mode = _kwarg(node, "sslmode")
+        if mode is not None and pystrings.text_of(mode.value) == "verify-full":
+            return
+        if any(arg.star == "**" for arg in node.args):
+            self._decline(f"{name}(): its keyword arguments come from a ** mapping")
+            return
+        statement = self._statement(node)
+        if statement is None:
+            return
+        own_root = _kwarg(node, "sslrootcert") is not None
+        self.plan.libpq_kwargs[node] = LIBPQ_KWARGS[:1] if own_root else LIBPQ_KWARGS
+        if not own_root:
+            self._require_root(statement)
+        self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
 
     # -- framework settings (fix/frameworks.py) ---------------------------------
     @staticmethod
