@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
 import sys
 import types
 from collections import Counter
@@ -27,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from verifyfull.certs.create import create_ca
 from verifyfull.fix.plan import plan_fixes
 from verifyfull.scan import engine
 from verifyfull.scan.settings import load
@@ -229,3 +231,74 @@ def test_keyword_sites_get_the_libpq_keywords(
     )
     assert params["sslmode"] == "verify-full"
     assert params["sslrootcert"] == "/etc/ssl/db ca.crt"
+
+
+# -- Flask config mappings written as a dict -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    certs = tmp_path_factory.mktemp("ca")
+    create_ca(certs / "certs", certs / "ca.key")
+    return str(certs / "certs" / "ca.crt")
+
+
+_FLASK_URLS = {
+    "literal": '"postgresql://app@db.internal/shop{query}"',
+    "psycopg2": '"postgresql+psycopg2://app@db.internal/shop{query}"',
+    "asyncpg": '"postgresql+asyncpg://app@db.internal/shop"',
+    "getenv": "f\"postgresql://{{os.getenv('PGUSER')}}@{{os.getenv('PGHOST')}}/shop\"",
+}
+_FLASK_OPTIONS = {
+    "none": "",
+    "pool": '"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 5},',
+    "connect_args": '"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 3}},',
+}
+
+
+@_EXAMPLES
+@given(
+    url=st.sampled_from(sorted(_FLASK_URLS)),
+    mode=st.sampled_from([None, "disable", "require", "verify-ca"]),
+    options=st.sampled_from(sorted(_FLASK_OPTIONS)),
+    helper=st.booleans(),
+    single=st.booleans(),
+)
+def test_flask_config_dicts_get_engine_options(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ca_path: str,
+    url: str,
+    mode: str | None,
+    options: str,
+    helper: bool,
+    single: bool,
+) -> None:
+    value = _FLASK_URLS[url].format(query=f"?sslmode={mode}" if mode else "")
+    entries = f'"DEBUG": True, "SQLALCHEMY_DATABASE_URI": {value}, {_FLASK_OPTIONS[options]}'
+    if single:  # the file's quotes: fixed entries take them
+        entries = entries.replace('"', "'") if url != "getenv" else entries
+    body = f"def config():\n    return {{{entries}}}\n" if helper else f"CONFIG = {{{entries}}}\n"
+    module = f"import os\n\n{body}\n"
+    extension = "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"
+    files = {"app/config.py": module, "app/extensions.py": extension}
+    root = assert_fix_adds_nothing(tmp_path, files)
+    after = engine.scan([root], load(root), jobs=1).report.findings
+    assert not [f for f in after if f.rule_id in {"VF101", "VF102", "VF103", "VF104", "VF105"}]
+    monkeypatch.setenv("DB_CA_PATH", ca_path)
+    monkeypatch.delenv("DB_CERT_PATH", raising=False)
+    namespace: dict[str, object] = {}
+    exec(compile((root / "app/config.py").read_text(), "config.py", "exec"), namespace)
+    config = namespace["config"]() if helper else namespace["CONFIG"]  # type: ignore[operator]
+    engine_options = config["SQLALCHEMY_ENGINE_OPTIONS"]
+    connect_args = engine_options["connect_args"]
+    if options == "pool":
+        assert engine_options["pool_size"] == 5
+    if options == "connect_args":
+        assert connect_args["connect_timeout"] == 3
+    if url == "asyncpg":
+        context = connect_args["ssl"]
+        assert isinstance(context, ssl.SSLContext) and context.check_hostname
+        assert context.verify_mode == ssl.CERT_REQUIRED
+    else:
+        assert (connect_args["sslmode"], connect_args["sslrootcert"]) == ("verify-full", ca_path)
