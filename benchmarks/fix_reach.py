@@ -60,6 +60,7 @@ class Reach:
     seconds: float
     error: str = ""
     left: tuple[str, ...] = ()  # the transport findings still reported, path:line rule
+    added: tuple[str, ...] = ()  # the new findings, path rule (xN when more than one)
 
 
 def _keys(findings: Sequence[object]) -> Counter[tuple[str, str]]:
@@ -89,7 +90,8 @@ def measure(source: Path, scratch: Path) -> Reach:
     after = engine.scan([root], load(root), jobs=1).report.findings
     left = [f for f in after if f.rule_id in TRANSPORT]
     old, now = _keys(before), _keys(after)
-    new = sum(max(0, count - old[key]) for key, count in now.items())
+    grown = {key: count - old[key] for key, count in now.items() if count > old[key]}
+    new = sum(grown.values())
     again = plan_fixes([root], load(root), unsafe=True)
     return Reach(
         name,
@@ -101,6 +103,9 @@ def measure(source: Path, scratch: Path) -> Reach:
         len(plan.fixes),
         time.monotonic() - started,
         left=tuple(f"{f.path}:{f.line} {f.rule_id}" for f in left),
+        added=tuple(
+            f"{p} {r}" + (f" x{n}" if n > 1 else "") for (p, r), n in sorted(grown.items())
+        ),
     )
 
 
@@ -178,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.verbose:
             print("".join(f"    left: {item}\n" for item in r.left), end="")
+            print("".join(f"    new: {item}\n" for item in r.added), end="")
     print(
         f"\n{summary['repos']} repos: {resolved} of {total} transport findings resolved "
         f"({summary['share']} %), {summary['new']} new, {summary['compile_errors']} "

@@ -64,6 +64,22 @@ _LIBPQ_CALLS = {
     "psycopg_pool.AsyncConnectionPool",
 }
 _TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
+# Sites that hand their keyword arguments to psycopg2/psycopg.connect() and whose first
+# positional argument is not a connection string: peewee's databases (the database name;
+# scan/python/sites.py PEEWEE) and psycopg2's pools (minconn). They get the libpq keywords,
+# which libpq takes over any string (matched by name: the scanner reported the call).
+_KEYWORDS_ONLY_CALLS = {
+    "PostgresqlDatabase",
+    "PooledPostgresqlDatabase",
+    "PostgresqlExtDatabase",
+    "PooledPostgresqlExtDatabase",
+    "CockroachDatabase",
+    "PooledCockroachDatabase",
+    "Psycopg3Database",
+    "PooledPsycopg3Database",
+    "SimpleConnectionPool",
+    "ThreadedConnectionPool",
+}
 # ORMs that hand asyncpg what they are given (the scanner reports only their real sites,
 # scan/python/frameworks/asyncpg_orms.py): Piccolo's engines call asyncpg with **config,
 # GINO's set_bind passes its keywords to asyncpg's pool.
@@ -219,6 +235,8 @@ class _Plan:
     options_entries: dict[cst.Dict, str | None] = field(default_factory=dict)
     # Flask-SQLAlchemy engine options given connect_args -> how (as set_ssl)
     engine_options: dict[cst.Dict, str] = field(default_factory=dict)
+    # Flask config mappings written as a dict, whose SQLALCHEMY_ENGINE_OPTIONS get them
+    flask_dicts: dict[cst.Dict, str] = field(default_factory=dict)
     strings: dict[cst.BaseExpression, cst.BaseExpression] = field(default_factory=dict)
     remove: set[cst.CSTNode] = field(default_factory=set)
     replace: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
@@ -465,6 +483,8 @@ class _Planner(cst.CSTVisitor):
             self._django_call(node, name)
         elif name in _LIBPQ_CALLS:
             self._libpq_call(node, name)
+        elif short in _KEYWORDS_ONLY_CALLS:
+            self._libpq_keywords(node, name)
         elif short in _TORTOISE_CALLS:
             self._tortoise(node, name)
         elif short in _PICCOLO_ENGINES:
@@ -710,6 +730,25 @@ class _Planner(cst.CSTVisitor):
             else:
                 self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
 
+    def _libpq_keywords(self, node: cst.Call, name: str) -> None:
+        """sslmode='verify-full' and the certificate files as keyword arguments, which the
+        call hands to libpq over its connection string (a `**mapping` may hold them too:
+        a second value would be a TypeError, so that call is left for a person)."""
+        mode = _kwarg(node, "sslmode")
+        if mode is not None and pystrings.text_of(mode.value) == "verify-full":
+            return
+        if any(arg.star == "**" for arg in node.args):
+            self._decline(f"{name}(): its keyword arguments come from a ** mapping")
+            return
+        statement = self._statement(node)
+        if statement is None:
+            return
+        own_root = _kwarg(node, "sslrootcert") is not None
+        self.plan.libpq_kwargs[node] = LIBPQ_KWARGS[:1] if own_root else LIBPQ_KWARGS
+        if not own_root:
+            self._require_root(statement)
+        self._act(f"{name}(): sslmode='verify-full' keyword (and the certificate files)")
+
     # -- framework settings (fix/frameworks.py) ---------------------------------
     @staticmethod
     def _libpq_entries(root: str | None) -> str:
@@ -720,7 +759,12 @@ class _Planner(cst.CSTVisitor):
         return ", ".join(f'"{k}": {v}' for k, v in LIBPQ_KWARGS)
 
     def visit_Dict(self, node: cst.Dict) -> None:
-        """A Django DATABASES entry: OPTIONS (libpq keywords) gets verify-full and the files."""
+        """A Django DATABASES entry: OPTIONS (libpq keywords) gets verify-full and the files.
+        A Flask config mapping written as a dict (`{"SQLALCHEMY_DATABASE_URI": …}`, a
+        helper's `return {…}`): connect_args in its SQLALCHEMY_ENGINE_OPTIONS."""
+        if frameworks.dict_get(node, frameworks.URI_KEY) is not None:
+            self._flask_dict(node)
+            return
         if node in self.plan.options_entries or not frameworks.is_django_entry(node):
             return
         options = frameworks.dict_get(node, "OPTIONS")
@@ -793,23 +837,68 @@ class _Planner(cst.CSTVisitor):
             if there is not None and body.index(there) < body.index(node):
                 first = there
         connect_args = frameworks.dict_get(existing, "connect_args")
-        if "+asyncpg" in scheme:
-            files = self._strip_url(url) if url is not None else {}
-            self._context(first, {**self._dict_files_libpq(connect_args), **files})
-            how = "connect_args"
-        else:
-            if frameworks.dict_get(connect_args, "sslrootcert") is not None:
-                return
-            self._require_root(first)
-            how = "connect_args_libpq"
-            if url is not None:  # its sslmode says what connect_args makes it (files stay there)
-                self._upgrade_string(url, frameworks.URI_KEY, add_files=False)
+        how = self._flask_tls(first, scheme, url, connect_args)
+        if how is None:
+            return
         if isinstance(existing, cst.Dict):
             self.plan.engine_options[existing] = how
         else:
             value = _code(_tls_dict(cst.Dict([]), how, self.context_name))
             statement = f'{frameworks.options_target(uri)} = {{"connect_args": {value}}}\n'
             self.plan.postambles.setdefault(node, []).extend(cst.parse_module(statement).body)
+        self._act(f"{frameworks.URI_KEY}: {frameworks.OPTIONS_KEY} connect_args with verify-full")
+
+    def _flask_tls(
+        self,
+        first: cst.CSTNode,
+        scheme: str,
+        url: cst.BaseExpression | None,
+        connect_args: cst.BaseExpression | None,
+    ) -> str | None:
+        """What the engine options' connect_args get (as set_ssl), with the context or the
+        root check before `first`; None when they name their own root already."""
+        if "+asyncpg" in scheme:
+            files = self._strip_url(url) if url is not None else {}
+            self._context(first, {**self._dict_files_libpq(connect_args), **files})
+            return "connect_args"
+        if frameworks.dict_get(connect_args, "sslrootcert") is not None:
+            return None
+        self._require_root(first)
+        if url is not None:  # its sslmode says what connect_args makes it (files stay there)
+            self._upgrade_string(url, frameworks.URI_KEY, add_files=False)
+        return "connect_args_libpq"
+
+    def _flask_dict(self, node: cst.Dict) -> None:
+        """`{"SQLALCHEMY_DATABASE_URI": url, …}`: the dict's SQLALCHEMY_ENGINE_OPTIONS (added,
+        or a literal one merged) gets connect_args for the dialect, as `_flask_uri` does
+        for a constant; options written another way are left for a person."""
+        uri = next(
+            e
+            for e in node.elements
+            if isinstance(e, cst.DictElement) and pystrings.text_of(e.key) == frameworks.URI_KEY
+        )
+        if not self._reported(uri) or node in self.plan.flask_dicts:
+            return
+        self._anchor = uri
+        url = self._literal(uri.value)
+        scheme = (self._url_scheme(url) if url is not None else None) or self._scheme(uri)
+        statement = self._statement(node)
+        if scheme is None or statement is None:
+            return
+        if "+asyncpg" not in scheme and scheme not in _LIBPQ_SCHEMES:
+            return
+        options = frameworks.dict_get(node, frameworks.OPTIONS_KEY)
+        if options is not None and not isinstance(options, cst.Dict):
+            self._decline(f"{frameworks.OPTIONS_KEY} is built elsewhere")
+            return
+        connect_args = frameworks.dict_get(options, "connect_args")
+        if connect_args is not None and not isinstance(connect_args, cst.Dict):
+            self._decline(f"{frameworks.OPTIONS_KEY} connect_args is built elsewhere")
+            return
+        how = self._flask_tls(statement, scheme, url, connect_args)
+        if how is None:
+            return
+        self.plan.flask_dicts[node] = how
         self._act(f"{frameworks.URI_KEY}: {frameworks.OPTIONS_KEY} connect_args with verify-full")
 
     def _upgrade_string(
@@ -1109,6 +1198,17 @@ class _Applier(cst.CSTTransformer):
             connect_args = _dict_get(updated_node, "connect_args")
             value = _tls_dict(connect_args, how, self.context_name)
             return _with_entry(updated_node, "connect_args", value)
+        if (
+            isinstance(original_node, cst.Dict)
+            and isinstance(updated_node, cst.Dict)
+            and original_node in plan.flask_dicts
+        ):
+            options = _dict_get(updated_node, frameworks.OPTIONS_KEY)
+            options = options if isinstance(options, cst.Dict) else cst.Dict([])
+            how = plan.flask_dicts[original_node]
+            value = _tls_dict(_dict_get(options, "connect_args"), how, self.context_name)
+            options = _with_entry(options, "connect_args", value)
+            return _with_entry(updated_node, frameworks.OPTIONS_KEY, options)
         if original_node in plan.preambles or original_node in plan.postambles:
             return self._surrounded(
                 updated_node,

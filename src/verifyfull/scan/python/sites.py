@@ -253,11 +253,17 @@ def plain(value: Value, key: str = "") -> object:
 # libpq keywords whose value alone decides the transport: unseen, the site is decided
 # where it runs (VF108), never read as absent (which would be libpq's prefer, VF102).
 _MODE_KEYWORDS = frozenset({"sslmode", "requiressl"})
+_FILE_KEYWORDS = frozenset({"sslrootcert", "sslcert", "sslkey", "sslcrl"})
 
 
-def known_kwargs(mapping: Mapping[str, object], notes: list[str]) -> dict[str, object]:
+def known_kwargs(
+    mapping: Mapping[str, object], notes: list[str], *, libpq: bool = False
+) -> dict[str, object]:
     """Drop what is unknown (noting it); partial strings get placeholders. An unseen
-    sslmode is Undetermined: dropping it would judge libpq's default instead."""
+    sslmode is Undetermined: dropping it would judge libpq's default instead. libpq: the
+    mapping is libpq's keywords, where an unseen file (`sslrootcert=os.environ["X"]`) is
+    a file named, only its name unseen: a placeholder (dropped, it was libpq's default
+    root, missing, and an unseen URL's libpq dialects all "broke")."""
     kept: dict[str, object] = {}
     for key, item in mapping.items():
         if key in _MODE_KEYWORDS and isinstance(item, Unknown | Symbol | Text):
@@ -269,7 +275,7 @@ def known_kwargs(mapping: Mapping[str, object], notes: list[str]) -> dict[str, o
                 raise Undetermined(f"{key} is partly unknown ({_unknown_words(item)})")
         if isinstance(item, Unknown | Symbol):
             notes.append(f"{key}: {item.why if isinstance(item, Unknown) else item.dotted}")
-            if key == "host":
+            if key == "host" or (libpq and key in _FILE_KEYWORDS):
                 # A host is given, only its name is unseen: a network host to the
                 # driver (a socket directory from the environment is the rare case).
                 kept[key] = _PLACEHOLDER
@@ -502,7 +508,7 @@ def _sqlalchemy(
     connect_args = kwargs.get("connect_args")
     args: dict[str, object] | None = None
     if isinstance(connect_args, DictValue):
-        args = known_kwargs({k: plain(v, k) for k, v in connect_args.items}, notes)
+        args = known_kwargs({k: plain(v, k) for k, v in connect_args.items}, notes, libpq=True)
         for _, item in connect_args.items:
             notes += notes_of(item)
         if not connect_args.complete:

@@ -10,6 +10,7 @@ from verifyfull.conninfo import (
     from_asyncpg_kwargs,
     parse_dsn,
 )
+from verifyfull.scan.python import rootfiles
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
@@ -66,20 +67,29 @@ def is_gino(a: Analysis, func: ast.expr) -> bool:
     the library binds is decided there; held-out-s9)."""
     if any(ref.dotted.lstrip(".").startswith("gino") for ref in a.module.aliases.values()):
         return True
+    return _gino_receiver(a, func) is not None
+
+
+def _gino_receiver(a: Analysis, func: ast.expr) -> str | None:
+    """ "here" for a Gino() object bound in the project, "outside" for an object imported
+    from code outside the tree, None for anything else."""
     receiver = func.value if isinstance(func, ast.Attribute) else None
     if not isinstance(receiver, ast.Name):
-        return False
+        return None
     module, name = a.module, receiver.id
     ref = module.aliases.get(name)
     if ref is not None:
         found = module.find_import(ref)
         if found is None:
-            return True
+            return "outside"
         if found[1] is None:
-            return False
+            return None
         module, name = found[0], found[1]
     bound = binding(module.scope, name)
-    return isinstance(bound, ast.Call) and (module.qualname(bound.func) or "").startswith("gino")
+    made_by_gino = isinstance(bound, ast.Call) and (module.qualname(bound.func) or "").startswith(
+        "gino"
+    )
+    return "here" if made_by_gino else None
 
 
 def gino(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
@@ -87,7 +97,10 @@ def gino(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
     and the asyncpg keywords of the call (GinoStrategy, dialects/asyncpg.py); the
     URL's query never reaches asyncpg."""
     url = value_of(a, call_argument(call, 0, "bind"), scope, call)
-    return _gino_pool(a, call, scope, url, call.keywords)
+    # An object of a library outside the tree may be no plain Gino: what it binds to an
+    # unseen URL is decided there (VF108); a GINO object's unseen URL only says where.
+    outside = _gino_receiver(a, call.func) == "outside"
+    return _gino_pool(a, call, scope, url, call.keywords, unseen_url_decides=outside)
 
 
 def gino_extension(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
@@ -108,15 +121,29 @@ def gino_extension(a: Analysis, call: ast.Call, scope: Scope) -> Judged:
     return _gino_pool(a, call, scope, url, tls)
 
 
+_UNSEEN_URL = f"postgresql://{rootfiles.PLACEHOLDER}/{rootfiles.PLACEHOLDER}"
 _GINO_URL_PARTS = (("", "user", "postgres"), ("@", "host", "localhost"), (":", "port", "5432"))
 # Keywords of set_bind/create_engine that reach asyncpg and decide its TLS.
 _GINO_TLS_KEYWORDS = frozenset({"ssl", "direct_tls"})
 
 
 def _gino_pool(
-    a: Analysis, call: ast.Call, scope: Scope, url_value: Value, keywords: list[ast.keyword]
+    a: Analysis,
+    call: ast.Call,
+    scope: Scope,
+    url_value: Value,
+    keywords: list[ast.keyword],
+    *,
+    unseen_url_decides: bool = False,
 ) -> Judged:
-    url, notes_tuple = dsn_text(url_value, "the URL")
+    try:
+        url, notes_tuple = dsn_text(url_value, "the URL")
+    except Undetermined as why:
+        if unseen_url_decides:
+            raise
+        # GINO passes none of the URL's query to asyncpg: an unseen URL hides only where
+        # to connect (a network host, as an unseen host keyword), and the keywords decide
+        url, notes_tuple = _UNSEEN_URL, (str(why),)
     notes = list(notes_tuple)
     parsed = parse_dsn(libpq_url(url))
     mapping: dict[str, object] = {}
