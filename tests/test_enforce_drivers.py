@@ -525,3 +525,25 @@ def test_asyncpg_uses_early_facts_only_of_the_connections_own_transport(
     ]
     conn = conns[which]
     assert asyncpg_hook._tls_facts(conn, entries) == own[which]
+
+
+def test_asyncpg_reads_the_handshake_after_the_connect_if_the_early_read_fails(
+    lab: Any, refusing: Enforcement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An early read that raises changes nothing: the connect goes on (no transport left
+    half-made) and the facts are read after it, as before session 9."""
+    from verifyfull.runtime import asyncpg_hook
+
+    real = asyncpg_hook._transport_facts
+    calls: list[int] = []
+
+    def once_broken(transport: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the early read failed")
+        return real(transport)
+
+    monkeypatch.setattr(asyncpg_hook, "_transport_facts", once_broken)
+    asyncio.run(_asyncpg(lab("secure").dsn()))
+    assert len(calls) == 2
+    assert _last(refusing).verified

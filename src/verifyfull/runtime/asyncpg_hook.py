@@ -18,6 +18,7 @@ transport; the proof and the record stay after the connect, as before.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import ssl
 from collections.abc import Callable, Sequence
@@ -66,7 +67,8 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
                 lambda conn: conn.terminate(),
             )
         finally:
-            _EARLY.reset(token)
+            with contextlib.suppress(ValueError):  # closed unfinished from another context
+                _EARLY.reset(token)
 
     return _connect
 
@@ -84,7 +86,11 @@ def _wrap_upgrade(original: Callable[..., Any]) -> Callable[..., Any]:
         early = _EARLY.get()
         if early is not None:  # an enforced connect: read the handshake now
             transport = made[0]
-            early.append((transport, _transport_facts(transport)))
+            try:
+                facts = _transport_facts(transport)
+            except Exception:  # read again after the connect, failing there as before
+                return made
+            early.append((transport, facts))
         return made
 
     return _create_ssl_connection
