@@ -445,3 +445,105 @@ def test_the_record_names_the_client_certificate_libpq_really_sent(
         assert record.client_cert == (named if sent else None), record
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_asyncpg_reads_the_handshake_while_the_server_authenticates(
+    lab: Any, refusing: Enforcement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handshake's facts are read inside the TLS upgrade (the StartupMessage sent, the
+    server working), once per connect, not after the connect returns; the record is the
+    one a read of the finished connection gives."""
+    from verifyfull.runtime import asyncpg_hook
+
+    server = lab("secure")
+    reads: list[bool] = []  # per read: was the connect still under way?
+    connecting = False
+    real = asyncpg_hook._transport_facts
+
+    def counted(transport: Any) -> Any:
+        reads.append(connecting)
+        return real(transport)
+
+    monkeypatch.setattr(asyncpg_hook, "_transport_facts", counted)
+
+    async def connect() -> Any:
+        nonlocal connecting
+        connecting = True
+        try:
+            return await asyncpg.connect(server.dsn(), timeout=5)
+        finally:
+            connecting = False
+
+    async def run() -> Any:
+        conn = await connect()
+        try:
+            return real(conn._transport)
+        finally:
+            await conn.close()
+
+    after = asyncio.run(run())
+    assert reads == [True]
+    record = _last(refusing)
+    assert record.verified, record
+    assert (record.target, record.tls_version, record.cipher) == after[:3]
+
+
+@pytest.fixture(scope="module")
+def two_asyncpg_connections(lab: Any) -> Iterator[list[Any]]:
+    """Two live verify-full asyncpg connections to two servers (other peers), no enforcement."""
+    loop = asyncio.new_event_loop()
+    dsns = [lab("secure").dsn(), lab("tls-optional").dsn()]
+    conns = [loop.run_until_complete(asyncpg.connect(dsn, timeout=5)) for dsn in dsns]
+    yield conns
+    for conn in conns:
+        loop.run_until_complete(conn.close())
+    loop.close()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    which=st.integers(0, 1),
+    early=st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), max_size=4),
+)
+def test_asyncpg_uses_early_facts_only_of_the_connections_own_transport(
+    which: int, early: list[tuple[int, int]], two_asyncpg_connections: list[Any]
+) -> None:
+    """Whatever upgrades an enforced connect went through (addresses tried and given up,
+    in any order, with any facts), a connection's facts are its own transport's."""
+    from verifyfull.runtime import asyncpg_hook
+
+    conns = two_asyncpg_connections
+    own = [asyncpg_hook._transport_facts(c._transport) for c in conns]
+    assert own[0][0] != own[1][0]  # two peers: a wrong pick would show
+    # Each drawn entry: an upgrade of one of the two connections (its transport, its
+    # facts), or of an address given up (another transport, the other's facts).
+    entries = [
+        (conns[t]._transport, own[t]) if given_up == 0 else (object(), own[1 - t])
+        for t, given_up in early
+    ]
+    conn = conns[which]
+    assert asyncpg_hook._tls_facts(conn, entries) == own[which]
+
+
+def test_asyncpg_reads_the_handshake_after_the_connect_if_the_early_read_fails(
+    lab: Any, refusing: Enforcement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An early read that raises changes nothing: the connect goes on (no transport left
+    half-made) and the facts are read after it, as before session 9."""
+    from verifyfull.runtime import asyncpg_hook
+
+    real = asyncpg_hook._transport_facts
+    calls: list[int] = []
+
+    def once_broken(transport: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the early read failed")
+        return real(transport)
+
+    monkeypatch.setattr(asyncpg_hook, "_transport_facts", once_broken)
+    asyncio.run(_asyncpg(lab("secure").dsn()))
+    assert len(calls) == 2
+    assert _last(refusing).verified
