@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from test_heldout_s8_py import _findings, _project
-from verifyfull.scan.python.fstrings import downlevel, parse_python
+from verifyfull.scan.python.fstrings import MAX_REWRITE, downlevel, parse_python
 
 _SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -206,3 +207,18 @@ def test_set_bind_on_an_object_from_outside_the_tree_is_a_gino_site(
         line = 4
     root = _project(tmp_path, (library, name, bind, in_function), {"tasks.py": text})
     assert (rule, line) in _findings(root, "tasks.py"), text
+
+
+def test_the_rewrite_grows_linearly_on_hostile_input() -> None:
+    """Ten times the fields take at most twenty times as long (the trust bound)."""
+
+    def seconds(count: int) -> float:
+        text = "x = f'" + "{d['a'][f'{b}']}" * count + "'\n"
+        start = time.perf_counter()
+        assert downlevel(text) is not None
+        return time.perf_counter() - start
+
+    small = min(seconds(500) for _ in range(3))
+    large = min(seconds(5_000) for _ in range(2))
+    assert large <= 20 * small + 0.05, (small, large)
+    assert downlevel("x = f'{" + "(" * (MAX_REWRITE + 1)) is None  # past the cap: not respelled

@@ -20,6 +20,9 @@ import sys
 import warnings
 
 _PREFIX_LETTERS = frozenset("rRbBuUfF")
+# Past this many characters a module that does not parse is not respelled (the rewrite is
+# linear, about a second per 200,000 characters on a loaded machine): it stays an error.
+MAX_REWRITE = 1_000_000
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _OTHER = {"'": '"', '"': "'"}
 
@@ -48,7 +51,9 @@ def parse_python(text: str, filename: str = "<unknown>") -> ast.Module:
 
 def downlevel(text: str) -> str | None:
     """text with PEP 701 quote reuse spelled for Python 3.11, or None (nothing to do, or a
-    shape that has no same-length 3.11 spelling)."""
+    shape that has no same-length 3.11 spelling, or a text past MAX_REWRITE)."""
+    if len(text) > MAX_REWRITE:
+        return None
     out = list(text)
     try:
         changed = _Lexer(text, out).module()
