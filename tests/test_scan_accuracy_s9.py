@@ -243,3 +243,77 @@ def test_a_role_word_default_reads_the_same_in_code_and_config(
         assert found == {}, (key, written, found)
     else:
         assert found == expected, (key, written, found)
+
+
+# --- an Alembic engine reads an unseen URL as any engine call does -------------------
+
+_ALEMBIC_ENGINES = (
+    (
+        "from sqlalchemy import engine_from_config",
+        "engine_from_config(config.get_section(config.config_ini_section, {{}}), "
+        'prefix="sqlalchemy."{extra})',
+        "from sqlalchemy import create_engine",
+        "create_engine(URL{extra})",
+    ),
+    (
+        "from sqlalchemy.ext.asyncio import async_engine_from_config",
+        "async_engine_from_config(config.get_section(config.config_ini_section, {{}}), "
+        'prefix="sqlalchemy."{extra})',
+        "from sqlalchemy.ext.asyncio import create_async_engine",
+        "create_async_engine(URL{extra})",
+    ),
+    (
+        "from sqlalchemy import create_engine",
+        'create_engine(config.get_main_option("sqlalchemy.url"){extra})',
+        "from sqlalchemy import create_engine",
+        "create_engine(URL{extra})",
+    ),
+)
+_UNSEEN_URLS = (
+    # a template of deploy-time parts with no query: no TLS setting can be in it
+    "f\"{os.environ['DB_SCHEME']}://{os.environ['DB_USER']}@{os.environ['DB_HOST']}/app\"",
+    "f\"postgresql+{os.environ['DB_DRIVER']}://app@{os.environ['DB_HOST']}:5432/app\"",
+    '"{}://{}@{}/{}".format(os.environ["S"], os.environ["U"], os.environ["H"], "app")',
+    # the whole URL from the environment: it may say anything
+    'os.environ["DATABASE_URL"]',
+    'os.getenv("DATABASE_URL")',
+)
+
+
+@_SETTINGS
+@given(
+    engine=st.sampled_from(_ALEMBIC_ENGINES),
+    url=st.sampled_from(_UNSEEN_URLS),
+    extra=st.sampled_from(("", ", poolclass=pool.NullPool")),
+)
+def test_an_alembic_engine_reads_an_unseen_url_as_an_engine_call_does(
+    tmp_path: Path, engine: tuple[str, str, str, str], url: str, extra: str
+) -> None:
+    """env.py's `config.set_main_option("sqlalchemy.url", X)` then `engine_from_config` /
+    `async_engine_from_config` / `create_engine(config.get_main_option(...))`: an X the
+    tree does not show is judged with the stand-ins of an engine call given X directly
+    (a query-less template of deploy-time parts is VF102: no TLS setting can be in it;
+    was VF108 at the Alembic site only), and stays VF108 where the environment may say
+    anything."""
+    alembic_import, alembic_call, engine_import, engine_call = engine
+    env_py = (
+        "import os\n\nfrom alembic import context\nfrom sqlalchemy import pool\n"
+        f"{alembic_import}\n\n"
+        f"config = context.config\nconfig.set_main_option('sqlalchemy.url', {url})\n\n\n"
+        f"def run_migrations_online():\n    connectable = {alembic_call.format(extra=extra)}\n"
+        "    return connectable\n"
+    )
+    plain_py = (
+        f"import os\n\nfrom sqlalchemy import pool\n{engine_import}\n\nURL = {url}\n\n\n"
+        f"def run_migrations_online():\n    connectable = {engine_call.format(extra=extra)}\n"
+        "    return connectable\n"
+    )
+    root = _project(
+        tmp_path,
+        (engine, url, extra),
+        {"migrations/env.py": env_py, "app/db.py": plain_py},
+    )
+    alembic = {rule for rule, *_ in _findings(root, "migrations/env.py") if rule.startswith("VF10")}
+    plain = {rule for rule, *_ in _findings(root, "app/db.py") if rule.startswith("VF10")}
+    assert alembic == plain, (url, alembic, plain)
+    assert alembic == ({"VF108"} if "DATABASE_URL" in url else {"VF102"}), (url, alembic)
