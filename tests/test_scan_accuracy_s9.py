@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 
 from test_scan_python_prefilter import _filtered
 from verifyfull.policy import Policy
+from verifyfull.scan import engine
 from verifyfull.scan.api import ScanContext, SourceFile
+from verifyfull.scan.placeholders import ROLE_WORDS
 from verifyfull.scan.python.check import run_analysis
+from verifyfull.scan.settings import ScanSettings
 
 _SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -178,3 +181,139 @@ def test_a_django_entry_takes_the_fields_a_compose_env_file_gives(
         assert any(rule == expected for rule, _ in found), (key, found)
     else:
         assert not any(r.startswith("VF10") and r != "VF108" for r, _ in found), (key, found)
+
+
+# --- a role word as a password's default is a placeholder, in code as in config ------
+
+_ROLE_KEYS = ("POSTGRES_PASSWORD", "DB_PASSWORD", "DB_PASS", "PGPASSWORD", "SQL_PWD")
+_REAL_WORDS = ("pass1", "Kq7vZp2x", "hunter2", "postgres", "s3cr3tpw")
+
+
+def _credentials_by_file(root: Path) -> dict[str, set[int]]:
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found: dict[str, set[int]] = {}
+    for item in result.report.findings:
+        if item.rule_id == "VF401" and item.path is not None:
+            found.setdefault(item.path, set()).add(item.line or 0)
+    return found
+
+
+@_SETTINGS
+@given(
+    key=st.sampled_from(_ROLE_KEYS),
+    value=st.one_of(st.sampled_from(sorted(ROLE_WORDS)), st.sampled_from(_REAL_WORDS)),
+    upper=st.booleans(),
+)
+def test_a_role_word_default_reads_the_same_in_code_and_config(
+    tmp_path: Path, key: str, value: str, upper: bool
+) -> None:
+    """The session 9 ruling on `'PASSWORD': os.getenv('POSTGRES_PASSWORD', 'pass')`
+    (liaozd/myweb): a value that is a role word (password, passwd, pass, pwd) for a
+    key named by one is the key read aloud, a placeholder (scan/placeholders.py, the
+    lead's ruling on issue 12 item 9 / issue 13 item 8), whether it is a getenv
+    default, a Django PASSWORD literal, a settings default, an env file line or a
+    compose value; any other word there is a password (VF401) in each of them."""
+    written = value.upper() if upper else value
+    files = {
+        "app/settings.py": (
+            "import os\n\nDATABASES = {\n    'default': {\n"
+            "        'ENGINE': 'django.db.backends.postgresql',\n        'HOST': 'db',\n"
+            f"        'PASSWORD': os.getenv({key!r}, {written!r}),\n    }},\n"
+            "    'replica': {\n        'ENGINE': 'django.db.backends.postgresql',\n"
+            f"        'HOST': 'db',\n        'PASSWORD': {written!r},\n    }},\n}}\n"
+        ),
+        "app/db.py": (
+            f"import os\n\nimport psycopg2\n\n{key} = os.environ.get({key!r}, {written!r})\n"
+            f"conn = psycopg2.connect(host='db', password={key})\n"
+        ),
+        ".env": f"{key}={written}\n",
+        "docker-compose.yml": (
+            f"services:\n  db:\n    image: postgres:16\n    environment:\n      {key}: {written}\n"
+        ),
+    }
+    root = _project(tmp_path, (key, value, upper), files)
+    found = _credentials_by_file(root)
+    expected = {
+        "app/settings.py": {7, 12},
+        "app/db.py": {5},
+        ".env": {1},
+        "docker-compose.yml": {5},
+    }
+    if value in ROLE_WORDS:
+        assert found == {}, (key, written, found)
+    else:
+        assert found == expected, (key, written, found)
+
+
+# --- an Alembic engine reads an unseen URL as any engine call does -------------------
+
+_ALEMBIC_ENGINES = (
+    (
+        "from sqlalchemy import engine_from_config",
+        "engine_from_config(config.get_section(config.config_ini_section, {{}}), "
+        'prefix="sqlalchemy."{extra})',
+        "from sqlalchemy import create_engine",
+        "create_engine(URL{extra})",
+    ),
+    (
+        "from sqlalchemy.ext.asyncio import async_engine_from_config",
+        "async_engine_from_config(config.get_section(config.config_ini_section, {{}}), "
+        'prefix="sqlalchemy."{extra})',
+        "from sqlalchemy.ext.asyncio import create_async_engine",
+        "create_async_engine(URL{extra})",
+    ),
+    (
+        "from sqlalchemy import create_engine",
+        'create_engine(config.get_main_option("sqlalchemy.url"){extra})',
+        "from sqlalchemy import create_engine",
+        "create_engine(URL{extra})",
+    ),
+)
+_UNSEEN_URLS = (
+    # a template of deploy-time parts with no query: no TLS setting can be in it
+    "f\"{os.environ['DB_SCHEME']}://{os.environ['DB_USER']}@{os.environ['DB_HOST']}/app\"",
+    "f\"postgresql+{os.environ['DB_DRIVER']}://app@{os.environ['DB_HOST']}:5432/app\"",
+    '"{}://{}@{}/{}".format(os.environ["S"], os.environ["U"], os.environ["H"], "app")',
+    # the whole URL from the environment: it may say anything
+    'os.environ["DATABASE_URL"]',
+    'os.getenv("DATABASE_URL")',
+)
+
+
+@_SETTINGS
+@given(
+    engine=st.sampled_from(_ALEMBIC_ENGINES),
+    url=st.sampled_from(_UNSEEN_URLS),
+    extra=st.sampled_from(("", ", poolclass=pool.NullPool")),
+)
+def test_an_alembic_engine_reads_an_unseen_url_as_an_engine_call_does(
+    tmp_path: Path, engine: tuple[str, str, str, str], url: str, extra: str
+) -> None:
+    """env.py's `config.set_main_option("sqlalchemy.url", X)` then `engine_from_config` /
+    `async_engine_from_config` / `create_engine(config.get_main_option(...))`: an X the
+    tree does not show is judged with the stand-ins of an engine call given X directly
+    (a query-less template of deploy-time parts is VF102: no TLS setting can be in it;
+    was VF108 at the Alembic site only), and stays VF108 where the environment may say
+    anything."""
+    alembic_import, alembic_call, engine_import, engine_call = engine
+    env_py = (
+        "import os\n\nfrom alembic import context\nfrom sqlalchemy import pool\n"
+        f"{alembic_import}\n\n"
+        f"config = context.config\nconfig.set_main_option('sqlalchemy.url', {url})\n\n\n"
+        f"def run_migrations_online():\n    connectable = {alembic_call.format(extra=extra)}\n"
+        "    return connectable\n"
+    )
+    plain_py = (
+        f"import os\n\nfrom sqlalchemy import pool\n{engine_import}\n\nURL = {url}\n\n\n"
+        f"def run_migrations_online():\n    connectable = {engine_call.format(extra=extra)}\n"
+        "    return connectable\n"
+    )
+    root = _project(
+        tmp_path,
+        (engine, url, extra),
+        {"migrations/env.py": env_py, "app/db.py": plain_py},
+    )
+    alembic = {rule for rule, *_ in _findings(root, "migrations/env.py") if rule.startswith("VF10")}
+    plain = {rule for rule, *_ in _findings(root, "app/db.py") if rule.startswith("VF10")}
+    assert alembic == plain, (url, alembic, plain)
+    assert alembic == ({"VF108"} if "DATABASE_URL" in url else {"VF102"}), (url, alembic)

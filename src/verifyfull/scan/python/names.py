@@ -129,7 +129,16 @@ def is_password_name(name: str) -> bool:
 
 
 def has_db_context(*names: str) -> bool:
-    return any(w in _DB_WORDS for name in names for w in words(name))
+    return any(w in _DB_WORDS or _glued_db_password(w) for name in names for w in words(name))
+
+
+def _glued_db_password(word: str) -> bool:
+    """A database word glued to a password word, `pgpassword` (libpq's own PGPASSWORD),
+    `dbpassword`, `postgrespasswd`: the config check reads these names as a database's
+    password (config/judge.py's _DB_CONTEXT), so the Python side does too."""
+    return any(
+        word.startswith(db) and word[len(db) :] in ("password", "passwd") for db in _DB_WORDS
+    )
 
 
 def is_secret_name(name: str) -> bool:

@@ -266,13 +266,8 @@ def known_kwargs(
     root, missing, and an unseen URL's libpq dialects all "broke")."""
     kept: dict[str, object] = {}
     for key, item in mapping.items():
-        if key in _MODE_KEYWORDS and isinstance(item, Unknown | Symbol | Text):
-            if not isinstance(item, Text):
-                raise Undetermined(
-                    f"{key} is {item.why if isinstance(item, Unknown) else item.dotted}"
-                )
-            if item.known is None:
-                raise Undetermined(f"{key} is partly unknown ({_unknown_words(item)})")
+        if key in _MODE_KEYWORDS:
+            require_seen(key, item)
         if isinstance(item, Unknown | Symbol):
             notes.append(f"{key}: {item.why if isinstance(item, Unknown) else item.dotted}")
             if key == "host" or (libpq and key in _FILE_KEYWORDS):
@@ -288,7 +283,15 @@ def known_kwargs(
     return kept
 
 
-def _unseen_why(item: Value) -> str:
+def require_seen(key: str, item: object) -> None:
+    """The one check for a TLS setting the code does not show (`sslmode=os.environ[…]`,
+    an f-string with a hole): it decides TLS, so the site is Undetermined (VF108),
+    never judged as if the setting were absent (libpq's prefer)."""
+    if isinstance(item, Unknown | Symbol) or (isinstance(item, Text) and item.known is None):
+        raise Undetermined(f"{key} is {_unseen_why(item)}")
+
+
+def _unseen_why(item: object) -> str:
     if isinstance(item, Unknown):
         return item.why
     if isinstance(item, Symbol):
@@ -573,14 +576,11 @@ def _libpq_options(
         raise Undetermined(ssl_option.why)
     options.pop("ssl", None)
     for key, item in options.items():
-        # An unseen sslmode (sslmode=os.environ["PGSSLMODE"]) decides TLS: dropping it
-        # would judge libpq's default instead. An unseen file name (sslrootcert) is a
-        # file named, given a placeholder below.
-        unseen = isinstance(item, Unknown | Symbol) or (
-            isinstance(item, Text) and item.known is None
-        )
-        if unseen and is_tls_key(key) and key not in INERT_QUERY_KEYS:
-            raise Undetermined(f"{key} is {_unseen_why(item)}")
+        # a libpq keyword overrides the string's: an unseen TLS one (sslmode=os.environ
+        # ["PGSSLMODE"]) decides this site; an unseen file name (sslrootcert) is a file
+        # named, given a placeholder below
+        if is_tls_key(key) and key not in INERT_QUERY_KEYS:
+            require_seen(key, item)
     for item in options.values():
         notes += notes_of(item)
     plain_options = known_kwargs({k: plain(v) for k, v in options.items()}, notes)

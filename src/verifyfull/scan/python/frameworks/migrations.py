@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import configparser
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from verifyfull.scan.python.sites import (
     SQLALCHEMY_CONFIG,
     Undetermined,
     _Call,
+    _judge_unseen_url,
     _sqlalchemy,
     dsn_text,
 )
@@ -77,12 +78,28 @@ def alembic_engine(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> None
             try:
                 judged += _sqlalchemy(call, option, call.keywords())
             except Undetermined as why:
-                undetermined = undetermined or why
+                # an unseen URL (a query-less template of settings fields, a whole URL
+                # from the environment) is judged as at any engine call: with stand-ins,
+                # when they cannot change the outcome (sites._judge_unseen_url)
+                unseen = (
+                    _judge_unseen_url(call, _reading(option), qual, why.queryless)
+                    if why.url
+                    else None
+                )
+                if unseen is None:
+                    undetermined = undetermined or why
+                else:
+                    judged += unseen
         if not judged and undetermined is not None:
             raise undetermined
         return judged
 
     site(a, node, f"Alembic {qual.rsplit('.', 1)[-1]}()", judge)
+
+
+def _reading(url: Value) -> Callable[[_Call], Judged]:
+    """The engine call's judgement with `url` as its URL (for the unseen stand-ins)."""
+    return lambda call: _sqlalchemy(call, url, call.keywords())
 
 
 def alembic_judges(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> bool:
