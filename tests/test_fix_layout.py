@@ -9,6 +9,7 @@ config the fix writes is not one long line any more.
 from __future__ import annotations
 
 import ast
+import keyword
 
 import libcst as cst
 from hypothesis import given, settings
@@ -17,7 +18,9 @@ from hypothesis import strategies as st
 from verifyfull.fix.layout import fitted
 from verifyfull.fix.python_fixes import fix_python
 
-_NAMES = st.text("abcdefgh", min_size=1, max_size=12)
+# Identifiers: a drawn word that is a keyword (`def`, `if`) is no name, and made the
+# generated expression a syntax error of the test's own making.
+_NAMES = st.text("abcdefgh", min_size=1, max_size=12).filter(lambda n: not keyword.iskeyword(n))
 
 
 def _value(depth: int) -> st.SearchStrategy[str]:
