@@ -171,3 +171,42 @@ def test_asyncpg_port_list_that_does_not_pair_is_vf105_with_asyncpg_message(
     assert verdict.breaks == expected
     assert "VF105" in {f.rule_id for f in verdict.findings}
     assert any(message in f.message for f in verdict.findings if f.rule_id == "VF105")
+
+
+# --- the corrected form of a predicted failure connects ----------------------------
+# (libpq's refused options: test_conninfo_differential_options re-reads every corrected
+# form; asyncpg's keep gsslib, so an invalid one stays refused, as the original.)
+TLS_REFUSALS = [dsn for dsn, _ in ASYNCPG_REFUSES if "gsslib" not in dsn]
+
+
+@pytest.fixture(scope="module")
+def root_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from verifyfull.certs.create import create_ca
+
+    base = tmp_path_factory.mktemp("ca")
+    return str(create_ca(base / "certs", base / "ca.key").cert_path)
+
+
+@pytest.mark.parametrize("dsn", TLS_REFUSALS)
+def test_corrected_form_of_an_asyncpg_refusal_is_read_with_verified_tls(
+    dsn: str, tmp_path: Path, root_file: str
+) -> None:
+    """asyncpg refuses the original; its corrected code, read with ast and handed to
+    asyncpg's parser with the SSLContext it builds, is verified TLS to the same host."""
+    import ssl
+
+    from test_conninfo_differential_kwargs import corrected_call
+
+    verdict = evaluate(from_asyncpg_kwargs({"dsn": dsn}), "asyncpg")
+    assert verdict.breaks is not None
+    call = corrected_call(verdict.corrected)
+    assert call.context_call == "create_default_context"
+    context = ssl.create_default_context(cafile=root_file)
+    names = inspect.signature(connect_utils._parse_connect_dsn_and_args).parameters
+    clean = {"HOME": str(tmp_path), "PGUSER": "app", "PATH": os.environ.get("PATH", "")}
+    with mock.patch.dict(os.environ, clean, clear=True):
+        addrs, params = connect_utils._parse_connect_dsn_and_args(
+            **{**dict.fromkeys(names), **call.arguments, "dsn": call.dsn, "ssl": context}
+        )
+    assert params.ssl is context and context.check_hostname
+    assert [a[0] for a in addrs] == ["db"]

@@ -135,8 +135,10 @@ def _decode(token: str, part: str, libpq: LibpqVersion) -> str:
             i += 1
     try:
         return out.decode("utf-8")
-    except UnicodeDecodeError:  # psycopg decodes libpq's answer strictly and raises
-        raise ConnStringError(f"the percent-encoded {part} is not UTF-8") from None
+    except UnicodeDecodeError:  # psycopg decodes libpq's final answer strictly and raises
+        undecodable = _NotUtf8(out.decode("utf-8", "replace"))
+        undecodable.part = part
+        return undecodable
 
 
 def _split_url(body: str, libpq: LibpqVersion) -> list[tuple[str, str]]:
@@ -207,7 +209,23 @@ def _split_url(body: str, libpq: LibpqVersion) -> list[tuple[str, str]]:
         query = body[pos + 1 :]
     if query:
         pairs.extend(_split_query(query, libpq))
-    return pairs
+    return _final_values_utf8(pairs)
+
+
+class _NotUtf8(str):
+    """A value whose %XX bytes are not UTF-8: libpq takes the bytes, psycopg refuses to
+    decode them only if the value is still there after a later key replaced it."""
+
+    part: str
+
+
+def _final_values_utf8(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    last = {key: index for index, (key, _) in enumerate(pairs)}
+    for index, (_, value) in enumerate(pairs):
+        if isinstance(value, _NotUtf8) and last[pairs[index][0]] == index:
+            raise ConnStringError(f"the percent-encoded {value.part} is not UTF-8")
+    # (A replaced one is gone for good: the later value wins everywhere.)
+    return [pair for pair in pairs if not isinstance(pair[1], _NotUtf8)]
 
 
 def _split_query(query: str, libpq: LibpqVersion) -> list[tuple[str, str]]:
@@ -228,6 +246,8 @@ def _split_query(query: str, libpq: LibpqVersion) -> list[tuple[str, str]]:
                 f'extra key/value separator "=" in URI query parameter: "{_shown_key(key)}"'
             )
         name = _decode(key, "query parameter name", libpq)
+        if isinstance(name, _NotUtf8):  # never a keyword: refused whatever follows
+            raise ConnStringError("the percent-encoded query parameter name is not UTF-8")
         pairs.append((name, _decode(value, f"value of {name}", libpq)))
     return pairs
 

@@ -403,6 +403,13 @@ class ConnInfo:
         unwritten_port = "port" not in self.written and all(h.port is None for h in self.hosts)
         if libpq and len(self.hosts) > 1 and unwritten_port:
             tcp, unix = [], list(self.hosts)  # every host in ?host=, no port written
+        nameless = "host" not in self.written and all(
+            h.host == "" and not h.hostaddr for h in self.hosts
+        )
+        if len(self.hosts) > 1 and nameless:
+            # A port list written without hosts (paired with PGHOST): ?port= alone, since
+            # a netloc ':p1,:p2' writes host=',' and hides PGHOST.
+            tcp = unix = []
         # A mixed list keeps its order in the netloc (sockets percent-encoded, as
         # libpq reads them); sockets alone go to ?host=, which every reader takes.
         netloc = ",".join(h.render(reveal=reveal, libpq=libpq) for h in (self.hosts if tcp else ()))
@@ -421,6 +428,8 @@ class ConnInfo:
                 query.append(("port", ",".join(str(h.port or "") for h in self.hosts)))
         elif "port" in self.written and all(h.port is None for h in self.hosts):
             query.append(("port", ",".join("" for _ in self.hosts)))
+        elif len(self.hosts) > 1 and nameless:
+            query.append(("port", ",".join(str(h.port or "") for h in self.hosts)))
         path = "/" + quote(self.database, safe="") if self.database is not None else ""
         query += list(self.params)
         query += [(k, v.reveal() if reveal else MASK) for k, v in self.secret_params]

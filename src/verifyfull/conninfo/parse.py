@@ -442,6 +442,9 @@ def from_url_parts(
         password=info.password if "password" in query_keys else _secret(password),
         database=database_value,
         written=_sqlalchemy_written(hosts, multihost, asyncpg=asyncpg)
+        # The psycopg dialects pass a netloc host whenever its text is not empty, even
+        # ',' (entries all empty): libpq then ignores PGHOST.
+        + (("host",) if not asyncpg and not multihost and _text_or_none(host) else ())
         + (("hostaddr",) if hostaddr and not asyncpg else ()),
     )
     if connect_args:
