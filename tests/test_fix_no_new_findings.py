@@ -197,11 +197,18 @@ _KEYWORD_SITES = {
 @given(
     site=st.sampled_from(sorted(_KEYWORD_SITES)),
     mode=st.sampled_from([None, "disable", "prefer", "require", "verify-ca"]),
+    star=st.booleans(),
 )
 def test_keyword_sites_get_the_libpq_keywords(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str, mode: str | None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str, mode: str | None, star: bool
 ) -> None:
     imports, call, first = _KEYWORD_SITES[site]
+    if star and site.startswith("peewee"):
+        # `from peewee import *` may bind `os`: the fix reads `_os.environ`, which the
+        # scanner cannot see through; an unseen sslrootcert is still a root named
+        module = imports.split()[1]  # from peewee / playhouse.pool import …
+        imports = f"from {module} import *\n" + ("import os\n" if site == "peewee" else "")
+        call = call.rsplit(".", 1)[-1]
     given_mode = f', sslmode="{mode}"' if mode else ""
     module = f'{imports}\nDB = {call}({first}, host="db.internal", user="app"{given_mode})\n'
     root = assert_fix_adds_nothing(tmp_path, {"app/db.py": module})
@@ -302,3 +309,29 @@ def test_flask_config_dicts_get_engine_options(
         assert context.verify_mode == ssl.CERT_REQUIRED
     else:
         assert (connect_args["sslmode"], connect_args["sslrootcert"]) == ("verify-full", ca_path)
+
+
+# -- connect imported bare: `from psycopg2 import connect` ------------------------------
+
+
+@_EXAMPLES
+@given(
+    module=st.sampled_from(["psycopg", "psycopg2"]),
+    alias=st.sampled_from(["", " as pg_connect"]),
+    mode=st.sampled_from([None, "disable", "prefer", "require", "verify-ca"]),
+    keywords=st.booleans(),
+)
+def test_connect_imported_by_name(
+    tmp_path: Path, module: str, alias: str, mode: str | None, keywords: bool
+) -> None:
+    name = alias.split()[-1] if alias else "connect"
+    given_mode = f', sslmode="{mode}"' if mode else ""
+    args = (
+        f'dbname="shop", host="db.internal", user="app"{given_mode}'
+        if keywords
+        else f'"host=db.internal dbname=shop user=app{" sslmode=" + mode if mode else ""}"'
+    )
+    text = f"from {module} import connect{alias}\n\n\ndef open_db():\n    return {name}({args})\n"
+    root = assert_fix_adds_nothing(tmp_path, {"app/db.py": text})
+    after = engine.scan([root], load(root), jobs=1).report.findings
+    assert not [f for f in after if f.rule_id in {"VF101", "VF102", "VF103", "VF104", "VF105"}]
