@@ -24,11 +24,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from verifyfull.certs.create import create_ca
+from verifyfull.conninfo import parse_dsn
 from verifyfull.fix.plan import plan_fixes
 from verifyfull.scan import engine
 from verifyfull.scan.settings import load
@@ -59,7 +61,8 @@ def assert_fix_adds_nothing(tmp_path: Path, files: dict[str, str]) -> Path:
     plan = plan_fixes([root], load(root), unsafe=True)
     for fix in plan.fixes:
         fix.path.write_bytes(fix.after)
-        compile(fix.after, fix.relpath, "exec")
+        if fix.relpath.endswith(".py"):
+            compile(fix.after, fix.relpath, "exec")
     after = _counts(root)
     new = {key: n - before[key] for key, n in after.items() if n > before[key]}
     assert not new, f"new after the fix: {new}\n" + "".join(
@@ -335,3 +338,53 @@ def test_connect_imported_by_name(
     root = assert_fix_adds_nothing(tmp_path, {"app/db.py": text})
     after = engine.scan([root], load(root), jobs=1).report.findings
     assert not [f for f in after if f.rule_id in {"VF101", "VF102", "VF103", "VF104", "VF105"}]
+
+
+# -- URLs with template expressions in CI and Ansible files ------------------------------
+
+_EXPRESSIONS = [
+    "${{ secrets.DB_PASSWORD }}",
+    "${{ job.services.postgres.ports['5432'] }}",
+    "${{ env.DB_HOST }}",
+    "{{ database_user }}",
+    "{{ database_port }}",
+]
+_PARTS = ("user", "password", "host", "port", "database")
+_LITERAL = {
+    "user": "app",
+    "password": "pw",
+    "host": "db.internal",
+    "port": "5432",
+    "database": "shop",
+}
+
+
+@_EXAMPLES
+@given(
+    parts=st.fixed_dictionaries({p: st.sampled_from([None, *_EXPRESSIONS]) for p in _PARTS}),
+    mode=st.sampled_from([None, "disable", "prefer", "require"]),
+    quoted=st.booleans(),
+    where=st.sampled_from([".github/workflows/ci.yml", "roles/app/tasks/main.yml"]),
+)
+def test_urls_with_template_expressions_get_verify_full(
+    tmp_path: Path, parts: dict[str, str | None], mode: str | None, quoted: bool, where: str
+) -> None:
+    value = {p: parts[p] or _LITERAL[p] for p in _PARTS}
+    url = "postgresql://{user}:{password}@{host}:{port}/{database}".format(**value)
+    url += f"?sslmode={mode}" if mode else ""
+    written = f'"{url}"' if quoted or url.split("://")[1].startswith("{") else url
+    text = f"name: ci\non: push\nenv:\n  DATABASE_URL: {written}\n  OTHER: 1\n"
+    root = assert_fix_adds_nothing(tmp_path, {where: text})
+    after = engine.scan([root], load(root), jobs=1).report.findings
+    assert not [f for f in after if f.rule_id in {"VF101", "VF102", "VF103", "VF104", "VF105"}]
+    fixed = yaml.safe_load((root / where).read_text())
+    assert fixed["env"]["OTHER"] == 1
+    new = fixed["env"]["DATABASE_URL"]
+    for expression in {p for p in parts.values() if p}:
+        assert new.count(expression) == url.count(expression)  # each kept as written
+    probe = new
+    for expression in _EXPRESSIONS:
+        probe = probe.replace(expression, "5432")
+    info = parse_dsn(probe)
+    assert info.param("sslmode") == "verify-full", new
+    assert [h.host for h in info.hosts] == ["5432" if parts["host"] else "db.internal"], new
