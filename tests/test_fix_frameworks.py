@@ -99,7 +99,10 @@ def _entries(draw: st.DrawFn) -> tuple[str, dict[str, str | None]]:
     entries: list[str] = []
     for index in range(draw(st.integers(1, 3))):
         alias = f"db{index}"
-        fields = [f'"ENGINE": "{draw(_ENGINES)}"', f'"NAME": "{alias}"', '"HOST": "db.internal"']
+        engine = f'"{draw(_ENGINES)}"'
+        if draw(st.booleans()):  # the backend a deployment may set (scimma's settings.py)
+            engine = f'os.getenv("DB_ENGINE_{index}", {engine})'
+        fields = [f'"ENGINE": {engine}', f'"NAME": "{alias}"', '"HOST": "db.internal"']
         options = []
         mode = draw(_MODES)
         if mode is not None and draw(st.booleans()):  # a mode the deployment may set

@@ -24,11 +24,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from verifyfull.certs.create import create_ca
+from verifyfull.conninfo import parse_dsn
 from verifyfull.fix.plan import plan_fixes
 from verifyfull.scan import engine
 from verifyfull.scan.settings import load
@@ -59,7 +61,8 @@ def assert_fix_adds_nothing(tmp_path: Path, files: dict[str, str]) -> Path:
     plan = plan_fixes([root], load(root), unsafe=True)
     for fix in plan.fixes:
         fix.path.write_bytes(fix.after)
-        compile(fix.after, fix.relpath, "exec")
+        if fix.relpath.endswith(".py"):
+            compile(fix.after, fix.relpath, "exec")
     after = _counts(root)
     new = {key: n - before[key] for key, n in after.items() if n > before[key]}
     assert not new, f"new after the fix: {new}\n" + "".join(
@@ -197,11 +200,18 @@ _KEYWORD_SITES = {
 @given(
     site=st.sampled_from(sorted(_KEYWORD_SITES)),
     mode=st.sampled_from([None, "disable", "prefer", "require", "verify-ca"]),
+    star=st.booleans(),
 )
 def test_keyword_sites_get_the_libpq_keywords(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str, mode: str | None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str, mode: str | None, star: bool
 ) -> None:
     imports, call, first = _KEYWORD_SITES[site]
+    if star and site.startswith("peewee"):
+        # `from peewee import *` may bind `os`: the fix reads `_os.environ`, which the
+        # scanner cannot see through; an unseen sslrootcert is still a root named
+        module = imports.split()[1]  # from peewee / playhouse.pool import …
+        imports = f"from {module} import *\n" + ("import os\n" if site == "peewee" else "")
+        call = call.rsplit(".", 1)[-1]
     given_mode = f', sslmode="{mode}"' if mode else ""
     module = f'{imports}\nDB = {call}({first}, host="db.internal", user="app"{given_mode})\n'
     root = assert_fix_adds_nothing(tmp_path, {"app/db.py": module})
@@ -302,3 +312,79 @@ def test_flask_config_dicts_get_engine_options(
         assert context.verify_mode == ssl.CERT_REQUIRED
     else:
         assert (connect_args["sslmode"], connect_args["sslrootcert"]) == ("verify-full", ca_path)
+
+
+# -- connect imported bare: `from psycopg2 import connect` ------------------------------
+
+
+@_EXAMPLES
+@given(
+    module=st.sampled_from(["psycopg", "psycopg2"]),
+    alias=st.sampled_from(["", " as pg_connect"]),
+    mode=st.sampled_from([None, "disable", "prefer", "require", "verify-ca"]),
+    keywords=st.booleans(),
+)
+def test_connect_imported_by_name(
+    tmp_path: Path, module: str, alias: str, mode: str | None, keywords: bool
+) -> None:
+    name = alias.split()[-1] if alias else "connect"
+    given_mode = f', sslmode="{mode}"' if mode else ""
+    args = (
+        f'dbname="shop", host="db.internal", user="app"{given_mode}'
+        if keywords
+        else f'"host=db.internal dbname=shop user=app{" sslmode=" + mode if mode else ""}"'
+    )
+    text = f"from {module} import connect{alias}\n\n\ndef open_db():\n    return {name}({args})\n"
+    root = assert_fix_adds_nothing(tmp_path, {"app/db.py": text})
+    after = engine.scan([root], load(root), jobs=1).report.findings
+    assert not [f for f in after if f.rule_id in {"VF101", "VF102", "VF103", "VF104", "VF105"}]
+
+
+# -- URLs with template expressions in CI and Ansible files ------------------------------
+
+_EXPRESSIONS = [
+    "${{ secrets.DB_PASSWORD }}",
+    "${{ job.services.postgres.ports['5432'] }}",
+    "${{ env.DB_HOST }}",
+    "{{ database_user }}",
+    "{{ database_port }}",
+]
+_PARTS = ("user", "password", "host", "port", "database")
+_LITERAL = {
+    "user": "app",
+    "password": "pw",
+    "host": "db.internal",
+    "port": "5432",
+    "database": "shop",
+}
+
+
+@_EXAMPLES
+@given(
+    parts=st.fixed_dictionaries({p: st.sampled_from([None, *_EXPRESSIONS]) for p in _PARTS}),
+    mode=st.sampled_from([None, "disable", "prefer", "require"]),
+    quoted=st.booleans(),
+    where=st.sampled_from([".github/workflows/ci.yml", "roles/app/tasks/main.yml"]),
+)
+def test_urls_with_template_expressions_get_verify_full(
+    tmp_path: Path, parts: dict[str, str | None], mode: str | None, quoted: bool, where: str
+) -> None:
+    value = {p: parts[p] or _LITERAL[p] for p in _PARTS}
+    url = "postgresql://{user}:{password}@{host}:{port}/{database}".format(**value)
+    url += f"?sslmode={mode}" if mode else ""
+    written = f'"{url}"' if quoted or url.split("://")[1].startswith("{") else url
+    text = f"name: ci\non: push\nenv:\n  DATABASE_URL: {written}\n  OTHER: 1\n"
+    root = assert_fix_adds_nothing(tmp_path, {where: text})
+    after = engine.scan([root], load(root), jobs=1).report.findings
+    assert not [f for f in after if f.rule_id in {"VF101", "VF102", "VF103", "VF104", "VF105"}]
+    fixed = yaml.safe_load((root / where).read_text())
+    assert fixed["env"]["OTHER"] == 1
+    new = fixed["env"]["DATABASE_URL"]
+    for expression in {p for p in parts.values() if p}:
+        assert new.count(expression) == url.count(expression)  # each kept as written
+    probe = new
+    for expression in _EXPRESSIONS:
+        probe = probe.replace(expression, "5432")
+    info = parse_dsn(probe)
+    assert info.param("sslmode") == "verify-full", new
+    assert [h.host for h in info.hosts] == ["5432" if parts["host"] else "db.internal"], new

@@ -32,8 +32,12 @@ from verifyfull.fix.model import Action
 from verifyfull.scan.config.clients import LIBPQ_TOOLS
 
 # (`psql://`: django-environ's name for PostgreSQL, whose query becomes Django's OPTIONS)
+# A URL ends at whitespace, a quote or a comment, except inside a template expression:
+# GitHub Actions' `${{ secrets.X }}`, Jinja/Ansible's `{{ var }}` (each one value).
+_EXPRESSION = r"\$?\{\{[^{}]*\}\}"
 _URL = re.compile(
-    r"(?:postgres(?:ql)?|cockroachdb|psql)(?:\+[a-z0-9]+)?://[^\s\"'#]*", re.IGNORECASE
+    rf"(?:postgres(?:ql)?|cockroachdb|psql)(?:\+[a-z0-9]+)?://(?:{_EXPRESSION}|[^\s\"'#])*",
+    re.IGNORECASE,
 )
 # A keyword string's words end at whitespace or a quote (the quote belongs to the file).
 # (a word of its own: `PGHOST=lb` is a variable, not the keyword string `host=lb`)
@@ -112,7 +116,7 @@ def _quoted_at(line: str, index: int) -> bool:
     return before.count('"') % 2 == 1 or before.count("'") % 2 == 1
 
 
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|<[A-Za-z_][\w-]*>")
+_PLACEHOLDER = re.compile(rf"{_EXPRESSION}|\$\{{[^}}]*\}}|\$\([^)]*\)|<[A-Za-z_][\w-]*>")
 
 
 def _libpq_string(text: str) -> bool:

@@ -44,10 +44,19 @@ def dict_get(node: cst.BaseExpression | None, key: str) -> cst.BaseExpression | 
 
 
 def is_django_entry(node: cst.Dict) -> bool:
-    """A DATABASES entry written as a dict whose ENGINE is a PostgreSQL backend."""
+    """A DATABASES entry written as a dict whose ENGINE is a PostgreSQL backend (written,
+    or the default of an environment read, `os.getenv("DB_ENGINE", "django.db.…")`, which
+    is what the scanner judges: the fix is for that backend; the scanner reported it)."""
     engine = dict_get(node, "ENGINE")
+    if isinstance(engine, cst.Call) and _ENV_READ.fullmatch(_code(engine.func)):
+        default = engine.args[1] if len(engine.args) == 2 else None
+        engine = default.value if default is not None and default.keyword is None else None
     text = pystrings.text_of(engine) if engine is not None else None
     return text is not None and text.rsplit(".", 1)[-1].endswith(_DJANGO_ENGINES)
+
+
+# the environment reads whose second argument is the default
+_ENV_READ = re.compile(r"(os\.)?(getenv|environ\.get)")
 
 
 def is_env_db(name: str) -> bool:

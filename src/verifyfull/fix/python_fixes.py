@@ -64,6 +64,7 @@ _LIBPQ_CALLS = {
     "psycopg_pool.AsyncConnectionPool",
 }
 _TORTOISE_CALLS = {"register_tortoise", "RegisterTortoise", "init"}
+_FROM_LIBPQ = {"psycopg", "psycopg2"}  # modules whose `connect` may be imported bare
 # Sites that hand their keyword arguments to psycopg2/psycopg.connect() and whose first
 # positional argument is not a connection string: peewee's databases (the database name;
 # scan/python/sites.py PEEWEE) and psycopg2's pools (minconn). They get the libpq keywords,
@@ -324,6 +325,7 @@ class _Planner(cst.CSTVisitor):
         self.bindings: dict[str, cst.BaseExpression] = {}
         self.from_asyncpg: set[str] = set()
         self.module_aliases: dict[str, str] = {}
+        self.from_libpq: dict[str, str] = {}  # bare names imported from psycopg/psycopg2
         self.ca_setting: str | None = None  # a module constant naming the CA file
         # strings an SSLContext site also reads: libpq TLS keys written into one would be
         # ignored there (the scanner's VF105), so libpq sites reading it take call arguments
@@ -439,6 +441,12 @@ class _Planner(cst.CSTVisitor):
         module = _dotted(node.module) if node.module else None
         if module == "asyncpg" and not isinstance(node.names, cst.ImportStar):
             self.from_asyncpg |= {a.name.value for a in node.names if isinstance(a.name, cst.Name)}
+        if module in _FROM_LIBPQ and not isinstance(node.names, cst.ImportStar):
+            # `from psycopg2 import connect`: a bare `connect(...)` is psycopg2.connect
+            for alias in node.names:
+                bound = alias.asname.name if isinstance(alias.asname, cst.AsName) else alias.name
+                if isinstance(alias.name, cst.Name) and isinstance(bound, cst.Name):
+                    self.from_libpq[bound.value] = f"{module}.{alias.name.value}"
 
     def _literal(self, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
         if isinstance(node, cst.Name):
@@ -457,6 +465,8 @@ class _Planner(cst.CSTVisitor):
                     self.module_aliases[alias.asname.name.value] = module
 
     def _canonical(self, name: str) -> str:
+        if name in self.from_libpq:
+            return self.from_libpq[name]
         head, dot, rest = name.partition(".")
         return (
             self.module_aliases[head] + dot + rest if dot and head in self.module_aliases else name

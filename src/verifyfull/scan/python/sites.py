@@ -583,7 +583,7 @@ def _libpq_options(
             require_seen(key, item)
     for item in options.values():
         notes += notes_of(item)
-    plain_options = known_kwargs({k: plain(v) for k, v in options.items()}, notes)
+    plain_options = known_kwargs({k: plain(v) for k, v in options.items()}, notes, libpq=True)
     # The string as this driver's own libpq reads it (psycopg2's 17 keeps blanks in a
     # URL that psycopg's 18 refuses), at the project's pinned versions.
     libpq = driver_versions(call.a.ctx.root).libpq_for(driver.value)
