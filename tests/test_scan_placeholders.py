@@ -159,15 +159,23 @@ def test_generated_real_looking_passwords_are_vf401(secret: str, key: str) -> No
         return  # a replace-me marker spelled out by chance
     if folded in ("example", "sample") or folded.endswith("here") or len(set(folded)) == 1:
         return  # a listed word, or one repeated character (`xxxxxxxx`)
-    if re.sub(r"[^a-z0-9]", "", folded) == re.sub(r"[^a-z0-9]", "", key.casefold()):
+    # `password` is written DB_PASSWORD in the .env check below: both are the key's name.
+    names = {re.sub(r"[^a-z0-9]", "", name.casefold()) for name in (key, _env_name(key))}
+    if re.sub(r"[^a-z0-9]", "", folded) in names:
         return  # the key's own name drawn by chance (`PGPASSWoRD`): a placeholder by rule
     assert not is_placeholder(key, secret), secret
     assert _config_vf401(key, secret) == {"VF401"}, secret
 
 
+def _env_name(key: str) -> str:
+    """The env-file name the config check is given for `key` (a bare PASSWORD names no
+    database, so the line is written as DB_PASSWORD)."""
+    return key if key.upper() != "PASSWORD" else "DB_PASSWORD"
+
+
 def _config_vf401(key: str, value: str) -> set[str]:
     """The rules a `.env` line KEY=value gets from the config judge (where VF401 lives)."""
-    name = key if key.upper() != "PASSWORD" else "DB_PASSWORD"
+    name = _env_name(key)
     src = SourceFile(Path("/x/.env"), ".env", f"{name}={_quoted(value)}\n")
     return {f.rule_id for f in judge_env_file(src, DEFAULT_POLICY)} & {"VF401"}
 
