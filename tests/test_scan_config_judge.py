@@ -44,7 +44,7 @@ def test_command_evidence_never_holds_a_password() -> None:
     [
         (("cockroach", "start", "--insecure"), "", ["VF201"]),
         (("start", "--insecure"), "cockroachdb/cockroach:v24.1", ["VF201"]),
-        (("cockroach", "sql", "--insecure"), "", []),  # a client, not a node
+        (("cockroach", "sql", "--insecure"), "", ["VF101"]),  # a plaintext client, not a node
         (("curl", "--insecure", "https://x"), "", []),
         (("cockroach", "start", "--insecure=false"), "", []),
         (("anything", "--accept-sql-without-tls"), "", ["VF202"]),

@@ -55,6 +55,34 @@ def commands_of(src: SourceFile, node: MappingNode, image: str = "") -> list[Com
     return commands
 
 
+def healthcheck_commands(src: SourceFile, node: MappingNode) -> list[Command]:
+    """A compose `healthcheck:`'s `test`: `["CMD", program, args...]` runs the program,
+    `["CMD-SHELL", script]` and a plain string run a shell (`["NONE"]`: nothing). A
+    healthcheck is a client of the service (`cockroach sql --insecure -e 'select 1'`)."""
+    test = dict(effective_items(node)).get("test")
+    if isinstance(test, ScalarNode):
+        return scalar_commands(src, test, "")
+    if not isinstance(test, SequenceNode) or not test.value:
+        return []
+    head, *rest = test.value
+    kind = str(head.value).upper() if isinstance(head, ScalarNode) else ""
+    if kind == "CMD":
+        words = [
+            Word(str(item.value), item.start_mark.line + 1, scalar_column(item))
+            for item in rest
+            if isinstance(item, ScalarNode)
+        ]
+        return expand_argv(words, "") if words else []
+    if kind == "CMD-SHELL":
+        return [
+            c
+            for item in rest
+            if isinstance(item, ScalarNode)
+            for c in scalar_commands(src, item, "")
+        ]
+    return []
+
+
 def environment_item(node: ScalarNode, context: tuple[str, ...]) -> Setting | None:
     """`- KEY=VALUE` in a compose `environment:` list."""
     text = str(node.value)

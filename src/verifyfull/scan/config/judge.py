@@ -42,6 +42,17 @@ _COCKROACH_TLS_FIX = (
     "(verifyfull certs create-ca / create-node, or cockroach cert), instead of --insecure."
 )
 _FALSE = {"false", "0", "no", "off", "n", "f"}
+# cockroach subcommands that connect to a node as a client (their --insecure is the
+# client's: plaintext, no server certificate checked), as against start/demo/cert/gen.
+_COCKROACH_CLIENTS = frozenset(
+    {"sql", "init", "node", "quit", "dump", "import", "userfile", "nodelocal"}
+    | {"statement-diag", "auth-session", "zone", "debug", "workload"}
+)
+_COCKROACH_CLIENT_FIX = (
+    "Give the client --certs-dir=<dir> holding ca.crt (and client.<user>.crt/.key), or "
+    "--url 'postgresql://<user>@<host>:26257/<db>?sslmode=verify-full&sslrootcert=<ca.crt>', "
+    "instead of --insecure."
+)
 
 # Names that hold a password (PGPASSWORD, POSTGRES_PASSWORD, db.password, DB_PASS).
 _PASSWORD_NAME = re.compile(r"(PASSWORD|PASSWD)$|(^|[_.\-])(PASS|PWD)$")
@@ -450,6 +461,9 @@ def judge_command(
     # An --insecure node has no TLS at all: its --accept-sql-without-tls changes nothing,
     # one VF201 is the verdict (judge the final state, issue 12 item 9; held-out-s9).
     insecure = is_cockroach and starts_node and any(_truthy_flag(w, "--insecure") for w in argv)
+    client = _cockroach_subcommand(argv, command.hint) if is_cockroach and not starts_node else None
+    if client not in _COCKROACH_CLIENTS:
+        client = None
     found: list[Finding] = []
     evidence_of = _Evidence(command)
     for index, word in enumerate(command.words):
@@ -478,6 +492,18 @@ def judge_command(
                         **where,
                     )
                 )
+        elif flag == "--insecure" and client is not None:
+            if not falsy(flag_value or "true"):
+                found.append(
+                    finding(
+                        "VF101",
+                        f"the cockroach {client} client connects with --insecure: "
+                        "plaintext, no server certificate checked",
+                        evidence=evidence_of(word),
+                        fix=_COCKROACH_CLIENT_FIX,
+                        **where,
+                    )
+                )
         elif is_postgres and word.text in ("-c", "--set") and index + 1 < len(argv):
             following = command.words[index + 1]
             key, sep, value = following.text.partition("=")
@@ -495,6 +521,21 @@ def judge_command(
     found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of))
     found.extend(_written_conf_lines(src, command, policy))
     return found
+
+
+def _cockroach_subcommand(argv: Sequence[str], hint: str | None) -> str | None:
+    """The subcommand of a cockroach command line: the first word that is no flag after
+    the program (`cockroach sql --insecure`), or, when the program is implied by the
+    image (`CMD ["sql", "--insecure"]`, a compose command), the first word."""
+    start = 0
+    for index, word in enumerate(argv):
+        if "cockroach" in _program(word):
+            start = index + 1
+            break
+    else:
+        if not (hint and "cockroach" in hint.lower()):
+            return None
+    return next((word for word in argv[start:] if not word.startswith("-")), None)
 
 
 def _truthy_flag(word: str, name: str) -> bool:

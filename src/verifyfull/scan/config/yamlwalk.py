@@ -51,6 +51,8 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
     if isinstance(node, MappingNode):
         context = _postgres_auth(node, context)
         commands = compose.commands_of(src, node, out.images.get(id(node), ""))
+        if context and context[-1] == "healthcheck":
+            commands = [*commands, *compose.healthcheck_commands(src, node)]
         out.commands.extend(commands)
         if len(context) == 2 and context[0] == "services":
             out.command_services.update((command, context[1]) for command in commands)
