@@ -25,18 +25,18 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from real_secrets import real_password
 from test_scan_config_formats import scan_tree
 from test_trust_bounds import errors_of, scan_shape
 from verifyfull.scan.interpolation import neutral_dsn
-from verifyfull.scan.placeholders import is_placeholder
 
 SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _WORD = st.text(string.ascii_lowercase, min_size=3, max_size=10)
 # Passwords nothing reads as a placeholder: letters and digits, a digit inside. The filter
 # keeps the claim true when a drawn word happens to hold a stand-in marker (`aaa10changethis`).
-_PASSWORD = st.builds(lambda a, d, b: f"{a}{d}{b}", _WORD, st.integers(10, 99), _WORD).filter(
-    lambda password: not is_placeholder("PASSWORD", password)
+_PASSWORD = real_password(
+    st.builds(lambda a, d, b: f"{a}{d}{b}", _WORD, st.integers(10, 99), _WORD)
 )
 _VAR = st.sampled_from(["PG_PASSWORD", "POSTGRES_PASSWORD", "DB_PASSWORD", "APP_DB_PASSWORD"])
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from real_secrets import real_password
 from test_scan_config_formats import rules_at, scan_tree
 
 SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -112,7 +113,9 @@ _IAC_REFERENCE = st.one_of(
     st.builds(lambda t, n, a: f"aws_{t}.{n}-rds.{a}", _IDENT, _IDENT, _ATTR),
     st.builds(lambda n, a: f"random_password.{n}.{a}", _IDENT, _ATTR),
 )
-_REAL = st.builds(lambda a, d, b: f"{a.capitalize()}{d}{b}", _IDENT, st.integers(10, 99), _IDENT)
+_REAL = real_password(
+    st.builds(lambda a, d, b: f"{a.capitalize()}{d}{b}", _IDENT, st.integers(10, 99), _IDENT)
+)
 _PASSWORD_KEY = st.sampled_from(["POSTGRES_PASSWORD", "DB_PASSWORD", "PGPASSWORD"])
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from real_secrets import real_password
 from verifyfull.scan.api import ScanContext, SourceFile
 from verifyfull.scan.config.yamlwalk import check_yaml
 
@@ -27,9 +28,7 @@ _KEY = st.from_regex(r"[a-z][a-zA-Z]{1,8}", fullmatch=True).filter(
         and k != "auth"
     )
 )
-_SECRET = st.from_regex(r"[A-Za-z][A-Za-z0-9]{9,15}", fullmatch=True).filter(
-    lambda s: not s.lower().startswith("your") and "change" not in s.lower()
-)
+_SECRET = real_password(st.from_regex(r"[A-Za-z][A-Za-z0-9]{9,15}", fullmatch=True))
 
 
 def _rules(text: str) -> list[tuple[int | None, str]]:
