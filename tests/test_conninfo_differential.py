@@ -440,8 +440,11 @@ def libpq_outcome(
         # a URL's blanks); only the port is read with strtol, which skips them.
         host = str(attempt.get("host") or "")
         addr = str(attempt.get("hostaddr") or "")
-        port_text = str(attempt.get("port") or "").strip()
-        port = int(port_text) if _STRTOL.fullmatch(port_text) else 5432 if not port_text else -1
+        # An empty port is the default; one of C blanks only has no digits for strtol,
+        # so libpq refuses it when it dials that host (-1: no port it can use).
+        written_port = str(attempt.get("port") or "")
+        port_text = written_port.strip(" \t\n\v\f\r")
+        port = int(port_text) if _STRTOL.fullmatch(port_text) else -1 if written_port else 5432
         if addr:
             endpoints.append((addr, port))
         elif not host:

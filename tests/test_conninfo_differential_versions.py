@@ -349,3 +349,48 @@ def ca_file(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     base = tmp_path_factory.mktemp("ca")
     return str(create_ca(base / "certs", base / "ca.key").cert_path)
+
+
+# A port written as C blanks around digits, or as blanks only, alone or in a list.
+_PORT_BLANKS = st.text(st.sampled_from(" \t\r\n\v\f"), max_size=3)
+_PORT_ENTRY = st.builds(
+    lambda before, digits, after: before + digits + after,
+    _PORT_BLANKS,
+    st.sampled_from(["", "5432", "6000", "+26257"]),
+    _PORT_BLANKS,
+)
+
+
+@settings(_SETTINGS, max_examples=300)
+@given(
+    entries=st.lists(_PORT_ENTRY, min_size=1, max_size=3),
+    url=st.booleans(),
+    hosted=st.booleans(),
+)
+def test_a_port_of_blanks_reads_as_each_libpq_reads_it(
+    entries: list[str], url: bool, hosted: bool
+) -> None:
+    """libpq keeps a blank port (a URL's too, before 18) and refuses it when it checks
+    the port, an empty one means the default; the model must say the same at each version
+    (the slow tier found `postgresql://p@: /db` accepted by the model at libpq 17)."""
+    hosts = ",".join(f"h{i}" for i in range(len(entries))) if hosted else ""
+    if url:
+        if any(set(entry) - set(" 0123456789+") for entry in entries):
+            return  # a URL holds a raw tab or newline nowhere a generator writes one
+        netloc = ",".join(
+            f"h{i}:{entry}" if hosted else f":{entry}" for i, entry in enumerate(entries)
+        )
+        text = f"postgresql://app@{netloc}/db"
+    else:
+        quoted = ",".join(entries).replace("\\", "\\\\").replace("'", "\\'")
+        text = (f"host={hosts} " if hosted else "") + f"port='{quoted}' user=app dbname=db"
+    env = Environment.of({"PGUSER": "envuser"})
+    for name, form in FORMS.items():
+        version = form.versions.libpq_for(form.driver)
+        real = CLibpq(form.library)
+        model = _model(
+            lambda: parse_dsn(text, libpq_version=version), form.driver, env, form.versions
+        )
+        theirs = real.settings(text)
+        # A bad port of a later host is refused only when libpq dials it (EARLY_PORT).
+        assert set(differences(model, theirs)) <= {EARLY_PORT}, (name, text, model, theirs)

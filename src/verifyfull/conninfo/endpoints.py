@@ -27,6 +27,7 @@ ASYNCPG_DEFAULT_HOSTS = (
     "localhost",
 )
 _PORT = re.compile(r"[+-]?[0-9]+")
+_C_SPACE = " \t\n\v\f\r"  # isspace() in the C locale
 
 
 class AsyncpgRefusal(ConnStringError):
@@ -217,10 +218,12 @@ def hosts_from(
 
 
 def parse_port(text: str) -> int | None:
-    text = text.strip()
     if not text:
-        return None
-    # libpq's parse_int_param (strtol): spaces around and a sign are fine.
-    if not _PORT.fullmatch(text) or not 0 < int(text) < 65536:
+        return None  # unwritten or written empty: libpq's default port
+    # libpq's parse_int_param (strtol): C blanks around and a sign are fine, but a port
+    # of blanks only has no digits and is refused ("invalid integer value"); libpq 18
+    # trims a URL's blanks before, so only there `h: /db` reaches here as ''.
+    digits = text.strip(_C_SPACE)
+    if not _PORT.fullmatch(digits) or not 0 < int(digits) < 65536:
         raise ConnStringError(f'invalid port number: "{text}"')
-    return int(text)
+    return int(digits)
