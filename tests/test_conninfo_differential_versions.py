@@ -18,6 +18,7 @@ Budget: VERSION_EXAMPLES x BATCH inputs per libpq, derandomized.
 from __future__ import annotations
 
 import ctypes
+import functools
 import glob
 import os
 from collections import Counter
@@ -389,7 +390,10 @@ def test_a_port_of_blanks_reads_as_each_libpq_reads_it(
         version = form.versions.libpq_for(form.driver)
         real = CLibpq(form.library)
         model = _model(
-            lambda: parse_dsn(text, libpq_version=version), form.driver, env, form.versions
+            functools.partial(parse_dsn, text, libpq_version=version),
+            form.driver,
+            env,
+            form.versions,
         )
         theirs = real.settings(text)
         # A bad port of a later host is refused only when libpq dials it (EARLY_PORT).
