@@ -89,6 +89,15 @@ def sqlalchemy_url(info: ConnInfo, scheme: str) -> str:
     unquotes a netloc host: a name that needs quoting goes there too."""
     if len(info.hosts) <= 1 and all(_netloc_name(h.host) for h in info.hosts):
         return info.to_url(scheme=scheme)
+    netloc_list = _netloc_list(info, scheme)
+    if netloc_list is not None:
+        names, _, port = netloc_list.partition(":")
+        listed = HostPort(names, int(port) if port else None)
+        url = replace(info, hosts=(listed,), written=()).to_url(scheme=scheme)
+        if not any(h.hostaddr for h in info.hosts):
+            return url
+        addresses = ",".join(h.hostaddr or "" for h in info.hosts)
+        return f"{url}{'&' if '?' in url else '?'}hostaddr={addresses}"
     url = replace(info, hosts=(), written=()).to_url(scheme=scheme)
     names = quote(",".join(h.host for h in info.hosts), safe=",:/")
     query = f"host={names}"
@@ -98,6 +107,25 @@ def sqlalchemy_url(info: ConnInfo, scheme: str) -> str:
     if any(h.hostaddr for h in info.hosts):  # kept with its hosts, one per host
         query += "&hostaddr=" + ",".join(h.hostaddr or "" for h in info.hosts)
     return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def _netloc_list(info: ConnInfo, scheme: str) -> str | None:
+    """`h1,h2[:port]` for the netloc, when a libpq dialect's hosts share one port or none
+    is written: the dialect passes a netloc host on as written (host='h1,h2', an empty
+    entry too) and libpq splits it, each host then taking the one port, or PGPORT's, as
+    the original did; `?host=h1,h2` would make the dialect write port=',' (5432 each) and
+    refuse a single `&port=`. A hostaddr list stays in the query beside it, as libpq pairs
+    it with the hosts. The asyncpg dialect passes 'h1,h2' as one name: never."""
+    if scheme.lower().endswith("+asyncpg"):
+        return None
+    ports = {h.port for h in info.hosts}
+    if len(ports) != 1 or (ports == {None} and "port" in info.written):
+        return None  # ports of their own, or an empty port written: the query form keeps it
+    names = [name for h in info.hosts for name in h.host.split(",")]
+    if len(names) < 2 or not all(not name or _PLAIN_HOST.fullmatch(name) for name in names):
+        return None
+    (port,) = ports
+    return ",".join(names) + ("" if port is None else f":{port}")
 
 
 def _netloc_name(host: str) -> bool:
