@@ -635,11 +635,21 @@ def parse_django_url(text: str, *, literal: bool = True) -> ConnInfo:
 
 def read_any_driver(text: str, *, literal: bool = True) -> tuple[ConnInfo, str | None]:
     """A connection whose driver is not known (a config value, `explain` without --driver):
-    libpq's reading, and the driver it implies (None); when libpq refuses the text,
+    SQLAlchemy's reading of a +driver URL ("sqlalchemy"), else libpq's and the driver it
+    implies (None); when libpq refuses the text,
     asyncpg's reading, which may still connect (a raw '%' in a password): ("asyncpg").
     A scheme only Django's URL helpers read (`psql://`) is read as they hand it to libpq."""
     if django_url.is_django_url(text):
         return parse_django_url(text, literal=literal), None
+    scheme = libpq.url_scheme(text)
+    if scheme is not None and scheme[1]:
+        # `postgresql+psycopg://`: only SQLAlchemy reads a +driver URL, and its reading is
+        # not libpq's (a netloc 'h1,h2' passed on whole, PGPORT read; ?host= over the
+        # netloc). Where make_url refuses it, libpq's reading still says what it holds.
+        try:
+            return from_sqlalchemy_url(text, literal=literal), "sqlalchemy"
+        except ConnStringError:
+            pass
     try:
         return parse_dsn(text, literal=literal), None
     except ConnStringError:
