@@ -18,6 +18,8 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 
+from verifyfull.scan.python.fstrings import parse_python
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _GETTERS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get"})
 _MAPPINGS = frozenset({"os.environ", "environ"})
@@ -98,7 +100,7 @@ def materialise(text: str, values: Mapping[str, str] | None = None) -> str:
     Unchanged when it does not parse."""
     text = GUARD_CONTEXT.sub(_GUARD_STAND_IN, text)
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return text
     lines = _LINE.findall(text)  # the parser's own line ends (not str.splitlines')

@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from verifyfull.scan.python.fstrings import parse_python
+
 # name -> the import statement that binds it to what fixed code means by it
 IMPORTS = {
     "ssl": "import ssl",
@@ -115,7 +117,7 @@ def _fresh(base: str, taken: set[str]) -> str:
 
 def choose(text: str) -> Names:
     """The identifier for each of IMPORTS' names in this module (the module parses)."""
-    tree = ast.parse(text)
+    tree = parse_python(text)
     taken = set(_WORD.findall(text))
     chosen: dict[str, str] = {}
     for name in IMPORTS:

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from verifyfull.scan.python.fstrings import parse_python
+
 # Calls whose keyword names a value the fixers rewrite where it is written.
 _FOLLOWED = {"config"}
 _MAX_FILE = 1_000_000  # bytes: a module larger than this is not followed into
@@ -36,7 +38,7 @@ def parse_file(path: Path) -> ast.Module | None:
     try:
         if path.stat().st_size > _MAX_FILE:
             return None
-        return ast.parse(path.read_text(encoding="utf-8"))
+        return parse_python(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
         return None
 

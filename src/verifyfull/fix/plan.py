@@ -11,7 +11,6 @@ with several hard links are refused before they are read.
 
 from __future__ import annotations
 
-import ast
 import configparser
 import dataclasses
 import functools
@@ -45,6 +44,7 @@ from verifyfull.fix.python_fixes import fix_python
 from verifyfull.fix.workspace import project_copy
 from verifyfull.report import ReportError
 from verifyfull.scan import engine
+from verifyfull.scan.python.fstrings import parse_python
 from verifyfull.scan.settings import ScanSettings, load
 
 # Rules a fixer may rewrite (VF201: `cockroach start --insecure`, an unsafe fix); the others
@@ -114,7 +114,7 @@ def check_parses(path: Path, text: str) -> str | None:
     suffix = path.suffix.lower()
     try:
         if suffix == ".py":
-            compile(text, str(path), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            parse_python(text, str(path))  # a 3.12 f-string loads on the interpreter it targets
         elif suffix in {".yaml", ".yml"}:
             list(yaml.safe_load_all(text))
         elif suffix == ".json":

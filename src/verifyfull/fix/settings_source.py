@@ -29,6 +29,7 @@ import libcst as cst
 
 from verifyfull.fix import names
 from verifyfull.fix.origins import imported, top_imports
+from verifyfull.scan.python.fstrings import parse_python
 
 ROLES = (("root", "DB_CA_PATH"), ("cert", "DB_CERT_PATH"), ("key", "DB_KEY_PATH"))
 _SETTINGS_MODULES = frozenset(
@@ -235,7 +236,7 @@ def _reads_through(tree: ast.Module, name: str, lines: Iterable[int]) -> bool:
 def find(root: Path, relpath: str, text: str, lines: Sequence[int]) -> SettingsSource | None:
     """The settings object a reported call of `relpath` reads through, if it is one."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError):
         return None
     path = root / relpath
@@ -328,7 +329,7 @@ def rewrite(code: str, source: SettingsSource) -> str:
 def class_line(text: str, class_name: str) -> int:
     """The line of the module-level class `class_name` (1 when it cannot be told)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError, RecursionError):
         return 1
     found = [s.lineno for s in tree.body if isinstance(s, ast.ClassDef) and s.name == class_name]
