@@ -43,6 +43,7 @@ from labelset import LABELS_DIR, REPOS_DIR, LabelError, load_corpus
 
 from verifyfull.fix.plan import plan_fixes
 from verifyfull.scan import engine
+from verifyfull.scan.python.fstrings import parse_python
 from verifyfull.scan.settings import load
 
 TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105"})
@@ -83,9 +84,11 @@ def measure(source: Path, scratch: Path) -> Reach:
     for fix in plan.fixes:
         fix.path.write_bytes(fix.after)
         if fix.relpath.endswith(".py"):
+            # Loads for the Python it is written for: a 3.12 module (PEP 701 f-strings)
+            # never compiled on an older interpreter; it must still parse as 3.12 code.
             try:
-                compile(fix.after, fix.relpath, "exec")
-            except SyntaxError:
+                parse_python(fix.after.decode(), fix.relpath)
+            except (SyntaxError, ValueError, UnicodeDecodeError):
                 broken += 1
     after = engine.scan([root], load(root), jobs=1).report.findings
     left = [f for f in after if f.rule_id in TRANSPORT]
