@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import shlex
 import shutil
 import ssl
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -372,3 +374,56 @@ def test_keyword_only_connects_keep_every_value(
     assert seen.pop("sslmode") == "verify-full" and seen.pop("sslrootcert") == "/etc/db/ca.crt"
     assert seen.pop("sslcert") == seen.pop("sslkey") == ""
     assert seen == {k: v for k, v in given_args.items() if k != "sslmode"}
+
+
+_NODE_FLAGS = ["--store=/tmp/data", "--listen-addr=:26257", "--http-addr=:8080", "--join=n1"]
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    subcommand=st.sampled_from(["start", "start-single-node"]),
+    accept=st.sampled_from(["--accept-sql-without-tls", "--accept-sql-without-tls=true"]),
+    order=st.randoms(use_true_random=False),
+    per_line=st.lists(st.booleans(), min_size=6, max_size=6),
+)
+def test_a_node_fixed_out_of_insecure_keeps_no_plaintext_sql(
+    tmp_path_factory: pytest.TempPathFactory,
+    subcommand: str,
+    accept: str,
+    order: random.Random,
+    per_line: list[bool],
+) -> None:
+    """`--accept-sql-without-tls` is moot beside `--insecure`; once fix replaces --insecure
+    with --certs-dir it would let SQL clients in without TLS (VF202, new after the fix: the
+    corpus's opslaba startup.sh). The same command, split over continuation lines or not,
+    loses the flag, the script stays valid shell, and nothing else of it changes."""
+    flags = [*_NODE_FLAGS, "--insecure", accept]
+    order.shuffle(flags)
+    parts = [f"cockroach {subcommand}"]
+    for flag, own_line in zip(flags, per_line, strict=False):
+        parts.append(" \\\n    " + flag if own_line else " " + flag)
+    script = "#!/bin/sh\nset -e\n" + "".join(parts) + "\necho started\n"
+    root = tmp_path_factory.mktemp("node")
+    (root / "start.sh").write_text(script)
+    found = engine.scan([root], load(root)).report.findings
+    assert {f.rule_id for f in found} >= {"VF201"}
+    lines = sorted({f.line for f in found if f.rule_id == "VF201" and f.line})
+    fixed = fix_config(script, "start.sh", lines).text
+    (root / "start.sh").write_text(fixed)
+    assert not {f.rule_id for f in engine.scan([root], load(root)).report.findings} & {
+        "VF201",
+        "VF202",
+    }
+    words = shlex.split(fixed.split("\n", 2)[2].replace("\\\n", " "))
+    assert words == [
+        "cockroach",
+        subcommand,
+        *[
+            "--certs-dir=/cockroach/certs" if f == "--insecure" else f
+            for f in flags
+            if not f.startswith("--accept-sql-without-tls")
+        ],
+        "echo",
+        "started",
+    ]
+    assert subprocess.run(["sh", "-n", str(root / "start.sh")], check=False).returncode == 0

@@ -66,6 +66,18 @@ _K8S_VALUE = re.compile(r"^(\s*value:\s*['\"]?)" + _WEAK_MODE)
 # server side of verify-full. The node then needs its certificates: an unsafe fix.
 _INSECURE = re.compile(r"(?<![\w-])--insecure(?:=true)?(?![\w=-])")
 NODE_CERTS_DIR = "/cockroach/certs"
+# Moot beside --insecure (no TLS at all), it takes effect once --insecure becomes
+# --certs-dir: the node would then accept SQL clients without TLS (VF202). A word of its
+# own (blanks around it), so a quoted or glued form is never cut in half.
+_ACCEPT_PLAIN = re.compile(
+    r"[ \t]+--accept-sql-without-tls(?:=(?:true|1|yes|on))?(?=[ \t]|\\?$)|"
+    r"^([ \t]*)--accept-sql-without-tls(?:=(?:true|1|yes|on))?(?:[ \t]+|(?=\\?$))",
+    re.IGNORECASE,
+)
+_PLAIN_ACTION = (
+    "cockroach --accept-sql-without-tls removed: with --insecure gone it would let SQL "
+    "clients in without TLS (VF202)"
+)
 INTERPOLATED = CertFiles("${DB_CA_PATH}", "${DB_CERT_PATH}", "${DB_KEY_PATH}")
 NO_FILES = CertFiles(None)
 
@@ -266,4 +278,34 @@ def fix_config(text: str, relpath: str, lines: Iterable[int]) -> ConfigResult:
                 actions += [Action(number, number, text) for text in done]
         out.append(line)
         previous = body
-    return ConfigResult("".join(out), tuple(actions))
+    secured = {a.first_line for a in actions if a.text.startswith("cockroach --insecure")}
+    if secured:
+        out = _drop_plain_sql(out, secured, actions)
+    return ConfigResult("".join(out), tuple(sorted(actions, key=lambda a: a.first_line)))
+
+
+def _drop_plain_sql(lines: list[str], secured: set[int], actions: list[Action]) -> list[str]:
+    """Remove --accept-sql-without-tls from each command (a line and its backslash
+    continuations) whose --insecure this run replaced; a continuation line left holding
+    nothing but its backslash goes too. Each removal is reported."""
+    commands: list[list[int]] = [[]]
+    for index, line in enumerate(lines):
+        commands[-1].append(index)
+        if not line.rstrip("\r\n").endswith("\\"):
+            commands.append([])
+    dropped: set[int] = set()
+    for command in commands:
+        if not any(index + 1 in secured for index in command):
+            continue
+        for index in command:
+            line = lines[index]
+            body = line.rstrip("\r\n")
+            new = _ACCEPT_PLAIN.sub(lambda m: m.group(1) or "", body)
+            if new == body:
+                continue
+            actions.append(Action(index + 1, index + 1, _PLAIN_ACTION))
+            if new.strip() in ("", "\\") and index != command[0]:
+                dropped.add(index)
+            else:
+                lines[index] = new + line[len(body) :]
+    return [line for index, line in enumerate(lines) if index not in dropped]
