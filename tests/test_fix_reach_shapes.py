@@ -414,16 +414,19 @@ def test_a_node_fixed_out_of_insecure_keeps_no_plaintext_sql(
         "VF201",
         "VF202",
     }
-    words = shlex.split(fixed.split("\n", 2)[2].replace("\\\n", " "))
-    assert words == [
-        "cockroach",
-        subcommand,
-        *[
-            "--certs-dir=/cockroach/certs" if f == "--insecure" else f
-            for f in flags
-            if not f.startswith("--accept-sql-without-tls")
+    # The shell's own commands (continuations joined): the node's, then `echo started`
+    # as a command of its own, never as arguments of the node.
+    commands = [shlex.split(c) for c in fixed.replace("\\\n", " ").splitlines()[2:]]
+    assert commands == [
+        [
+            "cockroach",
+            subcommand,
+            *[
+                "--certs-dir=/cockroach/certs" if f == "--insecure" else f
+                for f in flags
+                if not f.startswith("--accept-sql-without-tls")
+            ],
         ],
-        "echo",
-        "started",
+        ["echo", "started"],
     ]
     assert subprocess.run(["sh", "-n", str(root / "start.sh")], check=False).returncode == 0

@@ -66,6 +66,7 @@ _K8S_VALUE = re.compile(r"^(\s*value:\s*['\"]?)" + _WEAK_MODE)
 # server side of verify-full. The node then needs its certificates: an unsafe fix.
 _INSECURE = re.compile(r"(?<![\w-])--insecure(?:=true)?(?![\w=-])")
 NODE_CERTS_DIR = "/cockroach/certs"
+_INSECURE_ACTION = "cockroach --insecure -> "
 # Moot beside --insecure (no TLS at all), it takes effect once --insecure becomes
 # --certs-dir: the node would then accept SQL clients without TLS (VF202). A word of its
 # own (blanks around it), so a quoted or glued form is never cut in half.
@@ -184,7 +185,7 @@ def _fix_line(
     actions: list[str] = []
     if _INSECURE.search(line):
         actions.append(
-            f"cockroach --insecure -> --certs-dir={NODE_CERTS_DIR} (create the certificates: "
+            f"{_INSECURE_ACTION}--certs-dir={NODE_CERTS_DIR} (create the certificates: "
             f"verifyfull certs create-ca --certs-dir certs --ca-key ca.key; verifyfull certs "
             f"create-node <host> --certs-dir certs --ca-key ca.key; mount certs/ there)"
         )
@@ -278,7 +279,7 @@ def fix_config(text: str, relpath: str, lines: Iterable[int]) -> ConfigResult:
                 actions += [Action(number, number, text) for text in done]
         out.append(line)
         previous = body
-    secured = {a.first_line for a in actions if a.text.startswith("cockroach --insecure")}
+    secured = {a.first_line for a in actions if a.text.startswith(_INSECURE_ACTION)}
     if secured:
         out = _drop_plain_sql(out, secured, actions)
     return ConfigResult("".join(out), tuple(sorted(actions, key=lambda a: a.first_line)))
@@ -308,4 +309,10 @@ def _drop_plain_sql(lines: list[str], secured: set[int], actions: list[Action]) 
                 dropped.add(index)
             else:
                 lines[index] = new + line[len(body) :]
+        if command[-1] in dropped:
+            # The command's last line went: the line before it now ends the command, so
+            # its backslash goes too (else the next command would become its arguments).
+            last = max(index for index in command if index not in dropped)
+            body = lines[last].rstrip("\r\n")
+            lines[last] = body.rstrip("\\").rstrip(" \t") + lines[last][len(body) :]
     return [line for index, line in enumerate(lines) if index not in dropped]
