@@ -89,33 +89,33 @@ def sqlalchemy_url(info: ConnInfo, scheme: str) -> str:
     unquotes a netloc host: a name that needs quoting goes there too."""
     if len(info.hosts) <= 1 and all(_netloc_name(h.host) for h in info.hosts):
         return info.to_url(scheme=scheme)
-    netloc_list = _netloc_list(info, scheme)
-    if netloc_list is not None:
-        names, _, port = netloc_list.partition(":")
-        listed = HostPort(names, int(port) if port else None)
+    listed = _netloc_list(info, scheme)
+    if listed is not None:
         url = replace(info, hosts=(listed,), written=()).to_url(scheme=scheme)
-        if not any(h.hostaddr for h in info.hosts):
-            return url
-        addresses = ",".join(h.hostaddr or "" for h in info.hosts)
-        return f"{url}{'&' if '?' in url else '?'}hostaddr={addresses}"
-    url = replace(info, hosts=(), written=()).to_url(scheme=scheme)
-    names = quote(",".join(h.host for h in info.hosts), safe=",:/")
-    query = f"host={names}"
-    if "port" in info.written or any(h.port is not None for h in info.hosts):
-        # (No port written stays so: the driver then reads PGPORT, as the original did.)
-        query += "&port=" + ",".join("" if h.port is None else str(h.port) for h in info.hosts)
+        query = ""
+    else:
+        url = replace(info, hosts=(), written=()).to_url(scheme=scheme)
+        names = quote(",".join(h.host for h in info.hosts), safe=",:/")
+        query = f"&host={names}"
+        if "port" in info.written or any(h.port is not None for h in info.hosts):
+            # (No port written stays so: the driver then reads PGPORT, as the original did.)
+            ports = ",".join("" if h.port is None else str(h.port) for h in info.hosts)
+            query += f"&port={ports}"
     if any(h.hostaddr for h in info.hosts):  # kept with its hosts, one per host
         query += "&hostaddr=" + ",".join(h.hostaddr or "" for h in info.hosts)
-    return f"{url}{'&' if '?' in url else '?'}{query}"
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{query[1:]}"
 
 
-def _netloc_list(info: ConnInfo, scheme: str) -> str | None:
-    """`h1,h2[:port]` for the netloc, when a libpq dialect's hosts share one port or none
-    is written: the dialect passes a netloc host on as written (host='h1,h2', an empty
-    entry too) and libpq splits it, each host then taking the one port, or PGPORT's, as
-    the original did; `?host=h1,h2` would make the dialect write port=',' (5432 each) and
-    refuse a single `&port=`. A hostaddr list stays in the query beside it, as libpq pairs
-    it with the hosts. The asyncpg dialect passes 'h1,h2' as one name: never."""
+def _netloc_list(info: ConnInfo, scheme: str) -> HostPort | None:
+    """One netloc host `h1,h2` (with the one port), when a libpq dialect's hosts share one
+    port or none is written: the dialect passes a netloc host on as written (host='h1,h2',
+    an empty entry too) and libpq splits it, each host then taking the one port, or
+    PGPORT's, as the original did; `?host=h1,h2` would make the dialect write port=','
+    (5432 each) and refuse a single `&port=`. A hostaddr list stays in the query beside
+    it, as libpq pairs it with the hosts. The asyncpg dialect passes 'h1,h2' as one name:
+    never."""
     if scheme.lower().endswith("+asyncpg"):
         return None
     ports = {h.port for h in info.hosts}
@@ -125,7 +125,7 @@ def _netloc_list(info: ConnInfo, scheme: str) -> str | None:
     if len(names) < 2 or not all(not name or _PLAIN_HOST.fullmatch(name) for name in names):
         return None
     (port,) = ports
-    return ",".join(names) + ("" if port is None else f":{port}")
+    return HostPort(",".join(names), port)
 
 
 def _netloc_name(host: str) -> bool:
