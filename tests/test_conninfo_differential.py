@@ -931,15 +931,11 @@ def _corrected_sqlalchemy_agrees(
     # A libpq dialect hands a netloc 'a,b' to libpq, which splits it: two names.
     names = [n for h in info.hosts for n in (h.host.split(",") if libpq_form else [h.host])]
     if any(set(name) & set(_URL_DELIMITERS + "[]") for name in names):
-        # Known gap (docs/conninfo.md): a host name holding a URL delimiter (SQLAlchemy
-        # reads '?host=a&b' or, for asyncpg, a netloc 'a,b' its own way; a bracket
-        # fragment of a netloc list, `[v6]:,h2`, split by libpq); no resolver accepts one.
-        CORRECTED_SEEN[f"{form}: skipped, a delimiter in a host name"] += 1
-        return None
-    if any(h.host == "" and not h.hostaddr for h in info.hosts) and "PGHOST" in variables:
-        # Known gap: SQLAlchemy's ?host=:6000 writes host '' (PGHOST hidden); the
-        # corrected URL leaves the host unwritten, so PGHOST is read again.
-        CORRECTED_SEEN[f"{form}: skipped, an empty host beside PGHOST"] += 1
+        # Deliberate (docs/conninfo.md, corrected forms): a host name holding a URL
+        # delimiter (the asyncpg dialect's netloc 'a,b' is one name, a query host list
+        # splits it; a bracket fragment of a netloc list, `[v6]:,h2`, split by libpq);
+        # no resolver accepts one, so nothing connects to it either way.
+        CORRECTED_SEEN[f"{form}: not re-read, a delimiter in a host name"] += 1
         return None
     url = _corrected_url(verdict.corrected)
     with pg_variables(variables):
@@ -948,6 +944,10 @@ def _corrected_sqlalchemy_agrees(
             return None
         CORRECTED_SEEN[form] += 1
         CORRECTED_SEEN[f"{form}: host lists"] += len(info.hosts) > 1
+        # SQLAlchemy's ?host=:6000 writes host '' (a libpq dialect hides PGHOST with it):
+        # the corrected URL writes it again (corrected._empty_host).
+        empty = any(h.host == "" for h in info.hosts) and "PGHOST" in variables
+        CORRECTED_SEEN[f"{form}: an empty host beside PGHOST"] += empty
         if oracle is _sa_libpq:
             again = _sa_libpq(url)
             verified = again.sslmode == "verify-full"
@@ -1033,6 +1033,42 @@ def test_a_portless_netloc_host_list_keeps_reading_pgport_once_corrected(
         for form, (_, oracle) in SA_FORMS.items():
             if oracle is _sa_libpq:
                 variables = {"PGPORT": str(pgport)}
+                compared = CORRECTED_SEEN[form]
+                assert _corrected_sqlalchemy_agrees(text, variables, ca_file, form) is None
+                assert CORRECTED_SEEN[form] == compared + 1, "not compared: skipped"
+
+
+@settings(_SETTINGS, max_examples=60)
+@given(
+    port=st.one_of(st.none(), st.integers(1, 65535)),
+    hostaddr=st.sampled_from(["192.0.2.7", "2001:db8::7", "10.1.2.3"]),
+    hostaddr_from_env=st.booleans(),
+    pghost=st.sampled_from(["pg-1.local", "pg-1.local,pg-2.local", "/tmp/vf-nosuch"]),
+    mode=st.sampled_from(["disable", "allow", "prefer", "require"]),
+)
+def test_an_empty_query_host_beside_pghost_stays_written_once_corrected(
+    tmp_path_factory: pytest.TempPathFactory,
+    ca_file: str,
+    port: int | None,
+    hostaddr: str,
+    hostaddr_from_env: bool,
+    pghost: str,
+    mode: str,
+) -> None:
+    """`?host=:6000` (or `?host=:`) is host '' to SQLAlchemy, which a libpq dialect passes
+    on: written, it hides PGHOST, and the address comes from hostaddr. The corrected URL
+    left the host unwritten, so PGHOST was read again (another host to verify, other
+    addresses); it must write `?host=:port` again. Every case compared, none skipped."""
+    query = f"host=:{'' if port is None else port}&sslmode={mode}"
+    variables = {"PGHOST": pghost}
+    if hostaddr_from_env:
+        variables["PGHOSTADDR"] = hostaddr
+    else:
+        query += f"&hostaddr={quote(hostaddr, safe='')}"
+    text = f"postgresql://app@/app?{query}"
+    with driver_environment(tmp_path_factory.mktemp("home")):
+        for form, (_, oracle) in SA_FORMS.items():
+            if oracle is _sa_libpq:
                 compared = CORRECTED_SEEN[form]
                 assert _corrected_sqlalchemy_agrees(text, variables, ca_file, form) is None
                 assert CORRECTED_SEEN[form] == compared + 1, "not compared: skipped"

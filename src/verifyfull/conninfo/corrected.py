@@ -88,6 +88,10 @@ def sqlalchemy_url(info: ConnInfo, scheme: str) -> str:
     netloc list as one host with a port it cannot int() ('5432,h2:5433'), and it never
     unquotes a netloc host: a name that needs quoting goes there too."""
     if len(info.hosts) <= 1 and all(_netloc_name(h.host) for h in info.hosts):
+        if _written_empty_host(info):
+            return _with_query(
+                replace(info, hosts=(), written=()).to_url(scheme=scheme), _empty_host(info)
+            )
         return info.to_url(scheme=scheme)
     listed = _netloc_list(info, scheme)
     if listed is not None:
@@ -103,9 +107,30 @@ def sqlalchemy_url(info: ConnInfo, scheme: str) -> str:
             query += f"&port={ports}"
     if any(h.hostaddr for h in info.hosts):  # kept with its hosts, one per host
         query += "&hostaddr=" + ",".join(h.hostaddr or "" for h in info.hosts)
+    return _with_query(url, query)
+
+
+def _with_query(url: str, query: str) -> str:
+    """The URL with `&key=value...` appended to its query."""
     if not query:
         return url
     return f"{url}{'&' if '?' in url else '?'}{query[1:]}"
+
+
+def _written_empty_host(info: ConnInfo) -> bool:
+    """One host, written empty (`?host=:6000`): a libpq dialect passes host='', which hides
+    PGHOST (a netloc without a host would read it again)."""
+    return len(info.hosts) == 1 and info.hosts[0].host == "" and "host" in info.written
+
+
+def _empty_host(info: ConnInfo) -> str:
+    """`&host=:port` for an empty host: make_url drops an empty `?host=` (parse_qsl keeps no
+    blank values), while `?host=:` and `?host=:6000` split into host '' and the port."""
+    (only,) = info.hosts
+    query = f"&host=:{'' if only.port is None else only.port}"
+    if only.hostaddr:
+        query += f"&hostaddr={only.hostaddr}"
+    return query
 
 
 def _netloc_list(info: ConnInfo, scheme: str) -> HostPort | None:
