@@ -55,3 +55,32 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements/constr
   rm -f "$log"
   touch "$stamp"
 fi
+
+# Tests only: libpq 16 as an oracle of its own. No installed driver carries it
+# (psycopg-binary bundles 18, psycopg2-binary 17, the system has 15), so the versions
+# differential loads the libpq that psycopg2-binary 2.9.9's wheel bundles (16.x) with
+# ctypes; the wheel is downloaded from the registry and only its libraries are kept.
+oracle=.venv/oracles/libpq16
+if [ "${VERIFYFULL_SETUP_ORACLES:-1}" = "1" ] && ! ls "$oracle"/libpq-*.so* >/dev/null 2>&1; then
+  echo "setup: fetching libpq 16 (psycopg2-binary 2.9.9's wheel) for the versions differential" >&2
+  wheels=$(mktemp -d)
+  if .venv/bin/python -m pip download -q --no-deps --only-binary=:all: \
+       psycopg2-binary==2.9.9 -d "$wheels" >/dev/null 2>&1; then
+    .venv/bin/python - "$wheels" "$oracle" <<'PY'
+import sys, zipfile
+from pathlib import Path
+
+wheels, oracle = Path(sys.argv[1]), Path(sys.argv[2])
+oracle.mkdir(parents=True, exist_ok=True)
+for wheel in wheels.glob("*.whl"):
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            if name.startswith("psycopg2_binary.libs/") and not name.endswith("/"):
+                target = oracle / Path(name).name
+                target.write_bytes(archive.read(name))
+PY
+  else
+    echo "setup: could not download psycopg2-binary 2.9.9; the libpq 16 form is skipped" >&2
+  fi
+  rm -rf "$wheels"
+fi

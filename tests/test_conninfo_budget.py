@@ -63,6 +63,7 @@ FORMS: dict[str, tuple[str, ...]] = {
     "test_conninfo_differential_versions.py": (
         "psycopg2 (libpq 17)",
         "psycopg (psycopg libpq 18)",
+        "psycopg (psycopg2-binary 2.9.9's libpq 16)",
         "psycopg (system libpq 15)",
     ),
 }

@@ -1,11 +1,13 @@
 """conninfo at each libpq version against that libpq itself (issue 14).
 
 Each binary wheel bundles its own libpq: psycopg2-binary 2.9.13 libpq 17,
-psycopg-binary 3.3.9 libpq 18, and the system's libpq (15 here) is what a
-psycopg built from source links. Each one is loaded with ctypes and asked
-directly: PQconninfoParse for the reading, PQconndefaults for PG* variables
-and defaults, PQconnectStart for the option checks it makes before dialling
-(host names replaced by a socket that does not exist: nothing is resolved).
+psycopg-binary 3.3.9 libpq 18, psycopg2-binary 2.9.9 libpq 16 (its libraries only,
+fetched by scripts/setup.sh into .venv/oracles: no installed driver carries 16), and
+the system's libpq (15 here) is what a psycopg built from source links. Each one
+is loaded with ctypes and asked directly: PQconninfoParse for the reading,
+PQconndefaults for PG* variables and defaults, PQconnectStart for the option
+checks it makes before dialling (host names replaced by a socket that does not
+exist: nothing is resolved).
 The model answers at the same version (DriverVersions), for the driver
 form that carries that libpq; the inputs are the differential grammar plus
 every keyword one version added, sslrootcert=system, and blanks in URLs.
@@ -51,6 +53,7 @@ from verifyfull.conninfo import ConnStringError, Environment, libpq, parse_dsn
 from verifyfull.conninfo.versions import (
     ALL_LIBPQ_KEYWORDS,
     PINNED,
+    PSYCOPG2_BINARY_LIBPQ,
     DriverVersions,
     LibpqVersion,
     libpq_since,
@@ -168,14 +171,41 @@ class Form:
     library: str
 
 
+# scripts/setup.sh keeps the libraries of psycopg2-binary 2.9.9's wheel here: libpq 16,
+# which no installed driver carries.
+ORACLES = Path(__file__).parents[1] / ".venv" / "oracles"
+
+
+def _load_with_neighbours(library: Path) -> None:
+    """Load a wheel's bundled libraries before its libpq: their RPATH is the wheel's
+    package ($ORIGIN/../psycopg2_binary.libs), not their own directory. Each is loaded
+    locally (no symbol reaches another library); an already loaded soname satisfies
+    libpq's dependency on it."""
+    waiting = sorted(p for p in library.parent.glob("*.so*") if p != library)
+    for _ in range(len(waiting)):
+        failed = []
+        for path in waiting:
+            try:
+                ctypes.CDLL(str(path))
+            except OSError:
+                failed.append(path)
+        if not failed:
+            return
+        waiting = failed
+
+
 def _libraries() -> Iterator[tuple[str, str]]:
-    """(name, shared library) for each libpq on this machine, pinned wheels first."""
+    """(name, shared library) for each libpq on this machine, pinned wheels first, then
+    the oracles setup.sh fetched, then the system's."""
     for package in ("psycopg2", "psycopg"):
         found = glob.glob(
             str(Path(pq.__file__).parents[2] / f"{package}_binary.libs" / "libpq-*.so*")
         )
         if found:
             yield package, found[0]
+    for found in sorted(ORACLES.glob("libpq*/libpq-*.so*")):
+        _load_with_neighbours(found)
+        yield "psycopg2-binary 2.9.9's", str(found)
     for system in ("/usr/lib/x86_64-linux-gnu/libpq.so.5", "/usr/lib/aarch64-linux-gnu/libpq.so.5"):
         if os.path.exists(system):
             yield "system", system
@@ -203,6 +233,16 @@ def test_the_pinned_wheels_carry_the_modelled_libpq() -> None:
     assert psycopg2.__libpq_version__ // 10000 == PINNED.psycopg2_libpq.major == 17
     assert pq.version() // 10000 == PINNED.psycopg_libpq.major == 18
     assert "psycopg2 (libpq 17)" in FORMS and "psycopg (psycopg libpq 18)" in FORMS
+
+
+def test_the_libpq_16_oracle_is_the_one_the_scanner_assumes_for_its_wheel() -> None:
+    """scripts/setup.sh fetches psycopg2-binary 2.9.9's libraries; the scanner reads a
+    project pinning that wheel at the libpq it bundles (PSYCOPG2_BINARY_LIBPQ)."""
+    found = sorted(ORACLES.glob("libpq16/libpq-*.so*"))
+    if not found:
+        pytest.skip("no libpq 16 oracle: run scripts/setup.sh (it downloads the wheel)")
+    assert CLibpq(str(found[0])).major == PSYCOPG2_BINARY_LIBPQ[(2, 9, 9)] == 16
+    assert "psycopg (psycopg2-binary 2.9.9's libpq 16)" in FORMS
 
 
 @pytest.mark.parametrize("name", sorted(FORMS))

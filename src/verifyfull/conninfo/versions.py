@@ -8,8 +8,8 @@ pins of requirements/constraints.txt: psycopg-binary 3.3.9 bundles libpq 18
 the versions a project pins (scan/project_versions.py); explain names the
 versions it describes.
 
-libpq, per major version (PQconndefaults of libpq 15, 17 and 18 as the
-system and the two wheels ship them; 16 from fe-connect.c's history):
+libpq, per major version (PQconndefaults of libpq 15, 16, 17 and 18 as the
+system, psycopg2-binary 2.9.9's wheel and the two pinned wheels ship them):
   16  require_auth, sslcertmode, load_balance_hosts, gssdelegation;
       sslrootcert=system is the OS trust store and forces verify-full
       (before 16 "system" is a file name like any other)
@@ -126,9 +126,10 @@ def libpq_since(keyword: str) -> int | None:
 ALL_LIBPQ_KEYWORDS = LibpqVersion(NEWEST_LIBPQ).keywords
 
 # Which libpq each binary wheel bundles, where verified (the wheel's own
-# __libpq_version__ / pq.version()); an unlisted version keeps the default.
+# __libpq_version__ / pq.version(); 2.9.9's by PQlibVersion of the libpq in its wheel,
+# the versions differential's libpq 16 oracle); an unlisted version keeps the default.
 PSYCOPG_BINARY_LIBPQ: dict[tuple[int, ...], int] = {(3, 3, 9): 18}
-PSYCOPG2_BINARY_LIBPQ: dict[tuple[int, ...], int] = {(2, 9, 13): 17}
+PSYCOPG2_BINARY_LIBPQ: dict[tuple[int, ...], int] = {(2, 9, 9): 16, (2, 9, 13): 17}
 
 
 @dataclass(frozen=True)
