@@ -317,8 +317,19 @@ CASES: tuple[Case, ...] = (
         True,
         env={"PGHOST": "{h}", "PGPORT": "{p}", "PGUSER": "root"},
     ),
-    # --- psycopg2 (libpq semantics; not installed: model only) -------------------
-    Case("pg2-default", B, "psycopg2", "maybe", False, False, ("VF102",), live=False),
+    # --- psycopg2 (its own libpq, 17 in psycopg2-binary 2.9.13) ----------------------
+    Case("pg2-default", B, "psycopg2", "maybe", False, False, ("VF102",)),
+    Case("pg2-disable", B + "?sslmode=disable", "psycopg2", "never", False, False, ("VF101",)),
+    Case("pg2-require", B + "?sslmode=require", "psycopg2", "always", False, False, ("VF103",)),
+    Case(
+        "pg2-verify-ca",
+        B + "?sslmode=verify-ca&sslrootcert={ca}&sslcert={cert}&sslkey={key}",
+        "psycopg2",
+        "always",
+        True,
+        False,
+        ("VF104",),
+    ),
     Case(
         "pg2-ssl-require",
         B + "?ssl=require",
@@ -328,9 +339,8 @@ CASES: tuple[Case, ...] = (
         False,
         ("VF102", "VF105"),
         breaks='invalid dsn: invalid URI query parameter: "ssl"',
-        live=False,
     ),
-    Case("pg2-verify-full", B + "?" + VF, "psycopg2", "always", True, True, live=False),
+    Case("pg2-verify-full", B + "?" + VF, "psycopg2", "always", True, True),
     # --- asyncpg -----------------------------------------------------------------
     Case("apg-default", B, "asyncpg", "maybe", False, False, ("VF102",)),
     Case("apg-disable", B + "?sslmode=disable", "asyncpg", "never", False, False, ("VF101",)),
@@ -758,7 +768,7 @@ CASES: tuple[Case, ...] = (
         ("VF102", "VF105"),
         breaks='invalid connection option "ssl"',
     ),
-    Case("sa-default-dialect-full", B + "?" + VF, "sqlalchemy", "always", True, True, live=False),
+    Case("sa-default-dialect-full", B + "?" + VF, "sqlalchemy", "always", True, True),
     Case(
         "sa-crdb-asyncpg-sslmode",
         "cockroachdb+asyncpg://root@{h}:{p}/defaultdb?" + VF,
@@ -1116,6 +1126,8 @@ async def connect_once(case: Case, values: dict[str, str]) -> bool:
     target = resolve_target(info, case.driver)
     if target.driver is Driver.PSYCOPG:
         return await asyncio.to_thread(_psycopg_ssl, text, kwargs)
+    if target.driver is Driver.PSYCOPG2:
+        return await asyncio.to_thread(_psycopg2_ssl, text, kwargs)
     if target.driver is Driver.ASYNCPG:
         conn = await asyncpg.connect(text or None, timeout=CONNECT_TIMEOUT, **kwargs)
         try:
@@ -1134,6 +1146,19 @@ def _psycopg_ssl(conninfo: str, kwargs: dict[str, object]) -> bool:
     with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT, **kwargs) as conn:
         row = conn.execute(SSL_QUERY).fetchone()
         return bool(row and row[0])
+
+
+def _psycopg2_ssl(dsn: str, kwargs: dict[str, object]) -> bool:
+    import psycopg2
+
+    conn = psycopg2.connect(dsn, connect_timeout=CONNECT_TIMEOUT, **kwargs)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(SSL_QUERY)
+            row = cursor.fetchone()
+            return bool(row and row[0])
+    finally:
+        conn.close()
 
 
 async def _sqlalchemy_async_ssl(url: str, connect_args: dict[str, object]) -> bool:
