@@ -18,6 +18,7 @@ from rich.text import Text
 
 from verifyfull.clihelp import one_of
 from verifyfull.conninfo import (
+    ConnInfo,
     Driver,
     Environment,
     Verdict,
@@ -25,6 +26,8 @@ from verifyfull.conninfo import (
     parse_for_driver,
     read_any_driver,
 )
+from verifyfull.conninfo.corrected import sqlalchemy_url
+from verifyfull.conninfo.model import Source
 from verifyfull.conninfo.versions import PINNED
 from verifyfull.errors import UsageError
 from verifyfull.rules import Severity
@@ -77,9 +80,24 @@ def explain_command(
     if output_format == "json":
         typer.echo(json.dumps(scrub_tree(verdict.to_json()), indent=2))
     else:
-        render_text(verdict, str(info), Console(highlight=False, soft_wrap=True), use_env=use_env)
+        render_text(
+            verdict,
+            _as_written(info, verdict),
+            Console(highlight=False, soft_wrap=True),
+            use_env=use_env,
+        )
     if verdict.fails(Severity.HIGH):
         raise typer.Exit(code=1)
+
+
+def _as_written(info: ConnInfo, verdict: Verdict) -> str:
+    """The connection (password masked) in a form its driver reads back the same: a
+    SQLAlchemy URL as SQLAlchemy reads it (a host list or an empty `?host=:6000` in the
+    query; the libpq rendering would write a netloc SQLAlchemy reads otherwise)."""
+    if verdict.driver.startswith("sqlalchemy") and info.source is Source.URL:
+        scheme = info.scheme or "postgresql"  # as written: the notes compare it
+        return sqlalchemy_url(info, f"{scheme}+{info.dialect}" if info.dialect else scheme)
+    return str(info)
 
 
 def render_text(verdict: Verdict, connection: str, console: Console, *, use_env: bool) -> None:
