@@ -29,11 +29,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from verifyfull.cli import app
+from verifyfull.scrub import WRITTEN_KEYS
 
 try:  # absent on the code before the registry: the test then shows the leaks
     from verifyfull.scrub import forget_all, register_public_name, register_secret, scrub
@@ -188,6 +189,13 @@ def _run(*args: str) -> str:
     result = CliRunner().invoke(app, list(args), catch_exceptions=False)
     assert result.exit_code in (0, 1, 2), result.output
     return result.output + (result.stderr if result.stderr_bytes is not None else "")
+
+
+def _stdout(*args: str) -> str:
+    """What a command writes to stdout (a JSON document, without stderr's notes)."""
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code in (0, 1, 2), result.output
+    return result.stdout
 
 
 def _all_outputs(root: Path, pws: list[str]) -> dict[str, str]:
@@ -585,10 +593,16 @@ def test_a_password_that_is_also_a_word_of_a_scanned_path_keeps_every_location_w
 
 
 def _strings(document: object) -> list[str]:
+    """Every string of a document, keys too, but for the writers' own keys (the same in
+    every document: they say nothing of a password equal to one)."""
     if isinstance(document, str):
         return [document]
     if isinstance(document, dict):
-        return [s for k, v in document.items() for s in (*_strings(k), *_strings(v))]
+        return [
+            s
+            for k, v in document.items()
+            for s in (*([] if k in WRITTEN_KEYS else _strings(k)), *_strings(v))
+        ]
     if isinstance(document, list):
         return [s for item in document for s in _strings(item)]
     return []
@@ -670,3 +684,60 @@ def test_only_a_value_made_of_placeholder_words_is_left_printable(
 ) -> None:
     assert placeholders.only_placeholder_words(key, value) is printable
     assert placeholders.is_placeholder(key, value) or not printable
+
+
+# The writers' own keys that a password can be (a word a URL holds unquoted).
+_KEY_WORDS = sorted(k for k in WRITTEN_KEYS if re.fullmatch(r"[a-z]{4,}", k))
+
+
+@settings(max_examples=8 if not SLOW else len(_KEY_WORDS), deadline=None)
+@given(pw=st.sampled_from(_KEY_WORDS))
+@example(pw="runs")
+def test_a_password_named_like_a_report_key_keeps_every_document_whole(
+    tmp_path_factory: pytest.TempPathFactory, pw: str
+) -> None:
+    """A password that is one of the keys the JSON writers write (`runs`, `driver`,
+    `results`): every document keeps its structure (SARIF's `runs`, JSON's `findings`),
+    and the password is masked everywhere else. The key was masked like a value: the
+    SARIF document had no `runs` any more."""
+    forget_all()
+    root = tmp_path_factory.mktemp("keys")
+    (root / "app.py").write_text(
+        "import psycopg\n"
+        f'conn = psycopg.connect("postgresql://app:{pw}@db.internal/app?sslmode=disable")\n',
+        encoding="utf-8",
+    )
+    as_json = json.loads(_stdout("scan", str(root), "--format", "json"))
+    assert "VF101" in {f["rule"] for f in as_json["findings"]}
+    sarif = json.loads(_stdout("scan", str(root), "--format", "sarif"))
+    assert "VF101" in {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    explained = json.loads(
+        _stdout("explain", f"postgresql://app:{pw}@db.internal/app?sslmode=disable", "-f", "json")
+    )
+    assert {f["rule"] for f in explained["findings"]} >= {"VF101"}
+    for document in (as_json, sarif, explained):  # no key masked: the same structure
+        assert _keys(document) <= WRITTEN_KEYS, _keys(document) - WRITTEN_KEYS
+    for output in (*_strings(as_json), *_strings(sarif), *_strings(explained)):
+        rest = output.replace(str(root), "")
+        assert re.search(rf"(?<![A-Za-z0-9_]){re.escape(pw)}(?![A-Za-z0-9_])", rest) is None
+
+
+def _keys(document: object) -> set[str]:
+    if isinstance(document, dict):
+        return {k for k, v in document.items() for k in (k, *_keys(v))}
+    if isinstance(document, list):
+        return {k for item in document for k in _keys(item)}
+    return set()
+
+
+def test_the_written_keys_are_every_key_the_json_writers_write(tmp_path: Path) -> None:
+    """WRITTEN_KEYS is the writers' own list: a key a writer adds and the list lacks
+    would be masked when a password equals it (safe, but the document breaks)."""
+    fixtures = str(Path(__file__).parent / "fixtures" / "scan" / "python")
+    written = set()
+    for fmt in ("json", "sarif"):
+        written |= _keys(json.loads(_stdout("scan", fixtures, "--format", fmt)))
+    written |= _keys(json.loads(_stdout("explain", "postgresql://u:pw@db/x", "-f", "json")))
+    written |= _keys(json.loads(_stdout("probe", "127.0.0.1:1", "--format", "json")))
+    written |= _keys(json.loads(_stdout("certs", "list", str(tmp_path), "--format", "json")))
+    assert written - WRITTEN_KEYS == set()

@@ -18,7 +18,9 @@ or `_` (when its own first/last character is one). So `postgres` is masked in
 `app:postgres@db` but not inside `postgresql`, and a one-letter password is
 masked wherever that letter stands alone: the output is garbled rather than
 the password leaked. A structured report (JSON, HTML) whose numbers or tag
-names equal a registered value is garbled the same way. One exception: the
+names equal a registered value is garbled the same way, but for the keys the JSON
+writers always write (`WRITTEN_KEYS`: the same in every document, they say nothing
+of a secret), which stay as written so the document keeps its structure. One exception: the
 names of the files the scanner walked (`register_public_name`) are the user's
 own, not content read from a file; where a whole such name stands in the text
 (a JSON `path`, a SARIF `uri`, `path:line:col:`), it is written as it is.
@@ -318,13 +320,44 @@ def scrub(text: str) -> str:
 redact_text = scrub
 
 
+# The keys verifyfull's JSON writers write (scan json and sarif, explain, probe, certs):
+# the same names in every document, whatever was scanned, so they tell nothing of any
+# secret. They are kept as written: a password that is one of them (`runs`, `driver`,
+# `text`) is masked in every value, but cannot rename SARIF's `runs` and break the
+# document. Any other key is scrubbed like a value. tests/test_trust_secrets.py holds the
+# list to the writers' output.
+WRITTEN_KEYS: Final = frozenset(
+    {
+        # scan --format json, explain, probe, certs
+        *("breaks", "by_severity", "certificates", "certs_dir", "column", "corrected"),
+        *("critical", "cwe", "driver", "errors", "evidence", "facts", "files", "findings"),
+        *("fix", "high", "info", "kind", "line", "medium", "message", "path", "related"),
+        *("rule", "seconds", "severity", "slug", "summary", "target", "targets", "tls"),
+        *("tool", "verifies_chain", "verifies_hostname", "version"),
+        # SARIF 2.1.0, as scan/probe --format sarif write it
+        *("$schema", "artifactChanges", "artifactLocation", "charLength", "charOffset"),
+        *("columnKind", "defaultConfiguration", "deletedRegion", "description"),
+        *("executionSuccessful", "fixes", "fixNeeds", "fullDescription", "help", "helpUri"),
+        *("id", "informationUri", "insertedContent", "invocations", "level", "locations"),
+        *("markdown", "name", "partialFingerprints", "physicalLocation", "precision"),
+        *("problem.severity", "properties", "region", "relatedLocations", "replacements"),
+        *("results", "ruleId", "ruleIndex", "rules", "runs", "security-severity"),
+        *("semanticVersion", "shortDescription", "startColumn", "startLine", "tags", "text"),
+        *("toolExecutionNotifications", "uri", "uriBaseId", "verifyfull/v1"),
+    }
+)
+
+
 def scrub_tree(value: Any) -> Any:
-    """A JSON-like value with every string in it (keys too) scrubbed, so masking
-    happens inside strings and the document keeps its structure."""
+    """A JSON-like value with every string in it scrubbed (keys too, but for the
+    writers' own WRITTEN_KEYS), so masking happens inside strings and the document
+    keeps its structure."""
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {scrub_tree(k): scrub_tree(v) for k, v in value.items()}
+        return {
+            (k if k in WRITTEN_KEYS else scrub_tree(k)): scrub_tree(v) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [scrub_tree(v) for v in value]
     return value
