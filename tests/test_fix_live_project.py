@@ -248,8 +248,50 @@ def test_the_certificate_files_may_be_set_in_the_dotenv_pydantic_reads(
     }
 
 
+TORTOISE_URL_NAMES = """
+import asyncio
+from tortoise import Tortoise, connections
+import app.orm, app.worker
+Q = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+async def main():
+    for init in (lambda: Tortoise.init(config=app.orm.TORTOISE_ORM), app.worker.init,
+                 lambda: Tortoise.init(config=app.orm.test_config())):
+        await init()
+        rows = await connections.get("default").execute_query_dict(Q)
+        print("TLS", rows[0]["ssl"])
+        await Tortoise.close_connections()
+asyncio.run(main())
+"""
+
+
+def _run_tortoise_url_names(
+    server: Any, tmp_path: Path, *, cert: bool, port: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """tortoise_url_names fixed: db_url and config connections that are a URL built from
+    the environment in another module, run against server (through port)."""
+    root = _fixed_shape("tortoise_url_names", server, tmp_path)
+    env = _env(server, cert=cert)
+    env.update(
+        POSTGRES_USER="root" if cert else server.password_user,
+        POSTGRES_PASSWORD="" if cert else server.password,
+        POSTGRES_HOST=server.hostname,
+        POSTGRES_PORT=str(port or server.port),
+        POSTGRES_DB=server.database,
+    )
+    return _python(root, TORTOISE_URL_NAMES, env)
+
+
+@pytest.mark.parametrize("cert", [False, True], ids=["password", "client-cert"])
+def test_tortoise_urls_known_at_run_time_connect(lab: Any, tmp_path: Path, cert: bool) -> None:
+    ran = _run_tortoise_url_names(lab("secure"), tmp_path, cert=cert)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.count("TLS True") == 3, ran.stdout
+
+
 RUNNERS = pytest.mark.parametrize(
-    "run", [_run_tortoise, _serve_from_dotenv], ids=["tortoise-origins", "dotenv-asyncpg"]
+    "run",
+    [_run_tortoise, _serve_from_dotenv, _run_tortoise_url_names],
+    ids=["tortoise-origins", "dotenv-asyncpg", "tortoise-url-names"],
 )
 
 
