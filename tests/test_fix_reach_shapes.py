@@ -284,6 +284,24 @@ def test_a_tortoise_url_known_at_run_time_is_expanded_with_a_verifying_context(
     assert config["apps"] == generate_config(written, {"models": ["app.models"]})["apps"]
 
 
+@pytest.mark.parametrize(
+    "connection", ["CONN", "helper()", '"postgres://shop@db:5432/shop"', "LITERAL"]
+)
+def test_a_tortoise_connection_that_may_be_a_dict_is_not_expanded(connection: str) -> None:
+    """Only a URL decided at run time is handed to expand_db_url: a name this module binds
+    to a connection dict or a literal, a call that may return a dict, a literal URL are not
+    (expand_db_url(dict) would fail at start-up). 3 of the 4 (the names, the call) fail on
+    8eb2346."""
+    text = (
+        "from app import helper\n\n"
+        'CONN = {"engine": "tortoise.backends.asyncpg", "credentials": {"host": "db"}}\n'
+        'LITERAL = "postgres://shop@db:5432/shop"\n\n'
+        f'TORTOISE_ORM = {{"connections": {{"default": {connection}}}, "apps": {{}}}}\n'
+    )
+    fixed = fix_python(text, [6], evidence={6: "postgres://shop@db:5432/shop"}).text
+    assert "expand_db_url" not in fixed
+
+
 # -- shell scripts and Terraform ----------------------------------------------------
 
 URLS = st.builds(

@@ -1094,8 +1094,13 @@ class _Planner(cst.CSTVisitor):
         resolved: the connection as Tortoise expands it, with an SSLContext."""
         statement = self._statement(element)
         value = element.value
-        if statement is None or (pystrings.piece_of(value) is not None and not _expression(value)):
-            return  # a literal URL: nothing decided at run time to expand
+        bound = self.bindings.get(value.value) if isinstance(value, cst.Name) else None
+        if bound is not None and (pystrings.piece_of(bound) is None or not _expression(bound)):
+            return  # a name of this module bound to a dict (or a literal): not a run-time URL
+        if statement is None or not (
+            isinstance(value, cst.Name | cst.Attribute) or _expression(value)
+        ):
+            return  # a literal URL, a call that may return a dict: nothing to expand here
         scheme = self._scheme(statement) or (self._scheme(call) if call is not None else None)
         if _TORTOISE_SCHEMES.get(scheme or "") not in _TORTOISE_ENGINES:
             return  # the call's finding, where the config is read, resolved the URL
