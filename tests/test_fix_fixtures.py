@@ -62,6 +62,7 @@ RULES_SHOWN = {
     "module_alias": {"VF102", "VF104"},
     "settings_shapes": {"VF102", "VF103", "VF105"},
     "tortoise_origins": {"VF102", "VF103"},
+    "tortoise_url_names": {"VF102"},
     "django_settings": {"VF102", "VF103"},
     "django_ca_setting": {"VF104"},
     "django_urls": {"VF102", "VF103"},

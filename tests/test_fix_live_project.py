@@ -142,23 +142,23 @@ asyncio.run(main())
 """
 
 
-def _fixed_shape(case: str, server: Any, tmp_path: Path) -> Path:
+def _fixed_shape(case: str, server: Any, tmp_path: Path, port: int | None = None) -> Path:
     root = tmp_path / case
     shutil.copytree(SHAPES / case / "before", root)
     (root / "pyproject.toml").write_text("")
     for path in root.rglob("*.py"):
-        text = path.read_text().replace("26257", str(server.port))
+        text = path.read_text().replace("26257", str(port or server.port))
         path.write_text(text.replace("defaultdb", server.database))
     for fix in plan_fixes([root], load(root), unsafe=True).fixes:
         fix.path.write_bytes(fix.after)
     return root
 
 
-@pytest.mark.parametrize("cert", [False, True], ids=["password", "client-cert"])
-def test_tortoise_configs_fixed_where_written_connect(lab: Any, tmp_path: Path, cert: bool) -> None:
-    """The dict imported by register_tortoise and the helper's dict, fixed where written."""
-    server = lab("secure")
-    root = _fixed_shape("tortoise_origins", server, tmp_path)
+def _run_tortoise(
+    server: Any, tmp_path: Path, *, cert: bool, port: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The fixed tortoise_origins project (both configs) run against server (through port)."""
+    root = _fixed_shape("tortoise_origins", server, tmp_path, port)
     env = _env(server, cert=cert)
     if not cert:  # the password user: the fixed config's user is replaced, no certificate
         for path in (root / "app").glob("*.py"):
@@ -167,7 +167,13 @@ def test_tortoise_configs_fixed_where_written_connect(lab: Any, tmp_path: Path, 
                 f'"user": "{server.password_user}", "password": "{server.password}",',
             )
             path.write_text(text)
-    ran = _python(root, TORTOISE_BOTH, env)
+    return _python(root, TORTOISE_BOTH, env)
+
+
+@pytest.mark.parametrize("cert", [False, True], ids=["password", "client-cert"])
+def test_tortoise_configs_fixed_where_written_connect(lab: Any, tmp_path: Path, cert: bool) -> None:
+    """The dict imported by register_tortoise and the helper's dict, fixed where written."""
+    ran = _run_tortoise(lab("secure"), tmp_path, cert=cert)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert ran.stdout.count("TLS True") == 2, ran.stdout
 
@@ -187,24 +193,35 @@ def test_a_root_path_with_a_space_and_an_equals_sign_stays_one_value(
     assert "rows [(1,)]" in ran.stdout
 
 
-def test_the_fixed_dotenv_asyncpg_url_is_one_the_dialect_accepts(lab: Any, tmp_path: Path) -> None:
-    """The app reads DATABASE_URL from its .env: `?sslmode=require` (a TypeError in
-    asyncpg.connect) is fixed to `?ssl=verify-full`, and the code's context wins."""
-    server = lab("secure")
+def _serve_from_dotenv(
+    server: Any, tmp_path: Path, *, cert: bool, port: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The project with both URLs only in its .env (`+asyncpg` with `?sslmode=require`),
+    fixed, then served against server (through port)."""
     root = tmp_path / "proj"
     shutil.copytree(PROJECT, root)
     (root / "pyproject.toml").write_text("")
-    where = f"{server.hostname}:{server.port}/{server.database}"
+    where = f"{server.hostname}:{port or server.port}/{server.database}"
+    user = "root" if cert else f"{server.password_user}:{server.password}"
     (root / ".env").write_text(
-        f"DATABASE_URL=postgresql+asyncpg://root@{where}?sslmode=require\n"
-        f"EVENTS_DSN=postgresql://root@{where}\n"
+        f"DATABASE_URL=postgresql+asyncpg://{user}@{where}?sslmode=require\n"
+        f"EVENTS_DSN=postgresql://{user}@{where}\n"
     )
     for fix in plan_fixes([root], load(root), unsafe=True).fixes:
         fix.path.write_bytes(fix.after)
     assert "?ssl=verify-full" in (root / ".env").read_text()
-    env = _env(server, cert=True)
+    env = _env(server, cert=cert)
     del env["DATABASE_URL"], env["EVENTS_DSN"]  # from the fixed .env
-    ran = _serve(root, env)
+    return _serve(root, env)
+
+
+@pytest.mark.parametrize("cert", [False, True], ids=["password", "client-cert"])
+def test_the_fixed_dotenv_asyncpg_url_is_one_the_dialect_accepts(
+    lab: Any, tmp_path: Path, cert: bool
+) -> None:
+    """The app reads DATABASE_URL from its .env: `?sslmode=require` (a TypeError in
+    asyncpg.connect) is fixed to `?ssl=verify-full`, and the code's context wins."""
+    ran = _serve_from_dotenv(lab("secure"), tmp_path, cert=cert)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert '"orm_tls": true' in ran.stdout
 
@@ -229,3 +246,68 @@ def test_the_certificate_files_may_be_set_in_the_dotenv_pydantic_reads(
         "orm_tls": True,
         "events_tls": True,
     }
+
+
+TORTOISE_URL_NAMES = """
+import asyncio
+from tortoise import Tortoise, connections
+import app.orm, app.worker
+Q = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+async def main():
+    for init in (lambda: Tortoise.init(config=app.orm.TORTOISE_ORM), app.worker.init,
+                 lambda: Tortoise.init(config=app.orm.test_config())):
+        await init()
+        rows = await connections.get("default").execute_query_dict(Q)
+        print("TLS", rows[0]["ssl"])
+        await Tortoise.close_connections()
+asyncio.run(main())
+"""
+
+
+def _run_tortoise_url_names(
+    server: Any, tmp_path: Path, *, cert: bool, port: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """tortoise_url_names fixed: db_url and config connections that are a URL built from
+    the environment in another module, run against server (through port)."""
+    root = _fixed_shape("tortoise_url_names", server, tmp_path)
+    env = _env(server, cert=cert)
+    env.update(
+        POSTGRES_USER="root" if cert else server.password_user,
+        POSTGRES_PASSWORD="" if cert else server.password,
+        POSTGRES_HOST=server.hostname,
+        POSTGRES_PORT=str(port or server.port),
+        POSTGRES_DB=server.database,
+    )
+    return _python(root, TORTOISE_URL_NAMES, env)
+
+
+@pytest.mark.parametrize("cert", [False, True], ids=["password", "client-cert"])
+def test_tortoise_urls_known_at_run_time_connect(lab: Any, tmp_path: Path, cert: bool) -> None:
+    ran = _run_tortoise_url_names(lab("secure"), tmp_path, cert=cert)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.count("TLS True") == 3, ran.stdout
+
+
+RUNNERS = pytest.mark.parametrize(
+    "run",
+    [_run_tortoise, _serve_from_dotenv, _run_tortoise_url_names],
+    ids=["tortoise-origins", "dotenv-asyncpg", "tortoise-url-names"],
+)
+
+
+@RUNNERS
+def test_fixed_shapes_refuse_a_server_named_otherwise(lab: Any, tmp_path: Path, run: Any) -> None:
+    """verify-full is real in the fixed Tortoise configs and the fixed .env URL."""
+    ran = run(lab("wrong-host"), tmp_path, cert=True)
+    assert ran.returncode != 0
+    assert "CERTIFICATE_VERIFY_FAILED" in ran.stderr or "certificate" in ran.stderr.lower()
+
+
+@RUNNERS
+def test_fixed_shapes_refuse_a_downgrading_server(lab: Any, tmp_path: Path, run: Any) -> None:
+    """A proxy that answers 'N': they stop, and no startup message crosses in cleartext."""
+    server = lab("secure")
+    with DowngradeProxy(server.host, server.port) as proxy:
+        ran = run(server, tmp_path, cert=False, port=proxy.port)
+    assert ran.returncode != 0
+    assert proxy.startup_messages == []

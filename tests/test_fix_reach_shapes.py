@@ -170,6 +170,138 @@ def test_gino_set_bind_gets_a_verifying_context(
     assert seen == ({"echo": True} if echo else {})
 
 
+# -- Tortoise: a db_url only known at run time --------------------------------------
+
+_SETTINGS = (
+    "import os\n\nDATABASE_URI = (\n"
+    "    f\"{scheme}://{{os.environ.get('T_USER')}}:{{os.environ.get('T_PASSWORD')}}\"\n"
+    "    f\"@{{os.environ.get('T_HOST')}}:{port}/{{os.environ.get('T_DB')}}{query}\"\n)\n"
+)
+_REF = {
+    "module": ("from app import settings", "settings.DATABASE_URI"),
+    "name": ("from app.settings import DATABASE_URI", "DATABASE_URI"),
+}
+_MODULES = "{{'models': ['app.models']}}"  # a format template's braces
+_TORTOISE_SHAPES = {
+    # shape: (the module that connects, its text, how it is run)
+    "register_tortoise": (
+        "from fastapi import FastAPI\nfrom tortoise.contrib.fastapi import register_tortoise\n"
+        "\n{imp}\n\napp = FastAPI()\n\n"
+        "register_tortoise(app, db_url={url}, modules=" + _MODULES + ", generate_schemas=False)\n"
+    ),
+    "init": (
+        "from tortoise import Tortoise\n\n{imp}\n\n\nasync def init():\n"
+        "    await Tortoise.init(db_url={url}, modules=" + _MODULES + ")\n"
+    ),
+    "config": (
+        "from tortoise.contrib.fastapi import register_tortoise\n\n{imp}\n\n"
+        "TORTOISE_ORM = {{'connections': {{'default': {url}}}, 'apps': "
+        "{{'models': {{'models': ['app.models'], 'default_connection': 'default'}}}}}}\n\n"
+        "register_tortoise(None, config=TORTOISE_ORM)\n"
+    ),
+    "helper": (
+        "import os\n\nfrom tortoise import Tortoise\n\n{imp}\n\n\ndef config():\n"
+        "    suffix = os.environ.get('T_SUFFIX', '')\n"
+        "    return {{'connections': {{'default': f'{{{url}}}{{suffix}}'}}, 'apps': "
+        "{{'models': {{'models': ['app.models'], 'default_connection': 'default'}}}}}}\n\n\n"
+        "async def init():\n    await Tortoise.init(config=config())\n"
+    ),
+}
+
+
+@_EXAMPLES
+@given(
+    shape=st.sampled_from(sorted(_TORTOISE_SHAPES)),
+    ref=st.sampled_from(sorted(_REF)),
+    scheme=st.sampled_from(["postgres", "asyncpg"]),
+    port=st.sampled_from(["5432", "26257"]),
+    query=st.sampled_from(["", "?maxsize=5", "?minsize=2&maxsize=5"]),
+    host=st.sampled_from(["db", "db.internal", "10.0.0.7"]),
+    suffix=st.sampled_from(["", "_test"]),
+)
+def test_a_tortoise_url_known_at_run_time_is_expanded_with_a_verifying_context(
+    tmp_path: Path,
+    ca_env: str,
+    monkeypatch: pytest.MonkeyPatch,
+    shape: str,
+    ref: str,
+    scheme: str,
+    port: str,
+    query: str,
+    host: str,
+    suffix: str,
+) -> None:
+    """`db_url=settings.DATABASE_URI` and a config's `"default": DATABASE_URI` (the URL built
+    from the environment in another module): the fixed call hands Tortoise the connection
+    as Tortoise itself expands that URL (`expand_db_url`: host, port, user, password,
+    database, the query's pool options), with `ssl` a verifying SSLContext instead of
+    asyncpg's prefer. Fails on the old code (db_url left as it was)."""
+    from tortoise.backends.base.config_generator import expand_db_url, generate_config
+
+    imp, url = _REF[ref]
+    files = {
+        "app/__init__.py": "",
+        "app/settings.py": _SETTINGS.format(scheme=scheme, port=port, query=query),
+        "app/orm.py": _TORTOISE_SHAPES[shape].format(imp=imp, url=url),
+    }
+    root = _fixed(tmp_path, files)
+    env = {"T_USER": "shop", "T_PASSWORD": "s3cret", "T_HOST": host, "T_DB": "shop"}
+    for key, value in {**env, "T_SUFFIX": suffix}.items():
+        monkeypatch.setenv(key, value)
+    seen: list[dict[str, Any]] = []
+
+    def record(*args: Any, **kwargs: Any) -> None:
+        seen.append(kwargs)
+
+    async def init(*args: Any, **kwargs: Any) -> None:
+        seen.append(kwargs)
+
+    import tortoise
+    import tortoise.contrib.fastapi
+
+    monkeypatch.setattr(tortoise.contrib.fastapi, "register_tortoise", record)
+    monkeypatch.setattr(tortoise.Tortoise, "init", init)
+    monkeypatch.syspath_prepend(str(root))
+    for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+        monkeypatch.delitem(sys.modules, name)
+    import importlib
+
+    orm = importlib.import_module("app.orm")
+    if hasattr(orm, "init"):
+        asyncio.run(orm.init())
+    written = importlib.import_module("app.settings").DATABASE_URI
+    written += suffix if shape == "helper" else ""
+    for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+        del sys.modules[name]  # the next example's project is another one
+    (config,) = [kwargs["config"] for kwargs in seen]
+    connection = config["connections"]["default"]
+    expected = expand_db_url(written)
+    assert connection["engine"] == expected["engine"] == "tortoise.backends.asyncpg"
+    credentials = dict(connection["credentials"])
+    _verifying(credentials.pop("ssl"))
+    expected["credentials"].pop("ssl", None)
+    assert credentials == expected["credentials"]  # the rest as Tortoise reads the URL
+    assert config["apps"] == generate_config(written, {"models": ["app.models"]})["apps"]
+
+
+@pytest.mark.parametrize(
+    "connection", ["CONN", "helper()", '"postgres://shop@db:5432/shop"', "LITERAL"]
+)
+def test_a_tortoise_connection_that_may_be_a_dict_is_not_expanded(connection: str) -> None:
+    """Only a URL decided at run time is handed to expand_db_url: a name this module binds
+    to a connection dict or a literal, a call that may return a dict, a literal URL are not
+    (expand_db_url(dict) would fail at start-up). 3 of the 4 (the names, the call) fail on
+    8eb2346."""
+    text = (
+        "from app import helper\n\n"
+        'CONN = {"engine": "tortoise.backends.asyncpg", "credentials": {"host": "db"}}\n'
+        'LITERAL = "postgres://shop@db:5432/shop"\n\n'
+        f'TORTOISE_ORM = {{"connections": {{"default": {connection}}}, "apps": {{}}}}\n'
+    )
+    fixed = fix_python(text, [6], evidence={6: "postgres://shop@db:5432/shop"}).text
+    assert "expand_db_url" not in fixed
+
+
 # -- shell scripts and Terraform ----------------------------------------------------
 
 URLS = st.builds(

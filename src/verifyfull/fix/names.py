@@ -25,6 +25,8 @@ IMPORTS = {
     "Guard": "from verifyfull.guard import Guard",
     # a path written into a URL's query is percent-encoded (docs/fix.md)
     "quote": "from urllib.parse import quote",
+    # a Tortoise db_url only known at run time, read the way Tortoise reads it (docs/fix.md)
+    "expand_db_url": "from tortoise.backends.base.config_generator import expand_db_url",
 }
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

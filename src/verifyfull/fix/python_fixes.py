@@ -49,6 +49,7 @@ _GUARD_COMMENT = "# verifyfull guard: verify-full from DB_* settings, checked at
 GUARD_IMPORT = names.IMPORTS["Guard"]
 _SSL, _OS, _GUARD = names.ref("ssl"), names.ref("os"), names.ref("Guard")
 _QUOTE = names.ref("quote")
+_EXPAND_DB_URL = names.ref("expand_db_url")
 _OLD_PROTOCOLS = {"PROTOCOL_TLSv1", "PROTOCOL_TLSv1_1", "PROTOCOL_SSLv2", "PROTOCOL_SSLv3"}
 _OLD_VERSIONS = {"SSLv3", "TLSv1", "TLSv1_1", "MINIMUM_SUPPORTED"}
 _ASYNCPG_CALLS = {"connect", "create_pool"}
@@ -972,14 +973,14 @@ class _Planner(cst.CSTVisitor):
             return
         config_arg = _kwarg(node, "config")
         if config_arg is not None:
-            self._tortoise_config(config_arg.value, f"{name}()")
+            self._tortoise_config(config_arg.value, f"{name}()", node)
             return
         url_arg, modules_arg = _kwarg(node, "db_url"), _kwarg(node, "modules")
         statement = self._statement(node)
-        url = pystrings.piece_of(url_arg.value) if url_arg else None
-        if url_arg is None or modules_arg is None or url is None or statement is None:
+        if url_arg is None or modules_arg is None or statement is None:
             return
-        read = self._tortoise_url(url_arg.value, url)
+        url = pystrings.piece_of(url_arg.value)
+        read = self._tortoise_url(url_arg.value, url) if url else self._tortoise_expanded(node)
         if read is None:
             return
         engine, rendered, password = read
@@ -1002,6 +1003,21 @@ class _Planner(cst.CSTVisitor):
             return
         self._context(statement, {})
         self._act(f"{name}(): db_url -> config with an SSLContext{note}")
+
+    def _tortoise_expanded(self, node: cst.Call) -> tuple[str, str, bool] | None:
+        """A db_url only known at run time (`db_url=settings.DATABASE_URI`) whose scheme the
+        scanner resolved as Tortoise's asyncpg backend: the credentials are what Tortoise
+        itself makes of the URL (`Tortoise.init` and `register_tortoise` hand a db_url to
+        `expand_db_url`), so only `ssl` is new. The psycopg backend is left: an `ssl` the
+        URL's query sets would overwrite the sslmode given beside it."""
+        url_arg = _kwarg(node, "db_url")
+        if url_arg is None or _TORTOISE_SCHEMES.get(self._scheme(node) or "") not in (
+            _TORTOISE_ENGINES
+        ):
+            return None
+        code = cst.Module(body=[]).code_for_node(url_arg.value)
+        self.plan.imports.add(names.IMPORTS["expand_db_url"])
+        return "tortoise.backends.asyncpg", f'**{_EXPAND_DB_URL}({code})["credentials"]', False
 
     @staticmethod
     def _tortoise_url(
@@ -1034,7 +1050,9 @@ class _Planner(cst.CSTVisitor):
             return None
         return engine, rendered, password
 
-    def _tortoise_config(self, value: cst.BaseExpression, name: str) -> None:
+    def _tortoise_config(
+        self, value: cst.BaseExpression, name: str, call: cst.Call | None = None
+    ) -> None:
         """A config dict's asyncpg credentials without an SSLContext get `"ssl": ssl_context`,
         the context built before the statement that writes the dict."""
         config = self.bindings.get(value.value) if isinstance(value, cst.Name) else value
@@ -1043,6 +1061,9 @@ class _Planner(cst.CSTVisitor):
             return
         for element in connections.elements:
             if not isinstance(element, cst.DictElement):
+                continue
+            if len(connections.elements) == 1 and not isinstance(element.value, cst.Dict):
+                self._tortoise_connection_url(element, name, call)
                 continue
             engine = pystrings.text_of(_dict_get(element.value, "engine") or cst.Name("x"))
             credentials = _dict_get(element.value, "credentials")
@@ -1064,6 +1085,33 @@ class _Planner(cst.CSTVisitor):
             self._context(statement, {})
             self.plan.ssl_entries.add(credentials)
             self._act(f"{name}: Tortoise credentials get an SSLContext")
+
+    def _tortoise_connection_url(
+        self, element: cst.DictElement, name: str, call: cst.Call | None
+    ) -> None:
+        """A config's one connection given as a URL only known at run time
+        (`"default": DATABASE_URI`), Tortoise's asyncpg backend by the scheme the scanner
+        resolved: the connection as Tortoise expands it, with an SSLContext."""
+        statement = self._statement(element)
+        value = element.value
+        bound = self.bindings.get(value.value) if isinstance(value, cst.Name) else None
+        if bound is not None and (pystrings.piece_of(bound) is None or not _expression(bound)):
+            return  # a name of this module bound to a dict (or a literal): not a run-time URL
+        if statement is None or not (
+            isinstance(value, cst.Name | cst.Attribute) or _expression(value)
+        ):
+            return  # a literal URL, a call that may return a dict: nothing to expand here
+        scheme = self._scheme(statement) or (self._scheme(call) if call is not None else None)
+        if _TORTOISE_SCHEMES.get(scheme or "") not in _TORTOISE_ENGINES:
+            return  # the call's finding, where the config is read, resolved the URL
+        code = cst.Module(body=[]).code_for_node(value)
+        self.plan.imports.add(names.IMPORTS["expand_db_url"])
+        self.plan.replace[value] = cst.parse_expression(
+            f'{{"engine": "tortoise.backends.asyncpg", "credentials": '
+            f'{{**{_EXPAND_DB_URL}({code})["credentials"], "ssl": {self.context_name}}}}}'
+        )
+        self._context(statement, {})
+        self._act(f"{name}: Tortoise connection URL -> credentials with an SSLContext")
 
     def _tortoise_psycopg(self, credentials: cst.Dict, where: str) -> None:
         """Psycopg-backend credentials get server_settings with verify-full and the files;
@@ -1340,6 +1388,13 @@ def _with_libpq_settings(credentials: cst.Dict) -> cst.Dict:
         if key == "sslmode" or _dict_get(settings, key) is None:
             settings = _with_entry(settings, key, cst.parse_expression(code))
     return _with_entry(credentials, "server_settings", settings)
+
+
+def _expression(value: cst.BaseExpression) -> bool:
+    """An f-string with a replacement field: its value is decided at run time."""
+    return isinstance(value, cst.FormattedString) and any(
+        isinstance(part, cst.FormattedStringExpression) for part in value.parts
+    )
 
 
 def _key_text(element: cst.DictElement) -> str:
