@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from verifyfull.scan.python import callers, returns, urls
+from verifyfull.scan.python import callers, config_files, returns, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.env_readers import EnvRead, env_read
@@ -1100,6 +1100,9 @@ class Resolver:
                 field = self._validated_field(node.func.value, node.args[0], place, depth)
                 if field is not None:
                     return field
+                written = config_files.config_value(place.module, node)
+                if written is not None:
+                    return written
             if method == "join" and len(node.args) == 1:
                 separator = self._sub(node.func.value, place, depth)
                 if isinstance(separator, Text) and separator.known is not None:
