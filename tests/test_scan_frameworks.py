@@ -110,7 +110,12 @@ def test_django_entry_is_judged_as_its_libpq_keywords(
     if port is not None:
         pairs["port"] = str(port)
     driver = Driver.PSYCOPG2 if psycopg2 else Driver.PSYCOPG
-    assert _analyse(tmp_path, "\n".join(lines) + "\n") == _libpq_rules(pairs, driver)
+    expected = _libpq_rules(pairs, driver)
+    if form == "getenv_default" and host == "":
+        # an empty default configures nothing: the deployment's host (a TCP host) is
+        # judged too (test_scan_env_empty_default.py)
+        expected |= _libpq_rules({**pairs, "host": "db.internal"}, driver)
+    assert _analyse(tmp_path, "\n".join(lines) + "\n") == expected
 
 
 def test_django_host_from_the_environment_is_a_tcp_host(tmp_path: Path) -> None:

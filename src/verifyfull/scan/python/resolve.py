@@ -1605,7 +1605,12 @@ class Resolver:
         getter = _env_call_name(node, place)
         what = f"the default of {getter}({name or '?'!r}), used when {name or 'it'} is unset"
         written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, what)
-        return _noted(value, f"{name or '?'}: default of {getter}", written)
+        noted = _noted(value, f"{name or '?'}: default of {getter}", written)
+        if isinstance(value, Text) and value.known == "":
+            # an empty default configures nothing: the value that runs is the
+            # deployment's, so that world is judged too (a host from it is a TCP host)
+            return choice((noted, Unknown(f"environment variable {name or '?'}")))
+        return noted
 
     def _string_method(
         self, receiver: Text, method: str, node: ast.Call, place: Place, depth: int
