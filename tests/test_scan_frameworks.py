@@ -110,7 +110,12 @@ def test_django_entry_is_judged_as_its_libpq_keywords(
     if port is not None:
         pairs["port"] = str(port)
     driver = Driver.PSYCOPG2 if psycopg2 else Driver.PSYCOPG
-    assert _analyse(tmp_path, "\n".join(lines) + "\n") == _libpq_rules(pairs, driver)
+    expected = _libpq_rules(pairs, driver)
+    if form == "getenv_default" and host == "":
+        # an empty default configures nothing: the deployment's host (a TCP host) is
+        # judged too (test_scan_env_empty_default.py)
+        expected |= _libpq_rules({**pairs, "host": "db.internal"}, driver)
+    assert _analyse(tmp_path, "\n".join(lines) + "\n") == expected
 
 
 def test_django_host_from_the_environment_is_a_tcp_host(tmp_path: Path) -> None:
@@ -241,3 +246,77 @@ def test_alembic_ini_url_is_live_without_a_replacing_env_py(tmp_path: Path) -> N
     assert _ini_rules(project) == {"alembic.ini": {"VF102"}}
     env_py.unlink()
     assert _ini_rules(project) == {"alembic.ini": {"VF102"}}
+
+
+# --- Alembic: an ini URL that env.py never consults is no live setting -------------
+
+# Statements of an env.py that cannot read alembic.ini's sqlalchemy.url.
+_ENV_PY_QUIET = (
+    "fileConfig(config.config_file_name)",
+    "target_metadata = None",
+    "connectable = engine",
+    'location = config.get_main_option("script_location")',
+    'config.set_main_option("version_table", "alembic_version")',
+    'config.attributes["connection"] = None',
+    "cfg = context.config\nname = cfg.config_file_name",
+    "with engine.connect() as connection:\n    context.configure(connection=connection)",
+    'if context.is_offline_mode():\n    context.configure(url="sqlite://")',
+)
+# Statements that read it (or may: the config handed to a helper).
+_ENV_PY_READERS = (
+    'url = config.get_main_option("sqlalchemy.url")',
+    "section = config.get_section(config.config_ini_section)",
+    'url = context.config.get_section_option("alembic", "sqlalchemy.url")',
+    'key = "sqlalchemy.url"\nurl = config.get_main_option(key)',
+    "run_migrations(config)",
+    "cfg = context.config\nhelper(cfg)",
+    'connectable = engine_from_config({}, prefix="sqlalchemy.")',
+    "raw = config.file_config",
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    quiet=st.lists(st.sampled_from(_ENV_PY_QUIET), max_size=4),
+    reader=st.one_of(st.none(), st.sampled_from(_ENV_PY_READERS)),
+    in_function=st.booleans(),
+)
+def test_alembic_ini_url_is_live_only_when_env_py_consults_it(
+    tmp_path_factory: pytest.TempPathFactory,
+    quiet: list[str],
+    reader: str | None,
+    in_function: bool,
+) -> None:
+    """An env.py that never reads the ini's URL (it connects through the app's engine,
+    djabbat/Caulong) leaves that URL unread: no transport finding for it anywhere. One
+    that reads it, or hands the config to a helper that may, keeps it live (at the ini,
+    or once at env.py's engine call). On the code before this test, every example
+    without a reader reported the ini's VF101."""
+    root = tmp_path_factory.mktemp("alembic")
+    (root / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\n"
+        "sqlalchemy.url = postgresql://migrator@db.internal/app?sslmode=disable\n"
+    )
+    body = [*quiet, *([reader] if reader else [])]
+    if in_function:
+        lines = ["def run_migrations_online():"]
+        lines += ["    " + line for s in body or ["pass"] for line in s.splitlines()]
+        body = ["\n".join(lines), "run_migrations_online()"]
+    (root / "migrations").mkdir()
+    (root / "migrations" / "env.py").write_text(
+        "from logging.config import fileConfig\n"
+        "from alembic import context\n"
+        "from sqlalchemy import engine_from_config\n"
+        "from app.database import engine, helper, run_migrations\n"
+        "config = context.config\n" + "\n".join(body) + "\n"
+    )
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    transport = {f.rule_id for f in result.report.findings if f.rule_id in TRANSPORT}
+    assert ("VF101" in transport) == (reader is not None), (body, transport)
+
+
+def test_alembic_ini_url_unread_by_env_py_fixture(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "alembic" / "app_engine", tmp_path / "app_engine")
+    assert _ini_rules(tmp_path) == {}

@@ -23,6 +23,7 @@ from verifyfull.scan.python import (
     credentials,
     env_settings,
     frameworks,
+    passed_callables,
     sites,
     ssl_checks,
     weak_crypto,
@@ -184,6 +185,13 @@ class _Walker(ast.NodeVisitor):
             env_settings.on_call(self.a, node, self.scope, self.env_written)
         if self.frameworks:
             frameworks.on_call(self.a, node, self.scope)
+        inner = passed_callables.inner_call(node) if self.sites or self.frameworks else None
+        if inner is not None:  # `retry(db.set_bind, bind=DSN)`: the call it makes
+            if self.sites:
+                claimed = self.frameworks and frameworks.claims(self.a, inner, self.scope)
+                sites.on_call(self.a, inner, self.scope, deferred=claimed)
+            if self.frameworks:
+                frameworks.on_call(self.a, inner, self.scope)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:

@@ -59,14 +59,16 @@ SITE_ROOTS = tuple(sorted({qualname.split(".")[0] for qualname in ALL_SITES}))
 SITE_FUNCTIONS = tuple(sorted({qualname.rsplit(".", 1)[-1] for qualname in ALL_SITES}))
 
 
-# What follows a root in a site call: `.name` links, then a site function called. It
+# What follows a root in a site call: `.name` links, then a site function called, or
+# passed on with its arguments (`partial(asyncpg.connect, dsn)`: passed_callables.py,
+# so a `,` or `)` after it counts as its parenthesis). It
 # is matched at each place a root is written as a whole word (str.find), not searched
 # for: a search tries the roots' alternation at every offset of the file, 6x slower.
 # White space, line joins and the closing brackets of a parenthesized part may stand
 # before each dot and the call's parenthesis (`(asyncpg.pool).create_pool(`,
 # `(asyncpg.connect)(`); in the code view a comment is white space.
 _AFTER_ROOT = re.compile(
-    rf"(?:[\s\\)]*\.[\s\\]*\w+)*?[\s\\)]*\.[\s\\]*(?:{'|'.join(SITE_FUNCTIONS)})[\s\\)]*\("
+    rf"(?:[\s\\)]*\.[\s\\]*\w+)*?[\s\\)]*\.[\s\\]*(?:{'|'.join(SITE_FUNCTIONS)})[\s\\)]*[(,)]"
 )
 # A password name (names.is_password_name) holds "pass" or "pw" in one of the
 # spellings names.words leaves whole (capitals, then lower case: "PAss" is one word).
@@ -147,8 +149,9 @@ def sites_possible(code: str) -> bool:
 
 
 # `.name` links (spaces, line joins and closing brackets allowed: `(sa.orm).x`), then
-# the call's parenthesis (closing ones allowed before it: `(make)(url)`).
-_CHAIN_THEN_CALL = r"((?:[\s\\)]*\.[\s\\]*\w+)*)[\s\\)]*\("
+# the call's parenthesis (closing ones allowed before it: `(make)(url)`), or the `,`
+# or `)` after a callable passed on with its arguments (passed_callables.py).
+_CHAIN_THEN_CALL = r"((?:[\s\\)]*\.[\s\\]*\w+)*)[\s\\)]*[(,)]"
 _AFTER_NAME = re.compile(_CHAIN_THEN_CALL)
 
 
@@ -236,9 +239,10 @@ def _past_gaps(text: str, at: int) -> int:
 
 
 def _called_or_renamed(text: str, name: str) -> bool:
-    """`name` as a whole word followed by "(" or by "as "."""
+    """`name` as a whole word followed by "(" or by "as ", or by the "," or ")" of a
+    callable passed on with its arguments (`partial(connect, dsn)`, passed_callables)."""
     return any(
-        text.startswith("(", after)
+        text.startswith(("(", ",", ")"), after)
         or (text.startswith("as", after) and text[after + 2 : after + 3].isspace())
         for _, after in _whole_word_at(text, name)
     )

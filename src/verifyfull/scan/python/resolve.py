@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from verifyfull.scan.python import callers, returns, urls
+from verifyfull.scan.python import callers, config_files, returns, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.env_readers import EnvRead, env_read
@@ -1100,6 +1100,9 @@ class Resolver:
                 field = self._validated_field(node.func.value, node.args[0], place, depth)
                 if field is not None:
                     return field
+                written = config_files.config_value(place.module, node)
+                if written is not None:
+                    return written
             if method == "join" and len(node.args) == 1:
                 separator = self._sub(node.func.value, place, depth)
                 if isinstance(separator, Text) and separator.known is not None:
@@ -1602,7 +1605,12 @@ class Resolver:
         getter = _env_call_name(node, place)
         what = f"the default of {getter}({name or '?'!r}), used when {name or 'it'} is unset"
         written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, what)
-        return _noted(value, f"{name or '?'}: default of {getter}", written)
+        noted = _noted(value, f"{name or '?'}: default of {getter}", written)
+        if isinstance(value, Text) and value.known == "":
+            # an empty default configures nothing: the value that runs is the
+            # deployment's, so that world is judged too (a host from it is a TCP host)
+            return choice((noted, Unknown(f"environment variable {name or '?'}")))
+        return noted
 
     def _string_method(
         self, receiver: Text, method: str, node: ast.Call, place: Place, depth: int

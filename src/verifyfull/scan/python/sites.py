@@ -49,7 +49,15 @@ from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.project_versions import driver_versions
-from verifyfull.scan.python import credentials, guards, origins, placement, rootfiles, urls
+from verifyfull.scan.python import (
+    config_files,
+    credentials,
+    guards,
+    origins,
+    placement,
+    rootfiles,
+    urls,
+)
 from verifyfull.scan.python.context import Analysis, Site
 from verifyfull.scan.python.module import Scope, register_library_names
 from verifyfull.scan.python.query_values import (
@@ -1094,7 +1102,8 @@ def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: 
         a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
         return
     except Undetermined as why:
-        if not deferred:  # a config=f() site says so where f writes the config
+        if not deferred and not _written_in_tree_only(node, str(why)):
+            # a config=f() site says so where f writes the config
             settings = _returned_dict(a, call.arg(99, "config")) if api in TORTOISE else None
             _report_deploy_decided(a, settings or node, api, str(why))
         return
@@ -1162,7 +1171,7 @@ def judge(
         a.sites.append(
             Site(node.lineno, node.col_offset + 1, api, driver, info, verdict, dsn, notes)
         )
-        if not verdict.determined:
+        if not verdict.determined and not _written_in_tree(verdict.notes):
             _report_deploy_decided(a, node, api, "; ".join(verdict.notes) or "unknown")
         where = places.get(index) if places else None
         if where is not None and where.missing == "ssl" and not info.ssl.is_absent:
@@ -1187,6 +1196,27 @@ def _unmodelled(a: Analysis, node: ast.expr, api: str, driver: Driver, info: Con
 
 
 _ENV_VARIABLE = re.compile(r"environment variable (\w+)")
+
+
+# Arguments that may decide TLS beside the URL: with one of them (or **kwargs), the
+# site stays a VF108 even when its URL is written in a config file of the tree.
+_BESIDE_URL = frozenset(
+    {"ssl", "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_args", "options"}
+)
+
+
+def _written_in_tree_only(node: ast.expr, why: str) -> bool:
+    """The site's URL is a value a config file of the tree holds (config_files.py),
+    judged where it is written, and nothing else of the call may decide TLS."""
+    if config_files.IN_TREE_FILE not in why or not isinstance(node, ast.Call):
+        return False
+    return all(k.arg is not None and k.arg not in _BESIDE_URL for k in node.keywords)
+
+
+def _written_in_tree(notes: tuple[str, ...]) -> bool:
+    """Every undecided part of a site is a value a config file of the tree holds,
+    judged where it is written (config_files.py): no VF108 of its own."""
+    return bool(notes) and all(config_files.IN_TREE_FILE in note for note in notes)
 
 
 def _report_deploy_decided(a: Analysis, node: ast.expr, api: str, why: str) -> None:

@@ -278,9 +278,90 @@ def env_py_decides_url(ini: Path) -> bool:
         tree = parse_python(env_py.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    if replaced_url(tree, always=True) is not None:
+    if replaced_url(tree, always=True) is not None or not consults_ini_url(tree):
         return True
     return replaced_url(tree) is None and _engine_from_config(tree)
+
+
+# What env.py may do with Alembic's config that cannot read the ini's sqlalchemy.url.
+_CONFIG_NAME_ONLY = frozenset(
+    {
+        "config_file_name",
+        "config_ini_section",
+        "set_main_option",
+        "set_section_option",
+        "attributes",
+        "cmd_opts",
+        "print_stdout",
+        "get_template_directory",
+    }
+)
+# Readers of the ini's options: any of these may give the URL to a connection.
+_CONFIG_READERS = frozenset({"get_section", "get_section_option", "file_config"})
+
+
+def consults_ini_url(tree: ast.Module) -> bool:
+    """Whether env.py may read alembic.ini's sqlalchemy.url (read from the syntax).
+
+    It does when it calls a reader of the ini's options (`get_section`,
+    `get_section_option`, `file_config`, `get_main_option` of that key or of a key
+    not written as a literal), makes an engine from a config (`engine_from_config`),
+    or hands Alembic's config object (`context.config`, or a name bound to it) to
+    anything but the attributes above (a helper given the config may read it). An
+    env.py that connects through the app's own engine and only does
+    `fileConfig(config.config_file_name)` never does: the ini's URL reaches no
+    connection (issue 12: a setting nobody reads is not live)."""
+    config_names = {"config"}
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+        if isinstance(node, ast.Assign) and _is_context_config(node.value):
+            config_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in _CONFIG_READERS:
+            return True
+        if isinstance(node, ast.Call) and _call_name(node) in _ENGINE_FROM_CONFIG:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "get_main_option":
+            call = parents.get(id(node))
+            key = call.args[0] if isinstance(call, ast.Call) and call.args else None
+            if not (isinstance(key, ast.Constant) and key.value != _ALEMBIC_URL):
+                return True
+        is_config = (isinstance(node, ast.Name) and node.id in config_names) or (
+            _is_context_config(node)
+        )
+        if is_config and _hands_on(node, parents):
+            return True
+    return False
+
+
+_ENGINE_FROM_CONFIG = frozenset({"engine_from_config", "async_engine_from_config"})
+
+
+def _is_context_config(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "config"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "context"
+    )
+
+
+def _call_name(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _hands_on(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
+    """The config object used other than through an attribute that cannot read the URL
+    (or bound to a name, whose uses are looked at in their turn)."""
+    parent = parents.get(id(node))
+    if isinstance(parent, ast.Attribute) and parent.value is node:
+        return parent.attr not in _CONFIG_NAME_ONLY and parent.attr != "get_main_option"
+    if isinstance(parent, ast.Assign) and parent.value is node:
+        return not all(isinstance(t, ast.Name) for t in parent.targets)
+    return not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del))
 
 
 _ENGINE_CALLS = frozenset(
