@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from test_heldout_s8_py import _findings, _project
+from verifyfull.scan import engine
+from verifyfull.scan.settings import ScanSettings
 
 _SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -122,3 +124,75 @@ def test_a_deferred_peewee_async_database_is_no_site(tmp_path: Path) -> None:
     source = "import peewee_async\n\ndb = peewee_async.PooledPostgresqlDatabase(None)\n"
     root = _project(tmp_path, "deferred", {"w.py": source})
     assert not _rules_on(root, "w.py", 3)
+
+
+# --- engine_from_config(section, url=X): X is the engine's URL --------------------------
+
+CONFIG_CALLS = (
+    ("engine_from_config", "create_engine", "postgresql"),
+    ("async_engine_from_config", "create_async_engine", "postgresql+asyncpg"),
+)
+# the section the call is given, with {ini} where alembic.ini's URL is read from
+SECTIONS = (
+    "config.get_section(config.config_ini_section)",
+    "config.get_section(config.config_ini_section, {})",
+    "{'sqlalchemy.url': 'postgresql://other@elsewhere.internal/app?sslmode=verify-full'}",
+)
+INI_URLS = (
+    "",
+    "postgresql://migrator@db.internal/app",
+    "postgresql://m@db.internal/app?sslmode=disable",
+)
+
+
+def _alembic_project(tmp_path: Path, key: object, ini_url: str, env_py: str, twin: str) -> Path:
+    ini = "[alembic]\nscript_location = migrations\n"
+    if ini_url:
+        ini += f"sqlalchemy.url = {ini_url}\n"
+    root = _project(tmp_path, key, {"alembic.ini": ini, "twin.py": twin})
+    (root / "migrations").mkdir(exist_ok=True)
+    (root / "migrations" / "env.py").write_text(env_py, encoding="utf-8")
+    return root
+
+
+@_SETTINGS
+@given(
+    call=st.sampled_from(CONFIG_CALLS),
+    section=st.sampled_from(SECTIONS),
+    ini_url=st.sampled_from(INI_URLS),
+    query=st.sampled_from(QUERIES),
+    env=st.booleans(),
+    prefix=st.booleans(),
+)
+def test_the_url_keyword_of_engine_from_config_is_the_engine_s_url(
+    tmp_path: Path,
+    call: tuple[str, str, str],
+    section: str,
+    ini_url: str,
+    query: str,
+    env: bool,
+    prefix: bool,
+) -> None:
+    config_call, engine_call, scheme = call
+    if "asyncpg" in scheme:
+        query = query.replace("sslmode", "ssl")
+    url = "os.environ['DATABASE_URL']" if env else f"'{scheme}://app@db.internal/app{query}'"
+    given_prefix = ", prefix='sqlalchemy.'" if prefix else ""
+    env_py = (
+        "import os\n"
+        "from alembic import context\n"
+        f"from sqlalchemy import {config_call}, pool\n"
+        "config = context.config\n"
+        f"URL = {url}\n"
+        f"connectable = {config_call}({section}{given_prefix}, poolclass=pool.NullPool, url=URL)\n"
+    )
+    twin = f"import os\nfrom sqlalchemy import {engine_call}\n\n\n\nengine = {engine_call}({url})\n"
+    root = _alembic_project(
+        tmp_path, (call, section, ini_url, query, env, prefix), ini_url, env_py, twin
+    )
+    assert _rules_on(root, "migrations/env.py", 6) == _rules_on(root, "twin.py", 6)
+    # the ini's URL never reaches a connection: no finding of its own
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    assert not [
+        f for f in result.report.findings if f.path == "alembic.ini" and f.rule_id in _TRANSPORT
+    ]

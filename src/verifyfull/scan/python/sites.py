@@ -561,6 +561,11 @@ def _sqlalchemy_utils(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, t
 
 
 def _sqlalchemy_config(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    keywords = call.keywords()
+    if "url" in keywords:
+        # engine_from_config's own keywords override the mapping's (options.update(kwargs)
+        # before options.pop("url")): the mapping's URL never reaches the engine
+        return _sqlalchemy(call, keywords["url"], keywords)
     config = call.value(call.arg(0, "configuration"))
     prefix_value = call.value(call.arg(1, "prefix")) if call.arg(1, "prefix") else None
     prefix = "sqlalchemy."
