@@ -10,6 +10,9 @@ tests/fixtures/scan/config/heldout_s11/).
    `APP_DB_HOST=orders-crdb`) are a PostgreSQL connection, whatever their family: the
    driver default (VF102) at the host entry, in every env-list format; a neutral host name
    with a neutral family (`DB_HOST=db`) stays alone, as it may be MySQL's.
+3. A password named for AWS's managed databases (`RDS_PASSWORD`, Terraform
+   `variable "rds_password" { default = "…" }`, `aurora_master_password`) is a database
+   password: VF401 for a literal, in every format; a placeholder stays none.
 """
 
 from __future__ import annotations
@@ -136,3 +139,47 @@ def test_a_host_named_for_postgresql_makes_components_a_postgresql_connection(
     }
     postgres = backend == "postgresql" or (named and backend != "mysql")
     assert transport == ({(host_line, "VF102")} if postgres else set()), text
+
+
+# --- 3. RDS / Aurora passwords --------------------------------------------------------------
+
+_RDS_NAMES = st.sampled_from(
+    [
+        "rds_password",
+        "RDS_PASSWORD",
+        "rds_master_password",
+        "AURORA_PASSWORD",
+        "aurora-admin-password",
+    ]
+)
+
+
+def _password_file(form: str, key: str, value: str) -> tuple[str, str, int]:
+    if form == "tf-variable":
+        return (
+            "variables.tf",
+            f'variable "{key}" {{\n  type    = string\n  default = "{value}"\n}}\n',
+            3,
+        )
+    if form == "tfvars":
+        return "prod.tfvars", f'region = "us-east-1"\n{key} = "{value}"\n', 2
+    if form == "env":
+        return ".env", f"RDS_HOSTNAME=db.example.internal\n{key}={value}\n", 2
+    return "docker-compose.yml", f"services:\n  web:\n    environment:\n      {key}: '{value}'\n", 4
+
+
+@SLOW
+@given(
+    key=_RDS_NAMES,
+    form=st.sampled_from(["tf-variable", "tfvars", "env", "compose"]),
+    value=st.one_of(_PASSWORDS, st.sampled_from(["changeme", "<password>", "${RDS_PASSWORD}", ""])),
+)
+def test_a_password_named_for_rds_or_aurora_is_a_database_password(
+    key: str, form: str, value: str
+) -> None:
+    if form in ("env", "compose", "tfvars") and "-" in key:
+        key = key.replace("-", "_")  # a shell / HCL identifier
+    name, text, line = _password_file(form, key, value)
+    found = {(at, rule) for where, at, rule, _ in _scan({name: text}) if where == name}
+    placeholder = value == "" or value.startswith(("$", "<")) or value == "changeme"
+    assert ((line, "VF401") in found) == (not placeholder), text
