@@ -196,3 +196,34 @@ def test_the_url_keyword_of_engine_from_config_is_the_engine_s_url(
     assert not [
         f for f in result.report.findings if f.path == "alembic.ini" and f.rule_id in _TRANSPORT
     ]
+
+
+# --- the SQLAlchemy a project pins, in the requirement file names projects use ------------
+
+REQUIREMENT_FILES = (
+    "req.txt",
+    "reqs.txt",
+    "requirement.txt",
+    "requirements/base.txt",
+    "requirements/prod.txt",
+    "requirements-dev.txt",
+)
+
+
+@_SETTINGS
+@given(
+    name=st.sampled_from(REQUIREMENT_FILES),
+    version=st.sampled_from(("1.3.23", "1.3.0", "1.4.0", "2.0.30")),
+    scheme=st.sampled_from(("postgres", "postgresql")),
+    spelling=st.sampled_from(("SQLAlchemy=={v}", "sqlalchemy == {v}", "SQLAlchemy[asyncio]=={v}")),
+)
+def test_the_pinned_sqlalchemy_decides_whether_postgres_scheme_loads(
+    tmp_path: Path, name: str, version: str, scheme: str, spelling: str
+) -> None:
+    requirements = f"fastapi==0.66.1\n{spelling.format(v=version)}\npsycopg2==2.9.1\n"
+    code = f"import sqlalchemy\n\nengine = sqlalchemy.create_engine('{scheme}://app@db.internal/app')\n"
+    root = _project(tmp_path, (name, version, scheme, spelling), {"db.py": code})
+    (root / name).parent.mkdir(exist_ok=True)
+    (root / name).write_text(requirements, encoding="utf-8")
+    removed = scheme == "postgres" and tuple(int(p) for p in version.split(".")) >= (1, 4)
+    assert _rules_on(root, "db.py", 3) == ({"VF102", "VF105"} if removed else {"VF102"})
