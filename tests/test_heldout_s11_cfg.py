@@ -6,11 +6,7 @@ tests/fixtures/scan/config/heldout_s11/).
    (`docker-compose.override.yml.tpl`, `docker-compose.yml.example`) is read as that file:
    the same findings on the same lines as the file it is copied to (`api.EXAMPLE_SUFFIXES`;
    `.tpl` and `.tmpl` were not read before).
-2. Components whose host is named for PostgreSQL (`DATABASE_HOST: postgres`,
-   `APP_DB_HOST=orders-crdb`) are a PostgreSQL connection, whatever their family: the
-   driver default (VF102) at the host entry, in every env-list format; a neutral host name
-   with a neutral family (`DB_HOST=db`) stays alone, as it may be MySQL's.
-3. A password named for AWS's managed databases (`RDS_PASSWORD`, Terraform
+2. A password named for AWS's managed databases (`RDS_PASSWORD`, Terraform
    `variable "rds_password" { default = "…" }`, `aurora_master_password`) is a database
    password: VF401 for a literal, in every format; a placeholder stays none.
 """
@@ -25,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from real_secrets import real_password
-from test_scan_config_components import FORMATS, _entries, _render
 from test_scan_config_formats import scan_tree
 
 SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -92,56 +87,7 @@ def test_a_template_that_is_not_yaml_is_not_an_error_when_it_is_helm_like(kind: 
     assert _scan({f"docker-compose.yml.{kind}": text}) == []
 
 
-# --- 2. components with a host named for PostgreSQL ----------------------------------------
-
-_PG_HOSTS = st.sampled_from(
-    [
-        "postgres",
-        "postgresql",
-        "web-postgres",
-        "postgres-service",
-        "orders-pgsql",
-        "app-postgis",
-        "crdb-0.internal",
-        "shop.postgres.database.azure.com",
-        "crdb-public",
-        "cockroachdb",
-        "timescaledb",
-        "postgres2",
-    ]
-)
-_NEUTRAL_HOSTS = st.sampled_from(
-    ["db", "database.internal", "mysql", "app-db", "pgadmin-ish", "upgrade", "orders-pgbouncer"]
-)
-_NEUTRAL_FAMILIES = st.sampled_from(["DATABASE_", "APP_DB_", "PRETIX_DATABASE_", "SQL_"])
-
-
-@SLOW
-@given(
-    family=_NEUTRAL_FAMILIES,
-    named=st.booleans(),
-    pg_host=_PG_HOSTS,
-    neutral_host=_NEUTRAL_HOSTS,
-    backend=st.sampled_from((None, "mysql", "postgresql")),
-    form=st.sampled_from(FORMATS),
-)
-def test_a_host_named_for_postgresql_makes_components_a_postgresql_connection(
-    family: str, named: bool, pg_host: str, neutral_host: str, backend: str | None, form: str
-) -> None:
-    host = pg_host if named else neutral_host
-    extra = {f"{family}NAME": "app", f"{family}USER": "app"}
-    if backend is not None:
-        extra[f"{family}ENGINE"] = backend
-    name, text, host_line = _render(form, _entries(family, host, extra, "none"))
-    found = _scan({name: text})
-    transport = {
-        (line, rule) for where, line, rule, _ in found if where == name and rule.startswith("VF10")
-    }
-    postgres = backend == "postgresql" or (named and backend != "mysql")
-    assert transport == ({(host_line, "VF102")} if postgres else set()), text
-
-
-# --- 3. RDS / Aurora passwords --------------------------------------------------------------
+# --- 2. RDS / Aurora passwords --------------------------------------------------------------
 
 _RDS_NAMES = st.sampled_from(
     [

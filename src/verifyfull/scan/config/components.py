@@ -20,9 +20,8 @@ judged at the Python connection site, which knows the driver and the arguments
 (DATABASE_URL next to SQL_HOST, SQL_PORT for a port wait), the URL is the
 connection and is judged as such. What else makes a group a PostgreSQL connection: a
 backend naming PostgreSQL (`postgresql`, `django.db.backends.postgis`,
-`cockroachdb`), a PG/POSTGRES/COCKROACH prefix, the port 5432 / 26257, or a host whose
-name says PostgreSQL (`postgres`, `app-postgres`, `crdb-0`, `*.postgres.database.azure.com`);
-a bare `DB_HOST=db` with none of these may be MySQL's and is left alone. A host that is a
+`cockroachdb`), a PG/POSTGRES/COCKROACH prefix, or the port 5432 / 26257; a bare
+`DB_HOST` with none of these may be MySQL's and is left alone. A host that is a
 Unix socket directory is no network connection; a host given by reference
 (`var.db.address`, `${DB_HOST}`, `valueFrom`) is a TCP host the deployment names.
 """
@@ -74,16 +73,6 @@ _KEY = re.compile(
 _PG_FAMILIES = frozenset({"PG", "POSTGRES", "POSTGRESQL", "COCKROACH", "CRDB"})
 _PG_BACKEND = re.compile(r"postgres|postgis|psycopg|cockroach|timescale", re.IGNORECASE)
 _PG_PORTS = frozenset({"5432", "26257"})
-# A host whose name says PostgreSQL: `postgres`, `web-postgres`, `postgres-service`,
-# `app.postgres.database.azure.com`, `crdb-public`, `timescaledb` (held-out-s11: a Helm
-# chart's DATABASE_HOST: postgres beside its postgres Deployment, family DATABASE and no
-# port, was left alone as possibly MySQL's). Only words model.worth_parsing looks for, so
-# the file-level prefilter stays sound (a bare `pg` or `pgbouncer` is not one of them).
-_PG_HOST = re.compile(
-    r"(?:^|[-_.])(?:postgres(?:ql)?|postgis|pgsql|cockroach(?:db)?|crdb|timescale(?:db)?)"
-    r"(?:$|[-_.\d])",
-    re.IGNORECASE,
-)
 # A TLS decision written next to the components, for a database: nothing to claim
 # here (the sslmode judge, the project's TLS variables or the deployment decide).
 # PRETIX_MAIL_TLS is the mail client's.
@@ -258,7 +247,6 @@ def _judge_group(
         any(family in _PG_FAMILIES for family, _ in members)
         or (backend is not None and _PG_BACKEND.search(backend.setting.value) is not None)
         or (port is not None and port.literal in _PG_PORTS)
-        or (host.literal is not None and _PG_HOST.search(host.literal) is not None)
     )
     if not postgres or (backend is not None and not _PG_BACKEND.search(backend.setting.value)):
         return []
