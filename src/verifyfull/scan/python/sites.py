@@ -79,6 +79,16 @@ from verifyfull.scan.python.values import (
     WrittenAt,
     notes_of,
 )
+from verifyfull.scan.python.wrapper_sites import (
+    AIOPG,
+    AIOPG_OWN,
+    FASTAPI_ASYNCPG,
+    FASTAPI_ASYNCPG_OWN,
+    PEEWEE_ASYNC,
+    PEEWEE_ASYNC_OWN,
+    PEEWEE_ASYNC_PSYCOPG,
+    SQLALCHEMY_UTILS,
+)
 
 ASYNCPG = frozenset(
     {
@@ -178,6 +188,11 @@ ALL_SITES = (
     | PEEWEE_PSYCOPG
     | PEEWEE_URL
     | PANDAS
+    | AIOPG
+    | FASTAPI_ASYNCPG
+    | PEEWEE_ASYNC
+    | PEEWEE_ASYNC_PSYCOPG
+    | SQLALCHEMY_UTILS
 )
 
 # `from peewee import *` brings these names too (module._star_aliases)
@@ -485,12 +500,23 @@ def _nothing(value: Value) -> bool:
 
 
 def _asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    pool = "pool" in (call.a.module.qualname(call.node.func) or "")
+    return _asyncpg_call(call, call.arg(0, "dsn"), call.keywords(), pool=pool)
+
+
+def _fastapi_asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """configure_asyncpg(app, dsn, **options): asyncpg.create_pool(dsn=dsn, **options)."""
+    kwargs = {k: v for k, v in call.keywords().items() if k not in FASTAPI_ASYNCPG_OWN}
+    return _asyncpg_call(call, call.arg(1, "dsn"), kwargs, pool=True)
+
+
+def _asyncpg_call(
+    call: _Call, dsn_expr: ast.expr | None, kwargs: dict[str, Value], *, pool: bool
+) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     notes: list[str] = []
-    kwargs = call.keywords()
-    if "pool" in (call.a.module.qualname(call.node.func) or ""):
+    if pool:
         # create_pool's own arguments never reach asyncpg.connect
         kwargs = {k: v for k, v in kwargs.items() if k not in ASYNCPG_POOL_KWARGS}
-    dsn_expr = call.arg(0, "dsn")
     dsn: str | None = None
     mapping: dict[str, object] = {k: plain(v, k) for k, v in kwargs.items() if k != "dsn"}
     if dsn_expr is not None:
@@ -536,7 +562,18 @@ def _sqlalchemy_call(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tu
     return _sqlalchemy(call, call.value(call.arg(0, "url")), call.keywords())
 
 
+def _sqlalchemy_utils(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """database_exists(url) / create_database(url) / drop_database(url): an engine made
+    from the URL alone (no engine options), connected at once."""
+    return _sqlalchemy(call, call.value(call.arg(0, "url")), {})
+
+
 def _sqlalchemy_config(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    keywords = call.keywords()
+    if "url" in keywords:
+        # engine_from_config's own keywords override the mapping's (options.update(kwargs)
+        # before options.pop("url")): the mapping's URL never reaches the engine
+        return _sqlalchemy(call, keywords["url"], keywords)
     config = call.value(call.arg(0, "configuration"))
     prefix_value = call.value(call.arg(1, "prefix")) if call.arg(1, "prefix") else None
     prefix = "sqlalchemy."
@@ -548,6 +585,23 @@ def _sqlalchemy_config(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, 
     if url is None:
         raise Undetermined(f"no {prefix}url key in the configuration")
     return _sqlalchemy(call, url, call.keywords())
+
+
+def _aiopg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """aiopg's connect, pools and aiopg.sa engines: psycopg2.connect(dsn, **the keywords
+    aiopg does not keep)."""
+    notes: list[str] = []
+    text = ""
+    dsn_expr = call.arg(0, "dsn")
+    if dsn_expr is not None:
+        text, dsn_notes = call.dsn(call.value(dsn_expr), "the DSN")
+        notes += dsn_notes
+    options = {
+        k: v
+        for k, v in call.keywords().items()
+        if k not in AIOPG_OWN and k not in _LIBPQ_NON_OPTIONS
+    }
+    return _libpq_options(call, Driver.PSYCOPG2, text, notes, options)
 
 
 def _libpq(
@@ -684,11 +738,13 @@ def _peewee(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, 
     **kwargs less peewee's own); `PostgresqlDatabase(None)` is configured later by
     `db.init(...)`, which is not a site here."""
     api = call.a.module.qualname(call.node.func) or ""
-    driver = Driver.PSYCOPG if api in PEEWEE_PSYCOPG else Driver.PSYCOPG2
+    psycopg3 = api in PEEWEE_PSYCOPG or api in PEEWEE_ASYNC_PSYCOPG
+    driver = Driver.PSYCOPG if psycopg3 else Driver.PSYCOPG2
     database = call.value(call.arg(0, "database"))
     if _nothing(database) and isinstance(database, Const):
         raise NotASite("a deferred peewee database (init() gives it its settings)")
-    kwargs = {k: v for k, v in call.keywords().items() if k not in _PEEWEE_NON_OPTIONS}
+    own = _PEEWEE_NON_OPTIONS | PEEWEE_ASYNC_OWN
+    kwargs = {k: v for k, v in call.keywords().items() if k not in own}
     kwargs.pop("database", None)
     notes: list[str] = []
     text = ""
@@ -860,9 +916,12 @@ _HANDLERS = (
     (PSYCOPG2, lambda call: _libpq(call, Driver.PSYCOPG2)),
     (TORTOISE, _tortoise),
     (DATABASES, _databases),
-    (PEEWEE | PEEWEE_PSYCOPG, _peewee),
+    (PEEWEE | PEEWEE_PSYCOPG | PEEWEE_ASYNC | PEEWEE_ASYNC_PSYCOPG, _peewee),
     (PEEWEE_URL, _peewee_url),
     (PANDAS, _pandas),
+    (AIOPG, _aiopg),
+    (FASTAPI_ASYNCPG, _fastapi_asyncpg),
+    (SQLALCHEMY_UTILS, _sqlalchemy_utils),
 )
 
 

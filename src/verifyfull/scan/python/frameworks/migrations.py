@@ -97,6 +97,15 @@ def alembic_engine(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> None
     site(a, node, f"Alembic {qual.rsplit('.', 1)[-1]}()", judge)
 
 
+def config_url_keyword(node: ast.Call) -> ast.expr | None:
+    """The `url=` keyword of an engine_from_config-style call: SQLAlchemy updates the
+    section's options with the call's keywords before it pops `url`, so this one wins."""
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    if not name.endswith("engine_from_config"):
+        return None
+    return next((k.value for k in node.keywords if k.arg == "url"), None)
+
+
 def _reading(url: Value) -> Callable[[_Call], Judged]:
     """The engine call's judgement with `url` as its URL (for the unseen stand-ins)."""
     return lambda call: _sqlalchemy(call, url, call.keywords())
@@ -124,6 +133,9 @@ def _alembic_url(a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, pre
     """The URL the engine gets: `section[prefix + "url"] = X` in the same body, else
     `set_main_option("sqlalchemy.url", X)` in the module, else alembic.ini's."""
     key = prefix + "url"
+    override = config_url_keyword(node)
+    if override is not None:  # engine_from_config(section, url=X): X, whatever the section says
+        return value_of(a, override, scope, node)
     if isinstance(first, ast.Name):
         for owner, statement in subscript_writes(scope.node).get(key, []):
             mine = isinstance(owner, ast.Name) and owner.id == first.id
@@ -280,7 +292,10 @@ def env_py_decides_url(ini: Path) -> bool:
         return False
     if replaced_url(tree, always=True) is not None or not consults_ini_url(tree):
         return True
-    return replaced_url(tree) is None and _engine_from_config(tree)
+    if replaced_url(tree) is not None:
+        return False
+    reads_ini, overrides = _engine_from_config(tree)
+    return reads_ini or overrides
 
 
 # What env.py may do with Alembic's config that cannot read the ini's sqlalchemy.url.
@@ -369,10 +384,11 @@ _ENGINE_CALLS = frozenset(
 )
 
 
-def _engine_from_config(tree: ast.Module) -> bool:
-    """An engine call in env.py given `config.get_section(…)` or
-    `config.get_main_option("sqlalchemy.url")`, there or through a name bound to it
-    (read from the syntax: the ini check has no analysis of env.py)."""
+def _engine_from_config(tree: ast.Module) -> tuple[bool, bool]:
+    """(an engine call in env.py given `config.get_section(…)` or
+    `config.get_main_option("sqlalchemy.url")`, there or through a name bound to it;
+    an engine_from_config call whose `url=` keyword replaces the section's URL), read
+    from the syntax: the ini check has no analysis of env.py."""
     bound: dict[str, ast.expr] = {}
     calls: list[ast.Call] = []
     for node in ast.walk(tree):
@@ -385,7 +401,11 @@ def _engine_from_config(tree: ast.Module) -> bool:
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in _ENGINE_CALLS:
                 calls.append(node)
+    overrides = False
     for call in calls:
+        if config_url_keyword(call) is not None:
+            overrides = True  # the ini's URL never reaches this engine
+            continue
         first = call.args[0] if call.args else None
         for keyword in call.keywords:
             if keyword.arg in ("configuration", "url"):
@@ -393,8 +413,8 @@ def _engine_from_config(tree: ast.Module) -> bool:
         if isinstance(first, ast.Name):
             first = bound.get(first.id)
         if _reads_config(first):
-            return True
-    return False
+            return True, overrides
+    return False, overrides
 
 
 def _reads_config(expr: ast.expr | None) -> bool:

@@ -1,0 +1,80 @@
+"""Connection wrappers: libraries whose entry point hands its arguments to a driver the
+scanner already judges, so each is judged as that driver's call (held-out-s11: none of
+these was a site, and the calls got no finding at all).
+
+Only the names and the arguments each wrapper keeps for itself are here; sites.py judges
+what is left with the driver's own handler. Read in each library's source:
+- aiopg (connection.py, pool.py, sa/engine.py): `connect(dsn=None, *, timeout, enable_json,
+  enable_hstore, enable_uuid, echo, **kwargs)` runs `psycopg2.connect(dsn, async_=True,
+  **kwargs)`; `create_pool(dsn=None, *, minsize, maxsize, timeout, pool_recycle, enable_*,
+  echo, on_connect, **kwargs)` and `Pool.from_pool_fill(dsn, minsize, maxsize, timeout, ...)`
+  open those connections; `aiopg.sa.create_engine(dsn=None, *, minsize, maxsize, dialect,
+  timeout, pool_recycle, **kwargs)` makes such a pool.
+- fastapi_asyncpg: `configure_asyncpg(app, dsn, *, init_db=None, pool=None, **options)`
+  runs `asyncpg.create_pool(dsn=dsn, init=..., **options)` at the app's startup.
+- peewee-async: `PostgresqlDatabase`, `PooledPostgresqlDatabase` (peewee_async) and
+  `PostgresqlExtDatabase`, `PooledPostgresqlExtDatabase` (peewee_asyncext; peewee_async
+  from 0.10) are peewee's PostgreSQL databases whose connect_params go to aiopg, that is
+  to psycopg2; `PsycopgDatabase` (0.12+) hands them to psycopg 3's pool.
+- sqlalchemy_utils: `database_exists(url)`, `create_database(url, ...)` and
+  `drop_database(url)` make `sa.create_engine(url)` (the database part replaced by a
+  maintenance one) and connect with it.
+"""
+
+from __future__ import annotations
+
+AIOPG = frozenset(
+    {
+        "aiopg.connect",
+        "aiopg.connection.connect",
+        "aiopg.create_pool",
+        "aiopg.pool.create_pool",
+        "aiopg.Pool.from_pool_fill",
+        "aiopg.pool.Pool.from_pool_fill",
+        "aiopg.sa.create_engine",
+        "aiopg.sa.engine.create_engine",
+    }
+)
+# aiopg's own arguments: never passed to psycopg2.connect
+AIOPG_OWN = frozenset(
+    {
+        "dsn",
+        "minsize",
+        "maxsize",
+        "timeout",
+        "pool_recycle",
+        "enable_json",
+        "enable_hstore",
+        "enable_uuid",
+        "echo",
+        "on_connect",
+        "loop",
+        "dialect",
+    }
+)
+
+FASTAPI_ASYNCPG = frozenset({"fastapi_asyncpg.configure_asyncpg"})
+# configure_asyncpg's own arguments: the rest goes to asyncpg.create_pool
+FASTAPI_ASYNCPG_OWN = frozenset({"app", "dsn", "init_db", "pool"})
+
+PEEWEE_ASYNC = frozenset(
+    {
+        "peewee_async.PostgresqlDatabase",
+        "peewee_async.PooledPostgresqlDatabase",
+        "peewee_async.PooledPostgresqlExtDatabase",
+        "peewee_async.PostgresqlExtDatabase",
+        "peewee_asyncext.PostgresqlExtDatabase",
+        "peewee_asyncext.PooledPostgresqlExtDatabase",
+    }
+)
+PEEWEE_ASYNC_PSYCOPG = frozenset({"peewee_async.PsycopgDatabase"})
+# peewee-async's own keywords beside peewee's: the pool's
+PEEWEE_ASYNC_OWN = frozenset({"pool_params", "min_connections", "max_connections"})
+
+SQLALCHEMY_UTILS = frozenset(
+    {
+        f"sqlalchemy_utils{module}.{name}"
+        for module in ("", ".functions", ".functions.database")
+        for name in ("database_exists", "create_database", "drop_database")
+    }
+)
