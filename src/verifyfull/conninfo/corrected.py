@@ -87,14 +87,18 @@ def sqlalchemy_url(info: ConnInfo, scheme: str) -> str:
     (`?host=h1,h2&port=p1,p2`, its _split_multihost_from_url), since make_url reads a
     netloc list as one host with a port it cannot int() ('5432,h2:5433'), and it never
     unquotes a netloc host: a name that needs quoting goes there too."""
-    if len(info.hosts) <= 1 and all(_netloc_name(h.host) for h in info.hosts):
-        if _written_empty_host(info):
-            return _with_query(
-                replace(info, hosts=(), written=()).to_url(scheme=scheme), _empty_host(info)
-            )
+    single = len(info.hosts) <= 1 and all(_netloc_name(h.host) for h in info.hosts)
+    if single and not _written_empty_host(info):
         return info.to_url(scheme=scheme)
-    listed = _netloc_list(info, scheme)
-    if listed is not None:
+    listed = None if single else _netloc_list(info, scheme)
+    if single:
+        # An empty host written (`?host=:6000`): make_url drops an empty `?host=` (parse_qsl
+        # keeps no blank values), while `?host=:` and `?host=:6000` split into host '' and
+        # the port; a netloc without a host would read PGHOST again.
+        url = replace(info, hosts=(), written=()).to_url(scheme=scheme)
+        port = info.hosts[0].port
+        query = f"&host=:{'' if port is None else port}"
+    elif listed is not None:
         url = replace(info, hosts=(listed,), written=()).to_url(scheme=scheme)
         query = ""
     else:
@@ -121,16 +125,6 @@ def _written_empty_host(info: ConnInfo) -> bool:
     """One host, written empty (`?host=:6000`): a libpq dialect passes host='', which hides
     PGHOST (a netloc without a host would read it again)."""
     return len(info.hosts) == 1 and info.hosts[0].host == "" and "host" in info.written
-
-
-def _empty_host(info: ConnInfo) -> str:
-    """`&host=:port` for an empty host: make_url drops an empty `?host=` (parse_qsl keeps no
-    blank values), while `?host=:` and `?host=:6000` split into host '' and the port."""
-    (only,) = info.hosts
-    query = f"&host=:{'' if only.port is None else only.port}"
-    if only.hostaddr:
-        query += f"&hostaddr={only.hostaddr}"
-    return query
 
 
 def _netloc_list(info: ConnInfo, scheme: str) -> HostPort | None:

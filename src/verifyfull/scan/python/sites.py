@@ -1257,11 +1257,10 @@ def _unmodelled(a: Analysis, node: ast.expr, api: str, driver: Driver, info: Con
 _ENV_VARIABLE = re.compile(r"environment variable (\w+)")
 
 
-# Arguments that may decide TLS beside the URL: with one of them (or **kwargs), the
-# site stays a VF108 even when its URL is written in a config file of the tree.
-_BESIDE_URL = frozenset(
-    {"ssl", "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_args", "options"}
-)
+# Arguments that carry driver options beside the URL: with one of them, a TLS argument
+# (conninfo's is_tls_key) or **kwargs, the site stays a VF108 even when its URL is
+# written in a config file of the tree.
+_OPTION_CARRIERS = frozenset({"connect_args", "options"})
 
 
 def _written_in_tree_only(node: ast.expr, why: str) -> bool:
@@ -1269,7 +1268,10 @@ def _written_in_tree_only(node: ast.expr, why: str) -> bool:
     judged where it is written, and nothing else of the call may decide TLS."""
     if config_files.IN_TREE_FILE not in why or not isinstance(node, ast.Call):
         return False
-    return all(k.arg is not None and k.arg not in _BESIDE_URL for k in node.keywords)
+    return all(
+        k.arg is not None and k.arg not in _OPTION_CARRIERS and not is_tls_key(k.arg)
+        for k in node.keywords
+    )
 
 
 def _written_in_tree(notes: tuple[str, ...]) -> bool:
