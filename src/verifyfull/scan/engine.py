@@ -446,7 +446,7 @@ def _release_parsed_modules() -> None:
     end without the interpreter's exit."""
     from verifyfull.scan.python import module  # imported by load_checks already
 
-    module._load.cache_clear()
+    module.release_parsed()
 
 
 def scan(

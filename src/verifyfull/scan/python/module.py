@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -454,6 +455,79 @@ def _call_index(
 
 
 def parse_module(path: Path, root: Path, text: str) -> ParsedModule:
+    """The module of this text, parsed once: the analysed file and the same file read
+    again as another's import (_load), or by the subprocess check, share one parse
+    (_Parsed). A module with an `import *` is shared only at the star-import depth it
+    was parsed at: inside another's `import *` it follows fewer hops, as it always did."""
+    key = (str(path), str(root), text)
+    found = _PARSED.get(key, _star_depth[0])
+    if found is None:
+        depth = _star_depth[0]
+        found, stars = _parse_module(path, root, text)
+        _PARSED.put(key, (found, depth if stars else None))
+    return found
+
+
+def parsed_tree(path: Path, root: Path, text: str) -> ast.Module | None:
+    """The syntax tree of this file's text if it was parsed already in this scan (the
+    Python check parses it before the file's other checks run), else None."""
+    found = _PARSED.get((str(path), str(root), text), 0)
+    return found.tree if found is not None else None
+
+
+_Key = tuple[str, str, str]  # path, root, text
+# The module, and the star-import depth it was parsed at if it has an `import *`.
+_Entry = tuple["ParsedModule", int | None]
+
+
+class _Parsed:
+    """The modules parsed lately, by (path, root, text): up to `size` of them no
+    larger than MAX_FOLLOWED_MODULE (what _load may ask for again), and the last
+    larger one (only the file's own later checks ask for it; a followed import is
+    never that large, so it does not push it out). The text is in the key: a hit is
+    the very text the parse would read, so no answer changes, a parse is saved."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.small: OrderedDict[_Key, _Entry] = OrderedDict()
+        self.large: tuple[_Key, _Entry] | None = None
+
+    def get(self, key: _Key, depth: int) -> ParsedModule | None:
+        if self.large is not None and self.large[0] == key:
+            entry: _Entry | None = self.large[1]
+        else:
+            entry = self.small.get(key)
+            if entry is not None:
+                self.small.move_to_end(key)
+        if entry is None or entry[1] not in (None, depth):
+            return None
+        return entry[0]
+
+    def put(self, key: _Key, entry: _Entry) -> None:
+        if len(key[2]) > MAX_FOLLOWED_MODULE:
+            self.large = (key, entry)
+            return
+        self.small[key] = entry
+        if len(self.small) > self.size:
+            self.small.popitem(last=False)
+
+    def clear(self) -> None:
+        self.small.clear()
+        self.large = None
+
+
+_PARSED = _Parsed(64)
+
+
+def release_parsed() -> None:
+    """Drop every parsed module kept (_load's cache and _PARSED): see
+    engine._release_parsed_modules."""
+    _load.cache_clear()
+    _PARSED.clear()
+
+
+def _parse_module(path: Path, root: Path, text: str) -> tuple[ParsedModule, bool]:
+    """The module, and whether it has an `import *`."""
     tree = parse_python(text, filename=str(path))  # 3.12 f-strings on older interpreters too
     builder = _ScopeBuilder(tree)
     builder.statements(tree.body)
@@ -461,7 +535,7 @@ def parse_module(path: Path, root: Path, text: str) -> ParsedModule:
         path, root, tree, builder.aliases, builder.scopes, builder.classes, builder.functions
     )
     _star_aliases(module, builder.star_imports)
-    return module
+    return module, bool(builder.star_imports)
 
 
 # The names a library's `import *` brings that the scanner knows as sites (registered by
@@ -478,7 +552,7 @@ def register_library_names(qualnames: Iterable[str]) -> None:
         library, _, name = qualname.rpartition(".")
         if library and name and not name.startswith("_"):
             _LIBRARY_EXPORTS.setdefault(library, set()).add(name)
-    _load.cache_clear()  # modules parsed before now did not know the names
+    release_parsed()  # modules parsed before now did not know the names
 
 
 # How many `import *` hops are followed (a chain of settings modules re-exporting each

@@ -23,6 +23,7 @@ from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.python.fstrings import parse_python
+from verifyfull.scan.python.module import parsed_tree
 
 _RUNNERS = {
     "subprocess": {"run", "call", "Popen", "check_call", "check_output"}
@@ -161,8 +162,8 @@ def subprocess_commands(tree: ast.Module) -> tuple[list[Setting], list[Command]]
 def check_subprocess_sites(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     if not any(marker in src.text for marker in _COMMAND_MARKERS):
         return []
-    try:
-        tree = parse_python(src.text)
+    try:  # the Python check's parse of this text, when it made one
+        tree = parsed_tree(src.path, ctx.root, src.text) or parse_python(src.text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []  # the Python check reports a file that does not parse
     settings, commands = subprocess_commands(tree)
