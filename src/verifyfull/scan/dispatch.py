@@ -3,8 +3,10 @@
 A small tree is scanned in this process (a pool's start-up and transfers cost more
 than they save). Once the walk has found enough files and bytes, a pool starts and
 receives chunks while the walk goes on, so walking and analysing overlap. A chunk
-holds at most 16 files or about 256 kB, a large file goes alone, so the workers
-pull evenly sized work and none is left with a heavy tail. Results come back in
+holds at most 64 files or about 1 MB, a large file goes alone, so the workers
+pull evenly sized work and none is left with a heavy tail (each chunk costs the
+pool's queues and both processes' wake-ups: 16 files / 256 kB, 300 chunks on the
+benchmark tree, spent 4-7 % more CPU; docs/scan.md, session 11). Results come back in
 the walk's order: the report is the same as a one-process scan's.
 
 Each chunk's answer also carries the secret values the worker registered while
@@ -27,8 +29,8 @@ if TYPE_CHECKING:
 # Below this many candidate files, or bytes of them, a pool costs more than it saves.
 PARALLEL_THRESHOLD = 200
 PARALLEL_MIN_BYTES = 8_000_000
-CHUNK_FILES = 16
-CHUNK_BYTES = 256_000
+CHUNK_FILES = 64
+CHUNK_BYTES = 1_000_000
 
 Result = TypeVar("Result")
 Work = Callable[[Sequence[WalkedFile]], list[Result]]
