@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verifyfull.scan import engine
-from verifyfull.scan.python import callers, module, subprocess_sites
+from verifyfull.scan.python import module, subprocess_sites
 from verifyfull.scan.python.fstrings import parse_python
 from verifyfull.scan.settings import ScanSettings
 
@@ -119,64 +119,3 @@ def test_a_file_analysed_and_imported_is_parsed_once(tmp_path: Path) -> None:
         found = _scan(tmp_path)
     assert {rule for rule, *_ in found} >= {"VF101"}
     assert calls == {"db.py": 1, "settings.py": 1}
-
-
-# - A caller search reads each file once per version (callers._imported_words_of): the
-#   words a file imports, as the search's regex reads an import, are found in one pass
-#   (callers.imported_words) and kept, not the file read again for every function.
-_IMPORT_PIECES = st.sampled_from(
-    (
-        *("import", "from", "importx", "_import", "reimport", " ", "\n", ";", "(", ")"),
-        *(",", ".", "as", "pool", "create_pool", "pool2", "é", "#", "x" * 150, "\\"),
-        *("from db import pool\n", "from .db.pool import (\n    a,\n    create_pool,\n)\n"),
-    )
-)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    text=st.lists(_IMPORT_PIECES, max_size=14).map("".join),
-    name=st.sampled_from(("pool", "create_pool", "a", "x", "import", "pool2", "as")),
-)
-def test_imported_words_hold_exactly_the_names_the_import_regex_finds(text: str, name: str) -> None:
-    data = text.encode()
-    assert (name in callers.imported_words(data)) == callers._imports_name(data, name)
-
-
-def test_a_caller_search_reads_each_file_once(tmp_path: Path) -> None:
-    """Two functions of one module, each judged by its callers: the project's files are
-    read once, not once per function searched (the previous code read them twice)."""
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n", encoding="utf-8")
-    package = tmp_path / "app"
-    package.mkdir()
-    (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "pool.py").write_text(
-        "import asyncpg\n\n\nasync def first(dsn):\n    return await asyncpg.connect(dsn)\n\n\n"
-        "async def second(dsn):\n    return await asyncpg.create_pool(dsn)\n",
-        encoding="utf-8",
-    )
-    for index in range(3):
-        (package / f"user{index}.py").write_text(
-            "from app.pool import first, second\n\n"
-            f'first("postgresql://db.internal/app?sslmode=disable")\nsecond("x{index}")\n',
-            encoding="utf-8",
-        )
-    reads: Counter[str] = Counter()
-    real_open = open
-
-    def counting_open(file: object, *args: object, **kwargs: object) -> object:
-        if str(file).endswith(".py") and "user" in str(file):
-            reads[Path(str(file)).name] += 1
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
-
-    callers._CACHE.clear()
-    callers._imported_words_of.cache_clear()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(callers, "open", counting_open, raising=False)
-        found = _scan(tmp_path)
-    # Both functions were judged by their callers (the search found them).
-    assert [(rule, path, line) for rule, path, line, _ in found] == [
-        ("VF101", "app/pool.py", 5),
-        ("VF105", "app/pool.py", 9),
-    ]
-    assert reads and all(count == 1 for count in reads.values()), reads

@@ -164,74 +164,22 @@ _CACHE: dict[tuple[str, str, int, str], Callers] = {}
 _CACHE_SIZE = 256
 
 
-# A caller imports the name: `from x import a, name` (or in parentheses over lines):
-# the name as a whole word within 400 bytes after an `import`, no `;` between.
-_IMPORT_WINDOW = 400
-_IMPORT_WORD = re.compile(rb"\bimport\b")
-_WORD = re.compile(rb"\w+")
-_ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
-
-
-def _imports_name(data: bytes, name: str) -> bool:
-    """Whether the bytes of a module import `name` as _search reads an import."""
-    needle = name.encode()
-    window = rb"\bimport\b[^;]{0,%d}?\b" % _IMPORT_WINDOW
-    return needle in data and re.search(window + re.escape(needle) + rb"\b", data) is not None
-
-
-def imported_words(data: bytes) -> frozenset[str]:
-    """Every ASCII word `w` for which _imports_name(data, w) holds, in one pass: the
-    whole words starting within _IMPORT_WINDOW bytes after an `import` word with no `;`
-    between (a word starting there may end past the window, as the regex allows)."""
-    found: set[bytes] = set()
-    for match in _IMPORT_WORD.finditer(data):
-        end = match.end()
-        stop = data.find(b";", end)
-        last_start = end + _IMPORT_WINDOW if stop < 0 else min(stop, end + _IMPORT_WINDOW)
-        for word in _WORD.finditer(data, end):  # data[end] is no word byte (\b)
-            if word.start() > last_start:
-                break
-            found.add(word.group())
-    return frozenset(word.decode("ascii") for word in found)
-
-
-@lru_cache(maxsize=4096)
-def _imported_words_of(path_text: str, mtime_ns: int, size: int) -> frozenset[str] | None:
-    """The file's imported_words (None: unreadable or larger than module.py parses),
-    per file version: the searches for a tree's functions read each file once, not
-    once per function (3,763 reads of 1,010 files on the benchmark tree)."""
-    try:
-        with open(path_text, "rb") as handle:  # module.py parses no larger module
-            data = handle.read(MAX_FOLLOWED_MODULE + 1)
-    except OSError:
-        return None
-    return None if len(data) > MAX_FOLLOWED_MODULE else imported_words(data)
-
-
-def _may_import(path_text: str, name: str) -> bool:
-    """Whether the file's bytes import `name` (_imports_name), from its cached words
-    when the name is an ASCII word (a regex word boundary is ASCII in bytes)."""
-    if _ASCII_WORD.fullmatch(name) is None:
-        try:
-            with open(path_text, "rb") as handle:
-                data = handle.read(MAX_FOLLOWED_MODULE + 1)
-        except OSError:
-            return False
-        return len(data) <= MAX_FOLLOWED_MODULE and _imports_name(data, name)
-    try:
-        info = os.stat(path_text)
-    except OSError:
-        return False
-    words = _imported_words_of(path_text, info.st_mtime_ns, info.st_size)
-    return words is not None and name in words
-
-
 def _search(module: ParsedModule, name: str) -> Callers:
     files, complete = _candidates(module)
+    # A caller imports the name: `from x import a, name` (or in parentheses over lines).
+    imports = re.compile(rb"\bimport\b[^;]{0,400}?\b" + re.escape(name.encode()) + rb"\b")
+    needle = name.encode()
     calls: list[tuple[ParsedModule, ast.Call, Scope]] = []
     own = str(module.path)
     for path_text in files:
-        if path_text == own or not _may_import(path_text, name):
+        if path_text == own:
+            continue
+        try:
+            with open(path_text, "rb") as handle:  # module.py parses no larger module
+                data = handle.read(MAX_FOLLOWED_MODULE + 1)
+        except OSError:
+            continue
+        if len(data) > MAX_FOLLOWED_MODULE or needle not in data or not imports.search(data):
             continue
         caller = load_module(Path(path_text), module.root)
         if caller is None:
