@@ -62,7 +62,7 @@ def main() -> int:
             ]
             if reports[0] != reports[1]:
                 differ += 1
-                print(f"differs: {tree}")
+            print(f"{'differs' if reports[0] != reports[1] else 'same'}: {tree}", flush=True)
         compared = len(trees)
         if not args.no_accuracy:
             compared += 1
