@@ -286,10 +286,11 @@ def take(
     for (envreads.py; the variables a config file of the tree sets).
     """
     environment = Environment.of(env) if env else None
-    # The scanner keeps parsed imported modules by path and mtime, each with the modules
-    # it imported resolved: after an edit of B, an unchanged A would still lead to the
-    # old B. Judging edits needs every import read as it is now.
-    pymodule._load.cache_clear()
+    # The scanner keeps parsed modules (imports by path and mtime, analysed files by
+    # their text), each with the modules it imported resolved: after an edit of B, an
+    # unchanged A would still lead to the old B. Judging edits needs every import read
+    # as it is now, so both caches go.
+    pymodule.release_parsed()
     census: Census = {}
     for relpath in python:
         census.update(_python_sites(root, relpath, policy, environment, values or {}))
