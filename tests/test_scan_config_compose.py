@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import os
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from test_trust_bounds import HANG_SECONDS, watchdog
 from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.rules import Severity
 from verifyfull.scan.api import ScanContext, SourceFile
@@ -168,9 +168,8 @@ def test_extends_cycles_and_missing_files_are_bounded(tmp_path: Path) -> None:
     (tmp_path / "other.yml").write_text(
         "services:\n  x:\n    extends: {file: docker-compose.yml, service: c}\n"
     )
-    started = time.perf_counter()
-    assert scan_tree(tmp_path) == []  # no image anywhere: not a cockroach node
-    assert time.perf_counter() - started < 10
+    with watchdog(HANG_SECONDS):  # a cycle of extends must end, not hang
+        assert scan_tree(tmp_path) == []  # no image anywhere: not a cockroach node
 
 
 def test_env_file_values_are_judged_with_the_service_and_placed_there(tmp_path: Path) -> None:
@@ -235,17 +234,16 @@ def test_password_variable_is_not_a_literal() -> None:
 @settings(max_examples=300, deadline=None)
 @given(value=st.text(alphabet="${}:-?+AB_x/@", max_size=200))
 def test_interpolation_never_raises_and_stays_linear(value: str) -> None:
-    started = time.perf_counter()
-    resolved = interpolate(value)
+    with watchdog(HANG_SECONDS):
+        resolved = interpolate(value)
     assert isinstance(resolved.text, str)
-    assert time.perf_counter() - started < 1
 
 
 def test_interpolation_of_a_long_hostile_value_is_fast() -> None:
     hostile = "${A:-" * 5000 + "x" + "}" * 5000 + "$" * 100_000
-    started = time.perf_counter()
-    interpolate(hostile)
-    assert time.perf_counter() - started < 2
+    with watchdog(HANG_SECONDS):  # quadratic on this would be minutes
+        resolved = interpolate(hostile)
+    assert isinstance(resolved.text, str)
 
 
 # --- class 6: installed server config --------------------------------------------------
@@ -393,9 +391,8 @@ def test_merge_key_chains_are_bounded(tmp_path: Path, count: int) -> None:
     )
     (tmp_path / "docker-compose.yml").write_text("\n".join(lines) + "\n")
     walked = WalkedFile(tmp_path / "docker-compose.yml", "docker-compose.yml")
-    started = time.perf_counter()
-    outcome = scan_file(walked, ScanContext(root=tmp_path), 10_000_000)
-    assert time.perf_counter() - started < 10
+    with watchdog(HANG_SECONDS):
+        outcome = scan_file(walked, ScanContext(root=tmp_path), 10_000_000)
     assert len(outcome.findings) + len(outcome.errors) == 1  # one VF401, or one error line
 
 
@@ -408,9 +405,8 @@ def test_a_service_of_many_variables_is_linear(tmp_path: Path) -> None:
     lines += [f"      URL_{i}: postgresql://u@h/d?sslmode=${{M{i}:-disable}}" for i in range(200)]
     (tmp_path / "docker-compose.yml").write_text("\n".join(lines) + "\n")
     walked = WalkedFile(tmp_path / "docker-compose.yml", "docker-compose.yml")
-    started = time.perf_counter()
-    outcome = scan_file(walked, ScanContext(root=tmp_path), 50_000_000)
-    assert time.perf_counter() - started < 30
+    with watchdog(HANG_SECONDS):
+        outcome = scan_file(walked, ScanContext(root=tmp_path), 50_000_000)
     assert len(outcome.findings) == count + 200
 
 

@@ -1,7 +1,8 @@
 """Bounded time on hostile files of every format issue 13 classes 3-5 added (Terraform,
 Bicep, Elastic Beanstalk, Procfile, hinted env names, interpolated DSNs, the project's
-TLS-variable index): each generated shape finishes within SHAPE_SECONDS under the
-watchdog of test_trust_bounds, and each format grows near-linearly with its input.
+TLS-variable index): each generated shape finishes before HANG_SECONDS under the
+watchdog of test_trust_bounds (its speed: benchmarks/bounds_bench.py), and each format grows
+near-linearly with its input.
 Sizes keep each shape near a second on an idle machine: quadratic work on any of
 them (pairs on one line, entries, bindings) would still take minutes."""
 

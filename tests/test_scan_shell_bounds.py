@@ -3,7 +3,8 @@
 Every shell format (scripts, PowerShell, Makefile recipes, Dockerfile RUN) grows
 near linearly, and hostile shapes (deep nesting of substitutions and `sh -c`,
 huge continuations, unclosed quotes and here-documents, many here-documents)
-finish within SHAPE_SECONDS with a result or one error entry, never a traceback.
+finish before HANG_SECONDS with a result or one error entry, never a traceback (their
+speed is measured by benchmarks/bounds_bench.py).
 """
 
 from __future__ import annotations
