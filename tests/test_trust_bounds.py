@@ -20,6 +20,7 @@ writes each shape's time to.
 from __future__ import annotations
 
 import ast
+import gc
 import json
 import os
 import random
@@ -229,12 +230,19 @@ def assert_grows_near_linearly(
         f"{family}: the generator must produce findings"
     )
     small = large = float("inf")
-    with watchdog(60):
-        for attempt in range(3):  # interleaved: a burst of load slows one pair, not a size
-            before_each()
-            small = min(small, _timed(root / f"small{attempt}", small_files))
-            before_each()
-            large = min(large, _timed(root / f"large{attempt}", large_files))
+    # The cyclic collector is off while timing: when its passes run depends on what the
+    # process holds besides the scan (the test run's own objects), not on the scan's work.
+    gc.collect()
+    gc.disable()
+    try:
+        with watchdog(60):
+            for attempt in range(3):  # interleaved: a burst of load slows one pair, not a size
+                before_each()
+                small = min(small, _timed(root / f"small{attempt}", small_files))
+                before_each()
+                large = min(large, _timed(root / f"large{attempt}", large_files))
+    finally:
+        gc.enable()
     # Below a twentieth of a second fixed costs and timer noise dominate: floor it.
     assert large / max(small, 0.05) <= GROWTH_LIMIT, f"{family}: {small:.3f} s -> {large:.3f} s"
 
