@@ -103,3 +103,103 @@ def test_the_bank_project_test_compose_file(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert scan_one(path, tmp_path) == [(8, "VF401")]
+
+
+# --- one bounded INI reader (scan/inireader.py) -------------------------------------
+# The config INI check, the configparser values of the Python side (config_files.py),
+# aerich's aerich.ini and alembic.ini's [alembic] section read the same values.
+
+_SECTIONS = ("aerich", "alembic", "app", "prod")
+_KEYS = ("tortoise_orm", "sqlalchemy.url", "url", "script_location")
+_INI_VALUES = (
+    "app.db.TORTOISE_ORM",
+    "settings.TORTOISE",
+    "postgresql://app@db/app?sslmode=disable",
+    "postgresql+psycopg2://app@db:5432/app",
+    "migrations",
+    "%(here)s/migrations",
+    "100%",
+)
+_option = st.tuples(
+    st.sampled_from(_KEYS), st.sampled_from(("=", " = ", ": ")), st.sampled_from(_INI_VALUES)
+)
+
+
+@st.composite
+def ini_texts(draw: st.DrawFn) -> tuple[str, dict[str, dict[str, str]]]:
+    """INI text and what configparser's reading of it is (duplicates: the last wins)."""
+    lines: list[str] = []
+    for key, sep, value in draw(st.lists(_option, max_size=2)):  # before any header
+        lines.append(f"{key}{sep}{value}")
+    expected: dict[str, dict[str, str]] = {}
+    for section in draw(st.lists(st.sampled_from(_SECTIONS), min_size=1, max_size=5)):
+        lines.append(f"[{section}]")
+        if draw(st.booleans()):
+            lines.append(draw(st.sampled_from(("# a comment", "; a comment", ""))))
+        for key, sep, value in draw(st.lists(_option, max_size=4)):
+            lines.append(f"{key}{sep}{value}")
+            expected.setdefault(section, {})[key] = value
+        expected.setdefault(section, {})
+    return "\n".join(lines) + "\n", expected
+
+
+def _line_walker(path: Path, text: str) -> dict[str, dict[str, str]]:
+    from verifyfull.scan.api import SourceFile
+    from verifyfull.scan.config import ini
+
+    ini.validate(text)  # never refuses what configparser reads
+    settings_, _ = ini.parse_ini(SourceFile(path, path.name, text))
+    read: dict[str, dict[str, str]] = {}
+    for setting in settings_:
+        if setting.context and "=" not in setting.key:  # tox-style KEY=VALUE items aside
+            read.setdefault(setting.context[0], {})[setting.key] = setting.value
+    return read
+
+
+@settings(
+    max_examples=40,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(case=ini_texts())
+def test_every_ini_reader_reads_the_same_values(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[str, dict[str, dict[str, str]]]
+) -> None:
+    from verifyfull.scan.python import config_files
+    from verifyfull.scan.python.frameworks import aerich, migrations
+
+    text, expected = case
+    root = tmp_path_factory.mktemp("ini")
+    for name in ("aerich.ini", "alembic.ini", "config.ini"):
+        (root / name).write_text(text, encoding="utf-8")
+    walked = _line_walker(root / "config.ini", text)
+    for section, options in expected.items():
+        assert {k: walked.get(section, {}).get(k) for k in options} == options
+    for section in _SECTIONS:
+        for key in _KEYS:
+            want = expected.get(section, {}).get(key)
+            got = config_files._values(root / "config.ini", section, key)
+            assert got == ([want] if want is not None else None), (section, key)
+    alembic = migrations._alembic_section(root / "alembic.ini")
+    assert alembic == expected.get("alembic", {})
+    module, _, attr = expected.get("aerich", {}).get("tortoise_orm", "").rpartition(".")
+    assert aerich.configured(str(root)) == ({(module, attr)} if module else set())
+
+
+def test_the_ini_reader_is_bounded_and_refuses_quietly(tmp_path: Path) -> None:
+    from verifyfull.scan.inireader import MAX_INI_BYTES, read_ini
+
+    big = tmp_path / "big.ini"
+    big.write_text("[app]\nurl = x\n" + "; pad\n" * (MAX_INI_BYTES // 6 + 1), encoding="utf-8")
+    latin = tmp_path / "latin.ini"
+    latin.write_bytes("[app]\nurl = caf\xe9\n".encode("latin-1"))
+    broken = tmp_path / "broken.ini"
+    broken.write_text("[app\nurl = x\n", encoding="utf-8")
+    crlf = tmp_path / "crlf.ini"
+    crlf.write_bytes(b"top = 1\r\n[app]\r\nurl = postgresql://db/app\r\n")
+    assert read_ini(big) is None and read_ini(latin) is None and read_ini(broken) is None
+    parsed = read_ini(crlf)
+    assert parsed is not None
+    assert parsed.get("app", "url") == "postgresql://db/app" and parsed.top_level == {"top": "1"}
