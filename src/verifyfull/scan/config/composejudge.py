@@ -93,6 +93,7 @@ def judge_collected(
     service_commands: dict[str, list[Command]] = {}
     for command in commands:
         service_commands.setdefault((command_services or {}).get(command, ""), []).append(command)
+    contexts = _build_contexts(src, compose_documents)
     for service, own in _by_service(settings).items():
         env = service_env.get(service, file_env)
         mine = service_commands.get(service, []) if service else []
@@ -100,7 +101,8 @@ def judge_collected(
         facts = services.get(service)
         if service and facts is not None and components.runs_the_server(facts.image, mine):
             continue  # the server's own environment (postgres image): no client connects
-        found.extend(components.component_findings(src, own, env, ctx.policy, readers))
+        consumer = contexts.get(service) if service else src.path.parent
+        found.extend(components.component_findings(src, own, env, ctx.policy, readers, consumer))
     for command in commands:
         service = (command_services or {}).get(command, "")
         found.extend(
@@ -110,6 +112,20 @@ def judge_collected(
         found.extend(_env_file_findings(src, document, services, ctx))
     unused = [span for document in compose_documents for span in unused_extensions(document)]
     return [f for f in found if not _in_unused(f, src, unused)]
+
+
+def _build_contexts(src: SourceFile, documents: Sequence[Node]) -> dict[str, Path]:
+    """The directory each service is built from (`build: ./svc`, `build: {context: …}`),
+    relative to the compose file: the code that reads its environment."""
+    contexts: dict[str, Path] = {}
+    for document in documents:
+        for name, node in services_of(document).items():
+            build = dict(effective_items(node)).get("build")
+            if isinstance(build, MappingNode):
+                build = dict(effective_items(build)).get("context") or ScalarNode("", ".")
+            if isinstance(build, ScalarNode) and isinstance(build.value, str):
+                contexts[name] = src.path.parent / build.value
+    return contexts
 
 
 def _in_unused(item: Finding, src: SourceFile, unused: Sequence[tuple[int, int]]) -> bool:

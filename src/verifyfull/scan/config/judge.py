@@ -131,7 +131,9 @@ def judge_settings(
     found: list[Finding] = []
     for setting in settings:
         found.extend(judge_setting(src, setting, env, policy))
-    found.extend(components.component_findings(src, settings, env, policy, commands))
+    found.extend(
+        components.component_findings(src, settings, env, policy, commands, src.path.parent)
+    )
     return found
 
 
