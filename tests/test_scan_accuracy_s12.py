@@ -266,3 +266,55 @@ def test_a_host_named_for_postgres_makes_components_a_connection_unless_another_
     other = read_by is not None and ecosystem in ("java", "node", "go")
     expected = host in _PG_HOSTS and not other
     assert ((host_line, "VF102") in found) == expected, (found, lines)
+
+
+# --- components in the environment of an image that runs the project's code ---------
+# mugubr/FastAPI-Postgres-ormar-Docker: `ENV POSTGRES_*` in a Dockerfile whose CMD is
+# `uvicorn app.main:app`; the code's URL is a literal in app/db.py, judged there.
+
+_RUNS = {  # the final stage's command, and whether it runs a module of the tree
+    'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"]': True,
+    "CMD uvicorn app.main:app --reload": True,
+    'CMD ["python", "-m", "app"]': True,
+    "CMD python3 manage.py runserver 0.0.0.0:8000": True,
+    'CMD ["python", "/srv/app/main.py"]': True,
+    'ENTRYPOINT ["gunicorn"]\nCMD ["app.main:app"]': True,
+    'CMD ["sh", "-c", "python -m app"]': True,
+    'CMD ["celery", "-A", "app", "worker"]': True,
+    'CMD ["node", "server.js"]': False,
+    'CMD ["uvicorn", "elsewhere.main:app"]': False,
+    "CMD postgres": False,
+    "": False,
+}
+
+
+@bounded(40)
+@given(
+    run=st.sampled_from(sorted(_RUNS)),
+    with_code=st.booleans(),
+    env_first=st.booleans(),
+    stages=st.booleans(),
+)
+def test_components_in_an_image_running_the_projects_code_are_not_a_connection(
+    tmp_path_factory: pytest.TempPathFactory,
+    run: str,
+    with_code: bool,
+    env_first: bool,
+    stages: bool,
+) -> None:
+    root = tmp_path_factory.mktemp("image")
+    if with_code:
+        (root / "app").mkdir()
+        (root / "app" / "__init__.py").write_text("")
+        (root / "app" / "main.py").write_text("app = None\n")
+        (root / "manage.py").write_text("print('django')\n")
+    env = ["ENV POSTGRES_HOST=db", "ENV POSTGRES_USER=app", "ENV POSTGRES_DB=app"]
+    lines = ["FROM python:3.12 AS build", 'CMD ["python", "-m", "app"]'] if stages else []
+    lines += ["FROM python:3.12", "COPY . /srv/app", "WORKDIR /srv/app"]
+    lines += [*env, *run.splitlines()] if env_first else [*run.splitlines(), *env]
+    path = root / "Dockerfile"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    host_line = lines.index(env[0]) + 1
+    found = scan_one(path, root)
+    runs_tree_code = _RUNS[run] and with_code
+    assert ((host_line, "VF102") in found) == (not runs_tree_code), (found, lines)

@@ -133,12 +133,18 @@ def component_findings(
     policy: Policy,
     commands: Sequence[Command] = (),
     consumer: Path | None = None,
+    *,
+    own_code: bool = False,
 ) -> list[Finding]:
     """The transport findings of every connection written as components in a file.
     A group whose host a client command of the same file reads (`psql -h
     "$POSTGRES_HOST"`) is that command's connection, judged at the command. consumer:
     the directory whose code reads them (a compose service's build context, the
-    file's own directory), when known."""
+    file's own directory), when known. own_code: the env list is an image's that runs
+    the project's own Python code (image_code.py): a group no `.py` reads reaches no
+    connection there (the code's own sites are judged in Python), so none is judged."""
+    if own_code:
+        return []
     consumed = _read_by_clients(commands)
     groups: dict[tuple[tuple[str, ...], str], list[tuple[str, Component]]] = {}
     tls_written: set[tuple[tuple[str, ...], str]] = set()
