@@ -318,3 +318,38 @@ def test_components_in_an_image_running_the_projects_code_are_not_a_connection(
     found = scan_one(path, root)
     runs_tree_code = _RUNS[run] and with_code
     assert ((host_line, "VF102") in found) == (not runs_tree_code), (found, lines)
+
+
+# --- audit (issue 13 item 7): a Prisma `?schema=` URL is read as Prisma reads it -------
+# Prisma's own query key `schema` is no libpq option (psycopg refuses it at connect), but
+# it is no TLS setting either: the URL gets the verdict of its TLS part alone, Prisma's
+# default being prefer as libpq's (VF102), in every file a Prisma project writes it.
+
+
+@bounded(20)
+@given(
+    mode=st.sampled_from(("", "sslmode=disable", "sslmode=require", "sslmode=prefer")),
+    where=st.sampled_from(("env", "compose")),
+    schema_first=st.booleans(),
+)
+def test_a_prisma_schema_key_changes_no_verdict(
+    tmp_path_factory: pytest.TempPathFactory, mode: str, where: str, schema_first: bool
+) -> None:
+    def findings(query: str) -> set[str]:
+        root = tmp_path_factory.mktemp("prisma")
+        url = "postgresql://app@db:5432/app" + (f"?{query}" if query else "")
+        if where == "env":
+            path, text = root / ".env", f'DATABASE_URL="{url}"\n'
+        else:
+            path = root / "docker-compose.yml"
+            service = "services:\n  api:\n    image: node:20\n    environment:\n"
+            text = f"{service}      DATABASE_URL: {url}\n"
+        path.write_text(text, encoding="utf-8")
+        return {rule for _, rule in scan_one(path, root)}
+
+    parts = ["schema=public", mode] if schema_first else [mode, "schema=public"]
+    with_schema = findings("&".join(p for p in parts if p))
+    assert with_schema == findings(mode)
+    assert with_schema == {"": {"VF102"}, "sslmode=prefer": {"VF102"}}.get(
+        mode, {"VF101"} if mode.endswith("disable") else {"VF103"}
+    )
