@@ -353,3 +353,65 @@ def test_a_prisma_schema_key_changes_no_verdict(
     assert with_schema == {"": {"VF102"}, "sslmode=prefer": {"VF102"}}.get(
         mode, {"VF101"} if mode.endswith("disable") else {"VF103"}
     )
+
+
+# --- env files named by `source FILE` / `. FILE` / `dotenv -f FILE` (issue 13 class 3) -
+# A file under a name no check claims is read as what it is to the script that names
+# it: the same findings, at the same lines, as the same text under a name the walk reads.
+
+_SOURCED_LINES = {
+    "disable": 'export DATABASE_URL="postgresql://app@db:5432/app?sslmode=disable"',
+    "none": "DATABASE_URL=postgresql://app@db:5432/app",
+    "require": "PGSSLMODE=require",
+    "verified": 'DATABASE_URL="postgresql://app@db/app?sslmode=verify-full&sslrootcert=/ca.crt"',
+}
+_SOURCE_SPELLINGS = (
+    "source {path}",
+    ". {path}",
+    "set -a; . {path}; set +a",
+    'if [ -f "{path}" ]; then . "{path}"; fi',
+    "dotenv -f {path} run alembic upgrade head",
+    "dotenv --file={path} run python app.py",
+)
+
+
+@bounded(40)
+@given(
+    content=st.lists(st.sampled_from(sorted(_SOURCED_LINES)), min_size=1, max_size=3),
+    spelling=st.sampled_from(_SOURCE_SPELLINGS),
+    name=st.sampled_from(("deploy/vars", "config/app.settings", "etc/production")),
+    from_root=st.booleans(),
+)
+def test_a_file_a_script_sources_is_judged_as_it_would_be_under_a_known_name(
+    tmp_path_factory: pytest.TempPathFactory,
+    content: list[str],
+    spelling: str,
+    name: str,
+    from_root: bool,
+) -> None:
+    root = tmp_path_factory.mktemp("sourced")
+    body = "\n".join(_SOURCED_LINES[c] for c in content) + "\n"
+    target = root / name
+    target.parent.mkdir(parents=True)
+    target.write_text(body, encoding="utf-8")
+    script = root / ("run.sh" if from_root else "scripts/run.sh")
+    script.parent.mkdir(exist_ok=True)
+    path = name if from_root else f"../{name}"
+    script.write_text("#!/bin/sh\n" + spelling.format(path=path) + "\n", encoding="utf-8")
+    found = {(line, rule) for line, rule in scan_one(script, root)}
+    twin = root / ("twin.sh" if not spelling.startswith("dotenv") else "twin.env")
+    twin.write_text(body, encoding="utf-8")
+    assert found == set(scan_one(twin, root))
+
+
+def test_a_hostile_script_of_sourcing_lines_finishes(tmp_path: Path) -> None:
+    import time
+
+    (tmp_path / "vars").write_text("PGSSLMODE=disable\n", encoding="utf-8")
+    script = tmp_path / "run.sh"
+    lines = [". ./vars", "source vars", "dotenv " + "-x " * 2_000 + "-f vars", ". " * 5_000]
+    script.write_text("\n".join(lines * 30) + "\n", encoding="utf-8")  # 480 kB
+    start = time.process_time()
+    found = scan_one(script, tmp_path)
+    assert time.process_time() - start < 5.0
+    assert (1, "VF101") in found  # the one file, judged once
