@@ -15,11 +15,12 @@ project, a regular file of at most 1 MB, UTF-8. One linear regex pass per script
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from pathlib import Path
 
 from verifyfull.findings import Finding
-from verifyfull.scan.api import ScanContext, SourceFile
+from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
 from verifyfull.scrub import register_public_name
 
 MAX_SOURCED_BYTES = 1_000_000
@@ -69,9 +70,21 @@ def _resolve(written: str, here: Path, root: Path) -> Path | None:
     return None
 
 
+def _claimed(name: str) -> bool:
+    """Whether a registered check wants a file of this base name (the walk hands it
+    over itself; the engine's own lookup would import the engine: a cycle)."""
+    lower = name.lower()
+    for check in registered_checks():
+        if name in check.names or any(lower.endswith(s) for s in check.suffixes):
+            return True
+        if any(fnmatch.fnmatch(name, g) for g in check.globs):
+            return True
+    return False
+
+
 def _judge(path: Path, kind: str, ctx: ScanContext) -> list[Finding]:
     # imported here: scan.config imports the shell reader (a cycle at load)
-    from verifyfull.scan import engine, shell
+    from verifyfull.scan import shell
     from verifyfull.scan.config.envfile import is_env_file, judge_env_file, looks_like_env
     from verifyfull.scan.config.judge import judge_all
     from verifyfull.scan.walk import relpath_of
@@ -82,7 +95,7 @@ def _judge(path: Path, kind: str, ctx: ScanContext) -> list[Finding]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return []
-    if engine.checks_for(path.name) or is_env_file(path.name, text) or _SHEBANG.match(text):
+    if _claimed(path.name) or is_env_file(path.name, text) or _SHEBANG.match(text):
         return []  # the walk hands it to its own check
     relpath = relpath_of(path, ctx.root)
     register_public_name(relpath)  # a file name, as the engine does for walked files
