@@ -45,7 +45,7 @@ def _inside_only(line: str) -> str:
 
 # Directory names skipped by default: VCS data, caches, dependency trees, build output.
 # The build-output names (OUTPUT_DIRS) are skipped only when nothing says the project
-# keeps its own files there (`Walker._keeps_source`).
+# keeps its own files there (`_keeps_source`).
 DEFAULT_SKIP_DIRS = frozenset(
     {
         ".git",
