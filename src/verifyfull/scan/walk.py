@@ -14,6 +14,7 @@ git, or outside a work tree, every ignore rule applies.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -43,6 +44,8 @@ def _inside_only(line: str) -> str:
 
 
 # Directory names skipped by default: VCS data, caches, dependency trees, build output.
+# The build-output names (OUTPUT_DIRS) are skipped only when nothing says the project
+# keeps its own files there (`_keeps_source`).
 DEFAULT_SKIP_DIRS = frozenset(
     {
         ".git",
@@ -64,6 +67,16 @@ DEFAULT_SKIP_DIRS = frozenset(
     }
 )
 
+
+# Names a build writes its output under. Such a directory is the project's own when git
+# tracks a file in it (nobody commits build output: zorik19/bankProject keeps its
+# Dockerfile, compose files and scripts in `build/`) or when it is a Python package
+# (`__init__.py`: pip's `operations/build/`); otherwise it is skipped as output.
+OUTPUT_DIRS = frozenset({"build", "dist"})
+# What build tools write directly inside such a directory, skipped even in one the
+# project keeps: setuptools' `build/lib`, `build/lib.<platform>`, `build/bdist.<platform>`,
+# `build/temp.<platform>`, `build/scripts-<version>` (copies of the tree's own files).
+_OUTPUT_SHAPES = re.compile(r"lib|(?:lib|bdist|temp)\..+|scripts-.+")
 
 GIT_TIMEOUT = 20.0
 # What scan and fix say (on stderr) when the walk handed no file to any check.
@@ -89,6 +102,7 @@ class _Tracked:
         self._dirs: frozenset[str] = frozenset()
         self._whole: tuple[str, ...] = ()  # untracked repositories inside: all of them
         self.known = False
+        self._committed: frozenset[str] | None = None  # directories holding a tracked file
 
     def _load(self) -> frozenset[str]:
         if self._files is None:
@@ -117,6 +131,20 @@ class _Tracked:
         if self._whole and any(path.startswith(w) or path + "/" == w for w in self._whole):
             return True
         return path in self._dirs if is_dir else path in files
+
+    def commits_under(self, path: str) -> bool:
+        """Whether git tracks a file under the directory `path` (its index, not the
+        untracked files it keeps); False without git or outside a work tree."""
+        if self._committed is None:
+            listed = _git_tracked(self.top, untracked=False) or ()
+            prefix = self.top.as_posix().rstrip("/") + "/"
+            dirs: set[str] = set()
+            for name in listed:
+                parts = name.split("/")[:-1]
+                for end in range(1, len(parts) + 1):
+                    dirs.add(prefix + "/".join(parts[:end]))
+            self._committed = frozenset(dirs)
+        return path in self._committed
 
     def decides(self) -> bool:
         """Whether git's own view is known here (a work tree, git on PATH)."""
@@ -345,6 +373,7 @@ class Walker:
         tracked: _Tracked,
         *,
         top_level: bool = False,
+        output: bool = False,
     ) -> Iterator[WalkedFile]:
         """One directory's files (sorted), then its subdirectories', depth first: the
         order os.walk gave. os.scandir's entries carry the file type, so only wanted
@@ -390,7 +419,12 @@ class Walker:
                 yield checked
         for entry in subdirectories:
             name = entry.name
-            if name in DEFAULT_SKIP_DIRS or name.endswith(".egg-info") or entry.is_symlink():
+            if name.endswith(".egg-info") or entry.is_symlink():
+                continue
+            if output and _OUTPUT_SHAPES.fullmatch(name):
+                continue  # setuptools' copies inside a build directory the project keeps
+            kept = name in OUTPUT_DIRS and _keeps_source(entry, tracked)
+            if name in DEFAULT_SKIP_DIRS and not kept:
                 continue
             # The directory stays a string (os.scandir takes one): a Path per directory
             # was a tenth of the walk.
@@ -398,7 +432,17 @@ class Walker:
                 continue
             if ignores and self._git_ignores(ignores, tracked, Path(entry.path).as_posix(), True):
                 continue
-            yield from self._walk_entries(entry.path, prefix + name, ignores, seen, wanted, tracked)
+            yield from self._walk_entries(
+                entry.path, prefix + name, ignores, seen, wanted, tracked, output=kept
+            )
+
+
+def _keeps_source(entry: os.DirEntry[str], tracked: _Tracked) -> bool:
+    """Whether a directory under a build-output name (OUTPUT_DIRS) holds the project's own
+    files: it is a Python package, or git tracks a file in it."""
+    if os.path.isfile(os.path.join(entry.path, "__init__.py")):
+        return True
+    return tracked.commits_under(Path(entry.path).as_posix())
 
 
 def gitignored(root: Path, path: Path) -> bool:

@@ -32,6 +32,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from verifyfull.conninfo import ConnStringError, Environment, evaluate, parse_dsn
 from verifyfull.errors import VerifyfullError
@@ -41,6 +42,7 @@ from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.clients import LIBPQ_TOOLS
 from verifyfull.scan.config.dsn import NETWORK_HOST, looks_like_dsn
+from verifyfull.scan.config.ecosystem import other_ecosystem
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.shell.argv import program
 
@@ -73,6 +75,14 @@ _KEY = re.compile(
 _PG_FAMILIES = frozenset({"PG", "POSTGRES", "POSTGRESQL", "COCKROACH", "CRDB"})
 _PG_BACKEND = re.compile(r"postgres|postgis|psycopg|cockroach|timescale", re.IGNORECASE)
 _PG_PORTS = frozenset({"5432", "26257"})
+# A host named for the PostgreSQL server it is (`postgres`, `web-postgres`, `crdb-0`,
+# `postgres.db.svc`): with a family that names no database kind (DATABASE_HOST), the
+# group is PostgreSQL's unless its reader is another ecosystem's sub-project.
+_PG_HOST = re.compile(
+    r"(?:^|[-_.])(?:postgres(?:ql)?|postgis|pgsql|pg|cockroach(?:db)?|crdb|timescale(?:db)?)"
+    r"\d*(?:[-_.]|$)",
+    re.IGNORECASE,
+)
 # A TLS decision written next to the components, for a database: nothing to claim
 # here (the sslmode judge, the project's TLS variables or the deployment decide).
 # PRETIX_MAIL_TLS is the mail client's.
@@ -122,10 +132,19 @@ def component_findings(
     env: Mapping[str, str],
     policy: Policy,
     commands: Sequence[Command] = (),
+    consumer: Path | None = None,
+    *,
+    own_code: bool = False,
 ) -> list[Finding]:
     """The transport findings of every connection written as components in a file.
     A group whose host a client command of the same file reads (`psql -h
-    "$POSTGRES_HOST"`) is that command's connection, judged at the command."""
+    "$POSTGRES_HOST"`) is that command's connection, judged at the command. consumer:
+    the directory whose code reads them (a compose service's build context, the
+    file's own directory), when known. own_code: the env list is an image's that runs
+    the project's own Python code (image_code.py): a group no `.py` reads reaches no
+    connection there (the code's own sites are judged in Python), so none is judged."""
+    if own_code:
+        return []
     consumed = _read_by_clients(commands)
     groups: dict[tuple[tuple[str, ...], str], list[tuple[str, Component]]] = {}
     tls_written: set[tuple[tuple[str, ...], str]] = set()
@@ -154,7 +173,7 @@ def component_findings(
         own_env = environments.of(context)
         if any(name.startswith("PGSSL") for name in own_env):
             continue  # libpq's environment decides for every connection (judged there)
-        found.extend(_judge_group(src, prefix, members, own_env, policy))
+        found.extend(_judge_group(src, prefix, members, own_env, policy, consumer))
     return found
 
 
@@ -234,6 +253,7 @@ def _judge_group(
     members: list[tuple[str, Component]],
     env: Mapping[str, str],
     policy: Policy,
+    consumer: Path | None = None,
 ) -> list[Finding]:
     by_role: dict[str, Component] = {}
     for _, component in members:
@@ -247,6 +267,7 @@ def _judge_group(
         any(family in _PG_FAMILIES for family, _ in members)
         or (backend is not None and _PG_BACKEND.search(backend.setting.value) is not None)
         or (port is not None and port.literal in _PG_PORTS)
+        or _names_postgres_server(host, consumer)
     )
     if not postgres or (backend is not None and not _PG_BACKEND.search(backend.setting.value)):
         return []
@@ -269,7 +290,7 @@ def _judge_group(
         return []
     keys = list(dict.fromkeys(c.setting.key for _, c in members))
     names = ", ".join(keys[:8]) + (", …" if len(keys) > 8 else "")
-    consumer = (
+    reader = (
         f"the backend {backend.setting.value.strip()[:60]} (Django: psycopg, libpq)"
         if backend is not None
         else "the service reading them (not in this tree: its driver is not known here; "
@@ -279,7 +300,7 @@ def _judge_group(
         dataclasses.replace(
             f,
             message=f"{f.message} (a connection written as components: {names}; no sslmode "
-            f"beside them, so {consumer} connects with its driver's default)",
+            f"beside them, so {reader} connects with its driver's default)",
             evidence=f"{prefix}…: " + " ".join(f"{k}={v}" for k, v in keywords.items()),
             path=src.relpath,
             line=host.setting.line,
@@ -288,6 +309,15 @@ def _judge_group(
         for f in verdict.findings
         if f.rule_id in _TRANSPORT
     ]
+
+
+def _names_postgres_server(host: Component, consumer: Path | None) -> bool:
+    """The host is named for a PostgreSQL server and its reader is not a sub-project of
+    another ecosystem (a JDBC or node-postgres client: its driver's defaults are not
+    modelled here, so such a group is not judged; issue 13 item 7)."""
+    if host.literal is None or _PG_HOST.search(host.literal) is None:
+        return False
+    return consumer is None or other_ecosystem(consumer) is None
 
 
 def _quoted(value: str) -> str:

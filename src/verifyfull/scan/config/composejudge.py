@@ -15,6 +15,11 @@ environment it is judged in, as compose would run it:
 - `env_file:` files: their values are judged with the service's meaning (a
   `PASSWORD` in the env file of service `db` is a database password) and reported
   in the env file, minus what the env file's own check reports anyway.
+- extension fields (`x-common: &common {...}`): compose ignores a top-level `x-` key;
+  its values reach a container only through an alias. One no other part of the file
+  refers to is no service's environment: its transport findings are dropped, its
+  VF401 stays (a literal password is committed all the same, as an unread
+  alembic.ini URL's: zorik19/bankProject's test compose files, session 12).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
@@ -88,6 +93,7 @@ def judge_collected(
     service_commands: dict[str, list[Command]] = {}
     for command in commands:
         service_commands.setdefault((command_services or {}).get(command, ""), []).append(command)
+    contexts = _build_contexts(src, compose_documents)
     for service, own in _by_service(settings).items():
         env = service_env.get(service, file_env)
         mine = service_commands.get(service, []) if service else []
@@ -95,7 +101,8 @@ def judge_collected(
         facts = services.get(service)
         if service and facts is not None and components.runs_the_server(facts.image, mine):
             continue  # the server's own environment (postgres image): no client connects
-        found.extend(components.component_findings(src, own, env, ctx.policy, readers))
+        consumer = contexts.get(service) if service else src.path.parent
+        found.extend(components.component_findings(src, own, env, ctx.policy, readers, consumer))
     for command in commands:
         service = (command_services or {}).get(command, "")
         found.extend(
@@ -103,7 +110,67 @@ def judge_collected(
         )
     for document in compose_documents:
         found.extend(_env_file_findings(src, document, services, ctx))
-    return found
+    unused = [span for document in compose_documents for span in unused_extensions(document)]
+    return [f for f in found if not _in_unused(f, src, unused)]
+
+
+def _build_contexts(src: SourceFile, documents: Sequence[Node]) -> dict[str, Path]:
+    """The directory each service is built from (`build: ./svc`, `build: {context: …}`),
+    relative to the compose file: the code that reads its environment."""
+    contexts: dict[str, Path] = {}
+    for document in documents:
+        for name, node in services_of(document).items():
+            build = dict(effective_items(node)).get("build")
+            if isinstance(build, MappingNode):
+                build = dict(effective_items(build)).get("context") or ScalarNode("", ".")
+            if isinstance(build, ScalarNode) and isinstance(build.value, str):
+                contexts[name] = src.path.parent / build.value
+    return contexts
+
+
+def _in_unused(item: Finding, src: SourceFile, unused: Sequence[tuple[int, int]]) -> bool:
+    if item.rule_id not in _TRANSPORT or item.path != src.relpath or item.line is None:
+        return False
+    return any(first <= item.line <= last for first, last in unused)
+
+
+def unused_extensions(document: Node) -> list[tuple[int, int]]:
+    """The 1-based line spans of a compose file's top-level `x-` values that no other
+    part of the document refers to (no alias of the value or of any node inside it):
+    compose reads an extension field only through such an alias."""
+    if not isinstance(document, MappingNode):
+        return []
+    extensions: list[tuple[Node, set[int]]] = []
+    elsewhere: list[Node] = []
+    for key, value in document.value:
+        if isinstance(key, ScalarNode) and str(key.value).startswith("x-"):
+            extensions.append((value, _node_ids([value])))
+        else:
+            elsewhere.append(value)
+    spans = []
+    for index, (value, ids) in enumerate(extensions):
+        others = [*elsewhere, *(v for i, (v, _) in enumerate(extensions) if i != index)]
+        if ids.isdisjoint(_node_ids(others)):
+            end = value.end_mark  # a block ends where the next key starts (column 0)
+            spans.append((value.start_mark.line + 1, end.line + (1 if end.column else 0)))
+    return spans
+
+
+def _node_ids(roots: Sequence[Node]) -> set[int]:
+    """Every node reachable from roots, by identity (an alias is the same node object;
+    each node is visited once, so an alias bomb costs its distinct nodes)."""
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            stack.extend(child for pair in node.value for child in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return seen
 
 
 def _service_of(setting: Setting) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from verifyfull.findings import Finding
 from verifyfull.scan import shell
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
+from verifyfull.scan.config.image_code import runs_project_code
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.config.words import place_words
@@ -116,4 +117,7 @@ def check_dockerfile(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     if not shell.worth_reading(src.text):
         return []
     settings, commands = parse_dockerfile(src)
-    return judge_all(src, settings, commands, ctx.policy)
+    # The image runs the project's own Python code: its connection sites are judged in
+    # Python, so components no .py reads reach no connection (image_code.py).
+    own = runs_project_code(raw_instructions(src.text), src.path.parent, ctx.root)
+    return judge_all(src, settings, commands, ctx.policy, own_code=own is not None)

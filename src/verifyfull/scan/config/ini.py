@@ -1,14 +1,13 @@
 """INI files: alembic.ini (sqlalchemy.url), setup.cfg, tox.ini / pytest.ini env lists,
 systemd units (ExecStart=, Environment=) and supervisord programs (command=).
 
-configparser says whether the file is valid INI (and gives the error); a
-line walker then reads the same structure with positions, which configparser
-does not keep.
+configparser, through the shared reader (scan/inireader.py), says whether the file
+is valid INI (and gives the error); a line walker then reads the same structure with
+positions, which configparser does not keep.
 """
 
 from __future__ import annotations
 
-import configparser
 import re
 from collections.abc import Iterable, Iterator
 
@@ -17,6 +16,7 @@ from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
 from verifyfull.scan.config.words import command_words, split_command
+from verifyfull.scan.inireader import IniError, parse_ini_text
 from verifyfull.scan.python.frameworks import env_py_decides_url
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
@@ -24,31 +24,22 @@ _OPTION = re.compile(r"^(?P<key>[^\s=:][^=:]*?)\s*[=:]\s*(?P<value>.*)$")
 _ENV_ITEM = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 
 
-# Options written before the first `[section]` (GDAL's osmconf.ini, git-style files):
-# configparser refuses them, the formats that use them do not, and the line walker
-# reads them as top-level options. They are validated under a header of our own.
-_TOP_HEADER = "[verifyfull top-level options]\n"
-
-
 def validate(text: str) -> None:
-    """Raise ConfigParseError when `text` is an INI file that does not parse.
+    """Raise ConfigParseError when `text` is an INI file that does not parse (the shared
+    reader, scan/inireader.py: options before the first `[section]` are top-level
+    options, as GDAL's osmconf.ini and git-style files write them).
 
     A file with no line opening a `[section]` is not INI as configparser has it but
     key/value lines of its own format (haproxy.cfg, pyvenv.cfg, a `.cfg` of any tool):
     it is read by the line walker and never reported as broken."""
     if not any(line.lstrip().startswith("[") for line in text.splitlines()):
         return
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
-        parser.read_string(_TOP_HEADER + text)
-    except configparser.Error as exc:
-        first = str(exc).splitlines()[0]
-        errors = getattr(exc, "errors", None)
-        line = getattr(exc, "lineno", None) or (errors[0][0] if errors else None)
-        where = f" at line {line - 1}" if line and line > 1 else ""
-        problem = first.split(":")[0] if ":" in first else first
+        parse_ini_text(text)
+    except IniError as exc:
+        where = f" at line {exc.line}" if exc.line else ""
         raise ConfigParseError(
-            f"INI does not parse{where}: {problem}",
+            f"INI does not parse{where}: {exc.problem}",
             "fix the syntax, or exclude the file in [tool.verifyfull]",
         ) from None
 

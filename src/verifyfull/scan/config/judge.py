@@ -120,8 +120,11 @@ def judge_settings(
     settings: Sequence[Setting],
     policy: Policy = DEFAULT_POLICY,
     commands: Sequence[Command] = (),
+    *,
+    own_code: bool = False,
 ) -> list[Finding]:
-    """Every finding the given settings of one file raise.
+    """Every finding the given settings of one file raise (own_code: the file is the
+    environment of an image that runs the project's own Python code).
 
     PG* variables set in the same file form the environment the connection
     strings of that file are judged in (a .env with DATABASE_URL and
@@ -131,7 +134,11 @@ def judge_settings(
     found: list[Finding] = []
     for setting in settings:
         found.extend(judge_setting(src, setting, env, policy))
-    found.extend(components.component_findings(src, settings, env, policy, commands))
+    found.extend(
+        components.component_findings(
+            src, settings, env, policy, commands, src.path.parent, own_code=own_code
+        )
+    )
     return found
 
 
@@ -362,9 +369,11 @@ def judge_all(
     settings: Sequence[Setting],
     commands: Sequence[Command],
     policy: Policy = DEFAULT_POLICY,
+    *,
+    own_code: bool = False,
 ) -> list[Finding]:
     """Settings and commands of one file together."""
-    found = judge_settings(src, settings, policy, commands)
+    found = judge_settings(src, settings, policy, commands, own_code=own_code)
     env = file_environment(settings)
     for command in commands:
         found.extend(judge_command(src, command, policy, env))

@@ -19,14 +19,13 @@ stays undecided, a VF108 as before.
 from __future__ import annotations
 
 import ast
-import configparser
 from pathlib import Path
 
+from verifyfull.scan.inireader import read_ini
 from verifyfull.scan.python.module import ParsedModule
 from verifyfull.scan.python.values import Unknown
 
 IN_TREE_FILE = "a value written in the tree's config file"
-MAX_FILE_BYTES = 256_000
 _PARSERS = frozenset({"ConfigParser", "RawConfigParser", "SafeConfigParser"})
 _SUFFIXES = frozenset({".ini", ".cfg"})
 
@@ -108,23 +107,10 @@ def _in_tree(module: ParsedModule, named: str) -> Path | None:
 
 def _values(path: Path, section: str | None, key: str) -> list[str] | None:
     """The key's values in the section (or every section holding it); None when the
-    file is unreadable, too large, does not parse, or holds no such key."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return None
-    sections = [section] if section is not None else parser.sections()
-    values = [
-        parser.get(s, key) for s in sections if parser.has_section(s) and parser.has_option(s, key)
-    ]
-    return values or None
+    file is unreadable, too large, does not parse, or holds no such key (the shared
+    reader, scan/inireader.py)."""
+    ini = read_ini(path)
+    return (ini.values_of(key, section) or None) if ini is not None else None
 
 
 def _judged_or_empty(value: str) -> bool:

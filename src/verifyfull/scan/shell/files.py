@@ -16,6 +16,7 @@ from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.shell.powershell import read_powershell
+from verifyfull.scan.shell.sourced import sourced_findings
 
 _SHEBANG = re.compile(r"#![ \t]*\S*?(?:/|env[ \t]+(?:-\S+[ \t]+)*)(?:ba|da|z|k|a|mk)?sh\b")
 # Make-only lines: targets, variable definitions, directives. A recipe line starts
@@ -38,10 +39,13 @@ def is_shell_script(text: str) -> bool:
     globs=("*.sh.tmpl", "*.sh.tpl", "*.sh.j2", "*.sh.example"),
 )
 def check_shell_script(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    # The files it sources or hands to `dotenv -f` (read by nobody else: sourced.py),
+    # whether or not the script's own text is worth reading.
+    found = sourced_findings(src, ctx)
     if not shell.worth_reading(src.text):
-        return []
+        return found
     script = shell.read(src.text)
-    return judge_all(src, script.settings, script.commands, ctx.policy)
+    return [*judge_all(src, script.settings, script.commands, ctx.policy), *found]
 
 
 @file_check(shebang=True)

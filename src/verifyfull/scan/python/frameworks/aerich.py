@@ -19,7 +19,6 @@ scanned root is looked at (two small files, read once per folder: lru_cache).
 from __future__ import annotations
 
 import ast
-import configparser
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from verifyfull.scan.inireader import read_bounded, read_ini
 from verifyfull.scan.python import placement
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import Judged, site, value_of
@@ -89,7 +89,7 @@ def configured(root: str) -> frozenset[tuple[str, str]]:
     """The (module, attribute) pairs aerich is configured to import."""
     paths: list[str] = []
     base = Path(root)
-    pyproject = _read(base / "pyproject.toml")
+    pyproject = read_bounded(base / "pyproject.toml", MAX_CONFIG_BYTES)
     if pyproject is not None:
         try:  # tomlkit: Python 3.10 has no tomllib (the file is small and read once)
             tool = tomlkit.loads(pyproject).unwrap().get("tool", {})
@@ -98,22 +98,8 @@ def configured(root: str) -> frozenset[tuple[str, str]]:
         setting = tool.get("aerich", {}).get("tortoise_orm") if isinstance(tool, dict) else None
         if isinstance(setting, str):
             paths.append(setting)
-    ini = _read(base / "aerich.ini")
+    ini = read_ini(base / "aerich.ini")
     if ini is not None:
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
-        try:
-            parser.read_string(ini)
-            paths.append(parser.get("aerich", "tortoise_orm", fallback=""))
-        except configparser.Error:
-            pass
+        paths.append(ini.get("aerich", "tortoise_orm") or "")
     pairs = (p.strip().rpartition(".") for p in paths)
     return frozenset((module, attr) for module, _, attr in pairs if module and attr)
-
-
-def _read(path: Path) -> str | None:
-    try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            return None
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None

@@ -4,7 +4,6 @@ gets the URL env.py writes or else the one alembic.ini holds."""
 from __future__ import annotations
 
 import ast
-import configparser
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +12,7 @@ from verifyfull.conninfo import (
     Driver,
     parse_dsn,
 )
+from verifyfull.scan.inireader import read_ini
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
@@ -242,25 +242,12 @@ def _alembic_ini(env_py: Path, root: Path) -> Path | None:
 
 
 def _alembic_section(ini: Path) -> dict[str, str] | None:
-    """The [alembic] section of an ini, read once per file version (None: unreadable,
-    too large, not INI)."""
-    try:
-        info = ini.stat()
-    except OSError:
+    """The [alembic] section of an ini (None: unreadable, too large, not INI; the
+    shared reader, scan/inireader.py, reads each file version once)."""
+    parsed = read_ini(ini)
+    if parsed is None:
         return None
-    if info.st_size > MAX_INI_BYTES:
-        return None
-    return _read_section(str(ini), info.st_mtime_ns, info.st_size)
-
-
-@lru_cache(maxsize=32)
-def _read_section(path: str, mtime_ns: int, size: int) -> dict[str, str] | None:
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, configparser.Error):
-        return None
-    return dict(parser["alembic"]) if parser.has_section("alembic") else {}
+    return dict(parsed.sections.get("alembic", {}))
 
 
 def _script_location(ini: Path) -> Path | None:
