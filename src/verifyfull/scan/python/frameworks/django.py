@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from verifyfull.conninfo import (
     Driver,
@@ -15,6 +15,7 @@ from verifyfull.conninfo import (
     parse_dsn,
 )
 from verifyfull.conninfo.parse import parse_django_url
+from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.scan import rendered_env
 from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.python import credentials
@@ -31,7 +32,7 @@ from verifyfull.scan.python.frameworks.common import (
     value_of,
     written_at,
 )
-from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.module import Arm, Mutation, Scope, runs_whenever
 from verifyfull.scan.python.sites import (
     NotASite,
     Undetermined,
@@ -95,14 +96,24 @@ def django_entry(
     a: Analysis, entry: ast.expr, scope: Scope, *, engine_required: bool = True
 ) -> None:
     if isinstance(entry, ast.Call) and _env_db_call(a, entry):
-        site(a, entry, "Django DATABASES", lambda: _env_db(a, entry, scope))
+        always, branches = _changes_by_path(a, entry, scope)
+        site(
+            a, entry, "Django DATABASES", lambda: _env_db(a, entry, scope, _texts(a, scope, always))
+        )
         # `DATABASES["default"]["HOST"] = "127.0.0.1"` later: the entry as changed, a
         # connection of its own, reported where the change is written.
-        for anchor, changes in _field_changes(a, entry, scope):
-            site(a, anchor, "Django DATABASES", _changed(a, entry, scope, changes))
+        for anchor, changes in branches:
+            site(a, anchor, "Django DATABASES", _changed(a, entry, scope, {**always, **changes}))
         return
     if isinstance(entry, ast.Call) and (a.module.qualname(entry.func) or "") in DJ_DATABASE_URL:
-        return  # judged as a call (on_call)
+        # The call itself is judged as a call (on_call), with the changes every path
+        # makes; a change only some branch makes is that branch's connection.
+        qual = a.module.qualname(entry.func) or ""
+        always, branches = _changes_by_path(a, entry, scope)
+        for anchor, changes in branches:
+            judge = _dj_changed(a, entry, scope, qual, {**always, **changes})
+            site(a, anchor, "Django DATABASES", judge)
+        return
     written = written_at(a, entry, scope)
     if isinstance(written, ast.Dict):
         _django_password(a, written, scope)
@@ -362,42 +373,145 @@ def _alias_of(a: Analysis, entry: ast.expr, scope: Scope) -> str | None:
 
 def _field_changes(
     a: Analysis, entry: ast.expr, scope: Scope
-) -> list[tuple[ast.expr, dict[str, ast.expr]]]:
-    """Later item assignments to the entry's fields (`DATABASES["default"]["HOST"] =`,
-    `…["OPTIONS"]["sslmode"] =`), grouped by the branch they are written in: each
-    group is the entry as that path changes it, anchored at its first change."""
+) -> list[tuple[ast.expr, dict[str, ast.expr], tuple[Arm, ...]]]:
+    """Later changes to the entry's fields (`DATABASES["default"]["HOST"] =`,
+    `…["OPTIONS"]["sslmode"] =`, `…["OPTIONS"] = {**…["OPTIONS"], "sslmode": …}`,
+    `…["OPTIONS"].update(sslmode=…)`), grouped by the branch they are written in: each
+    group is the entry as that path changes it, anchored at its first change, with
+    the branch."""
     alias = _alias_of(a, entry, scope)
     if alias is None:
         return []
-    groups: dict[tuple[object, ...], tuple[ast.expr, dict[str, ast.expr]]] = {}
+    groups: dict[tuple[Arm, ...], tuple[ast.expr, dict[str, ast.expr]]] = {}
     for change in scope.mutations.get("DATABASES", []):
-        if change.method or change.value is None or change.line <= entry.lineno:
+        if change.line <= entry.lineno:
             continue
         keys = [k.value if isinstance(k, ast.Constant) else None for k in change.keys]
         if keys[:1] != [alias]:
             continue
-        if len(keys) == 2 and keys[1] in _FIELDS:
-            keyword = _FIELDS[str(keys[1])]
-        elif len(keys) == 3 and keys[1] == "OPTIONS" and isinstance(keys[2], str):
-            keyword = keys[2]
-        else:
+        items = _change_items(change, keys, alias)
+        if not items:
             continue
-        _, fields = groups.setdefault(change.branch, (change.value, {}))
-        fields[keyword] = change.value
-    return list(groups.values())
+        anchor = change.value if change.value is not None else change.call
+        assert anchor is not None
+        _, fields = groups.setdefault(change.branch, (anchor, {}))
+        fields.update(items)
+    return [(anchor, fields, branch) for branch, (anchor, fields) in groups.items()]
+
+
+def _change_items(change: Mutation, keys: Sequence[object], alias: str) -> dict[str, ast.expr]:
+    """The libpq keywords one change sets, or nothing when it is not a field change
+    the scanner can read whole."""
+    if change.method == "update" and keys == [alias, "OPTIONS"] and change.call is not None:
+        call = change.call  # OPTIONS.update({...}) / .update(k=v): merged into OPTIONS
+        items: dict[str, ast.expr] = {}
+        for argument in call.args:
+            literal = _literal_items(argument)
+            if literal is None:
+                return {}
+            items.update(literal)
+        for keyword in call.keywords:
+            if keyword.arg is None:
+                return {}
+            items[keyword.arg] = keyword.value
+        return items
+    if change.method or change.value is None:
+        return {}
+    if len(keys) == 2 and keys[1] in _FIELDS:
+        return {_FIELDS[str(keys[1])]: change.value}
+    if len(keys) == 3 and keys[1] == "OPTIONS" and isinstance(keys[2], str):
+        return {keys[2]: change.value}
+    if keys == [alias, "OPTIONS"] and isinstance(change.value, ast.Dict):
+        # A new OPTIONS that spreads the entry's own first keeps the URL's options and
+        # sets its keys over them (the fixer's shape). Without that spread it replaces
+        # them, which the URL merge below does not model: not read.
+        dict_value = change.value
+        if not dict_value.keys or dict_value.keys[0] is not None:
+            return {}
+        if not _own_options(dict_value.values[0], alias):
+            return {}
+        rest = ast.Dict(keys=dict_value.keys[1:], values=dict_value.values[1:])
+        return _literal_items(rest) or {}
+    return {}
+
+
+def _literal_items(value: ast.expr) -> dict[str, ast.expr] | None:
+    """A dict literal's string keys and values; None with a spread or another key."""
+    if not isinstance(value, ast.Dict):
+        return None
+    items: dict[str, ast.expr] = {}
+    for key, item in zip(value.keys, value.values, strict=True):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return None
+        items[key.value] = item
+    return items
+
+
+def _own_options(value: ast.expr, alias: str) -> bool:
+    """`DATABASES[alias]["OPTIONS"]` or `DATABASES[alias].get("OPTIONS", …)`."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        if value.func.attr != "get" or not value.args:
+            return False
+        first = value.args[0]
+        owner = value.func.value
+        named = isinstance(first, ast.Constant) and first.value == "OPTIONS"
+    elif isinstance(value, ast.Subscript):
+        index = value.slice
+        named = isinstance(index, ast.Constant) and index.value == "OPTIONS"
+        owner = value.value
+    else:
+        return False
+    return (
+        named
+        and isinstance(owner, ast.Subscript)
+        and isinstance(owner.value, ast.Name)
+        and owner.value.id == "DATABASES"
+        and isinstance(owner.slice, ast.Constant)
+        and owner.slice.value == alias
+    )
+
+
+def _changes_by_path(
+    a: Analysis, entry: ast.expr, scope: Scope
+) -> tuple[dict[str, ast.expr], list[tuple[ast.expr, dict[str, ast.expr]]]]:
+    """The changes made whenever the entry is (they are the entry's own: its site is
+    judged with them, no site of their own), and each branch's other changes."""
+    here = scope.branch_at(entry.lineno)
+    always: dict[str, ast.expr] = {}
+    branches = []
+    for anchor, fields, branch in _field_changes(a, entry, scope):
+        if runs_whenever(branch, here):
+            always.update(fields)
+        else:
+            branches.append((anchor, fields))
+    return always, branches
+
+
+def _texts(
+    a: Analysis, scope: Scope, changes: dict[str, ast.expr], *, whole: bool = False
+) -> dict[str, str] | None:
+    """The changes as libpq text. A host or a certificate file not known here is named
+    (a placeholder); another value not known here is left out, but an sslmode is the
+    deployment's (Undetermined). whole: any value left out is no site (NotASite)."""
+    given: dict[str, str] = {}
+    for keyword, expr in changes.items():
+        value = value_of(a, expr, scope, expr)
+        placeholder = keyword == "host" or keyword in _LIBPQ_FILES
+        text = _setting_text(value, keyword, [], placeholder=placeholder)
+        if text is None and whole:
+            raise NotASite(f"{keyword} is not known")
+        if text is None and keyword == "sslmode":
+            raise Undetermined("OPTIONS sslmode is set later from a value not known here")
+        if text is not None:
+            given[keyword] = text
+    return given or None
 
 
 def _changed(
     a: Analysis, entry: ast.Call, scope: Scope, changes: dict[str, ast.expr]
 ) -> Callable[[], Judged]:
     def judge() -> Judged:
-        given: dict[str, str] = {}
-        for keyword, expr in changes.items():
-            value = value_of(a, expr, scope, expr)
-            text = _setting_text(value, keyword, [], placeholder=keyword == "host")
-            if text is None:
-                raise NotASite(f"{keyword} is not known")
-            given[keyword] = text
+        given = _texts(a, scope, changes, whole=True)
         try:
             return _env_db(a, entry, scope, given)
         except Undetermined as why:
@@ -406,9 +520,22 @@ def _changed(
     return judge
 
 
-def dj_database_url_site(a: Analysis, call: ast.Call, scope: Scope, qual: str) -> Judged:
+def dj_database_url_site(
+    a: Analysis,
+    call: ast.Call,
+    scope: Scope,
+    qual: str,
+    changes: dict[str, str] | None = None,
+    *,
+    own_changes: bool = True,
+) -> Judged:
     """dj_database_url.config(env="DATABASE_URL", default=None, engine=None, …,
-    ssl_require=False) reads os.environ.get(env, default); parse(url, …) its argument."""
+    ssl_require=False) reads os.environ.get(env, default); parse(url, …) its argument.
+    The entry it is stored as is judged with the changes every later path makes to it
+    (`DATABASES["default"]["OPTIONS"] = {**…, "sslmode": "verify-full", …}`)."""
+    if own_changes and changes is None:
+        always, _ = _changes_by_path(a, call, scope)
+        changes = _texts(a, scope, always)
     names = ("env", "default", "engine") if qual.endswith("config") else ("url", "engine")
     given: dict[str, ast.expr] = dict(zip(names, call.args, strict=False))
     given.update({k.arg: k.value for k in call.keywords if k.arg})
@@ -418,10 +545,11 @@ def dj_database_url_site(a: Analysis, call: ast.Call, scope: Scope, qual: str) -
         raise NotASite(f"engine {known_engine}")
     require = value_of(a, given.get("ssl_require"), scope, call)
     ssl_require = isinstance(require, Const) and require.value is True
-    if isinstance(require, Unknown):
+    if isinstance(require, Unknown) and not (changes and "sslmode" in changes):
         raise Undetermined(f"ssl_require is {require.why}")
     if qual.endswith("parse"):
-        return _django_url(value_of(a, given.get("url"), scope, call), "", ssl_require=ssl_require)
+        url = value_of(a, given.get("url"), scope, call)
+        return _django_url(url, "", ssl_require=ssl_require, changes=changes)
     env = value_of(a, given.get("env"), scope, call) if "env" in given else Text.of("DATABASE_URL")
     variable = env.known if isinstance(env, Text) and env.known else "DATABASE_URL"
     default = value_of(a, given.get("default"), scope, call) if "default" in given else None
@@ -429,11 +557,26 @@ def dj_database_url_site(a: Analysis, call: ast.Call, scope: Scope, qual: str) -
     if default is None or (isinstance(default, Const) and default.value is None):
         rendered = _rendered(a, variable)
         default, note = rendered or (Unknown(f"environment variable {variable}"), note)
-        return _django_url(default, note, ssl_require)
-    judged = _django_url(default, note, ssl_require)
-    if _socket_only(judged):
-        return _django_url(Unknown(f"environment variable {variable}"), "", ssl_require)
+        return _django_url(default, note, ssl_require, changes)
+    judged = _django_url(default, note, ssl_require, changes)
+    if _socket_only(judged) and not (changes and "host" in changes):
+        return _django_url(Unknown(f"environment variable {variable}"), "", ssl_require, changes)
     return judged
+
+
+def _dj_changed(
+    a: Analysis, call: ast.Call, scope: Scope, qual: str, changes: dict[str, ast.expr]
+) -> Callable[[], Judged]:
+    """A branch's changes to a dj_database_url entry: the entry as that path leaves it."""
+
+    def judge() -> Judged:
+        texts = _texts(a, scope, changes)
+        try:
+            return dj_database_url_site(a, call, scope, qual, texts or {}, own_changes=False)
+        except Undetermined as why:
+            raise NotASite(str(why)) from None  # the entry's own site names the deployment
+
+    return judge
 
 
 def _socket_only(judged: Judged) -> bool:
@@ -459,14 +602,20 @@ def _django_url(
     ssl_require sets sslmode=require over it. With the URL unknown, ssl_require alone
     decides (the host is then an unknown TCP host)."""
     notes = [note] if note else []
+    # An sslmode set on the entry afterwards wins over ssl_require's (which is only the
+    # OPTIONS sslmode the helper writes) and over the URL's.
+    mode_changed = bool(changes and "sslmode" in changes)
     try:
         text, url_notes = dsn_text(url, "the database URL")
     except Undetermined:
-        if not ssl_require:
+        if not (ssl_require or mode_changed):
             raise
         why = url.why if isinstance(url, Unknown) else "partly unknown"
         notes.append(f"the URL: {why}")
-        forced = libpq_text({"host": PLACEHOLDER, "sslmode": "require"})
+        given = {"host": PLACEHOLDER, "sslmode": "require"}
+        if mode_changed and changes:  # the TLS keys decide; the URL's host stays unknown
+            given.update({k: v for k, v in changes.items() if is_tls_key(k)})
+        forced = libpq_text(given)
         return [(Driver.PSYCOPG, parse_dsn(forced), forced, tuple(notes))]
     notes += url_notes
     helper_only = django_url.is_django_url(text)
@@ -479,7 +628,7 @@ def _django_url(
         pairs = {**dict(django_url.django_url_pairs(text)), **changes}
         text = libpq_text(pairs)
         info = parse_dsn(text)
-    if ssl_require:
+    if ssl_require and not mode_changed:
         info = info.with_params(sslmode="require")
         text = info.to_keywords()
     return [(Driver.PSYCOPG, info, text, tuple(notes))]
