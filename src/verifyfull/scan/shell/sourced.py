@@ -15,7 +15,6 @@ project, a regular file of at most 1 MB, UTF-8. One linear regex pass per script
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from pathlib import Path
 
@@ -70,16 +69,11 @@ def _resolve(written: str, here: Path, root: Path) -> Path | None:
     return None
 
 
-def _claimed(name: str) -> bool:
-    """Whether a registered check wants a file of this base name (the walk hands it
-    over itself; the engine's own lookup would import the engine: a cycle)."""
-    lower = name.lower()
-    for check in registered_checks():
-        if name in check.names or any(lower.endswith(s) for s in check.suffixes):
-            return True
-        if any(fnmatch.fnmatch(name, g) for g in check.globs):
-            return True
-    return False
+def _claimed(path: Path) -> bool:
+    """Whether a registered check wants this file by its name (RegisteredCheck.matches;
+    the walk hands it over itself; the engine's own lookup would import the engine: a
+    cycle)."""
+    return any(check.matches(path) for check in registered_checks())
 
 
 def _judge(path: Path, kind: str, ctx: ScanContext) -> list[Finding]:
@@ -95,7 +89,7 @@ def _judge(path: Path, kind: str, ctx: ScanContext) -> list[Finding]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return []
-    if _claimed(path.name) or is_env_file(path.name, text) or _SHEBANG.match(text):
+    if _claimed(path) or is_env_file(path.name, text) or _SHEBANG.match(text):
         return []  # the walk hands it to its own check
     relpath = relpath_of(path, ctx.root)
     register_public_name(relpath)  # a file name, as the engine does for walked files
