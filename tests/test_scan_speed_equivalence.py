@@ -56,10 +56,12 @@ from verifyfull.scan.python.module import Scope
 from verifyfull.scan.walk import WalkedFile
 
 # The whole-file searches sites_possible made before (session 5), the reference; since
-# session 8 closing brackets may stand before a dot or the call (`(asyncpg.connect)(`).
+# session 8 closing brackets may stand before a dot or the call (`(asyncpg.connect)(`),
+# and a `,` or `)` may stand for the call's parenthesis (a connection function passed
+# on with its arguments, passed_callables.py: `retry(asyncpg.connect, dsn)`).
 _REFERENCE_ROOT_CALL = re.compile(
     rf"\b(?:{'|'.join(prefilter.SITE_ROOTS)})(?:[\s\\)]*\.[\s\\]*\w+)*?[\s\\)]*\.[\s\\]*"
-    rf"(?:{'|'.join(prefilter.SITE_FUNCTIONS)})[\s\\)]*\("
+    rf"(?:{'|'.join(prefilter.SITE_FUNCTIONS)})[\s\\)]*[(,)]"
 )
 
 

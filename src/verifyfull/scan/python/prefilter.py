@@ -16,7 +16,7 @@ the full analysis beside the filtered one and requires the same findings.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,6 +43,7 @@ from verifyfull.scan.python.names import (
     may_be_secret_sink,
 )
 from verifyfull.scan.python.sites import ALL_SITES, METHOD_SITES
+from verifyfull.scan.python.weak_crypto import RANDOM_FUNCTIONS
 
 # What ssl_checks reads: these attributes assigned, these methods or functions called,
 # these names referred to at all (PROTOCOL_TLSv1 also finds TLSv1_1).
@@ -272,7 +273,12 @@ def _bound_to_literal(binders: str) -> re.Pattern[str]:
 
 # `,` binds as an env reader's default, positional or by keyword after others
 # (`config("DB_PASSWORD", cast=str, default="…")`): any literal later in the call.
-_BOUND_TO_LITERAL = re.compile(rf"{_bound_to_literal('=:').pattern}|['\"]?\]?\s*,[^'\"]*['\"]")
+# The reader's variable is a string literal (credentials.on_call reads only a literal
+# first argument), so its closing quote stands right before the comma, and the string
+# opens a call's arguments (_first_argument): a password name followed by `,`
+# elsewhere (a parameter, `["PASSWORD"],`, a tuple of field names) binds nothing
+# (session 13: 16 of the benchmark tree's 23 credential files passed for nothing).
+_ENV_DEFAULT = re.compile(r"['\"]\s*,[^'\"]*['\"]")
 
 
 def _is_word_char(char: str) -> bool:
@@ -361,11 +367,41 @@ def credentials_possible(
         document, code, words, precise=literals is not None
     ):
         return True  # VF402 needs no database context
-    # `,` binds only as a getenv default: os.getenv("DB_PASSWORD", "…").
+    # `,` binds only as an env reader's default: os.getenv("DB_PASSWORD", "…").
     reads_env = any(word in has and word in code for word in _ENV_WORDS)
-    bound_to = _BOUND_TO_LITERAL if reads_env else _ASSIGNED
-    bound = {name for name, end in words if bound_to.match(document, end)}
+    bound = {
+        name
+        for name, end in words
+        if _ASSIGNED.match(document, end)
+        or (reads_env and _ENV_DEFAULT.match(document, end) and _first_argument(document, end))
+    }
     return bool(bound) and _database_context_possible(document, code, stem, bound)
+
+
+def _first_argument(document: str, end: int) -> bool:
+    """Whether the string closing at `end` may be a call's first positional argument
+    (an env reader's variable: `getenv("DB_PASSWORD", "…")`, `config(\n"DB_PASS", …)`).
+    A string opened after anything but `(` is not (a tuple or list item, a parameter
+    list), nor one whose `(` follows no name or call (a parenthesized tuple); an
+    adjacent literal before it (implicit concatenation) may be."""
+    closing = document[end]
+    opening = document.rfind(closing, document.rfind("\n", 0, end) + 1, end)
+    if opening < 0:
+        return True  # opened on an earlier line: not looked into
+    at = opening - 1
+    for _ in range(2):  # the string's prefix: r, b, u, f, rb…
+        if at >= 0 and document[at] in "rRbBuUfF":
+            at -= 1
+    while at >= 0 and document[at].isspace():
+        at -= 1
+    if at < 0 or document[at] in "'\"":
+        return at >= 0
+    if document[at] != "(":
+        return False
+    at -= 1
+    while at >= 0 and document[at].isspace():
+        at -= 1
+    return at >= 0 and (_is_word_char(document[at]) or document[at] in ")]")
 
 
 def _decoded_password_possible(
@@ -521,14 +557,20 @@ def _families(
         found.add("credentials")
     if _env_dsn_possible(frozenset(w for w in _DSN_WORDS if w in has and w in document)):
         found.add("env")  # env_settings: a DSN literal written for the environment
+    star = not has.isdisjoint(STAR_IMPORTS)  # `md5`, `choice` may come from it
     if (
-        "hashlib" in has
-        and "hashlib" in code
+        (
+            ("hashlib" in has and "hashlib" in code)
+            or (star and _star_may_bring(code, _HASH_FUNCTIONS))
+        )
         and _names_weak_hash(document)
         and _security_name_possible(document)
     ):
         found.add("crypto")  # VF403
-    elif "random" in has and _random_module_used(code) and _secret_sink_possible(document):
+    elif (
+        ("random" in has and _random_module_used(code))
+        or (star and _star_may_bring(code, RANDOM_FUNCTIONS))
+    ) and _secret_sink_possible(document, code):
         found.add("crypto")  # VF404
     return frozenset(found)
 
@@ -557,9 +599,14 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str], aerich: b
         for words in _words_together(aerich)
     ):
         return True
-    if "hashlib" in present and _names_weak_hash(text):
+    star = not present.isdisjoint(STAR_IMPORTS)
+    if ("hashlib" in present or (star and _star_may_bring(text, _HASH_FUNCTIONS))) and (
+        _names_weak_hash(text)
+    ):
         return True
-    if "random" in present and _random_module_used(text):
+    if (star and _star_may_bring(text, RANDOM_FUNCTIONS)) or (
+        "random" in present and _random_module_used(text)
+    ):
         return True  # (the secret-sink test waits for the views: on the whole text it
         # cost more than lexing the files it turned away)
     if any(root in present for root in SITE_ROOTS) and any(
@@ -619,19 +666,57 @@ def _security_name_possible(document: str) -> bool:
     return any(True for _ in _names_where(document, is_security_name))
 
 
-def _secret_sink_possible(document: str) -> bool:
+def _secret_sink_possible(document: str, code: str) -> bool:
     """VF404 needs a random value stored under a secret name (weak_crypto._sink):
     assigned, annotated, passed as a keyword, a dict key or subscript, or returned by
     a function so named. Each is the name followed, past a closing quote or bracket
     and white space, by "=", ":" or "(" (`def make_token(`)."""
     size = len(document)
+    spelled_out = _random_always_spelled_out(code)
     for name in set(_names_where(document, may_be_secret_sink)):
-        for _, after in _whole_word_at(document, name):
+        for at, after in _whole_word_at(document, name):
             while after < size and document[after] in "'\"] \t":
                 after += 1
-            if document.startswith(("=", ":", "("), after):
-                return True
+            if not document.startswith(("=", ":", "("), after):
+                continue
+            if not spelled_out or _defines(document, at):
+                return True  # a function or class so named returns what it makes
+            if "random" in statement_from(document, after):
+                return True  # weak_crypto._sink: a random call inside the stored value
     return False
+
+
+def _random_always_spelled_out(code: str) -> bool:
+    """Whether every call of the random module is written with the word `random`
+    (module.qualname resolves a name through its imports only, so `random.choice` is
+    the module's whatever `random` is bound to): no `import random as`, no `from
+    random import` of a function weak_crypto judges (`from random import Random` is
+    none), and no `import *` (a project module's imports become this module's,
+    module._star_aliases). Then a statement without the word holds no random call."""
+    if "import *" in code or "import*" in code:
+        return False
+    for at, after in _whole_word_at(code, "random"):
+        if code.startswith("as", after) and not _is_word_char(code[after + 2 : after + 3]):
+            return False
+        line_start = code.rfind("\n", 0, at) + 1
+        if code[line_start:at].rsplit(";", 1)[-1].split()[:1] == ["from"]:
+            imported = statement_from(code, after).partition("import")[2]
+            names = {
+                part.split()[0] for part in imported.strip("() \t\n\\").split(",") if part.split()
+            }
+            if not names.isdisjoint(RANDOM_FUNCTIONS):
+                return False  # `from random import choice`: the call is then choice(...)
+    return True
+
+
+def _defines(document: str, at: int) -> bool:
+    """The name at `at` may be what a `def` or `class` statement defines (or its line
+    continues another, which could be one)."""
+    line_start = document.rfind("\n", 0, at) + 1
+    before = document[line_start:at].split()
+    if not before:
+        return document[:line_start].rstrip("\n").endswith("\\")
+    return before[-1] in ("def", "class")
 
 
 def _random_module_used(code: str) -> bool:
@@ -677,6 +762,21 @@ def _names_weak_hash(text: str) -> bool:
 
 
 _INIT_OWNER = "Tortoise"
+# `from helpers import *`: a project module's imports become this module's
+# (module._star_aliases), so `choice(...)` may be random.choice and `md5(...)`
+# hashlib's without either module's name in this file. Spelled as formatters and
+# people write it; a wider gap between `import` and `*` is not looked for.
+STAR_IMPORTS = frozenset({"import *", "import*", "import  *", "import\t*"})
+# The hashlib functions weak_crypto.weak_hash judges, by the name they are called with.
+_HASH_FUNCTIONS = ("md5", "sha1", "new")
+
+
+def _star_may_bring(code: str, functions: Iterable[str]) -> bool:
+    """Whether a function a star import may have brought (bare, or through a module
+    alias it brought: `rnd.choice(`) is called in the code."""
+    return any(_called_or_renamed(code, name) for name in functions if name in code)
+
+
 # Every word the text tests look for, found in one native pass over the file's bytes
 # (Aho-Corasick): thirty str.find passes over each file were most of the prefilter's
 # time. The words are ASCII and Python source is in an ASCII-compatible encoding, so a
@@ -691,6 +791,7 @@ NEEDLES: tuple[str, ...] = tuple(
             *DECODER_WORDS,
             *_ENV_WORDS,
             *("hashlib", "random"),
+            *STAR_IMPORTS,
         }
     )
 )
@@ -740,7 +841,7 @@ def plan(
         present = words & _NEEDLE_SET
     else:
         present = needles_in(data if data else text.encode("utf-8", "surrogatepass"))
-    if present.isdisjoint(_KEYWORD_SET):
+    if present.isdisjoint(_KEYWORD_SET) and present.isdisjoint(STAR_IMPORTS):
         return Plan(frozenset(), text)
     counted = aerich is None or AERICH_WORDS[0] not in present or aerich()
     if not _any_family_in_text(text, stem, present, counted):

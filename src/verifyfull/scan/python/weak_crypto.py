@@ -31,7 +31,7 @@ from verifyfull.scan.python.names import (
 
 _WEAK_HASHES = {"hashlib.md5": "MD5", "hashlib.sha1": "SHA-1"}
 _WEAK_NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha-1": "SHA-1"}
-_RANDOM_FUNCTIONS = frozenset(
+RANDOM_FUNCTIONS = frozenset(
     {
         "random",
         "randint",
@@ -69,7 +69,7 @@ def weak_hash(a: Analysis, node: ast.Call) -> str | None:
 def is_insecure_random(a: Analysis, node: ast.Call) -> bool:
     qual = a.module.qualname(node.func) or ""
     module, _, function = qual.rpartition(".")
-    return module == "random" and function in _RANDOM_FUNCTIONS
+    return module == "random" and function in RANDOM_FUNCTIONS
 
 
 def _names_in(node: ast.AST) -> list[str]:
