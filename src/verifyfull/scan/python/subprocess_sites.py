@@ -158,9 +158,12 @@ def subprocess_commands(tree: ast.Module) -> tuple[list[Setting], list[Command]]
 @file_check(
     suffixes=(".py",),
     keywords=("subprocess", "os.system", "os.popen", "system(", "create_subprocess_"),
+    # Looked up in the engine's one pass over the bytes: 16 searches of the text of
+    # each of a site-packages tree's 195 subprocess users were 0.2 s (session 13).
+    needles=_COMMAND_MARKERS,
 )
 def check_subprocess_sites(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    if not any(marker in src.text for marker in _COMMAND_MARKERS):
+    if not src.holds_any(_COMMAND_MARKERS):
         return []
     try:  # the Python check's parse of this text, when it made one
         tree = parsed_tree(src.path, ctx.root, src.text) or parse_python(src.text)
