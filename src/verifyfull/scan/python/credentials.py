@@ -318,6 +318,15 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     if pattern is not None:
         a.inert.add(id(pattern))
         return
+    named = _literal(node.args[0]) if node.args else None
+    if not (named and is_credential_name(named)) and not any(
+        keyword.arg and is_credential_name(keyword.arg) for keyword in node.keywords
+    ):
+        # Neither an env read of a credential (its variable is the first argument) nor
+        # a call given one: nothing to judge. Asked first because env_read follows a
+        # called imported name to its module (a reader instance?), which parsed 17
+        # modules for django/contrib/auth/forms.py alone (session 13).
+        return
     read = env_read(a.module, node)
     if read is not None:
         variable = _literal(read.variable) if read.variable else None
