@@ -622,6 +622,28 @@ def test_a_scanned_name_is_left_whole_only_where_the_whole_name_stands() -> None
     assert scrub("postgresql://app:postgres@db/app") == "postgresql://app:***@db/app"
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", "pg", "", "x.py", "\\"]), max_size=5).map("/".join),
+        max_size=6,
+    )
+)
+def test_public_names_are_every_registered_name_and_its_ancestors(names: list[str]) -> None:
+    """register_public_name stops at the first ancestor already known (session 13): the
+    names it keeps are still each name and every ancestor, in any order of registering."""
+    from verifyfull import scrub as scrub_module
+
+    forget_all()
+    expected: set[str] = set()
+    for name in names:
+        register_public_name(name)
+        parts = name.replace("\\", "/").split("/")
+        expected.update(a for end in range(1, len(parts) + 1) if (a := "/".join(parts[:end])))
+    assert scrub_module._public_names == expected
+    forget_all()
+
+
 # --- a password that reads as a placeholder is still a password -------------------
 
 from verifyfull.scan import placeholders  # noqa: E402

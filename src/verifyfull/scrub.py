@@ -248,12 +248,18 @@ def register_public_name(name: str) -> None:
     location in the reports (JSON `path`, SARIF `uri`, the text header)."""
     if not name:
         return
+    name = name.replace("\\", "/")
     with _lock:
-        parts = name.replace("\\", "/").split("/")
-        for end in range(1, len(parts) + 1):
-            ancestor = "/".join(parts[:end])
-            if ancestor:
-                _public_names.add(ancestor)
+        # The name and each ancestor ("a/b/c", "a/b", "a"), longest first. Every name
+        # is added with all its ancestors, so the first one already known ends the walk
+        # (a scan registers each walked file's path: its directory is known).
+        end = len(name)
+        while end > 0:
+            ancestor = name[:end]
+            if ancestor in _public_names:
+                break
+            _public_names.add(ancestor)
+            end = name.rfind("/", 0, end)
 
 
 def _inside_public_name(text: str, start: int, end: int) -> bool:
