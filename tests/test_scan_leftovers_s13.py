@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from test_scan_accuracy_s12 import _SOURCE_SPELLINGS as SCRIPT_SOURCE_FORMS
+from test_scan_accuracy_s12 import _SOURCED_LINES as SCRIPT_SOURCED_LINES
 from test_scan_accuracy_s12 import bounded, scan_one
+from verifyfull.policy import DEFAULT_POLICY
+from verifyfull.scan.api import ScanContext
+from verifyfull.scan.engine import scan_file
+from verifyfull.scan.walk import WalkedFile
 
 # --- item 1: the image's start command, read by the shell reader ----------------------
 # Per server: options before the target (none; flags; options with a value, spaced and
@@ -118,3 +125,75 @@ def test_an_image_starting_a_server_of_the_tree_runs_the_projects_code(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     found = scan_one(path, root)
     assert ((4, "VF102") in found) == (not in_tree), (found, lines)
+
+
+# --- item 2: `source FILE` / `. FILE` / `dotenv -f FILE` from every carrier of shell ---
+# (issue 13 class 3). The file a Makefile recipe, a CI block, a Dockerfile RUN or a compose
+# command sources is judged as the same text under a name the walk reads (twin.sh for a
+# sourced file, twin.env for a dotenv one), its findings placed in that file.
+
+# The contents and spellings of the session-12 script test, for every carrier.
+_SOURCED_LINES = SCRIPT_SOURCED_LINES
+_SOURCE_FORMS = SCRIPT_SOURCE_FORMS
+
+
+def _carrier(kind: str, line: str) -> tuple[str, str]:
+    """(path of the carrier, its text) running the shell line."""
+    if kind == "script":
+        return "svc/run.sh", f"#!/bin/sh\n{line}\n"
+    if kind == "makefile":
+        return "svc/Makefile", f"migrate:\n\t{line}\n"
+    if kind == "github":
+        steps = f"    steps:\n      - run: |\n          {line}\n"
+        return ".github/workflows/ci.yml", f"on: push\njobs:\n  t:\n    runs-on: x\n{steps}"
+    if kind == "gitlab":
+        return "svc/.gitlab-ci.yml", f"migrate:\n  script:\n    - |\n      {line}\n"
+    if kind == "dockerfile":
+        return "svc/Dockerfile", f"FROM python:3.12\nRUN {line}\n"
+    argv = json.dumps(["sh", "-c", f"{line} && exec gunicorn app:app"])
+    return (
+        "svc/docker-compose.yml",
+        f"services:\n  web:\n    image: example/app\n    command: {argv}\n",
+    )
+
+
+def scan_placed(path: Path, root: Path) -> set[tuple[str, int, str]]:
+    walked = WalkedFile(path, path.relative_to(root).as_posix())
+    outcome = scan_file(walked, ScanContext(root=root, policy=DEFAULT_POLICY), 1_000_000)
+    assert not outcome.errors, outcome.errors
+    return {(f.path or "", f.line or 0, f.rule_id) for f in outcome.findings}
+
+
+@bounded(60)
+@given(
+    carrier=st.sampled_from(("script", "makefile", "github", "gitlab", "dockerfile", "compose")),
+    content=st.lists(st.sampled_from(sorted(_SOURCED_LINES)), min_size=1, max_size=3),
+    form=st.sampled_from(_SOURCE_FORMS),
+    name=st.sampled_from(("deploy/vars", "config/app.settings", "etc/production")),
+    from_root=st.booleans(),
+)
+def test_a_file_any_shell_carrier_sources_is_judged_as_under_a_known_name(
+    tmp_path_factory: pytest.TempPathFactory,
+    carrier: str,
+    content: list[str],
+    form: str,
+    name: str,
+    from_root: bool,
+) -> None:
+    root = tmp_path_factory.mktemp("sourced")
+    where, text = _carrier(carrier, form.format(path=name))
+    carrier_path = root / where
+    carrier_path.parent.mkdir(parents=True)
+    carrier_path.write_text(text, encoding="utf-8")
+    # relative to the carrier's directory (where a recipe runs) or the project root
+    target = (root if from_root else carrier_path.parent) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(_SOURCED_LINES[c] for c in content) + "\n"
+    target.write_text(body, encoding="utf-8")
+    twin = root / ("twin.env" if form.startswith("dotenv") else "twin.sh")
+    twin.write_text(body, encoding="utf-8")
+    expected = {(line, rule) for _, line, rule in scan_placed(twin, root)}
+    found = scan_placed(carrier_path, root)
+    placed = target.relative_to(root).as_posix()
+    assert {(line, rule) for path, line, rule in found if path == placed} == expected, text
+    assert all(path in (placed, where) for path, _, _ in found), found

@@ -20,6 +20,7 @@ from verifyfull.scan.config.image_code import runs_project_code
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.words import place_words
+from verifyfull.scan.shell.sourced import sourced_findings, sourced_only
 
 _INSTRUCTION = re.compile(r"^\s*(?P<op>[A-Za-z]+)\s+(?P<args>.*)$", re.DOTALL)
 _PAIR = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_.]*)=(?P<value>\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
@@ -167,10 +168,12 @@ def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
     globs=("Dockerfile.*", "*.dockerfile", "*.Dockerfile", "Containerfile.*"),
 )
 def check_dockerfile(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    # RUN . ./deploy/vars: the sourced file is found from the build context, then the root.
     if not shell.worth_reading(src.text):
-        return []
+        return sourced_only(src, ctx, lambda: parse_dockerfile(src)[1])
     settings, commands = parse_dockerfile(src)
     # The image runs the project's own Python code: its connection sites are judged in
     # Python, so components no .py reads reach no connection (image_code.py).
     own = runs_project_code(start_commands(src), src.path.parent, ctx.root)
-    return judge_all(src, settings, commands, ctx.policy, own_code=own is not None)
+    found = judge_all(src, settings, commands, ctx.policy, own_code=own is not None)
+    return [*found, *sourced_findings(src, commands, ctx)]
