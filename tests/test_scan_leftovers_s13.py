@@ -197,3 +197,65 @@ def test_a_file_any_shell_carrier_sources_is_judged_as_under_a_known_name(
     placed = target.relative_to(root).as_posix()
     assert {(line, rule) for path, line, rule in found if path == placed} == expected, text
     assert all(path in (placed, where) for path, _, _ in found), found
+
+
+# --- item 3: a PostgreSQL-named components group read by another ecosystem (class 7) ---
+# Judged with that ecosystem's driver default (pgjdbc prefer, node-postgres no TLS, ...),
+# the message naming the sub-project and the driver; a Python or unknown reader keeps
+# libpq's default and text.
+
+_SUBPROJECTS = {  # manifest files, and (rule, words the message must hold)
+    "java-maven": (("pom.xml",), ("VF102", "Java (Maven) sub-project svc", "pgjdbc")),
+    "java-gradle": (("build.gradle",), ("VF102", "Java (Gradle) sub-project svc", "pgjdbc")),
+    "node": (("package.json", "index.js"), ("VF101", "JavaScript (npm)", "node-postgres")),
+    "go": (("go.mod", "main.go"), ("VF102", "Go sub-project svc", "pgx or lib/pq")),
+    "elixir": (("mix.exs",), ("VF101", "Elixir sub-project svc", "Postgrex")),
+    "python": (("package.json", "requirements.txt", "app.py"), ("VF102", "")),
+}
+_GROUPS = {  # settings a group is PostgreSQL's by, without a host named for the server
+    "postgres-family": ["POSTGRES_HOST: db", "POSTGRES_USER: app", "POSTGRES_DB: app"],
+    "pg-port": ["DB_HOST: db", "DB_PORT: 5432", "DB_NAME: app"],
+    "backend": ["DATABASE_HOST: db", "DATABASE_ENGINE: postgresql", "DATABASE_USER: app"],
+    "cockroach-port": ["SQL_HOST: db.internal", "SQL_PORT: 26257"],
+}
+
+
+def _messages(path: Path, root: Path) -> dict[tuple[int, str], str]:
+    walked = WalkedFile(path, path.relative_to(root).as_posix())
+    outcome = scan_file(walked, ScanContext(root=root, policy=DEFAULT_POLICY), 1_000_000)
+    assert not outcome.errors, outcome.errors
+    return {(f.line or 0, f.rule_id): f.message for f in outcome.findings}
+
+
+@bounded(40)
+@given(
+    subproject=st.sampled_from(sorted(_SUBPROJECTS)),
+    group=st.sampled_from(sorted(_GROUPS)),
+    carrier=st.sampled_from(("compose-build", "compose-context", "env")),
+)
+def test_a_postgres_group_read_by_another_ecosystem_gets_its_driver_default(
+    tmp_path_factory: pytest.TempPathFactory, subproject: str, group: str, carrier: str
+) -> None:
+    root = tmp_path_factory.mktemp("ecosystem")
+    service = root / "svc"
+    service.mkdir()
+    manifests, (rule, *words) = _SUBPROJECTS[subproject]
+    for name in manifests:
+        (service / name).write_text("print('hi')\n" if name.endswith(".py") else "{}\n")
+    parts = _GROUPS[group]
+    if carrier == "env":
+        path, host_line = service / ".env", 1
+        lines = [p.replace(": ", "=") for p in parts]
+    else:
+        build = ["    build: ./svc"] if carrier == "compose-build" else []
+        build = build or ["    build:", "      context: ./svc"]
+        lines = ["services:", "  app:", *build, "    environment:", *(f"      {p}" for p in parts)]
+        path, host_line = root / "docker-compose.yml", len(build) + 4
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = _messages(path, root)
+    transport = {r for line, r in found if line == host_line and r in ("VF101", "VF102")}
+    assert transport == {rule}, (found, lines)
+    message = found[(host_line, rule)]
+    assert all(word in message for word in words), message
+    if subproject == "python":
+        assert "sub-project" not in message, message
