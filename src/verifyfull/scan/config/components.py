@@ -42,7 +42,7 @@ from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.clients import LIBPQ_TOOLS
 from verifyfull.scan.config.dsn import NETWORK_HOST, looks_like_dsn
-from verifyfull.scan.config.ecosystem import other_ecosystem
+from verifyfull.scan.config.ecosystem import driver_default, other_ecosystem
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.shell.argv import program
 
@@ -283,19 +283,29 @@ def _judge_group(
         part = by_role.get(role)
         if part is not None and part.literal and part.literal.isprintable():
             keywords[role] = part.literal
-    text = " ".join(f"{k}={_quoted(v)}" for k, v in keywords.items())
+    # Read by another ecosystem's sub-project: its driver's default, named (ecosystem.py).
+    ecosystem = other_ecosystem(consumer) if consumer is not None else None
+    default = driver_default(ecosystem) if ecosystem is not None else None
+    judged = {**keywords, "sslmode": default.sslmode} if default is not None else keywords
+    text = " ".join(f"{k}={_quoted(v)}" for k, v in judged.items())
     try:
         verdict = evaluate(parse_dsn(text), None, Environment.of(dict(env)), policy)
     except (ConnStringError, VerifyfullError):
         return []
     keys = list(dict.fromkeys(c.setting.key for _, c in members))
     names = ", ".join(keys[:8]) + (", …" if len(keys) > 8 else "")
-    reader = (
-        f"the backend {backend.setting.value.strip()[:60]} (Django: psycopg, libpq)"
-        if backend is not None
-        else "the service reading them (not in this tree: its driver is not known here; "
-        "libpq's and asyncpg's default is prefer)"
-    )
+    if default is not None and ecosystem is not None and consumer is not None:
+        reader = (
+            f"the {ecosystem} sub-project {_shown(consumer, src)} reading them "
+            f"({default.driver}: {default.says})"
+        )
+    elif backend is not None:
+        reader = f"the backend {backend.setting.value.strip()[:60]} (Django: psycopg, libpq)"
+    else:
+        reader = (
+            "the service reading them (not in this tree: its driver is not known here; "
+            "libpq's and asyncpg's default is prefer)"
+        )
     return [
         dataclasses.replace(
             f,
@@ -318,6 +328,15 @@ def _names_postgres_server(host: Component, consumer: Path | None) -> bool:
     if host.literal is None or _PG_HOST.search(host.literal) is None:
         return False
     return consumer is None or other_ecosystem(consumer) is None
+
+
+def _shown(directory: Path, src: SourceFile) -> str:
+    """A sub-project's directory as the report shows it: from the scan root."""
+    try:
+        shown = directory.resolve().relative_to(project_vars.root_of(src).resolve())
+    except (OSError, ValueError):
+        return directory.name or str(directory)
+    return shown.as_posix() if shown.parts else "."
 
 
 def _quoted(value: str) -> str:

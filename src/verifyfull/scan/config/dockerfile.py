@@ -18,8 +18,9 @@ from verifyfull.scan import shell
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.image_code import runs_project_code
 from verifyfull.scan.config.judge import judge_all
-from verifyfull.scan.config.model import Command, Setting
+from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.words import place_words
+from verifyfull.scan.shell.sourced import sourced_findings, sourced_only
 
 _INSTRUCTION = re.compile(r"^\s*(?P<op>[A-Za-z]+)\s+(?P<args>.*)$", re.DOTALL)
 _PAIR = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_.]*)=(?P<value>\"(?:[^\"\\]|\\.)*\"|'[^']*'|\S*)")
@@ -69,28 +70,38 @@ def raw_instructions(text: str) -> Iterator[tuple[int, str]]:
         yield start, "\n".join(parts)
 
 
+def _exec_argv(args: str, line: int, column: int, src: SourceFile) -> list[Word] | None:
+    """The argv of an exec-form instruction (a JSON list of strings), placed; None for
+    the shell form (Docker reads a list that is no valid JSON as shell form too)."""
+    stripped = args.strip()
+    if not stripped.startswith("["):
+        return None
+    try:
+        argv = json.loads(stripped)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv):
+        return place_words(src, argv, line, column)
+    return None
+
+
 def _commands(
     args: str, line: int, column: int, src: SourceFile, hint: str
 ) -> tuple[list[Setting], list[Command]]:
     """Exec form (a JSON list: the argv, and its `sh -c` script read as shell) or
     shell form (read by the shell reader, `/bin/sh -c` being what Docker runs; its
     `export X=...` holds for that instruction only)."""
-    stripped = args.strip()
-    if stripped.startswith("["):
-        try:
-            argv = json.loads(stripped)
-        except json.JSONDecodeError:
-            argv = None
-        if isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv):
-            return [], shell.expand_argv(place_words(src, argv, line, column), hint)
+    argv = _exec_argv(args, line, column, src)
+    if argv is not None:
+        return [], shell.expand_argv(argv, hint)
     script = shell.read(args, line, column, 1)
     settings = [dataclasses.replace(s, local=True) for s in script.settings]
     return settings, [Command(c.words, hint, c.stdin, c.piped) for c in script.commands]
 
 
-def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
-    settings: list[Setting] = []
-    commands: list[Command] = []
+def _instructions(src: SourceFile) -> Iterator[tuple[str, str, int, int, str]]:
+    """(OP, arguments, line, column of the arguments, the stage's base image) of each
+    instruction."""
     image = ""
     for line, written in raw_instructions(src.text):
         match = _INSTRUCTION.match(written)
@@ -99,11 +110,54 @@ def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
         op, args = match.group("op").upper(), match.group("args")
         if op == "FROM":
             image = next((w for w in args.split() if not w.startswith("--")), "")
-        elif op in ("ENV", "ARG"):
+        yield op, args, line, match.start("args") + 1, image
+
+
+_Written = tuple[str, int, int]  # an instruction's arguments, line and column
+
+
+def start_commands(src: SourceFile) -> list[Command]:
+    """The commands the final stage's image starts: ENTRYPOINT with CMD as its
+    arguments when ENTRYPOINT is exec form (a shell-form CMD becomes `/bin/sh -c
+    CMD` there), a shell-form ENTRYPOINT alone (Docker ignores CMD then), or CMD.
+    Read as every instruction's commands are (_commands): the argv and its `sh -c`
+    script, or the shell form by the shell reader."""
+    entry: _Written | None = None
+    cmd: _Written | None = None
+    image = ""
+    for op, args, line, column, base in _instructions(src):
+        if op == "FROM":  # a new stage: only the last one's is the image's
+            entry, cmd, image = None, None, base
+        elif op in ("ENTRYPOINT", "CMD"):
+            placed = (args, line, column)
+            entry, cmd = (placed, cmd) if op == "ENTRYPOINT" else (entry, placed)
+    try:
+        if entry is None:
+            return _commands(*cmd, src, image)[1] if cmd is not None else []
+        head = _exec_argv(*entry, src)
+        if head is None:
+            return _commands(*entry, src, image)[1]
+        if cmd is None:
+            return shell.expand_argv(head, image)
+        tail = _exec_argv(*cmd, src)
+        if tail is None:
+            args, line, column = cmd
+            tail = [Word("/bin/sh", line, column), Word("-c", line, column)]
+            tail.append(Word(args, line, column))
+        return shell.expand_argv([*head, *tail], image)
+    except shell.ShellError:
+        return []
+
+
+def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
+    settings: list[Setting] = []
+    commands: list[Command] = []
+    for op, args, line, column, image in _instructions(src):
+        if op in ("ENV", "ARG"):
             joined = " ".join(part.rstrip().removesuffix("\\") for part in args.split("\n"))
             settings.extend(_env(joined, line, src))
         elif op in ("CMD", "ENTRYPOINT", "RUN"):
-            more, run = _commands(args, line, match.start("args") + 1, src, image)
+            more, run = _commands(args, line, column, src, image)
             settings.extend(more)
             commands.extend(run)
     return settings, commands
@@ -114,10 +168,12 @@ def parse_dockerfile(src: SourceFile) -> tuple[list[Setting], list[Command]]:
     globs=("Dockerfile.*", "*.dockerfile", "*.Dockerfile", "Containerfile.*"),
 )
 def check_dockerfile(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    # RUN . ./deploy/vars: the sourced file is found from the build context, then the root.
     if not shell.worth_reading(src.text):
-        return []
+        return sourced_only(src, ctx, lambda: parse_dockerfile(src)[1])
     settings, commands = parse_dockerfile(src)
     # The image runs the project's own Python code: its connection sites are judged in
     # Python, so components no .py reads reach no connection (image_code.py).
-    own = runs_project_code(raw_instructions(src.text), src.path.parent, ctx.root)
-    return judge_all(src, settings, commands, ctx.policy, own_code=own is not None)
+    own = runs_project_code(start_commands(src), src.path.parent, ctx.root)
+    found = judge_all(src, settings, commands, ctx.policy, own_code=own is not None)
+    return [*found, *sourced_findings(src, commands, ctx)]

@@ -4,10 +4,14 @@ A compose service built from a directory of the tree (`build: ./svc`), or a Dock
 in it, runs that directory's code. When the directory is a sub-project of another
 ecosystem (a `pom.xml`, `build.gradle`, `package.json`, `go.mod`, `Cargo.toml`, ...,
 and no Python anywhere under it), its database client is that ecosystem's driver (a
-JDBC liquibase image, node-postgres, Go's lib/pq), whose TLS defaults this scanner
-does not model: settings only such a reader could take for PostgreSQL are not judged
-as libpq's. opslaba/docker-compose-lib's liquibase service (`SQL_HOST: 'cockroachdb'`,
-built from a Maven sub-project) is the case.
+JDBC liquibase image, node-postgres, Go's lib/pq). Settings only such a reader could
+take for PostgreSQL (a host named `postgres` beside `DATABASE_HOST`) are not judged as
+libpq's: opslaba/docker-compose-lib's liquibase service (`SQL_HOST: 'cockroachdb'`,
+built from a Maven sub-project) is the case. A group that is PostgreSQL's by its own
+names (a PG/POSTGRES family, a backend, the port) is judged with that ecosystem's
+driver default (`driver_default`, session 13) and the message names the sub-project and
+the driver: the code of that sub-project is not read, so what is judged is the driver
+given no TLS option, as libpq's default is for a reader outside the tree.
 
 Bounded: at most 2,000 directory entries are looked at per directory, once per
 directory and process; past the bound the directory counts as holding Python (judged).
@@ -16,6 +20,7 @@ directory and process; past the bound the directory counts as holding Python (ju
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +36,41 @@ MANIFESTS = {
     "composer.json": "PHP",
     "mix.exs": "Elixir",
 }
+
+
+@dataclass(frozen=True)
+class DriverDefault:
+    """What an ecosystem's usual PostgreSQL driver does given no TLS setting."""
+
+    driver: str
+    sslmode: str  # the libpq sslmode that behaves the same (what conninfo judges)
+    says: str  # the default, in the driver's own terms
+
+
+# Keyed by the language part of MANIFESTS' names. Where two drivers are usual and
+# differ (Go), the weaker default is judged and both are named.
+_DEFAULTS = {
+    "Java": DriverDefault("pgjdbc", "prefer", "default sslmode=prefer"),
+    "JavaScript": DriverDefault(
+        "node-postgres", "disable", "no TLS unless the code passes ssl or PGSSLMODE is set"
+    ),
+    "Go": DriverDefault(
+        "pgx or lib/pq",
+        "prefer",
+        "pgx's default sslmode=prefer; lib/pq's require checks no certificate",
+    ),
+    "Rust": DriverDefault("tokio-postgres or sqlx", "prefer", "default sslmode=prefer"),
+    "Ruby": DriverDefault("the pg gem (libpq)", "prefer", "default sslmode=prefer"),
+    "PHP": DriverDefault("pdo_pgsql (libpq)", "prefer", "default sslmode=prefer"),
+    "Elixir": DriverDefault("Postgrex", "disable", "no TLS unless ssl: true"),
+}
+
+
+def driver_default(ecosystem: str) -> DriverDefault | None:
+    """The driver default of an ecosystem named as other_ecosystem names it."""
+    return _DEFAULTS.get(ecosystem.split(" ", 1)[0])
+
+
 _PYTHON_FILES = frozenset(
     {"pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "requirements.txt", "manage.py"}
 )

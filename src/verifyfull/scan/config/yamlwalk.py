@@ -26,6 +26,7 @@ from verifyfull.scan.config.yamlnodes import (
     scalar,
     scalar_setting,
 )
+from verifyfull.scan.shell.sourced import sourced_findings, sourced_only
 
 _MAX_DEPTH = 200
 
@@ -140,7 +141,9 @@ def _merged_with_another_file(src: SourceFile) -> bool:
 
 def check_yaml(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     if not worth_parsing(src.text) and not _merged_with_another_file(src):
-        return []
+        # CI `run:`/`script:` or `command:` text sourcing a file (`. ./deploy/vars`),
+        # found from the file's directory, then the root a CI job runs in (sourced.py).
+        return sourced_only(src, ctx, lambda: collect(src).commands)
     try:
         collected = collect(src)
     except ConfigParseError:
@@ -159,7 +162,8 @@ def check_yaml(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
             collected.command_services,
         )
     )
-    return helm.noted(found) if "{{" in src.text else found
+    found = helm.noted(found) if "{{" in src.text else found
+    return [*found, *sourced_findings(src, collected.commands, ctx)]
 
 
 def _once(found: list[Finding]) -> list[Finding]:

@@ -16,7 +16,7 @@ from verifyfull.scan.api import ScanContext, SourceFile, file_check
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.shell.powershell import read_powershell
-from verifyfull.scan.shell.sourced import sourced_findings
+from verifyfull.scan.shell.sourced import sourced_findings, sourced_only
 
 _SHEBANG = re.compile(r"#![ \t]*\S*?(?:/|env[ \t]+(?:-\S+[ \t]+)*)(?:ba|da|z|k|a|mk)?sh\b")
 # Make-only lines: targets, variable definitions, directives. A recipe line starts
@@ -41,11 +41,11 @@ def is_shell_script(text: str) -> bool:
 def check_shell_script(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     # The files it sources or hands to `dotenv -f` (read by nobody else: sourced.py),
     # whether or not the script's own text is worth reading.
-    found = sourced_findings(src, ctx)
     if not shell.worth_reading(src.text):
-        return found
+        return sourced_only(src, ctx, lambda: shell.read(src.text).commands)
     script = shell.read(src.text)
-    return [*judge_all(src, script.settings, script.commands, ctx.policy), *found]
+    found = judge_all(src, script.settings, script.commands, ctx.policy)
+    return [*found, *sourced_findings(src, script.commands, ctx)]
 
 
 @file_check(shebang=True)
@@ -102,7 +102,9 @@ def makefile_recipes(text: str) -> tuple[list[Setting], list[Command]]:
 
 @file_check(names=("Makefile", "makefile", "GNUmakefile"), suffixes=(".mk",))
 def check_makefile(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
+    # A recipe runs in the Makefile's directory: a file it sources is found from there.
     if not shell.worth_reading(src.text):
-        return []
+        return sourced_only(src, ctx, lambda: makefile_recipes(src.text)[1])
     settings, commands = makefile_recipes(src.text)
-    return judge_all(src, settings, commands, ctx.policy)
+    found = judge_all(src, settings, commands, ctx.policy)
+    return [*found, *sourced_findings(src, commands, ctx)]
