@@ -82,6 +82,8 @@ from verifyfull.scan.python.values import (
 from verifyfull.scan.python.wrapper_sites import (
     AIOPG,
     AIOPG_OWN,
+    CELERY,
+    CELERY_DATABASE_PREFIX,
     FASTAPI_ASYNCPG,
     FASTAPI_ASYNCPG_OWN,
     PEEWEE_ASYNC,
@@ -193,6 +195,7 @@ ALL_SITES = (
     | PEEWEE_ASYNC
     | PEEWEE_ASYNC_PSYCOPG
     | SQLALCHEMY_UTILS
+    | CELERY
 )
 
 # `from peewee import *` brings these names too (module._star_aliases)
@@ -568,6 +571,19 @@ def _sqlalchemy_utils(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, t
     return _sqlalchemy(call, call.value(call.arg(0, "url")), {})
 
 
+def _celery(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """Celery(..., backend='db+postgresql://...'): the database result backend's engine,
+    create_engine(the URL after 'db+'), judged as that call with no engine options."""
+    expr = call.arg(2, "backend")
+    value = call.value(expr) if expr is not None else None
+    first = value.parts[0] if isinstance(value, Text) and value.parts else None
+    if not (isinstance(first, str) and first[:3].lower() == CELERY_DATABASE_PREFIX):
+        raise NotASite("a Celery app without a database result backend")
+    assert isinstance(value, Text)
+    url = replace(value, parts=(first[3:], *value.parts[1:]), written=None)
+    return _sqlalchemy(call, url, {})
+
+
 def _sqlalchemy_config(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     keywords = call.keywords()
     if "url" in keywords:
@@ -922,6 +938,7 @@ _HANDLERS = (
     (AIOPG, _aiopg),
     (FASTAPI_ASYNCPG, _fastapi_asyncpg),
     (SQLALCHEMY_UTILS, _sqlalchemy_utils),
+    (CELERY, _celery),
 )
 
 
