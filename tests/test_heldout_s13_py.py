@@ -66,3 +66,55 @@ def test_a_celery_app_without_a_database_backend_is_no_site(
     source = f"import os\nfrom celery import Celery\n\napp = {call}\n"
     root = _project(tmp_path, (backend, broker), {"w.py": source})
     assert not _rules_on(root, "w.py", 4), source
+
+
+# --- a `**kwargs` parameter holds the keywords its callers pass --------------------------
+
+DRIVERS = (
+    ("import psycopg2", "psycopg2.connect", ("", "sslmode='disable'", "sslmode='require'")),
+    ("import asyncpg", "asyncpg.connect", ("", "ssl=False", "ssl='require'")),
+)
+# the dict the caller spreads, with {h} for the host
+CONFIGS = (
+    "{'host': {h}, 'user': 'app', 'dbname': 'app'}",
+    "{'host': {h}, 'user': os.getenv('PGUSER', 'app')}",
+    "dict(host={h}, user='app')",
+)
+
+
+@_SETTINGS
+@given(
+    driver=st.sampled_from(DRIVERS),
+    config=st.sampled_from(CONFIGS),
+    host=st.sampled_from(HOSTS),
+    mode=st.integers(0, 2),
+    where=st.sampled_from(("spread", "keyword", "both")),
+    extra=st.booleans(),
+)
+def test_a_kwargs_parameter_holds_what_its_callers_pass(
+    tmp_path: Path,
+    driver: tuple[str, str, tuple[str, ...]],
+    config: str,
+    host: str,
+    mode: int,
+    where: str,
+    extra: bool,
+) -> None:
+    imports, connect, modes = driver
+    tls = modes[mode]
+    spread = "**config" if where != "keyword" else f"host={host}"
+    given_tls = f", {tls}" if tls and where != "spread" else ""
+    args = spread + given_tls
+    # `extra`: the forwarding function has a named parameter the caller also passes
+    named = ", retries=3" if extra else ""
+    head = f"import os\n{imports}\n\nconfig = {config.replace('{h}', host)}\n"
+    forwarded = (
+        head
+        + f"\n\ndef ready({'retries=1, ' if extra else ''}**kwargs):\n"
+        + f"    return {connect}(**kwargs)\n\n\nready({args}{named})\n"
+    )
+    direct = head + f"site = {connect}({args})\n"
+    root = _project(tmp_path, (forwarded, direct), {"f.py": forwarded, "d.py": direct})
+    found = _rules_on(root, "f.py", 8)
+    assert found == _rules_on(root, "d.py", 5), forwarded
+    assert found, forwarded  # judged: never left undecided (or unreported) at the call

