@@ -118,3 +118,53 @@ def test_a_kwargs_parameter_holds_what_its_callers_pass(
     found = _rules_on(root, "f.py", 8)
     assert found == _rules_on(root, "d.py", 5), forwarded
     assert found, forwarded  # judged: never left undecided (or unreported) at the call
+
+
+# --- Tortoise's expand_db_url(url): the config entry it returns, changed afterwards -------
+
+SSL_VALUES = ("'disable'", "'require'", "False", "True", "'verify-full'")
+
+
+def _tortoise_file(entry: str, change: str) -> str:
+    return (
+        "import os\nfrom tortoise import Tortoise\n"
+        "from tortoise.backends.base.config_generator import expand_db_url\n\n"
+        f"cfg = {{'connections': {{'default': {entry}}}, 'apps': {{}}}}\n"
+        f"{change}\n\n"
+        "async def start():\n    await Tortoise.init(config=cfg)\n"
+    )
+
+
+@_SETTINGS
+@given(
+    env=st.booleans(),
+    query=st.sampled_from(("", "?ssl=require", "?ssl=disable", "?minsize=1")),
+    ssl=st.sampled_from((None, *SSL_VALUES)),
+)
+def test_an_expanded_db_url_is_the_entry_it_returns(
+    tmp_path: Path, env: bool, query: str, ssl: str | None
+) -> None:
+    if not env:  # a URL seen here stays Tortoise's db_url (its casts); no change followed
+        ssl = None
+    url = "os.environ['DB_URL']" if env else f"'postgres://app@db.internal:5432/app{query}'"
+    change = f"cfg['connections']['default']['credentials']['ssl'] = {ssl}" if ssl else ""
+    # the same connection written out: its db_url, or its credentials with the ssl given
+    if ssl is None:
+        same = url
+    else:
+        same = (
+            "{'engine': 'tortoise.backends.asyncpg', "
+            f"'credentials': {{'host': 'db.internal', 'ssl': {ssl}}}}}"
+        )
+    files = {
+        "e.py": _tortoise_file(f"expand_db_url({url})", change),
+        "d.py": _tortoise_file(same, ""),
+    }
+    root = _project(tmp_path, (env, query, ssl), files)
+    expanded = _rules_on(root, "e.py", 9) | _rules_on(root, "e.py", 6)
+    direct = _rules_on(root, "d.py", 9) | _rules_on(root, "d.py", 5)
+    assert expanded == direct, files["e.py"]
+    if env and ssl is None:
+        assert expanded == {"VF108"}
+    if ssl is not None:  # the change decides, and is where the finding is (when there is one)
+        assert not _rules_on(root, "e.py", 9), files["e.py"]
