@@ -1,0 +1,76 @@
+"""The classes the session 13 held-out round (helper heldout-g, 9 repositories) found on
+the config side, each closed by a mechanism and checked on generated input (fixtures:
+tests/fixtures/scan/config/heldout_s13/).
+
+1. SQL setting a literal password inside an `sh -c` script (a Kubernetes Job's
+   `bash -ecx "cockroach sql --execute=\"ALTER USER … PASSWORD '…'\""`) is one finding:
+   the script word and the inner command that runs it were both read for it.
+"""
+
+from __future__ import annotations
+
+import string
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from real_secrets import real_password
+from test_scan_config_formats import scan_tree
+
+SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _scan(files: dict[str, str]) -> list[tuple[str, int, str, str]]:
+    with tempfile.TemporaryDirectory() as scratch:
+        return scan_tree(Path(scratch), files)
+
+
+# --- 1. SQL in an `sh -c` script: one finding per statement --------------------------------
+
+_PASSWORDS = real_password(st.text(string.ascii_letters + string.digits, min_size=6, max_size=14))
+_SHELLS = st.sampled_from(["/bin/bash -ecx", "sh -c", "bash -c", "su postgres -c"])
+_CLIENTS = st.sampled_from(
+    [
+        'cockroach sql --certs-dir=/certs --host db --execute=\\"{sql}\\"',
+        'psql -h db -U postgres -c \\"{sql}\\"',
+    ]
+)
+_STATEMENTS = st.sampled_from(
+    ["ALTER USER root WITH PASSWORD '{pw}';", "CREATE ROLE app LOGIN PASSWORD '{pw}';"]
+)
+
+
+def _job(argv: list[str]) -> str:
+    items = "".join(f'          - "{word}"\n' for word in argv)
+    return (
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: init\nspec:\n  template:\n"
+        "    spec:\n      containers:\n      - name: init\n        image: cockroachdb/cockroach\n"
+        f"        command:\n{items}      restartPolicy: OnFailure\n"
+    )
+
+
+@SLOW
+@given(
+    password=_PASSWORDS,
+    shell=_SHELLS,
+    client=_CLIENTS,
+    statement=_STATEMENTS,
+    kind=st.sampled_from(["job", "script"]),
+)
+def test_sql_in_a_shell_script_is_reported_once(
+    password: str, shell: str, client: str, statement: str, kind: str
+) -> None:
+    sql = statement.format(pw=password)
+    inner = client.format(sql=sql)
+    if kind == "job":
+        words = shell.split()
+        files = {"k8s/job.yaml": _job([*words, inner])}
+        path = "k8s/job.yaml"
+    else:
+        # the script double-quoted (the statement holds single quotes), as in the Job
+        files = {"init.sh": f'#!/bin/sh\n{shell} "{inner}"\n'}
+        path = "init.sh"
+    found = [f for f in _scan(files) if f[0] == path and f[2] == "VF401"]
+    assert len(found) == 1, (files, found)
