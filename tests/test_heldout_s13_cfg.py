@@ -5,6 +5,9 @@ tests/fixtures/scan/config/heldout_s13/).
 1. SQL setting a literal password inside an `sh -c` script (a Kubernetes Job's
    `bash -ecx "cockroach sql --execute=\"ALTER USER … PASSWORD '…'\""`) is one finding:
    the script word and the inner command that runs it were both read for it.
+2. An env file named `.env` glued to a variant (`.envLocalExample`, which CI hands to
+   `docker-compose --env-file`) is read as an env file when its lines are KEY=VALUE lines:
+   the same findings as the same lines in `.env.<variant>`; other content is not read.
 """
 
 from __future__ import annotations
@@ -74,3 +77,29 @@ def test_sql_in_a_shell_script_is_reported_once(
         path = "init.sh"
     found = [f for f in _scan(files) if f[0] == path and f[2] == "VF401"]
     assert len(found) == 1, (files, found)
+
+
+# --- 2. `.env` glued to a variant -----------------------------------------------------------
+
+_VARIANTS = st.sampled_from(["LocalExample", "Template", "Prod", "Dev2", "Example"])
+_DSN_MODES = st.sampled_from(["", "?sslmode=disable", "?sslmode=require", "?sslmode=verify-full"])
+
+
+@SLOW
+@given(variant=_VARIANTS, password=_PASSWORDS, mode=_DSN_MODES, env_like=st.booleans())
+def test_an_env_file_glued_to_its_variant_is_read_as_one(
+    variant: str, password: str, mode: str, env_like: bool
+) -> None:
+    lines = (
+        f"HASH_KEY=\nPOSTGRES_URL=postgresql://app@db.internal:5432/app{mode}\n"
+        f"POSTGRES_PASSWORD={password}\n"
+    )
+    text = lines if env_like else f"#!/bin/sh\necho starting\nexec ./run {password}\n"
+    glued = _scan({f".env{variant}": text})
+    dotted = _scan({f".env.{variant.lower()}": text})
+    rules = sorted((line, rule) for _, line, rule, _ in glued)
+    assert rules == sorted((line, rule) for _, line, rule, _ in dotted) or not env_like
+    if env_like:
+        assert (3, "VF401") in rules, rules
+    else:
+        assert not rules, rules
