@@ -12,27 +12,13 @@ tests/fixtures/scan/config/heldout_s13/).
 
 from __future__ import annotations
 
-import string
-import tempfile
-from pathlib import Path
-
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from real_secrets import real_password
-from test_scan_config_formats import scan_tree
-
-SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _scan(files: dict[str, str]) -> list[tuple[str, int, str, str]]:
-    with tempfile.TemporaryDirectory() as scratch:
-        return scan_tree(Path(scratch), files)
-
+from test_heldout_s11_cfg import _PASSWORDS, SLOW, _scan
 
 # --- 1. SQL in an `sh -c` script: one finding per statement --------------------------------
 
-_PASSWORDS = real_password(st.text(string.ascii_letters + string.digits, min_size=6, max_size=14))
 _SHELLS = st.sampled_from(["/bin/bash -ecx", "sh -c", "bash -c", "su postgres -c"])
 _CLIENTS = st.sampled_from(
     [
