@@ -8,6 +8,9 @@ tests/fixtures/scan/config/heldout_s13/).
 2. An env file named `.env` glued to a variant (`.envLocalExample`, which CI hands to
    `docker-compose --env-file`) is read as an env file when its lines are KEY=VALUE lines:
    the same findings as the same lines in `.env.<variant>`; other content is not read.
+3. A file VS Code reads as JSONC (devcontainer.json, `.vscode/*.json`, tsconfig.json) is
+   read with its comments and trailing commas: the same findings on the same lines as
+   the file without them, where it was "not checked: JSON does not parse".
 """
 
 from __future__ import annotations
@@ -89,3 +92,52 @@ def test_an_env_file_glued_to_its_variant_is_read_as_one(
         assert (3, "VF401") in rules, rules
     else:
         assert not rules, rules
+
+
+# --- 3. JSON with comments -------------------------------------------------------------------
+
+_JSONC_PATHS = st.sampled_from(
+    [".devcontainer/devcontainer.json", ".devcontainer.json", ".vscode/launch.json"]
+)
+
+
+def _devcontainer(password: str, mode: str, noise: list[int]) -> tuple[str, str]:
+    """The same settings as JSON and as JSONC: a comment or a trailing comma after
+    line i for each i in noise (comments on their own line or after a value)."""
+    lines = [
+        "{",
+        '  "name": "app",',
+        '  "remoteEnv": {',
+        f'    "POSTGRES_PASSWORD": "{password}",',
+        f'    "DATABASE_URL": "postgresql://app@db.internal:5432/app{mode}"',
+        "  },",
+        '  "forwardPorts": [5432, 8000]',
+        "}",
+    ]
+    plain = "\n".join(lines) + "\n"
+    noisy = list(lines)
+    for i in sorted(set(noise), reverse=True):
+        kind = i % 3
+        if kind == 0:
+            noisy[i] += "  // a note: http://example.invalid/x"
+        elif kind == 1:
+            noisy[i] += ' /* inline, with "quotes" */'
+        elif not noisy[i].rstrip().endswith((",", "{", "[")) and 0 < i < len(lines) - 1:
+            noisy[i] += ","  # a trailing comma when the next line closes
+    noisy[4] += ","  # DATABASE_URL is the last entry of remoteEnv
+    return plain, "\n".join(noisy) + "\n"
+
+
+@SLOW
+@given(
+    path=_JSONC_PATHS,
+    password=_PASSWORDS,
+    mode=_DSN_MODES,
+    noise=st.lists(st.integers(0, 7), max_size=4),
+)
+def test_jsonc_is_read_as_its_json(path: str, password: str, mode: str, noise: list[int]) -> None:
+    plain, noisy = _devcontainer(password, mode, noise)
+    expected = sorted((line, rule) for _, line, rule, _ in _scan({path: plain}))
+    found = sorted((line, rule) for _, line, rule, _ in _scan({path: noisy}))
+    assert found == expected, noisy
+    assert (4, "VF401") in found, noisy
