@@ -3,8 +3,8 @@
 A file is an env file by its name when the name says so (`.env`, `.env.*`,
 `*.env`, `.envrc`, `env.list`), and by its name *and* its content when the
 name only hints (`*.env.*` such as `prod.env.example`, `*_env` such as
-`.docker_env`, `.env_*` / `.env-*` such as `.env_example`, `env_*` / `env-*` such as
-`env-base.txt`): such a file is read
+`.docker_env`, `.env_*` / `.env-*` such as `.env_example`, `.env` glued to a variant
+such as `.envLocalExample`, `env_*` / `env-*` such as `env-base.txt`): such a file is read
 only when its lines are KEY=VALUE lines (`looks_like_env`), so a script called
 `setup_env` is not misread.
 
@@ -33,7 +33,19 @@ _CERTAIN = (".env", ".env.*", "*.env", ".envrc", "env.list", "*.env.list")
 # `.env_example`, `.env-dev`: `.env` joined to a variant by `_` or `-` instead of a dot
 # (held-out-s8: ilyinon's compose env_file template); `env-base.txt`, `env_prod`: the
 # same without the leading dot (held-out-s9: sec-final's template for `.env`).
-_HINTED = ("*.env.*", "*_env", "*_env.*", "env.*", ".env_*", ".env-*", "env_*", "env-*")
+# `.envLocalExample`, `.envProd`: the variant glued on with no separator (held-out-s13:
+# BU-Spark's CI runs `docker-compose --env-file ./.envLocalExample`).
+_HINTED = (
+    "*.env.*",
+    "*_env",
+    "*_env.*",
+    "env.*",
+    ".env_*",
+    ".env-*",
+    "env_*",
+    "env-*",
+    ".env[A-Za-z0-9]*",
+)
 # A hinted name with one of these suffixes is another format's file (its own
 # check reads it): `settings.env.py`, `values_env.yaml`.
 _OTHER_FORMATS = frozenset(

@@ -80,6 +80,12 @@ MAKE_CONNINFO = frozenset(
     {"psycopg.conninfo.make_conninfo", "psycopg2.extensions.make_dsn", "psycopg2.extras.make_dsn"}
 )
 _CONNINFO_BASE = ("conninfo", "dsn")
+# Tortoise's expand_db_url(db_url): the config entry {"engine": ..., "credentials": {...}}
+# the URL stands for (held-out-s13: Rishiraj0100/kaeya changes the entry's
+# credentials["ssl"] after building it from the environment's URL).
+_EXPAND_DB_URL = frozenset(
+    {"tortoise.backends.base.config_generator.expand_db_url", "tortoise.expand_db_url"}
+)
 # A URL's query taken apart and put back (held-out-s8: josuekla/Practice-with-React's
 # `params = parse_qs(urlparse(url).query)`, `params["sslmode"] = ["require"]` when it has
 # none, `urlunparse(parsed._replace(query=urlencode(params, doseq=True)))`).
@@ -528,6 +534,8 @@ class Resolver:
             wanted, calls = ast.Name, module.calls_of(node.name)
         sites = [(module, call, caller) for call, caller in calls if isinstance(call.func, wanted)]
         found: list[Value] = []
+        keyword_only = {a.arg for a in node.args.kwonlyargs}
+        collects = node.args.kwarg is not None and node.args.kwarg.arg == name
         # a module's class built by no call here: its constructor's callers elsewhere
         # (`DatabaseEngine(host=url)` in lifespan.py for db.py's __init__(self, host))
         constructed = (
@@ -549,6 +557,12 @@ class Resolver:
                 break
             if not isinstance(call.func, wanted):
                 continue
+            if collects:  # `**kwargs`: the keywords no other parameter takes, as a dict
+                named = keyword_only | set(positional)
+                value = self._collected(call, named, Place(in_module, caller, call.lineno), depth)
+                where = f"line {call.lineno}" if in_module is module else _where(in_module, call)
+                found.append(_noted(value, f"{name}: the keywords of the call at {where}"))
+                continue
             argument: ast.expr | None = None
             spread = any(isinstance(a, ast.Starred) for a in call.args)
             if name in positional and not spread:
@@ -568,6 +582,31 @@ class Resolver:
             where = f"line {call.lineno}" if in_module is module else _where(in_module, call)
             found.append(_noted(value, f"{name}: passed by the call at {where}"))
         return found
+
+    def _collected(self, call: ast.Call, named: set[str], place: Place, depth: int) -> Value:
+        """What a `**kwargs` parameter holds for one call: its keywords that name no other
+        parameter, `**mapping` spreads merged in order (held-out-s13: crintus'
+        `pg_isready(**config)` into `psycopg2.connect(**kwargs)`)."""
+        # each world of the keywords (a spread dict may be one of several, values.Choice)
+        worlds: list[tuple[tuple[tuple[str, Value], ...], bool]] = [((), True)]
+        for keyword in call.keywords:
+            if keyword.arg is not None and keyword.arg in named:
+                continue
+            value = self.any(keyword.value, place, depth)
+            options = value.options if isinstance(value, Choice) else (value,)
+            if keyword.arg is not None:
+                dicts = [DictValue(((keyword.arg, option),)) for option in options]
+            elif all(isinstance(option, DictValue) for option in options):
+                dicts = [option for option in options if isinstance(option, DictValue)]
+            else:
+                return Unknown("keyword arguments passed through **")
+            worlds = [
+                (items + tuple((k, v) for k, v in d.items if k not in named), done and d.complete)
+                for items, done in worlds
+                for d in dicts
+            ][: MAX_ALTERNATIVES + 1]
+        values: list[Value] = [DictValue(items, done) for items, done in worlds]
+        return choice(values, len(values) > MAX_ALTERNATIVES)
 
     def _bound(
         self, name: str, bindings: list[Binding], place: Place, line: int | None, depth: int
@@ -1077,6 +1116,8 @@ class Resolver:
             return self.any(node.args[0], place, depth)
         if qual in MAKE_CONNINFO:
             return self._make_conninfo(node, place, depth)
+        if qual in _EXPAND_DB_URL and node.args:
+            return _expanded_db_url(self.any(node.args[0], place, depth))
         if qual == _QUERY_PARSE and node.args:
             return self._parsed_query(node.args[0], place, depth)
         if qual == _QUERY_ENCODE and node.args:
@@ -1313,6 +1354,23 @@ class Resolver:
             what = f"the query's {key.value} written here"
             return WrittenAt(place.module.path, mutation.line, mutation.value.col_offset + 1, what)
         return None
+
+    def written_item(self, expr: ast.expr, key: str, place: Place) -> WrittenAt | None:
+        """Where the last `name[...][key] = …` at any depth wrote key into the dict the name
+        holds (held-out-s13: a Tortoise entry's `["credentials"]["ssl"] = "disable"`)."""
+        if not isinstance(expr, ast.Name):
+            return None
+        scope: Scope | None = place.scope
+        while scope is not None and expr.id not in scope.mutations:
+            scope = scope.parent
+        found: WrittenAt | None = None
+        for mutation in scope.mutations.get(expr.id, []) if scope is not None else []:
+            last = mutation.keys[-1] if mutation.keys else None
+            if isinstance(last, ast.Constant) and last.value == key and mutation.value is not None:
+                what = f"the {key} written here"
+                column = mutation.value.col_offset + 1
+                found = WrittenAt(place.module.path, mutation.line, column, what)
+        return found
 
     def _unseen_with_query(
         self, receiver: Unknown, query: ast.expr, place: Place, depth: int
@@ -2084,6 +2142,20 @@ def _keyword_quoted(value: str) -> str:
     if value and not any(c.isspace() or c in "'\\" for c in value):
         return value
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _expanded_db_url(url: Value) -> Value:
+    """expand_db_url(url) as the config entry it returns for a URL not seen here: an
+    entry of unknown engine whose credentials are incomplete (the URL's query may carry
+    any key, ssl too) but whose host is given (a network host), so a later change to the
+    entry still applies. A URL seen here stays the text: the site reads it as Tortoise's
+    db_url, with its casts (?ssl= through bool()); a change after it is not followed."""
+    if isinstance(url, Text) and url.known is not None:
+        return url
+    host = Unknown("the host of the URL given to expand_db_url()")
+    credentials = DictValue((("host", host),), complete=False)
+    engine = Unknown("the engine of expand_db_url()'s URL")
+    return DictValue((("engine", engine), ("credentials", credentials)))
 
 
 def _noted(value: Value, note: str, written: WrittenAt | None = None) -> Value:

@@ -82,6 +82,8 @@ from verifyfull.scan.python.values import (
 from verifyfull.scan.python.wrapper_sites import (
     AIOPG,
     AIOPG_OWN,
+    CELERY,
+    CELERY_DATABASE_PREFIX,
     FASTAPI_ASYNCPG,
     FASTAPI_ASYNCPG_OWN,
     PEEWEE_ASYNC,
@@ -193,6 +195,7 @@ ALL_SITES = (
     | PEEWEE_ASYNC
     | PEEWEE_ASYNC_PSYCOPG
     | SQLALCHEMY_UTILS
+    | CELERY
 )
 
 # `from peewee import *` brings these names too (module._star_aliases)
@@ -568,6 +571,19 @@ def _sqlalchemy_utils(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, t
     return _sqlalchemy(call, call.value(call.arg(0, "url")), {})
 
 
+def _celery(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """Celery(..., backend='db+postgresql://...'): the database result backend's engine,
+    create_engine(the URL after 'db+'), judged as that call with no engine options."""
+    expr = call.arg(2, "backend")
+    value = call.value(expr) if expr is not None else None
+    first = value.parts[0] if isinstance(value, Text) and value.parts else None
+    if not (isinstance(first, str) and first[:3].lower() == CELERY_DATABASE_PREFIX):
+        raise NotASite("a Celery app without a database result backend")
+    assert isinstance(value, Text)
+    url = replace(value, parts=(first[3:], *value.parts[1:]), written=None)
+    return _sqlalchemy(call, url, {})
+
+
 def _sqlalchemy_config(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     keywords = call.keywords()
     if "url" in keywords:
@@ -799,6 +815,17 @@ def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str
         if not isinstance(config, DictValue):
             raise Undetermined("the Tortoise config is built elsewhere")
         notes_list = list(notes_of(config))
+        opened = _opened_credentials(config)
+        config_expr = call.arg(99, "config")
+        connections_value = config.get("connections") or config
+        single = isinstance(connections_value, DictValue) and len(connections_value.keys()) == 1
+        if config_expr is not None and single:
+            # the entry's ssl written by a change after it was built: reported there
+            where = call.a.resolver.written_item(
+                config_expr, "ssl", call.a.place(call.node, call.scope)
+            )
+            if where is not None:
+                call.written["ssl"] = where
         mapping = plain(config)
         if not isinstance(mapping, dict):
             raise Undetermined("the Tortoise config is not a mapping")
@@ -816,6 +843,14 @@ def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str
                     notes_list += url_notes
                 elif isinstance(entry, dict) and isinstance(entry.get("credentials"), dict):
                     credentials = entry["credentials"]
+                    if name in opened:
+                        if "ssl" not in credentials:
+                            raise Undetermined(f"connection {name!r} is {opened[name]}")
+                        if isinstance(entry.get("engine"), Unknown):
+                            # ssl written into it: a PostgreSQL backend, asyncpg's for the
+                            # postgres:// scheme (the psycopg backend reads ssl the same)
+                            entry["engine"] = "tortoise.backends.asyncpg"
+                            notes_list.append(f"connection {name!r}: {opened[name]}")
                     if entry.get("engine") == "tortoise.backends.psycopg":
                         _libpq_server_settings(credentials, notes_list)
                     entry["credentials"] = known_kwargs(credentials, notes_list)
@@ -826,6 +861,20 @@ def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str
     if not results:
         raise Undetermined("neither db_url nor config is given")
     return results
+
+
+def _opened_credentials(config: DictValue) -> dict[str, str]:
+    """Connections whose credentials may hold keys not seen here (an entry built by
+    expand_db_url() from a URL not seen here): a TLS key only a later change writes
+    decides them; without one their TLS is the URL's, decided where it is deployed."""
+    connections = config.get("connections") or config
+    opened: dict[str, str] = {}
+    if isinstance(connections, DictValue):
+        for name, entry in connections.items:
+            credentials = entry.get("credentials") if isinstance(entry, DictValue) else None
+            if isinstance(credentials, DictValue) and not credentials.complete:
+                opened[name] = "expand_db_url() of a URL not seen here"
+    return opened
 
 
 def _libpq_server_settings(credentials: dict[str, object], notes: list[str]) -> None:
@@ -922,6 +971,7 @@ _HANDLERS = (
     (AIOPG, _aiopg),
     (FASTAPI_ASYNCPG, _fastapi_asyncpg),
     (SQLALCHEMY_UTILS, _sqlalchemy_utils),
+    (CELERY, _celery),
 )
 
 

@@ -19,6 +19,10 @@ what is left with the driver's own handler. Read in each library's source:
 - sqlalchemy_utils: `database_exists(url)`, `create_database(url, ...)` and
   `drop_database(url)` make `sa.create_engine(url)` (the database part replaced by a
   maintenance one) and connect with it.
+- Celery (backends/database/__init__.py, held-out-s13): `Celery(main, loader, backend, ...,
+  broker=...)` with a `db+<SQLAlchemy URL>` result backend is DatabaseBackend, which strips
+  `db+` and makes `create_engine(url, **database_engine_options)`; any other backend scheme
+  (redis://, rpc://, a URL from the environment) is no database connection here.
 """
 
 from __future__ import annotations
@@ -78,3 +82,7 @@ SQLALCHEMY_UTILS = frozenset(
         for name in ("database_exists", "create_database", "drop_database")
     }
 )
+
+CELERY = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
+# Celery's database result backend: the prefix before the SQLAlchemy URL
+CELERY_DATABASE_PREFIX = "db+"

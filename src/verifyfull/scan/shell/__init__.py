@@ -32,7 +32,15 @@ from verifyfull.scan.config.model import Command, Setting, Word, worth_parsing
 from verifyfull.scan.shell.argv import program, run_program_at
 from verifyfull.scan.shell.lexer import ASSIGNMENT, MAX_DEPTH, ShellError, Simple, Token, lex
 
-__all__ = ["Script", "ShellError", "commands", "expand_argv", "read", "worth_reading"]
+__all__ = [
+    "Script",
+    "ShellError",
+    "commands",
+    "expand_argv",
+    "read",
+    "script_index",
+    "worth_reading",
+]
 
 # Programs whose `-c` argument is itself a shell script.
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "mksh", "busybox", "su"})
@@ -97,6 +105,12 @@ def worth_reading(text: str) -> bool:
 
 
 _UNQUOTE = str.maketrans("", "", "'\"\\\n")
+
+
+def script_index(argv: Sequence[str]) -> int | None:
+    """The index of argv's `sh -c` script, whose commands every reader gets as their
+    own (read again: _simple_commands, expand_argv); None when it has none."""
+    return _script_index(argv)
 
 
 def _script_index(argv: Sequence[str]) -> int | None:
