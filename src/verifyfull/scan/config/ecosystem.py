@@ -20,9 +20,10 @@ directory and process; past the bound the directory counts as holding Python (ju
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from verifyfull.conninfo.foreign_drivers import DEFAULTS, DriverDefault
 
 # The manifest that names each ecosystem's project.
 MANIFESTS = {
@@ -38,37 +39,10 @@ MANIFESTS = {
 }
 
 
-@dataclass(frozen=True)
-class DriverDefault:
-    """What an ecosystem's usual PostgreSQL driver does given no TLS setting."""
-
-    driver: str
-    sslmode: str  # the libpq sslmode that behaves the same (what conninfo judges)
-    says: str  # the default, in the driver's own terms
-
-
-# Keyed by the language part of MANIFESTS' names. Where two drivers are usual and
-# differ (Go), the weaker default is judged and both are named.
-_DEFAULTS = {
-    "Java": DriverDefault("pgjdbc", "prefer", "default sslmode=prefer"),
-    "JavaScript": DriverDefault(
-        "node-postgres", "disable", "no TLS unless the code passes ssl or PGSSLMODE is set"
-    ),
-    "Go": DriverDefault(
-        "pgx or lib/pq",
-        "prefer",
-        "pgx's default sslmode=prefer; lib/pq's require checks no certificate",
-    ),
-    "Rust": DriverDefault("tokio-postgres or sqlx", "prefer", "default sslmode=prefer"),
-    "Ruby": DriverDefault("the pg gem (libpq)", "prefer", "default sslmode=prefer"),
-    "PHP": DriverDefault("pdo_pgsql (libpq)", "prefer", "default sslmode=prefer"),
-    "Elixir": DriverDefault("Postgrex", "disable", "no TLS unless ssl: true"),
-}
-
-
 def driver_default(ecosystem: str) -> DriverDefault | None:
-    """The driver default of an ecosystem named as other_ecosystem names it."""
-    return _DEFAULTS.get(ecosystem.split(" ", 1)[0])
+    """The driver default (conninfo.foreign_drivers) of an ecosystem named as
+    other_ecosystem names it ("Java (Maven)")."""
+    return DEFAULTS.get(ecosystem.split(" ", 1)[0])
 
 
 _PYTHON_FILES = frozenset(

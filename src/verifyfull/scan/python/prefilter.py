@@ -105,6 +105,12 @@ KEYWORDS: tuple[str, ...] = (
 _STAR_IMPORT = re.compile(r"import[ \t]*\*")
 
 
+def _star_imported(code: str) -> bool:
+    """Whether the code (a lexed file's code view) has an `import *`: any module's
+    names may then be this module's (module._star_aliases)."""
+    return next(at_word_starts(_STAR_IMPORT, code), None) is not None
+
+
 def at_word_starts(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     """The matches of re.finditer(r"\b" + pattern.pattern, text), for a pattern that
     starts with a word character and cannot match empty: each match of the pattern
@@ -130,7 +136,7 @@ def sites_possible(code: str) -> bool:
         (root, at) for root in SITE_ROOTS if root in code for at, _ in _whole_word_at(code, root)
     ]
     # any module's names (module._star_aliases)
-    star = next(at_word_starts(_STAR_IMPORT, code), None) is not None
+    star = _star_imported(code)
     if not written and not star:
         return False
     if any(_AFTER_ROOT.match(code, at + len(root)) for root, at in written):
@@ -557,7 +563,7 @@ def _families(
         found.add("credentials")
     if _env_dsn_possible(frozenset(w for w in _DSN_WORDS if w in has and w in document)):
         found.add("env")  # env_settings: a DSN literal written for the environment
-    star = not has.isdisjoint(STAR_IMPORTS)  # `md5`, `choice` may come from it
+    star = _star_imported(code)  # `md5`, `choice` may come from it
     if (
         (
             ("hashlib" in has and "hashlib" in code)
@@ -693,7 +699,7 @@ def _random_always_spelled_out(code: str) -> bool:
     random import` of a function weak_crypto judges (`from random import Random` is
     none), and no `import *` (a project module's imports become this module's,
     module._star_aliases). Then a statement without the word holds no random call."""
-    if "import *" in code or "import*" in code:
+    if _star_imported(code):
         return False
     for at, after in _whole_word_at(code, "random"):
         if code.startswith("as", after) and not _is_word_char(code[after + 2 : after + 3]):
@@ -764,8 +770,9 @@ def _names_weak_hash(text: str) -> bool:
 _INIT_OWNER = "Tortoise"
 # `from helpers import *`: a project module's imports become this module's
 # (module._star_aliases), so `choice(...)` may be random.choice and `md5(...)`
-# hashlib's without either module's name in this file. Spelled as formatters and
-# people write it; a wider gap between `import` and `*` is not looked for.
+# hashlib's without either module's name in this file. The stage-one words, as
+# formatters and people write it (a wider gap between `import` and `*` is not looked
+# for there); the lexed views test _STAR_IMPORT itself (_star_imported).
 STAR_IMPORTS = frozenset({"import *", "import*", "import  *", "import\t*"})
 # The hashlib functions weak_crypto.weak_hash judges, by the name they are called with.
 _HASH_FUNCTIONS = ("md5", "sha1", "new")
