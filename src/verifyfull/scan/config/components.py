@@ -42,7 +42,7 @@ from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.clients import LIBPQ_TOOLS
 from verifyfull.scan.config.dsn import NETWORK_HOST, looks_like_dsn
-from verifyfull.scan.config.ecosystem import driver_default, other_ecosystem
+from verifyfull.scan.config.ecosystem import driver_default, other_ecosystem, shown
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.shell.argv import program
 
@@ -296,7 +296,7 @@ def _judge_group(
     names = ", ".join(keys[:8]) + (", …" if len(keys) > 8 else "")
     if default is not None and ecosystem is not None and consumer is not None:
         reader = (
-            f"the {ecosystem} sub-project {_shown(consumer, src)} reading them "
+            f"the {ecosystem} sub-project {shown(consumer, src)} reading them "
             f"({default.driver}: {default.says})"
         )
     elif backend is not None:
@@ -328,15 +328,6 @@ def _names_postgres_server(host: Component, consumer: Path | None) -> bool:
     if host.literal is None or _PG_HOST.search(host.literal) is None:
         return False
     return consumer is None or other_ecosystem(consumer) is None
-
-
-def _shown(directory: Path, src: SourceFile) -> str:
-    """A sub-project's directory as the report shows it: from the scan root."""
-    try:
-        shown = directory.resolve().relative_to(project_vars.root_of(src).resolve())
-    except (OSError, ValueError):
-        return directory.name or str(directory)
-    return shown.as_posix() if shown.parts else "."
 
 
 def _quoted(value: str) -> str:

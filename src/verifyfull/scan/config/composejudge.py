@@ -31,10 +31,11 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from verifyfull.conninfo.foreign_drivers import UrlReader
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
 from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
-from verifyfull.scan.config import components, dsn, judge
+from verifyfull.scan.config import components, dsn, ecosystem, judge
 from verifyfull.scan.config.composefiles import (
     ServiceFacts,
     env_file_paths,
@@ -84,16 +85,19 @@ def judge_collected(
         for name, f in services.items()
     }
     found: list[Finding] = []
+    contexts = _build_contexts(src, compose_documents)
+    url_readers = _url_readers(src, contexts)
     for setting in settings:
-        env = service_env.get(_service_of(setting), file_env)
-        found.extend(judge_value(src, setting, env, dotenv, ctx.policy))
+        service = _service_of(setting)
+        env = service_env.get(service, file_env)
+        reader = url_readers.get(service) if service else url_readers.get("")
+        found.extend(judge_value(src, setting, env, dotenv, ctx.policy, reader))
     # Connections written as components (components.py), per service environment.
     # A service's (or a CI job's) client commands that read the components judge them.
     # Commands grouped by service once (per service it was quadratic in services).
     service_commands: dict[str, list[Command]] = {}
     for command in commands:
         service_commands.setdefault((command_services or {}).get(command, ""), []).append(command)
-    contexts = _build_contexts(src, compose_documents)
     for service, own in _by_service(settings).items():
         env = service_env.get(service, file_env)
         mine = service_commands.get(service, []) if service else []
@@ -109,9 +113,22 @@ def judge_collected(
             judge.judge_command(src, command, ctx.policy, service_env.get(service, file_env))
         )
     for document in compose_documents:
-        found.extend(_env_file_findings(src, document, services, ctx))
+        found.extend(_env_file_findings(src, document, services, ctx, url_readers))
     unused = [span for document in compose_documents for span in unused_extensions(document)]
     return [f for f in found if not _in_unused(f, src, unused)]
+
+
+def _url_readers(src: SourceFile, contexts: Mapping[str, Path]) -> dict[str, UrlReader]:
+    """The driver of another ecosystem that reads each service's connection URLs: the
+    service built from such a sub-project (`build:`); "" for the file's own settings
+    outside a service (the file's directory). A service from an image only runs code
+    outside the tree: its URLs are read as written."""
+    readers: dict[str, UrlReader] = {}
+    for name, directory in [("", src.path.parent), *contexts.items()]:
+        reader = ecosystem.url_reader(directory, src)
+        if reader is not None:
+            readers[name] = reader
+    return readers
 
 
 def _build_contexts(src: SourceFile, documents: Sequence[Node]) -> dict[str, Path]:
@@ -205,16 +222,19 @@ def judge_value(
     env: Mapping[str, str],
     dotenv: Mapping[str, str],
     policy: Policy,
+    reader: UrlReader | None = None,
 ) -> list[Finding]:
-    """One setting, its `${...}` read as compose reads it (see the module doc)."""
+    """One setting, its `${...}` read as compose reads it (see the module doc);
+    `reader`: the service's driver when another ecosystem's code reads it."""
     resolved = interpolate(setting.value, dotenv)
     if not resolved.changed:
-        return judge.judge_setting(src, setting, env, policy)
+        return judge.judge_setting(src, setting, env, policy, reader)
     is_dsn = dsn.looks_like_dsn(resolved.text)
     is_sslmode = setting.name.endswith(_SSLMODE_KEYS) and not resolved.unset
     if not (is_dsn or is_sslmode):
-        return judge.judge_setting(src, setting, env, policy)  # as written
-    found = judge.judge_setting(src, dataclasses.replace(setting, value=resolved.text), env, policy)
+        return judge.judge_setting(src, setting, env, policy, reader)  # as written
+    filled = dataclasses.replace(setting, value=resolved.text)
+    found = judge.judge_setting(src, filled, env, policy, reader)
     if is_dsn and password_is_variable(setting.value):
         found = [f for f in found if f.rule_id != "VF401"]  # the password is given at deploy
     if is_dsn and resolved.sslmode_variable:
@@ -257,7 +277,11 @@ def _checked_on_its_own(path: Path) -> bool:
 
 
 def _env_file_findings(
-    src: SourceFile, document: Node, services: Mapping[str, ServiceFacts], ctx: ScanContext
+    src: SourceFile,
+    document: Node,
+    services: Mapping[str, ServiceFacts],
+    ctx: ScanContext,
+    readers: Mapping[str, UrlReader],
 ) -> list[Finding]:
     found: list[Finding] = []
     for name, node in services_of(document).items():
@@ -272,7 +296,8 @@ def _env_file_findings(
             mine: list[Finding] = []
             for setting in env_file.settings:
                 scoped = dataclasses.replace(setting, context=("services", name, "env_file"))
-                mine.extend(judge.judge_setting(env_src, scoped, env, ctx.policy))
+                reader = readers.get(name)
+                mine.extend(judge.judge_setting(env_src, scoped, env, ctx.policy, reader))
             if _checked_on_its_own(path):
                 # The env-file check judges this file too, without the service: where it
                 # reports something the place is taken (one finding per value, not a

@@ -31,6 +31,7 @@ from verifyfull.conninfo import (
     unreadable,
 )
 from verifyfull.conninfo.django_url import is_django_url
+from verifyfull.conninfo.foreign_drivers import UrlReader, UrlReading, as_libpq_url
 from verifyfull.conninfo.redact import redact_text
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
@@ -89,14 +90,18 @@ def dsn_findings(
     policy: Policy,
     where: Mapping[str, Any],
     example: bool = False,
+    reader: UrlReader | None = None,
 ) -> list[Finding]:
     """The verdict's findings for a connection string written in a config file.
 
     `where` is the place in the file (path, line, column) the findings take;
     `example`: the file is one to copy and fill in (interpolation.example_context),
-    where a word in a number's place is a slot (`host:sua_porta`).
+    where a word in a number's place is a slot (`host:sua_porta`); `reader`: the
+    driver of another ecosystem's sub-project that reads it (ecosystem.url_reader),
+    None for Python's.
     """
-    return _placed(_dsn_verdict(value.strip(), _frozen(env), policy, example), where)
+    found = _dsn_verdict(value.strip(), _frozen(env), policy, example, reader)
+    return _placed(found, where)
 
 
 def _frozen(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -109,12 +114,19 @@ def _frozen(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 # added afterwards (_placed).
 @functools.lru_cache(maxsize=4096)
 def _dsn_verdict(
-    value: str, env: tuple[tuple[str, str], ...], policy: Policy, example: bool
+    value: str,
+    env: tuple[tuple[str, str], ...],
+    policy: Policy,
+    example: bool,
+    reader: UrlReader | None = None,
 ) -> tuple[Finding, ...]:
     neutral = neutral_dsn(value, example)
     if neutral is None:
         return ()  # an interpolation decides the TLS part: the deployment does
     text = neutral.text
+    reading = as_libpq_url(reader, text, dict(env)) if reader is not None else None
+    if reading is not None:
+        text = reading.libpq_url
     try:
         info, driver = read_any_driver(text)  # libpq's reading, else asyncpg's
         verdict = evaluate(info, driver, Environment.of(dict(env)), policy)
@@ -125,7 +137,23 @@ def _dsn_verdict(
     found = verdict.findings
     if neutral.password_interpolated or _password_is_reference(value):  # `u:${PW}@h`
         found = tuple(f for f in found if f.rule_id != "VF401")
+    if reader is not None:
+        found = tuple(_read_by(f, reader, reading, value) for f in found)
     return found
+
+
+def _read_by(item: Finding, reader: UrlReader, reading: UrlReading | None, value: str) -> Finding:
+    """A finding of a URL another ecosystem's driver reads: the message says which
+    driver and what it does with the URL's TLS keys; the evidence is the URL as
+    written (the rewritten one is conninfo's input only)."""
+    if not item.rule_id.startswith("VF10"):
+        return dataclasses.replace(item, evidence=redact(value))
+    says = f": {reading.says}" if reading is not None else ""
+    return dataclasses.replace(
+        item,
+        message=f"{item.message} (read by {reader.where} with {reader.driver}{says})",
+        evidence=redact(value),
+    )
 
 
 def sslmode_findings(

@@ -13,17 +13,36 @@ driver default (`driver_default`, session 13) and the message names the sub-proj
 the driver: the code of that sub-project is not read, so what is judged is the driver
 given no TLS option, as libpq's default is for a reader outside the tree.
 
+A connection URL such a sub-project reads is read by its driver (`url_reader`,
+session 14): a JavaScript sub-project's by Prisma when its package.json depends on
+Prisma without the pg adapter, else by node-postgres when it depends on pg or a
+library built on it (its major version from the dependency's range: pg 9 reads
+sslmode as libpq does); other ecosystems' drivers read URLs as libpq does. A
+JavaScript sub-project whose driver the manifest does not name keeps libpq's
+reading, and the message says so.
+
 Bounded: at most 2,000 directory entries are looked at per directory, once per
 directory and process; past the bound the directory counts as holding Python (judged).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from verifyfull.conninfo.foreign_drivers import DEFAULTS, DriverDefault
+from verifyfull.conninfo.foreign_drivers import (
+    DEFAULTS,
+    LIBPQ_LIKE,
+    NODE_POSTGRES,
+    PRISMA,
+    DriverDefault,
+    UrlReader,
+)
+from verifyfull.scan import project_vars
+from verifyfull.scan.api import SourceFile
 
 # The manifest that names each ecosystem's project.
 MANIFESTS = {
@@ -85,3 +104,66 @@ def _holds_python(directory: str) -> bool:
             return True
         del here
     return False
+
+
+MAX_MANIFEST_BYTES = 1_000_000
+# Libraries that hand a connection string to node-postgres (pg-connection-string).
+_ON_PG = ("pg", "knex", "typeorm", "pg-promise", "slonik", "@prisma/adapter-pg", "kysely")
+_MAJOR = re.compile(r"(\d+)")
+
+
+def shown(directory: Path, src: SourceFile) -> str:
+    """A sub-project's directory as the report shows it: from the scan root."""
+    try:
+        relative = directory.resolve().relative_to(project_vars.root_of(src).resolve())
+    except (OSError, ValueError):
+        return directory.name or str(directory)
+    return relative.as_posix() if relative.parts else "."
+
+
+def url_reader(directory: Path | None, src: SourceFile) -> UrlReader | None:
+    """The driver that reads a connection URL in the sub-project at directory (the
+    code that reads src's settings), when it is another ecosystem's (None: Python's
+    drivers or a reader outside the tree, judged as written)."""
+    ecosystem = other_ecosystem(directory) if directory is not None else None
+    if directory is None or ecosystem is None:
+        return None
+    where = f"the {ecosystem} sub-project {shown(directory, src)}"
+    if not ecosystem.startswith("JavaScript"):
+        default = driver_default(ecosystem)
+        driver = default.driver if default is not None else ecosystem
+        return UrlReader(LIBPQ_LIKE, f"{driver}, which reads a URL as libpq does", where)
+    deps = _dependencies(str(directory.resolve()))
+    if ("@prisma/client" in deps or "prisma" in deps) and "@prisma/adapter-pg" not in deps:
+        return UrlReader(PRISMA, "Prisma", where)
+    on_pg = next((name for name in _ON_PG if name in deps), None)
+    if on_pg is None:
+        return UrlReader(
+            LIBPQ_LIKE, "a driver its package.json does not name (read here as libpq)", where
+        )
+    major = _MAJOR.search(deps.get("pg", ""))
+    if major is not None and int(major.group(1)) >= 9:
+        return UrlReader(LIBPQ_LIKE, f"node-postgres {major.group(1)}, libpq's sslmode", where)
+    through = "" if on_pg == "pg" else f" (through {on_pg})"
+    return UrlReader(NODE_POSTGRES, f"node-postgres 8{through}", where)
+
+
+@lru_cache(maxsize=256)
+def _dependencies(directory: str) -> dict[str, str]:
+    """The package.json dependencies at directory (name -> version range), bounded."""
+    path = os.path.join(directory, "package.json")
+    try:
+        if os.path.getsize(path) > MAX_MANIFEST_BYTES:
+            return {}
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            manifest = json.load(handle)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    found: dict[str, str] = {}
+    if not isinstance(manifest, dict):
+        return found
+    for key in ("dependencies", "devDependencies", "peerDependencies"):
+        section = manifest.get(key)
+        if isinstance(section, dict):
+            found.update({k: v for k, v in section.items() if isinstance(v, str)})
+    return found

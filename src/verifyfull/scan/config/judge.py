@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from verifyfull.conninfo.foreign_drivers import UrlReader
 from verifyfull.errors import UsageError
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import (
@@ -25,7 +26,7 @@ from verifyfull.policy import (
 )
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
-from verifyfull.scan.config import clients, components, dsn
+from verifyfull.scan.config import clients, components, dsn, ecosystem
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.pgconf_lines import parse_conf
 from verifyfull.scan.interpolation import example_context
@@ -132,8 +133,9 @@ def judge_settings(
     """
     env = file_environment(settings)
     found: list[Finding] = []
+    reader = ecosystem.url_reader(src.path.parent, src)  # the file's own sub-project
     for setting in settings:
-        found.extend(judge_setting(src, setting, env, policy))
+        found.extend(judge_setting(src, setting, env, policy, reader))
     found.extend(
         components.component_findings(
             src, settings, env, policy, commands, src.path.parent, own_code=own_code
@@ -198,15 +200,22 @@ def command_worth_judging(words: Sequence[str]) -> bool:
 
 
 def judge_setting(
-    src: SourceFile, setting: Setting, env: Mapping[str, str], policy: Policy = DEFAULT_POLICY
+    src: SourceFile,
+    setting: Setting,
+    env: Mapping[str, str],
+    policy: Policy = DEFAULT_POLICY,
+    reader: UrlReader | None = None,
 ) -> list[Finding]:
+    """One setting's findings; `reader`: the driver of another ecosystem's sub-project
+    that reads its connection URL (ecosystem.url_reader), None for Python's."""
     name, value = setting.name, setting.value
     if not worth_judging(setting.key, value):
         return []
     where = _where(src, setting.line, setting.column)
     found: list[Finding] = []
     if dsn.looks_like_dsn(value):
-        dsn_found = dsn.dsn_findings(value, env, policy, where, example_context(src.path.name))
+        example = example_context(src.path.name)
+        dsn_found = dsn.dsn_findings(value, env, policy, where, example, reader)
         if _dsn_password_is_placeholder(setting.key, value):
             dsn_found = [f for f in dsn_found if f.rule_id != "VF401"]
         found.extend(dsn_found)
