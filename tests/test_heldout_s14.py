@@ -19,6 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from test_scan_accuracy_s12 import bounded, scan_one
+from verifyfull.policy import DEFAULT_POLICY
+from verifyfull.scan.api import ScanContext
+from verifyfull.scan.engine import scan_file
+from verifyfull.scan.walk import WalkedFile
 
 URL_BODIES = (
     "postgresql://app:Xk29vbqT@db.internal:5432/app",
@@ -146,3 +150,110 @@ def test_an_interpolation_alembic_cannot_fill_in_is_not_guessed(tmp_path: Path) 
     rules = {rule for _, rule in scan_one(env_py, tmp_path)}
     assert "VF102" not in rules and "VF105" not in rules, rules
     assert "VF108" in rules, rules
+
+
+# --- where a connect_args mode is written (issue 12 item 8) ---------------------------
+# The blind labels put a connect_args mode at its key (fm_transaction_service's inline
+# `connect_args={"ssl": "disable"}` below the call, NoeRFcBot's SQLALCHEMY_ENGINE_OPTIONS);
+# the finding goes there, the call related, with the verdict of the same call written on
+# one line (the reference).
+
+MODES = {  # URL scheme -> (key, value) pairs a connect_args dict may decide with
+    "postgresql": [("sslmode", "prefer"), ("sslmode", "require"), ("sslmode", "disable")],
+    "postgresql+asyncpg": [("ssl", "disable"), ("ssl", "require"), ("ssl", "prefer")],
+}
+SHAPES = ("inline", "name", "imported", "spread", "flask")
+# Keys each driver takes beside the mode (filler lines between the dict and the mode).
+LIBPQ_KEYS = ("connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval")
+ASYNCPG_KEYS = (
+    "timeout",
+    "command_timeout",
+    "statement_cache_size",
+    "max_cached_statement_lifetime",
+)
+
+
+def _program(shape: str, scheme: str, key: str, value: str, filler: int) -> dict[str, str]:
+    """Files of a program whose engine gets connect_args {key: value} in `shape`, the key
+    `filler` lines below the dict's start; the URL from the environment."""
+    engine = "create_async_engine" if "asyncpg" in scheme else "create_engine"
+    module = "sqlalchemy.ext.asyncio" if "asyncpg" in scheme else "sqlalchemy"
+    keys = ASYNCPG_KEYS if "asyncpg" in scheme else LIBPQ_KEYS
+    pad = "".join(f'    "{k}": 10,\n' for k in keys[:filler])
+    literal = "{\n" + pad + f'    "{key}": "{value}",\n' + "}"
+    head = f"import os\nfrom {module} import {engine}\n"
+    url = 'os.environ["DATABASE_URL"]'
+    if shape == "inline":
+        body = f"e = {engine}(\n    {url},\n    connect_args={literal},\n)\n"
+        return {"app.py": head + body}
+    if shape == "name":
+        return {"app.py": head + f"ARGS = {literal}\ne = {engine}({url}, connect_args=ARGS)\n"}
+    if shape == "imported":
+        return {
+            "settings.py": f"ARGS = {literal}\n",
+            "app.py": head + f"from settings import ARGS\ne = {engine}({url}, connect_args=ARGS)\n",
+        }
+    if shape == "spread":
+        options = '{\n    "pool_recycle": 300,\n    "connect_args": ' + literal + ",\n}"
+        return {"app.py": head + f"OPTIONS = {options}\ne = {engine}({url}, **OPTIONS)\n"}
+    options = '{\n    "pool_recycle": 300,\n    "connect_args": ' + literal + ",\n}"
+    flask = (
+        "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+        "app = Flask(__name__)\n"
+        f'app.config["SQLALCHEMY_DATABASE_URI"] = {url}\n'
+        f'app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {options}\n'
+        "db = SQLAlchemy(app)\n"
+    )
+    return {"app.py": flask}
+
+
+def _one_line_reference(root: Path, scheme: str, key: str, value: str) -> set[str]:
+    engine = "create_async_engine" if "asyncpg" in scheme else "create_engine"
+    module = "sqlalchemy.ext.asyncio" if "asyncpg" in scheme else "sqlalchemy"
+    text = (
+        f"import os\nfrom {module} import {engine}\n"
+        f'e = {engine}(os.environ["DATABASE_URL"], connect_args={{"{key}": "{value}"}})\n'
+    )
+    return {rule for _, rule in _findings(root, "app.py", text) if rule.startswith("VF10")}
+
+
+def _scan_tree(root: Path, files: dict[str, str]) -> list[tuple[str, int, str]]:
+    """(path, line, rule) of every finding of every file, where each is reported."""
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    found = []
+    for name in files:
+        walked = WalkedFile(root / name, name)
+        outcome = scan_file(walked, ScanContext(root=root, policy=DEFAULT_POLICY), 1_000_000)
+        assert not outcome.errors, outcome.errors
+        found += [(f.path or name, f.line or 0, f.rule_id) for f in outcome.findings]
+    return sorted(set(found))
+
+
+@bounded(40)
+@given(
+    shape=st.sampled_from(SHAPES),
+    scheme=st.sampled_from(sorted(MODES)),
+    pick=st.integers(0, 2),
+    filler=st.integers(0, 4),
+)
+def test_a_connect_args_mode_is_reported_at_its_key_with_the_one_line_verdict(
+    tmp_path_factory: pytest.TempPathFactory, shape: str, scheme: str, pick: int, filler: int
+) -> None:
+    if shape == "flask" and "asyncpg" in scheme:
+        scheme = "postgresql"  # Flask-SQLAlchemy: a sync engine
+    key, value = MODES[scheme][pick]
+    expected = _one_line_reference(tmp_path_factory.mktemp("ref"), scheme, key, value)
+    files = _program(shape, scheme, key, value, filler)
+    found = _scan_tree(tmp_path_factory.mktemp(shape), files)
+    transport = [(name, line, rule) for name, line, rule in found if rule.startswith("VF10")]
+    assert {rule for _, _, rule in transport} == expected, (shape, files, transport)
+    defining = "settings.py" if shape == "imported" else "app.py"
+    key_line = next(
+        n for n, text in enumerate(files[defining].splitlines(), 1) if f'"{key}": "{value}"' in text
+    )
+    assert transport and all((n, line) == (defining, key_line) for n, line, _ in transport), (
+        shape,
+        files,
+        transport,
+    )

