@@ -257,3 +257,54 @@ def test_a_connect_args_mode_is_reported_at_its_key_with_the_one_line_verdict(
         files,
         transport,
     )
+
+
+# --- a database server's own healthcheck at its loopback -------------------------------
+# fm_transaction_service: `healthcheck: test: psql … -h localhost` of the postgres service
+# runs in that container and reaches the server over loopback: no network in between, no
+# transport finding. The same command anywhere else, or to another host, is judged.
+
+SERVER_IMAGES = (
+    "postgres:16",
+    "postgres:v11.17_3",
+    "postgis/postgis:15-3.4",
+    "timescale/timescaledb:latest-pg16",
+)
+OTHER_IMAGES = ("python:3.12", "example/app:1")
+HOSTS = {"localhost": True, "127.0.0.1": True, "::1": True, "db": False, "pg.internal": False}
+TESTS = ("string", "cmd-shell", "cmd", "url")
+
+
+def _healthcheck(form: str, host: str) -> list[str]:
+    options = f"-h {host} -U app -d app -c 'select 1'"
+    if form == "string":
+        return [f"      test: psql {options}"]
+    if form == "cmd-shell":
+        return [f'      test: ["CMD-SHELL", "psql {options}"]']
+    if form == "cmd":
+        return [f'      test: ["CMD", "psql", "-h", "{host}", "-U", "app", "-d", "app"]']
+    shown = f"[{host}]" if ":" in host else host
+    return [f'      test: ["CMD", "psql", "postgresql://app@{shown}:5432/app", "-c", "select 1"]']
+
+
+@bounded(40)
+@given(
+    image=st.sampled_from(SERVER_IMAGES + OTHER_IMAGES),
+    host=st.sampled_from(sorted(HOSTS)),
+    form=st.sampled_from(TESTS),
+)
+def test_a_server_healthcheck_at_its_loopback_is_no_network_connection(
+    tmp_path_factory: pytest.TempPathFactory, image: str, host: str, form: str
+) -> None:
+    lines = [
+        "services:",
+        "  db:",
+        f"    image: {image}",
+        "    healthcheck:",
+        *_healthcheck(form, host),
+    ]
+    root = tmp_path_factory.mktemp("healthcheck")
+    found = _findings(root, "docker-compose.yml", "\n".join(lines) + "\n")
+    transport = {rule for _, rule in found if rule.startswith("VF10")}
+    local = image in SERVER_IMAGES and HOSTS[host]
+    assert transport == (set() if local else {"VF102"}), (image, host, form, found)

@@ -470,10 +470,11 @@ def judge_command(
     command: Command,
     policy: Policy = DEFAULT_POLICY,
     env: Mapping[str, str] | None = None,
+    in_server: bool = False,
 ) -> list[Finding]:
     """A command line: cockroach start flags, postgres -c settings, and what a client
     command says about its connection (clients.py; `env` holds the PG* variables
-    the file sets)."""
+    the file sets; `in_server`: it runs in the database server's own container)."""
     argv = command.argv
     programs = {_program(w) for w in argv} | ({command.hint.lower()} if command.hint else set())
     is_cockroach = any("cockroach" in p for p in programs)
@@ -539,7 +540,7 @@ def judge_command(
                     src, key.replace("-", "_"), value, word.line, word.column, policy
                 )
             )
-    found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of))
+    found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of, in_server))
     found.extend(_written_conf_lines(src, command, policy))
     return found
 
