@@ -82,6 +82,7 @@ _DSN_PASSWORD = re.compile(
 # A template action blanked by helm.untemplate (`{{ .Values.x }}` -> `_____________`).
 _BLANKED_ACTION = "____"
 _COCKROACH_START = {"start", "start-single-node"}
+_COCKROACH_PROGRAMS = frozenset({"cockroach", "cockroach.exe"})
 
 
 def _templated(value: str) -> bool:
@@ -550,13 +551,15 @@ def _cockroach_subcommand(argv: Sequence[str], hint: str | None) -> str | None:
     the program (`cockroach sql --insecure`), or, when the program is implied by the
     image (`CMD ["sql", "--insecure"]`, a compose command), the first word."""
     start = 0
-    for index, word in enumerate(argv):
-        if "cockroach" in _program(word):
-            start = index + 1
-            break
-    else:
-        if not (hint and "cockroach" in hint.lower()):
-            return None
+    # The program itself, not a word that only names it: `kubectl exec db-cockroachdb-0
+    # -- ./cockroach sql`, `--image=cockroachdb/cockroach:v24 --command -- ./cockroach sql`
+    # (held-out-s14b, vlab-research/fly); a name holding the word is the fallback.
+    exact = [i for i, word in enumerate(argv) if _program(word) in _COCKROACH_PROGRAMS]
+    loose = [i for i, word in enumerate(argv) if "cockroach" in _program(word)]
+    if exact or loose:
+        start = (exact or loose)[0] + 1
+    elif not (hint and "cockroach" in hint.lower()):
+        return None
     return next((word for word in argv[start:] if not word.startswith("-")), None)
 
 
