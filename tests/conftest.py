@@ -16,10 +16,12 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from verifyfull import scrub
+from verifyfull.certs.create import create_ca, create_node
 from verifyfull.lab import crdb, harness
 from verifyfull.lab.harness import LabError, LabServer
 
@@ -102,3 +104,13 @@ def fresh_lab() -> Iterator[LabFactory]:
 def crdb_or_lab(lab: LabFactory) -> LabServer | crdb.ExternalServer:
     external = crdb.from_env()
     return external if external is not None else lab("secure")
+
+
+@pytest.fixture(scope="module")
+def rogue_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A node certificate for localhost/127.0.0.1 from a CA no client trusts (the
+    on-path attacker of the MITM tests: tests/test_conninfo_table.py, test_conninfo_pg8000.py)."""
+    base = tmp_path_factory.mktemp("rogue")
+    create_ca(base / "certs", base / "ca.key", common_name="rogue CA")
+    create_node(["localhost", "127.0.0.1"], base / "certs", base / "ca.key")
+    return base / "certs" / "node.crt", base / "certs" / "node.key"

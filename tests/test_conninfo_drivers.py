@@ -45,7 +45,7 @@ def test_tortoise_engine_decides_the_backend() -> None:
 
 @pytest.mark.parametrize(
     ("text", "driver"),
-    [("postgresql+pg8000://h/db", "sqlalchemy"), ("postgresql://h/db", "jdbc")],
+    [("postgresql+pypostgresql://h/db", "sqlalchemy"), ("postgresql://h/db", "jdbc")],
 )
 def test_unmodelled_drivers_are_refused(text: str, driver: str) -> None:
     with pytest.raises((UsageError, ValueError)):

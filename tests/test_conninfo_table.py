@@ -30,7 +30,6 @@ from tortoise.backends.asyncpg import AsyncpgDBClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.psycopg import PsycopgClient
 
-from verifyfull.certs.create import create_ca, create_node
 from verifyfull.conninfo import (
     ContextFacts,
     Driver,
@@ -1361,15 +1360,6 @@ async def test_driver_agrees_with_model(
             # The session really is (or is not) encrypted as the claim says.
             assert session_ssl is (verdict.tls.value == "always" or variant != "no-tls")
     assert checked, "no lab variant exercised this row"
-
-
-@pytest.fixture(scope="module")
-def rogue_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A node certificate for localhost/127.0.0.1 from a CA no client trusts."""
-    base = tmp_path_factory.mktemp("rogue")
-    create_ca(base / "certs", base / "ca.key", common_name="rogue CA")
-    create_node(["localhost", "127.0.0.1"], base / "certs", base / "ca.key")
-    return base / "certs" / "node.crt", base / "certs" / "node.key"
 
 
 def _breaks(case: Case) -> bool:

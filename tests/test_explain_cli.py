@@ -157,7 +157,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         (["mysql://db/app"], "unsupported scheme"),
         (["postgresql://db/app", "--driver", "jdbc"], "unknown driver"),
         (["postgresql://db/app", "--format", "xml"], "unknown format"),
-        (["postgresql+pg8000://db/app"], "not modelled"),
+        (["postgresql+pypostgresql://db/app"], "not modelled"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], words: str) -> None:

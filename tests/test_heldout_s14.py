@@ -257,3 +257,148 @@ def test_a_connect_args_mode_is_reported_at_its_key_with_the_one_line_verdict(
         files,
         transport,
     )
+
+
+# --- a database server's own healthcheck at its loopback -------------------------------
+# fm_transaction_service: `healthcheck: test: psql … -h localhost` of the postgres service
+# runs in that container and reaches the server over loopback: no network in between, no
+# transport finding. The same command anywhere else, or to another host, is judged.
+
+SERVER_IMAGES = (
+    "postgres:16",
+    "postgres:v11.17_3",
+    "postgis/postgis:15-3.4",
+    "timescale/timescaledb:latest-pg16",
+)
+OTHER_IMAGES = ("python:3.12", "example/app:1")
+HOSTS = {"localhost": True, "127.0.0.1": True, "::1": True, "db": False, "pg.internal": False}
+TESTS = ("string", "cmd-shell", "cmd", "url")
+
+
+def _healthcheck(form: str, host: str) -> list[str]:
+    options = f"-h {host} -U app -d app -c 'select 1'"
+    if form == "string":
+        return [f"      test: psql {options}"]
+    if form == "cmd-shell":
+        return [f'      test: ["CMD-SHELL", "psql {options}"]']
+    if form == "cmd":
+        return [f'      test: ["CMD", "psql", "-h", "{host}", "-U", "app", "-d", "app"]']
+    shown = f"[{host}]" if ":" in host else host
+    return [f'      test: ["CMD", "psql", "postgresql://app@{shown}:5432/app", "-c", "select 1"]']
+
+
+@bounded(40)
+@given(
+    image=st.sampled_from(SERVER_IMAGES + OTHER_IMAGES),
+    host=st.sampled_from(sorted(HOSTS)),
+    form=st.sampled_from(TESTS),
+)
+def test_a_server_healthcheck_at_its_loopback_is_no_network_connection(
+    tmp_path_factory: pytest.TempPathFactory, image: str, host: str, form: str
+) -> None:
+    lines = [
+        "services:",
+        "  db:",
+        f"    image: {image}",
+        "    healthcheck:",
+        *_healthcheck(form, host),
+    ]
+    root = tmp_path_factory.mktemp("healthcheck")
+    found = _findings(root, "docker-compose.yml", "\n".join(lines) + "\n")
+    transport = {rule for _, rule in found if rule.startswith("VF10")}
+    local = image in SERVER_IMAGES and HOSTS[host]
+    assert transport == (set() if local else {"VF102"}), (image, host, form, found)
+
+
+# --- a cockroach client behind a wrapper whose words name cockroach --------------------
+# vlab-research/fly: `kubectl exec db-cockroachdb-0 -- ./cockroach sql --insecure` and
+# `kubectl run … --image=cockroachdb/cockroach:v24 --command -- ./cockroach sql --insecure`
+# were no client: the pod or image name was taken for the program. Reference: the same
+# client command unwrapped.
+
+WRAPPERS = (
+    "",
+    "kubectl exec {name} -- ",
+    "kubectl exec -i {name} -c db -- ",
+    "kubectl run client --rm -it --image=cockroachdb/cockroach:v24.1 --restart=Never --command -- ",
+    "docker exec -it {name} ",
+    "docker compose exec {name} ",
+)
+NAMES = ("db-cockroachdb-0", "roach1", "cockroachdb-public-0")
+PROGRAMS = ("cockroach", "./cockroach", "/cockroach/cockroach")
+CLIENTS = (
+    "sql --insecure --host db-public",
+    "init --insecure --host=roach-0",
+    "sql --certs-dir=/certs",
+)
+
+
+@bounded(60)
+@given(
+    wrapper=st.sampled_from(WRAPPERS),
+    name=st.sampled_from(NAMES),
+    program=st.sampled_from(PROGRAMS),
+    client=st.sampled_from(CLIENTS),
+    carrier=st.sampled_from(("script", "makefile")),
+)
+def test_a_wrapped_cockroach_client_is_judged_as_the_client_itself(
+    tmp_path_factory: pytest.TempPathFactory,
+    wrapper: str,
+    name: str,
+    program: str,
+    client: str,
+    carrier: str,
+) -> None:
+    def rules(command: str) -> set[str]:
+        root = tmp_path_factory.mktemp("wrapped")
+        if carrier == "script":
+            found = _findings(root, "run.sh", f"#!/bin/sh\n{command}\n")
+        else:
+            found = _findings(root, "Makefile", f"client:\n\t{command}\n")
+        return {rule for _, rule in found if rule.startswith("VF10")}
+
+    plain = f"{program} {client}"
+    expected = rules(plain)
+    assert expected == ({"VF101"} if "--insecure" in client else set()), plain
+    wrapped = wrapper.format(name=name) + plain
+    assert rules(wrapped) == expected, wrapped
+
+
+# --- third-party Django backends that wrap PostgreSQL's -------------------------------
+
+PG_ENGINES = (
+    "django.db.backends.postgresql",
+    "django_tenants.postgresql_backend",
+    "django_prometheus.db.backends.postgresql",
+    "dj_db_conn_pool.backends.postgresql",
+    "django_db_geventpool.backends.postgresql_psycopg2",
+    "timescale.db.backends.postgresql",
+    "django.contrib.gis.db.backends.postgis",
+    "django_cockroachdb",
+)
+OTHER_ENGINES = (
+    "django.db.backends.mysql",
+    "django.db.backends.sqlite3",
+    "mssql",
+    "django-postgreconnect",  # not importable: Django refuses it before connecting
+)
+OPTIONS = ("", "'OPTIONS': {'sslmode': 'require'}, ", "'OPTIONS': {'sslmode': 'disable'}, ")
+
+
+@bounded(40)
+@given(engine=st.sampled_from(PG_ENGINES + OTHER_ENGINES), options=st.sampled_from(OPTIONS))
+def test_a_backend_wrapping_postgresql_is_judged_as_django_s_own(
+    tmp_path_factory: pytest.TempPathFactory, engine: str, options: str
+) -> None:
+    def rules(name: str) -> set[str]:
+        text = (
+            "DATABASES = {'default': {"
+            f"'ENGINE': '{name}', 'NAME': 'app', 'USER': 'app', 'HOST': 'db.internal', {options}"
+            "}}\n"
+        )
+        found = _findings(tmp_path_factory.mktemp("django"), "settings.py", text)
+        return {rule for _, rule in found if rule.startswith("VF10")}
+
+    reference = rules("django.db.backends.postgresql")
+    assert reference  # every OPTIONS here is a finding for Django's own backend
+    assert rules(engine) == (reference if engine in PG_ENGINES else set()), engine

@@ -42,7 +42,7 @@ ALL_SITES = sites_of(FIXTURES) + (sites_of(EXAMPLE) if EXAMPLE.is_dir() else [])
 
 def test_the_fixtures_have_sites_for_every_driver() -> None:
     drivers = {site.driver.value for _, site, _ in ALL_SITES}
-    assert drivers == {"asyncpg", "psycopg", "psycopg2", "sqlalchemy", "tortoise"}
+    assert drivers == {"asyncpg", "psycopg", "psycopg2", "sqlalchemy", "tortoise", "pg8000"}
     assert len([s for _, s, _ in ALL_SITES if s.dsn]) >= 25
 
 

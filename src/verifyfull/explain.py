@@ -41,7 +41,9 @@ _SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
-_DRIVER_NAMES = tuple(d.value for d in Driver)
+# pg8000 takes keyword arguments only: no connection string to explain for it (a
+# postgresql+pg8000:// URL is SQLAlchemy's dialect, read without --driver).
+_DRIVER_NAMES = tuple(d.value for d in Driver if d is not Driver.PG8000)
 _DRIVERS = ", ".join(_DRIVER_NAMES)
 
 
@@ -68,7 +70,7 @@ def explain_command(
     """Explain what a driver will really do with a connection string."""
     if output_format not in ("text", "json"):
         raise UsageError(f"unknown format {output_format!r}", "use --format text or --format json")
-    if driver is not None and driver not in {d.value for d in Driver}:
+    if driver is not None and driver not in _DRIVER_NAMES:
         raise UsageError(f"unknown driver {driver!r}", f"use one of {_DRIVERS}")
     env = Environment.current() if use_env else Environment.empty()
     if driver is None:  # libpq's reading, else asyncpg's (as the config scanner reads it)

@@ -23,6 +23,7 @@ from verifyfull.conninfo.model import ConnInfo, Environment, HostPort, Source
 from verifyfull.conninfo.parse import (
     from_asyncpg_kwargs,
     from_environment,
+    from_pg8000_kwargs,
     from_sqlalchemy_url,
     from_tortoise_config,
     from_tortoise_credentials,
@@ -62,6 +63,7 @@ __all__ = [
     "evaluate",
     "from_asyncpg_kwargs",
     "from_environment",
+    "from_pg8000_kwargs",
     "from_sqlalchemy_url",
     "from_tortoise_config",
     "from_tortoise_credentials",

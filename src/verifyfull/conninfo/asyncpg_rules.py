@@ -417,18 +417,24 @@ def _ignored_dsn_files(dsn: dict[str, str], env: Environment, judge: Judge, why:
 def _asyncpg_context(
     ctx: ContextFacts, dsn: dict[str, str], env: Environment, judge: Judge
 ) -> None:
+    if judge_context(ctx, judge):
+        _ignored_dsn_files(dsn, env, judge, "an SSLContext")
+
+
+def judge_context(ctx: ContextFacts, judge: Judge) -> bool:
+    """An SSLContext a driver uses as is (asyncpg's ssl=, pg8000's ssl_context=): TLS
+    mandatory with the context's own checks. False when its checks are not known."""
     chain = ctx.verifies_chain
     if chain is None or (chain and ctx.check_hostname is None):
         judge.determined = False
         judge.tls = TLSUse.ALWAYS
         judge.note(f"an SSLContext whose checks are not known statically ({ctx.origin})")
-        return
+        return False
     judge.transport(TLSUse.ALWAYS, chain, bool(ctx.check_hostname))
     judge.note(
         "an SSLContext is used as is: TLS is mandatory (no plaintext fallback), with the "
         "context's own checks"
     )
-    _ignored_dsn_files(dsn, env, judge, "an SSLContext")
     if chain and ctx.own_ca is False and ctx.system_roots is False:
         judge.crash(
             "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
@@ -444,6 +450,7 @@ def _asyncpg_context(
         judge.tls_floor(ctx.minimum_version, "SSLContext.minimum_version")
     if ctx.ciphers:
         _cipher_check(ctx.ciphers, judge)
+    return True
 
 
 def _cipher_check(ciphers: str, judge: Judge) -> None:

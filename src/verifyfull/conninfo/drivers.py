@@ -24,6 +24,7 @@ from verifyfull.conninfo.asyncpg_rules import (
 from verifyfull.conninfo.libpq import ConnStringError
 from verifyfull.conninfo.libpq_rules import libpq_front
 from verifyfull.conninfo.model import ConnInfo, Environment, HostPort
+from verifyfull.conninfo.pg8000_rules import pg8000_front
 from verifyfull.conninfo.service import read_service
 from verifyfull.conninfo.target import (
     SQLALCHEMY_REMOVED_SCHEMES,
@@ -96,6 +97,8 @@ def evaluate(
         judged = replace(judged, hosts=tuple(HostPort(SERVICE_HOST, p) for p in ports))
     if target.engine == "asyncpg":
         asyncpg_front(judged, target, env, judge)
+    elif target.engine == "pg8000":
+        pg8000_front(judged, target, judge, versions)
     else:
         libpq_front(judged, target, env, judge)
     if reading.unknown and not _mode_written(info, target):

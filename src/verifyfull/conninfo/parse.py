@@ -117,6 +117,14 @@ def from_asyncpg_kwargs(kwargs: Mapping[str, object], *, literal: bool = True) -
     return _overlay_kwargs(base, kwargs, skip=("dsn",), asyncpg=True)
 
 
+def from_pg8000_kwargs(kwargs: Mapping[str, object], *, literal: bool = True) -> ConnInfo:
+    """pg8000.connect(user, host, database, port, password, …, ssl_context) keyword
+    arguments: ssl_context is the TLS argument (an SSLArg, or the live value)."""
+    given = {("ssl" if k == "ssl_context" else k): v for k, v in kwargs.items()}
+    base = ConnInfo(source=Source.KWARGS, literal=literal)
+    return _overlay_kwargs(base, given, asyncpg=True)  # one host string, as pg8000 takes it
+
+
 def _asyncpg_dsn(dsn: str, *, literal: bool, host_given: bool, port_given: bool) -> ConnInfo:
     # A URL is read as asyncpg reads it (its precedence, its decoding). A
     # keyword string or another scheme is refused at connect (asyncpg_rules
@@ -447,6 +455,8 @@ def from_url_parts(
         + (("host",) if not asyncpg and not multihost and _text_or_none(host) else ())
         + (("hostaddr",) if hostaddr and not asyncpg else ()),
     )
+    if connect_args and (dialect or "").lower() == "pg8000":  # its TLS argument
+        connect_args = {("ssl" if k == "ssl_context" else k): v for k, v in connect_args.items()}
     if connect_args:
         info = _overlay_kwargs(info, connect_args, asyncpg=asyncpg)
     return info

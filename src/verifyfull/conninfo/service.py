@@ -73,6 +73,8 @@ def read_service(
     info: ConnInfo, target: Target, env: Environment, versions: DriverVersions = PINNED
 ) -> ServiceReading:
     """Apply the service the driver would read, if any."""
+    if target.engine == "pg8000":
+        return ServiceReading(info)  # pg8000 has no services and reads no PG* variable
     if target.engine == "asyncpg":
         return _asyncpg_service(info, target, env)
     return _libpq_service(info, env, versions.libpq_for(target.libpq_module))

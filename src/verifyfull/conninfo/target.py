@@ -16,6 +16,7 @@ class Driver(str, enum.Enum):
     PSYCOPG2 = "psycopg2"
     SQLALCHEMY = "sqlalchemy"
     TORTOISE = "tortoise"
+    PG8000 = "pg8000"  # keyword arguments only (pg8000_rules.py)
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ class Target:
 
     @property
     def engine(self) -> str:
-        """'libpq' or 'asyncpg': whose connection rules apply."""
+        """'libpq', 'asyncpg' or 'pg8000': whose connection rules apply."""
         underlying = self.backend or self.driver.value
-        return "asyncpg" if underlying == "asyncpg" else "libpq"
+        return underlying if underlying in ("asyncpg", "pg8000") else "libpq"
 
     @property
     def libpq_module(self) -> str:
@@ -48,6 +49,7 @@ _SQLALCHEMY_DIALECTS = {
     "psycopg": "psycopg",
     "psycopg_async": "psycopg",
     "asyncpg": "asyncpg",
+    "pg8000": "pg8000",
 }
 # SQLAlchemy 1.4 removed the `postgres` dialect name (2.0.58 still has none):
 # create_engine("postgres://...") raises NoSuchModuleError before any connection.
@@ -75,7 +77,7 @@ def resolve_target(info: ConnInfo, driver: Driver | str | None = None) -> Target
         if dialect not in _SQLALCHEMY_DIALECTS:
             raise UsageError(
                 f"SQLAlchemy dialect +{dialect} is not modelled",
-                "use +asyncpg, +psycopg or +psycopg2",
+                "use +asyncpg, +psycopg, +psycopg2 or +pg8000",
             )
         return Target(chosen, _SQLALCHEMY_DIALECTS[dialect])
     if chosen is Driver.TORTOISE:

@@ -139,6 +139,7 @@ class DriverVersions:
     psycopg_libpq: LibpqVersion = LibpqVersion(18)  # psycopg-binary 3.3.9
     psycopg2_libpq: LibpqVersion = LibpqVersion(17)  # psycopg2-binary 2.9.13
     sqlalchemy: tuple[int, ...] = (2, 0, 58)
+    pg8000: tuple[int, ...] = (1, 31, 6)  # 1.31 changed what ssl_context None and True do
 
     def libpq_for(self, driver_module: str) -> LibpqVersion:
         """The libpq under 'psycopg' or 'psycopg2' (the module that raises)."""
@@ -153,7 +154,8 @@ class DriverVersions:
         sqlalchemy = ".".join(str(p) for p in self.sqlalchemy)
         return (
             f"psycopg with {self.psycopg_libpq}, psycopg2 with {self.psycopg2_libpq}, "
-            f"SQLAlchemy {sqlalchemy}, asyncpg 0.32, Tortoise 1.1"
+            f"SQLAlchemy {sqlalchemy}, asyncpg 0.32, Tortoise 1.1, "
+            f"pg8000 {'.'.join(str(p) for p in self.pg8000)}"
         )
 
 

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 
 import libcst as cst
 
+from verifyfull.conninfo.django_url import is_postgres_engine
 from verifyfull.fix import pystrings
 
 # Django ENGINE values whose last component names a PostgreSQL backend (the scanner's).
-_DJANGO_ENGINES = ("postgresql", "postgresql_psycopg2", "postgis", "django_cockroachdb")
 DJ_DATABASE_URL = frozenset({"dj_database_url.config", "dj_database_url.parse"})
 URI_KEY = "SQLALCHEMY_DATABASE_URI"
 OPTIONS_KEY = "SQLALCHEMY_ENGINE_OPTIONS"
@@ -52,7 +52,7 @@ def is_django_entry(node: cst.Dict) -> bool:
         default = engine.args[1] if len(engine.args) == 2 else None
         engine = default.value if default is not None and default.keyword is None else None
     text = pystrings.text_of(engine) if engine is not None else None
-    return text is not None and text.rsplit(".", 1)[-1].endswith(_DJANGO_ENGINES)
+    return text is not None and is_postgres_engine(text)
 
 
 # the environment reads whose second argument is the default

@@ -6,7 +6,8 @@ This module only finds the project's own pins and hands them over: the
 SQLAlchemy version (before 1.4 postgres:// still loads), and the libpq a
 pinned psycopg-binary / psycopg2-binary wheel bundles, where that is verified
 (conninfo.versions.PSYCOPG_BINARY_LIBPQ, PSYCOPG2_BINARY_LIBPQ; any other pin
-keeps the default). Only files at the project root are read (poetry.lock,
+keeps the default), and the pg8000 version (1.31 changed its ssl_context). Only files
+at the project root are read (poetry.lock,
 Pipfile.lock, requirements*.txt, req.txt, reqs.txt, requirements/*.txt, pyproject.toml),
 each at most 2 MB, at most 20 requirements files, once per root and process; a pin that
 is not a version is ignored.
@@ -33,7 +34,7 @@ from verifyfull.scan.api import CheckSkipped
 _MAX_BYTES = 2_000_000
 _MAX_REQUIREMENTS = 20
 _VERSION = re.compile(r"\d{1,6}(?:\.\d{1,6}){0,2}")
-PACKAGES = ("sqlalchemy", "psycopg-binary", "psycopg2-binary")
+PACKAGES = ("sqlalchemy", "psycopg-binary", "psycopg2-binary", "pg8000")
 # pip requirement files by the names projects give them: requirements.txt and its
 # variants, req.txt / reqs.txt (held-out-s11: KaCCuTePuT/fastapi_chat pins SQLAlchemy 1.3.23
 # in req.txt, so postgres:// still loads; it was VF105 "removed in 1.4"), requirements/*.txt
@@ -167,4 +168,6 @@ def driver_versions(root: Path) -> DriverVersions:
         versions = replace(versions, psycopg_libpq=LibpqVersion(major))
     if (major := PSYCOPG2_BINARY_LIBPQ.get(pins.get("psycopg2-binary", ()))) is not None:
         versions = replace(versions, psycopg2_libpq=LibpqVersion(major))
+    if "pg8000" in pins:  # 1.31 changed what ssl_context None and True mean
+        versions = replace(versions, pg8000=pins["pg8000"])
     return versions

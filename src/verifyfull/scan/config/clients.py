@@ -22,6 +22,7 @@ import dataclasses
 import fnmatch
 import re
 from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
@@ -67,7 +68,11 @@ def client_findings(
     env: Mapping[str, str],
     policy: Policy,
     evidence_of: Evidence,
+    in_server: bool = False,
 ) -> list[Finding]:
+    """What a client command says about its connection; `in_server`: it runs in the
+    database server's own container (a compose healthcheck of the postgres service),
+    where a loopback host is that server itself: no network between them."""
     words = command.words
     lead = 0
     while lead < len(words) and _VARIABLE.match(words[lead].text):
@@ -86,7 +91,12 @@ def client_findings(
             continue  # `export X=...`, `env X=...`: judged as a setting
         if dsn.looks_like_dsn(text):
             has_dsn = True
-            found.extend(dsn.dsn_findings(text, own_env, policy, _where(src, word)))
+            at_loopback = in_server and _loopback(_url_host(text))
+            found.extend(
+                f
+                for f in dsn.dsn_findings(text, own_env, policy, _where(src, word))
+                if not (at_loopback and f.rule_id in _TRANSPORT)
+            )
         flag, sep, value = text.partition("=")
         if flag in _SSLMODE_FLAGS:
             if not sep and index + 1 < len(words):
@@ -97,7 +107,7 @@ def client_findings(
     # meaning the tool gives it; judging the tool as well would report it twice.
     sets_mode = any(w.text.startswith("PGSSLMODE=") for w in words[:lead])
     if not has_dsn and not sets_mode:
-        found.extend(_libpq_tool(src, words[lead:], own_env, policy, evidence_of))
+        found.extend(_libpq_tool(src, words[lead:], own_env, policy, evidence_of, in_server))
     # an `sh -c` script's SQL is its own commands' (read again by the shell reader):
     # read in the script word too, one statement was reported twice (held-out-s13)
     from verifyfull.scan.shell import script_index  # the shell package reads config.model
@@ -139,6 +149,7 @@ def _libpq_tool(
     env: Mapping[str, str],
     policy: Policy,
     evidence_of: Evidence,
+    in_server: bool = False,
 ) -> list[Finding]:
     tool = next((i for i, w in enumerate(words) if _program(w.text) in LIBPQ_TOOLS), None)
     if tool is None:
@@ -150,10 +161,30 @@ def _libpq_tool(
         host, host_word = _deployed_host(env["PGHOST"]), words[tool]
     else:
         return []  # the Unix socket: TLS does not apply
+    if in_server and _loopback(host):
+        return []  # the server's own container: `psql -h localhost` reaches it locally
     keywords = f"host='{host}' dbname=db"  # quoted: a host written with spaces stays one value
     where = {**_where(src, host_word), "evidence": evidence_of(words[tool])}
     found = dsn.dsn_findings(keywords, env, policy, where)
     return [dataclasses.replace(f, **where) for f in found]  # type: ignore[arg-type]
+
+
+_TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF108"})
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$", re.IGNORECASE)
+
+
+def _loopback(host: str | None) -> bool:
+    """A loopback address (or a socket directory): never leaves the container."""
+    return host is not None and (host.startswith("/") or _LOOPBACK.match(host) is not None)
+
+
+def _url_host(text: str) -> str | None:
+    """The host of a connection URL (None: no URL host, libpq's socket default)."""
+    try:
+        host = urlsplit(text.strip()).hostname
+    except ValueError:
+        return None
+    return host if host else "/"
 
 
 # A password PostgreSQL stores as given is a verifier, not the password: `md5` and

@@ -190,10 +190,14 @@ def runs_the_server(image: str, commands: Sequence[Command]) -> bool:
     runs nothing else. Its environment configures that server (the postgres image
     reads POSTGRES_USER/PASSWORD/DB and never a *_HOST): a `POSTGRES_HOST` written
     there is no client's connection."""
+    return server_image(image) and all(_server_command(c.argv) for c in commands)
+
+
+def server_image(image: str) -> bool:
+    """Whether an image is a database server's (postgres, cockroach, ...): whatever a
+    container of it runs, a connection to its loopback reaches that server."""
     name = image.strip().split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
-    if name not in _SERVER_IMAGES:
-        return False
-    return all(_server_command(c.argv) for c in commands)
+    return name in _SERVER_IMAGES
 
 
 def _server_command(argv: Sequence[str]) -> bool:

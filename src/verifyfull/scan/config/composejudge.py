@@ -59,12 +59,15 @@ def judge_collected(
     compose_documents: Sequence[Node],
     ctx: ScanContext,
     command_services: Mapping[Command, str] | None = None,
+    healthcheck_services: Mapping[Command, str] | None = None,
 ) -> list[Finding]:
     """Every finding of one YAML file's settings and commands (compose-aware).
 
     `command_services` names the compose service of a command: a client command
     (`psql "$DATABASE_URL"`) runs in that service's environment, any other command in
-    the file's."""
+    the file's; `healthcheck_services` the service whose healthcheck a command is: run
+    in that container too, so a loopback host of a database server's own healthcheck
+    is that server (no network; held-out-s14, fm_transaction_service)."""
     dotenv = _compose_dotenv(src.path) if compose_documents else {}
     file_env = {
         s.name: interpolate(s.value, dotenv).text
@@ -109,9 +112,11 @@ def judge_collected(
         found.extend(components.component_findings(src, own, env, ctx.policy, readers, consumer))
     for command in commands:
         service = (command_services or {}).get(command, "")
-        found.extend(
-            judge.judge_command(src, command, ctx.policy, service_env.get(service, file_env))
-        )
+        service = service or (healthcheck_services or {}).get(command, "")
+        facts = services.get(service) if service else None
+        in_server = facts is not None and components.server_image(facts.image)
+        env = service_env.get(service, file_env)
+        found.extend(judge.judge_command(src, command, ctx.policy, env, in_server))
     for document in compose_documents:
         found.extend(_env_file_findings(src, document, services, ctx, url_readers))
     unused = [span for document in compose_documents for span in unused_extensions(document)]

@@ -82,6 +82,7 @@ _DSN_PASSWORD = re.compile(
 # A template action blanked by helm.untemplate (`{{ .Values.x }}` -> `_____________`).
 _BLANKED_ACTION = "____"
 _COCKROACH_START = {"start", "start-single-node"}
+_COCKROACH_PROGRAMS = frozenset({"cockroach", "cockroach.exe"})
 
 
 def _templated(value: str) -> bool:
@@ -470,10 +471,11 @@ def judge_command(
     command: Command,
     policy: Policy = DEFAULT_POLICY,
     env: Mapping[str, str] | None = None,
+    in_server: bool = False,
 ) -> list[Finding]:
     """A command line: cockroach start flags, postgres -c settings, and what a client
     command says about its connection (clients.py; `env` holds the PG* variables
-    the file sets)."""
+    the file sets; `in_server`: it runs in the database server's own container)."""
     argv = command.argv
     programs = {_program(w) for w in argv} | ({command.hint.lower()} if command.hint else set())
     is_cockroach = any("cockroach" in p for p in programs)
@@ -539,7 +541,7 @@ def judge_command(
                     src, key.replace("-", "_"), value, word.line, word.column, policy
                 )
             )
-    found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of))
+    found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of, in_server))
     found.extend(_written_conf_lines(src, command, policy))
     return found
 
@@ -549,13 +551,15 @@ def _cockroach_subcommand(argv: Sequence[str], hint: str | None) -> str | None:
     the program (`cockroach sql --insecure`), or, when the program is implied by the
     image (`CMD ["sql", "--insecure"]`, a compose command), the first word."""
     start = 0
-    for index, word in enumerate(argv):
-        if "cockroach" in _program(word):
-            start = index + 1
-            break
-    else:
-        if not (hint and "cockroach" in hint.lower()):
-            return None
+    # The program itself, not a word that only names it: `kubectl exec db-cockroachdb-0
+    # -- ./cockroach sql`, `--image=cockroachdb/cockroach:v24 --command -- ./cockroach sql`
+    # (held-out-s14b, vlab-research/fly); a name holding the word is the fallback.
+    exact = [i for i, word in enumerate(argv) if _program(word) in _COCKROACH_PROGRAMS]
+    loose = [i for i, word in enumerate(argv) if "cockroach" in _program(word)]
+    if exact or loose:
+        start = (exact or loose)[0] + 1
+    elif not (hint and "cockroach" in hint.lower()):
+        return None
     return next((word for word in argv[start:] if not word.startswith("-")), None)
 
 

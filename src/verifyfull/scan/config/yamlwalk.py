@@ -42,6 +42,9 @@ class Collected:
     compose: list[Node] = field(default_factory=list)
     # the compose service whose command each command is: it runs in that environment
     command_services: dict[Command, str] = field(default_factory=dict)
+    # the compose service whose healthcheck each command is: run in its container (its
+    # environment, its loopback), not the service's own command
+    healthcheck_services: dict[Command, str] = field(default_factory=dict)
 
 
 def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, depth: int) -> None:
@@ -57,6 +60,8 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
         out.commands.extend(commands)
         if len(context) == 2 and context[0] == "services":
             out.command_services.update((command, context[1]) for command in commands)
+        elif len(context) == 3 and context[0] == "services" and context[-1] == "healthcheck":
+            out.healthcheck_services.update((command, context[1]) for command in commands)
         pair = k8s.env_pair(node, context)
         if pair is not None:
             out.settings.append(pair)  # {name: X, value: Y} is the setting X=Y, nothing else
@@ -160,6 +165,7 @@ def check_yaml(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
             collected.compose,
             ctx,
             collected.command_services,
+            collected.healthcheck_services,
         )
     )
     found = helm.noted(found) if "{{" in src.text else found

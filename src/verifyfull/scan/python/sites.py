@@ -37,6 +37,7 @@ from verifyfull.conninfo import (
     VerifyMode,
     evaluate,
     from_asyncpg_kwargs,
+    from_pg8000_kwargs,
     from_sqlalchemy_url,
     from_tortoise_config,
     from_tortoise_db_url,
@@ -134,6 +135,18 @@ PSYCOPG2 = frozenset(
         "psycopg2.pool.ThreadedConnectionPool",
     }
 )
+# pg8000 (conninfo/pg8000_rules.py): keyword arguments only, its TLS is ssl_context.
+PG8000 = frozenset(
+    {
+        "pg8000.connect",
+        "pg8000.dbapi.connect",
+        "pg8000.Connection",
+        "pg8000.dbapi.Connection",
+        "pg8000.native.Connection",
+        "pg8000.legacy.Connection",
+    }
+)
+PG8000_POSITIONAL = ("user", "host", "database", "port", "password")
 TORTOISE = frozenset(
     {
         "tortoise.Tortoise.init",
@@ -180,6 +193,7 @@ PANDAS = frozenset(
 )
 ALL_SITES = (
     ASYNCPG
+    | PG8000
     | SQLALCHEMY
     | SQLALCHEMY_CONFIG
     | PSYCOPG
@@ -445,9 +459,12 @@ class _Call:
     # "" the connection string, else each TLS keyword given (None: written at the call).
     written: dict[str, WrittenAt | None] = field(default_factory=dict)
 
-    def value(self, expr: ast.expr | None) -> Value:
+    def value(self, expr: ast.expr | None, *, none_decides: bool = False) -> Value:
+        """The value of expr in this world. none_decides: None is a setting of its own
+        (pg8000's ssl_context=None is a TLS mode), not a crash path to pass over."""
         options = self.a.resolver.alternatives(expr, self.a.place(self.node, self.scope))
-        if len(options) > 1:  # `dsn or ""`, a None branch: a crash path, not a setting
+        if len(options) > 1 and not none_decides:
+            # `dsn or ""`, a None branch: a crash path, not a setting
             options = tuple(o for o in options if not _nothing(o)) or options
         self.widest = max(self.widest, len(options))
         return options[min(self.world, len(options) - 1)]
@@ -505,6 +522,30 @@ def _nothing(value: Value) -> bool:
 def _asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     pool = "pool" in (call.a.module.qualname(call.node.func) or "")
     return _asyncpg_call(call, call.arg(0, "dsn"), call.keywords(), pool=pool)
+
+
+def _pg8000(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """pg8000.connect(user, host, database, port, password, …, ssl_context=…) and its
+    Connection classes: keyword arguments (the first five also by position)."""
+    notes: list[str] = []
+    kwargs = call.keywords()
+    ssl_expr = call.arg(
+        len(PG8000_POSITIONAL) + 2, "ssl_context"
+    )  # after source_address, unix_sock
+    if ssl_expr is not None:
+        kwargs["ssl_context"] = call.value(ssl_expr, none_decides=True)
+    for index, name in enumerate(PG8000_POSITIONAL):
+        expr = call.arg(index, name)
+        if expr is not None and name not in kwargs:
+            kwargs[name] = call.value(expr)
+    mapping: dict[str, object] = {
+        k: (ssl_arg(v) if k == "ssl_context" else plain(v, k)) for k, v in kwargs.items()
+    }
+    for key, item in kwargs.items():
+        if key != "ssl_context":
+            notes += notes_of(item)
+    info = from_pg8000_kwargs(known_kwargs(mapping, notes))
+    return [(Driver.PG8000, info, None, tuple(notes))]
 
 
 def _fastapi_asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
@@ -959,6 +1000,7 @@ def _databases(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[st
 
 _HANDLERS = (
     (ASYNCPG, _asyncpg),
+    (PG8000, _pg8000),
     (SQLALCHEMY, _sqlalchemy_call),
     (SQLALCHEMY_CONFIG, _sqlalchemy_config),
     (PSYCOPG, lambda call: _libpq(call, Driver.PSYCOPG)),

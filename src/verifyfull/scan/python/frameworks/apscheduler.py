@@ -16,17 +16,14 @@ import ast
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
-    as_call,
     call_argument,
     dict_key,
-    libpq_url,
+    framework_engine,
     site,
     value_of,
     written_at,
 )
 from verifyfull.scan.python.module import Scope
-from verifyfull.scan.python.sites import Undetermined, _Call, _judge_unseen_url, _sqlalchemy
-from verifyfull.scan.python.values import DictValue, Text, Unknown, Value
 
 JOBSTORE = frozenset(
     {
@@ -96,27 +93,4 @@ def jobstore_config(a: Analysis, node: ast.Dict, scope: Scope) -> None:
 def _judge(
     a: Analysis, at: ast.expr, url: ast.expr, options: ast.expr | None, scope: Scope
 ) -> Judged:
-    value = value_of(a, url, scope, at)
-    if isinstance(value, Text) and value.known is not None:
-        libpq_url(value.known)  # sqlite (APScheduler's usual store), mysql: not a site
-    kwargs: dict[str, Value] = {}
-    if options is not None and not (isinstance(options, ast.Constant) and options.value is None):
-        given = value_of(a, options, scope, at)
-        if isinstance(given, DictValue):
-            kwargs = dict(given.items)
-        else:  # **engine_options from elsewhere may carry connect_args
-            kwargs = {"connect_args": Unknown("engine_options built elsewhere")}
-    call = as_call(a, at, scope)  # read for its unseen-URL stand-in only
-
-    def engine(stand_in: _Call) -> Judged:
-        return _sqlalchemy(stand_in, value, kwargs)
-
-    try:
-        return engine(call)
-    except Undetermined as why:
-        # A URL from the environment with connect_args that decide TLS alone (sslmode
-        # require) is judged as sites.py judges create_engine itself.
-        unseen = _judge_unseen_url(call, engine, "sqlalchemy.create_engine") if why.url else None
-        if unseen is None:
-            raise
-        return unseen
+    return framework_engine(a, at, value_of(a, url, scope, at), options, scope, "engine_options")

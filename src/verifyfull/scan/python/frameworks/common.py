@@ -30,12 +30,14 @@ from verifyfull.scan.python.sites import (
     NotASite,
     Undetermined,
     _Call,
+    _judge_unseen_url,
     _keyword_quote,
+    _sqlalchemy,
     deploy_decided,
     one_verdict,
 )
 from verifyfull.scan.python.sites import judge as judge_sites
-from verifyfull.scan.python.values import Value
+from verifyfull.scan.python.values import DictValue, Text, Unknown, Value
 
 Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
 
@@ -217,3 +219,35 @@ def libpq_url(text: str) -> str:
 def as_call(a: Analysis, node: ast.expr, scope: Scope) -> _Call:
     # sites' helpers take the call only for where to resolve its arguments
     return _Call(a, cast(ast.Call, node), scope)
+
+
+def framework_engine(
+    a: Analysis, at: ast.expr, url: Value, options: ast.expr | None, scope: Scope, what: str
+) -> Judged:
+    """`create_engine(url, **options)` as a framework makes it from its settings
+    (Flask-SQLAlchemy's URI and SQLALCHEMY_ENGINE_OPTIONS, APScheduler's url and
+    engine_options): a URL of another backend is no site; options not written here
+    may carry connect_args; a URL from the environment with connect_args that decide
+    TLS alone (libpq keywords beat the URL's) is judged as sites.py judges
+    create_engine itself."""
+    if isinstance(url, Text) and url.known is not None:
+        libpq_url(url.known)  # sqlite, mysql: not a site
+    kwargs: dict[str, Value] = {}
+    if options is not None and not (isinstance(options, ast.Constant) and options.value is None):
+        given = value_of(a, options, scope, at)
+        if isinstance(given, DictValue):
+            kwargs = dict(given.items)
+        else:
+            kwargs = {"connect_args": Unknown(f"{what} built elsewhere")}
+    call = as_call(a, at, scope)  # read for its unseen-URL stand-in only
+
+    def engine(stand_in: _Call) -> Judged:
+        return _sqlalchemy(stand_in, url, kwargs)
+
+    try:
+        return engine(call)
+    except Undetermined as why:
+        unseen = _judge_unseen_url(call, engine, "sqlalchemy.create_engine") if why.url else None
+        if unseen is None:
+            raise
+        return unseen

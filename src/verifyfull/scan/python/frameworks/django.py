@@ -14,6 +14,7 @@ from verifyfull.conninfo import (
     django_url,
     parse_dsn,
 )
+from verifyfull.conninfo.django_url import is_postgres_engine
 from verifyfull.conninfo.parse import parse_django_url
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.scan import rendered_env
@@ -41,8 +42,6 @@ from verifyfull.scan.python.sites import (
 from verifyfull.scan.python.values import Const, DictValue, Text, Unknown, Value
 
 DJ_DATABASE_URL = frozenset({"dj_database_url.config", "dj_database_url.parse"})
-
-_DJANGO_ENGINES = ("postgresql", "postgresql_psycopg2", "postgis", "django_cockroachdb")
 
 _DJANGO_FIELDS = (("NAME", "dbname"), ("USER", "user"), ("HOST", "host"), ("PORT", "port"))
 
@@ -158,7 +157,7 @@ def _django(a: Analysis, entry: ast.expr, scope: Scope, engine_required: bool) -
         engine = Text.of("django.db.backends.postgresql")
     if not isinstance(engine, Text) or engine.known is None:
         raise NotASite("the engine is not known to be PostgreSQL")
-    if not engine.known.rsplit(".", 1)[-1].endswith(_DJANGO_ENGINES):
+    if not is_postgres_engine(engine.known):
         raise NotASite(f"engine {engine.known}")
     options = value.get("OPTIONS")
     pairs = _options(options, notes, complete=value.complete)
@@ -541,7 +540,7 @@ def dj_database_url_site(
     given.update({k.arg: k.value for k in call.keywords if k.arg})
     engine = value_of(a, given.get("engine"), scope, call)
     known_engine = engine.known if isinstance(engine, Text) else None
-    if known_engine is not None and not known_engine.rsplit(".", 1)[-1].endswith(_DJANGO_ENGINES):
+    if known_engine is not None and not is_postgres_engine(known_engine):
         raise NotASite(f"engine {known_engine}")
     require = value_of(a, given.get("ssl_require"), scope, call)
     ssl_require = isinstance(require, Const) and require.value is True

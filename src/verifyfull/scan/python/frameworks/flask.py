@@ -11,8 +11,8 @@ from verifyfull.scan.python import callers, placement
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
-    as_call,
     binding,
+    framework_engine,
     libpq_url,
     site,
     subscript_writes,
@@ -23,12 +23,8 @@ from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.resolve import Place, _noted
 from verifyfull.scan.python.sites import (
     NotASite,
-    Undetermined,
-    _Call,
-    _judge_unseen_url,
-    _sqlalchemy,
 )
-from verifyfull.scan.python.values import DictValue, Text, Unknown, Value, choice
+from verifyfull.scan.python.values import Text, Unknown, Value, choice
 
 
 def flask_scope(target: ast.expr, scope: Scope) -> bool:
@@ -90,32 +86,7 @@ def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Sco
         if not extension_used(a):
             raise NotASite("no Flask-SQLAlchemy in the project reads SQLALCHEMY_DATABASE_URI")
         url = value_of(a, value, scope, value)
-        if isinstance(url, Text) and url.known is not None:
-            libpq_url(url.known)  # sqlite, mysql: not a site
-        kwargs: dict[str, Value] = {}
-        if options is not None:
-            engine_options = value_of(a, options, scope, options)
-            if isinstance(engine_options, DictValue):
-                kwargs = dict(engine_options.items)
-            else:
-                kwargs = {"connect_args": Unknown("SQLALCHEMY_ENGINE_OPTIONS built elsewhere")}
-        call = as_call(a, value, scope)  # read for its unseen-URL stand-in only
-
-        def engine(stand_in: _Call) -> Judged:
-            return _sqlalchemy(stand_in, url, kwargs)
-
-        try:
-            return engine(call)
-        except Undetermined as why:
-            # A URI from the environment with engine options whose connect_args decide
-            # TLS alone (libpq keywords beat the URL's) is judged as sites.py judges
-            # create_engine itself (held-out-s14, NoeRFcBot's sslmode='prefer').
-            unseen = (
-                _judge_unseen_url(call, engine, "sqlalchemy.create_engine") if why.url else None
-            )
-            if unseen is None:
-                raise
-            return unseen
+        return framework_engine(a, value, url, options, scope, "SQLALCHEMY_ENGINE_OPTIONS")
 
     site(
         a,
