@@ -19,6 +19,7 @@ from verifyfull.scan.python.frameworks.common import (
     as_call,
     call_argument,
     dict_key,
+    engine_keywords,
     libpq_url,
     site,
     value_of,
@@ -26,7 +27,7 @@ from verifyfull.scan.python.frameworks.common import (
 )
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import Undetermined, _Call, _judge_unseen_url, _sqlalchemy
-from verifyfull.scan.python.values import DictValue, Text, Unknown, Value
+from verifyfull.scan.python.values import Text
 
 JOBSTORE = frozenset(
     {
@@ -99,13 +100,7 @@ def _judge(
     value = value_of(a, url, scope, at)
     if isinstance(value, Text) and value.known is not None:
         libpq_url(value.known)  # sqlite (APScheduler's usual store), mysql: not a site
-    kwargs: dict[str, Value] = {}
-    if options is not None and not (isinstance(options, ast.Constant) and options.value is None):
-        given = value_of(a, options, scope, at)
-        if isinstance(given, DictValue):
-            kwargs = dict(given.items)
-        else:  # **engine_options from elsewhere may carry connect_args
-            kwargs = {"connect_args": Unknown("engine_options built elsewhere")}
+    kwargs = engine_keywords(a, options, scope, at, "engine_options")
     call = as_call(a, at, scope)  # read for its unseen-URL stand-in only
 
     def engine(stand_in: _Call) -> Judged:

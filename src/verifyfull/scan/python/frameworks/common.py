@@ -20,6 +20,7 @@ from verifyfull.conninfo import (
 from verifyfull.conninfo.django_url import DJANGO_URL_SCHEMES
 from verifyfull.errors import VerifyfullError
 from verifyfull.rules import RULES
+from verifyfull.scan.python import callers
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.placement import Place
@@ -35,7 +36,7 @@ from verifyfull.scan.python.sites import (
     one_verdict,
 )
 from verifyfull.scan.python.sites import judge as judge_sites
-from verifyfull.scan.python.values import Value
+from verifyfull.scan.python.values import DictValue, Unknown, Value
 
 Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
 
@@ -126,6 +127,35 @@ def value_of(a: Analysis, expr: ast.expr | None, scope: Scope, at: ast.AST) -> V
     options = a.resolver.alternatives(expr, a.place(at, scope))
     world.widest = max(world.widest, len(options))
     return options[min(world.index, len(options) - 1)]
+
+
+def engine_keywords(
+    a: Analysis, options: ast.expr | None, scope: Scope, at: ast.AST, what: str
+) -> dict[str, Value]:
+    """create_engine's keywords from a framework's engine-options setting (Flask's
+    SQLALCHEMY_ENGINE_OPTIONS, APScheduler's engine_options, Celery's
+    database_engine_options): the mapping's items; none for no setting or None; an
+    options value built elsewhere may carry connect_args (`what` names it)."""
+    if options is None or (isinstance(options, ast.Constant) and options.value is None):
+        return {}
+    given = value_of(a, options, scope, at)
+    if isinstance(given, DictValue):
+        return dict(given.items)
+    return {"connect_args": Unknown(f"{what} built elsewhere")}
+
+
+def project_holds(a: Analysis, needles: tuple[bytes, ...]) -> bool:
+    """Whether this module or some module of the project holds one of the needles (raw
+    bytes, as a caller search: a comment counts, and an incomplete search counts as
+    holding): what tells a setting's name that some code reads it."""
+    root = a.module.root
+    for needle in needles:
+        if needle.decode() in a.source.text:
+            return True
+        modules, complete = callers.modules_holding(root, root, needle)
+        if modules or not complete:
+            return True
+    return False
 
 
 def written_at(a: Analysis, expr: ast.expr, scope: Scope) -> ast.expr:

@@ -13,7 +13,9 @@ from verifyfull.scan.python.frameworks.common import (
     Judged,
     as_call,
     binding,
+    engine_keywords,
     libpq_url,
+    project_holds,
     site,
     subscript_writes,
     value_of,
@@ -25,7 +27,7 @@ from verifyfull.scan.python.sites import (
     NotASite,
     _sqlalchemy,
 )
-from verifyfull.scan.python.values import DictValue, Text, Unknown, Value, choice
+from verifyfull.scan.python.values import Text, Unknown, Value, choice
 
 
 def flask_scope(target: ast.expr, scope: Scope) -> bool:
@@ -70,14 +72,7 @@ _EXTENSION_NEEDLES = (
 
 def extension_used(a: Analysis) -> bool:
     """Whether some module of the project may hand SQLALCHEMY_DATABASE_URI to an engine."""
-    root = a.module.root
-    for needle in _EXTENSION_NEEDLES:
-        if needle.decode() in a.source.text:
-            return True
-        modules, complete = callers.modules_holding(root, root, needle)
-        if modules or not complete:
-            return True
-    return False
+    return project_holds(a, _EXTENSION_NEEDLES)
 
 
 def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Scope) -> None:
@@ -89,13 +84,7 @@ def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Sco
         url = value_of(a, value, scope, value)
         if isinstance(url, Text) and url.known is not None:
             libpq_url(url.known)  # sqlite, mysql: not a site
-        kwargs: dict[str, Value] = {}
-        if options is not None:
-            engine_options = value_of(a, options, scope, options)
-            if isinstance(engine_options, DictValue):
-                kwargs = dict(engine_options.items)
-            else:
-                kwargs = {"connect_args": Unknown("SQLALCHEMY_ENGINE_OPTIONS built elsewhere")}
+        kwargs = engine_keywords(a, options, scope, options or value, "SQLALCHEMY_ENGINE_OPTIONS")
         return _sqlalchemy(as_call(a, value, scope), url, kwargs)
 
     site(a, anchor, "Flask-SQLAlchemy SQLALCHEMY_DATABASE_URI", judge)
