@@ -4,7 +4,7 @@
 
 An environment value whose text is itself a mapping document, YAML or JSON (several
 lines, or one `{...}`), is read by the YAML reader (yamlnodes.compose_documents, the
-same walk as a YAML file: yamlwalk.walk), so its keys are settings whose enclosing names
+settings a YAML file's walk gives), so its keys are settings whose enclosing names
 are the variable's name and the document's own keys; judge.py then applies the one
 credential rule to them (a password name in a database context, placeholders not). Each
 setting is placed on the file line and column where its text is written: a literal block
@@ -29,16 +29,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
-from pathlib import Path
 
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from verifyfull.scan.api import SourceFile
+from verifyfull.scan.config import k8s
 from verifyfull.scan.config.model import ConfigParseError, Setting
-from verifyfull.scan.config.yamlnodes import compose_documents
+from verifyfull.scan.config.yamlnodes import compose_documents, effective_items, scalar_setting
 
 MAX_DOCUMENT = 64 * 1024
 MAX_SETTINGS = 100
+_MAX_DEPTH = 200  # as the YAML file reader's
 _ENV_KEYS = frozenset({"environment", "env", "variables"})
 # judge._PASSWORD_NAME needs one of these in a key (case-folded)
 _PASSWORD_WORD = re.compile(r"pass|pwd", re.IGNORECASE)
@@ -79,20 +80,38 @@ def _document_like(value: str) -> bool:
 def _read(value: str) -> tuple[Setting, ...]:
     """The document's password-named settings, positions within `value` (parsed once
     per text)."""
-    # yamlwalk (the YAML file reader) reaches judge.py through compose's judging, which
-    # calls this module: imported when first used.
-    from verifyfull.scan.config.yamlwalk import Collected, walk
-
     try:
         documents = compose_documents(value)
         if len(documents) != 1 or not isinstance(documents[0], MappingNode):
             return ()
-        out = Collected()
-        walk(SourceFile(Path("embedded"), "embedded", value), documents[0], (), out, 0)
+        settings: list[Setting] = []
+        _settings(documents[0], (), settings, 0)
     except (ConfigParseError, RecursionError):
         return ()
-    named = [s for s in dict.fromkeys(out.settings) if _PASSWORD_WORD.search(s.key)]
+    named = [s for s in dict.fromkeys(settings) if _PASSWORD_WORD.search(s.key)]
     return tuple(named[:MAX_SETTINGS])
+
+
+def _settings(node: Node, context: tuple[str, ...], out: list[Setting], depth: int) -> None:
+    """The document's settings as the YAML file reader makes them (yamlwalk.walk: merge
+    keys applied, a Kubernetes-style `{name, value}` entry is the setting name=value);
+    a document has no commands, services or files to merge. yamlwalk itself reaches
+    judge.py, which calls this module, so its walk is not imported here."""
+    if depth > _MAX_DEPTH:
+        raise ConfigParseError("YAML nested too deeply to read")
+    if isinstance(node, MappingNode):
+        pair = k8s.env_pair(node, context)
+        if pair is not None:
+            out.append(pair)
+            return
+        for key, value in effective_items(node):
+            if isinstance(value, ScalarNode):
+                out.append(scalar_setting(key, value, context))
+            else:
+                _settings(value, (*context, key), out, depth + 1)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            _settings(item, context, out, depth + 1)
 
 
 @lru_cache(maxsize=8)
