@@ -86,6 +86,34 @@ SHAPES: dict[str, Files] = {
         + "- " * 20_000,
         "app/settings.py": "import os\nHOST = os.environ['V1_HOST']\n",
     },
+    # session 14: a configuration document held in an environment value (embedded.py)
+    "env-document-huge": {
+        "docker-compose.yml": "services:\n  app:\n    environment:\n      A_CONFIG: |\n"
+        + "".join(f"        db{i}:\n          password: {_PW}\n" for i in range(1_300))
+        + "      B_CONFIG: |\n        database:\n"
+        + f"          password: {_PW}\n" * 20_000
+    },
+    "env-document-deep": {
+        ".env": "APP_CONFIG=" + '{"database": ' * 4_000 + '"x"' + "}" * 4_000 + "\n",
+        "docker-compose.yml": "services:\n  app:\n    environment:\n      APP_CONFIG: |\n"
+        + "".join("  " * (i + 4) + f"k{i}:\n" for i in range(900))
+        + "  " * 904
+        + f"password: {_PW}\n",
+    },
+    "env-document-alias-bomb": {
+        "docker-compose.yml": "services:\n  app:\n    environment:\n      APP_CONFIG: |\n"
+        + "        database: {password: x}\n        a: &a [pass, pass]\n"
+        + "".join(
+            f"        {c}: &{c} [*{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+    },
+    "env-document-many-aliases": {
+        "docker-compose.yml": "x-config: &config |\n"
+        + "".join(f"  db{i}:\n    password: {_PW}\n" for i in range(1_000))
+        + "services:\n"
+        + "".join(f"  s{i}:\n    environment:\n      APP_CONFIG: *config\n" for i in range(5_000))
+    },
     "project-index-many-bindings": {
         "app/db.py": "import asyncpg, os\n"
         + "".join(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from verifyfull.conninfo.foreign_drivers import UrlReader
@@ -26,7 +27,7 @@ from verifyfull.policy import (
 )
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
-from verifyfull.scan.config import clients, components, dsn, ecosystem
+from verifyfull.scan.config import clients, components, dsn, ecosystem, embedded
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.pgconf_lines import parse_conf
 from verifyfull.scan.interpolation import example_context
@@ -210,10 +211,12 @@ def judge_setting(
     """One setting's findings; `reader`: the driver of another ecosystem's sub-project
     that reads its connection URL (ecosystem.url_reader), None for Python's."""
     name, value = setting.name, setting.value
-    if not worth_judging(setting.key, value):
-        return []
-    where = _where(src, setting.line, setting.column)
     found: list[Finding] = []
+    if embedded.is_env_value(setting):  # a configuration document in the value
+        found.extend(_document_passwords(src, setting.key, setting.line, setting.column, value))
+    if not worth_judging(setting.key, value):
+        return found
+    where = _where(src, setting.line, setting.column)
     if dsn.looks_like_dsn(value):
         example = example_context(src.path.name)
         dsn_found = dsn.dsn_findings(value, env, policy, where, example, reader)
@@ -254,6 +257,18 @@ def judge_setting(
         found.append(_md5_auth(setting.key, value, where))
     found.extend(_hardcoded_password(setting, where, src))
     return found
+
+
+@lru_cache(maxsize=256)
+def _document_passwords(
+    src: SourceFile, key: str, line: int, column: int, value: str
+) -> tuple[Finding, ...]:
+    """The VF401s of the configuration document an environment value holds (embedded.py),
+    once per place: a YAML anchor aliased under many `environment:` keys is one value."""
+    found: list[Finding] = []
+    for inner in embedded.document_settings(src, Setting(key, value, line, column)):
+        found.extend(_hardcoded_password(inner, _where(src, inner.line, inner.column), src))
+    return tuple(found)
 
 
 def _client_min_version(

@@ -612,17 +612,22 @@ def _sqlalchemy_utils(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, t
     return _sqlalchemy(call, call.value(call.arg(0, "url")), {})
 
 
-def _celery(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
-    """Celery(..., backend='db+postgresql://...'): the database result backend's engine,
-    create_engine(the URL after 'db+'), judged as that call with no engine options."""
-    expr = call.arg(2, "backend")
-    value = call.value(expr) if expr is not None else None
+def celery_database_url(value: Value | None) -> Text:
+    """The SQLAlchemy URL of a Celery result backend `db+<URL>` (backends.by_url splits
+    the scheme at its first `+`: DatabaseBackend gets the rest); NotASite for any other
+    backend (redis://, rpc://, a value whose start is not written here)."""
     first = value.parts[0] if isinstance(value, Text) and value.parts else None
     if not (isinstance(first, str) and first[:3].lower() == CELERY_DATABASE_PREFIX):
         raise NotASite("a Celery app without a database result backend")
     assert isinstance(value, Text)
-    url = replace(value, parts=(first[3:], *value.parts[1:]), written=None)
-    return _sqlalchemy(call, url, {})
+    return replace(value, parts=(first[3:], *value.parts[1:]), written=None)
+
+
+def _celery(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """Celery(..., backend='db+postgresql://...'): the database result backend's engine,
+    create_engine(the URL after 'db+'), judged as that call with no engine options."""
+    expr = call.arg(2, "backend")
+    return _sqlalchemy(call, celery_database_url(call.value(expr) if expr else None), {})
 
 
 def _sqlalchemy_config(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:

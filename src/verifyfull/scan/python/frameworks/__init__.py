@@ -18,6 +18,9 @@ the framework really uses (read in the frameworks' sources):
   URL's host, port, user, database and password only (its query is dropped) and
   the asyncpg keywords given.
 - yoyo `get_backend(uri)`: psycopg(2).connect(dbname=…, **query, user=…, host=…).
+- Celery's result backend as configuration (`app.conf.result_backend = 'db+…'`,
+  `conf.update(…)`, a celeryconfig module or Django settings that `config_from_object`
+  loads): create_engine(URL after db+, **database_engine_options) (celery.py).
 - APScheduler `SQLAlchemyJobStore(url, engine_options=…)` and job stores given as
   scheduler configuration: create_engine(url, **engine_options) (apscheduler.py).
 - aerich's Tortoise settings (the module attribute pyproject.toml /
@@ -36,7 +39,7 @@ import ast
 
 from verifyfull.scan.python import placement
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.frameworks import aerich, apscheduler
+from verifyfull.scan.python.frameworks import aerich, apscheduler, celery
 from verifyfull.scan.python.frameworks.asyncpg_orms import (
     PICCOLO,
     gino,
@@ -89,6 +92,7 @@ WORDS = (
     "engine_from_config",
     "get_main_option",
     *apscheduler.WORDS,
+    *celery.WORDS,
 )
 # Words a handler needs all of (the prefilter's test, with WORDS).
 WORDS_TOGETHER = (aerich.WORDS_TOGETHER,)
@@ -120,6 +124,8 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
     elif name == "SQLALCHEMY_DATABASE_URI" and flask_scope(target, scope):
         options = sibling(a, scope, "SQLALCHEMY_ENGINE_OPTIONS", target)
         flask_uri(a, value, options, scope)
+    else:
+        celery.on_assign(a, target, value, scope)
 
 
 def claims(a: Analysis, node: ast.Call, scope: Scope) -> bool:
@@ -166,6 +172,8 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
         flask_uri(
             a, given["SQLALCHEMY_DATABASE_URI"], given.get("SQLALCHEMY_ENGINE_OPTIONS"), scope
         )
+    else:
+        celery.on_call(a, node, scope)
 
 
 def on_dict(a: Analysis, node: ast.Dict, scope: Scope) -> None:
@@ -175,3 +183,4 @@ def on_dict(a: Analysis, node: ast.Dict, scope: Scope) -> None:
     uri = dict_key(node, "SQLALCHEMY_DATABASE_URI")
     if uri is not None:
         flask_uri(a, uri, dict_key(node, "SQLALCHEMY_ENGINE_OPTIONS"), scope)
+    celery.on_dict(a, node, scope)

@@ -20,6 +20,7 @@ from verifyfull.conninfo import (
 from verifyfull.conninfo.django_url import DJANGO_URL_SCHEMES
 from verifyfull.errors import VerifyfullError
 from verifyfull.rules import RULES
+from verifyfull.scan.python import callers
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.placement import Place
@@ -130,6 +131,35 @@ def value_of(a: Analysis, expr: ast.expr | None, scope: Scope, at: ast.AST) -> V
     return options[min(world.index, len(options) - 1)]
 
 
+def engine_keywords(
+    a: Analysis, options: ast.expr | None, scope: Scope, at: ast.AST, what: str
+) -> dict[str, Value]:
+    """create_engine's keywords from a framework's engine-options setting (Flask's
+    SQLALCHEMY_ENGINE_OPTIONS, APScheduler's engine_options, Celery's
+    database_engine_options): the mapping's items; none for no setting or None; an
+    options value built elsewhere may carry connect_args (`what` names it)."""
+    if options is None or (isinstance(options, ast.Constant) and options.value is None):
+        return {}
+    given = value_of(a, options, scope, at)
+    if isinstance(given, DictValue):
+        return dict(given.items)
+    return {"connect_args": Unknown(f"{what} built elsewhere")}
+
+
+def project_holds(a: Analysis, needles: tuple[bytes, ...]) -> bool:
+    """Whether this module or some module of the project holds one of the needles (raw
+    bytes, as a caller search: a comment counts, and an incomplete search counts as
+    holding): what tells a setting's name that some code reads it."""
+    root = a.module.root
+    for needle in needles:
+        if needle.decode() in a.source.text:
+            return True
+        modules, complete = callers.modules_holding(root, root, needle)
+        if modules or not complete:
+            return True
+    return False
+
+
 def written_at(a: Analysis, expr: ast.expr, scope: Scope) -> ast.expr:
     """Where a value is written: a name followed to its binding in this module (a few
     hops), so a finding sits on the literal that decides, not on each use."""
@@ -222,23 +252,24 @@ def as_call(a: Analysis, node: ast.expr, scope: Scope) -> _Call:
 
 
 def framework_engine(
-    a: Analysis, at: ast.expr, url: Value, options: ast.expr | None, scope: Scope, what: str
+    a: Analysis,
+    at: ast.expr,
+    url: Value,
+    options: ast.expr | None,
+    scope: Scope,
+    what: str,
+    *,
+    options_at: ast.AST | None = None,
 ) -> Judged:
     """`create_engine(url, **options)` as a framework makes it from its settings
     (Flask-SQLAlchemy's URI and SQLALCHEMY_ENGINE_OPTIONS, APScheduler's url and
-    engine_options): a URL of another backend is no site; options not written here
-    may carry connect_args; a URL from the environment with connect_args that decide
-    TLS alone (libpq keywords beat the URL's) is judged as sites.py judges
-    create_engine itself."""
+    engine_options): a URL of another backend is no site; the options as engine_keywords
+    reads them (at `options_at`, else at `at`); a URL from the environment with
+    connect_args that decide TLS alone (libpq keywords beat the URL's) is judged as
+    sites.py judges create_engine itself."""
     if isinstance(url, Text) and url.known is not None:
         libpq_url(url.known)  # sqlite, mysql: not a site
-    kwargs: dict[str, Value] = {}
-    if options is not None and not (isinstance(options, ast.Constant) and options.value is None):
-        given = value_of(a, options, scope, at)
-        if isinstance(given, DictValue):
-            kwargs = dict(given.items)
-        else:
-            kwargs = {"connect_args": Unknown(f"{what} built elsewhere")}
+    kwargs = engine_keywords(a, options, scope, options_at or at, what)
     call = as_call(a, at, scope)  # read for its unseen-URL stand-in only
 
     def engine(stand_in: _Call) -> Judged:

@@ -14,6 +14,7 @@ from verifyfull.scan.python.frameworks.common import (
     binding,
     framework_engine,
     libpq_url,
+    project_holds,
     site,
     subscript_writes,
     value_of,
@@ -69,14 +70,7 @@ _EXTENSION_NEEDLES = (
 
 def extension_used(a: Analysis) -> bool:
     """Whether some module of the project may hand SQLALCHEMY_DATABASE_URI to an engine."""
-    root = a.module.root
-    for needle in _EXTENSION_NEEDLES:
-        if needle.decode() in a.source.text:
-            return True
-        modules, complete = callers.modules_holding(root, root, needle)
-        if modules or not complete:
-            return True
-    return False
+    return project_holds(a, _EXTENSION_NEEDLES)
 
 
 def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Scope) -> None:
@@ -86,7 +80,9 @@ def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Sco
         if not extension_used(a):
             raise NotASite("no Flask-SQLAlchemy in the project reads SQLALCHEMY_DATABASE_URI")
         url = value_of(a, value, scope, value)
-        return framework_engine(a, value, url, options, scope, "SQLALCHEMY_ENGINE_OPTIONS")
+        return framework_engine(
+            a, value, url, options, scope, "SQLALCHEMY_ENGINE_OPTIONS", options_at=options
+        )
 
     site(
         a,
