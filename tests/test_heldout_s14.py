@@ -402,3 +402,51 @@ def test_a_backend_wrapping_postgresql_is_judged_as_django_s_own(
     reference = rules("django.db.backends.postgresql")
     assert reference  # every OPTIONS here is a finding for Django's own backend
     assert rules(engine) == (reference if engine in PG_ENGINES else set()), engine
+
+
+# --- advanced-alchemy / Litestar SQLAlchemy configs ------------------------------------
+
+CONFIG_IMPORTS = (
+    "from advanced_alchemy.config import {config}, EngineConfig",
+    "from litestar.plugins.sqlalchemy import {config}, EngineConfig",
+    "from advanced_alchemy.extensions.fastapi import {config}, EngineConfig",
+)
+CONFIG_URLS = (
+    '"postgresql+asyncpg://app@db.internal/app"',
+    '"postgresql+psycopg://app@db.internal/app?sslmode=require"',
+    'os.environ["DATABASE_URL"]',
+)
+CONNECT_ARGS = ("", 'engine_config=EngineConfig(connect_args={"ssl": "disable"}), ')
+
+
+@bounded(30)
+@given(
+    imported=st.sampled_from(CONFIG_IMPORTS),
+    url=st.sampled_from(CONFIG_URLS),
+    args=st.sampled_from(CONNECT_ARGS),
+    sync=st.booleans(),
+)
+def test_an_advanced_alchemy_config_is_the_engine_it_makes(
+    tmp_path_factory: pytest.TempPathFactory, imported: str, url: str, args: str, sync: bool
+) -> None:
+    if sync:
+        url = url.replace("+asyncpg", "+psycopg2")
+    config = "SQLAlchemySyncConfig" if sync else "SQLAlchemyAsyncConfig"
+    engine = "create_engine" if sync else "create_async_engine"
+    module = "sqlalchemy" if sync else "sqlalchemy.ext.asyncio"
+    head = "import os\n" + imported.format(config=config) + "\n"
+    text = head + f"config = {config}(connection_string={url}, {args}session_config=None)\n"
+    direct_args = args.replace("engine_config=EngineConfig(", "").replace("}), ", "}, ")
+    reference = f"import os\nfrom {module} import {engine}\ne = {engine}({url}, {direct_args})\n"
+    found = _findings(tmp_path_factory.mktemp("aa"), "db.py", text)
+    expected = _findings(tmp_path_factory.mktemp("direct"), "db.py", reference)
+    assert [r for _, r in found] == [r for _, r in expected], (text, found, expected)
+    assert found, text  # the old code: no site at all
+
+
+def test_a_config_given_an_engine_made_elsewhere_is_no_site_of_its_own(tmp_path: Path) -> None:
+    text = (
+        "from advanced_alchemy.config import SQLAlchemyAsyncConfig\n"
+        "config = SQLAlchemyAsyncConfig(engine_instance=engine)\n"
+    )
+    assert _findings(tmp_path, "db.py", text) == []

@@ -81,6 +81,7 @@ from verifyfull.scan.python.values import (
     notes_of,
 )
 from verifyfull.scan.python.wrapper_sites import (
+    ADVANCED_ALCHEMY,
     AIOPG,
     AIOPG_OWN,
     CELERY,
@@ -210,6 +211,7 @@ ALL_SITES = (
     | PEEWEE_ASYNC_PSYCOPG
     | SQLALCHEMY_UTILS
     | CELERY
+    | ADVANCED_ALCHEMY
 )
 
 # `from peewee import *` brings these names too (module._star_aliases)
@@ -623,6 +625,32 @@ def celery_database_url(value: Value | None) -> Text:
     return replace(value, parts=(first[3:], *value.parts[1:]), written=None)
 
 
+def _advanced_alchemy(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """advanced-alchemy's SQLAlchemy{Async,Sync}Config(connection_string=…,
+    engine_config=EngineConfig(…)): the engine its create_engine() makes, judged as
+    create_(async_)engine(connection_string, **engine_config) (wrapper_sites.py)."""
+    if call.arg(_KEYWORD_ONLY, "engine_instance") is not None:
+        raise NotASite("an engine made elsewhere (engine_instance): judged where it is made")
+    url = call.arg(_KEYWORD_ONLY, "connection_string")
+    if url is None:
+        raise NotASite("no connection_string")
+    config = call.arg(_KEYWORD_ONLY, "engine_config")
+    kwargs: dict[str, Value] = {}
+    if isinstance(config, ast.Call):  # EngineConfig(connect_args=…, …): its fields
+        for keyword in config.keywords:
+            if keyword.arg is None:
+                kwargs["connect_args"] = Unknown("EngineConfig(**options) built elsewhere")
+            else:
+                kwargs[keyword.arg] = call.value(keyword.value)
+    elif config is not None:
+        kwargs["connect_args"] = Unknown("engine_config built elsewhere")
+    return _sqlalchemy(call, call.value(url), kwargs)
+
+
+# An index no positional argument reaches: the argument is taken by keyword only.
+_KEYWORD_ONLY = 1_000
+
+
 def _celery(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     """Celery(..., backend='db+postgresql://...'): the database result backend's engine,
     create_engine(the URL after 'db+'), judged as that call with no engine options."""
@@ -1019,6 +1047,7 @@ _HANDLERS = (
     (FASTAPI_ASYNCPG, _fastapi_asyncpg),
     (SQLALCHEMY_UTILS, _sqlalchemy_utils),
     (CELERY, _celery),
+    (ADVANCED_ALCHEMY, _advanced_alchemy),
 )
 
 
@@ -1057,6 +1086,11 @@ _UNSEEN_SCHEMES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "sqlalchemy.ext.asyncio.engine.create_async_engine": _ASYNC_DIALECTS,
     "sqlalchemy.ext.asyncio.async_engine_from_config": _ASYNC_DIALECTS,
     **dict.fromkeys(PANDAS, _SYNC_DIALECTS),
+    # advanced-alchemy: an async config makes create_async_engine, a sync one create_engine
+    **{
+        name: _ASYNC_DIALECTS if name.endswith("AsyncConfig") else _SYNC_DIALECTS
+        for name in ADVANCED_ALCHEMY
+    },
     # encode/databases reads only ?ssl=true|false from its URL
     **dict.fromkeys(DATABASES, (("postgresql", "ssl"),)),
 }

