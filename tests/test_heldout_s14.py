@@ -450,3 +450,51 @@ def test_a_config_given_an_engine_made_elsewhere_is_no_site_of_its_own(tmp_path:
         "config = SQLAlchemyAsyncConfig(engine_instance=engine)\n"
     )
     assert _findings(tmp_path, "db.py", text) == []
+
+
+# --- the CockroachDB Helm chart's values (vlab-research/fly) ---------------------------
+
+CHART_MARKERS = {
+    "conf-flags": ["conf:", "  cache: 2Gi", "  max-sql-memory: 2Gi"],
+    "image": ["image:", "  repository: cockroachdb/cockroach", "  tag: v24.1.28"],
+    "none": ["conf:", "  log-level: info"],  # another chart: not cockroach start flags
+}
+TLS_VALUES = ("false", "no", "true", None)
+
+
+@bounded(60)
+@given(
+    marker=st.sampled_from(sorted(CHART_MARKERS)),
+    tls=st.sampled_from(TLS_VALUES),
+    insecure_args=st.booleans(),
+    umbrella=st.booleans(),
+)
+def test_the_cockroachdb_chart_values_decide_insecure_nodes(
+    tmp_path_factory: pytest.TempPathFactory,
+    marker: str,
+    tls: str | None,
+    insecure_args: bool,
+    umbrella: bool,
+) -> None:
+    body = ["statefulset:", "  replicas: 3"]
+    if insecure_args:
+        body += ["  args:", "    - --insecure"]
+    body += CHART_MARKERS[marker]
+    if tls is not None:
+        body += ["tls:", f"  enabled: {tls}"]
+    lines = ["web:", "  replicas: 2"]
+    lines += ["cockroachdb:", *(f"  {b}" for b in body)] if umbrella else body
+    text = "\n".join(lines) + "\n"
+    found = [
+        (line, rule)
+        for line, rule in _findings(tmp_path_factory.mktemp("chart"), "values.yaml", text)
+        if rule == "VF201"
+    ]
+    chart = marker != "none"
+    if chart and insecure_args:
+        expected = [next(i for i, row in enumerate(lines, 1) if "--insecure" in row)]
+    elif chart and tls in ("false", "no"):
+        expected = [next(i for i, row in enumerate(lines, 1) if "enabled:" in row)]
+    else:
+        expected = []
+    assert [line for line, _ in found] == expected, (text, found)

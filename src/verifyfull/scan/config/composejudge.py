@@ -36,6 +36,7 @@ from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
 from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
 from verifyfull.scan.config import components, dsn, ecosystem, judge
+from verifyfull.scan.config.cockroach_chart import chart_values_findings
 from verifyfull.scan.config.composefiles import (
     ServiceFacts,
     env_file_paths,
@@ -119,6 +120,7 @@ def judge_collected(
         found.extend(judge.judge_command(src, command, ctx.policy, env, in_server))
     for document in compose_documents:
         found.extend(_env_file_findings(src, document, services, ctx, url_readers))
+    found.extend(chart_values_findings(src, settings, commands))
     unused = [span for document in compose_documents for span in unused_extensions(document)]
     return [f for f in found if not _in_unused(f, src, unused)]
 

@@ -99,6 +99,9 @@ _MARKERS = (
     *("pass", "pwd"),
     *("db_url", "sqlalchemy", "hostssl", "hostnossl", "ssl_ciphers", "ssl_min_protocol"),
     "accept-sql-without-tls",
+    # a cockroach chart's `statefulset.args: [--insecure]` may name cockroach nowhere
+    # (cockroach_chart.py; a values file handed to `helm … cockroachdb/cockroachdb -f`)
+    "--insecure",
     # libpq clients a CI step or compose command runs (`pg_dump -h db` names no postgres)
     *("psql", "pg_dump", "pg_restore", "pg_basebackup", "createdb", "createuser"),
     *("vacuumdb", "pgbench", "pgcli"),
