@@ -1,0 +1,87 @@
+"""Held-out-s14 deployment-file classes (docs/scan-config.md, "Session 14 (helper
+heldout-s14-cfg)").
+
+- An env file a script writes (a here-document, `echo`/`printf` redirected or piped
+  into `tee`) is judged as that env file's lines, at the script's lines.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from test_scan_accuracy_s12 import scan_one
+
+# --- item 1: env files a script writes -------------------------------------------------
+_URLS = {
+    "no-sslmode": "postgresql://$DB_USER:$DB_PASSWORD@localhost/$DB_NAME",
+    "disable": "postgresql://app:$PW@db.internal/app?sslmode=disable",
+    "require": "postgresql://app:$PW@${DB_HOST}:5432/app?sslmode=require",
+    "verify-full": "postgresql://app:$PW@db.internal/app?sslmode=verify-full",
+    "literal-password": "postgresql://app:Qx7-real-pw@db.internal/app?sslmode=verify-full",
+}
+# (file name the script writes, whether the env-file name rules accept it)
+_TARGETS = {
+    ".env": True,
+    '"$APP_DIR/.env"': True,
+    "/srv/app/.env.production": True,
+    "prod.env": True,
+    "config/.env_local": True,  # hinted: accepted because the text is KEY=VALUE lines
+    "notes.txt": False,
+    "settings.env.py": False,  # a hinted name with another format's suffix
+}
+
+
+# Shell text writing {line} (KEY=VALUE) into {target}, and the 1-based line of the text
+# where {line} stands.
+_WRITERS = {
+    "heredoc": ("cat > {target} << EOF\nSESSION_SECRET=$SECRET\n{line}\nEOF\n", 3),
+    "heredoc-quoted": ("cat > {target} <<'EOF'\n{line}\nBOT_MODE=poll\nEOF\n", 2),
+    "heredoc-tabs": ("if true; then\n\tcat >> {target} <<-EOF\n\t{line}\n\tEOF\nfi\n", 3),
+    "echo": ('echo "{line}" > {target}\n', 1),
+    "echo-append": ("echo '{line}' >> {target}\n", 1),
+    "printf": ("printf 'BOT_MODE=poll\\n{line}\\n' > {target}\n", 1),
+    "tee": ('printf "%s\\n" "{line}" | sudo tee -a {target} > /dev/null\n', 1),
+    "cat-tee": ("cat <<EOF | tee {target}\n{line}\nEOF\n", 2),
+}
+
+
+def _env_verdict(tmp_path: Path, line: str) -> set[str]:
+    env = tmp_path / "committed" / ".env"
+    env.parent.mkdir()
+    env.write_text(f"{line}\n")
+    return {rule for at, rule in scan_one(env, env.parent) if at == 1}
+
+
+@pytest.mark.parametrize(
+    ("form", "target", "url"), list(itertools.product(_WRITERS, _TARGETS, _URLS))
+)
+def test_a_written_env_file_is_judged_as_that_env_file(
+    form: str, target: str, url: str, tmp_path: Path
+) -> None:
+    line = f"DATABASE_URL={_URLS[url]}"
+    expected = _env_verdict(tmp_path, line) if _TARGETS[target] else set()
+    template, where = _WRITERS[form]
+    body = template.format(target=target, line=line)
+    prologue = "#!/bin/sh\nset -e\n"
+    script = tmp_path / "project" / "setup.sh"
+    script.parent.mkdir()
+    script.write_text(prologue + body)
+    at = where + prologue.count("\n")
+    found = scan_one(script, script.parent)
+    assert {rule for line_no, rule in found if line_no == at} == expected, (found, body)
+    assert all(line_no == at for line_no, _ in found), (found, body)
+
+
+@pytest.mark.parametrize("carrier", ["dockerfile", "makefile"])
+def test_other_shell_carriers_write_env_files_too(carrier: str, tmp_path: Path) -> None:
+    url = _URLS["no-sslmode"]
+    if carrier == "dockerfile":
+        path = tmp_path / "Dockerfile"
+        text = f'FROM python:3.12\nRUN echo "DATABASE_URL={url}" > .env\n'
+    else:
+        path, text = tmp_path / "Makefile", f'env:\n\techo "DATABASE_URL={url}" > .env\n'
+    path.write_text(text.replace("$", "$$") if carrier == "makefile" else text)
+    assert scan_one(path, tmp_path) == [(2, "VF102")]
