@@ -85,3 +85,80 @@ def test_other_shell_carriers_write_env_files_too(carrier: str, tmp_path: Path) 
         path, text = tmp_path / "Makefile", f'env:\n\techo "DATABASE_URL={url}" > .env\n'
     path.write_text(text.replace("$", "$$") if carrier == "makefile" else text)
     assert scan_one(path, tmp_path) == [(2, "VF102")]
+
+
+# --- item 2: groups whose reader is known otherwise -------------------------------------
+_CRDB_PARTS = {"PORT": "26257", "USER": "root", "DATABASE": "defaultdb"}
+
+
+def _env_list(form: str, pairs: dict[str, str]) -> tuple[str, str]:
+    """(file name, text) of an env list holding pairs, in a compose service, a .env or a
+    Kubernetes container."""
+    if form == "compose":
+        body = "".join(f"      {k}: {v}\n" for k, v in pairs.items())
+        return "docker-compose.yml", f"services:\n  client:\n    image: x\n    environment:\n{body}"
+    if form == "env":
+        return ".env", "".join(f"{k}={v}\n" for k, v in pairs.items())
+    entries = "".join(f"        - name: {k}\n          value: '{v}'\n" for k, v in pairs.items())
+    return "deploy.yaml", (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: c\nspec:\n  containers:\n"
+        f"    - name: c\n      image: x\n      env:\n{entries}"
+    )
+
+
+@pytest.mark.parametrize("form", ["compose", "env", "k8s"])
+@pytest.mark.parametrize("parts", [(), ("PORT",), ("USER", "DATABASE"), tuple(_CRDB_PARTS)])
+@pytest.mark.parametrize("certs", [True, False])
+@pytest.mark.parametrize("prefix", ["", "APP_"])
+def test_the_cockroach_clis_environment_is_secure_by_default(
+    form: str, parts: tuple[str, ...], certs: bool, prefix: str, tmp_path: Path
+) -> None:
+    pairs = {f"{prefix}COCKROACH_HOST": "roach1"}
+    pairs.update({f"{prefix}COCKROACH_{p}": _CRDB_PARTS[p] for p in parts})
+    if certs:
+        pairs[f"{prefix}COCKROACH_CERTS_DIR"] = "/certs"
+    name, text = _env_list(form, pairs)
+    (tmp_path / name).write_text(text)
+    found = scan_one(tmp_path / name, tmp_path)
+    # unprefixed: the cockroach CLI (TLS verifying the node unless --insecure); a
+    # prefixed group is an application's, read with libpq's default prefer
+    assert [rule for _, rule in found] == ([] if not prefix else ["VF102"]), found
+
+
+def test_cockroach_insecure_is_still_reported_beside_the_group(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text("COCKROACH_HOST=roach1\nCOCKROACH_INSECURE=true\n")
+    assert scan_one(path, tmp_path) == [(2, "VF201")]
+
+
+_STARTS = {
+    "script": ("python publisher.py", "publisher.py"),
+    "module": ("python -m worker.main", "worker/main.py"),
+    "uvicorn": ("uvicorn --host 0.0.0.0 app.main:app", "app/main.py"),
+    "gunicorn-list": ('["gunicorn", "-w", "2", "app:app"]', "app.py"),
+    "sh-c": ('sh -c "alembic upgrade head && exec python publisher.py"', "publisher.py"),
+}
+
+
+@pytest.mark.parametrize("start", sorted(_STARTS))
+@pytest.mark.parametrize("key", ["command", "entrypoint"])
+@pytest.mark.parametrize("in_tree", [True, False])
+def test_a_built_service_running_the_projects_code_is_judged_in_the_code(
+    start: str, key: str, in_tree: bool, tmp_path: Path
+) -> None:
+    command, module = _STARTS[start]
+    if in_tree:
+        (tmp_path / "svc" / module).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "svc" / module).write_text("import os\nprint(os.getenv('RABBITMQ_HOST'))\n")
+    else:
+        (tmp_path / "svc").mkdir()
+    compose = tmp_path / "docker-compose.yml"
+    compose.write_text(
+        "services:\n  worker:\n    build: ./svc\n"
+        f"    {key}: {command}\n    environment:\n"
+        "      POSTGRES_USER: app\n      POSTGRES_DB: app\n      POSTGRES_HOST: postgres\n"
+    )
+    found = scan_one(compose, tmp_path)
+    # the code of the tree connects (or not): its sites are judged in Python; a command
+    # running nothing of the tree leaves the group to the image's unknown driver
+    assert found == ([] if in_tree else [(8, "VF102")]), found

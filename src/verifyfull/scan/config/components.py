@@ -259,7 +259,7 @@ def _judge_group(
     for _, component in members:
         by_role[component.role] = component  # the last one wins, as in an environment
     host = by_role.get("host")
-    if host is None:
+    if host is None or _cockroach_cli(prefix, members):
         return []
     backend = by_role.get("backend")
     port = by_role.get("port")
@@ -319,6 +319,15 @@ def _judge_group(
         for f in verdict.findings
         if f.rule_id in _TRANSPORT
     ]
+
+
+def _cockroach_cli(prefix: str, members: Sequence[tuple[str, Component]]) -> bool:
+    """COCKROACH_HOST, COCKROACH_PORT, COCKROACH_USER, COCKROACH_DATABASE unprefixed are
+    the environment forms of the cockroach CLI's own flags (`cockroach sql`, `node
+    status`), which is secure by default: TLS verifying the node with the certificates
+    of --certs-dir / COCKROACH_CERTS_DIR, unless --insecure / COCKROACH_INSECURE=true,
+    judged where written (VF101/VF201). Not libpq's prefer: no finding for the group."""
+    return not prefix and all(family == "COCKROACH" for family, _ in members)
 
 
 def _names_postgres_server(host: Component, consumer: Path | None) -> bool:
