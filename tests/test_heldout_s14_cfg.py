@@ -162,3 +162,105 @@ def test_a_built_service_running_the_projects_code_is_judged_in_the_code(
     # the code of the tree connects (or not): its sites are judged in Python; a command
     # running nothing of the tree leaves the group to the image's unknown driver
     assert found == ([] if in_tree else [(8, "VF102")]), found
+
+
+# --- item 3: an ECS task's database kind given by a Terraform variable ------------------
+def _task(form: str) -> str:
+    """modules/ecs/task.tf: a task whose environment names the engine by var.db_engine;
+    the DB_HOST line is line 6 in both forms."""
+    if form == "heredoc-json":
+        return (
+            'resource "aws_ecs_task_definition" "app" {\n  container_definitions = <<EOF\n'
+            '[{"name": "app", "image": "${var.image}", "environment": [\n'
+            '  {"name": "DB_USERNAME", "value": "${var.db_username}"},'
+            ' {"name": "DB_PASSWORD", "value": "${var.db_password}"},\n'
+            '  {"name": "DB_ENGINE", "value": "${var.db_engine}"},\n'
+            '  {"name": "DB_HOST", "value": "${var.db_host}"}\n]}]\nEOF\n}\n'
+        )
+    return (
+        'resource "aws_ecs_task_definition" "app" {\n  container_definitions = jsonencode([{\n'
+        '    name = "app", image = var.image, environment = [\n'
+        '      { name = "DB_USERNAME", value = var.db_username },'
+        ' { name = "DB_PASSWORD", value = var.db_password },\n'
+        '      { name = "DB_ENGINE", value = var.db_engine },\n'
+        '      { name = "DB_HOST", value = aws_db_instance.main.address },\n    ]\n  }])\n}\n'
+    )
+
+
+# How the tree gives var.db_engine its value: (module dir's variables.tf, root main.tf,
+# root variables.tf), {engine} filled in.
+_CHAINS = {
+    "default": ('variable "db_engine" {\n  default = "{engine}"\n}\n', "", ""),
+    "module-literal": (
+        'variable "db_engine" {}\n',
+        'module "app" {\n  source = "./modules/ecs"\n  db_engine = "{engine}"\n}\n',
+        "",
+    ),
+    "module-variable": (
+        'variable "db_engine" {}\n',
+        'module "app" {\n  source    = "./modules/ecs"\n  db_engine = var.engine\n}\n',
+        'variable "engine" {\n  default = "{engine}"\n}\n',
+    ),
+    "caller-overrides": (
+        'variable "db_engine" {\n  default = "sqlserver-ex"\n}\n',
+        'module "app" {\n  source = "./modules/ecs"\n  db_engine = "{engine}"\n}\n',
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", ["heredoc-json", "jsonencode"])
+@pytest.mark.parametrize("chain", sorted(_CHAINS))
+@pytest.mark.parametrize("engine", ["postgres", "aurora-postgresql", "mysql", "unknown"])
+def test_a_task_definitions_engine_variable_is_the_value_the_tree_gives_it(
+    form: str, chain: str, engine: str, tmp_path: Path
+) -> None:
+    module_vars, root_main, root_vars = _CHAINS[chain]
+    if engine == "unknown":  # nothing in the tree gives it a value
+        module_vars, root_main, root_vars = 'variable "db_engine" {}\n', "", ""
+    ecs = tmp_path / "modules" / "ecs"
+    ecs.mkdir(parents=True)
+    (ecs / "task.tf").write_text(_task(form))
+    (ecs / "variables.tf").write_text(module_vars.replace("{engine}", engine))
+    (tmp_path / "main.tf").write_text(root_main.replace("{engine}", engine))
+    (tmp_path / "variables.tf").write_text(root_vars.replace("{engine}", engine))
+    found = scan_one(ecs / "task.tf", tmp_path)
+    assert found == ([(6, "VF102")] if "postgres" in engine else []), found
+
+
+@pytest.mark.parametrize("vendored", [True, False])
+def test_an_installed_package_is_not_the_projects_code(vendored: bool, tmp_path: Path) -> None:
+    lambda_dir = tmp_path / "lambda"
+    (lambda_dir / "psycopg2" / "tests").mkdir(parents=True)
+    # the vendored library's test config names PSYCOPG2_TESTDB_HOST (db_host inside)
+    (lambda_dir / "psycopg2" / "tests" / "testconfig.py").write_text(
+        "import os\ndbhost = os.environ.get('PSYCOPG2_TESTDB_HOST')\n"
+    )
+    if vendored:
+        info = lambda_dir / "psycopg2-2.7.5.dist-info"
+        info.mkdir()
+        (info / "top_level.txt").write_text("psycopg2\n")
+    env = tmp_path / "task.env"
+    env.write_text("DB_HOST=db.internal\nDB_PORT=5432\n")
+    found = scan_one(env, tmp_path)
+    # project code naming the variable judges the connection there; an installed
+    # package's does not
+    assert found == ([(1, "VF102")] if vendored else []), found
+
+
+def test_module_cycles_and_many_files_are_bounded(tmp_path: Path) -> None:
+    import time
+
+    from verifyfull.scan.config import tfvars
+
+    # a calls b calls a, each passing var.x on: no value, and no endless walk
+    for this, other in (("a", "b"), ("b", "a")):
+        (tmp_path / this).mkdir()
+        (tmp_path / this / "main.tf").write_text(
+            f'module "m" {{\n  source = "../{other}"\n  x = var.x\n}}\nvariable "x" {{}}\n'
+        )
+    for index in range(tfvars.MAX_FILES + 100):  # more files than the index reads
+        (tmp_path / f"f{index:04}.tf").write_text('variable "y" {\n  default = "v"\n}\n' * 50)
+    started = time.monotonic()
+    assert tfvars.value_of(tmp_path, tmp_path / "a", "x") is None
+    assert time.monotonic() - started < 10

@@ -120,6 +120,12 @@ def _parts(setting: Setting) -> tuple[str, str, str] | None:
     return match.group("prefix"), family, role
 
 
+def component_role(key: str) -> str | None:
+    """The role (a libpq keyword, or "backend") of a component key, else None."""
+    parts = _parts(Setting(key, "", 0, 0))
+    return None if parts is None else parts[2]
+
+
 def is_component(key: str) -> bool:
     """Whether a key names a connection component (readers that place only the settings
     worth judging keep these too: the group is judged, not the setting)."""
