@@ -27,7 +27,7 @@ from verifyfull.policy import (
 )
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
-from verifyfull.scan.config import clients, components, dsn, ecosystem
+from verifyfull.scan.config import clients, components, dsn, ecosystem, envnames
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.pgconf_lines import parse_conf
 from verifyfull.scan.interpolation import example_context
@@ -588,9 +588,7 @@ def _written_conf_lines(src: SourceFile, command: Command, policy: Policy) -> li
 
 
 def _env_name(name: str) -> bool:
-    from verifyfull.scan.config.envfile import hinted_env_file, named_env_file  # imports us
-
-    return named_env_file(name) or hinted_env_file(name)
+    return envnames.named_env_file(name) or envnames.hinted_env_file(name)
 
 
 def _written_env_lines(src: SourceFile, command: Command, policy: Policy) -> list[Finding]:
@@ -603,17 +601,15 @@ def _written_env_lines(src: SourceFile, command: Command, policy: Policy) -> lis
     written = clients.written_file(command, "env", _env_name)
     if written is None:
         return []
-    from verifyfull.scan.config.envfile import is_env_file, parse_env
-
     name, texts = written
     settings: list[Setting] = []
     for text in texts:
         lines = text.lines()
-        if not is_env_file(name, "\n".join(piece for piece, _, _ in lines)):
+        if not envnames.is_env_file(name, "\n".join(piece for piece, _, _ in lines)):
             continue
         for piece, offset, start in lines:
             base = (text.word.column if offset == 0 else 1) + start - 1
-            for setting in parse_env(piece):
+            for setting in envnames.parse_env(piece):
                 line, column = text.word.line + offset, base + setting.column
                 settings.append(dataclasses.replace(setting, line=line, column=column))
     return judge_settings(src, settings, policy) if settings else []
