@@ -25,6 +25,7 @@ def _script(n: int) -> str:
         'bash -ecx "exec cockroach start \\\n  --insecure --join=r{i}"\n'
         "psql -U postgres <<-EOSQL\n\tCREATE USER u{i} WITH PASSWORD 'pw-{i}-x';\nEOSQL\n"
         "if pg_dump -h db{i}.internal app > /tmp/{i}.sql; then echo ok; fi\n"
+        "cat >> .env <<EOF\nDB_URL_{i}=postgresql://u:$P@db{i}/a\nDB_HOST_{i}=db{i}\nEOF\n"
     )
     return "".join(block.format(i=i, dsn=DSN) for i in range(n))
 
@@ -112,8 +113,17 @@ def test_deep_nesting_is_one_error_or_a_result(shape: str, tmp_path: Path) -> No
         "cat <<A <<B <<C\n" * 5_000 + "x\n" * 20_000,  # many here-docs opened at once
         "echo 'host all all 0.0.0.0/0 md5' >> pg_hba.conf\n" * 5_000,
         'psql -c "' + "CREATE USER " * 50_000 + "PASSWORD 'x'\"",  # one word: a bounded pattern
+        # env files the script writes (held-out-s14): one huge here-document, many
+        # appends, one printf of 50,000 `\n`-joined lines, an unclosed here-document
+        "cat > .env <<EOF\n" + "DB_URL=postgresql://u:$P@db/a\nDB_HOST=db\n" * 20_000 + "EOF",
+        'echo "DB_URL=postgresql://u@db/a?sslmode=disable" >> .env\n' * 5_000,
+        "printf '" + "DB_URL=postgresql://u@db/a\\n" * 50_000 + "' > prod.env",
+        "cat >> .env.local <<'EOF'\n" + "DATABASE_HOST=db\n" * 50_000,
     ],
-    ids=["continuation", "single-quote", "double-quote", "heredoc", "heredocs", "hba", "sql"],
+    ids=[
+        *("continuation", "single-quote", "double-quote", "heredoc", "heredocs", "hba", "sql"),
+        *("env-heredoc", "env-appends", "env-printf", "env-unclosed"),
+    ],
 )
 def test_huge_shell_shapes_finish(shape: str, tmp_path: Path) -> None:
     result = scan_shape(tmp_path, {"big.sh": "#!/bin/sh\n" + shape + "\n"})

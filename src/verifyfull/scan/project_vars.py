@@ -259,15 +259,43 @@ def tls_variable(src: SourceFile, name: str) -> TLSVariable | None:
 # --- which variables the project's code reads (scan/config/components.py) ----------
 
 
+_DIST_INFO = (".dist-info", ".egg-info")
+
+
+def installed_packages(directory: str, dirs: list[str]) -> frozenset[str]:
+    """The top-level modules pip installed into `directory` (`pip install -t`, an AWS
+    Lambda package: `psycopg2/` beside `psycopg2-2.7.5.dist-info/`): third-party code,
+    not the project's. Named by each dist-info's top_level.txt, else its name."""
+    found: set[str] = set()
+    for name in dirs:
+        if not name.endswith(_DIST_INFO):
+            continue
+        found.add(name.split("-", 1)[0])
+        try:
+            with open(os.path.join(directory, name, "top_level.txt"), encoding="utf-8") as f:
+                found.update(line.strip() for line in f.read(10_000).splitlines())
+        except (OSError, UnicodeDecodeError):
+            pass
+    found.discard("")
+    return frozenset(found)
+
+
 @lru_cache(maxsize=2)
 def _code_texts(root: Path) -> tuple[bytes, ...]:
     """The .py files under the root, lower-cased bytes, within the index's bounds."""
     texts: list[bytes] = []
     total = 0
     for directory, dirs, names in os.walk(str(root)):
-        dirs[:] = sorted(d for d in dirs if d not in DEFAULT_SKIP_DIRS and not d.startswith("."))
+        vendored = installed_packages(directory, dirs)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in DEFAULT_SKIP_DIRS and not d.startswith(".") and d not in vendored
+        )
         for name in sorted(names):
             if not name.endswith(".py") or len(texts) >= MAX_FILES or total > MAX_TOTAL_BYTES:
+                continue
+            if name[:-3] in vendored:
                 continue
             try:
                 with open(os.path.join(directory, name), "rb") as handle:

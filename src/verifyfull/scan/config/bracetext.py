@@ -67,6 +67,9 @@ class _Reader:
     settings: list[Setting] = field(default_factory=list)
     blocks: list[_Block] = field(default_factory=lambda: [_Block("")])
     until: str | None = None  # the end of a /* … */ comment or a Bicep ''' … ''' string
+    # a Terraform module block's expression arguments (`db_engine = var.engine`) kept as
+    # references, for tfvars.py (the judges do not read them)
+    module_arguments: bool = False
 
     def context(self) -> tuple[str, ...]:
         return tuple(b.label for b in self.blocks if b.label)
@@ -126,7 +129,8 @@ class _Reader:
             value, key_token = tokens[index + 1], tokens[index - 1]
             if key_token.kind not in ("word", "str"):
                 continue
-            if value.kind == "word" and key_token.text in VALUE_KEYS:
+            in_module = self.module_arguments and self.blocks[-1].label.startswith("module.")
+            if value.kind == "word" and (key_token.text in VALUE_KEYS or in_module):
                 # An entry whose value is an expression (`value = var.db.address`): no
                 # literal, but the variable is given (components.py needs to know).
                 value = _Token("str", "${" + value.text + "}", value.column)
@@ -190,8 +194,8 @@ def _string(line: str, start: int, quote: str) -> tuple[str, int]:
     return "".join(out), n
 
 
-def read_settings(text: str, dialect: Dialect) -> list[Setting]:
-    reader = _Reader(dialect)
+def read_settings(text: str, dialect: Dialect, *, module_arguments: bool = False) -> list[Setting]:
+    reader = _Reader(dialect, module_arguments=module_arguments)
     for number, line in enumerate(text.splitlines(), start=1):
         reader.read_line(line, number)
     return reader.settings

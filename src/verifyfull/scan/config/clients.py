@@ -243,14 +243,26 @@ def _sql_passwords(src: SourceFile, words: Sequence[Word]) -> list[Finding]:
     return [item for word in words for item in sql_password_findings(src, word)]
 
 
-def _write_target(words: Sequence[Word], needle: str, patterns: Sequence[str]) -> int | None:
-    """Index of the first word naming a file of `patterns` that the command writes (a
-    `>`/`>>` redirection, or `tee [-a] FILE`); `needle` is a cheap substring of them."""
+NameTest = Callable[[str], bool]
+
+
+def _names(patterns: Sequence[str] | NameTest) -> NameTest:
+    if callable(patterns):
+        return patterns
+    return lambda name: any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+
+def _write_target(
+    words: Sequence[Word], needle: str, patterns: Sequence[str] | NameTest
+) -> int | None:
+    """Index of the first word naming a file of `patterns` (fnmatch patterns of its base
+    name, or a test of it) that the command writes (a `>`/`>>` redirection, or `tee [-a]
+    FILE`); `needle` is a cheap substring of them."""
+    accepts = _names(patterns)
     for index, word in enumerate(words):
         if needle not in word.text:
             continue
-        name = _program(word.text)
-        if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
+        if not accepts(_program(word.text)):
             continue
         previous = words[index - 1].text if index else ""
         if previous in (">", ">>", ">|", "1>", "1>>") or any(
@@ -264,22 +276,58 @@ def _hba_target(words: Sequence[Word]) -> int | None:
     return _write_target(words, "hba", _HBA_NAMES)
 
 
-def written_texts(command: Command, needle: str, patterns: Sequence[str]) -> list[Word]:
-    """The text a command writes into a file of `patterns` when the script holds it:
-    its here-documents and here-strings, what an `echo`/`printf`/`cat <<EOF` before
-    `|` writes into its `tee`, or its own `echo`/`printf` arguments."""
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """Text a command writes into a file: `escapes` when an `echo`/`printf` writes it,
+    whose `\\n` is a line break in the file (not in the script)."""
+
+    word: Word
+    escapes: bool
+
+    def lines(self) -> list[tuple[str, int, int]]:
+        """The file's lines, each with its script line offset (from word.line) and the
+        index in that script line's text where it starts."""
+        found: list[tuple[str, int, int]] = []
+        for offset, row in enumerate(self.word.text.split("\n")):
+            start = 0
+            for piece in row.split("\\n") if self.escapes else [row]:
+                found.append((piece, offset, start))
+                start += len(piece) + 2
+        return found
+
+
+def written_file(
+    command: Command, needle: str, patterns: Sequence[str] | NameTest
+) -> tuple[str, list[Written]] | None:
+    """The base name of the file of `patterns` a command writes and the text it writes
+    there when the script holds it (see written_texts); None when it writes none."""
     words = command.words
-    if _write_target(words, needle, patterns) is None:
-        return []
-    texts: list[Word] = [*command.stdin, *command.piped]
+    target = _write_target(words, needle, patterns)
+    if target is None:
+        return None
+    texts = [Written(word, False) for word in command.stdin]
+    texts.extend(Written(word, True) for word in command.piped)
     start = _echo_at(words)
     if start is not None:
         for word in words[start + 1 :]:
             if word.text in (">", ">>", ">|", "1>", "1>>"):
                 break
             if not word.text.startswith("-"):
-                texts.append(Word(word.text.replace("\\n", "\n"), word.line, word.column))
-    return texts
+                texts.append(Written(word, True))
+    return _program(words[target].text), texts
+
+
+def written_texts(command: Command, needle: str, patterns: Sequence[str] | NameTest) -> list[Word]:
+    """The text a command writes into a file of `patterns` when the script holds it:
+    its here-documents and here-strings, what an `echo`/`printf`/`cat <<EOF` before
+    `|` writes into its `tee`, or its own `echo`/`printf` arguments."""
+    written = written_file(command, needle, patterns)
+    if written is None:
+        return []
+    return [
+        Word(w.word.text.replace("\\n", "\n"), w.word.line, w.word.column) if w.escapes else w.word
+        for w in written[1]
+    ]
 
 
 def _echo_at(words: Sequence[Word]) -> int | None:

@@ -120,6 +120,12 @@ def _parts(setting: Setting) -> tuple[str, str, str] | None:
     return match.group("prefix"), family, role
 
 
+def component_role(key: str) -> str | None:
+    """The role (a libpq keyword, or "backend") of a component key, else None."""
+    parts = _parts(Setting(key, "", 0, 0))
+    return None if parts is None else parts[2]
+
+
 def is_component(key: str) -> bool:
     """Whether a key names a connection component (readers that place only the settings
     worth judging keep these too: the group is judged, not the setting)."""
@@ -263,7 +269,7 @@ def _judge_group(
     for _, component in members:
         by_role[component.role] = component  # the last one wins, as in an environment
     host = by_role.get("host")
-    if host is None:
+    if host is None or _cockroach_cli(prefix, members):
         return []
     backend = by_role.get("backend")
     port = by_role.get("port")
@@ -323,6 +329,15 @@ def _judge_group(
         for f in verdict.findings
         if f.rule_id in _TRANSPORT
     ]
+
+
+def _cockroach_cli(prefix: str, members: Sequence[tuple[str, Component]]) -> bool:
+    """COCKROACH_HOST, COCKROACH_PORT, COCKROACH_USER, COCKROACH_DATABASE unprefixed are
+    the environment forms of the cockroach CLI's own flags (`cockroach sql`, `node
+    status`), which is secure by default: TLS verifying the node with the certificates
+    of --certs-dir / COCKROACH_CERTS_DIR, unless --insecure / COCKROACH_INSECURE=true,
+    judged where written (VF101/VF201). Not libpq's prefer: no finding for the group."""
+    return not prefix and all(family == "COCKROACH" for family, _ in members)
 
 
 def _names_postgres_server(host: Component, consumer: Path | None) -> bool:

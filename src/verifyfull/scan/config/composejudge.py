@@ -44,6 +44,7 @@ from verifyfull.scan.config.composefiles import (
     read_small,
     services_of,
 )
+from verifyfull.scan.config.image_code import runs_project_code
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.config.yamlnodes import effective_items
 from verifyfull.scan.interpolation import Resolved, interpolate, password_is_variable
@@ -110,7 +111,16 @@ def judge_collected(
         if service and facts is not None and components.runs_the_server(facts.image, mine):
             continue  # the server's own environment (postgres image): no client connects
         consumer = contexts.get(service) if service else src.path.parent
-        found.extend(components.component_findings(src, own, env, ctx.policy, readers, consumer))
+        # A service built from the tree whose `command:`/`entrypoint:` runs the project's
+        # own Python (`python publisher.py`, `uvicorn app.main:app`): its code's sites
+        # are the connections, judged in Python (image_code.py, as for a Dockerfile CMD).
+        own_code = bool(mine) and service in contexts
+        own_code = own_code and runs_project_code(mine, contexts[service], ctx.root) is not None
+        found.extend(
+            components.component_findings(
+                src, own, env, ctx.policy, readers, consumer, own_code=own_code
+            )
+        )
     for command in commands:
         service = (command_services or {}).get(command, "")
         service = service or (healthcheck_services or {}).get(command, "")

@@ -9,6 +9,7 @@ drivers' real semantics, see dsn.py); this module knows the server side
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -27,7 +28,7 @@ from verifyfull.policy import (
 )
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
-from verifyfull.scan.config import clients, components, dsn, ecosystem, embedded
+from verifyfull.scan.config import clients, components, dsn, ecosystem, embedded, envnames
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.pgconf_lines import parse_conf
 from verifyfull.scan.interpolation import example_context
@@ -558,6 +559,7 @@ def judge_command(
             )
     found.extend(clients.client_findings(src, command, env or {}, policy, evidence_of, in_server))
     found.extend(_written_conf_lines(src, command, policy))
+    found.extend(_written_env_lines(src, command, policy))
     return found
 
 
@@ -602,6 +604,34 @@ def _written_conf_lines(src: SourceFile, command: Command, policy: Policy) -> li
                 )
             )
     return found
+
+
+def _env_name(name: str) -> bool:
+    return envnames.named_env_file(name) or envnames.hinted_env_file(name)
+
+
+def _written_env_lines(src: SourceFile, command: Command, policy: Policy) -> list[Finding]:
+    """The env file a script writes (`cat > "$APP_DIR/.env" <<EOF`, `echo "K=V" >>
+    .env`, `printf ... | tee prod.env`): the text the script holds judged as that env
+    file's lines are (envfile.py's name rules; a name that only hints needs KEY=VALUE
+    text), placed on the script's lines. An unquoted here-document's `$VAR` is expanded
+    when the script runs and a quoted one's is written as is: either way the judges
+    read it as a reference, a part the deployment fills in."""
+    written = clients.written_file(command, "env", _env_name)
+    if written is None:
+        return []
+    name, texts = written
+    settings: list[Setting] = []
+    for text in texts:
+        lines = text.lines()
+        if not envnames.is_env_file(name, "\n".join(piece for piece, _, _ in lines)):
+            continue
+        for piece, offset, start in lines:
+            base = (text.word.column if offset == 0 else 1) + start - 1
+            for setting in envnames.parse_env(piece):
+                line, column = text.word.line + offset, base + setting.column
+                settings.append(dataclasses.replace(setting, line=line, column=column))
+    return judge_settings(src, settings, policy) if settings else []
 
 
 _EVIDENCE_WORDS = 16
