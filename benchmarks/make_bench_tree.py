@@ -35,9 +35,14 @@ from pathlib import Path
 
 DJANGO = "django==5.2.19"
 # The distributions commit b23d9d9 added to the dev extra (Django, Flask-SQLAlchemy
-# and what they pull in): not in session 5's copy.
+# and what they pull in), and session 14's pg8000 with its own: not in session 5's copy.
 ADDED_SINCE_SESSION_5 = frozenset(
     {
+        "asn1crypto",
+        "pg8000",
+        "python-dateutil",
+        "scramp",
+        "tzdata",
         "asgiref",
         "blinker",
         "django",
