@@ -551,3 +551,48 @@ def test_a_test_s_stand_in_for_a_mocked_connection_is_no_setting(
         assert with_caller == callee_rules(None), (path, literal, with_caller)
     else:
         assert with_caller != callee_rules(None), (path, literal, with_caller)
+
+
+# --- Jinja statements in templated YAML (cookiecutter, Ansible) ------------------------
+# 20tab/talos: `{%- if cookiecutter.backend_type != "none" %}` lines made the compose file
+# no YAML, so its DATABASE_URL was never read. Reference: the same file with every
+# template tag's line left empty (the rendered file's lines are the same, or fewer).
+
+JINJA_WRAPS = (
+    ("{%- if cookiecutter.backend %}", "{%- endif %}"),
+    ("{% for svc in services %}", "{% endfor %}"),
+    ("{# the backend #}", "{# end #}"),
+)
+SERVICE_NAMES = ("backend", "{{ cookiecutter.backend_service_slug }}")
+COMPOSE_URLS = (
+    "postgres://app:${POSTGRES_PASSWORD}@db:5432/app",
+    "postgresql://app@db/app?sslmode=disable",
+    "postgresql://app@db/app?sslmode=verify-full&sslrootcert=/certs/ca.crt",
+)
+
+
+@bounded(30)
+@given(
+    wrap=st.sampled_from(JINJA_WRAPS),
+    service=st.sampled_from(SERVICE_NAMES),
+    url=st.sampled_from(COMPOSE_URLS),
+)
+def test_a_jinja_templated_compose_file_is_read_as_the_file_it_becomes(
+    tmp_path_factory: pytest.TempPathFactory, wrap: tuple[str, str], service: str, url: str
+) -> None:
+    opening, closing = wrap
+    body = [f"  {service}:", "    build: ./app", "    environment:", f"      - DATABASE_URL={url}"]
+    templated = ["services:", opening, *body, closing]
+    plain = ["services:", "", *(line.replace(service, "backend") for line in body), ""]
+
+    def rules(lines: list[str]) -> list[tuple[int, str]]:
+        root = tmp_path_factory.mktemp("jinja")
+        return [
+            (line, rule)
+            for line, rule in _findings(root, "compose.yaml", "\n".join(lines) + "\n")
+            if rule.startswith("VF10")
+        ]
+
+    expected = rules(plain)
+    assert expected or "verify-full" in url
+    assert rules(templated) == expected, (templated, expected)
