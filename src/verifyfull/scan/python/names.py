@@ -188,3 +188,15 @@ def target_name(target: ast.expr) -> str | None:
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             return key.value
     return None
+
+
+# Where a project keeps its tests: a tests/ or testing/ directory, test_*.py, *_test.py,
+# *_tests.py, conftest.py (pytest's and unittest's discovery).
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|testing)(/|$)|(^|/)(test_[^/]*|[^/]*_tests?\.py|conftest\.py)$"
+)
+
+
+def is_test_path(relpath: str) -> bool:
+    """Whether a project-relative path is test code (a stand-in there is test data)."""
+    return _TEST_PATH.search(relpath) is not None

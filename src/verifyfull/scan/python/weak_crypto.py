@@ -15,7 +15,6 @@ and containers that carry it to the return (`el = random.randint(...)`,
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 
 from verifyfull.scan.python.context import Analysis
@@ -25,6 +24,7 @@ from verifyfull.scan.python.names import (
     is_secret_code_name,
     is_secret_name,
     is_security_name,
+    is_test_path,
     target_name,
     words,
 )
@@ -124,14 +124,11 @@ _SECURITY_MODULE_WORDS = frozenset(
         *("token", "tokens", "invite", "invitations", "accounts", "account", "sessions"),
     }
 )
-_TEST_PATH = re.compile(
-    r"(^|/)(tests?|testing)(/|$)|(^|/)(test_[^/]*|[^/]*_tests?\.py|conftest\.py)$"
-)
 
 
 def _security_module(a: Analysis) -> bool:
     path = a.source.relpath
-    if _TEST_PATH.search(path):
+    if is_test_path(path):
         return False  # test data, not a code anyone is sent
     return any(w in _SECURITY_MODULE_WORDS for w in words(path.replace("/", "_")))
 
