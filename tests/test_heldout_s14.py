@@ -596,3 +596,38 @@ def test_a_jinja_templated_compose_file_is_read_as_the_file_it_becomes(
     expected = rules(plain)
     assert expected or "verify-full" in url
     assert rules(templated) == expected, (templated, expected)
+
+
+# --- a DSN's password slot: role words and template expressions in every carrier ------
+# enowars: `pg_dump postgresql://postgres:password@localhost` in a script was VF401 though
+# the same DSN in an env file is the role-word placeholder; mkuzmentsov: an Ansible env
+# template's `postgresql://{{ user }}:{{ password_var }}@localhost/…` was a literal.
+
+PASSWORD_SLOTS = {
+    "password": False,
+    "pass": False,
+    "{{ postgresql_user_password }}": False,
+    "{{ .Values.db.password }}": False,
+    "Xk29vbqT": True,
+}
+DSN_CARRIERS = {
+    "env": (".env", "DATABASE_URL={dsn}\n"),
+    "script": ("backup.sh", "#!/bin/sh\npg_dump {dsn} -f dump.sql\n"),
+    "psql": ("run.sh", "#!/bin/sh\npsql '{dsn}' -c 'select 1'\n"),
+    "compose": (
+        "docker-compose.yml",
+        "services:\n  app:\n    image: a:1\n    environment:\n      DATABASE_URL: '{dsn}'\n",
+    ),
+}
+
+
+@bounded(30)
+@given(slot=st.sampled_from(sorted(PASSWORD_SLOTS)), carrier=st.sampled_from(sorted(DSN_CARRIERS)))
+def test_a_placeholder_password_slot_is_read_alike_in_every_carrier(
+    tmp_path_factory: pytest.TempPathFactory, slot: str, carrier: str
+) -> None:
+    user = "{{ os_user }}" if slot.startswith("{{") else "postgres"
+    dsn = f"postgresql://{user}:{slot}@db.internal:5432/app"
+    name, template = DSN_CARRIERS[carrier]
+    found = _findings(tmp_path_factory.mktemp("slot"), name, template.format(dsn=dsn))
+    assert ("VF401" in {rule for _, rule in found}) is PASSWORD_SLOTS[slot], (carrier, dsn, found)

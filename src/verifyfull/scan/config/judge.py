@@ -69,18 +69,10 @@ _DB_CONTEXT = re.compile(
 # Values that refer to a secret held elsewhere, not the secret itself (and a
 # template action, `_templated`).
 _REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|^%\([^)]*\)s$|^\*+$|^<[^>]*>$|^\$\(.*\)$")
-_ENV_DEFAULT = re.compile(r"^\$\{\w+:?-(?P<default>[^}]*)\}$")
-# A default that expands something is computed when the shell runs, not written:
-# `${PG_PASSWORD:-$(pwgen -c -n -1 16)}` generates a password, `${A:-$B}` takes
-# another variable's (held-out-s8, lawyer_business' entrypointdb.sh).
-_EXPANSION = re.compile(r"\$\(|`|\$\{|\$[A-Za-z_]")
 # Web logins of database admin UIs (pgAdmin, Adminer): a password for the UI, not
 # for the database (GF_DATABASE_PASSWORD, Grafana's own database, still is one).
 _WEB_LOGIN = re.compile(r"^(PGADMIN|ADMINER)[_.\-]")
 # The password part of a connection URL, or of a libpq keyword string.
-_DSN_PASSWORD = re.compile(
-    r"://[^:/?#@\s]*:(?P<url>[^@\s]*)@|(?:^|\s)password\s*=\s*(?P<kw>'[^']*'|\S+)"
-)
 # A template action blanked by helm.untemplate (`{{ .Values.x }}` -> `_____________`).
 _BLANKED_ACTION = "____"
 _COCKROACH_START = {"start", "start-single-node"}
@@ -221,7 +213,7 @@ def judge_setting(
     if dsn.looks_like_dsn(value):
         example = example_context(src.path.name)
         dsn_found = dsn.dsn_findings(value, env, policy, where, example, reader)
-        if _dsn_password_is_placeholder(setting.key, value):
+        if dsn.dsn_password_is_placeholder(setting.key, value):
             dsn_found = [f for f in dsn_found if f.rule_id != "VF401"]
         found.extend(dsn_found)
     elif name == "PGSSLMODE" or name.endswith(("SSLMODE", "SSL_MODE")):
@@ -300,21 +292,6 @@ def _md5_auth(key: str, value: str, where: Mapping[str, Any]) -> Finding:
     )
 
 
-def _dsn_password_is_placeholder(key: str, value: str) -> bool:
-    match = _DSN_PASSWORD.search(value)
-    if match is None:
-        return False
-    password = (match.group("url") or match.group("kw") or "").strip("'")
-    # `${PW:-hunter2}`: compose uses the default, so the default is what is judged (the
-    # shared predicate reads any `${...}` as a reference).
-    default = _ENV_DEFAULT.match(password)
-    password = default.group("default") if default else password
-    if default is not None and _EXPANSION.search(password):
-        return True  # computed at run time (a command substitution), not written
-    # A DSN's password is keyed `password` (placeholders.py), as in Python literals.
-    return is_placeholder("password", password) or is_placeholder(key, password)
-
-
 def _secret_data(setting: Setting) -> str:
     """A Kubernetes Secret's `data:` value decoded (the API's base64, not protection),
     so the placeholder test reads what the Secret holds; other values as written."""
@@ -363,14 +340,14 @@ def _hardcoded_password(
     if not _DB_CONTEXT.search(context):
         return
     value = setting.value.strip()
-    default = _ENV_DEFAULT.match(value)
+    default = dsn.ENV_DEFAULT.match(value)
     if not _ciphertext(setting):
         # Masked in every output even when it reads as a placeholder (not reported).
         register_written_password(setting.key, default.group("default") if default else value)
     if default is not None:
         if not default.group("default").strip():
             return
-        if _EXPANSION.search(default.group("default")):
+        if dsn.EXPANSION.search(default.group("default")):
             return
         if is_placeholder(setting.key, default.group("default")):
             return
