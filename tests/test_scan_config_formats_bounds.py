@@ -125,6 +125,12 @@ SHAPES: dict[str, Files] = {
         "app/db.py": "import asyncpg\nasyncpg.connect(" + "ssl=A, " * 20_000 + ")\n",
         ".env": "A=disable\n",
     },
+    # dsn._TEMPLATED_PASSWORD: template braces in the user info, no password slot after
+    # them (session 14: an ambiguous pattern backtracked exponentially, 1.6 s at 22 repeats)
+    "dsn-template-braces": {
+        ".env": "DATABASE_URL=postgresql://" + "{{a}}" * 5_000 + "\n",
+        "backup.sh": "#!/bin/sh\npg_dump postgresql://" + "{{a}}" * 5_000 + "@db/app\n",
+    },
 }
 
 
