@@ -12,6 +12,7 @@ session 14"), each closed as a mechanism and tested against a reference reading.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from test_scan_accuracy_s12 import bounded, scan_one
 from verifyfull.policy import DEFAULT_POLICY
 from verifyfull.scan.api import ScanContext
+from verifyfull.scan.config.helm import untemplate
 from verifyfull.scan.engine import scan_file
 from verifyfull.scan.walk import WalkedFile
 
@@ -669,3 +671,35 @@ def test_an_engine_whose_creator_connects_elsewhere_is_judged_there(
     )
     found = _findings(tmp_path_factory.mktemp("creator"), "db.py", text)
     assert {rule for _, rule in found if rule.startswith("VF10")} == expected, (text, found)
+
+
+# --- untemplate: linear, and the same as the pattern it replaced -----------------------
+
+_REFERENCE_ACTION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+
+
+def _reference_untemplate(text: str) -> str:
+    out = []
+    for line in text.split("\n"):
+        if line.strip() and not _REFERENCE_ACTION.sub("", line).strip():
+            out.append("")
+        else:
+            out.append(_REFERENCE_ACTION.sub(lambda m: "_" * len(m.group()), line))
+    return "\n".join(out)
+
+
+TEMPLATE_PIECES = ["{{", "}}", "{%", "%}", "{#", "#}", "{", "}", "%", "#", "a", " ", "x: ", "\n"]
+
+
+@bounded(300)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["{{", "}}", "{%", "%}", "{#", "#}", "{", "}", "%", "#", "a", " ", "x: ", "\n"]
+        ),
+        max_size=40,
+    )
+)
+def test_untemplate_blanks_what_the_action_pattern_finds(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert untemplate(text) == _reference_untemplate(text), repr(text)

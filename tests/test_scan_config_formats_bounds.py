@@ -127,6 +127,17 @@ SHAPES: dict[str, Files] = {
     },
     # dsn._TEMPLATED_PASSWORD: template braces in the user info, no password slot after
     # them (session 14: an ambiguous pattern backtracked exponentially, 1.6 s at 22 repeats)
+    # helm.untemplate: template openers without closers on one line (a lazy pattern rescanned
+    # the rest of the line from each: 20 s for 20,000 `{{`; session 14)
+    "template-openers": {
+        "values.yaml": "a: "
+        + "{{" * 50_000
+        + "\nb: "
+        + "{%" * 50_000
+        + "\nc: "
+        + "{#" * 50_000
+        + "\n",
+    },
     "dsn-template-braces": {
         ".env": "DATABASE_URL=postgresql://" + "{{a}}" * 5_000 + "\n",
         "backup.sh": "#!/bin/sh\npg_dump postgresql://" + "{{a}}" * 5_000 + "@db/app\n",
