@@ -703,3 +703,30 @@ TEMPLATE_PIECES = ["{{", "}}", "{%", "%}", "{#", "#}", "{", "}", "%", "#", "a", 
 def test_untemplate_blanks_what_the_action_pattern_finds(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert untemplate(text) == _reference_untemplate(text), repr(text)
+
+
+# --- sentinel defaults ------------------------------------------------------------------
+
+SENTINELS = ("error", "unset", "undefined", "missing", "required")
+SENTINEL_CARRIERS = {
+    "compose": (
+        "docker-compose.yml",
+        "services:\n  db:\n    image: a:1\n    environment:\n"
+        "      POSTGRES_PASSWORD: ${{POSTGRES_PASSWORD:-{value}}}\n",
+    ),
+    "env": (".env", "DB_PASSWORD={value}\n"),
+    "python": ("settings.py", "import os\nDB_PASSWORD = os.getenv('DB_PASSWORD', '{value}')\n"),
+}
+
+
+@bounded(30)
+@given(
+    value=st.sampled_from((*SENTINELS, *(f"{s}42x" for s in SENTINELS))),
+    carrier=st.sampled_from(sorted(SENTINEL_CARRIERS)),
+)
+def test_a_sentinel_default_is_no_password(
+    tmp_path_factory: pytest.TempPathFactory, value: str, carrier: str
+) -> None:
+    name, template = SENTINEL_CARRIERS[carrier]
+    found = _findings(tmp_path_factory.mktemp("sentinel"), name, template.format(value=value))
+    assert ("VF401" in {rule for _, rule in found}) is (value not in SENTINELS), (carrier, value)

