@@ -15,6 +15,7 @@ from verifyfull.scan.config.envfile import judge_env_file
 from verifyfull.scan.placeholders import (
     DESCRIBING,
     LOCALISED,
+    PLACEHOLDER_VALUES,
     REPLACE_ME,
     ROLE_WORDS,
     is_placeholder,
@@ -157,8 +158,8 @@ def test_generated_real_looking_passwords_are_vf401(secret: str, key: str) -> No
     folded = secret.casefold()
     if any(m in folded for m in REPLACE_ME) or folded.startswith("your"):
         return  # a replace-me marker spelled out by chance
-    if folded in ("example", "sample") or folded.endswith("here") or len(set(folded)) == 1:
-        return  # a listed word, or one repeated character (`xxxxxxxx`)
+    if folded in PLACEHOLDER_VALUES or folded.endswith("here") or len(set(folded)) == 1:
+        return  # a listed word (`UNDEFiNED`), or one repeated character (`xxxxxxxx`)
     # `password` is written DB_PASSWORD in the .env check below: both are the key's name.
     names = {re.sub(r"[^a-z0-9]", "", name.casefold()) for name in (key, _env_name(key))}
     if re.sub(r"[^a-z0-9]", "", folded) in names:
