@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
@@ -170,12 +171,18 @@ def _libpq_tool(
 
 
 _TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF108"})
-_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$", re.IGNORECASE)
 
 
 def _loopback(host: str | None) -> bool:
     """A loopback address (or a socket directory): never leaves the container."""
-    return host is not None and (host.startswith("/") or _LOOPBACK.match(host) is not None)
+    if host is None:
+        return False
+    if host.startswith("/") or host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _url_host(text: str) -> str | None:

@@ -127,6 +127,7 @@ def dsn_findings(
     where: Mapping[str, Any],
     example: bool = False,
     reader: UrlReader | None = None,
+    key: str = "password",
 ) -> list[Finding]:
     """The verdict's findings for a connection string written in a config file.
 
@@ -134,10 +135,11 @@ def dsn_findings(
     `example`: the file is one to copy and fill in (interpolation.example_context),
     where a word in a number's place is a slot (`host:sua_porta`); `reader`: the
     driver of another ecosystem's sub-project that reads it (ecosystem.url_reader),
-    None for Python's.
+    None for Python's; `key`: the setting's name, for the placeholder rules (a command
+    word has none: its password slot is judged as keyed `password`).
     """
     found = _dsn_verdict(value.strip(), _frozen(env), policy, example, reader)
-    if dsn_password_is_placeholder("password", value):  # in every carrier: a command too
+    if dsn_password_is_placeholder(key, value):  # in every carrier: a command too
         found = tuple(f for f in found if f.rule_id != "VF401")
     return _placed(found, where)
 

@@ -212,10 +212,7 @@ def judge_setting(
     where = _where(src, setting.line, setting.column)
     if dsn.looks_like_dsn(value):
         example = example_context(src.path.name)
-        dsn_found = dsn.dsn_findings(value, env, policy, where, example, reader)
-        if dsn.dsn_password_is_placeholder(setting.key, value):
-            dsn_found = [f for f in dsn_found if f.rule_id != "VF401"]
-        found.extend(dsn_found)
+        found.extend(dsn.dsn_findings(value, env, policy, where, example, reader, setting.key))
     elif name == "PGSSLMODE" or name.endswith(("SSLMODE", "SSL_MODE")):
         found.extend(dsn.sslmode_findings(setting.key, value, env, policy, where))
     elif name in ("PGSSLMINPROTOCOLVERSION", "SSL_MIN_PROTOCOL_VERSION"):

@@ -242,21 +242,42 @@ def connect_args_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo
             # True` below the call, held-out-s14 ohtu-mini): that line decides
             what = f"the {keyword.arg} argument written here"
             return Place.at(a.source.relpath, keyword.value, what)
-        if keyword.arg not in ("connect_args", None):
+        if keyword.arg == "connect_args":
+            place = _written_mode(a, scope, keyword.value, info, options=False)
+        elif keyword.arg is None:  # **options holding connect_args
+            place = _written_mode(a, scope, keyword.value, info, options=True)
+        else:
             continue
-        found = origin(a, scope, keyword.value)
-        if found is None:
-            continue
-        module, written_expr = found
-        written: ast.expr | None = written_expr
-        if keyword.arg is None and isinstance(written_expr, ast.Dict):  # **options
-            written = dict_entry(written_expr, "connect_args")
-        if not isinstance(written, ast.Dict):
-            continue
-        place = mode_key_place(a, module, written, info)
-        if place is not None and not (module.path == a.module.path and place.line == call.lineno):
+        if place is not None and not (
+            place.relpath == a.source.relpath and place.line == call.lineno
+        ):
             return place
     return None
+
+
+def engine_options_place(a: Analysis, scope: Scope, options: ast.expr) -> Place | None:
+    """The mode key of an engine-options dict's connect_args (Flask-SQLAlchemy's
+    SQLALCHEMY_ENGINE_OPTIONS), followed as connect_args_place follows `**options`."""
+    return _written_mode(a, scope, options, None, options=True)
+
+
+def _written_mode(
+    a: Analysis, scope: Scope, expr: ast.expr, info: ConnInfo | None, *, options: bool
+) -> Place | None:
+    """The mode key of the connect_args dict expr names (options: expr names an
+    engine-options dict whose connect_args entry is that dict)."""
+    found = origin(a, scope, expr)
+    if found is None:
+        return None
+    module, written = found
+    connect_args = (
+        dict_entry(written, "connect_args")
+        if options and isinstance(written, ast.Dict)
+        else written
+    )
+    if not isinstance(connect_args, ast.Dict):
+        return None
+    return mode_key_place(a, module, connect_args, info)
 
 
 # The keyword arguments that decide a driver's TLS mode (asyncpg's ssl, libpq's

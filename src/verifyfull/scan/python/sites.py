@@ -148,6 +148,9 @@ PG8000 = frozenset(
     }
 )
 PG8000_POSITIONAL = ("user", "host", "database", "port", "password")
+PG8000_SSL_CONTEXT_INDEX = (
+    7  # connect(user, host, database, port, password, source_address, unix_sock, ssl_context)
+)
 TORTOISE = frozenset(
     {
         "tortoise.Tortoise.init",
@@ -531,9 +534,7 @@ def _pg8000(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, 
     Connection classes: keyword arguments (the first five also by position)."""
     notes: list[str] = []
     kwargs = call.keywords()
-    ssl_expr = call.arg(
-        len(PG8000_POSITIONAL) + 2, "ssl_context"
-    )  # after source_address, unix_sock
+    ssl_expr = call.arg(PG8000_SSL_CONTEXT_INDEX, "ssl_context")
     if ssl_expr is not None:
         kwargs["ssl_context"] = call.value(ssl_expr, none_decides=True)
     for index, name in enumerate(PG8000_POSITIONAL):
@@ -650,9 +651,7 @@ def creator_connection(a: Analysis, expr: ast.expr) -> str | None:
         if qualname in ALL_SITES:
             made.append(f"{qualname}() at line {returned.lineno}, judged there")
         elif _cloud_sql_connect(a, scope, returned.func):
-            made.append(
-                "the Cloud SQL Python Connector (its own verified TLS with a client certificate)"
-            )
+            made.append(_CLOUD_SQL_TLS)
         else:
             return None
     return "; ".join(dict.fromkeys(made))

@@ -99,13 +99,7 @@ def _options_place(
     """Where a reading's transport finding goes when SQLALCHEMY_ENGINE_OPTIONS'
     connect_args write the mode (issue 12 item 8, held-out-s14 NoeRFcBot): at that key,
     for every reading (the key, when a literal, decides whatever the URI says)."""
-    found = placement.origin(a, scope, options) if options is not None else None
-    if found is None or not isinstance(found[1], ast.Dict):
-        return None
-    connect_args = placement.dict_entry(found[1], "connect_args")
-    if not isinstance(connect_args, ast.Dict):
-        return None
-    place = placement.mode_key_place(a, found[0], connect_args, None)
+    place = placement.engine_options_place(a, scope, options) if options is not None else None
     if place is None:
         return None
     return lambda count: dict.fromkeys(range(count), place)
