@@ -74,18 +74,29 @@ def _final(a: Analysis, target: ast.Attribute, scope: Scope) -> ContextValue | N
     return found if isinstance(found, ContextValue) else None
 
 
+def _is_cert_none(resolved: object) -> bool:
+    return isinstance(resolved, Symbol) and resolved.last == "CERT_NONE"
+
+
 def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> None:
     if not isinstance(target, ast.Attribute):
         return
+    if target.attr not in ("verify_mode", "check_hostname", "minimum_version"):
+        return
     place = a.place(value, scope)
-    final = _final(a, target, scope)
+    resolved = a.resolver.value(value, place)
+    # Only a weakening assignment can be a finding; the context's final state (which may
+    # follow the context through its callers) is asked for only then.
+    weakening = (target.attr == "verify_mode" and _is_cert_none(resolved)) or (
+        target.attr == "check_hostname" and isinstance(resolved, Const) and resolved.value is False
+    )
+    final = _final(a, target, scope) if weakening else None
     if final is not None and not _context_used(a, target.value, scope):
         return  # built, weakened, never handed to anything: weakens no connection
     if target.attr == "verify_mode":
-        resolved = a.resolver.value(value, place)
         if final is not None and final.verify_mode != "CERT_NONE":
             return  # set back to a verifying mode later in the scope
-        if isinstance(resolved, Symbol) and resolved.last == "CERT_NONE":
+        if _is_cert_none(resolved):
             a.report(
                 "VF103",
                 target,
@@ -108,7 +119,6 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                 ]
                 add_related(a, "VF103", target.lineno, hostname_off)
     elif target.attr == "check_hostname":
-        resolved = a.resolver.value(value, place)
         if final is not None and (final.verify_mode == "CERT_NONE" or final.check_hostname):
             return  # nothing is verified at all (one VF103 where CERT_NONE is set)
         if isinstance(resolved, Const) and resolved.value is False:
@@ -122,7 +132,6 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                 "address clients dial.",
             )
     elif target.attr == "minimum_version":
-        resolved = a.resolver.value(value, place)
         if isinstance(resolved, Symbol) and resolved.dotted in _LEGACY_VERSIONS:
             name = _LEGACY_VERSIONS[resolved.dotted]
             known = TLS_VERSIONS.get(name)
