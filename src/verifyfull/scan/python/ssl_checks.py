@@ -131,18 +131,17 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                 fix="Keep check_hostname = True and make the node certificates name every "
                 "address clients dial.",
             )
-    elif target.attr == "minimum_version":
-        if isinstance(resolved, Symbol) and resolved.dotted in _LEGACY_VERSIONS:
-            name = _LEGACY_VERSIONS[resolved.dotted]
-            known = TLS_VERSIONS.get(name)
-            if known is None or a.ctx.policy.tls_version_too_low(known):
-                a.report(
-                    "VF106",
-                    target,
-                    f"minimum_version = {resolved.last} lets the handshake fall below TLS 1.2",
-                    evidence=f"{a.segment(target)} = {a.segment(value)}",
-                    fix="ctx.minimum_version = ssl.TLSVersion.TLSv1_2",
-                )
+    elif isinstance(resolved, Symbol) and resolved.dotted in _LEGACY_VERSIONS:  # minimum_version
+        name = _LEGACY_VERSIONS[resolved.dotted]
+        known = TLS_VERSIONS.get(name)
+        if known is None or a.ctx.policy.tls_version_too_low(known):
+            a.report(
+                "VF106",
+                target,
+                f"minimum_version = {resolved.last} lets the handshake fall below TLS 1.2",
+                evidence=f"{a.segment(target)} = {a.segment(value)}",
+                fix="ctx.minimum_version = ssl.TLSVersion.TLSv1_2",
+            )
 
 
 def binding_scope(name: str, scope: Scope) -> Scope | None:
