@@ -164,10 +164,23 @@ _CACHE: dict[tuple[str, str, int, str], Callers] = {}
 _CACHE_SIZE = 256
 
 
+def may_call(name: str) -> re.Pattern[bytes]:
+    """Text a module must hold to call `name` by a plain name: the name followed by
+    `(` (across white space, line continuations, comments and closing parentheses:
+    `(name)(x)`), or imported under another name (`name as other`, then `other(...)`).
+    A module without it has no call _search counts, so it is neither parsed nor
+    indexed (a third of the library modules a search used to parse; docs/scan.md,
+    Benchmark, session 15). Each piece between the name and `(` splits one way only: linear."""
+    word = re.escape(name.encode())
+    # a comment runs to its line's end (and takes it): `#a#b` splits one way only
+    return re.compile(rb"\b" + word + rb"(?:(?:[\s\\)]|#[^\n]*\n)*\(|\s+as\b)")
+
+
 def _search(module: ParsedModule, name: str) -> Callers:
     files, complete = _candidates(module)
     # A caller imports the name: `from x import a, name` (or in parentheses over lines).
     imports = re.compile(rb"\bimport\b[^;]{0,400}?\b" + re.escape(name.encode()) + rb"\b")
+    called = may_call(name)
     needle = name.encode()
     calls: list[tuple[ParsedModule, ast.Call, Scope]] = []
     own = str(module.path)
@@ -179,7 +192,12 @@ def _search(module: ParsedModule, name: str) -> Callers:
                 data = handle.read(MAX_FOLLOWED_MODULE + 1)
         except OSError:
             continue
-        if len(data) > MAX_FOLLOWED_MODULE or needle not in data or not imports.search(data):
+        if (
+            len(data) > MAX_FOLLOWED_MODULE
+            or needle not in data
+            or not imports.search(data)
+            or not called.search(data)
+        ):
             continue
         caller = load_module(Path(path_text), module.root)
         if caller is None:
