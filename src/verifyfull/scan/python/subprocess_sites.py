@@ -15,6 +15,7 @@ that hold both a process-starting call and a word a command judged here can hold
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Iterator
 
 from verifyfull.findings import Finding
@@ -41,6 +42,23 @@ _COMMAND_MARKERS = (
     *("psql", "pg_dump", "pg_restore", "createdb", "createuser", "vacuumdb", "pgbench"),
     *("pg_basebackup", "pgcli", "cockroach", "sslmode", "postgres", "pg_hba", "PGSSL", "PGHOST"),
 )
+# A module that starts a process names one of these (`subprocess.run`, `os.system`,
+# `asyncio.create_subprocess_exec`, `sp.Popen` after `import subprocess as sp`) ...
+_RUNNER_WORDS = ("subprocess", "os.system", "os.popen", "create_subprocess_")
+# ... or calls os's function by a bare or aliased name, which needs an import from or
+# of os: `from os import system`, `import sys, os as o` (o.system). The engine's
+# keyword "system(" alone passed `functions.func.system(x)` in SQLAlchemy's
+# selectable.py, parsed and walked for nothing (docs/scan.md, Benchmark, session 15).
+_OS_IMPORT = re.compile(r"\bfrom\s+os\s+import\b|\bos\s+as\s")
+
+
+def may_start_a_process(text: str) -> bool:
+    """Whether the text can hold a call _called recognises (a superset)."""
+    if any(word in text for word in _RUNNER_WORDS):
+        return True
+    return ("system" in text or "popen" in text) and _OS_IMPORT.search(text) is not None
+
+
 # Stands for an argv element that is not a literal (a variable, a call): a reference.
 _UNKNOWN = "$VALUE"
 
@@ -157,13 +175,13 @@ def subprocess_commands(tree: ast.Module) -> tuple[list[Setting], list[Command]]
 
 @file_check(
     suffixes=(".py",),
-    keywords=("subprocess", "os.system", "os.popen", "system(", "create_subprocess_"),
+    keywords=(*_RUNNER_WORDS, "system", "popen"),
     # Looked up in the engine's one pass over the bytes: 16 searches of the text of
     # each of a site-packages tree's 195 subprocess users were 0.2 s (session 13).
     needles=_COMMAND_MARKERS,
 )
 def check_subprocess_sites(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
-    if not src.holds_any(_COMMAND_MARKERS):
+    if not src.holds_any(_COMMAND_MARKERS) or not may_start_a_process(src.text):
         return []
     try:  # the Python check's parse of this text, when it made one
         tree = parsed_tree(src.path, ctx.root, src.text) or parse_python(src.text)
