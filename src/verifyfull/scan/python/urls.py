@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 
-from verifyfull.scan.python.values import Text, Unknown, Value, as_text
+from verifyfull.scan.python.values import DictValue, Text, Unknown, Value, as_text
 
 # The query keys that decide TLS (libpq and asyncpg spellings): what a removal reports.
 TLS_KEYS = frozenset({"sslmode", "ssl", "sslrootcert", "sslcert", "sslkey", "sslcrl"})
@@ -156,6 +156,8 @@ def _removal_note(text: Text, removed: list[str], line: int) -> Text:
 
 
 _PERCENT_FIELD = re.compile(r"%[sdr]")
+# `%(name)s`: a key without ')' (bounded, so no backtracking), then the conversion
+_PERCENT_NAMED = re.compile(r"%\(([^)]{0,200})\)([sdr])")
 
 
 def percent(template: Text, given: Sequence[Value]) -> Text | None:
@@ -173,3 +175,33 @@ def percent(template: Text, given: Sequence[Value]) -> Text | None:
         part = as_text(value) or Text((Unknown("a format argument"),))
         result = result + part + Text.of(piece.replace("\0", "%"))
     return result
+
+
+def percent_mapping(template: Text, mapping: DictValue) -> Text | None:
+    """`"postgresql://%(user)s:%(pw)s@%(host)s/%(db)s" % POSTGRES` (held-out-s15 carlostbf/TFG):
+    each field the mapping's entry for its key. A key the mapping may hold without it
+    being known here (a spread of a dict built elsewhere) is an unknown part, never a
+    made-up one; None for a template this does not read (unknown text, positional %s
+    mixed in, a key a complete mapping lacks: a KeyError, no connection)."""
+    known = template.known
+    if known is None:
+        return None
+    escaped = known.replace("%%", "\0")
+    result = Text((), template.notes)
+    position = 0
+    for match in _PERCENT_NAMED.finditer(escaped):
+        before = escaped[position : match.start()]
+        if "%" in before:
+            return None  # a positional field beside the named ones: a TypeError
+        result = result + Text.of(before.replace("\0", "%"))
+        key = match.group(1)
+        value = mapping.get(key)
+        if value is None and mapping.complete:
+            return None
+        part = as_text(value) if value is not None else None
+        result = result + (part or Text((Unknown(f"mapping entry {key!r}"),)))
+        position = match.end()
+    rest = escaped[position:]
+    if "%" in rest or position == 0:
+        return None
+    return result + Text.of(rest.replace("\0", "%"))

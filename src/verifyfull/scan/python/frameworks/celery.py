@@ -23,13 +23,16 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
+from verifyfull.scan.deployed_urls import DeployedUrl, deployed_postgres_url
 from verifyfull.scan.python.context import Analysis
+from verifyfull.scan.python.env_readers import env_read
 from verifyfull.scan.python.frameworks.common import (
     Judged,
     as_call,
     binding,
     dict_key,
     engine_keywords,
+    framework_engine,
     nested_statements,
     project_holds,
     site,
@@ -40,6 +43,7 @@ from verifyfull.scan.python.frameworks.common import (
 from verifyfull.scan.python.frameworks.flask import flask_scope
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import _sqlalchemy, celery_database_url
+from verifyfull.scan.python.values import Unknown
 
 BACKEND_KEYS = ("result_backend", "CELERY_RESULT_BACKEND")
 # the first one written wins: the new name, its old name, its name under namespace CELERY
@@ -99,11 +103,34 @@ def backend(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Scope
     anchor = written_at(a, value, scope)
 
     def judge() -> Judged:
-        url = celery_database_url(value_of(a, value, scope, value))
+        given = value_of(a, value, scope, value)
+        deployed = _deployed_database(a, anchor)
+        if deployed is not None and isinstance(given, Unknown):
+            # the engine Celery makes from the deployed URL: its options may still decide
+            unseen = Unknown(f"{given.why}, which {deployed.why}")
+            return framework_engine(
+                a, value, unseen, options, scope, "database_engine_options", options_at=options
+            )
+        url = celery_database_url(given)
         kwargs = engine_keywords(a, options, scope, options or value, "database_engine_options")
         return _sqlalchemy(as_call(a, value, scope), url, kwargs)
 
     site(a, anchor, "Celery result_backend", judge)
+
+
+def _deployed_database(a: Analysis, anchor: ast.expr) -> DeployedUrl | None:
+    """A backend read from an environment variable with no default that the project's
+    deployment files set to a `db+postgresql://` URL (held-out-s15 CSSE6400: compose and
+    ecs.tf): Celery's database backend, its URL decided at deploy (VF108). A variable
+    they do not show so (a Redis backend, or nothing in the tree) stays no site."""
+    read = env_read(a.module, anchor) if isinstance(anchor, ast.Call) else None
+    if read is None or read.default is not None or read.variable is None:
+        return None
+    name = read.variable.value if isinstance(read.variable, ast.Constant) else None
+    if not isinstance(name, str):
+        return None
+    found = deployed_postgres_url(a.module.root, name)
+    return found if found is not None and found.celery_database else None
 
 
 def _conf(owner: ast.expr) -> bool:

