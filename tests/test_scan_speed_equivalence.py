@@ -92,7 +92,7 @@ _PIECES = st.sampled_from(
         *prefilter.SITE_FUNCTIONS,
         *(f"{root}." for root in prefilter.SITE_ROOTS),
         *(f".{function}(" for function in prefilter.SITE_FUNCTIONS),
-        *("db", "pg", "x", "_", "2", "é", "ß", "·", "٣"),
+        *("db", "pg", "x", "_", "2", "é", "ß", "·", "٣", "bind", ".bind", "abind"),
         *(".", " . ", "\\\n", "\n", " ", "\t", "(", ")", "((", ") (", "=", ",", "as "),
     )
 )
@@ -133,6 +133,11 @@ def test_sites_possible_on_generated_code_with_imports(code: str, alias: str) ->
     text = f"from psycopg import connect as {alias}\n{code}"
 
     def reference(text: str) -> bool:
+        for method in prefilter.RECEIVER_METHODS:  # `db.bind(` (receiver_sites.py)
+            for found in re.finditer(rf"\.[\s\\]*{method}\b", text):
+                after = prefilter._past_gaps(text, found.end())
+                if text.startswith(("(", ",", ")"), after):
+                    return True
         if not any(next(prefilter._whole_word_at(text, r), None) for r in prefilter.SITE_ROOTS):
             return False
         if _reference_root_call(text):

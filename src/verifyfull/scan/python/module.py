@@ -96,6 +96,16 @@ class Scope:
         return tuple(arm for first, last, arm in self.arms if first <= line <= last)
 
 
+def binding(scope: Scope | None, name: str) -> ast.expr | None:
+    """The value `name` was last bound to in the scope or the nearest enclosing one."""
+    while scope is not None:
+        found = scope.assigns.get(name)
+        if found:
+            return found[-1].value
+        scope = scope.parent
+    return None
+
+
 @dataclass(frozen=True)
 class ImportRef:
     """Where an imported name comes from: module dotted name (with relative level)."""

@@ -42,6 +42,7 @@ from verifyfull.scan.python.names import (
     is_security_name,
     may_be_secret_sink,
 )
+from verifyfull.scan.python.receiver_sites import METHODS as RECEIVER_METHODS
 from verifyfull.scan.python.sites import ALL_SITES, METHOD_SITES
 from verifyfull.scan.python.weak_crypto import RANDOM_FUNCTIONS
 
@@ -91,6 +92,8 @@ PASSWORD_SPELLINGS = (*PASS_WORDS, "Pass", "PASS", "PAss", "PASs", "pw", "PW", "
 KEYWORDS: tuple[str, ...] = (
     *PASSWORD_SPELLINGS,
     *SITE_ROOTS,
+    # `db.bind(` on a Pony Database imported from a project module (receiver_sites.py)
+    *RECEIVER_METHODS,
     *SSL_WORDS,
     *FRAMEWORK_WORDS,
     *(words[0] for words in FRAMEWORK_WORDS_TOGETHER),
@@ -137,6 +140,8 @@ def sites_possible(code: str) -> bool:
     ]
     # any module's names (module._star_aliases)
     star = _star_imported(code)
+    if any(_method_called(code, method) for method in RECEIVER_METHODS if method in code):
+        return True  # `db.bind(`: its receiver says what it is (receiver_sites.py)
     if not written and not star:
         return False
     if any(_AFTER_ROOT.match(code, at + len(root)) for root, at in written):
@@ -180,8 +185,10 @@ def _chains_called(code: str, name: str) -> Iterator[str]:
             yield chain.group(1)
 
 
+# The names end at the line's end or at a `;` (`from a import b; from c import d`: two
+# statements, whose second was read as names of the first, session 15).
 _FROM_IMPORT = re.compile(
-    r"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\]|\\\r?\n)*)"
+    r"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\;]|\\\r?\n)*)"
 )
 _PLAIN_IMPORT = re.compile(r"(?:^|;)[ \t]*import[ \t]+((?:[^\n;\\]|\\\r?\n)*)", re.MULTILINE)
 
@@ -243,6 +250,18 @@ def _past_gaps(text: str, at: int) -> int:
         else:
             break
     return at
+
+
+def _method_called(text: str, name: str) -> bool:
+    """`name` as a whole word after a `.` (white space and line joins allowed between)
+    and called (or passed on: the `,` or `)` of passed_callables): a method call."""
+    for at, after in _whole_word_at(text, name):
+        before = at - 1
+        while before >= 0 and (text[before].isspace() or text[before] == "\\"):
+            before -= 1
+        if before >= 0 and text[before] == "." and text.startswith(("(", ",", ")"), after):
+            return True
+    return False
 
 
 def _called_or_renamed(text: str, name: str) -> bool:
@@ -619,6 +638,8 @@ def _any_family_in_text(text: str, stem: str, present: frozenset[str], aerich: b
         _called_or_renamed(text, name) for name in SITE_FUNCTIONS if _site_word_in(name, present)
     ):
         return True
+    if any(method in present and _method_called(text, method) for method in RECEIVER_METHODS):
+        return True
     if _env_dsn_possible(present):
         return True
     if present.isdisjoint(_CREDENTIAL_NEEDLES):
@@ -630,7 +651,9 @@ def _site_word_in(function: str, present: frozenset[str]) -> bool:
     """Whether a site function's name can be in the file. `init` (Tortoise.init) is in
     every __init__, so the word pass looks for Tortoise instead, which its qualified
     name needs (tortoise.Tortoise.init, or Tortoise imported)."""
-    return (_INIT_OWNER if function == "init" else function) in present
+    if function == "init":
+        return any(owner in present for owner in _INIT_OWNERS)
+    return function in present
 
 
 def _spellings_in(present: frozenset[str]) -> tuple[str, ...]:
@@ -768,6 +791,9 @@ def _names_weak_hash(text: str) -> bool:
 
 
 _INIT_OWNER = "Tortoise"
+# `init` is the site function of Tortoise.init and of asyncpgsa's pg.init: each qualified
+# name holds one of these words (`asyncpgsa` is a site root, so the file names it).
+_INIT_OWNERS = (_INIT_OWNER, "asyncpgsa")
 # `from helpers import *`: a project module's imports become this module's
 # (module._star_aliases), so `choice(...)` may be random.choice and `md5(...)`
 # hashlib's without either module's name in this file. The stage-one words, as
@@ -881,6 +907,7 @@ def trigger_words(
         # A site's qualified name starts with a driver: its root is a driver name
         # written out (asyncpg.connect) or a name imported from a driver (below).
         words.update(SITE_ROOTS)
+        words.update(RECEIVER_METHODS)  # `db.bind(` on a module-level Pony Database
     if "ssl" in wanted:
         words.update(SSL_WORDS)
     if "credentials" in wanted or "sites" in wanted:

@@ -56,6 +56,7 @@ from verifyfull.scan.python import (
     guards,
     origins,
     placement,
+    receiver_sites,
     rootfiles,
     urls,
 )
@@ -84,6 +85,8 @@ from verifyfull.scan.python.wrapper_sites import (
     ADVANCED_ALCHEMY,
     AIOPG,
     AIOPG_OWN,
+    ASYNCPGSA,
+    ASYNCPGSA_OWN,
     CELERY,
     CELERY_DATABASE_PREFIX,
     FASTAPI_ASYNCPG,
@@ -91,6 +94,10 @@ from verifyfull.scan.python.wrapper_sites import (
     PEEWEE_ASYNC,
     PEEWEE_ASYNC_OWN,
     PEEWEE_ASYNC_PSYCOPG,
+    PONY,
+    PONY_POSTGRES_PROVIDERS,
+    SESSION_MIDDLEWARE,
+    SESSION_MIDDLEWARES,
     SQLALCHEMY_UTILS,
 )
 
@@ -215,6 +222,9 @@ ALL_SITES = (
     | SQLALCHEMY_UTILS
     | CELERY
     | ADVANCED_ALCHEMY
+    | SESSION_MIDDLEWARE
+    | ASYNCPGSA
+    | PONY
 )
 
 # `from peewee import *` brings these names too (module._star_aliases)
@@ -752,6 +762,73 @@ def _celery(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, 
     return _sqlalchemy(call, celery_database_url(call.value(expr) if expr else None), {})
 
 
+def _session_middleware(call: _Call) -> Judged:
+    """fastapi-sqlalchemy's DBSessionMiddleware (and fastapi-async-sqlalchemy's
+    SQLAlchemyMiddleware), called as `cls(app, db_url, custom_engine, engine_args)` or
+    registered as `add_middleware(cls, db_url, …)` / `Middleware(cls, db_url, …)`: the
+    URL is the second argument either way. create_(async_)engine(db_url,
+    **engine_args), unless custom_engine gives the engine (judged where it is made)."""
+    custom = call.arg(2, "custom_engine")
+    if custom is not None and not (isinstance(custom, ast.Constant) and custom.value is None):
+        raise NotASite("the engine is made elsewhere (custom_engine): judged where it is made")
+    url = call.arg(1, "db_url")
+    if url is None:
+        raise NotASite("no db_url")
+    engine_args = call.arg(3, "engine_args")
+    kwargs: dict[str, Value] = {}
+    if engine_args is not None:
+        given = call.value(engine_args)
+        if isinstance(given, DictValue):
+            kwargs = dict(given.items)
+            if not given.complete:
+                kwargs.setdefault("connect_args", Unknown("engine_args built elsewhere"))
+        elif not _nothing(given):
+            kwargs["connect_args"] = Unknown("engine_args built elsewhere")
+    return _sqlalchemy(call, call.value(url), kwargs)
+
+
+def _asyncpgsa(call: _Call) -> Judged:
+    """asyncpgsa's create_pool(*args, dialect=…, connection_class=…, **kwargs) and the
+    pg singleton's init(…): asyncpg.create_pool(*args, **kwargs)."""
+    kwargs = {k: v for k, v in call.keywords().items() if k not in ASYNCPGSA_OWN}
+    return _asyncpg_call(call, call.arg(0, "dsn"), kwargs, pool=True)
+
+
+def _pony(call: _Call) -> Judged:
+    """Pony's Database(provider, *args, **kwargs) / db.bind(…): the postgres and
+    cockroach providers run psycopg2.connect(*args, **kwargs) less Pony's pony_*
+    keywords; one positional mapping is the keywords (Database._bind)."""
+    args = list(call.node.args)
+    if any(isinstance(arg, ast.Starred) for arg in args):
+        raise Undetermined("the arguments are passed through *args")
+    kwargs = call.keywords()
+    if len(args) == 1 and not call.node.keywords:
+        given = call.value(args[0])
+        if isinstance(given, DictValue):
+            args, kwargs = [], dict(given.items)
+            if not given.complete:
+                kwargs.setdefault("ssl", Unknown("the settings mapping is built elsewhere"))
+    if not args and not kwargs:
+        raise NotASite("a Database() bound later (db.bind gives its settings)")
+    provider = call.value(args[0]) if args else kwargs.pop("provider", None)
+    known = provider.known if isinstance(provider, Text) else None
+    if known not in PONY_POSTGRES_PROVIDERS:
+        raise NotASite(f"Pony's {known or 'unknown'} provider")
+    kwargs = {k: v for k, v in kwargs.items() if not k.startswith("pony_")}
+    notes: list[str] = []
+    text = ""
+    dsn = args[1] if len(args) > 1 else None
+    if dsn is None and "dsn" in kwargs:
+        dsn_value: Value | None = kwargs.pop("dsn")
+    else:
+        dsn_value = call.value(dsn) if dsn is not None else None
+    if dsn_value is not None:
+        text, dsn_notes = call.dsn(dsn_value, "the DSN")
+        notes += dsn_notes
+    options = {k: v for k, v in kwargs.items() if k not in _LIBPQ_NON_OPTIONS}
+    return _libpq_options(call, Driver.PSYCOPG2, text, notes, options)
+
+
 def _sqlalchemy_config(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     keywords = call.keywords()
     if "url" in keywords:
@@ -1142,6 +1219,9 @@ _HANDLERS = (
     (SQLALCHEMY_UTILS, _sqlalchemy_utils),
     (CELERY, _celery),
     (ADVANCED_ALCHEMY, _advanced_alchemy),
+    (SESSION_MIDDLEWARE, _session_middleware),
+    (ASYNCPGSA, _asyncpgsa),
+    (PONY, _pony),
 )
 
 
@@ -1150,10 +1230,13 @@ _HANDLERS = (
 METHOD_SITES = {"to_sql": ("pandas", "pandas.DataFrame.to_sql")}
 
 
-def site_api(a: Analysis, node: ast.Call) -> str | None:
+def site_api(a: Analysis, node: ast.Call, scope: Scope | None = None) -> str | None:
     qual = a.module.qualname(node.func)
     if qual in ALL_SITES:
         return qual
+    received = receiver_sites.receiver_api(a, node, scope)
+    if received is not None:
+        return received
     method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
     if method in METHOD_SITES and _imports(a, METHOD_SITES[method][0]):
         return METHOD_SITES[method][1]
@@ -1184,6 +1267,11 @@ _UNSEEN_SCHEMES: Mapping[str, tuple[tuple[str, str], ...]] = {
     **{
         name: _ASYNC_DIALECTS if name.endswith("AsyncConfig") else _SYNC_DIALECTS
         for name in ADVANCED_ALCHEMY
+    },
+    # the session middlewares make a create_engine or a create_async_engine
+    **{
+        name: _ASYNC_DIALECTS if engine.endswith("async_engine") else _SYNC_DIALECTS
+        for name, engine in SESSION_MIDDLEWARES.items()
     },
     # encode/databases reads only ?ssl=true|false from its URL
     **dict.fromkeys(DATABASES, (("postgresql", "ssl"),)),
@@ -1302,7 +1390,7 @@ def _judge_unseen_url(
 def on_call(a: Analysis, node: ast.Call, scope: Scope, *, deferred: bool = False) -> None:
     """deferred: a framework handler judges this call too (frameworks.claims), so
     what cannot be seen here is its to judge, not a VF108 here."""
-    api = site_api(a, node)
+    api = site_api(a, node, scope)
     if api is None:
         return
     if guards.other_backend(scope.node, node, _url_argument(node)):

@@ -28,6 +28,22 @@ what is left with the driver's own handler. Read in each library's source:
   `SQLAlchemyAsyncConfig(connection_string=…, engine_config=EngineConfig(…))` makes
   `create_async_engine(connection_string, **asdict(engine_config))` (Sync: create_engine);
   with `engine_instance=` the engine is made elsewhere and judged there.
+- fastapi-sqlalchemy (middleware.py, 0.2.1 on PyPI and the later tree):
+  `DBSessionMiddleware(app, db_url=None, custom_engine=None, engine_args=None, ...)` runs
+  `create_engine(db_url, **(engine_args or {}))` unless custom_engine is given;
+  fastapi-async-sqlalchemy's `SQLAlchemyMiddleware` has the same arguments and runs
+  `create_async_engine`. Starlette builds a middleware as `cls(app, *args, **kwargs)` from
+  `app.add_middleware(cls, *args, **kwargs)` or `Middleware(cls, *args, **kwargs)`, so the
+  URL is the second argument of all three calls (session 15, held-out-s15 NKoech123/exp).
+- asyncpgsa (pool.py, pgsingleton.py): `create_pool(*args, dialect=None,
+  connection_class=..., **connect_kwargs)` runs `asyncpg.create_pool(*args,
+  connection_class=..., **connect_kwargs)`; the `pg` singleton's (a `PG()`'s)
+  `init(*args, dialect=None, **kwargs)` is that create_pool.
+- Pony ORM (core.py Database._bind, dbapiprovider.py, dbproviders/postgres.py):
+  `Database(*args, **kwargs)` and `db.bind(*args, **kwargs)` take the provider first
+  (positional or `provider=`; one positional mapping is the keywords), and the
+  postgres and cockroach providers' pool runs `psycopg2.connect(*rest, **kwargs)` with
+  Pony's own `pony_*` keywords removed.
 """
 
 from __future__ import annotations
@@ -107,3 +123,47 @@ ADVANCED_ALCHEMY = frozenset(
 )
 # Celery's database result backend: the prefix before the SQLAlchemy URL
 CELERY_DATABASE_PREFIX = "db+"
+
+# fastapi-sqlalchemy's and fastapi-async-sqlalchemy's session middlewares: the engine
+# each makes (sync: create_engine, async: create_async_engine), by the middleware class.
+SESSION_MIDDLEWARES = {
+    **dict.fromkeys(
+        (
+            "fastapi_sqlalchemy.DBSessionMiddleware",
+            "fastapi_sqlalchemy.middleware.DBSessionMiddleware",
+        ),
+        "sqlalchemy.create_engine",
+    ),
+    **dict.fromkeys(
+        (
+            "fastapi_async_sqlalchemy.SQLAlchemyMiddleware",
+            "fastapi_async_sqlalchemy.middleware.SQLAlchemyMiddleware",
+        ),
+        "sqlalchemy.ext.asyncio.create_async_engine",
+    ),
+}
+SESSION_MIDDLEWARE = frozenset(SESSION_MIDDLEWARES)
+# What registers a middleware class with its arguments: `app.add_middleware(cls, ...)`
+# (any object's method: FastAPI, Starlette and their subclasses) and Starlette's
+# `Middleware(cls, ...)` given to the app's `middleware=[...]`.
+MIDDLEWARE_WRAPPERS = frozenset(
+    {"starlette.middleware.Middleware", "fastapi.middleware.Middleware"}
+)
+ADD_MIDDLEWARE = "add_middleware"
+
+ASYNCPGSA = frozenset(
+    {
+        "asyncpgsa.create_pool",
+        "asyncpgsa.pool.create_pool",
+        "asyncpgsa.pg.init",
+    }
+)
+# asyncpgsa's own keywords: never reach asyncpg.create_pool's connect arguments
+ASYNCPGSA_OWN = frozenset({"dialect", "connection_class"})
+
+# Pony's Database: the constructor with arguments binds at once; `db.bind(...)` on an
+# object made by Database() (receiver_sites.py) does the same later.
+PONY_DATABASE = frozenset({"pony.orm.Database", "pony.orm.core.Database"})
+PONY = PONY_DATABASE | {"pony.orm.Database.bind"}
+# The providers whose connections are psycopg2's (postgres.py, cockroach.py)
+PONY_POSTGRES_PROVIDERS = frozenset({"postgres", "cockroach"})

@@ -23,6 +23,11 @@ the framework really uses (read in the frameworks' sources):
   loads): create_engine(URL after db+, **database_engine_options) (celery.py).
 - APScheduler `SQLAlchemyJobStore(url, engine_options=…)` and job stores given as
   scheduler configuration: create_engine(url, **engine_options) (apscheduler.py).
+- django-heroku `settings(locals())`: DATABASES["default"] = dj_database_url.config(
+  ssl_require=True) when DATABASE_URL is set (django_heroku.py).
+- Airflow's Postgres provider: PostgresHook / PostgresOperator (and a
+  SQLExecuteQueryOperator known to be Postgres) connect with the Airflow connection
+  the deployment stores: VF108 at the call, naming it (airflow.py).
 - aerich's Tortoise settings (the module attribute pyproject.toml /
   aerich.ini configure): Tortoise.init(config=…) (aerich.py).
 - Alembic env.py: `engine_from_config(config.get_section(…), prefix="sqlalchemy.")`
@@ -39,7 +44,7 @@ import ast
 
 from verifyfull.scan.python import placement
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.frameworks import aerich, apscheduler, celery
+from verifyfull.scan.python.frameworks import aerich, airflow, apscheduler, celery
 from verifyfull.scan.python.frameworks.asyncpg_orms import (
     PICCOLO,
     gino,
@@ -56,6 +61,11 @@ from verifyfull.scan.python.frameworks.django import (
     entries,
     target_key,
 )
+from verifyfull.scan.python.frameworks.django_heroku import (
+    DJANGO_HEROKU,
+    django_heroku_site,
+)
+from verifyfull.scan.python.frameworks.django_heroku import WORDS as DJANGO_HEROKU_WORDS
 from verifyfull.scan.python.frameworks.flask import flask_scope, flask_uri, sibling
 from verifyfull.scan.python.frameworks.migrations import (
     YOYO,
@@ -93,16 +103,30 @@ WORDS = (
     "get_main_option",
     *apscheduler.WORDS,
     *celery.WORDS,
+    *airflow.WORDS,
+    *DJANGO_HEROKU_WORDS,
 )
 # Words a handler needs all of (the prefilter's test, with WORDS).
 WORDS_TOGETHER = (aerich.WORDS_TOGETHER,)
 
 # `from piccolo.engine.postgres import *` brings the framework constructors too
-register_library_names(PICCOLO | DJ_DATABASE_URL | YOYO | {"gino.create_engine"})
+register_library_names(
+    PICCOLO
+    | DJ_DATABASE_URL
+    | YOYO
+    | DJANGO_HEROKU
+    | airflow.HOOKS
+    | airflow.OPERATORS
+    | airflow.SQL_OPERATORS
+    | {"gino.create_engine"}
+)
 
 # Libraries whose imported names make a body worth walking (`from yoyo import
 # get_backend`, `from gino import create_engine as make`).
-MODULES = frozenset({"piccolo", "gino", "yoyo", "dj_database_url", "environ", "apscheduler"})
+MODULES = frozenset(
+    {"piccolo", "gino", "yoyo", "dj_database_url", "environ", "apscheduler", "airflow"}
+    | {"django_heroku"}
+)
 
 
 def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> None:
@@ -153,6 +177,10 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
                 a, scope, call_argument(node, 0, "config"), count
             ),
         )
+    elif qual in DJANGO_HEROKU:
+        site(a, node, "django-heroku settings()", lambda: django_heroku_site(a, node, scope))
+    elif qual.startswith("airflow.") and airflow.on_call(a, node, scope, qual):
+        return
     elif qual in DJ_DATABASE_URL:
         site(a, node, f"Django {qual}()", lambda: dj_database_url_site(a, node, scope, qual))
     elif qual in YOYO:

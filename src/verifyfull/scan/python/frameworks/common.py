@@ -23,6 +23,7 @@ from verifyfull.rules import RULES
 from verifyfull.scan.python import callers, placement
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.module import binding as binding  # re-exported for the handlers
 from verifyfull.scan.python.placement import Place
 
 # One NotASite: a framework site judged through a call handler (Flask-Migrate, aerich)
@@ -193,15 +194,6 @@ def written_at(a: Analysis, expr: ast.expr, scope: Scope) -> ast.expr:
             return expr
         expr = bindings
     return expr
-
-
-def binding(scope: Scope | None, name: str) -> ast.expr | None:
-    while scope is not None:
-        found = scope.assigns.get(name)
-        if found:
-            return found[-1].value
-        scope = scope.parent
-    return None
 
 
 def dict_key(node: ast.Dict, key: str) -> ast.expr | None:

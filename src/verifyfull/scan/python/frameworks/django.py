@@ -371,14 +371,15 @@ def _alias_of(a: Analysis, entry: ast.expr, scope: Scope) -> str | None:
 
 
 def _field_changes(
-    a: Analysis, entry: ast.expr, scope: Scope
+    a: Analysis, entry: ast.expr, scope: Scope, alias: str | None = None
 ) -> list[tuple[ast.expr, dict[str, ast.expr], tuple[Arm, ...]]]:
     """Later changes to the entry's fields (`DATABASES["default"]["HOST"] =`,
     `…["OPTIONS"]["sslmode"] =`, `…["OPTIONS"] = {**…["OPTIONS"], "sslmode": …}`,
     `…["OPTIONS"].update(sslmode=…)`), grouped by the branch they are written in: each
     group is the entry as that path changes it, anchored at its first change, with
-    the branch."""
-    alias = _alias_of(a, entry, scope)
+    the branch. alias: the entry's alias when it is not written as one (the entry
+    django_heroku.settings() makes is "default")."""
+    alias = alias or _alias_of(a, entry, scope)
     if alias is None:
         return []
     groups: dict[tuple[Arm, ...], tuple[ast.expr, dict[str, ast.expr]]] = {}
@@ -471,14 +472,14 @@ def _own_options(value: ast.expr, alias: str) -> bool:
 
 
 def _changes_by_path(
-    a: Analysis, entry: ast.expr, scope: Scope
+    a: Analysis, entry: ast.expr, scope: Scope, alias: str | None = None
 ) -> tuple[dict[str, ast.expr], list[tuple[ast.expr, dict[str, ast.expr]]]]:
     """The changes made whenever the entry is (they are the entry's own: its site is
     judged with them, no site of their own), and each branch's other changes."""
     here = scope.branch_at(entry.lineno)
     always: dict[str, ast.expr] = {}
     branches = []
-    for anchor, fields, branch in _field_changes(a, entry, scope):
+    for anchor, fields, branch in _field_changes(a, entry, scope, alias):
         if runs_whenever(branch, here):
             always.update(fields)
         else:
