@@ -125,3 +125,178 @@ def test_kustomize_generator_literals_read_as_plain_settings(
     found = scan_one(path, path.parent)
     assert {rule for _, rule in found} == _plain_rules(tmp_path, "db-secret", key, text)
     assert all(at == 5 for at, _ in found), found
+
+
+# --- class 2: another engine's password is not VF401 -------------------------------------
+PW = "Qx7-real-pw"
+
+
+def _carrier(kind: str, pairs: list[tuple[str, str]], image: str) -> tuple[str, str]:
+    """(file name, text) of a carrier setting `pairs` (the password last), in a block
+    whose context names a database (service `db`, Deployment `db`, `database:`)."""
+    service = f"services:\n  db:\n    image: {image}\n    environment:\n"
+    if kind == "compose-map":
+        return "docker-compose.yml", service + "".join(f"      {k}: '{v}'\n" for k, v in pairs)
+    if kind == "compose-list":
+        return "docker-compose.yml", service + "".join(f"      - {k}={v}\n" for k, v in pairs)
+    if kind == "k8s":
+        head = "kind: Deployment\nmetadata:\n  name: db\nspec:\n  template:\n    spec:\n"
+        head += f"      containers:\n        - name: db\n          image: {image}\n          env:\n"
+        body = "".join(f"            - name: {k}\n              value: '{v}'\n" for k, v in pairs)
+        return "deploy.yaml", head + body
+    if kind == "env":
+        return ".env", "".join(f"{k}={v}\n" for k, v in pairs)
+    assert kind == "yaml-block"
+    return "config.yaml", "database:\n" + "".join(f"  {k}: '{v}'\n" for k, v in pairs)
+
+
+_WITH_IMAGE = ("compose-map", "compose-list", "k8s")
+_CARRIERS = (*_WITH_IMAGE, "env", "yaml-block")
+
+
+def _rules_at_password(
+    tmp_path: Path, kind: str, pairs: list[tuple[str, str]], image: str
+) -> tuple[set[str], str]:
+    name, text = _carrier(kind, pairs, image)
+    path = _write(tmp_path / kind, name, text)
+    key_line = [n for n, line in enumerate(text.splitlines(), 1) if pairs[-1][0] in line][-1]
+    password_line = key_line + (1 if kind == "k8s" else 0)
+    return {rule for at, rule in scan_one(path, path.parent) if at == password_line}, text
+
+
+def _key(kind: str, role: str) -> str:
+    return role.lower() if kind == "yaml-block" else f"DB_{role}"
+
+
+# engine -> the evidence a block can give: (role, value) siblings, or an image
+_EVIDENCE: dict[str, list[tuple[str, str]]] = {
+    "mysql": [
+        *[("PORT", "3306"), ("URL", "mysql://app@dbhost/app"), ("CONNECTION", "mysql")],
+        *[("HOST", "mysql"), ("ADDR", "127.0.0.1:3306"), ("image", "mysql:8.0")],
+    ],
+    "mariadb": [
+        *[("ENGINE", "django.db.backends.mysql"), ("HOST", "mariadb")],
+        ("image", "mariadb:10.11"),
+    ],
+    "mongo": [
+        *[("PORT", "27017"), ("URL", "mongodb+srv://app@cluster0.example.net/app")],
+        ("image", "mongo:7"),
+    ],
+    "redis": [("PORT", "6379"), ("URL", "redis://cache:6379/0"), ("image", "redis:7-alpine")],
+    "rabbitmq": [("PORT", "5672"), ("URL", "amqp://guest@mq//"), ("image", "rabbitmq:3")],
+    "mssql": [("PORT", "1433"), ("image", "mcr.microsoft.com/mssql/server:2022-latest")],
+}
+_BLOCK_CASES = [
+    (engine, role, value, kind)
+    for engine, evidence in _EVIDENCE.items()
+    for role, value in evidence
+    for kind in _CARRIERS
+    if role != "image" or kind in _WITH_IMAGE
+]
+# What says PostgreSQL beside the evidence: the password stays a database password.
+_PG_CONTROLS = {
+    "pg-url": ("URL2", "postgresql://app@db.internal:5432/app"),
+    "pg-port": ("PORT", "5432"),
+    "pg-name": ("POSTGRES_DB", "app"),
+    "pg-image": ("image", "postgres:16"),
+    "none": None,
+}
+
+
+def _block_pairs(
+    kind: str, role: str, value: str, control: str | None
+) -> tuple[list[tuple[str, str]], str]:
+    pairs: list[tuple[str, str]] = []
+    image = "example/app:1"
+    if role == "image":
+        image = value
+    else:
+        pairs.append((_key(kind, role), value))
+    extra = _PG_CONTROLS.get(control or "none")
+    if extra is not None:
+        if extra[0] == "image":
+            image = extra[1]
+        elif extra[0] == "POSTGRES_DB":
+            pairs.append((extra[0] if kind != "yaml-block" else "postgres_db", extra[1]))
+        else:
+            pairs.append((_key(kind, extra[0]), extra[1]))
+    pairs.append((_key(kind, "PASSWORD"), PW))
+    return pairs, image
+
+
+@pytest.mark.parametrize(("engine", "role", "value", "kind"), _BLOCK_CASES)
+def test_a_password_whose_block_names_another_engine_is_not_vf401(
+    engine: str, role: str, value: str, kind: str, tmp_path: Path
+) -> None:
+    pairs, image = _block_pairs(kind, role, value, None)
+    rules, text = _rules_at_password(tmp_path, kind, pairs, image)
+    assert "VF401" not in rules, (engine, text)
+
+
+@pytest.mark.parametrize("control", [c for c in _PG_CONTROLS if c != "none"])
+@pytest.mark.parametrize(("engine", "role", "value", "kind"), _BLOCK_CASES[::3])
+def test_a_block_that_also_says_postgres_keeps_vf401(
+    engine: str, role: str, value: str, kind: str, control: str, tmp_path: Path
+) -> None:
+    if (control == "pg-image" and kind not in _WITH_IMAGE) or (
+        control == "pg-image" and role == "image"
+    ):
+        pytest.skip("one image per container")
+    if control == "pg-port" and role == "PORT":
+        pytest.skip("one port key per block")
+    pairs, image = _block_pairs(kind, role, value, control)
+    rules, text = _rules_at_password(tmp_path, kind, pairs, image)
+    assert "VF401" in rules, (control, text)
+
+
+@pytest.mark.parametrize("kind", _CARRIERS)
+def test_a_plain_database_password_stays_vf401(kind: str, tmp_path: Path) -> None:
+    for role, value in [("HOST", "db.internal"), ("PORT", "5433"), ("HOST", "postgres")]:
+        pairs = [(_key(kind, role), value), (_key(kind, "PASSWORD"), PW)]
+        rules, text = _rules_at_password(tmp_path / role / value, kind, pairs, "example/app:1")
+        assert "VF401" in rules, text
+
+
+_ENGINE_KEYS = [
+    "MYSQL_ROOT_PASSWORD",
+    "MYSQL_PASSWORD",
+    "MARIADB_ROOT_PASSWORD",
+    "MONGO_INITDB_ROOT_PASSWORD",
+    "MONGODB_PASSWORD",
+    "REDIS_PASSWORD",
+    "RABBITMQ_DEFAULT_PASS",
+    "ELASTIC_PASSWORD",
+    "MINIO_ROOT_PASSWORD",
+    "DB_MYSQL_PASS",
+]
+
+
+@pytest.mark.parametrize("kind", _CARRIERS)
+@pytest.mark.parametrize("key", _ENGINE_KEYS)
+def test_a_password_named_for_another_engine_is_not_vf401(
+    key: str, kind: str, tmp_path: Path
+) -> None:
+    rules, text = _rules_at_password(tmp_path, kind, [("TZ", "UTC"), (key, PW)], "example/app:1")
+    assert "VF401" not in rules, text
+
+
+@pytest.mark.parametrize("kind", _CARRIERS)
+@pytest.mark.parametrize("key", _ENGINE_KEYS[::3])
+def test_the_postgres_password_beside_another_engines_keeps_vf401(
+    key: str, kind: str, tmp_path: Path
+) -> None:
+    pairs = [(key, "Other-real-pw9"), ("POSTGRES_PASSWORD", PW)]
+    rules, text = _rules_at_password(tmp_path, kind, pairs, "example/app:1")
+    assert "VF401" in rules, text
+
+
+@pytest.mark.parametrize("service", ["mysql", "mariadb", "mongo", "redis-cache"])
+def test_a_service_named_for_another_engine(service: str, tmp_path: Path) -> None:
+    text = f"services:\n  {service}:\n    image: example/x\n    environment:\n"
+    text += f"      DB_PASSWORD: {PW}\n"
+    path = _write(tmp_path, "docker-compose.yml", text)
+    assert scan_one(path, tmp_path) == []
+    pg = text.replace(f"  {service}:", "  db:")
+    assert scan_one(_write(tmp_path / "pg", "docker-compose.yml", pg), tmp_path / "pg") == [
+        (5, "VF401")
+    ]

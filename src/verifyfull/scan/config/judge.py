@@ -33,6 +33,7 @@ from verifyfull.scan.config import (
     dsn,
     ecosystem,
     embedded,
+    engines,
     envnames,
     secretdata,
 )
@@ -143,7 +144,7 @@ def judge_settings(
             src, settings, env, policy, commands, src.path.parent, own_code=own_code
         )
     )
-    return found
+    return engines.without_foreign(found, src.relpath, settings)  # MySQL's, Redis's...
 
 
 def file_environment(settings: Sequence[Setting]) -> dict[str, str]:
