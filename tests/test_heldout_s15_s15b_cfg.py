@@ -300,3 +300,123 @@ def test_a_service_named_for_another_engine(service: str, tmp_path: Path) -> Non
     assert scan_one(_write(tmp_path / "pg", "docker-compose.yml", pg), tmp_path / "pg") == [
         (5, "VF401")
     ]
+
+
+# --- class 3: Vagrant shell provisioners ------------------------------------------------
+_SCRIPTS = {
+    "pg_hba-trust": ['echo "host all postgres 0.0.0.0/0 trust" | sudo tee /etc/pg_hba.conf'],
+    "pg_hba-append": [
+        "sudo systemctl start postgresql",
+        "echo 'host all all all md5' >> pg_hba.conf",
+    ],
+    "psql-tcp": ["psql -h db.internal -U app -c 'select 1'"],
+    "sslmode-disable": ["PGSSLMODE=disable pg_dump -h db.internal app > /tmp/app.sql"],
+    "insecure-node": ["cockroach start-single-node --insecure --background"],
+    "socket-only": ["sudo -u postgres psql -c 'create database test_db'"],
+    "hostssl": ["echo 'hostssl all all 0.0.0.0/0 scram-sha-256' >> /etc/pg_hba.conf"],
+}
+_MULTI_LINE = ("heredoc-dash", "heredoc-squiggly", "heredoc-plain", "heredoc-quoted")
+_MULTI_LINE += ("named-global", "named-local")
+_FORMS = [*_MULTI_LINE, "double-quoted", "single-quoted"]
+_OPTIONS = {
+    "keyword": '  config.vm.provision "shell", inline: {value}',
+    "symbol-hash": "  config.vm.provision :shell, :inline => {value}",
+    "block": '  config.vm.provision "shell" do |s|\n    s.inline = {value}\n  end',
+}
+
+
+def _vagrantfile(form: str, option: str, lines: list[str]) -> tuple[str, int]:
+    """A Vagrantfile running `lines` in form/option, and the line of lines[0]."""
+    head = '# -*- mode: ruby -*-\n\nVagrant.configure("2") do |config|\n  config.vm.box = "c/7"\n'
+    template = _OPTIONS[option]
+    before = ""
+    if form.startswith("heredoc"):
+        opener = {"dash": "<<-SHELL", "squiggly": "<<~SHELL", "plain": "<<SHELL"}.get(
+            form.removeprefix("heredoc-"), "<<-'SHELL'"
+        )
+        body = "".join(f"    {line}\n" for line in lines)
+        closer = "SHELL" if form == "heredoc-plain" else "  SHELL"
+        value = f"{opener}\n{body}{closer}"
+    elif form.startswith("named"):
+        name = "$script" if form == "named-global" else "script"
+        before = f"{name} = <<~SCRIPT\n" + "".join(f"  {line}\n" for line in lines) + "SCRIPT\n"
+        value = name
+    elif form == "double-quoted":
+        value = '"' + lines[0].replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        value = "'" + lines[0].replace("\\", "\\\\").replace("'", "\\'") + "'"
+    text = before + head + template.format(value=value) + "\nend\n"
+    marker = "inline" if form.endswith("-quoted") and form != "heredoc-quoted" else lines[0]
+    first = next(n for n, line in enumerate(text.splitlines(), 1) if marker in line)
+    return text, first
+
+
+def _script_rules(tmp_path: Path, lines: list[str]) -> set[tuple[int, str]]:
+    path = _write(tmp_path / "sh", "setup.sh", "#!/bin/sh\n" + "\n".join(lines) + "\n")
+    return {(at - 1, rule) for at, rule in scan_one(path, path.parent)}
+
+
+@pytest.mark.parametrize(
+    ("script", "form", "option"), list(itertools.product(_SCRIPTS, _FORMS, _OPTIONS))
+)
+def test_a_vagrant_shell_provisioner_is_read_as_shell(
+    script: str, form: str, option: str, tmp_path: Path
+) -> None:
+    lines = _SCRIPTS[script]
+    if form not in _MULTI_LINE:
+        lines = lines[-1:]
+    text, first = _vagrantfile(form, option, lines)
+    path = _write(tmp_path / "vm", "Vagrantfile", text)
+    found = {(at - first + 1, rule) for at, rule in scan_one(path, path.parent)}
+    assert found == _script_rules(tmp_path, lines), text
+
+
+def test_ruby_interpolation_is_a_reference(tmp_path: Path) -> None:
+    text = 'Vagrant.configure("2") do |config|\n  net = "0.0.0.0/0"\n'
+    text += '  config.vm.provision "shell", inline: "psql -h #{host} app"\n'
+    text += (
+        "  config.vm.provision \"shell\", inline: <<-'SHELL'\n    psql -h #{x} app\n  SHELL\nend\n"
+    )
+    path = _write(tmp_path, "Vagrantfile", text)
+    found = scan_one(path, tmp_path)
+    expected = _script_rules(tmp_path, ["psql -h ${_____} app"])
+    assert {rule for at, rule in found if at == 3} == {rule for _, rule in expected}
+
+
+def test_a_provisioner_path_script_is_judged_in_its_own_file(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "provision", "db-setup", "echo 'host all all 0.0.0.0/0 trust' >> pg_hba.conf\n"
+    )
+    _write(tmp_path, "bootstrap.sh", "#!/bin/sh\npsql -h db.internal app\n")
+    text = 'Vagrant.configure("2") do |config|\n'
+    text += '  config.vm.provision "shell", path: "provision/db-setup"\n'
+    text += "  config.vm.provision :shell, :path => 'bootstrap.sh'\nend\n"
+    vagrantfile = _write(tmp_path, "Vagrantfile", text)
+    from test_scan_config_fixtures import run_config_checks
+
+    found = {(f.path, f.line, f.rule_id) for f in run_config_checks(vagrantfile, tmp_path)}
+    assert found == {("provision/db-setup", 1, "VF202")}  # bootstrap.sh: read by its own check
+
+
+@pytest.mark.parametrize("name", ["Vagrantfile.orig", "Vagrantfile.bak", "Vagrantfile.example"])
+def test_a_copy_under_another_name_is_not_read(name: str, tmp_path: Path) -> None:
+    text, _ = _vagrantfile("heredoc-dash", "keyword", _SCRIPTS["pg_hba-trust"])
+    assert scan_one(_write(tmp_path, name, text), tmp_path) == []
+    assert scan_one(_write(tmp_path, "Vagrantfile", text), tmp_path) != []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = <<-A\n" * 20_000,  # unclosed heredocs: Ruby refuses the file
+        'config.vm.provision "shell", inline: ' + '"a" ' * 100_000 + "\n",
+        "s.inline = <<~S\n" + "  " * 50_000 + "x\n" * 20_000 + "S\n",
+        "config.vm.provision 'shell', inline: \"" + "\\\\" * 200_000 + '"\n',
+    ],
+)
+def test_hostile_vagrantfiles_finish(text: str, tmp_path: Path) -> None:
+    import time
+
+    started = time.monotonic()
+    scan_one(_write(tmp_path, "Vagrantfile", text), tmp_path)
+    assert time.monotonic() - started < 5
