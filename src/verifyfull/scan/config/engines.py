@@ -20,11 +20,12 @@ Helm block named `mysql`), or when its block says so: a sibling of the same fami
 giving the engine's port (3306, 27017, 6379, 5672, ...), URL scheme (`mysql://`,
 `mongodb://`, `redis://`, `amqp://`), backend (`mysql`, `django.db.backends.mysql`) or
 a host named for it, or the image of the container whose environment it is (`mysql:8`).
-A block (the settings of one mapping, or a flat file) that also says PostgreSQL or
-CockroachDB anywhere (a PG name, a `postgresql://` URL, 5432/26257, a postgres image, a
-PG backend or host) keeps its passwords: only the engine's own name under a PG image is
-not enough either. The name tests are word-start matches on the key and its context;
-the block is read once per file (linear in its settings).
+A block (the settings of one mapping, or a flat file) with a PostgreSQL/CockroachDB
+value or image (a `postgresql://` URL, 5432/26257, a PG backend or host, a postgres
+image) keeps all its passwords, even one named for another engine; a PG name in the block
+(`POSTGRES_DB`) keeps those whose own name says no engine; a password whose own name says
+PostgreSQL is always kept. The name tests are word-start matches on the key and its
+context; each block is read once (linear in the file's settings).
 """
 
 from __future__ import annotations
