@@ -420,3 +420,14 @@ def test_hostile_vagrantfiles_finish(text: str, tmp_path: Path) -> None:
     started = time.monotonic()
     scan_one(_write(tmp_path, "Vagrantfile", text), tmp_path)
     assert time.monotonic() - started < 5
+
+
+def test_many_passwords_in_one_block_are_judged_in_linear_time(tmp_path: Path) -> None:
+    import time
+
+    text = "".join(f"DB{i}_PORT=3306\nDB{i}_PASSWORD=Qx7-real-pw{i}\n" for i in range(10_000))
+    path = _write(tmp_path, ".env", text + "DB_PASSWORD=Qx7-real-pw\n")
+    started = time.monotonic()
+    found = scan_one(path, tmp_path)
+    assert time.monotonic() - started < 10
+    assert found == [(20_001, "VF401")]  # DB_PASSWORD's family names no engine

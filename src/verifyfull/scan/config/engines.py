@@ -123,30 +123,29 @@ def _port_of(value: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _sibling_engine(password: Setting, sibling: Setting) -> str | None:
-    """The engine a sibling of the password's family names: its port, URL scheme,
-    backend or host."""
+def _sibling_engine(sibling: Setting) -> tuple[str, str] | None:
+    """(family, engine) when a sibling names an engine by its port, URL scheme, backend
+    or host (`DB_PORT=3306` -> ("DB", "3306"))."""
     role = _ROLE.match(sibling.name)
     if role is None:
         return None
-    own = _PASSWORD_ROLE.sub("", password.name)
-    if _family(role.group("prefix")) != _family(own):
-        return None
     value = sibling.value.strip().strip("'\"")
-    kind = role.group("role")
+    kind, family = role.group("role"), _family(role.group("prefix"))
+    engine: str | None = None
     scheme = _SCHEME.match(value)
     if scheme is not None and _ENGINE_SCHEMES.match(scheme.group("scheme")):
-        return scheme.group("scheme").lower()
-    if kind == "PORT":
-        return value if value in _ENGINE_PORTS else None
-    if kind in _BACKEND_ROLES:
+        engine = scheme.group("scheme").lower()
+    elif kind == "PORT":
+        engine = value if value in _ENGINE_PORTS else None
+    elif kind in _BACKEND_ROLES:
         match = _ENGINE_BACKEND.search(value)
-        return match.group(0).lower() if match else None
-    port = _port_of(value)
-    if port in _ENGINE_PORTS:
-        return port
-    name = _ENGINE_NAME.search(value.upper())
-    return name.group("engine").lower() if name and kind in ("HOST", "HOSTNAME") else None
+        engine = match.group(0).lower() if match else None
+    elif _port_of(value) in _ENGINE_PORTS:
+        engine = _port_of(value)
+    elif kind in ("HOST", "HOSTNAME"):
+        name = _ENGINE_NAME.search(value.upper())
+        engine = name.group("engine").lower() if name else None
+    return None if engine is None else (family, engine)
 
 
 def _named_engine(setting: Setting) -> str | None:
@@ -188,17 +187,20 @@ def foreign_passwords(
             continue
         pg_named = any(_says_pg_by_name(s) for s in block)
         image_engine = _image_engine(block_images) if block_images else None
+        # The engine each family's siblings name, once per block (per password it was
+        # quadratic in a command of 10,000 `-e DB_PASSWORD=…` options).
+        families: dict[str, str] = {}
+        for sibling in block:
+            named = _sibling_engine(sibling)
+            if named is not None:
+                families.setdefault(*named)
         for password in passwords:
             if _says_pg_by_name(password) or dsn.looks_like_dsn(password.value):
                 continue
             engine = _named_engine(password)
             if engine is None and not pg_named:  # an unnamed password: its block decides
-                engine = image_engine
-                for sibling in block:
-                    if engine is not None:
-                        break
-                    if sibling is not password:
-                        engine = _sibling_engine(password, sibling)
+                own = _family(_PASSWORD_ROLE.sub("", password.name))
+                engine = image_engine or families.get(own)
             if engine is not None:
                 foreign[(password.line, password.column)] = engine
     return foreign
