@@ -24,6 +24,7 @@ from verifyfull.scan.config import (
     sqlfile,
     terraform,
     toml,
+    vagrantfile,
     yamlfile,
 )
 from verifyfull.scan.shell import files as shell_files
@@ -44,5 +45,6 @@ __all__ = [
     "sqlfile",
     "terraform",
     "toml",
+    "vagrantfile",
     "yamlfile",
 ]

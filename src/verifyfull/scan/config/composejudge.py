@@ -35,7 +35,7 @@ from verifyfull.conninfo.foreign_drivers import UrlReader
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
 from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
-from verifyfull.scan.config import components, dsn, ecosystem, judge
+from verifyfull.scan.config import components, dsn, ecosystem, engines, judge
 from verifyfull.scan.config.cockroach_chart import chart_values_findings
 from verifyfull.scan.config.composefiles import (
     ServiceFacts,
@@ -132,7 +132,14 @@ def judge_collected(
         found.extend(_env_file_findings(src, document, services, ctx, url_readers))
     found.extend(chart_values_findings(src, settings, commands))
     unused = [span for document in compose_documents for span in unused_extensions(document)]
+    found = engines.without_foreign(found, src.relpath, settings, _images(services))
     return [f for f in found if not _in_unused(f, src, unused)]
+
+
+def _images(services: Mapping[str, ServiceFacts]) -> dict[tuple[str, ...], list[str]]:
+    """Each compose service's image, as compose merges it (another engine's server is
+    told its own passwords: engines.py)."""
+    return {("services", name): [f.image] for name, f in services.items() if f.image}
 
 
 def _url_readers(src: SourceFile, contexts: Mapping[str, Path]) -> dict[str, UrlReader]:
@@ -311,10 +318,13 @@ def _env_file_findings(
             env_src = SourceFile(path, relpath, env_file.text)
             env = _pg(facts.environment)
             mine: list[Finding] = []
-            for setting in env_file.settings:
-                scoped = dataclasses.replace(setting, context=("services", name, "env_file"))
+            scoped = [
+                dataclasses.replace(setting, context=("services", name, "env_file"))
+                for setting in env_file.settings
+            ]
+            for setting in scoped:
                 reader = readers.get(name)
-                mine.extend(judge.judge_setting(env_src, scoped, env, ctx.policy, reader))
+                mine.extend(judge.judge_setting(env_src, setting, env, ctx.policy, reader))
             if _checked_on_its_own(path):
                 # The env-file check judges this file too, without the service: where it
                 # reports something the place is taken (one finding per value, not a
@@ -322,5 +332,5 @@ def _env_file_findings(
                 alone = judge.judge_settings(env_src, env_file.settings, ctx.policy)
                 taken = {(f.line, f.column) for f in alone}
                 mine = [f for f in mine if (f.line, f.column) not in taken]
-            found.extend(mine)
+            found.extend(engines.without_foreign(mine, relpath, scoped, _images(services)))
     return found

@@ -8,7 +8,6 @@ drivers' real semantics, see dsn.py); this module knows the server side
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,7 +27,16 @@ from verifyfull.policy import (
 )
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
-from verifyfull.scan.config import clients, components, dsn, ecosystem, embedded, envnames
+from verifyfull.scan.config import (
+    clients,
+    components,
+    dsn,
+    ecosystem,
+    embedded,
+    engines,
+    envnames,
+    secretdata,
+)
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.pgconf_lines import parse_conf
 from verifyfull.scan.interpolation import example_context
@@ -136,7 +144,7 @@ def judge_settings(
             src, settings, env, policy, commands, src.path.parent, own_code=own_code
         )
     )
-    return found
+    return engines.without_foreign(found, src.relpath, settings)  # MySQL's, Redis's...
 
 
 def file_environment(settings: Sequence[Setting]) -> dict[str, str]:
@@ -202,7 +210,27 @@ def judge_setting(
     reader: UrlReader | None = None,
 ) -> list[Finding]:
     """One setting's findings; `reader`: the driver of another ecosystem's sub-project
-    that reads its connection URL (ecosystem.url_reader), None for Python's."""
+    that reads its connection URL (ecosystem.url_reader), None for Python's. A Secret's
+    base64 `data:` value is judged as the text it decodes to (secretdata.py)."""
+    text = secretdata.decoded(setting)
+    if text is None:
+        return _judge_value(src, setting, env, policy, reader)
+    found = _judge_value(src, dataclasses.replace(setting, value=text), env, policy, reader)
+    if found:
+        register_secret(setting.value.strip())  # the encoded form reveals it as well
+    return [dataclasses.replace(f, message=f.message + _DECODED_NOTE) for f in found]
+
+
+_DECODED_NOTE = " (the Secret's base64 data value, decoded as the API server does)"
+
+
+def _judge_value(
+    src: SourceFile,
+    setting: Setting,
+    env: Mapping[str, str],
+    policy: Policy,
+    reader: UrlReader | None,
+) -> list[Finding]:
     name, value = setting.name, setting.value
     found: list[Finding] = []
     if embedded.is_env_value(setting):  # a configuration document in the value
@@ -289,17 +317,6 @@ def _md5_auth(key: str, value: str, where: Mapping[str, Any]) -> Finding:
     )
 
 
-def _secret_data(setting: Setting) -> str:
-    """A Kubernetes Secret's `data:` value decoded (the API's base64, not protection),
-    so the placeholder test reads what the Secret holds; other values as written."""
-    if not setting.context or setting.context[0] != "Secret" or "data" not in setting.context:
-        return setting.value
-    try:
-        return base64.b64decode(setting.value.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return setting.value
-
-
 # Ciphertext a tool decrypts where the service runs, not the password: a SOPS value,
 # an Ansible Vault blob (inline `!vault` values start so).
 _CIPHERTEXT = re.compile(r"^(ENC\[[A-Z0-9_]+,data:|\$ANSIBLE_VAULT;)")
@@ -324,7 +341,7 @@ def _not_a_literal(setting: Setting, src: SourceFile | None) -> bool:
     # per file would do, but per setting it made a 20,000-password file quadratic).
     if _BLANKED_ACTION in value and src is not None and "{{" in src.text:
         return True
-    return is_placeholder(setting.key, _secret_data(setting))
+    return is_placeholder(setting.key, setting.value)
 
 
 def _hardcoded_password(

@@ -108,6 +108,10 @@ _MARKERS = (
     # A project-defined TLS variable (scan/project_vars.py: POSTGRES_SSL, DB_TLS) may
     # be named by nothing else.
     *("ssl", "tls"),
+    # A Kubernetes Secret: its base64 `data:` may name a database only once decoded
+    # (secretdata.py).
+    *("kind: secret", "kind: 'secret'", 'kind: "secret"', '"kind": "secret"'),
+    "kind: sealedsecret",
 )
 
 

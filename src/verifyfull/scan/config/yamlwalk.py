@@ -54,6 +54,7 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
         raise ConfigParseError("YAML nested too deeply to read", "flatten it")
     if isinstance(node, MappingNode):
         context = _postgres_auth(node, context)
+        context = _generator(node, context)
         commands = compose.commands_of(src, node, out.images.get(id(node), ""))
         if context and context[-1] == "healthcheck":
             commands = [*commands, *compose.healthcheck_commands(src, node)]
@@ -75,7 +76,7 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
                 walk(src, value, (*context, key), out, depth + 1)
     elif isinstance(node, SequenceNode):
         for item in node.value:
-            if isinstance(item, ScalarNode) and context and context[-1] == "environment":
+            if isinstance(item, ScalarNode) and context and _key_value_list(context):
                 setting = compose.environment_item(item, context)
                 if setting is not None:
                     out.settings.append(setting)
@@ -99,6 +100,28 @@ def _postgres_auth(node: MappingNode, context: tuple[str, ...]) -> tuple[str, ..
     if not any(key in _POSTGRES_AUTH_KEYS for key, _ in mapping_items(node)):
         return context
     return (*context[:-1], "postgresql", context[-1])
+
+
+# kustomize generators: `secretGenerator: [{name: db-secret, literals: [KEY=VALUE]}]`
+# writes each literal plain (kustomize base64-encodes it into the Secret it makes).
+_GENERATORS = frozenset({"secretGenerator", "configMapGenerator"})
+
+
+def _generator(node: MappingNode, context: tuple[str, ...]) -> tuple[str, ...]:
+    """A kustomize generator entry's context gains its `name:` (`db-secret` gives its
+    literals a database context, as a Secret's name does)."""
+    if not context or context[-1] not in _GENERATORS:
+        return context
+    name = scalar(dict(mapping_items(node)).get("name"))
+    return (*context, name) if name else context
+
+
+def _key_value_list(context: tuple[str, ...]) -> bool:
+    """A list of `KEY=VALUE` strings: compose `environment:`, a kustomize generator's
+    `literals:`."""
+    if context[-1] == "environment":
+        return True
+    return context[-1] == "literals" and any(part in _GENERATORS for part in context[:-1])
 
 
 def document_context(document: Node) -> tuple[str, ...]:

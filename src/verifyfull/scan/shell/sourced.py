@@ -89,6 +89,13 @@ def sourced_findings(
     return found
 
 
+def named_shell_findings(src: SourceFile, written: str, ctx: ScanContext) -> list[Finding]:
+    """The findings of a shell script another file names for running (a Vagrant shell
+    provisioner's `path:`), found and read as a sourced file is."""
+    path = _resolve(written, src.path.parent, ctx.root)
+    return [] if path is None else _judge(path, "shell", ctx)
+
+
 def sourced_only(
     src: SourceFile, ctx: ScanContext, read: Callable[[], Iterable[Command]]
 ) -> list[Finding]:
