@@ -525,15 +525,14 @@ def test_the_shell_rewrite_of_a_program_is_linear(unit: str) -> None:
 
     from verifyfull.scan.shell.python_code import Program, python_text
 
-    def cost(size: int) -> float:
+    def once(size: int) -> float:
         text = unit * (size // len(unit))
-        best = float("inf")
-        for _ in range(3):
-            start = time.perf_counter()
-            python_text(Program(text, 1, 1, True, True))
-            best = min(best, time.perf_counter() - start)
-        return best
+        start = time.perf_counter()
+        python_text(Program(text, 1, 1, True, True))
+        return time.perf_counter() - start
 
-    small, large = cost(20_000), cost(200_000)
+    small, large = float("inf"), float("inf")
+    for _ in range(3):  # interleaved best of three: a loaded machine slows both alike
+        small, large = min(small, once(20_000)), min(large, once(200_000))
     assert large < 5.0
-    assert large <= 20 * max(small, 0.002), (small, large)
+    assert large <= 20 * max(small, 0.005), (small, large)
