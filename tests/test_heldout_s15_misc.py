@@ -19,6 +19,7 @@ tests/fixtures/scan/config/heldout_s15/.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -484,6 +485,35 @@ def test_an_unquoted_here_document_reads_the_environment(
     assert all(f.line == 7 for f in found), found
     if not quoted and not shell_tail:
         assert _rules(found) == {"VF102"}  # held-out-s15 bidout-auction-v5
+
+
+_KEYWORD_PARTS = (("dbname", "POSTGRES_DB"), ("host", "POSTGRES_HOST"), ("user", "POSTGRES_USER"))
+
+
+def _keywords(value: Callable[[str], str], port: str) -> str:
+    written = ", ".join(f"{key}={value(name)}" for key, name in _KEYWORD_PARTS)
+    return f"{written}, port={value('POSTGRES_PORT') if '$' in port else port}"
+
+
+@pytest.mark.parametrize("port", ('"${POSTGRES_PORT}"', "'${POSTGRES_PORT}'", '"5432"'))
+@pytest.mark.parametrize("mode", ("", ', sslmode="${PGSSLMODE}"', ', sslmode="verify-full"'))
+def test_keywords_from_the_environment_are_the_variables_values(
+    tmp_path: Path, port: str, mode: str
+) -> None:
+    """cookiecutter-django's entrypoint: `port="${POSTGRES_PORT}"` is the variable's
+    value (an unknown port), not a string holding a stand-in libpq refuses."""
+    quote = port[0]
+    shell_call = _keywords(lambda name: quote + "${" + name + "}" + quote, port)
+    python_call = _keywords(lambda name: f"os.environ[{name!r}]", port)
+    python_mode = mode.replace('"${PGSSLMODE}"', "os.environ['PGSSLMODE']")
+    script = (
+        f"#!/bin/sh\npython << END\nimport psycopg2\npsycopg2.connect({shell_call}{mode})\nEND\n"
+    )
+    program = f"import os\nimport psycopg2\npsycopg2.connect({python_call}{python_mode})\n"
+    root = _project(tmp_path, {"entrypoint": script, "program.py": program})
+    found = _rules(_scan(root, ["entrypoint"]))
+    assert found == _rules(_scan(root, ["program.py"])), script
+    assert "VF105" not in found
 
 
 @pytest.mark.parametrize(

@@ -246,6 +246,8 @@ def _marker(number: int) -> str:
 
 _MARKER = re.compile(r"__verifyfull_shell_(\d+)__")
 _PREFIX = re.compile(r"[A-Za-z]{0,2}$")
+# A string literal that is one expansion and nothing else.
+_WHOLE = re.compile(r"(['\"])__verifyfull_shell_(\d+)__\1")
 
 
 def python_text(code: Program) -> str:
@@ -267,8 +269,14 @@ def python_text(code: Program) -> str:
         if token is not None and token.startswith(("'", '"')) and _MARKER.search(token):
             prefix = _PREFIX.search(piece)
             letters = prefix.group().lower() if prefix else ""
+            whole = _WHOLE.fullmatch(token)
             if "b" in letters:  # bytes: no f-string, the text as the shell leaves it
                 token = _MARKER.sub(lambda m: marks[int(m.group(1))].original, token)
+            elif whole is not None and "f" not in letters:
+                # `port="${POSTGRES_PORT}"`: the variable's value itself, not a string
+                # with a hole (whose stand-in would be no port number)
+                piece = piece[: len(piece) - len(letters)]
+                token = _expression(marks[int(whole.group(2))], "'")
             else:
                 other = "'" if token[0] == '"' else '"'
                 if "f" not in letters:
