@@ -562,7 +562,9 @@ def test_the_shell_rewrite_of_a_program_is_linear(unit: str) -> None:
         return time.perf_counter() - start
 
     small, large = float("inf"), float("inf")
-    for _ in range(3):  # interleaved best of three: a loaded machine slows both alike
+    for _ in range(5):  # interleaved best of five: a loaded machine slows both alike
         small, large = min(small, once(20_000)), min(large, once(200_000))
     assert large < 5.0
-    assert large <= 20 * max(small, 0.005), (small, large)
+    # ten times the input: linear is 10x, quadratic 100x; 40x leaves room for a test
+    # worker sharing the machine (20x failed under `pytest -n 2`)
+    assert large <= 40 * max(small, 0.01), (small, large)
