@@ -58,6 +58,9 @@ class Word:
     text: str
     line: int
     column: int
+    # A here-document body (a command's stdin): True when the shell expands `$…` in it
+    # (an unquoted delimiter), False when it is read as written; None for other words.
+    expands: bool | None = None
 
 
 @dataclass(frozen=True)

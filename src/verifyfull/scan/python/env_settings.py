@@ -39,7 +39,7 @@ from verifyfull.conninfo import (
 from verifyfull.errors import VerifyfullError
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
-from verifyfull.scan.python.sites import Undetermined, dsn_text
+from verifyfull.scan.python.sites import NotASite, Undetermined, dsn_text
 from verifyfull.scan.python.values import Text
 
 _SCHEME = re.compile(r"^(postgres|postgresql|cockroachdb)(\+\w+)?://", re.IGNORECASE)
@@ -113,7 +113,7 @@ def finish(a: Analysis, pending: list[Written]) -> None:
 def _judge(a: Analysis, written: Written, value: Text) -> None:
     try:
         url, _ = dsn_text(value, "the value")
-    except Undetermined:
+    except (Undetermined, NotASite):  # NotASite: another database's URL
         return
     if not _SCHEME.match(url):
         return

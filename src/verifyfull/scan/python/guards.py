@@ -20,6 +20,30 @@ import ast
 # Scheme words of other backends (SQLAlchemy dialects, Tortoise and peewee schemes).
 OTHER_BACKENDS = ("sqlite", "mysql", "mariadb", "oracle", "mssql", "aiosqlite")
 POSTGRES_WORDS = ("postgres", "cockroach", "asyncpg", "psycopg")
+# URL schemes (the part before `+driver`) of databases and stores that are not
+# PostgreSQL-wire: a connection string that starts with one is another backend's
+# connection (a SQLite test database, a Redis cache), not a PostgreSQL one, whatever
+# driver it is handed to. PostgreSQL-wire products (redshift, timescale, postgis,
+# cockroach, yugabyte) are not here: their URLs are libpq's.
+OTHER_DATABASE_SCHEMES = frozenset(
+    {
+        *OTHER_BACKENDS,
+        *("sqlite3", "sqlserver", "redis", "rediss", "valkey", "mongodb", "memcached"),
+        *("cassandra", "clickhouse", "duckdb", "firebird", "sybase", "snowflake"),
+        *("bigquery", "elasticsearch", "couchdb", "neo4j", "influxdb", "db2", "ibm_db_sa"),
+        *("amqp", "amqps", "teradata", "access", "hana", "trino", "presto", "hive"),
+    }
+)
+
+
+def other_database_url(text: str) -> str | None:
+    """The scheme of a URL that names another database (`sqlite://:memory:`,
+    `mysql+aiomysql://…`, `redis://…`), None for any other text (a PostgreSQL URL, a
+    misspelt scheme, a keyword string): what conninfo cannot read then is a real
+    VF105."""
+    scheme, sep, _ = text.partition("://")
+    base = scheme.split("+", 1)[0].strip().lower()
+    return base if sep and base in OTHER_DATABASE_SCHEMES else None
 
 
 def other_backend(scope_node: ast.AST, site: ast.Call, url: ast.expr | None) -> bool:

@@ -77,6 +77,13 @@ def _split(text: str) -> tuple[list[str], list[str]] | None:
     return parts[0::2], tokens
 
 
+def split_strings(text: str) -> tuple[list[str], list[str]] | None:
+    """The text's code pieces and its string and comment tokens, alternating, code first
+    (a token's prefix letters end the code piece before it); None when not lexable.
+    For Python written inside shell (scan/shell/python_code.py)."""
+    return _split(text)
+
+
 _BLANK_START = frozenset({"", " ", "\t", "\n", "\r", "\f"})
 
 

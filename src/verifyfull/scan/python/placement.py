@@ -88,6 +88,10 @@ def origin(a: Analysis, scope: Scope, expr: ast.expr) -> tuple[ParsedModule, ast
             return None
         module, imported = found
         name = imported if name is None else (name if imported is None else None)
+        if name is not None and name not in module.scope.assigns and name in module.aliases:
+            # a package's re-export (`from .utils import TORTOISE_CONFIG` in db/__init__.py)
+            expr, scope = ast.Name(name, ast.Load()), module.scope
+            continue
         if name is None or name not in module.scope.assigns:
             return None
         expr, scope = module.scope.assigns[name][-1].value, module.scope
@@ -103,25 +107,55 @@ def dict_entry(node: ast.Dict, key: str) -> ast.expr | None:
 
 
 def missing_key_places(
-    a: Analysis, scope: Scope, config: ast.expr | None, count: int
+    a: Analysis,
+    scope: Scope,
+    config: ast.expr | None,
+    count: int,
+    names: tuple[str, ...] = (),
+    *,
+    named: bool = False,
 ) -> dict[int, Place]:
-    """Class 8, the dict where the key is missing: a Tortoise config's `credentials`
-    dicts without `ssl`, by the index of the connection judged from them (the order
-    from_tortoise_config reads `connections` in)."""
+    """Class 8, where a Tortoise config decides a connection, by the index of the
+    connection judged from it (`names`: the connections judged, in the order
+    from_tortoise_config reads them, another database's left out; else every entry
+    of `connections`, `count` of them): a `credentials` dict without `ssl` (or the
+    psycopg backend's server_settings sslmode). named: the config is a dict written
+    apart from the call that uses it (a module constant, aerich's TORTOISE_ORM, an
+    import): then every connection is reported where its entry is written, a URL
+    entry at the URL (`'default': settings().DB_URL`), credentials at their `ssl`
+    value (or, without one, at the dict), so the calls that use it
+    (register_tortoise, Tortoise.init, aerich) share one finding (held-out-s15
+    plast-camp: one dict, three calls)."""
     found = origin(a, scope, config) if config is not None else None
     if found is None:
         return {}
     module, written = found
     connections = dict_entry(written, "connections") if isinstance(written, ast.Dict) else None
-    if not isinstance(connections, ast.Dict) or len(connections.values) != count:
+    if not isinstance(connections, ast.Dict):
+        return {}
+    if names:
+        entries = [(i, dict_entry(connections, name)) for i, name in enumerate(names)]
+    elif len(connections.values) == count:
+        entries = list(enumerate(connections.values))
+    else:
         return {}
     relpath = project_relpath(a, module.path)
     if relpath is None:
         return {}
     places: dict[int, Place] = {}
-    for index, entry in enumerate(connections.values):
+    for index, entry in entries:
+        if entry is None:
+            continue
         credentials = dict_entry(entry, "credentials") if isinstance(entry, ast.Dict) else None
-        if not isinstance(credentials, ast.Dict) or dict_entry(credentials, "ssl") is not None:
+        if named and not isinstance(entry, ast.Dict):
+            places[index] = Place.at(relpath, entry, "the connection URL of the Tortoise config")
+            continue
+        if not isinstance(credentials, ast.Dict):
+            continue
+        ssl = dict_entry(credentials, "ssl")
+        if ssl is not None:
+            if named:
+                places[index] = Place.at(relpath, ssl, "the ssl of the Tortoise config")
             continue
         settings = dict_entry(credentials, "server_settings")
         mode = dict_entry(settings, "sslmode") if isinstance(settings, ast.Dict) else None

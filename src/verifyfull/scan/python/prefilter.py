@@ -185,8 +185,10 @@ def _chains_called(code: str, name: str) -> Iterator[str]:
             yield chain.group(1)
 
 
-# The names end at the line's end or at a `;` (`from a import b; from c import d`: two
-# statements, whose second was read as names of the first, session 15).
+# The names end at the line's end or at a `;`: `from a import b; from c import d` is
+# two statements (the second was read as names of the first), and `from sqlalchemy
+# import create_engine; create_engine(…)` is how `python -c` programs are written
+# (session 15).
 _FROM_IMPORT = re.compile(
     r"from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*\)|(?:[^\n\\;]|\\\r?\n)*)"
 )

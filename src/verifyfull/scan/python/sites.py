@@ -166,6 +166,13 @@ TORTOISE = frozenset(
         "tortoise.contrib.starlette.register_tortoise",
     }
 )
+# tortoise.contrib.test: initializer(modules, db_url=None, ...) (0.x) and
+# tortoise_test_context(modules, db_url="sqlite://:memory:", ...) (1.x) hand db_url to
+# generate_config(db_url, ...) and init Tortoise with it, as Tortoise.init(db_url=...)
+# does; without a db_url the test database is in-memory SQLite (no site).
+TORTOISE_TEST = frozenset(
+    {"tortoise.contrib.test.initializer", "tortoise.contrib.test.tortoise_test_context"}
+)
 DATABASES = frozenset({"databases.Database"})
 # peewee's PostgreSQL databases: `_connect()` calls psycopg2.connect(database=<the first
 # argument>, **connect_params), connect_params being the keywords its init() does not
@@ -210,6 +217,7 @@ ALL_SITES = (
     | PSYCOPG
     | PSYCOPG2
     | TORTOISE
+    | TORTOISE_TEST
     | DATABASES
     | PEEWEE
     | PEEWEE_PSYCOPG
@@ -359,11 +367,18 @@ def _unknown_words(text: Text) -> str:
 
 
 def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
-    """A connection string with placeholders where parts are unknown, or Undetermined."""
+    """A connection string with placeholders where parts are unknown, or Undetermined.
+    NotASite when it is another database's URL: a branch `"sqlite://:memory:" if
+    TEST else f"postgres://…"` is the SQLite test database in that world, not a
+    PostgreSQL connection that cannot be read (every driver, every site)."""
     if isinstance(value, Unknown):
         raise Undetermined(f"{what} is {value.why}")
     if not isinstance(value, Text):
         raise Undetermined(f"{what} is not a string")
+    head = value.known if value.known is not None else value.parts[0] if value.parts else ""
+    other = guards.other_database_url(head) if isinstance(head, str) else None
+    if other is not None:
+        raise NotASite(f"{what} is a {other} URL")
     notes = list(value.notes)
     if value.known == "" and any(": default of " in note for note in notes):
         # os.getenv("DATABASE_URL", ""): the empty default only stands for "unset"
@@ -473,6 +488,9 @@ class _Call:
     # Where the values this judgement read were written when not at the call (class 8):
     # "" the connection string, else each TLS keyword given (None: written at the call).
     written: dict[str, WrittenAt | None] = field(default_factory=dict)
+    # The names of the Tortoise config's connections judged, in their order (another
+    # database's left out): where each is written (placement.missing_key_places).
+    connections: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         made = _CALLS_MADE.get()
@@ -1049,12 +1067,25 @@ def _keyword_quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _tortoise_test(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """initializer(modules, db_url) / tortoise_test_context(modules, db_url): the db_url
+    (second positional or keyword) read as Tortoise.init(db_url=...) reads it."""
+    expr = call.arg(1, "db_url")
+    if expr is None:
+        raise NotASite("Tortoise's test database defaults to in-memory SQLite")
+    return _tortoise_db_url(call.value(expr))
+
+
+def _tortoise_db_url(value: Value) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    url, notes = dsn_text(value, "db_url")
+    return [(Driver.TORTOISE, from_tortoise_db_url(url), url, notes)]
+
+
 def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
     kwargs = call.keywords()
     results: list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]] = []
     if "db_url" in kwargs:
-        url, notes = dsn_text(kwargs["db_url"], "db_url")
-        results.append((Driver.TORTOISE, from_tortoise_db_url(url), url, notes))
+        results += _tortoise_db_url(kwargs["db_url"])
     config = kwargs.get("config")
     if config is not None:
         if not isinstance(config, DictValue):
@@ -1101,7 +1132,9 @@ def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str
                     entry["credentials"] = known_kwargs(credentials, notes_list)
         if isinstance(connections, dict) and not connections:
             raise NotASite("no PostgreSQL connection in the Tortoise config")
-        for info in from_tortoise_config(mapping).values():
+        judged = from_tortoise_config(mapping)
+        call.connections = tuple(judged)
+        for info in judged.values():
             results.append((Driver.TORTOISE, info, None, tuple(notes_list)))
     if not results:
         raise Undetermined("neither db_url nor config is given")
@@ -1210,6 +1243,7 @@ _HANDLERS = (
     (PSYCOPG, lambda call: _libpq(call, Driver.PSYCOPG)),
     (PSYCOPG2, lambda call: _libpq(call, Driver.PSYCOPG2)),
     (TORTOISE, _tortoise),
+    (TORTOISE_TEST, _tortoise_test),
     (DATABASES, _databases),
     (PEEWEE | PEEWEE_PSYCOPG | PEEWEE_ASYNC | PEEWEE_ASYNC_PSYCOPG, _peewee),
     (PEEWEE_URL, _peewee_url),
@@ -1490,7 +1524,11 @@ def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: 
     places: Mapping[int, placement.Place] = {}
     if api in TORTOISE and call.arg(99, "db_url") is None:
         config = call.arg(99, "config")
-        places = placement.missing_key_places(a, scope, config, len(judged))
+        # a config written apart from the call (a name, an import): each connection
+        # where its entry is written, unless a later change writes its ssl
+        named = not isinstance(config, ast.Dict) and "ssl" not in call.written
+        names = call.connections if len(call.connections) == len(judged) else ()
+        places = placement.missing_key_places(a, scope, config, len(judged), names, named=named)
         returned = _returned_dict(a, config)
         if not places and returned is not None:
             # config=get_tortoise_config(): the dict that function returns is where the

@@ -86,7 +86,7 @@ class _Placer:
 
     def word(self, token: Token, text: str | None = None) -> Word:
         line, column = self.at(token.start)
-        return Word(token.text if text is None else text, line, column)
+        return Word(token.text if text is None else text, line, column, token.expands)
 
 
 # Words of shell text that the config markers (model.worth_parsing) do not hold but

@@ -50,6 +50,9 @@ class Token:
     text: str
     offsets: list[int]
     start: int  # offset of the word's first source character (quotes included)
+    # A here-document body: whether the shell expands `$…` and backquotes in it (its
+    # delimiter unquoted) or reads it as written (`<<'EOF'`, `<<"EOF"`, `<<\EOF`).
+    expands: bool | None = None
 
     def offset_at(self, index: int) -> int:
         if not self.offsets:
@@ -77,6 +80,7 @@ class _Pending:
     command: Simple
     delimiter: str
     strip_tabs: bool
+    expands: bool = True
 
 
 class _Lexer:
@@ -172,7 +176,12 @@ class _Lexer:
             return
         current.redirects.append((fd + op, target))
         if op in ("<<", "<<-"):
-            self.pending.append(_Pending(current, target.text, op == "<<-"))
+            # any quote or backslash in the delimiter word: the body is not expanded
+            quoted = not target.offsets or (
+                target.offsets[0] != target.start
+                or target.offsets[-1] - target.offsets[0] + 1 != len(target.text)
+            )
+            self.pending.append(_Pending(current, target.text, op == "<<-", not quoted))
 
     def _heredoc_bodies(self) -> None:
         """Read the bodies of the here-documents opened on the line just ended."""
@@ -190,11 +199,14 @@ class _Lexer:
                 self.pos = min(end + 1, len(text))
                 if check.rstrip("\r") == pending.delimiter:
                     break
-                lines.append(line + "\n")
+                # `<<-`: the shell strips the leading tabs of every body line too
+                skip = len(line) - len(check) if pending.strip_tabs else 0
+                lines.append(line[skip:] + "\n")
                 offsets.extend(
-                    self.source(i) for i in range(line_start, line_start + len(line) + 1)
+                    self.source(i) for i in range(line_start + skip, line_start + len(line) + 1)
                 )
-            pending.command.heredocs.append(Token("".join(lines), offsets, self.source(start)))
+            body = Token("".join(lines), offsets, self.source(start), pending.expands)
+            pending.command.heredocs.append(body)
         self.pending.clear()
 
     # --- words --------------------------------------------------------------------

@@ -28,6 +28,7 @@ from pathlib import Path
 from verifyfull.findings import Finding
 from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
 from verifyfull.scan.config.model import Command, ConfigParseError
+from verifyfull.scan.shell import python_code
 from verifyfull.scan.shell.argv import program, run_program_at
 from verifyfull.scrub import register_public_name
 
@@ -77,8 +78,11 @@ def _dotenv_file(options: Sequence[str]) -> str | None:
 def sourced_findings(
     src: SourceFile, commands: Iterable[Command], ctx: ScanContext
 ) -> list[Finding]:
-    """The findings of the files src's commands source or hand to `dotenv -f`."""
-    found: list[Finding] = []
+    """The findings of the files src's commands source or hand to `dotenv -f`, and of
+    the Python programs they run (python_code.py: every carrier of shell hands its
+    commands here, the one place this is done)."""
+    commands = list(commands)
+    found: list[Finding] = python_code.findings(src, commands, ctx)
     seen: set[Path] = set()
     for kind, written in named_files(commands)[:MAX_FILES]:
         path = _resolve(written, src.path.parent, ctx.root)
@@ -100,9 +104,9 @@ def sourced_only(
     src: SourceFile, ctx: ScanContext, read: Callable[[], Iterable[Command]]
 ) -> list[Finding]:
     """A carrier whose text names nothing its own check reports: read (its reader's
-    commands) only when it may source a file, and a text its reader refuses is no
-    error of its own (it was never read before)."""
-    if not may_source(src.text):
+    commands) only when it may source a file or run a Python program, and a text its
+    reader refuses is no error of its own (it was never read before)."""
+    if not may_source(src.text) and not python_code.may_run_python(src.text):
         return []
     try:
         commands = list(read())

@@ -19,6 +19,7 @@ scanned root is looked at (two small files, read once per folder: lru_cache).
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -67,21 +68,25 @@ def is_settings_name(a: Analysis, name: str, scope: Scope) -> bool:
 
 
 def on_assign(a: Analysis, value: ast.expr, scope: Scope) -> None:
+    judged_names: list[tuple[str, ...]] = [()]
+
     def judge() -> Judged:
         config = value_of(a, value, scope, value)
         aerich_call = ast.Call(func=ast.Name("aerich", ast.Load()), args=[], keywords=[])
         ast.copy_location(aerich_call, value)
-        return _tortoise(_Settings(a, aerich_call, scope, given={"config": config}))
+        settings = _Settings(a, aerich_call, scope, given={"config": config})
+        try:
+            return _tortoise(settings)
+        finally:
+            judged_names[0] = settings.connections
 
-    # As for Tortoise.init(config=…) in sites.py: a credentials dict without `ssl` is
-    # where the finding goes, so the dict and a call passing it report it once.
-    site(
-        a,
-        value,
-        "aerich TORTOISE_ORM",
-        judge,
-        lambda count: placement.missing_key_places(a, scope, value, count),
-    )
+    def places(count: int) -> Mapping[int, placement.Place]:
+        names = judged_names[0] if len(judged_names[0]) == count else ()
+        return placement.missing_key_places(a, scope, value, count, names, named=True)
+
+    # As for Tortoise.init(config=NAME) in sites.py: each connection where its entry is
+    # written, so the dict and every call passing it report it once.
+    site(a, value, "aerich TORTOISE_ORM", judge, places)
 
 
 @lru_cache(maxsize=256)
