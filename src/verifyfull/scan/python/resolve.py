@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.scan.deployed_urls import deployed_postgres_url
-from verifyfull.scan.python import callers, config_files, returns, urls
+from verifyfull.scan.python import callers, config_files, pytest_options, returns, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.env_readers import EnvRead, env_read
@@ -1172,6 +1172,10 @@ class Resolver:
                 written = config_files.config_value(place.module, node)
                 if written is not None:
                     return written
+            if method == "getoption":
+                option = self._pytest_option(node, place, depth)
+                if option is not None:
+                    return option
             if method == "join" and len(node.args) == 1:
                 separator = self._sub(node.func.value, place, depth)
                 if isinstance(separator, Text) and separator.known is not None:
@@ -1203,6 +1207,26 @@ class Resolver:
                         self.effort.leave(key)
                     return _noted(returned, f"returned by {fn_node.name}()")
         return Unknown(f"result of {qual or 'a call'}()")
+
+    def _pytest_option(self, node: ast.Call, place: Place, depth: int) -> Value | None:
+        """`request.config.getoption("--opt")`: the addoption default (resolved where it
+        is written) or a value the tree's runner files pass (pytest_options); None when
+        no conftest of the tree declares the option."""
+        name = pytest_options.getoption_name(node)
+        declared = pytest_options.declared(place.module.root, name) if name else None
+        if declared is None:
+            return None
+        module, call, scope, strings = declared
+        default = next((k.value for k in call.keywords if k.arg == "default"), None)
+        options: list[Value] = list(pytest_options.passed_values(module.root, strings))
+        if default is not None and not (
+            isinstance(default, ast.Constant) and default.value is None
+        ):
+            found = self.any(default, Place(module, scope, call.lineno), depth + 1)
+            options.insert(0, _noted(found, f"default of pytest option {strings[0]}"))
+        if not options:
+            return Unknown(f"pytest option {strings[0]} (no default, none passed in the tree)")
+        return choice(options)
 
     def _validated_field(
         self, mapping: ast.expr, key: ast.expr, place: Place, depth: int
