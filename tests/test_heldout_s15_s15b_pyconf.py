@@ -12,6 +12,10 @@ heldout_s15b_pyconf/.
 3. `request.config.getoption("--opt")` / `pytestconfig.getoption("opt")` is the
    addoption default or a value the tree's runner files (tox.ini, CI workflows)
    pass: another database's default with nothing passed is no site.
+4. A copy-me configuration template (app/config/example.py, config.example.py,
+   settings_example.py, ...) that no module imports has its URL constants judged where
+   written, as filled in (held-out-s15 erp_lavita); the same constant in a module that is
+   no template, or in a template a module imports, is no site of its own.
 """
 
 from __future__ import annotations
@@ -265,3 +269,72 @@ def test_an_option_no_conftest_declares_stays_decided_at_deploy(
     )
     root = _project(tmp_path, {"tests/conftest.py": text})
     assert _rules(_scan(root, ["tests/conftest.py"])) == {"VF108"}
+
+
+# --- 4. a copy-me configuration template's URL constants ----------------------------
+
+# (the URL written, the rules it gives as filled in)
+TEMPLATE_URLS = (
+    ("postgresql+psycopg2://username:password@localhost/db_name", {"VF102"}),
+    ("postgresql://app@db.internal:5432/app", {"VF102"}),
+    ("postgresql://app@db.internal/app?sslmode=disable", {"VF101"}),
+    ("postgresql://app@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ca.pem", set()),
+    ("sqlite:///app.db", set()),
+    ("mysql+pymysql://root@localhost/app", set()),
+)
+TEMPLATE_FILES = (
+    "app/config/example.py",
+    "config.example.py",
+    "settings_example.py",
+    "app/local_settings.sample.py",
+    "config_template.py",
+    "conf/sample.py",
+)
+NOT_TEMPLATES = ("app/config/main.py", "examples/example.py", "sample.py", "example_usage.py")
+
+
+def _template_text(url: str, in_class: bool) -> str:
+    if in_class:
+        return f"class Config:\n    DEBUG = True\n    DB_URI = {url!r}\n"
+    return f"DB_URI = {url!r}\nSECRET_KEY = 'change-me'\nDEBUG = True\n"
+
+
+@bounded(40)
+@given(
+    url=st.sampled_from(TEMPLATE_URLS),
+    name=st.sampled_from(TEMPLATE_FILES),
+    in_class=st.booleans(),
+)
+def test_a_config_templates_url_is_judged_where_written(
+    tmp_path: Path, url: tuple[str, set[str]], name: str, in_class: bool
+) -> None:
+    written, expected = url
+    text = _template_text(written, in_class)
+    reader = "from app.config.main import DB_URI\nimport sqlalchemy\n\n"
+    reader += "engine = sqlalchemy.create_engine(DB_URI)\n"
+    root = _project(tmp_path, {name: text, "app/base.py": reader})
+    found = [f for f in _scan(root, [name]) if f.rule_id != "VF108"]
+    assert _rules(found) == expected, (name, text)
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "DB_URI" in x)
+    assert all((f.path, f.line) == (name, line) for f in found), found
+
+
+@bounded(30)
+@given(
+    url=st.sampled_from(TEMPLATE_URLS),
+    name=st.sampled_from(NOT_TEMPLATES + TEMPLATE_FILES),
+    in_class=st.booleans(),
+)
+def test_a_module_that_is_no_template_or_is_imported_is_not_judged_as_one(
+    tmp_path: Path, url: tuple[str, set[str]], name: str, in_class: bool
+) -> None:
+    """Outside a template, or a template a module imports (the reading site judges it
+    there), the constant alone is no site."""
+    files = {name: _template_text(url[0], in_class)}
+    if name in TEMPLATE_FILES:
+        dotted = name.removesuffix(".py").replace("/", ".")
+        if "." in Path(name).stem:  # config.example.py: importlib only; not importable
+            return
+        files["app/reader.py"] = f"import {dotted}\n\nURL = {dotted}.DEBUG\n"
+    root = _project(tmp_path, files)
+    assert _scan(root, [name]) == []

@@ -7,6 +7,11 @@ process is judged where it is written: `os.environ["DATABASE_URL"] = "..."`,
 scheme makes it a PostgreSQL/CockroachDB URL, built from a literal written in this
 file (the literal is where the fix goes), counts.
 
+A URL constant of a copy-me configuration template (`app/config/example.py` for the
+gitignored `app/config/main.py` the code imports; config_templates.py) is judged here
+too: the code reads the copy, outside the tree, and the template is what it is made
+from (held-out-s15 erp_lavita).
+
 Not here: the default of `os.getenv("X", "...")` and a Settings field's default.
 Code reads them through a name or an attribute, and the connection sites that do
 (in any file of the tree: imports are followed) judge them already; judging them
@@ -37,6 +42,7 @@ from verifyfull.conninfo import (
     redact_text,
 )
 from verifyfull.errors import VerifyfullError
+from verifyfull.scan.python import config_templates
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import Scope
 from verifyfull.scan.python.sites import NotASite, Undetermined, dsn_text
@@ -66,6 +72,7 @@ class Written:
     scope: Scope
     name: str  # the variable ("DATABASE_URL")
     how: str  # "set in os.environ", "set by setenv()", ...
+    template: bool = False  # a copy-me template's constant, not an environment value
 
 
 def on_call(a: Analysis, node: ast.Call, scope: Scope, pending: list[Written]) -> None:
@@ -93,14 +100,32 @@ def on_assign(
     if isinstance(target, ast.Subscript) and a.module.qualname(target.value) == "os.environ":
         name = _literal(target.slice) or "?"
         pending.append(Written(value, value, scope, name, "set in os.environ"))
+    elif (
+        isinstance(target, ast.Name)
+        and isinstance(scope.node, ast.Module | ast.ClassDef)
+        and target.id not in _FRAMEWORK_URIS
+        and config_templates.is_template(a.source.relpath)
+    ):
+        how = f"in the copy-me template {a.source.relpath}"
+        pending.append(Written(value, value, scope, target.id, how, template=True))
+
+
+# Constants the framework handlers judge wherever they are written (Flask-SQLAlchemy's)
+_FRAMEWORK_URIS = frozenset({"SQLALCHEMY_DATABASE_URI"})
 
 
 def finish(a: Analysis, pending: list[Written]) -> None:
     """Judge what no site of the file judged."""
     judged_notes = " ".join(note for site in a.sites for note in site.notes)
+    copied: bool | None = None  # a template no module imports (asked once, if needed)
     for written in pending:
         if not _holds_scheme_literal(written.value_node):
             continue
+        if written.template:
+            if copied is None:
+                copied = not config_templates.imported_elsewhere(a.module)
+            if not copied:
+                continue
         variable = written.name.rsplit(".", 1)[-1]
         if f"{variable}: " in judged_notes:
             continue  # a site of this file judged it with this value
@@ -127,6 +152,11 @@ def _judge(a: Analysis, written: Written, value: Text) -> None:
         return  # an unreadable value here is the site's to report, where it is used
     what = f"{written.name} ({written.how})"
     reads = "a libpq connection" if driver is Driver.PSYCOPG else "the engine its scheme names"
+    purpose = (
+        "the connection URL of the config module made from this template"
+        if written.template
+        else "a connection setting written here for the environment"
+    )
     for item in verdict.findings:
         if item.rule_id == "VF401":
             continue  # credentials.py reports the literal password
@@ -134,8 +164,7 @@ def _judge(a: Analysis, written: Written, value: Text) -> None:
         a.report(
             item.rule_id,
             written.node,
-            f"{what}: a connection setting written here for the environment; used by "
-            f"{reads} with no TLS argument added: {item.message}",
+            f"{what}: {purpose}; used by {reads} with no TLS argument added: {item.message}",
             evidence=redact_text(url),
             fix=fix,
         )
