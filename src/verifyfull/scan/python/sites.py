@@ -1524,12 +1524,15 @@ def _judge_call(a: Analysis, call: _Call, handler: Handler, api: str, deferred: 
     places: Mapping[int, placement.Place] = {}
     if api in TORTOISE and call.arg(99, "db_url") is None:
         config = call.arg(99, "config")
-        # a config written apart from the call (a name, an import): each connection
-        # where its entry is written, unless a later change writes its ssl
+        # a config written apart from the call (a name, an import, another module's
+        # function): each connection where its entry is written, unless a later change
+        # writes its ssl; a function of this module keeps a URL entry's finding at the
+        # dict it returns, where a deploy-decided world's VF108 goes too (one verdict)
+        returned = _returned_dict(a, config)
         named = not isinstance(config, ast.Dict) and "ssl" not in call.written
+        named = named and returned is None
         names = call.connections if len(call.connections) == len(judged) else ()
         places = placement.missing_key_places(a, scope, config, len(judged), names, named=named)
-        returned = _returned_dict(a, config)
         if not places and returned is not None:
             # config=get_tortoise_config(): the dict that function returns is where the
             # settings are written (and what aerich's TORTOISE_ORM = … reads too)
