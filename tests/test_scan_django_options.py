@@ -125,16 +125,24 @@ def test_the_fixers_update_leaves_no_finding(tmp_path: Path) -> None:
     assert _findings(tmp_path, text) == set()
 
 
-def test_a_new_options_dict_without_the_entrys_own_is_not_read_as_a_merge(
+def test_a_new_options_dict_without_the_entrys_own_replaces_the_url_options(
     tmp_path: Path,
 ) -> None:
-    """`OPTIONS = {"sslmode": "verify-full"}` replaces the URL's options; that is not
-    modelled, so the entry stays judged as written (never a verdict the change did not
-    earn)."""
-    text = (
+    """`OPTIONS = {"sslmode": "verify-full"}` replaces the URL's options (dj_database_url
+    parses the query into OPTIONS): the new dict's sslmode is the one psycopg gets, as
+    for the entry written with that OPTIONS (s15b: a replacement is read, not merged)."""
+    head = (
         "import dj_database_url\n"
         'DATABASES = {"default": dj_database_url.config('
         'default="postgres://u@db.internal/app?sslmode=require")}\n'
-        'DATABASES["default"]["OPTIONS"] = {"sslmode": "verify-full"}\n'
     )
-    assert _findings(tmp_path, text) == {(2, "VF103")}
+    replaced = head + 'DATABASES["default"]["OPTIONS"] = {"sslmode": "verify-full"}\n'
+    written = (
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "app",'
+        ' "USER": "u", "HOST": "db.internal", "OPTIONS": {"sslmode": "verify-full"}}}\n'
+    )
+    assert _findings(tmp_path, head) == {(2, "VF103")}
+    assert {rule for _, rule in _findings(tmp_path, replaced)} == {
+        rule for _, rule in _findings(tmp_path, written)
+    }
+    assert (2, "VF103") not in _findings(tmp_path, replaced)

@@ -59,6 +59,7 @@ from verifyfull.scan.python.frameworks.django import (
     dj_database_url_site,
     django_entry,
     entries,
+    helper_places,
     target_key,
 )
 from verifyfull.scan.python.frameworks.django_heroku import (
@@ -178,11 +179,23 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
             ),
         )
     elif qual in DJANGO_HEROKU:
-        site(a, node, "django-heroku settings()", lambda: django_heroku_site(a, node, scope))
+        site(
+            a,
+            node,
+            "django-heroku settings()",
+            lambda: django_heroku_site(a, node, scope),
+            lambda count: helper_places(a, node, scope, count, "default"),
+        )
     elif qual.startswith("airflow.") and airflow.on_call(a, node, scope, qual):
         return
     elif qual in DJ_DATABASE_URL:
-        site(a, node, f"Django {qual}()", lambda: dj_database_url_site(a, node, scope, qual))
+        site(
+            a,
+            node,
+            f"Django {qual}()",
+            lambda: dj_database_url_site(a, node, scope, qual),
+            lambda count: helper_places(a, node, scope, count),
+        )
     elif qual in YOYO:
         site(a, node, "yoyo get_backend()", lambda: yoyo(a, node, scope))
     elif qual == "gino.create_engine" or (method == "set_bind" and is_gino(a, func)):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TypeVar
 
 from verifyfull.conninfo import (
     Driver,
@@ -34,12 +35,15 @@ from verifyfull.scan.python.frameworks.common import (
     written_at,
 )
 from verifyfull.scan.python.module import Arm, Mutation, Scope, runs_whenever
+from verifyfull.scan.python.placement import Place
 from verifyfull.scan.python.sites import (
     NotASite,
     Undetermined,
     dsn_text,
 )
 from verifyfull.scan.python.values import Const, DictValue, Text, Unknown, Value
+
+_T = TypeVar("_T")
 
 DJ_DATABASE_URL = frozenset({"dj_database_url.config", "dj_database_url.parse"})
 
@@ -73,6 +77,10 @@ def entries(a: Analysis, value: ast.expr, scope: Scope) -> Iterator[ast.expr]:
     written = written_at(a, value, scope)
     if isinstance(written, ast.Dict):
         yield from (v for k, v in zip(written.keys, written.values, strict=True) if k is not None)
+    elif isinstance(written, ast.DictComp):
+        # `{name: dj_database_url.config(…) for name in …}`: every entry is the element
+        # expression (one site, judged as itself), not the comprehension as a mapping
+        yield written.value
     elif isinstance(written, ast.Call) and (a.module.qualname(written.func) or "") == "dict":
         yield from (k.value for k in written.keywords if k.arg is not None)
     else:
@@ -97,12 +105,17 @@ def django_entry(
     if isinstance(entry, ast.Call) and _env_db_call(a, entry):
         always, branches = _changes_by_path(a, entry, scope)
         site(
-            a, entry, "Django DATABASES", lambda: _env_db(a, entry, scope, _texts(a, scope, always))
+            a,
+            entry,
+            "Django DATABASES",
+            lambda: _env_db(a, entry, scope, _texts(a, scope, always)),
+            lambda count: helper_places(a, entry, scope, count),
         )
         # `DATABASES["default"]["HOST"] = "127.0.0.1"` later: the entry as changed, a
         # connection of its own, reported where the change is written.
         for anchor, changes in branches:
-            site(a, anchor, "Django DATABASES", _changed(a, entry, scope, {**always, **changes}))
+            merged = _merged(always, changes)
+            site(a, anchor, "Django DATABASES", _changed(a, entry, scope, merged))
         return
     if isinstance(entry, ast.Call) and (a.module.qualname(entry.func) or "") in DJ_DATABASE_URL:
         # The call itself is judged as a call (on_call), with the changes every path
@@ -110,14 +123,40 @@ def django_entry(
         qual = a.module.qualname(entry.func) or ""
         always, branches = _changes_by_path(a, entry, scope)
         for anchor, changes in branches:
-            judge = _dj_changed(a, entry, scope, qual, {**always, **changes})
+            judge = _dj_changed(a, entry, scope, qual, _merged(always, changes))
             site(a, anchor, "Django DATABASES", judge)
         return
     written = written_at(a, entry, scope)
+    if _another_entry(a, written):
+        return  # `DATABASES["default"] = DATABASES[name]`: that entry's connection, judged there
     if isinstance(written, ast.Dict):
         _django_password(a, written, scope)
     anchor = _django_anchor(a, written, scope)
     site(a, anchor, "Django DATABASES", lambda: _django(a, entry, scope, engine_required))
+
+
+def _another_entry(a: Analysis, entry: ast.expr) -> bool:
+    """`DATABASES[name]`, `DATABASES.get(name)`, their `.copy()` or `copy.deepcopy(…)`:
+    an entry that is another entry's value is that entry's connection, one finding."""
+    for _ in range(4):
+        if isinstance(entry, ast.Call) and entry.args:
+            qual = a.module.qualname(entry.func) or ""
+            if qual in ("copy.copy", "copy.deepcopy"):
+                entry = entry.args[0]
+                continue
+        if isinstance(entry, ast.Call) and isinstance(entry.func, ast.Attribute):
+            method, owner = entry.func.attr, entry.func.value
+            if method == "get" and _names_databases(owner):
+                return True
+            if method == "copy" and not entry.args:
+                entry = owner
+                continue
+        return isinstance(entry, ast.Subscript) and _names_databases(entry.value)
+    return False
+
+
+def _names_databases(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == "DATABASES"
 
 
 def _django_anchor(a: Analysis, entry: ast.expr, scope: Scope) -> ast.expr:
@@ -323,6 +362,9 @@ def _env_db(
     if default is None:  # (or a socket default, which decides nothing)
         rendered = _rendered(a, variable)
         if rendered is None:
+            if changes and ({REPLACED, REMOVED + "sslmode"} & changes.keys()):
+                # no sslmode the URL could carry is left: the TLS is known, the host not
+                return _django_url(Unknown(f"environment variable {variable}"), "", False, changes)
             why = f"the whole connection is parsed from environment variable {variable}"
             raise Undetermined(why)
         return _django_url(rendered[0], rendered[1], ssl_require=False, changes=changes)
@@ -392,11 +434,41 @@ def _field_changes(
         items = _change_items(change, keys, alias)
         if not items:
             continue
-        anchor = change.value if change.value is not None else change.call
-        assert anchor is not None
-        _, fields = groups.setdefault(change.branch, (anchor, {}))
-        fields.update(items)
+        _, fields = groups.setdefault(change.branch, (_change_node(change), {}))
+        groups[change.branch] = (groups[change.branch][0], _merged(fields, items))
     return [(anchor, fields, branch) for branch, (anchor, fields) in groups.items()]
+
+
+# Marks in a changes mapping (no libpq keyword looks like them). REPLACED: OPTIONS
+# replaced whole (`…["OPTIONS"] = {"pool": False}`, `del …["OPTIONS"]`): the URL's query
+# and ssl_require's sslmode, which dj_database_url writes into OPTIONS (parse():
+# `OPTIONS = query`, then `.update({"sslmode": "require"})`), are gone. A key with the
+# REMOVED prefix: that OPTIONS key deleted (`del …["OPTIONS"]["sslmode"]`, `.pop(…)`).
+REPLACED = "(OPTIONS replaced)"
+REMOVED = "-"
+# The fields of an entry outside OPTIONS, as the libpq keywords Django passes them.
+_ENTRY_FIELDS = frozenset({*_FIELDS.values(), "password"})
+
+
+def _merged(first: Mapping[str, _T], then: Mapping[str, _T]) -> dict[str, _T]:
+    """Changes made in order: a later replacement of OPTIONS drops the OPTIONS keys
+    set before it, a removal drops the key's setting and a setting the removal."""
+    merged = dict(first)
+    if REPLACED in then:
+        merged = {k: v for k, v in merged.items() if k in _ENTRY_FIELDS}
+    for key, value in then.items():
+        merged.pop(key.removeprefix(REMOVED) if key.startswith(REMOVED) else REMOVED + key, None)
+        merged[key] = value
+    return merged
+
+
+def _change_node(change: Mutation) -> ast.expr:
+    """Where a change is written: its value, its call, or (a deletion) its last key."""
+    if change.value is not None:
+        return change.value
+    if change.call is not None:
+        return change.call
+    return change.keys[-1]
 
 
 def _change_items(change: Mutation, keys: Sequence[object], alias: str) -> dict[str, ast.expr]:
@@ -415,6 +487,9 @@ def _change_items(change: Mutation, keys: Sequence[object], alias: str) -> dict[
                 return {}
             items[keyword.arg] = keyword.value
         return items
+    stripped = _stripped(change, keys, alias)
+    if stripped is not None:
+        return {stripped: _change_node(change)}
     if change.method or change.value is None:
         return {}
     if len(keys) == 2 and keys[1] in _FIELDS:
@@ -427,12 +502,32 @@ def _change_items(change: Mutation, keys: Sequence[object], alias: str) -> dict[
         # them, which the URL merge below does not model: not read.
         dict_value = change.value
         if not dict_value.keys or dict_value.keys[0] is not None:
-            return {}
+            # a new OPTIONS of its own: the URL's options (and ssl_require's) are gone
+            literal = _literal_items(dict_value)
+            return {REPLACED: dict_value, **literal} if literal is not None else {}
         if not _own_options(dict_value.values[0], alias):
             return {}
         rest = ast.Dict(keys=dict_value.keys[1:], values=dict_value.values[1:])
         return _literal_items(rest) or {}
     return {}
+
+
+def _stripped(change: Mutation, keys: Sequence[object], alias: str) -> str | None:
+    """The mark of a change that deletes OPTIONS or one of its keys, else None."""
+    if not change.method and change.value is None:  # del
+        if keys == [alias, "OPTIONS"]:
+            return REPLACED
+        if len(keys) == 3 and keys[:2] == [alias, "OPTIONS"] and isinstance(keys[2], str):
+            return REMOVED + keys[2]
+        return None
+    first = change.call.args[0] if change.method == "pop" and change.call is not None else None
+    if not (first is not None and isinstance(first, ast.Constant)):
+        return None
+    if keys == [alias] and first.value == "OPTIONS":
+        return REPLACED
+    if keys == [alias, "OPTIONS"] and isinstance(first.value, str):
+        return REMOVED + first.value
+    return None
 
 
 def _literal_items(value: ast.expr) -> dict[str, ast.expr] | None:
@@ -495,6 +590,9 @@ def _texts(
     deployment's (Undetermined). whole: any value left out is no site (NotASite)."""
     given: dict[str, str] = {}
     for keyword, expr in changes.items():
+        if keyword == REPLACED or keyword.startswith(REMOVED):
+            given[keyword] = ""  # a mark: _django_url reads it
+            continue
         value = value_of(a, expr, scope, expr)
         placeholder = keyword == "host" or keyword in _LIBPQ_FILES
         text = _setting_text(value, keyword, [], placeholder=placeholder)
@@ -545,7 +643,8 @@ def dj_database_url_site(
         raise NotASite(f"engine {known_engine}")
     require = value_of(a, given.get("ssl_require"), scope, call)
     ssl_require = isinstance(require, Const) and require.value is True
-    if isinstance(require, Unknown) and not (changes and "sslmode" in changes):
+    decided = changes and ({"sslmode", REPLACED, REMOVED + "sslmode"} & changes.keys())
+    if isinstance(require, Unknown) and not decided:
         raise Undetermined(f"ssl_require is {require.why}")
     if qual.endswith("parse"):
         url = value_of(a, given.get("url"), scope, call)
@@ -602,19 +701,27 @@ def _django_url(
     ssl_require sets sslmode=require over it. With the URL unknown, ssl_require alone
     decides (the host is then an unknown TCP host)."""
     notes = [note] if note else []
+    changes = dict(changes or {})
+    # OPTIONS replaced or its sslmode deleted afterwards: the URL's sslmode and
+    # ssl_require's (both only OPTIONS["sslmode"]) are gone, whatever the URL says.
+    replaced = changes.pop(REPLACED, None) is not None
+    removed = {k.removeprefix(REMOVED) for k in changes if k.startswith(REMOVED)}
+    changes = {k: v for k, v in changes.items() if not k.startswith(REMOVED)}
+    stripped = replaced or "sslmode" in removed
+    ssl_require = ssl_require and not stripped
     # An sslmode set on the entry afterwards wins over ssl_require's (which is only the
     # OPTIONS sslmode the helper writes) and over the URL's.
-    mode_changed = bool(changes and "sslmode" in changes)
+    mode_changed = "sslmode" in changes
     try:
         text, url_notes = dsn_text(url, "the database URL")
     except Undetermined:
-        if not (ssl_require or mode_changed):
+        if not (ssl_require or mode_changed or stripped):
             raise
         why = url.why if isinstance(url, Unknown) else "partly unknown"
         notes.append(f"the URL: {why}")
-        given = {"host": PLACEHOLDER, "sslmode": "require"}
-        if mode_changed and changes:  # the TLS keys decide; the URL's host stays unknown
-            given.update({k: v for k, v in changes.items() if is_tls_key(k)})
+        given = {"host": PLACEHOLDER, **({} if stripped else {"sslmode": "require"})}
+        # the TLS keys decide; the URL's host stays unknown
+        given.update({k: v for k, v in changes.items() if is_tls_key(k)})
         forced = libpq_text(given)
         return [(Driver.PSYCOPG, parse_dsn(forced), forced, tuple(notes))]
     notes += url_notes
@@ -624,11 +731,75 @@ def _django_url(
     info = parse_django_url(text)  # as the helpers build the entry
     if helper_only:  # what Django hands psycopg, in a scheme psycopg reads (explain)
         text = info.connect_string_with_secret(form="url", scheme="postgresql")
-    if changes:  # fields set on the entry afterwards win over the URL's
-        pairs = {**dict(django_url.django_url_pairs(text)), **changes}
+    if changes or replaced or removed:  # fields set on the entry afterwards win
+        pairs = dict(django_url.django_url_pairs(text))
+        if replaced:
+            pairs = {k: v for k, v in pairs.items() if k in _ENTRY_FIELDS}
+        pairs = {k: v for k, v in pairs.items() if k not in removed}
+        pairs.update(changes)
         text = libpq_text(pairs)
         info = parse_dsn(text)
     if ssl_require and not mode_changed:
         info = info.with_params(sslmode="require")
         text = info.to_keywords()
     return [(Driver.PSYCOPG, info, text, tuple(notes))]
+
+
+def helper_places(
+    a: Analysis, call: ast.Call, scope: Scope, count: int, alias: str | None = None
+) -> dict[int, Place]:
+    """Class 8 for an entry a helper builds (dj_database_url, env.db(), django-heroku):
+    where its sslmode is decided when that is not the call's first line. A later change
+    on every path that strips it (a new OPTIONS, a deleted sslmode: issue 12 item 4) is
+    reported there; else a TLS keyword of the helper written on a line of its own
+    (`ssl_require=True,` below `config(`), as placement.connect_args_place places a
+    driver's. Every reading of the call is the same entry: one place for all."""
+    place = _strip_place(a, call, scope, alias)
+    if place is None and alias is None:
+        place = _keyword_place(a, call, scope)
+    return dict.fromkeys(range(count), place) if place is not None else {}
+
+
+def _strip_place(a: Analysis, call: ast.Call, scope: Scope, alias: str | None) -> Place | None:
+    """The last change on every path after the call that decides the entry's sslmode,
+    when it strips the helper's (a replaced OPTIONS: at its sslmode, if it writes one)."""
+    alias = alias or _alias_of(a, call, scope)
+    if alias is None:
+        return None
+    here = scope.branch_at(call.lineno)
+    found: Place | None = None
+    for change in scope.mutations.get("DATABASES", []):
+        if change.line <= call.lineno or not runs_whenever(change.branch, here):
+            continue
+        keys = [k.value if isinstance(k, ast.Constant) else None for k in change.keys]
+        if keys[:1] != [alias]:
+            continue
+        items = _change_items(change, keys, alias)
+        if REPLACED in items or REMOVED + "sslmode" in items:
+            node = items.get("sslmode") or _change_node(change)
+            what = "the entry's OPTIONS sslmode (from the URL or ssl_require) is dropped here"
+            found = Place.at(a.source.relpath, node, what)
+        elif "sslmode" in items:
+            found = None  # set again afterwards: that setting decides
+    return found
+
+
+# The keyword arguments of the URL helpers that decide the entry's sslmode
+# (dj_database_url's ssl_require writes OPTIONS["sslmode"] = "require").
+_HELPER_TLS_KEYWORDS = frozenset({"ssl_require"})
+
+
+def _keyword_place(a: Analysis, call: ast.Call, scope: Scope) -> Place | None:
+    for keyword in call.keywords:
+        if keyword.arg not in _HELPER_TLS_KEYWORDS:
+            continue
+        written = written_at(a, keyword.value, scope)
+        if not (isinstance(written, ast.Constant) and written.value is True):
+            return None  # False or not known: the URL decides, not the keyword
+        if written is keyword.value and written.lineno == call.lineno:
+            return None  # on the call's own first line: nothing to move
+        always, _ = _changes_by_path(a, call, scope)
+        if "sslmode" in always:
+            return None  # an sslmode set on the entry afterwards wins
+        return Place.at(a.source.relpath, written, f"the {keyword.arg} written here")
+    return None

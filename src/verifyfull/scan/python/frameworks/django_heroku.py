@@ -12,8 +12,9 @@ certificate (VF103), judged at the call; the module's own DATABASES entry keeps 
 verdict (the connection the service makes when DATABASE_URL is unset). Later changes to
 `DATABASES["default"]` on every path after the call are the entry's (a written OPTIONS
 sslmode wins over ssl_require); deleting its OPTIONS sslmode (`del
-DATABASES["default"]["OPTIONS"]["sslmode"]`, or `.pop("sslmode")`) leaves the URL's own
-query: the URL from the environment then decides (VF108).
+DATABASES["default"]["OPTIONS"]["sslmode"]`, or `.pop("sslmode")`) deletes the URL's
+too (dj_database_url parses the query into the same OPTIONS): no sslmode, libpq's
+prefer, reported at the deleting line (django.helper_places).
 """
 
 from __future__ import annotations
