@@ -16,6 +16,12 @@ is checked against the slower form it replaced, on generated texts.
   does not hold (prefilter._families, present): a word without quotes, `#` or white
   space must be in a view only if it is in the text, and the families must be those
   found without that knowledge.
+  Since session 16 the same holds for the driver roots sites_possible writes out
+  (`asyncpg`, `psycopg`, ...): a root the text lacks is not searched for in the code.
+- The names a security or secret-sink test tries (prefilter._runs_with_hint) are the
+  runs of name characters found by widening each hint in the lowered text in place,
+  instead of listing every run of the text: the same set of runs as the listing, on
+  generated texts with letters whose lower case is longer or context-dependent.
 - aerich's words (`connections` and `apps`) count only in a module an aerich
   configuration could name (frameworks.aerich_reach: an aerich.ini, or a
   pyproject.toml that may hold `[tool.aerich]`, in the root or a folder between it
@@ -402,6 +408,7 @@ _GATED_WORDS = sorted(
         *frameworks.WORDS,
         *(together[0] for together in frameworks.WORDS_TOGETHER),
         *prefilter._DSN_WORDS,
+        *prefilter.SITE_ROOTS,
         "hashlib",
         "random",
     }
@@ -417,6 +424,8 @@ _VIEW_PIECES = st.sampled_from(
         *("import random\n", "token = random.choice(x)\n", "import hashlib\n"),
         *("secret_key = hashlib.md5(x)\n", "DATABASES = {}\n", "ctx.check_hostname = False\n"),
         *("URL = 'postgresql://db/app'\n", "yoyo.get_backend(u)\n", "ssl.PROTOCOL_TLSv1\n"),
+        *("asyncpg.connect(h)\n", "from psycopg import connect\n", "connect(h)\n"),
+        *("import sqlalchemy as sa\n", "sa.create_engine(u)\n", "pandas\n", "df.to_sql(t)\n"),
     )
 )
 
@@ -454,6 +463,37 @@ def test_the_families_found_knowing_the_texts_words_are_those_found_without(
     lexed, present = case
     views = (lexed.document, lexed.code, "settings", lexed.literals)
     assert prefilter._families(*views, present=present) == prefilter._families(*views)
+
+
+def _listed_runs_with_hint(document: str) -> set[str]:
+    """The reference: every distinct run of name characters, listed, that holds a hint
+    in lower case (prefilter._names_where before session 16)."""
+    runs = set(prefilter._NAME_RUN.findall(document))
+    return {run for run in runs if prefilter._SECURITY_HINT.search(run.lower())}
+
+
+_HINT_PIECES = st.sampled_from(
+    (
+        *prefilter.SECURITY_HINTS,
+        *(hint.upper() for hint in prefilter.SECURITY_HINTS),
+        *(hint[:2] for hint in prefilter.SECURITY_HINTS),
+        *(hint[2:] for hint in prefilter.SECURITY_HINTS),
+        *("_", ".", "-", " ", "\n", "=", "'", "(", "x", "9"),
+        # lower case longer (İ), context-dependent (Σ), a letter lowering to ASCII
+        # (the Kelvin sign), a letter that is no cased one, a digit that is no ASCII one
+        *("İ", "Σ", "\u212a", "é", "ß", "ǅ", "٣", "·"),
+    )
+)
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True)
+@given(st.lists(_HINT_PIECES, max_size=14).map("".join))
+@example("İ_token key")
+@example("\u212aey_secret")
+def test_runs_widened_around_hints_are_the_listed_runs(document: str) -> None:
+    found = list(prefilter._runs_with_hint(document))
+    assert len(found) == len(set(found))  # each run once
+    assert set(found) == _listed_runs_with_hint(document)
 
 
 # aerich's configuration in the root, in a folder between it and the module, beside

@@ -129,14 +129,20 @@ def at_word_starts(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str
         at = found.end()
 
 
-def sites_possible(code: str) -> bool:
+def sites_possible(code: str, present: frozenset[str] | None = None) -> bool:
     """A site's qualified name starts with its root (module.qualname): the call is
     written from the root itself (`asyncpg.pool.create_pool(`), or through a name
     imported from a driver (`from psycopg import connect`, `import sqlalchemy.orm as
     orm`, `from tortoise import Tortoise`): that name called, or a chain from it
-    ending in a site function called."""
+    ending in a site function called.
+
+    present: the NEEDLES of the file's text (every root is one), None when not known.
+    A root the text lacks cannot be in its code view, so it is not searched for: most
+    files of a large tree hold none of the 30-odd roots, and a set lookup per root
+    replaces a scan of the whole view per root."""
+    searched = SITE_ROOTS if present is None else [r for r in SITE_ROOTS if r in present]
     written = [
-        (root, at) for root in SITE_ROOTS if root in code for at, _ in _whole_word_at(code, root)
+        (root, at) for root in searched if root in code for at, _ in _whole_word_at(code, root)
     ]
     # any module's names (module._star_aliases)
     star = _star_imported(code)
@@ -571,7 +577,7 @@ def _families(
     absent one is skipped."""
     has = _NEEDLE_SET if present is None else present
     found = set()
-    if sites_possible(code):
+    if sites_possible(code, present):
         found.add("sites")
     if not has.isdisjoint(SSL_WORDS) and _ssl_use_possible(code):
         found.add("ssl")
@@ -673,22 +679,55 @@ def _names_where(document: str, accepts: Callable[[str], bool]) -> Iterator[str]
     both hold a SECURITY_HINTS word). Each run of name characters that holds a hint
     is tried whole and piece by piece."""
     quoted_pass = "'pass'" in document or '"pass"' in document
-    runs = "\n".join(set(_NAME_RUN.findall(document)))
-    lowered = runs.lower()
-    tried: set[int] = set()
-    for hint in _SECURITY_HINT.finditer(lowered):
-        start = runs.rfind("\n", 0, hint.start()) + 1
-        if start in tried:
-            continue
-        tried.add(start)
-        end = runs.find("\n", hint.end())
-        run = runs[start : end if end >= 0 else len(runs)]
+    for run in _runs_with_hint(document):
         for name in (run, *_PIECE_SEPARATOR.split(run)):
             # `pass` is the statement; as a name it can only be a string key.
             if name == "pass" and not quoted_pass:
                 continue
             if accepts(name):
                 yield name
+
+
+def _is_name_run_char(char: str) -> bool:
+    """A character of a _NAME_RUN run: what re's \\w matches (str.isalnum, which is
+    the same Unicode test, or "_"), "." or "-"."""
+    return char.isalnum() or char in "_.-"
+
+
+def _runs_with_hint(document: str) -> Iterator[str]:
+    """The distinct _NAME_RUN runs of the text that hold a SECURITY_HINTS word in
+    lower case. Each hint found in the lowered text is widened in place to its run:
+    most texts hold few hints, so this reads the text once instead of listing every
+    run of it (the listing cost as much as the rest of the stage). The hints are made
+    of name characters only, so each lies inside one run, as in the listing; when
+    lowering changes the text's length (a few non-ASCII letters do), offsets no
+    longer match and the runs are listed."""
+    lowered = document.lower()
+    if len(lowered) != len(document):
+        runs = "\n".join(set(_NAME_RUN.findall(document)))
+        lowered_runs = runs.lower()
+        listed: set[int] = set()
+        for listed_hint in _SECURITY_HINT.finditer(lowered_runs):
+            start = runs.rfind("\n", 0, listed_hint.start()) + 1
+            if start not in listed:
+                listed.add(start)
+                end = runs.find("\n", listed_hint.end())
+                yield runs[start : end if end >= 0 else len(runs)]
+        return
+    seen: set[str] = set()
+    size = len(document)
+    at = 0
+    while (hint := _SECURITY_HINT.search(lowered, at)) is not None:
+        start, end = hint.start(), hint.end()
+        while start and _is_name_run_char(document[start - 1]):
+            start -= 1
+        while end < size and _is_name_run_char(document[end]):
+            end += 1
+        at = end
+        run = document[start:end]
+        if run not in seen:
+            seen.add(run)
+            yield run
 
 
 def _security_name_possible(document: str) -> bool:
