@@ -701,18 +701,15 @@ def _runs_with_hint(document: str) -> Iterator[str]:
     run of it (the listing cost as much as the rest of the stage). The hints are made
     of name characters only, so each lies inside one run, as in the listing; when
     lowering changes the text's length (a few non-ASCII letters do), offsets no
-    longer match and the runs are listed."""
+    longer match and the runs are listed and lowered one by one."""
     lowered = document.lower()
     if len(lowered) != len(document):
-        runs = "\n".join(set(_NAME_RUN.findall(document)))
-        lowered_runs = runs.lower()
-        listed: set[int] = set()
-        for listed_hint in _SECURITY_HINT.finditer(lowered_runs):
-            start = runs.rfind("\n", 0, listed_hint.start()) + 1
-            if start not in listed:
-                listed.add(start)
-                end = runs.find("\n", listed_hint.end())
-                yield runs[start : end if end >= 0 else len(runs)]
+        # Each run lowered on its own: offsets into a lowered join of the runs (the
+        # listing before session 16) are not the join's when a letter grows, and cut
+        # the wrong runs out (`İ_token` came out as `İ_token\nkey`).
+        yield from (
+            run for run in set(_NAME_RUN.findall(document)) if _SECURITY_HINT.search(run.lower())
+        )
         return
     seen: set[str] = set()
     size = len(document)
