@@ -9,16 +9,23 @@
   else the `secure` stand-in.
 Tests that use them are marked `@pytest.mark.pg`. Missing PostgreSQL binaries
 FAIL the test with the reason (CI must not skip silently).
+
+Generated tests (Hypothesis) run derandomized by default: the same examples at every
+run, so a red run is a change's doing, never a draw's (Hypothesis 6.170 also draws the
+string constants of the code under test, and a new draw once failed CI by chance).
+`HYPOTHESIS_PROFILE=explore` draws new examples each run, to look for new failures.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from verifyfull import scrub
 from verifyfull.certs.create import create_ca, create_node
@@ -26,6 +33,10 @@ from verifyfull.lab import crdb, harness
 from verifyfull.lab.harness import LabError, LabServer
 
 LabFactory = Callable[..., LabServer]
+
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 # Generous: the suite shares two cores with parallel runs; a start takes ~2 s idle.
