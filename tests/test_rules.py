@@ -20,6 +20,16 @@ def test_catalogue_has_exactly_the_design_ids() -> None:
     assert [r.id for r in rules.all_rules()] == DESIGN_IDS
 
 
+def test_transport_rule_sets_are_the_catalogues_client_rules() -> None:
+    """The one definition the scanner, the guard and runtime enforcement share: the
+    client transport rules are VF101-VF107 (VF108 is a note, not a weakness of the
+    wire), and the mode rules the four an sslmode value alone gives."""
+    assert {f"VF10{n}" for n in range(1, 8)} == rules.TRANSPORT_RULES
+    assert {"VF101", "VF102", "VF103", "VF104"} == rules.MODE_RULES
+    assert rules.MODE_RULES < rules.TRANSPORT_RULES
+    assert all(rules.get(rule).severity is not Severity.INFO for rule in rules.TRANSPORT_RULES)
+
+
 @pytest.mark.parametrize("cwe", SEED_CWES)
 def test_every_seed_cwe_is_covered(cwe: int) -> None:
     assert any(CWE(cwe) in r.cwe for r in rules.all_rules())

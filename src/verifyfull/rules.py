@@ -601,6 +601,16 @@ _RULES: tuple[Rule, ...] = (
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
 _BY_SLUG: dict[str, Rule] = {rule.slug: rule for rule in _RULES}
 
+# The rules about one connection's transport, what the client does on the wire: the
+# VF10x rules the guard also raises (VF101-VF107). VF108 only notes that the deploy
+# decides it; server, certificate and credential rules are about other things.
+TRANSPORT_RULES = frozenset(
+    rule.id for rule in _RULES if rule.id.startswith("VF10") and "guard" in rule.where
+)
+# The transport rules the TLS mode alone decides: disable, allow/prefer, require,
+# verify-ca (a setting that weakens a connection by its mode).
+MODE_RULES = frozenset({"VF101", "VF102", "VF103", "VF104"})
+
 
 def get(rule_id_or_slug: str) -> Rule:
     """Look a rule up by id (VF102, case-insensitive) or slug (plaintext-fallback)."""

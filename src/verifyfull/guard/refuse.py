@@ -32,7 +32,7 @@ log = logging.getLogger("verifyfull.guard")
 
 # Transport rules the guard acts on; other verdict notes (e.g. files a
 # deployment may provide) are not the guard's to refuse.
-_TRANSPORT_RULES = ("VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107")
+_TRANSPORT_RULES = rules.TRANSPORT_RULES
 _PLACEHOLDER_HOST = (HostPort("database", 26257),)  # only the TLS settings are judged
 
 

@@ -40,9 +40,9 @@ from verifyfull.runtime.reading import (
     service_stamp,
 )
 
-# The transport rules a connection is refused for (DESIGN.md's catalogue);
-# VF108 and the credential rules are not about this connection's transport.
-TRANSPORT_RULES = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
+# The transport rules a connection is refused for (rules.TRANSPORT_RULES); VF108 and
+# the credential rules are not about this connection's transport.
+TRANSPORT_RULES = rules.TRANSPORT_RULES
 LIBPQ_ENGINES = frozenset({"psycopg", "psycopg2"})
 HOME_CLIENT_CERT = "~/.postgresql/postgresql.crt"  # libpq's default, as the record names it
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
+from verifyfull.rules import MODE_RULES
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import dsn, pg_hba
 from verifyfull.scan.config.model import Command, Word
@@ -170,7 +171,7 @@ def _libpq_tool(
     return [dataclasses.replace(f, **where) for f in found]  # type: ignore[arg-type]
 
 
-_TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF108"})
+_TRANSPORT = MODE_RULES | {"VF105", "VF108"}
 
 
 def _loopback(host: str | None) -> bool:

@@ -38,6 +38,7 @@ from verifyfull.conninfo import ConnStringError, Environment, evaluate, parse_ds
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
 from verifyfull.policy import Policy
+from verifyfull.rules import MODE_RULES
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.clients import LIBPQ_TOOLS
@@ -91,7 +92,7 @@ _DB_WORD = re.compile(rf"(^|_)({_FAMILY})(_|$)|^PGSSL|SSL_?MODE$")
 # A value that is a reference, not a literal (`${DB_HOST}`, `$DB_HOST`, a reader's
 # stand-in for `var.db.address`), or a template action.
 _REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|\{\{")
-_TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104"})
+_TRANSPORT = MODE_RULES
 # `$NAME` / `${NAME...}` in a command word: the variable the command reads.
 _READS = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 

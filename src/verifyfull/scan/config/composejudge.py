@@ -34,6 +34,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from verifyfull.conninfo.foreign_drivers import UrlReader
 from verifyfull.findings import Finding, finding
 from verifyfull.policy import Policy
+from verifyfull.rules import TRANSPORT_RULES
 from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
 from verifyfull.scan.config import components, dsn, ecosystem, engines, judge
 from verifyfull.scan.config.cockroach_chart import chart_values_findings
@@ -49,7 +50,7 @@ from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.config.yamlnodes import effective_items
 from verifyfull.scan.interpolation import Resolved, interpolate, password_is_variable
 
-_TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104", "VF105", "VF106", "VF107"})
+_TRANSPORT = TRANSPORT_RULES
 _SSLMODE_KEYS = ("SSLMODE", "SSL_MODE")
 
 

@@ -27,11 +27,12 @@ from verifyfull.conninfo import (
     resolve_target,
 )
 from verifyfull.errors import VerifyfullError
+from verifyfull.rules import MODE_RULES
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.walk import gitignored
 
 PLACEHOLDER = "unknown"  # what sites.py writes for an unknown part
-TRANSPORT = frozenset({"VF101", "VF102", "VF103", "VF104"})
+TRANSPORT = MODE_RULES
 
 
 def named_root(info: ConnInfo) -> str | None:
