@@ -91,6 +91,8 @@ from verifyfull.scan.python.wrapper_sites import (
     CELERY_DATABASE_PREFIX,
     FASTAPI_ASYNCPG,
     FASTAPI_ASYNCPG_OWN,
+    LITESTAR_ASYNCPG,
+    LITESTAR_ASYNCPG_SPREAD,
     PEEWEE_ASYNC,
     PEEWEE_ASYNC_OWN,
     PEEWEE_ASYNC_PSYCOPG,
@@ -232,6 +234,7 @@ ALL_SITES = (
     | ADVANCED_ALCHEMY
     | SESSION_MIDDLEWARE
     | ASYNCPGSA
+    | LITESTAR_ASYNCPG
     | PONY
 )
 
@@ -812,6 +815,23 @@ def _asyncpgsa(call: _Call) -> Judged:
     return _asyncpg_call(call, call.arg(0, "dsn"), kwargs, pool=True)
 
 
+def _litestar_asyncpg(call: _Call) -> Judged:
+    """litestar-asyncpg's PoolConfig(dsn, connect_kwargs=…, pool fields…):
+    asyncpg.create_pool(dsn=dsn, **pool fields, **connect_kwargs) (wrapper_sites.py)."""
+    kwargs = call.keywords()
+    spread = kwargs.pop(LITESTAR_ASYNCPG_SPREAD, None)
+    if isinstance(spread, DictValue):
+        kwargs.update(dict(spread.items))
+        for name, inner in spread.items:
+            if is_tls_key(name):
+                call.written[name] = inner.written if isinstance(inner, Text) else None
+        if not spread.complete:
+            kwargs.setdefault("ssl", Unknown("connect_kwargs built elsewhere"))
+    elif spread is not None and not _nothing(spread):
+        kwargs.setdefault("ssl", Unknown("connect_kwargs built elsewhere"))
+    return _asyncpg_call(call, call.arg(0, "dsn"), kwargs, pool=True)
+
+
 def _pony(call: _Call) -> Judged:
     """Pony's Database(provider, *args, **kwargs) / db.bind(…): the postgres and
     cockroach providers run psycopg2.connect(*args, **kwargs) less Pony's pony_*
@@ -1255,6 +1275,7 @@ _HANDLERS = (
     (ADVANCED_ALCHEMY, _advanced_alchemy),
     (SESSION_MIDDLEWARE, _session_middleware),
     (ASYNCPGSA, _asyncpgsa),
+    (LITESTAR_ASYNCPG, _litestar_asyncpg),
     (PONY, _pony),
 )
 

@@ -44,6 +44,12 @@ what is left with the driver's own handler. Read in each library's source:
   (positional or `provider=`; one positional mapping is the keywords), and the
   postgres and cockroach providers' pool runs `psycopg2.connect(*rest, **kwargs)` with
   Pony's own `pony_*` keywords removed.
+- litestar-asyncpg (config.py, held-out-s16): `AsyncpgConfig(pool_config=PoolConfig(dsn,
+  connect_kwargs=None, connection_class, record_class, min_size, max_size, max_queries,
+  max_inactive_connection_lifetime, setup, init, loop))` runs
+  `asyncpg.create_pool(**fields)` at the app's startup, the fields left unset dropped and
+  `connect_kwargs` spread into the others (`pool_config_dict`): the PoolConfig call is that
+  create_pool call.
 """
 
 from __future__ import annotations
@@ -150,6 +156,10 @@ MIDDLEWARE_WRAPPERS = frozenset(
     {"starlette.middleware.Middleware", "fastapi.middleware.Middleware"}
 )
 ADD_MIDDLEWARE = "add_middleware"
+
+LITESTAR_ASYNCPG = frozenset({"litestar_asyncpg.PoolConfig", "litestar_asyncpg.config.PoolConfig"})
+# The PoolConfig field whose mapping is spread into create_pool's keywords
+LITESTAR_ASYNCPG_SPREAD = "connect_kwargs"
 
 ASYNCPGSA = frozenset(
     {
