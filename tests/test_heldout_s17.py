@@ -12,8 +12,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from test_heldout_s8_py import _project
+from test_heldout_s8_py import _findings, _project
 from test_heldout_s15_sites import _SETTINGS, _rules
+from verifyfull.findings import Finding
+from verifyfull.scan import engine
+from verifyfull.scan.settings import ScanSettings
 
 # --- 1. litestar-asyncpg: PoolConfig(...) is asyncpg.create_pool(**fields) -------------
 
@@ -88,3 +91,99 @@ def test_a_pool_config_of_another_library_is_no_site(tmp_path: Path) -> None:
     source = "from myapp.db import PoolConfig\nsite = PoolConfig(dsn='postgresql://db/app')\n"
     root = _project(tmp_path, "other", {"m.py": source})
     assert not _rules(root, "m.py", 2)
+
+
+# --- 2. an unverified SSLContext: one finding where it is made, every call related -----
+
+# (imports, statements making `ctx` in a function body or at module level, the rule, the
+# offset of the deciding line within the statements: the factory, the last CERT_NONE or
+# the check_hostname = False line)
+MADE_CONTEXTS = (
+    ("import ssl", ("ctx = ssl._create_unverified_context()",), "VF103", 0),
+    (
+        "from ssl import _create_unverified_context as unverified",
+        ("ctx = unverified()",),
+        "VF103",
+        0,
+    ),
+    (
+        "import ssl",
+        (
+            "ctx = ssl.create_default_context()",
+            "ctx.check_hostname = False",
+            "ctx.verify_mode = ssl.CERT_NONE",
+        ),
+        "VF103",
+        2,
+    ),
+    (
+        "import ssl",
+        (
+            "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)",
+            "ctx.load_verify_locations('certs/ca.crt')",
+            "ctx.check_hostname = False",
+        ),
+        "VF104",
+        2,
+    ),
+)
+# how a connection site is given the context: {ctx} is the name or the helper's call
+CONTEXT_USES = (
+    "await asyncpg.connect('postgresql://app@{host}/app', ssl={ctx})",
+    "await asyncpg.create_pool(dsn='postgresql://app@{host}/app', ssl={ctx})",
+    "create_async_engine('postgresql+asyncpg://app@{host}/app', connect_args={{'ssl': {ctx}}})",
+)
+SITE_HEAD = (
+    "import asyncpg\nfrom sqlalchemy.ext.asyncio import create_async_engine\n"
+    "from tls import CTX, make_ctx\n"
+)
+
+
+def _scan(root: Path) -> list[Finding]:
+    return list(engine.scan([root], ScanSettings(project_root=root), jobs=1).report.findings)
+
+
+@_SETTINGS
+@given(
+    made=st.sampled_from(MADE_CONTEXTS),
+    in_helper=st.booleans(),
+    uses=st.lists(
+        st.tuples(st.sampled_from(CONTEXT_USES), st.booleans(), st.integers(0, 2)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_a_context_made_unverified_is_one_finding_where_it_is_made(
+    tmp_path: Path,
+    made: tuple[str, tuple[str, ...], str, int],
+    in_helper: bool,
+    uses: list[tuple[str, bool, int]],
+) -> None:
+    imports, statements, rule, deciding = made
+    if in_helper:  # def make_ctx(): ... return ctx; CTX = make_ctx()
+        body = "".join(f"    {s}\n" for s in statements)
+        tls = f"{imports}\n\n\ndef make_ctx():\n{body}    return ctx\n\n\nCTX = make_ctx()\n"
+        decided_line = 5 + deciding
+    else:  # module level; make_ctx hands the same context out
+        body = "".join(f"{s}\n" for s in statements).replace("ctx", "CTX")
+        tls = f"{imports}\n{body}\n\ndef make_ctx():\n    return CTX\n"
+        decided_line = 2 + deciding
+    sites: dict[str, list[str]] = {}
+    calls: set[tuple[str, int]] = set()
+    for index, (use, by_name, module) in enumerate(uses):
+        call = use.format(host=f"db{index}.internal", ctx="CTX" if by_name else "make_ctx()")
+        sites.setdefault(f"site{module}.py", []).append(call)
+    files = {"tls.py": tls}
+    for name, site_calls in sites.items():
+        text = SITE_HEAD
+        for number, call in enumerate(site_calls):
+            text += f"\n\nasync def open_{number}():\n    return {call}\n"
+            calls.add((name, SITE_HEAD.count("\n") + 4 * number + 4))
+        files[name] = text
+    root = _project(tmp_path, (made, in_helper, tuple(uses)), files)
+    for name in files:
+        _findings(root, name)  # filtered == full analysis, file by file
+    found = [f for f in _scan(root) if f.rule_id in {"VF103", "VF104"}]
+    assert [(f.rule_id, f.path, f.line) for f in found] == [(rule, "tls.py", decided_line)], files
+    related = {(r.path, r.line) for r in found[0].related}
+    assert calls <= related, (files, related)

@@ -318,15 +318,20 @@ def _merge_same_place(findings: list[Finding], line_text: dict[int, str]) -> lis
     result: list[Finding] = []
     for item in findings:
         key = (item.rule_id, item.path, item.line, item.column)
-        if not item.related or key not in merged:
-            if item.related:
-                merged[key] = len(result)
+        first = result[merged[key]] if key in merged else None
+        # Two bare findings at one place stay two (the check meant both); a finding that
+        # lists related places joins the one at its place (a context's factory reported
+        # by its module, its calls by theirs), whichever came first.
+        if first is None or not (item.related or first.related):
+            merged.setdefault(key, len(result))
             result.append(item)
             continue
-        first = result[merged[key]]
         known = {(r.path, r.line) for r in first.related}
         extra = tuple(r for r in item.related if (r.path, r.line) not in known)
-        joined = dataclasses.replace(first, related=first.related + extra)
+        # the place's own finding (no related: the check that reads that file) speaks
+        # for it; the calls' findings add where it acts
+        base = item if first.related and not item.related else first
+        joined = dataclasses.replace(base, related=first.related + extra)
         line_text[id(joined)] = line_text.get(id(first), "")
         result[merged[key]] = joined
     return result

@@ -38,6 +38,7 @@ class Binding:
     value: ast.expr
     augmented: bool = False  # x += value
     branch: tuple[Arm, ...] = ()  # the arms it is written in, outermost first
+    column: int = 0  # 1-based, of the target; kept for `obj.attr = …` (a context's changes)
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,10 @@ class _ScopeBuilder:
             )
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             self.current.attr_assigns.setdefault(target.value.id, []).append(
-                (target.attr, Binding(line, value, branch=self.branch))
+                (
+                    target.attr,
+                    Binding(line, value, branch=self.branch, column=target.col_offset + 1),
+                )
             )
         elif isinstance(target, ast.Subscript):
             path = _item_path(target)

@@ -31,7 +31,7 @@ from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import ImportRef, Mutation, ParsedModule, Scope
 from verifyfull.scan.python.resolve import field_default, has_base
-from verifyfull.scan.python.values import WrittenAt
+from verifyfull.scan.python.values import ContextValue, WrittenAt
 
 
 @dataclass(frozen=True)
@@ -519,10 +519,18 @@ def report_at(
 
 
 def reported_at_context(
-    a: Analysis, node: ast.expr, scope: Scope, rule_id: str, message: str
+    a: Analysis,
+    node: ast.expr,
+    scope: Scope,
+    rule_id: str,
+    message: str,
+    evidence: str,
+    fix: str,
 ) -> bool:
-    """Class 8: a site weak only through an SSLContext weakened in this file is one
-    finding, where the context is weakened, with this call as a related location."""
+    """Class 8: a site weak only through an SSLContext is one finding, where the context
+    is made unverified (the unverified factory, `verify_mode = CERT_NONE`) or loses its
+    host name check, with this call as a related location: in this file or in the module
+    whose helper made the context, however many calls and helpers it went through."""
     if rule_id not in ("VF103", "VF104"):
         return False
     here = Related(message, a.source.relpath, node.lineno, node.col_offset + 1)
@@ -531,4 +539,49 @@ def reported_at_context(
             for line, _ in ssl_checks.weakened_lines(a, inner, scope):
                 if ssl_checks.add_related(a, rule_id, line, [here]):
                     return True
-    return False
+    written = _context_weakened_at(a, node, scope, rule_id)
+    if written is None:
+        return False
+    path, line, column = written
+    relpath = project_relpath(a, Path(path))
+    if relpath is None:
+        return False
+    if relpath == a.source.relpath and ssl_checks.add_related(a, rule_id, line, [here]):
+        return True
+    what = (
+        "the SSLContext made unverified there"
+        if rule_id == "VF103"
+        else ("the SSLContext's host name check turned off there")
+    )
+    report_at(a, Place(relpath, line, column, what), rule_id, node, message, evidence, fix)
+    return True
+
+
+_CONTEXT_READS = 16  # names read in one call looked at for the context it is given
+
+
+def _context_weakened_at(
+    a: Analysis, node: ast.expr, scope: Scope, rule_id: str
+) -> tuple[str, int, int] | None:
+    """Where the SSLContext this call is given was made unverified (VF103) or lost its
+    host name check (VF104), when every context it may be given says the same place."""
+    places: set[tuple[str, int, int]] = set()
+    looked = 0
+    given = [*node.args, *(k.value for k in node.keywords)] if isinstance(node, ast.Call) else []
+    for inner in (inner for expr in given for inner in ast.walk(expr)):
+        if not isinstance(inner, ast.Call) and not (
+            isinstance(inner, (ast.Name, ast.Attribute)) and isinstance(inner.ctx, ast.Load)
+        ):
+            continue
+        looked += 1
+        if looked > _CONTEXT_READS:
+            break
+        try:
+            found = a.resolver.alternatives(inner, a.place(inner, scope))
+        except RecursionError:
+            continue
+        for option in found:
+            if isinstance(option, ContextValue):
+                at = option.unverified_at if rule_id == "VF103" else option.hostname_off_at
+                places.update(at)
+    return next(iter(places)) if len(places) == 1 else None

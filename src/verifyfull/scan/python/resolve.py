@@ -1879,7 +1879,12 @@ class Resolver:
         line = node.lineno
         if origin == "ssl._create_unverified_context":
             return ContextValue(
-                "ssl._create_unverified_context()", "CERT_NONE", False, None, line=line
+                "ssl._create_unverified_context()",
+                "CERT_NONE",
+                False,
+                None,
+                line=line,
+                unverified_at=((str(place.module.path), line, node.col_offset + 1),),
             )
         if origin == "ssl.create_default_context":
             keywords = {k.arg for k in node.keywords}
@@ -1930,12 +1935,21 @@ class Resolver:
             if binding.line < context.line:
                 continue
             value = self._sub(binding.value, place, depth)
+            written = ((str(place.module.path), binding.line, binding.column),)
             if attr == "verify_mode":
                 mode = value.last if isinstance(value, Symbol) else None
-                context = replace(context, verify_mode=mode)
+                context = replace(
+                    context,
+                    verify_mode=mode,
+                    unverified_at=written if mode == "CERT_NONE" else (),
+                )
             elif attr == "check_hostname":
                 flag = value.value if isinstance(value, Const) else None
-                context = replace(context, check_hostname=flag if isinstance(flag, bool) else None)
+                context = replace(
+                    context,
+                    check_hostname=flag if isinstance(flag, bool) else None,
+                    hostname_off_at=written if flag is False else (),
+                )
             elif attr == "minimum_version":
                 version = value.last if isinstance(value, Symbol) else None
                 context = replace(context, minimum_version=tls_version_text(version))

@@ -1744,13 +1744,13 @@ def _report(
         if item.rule_id == "VF105" and non_tls_breakage(verdict, info):
             continue  # a TypeError for an unknown non-TLS keyword is not a TLS finding
         message = f"{_label(api)}: {item.message}.{does}"
-        if scope is not None and placement.reported_at_context(
-            a, node, scope, item.rule_id, message
-        ):
-            continue
         fix = (item.fix or item.rule.fix).rstrip(".") + "."
         if verdict.corrected:
             fix = f"{fix}\nCorrected for {verdict.driver}:\n{verdict.corrected}"
+        if scope is not None and placement.reported_at_context(
+            a, node, scope, item.rule_id, message, f"{item.evidence}{ssl_part}{how}", fix
+        ):
+            continue
         if where is not None and item.rule_id in _TRANSPORT:
             placement.report_at(
                 a, where, item.rule_id, node, message, f"{item.evidence}{ssl_part}{how}", fix

@@ -172,6 +172,12 @@ class ContextValue:
     has_client_cert: bool | None = None
     line: int = 0  # where it was created
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # Where what leaves the certificate unchecked is written (the unverified factory, the
+    # last `verify_mode = CERT_NONE`), and the last `check_hostname = False`: (module
+    # path, line, column). A connection weak only through the context is reported there
+    # once, whichever module and helper the context went through (issue 12, class 8).
+    unverified_at: tuple[tuple[str, int, int], ...] = field(default=(), compare=False)
+    hostname_off_at: tuple[tuple[str, int, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
