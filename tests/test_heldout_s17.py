@@ -187,3 +187,78 @@ def test_a_context_made_unverified_is_one_finding_where_it_is_made(
     assert [(f.rule_id, f.path, f.line) for f in found] == [(rule, "tls.py", decided_line)], files
     related = {(r.path, r.line) for r in found[0].related}
     assert calls <= related, (files, related)
+
+
+# --- 3. a config dict constant spread by several calls: one finding at the dict ---------
+
+# (driver import, call) spreading the dict; {name} is the dict's name at the call
+SPREAD_CALLS = (
+    ("import psycopg2", "psycopg2.connect(**{name})"),
+    ("import psycopg", "psycopg.connect(**{name})"),
+    ("import asyncpg", "await asyncpg.connect(**{name})"),
+)
+# the dict's entries (the TLS entry, if any, decides: then nothing moves)
+DICT_ENTRIES = (
+    ("'host': 'db.internal', 'dbname': 'app', 'user': 'app'", "VF102"),
+    ("'host': '10.0.0.5', 'port': 26257, 'dbname': 'defaultdb'", "VF102"),
+    ("'host': 'db.internal', 'dbname': 'app', 'sslmode': 'require'", None),
+)
+
+
+@_SETTINGS
+@given(
+    call=st.sampled_from(SPREAD_CALLS),
+    entries=st.sampled_from(DICT_ENTRIES),
+    aliased=st.booleans(),
+    imported=st.booleans(),
+    functions=st.integers(1, 4),
+)
+def test_a_config_dict_spread_by_several_calls_is_one_finding_at_the_dict(
+    tmp_path: Path,
+    call: tuple[str, str],
+    entries: tuple[str, str | None],
+    aliased: bool,
+    imported: bool,
+    functions: int,
+) -> None:
+    driver, spread = call
+    body, rule = entries
+    config = f"CRDB_CONFIG = {{{body}}}\n"
+    name = "CRDB_CONFIG"
+    if aliased:  # db_config = crdb_config (held-out-s18 CRDBKube)
+        config += "DB_CONFIG = CRDB_CONFIG\n"
+        name = "DB_CONFIG"
+    head = f"import os\n{driver}\n"
+    if imported:
+        files = {"settings.py": config}
+        head += f"from settings import {name}\n"
+        dict_file, dict_line = "settings.py", 1
+    else:
+        head += config
+        files = {}
+        dict_file, dict_line = "app.py", 3
+    text = head
+    calls = []
+    for index in range(functions):
+        text += f"\n\nasync def job_{index}():\n    return {spread.format(name=name)}\n"
+        calls.append(text.count("\n"))
+    files["app.py"] = text
+    root = _project(tmp_path, (call, entries, aliased, imported, functions), files)
+    for file in files:
+        _findings(root, file)  # filtered == full analysis, file by file
+    found = [f for f in _scan(root) if f.rule_id in {"VF101", "VF102", "VF103", "VF108"}]
+    if rule is None:  # the dict's own sslmode decides: one finding at that key (VF103)
+        assert {f.rule_id for f in found} == {"VF103"}, files
+        return
+    assert [(f.rule_id, f.path, f.line) for f in found] == [(rule, dict_file, dict_line)], files
+    assert {("app.py", line) for line in calls} <= {(r.path, r.line) for r in found[0].related}
+
+
+def test_a_dict_a_function_writes_for_its_own_call_stays_at_the_call(tmp_path: Path) -> None:
+    source = (
+        "import psycopg2\n\n\ndef open_db():\n"
+        "    params = {'host': 'db.internal', 'dbname': 'app'}\n"
+        "    return psycopg2.connect(**params)\n"
+    )
+    root = _project(tmp_path, "local", {"app.py": source})
+    assert [(f.rule_id, f.line) for f in _scan(root)] == [("VF102", 6)]

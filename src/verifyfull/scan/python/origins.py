@@ -38,7 +38,9 @@ def maker_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo) -> Pl
     if spread:
         if len(spread) != 1 or call.args or not _no_tls(info):
             return None
-        return _dict_place(a, scope, call, spread[0])
+        return _dict_place(a, scope, call, spread[0]) or _named_dict_place(
+            a, scope, call, spread[0]
+        )
     url = call.args[0] if call.args else None
     for keyword in call.keywords:
         if keyword.arg in _URL_KEYWORDS:
@@ -129,6 +131,41 @@ def _dict_place(a: Analysis, scope: Scope, call: ast.Call, spread: ast.expr) -> 
         return None
     what = f"this dict has no 'sslmode' key; it is passed as ** by the call in {a.source.relpath}"
     return _place(a, where, made, what)
+
+
+def _named_dict_place(a: Analysis, scope: Scope, call: ast.Call, spread: ast.expr) -> Place | None:
+    """`psycopg2.connect(**DB_CONFIG)` in a function, the dict a constant written outside
+    it (the module's, another module's, through names and imports; held-out-s18
+    CRDBKube: one `db_config = crdb_config` spread by 25 calls): the dict, which lacks
+    `sslmode`, is what to change, once for every call. The value must reach the call
+    as that display, unchanged (DictValue.written), in one reading only; a dict a
+    function writes stays with the call, as a dict written at the call does."""
+    options = a.resolver.alternatives(spread, a.place(call, scope))
+    if len(options) != 1:
+        return None
+    value = options[0]
+    if not isinstance(value, DictValue) or not value.complete or value.written is None:
+        return None
+    if any(key in _TLS_KEYS or key in _URL_KEYWORDS for key, _ in value.items):
+        return None  # a URL entry may carry the mode: the reading decides at the call
+    written = value.written
+    if written.path == a.module.path and not _module_constant(a, written.line, written.column):
+        return None  # a dict a function writes for its own call stays with the call
+    relpath = project_relpath(a, written.path)
+    if relpath is None:
+        return None
+    what = f"this dict has no 'sslmode' key; calls pass it as ** ({a.source.relpath})"
+    return Place(relpath, written.line, written.column, what)
+
+
+def _module_constant(a: Analysis, line: int, column: int) -> bool:
+    """Whether this module binds a dict display written at (line, column) to a name at
+    module level (`DB_CONFIG = {...}`)."""
+    return any(
+        isinstance(b.value, ast.Dict) and (b.value.lineno, b.value.col_offset + 1) == (line, column)
+        for bindings in a.module.scope.assigns.values()
+        for b in bindings
+    )
 
 
 def _place(a: Analysis, where: ReadAt, node: ast.expr, what: str) -> Place | None:
