@@ -262,3 +262,56 @@ def test_a_dict_a_function_writes_for_its_own_call_stays_at_the_call(tmp_path: P
     )
     root = _project(tmp_path, "local", {"app.py": source})
     assert [(f.rule_id, f.line) for f in _scan(root)] == [("VF102", 6)]
+
+
+# --- 4. a Settings default in another module, whichever argument the site takes it in ----
+
+# (import, call) with {url} where the settings attribute goes
+SETTINGS_SITES = (
+    ("from sqlalchemy import create_engine", "create_engine({url})"),
+    ("from sqlalchemy.ext.asyncio import create_async_engine", "create_async_engine(url={url})"),
+    ("import asyncpg", "asyncpg.create_pool(dsn={url})"),
+    ("import psycopg", "psycopg.connect(conninfo={url})"),
+    (
+        "from litestar.plugins.sqlalchemy import SQLAlchemySyncConfig",
+        "SQLAlchemySyncConfig(connection_string={url}, create_all=True)",
+    ),
+    (
+        "from advanced_alchemy.config import SQLAlchemyAsyncConfig",
+        "SQLAlchemyAsyncConfig(connection_string={url})",
+    ),
+)
+SETTINGS_DEFAULTS = (
+    ("postgresql://app@db.internal/app", "VF102"),
+    ("postgresql://app@db.internal/app?sslmode=disable", "VF101"),
+    ("postgresql://app@10.0.0.5:5432/app?sslmode=require", "VF103"),
+)
+
+
+@_SETTINGS
+@given(
+    site=st.sampled_from(SETTINGS_SITES),
+    default=st.sampled_from(SETTINGS_DEFAULTS),
+    as_str=st.booleans(),
+)
+def test_a_settings_default_is_the_place_whatever_argument_carries_it(
+    tmp_path: Path, site: tuple[str, str], default: tuple[str, str], as_str: bool
+) -> None:
+    statement, call = site
+    url, rule = default
+    if "asyncpg" in call or "psycopg." in call or "Async" in call:
+        url = url.replace("sslmode=", "sslmode=")  # the same libpq spelling for each driver
+    config = (
+        "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
+        f"    database_url: str = {url!r}\n\n\nsettings = Settings()\n"
+    )
+    given = "str(settings.database_url)" if as_str else "settings.database_url"
+    made = call.format(url=given)
+    app = f"{statement}\nfrom config import settings\n\nsite = {made}\n"
+    root = _project(tmp_path, (site, default, as_str), {"config.py": config, "app.py": app})
+    for file in ("config.py", "app.py"):
+        _findings(root, file)  # filtered == full analysis
+    transport = {"VF101", "VF102", "VF103", "VF104", "VF108"}
+    found = [f for f in _scan(root) if f.rule_id in transport]
+    assert [(f.rule_id, f.path, f.line) for f in found] == [(rule, "config.py", 5)], made
+    assert ("app.py", 4) in {(r.path, r.line) for r in found[0].related}, made

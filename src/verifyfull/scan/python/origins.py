@@ -138,8 +138,9 @@ def _named_dict_place(a: Analysis, scope: Scope, call: ast.Call, spread: ast.exp
     it (the module's, another module's, through names and imports; held-out-s18
     CRDBKube: one `db_config = crdb_config` spread by 25 calls): the dict, which lacks
     `sslmode`, is what to change, once for every call. The value must reach the call
-    as that display, unchanged (DictValue.written), in one reading only; a dict a
-    function writes stays with the call, as a dict written at the call does."""
+    as that display, unchanged (DictValue.written), in one reading only; a dict written
+    in the call's own scope (a function's local, a script's module-level call next to
+    its dict) stays with the call, as a dict written at the call does."""
     options = a.resolver.alternatives(spread, a.place(call, scope))
     if len(options) != 1:
         return None
@@ -149,8 +150,10 @@ def _named_dict_place(a: Analysis, scope: Scope, call: ast.Call, spread: ast.exp
     if any(key in _TLS_KEYS or key in _URL_KEYWORDS for key, _ in value.items):
         return None  # a URL entry may carry the mode: the reading decides at the call
     written = value.written
-    if written.path == a.module.path and not _module_constant(a, written.line, written.column):
-        return None  # a dict a function writes for its own call stays with the call
+    if written.path == a.module.path and (
+        scope.parent is None or not _module_constant(a, written.line, written.column)
+    ):
+        return None  # a dict written in the call's own scope stays with the call
     relpath = project_relpath(a, written.path)
     if relpath is None:
         return None

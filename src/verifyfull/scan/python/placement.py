@@ -374,22 +374,6 @@ def mode_key_place(
 # Call arguments that carry TLS settings of their own: with one, the call decides.
 _CALL_TLS = frozenset({"connect_args", "ssl", "sslmode", "sslrootcert", "server_settings"})
 _SETTINGS_BASES = ("BaseSettings",)
-_URL_KEYWORDS = ("url", "dsn", "conninfo")
-
-
-def _url_argument(call: ast.Call) -> ast.expr | None:
-    expr = call.args[0] if call.args else None
-    for keyword in call.keywords:
-        if keyword.arg in _URL_KEYWORDS:
-            expr = keyword.value
-    if (  # str(settings.database_url): a pydantic Dsn type made a string
-        isinstance(expr, ast.Call)
-        and isinstance(expr.func, ast.Name)
-        and expr.func.id == "str"
-        and len(expr.args) == 1
-    ):
-        expr = expr.args[0]
-    return expr
 
 
 def settings_password(
@@ -422,10 +406,33 @@ def settings_default_place(
     a: Analysis, scope: Scope, call: ast.Call, dsn: str | None
 ) -> Place | None:
     """Class 4 with class 8: the Settings field default in another module that this
-    reading's whole connection string is (the literal equal to the DSN judged)."""
+    reading's whole connection string is (the literal equal to the DSN judged), in
+    whichever argument the site takes its URL (`url=`, `dsn=`, a wrapper's
+    `connection_string=`: the one whose field default is that DSN)."""
     if dsn is None or any(k.arg is None or k.arg in _CALL_TLS for k in call.keywords):
         return None
-    expr = _url_argument(call)
+    for expr in (*call.args, *(k.value for k in call.keywords)):
+        found = _settings_default(a, scope, call, _unwrapped_str(expr), dsn)
+        if found is not None:
+            return found
+    return None
+
+
+def _unwrapped_str(expr: ast.expr) -> ast.expr:
+    """X of str(X) (a pydantic Dsn type made a string), else expr."""
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "str"
+        and len(expr.args) == 1
+    ):
+        return expr.args[0]
+    return expr
+
+
+def _settings_default(
+    a: Analysis, scope: Scope, call: ast.Call, expr: ast.expr, dsn: str
+) -> Place | None:
     if not isinstance(expr, ast.Attribute):
         return None
     owner = a.resolver.settings_class(expr.value, a.place(call, scope), 0)

@@ -634,7 +634,10 @@ def _asyncpg_call(
     if dsn is not None:
         mapping["dsn"] = dsn
     info = from_asyncpg_kwargs(mapping)
-    return [(Driver.ASYNCPG, info, dsn if len(kwargs) == 0 else None, tuple(notes))]
+    # the DSN is the whole connection string when nothing else is given (dsn= itself
+    # by keyword is the DSN, as it is by position)
+    alone = all(key == "dsn" for key in kwargs)
+    return [(Driver.ASYNCPG, info, dsn if alone else None, tuple(notes))]
 
 
 def _sqlalchemy(
