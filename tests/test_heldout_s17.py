@@ -299,8 +299,6 @@ def test_a_settings_default_is_the_place_whatever_argument_carries_it(
 ) -> None:
     statement, call = site
     url, rule = default
-    if "asyncpg" in call or "psycopg." in call or "Async" in call:
-        url = url.replace("sslmode=", "sslmode=")  # the same libpq spelling for each driver
     config = (
         "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
         f"    database_url: str = {url!r}\n\n\nsettings = Settings()\n"
