@@ -313,3 +313,73 @@ def test_a_settings_default_is_the_place_whatever_argument_carries_it(
     found = [f for f in _scan(root) if f.rule_id in transport]
     assert [(f.rule_id, f.path, f.line) for f in found] == [(rule, "config.py", 5)], made
     assert ("app.py", 4) in {(r.path, r.line) for r in found[0].related}, made
+
+
+# --- 5. an environment reader's placeholder default: only the deployment's world is real -
+
+PLACEHOLDER_HOSTS = st.one_of(
+    st.sampled_from(("HOST", "host", "<host>", "${DB_HOST}", "your-db-host", "<db-host>")),
+    st.from_regex(r"your[-_][a-z]{2,8}[-_]host", fullmatch=True),
+    st.from_regex(r"<[a-z_]{2,10}>", fullmatch=True),
+)
+WHOLE_PLACEHOLDERS = st.one_of(
+    st.sampled_from(("your_database_url_here", "changeme", "<database-url>", "database_url")),
+    st.from_regex(r"your[-_][a-z]{2,10}[-_]url", fullmatch=True),
+    st.from_regex(r"\$\{[A-Z_]{2,12}\}", fullmatch=True),
+)
+# (the site with {value} where the env read goes, the variable read, the part it is)
+READ_SITES = (
+    ("create_engine({value})", "DATABASE_URL", "url"),
+    ("psycopg2.connect({value})", "DATABASE_URL", "url"),
+    ("psycopg2.connect(host='db.internal', dbname='app', sslmode={value})", "DB_SSLMODE", "mode"),
+)
+
+
+@_SETTINGS
+@given(
+    site=st.sampled_from(READ_SITES),
+    host=PLACEHOLDER_HOSTS,
+    whole=WHOLE_PLACEHOLDERS,
+    by_host=st.booleans(),
+    reader=st.sampled_from(("os.getenv", "os.environ.get")),
+)
+def test_a_placeholder_default_is_judged_as_the_deployed_value(
+    tmp_path: Path,
+    site: tuple[str, str, str],
+    host: str,
+    whole: str,
+    by_host: bool,
+    reader: str,
+) -> None:
+    call, variable, part = site
+    if part == "url" and by_host:
+        default = f"postgresql://user:password@{host}:5432/dbname"
+    else:
+        default = whole if part == "url" else f"<{host.strip('<>${}').lower() or 'mode'}>"
+    head = "import os\nimport psycopg2\nfrom sqlalchemy import create_engine\n"
+    files = {
+        "p.py": f"{head}site = {call.format(value=f'{reader}({variable!r}, {default!r})')}\n",
+        "d.py": f"{head}site = {call.format(value=f'os.environ[{variable!r}]')}\n",
+    }
+    root = _project(tmp_path, (site, default, reader), files)
+    placeholder, deployed = _rules(root, "p.py", 4), _rules(root, "d.py", 4)
+    assert placeholder == deployed, files["p.py"]
+    assert placeholder, files["p.py"]  # judged (VF108 at least), never dropped
+
+
+@_SETTINGS
+@given(
+    host=PLACEHOLDER_HOSTS,
+    mode=st.sampled_from(("disable", "require", "verify-full&sslrootcert=/etc/ca.crt")),
+)
+def test_a_template_default_that_writes_sslmode_is_judged_as_written(
+    tmp_path: Path, host: str, mode: str
+) -> None:
+    """A placeholder host, but the template tells deployers which sslmode to use: that
+    mode is judged where it is written, as any default is."""
+    default = f"postgresql://user:password@{host}:5432/app?sslmode={mode}"
+    read = f"os.getenv('DB_URL', {default!r})"
+    text = f"import os\nimport psycopg2\n\nsite = psycopg2.connect({read})\n"
+    written = f"import psycopg2\n\nsite = psycopg2.connect({default!r})\n"
+    root = _project(tmp_path, (host, mode), {"p.py": text, "w.py": written})
+    assert _rules(root, "p.py", 4) == _rules(root, "w.py", 3), text

