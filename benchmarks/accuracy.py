@@ -8,7 +8,11 @@ Each extracted repository (benchmarks/corpus/.repos/<owner>__<name>/) is scanned
 `python -m verifyfull scan --format json` (the interpreter running this script, so PYTHONPATH
 picks the code under test). A finding matches a label when the path and the rule are the same
 and the finding's line is within the label's line..end_line (or within 2 lines of `line` when
-the label has no end_line); each label takes at most one finding, the nearest.
+the label has no end_line); each label takes at most one finding, the nearest. A rule label
+left over then matches a finding of its rule that lists the label's place among its related
+locations (issue 12 class 8: one finding where the deciding value is written, the calls that
+use it related): the site is reported, as a place that finding acts through. Such matches are
+counted apart (`through related`), so a run shows how many labels sat at a call.
 
 - true positive: a rule label with a matching finding;
 - false negative (miss): a rule label without one;
@@ -45,6 +49,7 @@ class Finding:
     line: int
     rule: str
     message: str = ""
+    related: tuple[tuple[str, int], ...] = ()  # (path, line) of each related location
 
 
 @dataclass(frozen=True)
@@ -56,13 +61,14 @@ class Matched:
 @dataclass(frozen=True)
 class RepoResult:
     repo: str
-    tp: tuple[Matched, ...]
+    tp: tuple[Matched, ...]  # through_related among them too
     fn: tuple[Label, ...]
     fp: tuple[Finding, ...]
     secure_flagged: tuple[Matched, ...]
     duplicates: tuple[Finding, ...]
     unjudged: tuple[Finding, ...]  # outside the scope files, matching no label
     scan_errors: tuple[str, ...] = ()
+    through_related: tuple[Matched, ...] = ()  # labels met by a finding's related location
 
 
 @dataclass
@@ -111,6 +117,11 @@ def window(label: Label) -> tuple[int, int]:
     return label.line - WINDOW, label.line + WINDOW
 
 
+def _in_window(label: Label, path: str, line: int) -> bool:
+    low, high = window(label)
+    return path == label.path and low <= line <= high
+
+
 def _distance(label: Label, finding: Finding) -> int | None:
     """How far finding is from label's line, or None when outside its window / other path."""
     low, high = window(label)
@@ -137,6 +148,23 @@ def match(
         if li not in label_taken and fi not in finding_taken:
             label_taken[li] = fi
             finding_taken.add(fi)
+    related_taken: dict[int, int] = {}
+    for li, lb in enumerate(rule_labels):
+        if li in label_taken:
+            continue
+        via = next(
+            (
+                fi
+                for fi, f in enumerate(findings)
+                if f.rule == lb.expect and any(_in_window(lb, p, n) for p, n in f.related)
+            ),
+            None,
+        )
+        if via is not None:
+            related_taken[li] = via
+            finding_taken.add(via)
+    through = tuple(Matched(rule_labels[li], findings[fi]) for li, fi in related_taken.items())
+    label_taken.update(related_taken)
     tp = tuple(Matched(rule_labels[li], findings[fi]) for li, fi in sorted(label_taken.items()))
     fn = tuple(lb for li, lb in enumerate(rule_labels) if li not in label_taken)
     matched_windows = {(li, fi) for _, li, fi in pairs}
@@ -175,6 +203,7 @@ def match(
         duplicates=tuple(duplicates),
         unjudged=tuple(unjudged),
         scan_errors=tuple(scan_errors),
+        through_related=through,
     )
 
 
@@ -239,6 +268,11 @@ def scan(tree: Path) -> tuple[list[Finding], list[str]]:
             line=int(f["line"] or 0),
             rule=f["rule"],
             message=f.get("message", ""),
+            related=tuple(
+                (tree_relative(tree, r["path"]), int(r["line"] or 0))
+                for r in f.get("related", [])
+                if r.get("path")
+            ),
         )
         for f in report.get("findings", [])
     ]
@@ -295,10 +329,11 @@ def render_text(
     dups = sum(len(r.duplicates) for r in results)
     unjudged = sum(len(r.unjudged) for r in results)
     errors = sum(len(r.scan_errors) for r in results)
+    through = sum(len(r.through_related) for r in results)
     out += [
         "",
         f"duplicates (counted as FP): {dups}; outside scope, not judged: {unjudged}; "
-        f"scan errors: {errors}",
+        f"scan errors: {errors}; true positives through a related location: {through}",
     ]
     return "\n".join(out)
 
@@ -326,6 +361,10 @@ def render_json(
                         for m in r.secure_flagged
                     ],
                     "duplicates": [asdict(f) for f in r.duplicates],
+                    "through_related": [
+                        {"label": asdict(m.label), "finding": asdict(m.finding)}
+                        for m in r.through_related
+                    ],
                     "unjudged": [asdict(f) for f in r.unjudged],
                     "scan_errors": list(r.scan_errors),
                 }

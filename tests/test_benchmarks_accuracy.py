@@ -55,6 +55,26 @@ def test_exact_and_window_matches_are_true_positives() -> None:
     assert result.fn == () and result.fp == ()
 
 
+def test_a_label_at_a_call_matches_the_finding_that_lists_it_as_related() -> None:
+    """Class 8: one finding where the dict is written, the calls related; a labeller who
+    put the label at each call is met through the related locations (counted apart),
+    one of another rule or another file is not, and the finding is no false positive."""
+    entry = repo_labels(
+        [
+            {"path": "a.py", "line": 21, "expect": "VF102"},
+            {"path": "a.py", "line": 40, "expect": "VF102"},
+            {"path": "a.py", "line": 60, "expect": "VF103"},
+            {"path": "b.py", "line": 21, "expect": "VF102"},
+        ]
+    )
+    at_dict = Finding("a.py", 6, "VF102", related=(("a.py", 21), ("a.py", 41), ("a.py", 60)))
+    result = accuracy.match(entry, [at_dict])
+    assert sorted((m.label.path, m.label.line) for m in result.tp) == [("a.py", 21), ("a.py", 40)]
+    assert sorted(m.label.line for m in result.through_related) == [21, 40]
+    assert sorted((lb.path, lb.line) for lb in result.fn) == [("a.py", 60), ("b.py", 21)]
+    assert result.fp == ()
+
+
 def test_outside_window_or_other_rule_is_a_miss_and_a_false_positive() -> None:
     entry = repo_labels(
         [
