@@ -383,3 +383,51 @@ def test_a_template_default_that_writes_sslmode_is_judged_as_written(
     written = f"import psycopg2\n\nsite = psycopg2.connect({default!r})\n"
     root = _project(tmp_path, (host, mode), {"p.py": text, "w.py": written})
     assert _rules(root, "p.py", 4) == _rules(root, "w.py", 3), text
+
+
+# --- 6. Alembic: the engine call's finding names where its URL is written -----------------
+
+ENGINE_CALLS = (
+    'engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.")',
+    'create_engine(config.get_main_option("sqlalchemy.url"))',
+    "engine_from_config(section, prefix='sqlalchemy.')",
+)
+ALEMBIC_URLS = (
+    ("postgresql+psycopg2://migrator@db.internal/app", "VF102"),
+    ("postgresql://migrator@db.internal/app?sslmode=disable", "VF101"),
+    ("postgresql://migrator@10.0.0.5/app?sslmode=require", "VF103"),
+)
+
+
+@_SETTINGS
+@given(
+    call=st.sampled_from(ENGINE_CALLS),
+    url=st.sampled_from(ALEMBIC_URLS),
+    in_env_py=st.booleans(),
+    ini_padding=st.integers(0, 6),
+)
+def test_an_alembic_engine_finding_names_where_its_url_is_written(
+    tmp_path: Path, call: str, url: tuple[str, str], in_env_py: bool, ini_padding: int
+) -> None:
+    written, rule = url
+    ini_url = "driver://user:pass@localhost/dbname" if in_env_py else written
+    ini = "[alembic]\nscript_location = migrations\n" + "# a comment\n" * ini_padding
+    ini += f"sqlalchemy.url = {ini_url}\n"
+    setting = f"config.set_main_option('sqlalchemy.url', {written!r})\n" if in_env_py else ""
+    env_py = (
+        "from alembic import context\nfrom sqlalchemy import create_engine, engine_from_config\n"
+        f"config = context.config\n{setting}"
+        "def run_migrations_online():\n"
+        "    section = config.get_section(config.config_ini_section)\n"
+        f"    connectable = {call}\n"
+    )
+    root = _project(tmp_path, (call, url, in_env_py, ini_padding), {"alembic.ini": ini})
+    (root / "migrations").mkdir(exist_ok=True)
+    (root / "migrations" / "env.py").write_text(env_py, encoding="utf-8")
+    call_line = env_py.count("\n")
+    found = [f for f in _scan(root) if f.rule_id in {"VF101", "VF102", "VF103", "VF108"}]
+    assert [(f.rule_id, f.path, f.line) for f in found] == [
+        (rule, "migrations/env.py", call_line)
+    ], env_py
+    place = ("migrations/env.py", 4) if in_env_py else ("alembic.ini", 3 + ini_padding)
+    assert place in {(r.path, r.line) for r in found[0].related}, (env_py, ini)

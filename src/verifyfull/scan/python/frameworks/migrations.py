@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import configparser
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from verifyfull.conninfo import (
     Driver,
     parse_dsn,
 )
-from verifyfull.scan.inireader import read_ini
+from verifyfull.findings import Related
+from verifyfull.rules import TRANSPORT_RULES
+from verifyfull.scan.inireader import read_bounded, read_ini
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
@@ -27,6 +30,7 @@ from verifyfull.scan.python.frameworks.common import (
 from verifyfull.scan.python.frameworks.flask import project_uris
 from verifyfull.scan.python.fstrings import parse_python
 from verifyfull.scan.python.module import Scope
+from verifyfull.scan.python.placement import project_relpath
 from verifyfull.scan.python.sites import (
     SQLALCHEMY_CONFIG,
     Undetermined,
@@ -35,7 +39,7 @@ from verifyfull.scan.python.sites import (
     _sqlalchemy,
     dsn_text,
 )
-from verifyfull.scan.python.values import Choice, DictValue, Text, Unknown, Value
+from verifyfull.scan.python.values import Choice, DictValue, Text, Unknown, Value, WrittenAt
 
 YOYO = frozenset({"yoyo.get_backend", "yoyo.connections.get_backend"})
 
@@ -96,6 +100,12 @@ def alembic_engine(a: Analysis, node: ast.Call, scope: Scope, qual: str) -> None
         return judged
 
     site(a, node, f"Alembic {qual.rsplit('.', 1)[-1]}()", judge)
+    written = _url_place(a, node, first, scope, prefix)
+    if written is not None:
+        for index, item in enumerate(a.findings):
+            at_call = (item.path, item.line) == (a.source.relpath, node.lineno)
+            if at_call and item.rule_id in TRANSPORT_RULES and written not in item.related:
+                a.findings[index] = replace(item, related=(*item.related, written))
 
 
 def config_url_keyword(node: ast.Call) -> ast.expr | None:
@@ -150,6 +160,37 @@ def _alembic_url(a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, pre
             return project_uris(a, a.source.path.parent.parent)
         return value_of(a, written, a.module.scope, written)
     return ini_url(a.source.path, a.ctx.root, key)
+
+
+def _url_place(
+    a: Analysis, node: ast.Call, first: ast.expr, scope: Scope, prefix: str
+) -> Related | None:
+    """Where the URL the engine gets is written when that is away from env.py's engine
+    call: its `set_main_option` or its alembic.ini line. Listed as a related location of
+    the call's finding (the finding stays at the call, where blind labellers put it nearly
+    every time; a user may fix either place)."""
+    key = prefix + "url"
+    if config_url_keyword(node) is not None:
+        return None
+    if isinstance(first, ast.Name) and any(
+        isinstance(owner, ast.Name) and owner.id == first.id and statement.lineno <= node.lineno
+        for owner, statement in subscript_writes(scope.node).get(key, [])
+    ):
+        return None  # written in the engine's own function, next to it
+    written = _url_written(a.module.tree, key)
+    if written is not None:
+        if _flask_migrate(written, a.module.tree):
+            return None
+        return Related(
+            f"the {key} env.py sets", a.source.relpath, written.lineno, written.col_offset + 1
+        )
+    place = ini_url_place(a.source.path, a.ctx.root, key)
+    relpath = project_relpath(a, place.path) if place is not None else None
+    if place is None or relpath is None:
+        return None
+    return Related(
+        f"the {key} of {place.what}, which env.py's engine reads", relpath, place.line, 1
+    )
 
 
 _HELPER_HOPS = 2  # set_main_option(…, get_engine_url()) -> get_engine() -> the extension
@@ -231,6 +272,28 @@ def ini_url(env_py: Path, root: Path, key: str = _ALEMBIC_URL) -> Value:
     if not url or url.startswith("driver://"):
         return Unknown(f"the {key} {ini.name} leaves empty (or alembic's template)")
     return Text.of(url, (f"{key} of {ini.name}",))
+
+
+def ini_url_place(env_py: Path, root: Path, key: str) -> WrittenAt | None:
+    """Where the alembic.ini env.py reads writes its `key` (the file and line)."""
+    ini = _alembic_ini(env_py, root)
+    line = _option_line(ini, "alembic", key) if ini is not None else None
+    return None if ini is None or line is None else WrittenAt(ini, line, 1, f"{ini.name}")
+
+
+def _option_line(ini: Path, section: str, key: str) -> int | None:
+    """The line `key = …` is written on in the ini's [section] (None: not found)."""
+    text = read_bounded(ini, MAX_INI_BYTES)
+    if text is None:
+        return None
+    current = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+        elif current == section and line.split("=", 1)[0].split(":", 1)[0].strip() == key:
+            return number
+    return None
 
 
 # alembic's Config is a ConfigParser with its default BasicInterpolation and `here` as a
