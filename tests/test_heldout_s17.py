@@ -431,3 +431,43 @@ def test_an_alembic_engine_finding_names_where_its_url_is_written(
     ], env_py
     place = ("migrations/env.py", 4) if in_env_py else ("alembic.ini", 3 + ini_padding)
     assert place in {(r.path, r.line) for r in found[0].related}, (env_py, ini)
+
+
+# --- 7. a flag inside a folded YAML scalar is reported on its own line ---------------------
+
+FLAGS_BEFORE = ("--logtostderr", "--cache=.25", "--max-sql-memory=.25", "--store=/data")
+
+
+@_SETTINGS
+@given(
+    before=st.lists(st.sampled_from(FLAGS_BEFORE), max_size=4),
+    indent=st.integers(2, 8),
+    style=st.sampled_from(("plain", "folded")),
+    shell=st.booleans(),
+)
+def test_an_insecure_flag_in_a_folded_command_is_reported_on_its_line(
+    tmp_path: Path, before: list[str], indent: int, style: str, shell: bool
+) -> None:
+    """A Kubernetes/compose command item written over several lines (a plain or `>`
+    scalar, as held-out-s18 CRDBKube's StatefulSet): the shell reads it as one line;
+    the finding still points at the line `--insecure` is written on."""
+    pad = " " * indent
+    lines = ["exec", "/cockroach/cockroach", "start", *before, "--insecure", "--join=crdb-0"]
+    head = "apiVersion: apps/v1\nkind: StatefulSet\nspec:\n  template:\n    spec:\n"
+    head += "      containers:\n        - name: crdb\n          image: cockroachdb/cockroach\n"
+    head += "          command:\n"
+    if shell:
+        head += '            - "/bin/bash"\n            - "-ecx"\n'
+    if style == "plain":
+        body = f"            - {lines[0]}\n" + "".join(f"            {pad}{w}\n" for w in lines[1:])
+    else:
+        body = "            - >\n" + "".join(f"              {w}\n" for w in lines)
+    if not shell:  # the item is the program's argv itself: one word per item instead
+        body = "".join(f"            - {w}\n" for w in lines[1:])
+    text = head + body
+    root = _project(tmp_path, (tuple(before), indent, style, shell), {"crdb.yaml": text})
+    expected = text.splitlines().index(
+        next(line for line in text.splitlines() if line.strip().endswith("--insecure"))
+    ) + 1
+    found = [(f.rule_id, f.line) for f in _scan(root) if f.rule_id == "VF201"]
+    assert found == [("VF201", expected)], text

@@ -7,7 +7,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.model import Command, Setting, Word
-from verifyfull.scan.config.words import command_words
+from verifyfull.scan.config.words import command_words, where_written
 from verifyfull.scan.config.yamlnodes import effective_items, scalar, scalar_column
 from verifyfull.scan.shell import expand_argv
 from verifyfull.scan.shell.yamltext import scalar_commands
@@ -45,7 +45,7 @@ def commands_of(src: SourceFile, node: MappingNode, image: str = "") -> list[Com
             words.extend(_node_words(src, items[key]))
     if words:
         # `command: sh -c "cockroach start --insecure"`: the script is read again.
-        commands.extend(expand_argv(words, hint))
+        commands.extend(where_written(src, c) for c in expand_argv(words, hint))
     for key in _SCRIPT_KEYS:
         script = items.get(key)
         scripts = script.value if isinstance(script, SequenceNode) else [script]
