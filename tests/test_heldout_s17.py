@@ -466,8 +466,11 @@ def test_an_insecure_flag_in_a_folded_command_is_reported_on_its_line(
         body = "".join(f"            - {w}\n" for w in lines[1:])
     text = head + body
     root = _project(tmp_path, (tuple(before), indent, style, shell), {"crdb.yaml": text})
-    expected = text.splitlines().index(
-        next(line for line in text.splitlines() if line.strip().endswith("--insecure"))
-    ) + 1
+    expected = (
+        text.splitlines().index(
+            next(line for line in text.splitlines() if line.strip().endswith("--insecure"))
+        )
+        + 1
+    )
     found = [(f.rule_id, f.line) for f in _scan(root) if f.rule_id == "VF201"]
     assert found == [("VF201", expected)], text
