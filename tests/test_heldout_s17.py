@@ -474,3 +474,56 @@ def test_an_insecure_flag_in_a_folded_command_is_reported_on_its_line(
     )
     found = [(f.rule_id, f.line) for f in _scan(root) if f.rule_id == "VF201"]
     assert found == [("VF201", expected)], text
+
+
+# --- 8. a development fallback URL, a PostgreSQL driver among the dependencies -----------
+
+DEPENDENCY_FILES = (
+    ("requirements.txt", "Flask==3.0.0\npsycopg2-binary==2.9.9\n", True),
+    ("requirements.txt", "flask\nasyncpg>=0.29\n", True),
+    ("pyproject.toml", '[project]\ndependencies = ["flask>=3", "psycopg[binary]>=3.1"]\n', True),
+    ("requirements.txt", "flask\nredis==5.0\nsqlalchemy\n", False),
+    ("requirements.txt", "flask\npsycopg2-pool-helper==1.0\n", False),
+)
+FALLBACKS = (
+    ("sqlite:///db.sqlite3", True),
+    ("mysql://app@localhost/app", True),
+    ("redis://localhost:6379/0", False),
+)
+URL_READS = (
+    "os.getenv('DATABASE_URL', {fallback!r})",
+    "os.environ.get('DATABASE_URL', {fallback!r})",
+    "os.getenv('DATABASE_URL') or {fallback!r}",
+)
+
+
+@_SETTINGS
+@given(
+    dependencies=st.sampled_from(DEPENDENCY_FILES),
+    fallback=st.sampled_from(FALLBACKS),
+    read=st.sampled_from(URL_READS),
+    flask=st.booleans(),
+)
+def test_a_development_fallback_in_a_postgresql_project_is_decided_at_deploy(
+    tmp_path: Path,
+    dependencies: tuple[str, str, bool],
+    fallback: tuple[str, bool],
+    read: str,
+    flask: bool,
+) -> None:
+    file, content, declares = dependencies
+    url, sql_backend = fallback
+    value = read.format(fallback=url)
+    if flask:
+        app = (
+            "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n"
+            f"app = Flask(__name__)\napp.config['SQLALCHEMY_DATABASE_URI'] = {value}\n"
+            "db = SQLAlchemy(app)\n"
+        )
+        line = 6  # a VF108 goes to the framework call that makes the engine
+    else:
+        app = f"import os\nfrom sqlalchemy import create_engine\nengine = create_engine({value})\n"
+        line = 3
+    root = _project(tmp_path, (dependencies, fallback, read, flask), {file: content, "app.py": app})
+    found = _rules(root, "app.py", line)
+    assert found == ({"VF108"} if declares and sql_backend else set()), (content, app)

@@ -171,3 +171,30 @@ def driver_versions(root: Path) -> DriverVersions:
     if "pg8000" in pins:  # 1.31 changed what ssl_context None and True mean
         versions = replace(versions, pg8000=pins["pg8000"])
     return versions
+
+
+# A PostgreSQL driver named as a dependency: a requirements line, a pyproject/Pipfile
+# entry (`"psycopg2-binary>=2.9"`, `asyncpg = "^0.29"`, `psycopg[binary]`).
+_POSTGRES_DRIVER = re.compile(
+    r"(?im)(?:^|[\"'\s])(psycopg2(?:-binary)?|psycopg(?:-binary)?|asyncpg|pg8000|aiopg)"
+    r"(?:\[[^\]\n]*\])?\s*(?=[<>=!~;\"'\s,]|$)"
+)
+
+
+@functools.lru_cache(maxsize=8)
+def declared_postgres_driver(root: Path) -> str | None:
+    """`<driver> in <file>` when the project at `root` declares a PostgreSQL driver as a
+    dependency (its requirements files, pyproject.toml, Pipfile), else None: the
+    evidence that a database URL the code reads from the environment, whose in-code
+    fallback is a SQLite or another SQL backend's for development, is PostgreSQL where
+    the service is deployed."""
+    try:
+        named = {path for pattern in REQUIREMENTS_GLOBS for path in root.glob(pattern)}
+    except OSError:
+        named = set()
+    for path in [*sorted(named)[:_MAX_REQUIREMENTS], root / "pyproject.toml", root / "Pipfile"]:
+        text = _read(path)
+        found = _POSTGRES_DRIVER.search(text) if text is not None else None
+        if found is not None:
+            return f"{found.group(1).lower()} in {path.name}"
+    return None

