@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from real_secrets import real_password
 from test_heldout_s8_py import _findings, _project
 from test_heldout_s15_sites import _SETTINGS, _rules
 from verifyfull.findings import Finding
@@ -527,3 +528,35 @@ def test_a_development_fallback_in_a_postgresql_project_is_decided_at_deploy(
     root = _project(tmp_path, (dependencies, fallback, read, flask), {file: content, "app.py": app})
     found = _rules(root, "app.py", line)
     assert found == ({"VF108"} if declares and sql_backend else set()), (content, app)
+
+
+# --- 9. a password wrapped in a secret type is the literal all the same ------------------
+
+SECRET_WRAPPERS_WRITTEN = (
+    ("from pydantic import SecretStr", "SecretStr({literal})"),
+    ("import pydantic", "pydantic.SecretStr({literal})"),
+    ("from pydantic import SecretBytes", "SecretBytes({literal_bytes})"),
+    ("from starlette.datastructures import Secret", "Secret({literal})"),
+)
+
+
+@_SETTINGS
+@given(
+    wrapper=st.sampled_from(SECRET_WRAPPERS_WRITTEN),
+    password=real_password(st.from_regex(r"[A-Za-z][A-Za-z0-9]{7,15}", fullmatch=True)),
+    annotated=st.booleans(),
+    name=st.sampled_from(("pg_password", "db_password", "database_password", "PGPASSWORD")),
+)
+def test_a_password_in_a_secret_wrapper_is_a_written_password(
+    tmp_path: Path, wrapper: tuple[str, str], password: str, annotated: bool, name: str
+) -> None:
+    statement, made = wrapper
+    value = made.format(literal=repr(password), literal_bytes=repr(password.encode()))
+    kind = made.split("(", 1)[0].rsplit(".", 1)[-1]
+    annotation = f": {kind}" if annotated else ""
+    text = (
+        f"{statement}\nfrom pydantic_settings import BaseSettings\n\n\n"
+        f"class Settings(BaseSettings):\n    {name}{annotation} = {value}\n"
+    )
+    root = _project(tmp_path, (wrapper, password, annotated, name), {"settings.py": text})
+    assert ("VF401", 6) in _findings(root, "settings.py"), text  # filtered == full too

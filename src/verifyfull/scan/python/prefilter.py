@@ -27,6 +27,7 @@ from verifyfull.scan.python.credentials import (
     DECODER_FUNCTIONS,
     DECODER_MODULES,
     DECODER_WORDS,
+    SECRET_WRAPPERS,
     literal_holds_password,
 )
 from verifyfull.scan.python.env_readers import LIBRARY_ENV_WORDS
@@ -297,10 +298,14 @@ _NAME_RUN = re.compile(r"[\w.\-]+")
 _BOUND = re.compile(r"['\"]?\]?\s*[=:,]")
 
 
+# A literal may be wrapped in a secret type (`SecretStr("…")`), as credentials reads it.
+_WRAPPED = rf"(?:(?:\w+\.)?(?:{'|'.join(sorted(SECRET_WRAPPERS))})\(\s*)?"
+
+
 def _bound_to_literal(binders: str) -> re.Pattern[str]:
     """Bound (by one of `binders`, or an annotated assignment) to a string literal."""
     return re.compile(
-        rf"['\"]?\]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[{binders}])\s*[rbuf]{{0,2}}['\"][^'\"]"
+        rf"['\"]?\]?\s*(?::\s*[\w\[\]|. ]+?\s*=|[{binders}])\s*{_WRAPPED}[rbuf]{{0,2}}['\"][^'\"]"
     )
 
 
