@@ -560,3 +560,54 @@ def test_a_password_in_a_secret_wrapper_is_a_written_password(
     )
     root = _project(tmp_path, (wrapper, password, annotated, name), {"settings.py": text})
     assert ("VF401", 6) in _findings(root, "settings.py"), text  # filtered == full too
+
+
+# --- 10. Python 3.12+ type parameters do not hide a module from the scanner --------------
+
+TYPE_PARAMS = ("[T]", "[T: int]", "[*Ts]", "[**P, T]", "[T = int]", "[T: (int, str), U]")
+# (generic construct, its plain spelling) with {p} for the parameter list; same lines
+GENERIC_CONSTRUCTS = (
+    ("def helper{p}(x): return x", "def helper(x): return x"),
+    ("async def fetch{p}(x): return x", "async def fetch(x): return x"),
+    ("class Repo{p}:\n    pass", "class Repo:\n    pass"),
+    (
+        "class Repo{p}(object):\n    def get{p}(self): return self",
+        "class Repo(object):\n    def get(self): return self",
+    ),
+    ("type Rows{p} = list", "Rows = list"),
+    ("type Alias = int", "Alias = int"),
+)
+SITES_312 = (
+    "engine = create_engine('postgresql://app@db.internal/app?sslmode=disable')",
+    "conn = psycopg2.connect(host='db.internal', dbname='app', sslmode='require')",
+    "conn = psycopg2.connect(host='db.internal', dbname='app', password='Kq7vR2pLm9')",
+)
+
+
+@_SETTINGS
+@given(
+    constructs=st.lists(
+        st.tuples(st.sampled_from(GENERIC_CONSTRUCTS), st.sampled_from(TYPE_PARAMS)),
+        min_size=1,
+        max_size=3,
+    ),
+    site=st.sampled_from(SITES_312),
+    inside=st.booleans(),
+)
+def test_a_module_with_type_parameters_is_judged_as_without_them(
+    tmp_path: Path,
+    constructs: list[tuple[tuple[str, str], str]],
+    site: str,
+    inside: bool,
+) -> None:
+    head = "import psycopg2\nfrom sqlalchemy import create_engine\n\n"
+    generic = "\n\n".join(made.format(p=params) for (made, _), params in constructs)
+    plain = "\n\n".join(spelled for (_, spelled), _ in constructs)
+    if inside:  # the site in a generic function's body
+        body = f"\n\n\ndef open_db[T](kind: T):\n    {site}\n    return kind\n"
+        plain_body = f"\n\n\ndef open_db(kind):\n    {site}\n    return kind\n"
+    else:
+        body = plain_body = f"\n\n{site}\n"
+    files = {"g.py": head + generic + body, "p.py": head + plain + plain_body}
+    root = _project(tmp_path, (tuple(constructs), site, inside), files)
+    assert _findings(root, "g.py") == _findings(root, "p.py") != set(), files["g.py"]

@@ -19,6 +19,8 @@ import ast
 import sys
 import warnings
 
+from verifyfull.scan.python import typeparams
+
 _PREFIX_LETTERS = frozenset("rRbBuUfF")
 # Past this many characters a module that does not parse is not respelled (the rewrite is
 # linear, about a second per 200,000 characters on a loaded machine): it stays an error.
@@ -32,7 +34,9 @@ class _Unsupported(Exception):
 
 
 def parse_python(text: str, filename: str = "<unknown>") -> ast.Module:
-    """ast.parse, falling back to the PEP 701 rewrite on interpreters before 3.12."""
+    """ast.parse, falling back on interpreters before 3.12 to the same-length rewrites of
+    3.12 syntax: PEP 701 f-strings (here) and PEP 695 type parameters (typeparams.py),
+    each alone and then both."""
     with warnings.catch_warnings():  # invalid escapes etc. in scanned code are not ours
         warnings.simplefilter("ignore")
         try:
@@ -40,13 +44,17 @@ def parse_python(text: str, filename: str = "<unknown>") -> ast.Module:
         except SyntaxError as error:
             if sys.version_info >= (3, 12):
                 raise
-            rewritten = downlevel(text)
-            if rewritten is None:
-                raise
-            try:
-                return ast.parse(rewritten, filename=filename)
-            except SyntaxError:
-                raise error from None
+            quotes = downlevel(text)
+            params = typeparams.downlevel(text, MAX_REWRITE)
+            both = typeparams.downlevel(quotes, MAX_REWRITE) if quotes is not None else None
+            for rewritten in (quotes, params, both):
+                if rewritten is None:
+                    continue
+                try:
+                    return ast.parse(rewritten, filename=filename)
+                except SyntaxError:
+                    continue
+            raise error from None
 
 
 def downlevel(text: str) -> str | None:
