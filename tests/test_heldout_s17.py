@@ -611,3 +611,86 @@ def test_a_module_with_type_parameters_is_judged_as_without_them(
     files = {"g.py": head + generic + body, "p.py": head + plain + plain_body}
     root = _project(tmp_path, (tuple(constructs), site, inside), files)
     assert _findings(root, "g.py") == _findings(root, "p.py") != set(), files["g.py"]
+
+
+# --- 11. one name rebound to several contexts: each connection gets its own --------------
+
+CONTEXT_STATES = (
+    (("ctx.check_hostname = False", "ctx.verify_mode = ssl.CERT_NONE"), "VF103", 1),
+    (("ctx.verify_mode = ssl.CERT_NONE",), "VF103", 0),
+    (("ctx.check_hostname = False",), "VF104", 0),
+    ((), None, 0),
+)
+HANDED = (
+    "engine = create_async_engine('postgresql+asyncpg://app@db{n}.internal/app', "
+    "connect_args={{'ssl': ctx}})",
+    "args = {{}}\nargs['ssl'] = ctx\n"
+    "engine = create_async_engine('postgresql+asyncpg://app@db{n}.internal/app', "
+    "connect_args=args)",
+)
+
+
+@_SETTINGS
+@given(
+    blocks=st.lists(
+        st.tuples(st.sampled_from(CONTEXT_STATES), st.sampled_from(HANDED), st.booleans()),
+        min_size=2,
+        max_size=4,
+    )
+)
+def test_each_context_a_name_is_rebound_to_decides_its_own_connection(
+    tmp_path: Path, blocks: list[tuple[tuple[tuple[str, ...], str | None, int], str, bool]]
+) -> None:
+    lines = ["import ssl", "from sqlalchemy.ext.asyncio import create_async_engine"]
+    expected: list[tuple[str, int, int]] = []  # (rule, deciding line, connection line)
+    for n, ((changes, rule, deciding), handed, in_branch) in enumerate(blocks):
+        pad = "    " if in_branch else ""
+        if in_branch:
+            lines.append(f"if SETTING_{n}:")
+        lines.append(f"{pad}ctx = ssl.create_default_context(cafile='ca.crt')")
+        first = len(lines) + 1
+        lines += [f"{pad}{change}" for change in changes]
+        lines += [f"{pad}{part}" for part in handed.format(n=n).split("\n")]
+        if rule is not None:
+            expected.append((rule, first + deciding, len(lines)))
+    text = "\n".join(lines) + "\n"
+    root = _project(tmp_path, tuple(blocks), {"tls.py": text})
+    _findings(root, "tls.py")  # filtered == full analysis
+    found = [f for f in _scan(root) if f.rule_id in {"VF101", "VF102", "VF103", "VF104"}]
+    assert sorted((f.rule_id, f.line) for f in found) == sorted((r, d) for r, d, _ in expected), (
+        text
+    )
+    for rule, deciding, connection in expected:
+        item = next(f for f in found if (f.rule_id, f.line) == (rule, deciding))
+        assert ("tls.py", connection) in {(r.path, r.line) for r in item.related}, text
+
+
+# --- 12. a read inside an arm sees the binding made on its own path ----------------------
+
+URL_MODES = ("", "?sslmode=disable", "?sslmode=require", "?sslmode=verify-full&sslrootcert=/ca")
+
+
+@_SETTINGS
+@given(
+    outer=st.sampled_from(URL_MODES),
+    inner=st.sampled_from(URL_MODES),
+    nested=st.booleans(),
+    else_arm=st.booleans(),
+)
+def test_a_read_in_an_arm_after_a_binding_there_reads_only_that_binding(
+    tmp_path: Path, outer: str, inner: str, nested: bool, else_arm: bool
+) -> None:
+    """`url = A` then `if prod: url = B; connect(url)`: the call in the arm reads B only;
+    the same program without `url = A` has the same findings at the call."""
+    indent = "        " if nested else "    "
+    guard = "if PROD:\n" + ("    if REGION:\n" if nested else "")
+    arm = f"{guard}{indent}url = 'postgresql://app@db.internal/app{inner}'\n"
+    arm += f"{indent}conn = psycopg2.connect(url)\n"
+    if else_arm:
+        arm += "else:\n    conn = None\n"
+    head = "import psycopg2\n"
+    first = f"url = 'postgresql://app@db.internal/app{outer}'\n"
+    files = {"two.py": head + first + arm, "one.py": head + "\n" + arm}
+    root = _project(tmp_path, (outer, inner, nested, else_arm), files)
+    call_line = (head + first + arm).splitlines().index(f"{indent}conn = psycopg2.connect(url)") + 1
+    assert _rules(root, "two.py", call_line) == _rules(root, "one.py", call_line), files["two.py"]

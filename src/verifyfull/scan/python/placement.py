@@ -31,7 +31,7 @@ from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import ImportRef, Mutation, ParsedModule, Scope
 from verifyfull.scan.python.resolve import field_default, has_base
-from verifyfull.scan.python.values import ContextValue, WrittenAt
+from verifyfull.scan.python.values import ContextValue, DictValue, WrittenAt
 
 
 @dataclass(frozen=True)
@@ -565,6 +565,7 @@ def reported_at_context(
 
 
 _CONTEXT_READS = 16  # names read in one call looked at for the context it is given
+_CONTEXT_DEPTH = 3  # dicts within dicts looked into for it
 
 
 def _context_weakened_at(
@@ -588,7 +589,17 @@ def _context_weakened_at(
         except RecursionError:
             continue
         for option in found:
-            if isinstance(option, ContextValue):
-                at = option.unverified_at if rule_id == "VF103" else option.hostname_off_at
+            for context in _contexts_in(option):
+                at = context.unverified_at if rule_id == "VF103" else context.hostname_off_at
                 places.update(at)
     return next(iter(places)) if len(places) == 1 else None
+
+
+def _contexts_in(value: object, depth: int = 0) -> list[ContextValue]:
+    """The SSLContexts a value is or holds as a dict's entry (`connect_args["ssl"] =
+    ctx`, SQLAlchemy's connect_args inside engine options), a few levels down."""
+    if isinstance(value, ContextValue):
+        return [value]
+    if isinstance(value, DictValue) and depth < _CONTEXT_DEPTH:
+        return [c for _, item in value.items for c in _contexts_in(item, depth + 1)]
+    return []

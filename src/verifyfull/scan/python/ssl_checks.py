@@ -161,9 +161,16 @@ def weakened_lines(
     where = binding_scope(obj.id, scope)
     if where is None:
         return []
+    # Named in the scope that binds it: only what is done to the object bound there,
+    # up to the next binding of the name (another context; resolve._mutated alike).
+    lines = [b.line for b in where.assigns.get(obj.id, [])]
+    start = max((n for n in lines if n <= obj.lineno), default=0) if where is scope else 0
+    end = min((n for n in lines if n > obj.lineno), default=None) if where is scope else None
     found = []
     for name, binding in where.attr_assigns.get(obj.id, []):
         if attr is not None and name != attr:
+            continue
+        if binding.line < start or (end is not None and binding.line >= end):
             continue
         value = binding.value
         weak = (
