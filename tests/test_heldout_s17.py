@@ -694,3 +694,41 @@ def test_a_read_in_an_arm_after_a_binding_there_reads_only_that_binding(
     root = _project(tmp_path, (outer, inner, nested, else_arm), files)
     call_line = (head + first + arm).splitlines().index(f"{indent}conn = psycopg2.connect(url)") + 1
     assert _rules(root, "two.py", call_line) == _rules(root, "one.py", call_line), files["two.py"]
+
+
+# --- 13. a backup copy of a config file: its passwords leak, its settings are not live ---
+
+# (file name, text with {pw} for the password; each has a weak transport setting too)
+BACKED_UP = (
+    ("config.toml", '[database]\nurl = "postgresql://app:{pw}@db.internal/app?sslmode=disable"\n'),
+    (".env", "DATABASE_URL=postgresql://app:{pw}@db.internal/app?sslmode=disable\n"),
+    (
+        "docker-compose.yml",
+        "services:\n  api:\n    image: app\n    environment:\n"
+        "      DATABASE_URL: postgresql://app:{pw}@db.internal/app?sslmode=disable\n",
+    ),
+    (
+        "settings.py",
+        "import psycopg2\n\nconn = psycopg2.connect("
+        "'postgresql://app:{pw}@db.internal/app?sslmode=disable')\n",
+    ),
+)
+
+
+@_SETTINGS
+@given(
+    original=st.sampled_from(BACKED_UP),
+    suffix=st.sampled_from((".bak", ".orig", ".old", ".backup", ".save")),
+    password=real_password(st.from_regex(r"[A-Za-z][A-Za-z0-9]{9,14}", fullmatch=True)),
+)
+def test_a_backup_copy_is_read_for_its_secrets_only(
+    tmp_path: Path, original: tuple[str, str], suffix: str, password: str
+) -> None:
+    name, text = original
+    content = text.format(pw=password)
+    root = _project(tmp_path, (original, suffix, password), {name: content, name + suffix: content})
+    found = _scan(root)
+    live = {f.rule_id for f in found if f.path == name}
+    copy = {f.rule_id for f in found if f.path == name + suffix}
+    assert "VF401" in live and "VF101" in live, content
+    assert copy == {"VF401"}, (name + suffix, copy)

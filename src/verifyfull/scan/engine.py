@@ -31,12 +31,14 @@ from verifyfull.report import Report, ReportError
 from verifyfull.scan import baseline as baseline_file
 from verifyfull.scan import dispatch, relocated, suppress
 from verifyfull.scan.api import (
+    BACKUP_SUFFIXES,
     EXAMPLE_SUFFIXES,
     CheckIncomplete,
     CheckSkipped,
     RegisteredCheck,
     ScanContext,
     SourceFile,
+    backup_name,
     example_name,
     registered_checks,
 )
@@ -65,10 +67,24 @@ def _suffix(name: str) -> str:
 @lru_cache(maxsize=4096)
 def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
     """The checks that want a file of this base name (they match on the name only),
-    else those of the file an example stands for (api.example_name)."""
+    else those of the file an example stands for (api.example_name), else those of the
+    file a backup was copied from (api.backup_name; only its credential findings count,
+    scan_file)."""
     own = _checks_named(name)
-    inner = example_name(name) if not own else None
+    if own:
+        return own
+    inner = example_name(name) or backup_name(name)
     return _checks_named(inner) if inner else own
+
+
+# VF4xx (credentials) and VF306 (a private key committed): what a backup copy leaks.
+_SECRET_RULE_PREFIXES = ("VF4", "VF306")
+
+
+def _backup_only(name: str) -> bool:
+    """A backup copy (`config.toml.bak`, also `.env.bak`, which the env-file names
+    claim): read for committed secrets only."""
+    return backup_name(name) is not None
 
 
 def _checks_named(name: str) -> tuple[RegisteredCheck, ...]:
@@ -95,6 +111,7 @@ def _is_candidate(name: str) -> bool:
         or globs.match(name) is not None
         or (not suffix and bool(_shebang_checks()))
         or (suffix in EXAMPLE_SUFFIXES and bool(checks_for(name)))
+        or (suffix in BACKUP_SUFFIXES and bool(checks_for(name)))
     )
 
 
@@ -377,6 +394,10 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
                     path=walked.relpath,
                 )
             )
+    if _backup_only(walked.path.name):
+        # nothing reads a backup: its connection settings are not live, its passwords
+        # and keys are committed all the same
+        findings = [f for f in findings if f.rule_id.startswith(_SECRET_RULE_PREFIXES)]
     marks = _suppressions(source)
     errors.extend(ReportError(p.message, path=walked.relpath) for p in marks.problems)
 
