@@ -732,3 +732,54 @@ def test_a_backup_copy_is_read_for_its_secrets_only(
     copy = {f.rule_id for f in found if f.path == name + suffix}
     assert "VF401" in live and "VF101" in live, content
     assert copy == {"VF401"}, (name + suffix, copy)
+
+
+# --- 14. a backend guard through a flag, or on the name the URL is made from ------------
+
+FLAG_TESTS = (
+    ("is_sqlite = 'sqlite' in {src}.lower()", "if is_sqlite:", True),
+    ("is_sqlite = {src}.startswith('sqlite')", "if is_sqlite:", True),
+    ("is_pg = {src}.startswith(('postgresql', 'postgres'))", "if not is_pg:", True),
+    ("is_pg = 'postgres' in {src}", "if is_pg:", False),
+    (None, "if 'sqlite' in {src}:", True),
+)
+DERIVATIONS = (
+    ("url", ""),
+    ("sqlite_url", "    sqlite_url = {src}.replace('sqlite:///', 'sqlite+aiosqlite:///')\n"),
+    ("engine_url", "    engine_url = str({src})\n"),
+)
+
+
+@_SETTINGS
+@given(
+    flag=st.sampled_from(FLAG_TESTS),
+    derived=st.sampled_from(DERIVATIONS),
+    source=st.sampled_from(("database_url", "settings.database_url")),
+)
+def test_a_backend_guard_through_a_flag_or_a_source_name_holds_the_site(
+    tmp_path: Path, flag: tuple[str | None, str, bool], derived: tuple[str, str], source: str
+) -> None:
+    """`is_sqlite = "sqlite" in url.lower()` … `if is_sqlite: create_async_engine(
+    sqlite_url)` with `sqlite_url` made from the tested URL: the site runs for SQLite only
+    (no finding); a guard that holds it for PostgreSQL leaves it judged."""
+    binding, test, other = flag
+    name, making = derived
+    head = "import os\nfrom sqlalchemy.ext.asyncio import create_async_engine\n"
+    head += "from config import settings\n"
+    head += "database_url = os.getenv('DATABASE_URL', 'postgresql+asyncpg://app@db.internal/app')\n"
+    if binding is not None:
+        head += binding.format(src=source) + "\n"
+    url = source if name == "url" else name
+    body = f"{test.format(src=source)}\n{making.format(src=source)}"
+    body += f"    engine = create_async_engine({url})\n"
+    config = (
+        "from pydantic_settings import BaseSettings\n\n\nclass S(BaseSettings):\n"
+        "    database_url: str = 'postgresql+asyncpg://app@db.internal/app'\n\n\nsettings = S()\n"
+    )
+    text = head + body
+    root = _project(tmp_path, (flag, derived, source), {"app.py": text, "config.py": config})
+    line = text.count("\n")
+    found = _rules(root, "app.py", line) | {
+        f.rule_id for f in _scan(root) if any(r.line == line for r in f.related)
+    }
+    assert (not found) == other, text

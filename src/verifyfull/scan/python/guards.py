@@ -47,12 +47,24 @@ def other_database_url(text: str) -> str | None:
 
 
 def other_backend(scope_node: ast.AST, site: ast.Call, url: ast.expr | None) -> bool:
-    """Whether an `if` around the site holds it only for another backend's URL."""
+    """Whether an `if` around the site holds it only for another backend's URL: the
+    test names the URL, a name the URL is derived from (`sqlite_url = url.replace(…)`),
+    or a flag bound to such a test (`is_sqlite = "sqlite" in url.lower()` … `if
+    is_sqlite:`; held-out-s18 shiny-couscous: its SQLite engine was flagged)."""
     if url is None or not isinstance(url, ast.Name | ast.Attribute):
         return False
-    spelled = ast.dump(url, annotate_fields=False, include_attributes=False).replace("Load()", "")
-    for node in _enclosing_ifs(scope_node, site):
-        verdict = _backend_test(node.test, spelled)
+    ifs = _enclosing_ifs(scope_node, site)
+    if not ifs:
+        return False
+    spelled = {_spell(url)}
+    derived = False
+    for node in ifs:
+        test = _flag_test(scope_node, node.test)
+        verdict = _any_backend_test(test, spelled)
+        if verdict is None and not derived:
+            spelled |= _derived_from(scope_node, url)
+            derived = True
+            verdict = _any_backend_test(test, spelled)
         if verdict is None:
             continue
         if verdict and _holds(node.body, site):
@@ -60,6 +72,89 @@ def other_backend(scope_node: ast.AST, site: ast.Call, url: ast.expr | None) -> 
         if not verdict and _holds(node.orelse, site):
             return True
     return False
+
+
+_DERIVATION_HOPS = 4
+_MAX_SOURCES = 16
+
+
+def _spell(node: ast.expr) -> str:
+    return ast.dump(node, annotate_fields=False, include_attributes=False).replace("Load()", "")
+
+
+def _any_backend_test(test: ast.expr, spelled: set[str]) -> bool | None:
+    verdicts = {_backend_test(test, url) for url in spelled} - {None}
+    return verdicts.pop() if len(verdicts) == 1 else None
+
+
+def _flag_test(scope_node: ast.AST, test: ast.expr) -> ast.expr:
+    """The test a flag name stands for when it is bound once, to a comparison, in the
+    scope (`is_sqlite = "sqlite" in url`; `not is_sqlite` too); else the test itself."""
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    name = test.operand if negated and isinstance(test, ast.UnaryOp) else test
+    if not isinstance(name, ast.Name):
+        return test
+    bound = _bindings(scope_node, name.id)
+    if len(bound) != 1 or not isinstance(bound[0], ast.Compare | ast.Call | ast.BoolOp):
+        return test
+    return ast.UnaryOp(ast.Not(), bound[0]) if negated else bound[0]
+
+
+def _bindings(scope_node: ast.AST, name: str) -> list[ast.expr]:
+    """The values `name = …` is given in the scope's own statements (not nested defs)."""
+    found: list[ast.expr] = []
+    stack = list(ast.iter_child_nodes(scope_node))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+            targets = [node.target]
+        value = getattr(node, "value", None) if targets else None
+        if isinstance(value, ast.expr) and any(
+            isinstance(t, ast.Name) and t.id == name for t in targets
+        ):
+            found.append(value)
+        if isinstance(node, ast.stmt):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _derived_from(scope_node: ast.AST, url: ast.expr) -> set[str]:
+    """The names the URL is made from in the scope, a few hops back (`sqlite_url =
+    database_url.replace(…)`, `database_url = database_url_str`): a test of one of them
+    tests the URL. A binding that writes a PostgreSQL word (`.replace("sqlite",
+    "postgresql")`) could change the backend: not followed."""
+    found: set[str] = set()
+    todo = [url.id] if isinstance(url, ast.Name) else []
+    seen: set[str] = set()
+    for _ in range(_DERIVATION_HOPS):
+        following: list[str] = []
+        for name in todo:
+            if name in seen:
+                continue
+            seen.add(name)
+            for value in _bindings(scope_node, name):
+                if any(
+                    isinstance(n, ast.Constant)
+                    and isinstance(n.value, str)
+                    and _kind(n.value) == "postgres"
+                    for n in ast.walk(value)
+                ):
+                    continue
+                for part in ast.walk(value):
+                    if isinstance(part, ast.Name) and isinstance(part.ctx, ast.Load):
+                        found.add(_spell(part))
+                        following.append(part.id)
+                    elif isinstance(part, ast.Attribute) and isinstance(part.ctx, ast.Load):
+                        found.add(_spell(part))
+                if len(found) >= _MAX_SOURCES:
+                    return found
+        todo = following
+    return found
 
 
 def _enclosing_ifs(scope_node: ast.AST, site: ast.Call) -> list[ast.If]:
