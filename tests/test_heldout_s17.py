@@ -783,3 +783,40 @@ def test_a_backend_guard_through_a_flag_or_a_source_name_holds_the_site(
         f.rule_id for f in _scan(root) if any(r.line == line for r in f.related)
     }
     assert (not found) == other, text
+
+
+# --- 15. GitHub Actions `${{ matrix.NAME }}`: the value the job's matrix gives ------------
+
+
+@_SETTINGS
+@given(
+    password=real_password(st.from_regex(r"[A-Za-z][A-Za-z0-9]{7,12}", fullmatch=True)),
+    name=st.sampled_from(("database-password", "db_password", "pg-pass")),
+    values=st.integers(1, 3),
+    where=st.sampled_from(("env", "services")),
+    padding=st.integers(0, 3),
+)
+def test_a_matrix_password_is_reported_where_the_matrix_writes_it(
+    tmp_path: Path, password: str, name: str, values: int, where: str, padding: int
+) -> None:
+    items = "".join(f"          - {password}{'' if i == 0 else i}\n" for i in range(values))
+    matrix = "    strategy:\n      matrix:\n" + "        python: ['3.12']\n" * padding
+    matrix += f"        {name}:\n{items}"
+    reference = f"${{{{ matrix.{name} }}}}"
+    if where == "env":
+        use = f"    env:\n      POSTGRES_PASSWORD: {reference}\n"
+    else:
+        use = (
+            "    services:\n      postgres:\n        image: postgres:16\n        env:\n"
+            f"          POSTGRES_PASSWORD: {reference}\n"
+        )
+    text = f"name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n{matrix}{use}"
+    text += "    steps:\n      - run: pytest\n"
+    root = _project(tmp_path, (password, name, values, where, padding), {"ci.yml": text})
+    (root / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
+    (root / "ci.yml").rename(root / ".github" / "workflows" / "ci.yml")
+    matrix_line = text.splitlines().index(f"          - {password}") + 1
+    found = {(f.rule_id, f.line) for f in _scan(root) if f.rule_id == "VF401"}
+    # one value: that literal is the job's password; several: each run its own, the
+    # reference stays an expression (not judged as a literal)
+    assert found == ({("VF401", matrix_line)} if values == 1 else set()), text

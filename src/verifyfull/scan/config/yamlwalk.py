@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from verifyfull.findings import Finding
 from verifyfull.scan.api import ScanContext, SourceFile
-from verifyfull.scan.config import compose, composefiles, composejudge, helm, k8s
+from verifyfull.scan.config import compose, composefiles, composejudge, gha_matrix, helm, k8s
 from verifyfull.scan.config.composefiles import ServiceFacts
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
 from verifyfull.scan.config.yamlnodes import (
@@ -148,7 +148,11 @@ def collect(src: SourceFile) -> Collected:
             for name, node in composefiles.services_of(document).items():
                 if name in facts:
                     out.images[id(node)] = facts[name].image
+        before = len(out.settings)
         walk(src, document, document_context(document), out, 0)
+        matrices = gha_matrix.matrix_values(document)
+        if matrices:  # a workflow's ${{ matrix.NAME }}: the value its job's matrix gives
+            out.settings[before:] = gha_matrix.substituted(src, out.settings[before:], matrices)
     # An anchor met through several aliases gives the same setting (same place, same
     # enclosing names) each time: judged once, reported once.
     out.settings = list(dict.fromkeys(out.settings))
