@@ -854,3 +854,37 @@ def test_pg_hba_lines_written_through_the_auth_method_are_judged(
     found = {(f.rule_id, f.line) for f in _scan(root) if f.rule_id == "VF202"}
     plaintext = any(accepts for _, accepts in injected)
     assert found == ({("VF202", 5)} if plaintext else set()), text
+
+
+# --- 17. pgbouncer.ini: the pooler's two TLS legs ------------------------------------------
+
+CLIENT_MODES = {None: "VF201", "disable": "VF201", "allow": "VF202", "prefer": "VF202"}
+CLIENT_MODES |= {"require": None, "verify-ca": None, "verify-full": None}
+SERVER_MODES = {None: "VF102", "disable": "VF101", "allow": "VF102", "prefer": "VF102"}
+SERVER_MODES |= {"require": "VF103", "verify-ca": "VF104", "verify-full": None}
+
+
+@_SETTINGS
+@given(
+    client=st.sampled_from(sorted(CLIENT_MODES, key=str)),
+    server=st.sampled_from(sorted(SERVER_MODES, key=str)),
+    databases=st.integers(0, 3),
+    spaced=st.booleans(),
+)
+def test_a_pgbouncer_ini_is_judged_by_its_two_tls_legs(
+    tmp_path: Path, client: str | None, server: str | None, databases: int, spaced: bool
+) -> None:
+    eq = " = " if spaced else "="
+    lines = ["[databases]"]
+    lines += [f"app{n}{eq}host=db{n}.internal port=5432 dbname=app{n}" for n in range(databases)]
+    lines += ["", "[pgbouncer]", f"listen_addr{eq}0.0.0.0", f"auth_type{eq}scram-sha-256"]
+    if client is not None:
+        lines.append(f"client_tls_sslmode{eq}{client}")
+    if server is not None:
+        lines.append(f"server_tls_sslmode{eq}{server}")
+    text = "\n".join(lines) + "\n"
+    root = _project(tmp_path, (client, server, databases, spaced), {"pgbouncer.ini": text})
+    transport = {"VF101", "VF102", "VF103", "VF104", "VF201", "VF202"}
+    found = sorted(f.rule_id for f in _scan(root) if f.rule_id in transport)
+    expected = sorted(r for r in (CLIENT_MODES[client], SERVER_MODES[server]) if r is not None)
+    assert found == expected, text

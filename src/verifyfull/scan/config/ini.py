@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 
 from verifyfull.findings import Finding
 from verifyfull.scan.api import ScanContext, SourceFile, file_check
+from verifyfull.scan.config import pgbouncer
+from verifyfull.scan.config.installed import as_deployed
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
 from verifyfull.scan.config.words import command_words, split_command
@@ -113,6 +115,15 @@ def check_ini(src: SourceFile, ctx: ScanContext) -> Iterable[Finding]:
     validate(src.text)
     settings, commands = parse_ini(src)
     found = judge_all(src, settings, commands, ctx.policy)
+    if pgbouncer.is_pgbouncer(settings):
+        # a pooler: its two TLS legs replace the generic reading of its lines
+        pooler = pgbouncer.judge(src, settings)
+        kept = [
+            f
+            for f in found
+            if not (f.rule_id.startswith("VF1") and f.line in pooler.replaced_lines)
+        ]
+        found = as_deployed([*kept, *pooler.findings], src, ctx)
     moot = _replaced_alembic_url(src, settings)
     # Its env.py always writes sqlalchemy.url (this URL reaches no connection), or
     # makes its engine from this URL, judged once at that engine call. A password in

@@ -111,6 +111,8 @@ _MARKERS = (
     # A project-defined TLS variable (scan/project_vars.py: POSTGRES_SSL, DB_TLS) may
     # be named by nothing else.
     *("ssl", "tls"),
+    # a pgbouncer.ini that sets no TLS at all is a pooler without TLS (pgbouncer.py)
+    "[pgbouncer]",
     # A Kubernetes Secret: its base64 `data:` may name a database only once decoded
     # (secretdata.py).
     *("kind: secret", "kind: 'secret'", 'kind: "secret"', '"kind": "secret"'),
