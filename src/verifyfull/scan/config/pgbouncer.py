@@ -53,25 +53,24 @@ def judge(src: SourceFile, settings: list[Setting]) -> Judged:
     mode = client.value.strip().lower() if client is not None else "disable"
     line, column = (client.line, client.column) if client is not None else (header, 1)
     written = f"{_CLIENT} = {mode}" + ("" if client is not None else " (not set: the default)")
+    client_rule, message = None, ""
     if mode == "disable":
-        found.append(
-            finding(
-                "VF201",
-                "PgBouncer accepts no TLS from its clients: every application's password "
-                "and data cross to the pooler in cleartext",
-                evidence=written,
-                fix=_FIX_CLIENT,
-                path=src.relpath,
-                line=line,
-                column=column,
-            )
+        client_rule = "VF201"
+        message = (
+            "PgBouncer accepts no TLS from its clients: every application's password and "
+            "data cross to the pooler in cleartext"
         )
     elif mode not in _REFUSES_PLAINTEXT:
+        client_rule = "VF202"
+        message = (
+            f"PgBouncer accepts clients without TLS ({mode}): a client or an attacker that "
+            "does not ask for TLS gets a plaintext session"
+        )
+    if client_rule is not None:
         found.append(
             finding(
-                "VF202",
-                f"PgBouncer accepts clients without TLS ({mode}): a client or an attacker "
-                "that does not ask for TLS gets a plaintext session",
+                client_rule,
+                message,
                 evidence=written,
                 fix=_FIX_CLIENT,
                 path=src.relpath,
