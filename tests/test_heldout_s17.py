@@ -888,3 +888,47 @@ def test_a_pgbouncer_ini_is_judged_by_its_two_tls_legs(
     found = sorted(f.rule_id for f in _scan(root) if f.rule_id in transport)
     expected = sorted(r for r in (CLIENT_MODES[client], SERVER_MODES[server]) if r is not None)
     assert found == expected, text
+
+
+# --- 18. pgpool.conf: a pooler that offers no TLS ------------------------------------------
+
+PGPOOL_SSL = {
+    None: True,
+    "off": True,
+    "false": True,
+    "'off'": True,
+    "0": True,
+    "on": False,
+    "true": False,
+    "'on'": False,
+}
+
+
+@_SETTINGS
+@given(
+    ssl=st.sampled_from(sorted(PGPOOL_SSL, key=str)),
+    before=st.integers(0, 4),
+    commented_on=st.booleans(),
+    with_keys=st.booleans(),
+)
+def test_a_pgpool_conf_without_ssl_is_a_server_without_tls(
+    tmp_path: Path, ssl: str | None, before: int, commented_on: bool, with_keys: bool
+) -> None:
+    lines = ["listen_addresses = '*'", "port = 5678"] + [
+        f"num_init_children = {n}" for n in range(before)
+    ]
+    if commented_on:
+        lines.append("#ssl = on")  # a comment sets nothing
+    if ssl is not None:
+        lines.append(f"ssl = {ssl}")
+    at = len(lines) if ssl is not None else 1
+    if with_keys:
+        lines += ["ssl_key = 'server.key'", "ssl_cert = 'server.crt'"]
+    text = "\n".join(lines) + "\n"
+    root = _project(tmp_path, (ssl, before, commented_on, with_keys), {"pgpool.conf": text})
+    found = [(f.rule_id, f.line) for f in _scan(root) if f.rule_id == "VF201"]
+    # `ssl = on` offers TLS only with both the key and the certificate
+    if not PGPOOL_SSL[ssl] and with_keys:
+        assert found == [], text
+    else:
+        assert found == [("VF201", at)], text

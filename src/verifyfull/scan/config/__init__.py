@@ -3,7 +3,7 @@
 Importing this package registers one check per format with verifyfull.scan.api:
 .env and other env files, YAML (compose, Kubernetes, Helm, CI, Elastic
 Beanstalk), TOML, INI (alembic.ini, systemd, supervisord), JSON (ARM too),
-Terraform, Bicep, Procfiles, Dockerfiles, postgresql.conf, pg_hba.conf, .pgpass
+Terraform, Bicep, Procfiles, Dockerfiles, postgresql.conf, pgpool.conf, pg_hba.conf, .pgpass
 and pg_service.conf; SQL scripts' role passwords; shell scripts, PowerShell and
 Makefiles through the one shell reader (verifyfull.scan.shell.files). Every format is reduced to
 settings and commands (model.py) that judge.py alone interprets.
@@ -19,6 +19,7 @@ from verifyfull.scan.config import (
     jsonfile,
     pg_hba,
     pgpass,
+    pgpool,
     postgresql_conf,
     procfile,
     sqlfile,
@@ -39,6 +40,7 @@ __all__ = [
     "jsonfile",
     "pg_hba",
     "pgpass",
+    "pgpool",
     "postgresql_conf",
     "procfile",
     "shell_files",
