@@ -566,6 +566,9 @@ def reported_at_context(
 
 _CONTEXT_READS = 16  # names read in one call looked at for the context it is given
 _CONTEXT_DEPTH = 3  # dicts within dicts looked into for it
+# The keywords an SSLContext reaches a connection through (asyncpg's ssl, pg8000's
+# ssl_context, SQLAlchemy's connect_args holding either).
+_CONTEXT_ARGUMENTS = frozenset({"ssl", "ssl_context", "connect_args"})
 
 
 def _context_weakened_at(
@@ -575,7 +578,13 @@ def _context_weakened_at(
     host name check (VF104), when every context it may be given says the same place."""
     places: set[tuple[str, int, int]] = set()
     looked = 0
-    given = [*node.args, *(k.value for k in node.keywords)] if isinstance(node, ast.Call) else []
+    # only the arguments a context is handed in: resolving every argument would ask for
+    # each parameter's callers, once per call (quadratic in a module of such calls)
+    given = (
+        [k.value for k in node.keywords if k.arg in _CONTEXT_ARGUMENTS]
+        if isinstance(node, ast.Call)
+        else []
+    )
     for inner in (inner for expr in given for inner in ast.walk(expr)):
         if not isinstance(inner, ast.Call) and not (
             isinstance(inner, (ast.Name, ast.Attribute)) and isinstance(inner.ctx, ast.Load)
