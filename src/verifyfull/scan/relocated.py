@@ -32,6 +32,10 @@ class RelatedFiles:
     def __init__(self, root: Path) -> None:
         self._root = root
         self._sources: dict[str, SourceFile | None] = {}
+        # a file's suppressions, parsed once (None: the file holds no marker): asked for
+        # each related place of each finding, a text search per ask grew with the square
+        # of a module's findings
+        self._marks: dict[str, suppress.Suppressions | None] = {}
 
     def source(self, relpath: str) -> SourceFile | None:
         if relpath not in self._sources:
@@ -55,10 +59,14 @@ class RelatedFiles:
         return source.line_text(place.line)
 
     def suppressed(self, rule_id: str, place: Related) -> bool:
-        source = self.source(place.path) if place.path else None
-        if source is None or suppress.MARKER not in source.text:
+        if not place.path:
             return False
-        return suppress.parse(source.text).silences(rule_id, place.line)
+        if place.path not in self._marks:
+            source = self.source(place.path)
+            marked = source is not None and suppress.MARKER in source.text
+            self._marks[place.path] = suppress.parse(source.text) if marked and source else None
+        marks = self._marks[place.path]
+        return marks is not None and marks.silences(rule_id, place.line)
 
 
 def silenced_at_calls(
