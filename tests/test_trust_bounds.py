@@ -198,6 +198,20 @@ GROWTH: dict[str, tuple[Callable[[int], dict[str, str | bytes]], int]] = {
         },
         300,
     ),
+    "pgpool.conf": (
+        lambda n: {
+            "pgpool.conf": "".join(f"backend_hostname{i} = 'db{i}'\nssl = off\n" for i in range(n))
+        },
+        300,
+    ),
+    "pgbouncer.ini": (
+        lambda n: {
+            "pgbouncer.ini": "[databases]\n"
+            + "".join(f"app{i} = host=db{i} port=5432 dbname=app{i}\n" for i in range(n))
+            + "[pgbouncer]\nlisten_addr = *\nclient_tls_sslmode = disable\n"
+        },
+        300,
+    ),
     "pgpass": (
         lambda n: {".pgpass": "".join(f"db{i}:5432:app:app:secret{i}\n" for i in range(n))},
         300,
