@@ -7,6 +7,8 @@ _findings). Fixtures: tests/fixtures/scan/python/heldout_s17/."""
 
 from __future__ import annotations
 
+import gc
+import time
 from pathlib import Path
 
 from hypothesis import given
@@ -17,6 +19,8 @@ from test_heldout_s8_py import _findings, _project
 from test_heldout_s15_sites import _SETTINGS, _rules
 from verifyfull.findings import Finding
 from verifyfull.scan import engine
+from verifyfull.scan.python import typeparams
+from verifyfull.scan.python.fstrings import MAX_REWRITE
 from verifyfull.scan.settings import ScanSettings
 
 # --- 1. litestar-asyncpg: PoolConfig(...) is asyncpg.create_pool(**fields) -------------
@@ -932,3 +936,26 @@ def test_a_pgpool_conf_without_ssl_is_a_server_without_tls(
         assert found == [], text
     else:
         assert found == [("VF201", at)], text
+
+
+def test_the_type_parameter_rewrite_grows_linearly_on_hostile_input() -> None:
+    """Ten times the nesting takes at most twenty times as long (the trust bound): the
+    `def` names inside a parameter list already blanked are not searched again."""
+
+    def seconds(count: int) -> float:
+        text = "def f[" + "def g[" * count + "T" + "]" * (count + 1) + "(x): pass\n"
+        start = time.perf_counter()
+        assert typeparams.downlevel(text, MAX_REWRITE) is not None
+        return time.perf_counter() - start
+
+    small = large = float("inf")
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):  # interleaved, best of each size: load slows a pair, not a size
+            small = min(small, seconds(1_000))
+            large = min(large, seconds(10_000))
+    finally:
+        gc.enable()
+    assert large <= 20 * small + 0.05, (small, large)
+    assert typeparams.downlevel("def f[T](x): pass\n" * 10, 10) is None  # past the cap

@@ -47,7 +47,10 @@ def downlevel(text: str, limit: int) -> str | None:
                 out[index] = " "
 
     changed = False
+    resume = 0  # tokens inside a list already blanked are not looked at again: linear
     for index, token in enumerate(tokens[:-2]):
+        if index < resume:
+            continue
         name, following = tokens[index + 1], tokens[index + 2]
         if token.type != tokenize.NAME or name.type != tokenize.NAME:
             continue
@@ -65,6 +68,7 @@ def downlevel(text: str, limit: int) -> str | None:
         if following.string == "[":
             blank(offset(following.start), offset(tokens[close].end))
             changed = True
+            resume = close + 1
         if alias:
             # `type Name` -> `Name     `: the name where `type` stood, spaces after it
             begin, end = offset(token.start), offset(name.end)
