@@ -123,8 +123,22 @@ def _python(n: int) -> dict[str, str | bytes]:
     return {"app.py": "\n".join(lines) + "\n"}
 
 
+def _guarded_sites(n: int) -> dict[str, str | bytes]:
+    """Module-level engines each under its own `if` (guards.other_backend looks at the
+    ifs around every site, and at the bindings of the names its URL is made from)."""
+    lines = ["import os", "from sqlalchemy import create_engine"]
+    for i in range(n):
+        lines += [
+            f"url_{i} = os.getenv('U{i}', 'postgresql://app@db{i}.internal/app')",
+            f"if FLAG_{i}:",
+            f"    engine_{i} = create_engine(url_{i})",
+        ]
+    return {"app.py": "\n".join(lines) + "\n"}
+
+
 GROWTH: dict[str, tuple[Callable[[int], dict[str, str | bytes]], int]] = {
     "python": (_python, 60),
+    "python-guarded": (_guarded_sites, 100),
     "env": (lambda n: {".env": "".join(f"DB{i}_URL={DSN}\n" for i in range(n))}, 300),
     "compose": (
         lambda n: {

@@ -16,6 +16,8 @@ line: no walk of the module per site).
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right
+from functools import lru_cache
 
 # Scheme words of other backends (SQLAlchemy dialects, Tortoise and peewee schemes).
 OTHER_BACKENDS = ("sqlite", "mysql", "mariadb", "oracle", "mssql", "aiosqlite")
@@ -102,7 +104,14 @@ def _flag_test(scope_node: ast.AST, test: ast.expr) -> ast.expr:
 
 def _bindings(scope_node: ast.AST, name: str) -> list[ast.expr]:
     """The values `name = …` is given in the scope's own statements (not nested defs)."""
-    found: list[ast.expr] = []
+    return _scope_bindings(scope_node).get(name, [])
+
+
+@lru_cache(maxsize=16)
+def _scope_bindings(scope_node: ast.AST) -> dict[str, list[ast.expr]]:
+    """Every name's values in the scope's own statements, gathered once per scope (asked
+    for each guarded site: a walk per ask grew with sites x scope size)."""
+    found: dict[str, list[ast.expr]] = {}
     stack = list(ast.iter_child_nodes(scope_node))
     while stack:
         node = stack.pop()
@@ -114,10 +123,10 @@ def _bindings(scope_node: ast.AST, name: str) -> list[ast.expr]:
         elif isinstance(node, ast.AnnAssign | ast.AugAssign):
             targets = [node.target]
         value = getattr(node, "value", None) if targets else None
-        if isinstance(value, ast.expr) and any(
-            isinstance(t, ast.Name) and t.id == name for t in targets
-        ):
-            found.append(value)
+        if isinstance(value, ast.expr):
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, []).append(value)
         if isinstance(node, ast.stmt):
             stack.extend(ast.iter_child_nodes(node))
     return found
@@ -159,12 +168,19 @@ def _derived_from(scope_node: ast.AST, url: ast.expr) -> set[str]:
 
 def _enclosing_ifs(scope_node: ast.AST, site: ast.Call) -> list[ast.If]:
     """The `if` statements whose lines hold the site, found by descending only into
-    the statements that span its line (not a walk of the whole module per site)."""
+    the statement that spans its line in each statement list, by a binary search of
+    the list's first lines (not a walk of the whole module, nor of its top-level
+    statements, per site)."""
     found: list[ast.If] = []
     stack = [scope_node]
     while stack:
         node = stack.pop()
-        for child in ast.iter_child_nodes(node):
+        for field in _STATEMENT_LISTS:
+            statements = getattr(node, field, None)
+            if not isinstance(statements, list) or not statements:
+                continue
+            index = bisect_right(_first_lines(node, field), site.lineno) - 1
+            child = statements[index] if index >= 0 else None
             if not isinstance(child, ast.stmt):
                 continue
             end = getattr(child, "end_lineno", None) or child.lineno
@@ -174,6 +190,15 @@ def _enclosing_ifs(scope_node: ast.AST, site: ast.Call) -> list[ast.If]:
                 if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                     stack.append(child)
     return found
+
+
+# The fields that hold a statement's own statements, in line order each.
+_STATEMENT_LISTS = ("body", "orelse", "finalbody")
+
+
+@lru_cache(maxsize=1024)
+def _first_lines(node: ast.AST, field: str) -> tuple[int, ...]:
+    return tuple(getattr(child, "lineno", 0) for child in getattr(node, field))
 
 
 def _holds(body: list[ast.stmt], site: ast.Call) -> bool:
