@@ -81,12 +81,6 @@ def checks_for(name: str) -> tuple[RegisteredCheck, ...]:
 _SECRET_RULE_PREFIXES = ("VF4", "VF306")
 
 
-def _backup_only(name: str) -> bool:
-    """A backup copy (`config.toml.bak`, also `.env.bak`, which the env-file names
-    claim): read for committed secrets only."""
-    return backup_name(name) is not None
-
-
 def _checks_named(name: str) -> tuple[RegisteredCheck, ...]:
     suffix = _suffix(name)
     return tuple(
@@ -394,7 +388,7 @@ def scan_file(walked: WalkedFile, ctx: ScanContext, max_size: int) -> FileOutcom
                     path=walked.relpath,
                 )
             )
-    if _backup_only(walked.path.name):
+    if backup_name(walked.path.name) is not None:
         # nothing reads a backup: its connection settings are not live, its passwords
         # and keys are committed all the same
         findings = [f for f in findings if f.rule_id.startswith(_SECRET_RULE_PREFIXES)]

@@ -129,6 +129,15 @@ def _from_text(text: str, patterns: dict[str, re.Pattern[str]]) -> dict[str, tup
     return found
 
 
+def _requirements_files(root: Path) -> list[Path]:
+    """The project's requirements files (REQUIREMENTS_GLOBS), at most _MAX_REQUIREMENTS."""
+    try:
+        named = {path for pattern in REQUIREMENTS_GLOBS for path in root.glob(pattern)}
+    except OSError:
+        return []
+    return sorted(named)[:_MAX_REQUIREMENTS]
+
+
 @functools.lru_cache(maxsize=64)
 def pinned_versions(root: Path) -> dict[str, tuple[int, ...]]:
     """The versions of PACKAGES the project at `root` locks or pins (first file wins)."""
@@ -137,11 +146,7 @@ def pinned_versions(root: Path) -> dict[str, tuple[int, ...]]:
         (root / "poetry.lock", _from_poetry),
         (root / "Pipfile.lock", _from_pipfile),
     ]
-    try:
-        named = {path for pattern in REQUIREMENTS_GLOBS for path in root.glob(pattern)}
-        requirements = sorted(named)[:_MAX_REQUIREMENTS]
-    except OSError:
-        requirements = []
+    requirements = _requirements_files(root)
     sources += [(path, functools.partial(_from_text, patterns=_PINS)) for path in requirements]
     sources.append((root / "pyproject.toml", functools.partial(_from_text, patterns=_POETRY_DEPS)))
     sources.append((root / "pyproject.toml", functools.partial(_from_text, patterns=_PINS)))
@@ -188,11 +193,7 @@ def declared_postgres_driver(root: Path) -> str | None:
     evidence that a database URL the code reads from the environment, whose in-code
     fallback is a SQLite or another SQL backend's for development, is PostgreSQL where
     the service is deployed."""
-    try:
-        named = {path for pattern in REQUIREMENTS_GLOBS for path in root.glob(pattern)}
-    except OSError:
-        named = set()
-    for path in [*sorted(named)[:_MAX_REQUIREMENTS], root / "pyproject.toml", root / "Pipfile"]:
+    for path in [*_requirements_files(root), root / "pyproject.toml", root / "Pipfile"]:
         text = _read(path)
         found = _POSTGRES_DRIVER.search(text) if text is not None else None
         if found is not None:

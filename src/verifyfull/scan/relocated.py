@@ -32,7 +32,7 @@ class RelatedFiles:
     def __init__(self, root: Path) -> None:
         self._root = root
         self._sources: dict[str, SourceFile | None] = {}
-        # a file's suppressions, parsed once (None: the file holds no marker): asked for
+        # a file's suppressions, parsed once (None: the file is not read): asked for
         # each related place of each finding, a text search per ask grew with the square
         # of a module's findings
         self._marks: dict[str, suppress.Suppressions | None] = {}
@@ -63,8 +63,7 @@ class RelatedFiles:
             return False
         if place.path not in self._marks:
             source = self.source(place.path)
-            marked = source is not None and suppress.MARKER in source.text
-            self._marks[place.path] = suppress.parse(source.text) if marked and source else None
+            self._marks[place.path] = suppress.parse(source.text) if source else None
         marks = self._marks[place.path]
         return marks is not None and marks.silences(rule_id, place.line)
 

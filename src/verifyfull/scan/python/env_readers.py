@@ -19,7 +19,9 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.python.module import ParsedModule
 
@@ -97,8 +99,9 @@ def _bound_instance(module: ParsedModule, name: str) -> str | None:
     return None
 
 
-# A TLS parameter written in a connection string (`sslmode=`, `ssl=`, `sslrootcert=`).
-_TLS_PARAMETER = re.compile(r"(?i)(?:^|[?&\s])ssl\w*\s*=")
+# The parameters a connection string writes (`sslmode=`, `host=`, a URL query's keys):
+# whether one is a TLS setting is conninfo's one definition (semantics.is_tls_key).
+_PARAMETER = re.compile(r"(?:^|[?&\s])([A-Za-z_]\w*)\s*=")
 _KEYWORD_HOST = re.compile(r"(?:^|\s)host\s*=\s*'?([^\s']*)")
 
 
@@ -120,16 +123,17 @@ def stands_in_for_deployed(variable: str | None, default: str) -> bool:
     host = _host_of(text)
     if not host:
         return False  # no host: a Unix socket, or not a connection string at all
-    return is_placeholder("host", host) and not _TLS_PARAMETER.search(text)
+    writes_tls = any(is_tls_key(key.lower()) for key in _PARAMETER.findall(text))
+    return is_placeholder("host", host) and not writes_tls
 
 
 def _host_of(text: str) -> str | None:
-    """The (first) host a URL or keyword connection string names, as written."""
+    """The (first) host a URL or keyword connection string names, as written (a template
+    that no driver parses, `…@HOST:PORT/…`, still names one)."""
     if "://" in text:
-        authority = text.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
-        host = authority.rpartition("@")[2].split(",", 1)[0]
-        if host.startswith("["):
-            return host[1:].split("]", 1)[0]
-        return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        try:
+            return urlsplit(text).hostname
+        except ValueError:
+            return None
     found = _KEYWORD_HOST.search(text)
     return found.group(1) if found else None

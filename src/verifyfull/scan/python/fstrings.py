@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import sys
 import warnings
+from collections.abc import Iterator
 
 from verifyfull.scan.python import typeparams
 
@@ -44,17 +45,26 @@ def parse_python(text: str, filename: str = "<unknown>") -> ast.Module:
         except SyntaxError as error:
             if sys.version_info >= (3, 12):
                 raise
-            quotes = downlevel(text)
-            params = typeparams.downlevel(text, MAX_REWRITE)
-            both = typeparams.downlevel(quotes, MAX_REWRITE) if quotes is not None else None
-            for rewritten in (quotes, params, both):
-                if rewritten is None:
-                    continue
+            for rewritten in _rewrites(text):
                 try:
                     return ast.parse(rewritten, filename=filename)
                 except SyntaxError:
                     continue
             raise error from None
+
+
+def _rewrites(text: str) -> Iterator[str]:
+    """The same-length 3.11 spellings to try, each made only when the one before it did
+    not parse: PEP 701 quotes, PEP 695 type parameters, then both."""
+    quotes = downlevel(text)
+    if quotes is not None:
+        yield quotes
+    params = typeparams.downlevel(text, MAX_REWRITE)
+    if params is not None:
+        yield params
+    both = typeparams.downlevel(quotes, MAX_REWRITE) if quotes is not None else None
+    if both is not None:
+        yield both
 
 
 def downlevel(text: str) -> str | None:
