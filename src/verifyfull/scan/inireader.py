@@ -15,12 +15,18 @@ programs use it, with the same choices everywhere:
 
 Option names are lower-cased and values stripped, as configparser gives them; a
 `[DEFAULT]` section's options appear in every section, as `parser.get` returns them.
+
+configparser keeps no positions, so `ini_lines` walks the same structure line by line
+(section headers, options, indented continuation lines) for every check that reports
+where an option is written: the config INI check, alembic.ini's URL line, pgbouncer.ini's
+section header.
 """
 
 from __future__ import annotations
 
 import configparser
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +35,68 @@ from types import MappingProxyType
 MAX_INI_BYTES = 256_000
 _TOP = "verifyfull top-level options"
 _TOP_HEADER = f"[{_TOP}]\n"
+
+
+_SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
+_OPTION = re.compile(r"^(?P<key>[^\s=:][^=:]*?)\s*[=:]\s*(?P<value>.*)$")
+
+
+@dataclass(frozen=True)
+class IniLine:
+    """One meaningful line of INI text, with its place.
+
+    kind is "section" (key = the section's name), "option" (key and value as written,
+    stripped) or "continuation" (an indented line carrying on the previous option's
+    value: value is the line, stripped). column is the value's 1-based column."""
+
+    kind: str
+    number: int
+    section: str
+    key: str
+    value: str
+    column: int
+
+
+def ini_lines(text: str) -> Iterator[IniLine]:
+    """The section headers, options and continuation lines of INI text, in order
+    (blank and comment lines skipped; lines that are none of these are skipped)."""
+    section = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        header = _SECTION.match(raw)
+        if header is not None:
+            section = header.group("name").strip()
+            yield IniLine("section", number, section, section, "", 1)
+            continue
+        if raw[:1].isspace():
+            column = len(raw) - len(raw.lstrip()) + 1
+            yield IniLine("continuation", number, section, "", stripped, column)
+            continue
+        option = _OPTION.match(raw)
+        if option is not None:
+            key, value = option.group("key").strip(), option.group("value").strip()
+            yield IniLine("option", number, section, key, value, option.start("value") + 1)
+
+
+def section_line(text: str, name: str) -> int | None:
+    """The line of the first `[name]` header (names compared case-insensitively)."""
+    wanted = name.lower()
+    for line in ini_lines(text):
+        if line.kind == "section" and line.key.lower() == wanted:
+            return line.number
+    return None
+
+
+def option_line(text: str, section: str, key: str) -> int | None:
+    """The line `key = ...` is last written on in [section], as configparser (strict off,
+    option names case-insensitive) takes the last value; None when it is not written."""
+    wanted, found = key.lower(), None
+    for line in ini_lines(text):
+        if line.kind == "option" and line.section == section and line.key.lower() == wanted:
+            found = line.number
+    return found
 
 
 class IniError(ValueError):

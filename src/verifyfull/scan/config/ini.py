@@ -2,8 +2,8 @@
 systemd units (ExecStart=, Environment=) and supervisord programs (command=).
 
 configparser, through the shared reader (scan/inireader.py), says whether the file
-is valid INI (and gives the error); a line walker then reads the same structure with
-positions, which configparser does not keep.
+is valid INI (and gives the error); its line walker (`ini_lines`) then reads the same
+structure with positions, which configparser does not keep.
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ from verifyfull.scan.config.installed import as_deployed
 from verifyfull.scan.config.judge import judge_all
 from verifyfull.scan.config.model import Command, ConfigParseError, Setting, worth_parsing
 from verifyfull.scan.config.words import command_words, split_command
-from verifyfull.scan.inireader import IniError, parse_ini_text
+from verifyfull.scan.inireader import IniError, ini_lines, parse_ini_text
 from verifyfull.scan.python.frameworks import env_py_decides_url
 
-_SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
-_OPTION = re.compile(r"^(?P<key>[^\s=:][^=:]*?)\s*[=:]\s*(?P<value>.*)$")
 _ENV_ITEM = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 
 
@@ -74,27 +72,15 @@ def _environment(value: str, line: int, column: int, context: tuple[str, ...]) -
 def parse_ini(src: SourceFile) -> tuple[list[Setting], list[Command]]:
     settings: list[Setting] = []
     commands: list[Command] = []
-    section = ""
-    text = src.text
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if not stripped or stripped[0] in "#;":
+    for line in ini_lines(src.text):
+        context = (line.section,) if line.section else ()
+        number, column, value = line.number, line.column, line.value
+        if line.kind == "continuation":
+            settings.extend(_env_items(value, number, column, context))
             continue
-        header = _SECTION.match(raw)
-        if header is not None:
-            section = header.group("name").strip()
+        if line.kind != "option":
             continue
-        context = (section,) if section else ()
-        if raw[:1].isspace():  # continuation of the previous option's value
-            column = len(raw) - len(raw.lstrip()) + 1
-            settings.extend(_env_items(stripped, number, column, context))
-            continue
-        option = _OPTION.match(raw)
-        if option is None:
-            continue
-        key = option.group("key").strip()
-        value = option.group("value").strip()
-        column = option.start("value") + 1
+        key = line.key
         if key.lower() in _COMMAND_KEYS:
             command = _command(src, value, number, column)
             if command is not None:

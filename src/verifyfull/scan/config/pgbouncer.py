@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from verifyfull.findings import Finding, finding
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.model import Setting
+from verifyfull.scan.inireader import section_line
 
 _CLIENT = "client_tls_sslmode"
 _SERVER = "server_tls_sslmode"
@@ -46,7 +47,7 @@ def is_pgbouncer(settings: list[Setting]) -> bool:
 def judge(src: SourceFile, settings: list[Setting]) -> Judged:
     """The pooler's two legs, and the lines whose generic findings they replace."""
     section = [s for s in settings if s.context[:1] == ("pgbouncer",)]
-    header = _section_line(src, "pgbouncer")
+    header = section_line(src.text, "pgbouncer") or 1
     by_key = {s.key.lower(): s for s in section}
     found: list[Finding] = []
     client = by_key.get(_CLIENT)
@@ -100,10 +101,3 @@ def judge(src: SourceFile, settings: list[Setting]) -> Judged:
     replaced = {s.line for s in settings if s.context[:1] == ("databases",)}
     replaced |= {s.line for s in (client, server) if s is not None}
     return Judged(tuple(found), frozenset(replaced))
-
-
-def _section_line(src: SourceFile, name: str) -> int:
-    for number, raw in enumerate(src.text.splitlines(), start=1):
-        if raw.strip().lower() == f"[{name}]":
-            return number
-    return 1

@@ -16,7 +16,7 @@ from verifyfull.conninfo import (
 )
 from verifyfull.findings import Related
 from verifyfull.rules import TRANSPORT_RULES
-from verifyfull.scan.inireader import read_bounded, read_ini
+from verifyfull.scan.inireader import option_line, read_bounded, read_ini
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.frameworks.common import (
     Judged,
@@ -284,16 +284,7 @@ def ini_url_place(env_py: Path, root: Path, key: str) -> WrittenAt | None:
 def _option_line(ini: Path, section: str, key: str) -> int | None:
     """The line `key = …` is written on in the ini's [section] (None: not found)."""
     text = read_bounded(ini, MAX_INI_BYTES)
-    if text is None:
-        return None
-    current = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if line.startswith("[") and line.endswith("]"):
-            current = line[1:-1].strip()
-        elif current == section and line.split("=", 1)[0].split(":", 1)[0].strip() == key:
-            return number
-    return None
+    return None if text is None else option_line(text, section, key)
 
 
 # alembic's Config is a ConfigParser with its default BasicInterpolation and `here` as a
