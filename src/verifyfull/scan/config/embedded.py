@@ -41,7 +41,7 @@ MAX_DOCUMENT = 64 * 1024
 MAX_SETTINGS = 100
 _MAX_DEPTH = 200  # as the YAML file reader's
 _ENV_KEYS = frozenset({"environment", "env", "variables"})
-# judge._PASSWORD_NAME needs one of these in a key (case-folded)
+# password_names.password_name needs one of these in a key (case-folded)
 _PASSWORD_WORD = re.compile(r"pass|pwd", re.IGNORECASE)
 
 

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from verifyfull.findings import Finding
 from verifyfull.scan.config import components, dsn
 from verifyfull.scan.config.model import Setting
+from verifyfull.scan.config.password_names import password_name
 
 # Engines that are not PostgreSQL's wire (Redshift, which is, is not here).
 _ENGINE_NAME = re.compile(
@@ -45,11 +46,15 @@ _ENGINE_NAME = re.compile(
 )
 _ENGINE_START = re.compile(_ENGINE_NAME.pattern.replace("(?:^|[_.\\-/\\s])", "^", 1))
 _PG_NAME = re.compile(r"(?:^|[_.\-/\s])PG|POSTGRES|COCKROACH|CRDB|PSQL|POSTGIS|TIMESCALE")
-_PASSWORD_ROLE = re.compile(r"(PASSWORD|PASSWD|PASS|PWD)$")
 # A sibling's role and the prefix it shares with the password (DB_ of DB_PORT).
 _ROLE = re.compile(
     r"^(?P<prefix>.*?)(?P<role>HOSTNAME|HOST|PORT|ADDRESS|ADDR|SERVER|URL|URI|DSN|ENGINE"
-    r"|BACKEND|DRIVER|DIALECT|TYPE|CONNECTION|ADAPTER|SCHEME)$"
+    r"|BACKEND|DRIVER|DIALECT|TYPE|CONNECTION|ADAPTER|SCHEME)(?P<qualifier>)$"
+)
+# The same roles followed by an instance qualifier (`DB_HOST_DWH` beside
+# `DB_PASSWORD_DWH`, password_names.py), tried when no role ends the name.
+_ROLE_QUALIFIED = re.compile(
+    _ROLE.pattern.replace("(?P<qualifier>)", r"(?P<qualifier>(?:[_.\-][A-Z0-9]+){1,2})")
 )
 _BACKEND_ROLES = frozenset({"ENGINE", "BACKEND", "DRIVER", "DIALECT", "TYPE", "CONNECTION"})
 _BACKEND_ROLES |= {"ADAPTER", "SCHEME"}
@@ -97,6 +102,10 @@ def _pg_image(images: Sequence[str]) -> bool:
     return any(components.server_image(image) for image in images)
 
 
+def _role(name: str) -> re.Match[str] | None:
+    return _ROLE.match(name) or _ROLE_QUALIFIED.match(name)
+
+
 def _family(name: str) -> str:
     return re.sub(r"[_.\-]", "", name)
 
@@ -106,7 +115,7 @@ def _says_pg(setting: Setting) -> bool:
     value = setting.value.strip().strip("'\"")
     if dsn.looks_like_dsn(value):
         return True
-    role = _ROLE.match(setting.name)
+    role = _role(setting.name)
     if role is None:
         return False
     kind = role.group("role")
@@ -126,11 +135,12 @@ def _port_of(value: str) -> str | None:
 def _sibling_engine(sibling: Setting) -> tuple[str, str] | None:
     """(family, engine) when a sibling names an engine by its port, URL scheme, backend
     or host (`DB_PORT=3306` -> ("DB", "3306"))."""
-    role = _ROLE.match(sibling.name)
+    role = _role(sibling.name)
     if role is None:
         return None
     value = sibling.value.strip().strip("'\"")
-    kind, family = role.group("role"), _family(role.group("prefix"))
+    kind = role.group("role")
+    family = _family(role.group("prefix") + role.group("qualifier"))
     engine: str | None = None
     scheme = _SCHEME.match(value)
     if scheme is not None and _ENGINE_SCHEMES.match(scheme.group("scheme")):
@@ -175,31 +185,49 @@ def foreign_passwords(
         blocks.setdefault(setting.context, []).append(setting)
     foreign: dict[tuple[int, int], str] = {}
     for context, block in blocks.items():
-        passwords = [s for s in block if _PASSWORD_ROLE.search(s.name)]
+        passwords = [s for s in block if password_name(s.name) is not None]
         if not passwords:
             continue
         parent = blocks.get(context[:-1], []) if context else []
         block_images = [s.value for s in parent if s.key == "image"]
         block_images += list((images or {}).get(context[:2], ()))
-        # What says PostgreSQL in the block: an image, a value (a URL, 5432, a PG host or
-        # backend: _says_pg), a name (POSTGRES_DB, PGHOST).
-        if _pg_image(block_images) or any(_says_pg(s) for s in block):
+        if _pg_image(block_images):
             continue
-        pg_named = any(_says_pg_by_name(s) for s in block)
-        image_engine = _image_engine(block_images) if block_images else None
         # The engine each family's siblings name, once per block (per password it was
-        # quadratic in a command of 10,000 `-e DB_PASSWORD=…` options).
+        # quadratic in a command of 10,000 `-e DB_PASSWORD=…` options), and the
+        # families whose siblings say PostgreSQL (a URL, 5432, a PG host or backend).
         families: dict[str, str] = {}
+        pg_families: set[str] = set()
         for sibling in block:
             named = _sibling_engine(sibling)
             if named is not None:
                 families.setdefault(*named)
+            elif _says_pg(sibling):
+                role = _role(sibling.name)
+                pg_families.add(
+                    _family(role.group("prefix") + role.group("qualifier")) if role else ""
+                )
+        if pg_families:
+            # A block that says PostgreSQL keeps its passwords, but for a qualified
+            # family whose own siblings name another engine and none PostgreSQL (a flat
+            # .env of many databases: DB_PORT_DWH=1521 beside DB_PORT_JIRA=5432).
+            for password in passwords:
+                named_as = password_name(password.name)
+                if named_as is None or not named_as.qualifier or _says_pg_by_name(password):
+                    continue
+                own = named_as.family
+                if own in families and own not in pg_families:
+                    foreign[(password.line, password.column)] = families[own]
+            continue
+        pg_named = any(_says_pg_by_name(s) for s in block)
+        image_engine = _image_engine(block_images) if block_images else None
         for password in passwords:
             if _says_pg_by_name(password) or dsn.looks_like_dsn(password.value):
                 continue
             engine = _named_engine(password)
             if engine is None and not pg_named:  # an unnamed password: its block decides
-                own = _family(_PASSWORD_ROLE.sub("", password.name))
+                named_as = password_name(password.name)
+                own = named_as.family if named_as is not None else ""
                 engine = image_engine or families.get(own)
             if engine is not None:
                 foreign[(password.line, password.column)] = engine

@@ -39,6 +39,7 @@ from verifyfull.scan.config import (
     secretdata,
 )
 from verifyfull.scan.config.model import Command, Setting, Word
+from verifyfull.scan.config.password_names import password_name
 from verifyfull.scan.config.pgconf_lines import parse_conf
 from verifyfull.scan.interpolation import example_context
 from verifyfull.scan.placeholders import is_placeholder, register_written_password
@@ -67,7 +68,6 @@ _COCKROACH_CLIENT_FIX = (
 )
 
 # Names that hold a password (PGPASSWORD, POSTGRES_PASSWORD, db.password, DB_PASS).
-_PASSWORD_NAME = re.compile(r"(PASSWORD|PASSWD)$|(^|[_.\-])(PASS|PWD)$")
 # Names or enclosing names that say the password is a database's. RDS / Aurora are AWS's
 # managed databases (Elastic Beanstalk's RDS_PASSWORD, a Terraform `variable "rds_password"`
 # that an aws_db_instance takes: held-out-s11, abroberts14/fantasy-app-bot).
@@ -179,7 +179,7 @@ def worth_judging(key: str, value: str) -> bool:
     return (
         name in _NAMED_SETTINGS
         or name.endswith(("SSLMODE", "SSL_MODE"))
-        or _PASSWORD_NAME.search(name) is not None
+        or password_name(name) is not None
         or dsn.looks_like_dsn(value)
         or dsn.sslmode_word(value)  # a project-defined TLS variable's value (project_vars)
     )
@@ -367,7 +367,7 @@ def _hardcoded_password(
     setting: Setting, where: Mapping[str, Any], src: SourceFile | None = None
 ) -> Iterable[Finding]:
     name = setting.name
-    if not _PASSWORD_NAME.search(name) or _WEB_LOGIN.match(name):
+    if password_name(name) is None or _WEB_LOGIN.match(name):
         return
     context = ".".join((*setting.context, setting.key)).upper()
     if not _DB_CONTEXT.search(context):

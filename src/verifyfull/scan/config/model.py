@@ -98,7 +98,7 @@ _MARKERS = (
     *("pgsql", "postgis", "timescale"),
     # a connection written as components (components.py): what says PostgreSQL there
     *("pghost", "crdb", "5432", "26257"),
-    # every name judge._PASSWORD_NAME takes: PASSWORD, PASSWD, DB_PASS, db.pass, PG_PWD
+    # every name password_names.password_name takes: PASSWORD, PASSWD, DB_PASS, db.pass, PG_PWD
     *("pass", "pwd"),
     *("db_url", "sqlalchemy", "hostssl", "hostnossl", "ssl_ciphers", "ssl_min_protocol"),
     "accept-sql-without-tls",

@@ -19,7 +19,7 @@ import ast
 import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from verifyfull.conninfo.parse import KNOWN_SCHEMES
@@ -536,7 +536,16 @@ class Resolver:
         default = scope.params[name]
         if default is not None and scope.parent is not None:
             value = self.any(default, Place(place.module, scope.parent, place.line), depth)
-            options.append(_noted(value, f"{name}: default of parameter of {scope.name}()"))
+            written = None
+            if _mode_word(default):
+                # where the value is written: a finding it decides is reported there
+                what = (
+                    f"the default of parameter '{name}' of {scope.name}(), used when a "
+                    "caller passes none"
+                )
+                written = WrittenAt(place.module.path, default.lineno, default.col_offset + 1, what)
+            note = f"{name}: default of parameter of {scope.name}()"
+            options.append(_noted(value, note, written))
         key = (id(scope), "<parameter>", name)
         if scope.is_function and self.effort.enter(key):
             try:
@@ -920,16 +929,26 @@ class Resolver:
             # a nested settings model: `settings.db` where Settings declares
             # `db: DatabaseSettings` (held-out-s8: Lems0n/aiogram_template's
             # `settings.db.postgres_connection()`), looked up in the class and its bases
+            # The class comes from the annotation, else from the value: an instance
+            # (`pg = PGSettings()`, pydantic v1 infers the field from it: held-out-s19,
+            # proper-FastAPI-startup) or `Field(default_factory=PGSettings)`.
             outer = self.settings_class(expr.value, place, depth + 1)
             for cls, module in self.lineage(outer):
                 for statement in cls.body:
-                    if (
-                        isinstance(statement, ast.AnnAssign)
-                        and isinstance(statement.target, ast.Name)
-                        and statement.target.id == expr.attr
-                    ):
-                        inner = Place(module, module.scope, 10**9)
-                        return self.class_named(_optional_inner(statement.annotation), inner)
+                    member = _class_member(statement, expr.attr)
+                    if member is None:
+                        continue
+                    annotation, value = member
+                    inner = Place(module, module.scope, 10**9)
+                    if annotation is not None:
+                        found = self.class_named(_optional_inner(annotation), inner)
+                        if found is not None:
+                            return found
+                    if value is not None:
+                        factory = _default_factory(value)
+                        if factory is not None:
+                            return self.class_named(factory, inner)
+                        return self.settings_class(value, inner, depth + 1)
             return None
         if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
             owner = _enclosing_class(place)
@@ -1076,7 +1095,17 @@ class Resolver:
             else:
                 default = self.any(expr, Place(module, scope, 10**9), depth)
             if settings:
-                default = _noted(default, f"{attr}: default of settings field {owner.name}.{attr}")
+                # a string default is where the value is written: a finding it decides
+                # is reported there (class 8, as an environment reader's default)
+                written = None
+                if _mode_word(expr):
+                    what = (
+                        f"the default of settings field {owner.name}.{attr}, used when the "
+                        "environment sets none"
+                    )
+                    written = WrittenAt(module.path, expr.lineno, expr.col_offset + 1, what)
+                note = f"{attr}: default of settings field {owner.name}.{attr}"
+                default = _noted(default, note, written)
         methods = [n for n in owner.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
         validators = [m for m in methods if _validates(m, attr)]
         for method in methods:
@@ -2330,6 +2359,42 @@ def _where(module: ParsedModule, call: ast.Call) -> str:
     except ValueError:
         path = module.path.name
     return f"{path}:{call.lineno}"
+
+
+def _mode_word(expr: ast.expr | None) -> TypeGuard[ast.Constant]:
+    """A string literal that can only be a setting's value (`"disable"`, `"require"`), not
+    a connection string: the place a default of a field or parameter gives a finding.
+    A whole URL default stays judged at its call (the fixes rewrite the call; a Settings
+    URL in another module has its own place, placement.settings_default_place)."""
+    if not (isinstance(expr, ast.Constant) and isinstance(expr.value, str)):
+        return False
+    text = expr.value.strip()
+    return bool(text) and len(text) <= 32 and not any(c in text for c in ":/=@ ")
+
+
+def _class_member(statement: ast.stmt, name: str) -> tuple[ast.expr | None, ast.expr | None] | None:
+    """(annotation, value) of a class body's `name: T = v` / `name = v`, None when the
+    statement does not bind `name`."""
+    if (
+        isinstance(statement, ast.AnnAssign)
+        and isinstance(statement.target, ast.Name)
+        and statement.target.id == name
+    ):
+        return statement.annotation, statement.value
+    if isinstance(statement, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == name for t in statement.targets
+    ):
+        return None, statement.value
+    return None
+
+
+def _default_factory(value: ast.expr) -> ast.expr | None:
+    """X of `Field(default_factory=X)` / `field(default_factory=X)`."""
+    if isinstance(value, ast.Call):
+        for keyword in value.keywords:
+            if keyword.arg == "default_factory":
+                return keyword.value
+    return None
 
 
 def _optional_inner(annotation: ast.expr) -> ast.expr:

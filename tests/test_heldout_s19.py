@@ -1,0 +1,210 @@
+"""Classes the session 19 held-out round found, each generated over its shapes; every
+generated test failed on the code before it (main at 6f39714). filtered == full
+analysis throughout (the prefilter's soundness, checked by the shared _findings).
+
+1. A nested settings model bound without an annotation (`pg = PGSettings()`, pydantic
+   v1 infers the field from the value) or by `Field(default_factory=PGSettings)`:
+   `settings.pg.url` / `settings.pg.args` are that class's properties (was VF108,
+   "the URL is attribute 'url'": proper-FastAPI-startup).
+2. The value that decides a reading written as a Settings field's string default or a
+   function parameter's string default is where the finding goes, the call related
+   (the default is the line a reviewer changes: the operator's `sslmode='disable'`
+   parameter, the settings class's `sslmode: str = "disable"`).
+3. A password named with a qualifier after its role (`DB_PASSWORD_PROD`,
+   `DB_PASSWORD_NAUMEN_1`) is a password name; a qualifier that says the value is
+   something else (`_FILE`, `_HASH`, `_POLICY`) is not; in a file of many databases a
+   qualified family whose siblings name another engine (`DB_PORT_DWH=1521`) is that
+   engine's (RikiTwiki/o_mobile_operator_dagster's `.env.example`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from test_heldout_s8_py import _findings, _project
+from test_heldout_s15_sites import _SETTINGS
+from verifyfull.findings import Finding
+from verifyfull.scan import engine
+from verifyfull.scan.config.password_names import NOT_THE_PASSWORD, password_name
+from verifyfull.scan.settings import ScanSettings
+
+_TRANSPORT = {"VF101", "VF102", "VF103", "VF104", "VF108"}
+MODES = (("disable", "VF101"), ("allow", "VF102"), ("prefer", "VF102"), ("require", "VF103"))
+MODES += (("verify-ca", "VF104"),)
+
+
+def _scan(root: Path) -> list[Finding]:
+    return list(engine.scan([root], ScanSettings(project_root=root), jobs=1).report.findings)
+
+
+# --- 1 + 2. a nested settings model's properties; the field default is the place --------
+
+BINDINGS = (
+    "    {name} = PGSettings()\n",
+    "    {name}: PGSettings = PGSettings()\n",
+    "    {name}: 'PGSettings' = PGSettings()\n",
+    "    {name}: Any = Field(default_factory=PGSettings)\n",
+)
+SETTINGS_BASES = (
+    ("from pydantic import BaseSettings, Field", "BaseSettings"),
+    ("from pydantic_settings import BaseSettings\nfrom pydantic import Field", "BaseSettings"),
+)
+
+
+@_SETTINGS
+@given(
+    binding=st.sampled_from(BINDINGS),
+    base=st.sampled_from(SETTINGS_BASES),
+    name=st.sampled_from(("pg", "db", "postgres", "database")),
+    mode=st.sampled_from(MODES),
+    through_args=st.booleans(),
+)
+def test_a_nested_settings_models_properties_decide_the_connection(
+    tmp_path: Path,
+    binding: str,
+    base: tuple[str, str],
+    name: str,
+    mode: tuple[str, str],
+    through_args: bool,
+) -> None:
+    statement, cls = base
+    sslmode, rule = mode
+    query = "" if through_args else "?sslmode={self.sslmode}"
+    config = (
+        f"from typing import Any\n{statement}\n\n\nclass PGSettings({cls}):\n"
+        '    host: str = "db.internal"\n'
+        f'    sslmode: str = "{sslmode}"\n\n'
+        "    @property\n    def url(self) -> str:\n"
+        f'        return f"postgresql://app@{{self.host}}:5432/app{query}"\n\n'
+        "    @property\n    def args(self) -> dict:\n"
+        '        return {"sslmode": self.sslmode}\n\n\n'
+        f"class Settings({cls}):\n    debug: bool = False\n"
+        f"{binding.format(name=name)}\n\nsettings = Settings()\n"
+    )
+    args = f", connect_args=settings.{name}.args" if through_args else ""
+    app = (
+        "from sqlalchemy import create_engine\n\nfrom config import settings\n\n"
+        f"engine = create_engine(settings.{name}.url{args})\n"
+    )
+    key = (binding, base, name, mode, through_args)
+    root = _project(tmp_path, key, {"config.py": config, "app.py": app})
+    for file in ("config.py", "app.py"):
+        _findings(root, file)
+    found = [f for f in _scan(root) if f.rule_id in _TRANSPORT]
+    assert [f.rule_id for f in found] == [rule], (config, app, found)
+    if through_args:  # the sslmode default decides: reported there, the call related
+        sslmode_line = config.splitlines().index(f'    sslmode: str = "{sslmode}"') + 1
+        assert (found[0].path, found[0].line) == ("config.py", sslmode_line)
+        assert ("app.py", 5) in {(r.path, r.line) for r in found[0].related}
+
+
+PARAMETER_SHAPES = (
+    # (the class, how it is made, the call that connects)
+    (
+        "class Operator:\n"
+        "    def __init__(self, sql, database='etl', {param}: str = '{mode}', **kw):\n"
+        "        self.sql = sql\n        self.database = database\n"
+        "        self.{attr} = {param}\n\n"
+        "    def execute(self, host):\n"
+        "        return psycopg2.connect(dbname=self.database, host=host,"
+        " sslmode=self.{attr})\n",
+        "task = Operator('select 1')\n",
+    ),
+    (
+        "def connect(host, {param}='{mode}'):\n"
+        "    return psycopg2.connect(host=host, dbname='app', sslmode={param})\n",
+        "conn = connect('db.internal')\n",
+    ),
+)
+
+
+@_SETTINGS
+@given(
+    shape=st.sampled_from(PARAMETER_SHAPES),
+    param=st.sampled_from(("sslmode", "ssl_mode", "mode", "tls")),
+    attr=st.sampled_from(("sslmode", "_sslmode", "mode")),
+    mode=st.sampled_from(MODES),
+    lead=st.integers(min_value=0, max_value=3),
+)
+def test_a_parameter_default_that_decides_is_where_the_finding_goes(
+    tmp_path: Path,
+    shape: tuple[str, str],
+    param: str,
+    attr: str,
+    mode: tuple[str, str],
+    lead: int,
+) -> None:
+    body, use = shape
+    sslmode, rule = mode
+    defined = body.format(param=param, attr=attr, mode=sslmode)
+    text = "import psycopg2\n" + "\n" * lead + "\n\n" + defined + "\n\n" + use
+    root = _project(tmp_path, (shape, param, attr, mode, lead), {"ops.py": text})
+    _findings(root, "ops.py")
+    found = [f for f in _scan(root) if f.rule_id in _TRANSPORT]
+    lines = text.splitlines()
+    default_line = next(i for i, line in enumerate(lines, 1) if f"'{sslmode}'" in line)
+    call_line = next(i for i, line in enumerate(lines, 1) if "psycopg2.connect(" in line)
+    assert [(f.rule_id, f.line) for f in found] == [(rule, default_line)], text
+    assert ("ops.py", call_line) in {(r.path, r.line) for r in found[0].related}
+
+
+# --- 3. qualified password names --------------------------------------------------------
+
+_WORD = st.from_regex(r"[A-Z]{2,8}", fullmatch=True)
+QUALIFIERS = st.one_of(
+    st.sampled_from(("PROD", "DEV", "STAGING", "TEST", "LOCAL", "QA", "CI")),
+    st.from_regex(r"[A-Z]{3,8}(_[0-9])?", fullmatch=True),
+).filter(lambda word: not set(word.split("_")) & NOT_THE_PASSWORD)
+PREFIXES = st.sampled_from(("DB_", "PG_", "CC_DWH_DB_", "POSTGRES_", "DATABASE_"))
+REAL_LOOKING = st.from_regex(r"[a-z]{3,6}[A-Z][a-z]{2,5}[0-9]{2,4}[$!#]?", fullmatch=True)
+
+
+def _env_findings(tmp_path: Path, key: object, text: str) -> list[Finding]:
+    root = _project(tmp_path, key, {".env.example": text})
+    return [f for f in _scan(root) if f.rule_id == "VF401"]
+
+
+@_SETTINGS
+@given(prefix=PREFIXES, qualifier=QUALIFIERS, password=REAL_LOOKING, before=st.booleans())
+def test_a_password_named_with_a_qualifier_is_a_password(
+    tmp_path: Path, prefix: str, qualifier: str, password: str, before: bool
+) -> None:
+    name = f"{prefix}PASSWORD_{qualifier}" if not before else f"{prefix}{qualifier}_PASSWORD"
+    assert password_name(name) is not None
+    text = f"{prefix}HOST_{qualifier}=10.0.0.5\n{prefix}PORT_{qualifier}=5432\n{name}={password}\n"
+    found = _env_findings(tmp_path, (name, password), text)
+    assert [(f.line, f.message.split()[0]) for f in found] == [(3, name)], text
+
+
+@_SETTINGS
+@given(prefix=PREFIXES, not_it=st.sampled_from(sorted(NOT_THE_PASSWORD)), value=REAL_LOOKING)
+def test_a_qualifier_that_says_not_the_password_is_no_password(
+    tmp_path: Path, prefix: str, not_it: str, value: str
+) -> None:
+    name = f"{prefix}PASSWORD_{not_it}"
+    assert password_name(name) is None
+    found = _env_findings(tmp_path, (name, value), f"{prefix}HOST=db.internal\n{name}={value}\n")
+    assert found == []
+
+
+@_SETTINGS
+@given(
+    qualifier=QUALIFIERS,
+    other=st.sampled_from(("1521", "3306", "27017", "1433")),
+    password=REAL_LOOKING,
+    pg_first=st.booleans(),
+)
+def test_a_qualified_family_of_another_engine_keeps_its_password_out(
+    tmp_path: Path, qualifier: str, other: str, password: str, pg_first: bool
+) -> None:
+    pg = f"DB_HOST_PG=10.0.0.7\nDB_PORT_PG=5432\nDB_PASSWORD_PG={password}x\n"
+    foreign = f"DB_HOST_{qualifier}=10.0.0.8\nDB_PORT_{qualifier}={other}\n"
+    foreign += f"DB_PASSWORD_{qualifier}={password}\n"
+    if qualifier == "PG":
+        return
+    text = pg + foreign if pg_first else foreign + pg
+    found = _env_findings(tmp_path, (qualifier, other, password, pg_first), text)
+    assert [f.message.split()[0] for f in found] == ["DB_PASSWORD_PG"], text
