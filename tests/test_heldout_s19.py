@@ -15,6 +15,10 @@ analysis throughout (the prefilter's soundness, checked by the shared _findings)
    something else (`_FILE`, `_HASH`, `_POLICY`) is not; in a file of many databases a
    qualified family whose siblings name another engine (`DB_PORT_DWH=1521`) is that
    engine's (RikiTwiki/o_mobile_operator_dagster's `.env.example`).
+4. An environment value in a URL's `options` (a CockroachDB Cloud URL's
+   `options=--cluster%3D{cluster}`), `port`, `search_path` or `timezone` is a server
+   run-time parameter: the URL is judged as written (was VF108 on a verify-full URL,
+   py-nest-thermostat).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from hypothesis import strategies as st
 
 from test_heldout_s8_py import _findings, _project
 from test_heldout_s15_sites import _SETTINGS
+from test_scan_python_query_values import _rules as _query_rules
 from verifyfull.findings import Finding
 from verifyfull.scan import engine
 from verifyfull.scan.config.password_names import NOT_THE_PASSWORD, password_name
@@ -208,3 +213,30 @@ def test_a_qualified_family_of_another_engine_keeps_its_password_out(
     text = pg + foreign if pg_first else foreign + pg
     found = _env_findings(tmp_path, (qualifier, other, password, pg_first), text)
     assert [f.message.split()[0] for f in found] == ["DB_PASSWORD_PG"], text
+
+
+# --- 4. server run-time parameters in a URL's query cannot change its TLS --------------
+
+RUNTIME_KEYS = ("options", "port", "search_path", "timezone")
+QUERY_CALLS = ("create_engine({url})", "psycopg2.connect({url})", "asyncpg.connect({url})")
+
+
+@_SETTINGS
+@given(
+    key=st.sampled_from(RUNTIME_KEYS),
+    call=st.sampled_from(QUERY_CALLS),
+    mode=st.sampled_from(("disable", "require", "verify-ca", "verify-full")),
+    first=st.booleans(),
+    prefix=st.sampled_from(("", "--cluster%3D", "-c%20search_path%3D")),
+)
+def test_an_unknown_server_parameter_in_the_query_leaves_the_url_judged_as_written(
+    tmp_path: Path, key: str, call: str, mode: str, first: bool, prefix: str
+) -> None:
+    pairs = [f"sslmode={mode}&sslrootcert=/run/ca.crt", f"{key}={prefix}{{}}"]
+    query = "&".join(pairs[::-1] if first else pairs)
+    template = f"postgresql://app@db.internal:26257/app?{query}"
+    unknown = "f" + repr(template.replace("{}", "{os.environ['CLUSTER']}"))
+    written = repr(template.format("blue-cluster-12"))
+    assert _query_rules(tmp_path, call.format(url=unknown)) == _query_rules(
+        tmp_path, call.format(url=written)
+    ), unknown

