@@ -240,3 +240,77 @@ def test_an_unknown_server_parameter_in_the_query_leaves_the_url_judged_as_writt
     assert _query_rules(tmp_path, call.format(url=unknown)) == _query_rules(
         tmp_path, call.format(url=written)
     ), unknown
+
+
+# --- 5. Prefect's SqlAlchemyConnector: a create_engine site, or a stored block -----------
+
+PREFECT_URLS = (
+    "'postgresql+psycopg2://app@db.internal:5432/app'",
+    "'postgresql+psycopg2://app@db.internal:5432/app?sslmode=disable'",
+    "'postgresql+psycopg2://app@db.internal/app?sslmode=verify-full&sslrootcert=/ca.crt'",
+    "'postgresql+asyncpg://app@db.internal:5432/app'",
+    "f'postgresql+psycopg2://{user}:{password}@{host}:5432/{db}'",
+    "os.environ['DATABASE_URL']",
+)
+PREFECT_CONNECT_ARGS = (None, "{'sslmode': 'require'}", "{'connect_timeout': 5}")
+PREFECT_IMPORTS = (
+    ("from prefect_sqlalchemy import SqlAlchemyConnector", "SqlAlchemyConnector"),
+    ("import prefect_sqlalchemy", "prefect_sqlalchemy.SqlAlchemyConnector"),
+    ("from prefect_sqlalchemy.database import SqlAlchemyConnector as Block", "Block"),
+)
+
+
+@_SETTINGS
+@given(
+    url=st.sampled_from(PREFECT_URLS),
+    connect_args=st.sampled_from(PREFECT_CONNECT_ARGS),
+    imports=st.sampled_from(PREFECT_IMPORTS),
+    positional=st.booleans(),
+)
+def test_a_prefect_block_made_with_a_url_is_the_engine_it_builds(
+    tmp_path: Path,
+    url: str,
+    connect_args: str | None,
+    imports: tuple[str, str],
+    positional: bool,
+) -> None:
+    statement, name = imports
+    given = url if positional else f"connection_info={url}"
+    extra = f", connect_args={connect_args}" if connect_args else ""
+    engine_extra = f", connect_args={connect_args}" if connect_args else ""
+    head = "import os\nfrom sqlalchemy import create_engine\nuser = password = host = db = 'x'\n"
+    block = f"{head}{statement}\n\nblock = {name}({given}{extra})\n"
+    direct = f"{head}{statement}\n\nblock = create_engine({url}{engine_extra})\n"
+    root = _project(tmp_path, (url, connect_args, imports, positional), {"block.py": block})
+    other = _project(tmp_path, ("direct", url, connect_args), {"block.py": direct})
+    made = sorted(rule for rule, line in _findings(root, "block.py") if rule in _TRANSPORT)
+    engine_rules = sorted(rule for rule, _ in _findings(other, "block.py") if rule in _TRANSPORT)
+    assert made == engine_rules, block
+
+
+@_SETTINGS
+@given(
+    imports=st.sampled_from(PREFECT_IMPORTS),
+    block_name=st.from_regex(r"[a-z][a-z0-9-]{2,20}", fullmatch=True),
+    use=st.sampled_from(
+        (
+            "with {load} as db:\n        db.execute('select 1')\n",
+            "engine = {load}.get_engine()\n",
+            "db = {load}\n",
+            "{load}\n",
+        )
+    ),
+    asynchronous=st.booleans(),
+)
+def test_a_loaded_prefect_block_is_decided_at_deploy_unless_dropped(
+    tmp_path: Path, imports: tuple[str, str], block_name: str, use: str, asynchronous: bool
+) -> None:
+    statement, name = imports
+    loader = "aload" if asynchronous else "load"
+    load = f"{'await ' if asynchronous else ''}{name}.{loader}({block_name!r})"
+    body = use.format(load=load)
+    text = f"{statement}\n\n\nasync def flow():\n    {body}"
+    root = _project(tmp_path, (imports, block_name, use, asynchronous), {"flow.py": text})
+    found = _findings(root, "flow.py")
+    expected = set() if use == "{load}\n" else {("VF108", 5)}
+    assert {f for f in found if f[0] in _TRANSPORT} == expected, text

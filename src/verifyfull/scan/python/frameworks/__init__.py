@@ -28,6 +28,9 @@ the framework really uses (read in the frameworks' sources):
 - Airflow's Postgres provider: PostgresHook / PostgresOperator (and a
   SQLExecuteQueryOperator known to be Postgres) connect with the Airflow connection
   the deployment stores: VF108 at the call, naming it (airflow.py).
+- Prefect's `SqlAlchemyConnector(connection_info=URL, connect_args=…)`: create_engine
+  (URL, connect_args=…); `SqlAlchemyConnector.load(name)`: the block the Prefect server
+  stores, VF108 (prefect.py).
 - aerich's Tortoise settings (the module attribute pyproject.toml /
   aerich.ini configure): Tortoise.init(config=…) (aerich.py).
 - Alembic env.py: `engine_from_config(config.get_section(…), prefix="sqlalchemy.")`
@@ -44,7 +47,7 @@ import ast
 
 from verifyfull.scan.python import placement
 from verifyfull.scan.python.context import Analysis
-from verifyfull.scan.python.frameworks import aerich, airflow, apscheduler, celery
+from verifyfull.scan.python.frameworks import aerich, airflow, apscheduler, celery, prefect
 from verifyfull.scan.python.frameworks.asyncpg_orms import (
     PICCOLO,
     gino,
@@ -105,6 +108,7 @@ WORDS = (
     *apscheduler.WORDS,
     *celery.WORDS,
     *airflow.WORDS,
+    *prefect.WORDS,
     *DJANGO_HEROKU_WORDS,
 )
 # Words a handler needs all of (the prefilter's test, with WORDS).
@@ -119,6 +123,7 @@ register_library_names(
     | airflow.HOOKS
     | airflow.OPERATORS
     | airflow.SQL_OPERATORS
+    | prefect.CONNECTOR
     | {"gino.create_engine"}
 )
 
@@ -126,7 +131,7 @@ register_library_names(
 # get_backend`, `from gino import create_engine as make`).
 MODULES = frozenset(
     {"piccolo", "gino", "yoyo", "dj_database_url", "environ", "apscheduler", "airflow"}
-    | {"django_heroku"}
+    | {"django_heroku", "prefect_sqlalchemy"}
 )
 
 
@@ -186,7 +191,9 @@ def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
             lambda: django_heroku_site(a, node, scope),
             lambda count: helper_places(a, node, scope, count, "default"),
         )
-    elif qual.startswith("airflow.") and airflow.on_call(a, node, scope, qual):
+    elif (qual.startswith("airflow.") and airflow.on_call(a, node, scope, qual)) or (
+        qual.startswith("prefect_sqlalchemy.") and prefect.on_call(a, node, scope, qual)
+    ):
         return
     elif qual in DJ_DATABASE_URL:
         site(
