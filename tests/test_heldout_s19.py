@@ -314,3 +314,62 @@ def test_a_loaded_prefect_block_is_decided_at_deploy_unless_dropped(
     found = _findings(root, "flow.py")
     expected = set() if use == "{load}\n" else {("VF108", 5)}
     assert {f for f in found if f[0] in _TRANSPORT} == expected, text
+
+
+# --- 6. a form's blank and a CI-only password are placeholders -------------------------
+
+
+@_SETTINGS
+@given(
+    key=st.sampled_from(("DB_PASSWORD", "POSTGRES_PASSWORD", "PGPASSWORD")),
+    value=st.sampled_from(("fill", "FILL", "to_fill", "to-be-filled", "ci_password", "ci-pass")),
+    comment=st.sampled_from(("", "  # Optional, remove if unnecessary")),
+)
+def test_a_blank_to_fill_or_a_ci_password_is_no_credential(
+    tmp_path: Path, key: str, value: str, comment: str
+) -> None:
+    text = f"DB_HOST=db.internal\nDB_PORT=5432\n{key}={value}{comment}\n"
+    assert _env_findings(tmp_path, (key, value, comment), text) == []
+
+
+# --- 7. a script's exported PG* connection: references read as deployed, tools related --
+
+PG_EXPORTS = {
+    "PGPORT": ("5432", '"${POSTGRES_PORT}"', "$DB_PORT"),
+    "PGUSER": ("app", '"${POSTGRES_USER}"'),
+    "PGPASSWORD": ('"${POSTGRES_PASSWORD}"',),
+    "PGDATABASE": ("app", '"${POSTGRES_DB:-app}"'),
+}
+TOOLS = ("pg_dump | gzip > /backups/db.sql.gz", "psql -c 'select 1'", "dropdb app", "createdb app")
+
+
+@_SETTINGS
+@given(
+    host=st.sampled_from(("db.internal", '"${POSTGRES_HOST}"', "$DB_HOST", '"${PGH:-db}"')),
+    others=st.lists(
+        st.sampled_from(sorted(PG_EXPORTS)).flatmap(
+            lambda name: st.tuples(st.just(name), st.sampled_from(PG_EXPORTS[name]))
+        ),
+        max_size=4,
+        unique_by=lambda pair: pair[0],
+    ),
+    host_first=st.booleans(),
+    tools=st.lists(st.sampled_from(TOOLS), min_size=1, max_size=3),
+)
+def test_an_exported_connection_is_one_finding_with_its_tools_related(
+    tmp_path: Path,
+    host: str,
+    others: list[tuple[str, str]],
+    host_first: bool,
+    tools: list[str],
+) -> None:
+    exports = [f"export {name}={value}" for name, value in others]
+    exports.insert(0 if host_first else len(exports), f"export PGHOST={host}")
+    lines = ["#!/usr/bin/env bash", "set -o errexit", *exports, "", *tools]
+    text = "\n".join(lines) + "\n"
+    root = _project(tmp_path, (host, tuple(others), host_first, tuple(tools)), {"backup.sh": text})
+    found = [f for f in _scan(root) if f.rule_id in _TRANSPORT]
+    host_line = lines.index(f"export PGHOST={host}") + 1
+    assert [(f.rule_id, f.line) for f in found] == [("VF102", host_line)], text
+    tool_lines = {i for i, line in enumerate(lines, 1) if line in tools}
+    assert {r.line for r in found[0].related} == tool_lines, text

@@ -134,6 +134,26 @@ def _host_of(words: Sequence[Word], start: int) -> Word | None:
     return None
 
 
+def reads_exported_host(command: Command) -> Word | None:
+    """The libpq tool word of a command whose host is the environment's PGHOST: no -h
+    / --host, no PGHOST= of its own, no connection string argument (`pg_dump | gzip`
+    after `export PGHOST=...`). None for any other command."""
+    words = command.words
+    lead = 0
+    while lead < len(words) and _VARIABLE.match(words[lead].text):
+        if words[lead].text.startswith("PGHOST="):
+            return None
+        lead += 1
+    tool = next(
+        (i for i in range(lead, len(words)) if _program(words[i].text) in LIBPQ_TOOLS), None
+    )
+    if tool is None or _host_of(words, tool + 1) is not None:
+        return None
+    if any(dsn.looks_like_dsn(w.text) for w in words[lead:]):
+        return None
+    return words[tool]
+
+
 def _deployed_host(text: str) -> str:
     """The host a reference stands for: its written default, else a network host
     (a script run against a database names a server it reaches over TCP)."""

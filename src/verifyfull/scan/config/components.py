@@ -42,7 +42,7 @@ from verifyfull.rules import MODE_RULES
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.clients import LIBPQ_TOOLS
-from verifyfull.scan.config.dsn import NETWORK_HOST, looks_like_dsn
+from verifyfull.scan.config.dsn import NETWORK_HOST, deployed_environment, looks_like_dsn
 from verifyfull.scan.config.ecosystem import driver_default, other_ecosystem, shown
 from verifyfull.scan.config.model import Command, Setting
 from verifyfull.scan.shell.argv import program
@@ -300,7 +300,7 @@ def _judge_group(
     judged = {**keywords, "sslmode": default.sslmode} if default is not None else keywords
     text = " ".join(f"{k}={_quoted(v)}" for k, v in judged.items())
     try:
-        verdict = evaluate(parse_dsn(text), None, Environment.of(dict(env)), policy)
+        verdict = evaluate(parse_dsn(text), None, Environment.of(deployed_environment(env)), policy)
     except (ConnStringError, VerifyfullError):
         return []
     keys = list(dict.fromkeys(c.setting.key for _, c in members))

@@ -16,7 +16,7 @@ from typing import Any
 
 from verifyfull.conninfo.foreign_drivers import UrlReader
 from verifyfull.errors import UsageError
-from verifyfull.findings import Finding, finding
+from verifyfull.findings import Finding, Related, finding
 from verifyfull.policy import (
     DEFAULT_POLICY,
     Policy,
@@ -25,6 +25,7 @@ from verifyfull.policy import (
     tls_version_name,
     weak_cipher_reasons,
 )
+from verifyfull.rules import MODE_RULES
 from verifyfull.scan import project_vars
 from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config import (
@@ -408,12 +409,56 @@ def judge_all(
     *,
     own_code: bool = False,
 ) -> list[Finding]:
-    """Settings and commands of one file together."""
+    """Settings and commands of one file together.
+
+    A libpq tool that takes its host from the PGHOST the file exports is the exported
+    connection's caller: when that connection is reported at the export, the tool is
+    listed there as a related location, not reported again (class 8: one finding where
+    the connection is written, however many tools use it; enterpriseviz's restore
+    script runs dropdb, createdb and psql after one `export PGHOST=...`)."""
     found = judge_settings(src, settings, policy, commands, own_code=own_code)
     env = file_environment(settings)
+    exported = _exported_connection(found, settings)
     for command in commands:
-        found.extend(judge_command(src, command, policy, env))
+        judged = judge_command(src, command, policy, env)
+        tool = clients.reads_exported_host(command) if exported else None
+        if tool is not None:
+            judged = _as_related(found, exported, judged, tool, src.relpath)
+        found.extend(judged)
     return found
+
+
+def _exported_connection(found: Sequence[Finding], settings: Sequence[Setting]) -> dict[str, int]:
+    """rule -> index in `found` of the transport finding at the file's PGHOST export."""
+    line = next((s.line for s in reversed(settings) if s.name == "PGHOST" and not s.local), None)
+    return {
+        f.rule_id: index
+        for index, f in enumerate(found)
+        if line is not None and f.line == line and f.rule_id in MODE_RULES
+    }
+
+
+def _as_related(
+    found: list[Finding],
+    exported: Mapping[str, int],
+    judged: list[Finding],
+    tool: Word,
+    relpath: str,
+) -> list[Finding]:
+    """The tool's transport findings of a rule reported at the export, moved there."""
+    kept: list[Finding] = []
+    for item in judged:
+        index = exported.get(item.rule_id)
+        if index is None or item.line != tool.line:
+            kept.append(item)
+            continue
+        here = Related(
+            f"{tool.text} connects with the exported PGHOST", relpath, tool.line, tool.column
+        )
+        target = found[index]
+        if here not in target.related:
+            found[index] = dataclasses.replace(target, related=(*target.related, here))
+    return kept
 
 
 # --- PostgreSQL server settings (postgresql.conf, postgres -c name=value) --------------
