@@ -316,16 +316,16 @@ def test_a_loaded_prefect_block_is_decided_at_deploy_unless_dropped(
     assert {f for f in found if f[0] in _TRANSPORT} == expected, text
 
 
-# --- 6. a form's blank and a CI-only password are placeholders -------------------------
+# --- 6. a form's blank is a placeholder; a command's output is no literal ------------
 
 
 @_SETTINGS
 @given(
     key=st.sampled_from(("DB_PASSWORD", "POSTGRES_PASSWORD", "PGPASSWORD")),
-    value=st.sampled_from(("fill", "FILL", "to_fill", "to-be-filled", "ci_password", "ci-pass")),
+    value=st.sampled_from(("fill", "FILL", "to_fill", "to-be-filled", "tobeset")),
     comment=st.sampled_from(("", "  # Optional, remove if unnecessary")),
 )
-def test_a_blank_to_fill_or_a_ci_password_is_no_credential(
+def test_a_blank_to_fill_is_no_credential(
     tmp_path: Path, key: str, value: str, comment: str
 ) -> None:
     text = f"DB_HOST=db.internal\nDB_PORT=5432\n{key}={value}{comment}\n"
@@ -410,3 +410,22 @@ def test_records_of_an_escaped_echo_string_are_placed_on_their_lines(
         if line.startswith(("host ", "hostnossl"))
     }
     assert found == expected, text
+
+
+@_SETTINGS
+@given(
+    name=st.sampled_from(("COCKROACH_PASSWORD_B64", "DB_PASSWORD", "PG_PASSWORD_PROD")),
+    command=st.sampled_from(
+        (
+            "$(gcloud secrets versions access latest \\\n  --secret=db-password)",
+            "$(cat /run/secrets/db)",
+            "`vault kv get -field=password secret/db`",
+        )
+    ),
+)
+def test_a_password_read_from_a_command_is_no_literal(
+    tmp_path: Path, name: str, command: str
+) -> None:
+    text = f"#!/bin/bash\nexport PGHOST=db.internal\n{name}={command}\n"
+    root = _project(tmp_path, (name, command), {"start.sh": text})
+    assert [f for f in _scan(root) if f.rule_id == "VF401"] == [], text

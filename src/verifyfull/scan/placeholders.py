@@ -130,7 +130,7 @@ DESCRIBING = frozenset(
     {
         *("my", "your", "some", "the", "a", "secure", "strong", "super", "long", "random"),
         *("db", "database", "postgres", "postgresql", "pg", "app", "user", "admin", "root"),
-        *("example", "sample", "test", "dummy", "default", "new", "local", "dev", "ci"),
+        *("example", "sample", "test", "dummy", "default", "new", "local", "dev"),
     }
 )
 _SECRET_WORDS = ROLE_WORDS | {"secret"}

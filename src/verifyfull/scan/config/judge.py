@@ -78,7 +78,9 @@ _DB_CONTEXT = re.compile(
 )
 # Values that refer to a secret held elsewhere, not the secret itself (and a
 # template action, `_templated`).
-_REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|^%\([^)]*\)s$|^\*+$|^<[^>]*>$|^\$\(.*\)$")
+# A command substitution (`$(gcloud secrets ... \` continued on the next line, a
+# backquoted one) is the command's output: whole or cut at the line's end.
+_REFERENCE = re.compile(r"^\$\{[^}]*\}$|^\$[A-Za-z_]\w*$|^%\([^)]*\)s$|^\*+$|^<[^>]*>$|^\$\(|^`")
 # Web logins of database admin UIs (pgAdmin, Adminer): a password for the UI, not
 # for the database (GF_DATABASE_PASSWORD, Grafana's own database, still is one).
 _WEB_LOGIN = re.compile(r"^(PGADMIN|ADMINER)[_.\-]")
