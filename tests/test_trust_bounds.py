@@ -136,8 +136,29 @@ def _guarded_sites(n: int) -> dict[str, str | bytes]:
     return {"app.py": "\n".join(lines) + "\n"}
 
 
+def _prefect_loads(n: int) -> dict[str, str | bytes]:
+    """Prefect block loads, half of them dropped at once (prefect._discarded looks at the
+    statements of the load's scope)."""
+    lines = ["from prefect_sqlalchemy import SqlAlchemyConnector"]
+    for i in range(n):
+        lines += [f"SqlAlchemyConnector.load('b{i}')", f"db_{i} = SqlAlchemyConnector.load('b{i}')"]
+    return {"flows.py": "\n".join(lines) + "\n"}
+
+
+def _exported_tools(n: int) -> dict[str, str | bytes]:
+    """One exported PGHOST and many libpq tools that use it (judge._as_related)."""
+    lines = [
+        "#!/bin/bash",
+        "export PGHOST=db.internal",
+        *(f"psql -c 'select {i}'" for i in range(n)),
+    ]
+    return {"run.sh": "\n".join(lines) + "\n"}
+
+
 GROWTH: dict[str, tuple[Callable[[int], dict[str, str | bytes]], int]] = {
     "python": (_python, 60),
+    "python-prefect": (_prefect_loads, 200),
+    "sh-exported": (_exported_tools, 200),
     "python-guarded": (_guarded_sites, 100),
     "env": (lambda n: {".env": "".join(f"DB{i}_URL={DSN}\n" for i in range(n))}, 300),
     "compose": (

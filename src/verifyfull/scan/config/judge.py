@@ -421,12 +421,16 @@ def judge_all(
     found = judge_settings(src, settings, policy, commands, own_code=own_code)
     env = file_environment(settings)
     exported = _exported_connection(found, settings)
+    related: dict[int, list[Related]] = {}  # index in found -> the tools, in order
     for command in commands:
         judged = judge_command(src, command, policy, env)
         tool = clients.reads_exported_host(command) if exported else None
         if tool is not None:
-            judged = _as_related(found, exported, judged, tool, src.relpath)
+            judged = _as_related(exported, judged, tool, src.relpath, related)
         found.extend(judged)
+    for index, tools in related.items():  # joined once: a related tuple grown per tool
+        unique = list(dict.fromkeys(tools))  # was quadratic in a script of many tools
+        found[index] = dataclasses.replace(found[index], related=(*found[index].related, *unique))
     return found
 
 
@@ -441,13 +445,14 @@ def _exported_connection(found: Sequence[Finding], settings: Sequence[Setting]) 
 
 
 def _as_related(
-    found: list[Finding],
     exported: Mapping[str, int],
     judged: list[Finding],
     tool: Word,
     relpath: str,
+    related: dict[int, list[Related]],
 ) -> list[Finding]:
-    """The tool's transport findings of a rule reported at the export, moved there."""
+    """The tool's transport findings of a rule reported at the export, noted in
+    `related` (index of the export's finding -> the tools) instead of kept."""
     kept: list[Finding] = []
     for item in judged:
         index = exported.get(item.rule_id)
@@ -457,9 +462,7 @@ def _as_related(
         here = Related(
             f"{tool.text} connects with the exported PGHOST", relpath, tool.line, tool.column
         )
-        target = found[index]
-        if here not in target.related:
-            found[index] = dataclasses.replace(target, related=(*target.related, here))
+        related.setdefault(index, []).append(here)
     return kept
 
 

@@ -82,17 +82,25 @@ def _judge(
     )
 
 
+# The last scope's dropped calls (its tree kept, so the ids stay its own): one walk of a
+# scope for all of its loads, not one per load (a module of many loads stays linear).
+_LAST: list[tuple[ast.AST, frozenset[int]]] = []
+
+
 def _discarded(call: ast.Call, scope: Scope) -> bool:
     """The call is a statement of its own: its block is made and dropped, no engine
     (a block-writing script's existence check, create_pg_block.py)."""
-    for statement in ast.walk(scope.node):
-        if isinstance(statement, ast.Expr):
-            value = statement.value
-            if isinstance(value, ast.Await):  # `await SqlAlchemyConnector.aload(name)`
-                value = value.value
-            if value is call:
-                return True
-    return False
+    node = scope.node
+    if not (_LAST and _LAST[0][0] is node):
+        dropped = set()
+        for statement in ast.walk(node):
+            if isinstance(statement, ast.Expr):
+                value = statement.value
+                if isinstance(value, ast.Await):  # `await SqlAlchemyConnector.aload(name)`
+                    value = value.value
+                dropped.add(id(value))
+        _LAST[:] = [(node, frozenset(dropped))]
+    return id(call) in _LAST[0][1]
 
 
 def _loaded(a: Analysis, call: ast.Call, scope: Scope) -> None:
