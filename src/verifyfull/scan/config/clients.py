@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import functools
 import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -77,9 +76,7 @@ def client_findings(
     database server's own container (a compose healthcheck of the postgres service),
     where a loopback host is that server itself: no network between them."""
     words = command.words
-    lead = 0
-    while lead < len(words) and _VARIABLE.match(words[lead].text):
-        lead += 1  # `PGSSLMODE=require psql ...`: the command's own environment
+    lead = _assignments_end(words)
     own_env = dict(env)
     for word in words[:lead]:
         name, _, value = word.text.partition("=")
@@ -135,16 +132,23 @@ def _host_of(words: Sequence[Word], start: int) -> Word | None:
     return None
 
 
+def _assignments_end(words: Sequence[Word]) -> int:
+    """The index after a command's leading `NAME=value` words (`PGSSLMODE=require psql
+    ...`: the command's own environment)."""
+    lead = 0
+    while lead < len(words) and _VARIABLE.match(words[lead].text):
+        lead += 1
+    return lead
+
+
 def reads_exported_host(command: Command) -> Word | None:
     """The libpq tool word of a command whose host is the environment's PGHOST: no -h
     / --host, no PGHOST= of its own, no connection string argument (`pg_dump | gzip`
     after `export PGHOST=...`). None for any other command."""
     words = command.words
-    lead = 0
-    while lead < len(words) and _VARIABLE.match(words[lead].text):
-        if words[lead].text.startswith("PGHOST="):
-            return None
-        lead += 1
+    lead = _assignments_end(words)
+    if any(w.text.startswith("PGHOST=") for w in words[:lead]):
+        return None
     tool = next(
         (i for i in range(lead, len(words)) if _program(words[i].text) in LIBPQ_TOOLS), None
     )
@@ -375,7 +379,7 @@ def _hba_lines(src: SourceFile, command: Command) -> list[Finding]:
         items = pg_hba.judge_hba(pg_hba.parse_hba(text.text), src.relpath)
         if not items:
             continue
-        source, rows = _source_lines(src.text), text.text.splitlines()
+        source, rows = src.lines, text.text.splitlines()
         placed: dict[int, int | None] = {}  # row -> the line it is written on
         cursor = text.line
         for item in items:
@@ -393,12 +397,6 @@ def _hba_lines(src: SourceFile, command: Command) -> list[Finding]:
                 line, column = written, 1
             found.append(dataclasses.replace(item, line=line, column=column))
     return found
-
-
-@functools.lru_cache(maxsize=4)
-def _source_lines(text: str) -> tuple[str, ...]:
-    """A file's lines, split once for all its commands (str caches its hash)."""
-    return tuple(text.splitlines())
 
 
 # Rows are found in order, each a few lines after the last: a bounded look-ahead keeps

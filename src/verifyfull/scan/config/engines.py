@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from verifyfull.findings import Finding
 from verifyfull.scan.config import components, dsn
 from verifyfull.scan.config.model import Setting
-from verifyfull.scan.config.password_names import password_name
+from verifyfull.scan.config.password_names import family_of, password_name
 
 # Engines that are not PostgreSQL's wire (Redshift, which is, is not here).
 _ENGINE_NAME = re.compile(
@@ -106,8 +106,9 @@ def _role(name: str) -> re.Match[str] | None:
     return _ROLE.match(name) or _ROLE_QUALIFIED.match(name)
 
 
-def _family(name: str) -> str:
-    return re.sub(r"[_.\-]", "", name)
+def _role_family(role: re.Match[str]) -> str:
+    """The family of a sibling's name (`DB_PORT_DWH` -> "DBDWH"), as its password's."""
+    return family_of(role.group("prefix") + role.group("qualifier"))
 
 
 def _says_pg(setting: Setting) -> bool:
@@ -139,8 +140,7 @@ def _sibling_engine(sibling: Setting) -> tuple[str, str] | None:
     if role is None:
         return None
     value = sibling.value.strip().strip("'\"")
-    kind = role.group("role")
-    family = _family(role.group("prefix") + role.group("qualifier"))
+    kind, family = role.group("role"), _role_family(role)
     engine: str | None = None
     scheme = _SCHEME.match(value)
     if scheme is not None and _ENGINE_SCHEMES.match(scheme.group("scheme")):
@@ -204,9 +204,7 @@ def foreign_passwords(
                 families.setdefault(*named)
             elif _says_pg(sibling):
                 role = _role(sibling.name)
-                pg_families.add(
-                    _family(role.group("prefix") + role.group("qualifier")) if role else ""
-                )
+                pg_families.add(_role_family(role) if role else "")
         if pg_families:
             # A block that says PostgreSQL keeps its passwords, but for a qualified
             # family whose own siblings name another engine and none PostgreSQL (a flat

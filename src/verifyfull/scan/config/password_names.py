@@ -46,7 +46,13 @@ class PasswordName:
     @property
     def family(self) -> str:
         """Prefix and qualifier, separators dropped ("CCDWHDBPROD")."""
-        return re.sub(r"[_.\-]", "", self.prefix + self.qualifier)
+        return family_of(self.prefix + self.qualifier)
+
+
+def family_of(parts: str) -> str:
+    """A name's family: what is left of it without its role, separators dropped (the
+    same for a password and for its siblings, engines.py)."""
+    return re.sub(r"[_.\-]", "", parts)
 
 
 def password_name(name: str) -> PasswordName | None:

@@ -19,6 +19,7 @@ import ast
 import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TypeGuard, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -536,14 +537,11 @@ class Resolver:
         default = scope.params[name]
         if default is not None and scope.parent is not None:
             value = self.any(default, Place(place.module, scope.parent, place.line), depth)
-            written = None
-            if _mode_word(default):
-                # where the value is written: a finding it decides is reported there
-                what = (
-                    f"the default of parameter '{name}' of {scope.name}(), used when a "
-                    "caller passes none"
-                )
-                written = WrittenAt(place.module.path, default.lineno, default.col_offset + 1, what)
+            what = (
+                f"the default of parameter '{name}' of {scope.name}(), used when a caller "
+                "passes none"
+            )
+            written = _written_default(place.module.path, default, what)
             note = f"{name}: default of parameter of {scope.name}()"
             options.append(_noted(value, note, written))
         key = (id(scope), "<parameter>", name)
@@ -1095,15 +1093,11 @@ class Resolver:
             else:
                 default = self.any(expr, Place(module, scope, 10**9), depth)
             if settings:
-                # a string default is where the value is written: a finding it decides
-                # is reported there (class 8, as an environment reader's default)
-                written = None
-                if _mode_word(expr):
-                    what = (
-                        f"the default of settings field {owner.name}.{attr}, used when the "
-                        "environment sets none"
-                    )
-                    written = WrittenAt(module.path, expr.lineno, expr.col_offset + 1, what)
+                what = (
+                    f"the default of settings field {owner.name}.{attr}, used when the "
+                    "environment sets none"
+                )
+                written = _written_default(module.path, expr, what)
                 note = f"{attr}: default of settings field {owner.name}.{attr}"
                 default = _noted(default, note, written)
         methods = [n for n in owner.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
@@ -2359,6 +2353,14 @@ def _where(module: ParsedModule, call: ast.Call) -> str:
     except ValueError:
         path = module.path.name
     return f"{path}:{call.lineno}"
+
+
+def _written_default(path: Path, expr: ast.expr | None, what: str) -> WrittenAt | None:
+    """Where a field's or parameter's default is written, when it is a mode word: a
+    finding it decides is reported there (class 8, as an environment reader's default)."""
+    if not _mode_word(expr):
+        return None
+    return WrittenAt(path, expr.lineno, expr.col_offset + 1, what)
 
 
 def _mode_word(expr: ast.expr | None) -> TypeGuard[ast.Constant]:
