@@ -145,10 +145,21 @@ def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
 
 def test_default_workers_are_one_per_core_only_for_a_large_tree() -> None:
     cores = dispatch.usable_cores()
-    many, enough = dispatch.PARALLEL_THRESHOLD, dispatch.PARALLEL_MIN_BYTES
-    assert dispatch.default_jobs(many - 1, enough * 10) == 1
-    assert dispatch.default_jobs(many * 10, enough - 1) == 1
-    assert dispatch.default_jobs(many, enough) == cores
+    many, heavy = dispatch.PARALLEL_THRESHOLD, dispatch.PARALLEL_MIN_BYTES
+    few = dispatch.PARALLEL_MIN_FILES_BY_BYTES
+    assert dispatch.default_jobs(many - 1, heavy - 1) == 1
+    assert dispatch.default_jobs(few - 1, heavy * 10) == 1  # a few huge files: no pool
+    assert dispatch.default_jobs(many, 0) == cores  # many files, whatever their bytes
+    assert dispatch.default_jobs(few, heavy) == cores  # fewer but large ones
+
+
+def test_a_pool_starts_for_fewer_but_large_files(tmp_path: Path) -> None:
+    count = dispatch.PARALLEL_MIN_FILES_BY_BYTES + 1
+    size = dispatch.PARALLEL_MIN_BYTES // dispatch.PARALLEL_MIN_FILES_BY_BYTES + 1
+    heavy = (WalkedFile(tmp_path / f"m{n}.py", f"m{n}.py", size) for n in range(count))
+    light = (WalkedFile(tmp_path / f"m{n}.py", f"m{n}.py", 1) for n in range(count))
+    assert {pid for pid, _ in dispatch.run(heavy, _where_and_what, 2)} - {PARENT}
+    assert {pid for pid, _ in dispatch.run(light, _where_and_what, 2)} == {PARENT}
 
 
 PARENT = os.getpid()
@@ -177,7 +188,9 @@ def test_streamed_pool_keeps_the_walk_order_and_uses_workers(tmp_path: Path) -> 
 
 
 def test_small_tree_and_one_job_stay_in_this_process(tmp_path: Path) -> None:
-    small = dispatch.run(_walk(tmp_path, dispatch.PARALLEL_THRESHOLD - 1), _where_and_what, 2)
+    small = dispatch.run(
+        _walk(tmp_path, dispatch.PARALLEL_MIN_FILES_BY_BYTES - 1), _where_and_what, 2
+    )
     one = dispatch.run(_walk(tmp_path, dispatch.PARALLEL_THRESHOLD * 2), _where_and_what, 1)
     assert {pid for pid, _ in small} == {pid for pid, _ in one} == {PARENT}
 

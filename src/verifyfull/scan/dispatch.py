@@ -1,8 +1,9 @@
 """Where the per-file work runs: in this process, or streamed to worker processes.
 
 A small tree is scanned in this process (a pool's start-up and transfers cost more
-than they save). Once the walk has found enough files and bytes, a pool starts and
-receives chunks while the walk goes on, so walking and analysing overlap. A chunk
+than they save). Once the walk has found enough files, or fewer but large ones
+(pool_pays), a pool starts and receives chunks while the walk goes on, so walking
+and analysing overlap. A chunk
 holds at most 64 files or about 1 MB, a large file goes alone, so the workers
 pull evenly sized work and none is left with a heavy tail (each chunk costs the
 pool's queues and both processes' wake-ups: 16 files / 256 kB, 300 chunks on the
@@ -26,9 +27,13 @@ from verifyfull.scan.walk import WalkedFile
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-# Below this many candidate files, or bytes of them, a pool costs more than it saves.
+# Measured on the corpus's real trees (docs/scan.md, "When a pool starts"): from 200
+# candidate files on a pool never cost more than 5 ms and saved up to 1.4 s, whatever
+# their bytes (an 8 MB floor kept 16 of the 17 such trees in one process); below 200,
+# it cost 20-35 ms on light trees and paid only on heavy ones (166 files of 8.3 MB).
 PARALLEL_THRESHOLD = 200
-PARALLEL_MIN_BYTES = 8_000_000
+PARALLEL_MIN_BYTES = 4_000_000
+PARALLEL_MIN_FILES_BY_BYTES = 64
 CHUNK_FILES = 64
 CHUNK_BYTES = 1_000_000
 
@@ -40,12 +45,18 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
+def pool_pays(files: int, total_bytes: int) -> bool:
+    """Whether a tree walked so far is large enough for worker processes: many files,
+    or fewer but large ones."""
+    return files >= PARALLEL_THRESHOLD or (
+        files >= PARALLEL_MIN_FILES_BY_BYTES and total_bytes >= PARALLEL_MIN_BYTES
+    )
+
+
 def default_jobs(files: int, total_bytes: int) -> int:
     """Worker processes when neither --jobs nor `jobs` says: one per usable core for a
     large tree, one process otherwise."""
-    if files < PARALLEL_THRESHOLD or total_bytes < PARALLEL_MIN_BYTES:
-        return 1
-    return usable_cores()
+    return usable_cores() if pool_pays(files, total_bytes) else 1
 
 
 def _collecting(
@@ -94,6 +105,7 @@ def run(files: Iterable[WalkedFile], work: Work[Result], jobs: int | None) -> li
     total_bytes = 0
     pool: ProcessPoolExecutor | None = None
     chunks: _Chunks[Result] | None = None
+    workers = jobs if jobs is not None else usable_cores()
     try:
         for item in remaining:
             walked.append(item)
@@ -101,8 +113,7 @@ def run(files: Iterable[WalkedFile], work: Work[Result], jobs: int | None) -> li
             if chunks is not None:
                 chunks.add(len(walked) - 1, item)
                 continue
-            workers = jobs if jobs is not None else default_jobs(len(walked), total_bytes)
-            if workers > 1 and len(walked) >= PARALLEL_THRESHOLD:
+            if workers > 1 and pool_pays(len(walked), total_bytes):
                 pool = ProcessPoolExecutor(max_workers=workers)
                 chunks = _Chunks(pool, work)
                 for index, earlier in enumerate(walked):
