@@ -7,7 +7,7 @@ their candidate files, with what dispatch.pool_pays decides for each.
     .venv/bin/python benchmarks/pool_threshold.py --repos-dir DIR --min-files 64 --repeat 4
 
 The pool is forced by running the CLI with dispatch.pool_pays replaced by "always"
-(forced_pool below), and `--jobs 1` is the one-process run: both through the same
+(FORCED_POOL below), and `--jobs 1` is the one-process run: both through the same
 walk and checks as a user's scan. Figures in docs/scan.md ("When a pool starts").
 """
 
@@ -53,17 +53,14 @@ def candidate_sizes(repos: Path, min_files: int) -> list[TreeSize]:
     """Each tree's candidate files and bytes, as the scan's walk counts them."""
     from verifyfull.scan import engine
     from verifyfull.scan.settings import ScanSettings
-    from verifyfull.scan.walk import Walker
 
     sizes = []
     for tree in sorted(path for path in repos.iterdir() if path.is_dir()):
-        settings = ScanSettings(project_root=tree)
-        walker = Walker(tree, exclude=settings.exclude, respect_gitignore=True)
+        walker = engine.walker_for(ScanSettings(project_root=tree))
         files = total = 0
-        for walked in walker.walk([tree], engine._is_candidate):
-            if engine._is_candidate(walked.path.name):
-                files += 1
-                total += max(walked.size, 0)
+        for walked in engine.candidate_files(walker, [tree]):
+            files += 1
+            total += max(walked.size, 0)
         if files >= min_files:
             sizes.append(TreeSize(tree.name, files, total))
     return sorted(sizes, key=lambda size: size.files)

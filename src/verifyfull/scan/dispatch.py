@@ -3,8 +3,8 @@
 A small tree is scanned in this process (a pool's start-up and transfers cost more
 than they save). Once the walk has found enough files, or fewer but large ones
 (pool_pays), a pool starts and receives chunks while the walk goes on, so walking
-and analysing overlap. A chunk
-holds at most 64 files or about 1 MB, a large file goes alone, so the workers
+and analysing overlap. A chunk holds at most 64 files or about 1 MB, a large file
+goes alone, so the workers
 pull evenly sized work and none is left with a heavy tail (each chunk costs the
 pool's queues and both processes' wake-ups: 16 files / 256 kB, 300 chunks on the
 benchmark tree, spent 4-7 % more CPU; docs/scan.md, session 11). Results come back in
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # Measured on the corpus's real trees (docs/scan.md, "When a pool starts"): from 200
 # candidate files on a pool never cost more than 5 ms and saved up to 1.4 s, whatever
 # their bytes (an 8 MB floor kept 16 of the 17 such trees in one process); below 200,
-# it cost 20-35 ms on light trees and paid only on heavy ones (166 files of 8.3 MB).
+# it cost 10-35 ms on light trees and paid only on heavy ones (166 files of 8.3 MB).
 PARALLEL_THRESHOLD = 200
 PARALLEL_MIN_BYTES = 4_000_000
 PARALLEL_MIN_FILES_BY_BYTES = 64

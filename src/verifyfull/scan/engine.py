@@ -469,6 +469,24 @@ def _release_parsed_modules() -> None:
     module.release_parsed()
 
 
+def walker_for(settings: ScanSettings) -> Walker:
+    return Walker(
+        settings.project_root,
+        exclude=settings.exclude,
+        respect_gitignore=settings.respect_gitignore,
+    )
+
+
+def candidate_files(walker: Walker, paths: Sequence[Path]) -> Iterator[WalkedFile]:
+    """The walked files some check wants, as the scan analyses them (also counted by
+    benchmarks/pool_threshold.py)."""
+    return (
+        _named_in_reports(w)
+        for w in walker.walk(paths, _is_candidate)
+        if _is_candidate(w.path.name)
+    )
+
+
 def scan(
     paths: Sequence[Path],
     settings: ScanSettings,
@@ -485,17 +503,9 @@ def scan(
     baseline: with write_baseline, record the current findings there; without,
     hide the findings it holds.
     """
-    walker = Walker(
-        settings.project_root,
-        exclude=settings.exclude,
-        respect_gitignore=settings.respect_gitignore,
-    )
+    walker = walker_for(settings)
     register_public_name(str(settings.project_root))
-    candidates = (
-        _named_in_reports(w)
-        for w in walker.walk(paths, _is_candidate)
-        if _is_candidate(w.path.name)
-    )
+    candidates = candidate_files(walker, paths)
     ctx = ScanContext(root=settings.project_root, policy=settings.policy)
     work = partial(_scan_chunk, ctx=ctx, max_size=settings.max_file_size)
     outcomes = dispatch.run(candidates, work, jobs or settings.jobs)
