@@ -33,6 +33,24 @@ FAMILIES = (
     ("CRDB_", True),
     ("DATABASE_", False),
 )
+# What outside the family starts a variable's name: a project's env_prefix, of one word
+# or several (held-out-s20 scaledp-chat: SCALEDP_CHAT_DB_HOST read as `db_host` under
+# env_prefix="SCALEDP_CHAT_").
+OUTER_PREFIXES = ("", "SVC_", "SCALEDP_CHAT_", "MY_BIG_APP_")
+# How the project's Python reads the host: the variable's whole name, or a settings field
+# under the outer prefix; a settings class under that prefix without the field (only
+# `unrelated_host`) reads another variable.
+READERS: dict[str | None, str] = {
+    None: "",
+    "environ": "import os\nHOST = os.environ['{whole}']\n",
+    "env_prefix": (
+        "from pydantic_settings import BaseSettings, SettingsConfigDict\n\n\n"
+        "class Settings(BaseSettings):\n"
+        "    model_config = SettingsConfigDict(env_prefix='{outer}')\n"
+        "    unrelated_host: str = 'x'\n"
+    ),
+}
+READERS["env_prefix_field"] = READERS["env_prefix"] + "    {field}: str = 'localhost'\n"
 HOSTS = {
     "tcp": ("db.internal", True),
     "loopback": ("127.0.0.1", True),
@@ -120,7 +138,8 @@ def _render(form: str, items: list[tuple]) -> tuple[str, str, int]:
     backend=st.sampled_from((None, "postgresql", "django.db.backends.postgis", "mysql")),
     tls=st.sampled_from(TLS),
     form=st.sampled_from(FORMATS),
-    code_reads=st.booleans(),
+    code_reads=st.sampled_from(tuple(READERS)),
+    outer=st.sampled_from(OUTER_PREFIXES),
 )
 def test_components_get_the_default_verdict_in_every_format(
     tmp_path_factory: pytest.TempPathFactory,
@@ -130,9 +149,11 @@ def test_components_get_the_default_verdict_in_every_format(
     backend: str | None,
     tls: str,
     form: str,
-    code_reads: bool,
+    code_reads: str | None,
+    outer: str,
 ) -> None:
-    prefix, named_pg = family
+    inner, named_pg = family
+    prefix = outer + inner
     host, network = HOSTS[host_kind]
     if form == "ecs-json" and host is None:
         host = "{{resolve:ssm:/db/host}}"  # JSON has no expressions: a template reference
@@ -143,12 +164,16 @@ def test_components_get_the_default_verdict_in_every_format(
         extra[f"{prefix}ENGINE"] = backend
     name, text, host_line = _render(form, _entries(prefix, host, extra, tls))
     files = {name: text}
-    if code_reads:
-        files["app/settings.py"] = f"import os\nHOST = os.environ['{prefix}HOST']\n"
+    if code_reads is not None:
+        files["app/settings.py"] = READERS[code_reads].format(
+            whole=f"{prefix}HOST", outer=outer, field=f"{inner}HOST".lower()
+        )
     postgres = (
         named_pg or port in ("5432", "26257") or (backend is not None and "postg" in backend)
     ) and backend != "mysql"
-    expect_vf102 = network and tls == "none" and postgres and not code_reads
+    # a settings class under an env_prefix reads the variable only through its field
+    reads = code_reads in ("environ", "env_prefix_field")
+    expect_vf102 = network and tls == "none" and postgres and not reads
     found = scan_tree(tmp_path_factory.mktemp("components"), files)
     transport = {
         (line, rule)

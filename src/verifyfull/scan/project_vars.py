@@ -87,6 +87,7 @@ _ATTRIBUTE = re.compile(
 )
 _NAME = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*$")
 _ENV_PREFIX = re.compile(r"""env_prefix\s*[=:]\s*["'](?P<prefix>\w+)["']""")
+_ENV_PREFIX_BYTES = re.compile(_ENV_PREFIX.pattern.encode())
 _DOTENV = re.compile(
     r"""\b(?:load_dotenv|dotenv_values)\s*\(\s*(?:dotenv_path\s*=\s*)?["'](?P<file>[^"'\n]{1,300})["']"""
 )
@@ -311,12 +312,24 @@ def code_reads(src: SourceFile, name: str) -> bool:
     """Whether the project's Python names the environment variable `name`: written
     as is in any case (`os.environ["DB_HOST"]`, a pydantic field `db_host`), or,
     in a file that sets an `env_prefix`, without its first part (`APP_DB_HOST` read
-    as the field `db_host` under the prefix `APP_`)."""
+    as the field `db_host` under the prefix `APP_`, `SCALEDP_CHAT_DB_HOST` as `db_host`
+    under `SCALEDP_CHAT_`; a prefix not written as a literal is taken to be one word)."""
     whole = name.strip().lower().encode()
     _, _, rest = whole.partition(b"_")
     for text in _code_texts(root_of(src)):
-        if whole in text or (rest and b"env_prefix" in text and rest in text):
+        if whole in text:
             return True
+        if b"env_prefix" not in text:
+            continue
+        prefixes = [m.group("prefix") for m in _ENV_PREFIX_BYTES.finditer(text)]
+        if not prefixes:  # a prefix not written as a literal: any first word
+            if rest and rest in text:
+                return True
+            continue
+        # the prefixes written (`env_prefix="SCALEDP_CHAT_"`, several words: held-out-s20)
+        for prefix in prefixes:
+            if whole.startswith(prefix) and whole[len(prefix) :] in text:
+                return True
     return False
 
 

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode
 from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.scan.deployed_urls import deployed_postgres_url
 from verifyfull.scan.project_versions import declared_postgres_driver
-from verifyfull.scan.python import callers, config_files, pytest_options, returns, urls
+from verifyfull.scan.python import callers, config_files, pytest_options, returns, urls, yarl_urls
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.env_readers import EnvRead, env_read, stands_in_for_deployed
@@ -345,6 +345,11 @@ class Resolver:
                 text = self._percent(template, node.right, place, depth)
                 if text is not None:
                     return _rescheme(text)
+        if isinstance(node.op, ast.Div):  # yarl: url / "segment" clears the query
+            left = self._sub(node.left, place, depth)
+            if yarl_urls.is_url(left):
+                assert isinstance(left, Text)
+                return urls.strip_query(left, node.lineno)
         if isinstance(node.op, ast.BitOr):  # dict | dict
             left = self._sub(node.left, place, depth)
             right = self._sub(node.right, place, depth)
@@ -1186,6 +1191,10 @@ class Resolver:
             return self.url_create(node, place, depth)
         if qual == "dict":
             return self._dict_call(node, place, depth)
+        if qual == yarl_urls.BUILD:
+            return self._yarl_build(node, place, depth)
+        if qual == yarl_urls.CONSTRUCTOR and len(node.args) == 1 and not node.keywords:
+            return self.any(node.args[0], place, depth)  # URL(text): the same URL
         origin = ssl_origin(qual)
         if origin is not None:
             return self.new_context(origin, node, place, depth)
@@ -1218,6 +1227,11 @@ class Resolver:
                     return self._joined(separator.known, node.args[0], place, depth)
             if method == "build" and (qual or "").rsplit(".", 1)[0].endswith(_DSN_TYPES):
                 return self._dsn_build(node, place, depth)
+            if method in yarl_urls.EDITS:
+                receiver = self._sub(node.func.value, place, depth)
+                if yarl_urls.is_url(receiver):
+                    assert isinstance(receiver, Text)
+                    return self._yarl_edit(receiver, method, node, place, depth)
             if method in _URL_EDITS:
                 receiver = self._sub(node.func.value, place, depth)
                 if isinstance(receiver, Text):
@@ -1485,6 +1499,23 @@ class Resolver:
                 text = Text((Unknown(f"the {keyword.arg} of PostgresDsn.build()"),))
             parts[keyword.arg] = text
         return urls.build(parts)
+
+    def _yarl_build(self, node: ast.Call, place: Place, depth: int) -> Value:
+        if node.args or any(k.arg is None for k in node.keywords):
+            return Unknown("yarl URL.build() with arguments not written as keywords")
+        parts = {k.arg: self._sub(k.value, place, depth) for k in node.keywords if k.arg}
+        return yarl_urls.build(parts)
+
+    def _yarl_edit(
+        self, receiver: Text, method: str, node: ast.Call, place: Place, depth: int
+    ) -> Value:
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords
+        ):
+            return Unknown(f"URL.{method}() with arguments passed through * or **")
+        given = [self._sub(a, place, depth) for a in node.args]
+        keywords = {k.arg: self._sub(k.value, place, depth) for k in node.keywords if k.arg}
+        return yarl_urls.edit(receiver, method, given, keywords, node.lineno)
 
     def _url_edit(
         self, receiver: Text, method: str, node: ast.Call, place: Place, depth: int

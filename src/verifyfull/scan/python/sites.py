@@ -91,6 +91,7 @@ from verifyfull.scan.python.wrapper_sites import (
     CELERY_DATABASE_PREFIX,
     FASTAPI_ASYNCPG,
     FASTAPI_ASYNCPG_OWN,
+    LANGCHAIN_PGENGINE,
     LITESTAR_ASYNCPG,
     LITESTAR_ASYNCPG_SPREAD,
     PEEWEE_ASYNC,
@@ -236,6 +237,7 @@ ALL_SITES = (
     | ASYNCPGSA
     | LITESTAR_ASYNCPG
     | PONY
+    | LANGCHAIN_PGENGINE
 )
 
 # `from peewee import *` brings these names too (module._star_aliases)
@@ -1280,6 +1282,7 @@ _HANDLERS = (
     (ASYNCPGSA, _asyncpgsa),
     (LITESTAR_ASYNCPG, _litestar_asyncpg),
     (PONY, _pony),
+    (LANGCHAIN_PGENGINE, _sqlalchemy_call),
 )
 
 
@@ -1320,6 +1323,7 @@ _UNSEEN_SCHEMES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "sqlalchemy.ext.asyncio.create_async_engine": _ASYNC_DIALECTS,
     "sqlalchemy.ext.asyncio.engine.create_async_engine": _ASYNC_DIALECTS,
     "sqlalchemy.ext.asyncio.async_engine_from_config": _ASYNC_DIALECTS,
+    **dict.fromkeys(LANGCHAIN_PGENGINE, _ASYNC_DIALECTS),
     **dict.fromkeys(PANDAS, _SYNC_DIALECTS),
     # advanced-alchemy: an async config makes create_async_engine, a sync one create_engine
     **{

@@ -98,6 +98,21 @@ def with_query(text: Text, query: dict[str, str], line: int) -> Value:
     return stripped + Text.of("?" + urlencode(list(query.items()), safe="/:@"))
 
 
+def merged_query(text: Text, pairs: list[tuple[str, str]], append: bool) -> Value:
+    """yarl's `url.update_query(pairs)` (each key set, the others kept) and
+    `url.extend_query(pairs)` (appended after the old ones)."""
+    split = _split(text)
+    if split is None:
+        return Unknown("a URL whose old query cannot be told from the rest")
+    base, query = split
+    old = parse_qsl(query or "", keep_blank_values=True)
+    if not append:
+        named = {key for key, _ in pairs}
+        old = [(k, v) for k, v in old if k not in named]
+    merged = [*old, *pairs]
+    return base + Text.of("?" + urlencode(merged, safe="/:@")) if merged else base
+
+
 def replace_query(text: Text, query: str) -> Value:
     """`urlparse(url)._replace(query=urlencode(params))` with the new query known: the
     URL before '?' and that query (whatever the old one said is gone)."""
@@ -116,9 +131,10 @@ def with_scheme(text: Text, scheme: str) -> Value:
     return Text((f"{scheme}://{rest}", *text.parts[1:]), text.notes)
 
 
-def build(parts: dict[str, Text | None]) -> Text:
+def build(parts: dict[str, Text | None], what: str = "PostgresDsn.build()") -> Text:
     """pydantic `PostgresDsn.build(scheme=, user|username=, password=, host=, port=,
-    path=, query=)` (v1 and v2: a path with or without its leading '/')."""
+    path=, query=)` (v1 and v2: a path with or without its leading '/'), and yarl's
+    `URL.build(...)` of the same parts (yarl_urls.py)."""
     url = (parts.get("scheme") or Text((Unknown("scheme"),))) + Text.of("://")
     user = parts.get("username") or parts.get("user")
     if user is not None:
@@ -141,7 +157,7 @@ def build(parts: dict[str, Text | None]) -> Text:
     query = parts.get("query")
     if query is not None:
         url = url + Text.of("?") + query
-    return replace(url, notes=(*url.notes, "built by PostgresDsn.build()"))
+    return replace(url, notes=(*url.notes, f"built by {what}"))
 
 
 def _tls_keys(query: str | None) -> list[str]:

@@ -50,6 +50,9 @@ what is left with the driver's own handler. Read in each library's source:
   `asyncpg.create_pool(**fields)` at the app's startup, the fields left unset dropped and
   `connect_kwargs` spread into the others (`pool_config_dict`): the PoolConfig call is that
   create_pool call.
+- langchain-postgres (v2/engine.py, held-out-s20 scaledp-chat):
+  `PGEngine.from_connection_string(url, **kwargs)` runs `create_async_engine(url,
+  **kwargs)`; `PGEngine.from_engine(engine)` takes an engine made elsewhere (judged there).
 """
 
 from __future__ import annotations
@@ -177,3 +180,13 @@ PONY_DATABASE = frozenset({"pony.orm.Database", "pony.orm.core.Database"})
 PONY = PONY_DATABASE | {"pony.orm.Database.bind"}
 # The providers whose connections are psycopg2's (postgres.py, cockroach.py)
 PONY_POSTGRES_PROVIDERS = frozenset({"postgres", "cockroach"})
+
+# langchain-postgres' PGEngine: create_async_engine(url, **kwargs)
+LANGCHAIN_PGENGINE = frozenset(
+    f"{module}.PGEngine.from_connection_string"
+    for module in (
+        "langchain_postgres",
+        "langchain_postgres.v2.engine",
+        "langchain_postgres.engine",
+    )
+)

@@ -1,0 +1,122 @@
+"""Classes the session 20 held-out round found, each generated over its shapes.
+filtered == full analysis throughout (the prefilter's soundness, checked by _findings).
+
+1. yarl URLs (StabRise/scaledp-chat): a settings property `URL.build(scheme=
+   "postgresql+asyncpg", host=..., path=...)` with no query was VF108 ("the URL is
+   result of yarl.URL.build()") at every engine; it is a known URL with asyncpg's
+   prefer. yarl's own edits decide the query: the path edits clear it. Real yarl is
+   the oracle: the scanner judges the edited URL as it judges the literal yarl makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from test_heldout_s8_py import _findings, _project
+from test_heldout_s15_sites import _SETTINGS
+
+yarl = pytest.importorskip("yarl")
+
+_TRANSPORT = {"VF101", "VF102", "VF103", "VF104", "VF105", "VF108"}
+
+# --- 1. yarl URL.build and its edits, against yarl itself ------------------------------
+
+QUERY_KEYS = ("ssl", "sslmode", "application_name")
+QUERY_VALUES = ("disable", "require", "verify-full", "prefer", "app")
+# (the edit as written in code, the same edit made by real yarl)
+EDITS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ('.with_path("/postgres")', lambda u: u.with_path("/postgres")),
+    (
+        '.with_path("/postgres", keep_query=True)',
+        lambda u: u.with_path("/postgres", keep_query=True),
+    ),
+    ('.joinpath("x")', lambda u: u.joinpath("x")),
+    ('.with_name("other")', lambda u: u.with_name("other")),
+    (".with_port(6432)", lambda u: u.with_port(6432)),
+    ('.with_user("admin")', lambda u: u.with_user("admin")),
+    (".with_query(None)", lambda u: u.with_query(None)),
+    ('.with_query({"ssl": "require"})', lambda u: u.with_query({"ssl": "require"})),
+    ('.with_query(sslmode="disable")', lambda u: u.with_query(sslmode="disable")),
+    ('.update_query({"ssl": "disable"})', lambda u: u.update_query({"ssl": "disable"})),
+    ('.update_query(ssl="verify-full")', lambda u: u.update_query(ssl="verify-full")),
+    (".update_query(None)", lambda u: u.update_query(None)),
+    (
+        '.extend_query({"application_name": "x"})',
+        lambda u: u.extend_query({"application_name": "x"}),
+    ),
+    ('.without_query_params("ssl")', lambda u: u.without_query_params("ssl")),
+    (
+        '.without_query_params("sslmode", "ssl")',
+        lambda u: u.without_query_params("sslmode", "ssl"),
+    ),
+    ('.with_scheme("postgresql+asyncpg")', lambda u: u.with_scheme("postgresql+asyncpg")),
+    (' / "segment"', lambda u: u / "segment"),
+)
+queries = st.dictionaries(st.sampled_from(QUERY_KEYS), st.sampled_from(QUERY_VALUES), max_size=2)
+edit_chains = st.lists(st.sampled_from(range(len(EDITS))), max_size=3)
+
+
+def _applied(expression: str, chain: list[int]) -> str:
+    """The edit chain as Python: `(base).with_path(...) / "segment"`."""
+    for index in chain:
+        written = EDITS[index][0]
+        expression = (
+            f"({expression}){written}" if written.startswith(" /") else expression + written
+        )
+    return expression
+
+
+def _site_rules(root: Path, name: str, url_expression: str, prelude: str) -> set[str]:
+    code = (
+        "from sqlalchemy.ext.asyncio import create_async_engine\n"
+        "from yarl import URL\n\n"
+        f"{prelude}"
+        f"engine = create_async_engine(str({url_expression}))\n"
+    )
+    (root / name).write_text(code, encoding="utf-8")
+    return {rule for rule, _ in _findings(root, name) if rule in _TRANSPORT}
+
+
+@_SETTINGS
+@given(query=queries, chain=edit_chains, as_property=st.booleans())
+def test_a_yarl_url_is_judged_as_the_url_yarl_makes(
+    tmp_path: Path, query: dict[str, str], chain: list[int], as_property: bool
+) -> None:
+    build = (
+        'URL.build(scheme="postgresql+asyncpg", user="app", host="db.internal", '
+        f'port=5432, path="/app", query={query!r})'
+    )
+    made = yarl.URL.build(
+        scheme="postgresql+asyncpg",
+        user="app",
+        host="db.internal",
+        port=5432,
+        path="/app",
+        query=query,
+    )
+    for index in chain:
+        made = EDITS[index][1](made)
+    root = _project(tmp_path, (repr(query), tuple(chain), as_property), {})
+    if as_property:  # the s3rius template's shape: a settings property
+        from_self = build.replace('"db.internal"', "self.db_host")
+        prelude = (
+            "class Settings:\n"
+            "    db_host = 'db.internal'\n\n"
+            "    @property\n"
+            "    def db_url(self) -> URL:\n"
+            f"        return {from_self}\n\n\n"
+            "settings = Settings()\n"
+        )
+        expression = _applied("settings.db_url", chain)
+    else:
+        prelude, expression = "", _applied(build, chain)
+    got = _site_rules(root, "edited.py", expression, prelude)
+    want = _site_rules(root, "literal.py", repr(str(made)), "")
+    assert got == want, (str(made), expression)
+    assert "VF108" not in got  # every part is written here: nothing is left to the deployment
