@@ -34,6 +34,10 @@ from verifyfull.lab.harness import LabError, LabServer
 
 LabFactory = Callable[..., LabServer]
 
+# tests/fixtures holds code the scanner reads (test modules and conftests of fictional
+# projects among it), never tests of this suite.
+collect_ignore = ["fixtures"]
+
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

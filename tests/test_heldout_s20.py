@@ -120,3 +120,72 @@ def test_a_yarl_url_is_judged_as_the_url_yarl_makes(
     want = _site_rules(root, "literal.py", repr(str(made)), "")
     assert got == want, (str(made), expression)
     assert "VF108" not in got  # every part is written here: nothing is left to the deployment
+
+
+# --- 2. a test's argument is its pytest fixture's value ------------------------------
+
+MODES = (("", "VF102"), ("disable", "VF101"), ("require", "VF103"), ("verify-ca", "VF104"))
+DECORATORS = (
+    ("import pytest\n", "@pytest.fixture"),
+    ("import pytest\n", "@pytest.fixture(scope='module')"),
+    ("from pytest import fixture\n", "@fixture"),
+    ("import pytest_asyncio\n", "@pytest_asyncio.fixture"),
+)
+# where the fixture is defined, relative to the test module tests/unit/test_db.py
+WHERES = ("same module", "tests/unit/conftest.py", "tests/conftest.py", "conftest.py")
+
+
+def _fixture_source(decorator: str, name: str, mode: str, gives: str, chained: bool) -> str:
+    entry = f', "sslmode": "{mode}"' if mode else ""
+    config = f'{{"host": "db.internal", "dbname": "app"{entry}}}'
+    if chained:  # the fixture takes another fixture, as varMT's setup_test_database
+        return (
+            f"{decorator}\ndef base_config():\n    return {config}\n\n\n"
+            f"{decorator}\ndef {name}(base_config):\n    {gives} base_config\n"
+        )
+    return f"{decorator}\ndef {name}():\n    {gives} {config}\n"
+
+
+@_SETTINGS
+@given(
+    mode=st.sampled_from(MODES),
+    decorator=st.sampled_from(DECORATORS),
+    where=st.sampled_from(WHERES),
+    gives=st.sampled_from(("return", "yield")),
+    chained=st.booleans(),
+    renamed=st.booleans(),
+    spread=st.booleans(),
+)
+def test_a_test_argument_holds_its_fixture_value(
+    tmp_path: Path,
+    mode: tuple[str, str],
+    decorator: tuple[str, str],
+    where: str,
+    gives: str,
+    chained: bool,
+    renamed: bool,
+    spread: bool,
+) -> None:
+    word, rule = mode
+    imports, written = decorator
+    name = "db_config"
+    if renamed:  # @pytest.fixture(name="db_config") on a function of another name
+        written = "@pytest.fixture(name='db_config')"
+        imports = "import pytest\n"
+    fixture = _fixture_source(written, "make_config" if renamed else name, word, gives, chained)
+    call = "psycopg2.connect(**db_config)" if spread else "psycopg2.connect(**dict(db_config))"
+    test = f"def test_connects(db_config):\n    conn = {call}\n    conn.close()\n"
+    files: dict[str, str] = {}
+    if where == "same module":
+        files["tests/unit/test_db.py"] = f"import psycopg2\n{imports}\n\n{fixture}\n\n{test}"
+    else:
+        files[where] = f"{imports}\n\n{fixture}"
+        files["tests/unit/test_db.py"] = f"import psycopg2\n\n\n{test}"
+    root = _project(tmp_path, (word, written, where, gives, chained, renamed, spread), {})
+    for relpath, text in files.items():
+        (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (root / relpath).write_text(text, encoding="utf-8")
+    found = set()
+    for relpath in files:
+        found |= {r for r, _ in _findings(root, relpath) if r in _TRANSPORT}
+    assert found == {rule}, files

@@ -26,7 +26,15 @@ from urllib.parse import parse_qsl, urlencode
 from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.scan.deployed_urls import deployed_postgres_url
 from verifyfull.scan.project_versions import declared_postgres_driver
-from verifyfull.scan.python import callers, config_files, pytest_options, returns, urls, yarl_urls
+from verifyfull.scan.python import (
+    callers,
+    config_files,
+    pytest_fixtures,
+    pytest_options,
+    returns,
+    urls,
+    yarl_urls,
+)
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
 from verifyfull.scan.python.env_readers import EnvRead, env_read, stands_in_for_deployed
@@ -553,11 +561,35 @@ class Resolver:
         if scope.is_function and self.effort.enter(key):
             try:
                 options += self._passed(name, scope, place.module, depth)
+                if default is None and not options:
+                    options += self._fixture(name, scope, place.module, depth)
             finally:
                 self.effort.leave(key)
         if not options:
             return Unknown(f"parameter '{name}' of {scope.name}()")
         return choice(options, len(options) > MAX_ALTERNATIVES)
+
+    def _fixture(self, name: str, scope: Scope, module: ParsedModule, depth: int) -> list[Value]:
+        """A test's (or a fixture's) parameter: what the pytest fixture of that name
+        returns or yields (pytest_fixtures.py); nothing when none is in the tree."""
+        if not pytest_fixtures.receives_fixtures(module, scope):
+            return []
+        found = pytest_fixtures.find(module, name, scope.node)
+        if found is None:
+            return []
+        fixture_module, function = found
+        fixture_scope = fixture_module.scope_of(function)
+        if fixture_scope is None:
+            return []
+        made = pytest_fixtures.produced(function)[-MAX_ALTERNATIVES - 1 :]
+        where = "" if fixture_module is module else f" ({_where(fixture_module, function)})"
+        return [
+            _noted(
+                self.any(expr, Place(fixture_module, fixture_scope, line), depth),
+                f"{name}: the pytest fixture {function.name}(){where}",
+            )
+            for expr, line in made
+        ]
 
     def _passed(self, name: str, scope: Scope, module: ParsedModule, depth: int) -> list[Value]:
         node = scope.node
@@ -2377,8 +2409,8 @@ def _env_call_name(node: ast.Call, place: Place) -> str:
     return qual
 
 
-def _where(module: ParsedModule, call: ast.Call) -> str:
-    """A call in another module, named by its path under the project root."""
+def _where(module: ParsedModule, call: ast.expr | ast.stmt) -> str:
+    """A call (or a definition) in another module, named by its path under the project root."""
     try:
         path = module.path.relative_to(module.root).as_posix()
     except ValueError:
