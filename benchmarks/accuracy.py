@@ -152,14 +152,15 @@ def match(
     for li, lb in enumerate(rule_labels):
         if li in label_taken:
             continue
-        via = next(
-            (
-                fi
-                for fi, f in enumerate(findings)
-                if f.rule == lb.expect and any(_in_window(lb, p, n) for p, n in f.related)
-            ),
-            None,
+        # One finding may act through many calls (each label at one of them is met),
+        # but a finding no label has met yet comes first, then the nearest related place:
+        # two calls on adjacent lines, each related to its own finding, meet their own.
+        candidates = sorted(
+            (fi in finding_taken, min(abs(n - lb.line) for p, n in f.related if p == lb.path), fi)
+            for fi, f in enumerate(findings)
+            if f.rule == lb.expect and any(_in_window(lb, p, n) for p, n in f.related)
         )
+        via = candidates[0][2] if candidates else None
         if via is not None:
             related_taken[li] = via
             finding_taken.add(via)

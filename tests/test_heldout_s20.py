@@ -10,16 +10,22 @@ filtered == full analysis throughout (the prefilter's soundness, checked by _fin
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from test_heldout_s8_py import _findings, _project
 from test_heldout_s15_sites import _SETTINGS
+from verifyfull.conninfo import Environment, SSLArg, evaluate, from_asyncpg_kwargs
+from verifyfull.conninfo.sslarg import describe_context
+from verifyfull.scan import engine
+from verifyfull.scan.settings import ScanSettings
 
 yarl = pytest.importorskip("yarl")
 
@@ -189,3 +195,157 @@ def test_a_test_argument_holds_its_fixture_value(
     for relpath in files:
         found |= {r for r, _ in _findings(root, relpath) if r in _TRANSPORT}
     assert found == {rule}, files
+
+
+# --- 3. an ignored sslmode next to an SSLContext is a finding only when it loses a check ---
+
+CONTEXTS = {  # name: (chain checked, host name checked)
+    "full": (True, True),
+    "no-hostname": (True, False),
+    "none": (False, False),
+}
+DSN_MODES = ("", "disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+ASKS = {"verify-ca": (True, False), "verify-full": (True, True)}
+
+
+def _context(name: str) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if name != "full":
+        context.check_hostname = False
+    if name == "none":
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    context=st.sampled_from(sorted(CONTEXTS)),
+    dsn_mode=st.sampled_from(DSN_MODES),
+    env_mode=st.sampled_from(DSN_MODES),
+    files=st.sampled_from(((), ("sslrootcert",), ("sslcert", "sslkey"))),
+)
+def test_an_ignored_mode_is_vf105_only_when_the_context_skips_what_it_asks(
+    context: str, dsn_mode: str, env_mode: str, files: tuple[str, ...]
+) -> None:
+    query = [("sslmode", dsn_mode)] if dsn_mode else []
+    query += [(key, f"/certs/{key}.pem") for key in files]
+    dsn = "postgresql://app@db.internal/app" + ("?" + urlencode(query) if query else "")
+    info = from_asyncpg_kwargs(
+        {"dsn": dsn, "ssl": SSLArg.of_context(describe_context(_context(context)))}
+    )
+    environment = Environment.of({"PGSSLMODE": env_mode} if env_mode else {})
+    verdict = evaluate(info, "asyncpg", environment)
+    has = CONTEXTS[context]
+    lost = any(
+        want and not got
+        for mode in (dsn_mode, env_mode)
+        for want, got in zip(ASKS.get(mode, (False, False)), has, strict=True)
+    )
+    assert ("VF105" in verdict.rule_ids) == (lost or bool(files)), verdict.notes
+    # the context's own checks are reported for what they are, whatever was ignored
+    assert ("VF103" in verdict.rule_ids) == (context == "none")
+    assert ("VF104" in verdict.rule_ids) == (context == "no-hostname")
+
+
+# --- 4. a mode bound to a name, then passed as ssl=/sslmode=: reported at the binding ----
+
+BOUND = (  # (the call, the literal bound first, the one a branch binds, rule of each)
+    ("asyncpg.connect(dsn, ssl={name})", "False", "_ssl.create_default_context()", "VF101", None),
+    ("asyncpg.connect(dsn, ssl={name})", "'disable'", "'require'", "VF101", "VF103"),
+    ("psycopg2.connect(host=h, sslmode={name})", "'require'", "'disable'", "VF103", "VF101"),
+    ("psycopg2.connect(host=h, sslmode={name})", "'prefer'", "'verify-full'", "VF102", None),
+)
+
+
+@_SETTINGS
+@given(
+    shape=st.sampled_from(BOUND),
+    annotated=st.booleans(),
+    own_line=st.booleans(),
+    name=st.sampled_from(("ssl", "mode", "tls_setting")),
+)
+def test_a_bound_mode_is_reported_where_its_literal_is_written(
+    tmp_path: Path,
+    shape: tuple[str, str, str, str, str | None],
+    annotated: bool,
+    own_line: bool,
+    name: str,
+) -> None:
+    call, first, branch, first_rule, branch_rule = shape
+    written = call.format(name=name)
+    if own_line:  # the TLS keyword on a line of its own
+        head, _, tail = written.partition(", ")
+        written = f"{head},\n        {tail[:-1]},\n    )"
+    annotation = ": object" if annotated else ""
+    code = (
+        "import ssl as _ssl\n\nimport asyncpg\nimport psycopg2\n\n\n"
+        "async def open_it(dsn: str, h: str, cloud: bool) -> object:\n"
+        f"    {name}{annotation} = {first}\n"
+        "    if cloud:\n"
+        f"        {name} = {branch}\n"
+        f"    return {'await ' if 'asyncpg' in call else ''}{written}\n"
+    )
+    root = _project(tmp_path, (shape, annotated, own_line, name), {"db.py": code})
+    found = {(rule, line) for rule, line in _findings(root, "db.py") if rule in _TRANSPORT}
+    want = {(first_rule, 8)} | ({(branch_rule, 10)} if branch_rule else set())
+    assert found == want, code
+
+
+# --- 5. a URL with no TLS setting is reported where it is written, the calls related -----
+
+URL_SPELLINGS = {
+    "literal": '"postgresql://app@db.internal:5432/app{q}"',
+    "fstring": 'f"postgresql://{{USER}}@{{HOST}}:5432/app{q}"',
+    "format": '"postgresql://{{}}@{{}}:5432/app{q}".format(USER, HOST)',
+    "percent": '"postgresql://%s@%s:5432/app{q}" % (USER, HOST)',
+    "plus": '"postgresql://" + USER + "@" + HOST + ":5432/app{q}"',
+}
+
+
+@_SETTINGS
+@given(
+    spelling=st.sampled_from(sorted(URL_SPELLINGS)),
+    holder=st.sampled_from(("module", "function", "helper")),
+    calls=st.integers(min_value=1, max_value=3),
+    query=st.sampled_from(("", "?application_name=x", "?sslmode=require")),
+)
+def test_a_url_without_tls_is_reported_where_it_is_written(
+    tmp_path: Path, spelling: str, holder: str, calls: int, query: str
+) -> None:
+    written = URL_SPELLINGS[spelling].format(q=query)
+    head = 'from sqlalchemy import create_engine\n\nUSER = "app"\nHOST = "db.internal"\n'
+    if holder == "module":  # line 5: URL = ...; the calls from line 6
+        code = (
+            head
+            + f"URL = {written}\n"
+            + "".join(f"engine{i} = create_engine(URL)\n" for i in range(calls))
+        )
+        url_line, read = 5, "URL"
+    elif holder == "function":  # line 6: url = ... inside the function
+        code = (
+            head
+            + "def engines():\n"
+            + f"    url = {written}\n"
+            + "".join("    create_engine(url)\n" for _ in range(calls))
+        )
+        url_line, read = 6, "url"
+    else:  # line 6: the helper's return
+        code = (
+            head
+            + "def get_url():\n"
+            + f"    return {written}\n\n\n"
+            + "".join(f"engine{i} = create_engine(get_url())\n" for i in range(calls))
+        )
+        url_line, read = 6, "get_url()"
+    root = _project(tmp_path, (spelling, holder, calls, query), {"db.py": code})
+    found = _findings(root, "db.py")
+    rule = "VF103" if "sslmode" in query else "VF102"
+    at_url = {line for r, line in found if r == rule and line == url_line}
+    at_calls = {line for r, line in found if r == rule and line != url_line}
+    if "sslmode" in query:  # a URL that writes its TLS: each call reads it (session 9)
+        assert not at_url and len(at_calls) == calls, code
+    else:
+        assert at_url == {url_line} and not at_calls, code
+        result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+        (reported,) = [f for f in result.report.findings if f.rule_id == rule]
+        assert len({r.line for r in reported.related}) == calls, (code, read)

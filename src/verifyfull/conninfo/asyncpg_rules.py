@@ -403,14 +403,48 @@ def _direct(direct: str | None) -> bool:
     return direct not in (None, "False", "None", "0", "''", "")
 
 
-def _ignored_dsn_files(dsn: dict[str, str], env: Environment, judge: Judge, why: str) -> None:
-    ignored = [k for k in TLS_DSN_KEYS if k in dsn]
-    ignored += [v for v in ("PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY") if env.get(v)]
-    if ignored:
+# What an sslmode asks of the server's certificate: (chain checked, host name checked)
+_MODE_CHECKS = {"verify-ca": (True, False), "verify-full": (True, True)}
+
+
+def _ignored_dsn_files(
+    dsn: dict[str, str],
+    env: Environment,
+    judge: Judge,
+    why: str,
+    checks: tuple[bool, bool] = (True, True),
+) -> None:
+    """VF105 for the DSN's (and the environment's) TLS settings asyncpg ignores next to
+    ssl=True or an SSLContext, when ignoring them changes something: a file never
+    loaded, an option never applied, or a mode that asks for checks the context does
+    not make (`checks`: what it does check). A mode the context meets or exceeds
+    (`sslmode=verify-full` beside a verifying context, held-out-s20 trust-or-bust;
+    `sslmode=require` beside any TLS) loses nothing by being ignored: no finding."""
+    modes = [(k, dsn[k]) for k in ("sslmode",) if k in dsn]
+    modes += [(v, env.get(v) or "") for v in ("PGSSLMODE",) if env.get(v)]
+    unmet = [
+        key
+        for key, mode in modes
+        if any(
+            want and not have
+            for want, have in zip(
+                _MODE_CHECKS.get(mode.lower(), (False, False)), checks, strict=True
+            )
+        )
+    ]
+    files = [k for k in TLS_DSN_KEYS if k in dsn and k != "sslmode"]
+    files += [v for v in ("PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY") if env.get(v)]
+    if files:
         judge.flag(
             "VF105",
-            f"with {why} asyncpg ignores {', '.join(ignored)}: the certificate files named "
-            "there are never loaded",
+            f"with {why} asyncpg ignores {', '.join([*unmet, *files])}: the certificate "
+            "files and options named there are never applied",
+        )
+    elif unmet:
+        judge.flag(
+            "VF105",
+            f"with {why} asyncpg ignores {', '.join(unmet)}: the checks that mode asks "
+            "for are the context's to make, and it does not make them all",
         )
 
 
@@ -418,7 +452,8 @@ def _asyncpg_context(
     ctx: ContextFacts, dsn: dict[str, str], env: Environment, judge: Judge
 ) -> None:
     if judge_context(ctx, judge):
-        _ignored_dsn_files(dsn, env, judge, "an SSLContext")
+        checks = (bool(ctx.verifies_chain), bool(ctx.check_hostname))
+        _ignored_dsn_files(dsn, env, judge, "an SSLContext", checks)
 
 
 def judge_context(ctx: ContextFacts, judge: Judge) -> bool:

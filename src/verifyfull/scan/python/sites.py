@@ -70,6 +70,7 @@ from verifyfull.scan.python.query_values import (
     tortoise_postgres,
 )
 from verifyfull.scan.python.values import (
+    CONNECTION_STRING_WRITTEN,
     Const,
     ContextValue,
     DictValue,
@@ -1495,6 +1496,16 @@ def one_verdict(a: Analysis) -> Iterator[None]:
     finally:
         _PENDING.reset(token)
     weak = {(f.line, f.column) for f in a.findings[start:] if f.rule_id in _TRANSPORT}
+    # a call whose weak world is reported where its URL is written (the URL had no TLS
+    # setting: resolve._written_connection_string) is weak at the call too, as when that
+    # finding stood at the call
+    weak |= {
+        (r.line, r.column)
+        for f in a.findings
+        if f.rule_id in _TRANSPORT and CONNECTION_STRING_WRITTEN in f.message
+        for r in f.related
+        if r.path == a.source.relpath
+    }
     for node, report in pending:
         if (getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1) not in weak:
             report()

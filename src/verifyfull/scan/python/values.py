@@ -43,6 +43,11 @@ class Unknown:
         return "{" + self.why + "}"
 
 
+# The start of a WrittenAt.what for a connection URL written with no TLS setting (a
+# binding or a helper's return): its finding stands for the calls that read it.
+CONNECTION_STRING_WRITTEN = "the connection string written here"
+
+
 @dataclass(frozen=True)
 class WrittenAt:
     """Where the literal a value is was written, when that is not where it is used: an
