@@ -6,6 +6,15 @@ filtered == full analysis throughout (the prefilter's soundness, checked by _fin
    result of yarl.URL.build()") at every engine; it is a known URL with asyncpg's
    prefer. yarl's own edits decide the query: the path edits clear it. Real yarl is
    the oracle: the scanner judges the edited URL as it judges the literal yarl makes.
+2. pytest fixtures (BioGeMT/varMT): a test's argument is what its fixture returns or
+   yields (was VF108, "keyword arguments passed through **").
+3. An SSLContext next to a DSN sslmode it overrides (Izummzer/trust-or-bust, 2 secure
+   sites flagged): VF105 only when ignoring loses something, a file never loaded or a
+   check the mode asks for and the context skips.
+4. A mode bound to a name then passed as ssl=/sslmode= (knowledge-agent): at the binding.
+5. A URL with no TLS setting written as one expression (varMT, commits-analyzer,
+   real-estate-scrapers): where it is written, the calls related, one for its branches.
+6. A monorepo's sub-project package (zji996/SubFlow `libs/subflow/subflow`): imported.
 """
 
 from __future__ import annotations
@@ -349,3 +358,42 @@ def test_a_url_without_tls_is_reported_where_it_is_written(
         result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
         (reported,) = [f for f in result.report.findings if f.rule_id == rule]
         assert len({r.line for r in reported.related}) == calls, (code, read)
+
+
+# --- 6. a monorepo's own packages are imported from their sub-projects -------------------
+
+
+@_SETTINGS
+@given(
+    parent=st.sampled_from(("libs", "packages/python", "services")),
+    src_layout=st.booleans(),
+    marker=st.sampled_from(("pyproject.toml", "setup.py", "setup.cfg", None)),
+    mode=st.sampled_from(MODES),
+)
+def test_a_sub_project_package_is_followed_from_the_scripts(
+    tmp_path: Path, parent: str, src_layout: bool, marker: str | None, mode: tuple[str, str]
+) -> None:
+    word, rule = mode
+    query = f"?sslmode={word}" if word else ""
+    project = f"{parent}/corelib"
+    package = f"{project}/src/corelib" if src_layout else f"{project}/corelib"
+    files = {
+        f"{package}/__init__.py": "",
+        f"{package}/config.py": f'DATABASE_URL = "postgresql://app@db.internal/app{query}"\n',
+        "scripts/migrate.py": (
+            "import psycopg\n\nfrom corelib.config import DATABASE_URL\n\n"
+            "conn = psycopg.connect(DATABASE_URL)\n"
+        ),
+    }
+    if marker is not None:
+        files[f"{project}/{marker}"] = (
+            "[project]\nname = 'corelib'\n" if marker != "setup.py" else ""
+        )
+    root = _project(tmp_path, (parent, src_layout, marker, word), {})
+    for relpath, text in files.items():
+        (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (root / relpath).write_text(text, encoding="utf-8")
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = {f.rule_id for f in result.report.findings if f.rule_id in _TRANSPORT}
+    # without a project file the directory is no sub-project: the import stays unknown
+    assert found == ({rule} if marker is not None else {"VF108"}), files

