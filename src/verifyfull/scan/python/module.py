@@ -380,7 +380,6 @@ class ParsedModule:
                 break
             directory = directory.parent
         bases.append(self.root / "src")
-        bases.extend(b for b in package_roots(str(self.root)) if b not in bases)
         return bases
 
     def find_import(self, ref: ImportRef) -> tuple[ParsedModule, str | None] | None:
@@ -392,7 +391,10 @@ class ParsedModule:
 
     def _find_import(self, ref: ImportRef) -> tuple[ParsedModule, str | None] | None:
         parts = [p for p in ref.module.split(".") if p]
-        for base in self._import_bases(ref.level):
+        bases = self._import_bases(ref.level)
+        if not ref.level and parts:  # then the sub-projects holding that top-level name
+            bases += [b for b in package_roots(str(self.root)).get(parts[0], ()) if b not in bases]
+        for base in bases:
             target = base.joinpath(*parts)
             if ref.name is not None:  # `from pkg import module` names a submodule first
                 for candidate in (target / f"{ref.name}.py", target / ref.name / "__init__.py"):
@@ -419,9 +421,25 @@ _PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
 @lru_cache(maxsize=16)
-def package_roots(root: str) -> tuple[Path, ...]:
+def package_roots(root: str) -> dict[str, tuple[Path, ...]]:
     """The sub-project directories of the tree (below the root, holding a pyproject.toml,
-    setup.py or setup.cfg) and their `src/` directories, nearest first."""
+    setup.py or setup.cfg) and their `src/` directories, nearest first, by the top-level
+    modules each holds (a package directory or a `.py` file): an import is looked for
+    only in the sub-projects that hold its first name."""
+    by_name: dict[str, list[Path]] = {}
+    for base in _sub_projects(root):
+        try:
+            entries = list(os.scandir(base))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name[:-3] if entry.name.endswith(".py") else entry.name
+            if name.isidentifier() and base not in by_name.get(name, []):
+                by_name.setdefault(name, []).append(base)
+    return {name: tuple(bases) for name, bases in by_name.items()}
+
+
+def _sub_projects(root: str) -> tuple[Path, ...]:
     found: list[Path] = []
     level = [root]
     for _ in range(MAX_PACKAGE_DEPTH):

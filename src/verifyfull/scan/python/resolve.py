@@ -2434,6 +2434,8 @@ def _written_connection_string(
     the string is written, the calls related (issue 12 item 8; held-out-s19
     py-nest-thermostat, held-out-s20 varMT, commits-analyzer, real-estate-scrapers: the
     labels' place). Each option of a Choice (a host from either branch) is marked."""
+    if not isinstance(expr, (*_STRING_EXPRESSIONS, ast.Call)):
+        return value  # a name, an attribute, a subscript: written elsewhere, marked there
     if isinstance(value, Choice):
         return choice(
             (_written_connection_string(o, expr, line, module) for o in value.options),
@@ -2467,6 +2469,8 @@ def _one_written_string(options: list[Value]) -> list[Value]:
     setting: one place for them all, the first, its text naming the others (one
     connection, one finding: a labeller spans the literals or marks the call; held-out-s20
     varMT's two f-strings, vlab-research/fly's two returns)."""
+    if len(options) < 2:
+        return options
     marked = sorted(
         {
             (w.line, w.column, w.path, w.what)
