@@ -314,7 +314,7 @@ URL_SPELLINGS = {
 @_SETTINGS
 @given(
     spelling=st.sampled_from(sorted(URL_SPELLINGS)),
-    holder=st.sampled_from(("module", "function", "helper")),
+    holder=st.sampled_from(("module", "function", "helper", "parameter")),
     calls=st.integers(min_value=1, max_value=3),
     query=st.sampled_from(("", "?application_name=x", "?sslmode=require")),
 )
@@ -338,6 +338,13 @@ def test_a_url_without_tls_is_reported_where_it_is_written(
             + "".join("    create_engine(url)\n" for _ in range(calls))
         )
         url_line, read = 6, "url"
+    elif holder == "parameter":  # line 5: the parameter's default (custom-chatbot's storage)
+        code = (
+            head
+            + f"def engines(url: str = {written}) -> None:\n"
+            + "".join("    create_engine(url)\n" for _ in range(calls))
+        )
+        url_line, read = 5, "url"
     else:  # line 6: the helper's return
         code = (
             head

@@ -556,6 +556,8 @@ class Resolver:
                 "passes none"
             )
             written = _written_default(place.module.path, default, what)
+            if written is None:  # a URL with no TLS setting as the default: placed there
+                value = _written_connection_string(value, default, default.lineno, place.module)
             note = f"{name}: default of parameter of {scope.name}()"
             options.append(_noted(value, note, written))
         key = (id(scope), "<parameter>", name)
@@ -2522,8 +2524,9 @@ def _written_default(path: Path, expr: ast.expr | None, what: str) -> WrittenAt 
 def _mode_word(expr: ast.expr | None) -> TypeGuard[ast.Constant]:
     """A string literal that can only be a setting's value (`"disable"`, `"require"`), not
     a connection string: the place a default of a field or parameter gives a finding.
-    A whole URL default stays judged at its call (the fixes rewrite the call; a Settings
-    URL in another module has its own place, placement.settings_default_place)."""
+    A whole URL default that writes its TLS stays judged at its call (a Settings URL in
+    another module has its own place, placement.settings_default_place); one with no
+    TLS setting is placed at the default (_written_connection_string)."""
     if not (isinstance(expr, ast.Constant) and isinstance(expr.value, str)):
         return False
     text = expr.value.strip()
