@@ -404,3 +404,87 @@ def test_a_sub_project_package_is_followed_from_the_scripts(
     found = {f.rule_id for f in result.report.findings if f.rule_id in _TRANSPORT}
     # without a project file the directory is no sub-project: the import stays unknown
     assert found == ({rule} if marker is not None else {"VF108"}), files
+
+
+# --- 7. a helper's parameter, read for one call, is what that call passes ----------------
+
+
+@_SETTINGS
+@given(
+    others=st.integers(min_value=0, max_value=9),
+    mode=st.sampled_from(MODES),
+    helper=st.sampled_from(("need", "pick")),
+)
+def test_a_helper_called_with_many_arguments_reads_each_calls_own(
+    tmp_path: Path, others: int, mode: tuple[str, str], helper: str
+) -> None:
+    """`_need("DB_HOST")` among `_need("BOT_TOKEN")`, `_need("DOMAIN")`, ...: the
+    helper's return was read with every caller's argument, options that crowded out the
+    environment's own world (clinicafisina's VF108); `pick(url)` returned every caller's
+    URL at each call."""
+    word, rule = mode
+    query = f"?sslmode={word}" if word else ""
+    url = f"postgresql://app@db.internal/app{query}"
+    if helper == "need":
+        head = (
+            "import os\nimport asyncpg\n\n\n"
+            "def need(key):\n    value = os.getenv(key)\n    if not value:\n"
+            "        raise RuntimeError(key)\n    return value\n\n\n"
+        )
+        filler = "".join(f"OTHER_{i} = need('OTHER_{i}')\n" for i in range(others))
+        # the mode as a getenv default formatted in (clinicafisina's `sslmode = os.getenv(
+        # "DB_SSLMODE", "disable")`): its finding is placed at that f-string
+        mode_line = f"    sslmode = os.getenv('DB_SSLMODE', '{word}')\n" if word else ""
+        slot = "?sslmode={sslmode}" if word else ""
+        body = (
+            "DATABASE_URL = os.getenv('DATABASE_URL')\n"
+            "if not DATABASE_URL:\n"
+            + mode_line
+            + f"    DATABASE_URL = f'postgresql://app@{{need(\"DB_HOST\")}}/app{slot}'\n"
+        )
+        # the fallback's verdict, and the environment's world beside it when the fallback's
+        # finding is its written mode; a fallback URL with no TLS setting stands for the call
+        # (one verdict per place, fly's label)
+        want = {rule, "VF108"} if word else {rule}
+    else:
+        head = "import asyncpg\n\n\ndef pick(value):\n    return value\n\n\n"
+        filler = "".join(
+            f"OTHER_{i} = pick('postgresql://x@other{i}.internal/x?sslmode=disable')\n"
+            for i in range(others)
+        )
+        body = f"DATABASE_URL = pick('{url}')\n"
+        want = {rule}
+    code = (
+        head
+        + filler
+        + body
+        + "\n\nasync def pool():\n    return await asyncpg.create_pool(DATABASE_URL)\n"
+    )
+    root = _project(tmp_path, (others, word, helper), {"db.py": code})
+    found = {r for r, _ in _findings(root, "db.py") if r in _TRANSPORT}
+    assert found == want, code
+
+
+# --- 8. a Django backend that wraps PostgreSQL's under another name ----------------------
+
+
+@_SETTINGS
+@given(
+    engine_name=st.sampled_from(("psqlextra.backend", "django.db.backends.postgresql")),
+    mode=st.sampled_from(MODES),
+)
+def test_a_wrapping_postgres_backend_is_judged_as_postgres(
+    tmp_path: Path, engine_name: str, mode: tuple[str, str]
+) -> None:
+    """held-out-s21 osidb: `ENGINE: "psqlextra.backend"` (django-postgres-extra, which
+    must derive from django.db.backends.postgresql) was no PostgreSQL entry at all."""
+    word, rule = mode
+    options = f"        'OPTIONS': {{'sslmode': '{word}'}},\n" if word else ""
+    code = (
+        "DATABASES = {\n    'default': {\n"
+        f"        'ENGINE': '{engine_name}',\n"
+        "        'NAME': 'app',\n        'HOST': 'db.internal',\n" + options + "    }\n}\n"
+    )
+    root = _project(tmp_path, (engine_name, word), {"settings.py": code})
+    found = {r for r, _ in _findings(root, "settings.py") if r in _TRANSPORT}
+    assert found == {rule}, code

@@ -167,6 +167,10 @@ class Resolver:
         # method scopes being resolved for a class attribute: `self.x` reads the class
         self._methods_of: dict[int, tuple[ast.ClassDef, ParsedModule]] = {}
         self._frames_left = _MAX_FRAMES  # calls a call-in-context search may still follow
+        # a project function's returns read for one call: its scope -> that call's frame
+        # (a parameter holds what this call passes), and the memo key part they make
+        self._active: dict[int, tuple[_Frame, dict[str, Value]]] = {}
+        self._frame_key: tuple[Hashable, ...] = ()
         self._too_large: str | None = None
         # while an expression is built once per option of a part: part -> the option
         self._overrides: dict[Hashable, Value] = {}
@@ -234,7 +238,15 @@ class Resolver:
     def _key(self, expr: ast.expr, place: Place) -> Hashable:
         scope_key = id(place.scope)
         methods = scope_key in self._methods_of
-        return (id(expr), id(place.module), scope_key, place.line, place.before, methods)
+        return (
+            id(expr),
+            id(place.module),
+            scope_key,
+            place.line,
+            place.before,
+            methods,
+            self._frame_key,
+        )
 
     def _distribute(
         self,
@@ -549,6 +561,13 @@ class Resolver:
             if len(given) > 1 and given[1] == name:  # (cls, value, ...): the field's value
                 return incoming
         default = scope.params[name]
+        active = self._active.get(id(scope))
+        frame = active[0] if active is not None else None
+        if active is not None and name in active[1]:
+            # read for one call of the function: what that call passes (held-out-s20
+            # clinicafisina: `_need("DB_HOST")` read every caller's key, eight options
+            # that crowded out the environment's own world)
+            return active[1][name]
         if default is not None and scope.parent is not None:
             value = self.any(default, Place(place.module, scope.parent, place.line), depth)
             what = (
@@ -561,6 +580,8 @@ class Resolver:
             note = f"{name}: default of parameter of {scope.name}()"
             options.append(_noted(value, note, written))
         key = (id(scope), "<parameter>", name)
+        if frame is not None and frame.complete and options:
+            return choice(options)  # this call passes none: the default
         if scope.is_function and self.effort.enter(key):
             try:
                 options += self._passed(name, scope, place.module, depth)
@@ -1285,14 +1306,47 @@ class Resolver:
             if fn_scope is not None and fn_scope.returns:
                 key = (id(fn_scope), "<return>")
                 if self.effort.enter(key):
+                    outer_frame, outer_key = self._active.get(id(fn_scope)), self._frame_key
+                    bound = self._bound_values(node, place, depth)
+                    if bound is not None:  # its parameters hold what this call passes
+                        frame, values, values_key = bound
+                        self._active[id(fn_scope)] = (frame, values)
+                        # keyed by the values, so calls passing the same share one reading
+                        self._frame_key = (*outer_key, (id(fn_scope), values_key))
                     try:
                         returned = self._returns_of_call(node, place, depth)
                         if returned is None:
                             returned = self._returns(fn_scope, fn_module, depth)
                     finally:
                         self.effort.leave(key)
+                        self._frame_key = outer_key
+                        if outer_frame is None:
+                            self._active.pop(id(fn_scope), None)
+                        else:
+                            self._active[id(fn_scope)] = outer_frame
                     return _noted(returned, f"returned by {fn_node.name}()")
         return Unknown(f"result of {qual or 'a call'}()")
+
+    def _bound_values(
+        self, node: ast.Call, place: Place, depth: int
+    ) -> tuple[_Frame, dict[str, Value], Hashable] | None:
+        """The callee's frame for this call and the values its parameters are given, with
+        a key of those values (None when the callee is not followed, or a value cannot be
+        a key: the function is then read as before, every caller's argument)."""
+        frame = self._frame(node, place, None)
+        if frame is None:
+            return None
+        raw = {name: self.any(expr, at, depth) for name, (expr, at, _) in frame.bound.items()}
+        values = {
+            name: _noted(value, f"{name}: passed at line {frame.bound[name][1].line}")
+            for name, value in raw.items()
+        }
+        values_key = (frame.complete, tuple(sorted(raw.items(), key=lambda item: item[0])))
+        try:
+            hash(values_key)
+        except TypeError:
+            return None
+        return frame, values, values_key
 
     def _pytest_option(self, node: ast.Call, place: Place, depth: int) -> Value | None:
         """`request.config.getoption("--opt")`: the addoption default (resolved where it
