@@ -1334,8 +1334,8 @@ class Resolver:
         a key of those values (None when the callee is not followed, or a value cannot be
         a key: the function is then read as before, every caller's argument)."""
         frame = self._frame(node, place, None)
-        if frame is None:
-            return None
+        if frame is None or not frame.bound:
+            return None  # nothing passed: its parameters read as before (defaults, callers)
         raw = {name: self.any(expr, at, depth) for name, (expr, at, _) in frame.bound.items()}
         values = {
             name: _noted(value, f"{name}: passed at line {frame.bound[name][1].line}")
