@@ -488,3 +488,61 @@ def test_a_wrapping_postgres_backend_is_judged_as_postgres(
     root = _project(tmp_path, (engine_name, word), {"settings.py": code})
     found = {r for r, _ in _findings(root, "settings.py") if r in _TRANSPORT}
     assert found == {rule}, code
+
+
+# --- 9. an argparse option's default is the connection the script makes by default -------
+
+ARGPARSE_SHAPES = (  # (add_argument's option strings and keywords, the attribute read)
+    ("'--database-url'", "database_url"),
+    ("'-d', '--dsn'", "dsn"),
+    ("'--db', dest='conninfo'", "conninfo"),
+)
+
+
+@_SETTINGS
+@given(
+    shape=st.sampled_from(ARGPARSE_SHAPES),
+    mode=st.sampled_from(MODES),
+    given_how=st.sampled_from(("default", "required", "none")),
+    known=st.booleans(),
+    grouped=st.booleans(),
+    password=st.booleans(),
+)
+def test_an_argparse_default_is_judged_where_it_is_written(
+    tmp_path: Path,
+    shape: tuple[str, str],
+    mode: tuple[str, str],
+    given_how: str,
+    known: bool,
+    grouped: bool,
+    password: bool,
+) -> None:
+    strings, attr = shape
+    word, rule = mode
+    query = f"?sslmode={word}" if word else ""
+    user = "loader:summer-loader-41" if password else "loader"
+    url = f"postgresql://{user}@db.internal:5432/app{query}"
+    extra = {"default": f", default='{url}'", "required": ", required=True", "none": ""}
+    adder = "group" if grouped else "parser"
+    code = (
+        "import argparse\n\nimport asyncpg\n\n\n"
+        "async def main() -> None:\n"
+        "    parser = argparse.ArgumentParser()\n"
+        + ("    group = parser.add_argument_group('db')\n" if grouped else "")
+        + f"    {adder}.add_argument({strings}{extra[given_how]})\n"
+        + (
+            "    args = parser.parse_known_args()[0]\n"
+            if known
+            else "    args = parser.parse_args()\n"
+        )
+        + f"    await asyncpg.create_pool(args.{attr})\n"
+    )
+    root = _project(tmp_path, (shape, word, given_how, known, grouped, password), {"s.py": code})
+    found = _findings(root, "s.py")
+    transport = {r for r, _ in found if r in _TRANSPORT}
+    option_line = 9 if grouped else 8
+    if given_how == "default":
+        assert transport == {rule}, code
+        assert ({r for r, line in found if line == option_line} >= {"VF401"}) == password, code
+    else:  # the command line's: decided where the script runs
+        assert transport == {"VF108"}, code

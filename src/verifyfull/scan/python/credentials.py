@@ -323,7 +323,16 @@ def _regex_pattern(qual: str, node: ast.Call) -> ast.expr | None:
 
 def on_call(a: Analysis, node: ast.Call, scope: Scope) -> None:
     qual = a.module.qualname(node.func) or ""
-    if _INERT_CALL.search(qual or getattr(node.func, "attr", "")):
+    # The called name, with its module path when that is imported (`urllib.parse.urlparse`,
+    # `unittest.mock.patch`); a method of a local object is judged by its own name only
+    # (`parser.add_argument(default="postgresql://…")` declares an option, it parses
+    # nothing: held-out-s21 whereisthisplace's committed default password).
+    root = node.func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    imported = isinstance(root, ast.Name) and root.id in a.module.aliases
+    called = qual if imported or isinstance(node.func, ast.Name) else qual.rsplit(".", 1)[-1]
+    if _INERT_CALL.search(called or getattr(node.func, "attr", "")):
         # A literal handed only to a parser, redactor or mock is a test input.
         a.inert.update(id(arg) for arg in (*node.args, *(k.value for k in node.keywords)))
         return

@@ -69,7 +69,7 @@ def getoption_name(call: ast.Call) -> str | None:
     return None
 
 
-def _dest(strings: list[str], keywords: dict[str, ast.expr]) -> str:
+def argparse_dest(strings: list[str], keywords: dict[str, ast.expr]) -> str:
     """argparse's dest: the keyword, else the first long option (then the first) with
     its leading dashes dropped and inner dashes made underscores."""
     given = keywords.get("dest")
@@ -104,7 +104,7 @@ def declared(root: Path, name: str) -> tuple[ParsedModule, ast.Call, Scope, list
                 if not strings:
                     continue
                 keywords = {k.arg: k.value for k in child.keywords if k.arg}
-                if name in strings or name == _dest(strings, keywords):
+                if name in strings or name == argparse_dest(strings, keywords):
                     return module, child, scope, strings
     return None
 

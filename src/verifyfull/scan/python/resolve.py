@@ -27,6 +27,7 @@ from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.scan.deployed_urls import deployed_postgres_url
 from verifyfull.scan.project_versions import declared_postgres_driver
 from verifyfull.scan.python import (
+    argparse_options,
     callers,
     config_files,
     pytest_fixtures,
@@ -925,6 +926,10 @@ class Resolver:
             carried = self._carried_url(node.value, place, depth)
             if carried is not None:
                 return carried
+        if isinstance(node.value, ast.Name):
+            option = self._argparse_option(node.value.id, node.attr, place, depth)
+            if option is not None:
+                return option
         base = self._sub(node.value, place, depth)
         if isinstance(base, ModuleValue) and base.module is not None:
             return self.name(node.attr, Place(base.module, base.module.scope, 10**9), depth)
@@ -934,6 +939,28 @@ class Resolver:
         if isinstance(base, Symbol):
             return Symbol(f"{base.dotted}.{node.attr}")
         return Unknown(_describe(node))
+
+    def _argparse_option(self, name: str, attr: str, place: Place, depth: int) -> Value | None:
+        """`args.database_url` with `args = parser.parse_args()`: the option's default,
+        judged where it is written, or the command line's (unknown) without one
+        (argparse_options.py); None when `name` is not such a namespace."""
+        bound = self._binding_expr(name, place, depth)
+        if bound is None:
+            return None
+        expr, at = bound
+        parser = argparse_options.parser_of(expr)
+        if parser is None:
+            return None
+        call = argparse_options.option(at.module, parser, attr)
+        if call is None:
+            return None
+        default = argparse_options.default_of(call)
+        if default is None:
+            return Unknown(f"command-line option {attr}")
+        value = self.any(default, Place(at.module, at.module.scope, call.lineno), depth)
+        value = _written_connection_string(value, default, default.lineno, at.module)
+        what = f"the default of command-line option {attr}, used when it is not given"
+        return _noted(value, f"{attr}: {what}", _written_default(at.module.path, default, what))
 
     def _carried_url(self, expr: ast.expr, place: Place, depth: int) -> Value | None:
         """The URL a connection object was made with, for its `.url` attribute:
