@@ -546,3 +546,30 @@ def test_an_argparse_default_is_judged_where_it_is_written(
         assert ({r for r, line in found if line == option_line} >= {"VF401"}) == password, code
     else:  # the command line's: decided where the script runs
         assert transport == {"VF108"}, code
+
+
+# --- hostile shapes of the new input paths: they end, and say what they did not follow ----
+
+
+def test_fixture_cycles_and_a_flood_of_options_stay_bounded(tmp_path: Path) -> None:
+    """Fixtures that ask for each other in a ring, and a module of 5,000 argparse options
+    read through the namespace: the scan ends with a verdict or a 'not fully checked'
+    entry, never a hang or a traceback."""
+    ring = 60
+    fixtures = "import pytest\n\n" + "".join(
+        f"@pytest.fixture\ndef f{i}(f{(i + 1) % ring}):\n    return f{(i + 1) % ring}\n\n"
+        for i in range(ring)
+    )
+    test = "import psycopg2\n\n\ndef test_it(f0):\n    psycopg2.connect(**f0)\n"
+    flood = (
+        "import argparse\n\nimport asyncpg\n\nparser = argparse.ArgumentParser()\n"
+        + "".join(f"parser.add_argument('--o{i}', default='x')\n" for i in range(5_000))
+        + "parser.add_argument('--dsn', default='postgresql://app@db.internal/app')\n"
+        + "args = parser.parse_args()\nasyncpg.connect(args.dsn)\nasyncpg.connect(args.o7)\n"
+    )
+    root = _project(tmp_path, "hostile", {"conftest.py": fixtures, "test_ring.py": test})
+    (root / "flood.py").write_text(flood, encoding="utf-8")
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    assert all(e.message.startswith("not ") for e in result.report.errors), result.report.errors
+    ring_rules = {f.rule_id for f in result.report.findings if f.path == "test_ring.py"}
+    assert ring_rules <= {"VF108"}  # a ring gives no value: decided elsewhere, said so

@@ -19,7 +19,6 @@ import ast
 from collections.abc import Iterator
 
 from verifyfull.scan.python.module import ParsedModule
-from verifyfull.scan.python.pytest_options import argparse_dest
 
 MAX_OPTIONS = 256  # add_argument calls looked at in one module
 
@@ -43,17 +42,30 @@ def option(module: ParsedModule, parser: str, dest: str) -> ast.Call | None:
     for count, call in enumerate(_add_argument_calls(module, parser)):
         if count >= MAX_OPTIONS:
             return None
-        strings = [
-            a.value
-            for a in call.args
-            if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value
-        ]
-        if not strings:
-            continue
-        keywords = {k.arg: k.value for k in call.keywords if k.arg}
-        if argparse_dest(strings, keywords) == dest:
+        if option_strings(call) and option_dest(call) == dest:
             return call
     return None
+
+
+def option_strings(call: ast.Call) -> list[str]:
+    """The option strings an `add_argument(...)` / pytest `addoption(...)` call names."""
+    return [
+        a.value
+        for a in call.args
+        if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value
+    ]
+
+
+def option_dest(call: ast.Call) -> str:
+    """argparse's dest of an option call with option strings: the `dest=` keyword, else
+    the first long option (then the first) with its leading dashes dropped and inner
+    dashes made underscores."""
+    given = next((k.value for k in call.keywords if k.arg == "dest"), None)
+    if isinstance(given, ast.Constant) and isinstance(given.value, str):
+        return given.value
+    strings = option_strings(call)
+    long = next((s for s in strings if s.startswith("--")), strings[0])
+    return long.lstrip("-").replace("-", "_")
 
 
 def default_of(call: ast.Call) -> ast.expr | None:

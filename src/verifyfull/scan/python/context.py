@@ -48,6 +48,9 @@ class Analysis:
     _lines: list[str] | None = None
     # index in findings -> last line of the node, for statements over several lines
     spans: dict[int, int] = field(default_factory=dict)
+    # (line, column) of the calls whose finding stands where their URL with no TLS setting
+    # is written (placement.report_at): weak at the call for sites.one_verdict
+    at_written_string: set[tuple[int, int]] = field(default_factory=set)
 
     def place(self, node: ast.AST, scope: Scope) -> Place:
         return Place(self.module, scope, getattr(node, "lineno", 0))

@@ -31,7 +31,12 @@ from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import ImportRef, Mutation, ParsedModule, Scope
 from verifyfull.scan.python.resolve import field_default, has_base
-from verifyfull.scan.python.values import ContextValue, DictValue, WrittenAt
+from verifyfull.scan.python.values import (
+    CONNECTION_STRING_WRITTEN,
+    ContextValue,
+    DictValue,
+    WrittenAt,
+)
 
 
 @dataclass(frozen=True)
@@ -533,6 +538,8 @@ def report_at(
     here = Related(
         f"{message} (this call; {where.what})", a.source.relpath, call.lineno, call.col_offset + 1
     )
+    if where.what.startswith(CONNECTION_STRING_WRITTEN):
+        a.at_written_string.add((call.lineno, call.col_offset + 1))
     for index, item in enumerate(a.findings):
         if (item.rule_id, item.path, item.line, item.column) == (
             rule_id,

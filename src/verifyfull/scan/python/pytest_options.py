@@ -25,6 +25,7 @@ import ast
 from pathlib import Path
 
 from verifyfull.scan.python import callers
+from verifyfull.scan.python.argparse_options import option_dest, option_strings
 from verifyfull.scan.python.module import ParsedModule, Scope
 from verifyfull.scan.python.values import Text, Unknown
 
@@ -69,16 +70,6 @@ def getoption_name(call: ast.Call) -> str | None:
     return None
 
 
-def argparse_dest(strings: list[str], keywords: dict[str, ast.expr]) -> str:
-    """argparse's dest: the keyword, else the first long option (then the first) with
-    its leading dashes dropped and inner dashes made underscores."""
-    given = keywords.get("dest")
-    if isinstance(given, ast.Constant) and isinstance(given.value, str):
-        return given.value
-    long = next((s for s in strings if s.startswith("--")), strings[0])
-    return long.lstrip("-").replace("-", "_")
-
-
 def declared(root: Path, name: str) -> tuple[ParsedModule, ast.Call, Scope, list[str]] | None:
     """The `addoption(...)` of a conftest.py (or plugin module) declaring `name`: its
     module, the call, the scope it is in, and its option strings."""
@@ -96,15 +87,8 @@ def declared(root: Path, name: str) -> tuple[ParsedModule, ast.Call, Scope, list
                     and child.func.attr == "addoption"
                 ):
                     continue
-                strings = [
-                    a.value
-                    for a in child.args
-                    if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value
-                ]
-                if not strings:
-                    continue
-                keywords = {k.arg: k.value for k in child.keywords if k.arg}
-                if name in strings or name == argparse_dest(strings, keywords):
+                strings = option_strings(child)
+                if strings and (name in strings or name == option_dest(child)):
                     return module, child, scope, strings
     return None
 

@@ -944,10 +944,15 @@ class Resolver:
         """`args.database_url` with `args = parser.parse_args()`: the option's default,
         judged where it is written, or the command line's (unknown) without one
         (argparse_options.py); None when `name` is not such a namespace."""
-        bound = self._binding_expr(name, place, depth)
-        if bound is None:
+        # the namespace is bound in this module (looked up without following imports:
+        # every `x.attr` read asks, so this stays a few dict lookups)
+        scope: Scope | None = place.scope
+        while scope is not None and name not in scope.assigns:
+            scope = scope.parent
+        if scope is None:
             return None
-        expr, at = bound
+        binding = scope.assigns[name][-1]
+        expr, at = binding.value, Place(place.module, scope, binding.line)
         parser = argparse_options.parser_of(expr)
         if parser is None:
             return None

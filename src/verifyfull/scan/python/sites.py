@@ -70,7 +70,6 @@ from verifyfull.scan.python.query_values import (
     tortoise_postgres,
 )
 from verifyfull.scan.python.values import (
-    CONNECTION_STRING_WRITTEN,
     Const,
     ContextValue,
     DictValue,
@@ -1499,13 +1498,7 @@ def one_verdict(a: Analysis) -> Iterator[None]:
     # a call whose weak world is reported where its URL is written (the URL had no TLS
     # setting: resolve._written_connection_string) is weak at the call too, as when that
     # finding stood at the call
-    weak |= {
-        (r.line, r.column)
-        for f in a.findings
-        if f.rule_id in _TRANSPORT and CONNECTION_STRING_WRITTEN in f.message
-        for r in f.related
-        if r.path == a.source.relpath
-    }
+    weak |= a.at_written_string
     for node, report in pending:
         if (getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1) not in weak:
             report()

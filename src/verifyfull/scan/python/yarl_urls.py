@@ -24,7 +24,15 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 from verifyfull.scan.python import urls
-from verifyfull.scan.python.values import Const, DictValue, ListValue, Text, Unknown, Value
+from verifyfull.scan.python.values import (
+    Const,
+    DictValue,
+    ListValue,
+    Text,
+    Unknown,
+    Value,
+    as_text,
+)
 
 BUILD = "yarl.URL.build"
 CONSTRUCTOR = "yarl.URL"
@@ -72,11 +80,10 @@ def query_pairs(value: Value) -> list[tuple[str, str]] | object | None:
 
 
 def _known(value: Value) -> str | None:
-    if isinstance(value, Const) and isinstance(value.value, bool):
-        return None  # yarl refuses a bool query value (TypeError)
-    if isinstance(value, Const) and value.value is not None:
-        return str(value.value)
-    return value.known if isinstance(value, Text) else None
+    """The text a value is when wholly known (values.as_text: a number as written; a
+    bool is none, as yarl refuses one in a query)."""
+    text = as_text(value)
+    return text.known if text is not None else None
 
 
 def build(parts: dict[str, Value]) -> Value:
@@ -88,14 +95,11 @@ def build(parts: dict[str, Value]) -> Value:
         if name not in parts:
             continue
         value = parts[name]
+        text = as_text(value)
         if isinstance(value, Const) and value.value is None:
             texts[name] = None
-        elif isinstance(value, Text):
-            texts[name] = value
-        elif isinstance(value, Const):
-            texts[name] = Text.of(str(value.value))
-        else:
-            texts[name] = Text((Unknown(f"the {name} of URL.build()"),))
+        else:  # as PostgresDsn.build's parts (resolve._dsn_build)
+            texts[name] = text or Text((Unknown(f"the {name} of URL.build()"),))
     query: list[tuple[str, str]] = []
     for name in ("query", "query_string"):
         if name not in parts:
