@@ -145,7 +145,11 @@ def test_a_settings_property_template_is_judged_by_its_slots(
 ) -> None:
     template = 'f"' + scheme + "://{" + FIELDS + "}" + ("{self.DB_OPTIONS}" if suffix else "") + '"'
     text = SETTINGS.format(template=template, bases=bases)
-    assert _rules(tmp_path, text) == ({"VF108"} if suffix else {"VF102"}), text
+    # anywhere in the file: a template with no TLS setting is reported where the property
+    # writes it, the engine related (held-out-s21 pixAV); one with a slot at the call
+    assert _rules(tmp_path, text, lines=text.count("\n")) == ({"VF108"} if suffix else {"VF102"}), (
+        text
+    )
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=FIXTURE_OK)

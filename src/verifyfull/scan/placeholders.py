@@ -10,7 +10,8 @@ A value is a placeholder when, after trimming quotes and spaces:
   a shell positional or special parameter (`$5`, `$@`, `$*`, `$#`),
   `{{ pw }}`, `{password}`, `%(password)s`, `%s`, `?`, `...`, `<password>` (REFERENCE),
   or an infrastructure-as-code expression written as text (`var.db_password`,
-  `aws_db_instance.main.password`: IAC_REFERENCE);
+  `aws_db_instance.main.password`: IAC_REFERENCE), or a Dynaconf lazy value that
+  reads or renders one (`@get db_password`, `@format {env[PW]}`: DYNACONF_REFERENCE);
 - it is one character repeated from `x*.#-` (`xxxx`, `******`);
 - its words (split at `_ - .` and spaces, case-folded, joined) hold a replace-me
   marker anywhere (`changeme`, `CHANGE_ME`, `pg_change_me_now`,
@@ -55,6 +56,11 @@ IAC_REFERENCE = re.compile(
     r"|[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)"
     r"(?:\.[A-Za-z_][\w-]*|\[[\w\"'-]*\])*$"
 )
+# Dynaconf's lazy values: `password = "@get db_password"` reads another setting (the
+# git-ignored .secrets.toml's), `@format {env[DB_PASS]}` / `@jinja {{ ... }}` render one
+# at load (held-out-s21, andremmfaria/rexis config/settings.toml). `@str x` casts a
+# literal and stays one.
+DYNACONF_REFERENCE = re.compile(r"^@(get|format|jinja)\s+\S", re.IGNORECASE)
 REPEATED = frozenset("x*.#-")
 # Joined words that say "replace me" wherever they stand in the value.
 REPLACE_ME = (
@@ -162,6 +168,8 @@ def is_placeholder(key: str, value: str) -> bool:
     """Whether `value`, written for `key` ("" when unnamed), stands in for a secret."""
     text = value.strip().strip("'\"").strip()
     if not text or REFERENCE.match(text) or IAC_REFERENCE.match(text):
+        return True
+    if DYNACONF_REFERENCE.match(text):
         return True
     if len(set(text.casefold())) == 1 and text[0].casefold() in REPEATED:
         return True

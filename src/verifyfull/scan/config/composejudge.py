@@ -15,6 +15,8 @@ environment it is judged in, as compose would run it:
 - `env_file:` files: their values are judged with the service's meaning (a
   `PASSWORD` in the env file of service `db` is a database password) and reported
   in the env file, minus what the env file's own check reports anyway.
+- compose secrets a service reads as its password (`POSTGRES_PASSWORD_FILE:
+  /run/secrets/db-password`): the committed file is judged (compose_secrets.py).
 - extension fields (`x-common: &common {...}`): compose ignores a top-level `x-` key;
   its values reach a container only through an alias. One no other part of the file
   refers to is no service's environment: its transport findings are dropped, its
@@ -38,6 +40,7 @@ from verifyfull.rules import TRANSPORT_RULES
 from verifyfull.scan.api import ScanContext, SourceFile, registered_checks
 from verifyfull.scan.config import components, dsn, ecosystem, engines, judge
 from verifyfull.scan.config.cockroach_chart import chart_values_findings
+from verifyfull.scan.config.compose_secrets import secret_file_findings
 from verifyfull.scan.config.composefiles import (
     ServiceFacts,
     env_file_paths,
@@ -131,6 +134,7 @@ def judge_collected(
         found.extend(judge.judge_command(src, command, ctx.policy, env, in_server))
     for document in compose_documents:
         found.extend(_env_file_findings(src, document, services, ctx, url_readers))
+        found.extend(secret_file_findings(src, document, services, ctx))
     found.extend(chart_values_findings(src, settings, commands))
     unused = [span for document in compose_documents for span in unused_extensions(document)]
     found = engines.without_foreign(found, src.relpath, settings, _images(services))

@@ -42,7 +42,7 @@ from verifyfull.scan.config.password_names import family_of, password_name
 _ENGINE_NAME = re.compile(
     r"(?:^|[_.\-/\s])(?P<engine>MYSQL|MARIADB|PERCONA|MONGO|REDIS|VALKEY|KEYDB|RABBITMQ|RABBIT"
     r"|AMQP|ELASTIC|OPENSEARCH|MINIO|MSSQL|SQLSERVER|ORACLE|CLICKHOUSE|INFLUX|CASSANDRA"
-    r"|NEO4J|COUCH|MEMCACHE|KAFKA)"
+    r"|NEO4J|COUCH|MEMCACHE|KAFKA|ARANGO|RETHINK|SURREAL)"
 )
 _ENGINE_START = re.compile(_ENGINE_NAME.pattern.replace("(?:^|[_.\\-/\\s])", "^", 1))
 _PG_NAME = re.compile(r"(?:^|[_.\-/\s])PG|POSTGRES|COCKROACH|CRDB|PSQL|POSTGIS|TIMESCALE")

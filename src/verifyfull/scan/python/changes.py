@@ -82,8 +82,8 @@ def at_path(target: DictValue, keys: list[str], change: Change) -> DictValue:
     when something on the way is not a dict the code built."""
     if keys:
         inner = target.get(keys[0])
-        if inner is None:
-            inner = DictValue(())
+        if inner is None:  # a mapping not read in full may hold it already
+            inner = DictValue((), target.complete)
         if not isinstance(inner, DictValue):
             return target
         return _merged(target, DictValue(((keys[0], at_path(inner, keys[1:], change)),)))

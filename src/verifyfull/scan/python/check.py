@@ -292,16 +292,18 @@ def run_analysis(
 def _suppress_over_spans(analysis: Analysis) -> None:
     """A call written over several lines may carry its suppression on any of them (code
     formatters move a trailing comment to the closing line); the engine looks only at
-    the first line, so the other lines are honoured here."""
+    the finding's own line, so the call's other lines are honoured here (a finding
+    placed at the URL written inside the call, too: placement.report_at)."""
     if not analysis.spans or suppress.MARKER not in analysis.source.text:
         return
     marks = suppress.parse(analysis.source.text)
     kept = []
     for index, item in enumerate(analysis.findings):
-        end = analysis.spans.get(index)
-        start = item.line or 0
-        if end is not None and any(
-            marks.silences(item.rule_id, line) for line in range(start + 1, end + 1)
+        span = analysis.spans.get(index)
+        if span is not None and any(
+            marks.silences(item.rule_id, line)
+            for line in range(span[0], span[1] + 1)
+            if line != item.line
         ):
             continue
         kept.append(item)

@@ -46,8 +46,9 @@ class Analysis:
     # (rule, line, column) already reported: one finding per rule and place
     _seen: set[tuple[str, int, int]] = field(default_factory=set)
     _lines: list[str] | None = None
-    # index in findings -> last line of the node, for statements over several lines
-    spans: dict[int, int] = field(default_factory=dict)
+    # index in findings -> (first, last) line of the statement it stands in, for one over
+    # several lines (a suppression on any of them applies: check._suppress_over_spans)
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
     # (line, column) of the calls whose finding stands where their URL with no TLS setting
     # is written (placement.report_at): weak at the call for sites.one_verdict
     at_written_string: set[tuple[int, int]] = field(default_factory=set)
@@ -102,7 +103,7 @@ class Analysis:
         self._seen.add(key)
         end_line = getattr(node, "end_lineno", None)
         if end_line is not None and end_line > line:
-            self.spans[len(self.findings)] = end_line
+            self.spans[len(self.findings)] = (line, end_line)
         self.findings.append(
             finding(
                 rule_id,

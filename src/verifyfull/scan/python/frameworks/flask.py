@@ -104,6 +104,7 @@ def flask_uri(a: Analysis, value: ast.expr, options: ast.expr | None, scope: Sco
         judge,
         _options_place(a, options, scope),
         deploy_at=_extension_init(scope, value.lineno),
+        setting=value,
     )
 
 
