@@ -18,6 +18,11 @@ filtered == full analysis throughout (the prefilter's soundness, checked by _fin
 6. Arms never taken together (phlasch's `at='@' if AUTH else ''`): a reading that
    cannot be parsed only where its unknown parts stand is undecided, not a broken URL
    (it gave 2 VF105 beside the real VF102).
+7. Vector stores that make the connection: langchain's PGVector (iaEditais) and Haystack's
+   PgvectorDocumentStore with Secret.from_token / from_env_var (rexis).
+8. A project TLS variable read through a walrus (`if POSTGRES_SSL := os.environ.get(...)`)
+   or set as a mapping's item (`extra_params["sslmode"] = POSTGRES_SSL`): the values env
+   files give it are judged with that meaning (Azure pgvector sample's .env.azure).
 """
 
 from __future__ import annotations
@@ -437,3 +442,44 @@ def test_a_haystack_store_reading_the_environment_is_decided_at_deploy(
     )
     root = _project(tmp_path, (variable,), {"store.py": code})
     assert {(r, n) for r, n in _findings(root, "store.py") if r in _TRANSPORT} == {("VF108", 3)}
+
+
+# --- 8. a project TLS variable read through a walrus or set as a mapping's item ---------
+
+# how the code turns POSTGRES_SSL into a TLS setting
+TLS_READS = {
+    "walrus_query": (
+        'DATABASE_URI = "postgresql://app@db.internal/app"\n'
+        'if POSTGRES_SSL := os.environ.get("POSTGRES_SSL"):\n'
+        '    DATABASE_URI += f"?sslmode={POSTGRES_SSL}"\n'
+    ),
+    "walrus_item": (
+        "extra_params = {}\n"
+        'if POSTGRES_SSL := os.environ.get("POSTGRES_SSL"):\n'
+        '    extra_params["sslmode"] = POSTGRES_SSL\n'
+    ),
+    "assigned_item": (
+        'POSTGRES_SSL = os.getenv("POSTGRES_SSL", "")\n'
+        "params = {}\n"
+        "params['sslmode'] = POSTGRES_SSL\n"
+    ),
+}
+MODE_RULES = {"disable": "VF101", "require": "VF103", "verify-ca": "VF104", "verify-full": None}
+
+
+@_SETTINGS
+@given(
+    read=st.sampled_from(sorted(TLS_READS)),
+    mode=st.sampled_from(sorted(MODE_RULES)),
+    env_name=st.sampled_from((".env.azure", ".env", "deploy.env")),
+)
+def test_a_tls_variable_read_through_a_walrus_or_an_item_is_judged_in_env_files(
+    tmp_path: Path, read: str, mode: str, env_name: str
+) -> None:
+    code = "import os\n" + TLS_READS[read]
+    env = f'POSTGRES_HOST="db.example.com"\nPOSTGRES_SSL="{mode}"\n'
+    root = _project(tmp_path, (read, mode, env_name), {"app.py": code, env_name: env})
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    in_env = {(f.rule_id, f.line) for f in result.report.findings if f.path == env_name}
+    rule = MODE_RULES[mode]
+    assert in_env == ({(rule, 2)} if rule else set()), (code, env)

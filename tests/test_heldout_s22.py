@@ -21,6 +21,13 @@ filtered == full analysis throughout (the prefilter's soundness, checked by _fin
 7. A mode keyword of a conninfo call nested in a call over several lines
    (chuck-alt-delete's `AsyncConnectionPool(conninfo=make_conninfo(..., sslmode=
    'require'))`): reported at the keyword's line, the call related.
+8. Components an Ansible template hands to a variable the code reads (sea-art/eJournal's
+   env_vars `db_host` rendered as `DATABASE_HOST: "{{ db_host }}"`, read by the Django
+   settings): judged at the code's site, not again in the vars file (3 FP).
+9. A libpq tool's `--dbname=URL` (eJournal's Makefile `pg_dump --dbname=postgresql://...`):
+   the option's value is the connection string (2 FN).
+10. Jenkins pipelines (cnx-db's Jenkinsfile `sh "... psql -h db ..."`): the shell of their
+   `sh` steps and their `environment { }` variables are read (scan/shell/jenkinsfile.py).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from hypothesis import strategies as st
 
 from test_heldout_s8_py import _findings, _project
 from test_heldout_s15_sites import _SETTINGS
+from test_trust_bounds import watchdog
 from verifyfull.scan import engine
 from verifyfull.scan.settings import ScanSettings
 
@@ -310,3 +318,132 @@ def test_a_mode_of_a_nested_conninfo_call_is_reported_where_it_is_written(
     rule = {"disable": "VF101", "require": "VF103", "verify-ca": "VF104"}[mode]
     found = {(r, n) for r, n in _findings(root, "db.py") if r in _MODE}
     assert found == {(rule, mode_line)}, code
+
+
+# --- 8. components an Ansible template hands to a variable the code reads ---------------
+
+
+@_SETTINGS
+@given(
+    vars_file=st.sampled_from(("config/env_vars/development.yml", "group_vars/all.yml")),
+    template=st.sampled_from(("yaml", "j2")),
+    read=st.booleans(),
+)
+def test_components_a_template_hands_to_the_code_are_judged_there(
+    tmp_path: Path, vars_file: str, template: str, read: bool
+) -> None:
+    components = (
+        "---\ndb_user: app\ndb_name: app\n"
+        "db_host: db.internal\n"  # line 4
+        "db_port: 5432\n"
+    )
+    if template == "yaml":
+        rendered = ("roles/web/defaults/main.yml", 'env:\n  DATABASE_HOST: "{{ db_host }}"\n')
+    else:
+        rendered = ("roles/web/templates/app.env.j2", "DATABASE_HOST={{ db_host | quote }}\n")
+    reader = "DATABASE_HOST" if read else "OTHER_HOST"
+    settings_py = f'import os\nDATABASES = {{"default": {{"HOST": os.environ["{reader}"]}}}}\n'
+    files = {vars_file: components, rendered[0]: rendered[1], "settings.py": settings_py}
+    root = _project(tmp_path, (vars_file, template, read), {})
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    in_vars = {(f.rule_id, f.line) for f in result.report.findings if f.path == vars_file}
+    assert in_vars == (set() if read else {("VF102", 4)}), files
+
+
+# --- 9. a libpq tool's --dbname=URL: the option's value is the connection string --------
+
+
+@_SETTINGS
+@given(
+    tool=st.sampled_from(("psql", "pg_dump", "pg_restore", "createdb")),
+    option=st.sampled_from(("--dbname=", "-d", "--maintenance-db=")),
+    user=st.sampled_from(("app", "$(user)", "${DB_USER}")),
+    query=st.sampled_from(("", "?sslmode=disable", "?sslmode=require", "?sslmode=verify-full")),
+    where=st.sampled_from(("Makefile", "scripts/dump.sh")),
+)
+def test_a_dbname_option_holding_a_url_is_judged_as_the_connection(
+    tmp_path: Path, tool: str, option: str, user: str, query: str, where: str
+) -> None:
+    if where == "Makefile" and user.startswith("${"):
+        user = "$${DB_USER}"  # make passes `$$` to the shell as `$`
+    if where != "Makefile" and user.startswith("$("):
+        user = "app"
+    url = f"postgresql://{user}@db.internal:5432/app{query}"
+    line = f"{tool} {option}{url} > out.sql"
+    text = f"dump:\n\t{line}\n" if where == "Makefile" else f"#!/bin/sh\n{line}\n"
+    root = _project(tmp_path, (tool, option, user, query, where), {})
+    (root / where).parent.mkdir(parents=True, exist_ok=True)
+    (root / where).write_text(text, encoding="utf-8")
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = {(f.rule_id, f.line) for f in result.report.findings if f.rule_id in _TRANSPORT}
+    rule = {"": "VF102", "?sslmode=disable": "VF101", "?sslmode=require": "VF103"}.get(query)
+    assert found == ({(rule, 2)} if rule else set()), text
+
+
+# --- 10. Jenkins pipelines: the shell of their `sh` steps, their environment blocks -----
+
+JENKINS_STEPS = {
+    "single": "sh '{command}'",
+    "double": 'sh "{command}"',
+    "triple": "sh '''\n            {command}\n        '''",
+    "script": 'sh(script: "{command}", returnStatus: true)',
+}
+JENKINS_COMMANDS = {  # (command, the rule it gives)
+    "psql -h db -U postgres -c select": "VF102",
+    "pg_dump postgresql://app@db.internal/app?sslmode=disable": "VF101",
+    "cockroach start-single-node --insecure": "VF201",
+    "psql -U postgres -c select": None,  # the local socket
+}
+
+
+@_SETTINGS
+@given(
+    step=st.sampled_from(sorted(JENKINS_STEPS)),
+    command=st.sampled_from(sorted(JENKINS_COMMANDS)),
+    name=st.sampled_from(("Jenkinsfile", "ci/Jenkinsfile.release")),
+)
+def test_a_jenkins_sh_step_is_read_as_shell(
+    tmp_path: Path, step: str, command: str, name: str
+) -> None:
+    written = JENKINS_STEPS[step].format(command=command)
+    text = (
+        "pipeline {\n  agent any\n  stages {\n    stage('Test') {\n      steps {\n"
+        f"        {written}\n"
+        "      }\n    }\n  }\n}\n"
+    )
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if command.split()[0] in t)
+    root = _project(tmp_path, (step, command, name), {})
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / name).write_text(text, encoding="utf-8")
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = {(f.rule_id, f.line) for f in result.report.findings if f.path == name}
+    rule = JENKINS_COMMANDS[command]
+    assert found == ({(rule, line)} if rule else set()), text
+
+
+def test_a_jenkins_environment_block_is_the_steps_environment(tmp_path: Path) -> None:
+    text = (
+        "pipeline {\n  environment {\n    PGSSLMODE = 'disable'\n  }\n"
+        "  stages { stage('x') { steps { sh 'echo ready' } } }\n}\n"
+    )
+    root = _project(tmp_path, "env", {"Jenkinsfile": text})
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    assert {(f.rule_id, f.line) for f in result.report.findings} == {("VF101", 3)}
+
+
+def test_hostile_jenkinsfiles_stay_linear(tmp_path: Path) -> None:
+    """Unclosed strings, escaped quotes and backslash runs: one forward pass each (a
+    deadline, not a timing: the watchdog fails the test if the reading hangs)."""
+    from verifyfull.scan.shell.jenkinsfile import read_jenkinsfile
+
+    for text in (
+        "sh '" + "x\\\\'" * 20_000,  # escaped quotes, never closed
+        "sh 'echo'\n" * 5_000 + "sh '" + "a" * 200_000,  # many steps, then one unclosed
+        ('sh "' + "\\\\" * 10_000 + '"\n') * 20,  # runs of backslashes before each quote
+    ):
+        with watchdog(20):
+            _, commands = read_jenkinsfile(text)
+        assert len(commands) <= 2_000  # the step bound

