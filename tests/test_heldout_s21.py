@@ -23,6 +23,11 @@ filtered == full analysis throughout (the prefilter's soundness, checked by _fin
 8. A project TLS variable read through a walrus (`if POSTGRES_SSL := os.environ.get(...)`)
    or set as a mapping's item (`extra_params["sslmode"] = POSTGRES_SSL`): the values env
    files give it are judged with that meaning (Azure pgvector sample's .env.azure).
+9. NetBox's configuration.py `DATABASE = {..., "OPTIONS": {"sslmode": environ.get(
+   "DB_SSLMODE", "prefer")}}` (Matching-Agent's dev stack): a Django PostgreSQL entry.
+10. A JDBC URL (Matching-Agent's Keycloak `KC_DB_URL: jdbc:postgresql://isduba-db/...`) is
+   pgjdbc's wherever it is written: sslmode as libpq's (default prefer), `ssl=true` is
+   verify-full, `NonValidatingFactory` checks nothing, pgjdbc's other properties dropped.
 """
 
 from __future__ import annotations
@@ -483,3 +488,74 @@ def test_a_tls_variable_read_through_a_walrus_or_an_item_is_judged_in_env_files(
     in_env = {(f.rule_id, f.line) for f in result.report.findings if f.path == env_name}
     rule = MODE_RULES[mode]
     assert in_env == ({(rule, 2)} if rule else set()), (code, env)
+
+
+# --- 9. NetBox's configuration.py DATABASE ----------------------------------------------
+
+
+@_SETTINGS
+@given(
+    mode=st.sampled_from(('"prefer"', '"disable"', '"require"', '"verify-full"', None)),
+    file=st.sampled_from(("configuration.py", "netbox/configuration.py", "config/settings.py")),
+    environ=st.booleans(),
+)
+def test_a_netbox_configuration_database_is_a_postgresql_entry(
+    tmp_path: Path, mode: str | None, file: str, environ: bool
+) -> None:
+    written = f'environ.get("DB_SSLMODE", {mode})' if environ and mode else mode
+    options = f'    "OPTIONS": {{"sslmode": {written}}},\n' if mode else ""
+    code = (
+        "from os import environ\n\n"
+        "DATABASE = {\n"
+        '    "NAME": "netbox",\n'
+        '    "HOST": environ.get("DB_HOST", "db.internal"),\n' + options + "}\n"
+    )
+    root = _project(tmp_path, (mode, file, environ), {})
+    (root / file).parent.mkdir(parents=True, exist_ok=True)
+    (root / file).write_text(code, encoding="utf-8")
+    found = {r for r, _ in _findings(root, file) if r in _TRANSPORT}
+    if not file.endswith("configuration.py"):
+        assert not found, code  # a DATABASE elsewhere is no NetBox setting
+        return
+    rule = {'"prefer"': "VF102", None: "VF102", '"disable"': "VF101", '"require"': "VF103"}
+    assert found == ({rule[mode]} if mode in rule else set()), code
+
+
+# --- 10. a JDBC URL is pgjdbc's, wherever it is written ---------------------------------
+
+JDBC_QUERIES = {  # the query as written, the rule pgjdbc's reading gives
+    "": "VF102",
+    "?ApplicationName=keycloak&currentSchema=public": "VF102",
+    "?sslmode=disable": "VF101",
+    "?sslmode=require": "VF103",
+    "?sslmode=verify-ca": "VF104",
+    "?ssl=true": None,
+    "?sslmode=verify-full&loggerLevel=OFF": None,
+    "?ssl=true&sslfactory=org.postgresql.ssl.NonValidatingFactory": "VF103",
+}
+
+
+@_SETTINGS
+@given(
+    query=st.sampled_from(sorted(JDBC_QUERIES)),
+    carrier=st.sampled_from(("compose", "env")),
+    host=st.sampled_from(("isduba-db", "db.internal:5432")),
+)
+def test_a_jdbc_url_is_judged_as_pgjdbc_reads_it(
+    tmp_path: Path, query: str, carrier: str, host: str
+) -> None:
+    url = f"jdbc:postgresql://{host}/keycloak{query}"
+    if carrier == "compose":
+        name = "docker-compose.yml"
+        text = (
+            "services:\n  keycloak:\n    image: quay.io/keycloak/keycloak:24\n"
+            f"    environment:\n      KC_DB: postgres\n      KC_DB_URL: {url}\n"
+        )
+        line = 6
+    else:
+        name, text, line = ".env", f"SPRING_DATASOURCE_URL={url}\n", 1
+    root = _project(tmp_path, (query, carrier, host), {name: text})
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = {(f.rule_id, f.line) for f in result.report.findings if f.rule_id in _TRANSPORT}
+    rule = JDBC_QUERIES[query]
+    assert found == ({(rule, line)} if rule else set()), text

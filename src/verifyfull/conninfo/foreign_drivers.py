@@ -20,8 +20,15 @@ no TLS unless PGSSLMODE is set; pg 9 and `uselibpqcompat=true` read sslmode as
 libpq does), quaint's PostgresUrl (sslmode disable|prefer|require, any other value
 leaves prefer; sslaccept defaults to accept_invalid_certs, `strict` checks the
 certificate and the host name against `sslcert` or the system roots). Drivers whose
-URL reading is libpq's (pgjdbc, pgx, lib/pq, sqlx, the pg gem, pdo_pgsql) keep the
-URL; so does a reader not modelled here, and the message says so.
+URL reading is libpq's (pgx, lib/pq, sqlx, the pg gem, pdo_pgsql) keep the URL; so
+does a reader not modelled here, and the message says so.
+
+A JDBC URL (`jdbc:postgresql://host:port/db?...`, a Java service's or Keycloak's
+`KC_DB_URL`, Spring's `SPRING_DATASOURCE_URL`) is pgjdbc's wherever it is written
+(`jdbc_reading`): its properties are pgjdbc's (PGProperty): `sslmode` as libpq's, the
+default prefer; `ssl=true` without an sslmode is verify-full; an `sslfactory` of
+`NonValidatingFactory` checks no certificate; `sslrootcert` names the CA file (default
+~/.postgresql/root.crt, as libpq's). Its other properties are pgjdbc's own and dropped.
 """
 
 from __future__ import annotations
@@ -168,3 +175,33 @@ def _prisma_tls(query: Mapping[str, str]) -> tuple[str, str | None, str]:
             return "verify-full", root, f"{says}, sslaccept={accept}: certificate and host checked"
         return "prefer", None, f"{says} (sslaccept={accept} checks only a TLS session it gets)"
     return mode, None, f"{says}, sslaccept={accept}: the certificate is not checked"
+
+
+JDBC_PREFIX = "jdbc:"
+PGJDBC = UrlReader(LIBPQ_LIKE, "pgjdbc", "a Java service (a JDBC URL)")
+_NON_VALIDATING = "NonValidatingFactory"
+
+
+def jdbc_reading(url: str) -> UrlReading | None:
+    """A `jdbc:postgresql://` URL as pgjdbc reads it: the libpq URL that behaves the
+    same, None for any other text."""
+    text = url.strip()
+    if not text.lower().startswith(JDBC_PREFIX + "postgresql://"):
+        return None
+    try:
+        parts = urlsplit(text[len(JDBC_PREFIX) :])
+    except ValueError:
+        return None
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    mode = query.get("sslmode")
+    says = f"sslmode={mode}" if mode else "no sslmode: pgjdbc's default prefer"
+    if mode is None and query.get("ssl", "").lower() == "true":
+        mode, says = "verify-full", "ssl=true: pgjdbc's verify-full"
+    mode = mode or "prefer"
+    if _NON_VALIDATING in query.get("sslfactory", "") and mode != "disable":
+        mode, says = "require", f"{says}, sslfactory=NonValidatingFactory: no certificate check"
+    kept = [(k, v) for k, v in query.items() if k in (*_KEPT, "sslrootcert", "sslcert", "sslkey")]
+    kept.append(("sslmode", mode))
+    query_text = "&".join(f"{k}={quote(v, safe='/:.,@-_')}" for k, v in kept)
+    libpq = urlunsplit(("postgresql", parts.netloc, parts.path, query_text, ""))
+    return UrlReading(libpq, says)

