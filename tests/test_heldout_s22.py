@@ -28,6 +28,8 @@ filtered == full analysis throughout (the prefilter's soundness, checked by _fin
    the option's value is the connection string (2 FN).
 10. Jenkins pipelines (cnx-db's Jenkinsfile `sh "... psql -h db ..."`): the shell of their
    `sh` steps and their `environment { }` variables are read (scan/shell/jenkinsfile.py).
+11. A GINO bind of a settings property's URL (QuisEgoSum's `db.set_bind(config.database.uri)`):
+   placed where the property builds it, as a driver call's is (it stood at the call too).
 """
 
 from __future__ import annotations
@@ -447,3 +449,34 @@ def test_hostile_jenkinsfiles_stay_linear(tmp_path: Path) -> None:
         with watchdog(20):
             _, commands = read_jenkinsfile(text)
         assert len(commands) <= 2_000  # the step bound
+
+
+# --- 11. a GINO bind of a settings property's URL is placed where the property builds it -
+
+
+@_SETTINGS
+@given(
+    call=st.sampled_from(("await db.set_bind(config.uri)", "await create_engine(config.uri)")),
+    query=st.sampled_from(("", "?sslmode=disable")),
+)
+def test_a_gino_bind_of_a_settings_url_is_placed_at_the_settings(
+    tmp_path: Path, call: str, query: str
+) -> None:
+    config = (
+        "class Config:\n"
+        '    host = "db.internal"\n\n'
+        "    @property\n    def uri(self) -> str:\n"
+        f'        return f"postgresql://app@{{self.host}}:5432/app{query}"\n\n\n'
+        "config = Config()\n"
+    )
+    db = (
+        "from gino import Gino, create_engine\n\nfrom config import config\n\ndb = Gino()\n\n\n"
+        f"async def connect() -> None:\n    {call}\n"
+    )
+    root = _project(tmp_path, (call, query), {"config.py": config, "db.py": db})
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = [(f.rule_id, f.path, f.line) for f in result.report.findings if f.rule_id in _MODE]
+    if query:  # GINO passes none of the URL's query to asyncpg: its default, at the call
+        assert found == [("VF102", "db.py", 9)], found
+    else:
+        assert found == [("VF102", "config.py", 6)], found

