@@ -30,6 +30,9 @@ filtered == full analysis throughout (the prefilter's soundness, checked by _fin
    `sh` steps and their `environment { }` variables are read (scan/shell/jenkinsfile.py).
 11. A GINO bind of a settings property's URL (QuisEgoSum's `db.set_bind(config.database.uri)`):
    placed where the property builds it, as a driver call's is (it stood at the call too).
+12. Python 2 modules and cookiecutter templates (cnx-db, py_pb_dbhandler, alexted): the
+   lines Python 3 refuses are stood in for (scan/python/tolerant.py), the rest is judged,
+   and the file is reported as not fully checked, naming those lines (3 FN).
 """
 
 from __future__ import annotations
@@ -480,3 +483,58 @@ def test_a_gino_bind_of_a_settings_url_is_placed_at_the_settings(
         assert found == [("VF102", "db.py", 9)], found
     else:
         assert found == [("VF102", "config.py", 6)], found
+
+
+# --- 12. Python 2 modules and templates: their other lines are read --------------------
+
+BROKEN_LINES = (  # lines Python 3 refuses, each with the block structure it keeps
+    'print "connecting"',
+    "exec code_text",
+    "raise ValueError, 'bad'",
+    "value = 0777",
+    "text = `value`",
+    "{% if cookiecutter.use_postgresql == 'y' %}",
+    "from {{ cookiecutter.project_slug }}.config import settings",
+)
+
+
+@_SETTINGS
+@given(
+    broken=st.lists(st.sampled_from(BROKEN_LINES), min_size=1, max_size=3),
+    handler=st.booleans(),
+    mode=st.sampled_from(("disable", "require")),
+)
+def test_a_python2_or_template_file_is_read_but_for_its_broken_lines(
+    tmp_path: Path, broken: list[str], handler: bool, mode: str
+) -> None:
+    body = "".join(f"    {line}\n" for line in broken)
+    code = (
+        "import sys\nimport psycopg2\n\n\ndef connect(code_text, value):\n"
+        + body
+        + "    try:\n"
+        + f"        return psycopg2.connect(host='db.internal', sslmode='{mode}')\n"
+        + (
+            "    except psycopg2.Error, error:\n        raise\n"
+            if handler
+            else "    finally:\n        pass\n"
+        )
+    )
+    root = _project(tmp_path, (tuple(broken), handler, mode), {"legacy.py": code})
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    site_line = next(n for n, t in enumerate(code.splitlines(), 1) if "psycopg2.connect" in t)
+    rule = "VF101" if mode == "disable" else "VF103"
+    found = {(f.rule_id, f.line) for f in result.report.findings if f.rule_id in _MODE}
+    assert found == {(rule, site_line)}, code
+    (error,) = [e for e in result.report.errors if e.path == "legacy.py"]
+    assert "not fully checked" in error.message and "Python 3" in error.message, error
+
+
+def test_a_file_of_nothing_but_broken_lines_is_not_read(tmp_path: Path) -> None:
+    from verifyfull.scan.python.tolerant import MAX_REPAIRS, repaired
+
+    text = "\n".join(['print "x"'] * (MAX_REPAIRS * 10)) + "\n"
+    with watchdog(20):
+        assert repaired(text, "flood.py") is None  # more than its bounds allow
+    small = "import psycopg2\n" + 'print "x"\n' + "psycopg2.connect(host='db', sslmode='disable')\n"
+    fixed = repaired(small * 2 + "x = 1\n" * 4, "two.py")  # 2 of 11 lines: within a quarter
+    assert fixed is not None and fixed[2] == (2, 5)

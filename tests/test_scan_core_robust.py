@@ -63,8 +63,11 @@ def test_deeply_nested_expressions_do_not_crash(tmp_path: Path) -> None:
     result = scan(tmp_path)
     errors = errors_by_path(result)
     assert set(errors) <= {"deep.py", "chain.py"}
-    assert all(message.startswith("not checked") for message in errors.values())
-    assert "deep.py" in errors  # the parser refuses 5000 nested calls
+    assert all(
+        message.startswith(("not checked", "not fully checked")) for message in errors.values()
+    )
+    # the parser refuses 5000 nested calls: that line is stood in for, the rest judged
+    assert "deep.py" in errors and "line 4" in errors["deep.py"]
 
 
 def test_symlink_loops_and_fifos_are_error_entries_when_they_look_like_code(
@@ -139,7 +142,9 @@ def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
     one = engine.scan([tmp_path], settings, jobs=1).report
     two = engine.scan([tmp_path], settings, jobs=2).report
     assert one.to_json() == two.to_json()
-    assert len(one.findings) == sum(n % 3 for n in range(dispatch.PARALLEL_THRESHOLD + 10))
+    # bad.py: its broken line stood in for (scan/python/tolerant.py), its weakened context
+    # judged, and the file reported as not fully checked
+    assert len(one.findings) == sum(n % 3 for n in range(dispatch.PARALLEL_THRESHOLD + 10)) + 1
     assert len(one.errors) == 1
 
 

@@ -26,6 +26,7 @@ from verifyfull.scan.python import (
     passed_callables,
     sites,
     ssl_checks,
+    tolerant,
     weak_crypto,
 )
 from verifyfull.scan.python.context import Analysis
@@ -246,6 +247,16 @@ def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
     if not planned.families:
         return []
     analysis = run_analysis(source, ctx, planned.families, planned=planned)
+    if analysis.stood_in is not None:
+        error_line, lines = analysis.stood_in
+        shown = ", ".join(map(str, lines[:8])) + (", ..." if len(lines) > 8 else "")
+        raise CheckIncomplete(
+            f"Python syntax error at line {error_line}: {len(lines)} line(s) Python 3 "
+            f"cannot parse (line {shown}: Python 2, a template, or nesting past the "
+            "parser's limit) were read as `pass` and what they hold is not judged; port "
+            "them or exclude the file",
+            analysis.findings,
+        )
     limit = analysis.resolver.incomplete
     if limit is not None:
         raise CheckIncomplete(
@@ -269,19 +280,26 @@ def run_analysis(
     planned: the prefilter's Plan, to walk only the bodies whose document lines hold
     a trigger word; None walks every body (the reference the prefilter is tested
     against)."""
+    stood_in: tuple[int, tuple[int, ...]] | None = None
     try:
         module = parse_module(source.path, ctx.root, source.text)
     except SyntaxError as exc:
         if exc.lineno is None:
             raise CheckSkipped("not parseable as Python; exclude the file") from None
-        raise CheckSkipped(
-            f"Python syntax error at line {exc.lineno}; fix it or exclude the file"
-        ) from None
+        fixed = tolerant.repaired(source.text, str(source.path))
+        if fixed is None:
+            raise CheckSkipped(
+                f"Python syntax error at line {exc.lineno}; fix it or exclude the file"
+            ) from None
+        # a Python 2 module or a template: its other lines are read (tolerant.py)
+        module = parse_module(source.path, ctx.root, fixed[1])
+        stood_in = (exc.lineno, fixed[2])
     except ValueError:  # NUL bytes and the like
         raise CheckSkipped("not parseable as Python; exclude the file") from None
     except MemoryError:
         raise CheckSkipped("too large or too deeply nested to parse; exclude it") from None
     analysis = Analysis(module, source, ctx, Resolver(budget_for(len(source.text))))
+    analysis.stood_in = stood_in
     walker = _Walker(analysis, wanted, planned)
     walker.visit(module.tree)
     env_settings.finish(analysis, walker.env_written)

@@ -46,6 +46,8 @@ class Analysis:
     # (rule, line, column) already reported: one finding per rule and place
     _seen: set[tuple[str, int, int]] = field(default_factory=set)
     _lines: list[str] | None = None
+    # (the syntax error's line, the lines stood in for) of a file read by tolerant.py
+    stood_in: tuple[int, tuple[int, ...]] | None = None
     # index in findings -> (first, last) line of the statement it stands in, for one over
     # several lines (a suppression on any of them applies: check._suppress_over_spans)
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
