@@ -436,7 +436,9 @@ def test_deep_nesting_is_one_error_or_a_result_never_a_traceback(
     text = f"import asyncpg, ssl\nctx.check_hostname = False\nDB_PASSWORD = 'pw'\n{source}\n"
     result = scan_shape(tmp_path, {"app.py": text})
     assert len(result.report.errors) <= 1
-    assert all(m.startswith("not checked") for m in errors_of(result))
+    # a line past the parser's nesting limit is stood in for (tolerant.py): the file is
+    # then "not fully checked", its other lines judged
+    assert all(m.startswith(("not checked", "not fully checked")) for m in errors_of(result))
 
 
 # --- memory does not change what is found ------------------------------------------------

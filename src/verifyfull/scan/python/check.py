@@ -236,7 +236,10 @@ def _dispatch_table() -> dict[type[ast.AST], Callable[[_Walker, Any], None]]:
 _DISPATCH = _dispatch_table()
 
 
-def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
+def analyse(source: SourceFile, ctx: ScanContext, *, tolerate: bool = True) -> list[Finding]:
+    """The file's findings. tolerate: a file Python 3 refuses in a few lines is read but
+    for them (tolerant.py); off for text that may be no Python at all (a shell here-
+    document handed to `python`: scan/shell/python_code.py)."""
     planned = plan(
         source.text,
         source.path.stem,
@@ -246,7 +249,7 @@ def analyse(source: SourceFile, ctx: ScanContext) -> list[Finding]:
     )
     if not planned.families:
         return []
-    analysis = run_analysis(source, ctx, planned.families, planned=planned)
+    analysis = run_analysis(source, ctx, planned.families, planned=planned, tolerate=tolerate)
     if analysis.stood_in is not None:
         error_line, lines = analysis.stood_in
         shown = ", ".join(map(str, lines[:8])) + (", ..." if len(lines) > 8 else "")
@@ -274,6 +277,7 @@ def run_analysis(
     wanted: frozenset[str] = ALL_FAMILIES,
     *,
     planned: Plan | None = None,
+    tolerate: bool = True,
 ) -> Analysis:
     """The analysis of one file: findings and the judged connection sites.
 
@@ -286,7 +290,7 @@ def run_analysis(
     except SyntaxError as exc:
         if exc.lineno is None:
             raise CheckSkipped("not parseable as Python; exclude the file") from None
-        fixed = tolerant.repaired(source.text, str(source.path))
+        fixed = tolerant.repaired(source.text, str(source.path)) if tolerate else None
         if fixed is None:
             raise CheckSkipped(
                 f"Python syntax error at line {exc.lineno}; fix it or exclude the file"

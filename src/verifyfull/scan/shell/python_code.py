@@ -305,7 +305,7 @@ def findings(src: SourceFile, commands: Iterable[Command], ctx: ScanContext) -> 
         text = "\n" * (code.line - 1) + python_text(code)
         source = SourceFile(src.path, src.relpath, text)
         try:
-            judged: Iterable[Finding] = analyse(source, ctx)
+            judged: Iterable[Finding] = analyse(source, ctx, tolerate=False)
         except CheckIncomplete as partial:
             judged = partial.findings
         except (CheckSkipped, RecursionError):
