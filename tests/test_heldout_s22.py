@@ -36,6 +36,8 @@ filtered == full analysis throughout (the prefilter's soundness, checked by _fin
 13. CI phases beyond run/script (cnx-db's Travis `before_script: - psql -c "CREATE USER
    tester ... PASSWORD 'tester'"`): GitLab's before/after_script and Travis's phases are
    shell (1 FN).
+14. The sh library's program calls (eJournal's `from sh import pg_dump` then `pg_dump("-h",
+   os.environ["DATABASE_HOST"], ..., _env={...})`): the argv of the program it names.
 """
 
 from __future__ import annotations
@@ -578,3 +580,31 @@ def test_a_ci_phase_script_is_read_as_shell(
     result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
     found = {(f.rule_id, f.line) for f in result.report.findings}
     assert found == {(CI_COMMANDS[command], line)}, text
+
+
+# --- 14. the sh library's program calls are argv -------------------------------------
+
+SH_CALLS = {  # (imports, the call with {args})
+    "from": ("from sh import pg_dump", "pg_dump({args})"),
+    "alias": ("from sh import psql as client", "client({args})"),
+    "module": ("import sh", "sh.pg_dump({args})"),
+}
+SH_ARGS = {  # the arguments, the rule
+    "'-h', os.environ['DATABASE_HOST'], '-U', 'app', 'app'": "VF102",
+    "h='db.internal', U='app'": "VF102",
+    "'-h', 'db.internal', _env={'PGSSLMODE': 'disable'}": "VF101",
+    "'postgresql://app@db.internal/app?sslmode=require'": "VF103",
+    "'-U', 'postgres', 'app'": None,  # the local socket
+}
+
+
+@_SETTINGS
+@given(call=st.sampled_from(sorted(SH_CALLS)), args=st.sampled_from(sorted(SH_ARGS)))
+def test_an_sh_library_call_is_the_program_it_names(tmp_path: Path, call: str, args: str) -> None:
+    imports, written = SH_CALLS[call]
+    code = f"import os\n{imports}\n\n\ndef backup():\n    {written.format(args=args)}\n"
+    root = _project(tmp_path, (call, args), {"backup.py": code})
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = {f.rule_id for f in result.report.findings if f.rule_id in _TRANSPORT | {"VF101"}}
+    rule = SH_ARGS[args]
+    assert found == ({rule} if rule else set()), code

@@ -1,5 +1,6 @@
 """Shell run from Python: `subprocess.run/call/Popen/check_call/check_output` argv lists
-and shell strings (`shell=True`), `os.system`, `os.popen`, `asyncio.create_subprocess_*`.
+and shell strings (`shell=True`), `os.system`, `os.popen`, `asyncio.create_subprocess_*`,
+and the sh library's program calls (`from sh import pg_dump`; `sh.psql(...)`).
 
 The command each call runs is handed to the one shell reader (scan/shell) and
 judged by scan/config/judge.py like a command in a script: `subprocess.run("cockroach
@@ -44,8 +45,15 @@ _COMMAND_MARKERS = (
     *("pg_basebackup", "pgcli", "cockroach", "sslmode", "postgres", "pg_hba", "PGSSL", "PGHOST"),
 )
 # A module that starts a process names one of these (`subprocess.run`, `os.system`,
-# `asyncio.create_subprocess_exec`, `sp.Popen` after `import subprocess as sp`) ...
+# `asyncio.create_subprocess_exec`, `sp.Popen` after `import subprocess as sp`, the sh
+# library's `from sh import pg_dump` / `import sh`) ...
 _RUNNER_WORDS = ("subprocess", "os.system", "os.popen", "create_subprocess_")
+_SH_WORDS = ("from sh import", "import sh")
+# The sh library (amoffat/sh): every name it gives is the program of that name, called
+# with its arguments as argv (`pg_dump("-h", host, "-w", _env={...})`); its own
+# keywords start with `_` (`_env` is the whole environment), others become options
+# (`h="db"` -> `-h db`, `dbname="app"` -> `--dbname=app`).
+_SH = "sh"
 # ... or calls os's function by a bare or aliased name, which needs an import from or
 # of os: `from os import system`, `import sys, os as o` (o.system). The engine's
 # keyword "system(" alone passed `functions.func.system(x)` in SQLAlchemy's
@@ -58,7 +66,7 @@ _OS_IMPORTS = (re.compile(r"from\s+os\s+import\b"), re.compile(r"os\s+as\s"))
 
 def may_start_a_process(text: str) -> bool:
     """Whether the text can hold a call _called recognises (a superset)."""
-    if any(word in text for word in _RUNNER_WORDS):
+    if any(word in text for word in _RUNNER_WORDS) or any(w in text for w in _SH_WORDS):
         return True
     return ("system" in text or "popen" in text) and any(
         next(at_word_starts(pattern, text), None) is not None for pattern in _OS_IMPORTS
@@ -77,18 +85,24 @@ def _runners(tree: ast.Module) -> tuple[dict[str, str], dict[str, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name in _RUNNERS:
+                if alias.name in _RUNNERS or alias.name == _SH:
                     modules[alias.asname or alias.name] = alias.name
         elif isinstance(node, ast.ImportFrom) and node.module in _RUNNERS:
             for alias in node.names:
                 if alias.name in _RUNNERS[node.module]:
                     functions[alias.asname or alias.name] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module == _SH and not node.level:
+            for alias in node.names:
+                if alias.name != "*":
+                    functions[alias.asname or alias.name] = f"{_SH}:{alias.name}"
     return modules, functions
 
 
 def _called(func: ast.expr, modules: dict[str, str], functions: dict[str, str]) -> str | None:
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         module = modules.get(func.value.id)
+        if module == _SH:
+            return f"{_SH}:{func.attr}"  # `sh.psql(...)`
         if module is not None and func.attr in _RUNNERS[module]:
             return func.attr
     if isinstance(func, ast.Name):
@@ -116,10 +130,11 @@ def _word(node: ast.expr) -> Word:
     return Word(_UNKNOWN if text is None else text, node.lineno, node.col_offset + 1)
 
 
-def _environment(call: ast.Call) -> list[Word]:
-    """`env={"PGSSLMODE": "require", ...}` as NAME=value words before the command."""
+def _environment(call: ast.Call, argument: str = "env") -> list[Word]:
+    """`env={"PGSSLMODE": "require", ...}` (sh's `_env=`) as NAME=value words before the
+    command."""
     for keyword in call.keywords:
-        if keyword.arg == "env" and isinstance(keyword.value, ast.Dict):
+        if keyword.arg == argument and isinstance(keyword.value, ast.Dict):
             words = []
             for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
                 name, text = (_text(key) if key is not None else None), _text(value)
@@ -136,15 +151,49 @@ def _shell_true(call: ast.Call) -> bool:
     )
 
 
+def _local_settings(env: list[Word]) -> list[Setting]:
+    """The NAME=value words of a call's environment, as settings of that command only."""
+    return [
+        Setting(w.text.partition("=")[0], w.text.partition("=")[2], w.line, w.column, local=True)
+        for w in env
+    ]
+
+
+def _sh_argv(call: ast.Call, program: str) -> list[Word] | None:
+    """The argv an sh-library call runs: the program, its positional arguments, its
+    keywords as options (`_`-prefixed ones are sh's own); None past a `*args`/`**kw`."""
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    # the name as written: sh tries it first (`pg_dump`), its dashed form only after
+    words = [Word(program, call.lineno, call.col_offset + 1)]
+    words += [_word(a) for a in call.args]
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            return None
+        if keyword.arg.startswith("_"):
+            continue
+        value = _word(keyword.value)
+        flag = keyword.arg.replace("_", "-")
+        if len(flag) == 1:
+            words += [Word(f"-{flag}", value.line, value.column), value]
+        else:
+            words.append(Word(f"--{flag}={value.text}", value.line, value.column))
+    return words
+
+
 def _commands(call: ast.Call, function: str, settings: list[Setting]) -> Iterator[Command]:
+    if function.startswith(f"{_SH}:"):
+        env = _environment(call, "_env")
+        settings.extend(_local_settings(env))
+        sh_words = _sh_argv(call, function.partition(":")[2])
+        if sh_words is not None:
+            yield Command((*env, *sh_words))
+        return
     if not call.args:
         return
     first = call.args[0]
     env = _environment(call)
-    settings.extend(
-        Setting(w.text.partition("=")[0], w.text.partition("=")[2], w.line, w.column, local=True)
-        for w in env
-    )
+    settings.extend(_local_settings(env))
     text = _text(first)
     if text is not None and (function in _SHELL_STRINGS or _shell_true(call)):
         # The string is what /bin/sh -c runs; its words are placed from the string's start.
@@ -181,7 +230,7 @@ def subprocess_commands(tree: ast.Module) -> tuple[list[Setting], list[Command]]
 
 @file_check(
     suffixes=(".py",),
-    keywords=(*_RUNNER_WORDS, "system", "popen"),
+    keywords=(*_RUNNER_WORDS, *_SH_WORDS, "system", "popen"),
     # Looked up in the engine's one pass over the bytes: 16 searches of the text of
     # each of a site-packages tree's 195 subprocess users were 0.2 s (session 13).
     needles=_COMMAND_MARKERS,
