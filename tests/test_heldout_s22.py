@@ -542,7 +542,7 @@ def test_a_file_of_nothing_but_broken_lines_is_not_read(tmp_path: Path) -> None:
         assert repaired(text, "flood.py") is None  # more than its bounds allow
     small = "import psycopg2\n" + 'print "x"\n' + "psycopg2.connect(host='db', sslmode='disable')\n"
     fixed = repaired(small * 2 + "x = 1\n" * 4, "two.py")  # 2 of 11 lines: within a quarter
-    assert fixed is not None and fixed[2] == (2, 5)
+    assert fixed is not None and fixed[1] == (2, 5)
 
 
 # --- 13. CI phases beyond run/script: GitLab's and Travis's before/after scripts -------

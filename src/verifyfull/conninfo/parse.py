@@ -30,6 +30,14 @@ from verifyfull.conninfo.versions import PINNED, DriverVersions, LibpqVersion
 KNOWN_SCHEMES = ("postgresql", "postgres", "cockroachdb", "asyncpg", "psycopg")
 TORTOISE_SCHEMES = ("postgres", "postgresql", "asyncpg", "psycopg")
 
+
+def known_scheme(url: str) -> bool:
+    """Whether a URL's scheme, its `+driver` dropped, is one the model reads
+    (`postgresql+asyncpg://` yes, `sqlite:///`, `mysql+pymysql://` and no scheme no)."""
+    scheme, sep, _ = url.partition("://")
+    return bool(sep) and scheme.split("+", 1)[0].strip().lower() in KNOWN_SCHEMES
+
+
 _CONNECTION_FIELDS = ("host", "hostaddr", "port", "user", "dbname", "password")
 
 

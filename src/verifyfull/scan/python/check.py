@@ -296,8 +296,9 @@ def run_analysis(
                 f"Python syntax error at line {exc.lineno}; fix it or exclude the file"
             ) from None
         # a Python 2 module or a template: its other lines are read (tolerant.py)
-        module = parse_module(source.path, ctx.root, fixed[1])
-        stood_in = (exc.lineno, fixed[2])
+        text, lines = fixed
+        module = parse_module(source.path, ctx.root, text)
+        stood_in = (exc.lineno, lines)
     except ValueError:  # NUL bytes and the like
         raise CheckSkipped("not parseable as Python; exclude the file") from None
     except MemoryError:

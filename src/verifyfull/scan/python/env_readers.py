@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from verifyfull.conninfo.parse import KNOWN_SCHEMES
+from verifyfull.conninfo.parse import known_scheme
 from verifyfull.conninfo.semantics import is_tls_key
 from verifyfull.scan.placeholders import is_placeholder
 from verifyfull.scan.python.module import ParsedModule
@@ -130,7 +130,7 @@ def stands_in_for_deployed(variable: str | None, default: str) -> bool:
         return False  # an empty default is its own case (resolve._env)
     if is_placeholder(variable or "", text):
         return True
-    if _SCHEME_ONLY.fullmatch(text) and _postgres_family(text):
+    if _SCHEME_ONLY.fullmatch(text) and known_scheme(text):
         # `config("DATABASE_URL", default="postgresql://")` (held-out-s22 nexton-labs/
         # fastapi-starter): a scheme and nothing else names no server, user or database
         # (`sqlite://` is SQLite's in-memory database, a value programs run with)
@@ -140,11 +140,6 @@ def stands_in_for_deployed(variable: str | None, default: str) -> bool:
         return False  # no host: a Unix socket, or not a connection string at all
     writes_tls = any(is_tls_key(key.lower()) for key in _PARAMETER.findall(text))
     return is_placeholder("host", host) and not writes_tls
-
-
-def _postgres_family(url: str) -> bool:
-    base = url.split("://", 1)[0].split("+", 1)[0].lower()
-    return base in KNOWN_SCHEMES
 
 
 def _host_of(text: str) -> str | None:

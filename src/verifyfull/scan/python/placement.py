@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from verifyfull.conninfo import ConnInfo
-from verifyfull.conninfo.parse import KNOWN_SCHEMES
+from verifyfull.conninfo.parse import known_scheme
 from verifyfull.findings import Related, finding
 from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis
@@ -599,9 +599,7 @@ def _url_literal(expr: ast.expr) -> bool:
     elif isinstance(expr, ast.JoinedStr) and expr.values:
         first = expr.values[0]
         head = first.value if isinstance(first, ast.Constant) else None
-    if not isinstance(head, str) or "://" not in head:
-        return False
-    return head.split("://", 1)[0].split("+", 1)[0].lower() in KNOWN_SCHEMES
+    return isinstance(head, str) and known_scheme(head)
 
 
 def report_at(
@@ -634,7 +632,7 @@ def report_at(
         call.lineno <= line <= (call.end_lineno or call.lineno)
     )
     if inside and (call.end_lineno or call.lineno) > call.lineno:
-        # written inside the call (inline_url_place): the call's suppressions hold
+        # written inside the call (inline_place): the call's suppressions hold
         a.spans[len(a.findings)] = (call.lineno, call.end_lineno or call.lineno)
     a.findings.append(
         finding(

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TypeGuard, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from verifyfull.conninfo.parse import KNOWN_SCHEMES
+from verifyfull.conninfo.parse import KNOWN_SCHEMES, known_scheme
 from verifyfull.scan.deployed_urls import deployed_postgres_url
 from verifyfull.scan.project_versions import declared_postgres_driver
 from verifyfull.scan.python import (
@@ -2586,9 +2586,7 @@ def _written_connection_string(
         return value
     first = value.parts[0] if value.parts else None
     if isinstance(first, str):
-        if "://" not in first:
-            return value
-        if first.split("://", 1)[0].split("+", 1)[0].lower() not in KNOWN_SCHEMES:
+        if not known_scheme(first):
             return value
     else:
         # the scheme itself is filled in (`'{dialect}://{auth}@{host}'.format(...)`): a

@@ -18,7 +18,6 @@ stood in for: what they hold is not judged, never silently.
 
 from __future__ import annotations
 
-import ast
 import re
 
 from verifyfull.scan.python.fstrings import parse_python
@@ -26,9 +25,10 @@ from verifyfull.scan.python.fstrings import parse_python
 MAX_REPAIRS = 40
 
 
-def repaired(text: str, filename: str) -> tuple[ast.Module, str, tuple[int, ...]] | None:
-    """(tree, text as parsed, the 1-based lines stood in for), or None when the file
-    cannot be made to parse within the bounds."""
+def repaired(text: str, filename: str) -> tuple[str, tuple[int, ...]] | None:
+    """(the text that parses, the 1-based lines stood in for), or None when the file
+    cannot be made to parse within the bounds. The caller parses it once more through
+    module.parse_module, which caches modules by their text."""
     current = _untemplated(text) if ("{%" in text or "{{" in text) else text
     lines = current.split("\n")
     limit = min(MAX_REPAIRS, max(1, len(lines) // 4))
@@ -38,8 +38,8 @@ def repaired(text: str, filename: str) -> tuple[ast.Module, str, tuple[int, ...]
     )
     for _ in range(limit + 1):
         try:
-            stood_in = tuple(sorted({*replaced, *templated}))
-            return parse_python(current, filename), current, stood_in
+            parse_python(current, filename)
+            return current, tuple(sorted({*replaced, *templated}))
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
             line = getattr(exc, "lineno", None)
             if not isinstance(exc, SyntaxError) or line is None or not 1 <= line <= len(lines):
