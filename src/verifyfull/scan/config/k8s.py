@@ -1,7 +1,7 @@
 """Kubernetes shapes in YAML: container `env:` entries `{name: X, value: Y}` and
 their kin (Render `{key, value}`, Beanstalk `{option_name, value}`: entries.py).
 
-Commands (`command:` + `args:`) are read by compose.commands_of with the
+Commands (`command:` + `args:`) are read by compose.scripts_of with the
 container's `image:` as hint; `valueFrom:` / `fromDatabase:` entries refer to a
 secret or a managed database and are never a literal value.
 """

@@ -55,7 +55,9 @@ def walk(src: SourceFile, node: Node, context: tuple[str, ...], out: Collected, 
     if isinstance(node, MappingNode):
         context = _postgres_auth(node, context)
         context = _generator(node, context)
-        commands = compose.commands_of(src, node, out.images.get(id(node), ""))
+        script = compose.scripts_of(src, node, out.images.get(id(node), ""))
+        commands = list(script.commands)
+        out.settings.extend(script.settings)
         if context and context[-1] == "healthcheck":
             commands = [*commands, *compose.healthcheck_commands(src, node)]
         out.commands.extend(commands)

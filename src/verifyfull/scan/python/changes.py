@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from verifyfull.scan.python.module import Arm
-from verifyfull.scan.python.values import DictValue, Value
+from verifyfull.scan.python.urls import TLS_KEYS
+from verifyfull.scan.python.values import DictValue, Text, Value
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,20 @@ def at_path(target: DictValue, keys: list[str], change: Change) -> DictValue:
     if isinstance(change, Removal):
         # what is left is no longer the display written (values.WrittenAt): the removal
         # decides, so the finding is not placed at the dict
-        items = tuple(i for i in target.items if i[0] != change.key)
+        # and a TLS setting left in it no longer decides alone where it is written
+        # (`d.pop("sslrootcert")` leaves `"sslmode": "require"` checking nothing)
+        items = tuple(
+            (k, _unplaced(v) if k in TLS_KEYS else v) for k, v in target.items if k != change.key
+        )
         return replace(target, items=items, written=None)
     if target.get(change.key) is not None:
         return target
     return DictValue((*target.items, (change.key, change.value)), target.complete)
+
+
+def _unplaced(value: Value) -> Value:
+    """A setting without the place it was written at (values.Text.written)."""
+    return replace(value, written=None) if isinstance(value, Text) and value.written else value
 
 
 def _merged(target: DictValue, new: DictValue) -> DictValue:

@@ -76,7 +76,7 @@ def _files_read(module: ParsedModule, name: str) -> list[Path]:
         ):
             if node.func.attr != "read" or len(node.args) != 1 or not _is_text(node.args[0]):
                 return []
-            path = _in_tree(module, node.args[0].value)  # type: ignore[attr-defined]
+            path = in_tree(module, node.args[0].value)  # type: ignore[attr-defined]
             if path is None:
                 return []
             files.append(path)
@@ -91,9 +91,11 @@ def _makes_parser(value: ast.expr | None) -> bool:
     return called in _PARSERS
 
 
-def _in_tree(module: ParsedModule, named: str) -> Path | None:
+def in_tree(module: ParsedModule, named: str, suffixes: frozenset[str] = _SUFFIXES) -> Path | None:
+    """The tree file a program reads as `named` (relative to its working directory: the
+    project root or the module's folder), with one of the suffixes; None otherwise."""
     relative = Path(named)
-    if relative.is_absolute() or relative.suffix.lower() not in _SUFFIXES:
+    if relative.is_absolute() or relative.suffix.lower() not in suffixes:
         return None
     for base in (module.root, module.path.parent):
         candidate = base / relative

