@@ -33,6 +33,11 @@ blind round), each generated over its shapes.
    connection as if written in the code; `d.get(k)` of a dict known here is its item.
 8. A Makefile variable's quoted value (held-out-s23 popyka's `DSN = "postgresql://..."`):
    make keeps the quotes, the recipe's shell takes them off; judged without them.
+9. A describing password in a file used as written (held-out-s23 SEED's compose
+   `POSTGRES_PASSWORD=super-secret-password`, copier-litestar's test `password="super-secret"`)
+   is the password the database gets (VF401); in a file to copy and fill in it is a
+   placeholder. Another engine's password there (sqlit's test compose: Flight SQL's
+   `SQLFLITE_PASSWORD`, Db2's `DB2INST1_PASSWORD`) is none.
 """
 
 from __future__ import annotations
@@ -503,3 +508,40 @@ def test_a_makefile_variables_quoted_dsn_is_judged(
     }
     rule = {"": "VF102", "?sslmode=disable": "VF101", "?sslmode=require": "VF103"}[query]
     assert (rule, 1, 13 + len(quote)) in found, (text, found)
+
+
+# --- 9. describing passwords in files used as written; other engines' ---------------------
+
+DESCRIBED = ("super-secret-password", "super-secret", "secret_pass", "mypass", "example")
+
+
+@_SETTINGS
+@given(
+    value=st.sampled_from(DESCRIBED),
+    file=st.sampled_from(("docker-compose.yml", "docker-compose.example.yml")),
+    key=st.sampled_from(("POSTGRES_PASSWORD", "SQLFLITE_PASSWORD", "DB2INST1_PASSWORD")),
+)
+def test_a_describing_password_in_a_file_used_as_written_is_a_password(
+    tmp_path: Path, value: str, file: str, key: str
+) -> None:
+    image = {"SQLFLITE_PASSWORD": "voltrondata/sqlflite", "DB2INST1_PASSWORD": "ibmcom/db2"}
+    text = (
+        f"services:\n  db:\n    image: {image.get(key, 'postgres:16')}\n"
+        f"    environment:\n      {key}: {value}\n"
+    )
+    root = _project(tmp_path, (value, file, key), {file: text})
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = {(f.rule_id, f.line) for f in result.report.findings if f.rule_id == "VF401"}
+    live = "example" not in file and key == "POSTGRES_PASSWORD"
+    assert found == ({("VF401", 5)} if live else set()), (file, key, value)
+
+
+def test_a_describing_password_in_python_used_as_written_is_a_password(tmp_path: Path) -> None:
+    code = (
+        "import asyncpg\n\n\nasync def up(host):\n"
+        '    return await asyncpg.connect(host=host, user="postgres", password="super-secret")\n'
+    )
+    root = _project(tmp_path, "python", {"conftest.py": code, "settings.example.py": code})
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    found = {(f.path, f.line) for f in result.report.findings if f.rule_id == "VF401"}
+    assert found == {("conftest.py", 5)}

@@ -120,8 +120,18 @@ def test_describing_words_written_apart_are_a_placeholder(
     if len(words) < 2:
         words = ["my", role]
     value = _spell(words, separator, upper)
+    # in a file to copy and fill in: a placeholder (the .env.example's line: no VF401)
     assert is_placeholder(key, value), value
-    assert _config_vf401(key, value) == set(), value
+    assert _config_vf401(key, value, ".env.example") == set(), value
+    # in a file used as written it is the password the database gets (held-out-s23's
+    # `super-secret-password` in SEED's compose), unless a rule for every file holds
+    folded = "".join(w.casefold() for w in words)
+
+    def everywhere(name: str) -> bool:  # `your …`, or the value names its key
+        return words[0] == "your" or folded == name.casefold().replace("_", "")
+
+    assert is_placeholder(key, value, example=False) is everywhere(key), value
+    assert (_config_vf401(key, value) == set()) is everywhere(_env_name(key)), value
 
 
 @settings(deadline=None)
@@ -179,10 +189,10 @@ def _env_name(key: str) -> str:
     return key if key.upper() != "PASSWORD" else "DB_PASSWORD"
 
 
-def _config_vf401(key: str, value: str) -> set[str]:
+def _config_vf401(key: str, value: str, file: str = ".env") -> set[str]:
     """The rules a `.env` line KEY=value gets from the config judge (where VF401 lives)."""
     name = _env_name(key)
-    src = SourceFile(Path("/x/.env"), ".env", f"{name}={_quoted(value)}\n")
+    src = SourceFile(Path(f"/x/{file}"), file, f"{name}={_quoted(value)}\n")
     return {f.rule_id for f in judge_env_file(src, DEFAULT_POLICY)} & {"VF401"}
 
 

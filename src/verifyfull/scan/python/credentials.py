@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable
 
 from verifyfull.conninfo.libpq import keyword_string_error
+from verifyfull.scan.interpolation import example_context
 from verifyfull.scan.placeholders import (
     DESCRIBING,
     ROLE_WORDS,
@@ -118,10 +119,18 @@ FIX_401 = (
 )
 
 
-def is_reference(value: str, key: str = "password") -> bool:
-    """Whether a literal only points at a secret kept elsewhere or stands in for one."""
+def is_reference(value: str, key: str = "password", example: bool = True) -> bool:
+    """Whether a literal only points at a secret kept elsewhere or stands in for one
+    (`example`: in a module to copy and fill in, placeholders.is_placeholder)."""
     stripped = value.strip().strip("'\"")
-    return not stripped or bool(_REFERENCE.match(stripped)) or is_placeholder(key, stripped)
+    if not stripped or _REFERENCE.match(stripped):
+        return True
+    return is_placeholder(key, stripped, example)
+
+
+def example_module(a: Analysis) -> bool:
+    """Whether the analysed module is one to copy and fill in (`settings.example.py`)."""
+    return example_context(a.module.path.name)
 
 
 def is_credential_name(name: str) -> bool:
@@ -148,9 +157,10 @@ def _literal(node: ast.expr) -> str | None:
     return None
 
 
-def literal_holds_password(text: str) -> bool:
+def literal_holds_password(text: str, example: bool = False) -> bool:
     """Whether a string literal is a DSN or libpq keyword string with a password (not a
-    reference to one). The prefilter asks the same of a file's literals."""
+    reference to one). The prefilter asks the same of a file's literals, as of a module
+    used as written (`example` False): a superset of what any module reports."""
     if len(text) > 4096 or ("@" not in text and "assword" not in text):
         return False  # most literals: no regex needed
     match = _DSN_WITH_PASSWORD.search(text) or _QUERY_PASSWORD.search(text)
@@ -160,7 +170,7 @@ def literal_holds_password(text: str) -> bool:
         # Only what libpq reads as a keyword string: prose or code in a string
         # ("user = User(password='x')") is not a connection string.
         match = KEYWORD_PASSWORD.search(text)
-    if match is None or is_reference(match.group("pw")):
+    if match is None or is_reference(match.group("pw"), example=example):
         return False
     user = match.groupdict().get("user")  # a DSN's password named after its user: a slot
     return not (user and names_its_slot(match.group("pw"), (user,)))
@@ -170,7 +180,7 @@ def on_constant(a: Analysis, node: ast.Constant) -> None:
     """A string literal holding a DSN or keyword string with a password. Docstrings and
     other strings standing alone as a statement are documentation, not credentials in
     use: the walker does not hand them here."""
-    if isinstance(node.value, str) and literal_holds_password(node.value):
+    if isinstance(node.value, str) and literal_holds_password(node.value, example_module(a)):
         register_from_text(node.value)  # no writer may print it, in any shape
         if id(node) in a.inert or _allowlisted(a, node):
             return
@@ -272,7 +282,7 @@ def _password_value(
     if (
         db
         and literal is not None
-        and not is_reference(literal, name)
+        and not is_reference(literal, name, example_module(a))
         and not names_its_slot(literal, siblings)
     ):
         register_secret(literal)
@@ -445,7 +455,7 @@ def settings_field_password(
             default is not None
             and literal == password
             and is_credential_name(target.id)
-            and not is_reference(literal, target.id)
+            and not is_reference(literal, target.id, example_context(module.path.name))
         ):
             register_secret(literal)
             if default is value and has_db_context(target.id, cls.name, module.path.stem):
