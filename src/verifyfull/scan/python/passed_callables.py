@@ -74,6 +74,7 @@ def inner_call(node: ast.Call) -> ast.Call | None:
 # given after it: the call of that function they make, for its parameters' values.
 _RUNS_REST = frozenset({"submit", "to_thread", "partial", "start_soon", "spawn", "call_soon"})
 _RUNS_ARGS_TUPLE = frozenset({"apply_async", "apply"})  # pool.apply_async(f, (a,), {k: v})
+_RUNNERS = _RUNS_REST | _RUNS_ARGS_TUPLE | {"run_in_executor"}
 
 
 def handed_call(node: ast.Call) -> ast.Call | None:
@@ -92,6 +93,9 @@ def handed_call(node: ast.Call) -> ast.Call | None:
     its arguments are not written out (`args=some_tuple`)."""
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    # every call of every indexed module comes here: most are no runner, told cheaply
+    if name not in _RUNNERS and not any(k.arg == "target" for k in node.keywords):
+        return None
     keywords = {k.arg: k.value for k in node.keywords if k.arg}
     target = keywords.get("target")
     if isinstance(target, ast.Name):

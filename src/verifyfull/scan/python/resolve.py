@@ -1438,10 +1438,13 @@ class Resolver:
         if qual in MAKE_CONNINFO:
             return self._make_conninfo(node, place, depth)
         reader = data_files.LOADERS.get(qual or "")
-        if reader is not None and node.args:
-            named = self._opened_name(node.args[0], reader[0], place, depth)
+        if reader is not None:
+            named = self._opened_name(node.args[0], reader[0], place, depth) if node.args else None
             if named is not None:  # `yaml.safe_load(open("config.yml"))`: the file's data
                 return data_files.loaded(place.module, qual or "", named)
+            # a stream not named here: the loader's data is not known (and a copy of the
+            # library in the tree is not followed into)
+            return Unknown(f"{qual}() of a stream not named here")
         if qual in cli_options.TYPER_PARAMETERS:
             flag = cli_options.typer_option_name(node) or "of the command"
             declared_default = cli_options.typer_default(node)
