@@ -38,6 +38,8 @@ blind round), each generated over its shapes.
    is the password the database gets (VF401); in a file to copy and fill in it is a
    placeholder. Another engine's password there (sqlit's test compose: Flight SQL's
    `SQLFLITE_PASSWORD`, Db2's `DB2INST1_PASSWORD`) is none.
+10. pypgstac's `load_ndjson(file, table, method, dsn)` (held-out-s22 NASA-IMPACT/
+   cmr-pgstac-loader) is the `asyncpg.connect(dsn=dsn)` it runs.
 """
 
 from __future__ import annotations
@@ -545,3 +547,40 @@ def test_a_describing_password_in_python_used_as_written_is_a_password(tmp_path:
     result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
     found = {(f.path, f.line) for f in result.report.findings if f.rule_id == "VF401"}
     assert found == {("conftest.py", 5)}
+
+
+# --- 10. pypgstac's load_ndjson is the asyncpg.connect it runs ------------------------------
+
+DSNS = (
+    "'postgresql://app@db.internal:5432/app'",
+    "'postgresql://app@db.internal:5432/app?sslmode=disable'",
+    "'postgresql://app@db.internal:5432/app?sslmode=require'",
+    "os.environ['DATABASE_URL']",
+)
+
+
+@_SETTINGS
+@given(dsn=st.sampled_from(DSNS), by_keyword=st.booleans())
+def test_pypgstac_load_ndjson_is_the_asyncpg_connect_it_runs(
+    tmp_path: Path, dsn: str, by_keyword: bool
+) -> None:
+    call = (
+        f'load_ndjson(file="items.ndjson", table="items", method=loadopt.upsert, dsn={dsn})'
+        if by_keyword
+        else f'load_ndjson("items.ndjson", "items", "insert", {dsn})'
+    )
+    files = {
+        "load.py": "import asyncio\nimport os\nfrom pypgstac.load import load_ndjson, loadopt\n\n"
+        f"asyncio.run({call})\n",
+        "direct.py": "import asyncio\nimport os\nimport asyncpg\n\n"
+        f"asyncio.run(asyncpg.connect(dsn={dsn}))\n",
+    }
+    root = _project(tmp_path, (dsn, by_keyword), files)
+    result = engine.scan([root], ScanSettings(project_root=root), jobs=1)
+    rules = {
+        name: {
+            f.rule_id for f in result.report.findings if f.path == name and f.rule_id in _TRANSPORT
+        }
+        for name in files
+    }
+    assert rules["load.py"] == rules["direct.py"] != set(), (call, rules)

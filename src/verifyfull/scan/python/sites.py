@@ -103,6 +103,7 @@ from verifyfull.scan.python.wrapper_sites import (
     PEEWEE_ASYNC_PSYCOPG,
     PONY,
     PONY_POSTGRES_PROVIDERS,
+    PYPGSTAC_LOAD,
     SESSION_MIDDLEWARE,
     SESSION_MIDDLEWARES,
     SQLALCHEMY_UTILS,
@@ -232,6 +233,7 @@ ALL_SITES = (
     | PANDAS
     | AIOPG
     | FASTAPI_ASYNCPG
+    | PYPGSTAC_LOAD
     | PEEWEE_ASYNC
     | PEEWEE_ASYNC_PSYCOPG
     | SQLALCHEMY_UTILS
@@ -670,6 +672,11 @@ def _fastapi_asyncpg(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tu
     """configure_asyncpg(app, dsn, **options): asyncpg.create_pool(dsn=dsn, **options)."""
     kwargs = {k: v for k, v in call.keywords().items() if k not in FASTAPI_ASYNCPG_OWN}
     return _asyncpg_call(call, call.arg(1, "dsn"), kwargs, pool=True)
+
+
+def _pypgstac_load(call: _Call) -> list[tuple[Driver, ConnInfo, str | None, tuple[str, ...]]]:
+    """pypgstac's load_ndjson(file, table, method, dsn): asyncpg.connect(dsn=dsn)."""
+    return _asyncpg_call(call, call.arg(3, "dsn"), {}, pool=False)
 
 
 def _asyncpg_call(
@@ -1373,6 +1380,7 @@ _HANDLERS = (
     (PANDAS, _pandas),
     (AIOPG, _aiopg),
     (FASTAPI_ASYNCPG, _fastapi_asyncpg),
+    (PYPGSTAC_LOAD, _pypgstac_load),
     (SQLALCHEMY_UTILS, _sqlalchemy_utils),
     (CELERY, _celery),
     (ADVANCED_ALCHEMY, _advanced_alchemy),

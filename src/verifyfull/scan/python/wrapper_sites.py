@@ -12,6 +12,9 @@ what is left with the driver's own handler. Read in each library's source:
   timeout, pool_recycle, **kwargs)` makes such a pool.
 - fastapi_asyncpg: `configure_asyncpg(app, dsn, *, init_db=None, pool=None, **options)`
   runs `asyncpg.create_pool(dsn=dsn, init=..., **options)` at the app's startup.
+- pypgstac (load.py up to 0.4, before the psycopg `Loader`): `async def load_ndjson(file,
+  table, method="insert", dsn=None)` runs `asyncpg.connect(dsn=dsn)`, directly or in its
+  `DB(dsn)` context (which adds only `server_settings`).
 - peewee-async: `PostgresqlDatabase`, `PooledPostgresqlDatabase` (peewee_async) and
   `PostgresqlExtDatabase`, `PooledPostgresqlExtDatabase` (peewee_asyncext; peewee_async
   from 0.10) are peewee's PostgreSQL databases whose connect_params go to aiopg, that is
@@ -99,6 +102,10 @@ AIOPG_OWN = frozenset(
 )
 
 FASTAPI_ASYNCPG = frozenset({"fastapi_asyncpg.configure_asyncpg"})
+# pypgstac before its psycopg `Loader` (load.py up to 0.4): `async def load_ndjson(file,
+# table, method="insert", dsn=None)` opens `asyncpg.connect(dsn=dsn)` (directly, or in its
+# `DB(dsn)` context with only `server_settings` added): held-out-s22 cmr-pgstac-loader
+PYPGSTAC_LOAD = frozenset({"pypgstac.load.load_ndjson"})
 # configure_asyncpg's own arguments: the rest goes to asyncpg.create_pool
 FASTAPI_ASYNCPG_OWN = frozenset({"app", "dsn", "init_db", "pool"})
 
