@@ -199,17 +199,27 @@ def may_call(name: str) -> re.Pattern[bytes]:
     return re.compile(rb"\b" + word + rb"(?:(?:[\s\\)]|#[^\n]*\n)*\(|\s+as\b)")
 
 
+def _caller_tests(module: ParsedModule, name: str) -> list[re.Pattern[bytes]]:
+    """The text a caller of module's `name` holds: (an import of the name, a call of it
+    through its module `pkg.mod.name(` and an import naming that module (_through_module),
+    a call of the name, the name handed to a runner `Thread(target=name, …)`)."""
+    word = re.escape(name.encode())
+    stem = module.path.parent.name if module.path.name == "__init__.py" else module.path.stem
+    return [
+        # `from x import a, name` (or in parentheses over lines)
+        re.compile(rb"\bimport\b[^;]{0,400}?\b" + word + rb"\b"),
+        re.compile(rb"\w\.\s*" + word + rb"\s*\("),
+        re.compile(rb"\bimport\b[^;\n]{0,400}?\b" + re.escape(stem.encode()) + rb"\b"),
+        may_call(name),
+        passed_callables.may_hand(name),
+    ]
+
+
 def _search(module: ParsedModule, name: str) -> Callers:
     files, complete = _candidates(module)
-    # A caller imports the name: `from x import a, name` (or in parentheses over lines).
-    imports = re.compile(rb"\bimport\b[^;]{0,400}?\b" + re.escape(name.encode()) + rb"\b")
-    called = may_call(name)
-    handed = passed_callables.may_hand(name)  # `Thread(target=name, args=…)`
-    # or calls it through its imported module: `pkg.mod.name(` (_through_module)
-    qualified = re.compile(rb"\w\.\s*" + re.escape(name.encode()) + rb"\s*\(")
-    stem = module.path.parent.name if module.path.name == "__init__.py" else module.path.stem
-    through = re.compile(rb"\bimport\b[^;\n]{0,400}?\b" + re.escape(stem.encode()) + rb"\b")
     needle = name.encode()
+    tests: list[re.Pattern[bytes]] = []  # compiled for the first file holding the name:
+    # most searches meet none, and a pattern per name overflows re's cache
     calls: list[tuple[ParsedModule, ast.Call, Scope]] = []
     own = str(module.path)
     for path_text in files:
@@ -220,11 +230,13 @@ def _search(module: ParsedModule, name: str) -> Callers:
                 data = handle.read(MAX_FOLLOWED_MODULE + 1)
         except OSError:
             continue
-        if (
-            len(data) > MAX_FOLLOWED_MODULE
-            or needle not in data
-            or not (imports.search(data) or (qualified.search(data) and through.search(data)))
-            or not (called.search(data) or handed.search(data))
+        if len(data) > MAX_FOLLOWED_MODULE or needle not in data:
+            continue
+        if not tests:
+            tests += _caller_tests(module, name)
+        imports, qualified, through, called, handed = tests
+        if not (imports.search(data) or (qualified.search(data) and through.search(data))) or not (
+            called.search(data) or handed.search(data)
         ):
             continue
         caller = load_module(Path(path_text), module.root)
